@@ -1,0 +1,3 @@
+export function describe(env) {
+  return `lazy chunk loaded; bindings: ${Object.keys(env).join(', ')}\n`
+}

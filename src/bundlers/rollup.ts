@@ -1,0 +1,109 @@
+import { readFile } from 'node:fs/promises'
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path'
+import MagicString from 'magic-string'
+import type { NormalizedOutputOptions, OutputBundle, PluginContext } from 'rollup'
+import { importedModuleType, type RuleMatcher } from '../core/content-types.js'
+import { findPlaceholders, isRuntimeBuiltin, placeholderFor, relativeSpecifier, stripQuery } from '../core/module-imports.js'
+import type { OutputFile } from '../core/types.js'
+
+/**
+ * Hooks shared by Rollup, Rolldown and Vite (whose plugin API is Rollup's):
+ * runtime built-ins stay external, non-JS imports become modules of their own.
+ */
+export function moduleImportHooks(matchRule: RuleMatcher, rootOf: () => string) {
+  // Per build (a Vite app build runs several): emitted file reference per placeholder index.
+  const builds = new WeakMap<object, { byPath: Map<string, number>; refs: Array<{ ref: string; source: Uint8Array }> }>()
+  const standalone = {}
+  const stateOf = (ctx: PluginContext) => {
+    // Vite gives each environment its own object; Rollup and Rolldown run one build per plugin instance.
+    const key = (ctx as { environment?: object }).environment ?? standalone
+    let state = builds.get(key)
+    if (!state) builds.set(key, (state = { byPath: new Map(), refs: [] }))
+    return state
+  }
+
+  return {
+    buildStart(this: PluginContext) {
+      const state = stateOf(this)
+      state.byPath.clear()
+      state.refs.length = 0
+    },
+    async resolveId(this: PluginContext, source: string, importer: string | undefined) {
+      if (isRuntimeBuiltin(source)) return { id: source, external: true }
+      if (!importer || source.startsWith('\0')) return null
+      const bare = stripQuery(source)
+      if (importedModuleType(bare, matchRule) === undefined) return null
+      const path = bare.startsWith('.') || isAbsolute(bare)
+        ? resolve(dirname(importer), bare)
+        : (await this.resolve(bare, importer, { skipSelf: true }))?.id
+      if (!path) return null
+      if (importedModuleType(relative(rootOf(), path), matchRule) === undefined) return null
+      const state = stateOf(this)
+      let index = state.byPath.get(path)
+      if (index === undefined) {
+        this.addWatchFile(path)
+        const source = await readFile(path)
+        const ref = this.emitFile({ type: 'asset', name: path.split(/[\\/]/).pop(), originalFileName: path, source })
+        index = state.refs.push({ ref, source }) - 1
+        state.byPath.set(path, index)
+      }
+      return { id: placeholderFor(index), external: true }
+    },
+    renderChunk(this: PluginContext, code: string, chunk: { fileName: string }, outputOptions: { sourcemap?: unknown }) {
+      const matches = findPlaceholders(code)
+      if (matches.length === 0) return null
+      const state = stateOf(this)
+      const s = new MagicString(code)
+      for (const m of matches) {
+        const emitted = state.refs[m.index]
+        if (emitted !== undefined) s.overwrite(m.start, m.end, relativeSpecifier(chunk.fileName, this.getFileName(emitted.ref)))
+      }
+      return { code: s.toString(), map: outputOptions.sourcemap ? s.generateMap({ hires: 'boundary' }) : null }
+    },
+    generateBundle: {
+      order: 'post' as const,
+      handler(this: PluginContext, _options: unknown, bundle: Record<string, unknown>) {
+        // Vite deletes emitted assets from server builds unless `build.emitAssets` is on, but
+        // these files are modules the Worker imports: put back any that were dropped.
+        for (const { ref, source } of stateOf(this).refs) {
+          const fileName = this.getFileName(ref)
+          if (!(fileName in bundle)) this.emitFile({ type: 'asset', fileName, source })
+        }
+      },
+    },
+  }
+}
+
+function formatOf(format: string): 'esm' | 'cjs' {
+  return format === 'es' || format === 'esm' || format === 'module' ? 'esm' : 'cjs'
+}
+
+/**
+ * Reads Rollup-style output into OutputFiles. Chunk bytes come from disk when the bundle
+ * was written there (so the `sourceMappingURL` comment the bundler appends is kept);
+ * maps come from the chunk objects, which include hidden and inline maps.
+ */
+export async function readRollupBundle(outputOptions: NormalizedOutputOptions, bundle: OutputBundle): Promise<OutputFile[]> {
+  const outDir = outputOptions.dir ?? (outputOptions.file ? dirname(outputOptions.file) : undefined)
+  const format = formatOf(outputOptions.format)
+  return Promise.all(
+    Object.values(bundle).map(async (item): Promise<OutputFile> => {
+      if (item.type === 'asset') {
+        const source = item.source
+        return { fileName: item.fileName, kind: 'asset', contents: typeof source === 'string' ? Buffer.from(source) : source }
+      }
+      const written = outDir ? await readFile(join(outDir, item.fileName)).catch(() => undefined) : undefined
+      return {
+        fileName: item.fileName,
+        kind: 'chunk',
+        contents: written ?? Buffer.from(item.code),
+        format,
+        isEntry: item.isEntry,
+        entryName: item.isEntry ? item.name : undefined,
+        map: item.map as OutputFile['map'],
+        mapFileName: item.sourcemapFileName ?? undefined,
+      }
+    }),
+  )
+}
+

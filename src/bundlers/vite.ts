@@ -1,0 +1,129 @@
+import type { Plugin as VitePlugin, ResolvedConfig, ViteBuilder } from 'vite'
+import { WorkersVersionError } from '../core/errors.js'
+import type { OutputFile } from '../core/types.js'
+import { readRollupBundle } from './rollup.js'
+
+interface EnvironmentOutput {
+  name: string
+  consumer: 'client' | 'server'
+  files: OutputFile[]
+}
+
+export interface ViteAdapter {
+  /** Hooks for the main plugin (it also carries the shared Rollup hooks). */
+  main: Partial<VitePlugin>
+  /** A second plugin whose `buildApp` runs last, after every environment is built. */
+  app: Partial<VitePlugin>
+}
+
+export interface ViteAdapterOptions {
+  /** `environment` option, if set. */
+  environment?: string
+  worker?: string
+  /** Called once per application build with the Worker environment's output. */
+  complete(files: OutputFile[], config: ResolvedConfig): Promise<void>
+  /** Called once the config is known, before any build work (early option checks). */
+  configResolved(config: ResolvedConfig): void
+}
+
+/** Environment names Cloudflare's Vite plugin derives from a Worker name. */
+function environmentNameOf(worker: string): string {
+  return worker.replace(/[^a-zA-Z0-9_$]/g, '_')
+}
+
+/**
+ * Chooses the environment that built the Worker: the `environment` option, else the only
+ * server environment (`ssr`, or the one Cloudflare's plugin names after the Worker),
+ * else the only environment built at all (a plain `rollupOptions.input` build).
+ */
+export function pickWorkerEnvironment(outputs: readonly EnvironmentOutput[], options: Pick<ViteAdapterOptions, 'environment' | 'worker'>): EnvironmentOutput {
+  const names = outputs.map((o) => `"${o.name}"`).join(', ') || '(none)'
+  if (options.environment !== undefined) {
+    const chosen = outputs.find((o) => o.name === options.environment)
+    if (!chosen) {
+      throw new WorkersVersionError('UNKNOWN_ENVIRONMENT', `The \`environment\` option names "${options.environment}", but the environments built were ${names}.`)
+    }
+    return chosen
+  }
+  const servers = outputs.filter((o) => o.consumer === 'server')
+  if (servers.length === 1) return servers[0]!
+  if (servers.length === 0 && outputs.length === 1) return outputs[0]!
+  const named = options.worker ? servers.find((o) => o.name === environmentNameOf(options.worker!)) : undefined
+  if (named) return named
+  throw new WorkersVersionError(
+    'AMBIGUOUS_ENVIRONMENT',
+    `Cannot tell which Vite environment builds the Worker among ${names}; set the \`environment\` option to its name.`,
+  )
+}
+
+/**
+ * Vite runs plugins once per environment. To send exactly one request per application
+ * build: `buildApp` (pre) marks an app build, `writeBundle` records each environment's
+ * output, and `buildApp` (post) builds anything Vite would still build, then completes once.
+ * A programmatic `build()` has no `buildApp`, so there `writeBundle` completes directly.
+ * Both plugins are `sharedDuringBuild`, so one instance (and this state) serves every environment.
+ */
+export function viteAdapter(options: ViteAdapterOptions): ViteAdapter {
+  let inAppBuild = false
+  let outputs: EnvironmentOutput[] = []
+
+  return {
+    main: {
+      apply: 'build',
+      sharedDuringBuild: true,
+      options(inputOptions) {
+        // Vite's client builds drop the entry's exports, but a Worker's main module must export
+        // its handlers: keep them when the build's input is script, not an HTML page.
+        const inputs = typeof inputOptions.input === 'string' ? [inputOptions.input] : Object.values(inputOptions.input ?? {})
+        if (inputOptions.preserveEntrySignatures === false && inputs.length > 0 && !inputs.some((i) => i.endsWith('.html'))) {
+          return { ...inputOptions, preserveEntrySignatures: 'exports-only' }
+        }
+        return undefined
+      },
+      configResolved(resolved) {
+        // In builder mode each environment resolves its own config; checks are cheap and idempotent.
+        options.configResolved(resolved)
+      },
+      buildApp: {
+        order: 'pre',
+        async handler() {
+          inAppBuild = true
+          outputs = []
+        },
+      },
+      async writeBundle(outputOptions, bundle) {
+        const environment = this.environment
+        if (environment.config.build.watch) return
+        const files = await readRollupBundle(outputOptions as never, bundle as never)
+        if (!inAppBuild) {
+          await options.complete(files, environment.config)
+          return
+        }
+        const existing = outputs.find((o) => o.name === environment.name)
+        if (existing) existing.files.push(...files)
+        else outputs.push({ name: environment.name, consumer: environment.config.consumer, files })
+      },
+    },
+    app: {
+      apply: 'build',
+      sharedDuringBuild: true,
+      buildApp: {
+        order: 'post',
+        async handler(builder: ViteBuilder) {
+          if (!inAppBuild) return
+          // Vite builds every environment after the last buildApp hook when none was built;
+          // this hook is the last, so it does that itself to see their output.
+          const environments = Object.values(builder.environments)
+          if (environments.every((environment) => !environment.isBuilt)) {
+            for (const environment of environments) await builder.build(environment)
+          }
+          inAppBuild = false
+          if (builder.config.build.watch) return
+          const worker = pickWorkerEnvironment(outputs, options)
+          outputs = []
+          await options.complete(worker.files, builder.environments[worker.name]?.config ?? builder.config)
+        },
+      },
+    },
+  }
+}

@@ -1,0 +1,101 @@
+import picomatch from 'picomatch'
+import { posix } from 'node:path'
+import type { ModuleContentType, OutputFile } from './types.js'
+
+export const ES_MODULE = 'application/javascript+module'
+export const COMMONJS = 'application/javascript'
+export const SOURCE_MAP = 'application/source-map'
+
+/** A user rule: files matching `test` get `type`; `false` leaves them out of the version. */
+export interface ModuleRule {
+  /** Glob(s) matched against the module path (a glob without `/` matches the base name), or RegExp(s). */
+  test: string | RegExp | Array<string | RegExp>
+  /** Content type of the matching modules, or `false` to leave the files out. */
+  type: ModuleContentType | false
+}
+
+/** Extensions the platform knows how to load, as wrangler's and Cloudflare's Vite plugin's defaults. */
+const EXTENSION_TYPES: Record<string, ModuleContentType> = {
+  '.mjs': ES_MODULE,
+  '.cjs': COMMONJS,
+  '.wasm': 'application/wasm',
+  '.txt': 'text/plain',
+  '.html': 'text/plain',
+  '.sql': 'text/plain',
+  '.bin': 'application/octet-stream',
+  '.py': 'text/x-python',
+}
+
+/** Files the Workers runtime reads by exact name. */
+const NAME_TYPES: Record<string, ModuleContentType> = {
+  _headers: 'text/plain',
+  _redirects: 'text/plain',
+}
+
+/** Content types that can be imported from JavaScript as a module of their own (not bundled). */
+export const IMPORTABLE_TYPES: ReadonlySet<string> = new Set([
+  'application/wasm',
+  'text/plain',
+  'application/octet-stream',
+  'text/x-python',
+])
+
+export type RuleMatcher = (path: string) => ModuleContentType | false | undefined
+
+/** Compiles `rules` once; later rules win over earlier ones, so users can append overrides. */
+export function compileRules(rules: readonly ModuleRule[] = []): RuleMatcher {
+  const compiled = rules.map((rule) => {
+    const tests = Array.isArray(rule.test) ? rule.test : [rule.test]
+    const matchers = tests.map((test) =>
+      typeof test === 'string'
+        ? picomatch(test, { dot: true, basename: !test.includes('/') })
+        : (path: string) => {
+            test.lastIndex = 0
+            return test.test(path)
+          },
+    )
+    return { type: rule.type, matches: (path: string) => matchers.some((m) => m(path)) }
+  })
+  return (path) => {
+    for (let i = compiled.length - 1; i >= 0; i--) {
+      const rule = compiled[i]!
+      if (rule.matches(path)) return rule.type
+    }
+    return undefined
+  }
+}
+
+/**
+ * The one place that decides a module's content type.
+ * Order: user rules, then the chunk's own format, then the exact file name, then the extension.
+ * `undefined` means the type is unknown (the caller reports it).
+ */
+export function contentTypeFor(
+  file: Pick<OutputFile, 'fileName' | 'kind' | 'format'>,
+  matchRule: RuleMatcher,
+): ModuleContentType | false | undefined {
+  const ruled = matchRule(file.fileName)
+  if (ruled !== undefined) return ruled
+  const ext = posix.extname(file.fileName)
+  if (file.kind === 'chunk') {
+    if (ext === '.cjs') return COMMONJS
+    if (ext === '.mjs') return ES_MODULE
+    return file.format === 'cjs' ? COMMONJS : ES_MODULE
+  }
+  return NAME_TYPES[posix.basename(file.fileName)] ?? EXTENSION_TYPES[ext]
+}
+
+/**
+ * Content type for a non-JavaScript import (`import wasm from './add.wasm'`) in source code,
+ * or `undefined` when the bundler should handle the import itself.
+ */
+export function importedModuleType(path: string, matchRule: RuleMatcher): ModuleContentType | undefined {
+  const ruled = matchRule(path)
+  if (ruled !== undefined) return ruled !== false && IMPORTABLE_TYPES.has(ruled) ? ruled : undefined
+  const type = EXTENSION_TYPES[posix.extname(path)]
+  return type !== undefined && IMPORTABLE_TYPES.has(type) ? type : undefined
+}
+
+export function isEsModuleType(type: string): boolean {
+  return type === ES_MODULE || type === 'text/javascript+module'
+}

@@ -1,0 +1,12 @@
+/**
+ * The one error type the plugin throws for problems the user can fix.
+ * `code` is stable for tests and tooling; `message` says what to do next.
+ */
+export class WorkersVersionError extends Error {
+  readonly code: string
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'WorkersVersionError'
+    this.code = code
+  }
+}

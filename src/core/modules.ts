@@ -1,0 +1,150 @@
+import { posix } from 'node:path'
+import { WorkersVersionError } from './errors.js'
+import { SOURCE_MAP, contentTypeFor, isEsModuleType, type RuleMatcher } from './content-types.js'
+import { rewriteSourceMap } from './source-maps.js'
+import type { BundlerName, ExcludedFile, ModulesResult, OutputFile, WorkerModule } from './types.js'
+
+export interface ModulesOptions {
+  bundler: BundlerName
+  matchRule: RuleMatcher
+  /** Picks the main module among several entries: output file name, entry name, or file name without extension. */
+  mainModule?: string
+  /** Attach each chunk's source map as `<module>.map`. */
+  sourcemaps: boolean
+}
+
+/** Build metadata and bundler artifacts that are never runtime modules. */
+function metadataReason(fileName: string): string | undefined {
+  if (fileName.startsWith('.vite/')) return 'Vite build metadata'
+  if (fileName === '.assetsignore') return 'static assets ignore list'
+  // @cloudflare/vite-plugin writes the deploy config and local vars beside the worker.
+  if (fileName === 'wrangler.json' || fileName === '.dev.vars') return 'Cloudflare Vite plugin deploy config'
+  return undefined
+}
+
+const MAIN_FORMAT_HINTS: Record<BundlerName, string> = {
+  vite: "set `build.rollupOptions.output.format: 'es'` (Vite's default for server builds)",
+  rollup: "set `output.format: 'es'`",
+  rolldown: "set `output.format: 'esm'`",
+  esbuild: "set `format: 'esm'`",
+  webpack: 'set `experiments.outputModule: true` and `output.module: true`',
+  rspack: 'set `experiments.outputModule: true` and `output.module: true`',
+}
+
+/** Chooses the entry chunk that becomes `main_module`. */
+export function pickMainChunk(files: readonly OutputFile[], options: Pick<ModulesOptions, 'mainModule' | 'bundler'>): OutputFile {
+  const entries = files.filter((file) => file.kind === 'chunk' && file.isEntry)
+  const list = (chunks: readonly OutputFile[]) => chunks.map((c) => `  - ${c.fileName}${c.entryName ? ` (entry "${c.entryName}")` : ''}`).join('\n')
+  if (options.mainModule !== undefined) {
+    const wanted = options.mainModule.replace(/^\.\//, '')
+    const match = entries.find(
+      (c) => c.fileName === wanted || c.entryName === wanted || c.fileName.replace(/\.[cm]?js$/, '') === wanted,
+    )
+    if (!match) {
+      throw new WorkersVersionError(
+        'MAIN_MODULE_NOT_FOUND',
+        `mainModule "${options.mainModule}" matches no entry chunk of the ${options.bundler} build. Entry chunks:\n${list(entries) || '  (none)'}`,
+      )
+    }
+    return match
+  }
+  if (entries.length === 1) return entries[0]!
+  if (entries.length === 0) {
+    throw new WorkersVersionError('NO_ENTRY', `The ${options.bundler} build emitted no entry chunk, so there is no main module for the Worker.`)
+  }
+  throw new WorkersVersionError(
+    'AMBIGUOUS_MAIN_MODULE',
+    `The ${options.bundler} build has ${entries.length} entry chunks; set the \`mainModule\` option to the one that exports the Worker's handlers:\n${list(entries)}`,
+  )
+}
+
+/**
+ * Maps the bundle onto Workers modules: content types, names relative to the main
+ * module's directory, source maps attached to their chunks, non-modules left out.
+ * Pure: the same files and options always give the same result.
+ */
+export function toWorkerModules(files: readonly OutputFile[], options: ModulesOptions): ModulesResult {
+  const main = pickMainChunk(files, options)
+  const root = posix.dirname(main.fileName)
+  const nameOf = (fileName: string) => (root === '.' ? fileName : posix.relative(root, fileName))
+
+  // Maps come from the chunks themselves; the same maps emitted as files are not modules twice.
+  const chunkMapFiles = new Set<string>()
+  for (const file of files) {
+    if (file.kind !== 'chunk') continue
+    chunkMapFiles.add(file.mapFileName ?? `${file.fileName}.map`)
+  }
+
+  const modules: WorkerModule[] = []
+  const excluded: ExcludedFile[] = []
+  const unknown: string[] = []
+  const outside: string[] = []
+
+  for (const file of files) {
+    const metadata = metadataReason(file.fileName)
+    if (metadata) {
+      excluded.push({ fileName: file.fileName, reason: metadata })
+      continue
+    }
+    if (file.kind === 'asset' && chunkMapFiles.has(file.fileName)) {
+      if (!options.sourcemaps) excluded.push({ fileName: file.fileName, reason: 'source map (sourcemaps: false)' })
+      continue
+    }
+    const type = contentTypeFor(file, options.matchRule)
+    if (type === false) {
+      excluded.push({ fileName: file.fileName, reason: 'excluded by a rule' })
+      continue
+    }
+    if (type === undefined) {
+      if (file.fileName.endsWith('.map')) {
+        excluded.push({ fileName: file.fileName, reason: 'source map of no chunk' })
+      } else {
+        unknown.push(file.fileName)
+      }
+      continue
+    }
+    const name = nameOf(file.fileName)
+    if (name.startsWith('../')) {
+      outside.push(file.fileName)
+      continue
+    }
+    modules.push({ name, content_type: type, contents: file.contents })
+    if (options.sourcemaps && file.kind === 'chunk' && file.map) {
+      modules.push({ name: `${name}.map`, content_type: SOURCE_MAP, contents: Buffer.from(rewriteSourceMap(file.map, name)) })
+    }
+  }
+
+  const problems: string[] = []
+  if (unknown.length > 0) {
+    problems.push(
+      `These files have no known Workers module type:\n${unknown.map((f) => `  - ${f}`).join('\n')}\n` +
+        `Add a \`rules\` entry such as { test: '*${posix.extname(unknown[0]!) || unknown[0]}', type: 'application/octet-stream' }, or type: false to leave them out.`,
+    )
+  }
+  if (outside.length > 0) {
+    problems.push(
+      `These files are outside the main module's directory "${root}" and cannot be resolved from it:\n${outside.map((f) => `  - ${f}`).join('\n')}\n` +
+        'Emit them at or below the main module\'s directory (for example by changing the chunk or asset file names).',
+    )
+  }
+  const seen = new Map<string, number>()
+  for (const mod of modules) seen.set(mod.name, (seen.get(mod.name) ?? 0) + 1)
+  const duplicates = [...seen].filter(([, count]) => count > 1).map(([name]) => name)
+  if (duplicates.length > 0) {
+    problems.push(`Several files map to the same module name: ${duplicates.map((d) => `"${d}"`).join(', ')}. Module names must be unique.`)
+  }
+  if (problems.length > 0) throw new WorkersVersionError('INVALID_MODULES', problems.join('\n\n'))
+
+  const mainName = nameOf(main.fileName)
+  const mainModule = modules.find((m) => m.name === mainName)
+  if (!mainModule || !isEsModuleType(mainModule.content_type)) {
+    throw new WorkersVersionError(
+      'MAIN_NOT_ES_MODULE',
+      `The main module "${mainName}" is ${mainModule ? `"${mainModule.content_type}"` : 'excluded'}, but a Worker's main module must be an ES module: ${MAIN_FORMAT_HINTS[options.bundler]}.`,
+    )
+  }
+  // The main module first: readers (and Miniflare) take it from the top.
+  modules.splice(modules.indexOf(mainModule), 1)
+  modules.unshift(mainModule)
+  return { mainModule: mainName, modules, excluded }
+}

@@ -1,0 +1,59 @@
+import type { VersionConfig } from '../options/schema.js'
+import type { VersionRequestBody } from './body.js'
+import type { WorkerModule } from './types.js'
+
+/** What a version is made of before it becomes JSON. */
+export interface VersionPayload {
+  mainModule: string
+  config: VersionConfig
+  modules: readonly WorkerModule[]
+}
+
+function base64(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64')
+}
+
+function moduleJson(mod: WorkerModule): string {
+  return `{"name":${JSON.stringify(mod.name)},"content_type":${JSON.stringify(mod.content_type)},"content_base64":"${base64(mod.contents)}"}`
+}
+
+/**
+ * The request body as JSON text, one piece per module. Only one module's base64 exists
+ * at a time, so a 60 MiB Worker never costs several full copies of its body in memory;
+ * the generator can be restarted for a retry.
+ * `pretty` lays the non-module fields out for people reading `request.json`.
+ */
+export function* bodyChunks(payload: VersionPayload, pretty = false): Generator<Buffer> {
+  // `main_module` first, then the configured fields in the user's order, the bulky modules last.
+  const head = JSON.stringify({ main_module: payload.mainModule, ...payload.config }, null, pretty ? 2 : 0)
+  const open = head.slice(0, head.lastIndexOf('}')).trimEnd()
+  const [sep, indent, close] = pretty ? [',\n    ', '\n    ', '\n  ]\n}\n'] : [',', '', ']}']
+  yield Buffer.from(`${open}${pretty ? ',\n  "modules": [' : ',"modules":['}`)
+  let first = true
+  for (const mod of payload.modules) {
+    yield Buffer.from(`${first ? indent : sep}${moduleJson(mod)}`)
+    first = false
+  }
+  yield Buffer.from(close)
+}
+
+/** Exact byte length of the compact body, computed without encoding any module. */
+export function bodyByteLength(payload: VersionPayload): number {
+  let total = 0
+  const head = JSON.stringify({ main_module: payload.mainModule, ...payload.config })
+  total += Buffer.byteLength(head) - 1 + ',"modules":['.length
+  payload.modules.forEach((mod, i) => {
+    const envelope = `{"name":${JSON.stringify(mod.name)},"content_type":${JSON.stringify(mod.content_type)},"content_base64":""}`
+    total += Buffer.byteLength(envelope) + 4 * Math.ceil(mod.contents.byteLength / 3) + (i > 0 ? 1 : 0)
+  })
+  return total + ']}'.length
+}
+
+/** The whole body as one object (tests and small tools; the plugin streams `bodyChunks`). */
+export function toRequestBody(payload: VersionPayload): VersionRequestBody {
+  return {
+    main_module: payload.mainModule,
+    ...payload.config,
+    modules: payload.modules.map((mod) => ({ name: mod.name, content_type: mod.content_type, content_base64: base64(mod.contents) })),
+  }
+}

@@ -1,0 +1,79 @@
+import { createUnplugin, type UnpluginFactory, type UnpluginOptions } from 'unplugin'
+import type { ResolvedConfig } from 'vite'
+import { consoleLogger, type Logger } from './core/report.js'
+import { buildVersion } from './core/pipeline.js'
+import type { BundlerName, OutputFile } from './core/types.js'
+import { resolveOptions, type WorkersVersionOptions } from './options/index.js'
+import { resolveUploadTarget, type UploadTarget } from './options/upload-target.js'
+import { uploadVersion } from './upload.js'
+import type { AdapterContext } from './bundlers/context.js'
+import { moduleImportHooks, readRollupBundle } from './bundlers/rollup.js'
+import { viteAdapter } from './bundlers/vite.js'
+import { esbuildAdapter } from './bundlers/esbuild.js'
+import { webpackAdapter } from './bundlers/webpack.js'
+
+export type { WorkersVersionOptions, ModuleRule, VersionConfig } from './options/index.js'
+export type { VersionRequestBody, VersionResult } from './core/body.js'
+export type { WorkerModule, WorkerModuleBody, OutputFile } from './core/types.js'
+export { WorkersVersionError } from './core/errors.js'
+
+const PLUGIN_NAME = 'unplugin-workers-version'
+
+export const unpluginFactory: UnpluginFactory<WorkersVersionOptions | undefined, true> = (rawOptions, meta) => {
+  const options = resolveOptions(rawOptions)
+  const logger: Logger = consoleLogger
+  let root = rawOptions?.root ?? process.cwd()
+  let target: UploadTarget | undefined
+
+  const context: AdapterContext = {
+    options,
+    prepare(info) {
+      root = rawOptions?.root ?? info.root
+      target = info.upload ? resolveUploadTarget(options.raw) : undefined
+    },
+    async complete(files: OutputFile[], info) {
+      const built = await buildVersion(files, { bundler: info.bundler, root: rawOptions?.root ?? info.root, logger }, options)
+      if (!info.upload) return
+      target ??= resolveUploadTarget(options.raw)
+      await uploadVersion(built, target, options, { root: rawOptions?.root ?? info.root, logger })
+    },
+  }
+
+  const importHooks = moduleImportHooks(options.matchRule, () => root)
+  const rollupLike = (bundler: BundlerName) => ({
+    ...importHooks,
+    options() {
+      context.prepare({ bundler, root: process.cwd(), upload: options.upload === true })
+    },
+    async writeBundle(this: { meta: { watchMode: boolean } }, outputOptions: never, bundle: never) {
+      if (this.meta.watchMode) return
+      await context.complete(await readRollupBundle(outputOptions, bundle), { bundler, root, upload: options.upload === true })
+    },
+  })
+
+  const uploadForVite = (config: ResolvedConfig) => options.upload ?? config.mode === options.uploadMode
+  const vite = viteAdapter({
+    environment: options.environment,
+    worker: options.worker,
+    configResolved(config) {
+      context.prepare({ bundler: 'vite', root: config.root, upload: uploadForVite(config) && !config.build.watch })
+    },
+    complete: (files, config) => context.complete(files, { bundler: 'vite', root: config.root, upload: uploadForVite(config) }),
+  })
+
+  const main: UnpluginOptions = {
+    name: PLUGIN_NAME,
+    enforce: 'pre',
+    rollup: rollupLike('rollup') as never,
+    rolldown: rollupLike('rolldown') as never,
+    vite: { ...importHooks, ...vite.main } as never,
+    esbuild: esbuildAdapter(context),
+    webpack: webpackAdapter('webpack', context),
+    rspack: webpackAdapter('rspack', context),
+  }
+  if (meta.framework !== 'vite') return [main]
+  return [main, { name: `${PLUGIN_NAME}:app`, vite: vite.app as never }]
+}
+
+export const workersVersion = /* #__PURE__ */ createUnplugin(unpluginFactory)
+export default workersVersion

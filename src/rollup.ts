@@ -1,0 +1,3 @@
+import { workersVersion } from './index.js'
+
+export default workersVersion.rollup

@@ -1,0 +1,115 @@
+import { join } from 'node:path'
+import { build, createBuilder, type InlineConfig } from 'vite'
+import { cloudflare } from '@cloudflare/vite-plugin'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import workersVersion from '../../src/vite.js'
+import { TEST_ROOT, WORKER_FIXTURE, assertMapsBelongToChunks, moduleShape, readRequest, tempDir } from '../helpers/fixture.js'
+import { expectWorkerResponds } from '../helpers/workerd.js'
+
+const version = { compatibility_date: '2025-01-01', compatibility_flags: ['nodejs_compat'] }
+
+/** Counts the version summaries printed: one per request body written. */
+function countSummaries() {
+  const spy = vi.spyOn(console, 'log')
+  return () => spy.mock.calls.filter(([line]) => String(line).includes('Workers version')).length
+}
+
+afterEach(() => {
+  vi.restoreAllMocks()
+})
+
+const expectedModules = [
+  ['assets/add-[hash].wasm', 'application/wasm'],
+  ['assets/blob-[hash].bin', 'application/octet-stream'],
+  ['assets/page-[hash].html', 'text/plain'],
+  ['index.js', 'application/javascript+module'],
+  ['index.js.map', 'application/source-map'],
+]
+
+describe('vite', () => {
+  it('builds a standalone Worker with build.ssr (programmatic build, no buildApp)', async () => {
+    const dir = await tempDir('vite-ssr')
+    const outputDir = join(dir, '.workers-version')
+    const summaries = countSummaries()
+    await build({
+      root: WORKER_FIXTURE,
+      configFile: false,
+      logLevel: 'silent',
+      build: { ssr: 'src/index.js', outDir: join(dir, 'dist'), sourcemap: true },
+      plugins: [workersVersion({ outputDir, worker: 'test', version })],
+    })
+    expect(summaries()).toBe(1)
+    const body = await readRequest(outputDir)
+    expect(body.main_module).toBe('index.js')
+    const shape = moduleShape(body)
+    expect(shape.filter(([name]) => !name.startsWith('lazy') && !name.startsWith('assets/lazy'))).toEqual(expectedModules)
+    expect(shape.filter(([name]) => name.includes('lazy')).map(([, type]) => type)).toEqual(['application/javascript+module', 'application/source-map'])
+    expect(assertMapsBelongToChunks(body)).toBe(2)
+    await expectWorkerResponds(body)
+  })
+
+  it('builds a Worker from a plain rollupOptions.input in the CLI path (buildApp)', async () => {
+    const dir = await tempDir('vite-input')
+    const outputDir = join(dir, '.workers-version')
+    const summaries = countSummaries()
+    const builder = await createBuilder({
+      root: WORKER_FIXTURE,
+      configFile: false,
+      logLevel: 'silent',
+      build: { outDir: join(dir, 'dist'), sourcemap: true, rollupOptions: { input: 'src/index.js', output: { entryFileNames: '[name].js' } } },
+      plugins: [workersVersion({ outputDir, worker: 'test', version })],
+    }, null)
+    await builder.buildApp()
+    expect(summaries()).toBe(1)
+    const body = await readRequest(outputDir)
+    expect(body.main_module).toBe('index.js')
+    await expectWorkerResponds(body)
+  })
+
+  it('makes exactly one request in a multi-environment app build, from the worker environment', async () => {
+    const dir = await tempDir('vite-app')
+    const outputDir = join(dir, '.workers-version')
+    const summaries = countSummaries()
+    const config: InlineConfig = {
+      root: WORKER_FIXTURE,
+      configFile: false,
+      logLevel: 'silent',
+      builder: {},
+      environments: {
+        client: { build: { outDir: join(dir, 'client'), rollupOptions: { input: join(TEST_ROOT, 'fixtures/vite-app/client.js') } } },
+        ssr: { build: { outDir: join(dir, 'worker'), sourcemap: true, rollupOptions: { input: 'src/index.js' } } },
+      },
+      plugins: [workersVersion({ outputDir, worker: 'test', version })],
+    }
+    const builder = await createBuilder(config)
+    await builder.buildApp()
+    expect(builder.environments.client!.isBuilt).toBe(true)
+    expect(summaries()).toBe(1)
+    const body = await readRequest(outputDir)
+    expect(body.modules.some((m) => m.name.includes('client'))).toBe(false)
+    await expectWorkerResponds(body)
+  })
+
+  it('works beside @cloudflare/vite-plugin: one request from the Worker environment', async () => {
+    const dir = await tempDir('vite-cloudflare')
+    const outputDir = join(dir, '.workers-version')
+    const summaries = countSummaries()
+    const builder = await createBuilder({
+      root: WORKER_FIXTURE,
+      configFile: false,
+      logLevel: 'silent',
+      build: { outDir: join(dir, 'dist'), sourcemap: true },
+      plugins: [
+        cloudflare({ configPath: join(TEST_ROOT, 'fixtures/vite-cloudflare/wrangler.jsonc'), inspectorPort: false, persistState: false }),
+        workersVersion({ outputDir, worker: 'cf-worker', version }),
+      ],
+    })
+    await builder.buildApp()
+    expect(summaries()).toBe(1)
+    const body = await readRequest(outputDir)
+    expect(body.main_module).toBe('index.js')
+    // The plugin's deploy config is not a module.
+    expect(body.modules.map((m) => m.name)).not.toContain('wrangler.json')
+    await expectWorkerResponds(body)
+  })
+})

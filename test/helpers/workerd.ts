@@ -1,0 +1,16 @@
+import { expect } from 'vitest'
+import type { VersionRequestBody } from '../../src/core/body.js'
+import { EXPECTED_RESPONSE } from './fixture.js'
+
+/** Runs the body in workerd and checks the fixture's route that touches every chunk and module. */
+export async function expectWorkerResponds(body: VersionRequestBody, expected: unknown = EXPECTED_RESPONSE): Promise<void> {
+  const { runVersion } = await import('../../src/emulator/workerd.js')
+  const worker = await runVersion(body)
+  try {
+    const response = await worker.fetch('/')
+    expect(response.status).toBe(200)
+    expect(await response.json()).toEqual(expected)
+  } finally {
+    await worker.dispose()
+  }
+}
