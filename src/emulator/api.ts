@@ -1,0 +1,131 @@
+/** Routing, auth and account checks for `/client/v4/…`, in the order the real API applies them. */
+import type { IncomingHttpHeaders } from 'node:http'
+import { timingSafeEqual } from 'node:crypto'
+import { Code, failOne, ok, type ApiReply } from './envelope.js'
+import { createVersion, workerNotFound, type CreateVersionContext } from './create-version.js'
+import { versionResult } from './results.js'
+
+export const API_PREFIX = '/client/v4'
+
+export interface ApiContext extends CreateVersionContext {
+  token: string
+  accountId: string
+}
+
+export interface ApiRequest {
+  method: string
+  /** Path below {@link API_PREFIX}, e.g. `/accounts/a/workers/workers/w/versions`. */
+  path: string
+  query: URLSearchParams
+  headers: IncomingHttpHeaders
+  /** Parsed JSON body; `undefined` when there was none. */
+  body: unknown
+  bodyProblem?: 'invalid-json' | 'too-large'
+}
+
+type Handler = (ctx: ApiContext, req: ApiRequest, params: string[]) => ApiReply | Promise<ApiReply>
+
+interface Route {
+  method: string
+  pattern: RegExp
+  handler: Handler
+}
+
+const SEGMENT = '([^/]+)'
+const WORKERS = `^/accounts/${SEGMENT}/workers/workers`
+const ROUTES: Route[] = [
+  { method: 'GET', pattern: new RegExp(`${WORKERS}/?$`), handler: listWorkers },
+  { method: 'POST', pattern: new RegExp(`${WORKERS}/?$`), handler: createWorker },
+  { method: 'GET', pattern: new RegExp(`${WORKERS}/${SEGMENT}/?$`), handler: getWorker },
+  { method: 'GET', pattern: new RegExp(`${WORKERS}/${SEGMENT}/versions/?$`), handler: listVersions },
+  { method: 'POST', pattern: new RegExp(`${WORKERS}/${SEGMENT}/versions/?$`), handler: postVersion },
+  { method: 'GET', pattern: new RegExp(`${WORKERS}/${SEGMENT}/versions/${SEGMENT}/?$`), handler: getVersion },
+]
+
+export async function handleApi(ctx: ApiContext, req: ApiRequest): Promise<ApiReply> {
+  const found = route(req.method, req.path)
+  if (!found) return failOne(404, Code.noRoute, 'No route for that URI')
+  if (!authenticated(ctx.token, req.headers)) return failOne(401, Code.auth, 'Authentication error')
+  const [account = '', ...rest] = found.params
+  if (account !== ctx.accountId) {
+    return failOne(404, Code.badAccount, `Could not route to ${API_PREFIX}${req.path}, perhaps your object identifier is invalid?`)
+  }
+  if (req.bodyProblem === 'too-large') return failOne(413, Code.tooLarge, 'Request body is too large')
+  if (req.bodyProblem === 'invalid-json') return failOne(400, Code.validation, 'The request body is not valid JSON', '')
+  return found.handler(ctx, req, [account, ...rest])
+}
+
+function route(method: string, path: string): { handler: Handler; params: string[] } | undefined {
+  for (const r of ROUTES) {
+    const match = r.method === method ? r.pattern.exec(path) : null
+    if (match) return { handler: r.handler, params: match.slice(1).map((p) => decodeURIComponent(p)) }
+  }
+  return undefined
+}
+
+/** Bearer token, or the legacy email + global key pair with the key equal to the token. */
+function authenticated(token: string, headers: IncomingHttpHeaders): boolean {
+  const authorization = headers.authorization
+  if (authorization !== undefined) {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization)
+    return match?.[1] !== undefined && sameSecret(match[1], token)
+  }
+  const email = headers['x-auth-email']
+  const key = headers['x-auth-key']
+  return typeof email === 'string' && email !== '' && typeof key === 'string' && sameSecret(key, token)
+}
+
+function sameSecret(given: string, expected: string): boolean {
+  const a = Buffer.from(given)
+  const b = Buffer.from(expected)
+  return a.length === b.length && timingSafeEqual(a, b)
+}
+
+const WORKER_NAME = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/
+
+function listWorkers(ctx: ApiContext, _req: ApiRequest, [account = '']: string[]): ApiReply {
+  return ok(ctx.store.workers(account))
+}
+
+function createWorker(ctx: ApiContext, req: ApiRequest, [account = '']: string[]): ApiReply {
+  const body = req.body as { name?: unknown } | undefined
+  const name = body?.name
+  if (typeof name !== 'string' || !WORKER_NAME.test(name)) {
+    return failOne(400, Code.validation, 'name must be lower-case letters, digits and dashes (at most 63)', '/name')
+  }
+  if (ctx.store.worker(account, name)) return failOne(409, Code.validation, `A Worker named '${name}' already exists`, '/name')
+  return ok(ctx.store.createWorker(account, name))
+}
+
+function getWorker(ctx: ApiContext, _req: ApiRequest, [account = '', worker = '']: string[]): ApiReply {
+  const found = ctx.store.worker(account, worker)
+  return found ? ok(found) : workerNotFound()
+}
+
+function listVersions(ctx: ApiContext, req: ApiRequest, [account = '', worker = '']: string[]): ApiReply {
+  if (!ctx.store.worker(account, worker)) return workerNotFound()
+  const all = ctx.store.versions(account, worker)
+  const page = positiveInt(req.query.get('page'), 1)
+  const perPage = Math.min(positiveInt(req.query.get('per_page'), 20), 100)
+  const slice = all.slice((page - 1) * perPage, page * perPage)
+  return ok(
+    slice.map((v) => versionResult(v, false)),
+    200,
+    { result_info: { page, per_page: perPage, count: slice.length, total_count: all.length, total_pages: Math.ceil(all.length / perPage) } },
+  )
+}
+
+function getVersion(ctx: ApiContext, _req: ApiRequest, [account = '', worker = '', id = '']: string[]): ApiReply {
+  if (!ctx.store.worker(account, worker)) return workerNotFound()
+  const version = ctx.store.version(account, worker, id)
+  return version ? ok(versionResult(version, true)) : failOne(404, Code.versionNotFound, 'Version not found')
+}
+
+function postVersion(ctx: ApiContext, req: ApiRequest, [account = '', worker = '']: string[]): Promise<ApiReply> {
+  return createVersion(ctx, { accountId: account, worker, deploy: req.query.get('deploy') === 'true', body: req.body })
+}
+
+function positiveInt(text: string | null, fallback: number): number {
+  const n = Number(text)
+  return text !== null && Number.isInteger(n) && n > 0 ? n : fallback
+}

@@ -1,0 +1,46 @@
+/** Cloudflare v4 API envelopes, the error codes the emulator uses, and JSON pointers. */
+
+export interface ApiError {
+  code: number
+  message: string
+  documentation_url?: string
+  source?: { pointer: string }
+}
+
+export interface ApiReply {
+  status: number
+  body: unknown
+  headers?: Record<string, string>
+}
+
+/** Codes taken from what the real API answers in the same situations. */
+export const Code = {
+  noRoute: 7000,
+  badAccount: 7003,
+  auth: 10000,
+  workerNotFound: 10007,
+  versionNotFound: 10007,
+  validation: 10021,
+  tooLarge: 10027,
+} as const
+
+export function ok(result: unknown, status = 200, extra: Record<string, unknown> = {}): ApiReply {
+  return { status, body: { success: true, errors: [], messages: [], result, ...extra } }
+}
+
+export function fail(status: number, errors: ApiError[]): ApiReply {
+  return { status, body: { success: false, errors, messages: [], result: null } }
+}
+
+export function failOne(status: number, code: number, message: string, pointer?: string): ApiReply {
+  return fail(status, [apiError(code, message, pointer)])
+}
+
+export function apiError(code: number, message: string, pointer?: string): ApiError {
+  return pointer === undefined ? { code, message } : { code, message, source: { pointer } }
+}
+
+/** RFC 6901: `~` and `/` inside a segment are escaped. */
+export function pointer(...segments: (string | number)[]): string {
+  return segments.map((s) => '/' + String(s).replaceAll('~', '~0').replaceAll('/', '~1')).join('')
+}

@@ -1,0 +1,227 @@
+/**
+ * The emulator's HTTP server: records every request, applies queued faults, then hands the
+ * request to the API routes or to a version's preview. Listens on 127.0.0.1 only.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import type { AddressInfo, Socket } from 'node:net'
+import { API_PREFIX, handleApi, type ApiContext } from './api.js'
+import { Code, failOne, type ApiReply } from './envelope.js'
+import { FaultQueue, gatewayPage } from './faults.js'
+import { decodeBody, readBody, redactHeaders, sendJson, sendText } from './http.js'
+import { PreviewPool } from './preview.js'
+import { forwardToVersion, parsePreviewPath, PREVIEW_PREFIX, type StreamReply } from './preview-proxy.js'
+import { Store } from './store.js'
+import type { Emulator, EmulatorOptions, Fault, RecordedRequest } from './types.js'
+
+const HOST = '127.0.0.1'
+const DEFAULT_TOKEN = 'local-dev-token'
+const DEFAULT_ACCOUNT = 'local-account'
+/** The Free/Pro plan's request body limit. */
+const DEFAULT_MAX_BODY = 100 * 1000 * 1000
+/** setTimeout fires at once for longer delays; clamp "never" to the longest it can wait. */
+const MAX_TIMER_MS = 2 ** 31 - 1
+
+type Reply = { kind: 'json'; reply: ApiReply } | { kind: 'stream'; reply: StreamReply }
+
+export async function startServer(options: EmulatorOptions = {}): Promise<Emulator> {
+  const token = options.token ?? DEFAULT_TOKEN
+  const accountId = options.accountId ?? DEFAULT_ACCOUNT
+  const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY
+  const log = options.log ?? (() => undefined)
+  const store = new Store()
+  const faults = new FaultQueue()
+  const pool = options.preview === false ? undefined : new PreviewPool(options.maxRunning ?? 8)
+  const requests: RecordedRequest[] = []
+  const waits = new Set<() => void>()
+  let origin = ''
+  let closing = false
+
+  const ctx: ApiContext = {
+    token,
+    accountId,
+    store,
+    preview: pool,
+    requireExistingWorker: options.requireExistingWorker ?? false,
+    previewUrl: (id) => `${origin}${PREVIEW_PREFIX}${id}/`,
+  }
+
+  /** A delay that close() cuts short, so a "slow forever" fault cannot keep the process alive. */
+  const wait = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer)
+        waits.delete(done)
+        resolve()
+      }
+      const timer = setTimeout(done, Math.min(Math.max(ms, 0), MAX_TIMER_MS))
+      waits.add(done)
+    })
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const method = (req.method ?? 'GET').toUpperCase()
+    const url = new URL(req.url ?? '/', `http://${HOST}`)
+    const record: RecordedRequest = {
+      method,
+      path: url.pathname,
+      query: Object.fromEntries(url.searchParams),
+      headers: redactHeaders(req.headers),
+      body: undefined,
+      status: 0,
+    }
+    requests.push(record)
+    const started = performance.now()
+    const finish = (status: number, note = '') => {
+      record.status = status
+      log(`${method} ${url.pathname} ${status === 0 ? 'no answer' : status}${note} (${Math.round(performance.now() - started)} ms)`)
+    }
+
+    const fault = faults.take(method, url.pathname)
+    if (fault?.kind === 'drop') {
+      req.socket.destroy()
+      return finish(0, ' [fault: drop]')
+    }
+    const raw = await readBody(req, maxBody)
+    if (raw.aborted) return finish(0, ' [client went away]')
+    const decoded = decodeBody(raw.bytes)
+    record.body = decoded.invalid ? decoded.text : decoded.json
+
+    const early = faultReply(fault)
+    if (early) return finish(sendEarly(res, early), ` [fault: ${fault?.kind}]`)
+    if (fault?.kind === 'slow') await wait(fault.delayMs)
+    if (closing) {
+      req.socket.destroy()
+      return finish(0, ' [closing]')
+    }
+
+    let reply: Reply
+    const preview = parsePreviewPath(url.pathname)
+    if (url.pathname === API_PREFIX || url.pathname.startsWith(`${API_PREFIX}/`)) {
+      const bodyProblem = raw.bytes === undefined ? 'too-large' : decoded.invalid ? 'invalid-json' : undefined
+      const apiReq = { method, path: url.pathname.slice(API_PREFIX.length), query: url.searchParams, headers: req.headers, body: decoded.json }
+      reply = { kind: 'json', reply: await handleApi(ctx, bodyProblem ? { ...apiReq, bodyProblem } : apiReq) }
+    } else if (preview) {
+      reply = await previewReply(preview, method, url.search, req, raw.bytes)
+    } else {
+      reply = { kind: 'json', reply: failOne(404, Code.noRoute, 'No route for that URI') }
+    }
+
+    if (fault?.kind === 'lose-response') {
+      // The work is done (a version is stored); only the answer goes missing.
+      if (reply.kind === 'stream') await drain(reply.reply.body)
+      req.socket.destroy()
+      return finish(0, ' [fault: lose-response]')
+    }
+    if (reply.kind === 'json') {
+      sendJson(res, reply.reply.status, reply.reply.body, reply.reply.headers)
+      return finish(reply.reply.status, fault ? ` [fault: ${fault.kind}]` : '')
+    }
+    await sendStream(res, reply.reply)
+    finish(reply.reply.status)
+  }
+
+  async function previewReply(
+    target: { id: string; path: string },
+    method: string,
+    search: string,
+    req: IncomingMessage,
+    body: Buffer | undefined,
+  ): Promise<Reply> {
+    const version = store.findVersion(target.id)
+    if (!pool || !version) return { kind: 'json', reply: failOne(404, Code.noRoute, `No preview for version ${target.id}`) }
+    try {
+      const running = await pool.start(version.id, version, version.worker)
+      return { kind: 'stream', reply: await forwardToVersion(running, { method, path: target.path, search, headers: req.headers, body }) }
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error)
+      return { kind: 'json', reply: failOne(502, Code.validation, `Preview failed: ${message}`) }
+    }
+  }
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      log(`${req.method ?? '?'} ${req.url?.split('?')[0] ?? '?'} 500 internal error: ${error instanceof Error ? error.message : String(error)}`)
+      if (!res.headersSent) sendJson(res, 500, failOne(500, 10013, 'An unknown error occurred').body)
+      else res.destroy()
+    })
+  })
+  const sockets = new Set<Socket>()
+  server.on('connection', (socket) => {
+    sockets.add(socket)
+    socket.on('close', () => sockets.delete(socket))
+  })
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(options.port ?? 0, HOST, () => {
+      server.off('error', reject)
+      resolve()
+    })
+  })
+  const { port } = server.address() as AddressInfo
+  origin = `http://${HOST}:${port}`
+
+  let closed: Promise<void> | undefined
+  const close = async () => {
+    closing = true
+    const stopped = new Promise<void>((resolve) => server.close(() => resolve()))
+    for (const done of [...waits]) done()
+    for (const socket of sockets) socket.destroy()
+    await Promise.all([stopped, pool?.close()])
+  }
+
+  return {
+    url: `${origin}${API_PREFIX}`,
+    origin,
+    token,
+    accountId,
+    requests,
+    versions: (worker, account = accountId) => store.versions(account, worker),
+    injectFaults: (...list: Fault[]) => faults.push(...list),
+    clearFaults: () => faults.clear(),
+    close: () => (closed ??= close()),
+  }
+}
+
+/** Faults answered without touching the API: an error status or a non-JSON gateway page. */
+function faultReply(fault: Fault | undefined): { status: number; json?: unknown; html?: string; headers: Record<string, string> } | undefined {
+  if (fault?.kind === 'status') {
+    const headers: Record<string, string> = fault.retryAfter === undefined ? {} : { 'retry-after': String(fault.retryAfter) }
+    const body = fault.body ?? failOne(fault.status, fault.status === 429 ? 971 : 10013, statusMessage(fault.status)).body
+    return { status: fault.status, json: body, headers }
+  }
+  if (fault?.kind === 'non-json') {
+    const status = fault.status ?? 502
+    return { status, html: gatewayPage(status), headers: {} }
+  }
+  return undefined
+}
+
+function sendEarly(res: ServerResponse, early: NonNullable<ReturnType<typeof faultReply>>): number {
+  if (early.html !== undefined) sendText(res, early.status, 'text/html; charset=utf-8', early.html)
+  else sendJson(res, early.status, early.json, early.headers)
+  return early.status
+}
+
+function statusMessage(status: number): string {
+  if (status === 429) return 'Please wait and consider throttling your request speed'
+  if (status >= 500) return 'A temporary error occurred; please try again'
+  return `Request failed with status ${status}`
+}
+
+async function sendStream(res: ServerResponse, reply: StreamReply): Promise<void> {
+  res.writeHead(reply.status, reply.headers.flat())
+  if (reply.body) {
+    for await (const chunk of reply.body) {
+      if (res.destroyed) break // the client went away; stop pulling from the Worker
+      if (!res.write(chunk)) await new Promise((resolve) => {
+        res.once('drain', resolve)
+        res.once('close', resolve)
+      })
+    }
+  }
+  res.end()
+}
+
+async function drain(body: AsyncIterable<Uint8Array> | null): Promise<void> {
+  if (body) for await (const _chunk of body) void _chunk
+}

@@ -1,0 +1,65 @@
+/** In-memory accounts → Workers → versions. Nothing is persisted: each emulator starts empty. */
+import { randomUUID } from 'node:crypto'
+import type { StoredVersion, StoredWorker } from './types.js'
+
+interface WorkerEntry {
+  worker: StoredWorker
+  versions: StoredVersion[] // oldest first
+}
+
+export class Store {
+  #workers = new Map<string, WorkerEntry>() // key: `${account}\n${name}`
+
+  /** A Worker by name or id. */
+  worker(accountId: string, nameOrId: string): StoredWorker | undefined {
+    return this.#entry(accountId, nameOrId)?.worker
+  }
+
+  workers(accountId: string): StoredWorker[] {
+    const prefix = `${accountId}\n`
+    return [...this.#workers].filter(([key]) => key.startsWith(prefix)).map(([, entry]) => entry.worker)
+  }
+
+  createWorker(accountId: string, name: string): StoredWorker {
+    const now = new Date().toISOString()
+    const worker: StoredWorker = { id: randomUUID().replaceAll('-', ''), name, created_on: now, updated_on: now }
+    this.#workers.set(`${accountId}\n${name}`, { worker, versions: [] })
+    return worker
+  }
+
+  /** Newest first, like the real list endpoint. */
+  versions(accountId: string, nameOrId: string): StoredVersion[] {
+    return [...(this.#entry(accountId, nameOrId)?.versions ?? [])].reverse()
+  }
+
+  version(accountId: string, nameOrId: string, versionId: string): StoredVersion | undefined {
+    return this.#entry(accountId, nameOrId)?.versions.find((v) => v.id === versionId)
+  }
+
+  /** Stores a version, numbering it after the Worker's previous ones (1, 2, 3, …). */
+  addVersion(accountId: string, workerName: string, version: Omit<StoredVersion, 'number'>): StoredVersion {
+    const entry = this.#entry(accountId, workerName)
+    if (!entry) throw new Error(`no Worker ${workerName}`)
+    const stored: StoredVersion = { ...version, number: entry.versions.length + 1 }
+    entry.versions.push(stored)
+    entry.worker.updated_on = stored.created_on
+    return stored
+  }
+
+  /** Any account's version by id (preview URLs carry only the id). */
+  findVersion(versionId: string): StoredVersion | undefined {
+    for (const entry of this.#workers.values()) {
+      const found = entry.versions.find((v) => v.id === versionId)
+      if (found) return found
+    }
+    return undefined
+  }
+
+  #entry(accountId: string, nameOrId: string): WorkerEntry | undefined {
+    const byName = this.#workers.get(`${accountId}\n${nameOrId}`)
+    if (byName) return byName
+    const prefix = `${accountId}\n`
+    for (const [key, entry] of this.#workers) if (key.startsWith(prefix) && entry.worker.id === nameOrId) return entry
+    return undefined
+  }
+}

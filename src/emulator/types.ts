@@ -1,0 +1,110 @@
+/** Public types of the local Cloudflare API emulator. */
+
+/** One module of a Create Version body. */
+export interface VersionModule {
+  name: string
+  content_type: string
+  content_base64: string
+}
+
+/** One binding of a Create Version body; kinds carry different extra fields. */
+export interface VersionBinding {
+  type: string
+  name: string
+  [field: string]: unknown
+}
+
+/** The part of a Create Version body that the emulator needs to run a version. */
+export interface RunnableVersionBody {
+  main_module: string
+  modules: VersionModule[]
+  compatibility_date?: string
+  compatibility_flags?: string[]
+  bindings?: VersionBinding[]
+}
+
+export interface EmulatorOptions {
+  /** Port on 127.0.0.1; 0 or undefined picks a free one. */
+  port?: number
+  /** Accepted Bearer token (and accepted X-Auth-Key). Default `'local-dev-token'`. */
+  token?: string
+  /** The only account id that routes. Default `'local-account'`. */
+  accountId?: string
+  /** Run each version in workerd via Miniflare and serve it under `/preview/<id>/`. Default true. */
+  preview?: boolean
+  /** Like the real API: uploading to a Worker that was not created first is a 404 (code 10007). Default false. */
+  requireExistingWorker?: boolean
+  /** How many Miniflare instances stay running; older ones restart lazily on their next preview request. Default 8. */
+  maxRunning?: number
+  /** Request body limit; larger uploads get 413 / code 10027. Default 100 MB (the Free/Pro limit). */
+  maxBodyBytes?: number
+  /** One line per request: method, path, status. Never tokens or bodies. */
+  log?: (line: string) => void
+}
+
+export interface RecordedRequest {
+  method: string
+  path: string
+  query: Record<string, string>
+  /** Lower-cased header names; `authorization` and `x-auth-key` are `'[REDACTED]'`. */
+  headers: Record<string, string>
+  /** Parsed JSON when it parses, raw text otherwise, `undefined` when never read (dropped) or too large. */
+  body: unknown
+  /** HTTP status sent; 0 when the socket was destroyed without an answer. */
+  status: number
+}
+
+export interface StoredVersion {
+  id: string
+  number: number
+  created_on: string
+  worker: string
+  accountId: string
+  /** Whether the upload asked for `?deploy=true`. */
+  deploy: boolean
+  annotations: Record<string, string>
+  main_module: string
+  /** As uploaded (secret values included: only the API responses hide them). */
+  bindings: VersionBinding[]
+  compatibility_date?: string
+  compatibility_flags?: string[]
+  modules: VersionModule[]
+  /** Preview URLs (empty when preview is off). */
+  urls: string[]
+  startup_time_ms: number
+  /** The whole request body, for tests that need fields the emulator does not model. */
+  request: Record<string, unknown>
+}
+
+export interface StoredWorker {
+  id: string
+  name: string
+  created_on: string
+  updated_on: string
+}
+
+export type FaultMatch = { method?: string; path?: RegExp }
+
+export type Fault = { match?: FaultMatch } & (
+  | { kind: 'status'; status: number; retryAfter?: number; body?: unknown }
+  | { kind: 'drop' }
+  | { kind: 'lose-response' }
+  | { kind: 'slow'; delayMs: number }
+  | { kind: 'non-json'; status?: number }
+)
+
+export interface Emulator {
+  /** API base, e.g. `http://127.0.0.1:PORT/client/v4`. */
+  url: string
+  /** Origin of the server, e.g. `http://127.0.0.1:PORT`. */
+  origin: string
+  token: string
+  accountId: string
+  requests: RecordedRequest[]
+  versions(worker: string, accountId?: string): StoredVersion[]
+  /** Queue faults; each one is consumed by the first later request it matches. */
+  injectFaults(...faults: Fault[]): void
+  clearFaults(): void
+  /** Close the server and dispose every Miniflare instance. */
+  close(): Promise<void>
+}
