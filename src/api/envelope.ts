@@ -1,0 +1,67 @@
+/** One entry of the envelope's `errors` or `messages`. */
+export interface ApiMessage {
+  code: number
+  message: string
+  documentation_url?: string
+  source?: { pointer?: string }
+}
+
+/** The envelope every Cloudflare v4 API response is wrapped in. */
+export interface Envelope<T = unknown> {
+  success: boolean
+  errors: ApiMessage[]
+  messages: ApiMessage[]
+  result: T | null
+}
+
+/** A response body read as an envelope, or a short excerpt when it is not one (an HTML error page from a proxy, say). */
+export type ParsedBody<T> = { kind: 'envelope'; envelope: Envelope<T> } | { kind: 'other'; excerpt: string }
+
+const EXCERPT_CHARS = 200
+
+export function parseEnvelope<T = unknown>(text: string): ParsedBody<T> {
+  let data: unknown
+  try {
+    data = JSON.parse(text)
+  } catch {
+    return { kind: 'other', excerpt: excerpt(text) }
+  }
+  if (!isRecord(data) || (!('success' in data) && !('errors' in data) && !('result' in data))) {
+    return { kind: 'other', excerpt: excerpt(text) }
+  }
+  return {
+    kind: 'envelope',
+    envelope: {
+      success: data.success === true,
+      errors: messagesOf(data.errors),
+      messages: messagesOf(data.messages),
+      result: (data.result ?? null) as T | null,
+    },
+  }
+}
+
+/** The first 200 characters on one line: enough to recognise a page, short enough for a log. */
+function excerpt(text: string): string {
+  const flat = text.replace(/\s+/g, ' ').trim()
+  if (flat === '') return '(empty body)'
+  return flat.length > EXCERPT_CHARS ? `${flat.slice(0, EXCERPT_CHARS)}…` : flat
+}
+
+// The server's shapes are trusted only as far as they are checked: a
+// malformed entry must not turn an API error into a TypeError.
+function messagesOf(value: unknown): ApiMessage[] {
+  if (!Array.isArray(value)) return []
+  return value.filter(isRecord).map((entry) => {
+    const message: ApiMessage = {
+      code: typeof entry.code === 'number' ? entry.code : Number(entry.code) || 0,
+      message: typeof entry.message === 'string' ? entry.message : JSON.stringify(entry.message ?? ''),
+    }
+    if (typeof entry.documentation_url === 'string' && entry.documentation_url !== '') message.documentation_url = entry.documentation_url
+    if (isRecord(entry.source) && typeof entry.source.pointer === 'string') message.source = { pointer: entry.source.pointer }
+    return message
+  })
+}
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
