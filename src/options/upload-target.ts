@@ -1,5 +1,5 @@
 import { WorkersVersionError } from '../core/errors.js'
-import type { ApiCredentials } from '../api/client.js'
+import { assertSafeBaseUrl, type ApiCredentials } from '../api/index.js'
 import { DEFAULT_API_BASE_URL, type WorkersVersionOptions } from './index.js'
 
 /** Where and as whom to upload: every value resolved, env fallbacks applied here only. */
@@ -37,6 +37,7 @@ export function resolveUploadTarget(options: WorkersVersionOptions, env: NodeJS.
   if (missing.length > 0) {
     throw new WorkersVersionError('MISSING_UPLOAD_TARGET', `Cannot create the version; missing:\n${missing.map((m) => `  - ${m}`).join('\n')}`)
   }
+  assertSafeBaseUrl(baseUrl)
   const credentials: ApiCredentials = apiToken ? { apiToken } : { apiKey, email }
   return { accountId: accountId!, worker: worker!, baseUrl, credentials }
 }

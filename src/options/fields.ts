@@ -1,0 +1,56 @@
+import * as v from 'valibot'
+
+// Small building blocks shared by the binding and version schemas.
+
+const IDENTIFIER = /^[\p{ID_Start}$_][\p{ID_Continue}$\u200C\u200D]*$/u
+
+// Reserved words cannot be identifiers (`const { class } = env` is a syntax error).
+const RESERVED = new Set(
+  ('await break case catch class const continue debugger default delete do else enum export extends false finally for ' +
+    'function if import in instanceof new null return super switch this throw true try typeof var void while with yield ' +
+    'let static implements interface package private protected public').split(' '),
+)
+
+/** Whether `name` can be used as a JavaScript identifier (`env.NAME`, `const { NAME } = env`). */
+export function isIdentifier(name: string): boolean {
+  return name.length <= 1024 && IDENTIFIER.test(name) && !RESERVED.has(name)
+}
+
+/** A non-empty string (ids, names, tags). */
+export const NonEmpty = v.pipe(v.string(), v.minLength(1, 'must not be empty'))
+
+/** A binding name: unique in the version and a valid JavaScript identifier. */
+export const BindingName = v.pipe(v.string(), v.check(isIdentifier, 'must be a valid JavaScript identifier'))
+
+/** A list of non-empty strings. */
+export const StringList = v.array(NonEmpty)
+
+/** A positive integer. */
+export const PositiveInt = v.pipe(v.number(), v.integer('must be an integer'), v.minValue(1, 'must be a positive integer'))
+
+/** Whether a value survives `JSON.stringify` (no functions, BigInt, cycles or runaway nesting). */
+export function isJsonValue(value: unknown): boolean {
+  try {
+    return JSON.stringify(value) !== undefined
+  } catch {
+    return false
+  }
+}
+
+/** Any JSON-serialisable value. */
+export const JsonValue = v.custom<unknown>(isJsonValue, 'must be a JSON-serialisable value')
+
+/** A plain JSON object whose fields are passed through unchanged. */
+export const LooseObject = v.pipe(
+  v.custom<Record<string, unknown>>(
+    (input) => typeof input === 'object' && input !== null && !Array.isArray(input),
+    (issue) => `expected an object, got ${Array.isArray(issue.input) ? 'an array' : issue.input === null ? 'null' : typeof issue.input}`,
+  ),
+  v.check((input: Record<string, unknown>) => isJsonValue(input), 'must be JSON-serialisable'),
+)
+
+/** A JSON array whose items are passed through unchanged. */
+export const LooseArray = v.pipe(
+  v.array(v.unknown()),
+  v.check((input: unknown[]) => isJsonValue(input), 'must be JSON-serialisable'),
+)
