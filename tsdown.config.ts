@@ -16,5 +16,6 @@ export default defineConfig({
   platform: 'node',
   target: 'node20.19',
   dts: true,
+  fixedExtension: false,
   clean: true,
 })

@@ -6,6 +6,8 @@ import type { BundlerName, OutputFile } from './core/types.js'
 import { resolveOptions, type WorkersVersionOptions } from './options/index.js'
 import { resolveUploadTarget, type UploadTarget } from './options/upload-target.js'
 import { uploadVersion } from './upload.js'
+import { writeEnvTypes } from './env-types-file.js'
+import pc from 'picocolors'
 import type { AdapterContext } from './bundlers/context.js'
 import { moduleImportHooks, readRollupBundle } from './bundlers/rollup.js'
 import { viteAdapter } from './bundlers/vite.js'
@@ -25,14 +27,25 @@ export const unpluginFactory: UnpluginFactory<WorkersVersionOptions | undefined,
   let root = rawOptions?.root ?? process.cwd()
   let target: UploadTarget | undefined
 
+  let warned = false
+
   const context: AdapterContext = {
     options,
     prepare(info) {
       root = rawOptions?.root ?? info.root
-      target = info.upload ? resolveUploadTarget(options.raw) : undefined
+      if (!warned) {
+        warned = true
+        for (const warning of options.warnings) logger.warn(pc.yellow(`⚠ ${warning}`))
+      }
+      if (!info.upload) return
+      // Everything an upload needs is checked before the bundler spends any time.
+      target = resolveUploadTarget(options.raw)
+      options.uploadConfig()
     },
     async complete(files: OutputFile[], info) {
       const built = await buildVersion(files, { bundler: info.bundler, root: rawOptions?.root ?? info.root, logger }, options)
+      const typesFile = options.typesFileFor(root)
+      if (typesFile) await writeEnvTypes(typesFile, options)
       if (!info.upload) return
       target ??= resolveUploadTarget(options.raw)
       await uploadVersion(built, target, options, { root: rawOptions?.root ?? info.root, logger })

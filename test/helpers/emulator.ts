@@ -1,0 +1,35 @@
+import { afterAll, beforeAll } from 'vitest'
+import { startEmulator, type Emulator } from '../../src/emulator/index.js'
+
+/** One emulator for a test file, with previews on (versions really run in workerd). */
+export function useEmulator(options: { preview?: boolean } = {}): () => Emulator {
+  let emulator: Emulator | undefined
+  beforeAll(async () => {
+    emulator = await startEmulator({ preview: options.preview ?? true })
+  })
+  afterAll(async () => {
+    await emulator?.close()
+  })
+  return () => {
+    if (!emulator) throw new Error('emulator not started')
+    return emulator
+  }
+}
+
+/** Plugin options that upload to the emulator, with tight network limits so failures are quick. */
+export function uploadOptions(emulator: Emulator, worker: string, extra: Record<string, unknown> = {}) {
+  return {
+    worker,
+    upload: true,
+    apiToken: emulator.token,
+    accountId: emulator.accountId,
+    apiBaseUrl: emulator.url,
+    network: { retries: { attempts: 3, baseDelayMs: 50, maxDelayMs: 200 }, timeouts: { headersMs: 5_000, deadlineMs: 20_000 } },
+    version: { compatibility_date: '2025-01-01', compatibility_flags: ['nodejs_compat'] },
+    ...extra,
+  }
+}
+
+export function posts(emulator: Emulator, worker: string) {
+  return emulator.requests.filter((r) => r.method === 'POST' && r.path.endsWith(`/workers/workers/${worker}/versions`))
+}

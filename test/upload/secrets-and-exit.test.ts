@@ -1,0 +1,128 @@
+import { execFile } from 'node:child_process'
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startEmulator, type Emulator } from '../../src/emulator/index.js'
+import { WORKER_FIXTURE, tempDir } from '../helpers/fixture.js'
+
+// Runs a real user build in its own process (the published dist entry), so that stdout,
+// stderr, files and the exit code are exactly what a CI log would show.
+const CANARY_TOKEN = 'canary-token-7f3a9c1e5b'
+const CANARY_ENV_SECRET = 'canary-env-secret-91d2e8'
+const CANARY_INLINE_SECRET = 'canary-inline-secret-44ab0c'
+const CANARIES = [CANARY_TOKEN, CANARY_ENV_SECRET, CANARY_INLINE_SECRET]
+
+let emulator: Emulator
+beforeAll(async () => {
+  emulator = await startEmulator({ token: CANARY_TOKEN, preview: false })
+})
+afterAll(async () => {
+  await emulator.close()
+})
+
+interface Run {
+  code: number
+  stdout: string
+  stderr: string
+  outputDir: string
+  elapsedMs: number
+}
+
+async function runBuild(worker: string, extra: Record<string, unknown> = {}): Promise<Run> {
+  const dir = await tempDir('proc')
+  const outputDir = join(dir, '.workers-version')
+  const spec = {
+    input: join(WORKER_FIXTURE, 'src/index.js'),
+    outDir: join(dir, 'dist'),
+    options: {
+      worker,
+      upload: true,
+      outputDir,
+      version: {
+        compatibility_date: '2025-01-01',
+        compatibility_flags: ['nodejs_compat'],
+        bindings: [{ type: 'secret_text', name: 'INLINE_SECRET', text: CANARY_INLINE_SECRET }],
+      },
+      secrets: { fromEnv: ['API_SECRET'] },
+      network: { retries: { attempts: 2, baseDelayMs: 10 } },
+      ...extra,
+    },
+  }
+  const { FORCE_COLOR: _forceColor, ...inherited } = process.env
+  const env = {
+    ...inherited,
+    BUILD_SPEC: JSON.stringify(spec),
+    CLOUDFLARE_API_TOKEN: CANARY_TOKEN,
+    CLOUDFLARE_ACCOUNT_ID: emulator.accountId,
+    CLOUDFLARE_API_BASE_URL: emulator.url,
+    API_SECRET: CANARY_ENV_SECRET,
+    NO_COLOR: '1',
+  }
+  const started = Date.now()
+  return new Promise((resolve) => {
+    execFile(process.execPath, [join(import.meta.dirname, 'build-script.mjs')], { env, timeout: 60_000 }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0
+      resolve({ code, stdout, stderr, outputDir, elapsedMs: Date.now() - started })
+    })
+  })
+}
+
+async function filesOf(run: Run): Promise<string> {
+  const read = (name: string) => readFile(join(run.outputDir, name), 'utf8').catch(() => '')
+  return (await read('request.json')) + (await read('result.json'))
+}
+
+function expectNoCanary(text: string): void {
+  for (const canary of CANARIES) expect(text).not.toContain(canary)
+}
+
+describe('secrets and tokens never leak; failures end the process', () => {
+  it('a successful upload sends the secrets but never prints or writes them', async () => {
+    const run = await runBuild('canary-ok')
+    expect(run.stderr).toBe('')
+    expect(run.code).toBe(0)
+    expect(run.stdout).toContain('created version 1 of canary-ok')
+    expectNoCanary(run.stdout + run.stderr + (await filesOf(run)))
+    const request = JSON.parse(await readFile(join(run.outputDir, 'request.json'), 'utf8'))
+    expect(request.bindings).toEqual([
+      { type: 'secret_text', name: 'INLINE_SECRET', text: '<redacted>' },
+      { type: 'secret_text', name: 'API_SECRET', text: '<redacted: from env API_SECRET>' },
+    ])
+    // The secrets did reach the API.
+    const [stored] = emulator.versions('canary-ok')
+    expect(stored!.bindings.map((b) => b.text)).toEqual([CANARY_INLINE_SECRET, CANARY_ENV_SECRET])
+  })
+
+  it('an API error that echoes the token fails the build without showing it', async () => {
+    emulator.injectFaults({
+      kind: 'status',
+      status: 400,
+      match: { method: 'POST' },
+      body: { success: false, errors: [{ code: 10021, message: `rejected for token ${CANARY_TOKEN}` }], messages: [], result: null },
+    })
+    const run = await runBuild('canary-400')
+    expect(run.code).not.toBe(0)
+    expect(run.stderr).toContain('[code 10021]')
+    expectNoCanary(run.stdout + run.stderr + (await filesOf(run)))
+    expect(JSON.parse(await readFile(join(run.outputDir, 'request.json'), 'utf8')).main_module).toBe('index.js')
+  })
+
+  it('a missing fromEnv secret stops the build before any request', async () => {
+    const before = emulator.requests.length
+    const run = await runBuild('canary-missing', { secrets: { fromEnv: ['NOT_SET_ANYWHERE'] } })
+    expect(run.code).not.toBe(0)
+    expect(run.stderr).toMatch(/"NOT_SET_ANYWHERE" is not set[\s\S]*secrets\.fromEnv/)
+    expect(emulator.requests.length).toBe(before)
+  })
+
+  it('a server that never answers: the build fails on the deadline and the process exits', async () => {
+    const hang = { kind: 'slow', delayMs: 1e9, match: { method: 'POST' } } as const
+    emulator.injectFaults(hang, hang, hang)
+    const run = await runBuild('canary-hang', { network: { timeouts: { headersMs: 1000, deadlineMs: 2500 }, retries: { attempts: 2, baseDelayMs: 10 } } })
+    expect(run.code).not.toBe(0)
+    expect(run.stderr).toMatch(/deadline|timed out|timeout/i)
+    // It ended by itself, well before the test's own 60 s kill.
+    expect(run.elapsedMs).toBeLessThan(20_000)
+    expectNoCanary(run.stdout + run.stderr)
+  })
+})
