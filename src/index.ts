@@ -9,7 +9,8 @@ import { uploadVersion } from './upload.js'
 import { writeEnvTypes } from './env-types-file.js'
 import pc from 'picocolors'
 import type { AdapterContext } from './bundlers/context.js'
-import { moduleImportHooks, readRollupBundle } from './bundlers/rollup.js'
+import type { NormalizedOutputOptions, OutputBundle, PluginContext } from 'rollup'
+import { moduleImportHooks } from './bundlers/rollup.js'
 import { viteAdapter } from './bundlers/vite.js'
 import { esbuildAdapter } from './bundlers/esbuild.js'
 import { webpackAdapter } from './bundlers/webpack.js'
@@ -54,18 +55,20 @@ export const unpluginFactory: UnpluginFactory<WorkersVersionOptions | undefined,
 
   const importHooks = moduleImportHooks(options.matchRule, () => root)
   const rollupLike = (bundler: BundlerName) => ({
-    ...importHooks,
+    ...importHooks.hooks,
     options() {
       context.prepare({ bundler, root: process.cwd(), upload: options.upload === true })
     },
-    async writeBundle(this: { meta: { watchMode: boolean } }, outputOptions: never, bundle: never) {
+    async writeBundle(this: PluginContext, outputOptions: NormalizedOutputOptions, bundle: OutputBundle) {
       if (this.meta.watchMode) return
-      await context.complete(await readRollupBundle(outputOptions, bundle), { bundler, root, upload: options.upload === true })
+      const files = await importHooks.readBundle(this, outputOptions, bundle)
+      await context.complete(files, { bundler, root, upload: options.upload === true })
     },
   })
 
   const uploadForVite = (config: ResolvedConfig) => options.upload ?? config.mode === options.uploadMode
   const vite = viteAdapter({
+    readBundle: importHooks.readBundle,
     environment: options.environment,
     worker: options.worker,
     configResolved(config) {
@@ -79,7 +82,7 @@ export const unpluginFactory: UnpluginFactory<WorkersVersionOptions | undefined,
     enforce: 'pre',
     rollup: rollupLike('rollup') as never,
     rolldown: rollupLike('rolldown') as never,
-    vite: { ...importHooks, ...vite.main } as never,
+    vite: { ...importHooks.hooks, ...vite.main } as never,
     esbuild: esbuildAdapter(context),
     webpack: webpackAdapter('webpack', context),
     rspack: webpackAdapter('rspack', context),

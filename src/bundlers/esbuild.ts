@@ -1,25 +1,23 @@
 import { readFile } from 'node:fs/promises'
-import { dirname, isAbsolute, relative, resolve, sep } from 'node:path'
+import { dirname, relative, resolve, sep } from 'node:path'
 import type { BuildOptions, BuildResult, Metafile, OnResolveArgs, PluginBuild } from 'esbuild'
 import type { UnpluginOptions } from 'unplugin'
-import { importedModuleType } from '../core/content-types.js'
-import { stripQuery } from '../core/module-imports.js'
+import { IMPORTABLE_EXTENSIONS, importedModuleType } from '../core/content-types.js'
+import { isPathSpecifier, mayImportModule, stripQuery } from '../core/module-imports.js'
 import { inlineSourceMap, parseSourceMap } from '../core/source-maps.js'
-import type { OutputFile } from '../core/types.js'
+import type { ModuleContentType, OutputFile } from '../core/types.js'
 import type { AdapterContext } from './context.js'
 
 /**
- * Extensions that import as Workers modules without any `rules` (the importable ones of
- * content-types.ts). Only a pre-filter: every JS-side onResolve is a round trip out of
- * esbuild, so without `rules` only these paths pay it; `importedModuleType` still decides.
+ * Only a pre-filter: every JS-side onResolve is a round trip out of esbuild, so without
+ * `rules` only these paths pay it; `importedModuleType` still decides.
  */
-const DEFAULT_IMPORTABLE = /\.(?:wasm|txt|html|sql|bin|py)(?:[?#].*)?$/
+const DEFAULT_IMPORTABLE = new RegExp(`\\.(?:${IMPORTABLE_EXTENSIONS.join('|')})(?:[?#].*)?$`)
 const NAMESPACE = 'workers-module'
 /** Marks our own `build.resolve` calls so they skip our onResolve hook. */
 const NESTED_RESOLVE = Symbol('workers-version')
 
 const toPosix = (path: string) => path.split(sep).join('/')
-const isPath = (specifier: string) => specifier.startsWith('.') || isAbsolute(specifier)
 
 /**
  * esbuild adapter. Non-JavaScript imports are handed to esbuild's own `copy` loader: it
@@ -42,13 +40,17 @@ export function esbuildAdapter(context: AdapterContext): NonNullable<UnpluginOpt
       // The runtime provides these (isRuntimeBuiltin's test, as a filter esbuild runs itself).
       build.onResolve({ filter: /^(?:cloudflare|node):/ }, (args) => ({ path: args.path, external: true }))
 
+      // Source path → the content type decided for it, for the copied output file.
+      const importedTypes = new Map<string, ModuleContentType>()
       const filter = context.options.raw.rules?.length ? /.*/ : DEFAULT_IMPORTABLE
       build.onResolve({ filter }, async (args) => {
         if (args.kind === 'entry-point' || args.pluginData?.[NESTED_RESOLVE]) return undefined
         const bare = stripQuery(args.path)
-        if (importedModuleType(bare, context.options.matchRule) === undefined) return undefined
+        if (!mayImportModule(bare, context.options.matchRule)) return undefined
         const path = await resolveImport(build, args, bare)
-        if (!path || importedModuleType(toPosix(relative(root, path)), context.options.matchRule) === undefined) return undefined
+        const type = path ? importedModuleType(toPosix(relative(root, path)), context.options.matchRule) : undefined
+        if (!path || type === undefined) return undefined
+        importedTypes.set(path, type)
         return { path, namespace: NAMESPACE }
       })
       // A namespace of our own, so no other file pays a round trip to this onLoad.
@@ -62,7 +64,7 @@ export function esbuildAdapter(context: AdapterContext): NonNullable<UnpluginOpt
         built = true
         if (result.errors.length > 0) return undefined
         try {
-          const files = await readOutputs(build.initialOptions, result, cwd)
+          const files = await readOutputs(build.initialOptions, result, cwd, importedTypes)
           await context.complete(files, { bundler: 'esbuild', root: cwd, upload })
           return undefined
         } catch (error) {
@@ -75,7 +77,7 @@ export function esbuildAdapter(context: AdapterContext): NonNullable<UnpluginOpt
 }
 
 async function resolveImport(build: PluginBuild, args: OnResolveArgs, bare: string): Promise<string | undefined> {
-  if (isPath(bare)) return resolve(args.resolveDir, bare)
+  if (isPathSpecifier(bare)) return resolve(args.resolveDir, bare)
   const resolved = await build.resolve(bare, {
     kind: args.kind,
     importer: args.importer,
@@ -108,7 +110,7 @@ function dynamicImportTargets(metafile: Metafile): Set<string> {
 }
 
 /** Reads the build's outputs, as listed in its metafile, into OutputFiles. */
-async function readOutputs(options: BuildOptions, result: BuildResult, cwd: string): Promise<OutputFile[]> {
+async function readOutputs(options: BuildOptions, result: BuildResult, cwd: string, importedTypes: ReadonlyMap<string, ModuleContentType>): Promise<OutputFile[]> {
   const metafile = result.metafile
   if (!metafile) throw new Error('esbuild produced no metafile although the plugin asked for one')
   const outDir = resolve(cwd, options.outdir ?? (options.outfile ? dirname(options.outfile) : '.'))
@@ -122,7 +124,12 @@ async function readOutputs(options: BuildOptions, result: BuildResult, cwd: stri
       const absolute = resolve(cwd, outputPath)
       const fileName = toPosix(relative(outDir, absolute))
       const contents = inMemory.get(absolute) ?? (await readFile(absolute))
-      if (!/\.[cm]?js$/.test(fileName)) return { fileName, kind: 'asset', contents }
+      if (!/\.[cm]?js$/.test(fileName)) {
+        // A copied import lists its source as `workers-module:<path>` among the output's inputs.
+        const source = Object.keys(output.inputs).find((input) => input.startsWith(`${NAMESPACE}:`))
+        const importedType = source === undefined ? undefined : importedTypes.get(source.slice(NAMESPACE.length + 1))
+        return { fileName, kind: 'asset', contents, importedType }
+      }
       const { entryPoint } = output
       // A configured entry, or one that no `import()` reaches (e.g. a bare-specifier entry).
       const isEntry = entryPoint !== undefined && (entries.has(resolve(cwd, entryPoint)) || !dynamicTargets.has(entryPoint))

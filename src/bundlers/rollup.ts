@@ -1,10 +1,10 @@
 import { readFile } from 'node:fs/promises'
-import { dirname, isAbsolute, join, relative, resolve } from 'node:path'
+import { dirname, join, relative, resolve, sep } from 'node:path'
 import MagicString from 'magic-string'
 import type { NormalizedOutputOptions, OutputBundle, PluginContext } from 'rollup'
 import { importedModuleType, type RuleMatcher } from '../core/content-types.js'
-import { findPlaceholders, isRuntimeBuiltin, placeholderFor, relativeSpecifier, stripQuery } from '../core/module-imports.js'
-import type { OutputFile } from '../core/types.js'
+import { findPlaceholders, isPathSpecifier, isRuntimeBuiltin, mayImportModule, placeholderFor, relativeSpecifier, stripQuery } from '../core/module-imports.js'
+import type { ModuleContentType, OutputFile } from '../core/types.js'
 
 /**
  * Hooks shared by Rollup, Rolldown and Vite (whose plugin API is Rollup's):
@@ -12,7 +12,7 @@ import type { OutputFile } from '../core/types.js'
  */
 export function moduleImportHooks(matchRule: RuleMatcher, rootOf: () => string) {
   // Per build (a Vite app build runs several): emitted file reference per placeholder index.
-  const builds = new WeakMap<object, { byPath: Map<string, number>; refs: Array<{ ref: string; source: Uint8Array }> }>()
+  const builds = new WeakMap<object, { byPath: Map<string, number>; refs: Array<{ ref: string; source: Uint8Array; type: ModuleContentType }> }>()
   const standalone = {}
   const stateOf = (ctx: PluginContext) => {
     // Vite gives each environment its own object; Rollup and Rolldown run one build per plugin instance.
@@ -22,7 +22,15 @@ export function moduleImportHooks(matchRule: RuleMatcher, rootOf: () => string) 
     return state
   }
 
-  return {
+  /** Reads the written bundle, marking the files emitted for imports with the type decided then. */
+  async function readBundle(ctx: PluginContext, outputOptions: NormalizedOutputOptions, bundle: OutputBundle): Promise<OutputFile[]> {
+    const files = await readRollupBundle(outputOptions, bundle)
+    const imported = new Map(stateOf(ctx).refs.map(({ ref, type }) => [ctx.getFileName(ref), type]))
+    for (const file of files) file.importedType = imported.get(file.fileName)
+    return files
+  }
+
+  const hooks = {
     buildStart(this: PluginContext) {
       const state = stateOf(this)
       state.byPath.clear()
@@ -32,19 +40,20 @@ export function moduleImportHooks(matchRule: RuleMatcher, rootOf: () => string) 
       if (isRuntimeBuiltin(source)) return { id: source, external: true }
       if (!importer || source.startsWith('\0')) return null
       const bare = stripQuery(source)
-      if (importedModuleType(bare, matchRule) === undefined) return null
-      const path = bare.startsWith('.') || isAbsolute(bare)
+      if (!mayImportModule(bare, matchRule)) return null
+      const path = isPathSpecifier(bare)
         ? resolve(dirname(importer), bare)
         : (await this.resolve(bare, importer, { skipSelf: true }))?.id
       if (!path) return null
-      if (importedModuleType(relative(rootOf(), path), matchRule) === undefined) return null
+      const type = importedModuleType(relative(rootOf(), path).split(sep).join('/'), matchRule)
+      if (type === undefined) return null
       const state = stateOf(this)
       let index = state.byPath.get(path)
       if (index === undefined) {
         this.addWatchFile(path)
         const source = await readFile(path)
         const ref = this.emitFile({ type: 'asset', name: path.split(/[\\/]/).pop(), originalFileName: path, source })
-        index = state.refs.push({ ref, source }) - 1
+        index = state.refs.push({ ref, source, type }) - 1
         state.byPath.set(path, index)
       }
       return { id: placeholderFor(index), external: true }
@@ -72,6 +81,7 @@ export function moduleImportHooks(matchRule: RuleMatcher, rootOf: () => string) 
       },
     },
   }
+  return { hooks, readBundle }
 }
 
 function formatOf(format: string): 'esm' | 'cjs' {

@@ -1,7 +1,7 @@
 import type { Plugin as VitePlugin, ResolvedConfig, ViteBuilder } from 'vite'
 import { WorkersVersionError } from '../core/errors.js'
 import type { OutputFile } from '../core/types.js'
-import { readRollupBundle } from './rollup.js'
+import type { NormalizedOutputOptions, OutputBundle, PluginContext } from 'rollup'
 
 interface EnvironmentOutput {
   name: string
@@ -17,6 +17,8 @@ export interface ViteAdapter {
 }
 
 export interface ViteAdapterOptions {
+  /** Reads an environment's written bundle into OutputFiles (the shared Rollup-style reader). */
+  readBundle(ctx: PluginContext, outputOptions: NormalizedOutputOptions, bundle: OutputBundle): Promise<OutputFile[]>
   /** `environment` option, if set. */
   environment?: string
   worker?: string
@@ -94,7 +96,7 @@ export function viteAdapter(options: ViteAdapterOptions): ViteAdapter {
       async writeBundle(outputOptions, bundle) {
         const environment = this.environment
         if (environment.config.build.watch) return
-        const files = await readRollupBundle(outputOptions as never, bundle as never)
+        const files = await options.readBundle(this as never, outputOptions as never, bundle as never)
         if (!inAppBuild) {
           await options.complete(files, environment.config)
           return

@@ -1,21 +1,20 @@
 import { createHash } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
-import { isAbsolute, posix, relative, resolve, sep } from 'node:path'
+import { posix, relative, resolve, sep } from 'node:path'
 import type { Compiler as RspackCompiler } from '@rspack/core'
 import type { Compilation, ExternalItemFunctionData, Compiler as WebpackCompiler } from 'webpack'
 import { importedModuleType } from '../core/content-types.js'
-import { findPlaceholders, isRuntimeBuiltin, placeholderFor, relativeSpecifier, stripQuery } from '../core/module-imports.js'
+import { findPlaceholders, isPathSpecifier, isRuntimeBuiltin, mayImportModule, placeholderFor, relativeSpecifier, stripQuery } from '../core/module-imports.js'
 import { inlineSourceMap, parseSourceMap } from '../core/source-maps.js'
-import type { OutputFile } from '../core/types.js'
+import type { ModuleContentType, OutputFile } from '../core/types.js'
 import type { AdapterContext } from './context.js'
 
 const PLUGIN_NAME = 'unplugin-workers-version'
 const JS_FILE = /\.[cm]?js$/
 const toPosix = (path: string) => path.split(sep).join('/')
-const isPath = (specifier: string) => specifier.startsWith('.') || isAbsolute(specifier)
 
 /** Non-JS files imported from source code, by placeholder index. */
-type ImportedFiles = Map<number, { path: string; fromRoot: string }>
+type ImportedFiles = Map<number, { path: string; fromRoot: string; type: ModuleContentType }>
 
 /**
  * Placeholders used as import specifiers: only quoted ones, since the bundlers also derive
@@ -71,13 +70,14 @@ export function webpackAdapter(bundler: 'webpack' | 'rspack', context: AdapterCo
       if (!request) return undefined
       if (isRuntimeBuiltin(request)) return `${externalType()} ${request}`
       const bare = stripQuery(request)
-      if (importedModuleType(bare, context.options.matchRule) === undefined) return undefined
-      const path = isPath(bare) ? resolve(dir ?? root, bare) : await resolveWith(getResolve, dir ?? root, bare)
+      if (!mayImportModule(bare, context.options.matchRule)) return undefined
+      const path = isPathSpecifier(bare) ? resolve(dir ?? root, bare) : await resolveWith(getResolve, dir ?? root, bare)
       if (path === undefined) return undefined
       const fromRoot = toPosix(relative(root, path))
-      if (importedModuleType(fromRoot, context.options.matchRule) === undefined) return undefined
+      const type = importedModuleType(fromRoot, context.options.matchRule)
+      if (type === undefined) return undefined
       const index = stableIndex(fromRoot, imported)
-      imported.set(index, { path, fromRoot })
+      imported.set(index, { path, fromRoot, type })
       return `${externalType()} ${placeholderFor(index)}`
     }).apply(compiler)
 
@@ -89,13 +89,15 @@ export function webpackAdapter(bundler: 'webpack' | 'rspack', context: AdapterCo
     // is read once processing is over and handed to `complete` only if the emit succeeds.
     const outputs = new WeakMap<Compilation, OutputFile[]>()
     compiler.hooks.thisCompilation.tap(PLUGIN_NAME, (compilation) => {
+      // Emitted file name → the content type decided when source code imported it.
+      const importedTypes = new Map<string, ModuleContentType>()
       compilation.hooks.processAssets.tapPromise(
         // Before minifiers and source-map tooling, so both see the final specifiers.
         { name: PLUGIN_NAME, stage: compiler.webpack.Compilation.PROCESS_ASSETS_STAGE_ADDITIONAL },
-        () => emitImportedFiles(compiler, compilation, imported),
+        () => emitImportedFiles(compiler, compilation, imported, importedTypes),
       )
       compilation.hooks.afterProcessAssets.tap(PLUGIN_NAME, () => {
-        if (!compiler.watchMode && compilation.errors.length === 0) outputs.set(compilation, readCompilation(compilation))
+        if (!compiler.watchMode && compilation.errors.length === 0) outputs.set(compilation, readCompilation(compilation, importedTypes))
       })
     })
 
@@ -117,7 +119,7 @@ export function webpackAdapter(bundler: 'webpack' | 'rspack', context: AdapterCo
  * Emits each non-JS file the chunks import, in the entry chunk's directory (every module must
  * be at or under the main module's directory), and points each chunk's import at it.
  */
-async function emitImportedFiles(compiler: WebpackCompiler, compilation: Compilation, imported: ImportedFiles) {
+async function emitImportedFiles(compiler: WebpackCompiler, compilation: Compilation, imported: ImportedFiles, importedTypes: Map<string, ModuleContentType>) {
   const { ReplaceSource, RawSource } = compiler.webpack.sources
   const firstEntry = [...compilation.entrypoints.values()][0]?.getEntrypointChunk()
   const entryFile = [...(firstEntry?.files ?? [])].find((file) => JS_FILE.test(file))
@@ -149,6 +151,7 @@ async function emitImportedFiles(compiler: WebpackCompiler, compilation: Compila
           }
           compilation.fileDependencies.add(target.path)
           emitted.set(match.index, fileName)
+          importedTypes.set(fileName, target.type)
         }
         source.replace(match.start, match.end - 1, relativeSpecifier(file, fileName))
       }
@@ -158,7 +161,7 @@ async function emitImportedFiles(compiler: WebpackCompiler, compilation: Compila
 }
 
 /** The compilation's emitted assets as OutputFiles; chunks and entries from its chunk graph. */
-function readCompilation(compilation: Compilation): OutputFile[] {
+function readCompilation(compilation: Compilation, importedTypes: ReadonlyMap<string, ModuleContentType>): OutputFile[] {
   const format = compilation.outputOptions.module ? 'esm' : 'cjs'
   const chunkFiles = new Map<string, ReadonlySet<string>>() // JS file → its chunk's auxiliary files
   for (const chunk of compilation.chunks) {
@@ -174,7 +177,7 @@ function readCompilation(compilation: Compilation): OutputFile[] {
   return assets.map((asset): OutputFile => {
     const contents = contentsOf.get(asset.name)!
     const auxiliary = chunkFiles.get(asset.name)
-    if (!auxiliary) return { fileName: asset.name, kind: 'asset', contents }
+    if (!auxiliary) return { fileName: asset.name, kind: 'asset', contents, importedType: importedTypes.get(asset.name) }
     const related = asset.info.related?.sourceMap
     const mapFileName = [related].flat().find((name) => name && contentsOf.has(name))
       ?? (auxiliary.has(`${asset.name}.map`) ? `${asset.name}.map` : undefined)

@@ -40,6 +40,11 @@ export const IMPORTABLE_TYPES: ReadonlySet<string> = new Set([
   'text/x-python',
 ])
 
+/** Extensions (without the dot) imported as modules of their own without any `rules`. */
+export const IMPORTABLE_EXTENSIONS: readonly string[] = Object.entries(EXTENSION_TYPES)
+  .filter(([, type]) => IMPORTABLE_TYPES.has(type))
+  .map(([ext]) => ext.slice(1))
+
 export type RuleMatcher = (path: string) => ModuleContentType | false | undefined
 
 /** Compiles `rules` once; later rules win over earlier ones, so users can append overrides. */
@@ -67,13 +72,14 @@ export function compileRules(rules: readonly ModuleRule[] = []): RuleMatcher {
 
 /**
  * The one place that decides a module's content type.
- * Order: user rules, then the chunk's own format, then the exact file name, then the extension.
+ * Order: the type decided when source code imported the file, user rules, then the chunk's own format, then the exact file name, then the extension.
  * `undefined` means the type is unknown (the caller reports it).
  */
 export function contentTypeFor(
-  file: Pick<OutputFile, 'fileName' | 'kind' | 'format'>,
+  file: Pick<OutputFile, 'fileName' | 'kind' | 'format' | 'importedType'>,
   matchRule: RuleMatcher,
 ): ModuleContentType | false | undefined {
+  if (file.importedType !== undefined) return file.importedType
   const ruled = matchRule(file.fileName)
   if (ruled !== undefined) return ruled
   const ext = posix.extname(file.fileName)

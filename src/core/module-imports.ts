@@ -1,4 +1,5 @@
-import { posix } from 'node:path'
+import { isAbsolute, posix } from 'node:path'
+import { importedModuleType, type RuleMatcher } from './content-types.js'
 
 /**
  * Non-JavaScript imports (`import wasm from './add.wasm'`) stay imports in the output:
@@ -32,6 +33,21 @@ export interface PlaceholderMatch {
 export function findPlaceholders(code: string): PlaceholderMatch[] {
   if (!code.includes('__WORKERS_MODULE_')) return []
   return [...code.matchAll(PLACEHOLDER)].map((m) => ({ start: m.index, end: m.index + m[0].length, index: Number(m[1]) }))
+}
+
+/** A file path (resolved by joining) rather than a package name. */
+export function isPathSpecifier(specifier: string): boolean {
+  return specifier.startsWith('.') || isAbsolute(specifier)
+}
+
+/**
+ * A cheap first look at an import. Paths always go on (rules may match their path below the
+ * root, known without I/O); package specifiers only when their own name already looks like a
+ * module, so ordinary package imports are never resolved twice. The decision is taken on the
+ * resolved path afterwards.
+ */
+export function mayImportModule(specifier: string, matchRule: RuleMatcher): boolean {
+  return isPathSpecifier(specifier) || importedModuleType(specifier, matchRule) !== undefined
 }
 
 /** Strips a query or hash a bundler may have appended to an import (`./x.wasm?module`). */

@@ -33,6 +33,12 @@ export interface OutputFile {
   map?: RawSourceMap | string | null
   /** Output file name of the chunk's map, if the bundler also emitted it as a file. */
   mapFileName?: string
+  /**
+   * For a file emitted because source code imported it (`import wasm from './add.wasm'`): the
+   * content type decided then, from the source path. Rules match source paths at import time,
+   * so the output name (`add-1a2b.wasm`) is not asked again.
+   */
+  importedType?: ModuleContentType
 }
 
 export type ModuleContentType =

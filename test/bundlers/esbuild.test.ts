@@ -121,7 +121,7 @@ describe('esbuild', () => {
       format: 'esm',
       outdir: join(dir, 'dist'),
       logLevel: 'silent',
-      plugins: [workersVersion({ outputDir, version, rules: [{ test: '*.md', type: 'text/plain' }] })],
+      plugins: [workersVersion({ outputDir, version, rules: [{ test: 'src/**/*.md', type: 'text/plain' }] })],
     })
     const body = await readRequest(outputDir)
     expect(moduleShape(body)).toEqual([

@@ -1,3 +1,4 @@
+import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { rollup } from 'rollup'
 import { rolldown } from 'rolldown'
@@ -73,6 +74,21 @@ describe.each(Object.keys(bundlers) as Array<keyof typeof bundlers>)('%s', (name
     const body = await readRequest(outputDir)
     expect(body.main_module).toBe('index.js')
     expect(body.modules.map((m) => m.name)).toContain('other.js')
+  })
+
+  it('imports files that path-based `rules` make modules', async () => {
+    const project = await tempDir(`${name}-rules`)
+    await mkdir(join(project, 'src/docs'), { recursive: true })
+    await writeFile(join(project, 'src/docs/notes.md'), '# notes\n')
+    await writeFile(join(project, 'src/index.js'), "import notes from './docs/notes.md'\nexport default { fetch: () => Response.json(notes) }\n")
+    const { outputDir } = await build(join(project, 'src/index.js'), {}, { root: project, rules: [{ test: 'src/docs/*.md', type: 'text/plain' }] })
+    const body = await readRequest(outputDir)
+    expect(moduleShape(body)).toEqual([
+      ['assets/notes-[hash].md', 'text/plain'],
+      ['index.js', 'application/javascript+module'],
+      ['index.js.map', 'application/source-map'],
+    ])
+    await expectWorkerResponds(body, '# notes\n')
   })
 
   it('refuses a CommonJS main module and says which output option to change', async () => {

@@ -167,7 +167,7 @@ export function webpackLikeSuite(bundler: WebpackLike) {
       await mkdir(join(dir, 'src'))
       await writeFile(join(dir, 'src/notes.md'), '# notes\n')
       await writeFile(join(dir, 'src/index.js'), "import notes from './notes.md'\nexport default { fetch: () => Response.json(notes) }\n")
-      const { outputDir } = await build((c) => c, { rules: [{ test: '*.md', type: 'text/plain' }] }, dir)
+      const { outputDir } = await build((c) => c, { rules: [{ test: 'src/**/*.md', type: 'text/plain' }] }, dir)
       const body = await readRequest(outputDir)
       expect(shapeOf(body)).toEqual([
         ['index.mjs', 'application/javascript+module'],
