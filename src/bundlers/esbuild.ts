@@ -38,7 +38,7 @@ export function esbuildAdapter(context: AdapterContext): NonNullable<UnpluginOpt
       context.prepare({ bundler: 'esbuild', root: cwd, upload })
 
       // The runtime provides these (isRuntimeBuiltin's test, as a filter esbuild runs itself).
-      build.onResolve({ filter: /^(?:cloudflare|node):/ }, (args) => ({ path: args.path, external: true }))
+      build.onResolve({ filter: /^(?:cloudflare|node):/ }, (args) => ({ path: args.path, external: true, sideEffects: false }))
 
       // Source path → the content type decided for it, for the copied output file.
       const importedTypes = new Map<string, ModuleContentType>()

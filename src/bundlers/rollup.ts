@@ -37,7 +37,9 @@ export function moduleImportHooks(matchRule: RuleMatcher, rootOf: () => string) 
       state.refs.length = 0
     },
     async resolveId(this: PluginContext, source: string, importer: string | undefined) {
-      if (isRuntimeBuiltin(source)) return { id: source, external: true }
+      // Side-effect free, as bundlers treat Node's built-ins: an import left unused (Vite's
+      // `node:module` require shim) is dropped instead of failing a Worker without nodejs_compat.
+      if (isRuntimeBuiltin(source)) return { id: source, external: true, moduleSideEffects: false }
       if (!importer || source.startsWith('\0')) return null
       const bare = stripQuery(source)
       if (!mayImportModule(bare, matchRule)) return null

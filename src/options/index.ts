@@ -170,7 +170,9 @@ function withWrangler(options: WorkersVersionOptions, root: string, warnings: st
   }
   const config = readWranglerConfig(file, { env: options.env ?? process.env.CLOUDFLARE_ENV })
   warnings.push(...config.warnings.map((w) => `wrangler config ${file}: ${w}`))
-  const inherit = [...new Set([...config.secrets.inherit, ...(options.secrets?.inherit ?? [])])]
+  // A secret the build sets from its environment is not also inherited.
+  const fromEnv = new Set(options.secrets?.fromEnv ?? [])
+  const inherit = [...new Set([...config.secrets.inherit, ...(options.secrets?.inherit ?? [])])].filter((name) => !fromEnv.has(name))
   return {
     ...options,
     worker: options.worker ?? config.worker,
