@@ -1,0 +1,58 @@
+// `npm run playground`: starts the local API emulator, builds the playground Worker with Vite
+// (`vite build --mode deploy`), Rollup and esbuild (`upload: true`), each creating a version on
+// the emulator, then fetches every preview URL. No Cloudflare account needed; nothing leaves
+// 127.0.0.1.
+import { spawn } from 'node:child_process'
+import { readFile, rm } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { createRequire } from 'node:module'
+import { startEmulator } from 'unplugin-workers-version/emulator'
+
+const here = dirname(fileURLToPath(import.meta.url))
+const require = createRequire(import.meta.url)
+const bin = (pkg, path) => join(dirname(require.resolve(`${pkg}/package.json`)), path)
+
+const builds = [
+  { name: 'vite', args: [bin('vite', 'bin/vite.js'), 'build', '--mode', 'deploy'] },
+  { name: 'rollup', args: [bin('rollup', 'dist/bin/rollup'), '-c', 'rollup.config.js'], env: { UPLOAD: '1' } },
+  { name: 'esbuild', args: ['esbuild.mjs'], env: { UPLOAD: '1' } },
+]
+
+function run(args, env) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { cwd: here, env: { ...process.env, ...env }, stdio: 'inherit' })
+    child.on('error', reject)
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${args.join(' ')} exited with ${code}`))))
+  })
+}
+
+const emulator = await startEmulator()
+console.log(`Local Cloudflare API emulator: ${emulator.url}\n`)
+const env = {
+  CLOUDFLARE_API_BASE_URL: emulator.url,
+  CLOUDFLARE_API_TOKEN: emulator.token,
+  CLOUDFLARE_ACCOUNT_ID: emulator.accountId,
+}
+let failed = false
+try {
+  await rm(join(here, '.workers-version'), { recursive: true, force: true })
+  for (const build of builds) {
+    console.log(`\n━━ ${build.name} ━━`)
+    await run(build.args, { ...env, ...build.env })
+    const { result } = JSON.parse(await readFile(join(here, '.workers-version', build.name, 'result.json'), 'utf8'))
+    for (const path of ['/', '/lazy']) {
+      const response = await fetch(new URL(path.slice(1), result.urls[0]))
+      const text = (await response.text()).trimEnd()
+      console.log(`\nGET ${result.urls[0]}${path.slice(1)} → ${response.status}\n${text.replace(/^/gm, '  ')}`)
+      if (!response.ok) failed = true
+    }
+  }
+  console.log(`\n${emulator.versions('playground').length} versions of "playground" on the emulator.`)
+} catch (error) {
+  failed = true
+  console.error(`\n${error instanceof Error ? error.message : error}`)
+} finally {
+  await emulator.close()
+}
+process.exitCode = failed ? 1 : 0
