@@ -1,6 +1,6 @@
 import { createUnplugin, type UnpluginFactory, type UnpluginOptions } from 'unplugin'
 import type { ResolvedConfig } from 'vite'
-import { consoleLogger, type Logger } from './core/report.js'
+import { createLogger, logLevelOf, type LogLevel } from './core/report.js'
 import { buildVersion } from './core/pipeline.js'
 import type { BundlerName, OutputFile } from './core/types.js'
 import { resolveOptions, type WorkersVersionOptions } from './options/index.js'
@@ -24,7 +24,8 @@ const PLUGIN_NAME = 'unplugin-workers-version'
 
 export const unpluginFactory: UnpluginFactory<WorkersVersionOptions | undefined, true> = (rawOptions, meta) => {
   const options = resolveOptions(rawOptions)
-  const logger: Logger = consoleLogger
+  let bundlerLogLevel: LogLevel = 'info'
+  const logger = createLogger(() => options.logLevel ?? bundlerLogLevel)
   let root = rawOptions?.root ?? process.cwd()
   let target: UploadTarget | undefined
 
@@ -34,6 +35,7 @@ export const unpluginFactory: UnpluginFactory<WorkersVersionOptions | undefined,
     options,
     prepare(info) {
       root = rawOptions?.root ?? info.root
+      bundlerLogLevel = logLevelOf(info.logLevel)
       if (!warned) {
         warned = true
         for (const warning of options.warnings) logger.warn(pc.yellow(`⚠ ${warning}`))
@@ -56,8 +58,8 @@ export const unpluginFactory: UnpluginFactory<WorkersVersionOptions | undefined,
   const importHooks = moduleImportHooks(options.matchRule, () => root)
   const rollupLike = (bundler: BundlerName) => ({
     ...importHooks.hooks,
-    options() {
-      context.prepare({ bundler, root: process.cwd(), upload: options.upload === true })
+    options(inputOptions: { logLevel?: string }) {
+      context.prepare({ bundler, root: process.cwd(), upload: options.upload === true, logLevel: inputOptions.logLevel })
     },
     async writeBundle(this: PluginContext, outputOptions: NormalizedOutputOptions, bundle: OutputBundle) {
       if (this.meta.watchMode) return
@@ -72,7 +74,7 @@ export const unpluginFactory: UnpluginFactory<WorkersVersionOptions | undefined,
     environment: options.environment,
     worker: options.worker,
     configResolved(config) {
-      context.prepare({ bundler: 'vite', root: config.root, upload: uploadForVite(config) && !config.build.watch })
+      context.prepare({ bundler: 'vite', root: config.root, upload: uploadForVite(config) && !config.build.watch, logLevel: config.logLevel })
     },
     complete: (files, config) => context.complete(files, { bundler: 'vite', root: config.root, upload: uploadForVite(config) }),
   })

@@ -35,7 +35,7 @@ export function authHeaders(credentials: ApiCredentials): Record<string, string>
  * leaves the client as text (log lines, error messages, server replies quoted
  * in errors), because a proxy or the server itself may echo request headers.
  */
-export function redactSecrets(text: string, credentials: ApiCredentials): string {
+export function scrubCredentials(text: string, credentials: ApiCredentials): string {
   let out = text
   for (const secret of [credentials.apiToken, credentials.apiKey]) {
     const value = secret?.trim()

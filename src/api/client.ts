@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream'
 import type { VersionRequestBody, VersionResult } from '../core/body.js'
 import { WorkersVersionError } from '../core/errors.js'
-import { type ApiCredentials, authHeaders, redactSecrets } from './auth.js'
+import { type ApiCredentials, authHeaders, scrubCredentials } from './auth.js'
 import { type ApiMessage, isRecord, parseEnvelope } from './envelope.js'
 import { ApiError, formatApiErrors } from './errors.js'
 import { describePointer } from './pointers.js'
@@ -65,7 +65,7 @@ export async function createVersion(options: CreateVersionOptions): Promise<Vers
     options.userAgent ?? DEFAULT_USER_AGENT,
     resolveTimeouts(options.timeouts),
   )
-  const redact = (text: string) => redactSecrets(text, options.credentials)
+  const redact = (text: string) => scrubCredentials(text, options.credentials)
   const userLog = options.log
   const run = new CreateVersionRun({
     transport,

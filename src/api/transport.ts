@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import { Readable } from 'node:stream'
 import { Agent, request } from 'undici'
-import { type ApiCredentials, redactSecrets } from './auth.js'
+import { type ApiCredentials, scrubCredentials } from './auth.js'
 import { seconds } from './retry.js'
 import { apiUrl } from './url.js'
 
@@ -154,7 +154,7 @@ export class Transport {
   private sanitize(error: unknown): Error {
     const original = error instanceof Error ? error : new Error(String(error))
     const code = errorCodes(original)[0]
-    let message = redactSecrets(original.message || original.name, this.credentials)
+    let message = scrubCredentials(original.message || original.name, this.credentials)
     if (code && !message.includes(code)) message += ` (${code})`
     const copy = new Error(message)
     copy.name = original.name

@@ -35,7 +35,7 @@ export function esbuildAdapter(context: AdapterContext): NonNullable<UnpluginOpt
     setup(build) {
       const cwd = build.initialOptions.absWorkingDir ?? process.cwd()
       const root = context.options.raw.root ?? cwd
-      context.prepare({ bundler: 'esbuild', root: cwd, upload })
+      context.prepare({ bundler: 'esbuild', root: cwd, upload, logLevel: build.initialOptions.logLevel })
 
       // The runtime provides these (isRuntimeBuiltin's test, as a filter esbuild runs itself).
       build.onResolve({ filter: /^(?:cloudflare|node):/ }, (args) => ({ path: args.path, external: true, sideEffects: false }))

@@ -82,7 +82,8 @@ export function webpackAdapter(bundler: 'webpack' | 'rspack', context: AdapterCo
     }).apply(compiler)
 
     compiler.hooks.beforeRun.tap(PLUGIN_NAME, () => {
-      context.prepare({ bundler, root: compiler.context, upload })
+      const level = compiler.options.infrastructureLogging?.level
+      context.prepare({ bundler, root: compiler.context, upload, logLevel: level === 'none' ? 'silent' : level })
     })
 
     // After emitting, webpack swaps each asset's source for a size-only stub, so the output

@@ -21,9 +21,23 @@ export interface Logger {
   warn(line: string): void
 }
 
-export const consoleLogger: Logger = {
-  info: (line) => console.log(line),
-  warn: (line) => console.warn(line),
+export type LogLevel = 'info' | 'warn' | 'silent'
+
+/** The plugin's log level from the bundler's: only its silence is followed (esbuild's API defaults to 'warning'). */
+export function logLevelOf(bundlerLevel: string | undefined): LogLevel {
+  return bundlerLevel === 'silent' || bundlerLevel === 'error' ? 'silent' : 'info'
+}
+
+/** Console output at a level; errors are never logged here, they fail the build. */
+export function createLogger(level: () => LogLevel): Logger {
+  return {
+    info: (line) => {
+      if (level() === 'info') console.log(line)
+    },
+    warn: (line) => {
+      if (level() !== 'silent') console.warn(line)
+    },
+  }
 }
 
 export function formatBytes(bytes: number): string {

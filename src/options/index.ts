@@ -52,6 +52,8 @@ export interface WorkersVersionOptions {
   email?: string
   /** API base URL. Default: `CLOUDFLARE_API_BASE_URL`, else `https://api.cloudflare.com/client/v4`. */
   apiBaseUrl?: string
+  /** `'silent'` prints nothing, `'warn'` only warnings and retries. Default: `'info'`, or silent when the bundler's own log level is silent. */
+  logLevel?: 'info' | 'warn' | 'silent'
   /** Called with the created version after a successful upload. */
   onVersion?: (version: VersionResult) => void | Promise<void>
   /** Network limits of the upload. Defaults: connect 10 s, headers 60 s, body 60 s, whole upload 5 min; 5 attempts, backoff 0.5–10 s. */
@@ -79,6 +81,7 @@ export interface ResolvedOptions {
   environment?: string
   upload?: boolean
   onVersion?: WorkersVersionOptions['onVersion']
+  logLevel?: WorkersVersionOptions['logLevel']
   /** Warnings found while resolving (printed once by the plugin). */
   warnings: string[]
   /** Absolute path of `worker-env.d.ts` to write, if `types` is on. */
@@ -105,6 +108,7 @@ const OPTION_CHECKS: Record<keyof WorkersVersionOptions, Check> = {
   env: isString, types: either(isBoolean, isString), mainModule: isString, sourcemaps: isBoolean, rules: isArray,
   outputDir: isString, upload: isBoolean, uploadMode: isString, environment: isString, root: isString,
   apiToken: isString, apiKey: isString, email: isString, apiBaseUrl: isString, onVersion: isFunction, network: isObject,
+  logLevel: (v) => (v === 'info' || v === 'warn' || v === 'silent' ? undefined : `expected 'info', 'warn' or 'silent', got ${describe(v)}`),
 }
 
 function checkShape(options: Record<string, unknown>, problems: Problems): void {
@@ -216,6 +220,7 @@ export function resolveOptions(input: WorkersVersionOptions = {}): ResolvedOptio
     environment: options.environment,
     upload: options.upload,
     onVersion: options.onVersion,
+    logLevel: options.logLevel,
     warnings,
     typesFileFor: (projectRoot) =>
       options.types ? resolve(base(projectRoot), typeof options.types === 'string' ? options.types : DEFAULT_TYPES_FILE) : undefined,

@@ -36,7 +36,7 @@ describe('vite', () => {
       configFile: false,
       logLevel: 'silent',
       build: { ssr: 'src/index.js', outDir: join(dir, 'dist'), sourcemap: true },
-      plugins: [workersVersion({ outputDir, worker: 'test', version })],
+      plugins: [workersVersion({ outputDir, worker: 'test', version, logLevel: 'info' })],
     })
     expect(summaries()).toBe(1)
     const body = await readRequest(outputDir)
@@ -48,6 +48,22 @@ describe('vite', () => {
     await expectWorkerResponds(body)
   })
 
+  it('is as quiet as Vite: logLevel silent prints nothing, but request.json is written', async () => {
+    const dir = await tempDir('vite-silent')
+    const outputDir = join(dir, '.workers-version')
+    const log = vi.spyOn(console, 'log')
+    const warn = vi.spyOn(console, 'warn')
+    await build({
+      root: WORKER_FIXTURE,
+      configFile: false,
+      logLevel: 'silent',
+      build: { ssr: 'src/index.js', outDir: join(dir, 'dist') },
+      plugins: [workersVersion({ outputDir, worker: 'test', version })],
+    })
+    expect([...log.mock.calls, ...warn.mock.calls]).toEqual([])
+    expect((await readRequest(outputDir)).main_module).toBe('index.js')
+  })
+
   it('builds a Worker from a plain rollupOptions.input in the CLI path (buildApp)', async () => {
     const dir = await tempDir('vite-input')
     const outputDir = join(dir, '.workers-version')
@@ -57,7 +73,7 @@ describe('vite', () => {
       configFile: false,
       logLevel: 'silent',
       build: { outDir: join(dir, 'dist'), sourcemap: true, rollupOptions: { input: 'src/index.js', output: { entryFileNames: '[name].js' } } },
-      plugins: [workersVersion({ outputDir, worker: 'test', version })],
+      plugins: [workersVersion({ outputDir, worker: 'test', version, logLevel: 'info' })],
     }, null)
     await builder.buildApp()
     expect(summaries()).toBe(1)
@@ -79,7 +95,7 @@ describe('vite', () => {
         client: { build: { outDir: join(dir, 'client'), rollupOptions: { input: join(TEST_ROOT, 'fixtures/vite-app/client.js') } } },
         ssr: { build: { outDir: join(dir, 'worker'), sourcemap: true, rollupOptions: { input: 'src/index.js' } } },
       },
-      plugins: [workersVersion({ outputDir, worker: 'test', version })],
+      plugins: [workersVersion({ outputDir, worker: 'test', version, logLevel: 'info' })],
     }
     const builder = await createBuilder(config)
     await builder.buildApp()
@@ -101,7 +117,7 @@ describe('vite', () => {
       build: { outDir: join(dir, 'dist'), sourcemap: true },
       plugins: [
         cloudflare({ configPath: join(TEST_ROOT, 'fixtures/vite-cloudflare/wrangler.jsonc'), inspectorPort: false, persistState: false }),
-        workersVersion({ outputDir, worker: 'cf-worker', version }),
+        workersVersion({ outputDir, worker: 'cf-worker', version, logLevel: 'info' }),
       ],
     })
     await builder.buildApp()

@@ -21,6 +21,8 @@ export function uploadOptions(emulator: Emulator, worker: string, extra: Record<
   return {
     worker,
     upload: true,
+    // The tests read the plugin's output although they keep the bundlers quiet.
+    logLevel: 'info',
     apiToken: emulator.token,
     accountId: emulator.accountId,
     apiBaseUrl: emulator.url,

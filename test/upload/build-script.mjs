@@ -4,7 +4,7 @@ import { rollup } from 'rollup'
 import workersVersion from '../../dist/rollup.js'
 
 const { input, outDir, options } = JSON.parse(process.env.BUILD_SPEC)
-const bundle = await rollup({ input, logLevel: 'silent', plugins: [workersVersion(options)] })
+const bundle = await rollup({ input, plugins: [workersVersion(options)] })
 try {
   await bundle.write({ dir: outDir, format: 'es', sourcemap: true })
 } finally {
