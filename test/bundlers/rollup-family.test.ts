@@ -91,6 +91,13 @@ describe.each(Object.keys(bundlers) as Array<keyof typeof bundlers>)('%s', (name
     await expectWorkerResponds(body, '# notes\n')
   })
 
+  it('refuses chunks outside the main module\'s directory, naming them', async () => {
+    const output = { entryFileNames: 'worker/[name].js', chunkFileNames: 'chunks/[name].js' }
+    await expect(build(join(WORKER_FIXTURE, 'src/index.js'), output)).rejects.toThrow(
+      /outside the main module's directory "worker"[\s\S]*- chunks\/lazy\.js/,
+    )
+  })
+
   it('refuses a CommonJS main module and says which output option to change', async () => {
     await expect(build(join(WORKER_FIXTURE, 'src/shout.js'), { format: 'cjs' })).rejects.toThrow(
       `a Worker's main module must be an ES module: ${cjsHint}`,
