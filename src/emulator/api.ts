@@ -4,6 +4,7 @@ import { timingSafeEqual } from 'node:crypto'
 import { Code, failOne, ok, type ApiReply } from './envelope.js'
 import { createVersion, workerNotFound, type CreateVersionContext } from './create-version.js'
 import { versionResult } from './results.js'
+import { WRANGLER_ROUTES } from './wrangler-routes.js'
 
 export const API_PREFIX = '/client/v4'
 
@@ -21,14 +22,18 @@ export interface ApiRequest {
   /** Parsed JSON body; `undefined` when there was none. */
   body: unknown
   bodyProblem?: 'invalid-json' | 'too-large'
+  /** The body's bytes, for routes that take a non-JSON (multipart) body. */
+  raw?: Buffer
 }
 
 type Handler = (ctx: ApiContext, req: ApiRequest, params: string[]) => ApiReply | Promise<ApiReply>
 
-interface Route {
+export interface Route {
   method: string
   pattern: RegExp
   handler: Handler
+  /** Takes `raw` (e.g. multipart) instead of a JSON body. */
+  rawBody?: boolean
 }
 
 const SEGMENT = '([^/]+)'
@@ -40,6 +45,7 @@ const ROUTES: Route[] = [
   { method: 'GET', pattern: new RegExp(`${WORKERS}/${SEGMENT}/versions/?$`), handler: listVersions },
   { method: 'POST', pattern: new RegExp(`${WORKERS}/${SEGMENT}/versions/?$`), handler: postVersion },
   { method: 'GET', pattern: new RegExp(`${WORKERS}/${SEGMENT}/versions/${SEGMENT}/?$`), handler: getVersion },
+  ...WRANGLER_ROUTES,
 ]
 
 export async function handleApi(ctx: ApiContext, req: ApiRequest): Promise<ApiReply> {
@@ -51,14 +57,14 @@ export async function handleApi(ctx: ApiContext, req: ApiRequest): Promise<ApiRe
     return failOne(404, Code.badAccount, `Could not route to ${API_PREFIX}${req.path}, perhaps your object identifier is invalid?`)
   }
   if (req.bodyProblem === 'too-large') return failOne(413, Code.tooLarge, 'Request body is too large')
-  if (req.bodyProblem === 'invalid-json') return failOne(400, Code.validation, 'The request body is not valid JSON', '')
+  if (req.bodyProblem === 'invalid-json' && !found.rawBody) return failOne(400, Code.validation, 'The request body is not valid JSON', '')
   return found.handler(ctx, req, [account, ...rest])
 }
 
-function route(method: string, path: string): { handler: Handler; params: string[] } | undefined {
+function route(method: string, path: string): { handler: Handler; params: string[]; rawBody?: boolean } | undefined {
   for (const r of ROUTES) {
     const match = r.method === method ? r.pattern.exec(path) : null
-    if (match) return { handler: r.handler, params: match.slice(1).map((p) => decodeURIComponent(p)) }
+    if (match) return { handler: r.handler, params: match.slice(1).map((p) => decodeURIComponent(p)), rawBody: r.rawBody }
   }
   return undefined
 }

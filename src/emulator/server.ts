@@ -97,7 +97,7 @@ export async function startServer(options: EmulatorOptions = {}): Promise<Emulat
     const preview = parsePreviewPath(url.pathname)
     if (url.pathname === API_PREFIX || url.pathname.startsWith(`${API_PREFIX}/`)) {
       const bodyProblem = raw.bytes === undefined ? 'too-large' : decoded.invalid ? 'invalid-json' : undefined
-      const apiReq = { method, path: url.pathname.slice(API_PREFIX.length), query: url.searchParams, headers: req.headers, body: decoded.json }
+      const apiReq = { method, path: url.pathname.slice(API_PREFIX.length), query: url.searchParams, headers: req.headers, body: decoded.json, raw: raw.bytes }
       reply = { kind: 'json', reply: await handleApi(ctx, bodyProblem ? { ...apiReq, bodyProblem } : apiReq) }
     } else if (preview) {
       reply = await previewReply(preview, method, url.search, req, raw.bytes)

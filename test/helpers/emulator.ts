@@ -22,7 +22,7 @@ export function uploadOptions(emulator: Emulator, worker: string, extra: Record<
     worker,
     upload: true,
     // The tests read the plugin's output although they keep the bundlers quiet.
-    logLevel: 'info',
+    logLevel: 'info' as const,
     apiToken: emulator.token,
     accountId: emulator.accountId,
     apiBaseUrl: emulator.url,
