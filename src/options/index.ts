@@ -203,6 +203,7 @@ export function resolveOptions(input: WorkersVersionOptions = {}): ResolvedOptio
     secrets.length === 0 ? config : { ...config, bindings: [...(config.bindings ?? []), ...secrets] }
   const validated = validateVersionConfig(withSecrets(options.version ?? {}, dryRunSecrets))
   warnings.push(...validated.warnings)
+  // The version without the secret bindings, which are added per use (placeholders or real values).
   const version = validateVersionConfig(options.version ?? {}).config
 
   const outputDir = options.outputDir ?? DEFAULT_OUTPUT_DIR
