@@ -46,12 +46,13 @@ export const unpluginFactory: UnpluginFactory<WorkersVersionOptions | undefined,
       options.uploadConfig()
     },
     async complete(files: OutputFile[], info) {
-      const built = await buildVersion(files, { bundler: info.bundler, root: rawOptions?.root ?? info.root, logger }, options)
-      const typesFile = options.typesFileFor(root)
+      const projectRoot = rawOptions?.root ?? info.root
+      const built = await buildVersion(files, { bundler: info.bundler, root: projectRoot, logger }, options)
+      const typesFile = options.typesFileFor(projectRoot)
       if (typesFile) await writeEnvTypes(typesFile, options)
       if (!info.upload) return
       target ??= resolveUploadTarget(options.raw)
-      await uploadVersion(built, target, options, { root: rawOptions?.root ?? info.root, logger })
+      await uploadVersion(built, target, options, { root: projectRoot, logger })
     },
   }
 

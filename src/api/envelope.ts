@@ -1,3 +1,4 @@
+import { isRecord } from '../core/guards.js'
 /** One entry of the envelope's `errors` or `messages`. */
 export interface ApiMessage {
   code: number
@@ -60,8 +61,4 @@ function messagesOf(value: unknown): ApiMessage[] {
     if (isRecord(entry.source) && typeof entry.source.pointer === 'string') message.source = { pointer: entry.source.pointer }
     return message
   })
-}
-
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
 }

@@ -1,4 +1,4 @@
-import { isRecord } from './envelope.js'
+import { isRecord } from '../core/guards.js'
 
 /**
  * Names the part of the request body a JSON pointer (from an error's

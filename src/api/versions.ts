@@ -1,5 +1,6 @@
 import type { VersionRequestBody, VersionResult } from '../core/body.js'
-import { isRecord, parseEnvelope } from './envelope.js'
+import { isRecord } from '../core/guards.js'
+import { parseEnvelope } from './envelope.js'
 import { backoffDelay, type RetryPolicy, seconds, sleep } from './retry.js'
 import type { HttpResponse, Transport } from './transport.js'
 import { NetworkFailure } from './transport.js'

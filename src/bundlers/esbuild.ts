@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises'
-import { dirname, relative, resolve, sep } from 'node:path'
+import { dirname, relative, resolve } from 'node:path'
 import type { BuildOptions, BuildResult, Metafile, OnResolveArgs, PluginBuild } from 'esbuild'
 import type { UnpluginOptions } from 'unplugin'
 import { IMPORTABLE_EXTENSIONS, importedModuleType } from '../core/content-types.js'
-import { isPathSpecifier, mayImportModule, stripQuery } from '../core/module-imports.js'
+import { isPathSpecifier, mayImportModule, stripQuery, toPosix } from '../core/module-imports.js'
 import { inlineSourceMap, parseSourceMap } from '../core/source-maps.js'
 import type { ModuleContentType, OutputFile } from '../core/types.js'
 import type { AdapterContext } from './context.js'
@@ -17,7 +17,6 @@ const NAMESPACE = 'workers-module'
 /** Marks our own `build.resolve` calls so they skip our onResolve hook. */
 const NESTED_RESOLVE = Symbol('workers-version')
 
-const toPosix = (path: string) => path.split(sep).join('/')
 
 /**
  * esbuild adapter. Non-JavaScript imports are handed to esbuild's own `copy` loader: it

@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises'
-import { dirname, join, relative, resolve, sep } from 'node:path'
+import { dirname, join, relative, resolve } from 'node:path'
 import MagicString from 'magic-string'
 import type { NormalizedOutputOptions, OutputBundle, PluginContext } from 'rollup'
 import { importedModuleType, type RuleMatcher } from '../core/content-types.js'
-import { findPlaceholders, isPathSpecifier, isRuntimeBuiltin, mayImportModule, placeholderFor, relativeSpecifier, stripQuery } from '../core/module-imports.js'
+import { findPlaceholders, isPathSpecifier, isRuntimeBuiltin, mayImportModule, placeholderFor, relativeSpecifier, stripQuery, toPosix } from '../core/module-imports.js'
 import type { ModuleContentType, OutputFile } from '../core/types.js'
 
 /**
@@ -47,7 +47,7 @@ export function moduleImportHooks(matchRule: RuleMatcher, rootOf: () => string) 
         ? resolve(dirname(importer), bare)
         : (await this.resolve(bare, importer, { skipSelf: true }))?.id
       if (!path) return null
-      const type = importedModuleType(relative(rootOf(), path).split(sep).join('/'), matchRule)
+      const type = importedModuleType(toPosix(relative(rootOf(), path)), matchRule)
       if (type === undefined) return null
       const state = stateOf(this)
       let index = state.byPath.get(path)

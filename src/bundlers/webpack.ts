@@ -1,17 +1,16 @@
 import { createHash } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
-import { posix, relative, resolve, sep } from 'node:path'
+import { posix, relative, resolve } from 'node:path'
 import type { Compiler as RspackCompiler } from '@rspack/core'
 import type { Compilation, ExternalItemFunctionData, Compiler as WebpackCompiler } from 'webpack'
 import { importedModuleType } from '../core/content-types.js'
-import { findPlaceholders, isPathSpecifier, isRuntimeBuiltin, mayImportModule, placeholderFor, relativeSpecifier, stripQuery } from '../core/module-imports.js'
+import { findPlaceholders, isPathSpecifier, isRuntimeBuiltin, mayImportModule, placeholderFor, relativeSpecifier, stripQuery, toPosix } from '../core/module-imports.js'
 import { inlineSourceMap, parseSourceMap } from '../core/source-maps.js'
 import type { ModuleContentType, OutputFile } from '../core/types.js'
 import type { AdapterContext } from './context.js'
 
 const PLUGIN_NAME = 'unplugin-workers-version'
 const JS_FILE = /\.[cm]?js$/
-const toPosix = (path: string) => path.split(sep).join('/')
 
 /** Non-JS files imported from source code, by placeholder index. */
 type ImportedFiles = Map<number, { path: string; fromRoot: string; type: ModuleContentType }>

@@ -1,4 +1,4 @@
-import { isAbsolute, posix } from 'node:path'
+import { isAbsolute, posix, sep } from 'node:path'
 import { importedModuleType, type RuleMatcher } from './content-types.js'
 
 /**
@@ -33,6 +33,11 @@ export interface PlaceholderMatch {
 export function findPlaceholders(code: string): PlaceholderMatch[] {
   if (!code.includes('__WORKERS_MODULE_')) return []
   return [...code.matchAll(PLACEHOLDER)].map((m) => ({ start: m.index, end: m.index + m[0].length, index: Number(m[1]) }))
+}
+
+/** A platform path with `/` separators, as module names and rule globs use them. */
+export function toPosix(path: string): string {
+  return path.split(sep).join('/')
 }
 
 /** A file path (resolved by joining) rather than a package name. */

@@ -1,7 +1,7 @@
 import { isIdentifier } from './fields.js'
 import type { SecretsOption } from './secrets.js'
 import type { VersionConfig } from './schema.js'
-import { isRecord } from './walk.js'
+import { isRecord } from '../core/guards.js'
 
 // `worker-env.d.ts`: the `Env` interface for the version's bindings, with the
 // type names `wrangler types` uses (from @cloudflare/workers-types).

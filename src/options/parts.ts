@@ -11,7 +11,8 @@ import {
   SmartPlacementSchema,
   TargetedPlacementSchema,
 } from './schema.js'
-import { extraKeys, isRecord } from './walk.js'
+import { isRecord } from '../core/guards.js'
+import { extraKeys } from './walk.js'
 
 // Checks of the fields whose shape depends on their content (a binding's
 // `type`, a placement's `mode`, migrations with or without `steps`): choosing

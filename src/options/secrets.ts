@@ -1,5 +1,5 @@
 import { WorkersVersionError } from '../core/errors.js'
-import { isRecord } from './walk.js'
+import { isRecord } from '../core/guards.js'
 
 // The Versions API has no `keep_bindings`: a secret that should survive into the
 // new version must be listed, either kept (`inherit`) or set from the build's

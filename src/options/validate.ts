@@ -2,7 +2,7 @@ import { WorkersVersionError } from '../core/errors.js'
 import { describe, Problems } from './issues.js'
 import { checkBindings, checkMigrations, checkPlacement, parseInto } from './parts.js'
 import { utf8Bytes, VersionConfigSchema, type VersionConfig } from './schema.js'
-import { isRecord } from './walk.js'
+import { isRecord } from '../core/guards.js'
 
 /** Options of {@link validateVersionConfig}. */
 export interface ValidateOptions {

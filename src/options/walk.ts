@@ -1,12 +1,9 @@
+import { isRecord } from '../core/guards.js'
 import type * as v from 'valibot'
 import type { Path } from './issues.js'
 
 type AnySchema = v.GenericSchema | v.SchemaWithPipe<readonly [v.GenericSchema, ...v.GenericPipeItem[]]>
 
-/** A non-null, non-array object. */
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
 
 function unwrap(schema: AnySchema): v.GenericSchema {
   let current: any = schema

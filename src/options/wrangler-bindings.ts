@@ -3,7 +3,7 @@
 import type { Path, Problems } from './issues.js'
 import { describe } from './issues.js'
 import type { Binding } from './schema.js'
-import { isRecord } from './walk.js'
+import { isRecord } from '../core/guards.js'
 
 type Raw = Record<string, unknown>
 

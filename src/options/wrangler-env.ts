@@ -3,7 +3,7 @@
 // fall back to the top-level value, binding-like keys and `vars` do not (an
 // environment must redeclare them), and a few keys exist only at the top level.
 import type { Path } from './issues.js'
-import { isRecord } from './walk.js'
+import { isRecord } from '../core/guards.js'
 
 /** Keys an environment inherits from the top level when it does not set them. */
 export const INHERITABLE = new Set([

@@ -3,7 +3,7 @@ import { basename } from 'node:path'
 import { parse as parseJsonc, printParseErrorCode, type ParseError } from 'jsonc-parser'
 import { parse as parseToml, TomlError } from 'smol-toml'
 import { WorkersVersionError } from '../core/errors.js'
-import { isRecord } from './walk.js'
+import { isRecord } from '../core/guards.js'
 
 /** `line:column` (1-based) of a character offset. */
 export function lineColumn(text: string, offset: number): string {

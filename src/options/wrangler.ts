@@ -7,7 +7,7 @@ import { BINDING_SECTIONS, mapBindings, type MapContext } from './wrangler-bindi
 import { selectEnvironment } from './wrangler-env.js'
 import { NOT_MAPPED, SILENT } from './wrangler-keys.js'
 import { parseWranglerFile } from './wrangler-parse.js'
-import { isRecord } from './walk.js'
+import { isRecord } from '../core/guards.js'
 
 export { lineColumn } from './wrangler-parse.js'
 
