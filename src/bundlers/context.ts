@@ -1,14 +1,21 @@
-import type { ResolvedOptions } from '../options/index.js'
-import type { BundlerName, OutputFile } from '../core/types.js'
+import type { OutputFile } from '../core/types.js'
+import type { ResolvedOptions } from '../options/resolve.js'
+import type { BuildInfo, BuildPlan } from '../plan.js'
+
+/** What the bundler says about a build before it works: the plan's inputs and its log level. */
+export interface PrepareInfo extends BuildInfo {
+  /** The bundler's own log level; the plugin is silent when the bundler is. */
+  logLevel?: string
+}
 
 /** What every bundler adapter gets from the plugin: the options and the two moments it reports. */
 export interface AdapterContext {
-  options: ResolvedOptions
+  readonly options: ResolvedOptions
   /**
-   * Before the bundler does any work: checks that an upload, if one is asked for, has
-   * everything it needs, so a bad option fails fast. Throws a WorkersVersionError.
+   * Before the bundler does any work: settles the build's plan, so a bad option or a
+   * missing credential fails before the bundler spends any time. Throws a WorkersVersionError.
    */
-  prepare(info: { bundler: BundlerName; root: string; upload: boolean; logLevel?: string }): void
-  /** The bundler has written its output: build the version from it (and upload when asked). */
-  complete(files: OutputFile[], info: { bundler: BundlerName; root: string; upload: boolean }): Promise<void>
+  prepare(info: PrepareInfo): Promise<BuildPlan>
+  /** The bundler has written its output: build the version from it, and upload when the plan says so. */
+  complete(files: OutputFile[]): Promise<void>
 }

@@ -25,23 +25,21 @@ const NESTED_RESOLVE = Symbol('workers-version')
  * `write: true` and `write: false` alike. So nothing here rewrites chunks afterwards.
  */
 export function esbuildAdapter(context: AdapterContext): NonNullable<UnpluginOptions['esbuild']> {
-  const upload = context.options.upload === true
   return {
     config(options) {
       // The metafile is the bundler's own list of outputs, with entry points.
       options.metafile = true
     },
-    setup(build) {
+    async setup(build) {
       const cwd = build.initialOptions.absWorkingDir ?? process.cwd()
-      const root = context.options.raw.root ?? cwd
-      context.prepare({ bundler: 'esbuild', root: cwd, upload, logLevel: build.initialOptions.logLevel })
+      const { root } = await context.prepare({ bundler: 'esbuild', root: cwd, logLevel: build.initialOptions.logLevel })
 
       // The runtime provides these (isRuntimeBuiltin's test, as a filter esbuild runs itself).
       build.onResolve({ filter: /^(?:cloudflare|node):/ }, (args) => ({ path: args.path, external: true, sideEffects: false }))
 
       // Source path → the content type decided for it, for the copied output file.
       const importedTypes = new Map<string, ModuleContentType>()
-      const filter = context.options.raw.rules?.length ? /.*/ : DEFAULT_IMPORTABLE
+      const filter = context.options.rules.length > 0 ? /.*/ : DEFAULT_IMPORTABLE
       build.onResolve({ filter }, async (args) => {
         if (args.kind === 'entry-point' || args.pluginData?.[NESTED_RESOLVE]) return undefined
         const bare = stripQuery(args.path)
@@ -64,7 +62,7 @@ export function esbuildAdapter(context: AdapterContext): NonNullable<UnpluginOpt
         if (result.errors.length > 0) return undefined
         try {
           const files = await readOutputs(build.initialOptions, result, cwd, importedTypes)
-          await context.complete(files, { bundler: 'esbuild', root: cwd, upload })
+          await context.complete(files)
           return undefined
         } catch (error) {
           // Reported as a build error, so `build()` rejects with this message.

@@ -1,10 +1,35 @@
 import { readFile } from 'node:fs/promises'
 import { dirname, join, relative, resolve } from 'node:path'
 import MagicString from 'magic-string'
-import type { NormalizedOutputOptions, OutputBundle, PluginContext } from 'rollup'
 import { importedModuleType, type RuleMatcher } from '../core/content-types.js'
 import { findPlaceholders, isPathSpecifier, isRuntimeBuiltin, mayImportModule, placeholderFor, relativeSpecifier, stripQuery, toPosix } from '../core/module-imports.js'
-import type { ModuleContentType, OutputFile } from '../core/types.js'
+import type { BundlerName, ModuleContentType, OutputFile } from '../core/types.js'
+import type { AdapterContext } from './context.js'
+
+/**
+ * The parts of the plugin context these hooks use. Rollup's, Rolldown's and Vite's contexts
+ * all have this shape, so one set of hooks serves the three without casts.
+ */
+export interface BundlePluginContext {
+  /** Vite only: the environment being built. */
+  environment?: object
+  meta: { watchMode: boolean }
+  addWatchFile(id: string): void
+  emitFile(file: { type: 'asset'; name?: string; fileName?: string; originalFileName?: string; source: Uint8Array }): string
+  getFileName(referenceId: string): string
+  resolve(source: string, importer?: string, options?: { skipSelf?: boolean }): Promise<{ id: string } | null>
+}
+
+/** The parts of Rollup-style output options and bundles the plugin reads. */
+export interface BundleOutputOptions {
+  dir?: string
+  file?: string
+  format: string
+}
+export type BundleItem =
+  | { type: 'asset'; fileName: string; source: string | Uint8Array }
+  | { type: 'chunk'; fileName: string; code: string; isEntry: boolean; name: string; map: unknown; sourcemapFileName?: string | null }
+export type Bundle = Record<string, BundleItem>
 
 /**
  * Hooks shared by Rollup, Rolldown and Vite (whose plugin API is Rollup's):
@@ -14,16 +39,16 @@ export function moduleImportHooks(matchRule: RuleMatcher, rootOf: () => string) 
   // Per build (a Vite app build runs several): emitted file reference per placeholder index.
   const builds = new WeakMap<object, { byPath: Map<string, number>; refs: Array<{ ref: string; source: Uint8Array; type: ModuleContentType }> }>()
   const standalone = {}
-  const stateOf = (ctx: PluginContext) => {
+  const stateOf = (ctx: BundlePluginContext) => {
     // Vite gives each environment its own object; Rollup and Rolldown run one build per plugin instance.
-    const key = (ctx as { environment?: object }).environment ?? standalone
+    const key = ctx.environment ?? standalone
     let state = builds.get(key)
     if (!state) builds.set(key, (state = { byPath: new Map(), refs: [] }))
     return state
   }
 
   /** Reads the written bundle, marking the files emitted for imports with the type decided then. */
-  async function readBundle(ctx: PluginContext, outputOptions: NormalizedOutputOptions, bundle: OutputBundle): Promise<OutputFile[]> {
+  async function readBundle(ctx: BundlePluginContext, outputOptions: BundleOutputOptions, bundle: Bundle): Promise<OutputFile[]> {
     const files = await readRollupBundle(outputOptions, bundle)
     const imported = new Map(stateOf(ctx).refs.map(({ ref, type }) => [ctx.getFileName(ref), type]))
     for (const file of files) file.importedType = imported.get(file.fileName)
@@ -31,12 +56,12 @@ export function moduleImportHooks(matchRule: RuleMatcher, rootOf: () => string) 
   }
 
   const hooks = {
-    buildStart(this: PluginContext) {
+    buildStart(this: BundlePluginContext) {
       const state = stateOf(this)
       state.byPath.clear()
       state.refs.length = 0
     },
-    async resolveId(this: PluginContext, source: string, importer: string | undefined) {
+    async resolveId(this: BundlePluginContext, source: string, importer: string | undefined) {
       // Side-effect free, as bundlers treat Node's built-ins: an import left unused (Vite's
       // `node:module` require shim) is dropped instead of failing a Worker without nodejs_compat.
       if (isRuntimeBuiltin(source)) return { id: source, external: true, moduleSideEffects: false }
@@ -60,7 +85,7 @@ export function moduleImportHooks(matchRule: RuleMatcher, rootOf: () => string) 
       }
       return { id: placeholderFor(index), external: true }
     },
-    renderChunk(this: PluginContext, code: string, chunk: { fileName: string }, outputOptions: { sourcemap?: unknown }) {
+    renderChunk(this: BundlePluginContext, code: string, chunk: { fileName: string }, outputOptions: { sourcemap?: unknown }) {
       const matches = findPlaceholders(code)
       if (matches.length === 0) return null
       const state = stateOf(this)
@@ -73,7 +98,7 @@ export function moduleImportHooks(matchRule: RuleMatcher, rootOf: () => string) 
     },
     generateBundle: {
       order: 'post' as const,
-      handler(this: PluginContext, _options: unknown, bundle: Record<string, unknown>) {
+      handler(this: BundlePluginContext, _options: unknown, bundle: Record<string, unknown>) {
         // Vite deletes emitted assets from server builds unless `build.emitAssets` is on, but
         // these files are modules the Worker imports: put back any that were dropped.
         for (const { ref, source } of stateOf(this).refs) {
@@ -95,7 +120,7 @@ function formatOf(format: string): 'esm' | 'cjs' {
  * was written there (so the `sourceMappingURL` comment the bundler appends is kept);
  * maps come from the chunk objects, which include hidden and inline maps.
  */
-export async function readRollupBundle(outputOptions: NormalizedOutputOptions, bundle: OutputBundle): Promise<OutputFile[]> {
+export async function readRollupBundle(outputOptions: BundleOutputOptions, bundle: Bundle): Promise<OutputFile[]> {
   const outDir = outputOptions.dir ?? (outputOptions.file ? dirname(outputOptions.file) : undefined)
   const format = formatOf(outputOptions.format)
   return Promise.all(
@@ -119,3 +144,26 @@ export async function readRollupBundle(outputOptions: NormalizedOutputOptions, b
   )
 }
 
+
+/**
+ * Rollup and Rolldown adapter: the plan is made in `buildStart`, before any module is read;
+ * the written bundle completes the build (never in watch mode).
+ */
+export function rollupAdapter(context: AdapterContext, bundler: Extract<BundlerName, 'rollup' | 'rolldown'>) {
+  let root = context.options.root ?? process.cwd()
+  const imports = moduleImportHooks(context.options.matchRule, () => root)
+  return {
+    ...imports.hooks,
+    async buildStart(this: BundlePluginContext, inputOptions: object) {
+      imports.hooks.buildStart.call(this)
+      // Rollup normalises `logLevel`; Rolldown's normalised options may not carry it.
+      const logLevel = 'logLevel' in inputOptions && typeof inputOptions.logLevel === 'string' ? inputOptions.logLevel : undefined
+      const plan = await context.prepare({ bundler, root: process.cwd(), watch: this.meta.watchMode, logLevel })
+      root = plan.root
+    },
+    async writeBundle(this: BundlePluginContext, outputOptions: BundleOutputOptions, bundle: Bundle) {
+      if (this.meta.watchMode) return
+      await context.complete(await imports.readBundle(this, outputOptions, bundle))
+    },
+  }
+}

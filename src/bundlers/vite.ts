@@ -1,7 +1,8 @@
 import type { Plugin as VitePlugin, ResolvedConfig, ViteBuilder } from 'vite'
 import { WorkersVersionError } from '../core/errors.js'
 import type { OutputFile } from '../core/types.js'
-import type { NormalizedOutputOptions, OutputBundle, PluginContext } from 'rollup'
+import type { AdapterContext } from './context.js'
+import { moduleImportHooks } from './rollup.js'
 
 interface EnvironmentOutput {
   name: string
@@ -10,22 +11,10 @@ interface EnvironmentOutput {
 }
 
 export interface ViteAdapter {
-  /** Hooks for the main plugin (it also carries the shared Rollup hooks). */
+  /** The main plugin: the shared Rollup-style import hooks plus the build's timeline. */
   main: Partial<VitePlugin>
   /** A second plugin whose `buildApp` runs last, after every environment is built. */
   app: Partial<VitePlugin>
-}
-
-export interface ViteAdapterOptions {
-  /** Reads an environment's written bundle into OutputFiles (the shared Rollup-style reader). */
-  readBundle(ctx: PluginContext, outputOptions: NormalizedOutputOptions, bundle: OutputBundle): Promise<OutputFile[]>
-  /** `environment` option, if set. */
-  environment?: string
-  worker?: string
-  /** Called once per application build with the Worker environment's output. */
-  complete(files: OutputFile[], config: ResolvedConfig): Promise<void>
-  /** Called once the config is known, before any build work (early option checks). */
-  configResolved(config: ResolvedConfig): void
 }
 
 /** Environment names Cloudflare's Vite plugin derives from a Worker name. */
@@ -38,7 +27,7 @@ function environmentNameOf(worker: string): string {
  * server environment (`ssr`, or the one Cloudflare's plugin names after the Worker),
  * else the only environment built at all (a plain `rollupOptions.input` build).
  */
-export function pickWorkerEnvironment(outputs: readonly EnvironmentOutput[], options: Pick<ViteAdapterOptions, 'environment' | 'worker'>): EnvironmentOutput {
+export function pickWorkerEnvironment(outputs: readonly EnvironmentOutput[], options: { environment?: string; worker?: string }): EnvironmentOutput {
   const names = outputs.map((o) => `"${o.name}"`).join(', ') || '(none)'
   if (options.environment !== undefined) {
     const chosen = outputs.find((o) => o.name === options.environment)
@@ -65,12 +54,29 @@ export function pickWorkerEnvironment(outputs: readonly EnvironmentOutput[], opt
  * A programmatic `build()` has no `buildApp`, so there `writeBundle` completes directly.
  * Both plugins are `sharedDuringBuild`, so one instance (and this state) serves every environment.
  */
-export function viteAdapter(options: ViteAdapterOptions): ViteAdapter {
+export function viteAdapter(context: AdapterContext): ViteAdapter {
+  let root = context.options.root ?? process.cwd()
+  const imports = moduleImportHooks(context.options.matchRule, () => root)
   let inAppBuild = false
   let outputs: EnvironmentOutput[] = []
+  // One plan per build: in builder mode every environment resolves its own config.
+  let planned: Promise<unknown> | undefined
+
+  const prepare = (config: ResolvedConfig) => {
+    planned ??= context
+      .prepare({ bundler: 'vite', root: config.root, mode: config.mode, watch: Boolean(config.build.watch), logLevel: config.logLevel })
+      .then((plan) => (root = plan.root))
+    return planned
+  }
+  const complete = async (files: OutputFile[], plan: Promise<unknown> | undefined) => {
+    planned = undefined
+    await plan
+    await context.complete(files)
+  }
 
   return {
     main: {
+      ...imports.hooks,
       apply: 'build',
       sharedDuringBuild: true,
       options(inputOptions) {
@@ -82,9 +88,8 @@ export function viteAdapter(options: ViteAdapterOptions): ViteAdapter {
         }
         return undefined
       },
-      configResolved(resolved) {
-        // In builder mode each environment resolves its own config; checks are cheap and idempotent.
-        options.configResolved(resolved)
+      async configResolved(config) {
+        await prepare(config)
       },
       buildApp: {
         order: 'pre',
@@ -96,11 +101,8 @@ export function viteAdapter(options: ViteAdapterOptions): ViteAdapter {
       async writeBundle(outputOptions, bundle) {
         const environment = this.environment
         if (environment.config.build.watch) return
-        const files = await options.readBundle(this as never, outputOptions as never, bundle as never)
-        if (!inAppBuild) {
-          await options.complete(files, environment.config)
-          return
-        }
+        const files = await imports.readBundle(this, outputOptions, bundle)
+        if (!inAppBuild) return complete(files, planned)
         const existing = outputs.find((o) => o.name === environment.name)
         if (existing) existing.files.push(...files)
         else outputs.push({ name: environment.name, consumer: environment.config.consumer, files })
@@ -121,9 +123,9 @@ export function viteAdapter(options: ViteAdapterOptions): ViteAdapter {
           }
           inAppBuild = false
           if (builder.config.build.watch) return
-          const worker = pickWorkerEnvironment(outputs, options)
+          const worker = pickWorkerEnvironment(outputs, { environment: context.options.environment, worker: context.options.worker })
           outputs = []
-          await options.complete(worker.files, builder.environments[worker.name]?.config ?? builder.config)
+          await complete(worker.files, planned)
         },
       },
     },

@@ -56,10 +56,9 @@ function hashedName(path: string, contents: Uint8Array): string {
  * to each importing chunk once the file is emitted beside the entry chunk.
  */
 export function webpackAdapter(bundler: 'webpack' | 'rspack', context: AdapterContext): (compiler: WebpackCompiler | RspackCompiler) => void {
-  const upload = context.options.upload === true
   return (input) => {
     const compiler = input as WebpackCompiler
-    const root = context.options.raw.root ?? compiler.context
+    let root = context.options.root ?? compiler.context
     // Placeholder index → the imported file, for the compiler's lifetime.
     const imported: ImportedFiles = new Map()
 
@@ -80,9 +79,10 @@ export function webpackAdapter(bundler: 'webpack' | 'rspack', context: AdapterCo
       return `${externalType()} ${placeholderFor(index)}`
     }).apply(compiler)
 
-    compiler.hooks.beforeRun.tap(PLUGIN_NAME, () => {
-      const level = compiler.options.infrastructureLogging?.level
-      context.prepare({ bundler, root: compiler.context, upload, logLevel: level === 'none' ? 'silent' : level })
+    // Not called in watch mode (webpack runs `watchRun` there), which never uploads.
+    compiler.hooks.beforeRun.tapPromise(PLUGIN_NAME, async () => {
+      const plan = await context.prepare({ bundler, root: compiler.context, logLevel: compiler.options.infrastructureLogging?.level })
+      root = plan.root
     })
 
     // After emitting, webpack swaps each asset's source for a size-only stub, so the output
@@ -105,7 +105,7 @@ export function webpackAdapter(bundler: 'webpack' | 'rspack', context: AdapterCo
       const files = outputs.get(compilation)
       if (compiler.watchMode || compilation.errors.length > 0 || !files) return
       try {
-        await context.complete(files, { bundler, root: compiler.context, upload })
+        await context.complete(files)
       } catch (error) {
         // A compilation error fails the build the usual way: stats has errors, the CLI exits 1.
         const message = error instanceof Error ? error.message : String(error)

@@ -13,8 +13,9 @@ function base64(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64')
 }
 
-function moduleJson(mod: WorkerModule): string {
-  return `{"name":${JSON.stringify(mod.name)},"content_type":${JSON.stringify(mod.content_type)},"content_base64":"${base64(mod.contents)}"}`
+/** A module's JSON around its base64 content: the one place the module envelope is spelled. */
+function moduleEnvelope(mod: WorkerModule): [open: string, close: string] {
+  return [`{"name":${JSON.stringify(mod.name)},"content_type":${JSON.stringify(mod.content_type)},"content_base64":"`, '"}']
 }
 
 /**
@@ -27,14 +28,15 @@ export function* bodyChunks(payload: VersionPayload, pretty = false): Generator<
   // `main_module` first, then the configured fields in the user's order, the bulky modules last.
   const head = JSON.stringify({ main_module: payload.mainModule, ...payload.config }, null, pretty ? 2 : 0)
   const open = head.slice(0, head.lastIndexOf('}')).trimEnd()
-  const [sep, indent, close] = pretty ? [',\n    ', '\n    ', '\n  ]\n}\n'] : [',', '', ']}']
+  const [sep, indent, end] = pretty ? [',\n    ', '\n    ', '\n  ]\n}\n'] : [',', '', ']}']
   yield Buffer.from(`${open}${pretty ? ',\n  "modules": [' : ',"modules":['}`)
   let first = true
   for (const mod of payload.modules) {
-    yield Buffer.from(`${first ? indent : sep}${moduleJson(mod)}`)
+    const [prefix, suffix] = moduleEnvelope(mod)
+    yield Buffer.from(`${first ? indent : sep}${prefix}${base64(mod.contents)}${suffix}`)
     first = false
   }
-  yield Buffer.from(close)
+  yield Buffer.from(end)
 }
 
 /** Exact byte length of the compact body, computed without encoding any module. */
@@ -43,17 +45,20 @@ export function bodyByteLength(payload: VersionPayload): number {
   const head = JSON.stringify({ main_module: payload.mainModule, ...payload.config })
   total += Buffer.byteLength(head) - 1 + ',"modules":['.length
   payload.modules.forEach((mod, i) => {
-    const envelope = `{"name":${JSON.stringify(mod.name)},"content_type":${JSON.stringify(mod.content_type)},"content_base64":""}`
-    total += Buffer.byteLength(envelope) + 4 * Math.ceil(mod.contents.byteLength / 3) + (i > 0 ? 1 : 0)
+    total += Buffer.byteLength(moduleEnvelope(mod).join('')) + 4 * Math.ceil(mod.contents.byteLength / 3) + (i > 0 ? 1 : 0)
   })
   return total + ']}'.length
 }
 
-/** The whole body as one object (tests and small tools; the plugin streams `bodyChunks`). */
-export function toRequestBody(payload: VersionPayload): VersionRequestBody {
+/**
+ * The whole body as one object (tests and small tools; the plugin streams `bodyChunks`).
+ * Without contents it is the body's outline that error messages and the lost-response
+ * lookup read: names, types and config, every `content_base64` empty.
+ */
+export function toRequestBody(payload: VersionPayload, withContents = true): VersionRequestBody {
   return {
     main_module: payload.mainModule,
     ...payload.config,
-    modules: payload.modules.map((mod) => ({ name: mod.name, content_type: mod.content_type, content_base64: base64(mod.contents) })),
+    modules: payload.modules.map((mod) => ({ name: mod.name, content_type: mod.content_type, content_base64: withContents ? base64(mod.contents) : '' })),
   }
 }

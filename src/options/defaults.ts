@@ -1,0 +1,36 @@
+// Every default value and every environment-variable fallback of the plugin's options,
+// in one place. `resolveOptions` applies the static defaults; the build plan applies the
+// environment fallbacks (the environment is read once per build, never at import time).
+
+export const DEFAULT_API_BASE_URL = 'https://api.cloudflare.com/client/v4'
+
+export const DEFAULTS = {
+  outputDir: '.workers-version',
+  typesFile: 'worker-env.d.ts',
+  uploadMode: 'deploy',
+  sourcemaps: true,
+  wrangler: false,
+  apiBaseUrl: DEFAULT_API_BASE_URL,
+} as const
+
+/** The option each environment variable stands in for when that option is not set. */
+export const ENV_FALLBACKS = {
+  accountId: 'CLOUDFLARE_ACCOUNT_ID',
+  apiToken: 'CLOUDFLARE_API_TOKEN',
+  apiKey: 'CLOUDFLARE_API_KEY',
+  email: 'CLOUDFLARE_EMAIL',
+  apiBaseUrl: 'CLOUDFLARE_API_BASE_URL',
+  env: 'CLOUDFLARE_ENV',
+} as const
+
+export type EnvFallback = keyof typeof ENV_FALLBACKS
+
+/** A trimmed, non-empty value or nothing: an empty variable counts as unset. */
+export function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === '' ? undefined : value.trim()
+}
+
+/** The option's value, else its environment variable's. */
+export function withEnvFallback(option: EnvFallback, value: string | undefined, env: NodeJS.ProcessEnv): string | undefined {
+  return nonEmpty(value) ?? nonEmpty(env[ENV_FALLBACKS[option]])
+}

@@ -1,0 +1,96 @@
+import { compileRules, type ModuleRule, type RuleMatcher } from '../core/content-types.js'
+import { WorkersVersionError } from '../core/errors.js'
+import { DEFAULTS } from './defaults.js'
+import type { NetworkOptions, WorkersVersionOptions } from './index.js'
+import { describe, Problems } from './issues.js'
+import type { VersionConfig } from './schema.js'
+import { secretBindings, type SecretsOption } from './secrets.js'
+import { checkShape } from './shape.js'
+import { validateVersionConfig } from './validate.js'
+
+/**
+ * The options as the user wrote them, checked and with their static defaults: decided once,
+ * when the plugin is created, without any I/O. What depends on the project (its root, the
+ * wrangler config, the environment, upload or not) is settled per build by `createPlan`.
+ */
+export interface ResolvedOptions {
+  worker?: string
+  accountId?: string
+  /** The `version` option, validated, without secret bindings. */
+  version: VersionConfig
+  secrets?: SecretsOption
+  wrangler: boolean | string
+  env?: string
+  /** `worker-env.d.ts` path relative to the root, when `types` is on. */
+  types?: string
+  mainModule?: string
+  sourcemaps: boolean
+  rules: readonly ModuleRule[]
+  matchRule: RuleMatcher
+  outputDir: string
+  /** Explicit upload switch; when unset the plan decides from the Vite mode. */
+  upload?: boolean
+  uploadMode: string
+  environment?: string
+  root?: string
+  credentials: { apiToken?: string; apiKey?: string; email?: string }
+  apiBaseUrl?: string
+  logLevel?: WorkersVersionOptions['logLevel']
+  network: NetworkOptions
+  onVersion?: WorkersVersionOptions['onVersion']
+  /** Warnings found while checking (printed once by the plugin). */
+  warnings: string[]
+}
+
+/** Adds secret bindings after the configured ones (the plan strips them off the same way). */
+export function withSecretBindings(config: VersionConfig, secrets: NonNullable<VersionConfig['bindings']>): VersionConfig {
+  return secrets.length === 0 ? config : { ...config, bindings: [...(config.bindings ?? []), ...secrets] }
+}
+
+/**
+ * Validates `version` together with the dry-run secret bindings, so secret names are checked
+ * with every other binding name, and returns the config without them.
+ */
+export function validateWithSecrets(version: VersionConfig, secrets: SecretsOption | undefined): { config: VersionConfig; warnings: string[] } {
+  const placeholders = secretBindings(secrets, {}, { forUpload: false })
+  const { config, warnings } = validateVersionConfig(withSecretBindings(version, placeholders))
+  if (placeholders.length === 0) return { config, warnings }
+  const bindings = config.bindings!.slice(0, config.bindings!.length - placeholders.length)
+  const { bindings: _dropped, ...rest } = config
+  return { config: bindings.length > 0 || version.bindings ? { ...rest, bindings } : rest, warnings }
+}
+
+export function resolveOptions(input: WorkersVersionOptions = {}): ResolvedOptions {
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) {
+    throw new WorkersVersionError('INVALID_OPTIONS', `workersVersion() takes an options object, got ${describe(input)}.`)
+  }
+  const problems = new Problems('')
+  checkShape(input as Record<string, unknown>, problems)
+  problems.throwIfAny('Invalid workersVersion() options')
+
+  const { config: version, warnings } = validateWithSecrets(input.version ?? {}, input.secrets)
+  return {
+    worker: input.worker,
+    accountId: input.accountId,
+    version,
+    secrets: input.secrets,
+    wrangler: input.wrangler ?? DEFAULTS.wrangler,
+    env: input.env,
+    types: input.types ? (typeof input.types === 'string' ? input.types : DEFAULTS.typesFile) : undefined,
+    mainModule: input.mainModule,
+    sourcemaps: input.sourcemaps ?? DEFAULTS.sourcemaps,
+    rules: input.rules ?? [],
+    matchRule: compileRules(input.rules),
+    outputDir: input.outputDir ?? DEFAULTS.outputDir,
+    upload: input.upload,
+    uploadMode: input.uploadMode ?? DEFAULTS.uploadMode,
+    environment: input.environment,
+    root: input.root,
+    credentials: { apiToken: input.apiToken, apiKey: input.apiKey, email: input.email },
+    apiBaseUrl: input.apiBaseUrl,
+    logLevel: input.logLevel,
+    network: input.network ?? {},
+    onVersion: input.onVersion,
+    warnings,
+  }
+}

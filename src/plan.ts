@@ -1,0 +1,141 @@
+import { isAbsolute, resolve } from 'node:path'
+import type { ApiCredentials } from './api/auth.js'
+import { assertSafeBaseUrl } from './api/url.js'
+import { WorkersVersionError } from './core/errors.js'
+import type { BundlerName } from './core/types.js'
+import { DEFAULTS, withEnvFallback } from './options/defaults.js'
+import { validateWithSecrets, withSecretBindings, type ResolvedOptions } from './options/resolve.js'
+import type { VersionConfig } from './options/schema.js'
+import { redactSecrets, secretBindings, type SecretsOption } from './options/secrets.js'
+
+/** Where and as whom to upload: every value resolved, environment fallbacks applied. */
+export interface UploadTarget {
+  accountId: string
+  worker: string
+  baseUrl: string
+  credentials: ApiCredentials
+}
+
+/** What the bundler tells the plugin about one build before it does any work. */
+export interface BuildInfo {
+  bundler: BundlerName
+  /** The bundler's root (Vite's `root`, webpack's `context`, else the current directory). */
+  root: string
+  /** Vite's mode; other bundlers have none. */
+  mode?: string
+  /** Watch and serve builds never upload. */
+  watch?: boolean
+}
+
+/**
+ * Everything one build needs, settled once before the bundler works: later steps
+ * (adapters, modules, body, client, report) only read it.
+ */
+export interface BuildPlan {
+  bundler: BundlerName
+  root: string
+  upload: boolean
+  /** Absolute directory of `request.json` and `result.json`. */
+  outputDir: string
+  /** Absolute path of `worker-env.d.ts`, when `types` is on. */
+  typesFile?: string
+  /** The Worker's name, when known (for the summary). */
+  worker?: string
+  secrets?: SecretsOption
+  /** The body's fields as written to `request.json`: secret values replaced by placeholders. */
+  dryRunVersion: VersionConfig
+  /** The body's fields as uploaded, `fromEnv` secrets read: only when uploading. */
+  uploadVersion?: VersionConfig
+  target?: UploadTarget
+  /** Warnings found while planning (the wrangler config's). */
+  warnings: string[]
+}
+
+/**
+ * Settles the build: the root, upload or not, the wrangler config merged under the options,
+ * the final version config and, when uploading, the target and credentials. Everything an
+ * upload needs is checked here, before the bundler spends any time.
+ */
+export async function createPlan(options: ResolvedOptions, build: BuildInfo, env: NodeJS.ProcessEnv = process.env): Promise<BuildPlan> {
+  const root = resolve(options.root ?? build.root)
+  const upload = !build.watch && (options.upload ?? (build.mode !== undefined && build.mode === options.uploadMode))
+  const merged = await mergeWranglerConfig(options, root, env)
+  const placeholders = secretBindings(merged.secrets, env, { forUpload: false })
+  const plan: BuildPlan = {
+    bundler: build.bundler,
+    root,
+    upload,
+    outputDir: isAbsolute(options.outputDir) ? options.outputDir : resolve(root, options.outputDir),
+    typesFile: options.types === undefined ? undefined : resolve(root, options.types),
+    worker: merged.worker,
+    secrets: merged.secrets,
+    dryRunVersion: redactSecrets(withSecretBindings(merged.version, placeholders)),
+    warnings: merged.warnings,
+  }
+  if (upload) {
+    plan.target = uploadTarget(options, merged.worker, merged.accountId, env)
+    plan.uploadVersion = withSecretBindings(merged.version, secretBindings(merged.secrets, env, { forUpload: true }))
+  }
+  return plan
+}
+
+interface MergedConfig {
+  worker?: string
+  accountId?: string
+  version: VersionConfig
+  secrets?: SecretsOption
+  warnings: string[]
+}
+
+/** The wrangler config, when asked for, under the plugin's options (which win field by field). */
+async function mergeWranglerConfig(options: ResolvedOptions, root: string, env: NodeJS.ProcessEnv): Promise<MergedConfig> {
+  const own: MergedConfig = { worker: options.worker, accountId: options.accountId, version: options.version, secrets: options.secrets, warnings: [] }
+  if (!options.wrangler) return own
+  // Loaded only when a config is read: its parsers cost start-up time otherwise.
+  const { findWranglerConfig, readWranglerConfig } = await import('./options/wrangler.js')
+  const file = typeof options.wrangler === 'string' ? resolve(root, options.wrangler) : findWranglerConfig(root)
+  if (!file) {
+    throw new WorkersVersionError(
+      'INVALID_OPTIONS',
+      `\`wrangler: true\` found no wrangler.jsonc, wrangler.json or wrangler.toml in ${root}; pass its path as \`wrangler\`.`,
+    )
+  }
+  const config = readWranglerConfig(file, { env: withEnvFallback('env', options.env, env) })
+  // A secret the build sets from its environment is not also inherited.
+  const fromEnv = new Set(options.secrets?.fromEnv ?? [])
+  const inherit = [...new Set([...config.secrets.inherit, ...(options.secrets?.inherit ?? [])])].filter((name) => !fromEnv.has(name))
+  const secrets = inherit.length > 0 || options.secrets ? { ...options.secrets, inherit } : undefined
+  const { config: version, warnings } = validateWithSecrets({ ...config.version, ...options.version }, secrets)
+  return {
+    worker: options.worker ?? config.worker,
+    accountId: options.accountId ?? config.accountId,
+    version,
+    secrets,
+    warnings: [...config.warnings, ...warnings].map((w) => `wrangler config ${file}: ${w}`),
+  }
+}
+
+/** Reports every missing piece at once, with the option and the environment variable that would provide it. */
+function uploadTarget(options: ResolvedOptions, worker: string | undefined, account: string | undefined, env: NodeJS.ProcessEnv): UploadTarget {
+  const accountId = withEnvFallback('accountId', account, env)
+  const apiToken = withEnvFallback('apiToken', options.credentials.apiToken, env)
+  const apiKey = withEnvFallback('apiKey', options.credentials.apiKey, env)
+  const email = withEnvFallback('email', options.credentials.email, env)
+  const baseUrl = (withEnvFallback('apiBaseUrl', options.apiBaseUrl, env) ?? DEFAULTS.apiBaseUrl).replace(/\/+$/, '')
+  const name = worker?.trim() || undefined
+
+  const missing: string[] = []
+  if (!name) missing.push('the Worker: set the `worker` option (its name or id)')
+  if (!accountId) missing.push('the account id: set the `accountId` option or CLOUDFLARE_ACCOUNT_ID')
+  if (!apiToken && !(apiKey && email)) {
+    if (apiKey && !email) missing.push('the e-mail for the global API key: set the `email` option or CLOUDFLARE_EMAIL')
+    else if (email && !apiKey) missing.push('the global API key for the e-mail: set the `apiKey` option or CLOUDFLARE_API_KEY')
+    else missing.push('a credential: set the `apiToken` option or CLOUDFLARE_API_TOKEN (or `apiKey` + `email`, CLOUDFLARE_API_KEY + CLOUDFLARE_EMAIL)')
+  }
+  if (missing.length > 0) {
+    throw new WorkersVersionError('MISSING_UPLOAD_TARGET', `Cannot create the version; missing:\n${missing.map((m) => `  - ${m}`).join('\n')}`)
+  }
+  assertSafeBaseUrl(baseUrl)
+  const credentials: ApiCredentials = apiToken ? { apiToken } : { apiKey, email }
+  return { accountId: accountId!, worker: name!, baseUrl, credentials }
+}

@@ -1,0 +1,18 @@
+import { join } from 'node:path'
+import type { VersionResult } from '../core/body.js'
+import { bodyChunks, type VersionPayload } from '../core/serialize.js'
+import { writeFileAtomic } from './write-atomic.js'
+
+/** Writes `request.json`: exactly the body the upload sends (the payload given has its secrets redacted). */
+export async function writeRequestJson(outputDir: string, payload: VersionPayload): Promise<string> {
+  const file = join(outputDir, 'request.json')
+  await writeFileAtomic(file, bodyChunks(payload, true))
+  return file
+}
+
+/** Writes `result.json`: the account, the Worker and the API's result for the created version. */
+export async function writeResultJson(outputDir: string, target: { accountId: string; worker: string }, result: VersionResult): Promise<string> {
+  const file = join(outputDir, 'result.json')
+  await writeFileAtomic(file, `${JSON.stringify({ account_id: target.accountId, worker: target.worker, result }, null, 2)}\n`)
+  return file
+}

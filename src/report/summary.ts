@@ -1,0 +1,87 @@
+import { availableParallelism } from 'node:os'
+import { promisify } from 'node:util'
+import { gzip } from 'node:zlib'
+import pLimit from 'p-limit'
+import pc from 'picocolors'
+import { SOURCE_MAP } from '../core/content-types.js'
+import type { ExcludedFile, WorkerModule } from '../core/types.js'
+import { formatBytes } from './format.js'
+
+const gzipAsync = promisify(gzip)
+
+/** Platform limits the summary measures against. */
+export const WORKER_SIZE_LIMIT = 64 * 1024 * 1024
+export const SOURCE_MAP_GZIP_LIMIT = 15 * 1000 * 1000
+/** The summary lists this many modules, the largest first; `request.json` lists them all. */
+export const LISTED_MODULES = 30
+
+export interface ModuleSize {
+  module: WorkerModule
+  /** Measured only for listed modules (and source maps, when their limit could be reached). */
+  gzipBytes?: number
+}
+
+export interface VersionSizes {
+  /** Every module, the largest first. */
+  sizes: ModuleSize[]
+  totalBytes: number
+  /** Gzipped size of all source maps, when it was worth measuring. */
+  mapsGzipBytes?: number
+}
+
+/**
+ * Sizes for the summary and the limit checks. Gzip runs for the listed modules only, at most
+ * one per core at a time: compressing thousands of chunks at once held every compressed copy
+ * in memory together. Source maps are gzipped only when their raw size could exceed the limit.
+ */
+export async function measureModules(modules: readonly WorkerModule[]): Promise<VersionSizes> {
+  const limit = pLimit(Math.max(1, availableParallelism()))
+  const gzipped = (module: WorkerModule) => limit(async () => (await gzipAsync(module.contents)).byteLength)
+  const sizes: ModuleSize[] = [...modules].sort((a, b) => b.contents.byteLength - a.contents.byteLength).map((module) => ({ module }))
+  const totalBytes = sizes.reduce((sum, s) => sum + s.module.contents.byteLength, 0)
+  const maps = sizes.filter((s) => s.module.content_type === SOURCE_MAP)
+  const mapsRaw = maps.reduce((sum, s) => sum + s.module.contents.byteLength, 0)
+  const measured = new Set([...sizes.slice(0, LISTED_MODULES), ...(mapsRaw > SOURCE_MAP_GZIP_LIMIT ? maps : [])])
+  await Promise.all([...measured].map(async (s) => (s.gzipBytes = await gzipped(s.module))))
+  const mapsGzipBytes = mapsRaw > SOURCE_MAP_GZIP_LIMIT ? maps.reduce((sum, s) => sum + s.gzipBytes!, 0) : undefined
+  return { sizes, totalBytes, mapsGzipBytes }
+}
+
+/** A Vite-like table of the version: the largest modules with type, size and gzip size, then the totals against the limits. */
+export function summaryLines(mainModule: string, measured: VersionSizes, excluded: readonly ExcludedFile[]): string[] {
+  const listed = measured.sizes.slice(0, LISTED_MODULES)
+  const width = Math.max(...listed.map((s) => s.module.name.length), 10)
+  const typeWidth = Math.max(...listed.map((s) => s.module.content_type.length), 10)
+  const lines = listed.map(({ module, gzipBytes }) => {
+    const name = module.name === mainModule ? pc.cyan(module.name.padEnd(width)) : module.name.padEnd(width)
+    const size = formatBytes(module.contents.byteLength).padStart(10)
+    const gzip = gzipBytes === undefined ? '' : pc.dim(` │ gzip: ${formatBytes(gzipBytes)}`)
+    return `  ${name}  ${pc.dim(module.content_type.padEnd(typeWidth))} ${pc.bold(size)}${gzip}`
+  })
+  const rest = measured.sizes.length - listed.length
+  if (rest > 0) {
+    const restBytes = measured.sizes.slice(LISTED_MODULES).reduce((sum, s) => sum + s.module.contents.byteLength, 0)
+    lines.push(pc.dim(`  … and ${rest} more module${rest === 1 ? '' : 's'} (${formatBytes(restBytes)}), all listed in request.json`))
+  }
+  const share = ((measured.totalBytes / WORKER_SIZE_LIMIT) * 100).toFixed(1)
+  const allGzipped = measured.sizes.every((s) => s.gzipBytes !== undefined)
+  const totalGzip = allGzipped ? ` (gzip ${formatBytes(measured.sizes.reduce((sum, s) => sum + s.gzipBytes!, 0))})` : ''
+  lines.push(`  main module: ${pc.cyan(mainModule)}`)
+  lines.push(`  ${measured.sizes.length} modules, ${formatBytes(measured.totalBytes)}${totalGzip}, ${share}% of the 64 MiB Worker limit`)
+  for (const file of excluded) lines.push(pc.dim(`  left out: ${file.fileName} (${file.reason})`))
+  return lines
+}
+
+/** Warnings about the platform's size limits, or none. */
+export function limitWarnings(measured: VersionSizes): string[] {
+  const warnings: string[] = []
+  if (measured.totalBytes > WORKER_SIZE_LIMIT) {
+    warnings.push(`The Worker is ${formatBytes(measured.totalBytes)}, over the 64 MiB limit: the upload will be rejected (code 10027).`)
+  }
+  if (measured.mapsGzipBytes !== undefined && measured.mapsGzipBytes > SOURCE_MAP_GZIP_LIMIT) {
+    warnings.push(
+      `Source maps are ${formatBytes(measured.mapsGzipBytes)} gzipped, over the platform's 15 MB limit; set \`sourcemaps: false\` or shrink them (e.g. drop sourcesContent).`,
+    )
+  }
+  return warnings
+}
