@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import { relative } from 'node:path'
 import pc from 'picocolors'
+import { assertNoBareImports } from './core/bare-imports.js'
 import { toWorkerModules } from './core/modules.js'
 import type { VersionPayload } from './core/serialize.js'
 import type { OutputFile } from './core/types.js'
@@ -24,6 +25,7 @@ export async function buildVersion(files: readonly OutputFile[], plan: BuildPlan
     mainModule: options.mainModule,
     sourcemaps: options.sourcemaps,
   })
+  await assertNoBareImports(modules, plan.bundler)
   const payload: VersionPayload = { mainModule, modules, config: plan.dryRunVersion }
   const [sizes, requestFile] = await Promise.all([
     measureModules(modules),

@@ -6,6 +6,7 @@ import type { BundlerName } from './core/types.js'
 import { DEFAULTS, withEnvFallback } from './options/defaults.js'
 import { validateWithSecrets, withSecretBindings, type ResolvedOptions } from './options/resolve.js'
 import type { VersionConfig } from './options/schema.js'
+import { findWranglerConfig } from './options/wrangler-file.js'
 import { redactSecrets, secretBindings, type SecretsOption } from './options/secrets.js'
 
 /** Where and as whom to upload: every value resolved, environment fallbacks applied. */
@@ -60,6 +61,12 @@ export async function createPlan(options: ResolvedOptions, build: BuildInfo, env
   const root = resolve(options.root ?? build.root)
   const upload = !build.watch && (options.upload ?? (build.mode !== undefined && build.mode === options.uploadMode))
   const merged = await mergeWranglerConfig(options, root, env)
+  if (merged.version.compatibility_date === undefined) {
+    const today = new Date().toISOString().slice(0, 10)
+    merged.warnings.push(
+      `No compatibility_date is set, so the version runs with the oldest runtime behaviour; set \`version.compatibility_date\` (or \`compatibility_date\` in the wrangler config), e.g. to today, '${today}'.`,
+    )
+  }
   const placeholders = secretBindings(merged.secrets, env, { forUpload: false })
   const plan: BuildPlan = {
     bundler: build.bundler,
@@ -90,16 +97,18 @@ interface MergedConfig {
 /** The wrangler config, when asked for, under the plugin's options (which win field by field). */
 async function mergeWranglerConfig(options: ResolvedOptions, root: string, env: NodeJS.ProcessEnv): Promise<MergedConfig> {
   const own: MergedConfig = { worker: options.worker, accountId: options.accountId, version: options.version, secrets: options.secrets, warnings: [] }
-  if (!options.wrangler) return own
-  // Loaded only when a config is read: its parsers cost start-up time otherwise.
-  const { findWranglerConfig, readWranglerConfig } = await import('./options/wrangler.js')
-  const file = typeof options.wrangler === 'string' ? resolve(root, options.wrangler) : findWranglerConfig(root)
+  const wanted = options.wrangler
+  if (wanted === false) return own
+  const file = typeof wanted === 'string' && wanted !== DEFAULTS.wrangler ? resolve(root, wanted) : findWranglerConfig(root)
+  if (!file && wanted === DEFAULTS.wrangler) return own
   if (!file) {
     throw new WorkersVersionError(
       'INVALID_OPTIONS',
       `\`wrangler: true\` found no wrangler.jsonc, wrangler.json or wrangler.toml in ${root}; pass its path as \`wrangler\`.`,
     )
   }
+  // Loaded only when a config is read: its parsers cost start-up time otherwise.
+  const { readWranglerConfig } = await import('./options/wrangler.js')
   const config = readWranglerConfig(file, { env: withEnvFallback('env', options.env, env) })
   // A secret the build sets from its environment is not also inherited.
   const fromEnv = new Set(options.secrets?.fromEnv ?? [])

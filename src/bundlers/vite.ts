@@ -17,6 +17,32 @@ export interface ViteAdapter {
   app: Partial<VitePlugin>
 }
 
+/**
+ * `vite build --mode deploy` must build exactly what `vite build` builds. Vite has already
+ * loaded `.env.deploy` and set `MODE` to the upload mode, and a plugin cannot change the mode,
+ * so the resolved env is replaced with the production one: `.env.production` (and
+ * `.env`, `.env.local`, `.env.production.local`), `MODE: 'production'`, `PROD`/`DEV` as
+ * NODE_ENV says. Only `import.meta.env` is affected; `config.mode` stays the upload mode.
+ */
+async function useProductionEnv(config: ResolvedConfig, uploadMode: string): Promise<void> {
+  if (config.mode !== uploadMode || config.mode === 'production' || config.command !== 'build') return
+  const { loadEnv } = await import('vite')
+  const loaded = config.envDir === false ? {} : loadEnv('production', config.envDir, config.envPrefix)
+  const { BASE_URL, DEV, PROD } = config.env
+  const env = config.env as Record<string, unknown>
+  for (const key of Object.keys(env)) delete env[key]
+  Object.assign(env, loaded, { BASE_URL, MODE: 'production', DEV, PROD })
+}
+
+/** Resolve conditions of workerd, as bundlers targeting Workers use them. */
+const WORKERD_CONDITIONS = ['workerd', 'worker', 'module', 'browser']
+
+/** Whether `@cloudflare/vite-plugin` is among the configured plugins (nested arrays included). */
+function hasCloudflarePlugin(plugins: unknown): boolean {
+  const list = Array.isArray(plugins) ? plugins.flat(Infinity) : []
+  return list.some((p) => typeof p === 'object' && p !== null && 'name' in p && String(p.name).startsWith('vite-plugin-cloudflare'))
+}
+
 /** Environment names Cloudflare's Vite plugin derives from a Worker name. */
 function environmentNameOf(worker: string): string {
   return worker.replace(/[^a-zA-Z0-9_$]/g, '_')
@@ -61,6 +87,8 @@ export function viteAdapter(context: AdapterContext): ViteAdapter {
   let outputs: EnvironmentOutput[] = []
   // One plan per build: in builder mode every environment resolves its own config.
   let planned: Promise<unknown> | undefined
+  // Without the Cloudflare plugin nothing else configures the Worker's environment for workerd.
+  let standalone = true
 
   const prepare = (config: ResolvedConfig) => {
     planned ??= context
@@ -88,7 +116,22 @@ export function viteAdapter(context: AdapterContext): ViteAdapter {
         }
         return undefined
       },
+      config(userConfig) {
+        standalone = !hasCloudflarePlugin(userConfig.plugins)
+      },
+      configEnvironment(name, config) {
+        const wanted = context.options.environment
+        const isWorker = wanted !== undefined ? name === wanted : name === 'ssr' || config.consumer === 'server'
+        if (!standalone || !isWorker) return undefined
+        // As for workerd: npm dependencies bundled (the runtime cannot resolve packages),
+        // packages' worker builds preferred, a modern target.
+        return {
+          resolve: { noExternal: true, conditions: [...WORKERD_CONDITIONS, 'development|production'], externalConditions: WORKERD_CONDITIONS },
+          build: { target: 'es2024' },
+        }
+      },
       async configResolved(config) {
+        await useProductionEnv(config, context.options.uploadMode)
         await prepare(config)
       },
       buildApp: {

@@ -8,5 +8,8 @@ export class WorkersVersionError extends Error {
     super(message, options)
     this.name = 'WorkersVersionError'
     this.code = code
+    // Vite and Rollup print an error's stack: for a problem the user fixes in their config the
+    // plugin's call stack is noise that buries the message, so the stack is the message alone.
+    this.stack = `${this.name}: ${message}`
   }
 }

@@ -9,7 +9,8 @@ export const DEFAULTS = {
   typesFile: 'worker-env.d.ts',
   uploadMode: 'deploy',
   sourcemaps: true,
-  wrangler: false,
+  /** `wrangler` unset: read `wrangler.jsonc`/`.json`/`.toml` from the root when there is one, as @cloudflare/vite-plugin does. */
+  wrangler: 'when-present',
   apiBaseUrl: DEFAULT_API_BASE_URL,
 } as const
 

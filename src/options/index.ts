@@ -43,7 +43,7 @@ export interface WorkersVersionOptions {
   version?: VersionConfig
   /** Secrets the new version keeps (`inherit`) or sets from the build's environment (`fromEnv`); the Versions API drops any secret not listed. */
   secrets?: SecretsOption
-  /** Read `wrangler.jsonc` / `wrangler.json` / `wrangler.toml` from the project root (`true`) or this path. @default false */
+  /** Read `wrangler.jsonc` / `wrangler.json` / `wrangler.toml` from the project root (`true`: it must exist) or this path; `false` reads none. @default the first of those files in the root, when there is one */
   wrangler?: boolean | string
   /** The wrangler environment (`env.<name>`) to use. @default `CLOUDFLARE_ENV` */
   env?: string

@@ -19,7 +19,8 @@ export interface ResolvedOptions {
   /** The `version` option, validated, without secret bindings. */
   version: VersionConfig
   secrets?: SecretsOption
-  wrangler: boolean | string
+  /** `'when-present'`: the root's config file if there is one; `true`: it must exist; a path; `false`: none. */
+  wrangler: boolean | string | typeof DEFAULTS.wrangler
   env?: string
   /** `worker-env.d.ts` path relative to the root, when `types` is on. */
   types?: string

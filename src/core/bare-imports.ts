@@ -1,0 +1,61 @@
+import { builtinModules } from 'node:module'
+import { init, parse } from 'es-module-lexer'
+import { isEsModuleType } from './content-types.js'
+import { WorkersVersionError } from './errors.js'
+import type { BundlerName, WorkerModule } from './types.js'
+
+// The Workers runtime resolves only modules of the version itself, `cloudflare:*`,
+// and Node's built-ins (with `nodejs_compat`). A package name left in the output
+// (an npm dependency the bundler kept external) fails only at upload, with 10021.
+
+const NODE_BUILTINS = new Set(builtinModules)
+
+function isRuntimeProvided(specifier: string): boolean {
+  if (specifier.startsWith('cloudflare:') || specifier.startsWith('node:')) return true
+  // Workers Sites' asset manifest, which the runtime provides to older Workers.
+  if (specifier === '__STATIC_CONTENT_MANIFEST') return true
+  return NODE_BUILTINS.has(specifier.split('/')[0]!) || NODE_BUILTINS.has(specifier)
+}
+
+function isBare(specifier: string): boolean {
+  return !/^(?:\.{1,2}\/|\/|[a-z][a-z0-9+.-]*:)/i.test(specifier) && specifier !== '.' && specifier !== '..'
+}
+
+const BUNDLE_HINTS: Record<BundlerName, string> = {
+  vite: 'bundle it with `ssr.noExternal: true` (or `resolve.noExternal` of the Worker environment), or add @cloudflare/vite-plugin',
+  rollup: 'bundle it with @rollup/plugin-node-resolve (and @rollup/plugin-commonjs), or remove it from `external`',
+  rolldown: 'remove it from `external` so Rolldown bundles it',
+  esbuild: 'set `bundle: true` and remove it from `external`/`packages: "external"`',
+  webpack: 'remove it from `externals` so webpack bundles it',
+  rspack: 'remove it from `externals` so rspack bundles it',
+}
+
+/**
+ * Refuses ES modules that import a package by name: the version would be rejected at upload
+ * (or fail at startup). Every such import is named with the module that makes it.
+ */
+export async function assertNoBareImports(modules: readonly WorkerModule[], bundler: BundlerName): Promise<void> {
+  await init
+  const problems: string[] = []
+  for (const module of modules) {
+    if (!isEsModuleType(module.content_type)) continue
+    let imports: ReturnType<typeof parse>[0]
+    try {
+      ;[imports] = parse(Buffer.from(module.contents).toString('utf8'), module.name)
+    } catch {
+      // Not parseable as a module: workerd reports that itself, with its own position.
+      continue
+    }
+    for (const { n: specifier } of imports) {
+      if (specifier !== undefined && isBare(specifier) && !isRuntimeProvided(specifier)) {
+        problems.push(`  - ${module.name} imports "${specifier}"`)
+      }
+    }
+  }
+  if (problems.length === 0) return
+  throw new WorkersVersionError(
+    'UNBUNDLED_IMPORT',
+    `The Worker imports packages that were not bundled; the Workers runtime cannot resolve them:\n${[...new Set(problems)].join('\n')}\n` +
+      `To fix it, ${BUNDLE_HINTS[bundler]}.`,
+  )
+}

@@ -1,0 +1,80 @@
+import { readdirSync, readFileSync } from 'node:fs'
+import { dirname, join, relative, resolve } from 'node:path'
+import { describe, expect, it } from 'vitest'
+
+// The plugin's data flows one way: adapters → plan → modules → body → client → report.
+// These checks read the import statements, so a reverse dependency fails here, not in review.
+
+const ROOT = resolve(import.meta.dirname, '..')
+const SRC = join(ROOT, 'src')
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name)
+    return entry.isDirectory() ? sourceFiles(path) : entry.name.endsWith('.ts') ? [path] : []
+  })
+}
+
+/** Value imports (not `import type`) of a source file, as paths relative to src/ or package names. */
+function valueImports(file: string): string[] {
+  const text = readFileSync(file, 'utf8')
+  const specifiers = [...text.matchAll(/^(?:import|export)\s+(?!type\b)[^'"]*?from\s+'([^']+)'|import\('([^']+)'\)/gm)].map((m) => m[1] ?? m[2]!)
+  return specifiers.map((s) => (s.startsWith('.') ? relative(SRC, resolve(dirname(file), s)).replace(/\.js$/, '.ts') : s))
+}
+
+/** What each part of src/ must never import (by path prefix under src/). */
+const FORBIDDEN: Array<[area: string, forbidden: string[]]> = [
+  ['core/', ['options/', 'plan.ts', 'context.ts', 'build.ts', 'upload.ts', 'api/', 'report/', 'bundlers/']],
+  ['api/', ['options/', 'plan.ts', 'context.ts', 'build.ts', 'upload.ts', 'report/', 'bundlers/', 'core/modules.ts']],
+  ['report/', ['api/', 'options/', 'plan.ts', 'context.ts', 'build.ts', 'upload.ts', 'bundlers/']],
+  ['options/', ['plan.ts', 'context.ts', 'build.ts', 'upload.ts', 'api/', 'report/', 'bundlers/']],
+  ['bundlers/', ['plan.ts', 'context.ts', 'build.ts', 'upload.ts', 'api/', 'report/', 'options/']],
+  ['plan.ts', ['context.ts', 'build.ts', 'upload.ts', 'report/', 'bundlers/', 'core/modules.ts']],
+]
+
+describe('architecture', () => {
+  const files = sourceFiles(SRC)
+
+  it('keeps every import pointing along the pipeline', () => {
+    const violations: string[] = []
+    for (const file of files) {
+      const path = relative(SRC, file)
+      for (const [area, forbidden] of FORBIDDEN) {
+        if (!path.startsWith(area)) continue
+        for (const target of valueImports(file)) {
+          if (forbidden.some((f) => target.startsWith(f))) violations.push(`${path} imports ${target}`)
+        }
+      }
+    }
+    expect(violations).toEqual([])
+  })
+
+  it('keeps the emulator independent of the plugin it checks', () => {
+    const outside = files
+      .filter((file) => relative(SRC, file).startsWith('emulator/'))
+      .flatMap((file) => valueImports(file).filter((t) => !t.startsWith('emulator/') && !t.startsWith('node:') && !/^[a-z@]/.test(t)).map((t) => `${relative(SRC, file)} imports ${t}`))
+    expect(outside).toEqual([])
+  })
+
+  it('never loads the HTTP client or the config parsers on a dry run (static module graph of dist/)', () => {
+    const dist = join(ROOT, 'dist')
+    for (const entry of ['vite.js', 'rollup.js', 'esbuild.js']) {
+      const packages = new Set<string>()
+      const seen = new Set<string>()
+      const visit = (file: string) => {
+        if (seen.has(file)) return
+        seen.add(file)
+        const text = readFileSync(file, 'utf8')
+        // Static imports only: `import(…)` is what loads lazily.
+        for (const [, specifier] of text.matchAll(/^(?:import|export)\b[^'"]*?(?:from\s*)?["']([^"']+)["'];?$/gm)) {
+          if (specifier!.startsWith('.')) visit(resolve(dirname(file), specifier!))
+          else packages.add(specifier!.startsWith('@') ? specifier!.split('/').slice(0, 2).join('/') : specifier!.split('/')[0]!)
+        }
+      }
+      visit(join(dist, entry))
+      expect(seen.size).toBeGreaterThan(1)
+      expect([...packages]).toContain('unplugin')
+      for (const lazy of ['undici', 'jsonc-parser', 'smol-toml', 'miniflare']) expect([...packages], `${entry} loads ${lazy}`).not.toContain(lazy)
+    }
+  })
+})
