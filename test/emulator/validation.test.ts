@@ -6,7 +6,7 @@ import { api, b64, versionsPath } from './helpers.js'
 /** Static checks only: preview off, so no workerd is involved. */
 let emu: Emulator
 beforeAll(async () => {
-  emu = await startEmulator({ preview: false, maxBodyBytes: 64 * 1024 })
+  emu = await startEmulator({ preview: false, maxBodyBytes: 64 * 1024, autoCreateWorkers: true })
 })
 afterAll(() => emu.close())
 
