@@ -133,8 +133,8 @@ function checkDeploymentBody(
       if (typeof id === 'string' && typeof percentage === 'number') versions.push({ version_id: id, percentage })
     })
     const total = versions.reduce((sum, v) => sum + v.percentage, 0)
-    // Sums like 33.3 + 66.7 are not exact in binary floating point.
-    if (versions.length === body.versions.length && Math.abs(total - 100) > 1e-9) {
+    // Only a sum of valid shares says something; sums like 33.3 + 66.7 are not exact in binary floating point.
+    if (errors.length === 0 && Math.abs(total - 100) > 1e-9) {
       errors.push(err(`The percentages must add up to 100, got ${total}`, '/versions'))
     }
   }
