@@ -145,6 +145,14 @@ describe('deployments', () => {
     expect(planTraffic(current, v3, true)).toEqual([{ version_id: v3, percentage: 100 }])
   })
 
+  it('?deploy=true on Create Version deploys the new version to 100% in the same call', async () => {
+    await createWorker(ctx(), 'direct')
+    const { status, json } = await api(emu, 'POST', `${emu.url}/accounts/${emu.accountId}/workers/workers/direct/versions?deploy=true`, helloBody('direct'))
+    expect(status).toBe(200)
+    expect((await currentDeployment(ctx(), 'direct'))?.versions).toEqual([{ version_id: json.result.id, percentage: 100 }])
+    expect(await (await fetch(workerUrl('direct'))).json()).toMatchObject({ greeting: 'direct' })
+  })
+
   it('a Worker with nothing deployed has no Worker-level traffic', async () => {
     const response = await fetch(workerUrl('other'))
     expect(response.status).toBe(404)
