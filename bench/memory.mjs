@@ -157,7 +157,7 @@ async function parent() {
 
   const { startEmulator } = await import('unplugin-workers-version/emulator')
   const work = await mkdtemp(join(tmpdir(), 'bench-memory-'))
-  const emulator = await startEmulator({ preview: false, maxBodyBytes: 200 * 1000 * 1000 })
+  const emulator = await startEmulator({ preview: false, maxBodyBytes: 200 * 1000 * 1000, autoCreateWorkers: true })
   const shared = { url: emulator.url, token: emulator.token, accountId: emulator.accountId }
   try {
     const project = join(work, 'project')

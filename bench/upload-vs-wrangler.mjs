@@ -61,7 +61,7 @@ const work = await mkdtemp(join(tmpdir(), 'bench-upload-'))
 const home = join(work, 'home')
 await mkdir(home)
 // Preview off: starting workerd would add the same cost to both sides and only add noise.
-const emulator = await startEmulator({ preview: false })
+const emulator = await startEmulator({ preview: false, autoCreateWorkers: true })
 
 /** Silences console.log/info while `fn` runs (the plugin's report), unless --verbose. */
 async function quietly(fn) {

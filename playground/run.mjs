@@ -27,7 +27,7 @@ function run(args, env) {
   })
 }
 
-const emulator = await startEmulator()
+const emulator = await startEmulator({ autoCreateWorkers: true })
 console.log(`Local Cloudflare API emulator: ${emulator.url}\n`)
 const env = {
   CLOUDFLARE_API_BASE_URL: emulator.url,

@@ -5,6 +5,7 @@ import { Code, failOne, ok, type ApiReply } from './envelope.js'
 import { createVersion, workerNotFound, type CreateVersionContext } from './create-version.js'
 import { versionResult } from './results.js'
 import { WRANGLER_ROUTES } from './wrangler-routes.js'
+import { DEPLOYMENT_ROUTES } from './deployments.js'
 
 export const API_PREFIX = '/client/v4'
 
@@ -46,6 +47,7 @@ const ROUTES: Route[] = [
   { method: 'POST', pattern: new RegExp(`${WORKERS}/${SEGMENT}/versions/?$`), handler: postVersion },
   { method: 'GET', pattern: new RegExp(`${WORKERS}/${SEGMENT}/versions/${SEGMENT}/?$`), handler: getVersion },
   ...WRANGLER_ROUTES,
+  ...DEPLOYMENT_ROUTES,
 ]
 
 export async function handleApi(ctx: ApiContext, req: ApiRequest): Promise<ApiReply> {

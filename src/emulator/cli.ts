@@ -1,9 +1,9 @@
 #!/usr/bin/env node
-/** `workers-version-emulator [--port N] [--token T] [--account A] [--no-preview]`: runs the emulator until SIGINT/SIGTERM. */
+/** `workers-version-emulator [--port N] [--token T] [--account A] [--auto-create-workers] [--no-preview]`: runs the emulator until SIGINT/SIGTERM. */
 import { parseArgs } from 'node:util'
 import { startEmulator } from './index.js'
 
-const USAGE = `Usage: workers-version-emulator [--port N] [--token T] [--account ID] [--require-existing-worker] [--no-preview]
+const USAGE = `Usage: workers-version-emulator [--port N] [--token T] [--account ID] [--auto-create-workers] [--no-preview]
 
 Runs a local Cloudflare Workers Versions API on 127.0.0.1.`
 
@@ -13,7 +13,7 @@ async function main(): Promise<void> {
       port: { type: 'string' },
       token: { type: 'string' },
       account: { type: 'string' },
-      'require-existing-worker': { type: 'boolean', default: false },
+      'auto-create-workers': { type: 'boolean', default: false },
       preview: { type: 'boolean', default: true },
       'no-preview': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
@@ -32,7 +32,7 @@ async function main(): Promise<void> {
     ...(values.token === undefined ? {} : { token: values.token }),
     ...(values.account === undefined ? {} : { accountId: values.account }),
     preview: values.preview && !values['no-preview'],
-    requireExistingWorker: values['require-existing-worker'],
+    autoCreateWorkers: values['auto-create-workers'],
     log: (line) => console.log(`${new Date().toISOString()} ${line}`),
   })
   console.log(`Cloudflare API emulator listening on ${emulator.url}\n`)

@@ -1,6 +1,8 @@
 /** `POST …/workers/workers/:worker/versions`: validate, optionally start in workerd, store. */
 import { randomUUID } from 'node:crypto'
-import { Code, fail, failOne, ok, type ApiReply } from './envelope.js'
+import { apiError, Code, fail, failOne, ok, pointer, type ApiReply } from './envelope.js'
+import { deploy } from './deployments.js'
+import { migrationProblem } from './migrations.js'
 import { validateBody, type ValidBody } from './validate.js'
 import { versionResult } from './results.js'
 import type { PreviewPool } from './preview.js'
@@ -10,7 +12,7 @@ import type { StoredVersion, VersionBinding } from './types.js'
 export interface CreateVersionContext {
   store: Store
   preview: PreviewPool | undefined
-  requireExistingWorker: boolean
+  autoCreateWorkers: boolean
   previewUrl(versionId: string): string
 }
 
@@ -25,13 +27,17 @@ const MAX_MESSAGE_BYTES = 1000
 
 export async function createVersion(ctx: CreateVersionContext, req: CreateVersionRequest): Promise<ApiReply> {
   const existing = ctx.store.worker(req.accountId, req.worker)
-  if (!existing && ctx.requireExistingWorker) return workerNotFound()
+  if (!existing && !ctx.autoCreateWorkers) return workerNotFound()
   const { errors, body } = validateBody(req.body)
   if (!body) return fail(400, errors)
 
   const id = randomUUID()
   const workerName = existing?.name ?? req.worker
-  const bindings = resolveInherited(ctx.store, req.accountId, workerName, body.bindings ?? [])
+  const inherited = resolveInherited(ctx.store, req.accountId, workerName, body.bindings ?? [])
+  if ('errors' in inherited) return fail(400, inherited.errors)
+  const { bindings } = inherited
+  const migrations = migrationProblem(body.migrations, existing?.migration_tag)
+  if (migrations) return migrations
   let startupMs = 0
   if (ctx.preview) {
     const started = performance.now()
@@ -44,9 +50,16 @@ export async function createVersion(ctx: CreateVersionContext, req: CreateVersio
     startupMs = Math.round(performance.now() - started)
   }
 
-  // Created implicitly on first upload unless requireExistingWorker (checked above).
+  // Only with autoCreateWorkers (checked above): the real API never creates a Worker here.
   if (!ctx.store.worker(req.accountId, workerName)) ctx.store.createWorker(req.accountId, workerName)
   const stored = ctx.store.addVersion(req.accountId, workerName, toVersion(ctx, req, body, { id, workerName, bindings, startupMs }))
+  if (req.deploy) {
+    // `?deploy=true` sends the new version all traffic in the same call.
+    const deployed = deploy(ctx, req.accountId, workerName, [{ version_id: stored.id, percentage: 100 }], {})
+    if (deployed.status !== 200) return deployed
+  }
+  // The instance started above stays only while it is among the few most recently used.
+  ctx.preview?.pin(ctx.store.deployedVersionIds())
   return ok(versionResult(stored, false))
 }
 
@@ -78,21 +91,31 @@ function toVersion(
 }
 
 /**
- * `{type: "inherit"}` keeps a binding of an earlier version (`version_id`, default the latest).
- * When there is nothing to inherit the binding stays as sent: the emulator is lenient here.
+ * `{type: "inherit"}` keeps a binding of an earlier version (`version_id`, default `latest`), secret
+ * values included, so previews serve them. Strict, like the API: inheriting from a version that does
+ * not exist, or a name that version does not have, rejects the upload. (The API's own code for this
+ * was not found in public material; the emulator answers 10021 at the binding's pointer.)
  */
-function resolveInherited(store: Store, accountId: string, worker: string, bindings: VersionBinding[]): VersionBinding[] {
+function resolveInherited(
+  store: Store,
+  accountId: string,
+  worker: string,
+  bindings: VersionBinding[],
+): { bindings: VersionBinding[] } | { errors: ReturnType<typeof apiError>[] } {
   const history = store.versions(accountId, worker)
-  return bindings.map((binding) => {
+  const errors: ReturnType<typeof apiError>[] = []
+  const resolved = bindings.map((binding, i) => {
     if (binding.type !== 'inherit') return binding
-    const from =
-      typeof binding.version_id === 'string' && binding.version_id !== 'latest'
-        ? history.find((v) => v.id === binding.version_id)
-        : history[0]
+    const wanted = typeof binding.version_id === 'string' && binding.version_id !== 'latest' ? binding.version_id : undefined
+    const from = wanted === undefined ? history[0] : history.find((v) => v.id === wanted)
     const oldName = typeof binding.old_name === 'string' ? binding.old_name : binding.name
     const inherited = from?.bindings.find((b) => b.name === oldName)
-    return inherited ? { ...inherited, name: binding.name } : binding
+    if (inherited) return { ...inherited, name: binding.name }
+    const source = from ? `version ${from.id}` : wanted === undefined ? `the latest version of '${worker}' (it has none)` : `version ${wanted} (not found)`
+    errors.push(apiError(Code.validation, `Binding '${binding.name}' cannot inherit '${oldName}' from ${source}: no such binding`, pointer('bindings', i)))
+    return binding
   })
+  return errors.length > 0 ? { errors } : { bindings: resolved }
 }
 
 function truncateUtf8(text: string, maxBytes: number): string {

@@ -6,11 +6,13 @@ import { startServer } from './server.js'
 import type { Emulator, EmulatorOptions } from './types.js'
 
 export type {
+  DeploymentVersion,
   Emulator,
   EmulatorOptions,
   Fault,
   FaultMatch,
   RecordedRequest,
+  StoredDeployment,
   StoredVersion,
   StoredWorker,
   RunnableVersionBody,

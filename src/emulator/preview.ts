@@ -1,6 +1,7 @@
 /**
- * Keeps the Miniflare instances behind preview URLs. Only the most recently used few run at a
- * time (each is a workerd process); an evicted version restarts on its next preview request.
+ * Keeps the Miniflare instances behind preview URLs and Worker-level routes. Each is a workerd
+ * process, so only the versions of current deployments (pinned) plus the few most recently used
+ * others run at a time; an evicted version restarts on its next request.
  */
 import type { RunningVersion } from './workerd.js'
 import type { RunnableVersionBody } from './types.js'
@@ -11,8 +12,22 @@ export class PreviewPool {
   #closed = false
   /** Evictions still shutting down; close() waits for them too. */
   #disposing = new Set<Promise<void>>()
+  /** Versions that serve a deployment: never evicted while pinned. */
+  #pinned = new Set<string>()
 
+  /** `maxRunning`: how many versions that are not pinned stay running. */
   constructor(readonly maxRunning: number) {}
+
+  /** Replaces the pinned set (after a deployment) and stops what is no longer needed. */
+  pin(ids: Set<string>): void {
+    this.#pinned = new Set(ids)
+    this.#evict()
+  }
+
+  /** Ids of the versions running or starting now. */
+  running(): string[] {
+    return [...this.#running.keys()]
+  }
 
   /** Starts a version (or returns its running instance); rejects with workerd's startup error. */
   async start(id: string, body: RunnableVersionBody, workerName: string): Promise<RunningVersion> {
@@ -57,9 +72,10 @@ export class PreviewPool {
   }
 
   #evict(): void {
-    while (this.#running.size > this.maxRunning) {
-      const [oldest, entry] = this.#running.entries().next().value as [string, Promise<RunningVersion>]
-      this.#running.delete(oldest)
+    const unpinned = [...this.#running.keys()].filter((id) => !this.#pinned.has(id)) // least recently used first
+    for (const id of unpinned.slice(0, Math.max(0, unpinned.length - this.maxRunning))) {
+      const entry = this.#running.get(id)
+      this.#running.delete(id)
       const disposing = disposeQuietly(entry).finally(() => this.#disposing.delete(disposing))
       this.#disposing.add(disposing)
     }

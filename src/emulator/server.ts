@@ -5,6 +5,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
 import { API_PREFIX, handleApi, type ApiContext } from './api.js'
+import { pickVersion } from './deployments.js'
 import { Code, failOne, type ApiReply } from './envelope.js'
 import { FaultQueue, gatewayPage } from './faults.js'
 import { decodeBody, readBody, redactHeaders, sendJson, sendText } from './http.js'
@@ -30,9 +31,10 @@ export async function startServer(options: EmulatorOptions = {}): Promise<Emulat
   const log = options.log ?? (() => undefined)
   const store = new Store()
   const faults = new FaultQueue()
-  const pool = options.preview === false ? undefined : new PreviewPool(options.maxRunning ?? 8)
+  const pool = options.preview === false ? undefined : new PreviewPool(options.maxRunning ?? 2)
   const requests: RecordedRequest[] = []
   const waits = new Set<() => void>()
+  const trafficRandom = options.trafficRandom ?? Math.random
   let origin = ''
   let closing = false
 
@@ -41,7 +43,7 @@ export async function startServer(options: EmulatorOptions = {}): Promise<Emulat
     accountId,
     store,
     preview: pool,
-    requireExistingWorker: options.requireExistingWorker ?? false,
+    autoCreateWorkers: options.autoCreateWorkers ?? false,
     previewUrl: (id) => `${origin}${PREVIEW_PREFIX}${id}/`,
   }
 
@@ -95,12 +97,15 @@ export async function startServer(options: EmulatorOptions = {}): Promise<Emulat
 
     let reply: Reply
     const preview = parsePreviewPath(url.pathname)
+    const workerRoute = parseWorkerPath(url.pathname)
     if (url.pathname === API_PREFIX || url.pathname.startsWith(`${API_PREFIX}/`)) {
       const bodyProblem = raw.bytes === undefined ? 'too-large' : decoded.invalid ? 'invalid-json' : undefined
       const apiReq = { method, path: url.pathname.slice(API_PREFIX.length), query: url.searchParams, headers: req.headers, body: decoded.json, raw: raw.bytes }
       reply = { kind: 'json', reply: await handleApi(ctx, bodyProblem ? { ...apiReq, bodyProblem } : apiReq) }
     } else if (preview) {
       reply = await previewReply(preview, method, url.search, req, raw.bytes)
+    } else if (workerRoute) {
+      reply = await workerReply(workerRoute, method, url.search, req, raw.bytes)
     } else {
       reply = { kind: 'json', reply: failOne(404, Code.noRoute, 'No route for that URI') }
     }
@@ -135,6 +140,22 @@ export async function startServer(options: EmulatorOptions = {}): Promise<Emulat
       const message = error instanceof Error ? error.message : String(error)
       return { kind: 'json', reply: failOne(502, Code.validation, `Preview failed: ${message}`) }
     }
+  }
+
+  /** `/workers/<script>/…`: the Worker as its traffic sees it, split by the current deployment. */
+  async function workerReply(
+    target: { script: string; path: string },
+    method: string,
+    search: string,
+    req: IncomingMessage,
+    body: Buffer | undefined,
+  ): Promise<Reply> {
+    if (!store.worker(accountId, target.script)) return { kind: 'json', reply: failOne(404, Code.workerNotFound, `No Worker named '${target.script}'`) }
+    const overrides = req.headers[VERSION_OVERRIDES]
+    const picked = pickVersion(store.currentDeployment(accountId, target.script), target.script, typeof overrides === 'string' ? overrides : undefined, trafficRandom)
+    if (!picked) return { kind: 'json', reply: failOne(404, Code.noRoute, `Worker '${target.script}' has no deployment yet: no version gets traffic`) }
+    if ('problem' in picked) return { kind: 'json', reply: failOne(400, Code.validation, picked.problem) }
+    return previewReply({ id: picked.versionId, path: target.path }, method, search, req, body)
   }
 
   const server = createServer((req, res) => {
@@ -176,10 +197,27 @@ export async function startServer(options: EmulatorOptions = {}): Promise<Emulat
     accountId,
     requests,
     versions: (worker, account = accountId) => store.versions(account, worker),
+    deployments: (worker, account = accountId) => store.deployments(account, worker),
+    worker: (worker, account = accountId) => store.worker(account, worker),
+    runningVersions: () => pool?.running() ?? [],
     injectFaults: (...list: Fault[]) => faults.push(...list),
     clearFaults: () => faults.clear(),
     close: () => (closed ??= close()),
   }
+}
+
+/** The platform's header for sending a request to one version of a deployment: `<script>="<version-id>"`. */
+const VERSION_OVERRIDES = 'cloudflare-workers-version-overrides'
+export const WORKER_PREFIX = '/workers/'
+
+/** Splits `/workers/<script>/rest` into the script and the path the Worker sees (`/rest`). */
+function parseWorkerPath(pathname: string): { script: string; path: string } | undefined {
+  if (!pathname.startsWith(WORKER_PREFIX)) return undefined
+  const rest = pathname.slice(WORKER_PREFIX.length)
+  const slash = rest.indexOf('/')
+  const script = decodeURIComponent(slash < 0 ? rest : rest.slice(0, slash))
+  if (script === '') return undefined
+  return { script, path: slash < 0 ? '/' : rest.slice(slash) }
 }
 
 /** Faults answered without touching the API: an error status or a non-JSON gateway page. */

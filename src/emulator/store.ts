@@ -1,10 +1,11 @@
 /** In-memory accounts → Workers → versions. Nothing is persisted: each emulator starts empty. */
 import { randomUUID } from 'node:crypto'
-import type { StoredVersion, StoredWorker } from './types.js'
+import type { StoredDeployment, StoredVersion, StoredWorker } from './types.js'
 
 interface WorkerEntry {
   worker: StoredWorker
   versions: StoredVersion[] // oldest first
+  deployments: StoredDeployment[] // oldest first
 }
 
 export class Store {
@@ -23,7 +24,7 @@ export class Store {
   createWorker(accountId: string, name: string): StoredWorker {
     const now = new Date().toISOString()
     const worker: StoredWorker = { id: randomUUID().replaceAll('-', ''), name, created_on: now, updated_on: now }
-    this.#workers.set(`${accountId}\n${name}`, { worker, versions: [] })
+    this.#workers.set(`${accountId}\n${name}`, { worker, versions: [], deployments: [] })
     return worker
   }
 
@@ -44,6 +45,35 @@ export class Store {
     entry.versions.push(stored)
     entry.worker.updated_on = stored.created_on
     return stored
+  }
+
+  /** Newest first, like the real list endpoint: the first one is the deployment serving traffic. */
+  deployments(accountId: string, nameOrId: string): StoredDeployment[] {
+    return [...(this.#entry(accountId, nameOrId)?.deployments ?? [])].reverse()
+  }
+
+  currentDeployment(accountId: string, nameOrId: string): StoredDeployment | undefined {
+    return this.#entry(accountId, nameOrId)?.deployments.at(-1)
+  }
+
+  addDeployment(accountId: string, workerName: string, deployment: StoredDeployment): StoredDeployment {
+    const entry = this.#entry(accountId, workerName)
+    if (!entry) throw new Error(`no Worker ${workerName}`)
+    entry.deployments.push(deployment)
+    entry.worker.updated_on = deployment.created_on
+    return deployment
+  }
+
+  setMigrationTag(accountId: string, workerName: string, tag: string): void {
+    const entry = this.#entry(accountId, workerName)
+    if (entry) entry.worker.migration_tag = tag
+  }
+
+  /** Every Worker's current deployment, for keeping their versions running. */
+  deployedVersionIds(): Set<string> {
+    const ids = new Set<string>()
+    for (const entry of this.#workers.values()) for (const v of entry.deployments.at(-1)?.versions ?? []) ids.add(v.version_id)
+    return ids
   }
 
   /** Any account's version by id (preview URLs carry only the id). */

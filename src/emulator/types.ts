@@ -32,10 +32,19 @@ export interface EmulatorOptions {
   accountId?: string
   /** Run each version in workerd via Miniflare and serve it under `/preview/<id>/`. Default true. */
   preview?: boolean
-  /** Like the real API: uploading to a Worker that was not created first is a 404 (code 10007). Default false. */
-  requireExistingWorker?: boolean
-  /** How many Miniflare instances stay running; older ones restart lazily on their next preview request. Default 8. */
+  /**
+   * Create a Worker on its first version upload. Off by default, like the real API: a version for a
+   * Worker that was not created first (`POST …/workers/workers`) is a 404 (code 10007).
+   */
+  autoCreateWorkers?: boolean
+  /**
+   * How many Miniflare instances of versions that are not deployed stay running (least recently used
+   * first out); the versions of each Worker's current deployment always stay up. An evicted version
+   * restarts lazily on its next request. Default 2.
+   */
   maxRunning?: number
+  /** Picks the traffic bucket of a Worker-level request, in [0, 1). Default `Math.random`; tests pass their own. */
+  trafficRandom?: () => number
   /** Request body limit; larger uploads get 413 / code 10027. Default 100 MB (the Free/Pro limit). */
   maxBodyBytes?: number
   /** One line per request: method, path, status. Never tokens or bodies. */
@@ -81,6 +90,24 @@ export interface StoredWorker {
   name: string
   created_on: string
   updated_on: string
+  /** The Durable Object migration tag of the deployed script; set by a deployment that applies a version's migrations. */
+  migration_tag?: string
+}
+
+/** One version's share of a deployment. */
+export interface DeploymentVersion {
+  version_id: string
+  percentage: number
+}
+
+export interface StoredDeployment {
+  id: string
+  created_on: string
+  source: string
+  strategy: 'percentage'
+  author_email: string
+  versions: DeploymentVersion[]
+  annotations: Record<string, string>
 }
 
 export type FaultMatch = { method?: string; path?: RegExp }
@@ -102,6 +129,12 @@ export interface Emulator {
   accountId: string
   requests: RecordedRequest[]
   versions(worker: string, accountId?: string): StoredVersion[]
+  /** Newest first, like `GET …/deployments`. */
+  deployments(worker: string, accountId?: string): StoredDeployment[]
+  /** The Worker as stored (with its `migration_tag`), or undefined. */
+  worker(worker: string, accountId?: string): StoredWorker | undefined
+  /** Version ids whose workerd instance is running or starting right now. */
+  runningVersions(): string[]
   /** Queue faults; each one is consumed by the first later request it matches. */
   injectFaults(...faults: Fault[]): void
   clearFaults(): void

@@ -5,5 +5,5 @@ import { type Emulator, startEmulator } from '../../src/emulator/index.js'
 export type TestApi = Emulator
 
 export function startApi(opts: { token: string; accountId: string }): Promise<TestApi> {
-  return startEmulator({ token: opts.token, accountId: opts.accountId, preview: false })
+  return startEmulator({ token: opts.token, accountId: opts.accountId, preview: false, autoCreateWorkers: true })
 }

@@ -328,7 +328,7 @@ describe('createVersion against a local API', () => {
   })
 
   it('explains a missing Worker (10007)', async () => {
-    const strict = await startEmulator({ token: TOKEN, accountId: ACCOUNT, preview: false, requireExistingWorker: true })
+    const strict = await startEmulator({ token: TOKEN, accountId: ACCOUNT, preview: false })
     try {
       const error = await rejection(createVersion(options({ baseUrl: strict.url, worker: 'no-such-worker' })))
       expect((error as ApiError).status).toBe(404)

@@ -5,7 +5,7 @@ import { api, b64, helloBody, versionsPath } from './helpers.js'
 let emu: Emulator
 const logLines: string[] = []
 beforeAll(async () => {
-  emu = await startEmulator({ token: 'test-token-123', log: (line) => logLines.push(line) })
+  emu = await startEmulator({ token: 'test-token-123', autoCreateWorkers: true, log: (line) => logLines.push(line) })
 })
 afterAll(() => emu.close())
 
@@ -123,8 +123,8 @@ describe('Workers', () => {
     expect(json.errors).toEqual([{ code: 10007, message: 'This Worker does not exist on your account.' }])
   })
 
-  it('with requireExistingWorker, uploads need POST /workers/workers first', async () => {
-    const strict = await startEmulator({ requireExistingWorker: true, preview: false })
+  it('without autoCreateWorkers (the default), uploads need POST /workers/workers first', async () => {
+    const strict = await startEmulator({ preview: false })
     try {
       const before = await api(strict, 'POST', versionsPath(strict, 'strict-worker'), helloBody())
       expect(before.status).toBe(404)

@@ -5,7 +5,7 @@ import { api, helloBody, versionsPath } from './helpers.js'
 /** Faults are about the transport, so preview stays off except where a test needs it. */
 let emu: Emulator
 beforeAll(async () => {
-  emu = await startEmulator({ preview: false })
+  emu = await startEmulator({ preview: false, autoCreateWorkers: true })
 })
 afterAll(() => emu.close())
 beforeEach(() => emu.clearFaults())
@@ -103,7 +103,7 @@ describe('faults', () => {
 
 describe('close()', () => {
   it('ends a request stuck in a practically endless slow fault', async () => {
-    const own = await startEmulator({ preview: false })
+    const own = await startEmulator({ preview: false, autoCreateWorkers: true })
     own.injectFaults({ kind: 'slow', delayMs: 10 ** 12 })
     const pending = api(own, 'POST', versionsPath(own, 'forever'), helloBody()).then(
       () => 'answered',

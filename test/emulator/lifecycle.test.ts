@@ -37,7 +37,7 @@ describe('lifecycle', () => {
   })
 
   it('bounds running workerd instances and restarts an evicted version on demand', async () => {
-    const emu = await startEmulator({ maxRunning: 2 })
+    const emu = await startEmulator({ maxRunning: 2, autoCreateWorkers: true })
     try {
       const ids: string[] = []
       for (const greeting of ['one', 'two', 'three']) {
@@ -56,7 +56,7 @@ describe('lifecycle', () => {
 
   it('close() stops the server and every workerd and leaves no handles behind', async () => {
     const baseline = process.getActiveResourcesInfo().filter(isOurs).length
-    const emu = await startEmulator()
+    const emu = await startEmulator({ autoCreateWorkers: true })
     const { json } = await api(emu, 'POST', versionsPath(emu, 'closing'), helloBody())
     expect((await fetch(json.result.urls[0])).status).toBe(200)
     expect(childPids().length).toBeGreaterThan(0)
@@ -88,7 +88,7 @@ describe('CLI', () => {
       external: ['miniflare'],
       logLevel: 'silent',
     })
-    const child = spawn(process.execPath, [outfile, '--port', '0', '--token', 'cli-secret-token', '--no-preview'], { stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, [outfile, '--port', '0', '--token', 'cli-secret-token', '--no-preview', '--auto-create-workers'], { stdio: ['ignore', 'pipe', 'pipe'] })
     let output = ''
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()))
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()))

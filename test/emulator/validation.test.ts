@@ -6,7 +6,7 @@ import { api, b64, versionsPath } from './helpers.js'
 /** Static checks only: preview off, so no workerd is involved. */
 let emu: Emulator
 beforeAll(async () => {
-  emu = await startEmulator({ preview: false, maxBodyBytes: 64 * 1024 })
+  emu = await startEmulator({ preview: false, maxBodyBytes: 64 * 1024, autoCreateWorkers: true })
 })
 afterAll(() => emu.close())
 
@@ -104,11 +104,14 @@ describe('POST versions: body validation', () => {
     body.bindings[5] = { type: 'd1', name: 'F', id: 'old-style-id' }
     body.bindings[8] = { type: 'durable_object_namespace', name: 'I', namespace_id: 'ns-id' }
     body.annotations = { 'workers/tag': 'x'.repeat(100), 'workers/message': 'm'.repeat(1500) }
+    // The inherit binding J needs an earlier version that has J (inheritance is strict).
+    const base = await api(emu, 'POST', versionsPath(emu, 'validated'), { ...validBody(), bindings: [{ type: 'secret_text', name: 'J', text: 'kept' }] })
+    expect(base.status).toBe(200)
     const { status, json } = await api(emu, 'POST', versionsPath(emu, 'validated'), body)
     expect(status).toBe(200)
     expect(json.result.annotations).toEqual({ 'workers/tag': 'x'.repeat(100), 'workers/message': 'm'.repeat(1000), 'workers/triggered_by': 'upload' })
     expect(json.result.urls).toEqual([])
-    expect(emu.versions('validated')).toHaveLength(1)
+    expect(emu.versions('validated')).toHaveLength(2)
   })
 
   it('rejects JSON that does not parse', async () => {

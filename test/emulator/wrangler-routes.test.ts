@@ -9,7 +9,7 @@ import { TEST_ROOT, WORKER_FIXTURE, tempDir } from '../helpers/fixture.js'
 /** The script-API routes `wrangler versions upload` uses; previews on, so the uploaded version really runs. */
 let emu: Emulator
 beforeAll(async () => {
-  emu = await startEmulator()
+  emu = await startEmulator({ autoCreateWorkers: true })
 })
 afterAll(() => emu.close())
 

@@ -1,11 +1,14 @@
 import { afterAll, beforeAll } from 'vitest'
 import { startEmulator, type Emulator } from '../../src/emulator/index.js'
 
-/** One emulator for a test file, with previews on (versions really run in workerd). */
-export function useEmulator(options: { preview?: boolean } = {}): () => Emulator {
+/**
+ * One emulator for a test file, with previews on (versions really run in workerd). Like the
+ * platform it refuses versions for Workers that do not exist, unless `autoCreateWorkers`.
+ */
+export function useEmulator(options: { preview?: boolean; autoCreateWorkers?: boolean } = {}): () => Emulator {
   let emulator: Emulator | undefined
   beforeAll(async () => {
-    emulator = await startEmulator({ preview: options.preview ?? true })
+    emulator = await startEmulator({ preview: options.preview ?? true, autoCreateWorkers: options.autoCreateWorkers ?? false })
   })
   afterAll(async () => {
     await emulator?.close()

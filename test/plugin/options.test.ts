@@ -11,7 +11,7 @@ import { EXPECTED_RESPONSE, TEST_ROOT, WORKER_FIXTURE, readRequest, tempDir } fr
 import { posts, uploadOptions, useEmulator } from '../helpers/emulator.js'
 
 const WRANGLER_WORKER = join(TEST_ROOT, 'fixtures/wrangler-worker')
-const emulator = useEmulator()
+const emulator = useEmulator({ autoCreateWorkers: true })
 
 afterEach(() => {
   vi.unstubAllEnvs()

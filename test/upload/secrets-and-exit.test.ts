@@ -14,7 +14,7 @@ const CANARIES = [CANARY_TOKEN, CANARY_ENV_SECRET, CANARY_INLINE_SECRET]
 
 let emulator: Emulator
 beforeAll(async () => {
-  emulator = await startEmulator({ token: CANARY_TOKEN, preview: false })
+  emulator = await startEmulator({ token: CANARY_TOKEN, preview: false, autoCreateWorkers: true })
 })
 afterAll(async () => {
   await emulator.close()

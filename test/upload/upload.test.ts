@@ -8,7 +8,7 @@ import vitePlugin from '../../src/vite.js'
 import { EXPECTED_RESPONSE, TEST_ROOT, WORKER_FIXTURE, tempDir } from '../helpers/fixture.js'
 import { posts, uploadOptions, useEmulator } from '../helpers/emulator.js'
 
-const emulator = useEmulator()
+const emulator = useEmulator({ autoCreateWorkers: true })
 
 function logged() {
   const log = vi.spyOn(console, 'log')

@@ -1,0 +1,113 @@
+/**
+ * Deployments decide which versions get traffic: one version at 100%, or two splitting it during a
+ * gradual rollout. `planTraffic` computes the split for the plugin's `promote` option from the
+ * current deployment; `createDeployment` sends it.
+ */
+import { WorkersVersionError } from '../core/errors.js'
+import { isRecord } from '../core/guards.js'
+import { accountPath, asRecords, callApi, type ApiCallContext } from './request.js'
+
+export interface TrafficShare {
+  version_id: string
+  percentage: number
+}
+
+export interface Deployment {
+  id?: string
+  created_on?: string
+  versions: TrafficShare[]
+  annotations?: Record<string, string>
+}
+
+/** The API's limit on a deployment's `workers/message`, in characters; longer messages are cut. */
+export const MAX_DEPLOYMENT_MESSAGE = 100
+
+/** The deployment serving traffic now (`GET …/deployments`, first entry), or undefined when nothing is deployed or the Worker is new. */
+export async function currentDeployment(ctx: ApiCallContext, script: string): Promise<Deployment | undefined> {
+  const result = await callApi(ctx, {
+    method: 'GET',
+    path: accountPath(ctx.accountId, 'scripts', script, 'deployments'),
+    what: `List the deployments of Worker ${JSON.stringify(script)}`,
+    worker: script,
+    idempotent: true,
+    notFoundIsUndefined: true,
+  })
+  const first = isRecord(result) ? asRecords(result.deployments)[0] : undefined
+  return first ? toDeployment(first) : undefined
+}
+
+/**
+ * `POST …/deployments` with `strategy: "percentage"`. Sending the same split twice leaves traffic as
+ * it is, so a lost response may be retried.
+ */
+export async function createDeployment(
+  ctx: ApiCallContext,
+  script: string,
+  deployment: { versions: TrafficShare[]; message?: string },
+): Promise<Deployment> {
+  const body: Record<string, unknown> = { strategy: 'percentage', versions: deployment.versions }
+  if (deployment.message !== undefined && deployment.message !== '') body.annotations = { 'workers/message': truncate(deployment.message, MAX_DEPLOYMENT_MESSAGE) }
+  const result = await callApi(ctx, {
+    method: 'POST',
+    path: accountPath(ctx.accountId, 'scripts', script, 'deployments'),
+    body,
+    what: `Deploy ${deployment.versions.map((v) => `${v.version_id} at ${v.percentage}%`).join(', ')} to Worker ${JSON.stringify(script)}`,
+    worker: script,
+    idempotent: true,
+  })
+  if (!isRecord(result)) throw new WorkersVersionError('API_ERROR', `Cloudflare API: the deployment of Worker ${JSON.stringify(script)} returned no deployment.`)
+  return toDeployment(result)
+}
+
+/**
+ * The `versions` of the deployment for `promote`: `true` (or 100) gives the new version all
+ * traffic; `n` (1–99) gives it n% and leaves the rest on the version deployed now. Throws
+ * `WorkersVersionError('PROMOTE_NOT_POSSIBLE')` for a gradual rollout when nothing is deployed, or
+ * when the current deployment already splits traffic between two versions (which one should keep
+ * the rest is the user's decision). Call it before creating the version, so nothing is created in vain.
+ */
+export function planTraffic(current: Pick<Deployment, 'versions'> | undefined, newVersionId: string, promote: true | number): TrafficShare[] {
+  if (promote !== true && (!Number.isInteger(promote) || promote < 1 || promote > 100)) {
+    throw new WorkersVersionError('INVALID_OPTION', `\`promote\` must be true or a whole percentage from 1 to 100, got ${String(promote)}.`)
+  }
+  if (promote === true || promote === 100) return [{ version_id: newVersionId, percentage: 100 }]
+  const shares = current?.versions ?? []
+  if (shares.length === 0) {
+    throw new WorkersVersionError(
+      'PROMOTE_NOT_POSSIBLE',
+      `\`promote: ${promote}\` starts a gradual rollout, but nothing is deployed yet, so there is no version to keep the other ${100 - promote}%. Deploy this version fully first (\`promote: true\`).`,
+    )
+  }
+  if (shares.length > 1) {
+    const split = shares.map((s) => `${s.version_id} at ${s.percentage}%`).join(', ')
+    throw new WorkersVersionError(
+      'PROMOTE_NOT_POSSIBLE',
+      `\`promote: ${promote}\`: the current deployment already splits traffic (${split}), so it is unclear which version should keep the other ${100 - promote}%. Finish that rollout first (\`wrangler versions deploy\`), or use \`promote: true\`.`,
+    )
+  }
+  const previous = shares[0]!.version_id
+  if (previous === newVersionId) return [{ version_id: newVersionId, percentage: 100 }]
+  return [
+    { version_id: newVersionId, percentage: promote },
+    { version_id: previous, percentage: 100 - promote },
+  ]
+}
+
+function toDeployment(raw: Record<string, unknown>): Deployment {
+  const versions = asRecords(raw.versions)
+    .filter((v) => typeof v.version_id === 'string' && typeof v.percentage === 'number')
+    .map((v) => ({ version_id: v.version_id as string, percentage: v.percentage as number }))
+  const deployment: Deployment = { versions }
+  if (typeof raw.id === 'string') deployment.id = raw.id
+  if (typeof raw.created_on === 'string') deployment.created_on = raw.created_on
+  if (isRecord(raw.annotations)) {
+    deployment.annotations = Object.fromEntries(Object.entries(raw.annotations).filter((e): e is [string, string] => typeof e[1] === 'string'))
+  }
+  return deployment
+}
+
+/** Cuts by characters (code points), never inside a surrogate pair. */
+function truncate(text: string, max: number): string {
+  const chars = [...text]
+  return chars.length <= max ? text : chars.slice(0, max).join('')
+}

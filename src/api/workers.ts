@@ -1,0 +1,100 @@
+/**
+ * Calls about the Worker itself, made before a version is created: does it exist (and create it
+ * when it does not), which Durable Object migration tag it has, which secrets it keeps.
+ */
+import { WorkersVersionError } from '../core/errors.js'
+import { isRecord } from '../core/guards.js'
+import { accountPath, asRecords, callApi, type ApiCallContext } from './request.js'
+
+export type { ApiCallContext } from './request.js'
+
+export interface WorkerInfo {
+  id: string
+  name: string
+  created_on?: string
+  updated_on?: string
+}
+
+export interface SecretInfo {
+  name: string
+  /** `secret_text` (or `secret_key`). */
+  type: string
+}
+
+/** `GET …/workers/workers/{worker}`: the Worker, or undefined when it does not exist (10007). */
+export async function getWorker(ctx: ApiCallContext, worker: string): Promise<WorkerInfo | undefined> {
+  const result = await callApi(ctx, {
+    method: 'GET',
+    path: accountPath(ctx.accountId, 'workers', worker),
+    what: `Look up Worker ${JSON.stringify(worker)}`,
+    worker,
+    idempotent: true,
+    notFoundIsUndefined: true,
+  })
+  return result === undefined ? undefined : toWorker(result, worker)
+}
+
+/**
+ * `POST …/workers/workers` with `{ name }`. Not resent after a lost response (a second POST would
+ * only answer "already exists"); instead the Worker is looked up, and returned when it is there.
+ */
+export async function createWorker(ctx: ApiCallContext, name: string): Promise<WorkerInfo> {
+  try {
+    const result = await callApi(ctx, {
+      method: 'POST',
+      path: accountPath(ctx.accountId, 'workers'),
+      body: { name },
+      what: `Create Worker ${JSON.stringify(name)}`,
+      worker: name,
+      idempotent: false,
+    })
+    return toWorker(result, name)
+  } catch (error) {
+    if (!(error instanceof WorkersVersionError) || error.code !== 'API_OUTCOME_UNKNOWN') throw error
+    const found = await getWorker(ctx, name)
+    if (found) return found
+    throw error
+  }
+}
+
+/**
+ * The script's current Durable Object migration tag, the way wrangler reads it: list the account's
+ * scripts (`GET …/workers/scripts`) and take `migration_tag` of the one whose `id` is the script.
+ * Undefined for a script without a tag or that does not exist yet.
+ */
+export async function currentMigrationTag(ctx: ApiCallContext, script: string): Promise<string | undefined> {
+  const result = await callApi(ctx, {
+    method: 'GET',
+    path: accountPath(ctx.accountId, 'scripts'),
+    what: 'List Worker scripts (for the migration tag)',
+    worker: script,
+    idempotent: true,
+  })
+  const entry = asRecords(result).find((s) => s.id === script)
+  return typeof entry?.migration_tag === 'string' && entry.migration_tag !== '' ? entry.migration_tag : undefined
+}
+
+/** `GET …/workers/scripts/{script}/secrets`: the secret names (never values) the deployed Worker has; [] for a new Worker. */
+export async function listSecrets(ctx: ApiCallContext, script: string): Promise<SecretInfo[]> {
+  const result = await callApi(ctx, {
+    method: 'GET',
+    path: accountPath(ctx.accountId, 'scripts', script, 'secrets'),
+    what: `List the secrets of Worker ${JSON.stringify(script)}`,
+    worker: script,
+    idempotent: true,
+    notFoundIsUndefined: true,
+  })
+  return asRecords(result)
+    .filter((s): s is Record<string, unknown> & { name: string } => typeof s.name === 'string')
+    .map((s) => ({ name: s.name, type: typeof s.type === 'string' ? s.type : 'secret_text' }))
+}
+
+function toWorker(result: unknown, name: string): WorkerInfo {
+  if (!isRecord(result) || typeof result.id !== 'string') {
+    throw new WorkersVersionError('API_ERROR', `Cloudflare API: the answer about Worker ${JSON.stringify(name)} has no \`id\`.`)
+  }
+  const worker: WorkerInfo = { id: result.id, name: typeof result.name === 'string' ? result.name : name }
+  if (typeof result.created_on === 'string') worker.created_on = result.created_on
+  if (typeof result.updated_on === 'string') worker.updated_on = result.updated_on
+  return worker
+}

@@ -1,0 +1,204 @@
+/**
+ * The script-level calls around versions: deployments (which versions get traffic), the script
+ * list with each script's `migration_tag` (what wrangler reads before sending migrations), and the
+ * secret names of the deployed version.
+ *
+ * - `POST /accounts/:a/workers/scripts/:script/deployments`: `{ strategy: "percentage", versions: [{ version_id, percentage }], annotations? }`
+ * - `GET  /accounts/:a/workers/scripts/:script/deployments`: `{ deployments: [...] }`, newest (serving) first
+ * - `GET  /accounts/:a/workers/scripts`: `[{ id, tag, migration_tag?, … }]`
+ * - `GET  /accounts/:a/workers/scripts/:script/secrets`: `[{ name, type }]`
+ *
+ * Migrations are applied by the deployment that gives their version 100% of the traffic: the
+ * version's `old_tag` must still be the script's tag, and the script's tag becomes its `new_tag`.
+ * A version with pending migrations deployed below 100% is refused, as the platform refuses
+ * gradual deployments of Durable Object migrations.
+ */
+import { randomUUID } from 'node:crypto'
+import type { ApiContext, ApiRequest, Route } from './api.js'
+import type { CreateVersionContext } from './create-version.js'
+import { workerNotFound } from './create-version.js'
+import { apiError, Code, fail, failOne, ok, pointer, type ApiError, type ApiReply } from './envelope.js'
+import { MIGRATION_NOT_FULLY_APPLIED, migrationTags, tagMismatch } from './migrations.js'
+import type { DeploymentVersion, StoredDeployment, StoredVersion, VersionBinding } from './types.js'
+
+const SEGMENT = '([^/]+)'
+const SCRIPTS = `^/accounts/${SEGMENT}/workers/scripts`
+
+export const DEPLOYMENT_ROUTES: Route[] = [
+  { method: 'GET', pattern: new RegExp(`${SCRIPTS}/?$`), handler: listScripts },
+  { method: 'GET', pattern: new RegExp(`${SCRIPTS}/${SEGMENT}/deployments/?$`), handler: listDeployments },
+  { method: 'POST', pattern: new RegExp(`${SCRIPTS}/${SEGMENT}/deployments/?$`), handler: postDeployment },
+  { method: 'GET', pattern: new RegExp(`${SCRIPTS}/${SEGMENT}/secrets/?$`), handler: listSecrets },
+]
+
+/** The API's limit on a deployment's `workers/message`, in characters (the OpenAPI schema's maxLength). */
+const MAX_DEPLOYMENT_MESSAGE = 100
+const SECRET_TYPES = new Set(['secret_text', 'secret_key'])
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
+
+function listScripts(ctx: ApiContext, _req: ApiRequest, [account = '']: string[]): ApiReply {
+  return ok(
+    ctx.store.workers(account).map((worker) => ({
+      id: worker.name,
+      tag: worker.id,
+      created_on: worker.created_on,
+      modified_on: worker.updated_on,
+      usage_model: 'standard',
+      handlers: ['fetch'],
+      ...(worker.migration_tag === undefined ? {} : { migration_tag: worker.migration_tag }),
+    })),
+  )
+}
+
+function listDeployments(ctx: ApiContext, _req: ApiRequest, [account = '', script = '']: string[]): ApiReply {
+  if (!ctx.store.worker(account, script)) return workerNotFound()
+  return ok({ deployments: ctx.store.deployments(account, script) })
+}
+
+function postDeployment(ctx: ApiContext, req: ApiRequest, [account = '', script = '']: string[]): ApiReply {
+  const worker = ctx.store.worker(account, script)
+  if (!worker) return workerNotFound()
+  const checked = checkDeploymentBody(req.body, (id) => ctx.store.version(account, worker.name, id))
+  if ('errors' in checked) return fail(400, checked.errors)
+  return deploy(ctx, account, worker.name, checked.versions, checked.annotations)
+}
+
+/** Stores a deployment after applying the migrations it carries; callers validated `versions`. */
+export function deploy(
+  ctx: CreateVersionContext,
+  account: string,
+  script: string,
+  versions: DeploymentVersion[],
+  annotations: Record<string, string>,
+): ApiReply {
+  const worker = ctx.store.worker(account, script)
+  if (!worker) return workerNotFound()
+  let tag = worker.migration_tag
+  for (const [i, share] of versions.entries()) {
+    const version = ctx.store.version(account, script, share.version_id)
+    const tags = migrationTags(version?.request.migrations)
+    if (tags?.new_tag === undefined || tags.new_tag === tag) continue // nothing pending for this version
+    if (share.percentage !== 100) {
+      return failOne(
+        400,
+        MIGRATION_NOT_FULLY_APPLIED,
+        `Version ${share.version_id} carries Durable Object migrations (to tag '${tags.new_tag}'); migrations must be fully applied by deploying that version to 100% of traffic.`,
+        pointer('versions', i, 'percentage'),
+      )
+    }
+    const mismatch = tagMismatch(tags.old_tag, tag)
+    if (mismatch) return mismatch
+    tag = tags.new_tag
+  }
+  if (tag !== undefined && tag !== worker.migration_tag) ctx.store.setMigrationTag(account, script, tag)
+  const deployment: StoredDeployment = {
+    id: randomUUID(),
+    created_on: new Date().toISOString(),
+    source: 'api',
+    strategy: 'percentage',
+    author_email: 'emulator@localhost',
+    versions: versions.map(({ version_id, percentage }) => ({ version_id, percentage })),
+    annotations: { ...annotations, 'workers/triggered_by': 'deployment' },
+  }
+  ctx.store.addDeployment(account, script, deployment)
+  ctx.preview?.pin(ctx.store.deployedVersionIds())
+  return ok(deployment)
+}
+
+/** Every problem of a deployment body, each with its `source.pointer`, like a version body's. */
+function checkDeploymentBody(
+  body: unknown,
+  findVersion: (id: string) => StoredVersion | undefined,
+): { versions: DeploymentVersion[]; annotations: Record<string, string> } | { errors: ApiError[] } {
+  const err = (message: string, at: string) => apiError(Code.validation, message, at)
+  if (!isObject(body)) return { errors: [err('The request body must be a JSON object', '')] }
+  const errors: ApiError[] = []
+  if (body.strategy !== 'percentage') errors.push(err(`strategy must be "percentage", got ${JSON.stringify(body.strategy ?? null)}`, '/strategy'))
+  const versions: DeploymentVersion[] = []
+  if (!Array.isArray(body.versions) || body.versions.length < 1 || body.versions.length > 2) {
+    errors.push(err('versions must list one or two versions', '/versions'))
+  } else {
+    const seen = new Set<string>()
+    body.versions.forEach((entry: unknown, i) => {
+      if (!isObject(entry)) return errors.push(err('Each version must be an object {version_id, percentage}', pointer('versions', i)))
+      const { version_id: id, percentage } = entry
+      if (typeof id !== 'string' || id === '') errors.push(err('version_id must be a string', pointer('versions', i, 'version_id')))
+      else if (seen.has(id)) errors.push(err(`Version ${id} is listed twice`, pointer('versions', i, 'version_id')))
+      else if (!findVersion(id)) errors.push(err(`Version ${id} does not belong to this Worker`, pointer('versions', i, 'version_id')))
+      if (typeof id === 'string') seen.add(id)
+      if (typeof percentage !== 'number' || !Number.isFinite(percentage) || percentage <= 0 || percentage > 100) {
+        errors.push(err('percentage must be a number greater than 0 and at most 100', pointer('versions', i, 'percentage')))
+      }
+      if (typeof id === 'string' && typeof percentage === 'number') versions.push({ version_id: id, percentage })
+    })
+    const total = versions.reduce((sum, v) => sum + v.percentage, 0)
+    // Only a sum of valid shares says something; sums like 33.3 + 66.7 are not exact in binary floating point.
+    if (errors.length === 0 && Math.abs(total - 100) > 1e-9) {
+      errors.push(err(`The percentages must add up to 100, got ${total}`, '/versions'))
+    }
+  }
+  const annotations: Record<string, string> = {}
+  if (body.annotations !== undefined) {
+    if (!isObject(body.annotations)) errors.push(err('annotations must be an object', '/annotations'))
+    else {
+      for (const [key, value] of Object.entries(body.annotations)) {
+        if (key !== 'workers/message') errors.push(err(`Unknown deployment annotation '${key}'`, pointer('annotations', key)))
+        else if (typeof value !== 'string') errors.push(err("'workers/message' must be a string", pointer('annotations', key)))
+        else if ([...value].length > MAX_DEPLOYMENT_MESSAGE) {
+          errors.push(err(`'workers/message' must be at most ${MAX_DEPLOYMENT_MESSAGE} characters`, pointer('annotations', key)))
+        } else annotations[key] = value
+      }
+    }
+  }
+  return errors.length > 0 ? { errors } : { versions, annotations }
+}
+
+/** Secret names and types of the version with the most traffic, or of the latest version when nothing is deployed. */
+function listSecrets(ctx: ApiContext, _req: ApiRequest, [account = '', script = '']: string[]): ApiReply {
+  if (!ctx.store.worker(account, script)) return workerNotFound()
+  const version = servingVersion(ctx, account, script)
+  const secrets = (version?.bindings ?? []).filter((b: VersionBinding) => SECRET_TYPES.has(b.type))
+  return ok(secrets.map((b) => ({ name: b.name, type: b.type })))
+}
+
+function servingVersion(ctx: ApiContext, account: string, script: string): StoredVersion | undefined {
+  const current = ctx.store.currentDeployment(account, script)
+  const main = current ? [...current.versions].sort((a, b) => b.percentage - a.percentage)[0] : undefined
+  return (main && ctx.store.version(account, script, main.version_id)) ?? ctx.store.versions(account, script)[0]
+}
+
+/**
+ * The version a Worker-level request goes to: `Cloudflare-Workers-Version-Overrides: <script>="<id>"`
+ * (the platform's own override header) when it names a deployed version, else a pick weighted by
+ * the current deployment's percentages. Undefined when nothing is deployed.
+ */
+export function pickVersion(
+  deployment: StoredDeployment | undefined,
+  script: string,
+  overrides: string | undefined,
+  random: () => number,
+): { versionId: string } | { problem: string } | undefined {
+  if (!deployment) return undefined
+  const wanted = overrides === undefined ? undefined : overrideFor(overrides, script)
+  if (wanted !== undefined) {
+    if (deployment.versions.some((v) => v.version_id === wanted)) return { versionId: wanted }
+    return { problem: `Version ${wanted} is not part of the current deployment of '${script}'` }
+  }
+  let bucket = random() * 100
+  for (const share of deployment.versions) {
+    if (bucket < share.percentage) return { versionId: share.version_id }
+    bucket -= share.percentage
+  }
+  return { versionId: deployment.versions.at(-1)?.version_id ?? '' }
+}
+
+/** One member of a structured-header dictionary: `name="value"` (or a bare token). */
+function overrideFor(header: string, script: string): string | undefined {
+  for (const member of header.split(',')) {
+    const [name, ...rest] = member.split('=')
+    if (name?.trim() !== script) continue
+    return rest.join('=').trim().replace(/^"(.*)"$/, '$1')
+  }
+  return undefined
+}
