@@ -7,7 +7,7 @@ import type { VersionPayload } from './core/serialize.js'
 import type { OutputFile } from './core/types.js'
 import { renderEnvTypes } from './options/env-types.js'
 import type { ResolvedOptions } from './options/resolve.js'
-import type { BuildPlan } from './plan.js'
+import { versionConfigOf, type BuildPlan } from './plan.js'
 import { writeRequestJson } from './report/files.js'
 import type { Logger } from './report/logger.js'
 import { limitWarnings, measureModules, summaryLines } from './report/summary.js'
@@ -26,7 +26,7 @@ export async function buildVersion(files: readonly OutputFile[], plan: BuildPlan
     sourcemaps: options.sourcemaps,
   })
   await assertNoBareImports(modules, plan.bundler)
-  const payload: VersionPayload = { mainModule, modules, config: plan.dryRunVersion }
+  const payload: VersionPayload = { mainModule, modules, config: await versionConfigOf(plan, 'dry-run') }
   const [sizes, requestFile] = await Promise.all([
     measureModules(modules),
     writeRequestJson(plan.outputDir, payload),

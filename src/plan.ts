@@ -3,7 +3,10 @@ import type { ApiCredentials } from './api/auth.js'
 import { assertSafeBaseUrl } from './api/url.js'
 import { WorkersVersionError } from './core/errors.js'
 import type { BundlerName } from './core/types.js'
-import { DEFAULTS, withEnvFallback } from './options/defaults.js'
+import type { TaggedMigrationStep } from './api/migrations.js'
+import { currentCommit } from './git.js'
+import { createWorkerByDefault, DEFAULTS, preflightByDefault, withEnvFallback } from './options/defaults.js'
+import { truncateUtf8 } from './options/validate.js'
 import { validateWithSecrets, withSecretBindings, type ResolvedOptions } from './options/resolve.js'
 import type { VersionConfig } from './options/schema.js'
 import { findWranglerConfig } from './options/wrangler-file.js'
@@ -48,8 +51,38 @@ export interface BuildPlan {
   /** The body's fields as uploaded, `fromEnv` secrets read: only when uploading. */
   uploadVersion?: VersionConfig
   target?: UploadTarget
+  /** Traffic for the version after the upload, in percent; none leaves it without traffic. */
+  promote?: number
+  /** Start the version in workerd before anything is sent. */
+  preflight: boolean
+  /** Create the Worker if it does not exist. */
+  createWorker: boolean
+  /** wrangler's tagged migration steps: at upload only the ones the Worker has not applied are sent. */
+  migrationSteps?: TaggedMigrationStep[]
+  /** `workers/tag` and `workers/message` from git for what the config leaves unset (read while the bundler works). */
+  gitAnnotations?: Promise<Record<string, string>>
   /** Warnings found while planning (the wrangler config's). */
   warnings: string[]
+}
+
+/** The limit of `workers/message` (the API truncates beyond it). */
+const MESSAGE_BYTES = 1000
+
+/** The plan's version config, dry-run or upload, with the git annotations once they are read. */
+export async function versionConfigOf(plan: BuildPlan, use: 'dry-run' | 'upload'): Promise<VersionConfig> {
+  const config = use === 'upload' ? plan.uploadVersion! : plan.dryRunVersion
+  const git = await plan.gitAnnotations
+  if (!git || Object.keys(git).length === 0) return config
+  return { ...config, annotations: { ...git, ...config.annotations } }
+}
+
+async function readGitAnnotations(root: string, configured: VersionConfig['annotations']): Promise<Record<string, string>> {
+  const commit = await currentCommit(root)
+  if (!commit) return {}
+  const out: Record<string, string> = {}
+  if (configured?.['workers/tag'] === undefined) out['workers/tag'] = commit.tag
+  if (configured?.['workers/message'] === undefined && commit.subject !== '') out['workers/message'] = truncateUtf8(commit.subject, MESSAGE_BYTES)
+  return out
 }
 
 /**
@@ -77,7 +110,15 @@ export async function createPlan(options: ResolvedOptions, build: BuildInfo, env
     worker: merged.worker,
     secrets: merged.secrets,
     dryRunVersion: redactSecrets(withSecretBindings(merged.version, placeholders)),
+    promote: options.promote,
+    preflight: options.preflight ?? preflightByDefault(options.promote),
+    createWorker: options.createWorker ?? createWorkerByDefault(merged.worker),
+    migrationSteps: merged.migrationSteps,
     warnings: merged.warnings,
+  }
+  const annotations = merged.version.annotations
+  if (options.gitAnnotations && (annotations?.['workers/tag'] === undefined || annotations['workers/message'] === undefined)) {
+    plan.gitAnnotations = readGitAnnotations(root, annotations)
   }
   if (upload) {
     plan.target = uploadTarget(options, merged.worker, merged.accountId, env)
@@ -87,6 +128,7 @@ export async function createPlan(options: ResolvedOptions, build: BuildInfo, env
 }
 
 interface MergedConfig {
+  migrationSteps?: TaggedMigrationStep[]
   worker?: string
   accountId?: string
   version: VersionConfig
@@ -120,6 +162,7 @@ async function mergeWranglerConfig(options: ResolvedOptions, root: string, env: 
     accountId: options.accountId ?? config.accountId,
     version,
     secrets,
+    migrationSteps: options.version.migrations === undefined ? config.migrationSteps : undefined,
     warnings: [...config.warnings, ...warnings].map((w) => `wrangler config ${file}: ${w}`),
   }
 }

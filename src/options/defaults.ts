@@ -12,7 +12,18 @@ export const DEFAULTS = {
   /** `wrangler` unset: read `wrangler.jsonc`/`.json`/`.toml` from the root when there is one, as @cloudflare/vite-plugin does. */
   wrangler: 'when-present',
   apiBaseUrl: DEFAULT_API_BASE_URL,
+  gitAnnotations: true,
 } as const
+
+/** A Worker id (32 hex digits) names a Worker that exists; only a name can be created. */
+export function createWorkerByDefault(worker: string | undefined): boolean {
+  return worker !== undefined && !/^[0-9a-f]{32}$/i.test(worker)
+}
+
+/** Preflight runs whenever the version is to get traffic. */
+export function preflightByDefault(promote: boolean | number | undefined): boolean {
+  return promote !== undefined && promote !== false
+}
 
 /** The option each environment variable stands in for when that option is not set. */
 export const ENV_FALLBACKS = {

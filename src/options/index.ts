@@ -75,6 +75,18 @@ export interface WorkersVersionOptions {
   apiBaseUrl?: string
   /** `'silent'` prints nothing, `'warn'` only warnings and retries. @default 'info', or 'silent' when the bundler's own log level is silent */
   logLevel?: 'info' | 'warn' | 'silent'
+  /**
+   * Traffic for the new version after an upload: `true` deploys it to 100%; a number from 1 to 100
+   * starts a gradual rollout at that percentage, the rest staying on the version deployed now.
+   * @default none: the version is created without traffic
+   */
+  promote?: boolean | number
+  /** Start the version in workerd (through the optional peer `miniflare`) before anything is sent; a Worker that fails to start fails the build. @default `true` when `promote` is set */
+  preflight?: boolean
+  /** Create the Worker when it does not exist yet (first deploy). @default `true` when `worker` is a name, `false` for a 32-hex-digit id */
+  createWorker?: boolean
+  /** Without a configured `workers/tag` or `workers/message`, take them from git: the short commit SHA (`-dirty` when the tree has changes) and the commit subject. @default true */
+  gitAnnotations?: boolean
   /** Called with the created version after a successful upload. */
   onVersion?: (version: VersionResult) => void | Promise<void>
   /** Network limits of the upload. */

@@ -39,6 +39,12 @@ export interface ResolvedOptions {
   logLevel?: WorkersVersionOptions['logLevel']
   network: NetworkOptions
   onVersion?: WorkersVersionOptions['onVersion']
+  /** Traffic after the upload: a percentage, or none. */
+  promote?: number
+  /** Explicit switches; unset means their default, which the plan derives. */
+  preflight?: boolean
+  createWorker?: boolean
+  gitAnnotations: boolean
   /** Warnings found while checking (printed once by the plugin). */
   warnings: string[]
 }
@@ -92,6 +98,10 @@ export function resolveOptions(input: WorkersVersionOptions = {}): ResolvedOptio
     logLevel: input.logLevel,
     network: input.network ?? {},
     onVersion: input.onVersion,
+    promote: input.promote === true ? 100 : input.promote === false ? undefined : input.promote,
+    preflight: input.preflight,
+    createWorker: input.createWorker,
+    gitAnnotations: input.gitAnnotations ?? DEFAULTS.gitAnnotations,
     warnings,
   }
 }

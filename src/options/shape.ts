@@ -14,6 +14,8 @@ const OPTION_CHECKS: Record<keyof WorkersVersionOptions, Check> = {
   worker: isString, accountId: isString, version: isObject, secrets: isObject, wrangler: either(isBoolean, isString),
   env: isString, types: either(isBoolean, isString), mainModule: isString, sourcemaps: isBoolean, rules: isArray,
   outputDir: isString, upload: isBoolean, uploadMode: isString, environment: isString, root: isString,
+  promote: (v) => (v === true || v === false || (typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= 100) ? undefined : `expected true, false or a whole percentage from 1 to 100, got ${describe(v)}`),
+  preflight: isBoolean, createWorker: isBoolean, gitAnnotations: isBoolean,
   apiToken: isString, apiKey: isString, email: isString, apiBaseUrl: isString, onVersion: isFunction, network: isObject,
   logLevel: (v) => (v === 'info' || v === 'warn' || v === 'silent' ? undefined : `expected 'info', 'warn' or 'silent', got ${describe(v)}`),
 }

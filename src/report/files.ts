@@ -10,9 +10,15 @@ export async function writeRequestJson(outputDir: string, payload: VersionPayloa
   return file
 }
 
-/** Writes `result.json`: the account, the Worker and the API's result for the created version. */
-export async function writeResultJson(outputDir: string, target: { accountId: string; worker: string }, result: VersionResult): Promise<string> {
+/** Writes `result.json`: the account, the Worker, the API's result for the created version and the traffic split, if deployed. */
+export async function writeResultJson(
+  outputDir: string,
+  target: { accountId: string; worker: string },
+  result: VersionResult,
+  deployment?: { strategy: string; versions: ReadonlyArray<{ version_id: string; percentage: number }> },
+): Promise<string> {
   const file = join(outputDir, 'result.json')
-  await writeFileAtomic(file, `${JSON.stringify({ account_id: target.accountId, worker: target.worker, result }, null, 2)}\n`)
+  const content = { account_id: target.accountId, worker: target.worker, result, ...(deployment && { deployment }) }
+  await writeFileAtomic(file, `${JSON.stringify(content, null, 2)}\n`)
   return file
 }
