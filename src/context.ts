@@ -1,20 +1,24 @@
+import pLimit from 'p-limit'
 import pc from 'picocolors'
 import { buildVersion } from './build.js'
-import type { AdapterContext, PrepareInfo } from './bundlers/context.js'
+import type { AdapterContext, PrepareInfo, WorkerOutput } from './bundlers/context.js'
 import { WorkersVersionError } from './core/errors.js'
-import type { OutputFile } from './core/types.js'
+import type { VersionPayload } from './core/serialize.js'
 import type { ResolvedOptions } from './options/resolve.js'
 import { createPlan, type BuildPlan } from './plan.js'
 import { createLogger, logLevelOf, type LogLevel } from './report/logger.js'
 
+/** How many Workers of one build upload at once. */
+const PARALLEL_UPLOADS = 4
+
 /**
  * The plugin's side of every adapter: `prepare` makes the build's plan, `complete` turns the
- * bundler's output into a version along it. The plan of the build in progress is the only state.
+ * bundler's output into versions along it. The plan of the build in progress is the only state.
  */
 export function createContext(options: ResolvedOptions): AdapterContext {
   let bundlerLevel: LogLevel = 'info'
   const logger = createLogger(() => options.logLevel ?? bundlerLevel)
-  let plan: BuildPlan | undefined
+  let build: { info: PrepareInfo; plan: BuildPlan } | undefined
   let warned = false
 
   return {
@@ -25,17 +29,37 @@ export function createContext(options: ResolvedOptions): AdapterContext {
         warned = true
         for (const warning of options.warnings) logger.warn(pc.yellow(`⚠ ${warning}`))
       }
-      plan = await createPlan(options, info)
+      const plan = await createPlan(options, info)
       for (const warning of plan.warnings) logger.warn(pc.yellow(`⚠ ${warning}`))
+      build = { info, plan }
       return plan
     },
-    async complete(files: OutputFile[]) {
-      if (!plan) throw new WorkersVersionError('INTERNAL', 'The bundler finished a build the plugin was not told had started.')
-      const built = await buildVersion(files, plan, options, logger)
+    async complete(workers: WorkerOutput[]) {
+      if (!build) throw new WorkersVersionError('INTERNAL', 'The bundler finished a build the plugin was not told had started.')
+      const { info, plan } = build
+      // Each Worker the Cloudflare plugin built is planned from its generated config.
+      const built: Array<{ plan: BuildPlan; payload: VersionPayload }> = []
+      for (const worker of workers) {
+        const workerPlan = worker.generated ? await createPlan(options, info, process.env, worker.generated) : plan
+        if (worker.generated) for (const warning of workerPlan.warnings) logger.warn(pc.yellow(`⚠ ${warning}`))
+        built.push({ plan: workerPlan, payload: await buildVersion(worker.files, workerPlan, options, logger) })
+      }
       if (!plan.upload) return
       // Loaded only now: the HTTP client costs start-up time that a dry run never needs.
       const { uploadVersion } = await import('./upload.js')
-      await uploadVersion(built, plan, options, logger)
+      if (built.length === 1) {
+        await uploadVersion(built[0]!.payload, built[0]!.plan, options, logger)
+        return
+      }
+      const limit = pLimit(PARALLEL_UPLOADS)
+      const outcomes = await Promise.allSettled(built.map((b) => limit(() => uploadVersion(b.payload, b.plan, options, logger))))
+      const failed = outcomes.flatMap((o, i) => (o.status === 'rejected' ? [`  - ${built[i]!.plan.target!.worker}: ${o.reason instanceof Error ? o.reason.message : String(o.reason)}`] : []))
+      if (failed.length === 0) return
+      const created = outcomes.flatMap((o, i) => (o.status === 'fulfilled' ? [`${built[i]!.plan.target!.worker} (version ${o.value.id})`] : []))
+      throw new WorkersVersionError(
+        'UPLOAD_FAILED',
+        `${failed.length} of ${built.length} Workers failed to upload:\n${failed.join('\n')}\nCreated: ${created.length > 0 ? created.join(', ') : 'none'}.`,
+      )
     },
   }
 }

@@ -1,4 +1,4 @@
-import { isAbsolute, resolve } from 'node:path'
+import { isAbsolute, join, resolve } from 'node:path'
 import type { ApiCredentials } from './api/auth.js'
 import { assertSafeBaseUrl } from './api/url.js'
 import { WorkersVersionError } from './core/errors.js'
@@ -18,6 +18,18 @@ export interface UploadTarget {
   worker: string
   baseUrl: string
   credentials: ApiCredentials
+}
+
+/**
+ * One Worker that a build produced with `@cloudflare/vite-plugin`: its configuration is the
+ * `wrangler.json` the Cloudflare plugin generated beside its output, which reflects what the user
+ * built (`cloudflare({ config })` overrides included), not the source `wrangler.jsonc`.
+ */
+export interface GeneratedWorker {
+  /** Absolute path of the generated `wrangler.json`. */
+  configFile: string
+  /** The entry Worker takes the plugin's `worker`, `version` and `secrets` options; auxiliary Workers only their own config. */
+  entry: boolean
 }
 
 /** What the bundler tells the plugin about one build before it does any work. */
@@ -90,10 +102,16 @@ async function readGitAnnotations(root: string, configured: VersionConfig['annot
  * the final version config and, when uploading, the target and credentials. Everything an
  * upload needs is checked here, before the bundler spends any time.
  */
-export async function createPlan(options: ResolvedOptions, build: BuildInfo, env: NodeJS.ProcessEnv = process.env): Promise<BuildPlan> {
+export async function createPlan(
+  options: ResolvedOptions,
+  build: BuildInfo,
+  env: NodeJS.ProcessEnv = process.env,
+  generated?: GeneratedWorker,
+): Promise<BuildPlan> {
   const root = resolve(options.root ?? build.root)
   const upload = !build.watch && (options.upload ?? (build.mode !== undefined && build.mode === options.uploadMode))
-  const merged = await mergeWranglerConfig(options, root, env)
+  const merged = await mergeWranglerConfig(options, root, env, generated)
+  const outputDir = isAbsolute(options.outputDir) ? options.outputDir : resolve(root, options.outputDir)
   if (merged.version.compatibility_date === undefined) {
     const today = new Date().toISOString().slice(0, 10)
     merged.warnings.push(
@@ -105,7 +123,8 @@ export async function createPlan(options: ResolvedOptions, build: BuildInfo, env
     bundler: build.bundler,
     root,
     upload,
-    outputDir: isAbsolute(options.outputDir) ? options.outputDir : resolve(root, options.outputDir),
+    // Auxiliary Workers write their request.json and result.json beside the entry Worker's.
+    outputDir: generated && !generated.entry && merged.worker ? join(outputDir, 'workers', merged.worker) : outputDir,
     typesFile: options.types === undefined ? undefined : resolve(root, options.types),
     worker: merged.worker,
     secrets: merged.secrets,
@@ -136,12 +155,18 @@ interface MergedConfig {
   warnings: string[]
 }
 
-/** The wrangler config, when asked for, under the plugin's options (which win field by field). */
-async function mergeWranglerConfig(options: ResolvedOptions, root: string, env: NodeJS.ProcessEnv): Promise<MergedConfig> {
-  const own: MergedConfig = { worker: options.worker, accountId: options.accountId, version: options.version, secrets: options.secrets, warnings: [] }
+/**
+ * The wrangler config (the Cloudflare plugin's generated one for its Workers), under the plugin's
+ * options, which win field by field; an auxiliary Worker takes only its own config.
+ */
+async function mergeWranglerConfig(options: ResolvedOptions, root: string, env: NodeJS.ProcessEnv, generated?: GeneratedWorker): Promise<MergedConfig> {
+  const ownOptions = !generated || generated.entry
+  const own: MergedConfig = ownOptions
+    ? { worker: options.worker, accountId: options.accountId, version: options.version, secrets: options.secrets, warnings: [] }
+    : { accountId: options.accountId, version: {}, warnings: [] }
   const wanted = options.wrangler
-  if (wanted === false) return own
-  const file = typeof wanted === 'string' && wanted !== DEFAULTS.wrangler ? resolve(root, wanted) : findWranglerConfig(root)
+  if (wanted === false && !generated) return own
+  const file = generated?.configFile ?? (typeof wanted === 'string' && wanted !== DEFAULTS.wrangler ? resolve(root, wanted) : findWranglerConfig(root))
   if (!file && wanted === DEFAULTS.wrangler) return own
   if (!file) {
     throw new WorkersVersionError(
@@ -151,18 +176,19 @@ async function mergeWranglerConfig(options: ResolvedOptions, root: string, env: 
   }
   // Loaded only when a config is read: its parsers cost start-up time otherwise.
   const { readWranglerConfig } = await import('./options/wrangler.js')
-  const config = readWranglerConfig(file, { env: withEnvFallback('env', options.env, env) })
+  // The Cloudflare plugin has already applied the wrangler environment to what it generated.
+  const config = readWranglerConfig(file!, { env: generated ? undefined : withEnvFallback('env', options.env, env) })
   // A secret the build sets from its environment is not also inherited.
-  const fromEnv = new Set(options.secrets?.fromEnv ?? [])
-  const inherit = [...new Set([...config.secrets.inherit, ...(options.secrets?.inherit ?? [])])].filter((name) => !fromEnv.has(name))
-  const secrets = inherit.length > 0 || options.secrets ? { ...options.secrets, inherit } : undefined
-  const { config: version, warnings } = validateWithSecrets({ ...config.version, ...options.version }, secrets)
+  const fromEnv = new Set(own.secrets?.fromEnv ?? [])
+  const inherit = [...new Set([...config.secrets.inherit, ...(own.secrets?.inherit ?? [])])].filter((name) => !fromEnv.has(name))
+  const secrets = inherit.length > 0 || own.secrets ? { ...own.secrets, inherit } : undefined
+  const { config: version, warnings } = validateWithSecrets({ ...config.version, ...own.version }, secrets)
   return {
-    worker: options.worker ?? config.worker,
-    accountId: options.accountId ?? config.accountId,
+    worker: own.worker ?? config.worker,
+    accountId: own.accountId ?? config.accountId,
     version,
     secrets,
-    migrationSteps: options.version.migrations === undefined ? config.migrationSteps : undefined,
+    migrationSteps: own.version.migrations === undefined ? config.migrationSteps : undefined,
     warnings: [...config.warnings, ...warnings].map((w) => `wrangler config ${file}: ${w}`),
   }
 }

@@ -1,6 +1,13 @@
 import type { OutputFile } from '../core/types.js'
 import type { ResolvedOptions } from '../options/resolve.js'
-import type { BuildInfo, BuildPlan } from '../plan.js'
+import type { BuildInfo, BuildPlan, GeneratedWorker } from '../plan.js'
+
+/** The output of one Worker of the build. */
+export interface WorkerOutput {
+  files: OutputFile[]
+  /** Set for Workers built by `@cloudflare/vite-plugin`: where their generated config is. */
+  generated?: GeneratedWorker
+}
 
 /** What the bundler says about a build before it works: the plan's inputs and its log level. */
 export interface PrepareInfo extends BuildInfo {
@@ -16,6 +23,6 @@ export interface AdapterContext {
    * missing credential fails before the bundler spends any time. Throws a WorkersVersionError.
    */
   prepare(info: PrepareInfo): Promise<BuildPlan>
-  /** The bundler has written its output: build the version from it, and upload when the plan says so. */
-  complete(files: OutputFile[]): Promise<void>
+  /** The bundler has written its output: build a version of each Worker, and upload when the plan says so. */
+  complete(workers: WorkerOutput[]): Promise<void>
 }

@@ -62,7 +62,7 @@ export function esbuildAdapter(context: AdapterContext): NonNullable<UnpluginOpt
         if (result.errors.length > 0) return undefined
         try {
           const files = await readOutputs(build.initialOptions, result, cwd, importedTypes)
-          await context.complete(files)
+          await context.complete([{ files }])
           return undefined
         } catch (error) {
           // Reported as a build error, so `build()` rejects with this message.

@@ -163,7 +163,7 @@ export function rollupAdapter(context: AdapterContext, bundler: Extract<BundlerN
     },
     async writeBundle(this: BundlePluginContext, outputOptions: BundleOutputOptions, bundle: Bundle) {
       if (this.meta.watchMode) return
-      await context.complete(await imports.readBundle(this, outputOptions, bundle))
+      await context.complete([{ files: await imports.readBundle(this, outputOptions, bundle) }])
     },
   }
 }

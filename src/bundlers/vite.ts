@@ -1,13 +1,31 @@
+import { join, resolve } from 'node:path'
 import type { Plugin as VitePlugin, ResolvedConfig, ViteBuilder } from 'vite'
 import { WorkersVersionError } from '../core/errors.js'
 import type { OutputFile } from '../core/types.js'
-import type { AdapterContext } from './context.js'
+import type { AdapterContext, WorkerOutput } from './context.js'
 import { moduleImportHooks } from './rollup.js'
 
 interface EnvironmentOutput {
   name: string
   consumer: 'client' | 'server'
   files: OutputFile[]
+  /** Where the environment was written (absolute). */
+  outDir: string
+}
+
+/** The config @cloudflare/vite-plugin writes beside each Worker environment's output. */
+const GENERATED_CONFIG = 'wrangler.json'
+
+/**
+ * The Workers of an app build: with @cloudflare/vite-plugin, every Worker environment (one
+ * version each, the entry Worker first, as the Cloudflare plugin orders its environments),
+ * each with its generated config; otherwise the one environment that builds the Worker.
+ */
+export function workersOf(outputs: readonly EnvironmentOutput[], options: { environment?: string; worker?: string }): WorkerOutput[] {
+  const generated = outputs.filter((o) => o.consumer === 'server' && o.files.some((f) => f.fileName === GENERATED_CONFIG))
+  const chosen = options.environment !== undefined ? generated.filter((o) => o.name === options.environment) : generated
+  if (chosen.length === 0) return [{ files: pickWorkerEnvironment(outputs, options).files }]
+  return chosen.map((o, i) => ({ files: o.files, generated: { configFile: join(o.outDir, GENERATED_CONFIG), entry: i === 0 } }))
 }
 
 export interface ViteAdapter {
@@ -96,10 +114,10 @@ export function viteAdapter(context: AdapterContext): ViteAdapter {
       .then((plan) => (root = plan.root))
     return planned
   }
-  const complete = async (files: OutputFile[], plan: Promise<unknown> | undefined) => {
+  const complete = async (workers: WorkerOutput[], plan: Promise<unknown> | undefined) => {
     planned = undefined
     await plan
-    await context.complete(files)
+    await context.complete(workers)
   }
 
   return {
@@ -145,10 +163,13 @@ export function viteAdapter(context: AdapterContext): ViteAdapter {
         const environment = this.environment
         if (environment.config.build.watch) return
         const files = await imports.readBundle(this, outputOptions, bundle)
-        if (!inAppBuild) return complete(files, planned)
+        if (!inAppBuild) return complete([{ files }], planned)
         const existing = outputs.find((o) => o.name === environment.name)
         if (existing) existing.files.push(...files)
-        else outputs.push({ name: environment.name, consumer: environment.config.consumer, files })
+        else {
+          const outDir = resolve(environment.config.root, outputOptions.dir ?? environment.config.build.outDir)
+          outputs.push({ name: environment.name, consumer: environment.config.consumer, files, outDir })
+        }
       },
     },
     app: {
@@ -166,9 +187,9 @@ export function viteAdapter(context: AdapterContext): ViteAdapter {
           }
           inAppBuild = false
           if (builder.config.build.watch) return
-          const worker = pickWorkerEnvironment(outputs, { environment: context.options.environment, worker: context.options.worker })
+          const workers = workersOf(outputs, { environment: context.options.environment, worker: context.options.worker })
           outputs = []
-          await complete(worker.files, planned)
+          await complete(workers, planned)
         },
       },
     },
