@@ -79,11 +79,23 @@ export class Redactor {
   }
 }
 
-/** The ways a secret shows up when a server echoes it: as is, inside JSON text, in a URL, in HTML. */
+/**
+ * The ways a secret shows up when a server echoes it: as is, inside JSON text
+ * (once or twice escaped), in a URL (also of the JSON text, when a server puts
+ * the request body in a link), as a form value, and HTML-escaped.
+ */
 function formsOf(secret: string): string[] {
   const json = JSON.stringify(secret).slice(1, -1)
-  const html = secret.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;')
-  return [secret, json, encodeURIComponent(secret), encodeURI(secret), html]
+  const jsonTwice = JSON.stringify(json).slice(1, -1)
+  const forms = new Set<string>()
+  for (const text of [secret, json, jsonTwice]) {
+    forms.add(text)
+    forms.add(encodeURIComponent(text))
+    forms.add(encodeURI(text))
+    forms.add(new URLSearchParams({ s: text }).toString().slice(2))
+    forms.add(text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;'))
+  }
+  return [...forms]
 }
 
 function escapeRegExp(text: string): string {
