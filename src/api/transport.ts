@@ -148,8 +148,10 @@ export class Transport {
       body = typeof options.body === 'function' ? toReadable(options.body()) : options.body
       if (options.contentLength !== undefined) headers['content-length'] = String(options.contentLength)
     }
+    // Built outside the try: a refused path is a programming or input error, not a network failure.
+    const url = apiUrl(this.baseUrl, path, options.query)
     try {
-      const response = await request(apiUrl(this.baseUrl, path, options.query), {
+      const response = await request(url, {
         method,
         headers,
         body,

@@ -65,10 +65,19 @@ function isLoopbackHost(hostname: string): boolean {
   return false
 }
 
-/** `base` + `path` (+ query), keeping any path prefix of the base (`…/client/v4`). */
+/**
+ * `base` + `path` (+ query), keeping any path prefix of the base (`…/client/v4`).
+ * Identifiers in `path` are encoded by the caller; a `.` or `..` segment would
+ * still be resolved away by URL parsing and silently hit another endpoint, so
+ * a path that does not survive as written is refused.
+ */
 export function apiUrl(base: string, path: string, query?: Record<string, string>): URL {
   const url = new URL(base)
-  url.pathname = url.pathname.replace(/\/+$/, '') + path
+  const wanted = url.pathname.replace(/\/+$/, '') + path
+  url.pathname = wanted
+  if (url.pathname !== wanted) {
+    throw new WorkersVersionError('INVALID_IDENTIFIER', `Refusing to request ${JSON.stringify(wanted)}: a "." or ".." path segment would send it to another endpoint.`)
+  }
   url.search = ''
   for (const [key, value] of Object.entries(query ?? {})) url.searchParams.set(key, value)
   return url

@@ -228,7 +228,8 @@ function createdAt(version: VersionResult): number {
 }
 
 function isVersion(value: unknown): value is VersionResult {
-  return isRecord(value) && typeof value.id === 'string'
+  // The id goes into a URL of the next request: a hostile "." or ".." is no version.
+  return isRecord(value) && typeof value.id === 'string' && value.id !== '' && value.id !== '.' && value.id !== '..'
 }
 
 /**
