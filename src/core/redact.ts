@@ -102,6 +102,18 @@ function escapeRegExp(text: string): string {
   return text.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&')
 }
 
+/**
+ * An empty error with the original's prototype. Made by `new Error` so it is
+ * a real error object (`util.types.isNativeError`, how loggers and
+ * `util.inspect` recognise errors), not just something with Error's prototype.
+ */
+function errorShell(original: Error): Error {
+  const shell = new Error()
+  Object.setPrototypeOf(shell, Object.getPrototypeOf(original) as object | null)
+  for (const key of Reflect.ownKeys(shell)) Reflect.deleteProperty(shell, key)
+  return shell
+}
+
 type Slot = { target: object; key: PropertyKey; descriptor: PropertyDescriptor | undefined; value: unknown }
 
 /**
@@ -139,7 +151,7 @@ function deepCopy(root: unknown, redact: (text: string) => string): unknown {
       for (const v of value) set.add(copyOf(v))
       return set
     }
-    const shell = remember(value, Array.isArray(value) ? [] : Object.create(Object.getPrototypeOf(value) as object | null))
+    const shell = remember(value, Array.isArray(value) ? [] : value instanceof Error ? errorShell(value) : Object.create(Object.getPrototypeOf(value) as object | null))
     for (const key of Reflect.ownKeys(value)) {
       if (key === 'length' && Array.isArray(value)) continue // follows from the indexes
       let descriptor: PropertyDescriptor | undefined

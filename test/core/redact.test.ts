@@ -1,4 +1,4 @@
-import { inspect } from 'node:util'
+import { inspect, types } from 'node:util'
 import { describe, expect, it } from 'vitest'
 import { ApiError } from '../../src/api/errors.js'
 import { WorkersVersionError } from '../../src/core/errors.js'
@@ -55,6 +55,7 @@ describe('Redactor.redactDeep', () => {
     const copy = r.redactDeep(error)
     expect(copy).toBeInstanceOf(ApiError)
     expect(copy).toBeInstanceOf(WorkersVersionError)
+    expect(types.isNativeError(copy)).toBe(true)
     expect(copy.code).toBe('API_ERROR')
     expect(copy.status).toBe(400)
     const everything = [inspect(copy, { depth: Infinity, showHidden: true }), JSON.stringify(copy), String(copy.stack)].join('\n')
