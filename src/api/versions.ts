@@ -263,6 +263,8 @@ async function getWithRetries(
       if (response.status !== 429 && response.status < 500) throw new Error(`GET ${path} failed: ${lastProblem}`)
     } catch (error) {
       if (!(error instanceof NetworkFailure)) throw error
+      // Refused locally or at the TLS handshake: every retry would be too.
+      if (error.fatal) throw new Error(`GET ${path} was not sent: ${error.message}`)
       lastProblem = error.message
     }
     if (attempt >= attempts) throw new Error(`GET ${path} failed ${attempts} times, last: ${lastProblem}`)
