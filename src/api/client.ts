@@ -174,10 +174,12 @@ class CreateVersionRun {
   constructor(private readonly ctx: RunContext) {}
 
   /**
-   * Retry loop. The one rule that matters: a POST whose outcome is unknown is
-   * never sent again before `findCreatedVersion` has shown that it created
-   * nothing. If the versions cannot be listed, the run stops with
-   * API_OUTCOME_UNKNOWN instead of risking a duplicate.
+   * Retry loop. Two rules: a POST whose outcome is unknown is never sent again
+   * before `findCreatedVersion` has looked for the version it may have made,
+   * and a version found is returned only when proven to hold this build's
+   * modules. Without that proof the POST is sent again: a second, harmless
+   * version is better than reporting another build's code as ours. If the
+   * versions cannot be listed at all, the run stops with API_OUTCOME_UNKNOWN.
    */
   async run(): Promise<unknown> {
     const { policy, log } = this.ctx
