@@ -1,11 +1,12 @@
 import { isAbsolute, join, resolve } from 'node:path'
 import type { ApiCredentials } from './api/auth.js'
-import { assertSafeBaseUrl } from './api/url.js'
+import { checkAccountId, checkWorkerName } from './api/identifiers.js'
+import { parseBaseUrl } from './api/url.js'
 import { WorkersVersionError } from './core/errors.js'
 import type { BundlerName } from './core/types.js'
 import type { TaggedMigrationStep } from './api/migrations.js'
 import { currentCommit } from './git.js'
-import { createWorkerByDefault, DEFAULTS, preflightByDefault, withEnvFallback } from './options/defaults.js'
+import { createWorkerByDefault, DEFAULTS, ENV_FALLBACKS, preflightByDefault, withEnvFallback } from './options/defaults.js'
 import { truncateUtf8 } from './options/validate.js'
 import { validateWithSecrets, withSecretBindings, type ResolvedOptions } from './options/resolve.js'
 import type { VersionConfig } from './options/schema.js'
@@ -199,7 +200,9 @@ function uploadTarget(options: ResolvedOptions, worker: string | undefined, acco
   const apiToken = withEnvFallback('apiToken', options.credentials.apiToken, env)
   const apiKey = withEnvFallback('apiKey', options.credentials.apiKey, env)
   const email = withEnvFallback('email', options.credentials.email, env)
-  const baseUrl = (withEnvFallback('apiBaseUrl', options.apiBaseUrl, env) ?? DEFAULTS.apiBaseUrl).replace(/\/+$/, '')
+  // A base URL that is set must be a usable one: an empty variable is an error, not the default.
+  const [baseOption, baseValue] = options.apiBaseUrl !== undefined ? ['`apiBaseUrl`', options.apiBaseUrl] : [ENV_FALLBACKS.apiBaseUrl, env[ENV_FALLBACKS.apiBaseUrl]]
+  const baseUrl = (baseValue === undefined ? DEFAULTS.apiBaseUrl : parseBaseUrl(baseValue, baseOption).href).replace(/\/+$/, '')
   const name = worker?.trim() || undefined
 
   const missing: string[] = []
@@ -213,7 +216,8 @@ function uploadTarget(options: ResolvedOptions, worker: string | undefined, acco
   if (missing.length > 0) {
     throw new WorkersVersionError('MISSING_UPLOAD_TARGET', `Cannot create the version; missing:\n${missing.map((m) => `  - ${m}`).join('\n')}`)
   }
-  assertSafeBaseUrl(baseUrl)
+  checkWorkerName(name!, options.worker !== undefined ? '`worker`' : 'the wrangler config\'s `name`')
+  checkAccountId(accountId!, options.accountId !== undefined ? '`accountId`' : ENV_FALLBACKS.accountId)
   const credentials: ApiCredentials = apiToken ? { apiToken } : { apiKey, email }
   return { accountId: accountId!, worker: name!, baseUrl, credentials }
 }

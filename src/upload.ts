@@ -11,10 +11,11 @@ import {
   describePointer,
   formatVersionResult,
   getWorker,
-  identityOf,
+  identityOfPayload,
   listSecrets,
   pendingMigrations,
   planTraffic,
+  redactorFor,
   writeGithubOutput,
   type ApiCallContext,
   type Deployment,
@@ -45,9 +46,28 @@ interface WorkerState {
  * created; a failure throws and leaves `request.json` and the bundle as they are.
  */
 export async function uploadVersion(built: VersionPayload, plan: BuildPlan, options: ResolvedOptions, logger: Logger): Promise<VersionResult> {
+  const config = await versionConfigOf(plan, 'upload')
+  // One redactor knows every secret of the run; whatever leaves this function passes it.
+  const redactor = redactorFor({ credentials: plan.target!.credentials, bindings: config.bindings })
+  const redacted: Logger = { info: (line) => logger.info(redactor.redact(line)), warn: (line) => logger.warn(redactor.redact(line)) }
+  try {
+    return await deploy(built, config, plan, options, redacted, redactor)
+  } catch (error) {
+    throw redactor.redactDeep(error)
+  }
+}
+
+async function deploy(
+  built: VersionPayload,
+  uploadConfig: VersionConfig,
+  plan: BuildPlan,
+  options: ResolvedOptions,
+  logger: Logger,
+  redactor: ReturnType<typeof redactorFor>,
+): Promise<VersionResult> {
   const target = plan.target!
   const worker = target.worker
-  let config = await versionConfigOf(plan, 'upload')
+  let config = uploadConfig
 
   if (plan.preflight) {
     const startup = await preflight({ ...built, config }, worker, logger)
@@ -60,6 +80,7 @@ export async function uploadVersion(built: VersionPayload, plan: BuildPlan, opti
     accountId: target.accountId,
     timeouts: options.network.timeouts,
     retries: options.network.retries,
+    redactor,
     log: (line) => logger.warn(pc.yellow(`  ${line}`)),
   }
   const state = await readWorker(ctx, plan)
@@ -93,12 +114,12 @@ export async function uploadVersion(built: VersionPayload, plan: BuildPlan, opti
     worker,
     body: () => Readable.from(bodyChunks(payload)),
     contentLength: bodyByteLength(payload),
-    identity: { ...identityOf(outline), modules: undefined },
+    identity: identityOfPayload(payload),
     describe: (pointer) => describePointer(outline, pointer),
   })
   const elapsed = performance.now() - started
   logger.info(`${pc.green('✓')} created version ${pc.bold(String(result.number))} of ${pc.bold(worker)}`)
-  for (const line of formatVersionResult(result, elapsed)) logger.info(`  ${line}`)
+  for (const line of formatVersionResult(result, elapsed, redactor)) logger.info(`  ${line}`)
   if (kept.length > 0) logger.info(`  kept secrets: ${kept.join(', ')}`)
 
   let traffic: TrafficShare[] | undefined
@@ -112,13 +133,13 @@ export async function uploadVersion(built: VersionPayload, plan: BuildPlan, opti
     )
   }
 
-  const resultFile = await writeResultJson(plan.outputDir, target, result, traffic && { strategy: 'percentage', versions: traffic })
+  const resultFile = await writeResultJson(plan.outputDir, target, redactor.redactDeep(result), traffic && { strategy: 'percentage', versions: traffic })
   logger.info(`  result: ${relative(plan.root, resultFile) || resultFile}`)
   if (process.env.GITHUB_OUTPUT) {
-    await writeGithubOutput(process.env.GITHUB_OUTPUT, result)
+    await writeGithubOutput(process.env.GITHUB_OUTPUT, result, redactor)
     if (traffic) await appendFile(process.env.GITHUB_OUTPUT, `traffic=${traffic.map((t) => `${t.version_id}:${t.percentage}`).join(',')}\n`)
   }
-  await options.onVersion?.(result)
+  await options.onVersion?.(redactor.redactDeep(result))
   return result
 }
 

@@ -1,4 +1,5 @@
 import { WorkersVersionError } from '../core/errors.js'
+import { Redactor } from '../core/redact.js'
 
 /** How the client authenticates: an API token (preferred) or the global key + email. */
 export interface ApiCredentials {
@@ -14,10 +15,15 @@ export interface ApiCredentials {
  */
 export function authHeaders(credentials: ApiCredentials): Record<string, string> {
   const token = credentials.apiToken?.trim()
-  if (token) return { authorization: `Bearer ${token}` }
+  if (token) return { authorization: `Bearer ${headerSafe(token, 'the API token (`apiToken` / CLOUDFLARE_API_TOKEN)')}` }
   const key = credentials.apiKey?.trim()
   const email = credentials.email?.trim()
-  if (key && email) return { 'x-auth-email': email, 'x-auth-key': key }
+  if (key && email) {
+    return {
+      'x-auth-email': headerSafe(email, 'the account email (`email` / CLOUDFLARE_EMAIL)'),
+      'x-auth-key': headerSafe(key, 'the global API key (`apiKey` / CLOUDFLARE_API_KEY)'),
+    }
+  }
   if (key) {
     throw new WorkersVersionError(
       'MISSING_CREDENTIALS',
@@ -31,16 +37,21 @@ export function authHeaders(credentials: ApiCredentials): Record<string, string>
 }
 
 /**
- * Replaces every secret of `credentials` in `text`. Used on everything that
- * leaves the client as text (log lines, error messages, server replies quoted
- * in errors), because a proxy or the server itself may echo request headers.
+ * A credential goes into an HTTP header, where a line break or other control
+ * character is refused by the HTTP stack before anything is sent (or, worse,
+ * splits the header). Said here, without echoing the value: a pasted token
+ * with a trailing newline from `echo` is the usual cause.
  */
-export function scrubCredentials(text: string, credentials: ApiCredentials): string {
-  let out = text
-  for (const secret of [credentials.apiToken, credentials.apiKey]) {
-    const value = secret?.trim()
-    // Very short values would blank out ordinary words; real tokens are 40+ chars.
-    if (value && value.length >= 6) out = out.split(value).join('[redacted]')
+function headerSafe(value: string, what: string): string {
+  // Visible ASCII, space and tab only (RFC 9110 field-value, minus obs-text).
+  const bad = /[^\t\x20-\x7e]/.exec(value)
+  if (bad) {
+    const char = bad[0] === '\n' ? 'a line feed' : bad[0] === '\r' ? 'a carriage return' : `the character U+${bad[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`
+    throw new WorkersVersionError(
+      'INVALID_CREDENTIALS',
+      `${what} contains ${char} (at position ${bad.index + 1} of ${value.length}), which cannot be sent in an HTTP header. ` +
+        'Set it again without line breaks or other invisible characters (e.g. `printf %s "$TOKEN"` instead of `echo`).',
+    )
   }
-  return out
+  return value
 }

@@ -1,21 +1,24 @@
 import type { Readable } from 'node:stream'
 import type { VersionRequestBody, VersionResult } from '../core/body.js'
 import { WorkersVersionError } from '../core/errors.js'
-import { type ApiCredentials, authHeaders, scrubCredentials } from './auth.js'
-import { isRecord } from '../core/guards.js'
+import { type ApiCredentials, authHeaders } from './auth.js'
+import { Redactor, secretsInBindings } from '../core/redact.js'
+import { checkAccountId, checkWorkerName } from './identifiers.js'
 import { type ApiMessage, parseEnvelope } from './envelope.js'
 import { ApiError, formatApiErrors } from './errors.js'
 import { describePointer } from './pointers.js'
 import { backoffDelay, MAX_RETRY_AFTER_MS, parseRetryAfter, resolveRetryPolicy, type RetryOptions, type RetryPolicy, seconds, sleep } from './retry.js'
 import { NetworkFailure, type RequestBody, resolveTimeouts, type Timeouts, Transport } from './transport.js'
-import { assertSafeBaseUrl } from './url.js'
+import { pickVersionResult } from './result.js'
+import { parseBaseUrl } from './url.js'
 import { findCreatedVersion, identityOf, type VersionIdentity, versionsPath } from './versions.js'
 
 export type { ApiCredentials } from './auth.js'
 export type { ApiMessage } from './envelope.js'
 export { ApiError } from './errors.js'
 export { describePointer } from './pointers.js'
-export { assertSafeBaseUrl } from './url.js'
+export { assertSafeBaseUrl, parseBaseUrl } from './url.js'
+export { checkAccountId, checkWorkerName } from './identifiers.js'
 
 export interface ApiClientOptions {
   /** The API root, e.g. https://api.cloudflare.com/client/v4 (the caller applies that default). */
@@ -25,9 +28,17 @@ export interface ApiClientOptions {
   timeouts?: Timeouts
   /** Defaults: 5 attempts, 500 ms base delay, 10 s max delay. */
   retries?: RetryOptions
-  /** Receives one line per retry or recovery; never contains credentials. */
+  /** Receives one line per retry or recovery; never contains a secret the redactor knows. */
   log?: (line: string) => void
   userAgent?: string
+  /**
+   * The run's redactor (see `redactorFor`). The credentials and the `secret_text`
+   * values of an object body are added to it; a streamed body's secrets must be
+   * in it already (or in `secrets`), since the client never parses a stream.
+   */
+  redactor?: Redactor
+  /** More secrets to keep out of every message, log line and result. */
+  secrets?: readonly string[]
 }
 
 export interface CreateVersionOptions extends ApiClientOptions {
@@ -35,7 +46,12 @@ export interface CreateVersionOptions extends ApiClientOptions {
   worker: string
   /** The request body, or a factory returning a fresh JSON stream for every attempt. */
   body: VersionRequestBody | (() => AsyncIterable<Uint8Array> | Readable)
-  /** What identifies a streamed body's version if its response is lost (main module, annotations, date). */
+  /**
+   * What identifies a streamed body's version if its response is lost: metadata
+   * and module digests, from `identityOfPayload(payload)`. Without module
+   * digests a lost response is never matched to a version: the request is sent
+   * again (a second version) rather than claiming one that may be another build's.
+   */
   identity?: VersionIdentity
   /** Byte length of a streamed body, sent as `content-length` (some proxies refuse chunked uploads). */
   contentLength?: number
@@ -47,26 +63,42 @@ const DEFAULT_USER_AGENT = 'unplugin-workers-version'
 
 /**
  * `POST /accounts/{accountId}/workers/workers/{worker}/versions`, with
- * retries that can never create two versions for one build (see `run`).
+ * retries that never adopt a version without proof that it is this build's
+ * (see `run` and `findCreatedVersion`).
+ *
+ * Everything that leaves this function passes the redactor first: log lines,
+ * the thrown error (every nested field, `cause` included) and the result,
+ * which keeps only the fields the plugin uses (`pickVersionResult`).
  */
 export async function createVersion(options: CreateVersionOptions): Promise<VersionResult> {
-  assertSafeBaseUrl(options.baseUrl)
-  const headers = authHeaders(options.credentials)
-  for (const field of ['accountId', 'worker'] as const) {
-    if (!options[field]) throw new WorkersVersionError('MISSING_OPTION', `createVersion needs a non-empty \`${field}\`.`)
+  const { body } = options
+  const redactor = options.redactor ?? new Redactor()
+  redactor.add(options.credentials.apiToken, options.credentials.apiKey, ...(options.secrets ?? []))
+  if (typeof body !== 'function') redactor.add(...secretsInBindings(body.bindings))
+  try {
+    return await createVersionUnredacted(options, redactor)
+  } catch (error) {
+    throw redactor.redactDeep(error)
   }
+}
+
+async function createVersionUnredacted(options: CreateVersionOptions, redactor: Redactor): Promise<VersionResult> {
+  parseBaseUrl(options.baseUrl)
+  checkAccountId(options.accountId)
+  checkWorkerName(options.worker)
+  const headers = authHeaders(options.credentials)
   const { body } = options
   // Serialised once: every attempt sends this same Buffer, so a 100 MB body
   // exists as one string (garbage right after) and one Buffer, never more.
   const payload: RequestBody = typeof body === 'function' ? body : Buffer.from(JSON.stringify(body))
   const transport = new Transport(
     options.baseUrl,
-    options.credentials,
+    redactor,
     headers,
     options.userAgent ?? DEFAULT_USER_AGENT,
     resolveTimeouts(options.timeouts),
   )
-  const redact = (text: string) => scrubCredentials(text, options.credentials)
+  const redact = (text: string) => redactor.redact(text)
   const userLog = options.log
   const run = new CreateVersionRun({
     transport,
@@ -88,7 +120,10 @@ export async function createVersion(options: CreateVersionOptions): Promise<Vers
     },
   })
   try {
-    return await run.run()
+    const raw = await run.run()
+    const result = pickVersionResult(raw, redactor)
+    if (!result) throw new WorkersVersionError('API_ERROR', `Create Version for Worker ${JSON.stringify(options.worker)}: the response has no version id.`)
+    return result
   } finally {
     await transport.close()
   }
@@ -109,7 +144,7 @@ interface RunContext {
 
 /** What one POST came to. `unknown`: the server may have created the version anyway. */
 type Attempt =
-  | { kind: 'created'; result: VersionResult }
+  | { kind: 'created'; result: unknown }
   | { kind: 'rejected'; error: ApiError }
   | { kind: 'retry'; unknown: boolean; summary: string; retryAfterMs?: number; http?: HttpFailure; cause?: Error }
 
@@ -139,12 +174,14 @@ class CreateVersionRun {
   constructor(private readonly ctx: RunContext) {}
 
   /**
-   * Retry loop. The one rule that matters: a POST whose outcome is unknown is
-   * never sent again before `findCreatedVersion` has shown that it created
-   * nothing. If the versions cannot be listed, the run stops with
-   * API_OUTCOME_UNKNOWN instead of risking a duplicate.
+   * Retry loop. Two rules: a POST whose outcome is unknown is never sent again
+   * before `findCreatedVersion` has looked for the version it may have made,
+   * and a version found is returned only when proven to hold this build's
+   * modules. Without that proof the POST is sent again: a second, harmless
+   * version is better than reporting another build's code as ours. If the
+   * versions cannot be listed at all, the run stops with API_OUTCOME_UNKNOWN.
    */
-  async run(): Promise<VersionResult> {
+  async run(): Promise<unknown> {
     const { policy, log } = this.ctx
     let giveUpReason: string | undefined
     try {
@@ -190,6 +227,15 @@ class CreateVersionRun {
       // Left set on a deadline abort: the error then says the version may exist.
       if (!(error instanceof NetworkFailure)) throw error
       this.postInFlight = false
+      if (error.fatal) {
+        // Refused on this machine or at the TLS handshake: nothing reached the
+        // API, and sending again would fail the same way. No lookup, no retry.
+        throw new WorkersVersionError(
+          'API_NOT_SENT',
+          `Create Version for Worker ${JSON.stringify(worker)} was not sent: ${this.ctx.redact(error.message)}.`,
+          { cause: error.cause },
+        )
+      }
       const unknown = !error.notSent
       const what = unknown ? 'no complete response' : 'could not connect'
       return { kind: 'retry', unknown, summary: `${what}: ${this.ctx.redact(error.message)}`, cause: error.cause as Error }
@@ -197,10 +243,10 @@ class CreateVersionRun {
     this.postInFlight = false
 
     const { status } = response
-    const parsed = parseEnvelope(response.text)
+    const parsed = parseEnvelope(response.text, this.ctx.redact)
     if (status >= 200 && status < 300) {
-      if (parsed.kind === 'envelope' && parsed.envelope.success && isRecord(parsed.envelope.result) && typeof parsed.envelope.result.id === 'string') {
-        return { kind: 'created', result: parsed.envelope.result as VersionResult }
+      if (parsed.kind === 'envelope' && parsed.envelope.success && pickVersionResult(parsed.envelope.result) !== undefined) {
+        return { kind: 'created', result: parsed.envelope.result }
       }
       // A 2xx the client cannot read may still mean the version exists.
       const detail = parsed.kind === 'other' ? parsed.excerpt : 'the response has no version in `result`'
@@ -227,7 +273,7 @@ class CreateVersionRun {
     const { redact } = this.ctx
     if (parsed.kind === 'other') return { status, errors: [], detail: [`- the response is not JSON: ${redact(parsed.excerpt)}`] }
     // The server may quote the request (and so a credential) back in a message.
-    const errors = parsed.envelope.errors.map((error) => ({ ...error, message: redact(error.message) }))
+    const errors = parsed.envelope.errors
     const detail = errors.length > 0 ? formatApiErrors(errors, { worker: this.ctx.worker, describe: this.ctx.describe }) : ['- no error details in the response']
     return { status, errors, detail: detail.map(redact) }
   }
@@ -246,10 +292,10 @@ class CreateVersionRun {
   }
 
   private async recover(): Promise<VersionResult | undefined> {
-    const { transport, accountId, worker, identity, policy, log } = this.ctx
+    const { transport, accountId, worker, identity, policy, log, redact } = this.ctx
     let found: VersionResult | undefined
     try {
-      found = await findCreatedVersion({ transport, accountId, worker, identity, firstSentAt: this.firstSentAt ?? Date.now(), policy, log })
+      found = await findCreatedVersion({ transport, accountId, worker, identity, firstSentAt: this.firstSentAt ?? Date.now(), policy, log, redact })
     } catch (error) {
       if (transport.deadlineExceeded) throw error
       const reason = error instanceof Error ? error.message : String(error)
@@ -262,7 +308,7 @@ class CreateVersionRun {
         ),
       )
     }
-    if (found) log(`Create Version: recovered the lost response: version ${found.id} (number ${String(found.number)}) had been created`)
+    if (found) log(`Create Version: recovered the lost response: version ${found.id} (number ${String(found.number)}) had been created with this build's modules`)
     return found
   }
 

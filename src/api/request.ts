@@ -5,7 +5,8 @@
  */
 import { WorkersVersionError } from '../core/errors.js'
 import { isRecord } from '../core/guards.js'
-import { authHeaders, scrubCredentials } from './auth.js'
+import { Redactor } from '../core/redact.js'
+import { authHeaders } from './auth.js'
 import type { ApiClientOptions } from './client.js'
 import { parseEnvelope } from './envelope.js'
 import { ApiError, formatApiErrors } from './errors.js'
@@ -46,7 +47,10 @@ export async function callApi(ctx: ApiCallContext, call: ApiCall): Promise<unkno
   if (!ctx.accountId) throw new WorkersVersionError('MISSING_OPTION', `${call.what} needs a non-empty \`accountId\`.`)
   const transport = new Transport(ctx.baseUrl, ctx.credentials, authHeaders(ctx.credentials), ctx.userAgent ?? DEFAULT_USER_AGENT, resolveTimeouts(ctx.timeouts))
   const policy = resolveRetryPolicy(ctx.retries)
-  const redact = (text: string) => scrubCredentials(text, ctx.credentials)
+  // The run's redactor knows every secret (credentials, secret bindings, asset JWTs); every
+  // message and log line of the call, and any error it throws, passes it first.
+  const redactor = (ctx.redactor ?? new Redactor()).add(ctx.credentials.apiToken, ctx.credentials.apiKey)
+  const redact = (text: string) => redactor.redact(text)
   const log = (line: string) => {
     try {
       ctx.log?.(redact(line))
@@ -62,7 +66,7 @@ export async function callApi(ctx: ApiCallContext, call: ApiCall): Promise<unkno
       let retryAfterMs: number | undefined
       try {
         const response = await transport.send(call.method, call.path, { ...(call.query ? { query: call.query } : {}), ...(payload ? { body: payload } : {}) })
-        const parsed = parseEnvelope(response.text)
+        const parsed = parseEnvelope(response.text, redact)
         const { status } = response
         if (status >= 200 && status < 300 && parsed.kind === 'envelope' && parsed.envelope.success) return parsed.envelope.result
         if (call.notFoundIsUndefined && status === 404 && parsed.kind === 'envelope' && parsed.envelope.errors.some((e) => e.code === 10007)) return undefined
@@ -102,7 +106,7 @@ export async function callApi(ctx: ApiCallContext, call: ApiCall): Promise<unkno
     if (transport.deadlineExceeded) {
       throw new WorkersVersionError('API_TIMEOUT', `${call.what} gave up: no result within the ${seconds(transport.timeouts.deadlineMs)} deadline.`)
     }
-    throw error
+    throw redactor.redactDeep(error)
   } finally {
     await transport.close()
   }

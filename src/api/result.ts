@@ -1,26 +1,62 @@
 import { appendFile } from 'node:fs/promises'
 import type { VersionResult } from '../core/body.js'
+import { isRecord } from '../core/guards.js'
+import type { Redactor } from '../core/redact.js'
 import { seconds } from './retry.js'
 
-/** The summary lines shown after a version was created. */
-export function formatVersionResult(r: VersionResult, elapsedMs: number): string[] {
+/**
+ * The fields of a Create Version (or Get Version) `result` the plugin uses or
+ * reports, each checked for its type and redacted. Everything else the server
+ * sends (an echo of the bindings, the assets JWT, module contents) is dropped,
+ * so it can never reach the console, `result.json`, `GITHUB_OUTPUT` or
+ * `onVersion`. Undefined when there is no version id.
+ */
+export function pickVersionResult(raw: unknown, redactor?: Redactor): VersionResult | undefined {
+  if (!isRecord(raw)) return undefined
+  const text = (value: unknown) => (typeof value === 'string' ? (redactor ? redactor.redact(value) : value) : undefined)
+  const id = text(raw.id)
+  if (id === undefined || id === '') return undefined
+  const number = typeof raw.number === 'number' && Number.isFinite(raw.number) ? raw.number : Number.NaN
+  const result: VersionResult = { id, number: text(String(number)) === String(number) ? number : Number.NaN }
+  const strings = ['created_on', 'main_module', 'compatibility_date', 'migration_tag'] as const
+  for (const field of strings) {
+    const value = text(raw[field])
+    if (value !== undefined) result[field] = value
+  }
+  if (Array.isArray(raw.urls)) result.urls = raw.urls.map(text).filter((url): url is string => url !== undefined)
+  if (typeof raw.startup_time_ms === 'number' && Number.isFinite(raw.startup_time_ms)) result.startup_time_ms = raw.startup_time_ms
+  if (Array.isArray(raw.compatibility_flags)) result.compatibility_flags = raw.compatibility_flags.map(text).filter((flag) => flag !== undefined)
+  if (isRecord(raw.annotations)) {
+    const annotations: Record<string, string> = {}
+    for (const [key, value] of Object.entries(raw.annotations)) {
+      const safe = text(value)
+      if (safe !== undefined) annotations[text(key)!] = safe
+    }
+    result.annotations = annotations
+  }
+  return result
+}
+
+/** The summary lines shown after a version was created; `redactor` scrubs them once more. */
+export function formatVersionResult(r: VersionResult, elapsedMs: number, redactor?: Redactor): string[] {
   const lines = [`version id: ${r.id}`, `version number: ${r.number}`]
   const urls = previewUrls(r)
   if (urls.length === 1) lines.push(`preview URL: ${urls[0]}`)
   else if (urls.length > 1) lines.push('preview URLs:', ...urls.map((url) => `  ${url}`))
   if (typeof r.startup_time_ms === 'number') lines.push(`startup time: ${r.startup_time_ms} ms`)
   lines.push(`elapsed: ${seconds(elapsedMs)}`)
-  return lines
+  return redactor ? lines.map((line) => redactor.redact(line)) : lines
 }
 
 /**
  * Appends step outputs for GitHub Actions (`$GITHUB_OUTPUT`). Values are single
  * lines; a value with a newline would need the heredoc syntax, so any line
- * break is dropped rather than letting it inject another output.
+ * break is dropped rather than letting it inject another output. Values are
+ * redacted before that, so a secret split over lines is still found.
  */
-export async function writeGithubOutput(file: string, r: VersionResult): Promise<void> {
-  const oneLine = (value: string) => value.replace(/[\r\n]+/g, ' ')
-  const lines = [`version-id=${oneLine(r.id)}`, `version-number=${r.number}`]
+export async function writeGithubOutput(file: string, r: VersionResult, redactor?: Redactor): Promise<void> {
+  const oneLine = (value: string) => (redactor ? redactor.redact(value) : value).replace(/[\r\n]+/g, ' ')
+  const lines = [`version-id=${oneLine(r.id)}`, `version-number=${oneLine(String(r.number))}`]
   const first = previewUrls(r)[0]
   if (first !== undefined) lines.push(`preview-url=${oneLine(first)}`)
   await appendFile(file, `${lines.join('\n')}\n`)

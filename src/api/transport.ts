@@ -1,7 +1,8 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import { Readable } from 'node:stream'
 import { Agent, request } from 'undici'
-import { type ApiCredentials, scrubCredentials } from './auth.js'
+import { Redactor } from '../core/redact.js'
+import type { ApiCredentials } from './auth.js'
 import { seconds } from './retry.js'
 import { apiUrl } from './url.js'
 
@@ -38,14 +39,19 @@ export interface HttpResponse {
  * A request got no (complete) response. `notSent` is true only when the
  * connection was never established, so the server cannot have seen the body;
  * anything else (reset, timeout waiting for headers, broken response body)
- * leaves the outcome unknown.
+ * leaves the outcome unknown. `fatal` (which implies `notSent`) says that
+ * sending again cannot help: the request was refused on this machine (an
+ * invalid header) or the TLS handshake failed (a plain-http port, a bad
+ * certificate). It comes with a message saying what to fix.
  */
 export class NetworkFailure extends Error {
   readonly notSent: boolean
-  constructor(message: string, notSent: boolean, options: { cause: Error }) {
-    super(message, options)
+  readonly fatal: boolean
+  constructor(message: string, notSent: boolean, options: { cause: Error; fatal?: boolean }) {
+    super(message, { cause: options.cause })
     this.name = 'NetworkFailure'
-    this.notSent = notSent
+    this.fatal = options.fatal ?? false
+    this.notSent = notSent || this.fatal
   }
 }
 
@@ -70,6 +76,28 @@ const NOT_SENT_CODES = new Set([
   'UND_ERR_CONNECT_TIMEOUT',
 ])
 
+// undici refused to build the request (a header with CR/LF, say): nothing was
+// sent, and nothing will be on a retry.
+const REFUSED_LOCALLY = new Set(['UND_ERR_INVALID_ARG', 'ERR_INVALID_CHAR', 'ERR_INVALID_HTTP_TOKEN', 'ERR_HTTP_INVALID_HEADER_VALUE'])
+
+// A failed TLS handshake: the request is written only after it, so nothing was
+// sent. OpenSSL reports protocol mismatches as ERR_SSL_*; the rest are the
+// certificate checks Node runs on the peer.
+const TLS_CERTIFICATE = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_UNTRUSTED',
+  'CERT_REVOKED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'HOSTNAME_MISMATCH',
+])
+const isTlsFailure = (code: string) => code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_') || TLS_CERTIFICATE.has(code)
+
 /**
  * One undici Agent with the configured timeouts and one deadline shared by
  * every request of a Create Version call. `close()` must run in a `finally`:
@@ -82,14 +110,17 @@ export class Transport {
   private readonly timer: NodeJS.Timeout
   private readonly baseHeaders: Record<string, string>
   private readonly startedAt = Date.now()
+  private readonly redactor: Redactor
 
+  /** `secrets`: the run's redactor, or just the credentials (then only they are scrubbed from network errors). */
   constructor(
     private readonly baseUrl: string,
-    private readonly credentials: ApiCredentials,
+    secrets: ApiCredentials | Redactor,
     authHeaders: Record<string, string>,
     userAgent: string,
     readonly timeouts: ResolvedTimeouts,
   ) {
+    this.redactor = secrets instanceof Redactor ? secrets : new Redactor([secrets.apiToken, secrets.apiKey])
     this.agent = new Agent({
       connectTimeout: timeouts.connectMs,
       headersTimeout: timeouts.headersMs,
@@ -117,8 +148,10 @@ export class Transport {
       body = typeof options.body === 'function' ? toReadable(options.body()) : options.body
       if (options.contentLength !== undefined) headers['content-length'] = String(options.contentLength)
     }
+    // Built outside the try: a refused path is a programming or input error, not a network failure.
+    const url = apiUrl(this.baseUrl, path, options.query)
     try {
-      const response = await request(apiUrl(this.baseUrl, path, options.query), {
+      const response = await request(url, {
         method,
         headers,
         body,
@@ -141,8 +174,24 @@ export class Transport {
 
   private networkFailure(error: unknown): NetworkFailure {
     const codes = errorCodes(error)
-    const notSent = codes.length > 0 && codes.every((code) => NOT_SENT_CODES.has(code))
     const cause = this.sanitize(error)
+    const host = new URL(this.baseUrl).host
+    const local = codes.find((code) => REFUSED_LOCALLY.has(code))
+    if (local) {
+      return new NetworkFailure(
+        `the request was refused before sending (${local}: ${cause.message}); a header value (token, key, email or user agent) probably contains a line break or another character HTTP does not allow`,
+        true,
+        { cause, fatal: true },
+      )
+    }
+    const tls = codes.find(isTlsFailure)
+    if (tls) {
+      const why = tls.startsWith('ERR_SSL_')
+        ? `the server at ${host} does not speak https there (a plain-http server, or another protocol): use http:// for a local emulator on loopback, or the https port`
+        : `the certificate of ${host} was refused: check the host name, or the CA configuration (NODE_EXTRA_CA_CERTS) for a proxy that re-signs traffic`
+      return new NetworkFailure(`TLS handshake with ${host} failed (${tls}); nothing was sent: ${why}`, true, { cause, fatal: true })
+    }
+    const notSent = codes.length > 0 && codes.every((code) => NOT_SENT_CODES.has(code))
     return new NetworkFailure(cause.message, notSent, { cause })
   }
 
@@ -154,7 +203,7 @@ export class Transport {
   private sanitize(error: unknown): Error {
     const original = error instanceof Error ? error : new Error(String(error))
     const code = errorCodes(original)[0]
-    let message = scrubCredentials(original.message || original.name, this.credentials)
+    let message = this.redactor.redact(original.message || original.name)
     if (code && !message.includes(code)) message += ` (${code})`
     const copy = new Error(message)
     copy.name = original.name

@@ -1,27 +1,59 @@
 import { isIP } from 'node:net'
 import { WorkersVersionError } from '../core/errors.js'
 
+/** `apiBaseUrl` / CLOUDFLARE_API_BASE_URL: the option path errors name by default. */
+const BASE_URL_OPTION = '`apiBaseUrl` (or CLOUDFLARE_API_BASE_URL)'
+
 /**
- * Refuses a base URL that would send credentials in clear text. Plain http is
- * allowed only to loopback, so tests and local emulators keep working while a
- * typo such as `http://api.cloudflare.com` cannot leak a token.
+ * Parses and checks an API base URL, for plan time and for every request:
+ *  - an empty value is an error (never a silent fallback to the default);
+ *  - a value without a scheme (`localhost:8787`, which `new URL` reads as the
+ *    scheme `localhost:`) says that the scheme is missing;
+ *  - credentials are never sent in clear text: plain http only to loopback, so
+ *    tests and local emulators work while `http://api.cloudflare.com` cannot
+ *    leak a token;
+ *  - no user name or password, no query or fragment (they would be dropped).
+ * `optionPath` names where the value came from in messages.
  */
-export function assertSafeBaseUrl(url: string): void {
+export function parseBaseUrl(url: string, optionPath: string = BASE_URL_OPTION): URL {
+  const text = typeof url === 'string' ? url.trim() : ''
+  if (text === '') {
+    throw new WorkersVersionError('INVALID_API_URL', `${optionPath} is empty: leave it unset for https://api.cloudflare.com/client/v4, or set a full URL.`)
+  }
+  if (!/^[a-z][a-z\d+.-]*:\/\//i.test(text)) {
+    throw new WorkersVersionError(
+      'INVALID_API_URL',
+      `${optionPath} ${JSON.stringify(clip(text))} has no scheme: write it in full, e.g. https://api.example.com/client/v4, or http://${text.replace(/^\/+/, '')} for a local emulator.`,
+    )
+  }
   let parsed: URL
   try {
-    parsed = new URL(url)
+    parsed = new URL(text)
   } catch {
-    throw new WorkersVersionError('INSECURE_API_URL', `The Cloudflare API base URL is not a valid URL: ${JSON.stringify(url)}.`)
+    throw new WorkersVersionError('INVALID_API_URL', `${optionPath} is not a valid URL: ${JSON.stringify(clip(text))}.`)
   }
   if (parsed.username || parsed.password) {
-    throw new WorkersVersionError('INSECURE_API_URL', 'The Cloudflare API base URL must not contain a user name or password.')
+    throw new WorkersVersionError('INSECURE_API_URL', `${optionPath} must not contain a user name or password.`)
   }
-  if (parsed.protocol === 'https:') return
-  if (parsed.protocol === 'http:' && isLoopbackHost(parsed.hostname)) return
-  throw new WorkersVersionError(
-    'INSECURE_API_URL',
-    `Refusing to send Cloudflare credentials to ${parsed.protocol}//${parsed.host}: use https (plain http is allowed only for 127.0.0.0/8, localhost and [::1]).`,
-  )
+  if (parsed.protocol !== 'https:' && !(parsed.protocol === 'http:' && isLoopbackHost(parsed.hostname))) {
+    throw new WorkersVersionError(
+      'INSECURE_API_URL',
+      `Refusing to send Cloudflare credentials to ${parsed.protocol}//${parsed.host} (${optionPath}): use https (plain http is allowed only for 127.0.0.0/8, localhost and [::1]).`,
+    )
+  }
+  if (parsed.search || parsed.hash) {
+    throw new WorkersVersionError('INVALID_API_URL', `${optionPath} must not have a query or fragment (${JSON.stringify(clip(text))}): give only the API root, e.g. https://api.cloudflare.com/client/v4.`)
+  }
+  return parsed
+}
+
+/** Throws unless `url` is a usable, safe API base URL (see {@link parseBaseUrl}). */
+export function assertSafeBaseUrl(url: string, optionPath?: string): void {
+  parseBaseUrl(url, optionPath)
+}
+
+function clip(text: string): string {
+  return text.length > 100 ? `${text.slice(0, 100)}…` : text
 }
 
 function isLoopbackHost(hostname: string): boolean {
@@ -33,10 +65,19 @@ function isLoopbackHost(hostname: string): boolean {
   return false
 }
 
-/** `base` + `path` (+ query), keeping any path prefix of the base (`…/client/v4`). */
+/**
+ * `base` + `path` (+ query), keeping any path prefix of the base (`…/client/v4`).
+ * Identifiers in `path` are encoded by the caller; a `.` or `..` segment would
+ * still be resolved away by URL parsing and silently hit another endpoint, so
+ * a path that does not survive as written is refused.
+ */
 export function apiUrl(base: string, path: string, query?: Record<string, string>): URL {
   const url = new URL(base)
-  url.pathname = url.pathname.replace(/\/+$/, '') + path
+  const wanted = url.pathname.replace(/\/+$/, '') + path
+  url.pathname = wanted
+  if (url.pathname !== wanted) {
+    throw new WorkersVersionError('INVALID_IDENTIFIER', `Refusing to request ${JSON.stringify(wanted)}: a "." or ".." path segment would send it to another endpoint.`)
+  }
   url.search = ''
   for (const [key, value] of Object.entries(query ?? {})) url.searchParams.set(key, value)
   return url

@@ -1,28 +1,65 @@
+import { createHash } from 'node:crypto'
 import type { VersionRequestBody, VersionResult } from '../core/body.js'
+import type { VersionPayload } from '../core/serialize.js'
 import { isRecord } from '../core/guards.js'
 import { parseEnvelope } from './envelope.js'
 import { backoffDelay, type RetryPolicy, seconds, sleep } from './retry.js'
 import type { HttpResponse, Transport } from './transport.js'
 import { NetworkFailure } from './transport.js'
 
+/** A module as sent, reduced to what proves a found version holds it. */
+export interface ModuleFingerprint {
+  name: string
+  content_type: string
+  /** Hex SHA-256 of the module's bytes (not of its base64). */
+  sha256: string
+}
+
 /**
  * What identifies the version one request created, among the Worker's
  * versions. The client adds nothing to the user's body (no marker annotation:
  * `workers/message` and `workers/tag` belong to the user and are shown in the
- * dashboard), so the identity is made of what the body already says and the
- * server echoes back.
+ * dashboard), so the identity is made of what the body already says, plus a
+ * digest of every module.
  */
 export interface VersionIdentity {
   main_module?: string
   message?: string
   tag?: string
   compatibility_date?: string
-  /** Compared only when the server's version lists its modules with contents. */
-  modules?: VersionRequestBody['modules']
+  /**
+   * Every module sent, as name, content type and digest. This is the proof:
+   * a version is adopted only when its modules, fetched with their contents,
+   * are exactly these. Without fingerprints no version is ever adopted.
+   */
+  modules?: readonly ModuleFingerprint[]
 }
 
+export function fingerprint(name: string, contentType: string, bytes: Uint8Array): ModuleFingerprint {
+  return { name, content_type: contentType, sha256: createHash('sha256').update(bytes).digest('hex') }
+}
+
+/** The identity of an object body (module contents decoded from base64 one at a time). */
 export function identityOf(body: VersionRequestBody): VersionIdentity {
-  const identity: VersionIdentity = { main_module: body.main_module, modules: body.modules }
+  return {
+    ...metadataOf(body),
+    modules: body.modules.map((m) => fingerprint(m.name, m.content_type, Buffer.from(m.content_base64, 'base64'))),
+  }
+}
+
+/**
+ * The identity of a payload that is streamed (`bodyChunks`): digests come from
+ * the module bytes before any is encoded, so nothing extra is held in memory.
+ */
+export function identityOfPayload(payload: VersionPayload): VersionIdentity {
+  return {
+    ...metadataOf({ main_module: payload.mainModule, ...payload.config, modules: [] }),
+    modules: payload.modules.map((m) => fingerprint(m.name, m.content_type, m.contents)),
+  }
+}
+
+function metadataOf(body: VersionRequestBody): Omit<VersionIdentity, 'modules'> {
+  const identity: VersionIdentity = { main_module: body.main_module }
   if (body.annotations?.['workers/message'] !== undefined) identity.message = body.annotations['workers/message']
   if (body.annotations?.['workers/tag'] !== undefined) identity.tag = body.annotations['workers/tag']
   if (body.compatibility_date !== undefined) identity.compatibility_date = body.compatibility_date
@@ -33,67 +70,89 @@ export interface LookupContext {
   transport: Transport
   accountId: string
   worker: string
-  /** Identity from the body; undefined when the body was a stream the client never parsed. */
+  /** Identity from the body; undefined when the body was a stream given without one. */
   identity: VersionIdentity | undefined
   /** Local clock (ms) just before the first POST was sent. */
   firstSentAt: number
   policy: RetryPolicy
   log: (line: string) => void
+  /** Scrubs secrets from server text before it goes into a message. */
+  redact: (text: string) => string
 }
 
 /**
  * Slack on the window start. Every error in the server-clock estimate already
  * widens the window (the `Date` header is truncated to the second and stamped
  * before the response travels back), so this only covers clock differences
- * between the API's own machines. Kept small because a wider window lets an
- * identical-looking version of a build run seconds earlier in.
+ * between the API's own machines.
  */
 const WINDOW_SLACK_MS = 2_000
 /** Used only when the server sends no `Date` header and the local clock must be trusted. */
 const CLOCK_SKEW_MS = 60_000
+/** Candidates fetched with their modules at most; past that the lookup gives up proving and a new version is created. */
+const MAX_PROOF_FETCHES = 10
 
 /**
  * After a Create Version request whose outcome is unknown, finds the version
  * it created, if any, so the caller returns it instead of creating a second one.
  *
- * A version is ours when
+ * A version is ours only with proof:
  *  1. it was created after our first POST was sent: `created_on` ≥ that moment
- *     on the server's clock (server `Date` now − locally elapsed time − 2 s),
- *     which is immune to a wrong local clock; and
+ *     on the server's clock (server `Date` now − locally elapsed time − 2 s);
  *  2. its `main_module`, `workers/message`, `workers/tag` and
- *     `compatibility_date` equal what we sent (the server truncates a message
- *     over 1000 bytes, so a prefix match is accepted for long messages), and
- *     its modules too when the server includes their contents.
- * What remains possible: another build of the same Worker, with the same
- * message and tag, whose version was created within those 2 s, is taken for
- * ours when the server does not return module contents to compare. That needs
- * two builds of one Worker racing each other, where which version wins is
- * arbitrary anyway.
- * When the body was a stream (no identity), only a single version inside the
- * window is accepted; several are ambiguous and the caller must stop rather
- * than guess.
+ *     `compatibility_date` equal what we sent (a message over 1000 bytes may
+ *     come back truncated, so a prefix is accepted); and
+ *  3. fetched with `?include=modules`, its modules are exactly ours: the same
+ *     names, content types and SHA-256 of the contents.
+ * Metadata and time alone are not proof: a build run just before, or one
+ * racing this one, has the same message and tag. Without proof (no
+ * fingerprints, a server that does not return contents, other code) the
+ * version is not claimed: a second, harmless version is better than reporting
+ * another build's code as this one's. A line is logged saying so.
  *
- * Returns undefined when no such version exists (safe to send again). Throws
- * when the versions cannot be listed: then resending is not safe.
+ * Returns undefined when no version is proven ours (safe to send again).
+ * Throws when the versions cannot be listed or fetched: then resending is not safe.
  */
 export async function findCreatedVersion(context: LookupContext): Promise<VersionResult | undefined> {
   const base = versionsPath(context.accountId, context.worker)
   const listed = await getWithRetries(context, base, { per_page: '20' }, { notFoundIsEmpty: true })
   const windowStart = windowStartOf(listed.response, context.firstSentAt)
-  const candidates = asList(listed.result).filter((item) => createdAt(item) >= windowStart)
+  // Newest first from the API; the oldest proven one is the earliest attempt's.
+  const candidates = asList(listed.result)
+    .filter((item) => createdAt(item) >= windowStart)
+    .reverse()
   if (candidates.length === 0) return undefined
+  const count = `${candidates.length} version${candidates.length === 1 ? ' was' : 's were'} created since the request was sent`
 
-  if (context.identity === undefined) {
-    if (candidates.length > 1) {
-      throw new Error(`${candidates.length} versions were created since the request was sent and a streamed body cannot tell which one is ours`)
+  const fingerprints = context.identity?.modules
+  if (context.identity === undefined || fingerprints === undefined) {
+    context.log(`Create Version: ${count}, but without digests of this build's modules none can be proven to be ours; creating a new version instead of claiming one`)
+    return undefined
+  }
+  const reasons = new Map<string, number>()
+  const note = (reason: string) => reasons.set(reason, (reasons.get(reason) ?? 0) + 1)
+  let fetched = 0
+  for (const item of candidates) {
+    if (typeof item.main_module === 'string' && !sameMetadata(item, context.identity)) {
+      note('other metadata')
+      continue
     }
-    return fullVersion(context, candidates[0]!)
+    if (fetched >= MAX_PROOF_FETCHES) {
+      note('not checked')
+      continue
+    }
+    fetched++
+    const detail = await fetchVersion(context, item.id)
+    if (!sameMetadata(detail, context.identity)) {
+      note('other metadata')
+      continue
+    }
+    const problem = moduleMismatch(detail.modules, fingerprints)
+    if (problem === undefined) return detail
+    note(problem)
   }
-  // Newest first from the API; the oldest match is the earliest attempt's.
-  for (const item of [...candidates].reverse()) {
-    const detail = typeof item.main_module === 'string' ? item : await fetchVersion(context, item.id)
-    if (matches(detail, context.identity)) return detail === item ? fullVersion(context, item) : detail
-  }
+  const why = [...reasons].map(([reason, n]) => `${n}× ${reason}`).join(', ')
+  context.log(`Create Version: ${count}, none holding this build's modules (${why}); creating a new version rather than claiming another build's`)
   return undefined
 }
 
@@ -101,7 +160,7 @@ export function versionsPath(accountId: string, worker: string): string {
   return `/accounts/${encodeURIComponent(accountId)}/workers/workers/${encodeURIComponent(worker)}/versions`
 }
 
-function matches(version: VersionResult, identity: VersionIdentity): boolean {
+function sameMetadata(version: VersionResult, identity: VersionIdentity): boolean {
   const annotations = isRecord(version.annotations) ? version.annotations : {}
   const sameMessage =
     identity.message === undefined
@@ -115,32 +174,36 @@ function matches(version: VersionResult, identity: VersionIdentity): boolean {
     sameMessage &&
     annotations['workers/tag'] === identity.tag &&
     // Older list items may omit the date; only a present, different one rules a version out.
-    (version.compatibility_date === undefined || version.compatibility_date === identity.compatibility_date) &&
-    sameModules(version.modules, identity.modules)
+    (version.compatibility_date === undefined || version.compatibility_date === identity.compatibility_date)
   )
 }
 
-function sameModules(theirs: unknown, ours: VersionIdentity['modules']): boolean {
-  if (!Array.isArray(theirs) || ours === undefined) return true
-  const withContent = theirs.filter((m): m is Record<string, unknown> => isRecord(m) && typeof m.content_base64 === 'string')
-  if (withContent.length !== theirs.length) return true // a summary without contents proves nothing
-  if (theirs.length !== ours.length) return false
-  const byName = new Map(ours.map((m) => [m.name, m]))
-  return withContent.every((m) => {
-    const mine = byName.get(String(m.name))
-    return mine !== undefined && mine.content_type === m.content_type && mine.content_base64 === m.content_base64
-  })
+/** Why `theirs` (a version's modules, with contents) is not exactly `ours`; undefined when it is. */
+function moduleMismatch(theirs: unknown, ours: readonly ModuleFingerprint[]): string | undefined {
+  if (!Array.isArray(theirs)) return 'no module contents returned'
+  const byName = new Map<string, Record<string, unknown>>()
+  for (const m of theirs as unknown[]) {
+    if (!isRecord(m) || typeof m.name !== 'string' || typeof m.content_base64 !== 'string') return 'no module contents returned'
+    byName.set(m.name, m)
+  }
+  if (byName.size !== ours.length || theirs.length !== ours.length) return 'other modules'
+  for (const mine of ours) {
+    const other = byName.get(mine.name)
+    if (other === undefined) return 'other modules'
+    if (mediaType(other.content_type) !== mediaType(mine.content_type)) return 'other content types'
+    const digest = createHash('sha256').update(Buffer.from(other.content_base64 as string, 'base64')).digest('hex')
+    if (digest !== mine.sha256) return 'other module contents'
+  }
+  return undefined
 }
 
-async function fullVersion(context: LookupContext, item: VersionResult): Promise<VersionResult> {
-  // The list may carry a summary only; the caller reports urls and startup time.
-  if (Array.isArray(item.urls) && item.startup_time_ms !== undefined) return item
-  return fetchVersion(context, item.id)
+function mediaType(value: unknown): string {
+  return typeof value === 'string' ? value.split(';')[0]!.trim().toLowerCase() : ''
 }
 
 async function fetchVersion(context: LookupContext, id: string): Promise<VersionResult> {
   const path = `${versionsPath(context.accountId, context.worker)}/${encodeURIComponent(id)}`
-  const { result } = await getWithRetries(context, path)
+  const { result } = await getWithRetries(context, path, { include: 'modules' })
   if (!isVersion(result)) throw new Error(`GET ${path} returned no version`)
   return result
 }
@@ -157,13 +220,16 @@ function asList(result: unknown): VersionResult[] {
 }
 
 function createdAt(version: VersionResult): number {
-  const time = typeof version.created_on === 'string' ? Date.parse(version.created_on) : Number.NaN
+  // The list endpoint may nest it under `metadata` (as the scripts API does).
+  const raw = version.created_on ?? (isRecord(version.metadata) ? version.metadata.created_on : undefined)
+  const time = typeof raw === 'string' ? Date.parse(raw) : Number.NaN
   // A version without a readable date cannot be placed in the window: never ours.
   return Number.isNaN(time) ? Number.NEGATIVE_INFINITY : time
 }
 
 function isVersion(value: unknown): value is VersionResult {
-  return isRecord(value) && typeof value.id === 'string'
+  // The id goes into a URL of the next request: a hostile "." or ".." is no version.
+  return isRecord(value) && typeof value.id === 'string' && value.id !== '' && value.id !== '.' && value.id !== '..'
 }
 
 /**
@@ -181,7 +247,7 @@ async function getWithRetries(
   for (let attempt = 1; ; attempt++) {
     try {
       const response = await context.transport.send('GET', path, query ? { query } : {})
-      const parsed = parseEnvelope(response.text)
+      const parsed = parseEnvelope(response.text, context.redact)
       if (response.status >= 200 && response.status < 300 && parsed.kind === 'envelope' && parsed.envelope.success) {
         return { response, result: parsed.envelope.result }
       }
@@ -197,6 +263,8 @@ async function getWithRetries(
       if (response.status !== 429 && response.status < 500) throw new Error(`GET ${path} failed: ${lastProblem}`)
     } catch (error) {
       if (!(error instanceof NetworkFailure)) throw error
+      // Refused locally or at the TLS handshake: every retry would be too.
+      if (error.fatal) throw new Error(`GET ${path} was not sent: ${error.message}`)
       lastProblem = error.message
     }
     if (attempt >= attempts) throw new Error(`GET ${path} failed ${attempts} times, last: ${lastProblem}`)

@@ -31,6 +31,22 @@ const MAIN_FORMAT_HINTS: Record<BundlerName, string> = {
   rspack: 'set `experiments.outputModule: true` and `output.module: true`',
 }
 
+/**
+ * Why a module name cannot be uploaded; undefined when it can. Names are
+ * POSIX paths relative to the main module: the runtime resolves `import`s
+ * against them, so a backslash, a `.`/`..` or empty segment, or a leading
+ * `/` gives a module no import can reach (or one the API refuses).
+ */
+export function moduleNameProblem(name: string): string | undefined {
+  if (name === '') return 'is empty'
+  if (name.includes('\\')) return 'contains a backslash; module names are separated by "/"'
+  if (name.startsWith('/')) return 'starts with "/"; module names are relative to the main module'
+  const segments = name.split('/')
+  if (segments.some((segment) => segment === '.' || segment === '..')) return 'has a "." or ".." segment'
+  if (segments.some((segment) => segment === '')) return 'has an empty segment ("//" or a trailing "/")'
+  return undefined
+}
+
 /** Chooses the entry chunk that becomes `main_module`. */
 export function pickMainChunk(files: readonly OutputFile[], options: Pick<ModulesOptions, 'mainModule' | 'bundler'>): OutputFile {
   const entries = files.filter((file) => file.kind === 'chunk' && file.isEntry)
@@ -66,7 +82,9 @@ export function pickMainChunk(files: readonly OutputFile[], options: Pick<Module
 export function toWorkerModules(files: readonly OutputFile[], options: ModulesOptions): ModulesResult {
   const main = pickMainChunk(files, options)
   const root = posix.dirname(main.fileName)
-  const nameOf = (fileName: string) => (root === '.' ? fileName : posix.relative(root, fileName))
+  // Names are the file names below the main module's directory, as the bundler
+  // wrote them (not normalised: a name the checks below refuse must be seen).
+  const nameOf = (fileName: string) => (root === '.' ? fileName : fileName.startsWith(`${root}/`) ? fileName.slice(root.length + 1) : posix.relative(root, fileName))
 
   // Maps come from the chunks themselves; the same maps emitted as files are not modules twice.
   const chunkMapFiles = new Set<string>()
@@ -79,6 +97,8 @@ export function toWorkerModules(files: readonly OutputFile[], options: ModulesOp
   const excluded: ExcludedFile[] = []
   const unknown: string[] = []
   const outside: string[] = []
+  const badNames: string[] = []
+  const badMaps: string[] = []
 
   for (const file of files) {
     const metadata = metadataReason(file.fileName)
@@ -104,13 +124,24 @@ export function toWorkerModules(files: readonly OutputFile[], options: ModulesOp
       continue
     }
     const name = nameOf(file.fileName)
-    if (name.startsWith('../')) {
+    if (name.startsWith('../') || name === '..') {
       outside.push(file.fileName)
+      continue
+    }
+    const nameProblem = moduleNameProblem(name)
+    if (nameProblem) {
+      badNames.push(`  - ${JSON.stringify(name)}${name === file.fileName ? '' : ` (${file.fileName})`}: ${nameProblem}`)
       continue
     }
     modules.push({ name, content_type: type, contents: file.contents })
     if (options.sourcemaps && file.kind === 'chunk' && file.map) {
-      modules.push({ name: `${name}.map`, content_type: SOURCE_MAP, contents: Buffer.from(rewriteSourceMap(file.map, name)) })
+      try {
+        const map = rewriteSourceMap(file.map, name, { chunk: file.fileName, mapFile: file.mapFileName })
+        modules.push({ name: `${name}.map`, content_type: SOURCE_MAP, contents: Buffer.from(map) })
+      } catch (error) {
+        if (!(error instanceof WorkersVersionError)) throw error
+        badMaps.push(error.message)
+      }
     }
   }
 
@@ -127,13 +158,23 @@ export function toWorkerModules(files: readonly OutputFile[], options: ModulesOp
         'Emit them at or below the main module\'s directory (for example by changing the chunk or asset file names).',
     )
   }
+  if (badNames.length > 0) {
+    problems.push(
+      `These module names cannot be uploaded (the Workers runtime resolves imports by these names, "/"-separated and relative to the main module):\n${badNames.join('\n')}\n` +
+        'Change the chunk or asset file names in the bundler config (e.g. `output.chunkFileNames` / `assetFileNames`) so they are plain relative paths.',
+    )
+  }
+  problems.push(...badMaps)
   const seen = new Map<string, number>()
   for (const mod of modules) seen.set(mod.name, (seen.get(mod.name) ?? 0) + 1)
   const duplicates = [...seen].filter(([, count]) => count > 1).map(([name]) => name)
   if (duplicates.length > 0) {
     problems.push(`Several files map to the same module name: ${duplicates.map((d) => `"${d}"`).join(', ')}. Module names must be unique.`)
   }
-  if (problems.length > 0) throw new WorkersVersionError('INVALID_MODULES', problems.join('\n\n'))
+  if (problems.length > 0) {
+    const onlyMaps = problems.length === badMaps.length
+    throw new WorkersVersionError(onlyMaps ? 'INVALID_SOURCE_MAP' : 'INVALID_MODULES', problems.join('\n\n'))
+  }
 
   const mainName = nameOf(main.fileName)
   const mainModule = modules.find((m) => m.name === mainName)

@@ -4,6 +4,7 @@ import { Readable } from 'node:stream'
 import { inspect } from 'node:util'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { ApiError, createVersion, type CreateVersionOptions } from '../../src/api/client.js'
+import { identityOf } from '../../src/api/versions.js'
 import type { VersionRequestBody } from '../../src/core/body.js'
 import { WorkersVersionError } from '../../src/core/errors.js'
 import { startEmulator } from '../../src/emulator/index.js'
@@ -310,12 +311,23 @@ describe('createVersion against a local API', () => {
     expect(logs[0]).toMatch(/ECONNREFUSED.*attempt 1\/3 failed/)
   })
 
-  it('recovers a lost response for a streamed body too (one version in the window)', async () => {
+  it('recovers a lost response for a streamed body given with its identity (module digests)', async () => {
+    api.injectFaults({ kind: 'lose-response', match: { method: 'POST' } })
+    const json = JSON.stringify(versionBody())
+    const result = await createVersion(options({ body: () => Readable.from([Buffer.from(json)]), identity: identityOf(versionBody()) }))
+    expect(posts()).toHaveLength(1)
+    expect(api.versions(WORKER).map((v) => v.id)).toEqual([result.id])
+    // The proof came from the version's contents.
+    expect(gets().some((r) => r.query.include === 'modules')).toBe(true)
+  })
+
+  it('never adopts a version for a streamed body without digests: it creates a second one and says so', async () => {
     api.injectFaults({ kind: 'lose-response', match: { method: 'POST' } })
     const json = JSON.stringify(versionBody())
     const result = await createVersion(options({ body: () => Readable.from([Buffer.from(json)]) }))
-    expect(posts()).toHaveLength(1)
-    expect(api.versions(WORKER).map((v) => v.id)).toEqual([result.id])
+    expect(posts()).toHaveLength(2)
+    expect(api.versions(WORKER).map((v) => v.id)).toEqual([result.id, expect.any(String)])
+    expect(logs.some((line) => /none can be proven to be ours; creating a new version/.test(line))).toBe(true)
   })
 
   it('stops at the deadline when the API is slow, and names what may have happened', async () => {

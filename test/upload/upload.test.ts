@@ -9,6 +9,8 @@ import { EXPECTED_RESPONSE, TEST_ROOT, WORKER_FIXTURE, tempDir } from '../helper
 import { posts, uploadOptions, useEmulator } from '../helpers/emulator.js'
 
 const emulator = useEmulator({ autoCreateWorkers: true })
+// Faults hit the Create Version request, not the look-ups and the Worker creation around it.
+const VERSIONS = /\/workers\/workers\/[^/]+\/versions$/
 
 function logged() {
   const log = vi.spyOn(console, 'log')
@@ -101,7 +103,7 @@ describe('creating the version', () => {
 
 describe('network faults', () => {
   it('honours Retry-After on 429, then succeeds', async () => {
-    emulator().injectFaults({ kind: 'status', status: 429, retryAfter: 1, match: { method: 'POST' } })
+    emulator().injectFaults({ kind: 'status', status: 429, retryAfter: 1, match: { method: 'POST', path: VERSIONS } })
     const output = logged()
     const started = Date.now()
     await rollupBuild('f-429')
@@ -113,8 +115,8 @@ describe('network faults', () => {
 
   it('retries 503 twice, then succeeds with one version', async () => {
     emulator().injectFaults(
-      { kind: 'status', status: 503, match: { method: 'POST' } },
-      { kind: 'status', status: 503, match: { method: 'POST' } },
+      { kind: 'status', status: 503, match: { method: 'POST', path: VERSIONS } },
+      { kind: 'status', status: 503, match: { method: 'POST', path: VERSIONS } },
     )
     await rollupBuild('f-503')
     expect(posts(emulator(), 'f-503')).toHaveLength(3)
@@ -122,7 +124,7 @@ describe('network faults', () => {
   })
 
   it('finds the version when the response was lost after it was stored: exactly one exists', async () => {
-    emulator().injectFaults({ kind: 'lose-response', match: { method: 'POST' } })
+    emulator().injectFaults({ kind: 'lose-response', match: { method: 'POST', path: VERSIONS } })
     const output = logged()
     const { outputDir } = await rollupBuild('f-lost')
     expect(emulator().versions('f-lost')).toHaveLength(1)
@@ -133,7 +135,7 @@ describe('network faults', () => {
   })
 
   it('gives up on a persistent 500 after the configured attempts and fails the build, keeping request.json', async () => {
-    const fault = { kind: 'status', status: 500, match: { method: 'POST' } } as const
+    const fault = { kind: 'status', status: 500, match: { method: 'POST', path: VERSIONS } } as const
     emulator().injectFaults(fault, fault, fault, fault)
     let outputDir = ''
     const failing = tempDir('f-500').then(async (dir) => {
@@ -155,7 +157,7 @@ describe('network faults', () => {
     emulator().injectFaults({
       kind: 'status',
       status: 400,
-      match: { method: 'POST' },
+      match: { method: 'POST', path: VERSIONS },
       body: { success: false, errors: [{ code: 10021, message: 'KV namespace not found', source: { pointer: '/bindings/1/namespace_id' } }], messages: [], result: null },
     })
     const bindings = [
@@ -173,7 +175,7 @@ describe('network faults', () => {
   })
 
   it('times out on a server that never answers and fails the build', async () => {
-    emulator().injectFaults({ kind: 'slow', delayMs: 1e9, match: { method: 'POST' } }, { kind: 'slow', delayMs: 1e9, match: { method: 'POST' } })
+    emulator().injectFaults({ kind: 'slow', delayMs: 1e9, match: { method: 'POST', path: VERSIONS } }, { kind: 'slow', delayMs: 1e9, match: { method: 'POST', path: VERSIONS } })
     const started = Date.now()
     await expect(rollupBuild('f-hang', { network: { timeouts: { headersMs: 1000, deadlineMs: 3000 }, retries: { attempts: 2, baseDelayMs: 10 } } })).rejects.toThrow(/time|deadline/i)
     expect(Date.now() - started).toBeLessThan(10_000)

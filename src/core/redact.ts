@@ -1,0 +1,244 @@
+/**
+ * One place that knows every secret of a run (API token or key, `secret_text`
+ * and `fromEnv` values, upload JWTs) and removes them from anything about to
+ * leave the process: messages, log lines, error objects, results written to
+ * files. Redaction always runs before any truncation, so a cut can never leave
+ * part of a secret behind.
+ */
+
+/** What a secret is replaced with. */
+export const REDACTION = '[redacted]'
+
+/**
+ * Values shorter than this are not treated as secrets: replacing every `abc`
+ * would mangle ordinary output (ids, words) while protecting nothing real.
+ */
+export const MIN_SECRET_LENGTH = 4
+
+export class Redactor {
+  /** Every form a secret may take in output, longest first (so a secret containing another is removed whole). */
+  #forms: string[] = []
+  #secrets = new Set<string>()
+  #pattern: RegExp | undefined
+
+  constructor(secrets: Iterable<string | undefined | null> = []) {
+    this.add(...secrets)
+  }
+
+  /** Registers more secrets (e.g. an assets upload JWT once the server issued it). Returns `this`. */
+  add(...secrets: (string | undefined | null)[]): this {
+    let changed = false
+    for (const raw of secrets) {
+      if (typeof raw !== 'string') continue
+      for (const value of new Set([raw, raw.trim()])) {
+        if (value.length < MIN_SECRET_LENGTH || this.#secrets.has(value)) continue
+        this.#secrets.add(value)
+        changed = true
+      }
+    }
+    if (changed) this.#rebuild()
+    return this
+  }
+
+  /** How many secrets are known (tests and diagnostics; never the values). */
+  get size(): number {
+    return this.#secrets.size
+  }
+
+  /** `text` with every known secret (raw, JSON-escaped, URL-encoded or HTML-escaped) replaced by {@link REDACTION}. */
+  redact(text: string): string {
+    if (this.#pattern === undefined || text.length === 0) return text
+    this.#pattern.lastIndex = 0
+    return text.replace(this.#pattern, REDACTION)
+  }
+
+  /** Whether `text` contains a known secret in any of its forms. */
+  leaks(text: string): boolean {
+    return this.redact(text) !== text
+  }
+
+  /**
+   * A redacted copy of `value`: strings anywhere inside (object keys included),
+   * numbers whose digits are a secret, errors with their message, stack,
+   * `cause`, `errors` and every other own property (enumerable or not). The
+   * copy keeps prototypes, so `instanceof` still holds. Cycles and nesting of
+   * any depth are handled without recursion.
+   */
+  redactDeep<T>(value: T): T {
+    if (this.#pattern === undefined) return value
+    return deepCopy(value, (text) => this.redact(text)) as T
+  }
+
+  #rebuild(): void {
+    const forms = new Set<string>()
+    for (const secret of this.#secrets) {
+      for (const form of formsOf(secret)) if (form.length >= MIN_SECRET_LENGTH) forms.add(form)
+    }
+    this.#forms = [...forms].sort((a, b) => b.length - a.length)
+    this.#pattern = this.#forms.length === 0 ? undefined : new RegExp(this.#forms.map(escapeRegExp).join('|'), 'g')
+  }
+}
+
+/**
+ * The ways a secret shows up when a server echoes it: as is, inside JSON text
+ * (once or twice escaped), in a URL (also of the JSON text, when a server puts
+ * the request body in a link), as a form value, and HTML-escaped.
+ */
+function formsOf(secret: string): string[] {
+  const json = JSON.stringify(secret).slice(1, -1)
+  const jsonTwice = JSON.stringify(json).slice(1, -1)
+  const forms = new Set<string>()
+  for (const text of [secret, json, jsonTwice]) {
+    forms.add(text)
+    forms.add(encodeURIComponent(text))
+    forms.add(encodeURI(text))
+    forms.add(new URLSearchParams({ s: text }).toString().slice(2))
+    forms.add(text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;'))
+  }
+  return [...forms]
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&')
+}
+
+/**
+ * An empty error with the original's prototype. Made by `new Error` so it is
+ * a real error object (`util.types.isNativeError`, how loggers and
+ * `util.inspect` recognise errors), not just something with Error's prototype.
+ */
+function errorShell(original: Error): Error {
+  const shell = new Error()
+  Object.setPrototypeOf(shell, Object.getPrototypeOf(original) as object | null)
+  for (const key of Reflect.ownKeys(shell)) Reflect.deleteProperty(shell, key)
+  return shell
+}
+
+type Slot = { target: object; key: PropertyKey; descriptor: PropertyDescriptor | undefined; value: unknown }
+
+/**
+ * Iterative deep copy. Each object gets its shell at first sight (recorded so
+ * cycles point at the copy); its properties are queued and filled later, so
+ * the call stack never grows with the depth of the value.
+ */
+function deepCopy(root: unknown, redact: (text: string) => string): unknown {
+  const copies = new Map<object, object>()
+  const queue: Slot[] = []
+
+  const copyOf = (value: unknown): unknown => {
+    if (typeof value === 'string') return redact(value)
+    if (typeof value === 'number' || typeof value === 'bigint') {
+      const text = String(value)
+      return redact(text) === text ? value : redact(text)
+    }
+    if (typeof value !== 'object' || value === null) return value // booleans, symbols, functions, undefined
+    const known = copies.get(value)
+    if (known) return known
+    return shellOf(value)
+  }
+
+  const shellOf = (value: object): object => {
+    if (value instanceof Date) return remember(value, new Date(value.getTime()))
+    // Bytes are not text; callers never put secrets in them and copying them is costly.
+    if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return value
+    if (value instanceof Map) {
+      const map = remember(value, new Map())
+      for (const [k, v] of value) map.set(copyOf(k), copyOf(v))
+      return map
+    }
+    if (value instanceof Set) {
+      const set = remember(value, new Set())
+      for (const v of value) set.add(copyOf(v))
+      return set
+    }
+    const shell = remember(value, Array.isArray(value) ? [] : value instanceof Error ? errorShell(value) : Object.create(Object.getPrototypeOf(value) as object | null))
+    for (const key of Reflect.ownKeys(value)) {
+      if (key === 'length' && Array.isArray(value)) continue // follows from the indexes
+      let descriptor: PropertyDescriptor | undefined
+      let item: unknown
+      try {
+        descriptor = Object.getOwnPropertyDescriptor(value, key)
+        item = descriptor && 'value' in descriptor ? descriptor.value : (value as Record<PropertyKey, unknown>)[key]
+      } catch {
+        item = '[unreadable]'
+      }
+      queue.push({ target: shell, key: typeof key === 'string' ? redact(key) : key, descriptor, value: item })
+    }
+    return shell
+  }
+
+  const remember = <C extends object>(original: object, copy: C): C => {
+    copies.set(original, copy)
+    return copy
+  }
+
+  const result = copyOf(root)
+  while (queue.length > 0) {
+    const slot = queue.pop()!
+    const copied = copyOf(slot.value)
+    // Accessors become plain data: the copy must not run the original's getters again.
+    Object.defineProperty(slot.target, slot.key, {
+      value: copied,
+      enumerable: slot.descriptor?.enumerable ?? true,
+      writable: slot.descriptor?.writable ?? true,
+      configurable: true,
+    })
+  }
+  return result
+}
+
+/** Private members of a JSON Web Key (RFC 7518 §6): the parts of a `secret_key` binding that are secret. */
+const JWK_PRIVATE = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k', 'oth']
+
+/**
+ * The secret values in a list of Create Version bindings: `secret_text.text`
+ * (which is where `fromEnv` values end up), `secret_key.key_base64` and the
+ * private members of `secret_key.key_jwk`.
+ */
+export function secretsInBindings(bindings: unknown): string[] {
+  if (!Array.isArray(bindings)) return []
+  const out: string[] = []
+  for (const binding of bindings as unknown[]) {
+    if (typeof binding !== 'object' || binding === null) continue
+    const b = binding as Record<string, unknown>
+    if (b.type === 'secret_text' && typeof b.text === 'string') out.push(b.text)
+    if (b.type === 'secret_key') {
+      if (typeof b.key_base64 === 'string') out.push(b.key_base64)
+      const jwk = typeof b.key_jwk === 'string' ? safeJson(b.key_jwk) : b.key_jwk
+      if (typeof jwk === 'object' && jwk !== null) {
+        for (const member of JWK_PRIVATE) {
+          const value = (jwk as Record<string, unknown>)[member]
+          if (typeof value === 'string') out.push(value)
+        }
+        if (typeof b.key_jwk === 'string') out.push(b.key_jwk)
+      }
+    }
+  }
+  return out
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text)
+  } catch {
+    return undefined
+  }
+}
+
+/** Everything that makes a run's redactor: credentials, the body's bindings, any other secret. */
+export interface RunSecrets {
+  credentials?: { apiToken?: string | undefined; apiKey?: string | undefined }
+  /** The bindings as uploaded (with `fromEnv` values read), e.g. `options.uploadConfig().bindings`. */
+  bindings?: unknown
+  /** Anything else: assets upload / completion JWTs, … */
+  secrets?: Iterable<string | undefined>
+}
+
+/**
+ * The redactor for one build's upload. Create it once the upload config is
+ * resolved, pass it to `createVersion({ redactor })`, and run every line,
+ * file and callback value that leaves the build through it.
+ */
+export function redactorFor(run: RunSecrets): Redactor {
+  return new Redactor([run.credentials?.apiToken, run.credentials?.apiKey, ...secretsInBindings(run.bindings), ...(run.secrets ?? [])])
+}

@@ -1,0 +1,120 @@
+import { inspect, types } from 'node:util'
+import { describe, expect, it } from 'vitest'
+import { ApiError } from '../../src/api/errors.js'
+import { WorkersVersionError } from '../../src/core/errors.js'
+import { REDACTION, Redactor, redactorFor, secretsInBindings } from '../../src/core/redact.js'
+
+const SECRET = 'sekret-Value-123'
+
+describe('Redactor.redact', () => {
+  it('replaces a secret in its raw, JSON-escaped, URL-encoded and HTML-escaped forms', () => {
+    const secret = 'a"b\\c <d>&e f'
+    const r = new Redactor([secret])
+    const forms = [secret, JSON.stringify(secret).slice(1, -1), encodeURIComponent(secret), 'a&quot;b\\c &lt;d&gt;&amp;e f']
+    for (const form of forms) expect(r.redact(`x ${form} y`)).toBe(`x ${REDACTION} y`)
+  })
+
+  it('removes a secret that contains another one whole', () => {
+    const r = new Redactor(['abcd', 'xxabcdxx'])
+    expect(r.redact('1 xxabcdxx 2 abcd')).toBe(`1 ${REDACTION} 2 ${REDACTION}`)
+  })
+
+  it('ignores values too short to be secrets, and nothing when it knows none', () => {
+    expect(new Redactor(['ab', '', undefined]).redact('ab cd')).toBe('ab cd')
+    expect(new Redactor().size).toBe(0)
+  })
+
+  it('learns secrets later (an upload JWT once issued), trimmed or not', () => {
+    const r = new Redactor()
+    expect(r.redact(`jwt ${SECRET}`)).toBe(`jwt ${SECRET}`)
+    r.add(` ${SECRET}\n`)
+    expect(r.redact(`jwt ${SECRET}`)).toBe(`jwt ${REDACTION}`)
+    expect(r.leaks(SECRET)).toBe(true)
+  })
+})
+
+describe('Redactor.redactDeep', () => {
+  const r = new Redactor([SECRET, '12345678'])
+
+  it('copies objects and arrays, redacting strings, keys and numbers, and leaves the original alone', () => {
+    const value = { a: [SECRET, { [`k-${SECRET}`]: 1 }], n: 12345678, ok: 42, flag: true, when: new Date(0) }
+    const copy = r.redactDeep(value)
+    expect(copy).toEqual({ a: [REDACTION, { [`k-${REDACTION}`]: 1 }], n: REDACTION, ok: 42, flag: true, when: new Date(0) })
+    expect(value.a[0]).toBe(SECRET)
+  })
+
+  it('keeps the error class and redacts message, stack, cause, errors[] and every own property', () => {
+    const cause = new Error(`inner ${SECRET}`)
+    const error = new ApiError(`outer ${SECRET}`, {
+      status: 400,
+      errors: [{ code: 1, message: SECRET, documentation_url: `https://x/?t=${SECRET}`, source: { pointer: `/${SECRET}` } }],
+      attempts: 1,
+    })
+    Object.defineProperty(error, 'cause', { value: cause, enumerable: false })
+    Object.defineProperty(error, 'hidden', { value: `h ${SECRET}`, enumerable: false })
+    const copy = r.redactDeep(error)
+    expect(copy).toBeInstanceOf(ApiError)
+    expect(copy).toBeInstanceOf(WorkersVersionError)
+    expect(types.isNativeError(copy)).toBe(true)
+    expect(copy.code).toBe('API_ERROR')
+    expect(copy.status).toBe(400)
+    const everything = [inspect(copy, { depth: Infinity, showHidden: true }), JSON.stringify(copy), String(copy.stack)].join('\n')
+    expect(everything).not.toContain(SECRET)
+    expect(everything).toContain(REDACTION)
+    expect(Object.getOwnPropertyDescriptor(copy, 'hidden')?.enumerable).toBe(false)
+    expect(error.message).toContain(SECRET) // the original is untouched
+  })
+
+  it('handles AggregateError members, Maps and Sets', () => {
+    const aggregate = new AggregateError([new Error(SECRET)], 'many')
+    const copy = r.redactDeep({ aggregate, map: new Map([[SECRET, SECRET]]), set: new Set([SECRET]) })
+    expect(inspect(copy, { depth: Infinity, showHidden: true })).not.toContain(SECRET)
+    expect(copy.aggregate).toBeInstanceOf(AggregateError)
+  })
+
+  it('keeps cycles as cycles', () => {
+    const a: Record<string, unknown> = { name: SECRET }
+    a.self = a
+    const copy = r.redactDeep(a)
+    expect(copy.self).toBe(copy)
+    expect(copy.name).toBe(REDACTION)
+  })
+
+  it('copies values nested 100,000 levels deep without a stack overflow', () => {
+    let deep: Record<string, unknown> = { leaf: SECRET }
+    for (let i = 0; i < 100_000; i++) deep = { next: deep }
+    let copy = r.redactDeep(deep)
+    let depth = 0
+    while (copy.next) {
+      copy = copy.next as Record<string, unknown>
+      depth++
+    }
+    expect(depth).toBe(100_000)
+    expect(copy.leaf).toBe(REDACTION)
+  })
+
+  it('reads a throwing getter as unreadable rather than failing', () => {
+    const value = {
+      get boom(): string {
+        throw new Error('no')
+      },
+    }
+    expect(r.redactDeep(value)).toEqual({ boom: '[unreadable]' })
+  })
+})
+
+describe('redactorFor', () => {
+  it('knows the token, the key, secret_text values (fromEnv included) and secret_key material', () => {
+    const jwk = { kty: 'oct', k: 'jwk-private-k-value' }
+    const bindings = [
+      { type: 'plain_text', name: 'A', text: 'not-a-secret-value' },
+      { type: 'secret_text', name: 'B', text: 'secret-text-value' },
+      { type: 'secret_key', name: 'C', key_base64: 'a2V5LWJhc2U2NC12YWx1ZQ==' },
+      { type: 'secret_key', name: 'D', key_jwk: jwk },
+    ]
+    expect(secretsInBindings(bindings)).toEqual(['secret-text-value', 'a2V5LWJhc2U2NC12YWx1ZQ==', 'jwk-private-k-value'])
+    const r = redactorFor({ credentials: { apiToken: 'token-value-1', apiKey: 'key-value-2' }, bindings, secrets: ['jwt-value-3'] })
+    const text = 'token-value-1 key-value-2 secret-text-value a2V5LWJhc2U2NC12YWx1ZQ== jwk-private-k-value jwt-value-3 not-a-secret-value'
+    expect(r.redact(text)).toBe(`${Array(6).fill(REDACTION).join(' ')} not-a-secret-value`)
+  })
+})
