@@ -1,5 +1,4 @@
 import { WorkersVersionError } from '../core/errors.js'
-import { Redactor } from '../core/redact.js'
 
 /** How the client authenticates: an API token (preferred) or the global key + email. */
 export interface ApiCredentials {
