@@ -1,4 +1,5 @@
 import * as v from 'valibot'
+import { FIRST_ISSUE } from './issues.js'
 
 // Small building blocks shared by the binding and version schemas.
 
@@ -26,7 +27,7 @@ export const BindingName = v.pipe(v.string(), v.check(isIdentifier, 'must be a v
 export const StringList = v.array(NonEmpty)
 
 /** A positive integer. */
-export const PositiveInt = v.pipe(v.number(), v.integer('must be an integer'), v.minValue(1, 'must be a positive integer'))
+export const PositiveInt = v.config(v.pipe(v.number(), v.integer('must be an integer'), v.minValue(1, 'must be a positive integer')), FIRST_ISSUE)
 
 /** Whether a value survives `JSON.stringify` (no functions, BigInt, cycles or runaway nesting). */
 export function isJsonValue(value: unknown): boolean {
