@@ -2,7 +2,7 @@
 // following wrangler 4's `normalizeAndValidateEnvironment`: "inheritable" keys
 // fall back to the top-level value, binding-like keys and `vars` do not (an
 // environment must redeclare them), and a few keys exist only at the top level.
-import type { Path } from './issues.js'
+import type { Path } from '../options/issues.js'
 import { isRecord } from '../core/guards.js'
 
 /** Keys an environment inherits from the top level when it does not set them. */

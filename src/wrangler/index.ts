@@ -1,0 +1,205 @@
+import { existsSync } from 'node:fs'
+import { basename, dirname, join, resolve } from 'node:path'
+import { WorkersVersionError } from '../core/errors.js'
+import { isRecord } from '../core/guards.js'
+import { describe, formatPath, Problems, type Path } from '../options/issues.js'
+import type { Binding, VersionConfig } from '../options/schema.js'
+import { BINDING_SECTIONS, mapBindings, type MapContext } from './bindings.js'
+import { selectEnvironment } from './env.js'
+import { NOT_MAPPED, SILENT } from './keys.js'
+import { parseWranglerFile } from './parse.js'
+
+// The wrangler config as a source of the plugin's options: the Worker, the
+// account and the Create Version fields, mapped the way wrangler 4 maps them.
+
+export { lineColumn } from './parse.js'
+
+const CONFIG_FILES = ['wrangler.jsonc', 'wrangler.json', 'wrangler.toml']
+
+/** The first of wrangler.jsonc, wrangler.json, wrangler.toml in `root`. */
+export function findWranglerConfig(root: string): string | undefined {
+  for (const name of CONFIG_FILES) {
+    const file = join(root, name)
+    if (existsSync(file)) return file
+  }
+  return undefined
+}
+
+/** One of wrangler's `migrations` entries: a step with its tag. */
+export type TaggedMigrationStep = { tag: string } & Record<string, unknown>
+
+/** wrangler's `assets` section, for uploading the assets directory. */
+export interface WranglerAssets {
+  /** `assets.directory`, resolved against the config file's directory. */
+  directory?: string
+  /** `assets.binding`: the name the Worker reads the assets by. */
+  binding?: string
+  /** As written; also in `version.assets.config`. */
+  html_handling?: unknown
+  /** As written; also in `version.assets.config`. */
+  not_found_handling?: unknown
+  /** As written; also in `version.assets.config`. */
+  run_worker_first?: unknown
+}
+
+/** What a wrangler config contributes to the plugin's options. */
+export interface WranglerConfig {
+  /** Worker name (`name`, with `-<env>` appended for an environment that does not set its own). */
+  worker?: string
+  /** `account_id`. */
+  accountId?: string
+  /** The Create Version fields the config declares (not yet validated: run `validateVersionConfig`). No `migrations`: see `migrationSteps`. */
+  version: VersionConfig
+  /** Secrets to keep from the current version (wrangler's `secrets.required`). */
+  secrets: { inherit: string[] }
+  /** The `assets` section, when there is one. */
+  assets?: WranglerAssets
+  /** wrangler's `migrations` as written, tags kept: which of them to send depends on the Worker's current migration tag. */
+  migrationSteps?: TaggedMigrationStep[]
+  /** Keys that were not mapped and other things worth telling the user. */
+  warnings: string[]
+}
+
+const HANDLED = new Set(['compatibility_date', 'compatibility_flags', 'migrations', 'placement', 'limits', 'assets', 'containers', 'cache', 'secrets'])
+
+/**
+ * Reads a wrangler config (JSONC or TOML) for one environment and maps it to
+ * the version body the way wrangler would. Throws `INVALID_WRANGLER_CONFIG`
+ * for syntax errors and sections of the wrong shape.
+ */
+export function readWranglerConfig(file: string, opts: { env?: string } = {}): WranglerConfig {
+  const raw = parseWranglerFile(file)
+  const problems = new Problems('')
+  const warnings: string[] = []
+  let effective: ReturnType<typeof selectEnvironment>
+  try {
+    effective = selectEnvironment(raw, opts.env, warnings)
+  } catch (error) {
+    throw new WorkersVersionError('INVALID_WRANGLER_CONFIG', `${basename(file)}: ${(error as Error).message}`)
+  }
+  const { config: c, pathOf } = effective
+  const ctx: MapContext = { problems, warnings, pathOf, bindings: [] }
+  const version: Record<string, unknown> = {}
+  const result: WranglerConfig = { version: version as VersionConfig, secrets: { inherit: [] }, warnings }
+
+  const str = (key: string): string | undefined => {
+    const value = c[key]
+    if (value === undefined || typeof value === 'string') return value
+    problems.error(pathOf(key), `expected a string, got ${describe(value)}`)
+    return undefined
+  }
+  result.worker = str('name')
+  result.accountId = str('account_id')
+  str('main')
+
+  if (c.compatibility_date !== undefined) version.compatibility_date = c.compatibility_date
+  if (c.compatibility_flags !== undefined) version.compatibility_flags = c.compatibility_flags
+  mapBindings(ctx, c)
+  if (ctx.bindings.length > 0) version.bindings = ctx.bindings as Binding[]
+  mapMigrations(ctx, c, result)
+  mapPlacement(ctx, c, version)
+  if (c.limits !== undefined) version.limits = c.limits
+  mapAssets(ctx, c, version, result, dirname(resolve(file)))
+  mapContainers(ctx, c, version)
+  if (c.cache !== undefined) version.cache_options = c.cache
+  mapSecrets(ctx, c, result)
+
+  for (const key of Object.keys(c)) {
+    if (SILENT.has(key) || HANDLED.has(key) || BINDING_SECTIONS.has(key)) continue
+    if (key === 'legacy_env' && c[key] !== false) continue
+    const reason = NOT_MAPPED.get(key)
+    warnings.push(`${render(pathOf(key))}: ${reason ?? 'unknown wrangler config key; ignored'}`)
+  }
+  problems.throwIfAny(`Cannot use ${basename(file)}${opts.env ? ` (env ${opts.env})` : ''}`, 'INVALID_WRANGLER_CONFIG')
+  return result
+}
+
+function render(path: Path): string {
+  return formatPath('', path)
+}
+
+function mapMigrations(ctx: MapContext, c: Record<string, unknown>, result: WranglerConfig): void {
+  const value = c.migrations
+  if (value === undefined) return
+  const path = ctx.pathOf('migrations')
+  if (!Array.isArray(value)) return ctx.problems.error(path, `expected an array of migration steps, got ${describe(value)}`)
+  const steps: TaggedMigrationStep[] = []
+  value.forEach((step, index) => {
+    if (!isRecord(step)) return ctx.problems.error([...path, index], `expected an object, got ${describe(step)}`)
+    if (typeof step.tag !== 'string') return ctx.problems.error([...path, index, 'tag'], 'required')
+    steps.push({ ...step } as TaggedMigrationStep)
+  })
+  if (steps.length === value.length && steps.length > 0) result.migrationSteps = steps
+}
+
+function mapPlacement(ctx: MapContext, c: Record<string, unknown>, version: Record<string, unknown>): void {
+  const p = c.placement
+  if (p === undefined) return
+  if (!isRecord(p)) return ctx.problems.error(ctx.pathOf('placement'), `expected an object, got ${describe(p)}`)
+  // wrangler's parseConfigPlacement: `mode = "off"` sends nothing; a hint means smart.
+  if (p.hint === undefined && p.mode === 'off') return
+  if (p.hint !== undefined || p.mode === 'smart') {
+    version.placement = { mode: 'smart', ...(p.hint !== undefined && { hint: p.hint }) }
+    return
+  }
+  for (const key of ['region', 'host', 'hostname']) {
+    if (p[key]) {
+      version.placement = { mode: 'targeted', [key]: p[key] }
+      return
+    }
+  }
+  ctx.warnings.push(`${render(ctx.pathOf('placement'))}: no mode, region, host or hostname; not sent`)
+}
+
+const ASSET_CONFIG = ['html_handling', 'not_found_handling', 'run_worker_first'] as const
+
+function mapAssets(ctx: MapContext, c: Record<string, unknown>, version: Record<string, unknown>, result: WranglerConfig, root: string): void {
+  const a = c.assets
+  if (a === undefined) return
+  const path = ctx.pathOf('assets')
+  if (!isRecord(a)) return ctx.problems.error(path, `expected an object, got ${describe(a)}`)
+  const assets: WranglerAssets = {}
+  const config: Record<string, unknown> = {}
+  for (const key of Object.keys(a)) {
+    if ((ASSET_CONFIG as readonly string[]).includes(key)) config[key] = assets[key as (typeof ASSET_CONFIG)[number]] = a[key]
+    else if (key === 'directory') {
+      if (typeof a.directory === 'string') assets.directory = resolve(root, a.directory)
+      else ctx.problems.error([...path, 'directory'], `expected a string, got ${describe(a.directory)}`)
+    } else if (key === 'binding') {
+      if (typeof a.binding === 'string') assets.binding = a.binding
+    } else ctx.warnings.push(`${render([...path, key])}: not part of a version's assets config; ignored`)
+  }
+  result.assets = assets
+  if (Object.keys(config).length > 0) version.assets = { config }
+}
+
+function mapContainers(ctx: MapContext, c: Record<string, unknown>, version: Record<string, unknown>): void {
+  const value = c.containers
+  if (value === undefined) return
+  const path = ctx.pathOf('containers')
+  if (!Array.isArray(value)) return ctx.problems.error(path, `expected an array, got ${describe(value)}`)
+  const containers: Array<{ class_name: unknown }> = []
+  let extra = false
+  value.forEach((item, index) => {
+    if (!isRecord(item)) return ctx.problems.error([...path, index], `expected an object, got ${describe(item)}`)
+    containers.push({ class_name: item.class_name })
+    extra ||= Object.keys(item).some((key) => key !== 'class_name')
+  })
+  if (extra) {
+    ctx.warnings.push(`${render(path)}: only class_name goes into a version; images and instance settings are applied by wrangler deploy`)
+  }
+  version.containers = containers
+}
+
+function mapSecrets(ctx: MapContext, c: Record<string, unknown>, result: WranglerConfig): void {
+  const s = c.secrets
+  if (s === undefined) return
+  const path = ctx.pathOf('secrets')
+  if (!isRecord(s)) return ctx.problems.error(path, `expected an object, got ${describe(s)}`)
+  const required = s.required
+  if (required === undefined) return
+  if (!Array.isArray(required) || !required.every((name) => typeof name === 'string')) {
+    return ctx.problems.error([...path, 'required'], 'expected an array of secret names')
+  }
+  result.secrets.inherit = [...required]
+}
