@@ -27,15 +27,23 @@ function fields<const E extends v.ObjectEntries>(entries: E) {
   return v.pipe(Obj, v.objectWithRest(entries, notAnOption(`known: ${Object.keys(entries).join(', ')}`)))
 }
 
+const RULE_FIELDS = {
+  test: 'expected a glob, a RegExp, or an array of them',
+  type: 'expected a content type string, or false to leave the files out',
+}
 const Rule = v.pipe(
   v.custom<Record<string, unknown>>(isRecord, 'expected { test, type }'),
-  v.looseObject({
-    test: v.custom<string | RegExp | Array<string | RegExp>>((test) => {
-      const tests = Array.isArray(test) ? test : [test]
-      return tests.length > 0 && tests.every((t) => typeof t === 'string' || t instanceof RegExp)
-    }, 'expected a glob, a RegExp, or an array of them'),
-    type: v.custom<string | false>((type) => type === false || nonEmptyString(type), 'expected a content type string, or false to leave the files out'),
-  }),
+  v.looseObject(
+    {
+      test: v.custom<string | RegExp | Array<string | RegExp>>((test) => {
+        const tests = Array.isArray(test) ? test : [test]
+        return tests.length > 0 && tests.every((t) => typeof t === 'string' || t instanceof RegExp)
+      }, RULE_FIELDS.test),
+      type: v.custom<string | false>((type) => type === false || nonEmptyString(type), RULE_FIELDS.type),
+    },
+    // A missing field gets the message of a wrong one.
+    (issue) => RULE_FIELDS[issue.path?.[0]?.key as keyof typeof RULE_FIELDS],
+  ),
 )
 
 const SecretNames = v.custom<string[]>((names) => Array.isArray(names) && names.every((n) => typeof n === 'string'), 'expected an array of secret names')

@@ -31,6 +31,8 @@ const BAD: Array<[options: unknown, line: string]> = [
   [{ rules: [1] }, 'rules[0]: expected { test, type }'],
   [{ rules: [{ test: [], type: 'text/plain' }] }, 'rules[0].test: expected a glob, a RegExp, or an array of them'],
   [{ rules: [{ test: '*.md', type: true }] }, 'rules[0].type: expected a content type string, or false to leave the files out'],
+  [{ rules: [{}] }, 'rules[0].test: expected a glob, a RegExp, or an array of them'],
+  [{ rules: [{ test: '*.md' }] }, 'rules[0].type: expected a content type string, or false to leave the files out'],
   [{ logLevel: 'debug' }, "logLevel: expected 'info', 'warn' or 'silent', got \"debug\""],
   [{ secrets: { keep: [] } }, 'secrets.keep: is not an option (use inherit or fromEnv)'],
   [{ secrets: { inherit: 'A' } }, 'secrets.inherit: expected an array of secret names'],
