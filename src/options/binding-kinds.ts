@@ -331,7 +331,7 @@ export const BINDING_KINDS = {
   worker_loader: kind(binding('worker_loader', {}), { env: 'WorkerLoader', wrangler: { section: 'worker_loaders' }, miniflare: 'workerLoaders' }),
   /** Log forwarding (wrangler's `logfwdr`). */
   logfwdr: kind(binding('logfwdr', { /** Where the logs go. */ destination: NonEmpty }), {
-    env: 'any',
+    env: 'unknown',
     wrangler: { section: 'logfwdr', list: 'bindings', nameKey: 'name', fields: { destination: 'destination' } },
   }),
   /** Browser Rendering. */
