@@ -67,10 +67,8 @@ export function record<const E extends v.ObjectEntries>(
 }
 
 /** An issue message for everything a schema does not word itself: `required`, `expected X, got Y`. */
-export function defaultMessage(issue: v.BaseIssue<unknown>): string {
-  if (issue.input === undefined) return 'required'
-  return `expected ${issue.expected ?? 'another value'}, got ${describe(issue.input)}`
-}
+const defaultMessage = (issue: v.BaseIssue<unknown>): string =>
+  issue.input === undefined ? 'required' : `expected ${issue.expected ?? 'another value'}, got ${describe(issue.input)}`
 
 /** A path item for an issue added by a raw check (`key` inside `input`). */
 export function pathItem(input: unknown, key: string | number): v.IssuePathItem {
@@ -110,20 +108,14 @@ export class Problems {
     this.warnings.push(`${formatPath(this.root, path)}: ${message}`)
   }
 
-  /** Records valibot issues in the order the fields appear in the input; `at` is where the parsed value sits. */
-  issues(issues: readonly v.BaseIssue<unknown>[], at: Path = []): void {
-    for (const issue of [...issues].sort(documentOrder)) {
-      const path = [...at, ...(issue.path ?? []).map((item) => item.key as string | number)]
-      if (issue.requirement === WARNING) this.warn(path, issue.message)
-      else this.error(path, issue.message)
-    }
-  }
-
-  /** Parses `input` with `schema` (the input is never changed) and records every issue. */
+  /** Parses `input` with `schema` (the input is never changed) and records every issue, in the order the fields appear in the input. */
   parse(schema: v.GenericSchema, input: unknown): void {
     try {
-      const result = v.safeParse(schema, input, { message: defaultMessage })
-      if (result.issues) this.issues(result.issues)
+      for (const issue of [...(v.safeParse(schema, input, { message: defaultMessage }).issues ?? [])].sort(documentOrder)) {
+        const path = (issue.path ?? []).map((item) => item.key as string | number)
+        if (issue.requirement === WARNING) this.warn(path, issue.message)
+        else this.error(path, issue.message)
+      }
     } catch (error) {
       // A getter that throws, a revoked proxy, a stack overflow: report, never crash.
       this.error([], `could not be read (${error instanceof Error ? error.message : String(error)})`)

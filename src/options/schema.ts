@@ -24,12 +24,9 @@ const PlainObject = v.custom<Record<string, unknown>>(
 
 /** Metadata about the version, shown in the dashboard and `wrangler versions list`. */
 export const AnnotationsSchema = record({
-  /** Human-readable description of the version. Over 1000 UTF-8 bytes it is truncated (with a warning). */
-  'workers/message': v.optional(v.string()),
+  /** Human-readable description of the version. Over 1000 UTF-8 bytes it is truncated (with a warning). */ 'workers/message': v.optional(v.string()),
   /** A tag for the version, e.g. a release or commit; at most 100 UTF-8 bytes. */
-  'workers/tag': v.optional(
-    v.pipe(v.string(), v.check((tag) => utf8Bytes(tag) <= 100, (issue) => `must be at most 100 bytes (UTF-8), got ${utf8Bytes(issue.input)}`)),
-  ),
+  'workers/tag': v.optional(v.pipe(v.string(), v.check((tag) => utf8Bytes(tag) <= 100, (issue) => `must be at most 100 bytes (UTF-8), got ${utf8Bytes(issue.input)}`))),
   /** Set by the server (`upload`, `deploy`, …); setting it is an error. */
   'workers/triggered_by': v.optional(v.never('is set by the server and cannot be set in a request')),
 })
@@ -55,51 +52,33 @@ export const RunWorkerFirstRules = v.config(
 export const AssetsConfigSchema = record({
   /** Redirects and rewrites for requests of HTML content. */
   html_handling: v.optional(v.picklist(['auto-trailing-slash', 'force-trailing-slash', 'drop-trailing-slash', 'none'])),
-  /** Response when no asset matches and there is no Worker to run. */
-  not_found_handling: v.optional(v.picklist(['none', '404-page', 'single-page-application'])),
+  /** Response when no asset matches and there is no Worker to run. */ not_found_handling: v.optional(v.picklist(['none', '404-page', 'single-page-application'])),
   /** `true` runs the Worker before every asset; rules (`/api/*`, `!/api/docs`) choose the paths that do. */
   run_worker_first: v.optional(v.union([v.boolean(), RunWorkerFirstRules], 'expected a boolean or an array of rules')),
 })
 
 /** Static assets of the version. */
 export const AssetsSchema = record({
-  /** Completion token of the assets upload. Not set by hand: the plugin fills it in only when it uploads the assets directory itself. */
-  jwt: v.optional(NonEmpty),
-  /** How the assets are served. */
-  config: v.optional(AssetsConfigSchema),
+  /** Completion token of the assets upload. Not set by hand: the plugin fills it in only when it uploads the assets directory itself. */ jwt: v.optional(NonEmpty),
+  /** How the assets are served. */ config: v.optional(AssetsConfigSchema),
 })
 
-const RenamedClass = record({
-  /** Current class name. */
-  from: NonEmpty,
-  /** New class name. */
-  to: NonEmpty,
-})
+const RenamedClass = record({ /** Current class name. */ from: NonEmpty, /** New class name. */ to: NonEmpty })
 const TransferredClass = record({
-  /** Class name in the other Worker. */
-  from: NonEmpty,
-  /** The Worker the namespace is transferred from. */
-  from_script: NonEmpty,
-  /** Class name in this Worker. */
-  to: NonEmpty,
+  /** Class name in the other Worker. */ from: NonEmpty,
+  /** The Worker the namespace is transferred from. */ from_script: NonEmpty,
+  /** Class name in this Worker. */ to: NonEmpty,
 })
 const stepEntries = {
-  /** Classes to create Durable Object namespaces (key-value storage) for. */
-  new_classes: v.optional(StringList),
-  /** Classes to create SQLite-backed Durable Object namespaces for. */
-  new_sqlite_classes: v.optional(StringList),
-  /** Classes whose Durable Object namespaces (and data) are deleted. */
-  deleted_classes: v.optional(StringList),
-  /** Classes renamed, keeping their data. */
-  renamed_classes: v.optional(v.array(RenamedClass)),
-  /** Namespaces transferred from another Worker. */
-  transferred_classes: v.optional(v.array(TransferredClass)),
+  /** Classes to create Durable Object namespaces (key-value storage) for. */ new_classes: v.optional(StringList),
+  /** Classes to create SQLite-backed Durable Object namespaces for. */ new_sqlite_classes: v.optional(StringList),
+  /** Classes whose Durable Object namespaces (and data) are deleted. */ deleted_classes: v.optional(StringList),
+  /** Classes renamed, keeping their data. */ renamed_classes: v.optional(v.array(RenamedClass)),
+  /** Namespaces transferred from another Worker. */ transferred_classes: v.optional(v.array(TransferredClass)),
 }
 const tagEntries = {
-  /** Tag the Worker's current migration tag must equal, or the request is rejected. */
-  old_tag: v.optional(NonEmpty),
-  /** Tag the Worker gets once the migration is applied. */
-  new_tag: v.optional(NonEmpty),
+  /** Tag the Worker's current migration tag must equal, or the request is rejected. */ old_tag: v.optional(NonEmpty),
+  /** Tag the Worker gets once the migration is applied. */ new_tag: v.optional(NonEmpty),
 }
 const NotOnAStep = v.optional(v.never('tags belong on `migrations`, not on a step'))
 
@@ -110,8 +89,7 @@ export const SingleStepMigrationSchema = record({ ...tagEntries, ...stepEntries 
 /** Several migration steps applied in order. */
 export const MultiStepMigrationsSchema = record({
   ...tagEntries,
-  /** Steps, applied in order. */
-  steps: v.array(MigrationStepSchema),
+  /** Steps, applied in order. */ steps: v.array(MigrationStepSchema),
 })
 /**
  * Durable Object migrations, applied when the version is deployed: one step, or
@@ -125,21 +103,15 @@ export const MigrationsSchema = v.pipe(
 
 /** Smart Placement. */
 export const SmartPlacementSchema = record({
-  /** Enables Smart Placement. */
-  mode: v.literal('smart'),
-  /** A region hint for Smart Placement (wrangler sends it as given). */
-  hint: v.optional(NonEmpty),
+  /** Enables Smart Placement. */ mode: v.literal('smart'),
+  /** A region hint for Smart Placement (wrangler sends it as given). */ hint: v.optional(NonEmpty),
 })
 /** Placement near a target (one of region, hostname and host). */
 export const TargetedPlacementSchema = record({
-  /** Targeted placement. */
-  mode: v.literal('targeted'),
-  /** Cloud region to run near, e.g. `aws:us-east-1`. */
-  region: v.optional(NonEmpty),
-  /** Hostname to run near. */
-  hostname: v.optional(NonEmpty),
-  /** `host:port` to run near. */
-  host: v.optional(NonEmpty),
+  /** Targeted placement. */ mode: v.literal('targeted'),
+  /** Cloud region to run near, e.g. `aws:us-east-1`. */ region: v.optional(NonEmpty),
+  /** Hostname to run near. */ hostname: v.optional(NonEmpty),
+  /** `host:port` to run near. */ host: v.optional(NonEmpty),
 })
 const NoMode = v.optional(v.undefined())
 /** Run near a cloud region. */
@@ -174,16 +146,13 @@ export const PlacementSchema = v.pipe(
 
 /** Resource limits. */
 export const LimitsSchema = record({
-  /** CPU time limit per invocation, in milliseconds. */
-  cpu_ms: v.optional(PositiveInt),
-  /** Subrequest limit per invocation. */
-  subrequests: v.optional(PositiveInt),
+  /** CPU time limit per invocation, in milliseconds. */ cpu_ms: v.optional(PositiveInt),
+  /** Subrequest limit per invocation. */ subrequests: v.optional(PositiveInt),
 })
 
 /** A container attached to a Durable Object class. */
 export const ContainerSchema = record({
-  /** Durable Object class of this Worker the container belongs to. */
-  class_name: NonEmpty,
+  /** Durable Object class of this Worker the container belongs to. */ class_name: NonEmpty,
 })
 
 /** Whether `YYYY-MM-DD` names a real day. */
@@ -222,36 +191,23 @@ const COMPUTED = v.optional(v.never('is computed from the build; remove it from 
 /** The schema of the `version` option (checks needing the whole config or the clock: `versionConfigSchema`). */
 export const VersionConfigSchema = record(
   {
-    /** Metadata about the version (`workers/message`, `workers/tag`). */
-    annotations: v.optional(AnnotationsSchema),
-    /** Static assets: the upload token and how they are served. */
-    assets: v.optional(AssetsSchema),
-    /** Bindings available on `env`. Names must be unique JavaScript identifiers; unknown kinds pass through with a warning. */
-    bindings: v.optional(Bindings),
-    /** Date of the runtime behaviour the Worker targets (`YYYY-MM-DD`, not after today in UTC). */
-    compatibility_date: v.optional(CompatibilityDateSchema),
+    /** Metadata about the version (`workers/message`, `workers/tag`). */ annotations: v.optional(AnnotationsSchema),
+    /** Static assets: the upload token and how they are served. */ assets: v.optional(AssetsSchema),
+    /** Bindings available on `env`. Names must be unique JavaScript identifiers; unknown kinds pass through with a warning. */ bindings: v.optional(Bindings),
+    /** Date of the runtime behaviour the Worker targets (`YYYY-MM-DD`, not after today in UTC). */ compatibility_date: v.optional(CompatibilityDateSchema),
     /** Runtime feature flags, e.g. `nodejs_compat`; no duplicates. */
     compatibility_flags: v.optional(v.pipe(StringList, v.check((flags) => new Set(flags).size === flags.length, 'must not contain duplicates'))),
-    /** Containers attached to Durable Object classes of this Worker. */
-    containers: v.optional(v.array(ContainerSchema)),
-    /** Resource limits. */
-    limits: v.optional(LimitsSchema),
-    /** Durable Object migrations, single-step or `{ steps }`; not together with `exports`. */
-    migrations: v.optional(MigrationsSchema),
-    /** Where the Worker runs: Smart Placement or near a region/hostname/host. */
-    placement: v.optional(PlacementSchema),
+    /** Containers attached to Durable Object classes of this Worker. */ containers: v.optional(v.array(ContainerSchema)),
+    /** Resource limits. */ limits: v.optional(LimitsSchema),
+    /** Durable Object migrations, single-step or `{ steps }`; not together with `exports`. */ migrations: v.optional(MigrationsSchema),
+    /** Where the Worker runs: Smart Placement or near a region/hostname/host. */ placement: v.optional(PlacementSchema),
     /** @deprecated Usage models were retired; the field is accepted with a warning. */
     usage_model: v.optional(v.pipe(v.picklist(['standard', 'bundled', 'unbound']), warning('is deprecated and has no effect; remove it'))),
-    /** Declared exports of the Worker (newer API field, passed through); not together with `migrations`. */
-    exports: v.optional(LooseObject),
-    /** Cache settings (wrangler's `cache`), passed through. */
-    cache_options: v.optional(LooseObject),
-    /** Package dependencies (newer API field, passed through). */
-    package_dependencies: v.optional(LooseArray),
-    /** Computed from the build: not an option. */
-    main_module: COMPUTED,
-    /** Computed from the build: not an option. */
-    modules: COMPUTED,
+    /** Declared exports of the Worker (newer API field, passed through); not together with `migrations`. */ exports: v.optional(LooseObject),
+    /** Cache settings (wrangler's `cache`), passed through. */ cache_options: v.optional(LooseObject),
+    /** Package dependencies (newer API field, passed through). */ package_dependencies: v.optional(LooseArray),
+    /** Computed from the build: not an option. */ main_module: COMPUTED,
+    /** Computed from the build: not an option. */ modules: COMPUTED,
   },
   'not a Create Version field the plugin knows; sent as is',
 )
