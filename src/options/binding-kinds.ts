@@ -1,6 +1,7 @@
 import * as v from 'valibot'
 import { BindingName, JsonValue, LooseObject, NonEmpty, PositiveInt, StringList, isJsonValue } from './fields.js'
-import { FIRST_ISSUE, WARNING, describe, record, typeName } from './issues.js'
+import { FIRST_ISSUE, WARNING, record } from './fields.js'
+import { describe, typeName } from './issues.js'
 
 // Every binding kind of the Create Version body, one record each: its schema
 // (field names spelled as the API spells them; the exported types are inferred

@@ -1,10 +1,11 @@
 import * as v from 'valibot'
 import { WorkersVersionError } from '../core/errors.js'
 import { isRecord } from '../core/guards.js'
+import { WARNING } from './fields.js'
 
 // valibot runs the schemas; this file turns its issues into `path: message`
-// lines. Warnings travel as issues too: a check whose requirement is `WARNING`
-// never passes, and its issue is listed as a warning instead of an error.
+// lines. Warnings travel as issues too (see `warning` in fields.ts): their issue
+// is listed as a warning instead of an error.
 
 /** A path into the options: property names and array indexes. */
 export type Path = ReadonlyArray<string | number>
@@ -39,31 +40,6 @@ export function describe(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(clip(value, 40))
   if (typeof value === 'number' || typeof value === 'boolean') return String(value)
   return typeName(value)
-}
-
-/** The requirement of every warning: it never holds, so valibot always reports it. */
-export const WARNING = (_input: unknown): boolean => false
-
-/** A check that always reports `message` as a warning. */
-export function warning<T = unknown>(message: v.ErrorMessage<v.CheckIssue<T>>): v.CheckAction<T, v.ErrorMessage<v.CheckIssue<T>>> {
-  return v.check<T, v.ErrorMessage<v.CheckIssue<T>>>(WARNING, message)
-}
-
-/** Stops a pipe at its first issue: one message per field ("must be YYYY-MM-DD", not also "not a real date"). */
-export const FIRST_ISSUE = { abortPipeEarly: true } as const
-
-/**
- * An object schema whose unknown keys are kept and reported as warnings.
- * Typed as a plain object so that the option types stay exact (TypeScript flags
- * a misspelt field), while at run time an unknown field is passed through.
- */
-export function record<const E extends v.ObjectEntries>(
-  entries: E,
-  unknownKey = 'unknown field; sent as is',
-  message?: v.ErrorMessage<v.ObjectIssue>,
-): v.ObjectSchema<E, undefined> {
-  const schema = v.objectWithRest(entries, v.pipe(v.unknown(), warning(unknownKey)), message as v.ErrorMessage<v.ObjectWithRestIssue>)
-  return schema as unknown as v.ObjectSchema<E, undefined>
 }
 
 /** An issue message for everything a schema does not word itself: `required`, `expected X, got Y`. */

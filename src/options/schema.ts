@@ -1,7 +1,8 @@
 import * as v from 'valibot'
 import { BindingSchema, type Binding } from './binding-kinds.js'
 import { LooseArray, LooseObject, NonEmpty, PositiveInt, StringList } from './fields.js'
-import { FIRST_ISSUE, describe, pathItem, record, warning } from './issues.js'
+import { FIRST_ISSUE, record, warning } from './fields.js'
+import { describe, pathItem } from './issues.js'
 import { isRecord } from '../core/guards.js'
 
 // The `version` option: every field of the Create Version request body except

@@ -65,6 +65,13 @@ describe('options nested thousands of levels deep', () => {
     expect(error.message).toContain('version.exports: must be JSON-serialisable')
   })
 
+  test.each([5_000, 100_000])('%i levels in a field the plugin passes through unknown are an error, not a crash when the body is written', (depth) => {
+    const deep = nestedObject(depth)
+    const error = errorOf(() => validateVersionConfig({ logpush: deep, limits: { memory: deep } }))
+    expect(error.message).toContain('version.logpush: must be JSON-serialisable')
+    expect(error.message).toContain('version.limits.memory: must be JSON-serialisable')
+  })
+
   test.each([5_000, 100_000])('%i levels in top-level options give an INVALID_OPTIONS error naming the option', (depth) => {
     const deep = nestedObject(depth)
     const message = errorOf(() => parseOptions({ network: deep, secrets: deep, assets: deep, rules: [deep] })).message
