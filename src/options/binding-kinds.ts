@@ -68,7 +68,6 @@ function kind<const S extends v.GenericSchema>(
   return { schema, env, miniflare, wrangler: wrangler && { ...wrangler, fields } }
 }
 
-
 /** Every binding kind the plugin knows, by `type`, in the order wrangler sends them. */
 export const BINDING_KINDS = {
   /** A plain-text variable. */
