@@ -4,13 +4,13 @@ import { checkAccountId, checkWorkerName } from './api/identifiers.js'
 import { parseBaseUrl } from './api/url.js'
 import { WorkersVersionError } from './core/errors.js'
 import type { BundlerName } from './core/types.js'
-import type { TaggedMigrationStep } from './api/migrations.js'
+import { pendingMigrations, type TaggedMigrationStep } from './api/migrations.js'
 import { currentCommit } from './git.js'
 import { createWorkerByDefault, DEFAULTS, ENV_FALLBACKS, preflightByDefault, withEnvFallback } from './options/defaults.js'
 import { truncateUtf8 } from './options/validate.js'
 import { validateWithSecrets, withSecretBindings, type ResolvedOptions } from './options/resolve.js'
 import type { VersionConfig } from './options/schema.js'
-import { findWranglerConfig } from './options/wrangler-file.js'
+import { findWranglerConfig } from './wrangler/find.js'
 import { redactSecrets, secretBindings, type SecretsOption } from './options/secrets.js'
 
 /** Where and as whom to upload: every value resolved, environment fallbacks applied. */
@@ -112,6 +112,10 @@ export async function createPlan(
   const root = resolve(options.root ?? build.root)
   const upload = !build.watch && (options.upload ?? (build.mode !== undefined && build.mode === options.uploadMode))
   const merged = await mergeWranglerConfig(options, root, env, generated)
+  if (merged.migrationSteps) {
+    // What a new Worker gets; an upload sends only the steps the Worker has not applied yet.
+    merged.version = { ...merged.version, migrations: pendingMigrations(merged.migrationSteps, undefined) as VersionConfig['migrations'] }
+  }
   const outputDir = isAbsolute(options.outputDir) ? options.outputDir : resolve(root, options.outputDir)
   if (merged.version.compatibility_date === undefined) {
     const today = new Date().toISOString().slice(0, 10)
@@ -176,7 +180,7 @@ async function mergeWranglerConfig(options: ResolvedOptions, root: string, env: 
     )
   }
   // Loaded only when a config is read: its parsers cost start-up time otherwise.
-  const { readWranglerConfig } = await import('./options/wrangler.js')
+  const { readWranglerConfig } = await import('./wrangler/index.js')
   // The Cloudflare plugin has already applied the wrangler environment to what it generated.
   const config = readWranglerConfig(file!, { env: generated ? undefined : withEnvFallback('env', options.env, env) })
   // A secret the build sets from its environment is not also inherited.

@@ -1,49 +1,12 @@
+import { bindingKind } from './binding-kinds.js'
 import { isIdentifier } from './fields.js'
 import type { SecretsOption } from './secrets.js'
 import type { VersionConfig } from './schema.js'
 import { isRecord } from '../core/guards.js'
 
 // `worker-env.d.ts`: the `Env` interface for the version's bindings, with the
-// type names `wrangler types` uses (from @cloudflare/workers-types).
-
-const TYPE_OF: Record<string, string> = {
-  ai: 'Ai',
-  ai_search: 'AiSearchInstance',
-  ai_search_namespace: 'AiSearchNamespace',
-  analytics_engine: 'AnalyticsEngineDataset',
-  artifacts: 'Artifacts',
-  assets: 'Fetcher',
-  browser: 'Fetcher',
-  d1: 'D1Database',
-  data_blob: 'ArrayBuffer',
-  dispatch_namespace: 'DispatchNamespace',
-  durable_object_namespace: 'DurableObjectNamespace',
-  flagship: 'Flagship',
-  hyperdrive: 'Hyperdrive',
-  images: 'ImagesBinding',
-  kv_namespace: 'KVNamespace',
-  media: 'MediaBinding',
-  mtls_certificate: 'Fetcher',
-  pipelines: 'import("cloudflare:pipelines").Pipeline<import("cloudflare:pipelines").PipelineRecord>',
-  plain_text: 'string',
-  queue: 'Queue',
-  r2_bucket: 'R2Bucket',
-  ratelimit: 'RateLimit',
-  secret_key: 'CryptoKey',
-  secret_text: 'string',
-  secrets_store_secret: 'SecretsStoreSecret',
-  send_email: 'SendEmail',
-  service: 'Fetcher',
-  stream: 'StreamBinding',
-  text_blob: 'string',
-  vectorize: 'VectorizeIndex',
-  version_metadata: 'WorkerVersionMetadata',
-  vpc_network: 'Fetcher',
-  vpc_service: 'Fetcher',
-  wasm_module: 'WebAssembly.Module',
-  worker_loader: 'WorkerLoader',
-  workflow: 'Workflow',
-}
+// type names `wrangler types` uses (from @cloudflare/workers-types), taken from
+// the registry of binding kinds.
 
 const MAX_DEPTH = 12
 
@@ -69,7 +32,7 @@ function typeFor(binding: Record<string, unknown>, secrets: ReadonlySet<string>)
   const type = String(binding.type)
   if (type === 'json') return jsonType(binding.json)
   if (type === 'inherit') return secrets.has(String(binding.name)) ? 'string' : 'unknown'
-  return Object.hasOwn(TYPE_OF, type) ? TYPE_OF[type]! : 'unknown'
+  return bindingKind(type)?.env ?? 'unknown'
 }
 
 /**

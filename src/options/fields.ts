@@ -16,6 +16,9 @@ export function isIdentifier(name: string): boolean {
   return name.length <= 1024 && IDENTIFIER.test(name) && !RESERVED.has(name)
 }
 
+/** Stops a pipe at its first issue: one message per field ("must be YYYY-MM-DD", not also "not a real date"). */
+export const FIRST_ISSUE = { abortPipeEarly: true } as const
+
 /** A non-empty string (ids, names, tags). */
 export const NonEmpty = v.pipe(v.string(), v.minLength(1, 'must not be empty'))
 
@@ -26,7 +29,7 @@ export const BindingName = v.pipe(v.string(), v.check(isIdentifier, 'must be a v
 export const StringList = v.array(NonEmpty)
 
 /** A positive integer. */
-export const PositiveInt = v.pipe(v.number(), v.integer('must be an integer'), v.minValue(1, 'must be a positive integer'))
+export const PositiveInt = v.config(v.pipe(v.number(), v.integer('must be an integer'), v.minValue(1, 'must be a positive integer')), FIRST_ISSUE)
 
 /** Whether a value survives `JSON.stringify` (no functions, BigInt, cycles or runaway nesting). */
 export function isJsonValue(value: unknown): boolean {
@@ -54,3 +57,27 @@ export const LooseArray = v.pipe(
   v.array(v.unknown()),
   v.check((input: unknown[]) => isJsonValue(input), 'must be JSON-serialisable'),
 )
+
+/** The requirement of every warning: it never holds, so valibot always reports it. */
+export const WARNING = (_input: unknown): boolean => false
+
+/** A check that always reports `message` as a warning. */
+export function warning<T = unknown>(message: v.ErrorMessage<v.CheckIssue<T>>): v.CheckAction<T, v.ErrorMessage<v.CheckIssue<T>>> {
+  return v.check<T, v.ErrorMessage<v.CheckIssue<T>>>(WARNING, message)
+}
+
+/**
+ * An object schema whose unknown keys are kept and reported as warnings.
+ * Typed as a plain object so that the option types stay exact (TypeScript flags
+ * a misspelt field), while at run time an unknown field is passed through.
+ */
+export function record<const E extends v.ObjectEntries>(
+  entries: E,
+  unknownKey = 'unknown field; sent as is',
+  message?: v.ErrorMessage<v.ObjectIssue>,
+): v.ObjectSchema<E, undefined> {
+  // Kept as is, so it must survive JSON.stringify like everything else in the body.
+  const rest = v.pipe(v.unknown(), warning(unknownKey), v.check(isJsonValue, 'must be JSON-serialisable'))
+  const schema = v.objectWithRest(entries, rest, message as v.ErrorMessage<v.ObjectWithRestIssue>)
+  return schema as unknown as v.ObjectSchema<E, undefined>
+}

@@ -1,5 +1,11 @@
-import type * as v from 'valibot'
+import * as v from 'valibot'
 import { WorkersVersionError } from '../core/errors.js'
+import { isRecord } from '../core/guards.js'
+import { WARNING } from './fields.js'
+
+// valibot runs the schemas; this file turns its issues into `path: message`
+// lines. Warnings travel as issues too (see `warning` in fields.ts): their issue
+// is listed as a warning instead of an error.
 
 /** A path into the options: property names and array indexes. */
 export type Path = ReadonlyArray<string | number>
@@ -22,14 +28,46 @@ export function formatPath(root: string, path: Path): string {
   return out
 }
 
-/** A short description of a value for messages (never the whole value). */
-export function describe(value: unknown): string {
+/** The kind of a value, never the value itself (for fields that may hold a secret). */
+export function typeName(value: unknown): string {
   if (value === null) return 'null'
   if (Array.isArray(value)) return 'an array'
+  return typeof value === 'object' ? 'an object' : typeof value
+}
+
+/** A short description of a value for messages (never the whole value). */
+export function describe(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(clip(value, 40))
   if (typeof value === 'number' || typeof value === 'boolean') return String(value)
-  if (typeof value === 'object') return 'an object'
-  return typeof value
+  return typeName(value)
+}
+
+/** An issue message for everything a schema does not word itself: `required`, `expected X, got Y`. */
+const defaultMessage = (issue: v.BaseIssue<unknown>): string =>
+  issue.input === undefined ? 'required' : `expected ${issue.expected ?? 'another value'}, got ${describe(issue.input)}`
+
+/** A path item for an issue added by a raw check (`key` inside `input`). */
+export function pathItem(input: unknown, key: string | number): v.IssuePathItem {
+  const value = isRecord(input) || Array.isArray(input) ? (input as Record<string | number, unknown>)[key] : undefined
+  return { type: 'unknown', origin: 'value', input, key, value }
+}
+
+/** Position of a path item among its siblings, in the order the user wrote them. */
+function position(item: v.IssuePathItem): number {
+  if (typeof item.key === 'number') return item.key
+  const keys = isRecord(item.input) ? Object.keys(item.input) : []
+  const index = keys.indexOf(String(item.key))
+  return index === -1 ? keys.length : index
+}
+
+function documentOrder(a: v.BaseIssue<unknown>, b: v.BaseIssue<unknown>): number {
+  const pa = a.path ?? []
+  const pb = b.path ?? []
+  for (let i = 0; i < Math.min(pa.length, pb.length); i++) {
+    const d = position(pa[i]!) - position(pb[i]!)
+    if (d !== 0) return d
+  }
+  return pa.length - pb.length
 }
 
 /** Collects every problem of a config so they are reported together. */
@@ -46,15 +84,21 @@ export class Problems {
     this.warnings.push(`${formatPath(this.root, path)}: ${message}`)
   }
 
-  /** Records valibot issues; `at` is where the parsed value sits, `kind` names a binding kind for "required for …". */
-  issues(at: Path, issues: readonly v.BaseIssue<unknown>[], kind?: string): void {
-    for (const issue of issues) {
-      const sub = (issue.path ?? []).map((item) => item.key as string | number)
-      this.error([...at, ...sub], issueMessage(issue, kind))
+  /** Parses `input` with `schema` (the input is never changed) and records every issue, in the order the fields appear in the input. */
+  parse(schema: v.GenericSchema, input: unknown): void {
+    try {
+      for (const issue of [...(v.safeParse(schema, input, { message: defaultMessage }).issues ?? [])].sort(documentOrder)) {
+        const path = (issue.path ?? []).map((item) => item.key as string | number)
+        if (issue.requirement === WARNING) this.warn(path, issue.message)
+        else this.error(path, issue.message)
+      }
+    } catch (error) {
+      // A getter that throws, a revoked proxy, a stack overflow: report, never crash.
+      this.error([], `could not be read (${error instanceof Error ? error.message : String(error)})`)
     }
   }
 
-  /** Throws one INVALID_OPTIONS error listing every problem, if there are any. */
+  /** Throws one error listing every problem, if there are any. */
   throwIfAny(what = 'Invalid `version` options', code = 'INVALID_OPTIONS'): void {
     if (this.errors.length === 0) return
     const listed = this.errors.slice(0, MAX_LISTED)
@@ -66,11 +110,4 @@ export class Problems {
       `${what} (${this.errors.length} problem${this.errors.length === 1 ? '' : 's'}):\n${lines.join('\n')}`,
     )
   }
-}
-
-function issueMessage(issue: v.BaseIssue<unknown>, kind: string | undefined): string {
-  if (issue.kind !== 'schema') return issue.message
-  if (issue.input === undefined) return kind ? `required for ${kind}` : 'required'
-  if (issue.type === 'never' || issue.type === 'custom' || issue.type === 'union') return issue.message
-  return `expected ${issue.expected ?? 'another value'}, got ${describe(issue.input)}`
 }

@@ -1,11 +1,9 @@
 import { compileRules, type ModuleRule, type RuleMatcher } from '../core/content-types.js'
-import { WorkersVersionError } from '../core/errors.js'
 import { DEFAULTS } from './defaults.js'
 import type { NetworkOptions, WorkersVersionOptions } from './index.js'
-import { describe, Problems } from './issues.js'
 import type { VersionConfig } from './schema.js'
 import { secretBindings, type SecretsOption } from './secrets.js'
-import { checkShape } from './shape.js'
+import { parseOptions } from './options-schema.js'
 import { validateVersionConfig } from './validate.js'
 
 /**
@@ -68,12 +66,7 @@ export function validateWithSecrets(version: VersionConfig, secrets: SecretsOpti
 }
 
 export function resolveOptions(input: WorkersVersionOptions = {}): ResolvedOptions {
-  if (input === null || typeof input !== 'object' || Array.isArray(input)) {
-    throw new WorkersVersionError('INVALID_OPTIONS', `workersVersion() takes an options object, got ${describe(input)}.`)
-  }
-  const problems = new Problems('')
-  checkShape(input as Record<string, unknown>, problems)
-  problems.throwIfAny('Invalid workersVersion() options')
+  parseOptions(input)
 
   const { config: version, warnings } = validateWithSecrets(input.version ?? {}, input.secrets)
   return {

@@ -5,7 +5,7 @@ import { describe, expect, test } from 'vitest'
 import { unstable_convertConfigBindingsToStartWorkerBindings, unstable_readConfig } from 'wrangler'
 import { WorkersVersionError } from '../../src/core/errors.js'
 import { validateVersionConfig } from '../../src/options/validate.js'
-import { findWranglerConfig, pendingMigrations, readWranglerConfig } from '../../src/options/wrangler.js'
+import { findWranglerConfig, readWranglerConfig } from '../../src/wrangler/index.js'
 
 const fixtures = new URL('./fixtures/', import.meta.url).pathname
 const now = new Date('2026-01-01T00:00:00Z')
@@ -26,8 +26,7 @@ function read(file: string, env?: string) {
   const result = readWranglerConfig(join(fixtures, file), { env })
   return {
     ...result,
-    ...(result.main && { main: relative(fixtures, result.main) }),
-    ...(result.assetsDirectory && { assetsDirectory: relative(fixtures, result.assetsDirectory) }),
+    ...(result.assets && { assets: { ...result.assets, ...(result.assets.directory && { directory: relative(fixtures, result.assets.directory) }) } }),
   }
 }
 
@@ -80,7 +79,7 @@ describe('fixtures', () => {
         return [name, missingId ? 'inherit' : type]
       }),
     )
-    expect(Object.fromEntries((ours.version.bindings ?? []).map((b) => [b.name, b.type]))).toEqual(kinds)
+    expect(Object.fromEntries((ours.version.bindings ?? []).map((b: { name: string; type: string }) => [b.name, b.type]))).toEqual(kinds)
     expect(ours.version.assets?.config?.run_worker_first).toEqual(theirs.assets?.run_worker_first)
   })
 })
@@ -177,26 +176,5 @@ describe('readWranglerConfig', () => {
     expect(placement({ host: 'db:5432' })).toEqual({ mode: 'targeted', host: 'db:5432' })
     expect(placement({ hostname: 'db.example.com' })).toEqual({ mode: 'targeted', hostname: 'db.example.com' })
     expect(placement({ mode: 'off' })).toBeUndefined()
-  })
-})
-
-describe('pendingMigrations', () => {
-  const steps = [
-    { tag: 'v1', new_classes: ['A'] },
-    { tag: 'v2', new_sqlite_classes: ['B'] },
-    { tag: 'v3', deleted_classes: ['A'] },
-  ]
-  test('all steps for a Worker without a migration tag', () => {
-    expect(pendingMigrations(steps)).toEqual({ new_tag: 'v3', steps: [{ new_classes: ['A'] }, { new_sqlite_classes: ['B'] }, { deleted_classes: ['A'] }] })
-  })
-  test('the steps after the current tag', () => {
-    expect(pendingMigrations(steps, 'v1')).toEqual({ old_tag: 'v1', new_tag: 'v3', steps: [{ new_sqlite_classes: ['B'] }, { deleted_classes: ['A'] }] })
-    expect(pendingMigrations(steps, 'v2')).toEqual({ old_tag: 'v2', new_tag: 'v3', deleted_classes: ['A'] })
-  })
-  test('nothing when the current tag is the last one', () => {
-    expect(pendingMigrations(steps, 'v3')).toBeUndefined()
-  })
-  test('every step when the current tag is unknown (as wrangler does)', () => {
-    expect(pendingMigrations(steps, 'v0')).toMatchObject({ old_tag: 'v0', new_tag: 'v3' })
   })
 })

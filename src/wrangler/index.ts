@@ -1,29 +1,36 @@
-import { existsSync } from 'node:fs'
-import { basename, dirname, join, resolve } from 'node:path'
+import { basename, dirname, resolve } from 'node:path'
 import { WorkersVersionError } from '../core/errors.js'
-import { describe, formatPath, Problems, type Path } from './issues.js'
-import type { Binding, Migrations, VersionConfig } from './schema.js'
-import { BINDING_SECTIONS, mapBindings, type MapContext } from './wrangler-bindings.js'
-import { selectEnvironment } from './wrangler-env.js'
-import { NOT_MAPPED, SILENT } from './wrangler-keys.js'
-import { parseWranglerFile } from './wrangler-parse.js'
 import { isRecord } from '../core/guards.js'
+import { describe, formatPath, Problems, type Path } from '../options/issues.js'
+import type { Binding, VersionConfig } from '../options/schema.js'
+import { BINDING_SECTIONS, mapBindings, type MapContext } from './bindings.js'
+import { selectEnvironment } from './env.js'
+import { NOT_MAPPED, SILENT } from './keys.js'
+import { parseWranglerFile } from './parse.js'
 
-export { lineColumn } from './wrangler-parse.js'
+// The wrangler config as a source of the plugin's options: the Worker, the
+// account and the Create Version fields, mapped the way wrangler 4 maps them.
 
-const CONFIG_FILES = ['wrangler.jsonc', 'wrangler.json', 'wrangler.toml']
+export { lineColumn } from './parse.js'
 
-/** The first of wrangler.jsonc, wrangler.json, wrangler.toml in `root`. */
-export function findWranglerConfig(root: string): string | undefined {
-  for (const name of CONFIG_FILES) {
-    const file = join(root, name)
-    if (existsSync(file)) return file
-  }
-  return undefined
-}
+export { findWranglerConfig } from './find.js'
 
 /** One of wrangler's `migrations` entries: a step with its tag. */
 export type TaggedMigrationStep = { tag: string } & Record<string, unknown>
+
+/** wrangler's `assets` section, for uploading the assets directory. */
+export interface WranglerAssets {
+  /** `assets.directory`, resolved against the config file's directory. */
+  directory?: string
+  /** `assets.binding`: the name the Worker reads the assets by. */
+  binding?: string
+  /** As written; also in `version.assets.config`. */
+  html_handling?: unknown
+  /** As written; also in `version.assets.config`. */
+  not_found_handling?: unknown
+  /** As written; also in `version.assets.config`. */
+  run_worker_first?: unknown
+}
 
 /** What a wrangler config contributes to the plugin's options. */
 export interface WranglerConfig {
@@ -31,19 +38,19 @@ export interface WranglerConfig {
   worker?: string
   /** `account_id`. */
   accountId?: string
-  /** The Create Version fields the config declares (not yet validated: run `validateVersionConfig`). */
+  /** The Create Version fields the config declares (not yet validated: run `validateVersionConfig`). No `migrations`: see `migrationSteps`. */
   version: VersionConfig
   /** Secrets to keep from the current version (wrangler's `secrets.required`). */
   secrets: { inherit: string[] }
-  /** `main`, resolved against the config file's directory. */
-  main?: string
-  /** `assets.directory`, resolved against the config file's directory. */
-  assetsDirectory?: string
-  /** wrangler's `migrations` as written (tags kept), for {@link pendingMigrations}. */
+  /** The `assets` section, when there is one. */
+  assets?: WranglerAssets
+  /** wrangler's `migrations` as written, tags kept: which of them to send depends on the Worker's current migration tag. */
   migrationSteps?: TaggedMigrationStep[]
   /** Keys that were not mapped and other things worth telling the user. */
   warnings: string[]
 }
+
+const HANDLED = new Set(['compatibility_date', 'compatibility_flags', 'migrations', 'placement', 'limits', 'assets', 'containers', 'cache', 'secrets'])
 
 /**
  * Reads a wrangler config (JSONC or TOML) for one environment and maps it to
@@ -61,10 +68,9 @@ export function readWranglerConfig(file: string, opts: { env?: string } = {}): W
     throw new WorkersVersionError('INVALID_WRANGLER_CONFIG', `${basename(file)}: ${(error as Error).message}`)
   }
   const { config: c, pathOf } = effective
-  const ctx: MapContext = { problems, warnings, pathOf, bindings: [] as Binding[] }
+  const ctx: MapContext = { problems, warnings, pathOf, bindings: [] }
   const version: Record<string, unknown> = {}
   const result: WranglerConfig = { version: version as VersionConfig, secrets: { inherit: [] }, warnings }
-  const root = dirname(resolve(file))
 
   const str = (key: string): string | undefined => {
     const value = c[key]
@@ -74,17 +80,16 @@ export function readWranglerConfig(file: string, opts: { env?: string } = {}): W
   }
   result.worker = str('name')
   result.accountId = str('account_id')
-  const main = str('main')
-  if (main !== undefined) result.main = resolve(root, main)
+  str('main')
 
   if (c.compatibility_date !== undefined) version.compatibility_date = c.compatibility_date
   if (c.compatibility_flags !== undefined) version.compatibility_flags = c.compatibility_flags
   mapBindings(ctx, c)
-  if (ctx.bindings.length > 0) version.bindings = ctx.bindings
-  mapMigrations(ctx, c, version, result)
+  if (ctx.bindings.length > 0) version.bindings = ctx.bindings as Binding[]
+  mapMigrations(ctx, c, result)
   mapPlacement(ctx, c, version)
   if (c.limits !== undefined) version.limits = c.limits
-  mapAssets(ctx, c, version, result, root)
+  mapAssets(ctx, c, version, result, dirname(resolve(file)))
   mapContainers(ctx, c, version)
   if (c.cache !== undefined) version.cache_options = c.cache
   mapSecrets(ctx, c, result)
@@ -99,13 +104,11 @@ export function readWranglerConfig(file: string, opts: { env?: string } = {}): W
   return result
 }
 
-const HANDLED = new Set(['compatibility_date', 'compatibility_flags', 'migrations', 'placement', 'limits', 'assets', 'containers', 'cache', 'secrets'])
-
 function render(path: Path): string {
   return formatPath('', path)
 }
 
-function mapMigrations(ctx: MapContext, c: Record<string, unknown>, version: Record<string, unknown>, result: WranglerConfig): void {
+function mapMigrations(ctx: MapContext, c: Record<string, unknown>, result: WranglerConfig): void {
   const value = c.migrations
   if (value === undefined) return
   const path = ctx.pathOf('migrations')
@@ -114,33 +117,9 @@ function mapMigrations(ctx: MapContext, c: Record<string, unknown>, version: Rec
   value.forEach((step, index) => {
     if (!isRecord(step)) return ctx.problems.error([...path, index], `expected an object, got ${describe(step)}`)
     if (typeof step.tag !== 'string') return ctx.problems.error([...path, index, 'tag'], 'required')
-    steps.push(step as TaggedMigrationStep)
+    steps.push({ ...step } as TaggedMigrationStep)
   })
-  if (steps.length !== value.length || steps.length === 0) return
-  result.migrationSteps = steps
-  const migrations = pendingMigrations(steps)
-  if (migrations) version.migrations = migrations
-}
-
-/**
- * The `migrations` to send for wrangler's tagged steps, given the Worker's
- * current migration tag (from the API), as wrangler computes them: every step
- * for a Worker without a tag, the steps after the current tag otherwise, none
- * when the tag is the last one. One step is sent in the single-step shape.
- */
-export function pendingMigrations(steps: TaggedMigrationStep[], currentTag?: string): Migrations | undefined {
-  const last = steps[steps.length - 1]
-  if (!last) return undefined
-  let pending = steps
-  if (currentTag !== undefined) {
-    const found = steps.findIndex((step) => step.tag === currentTag)
-    if (found === steps.length - 1) return undefined
-    if (found !== -1) pending = steps.slice(found + 1)
-  }
-  const untagged = pending.map(({ tag: _tag, ...rest }) => rest)
-  const tags = { ...(currentTag !== undefined && { old_tag: currentTag }), new_tag: last.tag }
-  if (untagged.length === 1) return { ...tags, ...untagged[0] } as Migrations
-  return { ...tags, steps: untagged } as Migrations
+  if (steps.length === value.length && steps.length > 0) result.migrationSteps = steps
 }
 
 function mapPlacement(ctx: MapContext, c: Record<string, unknown>, version: Record<string, unknown>): void {
@@ -162,21 +141,25 @@ function mapPlacement(ctx: MapContext, c: Record<string, unknown>, version: Reco
   ctx.warnings.push(`${render(ctx.pathOf('placement'))}: no mode, region, host or hostname; not sent`)
 }
 
-const ASSET_CONFIG = ['html_handling', 'not_found_handling', 'run_worker_first']
+const ASSET_CONFIG = ['html_handling', 'not_found_handling', 'run_worker_first'] as const
 
 function mapAssets(ctx: MapContext, c: Record<string, unknown>, version: Record<string, unknown>, result: WranglerConfig, root: string): void {
   const a = c.assets
   if (a === undefined) return
   const path = ctx.pathOf('assets')
   if (!isRecord(a)) return ctx.problems.error(path, `expected an object, got ${describe(a)}`)
+  const assets: WranglerAssets = {}
   const config: Record<string, unknown> = {}
   for (const key of Object.keys(a)) {
-    if (ASSET_CONFIG.includes(key)) config[key] = a[key]
+    if ((ASSET_CONFIG as readonly string[]).includes(key)) config[key] = assets[key as (typeof ASSET_CONFIG)[number]] = a[key]
     else if (key === 'directory') {
-      if (typeof a.directory === 'string') result.assetsDirectory = resolve(root, a.directory)
+      if (typeof a.directory === 'string') assets.directory = resolve(root, a.directory)
       else ctx.problems.error([...path, 'directory'], `expected a string, got ${describe(a.directory)}`)
-    } else if (key !== 'binding') ctx.warnings.push(`${render([...path, key])}: not part of a version's assets config; ignored`)
+    } else if (key === 'binding') {
+      if (typeof a.binding === 'string') assets.binding = a.binding
+    } else ctx.warnings.push(`${render([...path, key])}: not part of a version's assets config; ignored`)
   }
+  result.assets = assets
   if (Object.keys(config).length > 0) version.assets = { config }
 }
 

@@ -2,7 +2,8 @@
 // following wrangler 4's `normalizeAndValidateEnvironment`: "inheritable" keys
 // fall back to the top-level value, binding-like keys and `vars` do not (an
 // environment must redeclare them), and a few keys exist only at the top level.
-import type { Path } from './issues.js'
+import type { Path } from '../options/issues.js'
+import { BINDING_SECTIONS } from './bindings.js'
 import { isRecord } from '../core/guards.js'
 
 /** Keys an environment inherits from the top level when it does not set them. */
@@ -14,14 +15,10 @@ export const INHERITABLE = new Set([
   'compliance_region', 'python_modules', 'previews', 'usage_model',
 ])
 
-/** Keys an environment must redeclare (wrangler warns when only the top level has them). */
+/** Keys an environment must redeclare (wrangler warns when only the top level has them): every binding section but the inheritable ones, and a few more. */
 export const NOT_INHERITABLE = new Set([
-  'vars', 'secrets', 'define', 'durable_objects', 'workflows', 'kv_namespaces', 'cloudchamber', 'containers',
-  'send_email', 'queues', 'r2_buckets', 'd1_databases', 'vectorize', 'ai_search_namespaces', 'ai_search',
-  'hyperdrive', 'services', 'analytics_engine_datasets', 'dispatch_namespaces', 'mtls_certificates', 'tail_consumers',
-  'streaming_tail_consumers', 'unsafe', 'browser', 'ai', 'images', 'stream', 'media', 'pipelines',
-  'secrets_store_secrets', 'artifacts', 'unsafe_hello_world', 'flagship', 'worker_loaders', 'ratelimits',
-  'vpc_services', 'vpc_networks', 'version_metadata',
+  ...[...BINDING_SECTIONS].filter((section) => !INHERITABLE.has(section)),
+  'secrets', 'define', 'cloudchamber', 'containers', 'tail_consumers', 'streaming_tail_consumers',
 ])
 
 /** Keys that only exist at the top level (not inside `env.<name>`). */

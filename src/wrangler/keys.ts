@@ -16,7 +16,7 @@ export const NOT_MAPPED: ReadonlyMap<string, string> = new Map([
     'preserve_file_names', 'base_dir', 'tsconfig', 'jsx_factory', 'jsx_fragment', 'upload_source_maps',
     'python_modules'].map((k) => [k, BUILD] as const),
   ...['routes', 'route', 'triggers', 'workers_dev', 'preview_urls', 'observability', 'logpush', 'tail_consumers',
-    'streaming_tail_consumers', 'compliance_region', 'previews', 'first_party_worker', 'logfwdr', 'keep_vars',
+    'streaming_tail_consumers', 'compliance_region', 'previews', 'first_party_worker', 'keep_vars',
     'cloudchamber', 'usage_model'].map((k) => [k, WORKER_SETTING] as const),
   ...['site', 'wasm_modules', 'text_blobs', 'data_blobs'].map((k) => [k, UNSUPPORTED] as const),
   ['pages_build_output_dir', 'is a Pages setting; this plugin creates Worker versions; ignored'],

@@ -1,0 +1,120 @@
+import * as v from 'valibot'
+import { WorkersVersionError } from '../core/errors.js'
+import { isRecord } from '../core/guards.js'
+import { describe, Problems } from './issues.js'
+
+// The shape of every top-level option of `workersVersion()`, checked before the
+// bundler does any work. A misspelt option (`sourcemap`) is an error that lists
+// the known ones. The `version` option is only checked to be an object here:
+// `validateVersionConfig` checks its contents once the wrangler config is merged in.
+
+const nonEmptyString = (value: unknown) => typeof value === 'string' && value.trim() !== ''
+const Str = v.custom<string>(nonEmptyString, (issue) => `expected a non-empty string, got ${describe(issue.input)}`)
+const Bool = v.boolean((issue) => `expected true or false, got ${describe(issue.input)}`)
+const BoolOrStr = v.union([Bool, Str], (issue) => `expected true or false, got ${describe(issue.input)} or expected a non-empty string, got ${describe(issue.input)}`)
+const Obj = v.custom<Record<string, unknown>>(isRecord, (issue) => `expected an object, got ${describe(issue.input)}`)
+const notAnOption = (hint: string, what = 'is not an option') => v.optional(v.never(`${what} (${hint})`))
+
+/** A whole number of at least `min`: `positive` (1) or `non-negative` (0). */
+const whole = (min: 0 | 1) =>
+  v.custom<number>(
+    (n) => typeof n === 'number' && Number.isInteger(n) && n >= min,
+    (issue) => `expected a ${min === 1 ? 'positive' : 'non-negative'} whole number, got ${describe(issue.input)}`,
+  )
+
+/** An object with the given fields; any other key is an error naming the known ones. */
+function fields<const E extends v.ObjectEntries>(entries: E) {
+  return v.pipe(Obj, v.objectWithRest(entries, notAnOption(`known: ${Object.keys(entries).join(', ')}`)))
+}
+
+const RULE_FIELDS = {
+  test: 'expected a glob, a RegExp, or an array of them',
+  type: 'expected a content type string, or false to leave the files out',
+}
+const Rule = v.pipe(
+  v.custom<Record<string, unknown>>(isRecord, 'expected { test, type }'),
+  v.looseObject(
+    {
+      test: v.custom<string | RegExp | Array<string | RegExp>>((test) => {
+        const tests = Array.isArray(test) ? test : [test]
+        return tests.length > 0 && tests.every((t) => typeof t === 'string' || t instanceof RegExp)
+      }, RULE_FIELDS.test),
+      type: v.custom<string | false>((type) => type === false || nonEmptyString(type), RULE_FIELDS.type),
+    },
+    // A missing field gets the message of a wrong one.
+    (issue) => RULE_FIELDS[issue.path?.[0]?.key as keyof typeof RULE_FIELDS],
+  ),
+)
+
+const SecretNames = v.custom<string[]>((names) => Array.isArray(names) && names.every((n) => typeof n === 'string'), 'expected an array of secret names')
+
+const AssetsOptions = fields({
+  directory: v.optional(Str),
+  binding: v.optional(Str),
+  maxFiles: v.optional(whole(1)),
+  concurrency: v.optional(whole(1)),
+})
+
+const OPTIONS = {
+  worker: v.optional(Str),
+  accountId: v.optional(Str),
+  version: v.optional(Obj),
+  secrets: v.optional(v.pipe(Obj, v.objectWithRest({ inherit: v.optional(SecretNames), fromEnv: v.optional(SecretNames) }, notAnOption('use inherit or fromEnv')))),
+  wrangler: v.optional(BoolOrStr),
+  env: v.optional(Str),
+  types: v.optional(BoolOrStr),
+  mainModule: v.optional(Str),
+  sourcemaps: v.optional(Bool),
+  rules: v.optional(v.array(Rule, (issue) => `expected an array, got ${describe(issue.input)}`)),
+  outputDir: v.optional(Str),
+  upload: v.optional(Bool),
+  uploadMode: v.optional(Str),
+  environment: v.optional(Str),
+  root: v.optional(Str),
+  apiToken: v.optional(Str),
+  apiKey: v.optional(Str),
+  email: v.optional(Str),
+  apiBaseUrl: v.optional(Str),
+  onVersion: v.optional(v.function((issue) => `expected a function, got ${describe(issue.input)}`)),
+  network: v.optional(
+    v.pipe(
+      Obj,
+      v.objectWithRest(
+        {
+          timeouts: v.optional(fields({ connectMs: v.optional(whole(0)), headersMs: v.optional(whole(0)), bodyMs: v.optional(whole(0)), deadlineMs: v.optional(whole(0)) })),
+          retries: v.optional(fields({ attempts: v.optional(whole(1)), baseDelayMs: v.optional(whole(0)), maxDelayMs: v.optional(whole(0)) })),
+        },
+        notAnOption('use timeouts or retries'),
+      ),
+    ),
+  ),
+  logLevel: v.optional(v.picklist(['info', 'warn', 'silent'], (issue) => `expected 'info', 'warn' or 'silent', got ${describe(issue.input)}`)),
+  promote: v.optional(
+    v.custom<boolean | number>(
+      (p) => typeof p === 'boolean' || (typeof p === 'number' && Number.isInteger(p) && p >= 1 && p <= 100),
+      (issue) => `expected true, false or a whole percentage from 1 to 100, got ${describe(issue.input)}`,
+    ),
+  ),
+  preflight: v.optional(Bool),
+  createWorker: v.optional(Bool),
+  gitAnnotations: v.optional(Bool),
+  assets: v.optional(
+    v.lazy((input) => (input === false ? v.literal(false) : v.pipe(v.custom((x) => isRecord(x), (issue) => `expected an object or false, got ${describe(issue.input)}`), AssetsOptions))),
+  ),
+} satisfies v.ObjectEntries
+
+/** Every top-level option of `workersVersion()` and the shape of its value; any other key is an error. */
+export const OptionsSchema = v.objectWithRest(OPTIONS, notAnOption(`known: ${Object.keys(OPTIONS).join(', ')}`, 'is not an option of workersVersion()'))
+
+/**
+ * Checks the shape of the options passed to `workersVersion()`. Throws one
+ * `WorkersVersionError('INVALID_OPTIONS')` listing every problem with its option.
+ */
+export function parseOptions(input: unknown): void {
+  if (!isRecord(input)) {
+    throw new WorkersVersionError('INVALID_OPTIONS', `workersVersion() takes an options object, got ${describe(input)}.`)
+  }
+  const problems = new Problems('')
+  problems.parse(OptionsSchema, input)
+  problems.throwIfAny('Invalid workersVersion() options')
+}

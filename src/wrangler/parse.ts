@@ -1,0 +1,105 @@
+import { readFileSync } from 'node:fs'
+import { basename } from 'node:path'
+import { printParseErrorCode, visit } from 'jsonc-parser'
+import { parse as parseToml, TomlError } from 'smol-toml'
+import { WorkersVersionError } from '../core/errors.js'
+import { isRecord } from '../core/guards.js'
+
+// Reads wrangler.json/jsonc/toml into plain data. Objects have no prototype, so
+// a `__proto__` key is an ordinary (reported) key and never changes what the
+// other keys mean, as smol-toml already does for TOML. Nesting is bounded: a
+// wrangler config is a few levels deep, and a hostile one must not overflow the stack.
+
+/** Deeper than any wrangler config needs; deep enough for any `vars` JSON value worth sending. */
+export const MAX_DEPTH = 100
+
+/** `line:column` (1-based) of a character offset. */
+export function lineColumn(text: string, offset: number): string {
+  let line = 1
+  let lineStart = 0
+  for (let i = 0; i < offset && i < text.length; i++) {
+    if (text.charCodeAt(i) === 10) {
+      line++
+      lineStart = i + 1
+    }
+  }
+  return `${line}:${offset - lineStart + 1}`
+}
+
+function fail(file: string, problems: string[]): never {
+  throw new WorkersVersionError(
+    'INVALID_WRANGLER_CONFIG',
+    `Cannot read ${basename(file)} (${file}):\n${problems.map((p) => `  - ${p}`).join('\n')}`,
+  )
+}
+
+class TooDeep extends Error {
+  constructor(readonly offset: number) {
+    super('too deep')
+  }
+}
+
+type Container = Record<string, unknown> | unknown[]
+
+/** JSONC into prototype-less objects; syntax errors as `line:column: Code`. */
+function parseJsonc(text: string, file: string): unknown {
+  const errors: string[] = []
+  const stack: Container[] = []
+  let root: unknown
+  let key = ''
+  const add = (value: unknown) => {
+    const parent = stack.at(-1)
+    if (parent === undefined) root = value
+    else if (Array.isArray(parent)) parent.push(value)
+    else parent[key] = value
+  }
+  const open = (container: Container, offset: number) => {
+    if (stack.length >= MAX_DEPTH) throw new TooDeep(offset)
+    add(container)
+    stack.push(container)
+  }
+  try {
+    visit(
+      text,
+      {
+        onObjectBegin: (offset) => open(Object.create(null) as Record<string, unknown>, offset),
+        onArrayBegin: (offset) => open([], offset),
+        onObjectProperty: (property) => void (key = property),
+        onObjectEnd: () => void stack.pop(),
+        onArrayEnd: () => void stack.pop(),
+        onLiteralValue: add,
+        onError: (code, offset) => void errors.push(`${lineColumn(text, offset)}: ${printParseErrorCode(code)}`),
+      },
+      { allowTrailingComma: true, disallowComments: false },
+    )
+  } catch (error) {
+    if (!(error instanceof TooDeep)) throw error
+    fail(file, [`${lineColumn(text, error.offset)}: nested more than ${MAX_DEPTH} levels deep; a wrangler config never needs that`])
+  }
+  if (errors.length > 0) fail(file, errors.slice(0, 20))
+  return root
+}
+
+/** Reads a wrangler.json/jsonc/toml file into a plain object; syntax errors carry line:column. */
+export function parseWranglerFile(file: string): Record<string, unknown> {
+  let text: string
+  try {
+    // Editors on Windows save a byte-order mark; TOML and JSON readers alike ignore it.
+    text = readFileSync(file, 'utf8').replace(/^\uFEFF/, '')
+  } catch (error) {
+    fail(file, [(error as Error).message])
+  }
+  let value: unknown
+  if (file.endsWith('.toml')) {
+    try {
+      value = parseToml(text, { maxDepth: MAX_DEPTH })
+    } catch (error) {
+      if (error instanceof TomlError) fail(file, [`${error.line}:${error.column}: ${error.message.split('\n')[0]}`])
+      fail(file, [String(error)])
+    }
+  } else {
+    value = parseJsonc(text, file)
+  }
+  if (!isRecord(value)) fail(file, ['the configuration must be an object'])
+  return value
+}
