@@ -7,7 +7,7 @@ import type { BundlerName } from './core/types.js'
 import { pendingMigrations, type TaggedMigrationStep } from './api/migrations.js'
 import { currentCommit } from './git.js'
 import { createWorkerByDefault, DEFAULTS, ENV_FALLBACKS, preflightByDefault, withEnvFallback } from './options/defaults.js'
-import { truncateUtf8 } from './options/validate.js'
+import { MESSAGE_LIMIT, truncateUtf8 } from './options/validate.js'
 import { validateWithSecrets, withSecretBindings, type ResolvedOptions } from './options/resolve.js'
 import type { VersionConfig } from './options/schema.js'
 import { findWranglerConfig } from './wrangler/find.js'
@@ -78,9 +78,6 @@ export interface BuildPlan {
   warnings: string[]
 }
 
-/** The limit of `workers/message` (the API truncates beyond it). */
-const MESSAGE_BYTES = 1000
-
 /** The plan's version config, dry-run or upload, with the git annotations once they are read. */
 export async function versionConfigOf(plan: BuildPlan, use: 'dry-run' | 'upload'): Promise<VersionConfig> {
   const config = use === 'upload' ? plan.uploadVersion! : plan.dryRunVersion
@@ -94,7 +91,7 @@ async function readGitAnnotations(root: string, configured: VersionConfig['annot
   if (!commit) return {}
   const out: Record<string, string> = {}
   if (configured?.['workers/tag'] === undefined) out['workers/tag'] = commit.tag
-  if (configured?.['workers/message'] === undefined && commit.subject !== '') out['workers/message'] = truncateUtf8(commit.subject, MESSAGE_BYTES)
+  if (configured?.['workers/message'] === undefined && commit.subject !== '') out['workers/message'] = truncateUtf8(commit.subject, MESSAGE_LIMIT)
   return out
 }
 
@@ -182,7 +179,7 @@ async function mergeWranglerConfig(options: ResolvedOptions, root: string, env: 
   // Loaded only when a config is read: its parsers cost start-up time otherwise.
   const { readWranglerConfig } = await import('./wrangler/index.js')
   // The Cloudflare plugin has already applied the wrangler environment to what it generated.
-  const config = readWranglerConfig(file!, { env: generated ? undefined : withEnvFallback('env', options.env, env) })
+  const config = readWranglerConfig(file!, generated ? { generated: true } : { env: withEnvFallback('env', options.env, env) })
   // A secret the build sets from its environment is not also inherited.
   const fromEnv = new Set(own.secrets?.fromEnv ?? [])
   const inherit = [...new Set([...config.secrets.inherit, ...(own.secrets?.inherit ?? [])])].filter((name) => !fromEnv.has(name))

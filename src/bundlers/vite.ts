@@ -187,6 +187,9 @@ export function viteAdapter(context: AdapterContext): ViteAdapter {
           }
           inAppBuild = false
           if (builder.config.build.watch) return
+          // In the order of the app's environments: @cloudflare/vite-plugin declares the entry Worker first.
+          const order = Object.keys(builder.environments)
+          outputs.sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name))
           const workers = workersOf(outputs, { environment: context.options.environment, worker: context.options.worker })
           outputs = []
           await complete(workers, planned)

@@ -11,37 +11,25 @@ import { validateVersionConfig } from './validate.js'
  * when the plugin is created, without any I/O. What depends on the project (its root, the
  * wrangler config, the environment, upload or not) is settled per build by `createPlan`.
  */
-export interface ResolvedOptions {
-  worker?: string
-  accountId?: string
+export type ResolvedOptions = Pick<
+  WorkersVersionOptions,
+  'worker' | 'accountId' | 'secrets' | 'env' | 'mainModule' | 'upload' | 'environment' | 'root' | 'apiBaseUrl' | 'logLevel' | 'onVersion' | 'preflight' | 'createWorker'
+> & {
   /** The `version` option, validated, without secret bindings. */
   version: VersionConfig
-  secrets?: SecretsOption
   /** `'when-present'`: the root's config file if there is one; `true`: it must exist; a path; `false`: none. */
-  wrangler: boolean | string | typeof DEFAULTS.wrangler
-  env?: string
+  wrangler: boolean | string
   /** `worker-env.d.ts` path relative to the root, when `types` is on. */
   types?: string
-  mainModule?: string
   sourcemaps: boolean
   rules: readonly ModuleRule[]
   matchRule: RuleMatcher
   outputDir: string
-  /** Explicit upload switch; when unset the plan decides from the Vite mode. */
-  upload?: boolean
   uploadMode: string
-  environment?: string
-  root?: string
-  credentials: { apiToken?: string; apiKey?: string; email?: string }
-  apiBaseUrl?: string
-  logLevel?: WorkersVersionOptions['logLevel']
+  credentials: Pick<WorkersVersionOptions, 'apiToken' | 'apiKey' | 'email'>
   network: NetworkOptions
-  onVersion?: WorkersVersionOptions['onVersion']
-  /** Traffic after the upload: a percentage, or none. */
+  /** Traffic after the upload, in percent; none leaves the version without traffic. */
   promote?: number
-  /** Explicit switches; unset means their default, which the plan derives. */
-  preflight?: boolean
-  createWorker?: boolean
   gitAnnotations: boolean
   /** Warnings found while checking (printed once by the plugin). */
   warnings: string[]

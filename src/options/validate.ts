@@ -10,7 +10,8 @@ export interface ValidateOptions {
   path?: string
 }
 
-const MESSAGE_LIMIT = 1000
+/** The limit of `workers/message` in UTF-8 bytes (the API truncates beyond it). */
+export const MESSAGE_LIMIT = 1000
 
 /**
  * Validates the `version` option against the Create Version body and returns it

@@ -52,12 +52,19 @@ export interface WranglerConfig {
 
 const HANDLED = new Set(['compatibility_date', 'compatibility_flags', 'migrations', 'placement', 'limits', 'assets', 'containers', 'cache', 'secrets'])
 
+/** Keys @cloudflare/vite-plugin adds to the `wrangler.json` it generates, about itself. */
+const GENERATED_ONLY = new Set(['configPath', 'userConfigPath', 'topLevelName', 'definedEnvironments', 'legacy_env'])
+
+function isEmpty(value: unknown): boolean {
+  return (Array.isArray(value) && value.length === 0) || (isRecord(value) && Object.values(value).every(isEmpty))
+}
+
 /**
  * Reads a wrangler config (JSONC or TOML) for one environment and maps it to
  * the version body the way wrangler would. Throws `INVALID_WRANGLER_CONFIG`
  * for syntax errors and sections of the wrong shape.
  */
-export function readWranglerConfig(file: string, opts: { env?: string } = {}): WranglerConfig {
+export function readWranglerConfig(file: string, opts: { env?: string; generated?: boolean } = {}): WranglerConfig {
   const raw = parseWranglerFile(file)
   const problems = new Problems('')
   const warnings: string[] = []
@@ -98,6 +105,9 @@ export function readWranglerConfig(file: string, opts: { env?: string } = {}): W
     if (SILENT.has(key) || HANDLED.has(key) || BINDING_SECTIONS.has(key)) continue
     if (key === 'legacy_env' && c[key] !== false) continue
     const reason = NOT_MAPPED.get(key)
+    // The Cloudflare Vite plugin's generated config spells out every default and its own bookkeeping;
+    // only settings with content are the user's, and build settings were the Vite build's business.
+    if (opts.generated && (GENERATED_ONLY.has(key) || isEmpty(c[key]) || reason === NOT_MAPPED.get('no_bundle'))) continue
     warnings.push(`${render(pathOf(key))}: ${reason ?? 'unknown wrangler config key; ignored'}`)
   }
   problems.throwIfAny(`Cannot use ${basename(file)}${opts.env ? ` (env ${opts.env})` : ''}`, 'INVALID_WRANGLER_CONFIG')
