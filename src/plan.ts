@@ -74,8 +74,19 @@ export interface BuildPlan {
   migrationSteps?: TaggedMigrationStep[]
   /** `workers/tag` and `workers/message` from git for what the config leaves unset (read while the bundler works). */
   gitAnnotations?: Promise<Record<string, string>>
+  /** The static assets directory to upload before the version, and where that choice came from. */
+  assets?: PlannedAssets
   /** Warnings found while planning (the wrangler config's). */
   warnings: string[]
+}
+
+export interface PlannedAssets {
+  /** Absolute path. */
+  directory: string
+  /** Where the directory was named: the option, the wrangler config, the Cloudflare plugin's client build. */
+  source: string
+  maxFiles: number
+  concurrency: number
 }
 
 /** The plan's version config, dry-run or upload, with the git annotations once they are read. */
@@ -84,6 +95,13 @@ export async function versionConfigOf(plan: BuildPlan, use: 'dry-run' | 'upload'
   const git = await plan.gitAnnotations
   if (!git || Object.keys(git).length === 0) return config
   return { ...config, annotations: { ...git, ...config.annotations } }
+}
+
+/** The `version` option with the binding `assets.binding` asks for, unless the config already has it. */
+function withAssetsBinding(options: ResolvedOptions): VersionConfig {
+  const name = options.assets ? options.assets.binding : undefined
+  if (!name || options.version.bindings?.some((b) => b.name === name)) return options.version
+  return { ...options.version, bindings: [...(options.version.bindings ?? []), { type: 'assets', name }] }
 }
 
 async function readGitAnnotations(root: string, configured: VersionConfig['annotations']): Promise<Record<string, string>> {
@@ -135,6 +153,11 @@ export async function createPlan(
     preflight: options.preflight ?? preflightByDefault(options.promote),
     createWorker: options.createWorker ?? createWorkerByDefault(merged.worker),
     migrationSteps: merged.migrationSteps,
+    assets: merged.assets && {
+      ...merged.assets,
+      maxFiles: (options.assets && options.assets.maxFiles) || DEFAULTS.assetsMaxFiles,
+      concurrency: (options.assets && options.assets.concurrency) || DEFAULTS.assetsConcurrency,
+    },
     warnings: merged.warnings,
   }
   const annotations = merged.version.annotations
@@ -149,6 +172,7 @@ export async function createPlan(
 }
 
 interface MergedConfig {
+  assets?: { directory: string; source: string }
   migrationSteps?: TaggedMigrationStep[]
   worker?: string
   accountId?: string
@@ -164,8 +188,11 @@ interface MergedConfig {
 async function mergeWranglerConfig(options: ResolvedOptions, root: string, env: NodeJS.ProcessEnv, generated?: GeneratedWorker): Promise<MergedConfig> {
   const ownOptions = !generated || generated.entry
   const own: MergedConfig = ownOptions
-    ? { worker: options.worker, accountId: options.accountId, version: options.version, secrets: options.secrets, warnings: [] }
+    ? { worker: options.worker, accountId: options.accountId, version: withAssetsBinding(options), secrets: options.secrets, warnings: [] }
     : { accountId: options.accountId, version: {}, warnings: [] }
+  const assetsOption = ownOptions && options.assets ? options.assets : undefined
+  if (assetsOption?.directory) own.assets = { directory: resolve(root, assetsOption.directory), source: 'the `assets.directory` option' }
+  if (options.assets === false) own.assets = undefined
   const wanted = options.wrangler
   if (wanted === false && !generated) return own
   const file = generated?.configFile ?? (typeof wanted === 'string' && wanted !== DEFAULTS.wrangler ? resolve(root, wanted) : findWranglerConfig(root))
@@ -191,6 +218,13 @@ async function mergeWranglerConfig(options: ResolvedOptions, root: string, env: 
     version,
     secrets,
     migrationSteps: own.version.migrations === undefined ? config.migrationSteps : undefined,
+    assets:
+      options.assets === false
+        ? undefined
+        : (own.assets ??
+          (config.assets?.directory
+            ? { directory: config.assets.directory, source: generated ? 'the client build of @cloudflare/vite-plugin' : `assets.directory in ${file}` }
+            : undefined)),
     warnings: [...config.warnings, ...warnings].map((w) => `wrangler config ${file}: ${w}`),
   }
 }

@@ -13,6 +13,8 @@ export const DEFAULTS = {
   wrangler: 'when-present',
   apiBaseUrl: DEFAULT_API_BASE_URL,
   gitAnnotations: true,
+  assetsMaxFiles: 20_000,
+  assetsConcurrency: 3,
 } as const
 
 /** A Worker id (32 hex digits) names a Worker that exists; only a name can be created. */

@@ -6,6 +6,7 @@ import type { SecretsOption } from './secrets.js'
 export type { ModuleRule } from '../core/content-types.js'
 export type { VersionConfig } from './schema.js'
 export type { SecretsOption } from './secrets.js'
+
 export { resolveOptions, type ResolvedOptions } from './resolve.js'
 
 /** Network limits of every request the plugin sends. */
@@ -28,6 +29,18 @@ export interface NetworkOptions {
     /** @default 10_000 */
     maxDelayMs?: number
   }
+}
+
+/** The Worker's static assets: uploaded before the version, which then carries their completion token. */
+export interface AssetsOptions {
+  /** The directory to upload, relative to the root. @default the client build with @cloudflare/vite-plugin, else the wrangler config's `assets.directory` */
+  directory?: string
+  /** Adds an `assets` binding of this name (`env.ASSETS`). @default the wrangler config's `assets.binding` */
+  binding?: string
+  /** Refuse more files than this before any request (the platform allows 20,000 on Free, 100,000 on Paid). @default 20_000 */
+  maxFiles?: number
+  /** Buckets uploaded at once. @default 3 */
+  concurrency?: number
 }
 
 /**
@@ -87,6 +100,8 @@ export interface WorkersVersionOptions {
   createWorker?: boolean
   /** Without a configured `workers/tag` or `workers/message`, take them from git: the short commit SHA (`-dirty` when the tree has changes) and the commit subject. @default true */
   gitAnnotations?: boolean
+  /** Static assets; `false` uploads none even when a config names a directory. */
+  assets?: AssetsOptions | false
   /** Called with the created version after a successful upload. */
   onVersion?: (version: VersionResult) => void | Promise<void>
   /** Network limits of the upload. */

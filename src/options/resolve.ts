@@ -13,7 +13,7 @@ import { validateVersionConfig } from './validate.js'
  */
 export type ResolvedOptions = Pick<
   WorkersVersionOptions,
-  'worker' | 'accountId' | 'secrets' | 'env' | 'mainModule' | 'upload' | 'environment' | 'root' | 'apiBaseUrl' | 'logLevel' | 'onVersion' | 'preflight' | 'createWorker'
+  'worker' | 'accountId' | 'secrets' | 'env' | 'mainModule' | 'upload' | 'environment' | 'root' | 'apiBaseUrl' | 'logLevel' | 'onVersion' | 'preflight' | 'createWorker' | 'assets'
 > & {
   /** The `version` option, validated, without secret bindings. */
   version: VersionConfig
@@ -83,6 +83,7 @@ export function resolveOptions(input: WorkersVersionOptions = {}): ResolvedOptio
     preflight: input.preflight,
     createWorker: input.createWorker,
     gitAnnotations: input.gitAnnotations ?? DEFAULTS.gitAnnotations,
+    assets: input.assets,
     warnings,
   }
 }
