@@ -11,7 +11,7 @@
  * - file bytes are read only when their bucket is sent, and dropped right after.
  * Neither JWT ever appears in a message, a log line or an error.
  */
-import { readFile } from 'node:fs/promises'
+import { readFileSync } from 'node:fs'
 import mime from 'mime'
 import { Agent, FormData, request } from 'undici'
 import { WorkersVersionError } from '../core/errors.js'
@@ -243,7 +243,8 @@ class AssetsUpload {
     for (const hash of hashes) {
       const file = this.byHash.get(hash)
       if (!file) return { kind: 'rejected', summary: `the API asked for a file that is not in the manifest (hash ${hash})` }
-      const base64 = (await readFile(file.path)).toString('base64')
+      // Sync: asset files are at most 25 MiB and mostly small, where async reads cost more than they save.
+      const base64 = readFileSync(file.path).toString('base64')
       form.append(hash, new Blob([base64], { type: partContentType(file.key) }), hash)
     }
     const response = await this.send(

@@ -3,7 +3,8 @@
  * every file keyed by `"/" + posix relative path`, with wrangler's hash and its size.
  * All checks (missing directory, file too large, too many files) happen here, before any request.
  */
-import { lstat, opendir, readFile, stat } from 'node:fs/promises'
+import { lstatSync, readdirSync } from 'node:fs'
+import { lstat, readFile, stat } from 'node:fs/promises'
 import { join, relative, resolve, sep } from 'node:path'
 import { WorkersVersionError } from '../core/errors.js'
 import { AssetHasher } from './hash.js'
@@ -58,7 +59,7 @@ export async function readAssetsDirectory(directory: string, options: ReadAssets
   await assertDirectory(root, directory)
 
   const ignore = await createAssetsIgnore(root)
-  const listed = await listFiles(root, ignore, { maxFiles, maxFileBytes, directory })
+  const listed = listFiles(root, ignore, { maxFiles, maxFileBytes, directory })
   const files = await hashAll(listed, Math.max(1, options.concurrency ?? DEFAULT_CONCURRENCY))
   files.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
 
@@ -92,11 +93,12 @@ type Listed = Omit<AssetFile, 'hash'>
  * are ignored directories, without descending into them. Limits are checked as files are found,
  * so a directory with far too many files fails early.
  */
-async function listFiles(root: string, ignore: AssetsIgnore, limits: { maxFiles: number; maxFileBytes: number; directory: string }): Promise<Listed[]> {
+function listFiles(root: string, ignore: AssetsIgnore, limits: { maxFiles: number; maxFileBytes: number; directory: string }): Listed[] {
   const files: Listed[] = []
   const pending = [root]
   for (let dir = pending.pop(); dir !== undefined; dir = pending.pop()) {
-    for await (const entry of await opendir(dir)) {
+    // Sync on purpose: one directory listing and one lstat per file, no thread-pool round trips.
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
       const path = join(dir, entry.name)
       const rel = relative(root, path).split(sep).join('/')
       if (entry.isSymbolicLink()) continue
@@ -105,7 +107,7 @@ async function listFiles(root: string, ignore: AssetsIgnore, limits: { maxFiles:
         continue
       }
       if (!entry.isFile() || ignore.ignoresFile(rel)) continue
-      const { size } = await lstat(path)
+      const { size } = lstatSync(path)
       if (size > limits.maxFileBytes) {
         throw new WorkersVersionError(
           'ASSETS_FILE_TOO_LARGE',
