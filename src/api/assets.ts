@@ -16,7 +16,7 @@ import mime from 'mime'
 import { Agent, FormData, request } from 'undici'
 import { WorkersVersionError } from '../core/errors.js'
 import { isRecord } from '../core/guards.js'
-import { manifestBody, type AssetFile, type AssetsManifest } from '../assets/manifest.js'
+import { manifestRequestJson, type AssetFile, type AssetsManifest } from '../assets/manifest.js'
 import { formatCount } from '../assets/format.js'
 import { type ApiCredentials, authHeaders, scrubCredentials } from './auth.js'
 import { parseEnvelope } from './envelope.js'
@@ -123,7 +123,7 @@ class AssetsUpload {
     this.deadline = setTimeout(() => this.controller.abort(new Error(`no completion within ${Math.round(deadlineMs / 1000)} s`)), deadlineMs)
     for (const file of options.manifest.files) this.byHash.set(file.hash, file)
     // Serialised once: every session (the first and any renewal) sends the same manifest.
-    this.sessionBody = Buffer.from(JSON.stringify({ manifest: manifestBody(options.manifest) }))
+    this.sessionBody = manifestRequestJson(options.manifest)
     this.progress = {
       totalFiles: options.manifest.files.length,
       presentFiles: 0,

@@ -17,13 +17,23 @@ export const MAX_ASSET_FILE_BYTES = 25 * 1024 * 1024
 export const DEFAULT_MAX_ASSET_FILES = 20_000
 const DEFAULT_CONCURRENCY = 8
 
-export interface AssetFile {
-  /** Manifest key: `"/" + posix path relative to the directory`. */
-  key: string
+/**
+ * One file of the manifest. A class, not a plain object, so that `path` is computed from the
+ * directory and the key instead of being one more string per file held for the whole upload.
+ */
+export class AssetFile {
+  hash = ''
+  constructor(
+    /** Manifest key: `"/" + posix path relative to the directory`. */
+    readonly key: string,
+    readonly size: number,
+    private readonly root: string,
+  ) {}
+
   /** Absolute path on disk, read again only when the file's bucket is uploaded. */
-  path: string
-  hash: string
-  size: number
+  get path(): string {
+    return join(this.root, ...this.key.slice(1).split('/'))
+  }
 }
 
 export interface AssetsManifest {
@@ -52,6 +62,16 @@ export function manifestBody(manifest: AssetsManifest): Record<string, { hash: s
   return body
 }
 
+/**
+ * `{"manifest": manifestBody(manifest)}` as JSON bytes, written piece by piece: for 20,000 files
+ * the intermediate object of {@link manifestBody} would be 20,000 more objects at the peak.
+ */
+export function manifestRequestJson(manifest: AssetsManifest): Buffer {
+  const parts: string[] = []
+  for (const file of manifest.files) parts.push(`${JSON.stringify(file.key)}:{"hash":${JSON.stringify(file.hash)},"size":${file.size}}`)
+  return Buffer.from(`{"manifest":{${parts.join(',')}}}`)
+}
+
 export async function readAssetsDirectory(directory: string, options: ReadAssetsOptions = {}): Promise<AssetsManifest> {
   const root = resolve(directory)
   const maxFiles = options.maxFiles ?? DEFAULT_MAX_ASSET_FILES
@@ -59,8 +79,8 @@ export async function readAssetsDirectory(directory: string, options: ReadAssets
   await assertDirectory(root, directory)
 
   const ignore = await createAssetsIgnore(root)
-  const listed = listFiles(root, ignore, { maxFiles, maxFileBytes, directory })
-  const files = await hashAll(listed, Math.max(1, options.concurrency ?? DEFAULT_CONCURRENCY))
+  const files = listFiles(root, ignore, { maxFiles, maxFileBytes, directory })
+  await hashAll(files, Math.max(1, options.concurrency ?? DEFAULT_CONCURRENCY))
   files.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
 
   const manifest: AssetsManifest = { directory: root, files }
@@ -86,24 +106,22 @@ async function assertDirectory(root: string, given: string): Promise<void> {
   }
 }
 
-type Listed = Omit<AssetFile, 'hash'>
-
 /**
  * Walks the tree one directory at a time. Symlinks (to files or directories) are skipped, and so
  * are ignored directories, without descending into them. Limits are checked as files are found,
  * so a directory with far too many files fails early.
  */
-function listFiles(root: string, ignore: AssetsIgnore, limits: { maxFiles: number; maxFileBytes: number; directory: string }): Listed[] {
-  const files: Listed[] = []
-  const pending = [root]
-  for (let dir = pending.pop(); dir !== undefined; dir = pending.pop()) {
+function listFiles(root: string, ignore: AssetsIgnore, limits: { maxFiles: number; maxFileBytes: number; directory: string }): AssetFile[] {
+  const files: AssetFile[] = []
+  const pending = [''] // posix paths relative to root; '' is root itself
+  for (let dirRel = pending.pop(); dirRel !== undefined; dirRel = pending.pop()) {
     // Sync on purpose: one directory listing and one lstat per file, no thread-pool round trips.
-    for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      const path = join(dir, entry.name)
-      const rel = relative(root, path).split(sep).join('/')
+    for (const entry of readdirSync(dirRel === '' ? root : join(root, dirRel), { withFileTypes: true })) {
+      const rel = dirRel === '' ? entry.name : `${dirRel}/${entry.name}`
+      const path = join(root, rel)
       if (entry.isSymbolicLink()) continue
       if (entry.isDirectory()) {
-        if (!ignore.ignoresDirectory(rel)) pending.push(path)
+        if (!ignore.ignoresDirectory(rel)) pending.push(rel)
         continue
       }
       if (!entry.isFile() || ignore.ignoresFile(rel)) continue
@@ -114,7 +132,7 @@ function listFiles(root: string, ignore: AssetsIgnore, limits: { maxFiles: numbe
           `The asset ${rel} in ${limits.directory} is ${formatBytes(size)}; Workers static assets allow at most ${formatBytes(limits.maxFileBytes)} per file. Split or compress it, or list it in ${limits.directory}/.assetsignore.`,
         )
       }
-      files.push({ key: `/${rel}`, path, size })
+      files.push(new AssetFile(`/${rel}`, size, root))
       if (files.length > limits.maxFiles) {
         throw new WorkersVersionError(
           'ASSETS_TOO_MANY_FILES',
@@ -127,18 +145,16 @@ function listFiles(root: string, ignore: AssetsIgnore, limits: { maxFiles: numbe
 }
 
 /** A fixed pool of workers, each with its own hasher, each holding at most one file (or one chunk) at a time. */
-async function hashAll(listed: Listed[], concurrency: number): Promise<AssetFile[]> {
-  const out: AssetFile[] = new Array<AssetFile>(listed.length)
+async function hashAll(files: AssetFile[], concurrency: number): Promise<void> {
   let next = 0
   const worker = async () => {
     const hasher = await AssetHasher.create()
-    for (let i = next++; i < listed.length; i = next++) {
-      const file = listed[i] as Listed
-      out[i] = { ...file, hash: await hasher.hashFile(file.path, file.size) }
+    for (let i = next++; i < files.length; i = next++) {
+      const file = files[i] as AssetFile
+      file.hash = await hasher.hashFile(file.path, file.size)
     }
   }
-  await Promise.all(Array.from({ length: Math.min(concurrency, Math.max(1, listed.length)) }, worker))
-  return out
+  await Promise.all(Array.from({ length: Math.min(concurrency, Math.max(1, files.length)) }, worker))
 }
 
 async function readOptional(path: string): Promise<string | undefined> {

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm, symlink, truncate, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { assertAssetsDirectoryPlacement, manifestBody, readAssetsDirectory } from '../../src/assets/manifest.js'
+import { assertAssetsDirectoryPlacement, manifestBody, manifestRequestJson, readAssetsDirectory } from '../../src/assets/manifest.js'
 import { AssetHasher } from '../../src/assets/hash.js'
 
 const dirs: string[] = []
@@ -36,6 +36,7 @@ describe('readAssetsDirectory', () => {
       'index.html': '<h1>hi</h1>',
       'assets/empty.css': '',
       'deep/er/LICENSE': 'body{}',
+      'odd "name" é.txt': 'q',
     })
     const manifest = await readAssetsDirectory(root)
     expect(manifestBody(manifest)).toEqual({
@@ -43,8 +44,10 @@ describe('readAssetsDirectory', () => {
       '/index.html': { hash: KNOWN.h1Html, size: 11 },
       '/assets/empty.css': { hash: KNOWN.emptyCss, size: 0 },
       '/deep/er/LICENSE': { hash: KNOWN.bodyNoExt, size: 6 },
+      '/odd "name" é.txt': { hash: expect.stringMatching(/^[0-9a-f]{32}$/), size: 1 },
     })
-    expect(manifest.files.map((f) => f.key)).toEqual(['/assets/empty.css', '/deep/er/LICENSE', '/hello.txt', '/index.html'])
+    expect(JSON.parse(manifestRequestJson(manifest).toString('utf8')).manifest['/odd "name" é.txt'].size).toBe(1)
+    expect(manifest.files.map((f) => f.key)).toEqual(['/assets/empty.css', '/deep/er/LICENSE', '/hello.txt', '/index.html', '/odd "name" é.txt'])
     expect(manifest.files[0]?.path).toBe(join(root, 'assets/empty.css'))
     expect(manifest.directory).toBe(root)
     expect(manifest.headers).toBeUndefined()
@@ -118,6 +121,8 @@ describe('readAssetsDirectory', () => {
     const many = await readAssetsDirectory(root, { concurrency: 16 })
     expect(one.files).toHaveLength(200)
     expect(manifestBody(many)).toEqual(manifestBody(one))
+    // The session request body is written piece by piece; it must be exactly the JSON of the manifest.
+    expect(JSON.parse(manifestRequestJson(one).toString('utf8'))).toEqual({ manifest: manifestBody(one) })
   })
 })
 
