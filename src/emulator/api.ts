@@ -134,9 +134,14 @@ function getVersion(ctx: ApiContext, _req: ApiRequest, [account = '', worker = '
 }
 
 async function postVersion(ctx: ApiContext, req: ApiRequest, [account = '', worker = '']: string[]): Promise<ApiReply> {
-  const assetsProblem = checkAssetsJwt(ctx, account, worker, req.body)
-  if (assetsProblem) return failOne(400, Code.validation, assetsProblem, '/assets/jwt')
-  return createVersion(ctx, { accountId: account, worker, deploy: req.query.get('deploy') === 'true', body: req.body })
+  const assets = checkAssetsJwt(ctx, account, worker, req.body)
+  if (typeof assets === 'string') return failOne(400, Code.validation, assets, '/assets/jwt')
+  const reply = await createVersion(ctx, { accountId: account, worker, deploy: req.query.get('deploy') === 'true', body: req.body })
+  // The version keeps the asset set its completion token stands for.
+  const id = reply.status === 200 ? (reply.body as { result?: { id?: string } }).result?.id : undefined
+  const stored = assets && id !== undefined ? ctx.store.version(account, worker, id) : undefined
+  if (stored && assets) stored.assetsManifest = assets
+  return reply
 }
 
 function positiveInt(text: string | null, fallback: number): number {
@@ -144,10 +149,13 @@ function positiveInt(text: string | null, fallback: number): number {
   return text !== null && Number.isInteger(n) && n > 0 ? n : fallback
 }
 
-/** `assets.jwt`, when sent, must be a completion token issued for this Worker (an upload token is not one). */
-function checkAssetsJwt(ctx: ApiContext, account: string, worker: string, body: unknown): string | undefined {
+/**
+ * `assets.jwt`, when sent, must be a completion token issued for this Worker (an upload token is
+ * not one). Returns the problem, the asset set the token stands for, or undefined without assets.
+ */
+function checkAssetsJwt(ctx: ApiContext, account: string, worker: string, body: unknown): string | Record<string, { hash: string; size: number }> | undefined {
   const assets = (body as { assets?: { jwt?: unknown } } | undefined)?.assets
   if (!ctx.assets || assets?.jwt === undefined) return undefined
   const found = ctx.assets.completion(account, worker, assets.jwt)
-  return 'problem' in found ? found.problem : undefined
+  return 'problem' in found ? found.problem : found.manifest
 }

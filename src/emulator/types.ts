@@ -117,6 +117,8 @@ export interface StoredVersion {
   startup_time_ms: number
   /** The whole request body, for tests that need fields the emulator does not model. */
   request: Record<string, unknown>
+  /** The asset set (manifest) of the version's `assets.jwt`, when it had one (JSON Create Version only). */
+  assetsManifest?: Record<string, { hash: string; size: number }>
 }
 
 export interface StoredWorker {

@@ -84,6 +84,7 @@ describe('emulator assets', () => {
 
     // The stored version keeps the request's assets (jwt, config).
     expect(emu.versions('spa')[0]?.request.assets).toMatchObject({ config: { not_found_handling: 'single-page-application' } })
+    expect(emu.versions('spa')[0]?.assetsManifest).toEqual(manifestBody(await readAssetsDirectory(root)))
   })
 
   it('answers 404 for unknown paths without the SPA fallback, and serves html_handling', async () => {
