@@ -160,6 +160,7 @@ class AssetsUpload {
       }
       this.log(`The assets upload token expired; opening a new upload session to resume (${formatCount(this.progress.uploadedFiles)} files already sent are kept).`)
       session = await this.openSession()
+      this.countAcceptedUnseen(missing, session)
     }
     this.report()
     return {
@@ -169,6 +170,20 @@ class AssetsUpload {
       presentFiles: this.progress.presentFiles,
       totalFiles: this.progress.totalFiles,
       elapsedMs: Date.now() - this.started,
+    }
+  }
+
+  /**
+   * Files the first session asked for that a later session no longer lists were accepted even
+   * though their response never arrived (lost, or cut off by the expiry): count them as sent.
+   */
+  private countAcceptedUnseen(requested: string[], session: Session): void {
+    const stillMissing = new Set(session.buckets.flat())
+    for (const hash of requested) {
+      if (this.accepted.has(hash) || stillMissing.has(hash)) continue
+      this.accepted.add(hash)
+      this.progress.uploadedFiles++
+      this.progress.uploadedBytes += this.byHash.get(hash)?.size ?? 0
     }
   }
 

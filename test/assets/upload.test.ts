@@ -185,6 +185,19 @@ describe('uploadAssets', () => {
     }
   })
 
+  it('recovers when the response carrying the completion token is lost', async () => {
+    const manifest = await readAssetsDirectory(await site(4, 'lost'))
+    emu.injectFaults({ match: { path: /\/workers\/assets\/upload$/ }, kind: 'lose-response' })
+    const sessionsBefore = emu.assets.sessions.length
+    const result = await uploadAssets(options(manifest))
+    // The retry meets a spent upload token (401), and a new session finds every file held:
+    // they count as sent by this upload, not as already present.
+    expect(result.jwt).toMatch(JWT_LIKE)
+    expect(result).toMatchObject({ uploadedFiles: 4, presentFiles: 0 })
+    expect(emu.assets.sessions.length - sessionsBefore).toBe(2)
+    expect(emu.assets.heldHashes()).toEqual(manifest.files.map((f) => f.hash).sort())
+  })
+
   it('reads exp claims', () => {
     const token = (exp: number) => `x.${Buffer.from(JSON.stringify({ exp })).toString('base64url')}.y`
     expect(expiresSoon(token(Math.floor(Date.now() / 1000) + 3600))).toBe(false)
