@@ -6,12 +6,15 @@ import { createVersion, workerNotFound, type CreateVersionContext } from './crea
 import { versionResult } from './results.js'
 import { WRANGLER_ROUTES } from './wrangler-routes.js'
 import { DEPLOYMENT_ROUTES } from './deployments.js'
+import { assetsRoutes, type AssetsService } from './assets.js'
 
 export const API_PREFIX = '/client/v4'
 
 export interface ApiContext extends CreateVersionContext {
   token: string
   accountId: string
+  /** Static assets endpoints; their routes answer 404 without it. */
+  assets?: AssetsService
 }
 
 export interface ApiRequest {
@@ -35,6 +38,8 @@ export interface Route {
   handler: Handler
   /** Takes `raw` (e.g. multipart) instead of a JSON body. */
   rawBody?: boolean
+  /** Checks its own authorisation (the assets upload takes an upload token, not the API token). */
+  ownAuth?: boolean
 }
 
 const SEGMENT = '([^/]+)'
@@ -48,12 +53,13 @@ const ROUTES: Route[] = [
   { method: 'GET', pattern: new RegExp(`${WORKERS}/${SEGMENT}/versions/${SEGMENT}/?$`), handler: getVersion },
   ...WRANGLER_ROUTES,
   ...DEPLOYMENT_ROUTES,
+  ...assetsRoutes((ctx) => ctx.assets),
 ]
 
 export async function handleApi(ctx: ApiContext, req: ApiRequest): Promise<ApiReply> {
   const found = route(req.method, req.path)
   if (!found) return failOne(404, Code.noRoute, 'No route for that URI')
-  if (!authenticated(ctx.token, req.headers)) return failOne(401, Code.auth, 'Authentication error')
+  if (!found.ownAuth && !authenticated(ctx.token, req.headers)) return failOne(401, Code.auth, 'Authentication error')
   const [account = '', ...rest] = found.params
   if (account !== ctx.accountId) {
     return failOne(404, Code.badAccount, `Could not route to ${API_PREFIX}${req.path}, perhaps your object identifier is invalid?`)
@@ -63,10 +69,10 @@ export async function handleApi(ctx: ApiContext, req: ApiRequest): Promise<ApiRe
   return found.handler(ctx, req, [account, ...rest])
 }
 
-function route(method: string, path: string): { handler: Handler; params: string[]; rawBody?: boolean } | undefined {
+function route(method: string, path: string): { handler: Handler; params: string[]; rawBody?: boolean; ownAuth?: boolean } | undefined {
   for (const r of ROUTES) {
     const match = r.method === method ? r.pattern.exec(path) : null
-    if (match) return { handler: r.handler, params: match.slice(1).map((p) => decodeURIComponent(p)), rawBody: r.rawBody }
+    if (match) return { handler: r.handler, params: match.slice(1).map((p) => decodeURIComponent(p)), rawBody: r.rawBody, ownAuth: r.ownAuth }
   }
   return undefined
 }
@@ -129,11 +135,29 @@ function getVersion(ctx: ApiContext, _req: ApiRequest, [account = '', worker = '
   return version ? ok(versionResult(version, true)) : failOne(404, Code.versionNotFound, 'Version not found')
 }
 
-function postVersion(ctx: ApiContext, req: ApiRequest, [account = '', worker = '']: string[]): Promise<ApiReply> {
-  return createVersion(ctx, { accountId: account, worker, deploy: req.query.get('deploy') === 'true', body: req.body })
+async function postVersion(ctx: ApiContext, req: ApiRequest, [account = '', worker = '']: string[]): Promise<ApiReply> {
+  const assets = checkAssetsJwt(ctx, account, worker, req.body)
+  if (typeof assets === 'string') return failOne(400, Code.validation, assets, '/assets/jwt')
+  const reply = await createVersion(ctx, { accountId: account, worker, deploy: req.query.get('deploy') === 'true', body: req.body })
+  // The version keeps the asset set its completion token stands for.
+  const id = reply.status === 200 ? (reply.body as { result?: { id?: string } }).result?.id : undefined
+  const stored = assets && id !== undefined ? ctx.store.version(account, worker, id) : undefined
+  if (stored && assets) stored.assetsManifest = assets
+  return reply
 }
 
 function positiveInt(text: string | null, fallback: number): number {
   const n = Number(text)
   return text !== null && Number.isInteger(n) && n > 0 ? n : fallback
+}
+
+/**
+ * `assets.jwt`, when sent, must be a completion token issued for this Worker (an upload token is
+ * not one). Returns the problem, the asset set the token stands for, or undefined without assets.
+ */
+function checkAssetsJwt(ctx: ApiContext, account: string, worker: string, body: unknown): string | Record<string, { hash: string; size: number }> | undefined {
+  const assets = (body as { assets?: { jwt?: unknown } } | undefined)?.assets
+  if (!ctx.assets || assets?.jwt === undefined) return undefined
+  const found = ctx.assets.completion(account, worker, assets.jwt)
+  return 'problem' in found ? found.problem : found.manifest
 }

@@ -12,7 +12,8 @@ import { decodeBody, readBody, redactHeaders, sendJson, sendText } from './http.
 import { PreviewPool } from './preview.js'
 import { forwardToVersion, parsePreviewPath, PREVIEW_PREFIX, type StreamReply } from './preview-proxy.js'
 import { Store } from './store.js'
-import type { Emulator, EmulatorOptions, Fault, RecordedRequest } from './types.js'
+import { AssetsService } from './assets.js'
+import type { Emulator, EmulatorOptions, Fault, RecordedRequest, RunnableVersionBody } from './types.js'
 
 const HOST = '127.0.0.1'
 const DEFAULT_TOKEN = 'local-dev-token'
@@ -30,6 +31,7 @@ export async function startServer(options: EmulatorOptions = {}): Promise<Emulat
   const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY
   const log = options.log ?? (() => undefined)
   const store = new Store()
+  const assets = new AssetsService(options.assets)
   const faults = new FaultQueue()
   const pool = options.preview === false ? undefined : new PreviewPool(options.maxRunning ?? 2)
   const requests: RecordedRequest[] = []
@@ -44,6 +46,7 @@ export async function startServer(options: EmulatorOptions = {}): Promise<Emulat
     store,
     preview: pool,
     autoCreateWorkers: options.autoCreateWorkers ?? false,
+    assets,
     previewUrl: (id) => `${origin}${PREVIEW_PREFIX}${id}/`,
   }
 
@@ -134,7 +137,8 @@ export async function startServer(options: EmulatorOptions = {}): Promise<Emulat
     const version = store.findVersion(target.id)
     if (!pool || !version) return { kind: 'json', reply: failOne(404, Code.noRoute, `No preview for version ${target.id}`) }
     try {
-      const running = await pool.start(version.id, version, version.worker)
+      // The stored version keeps the request's `assets` (jwt, config) only inside `request`.
+      const running = await pool.start(version.id, { ...version, assets: version.request.assets as RunnableVersionBody['assets'] }, version.worker)
       return { kind: 'stream', reply: await forwardToVersion(running, { method, path: target.path, search, headers: req.headers, body }) }
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error)
@@ -188,6 +192,7 @@ export async function startServer(options: EmulatorOptions = {}): Promise<Emulat
     for (const done of [...waits]) done()
     for (const socket of sockets) socket.destroy()
     await Promise.all([stopped, pool?.close()])
+    await assets.close()
   }
 
   return {
@@ -202,6 +207,14 @@ export async function startServer(options: EmulatorOptions = {}): Promise<Emulat
     runningVersions: () => pool?.running() ?? [],
     injectFaults: (...list: Fault[]) => faults.push(...list),
     clearFaults: () => faults.clear(),
+    assets: {
+      sessions: assets.sessions,
+      uploads: assets.uploads,
+      heldHashes: (account = accountId) => assets.heldHashes(account),
+      hold: (files, account = accountId) => assets.hold(account, files),
+      forget: (account = accountId) => assets.forget(account),
+      expireNextUploadToken: (fault) => assets.expireNextUploadToken(fault),
+    },
     close: () => (closed ??= close()),
   }
 }

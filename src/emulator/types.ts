@@ -21,6 +21,47 @@ export interface RunnableVersionBody {
   compatibility_date?: string
   compatibility_flags?: string[]
   bindings?: VersionBinding[]
+  /** `assets.jwt` (a completion token of this emulator) and `assets.config`: the preview serves those files. */
+  assets?: { jwt?: unknown; config?: Record<string, unknown> }
+}
+
+export interface AssetsEmulatorOptions {
+  /** Files per bucket in an upload session's answer. Default 100. */
+  bucketFiles?: number
+  /** Lifetime of upload tokens (their `exp` claim). Default one hour. */
+  uploadTokenTtlMs?: number
+}
+
+/** A manifest received by `assets-upload-session`. */
+export interface RecordedAssetsSession {
+  accountId: string
+  scriptName: string
+  manifest: Record<string, { hash: string; size: number }>
+}
+
+/** One bucket upload: the part names (hashes) and content types it carried, and the status answered. */
+export interface RecordedAssetsUpload {
+  accountId: string
+  hashes: string[]
+  contentTypes: string[]
+  status: number
+}
+
+/** The static assets side of the emulator: what it received and fault injection. */
+export interface EmulatorAssets {
+  sessions: RecordedAssetsSession[]
+  uploads: RecordedAssetsUpload[]
+  /** Hashes the account holds (uploaded in any session), sorted. */
+  heldHashes(accountId?: string): string[]
+  /** Marks files as already held, as if uploaded earlier (benchmarks, dedupe tests). */
+  hold(files: { hash: string; bytes: Buffer }[], accountId?: string): void
+  /** Forgets every file the account holds. */
+  forget(accountId?: string): void
+  /**
+   * Fault: the next upload token issued stops working after `afterUploads` accepted bucket
+   * uploads (401 as for an expired token) and/or gets an `exp` claim `ttlMs` from now.
+   */
+  expireNextUploadToken(fault: { afterUploads?: number; ttlMs?: number }): void
 }
 
 export interface EmulatorOptions {
@@ -49,6 +90,8 @@ export interface EmulatorOptions {
   maxBodyBytes?: number
   /** One line per request: method, path, status. Never tokens or bodies. */
   log?: (line: string) => void
+  /** Static assets endpoints: bucket size and upload token lifetime. */
+  assets?: AssetsEmulatorOptions
 }
 
 export interface RecordedRequest {
@@ -83,6 +126,8 @@ export interface StoredVersion {
   startup_time_ms: number
   /** The whole request body, for tests that need fields the emulator does not model. */
   request: Record<string, unknown>
+  /** The asset set (manifest) of the version's `assets.jwt`, when it had one (JSON Create Version only). */
+  assetsManifest?: Record<string, { hash: string; size: number }>
 }
 
 export interface StoredWorker {
@@ -138,6 +183,8 @@ export interface Emulator {
   /** Queue faults; each one is consumed by the first later request it matches. */
   injectFaults(...faults: Fault[]): void
   clearFaults(): void
+  /** Static assets: recorded manifests and uploads, held files, token expiry faults (524s go through `injectFaults`). */
+  assets: EmulatorAssets
   /** Close the server and dispose every Miniflare instance. */
   close(): Promise<void>
 }

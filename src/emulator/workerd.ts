@@ -6,6 +6,7 @@ import { posix } from 'node:path'
 import type { Readable } from 'node:stream'
 import type { Miniflare, MiniflareOptions, RequestInit, Response } from 'miniflare'
 import { MODULE_KINDS } from './content-types.js'
+import { miniflareAssetsFor } from './assets.js'
 import type { RunnableVersionBody, VersionBinding } from './types.js'
 
 export type { RunnableVersionBody } from './types.js'
@@ -62,6 +63,8 @@ export async function miniflareOptionsFor(body: RunnableVersionBody, opts: Minif
     port: 0,
   }
   Object.assign(options, bindingOptionsFor(body.bindings ?? [], opts.workerName, mf))
+  const assets = await miniflareAssetsFor(body)
+  if (assets) options.assets = assets
   return options
 }
 

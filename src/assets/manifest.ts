@@ -1,0 +1,192 @@
+/**
+ * Reads a static assets directory into the manifest the assets-upload-session endpoint takes:
+ * every file keyed by `"/" + posix relative path`, with wrangler's hash and its size.
+ * All checks (missing directory, file too large, too many files) happen here, before any request.
+ */
+import { lstatSync, readdirSync } from 'node:fs'
+import { lstat, readFile, stat } from 'node:fs/promises'
+import { join, relative, resolve, sep } from 'node:path'
+import { WorkersVersionError } from '../core/errors.js'
+import { AssetHasher } from './hash.js'
+import { createAssetsIgnore, HEADERS_FILE, REDIRECTS_FILE, type AssetsIgnore } from './ignore.js'
+import { formatBinaryBytes as formatBytes } from '../report/format.js'
+
+/** The per-file limit of Workers static assets. */
+export const MAX_ASSET_FILE_BYTES = 25 * 1024 * 1024
+/** The Free plan's file-count limit (Paid allows 100,000). */
+export const DEFAULT_MAX_ASSET_FILES = 20_000
+const DEFAULT_CONCURRENCY = 8
+
+/**
+ * One file of the manifest. A class, not a plain object, so that `path` is computed from the
+ * directory and the key instead of being one more string per file held for the whole upload.
+ */
+export class AssetFile {
+  hash = ''
+  constructor(
+    /** Manifest key: `"/" + posix path relative to the directory`. */
+    readonly key: string,
+    readonly size: number,
+    private readonly root: string,
+  ) {}
+
+  /** Absolute path on disk, read again only when the file's bucket is uploaded. */
+  get path(): string {
+    return join(this.root, ...this.key.slice(1).split('/'))
+  }
+}
+
+export interface AssetsManifest {
+  /** Absolute assets directory. */
+  directory: string
+  /** Sorted by key. */
+  files: AssetFile[]
+  /** Contents of `_headers` / `_redirects` at the top of the directory; they go into the version as `text/plain` modules of those names. */
+  headers?: string
+  redirects?: string
+}
+
+export interface ReadAssetsOptions {
+  /** Default 20,000 (the Free plan's limit). */
+  maxFiles?: number
+  /** Default 25 MiB (the platform's limit). */
+  maxFileBytes?: number
+  /** Files hashed at once. Default 8. */
+  concurrency?: number
+}
+
+/** The JSON the API takes: `{ [key]: { hash, size } }`. Also what a dry run writes to `assets-manifest.json`. */
+export function manifestBody(manifest: AssetsManifest): Record<string, { hash: string; size: number }> {
+  const body: Record<string, { hash: string; size: number }> = {}
+  for (const file of manifest.files) body[file.key] = { hash: file.hash, size: file.size }
+  return body
+}
+
+/**
+ * `{"manifest": manifestBody(manifest)}` as JSON bytes, written piece by piece: for 20,000 files
+ * the intermediate object of {@link manifestBody} would be 20,000 more objects at the peak.
+ */
+export function manifestRequestJson(manifest: AssetsManifest): Buffer {
+  const parts: string[] = []
+  for (const file of manifest.files) parts.push(`${JSON.stringify(file.key)}:{"hash":${JSON.stringify(file.hash)},"size":${file.size}}`)
+  return Buffer.from(`{"manifest":{${parts.join(',')}}}`)
+}
+
+export async function readAssetsDirectory(directory: string, options: ReadAssetsOptions = {}): Promise<AssetsManifest> {
+  const root = resolve(directory)
+  const maxFiles = options.maxFiles ?? DEFAULT_MAX_ASSET_FILES
+  const maxFileBytes = options.maxFileBytes ?? MAX_ASSET_FILE_BYTES
+  await assertDirectory(root, directory)
+
+  const ignore = await createAssetsIgnore(root)
+  const files = listFiles(root, ignore, { maxFiles, maxFileBytes, directory })
+  await hashAll(files, Math.max(1, options.concurrency ?? DEFAULT_CONCURRENCY))
+  files.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+
+  const manifest: AssetsManifest = { directory: root, files }
+  const headers = await readOptional(join(root, HEADERS_FILE))
+  const redirects = await readOptional(join(root, REDIRECTS_FILE))
+  if (headers !== undefined) manifest.headers = headers
+  if (redirects !== undefined) manifest.redirects = redirects
+  return manifest
+}
+
+async function assertDirectory(root: string, given: string): Promise<void> {
+  let info
+  try {
+    info = await stat(root)
+  } catch {
+    throw new WorkersVersionError(
+      'ASSETS_DIRECTORY_MISSING',
+      `The assets directory ${given} does not exist. Build the client first, or point the assets directory at the folder that holds the built files.`,
+    )
+  }
+  if (!info.isDirectory()) {
+    throw new WorkersVersionError('ASSETS_NOT_A_DIRECTORY', `The assets directory ${given} is a file, not a directory. Point it at the folder that holds the built files.`)
+  }
+}
+
+/**
+ * Walks the tree one directory at a time. Symlinks (to files or directories) are skipped, and so
+ * are ignored directories, without descending into them. Limits are checked as files are found,
+ * so a directory with far too many files fails early.
+ */
+function listFiles(root: string, ignore: AssetsIgnore, limits: { maxFiles: number; maxFileBytes: number; directory: string }): AssetFile[] {
+  const files: AssetFile[] = []
+  const pending = [''] // posix paths relative to root; '' is root itself
+  for (let dirRel = pending.pop(); dirRel !== undefined; dirRel = pending.pop()) {
+    // Sync on purpose: one directory listing and one lstat per file, no thread-pool round trips.
+    for (const entry of readdirSync(dirRel === '' ? root : join(root, dirRel), { withFileTypes: true })) {
+      const rel = dirRel === '' ? entry.name : `${dirRel}/${entry.name}`
+      const path = join(root, rel)
+      if (entry.isSymbolicLink()) continue
+      if (entry.isDirectory()) {
+        if (!ignore.ignoresDirectory(rel)) pending.push(rel)
+        continue
+      }
+      if (!entry.isFile() || ignore.ignoresFile(rel)) continue
+      const { size } = lstatSync(path)
+      if (size > limits.maxFileBytes) {
+        throw new WorkersVersionError(
+          'ASSETS_FILE_TOO_LARGE',
+          `The asset ${rel} in ${limits.directory} is ${formatBytes(size)}; Workers static assets allow at most ${formatBytes(limits.maxFileBytes)} per file. Split or compress it, or list it in ${limits.directory}/.assetsignore.`,
+        )
+      }
+      files.push(new AssetFile(`/${rel}`, size, root))
+      if (files.length > limits.maxFiles) {
+        throw new WorkersVersionError(
+          'ASSETS_TOO_MANY_FILES',
+          `The assets directory ${limits.directory} holds more than ${limits.maxFiles.toLocaleString('en-US')} files, the \`maxFiles\` limit. Ignore what is not served in ${limits.directory}/.assetsignore, or raise the \`maxFiles\` limit if your plan allows more (Paid: 100,000).`,
+        )
+      }
+    }
+  }
+  return files
+}
+
+/** A fixed pool of workers, each with its own hasher, each holding at most one file (or one chunk) at a time. */
+async function hashAll(files: AssetFile[], concurrency: number): Promise<void> {
+  let next = 0
+  const worker = async () => {
+    const hasher = await AssetHasher.create()
+    for (let i = next++; i < files.length; i = next++) {
+      const file = files[i] as AssetFile
+      file.hash = await hasher.hashFile(file.path, file.size)
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(concurrency, Math.max(1, files.length)) }, worker))
+}
+
+async function readOptional(path: string): Promise<string | undefined> {
+  try {
+    const info = await lstat(path)
+    return info.isFile() ? await readFile(path, 'utf8') : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Refuses an assets directory that would publish the wrong files: the project root (sources,
+ * `.env`, `node_modules`) or a directory that contains the Worker's own output (its server code).
+ * Call it before {@link readAssetsDirectory}; `directory` is named as the user gave it.
+ */
+export function assertAssetsDirectoryPlacement(directory: string, places: { projectRoot: string; workerOutputDir?: string }): void {
+  const assets = resolve(directory)
+  if (assets === resolve(places.projectRoot)) {
+    throw new WorkersVersionError(
+      'ASSETS_DIRECTORY_IS_ROOT',
+      `The assets directory ${directory} is the project root, which would publish the sources and every file in it. Point it at the client build's output folder (e.g. dist/client).`,
+    )
+  }
+  if (places.workerOutputDir !== undefined) {
+    const output = resolve(places.workerOutputDir)
+    const inside = relative(assets, output)
+    if (inside === '' || (!inside.startsWith('..') && !inside.startsWith(sep) && !/^[a-zA-Z]:/.test(inside))) {
+      throw new WorkersVersionError(
+        'ASSETS_CONTAIN_WORKER_OUTPUT',
+        `The assets directory ${directory} contains the Worker's own output (${places.workerOutputDir}), so the server code would be served as a public file. Build the Worker and the client into separate folders.`,
+      )
+    }
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * Shows an assets upload's progress. In a terminal: one live line rewritten in place (files and
+ * bytes sent, files already present, rate). Elsewhere (CI logs): a plain line every few seconds,
+ * never one per bucket. At the end: one total line.
+ *
+ * Usage: `const reporter = createAssetsProgress(); uploadAssets({ …, onProgress: reporter.update });`
+ * then `reporter.done(result)` on success or `reporter.stop()` on failure.
+ */
+import type { AssetsUploadProgress, AssetsUploadResult } from '../api/assets.js'
+import { formatBinaryBytes as formatBytes, formatCount, formatDuration } from '../report/format.js'
+
+export interface AssetsProgressOptions {
+  /** Where lines go. Default `process.stderr`. */
+  stream?: { write(text: string): unknown; isTTY?: boolean; columns?: number }
+  /** Default `stream.isTTY`. */
+  interactive?: boolean
+  /** Minimum gap between plain lines. Default 3 s. */
+  plainIntervalMs?: number
+  /** Minimum gap between live redraws. Default 100 ms. */
+  liveIntervalMs?: number
+  now?: () => number
+}
+
+export interface AssetsProgressReporter {
+  update(progress: AssetsUploadProgress): void
+  /** Clears the live line and writes the total. Returns the total line. */
+  done(result: AssetsUploadResult): string
+  /** Clears the live line without a total (the upload failed; its error says how far it got). */
+  stop(): void
+}
+
+export function createAssetsProgress(options: AssetsProgressOptions = {}): AssetsProgressReporter {
+  const stream = options.stream ?? process.stderr
+  const interactive = options.interactive ?? stream.isTTY === true
+  const now = options.now ?? Date.now
+  const gap = interactive ? (options.liveIntervalMs ?? 100) : (options.plainIntervalMs ?? 3_000)
+  let lastWrite = Number.NEGATIVE_INFINITY
+  let liveShown = false
+
+  const clear = () => {
+    if (liveShown) stream.write('\r\x1b[2K')
+    liveShown = false
+  }
+
+  return {
+    update(progress) {
+      if (progress.filesToUpload === 0) return // nothing to send: the total says it all
+      const finished = progress.uploadedFiles >= progress.filesToUpload
+      if (!finished && now() - lastWrite < gap) return
+      lastWrite = now()
+      const line = progressLine(progress)
+      if (interactive) {
+        const width = stream.columns ?? 120
+        stream.write(`\r\x1b[2K${line.length > width - 1 ? line.slice(0, width - 2) + '…' : line}`)
+        liveShown = true
+      } else if (!finished) {
+        stream.write(`${line}\n`)
+      }
+    },
+    done(result) {
+      clear()
+      const line = totalLine(result)
+      stream.write(`${line}\n`)
+      return line
+    },
+    stop() {
+      clear()
+    },
+  }
+}
+
+/** e.g. `Uploading assets: 37 of 120 files, 1.2 MiB of 3.4 MiB (3,880 already present), 210 files/s` */
+export function progressLine(p: AssetsUploadProgress): string {
+  const seconds = p.elapsedMs / 1000
+  const rate = seconds > 0 ? ` at ${formatCount(Math.round(p.uploadedFiles / seconds))} files/s` : ''
+  const present = p.presentFiles > 0 ? ` (${formatCount(p.presentFiles)} already present)` : ''
+  return `Uploading assets: ${formatCount(p.uploadedFiles)} of ${formatCount(p.filesToUpload)} files, ${formatBytes(p.uploadedBytes)} of ${formatBytes(p.bytesToUpload)}${present}${rate}`
+}
+
+/** e.g. `Uploaded 120 of 4,000 files (3,880 already present) in 2.1 s` */
+export function totalLine(r: AssetsUploadResult): string {
+  const present = r.presentFiles > 0 ? ` (${formatCount(r.presentFiles)} already present)` : ''
+  return `Uploaded ${formatCount(r.uploadedFiles)} of ${formatCount(r.totalFiles)} files${present} in ${formatDuration(r.elapsedMs)}`
+}
