@@ -1,13 +1,16 @@
 import { readFile } from 'node:fs/promises'
-import { relative } from 'node:path'
+import { join, relative } from 'node:path'
 import pc from 'picocolors'
 import { assertNoBareImports } from './core/bare-imports.js'
 import { toWorkerModules } from './core/modules.js'
 import type { VersionPayload } from './core/serialize.js'
-import type { OutputFile } from './core/types.js'
 import { renderEnvTypes } from './options/env-types.js'
 import type { ResolvedOptions } from './options/resolve.js'
-import { versionConfigOf, type BuildPlan } from './plan.js'
+import { versionConfigOf, type BuildPlan, type PlannedAssets } from './plan.js'
+import { assertAssetsDirectoryPlacement, manifestBody, readAssetsDirectory, type AssetsManifest } from './assets/manifest.js'
+import { HEADERS_FILE, REDIRECTS_FILE } from './assets/ignore.js'
+import type { WorkerOutput } from './bundlers/context.js'
+import { formatBytes, formatCount } from './report/format.js'
 import { writeRequestJson } from './report/files.js'
 import type { Logger } from './report/logger.js'
 import { limitWarnings, measureModules, summaryLines } from './report/summary.js'
@@ -18,25 +21,46 @@ import { writeFileAtomic } from './report/write-atomic.js'
  * `request.json`, `worker-env.d.ts` and the summary. Returns what an upload sends,
  * with the dry-run config (the upload swaps in the plan's real one).
  */
-export async function buildVersion(files: readonly OutputFile[], plan: BuildPlan, options: ResolvedOptions, logger: Logger): Promise<VersionPayload> {
-  const { mainModule, modules, excluded } = toWorkerModules(files, {
+export interface BuiltVersion {
+  payload: VersionPayload
+  /** The static assets to upload before the version, when the plan has a directory. */
+  assets?: AssetsManifest
+}
+
+export async function buildVersion(worker: WorkerOutput, plan: BuildPlan, options: ResolvedOptions, logger: Logger): Promise<BuiltVersion> {
+  const { mainModule, modules, excluded } = toWorkerModules(worker.files, {
     bundler: plan.bundler,
     matchRule: options.matchRule,
     mainModule: options.mainModule,
     sourcemaps: options.sourcemaps,
   })
   await assertNoBareImports(modules, plan.bundler)
+  const assets = plan.assets && (await readAssets(plan.assets, plan, worker.outDir))
+  // `_headers` and `_redirects` configure the assets, and travel as text modules of exactly those names.
+  if (assets?.headers !== undefined) modules.push({ name: HEADERS_FILE, content_type: 'text/plain', contents: Buffer.from(assets.headers) })
+  if (assets?.redirects !== undefined) modules.push({ name: REDIRECTS_FILE, content_type: 'text/plain', contents: Buffer.from(assets.redirects) })
   const payload: VersionPayload = { mainModule, modules, config: await versionConfigOf(plan, 'dry-run') }
   const [sizes, requestFile] = await Promise.all([
     measureModules(modules),
     writeRequestJson(plan.outputDir, payload),
     plan.typesFile && writeEnvTypes(plan.typesFile, plan),
+    assets && writeFileAtomic(join(plan.outputDir, 'assets-manifest.json'), `${JSON.stringify(manifestBody(assets), null, 2)}\n`),
   ])
   logger.info(`${pc.green('✓')} Workers version${plan.worker ? ` for ${pc.bold(plan.worker)}` : ''}:`)
   for (const line of summaryLines(mainModule, sizes, excluded)) logger.info(line)
+  if (assets) {
+    const bytes = assets.files.reduce((sum, file) => sum + file.size, 0)
+    logger.info(`  assets: ${relative(plan.root, assets.directory) || '.'} (${plan.assets!.source}): ${formatCount(assets.files.length)} files, ${formatBytes(bytes)}`)
+  }
   logger.info(`  request body: ${relative(plan.root, requestFile) || requestFile}`)
   for (const warning of limitWarnings(sizes)) logger.warn(pc.yellow(`⚠ ${warning}`))
-  return payload
+  return { payload, assets }
+}
+
+/** Reads and hashes the assets directory, after refusing one that would publish the sources or the Worker itself. */
+async function readAssets(planned: PlannedAssets, plan: BuildPlan, workerOutDir: string | undefined): Promise<AssetsManifest> {
+  assertAssetsDirectoryPlacement(planned.directory, { projectRoot: plan.root, workerOutputDir: workerOutDir })
+  return readAssetsDirectory(planned.directory, { maxFiles: planned.maxFiles })
 }
 
 /** Writes `worker-env.d.ts` for the configured bindings; untouched when already current (no editor reloads). */

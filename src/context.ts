@@ -1,9 +1,8 @@
 import pLimit from 'p-limit'
 import pc from 'picocolors'
-import { buildVersion } from './build.js'
+import { buildVersion, type BuiltVersion } from './build.js'
 import type { AdapterContext, PrepareInfo, WorkerOutput } from './bundlers/context.js'
 import { WorkersVersionError } from './core/errors.js'
-import type { VersionPayload } from './core/serialize.js'
 import type { ResolvedOptions } from './options/resolve.js'
 import { createPlan, type BuildPlan } from './plan.js'
 import { createLogger, logLevelOf, type LogLevel } from './report/logger.js'
@@ -38,21 +37,21 @@ export function createContext(options: ResolvedOptions): AdapterContext {
       if (!build) throw new WorkersVersionError('INTERNAL', 'The bundler finished a build the plugin was not told had started.')
       const { info, plan } = build
       // Each Worker the Cloudflare plugin built is planned from its generated config.
-      const built: Array<{ plan: BuildPlan; payload: VersionPayload }> = []
+      const built: Array<{ plan: BuildPlan; version: BuiltVersion }> = []
       for (const worker of workers) {
         const workerPlan = worker.generated ? await createPlan(options, info, process.env, worker.generated) : plan
         if (worker.generated) for (const warning of workerPlan.warnings) logger.warn(pc.yellow(`⚠ ${warning}`))
-        built.push({ plan: workerPlan, payload: await buildVersion(worker.files, workerPlan, options, logger) })
+        built.push({ plan: workerPlan, version: await buildVersion(worker, workerPlan, options, logger) })
       }
       if (!plan.upload) return
       // Loaded only now: the HTTP client costs start-up time that a dry run never needs.
       const { uploadVersion } = await import('./upload.js')
       if (built.length === 1) {
-        await uploadVersion(built[0]!.payload, built[0]!.plan, options, logger)
+        await uploadVersion(built[0]!.version, built[0]!.plan, options, logger)
         return
       }
       const limit = pLimit(PARALLEL_UPLOADS)
-      const outcomes = await Promise.allSettled(built.map((b) => limit(() => uploadVersion(b.payload, b.plan, options, logger))))
+      const outcomes = await Promise.allSettled(built.map((b) => limit(() => uploadVersion(b.version, b.plan, options, logger))))
       const failed = outcomes.flatMap((o, i) => (o.status === 'rejected' ? [`  - ${built[i]!.plan.target!.worker}: ${o.reason instanceof Error ? o.reason.message : String(o.reason)}`] : []))
       if (failed.length === 0) return
       const created = outcomes.flatMap((o, i) => (o.status === 'fulfilled' ? [`${built[i]!.plan.target!.worker} (version ${o.value.id})`] : []))

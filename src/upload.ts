@@ -28,6 +28,9 @@ import type { VersionConfig } from './options/schema.js'
 import type { ResolvedOptions } from './options/resolve.js'
 import { versionConfigOf, type BuildPlan } from './plan.js'
 import { preflight } from './preflight.js'
+import { uploadAssets } from './api/assets.js'
+import { createAssetsProgress } from './assets/progress.js'
+import type { BuiltVersion } from './build.js'
 import { writeResultJson } from './report/files.js'
 import type { Logger } from './report/logger.js'
 
@@ -45,20 +48,20 @@ interface WorkerState {
  * can fail (preflight, a gradual rollout without a deployed version) runs before the version is
  * created; a failure throws and leaves `request.json` and the bundle as they are.
  */
-export async function uploadVersion(built: VersionPayload, plan: BuildPlan, options: ResolvedOptions, logger: Logger): Promise<VersionResult> {
+export async function uploadVersion(version: BuiltVersion, plan: BuildPlan, options: ResolvedOptions, logger: Logger): Promise<VersionResult> {
   const config = await versionConfigOf(plan, 'upload')
   // One redactor knows every secret of the run; whatever leaves this function passes it.
   const redactor = redactorFor({ credentials: plan.target!.credentials, bindings: config.bindings })
   const redacted: Logger = { info: (line) => logger.info(redactor.redact(line)), warn: (line) => logger.warn(redactor.redact(line)) }
   try {
-    return await deploy(built, config, plan, options, redacted, redactor)
+    return await deploy(version, config, plan, options, redacted, redactor)
   } catch (error) {
     throw redactor.redactDeep(error)
   }
 }
 
 async function deploy(
-  built: VersionPayload,
+  { payload: built, assets }: BuiltVersion,
   uploadConfig: VersionConfig,
   plan: BuildPlan,
   options: ResolvedOptions,
@@ -101,6 +104,18 @@ async function deploy(
     const migrations = pendingMigrations(plan.migrationSteps, state.migrationTag, (message) => logger.warn(pc.yellow(`⚠ ${message}`)))
     const { migrations: _all, ...rest } = config
     config = migrations ? { ...rest, migrations: migrations as VersionConfig['migrations'] } : rest
+  }
+  if (assets) {
+    // No version without its assets: a failed upload throws here, before the version exists.
+    const progress = createAssetsProgress()
+    try {
+      const uploaded = await uploadAssets({ ...ctx, scriptName: worker, manifest: assets, concurrency: plan.assets!.concurrency, onProgress: progress.update })
+      logger.info(`${pc.green('✓')} ${progress.done(uploaded)}`)
+      config = { ...config, assets: { ...config.assets, jwt: uploaded.jwt } }
+    } catch (error) {
+      progress.stop()
+      throw error
+    }
   }
   const kept = state.secrets.filter((name) => !config.bindings?.some((binding) => binding.name === name))
   if (kept.length > 0) config = { ...config, bindings: [...(config.bindings ?? []), ...kept.map((name) => ({ type: 'inherit' as const, name }))] }

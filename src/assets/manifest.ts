@@ -136,7 +136,7 @@ function listFiles(root: string, ignore: AssetsIgnore, limits: { maxFiles: numbe
       if (files.length > limits.maxFiles) {
         throw new WorkersVersionError(
           'ASSETS_TOO_MANY_FILES',
-          `The assets directory ${limits.directory} holds more than ${limits.maxFiles.toLocaleString('en-US')} files, the \`maxFiles\` limit. Ignore what is not served in ${limits.directory}/.assetsignore, or raise the \`maxFiles\` limit if your plan allows more (Paid: 100,000).`,
+          `The assets directory ${limits.directory} holds more than ${limits.maxFiles.toLocaleString('en-US')} files, the \`assets.maxFiles\` limit. Ignore what is not served in ${limits.directory}/.assetsignore, or raise \`assets.maxFiles\` if your plan allows more (Paid: 100,000).`,
         )
       }
     }

@@ -5,6 +5,8 @@ import type { BuildInfo, BuildPlan, GeneratedWorker } from '../plan.js'
 /** The output of one Worker of the build. */
 export interface WorkerOutput {
   files: OutputFile[]
+  /** Where the bundler wrote the Worker (absolute), when it wrote to disk: an assets directory must not contain it. */
+  outDir?: string
   /** Set for Workers built by `@cloudflare/vite-plugin`: where their generated config is. */
   generated?: GeneratedWorker
 }

@@ -62,7 +62,8 @@ export function esbuildAdapter(context: AdapterContext): NonNullable<UnpluginOpt
         if (result.errors.length > 0) return undefined
         try {
           const files = await readOutputs(build.initialOptions, result, cwd, importedTypes)
-          await context.complete([{ files }])
+          const { outdir, outfile } = build.initialOptions
+          await context.complete([{ files, outDir: outdir ? resolve(cwd, outdir) : outfile ? dirname(resolve(cwd, outfile)) : undefined }])
           return undefined
         } catch (error) {
           // Reported as a build error, so `build()` rejects with this message.

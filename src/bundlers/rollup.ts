@@ -163,7 +163,8 @@ export function rollupAdapter(context: AdapterContext, bundler: Extract<BundlerN
     },
     async writeBundle(this: BundlePluginContext, outputOptions: BundleOutputOptions, bundle: Bundle) {
       if (this.meta.watchMode) return
-      await context.complete([{ files: await imports.readBundle(this, outputOptions, bundle) }])
+      const outDir = outputOptions.dir ?? (outputOptions.file ? dirname(outputOptions.file) : undefined)
+      await context.complete([{ files: await imports.readBundle(this, outputOptions, bundle), outDir: outDir && resolve(outDir) }])
     },
   }
 }

@@ -24,8 +24,11 @@ const GENERATED_CONFIG = 'wrangler.json'
 export function workersOf(outputs: readonly EnvironmentOutput[], options: { environment?: string; worker?: string }): WorkerOutput[] {
   const generated = outputs.filter((o) => o.consumer === 'server' && o.files.some((f) => f.fileName === GENERATED_CONFIG))
   const chosen = options.environment !== undefined ? generated.filter((o) => o.name === options.environment) : generated
-  if (chosen.length === 0) return [{ files: pickWorkerEnvironment(outputs, options).files }]
-  return chosen.map((o, i) => ({ files: o.files, generated: { configFile: join(o.outDir, GENERATED_CONFIG), entry: i === 0 } }))
+  if (chosen.length === 0) {
+    const picked = pickWorkerEnvironment(outputs, options)
+    return [{ files: picked.files, outDir: picked.outDir }]
+  }
+  return chosen.map((o, i) => ({ files: o.files, outDir: o.outDir, generated: { configFile: join(o.outDir, GENERATED_CONFIG), entry: i === 0 } }))
 }
 
 export interface ViteAdapter {
@@ -163,13 +166,11 @@ export function viteAdapter(context: AdapterContext): ViteAdapter {
         const environment = this.environment
         if (environment.config.build.watch) return
         const files = await imports.readBundle(this, outputOptions, bundle)
-        if (!inAppBuild) return complete([{ files }], planned)
+        const outDir = resolve(environment.config.root, outputOptions.dir ?? environment.config.build.outDir)
+        if (!inAppBuild) return complete([{ files, outDir }], planned)
         const existing = outputs.find((o) => o.name === environment.name)
         if (existing) existing.files.push(...files)
-        else {
-          const outDir = resolve(environment.config.root, outputOptions.dir ?? environment.config.build.outDir)
-          outputs.push({ name: environment.name, consumer: environment.config.consumer, files, outDir })
-        }
+        else outputs.push({ name: environment.name, consumer: environment.config.consumer, files, outDir })
       },
     },
     app: {

@@ -105,7 +105,7 @@ export function webpackAdapter(bundler: 'webpack' | 'rspack', context: AdapterCo
       const files = outputs.get(compilation)
       if (compiler.watchMode || compilation.errors.length > 0 || !files) return
       try {
-        await context.complete([{ files }])
+        await context.complete([{ files, outDir: compiler.outputPath }])
       } catch (error) {
         // A compilation error fails the build the usual way: stats has errors, the CLI exits 1.
         const message = error instanceof Error ? error.message : String(error)

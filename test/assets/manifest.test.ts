@@ -112,7 +112,7 @@ describe('readAssetsDirectory', () => {
     const error = await readAssetsDirectory(root, { maxFiles: 5 }).catch((e: unknown) => e)
     expect(error).toMatchObject({ code: 'ASSETS_TOO_MANY_FILES' })
     expect((error as Error).message).toContain('more than 5 files')
-    expect((error as Error).message).toContain('`maxFiles` limit')
+    expect((error as Error).message).toContain('`assets.maxFiles` limit')
   })
 
   it('hashes many files with any concurrency to the same manifest', async () => {

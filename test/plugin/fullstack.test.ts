@@ -1,0 +1,138 @@
+import { cp, readFile, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { cloudflare } from '@cloudflare/vite-plugin'
+import { rollup } from 'rollup'
+import { createBuilder } from 'vite'
+import { describe, expect, it } from 'vitest'
+import rollupPlugin from '../../src/rollup.js'
+import vitePlugin from '../../src/vite.js'
+import { TEST_ROOT, WORKER_FIXTURE, tempDir } from '../helpers/fixture.js'
+import { uploadOptions, useEmulator } from '../helpers/emulator.js'
+
+// A full-stack app as a new user builds it: a client and an entry Worker with static assets,
+// plus an auxiliary Worker, through @cloudflare/vite-plugin; the emulator is strict (Workers must exist).
+const emulator = useEmulator()
+const FIXTURE = join(TEST_ROOT, 'fixtures/vite-fullstack')
+
+async function copyOfFixture(): Promise<string> {
+  const dir = await tempDir('fullstack')
+  await cp(FIXTURE, dir, { recursive: true, filter: (source) => !source.includes('/dist') })
+  return dir
+}
+
+/** `vite build --mode deploy`, as the CLI runs it (an app build). */
+async function deploy(root: string, options: Record<string, unknown> = {}) {
+  const builder = await createBuilder({
+    root,
+    mode: 'deploy',
+    configFile: false,
+    logLevel: 'silent',
+    plugins: [
+      cloudflare({ auxiliaryWorkers: [{ configPath: join(root, 'aux/wrangler.jsonc') }], inspectorPort: false, persistState: false }),
+      vitePlugin({ ...uploadOptions(emulator(), 'unused', { upload: undefined, worker: undefined, version: undefined, gitAnnotations: false }), ...options } as never),
+    ],
+  })
+  await builder.buildApp()
+}
+
+const uploadedHashes = () => emulator().assets.uploads.flatMap((u) => (u.status < 300 ? u.hashes : []))
+
+describe('a full-stack app with @cloudflare/vite-plugin', () => {
+  it('uploads the client build as assets and versions each Worker once, with its own bindings', async () => {
+    const root = await copyOfFixture()
+    await deploy(root, { promote: true })
+
+    const [main] = emulator().versions('fullstack')
+    const [aux] = emulator().versions('fullstack-aux')
+    expect(emulator().versions('fullstack')).toHaveLength(1)
+    expect(emulator().versions('fullstack-aux')).toHaveLength(1)
+    expect(main!.request.assets).toMatchObject({ jwt: expect.any(String), config: { not_found_handling: 'single-page-application', run_worker_first: ['/api/*'] } })
+    expect(main!.request.bindings).toEqual(
+      expect.arrayContaining([{ type: 'plain_text', name: 'GREETING', text: 'hello' }, { type: 'service', name: 'AUX', service: 'fullstack-aux' }, { type: 'assets', name: 'ASSETS' }]),
+    )
+    expect(aux!.request.bindings).toEqual([{ type: 'plain_text', name: 'AUX_NAME', text: 'auxiliary' }])
+    const names = (main!.request.modules as Array<{ name: string; content_type: string }>).map((m) => [m.name, m.content_type])
+    expect(names).toEqual(expect.arrayContaining([['_headers', 'text/plain'], ['_redirects', 'text/plain']]))
+    // The manifest the emulator received is the client build, nothing more.
+    const manifest = emulator().assets.sessions.find((s) => s.scriptName === 'fullstack')!.manifest
+    expect(Object.keys(manifest).sort()).toEqual(expect.arrayContaining(['/index.html', '/robots.txt']))
+    expect(Object.keys(manifest).some((key) => key.endsWith('.css'))).toBe(true)
+    expect(Object.keys(manifest).some((key) => key.includes('wrangler.json') || key.includes('_headers'))).toBe(false)
+
+    const preview = main!.urls[0]!
+    const page = await fetch(preview)
+    expect(page.status).toBe(200)
+    expect(await page.text()).toContain('Hello from the client')
+    const deepLink = await fetch(new URL('settings/profile', preview))
+    expect(deepLink.status).toBe(200)
+    expect(await deepLink.text()).toContain('Hello from the client')
+    expect(await (await fetch(new URL('api/hello', preview))).json()).toEqual({ hello: 'from the api', greeting: 'hello' })
+    const css = Object.keys(manifest).find((key) => key.endsWith('.css'))!
+    expect(await (await fetch(new URL(css.slice(1), preview))).text()).toContain('color:#639')
+
+    // Redeploys: nothing changed sends no files; one changed file is the only one sent.
+    const before = uploadedHashes().length
+    await deploy(root, { promote: true })
+    expect(uploadedHashes().length).toBe(before)
+    await writeFile(join(root, 'public/robots.txt'), 'User-agent: *\nDisallow: /private\n')
+    await deploy(root, { promote: true })
+    expect(uploadedHashes().length).toBe(before + 1)
+    const [latest] = emulator().versions('fullstack')
+    expect(await (await fetch(new URL('robots.txt', latest!.urls[0]!))).text()).toContain('Disallow: /private')
+  })
+
+  it('fails within the retry budget and creates no version when every bucket upload fails', async () => {
+    const root = await copyOfFixture()
+    const worker = 'assets-always-fail'
+    await writeFile(join(root, 'wrangler.jsonc'), (await readFile(join(root, 'wrangler.jsonc'), 'utf8')).replace('"fullstack"', `"${worker}"`))
+    // A file the emulator does not hold yet, so there is a bucket to upload.
+    await writeFile(join(root, 'public/new-file.txt'), `${Date.now()}-${Math.random()}`)
+    const fault = { kind: 'status', status: 500, match: { method: 'POST', path: /\/workers\/assets\/upload$/ } } as const
+    emulator().injectFaults(...Array.from({ length: 20 }, () => fault))
+    const started = Date.now()
+    await expect(deploy(root)).rejects.toThrow(/static assets[\s\S]*failed: uploaded 0 of/)
+    emulator().clearFaults()
+    expect(Date.now() - started).toBeLessThan(120_000)
+    expect(emulator().versions(worker)).toHaveLength(0)
+  })
+})
+
+describe('bad assets input is refused before any request', () => {
+  async function rollupBuild(assets: Record<string, unknown>, root: string, outDir = join(root, 'dist')) {
+    const requests = emulator().requests.length
+    const bundle = await rollup({
+      input: join(WORKER_FIXTURE, 'src/index.js'),
+      plugins: [rollupPlugin({ ...uploadOptions(emulator(), 'bad-assets', { root }), assets } as never)],
+    })
+    const error = await bundle.write({ dir: outDir, format: 'es' }).then(
+      () => new Error('the build succeeded'),
+      (e: unknown) => e as Error,
+    )
+    expect(emulator().requests.length).toBe(requests)
+    return error.message
+  }
+
+  it('a missing directory', async () => {
+    const dir = await tempDir('assets-missing')
+    expect(await rollupBuild({ directory: 'public' }, dir)).toMatch(/public/)
+  })
+
+  it('a file over 25 MiB', async () => {
+    const dir = await tempDir('assets-large')
+    await (await import('node:fs/promises')).mkdir(join(dir, 'public'))
+    await writeFile(join(dir, 'public/video.bin'), Buffer.alloc(26 * 1024 * 1024))
+    expect(await rollupBuild({ directory: 'public' }, dir)).toMatch(/video\.bin[\s\S]*26\.0 MiB/)
+  })
+
+  it('too many files', async () => {
+    const dir = await tempDir('assets-many')
+    await (await import('node:fs/promises')).mkdir(join(dir, 'public'))
+    for (let i = 0; i < 6; i++) await writeFile(join(dir, `public/${i}.txt`), String(i))
+    expect(await rollupBuild({ directory: 'public', maxFiles: 5 }, dir)).toMatch(/more than 5 files[\s\S]*assets\.maxFiles/)
+  })
+
+  it('a directory that contains the Worker output', async () => {
+    const dir = await tempDir('assets-contains')
+    expect(await rollupBuild({ directory: 'dist' }, dir, join(dir, 'dist/worker'))).toMatch(/contains the Worker's own output/)
+  })
+})
