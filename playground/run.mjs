@@ -1,6 +1,8 @@
-// `npm run playground`: starts the local API emulator, builds the playground Worker with Vite
-// (`vite build --mode deploy`), Rollup and esbuild (`upload: true`), each creating a version on
-// the emulator, then fetches every preview URL. No Cloudflare account needed; nothing leaves
+// `npm run playground`: starts the local API emulator (as strict as the platform: the plugin
+// creates the Worker on its first deploy), builds the full-stack playground with Vite and
+// @cloudflare/vite-plugin (`vite build --mode deploy`: static assets uploaded, version created and
+// promoted), then the Worker alone with Rollup and esbuild (`upload: true`), and fetches pages, an
+// SPA deep link and API routes from each preview. No Cloudflare account needed; nothing leaves
 // 127.0.0.1.
 import { spawn } from 'node:child_process'
 import { readFile, rm } from 'node:fs/promises'
@@ -14,9 +16,9 @@ const require = createRequire(import.meta.url)
 const bin = (pkg, path) => join(dirname(require.resolve(`${pkg}/package.json`)), path)
 
 const builds = [
-  { name: 'vite', args: [bin('vite', 'bin/vite.js'), 'build', '--mode', 'deploy'] },
-  { name: 'rollup', args: [bin('rollup', 'dist/bin/rollup'), '-c', 'rollup.config.js'], env: { UPLOAD: '1' } },
-  { name: 'esbuild', args: ['esbuild.mjs'], env: { UPLOAD: '1' } },
+  { name: 'vite', args: [bin('vite', 'bin/vite.js'), 'build', '--mode', 'deploy'], paths: ['/', '/settings/deep-link', '/api/hello'] },
+  { name: 'rollup', args: [bin('rollup', 'dist/bin/rollup'), '-c', 'rollup.config.js'], env: { UPLOAD: '1' }, paths: ['/', '/lazy'] },
+  { name: 'esbuild', args: ['esbuild.mjs'], env: { UPLOAD: '1' }, paths: ['/', '/lazy'] },
 ]
 
 function run(args, env) {
@@ -27,7 +29,7 @@ function run(args, env) {
   })
 }
 
-const emulator = await startEmulator({ autoCreateWorkers: true })
+const emulator = await startEmulator()
 console.log(`Local Cloudflare API emulator: ${emulator.url}\n`)
 const env = {
   CLOUDFLARE_API_BASE_URL: emulator.url,
@@ -41,7 +43,7 @@ try {
     console.log(`\n━━ ${build.name} ━━`)
     await run(build.args, { ...env, ...build.env })
     const { result } = JSON.parse(await readFile(join(here, '.workers-version', build.name, 'result.json'), 'utf8'))
-    for (const path of ['/', '/lazy']) {
+    for (const path of build.paths) {
       const response = await fetch(new URL(path.slice(1), result.urls[0]))
       const text = (await response.text()).trimEnd()
       console.log(`\nGET ${result.urls[0]}${path.slice(1)} → ${response.status}\n${text.replace(/^/gm, '  ')}`)

@@ -1,9 +1,11 @@
+import { cloudflare } from '@cloudflare/vite-plugin'
 import { defineConfig } from 'vite'
 import workersVersion from 'unplugin-workers-version/vite'
-import { version, worker } from './shared.js'
 
-// `vite build` writes the request body; `vite build --mode deploy` also creates the version.
+// A full-stack app: @cloudflare/vite-plugin builds the client and the Worker from wrangler.jsonc.
+// `vite build` writes the request body and the assets manifest; `vite build --mode deploy` uploads
+// the assets, creates the version and promotes it to 100%.
 export default defineConfig({
-  build: { ssr: 'src/index.js', outDir: 'dist/vite', sourcemap: true },
-  plugins: [workersVersion({ worker, version, outputDir: '.workers-version/vite' })],
+  build: { outDir: 'dist/vite', sourcemap: true },
+  plugins: [cloudflare({ inspectorPort: false, persistState: false }), workersVersion({ outputDir: '.workers-version/vite', promote: true })],
 })

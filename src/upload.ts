@@ -110,7 +110,7 @@ async function deploy(
     const progress = createAssetsProgress()
     try {
       const uploaded = await uploadAssets({ ...ctx, scriptName: worker, manifest: assets, concurrency: plan.assets!.concurrency, onProgress: progress.update })
-      logger.info(`${pc.green('✓')} ${progress.done(uploaded)}`)
+      progress.done(uploaded)
       config = { ...config, assets: { ...config.assets, jwt: uploaded.jwt } }
     } catch (error) {
       progress.stop()

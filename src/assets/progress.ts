@@ -7,7 +7,7 @@
  * then `reporter.done(result)` on success or `reporter.stop()` on failure.
  */
 import type { AssetsUploadProgress, AssetsUploadResult } from '../api/assets.js'
-import { formatBinaryBytes as formatBytes, formatCount, formatDuration } from '../report/format.js'
+import { formatBytes, formatCount, formatDuration } from '../report/format.js'
 
 export interface AssetsProgressOptions {
   /** Where lines go. Default `process.stderr`. */
@@ -69,7 +69,7 @@ export function createAssetsProgress(options: AssetsProgressOptions = {}): Asset
   }
 }
 
-/** e.g. `Uploading assets: 37 of 120 files, 1.2 MiB of 3.4 MiB (3,880 already present), 210 files/s` */
+/** e.g. `Uploading assets: 37 of 120 files, 1.20 MB of 3.40 MB (3,880 already present), 210 files/s` */
 export function progressLine(p: AssetsUploadProgress): string {
   const seconds = p.elapsedMs / 1000
   const rate = seconds > 0 ? ` at ${formatCount(Math.round(p.uploadedFiles / seconds))} files/s` : ''

@@ -21,7 +21,7 @@ const result = { jwt: 'x', uploadedFiles: 120, uploadedBytes: 0, presentFiles: 3
 
 describe('assets progress', () => {
   it('formats the live line and the total', () => {
-    expect(progressLine(step(37, 2000))).toBe('Uploading assets: 37 of 120 files, 74.0 KiB of 240.0 KiB (3,880 already present) at 19 files/s')
+    expect(progressLine(step(37, 2000))).toBe('Uploading assets: 37 of 120 files, 75.78 kB of 245.76 kB (3,880 already present) at 19 files/s')
     expect(totalLine(result)).toBe('Uploaded 120 of 4,000 files (3,880 already present) in 2.1 s')
     expect(totalLine({ ...result, presentFiles: 0, totalFiles: 120, elapsedMs: 75_000 })).toBe('Uploaded 120 of 120 files in 1 min 15 s')
   })
