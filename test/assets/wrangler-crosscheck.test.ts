@@ -20,7 +20,7 @@ const WRANGLER = join(REPO, 'node_modules/wrangler/bin/wrangler.js')
 let emu: Emulator
 let work: string
 beforeAll(async () => {
-  emu = await startEmulator({ assets: { bucketFiles: 3 } })
+  emu = await startEmulator({ assets: { bucketFiles: 3 }, autoCreateWorkers: true })
   work = await mkdtemp(join(tmpdir(), 'assets-wrangler-'))
 })
 afterAll(async () => {

@@ -11,7 +11,7 @@ import { api, b64, versionsPath } from './helpers.js'
 let emu: Emulator
 let root: string
 beforeAll(async () => {
-  emu = await startEmulator({ token: 'assets-test-token' })
+  emu = await startEmulator({ token: 'assets-test-token', autoCreateWorkers: true })
   root = await mkdtemp(join(tmpdir(), 'emulator-assets-'))
   const files: Record<string, string> = {
     'index.html': '<!doctype html><h1>Home page</h1>',
