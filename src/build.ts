@@ -7,8 +7,7 @@ import type { VersionPayload } from './core/serialize.js'
 import { renderEnvTypes } from './options/env-types.js'
 import type { ResolvedOptions } from './options/resolve.js'
 import { versionConfigOf, type BuildPlan, type PlannedAssets } from './plan.js'
-import { assertAssetsDirectoryPlacement, manifestBody, readAssetsDirectory, type AssetsManifest } from './assets/manifest.js'
-import { HEADERS_FILE, REDIRECTS_FILE } from './assets/ignore.js'
+import type { AssetsManifest } from './assets/manifest.js'
 import type { WorkerOutput } from './bundlers/context.js'
 import { formatBytes, formatCount } from './report/format.js'
 import { writeRequestJson } from './report/files.js'
@@ -37,30 +36,39 @@ export async function buildVersion(worker: WorkerOutput, plan: BuildPlan, option
   await assertNoBareImports(modules, plan.bundler)
   const assets = plan.assets && (await readAssets(plan.assets, plan, worker.outDir))
   // `_headers` and `_redirects` configure the assets, and travel as text modules of exactly those names.
-  if (assets?.headers !== undefined) modules.push({ name: HEADERS_FILE, content_type: 'text/plain', contents: Buffer.from(assets.headers) })
-  if (assets?.redirects !== undefined) modules.push({ name: REDIRECTS_FILE, content_type: 'text/plain', contents: Buffer.from(assets.redirects) })
+  if (assets?.manifest.headers !== undefined) modules.push({ name: assets.names.headers, content_type: 'text/plain', contents: Buffer.from(assets.manifest.headers) })
+  if (assets?.manifest.redirects !== undefined) modules.push({ name: assets.names.redirects, content_type: 'text/plain', contents: Buffer.from(assets.manifest.redirects) })
   const payload: VersionPayload = { mainModule, modules, config: await versionConfigOf(plan, 'dry-run') }
   const [sizes, requestFile] = await Promise.all([
     measureModules(modules),
     writeRequestJson(plan.outputDir, payload),
     plan.typesFile && writeEnvTypes(plan.typesFile, plan),
-    assets && writeFileAtomic(join(plan.outputDir, 'assets-manifest.json'), `${JSON.stringify(manifestBody(assets), null, 2)}\n`),
+    assets && writeFileAtomic(join(plan.outputDir, 'assets-manifest.json'), `${JSON.stringify(assets.body, null, 2)}\n`),
   ])
   logger.info(`${pc.green('✓')} Workers version${plan.worker ? ` for ${pc.bold(plan.worker)}` : ''}:`)
   for (const line of summaryLines(mainModule, sizes, excluded)) logger.info(line)
   if (assets) {
-    const bytes = assets.files.reduce((sum, file) => sum + file.size, 0)
-    logger.info(`  assets: ${relative(plan.root, assets.directory) || '.'} (${plan.assets!.source}): ${formatCount(assets.files.length)} files, ${formatBytes(bytes)}`)
+    const { files, directory } = assets.manifest
+    const bytes = files.reduce((sum, file) => sum + file.size, 0)
+    logger.info(`  assets: ${relative(plan.root, directory) || '.'} (${plan.assets!.source}): ${formatCount(files.length)} files, ${formatBytes(bytes)}`)
   }
   logger.info(`  request body: ${relative(plan.root, requestFile) || requestFile}`)
   for (const warning of limitWarnings(sizes)) logger.warn(pc.yellow(`⚠ ${warning}`))
-  return { payload, assets }
+  return { payload, assets: assets?.manifest }
 }
 
-/** Reads and hashes the assets directory, after refusing one that would publish the sources or the Worker itself. */
-async function readAssets(planned: PlannedAssets, plan: BuildPlan, workerOutDir: string | undefined): Promise<AssetsManifest> {
+/**
+ * Reads and hashes the assets directory, after refusing one that would publish the sources or
+ * the Worker itself. Loaded only for a build with assets: the hashing code costs start-up time.
+ */
+async function readAssets(planned: PlannedAssets, plan: BuildPlan, workerOutDir: string | undefined) {
+  const [{ assertAssetsDirectoryPlacement, manifestBody, readAssetsDirectory }, { HEADERS_FILE, REDIRECTS_FILE }] = await Promise.all([
+    import('./assets/manifest.js'),
+    import('./assets/ignore.js'),
+  ])
   assertAssetsDirectoryPlacement(planned.directory, { projectRoot: plan.root, workerOutputDir: workerOutDir })
-  return readAssetsDirectory(planned.directory, { maxFiles: planned.maxFiles })
+  const manifest = await readAssetsDirectory(planned.directory, { maxFiles: planned.maxFiles })
+  return { manifest, body: manifestBody(manifest), names: { headers: HEADERS_FILE, redirects: REDIRECTS_FILE } }
 }
 
 /** Writes `worker-env.d.ts` for the configured bindings; untouched when already current (no editor reloads). */

@@ -74,7 +74,7 @@ describe('architecture', () => {
       visit(join(dist, entry))
       expect(seen.size).toBeGreaterThan(1)
       expect([...packages]).toContain('unplugin')
-      for (const lazy of ['undici', 'jsonc-parser', 'smol-toml', 'miniflare']) expect([...packages], `${entry} loads ${lazy}`).not.toContain(lazy)
+      for (const lazy of ['undici', 'jsonc-parser', 'smol-toml', 'miniflare', 'hash-wasm', 'ignore', 'mime']) expect([...packages], `${entry} loads ${lazy}`).not.toContain(lazy)
     }
   })
 })
