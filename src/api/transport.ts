@@ -4,6 +4,7 @@ import { Agent, request } from 'undici'
 import { type ApiCredentials, scrubCredentials } from './auth.js'
 import { seconds } from './retry.js'
 import { apiUrl } from './url.js'
+import { withoutWasmTierUp } from './wasm-tier-up.js'
 
 /** A serialised body (reused as is by every attempt) or a factory giving a fresh stream per attempt. */
 export type RequestBody = Buffer | (() => AsyncIterable<Uint8Array> | Readable)
@@ -118,13 +119,16 @@ export class Transport {
       if (options.contentLength !== undefined) headers['content-length'] = String(options.contentLength)
     }
     try {
-      const response = await request(apiUrl(this.baseUrl, path, options.query), {
-        method,
-        headers,
-        body,
-        dispatcher: this.agent,
-        signal: this.signal,
-      })
+      // withoutWasmTierUp: no exit stall after an upload (see wasm-tier-up.ts for the numbers).
+      const response = await withoutWasmTierUp(() =>
+        request(apiUrl(this.baseUrl, path, options.query), {
+          method,
+          headers,
+          body,
+          dispatcher: this.agent,
+          signal: this.signal,
+        }),
+      )
       const text = await response.body.text()
       return { status: response.statusCode, headers: response.headers, text }
     } catch (error) {
