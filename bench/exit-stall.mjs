@@ -54,7 +54,7 @@ const variants = [
   { name: 'reference: node --no-wasm-tier-up --no-wasm-dynamic-tiering', mode: 'baseline', flags: ['--no-wasm-tier-up', '--no-wasm-dynamic-tiering'] },
   { name: 'reference: node -e "" (start-up only)', empty: true },
 ]
-for (const variant of variants) variant.total = [], variant.tail = []
+for (const variant of variants) Object.assign(variant, { total: [], tail: [] })
 
 function runOnce(variant) {
   const args = variant.empty ? ['-e', ''] : [...(variant.flags ?? []), '--input-type=module', '-e', child, variant.mode, url, String(variant.extra ?? 0)]

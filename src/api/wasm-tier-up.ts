@@ -8,12 +8,15 @@ import { setFlagsFromString } from 'node:v8'
 // (Liftoff) code parses a Create Version response just as well: the tier-up only pays off
 // for long-running servers.
 //
-// V8 decides whether a module tiers up when it compiles it, so the flags are turned off only
-// while undici's first request connects, and put back as soon as it settles; llhttp stays on
-// its baseline code for the rest of the process (measured: 200 further requests caused no
-// stall) and any WebAssembly the user compiles afterwards tiers up as usual. The user's own
-// process flags are never touched: when they name a wasm tiering flag themselves (in
-// execArgv or NODE_OPTIONS), this does nothing.
+// V8 decides whether a wasm function can tier up when it first compiles it, which is on its
+// first call (lazy compilation). So the flags are off only while undici's first request
+// connects, compiles llhttp and parses the response head, and are put back as soon as that
+// request settles. The llhttp code compiled then stays on baseline code for the rest of the
+// process (measured: 200 further requests caused no stall), and any WebAssembly the user
+// compiles afterwards tiers up as usual (test/api/wasm-tier-up.test.ts). A user's wasm
+// function first called inside that window would only stay on baseline code: slower, never
+// different. The user's own process flags are never overridden: when they name a wasm
+// tiering flag themselves (in execArgv or NODE_OPTIONS), this does nothing.
 
 const TIERING_FLAGS = ['wasm-tier-up', 'wasm-dynamic-tiering']
 const USER_SETS_TIERING = /--(?:no-)?(?:wasm-tier-up|wasm-dynamic-tiering|liftoff|liftoff-only|wasm-lazy-compilation)\b/
