@@ -76,7 +76,7 @@ async function createWorker(emulator, name) {
 }
 
 function checkVersions(emulator, rounds) {
-  const expected = { [WORKERS.vite]: rounds, [WORKERS.wrangler]: rounds, [WORKERS.upload]: 2 * rounds * BODY_SIZES_MB.length }
+  const expected = { [WORKERS.vite]: rounds, [WORKERS.wrangler]: rounds, [WORKERS.upload]: rounds * BODY_SIZES_MB.length }
   for (const [worker, count] of Object.entries(expected)) {
     const found = emulator.versions(worker).length
     if (found !== count) throw new Error(`${worker}: ${found} versions on the emulator, expected ${count}`)
@@ -245,8 +245,7 @@ async function uploadRun(job) {
 /**
  * In the child: the upload phase runs from undici's `undici:request:create` (the plugin's POST) to
  * `undici:request:bodySent`; there the process collects garbage, takes its baseline and samples
- * `process.memoryUsage()` every 10 ms. Then `Buffer.toString('base64')` of the same module bytes is timed, and the finished
- * body is POSTed once more as a single Buffer (the socket's own speed).
+ * `process.memoryUsage()` every 10 ms. Then `Buffer.toString('base64')` of the same module bytes is timed.
  */
 async function uploadChild({ project, emulator, worker }) {
   const [{ rollup }, { default: workersVersion }] = await Promise.all([import('rollup'), import('unplugin-workers-version/rollup')])
@@ -310,22 +309,8 @@ async function uploadChild({ project, emulator, worker }) {
   }
   const base64Ms = median(passes)
 
-  // The socket's own ceiling: the finished body as one Buffer, POSTed with undici the same way.
-  const { request } = await import('undici')
-  const body = Buffer.from(JSON.stringify(JSON.parse(await readFile(join(outputDir, 'request.json'), 'utf8'))))
-  let rawSentMs
-  const onRawSent = () => (rawSentMs ??= Number(process.hrtime.bigint() - rawStarted) / 1e6)
-  diagnostics.subscribe('undici:request:bodySent', onRawSent)
-  const rawStarted = process.hrtime.bigint()
-  const response = await request(`${emulator.url}/accounts/${emulator.accountId}/workers/workers/${worker}/versions`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${emulator.token}`, 'content-type': 'application/json' },
-    body,
-  })
-  await response.body.text()
-  if (response.statusCode !== 200 || rawSentMs === undefined) throw new Error(`the plain undici POST got HTTP ${response.statusCode}`)
-
-  const result = { uploadMs: phase.sentMs, rawMs: rawSentMs, base64Ms, moduleBytes, bodyBytes: body.length, peakHeapExternal: phase.peak.heapExternal, peakRss: phase.peak.rss, kinds: modules.map((m) => m.content_type) }
+  const body = await readFile(join(outputDir, 'request.json'), 'utf8').then((text) => Buffer.from(JSON.stringify(JSON.parse(text))))
+  const result = { uploadMs: phase.sentMs, base64Ms, moduleBytes, bodyBytes: body.length, peakHeapExternal: phase.peak.heapExternal, peakRss: phase.peak.rss, kinds: modules.map((m) => m.content_type) }
   console.log(`RESULT ${JSON.stringify(result)}`)
 }
 
@@ -369,7 +354,6 @@ function report(results, rounds) {
     const bodyBytes = list[0].bodyBytes
     const uploadRate = list.map((r) => r.moduleBytes / 1e6 / (r.uploadMs / 1000))
     const base64Rate = list.map((r) => r.moduleBytes / 1e6 / (r.base64Ms / 1000))
-    const rawRate = list.map((r) => r.moduleBytes / 1e6 / (r.rawMs / 1000))
     const peaks = list.map((r) => r.peakHeapExternal)
     const speedRatio = median(uploadRate) / median(base64Rate)
     const memoryRatio = median(peaks) / bodyBytes
@@ -377,7 +361,7 @@ function report(results, rounds) {
       `4. ${mb} MB of modules (code, map, wasm) uploaded by the plugin (Rollup), body ${(bodyBytes / 1e6).toFixed(1)} MB`,
       `${spread(uploadRate, 'MB/s')}; peak heap+external above baseline ${spread(peaks.map((p) => p / 1e6), 'MB', 1)}`,
       `rss +${(median(list.map((r) => r.peakRss)) / 1e6).toFixed(0)} MB during the upload (whole process, build and references included: ${rss(`upload-${mb}`)})`,
-      `\`Buffer.toString('base64')\` of the same bytes: ${spread(base64Rate, 'MB/s')}; the finished body as one Buffer through undici: ${spread(rawRate, 'MB/s')}`,
+      `\`Buffer.toString('base64')\` of the same bytes: ${spread(base64Rate, 'MB/s')}`,
       `speed ${speedRatio.toFixed(2)}× base64 (goal ≥ 0.5) ${verdict(speedRatio >= 0.5)}; memory ${memoryRatio.toFixed(2)}× the body (goal ≤ 1.5) ${verdict(memoryRatio <= 1.5)}`,
     )
   }
