@@ -5,6 +5,7 @@ import { Redactor } from '../core/redact.js'
 import type { ApiCredentials } from './auth.js'
 import { seconds } from './retry.js'
 import { apiUrl } from './url.js'
+import { withoutWasmTierUp } from './wasm-tier-up.js'
 
 /** A serialised body (reused as is by every attempt) or a factory giving a fresh stream per attempt. */
 export type RequestBody = Buffer | (() => AsyncIterable<Uint8Array> | Readable)
@@ -151,13 +152,16 @@ export class Transport {
     // Built outside the try: a refused path is a programming or input error, not a network failure.
     const url = apiUrl(this.baseUrl, path, options.query)
     try {
-      const response = await request(url, {
-        method,
-        headers,
-        body,
-        dispatcher: this.agent,
-        signal: this.signal,
-      })
+      // withoutWasmTierUp: no exit stall after an upload (see wasm-tier-up.ts for the numbers).
+      const response = await withoutWasmTierUp(() =>
+        request(url, {
+          method,
+          headers,
+          body,
+          dispatcher: this.agent,
+          signal: this.signal,
+        }),
+      )
       const text = await response.body.text()
       return { status: response.statusCode, headers: response.headers, text }
     } catch (error) {

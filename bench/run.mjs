@@ -1,0 +1,378 @@
+#!/usr/bin/env node
+/**
+ * `npm run bench`: performance as users measure it (issue 11). Prints one markdown table and writes
+ * it to bench/results.md. Every command is a fresh process timed from spawn until it has exited;
+ * all rows are measured side by side in one run, in alternating rounds; medians and min–max.
+ * Only the local emulator on 127.0.0.1 is ever contacted. Build the package first (`npm run build`).
+ *
+ *   node bench/run.mjs [--rounds 7] [--quick] [--out bench/results.md]
+ */
+import { spawn } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import diagnostics from 'node:diagnostics_channel'
+import { existsSync } from 'node:fs'
+import { copyFile, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises'
+import { createRequire } from 'node:module'
+import { cpus } from 'node:os'
+import { clearInterval, setInterval } from 'node:timers'
+import { dirname, join, relative } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+
+const SELF = fileURLToPath(import.meta.url)
+const REPO = join(dirname(SELF), '..')
+const require = createRequire(import.meta.url)
+const bin = (pkg, path) => join(dirname(require.resolve(`${pkg}/package.json`)), path)
+const TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined
+const WORKERS = { vite: 'bench-vite', wrangler: 'bench-wrangler', upload: 'bench-upload' }
+const BODY_SIZES_MB = [1, 10, 50]
+
+if (process.argv[2] === '--upload-child') await uploadChild(JSON.parse(process.argv[3]))
+else await main()
+
+// ─── the parent ───────────────────────────────────────────────────────────────────────────────
+
+async function main() {
+  const { values } = parseArgs({
+    options: { rounds: { type: 'string' }, quick: { type: 'boolean', default: false }, out: { type: 'string', default: join(REPO, 'bench/results.md') } },
+  })
+  const rounds = Number(values.rounds ?? (values.quick ? 3 : 7))
+  if (!Number.isInteger(rounds) || rounds < 1) throw new Error('--rounds must be a positive integer')
+  if (!existsSync(join(REPO, 'dist/vite.js'))) throw new Error('build the package first: npm run build')
+
+  const { startEmulator } = await import('unplugin-workers-version/emulator')
+  // autoCreateWorkers may not exist yet in this emulator; the Workers are also created through the API below.
+  const emulator = await startEmulator({ preview: false, autoCreateWorkers: true, maxBodyBytes: 200 * 1000 * 1000 })
+  // Inside the repository, so that the configs resolve `vite`, `rollup` and the package itself.
+  const work = await mkdtemp(join(REPO, 'bench/.work-'))
+  try {
+    for (const name of Object.values(WORKERS)) await createWorker(emulator, name)
+    const cases = await prepare(work, emulator)
+    const results = new Map(cases.map((c) => [c.id, []]))
+    for (let round = 0; round < rounds; round++) {
+      process.stderr.write(`round ${round + 1}/${rounds}\n`)
+      const order = round % 2 === 0 ? cases : [...cases].reverse()
+      for (const c of order) results.get(c.id).push(await c.run())
+    }
+    checkVersions(emulator, rounds)
+    const table = report(results, rounds)
+    console.log(table)
+    await writeFile(values.out, `${table}\n`)
+    process.stderr.write(`written to ${relative(process.cwd(), values.out)}\n`)
+  } finally {
+    await emulator.close()
+    await rm(work, { recursive: true, force: true })
+  }
+}
+
+async function createWorker(emulator, name) {
+  const response = await fetch(`${emulator.url}/accounts/${emulator.accountId}/workers/workers`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${emulator.token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ name }),
+  })
+  // 409: already there (the emulator created it on its own).
+  if (!response.ok && response.status !== 409) throw new Error(`creating Worker ${name}: HTTP ${response.status}`)
+}
+
+function checkVersions(emulator, rounds) {
+  const expected = { [WORKERS.vite]: rounds, [WORKERS.wrangler]: rounds, [WORKERS.upload]: rounds * BODY_SIZES_MB.length }
+  for (const [worker, count] of Object.entries(expected)) {
+    const found = emulator.versions(worker).length
+    if (found !== count) throw new Error(`${worker}: ${found} versions on the emulator, expected ${count}`)
+  }
+}
+
+/** Writes the playground Worker, bare and plugin configs for each bundler, and the large upload projects. */
+async function prepare(work, emulator) {
+  const playground = join(REPO, 'playground')
+  await mkdir(join(work, 'src'))
+  for (const file of await readdir(join(playground, 'src'))) await copyFile(join(playground, 'src', file), join(work, 'src', file))
+  await copyFile(join(playground, 'shared.js'), join(work, 'shared.js'))
+  const home = join(work, 'home')
+  await mkdir(home)
+
+  // Without the plugin the .wasm and .txt imports stay external, as they would for wrangler.
+  const external = `[/\\.wasm$/, /\\.txt$/]`
+  const configs = {
+    'vite.plugin.config.mjs': `import workersVersion from 'unplugin-workers-version/vite'
+import { version } from './shared.js'
+export default { logLevel: 'warn', build: { ssr: 'src/index.js', outDir: 'dist/vite-plugin', sourcemap: true }, plugins: [workersVersion({ worker: '${WORKERS.vite}', version, outputDir: '.workers-version/vite' })] }
+`,
+    'vite.bare.config.mjs': `export default { logLevel: 'warn', build: { ssr: 'src/index.js', outDir: 'dist/vite-bare', sourcemap: true, rollupOptions: { external: ${external} } } }
+`,
+    'rollup.plugin.config.mjs': `import workersVersion from 'unplugin-workers-version/rollup'
+import { version } from './shared.js'
+export default { input: 'src/index.js', output: { dir: 'dist/rollup-plugin', format: 'es', sourcemap: true }, plugins: [workersVersion({ worker: 'playground', version, outputDir: '.workers-version/rollup' })] }
+`,
+    'rollup.bare.config.mjs': `export default { input: 'src/index.js', external: ${external}, output: { dir: 'dist/rollup-bare', format: 'es', sourcemap: true } }
+`,
+    'esbuild.plugin.mjs': `import { build } from 'esbuild'
+import workersVersion from 'unplugin-workers-version/esbuild'
+import { version } from './shared.js'
+await build({ entryPoints: ['src/index.js'], outdir: 'dist/esbuild-plugin', bundle: true, splitting: true, format: 'esm', sourcemap: true, logLevel: 'warning', plugins: [workersVersion({ worker: 'playground', version, outputDir: '.workers-version/esbuild' })] })
+`,
+    'esbuild.bare.mjs': `import { build } from 'esbuild'
+await build({ entryPoints: ['src/index.js'], outdir: 'dist/esbuild-bare', bundle: true, splitting: true, format: 'esm', sourcemap: true, logLevel: 'warning', external: ['*.wasm', '*.txt'] })
+`,
+    // wrangler's default no-bundle rules attach .wasm and .txt; the lazy chunk needs an ESModule rule.
+    'wrangler.json': JSON.stringify({ no_bundle: true, rules: [{ type: 'ESModule', globs: ['**/*.js'] }] }),
+  }
+  for (const [file, text] of Object.entries(configs)) await writeFile(join(work, file), text)
+
+  const vite = bin('vite', 'bin/vite.js')
+  const rollup = bin('rollup', 'dist/bin/rollup')
+  const wrangler = bin('wrangler', 'bin/wrangler.js')
+  const api = { CLOUDFLARE_API_BASE_URL: emulator.url, CLOUDFLARE_API_TOKEN: emulator.token, CLOUDFLARE_ACCOUNT_ID: emulator.accountId }
+  const wranglerEnv = { ...api, HOME: home, XDG_CONFIG_HOME: home, CI: 'true', WRANGLER_SEND_METRICS: 'false', WRANGLER_HIDE_BANNER: 'true' }
+  const node = (id, args, options = {}) => ({ id, run: () => timed([process.execPath, ...args], { cwd: work, ...options }) })
+
+  const cases = [
+    node('vite-bare', [vite, 'build', '-c', 'vite.bare.config.mjs']),
+    node('vite-plugin', [vite, 'build', '-c', 'vite.plugin.config.mjs']),
+    node('rollup-bare', [rollup, '-c', 'rollup.bare.config.mjs', '--silent']),
+    node('rollup-plugin', [rollup, '-c', 'rollup.plugin.config.mjs', '--silent']),
+    node('esbuild-bare', ['esbuild.bare.mjs']),
+    node('esbuild-plugin', ['esbuild.plugin.mjs']),
+    node('vite-deploy', [vite, 'build', '--mode', 'deploy', '-c', 'vite.plugin.config.mjs'], { env: api }),
+    {
+      // `vite build` then `wrangler versions upload` of its output: the two timed separately.
+      id: 'vite-wrangler',
+      run: async () => {
+        const build = await timed([process.execPath, vite, 'build', '-c', 'vite.bare.config.mjs', '--outDir', 'dist/for-wrangler', '--emptyOutDir'], { cwd: work })
+        for (const file of ['add.wasm', 'banner.txt']) await copyFile(join(work, 'src', file), join(work, 'dist/for-wrangler', file))
+        const upload = await timed(
+          [process.execPath, wrangler, 'versions', 'upload', 'dist/for-wrangler/index.js', '--config', 'wrangler.json', '--no-bundle', '--name', WORKERS.wrangler, '--compatibility-date', '2025-06-01'],
+          { cwd: work, env: wranglerEnv, cleanEnv: true },
+        )
+        return { ms: build.ms + upload.ms, build: build.ms, wrangler: upload.ms, rssKb: Math.max(build.rssKb ?? 0, upload.rssKb ?? 0) || undefined }
+      },
+    },
+  ]
+  const imports = [
+    ['import-plugin-vite', 'unplugin-workers-version/vite'],
+    ['import-plugin-rollup', 'unplugin-workers-version/rollup'],
+    ['import-plugin-esbuild', 'unplugin-workers-version/esbuild'],
+    ['import-vite', 'vite'],
+    ['import-rollup', 'rollup'],
+    ['import-esbuild', 'esbuild'],
+  ]
+  for (const [id, specifier] of imports) cases.push({ id, run: () => timed([process.execPath, '--input-type=module', '-e', `await import(${JSON.stringify(specifier)})`], { cwd: REPO }) })
+  cases.push({ id: 'node-empty', run: () => timed([process.execPath, '-e', ''], { cwd: REPO }) })
+
+  for (const mb of BODY_SIZES_MB) {
+    const project = join(work, `upload-${mb}mb`)
+    await generateUploadProject(project, mb * 1e6)
+    const job = { project, mb, emulator: { url: emulator.url, token: emulator.token, accountId: emulator.accountId }, worker: WORKERS.upload }
+    cases.push({ id: `upload-${mb}`, run: () => uploadRun(job) })
+  }
+  return cases
+}
+
+/** Runs a command, timed from spawn until the process has exited; peak RSS through /usr/bin/time when present. */
+function timed(argv, { cwd, env = {}, cleanEnv = false }) {
+  return new Promise((resolve, reject) => {
+    const rssFile = join(cwd, `.rss-${process.hrtime.bigint()}`)
+    const command = TIME ? [TIME, '-f', '%M', '-o', rssFile, ...argv] : argv
+    const base = cleanEnv ? { PATH: process.env.PATH ?? '' } : process.env
+    let output = ''
+    const started = process.hrtime.bigint()
+    const child = spawn(command[0], command.slice(1), { cwd, env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+    child.stdout.on('data', (chunk) => (output += chunk))
+    child.stderr.on('data', (chunk) => (output += chunk))
+    child.on('error', reject)
+    child.on('exit', async (code) => {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6
+      let rssKb
+      if (TIME) {
+        rssKb = Number((await readFile(rssFile, 'utf8').catch(() => '')).trim().split('\n').pop()) || undefined
+        await rm(rssFile, { force: true })
+      }
+      if (code !== 0) reject(new Error(`${argv.slice(1, 4).join(' ')} exited with ${code}:\n${output}`))
+      else resolve({ ms, rssKb, output })
+    })
+  })
+}
+
+// ─── request bodies (row 4) ───────────────────────────────────────────────────────────────────
+
+/**
+ * A Worker of about `bytes` of modules: an entry, a lazy chunk holding one large string (code), its
+ * source map (which carries the code again in `sourcesContent`) and a wasm module (a valid header and
+ * one custom section of random bytes), in the proportions 35 : ~35 : 30.
+ */
+async function generateUploadProject(project, bytes) {
+  await mkdir(join(project, 'src'), { recursive: true })
+  const codeBytes = Math.round(bytes * 0.35)
+  const words = ['worker', 'version', 'module', 'upload', 'binding', 'stream', 'memory', 'request']
+  let text = ''
+  for (let seed = 7; text.length < codeBytes; ) {
+    seed = (seed * 1103515245 + 12345) >>> 0
+    text += `${words[seed % words.length]} `
+  }
+  await writeFile(join(project, 'src/big.js'), `export const text = ${JSON.stringify(text.slice(0, codeBytes))}\n`)
+  await writeFile(join(project, 'src/data.wasm'), customSectionWasm(Math.round(bytes * 0.3)))
+  await writeFile(
+    join(project, 'src/index.js'),
+    `import data from './data.wasm'\nexport default {\n  async fetch() {\n    const { text } = await import('./big.js')\n    return Response.json([text.length, WebAssembly.Module.customSections(data, 'bench').length])\n  },\n}\n`,
+  )
+}
+
+function customSectionWasm(payloadBytes) {
+  const name = Buffer.from('bench')
+  const leb = (n) => {
+    const out = []
+    do {
+      let byte = n & 0x7f
+      n >>>= 7
+      if (n !== 0) byte |= 0x80
+      out.push(byte)
+    } while (n !== 0)
+    return Buffer.from(out)
+  }
+  const content = Buffer.concat([leb(name.length), name, randomBytes(payloadBytes)])
+  return Buffer.concat([Buffer.from([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x00]), leb(content.length), content])
+}
+
+/** One fresh `node --expose-gc` process: a Rollup build with the plugin uploading to the emulator. */
+async function uploadRun(job) {
+  const { ms, rssKb, output } = await timed([process.execPath, '--expose-gc', SELF, '--upload-child', JSON.stringify(job)], { cwd: job.project })
+  const line = output.split('\n').find((l) => l.startsWith('RESULT '))
+  if (!line) throw new Error(`upload child printed no result:\n${output}`)
+  return { ms, rssKb, ...JSON.parse(line.slice('RESULT '.length)) }
+}
+
+/**
+ * In the child: the upload phase runs from undici's `undici:request:create` (the plugin's POST) to
+ * `undici:request:bodySent`; there the process collects garbage, takes its baseline and samples
+ * `process.memoryUsage()` every 10 ms. Then `Buffer.toString('base64')` of the same module bytes is timed.
+ */
+async function uploadChild({ project, emulator, worker }) {
+  const [{ rollup }, { default: workersVersion }] = await Promise.all([import('rollup'), import('unplugin-workers-version/rollup')])
+  let phase
+  diagnostics.subscribe('undici:request:create', () => {
+    if (phase) return
+    globalThis.gc()
+    globalThis.gc()
+    const base = process.memoryUsage()
+    const peak = { heapExternal: 0, rss: 0 }
+    const sample = () => {
+      const now = process.memoryUsage()
+      peak.heapExternal = Math.max(peak.heapExternal, now.heapUsed + now.external - base.heapUsed - base.external)
+      peak.rss = Math.max(peak.rss, now.rss - base.rss)
+    }
+    phase = { started: process.hrtime.bigint(), peak, sample, timer: setInterval(sample, 10) }
+  })
+  diagnostics.subscribe('undici:request:bodySent', () => {
+    if (!phase || phase.sentMs !== undefined) return
+    phase.sample()
+    phase.sentMs = Number(process.hrtime.bigint() - phase.started) / 1e6
+    clearInterval(phase.timer)
+  })
+  const outputDir = join(project, '.workers-version')
+  const bundle = await rollup({
+    input: join(project, 'src/index.js'),
+    logLevel: 'silent',
+    plugins: [
+      workersVersion({
+        worker,
+        upload: true,
+        apiBaseUrl: emulator.url,
+        apiToken: emulator.token,
+        accountId: emulator.accountId,
+        outputDir,
+        logLevel: 'warn',
+        version: { compatibility_date: '2025-06-01' },
+      }),
+    ],
+  })
+  try {
+    await bundle.write({ dir: join(project, 'dist'), format: 'es', sourcemap: true })
+  } finally {
+    await bundle.close()
+  }
+  if (phase?.sentMs === undefined) throw new Error('the plugin sent no request body')
+
+  // The same bytes, as the plugin had them: every module of request.json, decoded.
+  const { modules } = JSON.parse(await readFile(join(outputDir, 'request.json'), 'utf8'))
+  const buffers = modules.map((m) => Buffer.from(m.content_base64, 'base64'))
+  const moduleBytes = buffers.reduce((sum, b) => sum + b.length, 0)
+    // The reference: the median of 3 passes (after a warm-up), as this machine's load varies.
+  buffers[0].subarray(0, 3000).toString('base64')
+  const passes = []
+  for (let pass = 0; pass < 3; pass++) {
+    const started = process.hrtime.bigint()
+    let encoded = 0
+    for (const buffer of buffers) encoded += buffer.toString('base64').length
+    passes.push(Number(process.hrtime.bigint() - started) / 1e6)
+    if (encoded === 0) throw new Error('nothing encoded')
+  }
+  const base64Ms = median(passes)
+
+  const body = await readFile(join(outputDir, 'request.json'), 'utf8').then((text) => Buffer.from(JSON.stringify(JSON.parse(text))))
+  const result = { uploadMs: phase.sentMs, base64Ms, moduleBytes, bodyBytes: body.length, peakHeapExternal: phase.peak.heapExternal, peakRss: phase.peak.rss, kinds: modules.map((m) => m.content_type) }
+  console.log(`RESULT ${JSON.stringify(result)}`)
+}
+
+// ─── the table ────────────────────────────────────────────────────────────────────────────────
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b)
+  const mid = sorted.length >> 1
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
+}
+
+function report(results, rounds) {
+  const ms = (id, field = 'ms') => results.get(id).map((r) => r[field])
+  const spread = (values, unit = 'ms', digits = 0) => `${median(values).toFixed(digits)} ${unit} (${Math.min(...values).toFixed(digits)}–${Math.max(...values).toFixed(digits)})`
+  const rss = (id) => {
+    const values = results.get(id).map((r) => r.rssKb).filter(Boolean)
+    return values.length ? `${(median(values) / 1024).toFixed(0)} MB` : 'n/a'
+  }
+  const verdict = (ok) => (ok ? '✅' : '❌')
+  const rows = []
+  const row = (what, measured, peak, against, result) => rows.push(`| ${what} | ${measured} | ${peak} | ${against} | ${result} |`)
+
+  for (const bundler of ['vite', 'rollup', 'esbuild']) {
+    const [bare, plugin] = [median(ms(`${bundler}-bare`)), median(ms(`${bundler}-plugin`))]
+    const added = plugin / bare - 1
+    row(`1. \`${bundler}\` build of the playground, plugin dry run`, spread(ms(`${bundler}-plugin`)), rss(`${bundler}-plugin`), `without the plugin: ${spread(ms(`${bundler}-bare`))}`, `${(added * 100).toFixed(1)}% added (ratio ${(plugin / bare).toFixed(3)}; goal ≤ 5%) ${verdict(added <= 0.05)}`)
+  }
+  const deploy = median(ms('vite-deploy'))
+  const plainBuild = median(ms('vite-wrangler', 'build'))
+  const wrangler = median(ms('vite-wrangler', 'wrangler'))
+  const uploadAdds = deploy - plainBuild
+  row('2. `vite build --mode deploy` (build + upload)', spread(ms('vite-deploy')), rss('vite-deploy'), `\`vite build\` ${spread(ms('vite-wrangler', 'build'))} + \`wrangler versions upload\` ${spread(ms('vite-wrangler', 'wrangler'))}`, `upload adds ${uploadAdds.toFixed(0)} ms = ${(uploadAdds / wrangler).toFixed(2)} of wrangler's time (goal ≤ 0.10) ${verdict(uploadAdds <= wrangler / 10)}`)
+  const empty = median(ms('node-empty'))
+  for (const bundler of ['vite', 'rollup', 'esbuild']) {
+    const plugin = median(ms(`import-plugin-${bundler}`))
+    const own = median(ms(`import-${bundler}`))
+    row(`3. cold \`import('unplugin-workers-version/${bundler}')\``, spread(ms(`import-plugin-${bundler}`)), rss(`import-plugin-${bundler}`), `\`import('${bundler}')\` ${spread(ms(`import-${bundler}`))}; \`node -e ''\` ${spread(ms('node-empty'))}`, `${(plugin - empty).toFixed(0)} ms above bare node, ${(own - empty).toFixed(0)} ms for ${bundler}`)
+  }
+  for (const mb of BODY_SIZES_MB) {
+    const list = results.get(`upload-${mb}`)
+    const bodyBytes = list[0].bodyBytes
+    const uploadRate = list.map((r) => r.moduleBytes / 1e6 / (r.uploadMs / 1000))
+    const base64Rate = list.map((r) => r.moduleBytes / 1e6 / (r.base64Ms / 1000))
+    const peaks = list.map((r) => r.peakHeapExternal)
+    const speedRatio = median(uploadRate) / median(base64Rate)
+    const memoryRatio = median(peaks) / bodyBytes
+    row(
+      `4. ${mb} MB of modules (code, map, wasm) uploaded by the plugin (Rollup), body ${(bodyBytes / 1e6).toFixed(1)} MB`,
+      `${spread(uploadRate, 'MB/s')}; peak heap+external above baseline ${spread(peaks.map((p) => p / 1e6), 'MB', 1)}`,
+      `rss +${(median(list.map((r) => r.peakRss)) / 1e6).toFixed(0)} MB during the upload (whole process, build and references included: ${rss(`upload-${mb}`)})`,
+      `\`Buffer.toString('base64')\` of the same bytes: ${spread(base64Rate, 'MB/s')}`,
+      `speed ${speedRatio.toFixed(2)}× base64 (goal ≥ 0.5) ${verdict(speedRatio >= 0.5)}; memory ${memoryRatio.toFixed(2)}× the body (goal ≤ 1.5) ${verdict(memoryRatio <= 1.5)}`,
+    )
+  }
+  const versions = (pkg) => require(`${pkg}/package.json`).version
+  const cpu = cpus()
+  return [
+    `Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on ${cpu[0]?.model.trim() ?? 'unknown CPU'}, ${cpu.length} cores, Node ${process.version}; vite ${versions('vite')}, rollup ${versions('rollup')}, esbuild ${versions('esbuild')}, wrangler ${versions('wrangler')}.`,
+    `${rounds} alternating rounds; each command a fresh process timed from spawn to exit; median (min–max). Emulator on 127.0.0.1, previews off. Peak memory: the process's max RSS (\`/usr/bin/time -f %M\`), median.`,
+    '',
+    '| measurement | median (min–max) | peak memory | against | result |',
+    '|---|---|---|---|---|',
+    ...rows,
+  ].join('\n')
+}
