@@ -11,7 +11,7 @@ import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import diagnostics from 'node:diagnostics_channel'
 import { existsSync } from 'node:fs'
-import { copyFile, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises'
+import { copyFile, cp, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { cpus } from 'node:os'
 import { clearInterval, setInterval } from 'node:timers'
@@ -89,6 +89,13 @@ async function prepare(work, emulator) {
   await mkdir(join(work, 'src'))
   for (const file of await readdir(join(playground, 'src'))) await copyFile(join(playground, 'src', file), join(work, 'src', file))
   await copyFile(join(playground, 'shared.js'), join(work, 'shared.js'))
+  // The plugin as users have it: a copy in node_modules. Imported by its own name from inside
+  // the repository it would resolve to dist/ outside node_modules, and Vite would then bundle it
+  // into the config file, dynamic imports (the upload code) and all.
+  const installed = join(work, 'node_modules', 'unplugin-workers-version')
+  await mkdir(installed, { recursive: true })
+  await copyFile(join(REPO, 'package.json'), join(installed, 'package.json'))
+  await cp(join(REPO, 'dist'), join(installed, 'dist'), { recursive: true })
   const home = join(work, 'home')
   await mkdir(home)
 
@@ -250,8 +257,11 @@ async function uploadRun(job) {
 async function uploadChild({ project, emulator, worker }) {
   const [{ rollup }, { default: workersVersion }] = await Promise.all([import('rollup'), import('unplugin-workers-version/rollup')])
   let phase
-  diagnostics.subscribe('undici:request:create', () => {
-    if (phase) return
+  let versionRequest
+  // Only the Create Version POST: the plugin reads the Worker's state (GETs) before it.
+  diagnostics.subscribe('undici:request:create', ({ request }) => {
+    if (phase || request.method !== 'POST' || !request.path.endsWith('/versions')) return
+    versionRequest = request
     globalThis.gc()
     globalThis.gc()
     const base = process.memoryUsage()
@@ -263,8 +273,8 @@ async function uploadChild({ project, emulator, worker }) {
     }
     phase = { started: process.hrtime.bigint(), peak, sample, timer: setInterval(sample, 10) }
   })
-  diagnostics.subscribe('undici:request:bodySent', () => {
-    if (!phase || phase.sentMs !== undefined) return
+  diagnostics.subscribe('undici:request:bodySent', ({ request }) => {
+    if (!phase || phase.sentMs !== undefined || request !== versionRequest) return
     phase.sample()
     phase.sentMs = Number(process.hrtime.bigint() - phase.started) / 1e6
     clearInterval(phase.timer)

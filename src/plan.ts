@@ -161,7 +161,8 @@ export async function createPlan(
     warnings: merged.warnings,
   }
   const annotations = merged.version.annotations
-  if (options.gitAnnotations && (annotations?.['workers/tag'] === undefined || annotations['workers/message'] === undefined)) {
+  // Read for uploads only: the annotations matter to the version created, and a dry run stays free of git processes.
+  if (upload && options.gitAnnotations && (annotations?.['workers/tag'] === undefined || annotations['workers/message'] === undefined)) {
     plan.gitAnnotations = readGitAnnotations(root, annotations)
   }
   if (upload) {

@@ -33,10 +33,26 @@ export function* bodyChunks(payload: VersionPayload, pretty = false): Generator<
   let first = true
   for (const mod of payload.modules) {
     const [prefix, suffix] = moduleEnvelope(mod)
-    yield Buffer.from(`${first ? indent : sep}${prefix}${base64(mod.contents)}${suffix}`)
+    yield Buffer.from(`${first ? indent : sep}${prefix}`)
+    yield* base64Slices(mod.contents)
+    yield Buffer.from(suffix)
     first = false
   }
   yield Buffer.from(end)
+}
+
+/** Bytes per base64 slice: a multiple of 3, so the slices' base64 joins into the whole's. */
+const SLICE_BYTES = 768 * 1024
+
+/**
+ * A module's base64 in slices: no string of the whole module's base64 ever exists, so a large
+ * module costs one slice of memory at a time (base64 is ASCII, so latin1 is its exact encoding).
+ */
+function* base64Slices(bytes: Uint8Array): Generator<Buffer> {
+  const whole = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  for (let offset = 0; offset < whole.byteLength; offset += SLICE_BYTES) {
+    yield Buffer.from(whole.subarray(offset, offset + SLICE_BYTES).toString('base64'), 'latin1')
+  }
 }
 
 /** Exact byte length of the compact body, computed without encoding any module. */

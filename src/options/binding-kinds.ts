@@ -294,11 +294,6 @@ function dispatchOutbound(item: Record<string, unknown>): Record<string, unknown
 /** A binding kind the plugin knows. */
 export type KnownBindingType = keyof typeof BINDING_KINDS
 
-/** The schema of every known kind, by `type`. */
-export const BINDING_SCHEMAS = Object.fromEntries(Object.entries(BINDING_KINDS).map(([type, k]) => [type, k.schema])) as {
-  [T in KnownBindingType]: (typeof BINDING_KINDS)[T]['schema']
-}
-
 /** What the plugin knows about `type`, or undefined (safe for `__proto__` and friends). */
 export function bindingKind(type: string): BindingKind | undefined {
   return Object.hasOwn(BINDING_KINDS, type) ? BINDING_KINDS[type as KnownBindingType] : undefined

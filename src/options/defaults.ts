@@ -2,8 +2,6 @@
 // in one place. `resolveOptions` applies the static defaults; the build plan applies the
 // environment fallbacks (the environment is read once per build, never at import time).
 
-export const DEFAULT_API_BASE_URL = 'https://api.cloudflare.com/client/v4'
-
 export const DEFAULTS = {
   outputDir: '.workers-version',
   typesFile: 'worker-env.d.ts',
@@ -11,7 +9,7 @@ export const DEFAULTS = {
   sourcemaps: true,
   /** `wrangler` unset: read `wrangler.jsonc`/`.json`/`.toml` from the root when there is one, as @cloudflare/vite-plugin does. */
   wrangler: 'when-present',
-  apiBaseUrl: DEFAULT_API_BASE_URL,
+  apiBaseUrl: 'https://api.cloudflare.com/client/v4',
   gitAnnotations: true,
   assetsMaxFiles: 20_000,
   assetsConcurrency: 3,
@@ -37,14 +35,12 @@ export const ENV_FALLBACKS = {
   env: 'CLOUDFLARE_ENV',
 } as const
 
-export type EnvFallback = keyof typeof ENV_FALLBACKS
-
 /** A trimmed, non-empty value or nothing: an empty variable counts as unset. */
 export function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value.trim() === '' ? undefined : value.trim()
 }
 
 /** The option's value, else its environment variable's. */
-export function withEnvFallback(option: EnvFallback, value: string | undefined, env: NodeJS.ProcessEnv): string | undefined {
+export function withEnvFallback(option: keyof typeof ENV_FALLBACKS, value: string | undefined, env: NodeJS.ProcessEnv): string | undefined {
   return nonEmpty(value) ?? nonEmpty(env[ENV_FALLBACKS[option]])
 }

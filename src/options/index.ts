@@ -12,22 +12,15 @@ export { resolveOptions, type ResolvedOptions } from './resolve.js'
 /** Network limits of every request the plugin sends. */
 export interface NetworkOptions {
   timeouts?: {
-    /** @default 10_000 */
-    connectMs?: number
-    /** Until the response headers arrive. @default 60_000 */
-    headersMs?: number
-    /** Longest gap while the body is sent or received. @default 60_000 */
-    bodyMs?: number
-    /** The whole upload, retries included. @default 300_000 */
-    deadlineMs?: number
+    /** @default 10_000 */ connectMs?: number
+    /** Until the response headers arrive. @default 60_000 */ headersMs?: number
+    /** Longest gap while the body is sent or received. @default 60_000 */ bodyMs?: number
+    /** The whole upload, retries included. @default 300_000 */ deadlineMs?: number
   }
   retries?: {
-    /** @default 5 */
-    attempts?: number
-    /** @default 500 */
-    baseDelayMs?: number
-    /** @default 10_000 */
-    maxDelayMs?: number
+    /** @default 5 */ attempts?: number
+    /** @default 500 */ baseDelayMs?: number
+    /** @default 10_000 */ maxDelayMs?: number
   }
 }
 

@@ -7,7 +7,7 @@ import { describe, expect, test } from 'vitest'
 import { unstable_convertConfigBindingsToStartWorkerBindings, unstable_readConfig } from 'wrangler'
 import { miniflareOptionsFor } from '../../src/emulator/workerd.js'
 import { BINDING_KINDS } from '../../src/options/binding-kinds.js'
-import { renderEnvTypes } from '../../src/options/env-types.js'
+import { renderEnvTypes } from '../../src/env-types.js'
 import { validateVersionConfig } from '../../src/options/validate.js'
 import { readWranglerConfig } from '../../src/wrangler/index.js'
 

@@ -1,8 +1,8 @@
-import { bindingKind } from './binding-kinds.js'
-import { isIdentifier } from './fields.js'
-import type { SecretsOption } from './secrets.js'
-import type { VersionConfig } from './schema.js'
-import { isRecord } from '../core/guards.js'
+import { bindingKind } from './options/binding-kinds.js'
+import { isIdentifier } from './options/fields.js'
+import type { SecretsOption } from './options/secrets.js'
+import type { VersionConfig } from './options/schema.js'
+import { isRecord } from './core/guards.js'
 
 // `worker-env.d.ts`: the `Env` interface for the version's bindings, with the
 // type names `wrangler types` uses (from @cloudflare/workers-types), taken from
