@@ -42,7 +42,7 @@ export function* bodyChunks(payload: VersionPayload, pretty = false): Generator<
 }
 
 /** Bytes per base64 slice: a multiple of 3, so the slices' base64 joins into the whole's. */
-const SLICE_BYTES = 768 * 1024
+const SLICE_BYTES = 48 * 1024
 
 /**
  * A module's base64 in slices: no string of the whole module's base64 ever exists, so a large
