@@ -52,7 +52,7 @@ export async function uploadVersion(version: BuiltVersion, plan: BuildPlan, opti
   const config = await versionConfigOf(plan, 'upload')
   // One redactor knows every secret of the run; whatever leaves this function passes it.
   const redactor = redactorFor({ credentials: plan.target!.credentials, bindings: config.bindings })
-  const redacted: Logger = { info: (line) => logger.info(redactor.redact(line)), warn: (line) => logger.warn(redactor.redact(line)) }
+  const redacted: Logger = { info: (line) => logger.info(redactor.redact(line)), warn: (line) => logger.warn(redactor.redact(line)), silent: logger.silent }
   try {
     return await deploy(version, config, plan, options, redacted, redactor)
   } catch (error) {
@@ -107,7 +107,7 @@ async function deploy(
   }
   if (assets) {
     // No version without its assets: a failed upload throws here, before the version exists.
-    const progress = createAssetsProgress()
+    const progress = createAssetsProgress(logger.silent() ? { stream: { write: () => true } } : {})
     try {
       const uploaded = await uploadAssets({ ...ctx, scriptName: worker, manifest: assets, concurrency: plan.assets!.concurrency, onProgress: progress.update })
       progress.done(uploaded)

@@ -2,6 +2,8 @@
 export interface Logger {
   info(line: string): void
   warn(line: string): void
+  /** Nothing is printed at all: live output (the assets progress line) stays quiet too. */
+  silent(): boolean
 }
 
 export type LogLevel = 'info' | 'warn' | 'silent'
@@ -20,5 +22,6 @@ export function createLogger(level: () => LogLevel): Logger {
     warn: (line) => {
       if (level() !== 'silent') console.warn(line)
     },
+    silent: () => level() === 'silent',
   }
 }
