@@ -3,9 +3,8 @@
  * and v1 deployed, `wrangler versions upload` sends the same `migrations` as `pendingMigrations`
  * computes from `currentMigrationTag`. wrangler runs offline against the emulator.
  */
-import { execFile } from 'node:child_process'
+import { runWrangler } from '../helpers/wrangler.js'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, expect, it } from 'vitest'
@@ -17,7 +16,6 @@ import { createWorker, currentMigrationTag } from '../../src/api/workers.js'
 import type { VersionRequestBody } from '../../src/core/body.js'
 import { startEmulator, type Emulator } from '../../src/emulator/index.js'
 
-const WRANGLER = join(createRequire(import.meta.url).resolve('wrangler/package.json'), '..', 'bin', 'wrangler.js')
 const WORKER = 'migrating'
 const STEPS: TaggedMigrationStep[] = [
   { tag: 'v1', new_sqlite_classes: ['Counter'] },
@@ -42,23 +40,7 @@ afterAll(async () => {
 })
 
 function wrangler(args: string[]): Promise<string> {
-  const env = {
-    PATH: process.env.PATH ?? '',
-    HOME: dir,
-    XDG_CONFIG_HOME: dir,
-    CI: 'true',
-    CLOUDFLARE_API_BASE_URL: emu.url,
-    CLOUDFLARE_API_TOKEN: emu.token,
-    CLOUDFLARE_ACCOUNT_ID: emu.accountId,
-    WRANGLER_SEND_METRICS: 'false',
-    WRANGLER_HIDE_BANNER: 'true',
-  }
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, [WRANGLER, ...args], { cwd: dir, env, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
-      if (error) reject(new Error(`wrangler ${args.join(' ')} failed:\n${stdout}\n${stderr}`))
-      else resolve(stdout)
-    })
-  })
+  return runWrangler(emu, args, dir)
 }
 
 it('with v1 deployed, wrangler versions upload sends the same migrations as pendingMigrations', async () => {

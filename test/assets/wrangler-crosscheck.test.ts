@@ -3,19 +3,15 @@
  * manifest `wrangler versions upload --assets` sends to the emulator equals `readAssetsDirectory`'s,
  * and so do the part content types of its bucket uploads.
  */
-import { execFile } from 'node:child_process'
+import { runWrangler } from '../helpers/wrangler.js'
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { promisify } from 'node:util'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { startEmulator, type Emulator } from '../../src/emulator/index.js'
 import { manifestBody, readAssetsDirectory } from '../../src/assets/manifest.js'
 import { partContentType } from '../../src/api/assets.js'
 
-const REPO = join(dirname(fileURLToPath(import.meta.url)), '../..')
-const WRANGLER = join(REPO, 'node_modules/wrangler/bin/wrangler.js')
 
 let emu: Emulator
 let work: string
@@ -60,22 +56,7 @@ it('sends the same manifest and part types as `wrangler versions upload --assets
   const worker = join(work, 'worker')
   await mkdir(worker)
   await writeFile(join(worker, 'index.js'), 'export default { fetch() { return new Response("from the worker") } }\n')
-  const home = join(work, 'home')
-  await mkdir(home)
-
-  const env = {
-    PATH: process.env.PATH ?? '',
-    HOME: home,
-    XDG_CONFIG_HOME: home,
-    CI: 'true',
-    CLOUDFLARE_API_BASE_URL: emu.url,
-    CLOUDFLARE_API_TOKEN: emu.token,
-    CLOUDFLARE_ACCOUNT_ID: emu.accountId,
-    WRANGLER_SEND_METRICS: 'false',
-    WRANGLER_HIDE_BANNER: 'true',
-  }
-  const argv = [WRANGLER, 'versions', 'upload', '--no-bundle', 'index.js', '--name', 'wr-assets', '--compatibility-date', '2025-01-01', '--assets', assets]
-  await promisify(execFile)(process.execPath, argv, { cwd: worker, env })
+  await runWrangler(emu, ['versions', 'upload', '--no-bundle', 'index.js', '--name', 'wr-assets', '--compatibility-date', '2025-01-01', '--assets', assets], worker)
 
   const ours = await readAssetsDirectory(assets)
   const received = emu.assets.sessions.filter((s) => s.scriptName === 'wr-assets')

@@ -1,10 +1,9 @@
-import { execFile } from 'node:child_process'
+import { runWrangler } from '../helpers/wrangler.js'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startEmulator, type Emulator } from '../../src/emulator/index.js'
-import { TEST_ROOT, WORKER_FIXTURE, tempDir } from '../helpers/fixture.js'
+import { WORKER_FIXTURE, tempDir } from '../helpers/fixture.js'
 
 /** The script-API routes `wrangler versions upload` uses; previews on, so the uploaded version really runs. */
 let emu: Emulator
@@ -159,28 +158,13 @@ describe('wrangler versions upload routes', () => {
 
   it('is enough for the real `wrangler versions upload --no-bundle`', async () => {
     const dir = await tempDir('wrangler-routes')
-    const home = join(dir, 'home')
-    await mkdir(home)
     const worker = join(dir, 'worker')
     await mkdir(worker)
     await writeFile(join(worker, 'index.js'), WORKER_SOURCE)
     await writeFile(join(worker, 'add.wasm'), await readFile(join(WORKER_FIXTURE, 'src/add.wasm')))
     await writeFile(join(worker, 'page.html'), '<h1>page</h1>\n')
     await writeFile(join(worker, 'all.bin'), ALL_BYTES)
-    const wrangler = join(TEST_ROOT, '../node_modules/wrangler/bin/wrangler.js')
-    const args = [wrangler, 'versions', 'upload', '--no-bundle', 'index.js', '--name', 'wr-cli', '--compatibility-date', '2025-01-01', '--var', 'GREETING:cli']
-    const env = {
-      PATH: process.env.PATH ?? '',
-      HOME: home,
-      XDG_CONFIG_HOME: home,
-      CI: 'true',
-      CLOUDFLARE_API_BASE_URL: emu.url,
-      CLOUDFLARE_API_TOKEN: emu.token,
-      CLOUDFLARE_ACCOUNT_ID: emu.accountId,
-      WRANGLER_SEND_METRICS: 'false',
-      WRANGLER_HIDE_BANNER: 'true',
-    }
-    const { stdout } = await promisify(execFile)(process.execPath, args, { cwd: worker, env })
+    const stdout = await runWrangler(emu, ['versions', 'upload', '--no-bundle', 'index.js', '--name', 'wr-cli', '--compatibility-date', '2025-01-01', '--var', 'GREETING:cli'], worker)
     const [stored] = emu.versions('wr-cli')
     expect(stored).toBeDefined()
     expect(stdout).toContain(`Worker Version ID: ${stored!.id}`)
