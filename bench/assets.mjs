@@ -16,6 +16,7 @@
  *
  * Usage: node bench/assets.mjs [--files 10000] [--rounds 3] [--scaling 2000,10000,20000]
  */
+import { wranglerEnv as sharedWranglerEnv } from './wrangler-env.mjs'
 import { execFile } from 'node:child_process'
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -170,17 +171,7 @@ async function seed(site) {
 }
 
 function wranglerEnv() {
-  return {
-    PATH: process.env.PATH ?? '',
-    HOME: home,
-    XDG_CONFIG_HOME: home,
-    CI: 'true',
-    CLOUDFLARE_API_BASE_URL: emulator.url,
-    CLOUDFLARE_API_TOKEN: emulator.token,
-    CLOUDFLARE_ACCOUNT_ID: emulator.accountId,
-    WRANGLER_SEND_METRICS: 'false',
-    WRANGLER_HIDE_BANNER: 'true',
-  }
+  return sharedWranglerEnv(emulator, home)
 }
 
 /** Runs a command under /usr/bin/time: wall time measured here, peak RSS (KB) of the process tree from time. */

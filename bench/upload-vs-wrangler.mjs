@@ -15,6 +15,7 @@
  *
  * Usage: npm run build && node bench/upload-vs-wrangler.mjs [--runs 5] [--warmup 1] [--skip-cli] [--verbose]
  */
+import { wranglerEnv } from './wrangler-env.mjs'
 import { execFile } from 'node:child_process'
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -136,17 +137,7 @@ async function wranglerUpload(dir, outDir, worker, started) {
     '--config', config, '--no-bundle', '--name', worker,
     '--compatibility-date', COMPAT_DATE, ...COMPAT_FLAGS.flatMap((f) => ['--compatibility-flags', f]),
   ]
-  const env = {
-    PATH: process.env.PATH ?? '',
-    HOME: home,
-    XDG_CONFIG_HOME: home,
-    CI: 'true',
-    CLOUDFLARE_API_BASE_URL: emulator.url,
-    CLOUDFLARE_API_TOKEN: emulator.token,
-    CLOUDFLARE_ACCOUNT_ID: emulator.accountId,
-    WRANGLER_SEND_METRICS: 'false',
-    WRANGLER_HIDE_BANNER: 'true',
-  }
+  const env = wranglerEnv(emulator, home)
   const output = await run(argv, dir, env)
   const ended = performance.now()
   if (args.verbose) process.stdout.write(output)
