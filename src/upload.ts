@@ -28,8 +28,6 @@ import type { VersionConfig } from './options/schema.js'
 import type { ResolvedOptions } from './options/resolve.js'
 import { versionConfigOf, type BuildPlan } from './plan.js'
 import { preflight } from './preflight.js'
-import { uploadAssets } from './api/assets.js'
-import { createAssetsProgress } from './assets/progress.js'
 import type { BuiltVersion } from './build.js'
 import { writeResultJson } from './report/files.js'
 import type { Logger } from './report/logger.js'
@@ -107,6 +105,8 @@ async function deploy(
   }
   if (assets) {
     // No version without its assets: a failed upload throws here, before the version exists.
+    // Loaded only for a Worker with assets (it needs undici's FormData, a larger part of undici).
+    const [{ uploadAssets }, { createAssetsProgress }] = await Promise.all([import('./api/assets.js'), import('./assets/progress.js')])
     const progress = createAssetsProgress(logger.silent() ? { stream: { write: () => true } } : {})
     try {
       const uploaded = await uploadAssets({ ...ctx, scriptName: worker, manifest: assets, concurrency: plan.assets!.concurrency, onProgress: progress.update })

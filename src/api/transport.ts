@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import { Readable } from 'node:stream'
-import { Agent, request } from 'undici'
+import { Agent, request } from './undici.js'
 import { Redactor } from '../core/redact.js'
 import type { ApiCredentials } from './auth.js'
 import { seconds } from './retry.js'
