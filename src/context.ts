@@ -39,7 +39,7 @@ export function createContext(options: ResolvedOptions): AdapterContext {
       // Each Worker the Cloudflare plugin built is planned from its generated config.
       const built: Array<{ plan: BuildPlan; version: BuiltVersion }> = []
       for (const worker of workers) {
-        const workerPlan = worker.generated ? await createPlan(options, info, process.env, worker.generated) : plan
+        const workerPlan = worker.generated ? await createPlan(options, info, process.env, worker.generated, plan) : plan
         if (worker.generated) for (const warning of workerPlan.warnings) logger.warn(pc.yellow(`⚠ ${warning}`))
         built.push({ plan: workerPlan, version: await buildVersion(worker, workerPlan, options, logger) })
       }

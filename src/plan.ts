@@ -5,7 +5,7 @@ import { parseBaseUrl } from './api/url.js'
 import { WorkersVersionError } from './core/errors.js'
 import type { BundlerName } from './core/types.js'
 import { pendingMigrations, type TaggedMigrationStep } from './api/migrations.js'
-import { currentCommit } from './git.js'
+import { currentCommit, type GitCommit } from './git.js'
 import { createWorkerByDefault, DEFAULTS, ENV_FALLBACKS, preflightByDefault, withEnvFallback } from './options/defaults.js'
 import { MESSAGE_LIMIT, truncateUtf8 } from './options/validate.js'
 import { validateWithSecrets, withSecretBindings, type ResolvedOptions } from './options/resolve.js'
@@ -74,6 +74,8 @@ export interface BuildPlan {
   migrationSteps?: TaggedMigrationStep[]
   /** `workers/tag` and `workers/message` from git for what the config leaves unset (read while the bundler works). */
   gitAnnotations?: Promise<Record<string, string>>
+  /** The commit those come from, read once per build and shared by the plans of its Workers. */
+  commit?: Promise<GitCommit | undefined>
   /** The static assets directory to upload before the version, and where that choice came from. */
   assets?: PlannedAssets
   /** Warnings found while planning (the wrangler config's). */
@@ -104,8 +106,8 @@ function withAssetsBinding(options: ResolvedOptions): VersionConfig {
   return { ...options.version, bindings: [...(options.version.bindings ?? []), { type: 'assets', name }] }
 }
 
-async function readGitAnnotations(root: string, configured: VersionConfig['annotations']): Promise<Record<string, string>> {
-  const commit = await currentCommit(root)
+async function gitAnnotationsOf(read: Promise<GitCommit | undefined>, configured: VersionConfig['annotations']): Promise<Record<string, string>> {
+  const commit = await read
   if (!commit) return {}
   const out: Record<string, string> = {}
   if (configured?.['workers/tag'] === undefined) out['workers/tag'] = commit.tag
@@ -123,6 +125,8 @@ export async function createPlan(
   build: BuildInfo,
   env: NodeJS.ProcessEnv = process.env,
   generated?: GeneratedWorker,
+  /** The build's plan, when this one is for one of its Workers: what it read once is reused. */
+  base?: BuildPlan,
 ): Promise<BuildPlan> {
   const root = resolve(options.root ?? build.root)
   const upload = !build.watch && (options.upload ?? (build.mode !== undefined && build.mode === options.uploadMode))
@@ -163,7 +167,8 @@ export async function createPlan(
   const annotations = merged.version.annotations
   // Read for uploads only: the annotations matter to the version created, and a dry run stays free of git processes.
   if (upload && options.gitAnnotations && (annotations?.['workers/tag'] === undefined || annotations['workers/message'] === undefined)) {
-    plan.gitAnnotations = readGitAnnotations(root, annotations)
+    plan.commit = base?.root === root && base.commit ? base.commit : currentCommit(root)
+    plan.gitAnnotations = gitAnnotationsOf(plan.commit, annotations)
   }
   if (upload) {
     plan.target = uploadTarget(options, merged.worker, merged.accountId, env)
@@ -193,7 +198,6 @@ async function mergeWranglerConfig(options: ResolvedOptions, root: string, env: 
     : { accountId: options.accountId, version: {}, warnings: [] }
   const assetsOption = ownOptions && options.assets ? options.assets : undefined
   if (assetsOption?.directory) own.assets = { directory: resolve(root, assetsOption.directory), source: 'the `assets.directory` option' }
-  if (options.assets === false) own.assets = undefined
   const wanted = options.wrangler
   if (wanted === false && !generated) return own
   const file = generated?.configFile ?? (typeof wanted === 'string' && wanted !== DEFAULTS.wrangler ? resolve(root, wanted) : findWranglerConfig(root))

@@ -3,6 +3,7 @@
  * every file keyed by `"/" + posix relative path`, with wrangler's hash and its size.
  * All checks (missing directory, file too large, too many files) happen here, before any request.
  */
+import { DEFAULTS } from '../options/defaults.js'
 import { lstatSync, readdirSync } from 'node:fs'
 import { lstat, readFile, stat } from 'node:fs/promises'
 import { join, relative, resolve, sep } from 'node:path'
@@ -14,7 +15,6 @@ import { formatBinaryBytes as formatBytes } from '../report/format.js'
 /** The per-file limit of Workers static assets. */
 export const MAX_ASSET_FILE_BYTES = 25 * 1024 * 1024
 /** The Free plan's file-count limit (Paid allows 100,000). */
-export const DEFAULT_MAX_ASSET_FILES = 20_000
 const DEFAULT_CONCURRENCY = 8
 
 /**
@@ -74,7 +74,7 @@ export function manifestRequestJson(manifest: AssetsManifest): Buffer {
 
 export async function readAssetsDirectory(directory: string, options: ReadAssetsOptions = {}): Promise<AssetsManifest> {
   const root = resolve(directory)
-  const maxFiles = options.maxFiles ?? DEFAULT_MAX_ASSET_FILES
+  const maxFiles = options.maxFiles ?? DEFAULTS.assetsMaxFiles
   const maxFileBytes = options.maxFileBytes ?? MAX_ASSET_FILE_BYTES
   await assertDirectory(root, directory)
 
