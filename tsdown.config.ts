@@ -1,4 +1,43 @@
-import { defineConfig } from 'tsdown'
+import { readFile } from 'node:fs/promises'
+import { createRequire } from 'node:module'
+import { fileURLToPath } from 'node:url'
+import { defineConfig, type UserConfig } from 'tsdown'
+
+type Plugin = Extract<NonNullable<UserConfig['plugins']>, { name: string }>
+
+const require = createRequire(import.meta.url)
+const UNPLUGIN = require.resolve('unplugin')
+const LAZY_PICOMATCH = fileURLToPath(new URL('src/core/picomatch.ts', import.meta.url))
+
+/**
+ * Start-up time is what a dry run costs (issue 11), so the entries users import for Vite,
+ * Rollup, Rolldown and esbuild reach no package when loaded: they carry their own copy of the
+ * part of unplugin they use, tree-shaken. One shared copy would hold the union of every
+ * bundler's adapter, so each family gets its own (`<unplugin>?family`). webpack, rspack and the
+ * main entry import the installed unplugin: its webpack adapter loads loader files next to itself.
+ * picomatch, which unplugin imports for hook filters this plugin does not use, becomes the lazy
+ * wrapper the plugin's own rules use.
+ */
+function unpluginPerBundler(): Plugin {
+  const families: Record<string, string> = { vite: 'rollup', rollup: 'rollup', rolldown: 'rollup', esbuild: 'esbuild' }
+  return {
+    name: 'unplugin-per-bundler',
+    resolveId: {
+      order: 'pre',
+      handler(source, importer) {
+        if (source === 'picomatch' && importer?.includes('/node_modules/unplugin/')) return LAZY_PICOMATCH
+        if (source !== 'unplugin' || !importer) return null
+        const entry = /\/src\/(\w+)\.ts$/.exec(importer)?.[1]
+        const family = entry && families[entry]
+        return family ? `${UNPLUGIN}?${family}` : { id: 'unplugin', external: true }
+      },
+    },
+    load(id) {
+      const [file, family] = id.split('?')
+      return file === UNPLUGIN && family ? readFile(file, 'utf8') : null
+    },
+  }
+}
 
 export default defineConfig({
   entry: [
@@ -18,4 +57,13 @@ export default defineConfig({
   dts: true,
   fixedExtension: false,
   clean: true,
+  plugins: [unpluginPerBundler()],
+  // The source-map codecs have no side effects, but do not say so: left as they are, one
+  // unused import keeps a 14 kB chunk on every entry's start-up path.
+  treeshake: { moduleSideEffects: (id: string) => !id.includes('/node_modules/@jridgewell/') },
+  deps: {
+    // Bundled, tree-shaken: small, and needed by every build, so loading them is on every dry run's path.
+    // magic-string and es-module-lexer load lazily, as chunks of their own: no package lookup then.
+    alwaysBundle: ['valibot', 'p-limit', 'yocto-queue', 'picocolors', 'magic-string', 'es-module-lexer', /^@jridgewell\//, '@rolldown/pluginutils'],
+  },
 })

@@ -1,35 +1,12 @@
-import { createUnplugin, type UnpluginFactory, type UnpluginOptions } from 'unplugin'
-import { esbuildAdapter } from './bundlers/esbuild.js'
-import { rollupAdapter } from './bundlers/rollup.js'
-import { viteAdapter } from './bundlers/vite.js'
-import { webpackAdapter } from './bundlers/webpack.js'
-import { createContext } from './context.js'
-import { resolveOptions, type WorkersVersionOptions } from './options/index.js'
+import { createUnplugin } from 'unplugin'
+import { unpluginFactory } from './factory.js'
 
 export type { WorkersVersionOptions, ModuleRule, VersionConfig, SecretsOption, NetworkOptions } from './options/index.js'
 export type { VersionRequestBody, VersionResult } from './core/body.js'
 export type { WorkerModule, WorkerModuleBody, OutputFile } from './core/types.js'
 export { WorkersVersionError } from './core/errors.js'
+export { unpluginFactory }
 
-const PLUGIN_NAME = 'unplugin-workers-version'
-
-/** Wires one adapter per bundler to the plugin's context; the options are checked here, at creation. */
-export const unpluginFactory: UnpluginFactory<WorkersVersionOptions | undefined, true> = (rawOptions, meta) => {
-  const context = createContext(resolveOptions(rawOptions))
-  const vite = viteAdapter(context)
-  const main: UnpluginOptions = {
-    name: PLUGIN_NAME,
-    enforce: 'pre',
-    rollup: rollupAdapter(context, 'rollup'),
-    rolldown: rollupAdapter(context, 'rolldown'),
-    vite: vite.main,
-    esbuild: esbuildAdapter(context),
-    webpack: webpackAdapter('webpack', context),
-    rspack: webpackAdapter('rspack', context),
-  }
-  if (meta.framework !== 'vite') return [main]
-  return [main, { name: `${PLUGIN_NAME}:app`, vite: vite.app }]
-}
-
+/** Every bundler's plugin from the one factory; each entry point (`/vite`, `/rollup`, …) builds only its own. */
 export const workersVersion = /* #__PURE__ */ createUnplugin(unpluginFactory)
 export default workersVersion

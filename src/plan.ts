@@ -5,7 +5,7 @@ import { parseBaseUrl } from './api/url.js'
 import { WorkersVersionError } from './core/errors.js'
 import type { BundlerName } from './core/types.js'
 import { pendingMigrations, type TaggedMigrationStep } from './api/migrations.js'
-import { currentCommit, type GitCommit } from './git.js'
+import type { GitCommit } from './git.js'
 import { createWorkerByDefault, DEFAULTS, ENV_FALLBACKS, preflightByDefault, withEnvFallback } from './options/defaults.js'
 import { MESSAGE_LIMIT, truncateUtf8 } from './options/validate.js'
 import { validateWithSecrets, withSecretBindings, type ResolvedOptions } from './options/resolve.js'
@@ -167,7 +167,7 @@ export async function createPlan(
   const annotations = merged.version.annotations
   // Read for uploads only: the annotations matter to the version created, and a dry run stays free of git processes.
   if (upload && options.gitAnnotations && (annotations?.['workers/tag'] === undefined || annotations['workers/message'] === undefined)) {
-    plan.commit = base?.root === root && base.commit ? base.commit : currentCommit(root)
+    plan.commit = base?.root === root && base.commit ? base.commit : import('./git.js').then(({ currentCommit }) => currentCommit(root))
     plan.gitAnnotations = gitAnnotationsOf(plan.commit, annotations)
   }
   if (upload) {

@@ -1,3 +1,5 @@
-import { workersVersion } from './index.js'
+import { createVitePlugin } from 'unplugin'
+import { unpluginFactory } from './factory.js'
 
-export default workersVersion.vite
+// Only this bundler's adapter from unplugin: the entry then loads nothing the others need.
+export default /* #__PURE__ */ createVitePlugin(unpluginFactory)

@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises'
 import { dirname, join, relative, resolve } from 'node:path'
-import MagicString from 'magic-string'
 import { importedModuleType, type RuleMatcher } from '../core/content-types.js'
 import { findPlaceholders, isPathSpecifier, isRuntimeBuiltin, mayImportModule, placeholderFor, relativeSpecifier, stripQuery, toPosix } from '../core/module-imports.js'
 import type { BundlerName, ModuleContentType, OutputFile } from '../core/types.js'
@@ -85,10 +84,12 @@ export function moduleImportHooks(matchRule: RuleMatcher, rootOf: () => string) 
       }
       return { id: placeholderFor(index), external: true }
     },
-    renderChunk(this: BundlePluginContext, code: string, chunk: { fileName: string }, outputOptions: { sourcemap?: unknown }) {
+    async renderChunk(this: BundlePluginContext, code: string, chunk: { fileName: string }, outputOptions: { sourcemap?: unknown }) {
       const matches = findPlaceholders(code)
       if (matches.length === 0) return null
       const state = stateOf(this)
+      // Loaded only for chunks that import a module file (wasm, text, data).
+      const { default: MagicString } = await import('magic-string')
       const s = new MagicString(code)
       for (const m of matches) {
         const emitted = state.refs[m.index]

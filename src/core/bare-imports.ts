@@ -1,5 +1,4 @@
 import { builtinModules } from 'node:module'
-import { init, parse } from 'es-module-lexer'
 import { isEsModuleType } from './content-types.js'
 import { WorkersVersionError } from './errors.js'
 import type { BundlerName, WorkerModule } from './types.js'
@@ -31,17 +30,38 @@ const BUNDLE_HINTS: Record<BundlerName, string> = {
 }
 
 /**
+ * A quoted specifier after `from`, `import` or `import(`, that could name a package: it does
+ * not start with `.` or `/`. Every real import of a package matches (and so do some strings
+ * and comments); the lexer, loaded only for a module that matches, then decides.
+ */
+const MAYBE_BARE_IMPORT = /(?:\bfrom|\bimport)\s*\(?\s*(["'`])([^"'`./][^"'`]*)\1/g
+
+function mayImportPackage(code: string): boolean {
+  for (const [, , specifier] of code.matchAll(MAYBE_BARE_IMPORT)) {
+    if (isBare(specifier!) && !isRuntimeProvided(specifier!)) return true
+  }
+  return false
+}
+
+/**
  * Refuses ES modules that import a package by name: the version would be rejected at upload
  * (or fail at startup). Every such import is named with the module that makes it.
  */
 export async function assertNoBareImports(modules: readonly WorkerModule[], bundler: BundlerName): Promise<void> {
-  await init
   const problems: string[] = []
+  let lexer: typeof import('es-module-lexer') | undefined
   for (const module of modules) {
     if (!isEsModuleType(module.content_type)) continue
-    let imports: ReturnType<typeof parse>[0]
+    const code = Buffer.from(module.contents).toString('utf8')
+    // Most Workers import no package at all: the lexer (and its WebAssembly) is not even loaded.
+    if (!mayImportPackage(code)) continue
+    if (!lexer) {
+      lexer = await import('es-module-lexer')
+      await lexer.init
+    }
+    let imports: ReturnType<typeof lexer.parse>[0]
     try {
-      ;[imports] = parse(Buffer.from(module.contents).toString('utf8'), module.name)
+      ;[imports] = lexer.parse(code, module.name)
     } catch {
       // Not parseable as a module: workerd reports that itself, with its own position.
       continue

@@ -1,5 +1,5 @@
-import picomatch from 'picomatch'
 import { posix } from 'node:path'
+import picomatch from './picomatch.js'
 import type { ModuleContentType, OutputFile } from './types.js'
 
 export const ES_MODULE = 'application/javascript+module'
