@@ -3,6 +3,7 @@ import { relative } from 'node:path'
 import { Readable } from 'node:stream'
 import pc from 'picocolors'
 import {
+  createAgent,
   createDeployment,
   createVersion,
   createWorker,
@@ -16,7 +17,9 @@ import {
   pendingMigrations,
   planTraffic,
   redactorFor,
+  resolveTimeouts,
   writeGithubOutput,
+  type Agent,
   type ApiCallContext,
   type Deployment,
   type TrafficShare,
@@ -51,10 +54,15 @@ export async function uploadVersion(version: BuiltVersion, plan: BuildPlan, opti
   // One redactor knows every secret of the run; whatever leaves this function passes it.
   const redactor = redactorFor({ credentials: plan.target!.credentials, bindings: config.bindings })
   const redacted: Logger = { info: (line) => logger.info(redactor.redact(line)), warn: (line) => logger.warn(redactor.redact(line)), silent: logger.silent }
+  // One connection pool for every call of the upload: connections (and TLS sessions) are reused.
+  const agent = createAgent(resolveTimeouts(options.network.timeouts))
   try {
-    return await deploy(version, config, plan, options, redacted, redactor)
+    return await deploy(version, config, plan, options, redacted, redactor, agent)
   } catch (error) {
     throw redactor.redactDeep(error)
+  } finally {
+    // Destroyed, not closed: an idle keep-alive socket must not hold the build's process open.
+    await agent.destroy().catch(() => undefined)
   }
 }
 
@@ -65,6 +73,7 @@ async function deploy(
   options: ResolvedOptions,
   logger: Logger,
   redactor: ReturnType<typeof redactorFor>,
+  agent: Agent,
 ): Promise<VersionResult> {
   const target = plan.target!
   const worker = target.worker
@@ -82,6 +91,7 @@ async function deploy(
     timeouts: options.network.timeouts,
     retries: options.network.retries,
     redactor,
+    agent,
     log: (line) => logger.warn(pc.yellow(`  ${line}`)),
   }
   const state = await readWorker(ctx, plan)

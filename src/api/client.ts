@@ -9,6 +9,7 @@ import { ApiError, formatApiErrors } from './errors.js'
 import { describePointer } from './pointers.js'
 import { backoffDelay, MAX_RETRY_AFTER_MS, parseRetryAfter, resolveRetryPolicy, type RetryOptions, type RetryPolicy, seconds, sleep } from './retry.js'
 import { NetworkFailure, type RequestBody, resolveTimeouts, type Timeouts, Transport } from './transport.js'
+import type { Agent } from './undici.js'
 import { pickVersionResult } from './result.js'
 import { parseBaseUrl } from './url.js'
 import { findCreatedVersion, identityOf, type VersionIdentity, versionsPath } from './versions.js'
@@ -39,6 +40,12 @@ export interface ApiClientOptions {
   redactor?: Redactor
   /** More secrets to keep out of every message, log line and result. */
   secrets?: readonly string[]
+  /**
+   * An Agent (`createAgent`) shared by the calls of one upload, so they reuse its connections
+   * (one TLS handshake instead of one per call). Whoever creates it destroys it; without it,
+   * each call opens and closes its own.
+   */
+  agent?: Agent
 }
 
 export interface CreateVersionOptions extends ApiClientOptions {
@@ -97,6 +104,7 @@ async function createVersionUnredacted(options: CreateVersionOptions, redactor: 
     headers,
     options.userAgent ?? DEFAULT_USER_AGENT,
     resolveTimeouts(options.timeouts),
+    options.agent,
   )
   const redact = (text: string) => redactor.redact(text)
   const userLog = options.log

@@ -1,5 +1,7 @@
 // The API client's public surface; everything else in src/api is internal.
 export { createVersion, type ApiClientOptions, type CreateVersionOptions } from './client.js'
+export { createAgent, resolveTimeouts, type Timeouts } from './transport.js'
+export type { Agent } from './undici.js'
 export type { ApiCredentials } from './auth.js'
 export type { ApiMessage, Envelope } from './envelope.js'
 export { ApiError } from './errors.js'

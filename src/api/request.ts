@@ -45,7 +45,7 @@ const TRANSIENT = new Set([500, 502, 504, 520, 521, 522, 523, 524])
 export async function callApi(ctx: ApiCallContext, call: ApiCall): Promise<unknown> {
   assertSafeBaseUrl(ctx.baseUrl)
   if (!ctx.accountId) throw new WorkersVersionError('MISSING_OPTION', `${call.what} needs a non-empty \`accountId\`.`)
-  const transport = new Transport(ctx.baseUrl, ctx.credentials, authHeaders(ctx.credentials), ctx.userAgent ?? DEFAULT_USER_AGENT, resolveTimeouts(ctx.timeouts))
+  const transport = new Transport(ctx.baseUrl, ctx.credentials, authHeaders(ctx.credentials), ctx.userAgent ?? DEFAULT_USER_AGENT, resolveTimeouts(ctx.timeouts), ctx.agent)
   const policy = resolveRetryPolicy(ctx.retries)
   // The run's redactor knows every secret (credentials, secret bindings, asset JWTs); every
   // message and log line of the call, and any error it throws, passes it first.

@@ -99,14 +99,21 @@ const TLS_CERTIFICATE = new Set([
 ])
 const isTlsFailure = (code: string) => code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_') || TLS_CERTIFICATE.has(code)
 
+/** An undici Agent with the client's connect, headers and body timeouts. */
+export function createAgent(timeouts: ResolvedTimeouts): Agent {
+  return new Agent({ connectTimeout: timeouts.connectMs, headersTimeout: timeouts.headersMs, bodyTimeout: timeouts.bodyMs })
+}
+
 /**
- * One undici Agent with the configured timeouts and one deadline shared by
- * every request of a Create Version call. `close()` must run in a `finally`:
- * it destroys the sockets so a build can never hang on a half-open connection.
+ * An undici Agent (its own, or the `shared` one of an upload) and one deadline shared by
+ * every request of a call. `close()` must run in a `finally`: it destroys the sockets of its
+ * own Agent so a build can never hang on a half-open connection; a shared Agent is closed by
+ * whoever made it.
  */
 export class Transport {
   readonly signal: AbortSignal
   private readonly agent: Agent
+  private readonly ownsAgent: boolean
   private readonly controller = new AbortController()
   private readonly timer: NodeJS.Timeout
   private readonly baseHeaders: Record<string, string>
@@ -120,13 +127,11 @@ export class Transport {
     authHeaders: Record<string, string>,
     userAgent: string,
     readonly timeouts: ResolvedTimeouts,
+    shared?: Agent,
   ) {
     this.redactor = secrets instanceof Redactor ? secrets : new Redactor([secrets.apiToken, secrets.apiKey])
-    this.agent = new Agent({
-      connectTimeout: timeouts.connectMs,
-      headersTimeout: timeouts.headersMs,
-      bodyTimeout: timeouts.bodyMs,
-    })
+    this.agent = shared ?? createAgent(timeouts)
+    this.ownsAgent = shared === undefined
     this.signal = this.controller.signal
     this.timer = setTimeout(() => this.controller.abort(new DeadlineExceeded(timeouts.deadlineMs)), timeouts.deadlineMs)
     this.baseHeaders = { accept: 'application/json', 'user-agent': userAgent, ...authHeaders }
@@ -173,7 +178,7 @@ export class Transport {
   async close(): Promise<void> {
     clearTimeout(this.timer)
     // destroy, not close: close() would wait for a request still in flight.
-    await this.agent.destroy().catch(() => undefined)
+    if (this.ownsAgent) await this.agent.destroy().catch(() => undefined)
   }
 
   private networkFailure(error: unknown): NetworkFailure {
