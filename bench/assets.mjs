@@ -3,7 +3,8 @@
  * Static assets upload, side by side with wrangler, against the local emulator (127.0.0.1 only).
  *
  * A directory of --files small files (default 10,000), 90% of which the emulator already holds
- * (seeded before every run, so every run uploads the same 10%). Each round runs, in alternating order:
+ * (seeded before every run, so every run uploads the same 10%; the fixture is bench/assets-fixture.mjs,
+ * shared with row 5 of bench/run.mjs). Each round runs, in alternating order:
  *
  *   (a) ours:     a fresh `node` process: readAssetsDirectory → uploadAssets → Create Version with the
  *                 completion JWT (src bundled once by esbuild into node_modules/.cache, deps external);
@@ -16,9 +17,10 @@
  *
  * Usage: node bench/assets.mjs [--files 10000] [--rounds 3] [--scaling 2000,10000,20000]
  */
+import { assetsMark, assetsSince, makeSite as makeFiles, seed as seedEmulator } from './assets-fixture.mjs'
 import { wranglerEnv as sharedWranglerEnv } from './wrangler-env.mjs'
 import { execFile } from 'node:child_process'
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
@@ -53,7 +55,7 @@ export { uploadAssets } from './src/api/assets.ts'
 export { createVersion } from './src/api/client.ts'`,
   join(CACHE, 'lib.mjs'),
 )
-await bundle(`export { startEmulator } from './src/emulator/index.ts'\nexport { readAssetsDirectory } from './src/assets/manifest.ts'`, join(CACHE, 'emulator.mjs'))
+await bundle(`export { startEmulator } from './src/emulator/index.ts'`, join(CACHE, 'emulator.mjs'))
 const RUNNER = join(CACHE, 'runner.mjs')
 await writeFile(
   RUNNER,
@@ -82,6 +84,9 @@ await mkdir(home)
 const emulator = await lib.startEmulator({ preview: false })
 
 try {
+  // The emulator, like the API, only creates versions of Workers that exist; the runner calls Create
+  // Version directly (not the plugin's first-deploy step) and wrangler does not create them either.
+  for (const worker of ['bench-ours', 'bench-wrangler', 'bench-scaling']) await createWorker(worker)
   const main = await makeSite(join(work, `site-${FILES}`), FILES)
   const baseOurs = await timed(process.execPath, [RUNNER, main.dir, emulator.url, emulator.token, emulator.accountId, 'noop', 'noop'])
   const baseWrangler = await timed(process.execPath, [WRANGLER, '--version'], { cwd: work, env: wranglerEnv() })
@@ -91,9 +96,9 @@ try {
     const order = round % 2 === 0 ? ['ours', 'wrangler'] : ['wrangler', 'ours']
     for (const side of order) {
       const worker = `bench-${side}`
-      await seed(main)
+      seed(main)
       const versionsBefore = emulator.versions(worker).length
-      const uploadsBefore = emulator.assets.uploads.length
+      const mark = assetsMark(emulator)
       const run =
         side === 'ours'
           ? await timed(process.execPath, [RUNNER, main.dir, emulator.url, emulator.token, emulator.accountId, worker])
@@ -102,7 +107,7 @@ try {
               [WRANGLER, 'versions', 'upload', '--no-bundle', 'index.js', '--name', worker, '--compatibility-date', '2025-01-01', '--assets', main.dir],
               { cwd: main.workerDir, env: wranglerEnv() },
             )
-      const sent = emulator.assets.uploads.slice(uploadsBefore).filter((u) => u.status < 300).flatMap((u) => u.hashes).length
+      const sent = assetsSince(emulator, mark).files
       if (sent !== main.toUpload || emulator.versions(worker).length !== versionsBefore + 1) {
         throw new Error(`${side}: expected ${main.toUpload} files sent and one new version, got ${sent} files and ${emulator.versions(worker).length - versionsBefore} versions`)
       }
@@ -114,7 +119,7 @@ try {
   const scaling = []
   for (const count of SCALING) {
     const site = count === FILES ? main : await makeSite(join(work, `site-${count}`), count)
-    await seed(site)
+    seed(site)
     const run = await timed(process.execPath, [RUNNER, site.dir, emulator.url, emulator.token, emulator.accountId, 'bench-scaling'])
     scaling.push({ count, toUpload: site.toUpload, run })
   }
@@ -143,31 +148,27 @@ function row(label, runs, base) {
   return `${label.padEnd(34)} ${String(median(walls)).padStart(6)} (${Math.min(...walls)}–${Math.max(...walls)})${' '.repeat(14)}${mb(peak).padStart(6)}${' '.repeat(17)}${mb(peak - base.peakKb).padStart(6)}`
 }
 
-/** A directory of small text files of a few kinds, and the 10% of them the emulator will not hold. */
+/** The shared fixture (bench/assets-fixture.mjs), plus a directory next to it with the Worker wrangler uploads. */
 async function makeSite(dir, count) {
-  const kinds = ['js', 'css', 'html', 'json', 'svg', 'txt']
-  const paths = []
-  for (let i = 0; i < count; i++) {
-    const path = join(dir, `section-${i % 100}`, `file-${i}.${kinds[i % kinds.length]}`)
-    if (i < 100) await mkdir(dirname(path), { recursive: true })
-    // 300–1,800 bytes, distinct per file.
-    await writeFile(path, `/* ${i} */ ${'lorem ipsum dolor sit amet '.repeat(10 + (i % 60))}${i}\n`)
-    paths.push(path)
-  }
+  const site = await makeFiles(dir, count)
   const workerDir = join(dir, '..', `${dir.split('/').pop()}-worker`)
   await mkdir(workerDir, { recursive: true })
   await writeFile(join(workerDir, 'index.js'), WORKER)
-  const manifest = await lib.readAssetsDirectory(dir)
-  const held = manifest.files.filter((_, i) => i % 10 !== 0)
-  return { dir, workerDir, held, toUpload: manifest.files.length - held.length }
+  return { ...site, workerDir }
 }
 
 /** Resets the emulator to holding exactly the site's 90%. */
-async function seed(site) {
-  emulator.assets.forget()
-  const files = []
-  for (const file of site.held) files.push({ hash: file.hash, bytes: await readFile(file.path) })
-  emulator.assets.hold(files)
+function seed(site) {
+  seedEmulator(emulator, site)
+}
+
+async function createWorker(name) {
+  const response = await fetch(`${emulator.url}/accounts/${emulator.accountId}/workers/workers`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${emulator.token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ name }),
+  })
+  if (!response.ok) throw new Error(`creating Worker ${name}: HTTP ${response.status}`)
 }
 
 function wranglerEnv() {

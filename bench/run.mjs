@@ -5,6 +5,14 @@
  * all rows are measured side by side in one run, in alternating rounds; medians and min–max.
  * Only the local emulator on 127.0.0.1 is ever contacted. Build the package first (`npm run build`).
  *
+ *   1. the playground Worker built by Vite, Rollup and esbuild, with the plugin (dry run) and without;
+ *   2. `vite build --mode deploy` against `vite build` + `wrangler versions upload`;
+ *   3. cold imports of the plugin's entries, of the bundlers and of bare node;
+ *   4. request bodies of 1, 10 and 50 MB uploaded by the plugin: speed and memory of the upload phase;
+ *   5. static assets: 10,000 small files, 90% already held by the emulator (re-seeded before every run),
+ *      a Rollup build + upload with the plugin against `wrangler versions upload --assets`, each with
+ *      peak RSS above the same command without assets. Growth with the file count: bench/assets.mjs.
+ *
  *   node bench/run.mjs [--rounds 7] [--quick] [--out bench/results.md]
  */
 import { spawn } from 'node:child_process'
@@ -18,14 +26,27 @@ import { clearInterval, setInterval } from 'node:timers'
 import { dirname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
+import { assetsMark, assetsSince, makeSite, seed } from './assets-fixture.mjs'
 
 const SELF = fileURLToPath(import.meta.url)
 const REPO = join(dirname(SELF), '..')
 const require = createRequire(import.meta.url)
 const bin = (pkg, path) => join(dirname(require.resolve(`${pkg}/package.json`)), path)
 const TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined
-const WORKERS = { vite: 'bench-vite', wrangler: 'bench-wrangler', upload: 'bench-upload' }
+// Every Worker gets versions from one case only, so checkVersions() can count them exactly.
+const WORKERS = {
+  vite: 'bench-vite',
+  wrangler: 'bench-wrangler',
+  upload: 'bench-upload',
+  assets: 'bench-assets',
+  assetsBase: 'bench-assets-base',
+  assetsWrangler: 'bench-assets-wrangler',
+  assetsWranglerBase: 'bench-assets-wrangler-base',
+}
 const BODY_SIZES_MB = [1, 10, 50]
+const ASSET_FILES = 10_000
+// Row 5's goal from the assets issue: peak RSS above the same command without assets.
+const ASSETS_MEMORY_GOAL_MB = 100
 
 if (process.argv[2] === '--upload-child') await uploadChild(JSON.parse(process.argv[3]))
 else await main()
@@ -47,7 +68,7 @@ async function main() {
   const work = await mkdtemp(join(REPO, 'bench/.work-'))
   try {
     for (const name of Object.values(WORKERS)) await createWorker(emulator, name)
-    const cases = await prepare(work, emulator)
+    const { cases, ...fixture } = await prepare(work, emulator)
     const results = new Map(cases.map((c) => [c.id, []]))
     for (let round = 0; round < rounds; round++) {
       process.stderr.write(`round ${round + 1}/${rounds}\n`)
@@ -55,7 +76,7 @@ async function main() {
       for (const c of order) results.get(c.id).push(await c.run())
     }
     checkVersions(emulator, rounds)
-    const table = report(results, rounds)
+    const table = report(results, rounds, fixture)
     console.log(table)
     await writeFile(values.out, `${table}\n`)
     process.stderr.write(`written to ${relative(process.cwd(), values.out)}\n`)
@@ -76,14 +97,22 @@ async function createWorker(emulator, name) {
 }
 
 function checkVersions(emulator, rounds) {
-  const expected = { [WORKERS.vite]: rounds, [WORKERS.wrangler]: rounds, [WORKERS.upload]: rounds * BODY_SIZES_MB.length }
+  const expected = {
+    [WORKERS.vite]: rounds,
+    [WORKERS.wrangler]: rounds,
+    [WORKERS.upload]: rounds * BODY_SIZES_MB.length,
+    [WORKERS.assets]: rounds,
+    [WORKERS.assetsBase]: rounds,
+    [WORKERS.assetsWrangler]: rounds,
+    [WORKERS.assetsWranglerBase]: rounds,
+  }
   for (const [worker, count] of Object.entries(expected)) {
     const found = emulator.versions(worker).length
     if (found !== count) throw new Error(`${worker}: ${found} versions on the emulator, expected ${count}`)
   }
 }
 
-/** Writes the playground Worker, bare and plugin configs for each bundler, and the large upload projects. */
+/** Writes the playground Worker, bare and plugin configs for each bundler, the large upload projects and the assets site. */
 async function prepare(work, emulator) {
   const playground = join(REPO, 'playground')
   await mkdir(join(work, 'src'))
@@ -124,7 +153,17 @@ await build({ entryPoints: ['src/index.js'], outdir: 'dist/esbuild-bare', bundle
 `,
     // wrangler's default no-bundle rules attach .wasm and .txt; the lazy chunk needs an ESModule rule.
     'wrangler.json': JSON.stringify({ no_bundle: true, rules: [{ type: 'ESModule', globs: ['**/*.js'] }] }),
+    // Row 5: a one-file Worker with static assets, built by Rollup with the plugin uploading (credentials
+    // from the CLOUDFLARE_* variables, as in vite-deploy), and the same without assets as the baseline.
+    // The Worker has a directory of its own: with `no_bundle` and the `**/*.js` rule above, wrangler
+    // attaches every .js file under the entry's directory as a module, so at the top of the work
+    // directory it would also send the assets, node_modules and the other rows' projects.
+    'assets-worker/index.js': `export default { fetch() { return new Response('static assets bench') } }
+`,
+    'assets.plugin.config.mjs': assetsConfig(WORKERS.assets, `{ directory: 'assets-site' }`, 'assets'),
+    'assets.base.config.mjs': assetsConfig(WORKERS.assetsBase, 'false', 'assets-base'),
   }
+  await mkdir(join(work, 'assets-worker'))
   for (const [file, text] of Object.entries(configs)) await writeFile(join(work, file), text)
 
   const vite = bin('vite', 'bin/vite.js')
@@ -173,7 +212,43 @@ await build({ entryPoints: ['src/index.js'], outdir: 'dist/esbuild-bare', bundle
     const job = { project, mb, emulator: { url: emulator.url, token: emulator.token, accountId: emulator.accountId }, worker: WORKERS.upload }
     cases.push({ id: `upload-${mb}`, run: () => uploadRun(job) })
   }
-  return cases
+
+  // Row 5. The emulator is reset to hold 90% of the site right before each run with assets, so every
+  // run uploads the same 10%; each run is checked to have sent exactly that (and the baselines nothing).
+  const site = await makeSite(join(work, 'assets-site'), ASSET_FILES)
+  const assetsCase = (id, worker, withAssets, argv, options) => ({
+    id,
+    run: async () => {
+      if (withAssets) seed(emulator, site)
+      const versions = emulator.versions(worker).length
+      const mark = assetsMark(emulator)
+      const result = await timed(argv, { cwd: work, ...options })
+      const sent = assetsSince(emulator, mark)
+      const expected = withAssets ? { sessions: 1, files: site.toUpload } : { sessions: 0, files: 0 }
+      const made = emulator.versions(worker).length - versions
+      // The new version carries the upload's completion token exactly when the run had assets.
+      const jwt = made === 1 && typeof emulator.versions(worker).at(-1).request.assets?.jwt === 'string'
+      if (sent.sessions !== expected.sessions || sent.files !== expected.files || made !== 1 || jwt !== withAssets) {
+        throw new Error(`${id}: expected ${expected.sessions} assets session(s), ${expected.files} files sent and 1 version (assets.jwt: ${withAssets}); got ${sent.sessions}, ${sent.files}, ${made} (assets.jwt: ${jwt})`)
+      }
+      return result
+    },
+  })
+  const wranglerUpload = (worker, extra) => [process.execPath, wrangler, 'versions', 'upload', 'assets-worker/index.js', '--config', 'wrangler.json', '--no-bundle', ...extra, '--name', worker, '--compatibility-date', '2025-06-01']
+  cases.push(
+    assetsCase('assets-plugin', WORKERS.assets, true, [process.execPath, rollup, '-c', 'assets.plugin.config.mjs', '--silent'], { env: api }),
+    assetsCase('assets-plugin-base', WORKERS.assetsBase, false, [process.execPath, rollup, '-c', 'assets.base.config.mjs', '--silent'], { env: api }),
+    assetsCase('assets-wrangler', WORKERS.assetsWrangler, true, wranglerUpload(WORKERS.assetsWrangler, ['--assets', 'assets-site']), { env: wranglerEnv, cleanEnv: true }),
+    assetsCase('assets-wrangler-base', WORKERS.assetsWranglerBase, false, wranglerUpload(WORKERS.assetsWranglerBase, []), { env: wranglerEnv, cleanEnv: true }),
+  )
+  return { cases, assetFiles: site.count, assetsToUpload: site.toUpload }
+}
+
+/** Row 5's Rollup config: the one-file Worker, uploaded by the plugin, with `assets` as given. */
+function assetsConfig(worker, assets, name) {
+  return `import workersVersion from 'unplugin-workers-version/rollup'
+export default { input: 'assets-worker/index.js', output: { dir: 'dist/${name}', format: 'es' }, plugins: [workersVersion({ worker: '${worker}', upload: true, assets: ${assets}, outputDir: '.workers-version/${name}', version: { compatibility_date: '2025-06-01' } })] }
+`
 }
 
 /** Runs a command, timed from spawn until the process has exited; peak RSS through /usr/bin/time when present. */
@@ -332,7 +407,7 @@ function median(values) {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
 }
 
-function report(results, rounds) {
+function report(results, rounds, { assetFiles, assetsToUpload }) {
   const ms = (id, field = 'ms') => results.get(id).map((r) => r[field])
   const spread = (values, unit = 'ms', digits = 0) => `${median(values).toFixed(digits)} ${unit} (${Math.min(...values).toFixed(digits)}–${Math.max(...values).toFixed(digits)})`
   const rss = (id) => {
@@ -375,6 +450,28 @@ function report(results, rounds) {
       `speed ${speedRatio.toFixed(2)}× base64 (goal ≥ 0.5) ${verdict(speedRatio >= 0.5)}; memory ${memoryRatio.toFixed(2)}× the body (goal ≤ 1.5) ${verdict(memoryRatio <= 1.5)}`,
     )
   }
+
+  // Row 5: wall time against wrangler; memory as peak RSS above the same command without assets.
+  const peakMb = (id) => {
+    const values = results.get(id).map((r) => r.rssKb).filter(Boolean)
+    return values.length ? median(values) / 1024 : undefined
+  }
+  const above = (id) => (peakMb(id) === undefined || peakMb(`${id}-base`) === undefined ? undefined : peakMb(id) - peakMb(`${id}-base`))
+  const memory = (id, baseline) =>
+    above(id) === undefined ? 'n/a (no /usr/bin/time)' : `${peakMb(id).toFixed(0)} MB, +${above(id).toFixed(0)} MB above ${baseline} (${peakMb(`${id}-base`).toFixed(0)} MB)`
+  const count = (n) => n.toLocaleString('en-US')
+  const oursMs = median(ms('assets-plugin'))
+  const wranglerMs = median(ms('assets-wrangler'))
+  const oursAbove = above('assets-plugin')
+  row(
+    `5. static assets: \`rollup -c\` build + upload with the plugin's \`assets: { directory }\`, ${count(assetFiles)} files, ${count(assetsToUpload)} to upload (${count(assetFiles - assetsToUpload)} already held) ¹`,
+    spread(ms('assets-plugin')),
+    `${memory('assets-plugin', '`assets: false`')}; without assets ${spread(ms('assets-plugin-base'))}`,
+    `\`wrangler versions upload --no-bundle --assets\` ${spread(ms('assets-wrangler'))}, ${memory('assets-wrangler', 'the same without `--assets`')}; without assets ${spread(ms('assets-wrangler-base'))}`,
+    `wrangler takes ${(wranglerMs / oursMs).toFixed(2)}× as long (goal: faster than wrangler) ${verdict(oursMs < wranglerMs)}; ` +
+      (oursAbove === undefined ? 'memory n/a' : `+${oursAbove.toFixed(0)} MB above the baseline (goal < ${ASSETS_MEMORY_GOAL_MB} MB) ${verdict(oursAbove < ASSETS_MEMORY_GOAL_MB)}`),
+  )
+
   const versions = (pkg) => require(`${pkg}/package.json`).version
   const cpu = cpus()
   return [
@@ -384,5 +481,7 @@ function report(results, rounds) {
     '| measurement | median (min–max) | peak memory | against | result |',
     '|---|---|---|---|---|',
     ...rows,
+    '',
+    `¹ Row 5: before each run with assets the emulator is reset to hold the same 90% of the files, and each run is checked to have sent exactly the other ${count(assetsToUpload)}. Ours builds the one-file Worker with Rollup; wrangler uploads the same file as it is. Peak memory is the largest process of the tree (wrangler runs a second node process); the baselines are the same commands, in the same rounds, without the assets (\`assets: false\`; no \`--assets\`). Whether memory grows with the number of files is measured by the scaling run of \`node bench/assets.mjs\`, at several directory sizes, not here.`,
   ].join('\n')
 }
