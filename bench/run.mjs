@@ -3,7 +3,8 @@
  * `npm run bench`: performance as users measure it (issue 11). Prints one markdown table and writes
  * it to bench/results.md. Every command is a fresh process timed from spawn until it has exited;
  * all rows are measured side by side in one run, in alternating rounds; medians and min–max.
- * Only the local emulator on 127.0.0.1 is ever contacted. Build the package first (`npm run build`).
+ * Only the local emulator on 127.0.0.1 is ever contacted; it runs in a process of its own
+ * (bench/emulator-process.mjs), as users run it. Build the package first (`npm run build`).
  *
  *   1. the playground Worker built by Vite, Rollup and esbuild, with the plugin (dry run) and without;
  *   2. `vite build --mode deploy` against `vite build` + `wrangler versions upload`;
@@ -26,7 +27,7 @@ import { clearInterval, setInterval } from 'node:timers'
 import { dirname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { assetsMark, assetsSince, makeSite, seed } from './assets-fixture.mjs'
+import { startEmulatorProcess } from './emulator-process.mjs'
 
 const SELF = fileURLToPath(import.meta.url)
 const REPO = join(dirname(SELF), '..')
@@ -61,9 +62,9 @@ async function main() {
   if (!Number.isInteger(rounds) || rounds < 1) throw new Error('--rounds must be a positive integer')
   if (!existsSync(join(REPO, 'dist/vite.js'))) throw new Error('build the package first: npm run build')
 
-  const { startEmulator } = await import('unplugin-workers-version/emulator')
   // autoCreateWorkers may not exist yet in this emulator; the Workers are also created through the API below.
-  const emulator = await startEmulator({ preview: false, autoCreateWorkers: true, maxBodyBytes: 200 * 1000 * 1000 })
+  // In a process of its own (bench/emulator-process.mjs says why).
+  const emulator = await startEmulatorProcess({ preview: false, autoCreateWorkers: true, maxBodyBytes: 200 * 1000 * 1000 })
   // Inside the repository, so that the configs resolve `vite`, `rollup` and the package itself.
   const work = await mkdtemp(join(REPO, 'bench/.work-'))
   try {
@@ -75,7 +76,7 @@ async function main() {
       const order = round % 2 === 0 ? cases : [...cases].reverse()
       for (const c of order) results.get(c.id).push(await c.run())
     }
-    checkVersions(emulator, rounds)
+    await checkVersions(emulator, rounds)
     const table = report(results, rounds, fixture)
     console.log(table)
     await writeFile(values.out, `${table}\n`)
@@ -96,7 +97,7 @@ async function createWorker(emulator, name) {
   if (!response.ok && response.status !== 409) throw new Error(`creating Worker ${name}: HTTP ${response.status}`)
 }
 
-function checkVersions(emulator, rounds) {
+async function checkVersions(emulator, rounds) {
   const expected = {
     [WORKERS.vite]: rounds,
     [WORKERS.wrangler]: rounds,
@@ -107,7 +108,7 @@ function checkVersions(emulator, rounds) {
     [WORKERS.assetsWranglerBase]: rounds,
   }
   for (const [worker, count] of Object.entries(expected)) {
-    const found = emulator.versions(worker).length
+    const found = await emulator.versionCount(worker)
     if (found !== count) throw new Error(`${worker}: ${found} versions on the emulator, expected ${count}`)
   }
 }
@@ -215,19 +216,19 @@ await build({ entryPoints: ['src/index.js'], outdir: 'dist/esbuild-bare', bundle
 
   // Row 5. The emulator is reset to hold 90% of the site right before each run with assets, so every
   // run uploads the same 10%; each run is checked to have sent exactly that (and the baselines nothing).
-  const site = await makeSite(join(work, 'assets-site'), ASSET_FILES)
+  const site = await emulator.makeSite(join(work, 'assets-site'), ASSET_FILES)
   const assetsCase = (id, worker, withAssets, argv, options) => ({
     id,
     run: async () => {
-      if (withAssets) seed(emulator, site)
-      const versions = emulator.versions(worker).length
-      const mark = assetsMark(emulator)
+      if (withAssets) await emulator.seed()
+      const versions = await emulator.versionCount(worker)
+      const mark = await emulator.assetsMark()
       const result = await timed(argv, { cwd: work, ...options })
-      const sent = assetsSince(emulator, mark)
+      const sent = await emulator.assetsSince(mark)
       const expected = withAssets ? { sessions: 1, files: site.toUpload } : { sessions: 0, files: 0 }
-      const made = emulator.versions(worker).length - versions
+      const made = (await emulator.versionCount(worker)) - versions
       // The new version carries the upload's completion token exactly when the run had assets.
-      const jwt = made === 1 && typeof emulator.versions(worker).at(-1).request.assets?.jwt === 'string'
+      const jwt = made === 1 && (await emulator.latestHasAssetsJwt(worker))
       if (sent.sessions !== expected.sessions || sent.files !== expected.files || made !== 1 || jwt !== withAssets) {
         throw new Error(`${id}: expected ${expected.sessions} assets session(s), ${expected.files} files sent and 1 version (assets.jwt: ${withAssets}); got ${sent.sessions}, ${sent.files}, ${made} (assets.jwt: ${jwt})`)
       }

@@ -1,6 +1,5 @@
 import { appendFile } from 'node:fs/promises'
 import { relative } from 'node:path'
-import { Readable } from 'node:stream'
 import pc from 'picocolors'
 import {
   createAgent,
@@ -137,7 +136,7 @@ async function deploy(
   const result = await createVersion({
     ...ctx,
     worker,
-    body: () => Readable.from(bodyChunks(payload)),
+    body: () => bodyChunks(payload),
     contentLength: bodyByteLength(payload),
     identity: identityOfPayload(payload),
     describe: (pointer) => describePointer(outline, pointer),

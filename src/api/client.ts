@@ -1,4 +1,3 @@
-import type { Readable } from 'node:stream'
 import type { VersionRequestBody, VersionResult } from '../core/body.js'
 import { WorkersVersionError } from '../core/errors.js'
 import { type ApiCredentials, authHeaders } from './auth.js'
@@ -8,7 +7,7 @@ import { type ApiMessage, parseEnvelope } from './envelope.js'
 import { ApiError, formatApiErrors } from './errors.js'
 import { describePointer } from './pointers.js'
 import { backoffDelay, MAX_RETRY_AFTER_MS, parseRetryAfter, resolveRetryPolicy, type RetryOptions, type RetryPolicy, seconds, sleep } from './retry.js'
-import { NetworkFailure, type RequestBody, resolveTimeouts, type Timeouts, Transport } from './transport.js'
+import { type BodyStream, NetworkFailure, type RequestBody, resolveTimeouts, type Timeouts, Transport } from './transport.js'
 import type { Agent } from './undici.js'
 import { pickVersionResult } from './result.js'
 import { parseBaseUrl } from './url.js'
@@ -52,7 +51,7 @@ export interface CreateVersionOptions extends ApiClientOptions {
   accountId: string
   worker: string
   /** The request body, or a factory returning a fresh JSON stream for every attempt. */
-  body: VersionRequestBody | (() => AsyncIterable<Uint8Array> | Readable)
+  body: VersionRequestBody | (() => BodyStream)
   /**
    * What identifies a streamed body's version if its response is lost: metadata
    * and module digests, from `identityOfPayload(payload)`. Without module

@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http'
-import { Readable } from 'node:stream'
+import type { Readable } from 'node:stream'
 import { Agent, request } from './undici.js'
 import { Redactor } from '../core/redact.js'
 import type { ApiCredentials } from './auth.js'
@@ -8,7 +8,12 @@ import { apiUrl } from './url.js'
 import { withoutWasmTierUp } from './wasm-tier-up.js'
 
 /** A serialised body (reused as is by every attempt) or a factory giving a fresh stream per attempt. */
-export type RequestBody = Buffer | (() => AsyncIterable<Uint8Array> | Readable)
+/**
+ * A body: bytes, or a factory of a fresh stream for every attempt. Iterables go to undici as
+ * they are (strings are written as UTF-8), pulled one piece at a time as the socket drains.
+ */
+export type BodyStream = Iterable<string | Uint8Array> | AsyncIterable<string | Uint8Array> | Readable
+export type RequestBody = Buffer | (() => BodyStream)
 
 export interface Timeouts {
   connectMs?: number
@@ -148,10 +153,10 @@ export class Transport {
   async send(method: 'GET' | 'POST', path: string, options: { query?: Record<string, string>; body?: RequestBody; contentLength?: number } = {}): Promise<HttpResponse> {
     if (this.signal.aborted) throw this.signal.reason
     const headers = { ...this.baseHeaders }
-    let body: Buffer | Readable | undefined
+    let body: Buffer | BodyStream | undefined
     if (options.body !== undefined) {
       headers['content-type'] = 'application/json'
-      body = typeof options.body === 'function' ? toReadable(options.body()) : options.body
+      body = typeof options.body === 'function' ? options.body() : options.body
       if (options.contentLength !== undefined) headers['content-length'] = String(options.contentLength)
     }
     // Built outside the try: a refused path is a programming or input error, not a network failure.
@@ -162,7 +167,8 @@ export class Transport {
         request(url, {
           method,
           headers,
-          body,
+          // undici takes iterables (it documents them; its types list only Readable).
+          body: body as Buffer | Readable | undefined,
           dispatcher: this.agent,
           signal: this.signal,
         }),
@@ -232,6 +238,3 @@ function errorCodes(error: unknown, depth = 0): string[] {
   return [...own, ...members, ...cause]
 }
 
-function toReadable(source: AsyncIterable<Uint8Array> | Readable): Readable {
-  return source instanceof Readable ? source : Readable.from(source, { objectMode: false })
-}

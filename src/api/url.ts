@@ -1,4 +1,3 @@
-import { isIP } from 'node:net'
 import { WorkersVersionError } from '../core/errors.js'
 
 /** `apiBaseUrl` / CLOUDFLARE_API_BASE_URL: the option path errors name by default. */
@@ -59,9 +58,11 @@ function clip(text: string): string {
 function isLoopbackHost(hostname: string): boolean {
   const host = hostname.toLowerCase().replace(/^\[|\]$/g, '').replace(/\.$/, '')
   if (host === 'localhost' || host.endsWith('.localhost')) return true
-  if (isIP(host) === 4) return host.startsWith('127.')
+  // The WHATWG URL parser has normalised the host: an IPv4 address is four decimal parts
+  // (`127.1` is `127.0.0.1` by then), and only an IPv6 address contains a colon.
+  if (/^\d{1,3}(?:\.\d{1,3}){3}$/.test(host)) return host.startsWith('127.')
   // WHATWG URL normalises `[::ffff:127.0.0.1]` to `[::ffff:7f00:1]`.
-  if (isIP(host) === 6) return host === '::1' || /^::ffff:(127\.|7f[0-9a-f]{2}:)/.test(host)
+  if (host.includes(':')) return host === '::1' || /^::ffff:(127\.|7f[0-9a-f]{2}:)/.test(host)
   return false
 }
 

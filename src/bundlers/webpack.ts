@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { posix, relative, resolve } from 'node:path'
 import type { Compiler as RspackCompiler } from '@rspack/core'
@@ -28,8 +27,11 @@ function quotedPlaceholders(code: string) {
  * or the checkout location: it is part of the external module's identifier, so module ids and
  * chunk hashes stay reproducible.
  */
+/** node:crypto, loaded by webpack builds only: other bundlers' dry runs do without it. */
+const sha256 = () => process.getBuiltinModule('node:crypto').createHash('sha256')
+
 function stableIndex(fromRoot: string, taken: ImportedFiles): number {
-  let index = Number.parseInt(createHash('sha256').update(fromRoot).digest('hex').slice(0, 8), 16)
+  let index = Number.parseInt(sha256().update(fromRoot).digest('hex').slice(0, 8), 16)
   while (taken.has(index) && taken.get(index)!.fromRoot !== fromRoot) index++
   return index
 }
@@ -46,7 +48,7 @@ async function resolveWith(getResolve: ExternalItemFunctionData['getResolve'], d
 function hashedName(path: string, contents: Uint8Array): string {
   const ext = posix.extname(path)
   const base = posix.basename(toPosix(path), ext)
-  return `${base}-${createHash('sha256').update(contents).digest('hex').slice(0, 8)}${ext}`
+  return `${base}-${sha256().update(contents).digest('hex').slice(0, 8)}${ext}`
 }
 
 /**

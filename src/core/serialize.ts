@@ -19,39 +19,37 @@ function moduleEnvelope(mod: WorkerModule): [open: string, close: string] {
 }
 
 /**
- * The request body as JSON text, one piece per module. Only one module's base64 exists
- * at a time, so a 60 MiB Worker never costs several full copies of its body in memory;
- * the generator can be restarted for a retry.
+ * The request body as JSON text, in pieces: no module's whole base64 ever exists, so a
+ * 60 MiB Worker never costs a full copy of its body in memory; the generator can be
+ * restarted for a retry. The pieces are strings, written as UTF-8 (base64 is ASCII):
+ * a piece then exists once, where a Buffer of each would double what awaits collection.
  * `pretty` lays the non-module fields out for people reading `request.json`.
  */
-export function* bodyChunks(payload: VersionPayload, pretty = false): Generator<Buffer> {
+export function* bodyChunks(payload: VersionPayload, pretty = false): Generator<string> {
   // `main_module` first, then the configured fields in the user's order, the bulky modules last.
   const head = JSON.stringify({ main_module: payload.mainModule, ...payload.config }, null, pretty ? 2 : 0)
   const open = head.slice(0, head.lastIndexOf('}')).trimEnd()
   const [sep, indent, end] = pretty ? [',\n    ', '\n    ', '\n  ]\n}\n'] : [',', '', ']}']
-  yield Buffer.from(`${open}${pretty ? ',\n  "modules": [' : ',"modules":['}`)
+  yield `${open}${pretty ? ',\n  "modules": [' : ',"modules":['}`
   let first = true
   for (const mod of payload.modules) {
     const [prefix, suffix] = moduleEnvelope(mod)
-    yield Buffer.from(`${first ? indent : sep}${prefix}`)
+    yield `${first ? indent : sep}${prefix}`
     yield* base64Slices(mod.contents)
-    yield Buffer.from(suffix)
+    yield suffix
     first = false
   }
-  yield Buffer.from(end)
+  yield end
 }
 
 /** Bytes per base64 slice: a multiple of 3, so the slices' base64 joins into the whole's. */
 const SLICE_BYTES = 48 * 1024
 
-/**
- * A module's base64 in slices: no string of the whole module's base64 ever exists, so a large
- * module costs one slice of memory at a time (base64 is ASCII, so latin1 is its exact encoding).
- */
-function* base64Slices(bytes: Uint8Array): Generator<Buffer> {
+/** A module's base64 in slices: no string of the whole module's base64 ever exists. */
+function* base64Slices(bytes: Uint8Array): Generator<string> {
   const whole = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   for (let offset = 0; offset < whole.byteLength; offset += SLICE_BYTES) {
-    yield Buffer.from(whole.subarray(offset, offset + SLICE_BYTES).toString('base64'), 'latin1')
+    yield whole.subarray(offset, offset + SLICE_BYTES).toString('base64')
   }
 }
 

@@ -1,4 +1,3 @@
-import { availableParallelism } from 'node:os'
 import { promisify } from 'node:util'
 import { gzip, gzipSync } from 'node:zlib'
 import pLimit from 'p-limit'
@@ -49,7 +48,7 @@ export async function measureModules(modules: readonly WorkerModule[]): Promise<
   if (toCompress <= SYNC_GZIP_BYTES) {
     for (const s of measured) s.gzipBytes = gzipSync(s.module.contents).byteLength
   } else {
-    const limit = pLimit(Math.max(1, availableParallelism()))
+    const limit = pLimit(Math.max(1, process.getBuiltinModule('node:os').availableParallelism()))
     await Promise.all([...measured].map((s) => limit(async () => (s.gzipBytes = (await gzipAsync(s.module.contents)).byteLength))))
   }
   const mapsGzipBytes = mapsRaw > SOURCE_MAP_GZIP_LIMIT ? maps.reduce((sum, s) => sum + s.gzipBytes!, 0) : undefined

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto'
 import { mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 
@@ -15,10 +14,12 @@ const BATCH_BUFFERS = 512
  * written with one `writev` each: a body of many small slices then costs a few system calls,
  * where a stream made a thread-pool round trip per slice (about 6 ms for a small Worker).
  */
-export async function writeFileAtomic(file: string, content: string | Uint8Array | Iterable<Uint8Array> | AsyncIterable<Uint8Array>): Promise<void> {
+export async function writeFileAtomic(file: string, content: string | Uint8Array | Iterable<string | Uint8Array> | AsyncIterable<string | Uint8Array>): Promise<void> {
   const dir = dirname(file)
   await mkdir(dir, { recursive: true })
-  const partial = join(dir, `.${basename(file)}.${randomBytes(6).toString('hex')}.partial`)
+  // Unique enough that concurrent writers never meet; safety comes from `wx`, not from the name
+  // (a file planted at it fails the write, never redirects it), so no crypto module is loaded for it.
+  const partial = join(dir, `.${basename(file)}.${process.pid.toString(36)}-${Math.random().toString(36).slice(2, 10)}.partial`)
   try {
     const handle = await open(partial, 'wx')
     try {
@@ -34,10 +35,12 @@ export async function writeFileAtomic(file: string, content: string | Uint8Array
   }
 }
 
-async function writeBatched(handle: FileHandle, chunks: Iterable<Uint8Array> | AsyncIterable<Uint8Array>): Promise<void> {
+/** Strings are written as UTF-8. */
+async function writeBatched(handle: FileHandle, chunks: Iterable<string | Uint8Array> | AsyncIterable<string | Uint8Array>): Promise<void> {
   let batch: Uint8Array[] = []
   let bytes = 0
-  for await (const chunk of chunks) {
+  for await (const piece of chunks) {
+    const chunk = typeof piece === 'string' ? Buffer.from(piece) : piece
     batch.push(chunk)
     bytes += chunk.byteLength
     if (bytes >= BATCH_BYTES || batch.length >= BATCH_BUFFERS) {
