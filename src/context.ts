@@ -19,8 +19,6 @@ export function createContext(options: ResolvedOptions): AdapterContext {
   const logger = createLogger(() => options.logLevel ?? bundlerLevel)
   let build: { info: PrepareInfo; plan: BuildPlan } | undefined
   let warned = false
-  // The upload code (undici and the API client) loads while the bundler works, not after it.
-  let uploadCode: Promise<typeof import('./upload.js')> | undefined
 
   return {
     options,
@@ -32,11 +30,6 @@ export function createContext(options: ResolvedOptions): AdapterContext {
       }
       const plan = await createPlan(options, info)
       for (const warning of plan.warnings) logger.warn(pc.yellow(`⚠ ${warning}`))
-      if (plan.upload && !uploadCode) {
-        uploadCode = import('./upload.js')
-        // Awaited in complete(), which reports a failure; this only keeps it from being unhandled meanwhile.
-        uploadCode.catch(() => undefined)
-      }
       build = { info, plan }
       return plan
     },
@@ -51,8 +44,9 @@ export function createContext(options: ResolvedOptions): AdapterContext {
         built.push({ plan: workerPlan, version: await buildVersion(worker, workerPlan, options, logger) })
       }
       if (!plan.upload) return
-      // Loaded only for an upload (started in prepare): the HTTP client costs start-up time that a dry run never needs.
-      const { uploadVersion } = await (uploadCode ??= import('./upload.js'))
+      // Loaded only now: the HTTP client costs start-up time that a dry run never needs. (Loading it
+      // while the bundler worked saved nothing, measured: the bundler waits on the same thread.)
+      const { uploadVersion } = await import('./upload.js')
       if (built.length === 1) {
         await uploadVersion(built[0]!.version, built[0]!.plan, options, logger)
         return
