@@ -44,7 +44,8 @@ export function formatVersionResult(r: VersionResult, elapsedMs: number, redacto
   if (urls.length === 1) lines.push(`preview URL: ${urls[0]}`)
   else if (urls.length > 1) lines.push('preview URLs:', ...urls.map((url) => `  ${url}`))
   if (typeof r.startup_time_ms === 'number') lines.push(`startup time: ${r.startup_time_ms} ms`)
-  lines.push(`elapsed: ${seconds(elapsedMs)}`)
+  // Milliseconds below a second: a local or quick call read "0.0s", as if nothing had been timed.
+  lines.push(`elapsed: ${elapsedMs < 1000 ? `${Math.round(elapsedMs)} ms` : seconds(elapsedMs)}`)
   return redactor ? lines.map((line) => redactor.redact(line)) : lines
 }
 

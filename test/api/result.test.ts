@@ -24,11 +24,11 @@ describe('formatVersionResult', () => {
     ])
   })
   it('leaves out what the result does not have', () => {
-    expect(formatVersionResult({ id: 'x', number: 1, urls: ['https://a'] }, 100)).toEqual([
+    expect(formatVersionResult({ id: 'x', number: 1, urls: ['https://a'] }, 34.6)).toEqual([
       'version id: x',
       'version number: 1',
       'preview URL: https://a',
-      'elapsed: 0.1s',
+      'elapsed: 35 ms',
     ])
   })
 })
