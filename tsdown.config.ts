@@ -64,6 +64,7 @@ export default defineConfig({
   deps: {
     // Bundled, tree-shaken: small, and needed by every build, so loading them is on every dry run's path.
     // magic-string and es-module-lexer load lazily, as chunks of their own: no package lookup then.
-    alwaysBundle: ['valibot', 'p-limit', 'yocto-queue', 'picocolors', 'magic-string', 'es-module-lexer', /^@jridgewell\//, '@rolldown/pluginutils'],
+    // jsonc-parser is bundled into the wrangler-config chunk: tree-shaken to the visitor, one file to load.
+    alwaysBundle: ['valibot', 'p-limit', 'yocto-queue', 'picocolors', 'magic-string', 'es-module-lexer', 'jsonc-parser', /^@jridgewell\//, '@rolldown/pluginutils'],
   },
 })

@@ -163,7 +163,9 @@ await build({ entryPoints: ['src/index.js'], outdir: 'dist/esbuild-plugin', bund
 await build({ entryPoints: ['src/index.js'], outdir: 'dist/esbuild-bare', bundle: true, splitting: true, format: 'esm', sourcemap: true, logLevel: 'warning', external: ['*.wasm', '*.txt'] })
 `,
     // wrangler's default no-bundle rules attach .wasm and .txt; the lazy chunk needs an ESModule rule.
-    'wrangler.json': JSON.stringify({ no_bundle: true, rules: [{ type: 'ESModule', globs: ['**/*.js'] }] }),
+    // In a directory of its own: at the top of the work directory the plugin would find it too (it
+    // reads a wrangler config when there is one) and rows 1 and 2 would time reading wrangler's settings.
+    'wrangler/wrangler.json': JSON.stringify({ no_bundle: true, rules: [{ type: 'ESModule', globs: ['**/*.js'] }] }),
     // Row 5: a one-file Worker with static assets, built by Rollup with the plugin uploading (credentials
     // from the CLOUDFLARE_* variables, as in vite-deploy), and the same without assets as the baseline.
     // The Worker has a directory of its own: with `no_bundle` and the `**/*.js` rule above, wrangler
@@ -174,8 +176,10 @@ await build({ entryPoints: ['src/index.js'], outdir: 'dist/esbuild-bare', bundle
     'assets.plugin.config.mjs': assetsConfig(WORKERS.assets, `{ directory: 'assets-site' }`, 'assets'),
     'assets.base.config.mjs': assetsConfig(WORKERS.assetsBase, 'false', 'assets-base'),
   }
-  await mkdir(join(work, 'assets-worker'))
-  for (const [file, text] of Object.entries(configs)) await writeFile(join(work, file), text)
+  for (const [file, text] of Object.entries(configs)) {
+    await mkdir(dirname(join(work, file)), { recursive: true })
+    await writeFile(join(work, file), text)
+  }
 
   const vite = bin('vite', 'bin/vite.js')
   const rollup = bin('rollup', 'dist/bin/rollup')
@@ -200,7 +204,7 @@ await build({ entryPoints: ['src/index.js'], outdir: 'dist/esbuild-bare', bundle
         const build = await timed([process.execPath, vite, 'build', '-c', 'vite.bare.config.mjs', '--outDir', 'dist/for-wrangler', '--emptyOutDir'], { cwd: work })
         for (const file of ['add.wasm', 'banner.txt']) await copyFile(join(work, 'src', file), join(work, 'dist/for-wrangler', file))
         const upload = await timed(
-          [process.execPath, wrangler, 'versions', 'upload', 'dist/for-wrangler/index.js', '--config', 'wrangler.json', '--no-bundle', '--name', WORKERS.wrangler, '--compatibility-date', '2025-06-01'],
+          [process.execPath, wrangler, 'versions', 'upload', 'dist/for-wrangler/index.js', '--config', 'wrangler/wrangler.json', '--no-bundle', '--name', WORKERS.wrangler, '--compatibility-date', '2025-06-01'],
           { cwd: work, env: wranglerEnv, cleanEnv: true },
         )
         return { ms: build.ms + upload.ms, build: build.ms, wrangler: upload.ms, rssKb: Math.max(build.rssKb ?? 0, upload.rssKb ?? 0) || undefined }
@@ -246,7 +250,7 @@ await build({ entryPoints: ['src/index.js'], outdir: 'dist/esbuild-bare', bundle
       return result
     },
   })
-  const wranglerUpload = (worker, extra) => [process.execPath, wrangler, 'versions', 'upload', 'assets-worker/index.js', '--config', 'wrangler.json', '--no-bundle', ...extra, '--name', worker, '--compatibility-date', '2025-06-01']
+  const wranglerUpload = (worker, extra) => [process.execPath, wrangler, 'versions', 'upload', 'assets-worker/index.js', '--config', 'wrangler/wrangler.json', '--no-bundle', ...extra, '--name', worker, '--compatibility-date', '2025-06-01']
   cases.push(
     assetsCase('assets-plugin', WORKERS.assets, true, [process.execPath, rollup, '-c', 'assets.plugin.config.mjs', '--silent'], { env: api }),
     assetsCase('assets-plugin-base', WORKERS.assetsBase, false, [process.execPath, rollup, '-c', 'assets.base.config.mjs', '--silent'], { env: api }),

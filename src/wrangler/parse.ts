@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import { basename } from 'node:path'
-import { printParseErrorCode, visit } from 'jsonc-parser'
-import { parse as parseToml, TomlError } from 'smol-toml'
+// The ES module build: bundled and tree-shaken (the package's main is UMD, which bundles whole).
+import { printParseErrorCode, visit } from 'jsonc-parser/lib/esm/main.js'
 import { WorkersVersionError } from '../core/errors.js'
 import { isRecord } from '../core/guards.js'
 
@@ -91,6 +92,9 @@ export function parseWranglerFile(file: string): Record<string, unknown> {
   }
   let value: unknown
   if (file.endsWith('.toml')) {
+    // Loaded for TOML configs only (JSON ones are the common case, and loading it took 15 ms).
+    // It is CommonJS too, so it loads synchronously, as the config is read.
+    const { parse: parseToml, TomlError } = createRequire(import.meta.url)('smol-toml') as typeof import('smol-toml')
     try {
       value = parseToml(text, { maxDepth: MAX_DEPTH })
     } catch (error) {
