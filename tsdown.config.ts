@@ -27,7 +27,7 @@ function unpluginPerBundler(): Plugin {
       handler(source, importer) {
         if (source === 'picomatch' && importer?.includes('/node_modules/unplugin/')) return LAZY_PICOMATCH
         if (source !== 'unplugin' || !importer) return null
-        const entry = /\/src\/(\w+)\.ts$/.exec(importer)?.[1]
+        const entry = /\/src\/(\w+)\.ts$/.exec(importer.replaceAll('\\', '/'))?.[1]
         const family = entry && families[entry]
         return family ? `${UNPLUGIN}?${family}` : { id: 'unplugin', external: true }
       },
@@ -58,8 +58,8 @@ export default defineConfig({
   fixedExtension: false,
   clean: true,
   plugins: [unpluginPerBundler()],
-  // The source-map codecs have no side effects, but do not say so: left as they are, one
-  // unused import keeps a 14 kB chunk on every entry's start-up path.
+  // The source-map codecs have no side effects but do not say so: left as they are, an import
+  // nothing uses keeps their chunk on every entry's start-up path.
   treeshake: { moduleSideEffects: (id: string) => !id.includes('/node_modules/@jridgewell/') },
   deps: {
     // Bundled, tree-shaken: small, and needed by every build, so loading them is on every dry run's path.
