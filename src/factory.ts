@@ -6,7 +6,6 @@ import { webpackAdapter } from './bundlers/webpack.js'
 import { createContext } from './context.js'
 import { resolveOptions, type WorkersVersionOptions } from './options/index.js'
 
-
 const PLUGIN_NAME = 'unplugin-workers-version'
 
 /** Wires one adapter per bundler to the plugin's context; the options are checked here, at creation. */
