@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises'
+import { readFileSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import pc from 'picocolors'
 import { assertNoBareImports } from './core/bare-imports.js'
@@ -39,12 +39,10 @@ export async function buildVersion(worker: WorkerOutput, plan: BuildPlan, option
   if (assets?.manifest.headers !== undefined) modules.push({ name: assets.names.headers, content_type: 'text/plain', contents: Buffer.from(assets.manifest.headers) })
   if (assets?.manifest.redirects !== undefined) modules.push({ name: assets.names.redirects, content_type: 'text/plain', contents: Buffer.from(assets.manifest.redirects) })
   const payload: VersionPayload = { mainModule, modules, config: await versionConfigOf(plan, 'dry-run') }
-  const [sizes, requestFile] = await Promise.all([
-    measureModules(modules),
-    writeRequestJson(plan.outputDir, payload),
-    plan.typesFile && writeEnvTypes(plan.typesFile, plan),
-    assets && writeFileAtomic(join(plan.outputDir, 'assets-manifest.json'), `${JSON.stringify(assets.body, null, 2)}\n`),
-  ])
+  const requestFile = writeRequestJson(plan.outputDir, payload)
+  if (plan.typesFile) writeEnvTypes(plan.typesFile, plan)
+  if (assets) writeFileAtomic(join(plan.outputDir, 'assets-manifest.json'), `${JSON.stringify(assets.body, null, 2)}\n`)
+  const sizes = await measureModules(modules)
   logger.info(`${pc.green('✓')} Workers version${plan.worker ? ` for ${pc.bold(plan.worker)}` : ''}:`)
   for (const line of summaryLines(mainModule, sizes, excluded)) logger.info(line)
   if (assets) {
@@ -72,8 +70,15 @@ async function readAssets(planned: PlannedAssets, plan: BuildPlan, workerOutDir:
 }
 
 /** Writes `worker-env.d.ts` for the configured bindings; untouched when already current (no editor reloads). */
-async function writeEnvTypes(file: string, plan: BuildPlan): Promise<void> {
+function writeEnvTypes(file: string, plan: BuildPlan): void {
   const content = renderEnvTypes(plan.dryRunVersion.bindings, plan.secrets)
-  const current = await readFile(file, 'utf8').catch(() => undefined)
-  if (current !== content) await writeFileAtomic(file, content)
+  if (currentText(file) !== content) writeFileAtomic(file, content)
+}
+
+function currentText(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8')
+  } catch {
+    return undefined
+  }
 }
