@@ -6,6 +6,7 @@ import { WorkersVersionError } from './core/errors.js'
 import type { ResolvedOptions } from './options/resolve.js'
 import { createPlan, type BuildPlan } from './plan.js'
 import { createLogger, logLevelOf, type LogLevel } from './report/logger.js'
+import type { UploadSession } from './upload.js'
 
 /** How many Workers of one build upload at once. */
 const PARALLEL_UPLOADS = 4
@@ -17,7 +18,7 @@ const PARALLEL_UPLOADS = 4
 export function createContext(options: ResolvedOptions): AdapterContext {
   let bundlerLevel: LogLevel = 'info'
   const logger = createLogger(() => options.logLevel ?? bundlerLevel)
-  let build: { info: PrepareInfo; plan: BuildPlan } | undefined
+  let build: { info: PrepareInfo; plan: BuildPlan; upload?: Promise<UploadSession | undefined> } | undefined
   let warned = false
 
   return {
@@ -30,36 +31,64 @@ export function createContext(options: ResolvedOptions): AdapterContext {
       }
       const plan = await createPlan(options, info)
       for (const warning of plan.warnings) logger.warn(pc.yellow(`⚠ ${warning}`))
-      build = { info, plan }
+      // A rebuild (watch, an esbuild context) after a build that failed: its early session is done with.
+      void build?.upload?.then((session) => session?.close())
+      build = { info, plan, upload: readsEarly(plan) ? startUploadEarly(plan) : undefined }
       return plan
     },
     async complete(workers: WorkerOutput[]) {
       if (!build) throw new WorkersVersionError('INTERNAL', 'The bundler finished a build the plugin was not told had started.')
-      const { info, plan } = build
-      // Each Worker the Cloudflare plugin built is planned from its generated config.
-      const built: Array<{ plan: BuildPlan; version: BuiltVersion }> = []
-      for (const worker of workers) {
-        const workerPlan = worker.generated ? await createPlan(options, info, process.env, worker.generated, plan) : plan
-        if (worker.generated) for (const warning of workerPlan.warnings) logger.warn(pc.yellow(`⚠ ${warning}`))
-        built.push({ plan: workerPlan, version: await buildVersion(worker, workerPlan, options, logger) })
+      const { info, plan, upload } = build
+      try {
+        await completeBuild(info, plan, workers, await upload)
+      } finally {
+        await (await upload)?.close()
       }
-      if (!plan.upload) return
-      // Loaded only now: the HTTP client costs start-up time that a dry run never needs. (Loading it
-      // while the bundler worked saved nothing, measured: the bundler waits on the same thread.)
-      const { uploadVersion } = await import('./upload.js')
-      if (built.length === 1) {
-        await uploadVersion(built[0]!.version, built[0]!.plan, options, logger)
-        return
-      }
-      const limit = pLimit(PARALLEL_UPLOADS)
-      const outcomes = await Promise.allSettled(built.map((b) => limit(() => uploadVersion(b.version, b.plan, options, logger))))
-      const failed = outcomes.flatMap((o, i) => (o.status === 'rejected' ? [`  - ${built[i]!.plan.target!.worker}: ${o.reason instanceof Error ? o.reason.message : String(o.reason)}`] : []))
-      if (failed.length === 0) return
-      const created = outcomes.flatMap((o, i) => (o.status === 'fulfilled' ? [`${built[i]!.plan.target!.worker} (version ${o.value.id})`] : []))
-      throw new WorkersVersionError(
-        'UPLOAD_FAILED',
-        `${failed.length} of ${built.length} Workers failed to upload:\n${failed.join('\n')}\nCreated: ${created.length > 0 ? created.join(', ') : 'none'}.`,
-      )
     },
+  }
+
+  /**
+   * Not with preflight (nothing is sent before the version has started locally) nor with static
+   * assets (a bad assets directory, found once the bundler has written it, is refused before any
+   * request is made).
+   */
+  function readsEarly(plan: BuildPlan): boolean {
+    return plan.upload && !plan.preflight && plan.assets === undefined
+  }
+
+  /**
+   * An upload's Worker state is read while the bundler works (upload.ts says when and why).
+   * Loading the HTTP client here costs what it costs after the build; the reads' waits are hidden.
+   */
+  function startUploadEarly(plan: BuildPlan): Promise<UploadSession | undefined> {
+    const started = import('./upload.js').then(({ startUpload }) => startUpload(plan, options, logger, { readEarly: true }))
+    // Failing to start is not the build's failure: the upload then opens its own session and reports.
+    return started.catch(() => undefined)
+  }
+
+  async function completeBuild(info: PrepareInfo, plan: BuildPlan, workers: WorkerOutput[], session: UploadSession | undefined) {
+    // Each Worker the Cloudflare plugin built is planned from its generated config.
+    const built: Array<{ plan: BuildPlan; version: BuiltVersion }> = []
+    for (const worker of workers) {
+      const workerPlan = worker.generated ? await createPlan(options, info, process.env, worker.generated, plan) : plan
+      if (worker.generated) for (const warning of workerPlan.warnings) logger.warn(pc.yellow(`⚠ ${warning}`))
+      built.push({ plan: workerPlan, version: await buildVersion(worker, workerPlan, options, logger) })
+    }
+    if (!plan.upload) return
+    // Loaded only for an upload: the HTTP client costs start-up time that a dry run never needs.
+    const { uploadVersion } = await import('./upload.js')
+    if (built.length === 1) {
+      await uploadVersion(built[0]!.version, built[0]!.plan, options, logger, session)
+      return
+    }
+    const limit = pLimit(PARALLEL_UPLOADS)
+    const outcomes = await Promise.allSettled(built.map((b) => limit(() => uploadVersion(b.version, b.plan, options, logger, session))))
+    const failed = outcomes.flatMap((o, i) => (o.status === 'rejected' ? [`  - ${built[i]!.plan.target!.worker}: ${o.reason instanceof Error ? o.reason.message : String(o.reason)}`] : []))
+    if (failed.length === 0) return
+    const created = outcomes.flatMap((o, i) => (o.status === 'fulfilled' ? [`${built[i]!.plan.target!.worker} (version ${o.value.id})`] : []))
+    throw new WorkersVersionError(
+      'UPLOAD_FAILED',
+      `${failed.length} of ${built.length} Workers failed to upload:\n${failed.join('\n')}\nCreated: ${created.length > 0 ? created.join(', ') : 'none'}.`,
+    )
   }
 }

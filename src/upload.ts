@@ -18,8 +18,8 @@ import {
   redactorFor,
   resolveTimeouts,
   writeGithubOutput,
-  type Agent,
   type ApiCallContext,
+  type Redactor,
   type Deployment,
   type TrafficShare,
 } from './api/index.js'
@@ -43,37 +43,83 @@ interface WorkerState {
 }
 
 /**
+ * A state read earlier than this before it is used is read again: it is meant to hide the
+ * reads behind the bundler's work, not to act on what the Worker looked like minutes ago.
+ */
+const EARLY_STATE_MAX_AGE_MS = 60_000
+
+/**
+ * What the calls of one upload share: a redactor that knows every secret of the run, one
+ * connection pool (connections and TLS sessions reused), and the Worker's state when it was
+ * read while the bundler worked.
+ */
+export interface UploadSession {
+  /** The plan it serves; an upload of any other plan opens its own. */
+  readonly plan: BuildPlan
+  readonly redactor: Redactor
+  readonly logger: Logger
+  readonly ctx: ApiCallContext
+  /** The Worker's state and when it was read, started by `startUpload` with `readEarly`. */
+  readonly early?: Promise<{ state: WorkerState; readAt: number }>
+  /** Destroys the connections (not a graceful close: an idle socket must not hold the process open). Idempotent. */
+  close(): Promise<void>
+}
+
+/**
+ * Opens an upload's session. With `readEarly` (the context decides when: not with preflight or
+ * static assets) the Worker's state is read at once, while the bundler works: against the real
+ * API that hides the connection's handshakes and a round trip. Those reads do not hold the
+ * process open if the build fails.
+ */
+export function startUpload(plan: BuildPlan, options: ResolvedOptions, logger: Logger, { readEarly }: { readEarly: boolean }): UploadSession {
+  const target = plan.target!
+  // The upload's bindings are the only secrets beyond the credentials (git annotations add none).
+  const redactor = redactorFor({ credentials: target.credentials, bindings: plan.uploadVersion?.bindings })
+  const redacted: Logger = { info: (line) => logger.info(redactor.redact(line)), warn: (line) => logger.warn(redactor.redact(line)), silent: logger.silent }
+  const agent = createAgent(resolveTimeouts(options.network.timeouts))
+  const ctx: ApiCallContext = {
+    baseUrl: target.baseUrl,
+    credentials: target.credentials,
+    accountId: target.accountId,
+    timeouts: options.network.timeouts,
+    retries: options.network.retries,
+    redactor,
+    agent,
+    log: (line) => redacted.warn(pc.yellow(`  ${line}`)),
+  }
+  let closed: Promise<void> | undefined
+  const early = readEarly ? readWorker({ ...ctx, background: true }, plan).then((state) => ({ state, readAt: Date.now() })) : undefined
+  // Handled here so that a build failing before the upload leaves no unhandled rejection behind.
+  early?.catch(() => undefined)
+  return { plan, redactor, logger: redacted, ctx, early, close: () => (closed ??= agent.destroy().catch(() => undefined)) }
+}
+
+/**
  * Creates the version from a built body, gives it traffic when `promote` says so, and reports.
  * Loaded only when a build uploads, so a dry run never loads the HTTP client. Every check that
  * can fail (preflight, a gradual rollout without a deployed version) runs before the version is
- * created; a failure throws and leaves `request.json` and the bundle as they are.
+ * created; a failure throws and leaves `request.json` and the bundle as they are. `started`:
+ * the build's session from `startUpload`, used when it was opened for this plan.
  */
-export async function uploadVersion(version: BuiltVersion, plan: BuildPlan, options: ResolvedOptions, logger: Logger): Promise<VersionResult> {
-  const config = await versionConfigOf(plan, 'upload')
-  // One redactor knows every secret of the run; whatever leaves this function passes it.
-  const redactor = redactorFor({ credentials: plan.target!.credentials, bindings: config.bindings })
-  const redacted: Logger = { info: (line) => logger.info(redactor.redact(line)), warn: (line) => logger.warn(redactor.redact(line)), silent: logger.silent }
-  // One connection pool for every call of the upload: connections (and TLS sessions) are reused.
-  const agent = createAgent(resolveTimeouts(options.network.timeouts))
-  try {
-    return await deploy(version, config, plan, options, redacted, redactor, agent)
-  } catch (error) {
-    throw redactor.redactDeep(error)
-  } finally {
-    // Destroyed, not closed: an idle keep-alive socket must not hold the build's process open.
-    await agent.destroy().catch(() => undefined)
-  }
-}
-
-async function deploy(
-  { payload: built, assets }: BuiltVersion,
-  uploadConfig: VersionConfig,
+export async function uploadVersion(
+  version: BuiltVersion,
   plan: BuildPlan,
   options: ResolvedOptions,
   logger: Logger,
-  redactor: ReturnType<typeof redactorFor>,
-  agent: Agent,
+  started?: UploadSession,
 ): Promise<VersionResult> {
+  const session = started?.plan === plan ? started : startUpload(plan, options, logger, { readEarly: false })
+  try {
+    return await deploy(version, await versionConfigOf(plan, 'upload'), session, options)
+  } catch (error) {
+    throw session.redactor.redactDeep(error)
+  } finally {
+    await session.close()
+  }
+}
+
+async function deploy({ payload: built, assets }: BuiltVersion, uploadConfig: VersionConfig, session: UploadSession, options: ResolvedOptions): Promise<VersionResult> {
+  const { plan, logger, redactor, ctx } = session
   const target = plan.target!
   const worker = target.worker
   let config = uploadConfig
@@ -83,17 +129,7 @@ async function deploy(
     if (startup !== undefined) logger.info(`${pc.green('✓')} preflight: the version starts in workerd (${Math.round(startup)} ms locally)`)
   }
 
-  const ctx: ApiCallContext = {
-    baseUrl: target.baseUrl,
-    credentials: target.credentials,
-    accountId: target.accountId,
-    timeouts: options.network.timeouts,
-    retries: options.network.retries,
-    redactor,
-    agent,
-    log: (line) => logger.warn(pc.yellow(`  ${line}`)),
-  }
-  const state = await readWorker(ctx, plan)
+  const state = await workerStateOf(session)
   // A gradual rollout needs a version to roll from: refused before anything is created.
   if (plan.promote !== undefined && plan.promote < 100) planTraffic(state.current, 'the new version', plan.promote)
   if (state.isNew) {
@@ -157,7 +193,7 @@ async function deploy(
     )
   }
 
-  const resultFile = await writeResultJson(plan.outputDir, target, redactor.redactDeep(result), traffic && { strategy: 'percentage', versions: traffic })
+  const resultFile = writeResultJson(plan.outputDir, target, redactor.redactDeep(result), traffic && { strategy: 'percentage', versions: traffic })
   logger.info(`  result: ${relative(plan.root, resultFile) || resultFile}`)
   if (process.env.GITHUB_OUTPUT) {
     await writeGithubOutput(process.env.GITHUB_OUTPUT, result, redactor)
@@ -165,6 +201,28 @@ async function deploy(
   }
   await options.onVersion?.(redactor.redactDeep(result))
   return result
+}
+
+/** The state read while the bundler worked, when there is one and it is recent; otherwise read now. */
+async function workerStateOf(session: UploadSession): Promise<WorkerState> {
+  if (session.early) {
+    const { state, readAt } = await holdingProcessOpen(session.early)
+    if (Date.now() - readAt <= EARLY_STATE_MAX_AGE_MS) return state
+  }
+  return readWorker(session.ctx, session.plan)
+}
+
+/**
+ * Awaits a background read. Its timers do not keep the process running, and a pending promise
+ * does not either: without a handle of its own the process could end mid-upload, silently.
+ */
+async function holdingProcessOpen<T>(promise: Promise<T>): Promise<T> {
+  const handle = setInterval(() => undefined, 2 ** 30)
+  try {
+    return await promise
+  } finally {
+    clearInterval(handle)
+  }
 }
 
 /** The Worker's existence, current deployment, migration tag and secrets, each read only when needed. */

@@ -45,6 +45,12 @@ export interface ApiClientOptions {
    * each call opens and closes its own.
    */
   agent?: Agent
+  /**
+   * A read made while the bundler is still working: its deadline and retry waits do not hold
+   * the process open, so a build that fails meanwhile exits at once. Whoever awaits its result
+   * keeps the process alive itself (`holdingProcessOpen`).
+   */
+  background?: boolean
 }
 
 export interface CreateVersionOptions extends ApiClientOptions {

@@ -45,7 +45,7 @@ const TRANSIENT = new Set([500, 502, 504, 520, 521, 522, 523, 524])
 export async function callApi(ctx: ApiCallContext, call: ApiCall): Promise<unknown> {
   assertSafeBaseUrl(ctx.baseUrl)
   if (!ctx.accountId) throw new WorkersVersionError('MISSING_OPTION', `${call.what} needs a non-empty \`accountId\`.`)
-  const transport = new Transport(ctx.baseUrl, ctx.credentials, authHeaders(ctx.credentials), ctx.userAgent ?? DEFAULT_USER_AGENT, resolveTimeouts(ctx.timeouts), ctx.agent)
+  const transport = new Transport(ctx.baseUrl, ctx.credentials, authHeaders(ctx.credentials), ctx.userAgent ?? DEFAULT_USER_AGENT, resolveTimeouts(ctx.timeouts), ctx.agent, ctx.background)
   const policy = resolveRetryPolicy(ctx.retries)
   // The run's redactor knows every secret (credentials, secret bindings, asset JWTs); every
   // message and log line of the call, and any error it throws, passes it first.
@@ -100,7 +100,7 @@ export async function callApi(ctx: ApiCallContext, call: ApiCall): Promise<unkno
         throw new WorkersVersionError('API_NETWORK_ERROR', `${call.what}: the API asks to wait ${seconds(wait)}, longer than this build waits (last: ${problem})`)
       }
       log(`${call.what}: ${problem}; attempt ${attempt}/${policy.attempts} failed, waiting ${seconds(wait)}`)
-      await sleep(wait, transport.signal)
+      await sleep(wait, transport.signal, !ctx.background)
     }
   } catch (error) {
     if (transport.deadlineExceeded) {

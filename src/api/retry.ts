@@ -46,10 +46,13 @@ export function parseRetryAfter(value: string | string[] | undefined, now = Date
   return Math.max(0, date - now)
 }
 
-/** Sleeps, waking early (by rejecting) when `signal` aborts so the deadline is kept. */
-export async function sleep(ms: number, signal: AbortSignal): Promise<void> {
+/**
+ * Sleeps, waking early (by rejecting) when `signal` aborts so the deadline is kept.
+ * `ref: false` for a background read: the wait alone does not keep the process running.
+ */
+export async function sleep(ms: number, signal: AbortSignal, ref = true): Promise<void> {
   if (ms <= 0) return
-  await delay(ms, undefined, { signal })
+  await delay(ms, undefined, { signal, ref })
 }
 
 export function seconds(ms: number): string {

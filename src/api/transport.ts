@@ -133,12 +133,15 @@ export class Transport {
     userAgent: string,
     readonly timeouts: ResolvedTimeouts,
     shared?: Agent,
+    /** A background read (ApiClientOptions.background): the deadline timer does not hold the process open. */
+    background = false,
   ) {
     this.redactor = secrets instanceof Redactor ? secrets : new Redactor([secrets.apiToken, secrets.apiKey])
     this.agent = shared ?? createAgent(timeouts)
     this.ownsAgent = shared === undefined
     this.signal = this.controller.signal
     this.timer = setTimeout(() => this.controller.abort(new DeadlineExceeded(timeouts.deadlineMs)), timeouts.deadlineMs)
+    if (background) this.timer.unref()
     this.baseHeaders = { accept: 'application/json', 'user-agent': userAgent, ...authHeaders }
   }
 

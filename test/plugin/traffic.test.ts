@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
-import { build } from 'vite'
+import { build, type Plugin } from 'vite'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import vitePlugin from '../../src/vite.js'
 import { readRequest, tempDir } from '../helpers/fixture.js'
@@ -27,14 +27,14 @@ async function project(files: Record<string, string>): Promise<string> {
 }
 
 /** `vite build --mode deploy` of a project against the emulator. */
-async function deploy(root: string, worker: string, options: Record<string, unknown> = {}) {
+async function deploy(root: string, worker: string, options: Record<string, unknown> = {}, plugins: Plugin[] = []) {
   await build({
     root,
     mode: 'deploy',
     configFile: false,
     logLevel: 'silent',
     build: { ssr: 'src/index.js', outDir: join(root, 'dist') },
-    plugins: [vitePlugin({ ...uploadOptions(emulator(), worker, { upload: undefined, gitAnnotations: false }), ...options } as never)],
+    plugins: [vitePlugin({ ...uploadOptions(emulator(), worker, { upload: undefined, gitAnnotations: false }), ...options } as never), ...plugins],
   })
 }
 
@@ -122,6 +122,28 @@ describe('from version to traffic', () => {
     const [version] = emulator().versions('git-annotated')
     expect(version!.request.annotations).toEqual({ 'workers/tag': sha, 'workers/message': 'Say hello from the edge' })
     expect((await readRequest(join(root, '.workers-version'))).annotations).toEqual({ 'workers/tag': sha, 'workers/message': 'Say hello from the edge' })
+  })
+
+  it('without preflight the Worker is read while the bundler works, once, and the upload uses that read', async () => {
+    const worker = 'read-early'
+    const reads = () => emulator().requests.filter((r) => r.method === 'GET' && r.path.endsWith(`/workers/workers/${worker}`))
+    // Holds the bundle until the plugin has read the Worker: only a read made during the build gets through.
+    let readDuringBuild = false
+    const waitForRead: Plugin = {
+      name: 'wait-for-read',
+      async generateBundle() {
+        for (let i = 0; i < 200 && !readDuringBuild; i++) {
+          readDuringBuild = reads().length > 0
+          if (!readDuringBuild) await new Promise((resolve) => setTimeout(resolve, 50))
+        }
+      },
+    }
+    await deploy(await project({}), worker, { preflight: false }, [waitForRead])
+    expect(readDuringBuild).toBe(true)
+    expect(reads()).toHaveLength(1)
+    // Read as new, so created first: the state read early was the one acted on.
+    expect(workerPosts(worker)).toHaveLength(1)
+    expect(emulator().versions(worker)).toHaveLength(1)
   })
 
   it('preflight: a Worker that throws at startup fails the build with the SyntaxError and sends nothing', async () => {

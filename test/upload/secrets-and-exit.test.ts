@@ -28,7 +28,7 @@ interface Run {
   elapsedMs: number
 }
 
-async function runBuild(worker: string, extra: Record<string, unknown> = {}): Promise<Run> {
+async function runBuild(worker: string, extra: Record<string, unknown> = {}, failBuild = false): Promise<Run> {
   const dir = await tempDir('proc')
   const outputDir = join(dir, '.workers-version')
   const spec = {
@@ -47,6 +47,7 @@ async function runBuild(worker: string, extra: Record<string, unknown> = {}): Pr
       network: { retries: { attempts: 2, baseDelayMs: 10 } },
       ...extra,
     },
+    failBuild,
   }
   const { FORCE_COLOR: _forceColor, ...inherited } = process.env
   const env = {
@@ -113,6 +114,19 @@ describe('secrets and tokens never leak; failures end the process', () => {
     expect(run.code).not.toBe(0)
     expect(run.stderr).toMatch(/"NOT_SET_ANYWHERE" is not set[\s\S]*secrets\.fromEnv/)
     expect(emulator.requests.length).toBe(before)
+  })
+
+  it('a build that fails while the Worker is being read (the API asking to wait 50 s) exits at once and creates nothing', async () => {
+    emulator.injectFaults({ kind: 'status', status: 503, retryAfter: 50, match: { method: 'GET', path: /\/workers\/workers\/canary-broken$/ } })
+    const run = await runBuild('canary-broken', {}, true)
+    expect(run.code).toBe(1)
+    expect(run.stderr).toContain('the build broke on purpose')
+    // The read began while the bundler worked: the fault was consumed by it.
+    expect(emulator.requests.some((r) => r.method === 'GET' && r.path.endsWith('/workers/workers/canary-broken') && r.status === 503)).toBe(true)
+    // Its 50 s wait did not hold the process open.
+    expect(run.elapsedMs).toBeLessThan(20_000)
+    expect(emulator.versions('canary-broken')).toEqual([])
+    expectNoCanary(run.stdout + run.stderr)
   })
 
   it('a server that never answers: the build fails on the deadline and the process exits', async () => {
