@@ -146,6 +146,27 @@ describe('from version to traffic', () => {
     expect(emulator().versions(worker)).toHaveLength(1)
   })
 
+  it('a read made more than a minute before the upload is made again', async () => {
+    const worker = 'read-stale'
+    const reads = () => emulator().requests.filter((r) => r.method === 'GET' && r.path.endsWith(`/workers/workers/${worker}`))
+    const realNow = Date.now
+    // Once the early read is in, the clock jumps two minutes: the build took that long.
+    const slowBuild: Plugin = {
+      name: 'slow-build',
+      async generateBundle() {
+        for (let i = 0; i < 200 && reads().length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 50))
+        vi.spyOn(Date, 'now').mockImplementation(() => realNow.call(Date) + 120_000)
+      },
+    }
+    try {
+      await deploy(await project({}), worker, { preflight: false }, [slowBuild])
+    } finally {
+      vi.restoreAllMocks()
+    }
+    expect(reads()).toHaveLength(2)
+    expect(emulator().versions(worker)).toHaveLength(1)
+  })
+
   it('preflight: a Worker that throws at startup fails the build with the SyntaxError and sends nothing', async () => {
     const broken = `const config = JSON.parse('{')\nexport default { fetch() { return new Response(String(config)) } }\n`
     await expect(deploy(await project({ 'src/index.js': broken }), 'broken-worker', { promote: true })).rejects.toThrow(/SyntaxError/)
