@@ -39,10 +39,11 @@ export function createContext(options: ResolvedOptions): AdapterContext {
     async complete(workers: WorkerOutput[]) {
       if (!build) throw new WorkersVersionError('INTERNAL', 'The bundler finished a build the plugin was not told had started.')
       const { info, plan, upload } = build
+      const session = await upload
       try {
-        await completeBuild(info, plan, workers, await upload)
+        await completeBuild(info, plan, workers, session)
       } finally {
-        await (await upload)?.close()
+        await session?.close()
       }
     },
   }

@@ -38,6 +38,17 @@ async function deploy(root: string, worker: string, options: Record<string, unkn
   })
 }
 
+const workerReads = (worker: string) => emulator().requests.filter((r) => r.method === 'GET' && r.path.endsWith(`/workers/workers/${worker}`))
+
+/** Waits (at most 10 s) until the emulator has seen the Worker read; whether it has. */
+async function untilRead(worker: string): Promise<boolean> {
+  for (let i = 0; i < 200; i++) {
+    if (workerReads(worker).length > 0) return true
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  return false
+}
+
 const workerPosts = (worker: string) =>
   emulator().requests.filter((r) => r.method === 'POST' && r.path.endsWith('/workers/workers') && (r.body as { name?: string })?.name === worker)
 
@@ -126,21 +137,17 @@ describe('from version to traffic', () => {
 
   it('without preflight the Worker is read while the bundler works, once, and the upload uses that read', async () => {
     const worker = 'read-early'
-    const reads = () => emulator().requests.filter((r) => r.method === 'GET' && r.path.endsWith(`/workers/workers/${worker}`))
     // Holds the bundle until the plugin has read the Worker: only a read made during the build gets through.
     let readDuringBuild = false
     const waitForRead: Plugin = {
       name: 'wait-for-read',
       async generateBundle() {
-        for (let i = 0; i < 200 && !readDuringBuild; i++) {
-          readDuringBuild = reads().length > 0
-          if (!readDuringBuild) await new Promise((resolve) => setTimeout(resolve, 50))
-        }
+        readDuringBuild = await untilRead(worker)
       },
     }
     await deploy(await project({}), worker, { preflight: false }, [waitForRead])
     expect(readDuringBuild).toBe(true)
-    expect(reads()).toHaveLength(1)
+    expect(workerReads(worker)).toHaveLength(1)
     // Read as new, so created first: the state read early was the one acted on.
     expect(workerPosts(worker)).toHaveLength(1)
     expect(emulator().versions(worker)).toHaveLength(1)
@@ -148,13 +155,12 @@ describe('from version to traffic', () => {
 
   it('a read made more than a minute before the upload is made again', async () => {
     const worker = 'read-stale'
-    const reads = () => emulator().requests.filter((r) => r.method === 'GET' && r.path.endsWith(`/workers/workers/${worker}`))
     const realNow = Date.now
     // Once the early read is in, the clock jumps two minutes: the build took that long.
     const slowBuild: Plugin = {
       name: 'slow-build',
       async generateBundle() {
-        for (let i = 0; i < 200 && reads().length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 50))
+        await untilRead(worker)
         vi.spyOn(Date, 'now').mockImplementation(() => realNow.call(Date) + 120_000)
       },
     }
@@ -163,7 +169,7 @@ describe('from version to traffic', () => {
     } finally {
       vi.restoreAllMocks()
     }
-    expect(reads()).toHaveLength(2)
+    expect(workerReads(worker)).toHaveLength(2)
     expect(emulator().versions(worker)).toHaveLength(1)
   })
 
