@@ -38,6 +38,8 @@ export function moduleImportHooks(matchRule: RuleMatcher, rootOf: () => string) 
   // Per build (a Vite app build runs several): emitted file reference per placeholder index.
   const builds = new WeakMap<object, { byPath: Map<string, number>; refs: Array<{ ref: string; source: Uint8Array; type: ModuleContentType }> }>()
   const standalone = {}
+  // Files the last generateBundle put back (their names are content-hashed).
+  const restored = new Set<string>()
   const stateOf = (ctx: BundlePluginContext) => {
     // Vite gives each environment its own object; Rollup and Rolldown run one build per plugin instance.
     const key = ctx.environment ?? standalone
@@ -104,9 +106,17 @@ export function moduleImportHooks(matchRule: RuleMatcher, rootOf: () => string) 
         // these files are modules the Worker imports: put back any that were dropped.
         for (const { ref, source } of stateOf(this).refs) {
           const fileName = this.getFileName(ref)
-          if (!(fileName in bundle)) this.emitFile({ type: 'asset', fileName, source })
+          if (fileName in bundle) continue
+          restored.add(fileName)
+          this.emitFile({ type: 'asset', fileName, source })
         }
       },
+    },
+    onLog(_level: string, log: { code?: string; message: string }) {
+      // Rolldown warns that a file put back above "overwrites" the one Vite deleted. It is the same
+      // file with the same bytes: say nothing of it, and keep every other name conflict.
+      if (log.code === 'FILE_NAME_CONFLICT' && [...restored].some((fileName) => log.message.includes(fileName))) return false
+      return undefined
     },
   }
   return { hooks, readBundle }

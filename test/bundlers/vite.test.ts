@@ -1,5 +1,5 @@
 import { join } from 'node:path'
-import { build, createBuilder, type InlineConfig } from 'vite'
+import { build, createBuilder, createLogger, type InlineConfig } from 'vite'
 import { cloudflare } from '@cloudflare/vite-plugin'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import workersVersion from '../../src/vite.js'
@@ -62,6 +62,25 @@ describe('vite', () => {
     })
     expect([...log.mock.calls, ...warn.mock.calls]).toEqual([])
     expect((await readRequest(outputDir)).main_module).toBe('index.js')
+  })
+
+  it('puts back the module files Vite drops from a server build without a bundler warning', async () => {
+    const dir = await tempDir('vite-restored')
+    const outputDir = join(dir, '.workers-version')
+    const warnings: string[] = []
+    const customLogger = createLogger('warn')
+    customLogger.warn = (message) => void warnings.push(message)
+    await build({
+      root: WORKER_FIXTURE,
+      configFile: false,
+      customLogger,
+      build: { ssr: 'src/index.js', outDir: join(dir, 'dist'), emptyOutDir: true },
+      plugins: [workersVersion({ outputDir, worker: 'test', version, logLevel: 'silent' })],
+    })
+    // Without the plugin's log filter Rolldown reports each restored file as overwriting itself.
+    expect(warnings).toEqual([])
+    const names = moduleShape(await readRequest(outputDir)).map(([name]) => name)
+    expect(names.filter((name) => /\.(wasm|bin|html)$/.test(name))).toHaveLength(3)
   })
 
   it('builds a Worker from a plain rollupOptions.input in the CLI path (buildApp)', async () => {
