@@ -1,3 +1,6 @@
+import { existsSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
+
 export interface GitCommit {
   /** The short SHA, with `-dirty` when the work tree has uncommitted changes. */
   tag: string
@@ -13,10 +16,24 @@ const STATUS = ['status', '--porcelain', '--untracked-files=no']
 const BOTH_COMMANDS = `git -C "$1" ${LOG.join(' ')} && git -C "$1" ${STATUS.join(' ')}`
 
 /**
+ * Whether git could find a work tree from `root`: a `.git` directory (or, in a linked work tree or
+ * a submodule, file) there or in a parent, or `GIT_DIR` set. Outside one, starting git would cost
+ * the fork and answer nothing: a Docker build whose context leaves `.git` out, a temporary directory.
+ */
+function mayBeInWorkTree(root: string): boolean {
+  if (process.env.GIT_DIR) return true
+  for (let dir = resolve(root); ; dir = dirname(dir)) {
+    if (existsSync(join(dir, '.git'))) return true
+    if (dirname(dir) === dir) return false
+  }
+}
+
+/**
  * The checked-out commit of the git work tree at `root`, or undefined outside one (or without
  * git). Tracked changes make it dirty; untracked files do not, as `git describe --dirty` decides.
  */
 export async function currentCommit(root: string): Promise<GitCommit | undefined> {
+  if (!mayBeInWorkTree(root)) return undefined
   const { execFile } = await import('node:child_process')
   const run = (file: string, args: string[]) =>
     new Promise<string>((resolve, reject) =>

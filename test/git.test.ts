@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
@@ -36,6 +36,29 @@ describe('currentCommit', () => {
     expect((await currentCommit(root))?.tag).toBe(sha)
     await writeFile(join(root, 'index.js'), 'export default { changed: true }\n')
     expect(await currentCommit(root)).toEqual({ tag: `${sha}-dirty`, subject: 'First' })
+  })
+
+  it.skipIf(process.platform === 'win32')('starts no git process outside a work tree, and does inside one', async () => {
+    // A git first on PATH that notes each call, then runs the real one.
+    const bin = join(root, 'bin')
+    const calls = join(root, 'calls')
+    const realGit = execFileSync('sh', ['-c', 'command -v git']).toString().trim()
+    await mkdir(bin)
+    await writeFile(join(bin, 'git'), `#!/bin/sh\necho called >> "${calls}"\nexec "${realGit}" "$@"\n`)
+    await chmod(join(bin, 'git'), 0o755)
+    const project = join(root, 'project')
+    await mkdir(project)
+    const path = process.env.PATH
+    process.env.PATH = `${bin}:${path}`
+    try {
+      expect(await currentCommit(project)).toBeUndefined()
+      await expect(readFile(calls, 'utf8')).rejects.toThrow(/ENOENT/)
+      execFileSync('git', ['-C', project, 'init', '-q'])
+      expect(await currentCommit(project)).toBeUndefined()
+      expect(await readFile(calls, 'utf8')).toContain('called')
+    } finally {
+      process.env.PATH = path
+    }
   })
 
   it('is undefined outside a repository and in one without commits', async () => {
