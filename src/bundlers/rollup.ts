@@ -38,7 +38,7 @@ export function moduleImportHooks(matchRule: RuleMatcher, rootOf: () => string) 
   // Per build (a Vite app build runs several): emitted file reference per placeholder index.
   const builds = new WeakMap<object, { byPath: Map<string, number>; refs: Array<{ ref: string; source: Uint8Array; type: ModuleContentType }> }>()
   const standalone = {}
-  // Files the last generateBundle put back (their names are content-hashed).
+  // Files generateBundle put back, in any build of this instance: their names carry a content hash.
   const restored = new Set<string>()
   const stateOf = (ctx: BundlePluginContext) => {
     // Vite gives each environment its own object; Rollup and Rolldown run one build per plugin instance.
