@@ -35,9 +35,11 @@ function mayBeInWorkTree(root: string): boolean {
 export async function currentCommit(root: string): Promise<GitCommit | undefined> {
   if (!mayBeInWorkTree(root)) return undefined
   const { execFile } = await import('node:child_process')
+  // `git status` refreshes the index, writing it under a lock, when file times have changed. A build
+  // only reads: with optional locks off it never holds the lock a concurrent `git commit` needs.
   const run = (file: string, args: string[]) =>
     new Promise<string>((resolve, reject) =>
-      execFile(file, args, { timeout: 10_000, windowsHide: true }, (error, stdout) => (error ? reject(error) : resolve(stdout))),
+      execFile(file, args, { timeout: 10_000, windowsHide: true, env: { ...process.env, GIT_OPTIONAL_LOCKS: '0' } }, (error, stdout) => (error ? reject(error) : resolve(stdout))),
     )
   try {
     // The log's two lines (SHA, subject), then the status lines.

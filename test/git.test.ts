@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process'
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { chmod, mkdir, mkdtemp, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
@@ -59,6 +59,19 @@ describe('currentCommit', () => {
     } finally {
       process.env.PATH = path
     }
+  })
+
+  it('leaves the index alone: no lock, no rewrite when only file times changed', async () => {
+    const sha = await commit('First')
+    const index = join(root, '.git', 'index')
+    const before = (await stat(index)).mtimeMs
+    // Same content, newer time: a plain `git status` would refresh the index and write it.
+    const later = new Date(Date.now() + 5_000)
+    await utimes(join(root, 'index.js'), later, later)
+    expect(await currentCommit(root)).toEqual({ tag: sha, subject: 'First' })
+    expect((await stat(index)).mtimeMs).toBe(before)
+    git('status', '--porcelain')
+    expect((await stat(index)).mtimeMs, 'git itself rewrites it').not.toBe(before)
   })
 
   it('is undefined outside a repository and in one without commits', async () => {
