@@ -7,7 +7,8 @@
  * (bench/emulator-process.mjs), as users run it. Build the package first (`npm run build`).
  *
  *   1. the playground Worker built by Vite, Rollup and esbuild, with the plugin (dry run) and without;
- *   2. `vite build --mode deploy` against `vite build` + `wrangler versions upload`;
+ *   2. `vite build --mode deploy` against `vite build` + `wrangler versions upload`, and the same
+ *      deploy without the git annotations (the work directory is inside this repository's work tree);
  *   3. cold imports of the plugin's entries, of the bundlers and of bare node;
  *   4. request bodies of 1, 10 and 50 MB uploaded by the plugin: speed and memory of the upload phase;
  *   5. static assets: 10,000 small files, 90% already held by the emulator (re-seeded before every run),
@@ -37,6 +38,7 @@ const TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined
 // Every Worker gets versions from one case only, so checkVersions() can count them exactly.
 const WORKERS = {
   vite: 'bench-vite',
+  viteNoGit: 'bench-vite-no-git',
   wrangler: 'bench-wrangler',
   upload: 'bench-upload',
   assets: 'bench-assets',
@@ -67,7 +69,8 @@ async function main() {
   // autoCreateWorkers may not exist yet in this emulator; the Workers are also created through the API below.
   // In a process of its own (bench/emulator-process.mjs says why).
   const emulator = await startEmulatorProcess({ preview: false, autoCreateWorkers: true, maxBodyBytes: 200 * 1000 * 1000 })
-  // Inside the repository, so that the configs resolve `vite`, `rollup` and the package itself.
+  // Inside the repository, so that the configs resolve `vite`, `rollup` and the package itself; inside
+  // its git work tree too, as users' projects are, so a deploy runs git for its annotations.
   const work = await mkdtemp(join(REPO, 'bench/.work-'))
   try {
     for (const name of Object.values(WORKERS)) await createWorker(emulator, name)
@@ -110,6 +113,7 @@ async function createWorker(emulator, name) {
 async function checkVersions(emulator, rounds) {
   const expected = {
     [WORKERS.vite]: rounds,
+    [WORKERS.viteNoGit]: rounds,
     [WORKERS.wrangler]: rounds,
     [WORKERS.upload]: rounds * BODY_SIZES_MB.length,
     [WORKERS.assets]: rounds,
@@ -145,6 +149,11 @@ async function prepare(work, emulator) {
     'vite.plugin.config.mjs': `import workersVersion from 'unplugin-workers-version/vite'
 import { version } from './shared.js'
 export default { logLevel: 'warn', build: { ssr: 'src/index.js', outDir: 'dist/vite-plugin', sourcemap: true }, plugins: [workersVersion({ worker: '${WORKERS.vite}', version, outputDir: '.workers-version/vite' })] }
+`,
+    // Row 2 again without the git annotations (the work directory is inside this repository's work tree).
+    'vite.no-git.config.mjs': `import workersVersion from 'unplugin-workers-version/vite'
+import { version } from './shared.js'
+export default { logLevel: 'warn', build: { ssr: 'src/index.js', outDir: 'dist/vite-no-git', sourcemap: true }, plugins: [workersVersion({ worker: '${WORKERS.viteNoGit}', version, gitAnnotations: false, outputDir: '.workers-version/vite-no-git' })] }
 `,
     'vite.bare.config.mjs': `export default { logLevel: 'warn', build: { ssr: 'src/index.js', outDir: 'dist/vite-bare', sourcemap: true, rollupOptions: { external: ${external} } } }
 `,
@@ -197,6 +206,7 @@ await build({ entryPoints: ['src/index.js'], outdir: 'dist/esbuild-bare', bundle
     short('esbuild-bare', ['esbuild.bare.mjs']),
     short('esbuild-plugin', ['esbuild.plugin.mjs']),
     node('vite-deploy', [vite, 'build', '--mode', 'deploy', '-c', 'vite.plugin.config.mjs'], { env: api }),
+    node('vite-deploy-no-git', [vite, 'build', '--mode', 'deploy', '-c', 'vite.no-git.config.mjs'], { env: api }),
     {
       // `vite build` then `wrangler versions upload` of its output: the two timed separately.
       id: 'vite-wrangler',
@@ -447,6 +457,9 @@ function report(results, rounds, { assetFiles, assetsToUpload }) {
   const wrangler = median(ms('vite-wrangler', 'wrangler'))
   const uploadAdds = deploy - plainBuild
   row('2. `vite build --mode deploy` (build + upload)', spread(ms('vite-deploy')), rss('vite-deploy'), `\`vite build\` ${spread(ms('vite-wrangler', 'build'))} + \`wrangler versions upload\` ${spread(ms('vite-wrangler', 'wrangler'))}`, `upload adds ${uploadAdds.toFixed(0)} ms = ${(uploadAdds / wrangler).toFixed(2)} of wrangler's time (goal ≤ 0.10) ${verdict(uploadAdds <= wrangler / 10)}`)
+  // Not a goal of its own: what the git annotations (one \`git log\` and one \`git status\`) cost of the above.
+  const noGitAdds = median(ms('vite-deploy-no-git')) - plainBuild
+  row('2. the same with `gitAnnotations: false`', spread(ms('vite-deploy-no-git')), rss('vite-deploy-no-git'), 'the same', `upload adds ${noGitAdds.toFixed(0)} ms = ${(noGitAdds / wrangler).toFixed(2)} of wrangler's time; the git annotations ${(uploadAdds - noGitAdds).toFixed(0)} ms`)
   const empty = median(ms('node-empty'))
   for (const bundler of ['vite', 'rollup', 'esbuild']) {
     const plugin = median(ms(`import-plugin-${bundler}`))
