@@ -90,14 +90,25 @@ export function moduleImportHooks(matchRule: RuleMatcher, rootOf: () => string) 
       const matches = findPlaceholders(code)
       if (matches.length === 0) return null
       const state = stateOf(this)
-      // Loaded only for chunks that import a module file (wasm, text, data).
+      const replacements = matches.flatMap((m) => {
+        const emitted = state.refs[m.index]
+        return emitted === undefined ? [] : [{ ...m, specifier: relativeSpecifier(chunk.fileName, this.getFileName(emitted.ref)) }]
+      })
+      if (!outputOptions.sourcemap) {
+        // No map to keep in step (Vite's and Rollup's default): the text alone, without loading magic-string.
+        let out = ''
+        let from = 0
+        for (const r of replacements) {
+          out += code.slice(from, r.start) + r.specifier
+          from = r.end
+        }
+        return { code: out + code.slice(from), map: null }
+      }
+      // Loaded only for chunks that import a module file (wasm, text, data) and have a source map.
       const { default: MagicString } = await import('magic-string')
       const s = new MagicString(code)
-      for (const m of matches) {
-        const emitted = state.refs[m.index]
-        if (emitted !== undefined) s.overwrite(m.start, m.end, relativeSpecifier(chunk.fileName, this.getFileName(emitted.ref)))
-      }
-      return { code: s.toString(), map: outputOptions.sourcemap ? s.generateMap({ hires: 'boundary' }) : null }
+      for (const r of replacements) s.overwrite(r.start, r.end, r.specifier)
+      return { code: s.toString(), map: s.generateMap({ hires: 'boundary' }) }
     },
     generateBundle: {
       order: 'post' as const,

@@ -61,6 +61,17 @@ describe.each(Object.keys(bundlers) as Array<keyof typeof bundlers>)('%s', (name
     }
   })
 
+  it('rewrites module imports in chunks without source maps (the bundlers\' default), and the version runs', async () => {
+    const { outputDir } = await build(join(WORKER_FIXTURE, 'src/index.js'), { sourcemap: false })
+    const body = await readRequest(outputDir)
+    expect(body.modules.some((m) => m.name.endsWith('.map'))).toBe(false)
+    const main = moduleText(body, 'index.js')
+    expect(main).toMatch(/from ['"]\.\/assets\/add-[\w-]+\.wasm['"]/)
+    expect(main).toMatch(/from ['"]\.\/assets\/page-[\w-]+\.html['"]/)
+    expect(main).not.toContain('__WORKERS_MODULE_')
+    await expectWorkerResponds(body)
+  })
+
   it('leaves maps out with sourcemaps: false', async () => {
     const { outputDir } = await build(join(WORKER_FIXTURE, 'src/index.js'), {}, { sourcemaps: false })
     const body = await readRequest(outputDir)
