@@ -29,6 +29,7 @@ import { dirname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { startEmulatorProcess } from './emulator-process.mjs'
+import { wranglerEnv as sharedWranglerEnv } from './wrangler-env.mjs'
 
 const SELF = fileURLToPath(import.meta.url)
 const REPO = join(dirname(SELF), '..')
@@ -146,15 +147,9 @@ async function prepare(work, emulator) {
   // Without the plugin the .wasm and .txt imports stay external, as they would for wrangler.
   const external = `[/\\.wasm$/, /\\.txt$/]`
   const configs = {
-    'vite.plugin.config.mjs': `import workersVersion from 'unplugin-workers-version/vite'
-import { version } from './shared.js'
-export default { logLevel: 'warn', build: { ssr: 'src/index.js', outDir: 'dist/vite-plugin', sourcemap: true }, plugins: [workersVersion({ worker: '${WORKERS.vite}', version, outputDir: '.workers-version/vite' })] }
-`,
+    'vite.plugin.config.mjs': viteConfig(WORKERS.vite, 'vite-plugin', ''),
     // Row 2 again without the git annotations (the work directory is inside this repository's work tree).
-    'vite.no-git.config.mjs': `import workersVersion from 'unplugin-workers-version/vite'
-import { version } from './shared.js'
-export default { logLevel: 'warn', build: { ssr: 'src/index.js', outDir: 'dist/vite-no-git', sourcemap: true }, plugins: [workersVersion({ worker: '${WORKERS.viteNoGit}', version, gitAnnotations: false, outputDir: '.workers-version/vite-no-git' })] }
-`,
+    'vite.no-git.config.mjs': viteConfig(WORKERS.viteNoGit, 'vite-no-git', ', gitAnnotations: false'),
     'vite.bare.config.mjs': `export default { logLevel: 'warn', build: { ssr: 'src/index.js', outDir: 'dist/vite-bare', sourcemap: true, rollupOptions: { external: ${external} } } }
 `,
     'rollup.plugin.config.mjs': `import workersVersion from 'unplugin-workers-version/rollup'
@@ -194,7 +189,7 @@ await build({ entryPoints: ['src/index.js'], outdir: 'dist/esbuild-bare', bundle
   const rollup = bin('rollup', 'dist/bin/rollup')
   const wrangler = bin('wrangler', 'bin/wrangler.js')
   const api = { CLOUDFLARE_API_BASE_URL: emulator.url, CLOUDFLARE_API_TOKEN: emulator.token, CLOUDFLARE_ACCOUNT_ID: emulator.accountId }
-  const wranglerEnv = { ...api, HOME: home, XDG_CONFIG_HOME: home, CI: 'true', WRANGLER_SEND_METRICS: 'false', WRANGLER_HIDE_BANNER: 'true' }
+  const wranglerEnv = sharedWranglerEnv(emulator, home)
   const node = (id, args, options = {}) => ({ id, run: () => timed([process.execPath, ...args], { cwd: work, ...options }) })
   const short = (id, args) => ({ ...node(id, args), light: true })
 
@@ -268,6 +263,14 @@ await build({ entryPoints: ['src/index.js'], outdir: 'dist/esbuild-bare', bundle
     assetsCase('assets-wrangler-base', WORKERS.assetsWranglerBase, false, wranglerUpload(WORKERS.assetsWranglerBase, []), { env: wranglerEnv, cleanEnv: true }),
   )
   return { cases, assetFiles: site.count, assetsToUpload: site.toUpload }
+}
+
+/** Rows 1 and 2's Vite config: the playground Worker with the plugin, `extra` options appended. */
+function viteConfig(worker, name, extra) {
+  return `import workersVersion from 'unplugin-workers-version/vite'
+import { version } from './shared.js'
+export default { logLevel: 'warn', build: { ssr: 'src/index.js', outDir: 'dist/${name}', sourcemap: true }, plugins: [workersVersion({ worker: '${worker}', version${extra}, outputDir: '.workers-version/${name}' })] }
+`
 }
 
 /** Row 5's Rollup config: the one-file Worker, uploaded by the plugin, with `assets` as given. */
