@@ -2,7 +2,8 @@
  * The script-API calls `wrangler versions upload` makes, so wrangler can be pointed at the emulator
  * (`CLOUDFLARE_API_BASE_URL=<emulator url>`) and compared with the plugin:
  *
- * - `GET  /accounts/:a/workers/services/:name`: does the Worker exist, where was it last deployed from;
+ * - `GET  /accounts/:a/workers/services/:name`: does the Worker exist, where was it last deployed from,
+ *   and its Durable Object migration tag;
  * - `GET  /accounts/:a/workers/scripts/:name/settings`: the latest version's runtime settings;
  * - `POST /accounts/:a/workers/scripts/:name/versions`: a multipart form, one `metadata` part (JSON) and
  *   one part per module, named by the module and typed by its content type.
@@ -140,6 +141,8 @@ function scriptInfo(worker: StoredWorker, latest: StoredVersion | undefined): Re
     usage_model: 'standard',
     compatibility_date: latest?.compatibility_date,
     compatibility_flags: latest?.compatibility_flags ?? [],
+    // wrangler 4.164 reads the tag here (getMigrationsToUpload), no longer from the scripts list.
+    ...(worker.migration_tag === undefined ? {} : { migration_tag: worker.migration_tag }),
   }
 }
 

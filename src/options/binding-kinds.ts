@@ -272,7 +272,13 @@ export const BINDING_KINDS = {
     'unknown',
   ),
   /** A K2 stream. */
-  k2: kind(binding('k2', { /** Name of the stream. */ stream: NonEmpty }), 'unknown'),
+  k2: kind(binding('k2', { /** Name of the stream. */ stream: NonEmpty }), 'unknown', undefined, { section: 'k2', fields: ['stream'] }),
+  /** An Agent Memory namespace. */
+  agent_memory: kind(binding('agent_memory', { /** Name of the Agent Memory namespace. */ namespace: NonEmpty }), 'AgentMemoryNamespace', undefined, {
+    section: 'agent_memory', fields: ['namespace'],
+  }),
+  /** Analytics SQL (querying the account's analytics). */
+  analytics: kind(binding('analytics', {}), 'AnalyticsSQLBinding', undefined, { section: 'analytics', single: true }),
   /** A messaging namespace. */
   messaging: kind(binding('messaging', { /** Name of the messaging namespace. */ namespace: NonEmpty }), 'unknown'),
   /** A WebAssembly module from a multipart part (service-worker syntax). */

@@ -5,6 +5,7 @@ const BUILD =
   'is a wrangler build setting; your bundler builds the Worker, so it has no effect here'
 const WORKER_SETTING =
   'is a Worker setting, not part of a version; not sent (apply it with wrangler deploy or the dashboard)'
+const LOCAL_DEV = 'configures local development (wrangler dev) only; not part of a version'
 const UNSUPPORTED = 'is a service-worker / Workers Sites feature the plugin does not support; ignored'
 
 /** Keys that change nothing about the version and are ignored silently. */
@@ -17,7 +18,10 @@ export const NOT_MAPPED: ReadonlyMap<string, string> = new Map([
     'python_modules'].map((k) => [k, BUILD] as const),
   ...['routes', 'route', 'triggers', 'workers_dev', 'preview_urls', 'observability', 'logpush', 'tail_consumers',
     'streaming_tail_consumers', 'compliance_region', 'previews', 'first_party_worker', 'keep_vars',
-    'cloudchamber', 'usage_model'].map((k) => [k, WORKER_SETTING] as const),
+    'cloudchamber', 'usage_model', 'addresses'].map((k) => [k, WORKER_SETTING] as const),
+  ...['access', 'connect'].map((k) => [k, LOCAL_DEV] as const),
+  ['exports', 'is not mapped from a wrangler config; set the `version.exports` option instead'],
+  ['dependencies_instrumentation', 'configures the package_dependencies wrangler collects; the plugin collects none (the `version.package_dependencies` option sends them)'],
   ...['site', 'wasm_modules', 'text_blobs', 'data_blobs'].map((k) => [k, UNSUPPORTED] as const),
   ['pages_build_output_dir', 'is a Pages setting; this plugin creates Worker versions; ignored'],
   ['legacy_env', 'service environments (legacy_env = false) are not supported; environments are read as wrangler environments'],

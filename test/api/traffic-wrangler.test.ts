@@ -1,7 +1,9 @@
 /**
- * Cross-check with the real wrangler (pinned dev dependency): for a config with migrations v1/v2
- * and v1 deployed, `wrangler versions upload` sends the same `migrations` as `pendingMigrations`
- * computes from `currentMigrationTag`. wrangler runs offline against the emulator.
+ * Cross-check with the real wrangler (pinned dev dependency, 4.164): for a config with migrations
+ * v1/v2, `wrangler versions upload` and `pendingMigrations` (from `currentMigrationTag`) agree on
+ * whether a step is pending. wrangler refuses a version while one is, as the platform does (10211);
+ * what a deploy sends for it is `wrangler deploy`'s script upload. wrangler runs offline against
+ * the emulator.
  */
 import { runWrangler } from '../helpers/wrangler.js'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
@@ -43,18 +45,23 @@ function wrangler(args: string[]): Promise<string> {
   return runWrangler(emu, args, dir)
 }
 
-it('with v1 deployed, wrangler versions upload sends the same migrations as pendingMigrations', async () => {
-  const ctx: ApiCallContext = { baseUrl: emu.url, accountId: emu.accountId, credentials: { apiToken: emu.token } }
-  await createWorker(ctx, WORKER)
+/** Deploys a version carrying `steps` at 100%, as a first deploy would, so the Worker's tag becomes the last step's. */
+async function deployWith(ctx: ApiCallContext, steps: TaggedMigrationStep[], tag: string | undefined): Promise<void> {
   const body = {
     main_module: 'index.js',
     modules: [{ name: 'index.js', content_type: 'application/javascript+module', content_base64: Buffer.from(SOURCE).toString('base64') }],
     compatibility_date: '2025-01-01',
     bindings: [{ type: 'durable_object_namespace', name: 'COUNTER', class_name: 'Counter' }],
-    migrations: pendingMigrations(STEPS.slice(0, 1), undefined),
+    migrations: pendingMigrations(steps, tag),
   }
-  const first = await createVersion({ ...ctx, worker: WORKER, body: body as unknown as VersionRequestBody })
-  await createDeployment(ctx, WORKER, { versions: [{ version_id: first.id, percentage: 100 }] })
+  const version = await createVersion({ ...ctx, worker: WORKER, body: body as unknown as VersionRequestBody })
+  await createDeployment(ctx, WORKER, { versions: [{ version_id: version.id, percentage: 100 }] })
+}
+
+it('wrangler 4.164 and pendingMigrations agree on what is pending: wrangler refuses a version while a step is, and sends none after', async () => {
+  const ctx: ApiCallContext = { baseUrl: emu.url, accountId: emu.accountId, credentials: { apiToken: emu.token } }
+  await createWorker(ctx, WORKER)
+  await deployWith(ctx, STEPS.slice(0, 1), undefined)
   expect(await currentMigrationTag(ctx, WORKER)).toBe('v1')
 
   writeFileSync(join(dir, 'index.js'), SOURCE)
@@ -68,15 +75,18 @@ it('with v1 deployed, wrangler versions upload sends the same migrations as pend
       migrations: STEPS,
     }),
   )
-  const before = emu.requests.length
+  // v2 is pending after v1: ours computes it, and wrangler reads the same tag and refuses to put it in a version.
+  expect(pendingMigrations(STEPS, await currentMigrationTag(ctx, WORKER))).toEqual({ old_tag: 'v1', new_tag: 'v2', steps: [{ new_sqlite_classes: ['Tally'] }] })
+  const versionsBefore = emu.versions(WORKER).length
+  await expect(wrangler(['versions', 'upload', '--config', join(dir, 'wrangler.jsonc')])).rejects.toThrow(/pending Durable Object migration/)
+  expect(emu.versions(WORKER)).toHaveLength(versionsBefore)
+
+  // Once v2 is applied nothing is pending for either: wrangler uploads a version without migrations.
+  await deployWith(ctx, STEPS, 'v1')
+  expect(await currentMigrationTag(ctx, WORKER)).toBe('v2')
+  expect(pendingMigrations(STEPS, 'v2')).toBeUndefined()
   const output = await wrangler(['versions', 'upload', '--config', join(dir, 'wrangler.jsonc')])
   const [latest] = emu.versions(WORKER)
   expect(output).toContain(latest?.id)
-
-  // wrangler read the tag the way currentMigrationTag does, and sent only what is pending after it.
-  const calls = emu.requests.slice(before).map((r) => `${r.method} ${r.path}`)
-  expect(calls).toContain(`GET /client/v4/accounts/${emu.accountId}/workers/scripts`)
-  const ours = pendingMigrations(STEPS, await currentMigrationTag(ctx, WORKER))
-  expect(ours).toEqual({ old_tag: 'v1', new_tag: 'v2', steps: [{ new_sqlite_classes: ['Tally'] }] })
-  expect(latest?.request.migrations).toEqual(ours)
+  expect(latest?.request.migrations).toBeUndefined()
 }, 60_000)

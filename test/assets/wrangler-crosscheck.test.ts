@@ -3,7 +3,7 @@
  * manifest `wrangler versions upload --assets` sends to the emulator equals `readAssetsDirectory`'s,
  * and so do the part content types of its bucket uploads.
  */
-import { runWrangler } from '../helpers/wrangler.js'
+import { createWorkerOn, runWrangler } from '../helpers/wrangler.js'
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -56,6 +56,7 @@ it('sends the same manifest and part types as `wrangler versions upload --assets
   const worker = join(work, 'worker')
   await mkdir(worker)
   await writeFile(join(worker, 'index.js'), 'export default { fetch() { return new Response("from the worker") } }\n')
+  await createWorkerOn(emu, 'wr-assets')
   await runWrangler(emu, ['versions', 'upload', '--no-bundle', 'index.js', '--name', 'wr-assets', '--compatibility-date', '2025-01-01', '--assets', assets], worker)
 
   const ours = await readAssetsDirectory(assets)

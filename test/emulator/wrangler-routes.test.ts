@@ -1,4 +1,4 @@
-import { runWrangler } from '../helpers/wrangler.js'
+import { createWorkerOn, runWrangler } from '../helpers/wrangler.js'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -164,6 +164,7 @@ describe('wrangler versions upload routes', () => {
     await writeFile(join(worker, 'add.wasm'), await readFile(join(WORKER_FIXTURE, 'src/add.wasm')))
     await writeFile(join(worker, 'page.html'), '<h1>page</h1>\n')
     await writeFile(join(worker, 'all.bin'), ALL_BYTES)
+    await createWorkerOn(emu, 'wr-cli')
     const stdout = await runWrangler(emu, ['versions', 'upload', '--no-bundle', 'index.js', '--name', 'wr-cli', '--compatibility-date', '2025-01-01', '--var', 'GREETING:cli'], worker)
     const [stored] = emu.versions('wr-cli')
     expect(stored).toBeDefined()

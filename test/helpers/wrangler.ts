@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import type { Emulator } from '../../src/emulator/index.js'
 
-/** wrangler 4.86.0, pinned as a dev dependency: what the plugin is cross-checked against. */
+/** wrangler 4.164.0, pinned as a dev dependency: what the plugin is cross-checked against. */
 export const WRANGLER = resolve(import.meta.dirname, '../../node_modules/wrangler/bin/wrangler.js')
 
 /**
@@ -31,4 +31,17 @@ export async function runWrangler(emulator: Emulator, args: string[], cwd: strin
       else resolvePromise(stdout)
     })
   })
+}
+
+/**
+ * Creates a Worker on the emulator, as a first `wrangler deploy` or the dashboard would: since 4.87
+ * `wrangler versions upload` refuses a Worker that does not exist yet, before sending anything.
+ */
+export async function createWorkerOn(emulator: Emulator, name: string): Promise<void> {
+  const response = await fetch(`${emulator.url}/accounts/${emulator.accountId}/workers/workers`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${emulator.token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ name }),
+  })
+  if (!response.ok) throw new Error(`creating Worker ${name} failed: HTTP ${response.status} ${await response.text()}`)
 }

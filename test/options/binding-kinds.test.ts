@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { PLUGINS } from 'miniflare'
 import { describe, expect, test } from 'vitest'
 import { unstable_convertConfigBindingsToStartWorkerBindings, unstable_readConfig } from 'wrangler'
@@ -13,7 +13,7 @@ import { readWranglerConfig } from '../../src/wrangler/index.js'
 
 type JsonSchema = { $ref?: string; properties?: Record<string, JsonSchema>; items?: JsonSchema; anyOf?: JsonSchema[] }
 const require = createRequire(import.meta.url)
-const configSchema = JSON.parse(readFileSync(require.resolve('wrangler/config-schema.json'), 'utf8')) as { definitions: Record<string, JsonSchema> }
+const configSchema = JSON.parse(readFileSync(join(dirname(require.resolve('wrangler/package.json')), 'config-schema.json'), 'utf8')) as { definitions: Record<string, JsonSchema> }
 
 function deref(schema: JsonSchema | undefined): JsonSchema | undefined {
   return schema?.$ref ? configSchema.definitions[schema.$ref.split('/').pop()!] : schema
