@@ -20,7 +20,7 @@ async function tree(files: Record<string, string | Buffer>): Promise<string> {
   return root
 }
 
-// Reference values computed with blake3-wasm (the implementation wrangler 4.86 uses) over
+// Reference values computed with blake3-wasm (the implementation wrangler 4.164 uses) over
 // base64(contents) + extension.
 const KNOWN = {
   helloTxt: 'f0b3413d4cabb000327fad369003d6a5',
