@@ -1,4 +1,5 @@
 import * as v from 'valibot'
+import { nestsWithinLimit } from '../core/guards.js'
 
 // Small building blocks shared by the binding and version schemas.
 
@@ -31,10 +32,10 @@ export const StringList = v.array(NonEmpty)
 /** A positive integer. */
 export const PositiveInt = v.config(v.pipe(v.number(), v.integer('must be an integer'), v.minValue(1, 'must be a positive integer')), FIRST_ISSUE)
 
-/** Whether a value survives `JSON.stringify` (no functions, BigInt, cycles or runaway nesting). */
+/** Whether a value survives `JSON.stringify` (no functions, BigInt, cycles) and does not nest past `MAX_NESTING`. */
 export function isJsonValue(value: unknown): boolean {
   try {
-    return JSON.stringify(value) !== undefined
+    return nestsWithinLimit(value) && JSON.stringify(value) !== undefined
   } catch {
     return false
   }

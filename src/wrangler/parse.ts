@@ -4,7 +4,7 @@ import { basename } from 'node:path'
 // The ES module build: bundled and tree-shaken (the package's main is UMD, which bundles whole).
 import { printParseErrorCode, visit } from 'jsonc-parser/lib/esm/main.js'
 import { WorkersVersionError } from '../core/errors.js'
-import { isRecord } from '../core/guards.js'
+import { MAX_NESTING, isRecord } from '../core/guards.js'
 
 // Reads wrangler.json/jsonc/toml into plain data. Objects have no prototype, so
 // a `__proto__` key is an ordinary (reported) key and never changes what the
@@ -12,7 +12,7 @@ import { isRecord } from '../core/guards.js'
 // wrangler config is a few levels deep, and a hostile one must not overflow the stack.
 
 /** Deeper than any wrangler config needs; deep enough for any `vars` JSON value worth sending. */
-export const MAX_DEPTH = 100
+export const MAX_DEPTH = MAX_NESTING
 
 /** `line:column` (1-based) of a character offset. */
 export function lineColumn(text: string, offset: number): string {
