@@ -3,7 +3,8 @@ import { WorkersVersionError } from './core/errors.js'
 import { toRequestBody, type VersionPayload } from './core/serialize.js'
 import type { Logger } from './report/logger.js'
 
-let warnedMissing = false
+/** Which miniflare runs preflight (or that none was found) is said once per process. */
+let announced = false
 
 /**
  * Starts the version in workerd, as the local emulator runs it (bindings stubbed locally),
@@ -12,14 +13,17 @@ let warnedMissing = false
  * Miniflare (an optional peer dependency) is not installed.
  */
 export async function preflight(payload: VersionPayload, worker: string, logger: Logger): Promise<number | undefined> {
-  let runner: typeof import('./emulator/workerd.js')
+  const [{ findMiniflare }, runner] = await Promise.all([import('./emulator/miniflare.js'), import('./emulator/workerd.js')])
   try {
-    await import('miniflare')
-    runner = await import('./emulator/workerd.js')
-  } catch {
-    if (!warnedMissing) {
-      warnedMissing = true
-      logger.warn(pc.yellow('⚠ preflight skipped: it runs the version in workerd through `miniflare`, which is not installed (npm install -D miniflare).'))
+    const found = await findMiniflare()
+    if (!announced) {
+      announced = true
+      logger.info(pc.dim(`  preflight runs workerd through miniflare ${found.version} (${found.from})`))
+    }
+  } catch (error) {
+    if (!announced) {
+      announced = true
+      logger.warn(pc.yellow(`⚠ preflight skipped: it runs the version in workerd, and ${error instanceof Error ? error.message : String(error)}.`))
     }
     return undefined
   }

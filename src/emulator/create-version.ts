@@ -45,7 +45,7 @@ export async function createVersion(ctx: CreateVersionContext, req: CreateVersio
       await ctx.preview.start(id, { ...body, bindings }, workerName)
     } catch (error) {
       await ctx.preview.discard(id)
-      return failOne(400, Code.validation, error instanceof Error ? error.message : String(error))
+      return previewFailure(error)
     }
     startupMs = Math.round(performance.now() - started)
   }
@@ -123,6 +123,18 @@ function truncateUtf8(text: string, maxBytes: number): string {
   if (bytes.length <= maxBytes) return text
   // Cutting inside a multi-byte character leaves a replacement character; drop it.
   return bytes.subarray(0, maxBytes).toString('utf8').replace(/\uFFFD+$/, '')
+}
+
+/**
+ * A Worker that workerd refuses (it throws at startup, misses a module) is the request's fault,
+ * as on Cloudflare: 10021 with workerd's words. Anything else (miniflare missing, workerd not
+ * starting) is the emulator's own failure and is answered as a server error naming its cause,
+ * never as a problem with a field of the request.
+ */
+export function previewFailure(error: unknown): ApiReply {
+  const message = error instanceof Error ? error.message : String(error)
+  if (error instanceof Error && error.name === 'VersionStartupError') return failOne(400, Code.validation, message)
+  return failOne(500, Code.emulatorFailure, `The local emulator could not run this version in workerd (its own problem, not the request's): ${message}`)
 }
 
 export function workerNotFound(): ApiReply {

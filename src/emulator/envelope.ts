@@ -22,6 +22,8 @@ export const Code = {
   versionNotFound: 10007,
   validation: 10021,
   tooLarge: 10027,
+  /** The API's generic internal error; the emulator uses it for its own failures (workerd, miniflare). */
+  emulatorFailure: 10002,
 } as const
 
 export function ok(result: unknown, status = 200, extra: Record<string, unknown> = {}): ApiReply {

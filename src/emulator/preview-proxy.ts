@@ -1,5 +1,5 @@
 /** Serves `/preview/<version-id>/…` by forwarding to that version's Miniflare instance. */
-import type { IncomingHttpHeaders } from 'node:http'
+import { request as httpRequest, type IncomingHttpHeaders } from 'node:http'
 import type { RunningVersion } from './workerd.js'
 
 export const PREVIEW_PREFIX = '/preview/'
@@ -22,31 +22,36 @@ export function parsePreviewPath(pathname: string): { id: string; path: string }
 }
 
 /** Connection-level headers belong to each hop, not to the forwarded request or response. */
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'host', 'content-length', 'te', 'trailer', 'proxy-connection'])
-/** fetch already decoded the body, so its encoding and length no longer apply. */
-const DECODED = new Set(['content-encoding', 'content-length', 'transfer-encoding', 'connection', 'keep-alive'])
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'proxy-connection'])
 
-export async function forwardToVersion(
+/**
+ * Sends the request to workerd's own socket over HTTP, headers as the client sent them. (Miniflare's
+ * `dispatchFetch` goes through fetch, which rewrites `Sec-Fetch-Mode` to `cors`: an SPA's deep link,
+ * a navigation on Cloudflare, then got the 404 that only non-navigation requests get.) The response
+ * body is streamed back still encoded, with its own length and encoding headers.
+ */
+export function forwardToVersion(
   running: RunningVersion,
   request: { method: string; path: string; search: string; headers: IncomingHttpHeaders; body: Buffer | undefined },
 ): Promise<StreamReply> {
   const headers: [string, string][] = []
   for (const [name, value] of Object.entries(request.headers)) {
-    if (value === undefined || HOP_BY_HOP.has(name)) continue
+    if (value === undefined || HOP_BY_HOP.has(name) || name === 'content-length') continue
     for (const v of Array.isArray(value) ? value : [value]) headers.push([name, v])
   }
   const hasBody = request.method !== 'GET' && request.method !== 'HEAD' && request.body !== undefined
-  const response = await running.mf.dispatchFetch(new URL(request.path + request.search, 'http://localhost/'), {
-    method: request.method,
-    headers,
-    body: hasBody ? request.body : undefined,
-    redirect: 'manual',
+  if (hasBody) headers.push(['content-length', String(request.body!.length)])
+  return new Promise((resolve, reject) => {
+    const outgoing = httpRequest(
+      { host: running.url.hostname, port: running.url.port, method: request.method, path: request.path + request.search, headers: headers.flat(), agent: false },
+      (response) => {
+        const out: [string, string][] = []
+        const raw = response.rawHeaders
+        for (let i = 0; i < raw.length; i += 2) if (!HOP_BY_HOP.has(raw[i]!.toLowerCase())) out.push([raw[i]!, raw[i + 1]!])
+        resolve({ status: response.statusCode ?? 502, headers: out, body: response })
+      },
+    )
+    outgoing.on('error', reject)
+    outgoing.end(hasBody ? request.body : undefined)
   })
-  const out: [string, string][] = []
-  for (const [name, value] of response.headers) {
-    if (DECODED.has(name) || name === 'set-cookie') continue
-    out.push([name, value])
-  }
-  for (const cookie of response.headers.getSetCookie()) out.push(['set-cookie', cookie])
-  return { status: response.status, headers: out, body: response.body as AsyncIterable<Uint8Array> | null }
 }

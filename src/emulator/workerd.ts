@@ -7,6 +7,7 @@ import type { Readable } from 'node:stream'
 import type { Miniflare, MiniflareOptions, RequestInit, Response } from 'miniflare'
 import { MODULE_KINDS } from './content-types.js'
 import { miniflareAssetsFor } from './assets.js'
+import { findMiniflare, type MiniflareModule } from './miniflare.js'
 import type { RunnableVersionBody, VersionBinding } from './types.js'
 
 export type { RunnableVersionBody } from './types.js'
@@ -16,6 +17,8 @@ export interface MiniflareOptionsForOptions {
   modulesRoot?: string
   /** The Worker's own name: a `service` binding to it points back at this version. */
   workerName?: string
+  /** Whose miniflare runs the version (see `findMiniflare`). Default: the current directory. */
+  projectRoot?: string
 }
 
 export interface RunVersionOptions extends MiniflareOptionsForOptions {
@@ -25,6 +28,8 @@ export interface RunVersionOptions extends MiniflareOptionsForOptions {
 
 export interface RunningVersion {
   mf: Miniflare
+  /** Where workerd's own HTTP socket listens (127.0.0.1, a free port): requests sent there arrive as sent. */
+  url: URL
   /** Sends a request to the Worker; `path` is resolved against `http://localhost/`. */
   fetch(path: string, init?: RequestInit): Promise<Response>
   /** Everything workerd printed so far (the Worker's console output and runtime errors). */
@@ -50,7 +55,7 @@ const MAX_OUTPUT_CHARS = 64 * 1024
 
 /** Turns a Create Version body into Miniflare options (async: it needs miniflare's supported date). */
 export async function miniflareOptionsFor(body: RunnableVersionBody, opts: MiniflareOptionsForOptions = {}): Promise<MiniflareOptions> {
-  const mf = await import('miniflare')
+  const mf = (await findMiniflare(opts.projectRoot)).module
   const root = opts.modulesRoot ?? DEFAULT_ROOT
   const options: MiniflareOptions = {
     modulesRoot: root,
@@ -73,10 +78,10 @@ function clampDate(date: string | undefined, supported: string): string | undefi
   return date > supported ? supported : date
 }
 
-type MiniflareModule = { type: string; path: string; contents: string | Uint8Array }
+type ModuleEntry = { type: string; path: string; contents: string | Uint8Array }
 
-function modulesFor(body: RunnableVersionBody, root: string): MiniflareModule[] {
-  const modules: MiniflareModule[] = []
+function modulesFor(body: RunnableVersionBody, root: string): ModuleEntry[] {
+  const modules: ModuleEntry[] = []
   for (const module of body.modules) {
     const type = MODULE_KINDS[module.content_type]
     if (!type) continue // source maps and unknown kinds are not runtime modules
@@ -90,10 +95,9 @@ function modulesFor(body: RunnableVersionBody, root: string): MiniflareModule[] 
   return modules
 }
 
-type MiniflareModuleNs = typeof import('miniflare')
 
 /** Maps the binding kinds workerd can emulate offline; the rest are left out (a Worker using them fails on use, not at startup). */
-function bindingOptionsFor(bindings: VersionBinding[], workerName: string | undefined, mf: MiniflareModuleNs): Partial<MiniflareOptions> {
+function bindingOptionsFor(bindings: VersionBinding[], workerName: string | undefined, mf: MiniflareModule): Partial<MiniflareOptions> {
   const vars: Record<string, unknown> = {}
   const kv: Record<string, string> = {}
   const r2: Record<string, string> = {}
@@ -165,7 +169,7 @@ function bindingOptionsFor(bindings: VersionBinding[], workerName: string | unde
  * rejects with a {@link VersionStartupError} whose message is workerd's own error text.
  */
 export async function runVersion(body: RunnableVersionBody, opts: RunVersionOptions = {}): Promise<RunningVersion> {
-  const { Miniflare } = await import('miniflare')
+  const { Miniflare } = (await findMiniflare(opts.projectRoot)).module
   let output = ''
   let errors = ''
   const collect = (stream: Readable, isStderr: boolean) =>
@@ -184,8 +188,9 @@ export async function runVersion(body: RunnableVersionBody, opts: RunVersionOpti
     },
   } as MiniflareOptions
   const mf = new Miniflare(options)
+  let url: URL
   try {
-    await mf.ready
+    url = await mf.ready
   } catch (error) {
     // After a failed start dispose() re-throws the start error; the process is gone either way.
     await mf.dispose().catch(() => undefined)
@@ -196,6 +201,7 @@ export async function runVersion(body: RunnableVersionBody, opts: RunVersionOpti
   let disposed: Promise<void> | undefined
   return {
     mf,
+    url,
     fetch: (path, init) => mf.dispatchFetch(new URL(path, 'http://localhost/'), init),
     output: () => output,
     dispose: () => (disposed ??= mf.dispose()),

@@ -2,6 +2,7 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
+import { request } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startEmulator, type Emulator } from '../../src/emulator/index.js'
 import { readAssetsDirectory, manifestBody } from '../../src/assets/manifest.js'
@@ -59,6 +60,26 @@ async function upload(scriptName: string): Promise<string> {
 }
 
 describe('emulator assets', () => {
+  it('keeps the request headers as sent: a navigation to an SPA deep link gets index.html, a fetch of it reaches the Worker', async () => {
+    const jwt = await upload('spa-navigation')
+    const body = versionBody(jwt, { not_found_handling: 'single-page-application' })
+    // A Worker that answers everything it sees with its own 404; compatibility date past 2025-04-01,
+    // when navigations prefer the assets (assets_navigation_prefers_asset_serving).
+    body.modules = [{ name: 'index.js', content_type: 'application/javascript+module', content_base64: b64('export default { fetch() { return new Response("from the worker", { status: 404 }) } }') }]
+    body.compatibility_date = '2025-06-01'
+    const created = await api(emu, 'POST', versionsPath(emu, 'spa-navigation'), body)
+    expect(created.status).toBe(200)
+    const deepLink = new URL('settings/profile', created.json.result.urls[0] as string)
+
+    // undici's request, not fetch: fetch itself sets Sec-Fetch-Mode to `cors`, as a browser's fetch() would.
+    const navigation = await request(deepLink, { headers: { 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document', accept: 'text/html' } })
+    expect(navigation.statusCode).toBe(200)
+    expect(await navigation.body.text()).toContain('Home page')
+    const script = await request(deepLink, { headers: { 'sec-fetch-mode': 'cors' } })
+    expect(script.statusCode).toBe(404)
+    expect(await script.body.text()).toBe('from the worker')
+  })
+
   it('serves a version\'s assets: /, an SPA deep link, a CSS file with _headers, and the Worker first for /api/*', async () => {
     const jwt = await upload('spa')
     const created = await api(emu, 'POST', versionsPath(emu, 'spa'), versionBody(jwt, { not_found_handling: 'single-page-application', run_worker_first: ['/api/*'] }))
