@@ -6,7 +6,7 @@ import { importedModuleType } from '../core/content-types.js'
 import { findPlaceholders, isPathSpecifier, isRuntimeBuiltin, mayImportModule, placeholderFor, relativeSpecifier, stripQuery, toPosix } from '../core/module-imports.js'
 import { inlineSourceMap, parseSourceMap } from '../core/source-maps.js'
 import type { ModuleContentType, OutputFile } from '../core/types.js'
-import type { AdapterContext } from './context.js'
+import type { AdapterContext } from '../core/pipeline.js'
 
 const PLUGIN_NAME = 'unplugin-workers-version'
 const JS_FILE = /\.[cm]?js$/
@@ -60,7 +60,7 @@ function hashedName(path: string, contents: Uint8Array): string {
 export function webpackAdapter(bundler: 'webpack' | 'rspack', context: AdapterContext): (compiler: WebpackCompiler | RspackCompiler) => void {
   return (input) => {
     const compiler = input as WebpackCompiler
-    let root = context.options.root ?? compiler.context
+    const root = () => context.root(compiler.context)
     // Placeholder index → the imported file, for the compiler's lifetime.
     const imported: ImportedFiles = new Map()
 
@@ -71,9 +71,9 @@ export function webpackAdapter(bundler: 'webpack' | 'rspack', context: AdapterCo
       if (isRuntimeBuiltin(request)) return `${externalType()} ${request}`
       const bare = stripQuery(request)
       if (!mayImportModule(bare, context.options.matchRule)) return undefined
-      const path = isPathSpecifier(bare) ? resolve(dir ?? root, bare) : await resolveWith(getResolve, dir ?? root, bare)
+      const path = isPathSpecifier(bare) ? resolve(dir ?? root(), bare) : await resolveWith(getResolve, dir ?? root(), bare)
       if (path === undefined) return undefined
-      const fromRoot = toPosix(relative(root, path))
+      const fromRoot = toPosix(relative(root(), path))
       const type = importedModuleType(fromRoot, context.options.matchRule)
       if (type === undefined) return undefined
       const index = stableIndex(fromRoot, imported)
@@ -83,8 +83,7 @@ export function webpackAdapter(bundler: 'webpack' | 'rspack', context: AdapterCo
 
     // Not called in watch mode (webpack runs `watchRun` there), which never uploads.
     compiler.hooks.beforeRun.tapPromise(PLUGIN_NAME, async () => {
-      const plan = await context.prepare({ bundler, root: compiler.context, logLevel: compiler.options.infrastructureLogging?.level })
-      root = plan.root
+      await context.prepare({ bundler, root: compiler.context, logLevel: compiler.options.infrastructureLogging?.level })
     })
 
     // After emitting, webpack swaps each asset's source for a size-only stub, so the output

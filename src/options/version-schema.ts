@@ -229,13 +229,18 @@ function localClasses(config: Record<string, unknown>): Set<string> {
   return classes
 }
 
+/** Today in UTC, as `compatibility_date` spells dates: the latest date the API accepts. */
+export function todayUtc(now: Date = new Date()): string {
+  return now.toISOString().slice(0, 10)
+}
+
 /**
  * The whole `version` schema for a given "today": the fields, then the checks
  * across fields (exports vs migrations, containers vs Durable Object classes)
  * and the compatibility date against the clock.
  */
 export function versionConfigSchema(now: Date) {
-  const today = now.toISOString().slice(0, 10)
+  const today = todayUtc(now)
   return v.pipe(
     PlainObject,
     VersionConfigSchema,
