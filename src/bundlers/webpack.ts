@@ -22,14 +22,14 @@ function quotedPlaceholders(code: string) {
   return findPlaceholders(code).filter((m) => /["'`]/.test(code[m.start - 1] ?? '') && code[m.end] === code[m.start - 1])
 }
 
+/** node:crypto, loaded by webpack builds only: other bundlers' dry runs do without it. */
+const sha256 = () => process.getBuiltinModule('node:crypto').createHash('sha256')
+
 /**
  * A placeholder number derived from the file's path below the root, not from resolution order
  * or the checkout location: it is part of the external module's identifier, so module ids and
  * chunk hashes stay reproducible.
  */
-/** node:crypto, loaded by webpack builds only: other bundlers' dry runs do without it. */
-const sha256 = () => process.getBuiltinModule('node:crypto').createHash('sha256')
-
 function stableIndex(fromRoot: string, taken: ImportedFiles): number {
   let index = Number.parseInt(sha256().update(fromRoot).digest('hex').slice(0, 8), 16)
   while (taken.has(index) && taken.get(index)!.fromRoot !== fromRoot) index++
