@@ -2,6 +2,7 @@ import pLimit from 'p-limit'
 import pc from 'picocolors'
 import { buildVersion, type BuiltVersion } from './build.js'
 import { WorkersVersionError } from './core/errors.js'
+import { redactorFor, type Redactor } from './core/redact.js'
 import type { AdapterContext, PrepareInfo, WorkerOutput } from './core/pipeline.js'
 import { projectRoot } from './options/defaults.js'
 import type { ResolvedOptions } from './options/resolve.js'
@@ -20,7 +21,7 @@ const PARALLEL_UPLOADS = 4
 export function createPluginContext(options: ResolvedOptions): AdapterContext {
   let bundlerLevel: LogLevel = 'info'
   const logger = createLogger(() => options.logLevel ?? bundlerLevel)
-  let build: { info: PrepareInfo; plan: BuildPlan; upload?: Promise<UploadSession | undefined> } | undefined
+  let build: { info: PrepareInfo; plan: BuildPlan; redactor?: Redactor; upload?: Promise<UploadSession | undefined> } | undefined
   let warned = false
 
   return {
@@ -35,17 +36,20 @@ export function createPluginContext(options: ResolvedOptions): AdapterContext {
       for (const warning of plan.warnings) logger.warn(pc.yellow(`⚠ ${warning}`))
       // A rebuild (watch, an esbuild context) after a build that failed: its early session is done with.
       void build?.upload?.then((session) => session?.close())
-      build = { info, plan, upload: plan.upload && readsEarly(plan) ? startUploadEarly(plan) : undefined }
+      // The build's one redactor, seeded here: every secret value of the build is in the build plan (the
+      // credentials, `fromEnv` values and inline secrets; the Workers a Cloudflare build adds bring none).
+      const redactor = plan.upload ? redactorFor({ credentials: plan.target.credentials, bindings: plan.version.bindings }) : undefined
+      build = { info, plan, redactor, upload: plan.upload && redactor && readsEarly(plan) ? startUploadEarly(plan, redactor) : undefined }
     },
     root(bundlerRoot: string) {
       return build?.plan.root ?? projectRoot(options.root, bundlerRoot)
     },
     async complete(workers: WorkerOutput[]) {
       if (!build) throw new WorkersVersionError('INTERNAL', 'The bundler finished a build the plugin was not told had started.')
-      const { info, plan, upload } = build
+      const { info, plan, redactor, upload } = build
       const session = await upload
       try {
-        await completeBuild(info, plan, workers, session)
+        await completeBuild(info, plan, workers, redactor, session)
       } finally {
         await session?.close()
       }
@@ -65,13 +69,13 @@ export function createPluginContext(options: ResolvedOptions): AdapterContext {
    * An upload's Worker state is read while the bundler works (upload.ts says when and why).
    * Loading the HTTP client here costs what it costs after the build; the reads' waits are hidden.
    */
-  function startUploadEarly(plan: UploadPlan): Promise<UploadSession | undefined> {
-    const started = import('./upload.js').then(({ startUpload }) => startUpload(plan, options, logger, { readEarly: true }))
+  function startUploadEarly(plan: UploadPlan, redactor: Redactor): Promise<UploadSession | undefined> {
+    const started = import('./upload.js').then(({ startUpload }) => startUpload(plan, options, logger, { readEarly: true, redactor }))
     // Failing to start is not the build's failure: the upload then opens its own session and reports.
     return started.catch(() => undefined)
   }
 
-  async function completeBuild(info: PrepareInfo, plan: BuildPlan, workers: WorkerOutput[], session: UploadSession | undefined) {
+  async function completeBuild(info: PrepareInfo, plan: BuildPlan, workers: WorkerOutput[], redactor: Redactor | undefined, session: UploadSession | undefined) {
     // Each Worker the Cloudflare plugin built is planned from its generated config.
     const built: Array<{ plan: BuildPlan; version: BuiltVersion }> = []
     for (const worker of workers) {
@@ -81,16 +85,16 @@ export function createPluginContext(options: ResolvedOptions): AdapterContext {
     }
     // A Worker's plan uploads when the build's does: both come from the same options and build.
     const uploads = built.flatMap((b) => (b.plan.upload ? [{ plan: b.plan, version: b.version }] : []))
-    if (!plan.upload || uploads.length === 0) return
+    if (!redactor || uploads.length === 0) return
     // Loaded only for an upload: the HTTP client costs start-up time that a dry run never needs.
     const { uploadVersion } = await import('./upload.js')
     const [only] = uploads
     if (only && uploads.length === 1) {
-      await uploadVersion(only.version, only.plan, options, logger, session)
+      await uploadVersion(only.version, only.plan, options, logger, { redactor, session })
       return
     }
     const limit = pLimit(PARALLEL_UPLOADS)
-    const outcomes = await Promise.allSettled(uploads.map((u) => limit(() => uploadVersion(u.version, u.plan, options, logger, session))))
+    const outcomes = await Promise.allSettled(uploads.map((u) => limit(() => uploadVersion(u.version, u.plan, options, logger, { redactor, session }))))
     const failed: string[] = []
     const created: string[] = []
     outcomes.forEach((o, i) => {

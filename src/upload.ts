@@ -13,7 +13,6 @@ import {
   identityOfPayload,
   listSecrets,
   planTraffic,
-  redactorFor,
   resolveTimeouts,
   type ApiCallContext,
   type Redactor,
@@ -69,11 +68,8 @@ export interface UploadSession {
  * API that hides the connection's handshakes and a round trip. Those reads do not hold the
  * process open if the build fails.
  */
-export function startUpload(plan: UploadPlan, options: ResolvedOptions, logger: Logger, { readEarly }: { readEarly: boolean }): UploadSession {
+export function startUpload(plan: UploadPlan, options: ResolvedOptions, logger: Logger, { readEarly, redactor }: { readEarly: boolean; redactor: Redactor }): UploadSession {
   const { target } = plan
-  // The run's one redactor, seeded here: the upload's bindings are the only secrets beyond the
-  // credentials (git annotations add none); the API adds the tokens it is issued.
-  const redactor = redactorFor({ credentials: target.credentials, bindings: plan.version.bindings })
   const redacted: Logger = { info: (line) => logger.info(redactor.redact(line)), warn: (line) => logger.warn(redactor.redact(line)), silent: logger.silent }
   const agent = createAgent(resolveTimeouts(options.network.timeouts))
   const ctx: ApiCallContext = {
@@ -97,17 +93,17 @@ export function startUpload(plan: UploadPlan, options: ResolvedOptions, logger: 
  * Creates the version from a built one, gives it traffic when `promote` says so, and reports.
  * Loaded only when a build uploads, so a dry run never loads the HTTP client. Every check that
  * can fail (preflight, a gradual rollout without a deployed version) runs before the version is
- * created; a failure throws and leaves the bundle as it is. `started`: the build's session from
- * `startUpload`, used when it was opened for this plan.
+ * created; a failure throws and leaves the bundle as it is. `build`: the build's redactor, and its
+ * session from `startUpload`, used when it was opened for this plan.
  */
 export async function uploadVersion(
   version: BuiltVersion,
   plan: UploadPlan,
   options: ResolvedOptions,
   logger: Logger,
-  started?: UploadSession,
+  build: { redactor: Redactor; session?: UploadSession },
 ): Promise<VersionResult> {
-  const session = started?.plan === plan ? started : startUpload(plan, options, logger, { readEarly: false })
+  const session = build.session?.plan === plan ? build.session : startUpload(plan, options, logger, { readEarly: false, redactor: build.redactor })
   try {
     return await createVersionThenTraffic(version, session, options)
   } catch (error) {

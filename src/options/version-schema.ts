@@ -4,6 +4,7 @@ import { LooseArray, LooseObject, NonEmpty, PositiveInt, StringList } from './fi
 import { FIRST_ISSUE, record, warning } from './fields.js'
 import { describe, pathItem } from './issues.js'
 import { isRecord } from '../core/guards.js'
+import type { WorkerModuleBody } from '../core/types.js'
 
 // The `version` option: every field of the Create Version request body except
 // `main_module` and `modules` (the plugin computes those from the build), spelled
@@ -268,6 +269,9 @@ export function versionConfigSchema(now: Date) {
 
 /** The plugin's `version` option: the Create Version body without `main_module` and `modules`. */
 export type VersionConfig = Omit<v.InferOutput<typeof VersionConfigSchema>, 'bindings' | 'main_module' | 'modules'> & { bindings?: Binding[] }
+
+/** The JSON body of Create Version, with every field's type (the pipeline's own code reads `core/body.ts`'s). */
+export type VersionRequestBody = VersionConfig & { main_module: string; modules: WorkerModuleBody[] }
 /** Durable Object migrations as the API takes them. */
 export type Migrations = v.InferOutput<typeof MigrationsSchema>
 /** Where the Worker runs. */
