@@ -9,7 +9,7 @@ export interface BindingFields {
 
 /**
  * The body's fields besides `main_module` and `modules`, as the pipeline reads them. The
- * validated `VersionConfig` (`options/schema.ts`) is one of these; core does not depend on it.
+ * validated `VersionConfig` (`options/version-schema.ts`) is one of these; core does not depend on it.
  */
 export interface VersionFields {
   bindings?: BindingFields[]
