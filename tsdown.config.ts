@@ -10,7 +10,7 @@ const UNPLUGIN = require.resolve('unplugin')
 const LAZY_PICOMATCH = fileURLToPath(new URL('src/core/picomatch.ts', import.meta.url))
 
 /**
- * Start-up time is what a dry run costs (issue 11), so the entries users import for Vite,
+ * Start-up time is what a dry run costs, so the entries users import for Vite,
  * Rollup, Rolldown and esbuild reach no package when loaded: they carry their own copy of the
  * part of unplugin they use, tree-shaken: one copy per family (`<unplugin>?family`), both in the
  * start-up chunk (below), where the other family's few kB cost less than a file more. webpack, rspack and the
@@ -40,13 +40,11 @@ function unpluginPerBundler(): Plugin {
 }
 
 /**
- * V8 keeps a source holding one non-ASCII character as a two-byte string, and decodes and parses
- * it more slowly: for the start-up chunk (16 such characters, in log symbols and comments),
- * decoding took 2.3 ms instead of 1.1 and compiling it 9.5 ms instead of 6.9 (medians of 8 fresh
- * processes). So every JavaScript file is ASCII: other characters are written as `\uXXXX`, which
- * means the same in strings, templates, regular expressions and comments. Rolldown's own
- * `charset` option is newer than the Rolldown tsdown runs. Where an escape would not mean the
- * same (`String.raw`, a backslash before the character), the build fails instead.
+ * Every JavaScript file is ASCII, because V8 decodes and compiles a source with one non-ASCII
+ * character more slowly (bench/README.md, "Build configuration"). Other characters are written as
+ * `\uXXXX`, which means the same in strings, templates, regular expressions and comments; where an
+ * escape would not (`String.raw`, a backslash before the character) the build fails instead.
+ * Rolldown's own `charset` option is newer than the Rolldown tsdown runs.
  */
 function asciiOutput(): Plugin {
   return {
@@ -85,11 +83,9 @@ export default defineConfig({
   fixedExtension: false,
   clean: true,
   plugins: [unpluginPerBundler(), asciiOutput()],
-  // Node 20 loads an ES module's imports in waves of asynchronous reads, about 1.3 ms per file on the
-  // 2-core machine (measured: importing and creating the Rollup plugin took 26 ms from 12 files and 19 ms
-  // from 3). So everything a build loads at start-up is one chunk: the factory with all it imports
-  // (the group takes a module's static imports along) and the unplugin copies. Dynamic imports stay
-  // chunks of their own; what an upload loads is one more.
+  // Everything a build loads at start-up is one chunk, because Node reads an ES module's imports file
+  // by file (bench/README.md, "Build configuration"): the factory with all it imports and the unplugin
+  // copies. Dynamic imports stay chunks of their own; what an upload loads is one more.
   outputOptions: {
     codeSplitting: {
       groups: [

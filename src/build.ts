@@ -3,29 +3,28 @@ import { join, relative } from 'node:path'
 import pc from 'picocolors'
 import { assertNoBareImports } from './core/bare-imports.js'
 import { toWorkerModules } from './core/modules.js'
-import type { VersionPayload } from './core/serialize.js'
+import type { WorkerOutput } from './core/pipeline.js'
 import { renderEnvTypes } from './env-types.js'
 import type { ResolvedOptions } from './options/resolve.js'
-import { versionConfigOf, type BuildPlan, type PlannedAssets } from './plan.js'
+import type { BuildPlan, PlannedAssets } from './plan.js'
 import type { AssetsManifest } from './assets/manifest.js'
-import type { WorkerOutput } from './bundlers/context.js'
+import { versionBody, type BuiltModules } from './version-body.js'
 import { formatBytes, formatCount } from './report/format.js'
 import { writeRequestJson } from './report/files.js'
 import type { Logger } from './report/logger.js'
 import { limitWarnings, measureModules, summaryLines } from './report/summary.js'
 import { writeFileAtomic } from './report/write-atomic.js'
 
-/**
- * Everything after the bundler is done and before any request: modules, the body,
- * `request.json`, `worker-env.d.ts` and the summary. Returns what an upload sends,
- * with the dry-run config (the upload swaps in the plan's real one).
- */
+/** One Worker's version as built locally: its modules and, when the plan has a directory, the static assets to upload first. */
 export interface BuiltVersion {
-  payload: VersionPayload
-  /** The static assets to upload before the version, when the plan has a directory. */
+  modules: BuiltModules
   assets?: AssetsManifest
 }
 
+/**
+ * Everything after the bundler is done and before any request: modules, the body without
+ * remote state written to `request.json`, `worker-env.d.ts` and the summary.
+ */
 export async function buildVersion(worker: WorkerOutput, plan: BuildPlan, options: ResolvedOptions, logger: Logger): Promise<BuiltVersion> {
   const { mainModule, modules, excluded } = toWorkerModules(worker.files, {
     bundler: plan.bundler,
@@ -34,25 +33,27 @@ export async function buildVersion(worker: WorkerOutput, plan: BuildPlan, option
     sourcemaps: options.sourcemaps,
   })
   await assertNoBareImports(modules, plan.bundler)
-  const assets = plan.assets && (await readAssets(plan.assets, plan, worker.outDir))
+  const planned = plan.assets
+  const assets = planned && (await readAssets(planned, plan, worker.outDir))
   // `_headers` and `_redirects` configure the assets, and travel as text modules of exactly those names.
   if (assets?.manifest.headers !== undefined) modules.push({ name: assets.names.headers, content_type: 'text/plain', contents: Buffer.from(assets.manifest.headers) })
   if (assets?.manifest.redirects !== undefined) modules.push({ name: assets.names.redirects, content_type: 'text/plain', contents: Buffer.from(assets.manifest.redirects) })
-  const payload: VersionPayload = { mainModule, modules, config: await versionConfigOf(plan, 'dry-run') }
+  const built: BuiltModules = { mainModule, modules }
+  const { payload } = versionBody(plan, built, { git: plan.upload ? await plan.gitAnnotations : undefined })
   const requestFile = writeRequestJson(plan.outputDir, payload)
   if (plan.typesFile) writeEnvTypes(plan.typesFile, plan)
   if (assets) writeFileAtomic(join(plan.outputDir, 'assets-manifest.json'), `${JSON.stringify(assets.body, null, 2)}\n`)
   const sizes = await measureModules(modules)
   logger.info(`${pc.green('✓')} Workers version${plan.worker ? ` for ${pc.bold(plan.worker)}` : ''}:`)
   for (const line of summaryLines(mainModule, sizes, excluded)) logger.info(line)
-  if (assets) {
+  if (planned && assets) {
     const { files, directory } = assets.manifest
     const bytes = files.reduce((sum, file) => sum + file.size, 0)
-    logger.info(`  assets: ${relative(plan.root, directory) || '.'} (${plan.assets!.source}): ${formatCount(files.length)} files, ${formatBytes(bytes)}`)
+    logger.info(`  assets: ${relative(plan.root, directory) || '.'} (${planned.source}): ${formatCount(files.length)} files, ${formatBytes(bytes)}`)
   }
   logger.info(`  request body: ${relative(plan.root, requestFile) || requestFile}`)
   for (const warning of limitWarnings(sizes)) logger.warn(pc.yellow(`⚠ ${warning}`))
-  return { payload, assets: assets?.manifest }
+  return { modules: built, assets: assets?.manifest }
 }
 
 /**
@@ -71,7 +72,7 @@ async function readAssets(planned: PlannedAssets, plan: BuildPlan, workerOutDir:
 
 /** Writes `worker-env.d.ts` for the configured bindings; untouched when already current (no editor reloads). */
 function writeEnvTypes(file: string, plan: BuildPlan): void {
-  const content = renderEnvTypes(plan.dryRunVersion.bindings, plan.secrets)
+  const content = renderEnvTypes(plan.version.bindings, plan.secrets)
   if (currentText(file) !== content) writeFileAtomic(file, content)
 }
 

@@ -1,7 +1,7 @@
 import { bindingKind } from './options/binding-kinds.js'
 import { isIdentifier } from './options/fields.js'
 import type { SecretsOption } from './options/secrets.js'
-import type { VersionConfig } from './options/schema.js'
+import type { VersionConfig } from './options/version-schema.js'
 import { isRecord } from './core/guards.js'
 
 // `worker-env.d.ts`: the `Env` interface for the version's bindings, with the

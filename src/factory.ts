@@ -3,14 +3,14 @@ import { esbuildAdapter } from './bundlers/esbuild.js'
 import { rollupAdapter } from './bundlers/rollup.js'
 import { viteAdapter } from './bundlers/vite.js'
 import { webpackAdapter } from './bundlers/webpack.js'
-import { createContext } from './context.js'
+import { createPluginContext } from './plugin-context.js'
 import { resolveOptions, type WorkersVersionOptions } from './options/index.js'
 
 const PLUGIN_NAME = 'unplugin-workers-version'
 
 /** Wires one adapter per bundler to the plugin's context; the options are checked here, at creation. */
 export const unpluginFactory: UnpluginFactory<WorkersVersionOptions | undefined, true> = (rawOptions, meta) => {
-  const context = createContext(resolveOptions(rawOptions))
+  const context = createPluginContext(resolveOptions(rawOptions))
   const vite = viteAdapter(context)
   const main: UnpluginOptions = {
     name: PLUGIN_NAME,

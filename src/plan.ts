@@ -3,15 +3,14 @@ import type { ApiCredentials } from './api/auth.js'
 import { checkAccountId, checkWorkerName } from './api/identifiers.js'
 import { parseBaseUrl } from './api/url.js'
 import { WorkersVersionError } from './core/errors.js'
-import type { BundlerName } from './core/types.js'
-import { pendingMigrations, type TaggedMigrationStep } from './api/migrations.js'
+import type { BuildInfo, GeneratedWorker, TaggedMigrationStep } from './core/pipeline.js'
 import type { GitCommit } from './git.js'
-import { createWorkerByDefault, DEFAULTS, ENV_FALLBACKS, preflightByDefault, withEnvFallback } from './options/defaults.js'
-import { MESSAGE_LIMIT, truncateUtf8 } from './options/validate.js'
-import { validateWithSecrets, withSecretBindings, type ResolvedOptions } from './options/resolve.js'
-import type { VersionConfig } from './options/schema.js'
+import { createWorkerByDefault, DEFAULTS, ENV_FALLBACKS, withEnvFallback } from './options/defaults.js'
+import type { ResolvedOptions } from './options/resolve.js'
+import { secretBindings, type SecretsOption } from './options/secrets.js'
+import { MESSAGE_LIMIT, truncateUtf8, validateVersionConfig } from './options/validate.js'
+import { todayUtc, type VersionConfig } from './options/version-schema.js'
 import { findWranglerConfig } from './wrangler/find.js'
-import { redactSecrets, secretBindings, type SecretsOption } from './options/secrets.js'
 
 /** Where and as whom to upload: every value resolved, environment fallbacks applied. */
 export interface UploadTarget {
@@ -21,66 +20,57 @@ export interface UploadTarget {
   credentials: ApiCredentials
 }
 
-/**
- * One Worker that a build produced with `@cloudflare/vite-plugin`: its configuration is the
- * `wrangler.json` the Cloudflare plugin generated beside its output, which reflects what the user
- * built (`cloudflare({ config })` overrides included), not the source `wrangler.jsonc`.
- */
-export interface GeneratedWorker {
-  /** Absolute path of the generated `wrangler.json`. */
-  configFile: string
-  /** The entry Worker takes the plugin's `worker`, `version` and `secrets` options; auxiliary Workers only their own config. */
-  entry: boolean
-}
-
-/** What the bundler tells the plugin about one build before it does any work. */
-export interface BuildInfo {
-  bundler: BundlerName
-  /** The bundler's root (Vite's `root`, webpack's `context`, else the current directory). */
+/** What every plan settles, uploading or not. */
+interface PlanFields {
+  bundler: BuildInfo['bundler']
   root: string
-  /** Vite's mode; other bundlers have none. */
-  mode?: string
-  /** Watch and serve builds never upload. */
-  watch?: boolean
-}
-
-/**
- * Everything one build needs, settled once before the bundler works: later steps
- * (adapters, modules, body, client, report) only read it.
- */
-export interface BuildPlan {
-  bundler: BundlerName
-  root: string
-  upload: boolean
   /** Absolute directory of `request.json` and `result.json`. */
   outputDir: string
   /** Absolute path of `worker-env.d.ts`, when `types` is on. */
   typesFile?: string
   /** The Worker's name, when known (for the summary). */
   worker?: string
+  /**
+   * The body's fields, the wrangler config merged under the options and validated once, with the
+   * secret bindings as they are sent: an upload's `fromEnv` values read, a dry run's placeholders.
+   */
+  version: VersionConfig
+  /** The secrets as configured (`worker-env.d.ts` types the inherited ones). */
   secrets?: SecretsOption
-  /** The body's fields as written to `request.json`: secret values replaced by placeholders. */
-  dryRunVersion: VersionConfig
-  /** The body's fields as uploaded, `fromEnv` secrets read: only when uploading. */
-  uploadVersion?: VersionConfig
-  target?: UploadTarget
+  /** wrangler's tagged migration steps: the body carries the ones the Worker has not applied. */
+  migrationSteps?: TaggedMigrationStep[]
+  /** The static assets directory to upload before the version, and where that choice came from. */
+  assets?: PlannedAssets
+  /** Warnings found while planning (the wrangler config's). */
+  warnings: string[]
+}
+
+/** A build that writes `request.json` and sends nothing. */
+export interface DryRunPlan extends PlanFields {
+  upload: false
+}
+
+/** A build that creates a version: everything the requests need is settled and checked. */
+export interface UploadPlan extends PlanFields {
+  upload: true
+  target: UploadTarget
   /** Traffic for the version after the upload, in percent; none leaves it without traffic. */
   promote?: number
   /** Start the version in workerd before anything is sent. */
   preflight: boolean
   /** Create the Worker if it does not exist. */
   createWorker: boolean
-  /** wrangler's tagged migration steps: at upload only the ones the Worker has not applied are sent. */
-  migrationSteps?: TaggedMigrationStep[]
   /** `workers/tag` and `workers/message` from git for what the config leaves unset (read while the bundler works). */
   gitAnnotations?: Promise<Record<string, string>>
   /** The commit those come from, read once per build and shared by the plans of its Workers. */
   commit?: Promise<GitCommit | undefined>
-  /** The static assets directory to upload before the version, and where that choice came from. */
-  assets?: PlannedAssets
-  /** Warnings found while planning (the wrangler config's). */
-  warnings: string[]
 }
+
+/**
+ * Everything one build needs, settled once before the bundler works: later steps
+ * (adapters, modules, body, client, report) only read it.
+ */
+export type BuildPlan = DryRunPlan | UploadPlan
 
 export interface PlannedAssets {
   /** Absolute path. */
@@ -89,14 +79,6 @@ export interface PlannedAssets {
   source: string
   maxFiles: number
   concurrency: number
-}
-
-/** The plan's version config, dry-run or upload, with the git annotations once they are read. */
-export async function versionConfigOf(plan: BuildPlan, use: 'dry-run' | 'upload'): Promise<VersionConfig> {
-  const config = use === 'upload' ? plan.uploadVersion! : plan.dryRunVersion
-  const git = await plan.gitAnnotations
-  if (!git || Object.keys(git).length === 0) return config
-  return { ...config, annotations: { ...git, ...config.annotations } }
 }
 
 /** The `version` option with the binding `assets.binding` asks for, unless the config already has it. */
@@ -116,63 +98,61 @@ async function gitAnnotationsOf(read: Promise<GitCommit | undefined>, configured
 }
 
 /**
- * Settles the build: the root, upload or not, the wrangler config merged under the options,
- * the final version config and, when uploading, the target and credentials. Everything an
- * upload needs is checked here, before the bundler spends any time.
+ * Settles the build: upload or not, the wrangler config merged under the options, the final
+ * body fields and, when uploading, the target and credentials. Everything an upload needs is
+ * checked here, before the bundler spends any time. The root is the context's decision.
  */
 export async function createPlan(
   options: ResolvedOptions,
+  root: string,
   build: BuildInfo,
   env: NodeJS.ProcessEnv = process.env,
   generated?: GeneratedWorker,
   /** The build's plan, when this one is for one of its Workers: what it read once is reused. */
   base?: BuildPlan,
 ): Promise<BuildPlan> {
-  const root = resolve(options.root ?? build.root)
   const upload = !build.watch && (options.upload ?? (build.mode !== undefined && build.mode === options.uploadMode))
   const merged = await mergeWranglerConfig(options, root, env, generated)
-  if (merged.migrationSteps) {
-    // What a new Worker gets; an upload sends only the steps the Worker has not applied yet.
-    merged.version = { ...merged.version, migrations: pendingMigrations(merged.migrationSteps, undefined) as VersionConfig['migrations'] }
-  }
   const outputDir = isAbsolute(options.outputDir) ? options.outputDir : resolve(root, options.outputDir)
+  const target = upload ? uploadTarget(options, merged.worker, merged.accountId, env) : undefined
+  // The one check of the merged fields, secret names against every other binding included, on the bindings as they are sent.
+  const secrets = secretBindings(merged.secrets, env, { forUpload: upload })
+  const checked = validateVersionConfig(secrets.length === 0 ? merged.version : { ...merged.version, bindings: [...(merged.version.bindings ?? []), ...secrets] })
+  // Without a wrangler config these are the option's own warnings, printed when the options were resolved.
+  if (merged.configFile) merged.warnings.push(...checked.warnings.map((w) => `wrangler config ${merged.configFile}: ${w}`))
   if (merged.version.compatibility_date === undefined) {
-    const today = new Date().toISOString().slice(0, 10)
     merged.warnings.push(
-      `No compatibility_date is set, so the version runs with the oldest runtime behaviour; set \`version.compatibility_date\` (or \`compatibility_date\` in the wrangler config), e.g. to today, '${today}'.`,
+      `No compatibility_date is set, so the version runs with the oldest runtime behaviour; set \`version.compatibility_date\` (or \`compatibility_date\` in the wrangler config), e.g. to today, '${todayUtc()}'.`,
     )
   }
-  const placeholders = secretBindings(merged.secrets, env, { forUpload: false })
-  const plan: BuildPlan = {
+  const fields: PlanFields = {
     bundler: build.bundler,
     root,
-    upload,
     // Auxiliary Workers write their request.json and result.json beside the entry Worker's.
     outputDir: generated && !generated.entry && merged.worker ? join(outputDir, 'workers', merged.worker) : outputDir,
     typesFile: options.types === undefined ? undefined : resolve(root, options.types),
     worker: merged.worker,
+    version: checked.config,
     secrets: merged.secrets,
-    dryRunVersion: redactSecrets(withSecretBindings(merged.version, placeholders)),
-    promote: options.promote,
-    preflight: options.preflight ?? preflightByDefault(options.promote),
-    createWorker: options.createWorker ?? createWorkerByDefault(merged.worker),
     migrationSteps: merged.migrationSteps,
-    assets: merged.assets && {
-      ...merged.assets,
-      maxFiles: (options.assets && options.assets.maxFiles) || DEFAULTS.assetsMaxFiles,
-      concurrency: (options.assets && options.assets.concurrency) || DEFAULTS.assetsConcurrency,
-    },
+    assets: merged.assets && options.assets ? { ...merged.assets, maxFiles: options.assets.maxFiles, concurrency: options.assets.concurrency } : undefined,
     warnings: merged.warnings,
+  }
+  if (!target) return { ...fields, upload: false }
+
+  const plan: UploadPlan = {
+    ...fields,
+    upload: true,
+    target,
+    promote: options.promote,
+    preflight: options.preflight,
+    createWorker: options.createWorker ?? createWorkerByDefault(merged.worker),
   }
   const annotations = merged.version.annotations
   // Read for uploads only: the annotations matter to the version created, and a dry run stays free of git processes.
-  if (upload && options.gitAnnotations && (annotations?.['workers/tag'] === undefined || annotations['workers/message'] === undefined)) {
-    plan.commit = base?.root === root && base.commit ? base.commit : import('./git.js').then(({ currentCommit }) => currentCommit(root))
+  if (options.gitAnnotations && (annotations?.['workers/tag'] === undefined || annotations['workers/message'] === undefined)) {
+    plan.commit = base?.upload && base.root === root && base.commit ? base.commit : import('./git.js').then(({ currentCommit }) => currentCommit(root))
     plan.gitAnnotations = gitAnnotationsOf(plan.commit, annotations)
-  }
-  if (upload) {
-    plan.target = uploadTarget(options, merged.worker, merged.accountId, env)
-    plan.uploadVersion = withSecretBindings(merged.version, secretBindings(merged.secrets, env, { forUpload: true }))
   }
   return plan
 }
@@ -182,8 +162,11 @@ interface MergedConfig {
   migrationSteps?: TaggedMigrationStep[]
   worker?: string
   accountId?: string
+  /** Merged, not yet validated: the plan validates it once, with the secret bindings. */
   version: VersionConfig
   secrets?: SecretsOption
+  /** The wrangler config read, if any (its warnings are named after it). */
+  configFile?: string
   warnings: string[]
 }
 
@@ -211,16 +194,16 @@ async function mergeWranglerConfig(options: ResolvedOptions, root: string, env: 
   // Loaded only when a config is read: its parsers cost start-up time otherwise.
   const { readWranglerConfig } = await import('./wrangler/index.js')
   // The Cloudflare plugin has already applied the wrangler environment to what it generated.
-  const config = readWranglerConfig(file!, generated ? { generated: true } : { env: withEnvFallback('env', options.env, env) })
+  const config = readWranglerConfig(file, generated ? { generated: true } : { env: withEnvFallback('env', options.env, env) })
   // A secret the build sets from its environment is not also inherited.
   const fromEnv = new Set(own.secrets?.fromEnv ?? [])
   const inherit = [...new Set([...config.secrets.inherit, ...(own.secrets?.inherit ?? [])])].filter((name) => !fromEnv.has(name))
   const secrets = inherit.length > 0 || own.secrets ? { ...own.secrets, inherit } : undefined
-  const { config: version, warnings } = validateWithSecrets({ ...config.version, ...own.version }, secrets)
   return {
     worker: own.worker ?? config.worker,
     accountId: own.accountId ?? config.accountId,
-    version,
+    version: { ...config.version, ...own.version },
+    configFile: file,
     secrets,
     migrationSteps: own.version.migrations === undefined ? config.migrationSteps : undefined,
     assets:
@@ -230,7 +213,7 @@ async function mergeWranglerConfig(options: ResolvedOptions, root: string, env: 
           (config.assets?.directory
             ? { directory: config.assets.directory, source: generated ? 'the client build of @cloudflare/vite-plugin' : `assets.directory in ${file}` }
             : undefined)),
-    warnings: [...config.warnings, ...warnings].map((w) => `wrangler config ${file}: ${w}`),
+    warnings: config.warnings.map((w) => `wrangler config ${file}: ${w}`),
   }
 }
 
@@ -256,8 +239,9 @@ function uploadTarget(options: ResolvedOptions, worker: string | undefined, acco
   if (missing.length > 0) {
     throw new WorkersVersionError('MISSING_UPLOAD_TARGET', `Cannot create the version; missing:\n${missing.map((m) => `  - ${m}`).join('\n')}`)
   }
-  checkWorkerName(name!, options.worker !== undefined ? '`worker`' : 'the wrangler config\'s `name`')
-  checkAccountId(accountId!, options.accountId !== undefined ? '`accountId`' : ENV_FALLBACKS.accountId)
+  if (!name || !accountId) throw new WorkersVersionError('INTERNAL', 'The upload target was checked as complete.')
+  checkWorkerName(name, options.worker !== undefined ? '`worker`' : 'the wrangler config\'s `name`')
+  checkAccountId(accountId, options.accountId !== undefined ? '`accountId`' : ENV_FALLBACKS.accountId)
   const credentials: ApiCredentials = apiToken ? { apiToken } : { apiKey, email }
-  return { accountId: accountId!, worker: name!, baseUrl, credentials }
+  return { accountId, worker: name, baseUrl, credentials }
 }

@@ -1,4 +1,3 @@
-import { appendFile } from 'node:fs/promises'
 import { relative } from 'node:path'
 import pc from 'picocolors'
 import {
@@ -13,11 +12,8 @@ import {
   getWorker,
   identityOfPayload,
   listSecrets,
-  pendingMigrations,
   planTraffic,
-  redactorFor,
   resolveTimeouts,
-  writeGithubOutput,
   type ApiCallContext,
   type Redactor,
   type Deployment,
@@ -25,14 +21,15 @@ import {
 } from './api/index.js'
 import type { VersionResult } from './core/body.js'
 import { WorkersVersionError } from './core/errors.js'
-import { bodyByteLength, bodyChunks, toRequestBody, type VersionPayload } from './core/serialize.js'
-import type { VersionConfig } from './options/schema.js'
+import { bodyByteLength, bodyChunks, toRequestBody } from './core/serialize.js'
 import type { ResolvedOptions } from './options/resolve.js'
-import { versionConfigOf, type BuildPlan } from './plan.js'
+import type { UploadPlan } from './plan.js'
 import { preflight } from './preflight.js'
 import type { BuiltVersion } from './build.js'
-import { writeResultJson } from './report/files.js'
+import { writeCiOutputs } from './report/ci-outputs.js'
+import { BODY_LAYOUT_PRETTY, writeRequestJson, writeResultJson } from './report/files.js'
 import type { Logger } from './report/logger.js'
+import { versionBody } from './version-body.js'
 
 /** What the Worker looks like before the version is created: read in parallel, in one round trip. */
 interface WorkerState {
@@ -55,7 +52,7 @@ const EARLY_STATE_MAX_AGE_MS = 60_000
  */
 export interface UploadSession {
   /** The plan it serves; an upload of any other plan opens its own. */
-  readonly plan: BuildPlan
+  readonly plan: UploadPlan
   readonly redactor: Redactor
   readonly logger: Logger
   readonly ctx: ApiCallContext
@@ -71,10 +68,8 @@ export interface UploadSession {
  * API that hides the connection's handshakes and a round trip. Those reads do not hold the
  * process open if the build fails.
  */
-export function startUpload(plan: BuildPlan, options: ResolvedOptions, logger: Logger, { readEarly }: { readEarly: boolean }): UploadSession {
-  const target = plan.target!
-  // The upload's bindings are the only secrets beyond the credentials (git annotations add none).
-  const redactor = redactorFor({ credentials: target.credentials, bindings: plan.uploadVersion?.bindings })
+export function startUpload(plan: UploadPlan, options: ResolvedOptions, logger: Logger, { readEarly, redactor }: { readEarly: boolean; redactor: Redactor }): UploadSession {
+  const { target } = plan
   const redacted: Logger = { info: (line) => logger.info(redactor.redact(line)), warn: (line) => logger.warn(redactor.redact(line)), silent: logger.silent }
   const agent = createAgent(resolveTimeouts(options.network.timeouts))
   const ctx: ApiCallContext = {
@@ -95,22 +90,22 @@ export function startUpload(plan: BuildPlan, options: ResolvedOptions, logger: L
 }
 
 /**
- * Creates the version from a built body, gives it traffic when `promote` says so, and reports.
+ * Creates the version from a built one, gives it traffic when `promote` says so, and reports.
  * Loaded only when a build uploads, so a dry run never loads the HTTP client. Every check that
  * can fail (preflight, a gradual rollout without a deployed version) runs before the version is
- * created; a failure throws and leaves `request.json` and the bundle as they are. `started`:
- * the build's session from `startUpload`, used when it was opened for this plan.
+ * created; a failure throws and leaves the bundle as it is. `build`: the build's redactor, and its
+ * session from `startUpload`, used when it was opened for this plan.
  */
 export async function uploadVersion(
   version: BuiltVersion,
-  plan: BuildPlan,
+  plan: UploadPlan,
   options: ResolvedOptions,
   logger: Logger,
-  started?: UploadSession,
+  build: { redactor: Redactor; session?: UploadSession },
 ): Promise<VersionResult> {
-  const session = started?.plan === plan ? started : startUpload(plan, options, logger, { readEarly: false })
+  const session = build.session?.plan === plan ? build.session : startUpload(plan, options, logger, { readEarly: false, redactor: build.redactor })
   try {
-    return await deploy(version, await versionConfigOf(plan, 'upload'), session, options)
+    return await createVersionThenTraffic(version, session, options)
   } catch (error) {
     throw session.redactor.redactDeep(error)
   } finally {
@@ -118,14 +113,16 @@ export async function uploadVersion(
   }
 }
 
-async function deploy({ payload: built, assets }: BuiltVersion, uploadConfig: VersionConfig, session: UploadSession, options: ResolvedOptions): Promise<VersionResult> {
+/** The upload's steps in order: preflight, the Worker, its assets, the version, then traffic when `promote` asks for it. */
+async function createVersionThenTraffic(version: BuiltVersion, session: UploadSession, options: ResolvedOptions): Promise<VersionResult> {
   const { plan, logger, redactor, ctx } = session
-  const target = plan.target!
+  const { target } = plan
   const worker = target.worker
-  let config = uploadConfig
+  const git = await plan.gitAnnotations
+  const warn = (message: string) => logger.warn(pc.yellow(`⚠ ${message}`))
 
   if (plan.preflight) {
-    const startup = await preflight({ ...built, config }, worker, logger)
+    const startup = await preflight(versionBody(plan, version.modules, { git }).payload, worker, logger)
     if (startup !== undefined) logger.info(`${pc.green('✓')} preflight: the version starts in workerd (${Math.round(startup)} ms locally)`)
   }
 
@@ -143,37 +140,18 @@ async function deploy({ payload: built, assets }: BuiltVersion, uploadConfig: Ve
     logger.info(`${pc.green('✓')} created Worker ${pc.bold(worker)} (first deploy)`)
   }
 
-  if (plan.migrationSteps) {
-    const migrations = pendingMigrations(plan.migrationSteps, state.migrationTag, (message) => logger.warn(pc.yellow(`⚠ ${message}`)))
-    const { migrations: _all, ...rest } = config
-    config = migrations ? { ...rest, migrations: migrations as VersionConfig['migrations'] } : rest
-  }
-  if (assets) {
-    // No version without its assets: a failed upload throws here, before the version exists.
-    // Loaded only for a Worker with assets (it needs undici's FormData, a larger part of undici).
-    const [{ uploadAssets }, { createAssetsProgress }] = await Promise.all([import('./api/assets.js'), import('./assets/progress.js')])
-    const progress = createAssetsProgress(logger.silent() ? { stream: { write: () => true } } : {})
-    try {
-      const uploaded = await uploadAssets({ ...ctx, scriptName: worker, manifest: assets, concurrency: plan.assets!.concurrency, onProgress: progress.update })
-      progress.done(uploaded)
-      config = { ...config, assets: { ...config.assets, jwt: uploaded.jwt } }
-    } catch (error) {
-      progress.stop()
-      throw error
-    }
-  }
-  const kept = state.secrets.filter((name) => !config.bindings?.some((binding) => binding.name === name))
-  if (kept.length > 0) config = { ...config, bindings: [...(config.bindings ?? []), ...kept.map((name) => ({ type: 'inherit' as const, name }))] }
-
-  const payload: VersionPayload = { ...built, config }
+  const assetsJwt = version.assets && (await uploadAssetsOf(version.assets, session))
+  const { payload, kept } = versionBody(plan, version.modules, { git, remote: { migrationTag: state.migrationTag, secrets: state.secrets, assetsJwt }, warn })
+  // Written before it is sent: what the API receives is on disk even when the request fails.
+  writeRequestJson(plan.outputDir, payload)
   const outline = toRequestBody(payload, false)
   logger.info(`${pc.cyan('↑')} creating a version of ${pc.bold(worker)} …`)
   const started = performance.now()
   const result = await createVersion({
     ...ctx,
     worker,
-    body: () => bodyChunks(payload),
-    contentLength: bodyByteLength(payload),
+    body: () => bodyChunks(payload, BODY_LAYOUT_PRETTY),
+    contentLength: bodyByteLength(payload, BODY_LAYOUT_PRETTY),
     identity: identityOfPayload(payload),
     describe: (pointer) => describePointer(outline, pointer),
   })
@@ -185,7 +163,7 @@ async function deploy({ payload: built, assets }: BuiltVersion, uploadConfig: Ve
   let traffic: TrafficShare[] | undefined
   if (plan.promote !== undefined) {
     traffic = planTraffic(state.current, result.id, plan.promote)
-    await createDeployment(ctx, worker, { versions: traffic, message: config.annotations?.['workers/message'] })
+    await createDeployment(ctx, worker, { versions: traffic, message: payload.config.annotations?.['workers/message'] })
     logger.info(`${pc.green('✓')} deployed: ${trafficLine(traffic, result.id)}`)
   } else {
     logger.info(
@@ -195,12 +173,28 @@ async function deploy({ payload: built, assets }: BuiltVersion, uploadConfig: Ve
 
   const resultFile = writeResultJson(plan.outputDir, target, redactor.redactDeep(result), traffic && { strategy: 'percentage', versions: traffic })
   logger.info(`  result: ${relative(plan.root, resultFile) || resultFile}`)
-  if (process.env.GITHUB_OUTPUT) {
-    await writeGithubOutput(process.env.GITHUB_OUTPUT, result, redactor)
-    if (traffic) await appendFile(process.env.GITHUB_OUTPUT, `traffic=${traffic.map((t) => `${t.version_id}:${t.percentage}`).join(',')}\n`)
-  }
+  if (process.env.GITHUB_OUTPUT) await writeCiOutputs(process.env.GITHUB_OUTPUT, result, redactor, traffic)
   await options.onVersion?.(redactor.redactDeep(result))
   return result
+}
+
+/**
+ * Uploads the static assets and returns their completion token: no version without its assets,
+ * so a failed upload throws here, before the version exists. Loaded only for a Worker with
+ * assets (it needs undici's FormData, a larger part of undici).
+ */
+async function uploadAssetsOf(manifest: NonNullable<BuiltVersion['assets']>, session: UploadSession): Promise<string> {
+  const { plan, logger, ctx } = session
+  const [{ uploadAssets }, { createAssetsProgress }] = await Promise.all([import('./api/assets.js'), import('./assets/progress.js')])
+  const progress = createAssetsProgress(logger.silent() ? { stream: { write: () => true } } : {})
+  try {
+    const uploaded = await uploadAssets({ ...ctx, scriptName: plan.target.worker, manifest, concurrency: plan.assets?.concurrency, onProgress: progress.update })
+    progress.done(uploaded)
+    return uploaded.jwt
+  } catch (error) {
+    progress.stop()
+    throw error
+  }
 }
 
 /** The state read while the bundler worked, when there is one and it is recent; otherwise read now. */
@@ -226,8 +220,8 @@ async function holdingProcessOpen<T>(promise: Promise<T>): Promise<T> {
 }
 
 /** The Worker's existence, current deployment, migration tag and secrets, each read only when needed. */
-async function readWorker(ctx: ApiCallContext, plan: BuildPlan): Promise<WorkerState> {
-  const worker = plan.target!.worker
+async function readWorker(ctx: ApiCallContext, plan: UploadPlan): Promise<WorkerState> {
+  const worker = plan.target.worker
   const [info, current, migrationTag, secrets] = await Promise.all([
     getWorker(ctx, worker),
     plan.promote !== undefined ? currentDeployment(ctx, worker) : undefined,

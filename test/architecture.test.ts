@@ -2,8 +2,9 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { basename, dirname, join, relative, resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
 
-// The plugin's data flows one way: adapters → plan → modules → body → client → report.
-// These checks read the import statements, so a reverse dependency fails here, not in review.
+// The plugin's data flows one way: adapters → plan → modules/body → api → report.
+// These checks read the import statements (types too), so a reverse dependency or a cycle fails
+// here, not in review.
 
 const ROOT = resolve(import.meta.dirname, '..')
 const SRC = join(ROOT, 'src')
@@ -15,33 +16,75 @@ function sourceFiles(dir: string): string[] {
   })
 }
 
-/** Value imports (not `import type`) of a source file, as paths relative to src/ or package names. */
-function valueImports(file: string): string[] {
+/** Every import of a source file, `import type` and `import()` included, as paths relative to src/ or package names. */
+function imports(file: string): string[] {
   const text = readFileSync(file, 'utf8')
-  const specifiers = [...text.matchAll(/^(?:import|export)\s+(?!type\b)[^'"]*?from\s+'([^']+)'|import\('([^']+)'\)/gm)].map((m) => m[1] ?? m[2]!)
+  const specifiers = [...text.matchAll(/^(?:import|export)\s[^'"]*?from\s+'([^']+)'|import\('([^']+)'\)/gm)].map((m) => m[1] ?? m[2]!)
   return specifiers.map((s) => (s.startsWith('.') ? relative(SRC, resolve(dirname(file), s)).replace(/\.js$/, '.ts') : s))
 }
 
-/** What each part of src/ must never import (by path prefix under src/). */
-const FORBIDDEN: Array<[area: string, forbidden: string[]]> = [
-  ['core/', ['options/', 'plan.ts', 'context.ts', 'build.ts', 'upload.ts', 'api/', 'report/', 'bundlers/']],
-  ['api/', ['options/', 'plan.ts', 'context.ts', 'build.ts', 'upload.ts', 'report/', 'bundlers/', 'core/modules.ts']],
-  ['report/', ['api/', 'options/', 'plan.ts', 'context.ts', 'build.ts', 'upload.ts', 'bundlers/']],
-  ['options/', ['plan.ts', 'context.ts', 'build.ts', 'upload.ts', 'api/', 'report/', 'bundlers/']],
-  ['bundlers/', ['plan.ts', 'context.ts', 'build.ts', 'upload.ts', 'api/', 'report/', 'options/']],
-  ['plan.ts', ['context.ts', 'build.ts', 'upload.ts', 'report/', 'bundlers/', 'core/modules.ts']],
+/**
+ * The pipeline's layers, lowest first: a file imports (types too) from its own layer or a lower
+ * one, so a stage never reaches into the stage that consumes it. The emulator stands apart.
+ */
+const LAYERS: string[][] = [
+  ['core/'],
+  ['options/', 'wrangler/', 'assets/', 'report/', 'bundlers/', 'git.ts', 'env-types.ts'],
+  ['api/'],
+  ['plan.ts', 'migrations.ts'],
+  ['version-body.ts', 'build.ts', 'preflight.ts'],
+  ['upload.ts'],
+  ['plugin-context.ts'],
+  ['factory.ts', 'index.ts', 'vite.ts', 'rollup.ts', 'rolldown.ts', 'esbuild.ts', 'webpack.ts', 'rspack.ts'],
 ]
+
+function layerOf(path: string): number | undefined {
+  const index = LAYERS.findIndex((layer) => layer.some((prefix) => (prefix.endsWith('/') ? path.startsWith(prefix) : path === prefix)))
+  return index === -1 ? undefined : index
+}
+
+/** What each part of src/ must never import (by path prefix under src/), beyond the layers. */
+const FORBIDDEN: Array<[area: string, forbidden: string[]]> = [
+  ['core/', ['options/', 'plan.ts', 'plugin-context.ts', 'build.ts', 'upload.ts', 'api/', 'report/', 'bundlers/']],
+  ['api/', ['options/', 'plan.ts', 'plugin-context.ts', 'build.ts', 'upload.ts', 'report/', 'bundlers/', 'core/modules.ts']],
+  ['report/', ['api/', 'options/', 'plan.ts', 'plugin-context.ts', 'build.ts', 'upload.ts', 'bundlers/']],
+  ['options/', ['plan.ts', 'plugin-context.ts', 'build.ts', 'upload.ts', 'api/', 'report/', 'bundlers/']],
+  ['bundlers/', ['plan.ts', 'plugin-context.ts', 'build.ts', 'upload.ts', 'api/', 'report/', 'options/']],
+  ['plan.ts', ['plugin-context.ts', 'build.ts', 'upload.ts', 'report/', 'bundlers/', 'core/modules.ts']],
+]
+
+/** Every import cycle among `files` (each reported once, from its smallest path). */
+function cycles(graph: Map<string, string[]>): string[] {
+  const found = new Set<string>()
+  const state = new Map<string, 'open' | 'done'>()
+  const stack: string[] = []
+  const visit = (node: string) => {
+    state.set(node, 'open')
+    stack.push(node)
+    for (const next of graph.get(node) ?? []) {
+      if (state.get(next) === 'open') {
+        const loop = stack.slice(stack.indexOf(next))
+        const start = loop.indexOf([...loop].sort()[0]!)
+        found.add([...loop.slice(start), ...loop.slice(0, start), loop[start]].join(' → '))
+      } else if (!state.has(next) && graph.has(next)) visit(next)
+    }
+    stack.pop()
+    state.set(node, 'done')
+  }
+  for (const node of [...graph.keys()].sort()) if (!state.has(node)) visit(node)
+  return [...found].sort()
+}
 
 describe('architecture', () => {
   const files = sourceFiles(SRC)
 
-  it('keeps every import pointing along the pipeline', () => {
+  it('keeps every import pointing along the pipeline, type imports included', () => {
     const violations: string[] = []
     for (const file of files) {
       const path = relative(SRC, file)
       for (const [area, forbidden] of FORBIDDEN) {
         if (!path.startsWith(area)) continue
-        for (const target of valueImports(file)) {
+        for (const target of imports(file)) {
           if (forbidden.some((f) => target.startsWith(f))) violations.push(`${path} imports ${target}`)
         }
       }
@@ -49,10 +92,31 @@ describe('architecture', () => {
     expect(violations).toEqual([])
   })
 
+  it('places every source file outside the emulator in a layer, and imports only from its own or a lower one', () => {
+    const plugin = files.map((file) => relative(SRC, file)).filter((path) => !path.startsWith('emulator/'))
+    expect(plugin.filter((path) => layerOf(path) === undefined)).toEqual([])
+    const upward = plugin.flatMap((path) =>
+      imports(join(SRC, path))
+        .filter((target) => target.endsWith('.ts') && (layerOf(target) ?? -1) > layerOf(path)!)
+        .map((target) => `${path} (layer ${layerOf(path)}) imports ${target} (layer ${layerOf(target)})`),
+    )
+    expect(upward).toEqual([])
+  })
+
+  it('has no import cycle outside the emulator', () => {
+    const graph = new Map(
+      files
+        .map((file) => relative(SRC, file))
+        .filter((path) => !path.startsWith('emulator/'))
+        .map((path) => [path, imports(join(SRC, path)).filter((target) => target.endsWith('.ts'))] as const),
+    )
+    expect(cycles(graph)).toEqual([])
+  })
+
   it('keeps the emulator independent of the plugin it checks', () => {
     const outside = files
       .filter((file) => relative(SRC, file).startsWith('emulator/'))
-      .flatMap((file) => valueImports(file).filter((t) => !t.startsWith('emulator/') && !t.startsWith('node:') && !/^[a-z@]/.test(t)).map((t) => `${relative(SRC, file)} imports ${t}`))
+      .flatMap((file) => imports(file).filter((t) => !t.startsWith('emulator/') && !t.startsWith('node:') && !/^[a-z@]/.test(t)).map((t) => `${relative(SRC, file)} imports ${t}`))
     expect(outside).toEqual([])
   })
 

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest'
 import { jsonType, renderEnvTypes } from '../src/env-types.js'
-import type { VersionConfig } from '../src/options/schema.js'
+import type { VersionConfig } from '../src/options/version-schema.js'
 
 describe('renderEnvTypes', () => {
   test('declares Env with workers-types names', () => {

@@ -13,4 +13,3 @@ export { fingerprint, identityOf, identityOfPayload, type ModuleFingerprint, typ
 export { Redactor, redactorFor, secretsInBindings, REDACTION, type RunSecrets } from '../core/redact.js'
 export { getWorker, createWorker, currentMigrationTag, listSecrets, type ApiCallContext, type SecretInfo, type WorkerInfo } from './workers.js'
 export { currentDeployment, createDeployment, planTraffic, type Deployment, type TrafficShare } from './deployments.js'
-export { pendingMigrations, type PendingMigrations, type TaggedMigrationStep } from './migrations.js'

@@ -14,7 +14,7 @@ import { formatBinaryBytes as formatBytes } from '../report/format.js'
 
 /** The per-file limit of Workers static assets. */
 export const MAX_ASSET_FILE_BYTES = 25 * 1024 * 1024
-/** The Free plan's file-count limit (Paid allows 100,000). */
+/** Files hashed at once: enough to keep the disk and the hasher busy. */
 const DEFAULT_CONCURRENCY = 8
 
 /**
@@ -47,7 +47,7 @@ export interface AssetsManifest {
 }
 
 export interface ReadAssetsOptions {
-  /** Default 20,000 (the Free plan's limit). */
+  /** Default `DEFAULTS.assetsMaxFiles`, the Free plan's file-count limit (Paid allows 100,000). */
   maxFiles?: number
   /** Default 25 MiB (the platform's limit). */
   maxFileBytes?: number

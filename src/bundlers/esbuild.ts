@@ -6,7 +6,7 @@ import { IMPORTABLE_EXTENSIONS, importedModuleType } from '../core/content-types
 import { isPathSpecifier, mayImportModule, stripQuery, toPosix } from '../core/module-imports.js'
 import { inlineSourceMap, parseSourceMap } from '../core/source-maps.js'
 import type { ModuleContentType, OutputFile } from '../core/types.js'
-import type { AdapterContext } from './context.js'
+import type { AdapterContext } from '../core/pipeline.js'
 
 /**
  * Only a pre-filter: every JS-side onResolve is a round trip out of esbuild, so without
@@ -32,7 +32,8 @@ export function esbuildAdapter(context: AdapterContext): NonNullable<UnpluginOpt
     },
     async setup(build) {
       const cwd = build.initialOptions.absWorkingDir ?? process.cwd()
-      const { root } = await context.prepare({ bundler: 'esbuild', root: cwd, logLevel: build.initialOptions.logLevel })
+      await context.prepare({ bundler: 'esbuild', root: cwd, logLevel: build.initialOptions.logLevel })
+      const root = context.root(cwd)
 
       // The runtime provides these (isRuntimeBuiltin's test, as a filter esbuild runs itself).
       build.onResolve({ filter: /^(?:cloudflare|node):/ }, (args) => ({ path: args.path, external: true, sideEffects: false }))

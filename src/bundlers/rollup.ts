@@ -3,7 +3,7 @@ import { dirname, join, relative, resolve } from 'node:path'
 import { importedModuleType, type RuleMatcher } from '../core/content-types.js'
 import { findPlaceholders, isPathSpecifier, isRuntimeBuiltin, mayImportModule, placeholderFor, relativeSpecifier, stripQuery, toPosix } from '../core/module-imports.js'
 import type { BundlerName, ModuleContentType, OutputFile } from '../core/types.js'
-import type { AdapterContext } from './context.js'
+import type { AdapterContext } from '../core/pipeline.js'
 
 /**
  * The parts of the plugin context these hooks use. Rollup's, Rolldown's and Vite's contexts
@@ -172,16 +172,14 @@ export async function readRollupBundle(outputOptions: BundleOutputOptions, bundl
  * the written bundle completes the build (never in watch mode).
  */
 export function rollupAdapter(context: AdapterContext, bundler: Extract<BundlerName, 'rollup' | 'rolldown'>) {
-  let root = context.options.root ?? process.cwd()
-  const imports = moduleImportHooks(context.options.matchRule, () => root)
+  const imports = moduleImportHooks(context.options.matchRule, () => context.root(process.cwd()))
   return {
     ...imports.hooks,
     async buildStart(this: BundlePluginContext, inputOptions: object) {
       imports.hooks.buildStart.call(this)
       // Rollup normalises `logLevel`; Rolldown's normalised options may not carry it.
       const logLevel = 'logLevel' in inputOptions && typeof inputOptions.logLevel === 'string' ? inputOptions.logLevel : undefined
-      const plan = await context.prepare({ bundler, root: process.cwd(), watch: this.meta.watchMode, logLevel })
-      root = plan.root
+      await context.prepare({ bundler, root: process.cwd(), watch: this.meta.watchMode, logLevel })
     },
     async writeBundle(this: BundlePluginContext, outputOptions: BundleOutputOptions, bundle: Bundle) {
       if (this.meta.watchMode) return

@@ -2,7 +2,7 @@ import { join, resolve } from 'node:path'
 import type { Plugin as VitePlugin, ResolvedConfig, ViteBuilder } from 'vite'
 import { WorkersVersionError } from '../core/errors.js'
 import type { OutputFile } from '../core/types.js'
-import type { AdapterContext, WorkerOutput } from './context.js'
+import type { AdapterContext, WorkerOutput } from '../core/pipeline.js'
 import { moduleImportHooks } from './rollup.js'
 
 interface EnvironmentOutput {
@@ -102,8 +102,7 @@ export function pickWorkerEnvironment(outputs: readonly EnvironmentOutput[], opt
  * Both plugins are `sharedDuringBuild`, so one instance (and this state) serves every environment.
  */
 export function viteAdapter(context: AdapterContext): ViteAdapter {
-  let root = context.options.root ?? process.cwd()
-  const imports = moduleImportHooks(context.options.matchRule, () => root)
+  const imports = moduleImportHooks(context.options.matchRule, () => context.root(process.cwd()))
   let inAppBuild = false
   let outputs: EnvironmentOutput[] = []
   // One plan per build: in builder mode every environment resolves its own config.
@@ -112,9 +111,7 @@ export function viteAdapter(context: AdapterContext): ViteAdapter {
   let standalone = true
 
   const prepare = (config: ResolvedConfig) => {
-    planned ??= context
-      .prepare({ bundler: 'vite', root: config.root, mode: config.mode, watch: Boolean(config.build.watch), logLevel: config.logLevel })
-      .then((plan) => (root = plan.root))
+    planned ??= context.prepare({ bundler: 'vite', root: config.root, mode: config.mode, watch: Boolean(config.build.watch), logLevel: config.logLevel })
     return planned
   }
   const complete = async (workers: WorkerOutput[], plan: Promise<unknown> | undefined) => {

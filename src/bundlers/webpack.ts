@@ -6,7 +6,7 @@ import { importedModuleType } from '../core/content-types.js'
 import { findPlaceholders, isPathSpecifier, isRuntimeBuiltin, mayImportModule, placeholderFor, relativeSpecifier, stripQuery, toPosix } from '../core/module-imports.js'
 import { inlineSourceMap, parseSourceMap } from '../core/source-maps.js'
 import type { ModuleContentType, OutputFile } from '../core/types.js'
-import type { AdapterContext } from './context.js'
+import type { AdapterContext } from '../core/pipeline.js'
 
 const PLUGIN_NAME = 'unplugin-workers-version'
 const JS_FILE = /\.[cm]?js$/
@@ -22,14 +22,14 @@ function quotedPlaceholders(code: string) {
   return findPlaceholders(code).filter((m) => /["'`]/.test(code[m.start - 1] ?? '') && code[m.end] === code[m.start - 1])
 }
 
+/** node:crypto, loaded by webpack builds only: other bundlers' dry runs do without it. */
+const sha256 = () => process.getBuiltinModule('node:crypto').createHash('sha256')
+
 /**
  * A placeholder number derived from the file's path below the root, not from resolution order
  * or the checkout location: it is part of the external module's identifier, so module ids and
  * chunk hashes stay reproducible.
  */
-/** node:crypto, loaded by webpack builds only: other bundlers' dry runs do without it. */
-const sha256 = () => process.getBuiltinModule('node:crypto').createHash('sha256')
-
 function stableIndex(fromRoot: string, taken: ImportedFiles): number {
   let index = Number.parseInt(sha256().update(fromRoot).digest('hex').slice(0, 8), 16)
   while (taken.has(index) && taken.get(index)!.fromRoot !== fromRoot) index++
@@ -60,7 +60,7 @@ function hashedName(path: string, contents: Uint8Array): string {
 export function webpackAdapter(bundler: 'webpack' | 'rspack', context: AdapterContext): (compiler: WebpackCompiler | RspackCompiler) => void {
   return (input) => {
     const compiler = input as WebpackCompiler
-    let root = context.options.root ?? compiler.context
+    const root = () => context.root(compiler.context)
     // Placeholder index → the imported file, for the compiler's lifetime.
     const imported: ImportedFiles = new Map()
 
@@ -71,9 +71,9 @@ export function webpackAdapter(bundler: 'webpack' | 'rspack', context: AdapterCo
       if (isRuntimeBuiltin(request)) return `${externalType()} ${request}`
       const bare = stripQuery(request)
       if (!mayImportModule(bare, context.options.matchRule)) return undefined
-      const path = isPathSpecifier(bare) ? resolve(dir ?? root, bare) : await resolveWith(getResolve, dir ?? root, bare)
+      const path = isPathSpecifier(bare) ? resolve(dir ?? root(), bare) : await resolveWith(getResolve, dir ?? root(), bare)
       if (path === undefined) return undefined
-      const fromRoot = toPosix(relative(root, path))
+      const fromRoot = toPosix(relative(root(), path))
       const type = importedModuleType(fromRoot, context.options.matchRule)
       if (type === undefined) return undefined
       const index = stableIndex(fromRoot, imported)
@@ -83,8 +83,7 @@ export function webpackAdapter(bundler: 'webpack' | 'rspack', context: AdapterCo
 
     // Not called in watch mode (webpack runs `watchRun` there), which never uploads.
     compiler.hooks.beforeRun.tapPromise(PLUGIN_NAME, async () => {
-      const plan = await context.prepare({ bundler, root: compiler.context, logLevel: compiler.options.infrastructureLogging?.level })
-      root = plan.root
+      await context.prepare({ bundler, root: compiler.context, logLevel: compiler.options.infrastructureLogging?.level })
     })
 
     // After emitting, webpack swaps each asset's source for a size-only stub, so the output

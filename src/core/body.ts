@@ -1,8 +1,25 @@
 import type { WorkerModuleBody } from './types.js'
-import type { VersionConfig } from '../options/schema.js'
+
+/** A binding as the pipeline reads it; `options/` validates every kind's full shape. */
+export interface BindingFields {
+  type: string
+  name: string
+  [field: string]: unknown
+}
+
+/**
+ * The body's fields besides `main_module` and `modules`, as the pipeline reads them. The
+ * validated `VersionConfig` (`options/version-schema.ts`) is one of these; core does not depend on it.
+ */
+export interface VersionFields {
+  bindings?: BindingFields[]
+  annotations?: Record<string, string | undefined>
+  compatibility_date?: string
+  [field: string]: unknown
+}
 
 /** The JSON body of `POST /accounts/{account_id}/workers/workers/{worker_id}/versions`. */
-export type VersionRequestBody = VersionConfig & {
+export type VersionRequestBody = VersionFields & {
   main_module: string
   modules: WorkerModuleBody[]
 }

@@ -191,30 +191,53 @@ function deepCopy(root: unknown, redact: (text: string) => string): unknown {
 const JWK_PRIVATE = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k', 'oth']
 
 /**
- * The secret values in a list of Create Version bindings: `secret_text.text`
- * (which is where `fromEnv` values end up), `secret_key.key_base64` and the
- * private members of `secret_key.key_jwk`.
+ * The one list of binding fields whose values are secret: `secret_text.text` (where `fromEnv`
+ * values end up), `secret_key.key_base64` and `secret_key.key_jwk`. The redactor's seeds and
+ * `request.json`'s placeholders both come from it.
  */
+function secretFieldsOf(binding: Record<string, unknown>): readonly string[] {
+  if (binding.type === 'secret_text') return ['text']
+  if (binding.type === 'secret_key') return ['key_base64', 'key_jwk']
+  return []
+}
+
+/** The secret values in a list of Create Version bindings, with the private members of a `key_jwk` each on its own. */
 export function secretsInBindings(bindings: unknown): string[] {
   if (!Array.isArray(bindings)) return []
   const out: string[] = []
   for (const binding of bindings as unknown[]) {
     if (typeof binding !== 'object' || binding === null) continue
     const b = binding as Record<string, unknown>
-    if (b.type === 'secret_text' && typeof b.text === 'string') out.push(b.text)
-    if (b.type === 'secret_key') {
-      if (typeof b.key_base64 === 'string') out.push(b.key_base64)
-      const jwk = typeof b.key_jwk === 'string' ? safeJson(b.key_jwk) : b.key_jwk
+    for (const field of secretFieldsOf(b)) {
+      const value = b[field]
+      // A JWK's members are what a server would echo, so each is a secret of its own.
+      const jwk = field === 'key_jwk' ? (typeof value === 'string' ? safeJson(value) : value) : undefined
       if (typeof jwk === 'object' && jwk !== null) {
         for (const member of JWK_PRIVATE) {
-          const value = (jwk as Record<string, unknown>)[member]
-          if (typeof value === 'string') out.push(value)
+          const part = (jwk as Record<string, unknown>)[member]
+          if (typeof part === 'string') out.push(part)
         }
-        if (typeof b.key_jwk === 'string') out.push(b.key_jwk)
       }
+      if (typeof value === 'string' && (field !== 'key_jwk' || (typeof jwk === 'object' && jwk !== null))) out.push(value)
     }
   }
   return out
+}
+
+/**
+ * A copy of the body's fields with every secret value replaced by {@link REDACTION}: what
+ * `request.json` shows where the request carries a secret. Everything else is the same object.
+ */
+export function withSecretsRedacted<T>(fields: T): T {
+  if (typeof fields !== 'object' || fields === null || !('bindings' in fields) || !Array.isArray(fields.bindings)) return fields
+  if (!fields.bindings.some((b) => typeof b === 'object' && b !== null && secretFieldsOf(b as Record<string, unknown>).length > 0)) return fields
+  const bindings = (fields.bindings as unknown[]).map((binding) => {
+    if (typeof binding !== 'object' || binding === null) return binding
+    const b = binding as Record<string, unknown>
+    const present = secretFieldsOf(b).filter((field) => b[field] !== undefined)
+    return present.length === 0 ? binding : { ...b, ...Object.fromEntries(present.map((field) => [field, REDACTION])) }
+  })
+  return { ...fields, bindings }
 }
 
 function safeJson(text: string): unknown {
@@ -228,16 +251,15 @@ function safeJson(text: string): unknown {
 /** Everything that makes a run's redactor: credentials, the body's bindings, any other secret. */
 export interface RunSecrets {
   credentials?: { apiToken?: string | undefined; apiKey?: string | undefined }
-  /** The bindings as uploaded (with `fromEnv` values read), e.g. `options.uploadConfig().bindings`. */
+  /** The bindings as uploaded, `fromEnv` values read (the upload plan's `version.bindings`). */
   bindings?: unknown
   /** Anything else: assets upload / completion JWTs, … */
   secrets?: Iterable<string | undefined>
 }
 
 /**
- * The redactor for one build's upload. Create it once the upload config is
- * resolved, pass it to `createVersion({ redactor })`, and run every line,
- * file and callback value that leaves the build through it.
+ * The redactor for one upload, made once when its session opens (`startUpload`) and passed to
+ * every API call; every line, file and callback value that leaves the build runs through it.
  */
 export function redactorFor(run: RunSecrets): Redactor {
   return new Redactor([run.credentials?.apiToken, run.credentials?.apiKey, ...secretsInBindings(run.bindings), ...(run.secrets ?? [])])

@@ -1,11 +1,10 @@
-import type { VersionConfig } from '../options/schema.js'
-import type { VersionRequestBody } from './body.js'
+import type { VersionFields, VersionRequestBody } from './body.js'
 import type { WorkerModule } from './types.js'
 
 /** What a version is made of before it becomes JSON. */
 export interface VersionPayload {
   mainModule: string
-  config: VersionConfig
+  config: VersionFields
   modules: readonly WorkerModule[]
 }
 
@@ -16,6 +15,13 @@ function base64(bytes: Uint8Array): string {
 /** A module's JSON around its base64 content: the one place the module envelope is spelled. */
 function moduleEnvelope(mod: WorkerModule): [open: string, close: string] {
   return [`{"name":${JSON.stringify(mod.name)},"content_type":${JSON.stringify(mod.content_type)},"content_base64":"`, '"}']
+}
+
+/** The text around the modules: the compact body, or the one laid out for people. */
+function layoutOf(pretty: boolean) {
+  return pretty
+    ? { modules: ',\n  "modules": [', indent: '\n    ', sep: ',\n    ', end: '\n  ]\n}\n' }
+    : { modules: ',"modules":[', indent: '', sep: ',', end: ']}' }
 }
 
 /**
@@ -29,8 +35,8 @@ export function* bodyChunks(payload: VersionPayload, pretty = false): Generator<
   // `main_module` first, then the configured fields in the user's order, the bulky modules last.
   const head = JSON.stringify({ main_module: payload.mainModule, ...payload.config }, null, pretty ? 2 : 0)
   const open = head.slice(0, head.lastIndexOf('}')).trimEnd()
-  const [sep, indent, end] = pretty ? [',\n    ', '\n    ', '\n  ]\n}\n'] : [',', '', ']}']
-  yield `${open}${pretty ? ',\n  "modules": [' : ',"modules":['}`
+  const { modules, sep, indent, end } = layoutOf(pretty)
+  yield `${open}${modules}`
   let first = true
   for (const mod of payload.modules) {
     const [prefix, suffix] = moduleEnvelope(mod)
@@ -53,15 +59,15 @@ function* base64Slices(bytes: Uint8Array): Generator<string> {
   }
 }
 
-/** Exact byte length of the compact body, computed without encoding any module. */
-export function bodyByteLength(payload: VersionPayload): number {
-  let total = 0
-  const head = JSON.stringify({ main_module: payload.mainModule, ...payload.config })
-  total += Buffer.byteLength(head) - 1 + ',"modules":['.length
+/** Exact byte length of the body `bodyChunks` streams in the same layout, computed without encoding any module. */
+export function bodyByteLength(payload: VersionPayload, pretty = false): number {
+  const [open] = bodyChunks({ ...payload, modules: [] }, pretty)
+  const { sep, indent, end } = layoutOf(pretty)
+  let total = Buffer.byteLength(open!)
   payload.modules.forEach((mod, i) => {
-    total += Buffer.byteLength(moduleEnvelope(mod).join('')) + 4 * Math.ceil(mod.contents.byteLength / 3) + (i > 0 ? 1 : 0)
+    total += Buffer.byteLength(moduleEnvelope(mod).join('')) + 4 * Math.ceil(mod.contents.byteLength / 3) + (i > 0 ? sep.length : indent.length)
   })
-  return total + ']}'.length
+  return total + end.length
 }
 
 /**

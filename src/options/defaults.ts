@@ -1,6 +1,9 @@
-// Every default value and every environment-variable fallback of the plugin's options,
-// in one place. `resolveOptions` applies the static defaults; the build plan applies the
-// environment fallbacks (the environment is read once per build, never at import time).
+import { resolve } from 'node:path'
+
+// Every default value and every environment-variable fallback of the plugin's options, in one
+// place. `resolveOptions` applies the static defaults once; the build plan applies what depends on
+// the project (the root, the Worker's name) and the environment fallbacks (the environment is read
+// once per build, never at import time). Network limits are the API client's (`src/api`).
 
 export const DEFAULTS = {
   outputDir: '.workers-version',
@@ -21,8 +24,13 @@ export function createWorkerByDefault(worker: string | undefined): boolean {
 }
 
 /** Preflight runs whenever the version is to get traffic. */
-export function preflightByDefault(promote: boolean | number | undefined): boolean {
-  return promote !== undefined && promote !== false
+export function preflightByDefault(promote: number | undefined): boolean {
+  return promote !== undefined
+}
+
+/** The project root: the `root` option (a relative one from the current directory), else the bundler's own. */
+export function projectRoot(option: string | undefined, bundlerRoot: string): string {
+  return resolve(option ?? bundlerRoot)
 }
 
 /** The option each environment variable stands in for when that option is not set. */

@@ -1,8 +1,7 @@
 import { compileRules, type ModuleRule, type RuleMatcher } from '../core/content-types.js'
-import { DEFAULTS } from './defaults.js'
-import type { NetworkOptions, WorkersVersionOptions } from './index.js'
-import type { VersionConfig } from './schema.js'
-import { secretBindings, type SecretsOption } from './secrets.js'
+import { DEFAULTS, preflightByDefault } from './defaults.js'
+import type { AssetsOptions, NetworkOptions, WorkersVersionOptions } from './types.js'
+import type { VersionConfig } from './version-schema.js'
 import { parseOptions } from './options-schema.js'
 import { validateVersionConfig } from './validate.js'
 
@@ -13,7 +12,7 @@ import { validateVersionConfig } from './validate.js'
  */
 export type ResolvedOptions = Pick<
   WorkersVersionOptions,
-  'worker' | 'accountId' | 'secrets' | 'env' | 'mainModule' | 'upload' | 'environment' | 'root' | 'apiBaseUrl' | 'logLevel' | 'onVersion' | 'preflight' | 'createWorker' | 'assets'
+  'worker' | 'accountId' | 'secrets' | 'env' | 'mainModule' | 'upload' | 'environment' | 'root' | 'apiBaseUrl' | 'logLevel' | 'onVersion' | 'createWorker'
 > & {
   /** The `version` option, validated, without secret bindings. */
   version: VersionConfig
@@ -30,33 +29,21 @@ export type ResolvedOptions = Pick<
   network: NetworkOptions
   /** Traffic after the upload, in percent; none leaves the version without traffic. */
   promote?: number
+  preflight: boolean
+  /** `false` uploads none even when a config names a directory. */
+  assets: ResolvedAssetsOptions | false
   gitAnnotations: boolean
   /** Warnings found while checking (printed once by the plugin). */
   warnings: string[]
 }
 
-/** Adds secret bindings after the configured ones (the plan strips them off the same way). */
-export function withSecretBindings(config: VersionConfig, secrets: NonNullable<VersionConfig['bindings']>): VersionConfig {
-  return secrets.length === 0 ? config : { ...config, bindings: [...(config.bindings ?? []), ...secrets] }
-}
-
-/**
- * Validates `version` together with the dry-run secret bindings, so secret names are checked
- * with every other binding name, and returns the config without them.
- */
-export function validateWithSecrets(version: VersionConfig, secrets: SecretsOption | undefined): { config: VersionConfig; warnings: string[] } {
-  const placeholders = secretBindings(secrets, {}, { forUpload: false })
-  const { config, warnings } = validateVersionConfig(withSecretBindings(version, placeholders))
-  if (placeholders.length === 0) return { config, warnings }
-  const bindings = config.bindings!.slice(0, config.bindings!.length - placeholders.length)
-  const { bindings: _dropped, ...rest } = config
-  return { config: bindings.length > 0 || version.bindings ? { ...rest, bindings } : rest, warnings }
-}
+export type ResolvedAssetsOptions = AssetsOptions & Required<Pick<AssetsOptions, 'maxFiles' | 'concurrency'>>
 
 export function resolveOptions(input: WorkersVersionOptions = {}): ResolvedOptions {
   parseOptions(input)
-
-  const { config: version, warnings } = validateWithSecrets(input.version ?? {}, input.secrets)
+  // Secret names are checked with the other bindings once the plan has merged the wrangler config.
+  const { config: version, warnings } = validateVersionConfig(input.version ?? {})
+  const promote = input.promote === true ? 100 : input.promote === false ? undefined : input.promote
   return {
     worker: input.worker,
     accountId: input.accountId,
@@ -79,11 +66,12 @@ export function resolveOptions(input: WorkersVersionOptions = {}): ResolvedOptio
     logLevel: input.logLevel,
     network: input.network ?? {},
     onVersion: input.onVersion,
-    promote: input.promote === true ? 100 : input.promote === false ? undefined : input.promote,
-    preflight: input.preflight,
+    promote,
+    preflight: input.preflight ?? preflightByDefault(promote),
     createWorker: input.createWorker,
     gitAnnotations: input.gitAnnotations ?? DEFAULTS.gitAnnotations,
-    assets: input.assets,
+    // Its limits apply to a directory the wrangler config names as well.
+    assets: input.assets === false ? false : { ...input.assets, maxFiles: input.assets?.maxFiles ?? DEFAULTS.assetsMaxFiles, concurrency: input.assets?.concurrency ?? DEFAULTS.assetsConcurrency },
     warnings,
   }
 }

@@ -1,5 +1,5 @@
 import { WorkersVersionError } from '../core/errors.js'
-import { isRecord } from '../core/guards.js'
+import { REDACTION } from '../core/redact.js'
 
 // The Versions API has no `keep_bindings`: a secret that should survive into the
 // new version must be listed, either kept (`inherit`) or set from the build's
@@ -16,14 +16,6 @@ export interface SecretsOption {
 /** A secret binding as the Create Version API takes it. */
 export type SecretBinding = { type: 'inherit'; name: string } | { type: 'secret_text'; name: string; text: string }
 
-/** Placeholder written instead of a secret's value (request.json, dry runs). */
-export const REDACTED = '<redacted>'
-
-/** The placeholder for a `fromEnv` secret when no value is read (dry run). */
-export function fromEnvPlaceholder(name: string): string {
-  return `<redacted: from env ${name}>`
-}
-
 /**
  * The bindings for `secrets`. With `forUpload`, `fromEnv` values are read from
  * `env` and a variable that is unset (or empty) is a `MISSING_SECRET` error;
@@ -39,7 +31,8 @@ export function secretBindings(
   const missing: string[] = []
   for (const name of secrets?.fromEnv ?? []) {
     if (!opts.forUpload) {
-      out.push({ type: 'secret_text', name, text: fromEnvPlaceholder(name) })
+      // A dry run reads no value: the placeholder request.json shows for any secret stands in.
+      out.push({ type: 'secret_text', name, text: REDACTION })
       continue
     }
     const text = Object.hasOwn(env, name) ? env[name] : undefined
@@ -56,28 +49,4 @@ export function secretBindings(
     )
   }
   return out
-}
-
-function redactBinding(binding: unknown): unknown {
-  if (!isRecord(binding)) return binding
-  if (binding.type === 'secret_text' && typeof binding.text === 'string' && !binding.text.startsWith('<redacted')) {
-    return { ...binding, text: REDACTED }
-  }
-  if (binding.type === 'secret_key') {
-    const copy = { ...binding }
-    if (copy.key_base64 !== undefined) copy.key_base64 = REDACTED
-    if (copy.key_jwk !== undefined) copy.key_jwk = REDACTED
-    return copy
-  }
-  return binding
-}
-
-/**
- * A copy of a request body with secret values replaced by a placeholder:
- * `secret_text.text`, `secret_key.key_base64` and `secret_key.key_jwk`.
- * Dry-run placeholders (`<redacted: from env NAME>`) are kept as they are.
- */
-export function redactSecrets<T>(body: T): T {
-  if (!isRecord(body) || !Array.isArray(body.bindings)) return body
-  return { ...body, bindings: body.bindings.map(redactBinding) }
 }

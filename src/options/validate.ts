@@ -1,5 +1,5 @@
 import { Problems } from './issues.js'
-import { utf8Bytes, versionConfigSchema, type VersionConfig } from './schema.js'
+import { utf8Bytes, versionConfigSchema, type VersionConfig } from './version-schema.js'
 import { isRecord } from '../core/guards.js'
 
 /** Options of {@link validateVersionConfig}. */

@@ -1,12 +1,19 @@
 import { join } from 'node:path'
 import type { VersionResult } from '../core/body.js'
+import { withSecretsRedacted } from '../core/redact.js'
 import { bodyChunks, type VersionPayload } from '../core/serialize.js'
 import { writeFileAtomic } from './write-atomic.js'
 
-/** Writes `request.json`: exactly the body the upload sends (the payload given has its secrets redacted). */
+/**
+ * The body's layout on the wire and in `request.json`: laid out for people (the modules' base64
+ * is the bulk either way), and the same in both so that the file is the request.
+ */
+export const BODY_LAYOUT_PRETTY = true
+
+/** Writes `request.json`: the bytes the upload sends, each secret value replaced by the one placeholder. */
 export function writeRequestJson(outputDir: string, payload: VersionPayload): string {
   const file = join(outputDir, 'request.json')
-  writeFileAtomic(file, bodyChunks(payload, true))
+  writeFileAtomic(file, bodyChunks({ ...payload, config: withSecretsRedacted(payload.config) }, BODY_LAYOUT_PRETTY))
   return file
 }
 

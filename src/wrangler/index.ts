@@ -1,8 +1,9 @@
 import { basename, dirname, resolve } from 'node:path'
 import { WorkersVersionError } from '../core/errors.js'
 import { isRecord } from '../core/guards.js'
+import type { TaggedMigrationStep } from '../core/pipeline.js'
 import { describe, formatPath, Problems, type Path } from '../options/issues.js'
-import type { Binding, VersionConfig } from '../options/schema.js'
+import type { Binding, VersionConfig } from '../options/version-schema.js'
 import { BINDING_SECTIONS, mapBindings, type MapContext } from './bindings.js'
 import { selectEnvironment } from './env.js'
 import { NOT_MAPPED, SILENT } from './keys.js'
@@ -14,9 +15,6 @@ import { parseWranglerFile } from './parse.js'
 export { lineColumn } from './parse.js'
 
 export { findWranglerConfig } from './find.js'
-
-/** One of wrangler's `migrations` entries: a step with its tag. */
-export type TaggedMigrationStep = { tag: string } & Record<string, unknown>
 
 /** wrangler's `assets` section, for uploading the assets directory. */
 export interface WranglerAssets {

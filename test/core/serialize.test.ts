@@ -22,6 +22,9 @@ describe('request body serialization', () => {
 
   it('knows the compact length without encoding', () => {
     expect(bodyByteLength(payload)).toBe(Buffer.byteLength(text(false)))
+    // The layout request.json and the upload share.
+    expect(bodyByteLength(payload, true)).toBe(Buffer.byteLength(text(true)))
+    expect(bodyByteLength({ ...payload, modules: [] }, true)).toBe(Buffer.byteLength([...bodyChunks({ ...payload, modules: [] }, true)].join('')))
     const empty: VersionPayload = { mainModule: 'i.js', config: {}, modules: [] }
     expect(bodyByteLength(empty)).toBe(Buffer.byteLength([...bodyChunks(empty)].join('')))
     expect(JSON.parse([...bodyChunks(empty, true)].join(''))).toEqual({ main_module: 'i.js', modules: [] })

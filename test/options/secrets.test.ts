@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest'
 import { WorkersVersionError } from '../../src/core/errors.js'
-import { redactSecrets, secretBindings } from '../../src/options/secrets.js'
+import { REDACTION, withSecretsRedacted as redactSecrets } from '../../src/core/redact.js'
+import { secretBindings } from '../../src/options/secrets.js'
 
 describe('secretBindings', () => {
   test('inherit and fromEnv', () => {
@@ -18,7 +19,7 @@ describe('secretBindings', () => {
 
   test('a dry run uses placeholders and requires nothing', () => {
     expect(secretBindings({ fromEnv: ['STRIPE_KEY'] }, {}, { forUpload: false })).toEqual([
-      { type: 'secret_text', name: 'STRIPE_KEY', text: '<redacted: from env STRIPE_KEY>' },
+      { type: 'secret_text', name: 'STRIPE_KEY', text: REDACTION },
     ])
   })
 
@@ -46,7 +47,7 @@ describe('redactSecrets', () => {
     main_module: 'index.js',
     bindings: [
       { type: 'secret_text', name: 'A', text: 'hunter2' },
-      { type: 'secret_text', name: 'B', text: '<redacted: from env B>' },
+      { type: 'secret_text', name: 'B', text: REDACTION },
       { type: 'secret_key', name: 'K', algorithm: { name: 'HMAC' }, format: 'raw', usages: ['sign'], key_base64: 'c2VjcmV0' },
       { type: 'secret_key', name: 'J', algorithm: { name: 'HMAC' }, format: 'jwk', usages: ['sign'], key_jwk: { k: 'secret' } },
       { type: 'plain_text', name: 'P', text: 'visible' },
@@ -58,10 +59,10 @@ describe('redactSecrets', () => {
     expect(redacted).toEqual({
       main_module: 'index.js',
       bindings: [
-        { type: 'secret_text', name: 'A', text: '<redacted>' },
-        { type: 'secret_text', name: 'B', text: '<redacted: from env B>' },
-        { type: 'secret_key', name: 'K', algorithm: { name: 'HMAC' }, format: 'raw', usages: ['sign'], key_base64: '<redacted>' },
-        { type: 'secret_key', name: 'J', algorithm: { name: 'HMAC' }, format: 'jwk', usages: ['sign'], key_jwk: '<redacted>' },
+        { type: 'secret_text', name: 'A', text: REDACTION },
+        { type: 'secret_text', name: 'B', text: REDACTION },
+        { type: 'secret_key', name: 'K', algorithm: { name: 'HMAC' }, format: 'raw', usages: ['sign'], key_base64: REDACTION },
+        { type: 'secret_key', name: 'J', algorithm: { name: 'HMAC' }, format: 'jwk', usages: ['sign'], key_jwk: REDACTION },
         { type: 'plain_text', name: 'P', text: 'visible' },
       ],
     })

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest'
 import { WorkersVersionError } from '../../src/core/errors.js'
 import { truncateUtf8, validateVersionConfig } from '../../src/options/validate.js'
-import type { VersionConfig } from '../../src/options/schema.js'
+import type { VersionConfig } from '../../src/options/version-schema.js'
 
 const now = new Date('2026-01-01T12:00:00Z')
 

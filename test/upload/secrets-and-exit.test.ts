@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { REDACTION } from '../../src/core/redact.js'
 import { startEmulator, type Emulator } from '../../src/emulator/index.js'
 import { WORKER_FIXTURE, tempDir } from '../helpers/fixture.js'
 
@@ -86,8 +87,8 @@ describe('secrets and tokens never leak; failures end the process', () => {
     expectNoCanary(run.stdout + run.stderr + (await filesOf(run)))
     const request = JSON.parse(await readFile(join(run.outputDir, 'request.json'), 'utf8'))
     expect(request.bindings).toEqual([
-      { type: 'secret_text', name: 'INLINE_SECRET', text: '<redacted>' },
-      { type: 'secret_text', name: 'API_SECRET', text: '<redacted: from env API_SECRET>' },
+      { type: 'secret_text', name: 'INLINE_SECRET', text: REDACTION },
+      { type: 'secret_text', name: 'API_SECRET', text: REDACTION },
     ])
     // The secrets did reach the API.
     const [stored] = emulator.versions('canary-ok')

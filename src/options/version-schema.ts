@@ -4,6 +4,7 @@ import { LooseArray, LooseObject, NonEmpty, PositiveInt, StringList } from './fi
 import { FIRST_ISSUE, record, warning } from './fields.js'
 import { describe, pathItem } from './issues.js'
 import { isRecord } from '../core/guards.js'
+import type { WorkerModuleBody } from '../core/types.js'
 
 // The `version` option: every field of the Create Version request body except
 // `main_module` and `modules` (the plugin computes those from the build), spelled
@@ -229,13 +230,18 @@ function localClasses(config: Record<string, unknown>): Set<string> {
   return classes
 }
 
+/** Today in UTC, as `compatibility_date` spells dates: the latest date the API accepts. */
+export function todayUtc(now: Date = new Date()): string {
+  return now.toISOString().slice(0, 10)
+}
+
 /**
  * The whole `version` schema for a given "today": the fields, then the checks
  * across fields (exports vs migrations, containers vs Durable Object classes)
  * and the compatibility date against the clock.
  */
 export function versionConfigSchema(now: Date) {
-  const today = now.toISOString().slice(0, 10)
+  const today = todayUtc(now)
   return v.pipe(
     PlainObject,
     VersionConfigSchema,
@@ -263,6 +269,9 @@ export function versionConfigSchema(now: Date) {
 
 /** The plugin's `version` option: the Create Version body without `main_module` and `modules`. */
 export type VersionConfig = Omit<v.InferOutput<typeof VersionConfigSchema>, 'bindings' | 'main_module' | 'modules'> & { bindings?: Binding[] }
+
+/** The JSON body of Create Version, with every field's type (the pipeline's own code reads `core/body.ts`'s). */
+export type VersionRequestBody = VersionConfig & { main_module: string; modules: WorkerModuleBody[] }
 /** Durable Object migrations as the API takes them. */
 export type Migrations = v.InferOutput<typeof MigrationsSchema>
 /** Where the Worker runs. */

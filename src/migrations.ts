@@ -1,23 +1,11 @@
+import type { PendingMigrations, TaggedMigrationStep } from './core/pipeline.js'
+
+export type { PendingMigrations, TaggedMigrationStep } from './core/pipeline.js'
+
 /**
  * Which Durable Object migration steps a version still has to carry, computed like
  * `wrangler versions upload` does from the script's current `migration_tag`
- * (see `currentMigrationTag` in workers.ts).
- */
-
-/** One configured step as wrangler's `migrations` lists it: a `tag` plus the step's fields. */
-export interface TaggedMigrationStep {
-  tag: string
-  [field: string]: unknown
-}
-
-/** The `migrations` field of a version body (the multi-step form). */
-export interface PendingMigrations {
-  old_tag?: string
-  new_tag: string
-  steps: Record<string, unknown>[]
-}
-
-/**
+ * (read by `currentMigrationTag` in api/workers.ts):
  * - no current tag (a new Worker, or one never migrated): every step, no `old_tag`;
  * - the current tag is one of the steps: the steps after it, `old_tag` = current tag (undefined when
  *   it is the last step: nothing to send);

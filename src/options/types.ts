@@ -1,0 +1,96 @@
+import type { VersionResult } from '../core/body.js'
+import type { ModuleRule } from '../core/content-types.js'
+import type { VersionConfig } from './version-schema.js'
+import type { SecretsOption } from './secrets.js'
+
+/** Network limits of every request the plugin sends. */
+export interface NetworkOptions {
+  timeouts?: {
+    /** @default 10_000 */ connectMs?: number
+    /** Until the response headers arrive. @default 60_000 */ headersMs?: number
+    /** Longest gap while the body is sent or received. @default 60_000 */ bodyMs?: number
+    /** The whole upload, retries included. @default 300_000 */ deadlineMs?: number
+  }
+  retries?: {
+    /** @default 5 */ attempts?: number
+    /** @default 500 */ baseDelayMs?: number
+    /** @default 10_000 */ maxDelayMs?: number
+  }
+}
+
+/** The Worker's static assets: uploaded before the version, which then carries their completion token. */
+export interface AssetsOptions {
+  /** The directory to upload, relative to the root. @default the client build with @cloudflare/vite-plugin, else the wrangler config's `assets.directory` */
+  directory?: string
+  /** Adds an `assets` binding of this name (`env.ASSETS`). @default the wrangler config's `assets.binding` */
+  binding?: string
+  /** Refuse more files than this before any request (the platform allows 20,000 on Free, 100,000 on Paid). @default 20_000 */
+  maxFiles?: number
+  /** Buckets uploaded at once. @default 3 */
+  concurrency?: number
+}
+
+/**
+ * Options of `workersVersion()`, the same for every bundler. Every default and
+ * environment-variable fallback named here is applied in `src/options/defaults.ts`.
+ */
+export interface WorkersVersionOptions {
+  /** The Worker's id or name (the `{worker_id}` of the request). Required to upload. @default the wrangler config's `name` */
+  worker?: string
+  /** Cloudflare account id. @default the wrangler config's `account_id`, else `CLOUDFLARE_ACCOUNT_ID` */
+  accountId?: string
+  /** Every field of the Create Version body except `main_module` and `modules`, spelled as the API spells them. Overrides the wrangler config field by field. @default {} */
+  version?: VersionConfig
+  /** Secrets the new version keeps (`inherit`) or sets from the build's environment (`fromEnv`); the Versions API drops any secret not listed. */
+  secrets?: SecretsOption
+  /** Read `wrangler.jsonc` / `wrangler.json` / `wrangler.toml` from the project root (`true`: it must exist) or this path; `false` reads none. @default the first of those files in the root, when there is one */
+  wrangler?: boolean | string
+  /** The wrangler environment (`env.<name>`) to use. @default `CLOUDFLARE_ENV` */
+  env?: string
+  /** Write `worker-env.d.ts` declaring `Env` from the bindings (`true`) or to this path, relative to the root. @default false */
+  types?: boolean | string
+  /** Which entry chunk is the main module when the build has several: its output file name or entry name. @default the only entry */
+  mainModule?: string
+  /** Attach each chunk's source map as `<module>.map` (only when the bundler produced maps). @default true */
+  sourcemaps?: boolean
+  /** Extra or overriding content-type rules, e.g. `{ test: '*.md', type: 'text/plain' }`; `type: false` leaves files out. Later rules win. */
+  rules?: ModuleRule[]
+  /** Where `request.json` and `result.json` go, relative to the project root. @default '.workers-version' */
+  outputDir?: string
+  /** Create the version at build end. @default Vite: `true` when the mode equals `uploadMode`; other bundlers: `false` */
+  upload?: boolean
+  /** The Vite mode that uploads (`vite build --mode deploy`). @default 'deploy' */
+  uploadMode?: string
+  /** Vite only: the environment that builds the Worker. @default the single server environment */
+  environment?: string
+  /** Project root for relative paths, `outputDir`, `types` and the wrangler config. @default the bundler's root (Vite's `root`, webpack's `context`), else the current directory */
+  root?: string
+  /** API token (preferred). @default `CLOUDFLARE_API_TOKEN` */
+  apiToken?: string
+  /** Global API key, with `email`. @default `CLOUDFLARE_API_KEY` */
+  apiKey?: string
+  /** Account e-mail for `apiKey`. @default `CLOUDFLARE_EMAIL` */
+  email?: string
+  /** API base URL. @default `CLOUDFLARE_API_BASE_URL`, else 'https://api.cloudflare.com/client/v4' */
+  apiBaseUrl?: string
+  /** `'silent'` prints nothing, `'warn'` only warnings and retries. @default 'info', or 'silent' when the bundler's own log level is silent */
+  logLevel?: 'info' | 'warn' | 'silent'
+  /**
+   * Traffic for the new version after an upload: `true` deploys it to 100%; a number from 1 to 100
+   * starts a gradual rollout at that percentage, the rest staying on the version deployed now.
+   * @default none: the version is created without traffic
+   */
+  promote?: boolean | number
+  /** Start the version in workerd (through the optional peer `miniflare`) before anything is sent; a Worker that fails to start fails the build. @default `true` when `promote` is set */
+  preflight?: boolean
+  /** Create the Worker when it does not exist yet (first deploy). @default `true` when `worker` is a name, `false` for a 32-hex-digit id */
+  createWorker?: boolean
+  /** Without a configured `workers/tag` or `workers/message`, take them from git: the short commit SHA (`-dirty` when the tree has changes) and the commit subject. @default true */
+  gitAnnotations?: boolean
+  /** Static assets; `false` uploads none even when a config names a directory. */
+  assets?: AssetsOptions | false
+  /** Called with the created version after a successful upload. */
+  onVersion?: (version: VersionResult) => void | Promise<void>
+  /** Network limits of the upload. */
+  network?: NetworkOptions
+}

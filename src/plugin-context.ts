@@ -1,0 +1,111 @@
+import pLimit from 'p-limit'
+import pc from 'picocolors'
+import { buildVersion, type BuiltVersion } from './build.js'
+import { WorkersVersionError } from './core/errors.js'
+import { redactorFor, type Redactor } from './core/redact.js'
+import type { AdapterContext, PrepareInfo, WorkerOutput } from './core/pipeline.js'
+import { projectRoot } from './options/defaults.js'
+import type { ResolvedOptions } from './options/resolve.js'
+import { createPlan, type BuildPlan, type UploadPlan } from './plan.js'
+import { createLogger, logLevelOf, type LogLevel } from './report/logger.js'
+import type { UploadSession } from './upload.js'
+
+/** How many Workers of one build upload at once. */
+const PARALLEL_UPLOADS = 4
+
+/**
+ * The plugin's side of every adapter: `prepare` decides the build's root and makes its plan,
+ * `complete` turns the bundler's output into versions along it. The plan of the build in
+ * progress is the only state.
+ */
+export function createPluginContext(options: ResolvedOptions): AdapterContext {
+  let bundlerLevel: LogLevel = 'info'
+  const logger = createLogger(() => options.logLevel ?? bundlerLevel)
+  let build: { info: PrepareInfo; plan: BuildPlan; redactor?: Redactor; upload?: Promise<UploadSession | undefined> } | undefined
+  let warned = false
+
+  return {
+    options,
+    async prepare(info: PrepareInfo) {
+      bundlerLevel = logLevelOf(info.logLevel)
+      if (!warned) {
+        warned = true
+        for (const warning of options.warnings) logger.warn(pc.yellow(`⚠ ${warning}`))
+      }
+      const plan = await createPlan(options, projectRoot(options.root, info.root), info)
+      for (const warning of plan.warnings) logger.warn(pc.yellow(`⚠ ${warning}`))
+      // A rebuild (watch, an esbuild context) after a build that failed: its early session is done with.
+      void build?.upload?.then((session) => session?.close())
+      // The build's one redactor, seeded here: every secret value of the build is in the build plan (the
+      // credentials, `fromEnv` values and inline secrets; the Workers a Cloudflare build adds bring none).
+      const redactor = plan.upload ? redactorFor({ credentials: plan.target.credentials, bindings: plan.version.bindings }) : undefined
+      build = { info, plan, redactor, upload: plan.upload && redactor && readsEarly(plan) ? startUploadEarly(plan, redactor) : undefined }
+    },
+    root(bundlerRoot: string) {
+      return build?.plan.root ?? projectRoot(options.root, bundlerRoot)
+    },
+    async complete(workers: WorkerOutput[]) {
+      if (!build) throw new WorkersVersionError('INTERNAL', 'The bundler finished a build the plugin was not told had started.')
+      const { info, plan, redactor, upload } = build
+      const session = await upload
+      try {
+        await completeBuild(info, plan, workers, redactor, session)
+      } finally {
+        await session?.close()
+      }
+    },
+  }
+
+  /**
+   * Not with preflight (nothing is sent before the version has started locally) nor with static
+   * assets (a bad assets directory, found once the bundler has written it, is refused before any
+   * request is made).
+   */
+  function readsEarly(plan: UploadPlan): boolean {
+    return !plan.preflight && plan.assets === undefined
+  }
+
+  /**
+   * An upload's Worker state is read while the bundler works (upload.ts says when and why).
+   * Loading the HTTP client here costs what it costs after the build; the reads' waits are hidden.
+   */
+  function startUploadEarly(plan: UploadPlan, redactor: Redactor): Promise<UploadSession | undefined> {
+    const started = import('./upload.js').then(({ startUpload }) => startUpload(plan, options, logger, { readEarly: true, redactor }))
+    // Failing to start is not the build's failure: the upload then opens its own session and reports.
+    return started.catch(() => undefined)
+  }
+
+  async function completeBuild(info: PrepareInfo, plan: BuildPlan, workers: WorkerOutput[], redactor: Redactor | undefined, session: UploadSession | undefined) {
+    // Each Worker the Cloudflare plugin built is planned from its generated config.
+    const built: Array<{ plan: BuildPlan; version: BuiltVersion }> = []
+    for (const worker of workers) {
+      const workerPlan = worker.generated ? await createPlan(options, plan.root, info, process.env, worker.generated, plan) : plan
+      if (worker.generated) for (const warning of workerPlan.warnings) logger.warn(pc.yellow(`⚠ ${warning}`))
+      built.push({ plan: workerPlan, version: await buildVersion(worker, workerPlan, options, logger) })
+    }
+    // A Worker's plan uploads when the build's does: both come from the same options and build.
+    const uploads = built.flatMap((b) => (b.plan.upload ? [{ plan: b.plan, version: b.version }] : []))
+    if (!redactor || uploads.length === 0) return
+    // Loaded only for an upload: the HTTP client costs start-up time that a dry run never needs.
+    const { uploadVersion } = await import('./upload.js')
+    const [only] = uploads
+    if (only && uploads.length === 1) {
+      await uploadVersion(only.version, only.plan, options, logger, { redactor, session })
+      return
+    }
+    const limit = pLimit(PARALLEL_UPLOADS)
+    const outcomes = await Promise.allSettled(uploads.map((u) => limit(() => uploadVersion(u.version, u.plan, options, logger, { redactor, session }))))
+    const failed: string[] = []
+    const created: string[] = []
+    outcomes.forEach((o, i) => {
+      const worker = uploads[i]?.plan.target.worker
+      if (o.status === 'rejected') failed.push(`  - ${worker}: ${o.reason instanceof Error ? o.reason.message : String(o.reason)}`)
+      else created.push(`${worker} (version ${o.value.id})`)
+    })
+    if (failed.length === 0) return
+    throw new WorkersVersionError(
+      'UPLOAD_FAILED',
+      `${failed.length} of ${uploads.length} Workers failed to upload:\n${failed.join('\n')}\nCreated: ${created.length > 0 ? created.join(', ') : 'none'}.`,
+    )
+  }
+}
