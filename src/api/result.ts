@@ -2,7 +2,7 @@ import { appendFile } from 'node:fs/promises'
 import type { VersionResult } from '../core/body.js'
 import { isRecord } from '../core/guards.js'
 import type { Redactor } from '../core/redact.js'
-import { seconds } from './retry.js'
+import { seconds } from './policy.js'
 
 /**
  * The fields of a Create Version (or Get Version) `result` the plugin uses or

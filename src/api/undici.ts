@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module'
-import type { Agent as UndiciAgent, Dispatcher } from 'undici'
+import type { Agent as UndiciAgent, Dispatcher, FormData as UndiciFormData } from 'undici'
 
 // The parts of undici the API client uses: an Agent and its `request`. undici's index also loads
 // fetch, WebSocket, EventSource, the cache and the mocks, which took 115 ms to import here against
@@ -19,4 +19,15 @@ export function request(
 ): Promise<Dispatcher.ResponseData> {
   const { dispatcher, ...rest } = options
   return dispatchRequest.call(dispatcher, { ...rest, origin: url.origin, path: `${url.pathname}${url.search}` })
+}
+
+export type FormData = UndiciFormData
+
+/**
+ * A form for a multipart body. undici 8 refuses the built-in FormData (it must come from the same
+ * undici), and its module is loaded only here: by an upload with static assets.
+ */
+export function createFormData(): FormData {
+  const { FormData: FormDataClass } = require('undici/lib/web/fetch/formdata') as { FormData: typeof UndiciFormData }
+  return new FormDataClass()
 }
