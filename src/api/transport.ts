@@ -5,7 +5,6 @@ import { Redactor } from '../core/redact.js'
 import type { ApiCredentials } from './auth.js'
 import { seconds } from './policy.js'
 import { apiUrl } from './url.js'
-import { withoutWasmTierUp } from './wasm-tier-up.js'
 
 /** Sent with every request; `userAgent` in the client options replaces it. */
 export const USER_AGENT = 'unplugin-workers-version'
@@ -232,17 +231,14 @@ export class Transport {
     // Built outside the try: a refused path is a programming or input error, not a network failure.
     const url = apiUrl(this.baseUrl, outgoing.path, outgoing.query)
     try {
-      // No exit stall after an upload: see wasm-tier-up.ts.
-      const response = await withoutWasmTierUp(() =>
-        request(url, {
-          method: outgoing.method,
-          headers,
-          // undici takes iterables and forms (it documents them; its types list only Readable).
-          body: source as Buffer | Readable | undefined,
-          dispatcher: this.agent,
-          signal: this.signal,
-        }),
-      )
+      const response = await request(url, {
+        method: outgoing.method,
+        headers,
+        // undici takes iterables and forms (it documents them; its types list only Readable).
+        body: source as Buffer | Readable | undefined,
+        dispatcher: this.agent,
+        signal: this.signal,
+      })
       const text = await response.body.text()
       return { status: response.statusCode, headers: response.headers, text }
     } catch (error) {

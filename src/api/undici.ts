@@ -2,9 +2,9 @@ import { createRequire } from 'node:module'
 import type { Agent as UndiciAgent, Dispatcher, FormData as UndiciFormData } from 'undici'
 
 // The parts of undici the API client uses: an Agent and its `request`. undici's index also loads
-// fetch, WebSocket, EventSource, the cache and the mocks, which took 115 ms to import here against
-// 48 ms for these two modules (median of 3 fresh processes). undici is pinned to an exact version in
-// package.json, so these paths are the shipped ones; every network test goes through them.
+// fetch, WebSocket, EventSource, the cache and the mocks: about 3 times the import time of these
+// two modules on Node 22–26 with undici 8 (bench/README.md, `undici-import.mjs`). undici is pinned
+// to an exact version in package.json, and every network test goes through these paths.
 const require = createRequire(import.meta.url)
 
 export const Agent = require('undici/lib/dispatcher/agent') as typeof UndiciAgent
