@@ -20,7 +20,7 @@ export interface Deployment {
 }
 
 /** The API's limit on a deployment's `workers/message`, in characters; longer messages are cut. */
-export const MAX_DEPLOYMENT_MESSAGE = 100
+const MAX_DEPLOYMENT_MESSAGE = 100
 
 /** The deployment serving traffic now (`GET …/deployments`, first entry), or undefined when nothing is deployed or the Worker is new. */
 export async function currentDeployment(ctx: ApiCallContext, script: string): Promise<Deployment | undefined> {

@@ -56,7 +56,7 @@ function safeDescribe(describe: FormatContext['describe'], pointer: string): str
 }
 
 /** The next step for the error codes users meet most. */
-export function hintFor(error: ApiMessage, worker: string): string | undefined {
+function hintFor(error: ApiMessage, worker: string): string | undefined {
   switch (error.code) {
     case 10000:
     case 9106:

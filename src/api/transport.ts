@@ -7,7 +7,7 @@ import { seconds } from './policy.js'
 import { apiUrl } from './url.js'
 
 /** Sent with every request; `userAgent` in the client options replaces it. */
-export const USER_AGENT = 'unplugin-workers-version'
+const USER_AGENT = 'unplugin-workers-version'
 
 /**
  * A body: bytes (sent as they are on every send), or a factory of a fresh stream or form for
@@ -64,7 +64,7 @@ export class NetworkFailure extends Error {
 }
 
 /** The overall deadline passed; `signal.reason` of the transport. */
-export class DeadlineExceeded extends Error {
+class DeadlineExceeded extends Error {
   constructor(deadlineMs: number) {
     super(`no result within the ${seconds(deadlineMs)} deadline`)
     this.name = 'DeadlineExceeded'
@@ -147,9 +147,13 @@ export class Deadline {
 export class SharedAgent extends Agent {
   readonly deadline: Deadline
   constructor(timeouts: ResolvedTimeouts) {
-    super({ connectTimeout: timeouts.connectMs, headersTimeout: timeouts.headersMs, bodyTimeout: timeouts.bodyMs })
+    super(poolOptions(timeouts))
     this.deadline = new Deadline(timeouts.deadlineMs, true)
   }
+}
+
+function poolOptions(timeouts: ResolvedTimeouts) {
+  return { connectTimeout: timeouts.connectMs, headersTimeout: timeouts.headersMs, bodyTimeout: timeouts.bodyMs }
 }
 
 /** The pool for one upload; whoever creates it destroys it when the upload ends. */
@@ -190,7 +194,6 @@ export interface TransportOptions {
  */
 export class Transport {
   readonly deadline: Deadline
-  readonly timeouts: ResolvedTimeouts
   private readonly agent: Agent
   private readonly ownsAgent: boolean
   private readonly ownsDeadline: boolean
@@ -201,13 +204,17 @@ export class Transport {
   constructor(options: TransportOptions) {
     const { secrets, shared, timeouts } = options
     this.baseUrl = options.baseUrl
-    this.timeouts = timeouts
     this.redactor = secrets instanceof Redactor ? secrets : new Redactor([secrets.apiToken, secrets.apiKey])
-    this.agent = shared ?? createAgent(timeouts)
+    this.agent = shared ?? new Agent(poolOptions(timeouts))
     this.ownsAgent = shared === undefined
-    const own = shared === undefined || options.background === true ? new Deadline(timeouts.deadlineMs, options.background ?? false) : undefined
-    this.ownsDeadline = own !== undefined
-    this.deadline = (own ?? (shared as SharedAgent).deadline).start()
+    if (shared === undefined || options.background === true) {
+      this.deadline = new Deadline(timeouts.deadlineMs, options.background ?? false)
+      this.ownsDeadline = true
+    } else {
+      this.deadline = shared.deadline
+      this.ownsDeadline = false
+    }
+    this.deadline.start()
     this.baseHeaders = { accept: 'application/json', 'user-agent': options.userAgent ?? USER_AGENT, ...options.authHeaders }
   }
 

@@ -33,7 +33,7 @@ export interface VersionIdentity {
   modules?: readonly ModuleFingerprint[]
 }
 
-export function fingerprint(name: string, contentType: string, bytes: Uint8Array): ModuleFingerprint {
+function fingerprint(name: string, contentType: string, bytes: Uint8Array): ModuleFingerprint {
   return { name, content_type: contentType, sha256: createHash('sha256').update(bytes).digest('hex') }
 }
 
