@@ -150,6 +150,12 @@ export class SharedAgent extends Agent {
     super(poolOptions(timeouts))
     this.deadline = new Deadline(timeouts.deadlineMs, true)
   }
+
+  /** The upload is over: its deadline too. undici calls this itself with `(err, callback)`. */
+  override destroy(...args: unknown[]): Promise<void> {
+    this.deadline.clear()
+    return (super.destroy as (...forwarded: unknown[]) => Promise<void>).apply(this, args)
+  }
 }
 
 function poolOptions(timeouts: ResolvedTimeouts) {
