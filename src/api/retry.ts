@@ -81,7 +81,7 @@ export async function sendWithRetries(session: ApiSession, request: ApiRequest):
   const { transport, backoff } = session
   const maxSends = Math.min(backoff.attempts, request.maxSends ?? backoff.attempts)
   const recover = request.idempotent ? undefined : request.hooks?.recover
-  const state = { sent: 0, unknown: false, inFlight: false, firstSentAt: 0, last: undefined as Failure | undefined, lastSent: 0 }
+  const state = { sent: 0, unknown: false, inFlight: false, firstSentAt: 0, last: undefined as Failure | undefined }
   try {
     let giveUp: string | undefined
     while (state.sent < maxSends) {
@@ -98,12 +98,11 @@ export async function sendWithRetries(session: ApiSession, request: ApiRequest):
       if (sent.kind === 'answer') return sent.answer
       const failure = sent.failure
       state.last = failure
-      state.lastSent = state.sent
       state.unknown ||= failure.unknown
       if (failure.unknown && !request.idempotent && !recover) throw outcomeUnknown(request, failure)
       if (state.sent >= maxSends) break
       const decision = waitBeforeResend(state.sent, failure.retryAfterMs, backoff, transport.deadline.remainingMs())
-      if ('pastDeadline' in decision) throw deadlineError(session, request, state)
+      if ('pastDeadline' in decision) throw deadlineError(session, request, state, 'the next attempt would start after')
       if ('giveUp' in decision) {
         giveUp = decision.giveUp
         break
@@ -171,7 +170,7 @@ async function recoverLost(
   session: ApiSession,
   request: ApiRequest,
   recover: NonNullable<RetryHooks['recover']>,
-  state: { firstSentAt: number; last: Failure | undefined; lastSent: number },
+  state: { firstSentAt: number; last: Failure | undefined; sent: number },
 ): Promise<ApiAnswer | undefined> {
   try {
     const found = await recover({ firstSentAt: state.firstSentAt })
@@ -182,7 +181,7 @@ async function recoverLost(
     throw new WorkersVersionError(
       'API_OUTCOME_UNKNOWN',
       session.redact(
-        `${request.what}: attempt ${state.lastSent} got ${state.last?.summary ?? 'no answer'}, so it may have taken effect, and that could not be checked (${reason}). ` +
+        `${request.what}: attempt ${state.sent} got ${state.last?.summary ?? 'no answer'}, so it may have taken effect, and that could not be checked (${reason}). ` +
           `Not sending it again, to avoid doing it twice. ${request.ifUnknown ?? 'Check the Worker in the dashboard before building again.'}`,
       ),
     )
@@ -208,10 +207,15 @@ function exhausted(request: ApiRequest, last: Failure | undefined, sent: number,
   return new WorkersVersionError('API_NETWORK_ERROR', `${head}; ${giveUp ? `${giveUp}; ` : ''}last error: ${last?.summary ?? 'unknown'}`, last?.cause ? { cause: last.cause } : undefined)
 }
 
-function deadlineError(session: ApiSession, request: ApiRequest, state: { sent: number; unknown: boolean; inFlight: boolean; last: Failure | undefined }): WorkersVersionError {
+function deadlineError(
+  session: ApiSession,
+  request: ApiRequest,
+  state: { sent: number; unknown: boolean; inFlight: boolean; last: Failure | undefined },
+  why = 'no result within',
+): WorkersVersionError {
   const mayHaveActed = !request.idempotent && (state.inFlight || state.unknown)
   const lines = [
-    `${request.what} gave up: no result within the ${seconds(session.transport.deadline.ms)} deadline (attempt ${state.sent}${state.last ? `; last error: ${state.last.summary}` : ''}).`,
+    `${request.what} gave up: ${why} the ${seconds(session.transport.deadline.ms)} deadline (attempt ${state.sent}${state.last ? `; last error: ${state.last.summary}` : ''}).`,
   ]
   if (mayHaveActed && request.ifUnknown) lines.push(request.ifUnknown)
   return new WorkersVersionError('API_TIMEOUT', session.redact(lines.join('\n')))

@@ -169,7 +169,7 @@ export function createAgent(timeouts: ResolvedTimeouts): SharedAgent {
 
 /** One request as the transport sends it. */
 export interface OutgoingRequest {
-  method: 'GET' | 'POST'
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
   /** Below the API root, e.g. `/accounts/a/workers/scripts`. */
   path: string
   query?: Record<string, string>
