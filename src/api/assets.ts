@@ -164,7 +164,7 @@ class AssetsUpload {
 
   /** One bucket. Resolves with the completion JWT if its response carried it. */
   private async sendBucket(hashes: string[], jwt: string): Promise<string | undefined> {
-    const answer = await this.step('uploading an assets bucket failed', () =>
+    const answer = await this.step(() =>
       sendWithRetries(this.api, {
         method: 'POST',
         path: accountPath(this.options.accountId, 'assets', 'upload'),
@@ -217,7 +217,7 @@ class AssetsUpload {
 
   /** `assets-upload-session`: it only reports what is missing, so sending it twice is harmless. */
   private async openSession(): Promise<Session> {
-    const answer = await this.step('the upload session could not be opened', () =>
+    const answer = await this.step(() =>
       sendWithRetries(this.api, {
         method: 'POST',
         path: accountPath(this.options.accountId, 'scripts', this.options.scriptName, 'assets-upload-session'),
@@ -234,13 +234,13 @@ class AssetsUpload {
     return { jwt: result.jwt, buckets }
   }
 
-  /** Runs one request; its failure becomes the upload's, saying how far the upload got. */
-  private async step<T>(what: string, send: () => Promise<T>): Promise<T> {
+  /** Runs one request; its failure (which names the request) becomes the upload's, saying how far the upload got. */
+  private async step<T>(send: () => Promise<T>): Promise<T> {
     try {
       return await send()
     } catch (error) {
       if (error instanceof JwtExpired || (error instanceof WorkersVersionError && error.code === 'ASSETS_UPLOAD_FAILED')) throw error
-      throw this.failure(`${what}: ${error instanceof Error ? error.message : String(error)}`)
+      throw this.failure(error instanceof Error ? error.message : String(error))
     }
   }
 
@@ -250,8 +250,8 @@ class AssetsUpload {
     const present = presentFiles > 0 ? ` (${count(presentFiles)} already present)` : ''
     return new WorkersVersionError(
       'ASSETS_UPLOAD_FAILED',
-      `Uploading the static assets in ${this.options.manifest.directory} failed: uploaded ${count(uploadedFiles)} of ${count(filesToUpload)} files${present}; ${this.redactor.redact(reason)}. ` +
-        'No version was created. Files already uploaded are kept, so running the build again resumes from here.',
+      `Uploading the static assets in ${this.options.manifest.directory} failed: uploaded ${count(uploadedFiles)} of ${count(filesToUpload)} files${present}. ` +
+        `No version was created. Files already uploaded are kept, so running the build again resumes from here.\n${this.redactor.redact(reason)}`,
     )
   }
 
