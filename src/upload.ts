@@ -15,12 +15,12 @@ import {
   planTraffic,
   resolveTimeouts,
   type ApiCallContext,
-  type Redactor,
   type Deployment,
   type TrafficShare,
 } from './api/index.js'
 import type { VersionResult } from './core/body.js'
 import { WorkersVersionError } from './core/errors.js'
+import type { Redactor } from './core/redact.js'
 import { bodyByteLength, bodyChunks, toRequestBody } from './core/serialize.js'
 import type { ResolvedOptions } from './options/resolve.js'
 import type { UploadPlan } from './plan.js'

@@ -1,11 +1,10 @@
 /**
  * The static assets upload: `assets-upload-session` with the API credentials, then only the
  * buckets the session asks for, each authorised with the session's upload JWT, until a response
- * carries the completion JWT that goes into the Create Version body's `assets.jwt`.
- *
- * What makes it robust at scale (REFERENCE.md "Static assets"):
- * - bounded concurrency (default 3 buckets at once), dropped to 1 for good after a 524;
- * - 429 and 5xx retried with backoff, honouring Retry-After;
+ * carries the completion JWT that goes into the Create Version body's `assets.jwt`. Both go
+ * through the one retry loop (retry.ts) on the upload's connections and deadline. On top of it,
+ * as wrangler does:
+ * - at most 3 buckets at once (`concurrency`), dropped to 1 for good after a 524;
  * - an upload JWT that expires (its `exp` claim, or a 401) opens a new session, which lists only
  *   the files still missing, so nothing already accepted is sent again;
  * - file bytes are read only when their bucket is sent, and dropped right after.
@@ -13,68 +12,29 @@
  */
 import { readFileSync } from 'node:fs'
 import mime from 'mime'
-import { Agent, FormData, request } from 'undici'
 import { WorkersVersionError } from '../core/errors.js'
 import { isRecord } from '../core/guards.js'
+import type { Redactor } from '../core/redact.js'
 import { manifestRequestJson, type AssetFile, type AssetsManifest } from '../assets/manifest.js'
-import { type ApiCredentials, authHeaders } from './auth.js'
-import { Redactor } from '../core/redact.js'
-import { parseEnvelope } from './envelope.js'
-import { backoffDelay, MAX_RETRY_AFTER_MS, parseRetryAfter, resolveRetryPolicy, type RetryOptions, type RetryPolicy, sleep } from './retry.js'
-import { resolveTimeouts, type Timeouts } from './transport.js'
-import { apiUrl, assertSafeBaseUrl } from './url.js'
+import type { AssetsUploadProgress, AssetsUploadResult } from '../assets/progress.js'
+import { accountPath, requireAccount, withApi, type ApiCallContext } from './request.js'
+import { type ApiSession, sendWithRetries } from './retry.js'
+import { createFormData, type FormData } from './undici.js'
 
-export interface AssetsUploadProgress {
-  totalFiles: number
-  /** Files the API already holds (not sent). */
-  presentFiles: number
-  /** Files the first session asked for. */
-  filesToUpload: number
-  bytesToUpload: number
-  uploadedFiles: number
-  uploadedBytes: number
-  elapsedMs: number
-}
-
-export interface UploadAssetsOptions {
-  /** The API root, e.g. https://api.cloudflare.com/client/v4. */
-  baseUrl: string
-  credentials: ApiCredentials
-  accountId: string
+export interface UploadAssetsOptions extends ApiCallContext {
   scriptName: string
   manifest: AssetsManifest
   /** Buckets uploaded at once. Default 3 (what wrangler uses). */
   concurrency?: number
-  /** Per request. Defaults: 5 attempts, 500 ms base delay, 10 s max delay. */
-  retries?: RetryOptions
-  /** `deadlineMs` bounds the whole upload (default 30 min); the others apply to each request. */
-  timeouts?: Timeouts
   /** Called after the session opens and after every accepted bucket. */
   onProgress?: (progress: AssetsUploadProgress) => void
-  /** One line per retry, renewed session or concurrency change; never a token or JWT. */
-  log?: (line: string) => void
-  userAgent?: string
-  /** The run's redactor: it learns both JWTs as they arrive, so nothing the run prints later can show them. */
-  redactor?: Redactor
-}
-
-export interface AssetsUploadResult {
-  /** The completion JWT: goes into the Create Version body as `assets.jwt`. Never print it. */
-  jwt: string
-  uploadedFiles: number
-  uploadedBytes: number
-  presentFiles: number
-  totalFiles: number
-  elapsedMs: number
 }
 
 const DEFAULT_CONCURRENCY = 3
-const DEFAULT_DEADLINE_MS = 30 * 60_000
 /** A JWT this close to its `exp` is renewed before use rather than sent to fail. */
 const EXPIRY_MARGIN_MS = 5_000
 /** Sessions opened in a row without a single accepted file before giving up. */
 const MAX_SESSIONS_WITHOUT_PROGRESS = 3
-const DEFAULT_USER_AGENT = 'unplugin-workers-version'
 
 interface Session {
   jwt: string
@@ -85,45 +45,25 @@ interface Session {
 class JwtExpired extends Error {}
 
 export async function uploadAssets(options: UploadAssetsOptions): Promise<AssetsUploadResult> {
-  assertSafeBaseUrl(options.baseUrl)
-  for (const field of ['accountId', 'scriptName'] as const) {
-    if (!options[field]) throw new WorkersVersionError('MISSING_OPTION', `uploadAssets needs a non-empty \`${field}\`.`)
-  }
-  const upload = new AssetsUpload(options)
-  try {
-    return await upload.run()
-  } finally {
-    await upload.close()
-  }
+  requireAccount(options, 'uploadAssets')
+  if (!options.scriptName) throw new WorkersVersionError('MISSING_OPTION', 'uploadAssets needs a non-empty `scriptName`.')
+  return withApi(options, (session, redactor) => new AssetsUpload(options, session, redactor).run())
 }
 
 class AssetsUpload {
   private readonly started = Date.now()
-  private readonly agent: Agent
-  private readonly apiHeaders: Record<string, string>
-  private readonly policy: RetryPolicy
-  private readonly controller = new AbortController()
-  private readonly deadline: NodeJS.Timeout
   private readonly byHash = new Map<string, AssetFile>()
-  private readonly redactor: Redactor
   private readonly sessionBody: Buffer
   private concurrency: number
   private accepted = new Set<string>()
   private progress: AssetsUploadProgress
 
-  constructor(private readonly options: UploadAssetsOptions) {
-    this.redactor = (options.redactor ?? new Redactor()).add(options.credentials.apiToken, options.credentials.apiKey)
-    const timeouts = resolveTimeouts(options.timeouts)
-    this.agent = new Agent({ connectTimeout: timeouts.connectMs, headersTimeout: timeouts.headersMs, bodyTimeout: timeouts.bodyMs })
-    this.apiHeaders = {
-      ...authHeaders(options.credentials),
-      accept: 'application/json',
-      'user-agent': options.userAgent ?? DEFAULT_USER_AGENT,
-    }
-    this.policy = resolveRetryPolicy(options.retries)
+  constructor(
+    private readonly options: UploadAssetsOptions,
+    private readonly api: ApiSession,
+    private readonly redactor: Redactor,
+  ) {
     this.concurrency = Math.max(1, Math.floor(options.concurrency ?? DEFAULT_CONCURRENCY))
-    const deadlineMs = options.timeouts?.deadlineMs ?? DEFAULT_DEADLINE_MS
-    this.deadline = setTimeout(() => this.controller.abort(new Error(`no completion within ${Math.round(deadlineMs / 1000)} s`)), deadlineMs)
     for (const file of options.manifest.files) this.byHash.set(file.hash, file)
     // Serialised once: every session (the first and any renewal) sends the same manifest.
     this.sessionBody = manifestRequestJson(options.manifest)
@@ -161,7 +101,7 @@ class AssetsUpload {
       if (idleSessions >= MAX_SESSIONS_WITHOUT_PROGRESS) {
         throw this.failure(`the upload token expired ${idleSessions} times in a row before any file was accepted`)
       }
-      this.log(`The assets upload token expired; opening a new upload session to resume (${count(this.progress.uploadedFiles)} files already sent are kept).`)
+      this.api.log(`The assets upload token expired; opening a new upload session to resume (${count(this.progress.uploadedFiles)} files already sent are kept).`)
       session = await this.openSession()
       this.countAcceptedUnseen(missing, session)
     }
@@ -188,11 +128,6 @@ class AssetsUpload {
       this.progress.uploadedFiles++
       this.progress.uploadedBytes += this.byHash.get(hash)?.size ?? 0
     }
-  }
-
-  async close(): Promise<void> {
-    clearTimeout(this.deadline)
-    await this.agent.destroy().catch(() => undefined)
   }
 
   /**
@@ -227,122 +162,85 @@ class AssetsUpload {
     throw this.failure('every requested file was accepted but no response carried the completion token')
   }
 
-  /** One bucket, retried on 429/5xx/network errors. Resolves with the completion JWT if this response carried it. */
+  /** One bucket. Resolves with the completion JWT if its response carried it. */
   private async sendBucket(hashes: string[], jwt: string): Promise<string | undefined> {
-    for (let attempt = 1; ; attempt++) {
-      if (expiresSoon(jwt)) throw new JwtExpired()
-      const outcome = await this.postBucket(hashes, jwt)
-      if (outcome.kind === 'accepted') {
-        for (const hash of hashes) {
-          if (this.accepted.has(hash)) continue
-          this.accepted.add(hash)
-          this.progress.uploadedFiles++
-          this.progress.uploadedBytes += this.byHash.get(hash)?.size ?? 0
-        }
-        this.report()
-        if (outcome.jwt !== undefined) this.redactor.add(outcome.jwt)
-        return outcome.jwt
-      }
-      if (outcome.kind === 'expired') throw new JwtExpired()
-      if (outcome.kind === 'rejected' || attempt >= this.policy.attempts) throw this.failure(outcome.summary)
-      if (outcome.gateway && this.concurrency > 1) {
-        this.concurrency = 1
-        this.log(`The assets API answered ${outcome.summary}; uploading one bucket at a time from now on.`)
-      }
-      const delay = outcome.retryAfterMs !== undefined ? Math.min(outcome.retryAfterMs, MAX_RETRY_AFTER_MS) : backoffDelay(attempt, this.policy)
-      this.log(`Uploading an assets bucket failed (${outcome.summary}); retrying in ${(delay / 1000).toFixed(1)} s (attempt ${attempt + 1} of ${this.policy.attempts}).`)
-      await this.sleep(delay)
+    const answer = await this.step(() =>
+      sendWithRetries(this.api, {
+        method: 'POST',
+        path: accountPath(this.options.accountId, 'assets', 'upload'),
+        query: { base64: 'true' },
+        bearer: jwt,
+        // Read for each send only, and garbage once it is sent.
+        body: () => this.form(hashes),
+        what: `Upload an assets bucket of ${hashes.length} file${hashes.length === 1 ? '' : 's'}`,
+        worker: this.options.scriptName,
+        // The files are keyed by their hash: sending a bucket twice stores nothing twice.
+        idempotent: true,
+        hooks: {
+          beforeSend: () => {
+            if (expiresSoon(jwt)) throw new JwtExpired()
+          },
+          onStatus: (status) => {
+            if (status === 401) throw new JwtExpired()
+            if (status === 524 && this.concurrency > 1) {
+              this.concurrency = 1
+              this.api.log('The assets API answered HTTP 524 (a timeout); uploading one bucket at a time from now on.')
+            }
+          },
+        },
+      }),
+    )
+    for (const hash of hashes) {
+      if (this.accepted.has(hash)) continue
+      this.accepted.add(hash)
+      this.progress.uploadedFiles++
+      this.progress.uploadedBytes += this.byHash.get(hash)?.size ?? 0
     }
+    this.report()
+    const result = answer.result
+    const completion = isRecord(result) && typeof result.jwt === 'string' && result.jwt !== '' ? result.jwt : undefined
+    if (completion !== undefined) this.redactor.add(completion)
+    return completion
   }
 
-  private async postBucket(hashes: string[], jwt: string): Promise<BucketOutcome> {
-    // The bytes are read here, for this attempt only, and become garbage once the request is sent.
-    const form = new FormData()
+  private form(hashes: string[]): FormData {
+    const form = createFormData()
     for (const hash of hashes) {
       const file = this.byHash.get(hash)
-      if (!file) return { kind: 'rejected', summary: `the API asked for a file that is not in the manifest (hash ${hash})` }
+      if (!file) throw this.failure(`the API asked for a file that is not in the manifest (hash ${hash})`)
       // Sync: asset files are at most 25 MiB and mostly small, where async reads cost more than they save.
       const base64 = readFileSync(file.path).toString('base64')
       form.append(hash, new Blob([base64], { type: partContentType(file.key) }), hash)
     }
-    const response = await this.send(
-      apiUrl(this.options.baseUrl, `/accounts/${encodeURIComponent(this.options.accountId)}/workers/assets/upload`, { base64: 'true' }),
-      { authorization: `Bearer ${jwt}`, accept: 'application/json', 'user-agent': this.apiHeaders['user-agent'] ?? DEFAULT_USER_AGENT },
-      form,
-    )
-    if ('network' in response) return { kind: 'retry', summary: response.network, gateway: false }
-    const { status, text, retryAfter } = response
-    const parsed = parseEnvelope<unknown>(text)
-    if (status >= 200 && status < 300 && parsed.kind === 'envelope' && parsed.envelope.success) {
-      const result = parsed.envelope.result
-      const completion = isRecord(result) && typeof result.jwt === 'string' && result.jwt !== '' ? result.jwt : undefined
-      return { kind: 'accepted', jwt: completion }
-    }
-    if (status === 401) return { kind: 'expired' }
-    const summary = this.describeFailure(status, parsed)
-    if (status === 429 || status >= 500) return { kind: 'retry', summary, gateway: status === 524, retryAfterMs: parseRetryAfter(retryAfter) }
-    return { kind: 'rejected', summary }
+    return form
   }
 
-  /** `assets-upload-session`, retried on 429/5xx/network errors (it only reports what is missing, so a retry is harmless). */
+  /** `assets-upload-session`: it only reports what is missing, so sending it twice is harmless. */
   private async openSession(): Promise<Session> {
-    const url = apiUrl(
-      this.options.baseUrl,
-      `/accounts/${encodeURIComponent(this.options.accountId)}/workers/scripts/${encodeURIComponent(this.options.scriptName)}/assets-upload-session`,
+    const answer = await this.step(() =>
+      sendWithRetries(this.api, {
+        method: 'POST',
+        path: accountPath(this.options.accountId, 'scripts', this.options.scriptName, 'assets-upload-session'),
+        body: this.sessionBody,
+        what: `Open an assets upload session for Worker ${JSON.stringify(this.options.scriptName)}`,
+        worker: this.options.scriptName,
+        idempotent: true,
+        accept: (result) => isRecord(result) && typeof result.jwt === 'string' && result.jwt !== '',
+      }),
     )
-    for (let attempt = 1; ; attempt++) {
-      const response = await this.send(url, { ...this.apiHeaders, 'content-type': 'application/json' }, this.sessionBody)
-      let summary: string
-      let retryAfterMs: number | undefined
-      if ('network' in response) {
-        summary = response.network
-      } else {
-        const parsed = parseEnvelope<unknown>(response.text)
-        const result = parsed.kind === 'envelope' && parsed.envelope.success ? parsed.envelope.result : undefined
-        if (response.status >= 200 && response.status < 300 && isRecord(result) && typeof result.jwt === 'string' && result.jwt !== '') {
-          this.redactor.add(result.jwt)
-          const buckets = Array.isArray(result.buckets) ? result.buckets.filter(Array.isArray).map((b) => b.filter((h): h is string => typeof h === 'string')) : []
-          return { jwt: result.jwt, buckets }
-        }
-        summary = this.describeFailure(response.status, parsed)
-        if (response.status < 500 && response.status !== 429) throw this.failure(`the upload session was refused: ${summary}`)
-        retryAfterMs = parseRetryAfter(response.retryAfter)
-      }
-      if (attempt >= this.policy.attempts) throw this.failure(`the upload session could not be opened: ${summary}`)
-      const delay = retryAfterMs !== undefined ? Math.min(retryAfterMs, MAX_RETRY_AFTER_MS) : backoffDelay(attempt, this.policy)
-      this.log(`Opening the assets upload session failed (${summary}); retrying in ${(delay / 1000).toFixed(1)} s.`)
-      await this.sleep(delay)
-    }
+    const result = answer.result as { jwt: string; buckets?: unknown }
+    this.redactor.add(result.jwt)
+    const buckets = Array.isArray(result.buckets) ? result.buckets.filter(Array.isArray).map((b: unknown[]) => b.filter((h): h is string => typeof h === 'string')) : []
+    return { jwt: result.jwt, buckets }
   }
 
-  private async send(
-    url: URL,
-    headers: Record<string, string>,
-    body: Buffer | FormData,
-  ): Promise<{ status: number; text: string; retryAfter: string | string[] | undefined } | { network: string }> {
-    if (this.controller.signal.aborted) throw this.failure(String((this.controller.signal.reason as Error).message))
+  /** Runs one request; its failure (which names the request) becomes the upload's, saying how far the upload got. */
+  private async step<T>(send: () => Promise<T>): Promise<T> {
     try {
-      const response = await request(url, { method: 'POST', headers, body, dispatcher: this.agent, signal: this.controller.signal })
-      const text = await response.body.text()
-      return { status: response.statusCode, text, retryAfter: response.headers['retry-after'] }
+      return await send()
     } catch (error) {
-      if (this.controller.signal.aborted) throw this.failure(String((this.controller.signal.reason as Error).message))
-      const code = isRecord(error) && typeof error.code === 'string' ? ` (${error.code})` : ''
-      return { network: this.redact(`${error instanceof Error ? error.message : String(error)}${code}`) }
-    }
-  }
-
-  private describeFailure(status: number, parsed: ReturnType<typeof parseEnvelope>): string {
-    if (parsed.kind === 'other') return this.redact(`HTTP ${status}: ${parsed.excerpt}`)
-    const first = parsed.envelope.errors[0]
-    return this.redact(first ? `HTTP ${status}: ${first.message} (code ${first.code})` : `HTTP ${status}`)
-  }
-
-  private async sleep(ms: number): Promise<void> {
-    try {
-      await sleep(ms, this.controller.signal)
-    } catch {
-      throw this.failure(String((this.controller.signal.reason as Error).message))
+      if (error instanceof JwtExpired || (error instanceof WorkersVersionError && error.code === 'ASSETS_UPLOAD_FAILED')) throw error
+      throw this.failure(error instanceof Error ? error.message : String(error))
     }
   }
 
@@ -352,8 +250,8 @@ class AssetsUpload {
     const present = presentFiles > 0 ? ` (${count(presentFiles)} already present)` : ''
     return new WorkersVersionError(
       'ASSETS_UPLOAD_FAILED',
-      `Uploading the static assets in ${this.options.manifest.directory} failed: uploaded ${count(uploadedFiles)} of ${count(filesToUpload)} files${present}; ${this.redact(reason)}. ` +
-        'No version was created. Files already uploaded are kept, so running the build again resumes from here.',
+      `Uploading the static assets in ${this.options.manifest.directory} failed: uploaded ${count(uploadedFiles)} of ${count(filesToUpload)} files${present}. ` +
+        `No version was created. Files already uploaded are kept, so running the build again resumes from here.\n${this.redactor.redact(reason)}`,
     )
   }
 
@@ -365,26 +263,7 @@ class AssetsUpload {
       // A failing progress reporter must not fail the upload.
     }
   }
-
-  private log(line: string): void {
-    try {
-      this.options.log?.(this.redact(line))
-    } catch {
-      /* ignored */
-    }
-  }
-
-  /** Removes the API credentials and every JWT seen so far from text that may leave this module. */
-  private redact(text: string): string {
-    return this.redactor.redact(text)
-  }
 }
-
-type BucketOutcome =
-  | { kind: 'accepted'; jwt: string | undefined }
-  | { kind: 'expired' }
-  | { kind: 'rejected'; summary: string }
-  | { kind: 'retry'; summary: string; gateway: boolean; retryAfterMs?: number }
 
 /**
  * The part's content type, as wrangler sends it: the path's MIME type, `; charset=utf-8` added to

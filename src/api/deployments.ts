@@ -5,7 +5,7 @@
  */
 import { WorkersVersionError } from '../core/errors.js'
 import { isRecord } from '../core/guards.js'
-import { accountPath, asRecords, callApi, type ApiCallContext } from './request.js'
+import { accountPath, asRecords, callApi, json, type ApiCallContext } from './request.js'
 
 export interface TrafficShare {
   version_id: string
@@ -20,7 +20,7 @@ export interface Deployment {
 }
 
 /** The API's limit on a deployment's `workers/message`, in characters; longer messages are cut. */
-export const MAX_DEPLOYMENT_MESSAGE = 100
+const MAX_DEPLOYMENT_MESSAGE = 100
 
 /** The deployment serving traffic now (`GET …/deployments`, first entry), or undefined when nothing is deployed or the Worker is new. */
 export async function currentDeployment(ctx: ApiCallContext, script: string): Promise<Deployment | undefined> {
@@ -30,7 +30,7 @@ export async function currentDeployment(ctx: ApiCallContext, script: string): Pr
     what: `List the deployments of Worker ${JSON.stringify(script)}`,
     worker: script,
     idempotent: true,
-    notFoundIsUndefined: true,
+    absentIsUndefined: true,
   })
   const first = isRecord(result) ? asRecords(result.deployments)[0] : undefined
   return first ? toDeployment(first) : undefined
@@ -50,7 +50,7 @@ export async function createDeployment(
   const result = await callApi(ctx, {
     method: 'POST',
     path: accountPath(ctx.accountId, 'scripts', script, 'deployments'),
-    body,
+    body: json(body),
     what: `Deploy ${deployment.versions.map((v) => `${v.version_id} at ${v.percentage}%`).join(', ')} to Worker ${JSON.stringify(script)}`,
     worker: script,
     idempotent: true,
@@ -60,16 +60,14 @@ export async function createDeployment(
 }
 
 /**
- * The `versions` of the deployment for `promote`: `true` (or 100) gives the new version all
- * traffic; `n` (1–99) gives it n% and leaves the rest on the version deployed now. Throws
- * `WorkersVersionError('PROMOTE_NOT_POSSIBLE')` for a gradual rollout when nothing is deployed, or
- * when the current deployment already splits traffic between two versions (which one should keep
- * the rest is the user's decision). Call it before creating the version, so nothing is created in vain.
+ * The `versions` of the deployment for `promote` (already checked to be true or 1–100 by the
+ * options): `true` (or 100) gives the new version all traffic; `n` gives it n% and leaves the
+ * rest on the version deployed now. Throws `WorkersVersionError('PROMOTE_NOT_POSSIBLE')` for a
+ * gradual rollout when nothing is deployed, or when the current deployment already splits
+ * traffic between two versions (which one should keep the rest is the user's decision). Call it
+ * before creating the version, so nothing is created in vain.
  */
 export function planTraffic(current: Pick<Deployment, 'versions'> | undefined, newVersionId: string, promote: true | number): TrafficShare[] {
-  if (promote !== true && (!Number.isInteger(promote) || promote < 1 || promote > 100)) {
-    throw new WorkersVersionError('INVALID_OPTION', `\`promote\` must be true or a whole percentage from 1 to 100, got ${String(promote)}.`)
-  }
   if (promote === true || promote === 100) return [{ version_id: newVersionId, percentage: 100 }]
   const shares = current?.versions ?? []
   if (shares.length === 0) {

@@ -55,8 +55,8 @@ function safeDescribe(describe: FormatContext['describe'], pointer: string): str
   }
 }
 
-/** The next step for the error codes users meet most (see REFERENCE.md, "Errors and limits"). */
-export function hintFor(error: ApiMessage, worker: string): string | undefined {
+/** The next step for the error codes users meet most. */
+function hintFor(error: ApiMessage, worker: string): string | undefined {
   switch (error.code) {
     case 10000:
     case 9106:

@@ -1,116 +1,111 @@
 /**
- * One small JSON call to the Cloudflare API with the client's transport, retries, envelope parsing
- * and error formatting. Create Version has its own, stricter loop (client.ts); this one serves the
- * calls around a version (Worker, deployments, scripts, secrets).
+ * Opens what one call needs (transport, backoff, redaction, logging) around the retry loop, and
+ * closes it whatever happens. Every endpoint is one declarative `ApiRequest` passed to `callApi`.
  */
 import { WorkersVersionError } from '../core/errors.js'
 import { isRecord } from '../core/guards.js'
 import { Redactor } from '../core/redact.js'
-import { authHeaders } from './auth.js'
-import type { ApiClientOptions } from './client.js'
-import { parseEnvelope } from './envelope.js'
-import { ApiError, formatApiErrors } from './errors.js'
-import { backoffDelay, MAX_RETRY_AFTER_MS, parseRetryAfter, resolveRetryPolicy, seconds, sleep } from './retry.js'
-import { NetworkFailure, resolveTimeouts, Transport } from './transport.js'
+import { type ApiCredentials, authHeaders } from './auth.js'
+import { resolveBackoff, type RetryOptions } from './policy.js'
+import { type ApiAnswer, type ApiRequest, type ApiSession, sendWithRetries } from './retry.js'
+import { resolveTimeouts, type SharedAgent, type Timeouts, Transport } from './transport.js'
 import { assertSafeBaseUrl } from './url.js'
 
-/** What every call around a version needs: the client options and the account. */
+export interface ApiClientOptions {
+  /** The API root, e.g. https://api.cloudflare.com/client/v4 (the caller applies that default). */
+  baseUrl: string
+  credentials: ApiCredentials
+  /**
+   * Defaults: connect 10 s, response headers 60 s, gap between body chunks 60 s, and 5 min for
+   * the whole upload (every call made with the same `agent`, the assets included).
+   */
+  timeouts?: Timeouts
+  /** Defaults: 5 attempts, 500 ms base delay, 10 s max delay. */
+  retries?: RetryOptions
+  /** Receives one line per retry or recovery; never contains a secret the redactor knows. */
+  log?: (line: string) => void
+  userAgent?: string
+  /**
+   * The run's redactor (see `redactorFor`). The credentials are added to it, and so are the
+   * secrets a call learns (the `secret_text` values of an object body, the assets JWTs).
+   */
+  redactor?: Redactor
+  /**
+   * The upload's pool and deadline (`createAgent`), shared by its calls so they reuse connections
+   * (one TLS handshake instead of one per call) and one deadline bounds them all. Whoever creates
+   * it destroys it; without it, each call opens and closes its own.
+   */
+  agent?: SharedAgent
+  /**
+   * A read made while the bundler is still working: its deadline and waits do not hold the
+   * process open, so a build that fails meanwhile exits at once. Whoever awaits its result keeps
+   * the process alive itself (`holdingProcessOpen`).
+   */
+  background?: boolean
+}
+
+/** What every call about a Worker needs: the client options and the account. */
 export interface ApiCallContext extends ApiClientOptions {
   accountId: string
 }
 
-export interface ApiCall {
-  method: 'GET' | 'POST'
-  /** Below the API root, e.g. `/accounts/a/workers/scripts`. */
-  path: string
-  query?: Record<string, string>
-  body?: unknown
-  /** Names the call in messages, e.g. `List deployments for Worker "w"`. */
-  what: string
-  /** The Worker the call is about, for error hints. */
-  worker: string
-  /**
-   * Whether sending it twice does no harm. GETs are; a POST that is not is resent only when the
-   * server cannot have seen it (connection refused, 429, 503).
-   */
-  idempotent: boolean
-  /** A 404 with code 10007 (no such Worker) resolves to `undefined` instead of throwing. */
-  notFoundIsUndefined?: boolean
-}
-
-const DEFAULT_USER_AGENT = 'unplugin-workers-version'
-const TURNED_AWAY = new Set([429, 503])
-const TRANSIENT = new Set([500, 502, 504, 520, 521, 522, 523, 524])
-
-export async function callApi(ctx: ApiCallContext, call: ApiCall): Promise<unknown> {
-  assertSafeBaseUrl(ctx.baseUrl)
-  if (!ctx.accountId) throw new WorkersVersionError('MISSING_OPTION', `${call.what} needs a non-empty \`accountId\`.`)
-  const transport = new Transport(ctx.baseUrl, ctx.credentials, authHeaders(ctx.credentials), ctx.userAgent ?? DEFAULT_USER_AGENT, resolveTimeouts(ctx.timeouts), ctx.agent, ctx.background)
-  const policy = resolveRetryPolicy(ctx.retries)
-  // The run's redactor knows every secret (credentials, secret bindings, asset JWTs); every
-  // message and log line of the call, and any error it throws, passes it first.
-  const redactor = (ctx.redactor ?? new Redactor()).add(ctx.credentials.apiToken, ctx.credentials.apiKey)
-  const redact = (text: string) => redactor.redact(text)
-  const log = (line: string) => {
-    try {
-      ctx.log?.(redact(line))
-    } catch {
-      // A failing logger must not fail the call.
-    }
-  }
-  const payload = call.body === undefined ? undefined : Buffer.from(JSON.stringify(call.body))
+/**
+ * Runs `use` with a session on a fresh transport. Every message and log line of the calls, and
+ * any error they throw, passes the run's redactor first.
+ */
+export async function withApi<T>(options: ApiClientOptions, use: (session: ApiSession, redactor: Redactor) => Promise<T>): Promise<T> {
+  const redactor = (options.redactor ?? new Redactor()).add(options.credentials.apiToken, options.credentials.apiKey)
   try {
-    for (let attempt = 1; ; attempt++) {
-      let problem: string
-      let retryable: boolean
-      let retryAfterMs: number | undefined
-      try {
-        const response = await transport.send(call.method, call.path, { ...(call.query ? { query: call.query } : {}), ...(payload ? { body: payload } : {}) })
-        const parsed = parseEnvelope(response.text, redact)
-        const { status } = response
-        if (status >= 200 && status < 300 && parsed.kind === 'envelope' && parsed.envelope.success) return parsed.envelope.result
-        if (call.notFoundIsUndefined && status === 404 && parsed.kind === 'envelope' && parsed.envelope.errors.some((e) => e.code === 10007)) return undefined
-        const errors = parsed.kind === 'envelope' ? parsed.envelope.errors.map((e) => ({ ...e, message: redact(e.message) })) : []
-        const detail =
-          parsed.kind === 'other'
-            ? [`- the response is not JSON: ${redact(parsed.excerpt)}`]
-            : errors.length > 0
-              ? formatApiErrors(errors, { worker: call.worker })
-              : ['- no error details in the response']
-        retryable = TURNED_AWAY.has(status) || (call.idempotent && (TRANSIENT.has(status) || (status >= 200 && status < 300)))
-        if (!retryable || attempt >= policy.attempts) {
-          throw new ApiError([`Cloudflare API: ${call.what} failed (HTTP ${status}):`, ...detail].join('\n'), { status, errors, attempts: attempt })
+    assertSafeBaseUrl(options.baseUrl)
+    const transport = new Transport({
+      baseUrl: options.baseUrl,
+      secrets: redactor,
+      authHeaders: authHeaders(options.credentials),
+      userAgent: options.userAgent,
+      timeouts: resolveTimeouts(options.timeouts),
+      shared: options.agent,
+      background: options.background,
+    })
+    const redact = (text: string) => redactor.redact(text)
+    const session: ApiSession = {
+      transport,
+      backoff: resolveBackoff(options.retries),
+      redact,
+      log: (line) => {
+        try {
+          options.log?.(redact(line))
+        } catch {
+          // A failing logger must not fail the call.
         }
-        problem = `HTTP ${status}`
-        retryAfterMs = parseRetryAfter(response.headers['retry-after'])
-      } catch (error) {
-        if (!(error instanceof NetworkFailure)) throw error
-        problem = redact(error.message)
-        retryable = error.notSent || call.idempotent
-        if (!retryable) {
-          throw new WorkersVersionError(
-            'API_OUTCOME_UNKNOWN',
-            `${call.what}: no complete response (${problem}), so it may have taken effect; not sending it again. Check the Worker in the dashboard before building again.`,
-          )
-        }
-        if (attempt >= policy.attempts) throw new WorkersVersionError('API_NETWORK_ERROR', `${call.what} failed after ${attempt} attempts; last error: ${problem}`)
-      }
-      const wait = retryAfterMs ?? backoffDelay(attempt, policy)
-      if (wait > MAX_RETRY_AFTER_MS || wait > transport.remainingMs()) {
-        throw new WorkersVersionError('API_NETWORK_ERROR', `${call.what}: the API asks to wait ${seconds(wait)}, longer than this build waits (last: ${problem})`)
-      }
-      log(`${call.what}: ${problem}; attempt ${attempt}/${policy.attempts} failed, waiting ${seconds(wait)}`)
-      await sleep(wait, transport.signal, !ctx.background)
+      },
+      background: options.background ?? false,
+    }
+    try {
+      return await use(session, redactor)
+    } finally {
+      await transport.close()
     }
   } catch (error) {
-    if (transport.deadlineExceeded) {
-      throw new WorkersVersionError('API_TIMEOUT', `${call.what} gave up: no result within the ${seconds(transport.timeouts.deadlineMs)} deadline.`)
-    }
     throw redactor.redactDeep(error)
-  } finally {
-    await transport.close()
   }
 }
+
+/** One request about an account's Workers; its `result`, or undefined for an absent thing. */
+export async function callApi(ctx: ApiCallContext, request: ApiRequest): Promise<unknown> {
+  requireAccount(ctx, request.what)
+  return withApi(ctx, async (session) => (await sendWithRetries(session, request)).result)
+}
+
+export function requireAccount(ctx: ApiCallContext, what: string): void {
+  if (!ctx.accountId) throw new WorkersVersionError('MISSING_OPTION', `${what} needs a non-empty \`accountId\`.`)
+}
+
+/** A JSON body, serialised once: every send reuses these bytes. */
+export function json(value: unknown): Buffer {
+  return Buffer.from(JSON.stringify(value))
+}
+
+export type { ApiAnswer, ApiRequest }
 
 /** `/accounts/{a}/workers/<rest…>`, each segment encoded. */
 export function accountPath(accountId: string, ...rest: string[]): string {

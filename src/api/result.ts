@@ -1,8 +1,7 @@
-import { appendFile } from 'node:fs/promises'
 import type { VersionResult } from '../core/body.js'
 import { isRecord } from '../core/guards.js'
 import type { Redactor } from '../core/redact.js'
-import { seconds } from './retry.js'
+import { seconds } from './policy.js'
 
 /**
  * The fields of a Create Version (or Get Version) `result` the plugin uses or
@@ -47,20 +46,6 @@ export function formatVersionResult(r: VersionResult, elapsedMs: number, redacto
   // Milliseconds below a second: a local or quick call read "0.0s", as if nothing had been timed.
   lines.push(`elapsed: ${elapsedMs < 1000 ? `${Math.round(elapsedMs)} ms` : seconds(elapsedMs)}`)
   return redactor ? lines.map((line) => redactor.redact(line)) : lines
-}
-
-/**
- * Appends step outputs for GitHub Actions (`$GITHUB_OUTPUT`). Values are single
- * lines; a value with a newline would need the heredoc syntax, so any line
- * break is dropped rather than letting it inject another output. Values are
- * redacted before that, so a secret split over lines is still found.
- */
-export async function writeGithubOutput(file: string, r: VersionResult, redactor?: Redactor): Promise<void> {
-  const oneLine = (value: string) => (redactor ? redactor.redact(value) : value).replace(/[\r\n]+/g, ' ')
-  const lines = [`version-id=${oneLine(r.id)}`, `version-number=${oneLine(String(r.number))}`]
-  const first = previewUrls(r)[0]
-  if (first !== undefined) lines.push(`preview-url=${oneLine(first)}`)
-  await appendFile(file, `${lines.join('\n')}\n`)
 }
 
 function previewUrls(r: VersionResult): string[] {

@@ -1,19 +1,21 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import type { Readable } from 'node:stream'
-import { Agent, request } from './undici.js'
+import { Agent, type FormData, request } from './undici.js'
 import { Redactor } from '../core/redact.js'
 import type { ApiCredentials } from './auth.js'
-import { seconds } from './retry.js'
+import { seconds } from './policy.js'
 import { apiUrl } from './url.js'
-import { withoutWasmTierUp } from './wasm-tier-up.js'
 
-/** A serialised body (reused as is by every attempt) or a factory giving a fresh stream per attempt. */
+/** Sent with every request; `userAgent` in the client options replaces it. */
+const USER_AGENT = 'unplugin-workers-version'
+
 /**
- * A body: bytes, or a factory of a fresh stream for every attempt. Iterables go to undici as
- * they are (strings are written as UTF-8), pulled one piece at a time as the socket drains.
+ * A body: bytes (sent as they are on every send), or a factory of a fresh stream or form for
+ * every send. Iterables go to undici as they are (strings are written as UTF-8), pulled one
+ * piece at a time as the socket drains.
  */
 export type BodyStream = Iterable<string | Uint8Array> | AsyncIterable<string | Uint8Array> | Readable
-export type RequestBody = Buffer | (() => BodyStream)
+export type RequestBody = Buffer | (() => BodyStream | FormData)
 
 export interface Timeouts {
   connectMs?: number
@@ -62,7 +64,7 @@ export class NetworkFailure extends Error {
 }
 
 /** The overall deadline passed; `signal.reason` of the transport. */
-export class DeadlineExceeded extends Error {
+class DeadlineExceeded extends Error {
   constructor(deadlineMs: number) {
     super(`no result within the ${seconds(deadlineMs)} deadline`)
     this.name = 'DeadlineExceeded'
@@ -104,78 +106,152 @@ const TLS_CERTIFICATE = new Set([
 ])
 const isTlsFailure = (code: string) => code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_') || TLS_CERTIFICATE.has(code)
 
-/** An undici Agent with the client's connect, headers and body timeouts. */
-export function createAgent(timeouts: ResolvedTimeouts): Agent {
-  return new Agent({ connectTimeout: timeouts.connectMs, headersTimeout: timeouts.headersMs, bodyTimeout: timeouts.bodyMs })
-}
-
 /**
- * An undici Agent (its own, or the `shared` one of an upload) and one deadline shared by
- * every request of a call. `close()` must run in a `finally`: it destroys the sockets of its
- * own Agent so a build can never hang on a half-open connection; a shared Agent is closed by
- * whoever made it.
+ * One clock for everything a deadline covers. It starts on first use, not when made: the
+ * deadline of an upload runs from its first request, not from when the bundler started.
+ * `background`: its timer does not hold the process open.
  */
-export class Transport {
-  readonly signal: AbortSignal
-  private readonly agent: Agent
-  private readonly ownsAgent: boolean
+export class Deadline {
   private readonly controller = new AbortController()
-  private readonly timer: NodeJS.Timeout
-  private readonly baseHeaders: Record<string, string>
-  private readonly startedAt = Date.now()
-  private readonly redactor: Redactor
+  readonly signal = this.controller.signal
+  private timer: NodeJS.Timeout | undefined
+  private startedAt: number | undefined
 
-  /** `secrets`: the run's redactor, or just the credentials (then only they are scrubbed from network errors). */
   constructor(
-    private readonly baseUrl: string,
-    secrets: ApiCredentials | Redactor,
-    authHeaders: Record<string, string>,
-    userAgent: string,
-    readonly timeouts: ResolvedTimeouts,
-    shared?: Agent,
-    /** A background read (ApiClientOptions.background): the deadline timer does not hold the process open. */
-    background = false,
-  ) {
-    this.redactor = secrets instanceof Redactor ? secrets : new Redactor([secrets.apiToken, secrets.apiKey])
-    this.agent = shared ?? createAgent(timeouts)
-    this.ownsAgent = shared === undefined
-    this.signal = this.controller.signal
-    this.timer = setTimeout(() => this.controller.abort(new DeadlineExceeded(timeouts.deadlineMs)), timeouts.deadlineMs)
-    if (background) this.timer.unref()
-    this.baseHeaders = { accept: 'application/json', 'user-agent': userAgent, ...authHeaders }
+    readonly ms: number,
+    private readonly background: boolean,
+  ) {}
+
+  start(): this {
+    if (this.startedAt !== undefined) return this
+    this.startedAt = Date.now()
+    this.timer = setTimeout(() => this.controller.abort(new DeadlineExceeded(this.ms)), this.ms)
+    if (this.background) this.timer.unref()
+    return this
   }
 
   remainingMs(): number {
-    return this.startedAt + this.timeouts.deadlineMs - Date.now()
+    return this.startedAt === undefined ? this.ms : this.startedAt + this.ms - Date.now()
+  }
+
+  clear(): void {
+    clearTimeout(this.timer)
+  }
+}
+
+/**
+ * The connection pool of one upload, carrying its deadline: every call made with it (the reads,
+ * Worker creation, the assets, the version, the deployment) shares both. The deadline's timer
+ * never holds the process open: a request in flight or a wait between sends does that.
+ */
+export class SharedAgent extends Agent {
+  readonly deadline: Deadline
+  constructor(timeouts: ResolvedTimeouts) {
+    super(poolOptions(timeouts))
+    this.deadline = new Deadline(timeouts.deadlineMs, true)
+  }
+
+  /** The upload is over: its deadline too. undici calls this itself with `(err, callback)`. */
+  override destroy(...args: unknown[]): Promise<void> {
+    this.deadline.clear()
+    return (super.destroy as (...forwarded: unknown[]) => Promise<void>).apply(this, args)
+  }
+}
+
+function poolOptions(timeouts: ResolvedTimeouts) {
+  return { connectTimeout: timeouts.connectMs, headersTimeout: timeouts.headersMs, bodyTimeout: timeouts.bodyMs }
+}
+
+/** The pool for one upload; whoever creates it destroys it when the upload ends. */
+export function createAgent(timeouts: ResolvedTimeouts): SharedAgent {
+  return new SharedAgent(timeouts)
+}
+
+/** One request as the transport sends it. */
+export interface OutgoingRequest {
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
+  /** Below the API root, e.g. `/accounts/a/workers/scripts`. */
+  path: string
+  query?: Record<string, string>
+  body?: RequestBody
+  /** Byte length of a streamed body, sent as `content-length` (some proxies refuse chunked uploads). */
+  contentLength?: number
+  /** A bearer token that replaces the account credentials (the assets upload JWT). */
+  bearer?: string
+}
+
+export interface TransportOptions {
+  baseUrl: string
+  /** The run's redactor, or just the credentials (then only they are scrubbed from network errors). */
+  secrets: ApiCredentials | Redactor
+  authHeaders: Record<string, string>
+  userAgent?: string | undefined
+  timeouts: ResolvedTimeouts
+  /** The upload's pool and deadline; without it the transport has its own, closed with it. */
+  shared?: SharedAgent | undefined
+  /** A read made while the bundler works: its own deadline, whose timer does not hold the process open. */
+  background?: boolean | undefined
+}
+
+/**
+ * Sends requests on an undici Agent and reads each answer whole, within a deadline. `close()`
+ * must run in a `finally`: it destroys the sockets of its own Agent so a build can never hang
+ * on a half-open connection; a shared Agent is closed by whoever made it.
+ */
+export class Transport {
+  readonly deadline: Deadline
+  private readonly agent: Agent
+  private readonly ownsAgent: boolean
+  private readonly ownsDeadline: boolean
+  private readonly baseHeaders: Record<string, string>
+  private readonly redactor: Redactor
+  private readonly baseUrl: string
+
+  constructor(options: TransportOptions) {
+    const { secrets, shared, timeouts } = options
+    this.baseUrl = options.baseUrl
+    this.redactor = secrets instanceof Redactor ? secrets : new Redactor([secrets.apiToken, secrets.apiKey])
+    this.agent = shared ?? new Agent(poolOptions(timeouts))
+    this.ownsAgent = shared === undefined
+    if (shared === undefined || options.background === true) {
+      this.deadline = new Deadline(timeouts.deadlineMs, options.background ?? false)
+      this.ownsDeadline = true
+    } else {
+      this.deadline = shared.deadline
+      this.ownsDeadline = false
+    }
+    this.deadline.start()
+    this.baseHeaders = { accept: 'application/json', 'user-agent': options.userAgent ?? USER_AGENT, ...options.authHeaders }
+  }
+
+  get signal(): AbortSignal {
+    return this.deadline.signal
   }
 
   get deadlineExceeded(): boolean {
-    return this.signal.aborted
+    return this.deadline.signal.aborted
   }
 
-  async send(method: 'GET' | 'POST', path: string, options: { query?: Record<string, string>; body?: RequestBody; contentLength?: number } = {}): Promise<HttpResponse> {
+  async send(outgoing: OutgoingRequest): Promise<HttpResponse> {
     if (this.signal.aborted) throw this.signal.reason
-    const headers = { ...this.baseHeaders }
-    let body: Buffer | BodyStream | undefined
-    if (options.body !== undefined) {
+    const headers = outgoing.bearer === undefined ? { ...this.baseHeaders } : withBearer(this.baseHeaders, outgoing.bearer)
+    const source = typeof outgoing.body === 'function' ? outgoing.body() : outgoing.body
+    // undici writes a form's multipart content type itself.
+    if (source !== undefined && !isForm(source)) {
       headers['content-type'] = 'application/json'
-      body = typeof options.body === 'function' ? options.body() : options.body
-      if (options.contentLength !== undefined) headers['content-length'] = String(options.contentLength)
+      if (outgoing.contentLength !== undefined) headers['content-length'] = String(outgoing.contentLength)
     }
     // Built outside the try: a refused path is a programming or input error, not a network failure.
-    const url = apiUrl(this.baseUrl, path, options.query)
+    const url = apiUrl(this.baseUrl, outgoing.path, outgoing.query)
     try {
-      // withoutWasmTierUp: no exit stall after an upload (see wasm-tier-up.ts for the numbers).
-      const response = await withoutWasmTierUp(() =>
-        request(url, {
-          method,
-          headers,
-          // undici takes iterables (it documents them; its types list only Readable).
-          body: body as Buffer | Readable | undefined,
-          dispatcher: this.agent,
-          signal: this.signal,
-        }),
-      )
+      const response = await request(url, {
+        method: outgoing.method,
+        headers,
+        // undici takes iterables and forms (it documents them; its types list only Readable).
+        body: source as Buffer | Readable | undefined,
+        dispatcher: this.agent,
+        signal: this.signal,
+      })
       const text = await response.body.text()
       return { status: response.statusCode, headers: response.headers, text }
     } catch (error) {
@@ -185,7 +261,7 @@ export class Transport {
   }
 
   async close(): Promise<void> {
-    clearTimeout(this.timer)
+    if (this.ownsDeadline) this.deadline.clear()
     // destroy, not close: close() would wait for a request still in flight.
     if (this.ownsAgent) await this.agent.destroy().catch(() => undefined)
   }
@@ -241,3 +317,12 @@ function errorCodes(error: unknown, depth = 0): string[] {
   return [...own, ...members, ...cause]
 }
 
+
+function withBearer(base: Record<string, string>, token: string): Record<string, string> {
+  const { authorization: _token, 'x-auth-email': _email, 'x-auth-key': _key, ...rest } = base
+  return { ...rest, authorization: `Bearer ${token}` }
+}
+
+function isForm(body: Buffer | BodyStream | FormData): body is FormData {
+  return (body as { [Symbol.toStringTag]?: unknown })[Symbol.toStringTag] === 'FormData'
+}

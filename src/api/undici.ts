@@ -1,10 +1,10 @@
 import { createRequire } from 'node:module'
-import type { Agent as UndiciAgent, Dispatcher } from 'undici'
+import type { Agent as UndiciAgent, Dispatcher, FormData as UndiciFormData } from 'undici'
 
 // The parts of undici the API client uses: an Agent and its `request`. undici's index also loads
-// fetch, WebSocket, EventSource, the cache and the mocks, which took 115 ms to import here against
-// 48 ms for these two modules (median of 3 fresh processes). undici is pinned to an exact version in
-// package.json, so these paths are the shipped ones; every network test goes through them.
+// fetch, WebSocket, EventSource, the cache and the mocks: about 3 times the import time of these
+// two modules on Node 22–26 with undici 8 (bench/README.md, `undici-import.mjs`). undici is pinned
+// to an exact version in package.json, and every network test goes through these paths.
 const require = createRequire(import.meta.url)
 
 export const Agent = require('undici/lib/dispatcher/agent') as typeof UndiciAgent
@@ -19,4 +19,15 @@ export function request(
 ): Promise<Dispatcher.ResponseData> {
   const { dispatcher, ...rest } = options
   return dispatchRequest.call(dispatcher, { ...rest, origin: url.origin, path: `${url.pathname}${url.search}` })
+}
+
+export type FormData = UndiciFormData
+
+/**
+ * A form for a multipart body. undici 8 refuses the built-in FormData (it must come from the same
+ * undici), and its module is loaded only here: by an upload with static assets.
+ */
+export function createFormData(): FormData {
+  const { FormData: FormDataClass } = require('undici/lib/web/fetch/formdata') as { FormData: typeof UndiciFormData }
+  return new FormDataClass()
 }

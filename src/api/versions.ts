@@ -2,10 +2,8 @@ import { createHash } from 'node:crypto'
 import type { VersionRequestBody, VersionResult } from '../core/body.js'
 import type { VersionPayload } from '../core/serialize.js'
 import { isRecord } from '../core/guards.js'
-import { parseEnvelope } from './envelope.js'
-import { backoffDelay, type RetryPolicy, seconds, sleep } from './retry.js'
-import type { HttpResponse, Transport } from './transport.js'
-import { NetworkFailure } from './transport.js'
+import type { IncomingHttpHeaders } from 'node:http'
+import { type ApiRequest, type ApiSession, sendWithRetries } from './retry.js'
 
 /** A module as sent, reduced to what proves a found version holds it. */
 export interface ModuleFingerprint {
@@ -35,7 +33,7 @@ export interface VersionIdentity {
   modules?: readonly ModuleFingerprint[]
 }
 
-export function fingerprint(name: string, contentType: string, bytes: Uint8Array): ModuleFingerprint {
+function fingerprint(name: string, contentType: string, bytes: Uint8Array): ModuleFingerprint {
   return { name, content_type: contentType, sha256: createHash('sha256').update(bytes).digest('hex') }
 }
 
@@ -67,17 +65,14 @@ function metadataOf(body: VersionRequestBody): Omit<VersionIdentity, 'modules'> 
 }
 
 export interface LookupContext {
-  transport: Transport
+  /** The session of the Create Version call: its transport, deadline and redaction. */
+  session: ApiSession
   accountId: string
   worker: string
   /** Identity from the body; undefined when the body was a stream given without one. */
   identity: VersionIdentity | undefined
   /** Local clock (ms) just before the first POST was sent. */
   firstSentAt: number
-  policy: RetryPolicy
-  log: (line: string) => void
-  /** Scrubs secrets from server text before it goes into a message. */
-  redact: (text: string) => string
 }
 
 /**
@@ -115,8 +110,9 @@ const MAX_PROOF_FETCHES = 10
  */
 export async function findCreatedVersion(context: LookupContext): Promise<VersionResult | undefined> {
   const base = versionsPath(context.accountId, context.worker)
-  const listed = await getWithRetries(context, base, { per_page: '20' }, { notFoundIsEmpty: true })
-  const windowStart = windowStartOf(listed.response, context.firstSentAt)
+  // A Worker that does not exist (10007) has no versions: the lost request created none.
+  const listed = await lookup(context, { path: base, query: { per_page: '20' }, what: `List the versions of Worker ${JSON.stringify(context.worker)}`, absentIsUndefined: true })
+  const windowStart = windowStartOf(listed.headers, context.firstSentAt)
   // Newest first from the API; the oldest proven one is the earliest attempt's.
   const candidates = asList(listed.result)
     .filter((item) => createdAt(item) >= windowStart)
@@ -126,7 +122,7 @@ export async function findCreatedVersion(context: LookupContext): Promise<Versio
 
   const fingerprints = context.identity?.modules
   if (context.identity === undefined || fingerprints === undefined) {
-    context.log(`Create Version: ${count}, but without digests of this build's modules none can be proven to be ours; creating a new version instead of claiming one`)
+    context.session.log(`Create Version: ${count}, but without digests of this build's modules none can be proven to be ours; creating a new version instead of claiming one`)
     return undefined
   }
   const reasons = new Map<string, number>()
@@ -152,7 +148,7 @@ export async function findCreatedVersion(context: LookupContext): Promise<Versio
     note(problem)
   }
   const why = [...reasons].map(([reason, n]) => `${n}× ${reason}`).join(', ')
-  context.log(`Create Version: ${count}, none holding this build's modules (${why}); creating a new version rather than claiming another build's`)
+  context.session.log(`Create Version: ${count}, none holding this build's modules (${why}); creating a new version rather than claiming another build's`)
   return undefined
 }
 
@@ -203,13 +199,18 @@ function mediaType(value: unknown): string {
 
 async function fetchVersion(context: LookupContext, id: string): Promise<VersionResult> {
   const path = `${versionsPath(context.accountId, context.worker)}/${encodeURIComponent(id)}`
-  const { result } = await getWithRetries(context, path, { include: 'modules' })
+  const { result } = await lookup(context, { path, query: { include: 'modules' }, what: `Get version ${id} of Worker ${JSON.stringify(context.worker)}` })
   if (!isVersion(result)) throw new Error(`GET ${path} returned no version`)
   return result
 }
 
-function windowStartOf(response: HttpResponse, firstSentAt: number): number {
-  const serverNow = Date.parse(String(response.headers.date ?? ''))
+/** A read made to decide whether to send Create Version again: kept short, since the POST waits on it. */
+function lookup(context: LookupContext, read: Pick<ApiRequest, 'path' | 'query' | 'what' | 'absentIsUndefined'>) {
+  return sendWithRetries(context.session, { ...read, method: 'GET', worker: context.worker, idempotent: true, maxSends: 3 })
+}
+
+function windowStartOf(headers: IncomingHttpHeaders, firstSentAt: number): number {
+  const serverNow = Date.parse(String(headers.date ?? ''))
   if (Number.isNaN(serverNow)) return firstSentAt - CLOCK_SKEW_MS
   return serverNow - (Date.now() - firstSentAt) - WINDOW_SLACK_MS
 }
@@ -230,46 +231,4 @@ function createdAt(version: VersionResult): number {
 function isVersion(value: unknown): value is VersionResult {
   // The id goes into a URL of the next request: a hostile "." or ".." is no version.
   return isRecord(value) && typeof value.id === 'string' && value.id !== '' && value.id !== '.' && value.id !== '..'
-}
-
-/**
- * A GET with its own retries: reads are idempotent, so any network failure,
- * 429 or 5xx may be retried. Throws an Error whose message says what failed.
- */
-async function getWithRetries(
-  context: LookupContext,
-  path: string,
-  query?: Record<string, string>,
-  options: { notFoundIsEmpty?: boolean } = {},
-): Promise<{ response: HttpResponse; result: unknown }> {
-  const attempts = Math.min(3, context.policy.attempts)
-  let lastProblem = ''
-  for (let attempt = 1; ; attempt++) {
-    try {
-      const response = await context.transport.send('GET', path, query ? { query } : {})
-      const parsed = parseEnvelope(response.text, context.redact)
-      if (response.status >= 200 && response.status < 300 && parsed.kind === 'envelope' && parsed.envelope.success) {
-        return { response, result: parsed.envelope.result }
-      }
-      // "Worker not found" (10007) while listing: a Worker that does not exist
-      // has no versions, so the lost request cannot have created one.
-      if (options.notFoundIsEmpty && response.status === 404 && parsed.kind === 'envelope' && parsed.envelope.errors.some((e) => e.code === 10007)) {
-        return { response, result: [] }
-      }
-      lastProblem =
-        parsed.kind === 'envelope'
-          ? `HTTP ${response.status}: ${parsed.envelope.errors.map((e) => `${e.message} [code ${e.code}]`).join('; ') || 'no error details'}`
-          : `HTTP ${response.status}: ${parsed.excerpt}`
-      if (response.status !== 429 && response.status < 500) throw new Error(`GET ${path} failed: ${lastProblem}`)
-    } catch (error) {
-      if (!(error instanceof NetworkFailure)) throw error
-      // Refused locally or at the TLS handshake: every retry would be too.
-      if (error.fatal) throw new Error(`GET ${path} was not sent: ${error.message}`)
-      lastProblem = error.message
-    }
-    if (attempt >= attempts) throw new Error(`GET ${path} failed ${attempts} times, last: ${lastProblem}`)
-    const wait = backoffDelay(attempt, context.policy)
-    context.log(`Listing versions: ${lastProblem}; attempt ${attempt}/${attempts}, waiting ${seconds(wait)}`)
-    await sleep(wait, context.transport.signal)
-  }
 }

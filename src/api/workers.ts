@@ -4,7 +4,8 @@
  */
 import { WorkersVersionError } from '../core/errors.js'
 import { isRecord } from '../core/guards.js'
-import { accountPath, asRecords, callApi, type ApiCallContext } from './request.js'
+import { accountPath, asRecords, callApi, json, requireAccount, withApi, type ApiCallContext, type ApiRequest } from './request.js'
+import { sendWithRetries } from './retry.js'
 
 export type { ApiCallContext } from './request.js'
 
@@ -23,38 +24,48 @@ export interface SecretInfo {
 
 /** `GET …/workers/workers/{worker}`: the Worker, or undefined when it does not exist (10007). */
 export async function getWorker(ctx: ApiCallContext, worker: string): Promise<WorkerInfo | undefined> {
-  const result = await callApi(ctx, {
+  const result = await callApi(ctx, workerLookup(ctx, worker))
+  return result === undefined ? undefined : toWorker(result, worker)
+}
+
+function workerLookup(ctx: ApiCallContext, worker: string): ApiRequest {
+  return {
     method: 'GET',
     path: accountPath(ctx.accountId, 'workers', worker),
     what: `Look up Worker ${JSON.stringify(worker)}`,
     worker,
     idempotent: true,
-    notFoundIsUndefined: true,
-  })
-  return result === undefined ? undefined : toWorker(result, worker)
+    absentIsUndefined: true,
+  }
 }
 
 /**
- * `POST …/workers/workers` with `{ name }`. Not resent after a lost response (a second POST would
- * only answer "already exists"); instead the Worker is looked up, and returned when it is there.
+ * `POST …/workers/workers` with `{ name }`. After a lost response it is not sent blindly again
+ * (a second POST would only answer "already exists"): the Worker is looked up first, and
+ * adopted when it is there.
  */
 export async function createWorker(ctx: ApiCallContext, name: string): Promise<WorkerInfo> {
-  try {
-    const result = await callApi(ctx, {
+  const what = `Create Worker ${JSON.stringify(name)}`
+  requireAccount(ctx, what)
+  const result = await withApi(ctx, async (session) => {
+    const answer = await sendWithRetries(session, {
       method: 'POST',
       path: accountPath(ctx.accountId, 'workers'),
-      body: { name },
-      what: `Create Worker ${JSON.stringify(name)}`,
+      body: json({ name }),
+      what,
       worker: name,
       idempotent: false,
+      ifUnknown: `Check whether Worker ${JSON.stringify(name)} exists (dashboard or \`wrangler deployments list --name ${name}\`) before building again.`,
+      hooks: {
+        recover: async () => {
+          const found = await sendWithRetries(session, { ...workerLookup(ctx, name), maxSends: 3 })
+          return found.result === undefined ? undefined : found
+        },
+      },
     })
-    return toWorker(result, name)
-  } catch (error) {
-    if (!(error instanceof WorkersVersionError) || error.code !== 'API_OUTCOME_UNKNOWN') throw error
-    const found = await getWorker(ctx, name)
-    if (found) return found
-    throw error
-  }
+    return answer.result
+  })
+  return toWorker(result, name)
 }
 
 /**
@@ -82,7 +93,7 @@ export async function listSecrets(ctx: ApiCallContext, script: string): Promise<
     what: `List the secrets of Worker ${JSON.stringify(script)}`,
     worker: script,
     idempotent: true,
-    notFoundIsUndefined: true,
+    absentIsUndefined: true,
   })
   return asRecords(result)
     .filter((s): s is Record<string, unknown> & { name: string } => typeof s.name === 'string')

@@ -6,8 +6,30 @@
  * Usage: `const reporter = createAssetsProgress(); uploadAssets({ …, onProgress: reporter.update });`
  * then `reporter.done(result)` on success or `reporter.stop()` on failure.
  */
-import type { AssetsUploadProgress, AssetsUploadResult } from '../api/assets.js'
 import { formatBytes, formatCount, formatDuration } from '../report/format.js'
+
+/** How far an assets upload got; `uploadAssets` reports it after the session and every accepted bucket. */
+export interface AssetsUploadProgress {
+  totalFiles: number
+  /** Files the API already holds (not sent). */
+  presentFiles: number
+  /** Files the first session asked for. */
+  filesToUpload: number
+  bytesToUpload: number
+  uploadedFiles: number
+  uploadedBytes: number
+  elapsedMs: number
+}
+
+export interface AssetsUploadResult {
+  /** The completion JWT: goes into the Create Version body as `assets.jwt`. Never print it. */
+  jwt: string
+  uploadedFiles: number
+  uploadedBytes: number
+  presentFiles: number
+  totalFiles: number
+  elapsedMs: number
+}
 
 export interface AssetsProgressOptions {
   /** Where lines go. Default `process.stderr`. */

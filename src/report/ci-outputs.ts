@@ -19,6 +19,6 @@ export async function writeCiOutputs(
   const lines = [`version-id=${oneLine(result.id)}`, `version-number=${oneLine(String(result.number))}`]
   const preview = Array.isArray(result.urls) ? result.urls.find((url): url is string => typeof url === 'string') : undefined
   if (preview !== undefined) lines.push(`preview-url=${oneLine(preview)}`)
-  if (traffic) lines.push(`traffic=${traffic.map((t) => `${t.version_id}:${t.percentage}`).join(',')}`)
+  if (traffic) lines.push(`traffic=${oneLine(traffic.map((t) => `${t.version_id}:${t.percentage}`).join(','))}`)
   await appendFile(file, `${lines.join('\n')}\n`)
 }

@@ -2,7 +2,9 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { formatVersionResult, writeGithubOutput } from '../../src/api/result.js'
+import { formatVersionResult } from '../../src/api/result.js'
+import { Redactor } from '../../src/core/redact.js'
+import { writeCiOutputs } from '../../src/report/ci-outputs.js'
 
 const result = {
   id: '182bd5e5-6e1a-4fe4-a799-aa6d9a6ab26e',
@@ -33,7 +35,7 @@ describe('formatVersionResult', () => {
   })
 })
 
-describe('writeGithubOutput', () => {
+describe('writeCiOutputs', () => {
   let dir: string | undefined
   afterEach(async () => {
     if (dir) await rm(dir, { recursive: true, force: true })
@@ -42,7 +44,7 @@ describe('writeGithubOutput', () => {
     dir = await mkdtemp(join(tmpdir(), 'gh-output-'))
     const file = join(dir, 'output')
     await writeFile(file, 'earlier=1\n')
-    await writeGithubOutput(file, result)
+    await writeCiOutputs(file, result, new Redactor())
     expect(await readFile(file, 'utf8')).toBe(
       'earlier=1\nversion-id=182bd5e5-6e1a-4fe4-a799-aa6d9a6ab26e\nversion-number=7\npreview-url=https://182bd5e5-my-worker.sub.workers.dev\n',
     )

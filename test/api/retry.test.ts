@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { backoffDelay, parseRetryAfter, resolveRetryPolicy } from '../../src/api/retry.js'
+import { backoffDelay, parseRetryAfter, resolveBackoff as resolveRetryPolicy } from '../../src/api/policy.js'
 
 describe('parseRetryAfter', () => {
   const now = Date.parse('2026-01-01T00:00:00Z')

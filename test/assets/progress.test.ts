@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { createAssetsProgress, progressLine, totalLine } from '../../src/assets/progress.js'
-import type { AssetsUploadProgress } from '../../src/api/assets.js'
+import type { AssetsUploadProgress } from '../../src/assets/progress.js'
 
 function sink(isTTY: boolean) {
   const writes: string[] = []

@@ -114,7 +114,7 @@ describe('uploadAssets', () => {
     const o = options(manifest)
     const result = await uploadAssets(o)
     expect(result.uploadedFiles).toBe(3)
-    expect(o.lines.some((l) => l.includes('retrying in 1.0 s'))).toBe(true)
+    expect(o.lines.some((l) => /HTTP 429.*waiting 1\.0s/.test(l))).toBe(true)
   })
 
   it('rejects with how far it got when bucket uploads always fail, and returns no JWT', async () => {

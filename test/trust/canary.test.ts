@@ -10,9 +10,10 @@ import { Readable } from 'node:stream'
 import { inspect } from 'node:util'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createVersion, type CreateVersionOptions } from '../../src/api/client.js'
-import { formatVersionResult, writeGithubOutput } from '../../src/api/result.js'
+import { formatVersionResult } from '../../src/api/result.js'
+import { writeCiOutputs } from '../../src/report/ci-outputs.js'
 import type { VersionRequestBody } from '../../src/core/body.js'
-import { REDACTION, redactorFor } from '../../src/core/redact.js'
+import { REDACTION, Redactor, redactorFor } from '../../src/core/redact.js'
 import { secretBindings } from '../../src/options/secrets.js'
 import { type EchoServer, html, json, startEchoServer, successEcho } from './echo-server.js'
 
@@ -151,7 +152,7 @@ describe('no canary leaves createVersion', () => {
     const dir = await mkdtemp(join(tmpdir(), 'canary-'))
     try {
       const outputFile = join(dir, 'github-output')
-      await writeGithubOutput(outputFile, result)
+      await writeCiOutputs(outputFile, result, new Redactor())
       const written = await readFile(outputFile, 'utf8')
       const summary = formatVersionResult(result, 1234).join('\n')
       expect(summary).toContain('preview URLs:')
