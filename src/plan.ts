@@ -167,7 +167,7 @@ export async function createPlan(
   const annotations = merged.version.annotations
   // Read for uploads only: the annotations matter to the version created, and a dry run stays free of git processes.
   if (upload && options.gitAnnotations && (annotations?.['workers/tag'] === undefined || annotations['workers/message'] === undefined)) {
-    plan.commit = base?.root === root && base.commit ? base.commit : import('./git.js').then(({ currentCommit }) => currentCommit(root))
+    plan.commit = base?.root === root && base.commit ? base.commit : import('./git.js').then(({ currentCommit }) => currentCommit(root, { withheld: merged.secrets?.fromEnv }))
     plan.gitAnnotations = gitAnnotationsOf(plan.commit, annotations)
   }
   if (upload) {
