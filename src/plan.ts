@@ -89,6 +89,8 @@ export interface PlannedAssets {
   source: string
   maxFiles: number
   concurrency: number
+  /** `assets.allowDotfiles`. */
+  allowDotfiles?: string[]
 }
 
 /** The plan's version config, dry-run or upload, with the git annotations once they are read. */
@@ -161,6 +163,7 @@ export async function createPlan(
       ...merged.assets,
       maxFiles: (options.assets && options.assets.maxFiles) || DEFAULTS.assetsMaxFiles,
       concurrency: (options.assets && options.assets.concurrency) || DEFAULTS.assetsConcurrency,
+      allowDotfiles: options.assets ? options.assets.allowDotfiles : undefined,
     },
     warnings: merged.warnings,
   }
