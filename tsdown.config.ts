@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
 import { defineConfig, type UserConfig } from 'tsdown'
+import { thirdPartyNotices } from './scripts/third-party-notices.ts'
 
 type Plugin = Extract<NonNullable<UserConfig['plugins']>, { name: string }>
 
@@ -84,7 +85,7 @@ export default defineConfig({
   dts: true,
   fixedExtension: false,
   clean: true,
-  plugins: [unpluginPerBundler(), asciiOutput()],
+  plugins: [unpluginPerBundler(), asciiOutput(), thirdPartyNotices()],
   // Node 20 loads an ES module's imports in waves of asynchronous reads, about 1.3 ms per file on the
   // 2-core machine (measured: importing and creating the Rollup plugin took 26 ms from 12 files and 19 ms
   // from 3). So everything a build loads at start-up is one chunk: the factory with all it imports
