@@ -30,7 +30,7 @@ export function assertAssetsDirectoryPlacement(directory: string, places: Assets
   if (!isInside(assets, root)) {
     throw new WorkersVersionError(
       'ASSETS_DIRECTORY_OUTSIDE_ROOT',
-      `The assets directory ${shown} is outside the project root ${root}, so files that are not part of this build would be published. Point \`assets.directory\` at the client build's output folder inside the project (e.g. dist/client); if it is a symlink, build or copy the files there instead.`,
+      `The assets directory ${shown} is outside the project root ${root}, so files that are not part of this build would be published. Point \`assets.directory\` at the client build's output folder inside the project (e.g. dist/client); if it is a symlink, build or copy the files there instead. When the project root is wrong (Vite's \`root: 'src'\` with \`outDir: '../dist'\`), set the plugin's \`root\` option to the project directory.`,
     )
   }
   for (const home of places.homes ?? defaultHomes()) {
