@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
 import { defineConfig, type UserConfig } from 'tsdown'
+import { thirdPartyNotices } from './scripts/third-party-notices.ts'
 
 type Plugin = Extract<NonNullable<UserConfig['plugins']>, { name: string }>
 
@@ -82,7 +83,7 @@ export default defineConfig({
   dts: true,
   fixedExtension: false,
   clean: true,
-  plugins: [unpluginPerBundler(), asciiOutput()],
+  plugins: [unpluginPerBundler(), asciiOutput(), thirdPartyNotices()],
   // Everything a build loads at start-up is one chunk, because Node reads an ES module's imports file
   // by file (bench/README.md, "Build configuration"): the factory with all it imports and the unplugin
   // copies. Dynamic imports stay chunks of their own; what an upload loads is one more.

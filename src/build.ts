@@ -66,7 +66,7 @@ async function readAssets(planned: PlannedAssets, plan: BuildPlan, workerOutDir:
     import('./assets/ignore.js'),
   ])
   assertAssetsDirectoryPlacement(planned.directory, { projectRoot: plan.root, workerOutputDir: workerOutDir })
-  const manifest = await readAssetsDirectory(planned.directory, { maxFiles: planned.maxFiles })
+  const manifest = await readAssetsDirectory(planned.directory, { maxFiles: planned.maxFiles, allowDotfiles: planned.allowDotfiles })
   return { manifest, body: manifestBody(manifest), names: { headers: HEADERS_FILE, redirects: REDIRECTS_FILE } }
 }
 

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
+import { childEnvironment } from './child-env.js'
 
 export interface GitCommit {
   /** The short SHA, with `-dirty` when the work tree has uncommitted changes. */
@@ -8,8 +9,12 @@ export interface GitCommit {
   subject: string
 }
 
-const LOG = ['log', '-1', '--format=%h%n%s']
-const STATUS = ['status', '--porcelain', '--untracked-files=no']
+// A repository's config can name programs git runs on its own: `core.fsmonitor` runs on every
+// `git status`, and hooks run on index writes. The build only reads, so both are off (git 2.36+
+// reads `false` as "no monitor"; older versions run `false`, which fails, and scan instead).
+const SAFE = ['-c', 'core.fsmonitor=false', '-c', 'core.hooksPath=/dev/null']
+const LOG = [...SAFE, 'log', '-1', '--format=%h%n%s']
+const STATUS = [...SAFE, 'status', '--porcelain', '--untracked-files=no']
 // Starting a process forks the build's whole process, about 12 ms of the main thread for a
 // Vite build's size (measured, 150 MB resident): on POSIX one `sh` runs both git commands, so
 // the build pays for one fork instead of two. The root travels as an argument, never quoted.
@@ -28,18 +33,23 @@ function mayBeInWorkTree(root: string): boolean {
   }
 }
 
+export interface CurrentCommitOptions {
+  /** Environment variables git must not see besides the Cloudflare credentials: the `secrets.fromEnv` names. */
+  withheld?: readonly string[]
+}
+
 /**
  * The checked-out commit of the git work tree at `root`, or undefined outside one (or without
  * git). Tracked changes make it dirty; untracked files do not, as `git describe --dirty` decides.
  */
-export async function currentCommit(root: string): Promise<GitCommit | undefined> {
+export async function currentCommit(root: string, options: CurrentCommitOptions = {}): Promise<GitCommit | undefined> {
   if (!mayBeInWorkTree(root)) return undefined
   const { execFile } = await import('node:child_process')
   // `git status` refreshes the index, writing it under a lock, when file times have changed. A build
   // only reads: with optional locks off it never holds the lock a concurrent `git commit` needs.
   const run = (file: string, args: string[]) =>
     new Promise<string>((resolve, reject) =>
-      execFile(file, args, { timeout: 10_000, windowsHide: true, env: { ...process.env, GIT_OPTIONAL_LOCKS: '0' } }, (error, stdout) => (error ? reject(error) : resolve(stdout))),
+      execFile(file, args, { timeout: 10_000, windowsHide: true, env: { ...childEnvironment(process.env, options.withheld), GIT_OPTIONAL_LOCKS: '0' } }, (error, stdout) => (error ? reject(error) : resolve(stdout))),
     )
   try {
     // The log's two lines (SHA, subject), then the status lines.

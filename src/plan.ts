@@ -79,6 +79,8 @@ export interface PlannedAssets {
   source: string
   maxFiles: number
   concurrency: number
+  /** `assets.allowDotfiles`. */
+  allowDotfiles?: string[]
 }
 
 /** The `version` option with the binding `assets.binding` asks for, unless the config already has it. */
@@ -135,7 +137,7 @@ export async function createPlan(
     version: checked.config,
     secrets: merged.secrets,
     migrationSteps: merged.migrationSteps,
-    assets: merged.assets && options.assets ? { ...merged.assets, maxFiles: options.assets.maxFiles, concurrency: options.assets.concurrency } : undefined,
+    assets: merged.assets && options.assets ? { ...merged.assets, maxFiles: options.assets.maxFiles, concurrency: options.assets.concurrency, allowDotfiles: options.assets.allowDotfiles } : undefined,
     warnings: merged.warnings,
   }
   if (!target) return { ...fields, upload: false }
@@ -151,7 +153,7 @@ export async function createPlan(
   const annotations = merged.version.annotations
   // Read for uploads only: the annotations matter to the version created, and a dry run stays free of git processes.
   if (options.gitAnnotations && (annotations?.['workers/tag'] === undefined || annotations['workers/message'] === undefined)) {
-    plan.commit = base?.upload && base.root === root && base.commit ? base.commit : import('./git.js').then(({ currentCommit }) => currentCommit(root))
+    plan.commit = base?.upload && base.root === root && base.commit ? base.commit : import('./git.js').then(({ currentCommit }) => currentCommit(root, { withheld: merged.secrets?.fromEnv }))
     plan.gitAnnotations = gitAnnotationsOf(plan.commit, annotations)
   }
   return plan

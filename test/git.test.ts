@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process'
 import { chmod, mkdir, mkdtemp, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it, onTestFinished } from 'vitest'
 import { currentCommit } from '../src/git.js'
 
 let root: string
@@ -22,6 +22,22 @@ async function commit(message: string) {
   git('add', '.')
   git('commit', '-q', '-m', message)
   return git('rev-parse', '--short', 'HEAD').trim()
+}
+
+const CANARIES = { CLOUDFLARE_API_TOKEN: 'canary-token-7f3a', CLOUDFLARE_API_KEY: 'canary-key-91bd', CF_API_TOKEN: 'canary-legacy-2c', MY_SECRET: 'canary-secret-55e' }
+
+/** Runs `body` with the canary credentials and secret in the environment, as a CI build has them. */
+async function withCanaries(body: () => Promise<void>): Promise<void> {
+  const saved = Object.fromEntries(Object.keys(CANARIES).map((name) => [name, process.env[name]]))
+  Object.assign(process.env, CANARIES)
+  try {
+    await body()
+  } finally {
+    for (const [name, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[name]
+      else process.env[name] = value
+    }
+  }
 }
 
 describe('currentCommit', () => {
@@ -78,5 +94,64 @@ describe('currentCommit', () => {
     expect(await currentCommit(root)).toBeUndefined()
     git('init', '-q')
     expect(await currentCommit(root)).toBeUndefined()
+  })
+
+  it.skipIf(process.platform === 'win32')('runs no fsmonitor or hook the repository configures, and git sees no credential or secret', async () => {
+    const sha = await commit('First')
+    // What a hostile repository config could run: each writes its whole environment to a file.
+    // git runs the monitor through the shell, so its path stays clear of the quote in `root`.
+    const spies = await mkdtemp(join(tmpdir(), 'git-spy-'))
+    onTestFinished(() => rm(spies, { recursive: true, force: true }))
+    const captured = join(spies, 'captured')
+    const spy = join(spies, 'spy.sh')
+    await writeFile(spy, `#!/bin/sh\nenv >> "${captured}"\n`)
+    await chmod(spy, 0o755)
+    git('config', 'core.fsmonitor', spy)
+    const hooks = join(spies, 'hooks')
+    await mkdir(hooks)
+    for (const hook of ['post-index-change', 'reference-transaction', 'post-checkout']) {
+      await writeFile(join(hooks, hook), `#!/bin/sh\nenv >> "${captured}"\n`)
+      await chmod(join(hooks, hook), 0o755)
+    }
+    git('config', 'core.hooksPath', hooks)
+    // The plain git command runs the monitor, so the setup would catch a leak.
+    git('status', '--porcelain')
+    expect(await readFile(captured, 'utf8')).toContain('PATH=')
+    await rm(captured)
+
+    await withCanaries(async () => {
+      // Same content, newer time: the status that follows has something to refresh.
+      const later = new Date(Date.now() + 5_000)
+      await utimes(join(root, 'index.js'), later, later)
+      expect(await currentCommit(root, { withheld: ['MY_SECRET'] })).toEqual({ tag: sha, subject: 'First' })
+    })
+    const leaked = await readFile(captured, 'utf8').catch(() => '')
+    for (const value of Object.values(CANARIES)) expect(leaked).not.toContain(value)
+    expect(leaked, 'nothing the repository configured ran').toBe('')
+  })
+
+  it.skipIf(process.platform === 'win32')('what git still runs (a clean filter) sees no credential or secret', async () => {
+    const spies = await mkdtemp(join(tmpdir(), 'git-spy-'))
+    onTestFinished(() => rm(spies, { recursive: true, force: true }))
+    const captured = join(spies, 'captured')
+    await writeFile(join(spies, 'clean.sh'), `#!/bin/sh\nenv >> "${captured}"\ncat\n`)
+    await chmod(join(spies, 'clean.sh'), 0o755)
+    await writeFile(join(root, '.gitattributes'), '*.js filter=spy\n')
+    git('init', '-q')
+    git('config', 'filter.spy.clean', join(spies, 'clean.sh'))
+    await commit('First')
+    await rm(captured)
+    await withCanaries(async () => {
+      // A changed file time makes status read the file again, through the filter.
+      const later = new Date(Date.now() + 5_000)
+      await utimes(join(root, 'index.js'), later, later)
+      expect((await currentCommit(root, { withheld: ['MY_SECRET'] }))?.subject).toBe('First')
+    })
+    const seen = await readFile(captured, 'utf8')
+    expect(seen, 'the filter ran').toContain('PATH=')
+    for (const [name, value] of Object.entries(CANARIES)) {
+      expect(seen).not.toContain(value)
+      expect(seen).not.toContain(`${name}=`)
+    }
   })
 })

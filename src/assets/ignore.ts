@@ -31,3 +31,13 @@ export async function createAssetsIgnore(root: string): Promise<AssetsIgnore> {
     ignoresDirectory: (rel) => matcher.ignores(`${rel}/`),
   }
 }
+
+/**
+ * `assets.allowDotfiles`: which private-looking entries the user has said are public, in the same
+ * gitignore syntax. A pattern naming a directory allows everything below it.
+ */
+export function createAllowList(patterns: readonly string[]): (rel: string, kind: 'file' | 'directory') => boolean {
+  if (patterns.length === 0) return () => false
+  const matcher = ignore().add([...patterns])
+  return (rel, kind) => matcher.ignores(kind === 'directory' ? `${rel}/` : rel)
+}

@@ -6,11 +6,14 @@
 import { DEFAULTS } from '../options/defaults.js'
 import { lstatSync, readdirSync } from 'node:fs'
 import { lstat, readFile, stat } from 'node:fs/promises'
-import { join, relative, resolve, sep } from 'node:path'
+import { join, resolve } from 'node:path'
 import { WorkersVersionError } from '../core/errors.js'
 import { AssetHasher } from './hash.js'
-import { createAssetsIgnore, HEADERS_FILE, REDIRECTS_FILE, type AssetsIgnore } from './ignore.js'
+import { createAllowList, createAssetsIgnore, HEADERS_FILE, REDIRECTS_FILE, type AssetsIgnore } from './ignore.js'
 import { formatBinaryBytes as formatBytes } from '../report/format.js'
+import { isPrivateName } from './private-files.js'
+
+export { assertAssetsDirectoryPlacement } from './placement.js'
 
 /** The per-file limit of Workers static assets. */
 export const MAX_ASSET_FILE_BYTES = 25 * 1024 * 1024
@@ -53,6 +56,8 @@ export interface ReadAssetsOptions {
   maxFileBytes?: number
   /** Files hashed at once. Default 8. */
   concurrency?: number
+  /** `assets.allowDotfiles`: private-looking files and directories (gitignore syntax) that are meant to be public. */
+  allowDotfiles?: readonly string[]
 }
 
 /** The JSON the API takes: `{ [key]: { hash, size } }`. Also what a dry run writes to `assets-manifest.json`. */
@@ -79,7 +84,9 @@ export async function readAssetsDirectory(directory: string, options: ReadAssets
   await assertDirectory(root, directory)
 
   const ignore = await createAssetsIgnore(root)
-  const files = listFiles(root, ignore, { maxFiles, maxFileBytes, directory })
+  const allowed = createAllowList(options.allowDotfiles ?? [])
+  const { files, refused } = listFiles(root, ignore, { maxFiles, maxFileBytes, directory }, (rel, name, kind) => isPrivateName(name, kind) && !allowed(rel, kind))
+  if (refused.length > 0) throw privateFilesError(directory, refused)
   await hashAll(files, Math.max(1, options.concurrency ?? DEFAULT_CONCURRENCY))
   files.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
 
@@ -106,13 +113,33 @@ async function assertDirectory(root: string, given: string): Promise<void> {
   }
 }
 
+/** Lists at most this many refused paths; the rest are counted. */
+const LISTED_REFUSALS = 20
+
+function privateFilesError(directory: string, refused: string[]): WorkersVersionError {
+  const listed = refused.slice(0, LISTED_REFUSALS).join(', ')
+  const more = refused.length > LISTED_REFUSALS ? ` and ${refused.length - LISTED_REFUSALS} more` : ''
+  return new WorkersVersionError(
+    'ASSETS_PRIVATE_FILES',
+    `The assets directory ${directory} holds files that look like credentials or are not meant to be public, and every file there becomes a public URL: ${listed}${more}. ` +
+      `Remove them from the build output, or list them in ${directory}/.assetsignore; if they really are meant to be public, name them in \`assets.allowDotfiles\`.`,
+  )
+}
+
 /**
  * Walks the tree one directory at a time. Symlinks (to files or directories) are skipped, and so
  * are ignored directories, without descending into them. Limits are checked as files are found,
- * so a directory with far too many files fails early.
+ * so a directory with far too many files fails early. Private-looking entries that are not
+ * ignored are collected (a directory once, not descended into), so one error can list them all.
  */
-function listFiles(root: string, ignore: AssetsIgnore, limits: { maxFiles: number; maxFileBytes: number; directory: string }): AssetFile[] {
+function listFiles(
+  root: string,
+  ignore: AssetsIgnore,
+  limits: { maxFiles: number; maxFileBytes: number; directory: string },
+  isRefused: (rel: string, name: string, kind: 'file' | 'directory') => boolean,
+): { files: AssetFile[]; refused: string[] } {
   const files: AssetFile[] = []
+  const refused: string[] = []
   const pending = [''] // posix paths relative to root; '' is root itself
   for (let dirRel = pending.pop(); dirRel !== undefined; dirRel = pending.pop()) {
     // Sync on purpose: one directory listing and one lstat per file, no thread-pool round trips.
@@ -121,10 +148,16 @@ function listFiles(root: string, ignore: AssetsIgnore, limits: { maxFiles: numbe
       const path = join(root, rel)
       if (entry.isSymbolicLink()) continue
       if (entry.isDirectory()) {
-        if (!ignore.ignoresDirectory(rel)) pending.push(rel)
+        if (ignore.ignoresDirectory(rel)) continue
+        if (isRefused(rel, entry.name, 'directory')) refused.push(`${rel}/`)
+        else pending.push(rel)
         continue
       }
       if (!entry.isFile() || ignore.ignoresFile(rel)) continue
+      if (isRefused(rel, entry.name, 'file')) {
+        refused.push(rel)
+        continue
+      }
       const { size } = lstatSync(path)
       if (size > limits.maxFileBytes) {
         throw new WorkersVersionError(
@@ -141,7 +174,7 @@ function listFiles(root: string, ignore: AssetsIgnore, limits: { maxFiles: numbe
       }
     }
   }
-  return files
+  return { files, refused: refused.sort() }
 }
 
 /** A fixed pool of workers, each with its own hasher, each holding at most one file (or one chunk) at a time. */
@@ -163,30 +196,5 @@ async function readOptional(path: string): Promise<string | undefined> {
     return info.isFile() ? await readFile(path, 'utf8') : undefined
   } catch {
     return undefined
-  }
-}
-
-/**
- * Refuses an assets directory that would publish the wrong files: the project root (sources,
- * `.env`, `node_modules`) or a directory that contains the Worker's own output (its server code).
- * Call it before {@link readAssetsDirectory}; `directory` is named as the user gave it.
- */
-export function assertAssetsDirectoryPlacement(directory: string, places: { projectRoot: string; workerOutputDir?: string }): void {
-  const assets = resolve(directory)
-  if (assets === resolve(places.projectRoot)) {
-    throw new WorkersVersionError(
-      'ASSETS_DIRECTORY_IS_ROOT',
-      `The assets directory ${directory} is the project root, which would publish the sources and every file in it. Point it at the client build's output folder (e.g. dist/client).`,
-    )
-  }
-  if (places.workerOutputDir !== undefined) {
-    const output = resolve(places.workerOutputDir)
-    const inside = relative(assets, output)
-    if (inside === '' || (!inside.startsWith('..') && !inside.startsWith(sep) && !/^[a-zA-Z]:/.test(inside))) {
-      throw new WorkersVersionError(
-        'ASSETS_CONTAIN_WORKER_OUTPUT',
-        `The assets directory ${directory} contains the Worker's own output (${places.workerOutputDir}), so the server code would be served as a public file. Build the Worker and the client into separate folders.`,
-      )
-    }
   }
 }

@@ -53,6 +53,7 @@ const AssetsOptions = fields({
   binding: v.optional(Str),
   maxFiles: v.optional(whole(1)),
   concurrency: v.optional(whole(1)),
+  allowDotfiles: v.optional(v.custom<string[]>((names) => Array.isArray(names) && names.every((n) => typeof n === 'string' && n !== ''), 'expected an array of file names or patterns')),
 })
 
 const OPTIONS = {

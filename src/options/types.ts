@@ -28,6 +28,14 @@ export interface AssetsOptions {
   maxFiles?: number
   /** Buckets uploaded at once. @default 3 */
   concurrency?: number
+  /**
+   * Files and directories (gitignore syntax, relative to the assets directory) that look private but
+   * are meant to be public. Without it, `.env*`, `.dev.vars*`, `.npmrc`, `.netrc`, `.git-credentials`,
+   * `.pypirc`, `*.pem`, SSH private keys (`id_rsa`, `id_ed25519`, …), `.git`, `.ssh/`, `.aws/`, `.gnupg/`,
+   * `.wrangler/` and `node_modules/` in the directory fail the build before anything is sent,
+   * unless `.assetsignore` leaves them out. @default []
+   */
+  allowDotfiles?: string[]
 }
 
 /**

@@ -77,7 +77,7 @@ describe('options nested thousands of levels deep', () => {
     const message = errorOf(() => parseOptions({ network: deep, secrets: deep, assets: deep, rules: [deep] })).message
     expect(message).toContain('network.a: is not an option (use timeouts or retries)')
     expect(message).toContain('secrets.a: is not an option (use inherit or fromEnv)')
-    expect(message).toContain('assets.a: is not an option (known: directory, binding, maxFiles, concurrency)')
+    expect(message).toContain('assets.a: is not an option (known: directory, binding, maxFiles, concurrency, allowDotfiles)')
     expect(message).toContain('rules[0].test: expected a glob')
   })
 })

@@ -61,7 +61,7 @@ describe('parseOptions', () => {
       parseOptions({
         worker: 'w', version: {}, secrets: { inherit: ['A'], fromEnv: [] }, wrangler: 'wrangler.toml', types: true, rules: [{ test: [/x/, '*.md'], type: false }],
         network: { timeouts: { connectMs: 0 }, retries: { attempts: 1 } }, logLevel: 'silent', onVersion: () => {}, mainModule: undefined, sourcemap: undefined,
-        promote: 100, preflight: false, createWorker: true, gitAnnotations: true, assets: { directory: 'public', binding: 'ASSETS', maxFiles: 20000, concurrency: 4 },
+        promote: 100, preflight: false, createWorker: true, gitAnnotations: true, assets: { directory: 'public', binding: 'ASSETS', maxFiles: 20000, concurrency: 4, allowDotfiles: ['.env.example'] },
       }),
     ).not.toThrow()
     expect(() => parseOptions({ promote: true, assets: false })).not.toThrow()
@@ -81,7 +81,8 @@ describe('parseOptions', () => {
     [{ assets: { directory: '' } }, 'assets.directory: expected a non-empty string, got ""'],
     [{ assets: { maxFiles: 0 } }, 'assets.maxFiles: expected a positive whole number, got 0'],
     [{ assets: { concurrency: 1.5 } }, 'assets.concurrency: expected a positive whole number, got 1.5'],
-    [{ assets: { dir: 'x' } }, 'assets.dir: is not an option (known: directory, binding, maxFiles, concurrency)'],
+    [{ assets: { allowDotfiles: '.env' } }, 'assets.allowDotfiles: expected an array of file names or patterns'],
+    [{ assets: { dir: 'x' } }, 'assets.dir: is not an option (known: directory, binding, maxFiles, concurrency, allowDotfiles)'],
   ])('%j', (options, line) => {
     expect(messageOf(() => parseOptions(options))).toContain(line)
   })
