@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
-import { childEnvironment } from './child-env.js'
+import { childEnvironment } from './core/child-env.js'
 
 export interface GitCommit {
   /** The short SHA, with `-dirty` when the work tree has uncommitted changes. */
