@@ -3,6 +3,7 @@
  * again, how long a `Retry-After` may make a build wait, what makes resending a request unsafe,
  * and which answer means "not there". The one loop that applies them is in `retry.ts`.
  */
+import { DEFAULTS } from '../options/defaults.js'
 import type { ApiMessage } from './envelope.js'
 
 export interface RetryOptions {
@@ -34,9 +35,9 @@ export const POLICY = {
 
 export function resolveBackoff(options: RetryOptions | undefined): Backoff {
   return {
-    attempts: Math.max(1, Math.floor(options?.attempts ?? 5)),
-    baseDelayMs: Math.max(0, options?.baseDelayMs ?? 500),
-    maxDelayMs: Math.max(0, options?.maxDelayMs ?? 10_000),
+    attempts: Math.max(1, Math.floor(options?.attempts ?? DEFAULTS.retries.attempts)),
+    baseDelayMs: Math.max(0, options?.baseDelayMs ?? DEFAULTS.retries.baseDelayMs),
+    maxDelayMs: Math.max(0, options?.maxDelayMs ?? DEFAULTS.retries.maxDelayMs),
   }
 }
 

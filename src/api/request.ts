@@ -15,12 +15,9 @@ export interface ApiClientOptions {
   /** The API root, e.g. https://api.cloudflare.com/client/v4 (the caller applies that default). */
   baseUrl: string
   credentials: ApiCredentials
-  /**
-   * Defaults: connect 10 s, response headers 60 s, gap between body chunks 60 s, and 5 min for
-   * the whole upload (every call made with the same `agent`, the assets included).
-   */
+  /** Defaults: `DEFAULTS.timeouts` (the deadline covers every call made with the same `agent`, the assets included). */
   timeouts?: Timeouts
-  /** Defaults: 5 attempts, 500 ms base delay, 10 s max delay. */
+  /** Defaults: `DEFAULTS.retries`. */
   retries?: RetryOptions
   /** Receives one line per retry or recovery; never contains a secret the redactor knows. */
   log?: (line: string) => void

@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http'
 import type { Readable } from 'node:stream'
 import { Agent, type FormData, request } from './undici.js'
 import { Redactor } from '../core/redact.js'
+import { DEFAULTS } from '../options/defaults.js'
 import type { ApiCredentials } from './auth.js'
 import { seconds } from './policy.js'
 import { apiUrl } from './url.js'
@@ -30,10 +31,10 @@ export type ResolvedTimeouts = Required<Timeouts>
 // below a second still takes about a second; the overall deadline is exact.
 export function resolveTimeouts(timeouts: Timeouts | undefined): ResolvedTimeouts {
   return {
-    connectMs: timeouts?.connectMs ?? 10_000,
-    headersMs: timeouts?.headersMs ?? 60_000,
-    bodyMs: timeouts?.bodyMs ?? 60_000,
-    deadlineMs: timeouts?.deadlineMs ?? 5 * 60_000,
+    connectMs: timeouts?.connectMs ?? DEFAULTS.timeouts.connectMs,
+    headersMs: timeouts?.headersMs ?? DEFAULTS.timeouts.headersMs,
+    bodyMs: timeouts?.bodyMs ?? DEFAULTS.timeouts.bodyMs,
+    deadlineMs: timeouts?.deadlineMs ?? DEFAULTS.timeouts.deadlineMs,
   }
 }
 

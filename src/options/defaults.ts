@@ -3,7 +3,8 @@ import { resolve } from 'node:path'
 // Every default value and every environment-variable fallback of the plugin's options, in one
 // place. `resolveOptions` applies the static defaults once; the build plan applies what depends on
 // the project (the root, the Worker's name) and the environment fallbacks (the environment is read
-// once per build, never at import time). Network limits are the API client's (`src/api`).
+// once per build, never at import time). The API client (`src/api`) applies the network limits
+// from here, for the calls made without resolved options too.
 
 export const DEFAULTS = {
   outputDir: '.workers-version',
@@ -16,6 +17,12 @@ export const DEFAULTS = {
   gitAnnotations: true,
   assetsMaxFiles: 20_000,
   assetsConcurrency: 3,
+  /**
+   * `network`: per-request limits, and one deadline for the whole upload (every call, the static
+   * assets included, so it is long enough for a large first assets upload on a slow link).
+   */
+  timeouts: { connectMs: 10_000, headersMs: 60_000, bodyMs: 60_000, deadlineMs: 30 * 60_000 },
+  retries: { attempts: 5, baseDelayMs: 500, maxDelayMs: 10_000 },
 } as const
 
 /** A Worker id (32 hex digits) names a Worker that exists; only a name can be created. */

@@ -9,7 +9,7 @@ export interface NetworkOptions {
     /** @default 10_000 */ connectMs?: number
     /** Until the response headers arrive. @default 60_000 */ headersMs?: number
     /** Longest gap while the body is sent or received. @default 60_000 */ bodyMs?: number
-    /** The whole upload, retries included. @default 300_000 */ deadlineMs?: number
+    /** The whole upload, retries and static assets included. @default 1_800_000 (30 min) */ deadlineMs?: number
   }
   retries?: {
     /** @default 5 */ attempts?: number
