@@ -226,18 +226,26 @@ export function secretsInBindings(bindings: unknown): string[] {
 
 /**
  * A copy of the body's fields with every secret value replaced by {@link REDACTION}: what
- * `request.json` shows where the request carries a secret. Everything else is the same object.
+ * `request.json` shows where the request carries a secret (a secret binding's value, and the
+ * static assets' completion token, which lets any version of this Worker use the uploaded files).
+ * Everything else is the same object.
  */
 export function withSecretsRedacted<T>(fields: T): T {
-  if (typeof fields !== 'object' || fields === null || !('bindings' in fields) || !Array.isArray(fields.bindings)) return fields
-  if (!fields.bindings.some((b) => typeof b === 'object' && b !== null && secretFieldsOf(b as Record<string, unknown>).length > 0)) return fields
+  if (typeof fields !== 'object' || fields === null) return fields
+  let out = fields
+  const assets = (fields as { assets?: unknown }).assets
+  if (typeof assets === 'object' && assets !== null && typeof (assets as { jwt?: unknown }).jwt === 'string') {
+    out = { ...out, assets: { ...assets, jwt: REDACTION } }
+  }
+  if (!('bindings' in fields) || !Array.isArray(fields.bindings)) return out
+  if (!fields.bindings.some((b) => typeof b === 'object' && b !== null && secretFieldsOf(b as Record<string, unknown>).length > 0)) return out
   const bindings = (fields.bindings as unknown[]).map((binding) => {
     if (typeof binding !== 'object' || binding === null) return binding
     const b = binding as Record<string, unknown>
     const present = secretFieldsOf(b).filter((field) => b[field] !== undefined)
     return present.length === 0 ? binding : { ...b, ...Object.fromEntries(present.map((field) => [field, REDACTION])) }
   })
-  return { ...fields, bindings }
+  return { ...out, bindings }
 }
 
 function safeJson(text: string): unknown {
