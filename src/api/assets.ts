@@ -14,7 +14,7 @@ import { readFileSync } from 'node:fs'
 import mime from 'mime'
 import { WorkersVersionError } from '../core/errors.js'
 import { isRecord } from '../core/guards.js'
-import { DEFAULTS } from '../options/defaults.js'
+import { NETWORK_DEFAULTS } from '../core/network-defaults.js'
 import type { Redactor } from '../core/redact.js'
 import { manifestRequestJson, type AssetFile, type AssetsManifest } from '../assets/manifest.js'
 import type { AssetsUploadProgress, AssetsUploadResult } from '../assets/progress.js'
@@ -63,7 +63,7 @@ class AssetsUpload {
     private readonly api: ApiSession,
     private readonly redactor: Redactor,
   ) {
-    this.concurrency = Math.max(1, Math.floor(options.concurrency ?? DEFAULTS.assetsConcurrency))
+    this.concurrency = Math.max(1, Math.floor(options.concurrency ?? NETWORK_DEFAULTS.assetsConcurrency))
     for (const file of options.manifest.files) this.byHash.set(file.hash, file)
     // Serialised once: every session (the first and any renewal) sends the same manifest.
     this.sessionBody = manifestRequestJson(options.manifest)

@@ -3,7 +3,7 @@
  * again, how long a `Retry-After` may make a build wait, what makes resending a request unsafe,
  * and which answer means "not there". The one loop that applies them is in `retry.ts`.
  */
-import { DEFAULTS } from '../options/defaults.js'
+import { NETWORK_DEFAULTS } from '../core/network-defaults.js'
 import type { ApiMessage } from './envelope.js'
 
 export interface RetryOptions {
@@ -35,9 +35,9 @@ export const POLICY = {
 
 export function resolveBackoff(options: RetryOptions | undefined): Backoff {
   return {
-    attempts: Math.max(1, Math.floor(options?.attempts ?? DEFAULTS.retries.attempts)),
-    baseDelayMs: Math.max(0, options?.baseDelayMs ?? DEFAULTS.retries.baseDelayMs),
-    maxDelayMs: Math.max(0, options?.maxDelayMs ?? DEFAULTS.retries.maxDelayMs),
+    attempts: Math.max(1, Math.floor(options?.attempts ?? NETWORK_DEFAULTS.retries.attempts)),
+    baseDelayMs: Math.max(0, options?.baseDelayMs ?? NETWORK_DEFAULTS.retries.baseDelayMs),
+    maxDelayMs: Math.max(0, options?.maxDelayMs ?? NETWORK_DEFAULTS.retries.maxDelayMs),
   }
 }
 

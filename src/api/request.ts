@@ -15,9 +15,9 @@ export interface ApiClientOptions {
   /** The API root, e.g. https://api.cloudflare.com/client/v4 (the caller applies that default). */
   baseUrl: string
   credentials: ApiCredentials
-  /** Defaults: `DEFAULTS.timeouts` (the deadline covers every call made with the same `agent`, the assets included). */
+  /** Defaults: `NETWORK_DEFAULTS.timeouts` (the deadline covers every call made with the same `agent`, the assets included). */
   timeouts?: Timeouts
-  /** Defaults: `DEFAULTS.retries`. */
+  /** Defaults: `NETWORK_DEFAULTS.retries`. */
   retries?: RetryOptions
   /** Receives one line per retry or recovery; never contains a secret the redactor knows. */
   log?: (line: string) => void

@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http'
 import type { Readable } from 'node:stream'
 import { Agent, type FormData, request } from './undici.js'
 import { Redactor } from '../core/redact.js'
-import { DEFAULTS } from '../options/defaults.js'
+import { NETWORK_DEFAULTS } from '../core/network-defaults.js'
 import type { ApiCredentials } from './auth.js'
 import { seconds } from './policy.js'
 import { apiUrl } from './url.js'
@@ -31,10 +31,10 @@ export type ResolvedTimeouts = Required<Timeouts>
 // below a second still takes about a second; the overall deadline is exact.
 export function resolveTimeouts(timeouts: Timeouts | undefined): ResolvedTimeouts {
   return {
-    connectMs: timeouts?.connectMs ?? DEFAULTS.timeouts.connectMs,
-    headersMs: timeouts?.headersMs ?? DEFAULTS.timeouts.headersMs,
-    bodyMs: timeouts?.bodyMs ?? DEFAULTS.timeouts.bodyMs,
-    deadlineMs: timeouts?.deadlineMs ?? DEFAULTS.timeouts.deadlineMs,
+    connectMs: timeouts?.connectMs ?? NETWORK_DEFAULTS.timeouts.connectMs,
+    headersMs: timeouts?.headersMs ?? NETWORK_DEFAULTS.timeouts.headersMs,
+    bodyMs: timeouts?.bodyMs ?? NETWORK_DEFAULTS.timeouts.bodyMs,
+    deadlineMs: timeouts?.deadlineMs ?? NETWORK_DEFAULTS.timeouts.deadlineMs,
   }
 }
 

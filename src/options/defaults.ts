@@ -1,10 +1,11 @@
 import { resolve } from 'node:path'
+import { NETWORK_DEFAULTS } from '../core/network-defaults.js'
 
 // Every default value and every environment-variable fallback of the plugin's options, in one
 // place. `resolveOptions` applies the static defaults once; the build plan applies what depends on
 // the project (the root, the Worker's name) and the environment fallbacks (the environment is read
-// once per build, never at import time). The API client (`src/api`) applies the network limits
-// from here, for the calls made without resolved options too.
+// once per build, never at import time). The network limits' values are in core/network-defaults.ts,
+// which the API client (`src/api`, which may not import options) reads too.
 
 export const DEFAULTS = {
   outputDir: '.workers-version',
@@ -16,13 +17,10 @@ export const DEFAULTS = {
   apiBaseUrl: 'https://api.cloudflare.com/client/v4',
   gitAnnotations: true,
   assetsMaxFiles: 20_000,
-  assetsConcurrency: 3,
-  /**
-   * `network`: per-request limits, and one deadline for the whole upload (every call, the static
-   * assets included, so it is long enough for a large first assets upload on a slow link).
-   */
-  timeouts: { connectMs: 10_000, headersMs: 60_000, bodyMs: 60_000, deadlineMs: 30 * 60_000 },
-  retries: { attempts: 5, baseDelayMs: 500, maxDelayMs: 10_000 },
+  assetsConcurrency: NETWORK_DEFAULTS.assetsConcurrency,
+  /** `network`: decided in core/network-defaults.ts, which the API client reads too. */
+  timeouts: NETWORK_DEFAULTS.timeouts,
+  retries: NETWORK_DEFAULTS.retries,
 } as const
 
 /** A Worker id (32 hex digits) names a Worker that exists; only a name can be created. */
