@@ -1,4 +1,5 @@
 import { WorkersVersionError } from '../core/errors.js'
+import { clip } from '../core/guards.js'
 
 /**
  * Worker and account identifiers go into URL paths. Each is checked before the
@@ -54,11 +55,8 @@ function identifierProblem(value: unknown, max: number): string | undefined {
   if (value === '') return 'is empty'
   if (value !== value.trim()) return `has leading or trailing spaces (${JSON.stringify(value)})`
   if (value === '.' || value === '..') return `is ${JSON.stringify(value)}, a path segment, not a name`
-  if (value.includes('/') || value.includes('\\')) return `is ${JSON.stringify(clip(value))}, which contains a slash`
+  if (value.includes('/') || value.includes('\\')) return `is ${JSON.stringify(clip(value, 80))}, which contains a slash`
   if (value.length > max) return `is ${value.length} characters long (at most ${max})`
   return undefined
 }
 
-function clip(text: string): string {
-  return text.length > 80 ? `${text.slice(0, 80)}…` : text
-}

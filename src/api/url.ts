@@ -1,4 +1,5 @@
 import { WorkersVersionError } from '../core/errors.js'
+import { clip } from '../core/guards.js'
 
 /** `apiBaseUrl` / CLOUDFLARE_API_BASE_URL: the option path errors name by default. */
 const BASE_URL_OPTION = '`apiBaseUrl` (or CLOUDFLARE_API_BASE_URL)'
@@ -22,14 +23,14 @@ export function parseBaseUrl(url: string, optionPath: string = BASE_URL_OPTION):
   if (!/^[a-z][a-z\d+.-]*:\/\//i.test(text)) {
     throw new WorkersVersionError(
       'INVALID_API_URL',
-      `${optionPath} ${JSON.stringify(clip(text))} has no scheme: write it in full, e.g. https://api.example.com/client/v4, or http://${text.replace(/^\/+/, '')} for a local emulator.`,
+      `${optionPath} ${JSON.stringify(clip(text, 100))} has no scheme: write it in full, e.g. https://api.example.com/client/v4, or http://${text.replace(/^\/+/, '')} for a local emulator.`,
     )
   }
   let parsed: URL
   try {
     parsed = new URL(text)
   } catch {
-    throw new WorkersVersionError('INVALID_API_URL', `${optionPath} is not a valid URL: ${JSON.stringify(clip(text))}.`)
+    throw new WorkersVersionError('INVALID_API_URL', `${optionPath} is not a valid URL: ${JSON.stringify(clip(text, 100))}.`)
   }
   if (parsed.username || parsed.password) {
     throw new WorkersVersionError('INSECURE_API_URL', `${optionPath} must not contain a user name or password.`)
@@ -41,7 +42,7 @@ export function parseBaseUrl(url: string, optionPath: string = BASE_URL_OPTION):
     )
   }
   if (parsed.search || parsed.hash) {
-    throw new WorkersVersionError('INVALID_API_URL', `${optionPath} must not have a query or fragment (${JSON.stringify(clip(text))}): give only the API root, e.g. https://api.cloudflare.com/client/v4.`)
+    throw new WorkersVersionError('INVALID_API_URL', `${optionPath} must not have a query or fragment (${JSON.stringify(clip(text, 100))}): give only the API root, e.g. https://api.cloudflare.com/client/v4.`)
   }
   return parsed
 }
@@ -51,9 +52,6 @@ export function assertSafeBaseUrl(url: string, optionPath?: string): void {
   parseBaseUrl(url, optionPath)
 }
 
-function clip(text: string): string {
-  return text.length > 100 ? `${text.slice(0, 100)}…` : text
-}
 
 function isLoopbackHost(hostname: string): boolean {
   const host = hostname.toLowerCase().replace(/^\[|\]$/g, '').replace(/\.$/, '')

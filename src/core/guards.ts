@@ -17,3 +17,8 @@ export function nestsWithinLimit(value: unknown, depth = 0): boolean {
   for (const item of Array.isArray(value) ? value : Object.values(value)) if (!nestsWithinLimit(item, depth + 1)) return false
   return true
 }
+
+/** `text` cut to `max` characters, with an ellipsis when cut: for quoting user or server values in messages. */
+export function clip(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text
+}

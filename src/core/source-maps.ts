@@ -1,5 +1,5 @@
 import { WorkersVersionError } from './errors.js'
-import { isRecord } from './guards.js'
+import { clip, isRecord } from './guards.js'
 import type { RawSourceMap } from './types.js'
 
 /** Removes the leading `./` and `../` segments the platform cannot resolve (as wrangler does). */
@@ -55,7 +55,7 @@ function readMap(map: RawSourceMap | string, origin: SourceMapOrigin): RawSource
       parsed = JSON.parse(map.replace(/^\uFEFF/, ''))
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error)
-      throw invalidMap(origin, `is not valid JSON (${clip(reason)})`)
+      throw invalidMap(origin, `is not valid JSON (${clip(reason, 120)})`)
     }
   }
   const problem = mapProblem(parsed)
@@ -80,9 +80,6 @@ function invalidMap(origin: SourceMapOrigin, problem: string): WorkersVersionErr
   )
 }
 
-function clip(text: string): string {
-  return text.length > 120 ? `${text.slice(0, 120)}…` : text
-}
 
 const INLINE_MAP = /\/\/[#@] sourceMappingURL=data:application\/json(?:;charset=[\w-]+)?;base64,([A-Za-z0-9+/=]+)\s*$/
 

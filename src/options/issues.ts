@@ -1,6 +1,6 @@
 import * as v from 'valibot'
 import { WorkersVersionError } from '../core/errors.js'
-import { isRecord } from '../core/guards.js'
+import { clip, isRecord } from '../core/guards.js'
 import { WARNING } from './fields.js'
 
 // valibot runs the schemas; this file turns its issues into `path: message`
@@ -13,17 +13,14 @@ export type Path = ReadonlyArray<string | number>
 const MAX_LISTED = 100
 const SIMPLE_KEY = /^[A-Za-z_$][\w$]*$/
 
-function clip(text: string, max = 60): string {
-  return text.length > max ? `${text.slice(0, max)}…` : text
-}
 
 /** `version.bindings[2].namespace_id`, `version.annotations["workers/tag"]`. */
 export function formatPath(root: string, path: Path): string {
   let out = root
   for (const key of path) {
     if (typeof key === 'number') out += `[${key}]`
-    else if (SIMPLE_KEY.test(key)) out += `${out ? '.' : ''}${clip(key)}`
-    else out += `[${JSON.stringify(clip(key))}]`
+    else if (SIMPLE_KEY.test(key)) out += `${out ? '.' : ''}${clip(key, 60)}`
+    else out += `[${JSON.stringify(clip(key, 60))}]`
   }
   return out
 }
