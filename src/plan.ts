@@ -196,7 +196,10 @@ async function mergeWranglerConfig(options: ResolvedOptions, root: string, env: 
   // Loaded only when a config is read: its parsers cost start-up time otherwise.
   const { readWranglerConfig } = await import('./wrangler/index.js')
   // The Cloudflare plugin has already applied the wrangler environment to what it generated.
-  const config = readWranglerConfig(file, generated ? { generated: true } : { env: withEnvFallback('env', options.env, env) })
+  const config = generated?.buildOutput
+    ? (await import('./build-output/config.js')).readBuildOutputConfig(file, root)
+    : readWranglerConfig(file, generated ? { generated: true } : { env: withEnvFallback('env', options.env, env) })
+  const source = generated?.buildOutput ? 'Build Output' : 'wrangler config'
   // A secret the build sets from its environment is not also inherited.
   const fromEnv = new Set(own.secrets?.fromEnv ?? [])
   const inherit = [...new Set([...config.secrets.inherit, ...(own.secrets?.inherit ?? [])])].filter((name) => !fromEnv.has(name))
@@ -213,9 +216,9 @@ async function mergeWranglerConfig(options: ResolvedOptions, root: string, env: 
         ? undefined
         : (own.assets ??
           (config.assets?.directory
-            ? { directory: config.assets.directory, source: generated ? 'the client build of @cloudflare/vite-plugin' : `assets.directory in ${file}` }
+            ? { directory: config.assets.directory, source: generated ? (generated.buildOutput ? 'Build Output' : 'the client build of @cloudflare/vite-plugin') : `assets.directory in ${file}` }
             : undefined)),
-    warnings: config.warnings.map((w) => `wrangler config ${file}: ${w}`),
+    warnings: config.warnings.map((w) => `${source} ${file}: ${w}`),
   }
 }
 

@@ -1,4 +1,4 @@
-import { join, resolve } from 'node:path'
+import { join, resolve, sep } from 'node:path'
 import type { Plugin as VitePlugin, ResolvedConfig, ViteBuilder } from 'vite'
 import { WorkersVersionError } from '../core/errors.js'
 import type { OutputFile } from '../core/types.js'
@@ -29,6 +29,20 @@ export function workersOf(outputs: readonly EnvironmentOutput[], options: { envi
     return [{ files: picked.files, outDir: picked.outDir }]
   }
   return chosen.map((o, i) => ({ files: o.files, outDir: o.outDir, generated: { configFile: join(o.outDir, GENERATED_CONFIG), entry: i === 0 } }))
+}
+
+/**
+ * The project root, when @cloudflare/vite-plugin wrote this build's Worker into Build Output
+ * (`experimental.newConfig.cfBuildOutput`): it then puts the entry Worker's environment in
+ * `<root>/.cloudflare/output/<version>/workers/default/bundle`. Judged by this build's own output,
+ * so a tree left over from an earlier build is never taken for it.
+ */
+export function buildOutputProjectRoot(outputs: readonly EnvironmentOutput[]): string | undefined {
+  for (const output of outputs) {
+    const at = output.consumer === 'server' ? output.outDir.split(sep).join('/').lastIndexOf('/.cloudflare/output/') : -1
+    if (at >= 0) return output.outDir.slice(0, at) || sep
+  }
+  return undefined
 }
 
 export interface ViteAdapter {
@@ -188,7 +202,11 @@ export function viteAdapter(context: AdapterContext): ViteAdapter {
           // In the order of the app's environments: @cloudflare/vite-plugin declares the entry Worker first.
           const order = Object.keys(builder.environments)
           outputs.sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name))
-          const workers = workersOf(outputs, { environment: context.options.environment, worker: context.options.worker })
+          const buildOutput = buildOutputProjectRoot(outputs)
+          const workers =
+            buildOutput === undefined
+              ? workersOf(outputs, { environment: context.options.environment, worker: context.options.worker })
+              : (await import('../build-output/workers.js')).buildOutputWorkers(buildOutput)
           outputs = []
           await complete(workers, planned)
         },

@@ -31,6 +31,8 @@ export interface GeneratedWorker {
   configFile: string
   /** The entry Worker takes the plugin's `worker`, `version` and `secrets` options; auxiliary Workers only their own config. */
   entry: boolean
+  /** `configFile` is a Build Output `worker.config.json` (`.cloudflare/output/v*`), not a generated `wrangler.json`. */
+  buildOutput?: boolean
 }
 
 /** The output of one Worker of the build. */

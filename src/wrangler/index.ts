@@ -63,7 +63,14 @@ function isEmpty(value: unknown): boolean {
  * for syntax errors and sections of the wrong shape.
  */
 export function readWranglerConfig(file: string, opts: { env?: string; generated?: boolean } = {}): WranglerConfig {
-  const raw = parseWranglerFile(file)
+  return mapWranglerConfig(parseWranglerFile(file), file, opts)
+}
+
+/**
+ * Maps an already parsed wrangler config; `file` names it in messages and resolves `assets.directory`
+ * (a Build Output `worker.config.json` is mapped this way, after conversion to wrangler's keys).
+ */
+export function mapWranglerConfig(raw: Record<string, unknown>, file: string, opts: { env?: string; generated?: boolean } = {}): WranglerConfig {
   const problems = new Problems('')
   const warnings: string[] = []
   let effective: ReturnType<typeof selectEnvironment>

@@ -1,0 +1,25 @@
+import { existsSync, readFileSync } from 'node:fs'
+import { dirname, join, relative } from 'node:path'
+import { findWranglerConfig, mapWranglerConfig, type WranglerConfig } from '../wrangler/index.js'
+import { toWranglerConfig } from './to-wrangler.js'
+import type { OutputWorkerConfig } from './types.js'
+
+/** Where @cloudflare/vite-plugin records the generated `wrangler.json` files of its last non-Build-Output build. */
+const GENERATED_POINTER = '.wrangler/deploy/config.json'
+
+/**
+ * A Build Output Worker's `worker.config.json` as the plugin reads a wrangler config: the version
+ * fields, the Worker's name and its `assets/` directory. A wrangler config beside it is not read;
+ * a note says so, since a stale one is exactly what the user would otherwise think was shipped.
+ */
+export function readBuildOutputConfig(configFile: string, projectRoot: string): WranglerConfig {
+  const config = JSON.parse(readFileSync(configFile, 'utf8')) as OutputWorkerConfig
+  const hasAssets = existsSync(join(dirname(configFile), 'assets'))
+  const { raw, warnings } = toWranglerConfig(config, hasAssets ? 'assets' : undefined)
+  const mapped = mapWranglerConfig(raw, configFile, { generated: true })
+  const ignored = [findWranglerConfig(projectRoot), join(projectRoot, GENERATED_POINTER)].filter((file) => file !== undefined && existsSync(file))
+  const notes = ignored.map(
+    (file) => `this Worker's config comes from here; ${relative(projectRoot, file!)} ${file!.endsWith(GENERATED_POINTER) ? '(generated configs of an earlier build) ' : ''}is ignored`,
+  )
+  return { ...mapped, warnings: [...notes, ...warnings, ...mapped.warnings] }
+}

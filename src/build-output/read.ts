@@ -1,0 +1,185 @@
+import { existsSync, lstatSync, readdirSync, readFileSync } from 'node:fs'
+import { join, relative, sep } from 'node:path'
+import { WorkersVersionError } from '../core/errors.js'
+import { isRecord } from '../core/guards.js'
+import { moduleNameProblem } from '../core/modules.js'
+import type { OutputFile } from '../core/types.js'
+import {
+  buildOutputRoot,
+  BUILD_OUTPUT_ROOT,
+  DEFAULT_WORKER_DIRECTORY,
+  READABLE_VERSIONS,
+  ROOT_CONFIG_FILE,
+  WORKER_CONFIG_FILE,
+  workerDirectory,
+  type BuildOutputVersion,
+} from './layout.js'
+import { contentTypeOfManifestType } from './module-types.js'
+import type { BundleManifest, ManifestModuleType, OutputWorkerConfig } from './types.js'
+
+/** One Worker of a Build Output tree: its config, and its modules read from `bundle/` by the manifest. */
+export interface BuildOutputWorker {
+  /** Its directory under `workers/`; `default` is the entry Worker. */
+  directory: string
+  configFile: string
+  config: OutputWorkerConfig
+  /** Absolute; none for an assets-only Worker. */
+  bundleDir?: string
+  /** Absolute, when the Worker has static assets. */
+  assetsDir?: string
+  /** The modules, as the bundler adapters hand files over (the manifest decides each type). */
+  files: OutputFile[]
+}
+
+export interface BuildOutputTree {
+  version: BuildOutputVersion
+  /** Absolute path of `.cloudflare/output/<version>`. */
+  dir: string
+  /** The default Worker first. */
+  workers: BuildOutputWorker[]
+}
+
+/** Keys of the root `config.json`, per version: any other key is a format this plugin does not know. */
+const ROOT_KEYS: Record<BuildOutputVersion, ReadonlySet<string>> = {
+  v0: new Set(['accountId', 'complianceRegion', 'buildContext']),
+  // v1 nests the account settings under `settings` and may name the tool that wrote it (workers-sdk #16917).
+  v1: new Set(['settings', 'producer', 'buildContext']),
+}
+
+function fail(message: string): never {
+  throw new WorkersVersionError('INVALID_BUILD_OUTPUT', `Build Output: ${message}`)
+}
+
+/**
+ * The version directory under `.cloudflare/output/`, when there is one. An unknown version, or
+ * more than one, is an error that names them: reading a format by guesswork would ship whatever
+ * the guess got wrong.
+ */
+export function findBuildOutput(projectRoot: string): { version: BuildOutputVersion; dir: string } | undefined {
+  const root = buildOutputRoot(projectRoot)
+  if (!existsSync(root)) return undefined
+  const versions = readdirSync(root, { withFileTypes: true }).filter((entry) => entry.isDirectory()).map((entry) => entry.name)
+  const unknown = versions.filter((name) => !(READABLE_VERSIONS as readonly string[]).includes(name))
+  if (unknown.length > 0) {
+    fail(
+      `${unknown.map((name) => `${BUILD_OUTPUT_ROOT}/${name}`).join(', ')} in ${projectRoot} is a version this plugin does not read (it reads ${READABLE_VERSIONS.join(' and ')}). ` +
+        'Update unplugin-workers-version, or delete the directory if an older tool left it behind.',
+    )
+  }
+  if (versions.length > 1) fail(`${versions.map((name) => `${BUILD_OUTPUT_ROOT}/${name}`).join(' and ')} are both in ${projectRoot}; delete the stale one.`)
+  if (versions.length === 0) return undefined
+  return { version: versions[0] as BuildOutputVersion, dir: join(root, versions[0]!) }
+}
+
+function readJson(file: string): unknown {
+  if (!existsSync(file)) fail(`${file} is missing.`)
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'))
+  } catch (error) {
+    return fail(`${file} is not valid JSON: ${(error as Error).message}`)
+  }
+}
+
+function checkRootConfig(dir: string, version: BuildOutputVersion): void {
+  const file = join(dir, ROOT_CONFIG_FILE)
+  const config = readJson(file)
+  if (!isRecord(config)) fail(`${file} must be an object.`)
+  if ('version' in config && config.version !== version) fail(`${file} declares version ${JSON.stringify(config.version)}, which this plugin does not read in ${BUILD_OUTPUT_ROOT}/${version}.`)
+  const unknown = Object.keys(config).filter((key) => key !== 'version' && !ROOT_KEYS[version].has(key))
+  if (unknown.length > 0) fail(`${file} has fields this plugin does not know for ${version}: ${unknown.join(', ')}. It may have been written by a newer tool.`)
+}
+
+/** The whole tree: every Worker directory, the default one first. Throws `INVALID_BUILD_OUTPUT` on anything it cannot read exactly. */
+export function readBuildOutput(projectRoot: string): BuildOutputTree {
+  const found = findBuildOutput(projectRoot)
+  if (!found) fail(`no ${BUILD_OUTPUT_ROOT}/<version> directory in ${projectRoot}.`)
+  checkRootConfig(found.dir, found.version)
+  const workersDir = join(found.dir, 'workers')
+  if (!existsSync(join(workersDir, DEFAULT_WORKER_DIRECTORY))) fail(`${workersDir} has no "${DEFAULT_WORKER_DIRECTORY}" Worker.`)
+  const others = readdirSync(workersDir, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory() && entry.name !== DEFAULT_WORKER_DIRECTORY)
+    .map((entry) => entry.name)
+    .sort()
+  const workers = [DEFAULT_WORKER_DIRECTORY, ...others].map((name) => readWorker(workerDirectory(found.dir, name), name))
+  return { version: found.version, dir: found.dir, workers }
+}
+
+function readWorker(dir: string, directory: string): BuildOutputWorker {
+  rejectSymlinks(dir)
+  const configFile = join(dir, WORKER_CONFIG_FILE)
+  const config = readJson(configFile)
+  if (!isRecord(config)) fail(`${configFile} must be an object.`)
+  for (const key of ['name', 'compatibilityDate']) {
+    if (typeof config[key] !== 'string') fail(`${configFile}: \`${key}\` must be a string.`)
+  }
+  if (config.env !== undefined && (!isRecord(config.env) || !Object.values(config.env).every((b) => isRecord(b) && typeof b.type === 'string'))) {
+    fail(`${configFile}: \`env\` must map each binding name to an object with a \`type\`.`)
+  }
+  const bundleDir = existsSync(join(dir, 'bundle')) ? join(dir, 'bundle') : undefined
+  const assetsDir = existsSync(join(dir, 'assets')) ? join(dir, 'assets') : undefined
+  if (!bundleDir && !assetsDir) fail(`${dir} has neither bundle/ nor assets/.`)
+  const { manifest, ...rest } = config as OutputWorkerConfig
+  if (bundleDir && manifest === undefined) fail(`${configFile} has a bundle/ but no \`manifest\`.`)
+  const files = bundleDir ? bundleFiles(bundleDir, checkManifest(manifest, configFile), configFile) : []
+  return { directory, configFile, config: rest, bundleDir, assetsDir, files }
+}
+
+function rejectSymlinks(dir: string): void {
+  for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    if (entry.isSymbolicLink()) fail(`${join(entry.parentPath, entry.name)} is a symlink; Build Output must be self-contained.`)
+  }
+}
+
+const MANIFEST_TYPES = new Set<string>(['esm', 'cjs', 'python', 'python-requirement', 'wasm', 'text', 'data', 'json', 'sourcemap'])
+
+function checkManifest(manifest: unknown, configFile: string): BundleManifest {
+  if (!isRecord(manifest) || (manifest.type !== 'partial' && manifest.type !== 'complete') || typeof manifest.mainModule !== 'string' || !isRecord(manifest.modules)) {
+    fail(`${configFile}: \`manifest\` must be { type: "partial" | "complete", mainModule, modules }.`)
+  }
+  for (const [name, entry] of Object.entries(manifest.modules)) {
+    if (!isRecord(entry) || typeof entry.type !== 'string' || !MANIFEST_TYPES.has(entry.type)) {
+      fail(`${configFile}: module "${name}" has no known type (${[...MANIFEST_TYPES].join(', ')}).`)
+    }
+  }
+  return manifest as unknown as BundleManifest
+}
+
+/** What a partial manifest leaves to the files: `.js`/`.mjs` are ES modules, `.map` source maps. */
+function inferredModules(bundleDir: string): Record<string, { type: ManifestModuleType }> {
+  const modules: Record<string, { type: ManifestModuleType }> = {}
+  for (const entry of readdirSync(bundleDir, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue
+    const name = relative(bundleDir, join(entry.parentPath, entry.name)).split(sep).join('/')
+    if (/\.m?js$/.test(name)) modules[name] = { type: 'esm' }
+    else if (name.endsWith('.map')) modules[name] = { type: 'sourcemap' }
+  }
+  return modules
+}
+
+function bundleFiles(bundleDir: string, manifest: BundleManifest, configFile: string): OutputFile[] {
+  const listed = manifest.type === 'complete' ? manifest.modules : { ...inferredModules(bundleDir), ...manifest.modules }
+  if (listed[manifest.mainModule]?.type !== 'esm') fail(`${configFile}: the main module "${manifest.mainModule}" is not an ES module of the bundle.`)
+  const files = new Map<string, OutputFile>()
+  const maps: string[] = []
+  for (const [name, { type }] of Object.entries(listed)) {
+    const problem = moduleNameProblem(name)
+    if (problem) fail(`${configFile}: module name ${JSON.stringify(name)} ${problem}.`)
+    const path = join(bundleDir, ...name.split('/'))
+    if (!existsSync(path) || !lstatSync(path).isFile()) fail(`${configFile} lists "${name}", which is not a file in ${bundleDir}.`)
+    const contents = readFileSync(path)
+    if (type === 'sourcemap') maps.push(name)
+    if (type === 'esm' || type === 'cjs') {
+      files.set(name, { fileName: name, contents, kind: 'chunk', format: type, isEntry: name === manifest.mainModule, importedType: contentTypeOfManifestType(type) })
+      continue
+    }
+    const contentType = contentTypeOfManifestType(type)
+    if (contentType === undefined) fail(`${configFile}: module "${name}" has type "${type}", for which the Versions API has no content type.`)
+    files.set(name, { fileName: name, contents, kind: 'asset', importedType: type === 'sourcemap' ? undefined : contentType })
+  }
+  // A chunk's map travels with the chunk (renamed with it): the modules step pairs them by name.
+  for (const name of maps) {
+    const chunk = files.get(name.slice(0, -'.map'.length))
+    if (chunk?.kind === 'chunk') Object.assign(chunk, { map: files.get(name)!.contents.toString(), mapFileName: name })
+  }
+  return [...files.values()]
+}

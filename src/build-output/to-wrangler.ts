@@ -1,0 +1,136 @@
+import { isRecord } from '../core/guards.js'
+import type { OutputBinding, OutputWorkerConfig } from './types.js'
+
+// A Build Output Worker config (camelCase, bindings as an `env` record) in wrangler's own keys, so
+// that one mapper (src/wrangler) turns both into the Create Version body the same way.
+
+type Raw = Record<string, unknown>
+
+/** Where wrangler declares a binding kind of `env`, and its item there. */
+interface WranglerPlace {
+  section: string
+  /** The array inside the section (`queues.producers`, `durable_objects.bindings`). */
+  list?: string
+  /** One object, not an array (`ai`, `browser`, ...). */
+  single?: boolean
+  item: (name: string, b: OutputBinding) => Raw
+}
+
+const named = (name: string) => ({ binding: name })
+
+const PLACES: Record<string, WranglerPlace> = {
+  kv: { section: 'kv_namespaces', item: (n, b) => ({ binding: n, id: b.id }) },
+  d1: { section: 'd1_databases', item: (n, b) => ({ binding: n, database_id: b.id, database_name: b.name }) },
+  r2: { section: 'r2_buckets', item: (n, b) => ({ binding: n, bucket_name: b.name, jurisdiction: b.jurisdiction }) },
+  queue: { section: 'queues', list: 'producers', item: (n, b) => ({ binding: n, queue: b.name, delivery_delay: b.deliveryDelay }) },
+  'durable-object': { section: 'durable_objects', list: 'bindings', item: (n, b) => ({ name: n, class_name: b.exportName, script_name: b.worker }) },
+  workflow: { section: 'workflows', item: (n, b) => ({ binding: n, name: b.name, class_name: b.exportName, script_name: b.worker }) },
+  worker: { section: 'services', item: (n, b) => ({ binding: n, service: b.worker, entrypoint: b.exportName, props: b.props }) },
+  vectorize: { section: 'vectorize', item: (n, b) => ({ binding: n, index_name: b.name }) },
+  hyperdrive: { section: 'hyperdrive', item: (n, b) => ({ binding: n, id: b.id }) },
+  'analytics-engine-dataset': { section: 'analytics_engine_datasets', item: (n, b) => ({ binding: n, dataset: b.name }) },
+  'mtls-certificate': { section: 'mtls_certificates', item: (n, b) => ({ binding: n, certificate_id: b.id }) },
+  'secrets-store-secret': { section: 'secrets_store_secrets', item: (n, b) => ({ binding: n, store_id: b.storeId, secret_name: b.secretName }) },
+  'rate-limit': { section: 'ratelimits', item: (n, b) => ({ name: n, namespace_id: b.namespace, simple: b.simple }) },
+  'send-email': {
+    section: 'send_email',
+    item: (n, b) => ({
+      name: n,
+      destination_address: b.destinationAddress,
+      allowed_destination_addresses: b.allowedDestinationAddresses,
+      allowed_sender_addresses: b.allowedSenderAddresses,
+    }),
+  },
+  'dispatch-namespace': {
+    section: 'dispatch_namespaces',
+    item: (n, b) => {
+      const out = isRecord(b.outbound) ? { service: b.outbound.worker, parameters: b.outbound.parameters } : undefined
+      return { binding: n, namespace: b.namespace, outbound: out }
+    },
+  },
+  'vpc-service': { section: 'vpc_services', item: (n, b) => ({ binding: n, service_id: b.id }) },
+  'vpc-network': { section: 'vpc_networks', item: (n, b) => ({ binding: n, tunnel_id: b.tunnelId, network_id: b.networkId }) },
+  pipeline: { section: 'pipelines', item: (n, b) => ({ binding: n, pipeline: b.name }) },
+  'ai-search': { section: 'ai_search', item: (n, b) => ({ binding: n, instance_name: b.name }) },
+  'ai-search-namespace': { section: 'ai_search_namespaces', item: (n, b) => ({ binding: n, namespace: b.namespace }) },
+  artifacts: { section: 'artifacts', item: (n, b) => ({ binding: n, namespace: b.namespace }) },
+  flagship: { section: 'flagship', item: (n, b) => ({ binding: n, app_id: b.id }) },
+  'worker-loader': { section: 'worker_loaders', item: named },
+  logfwdr: { section: 'logfwdr', list: 'bindings', item: (n, b) => ({ name: n, destination: b.destination }) },
+  ai: { section: 'ai', single: true, item: named },
+  browser: { section: 'browser', single: true, item: named },
+  images: { section: 'images', single: true, item: named },
+  stream: { section: 'stream', single: true, item: named },
+  media: { section: 'media', single: true, item: named },
+  'version-metadata': { section: 'version_metadata', single: true, item: named },
+}
+
+/** `unsafe:<type>` bindings go to the API as written, as wrangler's `unsafe.bindings` do (without their local `dev` part). */
+const UNSAFE: WranglerPlace = {
+  section: 'unsafe',
+  list: 'bindings',
+  item: (name, { type, dev: _dev, ...fields }) => ({ ...fields, name, type: type.slice('unsafe:'.length) }),
+}
+
+/** Worker settings of the Build Output config that are applied by a deploy, not carried by a version. */
+const NOT_VERSION_SETTINGS = new Set(['domains', 'triggers', 'tailConsumers', 'logpush', 'observability', 'workersDev', 'previewUrls', 'access', 'firstPartyWorker', 'unsafe', 'exports'])
+
+const withoutUndefined = (item: Raw): Raw => Object.fromEntries(Object.entries(item).filter(([, value]) => value !== undefined))
+
+function place(raw: Raw, where: WranglerPlace, item: Raw): void {
+  if (where.single) {
+    raw[where.section] = item
+    return
+  }
+  if (where.list) {
+    const section = (raw[where.section] ??= {}) as Raw
+    ;((section[where.list] ??= []) as Raw[]).push(item)
+    return
+  }
+  ;((raw[where.section] ??= []) as Raw[]).push(item)
+}
+
+/**
+ * The wrangler config equivalent of a Worker's `worker.config.json`: what a version carries, in
+ * wrangler's keys. `assetsDirectory` is the Worker's `assets/` relative to the config file, when
+ * there is one. Returns the warnings for what has no place in a version.
+ */
+export function toWranglerConfig(config: OutputWorkerConfig, assetsDirectory: string | undefined): { raw: Raw; warnings: string[] } {
+  const raw: Raw = { name: config.name, compatibility_date: config.compatibilityDate }
+  const warnings: string[] = []
+  if (config.compatibilityFlags !== undefined) raw.compatibility_flags = config.compatibilityFlags
+  if (config.placement !== undefined) raw.placement = config.placement
+  if (config.limits !== undefined) raw.limits = withoutUndefined({ cpu_ms: config.limits.cpuMs, subrequests: config.limits.subrequests })
+  if (isRecord(config.cache)) raw.cache = withoutUndefined({ enabled: config.cache.enabled, cross_version_cache: config.cache.crossVersionCache })
+
+  const vars: Raw = {}
+  const secrets: string[] = []
+  let assetsBinding: string | undefined
+  for (const [name, binding] of Object.entries(config.env ?? {})) {
+    const type = String(binding.type)
+    if (type === 'text' || type === 'json') vars[name] = binding.value
+    else if (type === 'secret') secrets.push(name)
+    else if (type === 'assets') assetsBinding = name
+    else if (type.startsWith('unsafe:')) place(raw, UNSAFE, UNSAFE.item(name, binding))
+    else if (PLACES[type]) place(raw, PLACES[type], withoutUndefined(PLACES[type].item(name, binding)))
+    else warnings.push(`env.${name}: a "${type}" binding has no Create Version equivalent this plugin knows; not sent`)
+  }
+  if (Object.keys(vars).length > 0) raw.vars = vars
+  if (secrets.length > 0) raw.secrets = { required: secrets }
+
+  if (config.assets !== undefined || assetsBinding !== undefined || assetsDirectory !== undefined) {
+    const a = config.assets ?? {}
+    raw.assets = withoutUndefined({
+      directory: assetsDirectory,
+      binding: assetsBinding,
+      html_handling: a.htmlHandling,
+      not_found_handling: a.notFoundHandling,
+      run_worker_first: a.runWorkerFirst,
+    })
+    if (a.basePath !== undefined) warnings.push('assets.basePath: not part of a version\'s assets config; not sent')
+  }
+  for (const key of Object.keys(config)) {
+    if (NOT_VERSION_SETTINGS.has(key)) warnings.push(`${key}: a Worker setting that a deploy applies, not part of a version; not sent`)
+  }
+  return { raw, warnings }
+}
