@@ -1,0 +1,167 @@
+import { mkdir, writeFile } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { readBuildOutputConfig } from '../../src/build-output/config.js'
+import { readBuildOutput } from '../../src/build-output/read.js'
+import { buildOutputWorkers } from '../../src/build-output/workers.js'
+import { tempDir } from '../helpers/fixture.js'
+
+/** Writes a Build Output tree: `files` maps paths below `.cloudflare/output/` to their contents (objects as JSON). */
+async function tree(files: Record<string, unknown>): Promise<string> {
+  const root = await tempDir('build-output-read')
+  for (const [path, contents] of Object.entries(files)) {
+    const file = join(root, '.cloudflare/output', path)
+    await mkdir(dirname(file), { recursive: true })
+    await writeFile(file, typeof contents === 'string' || contents instanceof Uint8Array ? contents : JSON.stringify(contents))
+  }
+  return root
+}
+
+const WORKER = { name: 'w', compatibilityDate: '2025-01-01' }
+const ROOT_V0 = { buildContext: { isPreview: false, mode: 'production' } }
+const minimal = (version: string, root: unknown = ROOT_V0) => ({
+  [`${version}/config.json`]: root,
+  [`${version}/workers/default/worker.config.json`]: { ...WORKER, manifest: { type: 'complete', mainModule: 'index.js', modules: { 'index.js': { type: 'esm' } } } },
+  [`${version}/workers/default/bundle/index.js`]: 'export default { fetch() { return new Response("ok") } }',
+})
+
+describe('reading Build Output', () => {
+  it('refuses a version it does not know, naming it', async () => {
+    const root = await tree(minimal('v2'))
+    expect(() => readBuildOutput(root)).toThrow(/\.cloudflare\/output\/v2 .*is a version this plugin does not read \(it reads v0 and v1\)/)
+  })
+
+  it('refuses two versions side by side rather than picking one', async () => {
+    const root = await tree({ ...minimal('v0'), ...minimal('v1', { buildContext: { isPreview: false } }) })
+    expect(() => readBuildOutput(root)).toThrow(/v0 and .*v1 are both in/)
+  })
+
+  it('refuses a root config.json that declares another version, or fields of another version', async () => {
+    await expect(readBuildOutput_(minimal('v0', { ...ROOT_V0, version: 'v3' }))).rejects.toThrow(/declares version "v3"/)
+    await expect(readBuildOutput_(minimal('v0', { ...ROOT_V0, settings: { accountId: 'a' } }))).rejects.toThrow(/fields this plugin does not know for v0: settings/)
+  })
+
+  it('reads v1, whose root config nests the settings and names its producer', async () => {
+    const output = await readBuildOutput_(minimal('v1', { settings: { accountId: 'a' }, producer: { name: 'x' }, buildContext: { isPreview: false } }))
+    expect(output.version).toBe('v1')
+    expect(output.workers.map((w) => w.directory)).toEqual(['default'])
+  })
+
+  it('completes a partial manifest from the files: .js/.mjs are ES modules, .map source maps, the rest as listed', async () => {
+    const output = await readBuildOutput_({
+      'v0/config.json': ROOT_V0,
+      'v0/workers/default/worker.config.json': { ...WORKER, manifest: { type: 'partial', mainModule: 'index.js', modules: { 'add.wasm': { type: 'wasm' }, 'page.html': { type: 'text' } } } },
+      'v0/workers/default/bundle/index.js': 'import "./chunks/lazy.mjs"\nexport default {}',
+      'v0/workers/default/bundle/index.js.map': '{"version":3,"sources":[],"mappings":""}',
+      'v0/workers/default/bundle/chunks/lazy.mjs': 'export const x = 1',
+      'v0/workers/default/bundle/add.wasm': new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0]),
+      'v0/workers/default/bundle/page.html': '<h1>hi</h1>',
+      'v0/workers/default/bundle/notes.md': 'not a module: a partial manifest does not list it',
+    })
+    const files = output.workers[0]!.files
+    const shape = files.map((f) => [f.fileName, f.kind, f.importedType ?? null, f.isEntry ?? false]).sort()
+    expect(shape).toEqual([
+      ['add.wasm', 'asset', 'application/wasm', false],
+      ['chunks/lazy.mjs', 'chunk', 'application/javascript+module', false],
+      ['index.js', 'chunk', 'application/javascript+module', true],
+      ['index.js.map', 'asset', null, false],
+      ['page.html', 'asset', 'text/plain', false],
+    ])
+    expect(files.find((f) => f.fileName === 'index.js')).toMatchObject({ mapFileName: 'index.js.map', map: expect.stringContaining('"version":3') })
+  })
+
+  it('refuses what it cannot read exactly: a missing module, a json module, no default Worker', async () => {
+    const base = minimal('v0')
+    const listing = (modules: Record<string, unknown>) => ({ ...base, 'v0/workers/default/worker.config.json': { ...WORKER, manifest: { type: 'complete', mainModule: 'index.js', modules: { 'index.js': { type: 'esm' }, ...modules } } } })
+    await expect(readBuildOutput_(listing({ 'gone.wasm': { type: 'wasm' } }))).rejects.toThrow(/lists "gone\.wasm", which is not a file/)
+    await expect(readBuildOutput_({ ...listing({ 'data.json': { type: 'json' } }), 'v0/workers/default/bundle/data.json': '{}' })).rejects.toThrow(/"data\.json" has type "json"/)
+    await expect(readBuildOutput_(listing({ '../escape.js': { type: 'esm' } }))).rejects.toThrow(/module name "\.\.\/escape\.js"/)
+    const { ['v0/workers/default/worker.config.json']: config, ['v0/workers/default/bundle/index.js']: main, ...rest } = base
+    await expect(readBuildOutput_({ ...rest, 'v0/workers/other/worker.config.json': config, 'v0/workers/other/bundle/index.js': main })).rejects.toThrow(/no "default" Worker/)
+  })
+
+  it('makes one Worker per directory, the default one the entry', async () => {
+    const base = minimal('v0')
+    const root = await tree({
+      ...base,
+      'v0/workers/aux/worker.config.json': { ...WORKER, name: 'aux', manifest: { type: 'partial', mainModule: 'index.js', modules: {} } },
+      'v0/workers/aux/bundle/index.js': 'export default {}',
+    })
+    const workers = buildOutputWorkers(root)
+    expect(workers.map((w) => [w.generated!.configFile.split('/').slice(-2)[0], w.generated!.entry, w.generated!.buildOutput])).toEqual([
+      ['default', true, true],
+      ['aux', false, true],
+    ])
+  })
+})
+
+describe('a worker.config.json as the version config', () => {
+  it('maps env bindings, compatibility, placement, limits and assets to the Create Version fields, and says what it leaves out', async () => {
+    const root = await tree({
+      'v0/config.json': ROOT_V0,
+      'v0/workers/default/worker.config.json': {
+        ...WORKER,
+        compatibilityFlags: ['nodejs_compat'],
+        placement: { mode: 'smart' },
+        limits: { cpuMs: 50 },
+        assets: { htmlHandling: 'none', notFoundHandling: '404-page' },
+        triggers: [{ type: 'scheduled', schedule: '* * * * *' }],
+        env: {
+          TEXT: { type: 'text', value: 'plain' },
+          JSON: { type: 'json', value: { a: 1 } },
+          TOKEN: { type: 'secret' },
+          KV: { type: 'kv', id: 'kv-id' },
+          DB: { type: 'd1', id: 'd1-id' },
+          BUCKET: { type: 'r2', name: 'bucket' },
+          OTHER: { type: 'worker', worker: 'other', exportName: 'Api' },
+          COUNTER: { type: 'durable-object', worker: 'w', exportName: 'Counter' },
+          JOBS: { type: 'queue', name: 'jobs' },
+          META: { type: 'version-metadata' },
+          ASSETS: { type: 'assets' },
+          ODD: { type: 'made-up' },
+        },
+        manifest: { type: 'complete', mainModule: 'index.js', modules: { 'index.js': { type: 'esm' } } },
+      },
+      'v0/workers/default/bundle/index.js': 'export default {}',
+      'v0/workers/default/assets/index.html': '<p>hi</p>',
+    })
+    await writeFile(join(root, 'wrangler.jsonc'), '{ "name": "stale", "vars": { "GREETING": "hello" } }')
+    const configFile = join(root, '.cloudflare/output/v0/workers/default/worker.config.json')
+    const config = readBuildOutputConfig(configFile, root)
+    expect(config.worker).toBe('w')
+    expect(config.secrets.inherit).toEqual(['TOKEN'])
+    expect(config.assets).toMatchObject({ directory: join(root, '.cloudflare/output/v0/workers/default/assets'), binding: 'ASSETS' })
+    expect(config.version).toMatchObject({
+      compatibility_date: '2025-01-01',
+      compatibility_flags: ['nodejs_compat'],
+      placement: { mode: 'smart' },
+      limits: { cpu_ms: 50 },
+      assets: { config: { html_handling: 'none', not_found_handling: '404-page' } },
+    })
+    expect(config.version.bindings).toEqual(
+      expect.arrayContaining([
+        { type: 'plain_text', name: 'TEXT', text: 'plain' },
+        { type: 'json', name: 'JSON', json: { a: 1 } },
+        { type: 'kv_namespace', name: 'KV', namespace_id: 'kv-id' },
+        { type: 'd1', name: 'DB', database_id: 'd1-id' },
+        { type: 'r2_bucket', name: 'BUCKET', bucket_name: 'bucket' },
+        { type: 'service', name: 'OTHER', service: 'other', entrypoint: 'Api' },
+        { type: 'durable_object_namespace', name: 'COUNTER', class_name: 'Counter', script_name: 'w' },
+        { type: 'queue', name: 'JOBS', queue_name: 'jobs' },
+        { type: 'version_metadata', name: 'META' },
+      ]),
+    )
+    expect(config.version.bindings!.some((b) => b.name === 'GREETING' || b.name === 'ODD')).toBe(false)
+    expect(config.warnings).toEqual(
+      expect.arrayContaining([
+        "this Worker's config comes from here; wrangler.jsonc is ignored",
+        expect.stringMatching(/env\.ODD: a "made-up" binding .*not sent/),
+        expect.stringMatching(/^triggers: a Worker setting/),
+      ]),
+    )
+  })
+})
+
+async function readBuildOutput_(files: Record<string, unknown>) {
+  return readBuildOutput(await tree(files))
+}
