@@ -8,6 +8,7 @@ import { renderEnvTypes } from './env-types.js'
 import type { ResolvedOptions } from './options/resolve.js'
 import type { BuildPlan, PlannedAssets } from './plan.js'
 import type { AssetsManifest } from './assets/manifest.js'
+import type { VersionPayload } from './core/serialize.js'
 import { versionBody, type BuiltModules } from './version-body.js'
 import { formatBytes, formatCount } from './report/format.js'
 import { writeRequestJson } from './report/files.js'
@@ -41,6 +42,8 @@ export async function buildVersion(worker: WorkerOutput, plan: BuildPlan, option
   const built: BuiltModules = { mainModule, modules }
   const { payload } = versionBody(plan, built, { git: plan.upload ? await plan.gitAnnotations : undefined })
   const requestFile = writeRequestJson(plan.outputDir, payload)
+  // Not over a tree the Cloudflare plugin wrote itself: that one is already this Worker's Build Output.
+  const buildOutputDir = options.buildOutput && !worker.generated?.buildOutput ? await writeBuildOutputOf(worker, plan, payload, assets?.manifest) : undefined
   if (plan.typesFile) writeEnvTypes(plan.typesFile, plan)
   if (assets) writeFileAtomic(join(plan.outputDir, 'assets-manifest.json'), `${JSON.stringify(assets.body, null, 2)}\n`)
   const sizes = await measureModules(modules)
@@ -52,6 +55,7 @@ export async function buildVersion(worker: WorkerOutput, plan: BuildPlan, option
     logger.info(`  assets: ${relative(plan.root, directory) || '.'} (${planned.source}): ${formatCount(files.length)} files, ${formatBytes(bytes)}`)
   }
   logger.info(`  request body: ${relative(plan.root, requestFile) || requestFile}`)
+  if (buildOutputDir) logger.info(`  Build Output: ${relative(plan.root, buildOutputDir)}`)
   for (const warning of limitWarnings(sizes)) logger.warn(pc.yellow(`⚠ ${warning}`))
   return { modules: built, assets: assets?.manifest }
 }
@@ -68,6 +72,21 @@ async function readAssets(planned: PlannedAssets, plan: BuildPlan, workerOutDir:
   assertAssetsDirectoryPlacement(planned.directory, { projectRoot: plan.root, workerOutputDir: workerOutDir })
   const manifest = await readAssetsDirectory(planned.directory, { maxFiles: planned.maxFiles, allowDotfiles: planned.allowDotfiles })
   return { manifest, body: manifestBody(manifest), names: { headers: HEADERS_FILE, redirects: REDIRECTS_FILE } }
+}
+
+/** Loaded only with `buildOutput`; the entry Worker of a build (the first) starts the tree afresh. */
+async function writeBuildOutputOf(worker: WorkerOutput, plan: BuildPlan, payload: VersionPayload, assets: AssetsManifest | undefined): Promise<string> {
+  const { writeBuildOutput } = await import('./build-output/write.js')
+  return writeBuildOutput({
+    projectRoot: plan.root,
+    entry: worker.generated?.entry ?? true,
+    name: plan.worker,
+    mainModule: payload.mainModule,
+    modules: payload.modules,
+    config: payload.config,
+    inherit: plan.secrets?.inherit ?? [],
+    assets,
+  })
 }
 
 /** Writes `worker-env.d.ts` for the configured bindings; untouched when already current (no editor reloads). */

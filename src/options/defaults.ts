@@ -16,6 +16,7 @@ export const DEFAULTS = {
   wrangler: 'when-present',
   apiBaseUrl: 'https://api.cloudflare.com/client/v4',
   gitAnnotations: true,
+  buildOutput: false,
   assetsMaxFiles: 20_000,
   assetsConcurrency: NETWORK_DEFAULTS.assetsConcurrency,
   /** `network`: decided in core/network-defaults.ts, which the API client reads too. */

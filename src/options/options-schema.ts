@@ -99,6 +99,7 @@ const OPTIONS = {
   preflight: v.optional(Bool),
   createWorker: v.optional(Bool),
   gitAnnotations: v.optional(Bool),
+  buildOutput: v.optional(Bool),
   assets: v.optional(
     v.lazy((input) => (input === false ? v.literal(false) : v.pipe(v.custom((x) => isRecord(x), (issue) => `expected an object or false, got ${describe(issue.input)}`), AssetsOptions))),
   ),

@@ -14,6 +14,9 @@ export type ResolvedOptions = Pick<
   WorkersVersionOptions,
   'worker' | 'accountId' | 'secrets' | 'env' | 'mainModule' | 'upload' | 'environment' | 'root' | 'apiBaseUrl' | 'logLevel' | 'onVersion' | 'createWorker'
 > & {
+  /** Also write Cloudflare Build Output. */
+  buildOutput: boolean
+} & {
   /** The `version` option, validated, without secret bindings. */
   version: VersionConfig
   /** `'when-present'`: the root's config file if there is one; `true`: it must exist; a path; `false`: none. */
@@ -70,6 +73,7 @@ export function resolveOptions(input: WorkersVersionOptions = {}): ResolvedOptio
     preflight: input.preflight ?? preflightByDefault(promote),
     createWorker: input.createWorker,
     gitAnnotations: input.gitAnnotations ?? DEFAULTS.gitAnnotations,
+    buildOutput: input.buildOutput ?? DEFAULTS.buildOutput,
     // Its limits apply to a directory the wrangler config names as well.
     assets: input.assets === false ? false : { ...input.assets, maxFiles: input.assets?.maxFiles ?? DEFAULTS.assetsMaxFiles, concurrency: input.assets?.concurrency ?? DEFAULTS.assetsConcurrency },
     warnings,
