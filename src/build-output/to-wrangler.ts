@@ -13,7 +13,8 @@ interface WranglerPlace {
   list?: string
   /** One object, not an array (`ai`, `browser`, ...). */
   single?: boolean
-  item: (name: string, b: OutputBinding) => Raw
+  /** `self` is the Worker's own name: a binding to one of its own classes names no other script, as in wrangler. */
+  item: (name: string, b: OutputBinding, self: string) => Raw
 }
 
 const named = (name: string) => ({ binding: name })
@@ -23,8 +24,8 @@ const PLACES: Record<string, WranglerPlace> = {
   d1: { section: 'd1_databases', item: (n, b) => ({ binding: n, database_id: b.id, database_name: b.name }) },
   r2: { section: 'r2_buckets', item: (n, b) => ({ binding: n, bucket_name: b.name, jurisdiction: b.jurisdiction }) },
   queue: { section: 'queues', list: 'producers', item: (n, b) => ({ binding: n, queue: b.name, delivery_delay: b.deliveryDelay }) },
-  'durable-object': { section: 'durable_objects', list: 'bindings', item: (n, b) => ({ name: n, class_name: b.exportName, script_name: b.worker }) },
-  workflow: { section: 'workflows', item: (n, b) => ({ binding: n, name: b.name, class_name: b.exportName, script_name: b.worker }) },
+  'durable-object': { section: 'durable_objects', list: 'bindings', item: (n, b, self) => ({ name: n, class_name: b.exportName, script_name: b.worker === self ? undefined : b.worker }) },
+  workflow: { section: 'workflows', item: (n, b, self) => ({ binding: n, name: b.name, class_name: b.exportName, script_name: b.worker === self ? undefined : b.worker }) },
   worker: { section: 'services', item: (n, b) => ({ binding: n, service: b.worker, entrypoint: b.exportName, props: b.props }) },
   vectorize: { section: 'vectorize', item: (n, b) => ({ binding: n, index_name: b.name }) },
   hyperdrive: { section: 'hyperdrive', item: (n, b) => ({ binding: n, id: b.id }) },
@@ -111,8 +112,8 @@ export function toWranglerConfig(config: OutputWorkerConfig, assetsDirectory: st
     if (type === 'text' || type === 'json') vars[name] = binding.value
     else if (type === 'secret') secrets.push(name)
     else if (type === 'assets') assetsBinding = name
-    else if (type.startsWith('unsafe:')) place(raw, UNSAFE, UNSAFE.item(name, binding))
-    else if (PLACES[type]) place(raw, PLACES[type], withoutUndefined(PLACES[type].item(name, binding)))
+    else if (type.startsWith('unsafe:')) place(raw, UNSAFE, UNSAFE.item(name, binding, config.name))
+    else if (PLACES[type]) place(raw, PLACES[type], withoutUndefined(PLACES[type].item(name, binding, config.name)))
     else warnings.push(`env.${name}: a "${type}" binding has no Create Version equivalent this plugin knows; not sent`)
   }
   if (Object.keys(vars).length > 0) raw.vars = vars

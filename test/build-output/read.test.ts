@@ -146,7 +146,7 @@ describe('a worker.config.json as the version config', () => {
         { type: 'd1', name: 'DB', database_id: 'd1-id' },
         { type: 'r2_bucket', name: 'BUCKET', bucket_name: 'bucket' },
         { type: 'service', name: 'OTHER', service: 'other', entrypoint: 'Api' },
-        { type: 'durable_object_namespace', name: 'COUNTER', class_name: 'Counter', script_name: 'w' },
+        { type: 'durable_object_namespace', name: 'COUNTER', class_name: 'Counter' },
         { type: 'queue', name: 'JOBS', queue_name: 'jobs' },
         { type: 'version_metadata', name: 'META' },
       ]),
