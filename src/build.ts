@@ -43,7 +43,7 @@ export async function buildVersion(worker: WorkerOutput, plan: BuildPlan, option
   const { payload } = versionBody(plan, built, { git: plan.upload ? await plan.gitAnnotations : undefined })
   const requestFile = writeRequestJson(plan.outputDir, payload)
   // Not over a tree the Cloudflare plugin wrote itself: that one is already this Worker's Build Output.
-  const buildOutputDir = options.buildOutput && !worker.generated?.buildOutput ? await writeBuildOutputOf(worker, plan, payload, assets?.manifest) : undefined
+  const buildOutputDir = options.buildOutput && !worker.generated?.buildOutput ? await writeBuildOutputOf(worker, plan, options, payload, assets?.manifest) : undefined
   if (plan.typesFile) writeEnvTypes(plan.typesFile, plan)
   if (assets) writeFileAtomic(join(plan.outputDir, 'assets-manifest.json'), `${JSON.stringify(assets.body, null, 2)}\n`)
   const sizes = await measureModules(modules)
@@ -75,10 +75,11 @@ async function readAssets(planned: PlannedAssets, plan: BuildPlan, workerOutDir:
 }
 
 /** Loaded only with `buildOutput`; the entry Worker of a build (the first) starts the tree afresh. */
-async function writeBuildOutputOf(worker: WorkerOutput, plan: BuildPlan, payload: VersionPayload, assets: AssetsManifest | undefined): Promise<string> {
+async function writeBuildOutputOf(worker: WorkerOutput, plan: BuildPlan, options: ResolvedOptions, payload: VersionPayload, assets: AssetsManifest | undefined): Promise<string> {
   const { writeBuildOutput } = await import('./build-output/write.js')
   return writeBuildOutput({
     projectRoot: plan.root,
+    version: options.buildOutput || 'v0',
     entry: worker.generated?.entry ?? true,
     name: plan.worker,
     mainModule: payload.mainModule,

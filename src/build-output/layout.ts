@@ -7,8 +7,8 @@ export const BUILD_OUTPUT_ROOT = '.cloudflare/output'
 /** The versions this plugin reads: v0 (what @cloudflare/vite-plugin 1.x writes) and v1 (its 2.0 line). */
 export const READABLE_VERSIONS = ['v0', 'v1'] as const
 export type BuildOutputVersion = (typeof READABLE_VERSIONS)[number]
-/** The version this plugin writes: the one an installable Cloudflare plugin (1.64) reads back. */
-export const WRITTEN_VERSION: BuildOutputVersion = 'v0'
+/** What `buildOutput: true` writes: v0, the version the Cloudflare Vite plugin 1.x (1.64) reads back in `vite preview`. */
+export const DEFAULT_WRITTEN_VERSION: BuildOutputVersion = 'v0'
 export const ROOT_CONFIG_FILE = 'config.json'
 export const WORKER_CONFIG_FILE = 'worker.config.json'
 /** The Worker that Cloudflare's commands use; any other directory is an additional Worker. */

@@ -33,9 +33,21 @@ export interface OutputWorkerConfig {
   [key: string]: unknown
 }
 
+interface BuildContext {
+  isPreview: boolean
+  mode?: string
+}
+
 /** v0's root `config.json`: account settings at the top level. */
 export interface RootConfigV0 {
   accountId?: string
   complianceRegion?: 'public' | 'fedramp-high'
-  buildContext: { isPreview: boolean; mode?: string }
+  buildContext: BuildContext
+}
+
+/** v1's root `config.json` (as wrangler 4.164 writes it): account settings under `settings`, and the tool that wrote it. */
+export interface RootConfigV1 {
+  producer?: { name: string; version: string }
+  settings?: { accountId?: string; complianceRegion?: 'public' | 'fedramp-high' }
+  buildContext: BuildContext
 }

@@ -1,17 +1,19 @@
-import { copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import type { AssetsManifest } from '../assets/manifest.js'
 import { WorkersVersionError } from '../core/errors.js'
 import type { WorkerModule } from '../core/types.js'
 import type { VersionConfig } from '../options/version-schema.js'
 import { workerConfigOf } from './from-version.js'
-import { buildOutputRoot, DEFAULT_WORKER_DIRECTORY, ROOT_CONFIG_FILE, WORKER_CONFIG_FILE, workerDirectory, WRITTEN_VERSION } from './layout.js'
+import { buildOutputRoot, DEFAULT_WORKER_DIRECTORY, ROOT_CONFIG_FILE, WORKER_CONFIG_FILE, workerDirectory, type BuildOutputVersion } from './layout.js'
 import { manifestTypeOfContentType } from './module-types.js'
-import type { BundleManifest, RootConfigV0 } from './types.js'
+import type { BundleManifest, RootConfigV0, RootConfigV1 } from './types.js'
 
 /** One built Worker, as `buildOutput: true` writes it. */
 export interface BuildOutputSource {
   projectRoot: string
+  version: BuildOutputVersion
   /** The build's entry Worker goes to `workers/default` and starts a fresh tree; any other to a directory of its own. */
   entry: boolean
   /** The Worker's name (`worker`, or the wrangler config's `name`). */
@@ -33,14 +35,32 @@ function directoryNameOf(name: string): string {
   return /^(?:con|prn|aux|nul|com\d|lpt\d)(?:\.|$)/.test(safe) ? `_${safe}` : safe
 }
 
+const PACKAGE_NAME = 'unplugin-workers-version'
+
+/** This package's version, for v1's `producer`: from its package.json, found above this file in src/ and in dist/ alike. */
+function ownVersion(): string {
+  for (let dir = dirname(fileURLToPath(import.meta.url)); dir !== dirname(dir); dir = dirname(dir)) {
+    const file = join(dir, 'package.json')
+    if (!existsSync(file)) continue
+    const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version?: string }
+    if (pkg.name === PACKAGE_NAME && pkg.version) return pkg.version
+  }
+  return '0.0.0'
+}
+
+function rootConfigOf(version: BuildOutputVersion): RootConfigV0 | RootConfigV1 {
+  const buildContext = { isPreview: false }
+  return version === 'v0' ? { buildContext } : { producer: { name: PACKAGE_NAME, version: ownVersion() }, buildContext }
+}
+
 function writeFile(file: string, contents: string | Uint8Array): void {
   mkdirSync(dirname(file), { recursive: true })
   writeFileSync(file, contents)
 }
 
 /**
- * Writes the Worker into `.cloudflare/output/v0` beside the dry run's `request.json`, in the shape
- * `cf deploy --prebuilt` and @cloudflare/vite-plugin 1.64's reader take: `config.json`, then
+ * Writes the Worker into `.cloudflare/output/<version>` beside the dry run's `request.json`: v0 as
+ * @cloudflare/vite-plugin 1.64 reads it, v1 as wrangler 4.164 writes it for `cf`: `config.json`, then
  * `workers/<dir>/worker.config.json` with a complete manifest, `bundle/` and `assets/`.
  * Returns the Worker's directory.
  */
@@ -50,12 +70,11 @@ export function writeBuildOutput(source: BuildOutputSource): string {
   }
   const name = source.name
   const root = buildOutputRoot(source.projectRoot)
-  const versionDir = join(root, WRITTEN_VERSION)
+  const versionDir = join(root, source.version)
   if (source.entry) {
-    // A stale file in the tree would be deployed with it: the tree is rebuilt whole.
+    // A stale file (or a second version directory) would be deployed with it: the tree is rebuilt whole.
     rmSync(root, { recursive: true, force: true })
-    const rootConfig: RootConfigV0 = { buildContext: { isPreview: false } }
-    writeFile(join(versionDir, ROOT_CONFIG_FILE), JSON.stringify(rootConfig))
+    writeFile(join(versionDir, ROOT_CONFIG_FILE), JSON.stringify(rootConfigOf(source.version)))
   }
   const dir = workerDirectory(versionDir, source.entry ? DEFAULT_WORKER_DIRECTORY : directoryNameOf(name))
   const fromAssets = new Set([source.assets?.headers !== undefined && '_headers', source.assets?.redirects !== undefined && '_redirects'])

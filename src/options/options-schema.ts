@@ -99,7 +99,9 @@ const OPTIONS = {
   preflight: v.optional(Bool),
   createWorker: v.optional(Bool),
   gitAnnotations: v.optional(Bool),
-  buildOutput: v.optional(Bool),
+  buildOutput: v.optional(
+    v.custom<boolean | 'v0' | 'v1'>((x) => typeof x === 'boolean' || x === 'v0' || x === 'v1', (issue) => `expected true, false, 'v0' or 'v1', got ${describe(issue.input)}`),
+  ),
   assets: v.optional(
     v.lazy((input) => (input === false ? v.literal(false) : v.pipe(v.custom((x) => isRecord(x), (issue) => `expected an object or false, got ${describe(issue.input)}`), AssetsOptions))),
   ),

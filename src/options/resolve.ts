@@ -1,4 +1,5 @@
 import { compileRules, type ModuleRule, type RuleMatcher } from '../core/content-types.js'
+import { DEFAULT_WRITTEN_VERSION } from '../build-output/layout.js'
 import { DEFAULTS, preflightByDefault } from './defaults.js'
 import type { AssetsOptions, NetworkOptions, WorkersVersionOptions } from './types.js'
 import type { VersionConfig } from './version-schema.js'
@@ -14,8 +15,8 @@ export type ResolvedOptions = Pick<
   WorkersVersionOptions,
   'worker' | 'accountId' | 'secrets' | 'env' | 'mainModule' | 'upload' | 'environment' | 'root' | 'apiBaseUrl' | 'logLevel' | 'onVersion' | 'createWorker'
 > & {
-  /** Also write Cloudflare Build Output. */
-  buildOutput: boolean
+  /** The Cloudflare Build Output version to write as well, if any. */
+  buildOutput: false | 'v0' | 'v1'
 } & {
   /** The `version` option, validated, without secret bindings. */
   version: VersionConfig
@@ -73,7 +74,7 @@ export function resolveOptions(input: WorkersVersionOptions = {}): ResolvedOptio
     preflight: input.preflight ?? preflightByDefault(promote),
     createWorker: input.createWorker,
     gitAnnotations: input.gitAnnotations ?? DEFAULTS.gitAnnotations,
-    buildOutput: input.buildOutput ?? DEFAULTS.buildOutput,
+    buildOutput: input.buildOutput === true ? DEFAULT_WRITTEN_VERSION : (input.buildOutput ?? DEFAULTS.buildOutput),
     // Its limits apply to a directory the wrangler config names as well.
     assets: input.assets === false ? false : { ...input.assets, maxFiles: input.assets?.maxFiles ?? DEFAULTS.assetsMaxFiles, concurrency: input.assets?.concurrency ?? DEFAULTS.assetsConcurrency },
     warnings,

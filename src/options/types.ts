@@ -96,11 +96,12 @@ export interface WorkersVersionOptions {
   /** Without a configured `workers/tag` or `workers/message`, take them from git: the short commit SHA (`-dirty` when the tree has changes) and the commit subject. @default true */
   gitAnnotations?: boolean
   /**
-   * Also write the version as Cloudflare Build Output (`.cloudflare/output/v0/` under the root: `config.json`,
-   * `workers/default/worker.config.json`, `bundle/`, `assets/`), which `cf deploy --prebuilt` deploys. Secrets are
-   * written as declarations only, never their values. @default false
+   * Also write the version as Cloudflare Build Output (`.cloudflare/output/<version>/` under the root: `config.json`,
+   * `workers/default/worker.config.json`, `bundle/`, `assets/`), the format `cf deploy --prebuilt` deploys. `true`
+   * writes `v0`, which @cloudflare/vite-plugin 1.x reads; `'v1'` the version wrangler 4.164 writes and `cf` reads.
+   * Secrets are written as declarations only, never their values. @default false
    */
-  buildOutput?: boolean
+  buildOutput?: boolean | 'v0' | 'v1'
   /** Static assets; `false` uploads none even when a config names a directory. */
   assets?: AssetsOptions | false
   /** Called with the created version after a successful upload. */

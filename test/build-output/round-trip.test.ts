@@ -6,8 +6,8 @@ import { readAssetsDirectory } from '../../src/assets/manifest.js'
 import { readBuildOutputConfig } from '../../src/build-output/config.js'
 import { readBuildOutput } from '../../src/build-output/read.js'
 import { writeBuildOutput, type BuildOutputSource } from '../../src/build-output/write.js'
-import type { Binding } from '../../src/options/schema.js'
-import { tempDir } from '../helpers/fixture.js'
+import type { Binding } from '../../src/options/version-schema.js'
+import { TEST_ROOT, tempDir } from '../helpers/fixture.js'
 
 // What `buildOutput` writes, read back by this plugin's own Build Output reader: the same version.
 const SECRET = 'not-for-any-file-9f2c'
@@ -35,6 +35,7 @@ async function source(root: string, extra: Partial<BuildOutputSource> = {}): Pro
   const text = (s: string) => Buffer.from(s)
   return {
     projectRoot: root,
+    version: 'v0',
     entry: true,
     name: 'round-trip',
     mainModule: 'index.js',
@@ -99,6 +100,22 @@ describe('Build Output written, then read back', () => {
       limits: { cpu_ms: 100 },
       assets: { config: { not_found_handling: 'single-page-application', run_worker_first: ['/api/*'] } },
     })
+  })
+
+  it('writes v1 with the producer in its root config, as wrangler 4.164 does, and reads it back', async () => {
+    const root = await tempDir('build-output-v1')
+    const dir = writeBuildOutput({ ...(await source(root)), version: 'v1' })
+    const pkg = JSON.parse(await readFile(join(TEST_ROOT, '../package.json'), 'utf8'))
+    expect(JSON.parse(await readFile(join(root, '.cloudflare/output/v1/config.json'), 'utf8'))).toEqual({
+      producer: { name: 'unplugin-workers-version', version: pkg.version },
+      buildContext: { isPreview: false },
+    })
+    expect(dir).toBe(join(root, '.cloudflare/output/v1/workers/default'))
+    const tree = readBuildOutput(root)
+    expect([tree.version, tree.workers[0]!.config.name]).toEqual(['v1', 'round-trip'])
+    // A later v0 build replaces the v1 tree rather than leaving two versions side by side.
+    writeBuildOutput({ ...(await source(root)), version: 'v0' })
+    expect(readBuildOutput(root).version).toBe('v0')
   })
 
   it('refuses what Build Output cannot say instead of leaving it out', async () => {
