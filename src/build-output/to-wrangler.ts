@@ -76,6 +76,9 @@ const UNSAFE: WranglerPlace = {
 /** Worker settings of the Build Output config that are applied by a deploy, not carried by a version. */
 const NOT_VERSION_SETTINGS = new Set(['domains', 'triggers', 'tailConsumers', 'logpush', 'observability', 'workersDev', 'previewUrls', 'access', 'firstPartyWorker', 'unsafe', 'exports'])
 
+/** The fields this conversion reads; `manifest` is the reader's. */
+const READ = new Set(['name', 'compatibilityDate', 'compatibilityFlags', 'placement', 'limits', 'cache', 'env', 'assets', 'manifest'])
+
 const withoutUndefined = (item: Raw): Raw => Object.fromEntries(Object.entries(item).filter(([, value]) => value !== undefined))
 
 function place(raw: Raw, where: WranglerPlace, item: Raw): void {
@@ -132,6 +135,7 @@ export function toWranglerConfig(config: OutputWorkerConfig, assetsDirectory: st
   }
   for (const key of Object.keys(config)) {
     if (NOT_VERSION_SETTINGS.has(key)) warnings.push(`${key}: a Worker setting that a deploy applies, not part of a version; not sent`)
+    else if (!READ.has(key)) warnings.push(`${key}: not a field this plugin knows; not sent`)
   }
   return { raw, warnings }
 }

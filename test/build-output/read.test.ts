@@ -106,6 +106,7 @@ describe('a worker.config.json as the version config', () => {
         limits: { cpuMs: 50 },
         assets: { htmlHandling: 'none', notFoundHandling: '404-page' },
         triggers: [{ type: 'scheduled', schedule: '* * * * *' }],
+        experimental: { something: true },
         env: {
           TEXT: { type: 'text', value: 'plain' },
           JSON: { type: 'json', value: { a: 1 } },
@@ -157,6 +158,7 @@ describe('a worker.config.json as the version config', () => {
         "this Worker's config comes from here; wrangler.jsonc is ignored",
         expect.stringMatching(/env\.ODD: a "made-up" binding .*not sent/),
         expect.stringMatching(/^triggers: a Worker setting/),
+        'experimental: not a field this plugin knows; not sent',
       ]),
     )
   })
