@@ -22,6 +22,9 @@ const bindings = [
   { type: 'durable_object_namespace', name: 'COUNTER', class_name: 'Counter' },
   { type: 'queue', name: 'JOBS', queue_name: 'jobs' },
   { type: 'version_metadata', name: 'META' },
+  { type: 'agent_memory', name: 'MEMORY', namespace: 'memories' },
+  { type: 'k2', name: 'EVENTS', stream: 'events' },
+  { type: 'analytics', name: 'SQL' },
   { type: 'assets', name: 'ASSETS' },
 ] as Binding[]
 
