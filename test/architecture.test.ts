@@ -29,7 +29,7 @@ function imports(file: string): string[] {
  */
 const LAYERS: string[][] = [
   ['core/'],
-  ['options/', 'wrangler/', 'assets/', 'report/', 'bundlers/', 'git.ts', 'env-types.ts'],
+  ['options/', 'wrangler/', 'build-output/', 'assets/', 'report/', 'bundlers/', 'git.ts', 'env-types.ts'],
   ['api/'],
   ['plan.ts', 'migrations.ts'],
   ['version-body.ts', 'build.ts', 'preflight.ts'],
