@@ -1,11 +1,9 @@
 import { cp, readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import { cloudflare } from '@cloudflare/vite-plugin'
-import { createBuilder } from 'vite'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import vitePlugin from '../../src/vite.js'
 import { TEST_ROOT, tempDir } from '../helpers/fixture.js'
 import { uploadOptions, useEmulator } from '../helpers/emulator.js'
+import { deployViteApp } from '../helpers/vite-app.js'
 
 // The full-stack app again, with the Cloudflare plugin writing Build Output (a cloudflare.config.ts,
 // `cfBuildOutput`). 1.64 refuses auxiliary Workers in this mode, so the app has only its entry Worker.
@@ -24,18 +22,11 @@ async function buildOutputApp(): Promise<string> {
   return dir
 }
 
-async function deploy(root: string) {
-  const builder = await createBuilder({
-    root,
-    mode: 'deploy',
-    configFile: false,
-    logLevel: 'silent',
-    plugins: [
-      cloudflare({ experimental: { newConfig: { cfBuildOutput: true, types: { generate: false } } }, inspectorPort: false, persistState: false }),
-      vitePlugin({ ...uploadOptions(emulator(), 'unused', { upload: undefined, worker: undefined, version: undefined, gitAnnotations: false }), promote: true } as never),
-    ],
+function deploy(root: string) {
+  return deployViteApp(root, { experimental: { newConfig: { cfBuildOutput: true, types: { generate: false } } } }, {
+    ...uploadOptions(emulator(), 'unused', { upload: undefined, worker: undefined, version: undefined, gitAnnotations: false }),
+    promote: true,
   })
-  await builder.buildApp()
 }
 
 afterEach(() => {

@@ -1,13 +1,11 @@
 import { cp, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { cloudflare } from '@cloudflare/vite-plugin'
 import { rollup } from 'rollup'
-import { createBuilder } from 'vite'
 import { describe, expect, it } from 'vitest'
 import rollupPlugin from '../../src/rollup.js'
-import vitePlugin from '../../src/vite.js'
 import { TEST_ROOT, WORKER_FIXTURE, tempDir } from '../helpers/fixture.js'
 import { uploadOptions, useEmulator } from '../helpers/emulator.js'
+import { deployViteApp } from '../helpers/vite-app.js'
 
 // A full-stack app as a new user builds it: a client and an entry Worker with static assets,
 // plus an auxiliary Worker, through @cloudflare/vite-plugin; the emulator is strict (Workers must exist).
@@ -20,19 +18,12 @@ async function copyOfFixture(): Promise<string> {
   return dir
 }
 
-/** `vite build --mode deploy`, as the CLI runs it (an app build). */
-async function deploy(root: string, options: Record<string, unknown> = {}) {
-  const builder = await createBuilder({
-    root,
-    mode: 'deploy',
-    configFile: false,
-    logLevel: 'silent',
-    plugins: [
-      cloudflare({ auxiliaryWorkers: [{ configPath: join(root, 'aux/wrangler.jsonc') }], inspectorPort: false, persistState: false }),
-      vitePlugin({ ...uploadOptions(emulator(), 'unused', { upload: undefined, worker: undefined, version: undefined, gitAnnotations: false }), ...options } as never),
-    ],
+/** `vite build --mode deploy` of the full-stack app and its auxiliary Worker. */
+function deploy(root: string, options: Record<string, unknown> = {}) {
+  return deployViteApp(root, { auxiliaryWorkers: [{ configPath: join(root, 'aux/wrangler.jsonc') }] }, {
+    ...uploadOptions(emulator(), 'unused', { upload: undefined, worker: undefined, version: undefined, gitAnnotations: false }),
+    ...options,
   })
-  await builder.buildApp()
 }
 
 const uploadedHashes = () => emulator().assets.uploads.flatMap((u) => (u.status < 300 ? u.hashes : []))

@@ -3,15 +3,13 @@ import { cp, readFile } from 'node:fs/promises'
 import { createServer, request, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
-import { cloudflare } from '@cloudflare/vite-plugin'
 import { rollup } from 'rollup'
-import { createBuilder } from 'vite'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { REDACTION } from '../../src/core/redact.js'
 import rollupPlugin from '../../src/rollup.js'
-import vitePlugin from '../../src/vite.js'
 import { TEST_ROOT, WORKER_FIXTURE, tempDir } from '../helpers/fixture.js'
 import { uploadOptions, useEmulator } from '../helpers/emulator.js'
+import { deployViteApp } from '../helpers/vite-app.js'
 
 // request.json after an upload is the request: the bytes the API received, with the value of
 // each secret shown as the one placeholder. A recording proxy in front of the emulator keeps the
@@ -116,19 +114,11 @@ describe('request.json is the body the API received', () => {
     const root = await tempDir('request-fullstack')
     await cp(join(TEST_ROOT, 'fixtures/vite-fullstack'), root, { recursive: true, filter: (source) => !source.includes('/dist') })
     const sha = commitAll(root)
-    const deploy = async (extra: Record<string, unknown>) => {
-      const builder = await createBuilder({
-        root,
-        mode: 'deploy',
-        configFile: false,
-        logLevel: 'silent',
-        plugins: [
-          cloudflare({ auxiliaryWorkers: [{ configPath: join(root, 'aux/wrangler.jsonc') }], inspectorPort: false, persistState: false }),
-          vitePlugin({ ...uploadOptions(emulator(), 'unused', { upload: undefined, worker: undefined, version: undefined, apiBaseUrl: proxyUrl }), ...extra } as never),
-        ],
+    const deploy = (extra: Record<string, unknown>) =>
+      deployViteApp(root, { auxiliaryWorkers: [{ configPath: join(root, 'aux/wrangler.jsonc') }] }, {
+        ...uploadOptions(emulator(), 'unused', { upload: undefined, worker: undefined, version: undefined, apiBaseUrl: proxyUrl }),
+        ...extra,
       })
-      await builder.buildApp()
-    }
     vi.stubEnv('API_KEY', SECRET)
     await deploy({ secrets: { fromEnv: ['API_KEY'] } })
     await expectRequestJsonIsTheRequest(join(root, '.workers-version/request.json'), 'fullstack')

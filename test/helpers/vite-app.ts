@@ -1,0 +1,21 @@
+import { cloudflare } from '@cloudflare/vite-plugin'
+import { createBuilder } from 'vite'
+import vitePlugin from '../../src/vite.js'
+
+type CloudflareOptions = NonNullable<Parameters<typeof cloudflare>[0]>
+
+/**
+ * `vite build --mode deploy` of an app with `@cloudflare/vite-plugin`, as the CLI runs it (an app
+ * build): the Cloudflare plugin with `cloudflareOptions` (no inspector, no persisted state), then
+ * this plugin with `options`.
+ */
+export async function deployViteApp(root: string, cloudflareOptions: CloudflareOptions, options: Record<string, unknown>): Promise<void> {
+  const builder = await createBuilder({
+    root,
+    mode: 'deploy',
+    configFile: false,
+    logLevel: 'silent',
+    plugins: [cloudflare({ inspectorPort: false, persistState: false, ...cloudflareOptions }), vitePlugin(options as never)],
+  })
+  await builder.buildApp()
+}
