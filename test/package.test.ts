@@ -1,5 +1,5 @@
 // Issue 21 §6, the package: what is published carries the licence, the notices of the code bundled
-// into dist (each package's own licence text), bounded peer ranges and a repository.
+// into dist (each package's own licence text), bounded peer ranges.
 import { execFileSync } from 'node:child_process'
 import { readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
@@ -9,7 +9,6 @@ import { TEST_ROOT } from './helpers/fixture.js'
 const ROOT = join(TEST_ROOT, '..')
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
   license: string
-  repository?: { type: string; url: string }
   dependencies: Record<string, string>
   devDependencies: Record<string, string>
   peerDependencies: Record<string, string>
@@ -59,7 +58,7 @@ describe('the published package', () => {
     }
   })
 
-  it('has bounded peer ranges that admit the versions tested here, and a repository', () => {
+  it('has bounded peer ranges that admit the versions tested here', () => {
     for (const [name, range] of Object.entries(pkg.peerDependencies)) {
       if (name === 'miniflare' || name === '@cloudflare/vite-plugin') continue
       const match = /^>=(\d+)\.(\d+)\.(\d+)(?:-\S+)? <(\d+)(?:\.(\d+))?$/.exec(range)
@@ -69,6 +68,5 @@ describe('the published package', () => {
       expect(major < bound || (major === bound && minor < boundMinor), `${name} ${pkg.devDependencies[name]} is inside "${range}"`).toBe(true)
       expect(major >= Number(match![1]), `${name} ${pkg.devDependencies[name]} is inside "${range}"`).toBe(true)
     }
-    expect(pkg.repository).toMatchObject({ type: 'git', url: expect.stringMatching(/^git\+https:\/\/github\.com\/[\w.-]+\/[\w.-]+\.git$/) })
   })
 })
