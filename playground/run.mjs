@@ -1,8 +1,9 @@
 // `npm run playground`: starts the local API emulator (as strict as the platform: the plugin
 // creates the Worker on its first deploy), builds the full-stack playground with Vite and
 // @cloudflare/vite-plugin (`vite build --mode deploy`: static assets uploaded, version created and
-// promoted), then the Worker alone with Rollup and esbuild (`upload: true`), and fetches pages, an
-// SPA deep link and API routes from each preview. No Cloudflare account needed; nothing leaves
+// promoted) twice, from its generated wrangler.json and from the Build Output it writes with
+// cloudflare.config.ts, then the Worker alone with Rollup and esbuild (`upload: true`), and
+// fetches pages, an SPA deep link and API routes from each preview. No Cloudflare account needed; nothing leaves
 // 127.0.0.1.
 import { spawn } from 'node:child_process'
 import { readFile, rm } from 'node:fs/promises'
@@ -17,6 +18,11 @@ const bin = (pkg, path) => join(dirname(require.resolve(`${pkg}/package.json`)),
 
 const builds = [
   { name: 'vite', args: [bin('vite', 'bin/vite.js'), 'build', '--mode', 'deploy'], paths: ['/', '/settings/deep-link', '/api/hello'] },
+  {
+    name: 'vite-build-output',
+    args: [bin('vite', 'bin/vite.js'), 'build', '-c', 'vite.build-output.config.js', '--mode', 'deploy'],
+    paths: ['/', '/settings/deep-link', '/api/hello'],
+  },
   { name: 'rollup', args: [bin('rollup', 'dist/bin/rollup'), '-c', 'rollup.config.js'], env: { UPLOAD: '1' }, paths: ['/', '/lazy'] },
   { name: 'esbuild', args: ['esbuild.mjs'], env: { UPLOAD: '1' }, paths: ['/', '/lazy'] },
 ]
@@ -50,7 +56,7 @@ try {
       if (!response.ok) failed = true
     }
   }
-  console.log(`\n${emulator.versions('playground').length} versions of "playground" on the emulator.`)
+  console.log(`\n${emulator.versions('playground').length} versions of "playground" and ${emulator.versions('playground-build-output').length} of "playground-build-output" on the emulator.`)
 } catch (error) {
   failed = true
   console.error(`\n${error instanceof Error ? error.message : error}`)

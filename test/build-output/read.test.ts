@@ -162,6 +162,20 @@ describe('a worker.config.json as the version config', () => {
       ]),
     )
   })
+
+  it('names every config it does not read, in one line', async () => {
+    const root = await tempDir('bo-ignored')
+    const worker = join(root, '.cloudflare/output/v0/workers/default')
+    await mkdir(worker, { recursive: true })
+    await writeFile(join(worker, 'worker.config.json'), JSON.stringify({ name: 'w', compatibilityDate: '2025-06-01', env: {}, manifest: { type: 'partial', mainModule: 'index.js', modules: {} } }))
+    await writeFile(join(root, 'wrangler.jsonc'), '{ "name": "stale" }')
+    await mkdir(join(root, '.wrangler/deploy'), { recursive: true })
+    await writeFile(join(root, '.wrangler/deploy/config.json'), '{ "configPath": "../../dist/w/wrangler.json" }')
+    const { warnings } = readBuildOutputConfig(join(worker, 'worker.config.json'), root)
+    expect(warnings.filter((line) => line.startsWith("this Worker's config comes from here"))).toEqual([
+      "this Worker's config comes from here; wrangler.jsonc and .wrangler/deploy/config.json (generated configs of an earlier build) are ignored",
+    ])
+  })
 })
 
 async function readBuildOutput_(files: Record<string, unknown>) {
