@@ -1,7 +1,8 @@
 /** Which miniflare runs versions, and how a failure to run one is answered. */
 import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { realpathSync } from 'node:fs'
+import { join, relative, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { previewFailure } from '../../src/emulator/create-version.js'
 import { findMiniflare, MiniflareMissingError, pickMiniflare } from '../../src/emulator/miniflare.js'
@@ -49,7 +50,9 @@ describe('findMiniflare', () => {
 
   it("prefers the project's own miniflare, and falls back to the one beside the plugin", async () => {
     const own = await findMiniflare(REPO)
-    expect(own.from).toBe('node_modules/miniflare')
+    // Where it really is: a checkout whose node_modules is a link shows the link's target.
+    const real = realpathSync(join(REPO, 'node_modules/miniflare'))
+    expect(own.from).toBe(real.startsWith(`${REPO}/`) ? relative(REPO, real) : real)
     expect(own.version).toBe(await versionOf(join(REPO, 'node_modules/miniflare')))
     const bare = await mkdtemp(join(tmpdir(), 'wv-no-miniflare-'))
     try {
@@ -66,7 +69,7 @@ describe('findMiniflare', () => {
       await writeFile(join(carrier, 'node_modules/wrangler/package.json'), '{"name":"wrangler","version":"4.0.0"}')
       await symlink(join(REPO, 'node_modules/miniflare'), join(carrier, 'node_modules/wrangler/node_modules/miniflare'))
       const found = await findMiniflare(carrier)
-      expect(found.from).toBe(join(REPO, 'node_modules/miniflare'))
+      expect(found.from).toBe(realpathSync(join(REPO, 'node_modules/miniflare')))
       expect(found.version).toBe(await versionOf(join(REPO, 'node_modules/miniflare')))
     } finally {
       await rm(carrier, { recursive: true, force: true })
