@@ -18,6 +18,7 @@ import {
   type Deployment,
   type TrafficShare,
 } from './api/index.js'
+import { proxyFromEnv, proxySecrets } from './api/proxy.js'
 import type { VersionResult } from './core/body.js'
 import { WorkersVersionError } from './core/errors.js'
 import type { Redactor } from './core/redact.js'
@@ -71,7 +72,10 @@ export interface UploadSession {
 export function startUpload(plan: UploadPlan, options: ResolvedOptions, logger: Logger, { readEarly, redactor }: { readEarly: boolean; redactor: Redactor }): UploadSession {
   const { target } = plan
   const redacted: Logger = { info: (line) => logger.info(redactor.redact(line)), warn: (line) => logger.warn(redactor.redact(line)), silent: logger.silent }
-  const agent = createAgent(resolveTimeouts(options.network.timeouts))
+  // Before any request: a proxy's credentials are secrets of the run like the token.
+  const proxy = proxyFromEnv()
+  redactor.add(...proxySecrets(proxy))
+  const agent = createAgent(resolveTimeouts(options.network.timeouts), proxy)
   const ctx: ApiCallContext = {
     baseUrl: target.baseUrl,
     credentials: target.credentials,
