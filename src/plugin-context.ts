@@ -7,6 +7,7 @@ import type { AdapterContext, PrepareInfo, WorkerOutput } from './core/pipeline.
 import { projectRoot } from './options/defaults.js'
 import type { ResolvedOptions } from './options/resolve.js'
 import { createPlan, type BuildPlan, type UploadPlan } from './plan.js'
+import { removeStaleResults } from './report/files.js'
 import { createLogger, logLevelOf, type LogLevel } from './report/logger.js'
 import type { UploadSession } from './upload.js'
 
@@ -34,6 +35,8 @@ export function createPluginContext(options: ResolvedOptions): AdapterContext {
       }
       const plan = await createPlan(options, projectRoot(options.root, info.root), info)
       for (const warning of plan.warnings) logger.warn(pc.yellow(`⚠ ${warning}`))
+      // Before anything is sent: a result left by an earlier build must not outlive a failed upload.
+      if (plan.upload) removeStaleResults(plan.outputDir)
       // A rebuild (watch, an esbuild context) after a build that failed: its early session is done with.
       void build?.upload?.then((session) => session?.close())
       // The build's one redactor, seeded here: every secret value of the build is in the build plan (the

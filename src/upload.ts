@@ -18,6 +18,7 @@ import {
   type Deployment,
   type TrafficShare,
 } from './api/index.js'
+import { proxyFromEnv, proxySecrets } from './api/proxy.js'
 import type { VersionResult } from './core/body.js'
 import { WorkersVersionError } from './core/errors.js'
 import type { Redactor } from './core/redact.js'
@@ -27,7 +28,7 @@ import type { UploadPlan } from './plan.js'
 import { preflight } from './preflight.js'
 import type { BuiltVersion } from './build.js'
 import { writeCiOutputs } from './report/ci-outputs.js'
-import { BODY_LAYOUT_PRETTY, writeRequestJson, writeResultJson } from './report/files.js'
+import { BODY_LAYOUT_PRETTY, resultJsonPath, writeRequestJson, writeResultJson } from './report/files.js'
 import type { Logger } from './report/logger.js'
 import { versionBody } from './version-body.js'
 
@@ -71,7 +72,10 @@ export interface UploadSession {
 export function startUpload(plan: UploadPlan, options: ResolvedOptions, logger: Logger, { readEarly, redactor }: { readEarly: boolean; redactor: Redactor }): UploadSession {
   const { target } = plan
   const redacted: Logger = { info: (line) => logger.info(redactor.redact(line)), warn: (line) => logger.warn(redactor.redact(line)), silent: logger.silent }
-  const agent = createAgent(resolveTimeouts(options.network.timeouts))
+  // Before any request: a proxy's credentials are secrets of the run like the token.
+  const proxy = proxyFromEnv()
+  redactor.add(...proxySecrets(proxy))
+  const agent = createAgent(resolveTimeouts(options.network.timeouts), proxy)
   const ctx: ApiCallContext = {
     baseUrl: target.baseUrl,
     credentials: target.credentials,
@@ -171,11 +175,40 @@ async function createVersionThenTraffic(version: BuiltVersion, session: UploadSe
     )
   }
 
-  const resultFile = writeResultJson(plan.outputDir, target, redactor.redactDeep(result), traffic && { strategy: 'percentage', versions: traffic })
-  logger.info(`  result: ${relative(plan.root, resultFile) || resultFile}`)
-  if (process.env.GITHUB_OUTPUT) await writeCiOutputs(process.env.GITHUB_OUTPUT, result, redactor, traffic)
-  await options.onVersion?.(redactor.redactDeep(result))
+  await reportCreated(session, options, result, traffic)
   return result
+}
+
+/**
+ * The version exists (and has its traffic) by now, so nothing local may turn the build into a
+ * failure: a CI re-run would create and deploy another version. A file that cannot be written
+ * (a full disk, a directory at its name) is a warning naming the file, and `onVersion` still
+ * gets the result. Only `onVersion` itself can still fail the build, and its error then says
+ * which version already exists.
+ */
+async function reportCreated(session: UploadSession, options: ResolvedOptions, result: VersionResult, traffic: TrafficShare[] | undefined): Promise<void> {
+  const { plan, logger, redactor } = session
+  const { target } = plan
+  const created = `version ${result.id} of ${target.worker} was created${traffic ? ` and deployed (${trafficLine(traffic, result.id)})` : ''}`
+  const unwritten = (file: string, error: unknown) => {
+    const reason = error instanceof Error ? error.message : String(error)
+    logger.warn(pc.yellow(`⚠ could not write ${file} (${reason}); ${created}, so the build goes on without it.`))
+  }
+  const resultFile = resultJsonPath(plan.outputDir)
+  try {
+    writeResultJson(plan.outputDir, target, redactor.redactDeep(result), traffic && { strategy: 'percentage', versions: traffic })
+    logger.info(`  result: ${relative(plan.root, resultFile) || resultFile}`)
+  } catch (error) {
+    unwritten(resultFile, error)
+  }
+  const ciOutputs = process.env.GITHUB_OUTPUT
+  if (ciOutputs) await writeCiOutputs(ciOutputs, result, redactor, traffic).catch((error: unknown) => unwritten(`GITHUB_OUTPUT (${ciOutputs})`, error))
+  try {
+    await options.onVersion?.(redactor.redactDeep(result))
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error)
+    throw new WorkersVersionError('ON_VERSION_FAILED', `onVersion failed: ${reason}. The upload itself succeeded: ${created}.`, { cause: error })
+  }
 }
 
 /**

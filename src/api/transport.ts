@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import type { Readable } from 'node:stream'
-import { Agent, type FormData, request } from './undici.js'
+import { Agent, createEnvProxyAgent, type Dispatcher, type FormData, request } from './undici.js'
+import { proxyFromEnv, type ProxySettings } from './proxy.js'
 import { Redactor } from '../core/redact.js'
 import { NETWORK_DEFAULTS } from '../core/network-defaults.js'
 import type { ApiCredentials } from './auth.js'
@@ -145,17 +146,27 @@ export class Deadline {
  * Worker creation, the assets, the version, the deployment) shares both. The deadline's timer
  * never holds the process open: a request in flight or a wait between sends does that.
  */
-export class SharedAgent extends Agent {
+export class SharedAgent {
   readonly deadline: Deadline
-  constructor(timeouts: ResolvedTimeouts) {
-    super(poolOptions(timeouts))
+  readonly dispatcher: Dispatcher
+  readonly proxied: boolean
+  #destroyed = false
+
+  constructor(timeouts: ResolvedTimeouts, proxy: ProxySettings | undefined) {
+    this.dispatcher = createDispatcher(timeouts, proxy)
+    this.proxied = proxy !== undefined
     this.deadline = new Deadline(timeouts.deadlineMs, true)
   }
 
-  /** The upload is over: its deadline too. undici calls this itself with `(err, callback)`. */
-  override destroy(...args: unknown[]): Promise<void> {
+  get destroyed(): boolean {
+    return this.#destroyed
+  }
+
+  /** The upload is over: its connections and its deadline too. */
+  async destroy(): Promise<void> {
+    this.#destroyed = true
     this.deadline.clear()
-    return (super.destroy as (...forwarded: unknown[]) => Promise<void>).apply(this, args)
+    await this.dispatcher.destroy()
   }
 }
 
@@ -163,9 +174,21 @@ function poolOptions(timeouts: ResolvedTimeouts) {
   return { connectTimeout: timeouts.connectMs, headersTimeout: timeouts.headersMs, bodyTimeout: timeouts.bodyMs }
 }
 
-/** The pool for one upload; whoever creates it destroys it when the upload ends. */
-export function createAgent(timeouts: ResolvedTimeouts): SharedAgent {
-  return new SharedAgent(timeouts)
+/**
+ * Every call goes through the proxies the environment names (`HTTPS_PROXY`, `HTTP_PROXY`,
+ * `ALL_PROXY`, with `NO_PROXY`); without any, a plain Agent, which is what undici's proxy agent
+ * would use for every host anyway.
+ */
+function createDispatcher(timeouts: ResolvedTimeouts, proxy: ProxySettings | undefined): Dispatcher {
+  return proxy ? createEnvProxyAgent({ ...poolOptions(timeouts), ...proxy }) : new Agent(poolOptions(timeouts))
+}
+
+/**
+ * The pool for one upload; whoever creates it destroys it when the upload ends. `proxy`: what
+ * `proxyFromEnv` read, passed in so that the redactor learns its credentials first.
+ */
+export function createAgent(timeouts: ResolvedTimeouts, proxy: ProxySettings | undefined = proxyFromEnv()): SharedAgent {
+  return new SharedAgent(timeouts, proxy)
 }
 
 /** One request as the transport sends it. */
@@ -201,7 +224,8 @@ export interface TransportOptions {
  */
 export class Transport {
   readonly deadline: Deadline
-  private readonly agent: Agent
+  private readonly agent: Dispatcher
+  private readonly proxied: boolean
   private readonly ownsAgent: boolean
   private readonly ownsDeadline: boolean
   private readonly baseHeaders: Record<string, string>
@@ -212,7 +236,9 @@ export class Transport {
     const { secrets, shared, timeouts } = options
     this.baseUrl = options.baseUrl
     this.redactor = secrets instanceof Redactor ? secrets : new Redactor([secrets.apiToken, secrets.apiKey])
-    this.agent = shared ?? new Agent(poolOptions(timeouts))
+    const proxy = shared ? undefined : proxyFromEnv()
+    this.agent = shared?.dispatcher ?? createDispatcher(timeouts, proxy)
+    this.proxied = shared?.proxied ?? proxy !== undefined
     this.ownsAgent = shared === undefined
     if (shared === undefined || options.background === true) {
       this.deadline = new Deadline(timeouts.deadlineMs, options.background ?? false)
@@ -287,7 +313,12 @@ export class Transport {
       return new NetworkFailure(`TLS handshake with ${host} failed (${tls}); nothing was sent: ${why}`, true, { cause, fatal: true })
     }
     const notSent = codes.length > 0 && codes.every((code) => NOT_SENT_CODES.has(code))
-    return new NetworkFailure(cause.message, notSent, { cause })
+    // Behind a mandatory proxy the only symptom is a name that does not resolve.
+    const unresolved = !this.proxied && codes.some((code) => code === 'ENOTFOUND' || code === 'EAI_AGAIN')
+    const hint = unresolved
+      ? `; ${new URL(this.baseUrl).hostname} could not be resolved: if this machine reaches the internet only through a proxy, set HTTPS_PROXY (and NO_PROXY for hosts to reach directly)`
+      : ''
+    return new NetworkFailure(`${cause.message}${hint}`, notSent, { cause })
   }
 
   /**

@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module'
-import type { Agent as UndiciAgent, Dispatcher, FormData as UndiciFormData } from 'undici'
+import type { Agent as UndiciAgent, Dispatcher, EnvHttpProxyAgent as UndiciEnvHttpProxyAgent, FormData as UndiciFormData, Pool as UndiciPool } from 'undici'
 
 // The parts of undici the API client uses: an Agent and its `request`. undici's index also loads
 // fetch, WebSocket, EventSource, the cache and the mocks: about 3 times the import time of these
@@ -22,6 +22,7 @@ export function request(
 }
 
 export type FormData = UndiciFormData
+export type { Dispatcher }
 
 /**
  * A form for a multipart body. undici 8 refuses the built-in FormData (it must come from the same
@@ -30,4 +31,18 @@ export type FormData = UndiciFormData
 export function createFormData(): FormData {
   const { FormData: FormDataClass } = require('undici/lib/web/fetch/formdata') as { FormData: typeof UndiciFormData }
   return new FormDataClass()
+}
+
+/**
+ * undici's agent that sends each request through the proxy for its scheme, or directly when
+ * `NO_PROXY` names the host (read on every request, as undici does). Loaded only when a proxy is
+ * set: it brings undici's proxy and SOCKS modules. The pool options apply to every pool, also the
+ * one to the proxy itself that forwards plain-http requests (undici gives that one its defaults).
+ */
+export function createEnvProxyAgent(options: UndiciEnvHttpProxyAgent.Options & UndiciPool.Options): Dispatcher {
+  const EnvHttpProxyAgent = require('undici/lib/dispatcher/env-http-proxy-agent') as typeof UndiciEnvHttpProxyAgent
+  const Pool = require('undici/lib/dispatcher/pool') as typeof UndiciPool
+  const { httpProxy, httpsProxy, ...pool } = options
+  // '' rather than undefined: undici would read the variables again, and this module decides them.
+  return new EnvHttpProxyAgent({ ...pool, httpProxy: httpProxy ?? '', httpsProxy: httpsProxy ?? '', factory: (origin: string | URL, opts: object) => new Pool(origin, { ...pool, ...opts }) })
 }

@@ -1,13 +1,13 @@
+import { randomBytes } from 'node:crypto'
 import { appendFile } from 'node:fs/promises'
 import type { VersionResult } from '../core/body.js'
 import type { Redactor } from '../core/redact.js'
 
 /**
  * Appends the step outputs for GitHub Actions (`$GITHUB_OUTPUT`) in one write: version id,
- * number, first preview URL and, after a deployment, the traffic split. Values are single lines;
- * a value with a newline would need the heredoc syntax, so any line break is dropped rather than
- * letting it inject another output. Values are redacted before that, so a secret split over
- * lines is still found.
+ * number, first preview URL and, after a deployment, the traffic split. Every value comes from
+ * the server, so none may add an output of its own: see {@link outputEntry}. Values are redacted
+ * first, so a secret split over lines is still found.
  */
 export async function writeCiOutputs(
   file: string,
@@ -15,10 +15,29 @@ export async function writeCiOutputs(
   redactor: Redactor,
   traffic?: ReadonlyArray<{ version_id: string; percentage: number }>,
 ): Promise<void> {
-  const oneLine = (value: string) => redactor.redact(value).replace(/[\r\n]+/g, ' ')
-  const lines = [`version-id=${oneLine(result.id)}`, `version-number=${oneLine(String(result.number))}`]
+  const entries: Array<[string, string]> = [
+    ['version-id', String(result.id)],
+    ['version-number', String(result.number)],
+  ]
   const preview = Array.isArray(result.urls) ? result.urls.find((url): url is string => typeof url === 'string') : undefined
-  if (preview !== undefined) lines.push(`preview-url=${oneLine(preview)}`)
-  if (traffic) lines.push(`traffic=${oneLine(traffic.map((t) => `${t.version_id}:${t.percentage}`).join(','))}`)
-  await appendFile(file, `${lines.join('\n')}\n`)
+  if (preview !== undefined) entries.push(['preview-url', preview])
+  if (traffic) entries.push(['traffic', traffic.map((t) => `${t.version_id}:${t.percentage}`).join(',')])
+  await appendFile(file, entries.map(([name, value]) => outputEntry(name, redactor.redact(value))).join(''))
+}
+
+const LINE_BREAK = /[\r\n]/
+
+/**
+ * One output in the file's documented syntax. A value on one line is `name=value`. A value with a
+ * line break would end that line and start another output, so it is written as
+ * `name<<DELIMITER`, its lines, then `DELIMITER`, with a random delimiter that does not occur in
+ * the value: no line of the value can end it early. (A CR counts as a break too: the runner on
+ * Windows splits lines at CRLF.)
+ */
+export function outputEntry(name: string, value: string): string {
+  if (!LINE_BREAK.test(value)) return `${name}=${value}\n`
+  let delimiter: string
+  do delimiter = `workers_version_${randomBytes(12).toString('hex')}`
+  while (value.includes(delimiter))
+  return `${name}<<${delimiter}\n${value}\n${delimiter}\n`
 }

@@ -1,5 +1,7 @@
+import { lstatSync, readdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import type { VersionResult } from '../core/body.js'
+import { WorkersVersionError } from '../core/errors.js'
 import { withSecretsRedacted } from '../core/redact.js'
 import { bodyChunks, type VersionPayload } from '../core/serialize.js'
 import { writeFileAtomic } from './write-atomic.js'
@@ -17,6 +19,10 @@ export function writeRequestJson(outputDir: string, payload: VersionPayload): st
   return file
 }
 
+export function resultJsonPath(outputDir: string): string {
+  return join(outputDir, 'result.json')
+}
+
 /** Writes `result.json`: the account, the Worker, the API's result for the created version and the traffic split, if deployed. */
 export function writeResultJson(
   outputDir: string,
@@ -24,8 +30,39 @@ export function writeResultJson(
   result: VersionResult,
   deployment?: { strategy: string; versions: ReadonlyArray<{ version_id: string; percentage: number }> },
 ): string {
-  const file = join(outputDir, 'result.json')
+  const file = resultJsonPath(outputDir)
   const content = { account_id: target.accountId, worker: target.worker, result, ...(deployment && { deployment }) }
   writeFileAtomic(file, `${JSON.stringify(content, null, 2)}\n`)
   return file
+}
+
+/**
+ * Removes the `result.json` files an earlier build left (the entry Worker's, and each auxiliary
+ * Worker's under `workers/`), so that an upload that fails later never leaves a success behind
+ * that CI or a person could take for this build's. Only files and links are removed: anything else
+ * at that name was not written by a successful upload. Nothing has been sent yet when this runs,
+ * so a file that cannot be removed fails the build.
+ */
+export function removeStaleResults(outputDir: string): void {
+  const candidates = [outputDir, ...auxiliaryDirs(outputDir)].map(resultJsonPath)
+  for (const file of candidates) {
+    try {
+      if (lstatSync(file, { throwIfNoEntry: false })?.isDirectory() !== false) continue
+      rmSync(file, { force: true })
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error)
+      throw new WorkersVersionError('STALE_RESULT', `Could not remove ${file} from an earlier build (${reason}): delete it, so that it cannot be taken for this build's result.`, {
+        cause: error,
+      })
+    }
+  }
+}
+
+function auxiliaryDirs(outputDir: string): string[] {
+  const workers = join(outputDir, 'workers')
+  try {
+    return readdirSync(workers, { withFileTypes: true }).flatMap((entry) => (entry.isDirectory() ? [join(workers, entry.name)] : []))
+  } catch {
+    return []
+  }
 }

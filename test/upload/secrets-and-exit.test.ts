@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process'
-import { readFile } from 'node:fs/promises'
+import { mkdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { REDACTION } from '../../src/core/redact.js'
@@ -29,9 +29,15 @@ interface Run {
   elapsedMs: number
 }
 
-async function runBuild(worker: string, extra: Record<string, unknown> = {}, failBuild = false): Promise<Run> {
+async function runBuild(
+  worker: string,
+  extra: Record<string, unknown> = {},
+  failBuild = false,
+  setup: { before?: (dir: string) => Promise<void>; env?: (dir: string) => Record<string, string> } = {},
+): Promise<Run> {
   const dir = await tempDir('proc')
   const outputDir = join(dir, '.workers-version')
+  await setup.before?.(dir)
   const spec = {
     input: join(WORKER_FIXTURE, 'src/index.js'),
     outDir: join(dir, 'dist'),
@@ -59,6 +65,7 @@ async function runBuild(worker: string, extra: Record<string, unknown> = {}, fai
     CLOUDFLARE_API_BASE_URL: emulator.url,
     API_SECRET: CANARY_ENV_SECRET,
     NO_COLOR: '1',
+    ...setup.env?.(dir),
   }
   const started = Date.now()
   return new Promise((resolve) => {
@@ -115,6 +122,24 @@ describe('secrets and tokens never leak; failures end the process', () => {
     expect(run.code).not.toBe(0)
     expect(run.stderr).toMatch(/"NOT_SET_ANYWHERE" is not set[\s\S]*secrets\.fromEnv/)
     expect(emulator.requests.length).toBe(before)
+  })
+
+  it('a deploy whose result.json and GITHUB_OUTPUT cannot be written exits 0, warning about each, with the version printed', async () => {
+    const run = await runBuild('canary-unwritable', { promote: true }, false, {
+      before: async (dir) => {
+        await mkdir(join(dir, '.workers-version/result.json'), { recursive: true })
+        await mkdir(join(dir, 'github-output'))
+      },
+      env: (dir) => ({ GITHUB_OUTPUT: join(dir, 'github-output') }),
+    })
+    const githubOutput = join(run.outputDir, '../github-output')
+    const [stored] = emulator.versions('canary-unwritable')
+    expect(run.code).toBe(0)
+    expect(run.stdout).toContain(`deployed: 100% → ${stored!.id} (new)`)
+    expect(run.stderr).toContain(`could not write ${join(run.outputDir, 'result.json')} (`)
+    expect(run.stderr).toContain(`could not write GITHUB_OUTPUT (${githubOutput}) (`)
+    expect(run.stderr).toContain(`version ${stored!.id} of canary-unwritable was created and deployed`)
+    expectNoCanary(run.stdout + run.stderr)
   })
 
   it('a build that fails while the Worker is being read (the API asking to wait 50 s) exits at once and creates nothing', async () => {

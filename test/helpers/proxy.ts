@@ -1,0 +1,70 @@
+import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { connect, type AddressInfo, type Socket } from 'node:net'
+
+/** What a proxy saw: a forwarded request (`GET http://host/path`) or a tunnel (`CONNECT host:port`). */
+export interface ProxiedCall {
+  line: string
+  /** The `Proxy-Authorization` header it came with. */
+  authorization?: string
+}
+
+export interface LoggingProxy {
+  url: string
+  port: number
+  calls: ProxiedCall[]
+  close(): Promise<void>
+}
+
+/**
+ * A forward proxy on 127.0.0.1 that logs every call: plain-http requests with absolute URIs are
+ * forwarded, CONNECT opens a tunnel. With `requireAuthorization`, a call without that exact
+ * `Proxy-Authorization` gets 407. `answer` may reply in the proxy's place (a hostile proxy).
+ */
+export async function startLoggingProxy(
+  options: { requireAuthorization?: string; answer?: (req: IncomingMessage, res: ServerResponse) => boolean } = {},
+): Promise<LoggingProxy> {
+  const calls: ProxiedCall[] = []
+  const sockets = new Set<Socket>()
+  const server: Server = createServer((req, res) => {
+    calls.push({ line: `${req.method} ${req.url}`, authorization: req.headers['proxy-authorization'] })
+    if (options.requireAuthorization !== undefined && req.headers['proxy-authorization'] !== options.requireAuthorization) {
+      res.writeHead(407, { 'proxy-authenticate': 'Basic realm="test"' }).end()
+      return
+    }
+    if (options.answer?.(req, res)) return
+    const { 'proxy-authorization': _auth, 'proxy-connection': _keepAlive, ...headers } = req.headers
+    const upstream = request(req.url!, { method: req.method, headers }, (response) => {
+      res.writeHead(response.statusCode ?? 502, response.headers)
+      response.pipe(res)
+    })
+    upstream.on('error', () => res.writeHead(502).end())
+    req.pipe(upstream)
+  })
+  server.on('connect', (req: IncomingMessage, client: Socket, head: Buffer) => {
+    calls.push({ line: `CONNECT ${req.url}`, authorization: req.headers['proxy-authorization'] })
+    const [host, port] = (req.url ?? '').split(':')
+    const target = connect(Number(port), host, () => {
+      client.write('HTTP/1.1 200 Connection Established\r\n\r\n')
+      target.write(head)
+      target.pipe(client)
+      client.pipe(target)
+    })
+    target.on('error', () => client.destroy())
+    client.on('error', () => target.destroy())
+  })
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket)
+    socket.on('close', () => sockets.delete(socket))
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const port = (server.address() as AddressInfo).port
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    calls,
+    close: async () => {
+      for (const socket of sockets) socket.destroy()
+      await new Promise((resolve) => server.close(resolve))
+    },
+  }
+}

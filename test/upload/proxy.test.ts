@@ -1,0 +1,154 @@
+import dns from 'node:dns'
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { inspect } from 'node:util'
+import { rollup } from 'rollup'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { getWorker } from '../../src/api/workers.js'
+import rollupPlugin from '../../src/rollup.js'
+import { WORKER_FIXTURE, tempDir } from '../helpers/fixture.js'
+import { posts, uploadOptions, useEmulator } from '../helpers/emulator.js'
+import { startLoggingProxy, type LoggingProxy } from '../helpers/proxy.js'
+
+// Behind a mandatory proxy the plugin must go through it, as wrangler does: undici's
+// EnvHttpProxyAgent with HTTPS_PROXY / HTTP_PROXY / ALL_PROXY and NO_PROXY. The emulator's base
+// URL is http://127.0.0.1, so the proxy sees plain requests with absolute URIs.
+const emulator = useEmulator({ autoCreateWorkers: true, preview: false })
+const PROXY_VARS = ['HTTP_PROXY', 'http_proxy', 'HTTPS_PROXY', 'https_proxy', 'ALL_PROXY', 'all_proxy', 'NO_PROXY', 'no_proxy']
+const PASSWORD = 'pr0xy-pa55word-c4n4ry'
+
+let proxy: LoggingProxy | undefined
+beforeEach(() => {
+  for (const name of PROXY_VARS) vi.stubEnv(name, undefined)
+})
+afterEach(async () => {
+  vi.unstubAllEnvs()
+  vi.restoreAllMocks()
+  await proxy?.close()
+  proxy = undefined
+})
+
+function logged() {
+  const log = vi.spyOn(console, 'log')
+  const warn = vi.spyOn(console, 'warn')
+  return () => [...log.mock.calls, ...warn.mock.calls].map((args) => args.join(' ')).join('\n')
+}
+
+async function rollupBuild(worker: string, extra: Record<string, unknown> = {}) {
+  const dir = await tempDir('proxy')
+  const outputDir = join(dir, '.workers-version')
+  const bundle = await rollup({
+    input: join(WORKER_FIXTURE, 'src/index.js'),
+    logLevel: 'silent',
+    plugins: [rollupPlugin({ outputDir, ...uploadOptions(emulator(), worker, extra) } as never)],
+  })
+  try {
+    await bundle.write({ dir: join(dir, 'dist'), format: 'es' })
+  } finally {
+    await bundle.close()
+  }
+  return outputDir
+}
+
+const versionsPath = (worker: string) => `${emulator().url}/accounts/${emulator().accountId}/workers/workers/${worker}/versions`
+
+describe('proxies from the environment', () => {
+  it('HTTP_PROXY: every call of an upload goes through the proxy, and the upload succeeds', async () => {
+    proxy = await startLoggingProxy()
+    vi.stubEnv('HTTP_PROXY', proxy.url)
+    vi.stubEnv('NO_PROXY', '')
+    await rollupBuild('via-proxy', { promote: true })
+    expect(emulator().versions('via-proxy')).toHaveLength(1)
+    const lines = proxy.calls.map((c) => c.line)
+    expect(lines).toContain(`POST ${versionsPath('via-proxy')}`)
+    expect(lines.some((line) => line.startsWith(`POST ${emulator().url}/accounts/${emulator().accountId}/workers/scripts/via-proxy/deployments`))).toBe(true)
+    // Every request the emulator answered came through the proxy: none went around it.
+    const sent = emulator().requests.filter((r) => r.path.includes('/via-proxy'))
+    expect(sent.length).toBeGreaterThan(2)
+    expect(sent.length).toBe(proxy.calls.filter((c) => c.line.includes('/via-proxy')).length)
+  })
+
+  it('ALL_PROXY stands in when HTTP_PROXY is unset', async () => {
+    proxy = await startLoggingProxy()
+    vi.stubEnv('ALL_PROXY', proxy.url)
+    vi.stubEnv('NO_PROXY', '')
+    await rollupBuild('via-all-proxy')
+    expect(proxy.calls.map((c) => c.line)).toContain(`POST ${versionsPath('via-all-proxy')}`)
+  })
+
+  it('NO_PROXY=127.0.0.1 bypasses it', async () => {
+    proxy = await startLoggingProxy()
+    vi.stubEnv('HTTP_PROXY', proxy.url)
+    vi.stubEnv('NO_PROXY', '127.0.0.1')
+    await rollupBuild('bypassed')
+    expect(emulator().versions('bypassed')).toHaveLength(1)
+    expect(proxy.calls).toEqual([])
+  })
+
+  it('proxy credentials are sent to the proxy and never appear in output, files or errors, even when the proxy echoes them', async () => {
+    const authorization = `Basic ${Buffer.from(`alice:${PASSWORD}`).toString('base64')}`
+    proxy = await startLoggingProxy({
+      requireAuthorization: authorization,
+      // A hostile proxy fails the Create Version call, echoing the credentials in every form it knows.
+      answer: (req, res) => {
+        if (req.method !== 'POST' || !req.url?.endsWith('/versions')) return false
+        const echo = `${req.headers['proxy-authorization']} alice:${PASSWORD} ${encodeURIComponent(PASSWORD)} http://alice:${PASSWORD}@127.0.0.1`
+        res.writeHead(400, { 'content-type': 'application/json' })
+        res.end(JSON.stringify({ success: false, errors: [{ code: 10021, message: echo }], messages: [], result: null }))
+        return true
+      },
+    })
+    vi.stubEnv('HTTP_PROXY', `http://alice:${PASSWORD}@127.0.0.1:${proxy.port}`)
+    vi.stubEnv('NO_PROXY', '')
+    const output = logged()
+    const error = await rollupBuild('proxy-auth').then(
+      () => undefined,
+      (e: unknown) => e,
+    )
+    expect(error).toBeInstanceOf(Error)
+    expect(proxy.calls.length).toBeGreaterThan(1)
+    expect(proxy.calls.every((c) => c.authorization === authorization)).toBe(true)
+    expect(posts(emulator(), 'proxy-auth')).toHaveLength(0)
+    const everything = [output(), String(error), inspect(error, { depth: Infinity })].join('\n')
+    expect(everything).toContain('[code 10021]')
+    expect(everything).toContain('[redacted]')
+    for (const leak of [PASSWORD, encodeURIComponent(PASSWORD), authorization.slice('Basic '.length)]) expect(everything).not.toContain(leak)
+  })
+
+  it('with credentials, a successful upload writes none of them', async () => {
+    const authorization = `Basic ${Buffer.from(`alice:${PASSWORD}`).toString('base64')}`
+    proxy = await startLoggingProxy({ requireAuthorization: authorization })
+    vi.stubEnv('HTTP_PROXY', `http://alice:${PASSWORD}@127.0.0.1:${proxy.port}`)
+    vi.stubEnv('NO_PROXY', '')
+    const output = logged()
+    const outputDir = await rollupBuild('proxy-auth-ok')
+    expect(emulator().versions('proxy-auth-ok')).toHaveLength(1)
+    expect(proxy.calls.map((c) => c.line)).toContain(`POST ${versionsPath('proxy-auth-ok')}`)
+    const files = (await readFile(join(outputDir, 'request.json'), 'utf8')) + (await readFile(join(outputDir, 'result.json'), 'utf8'))
+    for (const leak of [PASSWORD, authorization.slice('Basic '.length)]) expect(output() + files).not.toContain(leak)
+  })
+})
+
+describe('a host name that does not resolve', () => {
+  it('with no proxy set, the error says a proxy may be needed (HTTPS_PROXY)', async () => {
+    // The resolver is this process's: the name fails as it would on a machine whose only way out
+    // is a proxy, and no DNS query leaves the machine.
+    vi.spyOn(dns, 'lookup').mockImplementation(((hostname: string, _options: unknown, callback: (error: Error) => void) => {
+      const done = typeof _options === 'function' ? (_options as typeof callback) : callback
+      process.nextTick(() => done(Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND', hostname })))
+    }) as never)
+    const context = {
+      baseUrl: 'https://api.behind-a-proxy.example/client/v4',
+      credentials: { apiToken: 'token-abcdef-123456' },
+      accountId: 'acc',
+      retries: { attempts: 1 },
+    }
+    const error = await getWorker(context, 'w').then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    )
+    expect(error?.message).toContain('ENOTFOUND')
+    expect(error?.message).toMatch(/api\.behind-a-proxy\.example could not be resolved: if this machine reaches the internet only through a proxy, set HTTPS_PROXY/)
+    expect(dns.lookup).toHaveBeenCalled()
+  })
+})

@@ -1,0 +1,108 @@
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { rollup } from 'rollup'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import rollupPlugin from '../../src/rollup.js'
+import { WORKER_FIXTURE, tempDir } from '../helpers/fixture.js'
+import { posts, uploadOptions, useEmulator } from '../helpers/emulator.js'
+
+// Once a version is created and deployed, a local failure (a file that cannot be written) must not
+// turn the build into a failure: a CI re-run would deploy again, and the result would be lost.
+const emulator = useEmulator({ autoCreateWorkers: true, preview: false })
+
+afterEach(() => {
+  vi.restoreAllMocks()
+  vi.unstubAllEnvs()
+  emulator().clearFaults()
+})
+
+function logged() {
+  const log = vi.spyOn(console, 'log')
+  const warn = vi.spyOn(console, 'warn')
+  return {
+    out: () => log.mock.calls.map((args) => args.join(' ')).join('\n'),
+    warnings: () => warn.mock.calls.map((args) => args.join(' ')).join('\n'),
+  }
+}
+
+async function rollupBuild(dir: string, worker: string, extra: Record<string, unknown> = {}) {
+  const outputDir = join(dir, '.workers-version')
+  const bundle = await rollup({
+    input: join(WORKER_FIXTURE, 'src/index.js'),
+    logLevel: 'silent',
+    plugins: [rollupPlugin({ outputDir, ...uploadOptions(emulator(), worker, extra) } as never)],
+  })
+  try {
+    await bundle.write({ dir: join(dir, 'dist'), format: 'es' })
+  } finally {
+    await bundle.close()
+  }
+  return outputDir
+}
+
+describe('after a successful deploy, no local failure fails the build', () => {
+  it('a directory in place of result.json and GITHUB_OUTPUT: warnings naming each file, the result printed and passed to onVersion', async () => {
+    const dir = await tempDir('unwritable')
+    await mkdir(join(dir, '.workers-version/result.json'), { recursive: true })
+    const githubOutput = join(dir, 'github-output')
+    await mkdir(githubOutput)
+    vi.stubEnv('GITHUB_OUTPUT', githubOutput)
+    const onVersion = vi.fn()
+    const output = logged()
+
+    await rollupBuild(dir, 'unwritable', { promote: true, onVersion })
+
+    const [stored] = emulator().versions('unwritable')
+    expect(emulator().versions('unwritable')).toHaveLength(1)
+    expect(emulator().deployments('unwritable').at(-1)?.versions).toEqual([{ version_id: stored!.id, percentage: 100 }])
+    expect(onVersion).toHaveBeenCalledTimes(1)
+    expect(onVersion).toHaveBeenCalledWith(expect.objectContaining({ id: stored!.id, number: 1 }))
+    expect(output.out()).toContain(`version id: ${stored!.id}`)
+    expect(output.out()).toContain(`deployed: 100% → ${stored!.id} (new)`)
+    const warnings = output.warnings()
+    expect(warnings).toContain(`could not write ${join(dir, '.workers-version/result.json')} (`)
+    expect(warnings).toContain(`could not write GITHUB_OUTPUT (${githubOutput}) (`)
+    expect(warnings).toMatch(/EISDIR|illegal operation on a directory|ERR_FS_EISDIR/)
+    // Each warning says what exists, so nobody re-runs the deploy to find out.
+    expect(warnings).toContain(`version ${stored!.id} of unwritable was created and deployed (100% → ${stored!.id} (new))`)
+    // The directories are left as they were.
+    expect((await stat(join(dir, '.workers-version/result.json'))).isDirectory()).toBe(true)
+  })
+
+  it('an onVersion that throws fails the build with an error naming the version that exists', async () => {
+    const dir = await tempDir('on-version-throws')
+    logged()
+    const build = rollupBuild(dir, 'on-version-throws', {
+      onVersion: () => {
+        throw new Error('the hook broke')
+      },
+    })
+    await expect(build).rejects.toThrow(/onVersion failed: the hook broke\. The upload itself succeeded: version [\w-]+ of on-version-throws was created\./)
+    expect(emulator().versions('on-version-throws')).toHaveLength(1)
+    // result.json was written before the hook ran.
+    const result = JSON.parse(await readFile(join(dir, '.workers-version/result.json'), 'utf8'))
+    expect(result.result.id).toBe(emulator().versions('on-version-throws')[0]!.id)
+  })
+})
+
+describe('a result from an earlier build', () => {
+  it('is removed when an upload build starts, so a failed upload leaves none behind', async () => {
+    const dir = await tempDir('stale-result')
+    const outputDir = join(dir, '.workers-version')
+    await mkdir(join(outputDir, 'workers/aux'), { recursive: true })
+    const stale = JSON.stringify({ worker: 'stale-result', result: { id: 'an-earlier-version' } })
+    await writeFile(join(outputDir, 'result.json'), stale)
+    await writeFile(join(outputDir, 'workers/aux/result.json'), stale)
+    const fault = { kind: 'status', status: 500, match: { method: 'POST', path: /\/versions$/ } } as const
+    emulator().injectFaults(fault, fault, fault)
+    logged()
+
+    await expect(rollupBuild(dir, 'stale-result')).rejects.toThrow(/after 3 attempts/)
+
+    expect(posts(emulator(), 'stale-result')).toHaveLength(3)
+    await expect(stat(join(outputDir, 'result.json'))).rejects.toMatchObject({ code: 'ENOENT' })
+    await expect(stat(join(outputDir, 'workers/aux/result.json'))).rejects.toMatchObject({ code: 'ENOENT' })
+    // What was sent is still on disk.
+    expect(JSON.parse(await readFile(join(outputDir, 'request.json'), 'utf8')).main_module).toBe('index.js')
+  })
+})
