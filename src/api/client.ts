@@ -1,12 +1,14 @@
 import type { VersionRequestBody, VersionResult } from '../core/body.js'
 import { WorkersVersionError } from '../core/errors.js'
+import { isRecord } from '../core/guards.js'
 import { secretsInBindings } from '../core/redact.js'
 import { checkAccountId, checkWorkerName } from './identifiers.js'
 import { describePointer } from './pointers.js'
 import { type ApiClientOptions, withApi } from './request.js'
 import { sendWithRetries } from './retry.js'
 import type { BodyStream } from './transport.js'
-import { pickVersionResult } from './result.js'
+import { hasVersionId, pickVersionResult } from './result.js'
+import { quoteServerValue } from './server-values.js'
 import { parseBaseUrl } from './url.js'
 import { findCreatedVersion, identityOf, type VersionIdentity, versionsPath } from './versions.js'
 
@@ -62,7 +64,7 @@ export async function createVersion(options: CreateVersionOptions): Promise<Vers
       what,
       worker,
       idempotent: false,
-      accept: (result) => pickVersionResult(result) !== undefined,
+      accept: hasVersionId,
       describe: options.describe ?? (typeof body === 'function' ? undefined : (pointer) => describePointer(body, pointer)),
       ifUnknown: `The version may have been created anyway: check the Worker's versions (dashboard or \`wrangler versions list --name ${worker}\`) before building again.`,
       hooks: {
@@ -76,6 +78,29 @@ export async function createVersion(options: CreateVersionOptions): Promise<Vers
     })
     const result = pickVersionResult(answer.result, redactor)
     if (!result) throw new WorkersVersionError('API_ERROR', `${what}: the response has no version id.`)
+    const named = otherWorkerNamed(answer.result, worker)
+    if (named !== undefined) {
+      throw new WorkersVersionError(
+        'API_INVALID_RESPONSE',
+        `${what}: the answer names Worker ${quoteServerValue(named, (text) => redactor.redact(text))}, not ours, so version ${result.id} is not taken for one of ${JSON.stringify(worker)}; nothing was deployed.`,
+      )
+    }
     return result
   })
+}
+
+/**
+ * The Worker a Create Version answer names when that is not ours. The API does not always name
+ * it; when it does (`script_name`, `worker_name`, or the same under `metadata`), a version of
+ * another Worker must never be reported or promoted as ours.
+ */
+function otherWorkerNamed(raw: unknown, worker: string): unknown {
+  if (!isRecord(raw)) return undefined
+  const metadata = isRecord(raw.metadata) ? raw.metadata : {}
+  // `worker` may be given as the Worker's id: then only an id can be compared with it.
+  const fields = /^[0-9a-f]{32}$/.test(worker) ? ['worker_id', 'script_id'] : ['script_name', 'worker_name']
+  for (const value of fields.flatMap((field) => [raw[field], metadata[field]])) {
+    if (value !== undefined && value !== null && value !== worker) return value
+  }
+  return undefined
 }

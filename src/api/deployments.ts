@@ -6,6 +6,7 @@
 import { WorkersVersionError } from '../core/errors.js'
 import { isRecord } from '../core/guards.js'
 import { accountPath, asRecords, callApi, json, type ApiCallContext } from './request.js'
+import { checkUuid, quoteServerValue } from './server-values.js'
 
 export interface TrafficShare {
   version_id: string
@@ -33,7 +34,7 @@ export async function currentDeployment(ctx: ApiCallContext, script: string): Pr
     absentIsUndefined: true,
   })
   const first = isRecord(result) ? asRecords(result.deployments)[0] : undefined
-  return first ? toDeployment(first) : undefined
+  return first ? toDeployment(first, ctx) : undefined
 }
 
 /**
@@ -56,7 +57,17 @@ export async function createDeployment(
     idempotent: true,
   })
   if (!isRecord(result)) throw new WorkersVersionError('API_ERROR', `Cloudflare API: the deployment of Worker ${JSON.stringify(script)} returned no deployment.`)
-  return toDeployment(result)
+  const made = toDeployment(result, ctx)
+  const missing = deployment.versions.find((asked) => !made.versions.some((v) => v.version_id === asked.version_id && v.percentage === asked.percentage))
+  if (missing || made.versions.length !== deployment.versions.length) {
+    const named = made.versions.map((v) => `${v.version_id} at ${v.percentage}%`).join(', ') || 'no version'
+    const asked = deployment.versions.map((v) => `${v.version_id} at ${v.percentage}%`).join(', ')
+    throw new WorkersVersionError(
+      'API_INVALID_RESPONSE',
+      `Cloudflare API: the deployment of Worker ${JSON.stringify(script)} names ${named}, not ${asked} as asked; traffic may not be what this build meant. Check it with \`wrangler deployments status --name ${script}\`.`,
+    )
+  }
+  return made
 }
 
 /**
@@ -91,12 +102,20 @@ export function planTraffic(current: Pick<Deployment, 'versions'> | undefined, n
   ]
 }
 
-function toDeployment(raw: Record<string, unknown>): Deployment {
+/** A deployment as the API sent it, its ids and percentages checked: they are printed, written and sent back. */
+function toDeployment(raw: Record<string, unknown>, ctx: ApiCallContext): Deployment {
+  const redact = (text: string) => (ctx.redactor ? ctx.redactor.redact(text) : text)
   const versions = asRecords(raw.versions)
-    .filter((v) => typeof v.version_id === 'string' && typeof v.percentage === 'number')
-    .map((v) => ({ version_id: v.version_id as string, percentage: v.percentage as number }))
+    .filter((v) => v.version_id !== undefined || v.percentage !== undefined)
+    .map((v) => {
+      const percentage = v.percentage
+      if (typeof percentage !== 'number' || !Number.isFinite(percentage) || percentage < 0 || percentage > 100) {
+        throw new WorkersVersionError('API_INVALID_RESPONSE', `Cloudflare API: a deployment's percentage is ${quoteServerValue(percentage, redact)}, not a number from 0 to 100.`)
+      }
+      return { version_id: checkUuid(v.version_id, "a deployment's version id", redact), percentage }
+    })
   const deployment: Deployment = { versions }
-  if (typeof raw.id === 'string') deployment.id = raw.id
+  if (raw.id !== undefined) deployment.id = checkUuid(raw.id, 'the deployment id', redact)
   if (typeof raw.created_on === 'string') deployment.created_on = raw.created_on
   if (isRecord(raw.annotations)) {
     deployment.annotations = Object.fromEntries(Object.entries(raw.annotations).filter((e): e is [string, string] => typeof e[1] === 'string'))

@@ -29,8 +29,36 @@ export const POLICY = {
    * naming the wait, for every call alike: sleeping it out would only end in a vaguer timeout.
    */
   maxRetryAfterMs: 60_000,
+  /**
+   * The largest response body read. The API's answers are small; a larger one is a broken or
+   * hostile server, and ends the call (never a resend). A version read with its modules' contents
+   * (the lookup after a lost Create Version) may hold a 64 MiB Worker as base64.
+   */
+  maxResponseBytes: 8 * 2 ** 20,
+  maxModulesResponseBytes: 128 * 2 ** 20,
   /** "Worker not found": for a read of something that may not exist yet, that is the answer. */
   absent: { status: 404, code: 10007 },
+  /**
+   * The least time a request whose repeat would create something again (Create Version) waits
+   * for the answer's headers, whatever `headersMs` says. Cutting it short does not stop the
+   * server: it may store the request after the cut, when a resend has already made a second
+   * one. Five minutes is what wrangler waits (undici's default headers timeout, which its
+   * fetch calls keep); the upload's deadline still bounds it.
+   */
+  nonIdempotentHeadersMs: 5 * 60_000,
+  /**
+   * Answers that leave the origin possibly still at work on the request: a gateway that gave up
+   * waiting for it (504, 522, 524). A lost connection or a timeout is the same. A 500 or 502 is
+   * the origin's own answer: its work on the request is over.
+   */
+  stillRunning: new Set([504, 522, 524]),
+  /**
+   * After an outcome that may still be running (above), a lookup that finds nothing is not yet
+   * proof that nothing was done: the server may still be storing the request. It looks again
+   * after each of these waits (7 s in all, within the deadline) before concluding that sending
+   * again is safe.
+   */
+  recoveryWaitsMs: [1_000, 2_000, 4_000],
 } as const
 
 export function resolveBackoff(options: RetryOptions | undefined): Backoff {

@@ -2,19 +2,21 @@ import type { VersionResult } from '../core/body.js'
 import { isRecord } from '../core/guards.js'
 import type { Redactor } from '../core/redact.js'
 import { seconds } from './policy.js'
+import { checkServerUrl, checkUuid } from './server-values.js'
 
 /**
  * The fields of a Create Version (or Get Version) `result` the plugin uses or
  * reports, each checked for its type and redacted. Everything else the server
  * sends (an echo of the bindings, the assets JWT, module contents) is dropped,
  * so it can never reach the console, `result.json`, `GITHUB_OUTPUT` or
- * `onVersion`. Undefined when there is no version id.
+ * `onVersion`. Undefined when there is no version id; API_INVALID_RESPONSE when the id is not a
+ * UUID or a preview URL is neither https nor loopback http (server-values.ts).
  */
 export function pickVersionResult(raw: unknown, redactor?: Redactor): VersionResult | undefined {
-  if (!isRecord(raw)) return undefined
-  const text = (value: unknown) => (typeof value === 'string' ? (redactor ? redactor.redact(value) : value) : undefined)
-  const id = text(raw.id)
-  if (id === undefined || id === '') return undefined
+  if (!hasVersionId(raw)) return undefined
+  const redact = (value: string) => (redactor ? redactor.redact(value) : value)
+  const text = (value: unknown) => (typeof value === 'string' ? redact(value) : undefined)
+  const id = checkUuid(raw.id, 'the version id', redact)
   const number = typeof raw.number === 'number' && Number.isFinite(raw.number) ? raw.number : Number.NaN
   const result: VersionResult = { id, number: text(String(number)) === String(number) ? number : Number.NaN }
   const strings = ['created_on', 'main_module', 'compatibility_date', 'migration_tag'] as const
@@ -22,7 +24,7 @@ export function pickVersionResult(raw: unknown, redactor?: Redactor): VersionRes
     const value = text(raw[field])
     if (value !== undefined) result[field] = value
   }
-  if (Array.isArray(raw.urls)) result.urls = raw.urls.map(text).filter((url): url is string => url !== undefined)
+  if (Array.isArray(raw.urls)) result.urls = raw.urls.map((url: unknown) => checkServerUrl(url, 'a preview URL of the version', redact)).map(redact)
   if (typeof raw.startup_time_ms === 'number' && Number.isFinite(raw.startup_time_ms)) result.startup_time_ms = raw.startup_time_ms
   if (Array.isArray(raw.compatibility_flags)) result.compatibility_flags = raw.compatibility_flags.map(text).filter((flag) => flag !== undefined)
   if (isRecord(raw.annotations)) {
@@ -34,6 +36,11 @@ export function pickVersionResult(raw: unknown, redactor?: Redactor): VersionRes
     result.annotations = annotations
   }
   return result
+}
+
+/** Whether a Create Version answer carries a version id at all (checked for its format by `pickVersionResult`). */
+export function hasVersionId(raw: unknown): raw is Record<string, unknown> & { id: string } {
+  return isRecord(raw) && typeof raw.id === 'string' && raw.id !== ''
 }
 
 /** The summary lines shown after a version was created; `redactor` scrubs them once more. */

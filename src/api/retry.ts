@@ -9,8 +9,8 @@ import { setTimeout as delay } from 'node:timers/promises'
 import { WorkersVersionError } from '../core/errors.js'
 import { type ApiMessage, parseEnvelope } from './envelope.js'
 import { ApiError, formatApiErrors } from './errors.js'
-import { type Backoff, classifyStatus, isAbsent, parseRetryAfter, seconds, waitBeforeResend } from './policy.js'
-import { NetworkFailure, type OutgoingRequest, type Transport } from './transport.js'
+import { type Backoff, classifyStatus, isAbsent, parseRetryAfter, POLICY, seconds, waitBeforeResend } from './policy.js'
+import { NetworkFailure, type OutgoingRequest, ResponseTooLarge, type Transport } from './transport.js'
 
 /** One call, declared: what to send, what it is called in messages, and how it may be resent. */
 export interface ApiRequest extends OutgoingRequest {
@@ -69,6 +69,8 @@ export interface ApiAnswer {
 
 interface Failure {
   unknown: boolean
+  /** The server may still be working on the request (no answer, or a gateway that stopped waiting). */
+  mayStillRun?: boolean
   summary: string
   retryAfterMs?: number | undefined
   http?: { status: number; errors: ApiMessage[]; detail: string[] }
@@ -81,7 +83,7 @@ export async function sendWithRetries(session: ApiSession, request: ApiRequest):
   const { transport, backoff } = session
   const maxSends = Math.min(backoff.attempts, request.maxSends ?? backoff.attempts)
   const recover = request.idempotent ? undefined : request.hooks?.recover
-  const state = { sent: 0, unknown: false, inFlight: false, firstSentAt: 0, last: undefined as Failure | undefined }
+  const state = { sent: 0, unknown: false, mayStillRun: false, inFlight: false, firstSentAt: 0, last: undefined as Failure | undefined }
   try {
     let giveUp: string | undefined
     while (state.sent < maxSends) {
@@ -99,6 +101,7 @@ export async function sendWithRetries(session: ApiSession, request: ApiRequest):
       const failure = sent.failure
       state.last = failure
       state.unknown ||= failure.unknown
+      state.mayStillRun ||= failure.unknown && failure.mayStillRun === true
       if (failure.unknown && !request.idempotent && !recover) throw outcomeUnknown(request, failure)
       if (state.sent >= maxSends) break
       const decision = waitBeforeResend(state.sent, failure.retryAfterMs, backoff, transport.deadline.remainingMs())
@@ -125,14 +128,19 @@ async function sendOnce(session: ApiSession, request: ApiRequest, sent: number):
   const { redact } = session
   let response
   try {
-    response = await session.transport.send(request)
+    response = await session.transport.send(request.idempotent ? request : { ...request, minHeadersMs: POLICY.nonIdempotentHeadersMs })
   } catch (error) {
+    if (error instanceof ResponseTooLarge) {
+      const mayHaveActed = !request.idempotent && (error.status < 300 || classifyStatus(error.status) === 'outcome-unknown')
+      const next = mayHaveActed ? ` It may have taken effect: ${request.ifUnknown ?? 'check the Worker in the dashboard before building again.'}` : ''
+      throw new WorkersVersionError('API_RESPONSE_TOO_LARGE', `${request.what} failed: ${error.message}; not sending it again.${next}`)
+    }
     if (!(error instanceof NetworkFailure)) throw error
     // Refused on this machine or at the TLS handshake: nothing reached the API, and sending
     // again would fail the same way.
     if (error.fatal) throw new WorkersVersionError('API_NOT_SENT', `${request.what} was not sent: ${redact(error.message)}.`, { cause: error.cause })
     const unknown = !error.notSent
-    return { kind: 'failed', failure: { unknown, summary: `${unknown ? 'no complete response' : 'could not connect'}: ${redact(error.message)}`, cause: error.cause as Error } }
+    return { kind: 'failed', failure: { unknown, mayStillRun: unknown, summary: `${unknown ? 'no complete response' : 'could not connect'}: ${redact(error.message)}`, cause: error.cause as Error } }
   }
   const { status } = response
   request.hooks?.onStatus?.(status)
@@ -159,6 +167,7 @@ async function sendOnce(session: ApiSession, request: ApiRequest, sent: number):
     kind: 'failed',
     failure: {
       unknown: verdict === 'outcome-unknown',
+      mayStillRun: POLICY.stillRunning.has(status),
       summary: `HTTP ${status}${first ? ` (${first})` : ''}`,
       retryAfterMs: parseRetryAfter(response.headers['retry-after']),
       http: { status, errors, detail },
@@ -170,11 +179,17 @@ async function recoverLost(
   session: ApiSession,
   request: ApiRequest,
   recover: NonNullable<RetryHooks['recover']>,
-  state: { firstSentAt: number; last: Failure | undefined; sent: number },
+  state: { firstSentAt: number; last: Failure | undefined; sent: number; mayStillRun: boolean },
 ): Promise<ApiAnswer | undefined> {
   try {
-    const found = await recover({ firstSentAt: state.firstSentAt })
-    return found && { result: found.result, headers: {} }
+    for (let look = 0; ; look++) {
+      const found = await recover({ firstSentAt: state.firstSentAt })
+      if (found) return { result: found.result, headers: {} }
+      const waitMs = state.mayStillRun ? POLICY.recoveryWaitsMs[look] : undefined
+      if (waitMs === undefined) return undefined
+      session.log(`${request.what}: nothing found yet, but the lost request may still be in progress on the server; looking again in ${seconds(waitMs)}`)
+      await delay(waitMs, undefined, { signal: session.transport.signal, ref: !session.background })
+    }
   } catch (error) {
     if (session.transport.deadlineExceeded) throw error
     const reason = error instanceof Error ? error.message : String(error)

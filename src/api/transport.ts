@@ -6,6 +6,8 @@ import { Redactor } from '../core/redact.js'
 import { NETWORK_DEFAULTS } from '../core/network-defaults.js'
 import type { ApiCredentials } from './auth.js'
 import { seconds } from './policy.js'
+import { loopbackLookup } from './loopback-lookup.js'
+import { POLICY } from './policy.js'
 import { apiUrl } from './url.js'
 
 /** Sent with every request; `userAgent` in the client options replaces it. */
@@ -171,7 +173,7 @@ export class SharedAgent {
 }
 
 function poolOptions(timeouts: ResolvedTimeouts) {
-  return { connectTimeout: timeouts.connectMs, headersTimeout: timeouts.headersMs, bodyTimeout: timeouts.bodyMs }
+  return { connectTimeout: timeouts.connectMs, headersTimeout: timeouts.headersMs, bodyTimeout: timeouts.bodyMs, connect: { lookup: loopbackLookup } }
 }
 
 /**
@@ -202,6 +204,10 @@ export interface OutgoingRequest {
   contentLength?: number
   /** A bearer token that replaces the account credentials (the assets upload JWT). */
   bearer?: string
+  /** Waits at least this long for the answer's headers, even when `headersMs` is shorter. */
+  minHeadersMs?: number
+  /** The largest response body read; default `POLICY.maxResponseBytes`. */
+  maxResponseBytes?: number
 }
 
 export interface TransportOptions {
@@ -231,10 +237,12 @@ export class Transport {
   private readonly baseHeaders: Record<string, string>
   private readonly redactor: Redactor
   private readonly baseUrl: string
+  private readonly headersMs: number
 
   constructor(options: TransportOptions) {
     const { secrets, shared, timeouts } = options
     this.baseUrl = options.baseUrl
+    this.headersMs = timeouts.headersMs
     this.redactor = secrets instanceof Redactor ? secrets : new Redactor([secrets.apiToken, secrets.apiKey])
     const proxy = shared ? undefined : proxyFromEnv()
     this.agent = shared?.dispatcher ?? createDispatcher(timeouts, proxy)
@@ -278,10 +286,12 @@ export class Transport {
         body: source as Buffer | Readable | undefined,
         dispatcher: this.agent,
         signal: this.signal,
+        ...(outgoing.minHeadersMs !== undefined && outgoing.minHeadersMs > this.headersMs ? { headersTimeout: outgoing.minHeadersMs } : {}),
       })
-      const text = await response.body.text()
+      const text = await readCapped(response, outgoing.maxResponseBytes ?? POLICY.maxResponseBytes)
       return { status: response.statusCode, headers: response.headers, text }
     } catch (error) {
+      if (error instanceof ResponseTooLarge) throw error
       if (this.signal.aborted) throw this.signal.reason
       throw this.networkFailure(error)
     }
@@ -337,6 +347,40 @@ export class Transport {
     copy.stack = `${copy.name}: ${message}`
     return copy
   }
+}
+
+/**
+ * The answer's body was larger than the cap: it is left unread (a 1 GB error page would otherwise
+ * be held in memory, twice). The server did answer, so this is no reason to send again.
+ */
+export class ResponseTooLarge extends Error {
+  constructor(
+    readonly status: number,
+    readonly maxBytes: number,
+    readonly declaredBytes: number | undefined,
+  ) {
+    super(`the API answered HTTP ${status} with a body ${declaredBytes === undefined ? 'over' : `of ${declaredBytes} bytes, over`} the ${maxBytes / 2 ** 20} MiB a response may have; it was not read`)
+    this.name = 'ResponseTooLarge'
+  }
+}
+
+async function readCapped(response: Awaited<ReturnType<typeof request>>, maxBytes: number): Promise<string> {
+  const declared = Number(response.headers['content-length'])
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    response.body.destroy()
+    throw new ResponseTooLarge(response.statusCode, maxBytes, declared)
+  }
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of response.body as AsyncIterable<Buffer>) {
+    size += chunk.length
+    if (size > maxBytes) {
+      response.body.destroy()
+      throw new ResponseTooLarge(response.statusCode, maxBytes, undefined)
+    }
+    chunks.push(chunk)
+  }
+  return Buffer.concat(chunks, size).toString('utf8')
 }
 
 /** The error codes of an error, its cause and (for happy-eyeballs connects) its AggregateError members. */

@@ -53,7 +53,7 @@ export function assertSafeBaseUrl(url: string, optionPath?: string): void {
 }
 
 
-function isLoopbackHost(hostname: string): boolean {
+export function isLoopbackHost(hostname: string): boolean {
   const host = hostname.toLowerCase().replace(/^\[|\]$/g, '').replace(/\.$/, '')
   if (host === 'localhost' || host.endsWith('.localhost')) return true
   // The WHATWG URL parser has normalised the host: an IPv4 address is four decimal parts

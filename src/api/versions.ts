@@ -3,6 +3,7 @@ import type { VersionRequestBody, VersionResult } from '../core/body.js'
 import type { VersionPayload } from '../core/serialize.js'
 import { isRecord } from '../core/guards.js'
 import type { IncomingHttpHeaders } from 'node:http'
+import { POLICY } from './policy.js'
 import { type ApiRequest, type ApiSession, sendWithRetries } from './retry.js'
 
 /** A module as sent, reduced to what proves a found version holds it. */
@@ -199,13 +200,18 @@ function mediaType(value: unknown): string {
 
 async function fetchVersion(context: LookupContext, id: string): Promise<VersionResult> {
   const path = `${versionsPath(context.accountId, context.worker)}/${encodeURIComponent(id)}`
-  const { result } = await lookup(context, { path, query: { include: 'modules' }, what: `Get version ${id} of Worker ${JSON.stringify(context.worker)}` })
+  const { result } = await lookup(context, {
+    path,
+    query: { include: 'modules' },
+    what: `Get version ${id} of Worker ${JSON.stringify(context.worker)}`,
+    maxResponseBytes: POLICY.maxModulesResponseBytes,
+  })
   if (!isVersion(result)) throw new Error(`GET ${path} returned no version`)
   return result
 }
 
 /** A read made to decide whether to send Create Version again: kept short, since the POST waits on it. */
-function lookup(context: LookupContext, read: Pick<ApiRequest, 'path' | 'query' | 'what' | 'absentIsUndefined'>) {
+function lookup(context: LookupContext, read: Pick<ApiRequest, 'path' | 'query' | 'what' | 'absentIsUndefined' | 'maxResponseBytes'>) {
   return sendWithRetries(context.session, { ...read, method: 'GET', worker: context.worker, idempotent: true, maxSends: 3 })
 }
 

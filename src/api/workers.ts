@@ -5,7 +5,9 @@
 import { WorkersVersionError } from '../core/errors.js'
 import { isRecord } from '../core/guards.js'
 import { accountPath, asRecords, callApi, json, requireAccount, withApi, type ApiCallContext, type ApiRequest } from './request.js'
+import { ApiError } from './errors.js'
 import { sendWithRetries } from './retry.js'
+import { checkWorkerId } from './server-values.js'
 
 export type { ApiCallContext } from './request.js'
 
@@ -42,30 +44,47 @@ function workerLookup(ctx: ApiCallContext, worker: string): ApiRequest {
 /**
  * `POST …/workers/workers` with `{ name }`. After a lost response it is not sent blindly again
  * (a second POST would only answer "already exists"): the Worker is looked up first, and
- * adopted when it is there.
+ * adopted when it is there. A 409 ("already exists": another build's first deploy of the same
+ * Worker won the race) is the same: the Worker is looked up and the build goes on with it.
  */
 export async function createWorker(ctx: ApiCallContext, name: string): Promise<WorkerInfo> {
   const what = `Create Worker ${JSON.stringify(name)}`
   requireAccount(ctx, what)
   const result = await withApi(ctx, async (session) => {
     const answer = await sendWithRetries(session, {
-      method: 'POST',
-      path: accountPath(ctx.accountId, 'workers'),
-      body: json({ name }),
-      what,
-      worker: name,
-      idempotent: false,
-      ifUnknown: `Check whether Worker ${JSON.stringify(name)} exists (dashboard or \`wrangler deployments list --name ${name}\`) before building again.`,
+      ...createWorkerRequest(ctx, name, what),
       hooks: {
         recover: async () => {
           const found = await sendWithRetries(session, { ...workerLookup(ctx, name), maxSends: 3 })
           return found.result === undefined ? undefined : found
         },
       },
+    }).catch(async (error: unknown) => {
+      // Another build of the same Worker (a parallel first deploy) created it first: go on with it.
+      if (!(error instanceof ApiError && error.status === CONFLICT)) throw error
+      const found = await sendWithRetries(session, { ...workerLookup(ctx, name), maxSends: 3 })
+      if (found.result === undefined) throw error
+      session.log(`${what}: it already exists (created meanwhile, by another build?); going on with it`)
+      return found
     })
     return answer.result
   })
   return toWorker(result, name)
+}
+
+/** "Already exists", the answer to creating a Worker whose name is taken. */
+const CONFLICT = 409
+
+function createWorkerRequest(ctx: ApiCallContext, name: string, what: string): ApiRequest {
+  return {
+    method: 'POST',
+    path: accountPath(ctx.accountId, 'workers'),
+    body: json({ name }),
+    what,
+    worker: name,
+    idempotent: false,
+    ifUnknown: `Check whether Worker ${JSON.stringify(name)} exists (dashboard or \`wrangler deployments list --name ${name}\`) before building again.`,
+  }
 }
 
 /**
@@ -104,7 +123,7 @@ function toWorker(result: unknown, name: string): WorkerInfo {
   if (!isRecord(result) || typeof result.id !== 'string') {
     throw new WorkersVersionError('API_ERROR', `Cloudflare API: the answer about Worker ${JSON.stringify(name)} has no \`id\`.`)
   }
-  const worker: WorkerInfo = { id: result.id, name: typeof result.name === 'string' ? result.name : name }
+  const worker: WorkerInfo = { id: checkWorkerId(result.id, `the id of Worker ${JSON.stringify(name)}`), name: typeof result.name === 'string' ? result.name : name }
   if (typeof result.created_on === 'string') worker.created_on = result.created_on
   if (typeof result.updated_on === 'string') worker.updated_on = result.updated_on
   return worker

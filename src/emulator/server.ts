@@ -93,6 +93,10 @@ export async function startServer(options: EmulatorOptions = {}): Promise<Emulat
     const early = faultReply(fault)
     if (early) return finish(sendEarly(res, early), ` [fault: ${fault?.kind}]`)
     if (fault?.kind === 'slow') await wait(fault.delayMs)
+    if (fault?.kind === 'lose-response' && fault.storeAfterMs !== undefined) {
+      req.socket.destroy()
+      await wait(fault.storeAfterMs)
+    }
     if (closing) {
       req.socket.destroy()
       return finish(0, ' [closing]')

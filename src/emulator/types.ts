@@ -160,7 +160,8 @@ export type FaultMatch = { method?: string; path?: RegExp }
 export type Fault = { match?: FaultMatch } & (
   | { kind: 'status'; status: number; retryAfter?: number; body?: unknown }
   | { kind: 'drop' }
-  | { kind: 'lose-response' }
+  /** The work is done but the answer never comes; `storeAfterMs`: the connection is cut at once and the work done that much later, as by a server still busy with a request its client gave up on. */
+  | { kind: 'lose-response'; storeAfterMs?: number }
   | { kind: 'slow'; delayMs: number }
   | { kind: 'non-json'; status?: number }
 )

@@ -59,9 +59,11 @@ describe('first deploys', () => {
     expect(await currentMigrationTag(ctx(), 'brand-new')).toBeUndefined()
   })
 
-  it('creating a Worker twice is refused with the API error', async () => {
-    await createWorker(ctx(), 'twice')
-    await expect(createWorker(ctx(), 'twice')).rejects.toMatchObject({ status: 409 })
+  it('creating a Worker twice: the API answers 409 ("already exists"), and the second call goes on with the same Worker (issue 21)', async () => {
+    const first = await createWorker(ctx(), 'twice')
+    const second = await createWorker(ctx(), 'twice')
+    expect(second.id).toBe(first.id)
+    expect(emu.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/workers/workers') && r.status === 409)).toHaveLength(1)
   })
 })
 
