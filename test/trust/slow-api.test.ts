@@ -3,12 +3,11 @@
 // says, and a lookup after a lost answer looks again before it concludes that nothing was stored.
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { rollup } from 'rollup'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { createVersion } from '../../src/api/client.js'
-import rollupPlugin from '../../src/rollup.js'
-import { posts, uploadOptions, useEmulator } from '../helpers/emulator.js'
-import { WORKER_FIXTURE, tempDir } from '../helpers/fixture.js'
+import { posts, useEmulator } from '../helpers/emulator.js'
+import { tempDir } from '../helpers/fixture.js'
+import { rollupUpload } from '../helpers/rollup-upload.js'
 
 const emulator = useEmulator({ preview: false, autoCreateWorkers: true })
 const VERSIONS = /\/workers\/workers\/[^/]+\/versions$/
@@ -19,19 +18,7 @@ afterEach(() => {
 })
 
 async function rollupBuild(worker: string, extra: Record<string, unknown>) {
-  const dir = await tempDir('slow-api')
-  const outputDir = join(dir, '.workers-version')
-  const bundle = await rollup({
-    input: join(WORKER_FIXTURE, 'src/index.js'),
-    logLevel: 'silent',
-    plugins: [rollupPlugin({ outputDir, ...uploadOptions(emulator(), worker, extra) } as never)],
-  })
-  try {
-    await bundle.write({ dir: join(dir, 'dist'), format: 'es' })
-  } finally {
-    await bundle.close()
-  }
-  return { outputDir }
+  return { outputDir: await rollupUpload(emulator(), await tempDir('slow-api'), worker, extra) }
 }
 
 describe('a slow API', () => {

@@ -2,13 +2,12 @@ import dns from 'node:dns'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { inspect } from 'node:util'
-import { rollup } from 'rollup'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { getWorker } from '../../src/api/workers.js'
-import rollupPlugin from '../../src/rollup.js'
-import { WORKER_FIXTURE, tempDir } from '../helpers/fixture.js'
-import { posts, uploadOptions, useEmulator } from '../helpers/emulator.js'
+import { tempDir } from '../helpers/fixture.js'
+import { posts, useEmulator } from '../helpers/emulator.js'
 import { startLoggingProxy, type LoggingProxy } from '../helpers/proxy.js'
+import { rollupUpload } from '../helpers/rollup-upload.js'
 
 // Behind a mandatory proxy the plugin must go through it, as wrangler does: undici's
 // EnvHttpProxyAgent with HTTPS_PROXY / HTTP_PROXY / ALL_PROXY and NO_PROXY. The emulator's base
@@ -35,19 +34,7 @@ function logged() {
 }
 
 async function rollupBuild(worker: string, extra: Record<string, unknown> = {}) {
-  const dir = await tempDir('proxy')
-  const outputDir = join(dir, '.workers-version')
-  const bundle = await rollup({
-    input: join(WORKER_FIXTURE, 'src/index.js'),
-    logLevel: 'silent',
-    plugins: [rollupPlugin({ outputDir, ...uploadOptions(emulator(), worker, extra) } as never)],
-  })
-  try {
-    await bundle.write({ dir: join(dir, 'dist'), format: 'es' })
-  } finally {
-    await bundle.close()
-  }
-  return outputDir
+  return rollupUpload(emulator(), await tempDir('proxy'), worker, extra)
 }
 
 const versionsPath = (worker: string) => `${emulator().url}/accounts/${emulator().accountId}/workers/workers/${worker}/versions`

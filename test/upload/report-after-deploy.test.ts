@@ -1,10 +1,9 @@
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { rollup } from 'rollup'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import rollupPlugin from '../../src/rollup.js'
-import { WORKER_FIXTURE, tempDir } from '../helpers/fixture.js'
-import { posts, uploadOptions, useEmulator } from '../helpers/emulator.js'
+import { tempDir } from '../helpers/fixture.js'
+import { posts, useEmulator } from '../helpers/emulator.js'
+import { rollupUpload } from '../helpers/rollup-upload.js'
 
 // Once a version is created and deployed, a local failure (a file that cannot be written) must not
 // turn the build into a failure: a CI re-run would deploy again, and the result would be lost.
@@ -25,19 +24,8 @@ function logged() {
   }
 }
 
-async function rollupBuild(dir: string, worker: string, extra: Record<string, unknown> = {}) {
-  const outputDir = join(dir, '.workers-version')
-  const bundle = await rollup({
-    input: join(WORKER_FIXTURE, 'src/index.js'),
-    logLevel: 'silent',
-    plugins: [rollupPlugin({ outputDir, ...uploadOptions(emulator(), worker, extra) } as never)],
-  })
-  try {
-    await bundle.write({ dir: join(dir, 'dist'), format: 'es' })
-  } finally {
-    await bundle.close()
-  }
-  return outputDir
+function rollupBuild(dir: string, worker: string, extra: Record<string, unknown> = {}) {
+  return rollupUpload(emulator(), dir, worker, extra)
 }
 
 describe('after a successful deploy, no local failure fails the build', () => {

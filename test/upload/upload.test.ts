@@ -7,6 +7,7 @@ import rollupPlugin from '../../src/rollup.js'
 import vitePlugin from '../../src/vite.js'
 import { EXPECTED_RESPONSE, TEST_ROOT, WORKER_FIXTURE, tempDir } from '../helpers/fixture.js'
 import { posts, uploadOptions, useEmulator } from '../helpers/emulator.js'
+import { rollupUpload } from '../helpers/rollup-upload.js'
 
 const emulator = useEmulator({ autoCreateWorkers: true })
 // Faults hit the Create Version request, not the look-ups and the Worker creation around it.
@@ -25,18 +26,7 @@ afterEach(() => {
 
 async function rollupBuild(worker: string, extra: Record<string, unknown> = {}) {
   const dir = await tempDir('upload')
-  const outputDir = join(dir, '.workers-version')
-  const bundle = await rollup({
-    input: join(WORKER_FIXTURE, 'src/index.js'),
-    logLevel: 'silent',
-    plugins: [rollupPlugin({ outputDir, ...uploadOptions(emulator(), worker, extra) } as never)],
-  })
-  try {
-    await bundle.write({ dir: join(dir, 'dist'), format: 'es', sourcemap: true })
-  } finally {
-    await bundle.close()
-  }
-  return { dir, outputDir }
+  return { dir, outputDir: await rollupUpload(emulator(), dir, worker, extra, { sourcemap: true }) }
 }
 
 describe('creating the version', () => {
