@@ -6,9 +6,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { ApiError, createVersion, type CreateVersionOptions } from '../../src/api/client.js'
 import { identityOf } from '../../src/api/versions.js'
 import type { VersionRequestBody } from '../../src/core/body.js'
-import { WorkersVersionError } from '../../src/core/errors.js'
 import { startEmulator } from '../../src/emulator/index.js'
 import { startApi, type TestApi } from './api-server.js'
+import { rejection } from '../helpers/rejection.js'
 
 const TOKEN = 'local-dev-token'
 const ACCOUNT = 'local-account'
@@ -61,16 +61,6 @@ function options(overrides: Partial<CreateVersionOptions> = {}): CreateVersionOp
 
 const posts = () => api.requests.filter((r) => r.method === 'POST')
 const gets = () => api.requests.filter((r) => r.method === 'GET')
-
-async function rejection(promise: Promise<unknown>): Promise<WorkersVersionError> {
-  try {
-    await promise
-  } catch (error) {
-    expect(error).toBeInstanceOf(WorkersVersionError)
-    return error as WorkersVersionError
-  }
-  throw new Error('expected a rejection')
-}
 
 describe('createVersion against a local API', () => {
   it('creates a version and sends the body and auth exactly once', async () => {

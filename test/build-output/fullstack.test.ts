@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { TEST_ROOT, tempDir } from '../helpers/fixture.js'
 import { uploadOptions, useEmulator } from '../helpers/emulator.js'
-import { deployViteApp } from '../helpers/vite-app.js'
+import { deployViteApp, expectClientServed } from '../helpers/vite-app.js'
 
 // The full-stack app again, with the Cloudflare plugin writing Build Output (a cloudflare.config.ts,
 // `cfBuildOutput`). 1.64 refuses auxiliary Workers in this mode, so the app has only its entry Worker.
@@ -62,12 +62,7 @@ describe('a full-stack app whose Cloudflare plugin writes Build Output', () => {
     expect(Object.keys(manifest).some((key) => key.endsWith('.css'))).toBe(true)
 
     const preview = version!.urls[0]!
-    const page = await fetch(preview)
-    expect(page.status).toBe(200)
-    expect(await page.text()).toContain('Hello from the client')
-    const deepLink = await fetch(new URL('settings/profile', preview))
-    expect(deepLink.status).toBe(200)
-    expect(await deepLink.text()).toContain('Hello from the client')
+    await expectClientServed(preview)
     // No greeting: GREETING exists only in the stale wrangler.jsonc.
     expect(await (await fetch(new URL('api/hello', preview))).json()).toEqual({ hello: 'from the api' })
   })

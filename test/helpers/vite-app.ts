@@ -1,5 +1,6 @@
 import { cloudflare } from '@cloudflare/vite-plugin'
 import { createBuilder } from 'vite'
+import { expect } from 'vitest'
 import vitePlugin from '../../src/vite.js'
 
 type CloudflareOptions = NonNullable<Parameters<typeof cloudflare>[0]>
@@ -18,4 +19,14 @@ export async function deployViteApp(root: string, cloudflareOptions: CloudflareO
     plugins: [cloudflare({ inspectorPort: false, persistState: false, ...cloudflareOptions }), vitePlugin(options as never)],
   })
   await builder.buildApp()
+}
+
+/** The full-stack fixture's client, as its preview serves it: the page, and an SPA deep link answered with the same page. */
+export async function expectClientServed(preview: string): Promise<void> {
+  const page = await fetch(preview)
+  expect(page.status).toBe(200)
+  expect(await page.text()).toContain('Hello from the client')
+  const deepLink = await fetch(new URL('settings/profile', preview))
+  expect(deepLink.status).toBe(200)
+  expect(await deepLink.text()).toContain('Hello from the client')
 }

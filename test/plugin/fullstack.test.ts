@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest'
 import rollupPlugin from '../../src/rollup.js'
 import { TEST_ROOT, WORKER_FIXTURE, tempDir } from '../helpers/fixture.js'
 import { uploadOptions, useEmulator } from '../helpers/emulator.js'
-import { deployViteApp } from '../helpers/vite-app.js'
+import { deployViteApp, expectClientServed } from '../helpers/vite-app.js'
 
 // A full-stack app as a new user builds it: a client and an entry Worker with static assets,
 // plus an auxiliary Worker, through @cloudflare/vite-plugin; the emulator is strict (Workers must exist).
@@ -51,12 +51,7 @@ describe('a full-stack app with @cloudflare/vite-plugin', () => {
     expect(Object.keys(manifest).some((key) => key.includes('wrangler.json') || key.includes('_headers'))).toBe(false)
 
     const preview = main!.urls[0]!
-    const page = await fetch(preview)
-    expect(page.status).toBe(200)
-    expect(await page.text()).toContain('Hello from the client')
-    const deepLink = await fetch(new URL('settings/profile', preview))
-    expect(deepLink.status).toBe(200)
-    expect(await deepLink.text()).toContain('Hello from the client')
+    await expectClientServed(preview)
     expect(await (await fetch(new URL('api/hello', preview))).json()).toEqual({ hello: 'from the api', greeting: 'hello' })
     const css = Object.keys(manifest).find((key) => key.endsWith('.css'))!
     expect(await (await fetch(new URL(css.slice(1), preview))).text()).toContain('color:#639')

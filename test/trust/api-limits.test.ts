@@ -8,8 +8,8 @@ import { createVersion } from '../../src/api/client.js'
 import { loopbackLookup } from '../../src/api/loopback-lookup.js'
 import { createWorker } from '../../src/api/workers.js'
 import type { VersionRequestBody } from '../../src/core/body.js'
-import type { WorkersVersionError } from '../../src/core/errors.js'
 import { type Emulator, startEmulator } from '../../src/emulator/index.js'
+import { rejection } from '../helpers/rejection.js'
 
 const body: VersionRequestBody = {
   main_module: 'index.js',
@@ -26,15 +26,6 @@ afterEach(async () => {
   await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)))
   server = undefined
 })
-
-async function refused(promise: Promise<unknown>): Promise<WorkersVersionError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e as WorkersVersionError,
-  )
-  if (!error) throw new Error('expected a rejection')
-  return error
-}
 
 describe('concurrent first deploys', () => {
   it('six parallel Create Worker calls all go on with the one Worker (409 means it already exists)', async () => {
@@ -79,7 +70,7 @@ describe('response bodies are capped', () => {
   it('a 20 MiB error page with a content-length is not read, and the POST is not sent again', async () => {
     const page = Buffer.alloc(20 * 2 ** 20, 'x')
     const { url, methods } = await serve((respond) => respond(500, { 'content-type': 'text/html', 'content-length': String(page.length) }, [page]))
-    const error = await refused(createVersion(options(url)))
+    const error = await rejection(createVersion(options(url)))
     expect(error.code).toBe('API_RESPONSE_TOO_LARGE')
     expect(error.message).toMatch(/HTTP 500 with a body of 20971520 bytes, over the 8 MiB a response may have/)
     expect(error.message).toMatch(/not sending it again/)
@@ -89,7 +80,7 @@ describe('response bodies are capped', () => {
   it('a streamed 200 answer past 8 MiB stops being read, and says the version may exist', async () => {
     const chunk = Buffer.alloc(2 ** 20, ' ')
     const { url, methods } = await serve((respond) => respond(200, { 'content-type': 'application/json' }, Array.from({ length: 12 }, () => chunk)))
-    const error = await refused(createVersion(options(url)))
+    const error = await rejection(createVersion(options(url)))
     expect(error.code).toBe('API_RESPONSE_TOO_LARGE')
     expect(error.message).toMatch(/HTTP 200 with a body over the 8 MiB/)
     expect(error.message).toMatch(/may have taken effect/)

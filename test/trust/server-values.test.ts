@@ -5,8 +5,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createVersion } from '../../src/api/client.js'
 import { createDeployment } from '../../src/api/deployments.js'
 import type { VersionRequestBody } from '../../src/core/body.js'
-import type { WorkersVersionError } from '../../src/core/errors.js'
 import { type EchoReply, type EchoServer, startEchoServer } from './echo-server.js'
+import { rejection } from '../helpers/rejection.js'
 
 const TOKEN = 'canary-token-5f1d2c3b4a'
 const OURS = '0e7ad3c5-93e8-4ad7-8a2b-6d4e2a1f9c10'
@@ -41,21 +41,12 @@ const client = () => ({
   timeouts: { headersMs: 2_000, deadlineMs: 10_000 },
 })
 
-async function refused(promise: Promise<unknown>): Promise<WorkersVersionError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e as WorkersVersionError,
-  )
-  if (!error) throw new Error('expected a rejection')
-  return error
-}
-
 const posts = () => server.requests.filter((r) => r.method === 'POST')
 
 describe('Create Version answers', () => {
   it('an id with a line break is refused, quoted escaped, and the POST is not sent again', async () => {
     server.reply('POST', versionReply({ id: 'abc\nINJECTED_OUTPUT=pwned\nversion-id=evil' }))
-    const error = await refused(createVersion({ ...client(), worker: 'w', body }))
+    const error = await rejection(createVersion({ ...client(), worker: 'w', body }))
     expect(error.code).toBe('API_INVALID_RESPONSE')
     expect(error.message).toContain('"abc\\nINJECTED_OUTPUT=pwned\\nversion-id=evil"')
     expect(error.message).not.toMatch(/\nINJECTED_OUTPUT/)
@@ -65,7 +56,7 @@ describe('Create Version answers', () => {
   it('a 3,000-character id with spaces is refused and quoted clipped', async () => {
     const id = `${'a b '.repeat(749)}${TOKEN}`
     server.reply('POST', versionReply({ id }))
-    const error = await refused(createVersion({ ...client(), worker: 'w', body }))
+    const error = await rejection(createVersion({ ...client(), worker: 'w', body }))
     expect(error.code).toBe('API_INVALID_RESPONSE')
     expect(error.message).toMatch(/the version id is "a b a b .*…", which is not a UUID/)
     expect(error.message.length).toBeLessThan(400)
@@ -74,25 +65,25 @@ describe('Create Version answers', () => {
 
   it('a javascript: preview URL is refused, and so is plain http to another host', async () => {
     server.reply('POST', versionReply({ urls: ['javascript:alert(document.cookie)'] }))
-    const first = await refused(createVersion({ ...client(), worker: 'w', body }))
+    const first = await rejection(createVersion({ ...client(), worker: 'w', body }))
     expect(first.code).toBe('API_INVALID_RESPONSE')
     expect(first.message).toContain('a preview URL of the version is "javascript:alert(document.cookie)"')
 
     server.reply('POST', versionReply({ urls: ['http://w.example.workers.dev/'] }))
-    const second = await refused(createVersion({ ...client(), worker: 'w', body }))
+    const second = await rejection(createVersion({ ...client(), worker: 'w', body }))
     expect(second.message).toMatch(/not an https URL/)
   })
 
   it('a URL that quotes the token is refused with the token redacted', async () => {
     server.reply('POST', versionReply({ urls: [`javascript:${TOKEN}`] }))
-    const error = await refused(createVersion({ ...client(), worker: 'w', body }))
+    const error = await rejection(createVersion({ ...client(), worker: 'w', body }))
     expect(error.code).toBe('API_INVALID_RESPONSE')
     expect(JSON.stringify({ message: error.message, stack: error.stack })).not.toContain(TOKEN)
   })
 
   it("a version of another Worker is not taken for ours", async () => {
     server.reply('POST', versionReply({ script_name: 'someone-else' }))
-    const error = await refused(createVersion({ ...client(), worker: 'w', body }))
+    const error = await rejection(createVersion({ ...client(), worker: 'w', body }))
     expect(error.code).toBe('API_INVALID_RESPONSE')
     expect(error.message).toMatch(/names Worker "someone-else", not ours/)
   })
@@ -116,18 +107,18 @@ describe('deployment answers', () => {
 
   it('a deployment that names another version fails, saying so', async () => {
     server.reply('POST', deploymentReply([{ version_id: OTHER, percentage: 100 }]))
-    const error = await refused(createDeployment(client(), 'w', { versions: [{ version_id: OURS, percentage: 100 }] }))
+    const error = await rejection(createDeployment(client(), 'w', { versions: [{ version_id: OURS, percentage: 100 }] }))
     expect(error.code).toBe('API_INVALID_RESPONSE')
     expect(error.message).toContain(`names ${OTHER} at 100%, not ${OURS} at 100% as asked`)
   })
 
   it('a deployment id or version id with a line break is refused', async () => {
     server.reply('POST', deploymentReply([{ version_id: OURS, percentage: 100 }], 'd\nINJECTED=1'))
-    const error = await refused(createDeployment(client(), 'w', { versions: [{ version_id: OURS, percentage: 100 }] }))
+    const error = await rejection(createDeployment(client(), 'w', { versions: [{ version_id: OURS, percentage: 100 }] }))
     expect(error.message).toContain('the deployment id is "d\\nINJECTED=1", which is not a UUID')
 
     server.reply('POST', deploymentReply([{ version_id: `${OURS}\nx=1`, percentage: 100 }]))
-    const second = await refused(createDeployment(client(), 'w', { versions: [{ version_id: OURS, percentage: 100 }] }))
+    const second = await rejection(createDeployment(client(), 'w', { versions: [{ version_id: OURS, percentage: 100 }] }))
     expect(second.code).toBe('API_INVALID_RESPONSE')
   })
 
