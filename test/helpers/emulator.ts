@@ -38,3 +38,11 @@ export function uploadOptions(emulator: Emulator, worker: string, extra: Record<
 export function posts(emulator: Emulator, worker: string) {
   return emulator.requests.filter((r) => r.method === 'POST' && r.path.endsWith(`/workers/workers/${worker}/versions`))
 }
+
+/**
+ * Upload options for a project that configures itself, as a stock template does: the Worker's name
+ * and version settings come from its wrangler config, and Vite uploads in `--mode deploy`.
+ */
+export function projectUploadOptions(emulator: Emulator, extra: Record<string, unknown> = {}) {
+  return uploadOptions(emulator, 'unused', { worker: undefined, version: undefined, upload: undefined, gitAnnotations: false, ...extra })
+}

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, mkdir } from 'node:fs/promises'
+import { cp, mkdtemp, readFile, mkdir } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import type { VersionRequestBody } from '../../src/core/body.js'
 
@@ -50,4 +50,11 @@ export function assertMapsBelongToChunks(body: VersionRequestBody): number {
     for (const source of parsed.sources) if (/^\.\.?\//.test(source)) throw new Error(`map ${map.name} has source ${source}`)
   }
   return maps.length
+}
+
+/** A fresh copy of `test/fixtures/<name>` under test/.tmp, so a build's output never lands in the fixture. */
+export async function copyFixture(name: string): Promise<string> {
+  const dir = await tempDir(name)
+  await cp(join(TEST_ROOT, 'fixtures', name), dir, { recursive: true })
+  return dir
 }

@@ -30,3 +30,12 @@ export async function expectClientServed(preview: string): Promise<void> {
   expect(deepLink.status).toBe(200)
   expect(await deepLink.text()).toContain('Hello from the client')
 }
+
+/**
+ * `vite build --mode deploy` of a project as its own `vite.config` sets it up (a stock template with
+ * `cloudflare()` among its plugins), with this plugin appended as a user would add it.
+ */
+export async function deployViteProject(root: string, options: Record<string, unknown>): Promise<void> {
+  const builder = await createBuilder({ root, mode: 'deploy', logLevel: 'silent', plugins: [vitePlugin(options as never)] })
+  await builder.buildApp()
+}
