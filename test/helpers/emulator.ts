@@ -5,10 +5,10 @@ import { startEmulator, type Emulator } from '../../src/emulator/index.js'
  * One emulator for a test file, with previews on (versions really run in workerd). Like the
  * platform it refuses versions for Workers that do not exist, unless `autoCreateWorkers`.
  */
-export function useEmulator(options: { preview?: boolean; autoCreateWorkers?: boolean } = {}): () => Emulator {
+export function useEmulator(options: { preview?: boolean; autoCreateWorkers?: boolean; newAccount?: boolean } = {}): () => Emulator {
   let emulator: Emulator | undefined
   beforeAll(async () => {
-    emulator = await startEmulator({ preview: options.preview ?? true, autoCreateWorkers: options.autoCreateWorkers ?? false })
+    emulator = await startEmulator({ preview: options.preview ?? true, autoCreateWorkers: options.autoCreateWorkers ?? false, newAccount: options.newAccount ?? false })
   })
   afterAll(async () => {
     await emulator?.close()
