@@ -40,10 +40,10 @@ const STEP_V1 = { tag: 'v1', new_sqlite_classes: ['Counter'] }
 const STEP_V2 = { tag: 'v2', renamed_classes: [{ from: 'Counter', to: 'Tally' }] }
 
 /** A Worker project whose Durable Object classes and wrangler `migrations` are `classes` and `migrations`. */
-async function project(dir: string, classes: string[], migrations: unknown[]): Promise<void> {
+async function project(dir: string, classes: string[], migrations: unknown[], extra: Record<string, unknown> = {}): Promise<void> {
   await writeFile(join(dir, 'index.js'), SOURCE(classes))
   const bindings = classes.map((name) => ({ name: name.toUpperCase(), class_name: name }))
-  await writeFile(join(dir, 'wrangler.jsonc'), JSON.stringify({ name: 'ignored', compatibility_date: '2025-01-01', durable_objects: { bindings }, migrations }))
+  await writeFile(join(dir, 'wrangler.jsonc'), JSON.stringify({ name: 'ignored', compatibility_date: '2025-01-01', durable_objects: { bindings }, migrations, ...extra }))
 }
 
 function build(dir: string, worker: string, extra: Record<string, unknown> = {}, emu = emulator()): Promise<string> {
@@ -202,5 +202,22 @@ describe('Durable Object exports', () => {
     expect(posts(emu, worker)).toHaveLength(1)
     expect(emu.deployments(worker)[0]!.versions).toEqual([{ version_id: emu.versions(worker)[0]!.id, percentage: 100 }])
     expect(await served(emu, worker)).toEqual({ class: 'Counter', n: 1 })
+  })
+})
+
+describe('containers', () => {
+  it('go through the script upload on a deploy at 100% once the migration is applied, as wrangler deploy sends them', async () => {
+    const emu = emulator()
+    const worker = 'do-containers'
+    const dir = await tempDir('migrations-containers')
+    await project(dir, ['Counter'], [STEP_V1], { containers: [{ class_name: 'Counter', image: './Dockerfile' }] })
+    await build(dir, worker, { promote: true })
+    await build(dir, worker, { promote: true })
+    const puts = scriptPuts(emu, worker)
+    expect(puts).toHaveLength(2)
+    const second = await metadataOf(puts[1]!)
+    expect(second.containers).toEqual([{ class_name: 'Counter' }])
+    expect(second.migrations).toBeUndefined()
+    expect(posts(emu, worker)).toHaveLength(0)
   })
 })
