@@ -18,7 +18,8 @@
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, expect, it } from 'vitest'
-import { startEmulator, type Emulator, type RecordedRequest } from '../../src/emulator/index.js'
+import { startEmulator, type Emulator } from '../../src/emulator/index.js'
+import { metadataOf } from '../helpers/emulator.js'
 import { tempDir } from '../helpers/fixture.js'
 import { rollupUpload } from '../helpers/rollup-upload.js'
 import { runWrangler } from '../helpers/wrangler.js'
@@ -67,13 +68,6 @@ async function pluginDeploy(name: string, migrations: unknown[]): Promise<void> 
 }
 
 const puts = (name: string) => emu.requests.filter((r) => r.method === 'PUT' && r.path.endsWith(`/workers/scripts/${name}`))
-
-async function metadataOf(request: RecordedRequest): Promise<Record<string, unknown>> {
-  const raw = request.body as string
-  const boundary = /^--([^\r\n]+)/.exec(raw)?.[1]
-  const form = await new Response(raw, { headers: { 'content-type': `multipart/form-data; boundary=${boundary}` } }).formData()
-  return JSON.parse(String(form.get('metadata'))) as Record<string, unknown>
-}
 
 /** wrangler's metadata without the documented differences. */
 function withoutDocumentedDifferences(metadata: Record<string, unknown>): Record<string, unknown> {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll } from 'vitest'
-import { startEmulator, type Emulator } from '../../src/emulator/index.js'
+import { startEmulator, type Emulator, type RecordedRequest } from '../../src/emulator/index.js'
 
 /**
  * One emulator for a test file, with previews on (versions really run in workerd). Like the
@@ -37,4 +37,12 @@ export function uploadOptions(emulator: Emulator, worker: string, extra: Record<
 
 export function posts(emulator: Emulator, worker: string) {
   return emulator.requests.filter((r) => r.method === 'POST' && r.path.endsWith(`/workers/workers/${worker}/versions`))
+}
+
+/** The `metadata` part of a recorded multipart request (a script upload), parsed. */
+export async function metadataOf(request: RecordedRequest): Promise<Record<string, unknown>> {
+  const raw = request.body as string
+  const boundary = /^--([^\r\n]+)/.exec(raw)?.[1]
+  const form = await new Response(raw, { headers: { 'content-type': `multipart/form-data; boundary=${boundary}` } }).formData()
+  return JSON.parse(String(form.get('metadata'))) as Record<string, unknown>
 }

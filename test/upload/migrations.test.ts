@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import type { Emulator, RecordedRequest } from '../../src/emulator/index.js'
 import { tempDir } from '../helpers/fixture.js'
-import { posts, useEmulator } from '../helpers/emulator.js'
+import { metadataOf, posts, useEmulator } from '../helpers/emulator.js'
 import { rollupUpload } from '../helpers/rollup-upload.js'
 
 const emulator = useEmulator()
@@ -52,14 +52,6 @@ function build(dir: string, worker: string, extra: Record<string, unknown> = {},
 
 const scriptPuts = (emu: Emulator, worker: string) => emu.requests.filter((r) => r.method === 'PUT' && r.path.endsWith(`/workers/scripts/${worker}`))
 const writes = (list: RecordedRequest[]) => list.filter((r) => r.method !== 'GET')
-
-/** The metadata part of a recorded multipart script upload. */
-async function metadataOf(request: RecordedRequest): Promise<Record<string, unknown>> {
-  const raw = request.body as string
-  const boundary = /^--([^\r\n]+)/.exec(raw)?.[1]
-  const form = await new Response(raw, { headers: { 'content-type': `multipart/form-data; boundary=${boundary}` } }).formData()
-  return JSON.parse(String(form.get('metadata'))) as Record<string, unknown>
-}
 
 async function served(emu: Emulator, worker: string): Promise<unknown> {
   const response = await fetch(`${emu.origin}/workers/${worker}/`)
