@@ -6,7 +6,7 @@
  */
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import type { Emulator, RecordedRequest } from '../../src/emulator/index.js'
 import { tempDir } from '../helpers/fixture.js'
 import { metadataOf, posts, useEmulator } from '../helpers/emulator.js'
@@ -148,7 +148,9 @@ describe('the script upload when its response is lost', () => {
     const dir = await tempDir('migrations-lost')
     await project(dir, ['Counter'], [STEP_V1])
     emu.injectFaults({ match: { method: 'PUT', path: /\/workers\/scripts\/do-lost$/ }, kind: 'lose-response' })
-    const outputDir = await build(dir, worker, { promote: true })
+    const ciOutputs = join(dir, 'github-output')
+    vi.stubEnv('GITHUB_OUTPUT', ciOutputs)
+    const outputDir = await build(dir, worker, { promote: true }).finally(() => vi.unstubAllEnvs())
     expect(scriptPuts(emu, worker).map((r) => r.status)).toEqual([0])
     const versions = emu.versions(worker)
     expect(versions).toHaveLength(1)
@@ -157,6 +159,9 @@ describe('the script upload when its response is lost', () => {
     const result = JSON.parse(await readFile(join(outputDir, 'result.json'), 'utf8'))
     expect(result.result.id).toBe(versions[0]!.id)
     expect(result.deployment.versions).toEqual([{ version_id: versions[0]!.id, percentage: 100 }])
+    const outputs = await readFile(ciOutputs, 'utf8')
+    expect(outputs).toContain(`version-id=${versions[0]!.id}`)
+    expect(outputs).toContain(`traffic=${versions[0]!.id}:100`)
   })
 })
 
