@@ -4,7 +4,7 @@
  * upload (one non-versioned deploy), a later build without a class change through Create Version,
  * and a gradual rollout or no `promote` is refused before anything but the state reads is sent.
  */
-import { readFile, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, expect, it, vi } from 'vitest'
 import type { Emulator, RecordedRequest } from '../../src/emulator/index.js'
@@ -216,5 +216,24 @@ describe('containers', () => {
     expect(second.containers).toEqual([{ class_name: 'Counter' }])
     expect(second.migrations).toBeUndefined()
     expect(posts(emu, worker)).toHaveLength(0)
+  })
+})
+
+describe('static assets with a pending migration', () => {
+  it('are uploaded before the script upload, which carries their token: the new Worker serves them and its Durable Object', async () => {
+    const emu = emulator()
+    const worker = 'do-assets'
+    const dir = await tempDir('migrations-assets')
+    await project(dir, ['Counter'], [STEP_V1])
+    await mkdir(join(dir, 'public'))
+    await writeFile(join(dir, 'public', 'hello.txt'), 'hello from an asset\n')
+    const outputDir = await build(dir, worker, { promote: true, assets: { directory: join(dir, 'public') } })
+    const [put] = scriptPuts(emu, worker)
+    const metadata = await metadataOf(put!)
+    expect((metadata.assets as { jwt?: unknown }).jwt).toEqual(expect.any(String))
+    expect(emu.assets.sessions.filter((s) => s.scriptName === worker)).toHaveLength(1)
+    expect(JSON.parse(await readFile(join(outputDir, 'request.json'), 'utf8')).metadata.assets.jwt).toBe('[redacted]')
+    expect(await (await fetch(`${emu.origin}/workers/${worker}/hello.txt`)).text()).toBe('hello from an asset\n')
+    expect(await served(emu, worker)).toEqual({ class: 'Counter', n: 1 })
   })
 })
