@@ -27,6 +27,8 @@ import type { ResolvedOptions } from './options/resolve.js'
 import type { UploadPlan } from './plan.js'
 import { preflight } from './preflight.js'
 import type { BuiltVersion } from './build.js'
+import { deployRoute } from './deploy-route.js'
+import { deployScript } from './deploy-script.js'
 import { writeCiOutputs } from './report/ci-outputs.js'
 import { BODY_LAYOUT_PRETTY, resultJsonPath, writeRequestJson, writeResultJson } from './report/files.js'
 import type { Logger } from './report/logger.js'
@@ -117,7 +119,10 @@ export async function uploadVersion(
   }
 }
 
-/** The upload's steps in order: preflight, the Worker, its assets, the version, then traffic when `promote` asks for it. */
+/**
+ * The upload's steps in order: preflight, the Worker, its assets, the version, then traffic when
+ * `promote` asks for it; or, where `deployRoute` says so, the script upload in place of the last two.
+ */
 async function createVersionThenTraffic(version: BuiltVersion, session: UploadSession, options: ResolvedOptions): Promise<VersionResult> {
   const { plan, logger, redactor, ctx } = session
   const { target } = plan
@@ -131,6 +136,9 @@ async function createVersionThenTraffic(version: BuiltVersion, session: UploadSe
   }
 
   const state = await workerStateOf(session)
+  // Create Version or the script upload, decided from the tag just read: a pending migration with
+  // a gradual rollout or without promote is refused here, before anything is created or uploaded.
+  const route = deployRoute(plan, state.migrationTag)
   // A gradual rollout needs a version to roll from: refused before anything is created.
   if (plan.promote !== undefined && plan.promote < 100) planTraffic(state.current, 'the new version', plan.promote)
   if (state.isNew) {
@@ -140,12 +148,21 @@ async function createVersionThenTraffic(version: BuiltVersion, session: UploadSe
         `Worker ${JSON.stringify(worker)} does not exist in account ${target.accountId}: create it first, or set \`createWorker: true\` to let the plugin create it.`,
       )
     }
-    await createWorker(ctx, worker)
-    logger.info(`${pc.green('✓')} created Worker ${pc.bold(worker)} (first deploy)`)
+    // The script upload creates the Worker itself, as it does for `wrangler deploy`.
+    if (route.kind === 'version') {
+      await createWorker(ctx, worker)
+      logger.info(`${pc.green('✓')} created Worker ${pc.bold(worker)} (first deploy)`)
+    }
   }
 
   const assetsJwt = version.assets && (await uploadAssetsOf(version.assets, session))
-  const { payload, kept } = versionBody(plan, version.modules, { git, remote: { migrationTag: state.migrationTag, secrets: state.secrets, assetsJwt }, warn })
+  const remote = { migrationTag: state.migrationTag, secrets: state.secrets, assetsJwt }
+  if (route.kind === 'script') {
+    const deployed = await deployScript({ plan, version, route, git, remote, isNew: state.isNew, ctx, logger, redactor, warn })
+    await reportCreated(session, options, deployed.result, deployed.traffic)
+    return deployed.result
+  }
+  const { payload, kept } = versionBody(plan, version.modules, { git, remote, warn })
   // Written before it is sent: what the API receives is on disk even when the request fails.
   writeRequestJson(plan.outputDir, payload)
   const outline = toRequestBody(payload, false)
@@ -258,7 +275,7 @@ async function readWorker(ctx: ApiCallContext, plan: UploadPlan): Promise<Worker
   const [info, current, migrationTag, secrets] = await Promise.all([
     getWorker(ctx, worker),
     plan.promote !== undefined ? currentDeployment(ctx, worker) : undefined,
-    plan.migrationSteps ? currentMigrationTag(ctx, worker) : undefined,
+    plan.migrationSteps || plan.version.migrations !== undefined ? currentMigrationTag(ctx, worker) : undefined,
     listSecrets(ctx, worker),
   ])
   return { isNew: info === undefined, current, migrationTag, secrets: secrets.map((s) => s.name) }

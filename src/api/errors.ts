@@ -71,6 +71,10 @@ function hintFor(error: ApiMessage, worker: string): string | undefined {
         : 'the request failed validation: fix the field named above.'
     case 10027:
       return 'the Worker is too large (limit: 64 MiB uncompressed): check for source maps or large assets bundled as modules.'
+    case 10099:
+      return 'this account creates only SQLite-backed Durable Objects: in the migration, declare the new classes under `new_sqlite_classes` instead of `new_classes` (a class already created keeps its storage backend).'
+    case 10211:
+      return 'a version cannot carry a Durable Object migration: deploy it with `promote: true` (the plugin then applies it through the script upload), or apply the migration on its own first (`wrangler deploy`).'
     case 10013:
     case 971:
       return 'a transient Cloudflare error: retry later.'

@@ -82,3 +82,11 @@ export function toRequestBody(payload: VersionPayload, withContents = true): Ver
     modules: payload.modules.map((mod) => ({ name: mod.name, content_type: mod.content_type, content_base64: withContents ? base64(mod.contents) : '' })),
   }
 }
+
+/**
+ * The script upload's `metadata` part (`PUT …/workers/scripts/{name}`, multipart): the same fields
+ * as the Create Version body, with `main_module` first; the modules travel as parts of their own.
+ */
+export function scriptMetadata(payload: VersionPayload): Record<string, unknown> {
+  return { main_module: payload.mainModule, ...payload.config }
+}

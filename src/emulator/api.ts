@@ -6,7 +6,8 @@ import { createVersion, workerNotFound, type CreateVersionContext } from './crea
 import { versionResult } from './results.js'
 import { WRANGLER_ROUTES } from './wrangler-routes.js'
 import { DEPLOYMENT_ROUTES } from './deployments.js'
-import { assetsRoutes, type AssetsService } from './assets.js'
+import { assetsRoutes, checkAssetsJwt, type AssetsService } from './assets.js'
+import { SCRIPT_UPLOAD_ROUTES } from './script-upload.js'
 
 export const API_PREFIX = '/client/v4'
 
@@ -15,6 +16,8 @@ export interface ApiContext extends CreateVersionContext {
   accountId: string
   /** Static assets endpoints; their routes answer 404 without it. */
   assets?: AssetsService
+  /** The account may only create SQLite-backed Durable Objects: `new_classes` is refused (10099). */
+  newAccount: boolean
 }
 
 export interface ApiRequest {
@@ -52,6 +55,7 @@ const ROUTES: Route[] = [
   { method: 'POST', pattern: new RegExp(`${WORKERS}/${SEGMENT}/versions/?$`), handler: postVersion },
   { method: 'GET', pattern: new RegExp(`${WORKERS}/${SEGMENT}/versions/${SEGMENT}/?$`), handler: getVersion },
   ...WRANGLER_ROUTES,
+  ...SCRIPT_UPLOAD_ROUTES,
   ...DEPLOYMENT_ROUTES,
   ...assetsRoutes((ctx) => ctx.assets),
 ]
@@ -136,7 +140,7 @@ function getVersion(ctx: ApiContext, _req: ApiRequest, [account = '', worker = '
 }
 
 async function postVersion(ctx: ApiContext, req: ApiRequest, [account = '', worker = '']: string[]): Promise<ApiReply> {
-  const assets = checkAssetsJwt(ctx, account, worker, req.body)
+  const assets = checkAssetsJwt(ctx.assets, account, worker, req.body)
   if (typeof assets === 'string') return failOne(400, Code.validation, assets, '/assets/jwt')
   const reply = await createVersion(ctx, { accountId: account, worker, deploy: req.query.get('deploy') === 'true', body: req.body })
   // The version keeps the asset set its completion token stands for.
@@ -149,15 +153,4 @@ async function postVersion(ctx: ApiContext, req: ApiRequest, [account = '', work
 function positiveInt(text: string | null, fallback: number): number {
   const n = Number(text)
   return text !== null && Number.isInteger(n) && n > 0 ? n : fallback
-}
-
-/**
- * `assets.jwt`, when sent, must be a completion token issued for this Worker (an upload token is
- * not one). Returns the problem, the asset set the token stands for, or undefined without assets.
- */
-function checkAssetsJwt(ctx: ApiContext, account: string, worker: string, body: unknown): string | Record<string, { hash: string; size: number }> | undefined {
-  const assets = (body as { assets?: { jwt?: unknown } } | undefined)?.assets
-  if (!ctx.assets || assets?.jwt === undefined) return undefined
-  const found = ctx.assets.completion(account, worker, assets.jwt)
-  return 'problem' in found ? found.problem : found.manifest
 }

@@ -322,3 +322,20 @@ export async function miniflareAssetsFor(body: {
   }
   return { directory: await directory, ...(binding === undefined ? {} : { binding }), assetConfig, routerConfig }
 }
+
+/**
+ * `assets.jwt`, when sent, must be a completion token issued for this Worker (an upload token is
+ * not one). Returns the problem, the asset set the token stands for, or undefined without assets.
+ * Create Version and the script upload both check it.
+ */
+export function checkAssetsJwt(
+  service: AssetsService | undefined,
+  account: string,
+  worker: string,
+  body: unknown,
+): string | Record<string, { hash: string; size: number }> | undefined {
+  const assets = (body as { assets?: { jwt?: unknown } } | undefined)?.assets
+  if (!service || assets?.jwt === undefined) return undefined
+  const found = service.completion(account, worker, assets.jwt)
+  return 'problem' in found ? found.problem : found.manifest
+}

@@ -1,9 +1,9 @@
 #!/usr/bin/env node
-/** `workers-version-emulator [--port N] [--token T] [--account A] [--auto-create-workers] [--no-preview]`: runs the emulator until SIGINT/SIGTERM. */
+/** `workers-version-emulator [--port N] [--token T] [--account A] [--auto-create-workers] [--new-account] [--no-preview]`: runs the emulator until SIGINT/SIGTERM. */
 import { parseArgs } from 'node:util'
 import { startEmulator } from './index.js'
 
-const USAGE = `Usage: workers-version-emulator [--port N] [--token T] [--account ID] [--auto-create-workers] [--no-preview]
+const USAGE = `Usage: workers-version-emulator [--port N] [--token T] [--account ID] [--auto-create-workers] [--new-account] [--no-preview]
 
 Runs a local Cloudflare Workers Versions API on 127.0.0.1.`
 
@@ -14,6 +14,7 @@ async function main(): Promise<void> {
       token: { type: 'string' },
       account: { type: 'string' },
       'auto-create-workers': { type: 'boolean', default: false },
+      'new-account': { type: 'boolean', default: false },
       preview: { type: 'boolean', default: true },
       'no-preview': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
@@ -33,6 +34,7 @@ async function main(): Promise<void> {
     ...(values.account === undefined ? {} : { accountId: values.account }),
     preview: values.preview && !values['no-preview'],
     autoCreateWorkers: values['auto-create-workers'],
+    newAccount: values['new-account'],
     log: (line) => console.log(`${new Date().toISOString()} ${line}`),
   })
   console.log(`Cloudflare API emulator listening on ${emulator.url}\n`)

@@ -1,8 +1,8 @@
-/** `POST …/workers/workers/:worker/versions`: validate, optionally start in workerd, store. */
+/** `POST …/workers/workers/:worker/versions`: validate, refuse migrations, optionally start in workerd, store. */
 import { randomUUID } from 'node:crypto'
 import { apiError, Code, fail, failOne, ok, pointer, type ApiReply } from './envelope.js'
 import { deploy } from './deployments.js'
-import { migrationProblem } from './migrations.js'
+import { carriesMigration, migrationNeedsDeploy } from './migrations.js'
 import { validateBody, type ValidBody } from './validate.js'
 import { versionResult } from './results.js'
 import type { PreviewPool } from './preview.js'
@@ -30,14 +30,27 @@ export async function createVersion(ctx: CreateVersionContext, req: CreateVersio
   if (!existing && !ctx.autoCreateWorkers) return workerNotFound()
   const { errors, body } = validateBody(req.body)
   if (!body) return fail(400, errors)
+  // Only a non-versioned deployment (the script upload) applies migrations; no versions endpoint takes one.
+  if (carriesMigration(body.migrations)) return migrationNeedsDeploy()
+  const added = await addVersion(ctx, req, body)
+  return 'reply' in added ? added.reply : ok(versionResult(added.stored, false))
+}
 
+/**
+ * Stores a validated body as the Worker's next version: inherited bindings resolved, started in
+ * workerd (a start failure stores nothing), the Worker created when it does not exist yet (the
+ * callers decide whether that is allowed), and with `req.deploy` given all traffic.
+ */
+export async function addVersion(
+  ctx: CreateVersionContext,
+  req: CreateVersionRequest,
+  body: ValidBody,
+): Promise<{ stored: StoredVersion } | { reply: ApiReply }> {
   const id = randomUUID()
-  const workerName = existing?.name ?? req.worker
+  const workerName = ctx.store.worker(req.accountId, req.worker)?.name ?? req.worker
   const inherited = resolveInherited(ctx.store, req.accountId, workerName, body.bindings ?? [])
-  if ('errors' in inherited) return fail(400, inherited.errors)
+  if ('errors' in inherited) return { reply: fail(400, inherited.errors) }
   const { bindings } = inherited
-  const migrations = migrationProblem(body.migrations, existing?.migration_tag)
-  if (migrations) return migrations
   let startupMs = 0
   if (ctx.preview) {
     const started = performance.now()
@@ -45,22 +58,21 @@ export async function createVersion(ctx: CreateVersionContext, req: CreateVersio
       await ctx.preview.start(id, { ...body, bindings }, workerName)
     } catch (error) {
       await ctx.preview.discard(id)
-      return previewFailure(error)
+      return { reply: previewFailure(error) }
     }
     startupMs = Math.round(performance.now() - started)
   }
 
-  // Only with autoCreateWorkers (checked above): the real API never creates a Worker here.
   if (!ctx.store.worker(req.accountId, workerName)) ctx.store.createWorker(req.accountId, workerName)
   const stored = ctx.store.addVersion(req.accountId, workerName, toVersion(ctx, req, body, { id, workerName, bindings, startupMs }))
   if (req.deploy) {
-    // `?deploy=true` sends the new version all traffic in the same call.
+    // `?deploy=true` (and the script upload) sends the new version all traffic in the same call.
     const deployed = deploy(ctx, req.accountId, workerName, [{ version_id: stored.id, percentage: 100 }], {})
-    if (deployed.status !== 200) return deployed
+    if (deployed.status !== 200) return { reply: deployed }
   }
   // The instance started above stays only while it is among the few most recently used.
   ctx.preview?.pin(ctx.store.deployedVersionIds())
-  return ok(versionResult(stored, false))
+  return { stored }
 }
 
 function toVersion(

@@ -8,17 +8,14 @@
  * - `GET  /accounts/:a/workers/scripts`: `[{ id, tag, migration_tag?, … }]`
  * - `GET  /accounts/:a/workers/scripts/:script/secrets`: `[{ name, type }]`
  *
- * Migrations are applied by the deployment that gives their version 100% of the traffic: the
- * version's `old_tag` must still be the script's tag, and the script's tag becomes its `new_tag`.
- * A version with pending migrations deployed below 100% is refused, as the platform refuses
- * gradual deployments of Durable Object migrations.
+ * Durable Object migrations are not applied here: only the script upload (script-upload.ts) takes
+ * them, as on the platform.
  */
 import { randomUUID } from 'node:crypto'
 import type { ApiContext, ApiRequest, Route } from './api.js'
 import type { CreateVersionContext } from './create-version.js'
 import { workerNotFound } from './create-version.js'
-import { apiError, Code, fail, failOne, ok, pointer, type ApiError, type ApiReply } from './envelope.js'
-import { MIGRATION_NOT_FULLY_APPLIED, migrationTags, tagMismatch } from './migrations.js'
+import { apiError, Code, fail, ok, pointer, type ApiError, type ApiReply } from './envelope.js'
 import type { DeploymentVersion, StoredDeployment, StoredVersion, VersionBinding } from './types.js'
 
 const SEGMENT = '([^/]+)'
@@ -64,7 +61,7 @@ function postDeployment(ctx: ApiContext, req: ApiRequest, [account = '', script 
   return deploy(ctx, account, worker.name, checked.versions, checked.annotations)
 }
 
-/** Stores a deployment after applying the migrations it carries; callers validated `versions`. */
+/** Stores a deployment; callers validated `versions`. Versions carry no migrations (10211), so a deployment never moves the tag. */
 export function deploy(
   ctx: CreateVersionContext,
   account: string,
@@ -74,24 +71,6 @@ export function deploy(
 ): ApiReply {
   const worker = ctx.store.worker(account, script)
   if (!worker) return workerNotFound()
-  let tag = worker.migration_tag
-  for (const [i, share] of versions.entries()) {
-    const version = ctx.store.version(account, script, share.version_id)
-    const tags = migrationTags(version?.request.migrations)
-    if (tags?.new_tag === undefined || tags.new_tag === tag) continue // nothing pending for this version
-    if (share.percentage !== 100) {
-      return failOne(
-        400,
-        MIGRATION_NOT_FULLY_APPLIED,
-        `Version ${share.version_id} carries Durable Object migrations (to tag '${tags.new_tag}'); migrations must be fully applied by deploying that version to 100% of traffic.`,
-        pointer('versions', i, 'percentage'),
-      )
-    }
-    const mismatch = tagMismatch(tags.old_tag, tag)
-    if (mismatch) return mismatch
-    tag = tags.new_tag
-  }
-  if (tag !== undefined && tag !== worker.migration_tag) ctx.store.setMigrationTag(account, script, tag)
   const deployment: StoredDeployment = {
     id: randomUUID(),
     created_on: new Date().toISOString(),

@@ -46,6 +46,7 @@ export async function startServer(options: EmulatorOptions = {}): Promise<Emulat
     store,
     preview: pool,
     autoCreateWorkers: options.autoCreateWorkers ?? false,
+    newAccount: options.newAccount ?? false,
     assets,
     previewUrl: (id) => `${origin}${PREVIEW_PREFIX}${id}/`,
   }

@@ -79,6 +79,11 @@ export interface EmulatorOptions {
    */
   autoCreateWorkers?: boolean
   /**
+   * An account created recently: like such accounts on the platform, it refuses migrations that
+   * create key-value-backed Durable Objects (`new_classes`, code 10099). Default false.
+   */
+  newAccount?: boolean
+  /**
    * How many Miniflare instances of versions that are not deployed stay running (least recently used
    * first out); the versions of each Worker's current deployment always stay up. An evicted version
    * restarts lazily on its next request. Default 2.
@@ -135,7 +140,7 @@ export interface StoredWorker {
   name: string
   created_on: string
   updated_on: string
-  /** The Durable Object migration tag of the deployed script; set by a deployment that applies a version's migrations. */
+  /** The Durable Object migration tag of the script; set by a script upload that applies migrations. */
   migration_tag?: string
 }
 

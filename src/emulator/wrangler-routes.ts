@@ -76,8 +76,8 @@ async function postScriptVersion(ctx: ApiContext, req: ApiRequest, [account = ''
   return stored ? ok(scriptVersionResult(stored)) : reply
 }
 
-/** The multipart form as the JSON body of the versions API. */
-async function formToBody(
+/** The multipart form (a versions upload's or a script upload's) as the JSON body of the versions API. */
+export async function formToBody(
   ctx: ApiContext,
   req: ApiRequest,
   account: string,

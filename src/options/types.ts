@@ -86,6 +86,8 @@ export interface WorkersVersionOptions {
   /**
    * Traffic for the new version after an upload: `true` deploys it to 100%; a number from 1 to 100
    * starts a gradual rollout at that percentage, the rest staying on the version deployed now.
+   * With a pending Durable Object migration, `true` (or 100) deploys through the script upload (a
+   * non-versioned deploy that applies the pending steps); anything else is refused before any upload.
    * @default none: the version is created without traffic
    */
   promote?: boolean | number

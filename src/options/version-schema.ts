@@ -94,8 +94,8 @@ export const MultiStepMigrationsSchema = record({
   /** Steps, applied in order. */ steps: v.array(MigrationStepSchema),
 })
 /**
- * Durable Object migrations, applied when the version is deployed: one step, or
- * several under `steps`. The presence of `steps` decides the form (a variant
+ * Durable Object migrations, applied by a non-versioned deploy (the script upload, with
+ * `promote: true`; a version cannot carry them): one step, or several under `steps`. The presence of `steps` decides the form (a variant
  * cannot: it would need `steps` itself to be valid to pick the multi-step form).
  */
 export const MigrationsSchema = v.pipe(

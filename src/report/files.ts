@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import type { VersionResult } from '../core/body.js'
 import { WorkersVersionError } from '../core/errors.js'
 import { withSecretsRedacted } from '../core/redact.js'
-import { bodyChunks, type VersionPayload } from '../core/serialize.js'
+import { bodyChunks, scriptMetadata, type VersionPayload } from '../core/serialize.js'
 import { writeFileAtomic } from './write-atomic.js'
 
 /**
@@ -16,6 +16,22 @@ export const BODY_LAYOUT_PRETTY = true
 export function writeRequestJson(outputDir: string, payload: VersionPayload): string {
   const file = join(outputDir, 'request.json')
   writeFileAtomic(file, bodyChunks({ ...payload, config: withSecretsRedacted(payload.config) }, BODY_LAYOUT_PRETTY))
+  return file
+}
+
+/**
+ * Writes `request.json` for a script upload, which is multipart, not JSON: `metadata` is the
+ * metadata part as sent (secret values replaced by the one placeholder), `parts` lists the module
+ * parts that follow it in order, each with its name (also its file name), content type and size in
+ * bytes (the bytes themselves are the build's output).
+ */
+export function writeScriptRequestJson(outputDir: string, payload: VersionPayload): string {
+  const file = join(outputDir, 'request.json')
+  const content = {
+    metadata: scriptMetadata({ ...payload, config: withSecretsRedacted(payload.config) }),
+    parts: payload.modules.map((mod) => ({ name: mod.name, content_type: mod.content_type, bytes: mod.contents.byteLength })),
+  }
+  writeFileAtomic(file, `${JSON.stringify(content, null, 2)}\n`)
   return file
 }
 

@@ -6,6 +6,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createVersion } from '../../src/api/client.js'
 import { createDeployment, currentDeployment, planTraffic } from '../../src/api/deployments.js'
+import { uploadScript } from '../../src/api/script-upload.js'
+import { identityOfPayload } from '../../src/api/versions.js'
+import { scriptMetadata } from '../../src/core/serialize.js'
+import type { ModuleContentType } from '../../src/core/types.js'
 import { ApiError } from '../../src/api/errors.js'
 import { pendingMigrations, type TaggedMigrationStep } from '../../src/migrations.js'
 import type { ApiCallContext } from '../../src/api/request.js'
@@ -184,37 +188,54 @@ describe('migration tags', () => {
     expect(warnings[0]).toContain('"v0"')
   })
 
-  it('with v1 deployed only the v2 step is sent with old_tag v1; deploying it moves the tag; a wrong old_tag is refused', async () => {
+  /** The script upload (a non-versioned deploy) of the hello Worker with `migrations`. */
+  async function deployScript(worker: string, greeting: string, migrations: unknown) {
+    const body = helloBody(greeting)
+    const modules = (body.modules as Array<{ name: string; content_type: ModuleContentType; content_base64: string }>).map((m) => ({
+      name: m.name,
+      content_type: m.content_type,
+      contents: Buffer.from(m.content_base64, 'base64'),
+    }))
+    const payload = { mainModule: body.main_module as string, modules, config: { compatibility_date: '2025-01-01', migrations } }
+    return uploadScript(ctx(), { worker, metadata: scriptMetadata(payload), modules, identity: identityOfPayload(payload) })
+  }
+
+  it('a version never carries a migration (10211); the script upload applies only the pending step from the current tag; a wrong old_tag is refused', async () => {
     await createWorker(ctx(), 'durable')
     const first = pendingMigrations([v1Step], await currentMigrationTag(ctx(), 'durable'))
     expect(first).toEqual({ new_tag: 'v1', steps: [{ new_sqlite_classes: ['Counter'] }] })
-    const a = await upload('durable', { ...helloBody('a'), migrations: first })
-    // Uploading does not apply migrations; deploying the version to 100% does.
-    expect(await currentMigrationTag(ctx(), 'durable')).toBeUndefined()
-    await createDeployment(ctx(), 'durable', { versions: [{ version_id: a.id, percentage: 100 }] })
+    // Create Version refuses it, as the platform does, and stores nothing.
+    const refused = await upload('durable', { ...helloBody('a'), migrations: first }).catch((e: unknown) => e)
+    expect(refused).toBeInstanceOf(ApiError)
+    expect((refused as ApiError).status).toBe(400)
+    expect((refused as ApiError).errors[0]).toMatchObject({ code: 10211, message: expect.stringContaining('migrations must be fully applied via a non-versioned deployment') })
+    expect((refused as ApiError).message).toContain('deploy it with `promote: true`')
+    expect(emu.versions('durable')).toHaveLength(0)
+
+    // The script upload applies it and deploys its version to 100% in the same call.
+    const a = await deployScript('durable', 'a', first)
     expect(await currentMigrationTag(ctx(), 'durable')).toBe('v1')
+    expect((await currentDeployment(ctx(), 'durable'))?.versions).toEqual([{ version_id: a.id, percentage: 100 }])
+    expect(await (await fetch(workerUrl('durable'))).json()).toMatchObject({ greeting: 'a' })
 
     const second = pendingMigrations([v1Step, v2Step], await currentMigrationTag(ctx(), 'durable'))
     expect(second).toEqual({ old_tag: 'v1', new_tag: 'v2', steps: [{ renamed_classes: [{ from: 'Counter', to: 'Tally' }] }] })
-    const b = await upload('durable', { ...helloBody('b'), migrations: second })
-
-    // Migrations cannot ride a gradual rollout.
-    const gradual = await createDeployment(ctx(), 'durable', { versions: planTraffic(await currentDeployment(ctx(), 'durable'), b.id, 10) }).catch((e: unknown) => e)
-    expect((gradual as ApiError).errors[0]?.code).toBe(10211)
-    expect(await currentMigrationTag(ctx(), 'durable')).toBe('v1')
-    await createDeployment(ctx(), 'durable', { versions: [{ version_id: b.id, percentage: 100 }] })
+    const b = await deployScript('durable', 'b', second)
     expect(await currentMigrationTag(ctx(), 'durable')).toBe('v2')
+    expect(emu.versions('durable').map((v) => v.id)).toEqual([b.id, a.id])
 
     const { json: scripts } = await api(emu, 'GET', `${emu.url}/accounts/${emu.accountId}/workers/scripts`)
     expect(scripts.result).toContainEqual(expect.objectContaining({ id: 'durable', migration_tag: 'v2' }))
 
-    const wrong = await upload('durable', { ...helloBody('c'), migrations: { old_tag: 'v1', new_tag: 'v3', steps: [{ deleted_classes: ['Tally'] }] } }).catch((e: unknown) => e)
+    const wrong = await deployScript('durable', 'c', { old_tag: 'v1', new_tag: 'v3', steps: [{ deleted_classes: ['Tally'] }] }).catch((e: unknown) => e)
     expect(wrong).toBeInstanceOf(ApiError)
     expect((wrong as ApiError).status).toBe(412)
     expect((wrong as ApiError).errors[0]).toMatchObject({ code: 10079 })
     expect((wrong as ApiError).errors[0]?.message).toContain("expected tag is 'v2'")
-    const missingOld = await upload('durable', { ...helloBody('d'), migrations: { new_tag: 'v3', steps: [] } }).catch((e: unknown) => e)
+    const missingOld = await deployScript('durable', 'd', { new_tag: 'v3', steps: [] }).catch((e: unknown) => e)
     expect((missingOld as ApiError).errors[0]?.code).toBe(10079)
+    expect(emu.versions('durable')).toHaveLength(2)
+    expect(await currentMigrationTag(ctx(), 'durable')).toBe('v2')
   })
 })
 

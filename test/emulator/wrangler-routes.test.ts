@@ -178,4 +178,13 @@ describe('wrangler versions upload routes', () => {
     const preview = await fetch(stored!.urls[0]!)
     expect(await preview.json()).toEqual({ sum: 5, page: '<h1>page</h1>', bytes: 256, greeting: 'cli', secret: null })
   })
+
+  it('refuses a multipart version that carries a migration (10211), as the platform does, and stores nothing', async () => {
+    const metadata = { main_module: 'index.js', migrations: { new_tag: 'v1', steps: [{ new_sqlite_classes: ['Counter'] }] } }
+    const source = "import { DurableObject } from 'cloudflare:workers'\nexport class Counter extends DurableObject {}\nexport default { fetch() { return new Response('ok') } }\n"
+    const { status, json } = await postForm('wr-migrating', wranglerForm(metadata, [['index.js', ESM, source]]))
+    expect(status).toBe(400)
+    expect(json.errors).toEqual([expect.objectContaining({ code: 10211, message: expect.stringContaining('must be fully applied via a non-versioned deployment') })])
+    expect(emu.versions('wr-migrating')).toEqual([])
+  })
 })

@@ -1,14 +1,14 @@
 import { afterAll, beforeAll } from 'vitest'
-import { startEmulator, type Emulator } from '../../src/emulator/index.js'
+import { startEmulator, type Emulator, type RecordedRequest } from '../../src/emulator/index.js'
 
 /**
  * One emulator for a test file, with previews on (versions really run in workerd). Like the
  * platform it refuses versions for Workers that do not exist, unless `autoCreateWorkers`.
  */
-export function useEmulator(options: { preview?: boolean; autoCreateWorkers?: boolean } = {}): () => Emulator {
+export function useEmulator(options: { preview?: boolean; autoCreateWorkers?: boolean; newAccount?: boolean } = {}): () => Emulator {
   let emulator: Emulator | undefined
   beforeAll(async () => {
-    emulator = await startEmulator({ preview: options.preview ?? true, autoCreateWorkers: options.autoCreateWorkers ?? false })
+    emulator = await startEmulator({ preview: options.preview ?? true, autoCreateWorkers: options.autoCreateWorkers ?? false, newAccount: options.newAccount ?? false })
   })
   afterAll(async () => {
     await emulator?.close()
@@ -45,4 +45,12 @@ export function posts(emulator: Emulator, worker: string) {
  */
 export function projectUploadOptions(emulator: Emulator, extra: Record<string, unknown> = {}) {
   return uploadOptions(emulator, 'unused', { worker: undefined, version: undefined, upload: undefined, gitAnnotations: false, ...extra })
+}
+
+/** The `metadata` part of a recorded multipart request (a script upload), parsed. */
+export async function metadataOf(request: RecordedRequest): Promise<Record<string, unknown>> {
+  const raw = request.body as string
+  const boundary = /^--([^\r\n]+)/.exec(raw)?.[1]
+  const form = await new Response(raw, { headers: { 'content-type': `multipart/form-data; boundary=${boundary}` } }).formData()
+  return JSON.parse(String(form.get('metadata'))) as Record<string, unknown>
 }

@@ -101,7 +101,7 @@ describe('from version to traffic', () => {
     expect(await (await fetch(latest!.urls[0]!)).json()).toEqual({ hello: 'world', secret: 'kept-secret-value' })
   })
 
-  it('sends only the migration steps the Worker has not applied, with old_tag', async () => {
+  it('sends only the migration steps the Worker has not applied, with old_tag, through the script upload (never in a version)', async () => {
     const durableObject = `import { DurableObject } from 'cloudflare:workers'\nexport class Counter extends DurableObject {}\nexport class Ledger extends DurableObject {}\n${HELLO}`
     const config = (migrations: unknown[]) =>
       JSON.stringify({
@@ -120,6 +120,8 @@ describe('from version to traffic', () => {
     const [latest] = emulator().versions('migrating')
     expect(latest!.request.migrations).toEqual({ old_tag: 'v1', new_tag: 'v2', steps: [{ new_sqlite_classes: ['Ledger'] }] })
     expect(emulator().worker('migrating')?.migration_tag).toBe('v2')
+    expect(emulator().requests.filter((r) => r.method === 'PUT' && r.path.endsWith('/workers/scripts/migrating'))).toHaveLength(2)
+    expect(posts(emulator(), 'migrating')).toHaveLength(0)
   })
 
   it('takes workers/tag and workers/message from the git commit', async () => {
