@@ -25,6 +25,7 @@ import type { Redactor } from './core/redact.js'
 import { bodyByteLength, bodyChunks, toRequestBody } from './core/serialize.js'
 import type { ResolvedOptions } from './options/resolve.js'
 import type { UploadPlan } from './plan.js'
+import { applyDeploySteps, type DeployStepsOutcome } from './deploy-steps.js'
 import { preflight } from './preflight.js'
 import type { BuiltVersion } from './build.js'
 import { writeCiOutputs } from './report/ci-outputs.js'
@@ -165,10 +166,12 @@ async function createVersionThenTraffic(version: BuiltVersion, session: UploadSe
   if (kept.length > 0) logger.info(`  kept secrets: ${kept.join(', ')}`)
 
   let traffic: TrafficShare[] | undefined
+  let settled: DeployStepsOutcome | undefined
   if (plan.promote !== undefined) {
     traffic = planTraffic(state.current, result.id, plan.promote)
     await createDeployment(ctx, worker, { versions: traffic, message: payload.config.annotations?.['workers/message'] })
     logger.info(`${pc.green('✓')} deployed: ${trafficLine(traffic, result.id)}`)
+    if (plan.deploySteps) settled = await applyDeploySteps(ctx, worker, plan.deploySteps, result.id, (step) => logger.info(`${pc.green('✓')} ${step.title}: ${step.targets.join(', ')}`))
   } else {
     logger.info(
       `  ${pc.yellow('no traffic yet')}: the version serves only its preview URL; set \`promote: true\` (or a percentage) to deploy it, or run \`wrangler versions deploy ${result.id}\`.`,
@@ -176,6 +179,8 @@ async function createVersionThenTraffic(version: BuiltVersion, session: UploadSe
   }
 
   await reportCreated(session, options, result, traffic)
+  // After the report: result.json and onVersion know the deployed version, and the build still fails.
+  if (settled?.failure) throw settled.failure
   return result
 }
 

@@ -31,7 +31,7 @@ const LAYERS: string[][] = [
   ['core/'],
   ['options/', 'wrangler/', 'build-output/', 'assets/', 'report/', 'bundlers/', 'git.ts', 'env-types.ts'],
   ['api/'],
-  ['plan.ts', 'migrations.ts'],
+  ['plan.ts', 'migrations.ts', 'deploy-steps.ts'],
   ['version-body.ts', 'build.ts', 'preflight.ts'],
   ['upload.ts'],
   ['plugin-context.ts'],

@@ -7,6 +7,9 @@ import { versionResult } from './results.js'
 import { WRANGLER_ROUTES } from './wrangler-routes.js'
 import { DEPLOYMENT_ROUTES } from './deployments.js'
 import { assetsRoutes, type AssetsService } from './assets.js'
+import type { EmulatorCustomDomain, EmulatorQueue, EmulatorRoute, EmulatorWorkflow, EmulatorZone } from './types.js'
+import { WORKER_SETTINGS_ROUTES } from './worker-settings.js'
+import { ZONE_AND_QUEUE_ROUTES } from './zones-queues.js'
 
 export const API_PREFIX = '/client/v4'
 
@@ -15,6 +18,13 @@ export interface ApiContext extends CreateVersionContext {
   accountId: string
   /** Static assets endpoints; their routes answer 404 without it. */
   assets?: AssetsService
+  workersDevSubdomain: string
+  zones: EmulatorZone[]
+  routes: EmulatorRoute[]
+  customDomains: EmulatorCustomDomain[]
+  queues: EmulatorQueue[]
+  /** Keyed by `${accountId}\n${name}`. */
+  workflows: Map<string, EmulatorWorkflow>
 }
 
 export interface ApiRequest {
@@ -40,6 +50,8 @@ export interface Route {
   rawBody?: boolean
   /** Checks its own authorisation (the assets upload takes an upload token, not the API token). */
   ownAuth?: boolean
+  /** Under `/zones`, not an account: the first parameter, if any, is a zone id, which the handler checks. */
+  zoneScoped?: boolean
 }
 
 const SEGMENT = '([^/]+)'
@@ -54,12 +66,16 @@ const ROUTES: Route[] = [
   ...WRANGLER_ROUTES,
   ...DEPLOYMENT_ROUTES,
   ...assetsRoutes((ctx) => ctx.assets),
+  ...WORKER_SETTINGS_ROUTES,
+  ...ZONE_AND_QUEUE_ROUTES,
 ]
 
 export async function handleApi(ctx: ApiContext, req: ApiRequest): Promise<ApiReply> {
   const found = route(req.method, req.path)
   if (!found) return failOne(404, Code.noRoute, 'No route for that URI')
   if (!found.ownAuth && !authenticated(ctx.token, req.headers)) return failOne(401, Code.auth, 'Authentication error')
+  if (req.bodyProblem === 'invalid-json' && found.zoneScoped) return failOne(400, Code.validation, 'The request body is not valid JSON', '')
+  if (found.zoneScoped) return found.handler(ctx, req, found.params)
   const [account = '', ...rest] = found.params
   if (account !== ctx.accountId) {
     return failOne(404, Code.badAccount, `Could not route to ${API_PREFIX}${req.path}, perhaps your object identifier is invalid?`)
@@ -69,10 +85,10 @@ export async function handleApi(ctx: ApiContext, req: ApiRequest): Promise<ApiRe
   return found.handler(ctx, req, [account, ...rest])
 }
 
-function route(method: string, path: string): { handler: Handler; params: string[]; rawBody?: boolean; ownAuth?: boolean } | undefined {
+function route(method: string, path: string): { handler: Handler; params: string[]; rawBody?: boolean; ownAuth?: boolean; zoneScoped?: boolean } | undefined {
   for (const r of ROUTES) {
     const match = r.method === method ? r.pattern.exec(path) : null
-    if (match) return { handler: r.handler, params: match.slice(1).map((p) => decodeURIComponent(p)), rawBody: r.rawBody, ownAuth: r.ownAuth }
+    if (match) return { handler: r.handler, params: match.slice(1).map((p) => decodeURIComponent(p)), rawBody: r.rawBody, ownAuth: r.ownAuth, zoneScoped: r.zoneScoped }
   }
   return undefined
 }
