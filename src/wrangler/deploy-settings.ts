@@ -132,6 +132,8 @@ function readRoutes(ctx: MapContext, c: Record<string, unknown>): RouteSetting[]
     }
     if (route.custom_domain === true && /[*/]/.test(route.pattern)) {
       problems.error([...at, 'pattern'], 'a Custom Domain is a hostname: no wildcard (*) and no path')
+    } else if (route.zone_id === undefined && route.zone_name === undefined && /^(?:https?:\/\/)?\*\//.test(route.pattern)) {
+      problems.error([...at, 'pattern'], 'a pattern without a host needs the zone: add "zone_name" or "zone_id"')
     }
     routes.push(route)
   })
