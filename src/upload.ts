@@ -178,9 +178,8 @@ async function createVersionThenTraffic(version: BuiltVersion, session: UploadSe
     )
   }
 
-  await reportCreated(session, options, result, traffic)
-  // After the report: result.json and onVersion know the deployed version, and the build still fails.
-  if (settled?.failure) throw settled.failure
+  // A failed step fails the build after the report (result.json and onVersion know the deployed version), ahead of an onVersion error.
+  await reportCreated(session, options, result, traffic).finally(() => settled?.failure && Promise.reject(settled.failure))
   return result
 }
 

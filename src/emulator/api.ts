@@ -7,8 +7,8 @@ import { versionResult } from './results.js'
 import { WRANGLER_ROUTES } from './wrangler-routes.js'
 import { DEPLOYMENT_ROUTES } from './deployments.js'
 import { assetsRoutes, type AssetsService } from './assets.js'
-import type { EmulatorCustomDomain, EmulatorQueue, EmulatorRoute, EmulatorWorkflow, EmulatorZone } from './types.js'
-import { WORKER_SETTINGS_ROUTES } from './worker-settings.js'
+import type { EmulatorCustomDomain, EmulatorQueue, EmulatorRoute, EmulatorWorkflow, EmulatorZone, StoredWorker } from './types.js'
+import { scriptSettings, WORKER_SETTINGS_ROUTES } from './worker-settings.js'
 import { ZONE_AND_QUEUE_ROUTES } from './zones-queues.js'
 
 export const API_PREFIX = '/client/v4'
@@ -114,7 +114,12 @@ function sameSecret(given: string, expected: string): boolean {
 const WORKER_NAME = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/
 
 function listWorkers(ctx: ApiContext, _req: ApiRequest, [account = '']: string[]): ApiReply {
-  return ok(ctx.store.workers(account))
+  return ok(ctx.store.workers(account).map(workerResult))
+}
+
+/** A Worker as the Workers API shows it: its script settings are fields of the Worker; its schedules are not. */
+function workerResult({ settings, schedules: _schedules, ...worker }: StoredWorker): Record<string, unknown> {
+  return { ...worker, ...scriptSettings({ settings }) }
 }
 
 function createWorker(ctx: ApiContext, req: ApiRequest, [account = '']: string[]): ApiReply {
@@ -124,12 +129,12 @@ function createWorker(ctx: ApiContext, req: ApiRequest, [account = '']: string[]
     return failOne(400, Code.validation, 'name must be lower-case letters, digits and dashes (at most 63)', '/name')
   }
   if (ctx.store.worker(account, name)) return failOne(409, Code.validation, `A Worker named '${name}' already exists`, '/name')
-  return ok(ctx.store.createWorker(account, name))
+  return ok(workerResult(ctx.store.createWorker(account, name)))
 }
 
 function getWorker(ctx: ApiContext, _req: ApiRequest, [account = '', worker = '']: string[]): ApiReply {
   const found = ctx.store.worker(account, worker)
-  return found ? ok(found) : workerNotFound()
+  return found ? ok(workerResult(found)) : workerNotFound()
 }
 
 function listVersions(ctx: ApiContext, req: ApiRequest, [account = '', worker = '']: string[]): ApiReply {

@@ -81,7 +81,8 @@ function getScriptSettings(ctx: ApiContext, _req: ApiRequest, [account = '', scr
   return worker ? ok(scriptSettings(worker)) : workerNotFound()
 }
 
-function scriptSettings(worker: StoredWorker): Record<string, unknown> {
+/** The settings with the API's defaults for what was never set. */
+export function scriptSettings(worker: Pick<StoredWorker, 'settings'>): Record<string, unknown> {
   return { logpush: false, observability: { enabled: false }, tail_consumers: null, tags: [], ...worker.settings }
 }
 
