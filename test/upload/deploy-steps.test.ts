@@ -7,9 +7,12 @@
 import { existsSync } from 'node:fs'
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { cloudflare } from '@cloudflare/vite-plugin'
+import { createBuilder } from 'vite'
 import { afterAll, afterEach, beforeAll, expect, it, vi } from 'vitest'
 import { startEmulator, type Emulator } from '../../src/emulator/index.js'
-import { tempDir } from '../helpers/fixture.js'
+import vitePlugin from '../../src/vite.js'
+import { tempDir, TEST_ROOT, WORKER_FIXTURE } from '../helpers/fixture.js'
 import { rejection } from '../helpers/rejection.js'
 import { rollupUpload } from '../helpers/rollup-upload.js'
 
@@ -132,4 +135,34 @@ it('steps are retried under the shared policy: a 429 is sent again, and a consum
   // The lost POST did its work; the lookup before a resend found the consumer, so nothing was resent.
   expect(sent.filter((r) => r.method === 'POST' && r.path.endsWith('/consumers'))).toHaveLength(1)
   expect(emu.attachments.queues[0]?.consumers.map((c) => c.script)).toEqual(['steps-retry'])
+})
+
+it('with @cloudflare/vite-plugin the settings come from its generated wrangler.json, `cloudflare({ config })` overrides included', async () => {
+  const dir = await tempDir('steps-vite')
+  const outputDir = join(dir, '.workers-version')
+  const warn = vi.spyOn(console, 'warn')
+  const builder = await createBuilder({
+    root: WORKER_FIXTURE,
+    configFile: false,
+    logLevel: 'silent',
+    build: { outDir: join(dir, 'dist') },
+    plugins: [
+      cloudflare({
+        configPath: join(TEST_ROOT, 'fixtures/vite-cloudflare/wrangler.jsonc'),
+        inspectorPort: false,
+        persistState: false,
+        config: { triggers: { crons: ['0 0 * * *'] }, routes: [{ pattern: 'cf.example.com/*', zone_name: 'example.com' }], workers_dev: false },
+      }),
+      vitePlugin({ outputDir, worker: 'cf-worker', promote: true, logLevel: 'info' } as never),
+    ],
+  })
+  await builder.buildApp()
+  const steps = JSON.parse(await readFile(join(outputDir, 'deploy-steps.json'), 'utf8')) as Array<{ step: string; calls: Array<{ method: string; path: string; body?: unknown }> }>
+  const call = (step: string) => steps.find((s) => s.step === step)?.calls[0]
+  expect(steps.map((s) => s.step)).toEqual(['script settings', 'workers.dev and Preview URLs', 'routes', 'cron schedules'])
+  expect(call('workers.dev and Preview URLs')?.body).toEqual({ enabled: false })
+  expect(call('routes')).toEqual({ method: 'PUT', path: '/accounts/{account_id}/workers/scripts/cf-worker/routes', body: [{ pattern: 'cf.example.com/*', zone_name: 'example.com' }] })
+  expect(call('cron schedules')?.body).toEqual([{ cron: '0 0 * * *' }])
+  // Applied on promote, so no longer reported as "not sent".
+  expect(warn.mock.calls.join('\n')).not.toMatch(/routes|triggers|workers_dev/)
 })
