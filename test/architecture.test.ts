@@ -32,7 +32,7 @@ const LAYERS: string[][] = [
   ['options/', 'wrangler/', 'build-output/', 'assets/', 'report/', 'bundlers/', 'git.ts', 'env-types.ts'],
   ['api/'],
   ['plan.ts', 'migrations.ts', 'deploy-steps.ts'],
-  ['version-body.ts', 'build.ts', 'preflight.ts'],
+  ['version-body.ts', 'build.ts', 'preflight.ts', 'deploy-apply.ts'],
   ['upload.ts'],
   ['plugin-context.ts'],
   ['factory.ts', 'index.ts', 'vite.ts', 'rollup.ts', 'rolldown.ts', 'esbuild.ts', 'webpack.ts', 'rspack.ts'],
