@@ -11,7 +11,8 @@ import type { AssetsManifest } from './assets/manifest.js'
 import type { VersionPayload } from './core/serialize.js'
 import { versionBody, type BuiltModules } from './version-body.js'
 import { formatBytes, formatCount } from './report/format.js'
-import { writeRequestJson } from './report/files.js'
+import { plannedCalls } from './deploy-steps.js'
+import { writeDeployStepsJson, writeRequestJson } from './report/files.js'
 import type { Logger } from './report/logger.js'
 import { limitWarnings, measureModules, summaryLines } from './report/summary.js'
 import { writeFileAtomic } from './report/write-atomic.js'
@@ -42,6 +43,9 @@ export async function buildVersion(worker: WorkerOutput, plan: BuildPlan, option
   const built: BuiltModules = { mainModule, modules }
   const { payload } = versionBody(plan, built, { git: plan.upload ? await plan.gitAnnotations : undefined })
   const requestFile = writeRequestJson(plan.outputDir, payload)
+  const account = plan.upload ? plan.target.accountId : '{account_id}'
+  const name = plan.upload ? plan.target.worker : (plan.worker ?? '{worker}')
+  writeDeployStepsJson(plan.outputDir, plan.deploySteps?.map((step) => ({ step: step.title, calls: plannedCalls(step, name, account) })))
   // Not over a tree the Cloudflare plugin wrote itself: that one is already this Worker's Build Output.
   const buildOutputDir = options.buildOutput && !worker.generated?.buildOutput ? await writeBuildOutputOf(worker, plan, options, payload, assets?.manifest) : undefined
   if (plan.typesFile) writeEnvTypes(plan.typesFile, plan)
@@ -55,6 +59,7 @@ export async function buildVersion(worker: WorkerOutput, plan: BuildPlan, option
     logger.info(`  assets: ${relative(plan.root, directory) || '.'} (${planned.source}): ${formatCount(files.length)} files, ${formatBytes(bytes)}`)
   }
   logger.info(`  request body: ${relative(plan.root, requestFile) || requestFile}`)
+  if (plan.deploySteps) logger.info(`  after the deployment: ${plan.deploySteps.map((step) => step.title).join(', ')} (deploy-steps.json)`)
   if (buildOutputDir) logger.info(`  Build Output: ${relative(plan.root, buildOutputDir)}`)
   for (const warning of limitWarnings(sizes)) logger.warn(pc.yellow(`⚠ ${warning}`))
   return { modules: built, assets: assets?.manifest }

@@ -10,6 +10,8 @@ import type { ResolvedOptions } from './options/resolve.js'
 import { secretBindings, type SecretsOption } from './options/secrets.js'
 import { MESSAGE_LIMIT, truncateUtf8, validateVersionConfig } from './options/validate.js'
 import { todayUtc, type VersionConfig } from './options/version-schema.js'
+import { planDeploySteps, type DeployStep } from './deploy-steps.js'
+import type { DeploySettings } from './wrangler/deploy-settings.js'
 import { findWranglerConfig } from './wrangler/find.js'
 
 /** Where and as whom to upload: every value resolved, environment fallbacks applied. */
@@ -41,6 +43,12 @@ interface PlanFields {
   migrationSteps?: TaggedMigrationStep[]
   /** The static assets directory to upload before the version, and where that choice came from. */
   assets?: PlannedAssets
+  /**
+   * What a promote to 100% applies after its deployment (routes, schedules, queue consumers,
+   * Workflows, script settings), from the wrangler config or Build Output; none without a config or
+   * without `promote: true`. A dry run writes them as `deploy-steps.json`.
+   */
+  deploySteps?: DeployStep[]
   /** Warnings found while planning (the wrangler config's). */
   warnings: string[]
 }
@@ -127,6 +135,7 @@ export async function createPlan(
       `No compatibility_date is set, so the version runs with the oldest runtime behaviour; set \`version.compatibility_date\` (or \`compatibility_date\` in the wrangler config), e.g. to today, '${todayUtc()}'.`,
     )
   }
+  const deploySteps = deployStepsFor(merged, options.promote)
   const fields: PlanFields = {
     bundler: build.bundler,
     root,
@@ -138,6 +147,7 @@ export async function createPlan(
     secrets: merged.secrets,
     migrationSteps: merged.migrationSteps,
     assets: merged.assets && options.assets ? { ...merged.assets, maxFiles: options.assets.maxFiles, concurrency: options.assets.concurrency, allowDotfiles: options.assets.allowDotfiles } : undefined,
+    deploySteps,
     warnings: merged.warnings,
   }
   if (!target) return { ...fields, upload: false }
@@ -159,7 +169,42 @@ export async function createPlan(
   return plan
 }
 
+/**
+ * The steps a promote applies, when it deploys at 100% (as `wrangler deploy`; a gradual rollout,
+ * like `wrangler versions deploy`, applies none: routes, schedules and consumers are not versioned,
+ * so they would act for all traffic while most of it still runs the previous version). Configured
+ * settings that will not be applied are a warning.
+ */
+function deployStepsFor(merged: MergedConfig, promote: number | undefined): DeployStep[] | undefined {
+  const settings = merged.deploy
+  if (!settings) return undefined
+  if (promote === 100) return planDeploySteps(settings, merged.worker ?? '{worker}')
+  const configured = configuredSettings(settings)
+  if (configured.length > 0) {
+    const why = promote === undefined ? 'without `promote`' : `with a gradual rollout (\`promote: ${promote}\`)`
+    merged.warnings.push(`${configured.join(', ')} ${configured.length === 1 ? 'is' : 'are'} applied only by \`promote: true\` (100%); ${why} ${configured.length === 1 ? 'it is' : 'they are'} not applied`)
+  }
+  return undefined
+}
+
+/** The config keys behind the settings, for the warning that they are not applied. */
+function configuredSettings(s: DeploySettings): string[] {
+  return [
+    s.routes.some((r) => r.custom_domain !== true) && 'routes',
+    s.routes.some((r) => r.custom_domain === true) && 'Custom Domains',
+    s.crons !== undefined && 'triggers.crons',
+    s.workersDev !== undefined && 'workers_dev',
+    s.previewUrls !== undefined && 'preview_urls',
+    s.observability !== undefined && 'observability',
+    s.logpush !== undefined && 'logpush',
+    s.tailConsumers !== undefined && 'tail_consumers',
+    s.queueConsumers.length > 0 && 'queues.consumers',
+    s.workflows.length > 0 && 'workflows (create or update)',
+  ].filter((key): key is string => typeof key === 'string')
+}
+
 interface MergedConfig {
+  deploy?: DeploySettings
   assets?: { directory: string; source: string }
   migrationSteps?: TaggedMigrationStep[]
   worker?: string
@@ -210,6 +255,7 @@ async function mergeWranglerConfig(options: ResolvedOptions, root: string, env: 
     version: { ...config.version, ...own.version },
     configFile: file,
     secrets,
+    deploy: config.deploy,
     migrationSteps: own.version.migrations === undefined ? config.migrationSteps : undefined,
     assets:
       options.assets === false

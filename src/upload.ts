@@ -25,6 +25,7 @@ import type { Redactor } from './core/redact.js'
 import { bodyByteLength, bodyChunks, toRequestBody } from './core/serialize.js'
 import type { ResolvedOptions } from './options/resolve.js'
 import type { UploadPlan } from './plan.js'
+import { applyDeploySteps, type DeployStepsOutcome } from './deploy-apply.js'
 import { preflight } from './preflight.js'
 import type { BuiltVersion } from './build.js'
 import { deployRoute } from './deploy-route.js'
@@ -159,7 +160,9 @@ async function createVersionThenTraffic(version: BuiltVersion, session: UploadSe
   const remote = { migrationTag: state.migrationTag, secrets: state.secrets, assetsJwt }
   if (route.kind === 'script') {
     const deployed = await deployScript({ plan, version, route, git, remote, isNew: state.isNew, ctx, logger, redactor, warn })
-    await reportCreated(session, options, deployed.result, deployed.traffic)
+    // The script upload deploys at 100%, so the Worker settings and triggers follow it as they follow a promote.
+    const settled = await applyStepsOf(session, deployed.result.id)
+    await reportCreated(session, options, deployed.result, deployed.traffic).finally(() => settled?.failure && Promise.reject(settled.failure))
     return deployed.result
   }
   const { payload, kept } = versionBody(plan, version.modules, { git, remote, warn })
@@ -182,18 +185,28 @@ async function createVersionThenTraffic(version: BuiltVersion, session: UploadSe
   if (kept.length > 0) logger.info(`  kept secrets: ${kept.join(', ')}`)
 
   let traffic: TrafficShare[] | undefined
+  let settled: DeployStepsOutcome | undefined
   if (plan.promote !== undefined) {
     traffic = planTraffic(state.current, result.id, plan.promote)
     await createDeployment(ctx, worker, { versions: traffic, message: payload.config.annotations?.['workers/message'] })
     logger.info(`${pc.green('✓')} deployed: ${trafficLine(traffic, result.id)}`)
+    settled = await applyStepsOf(session, result.id)
   } else {
     logger.info(
       `  ${pc.yellow('no traffic yet')}: the version serves only its preview URL; set \`promote: true\` (or a percentage) to deploy it, or run \`wrangler versions deploy ${result.id}\`.`,
     )
   }
 
-  await reportCreated(session, options, result, traffic)
+  // A failed step fails the build after the report (result.json and onVersion know the deployed version), ahead of an onVersion error.
+  await reportCreated(session, options, result, traffic).finally(() => settled?.failure && Promise.reject(settled.failure))
   return result
+}
+
+/** The steps a promote applies after its deployment (deploy-apply.ts), when the plan has any. */
+async function applyStepsOf(session: UploadSession, versionId: string): Promise<DeployStepsOutcome | undefined> {
+  const { plan, ctx, logger } = session
+  if (!plan.deploySteps) return undefined
+  return applyDeploySteps(ctx, plan.target.worker, plan.deploySteps, versionId, (step) => logger.info(`${pc.green('✓')} ${step.title}: ${step.targets.join(', ')}`))
 }
 
 /**

@@ -38,6 +38,8 @@ export const POLICY = {
   maxModulesResponseBytes: 128 * 2 ** 20,
   /** "Worker not found": for a read of something that may not exist yet, that is the answer. */
   absent: { status: 404, code: 10007 },
+  /** The Workflows API's "Workflow not found", the same answer for a Workflow. */
+  absentWorkflow: { status: 404, code: 10200 },
   /**
    * The least time a request whose repeat would create something again (Create Version) waits
    * for the answer's headers, whatever `headersMs` says. Cutting it short does not stop the
@@ -78,8 +80,8 @@ export function classifyStatus(status: number): StatusClass {
   return 'refused'
 }
 
-export function isAbsent(status: number, errors: readonly ApiMessage[]): boolean {
-  return status === POLICY.absent.status && errors.some((error) => error.code === POLICY.absent.code)
+export function isAbsent(status: number, errors: readonly ApiMessage[], absent: { status: number; code: number } = POLICY.absent): boolean {
+  return status === absent.status && errors.some((error) => error.code === absent.code)
 }
 
 /**

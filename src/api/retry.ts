@@ -25,6 +25,8 @@ export interface ApiRequest extends OutgoingRequest {
   idempotent: boolean
   /** `POLICY.absent` (no such Worker) answers `undefined` instead of failing. */
   absentIsUndefined?: boolean
+  /** What "not there" looks like for this endpoint, when not `POLICY.absent` (e.g. `POLICY.absentWorkflow`). */
+  absent?: { status: number; code: number }
   /** Whether a successful `result` is the answer; one that is not leaves the outcome unknown. */
   accept?: (result: unknown) => boolean
   /** Fewer sends than the policy allows (a check made between sends of another request). */
@@ -153,7 +155,7 @@ async function sendOnce(session: ApiSession, request: ApiRequest, sent: number):
     return { kind: 'failed', failure: { unknown: true, summary: `HTTP ${status} but ${redact(detail)}`, http: { status, errors: [], detail: [] } } }
   }
   const errors = parsed.kind === 'envelope' ? parsed.envelope.errors : []
-  if (request.absentIsUndefined && isAbsent(status, errors)) return { kind: 'answer', answer: { result: undefined, headers: response.headers } }
+  if (request.absentIsUndefined && isAbsent(status, errors, request.absent)) return { kind: 'answer', answer: { result: undefined, headers: response.headers } }
   const detail =
     parsed.kind === 'other'
       ? [`- the response is not JSON: ${redact(parsed.excerpt)}`]

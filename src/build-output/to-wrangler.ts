@@ -76,11 +76,59 @@ const UNSAFE: WranglerPlace = {
   item: (name, { type, dev: _dev, ...fields }) => ({ ...fields, name, type: type.slice('unsafe:'.length) }),
 }
 
-/** Worker settings of the Build Output config that are applied by a deploy, not carried by a version. */
-const NOT_VERSION_SETTINGS = new Set(['domains', 'triggers', 'tailConsumers', 'logpush', 'observability', 'workersDev', 'previewUrls', 'access', 'firstPartyWorker', 'unsafe', 'exports'])
+/** Worker settings of the Build Output config that neither a version carries nor a promote applies. */
+const NOT_VERSION_SETTINGS = new Set(['access', 'firstPartyWorker', 'unsafe', 'exports'])
 
 /** The fields this conversion reads; `manifest` is the reader's. */
-const READ = new Set(['name', 'compatibilityDate', 'compatibilityFlags', 'placement', 'limits', 'cache', 'env', 'assets', 'manifest'])
+const READ = new Set([
+  'name', 'compatibilityDate', 'compatibilityFlags', 'placement', 'limits', 'cache', 'env', 'assets', 'manifest',
+  'domains', 'triggers', 'tailConsumers', 'logpush', 'observability', 'workersDev', 'previewUrls',
+])
+
+const SNAKE = (key: string) => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)
+
+/** camelCase keys, at every depth, in wrangler's snake_case (`headSamplingRate` → `head_sampling_rate`). */
+function snakeKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(snakeKeys)
+  if (!isRecord(value)) return value
+  return Object.fromEntries(Object.entries(value).map(([key, item]) => [SNAKE(key), snakeKeys(item)]))
+}
+
+/**
+ * The settings a promote applies, in wrangler's keys, converted as wrangler 4.164 converts the new
+ * config: `triggers` (scheduled → crons, fetch → routes, queue → consumers), `domains` (Custom
+ * Domains), `tailConsumers`, `observability`, `logpush`, `workersDev`, `previewUrls`. A trigger of
+ * another kind (email, connect) has no place in a deploy here and is reported.
+ */
+function convertDeploySettings(config: OutputWorkerConfig, raw: Raw, warnings: string[]): void {
+  const crons: unknown[] = []
+  const routes: unknown[] = []
+  const consumers: unknown[] = []
+  for (const trigger of Array.isArray(config.triggers) ? config.triggers : []) {
+    if (!isRecord(trigger)) continue
+    if (trigger.type === 'scheduled') crons.push(trigger.schedule)
+    else if (trigger.type === 'fetch') {
+      const zone = trigger.zone
+      routes.push(typeof zone !== 'string' ? trigger.pattern : { pattern: trigger.pattern, [zone.includes('.') ? 'zone_name' : 'zone_id']: zone })
+    } else if (trigger.type === 'queue') {
+      const { type: _type, name, ...settings } = trigger
+      consumers.push(withoutUndefined({ queue: name, ...(snakeKeys(settings) as Raw) }))
+    } else warnings.push(`triggers: a trigger of type "${String(trigger.type)}" is not applied by this plugin; not sent`)
+  }
+  for (const domain of Array.isArray(config.domains) ? config.domains : []) {
+    routes.push(isRecord(domain) ? withoutUndefined({ pattern: domain.hostname, custom_domain: true, enabled: domain.production, previews_enabled: domain.previews }) : { pattern: domain, custom_domain: true })
+  }
+  if (crons.length > 0) raw.triggers = { crons }
+  if (routes.length > 0) raw.routes = routes
+  if (consumers.length > 0) raw.queues = { ...(isRecord(raw.queues) ? raw.queues : {}), consumers }
+  if (Array.isArray(config.tailConsumers) && config.tailConsumers.length > 0) {
+    raw.tail_consumers = config.tailConsumers.map((consumer: unknown) => ({ service: isRecord(consumer) ? consumer.worker : consumer }))
+  }
+  if (config.observability !== undefined) raw.observability = snakeKeys(config.observability)
+  if (config.logpush !== undefined) raw.logpush = config.logpush
+  if (config.workersDev !== undefined) raw.workers_dev = config.workersDev
+  if (config.previewUrls !== undefined) raw.preview_urls = config.previewUrls
+}
 
 const withoutUndefined = (item: Raw): Raw => Object.fromEntries(Object.entries(item).filter(([, value]) => value !== undefined))
 
@@ -136,6 +184,7 @@ export function toWranglerConfig(config: OutputWorkerConfig, assetsDirectory: st
     })
     if (a.basePath !== undefined) warnings.push('assets.basePath: not part of a version\'s assets config; not sent')
   }
+  convertDeploySettings(config, raw, warnings)
   for (const key of Object.keys(config)) {
     if (NOT_VERSION_SETTINGS.has(key)) warnings.push(`${key}: a Worker setting that a deploy applies, not part of a version; not sent`)
     else if (!READ.has(key)) warnings.push(`${key}: not a field this plugin knows; not sent`)

@@ -8,6 +8,9 @@ import { WRANGLER_ROUTES } from './wrangler-routes.js'
 import { DEPLOYMENT_ROUTES } from './deployments.js'
 import { assetsRoutes, checkAssetsJwt, type AssetsService } from './assets.js'
 import { SCRIPT_UPLOAD_ROUTES } from './script-upload.js'
+import type { EmulatorCustomDomain, EmulatorQueue, EmulatorRoute, EmulatorWorkflow, EmulatorZone, StoredWorker } from './types.js'
+import { scriptSettings, WORKER_SETTINGS_ROUTES } from './worker-settings.js'
+import { ZONE_AND_QUEUE_ROUTES } from './zones-queues.js'
 
 export const API_PREFIX = '/client/v4'
 
@@ -18,6 +21,13 @@ export interface ApiContext extends CreateVersionContext {
   assets?: AssetsService
   /** The account may only create SQLite-backed Durable Objects: `new_classes` is refused (10099). */
   newAccount: boolean
+  workersDevSubdomain: string
+  zones: EmulatorZone[]
+  routes: EmulatorRoute[]
+  customDomains: EmulatorCustomDomain[]
+  queues: EmulatorQueue[]
+  /** Keyed by `${accountId}\n${name}`. */
+  workflows: Map<string, EmulatorWorkflow>
 }
 
 export interface ApiRequest {
@@ -43,6 +53,8 @@ export interface Route {
   rawBody?: boolean
   /** Checks its own authorisation (the assets upload takes an upload token, not the API token). */
   ownAuth?: boolean
+  /** Under `/zones`, not an account: the first parameter, if any, is a zone id, which the handler checks. */
+  zoneScoped?: boolean
 }
 
 const SEGMENT = '([^/]+)'
@@ -58,12 +70,16 @@ const ROUTES: Route[] = [
   ...SCRIPT_UPLOAD_ROUTES,
   ...DEPLOYMENT_ROUTES,
   ...assetsRoutes((ctx) => ctx.assets),
+  ...WORKER_SETTINGS_ROUTES,
+  ...ZONE_AND_QUEUE_ROUTES,
 ]
 
 export async function handleApi(ctx: ApiContext, req: ApiRequest): Promise<ApiReply> {
   const found = route(req.method, req.path)
   if (!found) return failOne(404, Code.noRoute, 'No route for that URI')
   if (!found.ownAuth && !authenticated(ctx.token, req.headers)) return failOne(401, Code.auth, 'Authentication error')
+  if (req.bodyProblem === 'invalid-json' && found.zoneScoped) return failOne(400, Code.validation, 'The request body is not valid JSON', '')
+  if (found.zoneScoped) return found.handler(ctx, req, found.params)
   const [account = '', ...rest] = found.params
   if (account !== ctx.accountId) {
     return failOne(404, Code.badAccount, `Could not route to ${API_PREFIX}${req.path}, perhaps your object identifier is invalid?`)
@@ -73,10 +89,10 @@ export async function handleApi(ctx: ApiContext, req: ApiRequest): Promise<ApiRe
   return found.handler(ctx, req, [account, ...rest])
 }
 
-function route(method: string, path: string): { handler: Handler; params: string[]; rawBody?: boolean; ownAuth?: boolean } | undefined {
+function route(method: string, path: string): { handler: Handler; params: string[]; rawBody?: boolean; ownAuth?: boolean; zoneScoped?: boolean } | undefined {
   for (const r of ROUTES) {
     const match = r.method === method ? r.pattern.exec(path) : null
-    if (match) return { handler: r.handler, params: match.slice(1).map((p) => decodeURIComponent(p)), rawBody: r.rawBody, ownAuth: r.ownAuth }
+    if (match) return { handler: r.handler, params: match.slice(1).map((p) => decodeURIComponent(p)), rawBody: r.rawBody, ownAuth: r.ownAuth, zoneScoped: r.zoneScoped }
   }
   return undefined
 }
@@ -102,7 +118,12 @@ function sameSecret(given: string, expected: string): boolean {
 const WORKER_NAME = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/
 
 function listWorkers(ctx: ApiContext, _req: ApiRequest, [account = '']: string[]): ApiReply {
-  return ok(ctx.store.workers(account))
+  return ok(ctx.store.workers(account).map(workerResult))
+}
+
+/** A Worker as the Workers API shows it: its script settings are fields of the Worker; its schedules are not. */
+function workerResult({ settings, schedules: _schedules, ...worker }: StoredWorker): Record<string, unknown> {
+  return { ...worker, ...scriptSettings({ settings }) }
 }
 
 function createWorker(ctx: ApiContext, req: ApiRequest, [account = '']: string[]): ApiReply {
@@ -112,12 +133,12 @@ function createWorker(ctx: ApiContext, req: ApiRequest, [account = '']: string[]
     return failOne(400, Code.validation, 'name must be lower-case letters, digits and dashes (at most 63)', '/name')
   }
   if (ctx.store.worker(account, name)) return failOne(409, Code.validation, `A Worker named '${name}' already exists`, '/name')
-  return ok(ctx.store.createWorker(account, name))
+  return ok(workerResult(ctx.store.createWorker(account, name)))
 }
 
 function getWorker(ctx: ApiContext, _req: ApiRequest, [account = '', worker = '']: string[]): ApiReply {
   const found = ctx.store.worker(account, worker)
-  return found ? ok(found) : workerNotFound()
+  return found ? ok(workerResult(found)) : workerNotFound()
 }
 
 function listVersions(ctx: ApiContext, req: ApiRequest, [account = '', worker = '']: string[]): ApiReply {

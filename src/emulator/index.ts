@@ -8,6 +8,13 @@ import type { Emulator, EmulatorOptions } from './types.js'
 export type {
   DeploymentVersion,
   Emulator,
+  EmulatorAttachments,
+  EmulatorCustomDomain,
+  EmulatorQueue,
+  EmulatorQueueConsumer,
+  EmulatorRoute,
+  EmulatorWorkflow,
+  EmulatorZone,
   EmulatorOptions,
   Fault,
   FaultMatch,

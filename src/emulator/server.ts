@@ -2,6 +2,7 @@
  * The emulator's HTTP server: records every request, applies queued faults, then hands the
  * request to the API routes or to a version's preview. Listens on 127.0.0.1 only.
  */
+import { randomUUID } from 'node:crypto'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
 import { API_PREFIX, handleApi, type ApiContext } from './api.js'
@@ -49,6 +50,12 @@ export async function startServer(options: EmulatorOptions = {}): Promise<Emulat
     newAccount: options.newAccount ?? false,
     assets,
     previewUrl: (id) => `${origin}${PREVIEW_PREFIX}${id}/`,
+    workersDevSubdomain: options.workersDevSubdomain ?? 'emulator',
+    zones: (options.zones ?? []).map((z) => ({ name: z.name, id: z.id ?? randomUUID().replaceAll('-', '') })),
+    routes: [],
+    customDomains: [],
+    queues: (options.queues ?? []).map((q) => ({ accountId, queue_name: q.name, queue_id: q.id ?? randomUUID().replaceAll('-', ''), consumers: [] })),
+    workflows: new Map(),
   }
 
   /** A delay that close() cuts short, so a "slow forever" fault cannot keep the process alive. */
@@ -220,6 +227,7 @@ export async function startServer(options: EmulatorOptions = {}): Promise<Emulat
       forget: (account = accountId) => assets.forget(account),
       expireNextUploadToken: (fault) => assets.expireNextUploadToken(fault),
     },
+    attachments: { zones: ctx.zones, routes: ctx.routes, customDomains: ctx.customDomains, queues: ctx.queues, workflows: ctx.workflows },
     close: () => (closed ??= close()),
   }
 }

@@ -23,7 +23,7 @@ export class Store {
 
   createWorker(accountId: string, name: string): StoredWorker {
     const now = new Date().toISOString()
-    const worker: StoredWorker = { id: randomUUID().replaceAll('-', ''), name, created_on: now, updated_on: now }
+    const worker: StoredWorker = { id: randomUUID().replaceAll('-', ''), name, created_on: now, updated_on: now, subdomain: { enabled: false, previews_enabled: false } }
     this.#workers.set(`${accountId}\n${name}`, { worker, versions: [], deployments: [] })
     return worker
   }

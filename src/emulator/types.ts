@@ -97,6 +97,71 @@ export interface EmulatorOptions {
   log?: (line: string) => void
   /** Static assets endpoints: bucket size and upload token lifetime. */
   assets?: AssetsEmulatorOptions
+  /** Zones of the account, for routes and Custom Domains (`id` defaults to a hash-like id). Default none. */
+  zones?: Array<{ name: string; id?: string }>
+  /** Queues of the account, for queue consumers (`id` defaults to a generated one). Default none. */
+  queues?: Array<{ name: string; id?: string }>
+  /** The account's workers.dev subdomain (`GET …/workers/subdomain`). Default `'emulator'`. */
+  workersDevSubdomain?: string
+}
+
+export interface EmulatorZone {
+  id: string
+  name: string
+}
+
+export interface EmulatorRoute {
+  id: string
+  zone_id: string
+  pattern: string
+  script: string
+}
+
+export interface EmulatorCustomDomain {
+  id: string
+  hostname: string
+  zone_id: string
+  zone_name: string
+  service: string
+  environment: string
+  enabled: boolean
+  previews_enabled: boolean
+}
+
+export interface EmulatorQueueConsumer {
+  consumer_id: string
+  type: 'worker'
+  script: string
+  settings: Record<string, unknown>
+  dead_letter_queue?: string
+  created_on: string
+}
+
+export interface EmulatorQueue {
+  accountId: string
+  queue_id: string
+  queue_name: string
+  consumers: EmulatorQueueConsumer[]
+}
+
+export interface EmulatorWorkflow {
+  id: string
+  name: string
+  script_name: string
+  class_name: string
+  created_on: string
+  modified_on: string
+  [field: string]: unknown
+}
+
+/** What deploys attached to Workers beyond their versions: routes, Custom Domains, queue consumers, Workflows. */
+export interface EmulatorAttachments {
+  zones: readonly EmulatorZone[]
+  routes: readonly EmulatorRoute[]
+  customDomains: readonly EmulatorCustomDomain[]
+  queues: readonly EmulatorQueue[]
+  /** Keyed by `${accountId}\n${name}`. */
+  workflows: ReadonlyMap<string, EmulatorWorkflow>
 }
 
 export interface RecordedRequest {
@@ -142,6 +207,12 @@ export interface StoredWorker {
   updated_on: string
   /** The Durable Object migration tag of the script; set by a script upload that applies migrations. */
   migration_tag?: string
+  /** workers.dev and Preview URLs, as `POST …/scripts/:s/subdomain` set them (both off for a new Worker). */
+  subdomain: { enabled: boolean; previews_enabled: boolean }
+  /** What `PATCH …/script-settings` set (observability, logpush, tail_consumers, tags). */
+  settings?: Record<string, unknown>
+  /** Cron Triggers, as `PUT …/schedules` set them. */
+  schedules?: Array<{ cron: string; created_on: string; modified_on: string }>
 }
 
 /** One version's share of a deployment. */
@@ -191,6 +262,8 @@ export interface Emulator {
   clearFaults(): void
   /** Static assets: recorded manifests and uploads, held files, token expiry faults (524s go through `injectFaults`). */
   assets: EmulatorAssets
+  /** Routes, Custom Domains, queues with their consumers, and Workflows, as deploys left them (script settings, workers.dev and schedules are on `worker()`). */
+  attachments: EmulatorAttachments
   /** Close the server and dispose every Miniflare instance. */
   close(): Promise<void>
 }

@@ -35,6 +35,18 @@ export function writeScriptRequestJson(outputDir: string, payload: VersionPayloa
   return file
 }
 
+/**
+ * Writes `deploy-steps.json`: the calls a promote makes after its deployment, step by step (ids
+ * looked up at run time appear as `{…}`); none removes the file an earlier build wrote, so that it
+ * never describes another build. The bodies hold names and settings, never a credential.
+ */
+export function writeDeployStepsJson(outputDir: string, steps: ReadonlyArray<{ step: string; calls: unknown[] }> | undefined): string {
+  const file = join(outputDir, 'deploy-steps.json')
+  if (steps === undefined) rmSync(file, { force: true })
+  else writeFileAtomic(file, `${JSON.stringify(steps, null, 2)}\n`)
+  return file
+}
+
 export function resultJsonPath(outputDir: string): string {
   return join(outputDir, 'result.json')
 }

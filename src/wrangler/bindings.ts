@@ -121,8 +121,5 @@ export function mapBindings(ctx: MapContext, config: Raw): void {
   for (const [type, kind] of Object.entries(BINDING_KINDS)) {
     if (kind.wrangler) mapKind(ctx, config, type, kind.wrangler)
   }
-  if (isRecord(config.queues) && config.queues.consumers !== undefined && !(Array.isArray(config.queues.consumers) && config.queues.consumers.length === 0)) {
-    ctx.warnings.push('queues.consumers: consumers are Worker settings, not part of a version; not sent (use wrangler deploy)')
-  }
   unsafe(ctx, config)
 }

@@ -5,6 +5,7 @@ import type { TaggedMigrationStep } from '../core/pipeline.js'
 import { describe, formatPath, Problems, type Path } from '../options/issues.js'
 import type { Binding, VersionConfig } from '../options/version-schema.js'
 import { BINDING_SECTIONS, mapBindings, type MapContext } from './bindings.js'
+import { DEPLOY_SETTING_KEYS, readDeploySettings, type DeploySettings } from './deploy-settings.js'
 import { selectEnvironment } from './env.js'
 import { NOT_MAPPED, SILENT } from './keys.js'
 import { parseWranglerFile } from './parse.js'
@@ -44,6 +45,8 @@ export interface WranglerConfig {
   assets?: WranglerAssets
   /** wrangler's `migrations` as written, tags kept: which of them to send depends on the Worker's current migration tag. */
   migrationSteps?: TaggedMigrationStep[]
+  /** Routes, triggers, queue consumers, Workflows and script settings: applied by a promote to 100%, after its deployment. */
+  deploy: DeploySettings
   /** Keys that were not mapped and other things worth telling the user. */
   warnings: string[]
 }
@@ -82,7 +85,7 @@ export function mapWranglerConfig(raw: Record<string, unknown>, file: string, op
   const { config: c, pathOf } = effective
   const ctx: MapContext = { problems, warnings, pathOf, bindings: [] }
   const version: Record<string, unknown> = {}
-  const result: WranglerConfig = { version: version as VersionConfig, secrets: { inherit: [] }, warnings }
+  const result: WranglerConfig = { version: version as VersionConfig, secrets: { inherit: [] }, deploy: { routes: [], queueConsumers: [], workflows: [] }, warnings }
 
   const str = (key: string): string | undefined => {
     const value = c[key]
@@ -105,9 +108,10 @@ export function mapWranglerConfig(raw: Record<string, unknown>, file: string, op
   mapContainers(ctx, c, version)
   if (c.cache !== undefined) version.cache_options = c.cache
   mapSecrets(ctx, c, result)
+  result.deploy = readDeploySettings(ctx, c, result.worker)
 
   for (const key of Object.keys(c)) {
-    if (SILENT.has(key) || HANDLED.has(key) || BINDING_SECTIONS.has(key)) continue
+    if (SILENT.has(key) || HANDLED.has(key) || DEPLOY_SETTING_KEYS.has(key) || BINDING_SECTIONS.has(key)) continue
     if (key === 'legacy_env' && c[key] !== false) continue
     const reason = NOT_MAPPED.get(key)
     // The Cloudflare Vite plugin's generated config spells out every default and its own bookkeeping;

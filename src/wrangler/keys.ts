@@ -5,6 +5,21 @@ const BUILD =
   'is a wrangler build setting; your bundler builds the Worker, so it has no effect here'
 const WORKER_SETTING =
   'is a Worker setting, not part of a version; not sent (apply it with wrangler deploy or the dashboard)'
+
+/**
+ * The Worker settings a promote does not apply, each with its reason (the README's "Worker settings"
+ * table repeats them). The ones a promote applies are read in deploy-settings.ts.
+ */
+const NOT_APPLIED: ReadonlyArray<[key: string, reason: string]> = [
+  ['streaming_tail_consumers', `${WORKER_SETTING}; the plugin does not apply streaming tail consumers (a separate beta API)`],
+  ['compliance_region', 'selects the API host of a FedRAMP account; set `apiBaseUrl` (or CLOUDFLARE_API_BASE_URL) to that host instead; not sent'],
+  ['previews', `${WORKER_SETTING}; Preview settings belong to Worker Previews, which a version or a promote does not create`],
+  ['first_party_worker', 'is for Cloudflare-internal Workers only; not sent'],
+  ['keep_vars', 'is not applied: a version carries the vars of its config only, so vars set elsewhere (the dashboard) are replaced, as wrangler does without keep_vars'],
+  ['cloudchamber', `${WORKER_SETTING}; Containers are deployed by wrangler, not by this plugin`],
+  ['usage_model', 'is deprecated (Workers Standard has no usage model); not sent'],
+  ['addresses', `${WORKER_SETTING}; the plugin does not configure Email Routing addresses`],
+]
 const LOCAL_DEV = 'configures local development (wrangler dev) only; not part of a version'
 const UNSUPPORTED = 'is a service-worker / Workers Sites feature the plugin does not support; ignored'
 
@@ -16,9 +31,7 @@ export const NOT_MAPPED: ReadonlyMap<string, string> = new Map([
   ...['build', 'define', 'alias', 'minify', 'keep_names', 'no_bundle', 'rules', 'find_additional_modules',
     'preserve_file_names', 'base_dir', 'tsconfig', 'jsx_factory', 'jsx_fragment', 'upload_source_maps',
     'python_modules'].map((k) => [k, BUILD] as const),
-  ...['routes', 'route', 'triggers', 'workers_dev', 'preview_urls', 'observability', 'logpush', 'tail_consumers',
-    'streaming_tail_consumers', 'compliance_region', 'previews', 'first_party_worker', 'keep_vars',
-    'cloudchamber', 'usage_model', 'addresses'].map((k) => [k, WORKER_SETTING] as const),
+  ...NOT_APPLIED,
   ...['access', 'connect'].map((k) => [k, LOCAL_DEV] as const),
   ['exports', 'is not mapped from a wrangler config; set the `version.exports` option instead'],
   ['dependencies_instrumentation', 'configures the package_dependencies wrangler collects; the plugin collects none (the `version.package_dependencies` option sends them)'],

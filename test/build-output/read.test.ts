@@ -105,7 +105,16 @@ describe('a worker.config.json as the version config', () => {
         placement: { mode: 'smart' },
         limits: { cpuMs: 50 },
         assets: { htmlHandling: 'none', notFoundHandling: '404-page' },
-        triggers: [{ type: 'scheduled', schedule: '* * * * *' }],
+        triggers: [
+          { type: 'scheduled', schedule: '* * * * *' },
+          { type: 'fetch', pattern: 'api.example.com/*', zone: 'example.com' },
+          { type: 'queue', name: 'jobs', maxBatchSize: 5, maxBatchTimeout: 2 },
+          { type: 'email', addresses: ['a@example.com'] },
+        ],
+        domains: ['app.example.com', { hostname: 'beta.example.com', production: false, previews: true }],
+        workersDev: false,
+        observability: { enabled: true, headSamplingRate: 0.25, logs: { invocationLogs: false } },
+        tailConsumers: [{ worker: 'tail' }],
         experimental: { something: true },
         env: {
           TEXT: { type: 'text', value: 'plain' },
@@ -157,10 +166,24 @@ describe('a worker.config.json as the version config', () => {
       expect.arrayContaining([
         "this Worker's config comes from here; wrangler.jsonc is ignored",
         expect.stringMatching(/env\.ODD: a "made-up" binding .*not sent/),
-        expect.stringMatching(/^triggers: a Worker setting/),
+        'triggers: a trigger of type "email" is not applied by this plugin; not sent',
         'experimental: not a field this plugin knows; not sent',
       ]),
     )
+    // The settings a promote applies, in wrangler's keys, as wrangler 4.164 converts them.
+    expect(config.deploy).toEqual({
+      routes: [
+        { pattern: 'api.example.com/*', zone_name: 'example.com' },
+        { pattern: 'app.example.com', custom_domain: true },
+        { pattern: 'beta.example.com', custom_domain: true, enabled: false, previews_enabled: true },
+      ],
+      crons: ['* * * * *'],
+      workersDev: false,
+      observability: { enabled: true, head_sampling_rate: 0.25, logs: { invocation_logs: false } },
+      tailConsumers: [{ service: 'tail' }],
+      queueConsumers: [{ queue: 'jobs', max_batch_size: 5, max_batch_timeout: 2 }],
+      workflows: [],
+    })
   })
 
   it('names every config it does not read, in one line', async () => {

@@ -178,3 +178,70 @@ describe('readWranglerConfig', () => {
     expect(placement({ mode: 'off' })).toBeUndefined()
   })
 })
+
+describe('deploy settings (applied by a promote to 100%)', () => {
+  const settings = (config: Record<string, unknown>, env?: string) => readWranglerConfig(tempConfig('wrangler.json', JSON.stringify({ name: 'w', ...config })), { env }).deploy
+
+  test('reads routes, crons, workers.dev, Preview URLs, script settings, consumers and the Workflows this Worker defines', () => {
+    const read = settings({
+      route: 'example.com/*',
+      triggers: { crons: [] },
+      workers_dev: false,
+      preview_urls: true,
+      observability: { enabled: true },
+      logpush: false,
+      tail_consumers: [{ service: 'tail', environment: 'production' }],
+      queues: { producers: [{ binding: 'Q', queue: 'jobs' }], consumers: [{ queue: 'jobs', retry_delay: 30 }] },
+      workflows: [{ binding: 'MINE', name: 'mine', class_name: 'Mine' }, { binding: 'THEIRS', name: 'theirs', class_name: 'Theirs', script_name: 'other' }],
+    })
+    expect(read).toEqual({
+      routes: [{ pattern: 'example.com/*' }],
+      crons: [],
+      workersDev: false,
+      previewUrls: true,
+      observability: { enabled: true },
+      logpush: false,
+      tailConsumers: [{ service: 'tail', environment: 'production' }],
+      queueConsumers: [{ queue: 'jobs', retry_delay: 30 }],
+      // A Workflow of another script is only a binding here: its own Worker's deploy creates it.
+      workflows: [{ name: 'mine', class_name: 'Mine' }],
+    })
+    // None of them is reported as "not sent" any more.
+    expect(readWranglerConfig(tempConfig('wrangler.json', JSON.stringify({ name: 'w', routes: ['a.example.com/*'], triggers: { crons: ['0 * * * *'] } }))).warnings).toEqual([])
+  })
+
+  test('an environment inherits routes and triggers but not tail_consumers, as in wrangler', () => {
+    const read = settings({ routes: ['example.com/*'], tail_consumers: [{ service: 'tail' }], env: { staging: { workers_dev: true } } }, 'staging')
+    expect(read).toMatchObject({ routes: [{ pattern: 'example.com/*' }], workersDev: true })
+    expect(read.tailConsumers).toBeUndefined()
+  })
+
+  test('every setting of the wrong shape is an error naming its key', () => {
+    const message = errorOf(() =>
+      settings({
+        routes: [{ pattern: 'app.example.com/*', custom_domain: true }, { pattern: '*/api' }, 42],
+        triggers: { crons: '0 * * * *' },
+        workers_dev: 'yes',
+        observability: true,
+        tail_consumers: ['tail'],
+        queues: { consumers: [{ queue: 'jobs', max_batch_size: '10' }, {}] },
+        workflows: [{ binding: 'F', name: 'f' }],
+      }),
+    ).message
+    for (const part of [
+      'routes[0].pattern: a Custom Domain is a hostname',
+      'routes[1].pattern: a pattern without a host needs the zone',
+      'routes[2]: expected a route pattern',
+      'triggers.crons: expected an array of cron expressions',
+      'workers_dev: expected true or false',
+      'observability: expected an object',
+      'tail_consumers: expected an array of { "service": "<Worker name>" }',
+      'queues.consumers[0].max_batch_size: expected a number',
+      'queues.consumers[1].queue: required',
+      'workflows[0]: a Workflow this Worker defines needs "name" and "class_name"',
+    ]) {
+      expect(message).toContain(part)
+    }
+    expect(errorOf(() => settings({ route: 'a.example.com/*', routes: [] })).message).toContain('route: set either `route` or `routes`, not both')
+  })
+})
