@@ -5,6 +5,7 @@ import { parseBaseUrl } from './api/url.js'
 import { WorkersVersionError } from './core/errors.js'
 import type { BuildInfo, GeneratedWorker, TaggedMigrationStep } from './core/pipeline.js'
 import type { GitCommit } from './git.js'
+import { ciCommit, readCiContext, type CiContext } from './ci-context.js'
 import { createWorkerByDefault, DEFAULTS, ENV_FALLBACKS, withEnvFallback } from './options/defaults.js'
 import type { ResolvedOptions } from './options/resolve.js'
 import { secretBindings, type SecretsOption } from './options/secrets.js'
@@ -43,6 +44,8 @@ interface PlanFields {
   assets?: PlannedAssets
   /** Warnings found while planning (the wrangler config's). */
   warnings: string[]
+  /** What the CI's environment says about the commit, branch and pull request (read once, no process). */
+  ci: CiContext
 }
 
 /** A build that writes `request.json` and sends nothing. */
@@ -114,6 +117,7 @@ export async function createPlan(
   base?: BuildPlan,
 ): Promise<BuildPlan> {
   const upload = !build.watch && (options.upload ?? (build.mode !== undefined && build.mode === options.uploadMode))
+  const ci = base?.ci ?? readCiContext(env)
   const merged = await mergeWranglerConfig(options, root, env, generated)
   const outputDir = isAbsolute(options.outputDir) ? options.outputDir : resolve(root, options.outputDir)
   const target = upload ? uploadTarget(options, merged.worker, merged.accountId, env) : undefined
@@ -139,6 +143,7 @@ export async function createPlan(
     migrationSteps: merged.migrationSteps,
     assets: merged.assets && options.assets ? { ...merged.assets, maxFiles: options.assets.maxFiles, concurrency: options.assets.concurrency, allowDotfiles: options.assets.allowDotfiles } : undefined,
     warnings: merged.warnings,
+    ci,
   }
   if (!target) return { ...fields, upload: false }
 
@@ -153,7 +158,13 @@ export async function createPlan(
   const annotations = merged.version.annotations
   // Read for uploads only: the annotations matter to the version created, and a dry run stays free of git processes.
   if (options.gitAnnotations && (annotations?.['workers/tag'] === undefined || annotations['workers/message'] === undefined)) {
-    plan.commit = base?.upload && base.root === root && base.commit ? base.commit : import('./git.js').then(({ currentCommit }) => currentCommit(root, { withheld: merged.secrets?.fromEnv }))
+    // In CI the environment names the commit: no git process runs at all.
+    const fromCi = ciCommit(ci)
+    plan.commit = fromCi
+      ? Promise.resolve(fromCi)
+      : base?.upload && base.root === root && base.commit
+        ? base.commit
+        : import('./git.js').then(({ currentCommit }) => currentCommit(root, { withheld: merged.secrets?.fromEnv }))
     plan.gitAnnotations = gitAnnotationsOf(plan.commit, annotations)
   }
   return plan
