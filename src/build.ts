@@ -9,7 +9,8 @@ import type { ResolvedOptions } from './options/resolve.js'
 import type { BuildPlan, PlannedAssets } from './plan.js'
 import type { AssetsManifest } from './assets/manifest.js'
 import type { VersionPayload } from './core/serialize.js'
-import { versionBody, type BuiltModules } from './version-body.js'
+import { previewDeploymentBody, versionBody, type BuiltModules } from './version-body.js'
+import { previewAnnotations } from './ci-context.js'
 import { formatBytes, formatCount } from './report/format.js'
 import { writeRequestJson } from './report/files.js'
 import type { Logger } from './report/logger.js'
@@ -40,8 +41,10 @@ export async function buildVersion(worker: WorkerOutput, plan: BuildPlan, option
   if (assets?.manifest.headers !== undefined) modules.push({ name: assets.names.headers, content_type: 'text/plain', contents: Buffer.from(assets.manifest.headers) })
   if (assets?.manifest.redirects !== undefined) modules.push({ name: assets.names.redirects, content_type: 'text/plain', contents: Buffer.from(assets.manifest.redirects) })
   const built: BuiltModules = { mainModule, modules }
-  const { payload } = versionBody(plan, built, { git: plan.upload ? await plan.gitAnnotations : undefined })
-  const requestFile = writeRequestJson(plan.outputDir, payload)
+  const git = plan.upload ? await plan.gitAnnotations : undefined
+  const { payload } = versionBody(plan, built, { git })
+  // A Preview's request.json is its deployment's body; Build Output stays the version it describes.
+  const requestFile = writeRequestJson(plan.outputDir, plan.preview ? previewDeploymentBody(plan, built, { git, ci: previewAnnotations(plan.ci) }).payload : payload)
   // Not over a tree the Cloudflare plugin wrote itself: that one is already this Worker's Build Output.
   const buildOutputDir = options.buildOutput && !worker.generated?.buildOutput ? await writeBuildOutputOf(worker, plan, options, payload, assets?.manifest) : undefined
   if (plan.typesFile) writeEnvTypes(plan.typesFile, plan)

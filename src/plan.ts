@@ -12,6 +12,8 @@ import { secretBindings, type SecretsOption } from './options/secrets.js'
 import { MESSAGE_LIMIT, truncateUtf8, validateVersionConfig } from './options/validate.js'
 import { todayUtc, type VersionConfig } from './options/version-schema.js'
 import { findWranglerConfig } from './wrangler/find.js'
+import type { WranglerPreviews } from './wrangler/index.js'
+import { decidePreview, type PlannedPreview } from './preview-target.js'
 
 /** Where and as whom to upload: every value resolved, environment fallbacks applied. */
 export interface UploadTarget {
@@ -44,6 +46,8 @@ interface PlanFields {
   assets?: PlannedAssets
   /** Warnings found while planning (the wrangler config's). */
   warnings: string[]
+  /** A Preview deployment instead of a version: the Preview, decided before anything is sent. */
+  preview?: PlannedPreview
   /** What the CI's environment says about the commit, branch and pull request (read once, no process). */
   ci: CiContext
 }
@@ -121,9 +125,12 @@ export async function createPlan(
   const merged = await mergeWranglerConfig(options, root, env, generated)
   const outputDir = isAbsolute(options.outputDir) ? options.outputDir : resolve(root, options.outputDir)
   const target = upload ? uploadTarget(options, merged.worker, merged.accountId, env) : undefined
+  const decision = await decidePreview(options, ci, () => import('./git.js').then(({ currentBranch }) => currentBranch(root, { withheld: merged.secrets?.fromEnv })))
+  const preview = 'preview' in decision ? decision.preview : undefined
+  const bodyFields = preview ? previewFields(merged, options) : merged.version
   // The one check of the merged fields, secret names against every other binding included, on the bindings as they are sent.
   const secrets = secretBindings(merged.secrets, env, { forUpload: upload })
-  const checked = validateVersionConfig(secrets.length === 0 ? merged.version : { ...merged.version, bindings: [...(merged.version.bindings ?? []), ...secrets] })
+  const checked = validateVersionConfig(secrets.length === 0 ? bodyFields : { ...bodyFields, bindings: [...(bodyFields.bindings ?? []), ...secrets] })
   // Without a wrangler config these are the option's own warnings, printed when the options were resolved.
   if (merged.configFile) merged.warnings.push(...checked.warnings.map((w) => `wrangler config ${merged.configFile}: ${w}`))
   if (merged.version.compatibility_date === undefined) {
@@ -144,6 +151,7 @@ export async function createPlan(
     assets: merged.assets && options.assets ? { ...merged.assets, maxFiles: options.assets.maxFiles, concurrency: options.assets.concurrency, allowDotfiles: options.assets.allowDotfiles } : undefined,
     warnings: merged.warnings,
     ci,
+    preview,
   }
   if (!target) return { ...fields, upload: false }
 
@@ -151,8 +159,9 @@ export async function createPlan(
     ...fields,
     upload: true,
     target,
-    promote: options.promote,
-    preflight: options.preflight,
+    promote: 'promote' in decision ? decision.promote : undefined,
+    // `preview: 'auto'` on the production branch gives traffic: started in workerd first, as for `promote`.
+    preflight: options.preflight || ('promote' in decision && decision.promote !== undefined && options.preview === 'auto'),
     createWorker: options.createWorker ?? createWorkerByDefault(merged.worker),
   }
   const annotations = merged.version.annotations
@@ -170,7 +179,30 @@ export async function createPlan(
   return plan
 }
 
+/**
+ * A Preview deployment's fields: the top-level ones (compatibility, assets, migrations) with the
+ * `previews` block's limits, placement and cache over them, and as bindings only the block's plus
+ * the assets binding: the top-level bindings are production's, never a Preview's.
+ */
+function previewFields(merged: MergedConfig, options: ResolvedOptions): VersionConfig {
+  const assetsBindings = (merged.version.bindings ?? []).filter((b) => b.type === 'assets')
+  const ownBindings = (options.version.bindings ?? []).filter((b) => b.type !== 'assets')
+  if (ownBindings.length > 0) {
+    merged.warnings.push(
+      `\`version.bindings\` (${ownBindings.map((b) => b.name).join(', ')}) are production's and are not sent to a Preview; declare a Preview's bindings in the wrangler config's \`previews\` block.`,
+    )
+  }
+  if (!merged.previews && merged.configFile) {
+    merged.warnings.push(`wrangler config ${merged.configFile}: no \`previews\` block, so the Preview gets none of its bindings, only the Worker's Preview defaults.`)
+  }
+  const { bindings: _production, ...rest } = merged.version
+  const bindings = [...(merged.previews?.bindings ?? []), ...assetsBindings] as VersionConfig['bindings']
+  return { ...rest, ...merged.previews?.fields, ...(bindings && bindings.length > 0 ? { bindings } : {}) }
+}
+
 interface MergedConfig {
+  /** The wrangler config's `previews` block, when it has one. */
+  previews?: WranglerPreviews
   assets?: { directory: string; source: string }
   migrationSteps?: TaggedMigrationStep[]
   worker?: string
@@ -220,6 +252,7 @@ async function mergeWranglerConfig(options: ResolvedOptions, root: string, env: 
     accountId: own.accountId ?? config.accountId,
     version: { ...config.version, ...own.version },
     configFile: file,
+    previews: config.previews,
     secrets,
     migrationSteps: own.version.migrations === undefined ? config.migrationSteps : undefined,
     assets:

@@ -17,7 +17,7 @@ export const NOT_MAPPED: ReadonlyMap<string, string> = new Map([
     'preserve_file_names', 'base_dir', 'tsconfig', 'jsx_factory', 'jsx_fragment', 'upload_source_maps',
     'python_modules'].map((k) => [k, BUILD] as const),
   ...['routes', 'route', 'triggers', 'workers_dev', 'preview_urls', 'observability', 'logpush', 'tail_consumers',
-    'streaming_tail_consumers', 'compliance_region', 'previews', 'first_party_worker', 'keep_vars',
+    'streaming_tail_consumers', 'compliance_region', 'first_party_worker', 'keep_vars',
     'cloudchamber', 'usage_model', 'addresses'].map((k) => [k, WORKER_SETTING] as const),
   ...['access', 'connect'].map((k) => [k, LOCAL_DEV] as const),
   ['exports', 'is not mapped from a wrangler config; set the `version.exports` option instead'],

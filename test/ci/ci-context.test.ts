@@ -94,7 +94,7 @@ describe('the commit annotations in CI', () => {
   }
 
   const plan = (env: NodeJS.ProcessEnv) =>
-    createPlan(resolveOptions({ worker: 'w', upload: true, wrangler: false, apiToken: 't', accountId: 'a'.repeat(32) }), join(dir, 'project'), { bundler: 'rollup', watch: false }, env)
+    createPlan(resolveOptions({ worker: 'w', upload: true, wrangler: false, apiToken: 't', accountId: 'a'.repeat(32) }), join(dir, 'project'), { bundler: 'rollup', root: join(dir, 'project'), watch: false }, env)
 
   it('come from the environment with no git process; locally git is asked', async () => {
     const git = await fakeGit()
