@@ -31,6 +31,8 @@ import { writeCiOutputs } from './report/ci-outputs.js'
 import { BODY_LAYOUT_PRETTY, resultJsonPath, writeRequestJson, writeResultJson } from './report/files.js'
 import type { Logger } from './report/logger.js'
 import { versionBody } from './version-body.js'
+import type { PlannedPreview } from './preview-target.js'
+import { uploadPreview, type PreviewUploadResult, type SharedSteps } from './upload-preview.js'
 
 /** What the Worker looks like before the version is created: read in parallel, in one round trip. */
 interface WorkerState {
@@ -106,14 +108,32 @@ export async function uploadVersion(
   options: ResolvedOptions,
   logger: Logger,
   build: { redactor: Redactor; session?: UploadSession },
-): Promise<VersionResult> {
+): Promise<VersionResult | PreviewUploadResult> {
   const session = build.session?.plan === plan ? build.session : startUpload(plan, options, logger, { readEarly: false, redactor: build.redactor })
   try {
+    // The one branch point: a Preview deployment instead of a version (decided by the plan).
+    if (hasPreview(session)) return await uploadPreview(version, session, previewSteps(session))
     return await createVersionThenTraffic(version, session, options)
   } catch (error) {
     throw session.redactor.redactDeep(error)
   } finally {
     await session.close()
+  }
+}
+
+function hasPreview(session: UploadSession): session is UploadSession & { plan: UploadPlan & { preview: PlannedPreview } } {
+  return session.plan.preview !== undefined
+}
+
+/** What the Preview path shares with a version's: the Worker read and created, the assets uploaded. */
+function previewSteps(session: UploadSession): SharedSteps {
+  return {
+    workerIsNew: async () => (await workerStateOf(session)).isNew,
+    createWorker: async () => {
+      await createWorker(session.ctx, session.plan.target.worker)
+      session.logger.info(`${pc.green('✓')} created Worker ${pc.bold(session.plan.target.worker)} (first deploy)`)
+    },
+    uploadAssets: (manifest) => uploadAssetsOf(manifest, session),
   }
 }
 
@@ -258,8 +278,9 @@ async function readWorker(ctx: ApiCallContext, plan: UploadPlan): Promise<Worker
   const [info, current, migrationTag, secrets] = await Promise.all([
     getWorker(ctx, worker),
     plan.promote !== undefined ? currentDeployment(ctx, worker) : undefined,
-    plan.migrationSteps ? currentMigrationTag(ctx, worker) : undefined,
-    listSecrets(ctx, worker),
+    // A Preview keeps its own migration tag and secrets: the Worker's are a version's business.
+    plan.migrationSteps && !plan.preview ? currentMigrationTag(ctx, worker) : undefined,
+    plan.preview ? [] : listSecrets(ctx, worker),
   ])
   return { isNew: info === undefined, current, migrationTag, secrets: secrets.map((s) => s.name) }
 }

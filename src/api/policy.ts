@@ -38,6 +38,8 @@ export const POLICY = {
   maxModulesResponseBytes: 128 * 2 ** 20,
   /** "Worker not found": for a read of something that may not exist yet, that is the answer. */
   absent: { status: 404, code: 10007 },
+  /** "Preview not found" (10025) and "no deployment yet" (10222), as `wrangler preview` reads them. */
+  absentPreview: { status: 404, codes: [10025, 10222] },
   /**
    * The least time a request whose repeat would create something again (Create Version) waits
    * for the answer's headers, whatever `headersMs` says. Cutting it short does not stop the
@@ -78,8 +80,9 @@ export function classifyStatus(status: number): StatusClass {
   return 'refused'
 }
 
-export function isAbsent(status: number, errors: readonly ApiMessage[]): boolean {
-  return status === POLICY.absent.status && errors.some((error) => error.code === POLICY.absent.code)
+export function isAbsent(status: number, errors: readonly ApiMessage[], what: 'worker' | 'preview' = 'worker'): boolean {
+  const codes: readonly number[] = what === 'preview' ? POLICY.absentPreview.codes : [POLICY.absent.code]
+  return status === POLICY.absent.status && errors.some((error) => error.code !== undefined && codes.includes(error.code))
 }
 
 /**

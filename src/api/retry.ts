@@ -23,8 +23,8 @@ export interface ApiRequest extends OutgoingRequest {
    * cannot have acted on it (not connected, 429, 503), or after `hooks.recover` found it did not.
    */
   idempotent: boolean
-  /** `POLICY.absent` (no such Worker) answers `undefined` instead of failing. */
-  absentIsUndefined?: boolean
+  /** `POLICY.absent` (no such Worker) answers `undefined` instead of failing; `'preview'`: `POLICY.absentPreview` (no such Preview or deployment). */
+  absentIsUndefined?: boolean | 'preview'
   /** Whether a successful `result` is the answer; one that is not leaves the outcome unknown. */
   accept?: (result: unknown) => boolean
   /** Fewer sends than the policy allows (a check made between sends of another request). */
@@ -153,7 +153,7 @@ async function sendOnce(session: ApiSession, request: ApiRequest, sent: number):
     return { kind: 'failed', failure: { unknown: true, summary: `HTTP ${status} but ${redact(detail)}`, http: { status, errors: [], detail: [] } } }
   }
   const errors = parsed.kind === 'envelope' ? parsed.envelope.errors : []
-  if (request.absentIsUndefined && isAbsent(status, errors)) return { kind: 'answer', answer: { result: undefined, headers: response.headers } }
+  if (request.absentIsUndefined && isAbsent(status, errors, request.absentIsUndefined === 'preview' ? 'preview' : 'worker')) return { kind: 'answer', answer: { result: undefined, headers: response.headers } }
   const detail =
     parsed.kind === 'other'
       ? [`- the response is not JSON: ${redact(parsed.excerpt)}`]
