@@ -6,6 +6,7 @@ import { createVersion, workerNotFound, type CreateVersionContext } from './crea
 import { versionResult } from './results.js'
 import { WRANGLER_ROUTES } from './wrangler-routes.js'
 import { DEPLOYMENT_ROUTES } from './deployments.js'
+import { PREVIEW_ROUTES } from './previews.js'
 import { assetsRoutes, type AssetsService } from './assets.js'
 
 export const API_PREFIX = '/client/v4'
@@ -53,6 +54,7 @@ const ROUTES: Route[] = [
   { method: 'GET', pattern: new RegExp(`${WORKERS}/${SEGMENT}/versions/${SEGMENT}/?$`), handler: getVersion },
   ...WRANGLER_ROUTES,
   ...DEPLOYMENT_ROUTES,
+  ...PREVIEW_ROUTES,
   ...assetsRoutes((ctx) => ctx.assets),
 ]
 

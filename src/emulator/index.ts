@@ -13,6 +13,8 @@ export type {
   FaultMatch,
   RecordedRequest,
   StoredDeployment,
+  StoredPreview,
+  StoredPreviewDeployment,
   StoredVersion,
   StoredWorker,
   RunnableVersionBody,
