@@ -28,6 +28,7 @@ import type { UploadPlan } from './plan.js'
 import { preflight } from './preflight.js'
 import type { BuiltVersion } from './build.js'
 import { writeCiOutputs } from './report/ci-outputs.js'
+import { appendStepSummary, type SummaryRow } from './report/step-summary.js'
 import { BODY_LAYOUT_PRETTY, resultJsonPath, writeRequestJson, writeResultJson } from './report/files.js'
 import type { Logger } from './report/logger.js'
 import { versionBody } from './version-body.js'
@@ -195,7 +196,8 @@ async function createVersionThenTraffic(version: BuiltVersion, session: UploadSe
     )
   }
 
-  await reportCreated(session, options, result, traffic)
+  const applied = [...(state.isNew ? ['Worker created'] : []), ...(payload.config.migrations ? ['Durable Object migrations'] : []), ...(kept.length > 0 ? [`secrets kept: ${kept.join(', ')}`] : [])]
+  await reportCreated(session, options, result, traffic, { sizeBytes: version.modules.modules.reduce((sum, m) => sum + m.contents.byteLength, 0), applied })
   return result
 }
 
@@ -206,7 +208,13 @@ async function createVersionThenTraffic(version: BuiltVersion, session: UploadSe
  * gets the result. Only `onVersion` itself can still fail the build, and its error then says
  * which version already exists.
  */
-async function reportCreated(session: UploadSession, options: ResolvedOptions, result: VersionResult, traffic: TrafficShare[] | undefined): Promise<void> {
+async function reportCreated(
+  session: UploadSession,
+  options: ResolvedOptions,
+  result: VersionResult,
+  traffic: TrafficShare[] | undefined,
+  extra: { sizeBytes: number; applied: string[] },
+): Promise<void> {
   const { plan, logger, redactor } = session
   const { target } = plan
   const created = `version ${result.id} of ${target.worker} was created${traffic ? ` and deployed (${trafficLine(traffic, result.id)})` : ''}`
@@ -223,6 +231,8 @@ async function reportCreated(session: UploadSession, options: ResolvedOptions, r
   }
   const ciOutputs = process.env.GITHUB_OUTPUT
   if (ciOutputs) await writeCiOutputs(ciOutputs, result, redactor, traffic).catch((error: unknown) => unwritten(`GITHUB_OUTPUT (${ciOutputs})`, error))
+  const summary = process.env.GITHUB_STEP_SUMMARY
+  if (summary) await appendStepSummary(summary, versionSummaryRow(target.worker, result, traffic, extra), redactor).catch((error: unknown) => unwritten(`GITHUB_STEP_SUMMARY (${summary})`, error))
   try {
     await options.onVersion?.(redactor.redactDeep(result))
   } catch (error) {
@@ -283,6 +293,19 @@ async function readWorker(ctx: ApiCallContext, plan: UploadPlan): Promise<Worker
     plan.preview ? [] : listSecrets(ctx, worker),
   ])
   return { isNew: info === undefined, current, migrationTag, secrets: secrets.map((s) => s.name) }
+}
+
+/** The version's row of the job summary; its id and URLs were checked by the client. */
+function versionSummaryRow(worker: string, result: VersionResult, traffic: TrafficShare[] | undefined, extra: { sizeBytes: number; applied: string[] }): SummaryRow {
+  const urls = (result.urls ?? []).filter((url): url is string => typeof url === 'string')
+  return {
+    worker,
+    kind: traffic ? 'deployment' : 'version',
+    ids: [['Version', `${result.id} (number ${String(result.number)})`]],
+    urls: urls.map((url) => ['Version preview URL', url]),
+    traffic: traffic && trafficLine(traffic, result.id),
+    ...extra,
+  }
 }
 
 function trafficLine(traffic: readonly TrafficShare[], newId: string): string {
