@@ -36,8 +36,8 @@ async function project(name: string): Promise<string> {
 }
 
 /** The body as the emulator stored it, with each module reduced to its name and content type. */
-function shape(request: Record<string, unknown>) {
-  const { modules, ...rest } = request as { modules: Array<{ name: string; content_type: string }> }
+function shape(request: Record<string, unknown>): Record<string, unknown> {
+  const { modules, ...rest } = request as { modules: Array<{ name: string; content_type: string }> } & Record<string, unknown>
   return { ...rest, modules: modules.map((m) => [m.name, m.content_type]) }
 }
 
