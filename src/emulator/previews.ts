@@ -12,6 +12,7 @@ import { previewFailure, workerNotFound } from './create-version.js'
 import { apiError, Code, fail, failOne, ok, type ApiError, type ApiReply } from './envelope.js'
 import { migrationProblem, migrationTags } from './migrations.js'
 import { validateBody } from './validate.js'
+import { readMetadataForm } from './multipart.js'
 import type { RunnableVersionBody, VersionBinding } from './types.js'
 
 /** "Preview not found" and "deployment not found", the codes `wrangler preview` checks. */
@@ -253,21 +254,9 @@ async function deploymentBody(req: ApiRequest): Promise<{ body: Record<string, u
     if (req.bodyProblem === 'invalid-json') return { problem: 'The request body is not valid JSON' }
     return isObject(req.body) ? { body: req.body } : { problem: 'The request body must be a JSON object' }
   }
-  if (req.raw === undefined) return { problem: 'Expected a multipart/form-data body with a metadata part' }
-  let form: FormData
-  try {
-    form = await new Response(req.raw, { headers: { 'content-type': contentType } }).formData()
-  } catch (error) {
-    return { problem: `The multipart body could not be parsed: ${error instanceof Error ? error.message : String(error)}` }
-  }
-  const metadataPart = form.get('metadata')
-  let metadata: unknown
-  try {
-    metadata = JSON.parse(typeof metadataPart === 'string' ? metadataPart : metadataPart ? await metadataPart.text() : '')
-  } catch {
-    return { problem: 'The metadata part must be JSON' }
-  }
-  if (!isObject(metadata)) return { problem: 'The metadata part must be a JSON object' }
+  const read = await readMetadataForm(req)
+  if ('problem' in read) return read
+  const { form, metadata } = read
   const modules = []
   for (const [part, value] of form) {
     if (part === 'metadata') continue
