@@ -141,3 +141,44 @@ describe('names', () => {
     await expect(build('prev-bad', 'x', { preview: 7 })).rejects.toThrow(/preview.*expected true, false, 'auto' or a Preview name, got 7/s)
   })
 })
+
+describe('Durable Object migrations of a Preview', () => {
+  it('follow the Preview’s own migration tag, not the Worker’s', async () => {
+    vi.stubEnv('GITHUB_HEAD_REF', 'feature/counter')
+    const root = await tempDir('previews-do')
+    await mkdir(join(root, 'src'), { recursive: true })
+    await writeFile(
+      join(root, 'src/index.js'),
+      'export class Counter { fetch() { return new Response("counter") } }\nexport default { fetch: async (request, env) => env.COUNTER.get(env.COUNTER.idFromName("a")).fetch(request) }\n',
+    )
+    const write = (tags: string[]) =>
+      writeFile(
+        join(root, 'wrangler.json'),
+        JSON.stringify({
+          name: 'prev-do',
+          compatibility_date: '2025-01-01',
+          migrations: tags.map((tag, i) => (i === 0 ? { tag, new_sqlite_classes: ['Counter'] } : { tag, renamed_classes: [] })),
+          previews: { durable_objects: { bindings: [{ name: 'COUNTER', class_name: 'Counter' }] } },
+        }),
+      )
+    const push = async () => {
+      const { version: _version, ...options } = uploadOptions(emulator(), 'prev-do', { root, createWorker: true, preview: true })
+      const bundle = await rollup({ input: join(root, 'src/index.js'), logLevel: 'silent', plugins: [rollupPlugin(options as never)] })
+      await bundle.write({ dir: join(root, 'dist'), format: 'es' })
+      await bundle.close()
+      const [preview] = emulator().previews('prev-do')
+      return emulator().previewDeployments(preview!.id)[0]!
+    }
+    await write(['v1'])
+    const first = await push()
+    expect(first.request.migrations).toEqual({ new_tag: 'v1', steps: [{ new_sqlite_classes: ['Counter'] }] })
+    expect(await (await fetch(`${emulator().origin}/preview/${first.id}/`)).text()).toBe('counter')
+    const second = await push()
+    expect(second.request.migrations).toBeUndefined()
+    await write(['v1', 'v2'])
+    const third = await push()
+    expect(third.request.migrations).toEqual({ old_tag: 'v1', new_tag: 'v2', steps: [{ renamed_classes: [] }] })
+    expect(third.migration_tag).toBe('v2')
+    expect(emulator().worker('prev-do')?.migration_tag).toBeUndefined()
+  })
+})
