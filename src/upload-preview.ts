@@ -21,7 +21,8 @@ import { appendStepSummary } from './report/step-summary.js'
 import type { Redactor } from './core/redact.js'
 import type { ApiCallContext } from './api/request.js'
 import type { Logger } from './report/logger.js'
-import { previewDeploymentBody } from './version-body.js'
+import { previewDeploymentBody, versionBody } from './version-body.js'
+import { preflight } from './preflight.js'
 
 export interface PreviewUploadResult {
   preview: Preview
@@ -52,6 +53,12 @@ export async function uploadPreview(version: BuiltVersion, session: PreviewSessi
   const { worker } = plan.target
   const planned = plan.preview
   const git = await plan.gitAnnotations
+
+  if (plan.preflight) {
+    // The plan's fields already hold the Preview's bindings; preflight reads them as a version body's array.
+    const startup = await preflight(versionBody(plan, version.modules, { git }).payload, worker, logger)
+    if (startup !== undefined) logger.info(`${pc.green('✓')} preflight: the deployment starts in workerd (${Math.round(startup)} ms locally)`)
+  }
 
   // The Worker and the Preview are read at once; the Preview of a Worker that does not exist is not.
   const [isNew, found] = await Promise.all([steps.workerIsNew(), getPreview(ctx, worker, planned.name).catch((error: unknown) => ({ error }))])

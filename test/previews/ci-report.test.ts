@@ -123,6 +123,23 @@ describe('a Preview build in a GitHub pull request', () => {
   })
 })
 
+describe('a version build', () => {
+  it('adds its own table: a promoted version is a deployment with its traffic', async () => {
+    const root = await tempDir('version-report')
+    await mkdir(join(root, 'src'), { recursive: true })
+    await writeFile(join(root, 'src/index.js'), 'export default { fetch: () => new Response("v") }\n')
+    const plugin = rollupPlugin(uploadOptions(emulator(), 'report-version', { root, wrangler: false, promote: true, createWorker: true, preflight: false }) as never)
+    const bundle = await rollup({ input: join(root, 'src/index.js'), logLevel: 'silent', plugins: [plugin] })
+    await bundle.write({ dir: join(root, 'dist'), format: 'es' })
+    await bundle.close()
+    const [version] = emulator().versions('report-version')
+    const [section] = parseSummary(await readFile(join(ci, 'summary.md'), 'utf8'))
+    expect(section).toMatchObject({ heading: 'report-version', tables: [{ Kind: 'deployment', Version: `${version!.id} (number 1)`, Traffic: `100% → ${version!.id} (new)`, Applied: 'Worker created' }] })
+    // Create Version takes only workers/message and workers/tag: the pull request's annotations are not sent.
+    expect(Object.keys(version!.annotations).sort()).toEqual(['workers/tag', 'workers/triggered_by'])
+  })
+})
+
 describe('the summary table', () => {
   it('keeps a hostile value in its cell: no line break, no extra column', () => {
     const markdown = summaryMarkdown({

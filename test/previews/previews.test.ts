@@ -117,6 +117,19 @@ describe("preview: 'auto'", () => {
     expect(emulator().versions('prev-auto-branch')).toEqual([])
   })
 
+  it('runs preflight before a Preview when asked, and sends nothing when the Worker fails to start', async () => {
+    vi.stubEnv('GITHUB_REF_NAME', 'broken')
+    const root = await tempDir('previews-preflight')
+    await mkdir(join(root, 'src'), { recursive: true })
+    await writeFile(join(root, 'src/index.js'), 'throw new Error("boom at startup")\nexport default {}\n')
+    const start = emulator().requests.length
+    const { version: _version, ...options } = uploadOptions(emulator(), 'prev-preflight', { root, wrangler: false, createWorker: true, preview: 'auto', preflight: true })
+    const bundle = await rollup({ input: join(root, 'src/index.js'), logLevel: 'silent', plugins: [rollupPlugin(options as never)] })
+    await expect(bundle.write({ dir: join(root, 'dist'), format: 'es' })).rejects.toThrow(/failed to start in workerd[\s\S]*boom at startup/)
+    await bundle.close()
+    expect(requestsSince(start).filter((line) => line.startsWith('POST'))).toEqual([])
+  })
+
   it('deploys from productionBranch when it is set', async () => {
     vi.stubEnv('GITHUB_REF_NAME', 'main')
     await build('prev-auto-prod', 'x', { preview: 'auto', productionBranch: 'release' })
