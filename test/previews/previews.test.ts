@@ -10,6 +10,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import rollupPlugin from '../../src/rollup.js'
 import { uploadOptions, useEmulator } from '../helpers/emulator.js'
 import { tempDir } from '../helpers/fixture.js'
+import { deployViteApp } from '../helpers/vite-app.js'
 
 const emulator = useEmulator({ autoCreateWorkers: false })
 
@@ -193,5 +194,21 @@ describe('Durable Object migrations of a Preview', () => {
     expect(third.request.migrations).toEqual({ old_tag: 'v1', new_tag: 'v2', steps: [{ renamed_classes: [] }] })
     expect(third.migration_tag).toBe('v2')
     expect(emulator().worker('prev-do')?.migration_tag).toBeUndefined()
+  })
+})
+
+describe('with @cloudflare/vite-plugin', () => {
+  it("reads the previews block from the Cloudflare plugin's generated config", async () => {
+    vi.stubEnv('GITHUB_HEAD_REF', 'feature/vite')
+    const root = await tempDir('previews-vite')
+    await mkdir(join(root, 'src'), { recursive: true })
+    await writeFile(join(root, 'src/index.js'), 'export default { fetch: (request, env) => Response.json({ STAGE: env.STAGE ?? null }) }\n')
+    await writeFile(join(root, 'wrangler.json'), JSON.stringify({ name: 'prev-vite', main: './src/index.js', ...WRANGLER }))
+    const { version: _version, worker: _worker, ...options } = uploadOptions(emulator(), 'prev-vite', { createWorker: true, preview: true })
+    await deployViteApp(root, {}, options)
+    const [preview] = emulator().previews('prev-vite')
+    const [deployment] = emulator().previewDeployments(preview!.id)
+    expect(deployment!.request.env).toEqual({ STAGE: { type: 'plain_text', text: 'preview' }, PREVIEW_ONLY: { type: 'plain_text', text: 'p' } })
+    expect(await (await fetch(`${emulator().origin}/preview/${preview!.id}/`)).json()).toEqual({ STAGE: 'preview' })
   })
 })
