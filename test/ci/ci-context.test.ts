@@ -79,20 +79,20 @@ describe('readCiContext', () => {
   })
 })
 
-describe('the commit annotations in CI', () => {
-  /** A `git` on PATH that records each run: the test sees whether the plan started one. */
-  async function fakeGit(): Promise<{ marker: string; restore: () => void }> {
+/** A `git` on PATH that records each run: the test sees whether the plan started one. */
+async function fakeGit(): Promise<{ marker: string; restore: () => void }> {
     const bin = join(dir, 'bin')
     const marker = join(dir, 'git-ran')
     await mkdir(bin)
-    await writeFile(join(bin, 'git'), `#!/bin/sh\necho ran >> "${marker}"\ncase "$*" in *' log '*) printf 'abc1234\\nLocal subject\\n' ;; esac\n`)
+    await writeFile(join(bin, 'git'), `#!/bin/sh\necho ran >> "${marker}"\ncase "$*" in *' log '*) printf 'abc1234\\nLocal subject\\n' ;; *' branch '*) echo feature/local ;; esac\n`)
     await chmod(join(bin, 'git'), 0o755)
     await mkdir(join(dir, 'project', '.git'), { recursive: true })
     const saved = process.env.PATH
     process.env.PATH = `${bin}:${saved}`
     return { marker, restore: () => void (process.env.PATH = saved) }
-  }
+}
 
+describe('the commit annotations in CI', () => {
   const plan = (env: NodeJS.ProcessEnv) =>
     createPlan(resolveOptions({ worker: 'w', upload: true, wrangler: false, apiToken: 't', accountId: 'a'.repeat(32) }), join(dir, 'project'), { bundler: 'rollup', root: join(dir, 'project'), watch: false }, env)
 
@@ -109,5 +109,30 @@ describe('the commit annotations in CI', () => {
     } finally {
       git.restore()
     }
+  })
+})
+
+describe('the Preview name from the branch', () => {
+  const planWith = (preview: unknown, env: NodeJS.ProcessEnv) =>
+    createPlan(resolveOptions({ worker: 'w', upload: false, wrangler: false, preview } as never), join(dir, 'project'), { bundler: 'rollup', root: join(dir, 'project'), watch: false }, env)
+
+  it('takes the CI branch first, then the local git branch, and decides auto per branch', async () => {
+    await mkdir(join(dir, 'project'), { recursive: true })
+    expect((await planWith(true, { WORKERS_CI_BRANCH: 'wb/branch', GITHUB_HEAD_REF: 'gh' })).preview).toEqual({ name: 'wb/branch', slug: 'wb-branch', branch: 'wb/branch' })
+    expect((await planWith(true, { GITHUB_HEAD_REF: '', GITHUB_REF_NAME: 'Release/1.2' })).preview).toEqual({ name: 'Release/1.2', slug: 'release-1-2', branch: 'Release/1.2' })
+    const git = await fakeGit()
+    try {
+      expect((await planWith(true, {})).preview).toEqual({ name: 'feature/local', slug: 'feature-local', branch: 'feature/local' })
+    } finally {
+      git.restore()
+    }
+    expect((await planWith('auto', { CI_COMMIT_REF_NAME: 'main' })).preview).toBeUndefined()
+    expect((await planWith('auto', { CI_COMMIT_REF_NAME: 'topic' })).preview?.name).toBe('topic')
+  })
+
+  it('is an error naming the option and the variables when no branch is known', async () => {
+    await mkdir(join(dir, 'elsewhere'), { recursive: true })
+    const plan = createPlan(resolveOptions({ worker: 'w', upload: false, wrangler: false, preview: true }), join(dir, 'elsewhere'), { bundler: 'rollup', root: join(dir, 'elsewhere'), watch: false }, {})
+    await expect(plan).rejects.toThrow(/`preview: true` needs the branch, and none was found: neither WORKERS_CI_BRANCH, GITHUB_HEAD_REF/)
   })
 })
