@@ -129,7 +129,9 @@ export async function createPlan(
   const preview = 'preview' in decision ? decision.preview : undefined
   const bodyFields = preview ? previewFields(merged, options) : merged.version
   // The one check of the merged fields, secret names against every other binding included, on the bindings as they are sent.
-  const secrets = secretBindings(merged.secrets, env, { forUpload: upload })
+  // A Preview keeps the secrets of its own previous deployment (added with the remote state, as wrangler
+  // does); an `inherit` named in the config would ask for one it may never have had.
+  const secrets = secretBindings(preview && merged.secrets ? { ...merged.secrets, inherit: [] } : merged.secrets, env, { forUpload: upload })
   const checked = validateVersionConfig(secrets.length === 0 ? bodyFields : { ...bodyFields, bindings: [...(bodyFields.bindings ?? []), ...secrets] })
   // Without a wrangler config these are the option's own warnings, printed when the options were resolved.
   if (merged.configFile) merged.warnings.push(...checked.warnings.map((w) => `wrangler config ${merged.configFile}: ${w}`))

@@ -95,6 +95,33 @@ describe('preview: true on a branch', () => {
   })
 })
 
+describe('secrets of a Preview', () => {
+  it('sets a fromEnv secret, and the next push keeps it from the previous deployment', async () => {
+    vi.stubEnv('GITHUB_HEAD_REF', 'feature/secret')
+    vi.stubEnv('PREVIEW_API_KEY', 'canary-preview-secret')
+    const root = await build('prev-secret', 'one', { preview: true, secrets: { fromEnv: ['PREVIEW_API_KEY'], inherit: ['NEVER_SET'] } })
+    const request = await readFile(join(root, '.workers-version/request.json'), 'utf8')
+    expect(request).not.toContain('canary-preview-secret')
+    expect(JSON.parse(request).env.NEVER_SET).toBeUndefined()
+    await build('prev-secret', 'two', { preview: true }, root)
+    const [preview] = emulator().previews('prev-secret')
+    const [latest] = emulator().previewDeployments(preview!.id)
+    expect(latest!.request.env).toMatchObject({ PREVIEW_API_KEY: { type: 'inherit' } })
+    expect(latest!.env.PREVIEW_API_KEY).toEqual({ type: 'secret_text', text: 'canary-preview-secret' })
+  })
+})
+
+describe('a dry run with preview', () => {
+  it('writes the Preview deployment body as request.json and sends nothing', async () => {
+    const start = emulator().requests.length
+    const root = await build('prev-dry', 'dry', { preview: 'named', upload: false })
+    expect(requestsSince(start)).toEqual([])
+    const request = JSON.parse(await readFile(join(root, '.workers-version/request.json'), 'utf8'))
+    expect(request).toMatchObject({ main_module: 'index.js', compatibility_date: '2025-01-01', env: { STAGE: { type: 'plain_text', text: 'preview' } } })
+    expect(request.bindings).toBeUndefined()
+  })
+})
+
 describe("preview: 'auto'", () => {
   it('promotes a version on the production branch, with no Preview request', async () => {
     vi.stubEnv('GITHUB_REF_NAME', 'main')
