@@ -9,7 +9,7 @@ import { isRecord } from '../core/guards.js'
 import { ApiError } from './errors.js'
 import { accountPath, callApi, json, requireAccount, withApi, type ApiCallContext, type ApiRequest } from './request.js'
 import { sendWithRetries } from './retry.js'
-import { checkServerUrl, checkUuid } from './server-values.js'
+import { checkPreviewId, checkServerUrl } from './server-values.js'
 import type { BodyStream } from './transport.js'
 
 export interface Preview {
@@ -124,11 +124,11 @@ export async function createPreviewDeployment(
 
 const redactOf = (ctx: ApiCallContext) => (text: string) => ctx.redactor?.redact(text) ?? text
 
-/** Every value a report prints or writes is checked here: ids as UUIDs, URLs as https or loopback http. */
+/** Every value a report prints or writes is checked here: ids as safe tokens, URLs as https or loopback http. */
 function toPreview(result: unknown, ctx: ApiCallContext, worker: string): Preview {
   const redact = redactOf(ctx)
   if (!isRecord(result)) throw new WorkersVersionError('API_ERROR', `Cloudflare API: the answer about a Preview of Worker ${JSON.stringify(worker)} is not a Preview.`)
-  const id = checkUuid(result.id, 'the Preview id', redact)
+  const id = checkPreviewId(result.id, 'the Preview id', redact)
   const urls = (Array.isArray(result.urls) ? result.urls : []).map((url) => checkServerUrl(url, `a URL of Preview ${id}`, redact))
   const name = typeof result.name === 'string' ? result.name : ''
   const slug = typeof result.slug === 'string' ? result.slug : ''
@@ -138,7 +138,7 @@ function toPreview(result: unknown, ctx: ApiCallContext, worker: string): Previe
 function toDeployment(result: unknown, ctx: ApiCallContext, worker: string): PreviewDeployment {
   const redact = redactOf(ctx)
   if (!isRecord(result)) throw new WorkersVersionError('API_ERROR', `Cloudflare API: the answer about a Preview deployment of Worker ${JSON.stringify(worker)} is not a deployment.`)
-  const id = checkUuid(result.id, 'the Preview deployment id', redact)
+  const id = checkPreviewId(result.id, 'the Preview deployment id', redact)
   const urls = (Array.isArray(result.urls) ? result.urls : []).map((url) => checkServerUrl(url, `a URL of Preview deployment ${id}`, redact))
   const env: PreviewDeployment['env'] = {}
   if (isRecord(result.env)) for (const [name, binding] of Object.entries(result.env)) if (isRecord(binding) && typeof binding.type === 'string') env[name] = { type: binding.type }

@@ -15,9 +15,9 @@ import { validateBody } from './validate.js'
 import { readMetadataForm } from './multipart.js'
 import type { RunnableVersionBody, VersionBinding } from './types.js'
 
-/** "Preview not found" and "deployment not found", the codes `wrangler preview` checks. */
+/** "Preview not found", and "Preview deployment not found" as wrangler's tests answer it (wrangler also accepts 10222). */
 export const PREVIEW_NOT_FOUND = 10025
-export const PREVIEW_DEPLOYMENT_NOT_FOUND = 10222
+export const PREVIEW_DEPLOYMENT_NOT_FOUND = 10025
 
 export interface StoredPreview {
   id: string

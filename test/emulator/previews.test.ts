@@ -38,7 +38,7 @@ describe('Previews', () => {
   it('takes only a Preview deployment’s fields, and env bindings of a known type', async () => {
     await createWorkerOn(emulator(), 'emu-strict')
     const { id } = (await call('POST', 'emu-strict/previews', { name: 'strict' })).json.result
-    expect(errorOf(await call('GET', `emu-strict/previews/${id}/deployments/latest`))).toEqual([[10222, undefined]])
+    expect(errorOf(await call('GET', `emu-strict/previews/${id}/deployments/latest`))).toEqual([[10025, undefined]])
     expect(errorOf(await call('POST', `emu-strict/previews/${id}/deployments`, deployment({ bindings: [] })))).toEqual([[10021, '/bindings']])
     expect(errorOf(await call('POST', `emu-strict/previews/${id}/deployments`, deployment({ env: { A: { type: 'made_up' } } })))).toEqual([[10021, '/env/A/type']])
     expect(errorOf(await call('POST', `emu-strict/previews/${id}/deployments`, deployment({ env: { A: { type: 'plain_text', name: 'A', text: 'x' } } })))).toEqual([[10021, '/env/A/name']])
