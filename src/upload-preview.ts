@@ -6,9 +6,17 @@
  */
 import { relative } from 'node:path'
 import pc from 'picocolors'
-import { createPreview, createPreviewDeployment, getPreview, latestPreviewDeployment, type Preview, type PreviewDeployment } from './api/previews.js'
-import { describePointer } from './api/pointers.js'
-import { quoteServerValue } from './api/server-values.js'
+import {
+  createPreview,
+  createPreviewDeployment,
+  describePointer,
+  getPreview,
+  latestPreviewDeployment,
+  quoteServerValue,
+  type ApiCallContext,
+  type Preview,
+  type PreviewDeployment,
+} from './api/index.js'
 import type { BuiltVersion } from './build.js'
 import { previewAnnotations } from './ci-context.js'
 import { WorkersVersionError } from './core/errors.js'
@@ -19,7 +27,6 @@ import { writePreviewCiOutputs } from './report/ci-outputs.js'
 import { BODY_LAYOUT_PRETTY, resultJsonPath, writePreviewResultJson, writeRequestJson } from './report/files.js'
 import { appendStepSummary } from './report/step-summary.js'
 import type { Redactor } from './core/redact.js'
-import type { ApiCallContext } from './api/request.js'
 import type { Logger } from './report/logger.js'
 import { previewDeploymentBody, versionBody } from './version-body.js'
 import { preflight } from './preflight.js'
