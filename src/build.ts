@@ -9,7 +9,8 @@ import type { ResolvedOptions } from './options/resolve.js'
 import type { BuildPlan, PlannedAssets } from './plan.js'
 import type { AssetsManifest } from './assets/manifest.js'
 import type { VersionPayload } from './core/serialize.js'
-import { versionBody, type BuiltModules } from './version-body.js'
+import { previewDeploymentBody, versionBody, type BuiltModules } from './version-body.js'
+import { previewAnnotations } from './ci-context.js'
 import { formatBytes, formatCount } from './report/format.js'
 import { plannedCalls } from './deploy-steps.js'
 import { writeDeployStepsJson, writeRequestJson } from './report/files.js'
@@ -41,8 +42,10 @@ export async function buildVersion(worker: WorkerOutput, plan: BuildPlan, option
   if (assets?.manifest.headers !== undefined) modules.push({ name: assets.names.headers, content_type: 'text/plain', contents: Buffer.from(assets.manifest.headers) })
   if (assets?.manifest.redirects !== undefined) modules.push({ name: assets.names.redirects, content_type: 'text/plain', contents: Buffer.from(assets.manifest.redirects) })
   const built: BuiltModules = { mainModule, modules }
-  const { payload } = versionBody(plan, built, { git: plan.upload ? await plan.gitAnnotations : undefined })
-  const requestFile = writeRequestJson(plan.outputDir, payload)
+  const git = plan.upload ? await plan.gitAnnotations : undefined
+  const { payload } = versionBody(plan, built, { git })
+  // A Preview's request.json is its deployment's body; Build Output stays the version it describes.
+  const requestFile = writeRequestJson(plan.outputDir, plan.preview ? previewDeploymentBody(plan, built, { git, ci: previewAnnotations(plan.ci) }).payload : payload)
   const account = plan.upload ? plan.target.accountId : '{account_id}'
   const name = plan.upload ? plan.target.worker : (plan.worker ?? '{worker}')
   writeDeployStepsJson(plan.outputDir, plan.deploySteps?.map((step) => ({ step: step.title, calls: plannedCalls(step, name, account) })))

@@ -30,7 +30,7 @@ export interface ScriptDeploy {
   warn: (message: string) => void
 }
 
-export async function deployScript(step: ScriptDeploy): Promise<{ result: VersionResult; traffic: TrafficShare[] }> {
+export async function deployScript(step: ScriptDeploy): Promise<{ result: VersionResult; traffic: TrafficShare[]; migrations?: string }> {
   const { plan, logger, route } = step
   const worker = plan.target.worker
   const { payload, kept } = versionBody(plan, step.version.modules, { git: step.git, remote: step.remote, warn: step.warn, variant: 'script' })
@@ -53,5 +53,5 @@ export async function deployScript(step: ScriptDeploy): Promise<{ result: Versio
   if (route.migrations !== undefined) logger.info(`  applied Durable Object migration ${describeMigrations(route.migrations)}`)
   for (const line of formatVersionResult(result, elapsed, step.redactor)) logger.info(`  ${line}`)
   if (kept.length > 0) logger.info(`  kept secrets: ${kept.join(', ')} (keep_bindings)`)
-  return { result, traffic }
+  return { result, traffic, migrations: route.migrations === undefined ? undefined : describeMigrations(route.migrations) }
 }

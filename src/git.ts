@@ -44,13 +44,7 @@ export interface CurrentCommitOptions {
  */
 export async function currentCommit(root: string, options: CurrentCommitOptions = {}): Promise<GitCommit | undefined> {
   if (!mayBeInWorkTree(root)) return undefined
-  const { execFile } = await import('node:child_process')
-  // `git status` refreshes the index, writing it under a lock, when file times have changed. A build
-  // only reads: with optional locks off it never holds the lock a concurrent `git commit` needs.
-  const run = (file: string, args: string[]) =>
-    new Promise<string>((resolve, reject) =>
-      execFile(file, args, { timeout: 10_000, windowsHide: true, env: { ...childEnvironment(process.env, options.withheld), GIT_OPTIONAL_LOCKS: '0' } }, (error, stdout) => (error ? reject(error) : resolve(stdout))),
-    )
+  const run = await gitRunner(options)
   try {
     // The log's two lines (SHA, subject), then the status lines.
     const output =
@@ -60,6 +54,28 @@ export async function currentCommit(root: string, options: CurrentCommitOptions 
     const [sha = '', subject = '', ...changes] = output.split('\n')
     if (sha === '') return undefined
     return { tag: `${sha}${changes.join('').trim() === '' ? '' : '-dirty'}`, subject }
+  } catch {
+    return undefined
+  }
+}
+
+/** Runs a program with the clean environment git gets, resolving its standard output. */
+async function gitRunner(options: CurrentCommitOptions): Promise<(file: string, args: string[]) => Promise<string>> {
+  const { execFile } = await import('node:child_process')
+  // `git status` refreshes the index, writing it under a lock, when file times have changed. A build
+  // only reads: with optional locks off it never holds the lock a concurrent `git commit` needs.
+  return (file, args) =>
+    new Promise<string>((resolve, reject) =>
+      execFile(file, args, { timeout: 10_000, windowsHide: true, env: { ...childEnvironment(process.env, options.withheld), GIT_OPTIONAL_LOCKS: '0' } }, (error, stdout) => (error ? reject(error) : resolve(stdout))),
+    )
+}
+
+/** The checked-out branch of the work tree at `root`; undefined outside one, without git, or on a detached HEAD. */
+export async function currentBranch(root: string, options: CurrentCommitOptions = {}): Promise<string | undefined> {
+  if (!mayBeInWorkTree(root)) return undefined
+  const run = await gitRunner(options)
+  try {
+    return (await run('git', ['-C', root, ...SAFE, 'branch', '--show-current'])).trim() || undefined
   } catch {
     return undefined
   }

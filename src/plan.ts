@@ -5,6 +5,7 @@ import { parseBaseUrl } from './api/url.js'
 import { WorkersVersionError } from './core/errors.js'
 import type { BuildInfo, GeneratedWorker, TaggedMigrationStep } from './core/pipeline.js'
 import type { GitCommit } from './git.js'
+import { ciCommit, readCiContext, type CiContext } from './ci-context.js'
 import { createWorkerByDefault, DEFAULTS, ENV_FALLBACKS, withEnvFallback } from './options/defaults.js'
 import type { ResolvedOptions } from './options/resolve.js'
 import { secretBindings, type SecretsOption } from './options/secrets.js'
@@ -13,6 +14,8 @@ import { todayUtc, type VersionConfig } from './options/version-schema.js'
 import { planDeploySteps, type DeployStep } from './deploy-steps.js'
 import type { DeploySettings } from './wrangler/deploy-settings.js'
 import { findWranglerConfig } from './wrangler/find.js'
+import type { WranglerPreviews } from './wrangler/index.js'
+import { decidePreview, type PlannedPreview } from './preview-target.js'
 
 /** Where and as whom to upload: every value resolved, environment fallbacks applied. */
 export interface UploadTarget {
@@ -51,6 +54,10 @@ interface PlanFields {
   deploySteps?: DeployStep[]
   /** Warnings found while planning (the wrangler config's). */
   warnings: string[]
+  /** A Preview deployment instead of a version: the Preview, decided before anything is sent. */
+  preview?: PlannedPreview
+  /** What the CI's environment says about the commit, branch and pull request (read once, no process). */
+  ci: CiContext
 }
 
 /** A build that writes `request.json` and sends nothing. */
@@ -122,12 +129,18 @@ export async function createPlan(
   base?: BuildPlan,
 ): Promise<BuildPlan> {
   const upload = !build.watch && (options.upload ?? (build.mode !== undefined && build.mode === options.uploadMode))
+  const ci = base?.ci ?? readCiContext(env)
   const merged = await mergeWranglerConfig(options, root, env, generated)
   const outputDir = isAbsolute(options.outputDir) ? options.outputDir : resolve(root, options.outputDir)
   const target = upload ? uploadTarget(options, merged.worker, merged.accountId, env) : undefined
+  const decision = await decidePreview(options, ci, () => import('./git.js').then(({ currentBranch }) => currentBranch(root, { withheld: merged.secrets?.fromEnv })))
+  const preview = 'preview' in decision ? decision.preview : undefined
+  const bodyFields = preview ? previewFields(merged, options) : merged.version
   // The one check of the merged fields, secret names against every other binding included, on the bindings as they are sent.
-  const secrets = secretBindings(merged.secrets, env, { forUpload: upload })
-  const checked = validateVersionConfig(secrets.length === 0 ? merged.version : { ...merged.version, bindings: [...(merged.version.bindings ?? []), ...secrets] })
+  // A Preview keeps the secrets of its own previous deployment (added with the remote state, as wrangler
+  // does); an `inherit` named in the config would ask for one it may never have had.
+  const secrets = secretBindings(preview && merged.secrets ? { ...merged.secrets, inherit: [] } : merged.secrets, env, { forUpload: upload })
+  const checked = validateVersionConfig(secrets.length === 0 ? bodyFields : { ...bodyFields, bindings: [...(bodyFields.bindings ?? []), ...secrets] })
   // Without a wrangler config these are the option's own warnings, printed when the options were resolved.
   if (merged.configFile) merged.warnings.push(...checked.warnings.map((w) => `wrangler config ${merged.configFile}: ${w}`))
   if (merged.version.compatibility_date === undefined) {
@@ -135,7 +148,9 @@ export async function createPlan(
       `No compatibility_date is set, so the version runs with the oldest runtime behaviour; set \`version.compatibility_date\` (or \`compatibility_date\` in the wrangler config), e.g. to today, '${todayUtc()}'.`,
     )
   }
-  const deploySteps = deployStepsFor(merged, options.promote)
+  const promote = 'promote' in decision ? decision.promote : undefined
+  // A Preview changes no Worker setting; `preview: 'auto'` on the production branch is a promote.
+  const deploySteps = preview ? undefined : deployStepsFor(merged, promote)
   const fields: PlanFields = {
     bundler: build.bundler,
     root,
@@ -149,6 +164,8 @@ export async function createPlan(
     assets: merged.assets && options.assets ? { ...merged.assets, maxFiles: options.assets.maxFiles, concurrency: options.assets.concurrency, allowDotfiles: options.assets.allowDotfiles } : undefined,
     deploySteps,
     warnings: merged.warnings,
+    ci,
+    preview,
   }
   if (!target) return { ...fields, upload: false }
 
@@ -156,14 +173,21 @@ export async function createPlan(
     ...fields,
     upload: true,
     target,
-    promote: options.promote,
-    preflight: options.preflight,
+    promote,
+    // `preview: 'auto'` on the production branch gives traffic: started in workerd first, as for `promote`.
+    preflight: options.preflight || ('promote' in decision && decision.promote !== undefined && options.preview === 'auto'),
     createWorker: options.createWorker ?? createWorkerByDefault(merged.worker),
   }
   const annotations = merged.version.annotations
   // Read for uploads only: the annotations matter to the version created, and a dry run stays free of git processes.
   if (options.gitAnnotations && (annotations?.['workers/tag'] === undefined || annotations['workers/message'] === undefined)) {
-    plan.commit = base?.upload && base.root === root && base.commit ? base.commit : import('./git.js').then(({ currentCommit }) => currentCommit(root, { withheld: merged.secrets?.fromEnv }))
+    // In CI the environment names the commit: no git process runs at all.
+    const fromCi = ciCommit(ci)
+    plan.commit = fromCi
+      ? Promise.resolve(fromCi)
+      : base?.upload && base.root === root && base.commit
+        ? base.commit
+        : import('./git.js').then(({ currentCommit }) => currentCommit(root, { withheld: merged.secrets?.fromEnv }))
     plan.gitAnnotations = gitAnnotationsOf(plan.commit, annotations)
   }
   return plan
@@ -203,8 +227,31 @@ function configuredSettings(s: DeploySettings): string[] {
   ].filter((key): key is string => typeof key === 'string')
 }
 
+/**
+ * A Preview deployment's fields: the top-level ones (compatibility, assets, migrations) with the
+ * `previews` block's limits, placement and cache over them, and as bindings only the block's plus
+ * the assets binding: the top-level bindings are production's, never a Preview's.
+ */
+function previewFields(merged: MergedConfig, options: ResolvedOptions): VersionConfig {
+  const assetsBindings = (merged.version.bindings ?? []).filter((b) => b.type === 'assets')
+  const ownBindings = (options.version.bindings ?? []).filter((b) => b.type !== 'assets')
+  if (ownBindings.length > 0) {
+    merged.warnings.push(
+      `\`version.bindings\` (${ownBindings.map((b) => b.name).join(', ')}) are production's and are not sent to a Preview; declare a Preview's bindings in the wrangler config's \`previews\` block.`,
+    )
+  }
+  if (!merged.previews && merged.configFile) {
+    merged.warnings.push(`wrangler config ${merged.configFile}: no \`previews\` block, so the Preview gets none of its bindings, only the Worker's Preview defaults.`)
+  }
+  const { bindings: _production, ...rest } = merged.version
+  const bindings = [...(merged.previews?.bindings ?? []), ...assetsBindings] as VersionConfig['bindings']
+  return { ...rest, ...merged.previews?.fields, ...(bindings && bindings.length > 0 ? { bindings } : {}) }
+}
+
 interface MergedConfig {
   deploy?: DeploySettings
+  /** The wrangler config's `previews` block, when it has one. */
+  previews?: WranglerPreviews
   assets?: { directory: string; source: string }
   migrationSteps?: TaggedMigrationStep[]
   worker?: string
@@ -254,6 +301,7 @@ async function mergeWranglerConfig(options: ResolvedOptions, root: string, env: 
     accountId: own.accountId ?? config.accountId,
     version: { ...config.version, ...own.version },
     configFile: file,
+    previews: config.previews,
     secrets,
     deploy: config.deploy,
     migrationSteps: own.version.migrations === undefined ? config.migrationSteps : undefined,

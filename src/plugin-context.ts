@@ -1,3 +1,4 @@
+import type { PreviewUploadResult } from './upload-preview.js'
 import pLimit from 'p-limit'
 import pc from 'picocolors'
 import { buildVersion, type BuiltVersion } from './build.js'
@@ -103,7 +104,7 @@ export function createPluginContext(options: ResolvedOptions): AdapterContext {
     outcomes.forEach((o, i) => {
       const worker = uploads[i]?.plan.target.worker
       if (o.status === 'rejected') failed.push(`  - ${worker}: ${o.reason instanceof Error ? o.reason.message : String(o.reason)}`)
-      else created.push(`${worker} (version ${o.value.id})`)
+      else created.push(`${worker} (${'deployment' in o.value ? `Preview deployment ${(o.value as PreviewUploadResult).deployment.id}` : `version ${String(o.value.id)}`})`)
     })
     if (failed.length === 0) return
     throw new WorkersVersionError(

@@ -31,9 +31,12 @@ import type { BuiltVersion } from './build.js'
 import { deployRoute } from './deploy-route.js'
 import { deployScript } from './deploy-script.js'
 import { writeCiOutputs } from './report/ci-outputs.js'
+import { appendStepSummary, type SummaryRow } from './report/step-summary.js'
 import { BODY_LAYOUT_PRETTY, resultJsonPath, writeRequestJson, writeResultJson } from './report/files.js'
 import type { Logger } from './report/logger.js'
 import { versionBody } from './version-body.js'
+import type { PlannedPreview } from './preview-target.js'
+import { uploadPreview, type PreviewUploadResult, type SharedSteps } from './upload-preview.js'
 
 /** What the Worker looks like before the version is created: read in parallel, in one round trip. */
 interface WorkerState {
@@ -109,14 +112,32 @@ export async function uploadVersion(
   options: ResolvedOptions,
   logger: Logger,
   build: { redactor: Redactor; session?: UploadSession },
-): Promise<VersionResult> {
+): Promise<VersionResult | PreviewUploadResult> {
   const session = build.session?.plan === plan ? build.session : startUpload(plan, options, logger, { readEarly: false, redactor: build.redactor })
   try {
+    // The one branch point: a Preview deployment instead of a version (decided by the plan).
+    if (hasPreview(session)) return await uploadPreview(version, session, previewSteps(session))
     return await createVersionThenTraffic(version, session, options)
   } catch (error) {
     throw session.redactor.redactDeep(error)
   } finally {
     await session.close()
+  }
+}
+
+function hasPreview(session: UploadSession): session is UploadSession & { plan: UploadPlan & { preview: PlannedPreview } } {
+  return session.plan.preview !== undefined
+}
+
+/** What the Preview path shares with a version's: the Worker read and created, the assets uploaded. */
+function previewSteps(session: UploadSession): SharedSteps {
+  return {
+    workerIsNew: async () => (await workerStateOf(session)).isNew,
+    createWorker: async () => {
+      await createWorker(session.ctx, session.plan.target.worker)
+      session.logger.info(`${pc.green('✓')} created Worker ${pc.bold(session.plan.target.worker)} (first deploy)`)
+    },
+    uploadAssets: (manifest) => uploadAssetsOf(manifest, session),
   }
 }
 
@@ -162,7 +183,10 @@ async function createVersionThenTraffic(version: BuiltVersion, session: UploadSe
     const deployed = await deployScript({ plan, version, route, git, remote, isNew: state.isNew, ctx, logger, redactor, warn })
     // The script upload deploys at 100%, so the Worker settings and triggers follow it as they follow a promote.
     const settled = await applyStepsOf(session, deployed.result.id)
-    await reportCreated(session, options, deployed.result, deployed.traffic).finally(() => settled?.failure && Promise.reject(settled.failure))
+    const applied = appliedSummary(state.isNew, [], settled, deployed.migrations)
+    await reportCreated(session, options, deployed.result, deployed.traffic, { sizeBytes: modulesSize(version), applied }).finally(
+      () => settled?.failure && Promise.reject(settled.failure),
+    )
     return deployed.result
   }
   const { payload, kept } = versionBody(plan, version.modules, { git, remote, warn })
@@ -197,9 +221,26 @@ async function createVersionThenTraffic(version: BuiltVersion, session: UploadSe
     )
   }
 
+  const applied = appliedSummary(state.isNew, kept, settled)
   // A failed step fails the build after the report (result.json and onVersion know the deployed version), ahead of an onVersion error.
-  await reportCreated(session, options, result, traffic).finally(() => settled?.failure && Promise.reject(settled.failure))
+  await reportCreated(session, options, result, traffic, { sizeBytes: modulesSize(version), applied }).finally(
+    () => settled?.failure && Promise.reject(settled.failure),
+  )
   return result
+}
+
+/** What the job summary's "Applied" cell lists: everything this upload changed besides the code. */
+function appliedSummary(isNew: boolean, kept: readonly string[], settled: DeployStepsOutcome | undefined, migrations?: string): string[] {
+  return [
+    ...(isNew ? ['Worker created'] : []),
+    ...(migrations ? [`Durable Object migration ${migrations}`] : []),
+    ...(kept.length > 0 ? [`secrets kept: ${kept.join(', ')}`] : []),
+    ...(settled?.applied.map((step) => step.title) ?? []),
+  ]
+}
+
+function modulesSize(version: BuiltVersion): number {
+  return version.modules.modules.reduce((sum, m) => sum + m.contents.byteLength, 0)
 }
 
 /** The steps a promote applies after its deployment (deploy-apply.ts), when the plan has any. */
@@ -216,7 +257,13 @@ async function applyStepsOf(session: UploadSession, versionId: string): Promise<
  * gets the result. Only `onVersion` itself can still fail the build, and its error then says
  * which version already exists.
  */
-async function reportCreated(session: UploadSession, options: ResolvedOptions, result: VersionResult, traffic: TrafficShare[] | undefined): Promise<void> {
+async function reportCreated(
+  session: UploadSession,
+  options: ResolvedOptions,
+  result: VersionResult,
+  traffic: TrafficShare[] | undefined,
+  extra: { sizeBytes: number; applied: string[] },
+): Promise<void> {
   const { plan, logger, redactor } = session
   const { target } = plan
   const created = `version ${result.id} of ${target.worker} was created${traffic ? ` and deployed (${trafficLine(traffic, result.id)})` : ''}`
@@ -233,6 +280,8 @@ async function reportCreated(session: UploadSession, options: ResolvedOptions, r
   }
   const ciOutputs = process.env.GITHUB_OUTPUT
   if (ciOutputs) await writeCiOutputs(ciOutputs, result, redactor, traffic).catch((error: unknown) => unwritten(`GITHUB_OUTPUT (${ciOutputs})`, error))
+  const summary = process.env.GITHUB_STEP_SUMMARY
+  if (summary) await appendStepSummary(summary, versionSummaryRow(target.worker, result, traffic, extra), redactor).catch((error: unknown) => unwritten(`GITHUB_STEP_SUMMARY (${summary})`, error))
   try {
     await options.onVersion?.(redactor.redactDeep(result))
   } catch (error) {
@@ -288,10 +337,24 @@ async function readWorker(ctx: ApiCallContext, plan: UploadPlan): Promise<Worker
   const [info, current, migrationTag, secrets] = await Promise.all([
     getWorker(ctx, worker),
     plan.promote !== undefined ? currentDeployment(ctx, worker) : undefined,
-    plan.migrationSteps || plan.version.migrations !== undefined ? currentMigrationTag(ctx, worker) : undefined,
-    listSecrets(ctx, worker),
+    // A Preview keeps its own migration tag and secrets: the Worker's are a version's business.
+    (plan.migrationSteps || plan.version.migrations !== undefined) && !plan.preview ? currentMigrationTag(ctx, worker) : undefined,
+    plan.preview ? [] : listSecrets(ctx, worker),
   ])
   return { isNew: info === undefined, current, migrationTag, secrets: secrets.map((s) => s.name) }
+}
+
+/** The version's row of the job summary; its id and URLs were checked by the client. */
+function versionSummaryRow(worker: string, result: VersionResult, traffic: TrafficShare[] | undefined, extra: { sizeBytes: number; applied: string[] }): SummaryRow {
+  const urls = (result.urls ?? []).filter((url): url is string => typeof url === 'string')
+  return {
+    worker,
+    kind: traffic ? 'deployment' : 'version',
+    ids: [['Version', `${result.id} (number ${String(result.number)})`]],
+    urls: urls.map((url) => ['Version preview URL', url]),
+    traffic: traffic && trafficLine(traffic, result.id),
+    ...extra,
+  }
 }
 
 function trafficLine(traffic: readonly TrafficShare[], newId: string): string {

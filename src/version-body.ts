@@ -47,6 +47,30 @@ export interface VersionBody {
  * deployment with its `env` record) are this payload in another envelope, so they are to be
  * produced from it, not assembled elsewhere.
  */
+/** The fields a Preview deployment takes besides `env`, `main_module` and `modules` (workers-sdk `preview/api.ts`); `cache_options` is sent as `cache`. */
+const PREVIEW_FIELDS = ['annotations', 'assets', 'compatibility_date', 'compatibility_flags', 'migrations', 'limits', 'placement', 'containers', 'exports'] as const
+
+/**
+ * The Preview deployment body (`POST …/previews/{p}/deployments`): the version body built above
+ * for the Preview's own state (its latest deployment's migration tag and secrets), in the Previews
+ * API's envelope: `env` as a record of name → binding instead of `bindings`, the CI's annotations
+ * (commit, pull request, repository) under the configured ones, and only the fields it takes.
+ */
+export function previewDeploymentBody(
+  plan: BuildPlan,
+  built: BuiltModules,
+  inputs: { git?: Record<string, string>; ci?: Record<string, string>; remote?: RemoteState; warn?: (message: string) => void } = {},
+): VersionBody {
+  const { payload, kept } = versionBody(plan, built, inputs)
+  const config = payload.config as VersionConfig
+  const fields: Record<string, unknown> = {}
+  for (const key of PREVIEW_FIELDS) if (config[key] !== undefined) fields[key] = config[key]
+  if (config.cache_options !== undefined) fields.cache = config.cache_options
+  if (inputs.ci && Object.keys(inputs.ci).length > 0) fields.annotations = { ...inputs.ci, ...config.annotations }
+  if (config.bindings && config.bindings.length > 0) fields.env = Object.fromEntries(config.bindings.map(({ name, ...binding }) => [name, binding]))
+  return { payload: { mainModule: payload.mainModule, modules: payload.modules, config: fields }, kept }
+}
+
 export function versionBody(
   plan: BuildPlan,
   built: BuiltModules,

@@ -29,12 +29,12 @@ function imports(file: string): string[] {
  */
 const LAYERS: string[][] = [
   ['core/'],
-  ['options/', 'wrangler/', 'build-output/', 'assets/', 'report/', 'bundlers/', 'git.ts', 'env-types.ts'],
+  ['options/', 'wrangler/', 'build-output/', 'assets/', 'report/', 'bundlers/', 'git.ts', 'ci-context.ts', 'env-types.ts'],
   ['api/'],
-  ['plan.ts', 'migrations.ts', 'deploy-steps.ts'],
+  ['plan.ts', 'migrations.ts', 'deploy-steps.ts', 'preview-target.ts'],
   ['version-body.ts', 'build.ts', 'preflight.ts', 'deploy-route.ts', 'deploy-apply.ts'],
   ['deploy-script.ts'],
-  ['upload.ts'],
+  ['upload.ts', 'upload-preview.ts'],
   ['plugin-context.ts'],
   ['factory.ts', 'index.ts', 'vite.ts', 'rollup.ts', 'rolldown.ts', 'esbuild.ts', 'webpack.ts', 'rspack.ts'],
 ]

@@ -1,4 +1,4 @@
-// What src/upload.ts uses of the API client; everything else in src/api is internal.
+// What src/upload.ts and src/upload-preview.ts use of the API client; everything else in src/api is internal.
 export { createVersion } from './client.js'
 export { createAgent, resolveTimeouts } from './transport.js'
 export { describePointer } from './pointers.js'
@@ -7,3 +7,5 @@ export { identityOfPayload } from './versions.js'
 export { getWorker, createWorker, currentMigrationTag, listSecrets, type ApiCallContext } from './workers.js'
 export { currentDeployment, createDeployment, planTraffic, type Deployment, type TrafficShare } from './deployments.js'
 export { uploadScript } from './script-upload.js'
+export { createPreview, createPreviewDeployment, getPreview, latestPreviewDeployment, type Preview, type PreviewDeployment } from './previews.js'
+export { quoteServerValue } from './server-values.js'

@@ -40,6 +40,8 @@ export const POLICY = {
   absent: { status: 404, code: 10007 },
   /** The Workflows API's "Workflow not found", the same answer for a Workflow. */
   absentWorkflow: { status: 404, code: 10200 },
+  /** "Preview not found" (10025) and "no deployment yet" (10222), as `wrangler preview` reads them. */
+  absentPreview: { status: 404, codes: [10025, 10222] },
   /**
    * The least time a request whose repeat would create something again (Create Version) waits
    * for the answer's headers, whatever `headersMs` says. Cutting it short does not stop the
@@ -80,8 +82,12 @@ export function classifyStatus(status: number): StatusClass {
   return 'refused'
 }
 
-export function isAbsent(status: number, errors: readonly ApiMessage[], absent: { status: number; code: number } = POLICY.absent): boolean {
-  return status === absent.status && errors.some((error) => error.code === absent.code)
+/** What "not there" looks like: `POLICY.absent` unless a request names another (a Workflow's, a Preview's). */
+export type AbsentAnswer = { status: number; code: number } | { status: number; codes: readonly number[] }
+
+export function isAbsent(status: number, errors: readonly ApiMessage[], absent: AbsentAnswer = POLICY.absent): boolean {
+  const codes: readonly number[] = 'codes' in absent ? absent.codes : [absent.code]
+  return status === absent.status && errors.some((error) => error.code !== undefined && codes.includes(error.code))
 }
 
 /**

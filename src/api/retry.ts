@@ -9,7 +9,7 @@ import { setTimeout as delay } from 'node:timers/promises'
 import { WorkersVersionError } from '../core/errors.js'
 import { type ApiMessage, parseEnvelope } from './envelope.js'
 import { ApiError, formatApiErrors } from './errors.js'
-import { type Backoff, classifyStatus, isAbsent, parseRetryAfter, POLICY, seconds, waitBeforeResend } from './policy.js'
+import { type AbsentAnswer, type Backoff, classifyStatus, isAbsent, parseRetryAfter, POLICY, seconds, waitBeforeResend } from './policy.js'
 import { NetworkFailure, type OutgoingRequest, ResponseTooLarge, type Transport } from './transport.js'
 
 /** One call, declared: what to send, what it is called in messages, and how it may be resent. */
@@ -25,8 +25,8 @@ export interface ApiRequest extends OutgoingRequest {
   idempotent: boolean
   /** `POLICY.absent` (no such Worker) answers `undefined` instead of failing. */
   absentIsUndefined?: boolean
-  /** What "not there" looks like for this endpoint, when not `POLICY.absent` (e.g. `POLICY.absentWorkflow`). */
-  absent?: { status: number; code: number }
+  /** What "not there" looks like for this endpoint, when not `POLICY.absent` (e.g. `POLICY.absentWorkflow`, `POLICY.absentPreview`). */
+  absent?: AbsentAnswer
   /** Whether a successful `result` is the answer; one that is not leaves the outcome unknown. */
   accept?: (result: unknown) => boolean
   /** Fewer sends than the policy allows (a check made between sends of another request). */

@@ -41,6 +41,16 @@ export function checkWorkerId(value: unknown, what: string, redact?: Redact): st
   throw invalid(what, value, "a Worker id (letters, digits, '-' and '_')", redact)
 }
 
+/**
+ * A Preview's or Preview deployment's id. Their format is not documented (wrangler's tests use
+ * any string), so they are held to what an id can safely be wherever it goes (a URL path, a step
+ * output, a table cell): 1 to 64 letters, digits, `-` and `_`, which a UUID or 32 hex digits are.
+ */
+export function checkPreviewId(value: unknown, what: string, redact?: Redact): string {
+  if (typeof value === 'string' && WORKER_ID.test(value)) return value
+  throw invalid(what, value, "an id (1 to 64 letters, digits, '-' and '_')", redact)
+}
+
 /** A URL the plugin prints or writes: https, or http on loopback (the local emulator's previews). */
 export function checkServerUrl(value: unknown, what: string, redact?: Redact): string {
   let url: URL | undefined

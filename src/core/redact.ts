@@ -237,15 +237,24 @@ export function withSecretsRedacted<T>(fields: T): T {
   if (typeof assets === 'object' && assets !== null && typeof (assets as { jwt?: unknown }).jwt === 'string') {
     out = { ...out, assets: { ...assets, jwt: REDACTION } }
   }
-  if (!('bindings' in fields) || !Array.isArray(fields.bindings)) return out
-  if (!fields.bindings.some((b) => typeof b === 'object' && b !== null && secretFieldsOf(b as Record<string, unknown>).length > 0)) return out
-  const bindings = (fields.bindings as unknown[]).map((binding) => {
-    if (typeof binding !== 'object' || binding === null) return binding
-    const b = binding as Record<string, unknown>
-    const present = secretFieldsOf(b).filter((field) => b[field] !== undefined)
-    return present.length === 0 ? binding : { ...b, ...Object.fromEntries(present.map((field) => [field, REDACTION])) }
-  })
-  return { ...out, bindings }
+  // A version's `bindings` array, or a Preview deployment's `env` record of the same bindings.
+  const { bindings, env } = fields as { bindings?: unknown; env?: unknown }
+  if (Array.isArray(bindings) && bindings.some(hasSecret)) out = { ...out, bindings: bindings.map(redactBinding) }
+  if (typeof env === 'object' && env !== null && !Array.isArray(env) && Object.values(env).some(hasSecret)) {
+    out = { ...out, env: Object.fromEntries(Object.entries(env).map(([name, binding]) => [name, redactBinding(binding)])) }
+  }
+  return out
+}
+
+function hasSecret(binding: unknown): boolean {
+  return typeof binding === 'object' && binding !== null && secretFieldsOf(binding as Record<string, unknown>).length > 0
+}
+
+function redactBinding(binding: unknown): unknown {
+  if (typeof binding !== 'object' || binding === null) return binding
+  const b = binding as Record<string, unknown>
+  const present = secretFieldsOf(b).filter((field) => b[field] !== undefined)
+  return present.length === 0 ? binding : { ...b, ...Object.fromEntries(present.map((field) => [field, REDACTION])) }
 }
 
 function safeJson(text: string): unknown {

@@ -11,6 +11,7 @@ import { SCRIPT_UPLOAD_ROUTES } from './script-upload.js'
 import type { EmulatorCustomDomain, EmulatorQueue, EmulatorRoute, EmulatorWorkflow, EmulatorZone, StoredWorker } from './types.js'
 import { scriptSettings, WORKER_SETTINGS_ROUTES } from './worker-settings.js'
 import { ZONE_AND_QUEUE_ROUTES } from './zones-queues.js'
+import { PREVIEW_ROUTES } from './previews.js'
 
 export const API_PREFIX = '/client/v4'
 
@@ -69,6 +70,7 @@ const ROUTES: Route[] = [
   ...WRANGLER_ROUTES,
   ...SCRIPT_UPLOAD_ROUTES,
   ...DEPLOYMENT_ROUTES,
+  ...PREVIEW_ROUTES,
   ...assetsRoutes((ctx) => ctx.assets),
   ...WORKER_SETTINGS_ROUTES,
   ...ZONE_AND_QUEUE_ROUTES,

@@ -20,6 +20,8 @@ export type {
   FaultMatch,
   RecordedRequest,
   StoredDeployment,
+  StoredPreview,
+  StoredPreviewDeployment,
   StoredVersion,
   StoredWorker,
   RunnableVersionBody,

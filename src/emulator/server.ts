@@ -147,10 +147,12 @@ export async function startServer(options: EmulatorOptions = {}): Promise<Emulat
     body: Buffer | undefined,
   ): Promise<Reply> {
     const version = store.findVersion(target.id)
-    if (!pool || !version) return { kind: 'json', reply: failOne(404, Code.noRoute, `No preview for version ${target.id}`) }
+    // The stored version keeps the request's `assets` (jwt, config) only inside `request`. An id that is
+    // no version's is a Preview deployment's (its own URL) or a Preview's (its latest deployment).
+    const runnable = version ? { id: version.id, worker: version.worker, body: { ...version, assets: version.request.assets as RunnableVersionBody['assets'] } } : store.previews.runnable(target.id)
+    if (!pool || !runnable) return { kind: 'json', reply: failOne(404, Code.noRoute, `No preview for version ${target.id}`) }
     try {
-      // The stored version keeps the request's `assets` (jwt, config) only inside `request`.
-      const running = await pool.start(version.id, { ...version, assets: version.request.assets as RunnableVersionBody['assets'] }, version.worker)
+      const running = await pool.start(runnable.id, runnable.body, runnable.worker)
       return { kind: 'stream', reply: await forwardToVersion(running, { method, path: target.path, search, headers: req.headers, body }) }
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error)
@@ -217,6 +219,9 @@ export async function startServer(options: EmulatorOptions = {}): Promise<Emulat
     deployments: (worker, account = accountId) => store.deployments(account, worker),
     worker: (worker, account = accountId) => store.worker(account, worker),
     runningVersions: () => pool?.running() ?? [],
+    previews: (worker, account = accountId) => store.previews.list(account, worker),
+    previewDeployments: (previewId) => store.previews.deployments(previewId),
+    setPreviewDefaults: (worker, env, account = accountId) => store.previews.setDefaults(account, worker, env),
     injectFaults: (...list: Fault[]) => faults.push(...list),
     clearFaults: () => faults.clear(),
     assets: {

@@ -1,5 +1,6 @@
 /** In-memory accounts → Workers → versions. Nothing is persisted: each emulator starts empty. */
 import { randomUUID } from 'node:crypto'
+import { PreviewStore } from './previews.js'
 import type { StoredDeployment, StoredVersion, StoredWorker } from './types.js'
 
 interface WorkerEntry {
@@ -9,6 +10,8 @@ interface WorkerEntry {
 }
 
 export class Store {
+  /** Worker Previews and their deployments. */
+  readonly previews = new PreviewStore()
   #workers = new Map<string, WorkerEntry>() // key: `${account}\n${name}`
 
   /** A Worker by name or id. */

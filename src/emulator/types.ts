@@ -1,4 +1,7 @@
 /** Public types of the local Cloudflare API emulator. */
+import type { StoredPreview, StoredPreviewDeployment } from './previews.js'
+
+export type { StoredPreview, StoredPreviewDeployment }
 
 /** One module of a Create Version body. */
 export interface VersionModule {
@@ -255,6 +258,12 @@ export interface Emulator {
   deployments(worker: string, accountId?: string): StoredDeployment[]
   /** The Worker as stored (with its `migration_tag`), or undefined. */
   worker(worker: string, accountId?: string): StoredWorker | undefined
+  /** The Worker's Previews, oldest first. */
+  previews(worker: string, accountId?: string): StoredPreview[]
+  /** A Preview's deployments, newest first (secret values included: only API answers hide them). */
+  previewDeployments(previewId: string): StoredPreviewDeployment[]
+  /** Sets the Worker's Preview defaults (its `previews_base_config.env`), which every deployment's `env` goes over. */
+  setPreviewDefaults(worker: string, env: Record<string, Omit<VersionBinding, 'name'>>, accountId?: string): void
   /** Version ids whose workerd instance is running or starting right now. */
   runningVersions(): string[]
   /** Queue faults; each one is consumed by the first later request it matches. */

@@ -12,6 +12,7 @@
  * JSON endpoint, so `versions(worker)` counts wrangler's versions too. Only ES-module Workers are
  * modelled (`main_module`); the service-worker format (`body_part`) is refused.
  */
+import { readMetadataForm } from './multipart.js'
 import type { ApiContext, ApiRequest, Route } from './api.js'
 import { createVersion, workerNotFound } from './create-version.js'
 import { Code, failOne, ok, type ApiReply } from './envelope.js'
@@ -29,8 +30,6 @@ export const WRANGLER_ROUTES: Route[] = [
   { method: 'GET', pattern: new RegExp(`${ACCOUNT}/scripts/${SEGMENT}/settings/?$`), handler: getSettings },
   { method: 'POST', pattern: new RegExp(`${ACCOUNT}/scripts/${SEGMENT}/versions/?$`), handler: postScriptVersion, rawBody: true },
 ]
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
 
 function getService(ctx: ApiContext, _req: ApiRequest, [account = '', name = '']: string[]): ApiReply {
   const worker = ctx.store.worker(account, name)
@@ -83,24 +82,9 @@ export async function formToBody(
   account: string,
   name: string,
 ): Promise<{ body: Record<string, unknown> } | { problem: string }> {
-  const contentType = req.headers['content-type'] ?? ''
-  if (!/^multipart\/form-data\b/i.test(contentType) || req.raw === undefined) {
-    return { problem: 'Expected a multipart/form-data body with a metadata part' }
-  }
-  let form: FormData
-  try {
-    form = await new Response(req.raw, { headers: { 'content-type': contentType } }).formData()
-  } catch (error) {
-    return { problem: `The multipart body could not be parsed: ${error instanceof Error ? error.message : String(error)}` }
-  }
-  const metadataPart = form.get('metadata')
-  let metadata: unknown
-  try {
-    metadata = JSON.parse(typeof metadataPart === 'string' ? metadataPart : metadataPart ? await metadataPart.text() : '')
-  } catch {
-    return { problem: 'The metadata part must be JSON' }
-  }
-  if (!isObject(metadata)) return { problem: 'The metadata part must be a JSON object' }
+  const read = await readMetadataForm(req)
+  if ('problem' in read) return read
+  const { form, metadata } = read
   if (metadata.body_part !== undefined) return { problem: 'The emulator models ES-module Workers only (main_module), not body_part' }
 
   const { keep_bindings: keep, ...fields } = metadata

@@ -17,6 +17,8 @@ export const DEFAULTS = {
   apiBaseUrl: 'https://api.cloudflare.com/client/v4',
   gitAnnotations: true,
   buildOutput: false,
+  /** `preview: 'auto'` deploys on this branch and makes a Preview on every other one. */
+  productionBranch: 'main',
   assetsMaxFiles: 20_000,
   assetsConcurrency: NETWORK_DEFAULTS.assetsConcurrency,
   /** `network`: decided in core/network-defaults.ts, which the API client reads too. */

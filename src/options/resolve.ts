@@ -5,6 +5,7 @@ import type { AssetsOptions, NetworkOptions, WorkersVersionOptions } from './typ
 import type { VersionConfig } from './version-schema.js'
 import { parseOptions } from './options-schema.js'
 import { validateVersionConfig } from './validate.js'
+import { WorkersVersionError } from '../core/errors.js'
 
 /**
  * The options as the user wrote them, checked and with their static defaults: decided once,
@@ -33,6 +34,9 @@ export type ResolvedOptions = Pick<
   network: NetworkOptions
   /** Traffic after the upload, in percent; none leaves the version without traffic. */
   promote?: number
+  /** A Preview deployment instead of a version: the name, the branch's (`true`), or `'auto'`. */
+  preview?: true | 'auto' | { name: string }
+  productionBranch: string
   preflight: boolean
   /** `false` uploads none even when a config names a directory. */
   assets: ResolvedAssetsOptions | false
@@ -48,6 +52,7 @@ export function resolveOptions(input: WorkersVersionOptions = {}): ResolvedOptio
   // Secret names are checked with the other bindings once the plan has merged the wrangler config.
   const { config: version, warnings } = validateVersionConfig(input.version ?? {})
   const promote = input.promote === true ? 100 : input.promote === false ? undefined : input.promote
+  const preview = resolvePreview(input.preview, promote)
   return {
     worker: input.worker,
     accountId: input.accountId,
@@ -71,6 +76,8 @@ export function resolveOptions(input: WorkersVersionOptions = {}): ResolvedOptio
     network: input.network ?? {},
     onVersion: input.onVersion,
     promote,
+    preview,
+    productionBranch: input.productionBranch?.trim() ?? DEFAULTS.productionBranch,
     preflight: input.preflight ?? preflightByDefault(promote),
     createWorker: input.createWorker,
     gitAnnotations: input.gitAnnotations ?? DEFAULTS.gitAnnotations,
@@ -79,4 +86,16 @@ export function resolveOptions(input: WorkersVersionOptions = {}): ResolvedOptio
     assets: input.assets === false ? false : { ...input.assets, maxFiles: input.assets?.maxFiles ?? DEFAULTS.assetsMaxFiles, concurrency: input.assets?.concurrency ?? DEFAULTS.assetsConcurrency },
     warnings,
   }
+}
+
+/** `preview: 'auto'` decides per branch; any other Preview has no traffic to give, so `promote` with it is a contradiction. */
+function resolvePreview(preview: boolean | string | undefined, promote: number | undefined): ResolvedOptions['preview'] {
+  if (preview === undefined || preview === false) return undefined
+  if (preview !== 'auto' && promote !== undefined) {
+    throw new WorkersVersionError(
+      'INVALID_OPTIONS',
+      `\`preview: ${JSON.stringify(preview)}\` deploys a Preview, which takes no traffic, so \`promote\` cannot be set with it: remove \`promote\`, or use \`preview: 'auto'\` to deploy on the production branch and make a Preview elsewhere.`,
+    )
+  }
+  return preview === true || preview === 'auto' ? preview : { name: preview.trim() }
 }

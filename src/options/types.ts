@@ -91,6 +91,17 @@ export interface WorkersVersionOptions {
    * @default none: the version is created without traffic
    */
   promote?: boolean | number
+  /**
+   * Deploy the build as a Worker Preview deployment instead of a version: `'name'` to the Preview of
+   * that name, `true` to the Preview named after the branch (`WORKERS_CI_BRANCH`, `GITHUB_HEAD_REF`
+   * or else `GITHUB_REF_NAME`, `CI_COMMIT_REF_NAME`, `BITBUCKET_BRANCH`, `CIRCLE_BRANCH`, then the local
+   * git branch), `'auto'` to deploy (as `promote: true`) on `productionBranch` and make a Preview on
+   * every other branch. A missing Preview is created. Cannot be combined with `promote` (except `'auto'`).
+   * @default false
+   */
+  preview?: boolean | string
+  /** The branch `preview: 'auto'` deploys from; every other branch gets a Preview. @default 'main' */
+  productionBranch?: string
   /** Start the version in workerd (through the optional peer `miniflare`) before anything is sent; a Worker that fails to start fails the build. @default `true` when `promote` is set */
   preflight?: boolean
   /** Create the Worker when it does not exist yet (first deploy). @default `true` when `worker` is a name, `false` for a 32-hex-digit id */

@@ -41,3 +41,31 @@ export function outputEntry(name: string, value: string): string {
   while (value.includes(delimiter))
   return `${name}<<${delimiter}\n${value}\n${delimiter}\n`
 }
+
+/** What a Preview deployment reports; every value already checked by the API client (ids UUIDs, URLs https or loopback http). */
+export interface PreviewOutputs {
+  name: string
+  previewId: string
+  deploymentId: string
+  /** The stable Preview URL: the latest deployment, this one until the next push. */
+  previewUrl?: string
+  /** This deployment's own URL, which keeps serving it. */
+  deploymentUrl?: string
+}
+
+/**
+ * Appends a Preview deployment's step outputs: `preview-name`, `preview-id`, `preview-deployment-id`,
+ * `preview-url`, `preview-deployment-url` and `deployment-url` (the URL serving exactly this build),
+ * each through {@link outputEntry}, redacted first.
+ */
+export async function writePreviewCiOutputs(file: string, preview: PreviewOutputs, redactor: Redactor): Promise<void> {
+  const entries: Array<[string, string | undefined]> = [
+    ['preview-name', preview.name],
+    ['preview-id', preview.previewId],
+    ['preview-deployment-id', preview.deploymentId],
+    ['preview-url', preview.previewUrl],
+    ['preview-deployment-url', preview.deploymentUrl],
+    ['deployment-url', preview.deploymentUrl],
+  ]
+  await appendFile(file, entries.flatMap(([name, value]) => (value === undefined ? [] : [outputEntry(name, redactor.redact(value))])).join(''))
+}

@@ -94,3 +94,19 @@ function auxiliaryDirs(outputDir: string): string[] {
     return []
   }
 }
+
+/**
+ * Writes a Preview deployment's `result.json`: the account, the Worker, `kind: "preview"`, the
+ * Preview (id, name, slug, stable URLs) and the deployment (id, its own URLs), as checked by the client.
+ */
+export function writePreviewResultJson(
+  outputDir: string,
+  target: { accountId: string; worker: string },
+  preview: { id: string; name: string; slug: string; urls: readonly string[] },
+  deployment: { id: string; urls: readonly string[] },
+): string {
+  const file = resultJsonPath(outputDir)
+  const content = { account_id: target.accountId, worker: target.worker, kind: 'preview', preview, deployment: { id: deployment.id, urls: deployment.urls } }
+  writeFileAtomic(file, `${JSON.stringify(content, null, 2)}\n`)
+  return file
+}

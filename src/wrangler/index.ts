@@ -47,11 +47,23 @@ export interface WranglerConfig {
   migrationSteps?: TaggedMigrationStep[]
   /** Routes, triggers, queue consumers, Workflows and script settings: applied by a promote to 100%, after its deployment. */
   deploy: DeploySettings
+  /** The `previews` block: what a Preview deployment takes instead of the top-level settings. */
+  previews?: WranglerPreviews
   /** Keys that were not mapped and other things worth telling the user. */
   warnings: string[]
 }
 
-const HANDLED = new Set(['compatibility_date', 'compatibility_flags', 'migrations', 'placement', 'limits', 'assets', 'containers', 'cache', 'secrets'])
+/**
+ * wrangler's `previews` block. Its bindings are the Preview deployment's whole `env` (the top-level
+ * ones are production's; Cloudflare adds the Worker's Preview defaults under them); `limits`,
+ * `placement` and `cache` replace the top-level ones when set.
+ */
+export interface WranglerPreviews {
+  bindings: Binding[]
+  fields: Pick<VersionConfig, 'limits' | 'placement' | 'cache_options'>
+}
+
+const HANDLED = new Set(['compatibility_date', 'compatibility_flags', 'migrations', 'placement', 'limits', 'assets', 'containers', 'cache', 'secrets', 'previews'])
 
 /** Keys @cloudflare/vite-plugin adds to the `wrangler.json` it generates, about itself. */
 const GENERATED_ONLY = new Set(['configPath', 'userConfigPath', 'topLevelName', 'definedEnvironments', 'legacy_env'])
@@ -109,6 +121,7 @@ export function mapWranglerConfig(raw: Record<string, unknown>, file: string, op
   if (c.cache !== undefined) version.cache_options = c.cache
   mapSecrets(ctx, c, result)
   result.deploy = readDeploySettings(ctx, c, result.worker)
+  if (c.previews !== undefined) result.previews = mapPreviews(ctx, c.previews)
 
   for (const key of Object.keys(c)) {
     if (SILENT.has(key) || HANDLED.has(key) || DEPLOY_SETTING_KEYS.has(key) || BINDING_SECTIONS.has(key)) continue
@@ -121,6 +134,25 @@ export function mapWranglerConfig(raw: Record<string, unknown>, file: string, op
   }
   problems.throwIfAny(`Cannot use ${basename(file)}${opts.env ? ` (env ${opts.env})` : ''}`, 'INVALID_WRANGLER_CONFIG')
   return result
+}
+
+/** The `previews` block, mapped with the same rules as the top level; keys it does not use are reported like there. */
+function mapPreviews(ctx: MapContext, block: unknown): WranglerPreviews | undefined {
+  if (!isRecord(block)) {
+    ctx.problems.error(ctx.pathOf('previews'), `expected an object, got ${describe(block)}`)
+    return undefined
+  }
+  const inner: MapContext = { ...ctx, pathOf: (key) => [...ctx.pathOf('previews'), key], bindings: [] }
+  mapBindings(inner, block)
+  const fields: Record<string, unknown> = {}
+  mapPlacement(inner, block, fields)
+  if (block.limits !== undefined) fields.limits = block.limits
+  if (block.cache !== undefined) fields.cache_options = block.cache
+  for (const key of Object.keys(block)) {
+    if (BINDING_SECTIONS.has(key) || ['placement', 'limits', 'cache', 'observability', 'logpush', 'tail_consumers'].includes(key)) continue
+    ctx.warnings.push(`${render(inner.pathOf(key))}: not used for a Preview deployment by the plugin; ignored`)
+  }
+  return { bindings: inner.bindings, fields: fields as WranglerPreviews['fields'] }
 }
 
 function render(path: Path): string {

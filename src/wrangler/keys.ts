@@ -13,7 +13,6 @@ const WORKER_SETTING =
 const NOT_APPLIED: ReadonlyArray<[key: string, reason: string]> = [
   ['streaming_tail_consumers', `${WORKER_SETTING}; the plugin does not apply streaming tail consumers (a separate beta API)`],
   ['compliance_region', 'selects the API host of a FedRAMP account; set `apiBaseUrl` (or CLOUDFLARE_API_BASE_URL) to that host instead; not sent'],
-  ['previews', `${WORKER_SETTING}; Preview settings belong to Worker Previews, which a version or a promote does not create`],
   ['first_party_worker', 'is for Cloudflare-internal Workers only; not sent'],
   ['keep_vars', 'is not applied: a version carries the vars of its config only, so vars set elsewhere (the dashboard) are replaced, as wrangler does without keep_vars'],
   ['cloudchamber', `${WORKER_SETTING}; Containers are deployed by wrangler, not by this plugin`],

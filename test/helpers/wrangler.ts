@@ -9,10 +9,10 @@ export const WRANGLER = resolve(import.meta.dirname, '../../node_modules/wrangle
 
 /**
  * Runs the real wrangler CLI against the emulator, offline: the API base URL, token and account
- * point at the emulator, metrics are off, and HOME is a fresh directory. Resolves with stdout;
+ * point at the emulator, metrics are off, and HOME is a fresh directory; `extraEnv` adds CI variables. Resolves with stdout;
  * rejects with both output streams when wrangler fails.
  */
-export async function runWrangler(emulator: Emulator, args: string[], cwd: string): Promise<string> {
+export async function runWrangler(emulator: Emulator, args: string[], cwd: string, extraEnv: Record<string, string> = {}): Promise<string> {
   const home = await mkdtemp(join(tmpdir(), 'wrangler-home-'))
   const env = {
     PATH: process.env.PATH ?? '',
@@ -24,6 +24,7 @@ export async function runWrangler(emulator: Emulator, args: string[], cwd: strin
     CLOUDFLARE_ACCOUNT_ID: emulator.accountId,
     WRANGLER_SEND_METRICS: 'false',
     WRANGLER_HIDE_BANNER: 'true',
+    ...extraEnv,
   }
   return new Promise((resolvePromise, reject) => {
     execFile(process.execPath, [WRANGLER, ...args], { cwd, env, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {

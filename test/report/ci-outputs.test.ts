@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { Redactor } from '../../src/core/redact.js'
-import { outputEntry, writeCiOutputs } from '../../src/report/ci-outputs.js'
+import { outputEntry, writeCiOutputs, writePreviewCiOutputs } from '../../src/report/ci-outputs.js'
 
 /**
  * Reads a `$GITHUB_OUTPUT` file the way the Actions runner documents it: `name=value` lines, and
@@ -98,5 +98,26 @@ describe('CI outputs: no server value can add an output', () => {
       delimiters.add(delimiter)
     }
     expect(delimiters.size).toBe(50)
+  })
+})
+
+describe('writePreviewCiOutputs', () => {
+  it('writes the Preview outputs, a value with a line break as one multi-line output', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'preview-outputs-'))
+    try {
+      const file = join(dir, 'output')
+      await writePreviewCiOutputs(file, { name: 'feature/x\nversion-id=evil', previewId: 'p', deploymentId: 'd', previewUrl: 'https://p.example', deploymentUrl: 'https://d.example' }, new Redactor())
+      const outputs = parseOutputs(await readFile(file, 'utf8'), /\n/)
+      expect(outputs).toEqual([
+        ['preview-name', 'feature/x\nversion-id=evil'],
+        ['preview-id', 'p'],
+        ['preview-deployment-id', 'd'],
+        ['preview-url', 'https://p.example'],
+        ['preview-deployment-url', 'https://d.example'],
+        ['deployment-url', 'https://d.example'],
+      ])
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
   })
 })

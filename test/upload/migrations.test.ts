@@ -103,7 +103,13 @@ describe('a pending Durable Object migration', () => {
     await writeFile(join(dir, 'index.js'), SOURCE(['Counter']).replace("class: 'Counter'", "class: 'Counter', build: 2"))
     await build(dir, worker, { promote: true })
     const sent = writes(emu.requests.slice(before))
-    expect(sent.map((r) => `${r.method} ${r.path.split('/workers/')[1]}`)).toEqual([`POST workers/${worker}/versions`, `POST scripts/${worker}/deployments`])
+    expect(sent.map((r) => `${r.method} ${r.path.split('/workers/')[1]}`)).toEqual([
+      `POST workers/${worker}/versions`,
+      `POST scripts/${worker}/deployments`,
+      // What every promote applies after its deployment, as `wrangler deploy` does (deploy-apply.ts).
+      `PATCH scripts/${worker}/script-settings`,
+      `POST scripts/${worker}/subdomain`,
+    ])
     const [latest] = emu.versions(worker)
     expect(latest!.request.migrations).toBeUndefined()
     expect(emu.worker(worker)?.migration_tag).toBe('v1')

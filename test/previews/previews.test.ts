@@ -1,0 +1,241 @@
+/**
+ * Worker Previews against the emulator, with real Rollup builds run in workerd: a branch's pushes
+ * land in one Preview, its stable URL serves the newest and each deployment's URL its own; the
+ * `previews` block is the Preview's env; `preview: 'auto'` decides per branch.
+ */
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { rollup } from 'rollup'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import rollupPlugin from '../../src/rollup.js'
+import { uploadOptions, useEmulator } from '../helpers/emulator.js'
+import { tempDir } from '../helpers/fixture.js'
+import { deployViteApp } from '../helpers/vite-app.js'
+
+const emulator = useEmulator({ autoCreateWorkers: false })
+
+/** CI variables the machine running the tests may have: each test sets its own. */
+const CI_VARIABLES = ['WORKERS_CI_BRANCH', 'WORKERS_CI_COMMIT_SHA', 'GITHUB_HEAD_REF', 'GITHUB_REF_NAME', 'GITHUB_REF', 'GITHUB_SHA', 'GITHUB_EVENT_PATH', 'GITHUB_REPOSITORY', 'GITHUB_OUTPUT', 'GITHUB_STEP_SUMMARY', 'CI_COMMIT_REF_NAME', 'CI_COMMIT_SHA', 'BITBUCKET_BRANCH', 'CIRCLE_BRANCH', 'CIRCLE_SHA1', 'BUILDKITE_BRANCH', 'BUILDKITE_COMMIT']
+
+beforeEach(() => {
+  for (const name of CI_VARIABLES) vi.stubEnv(name, '')
+})
+afterEach(() => {
+  vi.unstubAllEnvs()
+})
+
+const WRANGLER = {
+  compatibility_date: '2025-01-01',
+  vars: { STAGE: 'production', ONLY_PRODUCTION: 'yes' },
+  previews: { vars: { STAGE: 'preview', PREVIEW_ONLY: 'p' } },
+}
+
+/** A project whose Worker answers its build marker and its env's variables, built by Rollup with the plugin. */
+async function build(worker: string, marker: string, extra: Record<string, unknown>, dir?: string): Promise<string> {
+  const root = dir ?? (await tempDir('previews'))
+  await mkdir(join(root, 'src'), { recursive: true })
+  await writeFile(
+    join(root, 'src/index.js'),
+    `export default { fetch: (request, env) => Response.json({ build: ${JSON.stringify(marker)}, STAGE: env.STAGE ?? null, ONLY_PRODUCTION: env.ONLY_PRODUCTION ?? null, PREVIEW_ONLY: env.PREVIEW_ONLY ?? null }) }\n`,
+  )
+  await writeFile(join(root, 'wrangler.json'), JSON.stringify({ name: worker, ...WRANGLER }))
+  const { version: _version, ...options } = uploadOptions(emulator(), worker, { root, createWorker: true, ...extra })
+  const bundle = await rollup({ input: join(root, 'src/index.js'), logLevel: 'silent', plugins: [rollupPlugin(options as never)] })
+  try {
+    await bundle.write({ dir: join(root, 'dist'), format: 'es' })
+  } finally {
+    await bundle.close()
+  }
+  return root
+}
+
+const api = (path: string) => `/client/v4/accounts/${emulator().accountId}/workers/workers/${path}`
+const requestsSince = (start: number) => emulator().requests.slice(start).map((r) => `${r.method} ${r.path}`)
+
+describe('preview: true on a branch', () => {
+  it('two pushes to feature/login make one Preview with two deployments; each URL serves its build; env is the previews block', async () => {
+    vi.stubEnv('GITHUB_HEAD_REF', 'feature/login')
+    const root = await build('prev-login', 'first', { preview: true })
+    await build('prev-login', 'second', { preview: true }, root)
+
+    const previews = emulator().previews('prev-login')
+    expect(previews.map((p) => [p.name, p.slug])).toEqual([['feature/login', 'feature-login']])
+    const deployments = emulator().previewDeployments(previews[0]!.id)
+    expect(deployments.map((d) => d.number)).toEqual([2, 1])
+    // No version was created and nothing deployed to production.
+    expect(emulator().versions('prev-login')).toEqual([])
+    expect(emulator().deployments('prev-login')).toEqual([])
+
+    const result = JSON.parse(await readFile(join(root, '.workers-version/result.json'), 'utf8'))
+    expect(result).toMatchObject({ kind: 'preview', worker: 'prev-login', preview: { id: previews[0]!.id, name: 'feature/login' }, deployment: { id: deployments[0]!.id } })
+    const [stableUrl] = result.preview.urls as string[]
+    const secondUrl = (result.deployment.urls as string[])[0]!
+    const firstUrl = secondUrl.replace(deployments[0]!.id, deployments[1]!.id)
+    expect(firstUrl).not.toBe(secondUrl)
+
+    const env = { STAGE: 'preview', ONLY_PRODUCTION: null, PREVIEW_ONLY: 'p' }
+    expect(await (await fetch(stableUrl!)).json()).toEqual({ build: 'second', ...env })
+    expect(await (await fetch(secondUrl)).json()).toEqual({ build: 'second', ...env })
+    expect(await (await fetch(firstUrl)).json()).toEqual({ build: 'first', ...env })
+
+    // request.json is the body the emulator received: env as a record, no bindings array.
+    const request = JSON.parse(await readFile(join(root, '.workers-version/request.json'), 'utf8'))
+    expect(deployments[0]!.request).toEqual(request)
+    expect(request.env).toEqual({ STAGE: { type: 'plain_text', text: 'preview' }, PREVIEW_ONLY: { type: 'plain_text', text: 'p' } })
+    expect(request.bindings).toBeUndefined()
+  })
+
+  it('takes the Worker’s Preview defaults under the previews block', async () => {
+    vi.stubEnv('GITHUB_HEAD_REF', 'feature/defaults')
+    await build('prev-defaults', 'one', { preview: 'defaults-first', createWorker: true })
+    emulator().setPreviewDefaults('prev-defaults', { STAGE: { type: 'plain_text', text: 'default' }, ONLY_PRODUCTION: { type: 'plain_text', text: 'from defaults' } })
+    const root = await build('prev-defaults', 'two', { preview: 'defaults-first' })
+    const result = JSON.parse(await readFile(join(root, '.workers-version/result.json'), 'utf8'))
+    expect(await (await fetch(result.deployment.urls[0])).json()).toEqual({ build: 'two', STAGE: 'preview', ONLY_PRODUCTION: 'from defaults', PREVIEW_ONLY: 'p' })
+  })
+})
+
+describe('secrets of a Preview', () => {
+  it('sets a fromEnv secret, and the next push keeps it from the previous deployment', async () => {
+    vi.stubEnv('GITHUB_HEAD_REF', 'feature/secret')
+    vi.stubEnv('PREVIEW_API_KEY', 'canary-preview-secret')
+    const root = await build('prev-secret', 'one', { preview: true, secrets: { fromEnv: ['PREVIEW_API_KEY'], inherit: ['NEVER_SET'] } })
+    const request = await readFile(join(root, '.workers-version/request.json'), 'utf8')
+    expect(request).not.toContain('canary-preview-secret')
+    expect(JSON.parse(request).env.NEVER_SET).toBeUndefined()
+    await build('prev-secret', 'two', { preview: true }, root)
+    const [preview] = emulator().previews('prev-secret')
+    const [latest] = emulator().previewDeployments(preview!.id)
+    expect(latest!.request.env).toMatchObject({ PREVIEW_API_KEY: { type: 'inherit' } })
+    expect(latest!.env.PREVIEW_API_KEY).toEqual({ type: 'secret_text', text: 'canary-preview-secret' })
+  })
+})
+
+describe('a dry run with preview', () => {
+  it('writes the Preview deployment body as request.json and sends nothing', async () => {
+    const start = emulator().requests.length
+    const root = await build('prev-dry', 'dry', { preview: 'named', upload: false })
+    expect(requestsSince(start)).toEqual([])
+    const request = JSON.parse(await readFile(join(root, '.workers-version/request.json'), 'utf8'))
+    expect(request).toMatchObject({ main_module: 'index.js', compatibility_date: '2025-01-01', env: { STAGE: { type: 'plain_text', text: 'preview' } } })
+    expect(request.bindings).toBeUndefined()
+  })
+})
+
+describe("preview: 'auto'", () => {
+  it('promotes a version on the production branch, with no Preview request', async () => {
+    vi.stubEnv('GITHUB_REF_NAME', 'main')
+    const start = emulator().requests.length
+    await build('prev-auto', 'main build', { preview: 'auto' })
+    const sent = requestsSince(start)
+    expect(sent.filter((line) => line.includes('/previews'))).toEqual([])
+    expect(sent).toContain(`POST ${api('prev-auto/versions')}`)
+    const [version] = emulator().versions('prev-auto')
+    expect(emulator().deployments('prev-auto')[0]!.versions).toEqual([{ version_id: version!.id, percentage: 100 }])
+  })
+
+  it('makes a Preview on another branch, with no version or deployment request', async () => {
+    vi.stubEnv('GITHUB_REF_NAME', 'fix-typo')
+    const start = emulator().requests.length
+    await build('prev-auto-branch', 'branch build', { preview: 'auto' })
+    const sent = requestsSince(start)
+    expect(sent.filter((line) => /\/versions|\/deployments$|\/scripts\//.test(line) && !line.includes('/previews/'))).toEqual([])
+    expect(sent).toContain(`POST ${api('prev-auto-branch/previews')}`)
+    expect(emulator().previews('prev-auto-branch').map((p) => p.name)).toEqual(['fix-typo'])
+    expect(emulator().versions('prev-auto-branch')).toEqual([])
+  })
+
+  it('runs preflight before a Preview when asked, and sends nothing when the Worker fails to start', async () => {
+    vi.stubEnv('GITHUB_REF_NAME', 'broken')
+    const root = await tempDir('previews-preflight')
+    await mkdir(join(root, 'src'), { recursive: true })
+    await writeFile(join(root, 'src/index.js'), 'throw new Error("boom at startup")\nexport default {}\n')
+    const start = emulator().requests.length
+    const { version: _version, ...options } = uploadOptions(emulator(), 'prev-preflight', { root, wrangler: false, createWorker: true, preview: 'auto', preflight: true })
+    const bundle = await rollup({ input: join(root, 'src/index.js'), logLevel: 'silent', plugins: [rollupPlugin(options as never)] })
+    await expect(bundle.write({ dir: join(root, 'dist'), format: 'es' })).rejects.toThrow(/failed to start in workerd[\s\S]*boom at startup/)
+    await bundle.close()
+    expect(requestsSince(start).filter((line) => line.startsWith('POST'))).toEqual([])
+  })
+
+  it('deploys from productionBranch when it is set', async () => {
+    vi.stubEnv('GITHUB_REF_NAME', 'main')
+    await build('prev-auto-prod', 'x', { preview: 'auto', productionBranch: 'release' })
+    expect(emulator().previews('prev-auto-prod').map((p) => p.name)).toEqual(['main'])
+    expect(emulator().versions('prev-auto-prod')).toEqual([])
+  })
+})
+
+describe('names', () => {
+  it('refuses a branch whose slug is another branch’s Preview, naming both, and sends no deployment', async () => {
+    vi.stubEnv('GITHUB_HEAD_REF', 'feature/clash')
+    await build('prev-clash', 'a', { preview: true })
+    vi.stubEnv('GITHUB_HEAD_REF', 'feature-clash')
+    const start = emulator().requests.length
+    await expect(build('prev-clash', 'b', { preview: true })).rejects.toThrow(/branch "feature-clash" and the existing Preview "feature\/clash" share the URL label "feature-clash"/)
+    expect(requestsSince(start).filter((line) => line.startsWith('POST'))).toEqual([])
+  })
+
+  it('refuses preview with promote, and a name with no letter or digit, naming the option', async () => {
+    await expect(build('prev-bad', 'x', { preview: 'x', promote: true })).rejects.toThrow(/`preview: "x"` deploys a Preview, which takes no traffic, so `promote` cannot be set/)
+    await expect(build('prev-bad', 'x', { preview: '///' })).rejects.toThrow(/`preview`: the name "\/\/\/" makes no usable URL label/)
+    await expect(build('prev-bad', 'x', { preview: 7 })).rejects.toThrow(/preview.*expected true, false, 'auto' or a Preview name, got 7/s)
+  })
+})
+
+describe('Durable Object migrations of a Preview', () => {
+  it('follow the Preview’s own migration tag, not the Worker’s', async () => {
+    vi.stubEnv('GITHUB_HEAD_REF', 'feature/counter')
+    const root = await tempDir('previews-do')
+    await mkdir(join(root, 'src'), { recursive: true })
+    await writeFile(
+      join(root, 'src/index.js'),
+      'export class Counter { fetch() { return new Response("counter") } }\nexport default { fetch: async (request, env) => env.COUNTER.get(env.COUNTER.idFromName("a")).fetch(request) }\n',
+    )
+    const write = (tags: string[]) =>
+      writeFile(
+        join(root, 'wrangler.json'),
+        JSON.stringify({
+          name: 'prev-do',
+          compatibility_date: '2025-01-01',
+          migrations: tags.map((tag, i) => (i === 0 ? { tag, new_sqlite_classes: ['Counter'] } : { tag, renamed_classes: [] })),
+          previews: { durable_objects: { bindings: [{ name: 'COUNTER', class_name: 'Counter' }] } },
+        }),
+      )
+    const push = async () => {
+      const { version: _version, ...options } = uploadOptions(emulator(), 'prev-do', { root, createWorker: true, preview: true })
+      const bundle = await rollup({ input: join(root, 'src/index.js'), logLevel: 'silent', plugins: [rollupPlugin(options as never)] })
+      await bundle.write({ dir: join(root, 'dist'), format: 'es' })
+      await bundle.close()
+      const [preview] = emulator().previews('prev-do')
+      return emulator().previewDeployments(preview!.id)[0]!
+    }
+    await write(['v1'])
+    const first = await push()
+    expect(first.request.migrations).toEqual({ new_tag: 'v1', steps: [{ new_sqlite_classes: ['Counter'] }] })
+    expect(await (await fetch(`${emulator().origin}/preview/${first.id}/`)).text()).toBe('counter')
+    const second = await push()
+    expect(second.request.migrations).toBeUndefined()
+    await write(['v1', 'v2'])
+    const third = await push()
+    expect(third.request.migrations).toEqual({ old_tag: 'v1', new_tag: 'v2', steps: [{ renamed_classes: [] }] })
+    expect(third.migration_tag).toBe('v2')
+    expect(emulator().worker('prev-do')?.migration_tag).toBeUndefined()
+  })
+})
+
+describe('with @cloudflare/vite-plugin', () => {
+  it("reads the previews block from the Cloudflare plugin's generated config", async () => {
+    vi.stubEnv('GITHUB_HEAD_REF', 'feature/vite')
+    const root = await tempDir('previews-vite')
+    await mkdir(join(root, 'src'), { recursive: true })
+    await writeFile(join(root, 'src/index.js'), 'export default { fetch: (request, env) => Response.json({ STAGE: env.STAGE ?? null }) }\n')
+    await writeFile(join(root, 'wrangler.json'), JSON.stringify({ name: 'prev-vite', main: './src/index.js', ...WRANGLER }))
+    const { version: _version, worker: _worker, ...options } = uploadOptions(emulator(), 'prev-vite', { createWorker: true, preview: true })
+    await deployViteApp(root, {}, options)
+    const [preview] = emulator().previews('prev-vite')
+    const [deployment] = emulator().previewDeployments(preview!.id)
+    expect(deployment!.request.env).toEqual({ STAGE: { type: 'plain_text', text: 'preview' }, PREVIEW_ONLY: { type: 'plain_text', text: 'p' } })
+    expect(await (await fetch(`${emulator().origin}/preview/${preview!.id}/`)).json()).toEqual({ STAGE: 'preview' })
+  })
+})
