@@ -13,7 +13,8 @@ export interface CreateVersionContext {
   store: Store
   preview: PreviewPool | undefined
   autoCreateWorkers: boolean
-  previewUrl(versionId: string): string
+  /** Where a version is served: an origin of its own (see preview-origin.ts). */
+  previewUrl(versionId: string, worker: string): string
 }
 
 export interface CreateVersionRequest {
@@ -84,7 +85,7 @@ function toVersion(
     ...(body.compatibility_date === undefined ? {} : { compatibility_date: body.compatibility_date }),
     ...(body.compatibility_flags === undefined ? {} : { compatibility_flags: body.compatibility_flags }),
     modules: body.modules,
-    urls: ctx.preview ? [ctx.previewUrl(run.id)] : [],
+    urls: ctx.preview ? [ctx.previewUrl(run.id, run.workerName)] : [],
     startup_time_ms: run.startupMs,
     request: body,
   }

@@ -10,10 +10,11 @@ import { Code, failOne, type ApiReply } from './envelope.js'
 import { FaultQueue, gatewayPage } from './faults.js'
 import { decodeBody, readBody, redactHeaders, sendJson, sendText } from './http.js'
 import { PreviewPool } from './preview.js'
-import { forwardToVersion, parsePreviewPath, PREVIEW_PREFIX, type StreamReply } from './preview-proxy.js'
+import { forwardToVersion, type StreamReply } from './preview-proxy.js'
+import { idMatches, previewHostLabel, previewOrigin, splitPreviewLabel } from './preview-origin.js'
 import { Store } from './store.js'
 import { AssetsService } from './assets.js'
-import type { Emulator, EmulatorOptions, Fault, RecordedRequest, RunnableVersionBody } from './types.js'
+import type { Emulator, EmulatorOptions, Fault, RecordedRequest, RunnableVersionBody, StoredDeployment } from './types.js'
 
 const HOST = '127.0.0.1'
 const DEFAULT_TOKEN = 'local-dev-token'
@@ -38,6 +39,7 @@ export async function startServer(options: EmulatorOptions = {}): Promise<Emulat
   const waits = new Set<() => void>()
   const trafficRandom = options.trafficRandom ?? Math.random
   let origin = ''
+  let port = 0
   let closing = false
 
   const ctx: ApiContext = {
@@ -47,7 +49,7 @@ export async function startServer(options: EmulatorOptions = {}): Promise<Emulat
     preview: pool,
     autoCreateWorkers: options.autoCreateWorkers ?? false,
     assets,
-    previewUrl: (id) => `${origin}${PREVIEW_PREFIX}${id}/`,
+    previewUrl: (id, worker) => `${previewOrigin('version', id, worker, port)}/`,
   }
 
   /** A delay that close() cuts short, so a "slow forever" fault cannot keep the process alive. */
@@ -103,14 +105,14 @@ export async function startServer(options: EmulatorOptions = {}): Promise<Emulat
     }
 
     let reply: Reply
-    const preview = parsePreviewPath(url.pathname)
+    const previewLabel = previewHostLabel(req.headers.host)
     const workerRoute = parseWorkerPath(url.pathname)
-    if (url.pathname === API_PREFIX || url.pathname.startsWith(`${API_PREFIX}/`)) {
+    if (previewLabel !== undefined) {
+      reply = await previewHostReply(previewLabel, method, url, req, raw.bytes)
+    } else if (url.pathname === API_PREFIX || url.pathname.startsWith(`${API_PREFIX}/`)) {
       const bodyProblem = raw.bytes === undefined ? 'too-large' : decoded.invalid ? 'invalid-json' : undefined
       const apiReq = { method, path: url.pathname.slice(API_PREFIX.length), query: url.searchParams, headers: req.headers, body: decoded.json, raw: raw.bytes }
       reply = { kind: 'json', reply: await handleApi(ctx, bodyProblem ? { ...apiReq, bodyProblem } : apiReq) }
-    } else if (preview) {
-      reply = await previewReply(preview, method, url.search, req, raw.bytes)
     } else if (workerRoute) {
       reply = await workerReply(workerRoute, method, url.search, req, raw.bytes)
     } else {
@@ -146,8 +148,24 @@ export async function startServer(options: EmulatorOptions = {}): Promise<Emulat
       return { kind: 'stream', reply: await forwardToVersion(running, { method, path: target.path, search, headers: req.headers, body }) }
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error)
-      return { kind: 'json', reply: failOne(502, Code.validation, `Preview failed: ${message}`) }
+      // A Worker workerd refuses is the version's problem; anything else is the emulator's own.
+      const code = error instanceof Error && error.name === 'VersionStartupError' ? Code.validation : Code.emulatorFailure
+      return { kind: 'json', reply: failOne(502, code, `Preview failed: ${message}`) }
     }
+  }
+
+  /**
+   * A request to a preview's own origin (`<id>-<worker>.localhost`): a version, or the split of one
+   * deployment. The path is the Worker's as sent; nothing of the emulator's shows in it.
+   */
+  async function previewHostReply(label: string, method: string, url: URL, req: IncomingMessage, body: Buffer | undefined): Promise<Reply> {
+    for (const { id, worker } of splitPreviewLabel(label)) {
+      const version = store.versions(accountId, worker).find((v) => v.worker === worker && idMatches('version', v.id, id))
+      if (version) return previewReply({ id: version.id, path: url.pathname }, method, url.search, req, body)
+      const deployment = store.deployments(accountId, worker).find((d) => idMatches('deployment', d.id, id))
+      if (deployment) return splitReply(deployment, worker, { method, path: url.pathname, search: url.search, req, body })
+    }
+    return { kind: 'json', reply: failOne(404, Code.noRoute, `No version or deployment is served at ${label}.localhost`) }
   }
 
   /** `/workers/<script>/…`: the Worker as its traffic sees it, split by the current deployment. */
@@ -159,11 +177,21 @@ export async function startServer(options: EmulatorOptions = {}): Promise<Emulat
     body: Buffer | undefined,
   ): Promise<Reply> {
     if (!store.worker(accountId, target.script)) return { kind: 'json', reply: failOne(404, Code.workerNotFound, `No Worker named '${target.script}'`) }
-    const overrides = req.headers[VERSION_OVERRIDES]
-    const picked = pickVersion(store.currentDeployment(accountId, target.script), target.script, typeof overrides === 'string' ? overrides : undefined, trafficRandom)
-    if (!picked) return { kind: 'json', reply: failOne(404, Code.noRoute, `Worker '${target.script}' has no deployment yet: no version gets traffic`) }
+    const current = store.currentDeployment(accountId, target.script)
+    if (!current) return { kind: 'json', reply: failOne(404, Code.noRoute, `Worker '${target.script}' has no deployment yet: no version gets traffic`) }
+    return splitReply(current, target.script, { method, path: target.path, search, req, body })
+  }
+
+  /** Sends the request to the version a deployment's traffic split (or the override header) picks. */
+  async function splitReply(
+    deployment: StoredDeployment,
+    script: string,
+    request: { method: string; path: string; search: string; req: IncomingMessage; body: Buffer | undefined },
+  ): Promise<Reply> {
+    const overrides = request.req.headers[VERSION_OVERRIDES]
+    const picked = pickVersion(deployment, script, typeof overrides === 'string' ? overrides : undefined, trafficRandom)!
     if ('problem' in picked) return { kind: 'json', reply: failOne(400, Code.validation, picked.problem) }
-    return previewReply({ id: picked.versionId, path: target.path }, method, search, req, body)
+    return previewReply({ id: picked.versionId, path: request.path }, request.method, request.search, request.req, request.body)
   }
 
   const server = createServer((req, res) => {
@@ -186,7 +214,7 @@ export async function startServer(options: EmulatorOptions = {}): Promise<Emulat
       resolve()
     })
   })
-  const { port } = server.address() as AddressInfo
+  port = (server.address() as AddressInfo).port
   origin = `http://${HOST}:${port}`
 
   let closed: Promise<void> | undefined
