@@ -1,14 +1,22 @@
 #!/usr/bin/env node
-/** `workers-version-emulator [--port N] [--token T] [--account A] [--auto-create-workers] [--no-preview]`: runs the emulator until SIGINT/SIGTERM. */
+/**
+ * `unplugin-workers-version emulator [options]` (or the alias `workers-version-emulator [options]`):
+ * runs the emulator until a signal arrives or the process that started it goes away.
+ */
 import { parseArgs } from 'node:util'
 import { startEmulator } from './index.js'
+import { watchParent } from './parent-watch.js'
 
-const USAGE = `Usage: workers-version-emulator [--port N] [--token T] [--account ID] [--auto-create-workers] [--no-preview]
+const USAGE = `Usage: npx unplugin-workers-version emulator [--port N] [--token T] [--account ID] [--auto-create-workers] [--no-preview]
 
-Runs a local Cloudflare Workers Versions API on 127.0.0.1.`
+Runs a local Cloudflare Workers Versions API on 127.0.0.1, on a free port unless --port is given.
+It stops on Ctrl+C, SIGTERM or SIGHUP, and when the process that started it exits.`
+
+/** How often the processes above are checked (see parent-watch.ts). */
+const PARENT_CHECK_MS = 500
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
+  const { values, positionals } = parseArgs({
     options: {
       port: { type: 'string' },
       token: { type: 'string' },
@@ -18,11 +26,16 @@ async function main(): Promise<void> {
       'no-preview': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
+    allowPositionals: true,
     strict: true,
   })
   if (values.help) {
     console.log(USAGE)
     return
+  }
+  // `emulator` is the only command; the alias binary runs it without naming it.
+  if (positionals.length > 1 || (positionals.length === 1 && positionals[0] !== 'emulator')) {
+    throw new Error(`unknown command: ${positionals.join(' ')} (the only command is \`emulator\`)`)
   }
   const port = values.port === undefined ? 0 : Number(values.port)
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be 0–65535, got ${values.port}`)
@@ -41,12 +54,13 @@ async function main(): Promise<void> {
   // The token is printed on purpose: it is a local, user-chosen value the caller needs to copy.
   console.log(`  CLOUDFLARE_API_TOKEN=${emulator.token}`)
   console.log(`  CLOUDFLARE_ACCOUNT_ID=${emulator.accountId}\n`)
+  console.log(`Each version's preview opens at http://<first 8 characters of its id>-<worker>.localhost:${new URL(emulator.origin).port}/\n`)
 
   let stopping = false
-  const stop = (signal: string) => {
+  const stop = (reason: string) => {
     if (stopping) return
     stopping = true
-    console.log(`\n${signal}: stopping`)
+    console.log(`\n${reason}: stopping`)
     emulator.close().then(
       () => process.exit(0),
       (error: unknown) => {
@@ -55,8 +69,9 @@ async function main(): Promise<void> {
       },
     )
   }
-  process.on('SIGINT', () => stop('SIGINT'))
-  process.on('SIGTERM', () => stop('SIGTERM'))
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => stop(signal))
+  // Killing `npx` (even with SIGKILL, which it cannot pass on) must not leave the emulator running.
+  watchParent((pid) => stop(`the process that started it (${pid}) exited`), PARENT_CHECK_MS)
 }
 
 main().catch((error: unknown) => {
