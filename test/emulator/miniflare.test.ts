@@ -10,6 +10,9 @@ import { startEmulator } from '../../src/emulator/index.js'
 import { request as undiciRequest } from 'undici'
 import { runVersion, VersionStartupError } from '../../src/emulator/workerd.js'
 import { api, b64, helloBody, versionsPath } from './helpers.js'
+import { rollupUpload } from '../helpers/rollup-upload.js'
+import { rejection } from '../helpers/rejection.js'
+import { tempDir } from '../helpers/fixture.js'
 
 const REPO = resolve(import.meta.dirname, '../..')
 const versionOf = async (dir: string) => (JSON.parse(await readFile(join(dir, 'package.json'), 'utf8')) as { version: string }).version
@@ -169,6 +172,21 @@ describe('workerd that cannot start', () => {
       const fixed = await api(emu, 'POST', versionsPath(emu, 'first'), helloBody())
       expect(fixed.status).toBe(200)
       expect((await fetch(fixed.json.result.urls[0])).status).toBe(200)
+    } finally {
+      await emu.close()
+    }
+  })
+
+  it('fails a real upload with the emulator named as the cause, not a field of the request', async () => {
+    const emu = await startEmulator({ autoCreateWorkers: true })
+    const dir = await tempDir('workerd-missing')
+    try {
+      const missing = join(project, 'no-such-workerd')
+      const error = await rejection(withWorkerd(missing, () => rollupUpload(emu, dir, 'no-workerd')))
+      expect(error.message).toContain(`The local emulator could not run this version in workerd (its own problem, not the request's): MINIFLARE_WORKERD_PATH (${missing}) cannot be started: ENOENT`)
+      expect(error.message).toContain('hint: the local emulator could not run the version, through no fault of the request')
+      expect(error.message).not.toContain('failed validation')
+      expect(emu.versions('no-workerd')).toEqual([])
     } finally {
       await emu.close()
     }
