@@ -4,7 +4,7 @@
  * runs the emulator until a signal arrives or the process that started it goes away.
  */
 import { parseArgs } from 'node:util'
-import { startEmulator } from './index.js'
+import { startEmulator, type Emulator } from './index.js'
 import { watchParent } from './parent-watch.js'
 
 const USAGE = `Usage: npx unplugin-workers-version emulator [--port N] [--token T] [--account ID] [--auto-create-workers] [--no-preview]
@@ -40,7 +40,28 @@ async function main(): Promise<void> {
   const port = values.port === undefined ? 0 : Number(values.port)
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be 0–65535, got ${values.port}`)
 
-  const emulator = await startEmulator({
+  // Watched from the start, before the URL is printed: whoever reads it may stop the launcher at once.
+  let emulator: Emulator | undefined = undefined
+  let stopping = false
+  const stop = (reason: string) => {
+    if (stopping) return
+    stopping = true
+    console.log(`\n${reason}: stopping`)
+    // Still starting: nothing of it outlives this process yet.
+    if (!emulator) process.exit(0)
+    emulator.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        console.error(error)
+        process.exit(1)
+      },
+    )
+  }
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => stop(signal))
+  // Killing `npx` (even with SIGKILL, which it cannot pass on) must not leave the emulator running.
+  watchParent((pid) => stop(`the process that started it (${pid}) exited`), PARENT_CHECK_MS)
+
+  emulator = await startEmulator({
     port,
     ...(values.token === undefined ? {} : { token: values.token }),
     ...(values.account === undefined ? {} : { accountId: values.account }),
@@ -55,23 +76,6 @@ async function main(): Promise<void> {
   console.log(`  CLOUDFLARE_API_TOKEN=${emulator.token}`)
   console.log(`  CLOUDFLARE_ACCOUNT_ID=${emulator.accountId}\n`)
   console.log(`Each version's preview opens at http://<first 8 characters of its id>-<worker>.localhost:${new URL(emulator.origin).port}/\n`)
-
-  let stopping = false
-  const stop = (reason: string) => {
-    if (stopping) return
-    stopping = true
-    console.log(`\n${reason}: stopping`)
-    emulator.close().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        console.error(error)
-        process.exit(1)
-      },
-    )
-  }
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => stop(signal))
-  // Killing `npx` (even with SIGKILL, which it cannot pass on) must not leave the emulator running.
-  watchParent((pid) => stop(`the process that started it (${pid}) exited`), PARENT_CHECK_MS)
 }
 
 main().catch((error: unknown) => {
