@@ -5,6 +5,7 @@
  */
 import { parseArgs } from 'node:util'
 import { startEmulator, type Emulator } from './index.js'
+import { findMiniflare } from './miniflare.js'
 import { watchParent } from './parent-watch.js'
 
 const USAGE = `Usage: npx unplugin-workers-version emulator [--port N] [--token T] [--account ID] [--auto-create-workers] [--no-preview]
@@ -75,7 +76,15 @@ async function main(): Promise<void> {
   // The token is printed on purpose: it is a local, user-chosen value the caller needs to copy.
   console.log(`  CLOUDFLARE_API_TOKEN=${emulator.token}`)
   console.log(`  CLOUDFLARE_ACCOUNT_ID=${emulator.accountId}\n`)
-  console.log(`Each version's preview opens at http://<first 8 characters of its id>-<worker>.localhost:${new URL(emulator.origin).port}/\n`)
+  if (values.preview && !values['no-preview']) {
+    console.log(`Each version's preview opens at http://<first 8 characters of its id>-<worker>.localhost:${new URL(emulator.origin).port}/`)
+    // Looked up again for each version, so installing miniflare now needs no restart.
+    const runner = await findMiniflare().then(
+      (found) => `they run in workerd through miniflare ${found.version} (${found.from})`,
+      (error: unknown) => `they cannot run yet: ${error instanceof Error ? error.message : String(error)}`,
+    )
+    console.log(`  ${runner}\n`)
+  }
 }
 
 main().catch((error: unknown) => {

@@ -66,8 +66,12 @@ describe('the emulator command line', () => {
   })
 
   it('runs under its alias, listens where --port says, and stops on SIGTERM', async () => {
-    const probe = await start('node', [join(REPO, 'dist/emulator/cli.js'), '--no-preview'])
-    const port = Number(new URL(probe.url).port)
+    const probe = await start('node', [join(REPO, 'dist/emulator/cli.js')])
+    // With previews on, it says where they open and which miniflare runs them (here, the one beside the package).
+    const origin = new URL(probe.url)
+    await expect.poll(probe.output).toContain(`Each version's preview opens at http://<first 8 characters of its id>-<worker>.localhost:${origin.port}/`)
+    await expect.poll(probe.output).toMatch(/they run in workerd through miniflare 4\.\d+\.\d+ \(\S+\)/)
+    const port = Number(origin.port)
     probe.parent.kill('SIGTERM')
     await expect.poll(() => answers(probe.url), { timeout: 10_000, interval: 200 }).toBe(false)
     // That port is free again: the alias takes it when asked to.
