@@ -193,8 +193,10 @@ export async function runVersion(body: RunnableVersionBody, opts: RunVersionOpti
     // workerd names the Worker's service (`core:user:…`) in every complaint about the Worker itself;
     // anything else (a port taken, a crashing binary) is the emulator's problem, not the request's.
     if (!/service core:user:/.test(errors)) {
-      const said = output.trim() === '' ? '' : `; it printed: ${output.trim()}`
-      throw new WorkerdUnavailableError(`workerd did not start (${error instanceof Error ? error.message : String(error)})${said}`, { cause: error })
+      const reason = error instanceof Error ? error.message : String(error)
+      // Newer miniflares quote workerd's stderr in their error already; older ones leave it to the output.
+      const said = output.trim() === '' || reason.includes(output.trim()) ? '' : `\nworkerd printed: ${output.trim()}`
+      throw new WorkerdUnavailableError(`workerd did not start: ${reason}${said}`, { cause: error })
     }
     throw new VersionStartupError(startupMessage(errors, error), output, { cause: error })
   }

@@ -64,6 +64,21 @@ describe('findMiniflare', () => {
     expect(found.from).toBe(realpathSync(NESTED_5).startsWith(`${project}/`) ? relative(project, NESTED_5) : realpathSync(NESTED_5))
   })
 
+  it('looks again on every call: a miniflare installed into the project later is the one used, with no restart', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'wv-later-'))
+    try {
+      await mkdir(join(root, 'node_modules/@cloudflare'), { recursive: true })
+      await symlink(join(REPO, 'node_modules/@cloudflare/vite-plugin'), join(root, 'node_modules/@cloudflare/vite-plugin'))
+      expect((await findMiniflare(root)).version).toBe(await versionOf(NESTED_5))
+      await symlink(TOP_4, join(root, 'node_modules/miniflare'))
+      const found = await findMiniflare(root)
+      expect(found.version).toBe(await versionOf(TOP_4))
+      expect(found.from).toBe(realpathSync(TOP_4))
+    } finally {
+      await rm(root, { recursive: true, force: true })
+    }
+  })
+
   for (const [major, dir] of [[4, TOP_4], [5, NESTED_5]] as const) {
     it(`runs a version in workerd through miniflare ${major}.x: bindings, headers as sent, workerd's words for a Worker that throws`, async () => {
       const root = await projectWith(dir)
@@ -193,11 +208,14 @@ describe('workerd that cannot start', () => {
   })
 
   it('a workerd binary that exits with its own complaint is not blamed on the Worker', async () => {
+    // It reads its config from stdin, as workerd does, then fails.
     const crashing = join(project, 'crashing-workerd')
-    await writeFile(crashing, '#!/bin/sh\necho "simulated workerd crash" >&2\nexit 1\n', { mode: 0o755 })
+    await writeFile(crashing, '#!/bin/sh\ncat >/dev/null\necho "simulated workerd crash" >&2\nexit 1\n', { mode: 0o755 })
     const error = await withWorkerd(crashing, () => runVersion(workerBody(WORKER), { projectRoot: REPO })).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(WorkerdUnavailableError)
-    expect((error as Error).message).toMatch(/^workerd did not start \(.*\); it printed: simulated workerd crash$/)
+    const message = (error as Error).message
+    expect(message.startsWith('workerd did not start: ')).toBe(true)
+    expect(message.split('simulated workerd crash')).toHaveLength(2) // quoted once
     expect(previewFailure(error).status).toBe(500)
   })
 })
