@@ -106,9 +106,10 @@ export async function startServer(options: EmulatorOptions = {}): Promise<Emulat
 
     let reply: Reply
     const previewLabel = previewHostLabel(req.headers.host)
+    const preview = previewLabel === undefined ? undefined : await previewHostReply(previewLabel, method, url, req, raw.bytes)
     const workerRoute = parseWorkerPath(url.pathname)
-    if (previewLabel !== undefined) {
-      reply = await previewHostReply(previewLabel, method, url, req, raw.bytes)
+    if (preview) {
+      reply = preview
     } else if (url.pathname === API_PREFIX || url.pathname.startsWith(`${API_PREFIX}/`)) {
       const bodyProblem = raw.bytes === undefined ? 'too-large' : decoded.invalid ? 'invalid-json' : undefined
       const apiReq = { method, path: url.pathname.slice(API_PREFIX.length), query: url.searchParams, headers: req.headers, body: decoded.json, raw: raw.bytes }
@@ -156,16 +157,17 @@ export async function startServer(options: EmulatorOptions = {}): Promise<Emulat
 
   /**
    * A request to a preview's own origin (`<id>-<worker>.localhost`): a version, or the split of one
-   * deployment. The path is the Worker's as sent; nothing of the emulator's shows in it.
+   * deployment. The path is the Worker's as sent; nothing of the emulator's shows in it. Any other
+   * `*.localhost` name (an API base URL on one, say) is not a preview: undefined, routed as usual.
    */
-  async function previewHostReply(label: string, method: string, url: URL, req: IncomingMessage, body: Buffer | undefined): Promise<Reply> {
+  async function previewHostReply(label: string, method: string, url: URL, req: IncomingMessage, body: Buffer | undefined): Promise<Reply | undefined> {
     for (const { id, worker } of splitPreviewLabel(label)) {
       const version = store.versions(accountId, worker).find((v) => v.worker === worker && idMatches('version', v.id, id))
       if (version) return previewReply({ id: version.id, path: url.pathname }, method, url.search, req, body)
       const deployment = store.deployments(accountId, worker).find((d) => idMatches('deployment', d.id, id))
       if (deployment) return splitReply(deployment, worker, { method, path: url.pathname, search: url.search, req, body })
     }
-    return { kind: 'json', reply: failOne(404, Code.noRoute, `No version or deployment is served at ${label}.localhost`) }
+    return undefined
   }
 
   /** `/workers/<script>/…`: the Worker as its traffic sees it, split by the current deployment. */

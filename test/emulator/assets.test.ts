@@ -138,7 +138,7 @@ describe('emulator assets', () => {
     expect(navigation.statusCode).toBe(200)
     expect(await navigation.body.text()).toContain('Home page')
 
-    // The API's own host answers the API only; an unknown preview host is a 404, never another Worker.
+    // A host that names no version is no preview: its requests are routed as the API's are, never to another Worker.
     const unknown = await request(new URL('/', url.replace(/^http:\/\/[0-9a-f]{8}/, 'http://00000000')))
     expect(unknown.statusCode).toBe(404)
     expect(await unknown.body.json()).toMatchObject({ errors: [{ code: 7000 }] })
