@@ -7,5 +7,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // `fetch` reaches previews' `*.localhost` origins, as a browser does.
+    setupFiles: ['test/helpers/localhost-dns.ts'],
   },
 })

@@ -6,11 +6,26 @@
 // fetches pages, an SPA deep link and API routes from each preview. No Cloudflare account needed; nothing leaves
 // 127.0.0.1.
 import { spawn } from 'node:child_process'
+import dns from 'node:dns'
 import { readFile, rm } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createRequire } from 'node:module'
+import { Agent, setGlobalDispatcher } from 'undici'
 import { startEmulator } from 'unplugin-workers-version/emulator'
+
+// Each preview has its own origin, http://<id8>-<worker>.localhost:<port>/: browsers resolve
+// *.localhost to loopback, Node's resolver does not, so this script's fetch is told to.
+setGlobalDispatcher(
+  new Agent({
+    connect: {
+      lookup: (hostname, options, callback) => {
+        if (!hostname.endsWith('.localhost')) return dns.lookup(hostname, options, callback)
+        return options.all ? callback(null, [{ address: '127.0.0.1', family: 4 }]) : callback(null, '127.0.0.1', 4)
+      },
+    },
+  }),
+)
 
 const here = dirname(fileURLToPath(import.meta.url))
 const require = createRequire(import.meta.url)

@@ -13,7 +13,7 @@ let announced = false
  * Miniflare (an optional peer dependency) is not installed.
  */
 export async function preflight(payload: VersionPayload, worker: string, logger: Logger): Promise<number | undefined> {
-  const [{ findMiniflare }, runner] = await Promise.all([import('./emulator/miniflare.js'), import('./emulator/workerd.js')])
+  const [{ findMiniflare, WorkerdUnavailableError }, runner] = await Promise.all([import('./emulator/miniflare.js'), import('./emulator/workerd.js')])
   try {
     const found = await findMiniflare()
     if (!announced) {
@@ -35,6 +35,11 @@ export async function preflight(payload: VersionPayload, worker: string, logger:
   try {
     running = await runner.runVersion({ ...body, bindings }, { workerName: worker })
   } catch (error) {
+    if (error instanceof WorkerdUnavailableError) {
+      // Not the version's fault: say so, and send it as if miniflare were not installed.
+      logger.warn(pc.yellow(`⚠ preflight skipped: ${error.message}.`))
+      return undefined
+    }
     if (!(error instanceof runner.VersionStartupError)) throw error
     throw new WorkersVersionError('PREFLIGHT_FAILED', `The version failed to start in workerd, so nothing was sent:\n${error.message}`)
   }

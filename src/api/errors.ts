@@ -69,6 +69,11 @@ function hintFor(error: ApiMessage, worker: string): string | undefined {
       return /startup/i.test(error.message) && /cpu/i.test(error.message)
         ? 'the Worker used too much CPU time while starting: reduce top-level work at module scope (move it into handlers or initialise lazily).'
         : 'the request failed validation: fix the field named above.'
+    case 10002:
+      // The local emulator's own failure (see src/emulator/create-version.ts): nothing in the request to fix.
+      return /local emulator/.test(error.message)
+        ? "the local emulator could not run the version, through no fault of the request: fix the cause named above where the emulator runs; it looks for miniflare and workerd again on the next upload, without a restart."
+        : undefined
     case 10027:
       return 'the Worker is too large (limit: 64 MiB uncompressed): check for source maps or large assets bundled as modules.'
     case 10099:

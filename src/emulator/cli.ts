@@ -1,14 +1,23 @@
 #!/usr/bin/env node
-/** `workers-version-emulator [--port N] [--token T] [--account A] [--auto-create-workers] [--new-account] [--no-preview]`: runs the emulator until SIGINT/SIGTERM. */
+/**
+ * `unplugin-workers-version emulator [options]` (or the alias `workers-version-emulator [options]`):
+ * runs the emulator until a signal arrives or the process that started it goes away.
+ */
 import { parseArgs } from 'node:util'
-import { startEmulator } from './index.js'
+import { startEmulator, type Emulator } from './index.js'
+import { findMiniflare } from './miniflare.js'
+import { watchParent } from './parent-watch.js'
 
-const USAGE = `Usage: workers-version-emulator [--port N] [--token T] [--account ID] [--auto-create-workers] [--new-account] [--no-preview]
+const USAGE = `Usage: npx unplugin-workers-version emulator [--port N] [--token T] [--account ID] [--auto-create-workers] [--new-account] [--no-preview]
 
-Runs a local Cloudflare Workers Versions API on 127.0.0.1.`
+Runs a local Cloudflare Workers Versions API on 127.0.0.1, on a free port unless --port is given.
+It stops on Ctrl+C, SIGTERM or SIGHUP, and when the process that started it exits.`
+
+/** How often the processes above are checked (see parent-watch.ts). */
+const PARENT_CHECK_MS = 500
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
+  const { values, positionals } = parseArgs({
     options: {
       port: { type: 'string' },
       token: { type: 'string' },
@@ -19,16 +28,42 @@ async function main(): Promise<void> {
       'no-preview': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
+    allowPositionals: true,
     strict: true,
   })
   if (values.help) {
     console.log(USAGE)
     return
   }
+  // `emulator` is the only command; the alias binary runs it without naming it.
+  if (positionals.length > 1 || (positionals.length === 1 && positionals[0] !== 'emulator')) {
+    throw new Error(`unknown command: ${positionals.join(' ')} (the only command is \`emulator\`)`)
+  }
   const port = values.port === undefined ? 0 : Number(values.port)
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be 0–65535, got ${values.port}`)
 
-  const emulator = await startEmulator({
+  // Watched from the start, before the URL is printed: whoever reads it may stop the launcher at once.
+  let emulator: Emulator | undefined = undefined
+  let stopping = false
+  const stop = (reason: string) => {
+    if (stopping) return
+    stopping = true
+    console.log(`\n${reason}: stopping`)
+    // Still starting: nothing of it outlives this process yet.
+    if (!emulator) process.exit(0)
+    emulator.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        console.error(error)
+        process.exit(1)
+      },
+    )
+  }
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => stop(signal))
+  // Killing `npx` (even with SIGKILL, which it cannot pass on) must not leave the emulator running.
+  watchParent((pid) => stop(`the process that started it (${pid}) exited`), PARENT_CHECK_MS)
+
+  emulator = await startEmulator({
     port,
     ...(values.token === undefined ? {} : { token: values.token }),
     ...(values.account === undefined ? {} : { accountId: values.account }),
@@ -43,22 +78,15 @@ async function main(): Promise<void> {
   // The token is printed on purpose: it is a local, user-chosen value the caller needs to copy.
   console.log(`  CLOUDFLARE_API_TOKEN=${emulator.token}`)
   console.log(`  CLOUDFLARE_ACCOUNT_ID=${emulator.accountId}\n`)
-
-  let stopping = false
-  const stop = (signal: string) => {
-    if (stopping) return
-    stopping = true
-    console.log(`\n${signal}: stopping`)
-    emulator.close().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        console.error(error)
-        process.exit(1)
-      },
+  if (values.preview && !values['no-preview']) {
+    console.log(`Each version's preview opens at http://<first 8 characters of its id>-<worker>.localhost:${new URL(emulator.origin).port}/`)
+    // Looked up again for each version, so installing miniflare now needs no restart.
+    const runner = await findMiniflare().then(
+      (found) => `they run in workerd through miniflare ${found.version} (${found.from})`,
+      (error: unknown) => `they cannot run yet: ${error instanceof Error ? error.message : String(error)}`,
     )
+    console.log(`  ${runner}\n`)
   }
-  process.on('SIGINT', () => stop('SIGINT'))
-  process.on('SIGTERM', () => stop('SIGTERM'))
 }
 
 main().catch((error: unknown) => {

@@ -1,4 +1,5 @@
 /** `POST …/workers/workers/:worker/versions`: validate, refuse migrations, optionally start in workerd, store. */
+import type { PreviewKind } from './preview-origin.js'
 import { randomUUID } from 'node:crypto'
 import { apiError, Code, fail, failOne, ok, pointer, type ApiReply } from './envelope.js'
 import { deploy } from './deployments.js'
@@ -13,7 +14,9 @@ export interface CreateVersionContext {
   store: Store
   preview: PreviewPool | undefined
   autoCreateWorkers: boolean
-  previewUrl(versionId: string): string
+  /** Where a version is served: an origin of its own (see preview-origin.ts). */
+  /** The URL that serves a version (the default), a Worker Preview (by its slug) or a Preview deployment. */
+  previewUrl(id: string, worker: string, kind?: PreviewKind): string
 }
 
 export interface CreateVersionRequest {
@@ -96,7 +99,7 @@ function toVersion(
     ...(body.compatibility_date === undefined ? {} : { compatibility_date: body.compatibility_date }),
     ...(body.compatibility_flags === undefined ? {} : { compatibility_flags: body.compatibility_flags }),
     modules: body.modules,
-    urls: ctx.preview ? [ctx.previewUrl(run.id)] : [],
+    urls: ctx.preview ? [ctx.previewUrl(run.id, run.workerName)] : [],
     startup_time_ms: run.startupMs,
     request: body,
   }

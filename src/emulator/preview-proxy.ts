@@ -1,24 +1,12 @@
-/** Serves `/preview/<version-id>/…` by forwarding to that version's Miniflare instance. */
+/** Forwards a request for a preview (see preview-origin.ts) to the Miniflare instance of its version. */
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http'
 import type { RunningVersion } from './workerd.js'
-
-export const PREVIEW_PREFIX = '/preview/'
 
 /** A streamed response, forwarded without buffering. */
 export interface StreamReply {
   status: number
   headers: [string, string][]
   body: AsyncIterable<Uint8Array> | null
-}
-
-/** Splits `/preview/<id>/rest` into the id and the path the Worker sees (`/rest`). */
-export function parsePreviewPath(pathname: string): { id: string; path: string } | undefined {
-  if (!pathname.startsWith(PREVIEW_PREFIX)) return undefined
-  const rest = pathname.slice(PREVIEW_PREFIX.length)
-  const slash = rest.indexOf('/')
-  const id = slash < 0 ? rest : rest.slice(0, slash)
-  if (id === '') return undefined
-  return { id, path: slash < 0 ? '/' : rest.slice(slash) }
 }
 
 /** Connection-level headers belong to each hop, not to the forwarded request or response. */

@@ -104,6 +104,11 @@ export class PreviewStore {
   }
 
   /** What a URL id stands for: a deployment (its own URL) or a Preview (its latest deployment). */
+  /** The Worker a Preview belongs to. */
+  workerOf(previewId: string): string | undefined {
+    return this.#previews.find((p) => p.id === previewId)?.worker
+  }
+
   runnable(id: string): { id: string; worker: string; body: RunnableVersionBody } | undefined {
     const deployment = this.#deployments.find((d) => d.id === id) ?? this.deployments(id)[0]
     const preview = deployment && this.#previews.find((p) => p.id === deployment.preview_id)
@@ -128,13 +133,13 @@ function previewNotFound(identifier: string): ApiReply {
 }
 
 function previewResult(ctx: ApiContext, preview: StoredPreview): Record<string, unknown> {
-  return { id: preview.id, name: preview.name, slug: preview.slug, worker_name: preview.worker, created_on: preview.created_on, urls: [ctx.previewUrl(preview.id)] }
+  return { id: preview.id, name: preview.name, slug: preview.slug, worker_name: preview.worker, created_on: preview.created_on, urls: [ctx.previewUrl(preview.slug, preview.worker, 'preview')] }
 }
 
 /** Secret values never leave the API: a `secret_text` answers with its type only. */
 function deploymentResult(ctx: ApiContext, d: StoredPreviewDeployment): Record<string, unknown> {
   const env = Object.fromEntries(Object.entries(d.env).map(([name, b]) => [name, b.type === 'secret_text' ? { type: b.type } : b]))
-  return { id: d.id, preview_id: d.preview_id, number: d.number, created_on: d.created_on, annotations: d.annotations, env, migration_tag: d.migration_tag, urls: [ctx.previewUrl(d.id)] }
+  return { id: d.id, preview_id: d.preview_id, number: d.number, created_on: d.created_on, annotations: d.annotations, env, migration_tag: d.migration_tag, urls: [ctx.previewUrl(d.id, ctx.store.previews.workerOf(d.preview_id) ?? '', 'deployment')] }
 }
 
 function createPreview(ctx: ApiContext, req: ApiRequest, [account = '', worker = '']: string[]): ApiReply {

@@ -11,10 +11,11 @@ import { Code, failOne, type ApiReply } from './envelope.js'
 import { FaultQueue, gatewayPage } from './faults.js'
 import { decodeBody, readBody, redactHeaders, sendJson, sendText } from './http.js'
 import { PreviewPool } from './preview.js'
-import { forwardToVersion, parsePreviewPath, PREVIEW_PREFIX, type StreamReply } from './preview-proxy.js'
+import { forwardToVersion, type StreamReply } from './preview-proxy.js'
+import { idMatches, previewHostLabel, previewOrigin, splitPreviewLabel } from './preview-origin.js'
 import { Store } from './store.js'
 import { AssetsService } from './assets.js'
-import type { Emulator, EmulatorOptions, Fault, RecordedRequest, RunnableVersionBody } from './types.js'
+import type { Emulator, EmulatorOptions, Fault, RecordedRequest, RunnableVersionBody, StoredDeployment } from './types.js'
 
 const HOST = '127.0.0.1'
 const DEFAULT_TOKEN = 'local-dev-token'
@@ -39,6 +40,7 @@ export async function startServer(options: EmulatorOptions = {}): Promise<Emulat
   const waits = new Set<() => void>()
   const trafficRandom = options.trafficRandom ?? Math.random
   let origin = ''
+  let port = 0
   let closing = false
 
   const ctx: ApiContext = {
@@ -49,7 +51,7 @@ export async function startServer(options: EmulatorOptions = {}): Promise<Emulat
     autoCreateWorkers: options.autoCreateWorkers ?? false,
     newAccount: options.newAccount ?? false,
     assets,
-    previewUrl: (id) => `${origin}${PREVIEW_PREFIX}${id}/`,
+    previewUrl: (id, worker, kind = 'version') => `${previewOrigin(kind, id, worker, port)}/`,
     workersDevSubdomain: options.workersDevSubdomain ?? 'emulator',
     zones: (options.zones ?? []).map((z) => ({ name: z.name, id: z.id ?? randomUUID().replaceAll('-', '') })),
     routes: [],
@@ -111,14 +113,15 @@ export async function startServer(options: EmulatorOptions = {}): Promise<Emulat
     }
 
     let reply: Reply
-    const preview = parsePreviewPath(url.pathname)
+    const previewLabel = previewHostLabel(req.headers.host)
+    const preview = previewLabel === undefined ? undefined : await previewHostReply(previewLabel, method, url, req, raw.bytes)
     const workerRoute = parseWorkerPath(url.pathname)
-    if (url.pathname === API_PREFIX || url.pathname.startsWith(`${API_PREFIX}/`)) {
+    if (preview) {
+      reply = preview
+    } else if (url.pathname === API_PREFIX || url.pathname.startsWith(`${API_PREFIX}/`)) {
       const bodyProblem = raw.bytes === undefined ? 'too-large' : decoded.invalid ? 'invalid-json' : undefined
       const apiReq = { method, path: url.pathname.slice(API_PREFIX.length), query: url.searchParams, headers: req.headers, body: decoded.json, raw: raw.bytes }
       reply = { kind: 'json', reply: await handleApi(ctx, bodyProblem ? { ...apiReq, bodyProblem } : apiReq) }
-    } else if (preview) {
-      reply = await previewReply(preview, method, url.search, req, raw.bytes)
     } else if (workerRoute) {
       reply = await workerReply(workerRoute, method, url.search, req, raw.bytes)
     } else {
@@ -156,8 +159,30 @@ export async function startServer(options: EmulatorOptions = {}): Promise<Emulat
       return { kind: 'stream', reply: await forwardToVersion(running, { method, path: target.path, search, headers: req.headers, body }) }
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error)
-      return { kind: 'json', reply: failOne(502, Code.validation, `Preview failed: ${message}`) }
+      // A Worker workerd refuses is the version's problem; anything else is the emulator's own.
+      const code = error instanceof Error && error.name === 'VersionStartupError' ? Code.validation : Code.emulatorFailure
+      return { kind: 'json', reply: failOne(502, code, `Preview failed: ${message}`) }
     }
+  }
+
+  /**
+   * A request to a preview's own origin (`<id>-<worker>.localhost`): a version, or the split of one
+   * deployment. The path is the Worker's as sent; nothing of the emulator's shows in it. Any other
+   * `*.localhost` name (an API base URL on one, say) is not a preview: undefined, routed as usual.
+   */
+  async function previewHostReply(label: string, method: string, url: URL, req: IncomingMessage, body: Buffer | undefined): Promise<Reply | undefined> {
+    for (const { id, worker } of splitPreviewLabel(label)) {
+      const version = store.versions(accountId, worker).find((v) => v.worker === worker && idMatches('version', v.id, id))
+      if (version) return previewReply({ id: version.id, path: url.pathname }, method, url.search, req, body)
+      const deployment = store.deployments(accountId, worker).find((d) => idMatches('deployment', d.id, id))
+      if (deployment) return splitReply(deployment, worker, { method, path: url.pathname, search: url.search, req, body })
+      // A Worker Preview's stable URL (its slug: the latest deployment) or one Preview deployment's URL.
+      const preview = store.previews.list(accountId, worker).find((p) => idMatches('preview', p.slug, id))
+      const previewDeployment = preview ? undefined : store.previews.list(accountId, worker).flatMap((p) => store.previews.deployments(p.id)).find((d) => idMatches('deployment', d.id, id))
+      const servedId = preview?.id ?? previewDeployment?.id
+      if (servedId) return previewReply({ id: servedId, path: url.pathname }, method, url.search, req, body)
+    }
+    return undefined
   }
 
   /** `/workers/<script>/…`: the Worker as its traffic sees it, split by the current deployment. */
@@ -169,11 +194,21 @@ export async function startServer(options: EmulatorOptions = {}): Promise<Emulat
     body: Buffer | undefined,
   ): Promise<Reply> {
     if (!store.worker(accountId, target.script)) return { kind: 'json', reply: failOne(404, Code.workerNotFound, `No Worker named '${target.script}'`) }
-    const overrides = req.headers[VERSION_OVERRIDES]
-    const picked = pickVersion(store.currentDeployment(accountId, target.script), target.script, typeof overrides === 'string' ? overrides : undefined, trafficRandom)
-    if (!picked) return { kind: 'json', reply: failOne(404, Code.noRoute, `Worker '${target.script}' has no deployment yet: no version gets traffic`) }
+    const current = store.currentDeployment(accountId, target.script)
+    if (!current) return { kind: 'json', reply: failOne(404, Code.noRoute, `Worker '${target.script}' has no deployment yet: no version gets traffic`) }
+    return splitReply(current, target.script, { method, path: target.path, search, req, body })
+  }
+
+  /** Sends the request to the version a deployment's traffic split (or the override header) picks. */
+  async function splitReply(
+    deployment: StoredDeployment,
+    script: string,
+    request: { method: string; path: string; search: string; req: IncomingMessage; body: Buffer | undefined },
+  ): Promise<Reply> {
+    const overrides = request.req.headers[VERSION_OVERRIDES]
+    const picked = pickVersion(deployment, script, typeof overrides === 'string' ? overrides : undefined, trafficRandom)!
     if ('problem' in picked) return { kind: 'json', reply: failOne(400, Code.validation, picked.problem) }
-    return previewReply({ id: picked.versionId, path: target.path }, method, search, req, body)
+    return previewReply({ id: picked.versionId, path: request.path }, request.method, request.search, request.req, request.body)
   }
 
   const server = createServer((req, res) => {
@@ -196,7 +231,7 @@ export async function startServer(options: EmulatorOptions = {}): Promise<Emulat
       resolve()
     })
   })
-  const { port } = server.address() as AddressInfo
+  port = (server.address() as AddressInfo).port
   origin = `http://${HOST}:${port}`
 
   let closed: Promise<void> | undefined

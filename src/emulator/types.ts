@@ -74,7 +74,7 @@ export interface EmulatorOptions {
   token?: string
   /** The only account id that routes. Default `'local-account'`. */
   accountId?: string
-  /** Run each version in workerd via Miniflare and serve it under `/preview/<id>/`. Default true. */
+  /** Run each version in workerd via Miniflare and serve it on an origin of its own, `http://<id8>-<worker>.localhost:<port>/`. Default true. */
   preview?: boolean
   /**
    * Create a Worker on its first version upload. Off by default, like the real API: a version for a

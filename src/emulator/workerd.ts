@@ -3,11 +3,10 @@
  * so that nothing here loads it until a version actually has to run.
  */
 import { posix } from 'node:path'
-import type { Readable } from 'node:stream'
 import type { Miniflare, MiniflareOptions, RequestInit, Response } from 'miniflare'
 import { MODULE_KINDS } from './content-types.js'
 import { miniflareAssetsFor } from './assets.js'
-import { findMiniflare, type MiniflareModule } from './miniflare.js'
+import { findMiniflare, WorkerdUnavailableError, type FoundMiniflare, type MiniflareModule } from './miniflare.js'
 import type { RunnableVersionBody, VersionBinding } from './types.js'
 
 export type { RunnableVersionBody } from './types.js'
@@ -55,19 +54,22 @@ const MAX_OUTPUT_CHARS = 64 * 1024
 
 /** Turns a Create Version body into Miniflare options (async: it needs miniflare's supported date). */
 export async function miniflareOptionsFor(body: RunnableVersionBody, opts: MiniflareOptionsForOptions = {}): Promise<MiniflareOptions> {
-  const mf = (await findMiniflare(opts.projectRoot)).module
+  return optionsWith(await findMiniflare(opts.projectRoot), body, opts)
+}
+
+async function optionsWith(found: FoundMiniflare, body: RunnableVersionBody, opts: MiniflareOptionsForOptions): Promise<MiniflareOptions> {
   const root = opts.modulesRoot ?? DEFAULT_ROOT
   const options: MiniflareOptions = {
     modulesRoot: root,
     modules: modulesFor(body, root),
     // Newer dates than the bundled workerd knows would make it refuse to start.
-    compatibilityDate: clampDate(body.compatibility_date, mf.supportedCompatibilityDate),
+    compatibilityDate: clampDate(body.compatibility_date, found.supportedCompatibilityDate),
     compatibilityFlags: body.compatibility_flags ?? [],
     // Never reachable from anything but this machine.
     host: '127.0.0.1',
     port: 0,
   }
-  Object.assign(options, bindingOptionsFor(body.bindings ?? [], opts.workerName, mf))
+  Object.assign(options, bindingOptionsFor(body.bindings ?? [], opts.workerName, found.module))
   const assets = await miniflareAssetsFor(body)
   if (assets) options.assets = assets
   return options
@@ -169,25 +171,17 @@ function bindingOptionsFor(bindings: VersionBinding[], workerName: string | unde
  * rejects with a {@link VersionStartupError} whose message is workerd's own error text.
  */
 export async function runVersion(body: RunnableVersionBody, opts: RunVersionOptions = {}): Promise<RunningVersion> {
-  const { Miniflare } = (await findMiniflare(opts.projectRoot)).module
+  const found = await findMiniflare(opts.projectRoot)
   let output = ''
   let errors = ''
-  const collect = (stream: Readable, isStderr: boolean) =>
-    stream.on('data', (chunk: Buffer) => {
-      const text = chunk.toString('utf8')
-      output = (output + text).slice(-MAX_OUTPUT_CHARS)
-      // Startup errors come from stderr; the Worker's own console.log output would only blur them.
-      if (isStderr) errors = (errors + text).slice(-MAX_OUTPUT_CHARS)
-    })
-  const options = {
-    ...(await miniflareOptionsFor(body, opts)),
-    ...opts.miniflare,
-    handleRuntimeStdio(stdout: Readable, stderr: Readable) {
-      collect(stdout, false)
-      collect(stderr, true)
-    },
-  } as MiniflareOptions
-  const mf = new Miniflare(options)
+  const collect = (text: string, isError: boolean) => {
+    output = (output + text).slice(-MAX_OUTPUT_CHARS)
+    // Startup errors come from stderr; the Worker's own console.log output would only blur them.
+    if (isError) errors = (errors + text).slice(-MAX_OUTPUT_CHARS)
+  }
+  found.workerdBinary()
+  const options = found.constructorOptions({ ...(await optionsWith(found, body, opts)), ...opts.miniflare }, collect)
+  const mf = new found.module.Miniflare(options)
   let url: URL
   try {
     url = await mf.ready
@@ -196,6 +190,14 @@ export async function runVersion(body: RunnableVersionBody, opts: RunVersionOpti
     await mf.dispose().catch(() => undefined)
     // The pipes may still hold workerd's last words; give them one turn of the event loop.
     await new Promise((resolve) => setImmediate(resolve))
+    // workerd names the Worker's service (`core:user:…`) in every complaint about the Worker itself;
+    // anything else (a port taken, a crashing binary) is the emulator's problem, not the request's.
+    if (!/service core:user:/.test(errors)) {
+      const reason = error instanceof Error ? error.message : String(error)
+      // Newer miniflares quote workerd's stderr in their error already; older ones leave it to the output.
+      const said = output.trim() === '' || reason.includes(output.trim()) ? '' : `\nworkerd printed: ${output.trim()}`
+      throw new WorkerdUnavailableError(`workerd did not start: ${reason}${said}`, { cause: error })
+    }
     throw new VersionStartupError(startupMessage(errors, error), output, { cause: error })
   }
   let disposed: Promise<void> | undefined

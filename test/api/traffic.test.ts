@@ -146,7 +146,7 @@ describe('deployments', () => {
     const pinned = await fetch(workerUrl('rollout', '/pinned'), { headers: { 'cloudflare-workers-version-overrides': `rollout="${v2}"` } })
     expect(await pinned.json()).toMatchObject({ greeting: 'two', path: '/pinned' })
     // Version preview URLs keep working.
-    expect(await (await fetch(`${emu.origin}/preview/${v1}/`)).json()).toMatchObject({ greeting: 'one' })
+    expect(await (await fetch(emu.versions('rollout').find((v) => v.id === v1)!.urls[0]!)).json()).toMatchObject({ greeting: 'one' })
   })
 
   it('a rollout on top of a split deployment is refused', async () => {
@@ -247,7 +247,7 @@ describe('secrets', () => {
     expect(await listSecrets(ctx(), 'secretive')).toEqual([{ name: 'SECRET', type: 'secret_text' }])
 
     const second = await upload('secretive', { ...helloBody('second'), bindings: [{ type: 'inherit', name: 'SECRET' }] })
-    const served = (await (await fetch(`${emu.origin}/preview/${second.id}/`)).json()) as { greeting: string; secret: string }
+    const served = (await (await fetch(second.urls![0]!)).json()) as { greeting: string; secret: string }
     expect(served).toMatchObject({ greeting: 'second', secret: 'kept-value' })
     // Values stay write-only in API answers.
     const { json } = await api(emu, 'GET', `${emu.url}/accounts/${emu.accountId}/workers/workers/secretive/versions/${second.id}`)
@@ -276,7 +276,7 @@ describe('workerd instances', () => {
       await createDeployment(call, 'busy', { versions: [{ version_id: ids[0]!, percentage: 50 }, { version_id: ids[1]!, percentage: 50 }] })
       // Requests to the Worker start the deployed versions; they then stay pinned.
       for (let i = 0; i < 4; i++) expect((await fetch(`${own.origin}/workers/busy/`)).status).toBe(200)
-      expect(await (await fetch(`${own.origin}/preview/${ids[2]}/`)).json()).toMatchObject({ greeting: 'c' })
+      expect(await (await fetch(own.versions('busy').find((v) => v.id === ids[2])!.urls[0]!)).json()).toMatchObject({ greeting: 'c' })
       await expect.poll(() => [...own.runningVersions()].sort()).toEqual([ids[0], ids[1], ids[2]].sort())
 
       await createDeployment(call, 'busy', { versions: [{ version_id: ids[3]!, percentage: 100 }] })

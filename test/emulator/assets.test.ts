@@ -8,6 +8,7 @@ import { startEmulator, type Emulator } from '../../src/emulator/index.js'
 import { readAssetsDirectory, manifestBody } from '../../src/assets/manifest.js'
 import { uploadAssets } from '../../src/api/assets.js'
 import { api, b64, versionsPath } from './helpers.js'
+import { previewOrigin } from '../../src/emulator/preview-origin.js'
 
 let emu: Emulator
 let root: string
@@ -33,7 +34,8 @@ afterAll(async () => {
 const WORKER = `export default {
   async fetch(request, env) {
     const url = new URL(request.url)
-    if (url.pathname.startsWith('/api/')) return Response.json({ api: url.pathname })
+    if (url.pathname.startsWith('/api/')) return Response.json({ api: url.pathname, url: request.url })
+    if (url.pathname === '/old') return Response.redirect(new URL('/about/', request.url), 307)
     // Anything else the Worker sees goes to the assets binding.
     return env.ASSETS.fetch(request)
   }
@@ -101,11 +103,56 @@ describe('emulator assets', () => {
     expect(await css.text()).toBe('body { color: rebeccapurple }')
 
     const apiReply = await fetch(new URL('api/users', url))
-    expect(await apiReply.json()).toEqual({ api: '/api/users' })
+    expect(await apiReply.json()).toMatchObject({ api: '/api/users' })
 
     // The stored version keeps the request's assets (jwt, config).
     expect(emu.versions('spa')[0]?.request.assets).toMatchObject({ config: { not_found_handling: 'single-page-application' } })
     expect(emu.versions('spa')[0]?.assetsManifest).toEqual(manifestBody(await readAssetsDirectory(root)))
+  })
+
+  it('serves each version on an origin of its own: the page\'s absolute asset URLs, a redirect, a navigation deep link, the Worker first for /api/*', async () => {
+    const jwt = await upload('origin-spa')
+    const config = { not_found_handling: 'single-page-application', run_worker_first: ['/api/*', '/old'] }
+    const first = await api(emu, 'POST', versionsPath(emu, 'origin-spa'), versionBody(jwt, config))
+    const second = await api(emu, 'POST', versionsPath(emu, 'origin-spa'), versionBody(jwt, config))
+    const url = second.json.result.urls[0] as string
+    const origin = `http://${(second.json.result.id as string).slice(0, 8)}-origin-spa.localhost:${new URL(emu.origin).port}`
+    expect(url).toBe(`${origin}/`)
+    expect(first.json.result.urls[0]).not.toBe(url)
+
+    // What a browser does with the page: `/assets/x.css` is resolved against the preview's own origin.
+    const css = await request(new URL('/assets/x.css', new URL('/dashboard/deep', url)))
+    expect(css.statusCode).toBe(200)
+    expect(await css.body.text()).toBe('body { color: rebeccapurple }')
+    // The Worker sees the URL the client asked for, so its redirects stay on the preview.
+    const apiReply = await request(new URL('/api/me', url))
+    expect(await apiReply.body.json()).toEqual({ api: '/api/me', url: `${origin}/api/me` })
+    const redirect = await request(new URL('/old', url))
+    expect(redirect.statusCode).toBe(307)
+    expect(redirect.headers.location).toBe(`${origin}/about/`)
+    await redirect.body.dump()
+    const followed = await request(redirect.headers.location as string)
+    expect(followed.statusCode).toBe(200)
+    expect(await followed.body.text()).toContain('About')
+    const navigation = await request(new URL('/settings/profile', url), { headers: { 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document', accept: 'text/html' } })
+    expect(navigation.statusCode).toBe(200)
+    expect(await navigation.body.text()).toContain('Home page')
+
+    // A host that names no version is no preview: its requests are routed as the API's are, never to another Worker.
+    const unknown = await request(new URL('/', url.replace(/^http:\/\/[0-9a-f]{8}/, 'http://00000000')))
+    expect(unknown.statusCode).toBe(404)
+    expect(await unknown.body.json()).toMatchObject({ errors: [{ code: 7000 }] })
+  })
+
+  it('serves a deployment on its own origin, split as its traffic is', async () => {
+    const jwt = await upload('origin-deployed')
+    const created = await api(emu, 'POST', `${versionsPath(emu, 'origin-deployed')}?deploy=true`, versionBody(jwt, {}))
+    expect(created.status).toBe(200)
+    const [deployment] = emu.deployments('origin-deployed')
+    const origin = previewOrigin('deployment', deployment!.id, 'origin-deployed', Number(new URL(emu.origin).port))
+    expect(origin).toBe(`http://${deployment!.id.slice(0, 8)}-origin-deployed.localhost:${new URL(emu.origin).port}`)
+    const home = await request(`${origin}/api/x`)
+    expect(await home.body.json()).toEqual({ api: '/api/x', url: `${origin}/api/x` })
   })
 
   it('answers 404 for unknown paths without the SPA fallback, and serves html_handling', async () => {

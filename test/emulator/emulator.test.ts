@@ -31,7 +31,7 @@ describe('creating a version with preview', () => {
     // Secret values are write-only.
     expect(result.bindings).toEqual([{ type: 'plain_text', name: 'PLAIN', text: 'plain value' }, { type: 'secret_text', name: 'SECRET' }])
     expect(JSON.stringify(json)).not.toContain('hunter2')
-    expect(result.urls).toEqual([`${emu.origin}/preview/${result.id}/`])
+    expect(result.urls).toEqual([`http://${result.id.slice(0, 8)}-hello.localhost:${new URL(emu.origin).port}/`])
 
     const stored = emu.versions('hello')
     expect(stored).toHaveLength(1)
@@ -173,7 +173,7 @@ describe('routing, auth and accounts', () => {
   })
 
   it('404 / 7000 for unknown routes', async () => {
-    for (const url of [`${emu.url}/accounts/${emu.accountId}/workers/scripts/x`, `${emu.origin}/nothing`, `${emu.origin}/preview/not-a-version/`]) {
+    for (const url of [`${emu.url}/accounts/${emu.accountId}/workers/scripts/x`, `${emu.origin}/nothing`, `${emu.origin}/preview/${'0'.repeat(8)}/`]) {
       const { status, json } = await api(emu, 'GET', url)
       expect(status).toBe(404)
       expect(json.errors[0]?.code).toBe(7000)

@@ -5,9 +5,14 @@ import { realpathSync } from 'node:fs'
 import { join, relative, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { previewFailure } from '../../src/emulator/create-version.js'
-import { findMiniflare, MiniflareMissingError, pickMiniflare } from '../../src/emulator/miniflare.js'
+import { findMiniflare, MiniflareMissingError, pickMiniflare, WorkerdUnavailableError } from '../../src/emulator/miniflare.js'
+import { startEmulator } from '../../src/emulator/index.js'
+import { request as undiciRequest } from 'undici'
 import { runVersion, VersionStartupError } from '../../src/emulator/workerd.js'
-import { b64 } from './helpers.js'
+import { api, b64, helloBody, versionsPath } from './helpers.js'
+import { rollupUpload } from '../helpers/rollup-upload.js'
+import { rejection } from '../helpers/rejection.js'
+import { tempDir } from '../helpers/fixture.js'
 
 const REPO = resolve(import.meta.dirname, '../..')
 const versionOf = async (dir: string) => (JSON.parse(await readFile(join(dir, 'package.json'), 'utf8')) as { version: string }).version
@@ -22,30 +27,90 @@ beforeAll(async () => {
 })
 afterAll(() => rm(project, { recursive: true, force: true }))
 
+/** A project whose only miniflare is `dir` (a link to an installed copy). */
+async function projectWith(dir: string): Promise<string> {
+  const root = await mkdtemp(join(tmpdir(), 'wv-own-miniflare-'))
+  await mkdir(join(root, 'node_modules'))
+  await symlink(dir, join(root, 'node_modules/miniflare'))
+  return root
+}
+
+const NESTED_5 = join(REPO, 'node_modules/@cloudflare/vite-plugin/node_modules/miniflare')
+const TOP_4 = join(REPO, 'node_modules/miniflare')
+
+const WORKER = `export default {
+  async fetch(request, env) {
+    await env.KV.put('k', 'stored')
+    return Response.json({ text: env.TEXT, kv: await env.KV.get('k'), version: typeof env.VERSION.id, mode: request.headers.get('sec-fetch-mode') })
+  }
+}`
+const workerBody = (source: string) => ({
+  main_module: 'index.js',
+  modules: [{ name: 'index.js', content_type: 'application/javascript+module', content_base64: b64(source) }],
+  // Past every workerd's own date: each miniflare clamps it to what its workerd knows.
+  compatibility_date: '2999-01-01',
+  bindings: [
+    { type: 'plain_text', name: 'TEXT', text: 'plain' },
+    { type: 'kv_namespace', name: 'KV', namespace_id: 'kv-id' },
+    { type: 'version_metadata', name: 'VERSION' },
+  ],
+})
+
 describe('findMiniflare', () => {
-  it("looks in the project, then under @cloudflare/vite-plugin, and passes over a 5.x prerelease it cannot drive yet", async () => {
-    const nested = join(REPO, 'node_modules/@cloudflare/vite-plugin/node_modules/miniflare')
-    const nestedVersion = await versionOf(nested)
-    expect(nestedVersion).toMatch(/^5\..*-beta$/)
-    const error = await pickMiniflare(project, [['the project', undefined], ['under @cloudflare/vite-plugin', nested]]).catch((e: unknown) => e)
+  it('finds the 5.x prerelease npm nests under @cloudflare/vite-plugin when the project has none of its own', async () => {
+    const found = await findMiniflare(project)
+    expect(found.version).toMatch(/^5\..*-beta$/)
+    expect(found.version).toBe(await versionOf(NESTED_5))
+    expect(found.from).toBe(realpathSync(NESTED_5).startsWith(`${project}/`) ? relative(project, NESTED_5) : realpathSync(NESTED_5))
+  })
+
+  it('looks again on every call: a miniflare installed into the project later is the one used, with no restart', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'wv-later-'))
+    try {
+      await mkdir(join(root, 'node_modules/@cloudflare'), { recursive: true })
+      await symlink(join(REPO, 'node_modules/@cloudflare/vite-plugin'), join(root, 'node_modules/@cloudflare/vite-plugin'))
+      expect((await findMiniflare(root)).version).toBe(await versionOf(NESTED_5))
+      await symlink(TOP_4, join(root, 'node_modules/miniflare'))
+      const found = await findMiniflare(root)
+      expect(found.version).toBe(await versionOf(TOP_4))
+      expect(found.from).toBe(realpathSync(TOP_4))
+    } finally {
+      await rm(root, { recursive: true, force: true })
+    }
+  })
+
+  for (const [major, dir] of [[4, TOP_4], [5, NESTED_5]] as const) {
+    it(`runs a version in workerd through miniflare ${major}.x: bindings, headers as sent, workerd's words for a Worker that throws`, async () => {
+      const root = await projectWith(dir)
+      try {
+        const found = await findMiniflare(root)
+        expect(found.major).toBe(major)
+        expect(found.version).toBe(await versionOf(dir))
+        const running = await runVersion(workerBody(WORKER), { projectRoot: root })
+        try {
+          const response = await undiciRequest(running.url, { headers: { 'sec-fetch-mode': 'navigate' } })
+          expect(await response.body.json()).toEqual({ text: 'plain', kv: 'stored', version: 'string', mode: 'navigate' })
+        } finally {
+          await running.dispose()
+        }
+        const refused = await runVersion(workerBody('throw new Error("boom at startup")'), { projectRoot: root }).catch((e: unknown) => e)
+        expect(refused).toBeInstanceOf(VersionStartupError)
+        expect((refused as Error).message).toMatch(/^Uncaught Error: boom at startup\n[^]*at worker startup$/)
+      } finally {
+        await rm(root, { recursive: true, force: true })
+      }
+    })
+  }
+
+  it('names each place it looked in, and the command that fixes it, when no miniflare it can drive is found', async () => {
+    const future = join(project, 'future-miniflare')
+    await mkdir(future, { recursive: true })
+    await writeFile(join(future, 'package.json'), '{"name":"miniflare","version":"6.0.0"}')
+    const error = await pickMiniflare(project, [['the project', undefined], ['under wrangler', future]]).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(MiniflareMissingError)
     expect((error as Error).message).toBe(
-      `no usable miniflare was found (looked in: the project; under @cloudflare/vite-plugin (miniflare ${nestedVersion}: only 4.x is supported yet)); install it with \`npm install -D miniflare@4\``,
+      'no usable miniflare was found (looked in: the project; under wrangler (miniflare 6.0.0: only 4.x and 5.x are supported)); install it with `npm install -D miniflare`',
     )
-    // With the plugin's own 4.x beside it, that one runs the version.
-    const found = await findMiniflare(project)
-    expect(found.version).toMatch(/^4\./)
-    const body = {
-      main_module: 'index.js',
-      modules: [{ name: 'index.js', content_type: 'application/javascript+module', content_base64: b64('export default { fetch() { return new Response("ran") } }') }],
-      compatibility_date: '2025-06-01',
-    }
-    const running = await runVersion(body, { projectRoot: project })
-    try {
-      expect(await (await running.fetch('/')).text()).toBe('ran')
-    } finally {
-      await running.dispose()
-    }
   })
 
   it("prefers the project's own miniflare, and falls back to the one beside the plugin", async () => {
@@ -91,5 +156,66 @@ describe('a version that cannot run', () => {
     expect(error?.code).toBe(10002)
     expect(error?.message).toMatch(/local emulator could not run this version in workerd \(its own problem, not the request's\): no usable miniflare was found \(looked in: the project; under @cloudflare\/vite-plugin\)/)
     expect(error?.source).toBeUndefined()
+  })
+})
+
+describe('workerd that cannot start', () => {
+  /** Runs `body` with MINIFLARE_WORKERD_PATH (which miniflare reads) set to `binary`. */
+  async function withWorkerd<T>(binary: string, body: () => Promise<T>): Promise<T> {
+    process.env.MINIFLARE_WORKERD_PATH = binary
+    try {
+      return await body()
+    } finally {
+      delete process.env.MINIFLARE_WORKERD_PATH
+    }
+  }
+
+  it('is the emulator\'s failure, a 500 naming the cause; once fixed, the same emulator runs the version', async () => {
+    const emu = await startEmulator({ autoCreateWorkers: true })
+    try {
+      const missing = join(project, 'no-such-workerd')
+      const failed = await withWorkerd(missing, () => api(emu, 'POST', versionsPath(emu, 'first'), helloBody()))
+      expect(failed.status).toBe(500)
+      expect(failed.json.errors).toEqual([
+        {
+          code: 10002,
+          message: `The local emulator could not run this version in workerd (its own problem, not the request's): MINIFLARE_WORKERD_PATH (${missing}) cannot be started: ENOENT; point MINIFLARE_WORKERD_PATH at a workerd binary, or unset it`,
+        },
+      ])
+      expect(emu.versions('first')).toEqual([])
+      // No restart: the next upload looks for workerd again.
+      const fixed = await api(emu, 'POST', versionsPath(emu, 'first'), helloBody())
+      expect(fixed.status).toBe(200)
+      expect((await fetch(fixed.json.result.urls[0])).status).toBe(200)
+    } finally {
+      await emu.close()
+    }
+  })
+
+  it('fails a real upload with the emulator named as the cause, not a field of the request', async () => {
+    const emu = await startEmulator({ autoCreateWorkers: true })
+    const dir = await tempDir('workerd-missing')
+    try {
+      const missing = join(project, 'no-such-workerd')
+      const error = await rejection(withWorkerd(missing, () => rollupUpload(emu, dir, 'no-workerd')))
+      expect(error.message).toContain(`The local emulator could not run this version in workerd (its own problem, not the request's): MINIFLARE_WORKERD_PATH (${missing}) cannot be started: ENOENT`)
+      expect(error.message).toContain('hint: the local emulator could not run the version, through no fault of the request')
+      expect(error.message).not.toContain('failed validation')
+      expect(emu.versions('no-workerd')).toEqual([])
+    } finally {
+      await emu.close()
+    }
+  })
+
+  it('a workerd binary that exits with its own complaint is not blamed on the Worker', async () => {
+    // It reads its config from stdin, as workerd does, then fails.
+    const crashing = join(project, 'crashing-workerd')
+    await writeFile(crashing, '#!/bin/sh\ncat >/dev/null\necho "simulated workerd crash" >&2\nexit 1\n', { mode: 0o755 })
+    const error = await withWorkerd(crashing, () => runVersion(workerBody(WORKER), { projectRoot: REPO })).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(WorkerdUnavailableError)
+    const message = (error as Error).message
+    expect(message.startsWith('workerd did not start: ')).toBe(true)
+    expect(message.split('simulated workerd crash')).toHaveLength(2) // quoted once
+    expect(previewFailure(error).status).toBe(500)
   })
 })

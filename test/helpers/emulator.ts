@@ -1,5 +1,6 @@
 import { afterAll, beforeAll } from 'vitest'
 import { startEmulator, type Emulator, type RecordedRequest } from '../../src/emulator/index.js'
+import { previewOrigin, type PreviewKind } from '../../src/emulator/preview-origin.js'
 
 /**
  * One emulator for a test file, with previews on (versions really run in workerd). Like the
@@ -53,4 +54,9 @@ export async function metadataOf(request: RecordedRequest): Promise<Record<strin
   const boundary = /^--([^\r\n]+)/.exec(raw)?.[1]
   const form = await new Response(raw, { headers: { 'content-type': `multipart/form-data; boundary=${boundary}` } }).formData()
   return JSON.parse(String(form.get('metadata'))) as Record<string, unknown>
+}
+
+/** The URL the emulator serves a Worker Preview (`'preview'`, by slug) or a Preview deployment (`'deployment'`, by id) on. */
+export function previewUrlOn(emulator: Emulator, kind: PreviewKind, id: string, worker: string): string {
+  return `${previewOrigin(kind, id, worker, Number(new URL(emulator.origin).port))}/`
 }

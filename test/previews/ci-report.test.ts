@@ -10,7 +10,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { Redactor } from '../../src/core/redact.js'
 import { summaryMarkdown } from '../../src/report/step-summary.js'
 import rollupPlugin from '../../src/rollup.js'
-import { uploadOptions, useEmulator } from '../helpers/emulator.js'
+import { previewUrlOn, uploadOptions, useEmulator } from '../helpers/emulator.js'
 import { tempDir } from '../helpers/fixture.js'
 
 const emulator = useEmulator()
@@ -89,8 +89,8 @@ describe('a Preview build in a GitHub pull request', () => {
 
     const outputs = await readFile(join(ci, 'output'), 'utf8')
     expect(outputs).toContain(`preview-name=feature/report\n`)
-    expect(outputs).toContain(`preview-url=${emulator().origin}/preview/${preview!.id}/\n`)
-    expect(outputs).toContain(`preview-deployment-url=${emulator().origin}/preview/${deployment!.id}/\n`)
+    expect(outputs).toContain(`preview-url=${previewUrlOn(emulator(), 'preview', preview!.slug, 'report-one')}\n`)
+    expect(outputs).toContain(`preview-deployment-url=${previewUrlOn(emulator(), 'deployment', deployment!.id, 'report-one')}\n`)
 
     const sections = parseSummary(await readFile(join(ci, 'summary.md'), 'utf8'))
     expect(sections.map((s) => [s.heading, s.tables.length])).toEqual([
@@ -100,8 +100,8 @@ describe('a Preview build in a GitHub pull request', () => {
     expect(sections[0]!.tables[0]).toMatchObject({
       Kind: 'Preview',
       Preview: 'feature/report',
-      'Preview URL': `${emulator().origin}/preview/${preview!.id}/`,
-      'Deployment URL': `${emulator().origin}/preview/${deployment!.id}/`,
+      'Preview URL': previewUrlOn(emulator(), 'preview', preview!.slug, 'report-one'),
+      'Deployment URL': previewUrlOn(emulator(), 'deployment', deployment!.id, 'report-one'),
       Traffic: 'its own URLs only',
       Applied: 'Preview feature/report created',
     })

@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { rollup } from 'rollup'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import rollupPlugin from '../../src/rollup.js'
-import { uploadOptions, useEmulator } from '../helpers/emulator.js'
+import { previewUrlOn, uploadOptions, useEmulator } from '../helpers/emulator.js'
 import { tempDir } from '../helpers/fixture.js'
 import { deployViteApp } from '../helpers/vite-app.js'
 
@@ -213,7 +213,7 @@ describe('Durable Object migrations of a Preview', () => {
     await write(['v1'])
     const first = await push()
     expect(first.request.migrations).toEqual({ new_tag: 'v1', steps: [{ new_sqlite_classes: ['Counter'] }] })
-    expect(await (await fetch(`${emulator().origin}/preview/${first.id}/`)).text()).toBe('counter')
+    expect(await (await fetch(previewUrlOn(emulator(), 'deployment', first.id, 'prev-do'))).text()).toBe('counter')
     const second = await push()
     expect(second.request.migrations).toBeUndefined()
     await write(['v1', 'v2'])
@@ -236,6 +236,6 @@ describe('with @cloudflare/vite-plugin', () => {
     const [preview] = emulator().previews('prev-vite')
     const [deployment] = emulator().previewDeployments(preview!.id)
     expect(deployment!.request.env).toEqual({ STAGE: { type: 'plain_text', text: 'preview' }, PREVIEW_ONLY: { type: 'plain_text', text: 'p' } })
-    expect(await (await fetch(`${emulator().origin}/preview/${preview!.id}/`)).json()).toEqual({ STAGE: 'preview' })
+    expect(await (await fetch(previewUrlOn(emulator(), 'preview', preview!.slug, 'prev-vite'))).json()).toEqual({ STAGE: 'preview' })
   })
 })
