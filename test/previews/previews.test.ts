@@ -70,7 +70,9 @@ describe('preview: true on a branch', () => {
     expect(result).toMatchObject({ kind: 'preview', worker: 'prev-login', preview: { id: previews[0]!.id, name: 'feature/login' }, deployment: { id: deployments[0]!.id } })
     const [stableUrl] = result.preview.urls as string[]
     const secondUrl = (result.deployment.urls as string[])[0]!
-    const firstUrl = secondUrl.replace(deployments[0]!.id, deployments[1]!.id)
+    expect(secondUrl).toBe(previewUrlOn(emulator(), 'deployment', deployments[0]!.id, 'prev-login'))
+    expect(stableUrl).toBe(previewUrlOn(emulator(), 'preview', 'feature-login', 'prev-login'))
+    const firstUrl = previewUrlOn(emulator(), 'deployment', deployments[1]!.id, 'prev-login')
     expect(firstUrl).not.toBe(secondUrl)
 
     const env = { STAGE: 'preview', ONLY_PRODUCTION: null, PREVIEW_ONLY: 'p' }
