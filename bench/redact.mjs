@@ -3,6 +3,7 @@
 // `node bench/redact.mjs [--rounds 15]`: it bundles src/core/redact.ts with esbuild (the
 // redactor is internal, not an export of the package) and imports the result.
 import { randomBytes } from 'node:crypto'
+import { performance } from 'node:perf_hooks'
 import { build } from 'esbuild'
 
 const bundled = await build({ entryPoints: [new URL('../src/core/redact.ts', import.meta.url).pathname], bundle: true, format: 'esm', platform: 'node', write: false })

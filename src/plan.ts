@@ -2,7 +2,9 @@ import { isAbsolute, join, resolve } from 'node:path'
 import type { ApiCredentials } from './api/auth.js'
 import { checkAccountId, checkWorkerName } from './api/identifiers.js'
 import { parseBaseUrl } from './api/url.js'
+import type { Withheld } from './core/child-env.js'
 import { WorkersVersionError } from './core/errors.js'
+import { secretsInBindings } from './core/redact.js'
 import type { BuildInfo, GeneratedWorker, TaggedMigrationStep } from './core/pipeline.js'
 import type { GitCommit } from './git.js'
 import { createWorkerByDefault, DEFAULTS, ENV_FALLBACKS, withEnvFallback } from './options/defaults.js'
@@ -153,10 +155,19 @@ export async function createPlan(
   const annotations = merged.version.annotations
   // Read for uploads only: the annotations matter to the version created, and a dry run stays free of git processes.
   if (options.gitAnnotations && (annotations?.['workers/tag'] === undefined || annotations['workers/message'] === undefined)) {
-    plan.commit = base?.upload && base.root === root && base.commit ? base.commit : import('./git.js').then(({ currentCommit }) => currentCommit(root, { withheld: merged.secrets?.fromEnv }))
+    plan.commit = base?.upload && base.root === root && base.commit ? base.commit : import('./git.js').then(({ currentCommit }) => currentCommit(root, { withheld: withheldFrom(plan) }))
     plan.gitAnnotations = gitAnnotationsOf(plan.commit, annotations)
   }
   return plan
+}
+
+/**
+ * What no child process of an upload may see (git, preflight's workerd): the `fromEnv` names, and
+ * any variable holding the credentials' or the secret bindings' values, whatever its name.
+ */
+export function withheldFrom(plan: UploadPlan): Withheld {
+  const { apiToken, apiKey } = plan.target.credentials
+  return { names: plan.secrets?.fromEnv ?? [], values: [apiToken, apiKey, ...secretsInBindings(plan.version.bindings)] }
 }
 
 interface MergedConfig {

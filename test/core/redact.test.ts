@@ -2,7 +2,7 @@ import { inspect, types } from 'node:util'
 import { describe, expect, it } from 'vitest'
 import { ApiError } from '../../src/api/errors.js'
 import { WorkersVersionError } from '../../src/core/errors.js'
-import { REDACTION, Redactor, redactorFor, secretsInBindings } from '../../src/core/redact.js'
+import { REDACTION, Redactor, redactorFor, secretsInBindings, type RunSecrets } from '../../src/core/redact.js'
 
 const SECRET = 'sekret-Value-123'
 
@@ -49,18 +49,18 @@ describe('transformed echoes (issue 21)', () => {
     ['upper-cased', (v) => v.toUpperCase()],
     ['lower-cased', (v) => v.toLowerCase()],
   ]
-  const secrets = {
-    'API token': { credentials: { apiToken: token } },
-    'API key': { credentials: { apiKey: '0123456789abcdef0123456789abcdef01234' } },
-    secret_text: { bindings: [{ type: 'secret_text', name: 'S', text: 'p@ss/word+with=odd&chars' }] },
-    'a secret_text that starts with <redacted': { bindings: [{ type: 'secret_text', name: 'S', text: '<redacted>-looks-done-but-is-not' }] },
-    'an assets JWT': { secrets: ['eyJhbGciOiJIUzI1NiJ9.eyJzZXNzaW9uIjoiYWJjIn0.c2lnbmF0dXJl'] },
-    'proxy credentials': { secrets: ['proxy-user:Pr0xy/Pa$$'] },
-  }
+  /** Each kind of secret: its label, the run that registers it, and the value. */
+  const secrets: Array<[string, RunSecrets, string]> = [
+    ['API token', { credentials: { apiToken: token } }, token],
+    ['API key', { credentials: { apiKey: '0123456789abcdef0123456789abcdef01234' } }, '0123456789abcdef0123456789abcdef01234'],
+    ['secret_text', { bindings: [{ type: 'secret_text', name: 'S', text: 'p@ss/word+with=odd&chars' }] }, 'p@ss/word+with=odd&chars'],
+    ['a secret_text that starts with <redacted', { bindings: [{ type: 'secret_text', name: 'S', text: '<redacted>-looks-done-but-is-not' }] }, '<redacted>-looks-done-but-is-not'],
+    ['an assets JWT', { secrets: ['eyJhbGciOiJIUzI1NiJ9.eyJzZXNzaW9uIjoiYWJjIn0.c2lnbmF0dXJl'] }, 'eyJhbGciOiJIUzI1NiJ9.eyJzZXNzaW9uIjoiYWJjIn0.c2lnbmF0dXJl'],
+    ['proxy credentials', { secrets: ['proxy-user:Pr0xy/Pa$$'] }, 'proxy-user:Pr0xy/Pa$$'],
+  ]
 
-  it.each(Object.entries(secrets))('%s: no transformed form survives, in any surrounding text', (_label, run) => {
+  it.each(secrets)('%s: no transformed form survives, in any surrounding text', (_label, run, value) => {
     const r = redactorFor(run)
-    const value = run.credentials?.apiToken ?? run.credentials?.apiKey ?? secretsInBindings(run.bindings)[0] ?? [...(run.secrets ?? [])][0]!
     for (const [name, transform] of transforms) {
       const encoded = transform(value)
       const out = r.redact(`before ${encoded} after`)
