@@ -6,6 +6,8 @@
  * part of a secret behind.
  */
 
+import { NeedleScanner, type Needle } from './needle-scan.js'
+
 /** What a secret is replaced with. */
 export const REDACTION = '[redacted]'
 
@@ -26,9 +28,7 @@ export class Redactor {
   #secrets = new Set<string>()
   /** Secrets whose fragments are secret too (the API token and key). */
   #credentials = new Set<string>()
-  #pattern: RegExp | undefined
-  /** Each credential fragment in the pattern: which credential, and where in it the fragment starts. */
-  #fragments = new Map<string, { credential: string; at: number }>()
+  #scanner: NeedleScanner | undefined
 
   constructor(secrets: Iterable<string | undefined | null> = []) {
     this.add(...secrets)
@@ -69,25 +69,8 @@ export class Redactor {
 
   /** `text` with every known secret (raw, JSON-escaped, URL-encoded or HTML-escaped) replaced by {@link REDACTION}. */
   redact(text: string): string {
-    const pattern = this.#pattern
-    if (pattern === undefined || text.length === 0) return text
-    const parts: string[] = []
-    let copied = 0
-    pattern.lastIndex = 0
-    for (let match = pattern.exec(text); match !== null; match = pattern.exec(text)) {
-      let end = match.index + match[0].length
-      // A credential's fragment runs on for as long as the text goes on agreeing with the credential.
-      const fragment = this.#fragments.get(match[0])
-      if (fragment) {
-        for (let next = fragment.at + match[0].length; end < text.length && text[end] === fragment.credential[next]; next++) end++
-        pattern.lastIndex = end
-      }
-      parts.push(text.slice(copied, match.index), REDACTION)
-      copied = end
-    }
-    if (copied === 0) return text
-    parts.push(text.slice(copied))
-    return parts.join('')
+    if (this.#scanner === undefined || text.length === 0) return text
+    return this.#scanner.replaceAll(text, REDACTION)
   }
 
   /** Whether `text` contains a known secret in any of its forms. */
@@ -103,7 +86,7 @@ export class Redactor {
    * any depth are handled without recursion.
    */
   redactDeep<T>(value: T): T {
-    if (this.#pattern === undefined) return value
+    if (this.#scanner === undefined) return value
     return deepCopy(value, (text) => this.redact(text)) as T
   }
 
@@ -115,60 +98,25 @@ export class Redactor {
   }
 
   /**
-   * One pattern for everything, made once per change of the secrets (not per call): every form
-   * of every secret, then each credential's fragments, longest first (a secret containing another
-   * is removed whole). Case-sensitive, with the cased variants as needles of their own: the `i`
-   * flag made redaction several times slower.
+   * One scanner for everything, made once per change of the secrets (not per call): every form
+   * of every secret, and each credential's fragments, which run on to where the text stops
+   * agreeing with the credential. Case-sensitive, with the cased variants as needles of their own.
    */
   #rebuild(): void {
-    const forms = new Set<string>()
+    const needles = new Map<string, Needle>()
     for (const secret of this.#secrets) {
-      for (const form of formsOf(secret)) if (form.length >= MIN_SECRET_LENGTH) forms.add(form)
+      for (const form of formsOf(secret)) if (form.length >= MIN_SECRET_LENGTH) needles.set(form, { text: form })
     }
-    this.#fragments = new Map()
     for (const credential of this.#credentials) {
       for (let at = 0; at + CREDENTIAL_FRAGMENT <= credential.length; at++) {
-        const fragment = credential.slice(at, at + CREDENTIAL_FRAGMENT)
-        if (!this.#fragments.has(fragment)) this.#fragments.set(fragment, { credential, at })
+        const text = credential.slice(at, at + CREDENTIAL_FRAGMENT)
+        // Keyed apart from the forms: a fragment equal to a form still runs on along its credential.
+        needles.set(`${at}\u0000${credential}`, { text, extendsAlong: { credential, at } })
       }
     }
-    const needles = [...forms, ...[...this.#fragments.keys()].filter((fragment) => !forms.has(fragment))].sort((a, b) => b.length - a.length)
     this.#builtCredentials = this.#credentials.size
-    this.#pattern = needles.length === 0 ? undefined : new RegExp(trieSource(needles), 'g')
+    this.#scanner = needles.size === 0 ? undefined : new NeedleScanner([...needles.values()])
   }
-}
-
-type Trie = Map<string, Trie> & { end?: boolean }
-
-/**
- * An alternation of `needles` written as a trie (`ab(?:c|d)` for `abc|abd`), longest match first:
- * V8 tries a flat alternation's needles one by one at every position, which for the few hundred
- * needles of a run (each secret's encodings, a credential's fragments) was 5-10 times slower
- * over a 5 MB text than this, where each position costs one branch per character.
- */
-function trieSource(needles: readonly string[]): string {
-  const root: Trie = new Map()
-  for (const needle of needles) {
-    let node = root
-    for (const char of needle) {
-      let child = node.get(char)
-      if (!child) node.set(char, (child = new Map()))
-      node = child
-    }
-    node.end = true
-  }
-  const source = (node: Trie): string => {
-    const branches = [...node].map(([char, child]) => escapeRegExp(char) + source(child))
-    if (branches.length === 0) return ''
-    const group = branches.length === 1 && !node.end ? branches[0]! : `(?:${branches.join('|')})`
-    // A needle ending here matches only if no longer one does (greedy `?`).
-    return node.end ? `${group}?` : group
-  }
-  return source(root)
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&')
 }
 
 /**
