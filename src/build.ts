@@ -57,7 +57,7 @@ export async function buildVersion(worker: WorkerOutput, plan: BuildPlan, option
   logger.info(`  request body: ${relative(plan.root, requestFile) || requestFile}`)
   if (buildOutputDir) logger.info(`  Build Output: ${relative(plan.root, buildOutputDir)}`)
   for (const warning of limitWarnings(sizes)) logger.warn(pc.yellow(`⚠ ${warning}`))
-  // A dry run still writes request.json to inspect (with the warning above); an upload stops here, before anything is sent.
+  // A dry run still writes request.json to inspect (with the warning above); an upload stops here, before the version is sent.
   if (plan.upload) assertWithinSizeLimit(sizes)
   return { modules: built, assets: assets?.manifest }
 }

@@ -92,7 +92,7 @@ describe('the 64 MiB Worker limit', () => {
     vi.spyOn(console, 'log').mockImplementation(() => undefined)
     const dir = await project()
     const error = await failureOf(build(dir, { ...uploadOptions(emu, 'too-large'), rules }, [big]))
-    expect(error.message).toMatch(/The Worker is 67,108,9\d\d bytes \(67\.11 MB\), over the platform's 64 MiB \(67,108,864-byte\) limit, so nothing was sent/)
+    expect(error.message).toMatch(/The Worker is 67,108,9\d\d bytes \(67\.11 MB\), over the platform's 64 MiB \(67,108,864-byte\) limit, so the version was not sent/)
     expect(error.message).toMatch(/move large data to KV, R2 or static assets/)
     expect(posts(emu, 'too-large')).toEqual([])
   })
@@ -104,7 +104,7 @@ describe('the 64 MiB Worker limit', () => {
     const dir = await project()
     await build(dir, { ...DRY_RUN, logLevel: 'info', rules }, [big])
     expect((await readRequest(join(dir, '.workers-version'))).modules.map((m) => m.name)).toContain('data.bin')
-    expect(warnings.join('\n')).toMatch(/over the 64 MiB limit: an upload build refuses it before sending anything/)
+    expect(warnings.join('\n')).toMatch(/over the 64 MiB limit: an upload build refuses it before sending the version/)
   })
 
   it('the emulator refuses modules over 64 MiB with 10027, as the API does, however large its body limit', () => {
