@@ -11,11 +11,13 @@ import type { AssetsManifest } from './assets/manifest.js'
 import type { VersionPayload } from './core/serialize.js'
 import { previewDeploymentBody, versionBody, type BuiltModules } from './version-body.js'
 import { previewAnnotations } from './ci-context.js'
+import { WorkersVersionError } from './core/errors.js'
+import type { WorkerModule } from './core/types.js'
 import { formatBytes, formatCount } from './report/format.js'
 import { plannedCalls } from './deploy-steps.js'
 import { writeDeployStepsJson, writeRequestJson } from './report/files.js'
 import type { Logger } from './report/logger.js'
-import { limitWarnings, measureModules, summaryLines } from './report/summary.js'
+import { assertWithinSizeLimit, limitWarnings, measureModules, summaryLines } from './report/summary.js'
 import { writeFileAtomic } from './report/write-atomic.js'
 
 /** One Worker's version as built locally: its modules and, when the plan has a directory, the static assets to upload first. */
@@ -38,9 +40,7 @@ export async function buildVersion(worker: WorkerOutput, plan: BuildPlan, option
   await assertNoBareImports(modules, plan.bundler)
   const planned = plan.assets
   const assets = planned && (await readAssets(planned, plan, worker.outDir))
-  // `_headers` and `_redirects` configure the assets, and travel as text modules of exactly those names.
-  if (assets?.manifest.headers !== undefined) modules.push({ name: assets.names.headers, content_type: 'text/plain', contents: Buffer.from(assets.manifest.headers) })
-  if (assets?.manifest.redirects !== undefined) modules.push({ name: assets.names.redirects, content_type: 'text/plain', contents: Buffer.from(assets.manifest.redirects) })
+  if (assets) addAssetsConfigModules(modules, assets, plan)
   const built: BuiltModules = { mainModule, modules }
   const git = plan.upload ? await plan.gitAnnotations : undefined
   const { payload } = versionBody(plan, built, { git })
@@ -65,7 +65,32 @@ export async function buildVersion(worker: WorkerOutput, plan: BuildPlan, option
   if (plan.deploySteps) logger.info(`  after the deployment: ${plan.deploySteps.map((step) => step.title).join(', ')} (deploy-steps.json)`)
   if (buildOutputDir) logger.info(`  Build Output: ${relative(plan.root, buildOutputDir)}`)
   for (const warning of limitWarnings(sizes)) logger.warn(pc.yellow(`⚠ ${warning}`))
+  // A dry run still writes request.json to inspect (with the warning above); an upload stops here, before the version is sent.
+  if (plan.upload) assertWithinSizeLimit(sizes)
   return { modules: built, assets: assets?.manifest }
+}
+
+/**
+ * `_headers` and `_redirects` configure the assets, and travel as text modules of exactly those
+ * names. A bundle that emits a file of the same name would make two modules of one name, which
+ * the API refuses (10021) only once everything has been sent: refused here, naming both sources.
+ */
+function addAssetsConfigModules(modules: WorkerModule[], assets: { manifest: AssetsManifest; names: { headers: string; redirects: string } }, plan: BuildPlan): void {
+  const configs = [
+    [assets.names.headers, assets.manifest.headers],
+    [assets.names.redirects, assets.manifest.redirects],
+  ] as const
+  for (const [name, text] of configs) {
+    if (text === undefined) continue
+    if (modules.some((module) => module.name === name)) {
+      throw new WorkersVersionError(
+        'DUPLICATE_MODULE_NAME',
+        `Two modules would be named "${name}": one from the bundle's output and one from the assets directory's ${join(relative(plan.root, assets.manifest.directory) || '.', name)}, which configures the static assets. ` +
+          `Module names must be unique: rename or stop emitting the bundle's "${name}" (it is not an assets configuration file), or remove the assets directory's one.`,
+      )
+    }
+    modules.push({ name, content_type: 'text/plain', contents: Buffer.from(text) })
+  }
 }
 
 /**

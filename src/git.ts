@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
-import { childEnvironment } from './core/child-env.js'
+import { childEnvironment, type Withheld } from './core/child-env.js'
 
 export interface GitCommit {
   /** The short SHA, with `-dirty` when the work tree has uncommitted changes. */
@@ -34,8 +34,8 @@ function mayBeInWorkTree(root: string): boolean {
 }
 
 export interface CurrentCommitOptions {
-  /** Environment variables git must not see besides the Cloudflare credentials: the `secrets.fromEnv` names. */
-  withheld?: readonly string[]
+  /** What git must not see besides the Cloudflare credential variables: the `secrets.fromEnv` names, the credentials' values. */
+  withheld?: Withheld
 }
 
 /**

@@ -2,7 +2,9 @@ import { isAbsolute, join, resolve } from 'node:path'
 import type { ApiCredentials } from './api/auth.js'
 import { checkAccountId, checkWorkerName } from './api/identifiers.js'
 import { parseBaseUrl } from './api/url.js'
+import type { Withheld } from './core/child-env.js'
 import { WorkersVersionError } from './core/errors.js'
+import { secretsInBindings } from './core/redact.js'
 import type { BuildInfo, GeneratedWorker, TaggedMigrationStep } from './core/pipeline.js'
 import type { GitCommit } from './git.js'
 import { ciCommit, readCiContext, type CiContext } from './ci-context.js'
@@ -133,7 +135,7 @@ export async function createPlan(
   const merged = await mergeWranglerConfig(options, root, env, generated)
   const outputDir = isAbsolute(options.outputDir) ? options.outputDir : resolve(root, options.outputDir)
   const target = upload ? uploadTarget(options, merged.worker, merged.accountId, env) : undefined
-  const decision = await decidePreview(options, ci, () => import('./git.js').then(({ currentBranch }) => currentBranch(root, { withheld: merged.secrets?.fromEnv })))
+  const decision = await decidePreview(options, ci, () => import('./git.js').then(({ currentBranch }) => currentBranch(root, { withheld: { names: merged.secrets?.fromEnv ?? [], values: target ? [target.credentials.apiToken, target.credentials.apiKey] : [] } })))
   const preview = 'preview' in decision ? decision.preview : undefined
   const bodyFields = preview ? previewFields(merged, options) : merged.version
   // The one check of the merged fields, secret names against every other binding included, on the bindings as they are sent.
@@ -187,7 +189,7 @@ export async function createPlan(
       ? Promise.resolve(fromCi)
       : base?.upload && base.root === root && base.commit
         ? base.commit
-        : import('./git.js').then(({ currentCommit }) => currentCommit(root, { withheld: merged.secrets?.fromEnv }))
+        : import('./git.js').then(({ currentCommit }) => currentCommit(root, { withheld: withheldFrom(plan) }))
     plan.gitAnnotations = gitAnnotationsOf(plan.commit, annotations)
   }
   return plan
@@ -246,6 +248,15 @@ function previewFields(merged: MergedConfig, options: ResolvedOptions): VersionC
   const { bindings: _production, ...rest } = merged.version
   const bindings = [...(merged.previews?.bindings ?? []), ...assetsBindings] as VersionConfig['bindings']
   return { ...rest, ...merged.previews?.fields, ...(bindings && bindings.length > 0 ? { bindings } : {}) }
+}
+
+/**
+ * What no child process of an upload may see (git, preflight's workerd): the `fromEnv` names, and
+ * any variable holding the credentials' or the secret bindings' values, whatever its name.
+ */
+export function withheldFrom(plan: UploadPlan): Withheld {
+  const { apiToken, apiKey } = plan.target.credentials
+  return { names: plan.secrets?.fromEnv ?? [], values: [apiToken, apiKey, ...secretsInBindings(plan.version.bindings)] }
 }
 
 interface MergedConfig {

@@ -1,4 +1,5 @@
 import pc from 'picocolors'
+import { withheldNames, type Withheld } from './core/child-env.js'
 import { WorkersVersionError } from './core/errors.js'
 import { toRequestBody, type VersionPayload } from './core/serialize.js'
 import type { Logger } from './report/logger.js'
@@ -10,9 +11,10 @@ let announced = false
  * Starts the version in workerd, as the local emulator runs it (bindings stubbed locally),
  * before anything is sent: a Worker that throws at startup or imports a missing module fails
  * the build with workerd's own message. Returns the local startup time, or undefined when
- * Miniflare (an optional peer dependency) is not installed.
+ * Miniflare (an optional peer dependency) is not installed. `withheld`: what workerd's
+ * environment must not hold (see {@link blanked}).
  */
-export async function preflight(payload: VersionPayload, worker: string, logger: Logger): Promise<number | undefined> {
+export async function preflight(payload: VersionPayload, worker: string, logger: Logger, withheld: Withheld): Promise<number | undefined> {
   const [{ findMiniflare, WorkerdUnavailableError }, runner] = await Promise.all([import('./emulator/miniflare.js'), import('./emulator/workerd.js')])
   try {
     const found = await findMiniflare()
@@ -33,7 +35,7 @@ export async function preflight(payload: VersionPayload, worker: string, logger:
   const started = performance.now()
   let running: Awaited<ReturnType<typeof runner.runVersion>>
   try {
-    running = await runner.runVersion({ ...body, bindings }, { workerName: worker })
+    running = await runner.runVersion({ ...body, bindings }, { workerName: worker, miniflare: { unsafeRuntimeEnv: blanked(withheld) } })
   } catch (error) {
     if (error instanceof WorkerdUnavailableError) {
       // Not the version's fault: say so, and send it as if miniflare were not installed.
@@ -46,4 +48,14 @@ export async function preflight(payload: VersionPayload, worker: string, logger:
   const elapsed = performance.now() - started
   await running.dispose()
   return elapsed
+}
+
+/**
+ * Miniflare starts workerd with the build's whole environment, and lets an option
+ * (`unsafeRuntimeEnv`) override variables but not remove them: every variable a child must not
+ * see is set to the empty string, so the Worker's code (and anything workerd runs) cannot read
+ * the credentials or the secrets' variables.
+ */
+function blanked(withheld: Withheld): Record<string, string> {
+  return Object.fromEntries(withheldNames(process.env, withheld).map((name) => [name, '']))
 }

@@ -21,7 +21,7 @@ import type { BuiltVersion } from './build.js'
 import { previewAnnotations } from './ci-context.js'
 import { WorkersVersionError } from './core/errors.js'
 import { bodyByteLength, bodyChunks, toRequestBody } from './core/serialize.js'
-import type { UploadPlan } from './plan.js'
+import { withheldFrom, type UploadPlan } from './plan.js'
 import type { PlannedPreview } from './preview-target.js'
 import { writePreviewCiOutputs } from './report/ci-outputs.js'
 import { BODY_LAYOUT_PRETTY, resultJsonPath, writePreviewResultJson, writeRequestJson } from './report/files.js'
@@ -63,7 +63,7 @@ export async function uploadPreview(version: BuiltVersion, session: PreviewSessi
 
   if (plan.preflight) {
     // The plan's fields already hold the Preview's bindings; preflight reads them as a version body's array.
-    const startup = await preflight(versionBody(plan, version.modules, { git }).payload, worker, logger)
+    const startup = await preflight(versionBody(plan, version.modules, { git }).payload, worker, logger, withheldFrom(plan))
     if (startup !== undefined) logger.info(`${pc.green('✓')} preflight: the deployment starts in workerd (${Math.round(startup)} ms locally)`)
   }
 

@@ -24,7 +24,7 @@ import { WorkersVersionError } from './core/errors.js'
 import type { Redactor } from './core/redact.js'
 import { bodyByteLength, bodyChunks, toRequestBody } from './core/serialize.js'
 import type { ResolvedOptions } from './options/resolve.js'
-import type { UploadPlan } from './plan.js'
+import { withheldFrom, type UploadPlan } from './plan.js'
 import { applyDeploySteps, type DeployStepsOutcome } from './deploy-apply.js'
 import { preflight } from './preflight.js'
 import type { BuiltVersion } from './build.js'
@@ -153,7 +153,7 @@ async function createVersionThenTraffic(version: BuiltVersion, session: UploadSe
   const warn = (message: string) => logger.warn(pc.yellow(`⚠ ${message}`))
 
   if (plan.preflight) {
-    const startup = await preflight(versionBody(plan, version.modules, { git }).payload, worker, logger)
+    const startup = await preflight(versionBody(plan, version.modules, { git }).payload, worker, logger, withheldFrom(plan))
     if (startup !== undefined) logger.info(`${pc.green('✓')} preflight: the version starts in workerd (${Math.round(startup)} ms locally)`)
   }
 

@@ -123,7 +123,7 @@ describe('currentCommit', () => {
       // Same content, newer time: the status that follows has something to refresh.
       const later = new Date(Date.now() + 5_000)
       await utimes(join(root, 'index.js'), later, later)
-      expect(await currentCommit(root, { withheld: ['MY_SECRET'] })).toEqual({ tag: sha, subject: 'First' })
+      expect(await currentCommit(root, { withheld: { names: ['MY_SECRET'] } })).toEqual({ tag: sha, subject: 'First' })
     })
     const leaked = await readFile(captured, 'utf8').catch(() => '')
     for (const value of Object.values(CANARIES)) expect(leaked).not.toContain(value)
@@ -145,7 +145,7 @@ describe('currentCommit', () => {
       // A changed file time makes status read the file again, through the filter.
       const later = new Date(Date.now() + 5_000)
       await utimes(join(root, 'index.js'), later, later)
-      expect((await currentCommit(root, { withheld: ['MY_SECRET'] }))?.subject).toBe('First')
+      expect((await currentCommit(root, { withheld: { names: ['MY_SECRET'] } }))?.subject).toBe('First')
     })
     const seen = await readFile(captured, 'utf8')
     expect(seen, 'the filter ran').toContain('PATH=')

@@ -51,7 +51,7 @@ export interface ApiCallContext extends ApiClientOptions {
  * any error they throw, passes the run's redactor first.
  */
 export async function withApi<T>(options: ApiClientOptions, use: (session: ApiSession, redactor: Redactor) => Promise<T>): Promise<T> {
-  const redactor = (options.redactor ?? new Redactor()).add(options.credentials.apiToken, options.credentials.apiKey)
+  const redactor = (options.redactor ?? new Redactor()).addCredential(options.credentials.apiToken, options.credentials.apiKey)
   try {
     assertSafeBaseUrl(options.baseUrl)
     const transport = new Transport({

@@ -243,7 +243,7 @@ export class Transport {
     const { secrets, shared, timeouts } = options
     this.baseUrl = options.baseUrl
     this.headersMs = timeouts.headersMs
-    this.redactor = secrets instanceof Redactor ? secrets : new Redactor([secrets.apiToken, secrets.apiKey])
+    this.redactor = secrets instanceof Redactor ? secrets : new Redactor().addCredential(secrets.apiToken, secrets.apiKey)
     const proxy = shared ? undefined : proxyFromEnv()
     this.agent = shared?.dispatcher ?? createDispatcher(timeouts, proxy)
     this.proxied = shared?.proxied ?? proxy !== undefined

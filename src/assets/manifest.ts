@@ -143,7 +143,7 @@ function listFiles(
   const pending = [''] // posix paths relative to root; '' is root itself
   for (let dirRel = pending.pop(); dirRel !== undefined; dirRel = pending.pop()) {
     // Sync on purpose: one directory listing and one lstat per file, no thread-pool round trips.
-    for (const entry of readdirSync(dirRel === '' ? root : join(root, dirRel), { withFileTypes: true })) {
+    for (const entry of withinPathLimits(() => readdirSync(dirRel === '' ? root : join(root, dirRel), { withFileTypes: true }), dirRel, limits.directory)) {
       const rel = dirRel === '' ? entry.name : `${dirRel}/${entry.name}`
       const path = join(root, rel)
       if (entry.isSymbolicLink()) continue
@@ -158,7 +158,7 @@ function listFiles(
         refused.push(rel)
         continue
       }
-      const { size } = lstatSync(path)
+      const { size } = withinPathLimits(() => lstatSync(path), rel, limits.directory)
       if (size > limits.maxFileBytes) {
         throw new WorkersVersionError(
           'ASSETS_FILE_TOO_LARGE',
@@ -175,6 +175,24 @@ function listFiles(
     }
   }
   return { files, refused: refused.sort() }
+}
+
+/**
+ * Runs a file system call on `rel`; a path the system cannot open (ENAMETOOLONG: a tree thousands
+ * of levels deep) becomes an error naming the assets directory and the depth, not a bare code.
+ */
+function withinPathLimits<T>(call: () => T, rel: string, directory: string): T {
+  try {
+    return call()
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENAMETOOLONG') throw error
+    const depth = rel.split('/').length
+    throw new WorkersVersionError(
+      'ASSETS_PATH_TOO_LONG',
+      `The assets directory ${directory} holds a path too long for the file system to open: ${depth.toLocaleString('en-US')} directories deep, ${rel.length.toLocaleString('en-US')} characters (it starts ${JSON.stringify(rel.slice(0, 60))}). ` +
+        `No site serves such URLs: remove that tree from the build output, or list its top directory in ${directory}/.assetsignore.`,
+    )
+  }
 }
 
 /** A fixed pool of workers, each with its own hasher, each holding at most one file (or one chunk) at a time. */

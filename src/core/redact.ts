@@ -6,6 +6,8 @@
  * part of a secret behind.
  */
 
+import { NeedleScanner, type Needle } from './needle-scan.js'
+
 /** What a secret is replaced with. */
 export const REDACTION = '[redacted]'
 
@@ -15,11 +17,18 @@ export const REDACTION = '[redacted]'
  */
 export const MIN_SECRET_LENGTH = 4
 
+/**
+ * A credential is also redacted in part: any run of this many or more of its consecutive
+ * characters (a token cut short by a server's echo or a log's column limit). Shorter runs are
+ * left alone: they would match ordinary output by chance.
+ */
+export const CREDENTIAL_FRAGMENT = 12
+
 export class Redactor {
-  /** Every form a secret may take in output, longest first (so a secret containing another is removed whole). */
-  #forms: string[] = []
   #secrets = new Set<string>()
-  #pattern: RegExp | undefined
+  /** Secrets whose fragments are secret too (the API token and key). */
+  #credentials = new Set<string>()
+  #scanner: NeedleScanner | undefined
 
   constructor(secrets: Iterable<string | undefined | null> = []) {
     this.add(...secrets)
@@ -40,6 +49,19 @@ export class Redactor {
     return this
   }
 
+  /**
+   * Registers credentials: each is a secret, and so is any run of {@link CREDENTIAL_FRAGMENT} or
+   * more of its consecutive characters. Returns `this`.
+   */
+  addCredential(...credentials: (string | undefined | null)[]): this {
+    for (const raw of credentials) {
+      if (typeof raw !== 'string') continue
+      const value = raw.trim()
+      if (value.length > CREDENTIAL_FRAGMENT && !this.#credentials.has(value)) this.#credentials.add(value)
+    }
+    return this.add(...credentials).#rebuildIfNeeded()
+  }
+
   /** How many secrets are known (tests and diagnostics; never the values). */
   get size(): number {
     return this.#secrets.size
@@ -47,9 +69,8 @@ export class Redactor {
 
   /** `text` with every known secret (raw, JSON-escaped, URL-encoded or HTML-escaped) replaced by {@link REDACTION}. */
   redact(text: string): string {
-    if (this.#pattern === undefined || text.length === 0) return text
-    this.#pattern.lastIndex = 0
-    return text.replace(this.#pattern, REDACTION)
+    if (this.#scanner === undefined || text.length === 0) return text
+    return this.#scanner.replaceAll(text, REDACTION)
   }
 
   /** Whether `text` contains a known secret in any of its forms. */
@@ -65,41 +86,79 @@ export class Redactor {
    * any depth are handled without recursion.
    */
   redactDeep<T>(value: T): T {
-    if (this.#pattern === undefined) return value
+    if (this.#scanner === undefined) return value
     return deepCopy(value, (text) => this.redact(text)) as T
   }
 
-  #rebuild(): void {
-    const forms = new Set<string>()
-    for (const secret of this.#secrets) {
-      for (const form of formsOf(secret)) if (form.length >= MIN_SECRET_LENGTH) forms.add(form)
-    }
-    this.#forms = [...forms].sort((a, b) => b.length - a.length)
-    this.#pattern = this.#forms.length === 0 ? undefined : new RegExp(this.#forms.map(escapeRegExp).join('|'), 'g')
+  #builtCredentials = 0
+
+  #rebuildIfNeeded(): this {
+    if (this.#builtCredentials !== this.#credentials.size) this.#rebuild()
+    return this
   }
+
+  /**
+   * One scanner for everything, made once per change of the secrets (not per call): every form
+   * of every secret, and each credential's fragments, which run on to where the text stops
+   * agreeing with the credential. Case-sensitive, with the cased variants as needles of their own.
+   */
+  #rebuild(): void {
+    const needles = new Map<string, Needle>()
+    for (const secret of this.#secrets) {
+      for (const form of formsOf(secret)) if (form.length >= MIN_SECRET_LENGTH) needles.set(form, { text: form })
+    }
+    for (const credential of this.#credentials) {
+      for (let at = 0; at + CREDENTIAL_FRAGMENT <= credential.length; at++) {
+        const text = credential.slice(at, at + CREDENTIAL_FRAGMENT)
+        // Keyed apart from the forms: a fragment equal to a form still runs on along its credential.
+        needles.set(`${at}\u0000${credential}`, { text, extendsAlong: { credential, at } })
+      }
+    }
+    this.#builtCredentials = this.#credentials.size
+    this.#scanner = needles.size === 0 ? undefined : new NeedleScanner([...needles.values()])
+  }
+}
+
+/**
+ * The secret's UTF-8 bytes in base64 as they appear inside a longer base64 text: for each of the
+ * three positions the secret can start at within a 3-byte group, only the characters that
+ * depend on the secret's bytes alone (a neighbour's bits change the others), in the standard
+ * and the URL-safe alphabet. Plus hex, lower- and upper-case.
+ */
+function encodedForms(secret: string): string[] {
+  const bytes = Buffer.from(secret, 'utf8')
+  const hex = bytes.toString('hex')
+  const forms = [hex, hex.toUpperCase()]
+  for (const offset of [0, 1, 2]) {
+    const encoded = Buffer.concat([Buffer.alloc(offset), bytes]).toString('base64')
+    const first = Math.ceil((offset * 8) / 6)
+    const end = Math.floor(((offset + bytes.length) * 8) / 6)
+    const standard = encoded.slice(first, end)
+    forms.push(standard, standard.replace(/\+/g, '-').replace(/\//g, '_'))
+  }
+  return forms
 }
 
 /**
  * The ways a secret shows up when a server echoes it: as is, inside JSON text
  * (once or twice escaped), in a URL (also of the JSON text, when a server puts
- * the request body in a link), as a form value, and HTML-escaped.
+ * the request body in a link), as a form value, HTML-escaped, upper- or
+ * lower-cased, and base64- or hex-encoded ({@link encodedForms}).
  */
 function formsOf(secret: string): string[] {
   const json = JSON.stringify(secret).slice(1, -1)
   const jsonTwice = JSON.stringify(json).slice(1, -1)
-  const forms = new Set<string>()
-  for (const text of [secret, json, jsonTwice]) {
+  const forms = new Set<string>(encodedForms(secret))
+  for (const text of [secret, json, jsonTwice, secret.toUpperCase(), secret.toLowerCase()]) {
     forms.add(text)
-    forms.add(encodeURIComponent(text))
-    forms.add(encodeURI(text))
-    forms.add(new URLSearchParams({ s: text }).toString().slice(2))
+    for (const encoded of [encodeURIComponent(text), encodeURI(text), new URLSearchParams({ s: text }).toString().slice(2)]) {
+      forms.add(encoded)
+      // Percent-escapes are case-insensitive (RFC 3986 §2.1): `%2f` as well as `%2F`.
+      forms.add(encoded.replace(/%[0-9A-F]{2}/g, (escape) => escape.toLowerCase()))
+    }
     forms.add(text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;'))
   }
   return [...forms]
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&')
 }
 
 /**
@@ -279,5 +338,5 @@ export interface RunSecrets {
  * every API call; every line, file and callback value that leaves the build runs through it.
  */
 export function redactorFor(run: RunSecrets): Redactor {
-  return new Redactor([run.credentials?.apiToken, run.credentials?.apiKey, ...secretsInBindings(run.bindings), ...(run.secrets ?? [])])
+  return new Redactor([...secretsInBindings(run.bindings), ...(run.secrets ?? [])]).addCredential(run.credentials?.apiToken, run.credentials?.apiKey)
 }

@@ -33,6 +33,8 @@ const REQUIRED_BINDING_FIELDS: Readonly<Record<string, readonly string[]>> = {
 const STRING_FIELDS = new Set(['text', 'namespace_id', 'bucket_name', 'database_id', 'id', 'service', 'queue_name', 'class_name'])
 
 const MAX_TAG_BYTES = 100
+/** The platform's limit on a Worker's modules, uncompressed; whatever the request body limit allows. */
+const MAX_WORKER_BYTES = 64 * 1024 * 1024
 const JS_IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
@@ -58,6 +60,7 @@ function checkModules(body: Record<string, unknown>): ApiError[] {
   if (!Array.isArray(modules)) return [err('modules must be an array of {name, content_type, content_base64}', '/modules')]
   const errors: ApiError[] = []
   const seen = new Set<string>()
+  let bytes = 0
   modules.forEach((module: unknown, i) => {
     if (!isObject(module)) {
       errors.push(err('Each module must be an object', pointer('modules', i)))
@@ -76,8 +79,9 @@ function checkModules(body: Record<string, unknown>): ApiError[] {
     }
     if (typeof content !== 'string' || !isCanonicalBase64(content)) {
       errors.push(err('content_base64 must be canonical base64', pointer('modules', i, 'content_base64')))
-    }
+    } else bytes += Buffer.byteLength(content, 'base64')
   })
+  if (bytes > MAX_WORKER_BYTES) errors.push(apiError(Code.tooLarge, `Script too large: the modules are ${bytes} bytes, over the ${MAX_WORKER_BYTES}-byte (64 MiB) limit`, '/modules'))
   return errors
 }
 

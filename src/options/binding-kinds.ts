@@ -1,5 +1,5 @@
 import * as v from 'valibot'
-import { BindingName, JsonValue, LooseObject, NonEmpty, PositiveInt, StringList, isJsonValue } from './fields.js'
+import { BindingName, JsonValue, LooseObject, NonEmpty, PositiveInt, StringList, isJsonValue, notJsonMessage } from './fields.js'
 import { FIRST_ISSUE, WARNING, record } from './fields.js'
 import { describe, typeName } from './issues.js'
 
@@ -329,7 +329,7 @@ const UnknownBindingSchema = v.pipe(
     type: v.pipe(v.string(), v.check((type) => bindingKind(type) === undefined)),
     name: BindingName,
   }),
-  v.check((b) => isJsonValue(b), 'must be JSON-serialisable'),
+  v.check((b) => isJsonValue(b), (issue) => notJsonMessage(issue.input)),
   v.forward(
     v.partialCheck([['type']], WARNING, (issue) => `unknown binding type ${describe((issue.input as { type: unknown }).type)}; passed through unchanged`),
     ['type'],

@@ -1,5 +1,5 @@
 import * as v from 'valibot'
-import { nestsWithinLimit } from '../core/guards.js'
+import { MAX_NESTING, describeKeyPath, nestsWithinLimit, pathBeyondNesting } from '../core/guards.js'
 
 // Small building blocks shared by the binding and version schemas.
 
@@ -41,8 +41,14 @@ export function isJsonValue(value: unknown): boolean {
   }
 }
 
+/** Why `value` is not JSON: nested too deep (saying where), or not serialisable. */
+export function notJsonMessage(value: unknown): string {
+  const deep = pathBeyondNesting(value)
+  return deep ? `nests more than ${MAX_NESTING} levels deep (at ${describeKeyPath(deep)}); no Worker config needs that` : 'must be a JSON-serialisable value'
+}
+
 /** Any JSON-serialisable value. */
-export const JsonValue = v.custom<unknown>(isJsonValue, 'must be a JSON-serialisable value')
+export const JsonValue = v.custom<unknown>(isJsonValue, (issue) => notJsonMessage(issue.input))
 
 /** A plain JSON object whose fields are passed through unchanged. */
 export const LooseObject = v.pipe(
@@ -50,13 +56,13 @@ export const LooseObject = v.pipe(
     (input) => typeof input === 'object' && input !== null && !Array.isArray(input),
     (issue) => `expected an object, got ${Array.isArray(issue.input) ? 'an array' : issue.input === null ? 'null' : typeof issue.input}`,
   ),
-  v.check((input: Record<string, unknown>) => isJsonValue(input), 'must be JSON-serialisable'),
+  v.check((input: Record<string, unknown>) => isJsonValue(input), (issue) => notJsonMessage(issue.input)),
 )
 
 /** A JSON array whose items are passed through unchanged. */
 export const LooseArray = v.pipe(
   v.array(v.unknown()),
-  v.check((input: unknown[]) => isJsonValue(input), 'must be JSON-serialisable'),
+  v.check((input: unknown[]) => isJsonValue(input), (issue) => notJsonMessage(issue.input)),
 )
 
 /** The requirement of every warning: it never holds, so valibot always reports it. */
@@ -78,7 +84,7 @@ export function record<const E extends v.ObjectEntries>(
   message?: v.ErrorMessage<v.ObjectIssue>,
 ): v.ObjectSchema<E, undefined> {
   // Kept as is, so it must survive JSON.stringify like everything else in the body.
-  const rest = v.pipe(v.unknown(), warning(unknownKey), v.check(isJsonValue, 'must be JSON-serialisable'))
+  const rest = v.pipe(v.unknown(), warning(unknownKey), v.check(isJsonValue, (issue) => notJsonMessage(issue.input)))
   const schema = v.objectWithRest(entries, rest, message as v.ErrorMessage<v.ObjectWithRestIssue>)
   return schema as unknown as v.ObjectSchema<E, undefined>
 }

@@ -1,3 +1,4 @@
+import { checkEnvVarLimits } from './env-var-limits.js'
 import { Problems } from './issues.js'
 import { utf8Bytes, versionConfigSchema, type VersionConfig } from './version-schema.js'
 import { isRecord } from '../core/guards.js'
@@ -22,6 +23,13 @@ export const MESSAGE_LIMIT = 1000
 export function validateVersionConfig(input: unknown, opts: ValidateOptions = {}): { config: VersionConfig; warnings: string[] } {
   const root = opts.path ?? 'version'
   const problems = new Problems(root)
+  // Before the schema, which takes seconds over millions of bindings: refused at once.
+  try {
+    if (isRecord(input)) checkEnvVarLimits(input.bindings, problems)
+  } catch {
+    // A getter that throws: the schema below reports what cannot be read.
+  }
+  problems.throwIfAny(`Invalid \`${root}\` options`)
   problems.parse(versionConfigSchema(opts.now ?? new Date()), input)
   problems.throwIfAny(`Invalid \`${root}\` options`)
   return { config: normalise(input as Record<string, unknown>, problems) as VersionConfig, warnings: problems.warnings }

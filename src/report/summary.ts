@@ -3,6 +3,7 @@ import { gzip, gzipSync } from 'node:zlib'
 import pLimit from 'p-limit'
 import pc from 'picocolors'
 import { SOURCE_MAP } from '../core/content-types.js'
+import { WorkersVersionError } from '../core/errors.js'
 import type { ExcludedFile, WorkerModule } from '../core/types.js'
 import { formatBytes } from './format.js'
 
@@ -80,11 +81,24 @@ export function summaryLines(mainModule: string, measured: VersionSizes, exclude
   return lines
 }
 
+/**
+ * Before an upload sends the version: a Worker over the 64 MiB limit fails the build, since the API
+ * would refuse it (10027) only after receiving a body a third larger (base64). A dry run warns instead.
+ */
+export function assertWithinSizeLimit(measured: VersionSizes): void {
+  if (measured.totalBytes <= WORKER_SIZE_LIMIT) return
+  throw new WorkersVersionError(
+    'WORKER_TOO_LARGE',
+    `The Worker is ${measured.totalBytes.toLocaleString('en-US')} bytes (${formatBytes(measured.totalBytes)}), over the platform's 64 MiB (${WORKER_SIZE_LIMIT.toLocaleString('en-US')}-byte) limit, so the version was not sent (the API would refuse it with code 10027). ` +
+      'The largest modules are listed above: move large data to KV, R2 or static assets (`assets`), or leave files out with a `rules` entry of type: false.',
+  )
+}
+
 /** Warnings about the platform's size limits, or none. */
 export function limitWarnings(measured: VersionSizes): string[] {
   const warnings: string[] = []
   if (measured.totalBytes > WORKER_SIZE_LIMIT) {
-    warnings.push(`The Worker is ${formatBytes(measured.totalBytes)}, over the 64 MiB limit: the upload will be rejected (code 10027).`)
+    warnings.push(`The Worker is ${formatBytes(measured.totalBytes)}, over the 64 MiB limit: an upload build refuses it before sending the version (the API would reject it with code 10027).`)
   }
   if (measured.mapsGzipBytes !== undefined && measured.mapsGzipBytes > SOURCE_MAP_GZIP_LIMIT) {
     warnings.push(

@@ -4,7 +4,7 @@ import { basename } from 'node:path'
 // The ES module build: bundled and tree-shaken (the package's main is UMD, which bundles whole).
 import { printParseErrorCode, visit } from 'jsonc-parser/lib/esm/main.js'
 import { WorkersVersionError } from '../core/errors.js'
-import { MAX_NESTING, isRecord } from '../core/guards.js'
+import { MAX_NESTING, describeKeyPath, isRecord, pathBeyondNesting } from '../core/guards.js'
 
 // Reads wrangler.json/jsonc/toml into plain data. Objects have no prototype, so
 // a `__proto__` key is an ordinary (reported) key and never changes what the
@@ -34,9 +34,23 @@ function fail(file: string, problems: string[]): never {
   )
 }
 
-class TooDeep extends Error {
-  constructor(readonly offset: number) {
-    super('too deep')
+/**
+ * More keys than any one object of a wrangler config needs (`vars` allows 128). Checked while
+ * parsing, because inserting millions of keys into one object took seconds before any later
+ * check could refuse them.
+ */
+export const MAX_OBJECT_KEYS = 10_000
+
+/** Larger than any wrangler config needs: checked before parsing, whose cost grows with the file. */
+export const MAX_CONFIG_CHARS = 4 * 1024 * 1024
+
+/** Parsing stops at the first offset that passes a bound; `problem` says which. */
+class OverLimit extends Error {
+  constructor(
+    readonly offset: number,
+    readonly problem: string,
+  ) {
+    super(problem)
   }
 }
 
@@ -46,6 +60,8 @@ type Container = Record<string, unknown> | unknown[]
 function parseJsonc(text: string, file: string): unknown {
   const errors: string[] = []
   const stack: Container[] = []
+  /** Keys seen so far in each open object (arrays count nothing). */
+  const keyCounts: number[] = []
   let root: unknown
   let key = ''
   const add = (value: unknown) => {
@@ -55,9 +71,20 @@ function parseJsonc(text: string, file: string): unknown {
     else parent[key] = value
   }
   const open = (container: Container, offset: number) => {
-    if (stack.length >= MAX_DEPTH) throw new TooDeep(offset)
+    if (stack.length >= MAX_DEPTH) throw new OverLimit(offset, `nested more than ${MAX_DEPTH} levels deep; a wrangler config never needs that`)
     add(container)
     stack.push(container)
+    keyCounts.push(0)
+  }
+  const close = () => {
+    stack.pop()
+    keyCounts.pop()
+  }
+  const property = (name: string, offset: number) => {
+    key = name
+    const count = (keyCounts[keyCounts.length - 1] ?? 0) + 1
+    keyCounts[keyCounts.length - 1] = count
+    if (count > MAX_OBJECT_KEYS) throw new OverLimit(offset, `an object with more than ${MAX_OBJECT_KEYS.toLocaleString('en-US')} keys; a wrangler config never needs that (\`vars\` allows 128)`)
   }
   try {
     visit(
@@ -65,17 +92,17 @@ function parseJsonc(text: string, file: string): unknown {
       {
         onObjectBegin: (offset) => open(Object.create(null) as Record<string, unknown>, offset),
         onArrayBegin: (offset) => open([], offset),
-        onObjectProperty: (property) => void (key = property),
-        onObjectEnd: () => void stack.pop(),
-        onArrayEnd: () => void stack.pop(),
+        onObjectProperty: property,
+        onObjectEnd: close,
+        onArrayEnd: close,
         onLiteralValue: add,
         onError: (code, offset) => void errors.push(`${lineColumn(text, offset)}: ${printParseErrorCode(code)}`),
       },
       { allowTrailingComma: true, disallowComments: false },
     )
   } catch (error) {
-    if (!(error instanceof TooDeep)) throw error
-    fail(file, [`${lineColumn(text, error.offset)}: nested more than ${MAX_DEPTH} levels deep; a wrangler config never needs that`])
+    if (!(error instanceof OverLimit)) throw error
+    fail(file, [`${lineColumn(text, error.offset)}: ${error.problem}`])
   }
   if (errors.length > 0) fail(file, errors.slice(0, 20))
   return root
@@ -90,6 +117,8 @@ export function parseWranglerFile(file: string): Record<string, unknown> {
   } catch (error) {
     fail(file, [(error as Error).message])
   }
+  // Before parsing: smol-toml took 18 s and 2.5 GB over a 25 MB file of two million vars.
+  if (text.length > MAX_CONFIG_CHARS) fail(file, [`${text.length.toLocaleString('en-US')} characters, over the ${MAX_CONFIG_CHARS.toLocaleString('en-US')} a wrangler config may have here (its 128 vars of 5 KB each are 640 KB); keep data in KV, R2 or modules`])
   let value: unknown
   if (file.endsWith('.toml')) {
     // Loaded for TOML configs only (JSON ones are the common case, and loading it took 15 ms).
@@ -105,5 +134,8 @@ export function parseWranglerFile(file: string): Record<string, unknown> {
     value = parseJsonc(text, file)
   }
   if (!isRecord(value)) fail(file, ['the configuration must be an object'])
+  // smol-toml bounds tables and arrays but not dotted keys: `a.b.c… = 1` nests one level per dot.
+  const deep = pathBeyondNesting(value)
+  if (deep) fail(file, [`the key ${describeKeyPath(deep)} nests more than ${MAX_DEPTH} levels deep; a wrangler config never needs that`])
   return value
 }

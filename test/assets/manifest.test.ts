@@ -1,7 +1,8 @@
+import { execFileSync } from 'node:child_process'
 import { mkdir, mkdtemp, rm, symlink, truncate, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest'
 import { assertAssetsDirectoryPlacement, manifestBody, manifestRequestJson, readAssetsDirectory } from '../../src/assets/manifest.js'
 import { AssetHasher } from '../../src/assets/hash.js'
 
@@ -104,6 +105,20 @@ describe('readAssetsDirectory', () => {
     expect((error as Error).message).toContain('media/video.mp4')
     expect((error as Error).message).toContain('26.0 MiB')
     expect((error as Error).message).toContain('25.0 MiB')
+  })
+
+  it('a tree 2,100 levels deep (4,200 characters, past the 4,096 Linux allows): an error naming the assets directory and the depth, not a bare ENAMETOOLONG', async () => {
+    const root = await tree({ 'index.html': '<h1>hi</h1>' })
+    // Made by a child that descends as it creates: no single path it uses is too long.
+    execFileSync(process.execPath, ['-e', "const fs = require('fs'); for (let i = 0; i < 2100; i++) { fs.mkdirSync('d'); process.chdir('d') } fs.writeFileSync('deep.txt', 'x')"], { cwd: root })
+    // GNU rm walks a deep tree relative to each directory; Node's rm would hit the same limit.
+    dirs.splice(dirs.indexOf(root), 1)
+    onTestFinished(() => void execFileSync('rm', ['-rf', root]))
+    const error = await readAssetsDirectory(root).catch((e: unknown) => e)
+    expect(error).toMatchObject({ code: 'ASSETS_PATH_TOO_LONG' })
+    expect((error as Error).message).toMatch(new RegExp(`^The assets directory ${root.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} holds a path too long for the file system to open: 2,0\\d\\d directories deep`))
+    expect((error as Error).message).toContain('(it starts "d/d/d/d/')
+    expect((error as Error).message).toContain('.assetsignore')
   })
 
   it('refuses more files than the maxFiles limit', async () => {

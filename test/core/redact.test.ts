@@ -2,7 +2,7 @@ import { inspect, types } from 'node:util'
 import { describe, expect, it } from 'vitest'
 import { ApiError } from '../../src/api/errors.js'
 import { WorkersVersionError } from '../../src/core/errors.js'
-import { REDACTION, Redactor, redactorFor, secretsInBindings } from '../../src/core/redact.js'
+import { REDACTION, Redactor, redactorFor, secretsInBindings, type RunSecrets } from '../../src/core/redact.js'
 
 const SECRET = 'sekret-Value-123'
 
@@ -30,6 +30,69 @@ describe('Redactor.redact', () => {
     r.add(` ${SECRET}\n`)
     expect(r.redact(`jwt ${SECRET}`)).toBe(`jwt ${REDACTION}`)
     expect(r.leaks(SECRET)).toBe(true)
+  })
+})
+
+describe('transformed echoes (issue 21)', () => {
+  const token = 'Tk_9fQ2-LmZ8rW4vX1bN7cY3hJ6pD0sA5eG2uKqR'
+  /** Every way a server or a log can re-encode a value, each inside other text. */
+  const transforms: Array<[string, (value: string) => string]> = [
+    ['base64', (v) => Buffer.from(v).toString('base64')],
+    ['url-safe base64', (v) => Buffer.from(v).toString('base64url')],
+    // Inside a longer base64 text, at each of the three offsets within a 3-byte group.
+    ...[1, 2, 3].map((offset): [string, (value: string) => string] => [`base64 after ${offset} byte(s)`, (v) => Buffer.from(`${'#'.repeat(offset)}${v}!!`).toString('base64')]),
+    ...[1, 2].map((offset): [string, (value: string) => string] => [`url-safe base64 after ${offset} byte(s)`, (v) => Buffer.from(`${'?'.repeat(offset)}${v}??`).toString('base64url')]),
+    ['hex', (v) => Buffer.from(v).toString('hex')],
+    ['upper-case hex', (v) => Buffer.from(v).toString('hex').toUpperCase()],
+    ['URL-encoded', (v) => encodeURIComponent(v)],
+    ['URL-encoded with lower-case escapes', (v) => encodeURIComponent(v).replace(/%[0-9A-F]{2}/g, (e) => e.toLowerCase())],
+    ['upper-cased', (v) => v.toUpperCase()],
+    ['lower-cased', (v) => v.toLowerCase()],
+  ]
+  /** Each kind of secret: its label, the run that registers it, and the value. */
+  const secrets: Array<[string, RunSecrets, string]> = [
+    ['API token', { credentials: { apiToken: token } }, token],
+    ['API key', { credentials: { apiKey: '0123456789abcdef0123456789abcdef01234' } }, '0123456789abcdef0123456789abcdef01234'],
+    ['secret_text', { bindings: [{ type: 'secret_text', name: 'S', text: 'p@ss/word+with=odd&chars' }] }, 'p@ss/word+with=odd&chars'],
+    ['a secret_text that starts with <redacted', { bindings: [{ type: 'secret_text', name: 'S', text: '<redacted>-looks-done-but-is-not' }] }, '<redacted>-looks-done-but-is-not'],
+    ['an assets JWT', { secrets: ['eyJhbGciOiJIUzI1NiJ9.eyJzZXNzaW9uIjoiYWJjIn0.c2lnbmF0dXJl'] }, 'eyJhbGciOiJIUzI1NiJ9.eyJzZXNzaW9uIjoiYWJjIn0.c2lnbmF0dXJl'],
+    ['proxy credentials', { secrets: ['proxy-user:Pr0xy/Pa$$'] }, 'proxy-user:Pr0xy/Pa$$'],
+  ]
+
+  it.each(secrets)('%s: no transformed form survives, in any surrounding text', (_label, run, value) => {
+    const r = redactorFor(run)
+    for (const [name, transform] of transforms) {
+      const encoded = transform(value)
+      const out = r.redact(`before ${encoded} after`)
+      expect(out, name).toContain(REDACTION)
+      // No 12-character run of the encoded form is left (what remains at the ends depends on neighbours' bits).
+      for (let i = 0; i + 12 <= encoded.length; i++) expect(out.includes(encoded.slice(i, i + 12)), `${name}: ${encoded.slice(i, i + 12)}`).toBe(false)
+    }
+  })
+
+  it('any 12 or more consecutive characters of the token, wherever they start, are redacted whole', () => {
+    const r = redactorFor({ credentials: { apiToken: token } })
+    for (let start = 0; start + 12 <= token.length; start++) {
+      for (const end of [start + 12, start + 13, Math.min(token.length, start + 20), token.length]) {
+        if (end > token.length || end - start < 12) continue
+        expect(r.redact(`id=${token.slice(start, end)};`)).toBe(`id=${REDACTION};`)
+      }
+    }
+    // The first 13 characters passed before (issue 21); 11 are left alone, as ordinary text might match them.
+    expect(r.redact(`x ${token.slice(0, 13)} y`)).toBe(`x ${REDACTION} y`)
+    expect(r.redact(`x ${token.slice(0, 11)} y`)).toBe(`x ${token.slice(0, 11)} y`)
+  })
+
+  it('a fragment running into the rest of the text stops where the token does', () => {
+    const r = redactorFor({ credentials: { apiToken: token } })
+    expect(r.redact(`${token.slice(5, 30)}SUFFIX`)).toBe(`${REDACTION}SUFFIX`)
+    expect(r.redact(`PREFIX${token.slice(20)}`)).toBe(`PREFIX${REDACTION}`)
+  })
+
+  it('random text and base64 the size of a large body are left as they are', () => {
+    const r = redactorFor({ credentials: { apiToken: token, apiKey: '0123456789abcdef0123456789abcdef01234' }, bindings: [{ type: 'secret_text', name: 'S', text: 'p@ss/word+with=odd&chars' }] })
+    const text = `${'lorem ipsum dolor sit amet, '.repeat(2_000)}${Buffer.alloc(100_000, 7).toString('base64')}`
+    expect(r.redact(text)).toBe(text)
   })
 })
 

@@ -50,9 +50,51 @@ describe('wrangler config nested thousands of levels deep', () => {
     expect(error.message).toContain('wrangler.toml')
   })
 
+  test('a TOML dotted key 5,000 levels deep: the error says the key nests too deep and shows it, truncated', () => {
+    const keys = Array.from({ length: 5_000 }, (_, i) => `k${i}`)
+    const file = tempConfig('wrangler.toml', `name = "w"\n[vars]\n${keys.join('.')} = 1\n`)
+    const error = errorOf(() => readWranglerConfig(file))
+    expect(error.code).toBe('INVALID_WRANGLER_CONFIG')
+    expect(error.message).toContain('the key vars.k0.k1.….k96.k97.k98 (100 keys) nests more than 100 levels deep')
+    expect(error.message).not.toMatch(/JSON-serialisable/)
+    expect(error.message.length).toBeLessThan(400)
+  })
+
   test('a config at the limit is read', () => {
     const file = tempConfig('wrangler.json', `{"name":"w","vars":{"A":${'['.repeat(97)}1${']'.repeat(97)}}}`)
     expect(readWranglerConfig(file).version.bindings).toHaveLength(1)
+  })
+})
+
+describe('objects with millions of keys', () => {
+  test('300,000 vars in wrangler.json (under the size bound): refused while parsing, at the 10,001st key', () => {
+    const file = tempConfig('wrangler.json', `{"name":"w","vars":{${Array.from({ length: 300_000 }, (_, i) => `"V${i}":"x"`).join(',')}}}`)
+    const error = errorOf(() => readWranglerConfig(file))
+    expect(error.code).toBe('INVALID_WRANGLER_CONFIG')
+    expect(error.message).toMatch(/1:\d+: an object with more than 10,000 keys; a wrangler config never needs that/)
+  })
+
+  test('half a million vars in wrangler.toml (6.9 MB): refused before parsing', () => {
+    const file = tempConfig('wrangler.toml', `name = "w"\n[vars]\n${Array.from({ length: 500_000 }, (_, i) => `V${i} = "x"`).join('\n')}\n`)
+    const error = errorOf(() => readWranglerConfig(file))
+    expect(error.code).toBe('INVALID_WRANGLER_CONFIG')
+    expect(error.message).toMatch(/\d,\d{3},\d{3} characters, over the 4,194,304 a wrangler config may have here/)
+  })
+
+  test('200 vars in wrangler.toml: over the 128 environment variables a Worker may have', () => {
+    const file = tempConfig('wrangler.toml', `name = "w"\n[vars]\n${Array.from({ length: 200 }, (_, i) => `V${i} = "x"`).join('\n')}\n`)
+    const error = errorOf(() => readWranglerConfig(file))
+    expect(error.message).toContain("vars: 200 variables, over Cloudflare's limit of 128 environment variables per Worker")
+  })
+
+  test('version.bindings: 129 vars and secrets together, or one over 5 KiB, refused without quoting a value', () => {
+    const many = Array.from({ length: 100 }, (_, i) => ({ type: 'plain_text', name: `V${i}`, text: 'x' }))
+    const secrets = Array.from({ length: 29 }, (_, i) => ({ type: 'secret_text', name: `S${i}`, text: 'secret-value' }))
+    expect(errorOf(() => validateVersionConfig({ bindings: [...many, ...secrets] })).message).toContain('version.bindings: 129 environment variables')
+    expect(validateVersionConfig({ bindings: [...many, ...secrets.slice(1)] }).config.bindings).toHaveLength(128)
+    const big = errorOf(() => validateVersionConfig({ bindings: [{ type: 'secret_text', name: 'BIG', text: 's'.repeat(5121) }, { type: 'json', name: 'J', json: { a: 'j'.repeat(5200) } }, { type: 'plain_text', name: 'OK', text: 'x'.repeat(5120) }] }))
+    expect(big.message).toContain(`version.bindings: environment variables over Cloudflare's 5 KB limit per variable: "BIG" (5121 bytes), "J" (5208 bytes).`)
+    expect(big.message).not.toContain('sss')
   })
 })
 
@@ -61,15 +103,16 @@ describe('options nested thousands of levels deep', () => {
     const deep = nestedObject(depth)
     const error = errorOf(() => validateVersionConfig({ bindings: [{ type: 'json', name: 'J', json: deep }], exports: deep, cache_options: deep }))
     expect(error.code).toBe('INVALID_OPTIONS')
-    expect(error.message).toContain('version.bindings[0].json: must be a JSON-serialisable value')
-    expect(error.message).toContain('version.exports: must be JSON-serialisable')
+    // Issue 21: the message says the value nests too deep, and where.
+    expect(error.message).toContain('version.bindings[0].json: nests more than 100 levels deep (at a.a.a.….a.a.a (100 keys)); no Worker config needs that')
+    expect(error.message).toContain('version.exports: nests more than 100 levels deep (at a.a.a.….a.a.a (100 keys))')
   })
 
   test.each([5_000, 100_000])('%i levels in a field the plugin passes through unknown are an error, not a crash when the body is written', (depth) => {
     const deep = nestedObject(depth)
     const error = errorOf(() => validateVersionConfig({ logpush: deep, limits: { memory: deep } }))
-    expect(error.message).toContain('version.logpush: must be JSON-serialisable')
-    expect(error.message).toContain('version.limits.memory: must be JSON-serialisable')
+    expect(error.message).toContain('version.logpush: nests more than 100 levels deep (at a.a.a.….a.a.a (100 keys))')
+    expect(error.message).toContain('version.limits.memory: nests more than 100 levels deep')
   })
 
   test.each([5_000, 100_000])('%i levels in top-level options give an INVALID_OPTIONS error naming the option', (depth) => {

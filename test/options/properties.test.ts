@@ -192,7 +192,7 @@ describe('properties', () => {
       annotations: { 'workers/message': huge, 'workers/tag': huge },
       [huge]: deep,
     })
-    expect(error?.message).toContain('version.bindings[0].json: must be a JSON-serialisable value')
+    expect(error?.message).toContain('version.bindings[0].json: nests more than 100 levels deep (at [0][0][0].…[0][0][0] (100 keys))')
     expect(error!.message.length).toBeLessThan(5000)
   })
 

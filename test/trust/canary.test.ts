@@ -123,6 +123,16 @@ describe('no canary leaves createVersion', () => {
     expectClean(everythingAbout(error) + logs.join('\n'))
   })
 
+  it('an error that quotes the token transformed (base64, hex, upper-cased, its first 13 characters): none of it survives', async () => {
+    const transformed = [Buffer.from(`Bearer ${TOKEN}`).toString('base64'), Buffer.from(TOKEN).toString('base64url'), Buffer.from(TOKEN).toString('hex').toUpperCase(), TOKEN.toUpperCase(), TOKEN.slice(0, 13), TOKEN.slice(-12)]
+    server.reply('POST', () => ({ status: 400, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ success: false, errors: [{ code: 10000, message: `bad auth: ${transformed.join(' | ')}` }], messages: [], result: null }) }))
+    // No redactor passed: the client's own one knows the token as a credential, fragments included.
+    const error = await failure(createVersion(options()))
+    const seen = everythingAbout(error) + logs.join('\n')
+    for (const form of transformed) expect(seen).not.toContain(form)
+    expect(error.message).toContain(REDACTION)
+  })
+
   it('500 JSON echo until the retries run out: the lookups, the log lines and the final error', async () => {
     server.reply('POST', json(500), json(500))
     const error = await failure(createVersion(options()))
