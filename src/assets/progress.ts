@@ -1,7 +1,8 @@
 /**
  * Shows an assets upload's progress. In a terminal: one live line rewritten in place (files and
- * bytes sent, files already present, rate). Elsewhere (CI logs): a plain line every few seconds,
- * never one per bucket. At the end: one total line.
+ * bytes sent, files already present, rate). Elsewhere (CI logs, a pipe) nothing while it runs: a
+ * log cannot rewrite a line, and lines every few seconds bury the build's own output there. At the
+ * end, in both: one total line.
  *
  * Usage: `const reporter = createAssetsProgress(); uploadAssets({ …, onProgress: reporter.update });`
  * then `reporter.done(result)` on success or `reporter.stop()` on failure.
@@ -34,10 +35,8 @@ export interface AssetsUploadResult {
 export interface AssetsProgressOptions {
   /** Where lines go. Default `process.stderr`. */
   stream?: { write(text: string): unknown; isTTY?: boolean; columns?: number }
-  /** Default `stream.isTTY`. */
+  /** Whether the live line is shown. Default: `stream` is a terminal (and stdout too, when `stream` is the default stderr). */
   interactive?: boolean
-  /** Minimum gap between plain lines. Default 3 s. */
-  plainIntervalMs?: number
   /** Minimum gap between live redraws. Default 100 ms. */
   liveIntervalMs?: number
   now?: () => number
@@ -53,9 +52,11 @@ export interface AssetsProgressReporter {
 
 export function createAssetsProgress(options: AssetsProgressOptions = {}): AssetsProgressReporter {
   const stream = options.stream ?? process.stderr
-  const interactive = options.interactive ?? stream.isTTY === true
+  // The build's own output goes to stdout: a piped stdout is a log, and a live line on the
+  // terminal's stderr would sit between its lines there.
+  const interactive = options.interactive ?? (stream.isTTY === true && (options.stream !== undefined || process.stdout.isTTY === true))
   const now = options.now ?? Date.now
-  const gap = interactive ? (options.liveIntervalMs ?? 100) : (options.plainIntervalMs ?? 3_000)
+  const gap = options.liveIntervalMs ?? 100
   let lastWrite = Number.NEGATIVE_INFINITY
   let liveShown = false
 
@@ -66,18 +67,15 @@ export function createAssetsProgress(options: AssetsProgressOptions = {}): Asset
 
   return {
     update(progress) {
-      if (progress.filesToUpload === 0) return // nothing to send: the total says it all
+      // Nothing to send, or no terminal to redraw in: the total says it all.
+      if (progress.filesToUpload === 0 || !interactive) return
       const finished = progress.uploadedFiles >= progress.filesToUpload
       if (!finished && now() - lastWrite < gap) return
       lastWrite = now()
       const line = progressLine(progress)
-      if (interactive) {
-        const width = stream.columns ?? 120
-        stream.write(`\r\x1b[2K${line.length > width - 1 ? line.slice(0, width - 2) + '…' : line}`)
-        liveShown = true
-      } else if (!finished) {
-        stream.write(`${line}\n`)
-      }
+      const width = stream.columns ?? 120
+      stream.write(`\r\x1b[2K${line.length > width - 1 ? line.slice(0, width - 2) + '…' : line}`)
+      liveShown = true
     },
     done(result) {
       clear()

@@ -3,6 +3,7 @@ import { gzip, gzipSync } from 'node:zlib'
 import pLimit from 'p-limit'
 import pc from 'picocolors'
 import { SOURCE_MAP } from '../core/content-types.js'
+import { plural } from '../core/plural.js'
 import type { ExcludedFile, WorkerModule } from '../core/types.js'
 import { formatBytes } from './format.js'
 
@@ -69,15 +70,22 @@ export function summaryLines(mainModule: string, measured: VersionSizes, exclude
   const rest = measured.sizes.length - listed.length
   if (rest > 0) {
     const restBytes = measured.sizes.slice(LISTED_MODULES).reduce((sum, s) => sum + s.module.contents.byteLength, 0)
-    lines.push(pc.dim(`  … and ${rest} more module${rest === 1 ? '' : 's'} (${formatBytes(restBytes)}), all listed in request.json`))
+    lines.push(pc.dim(`  … and ${plural(rest, 'more module')} (${formatBytes(restBytes)}), all listed in request.json`))
   }
   const share = ((measured.totalBytes / WORKER_SIZE_LIMIT) * 100).toFixed(1)
   const allGzipped = measured.sizes.every((s) => s.gzipBytes !== undefined)
   const totalGzip = allGzipped ? ` (gzip ${formatBytes(measured.sizes.reduce((sum, s) => sum + s.gzipBytes!, 0))})` : ''
   lines.push(`  main module: ${pc.cyan(mainModule)}`)
-  lines.push(`  ${measured.sizes.length} modules, ${formatBytes(measured.totalBytes)}${totalGzip}, ${share}% of the 64 MiB Worker limit`)
-  for (const file of excluded) lines.push(pc.dim(`  left out: ${file.fileName} (${file.reason})`))
+  lines.push(`  ${plural(measured.sizes.length, 'module')}, ${formatBytes(measured.totalBytes)}${totalGzip}, ${share}% of the 64 MiB Worker limit`)
+  lines.push(...leftOutLines(excluded).map((line) => pc.dim(line)))
   return lines
+}
+
+/** One line per reason, with the count and the names: `left out 2 files (reason): a.css, b.css`. */
+export function leftOutLines(excluded: readonly ExcludedFile[]): string[] {
+  const byReason = new Map<string, string[]>()
+  for (const file of excluded) byReason.set(file.reason, [...(byReason.get(file.reason) ?? []), file.fileName])
+  return [...byReason].map(([reason, names]) => `  left out ${plural(names.length, 'file')} (${reason}): ${names.join(', ')}`)
 }
 
 /** Warnings about the platform's size limits, or none. */
