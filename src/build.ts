@@ -10,7 +10,8 @@ import type { BuildPlan, PlannedAssets } from './plan.js'
 import type { AssetsManifest } from './assets/manifest.js'
 import type { VersionPayload } from './core/serialize.js'
 import { versionBody, type BuiltModules } from './version-body.js'
-import { formatBytes, formatCount } from './report/format.js'
+import { plural } from './core/plural.js'
+import { formatBytes } from './report/format.js'
 import { writeRequestJson } from './report/files.js'
 import type { Logger } from './report/logger.js'
 import { limitWarnings, measureModules, summaryLines } from './report/summary.js'
@@ -52,7 +53,7 @@ export async function buildVersion(worker: WorkerOutput, plan: BuildPlan, option
   if (planned && assets) {
     const { files, directory } = assets.manifest
     const bytes = files.reduce((sum, file) => sum + file.size, 0)
-    logger.info(`  assets: ${relative(plan.root, directory) || '.'} (${planned.source}): ${formatCount(files.length)} files, ${formatBytes(bytes)}`)
+    logger.info(`  assets: ${relative(plan.root, directory) || '.'} (${planned.source}): ${plural(files.length, 'file')}, ${formatBytes(bytes)}`)
   }
   logger.info(`  request body: ${relative(plan.root, requestFile) || requestFile}`)
   if (buildOutputDir) logger.info(`  Build Output: ${relative(plan.root, buildOutputDir)}`)

@@ -234,7 +234,7 @@ function uploadTarget(options: ResolvedOptions, worker: string | undefined, acco
   const name = worker?.trim() || undefined
 
   const missing: string[] = []
-  if (!name) missing.push('the Worker: set the `worker` option (its name or id)')
+  if (!name) missing.push('the Worker: set the `worker` option (its name or id) or `name` in the wrangler config')
   if (!accountId) missing.push('the account id: set the `accountId` option or CLOUDFLARE_ACCOUNT_ID')
   if (!apiToken && !(apiKey && email)) {
     if (apiKey && !email) missing.push('the e-mail for the global API key: set the `email` option or CLOUDFLARE_EMAIL')

@@ -29,6 +29,7 @@ import { preflight } from './preflight.js'
 import type { BuiltVersion } from './build.js'
 import { writeCiOutputs } from './report/ci-outputs.js'
 import { BODY_LAYOUT_PRETTY, resultJsonPath, writeRequestJson, writeResultJson } from './report/files.js'
+import { createLiveLine, isLiveTerminal } from './report/live-line.js'
 import type { Logger } from './report/logger.js'
 import { versionBody } from './version-body.js'
 
@@ -76,6 +77,9 @@ export function startUpload(plan: UploadPlan, options: ResolvedOptions, logger: 
   const proxy = proxyFromEnv()
   redactor.add(...proxySecrets(proxy))
   const agent = createAgent(resolveTimeouts(options.network.timeouts), proxy)
+  // A request's failed attempts on one line rewritten in place, on a terminal only; each retried
+  // request ends with one line of its own (the retry loop's `log`).
+  const live = !logger.silent() && isLiveTerminal() ? createLiveLine() : undefined
   const ctx: ApiCallContext = {
     baseUrl: target.baseUrl,
     credentials: target.credentials,
@@ -84,13 +88,22 @@ export function startUpload(plan: UploadPlan, options: ResolvedOptions, logger: 
     retries: options.network.retries,
     redactor,
     agent,
-    log: (line) => redacted.warn(pc.yellow(`  ${line}`)),
+    log: (line) => {
+      live?.clear()
+      redacted.warn(pc.yellow(`  ${line}`))
+    },
+    live: live && ((line) => live.show(`  ${line}`)),
   }
   let closed: Promise<void> | undefined
   const early = readEarly ? readWorker({ ...ctx, background: true }, plan).then((state) => ({ state, readAt: Date.now() })) : undefined
   // Handled here so that a build failing before the upload leaves no unhandled rejection behind.
   early?.catch(() => undefined)
-  return { plan, redactor, logger: redacted, ctx, early, close: () => (closed ??= agent.destroy().catch(() => undefined)) }
+  const close = () => {
+    // A request that gave up mid-retry (a deadline) leaves its live line: the build's error starts on a clean one.
+    live?.clear()
+    return (closed ??= agent.destroy().catch(() => undefined))
+  }
+  return { plan, redactor, logger: redacted, ctx, early, close }
 }
 
 /**

@@ -7,7 +7,9 @@
  * Usage: `const reporter = createAssetsProgress(); uploadAssets({ …, onProgress: reporter.update });`
  * then `reporter.done(result)` on success or `reporter.stop()` on failure.
  */
+import { plural } from '../core/plural.js'
 import { formatBytes, formatCount, formatDuration } from '../report/format.js'
+import { createLiveLine, isLiveTerminal, type LiveStream } from '../report/live-line.js'
 
 /** How far an assets upload got; `uploadAssets` reports it after the session and every accepted bucket. */
 export interface AssetsUploadProgress {
@@ -34,7 +36,7 @@ export interface AssetsUploadResult {
 
 export interface AssetsProgressOptions {
   /** Where lines go. Default `process.stderr`. */
-  stream?: { write(text: string): unknown; isTTY?: boolean; columns?: number }
+  stream?: LiveStream
   /** Whether the live line is shown. Default: `stream` is a terminal (and stdout too, when `stream` is the default stderr). */
   interactive?: boolean
   /** Minimum gap between live redraws. Default 100 ms. */
@@ -52,18 +54,11 @@ export interface AssetsProgressReporter {
 
 export function createAssetsProgress(options: AssetsProgressOptions = {}): AssetsProgressReporter {
   const stream = options.stream ?? process.stderr
-  // The build's own output goes to stdout: a piped stdout is a log, and a live line on the
-  // terminal's stderr would sit between its lines there.
-  const interactive = options.interactive ?? (stream.isTTY === true && (options.stream !== undefined || process.stdout.isTTY === true))
+  const interactive = options.interactive ?? isLiveTerminal(stream)
   const now = options.now ?? Date.now
   const gap = options.liveIntervalMs ?? 100
   let lastWrite = Number.NEGATIVE_INFINITY
-  let liveShown = false
-
-  const clear = () => {
-    if (liveShown) stream.write('\r\x1b[2K')
-    liveShown = false
-  }
+  const live = createLiveLine(stream)
 
   return {
     update(progress) {
@@ -72,19 +67,16 @@ export function createAssetsProgress(options: AssetsProgressOptions = {}): Asset
       const finished = progress.uploadedFiles >= progress.filesToUpload
       if (!finished && now() - lastWrite < gap) return
       lastWrite = now()
-      const line = progressLine(progress)
-      const width = stream.columns ?? 120
-      stream.write(`\r\x1b[2K${line.length > width - 1 ? line.slice(0, width - 2) + '…' : line}`)
-      liveShown = true
+      live.show(progressLine(progress))
     },
     done(result) {
-      clear()
+      live.clear()
       const line = totalLine(result)
       stream.write(`${line}\n`)
       return line
     },
     stop() {
-      clear()
+      live.clear()
     },
   }
 }
@@ -94,11 +86,11 @@ export function progressLine(p: AssetsUploadProgress): string {
   const seconds = p.elapsedMs / 1000
   const rate = seconds > 0 ? ` at ${formatCount(Math.round(p.uploadedFiles / seconds))} files/s` : ''
   const present = p.presentFiles > 0 ? ` (${formatCount(p.presentFiles)} already present)` : ''
-  return `Uploading assets: ${formatCount(p.uploadedFiles)} of ${formatCount(p.filesToUpload)} files, ${formatBytes(p.uploadedBytes)} of ${formatBytes(p.bytesToUpload)}${present}${rate}`
+  return `Uploading assets: ${formatCount(p.uploadedFiles)} of ${plural(p.filesToUpload, 'file')}, ${formatBytes(p.uploadedBytes)} of ${formatBytes(p.bytesToUpload)}${present}${rate}`
 }
 
 /** e.g. `Uploaded 120 of 4,000 files (3,880 already present) in 2.1 s` */
 export function totalLine(r: AssetsUploadResult): string {
   const present = r.presentFiles > 0 ? ` (${formatCount(r.presentFiles)} already present)` : ''
-  return `Uploaded ${formatCount(r.uploadedFiles)} of ${formatCount(r.totalFiles)} files${present} in ${formatDuration(r.elapsedMs)}`
+  return `Uploaded ${formatCount(r.uploadedFiles)} of ${plural(r.totalFiles, 'file')}${present} in ${formatDuration(r.elapsedMs)}`
 }

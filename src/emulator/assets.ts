@@ -164,7 +164,7 @@ export class AssetsService {
       record.contentTypes.push(value.type)
       const base64 = await value.text()
       const bytes = Buffer.from(base64, 'base64')
-      if (bytes.length !== expected.size) return failOne(400, ASSETS_INVALID, `Part ${name} has ${bytes.length} bytes; the manifest says ${expected.size}`)
+      if (bytes.length !== expected.size) return failOne(400, ASSETS_INVALID, `Part ${name} has ${bytes.length} byte${bytes.length === 1 ? '' : 's'}; the manifest says ${expected.size}`)
       hasher.init()
       hasher.update(base64)
       hasher.update(extname(expected.key).slice(1))

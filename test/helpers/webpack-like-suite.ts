@@ -180,7 +180,7 @@ export function webpackLikeSuite(bundler: WebpackLike) {
     it('checks upload options before building', async () => {
       const dir = await tempDir(`${bundler.name}-upload`)
       const compiler = bundler.create({ ...workerConfig(dir, WORKER_FIXTURE), plugins: [bundler.plugin({ upload: true, outputDir: join(dir, 'out') })] })
-      await expect(run(compiler)).rejects.toThrow(/set the `worker` option/)
+      await expect(run(compiler)).rejects.toThrow(/set the `worker` option \(its name or id\) or `name` in the wrangler config/)
       await expect(readFile(join(dir, 'dist/index.mjs'))).rejects.toThrow(/ENOENT/)
     })
 

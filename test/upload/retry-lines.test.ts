@@ -1,0 +1,50 @@
+import { createServer } from 'node:net'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { tempDir } from '../helpers/fixture.js'
+import { useEmulator } from '../helpers/emulator.js'
+import { rollupUpload } from '../helpers/rollup-upload.js'
+
+const emulator = useEmulator({ preview: false, autoCreateWorkers: true })
+
+afterEach(() => {
+  vi.restoreAllMocks()
+})
+
+/** The plugin's warnings, as a CI log shows them (stdout and stderr are not terminals under vitest). */
+function warnings() {
+  const spy = vi.spyOn(console, 'warn').mockImplementation(() => undefined)
+  return () => spy.mock.calls.map(([line]) => String(line))
+}
+
+async function closedPort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as { port: number }
+  await new Promise((resolve) => server.close(resolve))
+  return port
+}
+
+describe('retries in the build output', () => {
+  it('print one line for a request that succeeded after retries, with the count', async () => {
+    const lines = warnings()
+    emulator().injectFaults(
+      { kind: 'status', status: 503, match: { method: 'POST', path: /\/versions$/ } },
+      { kind: 'status', status: 503, match: { method: 'POST', path: /\/versions$/ } },
+    )
+    await rollupUpload(emulator(), await tempDir('retry-lines'), 'retry-lines')
+    const retried = lines().filter((line) => /attempt/.test(line))
+    expect(retried).toEqual([expect.stringMatching(/Create Version for Worker "retry-lines" succeeded after 3 attempts \(the last failure: HTTP 503/)])
+  })
+
+  it('print one line per request when the API is down, not one per attempt', async () => {
+    const lines = warnings()
+    const port = await closedPort()
+    const build = rollupUpload(emulator(), await tempDir('retry-down'), 'retry-down', { apiBaseUrl: `http://127.0.0.1:${port}/client/v4` })
+    await expect(build).rejects.toThrow(/failed after 3 attempts; last error: could not connect: .*ECONNREFUSED/)
+    const retried = lines().filter((line) => /attempt/.test(line))
+    // The Worker's state is read with one request per fact (existence, secrets), each retried 3 times: one line each.
+    expect(retried.length).toBeGreaterThan(0)
+    expect(retried.every((line) => /failed after 3 attempts: could not connect: .*ECONNREFUSED/.test(line))).toBe(true)
+    expect(new Set(retried).size).toBe(retried.length)
+  })
+})
