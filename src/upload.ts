@@ -138,7 +138,8 @@ async function createVersionThenTraffic(version: BuiltVersion, session: UploadSe
   const git = await plan.gitAnnotations
   const warn = (message: string) => logger.warn(pc.yellow(`⚠ ${message}`))
 
-  if (plan.preflight) {
+  // An assets-only version has no code to start.
+  if (plan.preflight && version.modules.mainModule !== undefined) {
     const startup = await preflight(versionBody(plan, version.modules, { git }).payload, worker, logger)
     if (startup !== undefined) logger.info(`${pc.green('✓')} preflight: the version starts in workerd (${Math.round(startup)} ms locally)`)
   }

@@ -56,6 +56,11 @@ export function moduleNameProblem(name: string): string | undefined {
   return undefined
 }
 
+/** Whether the build has Worker code: some entry chunk (a build of static files alone has none). */
+export function hasEntryChunk(files: readonly OutputFile[]): boolean {
+  return files.some((file) => file.kind === 'chunk' && file.isEntry)
+}
+
 /** Chooses the entry chunk that becomes `main_module`. */
 export function pickMainChunk(files: readonly OutputFile[], options: Pick<ModulesOptions, 'mainModule' | 'bundler'>): OutputFile {
   const entries = files.filter((file) => file.kind === 'chunk' && file.isEntry)
@@ -75,7 +80,11 @@ export function pickMainChunk(files: readonly OutputFile[], options: Pick<Module
   }
   if (entries.length === 1) return entries[0]!
   if (entries.length === 0) {
-    throw new WorkersVersionError('NO_ENTRY', `The ${options.bundler} build emitted no entry chunk, so there is no main module for the Worker.`)
+    throw new WorkersVersionError(
+      'NO_ENTRY',
+      `The ${options.bundler} build emitted no entry chunk, so there is no main module for the Worker. ` +
+        'For an assets-only Worker (static files, no code), name the directory to serve: the `assets.directory` option or `assets.directory` in the wrangler config.',
+    )
   }
   throw new WorkersVersionError(
     'AMBIGUOUS_MAIN_MODULE',

@@ -42,7 +42,7 @@ export async function createVersion(ctx: CreateVersionContext, req: CreateVersio
   if (ctx.preview) {
     const started = performance.now()
     try {
-      await ctx.preview.start(id, { ...body, bindings }, workerName)
+      await ctx.preview.start(id, { ...body, modules: body.modules ?? [], bindings }, workerName)
     } catch (error) {
       await ctx.preview.discard(id)
       return previewFailure(error)
@@ -83,7 +83,7 @@ function toVersion(
     bindings: run.bindings,
     ...(body.compatibility_date === undefined ? {} : { compatibility_date: body.compatibility_date }),
     ...(body.compatibility_flags === undefined ? {} : { compatibility_flags: body.compatibility_flags }),
-    modules: body.modules,
+    modules: body.modules ?? [],
     urls: ctx.preview ? [ctx.previewUrl(run.id)] : [],
     startup_time_ms: run.startupMs,
     request: body,

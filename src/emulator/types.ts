@@ -16,7 +16,8 @@ export interface VersionBinding {
 
 /** The part of a Create Version body that the emulator needs to run a version. */
 export interface RunnableVersionBody {
-  main_module: string
+  /** Absent for an assets-only Worker: the preview serves its assets and answers 404 elsewhere. */
+  main_module?: string
   modules: VersionModule[]
   compatibility_date?: string
   compatibility_flags?: string[]
@@ -115,7 +116,8 @@ export interface StoredVersion {
   /** Whether the upload asked for `?deploy=true`. */
   deploy: boolean
   annotations: Record<string, string>
-  main_module: string
+  /** Absent for an assets-only version. */
+  main_module?: string
   /** As uploaded (secret values included: only the API responses hide them). */
   bindings: VersionBinding[]
   compatibility_date?: string
