@@ -70,6 +70,14 @@ export async function buildVersion(worker: WorkerOutput, plan: BuildPlan, option
  * an assets directory; without one, no entry chunk stays the modules stage's error.
  */
 function isAssetsOnly(worker: WorkerOutput, plan: BuildPlan): boolean {
+  if (worker.assetsOnly && !plan.assets) {
+    throw new WorkersVersionError(
+      'NO_WORKER_CODE',
+      `The ${plan.bundler} build is a static site (HTML pages whose scripts run in the browser), not Worker code. ` +
+        "To deploy it as an assets-only Worker, set the `assets.directory` option to its output directory (e.g. 'dist'), or `assets.directory` in the wrangler config; " +
+        'to build a Worker, build its entry as a server environment (`build.ssr`).',
+    )
+  }
   if (!plan.assets || (!worker.assetsOnly && hasEntryChunk(worker.files))) return false
   // wrangler refuses these too: with no code, nothing could read a binding.
   const bindings = (plan.version.bindings ?? []).map((binding) => binding.name)

@@ -27,6 +27,9 @@ export function workersOf(outputs: readonly EnvironmentOutput[], options: { envi
   const generated = outputs.filter((o) => o.consumer === 'server' && o.files.some((f) => f.fileName === GENERATED_CONFIG))
   const chosen = options.environment !== undefined ? generated.filter((o) => o.name === options.environment) : generated
   if (chosen.length === 0) {
+    // An assets-only app: the Cloudflare plugin builds the client alone and writes its config there.
+    const site = options.environment === undefined ? outputs.find((o) => o.pages && o.files.some((f) => f.fileName === GENERATED_CONFIG)) : undefined
+    if (site) return [{ files: site.files, outDir: site.outDir, generated: { configFile: join(site.outDir, GENERATED_CONFIG), entry: true }, assetsOnly: true }]
     const picked = pickWorkerEnvironment(outputs, options)
     return [{ files: picked.files, outDir: picked.outDir, ...(picked.pages && { assetsOnly: true }) }]
   }

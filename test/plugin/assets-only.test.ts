@@ -6,6 +6,7 @@ import { REDACTION } from '../../src/core/redact.js'
 import vitePlugin from '../../src/vite.js'
 import { tempDir } from '../helpers/fixture.js'
 import { uploadOptions, useEmulator } from '../helpers/emulator.js'
+import { deployViteApp } from '../helpers/vite-app.js'
 
 const emulator = useEmulator()
 
@@ -64,6 +65,26 @@ describe('an assets-only Worker (a static site, no Worker code)', () => {
     expect(assets).toEqual({ jwt: REDACTION })
     expect(sent).toEqual({ compatibility_date: '2025-01-01' })
     expect(await readJson(join(root, '.dry-run/request.json'))).toEqual(sent)
+  })
+
+  it('with @cloudflare/vite-plugin and a wrangler config without `main`: the client build is the version, its assets config kept', async () => {
+    const root = await staticSite()
+    await writeFile(join(root, 'wrangler.jsonc'), '{ "name": "cf-static", "compatibility_date": "2025-01-01", "assets": { "not_found_handling": "single-page-application" } }\n')
+    vi.spyOn(console, 'log').mockImplementation(() => undefined)
+    await deployViteApp(root, {}, uploadOptions(emulator(), 'unused', { upload: undefined, worker: undefined, version: undefined, gitAnnotations: false }))
+    const [version] = emulator().versions('cf-static')
+    expect(version!.request).toEqual({ assets: { jwt: expect.any(String), config: { not_found_handling: 'single-page-application' } }, compatibility_date: '2025-01-01', compatibility_flags: [] })
+    // A deep link of the single-page app gets the page, as on Cloudflare.
+    const deepLink = await fetch(new URL('settings/profile', version!.urls[0]!), { headers: { 'Sec-Fetch-Mode': 'navigate', Accept: 'text/html' } })
+    expect(deepLink.status).toBe(200)
+    expect(await deepLink.text()).toContain('<h1>Static site</h1>')
+  })
+
+  it('is not taken for Worker code without an assets directory: the error says what to set', async () => {
+    const root = await staticSite()
+    await expect(buildSite(root, join(root, '.workers-version'), { worker: 'static-site', version: { compatibility_date: '2025-01-01' } })).rejects.toThrow(
+      /build is a static site \(HTML pages whose scripts run in the browser\), not Worker code\. To deploy it as an assets-only Worker, set the `assets\.directory` option/,
+    )
   })
 
   it('refuses bindings, which no code could read', async () => {
