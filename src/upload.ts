@@ -60,6 +60,11 @@ export interface UploadSession {
   readonly ctx: ApiCallContext
   /** The Worker's state and when it was read, started by `startUpload` with `readEarly`. */
   readonly early?: Promise<{ state: WorkerState; readAt: number }>
+  /**
+   * The account id looked up from the token, when none was configured: started at once, awaited
+   * before the first account-scoped request (it sets `ctx.accountId`). Preflight runs meanwhile.
+   */
+  readonly account?: Promise<string>
   /** Destroys the connections (not a graceful close: an idle socket must not hold the process open). Idempotent. */
   close(): Promise<void>
 }
@@ -83,7 +88,8 @@ export function startUpload(plan: UploadPlan, options: ResolvedOptions, logger: 
   const ctx: ApiCallContext = {
     baseUrl: target.baseUrl,
     credentials: target.credentials,
-    accountId: target.accountId,
+    // Filled in by the lookup below when none is configured; `requireAccount` refuses an empty one.
+    accountId: target.accountId ?? '',
     timeouts: options.network.timeouts,
     retries: options.network.retries,
     redactor,
@@ -95,15 +101,27 @@ export function startUpload(plan: UploadPlan, options: ResolvedOptions, logger: 
     live: live && ((line) => live.show(`  ${line}`)),
   }
   let closed: Promise<void> | undefined
-  const early = readEarly ? readWorker({ ...ctx, background: true }, plan).then((state) => ({ state, readAt: Date.now() })) : undefined
+  const account =
+    target.accountId === undefined
+      ? import('./api/accounts.js')
+          .then(({ findAccountId }) => findAccountId({ ...ctx, background: readEarly }))
+          .then((id) => {
+            ctx.accountId = id
+            return id
+          })
+      : undefined
+  const early = readEarly
+    ? (account ?? Promise.resolve()).then(() => readWorker({ ...ctx, background: true }, plan)).then((state) => ({ state, readAt: Date.now() }))
+    : undefined
   // Handled here so that a build failing before the upload leaves no unhandled rejection behind.
   early?.catch(() => undefined)
+  account?.catch(() => undefined)
   const close = () => {
     // A request that gave up mid-retry (a deadline) leaves its live line: the build's error starts on a clean one.
     live?.clear()
     return (closed ??= agent.destroy().catch(() => undefined))
   }
-  return { plan, redactor, logger: redacted, ctx, early, close }
+  return { plan, redactor, logger: redacted, ctx, early, account, close }
 }
 
 /**
@@ -144,6 +162,7 @@ async function createVersionThenTraffic(version: BuiltVersion, session: UploadSe
     if (startup !== undefined) logger.info(`${pc.green('✓')} preflight: the version starts in workerd (${Math.round(startup)} ms locally)`)
   }
 
+  if (session.account) logger.info(`  account: ${await holdingProcessOpen(session.account)} (the only one the token can see)`)
   const state = await workerStateOf(session)
   // A gradual rollout needs a version to roll from: refused before anything is created.
   if (plan.promote !== undefined && plan.promote < 100) planTraffic(state.current, 'the new version', plan.promote)
@@ -151,7 +170,7 @@ async function createVersionThenTraffic(version: BuiltVersion, session: UploadSe
     if (!plan.createWorker) {
       throw new WorkersVersionError(
         'WORKER_NOT_FOUND',
-        `Worker ${JSON.stringify(worker)} does not exist in account ${target.accountId}: create it first, or set \`createWorker: true\` to let the plugin create it.`,
+        `Worker ${JSON.stringify(worker)} does not exist in account ${ctx.accountId}: create it first, or set \`createWorker: true\` to let the plugin create it.`,
       )
     }
     await createWorker(ctx, worker)
@@ -210,7 +229,7 @@ async function reportCreated(session: UploadSession, options: ResolvedOptions, r
   }
   const resultFile = resultJsonPath(plan.outputDir)
   try {
-    writeResultJson(plan.outputDir, target, redactor.redactDeep(result), traffic && { strategy: 'percentage', versions: traffic })
+    writeResultJson(plan.outputDir, { worker: target.worker, accountId: session.ctx.accountId }, redactor.redactDeep(result), traffic && { strategy: 'percentage', versions: traffic })
     logger.info(`  result: ${relative(plan.root, resultFile) || resultFile}`)
   } catch (error) {
     unwritten(resultFile, error)

@@ -13,6 +13,8 @@ export const API_PREFIX = '/client/v4'
 export interface ApiContext extends CreateVersionContext {
   token: string
   accountId: string
+  /** What `GET /accounts` lists. */
+  accounts: ReadonlyArray<{ id: string; name: string }>
   /** Static assets endpoints; their routes answer 404 without it. */
   assets?: AssetsService
 }
@@ -40,11 +42,14 @@ export interface Route {
   rawBody?: boolean
   /** Checks its own authorisation (the assets upload takes an upload token, not the API token). */
   ownAuth?: boolean
+  /** Not under `/accounts/{id}/` (the account list itself): no account to check. */
+  unscoped?: boolean
 }
 
 const SEGMENT = '([^/]+)'
 const WORKERS = `^/accounts/${SEGMENT}/workers/workers`
 const ROUTES: Route[] = [
+  { method: 'GET', pattern: /^\/accounts\/?$/, handler: listAccounts, unscoped: true },
   { method: 'GET', pattern: new RegExp(`${WORKERS}/?$`), handler: listWorkers },
   { method: 'POST', pattern: new RegExp(`${WORKERS}/?$`), handler: createWorker },
   { method: 'GET', pattern: new RegExp(`${WORKERS}/${SEGMENT}/?$`), handler: getWorker },
@@ -60,6 +65,7 @@ export async function handleApi(ctx: ApiContext, req: ApiRequest): Promise<ApiRe
   const found = route(req.method, req.path)
   if (!found) return failOne(404, Code.noRoute, 'No route for that URI')
   if (!found.ownAuth && !authenticated(ctx.token, req.headers)) return failOne(401, Code.auth, 'Authentication error')
+  if (found.unscoped) return found.handler(ctx, req, found.params)
   const [account = '', ...rest] = found.params
   if (account !== ctx.accountId) {
     return failOne(404, Code.badAccount, `Could not route to ${API_PREFIX}${req.path}, perhaps your object identifier is invalid?`)
@@ -69,10 +75,10 @@ export async function handleApi(ctx: ApiContext, req: ApiRequest): Promise<ApiRe
   return found.handler(ctx, req, [account, ...rest])
 }
 
-function route(method: string, path: string): { handler: Handler; params: string[]; rawBody?: boolean; ownAuth?: boolean } | undefined {
+function route(method: string, path: string): { handler: Handler; params: string[]; rawBody?: boolean; ownAuth?: boolean; unscoped?: boolean } | undefined {
   for (const r of ROUTES) {
     const match = r.method === method ? r.pattern.exec(path) : null
-    if (match) return { handler: r.handler, params: match.slice(1).map((p) => decodeURIComponent(p)), rawBody: r.rawBody, ownAuth: r.ownAuth }
+    if (match) return { handler: r.handler, params: match.slice(1).map((p) => decodeURIComponent(p)), rawBody: r.rawBody, ownAuth: r.ownAuth, unscoped: r.unscoped }
   }
   return undefined
 }
@@ -96,6 +102,13 @@ function sameSecret(given: string, expected: string): boolean {
 }
 
 const WORKER_NAME = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/
+
+/** The accounts the token can see, a page at a time as the real API pages them (`per_page` 5–50, default 20). */
+function listAccounts(ctx: ApiContext, req: ApiRequest): ApiReply {
+  const page = Math.max(1, Number.parseInt(req.query.get('page') ?? '1', 10) || 1)
+  const perPage = Math.min(50, Math.max(5, Number.parseInt(req.query.get('per_page') ?? '20', 10) || 20))
+  return ok(ctx.accounts.slice((page - 1) * perPage, page * perPage).map((a) => ({ id: a.id, name: a.name, type: 'standard' })))
+}
 
 function listWorkers(ctx: ApiContext, _req: ApiRequest, [account = '']: string[]): ApiReply {
   return ok(ctx.store.workers(account))

@@ -43,6 +43,7 @@ export async function startServer(options: EmulatorOptions = {}): Promise<Emulat
   const ctx: ApiContext = {
     token,
     accountId,
+    accounts: options.accounts ?? [{ id: accountId, name: 'Emulator account' }],
     store,
     preview: pool,
     autoCreateWorkers: options.autoCreateWorkers ?? false,

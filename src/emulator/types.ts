@@ -72,6 +72,11 @@ export interface EmulatorOptions {
   token?: string
   /** The only account id that routes. Default `'local-account'`. */
   accountId?: string
+  /**
+   * The accounts `GET /accounts` lists for the token (as a token that can see several accounts
+   * does); only `accountId` routes. Default: that one account, named "Emulator account".
+   */
+  accounts?: Array<{ id: string; name: string }>
   /** Run each version in workerd via Miniflare and serve it under `/preview/<id>/`. Default true. */
   preview?: boolean
   /**
