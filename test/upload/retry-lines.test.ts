@@ -42,9 +42,11 @@ describe('retries in the build output', () => {
     const build = rollupUpload(emulator(), await tempDir('retry-down'), 'retry-down', { apiBaseUrl: `http://127.0.0.1:${port}/client/v4` })
     await expect(build).rejects.toThrow(/failed after 3 attempts; last error: could not connect: .*ECONNREFUSED/)
     const retried = lines().filter((line) => /attempt/.test(line))
-    // The Worker's state is read with one request per fact (existence, secrets), each retried 3 times: one line each.
-    expect(retried.length).toBeGreaterThan(0)
-    expect(retried.every((line) => /failed after 3 attempts: could not connect: .*ECONNREFUSED/.test(line))).toBe(true)
-    expect(new Set(retried).size).toBe(retried.length)
+    // The Worker's state is read with one request per fact (existence, secrets): one line for each, never one
+    // per attempt. (A read still retrying when the first one failed the build ends early, with its own line.)
+    expect(retried.some((line) => /failed after 3 attempts: could not connect: .*ECONNREFUSED/.test(line))).toBe(true)
+    expect(retried.every((line) => /^\S* {2}\S.* failed after \d attempts?: /.test(line))).toBe(true)
+    expect(retried.filter((line) => /attempt \d+\/\d+/.test(line))).toEqual([])
+    expect(retried.length).toBeLessThanOrEqual(2)
   })
 })
