@@ -36,6 +36,38 @@ describe('retries in the build output', () => {
     expect(retried).toEqual([expect.stringMatching(/Create Version for Worker "retry-lines" succeeded after 3 attempts \(the last failure: HTTP 503/)])
   })
 
+  it('show each failed attempt on one line rewritten in place on a terminal, then one line for the request', async () => {
+    const lines = warnings()
+    const live: string[] = []
+    const saved = { err: process.stderr.isTTY, out: process.stdout.isTTY }
+    const write = vi.spyOn(process.stderr, 'write').mockImplementation((text) => {
+      live.push(String(text))
+      return true
+    })
+    emulator().injectFaults(
+      { kind: 'status', status: 503, match: { method: 'POST', path: /\/versions$/ } },
+      { kind: 'status', status: 503, match: { method: 'POST', path: /\/versions$/ } },
+    )
+    try {
+      process.stderr.isTTY = true
+      process.stdout.isTTY = true
+      // A wide terminal: the line is cut to the width otherwise.
+      Object.defineProperty(process.stderr, 'columns', { value: 400, configurable: true })
+      await rollupUpload(emulator(), await tempDir('retry-tty'), 'retry-tty')
+    } finally {
+      write.mockRestore()
+      Reflect.deleteProperty(process.stderr, 'columns')
+      process.stderr.isTTY = saved.err
+      process.stdout.isTTY = saved.out
+    }
+    const redraws = live.filter((text) => text.startsWith('\r\x1b[2K') && text.includes('attempt'))
+    expect(redraws).toEqual([1, 2].map((n) => expect.stringMatching(new RegExp(`HTTP 503.*attempt ${n}/3 failed, waiting`))))
+    expect(redraws.every((text) => !text.includes('\n'))).toBe(true)
+    // Cleared before the request's own line.
+    expect(live).toContain('\r\x1b[2K')
+    expect(lines().filter((line) => /attempt/.test(line))).toEqual([expect.stringMatching(/succeeded after 3 attempts/)])
+  })
+
   it('print one line per request when the API is down, not one per attempt', async () => {
     const lines = warnings()
     const port = await closedPort()
