@@ -111,7 +111,9 @@ export function toWorkerModules(files: readonly OutputFile[], options: ModulesOp
     chunkMapFiles.add(file.mapFileName ?? `${file.fileName}.map`)
   }
 
-  const imported = filesImportedByChunks(files.filter((file) => file.kind === 'chunk'))
+  // Read from every chunk's text, so only once some file has no module type (most builds have none).
+  let imported: Set<string> | undefined
+  const isImported = (fileName: string) => (imported ??= filesImportedByChunks(files.filter((file) => file.kind === 'chunk'))).has(fileName)
   const modules: WorkerModule[] = []
   const excluded: ExcludedFile[] = []
   const unknown: string[] = []
@@ -137,7 +139,7 @@ export function toWorkerModules(files: readonly OutputFile[], options: ModulesOp
     if (type === undefined) {
       if (file.fileName.endsWith('.map')) {
         excluded.push({ fileName: file.fileName, reason: 'source map of no chunk' })
-      } else if (imported.has(file.fileName)) {
+      } else if (isImported(file.fileName)) {
         unknown.push(file.fileName)
       } else {
         excluded.push({ fileName: file.fileName, reason: UNIMPORTED_REASON })
