@@ -13,8 +13,9 @@ export const API_PREFIX = '/client/v4'
 export interface ApiContext extends CreateVersionContext {
   token: string
   accountId: string
-  /** What `GET /accounts` lists. */
+  /** What `GET /accounts` lists, and `GET /memberships` unless `membershipsHidden`. */
   accounts: ReadonlyArray<{ id: string; name: string }>
+  membershipsHidden: boolean
   /** Static assets endpoints; their routes answer 404 without it. */
   assets?: AssetsService
 }
@@ -50,6 +51,7 @@ const SEGMENT = '([^/]+)'
 const WORKERS = `^/accounts/${SEGMENT}/workers/workers`
 const ROUTES: Route[] = [
   { method: 'GET', pattern: /^\/accounts\/?$/, handler: listAccounts, unscoped: true },
+  { method: 'GET', pattern: /^\/memberships\/?$/, handler: listMemberships, unscoped: true },
   { method: 'GET', pattern: new RegExp(`${WORKERS}/?$`), handler: listWorkers },
   { method: 'POST', pattern: new RegExp(`${WORKERS}/?$`), handler: createWorker },
   { method: 'GET', pattern: new RegExp(`${WORKERS}/${SEGMENT}/?$`), handler: getWorker },
@@ -105,9 +107,19 @@ const WORKER_NAME = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/
 
 /** The accounts the token can see, a page at a time as the real API pages them (`per_page` 5–50, default 20). */
 function listAccounts(ctx: ApiContext, req: ApiRequest): ApiReply {
+  return ok(pageOf(ctx.accounts, req).map((a) => ({ id: a.id, name: a.name, type: 'standard' })))
+}
+
+/** The user's membership of each account the token sees (wrangler keeps the accounts that have one). */
+function listMemberships(ctx: ApiContext, req: ApiRequest): ApiReply {
+  if (ctx.membershipsHidden) return failOne(403, Code.authz, 'Unauthorized to access requested resource')
+  return ok(pageOf(ctx.accounts, req).map((a) => ({ id: `membership-${a.id}`, status: 'accepted', account: { id: a.id, name: a.name } })))
+}
+
+function pageOf<T>(list: readonly T[], req: ApiRequest): T[] {
   const page = Math.max(1, Number.parseInt(req.query.get('page') ?? '1', 10) || 1)
   const perPage = Math.min(50, Math.max(5, Number.parseInt(req.query.get('per_page') ?? '20', 10) || 20))
-  return ok(ctx.accounts.slice((page - 1) * perPage, page * perPage).map((a) => ({ id: a.id, name: a.name, type: 'standard' })))
+  return list.slice((page - 1) * perPage, page * perPage)
 }
 
 function listWorkers(ctx: ApiContext, _req: ApiRequest, [account = '']: string[]): ApiReply {

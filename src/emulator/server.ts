@@ -44,6 +44,7 @@ export async function startServer(options: EmulatorOptions = {}): Promise<Emulat
     token,
     accountId,
     accounts: options.accounts ?? [{ id: accountId, name: 'Emulator account' }],
+    membershipsHidden: options.membershipsHidden ?? false,
     store,
     preview: pool,
     autoCreateWorkers: options.autoCreateWorkers ?? false,

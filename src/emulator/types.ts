@@ -77,6 +77,11 @@ export interface EmulatorOptions {
    * does); only `accountId` routes. Default: that one account, named "Emulator account".
    */
   accounts?: Array<{ id: string; name: string }>
+  /**
+   * `GET /memberships` lists a membership for each of `accounts`; with this set it answers 403 (code 9106)
+   * instead, as wrangler expects of a token that may not read memberships. Default false.
+   */
+  membershipsHidden?: boolean
   /** Run each version in workerd via Miniflare and serve it under `/preview/<id>/`. Default true. */
   preview?: boolean
   /**
