@@ -21,7 +21,8 @@ import { decidePreview, type PlannedPreview } from './preview-target.js'
 
 /** Where and as whom to upload: every value resolved, environment fallbacks applied. */
 export interface UploadTarget {
-  accountId: string
+  /** None configured: the upload looks it up from the token (`findAccountId`) before anything account-scoped. */
+  accountId?: string
   worker: string
   baseUrl: string
   credentials: ApiCredentials
@@ -339,8 +340,7 @@ function uploadTarget(options: ResolvedOptions, worker: string | undefined, acco
   const name = worker?.trim() || undefined
 
   const missing: string[] = []
-  if (!name) missing.push('the Worker: set the `worker` option (its name or id)')
-  if (!accountId) missing.push('the account id: set the `accountId` option or CLOUDFLARE_ACCOUNT_ID')
+  if (!name) missing.push('the Worker: set the `worker` option (its name or id) or `name` in the wrangler config')
   if (!apiToken && !(apiKey && email)) {
     if (apiKey && !email) missing.push('the e-mail for the global API key: set the `email` option or CLOUDFLARE_EMAIL')
     else if (email && !apiKey) missing.push('the global API key for the e-mail: set the `apiKey` option or CLOUDFLARE_API_KEY')
@@ -349,9 +349,9 @@ function uploadTarget(options: ResolvedOptions, worker: string | undefined, acco
   if (missing.length > 0) {
     throw new WorkersVersionError('MISSING_UPLOAD_TARGET', `Cannot create the version; missing:\n${missing.map((m) => `  - ${m}`).join('\n')}`)
   }
-  if (!name || !accountId) throw new WorkersVersionError('INTERNAL', 'The upload target was checked as complete.')
+  if (!name) throw new WorkersVersionError('INTERNAL', 'The upload target was checked as complete.')
   checkWorkerName(name, options.worker !== undefined ? '`worker`' : 'the wrangler config\'s `name`')
-  checkAccountId(accountId, options.accountId !== undefined ? '`accountId`' : ENV_FALLBACKS.accountId)
+  if (accountId) checkAccountId(accountId, options.accountId !== undefined ? '`accountId`' : ENV_FALLBACKS.accountId)
   const credentials: ApiCredentials = apiToken ? { apiToken } : { apiKey, email }
-  return { accountId, worker: name, baseUrl, credentials }
+  return { accountId: accountId || undefined, worker: name, baseUrl, credentials }
 }

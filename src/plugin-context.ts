@@ -3,6 +3,7 @@ import pLimit from 'p-limit'
 import pc from 'picocolors'
 import { buildVersion, type BuiltVersion } from './build.js'
 import { WorkersVersionError } from './core/errors.js'
+import { plural } from './core/plural.js'
 import { redactorFor, type Redactor } from './core/redact.js'
 import type { AdapterContext, PrepareInfo, WorkerOutput } from './core/pipeline.js'
 import { projectRoot } from './options/defaults.js'
@@ -11,6 +12,9 @@ import { createPlan, type BuildPlan, type UploadPlan } from './plan.js'
 import { removeStaleResults } from './report/files.js'
 import { createLogger, logLevelOf, type LogLevel } from './report/logger.js'
 import type { UploadSession } from './upload.js'
+
+/** The config file a plan's warning names (plan.ts prefixes them so): the same warning of two files is one. */
+const WARNING_SOURCE = /^(?:wrangler config|Build Output) .+?: /
 
 /** How many Workers of one build upload at once. */
 const PARALLEL_UPLOADS = 4
@@ -25,6 +29,15 @@ export function createPluginContext(options: ResolvedOptions): AdapterContext {
   const logger = createLogger(() => options.logLevel ?? bundlerLevel)
   let build: { info: PrepareInfo; plan: BuildPlan; redactor?: Redactor; upload?: Promise<UploadSession | undefined> } | undefined
   let warned = false
+  // What this build has warned of: one build plans the project's config and then each Worker the
+  // Cloudflare plugin generated from it, and their warnings repeat (the `observability` key twice).
+  let printed = new Set<string>()
+  const warnOnce = (warning: string) => {
+    const key = warning.replace(WARNING_SOURCE, '')
+    if (printed.has(key)) return
+    printed.add(key)
+    logger.warn(pc.yellow(`⚠ ${warning}`))
+  }
 
   return {
     options,
@@ -35,7 +48,8 @@ export function createPluginContext(options: ResolvedOptions): AdapterContext {
         for (const warning of options.warnings) logger.warn(pc.yellow(`⚠ ${warning}`))
       }
       const plan = await createPlan(options, projectRoot(options.root, info.root), info)
-      for (const warning of plan.warnings) logger.warn(pc.yellow(`⚠ ${warning}`))
+      printed = new Set()
+      for (const warning of plan.warnings) warnOnce(warning)
       // Before anything is sent: a result left by an earlier build must not outlive a failed upload.
       if (plan.upload) removeStaleResults(plan.outputDir)
       // A rebuild (watch, an esbuild context) after a build that failed: its early session is done with.
@@ -84,7 +98,7 @@ export function createPluginContext(options: ResolvedOptions): AdapterContext {
     const built: Array<{ plan: BuildPlan; version: BuiltVersion }> = []
     for (const worker of workers) {
       const workerPlan = worker.generated ? await createPlan(options, plan.root, info, process.env, worker.generated, plan) : plan
-      if (worker.generated) for (const warning of workerPlan.warnings) logger.warn(pc.yellow(`⚠ ${warning}`))
+      if (worker.generated) for (const warning of workerPlan.warnings) warnOnce(warning)
       built.push({ plan: workerPlan, version: await buildVersion(worker, workerPlan, options, logger) })
     }
     // A Worker's plan uploads when the build's does: both come from the same options and build.
@@ -109,7 +123,7 @@ export function createPluginContext(options: ResolvedOptions): AdapterContext {
     if (failed.length === 0) return
     throw new WorkersVersionError(
       'UPLOAD_FAILED',
-      `${failed.length} of ${uploads.length} Workers failed to upload:\n${failed.join('\n')}\nCreated: ${created.length > 0 ? created.join(', ') : 'none'}.`,
+      `${failed.length} of ${plural(uploads.length, 'Worker')} failed to upload:\n${failed.join('\n')}\nCreated: ${created.length > 0 ? created.join(', ') : 'none'}.`,
     )
   }
 }

@@ -30,12 +30,15 @@ export async function preflight(payload: VersionPayload, worker: string, logger:
     return undefined
   }
   const body = toRequestBody(payload)
+  const main = body.main_module
+  // An assets-only Worker has no code to start (the caller skips it; the type needs saying).
+  if (main === undefined) return undefined
   // Secrets the new version inherits have no value here; the Worker only sees them at request time.
   const bindings = body.bindings?.filter((binding) => binding.type !== 'inherit')
   const started = performance.now()
   let running: Awaited<ReturnType<typeof runner.runVersion>>
   try {
-    running = await runner.runVersion({ ...body, bindings }, { workerName: worker, miniflare: { unsafeRuntimeEnv: blanked(withheld) } })
+    running = await runner.runVersion({ ...body, main_module: main, modules: body.modules ?? [], bindings }, { workerName: worker, miniflare: { unsafeRuntimeEnv: blanked(withheld) } })
   } catch (error) {
     if (error instanceof WorkerdUnavailableError) {
       // Not the version's fault: say so, and send it as if miniflare were not installed.

@@ -142,7 +142,7 @@ async function reportPreview(session: PreviewSession, result: PreviewUploadResul
   }
   const resultFile = resultJsonPath(plan.outputDir)
   try {
-    writePreviewResultJson(plan.outputDir, plan.target, redactor.redactDeep({ ...preview, name }), redactor.redactDeep(deployment))
+    writePreviewResultJson(plan.outputDir, { worker: plan.target.worker, accountId: session.ctx.accountId }, redactor.redactDeep({ ...preview, name }), redactor.redactDeep(deployment))
     logger.info(`  result: ${relative(plan.root, resultFile) || resultFile}`)
   } catch (error) {
     unwritten(resultFile, error)

@@ -33,6 +33,7 @@ import { deployScript } from './deploy-script.js'
 import { writeCiOutputs } from './report/ci-outputs.js'
 import { appendStepSummary, type SummaryRow } from './report/step-summary.js'
 import { BODY_LAYOUT_PRETTY, resultJsonPath, writeRequestJson, writeResultJson } from './report/files.js'
+import { createLiveLine, isLiveTerminal } from './report/live-line.js'
 import type { Logger } from './report/logger.js'
 import { versionBody } from './version-body.js'
 import type { PlannedPreview } from './preview-target.js'
@@ -65,6 +66,11 @@ export interface UploadSession {
   readonly ctx: ApiCallContext
   /** The Worker's state and when it was read, started by `startUpload` with `readEarly`. */
   readonly early?: Promise<{ state: WorkerState; readAt: number }>
+  /**
+   * The account id looked up from the token, when none was configured: started at once, awaited
+   * before the first account-scoped request (it sets `ctx.accountId`). Preflight runs meanwhile.
+   */
+  readonly account?: Promise<string>
   /** Destroys the connections (not a graceful close: an idle socket must not hold the process open). Idempotent. */
   close(): Promise<void>
 }
@@ -82,21 +88,46 @@ export function startUpload(plan: UploadPlan, options: ResolvedOptions, logger: 
   const proxy = proxyFromEnv()
   redactor.add(...proxySecrets(proxy))
   const agent = createAgent(resolveTimeouts(options.network.timeouts), proxy)
+  // A request's failed attempts on one line rewritten in place, on a terminal only; each retried
+  // request ends with one line of its own (the retry loop's `log`).
+  const live = !logger.silent() && isLiveTerminal() ? createLiveLine() : undefined
   const ctx: ApiCallContext = {
     baseUrl: target.baseUrl,
     credentials: target.credentials,
-    accountId: target.accountId,
+    // Filled in by the lookup below when none is configured; `requireAccount` refuses an empty one.
+    accountId: target.accountId ?? '',
     timeouts: options.network.timeouts,
     retries: options.network.retries,
     redactor,
     agent,
-    log: (line) => redacted.warn(pc.yellow(`  ${line}`)),
+    log: (line) => {
+      live?.clear()
+      redacted.warn(pc.yellow(`  ${line}`))
+    },
+    live: live && ((line) => live.show(`  ${line}`)),
   }
   let closed: Promise<void> | undefined
-  const early = readEarly ? readWorker({ ...ctx, background: true }, plan).then((state) => ({ state, readAt: Date.now() })) : undefined
+  const account =
+    target.accountId === undefined
+      ? import('./api/accounts.js')
+          .then(({ findAccountId }) => findAccountId({ ...ctx, background: readEarly }))
+          .then((id) => {
+            ctx.accountId = id
+            return id
+          })
+      : undefined
+  const early = readEarly
+    ? (account ?? Promise.resolve()).then(() => readWorker({ ...ctx, background: true }, plan)).then((state) => ({ state, readAt: Date.now() }))
+    : undefined
   // Handled here so that a build failing before the upload leaves no unhandled rejection behind.
   early?.catch(() => undefined)
-  return { plan, redactor, logger: redacted, ctx, early, close: () => (closed ??= agent.destroy().catch(() => undefined)) }
+  account?.catch(() => undefined)
+  const close = () => {
+    // A request that gave up mid-retry (a deadline) leaves its live line: the build's error starts on a clean one.
+    live?.clear()
+    return (closed ??= agent.destroy().catch(() => undefined))
+  }
+  return { plan, redactor, logger: redacted, ctx, early, account, close }
 }
 
 /**
@@ -116,13 +147,22 @@ export async function uploadVersion(
   const session = build.session?.plan === plan ? build.session : startUpload(plan, options, logger, { readEarly: false, redactor: build.redactor })
   try {
     // The one branch point: a Preview deployment instead of a version (decided by the plan).
-    if (hasPreview(session)) return await uploadPreview(version, session, previewSteps(session))
+    if (hasPreview(session)) {
+      // Its first reads are account-scoped and start at once.
+      await accountKnown(session)
+      return await uploadPreview(version, session, previewSteps(session))
+    }
     return await createVersionThenTraffic(version, session, options)
   } catch (error) {
     throw session.redactor.redactDeep(error)
   } finally {
     await session.close()
   }
+}
+
+/** Waits for the account looked up from the token, when none was configured (it sets `ctx.accountId`), and names it. */
+async function accountKnown(session: UploadSession): Promise<void> {
+  if (session.account) session.logger.info(`  account: ${await holdingProcessOpen(session.account)} (the only one the token can see)`)
 }
 
 function hasPreview(session: UploadSession): session is UploadSession & { plan: UploadPlan & { preview: PlannedPreview } } {
@@ -152,11 +192,13 @@ async function createVersionThenTraffic(version: BuiltVersion, session: UploadSe
   const git = await plan.gitAnnotations
   const warn = (message: string) => logger.warn(pc.yellow(`⚠ ${message}`))
 
-  if (plan.preflight) {
+  // An assets-only version has no code to start.
+  if (plan.preflight && version.modules.mainModule !== undefined) {
     const startup = await preflight(versionBody(plan, version.modules, { git }).payload, worker, logger, withheldFrom(plan))
     if (startup !== undefined) logger.info(`${pc.green('✓')} preflight: the version starts in workerd (${Math.round(startup)} ms locally)`)
   }
 
+  await accountKnown(session)
   const state = await workerStateOf(session)
   // Create Version or the script upload, decided from the tag just read: a pending migration with
   // a gradual rollout or without promote is refused here, before anything is created or uploaded.
@@ -167,7 +209,7 @@ async function createVersionThenTraffic(version: BuiltVersion, session: UploadSe
     if (!plan.createWorker) {
       throw new WorkersVersionError(
         'WORKER_NOT_FOUND',
-        `Worker ${JSON.stringify(worker)} does not exist in account ${target.accountId}: create it first, or set \`createWorker: true\` to let the plugin create it.`,
+        `Worker ${JSON.stringify(worker)} does not exist in account ${ctx.accountId}: create it first, or set \`createWorker: true\` to let the plugin create it.`,
       )
     }
     // The script upload creates the Worker itself, as it does for `wrangler deploy`.
@@ -273,7 +315,7 @@ async function reportCreated(
   }
   const resultFile = resultJsonPath(plan.outputDir)
   try {
-    writeResultJson(plan.outputDir, target, redactor.redactDeep(result), traffic && { strategy: 'percentage', versions: traffic })
+    writeResultJson(plan.outputDir, { worker: target.worker, accountId: session.ctx.accountId }, redactor.redactDeep(result), traffic && { strategy: 'percentage', versions: traffic })
     logger.info(`  result: ${relative(plan.root, resultFile) || resultFile}`)
   } catch (error) {
     unwritten(resultFile, error)

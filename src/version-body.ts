@@ -6,7 +6,8 @@ import type { VersionConfig } from './options/version-schema.js'
 
 /** The modules of one Worker, as the modules stage made them. */
 export interface BuiltModules {
-  mainModule: string
+  /** None for an assets-only Worker: a build with static assets and no Worker code. */
+  mainModule?: string
   modules: readonly WorkerModule[]
 }
 
@@ -77,16 +78,25 @@ export function versionBody(
   inputs: { git?: Record<string, string>; remote?: RemoteState; warn?: (message: string) => void; variant?: BodyVariant } = {},
 ): VersionBody {
   const { git, remote, warn, variant = 'version' } = inputs
-  let fields: VersionConfig = plan.version
+  let fields: VersionConfig = built.mainModule === undefined ? assetsOnlyFields(plan.version) : plan.version
   if (git && Object.keys(git).length > 0) fields = { ...fields, annotations: { ...git, ...fields.annotations } }
-  const migrations = bodyMigrations(plan, remote?.migrationTag, warn)
+  // An assets-only version has no Durable Object to migrate.
+  const migrations = built.mainModule === undefined ? undefined : bodyMigrations(plan, remote?.migrationTag, warn)
   if (migrations !== fields.migrations) {
     const { migrations: _configured, ...rest } = fields
     fields = migrations ? { ...rest, migrations: migrations as VersionConfig['migrations'] } : rest
   }
   if (remote?.assetsJwt !== undefined) fields = { ...fields, assets: { ...fields.assets, jwt: remote.assetsJwt } }
-  const kept = (remote?.secrets ?? []).filter((name) => !fields.bindings?.some((binding) => binding.name === name))
+  // Without code there is nothing to read a secret: an assets-only version keeps none.
+  const kept = (built.mainModule === undefined ? [] : (remote?.secrets ?? [])).filter((name) => !fields.bindings?.some((binding) => binding.name === name))
   if (variant === 'script') fields = { ...fields, keep_bindings: [...KEPT_SECRET_KINDS] } as VersionConfig
   else if (kept.length > 0) fields = { ...fields, bindings: [...(fields.bindings ?? []), ...kept.map((name) => ({ type: 'inherit' as const, name }))] }
   return { payload: { mainModule: built.mainModule, modules: built.modules, config: fields }, kept }
+}
+
+/** What wrangler sends for an assets-only Worker (no `main`): the assets, annotations and the runtime's date and flags. */
+const ASSETS_ONLY_FIELDS = ['assets', 'annotations', 'compatibility_date', 'compatibility_flags'] as const
+
+function assetsOnlyFields(version: VersionConfig): VersionConfig {
+  return Object.fromEntries(ASSETS_ONLY_FIELDS.flatMap((key) => (version[key] === undefined ? [] : [[key, version[key]]]))) as VersionConfig
 }

@@ -14,6 +14,7 @@ import { readFileSync } from 'node:fs'
 import mime from 'mime'
 import { WorkersVersionError } from '../core/errors.js'
 import { isRecord } from '../core/guards.js'
+import { plural } from '../core/plural.js'
 import { NETWORK_DEFAULTS } from '../core/network-defaults.js'
 import type { Redactor } from '../core/redact.js'
 import { manifestRequestJson, type AssetFile, type AssetsManifest } from '../assets/manifest.js'
@@ -99,9 +100,9 @@ class AssetsUpload {
       // The upload JWT expired mid-round: a new session lists only what is still missing.
       idleSessions = this.accepted.size > before ? 0 : idleSessions + 1
       if (idleSessions >= MAX_SESSIONS_WITHOUT_PROGRESS) {
-        throw this.failure(`the upload token expired ${idleSessions} times in a row before any file was accepted`)
+        throw this.failure(`the upload token expired ${plural(idleSessions, 'time')} in a row before any file was accepted`)
       }
-      this.api.log(`The assets upload token expired; opening a new upload session to resume (${count(this.progress.uploadedFiles)} files already sent are kept).`)
+      this.api.log(`The assets upload token expired; opening a new upload session to resume (${plural(this.progress.uploadedFiles, 'file')} already sent ${this.progress.uploadedFiles === 1 ? 'is' : 'are'} kept).`)
       session = await this.openSession()
       this.countAcceptedUnseen(missing, session)
     }
@@ -250,7 +251,7 @@ class AssetsUpload {
     const present = presentFiles > 0 ? ` (${count(presentFiles)} already present)` : ''
     return new WorkersVersionError(
       'ASSETS_UPLOAD_FAILED',
-      `Uploading the static assets in ${this.options.manifest.directory} failed: uploaded ${count(uploadedFiles)} of ${count(filesToUpload)} files${present}. ` +
+      `Uploading the static assets in ${this.options.manifest.directory} failed: uploaded ${count(uploadedFiles)} of ${plural(filesToUpload, 'file')}${present}. ` +
         `No version was created. Files already uploaded are kept, so running the build again resumes from here.\n${this.redactor.redact(reason)}`,
     )
   }

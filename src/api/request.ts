@@ -19,8 +19,10 @@ export interface ApiClientOptions {
   timeouts?: Timeouts
   /** Defaults: `NETWORK_DEFAULTS.retries`. */
   retries?: RetryOptions
-  /** Receives one line per retry or recovery; never contains a secret the redactor knows. */
+  /** Receives one line per retried request (when it finally succeeds or fails) or recovery; never contains a secret the redactor knows. */
   log?: (line: string) => void
+  /** Receives each failed attempt's line, to show in place on a terminal (`ApiSession.live`); redacted like `log`. */
+  live?: (line: string) => void
   userAgent?: string
   /**
    * The run's redactor (see `redactorFor`). The credentials are added to it, and so are the
@@ -68,13 +70,8 @@ export async function withApi<T>(options: ApiClientOptions, use: (session: ApiSe
       transport,
       backoff: resolveBackoff(options.retries),
       redact,
-      log: (line) => {
-        try {
-          options.log?.(redact(line))
-        } catch {
-          // A failing logger must not fail the call.
-        }
-      },
+      log: redactedLine(options.log, redact),
+      live: options.live && redactedLine(options.live, redact),
       background: options.background ?? false,
     }
     try {
@@ -111,4 +108,15 @@ export function accountPath(accountId: string, ...rest: string[]): string {
 
 export function asRecords(value: unknown): Record<string, unknown>[] {
   return Array.isArray(value) ? value.filter(isRecord) : []
+}
+
+/** A log sink that sees only redacted text and cannot fail the call. */
+function redactedLine(sink: ((line: string) => void) | undefined, redact: (text: string) => string): (line: string) => void {
+  return (line) => {
+    try {
+      sink?.(redact(line))
+    } catch {
+      // A failing logger must not fail the call.
+    }
+  }
 }

@@ -7,6 +7,7 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import { setTimeout as delay } from 'node:timers/promises'
 import { WorkersVersionError } from '../core/errors.js'
+import { plural } from '../core/plural.js'
 import { type ApiMessage, parseEnvelope } from './envelope.js'
 import { ApiError, formatApiErrors } from './errors.js'
 import { type AbsentAnswer, type Backoff, classifyStatus, isAbsent, parseRetryAfter, POLICY, seconds, waitBeforeResend } from './policy.js'
@@ -59,6 +60,11 @@ export interface ApiSession {
   /** Scrubs every known secret from server text before it goes into a message. */
   redact: (text: string) => string
   log: (line: string) => void
+  /**
+   * Shows where a request's retries are, rewritten in place (a terminal only). Without it a
+   * request that was retried logs one line when it finally succeeds or fails, never one per attempt.
+   */
+  live?: (line: string) => void
   /** A background read: its waits do not hold the process open. */
   background: boolean
 }
@@ -99,7 +105,10 @@ export async function sendWithRetries(session: ApiSession, request: ApiRequest):
       state.inFlight = true
       const sent = await sendOnce(session, request, state.sent)
       state.inFlight = false
-      if (sent.kind === 'answer') return sent.answer
+      if (sent.kind === 'answer') {
+        if (state.sent > 1) session.log(`${request.what} succeeded after ${plural(state.sent, 'attempt')} (the last failure: ${state.last?.summary ?? 'unknown'})`)
+        return sent.answer
+      }
       const failure = sent.failure
       state.last = failure
       state.unknown ||= failure.unknown
@@ -112,7 +121,7 @@ export async function sendWithRetries(session: ApiSession, request: ApiRequest):
         giveUp = decision.giveUp
         break
       }
-      session.log(`${request.what}: ${failure.summary}; attempt ${state.sent}/${maxSends} failed, waiting ${seconds(decision.waitMs)}`)
+      session.live?.(`${request.what}: ${failure.summary}; attempt ${state.sent}/${maxSends} failed, waiting ${seconds(decision.waitMs)}`)
       await delay(decision.waitMs, undefined, { signal: transport.signal, ref: !session.background })
     }
     if (state.unknown && recover) {
@@ -121,6 +130,11 @@ export async function sendWithRetries(session: ApiSession, request: ApiRequest):
     }
     throw exhausted(request, state.last, state.sent, giveUp)
   } catch (error) {
+    // One line for the whole request, where its attempts used to print one each.
+    if (state.sent > 1) {
+      const last = error instanceof ApiError && error.status !== undefined ? `HTTP ${error.status}` : (state.last?.summary ?? 'unknown')
+      session.log(`${request.what} failed after ${plural(state.sent, 'attempt')}: ${last}`)
+    }
     if (transport.deadlineExceeded) throw deadlineError(session, request, state)
     throw error
   }
@@ -214,7 +228,7 @@ function outcomeUnknown(request: ApiRequest, failure: Failure): WorkersVersionEr
 
 /** The final error once no send is left, or the server asked for a wait the policy refuses. */
 function exhausted(request: ApiRequest, last: Failure | undefined, sent: number, giveUp: string | undefined): WorkersVersionError {
-  const head = `${request.what} failed after ${sent} attempt${sent === 1 ? '' : 's'}`
+  const head = `${request.what} failed after ${plural(sent, 'attempt')}`
   if (last?.http) {
     const { status, errors, detail } = last.http
     const lines = [`${head}; ${giveUp ? `${giveUp}; last error` : 'last error'}: HTTP ${status}${detail.length ? ':' : ''}`, ...detail]

@@ -42,7 +42,7 @@ function fingerprint(name: string, contentType: string, bytes: Uint8Array): Modu
 export function identityOf(body: VersionRequestBody): VersionIdentity {
   return {
     ...metadataOf(body),
-    modules: body.modules.map((m) => fingerprint(m.name, m.content_type, Buffer.from(m.content_base64, 'base64'))),
+    modules: (body.modules ?? []).map((m) => fingerprint(m.name, m.content_type, Buffer.from(m.content_base64, 'base64'))),
   }
 }
 

@@ -8,6 +8,7 @@ import { lstatSync, readdirSync } from 'node:fs'
 import { lstat, readFile, stat } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { WorkersVersionError } from '../core/errors.js'
+import { plural } from '../core/plural.js'
 import { AssetHasher } from './hash.js'
 import { createAllowList, createAssetsIgnore, HEADERS_FILE, REDIRECTS_FILE, type AssetsIgnore } from './ignore.js'
 import { formatBinaryBytes as formatBytes } from '../report/format.js'
@@ -169,7 +170,7 @@ function listFiles(
       if (files.length > limits.maxFiles) {
         throw new WorkersVersionError(
           'ASSETS_TOO_MANY_FILES',
-          `The assets directory ${limits.directory} holds more than ${limits.maxFiles.toLocaleString('en-US')} files, the \`assets.maxFiles\` limit. Ignore what is not served in ${limits.directory}/.assetsignore, or raise \`assets.maxFiles\` if your plan allows more (Paid: 100,000).`,
+          `The assets directory ${limits.directory} holds more than ${plural(limits.maxFiles, 'file')}, the \`assets.maxFiles\` limit. Ignore what is not served in ${limits.directory}/.assetsignore, or raise \`assets.maxFiles\` if your plan allows more (Paid: 100,000).`,
         )
       }
     }

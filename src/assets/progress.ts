@@ -1,12 +1,15 @@
 /**
  * Shows an assets upload's progress. In a terminal: one live line rewritten in place (files and
- * bytes sent, files already present, rate). Elsewhere (CI logs): a plain line every few seconds,
- * never one per bucket. At the end: one total line.
+ * bytes sent, files already present, rate). Elsewhere (CI logs, a pipe) nothing while it runs: a
+ * log cannot rewrite a line, and lines every few seconds bury the build's own output there. At the
+ * end, in both: one total line.
  *
  * Usage: `const reporter = createAssetsProgress(); uploadAssets({ …, onProgress: reporter.update });`
  * then `reporter.done(result)` on success or `reporter.stop()` on failure.
  */
+import { plural } from '../core/plural.js'
 import { formatBytes, formatCount, formatDuration } from '../report/format.js'
+import { createLiveLine, isLiveTerminal, type LiveStream } from '../report/live-line.js'
 
 /** How far an assets upload got; `uploadAssets` reports it after the session and every accepted bucket. */
 export interface AssetsUploadProgress {
@@ -33,11 +36,9 @@ export interface AssetsUploadResult {
 
 export interface AssetsProgressOptions {
   /** Where lines go. Default `process.stderr`. */
-  stream?: { write(text: string): unknown; isTTY?: boolean; columns?: number }
-  /** Default `stream.isTTY`. */
+  stream?: LiveStream
+  /** Whether the live line is shown. Default: `stream` is a terminal (and stdout too, when `stream` is the default stderr). */
   interactive?: boolean
-  /** Minimum gap between plain lines. Default 3 s. */
-  plainIntervalMs?: number
   /** Minimum gap between live redraws. Default 100 ms. */
   liveIntervalMs?: number
   now?: () => number
@@ -53,40 +54,29 @@ export interface AssetsProgressReporter {
 
 export function createAssetsProgress(options: AssetsProgressOptions = {}): AssetsProgressReporter {
   const stream = options.stream ?? process.stderr
-  const interactive = options.interactive ?? stream.isTTY === true
+  const interactive = options.interactive ?? isLiveTerminal(stream)
   const now = options.now ?? Date.now
-  const gap = interactive ? (options.liveIntervalMs ?? 100) : (options.plainIntervalMs ?? 3_000)
+  const gap = options.liveIntervalMs ?? 100
   let lastWrite = Number.NEGATIVE_INFINITY
-  let liveShown = false
-
-  const clear = () => {
-    if (liveShown) stream.write('\r\x1b[2K')
-    liveShown = false
-  }
+  const live = createLiveLine(stream)
 
   return {
     update(progress) {
-      if (progress.filesToUpload === 0) return // nothing to send: the total says it all
+      // Nothing to send, or no terminal to redraw in: the total says it all.
+      if (progress.filesToUpload === 0 || !interactive) return
       const finished = progress.uploadedFiles >= progress.filesToUpload
       if (!finished && now() - lastWrite < gap) return
       lastWrite = now()
-      const line = progressLine(progress)
-      if (interactive) {
-        const width = stream.columns ?? 120
-        stream.write(`\r\x1b[2K${line.length > width - 1 ? line.slice(0, width - 2) + '…' : line}`)
-        liveShown = true
-      } else if (!finished) {
-        stream.write(`${line}\n`)
-      }
+      live.show(progressLine(progress))
     },
     done(result) {
-      clear()
+      live.clear()
       const line = totalLine(result)
       stream.write(`${line}\n`)
       return line
     },
     stop() {
-      clear()
+      live.clear()
     },
   }
 }
@@ -96,11 +86,11 @@ export function progressLine(p: AssetsUploadProgress): string {
   const seconds = p.elapsedMs / 1000
   const rate = seconds > 0 ? ` at ${formatCount(Math.round(p.uploadedFiles / seconds))} files/s` : ''
   const present = p.presentFiles > 0 ? ` (${formatCount(p.presentFiles)} already present)` : ''
-  return `Uploading assets: ${formatCount(p.uploadedFiles)} of ${formatCount(p.filesToUpload)} files, ${formatBytes(p.uploadedBytes)} of ${formatBytes(p.bytesToUpload)}${present}${rate}`
+  return `Uploading assets: ${formatCount(p.uploadedFiles)} of ${plural(p.filesToUpload, 'file')}, ${formatBytes(p.uploadedBytes)} of ${formatBytes(p.bytesToUpload)}${present}${rate}`
 }
 
 /** e.g. `Uploaded 120 of 4,000 files (3,880 already present) in 2.1 s` */
 export function totalLine(r: AssetsUploadResult): string {
   const present = r.presentFiles > 0 ? ` (${formatCount(r.presentFiles)} already present)` : ''
-  return `Uploaded ${formatCount(r.uploadedFiles)} of ${formatCount(r.totalFiles)} files${present} in ${formatDuration(r.elapsedMs)}`
+  return `Uploaded ${formatCount(r.uploadedFiles)} of ${plural(r.totalFiles, 'file')}${present} in ${formatDuration(r.elapsedMs)}`
 }

@@ -66,7 +66,7 @@ function writeFile(file: string, contents: string | Uint8Array): void {
  */
 export function writeBuildOutput(source: BuildOutputSource): string {
   if (!source.name) {
-    throw new WorkersVersionError('INVALID_BUILD_OUTPUT', 'buildOutput: Build Output names its Worker; set the `worker` option (or `name` in the wrangler config).')
+    throw new WorkersVersionError('INVALID_BUILD_OUTPUT', 'buildOutput: Build Output names its Worker; set the `worker` option or `name` in the wrangler config.')
   }
   const name = source.name
   const root = buildOutputRoot(source.projectRoot)

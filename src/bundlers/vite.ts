@@ -11,6 +11,8 @@ interface EnvironmentOutput {
   files: OutputFile[]
   /** Where the environment was written (absolute). */
   outDir: string
+  /** A client build of HTML pages: a static site, no Worker code (see `buildsPages`). */
+  pages?: boolean
 }
 
 /** The config @cloudflare/vite-plugin writes beside each Worker environment's output. */
@@ -25,8 +27,11 @@ export function workersOf(outputs: readonly EnvironmentOutput[], options: { envi
   const generated = outputs.filter((o) => o.consumer === 'server' && o.files.some((f) => f.fileName === GENERATED_CONFIG))
   const chosen = options.environment !== undefined ? generated.filter((o) => o.name === options.environment) : generated
   if (chosen.length === 0) {
+    // An assets-only app: the Cloudflare plugin builds the client alone and writes its config there.
+    const site = options.environment === undefined ? outputs.find((o) => o.pages && o.files.some((f) => f.fileName === GENERATED_CONFIG)) : undefined
+    if (site) return [{ files: site.files, outDir: site.outDir, generated: { configFile: join(site.outDir, GENERATED_CONFIG), entry: true }, assetsOnly: true }]
     const picked = pickWorkerEnvironment(outputs, options)
-    return [{ files: picked.files, outDir: picked.outDir }]
+    return [{ files: picked.files, outDir: picked.outDir, ...(picked.pages && { assetsOnly: true }) }]
   }
   return chosen.map((o, i) => ({ files: o.files, outDir: o.outDir, generated: { configFile: join(o.outDir, GENERATED_CONFIG), entry: i === 0 } }))
 }
@@ -67,6 +72,19 @@ async function useProductionEnv(config: ResolvedConfig, uploadMode: string): Pro
   const env = config.env as Record<string, unknown>
   for (const key of Object.keys(env)) delete env[key]
   Object.assign(env, loaded, { BASE_URL, MODE: 'production', DEV, PROD })
+}
+
+/**
+ * Whether a client environment builds HTML pages (Vite's default input is `index.html`): its
+ * output is a site to serve as static assets, and its entry chunks are browser code, never a
+ * Worker's main module. A client build of a script input is still a Worker (`rollupOptions.input`).
+ */
+export function buildsPages(consumer: string, build: { ssr?: unknown; lib?: unknown; rollupOptions?: { input?: unknown }; rolldownOptions?: { input?: unknown } }): boolean {
+  if (consumer !== 'client' || build.ssr || build.lib) return false
+  const input = build.rolldownOptions?.input ?? build.rollupOptions?.input
+  if (input === undefined) return true
+  const inputs = typeof input === 'string' ? [input] : Array.isArray(input) ? input : typeof input === 'object' && input !== null ? Object.values(input) : []
+  return inputs.some((entry) => String(entry).endsWith('.html'))
 }
 
 /** Resolve conditions of workerd, as bundlers targeting Workers use them. */
@@ -178,10 +196,11 @@ export function viteAdapter(context: AdapterContext): ViteAdapter {
         if (environment.config.build.watch) return
         const files = await imports.readBundle(this, outputOptions, bundle)
         const outDir = resolve(environment.config.root, outputOptions.dir ?? environment.config.build.outDir)
-        if (!inAppBuild) return complete([{ files, outDir }], planned)
+        const pages = buildsPages(environment.config.consumer, environment.config.build)
+        if (!inAppBuild) return complete([{ files, outDir, ...(pages && { assetsOnly: true }) }], planned)
         const existing = outputs.find((o) => o.name === environment.name)
         if (existing) existing.files.push(...files)
-        else outputs.push({ name: environment.name, consumer: environment.config.consumer, files, outDir })
+        else outputs.push({ name: environment.name, consumer: environment.config.consumer, files, outDir, pages })
       },
     },
     app: {

@@ -20,8 +20,10 @@ export interface VersionFields {
 
 /** The JSON body of `POST /accounts/{account_id}/workers/workers/{worker_id}/versions`. */
 export type VersionRequestBody = VersionFields & {
-  main_module: string
-  modules: WorkerModuleBody[]
+  /** Absent for an assets-only Worker (no code), as wrangler sends it. */
+  main_module?: string
+  /** Absent when there is nothing to send: an assets-only Worker without `_headers`/`_redirects`. */
+  modules?: WorkerModuleBody[]
 }
 
 /** The `result` of a successful Create Version response. */

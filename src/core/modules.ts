@@ -1,6 +1,8 @@
 import { posix } from 'node:path'
 import { WorkersVersionError } from './errors.js'
 import { SOURCE_MAP, contentTypeFor, isEsModuleType, type RuleMatcher } from './content-types.js'
+import { filesImportedByChunks } from './module-imports.js'
+import { plural } from './plural.js'
 import { rewriteSourceMap } from './source-maps.js'
 import type { BundlerName, ExcludedFile, ModulesResult, OutputFile, WorkerModule } from './types.js'
 
@@ -12,6 +14,13 @@ export interface ModulesOptions {
   /** Attach each chunk's source map as `<module>.map`. */
   sourcemaps: boolean
 }
+
+/**
+ * Why a file of no known module type that no chunk imports is left out (the summary groups them
+ * on one line). wrangler uploads only the files its rules match and skips the rest silently, so
+ * a server build's stylesheet (React Router 7 emits `assets/server-build-….css`) goes too.
+ */
+export const UNIMPORTED_REASON = 'no Workers module type, and no chunk imports it'
 
 /** Build metadata and bundler artifacts that are never runtime modules. */
 function metadataReason(fileName: string): string | undefined {
@@ -47,6 +56,11 @@ export function moduleNameProblem(name: string): string | undefined {
   return undefined
 }
 
+/** Whether the build has Worker code: some entry chunk (a build of static files alone has none). */
+export function hasEntryChunk(files: readonly OutputFile[]): boolean {
+  return files.some((file) => file.kind === 'chunk' && file.isEntry)
+}
+
 /** Chooses the entry chunk that becomes `main_module`. */
 export function pickMainChunk(files: readonly OutputFile[], options: Pick<ModulesOptions, 'mainModule' | 'bundler'>): OutputFile {
   const entries = files.filter((file) => file.kind === 'chunk' && file.isEntry)
@@ -66,11 +80,15 @@ export function pickMainChunk(files: readonly OutputFile[], options: Pick<Module
   }
   if (entries.length === 1) return entries[0]!
   if (entries.length === 0) {
-    throw new WorkersVersionError('NO_ENTRY', `The ${options.bundler} build emitted no entry chunk, so there is no main module for the Worker.`)
+    throw new WorkersVersionError(
+      'NO_ENTRY',
+      `The ${options.bundler} build emitted no entry chunk, so there is no main module for the Worker. ` +
+        'For an assets-only Worker (static files, no code), name the directory to serve: the `assets.directory` option or `assets.directory` in the wrangler config.',
+    )
   }
   throw new WorkersVersionError(
     'AMBIGUOUS_MAIN_MODULE',
-    `The ${options.bundler} build has ${entries.length} entry chunks; set the \`mainModule\` option to the one that exports the Worker's handlers:\n${list(entries)}`,
+    `The ${options.bundler} build has ${plural(entries.length, 'entry chunk')}; set the \`mainModule\` option to the one that exports the Worker's handlers:\n${list(entries)}`,
   )
 }
 
@@ -93,6 +111,9 @@ export function toWorkerModules(files: readonly OutputFile[], options: ModulesOp
     chunkMapFiles.add(file.mapFileName ?? `${file.fileName}.map`)
   }
 
+  // Read from every chunk's text, so only once some file has no module type (most builds have none).
+  let imported: Set<string> | undefined
+  const isImported = (fileName: string) => (imported ??= filesImportedByChunks(files.filter((file) => file.kind === 'chunk'))).has(fileName)
   const modules: WorkerModule[] = []
   const excluded: ExcludedFile[] = []
   const unknown: string[] = []
@@ -118,8 +139,10 @@ export function toWorkerModules(files: readonly OutputFile[], options: ModulesOp
     if (type === undefined) {
       if (file.fileName.endsWith('.map')) {
         excluded.push({ fileName: file.fileName, reason: 'source map of no chunk' })
-      } else {
+      } else if (isImported(file.fileName)) {
         unknown.push(file.fileName)
+      } else {
+        excluded.push({ fileName: file.fileName, reason: UNIMPORTED_REASON })
       }
       continue
     }
@@ -147,9 +170,11 @@ export function toWorkerModules(files: readonly OutputFile[], options: ModulesOp
 
   const problems: string[] = []
   if (unknown.length > 0) {
+    const test = `'*${posix.extname(unknown[0]!) || unknown[0]}'`
     problems.push(
-      `These files have no known Workers module type:\n${unknown.map((f) => `  - ${f}`).join('\n')}\n` +
-        `Add a \`rules\` entry such as { test: '*${posix.extname(unknown[0]!) || unknown[0]}', type: 'application/octet-stream' }, or type: false to leave them out.`,
+      `A chunk imports ${unknown.length === 1 ? 'this file, which has' : `these ${plural(unknown.length, 'file')}, which have`} no known Workers module type:\n${unknown.map((f) => `  - ${f}`).join('\n')}\n` +
+        `If the Worker never loads ${unknown.length === 1 ? 'it' : 'them'} at run time (a stylesheet the server build only refers to), leave ${unknown.length === 1 ? 'it' : 'them'} out with a \`rules\` entry { test: ${test}, type: false }; ` +
+        `if it does, give ${unknown.length === 1 ? 'it' : 'them'} the type ${unknown.length === 1 ? 'it is' : 'they are'} read as: { test: ${test}, type: 'text/plain' } (a string) or 'application/octet-stream' (an ArrayBuffer).`,
     )
   }
   if (outside.length > 0) {

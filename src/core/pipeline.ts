@@ -42,6 +42,8 @@ export interface WorkerOutput {
   outDir?: string
   /** Set for Workers built by `@cloudflare/vite-plugin`: where their generated config is. */
   generated?: GeneratedWorker
+  /** The output is a static site (a Vite client build of HTML pages), not Worker code: the version is assets-only. */
+  assetsOnly?: boolean
 }
 
 /** The options an adapter reads (the resolved options have them all). */

@@ -3,7 +3,8 @@ import type { WorkerModule } from './types.js'
 
 /** What a version is made of before it becomes JSON. */
 export interface VersionPayload {
-  mainModule: string
+  /** None for an assets-only Worker: its body is the assets and a few fields, with no code. */
+  mainModule?: string
   config: VersionFields
   modules: readonly WorkerModule[]
 }
@@ -34,6 +35,11 @@ function layoutOf(pretty: boolean) {
 export function* bodyChunks(payload: VersionPayload, pretty = false): Generator<string> {
   // `main_module` first, then the configured fields in the user's order, the bulky modules last.
   const head = JSON.stringify({ main_module: payload.mainModule, ...payload.config }, null, pretty ? 2 : 0)
+  if (isAssetsOnly(payload)) {
+    // No code and no `_headers`/`_redirects`: no `modules` either, as wrangler sends it.
+    yield pretty ? `${head}\n` : head
+    return
+  }
   const open = head.slice(0, head.lastIndexOf('}')).trimEnd()
   const { modules, sep, indent, end } = layoutOf(pretty)
   yield `${open}${modules}`
@@ -61,6 +67,7 @@ function* base64Slices(bytes: Uint8Array): Generator<string> {
 
 /** Exact byte length of the body `bodyChunks` streams in the same layout, computed without encoding any module. */
 export function bodyByteLength(payload: VersionPayload, pretty = false): number {
+  if (isAssetsOnly(payload)) return Buffer.byteLength([...bodyChunks(payload, pretty)].join(''))
   const [open] = bodyChunks({ ...payload, modules: [] }, pretty)
   const { sep, indent, end } = layoutOf(pretty)
   let total = Buffer.byteLength(open!)
@@ -76,6 +83,7 @@ export function bodyByteLength(payload: VersionPayload, pretty = false): number 
  * lookup read: names, types and config, every `content_base64` empty.
  */
 export function toRequestBody(payload: VersionPayload, withContents = true): VersionRequestBody {
+  if (isAssetsOnly(payload)) return { ...payload.config }
   return {
     main_module: payload.mainModule,
     ...payload.config,
@@ -89,4 +97,9 @@ export function toRequestBody(payload: VersionPayload, withContents = true): Ver
  */
 export function scriptMetadata(payload: VersionPayload): Record<string, unknown> {
   return { main_module: payload.mainModule, ...payload.config }
+}
+
+/** A body with nothing in `modules`: an assets-only Worker without `_headers` or `_redirects`. */
+function isAssetsOnly(payload: VersionPayload): boolean {
+  return payload.mainModule === undefined && payload.modules.length === 0
 }

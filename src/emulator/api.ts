@@ -18,6 +18,9 @@ export const API_PREFIX = '/client/v4'
 export interface ApiContext extends CreateVersionContext {
   token: string
   accountId: string
+  /** What `GET /accounts` lists, and `GET /memberships` unless `membershipsHidden`. */
+  accounts: ReadonlyArray<{ id: string; name: string }>
+  membershipsHidden: boolean
   /** Static assets endpoints; their routes answer 404 without it. */
   assets?: AssetsService
   /** The account may only create SQLite-backed Durable Objects: `new_classes` is refused (10099). */
@@ -56,11 +59,15 @@ export interface Route {
   ownAuth?: boolean
   /** Under `/zones`, not an account: the first parameter, if any, is a zone id, which the handler checks. */
   zoneScoped?: boolean
+  /** Not under `/accounts/{id}/` (the account list itself): no account to check. */
+  unscoped?: boolean
 }
 
 const SEGMENT = '([^/]+)'
 const WORKERS = `^/accounts/${SEGMENT}/workers/workers`
 const ROUTES: Route[] = [
+  { method: 'GET', pattern: /^\/accounts\/?$/, handler: listAccounts, unscoped: true },
+  { method: 'GET', pattern: /^\/memberships\/?$/, handler: listMemberships, unscoped: true },
   { method: 'GET', pattern: new RegExp(`${WORKERS}/?$`), handler: listWorkers },
   { method: 'POST', pattern: new RegExp(`${WORKERS}/?$`), handler: createWorker },
   { method: 'GET', pattern: new RegExp(`${WORKERS}/${SEGMENT}/?$`), handler: getWorker },
@@ -81,7 +88,7 @@ export async function handleApi(ctx: ApiContext, req: ApiRequest): Promise<ApiRe
   if (!found) return failOne(404, Code.noRoute, 'No route for that URI')
   if (!found.ownAuth && !authenticated(ctx.token, req.headers)) return failOne(401, Code.auth, 'Authentication error')
   if (req.bodyProblem === 'invalid-json' && found.zoneScoped) return failOne(400, Code.validation, 'The request body is not valid JSON', '')
-  if (found.zoneScoped) return found.handler(ctx, req, found.params)
+  if (found.zoneScoped || found.unscoped) return found.handler(ctx, req, found.params)
   const [account = '', ...rest] = found.params
   if (account !== ctx.accountId) {
     return failOne(404, Code.badAccount, `Could not route to ${API_PREFIX}${req.path}, perhaps your object identifier is invalid?`)
@@ -91,10 +98,10 @@ export async function handleApi(ctx: ApiContext, req: ApiRequest): Promise<ApiRe
   return found.handler(ctx, req, [account, ...rest])
 }
 
-function route(method: string, path: string): { handler: Handler; params: string[]; rawBody?: boolean; ownAuth?: boolean; zoneScoped?: boolean } | undefined {
+function route(method: string, path: string): { handler: Handler; params: string[]; rawBody?: boolean; ownAuth?: boolean; zoneScoped?: boolean; unscoped?: boolean } | undefined {
   for (const r of ROUTES) {
     const match = r.method === method ? r.pattern.exec(path) : null
-    if (match) return { handler: r.handler, params: match.slice(1).map((p) => decodeURIComponent(p)), rawBody: r.rawBody, ownAuth: r.ownAuth, zoneScoped: r.zoneScoped }
+    if (match) return { handler: r.handler, params: match.slice(1).map((p) => decodeURIComponent(p)), rawBody: r.rawBody, ownAuth: r.ownAuth, zoneScoped: r.zoneScoped, unscoped: r.unscoped }
   }
   return undefined
 }
@@ -118,6 +125,23 @@ function sameSecret(given: string, expected: string): boolean {
 }
 
 const WORKER_NAME = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/
+
+/** The accounts the token can see, a page at a time as the real API pages them (`per_page` 5–50, default 20). */
+function listAccounts(ctx: ApiContext, req: ApiRequest): ApiReply {
+  return ok(pageOf(ctx.accounts, req).map((a) => ({ id: a.id, name: a.name, type: 'standard' })))
+}
+
+/** The user's membership of each account the token sees (wrangler keeps the accounts that have one). */
+function listMemberships(ctx: ApiContext, req: ApiRequest): ApiReply {
+  if (ctx.membershipsHidden) return failOne(403, Code.authz, 'Unauthorized to access requested resource')
+  return ok(pageOf(ctx.accounts, req).map((a) => ({ id: `membership-${a.id}`, status: 'accepted', account: { id: a.id, name: a.name } })))
+}
+
+function pageOf<T>(list: readonly T[], req: ApiRequest): T[] {
+  const page = Math.max(1, Number.parseInt(req.query.get('page') ?? '1', 10) || 1)
+  const perPage = Math.min(50, Math.max(5, Number.parseInt(req.query.get('per_page') ?? '20', 10) || 20))
+  return list.slice((page - 1) * perPage, page * perPage)
+}
 
 function listWorkers(ctx: ApiContext, _req: ApiRequest, [account = '']: string[]): ApiReply {
   return ok(ctx.store.workers(account).map(workerResult))

@@ -164,7 +164,7 @@ export class AssetsService {
       record.contentTypes.push(value.type)
       const base64 = await value.text()
       const bytes = Buffer.from(base64, 'base64')
-      if (bytes.length !== expected.size) return failOne(400, ASSETS_INVALID, `Part ${name} has ${bytes.length} bytes; the manifest says ${expected.size}`)
+      if (bytes.length !== expected.size) return failOne(400, ASSETS_INVALID, `Part ${name} has ${bytes.length} byte${bytes.length === 1 ? '' : 's'}; the manifest says ${expected.size}`)
       hasher.init()
       hasher.update(base64)
       hasher.update(extname(expected.key).slice(1))
@@ -294,6 +294,7 @@ type MiniflareAssets = NonNullable<import('miniflare').MiniflareOptions['assets'
  * `run_worker_first` (true, or rules: positive ones to the Worker, `!` ones to the assets).
  */
 export async function miniflareAssetsFor(body: {
+  main_module?: string
   assets?: { jwt?: unknown; config?: Record<string, unknown> }
   modules: VersionModule[]
   bindings?: { type: string; name: string }[]
@@ -311,7 +312,8 @@ export async function miniflareAssetsFor(body: {
   if (typeof config.not_found_handling === 'string') {
     assetConfig.not_found_handling = config.not_found_handling as NonNullable<typeof assetConfig.not_found_handling>
   }
-  const routerConfig: NonNullable<MiniflareAssets['routerConfig']> = { has_user_worker: true }
+  // An assets-only Worker has no code: every request is the assets' (a miss is their 404).
+  const routerConfig: NonNullable<MiniflareAssets['routerConfig']> = { has_user_worker: body.main_module !== undefined }
   if (runFirst === true) routerConfig.invoke_user_worker_ahead_of_assets = true
   if (Array.isArray(runFirst)) {
     const rules = runFirst.filter((r): r is string => typeof r === 'string')

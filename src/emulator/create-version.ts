@@ -58,7 +58,7 @@ export async function addVersion(
   if (ctx.preview) {
     const started = performance.now()
     try {
-      await ctx.preview.start(id, { ...body, bindings }, workerName)
+      await ctx.preview.start(id, { ...body, modules: body.modules ?? [], bindings }, workerName)
     } catch (error) {
       await ctx.preview.discard(id)
       return { reply: previewFailure(error) }
@@ -98,7 +98,7 @@ function toVersion(
     bindings: run.bindings,
     ...(body.compatibility_date === undefined ? {} : { compatibility_date: body.compatibility_date }),
     ...(body.compatibility_flags === undefined ? {} : { compatibility_flags: body.compatibility_flags }),
-    modules: body.modules,
+    modules: body.modules ?? [],
     urls: ctx.preview ? [ctx.previewUrl(run.id, run.workerName)] : [],
     startup_time_ms: run.startupMs,
     request: body,

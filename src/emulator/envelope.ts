@@ -18,6 +18,8 @@ export const Code = {
   noRoute: 7000,
   badAccount: 7003,
   auth: 10000,
+  /** Authenticated, but not allowed to read this (a token without access to memberships). */
+  authz: 9106,
   workerNotFound: 10007,
   versionNotFound: 10007,
   validation: 10021,

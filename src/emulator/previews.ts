@@ -214,7 +214,7 @@ async function createDeployment(ctx: ApiContext, req: ApiRequest, [account = '',
   if (migrations) return migrations
 
   const id = randomUUID()
-  const runnable: RunnableVersionBody = { ...valid, bindings, assets: valid.assets as RunnableVersionBody['assets'] }
+  const runnable: RunnableVersionBody = { ...valid, modules: valid.modules ?? [], bindings, assets: valid.assets as RunnableVersionBody['assets'] }
   if (ctx.preview) {
     try {
       await ctx.preview.start(id, runnable, preview.worker)

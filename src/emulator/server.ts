@@ -46,6 +46,8 @@ export async function startServer(options: EmulatorOptions = {}): Promise<Emulat
   const ctx: ApiContext = {
     token,
     accountId,
+    accounts: options.accounts ?? [{ id: accountId, name: 'Emulator account' }],
+    membershipsHidden: options.membershipsHidden ?? false,
     store,
     preview: pool,
     autoCreateWorkers: options.autoCreateWorkers ?? false,

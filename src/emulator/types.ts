@@ -19,7 +19,8 @@ export interface VersionBinding {
 
 /** The part of a Create Version body that the emulator needs to run a version. */
 export interface RunnableVersionBody {
-  main_module: string
+  /** Absent for an assets-only Worker: the preview serves its assets and answers 404 elsewhere. */
+  main_module?: string
   modules: VersionModule[]
   compatibility_date?: string
   compatibility_flags?: string[]
@@ -74,6 +75,16 @@ export interface EmulatorOptions {
   token?: string
   /** The only account id that routes. Default `'local-account'`. */
   accountId?: string
+  /**
+   * The accounts `GET /accounts` lists for the token (as a token that can see several accounts
+   * does); only `accountId` routes. Default: that one account, named "Emulator account".
+   */
+  accounts?: Array<{ id: string; name: string }>
+  /**
+   * `GET /memberships` lists a membership for each of `accounts`; with this set it answers 403 (code 9106)
+   * instead, as wrangler expects of a token that may not read memberships. Default false.
+   */
+  membershipsHidden?: boolean
   /** Run each version in workerd via Miniflare and serve it on an origin of its own, `http://<id8>-<worker>.localhost:<port>/`. Default true. */
   preview?: boolean
   /**
@@ -188,7 +199,8 @@ export interface StoredVersion {
   /** Whether the upload asked for `?deploy=true`. */
   deploy: boolean
   annotations: Record<string, string>
-  main_module: string
+  /** Absent for an assets-only version. */
+  main_module?: string
   /** As uploaded (secret values included: only the API responses hide them). */
   bindings: VersionBinding[]
   compatibility_date?: string

@@ -8,8 +8,10 @@ import type { VersionBinding, VersionModule } from './types.js'
 
 /** A body that passed validation. */
 export interface ValidBody extends Record<string, unknown> {
-  main_module: string
-  modules: VersionModule[]
+  /** Absent for an assets-only Worker (`assets` and nothing to run). */
+  main_module?: string
+  /** Absent from an assets-only Worker without `_headers`/`_redirects`. */
+  modules?: VersionModule[]
   compatibility_date?: string
   compatibility_flags?: string[]
   bindings?: VersionBinding[]
@@ -41,14 +43,38 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 
 export function validateBody(body: unknown, today = new Date()): { errors: ApiError[]; body?: ValidBody } {
   if (!isObject(body)) return { errors: [err('The request body must be a JSON object', '')] }
+  const assetsOnly = body.main_module === undefined && isObject(body.assets) && typeof body.assets.jwt === 'string'
   const errors = [
-    ...checkModules(body),
-    ...checkMainModule(body),
+    ...(assetsOnly ? checkAssetsOnly(body) : [...checkModules(body), ...checkMainModule(body)]),
     ...checkCompatibility(body, today),
     ...checkBindings(body.bindings),
     ...checkAnnotations(body.annotations),
   ]
-  return errors.length > 0 ? { errors } : { errors, body: body as ValidBody }
+  if (errors.length > 0) return { errors }
+  return { errors, body: body as ValidBody }
+}
+
+/** Configuration files of the assets, the only modules an assets-only Worker may carry. */
+const ASSETS_CONFIG_MODULES = new Set(['_headers', '_redirects'])
+
+/**
+ * A body without `main_module` but with `assets.jwt` is an assets-only Worker, as wrangler uploads one without `main`:
+ * the assets' completion token, and no code. Bindings would have no code to read them (wrangler
+ * refuses an assets binding there), and any module but `_headers`/`_redirects` is code no one runs.
+ */
+function checkAssetsOnly(body: Record<string, unknown>): ApiError[] {
+  const errors: ApiError[] = []
+  if (Array.isArray(body.bindings) && body.bindings.length > 0) errors.push(err('An assets-only version (no main_module) cannot have bindings', '/bindings'))
+  if (body.modules === undefined) return errors
+  errors.push(...checkModules(body))
+  if (!Array.isArray(body.modules)) return errors
+  body.modules.forEach((module: unknown, i) => {
+    if (!isObject(module)) return
+    if (!ASSETS_CONFIG_MODULES.has(String(module.name)) || module.content_type !== 'text/plain') {
+      errors.push(err(`An assets-only version (no main_module) has no code: only _headers and _redirects (text/plain) may be modules, not '${String(module.name)}'`, pointer('modules', i)))
+    }
+  })
+  return errors
 }
 
 function err(message: string, at: string): ApiError {
@@ -104,7 +130,9 @@ export function isCanonicalBase64(text: string): boolean {
 
 function checkMainModule(body: Record<string, unknown>): ApiError[] {
   const main = body.main_module
-  if (typeof main !== 'string' || main === '') return [err('main_module is required and must be a string', '/main_module')]
+  if (typeof main !== 'string' || main === '') {
+    return [err('main_module is required and must be a string (an assets-only version, with assets.jwt, has none)', '/main_module')]
+  }
   if (!Array.isArray(body.modules)) return []
   const module = (body.modules as unknown[]).find((m) => isObject(m) && m.name === main)
   if (!isObject(module)) return [err(`main_module '${main}' does not name a module in modules`, '/main_module')]

@@ -82,7 +82,14 @@ function clampDate(date: string | undefined, supported: string): string | undefi
 
 type ModuleEntry = { type: string; path: string; contents: string | Uint8Array }
 
+/**
+ * What an assets-only version runs in Miniflare, which needs a script: the assets router never
+ * calls it (it is told there is no user Worker), as wrangler's own stand-in for such a Worker.
+ */
+const ASSETS_ONLY_STAND_IN = 'export default { fetch: () => new Response("Not found", { status: 404 }) }\n'
+
 function modulesFor(body: RunnableVersionBody, root: string): ModuleEntry[] {
+  if (body.main_module === undefined) return [{ type: 'ESModule', path: posix.join(root, '__assets-only.js'), contents: ASSETS_ONLY_STAND_IN }]
   const modules: ModuleEntry[] = []
   for (const module of body.modules) {
     const type = MODULE_KINDS[module.content_type]

@@ -18,7 +18,10 @@ export interface NetworkOptions {
   }
 }
 
-/** The Worker's static assets: uploaded before the version, which then carries their completion token. */
+/**
+ * The Worker's static assets: uploaded before the version, which then carries their completion token. A build
+ * with no Worker code (a Vite build of HTML pages, or no entry chunk) and a directory is an assets-only Worker.
+ */
 export interface AssetsOptions {
   /** The directory to upload, relative to the root. @default the client build with @cloudflare/vite-plugin, else the wrangler config's `assets.directory` */
   directory?: string
@@ -45,7 +48,7 @@ export interface AssetsOptions {
 export interface WorkersVersionOptions {
   /** The Worker's id or name (the `{worker_id}` of the request). Required to upload. @default the wrangler config's `name` */
   worker?: string
-  /** Cloudflare account id. @default the wrangler config's `account_id`, else `CLOUDFLARE_ACCOUNT_ID` */
+  /** Cloudflare account id. @default the wrangler config's `account_id`, else `CLOUDFLARE_ACCOUNT_ID`, else the only account the token can see (`GET /accounts`, at upload) */
   accountId?: string
   /** Every field of the Create Version body except `main_module` and `modules`, spelled as the API spells them. Overrides the wrangler config field by field. @default {} */
   version?: VersionConfig

@@ -4,6 +4,7 @@ import pLimit from 'p-limit'
 import pc from 'picocolors'
 import { SOURCE_MAP } from '../core/content-types.js'
 import { WorkersVersionError } from '../core/errors.js'
+import { plural } from '../core/plural.js'
 import type { ExcludedFile, WorkerModule } from '../core/types.js'
 import { formatBytes } from './format.js'
 
@@ -70,14 +71,14 @@ export function summaryLines(mainModule: string, measured: VersionSizes, exclude
   const rest = measured.sizes.length - listed.length
   if (rest > 0) {
     const restBytes = measured.sizes.slice(LISTED_MODULES).reduce((sum, s) => sum + s.module.contents.byteLength, 0)
-    lines.push(pc.dim(`  … and ${rest} more module${rest === 1 ? '' : 's'} (${formatBytes(restBytes)}), all listed in request.json`))
+    lines.push(pc.dim(`  … and ${plural(rest, 'more module')} (${formatBytes(restBytes)}), all listed in request.json`))
   }
   const share = ((measured.totalBytes / WORKER_SIZE_LIMIT) * 100).toFixed(1)
   const allGzipped = measured.sizes.every((s) => s.gzipBytes !== undefined)
   const totalGzip = allGzipped ? ` (gzip ${formatBytes(measured.sizes.reduce((sum, s) => sum + s.gzipBytes!, 0))})` : ''
   lines.push(`  main module: ${pc.cyan(mainModule)}`)
-  lines.push(`  ${measured.sizes.length} modules, ${formatBytes(measured.totalBytes)}${totalGzip}, ${share}% of the 64 MiB Worker limit`)
-  for (const file of excluded) lines.push(pc.dim(`  left out: ${file.fileName} (${file.reason})`))
+  lines.push(`  ${plural(measured.sizes.length, 'module')}, ${formatBytes(measured.totalBytes)}${totalGzip}, ${share}% of the 64 MiB Worker limit`)
+  lines.push(...leftOutLines(excluded).map((line) => pc.dim(line)))
   return lines
 }
 
@@ -92,6 +93,13 @@ export function assertWithinSizeLimit(measured: VersionSizes): void {
     `The Worker is ${measured.totalBytes.toLocaleString('en-US')} bytes (${formatBytes(measured.totalBytes)}), over the platform's 64 MiB (${WORKER_SIZE_LIMIT.toLocaleString('en-US')}-byte) limit, so the version was not sent (the API would refuse it with code 10027). ` +
       'The largest modules are listed above: move large data to KV, R2 or static assets (`assets`), or leave files out with a `rules` entry of type: false.',
   )
+}
+
+/** One line per reason, with the count and the names: `left out 2 files (reason): a.css, b.css`. */
+export function leftOutLines(excluded: readonly ExcludedFile[]): string[] {
+  const byReason = new Map<string, string[]>()
+  for (const file of excluded) byReason.set(file.reason, [...(byReason.get(file.reason) ?? []), file.fileName])
+  return [...byReason].map(([reason, names]) => `  left out ${plural(names.length, 'file')} (${reason}): ${names.join(', ')}`)
 }
 
 /** Warnings about the platform's size limits, or none. */

@@ -100,8 +100,7 @@ describe('createVersion against a local API', () => {
     expect(elapsed).toBeLessThan(5000)
     expect(posts()).toHaveLength(2)
     expect(api.versions(WORKER).map((v) => v.id)).toEqual([result.id])
-    expect(logs).toHaveLength(1)
-    expect(logs[0]).toMatch(/HTTP 429.*attempt 1\/5 failed, waiting 1\.0s/)
+    expect(logs).toEqual([expect.stringMatching(/^Create Version for Worker "my-worker" succeeded after 2 attempts \(the last failure: HTTP 429/)])
   })
 
   it('retries 503 twice with backoff, then succeeds without a lookup', async () => {
@@ -113,9 +112,8 @@ describe('createVersion against a local API', () => {
     expect(posts()).toHaveLength(3)
     expect(gets()).toHaveLength(0) // 503 means "not processed": no need to check for a version
     expect(api.versions(WORKER).map((v) => v.id)).toEqual([result.id])
-    expect(logs).toHaveLength(2)
-    expect(logs[0]).toMatch(/HTTP 503.*attempt 1\/5 failed, waiting \d/)
-    expect(logs[1]).toMatch(/HTTP 503.*attempt 2\/5 failed/)
+    // One line for the request, not one per attempt.
+    expect(logs).toEqual([expect.stringMatching(/succeeded after 3 attempts \(the last failure: HTTP 503/)])
   })
 
   it('recovers a lost response instead of creating a second version', async () => {
@@ -163,7 +161,7 @@ describe('createVersion against a local API', () => {
     // A 500 leaves the outcome unknown: the versions are listed before every resend and at the end.
     expect(gets().filter((r) => r.path.endsWith('/versions'))).toHaveLength(3)
     expect(api.versions(WORKER)).toHaveLength(0)
-    expect(logs.filter((l) => /HTTP 500/.test(l))).toHaveLength(2)
+    expect(logs.filter((l) => /HTTP 500/.test(l))).toEqual([expect.stringMatching(/failed after 3 attempts: HTTP 500/)])
   })
 
   it('names the binding a 400 points at and does not retry', async () => {
@@ -297,8 +295,15 @@ describe('createVersion against a local API', () => {
     const error = await rejection(createVersion(options({ baseUrl: closed, retries: { attempts: 3, baseDelayMs: 10, maxDelayMs: 20 } })))
     expect(error.code).toBe('API_NETWORK_ERROR')
     expect(error.message).toMatch(/failed after 3 attempts; last error: could not connect: .*ECONNREFUSED/)
-    expect(logs).toHaveLength(2)
-    expect(logs[0]).toMatch(/ECONNREFUSED.*attempt 1\/3 failed/)
+    expect(logs).toEqual([expect.stringMatching(/failed after 3 attempts: could not connect: .*ECONNREFUSED/)])
+  })
+
+  it('shows each failed attempt on the live line only, and logs one line for the request', async () => {
+    const closed = await closedPortUrl()
+    const live: string[] = []
+    await rejection(createVersion(options({ baseUrl: closed, retries: { attempts: 4, baseDelayMs: 10, maxDelayMs: 20 }, live: (line) => live.push(line) })))
+    expect(live).toEqual([1, 2, 3].map((n) => expect.stringMatching(new RegExp(`ECONNREFUSED 127\\.0\\.0\\.1:\\d+; attempt ${n}/4 failed, waiting`))))
+    expect(logs).toEqual([expect.stringMatching(/failed after 4 attempts: could not connect/)])
   })
 
   it('recovers a lost response for a streamed body given with its identity (module digests)', async () => {

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { createAssetsProgress, progressLine, totalLine } from '../../src/assets/progress.js'
 import type { AssetsUploadProgress } from '../../src/assets/progress.js'
 
@@ -44,7 +44,7 @@ describe('assets progress', () => {
     expect(writes[4]).toBe(`${totalLine(result)}\n`)
   })
 
-  it('writes a plain line every few seconds in CI and no escape codes', () => {
+  it('writes only the total when the stream is not a terminal (CI logs, a pipe)', () => {
     let clock = 0
     const { writes, stream } = sink(false)
     const reporter = createAssetsProgress({ stream, now: () => clock })
@@ -53,9 +53,7 @@ describe('assets progress', () => {
       clock += 250 // 30 updates over 7.5 s
     }
     reporter.done(result)
-    expect(writes.join('')).not.toContain('\x1b')
-    expect(writes.filter((w) => w.startsWith('Uploading assets:'))).toHaveLength(3) // at 0 s, 3 s, 6 s
-    expect(writes.at(-1)).toBe(`${totalLine(result)}\n`)
+    expect(writes).toEqual([`${totalLine(result)}\n`])
   })
 
   it('stays quiet while nothing needs sending and on failure', () => {
@@ -64,5 +62,34 @@ describe('assets progress', () => {
     reporter.update({ ...step(0, 0), filesToUpload: 0, presentFiles: 4000 })
     reporter.stop()
     expect(writes).toEqual([])
+  })
+})
+
+describe('assets progress on the process streams', () => {
+  it('shows no live line when stdout is not a terminal, even on a terminal stderr', () => {
+    const writes: string[] = []
+    const saved = { err: process.stderr.isTTY, out: process.stdout.isTTY }
+    const spy = vi.spyOn(process.stderr, 'write').mockImplementation((text) => {
+      writes.push(String(text))
+      return true
+    })
+    try {
+      process.stderr.isTTY = true
+      process.stdout.isTTY = false
+      const reporter = createAssetsProgress()
+      reporter.update(step(120, 100))
+      reporter.done(result)
+      process.stdout.isTTY = true
+      const live = createAssetsProgress()
+      live.update(step(120, 100))
+      live.done(result)
+    } finally {
+      spy.mockRestore()
+      process.stderr.isTTY = saved.err
+      process.stdout.isTTY = saved.out
+    }
+    expect(writes[0]).toBe(`${totalLine(result)}\n`)
+    expect(writes[1]!.startsWith('\r\x1b[2KUploading assets: 120 of 120 files')).toBe(true)
+    expect(writes.slice(2)).toEqual(['\r\x1b[2K', `${totalLine(result)}\n`])
   })
 })

@@ -150,7 +150,7 @@ describe('esbuild', () => {
     const dir = await tempDir('esbuild-upload')
     await expect(
       esbuild.build({ entryPoints: [entry], bundle: true, format: 'esm', outdir: join(dir, 'dist'), logLevel: 'silent', plugins: [workersVersion({ upload: true })] }),
-    ).rejects.toThrow(/set the `worker` option/)
+    ).rejects.toThrow(/set the `worker` option \(its name or id\) or `name` in the wrangler config/)
     await expect(readFile(join(dir, 'dist/index.js'))).rejects.toThrow(/ENOENT/)
   })
 

@@ -36,7 +36,7 @@ describe('module names are checked before upload', () => {
 
   it('reports every bad name at once, with the other module problems, in one INVALID_MODULES error', () => {
     const error = modulesError([
-      chunk('index.js', { isEntry: true }),
+      chunk('index.js', { isEntry: true, contents: Buffer.from("import data from './data.xyz'\nexport default { fetch: () => new Response(data) }") }),
       chunk('chunks\\win.js'),
       chunk('a//b.js'),
       chunk('x/../y.js'),
@@ -44,7 +44,7 @@ describe('module names are checked before upload', () => {
       { fileName: 'data.xyz', kind: 'asset', contents: Buffer.from('x') },
     ])
     expect(error.code).toBe('INVALID_MODULES')
-    expect(error.message).toMatch(/no known Workers module type:\n {2}- data\.xyz/)
+    expect(error.message).toMatch(/A chunk imports this file, which has no known Workers module type:\n {2}- data\.xyz/)
     expect(error.message).toContain('These module names cannot be uploaded')
     for (const name of ['"chunks\\\\win.js": contains a backslash', '"a//b.js": has an empty segment', '"x/../y.js": has a "." or ".." segment', '"/abs.js": starts with "/"']) {
       expect(error.message).toContain(name)

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { compileRules } from '../../src/core/content-types.js'
-import { toWorkerModules, type ModulesOptions } from '../../src/core/modules.js'
+import { toWorkerModules, UNIMPORTED_REASON, type ModulesOptions } from '../../src/core/modules.js'
 import type { OutputFile } from '../../src/core/types.js'
 
 const bytes = (text: string) => Buffer.from(text)
@@ -99,13 +99,31 @@ describe('toWorkerModules', () => {
         options({ matchRule: compileRules([{ test: '*.woff2', type: 'application/octet-stream' }]) }),
       )
     expect(run).not.toThrow()
-    expect(() => toWorkerModules([chunk('worker/index.js', { isEntry: true }), asset('worker/font.woff2'), asset('shared/x.wasm')], options())).toThrow(
-      /no known Workers module type:\n {2}- worker\/font\.woff2[\s\S]*rules[\s\S]*outside the main module's directory "worker"[\s\S]*shared\/x\.wasm/,
+    const importsFont = bytes('import font from "./font.woff2?inline"\nexport default { fetch: () => new Response(font) }')
+    expect(() => toWorkerModules([chunk('worker/index.js', { isEntry: true, contents: importsFont }), asset('worker/font.woff2'), asset('shared/x.wasm')], options())).toThrow(
+      /A chunk imports this file, which has no known Workers module type:\n {2}- worker\/font\.woff2\nIf the Worker never loads it at run time[^\n]*leave it out with a `rules` entry \{ test: '\*\.woff2', type: false \}[\s\S]*outside the main module's directory "worker"[\s\S]*shared\/x\.wasm/,
     )
     const duplicate = { ...chunk('index.js.map'), kind: 'asset' as const }
     expect(() =>
       toWorkerModules([chunk('index.js', { isEntry: true, map: '{"version":3,"sources":[],"mappings":""}', mapFileName: 'maps/index.js.map' }), { ...duplicate, fileName: 'index.js.map', contents: bytes('{}') }], options({ matchRule: compileRules([{ test: '*.map', type: 'application/source-map' }]) })),
     ).toThrow(/same module name: "index\.js\.map"/)
+  })
+
+  it('leaves out files of no module type that no chunk imports, and refuses the ones a chunk imports', () => {
+    const main = (code: string) => chunk('server/index.js', { isEntry: true, contents: bytes(code) })
+    const css = asset('server/assets/server-build-1a2b.css')
+    const result = toWorkerModules([main('export default { fetch: () => new Response("/assets/root.css") }'), css, asset('server/assets/b.woff')], options())
+    expect(result.modules.map((m) => m.name)).toEqual(['index.js'])
+    expect(result.excluded).toEqual([
+      { fileName: 'server/assets/server-build-1a2b.css', reason: UNIMPORTED_REASON },
+      { fileName: 'server/assets/b.woff', reason: UNIMPORTED_REASON },
+    ])
+    for (const code of ['import "./assets/server-build-1a2b.css"', 'const s = await import(\'./assets/server-build-1a2b.css\')', 'const s = require("./assets/server-build-1a2b.css")']) {
+      expect(() => toWorkerModules([main(code), css], options())).toThrow(/A chunk imports this file[\s\S]*type: false/)
+    }
+    // A chunk in a subdirectory reaches it with "../"; two files are named in the plural.
+    const nested = chunk('server/chunks/page.js', { contents: bytes('import a from "../assets/server-build-1a2b.css"; import b from "../assets/b.woff"') })
+    expect(() => toWorkerModules([main('export {}'), nested, css, asset('server/assets/b.woff')], options())).toThrow(/these 2 files, which have[\s\S]*leave them out/)
   })
 
   it('requires mainModule among several entries and names the candidates', () => {

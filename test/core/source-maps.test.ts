@@ -78,7 +78,7 @@ describe('broken source maps give an error naming the file, never a SyntaxError 
   })
 
   it('reports broken maps together with other module problems', () => {
-    const error = modulesError([entry({ map: '{oops' }), { fileName: 'worker/data.xyz', kind: 'asset', contents: Buffer.from('x') }])
+    const error = modulesError([entry({ map: '{oops', contents: Buffer.from('export { default } from "./data.xyz"') }), { fileName: 'worker/data.xyz', kind: 'asset', contents: Buffer.from('x') }])
     expect(error.code).toBe('INVALID_MODULES')
     expect(error.message).toMatch(/no known Workers module type/)
     expect(error.message).toMatch(/source map of chunk "worker\/index\.js" is not valid JSON/)

@@ -138,3 +138,20 @@ describe('validateBody (unit)', () => {
     expect(validateBody(body, new Date('2025-06-02T00:00:00Z')).errors).toEqual([])
   })
 })
+
+describe('an assets-only body (no main_module)', () => {
+  const pointers = (body: unknown) => validateBody(body, new Date('2026-01-01')).errors.map((e) => [e.source?.pointer, e.message])
+
+  it('is accepted with the assets token alone, or with _headers and _redirects as text', () => {
+    expect(pointers({ assets: { jwt: 'token' }, compatibility_date: '2025-01-01' })).toEqual([])
+    expect(pointers({ assets: { jwt: 'token' }, modules: [{ name: '_headers', content_type: 'text/plain', content_base64: b64('/*\n  X: y\n') }] })).toEqual([])
+  })
+
+  it('needs the assets token, and refuses bindings and code', () => {
+    expect(pointers({ compatibility_date: '2025-01-01', modules: [] })).toEqual([['/main_module', expect.stringMatching(/main_module is required .*an assets-only version, with assets\.jwt, has none/)]])
+    expect(pointers({ assets: { jwt: 'token' }, bindings: [{ type: 'plain_text', name: 'A', text: 'a' }] })).toEqual([['/bindings', expect.stringMatching(/cannot have bindings/)]])
+    expect(pointers({ assets: { jwt: 'token' }, modules: [{ name: 'index.js', content_type: ESM, content_base64: b64('export default {}') }] })).toEqual([
+      ['/modules/0', expect.stringMatching(/only _headers and _redirects \(text\/plain\) may be modules, not 'index\.js'/)],
+    ])
+  })
+})

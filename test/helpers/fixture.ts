@@ -21,25 +21,28 @@ export async function tempDir(prefix: string): Promise<string> {
   return mkdtemp(join(base, `${prefix}-`))
 }
 
-export async function readRequest(outputDir: string): Promise<VersionRequestBody> {
-  return JSON.parse(await readFile(join(outputDir, 'request.json'), 'utf8')) as VersionRequestBody
+/** The body of a Worker with code: a main module and its modules (an assets-only Worker has neither). */
+export type CodeRequestBody = VersionRequestBody & Required<Pick<VersionRequestBody, 'main_module' | 'modules'>>
+
+export async function readRequest(outputDir: string): Promise<CodeRequestBody> {
+  return JSON.parse(await readFile(join(outputDir, 'request.json'), 'utf8')) as CodeRequestBody
 }
 
 /** `[name, content_type]` pairs, sorted, with content hashes in names replaced by `[hash]`. */
-export function moduleShape(body: VersionRequestBody): Array<[string, string]> {
+export function moduleShape(body: CodeRequestBody): Array<[string, string]> {
   return body.modules
     .map((m): [string, string] => [m.name.replace(/-[A-Za-z0-9_-]{8,}(?=\.)/g, '-[hash]'), m.content_type])
     .sort(([a], [b]) => a.localeCompare(b))
 }
 
-export function moduleText(body: VersionRequestBody, name: string): string {
+export function moduleText(body: CodeRequestBody, name: string): string {
   const mod = body.modules.find((m) => m.name === name)
   if (!mod) throw new Error(`no module ${name} in ${body.modules.map((m) => m.name).join(', ')}`)
   return Buffer.from(mod.content_base64, 'base64').toString('utf8')
 }
 
 /** Every source map module belongs to the chunk it is named after, and its sources are clean. */
-export function assertMapsBelongToChunks(body: VersionRequestBody): number {
+export function assertMapsBelongToChunks(body: CodeRequestBody): number {
   const maps = body.modules.filter((m) => m.content_type === 'application/source-map')
   for (const map of maps) {
     const chunkName = map.name.slice(0, -'.map'.length)

@@ -1,9 +1,8 @@
 import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import type { VersionRequestBody } from '../../src/core/body.js'
 import type { WorkersVersionOptions } from '../../src/index.js'
-import { TEST_ROOT, WORKER_FIXTURE, assertMapsBelongToChunks, moduleShape, moduleText, readRequest, tempDir } from './fixture.js'
+import { TEST_ROOT, WORKER_FIXTURE, assertMapsBelongToChunks, moduleShape, moduleText, readRequest, tempDir, type CodeRequestBody } from './fixture.js'
 import { expectWorkerResponds } from './workerd.js'
 
 /**
@@ -57,7 +56,7 @@ function errorsOf(stats: Stats): string {
 }
 
 /** Chunk ids differ between webpack and rspack: `899.mjs` → `[id].mjs`. */
-function shapeOf(body: VersionRequestBody) {
+function shapeOf(body: CodeRequestBody) {
   return moduleShape(body).map(([name, type]) => [name.replace(/(^|\/)\d+\.mjs/, '$1[id].mjs'), type])
 }
 
@@ -180,7 +179,7 @@ export function webpackLikeSuite(bundler: WebpackLike) {
     it('checks upload options before building', async () => {
       const dir = await tempDir(`${bundler.name}-upload`)
       const compiler = bundler.create({ ...workerConfig(dir, WORKER_FIXTURE), plugins: [bundler.plugin({ upload: true, outputDir: join(dir, 'out') })] })
-      await expect(run(compiler)).rejects.toThrow(/set the `worker` option/)
+      await expect(run(compiler)).rejects.toThrow(/set the `worker` option \(its name or id\) or `name` in the wrangler config/)
       await expect(readFile(join(dir, 'dist/index.mjs'))).rejects.toThrow(/ENOENT/)
     })
 

@@ -100,7 +100,7 @@ describe('network faults', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(1000)
     expect(posts(emulator(), 'f-429')).toHaveLength(2)
     expect(emulator().versions('f-429')).toHaveLength(1)
-    expect(output()).toMatch(/429.*attempt 1\/3/)
+    expect(output()).toMatch(/succeeded after 2 attempts \(the last failure: HTTP 429/)
   })
 
   it('retries 503 twice, then succeeds with one version', async () => {
@@ -173,13 +173,13 @@ describe('network faults', () => {
 })
 
 describe('checked before the build does any work', () => {
-  it('reports a missing credential and account id with the option and variable', async () => {
+  it('reports a missing credential with the options and variables (the account id is looked up from it)', async () => {
     vi.stubEnv('CLOUDFLARE_API_TOKEN', '')
     vi.stubEnv('CLOUDFLARE_ACCOUNT_ID', '')
     const plugin = rollupPlugin({ worker: 'w', upload: true })
     const transform = vi.fn()
     await expect(rollup({ input: join(WORKER_FIXTURE, 'src/index.js'), plugins: [plugin, { name: 'spy', transform }] })).rejects.toThrow(
-      /`accountId` option or CLOUDFLARE_ACCOUNT_ID[\s\S]*`apiToken` option or CLOUDFLARE_API_TOKEN/,
+      /missing:\n {2}- a credential: set the `apiToken` option or CLOUDFLARE_API_TOKEN/,
     )
     expect(transform).not.toHaveBeenCalled()
     vi.unstubAllEnvs()
