@@ -15,18 +15,11 @@ import { runWrangler } from '../helpers/wrangler.js'
 const emulator = useEmulator()
 const WORKER = 'template-react-router'
 
-/**
- * The workaround a user needs today: the server build emits `assets/server-build-….css` (the root
- * route's stylesheet), which no chunk imports and which has no Workers module type, so the build
- * fails unless a rule leaves it out (wrangler leaves it out too). Once such files are left out on
- * their own, this becomes `{}`: the test must pass unchanged otherwise.
- */
-const WORKAROUND = { rules: [{ test: '**/*.css', type: false }] }
 
 describe('React Router 7 (SSR) from the stock template', () => {
   it('builds, deploys, serves SSR pages, client assets and the API route, and sends what wrangler sends', async () => {
     const root = await copyFixture(WORKER)
-    await deployViteProject(root, projectUploadOptions(emulator(), WORKAROUND))
+    await deployViteProject(root, projectUploadOptions(emulator()))
 
     // The server build really emitted the stylesheet that the rule leaves out.
     const request = await readRequest(join(root, '.workers-version'))

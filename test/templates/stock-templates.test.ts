@@ -100,9 +100,7 @@ describe('stock templates deploy on the first try and their previews serve the a
     expect((await fetch(new URL('api/nothing', preview))).status).toBe(404)
   })
 
-  // Refused today ("The vite build emitted no entry chunk, so there is no main module"), and a user
-  // has no workaround (issue 19). Once assets-only Workers deploy, `it.todo` becomes `it`.
-  it.todo('an assets-only site (no `main`, only `assets`)', expectAssetsOnlySiteServed)
+  it('an assets-only site (no `main`, only `assets`)', expectAssetsOnlySiteServed)
 })
 
 /** The assets-only site: no Worker code at all, the client build is the version's assets. */
@@ -115,6 +113,7 @@ async function expectAssetsOnlySiteServed() {
   expect(index.text).toContain('Hello from an assets-only Worker')
   const files = await expectPageAssetsServed(preview, index.text, { css: true })
   expect([...files.values()].join('\n')).toContain('#5d7e9f')
+  expect([...files.values()].join('\n')).toContain('assets-only-script')
   const missing = await navigate(new URL('no/such/page', preview))
   expect(missing.status).toBe(404)
   expect(missing.text).toContain('This page does not exist')
