@@ -19,6 +19,6 @@ describe('warnings of an app build', () => {
     await deployViteApp(root, { auxiliaryWorkers: [{ configPath: join(root, 'aux/wrangler.jsonc') }] }, { upload: false, logLevel: 'info' })
     const lines = warn.mock.calls.map(([line]) => String(line))
     expect(lines.filter((line) => line.includes('observability'))).toHaveLength(1)
-    expect(lines.filter((line) => line.includes('observability'))[0]).toMatch(/observability: is a Worker setting, not part of a version/)
+    expect(lines.filter((line) => line.includes('observability'))[0]).toMatch(/observability is applied only by `promote: true` \(100%\)/)
   })
 })
