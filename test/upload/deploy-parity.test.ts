@@ -78,8 +78,9 @@ afterAll(async () => {
 })
 
 /** The calls after the deployment that change something, `METHOD path` → body. */
-function changesAfterDeployment(requests: RecordedRequest[]): Map<string, unknown> {
-  const deployed = requests.findIndex((r) => r.method === 'POST' && r.path.endsWith(`/scripts/${WORKER}/deployments`))
+function changesAfterDeployment(requests: RecordedRequest[], worker = WORKER): Map<string, unknown> {
+  // The deployment: a deployment of the new version, or the script upload that deploys it (a pending migration).
+  const deployed = requests.findIndex((r) => (r.method === 'POST' && r.path.endsWith(`/scripts/${worker}/deployments`)) || (r.method === 'PUT' && r.path.endsWith(`/scripts/${worker}`)))
   expect(deployed).toBeGreaterThan(-1)
   const after = requests.slice(deployed + 1).filter((r) => r.method !== 'GET')
   for (const r of after) expect(r.status, `${r.method} ${r.path}`).toBe(200)
@@ -135,4 +136,58 @@ it('promote applies what wrangler deploy 4.164 applies after its deployment: the
     domains: [['app.example.com', 'zone-example', WORKER]],
     workflows: [['my-flow', WORKER, 'MyWorkflow']],
   })
+}, 60_000)
+
+/**
+ * The same config with a Durable Object class to create: both tools deploy through the script upload
+ * (a version may not carry a migration), then apply the same settings and triggers. One more
+ * documented difference: wrangler puts the script settings into the upload's metadata and sends no
+ * separate PATCH; the plugin sends the PATCH after every promote (the same values, so the same result).
+ */
+it('with a pending Durable Object migration: both deploy through the script upload, then apply the same calls', async () => {
+  const worker = 'parity-do'
+  const doDir = mkdtempSync(join(tmpdir(), 'deploy-parity-do-'))
+  mkdirSync(join(doDir, 'src'))
+  writeFileSync(join(doDir, 'src/index.js'), `${SOURCE}import { DurableObject } from 'cloudflare:workers'\nexport class Counter extends DurableObject {}\n`)
+  const config = {
+    ...CONFIG,
+    name: worker,
+    routes: [{ pattern: 'do.example.com/*', zone_name: 'example.com' }],
+    workflows: [{ binding: 'FLOW', name: 'do-flow', class_name: 'MyWorkflow' }],
+    queues: { consumers: [{ queue: 'do-jobs', max_batch_size: 10 }] },
+    durable_objects: { bindings: [{ name: 'COUNTER', class_name: 'Counter' }] },
+    migrations: [{ tag: 'v1', new_sqlite_classes: ['Counter'] }],
+  }
+  writeFileSync(join(doDir, 'wrangler.jsonc'), JSON.stringify(config, null, 2))
+  const start = () => startEmulator({ preview: false, zones: [{ name: 'example.com', id: 'zone-example' }], queues: [{ name: 'do-jobs', id: 'queue-do' }, { name: 'jobs-dlq', id: 'queue-dlq' }] })
+  const [theirsEmu, oursEmu] = await Promise.all([start(), start()])
+  try {
+    for (const emu of [theirsEmu, oursEmu]) for (const name of [worker, 'tail-worker']) await createWorkerOn(emu, name)
+    await runWrangler(theirsEmu, ['deploy'], doDir)
+    const bundle = await rollup({
+      input: join(doDir, 'src/index.js'),
+      external: [/^cloudflare:/],
+      logLevel: 'silent',
+      plugins: [rollupPlugin({ outputDir: join(doDir, '.workers-version'), ...uploadOptions(oursEmu, worker, { wrangler: join(doDir, 'wrangler.jsonc'), promote: true, preflight: false, version: {} }) } as never)],
+    })
+    await bundle.write({ dir: join(doDir, 'dist'), format: 'es' })
+    await bundle.close()
+
+    const uploads = (emu: Emulator) => emu.requests.filter((r) => r.method === 'PUT' && r.path.endsWith(`/workers/scripts/${worker}`)).map((r) => r.status)
+    expect(uploads(theirsEmu)).toEqual([200])
+    expect(uploads(oursEmu)).toEqual([200])
+    for (const emu of [theirsEmu, oursEmu]) {
+      expect(emu.requests.some((r) => r.method === 'POST' && r.path.endsWith(`/workers/${worker}/versions`))).toBe(false)
+      expect(emu.worker(worker)?.migration_tag).toBe('v1')
+    }
+    const theirs = changesAfterDeployment(theirsEmu.requests, worker)
+    const ours = changesAfterDeployment(oursEmu.requests, worker)
+    const settings = `PATCH /accounts/local-account/workers/scripts/${worker}/script-settings`
+    const wranglerOnly = new Set([`POST /accounts/local-account/workers/scripts/${worker}/domains/changeset`])
+    expect([...ours.keys()].filter((call) => call !== settings || theirs.has(settings)).sort()).toEqual([...theirs.keys()].filter((call) => !wranglerOnly.has(call)).sort())
+    for (const [call, body] of ours) if (theirs.has(call)) expect(body, call).toEqual(asThePluginSendsIt(call, theirs.get(call)))
+  } finally {
+    await Promise.all([theirsEmu.close(), oursEmu.close()])
+    rmSync(doDir, { recursive: true, force: true })
+  }
 }, 60_000)
