@@ -5,7 +5,7 @@ export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', '**/dist/**', '**/.workers-version/**', 'test/fixtures/**/out/**', 'playground/**/dist/**', 'coverage/**', 'test/.tmp/**', '**/.wrangler/**', '**/.cloudflare/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
-  { files: ['test/fixtures/vite-app/**', 'test/fixtures/vite-fullstack/src/**', 'playground/client/**'], languageOptions: { globals: { document: 'readonly' } } },
+  { files: ['test/fixtures/vite-app/**', 'test/fixtures/vite-fullstack/src/**', 'playground/client/**', 'test/fixtures/template-assets-only/src/**'], languageOptions: { globals: { document: 'readonly' } } },
   { files: ['playground/client/**'], languageOptions: { globals: { location: 'readonly', history: 'readonly', addEventListener: 'readonly', Element: 'readonly' } } },
   {
     languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly', Buffer: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', Response: 'readonly', Request: 'readonly', fetch: 'readonly', WebAssembly: 'readonly', TextEncoder: 'readonly', TextDecoder: 'readonly', AbortController: 'readonly', structuredClone: 'readonly' } },
