@@ -20,6 +20,7 @@
  */
 import { request as httpRequest, Agent, createServer } from 'node:http'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { gzipSync } from 'node:zlib'
 
 export const DEFAULT_NETWORK = { rttMs: 100, upMbit: 20, downMbit: 100, handshakeRtts: 3 }
 
@@ -74,7 +75,11 @@ export async function startNetProxy(upstream, network = DEFAULT_NETWORK) {
     outHeaders['content-length'] = String(responseBody.length)
     res.writeHead(upstreamResponse.statusCode, outHeaders)
     res.end(responseBody)
-    run.requests.push({ start: started, end: performance.now(), fresh, method: req.method, path: req.url, up: upBytes, down: responseHead + responseBody.length })
+    const record = { start: started, end: performance.now(), fresh, method: req.method, path: req.url, up: upBytes, down: responseHead + responseBody.length }
+    // What the version's body would weigh gzipped, had the API accepted it (measured after the
+    // response, so the client never waits for it).
+    if (req.method === 'POST' && /\/versions(\?|$)/.test(req.url)) record.versionBody = { bytes: body.length, gzip: gzipSync(body).length }
+    run.requests.push(record)
     run.bytesUp += upBytes
     run.bytesDown += responseHead + responseBody.length
   })

@@ -317,6 +317,12 @@ function report(apps, samples) {
         .map((r) => `- ${r.method} ${r.path.replace(/^\/client\/v4\/accounts\/[^/]+/, '…').replace(/\?.*$/, '')}: ${Math.round(r.start - t0)}–${Math.round(r.end - t0)} ms${r.fresh ? ', new connection' : ''}, ${kb(r.up)} up`),
       '',
     )
+    const versionBody = (runs) => median(runs.map((r) => r.net.log.find((q) => q.versionBody)?.versionBody.bytes ?? NaN))
+    const versionGzip = (runs) => median(runs.map((r) => r.net.log.find((q) => q.versionBody)?.versionBody.gzip ?? NaN))
+    notes.push(
+      `The version's request body: ours ${kb(versionBody(deploy))} (JSON, modules in base64; ${kb(versionGzip(deploy))} gzipped), wrangler's ${kb(versionBody(chain))} (multipart, modules as they are; ${kb(versionGzip(chain))} gzipped).`,
+      '',
+    )
     if (chain[0].assetsSent !== undefined) notes.push(`Assets files sent per run: ours ${median(deploy.map((r) => r.assetsSent))}, wrangler ${median(chain.map((r) => r.assetsSent))}.`, '')
   }
   return [...lines, '', ...notes].join('\n')
