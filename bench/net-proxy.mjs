@@ -19,6 +19,7 @@
  * same chain weighed in round trips, a request on a new connection counting 1 + 3.
  */
 import { request as httpRequest, Agent, createServer } from 'node:http'
+import { performance } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { gzipSync } from 'node:zlib'
 
@@ -75,7 +76,7 @@ export async function startNetProxy(upstream, network = DEFAULT_NETWORK) {
     outHeaders['content-length'] = String(responseBody.length)
     res.writeHead(upstreamResponse.statusCode, outHeaders)
     res.end(responseBody)
-    const record = { start: started, end: performance.now(), fresh, method: req.method, path: req.url, up: upBytes, down: responseHead + responseBody.length }
+    const record = { start: started, end: performance.now(), fresh, port: socket.remotePort, method: req.method, path: req.url, up: upBytes, down: responseHead + responseBody.length }
     // What the version's body would weigh gzipped, had the API accepted it (measured after the
     // response, so the client never waits for it).
     if (req.method === 'POST' && /\/versions(\?|$)/.test(req.url)) record.versionBody = { bytes: body.length, gzip: gzipSync(body).length }

@@ -24,7 +24,7 @@
  * the longest chain of requests that ran one after the other, and that chain in round trips
  * (handshakes of new connections included).
  *
- *   node bench/network.mjs [--rounds 5] [--out bench/network-results.md]
+ *   node bench/network.mjs [--rounds 5] [--quick] [--out bench/network-results.md]
  */
 import { spawn } from 'node:child_process'
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
@@ -34,6 +34,7 @@ import { cpus } from 'node:os'
 import { dirname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
+import { performance } from 'node:perf_hooks'
 import { startEmulatorProcess } from './emulator-process.mjs'
 import { DEFAULT_NETWORK, startNetProxy } from './net-proxy.mjs'
 import { wranglerEnv } from './wrangler-env.mjs'
@@ -47,8 +48,8 @@ const ASSET_FILES = 2_000
 /** The ratio goals of issue 23: ours against `vite build && wrangler deploy`. */
 const GOALS = { worker: 0.25, fullstack: 0.35 }
 
-const { values } = parseArgs({ options: { rounds: { type: 'string', default: '5' }, out: { type: 'string', default: join(REPO, 'bench/network-results.md') } } })
-const rounds = Number(values.rounds)
+const { values } = parseArgs({ options: { rounds: { type: 'string' }, quick: { type: 'boolean', default: false }, out: { type: 'string', default: join(REPO, 'bench/network-results.md') } } })
+const rounds = Number(values.rounds ?? (values.quick ? 2 : 5))
 if (!Number.isInteger(rounds) || rounds < 1) throw new Error('--rounds must be a positive integer')
 if (!existsSync(join(REPO, 'dist/vite.js'))) throw new Error('build the package first: npm run build')
 
