@@ -71,8 +71,10 @@ export async function startNetProxy(upstream, network = DEFAULT_NETWORK) {
     const responseHead = headBytes(`HTTP/1.1 ${upstreamResponse.statusCode} ${upstreamResponse.statusMessage}`, upstreamResponse.rawHeaders)
     await until(transmit('down', responseHead + responseBody.length) + half)
     const outHeaders = { ...upstreamResponse.headers }
+    // Hop-by-hop: the emulator's keep-alive terms are for the proxy's connection to it, not the client's.
     delete outHeaders['transfer-encoding']
     delete outHeaders.connection
+    delete outHeaders['keep-alive']
     outHeaders['content-length'] = String(responseBody.length)
     res.writeHead(upstreamResponse.statusCode, outHeaders)
     res.end(responseBody)

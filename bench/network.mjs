@@ -24,7 +24,7 @@
  * the longest chain of requests that ran one after the other, and that chain in round trips
  * (handshakes of new connections included).
  *
- *   node bench/network.mjs [--rounds 5] [--quick] [--out bench/network-results.md]
+ *   node bench/network.mjs [--rounds 5] [--quick] [--apps worker,fullstack] [--out bench/network-results.md]
  */
 import { spawn } from 'node:child_process'
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
@@ -48,7 +48,7 @@ const ASSET_FILES = 2_000
 /** The ratio goals of issue 23: ours against `vite build && wrangler deploy`. */
 const GOALS = { worker: 0.25, fullstack: 0.35 }
 
-const { values } = parseArgs({ options: { rounds: { type: 'string' }, quick: { type: 'boolean', default: false }, out: { type: 'string', default: join(REPO, 'bench/network-results.md') } } })
+const { values } = parseArgs({ options: { rounds: { type: 'string' }, quick: { type: 'boolean', default: false }, apps: { type: 'string', default: 'worker,fullstack' }, out: { type: 'string', default: join(REPO, 'bench/network-results.md') } } })
 const rounds = Number(values.rounds ?? (values.quick ? 2 : 5))
 if (!Number.isInteger(rounds) || rounds < 1) throw new Error('--rounds must be a positive integer')
 if (!existsSync(join(REPO, 'dist/vite.js'))) throw new Error('build the package first: npm run build')
@@ -92,7 +92,11 @@ async function prepare(work) {
   await mkdir(home)
   const api = { CLOUDFLARE_API_BASE_URL: proxy.url, CLOUDFLARE_API_TOKEN: emulator.token, CLOUDFLARE_ACCOUNT_ID: emulator.accountId }
   const wrangler = wranglerEnv({ ...emulator, url: proxy.url }, home)
-  return [await workerApp(join(work, 'worker'), api, wrangler), await fullStackApp(join(work, 'fullstack'), api, wrangler)]
+  const wanted = values.apps.split(',')
+  const apps = []
+  if (wanted.includes('worker')) apps.push(await workerApp(join(work, 'worker'), api, wrangler))
+  if (wanted.includes('fullstack')) apps.push(await fullStackApp(join(work, 'fullstack'), api, wrangler))
+  return apps
 }
 
 /** The playground Worker built by Vite as an SSR build; wrangler uploads the same output with `--no-bundle`. */
