@@ -15,6 +15,7 @@ import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
+import { installPluginCopy } from './install-copy.mjs'
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..')
 const require = createRequire(import.meta.url)
@@ -28,10 +29,7 @@ const rounds = Number(values.rounds ?? (values.quick ? 3 : 11))
 if (!Number.isInteger(rounds) || rounds < 1) throw new Error('--rounds must be a positive integer')
 const work = await mkdtemp(join(REPO, 'bench/.work-dry-'))
 try {
-  const installed = join(work, 'node_modules', 'unplugin-workers-version')
-  await mkdir(installed, { recursive: true })
-  await cp(join(REPO, 'package.json'), join(installed, 'package.json'))
-  await cp(join(REPO, 'dist'), join(installed, 'dist'), { recursive: true })
+  await installPluginCopy(work)
   await cp(join(REPO, 'playground/src'), join(work, 'src'), { recursive: true })
   await cp(join(REPO, 'playground/shared.js'), join(work, 'shared.js'))
   await generateApp(join(work, 'app'))

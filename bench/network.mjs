@@ -38,6 +38,7 @@ import { performance } from 'node:perf_hooks'
 import { startEmulatorProcess } from './emulator-process.mjs'
 import { DEFAULT_NETWORK, startNetProxy } from './net-proxy.mjs'
 import { wranglerEnv } from './wrangler-env.mjs'
+import { installPluginCopy } from './install-copy.mjs'
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..')
 const require = createRequire(import.meta.url)
@@ -83,11 +84,7 @@ try {
 // ─── set-up ───────────────────────────────────────────────────────────────────────────────────
 
 async function prepare(work) {
-  // The plugin as users have it, a copy in node_modules (bench/run.mjs says why).
-  const installed = join(work, 'node_modules', 'unplugin-workers-version')
-  await mkdir(installed, { recursive: true })
-  await cp(join(REPO, 'package.json'), join(installed, 'package.json'))
-  await cp(join(REPO, 'dist'), join(installed, 'dist'), { recursive: true })
+  await installPluginCopy(work)
   const home = join(work, 'home')
   await mkdir(home)
   const api = { CLOUDFLARE_API_BASE_URL: proxy.url, CLOUDFLARE_API_TOKEN: emulator.token, CLOUDFLARE_ACCOUNT_ID: emulator.accountId }
