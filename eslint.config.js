@@ -2,7 +2,7 @@ import js from '@eslint/js'
 import tseslint from 'typescript-eslint'
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', '**/dist/**', '**/.workers-version/**', 'test/fixtures/**/out/**', 'playground/**/dist/**', 'coverage/**', 'test/.tmp/**', '**/.wrangler/**', '**/.cloudflare/**'] },
+  { ignores: ['dist/**', 'node_modules/**', '**/dist/**', '**/.workers-version/**', 'test/fixtures/**/out/**', 'playground/**/dist/**', 'coverage/**', 'test/.tmp/**', '**/.wrangler/**', '**/.cloudflare/**', 'bench/.work-*/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   { files: ['test/fixtures/vite-app/**', 'test/fixtures/vite-fullstack/src/**', 'playground/client/**', 'test/fixtures/template-assets-only/src/**'], languageOptions: { globals: { document: 'readonly' } } },

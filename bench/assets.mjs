@@ -62,7 +62,8 @@ await writeFile(
   `const [dir, baseUrl, apiToken, accountId, worker, mode] = process.argv.slice(2)
 const lib = await import(${JSON.stringify(pathToFileURL(join(CACHE, 'lib.mjs')).href)})
 if (mode !== 'noop') {
-  const manifest = await lib.readAssetsDirectory(dir)
+  // The Paid plan's limit, as a Paid user sets \`assets.maxFiles\`: the scaling run goes to 100,000 files.
+  const manifest = await lib.readAssetsDirectory(dir, { maxFiles: 100_000 })
   const credentials = { apiToken }
   const result = await lib.uploadAssets({ baseUrl, credentials, accountId, scriptName: worker, manifest })
   await lib.createVersion({ baseUrl, credentials, accountId, worker, body: {

@@ -21,7 +21,7 @@ import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import diagnostics from 'node:diagnostics_channel'
 import { existsSync } from 'node:fs'
-import { copyFile, cp, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises'
+import { copyFile, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { cpus } from 'node:os'
 import { clearInterval, setInterval } from 'node:timers'
@@ -30,6 +30,7 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { startEmulatorProcess } from './emulator-process.mjs'
 import { wranglerEnv as sharedWranglerEnv } from './wrangler-env.mjs'
+import { installPluginCopy } from './install-copy.mjs'
 
 const SELF = fileURLToPath(import.meta.url)
 const REPO = join(dirname(SELF), '..')
@@ -134,13 +135,7 @@ async function prepare(work, emulator) {
   await mkdir(join(work, 'src'))
   for (const file of await readdir(join(playground, 'src'))) await copyFile(join(playground, 'src', file), join(work, 'src', file))
   await copyFile(join(playground, 'shared.js'), join(work, 'shared.js'))
-  // The plugin as users have it: a copy in node_modules. Imported by its own name from inside
-  // the repository it would resolve to dist/ outside node_modules, and Vite would then bundle it
-  // into the config file, dynamic imports (the upload code) and all.
-  const installed = join(work, 'node_modules', 'unplugin-workers-version')
-  await mkdir(installed, { recursive: true })
-  await copyFile(join(REPO, 'package.json'), join(installed, 'package.json'))
-  await cp(join(REPO, 'dist'), join(installed, 'dist'), { recursive: true })
+  await installPluginCopy(work)
   const home = join(work, 'home')
   await mkdir(home)
 

@@ -58,6 +58,7 @@ export function createPluginContext(options: ResolvedOptions): AdapterContext {
       // credentials, `fromEnv` values and inline secrets; the Workers a Cloudflare build adds bring none).
       const redactor = plan.upload ? redactorFor({ credentials: plan.target.credentials, bindings: plan.version.bindings }) : undefined
       build = { info, plan, redactor, upload: plan.upload && redactor && readsEarly(plan) ? startUploadEarly(plan, redactor) : undefined }
+      if (plan.upload && plan.preflight) void import('./preflight.js').then(({ warmUpPreflight }) => warmUpPreflight())
     },
     root(bundlerRoot: string) {
       return build?.plan.root ?? projectRoot(options.root, bundlerRoot)

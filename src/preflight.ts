@@ -8,6 +8,17 @@ import type { Logger } from './report/logger.js'
 let announced = false
 
 /**
+ * Loads Miniflare while the bundler works, for a build that will run preflight: the import is
+ * most of preflight's cost on a cold Node, and it needs nothing from the build. Nothing is sent.
+ * A failure is left for `preflight` to report (a failed load is tried again there).
+ */
+export function warmUpPreflight(): void {
+  void Promise.all([import('./emulator/miniflare.js'), import('./emulator/workerd.js')])
+    .then(([{ findMiniflare }]) => findMiniflare())
+    .catch(() => undefined)
+}
+
+/**
  * Starts the version in workerd, as the local emulator runs it (bindings stubbed locally),
  * before anything is sent: a Worker that throws at startup or imports a missing module fails
  * the build with workerd's own message. Returns the local startup time, or undefined when

@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import type { Readable } from 'node:stream'
+import { setImmediate as nextMacrotask } from 'node:timers/promises'
 import { Agent, createEnvProxyAgent, type Dispatcher, type FormData, request } from './undici.js'
 import { proxyFromEnv, type ProxySettings } from './proxy.js'
 import { Redactor } from '../core/redact.js'
@@ -289,6 +290,10 @@ export class Transport {
         ...(outgoing.minHeadersMs !== undefined && outgoing.minHeadersMs > this.headersMs ? { headersTimeout: outgoing.minHeadersMs } : {}),
       })
       const text = await readCapped(response, outgoing.maxResponseBytes ?? POLICY.maxResponseBytes)
+      // undici gives the connection back to the pool a macrotask after the body's end: a request the
+      // caller sends at once would open a new connection instead, three round trips of TCP and TLS
+      // against the real API (bench/network.mjs saw it on every full-stack deploy's third assets bucket).
+      await nextMacrotask()
       return { status: response.statusCode, headers: response.headers, text }
     } catch (error) {
       if (error instanceof ResponseTooLarge) throw error

@@ -1,12 +1,13 @@
 /**
- * The script-API calls `wrangler versions upload` makes, so wrangler can be pointed at the emulator
+ * The script-API calls `wrangler versions upload` and `wrangler versions deploy` make, so wrangler can be pointed at the emulator
  * (`CLOUDFLARE_API_BASE_URL=<emulator url>`) and compared with the plugin:
  *
  * - `GET  /accounts/:a/workers/services/:name`: does the Worker exist, where was it last deployed from,
  *   and its Durable Object migration tag;
  * - `GET  /accounts/:a/workers/scripts/:name/settings`: the latest version's runtime settings;
  * - `POST /accounts/:a/workers/scripts/:name/versions`: a multipart form, one `metadata` part (JSON) and
- *   one part per module, named by the module and typed by its content type.
+ *   one part per module, named by the module and typed by its content type;
+ * - `GET  /accounts/:a/workers/scripts/:name/versions/:id`: one version, as `wrangler versions deploy` reads it.
  *
  * The form is turned into a Create Version body and goes through the same validation and store as the
  * JSON endpoint, so `versions(worker)` counts wrangler's versions too. Only ES-module Workers are
@@ -29,6 +30,7 @@ export const WRANGLER_ROUTES: Route[] = [
   { method: 'GET', pattern: new RegExp(`${ACCOUNT}/services/${SEGMENT}/?$`), handler: getService },
   { method: 'GET', pattern: new RegExp(`${ACCOUNT}/scripts/${SEGMENT}/settings/?$`), handler: getSettings },
   { method: 'POST', pattern: new RegExp(`${ACCOUNT}/scripts/${SEGMENT}/versions/?$`), handler: postScriptVersion, rawBody: true },
+  { method: 'GET', pattern: new RegExp(`${ACCOUNT}/scripts/${SEGMENT}/versions/${SEGMENT}/?$`), handler: getScriptVersion },
 ]
 
 function getService(ctx: ApiContext, _req: ApiRequest, [account = '', name = '']: string[]): ApiReply {
@@ -63,6 +65,13 @@ function getSettings(ctx: ApiContext, _req: ApiRequest, [account = '', name = ''
     tags: [],
     usage_model: 'standard',
   })
+}
+
+/** `wrangler versions deploy` reads each version it is given before it deploys it. */
+function getScriptVersion(ctx: ApiContext, _req: ApiRequest, [account = '', name = '', id = '']: string[]): ApiReply {
+  if (!ctx.store.worker(account, name)) return workerNotFound()
+  const stored = ctx.store.version(account, name, id)
+  return stored ? ok(scriptVersionResult(stored)) : failOne(404, Code.versionNotFound, 'Version not found')
 }
 
 async function postScriptVersion(ctx: ApiContext, req: ApiRequest, [account = '', name = '']: string[]): Promise<ApiReply> {

@@ -177,6 +177,17 @@ describe('wrangler versions upload routes', () => {
     ])
     const preview = await fetch(stored!.urls[0]!)
     expect(await preview.json()).toEqual({ sum: 5, page: '<h1>page</h1>', bytes: 256, greeting: 'cli', secret: null })
+
+    // `wrangler versions deploy` reads the version it is given (scripts API shape), then deploys it.
+    const read = await get(`/workers/scripts/wr-cli/versions/${stored!.id}`)
+    expect(read.status).toBe(200)
+    expect(read.json.result).toMatchObject({ id: stored!.id, number: stored!.number, resources: { bindings: [{ name: 'GREETING', type: 'plain_text' }] } })
+    const unknown = await get('/workers/scripts/wr-cli/versions/00000000-0000-4000-8000-000000000000')
+    expect(unknown.status).toBe(404)
+    expect((await get(`/workers/scripts/wr-nope/versions/${stored!.id}`)).status).toBe(404)
+    await runWrangler(emu, ['versions', 'deploy', `${stored!.id}@100%`, '--name', 'wr-cli', '-y'], worker)
+    const response = await get('/workers/scripts/wr-cli/deployments')
+    expect(response.json.result.deployments[0].versions).toEqual([{ version_id: stored!.id, percentage: 100 }])
   })
 
   it('refuses a multipart version that carries a migration (10211), as the platform does, and stores nothing', async () => {

@@ -67,6 +67,22 @@ describe('a full-stack app with @cloudflare/vite-plugin', () => {
     expect(await (await fetch(new URL('robots.txt', latest!.urls[0]!))).text()).toContain('Disallow: /private')
   })
 
+  it('reads the entry Worker once: the read made while the bundler worked serves the upload of its generated config', async () => {
+    const root = await copyOfFixture()
+    const worker = 'fullstack-read-once'
+    await writeFile(join(root, 'wrangler.jsonc'), (await readFile(join(root, 'wrangler.jsonc'), 'utf8')).replace('"fullstack"', `"${worker}"`))
+    const requests = emulator().requests.length
+    await deploy(root)
+    const sent = emulator().requests.slice(requests)
+    const reads = sent.filter((r) => r.method === 'GET' && r.path.endsWith(`/workers/workers/${worker}`))
+    expect(reads).toHaveLength(1)
+    // Read before the assets session opened, and acted on: the Worker was new, so it was created first.
+    const session = sent.findIndex((r) => r.method === 'POST' && r.path.endsWith(`/scripts/${worker}/assets-upload-session`))
+    expect(session).toBeGreaterThan(sent.indexOf(reads[0]!))
+    expect(sent.filter((r) => r.method === 'POST' && (r.body as { name?: string } | undefined)?.name === worker)).toHaveLength(1)
+    expect(emulator().versions(worker)).toHaveLength(1)
+  })
+
   it('fails within the retry budget and creates no version when every bucket upload fails', async () => {
     const root = await copyOfFixture()
     const worker = 'assets-always-fail'
