@@ -235,14 +235,16 @@ async function createVersionThenTraffic(version: BuiltVersion, session: UploadSe
         `Worker ${JSON.stringify(worker)} does not exist in account ${ctx.accountId}: create it first, or set \`createWorker: true\` to let the plugin create it.`,
       )
     }
-    // The script upload creates the Worker itself, as it does for `wrangler deploy`.
-    if (route.kind === 'version') {
-      await createWorker(ctx, worker)
-      logger.info(`${pc.green('✓')} created Worker ${pc.bold(worker)} (first deploy)`)
-    }
   }
-
-  const assetsJwt = version.assets && (await uploadAssetsOf(version.assets, session))
+  // The script upload creates the Worker itself, as it does for `wrangler deploy`. Creating it and
+  // uploading the assets do not depend on each other (an assets session needs no Worker, as
+  // wrangler's first deploy shows), so they run together: one round trip less on a first deploy.
+  const creating =
+    state.isNew && route.kind === 'version'
+      ? createWorker(ctx, worker).then(() => logger.info(`${pc.green('✓')} created Worker ${pc.bold(worker)} (first deploy)`))
+      : undefined
+  creating?.catch(() => undefined)
+  const [assetsJwt] = await Promise.all([version.assets && uploadAssetsOf(version.assets, session), creating])
   const remote = { migrationTag: state.migrationTag, secrets: state.secrets, assetsJwt }
   if (route.kind === 'script') {
     const deployed = await deployScript({ plan, version, route, git, remote, isNew: state.isNew, ctx, logger, redactor, warn })
