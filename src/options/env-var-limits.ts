@@ -1,3 +1,4 @@
+import { nestsWithinLimit } from '../core/guards.js'
 import type { Problems } from './issues.js'
 import { utf8Bytes } from './version-schema.js'
 
@@ -51,9 +52,14 @@ export function checkEnvVarLimits(bindings: unknown, problems: Problems): void {
   }
 }
 
-/** UTF-8 bytes of the value as sent (JSON text for a `json` var); undefined when it has none or cannot be serialised (the schema reports that). */
+/**
+ * UTF-8 bytes of the value as sent (JSON text for a `json` var); undefined when it has none, nests
+ * too deep or cannot be serialised (the schema reports those). The depth is checked first so that
+ * the answer does not depend on the runtime: Node 26 serialises nesting that Node 24 cannot.
+ */
 function valueBytes(binding: Record<string, unknown>): number | undefined {
   if (binding.type !== 'json') return typeof binding.text === 'string' ? utf8Bytes(binding.text) : undefined
+  if (!nestsWithinLimit(binding.json)) return undefined
   try {
     const text = JSON.stringify(binding.json)
     return typeof text === 'string' ? utf8Bytes(text) : undefined
