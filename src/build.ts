@@ -95,6 +95,11 @@ function addAssetsConfigModules(modules: WorkerModule[], assets: { manifest: Ass
   }
 }
 
+/** The bytes of a built version's modules, as the reports show its size. */
+export function builtSize(version: BuiltVersion): number {
+  return version.modules.modules.reduce((sum, m) => sum + m.contents.byteLength, 0)
+}
+
 /**
  * An assets-only Worker, as wrangler deploys one without `main`: static assets and no code. The
  * build is a site (a Vite client build of HTML pages), or emitted no entry chunk, and the plan has

@@ -17,19 +17,18 @@ import {
   type Preview,
   type PreviewDeployment,
 } from './api/index.js'
-import type { BuiltVersion } from './build.js'
+import { builtSize, type BuiltVersion } from './build.js'
 import { previewAnnotations } from './ci-context.js'
 import { WorkersVersionError } from './core/errors.js'
 import { bodyByteLength, bodyChunks, toRequestBody } from './core/serialize.js'
-import { withheldFrom, type UploadPlan } from './plan.js'
+import type { UploadPlan } from './plan.js'
 import type { PlannedPreview } from './preview-target.js'
 import { writePreviewCiOutputs } from './report/ci-outputs.js'
-import { BODY_LAYOUT_PRETTY, resultJsonPath, writePreviewResultJson, writeRequestJson } from './report/files.js'
+import { BODY_LAYOUT_PRETTY, resultJsonPath, unwrittenWarning, writePreviewResultJson, writeRequestJson } from './report/files.js'
 import { appendStepSummary } from './report/step-summary.js'
 import type { Redactor } from './core/redact.js'
 import type { Logger } from './report/logger.js'
-import { previewDeploymentBody, versionBody } from './version-body.js'
-import { preflight } from './preflight.js'
+import { previewDeploymentBody } from './version-body.js'
 
 export interface PreviewUploadResult {
   preview: Preview
@@ -40,8 +39,11 @@ export interface PreviewUploadResult {
 
 /** What a Preview upload shares with a version upload (both live in `upload.ts`). */
 export interface SharedSteps {
+  /** Starts the build in workerd when the plan asks for it (before anything is sent). */
+  preflight: () => Promise<void>
   /** Whether the Worker is new (read while the bundler worked, when it was). */
   workerIsNew: () => Promise<boolean>
+  /** Creates the Worker, or refuses when the plan may not (`createWorker: false`). */
   createWorker: () => Promise<void>
   /** Uploads the static assets and returns their completion token. */
   uploadAssets: (manifest: NonNullable<BuiltVersion['assets']>) => Promise<string>
@@ -60,24 +62,11 @@ export async function uploadPreview(version: BuiltVersion, session: PreviewSessi
   const { worker } = plan.target
   const planned = plan.preview
   const git = await plan.gitAnnotations
-
-  if (plan.preflight) {
-    // The plan's fields already hold the Preview's bindings; preflight reads them as a version body's array.
-    const startup = await preflight(versionBody(plan, version.modules, { git }).payload, worker, logger, withheldFrom(plan))
-    if (startup !== undefined) logger.info(`${pc.green('✓')} preflight: the deployment starts in workerd (${Math.round(startup)} ms locally)`)
-  }
+  await steps.preflight()
 
   // The Worker and the Preview are read at once; the Preview of a Worker that does not exist is not.
   const [isNew, found] = await Promise.all([steps.workerIsNew(), getPreview(ctx, worker, planned.name).catch((error: unknown) => ({ error }))])
-  if (isNew) {
-    if (!plan.createWorker) {
-      throw new WorkersVersionError(
-        'WORKER_NOT_FOUND',
-        `Worker ${JSON.stringify(worker)} does not exist in account ${plan.target.accountId}: create it first, or set \`createWorker: true\` to let the plugin create it.`,
-      )
-    }
-    await steps.createWorker()
-  }
+  if (isNew) await steps.createWorker()
   const existing = isNew ? undefined : found && 'error' in found ? raise(found.error) : found
   if (existing) refuseCollision(existing, planned, (text) => session.redactor.redact(text))
 
@@ -107,7 +96,7 @@ export async function uploadPreview(version: BuiltVersion, session: PreviewSessi
 
   const result = { preview, deployment, created }
   await reportPreview(session, result, {
-    sizeBytes: version.modules.modules.reduce((sum, m) => sum + m.contents.byteLength, 0),
+    sizeBytes: builtSize(version),
     applied: [...(created ? [`Preview ${planned.name} created`] : []), ...(payload.config.migrations ? ['Durable Object migrations'] : []), ...(kept.length > 0 ? [`secrets kept: ${kept.join(', ')}`] : [])],
   })
   return result
@@ -136,10 +125,7 @@ async function reportPreview(session: PreviewSession, result: PreviewUploadResul
   const { preview, deployment } = result
   const name = plan.preview?.name ?? preview.name
   const done = `deployment ${deployment.id} of Preview ${name} was created`
-  const unwritten = (file: string, error: unknown) => {
-    const reason = error instanceof Error ? error.message : String(error)
-    logger.warn(pc.yellow(`⚠ could not write ${file} (${reason}); ${done}, so the build goes on without it.`))
-  }
+  const unwritten = unwrittenWarning(logger, done)
   const resultFile = resultJsonPath(plan.outputDir)
   try {
     writePreviewResultJson(plan.outputDir, { worker: plan.target.worker, accountId: session.ctx.accountId }, redactor.redactDeep({ ...preview, name }), redactor.redactDeep(deployment))

@@ -27,12 +27,12 @@ import type { ResolvedOptions } from './options/resolve.js'
 import { withheldFrom, type UploadPlan } from './plan.js'
 import { applyDeploySteps, type DeployStepsOutcome } from './deploy-apply.js'
 import { preflight } from './preflight.js'
-import type { BuiltVersion } from './build.js'
+import { builtSize, type BuiltVersion } from './build.js'
 import { deployRoute } from './deploy-route.js'
 import { deployScript } from './deploy-script.js'
 import { writeCiOutputs } from './report/ci-outputs.js'
 import { appendStepSummary, type SummaryRow } from './report/step-summary.js'
-import { BODY_LAYOUT_PRETTY, resultJsonPath, writeRequestJson, writeResultJson } from './report/files.js'
+import { BODY_LAYOUT_PRETTY, resultJsonPath, unwrittenWarning, writeRequestJson, writeResultJson } from './report/files.js'
 import { createLiveLine, isLiveTerminal } from './report/live-line.js'
 import type { Logger } from './report/logger.js'
 import { versionBody } from './version-body.js'
@@ -150,7 +150,7 @@ export async function uploadVersion(
     if (hasPreview(session)) {
       // Its first reads are account-scoped and start at once.
       await accountKnown(session)
-      return await uploadPreview(version, session, previewSteps(session))
+      return await uploadPreview(version, session, previewSteps(session, version))
     }
     return await createVersionThenTraffic(version, session, options)
   } catch (error) {
@@ -170,10 +170,12 @@ function hasPreview(session: UploadSession): session is UploadSession & { plan: 
 }
 
 /** What the Preview path shares with a version's: the Worker read and created, the assets uploaded. */
-function previewSteps(session: UploadSession): SharedSteps {
+function previewSteps(session: UploadSession, version: BuiltVersion): SharedSteps {
   return {
+    preflight: async () => preflightOf(session, version, await session.plan.gitAnnotations, 'deployment'),
     workerIsNew: async () => (await workerStateOf(session)).isNew,
     createWorker: async () => {
+      refuseMissingWorker(session)
       await createWorker(session.ctx, session.plan.target.worker)
       session.logger.info(`${pc.green('✓')} created Worker ${pc.bold(session.plan.target.worker)} (first deploy)`)
     },
@@ -204,6 +206,23 @@ function sessionServing(plan: UploadPlan, session: UploadSession | undefined): U
   return sameTarget && sameReads ? { ...session, plan } : undefined
 }
 
+/** Starts the build in workerd before anything is sent, when the plan asks for it; an assets-only build has no code to start. */
+async function preflightOf(session: UploadSession, version: BuiltVersion, git: Record<string, string> | undefined, what: 'version' | 'deployment'): Promise<void> {
+  const { plan, logger } = session
+  if (!plan.preflight || version.modules.mainModule === undefined) return
+  const startup = await preflight(versionBody(plan, version.modules, { git }).payload, plan.target.worker, logger, withheldFrom(plan))
+  if (startup !== undefined) logger.info(`${pc.green('✓')} preflight: the ${what} starts in workerd (${Math.round(startup)} ms locally)`)
+}
+
+/** A Worker that does not exist, with `createWorker: false`: refused before anything is created. */
+function refuseMissingWorker(session: UploadSession): void {
+  if (session.plan.createWorker) return
+  throw new WorkersVersionError(
+    'WORKER_NOT_FOUND',
+    `Worker ${JSON.stringify(session.plan.target.worker)} does not exist in account ${session.ctx.accountId}: create it first, or set \`createWorker: true\` to let the plugin create it.`,
+  )
+}
+
 /**
  * The upload's steps in order: preflight, the Worker, its assets, the version, then traffic when
  * `promote` asks for it; or, where `deployRoute` says so, the script upload in place of the last two.
@@ -215,11 +234,7 @@ async function createVersionThenTraffic(version: BuiltVersion, session: UploadSe
   const git = await plan.gitAnnotations
   const warn = (message: string) => logger.warn(pc.yellow(`⚠ ${message}`))
 
-  // An assets-only version has no code to start.
-  if (plan.preflight && version.modules.mainModule !== undefined) {
-    const startup = await preflight(versionBody(plan, version.modules, { git }).payload, worker, logger, withheldFrom(plan))
-    if (startup !== undefined) logger.info(`${pc.green('✓')} preflight: the version starts in workerd (${Math.round(startup)} ms locally)`)
-  }
+  await preflightOf(session, version, git, 'version')
 
   await accountKnown(session)
   const state = await workerStateOf(session)
@@ -228,14 +243,7 @@ async function createVersionThenTraffic(version: BuiltVersion, session: UploadSe
   const route = deployRoute(plan, state.migrationTag)
   // A gradual rollout needs a version to roll from: refused before anything is created.
   if (plan.promote !== undefined && plan.promote < 100) planTraffic(state.current, 'the new version', plan.promote)
-  if (state.isNew) {
-    if (!plan.createWorker) {
-      throw new WorkersVersionError(
-        'WORKER_NOT_FOUND',
-        `Worker ${JSON.stringify(worker)} does not exist in account ${ctx.accountId}: create it first, or set \`createWorker: true\` to let the plugin create it.`,
-      )
-    }
-  }
+  if (state.isNew) refuseMissingWorker(session)
   // The script upload creates the Worker itself, as it does for `wrangler deploy`. Creating it and
   // uploading the assets do not depend on each other (an assets session needs no Worker, as
   // wrangler's first deploy shows), so they run together: one round trip less on a first deploy.
@@ -251,9 +259,7 @@ async function createVersionThenTraffic(version: BuiltVersion, session: UploadSe
     // The script upload deploys at 100%, so the Worker settings and triggers follow it as they follow a promote.
     const settled = await applyStepsOf(session, deployed.result.id)
     const applied = appliedSummary(state.isNew, [], settled, deployed.migrations)
-    await reportCreated(session, options, deployed.result, deployed.traffic, { sizeBytes: modulesSize(version), applied }).finally(
-      () => settled?.failure && Promise.reject(settled.failure),
-    )
+    await reportThenFail(reportCreated(session, options, deployed.result, deployed.traffic, { sizeBytes: builtSize(version), applied }), settled)
     return deployed.result
   }
   const { payload, kept } = versionBody(plan, version.modules, { git, remote, warn })
@@ -289,10 +295,7 @@ async function createVersionThenTraffic(version: BuiltVersion, session: UploadSe
   }
 
   const applied = appliedSummary(state.isNew, kept, settled)
-  // A failed step fails the build after the report (result.json and onVersion know the deployed version), ahead of an onVersion error.
-  await reportCreated(session, options, result, traffic, { sizeBytes: modulesSize(version), applied }).finally(
-    () => settled?.failure && Promise.reject(settled.failure),
-  )
+  await reportThenFail(reportCreated(session, options, result, traffic, { sizeBytes: builtSize(version), applied }), settled)
   return result
 }
 
@@ -306,8 +309,12 @@ function appliedSummary(isNew: boolean, kept: readonly string[], settled: Deploy
   ]
 }
 
-function modulesSize(version: BuiltVersion): number {
-  return version.modules.modules.reduce((sum, m) => sum + m.contents.byteLength, 0)
+/**
+ * A deploy step that failed fails the build after the report, so that result.json and onVersion
+ * know the deployed version; its error wins over an onVersion error.
+ */
+async function reportThenFail(report: Promise<void>, settled: DeployStepsOutcome | undefined): Promise<void> {
+  await report.finally(() => settled?.failure && Promise.reject(settled.failure))
 }
 
 /** The steps a promote applies after its deployment (deploy-apply.ts), when the plan has any. */
@@ -334,10 +341,7 @@ async function reportCreated(
   const { plan, logger, redactor } = session
   const { target } = plan
   const created = `version ${result.id} of ${target.worker} was created${traffic ? ` and deployed (${trafficLine(traffic, result.id)})` : ''}`
-  const unwritten = (file: string, error: unknown) => {
-    const reason = error instanceof Error ? error.message : String(error)
-    logger.warn(pc.yellow(`⚠ could not write ${file} (${reason}); ${created}, so the build goes on without it.`))
-  }
+  const unwritten = unwrittenWarning(logger, created)
   const resultFile = resultJsonPath(plan.outputDir)
   try {
     writeResultJson(plan.outputDir, { worker: target.worker, accountId: session.ctx.accountId }, redactor.redactDeep(result), traffic && { strategy: 'percentage', versions: traffic })

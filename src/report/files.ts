@@ -4,6 +4,8 @@ import type { VersionResult } from '../core/body.js'
 import { WorkersVersionError } from '../core/errors.js'
 import { withSecretsRedacted } from '../core/redact.js'
 import { bodyChunks, scriptMetadata, type VersionPayload } from '../core/serialize.js'
+import pc from 'picocolors'
+import type { Logger } from './logger.js'
 import { writeFileAtomic } from './write-atomic.js'
 
 /**
@@ -109,4 +111,15 @@ export function writePreviewResultJson(
   const content = { account_id: target.accountId, worker: target.worker, kind: 'preview', preview, deployment: { id: deployment.id, urls: deployment.urls } }
   writeFileAtomic(file, `${JSON.stringify(content, null, 2)}\n`)
   return file
+}
+
+/**
+ * After the upload succeeded nothing local may fail the build (a CI re-run would deploy again): a
+ * report file that cannot be written is a warning naming it and saying what was `done`.
+ */
+export function unwrittenWarning(logger: Logger, done: string): (file: string, error: unknown) => void {
+  return (file, error) => {
+    const reason = error instanceof Error ? error.message : String(error)
+    logger.warn(pc.yellow(`⚠ could not write ${file} (${reason}); ${done}, so the build goes on without it.`))
+  }
 }
