@@ -2,6 +2,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { startEmulator, type Emulator } from '../../src/emulator/index.js'
 import { tempDir } from '../helpers/fixture.js'
 import { rollupUpload } from '../helpers/rollup-upload.js'
+import { createWorkerOn, runWrangler } from '../helpers/wrangler.js'
+import { mkdtemp, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 
 // One emulator whose token sees one account, one that sees two, one that sees none.
 const ACCOUNT = '0123456789abcdef0123456789abcdef'
@@ -58,4 +62,33 @@ describe('the account id, when none is configured', () => {
     vi.stubEnv('CLOUDFLARE_ACCOUNT_ID', '')
     await expect(rollupUpload(none, await tempDir('account-none'), 'w', withoutAccount)).rejects.toThrow(/can see no account to take it from: set the `accountId` option, CLOUDFLARE_ACCOUNT_ID/)
   })
+
+  it('is read from the same endpoints and pages as wrangler 4.164 reads it', async () => {
+    vi.stubEnv('CLOUDFLARE_ACCOUNT_ID', '')
+    vi.spyOn(console, 'log').mockImplementation(() => undefined)
+    // The one documented difference: the plugin asks for the largest page the API serves (`per_page=50`),
+    // wrangler for its default of 20, so a token with many accounts takes fewer requests.
+    const lookups = (emu: Emulator, from: number) =>
+      emu.requests
+        .slice(from)
+        .filter((r) => !r.path.includes('/accounts/'))
+        .map((r) => `${r.method} ${r.path.split('?')[0]} page=${r.query.page} ${r.status}`)
+        .sort()
+    // Outside the repository: wrangler caches the account it found in the nearest node_modules/.cache.
+    const dir = await mkdtemp(join(tmpdir(), 'account-wrangler-'))
+    await writeFile(join(dir, 'index.js'), "export default { fetch() { return new Response('ok') } }\n")
+    await writeFile(join(dir, 'wrangler.json'), JSON.stringify({ name: 'account-wrangler', main: 'index.js', compatibility_date: '2025-01-01' }))
+    await createWorkerOn(one, 'account-wrangler')
+    const wranglerFrom = one.requests.length
+    await runWrangler(one, ['versions', 'upload'], dir, { CLOUDFLARE_ACCOUNT_ID: '' })
+    const theirs = lookups(one, wranglerFrom)
+    const oursFrom = one.requests.length
+    await rollupUpload(one, await tempDir('account-ours'), 'account-ours', withoutAccount)
+    expect(lookups(one, oursFrom)).toEqual(theirs)
+    expect(one.requests.slice(oursFrom).filter((r) => !r.path.includes('/accounts/')).map((r) => r.query.per_page)).toEqual(['50', '50'])
+    expect(theirs.map((line) => line.split(' ').slice(0, 2).join(' '))).toEqual(['GET /client/v4/accounts', 'GET /client/v4/memberships'])
+    // Both then upload to that one account.
+    expect(one.versions('account-wrangler')).toHaveLength(1)
+    expect(one.versions('account-ours')).toHaveLength(1)
+  }, 60_000)
 })
