@@ -91,7 +91,7 @@ export default defineConfig({
     codeSplitting: {
       groups: [
         { name: 'plugin', priority: 2, test: (id: string) => /[\\/]src[\\/]factory\.ts$/.test(id) || id.includes('/node_modules/unplugin/') },
-        { name: 'upload', priority: 1, test: /[\\/]src[\\/]upload\.ts$/ },
+        { name: 'upload', priority: 1, test: /[\\/]src[\\/]deploy[\\/]index\.ts$/ },
       ],
     },
   },

@@ -1,19 +1,19 @@
-import type { PreviewUploadResult } from './upload-preview.js'
+import type { PreviewUploadResult } from './deploy/preview.js'
 import pLimit from 'p-limit'
 import pc from 'picocolors'
-import { buildVersion, type BuiltVersion } from './build.js'
+import { buildVersion, type BuiltVersion } from './version/build.js'
 import { WorkersVersionError } from './core/errors.js'
 import { plural } from './core/plural.js'
 import { redactorFor, type Redactor } from './core/redact.js'
 import type { AdapterContext, PrepareInfo, WorkerOutput } from './core/pipeline.js'
 import { projectRoot } from './options/defaults.js'
 import type { ResolvedOptions } from './options/resolve.js'
-import { createPlan, type BuildPlan, type UploadPlan } from './plan.js'
+import { createPlan, type BuildPlan, type UploadPlan } from './plan/index.js'
 import { removeStaleResults } from './report/files.js'
 import { createLogger, logLevelOf, type LogLevel } from './report/logger.js'
-import type { UploadSession } from './upload.js'
+import type { UploadSession } from './deploy/index.js'
 
-/** The config file a plan's warning names (plan.ts prefixes them so): the same warning of two files is one. */
+/** The config file a plan's warning names (plan/index.ts prefixes them so): the same warning of two files is one. */
 const WARNING_SOURCE = /^(?:wrangler config|Build Output) .+?: /
 
 /** How many Workers of one build upload at once. */
@@ -58,7 +58,7 @@ export function createPluginContext(options: ResolvedOptions): AdapterContext {
       // credentials, `fromEnv` values and inline secrets; the Workers a Cloudflare build adds bring none).
       const redactor = plan.upload ? redactorFor({ credentials: plan.target.credentials, bindings: plan.version.bindings }) : undefined
       build = { info, plan, redactor, upload: plan.upload && redactor && readsEarly(plan) ? startUploadEarly(plan, redactor) : undefined }
-      if (plan.upload && plan.preflight) void import('./preflight.js').then(({ warmUpPreflight }) => warmUpPreflight())
+      if (plan.upload && plan.preflight) void import('./version/preflight.js').then(({ warmUpPreflight }) => warmUpPreflight())
     },
     root(bundlerRoot: string) {
       return build?.plan.root ?? projectRoot(options.root, bundlerRoot)
@@ -85,11 +85,11 @@ export function createPluginContext(options: ResolvedOptions): AdapterContext {
   }
 
   /**
-   * An upload's Worker state is read while the bundler works (upload.ts says when and why).
+   * An upload's Worker state is read while the bundler works (deploy/index.ts says when and why).
    * Loading the HTTP client here costs what it costs after the build; the reads' waits are hidden.
    */
   function startUploadEarly(plan: UploadPlan, redactor: Redactor): Promise<UploadSession | undefined> {
-    const started = import('./upload.js').then(({ startUpload }) => startUpload(plan, options, logger, { readEarly: true, redactor }))
+    const started = import('./deploy/index.js').then(({ startUpload }) => startUpload(plan, options, logger, { readEarly: true, redactor }))
     // Failing to start is not the build's failure: the upload then opens its own session and reports.
     return started.catch(() => undefined)
   }
@@ -106,7 +106,7 @@ export function createPluginContext(options: ResolvedOptions): AdapterContext {
     const uploads = built.flatMap((b) => (b.plan.upload ? [{ plan: b.plan, version: b.version }] : []))
     if (!redactor || uploads.length === 0) return
     // Loaded only for an upload: the HTTP client costs start-up time that a dry run never needs.
-    const { uploadVersion } = await import('./upload.js')
+    const { uploadVersion } = await import('./deploy/index.js')
     const [only] = uploads
     if (only && uploads.length === 1) {
       await uploadVersion(only.version, only.plan, options, logger, { redactor, session })

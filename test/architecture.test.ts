@@ -24,17 +24,20 @@ function imports(file: string): string[] {
 }
 
 /**
- * The pipeline's layers, lowest first: a file imports (types too) from its own layer or a lower
- * one, so a stage never reaches into the stage that consumes it. The emulator stands apart.
+ * The pipeline's stages as folders, lowest first: a file imports (types too) from its own stage or a
+ * lower one, so a stage never reaches into the stage that consumes it:
+ * core → modules → the readers and writers (options, wrangler, Build Output, assets, report,
+ * bundler adapters, workerd) → api → plan (before the bundler, no network) → version (local work on
+ * the build) → deploy (the network) → plugin-context → the entries. The emulator stands apart.
  */
 const LAYERS: string[][] = [
   ['core/'],
-  ['options/', 'wrangler/', 'build-output/', 'assets/', 'report/', 'bundlers/', 'git.ts', 'ci-context.ts', 'env-types.ts'],
+  ['modules/'],
+  ['options/', 'wrangler/', 'build-output/', 'assets/', 'report/', 'bundlers/', 'workerd/'],
   ['api/'],
-  ['plan.ts', 'migrations.ts', 'deploy-steps.ts', 'preview-target.ts'],
-  ['version-body.ts', 'build.ts', 'preflight.ts', 'deploy-route.ts', 'deploy-apply.ts'],
-  ['deploy-script.ts'],
-  ['upload.ts', 'upload-preview.ts'],
+  ['plan/'],
+  ['version/'],
+  ['deploy/'],
   ['plugin-context.ts'],
   ['factory.ts', 'index.ts', 'vite.ts', 'rollup.ts', 'rolldown.ts', 'esbuild.ts', 'webpack.ts', 'rspack.ts'],
 ]
@@ -46,12 +49,13 @@ function layerOf(path: string): number | undefined {
 
 /** What each part of src/ must never import (by path prefix under src/), beyond the layers. */
 const FORBIDDEN: Array<[area: string, forbidden: string[]]> = [
-  ['core/', ['options/', 'plan.ts', 'plugin-context.ts', 'build.ts', 'upload.ts', 'api/', 'report/', 'bundlers/']],
-  ['api/', ['options/', 'plan.ts', 'plugin-context.ts', 'build.ts', 'upload.ts', 'report/', 'bundlers/', 'core/modules.ts']],
-  ['report/', ['api/', 'options/', 'plan.ts', 'plugin-context.ts', 'build.ts', 'upload.ts', 'bundlers/']],
-  ['options/', ['plan.ts', 'plugin-context.ts', 'build.ts', 'upload.ts', 'api/', 'report/', 'bundlers/']],
-  ['bundlers/', ['plan.ts', 'plugin-context.ts', 'build.ts', 'upload.ts', 'api/', 'report/', 'options/']],
-  ['plan.ts', ['plugin-context.ts', 'build.ts', 'upload.ts', 'report/', 'bundlers/', 'core/modules.ts']],
+  ['core/', ['options/', 'plan/', 'plugin-context.ts', 'version/', 'deploy/', 'api/', 'report/', 'bundlers/']],
+  ['api/', ['options/', 'plan/', 'plugin-context.ts', 'version/', 'deploy/', 'report/', 'bundlers/', 'modules/index.ts']],
+  ['report/', ['api/', 'options/', 'plan/', 'plugin-context.ts', 'version/', 'deploy/', 'bundlers/']],
+  ['options/', ['plan/', 'plugin-context.ts', 'version/', 'deploy/', 'api/', 'report/', 'bundlers/']],
+  ['bundlers/', ['plan/', 'plugin-context.ts', 'version/', 'deploy/', 'api/', 'report/', 'options/']],
+  ['plan/', ['plugin-context.ts', 'version/', 'deploy/', 'report/', 'bundlers/', 'modules/index.ts']],
+  ['workerd/', ['api/', 'options/', 'plan/', 'version/', 'deploy/', 'report/', 'bundlers/']],
 ]
 
 /** Every import cycle among `files` (each reported once, from its smallest path). */
@@ -114,11 +118,28 @@ describe('architecture', () => {
     expect(cycles(graph)).toEqual([])
   })
 
-  it('keeps the emulator independent of the plugin it checks', () => {
+  it('keeps the emulator independent of the plugin it checks: it imports only itself and workerd/', () => {
     const outside = files
       .filter((file) => relative(SRC, file).startsWith('emulator/'))
-      .flatMap((file) => imports(file).filter((t) => !t.startsWith('emulator/') && !t.startsWith('node:') && !/^[a-z@]/.test(t)).map((t) => `${relative(SRC, file)} imports ${t}`))
+      .flatMap((file) =>
+        imports(file)
+          .filter((t) => !t.startsWith('emulator/') && !t.startsWith('workerd/') && !t.startsWith('node:') && !/^[a-z@]/.test(t))
+          .map((t) => `${relative(SRC, file)} imports ${t}`),
+      )
     expect(outside).toEqual([])
+  })
+
+  it('keeps the plugin independent of the emulator: nothing outside src/emulator/ imports it', () => {
+    const inward = files
+      .filter((file) => !relative(SRC, file).startsWith('emulator/'))
+      .flatMap((file) => imports(file).filter((t) => t.startsWith('emulator/')).map((t) => `${relative(SRC, file)} imports ${t}`))
+    expect(inward).toEqual([])
+  })
+
+  it('keeps the root of src/ to the entries, the factory and the plugin context', () => {
+    const root = readdirSync(SRC).filter((f) => f.endsWith('.ts'))
+    expect(root.length).toBeLessThanOrEqual(10)
+    expect(root.filter((f) => layerOf(f) === undefined)).toEqual([])
   })
 
   it('ships ASCII JavaScript, which V8 decodes and compiles faster than two-byte text (dist/)', () => {

@@ -1,4 +1,4 @@
-// What src/upload.ts and src/upload-preview.ts use of the API client; everything else in src/api is internal.
+// What src/deploy/ uses of the API client; everything else in src/api is internal.
 export { createVersion } from './client.js'
 export { createAgent, resolveTimeouts } from './transport.js'
 export { describePointer } from './pointers.js'

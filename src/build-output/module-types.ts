@@ -1,4 +1,4 @@
-import { COMMONJS, ES_MODULE, SOURCE_MAP } from '../core/content-types.js'
+import { COMMONJS, ES_MODULE, SOURCE_MAP } from '../modules/content-types.js'
 import type { ManifestModuleType } from './types.js'
 
 // A manifest's module types and the Create Version content types, both ways. `json` has no

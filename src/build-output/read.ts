@@ -2,7 +2,7 @@ import { existsSync, lstatSync, readdirSync, readFileSync } from 'node:fs'
 import { join, relative, sep } from 'node:path'
 import { WorkersVersionError } from '../core/errors.js'
 import { isRecord } from '../core/guards.js'
-import { moduleNameProblem } from '../core/modules.js'
+import { moduleNameProblem } from '../modules/index.js'
 import type { OutputFile } from '../core/types.js'
 import {
   buildOutputRoot,

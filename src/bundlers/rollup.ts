@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import { dirname, join, relative, resolve } from 'node:path'
-import { importedModuleType, type RuleMatcher } from '../core/content-types.js'
-import { findPlaceholders, isPathSpecifier, isRuntimeBuiltin, mayImportModule, placeholderFor, relativeSpecifier, stripQuery, toPosix } from '../core/module-imports.js'
+import { importedModuleType, type RuleMatcher } from '../modules/content-types.js'
+import { findPlaceholders, isPathSpecifier, isRuntimeBuiltin, mayImportModule, placeholderFor, relativeSpecifier, stripQuery, toPosix } from '../modules/module-imports.js'
 import type { BundlerName, ModuleContentType, OutputFile } from '../core/types.js'
 import type { AdapterContext } from '../core/pipeline.js'
 

@@ -1,4 +1,4 @@
-import type { ModuleRule, RuleMatcher } from './content-types.js'
+import type { ModuleRule, RuleMatcher } from './types.js'
 import type { BundlerName, OutputFile } from './types.js'
 
 // The types the pipeline's stages hand each other (adapters → plan → modules/body → api → report):

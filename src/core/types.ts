@@ -78,3 +78,14 @@ export interface ModulesResult {
   modules: WorkerModule[]
   excluded: ExcludedFile[]
 }
+
+/** A user rule: files matching `test` get `type`; `false` leaves them out of the version. */
+export interface ModuleRule {
+  /** Glob(s) matched against the module path (a glob without `/` matches the base name), or RegExp(s). */
+  test: string | RegExp | Array<string | RegExp>
+  /** Content type of the matching modules, or `false` to leave the files out. */
+  type: ModuleContentType | false
+}
+
+/** Tells a module path's content type from the rules: `false` leaves it out, `undefined` means no rule matched. */
+export type RuleMatcher = (path: string) => ModuleContentType | false | undefined

@@ -20,6 +20,7 @@ import { dirname, extname, join } from 'node:path'
 import { createBLAKE3 } from 'hash-wasm'
 import type { ApiContext, ApiRequest, Route } from './api.js'
 import { Code, failOne, ok, type ApiReply } from './envelope.js'
+import { ASSETS_SOURCES } from '../workerd/assets.js'
 import type { AssetsEmulatorOptions, RecordedAssetsSession, RecordedAssetsUpload, VersionModule } from './types.js'
 
 type Manifest = Record<string, { hash: string; size: number }>
@@ -46,8 +47,6 @@ interface HeldFile {
   bytes: Buffer
 }
 
-/** Every open emulator's assets, so a preview (which only has the version body) can find its files. */
-const LIVE_SERVICES = new Set<AssetsService>()
 
 const SEGMENT = '([^/]+)'
 const HASH = /^[0-9a-f]{32}$/
@@ -69,7 +68,7 @@ export class AssetsService {
   #nextExpiry: { afterUploads?: number; ttlMs?: number } | undefined
 
   constructor(private readonly options: AssetsEmulatorOptions = {}) {
-    LIVE_SERVICES.add(this)
+    ASSETS_SOURCES.add(this)
   }
 
   /**
@@ -230,7 +229,7 @@ export class AssetsService {
   }
 
   async close(): Promise<void> {
-    LIVE_SERVICES.delete(this)
+    ASSETS_SOURCES.delete(this)
     this.#materialised.clear()
     await Promise.all(this.#tempDirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })))
   }
@@ -286,50 +285,6 @@ function fakeJwt(claims: Record<string, unknown>): string {
   return `${part({ alg: 'none', typ: 'JWT' })}.${part(claims)}.${randomBytes(24).toString('base64url')}`
 }
 
-type MiniflareAssets = NonNullable<import('miniflare').MiniflareOptions['assets']>
-
-/**
- * Miniflare's `assets` option for a version body whose `assets.jwt` is a completion token of a
- * running emulator: the `assets` binding's name, `html_handling` / `not_found_handling`, and
- * `run_worker_first` (true, or rules: positive ones to the Worker, `!` ones to the assets).
- */
-export async function miniflareAssetsFor(body: {
-  main_module?: string
-  assets?: { jwt?: unknown; config?: Record<string, unknown> }
-  modules: VersionModule[]
-  bindings?: { type: string; name: string }[]
-}): Promise<MiniflareAssets | undefined> {
-  const jwt = body.assets?.jwt
-  if (typeof jwt !== 'string') return undefined
-  let directory: Promise<string> | undefined
-  for (const service of LIVE_SERVICES) directory ??= service.directoryFor(jwt, body.modules)
-  if (!directory) return undefined
-  const config = body.assets?.config ?? {}
-  const binding = body.bindings?.find((b) => b.type === 'assets')?.name
-  const runFirst = config.run_worker_first
-  const assetConfig: NonNullable<MiniflareAssets['assetConfig']> = {}
-  if (typeof config.html_handling === 'string') assetConfig.html_handling = config.html_handling as NonNullable<typeof assetConfig.html_handling>
-  if (typeof config.not_found_handling === 'string') {
-    assetConfig.not_found_handling = config.not_found_handling as NonNullable<typeof assetConfig.not_found_handling>
-  }
-  // An assets-only Worker has no code: every request is the assets' (a miss is their 404).
-  const routerConfig: NonNullable<MiniflareAssets['routerConfig']> = { has_user_worker: body.main_module !== undefined }
-  if (runFirst === true) routerConfig.invoke_user_worker_ahead_of_assets = true
-  if (Array.isArray(runFirst)) {
-    const rules = runFirst.filter((r): r is string => typeof r === 'string')
-    routerConfig.static_routing = {
-      user_worker: rules.filter((r) => !r.startsWith('!')),
-      asset_worker: rules.filter((r) => r.startsWith('!')).map((r) => r.slice(1)),
-    }
-  }
-  return { directory: await directory, ...(binding === undefined ? {} : { binding }), assetConfig, routerConfig }
-}
-
-/**
- * `assets.jwt`, when sent, must be a completion token issued for this Worker (an upload token is
- * not one). Returns the problem, the asset set the token stands for, or undefined without assets.
- * Create Version and the script upload both check it.
- */
 export function checkAssetsJwt(
   service: AssetsService | undefined,
   account: string,

@@ -5,7 +5,7 @@
  */
 import { parseArgs } from 'node:util'
 import { startEmulator, type Emulator } from './index.js'
-import { findMiniflare } from './miniflare.js'
+import { findMiniflare } from '../workerd/miniflare.js'
 import { watchParent } from './parent-watch.js'
 
 const USAGE = `Usage: npx unplugin-workers-version emulator [--port N] [--token T] [--account ID] [--auto-create-workers] [--new-account] [--no-preview]

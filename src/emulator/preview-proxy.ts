@@ -1,6 +1,6 @@
 /** Forwards a request for a preview (see preview-origin.ts) to the Miniflare instance of its version. */
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http'
-import type { RunningVersion } from './workerd.js'
+import type { RunningVersion } from '../workerd/workerd.js'
 
 /** A streamed response, forwarded without buffering. */
 export interface StreamReply {

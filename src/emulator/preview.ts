@@ -3,7 +3,7 @@
  * process, so only the versions of current deployments (pinned) plus the few most recently used
  * others run at a time; an evicted version restarts on its next request.
  */
-import type { RunningVersion } from './workerd.js'
+import type { RunningVersion } from '../workerd/workerd.js'
 import type { RunnableVersionBody } from './types.js'
 
 export class PreviewPool {
@@ -37,7 +37,7 @@ export class PreviewPool {
       this.#touch(id, existing)
       return existing
     }
-    const starting = import('./workerd.js').then(({ runVersion }) => runVersion(body, { workerName }))
+    const starting = import('../workerd/workerd.js').then(({ runVersion }) => runVersion(body, { workerName }))
     this.#running.set(id, starting)
     starting.catch(() => {
       if (this.#running.get(id) === starting) this.#running.delete(id)

@@ -3,7 +3,7 @@
  * own 10021 error whose `source.pointer` points into the body, so clients can show all of them.
  */
 import { apiError, Code, pointer, type ApiError } from './envelope.js'
-import { isEsModuleType, isKnownContentType } from './content-types.js'
+import { isEsModuleType, isKnownContentType } from '../workerd/content-types.js'
 import type { VersionBinding, VersionModule } from './types.js'
 
 /** A body that passed validation. */

@@ -1,4 +1,4 @@
-import { compileRules, type ModuleRule, type RuleMatcher } from '../core/content-types.js'
+import { compileRules, type ModuleRule, type RuleMatcher } from '../modules/content-types.js'
 import { DEFAULT_WRITTEN_VERSION } from '../build-output/layout.js'
 import { DEFAULTS, preflightByDefault } from './defaults.js'
 import type { AssetsOptions, NetworkOptions, WorkersVersionOptions } from './types.js'

@@ -1,5 +1,5 @@
 import type { VersionResult } from '../core/body.js'
-import type { ModuleRule } from '../core/content-types.js'
+import type { ModuleRule } from '../modules/content-types.js'
 import type { VersionConfig } from './version-schema.js'
 import type { SecretsOption } from './secrets.js'
 

@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it, onTestFinished, vi } from 'vitest'
 import { childEnvironment, withheldNames } from '../../src/core/child-env.js'
-import { currentCommit } from '../../src/git.js'
-import { preflight } from '../../src/preflight.js'
+import { currentCommit } from '../../src/plan/git.js'
+import { preflight } from '../../src/version/preflight.js'
 
 /** A token under a name of the user's choosing (`apiToken: process.env.MY_CF_TOKEN`), a copy of it, and the usual suspects. */
 const CANARIES = {

@@ -106,7 +106,7 @@ describe('a pending Durable Object migration', () => {
     expect(sent.map((r) => `${r.method} ${r.path.split('/workers/')[1]}`)).toEqual([
       `POST workers/${worker}/versions`,
       `POST scripts/${worker}/deployments`,
-      // What every promote applies after its deployment, as `wrangler deploy` does (deploy-apply.ts).
+      // What every promote applies after its deployment, as `wrangler deploy` does (deploy/triggers.ts).
       `PATCH scripts/${worker}/script-settings`,
       `POST scripts/${worker}/subdomain`,
     ])

@@ -1,0 +1,57 @@
+/**
+ * The deploy through the script upload (see deploy/path.ts for when): the body built by
+ * `versionBody` in its script variant, written to `request.json`, sent as one multipart PUT that
+ * creates the Worker if needed, applies the pending Durable Object migration and deploys the new
+ * version to 100%. Called from deploy/index.ts in place of Create Version + deployment.
+ */
+import pc from 'picocolors'
+import { describePointer, formatVersionResult, identityOfPayload, uploadScript, type ApiCallContext, type TrafficShare } from '../api/index.js'
+import type { VersionResult } from '../core/body.js'
+import type { Redactor } from '../core/redact.js'
+import { scriptMetadata, toRequestBody } from '../core/serialize.js'
+import type { BuiltVersion } from '../version/build.js'
+import type { DeployRoute } from './path.js'
+import { describeMigrations } from '../version/migrations.js'
+import type { UploadPlan } from '../plan/index.js'
+import { writeScriptRequestJson } from '../report/files.js'
+import type { Logger } from '../report/logger.js'
+import { versionBody, type RemoteState } from '../version/body.js'
+
+export interface ScriptDeploy {
+  plan: UploadPlan
+  version: BuiltVersion
+  route: Extract<DeployRoute, { kind: 'script' }>
+  git: Record<string, string> | undefined
+  remote: RemoteState
+  isNew: boolean
+  ctx: ApiCallContext
+  logger: Logger
+  redactor: Redactor
+  warn: (message: string) => void
+}
+
+export async function deployScript(step: ScriptDeploy): Promise<{ result: VersionResult; traffic: TrafficShare[]; migrations?: string }> {
+  const { plan, logger, route } = step
+  const worker = plan.target.worker
+  const { payload, kept } = versionBody(plan, step.version.modules, { git: step.git, remote: step.remote, warn: step.warn, variant: 'script' })
+  // Written before it is sent: what the API receives is on disk even when the request fails.
+  writeScriptRequestJson(plan.outputDir, payload)
+  const outline = toRequestBody(payload, false)
+  logger.info(`${pc.cyan('↑')} deploying ${pc.bold(worker)} through the script upload (non-versioned, 100%), for its ${route.why} …`)
+  const started = performance.now()
+  const result = await uploadScript(step.ctx, {
+    worker,
+    metadata: scriptMetadata(payload),
+    modules: payload.modules,
+    identity: identityOfPayload(payload),
+    describe: (pointer) => describePointer(outline, pointer),
+  })
+  const elapsed = performance.now() - started
+  const traffic = [{ version_id: result.id, percentage: 100 }]
+  if (step.isNew) logger.info(`${pc.green('✓')} created Worker ${pc.bold(worker)} (first deploy, by the script upload)`)
+  logger.info(`${pc.green('✓')} created and deployed version ${pc.bold(String(result.number))} of ${pc.bold(worker)}: 100% → ${result.id} (new)`)
+  if (route.migrations !== undefined) logger.info(`  applied Durable Object migration ${describeMigrations(route.migrations)}`)
+  for (const line of formatVersionResult(result, elapsed, step.redactor)) logger.info(`  ${line}`)
+  if (kept.length > 0) logger.info(`  kept secrets: ${kept.join(', ')} (keep_bindings)`)
+  return { result, traffic, migrations: route.migrations === undefined ? undefined : describeMigrations(route.migrations) }
+}

@@ -1,0 +1,95 @@
+/**
+ * Sends the steps the plan settled (`plan/triggers.ts`) after a deployment at 100%, through the
+ * requests of `api/triggers.ts`. Loaded by the upload only, so a dry run never reaches the client.
+ */
+import type { ApiCallContext } from '../api/index.js'
+import {
+  findQueue,
+  getWorkflow,
+  patchScriptSettings,
+  putCustomDomains,
+  putRoutes,
+  putSchedules,
+  putWorkflow,
+  setWorkersDev,
+  upsertQueueConsumer,
+} from '../api/triggers.js'
+import { WorkersVersionError } from '../core/errors.js'
+import type { DeployStep } from '../plan/triggers.js'
+
+/** What `applyDeploySteps` did: the steps applied, and the error that names what was not. */
+export interface DeployStepsOutcome {
+  applied: DeployStep[]
+  failure?: WorkersVersionError
+}
+
+/**
+ * Sends every step in order. A step that fails does not stop the later ones (they do not depend on
+ * it, as in wrangler); the outcome's `failure` names each step that failed and why, says that the
+ * version is deployed, and how to apply the rest without another version.
+ */
+export async function applyDeploySteps(
+  ctx: ApiCallContext,
+  script: string,
+  steps: readonly DeployStep[],
+  versionId: string,
+  onApplied: (step: DeployStep) => void,
+): Promise<DeployStepsOutcome> {
+  const applied: DeployStep[] = []
+  const failed: Array<{ step: DeployStep; reason: string }> = []
+  for (const step of steps) {
+    try {
+      await applyStep(ctx, script, step)
+      applied.push(step)
+      onApplied(step)
+    } catch (error) {
+      failed.push({ step, reason: error instanceof Error ? error.message : String(error) })
+    }
+  }
+  if (failed.length === 0) return { applied }
+  const lines = failed.map(({ step, reason }) => `  - ${step.title} (${step.targets.join(', ')}): ${reason}`)
+  const done = applied.length === 0 ? 'nothing else was applied' : `applied: ${applied.map((s) => s.title).join(', ')}`
+  const failure = new WorkersVersionError(
+    'DEPLOY_STEPS_FAILED',
+    `Version ${versionId} of ${script} IS deployed (100% of traffic), but ${failed.length === 1 ? 'one step' : `${failed.length} steps`} after the deployment failed, so ${failed.length === 1 ? 'it was' : 'they were'} not applied:\n${lines.join('\n')}\n${done}. ` +
+      'Fix the cause, then apply the settings without creating another version: `wrangler triggers deploy`, or re-run the build (a new version, and every step again: each one creates or updates).',
+  )
+  return { applied, failure }
+}
+
+async function applyStep(ctx: ApiCallContext, script: string, step: DeployStep): Promise<void> {
+  switch (step.kind) {
+    case 'script-settings':
+      return patchScriptSettings(ctx, script, step.body)
+    case 'workers-dev':
+      return setWorkersDev(ctx, script, step.body)
+    case 'routes':
+      return putRoutes(ctx, script, step.routes)
+    case 'custom-domains':
+      return putCustomDomains(ctx, script, step.body)
+    case 'schedules':
+      return putSchedules(ctx, script, step.crons)
+    case 'queue-consumers':
+      for (const { queue, body } of step.consumers) await upsertQueueConsumer(ctx, await findQueue(ctx, queue, script), script, body)
+      return
+    case 'workflows':
+      for (const { name, body } of step.workflows) {
+        await refuseForeignWorkflow(ctx, name, script, body.jurisdiction)
+        await putWorkflow(ctx, name, script, body)
+      }
+  }
+}
+
+/**
+ * A Workflow of the same name that belongs to another Worker is not taken over (wrangler asks
+ * first), and a jurisdiction cannot change once a Workflow exists: both are refused before the PUT.
+ */
+async function refuseForeignWorkflow(ctx: ApiCallContext, name: string, script: string, jurisdiction: unknown): Promise<void> {
+  const existing = await getWorkflow(ctx, name, script)
+  if (existing?.script_name !== undefined && existing.script_name !== script) {
+    throw new WorkersVersionError('WORKFLOW_TAKEN', `Workflow ${JSON.stringify(name)} belongs to Worker ${JSON.stringify(existing.script_name)}: rename it in \`workflows\`, or delete it there first.`)
+  }
+  if (existing && jurisdiction !== undefined && existing.jurisdiction !== jurisdiction) {
+    throw new WorkersVersionError('WORKFLOW_JURISDICTION', `Workflow ${JSON.stringify(name)} exists with ${existing.jurisdiction ? `jurisdiction ${JSON.stringify(existing.jurisdiction)}` : 'no jurisdiction'}, and a jurisdiction cannot change: give the Workflow a new name in \`workflows\`.`)
+  }
+}

@@ -1,0 +1,96 @@
+import { WorkersVersionError } from '../core/errors.js'
+import { clip, isRecord } from '../core/guards.js'
+import type { RawSourceMap } from '../core/types.js'
+
+/** Removes the leading `./` and `../` segments the platform cannot resolve (as wrangler does). */
+function stripRelativePrefix(path: string): string {
+  return path.replace(/^(?:\.\.?\/)+/, '')
+}
+
+/**
+ * A map's JSON text as an object. Text that is not a usable map (invalid
+ * JSON, no `sources`) is returned as it is: the adapters that call this do not
+ * know which chunk it belongs to, and `rewriteSourceMap` reports it with the
+ * chunk's and the map's names, which a bare SyntaxError here could not.
+ */
+export function parseSourceMap(map: RawSourceMap | string): RawSourceMap | string {
+  if (typeof map !== 'string') return map
+  try {
+    const parsed: unknown = JSON.parse(map)
+    return mapProblem(parsed) === undefined ? (parsed as RawSourceMap) : map
+  } catch {
+    return map
+  }
+}
+
+/** Where a map came from, for messages: the chunk it belongs to and, if any, its own file. */
+export interface SourceMapOrigin {
+  /** Output file name of the chunk, e.g. `worker/index.js`. */
+  chunk: string
+  /** Output file name of the map, when the bundler emitted one (`worker/index.js.map`). */
+  mapFile?: string | undefined
+}
+
+/**
+ * Rewrites a chunk's map for upload: `file` names the module it belongs to and
+ * `sources` carry no `./` or `../` prefixes. Everything else (sourcesContent, names) is kept.
+ * A map that is not valid JSON, or has no `sources` array, is an INVALID_SOURCE_MAP
+ * error naming the chunk and the map file.
+ */
+export function rewriteSourceMap(map: RawSourceMap | string, moduleName: string, origin: SourceMapOrigin = { chunk: moduleName }): string {
+  const parsed = readMap(map, origin)
+  const rewritten: RawSourceMap = {
+    ...parsed,
+    file: moduleName,
+    sources: parsed.sources.map((source) => (source === null ? null : stripRelativePrefix(source))),
+  }
+  if (typeof parsed.sourceRoot === 'string') rewritten.sourceRoot = stripRelativePrefix(parsed.sourceRoot)
+  return JSON.stringify(rewritten)
+}
+
+function readMap(map: RawSourceMap | string, origin: SourceMapOrigin): RawSourceMap {
+  let parsed: unknown = map
+  if (typeof map === 'string') {
+    try {
+      parsed = JSON.parse(map.replace(/^\uFEFF/, ''))
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error)
+      throw invalidMap(origin, `is not valid JSON (${clip(reason, 120)})`)
+    }
+  }
+  const problem = mapProblem(parsed)
+  if (problem) throw invalidMap(origin, problem)
+  return parsed as RawSourceMap
+}
+
+/** What makes a parsed value unusable as a map; undefined when it is usable. */
+function mapProblem(value: unknown): string | undefined {
+  if (!isRecord(value)) return `is ${value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`}, not a source map object`
+  if (!Array.isArray(value.sources)) return value.sources === undefined ? 'has no `sources` array' : '`sources` is not an array'
+  const bad = value.sources.findIndex((source) => source !== null && typeof source !== 'string')
+  if (bad >= 0) return `\`sources[${bad}]\` is ${typeof value.sources[bad]}, not a string`
+  return undefined
+}
+
+function invalidMap(origin: SourceMapOrigin, problem: string): WorkersVersionError {
+  const which = origin.mapFile ? `The source map "${origin.mapFile}" of chunk "${origin.chunk}"` : `The source map of chunk "${origin.chunk}"`
+  return new WorkersVersionError(
+    'INVALID_SOURCE_MAP',
+    `${which} ${problem}. Fix the plugin or step that writes it, or set \`sourcemaps: false\` to create the version without source maps.`,
+  )
+}
+
+
+const INLINE_MAP = /\/\/[#@] sourceMappingURL=data:application\/json(?:;charset=[\w-]+)?;base64,([A-Za-z0-9+/=]+)\s*$/
+
+/**
+ * Decodes a map the bundler inlined into its own output (`sourcemap: 'inline'`), for
+ * bundlers whose output list has no separate map for it. Only the trailing comment the
+ * bundler itself wrote is read. A comment whose content is not a usable map comes back
+ * as its text, for `rewriteSourceMap` to report with the chunk's name.
+ */
+export function inlineSourceMap(code: string): RawSourceMap | string | undefined {
+  const match = INLINE_MAP.exec(code)
+  if (!match) return undefined
+  return parseSourceMap(Buffer.from(match[1]!, 'base64').toString('utf8'))
+}

@@ -1,0 +1,357 @@
+import { isAbsolute, join, resolve } from 'node:path'
+import type { ApiCredentials } from '../api/auth.js'
+import { checkAccountId, checkWorkerName } from '../api/identifiers.js'
+import { parseBaseUrl } from '../api/url.js'
+import type { Withheld } from '../core/child-env.js'
+import { WorkersVersionError } from '../core/errors.js'
+import { secretsInBindings } from '../core/redact.js'
+import type { BuildInfo, GeneratedWorker, TaggedMigrationStep } from '../core/pipeline.js'
+import type { GitCommit } from './git.js'
+import { ciCommit, readCiContext, type CiContext } from './ci-context.js'
+import { createWorkerByDefault, DEFAULTS, ENV_FALLBACKS, withEnvFallback } from '../options/defaults.js'
+import type { ResolvedOptions } from '../options/resolve.js'
+import { secretBindings, type SecretsOption } from '../options/secrets.js'
+import { MESSAGE_LIMIT, truncateUtf8, validateVersionConfig } from '../options/validate.js'
+import { todayUtc, type VersionConfig } from '../options/version-schema.js'
+import { planDeploySteps, type DeployStep } from './triggers.js'
+import type { DeploySettings } from '../wrangler/deploy-settings.js'
+import { findWranglerConfig } from '../wrangler/find.js'
+import type { WranglerPreviews } from '../wrangler/index.js'
+import { decidePreview, type PlannedPreview } from './preview.js'
+
+/** Where and as whom to upload: every value resolved, environment fallbacks applied. */
+export interface UploadTarget {
+  /** None configured: the upload looks it up from the token (`findAccountId`) before anything account-scoped. */
+  accountId?: string
+  worker: string
+  baseUrl: string
+  credentials: ApiCredentials
+}
+
+/** What every plan settles, uploading or not. */
+interface PlanFields {
+  bundler: BuildInfo['bundler']
+  root: string
+  /** Absolute directory of `request.json` and `result.json`. */
+  outputDir: string
+  /** Absolute path of `worker-env.d.ts`, when `types` is on. */
+  typesFile?: string
+  /** The Worker's name, when known (for the summary). */
+  worker?: string
+  /**
+   * The body's fields, the wrangler config merged under the options and validated once, with the
+   * secret bindings as they are sent: an upload's `fromEnv` values read, a dry run's placeholders.
+   */
+  version: VersionConfig
+  /** The secrets as configured (`worker-env.d.ts` types the inherited ones). */
+  secrets?: SecretsOption
+  /** wrangler's tagged migration steps: the body carries the ones the Worker has not applied. */
+  migrationSteps?: TaggedMigrationStep[]
+  /** The static assets directory to upload before the version, and where that choice came from. */
+  assets?: PlannedAssets
+  /**
+   * What a promote to 100% applies after its deployment (routes, schedules, queue consumers,
+   * Workflows, script settings), from the wrangler config or Build Output; none without a config or
+   * without `promote: true`. A dry run writes them as `deploy-steps.json`.
+   */
+  deploySteps?: DeployStep[]
+  /** Warnings found while planning (the wrangler config's). */
+  warnings: string[]
+  /** A Preview deployment instead of a version: the Preview, decided before anything is sent. */
+  preview?: PlannedPreview
+  /** What the CI's environment says about the commit, branch and pull request (read once, no process). */
+  ci: CiContext
+}
+
+/** A build that writes `request.json` and sends nothing. */
+export interface DryRunPlan extends PlanFields {
+  upload: false
+}
+
+/** A build that creates a version: everything the requests need is settled and checked. */
+export interface UploadPlan extends PlanFields {
+  upload: true
+  target: UploadTarget
+  /** Traffic for the version after the upload, in percent; none leaves it without traffic. */
+  promote?: number
+  /** Start the version in workerd before anything is sent. */
+  preflight: boolean
+  /** Create the Worker if it does not exist. */
+  createWorker: boolean
+  /** `workers/tag` and `workers/message` from git for what the config leaves unset (read while the bundler works). */
+  gitAnnotations?: Promise<Record<string, string>>
+  /** The commit those come from, read once per build and shared by the plans of its Workers. */
+  commit?: Promise<GitCommit | undefined>
+}
+
+/**
+ * Everything one build needs, settled once before the bundler works: later steps
+ * (adapters, modules, body, client, report) only read it.
+ */
+export type BuildPlan = DryRunPlan | UploadPlan
+
+export interface PlannedAssets {
+  /** Absolute path. */
+  directory: string
+  /** Where the directory was named: the option, the wrangler config, the Cloudflare plugin's client build. */
+  source: string
+  maxFiles: number
+  concurrency: number
+  /** `assets.allowDotfiles`. */
+  allowDotfiles?: string[]
+}
+
+/** The `version` option with the binding `assets.binding` asks for, unless the config already has it. */
+function withAssetsBinding(options: ResolvedOptions): VersionConfig {
+  const name = options.assets ? options.assets.binding : undefined
+  if (!name || options.version.bindings?.some((b) => b.name === name)) return options.version
+  return { ...options.version, bindings: [...(options.version.bindings ?? []), { type: 'assets', name }] }
+}
+
+async function gitAnnotationsOf(read: Promise<GitCommit | undefined>, configured: VersionConfig['annotations']): Promise<Record<string, string>> {
+  const commit = await read
+  if (!commit) return {}
+  const out: Record<string, string> = {}
+  if (configured?.['workers/tag'] === undefined) out['workers/tag'] = commit.tag
+  if (configured?.['workers/message'] === undefined && commit.subject !== '') out['workers/message'] = truncateUtf8(commit.subject, MESSAGE_LIMIT)
+  return out
+}
+
+/**
+ * Settles the build: upload or not, the wrangler config merged under the options, the final
+ * body fields and, when uploading, the target and credentials. Everything an upload needs is
+ * checked here, before the bundler spends any time. The root is the context's decision.
+ */
+export async function createPlan(
+  options: ResolvedOptions,
+  root: string,
+  build: BuildInfo,
+  env: NodeJS.ProcessEnv = process.env,
+  generated?: GeneratedWorker,
+  /** The build's plan, when this one is for one of its Workers: what it read once is reused. */
+  base?: BuildPlan,
+): Promise<BuildPlan> {
+  const upload = !build.watch && (options.upload ?? (build.mode !== undefined && build.mode === options.uploadMode))
+  const ci = base?.ci ?? readCiContext(env)
+  const merged = await mergeWranglerConfig(options, root, env, generated)
+  const outputDir = isAbsolute(options.outputDir) ? options.outputDir : resolve(root, options.outputDir)
+  const target = upload ? uploadTarget(options, merged.worker, merged.accountId, env) : undefined
+  const decision = await decidePreview(options, ci, () => import('./git.js').then(({ currentBranch }) => currentBranch(root, { withheld: { names: merged.secrets?.fromEnv ?? [], values: target ? [target.credentials.apiToken, target.credentials.apiKey] : [] } })))
+  const preview = 'preview' in decision ? decision.preview : undefined
+  const bodyFields = preview ? previewFields(merged, options) : merged.version
+  // The one check of the merged fields, secret names against every other binding included, on the bindings as they are sent.
+  // A Preview keeps the secrets of its own previous deployment (added with the remote state, as wrangler
+  // does); an `inherit` named in the config would ask for one it may never have had.
+  const secrets = secretBindings(preview && merged.secrets ? { ...merged.secrets, inherit: [] } : merged.secrets, env, { forUpload: upload })
+  const checked = validateVersionConfig(secrets.length === 0 ? bodyFields : { ...bodyFields, bindings: [...(bodyFields.bindings ?? []), ...secrets] })
+  // Without a wrangler config these are the option's own warnings, printed when the options were resolved.
+  if (merged.configFile) merged.warnings.push(...checked.warnings.map((w) => `wrangler config ${merged.configFile}: ${w}`))
+  if (merged.version.compatibility_date === undefined) {
+    merged.warnings.push(
+      `No compatibility_date is set, so the version runs with the oldest runtime behaviour; set \`version.compatibility_date\` (or \`compatibility_date\` in the wrangler config), e.g. to today, '${todayUtc()}'.`,
+    )
+  }
+  const promote = 'promote' in decision ? decision.promote : undefined
+  // A Preview changes no Worker setting; `preview: 'auto'` on the production branch is a promote.
+  const deploySteps = preview ? undefined : deployStepsFor(merged, promote)
+  const fields: PlanFields = {
+    bundler: build.bundler,
+    root,
+    // Auxiliary Workers write their request.json and result.json beside the entry Worker's.
+    outputDir: generated && !generated.entry && merged.worker ? join(outputDir, 'workers', merged.worker) : outputDir,
+    typesFile: options.types === undefined ? undefined : resolve(root, options.types),
+    worker: merged.worker,
+    version: checked.config,
+    secrets: merged.secrets,
+    migrationSteps: merged.migrationSteps,
+    assets: merged.assets && options.assets ? { ...merged.assets, maxFiles: options.assets.maxFiles, concurrency: options.assets.concurrency, allowDotfiles: options.assets.allowDotfiles } : undefined,
+    deploySteps,
+    warnings: merged.warnings,
+    ci,
+    preview,
+  }
+  if (!target) return { ...fields, upload: false }
+
+  const plan: UploadPlan = {
+    ...fields,
+    upload: true,
+    target,
+    promote,
+    // `preview: 'auto'` on the production branch gives traffic: started in workerd first, as for `promote`.
+    preflight: options.preflight || ('promote' in decision && decision.promote !== undefined && options.preview === 'auto'),
+    createWorker: options.createWorker ?? createWorkerByDefault(merged.worker),
+  }
+  const annotations = merged.version.annotations
+  // Read for uploads only: the annotations matter to the version created, and a dry run stays free of git processes.
+  if (options.gitAnnotations && (annotations?.['workers/tag'] === undefined || annotations['workers/message'] === undefined)) {
+    // In CI the environment names the commit: no git process runs at all.
+    const fromCi = ciCommit(ci)
+    plan.commit = fromCi
+      ? Promise.resolve(fromCi)
+      : base?.upload && base.root === root && base.commit
+        ? base.commit
+        : import('./git.js').then(({ currentCommit }) => currentCommit(root, { withheld: withheldFrom(plan) }))
+    plan.gitAnnotations = gitAnnotationsOf(plan.commit, annotations)
+  }
+  return plan
+}
+
+/**
+ * The steps a promote applies, when it deploys at 100% (as `wrangler deploy`; a gradual rollout,
+ * like `wrangler versions deploy`, applies none: routes, schedules and consumers are not versioned,
+ * so they would act for all traffic while most of it still runs the previous version). Configured
+ * settings that will not be applied are a warning.
+ */
+function deployStepsFor(merged: MergedConfig, promote: number | undefined): DeployStep[] | undefined {
+  const settings = merged.deploy
+  if (!settings) return undefined
+  if (promote === 100) return planDeploySteps(settings, merged.worker ?? '{worker}')
+  const configured = configuredSettings(settings)
+  if (configured.length > 0) {
+    const why = promote === undefined ? 'without `promote`' : `with a gradual rollout (\`promote: ${promote}\`)`
+    merged.warnings.push(`${configured.join(', ')} ${configured.length === 1 ? 'is' : 'are'} applied only by \`promote: true\` (100%); ${why} ${configured.length === 1 ? 'it is' : 'they are'} not applied`)
+  }
+  return undefined
+}
+
+/** The config keys behind the settings, for the warning that they are not applied. */
+function configuredSettings(s: DeploySettings): string[] {
+  return [
+    s.routes.some((r) => r.custom_domain !== true) && 'routes',
+    s.routes.some((r) => r.custom_domain === true) && 'Custom Domains',
+    s.crons !== undefined && 'triggers.crons',
+    s.workersDev !== undefined && 'workers_dev',
+    s.previewUrls !== undefined && 'preview_urls',
+    s.observability !== undefined && 'observability',
+    s.logpush !== undefined && 'logpush',
+    s.tailConsumers !== undefined && 'tail_consumers',
+    s.queueConsumers.length > 0 && 'queues.consumers',
+    s.workflows.length > 0 && 'workflows (create or update)',
+  ].filter((key): key is string => typeof key === 'string')
+}
+
+/**
+ * A Preview deployment's fields: the top-level ones (compatibility, assets, migrations) with the
+ * `previews` block's limits, placement and cache over them, and as bindings only the block's plus
+ * the assets binding: the top-level bindings are production's, never a Preview's.
+ */
+function previewFields(merged: MergedConfig, options: ResolvedOptions): VersionConfig {
+  const assetsBindings = (merged.version.bindings ?? []).filter((b) => b.type === 'assets')
+  const ownBindings = (options.version.bindings ?? []).filter((b) => b.type !== 'assets')
+  if (ownBindings.length > 0) {
+    merged.warnings.push(
+      `\`version.bindings\` (${ownBindings.map((b) => b.name).join(', ')}) are production's and are not sent to a Preview; declare a Preview's bindings in the wrangler config's \`previews\` block.`,
+    )
+  }
+  if (!merged.previews && merged.configFile) {
+    merged.warnings.push(`wrangler config ${merged.configFile}: no \`previews\` block, so the Preview gets none of its bindings, only the Worker's Preview defaults.`)
+  }
+  const { bindings: _production, ...rest } = merged.version
+  const bindings = [...(merged.previews?.bindings ?? []), ...assetsBindings] as VersionConfig['bindings']
+  return { ...rest, ...merged.previews?.fields, ...(bindings && bindings.length > 0 ? { bindings } : {}) }
+}
+
+/**
+ * What no child process of an upload may see (git, preflight's workerd): the `fromEnv` names, and
+ * any variable holding the credentials' or the secret bindings' values, whatever its name.
+ */
+export function withheldFrom(plan: UploadPlan): Withheld {
+  const { apiToken, apiKey } = plan.target.credentials
+  return { names: plan.secrets?.fromEnv ?? [], values: [apiToken, apiKey, ...secretsInBindings(plan.version.bindings)] }
+}
+
+interface MergedConfig {
+  deploy?: DeploySettings
+  /** The wrangler config's `previews` block, when it has one. */
+  previews?: WranglerPreviews
+  assets?: { directory: string; source: string }
+  migrationSteps?: TaggedMigrationStep[]
+  worker?: string
+  accountId?: string
+  /** Merged, not yet validated: the plan validates it once, with the secret bindings. */
+  version: VersionConfig
+  secrets?: SecretsOption
+  /** The wrangler config read, if any (its warnings are named after it). */
+  configFile?: string
+  warnings: string[]
+}
+
+/**
+ * The wrangler config (the Cloudflare plugin's generated one for its Workers), under the plugin's
+ * options, which win field by field; an auxiliary Worker takes only its own config.
+ */
+async function mergeWranglerConfig(options: ResolvedOptions, root: string, env: NodeJS.ProcessEnv, generated?: GeneratedWorker): Promise<MergedConfig> {
+  const ownOptions = !generated || generated.entry
+  const own: MergedConfig = ownOptions
+    ? { worker: options.worker, accountId: options.accountId, version: withAssetsBinding(options), secrets: options.secrets, warnings: [] }
+    : { accountId: options.accountId, version: {}, warnings: [] }
+  const assetsOption = ownOptions && options.assets ? options.assets : undefined
+  if (assetsOption?.directory) own.assets = { directory: resolve(root, assetsOption.directory), source: 'the `assets.directory` option' }
+  const wanted = options.wrangler
+  if (wanted === false && !generated) return own
+  const file = generated?.configFile ?? (typeof wanted === 'string' && wanted !== DEFAULTS.wrangler ? resolve(root, wanted) : findWranglerConfig(root))
+  if (!file && wanted === DEFAULTS.wrangler) return own
+  if (!file) {
+    throw new WorkersVersionError(
+      'INVALID_OPTIONS',
+      `\`wrangler: true\` found no wrangler.jsonc, wrangler.json or wrangler.toml in ${root}; pass its path as \`wrangler\`.`,
+    )
+  }
+  // Loaded only when a config is read: its parsers cost start-up time otherwise.
+  const { readWranglerConfig } = await import('../wrangler/index.js')
+  // The Cloudflare plugin has already applied the wrangler environment to what it generated.
+  const config = generated?.buildOutput
+    ? (await import('../build-output/config.js')).readBuildOutputConfig(file, root)
+    : readWranglerConfig(file, generated ? { generated: true } : { env: withEnvFallback('env', options.env, env) })
+  const source = generated?.buildOutput ? 'Build Output' : 'wrangler config'
+  // A secret the build sets from its environment is not also inherited.
+  const fromEnv = new Set(own.secrets?.fromEnv ?? [])
+  const inherit = [...new Set([...config.secrets.inherit, ...(own.secrets?.inherit ?? [])])].filter((name) => !fromEnv.has(name))
+  const secrets = inherit.length > 0 || own.secrets ? { ...own.secrets, inherit } : undefined
+  return {
+    worker: own.worker ?? config.worker,
+    accountId: own.accountId ?? config.accountId,
+    version: { ...config.version, ...own.version },
+    configFile: file,
+    previews: config.previews,
+    secrets,
+    deploy: config.deploy,
+    migrationSteps: own.version.migrations === undefined ? config.migrationSteps : undefined,
+    assets:
+      options.assets === false
+        ? undefined
+        : (own.assets ??
+          (config.assets?.directory
+            ? { directory: config.assets.directory, source: generated ? (generated.buildOutput ? 'Build Output' : 'the client build of @cloudflare/vite-plugin') : `assets.directory in ${file}` }
+            : undefined)),
+    warnings: config.warnings.map((w) => `${source} ${file}: ${w}`),
+  }
+}
+
+/** Reports every missing piece at once, with the option and the environment variable that would provide it. */
+function uploadTarget(options: ResolvedOptions, worker: string | undefined, account: string | undefined, env: NodeJS.ProcessEnv): UploadTarget {
+  const accountId = withEnvFallback('accountId', account, env)
+  const apiToken = withEnvFallback('apiToken', options.credentials.apiToken, env)
+  const apiKey = withEnvFallback('apiKey', options.credentials.apiKey, env)
+  const email = withEnvFallback('email', options.credentials.email, env)
+  // A base URL that is set must be a usable one: an empty variable is an error, not the default.
+  const [baseOption, baseValue] = options.apiBaseUrl !== undefined ? ['`apiBaseUrl`', options.apiBaseUrl] : [ENV_FALLBACKS.apiBaseUrl, env[ENV_FALLBACKS.apiBaseUrl]]
+  const baseUrl = (baseValue === undefined ? DEFAULTS.apiBaseUrl : parseBaseUrl(baseValue, baseOption).href).replace(/\/+$/, '')
+  const name = worker?.trim() || undefined
+
+  const missing: string[] = []
+  if (!name) missing.push('the Worker: set the `worker` option (its name or id) or `name` in the wrangler config')
+  if (!apiToken && !(apiKey && email)) {
+    if (apiKey && !email) missing.push('the e-mail for the global API key: set the `email` option or CLOUDFLARE_EMAIL')
+    else if (email && !apiKey) missing.push('the global API key for the e-mail: set the `apiKey` option or CLOUDFLARE_API_KEY')
+    else missing.push('a credential: set the `apiToken` option or CLOUDFLARE_API_TOKEN (or `apiKey` + `email`, CLOUDFLARE_API_KEY + CLOUDFLARE_EMAIL)')
+  }
+  if (missing.length > 0) {
+    throw new WorkersVersionError('MISSING_UPLOAD_TARGET', `Cannot create the version; missing:\n${missing.map((m) => `  - ${m}`).join('\n')}`)
+  }
+  if (!name) throw new WorkersVersionError('INTERNAL', 'The upload target was checked as complete.')
+  checkWorkerName(name, options.worker !== undefined ? '`worker`' : 'the wrangler config\'s `name`')
+  if (accountId) checkAccountId(accountId, options.accountId !== undefined ? '`accountId`' : ENV_FALLBACKS.accountId)
+  const credentials: ApiCredentials = apiToken ? { apiToken } : { apiKey, email }
+  return { accountId: accountId || undefined, worker: name, baseUrl, credentials }
+}
