@@ -79,7 +79,7 @@ export default defineConfig({
   ],
   format: 'esm',
   platform: 'node',
-  target: 'node20.19',
+  target: 'node22.19',
   dts: true,
   fixedExtension: false,
   clean: true,

@@ -1,13 +1,31 @@
 import { defineConfig } from 'vitest/config'
 
+/**
+ * The decisions, tested without building dist and without a bundler or the emulator:
+ * `npm run test:unit` runs them alone, in seconds. Everything else needs dist (`npm test` builds it).
+ */
+const UNIT = [
+  'test/unit/**/*.test.ts',
+  'test/core/**/*.test.ts',
+  'test/modules/**/*.test.ts',
+  'test/options/**/*.test.ts',
+  'test/plan/**/*.test.ts',
+  'test/version/**/*.test.ts',
+  'test/report/**/*.test.ts',
+  'test/api/{identifiers,pointers,policy,result,url}.test.ts',
+]
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     // Real bundler builds and workerd start-ups: generous but bounded.
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
     // `fetch` reaches previews' `*.localhost` origins, as a browser does.
     setupFiles: ['test/helpers/localhost-dns.ts'],
+    projects: [
+      { extends: true, test: { name: 'unit', include: UNIT } },
+      { extends: true, test: { name: 'integration', include: ['test/**/*.test.ts'], exclude: UNIT } },
+    ],
   },
 })

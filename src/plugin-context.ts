@@ -9,6 +9,7 @@ import type { AdapterContext, PrepareInfo, WorkerOutput } from './core/pipeline.
 import { projectRoot } from './options/defaults.js'
 import type { ResolvedOptions } from './options/resolve.js'
 import { createPlan, type BuildPlan, type UploadPlan } from './plan/index.js'
+import { workerReads } from './plan/reads.js'
 import { removeStaleResults } from './report/files.js'
 import { createLogger, logLevelOf, type LogLevel } from './report/logger.js'
 import type { UploadSession } from './deploy/index.js'
@@ -57,7 +58,7 @@ export function createPluginContext(options: ResolvedOptions): AdapterContext {
       // The build's one redactor, seeded here: every secret value of the build is in the build plan (the
       // credentials, `fromEnv` values and inline secrets; the Workers a Cloudflare build adds bring none).
       const redactor = plan.upload ? redactorFor({ credentials: plan.target.credentials, bindings: plan.version.bindings }) : undefined
-      build = { info, plan, redactor, upload: plan.upload && redactor && readsEarly(plan) ? startUploadEarly(plan, redactor) : undefined }
+      build = { info, plan, redactor, upload: plan.upload && redactor && workerReads(plan).early ? startUploadEarly(plan, redactor) : undefined }
       if (plan.upload && plan.preflight) void import('./version/preflight.js').then(({ warmUpPreflight }) => warmUpPreflight())
     },
     root(bundlerRoot: string) {
@@ -73,15 +74,6 @@ export function createPluginContext(options: ResolvedOptions): AdapterContext {
         await session?.close()
       }
     },
-  }
-
-  /**
-   * Not with preflight (nothing is sent before the version has started locally) nor with static
-   * assets (a bad assets directory, found once the bundler has written it, is refused before any
-   * request is made).
-   */
-  function readsEarly(plan: UploadPlan): boolean {
-    return !plan.preflight && plan.assets === undefined
   }
 
   /**

@@ -25,6 +25,7 @@ import type { Redactor } from '../core/redact.js'
 import { bodyByteLength, bodyChunks, toRequestBody } from '../core/serialize.js'
 import type { ResolvedOptions } from '../options/resolve.js'
 import { withheldFrom, type UploadPlan } from '../plan/index.js'
+import { sameReads, workerReads } from '../plan/reads.js'
 import { applyDeploySteps, type DeployStepsOutcome } from './triggers.js'
 import { preflight } from '../version/preflight.js'
 import { builtSize, type BuiltVersion } from '../version/build.js'
@@ -200,10 +201,7 @@ function sessionServing(plan: UploadPlan, session: UploadSession | undefined): U
     was.target.credentials.apiToken === now.target.credentials.apiToken &&
     was.target.credentials.apiKey === now.target.credentials.apiKey &&
     was.target.credentials.email === now.target.credentials.email
-  // readWorker reads the deployment only for `promote`, the migration tag only for migrations.
-  const tagRead = (p: UploadPlan) => Boolean(p.migrationSteps) || p.version.migrations !== undefined
-  const sameReads = (was.promote === undefined) === (now.promote === undefined) && tagRead(was) === tagRead(now) && Boolean(was.preview) === Boolean(now.preview)
-  return sameTarget && sameReads ? { ...session, plan } : undefined
+  return sameTarget && sameReads(was, now) ? { ...session, plan } : undefined
 }
 
 /** Starts the build in workerd before anything is sent, when the plan asks for it; an assets-only build has no code to start. */
@@ -405,12 +403,12 @@ async function holdingProcessOpen<T>(promise: Promise<T>): Promise<T> {
 /** The Worker's existence, current deployment, migration tag and secrets, each read only when needed. */
 async function readWorker(ctx: ApiCallContext, plan: UploadPlan): Promise<WorkerState> {
   const worker = plan.target.worker
+  const reads = workerReads(plan)
   const [info, current, migrationTag, secrets] = await Promise.all([
     getWorker(ctx, worker),
-    plan.promote !== undefined ? currentDeployment(ctx, worker) : undefined,
-    // A Preview keeps its own migration tag and secrets: the Worker's are a version's business.
-    (plan.migrationSteps || plan.version.migrations !== undefined) && !plan.preview ? currentMigrationTag(ctx, worker) : undefined,
-    plan.preview ? [] : listSecrets(ctx, worker),
+    reads.deployment ? currentDeployment(ctx, worker) : undefined,
+    reads.migrationTag ? currentMigrationTag(ctx, worker) : undefined,
+    reads.secrets ? listSecrets(ctx, worker) : [],
   ])
   return { isNew: info === undefined, current, migrationTag, secrets: secrets.map((s) => s.name) }
 }

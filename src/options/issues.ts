@@ -1,5 +1,5 @@
 import * as v from 'valibot'
-import { WorkersVersionError } from '../core/errors.js'
+import { WorkersVersionError, type ErrorCode } from '../core/errors.js'
 import { clip, isRecord } from '../core/guards.js'
 import { WARNING } from './fields.js'
 
@@ -96,7 +96,7 @@ export class Problems {
   }
 
   /** Throws one error listing every problem, if there are any. */
-  throwIfAny(what = 'Invalid `version` options', code = 'INVALID_OPTIONS'): void {
+  throwIfAny(what = 'Invalid `version` options', code: ErrorCode = 'INVALID_OPTIONS'): void {
     if (this.errors.length === 0) return
     const listed = this.errors.slice(0, MAX_LISTED)
     const more = this.errors.length - listed.length

@@ -37,17 +37,6 @@ export interface VersionBody {
   kept: string[]
 }
 
-/**
- * The one place the Create Version body is built: the plan's validated fields (secret bindings
- * included), then the git annotations the config leaves unset, the Durable Object migrations
- * the Worker has not applied (all of them without remote state: what a new Worker gets), the
- * assets token and an `inherit` binding for each current secret the build does not set.
- * A dry run writes its result without remote state; an upload writes it again with the state
- * and sends exactly that. The script upload's metadata (`variant: 'script'`) is this payload
- * with `keep_bindings` in place of the `inherit` bindings; other bodies (the Previews API's
- * deployment with its `env` record) are this payload in another envelope, so they are to be
- * produced from it, not assembled elsewhere.
- */
 /** The fields a Preview deployment takes besides `env`, `main_module` and `modules` (workers-sdk `preview/api.ts`); `cache_options` is sent as `cache`. */
 const PREVIEW_FIELDS = ['annotations', 'assets', 'compatibility_date', 'compatibility_flags', 'migrations', 'limits', 'placement', 'containers', 'exports'] as const
 
@@ -72,6 +61,17 @@ export function previewDeploymentBody(
   return { payload: { mainModule: payload.mainModule, modules: payload.modules, config: fields }, kept }
 }
 
+/**
+ * The one place the Create Version body is built: the plan's validated fields (secret bindings
+ * included), then the git annotations the config leaves unset, the Durable Object migrations
+ * the Worker has not applied (all of them without remote state: what a new Worker gets), the
+ * assets token and an `inherit` binding for each current secret the build does not set.
+ * A dry run writes its result without remote state; an upload writes it again with the state
+ * and sends exactly that. The script upload's metadata (`variant: 'script'`) is this payload
+ * with `keep_bindings` in place of the `inherit` bindings; other bodies (the Previews API's
+ * deployment with its `env` record) are this payload in another envelope, so they are to be
+ * produced from it, not assembled elsewhere.
+ */
 export function versionBody(
   plan: BuildPlan,
   built: BuiltModules,
