@@ -14,4 +14,15 @@ export default tseslint.config(
       '@typescript-eslint/no-explicit-any': 'off',
     },
   },
+  {
+    // Type-aware rules: a promise nobody awaits loses its error, and a mixed type import loads a module for nothing.
+    files: ['src/**/*.ts', 'test/**/*.ts', 'scripts/**/*.ts', '*.ts'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+      // `typeof import('pkg')` stays allowed: it types a module that is loaded lazily, on purpose.
+      '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports', disallowTypeAnnotations: false }],
+    },
+  },
 )
