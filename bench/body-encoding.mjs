@@ -1,4 +1,4 @@
-// An experiment for src/core/serialize.ts (issue 11, row 4 of run.mjs): how the body's module
+// An experiment for src/core/serialize.ts (row 4 of run.mjs): how the body's module
 // JSON is turned into bytes decides the upload's speed and memory. Each variant streams the same
 // modules to the emulator with undici, in a fresh `node --expose-gc` process, and reports the
 // upload phase (undici:request:create → bodySent) and peak heapUsed + external above the baseline.

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The dry run's cost (issue 23), as two numbers: the fixed cost, in ms, of the plugin on the
+ * The dry run's cost, as two numbers: the fixed cost, in ms, of the plugin on the
  * playground Worker (`vite build` with the plugin against the same build without it), and its share
  * of a realistic app's build: 300 modules, about 5 MB of code, source maps on. Each command is a
  * fresh process timed from spawn to exit; with-plugin and bare runs alternate, and every figure is

@@ -1,4 +1,4 @@
-// The exit stall (issue 11): after one undici request the process takes longer to exit,
+// The exit stall: after one undici request the process takes longer to exit,
 // because V8 tiers up undici's llhttp WebAssembly with TurboFan on background threads and
 // Node waits for those jobs before it exits. This script measures candidate fixes the way a
 // user feels them: each variant is a fresh `node` process that makes one undici POST to a

@@ -1,7 +1,7 @@
 /**
  * A reverse proxy on 127.0.0.1 that puts a modelled network between a deploy tool and the local
  * emulator, and counts what crosses it. Localhost hides what users wait for against Cloudflare:
- * round trips and bytes on the wire. The model (defaults from issue 23):
+ * round trips and bytes on the wire. The model (its defaults: the goals' network):
  *
  * - every new connection costs one round trip for TCP and two for TLS before its first request
  *   is read (the tools speak plain HTTP to the proxy; the handshakes are modelled, not made);

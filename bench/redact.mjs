@@ -1,4 +1,4 @@
-// Redaction cost (issue 21): one run's redactor, seeded as an upload seeds it, over a 5 MB body
+// Redaction cost: one run's redactor, seeded as an upload seeds it, over a 5 MB body
 // like the ones it sees (JSON with base64 modules), and over 5 MB of server-like text. Run with
 // `node bench/redact.mjs [--rounds 15]`: it bundles src/core/redact.ts with esbuild (the
 // redactor is internal, not an export of the package) and imports the result.

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `npm run bench`: performance as users measure it (issue 11). Prints one markdown table and writes
+ * `npm run bench`: performance as users measure it. Prints one markdown table and writes
  * it to bench/results.md. Every command is a fresh process timed from spawn until it has exited;
  * all rows are measured side by side in one run, in alternating rounds; medians and min–max.
  * Only the local emulator on 127.0.0.1 is ever contacted; it runs in a process of its own

@@ -1,4 +1,4 @@
-// Issue 21 §6, the package: what is published carries the licence, the notices of the code bundled
+// The package: what is published carries the licence, the notices of the code bundled
 // into dist (each package's own licence text), bounded peer ranges.
 import { execFileSync } from 'node:child_process'
 import { readFileSync, readdirSync } from 'node:fs'

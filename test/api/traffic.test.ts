@@ -63,7 +63,7 @@ describe('first deploys', () => {
     expect(await currentMigrationTag(ctx(), 'brand-new')).toBeUndefined()
   })
 
-  it('creating a Worker twice: the API answers 409 ("already exists"), and the second call goes on with the same Worker (issue 21)', async () => {
+  it('creating a Worker twice: the API answers 409 ("already exists"), and the second call goes on with the same Worker', async () => {
     const first = await createWorker(ctx(), 'twice')
     const second = await createWorker(ctx(), 'twice')
     expect(second.id).toBe(first.id)

@@ -1,4 +1,4 @@
-// Issue 21 §5 through a real Rollup build: the plugin from dist/ runs in a child process whose HOME
+// An assets directory cannot publish secrets, through a real Rollup build: the plugin from dist/ runs in a child process whose HOME
 // is a fake home directory holding keys, as a CI machine's would. Nothing may reach the manifest.
 import { execFile } from 'node:child_process'
 import { mkdir, mkdtemp, readFile, readdir, realpath, rm, symlink, writeFile } from 'node:fs/promises'

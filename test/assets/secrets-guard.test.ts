@@ -1,4 +1,4 @@
-// Issue 21 §5: an assets directory cannot publish secrets. A fake home directory with keys and
+// An assets directory cannot publish secrets. A fake home directory with keys and
 // credentials, planted on disk, reached through an option, a symlink or `..`; and private files
 // left inside an otherwise good assets directory.
 import { mkdir, mkdtemp, realpath, rm, symlink, writeFile } from 'node:fs/promises'

@@ -33,7 +33,7 @@ describe('Redactor.redact', () => {
   })
 })
 
-describe('transformed echoes (issue 21)', () => {
+describe('transformed echoes', () => {
   const token = 'Tk_9fQ2-LmZ8rW4vX1bN7cY3hJ6pD0sA5eG2uKqR'
   /** Every way a server or a log can re-encode a value, each inside other text. */
   const transforms: Array<[string, (value: string) => string]> = [
@@ -78,7 +78,7 @@ describe('transformed echoes (issue 21)', () => {
         expect(r.redact(`id=${token.slice(start, end)};`)).toBe(`id=${REDACTION};`)
       }
     }
-    // The first 13 characters passed before (issue 21); 11 are left alone, as ordinary text might match them.
+    // The first 13 characters passed before an earlier fix; 11 are left alone, as ordinary text might match them.
     expect(r.redact(`x ${token.slice(0, 13)} y`)).toBe(`x ${REDACTION} y`)
     expect(r.redact(`x ${token.slice(0, 11)} y`)).toBe(`x ${token.slice(0, 11)} y`)
   })

@@ -103,7 +103,7 @@ describe('options nested thousands of levels deep', () => {
     const deep = nestedObject(depth)
     const error = errorOf(() => validateVersionConfig({ bindings: [{ type: 'json', name: 'J', json: deep }], exports: deep, cache_options: deep }))
     expect(error.code).toBe('INVALID_OPTIONS')
-    // Issue 21: the message says the value nests too deep, and where.
+    // The message says the value nests too deep, and where.
     expect(error.message).toContain('version.bindings[0].json: nests more than 100 levels deep (at a.a.a.….a.a.a (100 keys)); no Worker config needs that')
     expect(error.message).toContain('version.exports: nests more than 100 levels deep (at a.a.a.….a.a.a (100 keys))')
   })

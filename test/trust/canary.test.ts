@@ -1,4 +1,4 @@
-// Issue 10 §1: no secret ever leaves createVersion. A canary token, a canary
+// No secret ever leaves createVersion. A canary token, a canary
 // `secret_text` and a canary `fromEnv` value go to a server that quotes the
 // request back in every answer; nothing that leaves the client (the thrown
 // error inspected in full, the result, every log line, the summary lines and

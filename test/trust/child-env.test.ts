@@ -1,4 +1,4 @@
-// Issue 21 §6: child processes get no credential and no secret, whatever variable holds it. Each
+// Child processes get no credential and no secret, whatever variable holds it. Each
 // test reads the environment the child really got: a `git` on PATH that writes its own
 // environment to a file, and workerd's /proc/<pid>/environ while preflight runs it.
 import childProcess, { type ChildProcess } from 'node:child_process'

@@ -1,4 +1,4 @@
-// Issue 21 §6: what the API would refuse only after receiving the whole body is refused before
+// What the API would refuse only after receiving the whole body is refused before
 // anything is sent: two modules named `_headers`, and a Worker over the 64 MiB limit.
 import { mkdir, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'

@@ -1,4 +1,4 @@
-// Issue 10 §5: a request that never reached the server is not an "unknown
+// A request that never reached the server is not an "unknown
 // outcome". It fails at once, says what to fix, and looks nothing up.
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'

@@ -1,4 +1,4 @@
-// Issue 10 §1 at the plugin: a whole build against a server that quotes every request back.
+// No secret in any output, at the plugin: a whole build against a server that quotes every request back.
 // Nothing the build prints, writes or throws may carry the token, a secret_text or a fromEnv value.
 import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'

@@ -1,4 +1,4 @@
-// Issue 21 §2 at the plugin: a whole build against a server whose ids carry a line break. The
+// Injected server values, at the plugin: a whole build against a server whose ids carry a line break. The
 // build fails before any of them reaches GITHUB_OUTPUT, result.json or onVersion.
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
