@@ -6,13 +6,13 @@ import { deploy } from './deployments.js'
 import { carriesMigration, migrationNeedsDeploy } from './migrations.js'
 import { validateBody, type ValidBody } from './validate.js'
 import { versionResult } from './results.js'
-import type { PreviewPool } from './preview.js'
+import type { VersionPool } from './version-pool.js'
 import type { Store } from './store.js'
 import type { StoredVersion, VersionBinding } from './types.js'
 
 export interface CreateVersionContext {
   store: Store
-  preview: PreviewPool | undefined
+  preview: VersionPool | undefined
   autoCreateWorkers: boolean
   /** Where a version is served: an origin of its own (see preview-origin.ts). */
   /** The URL that serves a version (the default), a Worker Preview (by its slug) or a Preview deployment. */

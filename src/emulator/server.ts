@@ -10,7 +10,7 @@ import { pickVersion } from './deployments.js'
 import { Code, failOne, type ApiReply } from './envelope.js'
 import { FaultQueue, gatewayPage } from './faults.js'
 import { decodeBody, readBody, redactHeaders, sendJson, sendText } from './http.js'
-import { PreviewPool } from './preview.js'
+import { VersionPool } from './version-pool.js'
 import { forwardToVersion, type StreamReply } from './preview-proxy.js'
 import { idMatches, previewHostLabel, previewOrigin, splitPreviewLabel } from './preview-origin.js'
 import { Store } from './store.js'
@@ -35,7 +35,7 @@ export async function startServer(options: EmulatorOptions = {}): Promise<Emulat
   const store = new Store()
   const assets = new AssetsService(options.assets)
   const faults = new FaultQueue()
-  const pool = options.preview === false ? undefined : new PreviewPool(options.maxRunning ?? 2)
+  const pool = options.preview === false ? undefined : new VersionPool(options.maxRunning ?? 2)
   const requests: RecordedRequest[] = []
   const waits = new Set<() => void>()
   const trafficRandom = options.trafficRandom ?? Math.random

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { createVersion } from '../../src/api/client.js'
+import { createVersion } from '../../src/api/create-version.js'
 import { checkAccountId, checkWorkerName } from '../../src/api/identifiers.js'
 import { apiUrl, parseBaseUrl } from '../../src/api/url.js'
 import { WorkersVersionError } from '../../src/core/errors.js'

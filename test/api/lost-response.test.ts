@@ -3,7 +3,7 @@
 // message and tag must never be taken for each other.
 import { Readable } from 'node:stream'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { createVersion, type CreateVersionOptions } from '../../src/api/client.js'
+import { createVersion, type CreateVersionOptions } from '../../src/api/create-version.js'
 import { identityOf } from '../../src/api/versions.js'
 import type { VersionRequestBody } from '../../src/core/body.js'
 import { startApi, type TestApi } from './api-server.js'

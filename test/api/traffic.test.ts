@@ -4,7 +4,7 @@
  * secrets and their inheritance, and how many workerd instances stay up.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createVersion } from '../../src/api/client.js'
+import { createVersion } from '../../src/api/create-version.js'
 import { createDeployment, currentDeployment, planTraffic } from '../../src/api/deployments.js'
 import { uploadScript } from '../../src/api/script-upload.js'
 import { identityOfPayload } from '../../src/api/versions.js'

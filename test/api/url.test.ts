@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { assertSafeBaseUrl } from '../../src/api/client.js'
+import { assertSafeBaseUrl } from '../../src/api/url.js'
 import { WorkersVersionError } from '../../src/core/errors.js'
 
 describe('assertSafeBaseUrl', () => {

@@ -4,7 +4,7 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
-import { createVersion } from '../../src/api/client.js'
+import { createVersion } from '../../src/api/create-version.js'
 import { loopbackLookup } from '../../src/api/loopback-lookup.js'
 import { createWorker } from '../../src/api/workers.js'
 import type { VersionRequestBody } from '../../src/core/body.js'

@@ -3,7 +3,7 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { createVersion, type CreateVersionOptions } from '../../src/api/client.js'
+import { createVersion, type CreateVersionOptions } from '../../src/api/create-version.js'
 import { WorkersVersionError } from '../../src/core/errors.js'
 
 let server: Server

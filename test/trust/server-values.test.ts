@@ -2,7 +2,7 @@
 // formats, URLs are https (or loopback http), a version names our Worker and a deployment our
 // version. A refused value is quoted clipped, escaped and redacted, and nothing is sent again.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { createVersion } from '../../src/api/client.js'
+import { createVersion } from '../../src/api/create-version.js'
 import { createDeployment } from '../../src/api/deployments.js'
 import type { VersionRequestBody } from '../../src/core/body.js'
 import { type EchoReply, type EchoServer, startEchoServer } from './echo-server.js'

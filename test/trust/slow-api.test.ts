@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { createVersion } from '../../src/api/client.js'
+import { createVersion } from '../../src/api/create-version.js'
 import { posts, useEmulator } from '../helpers/emulator.js'
 import { tempDir } from '../helpers/fixture.js'
 import { rollupUpload } from '../helpers/rollup-upload.js'

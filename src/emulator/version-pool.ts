@@ -6,7 +6,7 @@
 import type { RunningVersion } from '../workerd/workerd.js'
 import type { RunnableVersionBody } from './types.js'
 
-export class PreviewPool {
+export class VersionPool {
   /** Insertion order doubles as recency: a used entry is re-inserted at the end. */
   #running = new Map<string, Promise<RunningVersion>>()
   #closed = false

@@ -12,10 +12,6 @@ import { quoteServerValue } from './server-values.js'
 import { parseBaseUrl } from './url.js'
 import { findCreatedVersion, identityOf, type VersionIdentity, versionsPath } from './versions.js'
 
-export type { ApiClientOptions } from './request.js'
-export { ApiError } from './errors.js'
-export { assertSafeBaseUrl } from './url.js'
-
 export interface CreateVersionOptions extends ApiClientOptions {
   accountId: string
   worker: string
