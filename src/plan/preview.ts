@@ -2,7 +2,8 @@
  * Decides, before anything is sent, whether an upload makes a version or a Preview deployment, and
  * which Preview: `preview: 'name'`, the branch's Preview (`true`), or per branch (`'auto'`).
  */
-import type { CiContext } from './ci-context.js'
+import { BRANCH_VARIABLES, type CiContext } from './ci-context.js'
+import { clip } from '../core/guards.js'
 import { WorkersVersionError } from '../core/errors.js'
 import type { ResolvedOptions } from '../options/resolve.js'
 
@@ -33,36 +34,101 @@ export function previewSlug(name: string): string {
     .toLowerCase()
 }
 
+/**
+ * Characters a Preview name may not hold: C0 and C1 controls (line breaks among them: a name is
+ * printed in log lines, where a line break starts a new one that CI reads as a command), DEL, the
+ * line and paragraph separators, and the bidirectional controls that reorder what a reader sees.
+ */
+const FORBIDDEN_IN_NAME = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]/
+
+/** A value quoted for a message: JSON-escaped, with every forbidden character as `\uXXXX`, clipped. */
+function quoted(value: string): string {
+  return JSON.stringify(clip(value, 80)).replace(new RegExp(FORBIDDEN_IN_NAME.source, 'g'), (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+}
+
+/** `from` names where the name came from: the option, or the CI variable. */
 function planned(name: string, branch: string | undefined, from: string): PlannedPreview {
+  if (FORBIDDEN_IN_NAME.test(name)) {
+    throw new WorkersVersionError(
+      'INVALID_OPTIONS',
+      `\`preview\`: ${from} ${quoted(name)} holds a control character (a line break, tab, escape or bidirectional control), which a Preview name may not; nothing was sent. Name the Preview with \`preview: '<name>'\`.`,
+    )
+  }
   const slug = previewSlug(name)
   if (slug === '' || slug.length > MAX_LABEL) {
     throw new WorkersVersionError(
       'INVALID_OPTIONS',
-      `\`preview\`: ${from} ${JSON.stringify(name)} makes ${slug === '' ? 'no usable URL label (it has no letter or digit)' : `a URL label of ${slug.length} characters (at most ${MAX_LABEL})`}; name the Preview with \`preview: '<name>'\`.`,
+      `\`preview\`: ${from} ${quoted(name)} makes ${slug === '' ? 'no usable URL label (it has no letter or digit)' : `a URL label of ${slug.length} characters (at most ${MAX_LABEL})`}; name the Preview with \`preview: '<name>'\`.`,
     )
   }
   return { name, slug, branch }
 }
 
+type DecideOptions = Pick<ResolvedOptions, 'preview' | 'promote' | 'productionBranch' | 'previewForks'>
+
 /**
  * Settles `preview` with `promote`. The branch comes from the CI's environment, else from git (read
- * only when the option needs a branch and the CI names none).
+ * only when the option needs a branch and the CI names none). Production (`'auto'`) only from the
+ * push of the production branch itself: a pull request's build is a Preview or nothing, and a tag,
+ * a merge-queue ref or another event never deploys.
  */
-export async function decidePreview(
-  options: Pick<ResolvedOptions, 'preview' | 'promote' | 'productionBranch'>,
-  ci: CiContext,
-  localBranch: () => Promise<string | undefined>,
-): Promise<PreviewDecision> {
+export async function decidePreview(options: DecideOptions, ci: CiContext, localBranch: () => Promise<string | undefined>): Promise<PreviewDecision> {
   const { preview } = options
   if (preview === undefined) return { promote: options.promote }
   if (typeof preview === 'object') return { preview: planned(preview.name, undefined, 'the name') }
+  const option = `\`preview: ${JSON.stringify(preview)}\``
+  const build = ci.build
+  if (build?.kind === 'tag') {
+    throw refused(`${option} names the Preview after the branch, and this build is of tag ${quoted(build.tag)} (${build.variable}), which is no branch; nothing was sent. Name the Preview with \`preview: '<name>'\`, or deploy tags without \`preview\`.`)
+  }
+  if (build?.kind === 'merge-queue') {
+    throw refused(`${option}: this build is of a merge-queue ref (${quoted(build.ref)}), which is neither a branch to deploy nor one to preview; nothing was sent. Do not upload from merge-queue builds (\`upload: false\`), or name the Preview with \`preview: '<name>'\`.`)
+  }
+  if (build?.kind === 'pull-request') return { preview: pullRequestPreview(options, ci, build.fork, option) }
   const branch = ci.branch ?? (await localBranch())
-  if (branch === undefined) {
+  if (branch === undefined) throw noBranch(option)
+  const from = ci.branch === undefined ? 'the git branch' : `the branch (${ci.branchVariable})`
+  if (preview === 'auto' && branch === options.productionBranch) {
+    if (build?.kind === 'other') {
+      throw refused(
+        `${option} deploys the production branch ${quoted(branch)} only from a push, and this build is a ${quoted(build.event)} event (GITHUB_EVENT_NAME); nothing was sent. Deploy it from a push, or with \`promote\` and no \`preview\`.`,
+      )
+    }
+    return { promote: options.promote ?? 100 }
+  }
+  return { preview: planned(branch, branch, from) }
+}
+
+/**
+ * A pull request's Preview. From the repository itself: its head branch's. From a fork (or from a
+ * repository the CI does not name): refused unless `previewForks`, then its own `pr-<number>`,
+ * never a branch's Preview of the repository, whose stable URL it would take over.
+ */
+function pullRequestPreview(options: DecideOptions, ci: CiContext, fork: boolean | undefined, option: string): PlannedPreview {
+  const number = ci.pullRequest?.number
+  if (fork === false) {
+    if (ci.branch === undefined) throw noBranch(option)
+    return planned(ci.branch, ci.branch, `the pull request's head branch (${ci.branchVariable})`)
+  }
+  const which = `pull request${number ? ` #${number}` : ''}, ${fork ? 'which comes from a fork' : 'from a repository the CI does not name (it may be a fork)'}`
+  if (!options.previewForks) {
     throw new WorkersVersionError(
-      'INVALID_OPTIONS',
-      `\`preview: ${JSON.stringify(preview)}\` needs the branch, and none was found: neither WORKERS_CI_BRANCH, GITHUB_HEAD_REF, GITHUB_REF_NAME, CI_COMMIT_REF_NAME, BITBUCKET_BRANCH nor CIRCLE_BRANCH is set, and git names no checked-out branch; set one, or name the Preview with \`preview: '<name>'\`.`,
+      'PREVIEW_FORK_REFUSED',
+      `${option}: this build is of ${which}: its code would run with the Worker's Preview bindings and secrets, so it is not deployed unless \`previewForks: true\` allows it (to its own Preview \`pr-<number>\`); nothing was sent.`,
     )
   }
-  if (preview === 'auto' && branch === options.productionBranch) return { promote: options.promote ?? 100 }
-  return { preview: planned(branch, branch, 'the branch') }
+  if (!number || !/^\d+$/.test(number)) {
+    throw refused(`${option}: this build is of ${which}, whose Preview is named \`pr-<number>\`, and the CI names no pull-request number; nothing was sent. Name the Preview with \`preview: '<name>'\`.`)
+  }
+  return planned(`pr-${number}`, undefined, 'the pull request number')
+}
+
+function refused(message: string): WorkersVersionError {
+  return new WorkersVersionError('INVALID_OPTIONS', message)
+}
+
+function noBranch(option: string): WorkersVersionError {
+  return refused(
+    `${option} needs the branch, and none was found: none of ${BRANCH_VARIABLES.join(', ')} is set, and git names no checked-out branch; set one, or name the Preview with \`preview: '<name>'\`.`,
+  )
 }
