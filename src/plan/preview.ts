@@ -39,11 +39,11 @@ export function previewSlug(name: string): string {
  * printed in log lines, where a line break starts a new one that CI reads as a command), DEL, the
  * line and paragraph separators, and the bidirectional controls that reorder what a reader sees.
  */
-const FORBIDDEN_IN_NAME = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]/
+const FORBIDDEN_IN_NAME = /[\p{Cc}\p{Zl}\p{Zp}\p{Bidi_Control}]/u
 
 /** A value quoted for a message: JSON-escaped, with every forbidden character as `\uXXXX`, clipped. */
 function quoted(value: string): string {
-  return JSON.stringify(clip(value, 80)).replace(new RegExp(FORBIDDEN_IN_NAME.source, 'g'), (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+  return JSON.stringify(clip(value, 80)).replace(new RegExp(FORBIDDEN_IN_NAME.source, 'gu'), (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
 }
 
 /** `from` names where the name came from: the option, or the CI variable. */
