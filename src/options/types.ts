@@ -101,7 +101,7 @@ export interface WorkersVersionOptions {
    * `BUILDKITE_BRANCH`, then the local git branch); `'auto'` to deploy (as `promote: true`) on a
    * push of `productionBranch` and make a Preview on every other branch. A pull request's build is
    * always a Preview: its head branch's, or for a pull request from a fork `pr-<number>` when
-   * `previewForks` allows it (refused otherwise). `true` and `'auto'` refuse the build of a tag or
+   * `previewForks` allows it (refused otherwise, whatever `preview` is). `true` and `'auto'` refuse the build of a tag or
    * of a merge-queue ref. A missing Preview is created. Cannot be combined with `promote` (except
    * `'auto'`).
    * @default false
@@ -110,9 +110,10 @@ export interface WorkersVersionOptions {
   /** The branch `preview: 'auto'` deploys from, on a push of it; every other branch gets a Preview. @default 'main' */
   productionBranch?: string
   /**
-   * Let a pull request from a fork (or from a repository the CI does not name) make a Preview with
-   * `preview: true` or `'auto'`, named `pr-<number>`, never a branch's Preview. Its code runs with the
-   * Worker's Preview bindings and secrets, so it is refused unless this is set.
+   * Let the build of a pull request from a fork (or from a repository the CI does not name) make a
+   * Preview: with `preview: true` or `'auto'` its own, named `pr-<number>` (never a branch's), with
+   * `preview: 'name'` that one. Its code runs with the Worker's Preview bindings and secrets, so any
+   * `preview` refuses it unless this is set.
    * @default false
    */
   previewForks?: boolean

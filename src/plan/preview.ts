@@ -69,22 +69,29 @@ type DecideOptions = Pick<ResolvedOptions, 'preview' | 'promote' | 'productionBr
 /**
  * Settles `preview` with `promote`. The branch comes from the CI's environment, else from git (read
  * only when the option needs a branch and the CI names none). Production (`'auto'`) only from the
- * push of the production branch itself: a pull request's build is a Preview or nothing, and a tag,
- * a merge-queue ref or another event never deploys.
+ * push of the production branch itself: a pull request's build is a Preview or nothing, a fork's
+ * only when `previewForks` allows it, and a tag, a merge-queue ref or another event never deploys.
  */
 export async function decidePreview(options: DecideOptions, ci: CiContext, localBranch: () => Promise<string | undefined>): Promise<PreviewDecision> {
   const { preview } = options
   if (preview === undefined) return { promote: options.promote }
-  if (typeof preview === 'object') return { preview: planned(preview.name, undefined, 'the name') }
-  const option = `\`preview: ${JSON.stringify(preview)}\``
+  const option = typeof preview === 'object' ? `\`preview: ${quoted(preview.name)}\`` : `\`preview: ${JSON.stringify(preview)}\``
   const build = ci.build
+  const fromFork = build?.kind === 'pull-request' && build.fork !== false
+  // Whatever the Preview's name: the fork's code would get the Worker's Preview bindings and secrets.
+  if (fromFork && !options.previewForks) throw forkRefused(option, ci, build.fork)
+  if (typeof preview === 'object') return { preview: planned(preview.name, undefined, 'the name') }
   if (build?.kind === 'tag') {
     throw refused(`${option} names the Preview after the branch, and this build is of tag ${quoted(build.tag)} (${build.variable}), which is no branch; nothing was sent. Name the Preview with \`preview: '<name>'\`, or deploy tags without \`preview\`.`)
   }
   if (build?.kind === 'merge-queue') {
     throw refused(`${option}: this build is of a merge-queue ref (${quoted(build.ref)}), which is neither a branch to deploy nor one to preview; nothing was sent. Do not upload from merge-queue builds (\`upload: false\`), or name the Preview with \`preview: '<name>'\`.`)
   }
-  if (build?.kind === 'pull-request') return { preview: pullRequestPreview(options, ci, build.fork, option) }
+  if (fromFork) return { preview: forkPreview(option, ci) }
+  if (build?.kind === 'pull-request') {
+    if (ci.branch === undefined) throw noBranch(option)
+    return { preview: planned(ci.branch, ci.branch, `the pull request's head branch (${ci.branchVariable})`) }
+  }
   const branch = ci.branch ?? (await localBranch())
   if (branch === undefined) throw noBranch(option)
   const from = ci.branch === undefined ? 'the git branch' : `the branch (${ci.branchVariable})`
@@ -99,26 +106,24 @@ export async function decidePreview(options: DecideOptions, ci: CiContext, local
   return { preview: planned(branch, branch, from) }
 }
 
+const pullRequestOf = (ci: CiContext, fork: boolean | undefined) =>
+  `pull request${ci.pullRequest?.number ? ` #${ci.pullRequest.number}` : ''}, ${fork ? 'which comes from a fork' : 'from a repository the CI does not name (it may be a fork)'}`
+
+function forkRefused(option: string, ci: CiContext, fork: boolean | undefined): WorkersVersionError {
+  return new WorkersVersionError(
+    'PREVIEW_FORK_REFUSED',
+    `${option}: this build is of ${pullRequestOf(ci, fork)}: its code would run with the Worker's Preview bindings and secrets, so it is not deployed unless \`previewForks: true\` allows it (with \`true\` or \`'auto'\`, to its own Preview \`pr-<number>\`); nothing was sent.`,
+  )
+}
+
 /**
- * A pull request's Preview. From the repository itself: its head branch's. From a fork (or from a
- * repository the CI does not name): refused unless `previewForks`, then its own `pr-<number>`,
- * never a branch's Preview of the repository, whose stable URL it would take over.
+ * A fork's pull request (allowed by `previewForks`) gets its own Preview, `pr-<number>`, never the
+ * Preview of a branch of the repository, whose stable URL it would take over.
  */
-function pullRequestPreview(options: DecideOptions, ci: CiContext, fork: boolean | undefined, option: string): PlannedPreview {
+function forkPreview(option: string, ci: CiContext): PlannedPreview {
   const number = ci.pullRequest?.number
-  if (fork === false) {
-    if (ci.branch === undefined) throw noBranch(option)
-    return planned(ci.branch, ci.branch, `the pull request's head branch (${ci.branchVariable})`)
-  }
-  const which = `pull request${number ? ` #${number}` : ''}, ${fork ? 'which comes from a fork' : 'from a repository the CI does not name (it may be a fork)'}`
-  if (!options.previewForks) {
-    throw new WorkersVersionError(
-      'PREVIEW_FORK_REFUSED',
-      `${option}: this build is of ${which}: its code would run with the Worker's Preview bindings and secrets, so it is not deployed unless \`previewForks: true\` allows it (to its own Preview \`pr-<number>\`); nothing was sent.`,
-    )
-  }
   if (!number || !/^\d+$/.test(number)) {
-    throw refused(`${option}: this build is of ${which}, whose Preview is named \`pr-<number>\`, and the CI names no pull-request number; nothing was sent. Name the Preview with \`preview: '<name>'\`.`)
+    throw refused(`${option}: this build is of a pull request from a fork, whose Preview is named \`pr-<number>\`, and the CI names no pull-request number; nothing was sent. Name the Preview with \`preview: '<name>'\`.`)
   }
   return planned(`pr-${number}`, undefined, 'the pull request number')
 }

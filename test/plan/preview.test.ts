@@ -52,6 +52,14 @@ const CASES: Case[] = [
     expected: 'pr-17',
   },
   { name: 'GitHub fork pull request under preview: true', env: { ...GITHUB, GITHUB_EVENT_NAME: 'pull_request', GITHUB_HEAD_REF: 'feature/x' }, event: pullRequestEvent('mallory/app'), options: { preview: true }, expected: FORK_REFUSED },
+  { name: 'GitHub fork pull request with a named Preview', env: { ...GITHUB, GITHUB_EVENT_NAME: 'pull_request_target', GITHUB_HEAD_REF: 'x' }, event: pullRequestEvent('mallory/app'), options: { preview: 'staging' }, expected: FORK_REFUSED },
+  {
+    name: 'GitHub fork pull request with a named Preview and previewForks: that name',
+    env: { ...GITHUB, GITHUB_EVENT_NAME: 'pull_request_target', GITHUB_HEAD_REF: 'x' },
+    event: pullRequestEvent('mallory/app'),
+    options: { preview: 'staging', previewForks: true },
+    expected: 'staging',
+  },
   { name: 'GitHub pull request whose head repository was deleted', env: { ...GITHUB, GITHUB_EVENT_NAME: 'pull_request', GITHUB_HEAD_REF: 'main' }, event: { pull_request: { number: 17, head: { repo: null }, base: { repo: { full_name: 'acme/app' } } } }, expected: FORK_REFUSED },
   {
     name: 'GitHub pull request inside a repository that is itself a fork (head.repo.fork true, same repository)',
