@@ -98,12 +98,12 @@ export interface WorkersVersionOptions {
    * Deploy the build as a Worker Preview deployment instead of a version: `'name'` to the Preview of
    * that name; `true` to the Preview named after the branch (the first set of `WORKERS_CI_BRANCH`,
    * `GITHUB_HEAD_REF`, `GITHUB_REF_NAME`, `CI_COMMIT_REF_NAME`, `BITBUCKET_BRANCH`, `CIRCLE_BRANCH`,
-   * `BUILDKITE_BRANCH`, then the local git branch); `'auto'` to deploy (as `promote: true`) on a
-   * push of `productionBranch` and make a Preview on every other branch. A pull request's build is
-   * always a Preview: its head branch's, or for a pull request from a fork `pr-<number>` when
-   * `previewForks` allows it (refused otherwise, whatever `preview` is). `true` and `'auto'` refuse the build of a tag or
-   * of a merge-queue ref. A missing Preview is created. Cannot be combined with `promote` (except
-   * `'auto'`).
+   * `BUILDKITE_BRANCH`, then the local git branch); `'auto'` to deploy (as `promote: true`) on a push
+   * of `productionBranch` and make a Preview on every other branch. A pull request never deploys: with
+   * `true` or `'auto'` it gets its head branch's Preview, or `pr-<number>` when it comes from a fork;
+   * a fork's pull request is refused unless `previewForks` allows it. `true` and `'auto'` refuse the
+   * build of a tag or of a merge-queue ref, and `'auto'` another GitHub event on `productionBranch`.
+   * A missing Preview is created. Cannot be combined with `promote` (except `'auto'`).
    * @default false
    */
   preview?: boolean | string
