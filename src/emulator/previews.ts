@@ -19,8 +19,9 @@ import type { RunnableVersionBody, VersionBinding } from './types.js'
 export const PREVIEW_NOT_FOUND = 10025
 export const PREVIEW_DEPLOYMENT_NOT_FOUND = 10025
 /**
- * A create whose name, or the URL label it makes, another Preview of the Worker has: answered 409
- * as the Workers API answers a taken Worker name, with the Previews' own code.
+ * A create whose name, or the URL label it makes, another Preview of the Worker has: answered 409,
+ * the Workers API's status for a taken Worker name, with code 100338, Cloudflare's "Preview name
+ * exists" (wrangler 4.164 handles neither: it reads the Preview before creating it).
  */
 export const PREVIEW_NAME_TAKEN = 100338
 
