@@ -1,6 +1,7 @@
 /**
  * Decides, before anything is sent, whether an upload makes a version or a Preview deployment, and
- * which Preview: `preview: 'name'`, the branch's Preview (`true`), or per branch (`'auto'`).
+ * which Preview: `preview: 'name'`, the branch's Preview (`true`), or per branch (`'auto'`); and
+ * whether the build may deploy at all (pull requests, forks, tags, merge queues).
  */
 import { BRANCH_VARIABLES, type CiContext } from './ci-context.js'
 import { clip } from '../core/guards.js'
@@ -8,7 +9,7 @@ import { WorkersVersionError } from '../core/errors.js'
 import type { ResolvedOptions } from '../options/resolve.js'
 
 export interface PlannedPreview {
-  /** The Preview's name as sent: the branch as it is, as `wrangler preview` names it. */
+  /** The Preview's name as sent: the option's, the branch as it is (as `wrangler preview` names it), or a fork's `pr-<number>`. */
   name: string
   /** The URL label Cloudflare derives from the name (`feature/login` → `feature-login`). */
   slug: string
