@@ -51,39 +51,56 @@ export async function getPreview(ctx: ApiCallContext, worker: string, identifier
   return result === undefined ? undefined : toPreview(result, ctx, worker)
 }
 
+/** Cloudflare's error code for a Preview create whose name is taken. */
+export const PREVIEW_NAME_TAKEN = 100338
+
+/** A create refused because the name (or the URL label it makes) is taken: a 409, or the code in any answer. */
+function nameTaken(error: unknown): error is ApiError {
+  return error instanceof ApiError && (error.status === 409 || error.errors.some((e) => e.code === PREVIEW_NAME_TAKEN))
+}
+
+export interface CreatedPreview {
+  preview: Preview
+  /** False when the create found the name taken and the Preview was read instead. */
+  created: boolean
+}
+
 /**
- * `POST …/previews` with `{ name }`. Like creating a Worker: after a lost response, or a 409 (a
- * parallel build of the same branch created it first), the Preview is looked up and adopted.
+ * `POST …/previews` with `{ name }`. Like creating a Worker: after a lost response, or when the
+ * name is taken (a parallel build of the same branch created it first), the Preview is read by
+ * name. That read also answers by slug, so the caller checks the name of what comes back.
  */
-export async function createPreview(ctx: ApiCallContext, worker: string, name: string): Promise<Preview> {
+export async function createPreview(ctx: ApiCallContext, worker: string, name: string): Promise<CreatedPreview> {
   const what = `Create Preview ${JSON.stringify(name)} of Worker ${JSON.stringify(worker)}`
   requireAccount(ctx, what)
   const lookup = { ...previewLookup(ctx, worker, name), maxSends: 3 }
-  const result = await withApi(ctx, async (session) => {
-    const answer = await sendWithRetries(session, {
-      method: 'POST',
-      path: previewsPath(ctx, worker),
-      body: json({ name }),
-      what,
-      worker,
-      idempotent: false,
-      ifUnknown: `Check whether Preview ${JSON.stringify(name)} exists (dashboard) before building again.`,
-      hooks: {
-        recover: async () => {
-          const found = await sendWithRetries(session, lookup)
-          return found.result === undefined ? undefined : found
+  const answer = await withApi(ctx, async (session) => {
+    try {
+      const made = await sendWithRetries(session, {
+        method: 'POST',
+        path: previewsPath(ctx, worker),
+        body: json({ name }),
+        what,
+        worker,
+        idempotent: false,
+        ifUnknown: `Check whether Preview ${JSON.stringify(name)} exists (dashboard) before building again.`,
+        hooks: {
+          recover: async () => {
+            const found = await sendWithRetries(session, lookup)
+            return found.result === undefined ? undefined : found
+          },
         },
-      },
-    }).catch(async (error: unknown) => {
-      if (!(error instanceof ApiError && error.status === 409)) throw error
+      })
+      return { result: made.result, created: true }
+    } catch (error) {
+      if (!nameTaken(error)) throw error
       const found = await sendWithRetries(session, lookup)
       if (found.result === undefined) throw error
-      session.log(`${what}: it already exists (created meanwhile, by another build?); going on with it`)
-      return found
-    })
-    return answer.result
+      session.log(`${what}: the name is taken (by another build meanwhile?); reading that Preview`)
+      return { result: found.result, created: false }
+    }
   })
-  return toPreview(result, ctx, worker)
+  return { preview: toPreview(answer.result, ctx, worker), created: answer.created }
 }
 
 /** `GET …/previews/{p}/deployments/latest`, or undefined for a Preview without deployments. */

@@ -68,13 +68,16 @@ export async function uploadPreview(version: BuiltVersion, session: PreviewSessi
   const [isNew, found] = await Promise.all([steps.workerIsNew(), getPreview(ctx, worker, planned.name).catch((error: unknown) => ({ error }))])
   if (isNew) await steps.createWorker()
   const existing = isNew ? undefined : found && 'error' in found ? raise(found.error) : found
-  if (existing) refuseCollision(existing, planned, (text) => session.redactor.redact(text))
+  const redact = (text: string) => session.redactor.redact(text)
+  if (existing) refuseCollision(existing, planned, redact)
 
   // Independent once the Worker exists: the assets, the Preview (created when missing) and its latest deployment.
   const [assetsJwt, { preview, created }] = await Promise.all([
     version.assets ? steps.uploadAssets(version.assets) : undefined,
-    existing ? { preview: existing, created: false } : createPreview(ctx, worker, planned.name).then((made) => ({ preview: made, created: true })),
+    existing ? { preview: existing, created: false } : createPreview(ctx, worker, planned.name),
   ])
+  // A create that found the name taken, or lost its answer, read the Preview by name, which the API also answers by slug.
+  if (!existing) refuseCollision(preview, planned, redact)
   if (created) logger.info(`${pc.green('✓')} created Preview ${pc.bold(planned.name)} of ${pc.bold(worker)}`)
   const latest = created ? undefined : await latestPreviewDeployment(ctx, worker, preview.id)
   const secrets = Object.entries(latest?.env ?? {}).flatMap(([name, binding]) => (binding.type === 'secret_text' ? [name] : []))

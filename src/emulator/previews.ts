@@ -18,6 +18,12 @@ import type { RunnableVersionBody, VersionBinding } from './types.js'
 /** "Preview not found", and "Preview deployment not found" as wrangler's tests answer it (wrangler also accepts 10222). */
 export const PREVIEW_NOT_FOUND = 10025
 export const PREVIEW_DEPLOYMENT_NOT_FOUND = 10025
+/**
+ * A create whose name, or the URL label it makes, another Preview of the Worker has: answered 409,
+ * the Workers API's status for a taken Worker name, with code 100338, Cloudflare's "Preview name
+ * exists" (wrangler 4.164 handles neither: it reads the Preview before creating it).
+ */
+export const PREVIEW_NAME_TAKEN = 100338
 
 export interface StoredPreview {
   id: string
@@ -147,10 +153,12 @@ function createPreview(ctx: ApiContext, req: ApiRequest, [account = '', worker =
   if (!found) return workerNotFound()
   const name = isObject(req.body) ? req.body.name : undefined
   if (typeof name !== 'string' || name.trim() === '' || name.length > 255) return failOne(400, Code.validation, 'name must be a non-empty string of at most 255 characters', '/name')
+  // Stricter than documented: a name is printed in logs, where a control character could start a forged line.
+  if (/\p{Cc}/u.test(name)) return failOne(400, Code.validation, 'name must not contain control characters', '/name')
   const slug = slugOf(name)
   if (slug === '' || slug.length > 63) return failOne(400, Code.validation, `name '${name}' makes no valid URL label (letters, digits and '-', at most 63)`, '/name')
   const clash = ctx.store.previews.list(account, found.name).find((p) => p.name === name || p.slug === slug)
-  if (clash) return failOne(409, Code.validation, `A Preview named '${clash.name}' (slug '${clash.slug}') already exists`, '/name')
+  if (clash) return failOne(409, PREVIEW_NAME_TAKEN, `A Preview named '${clash.name}' (slug '${clash.slug}') already exists`, '/name')
   const preview: StoredPreview = { id: randomUUID(), name, slug, worker: found.name, accountId: account, created_on: new Date().toISOString() }
   ctx.store.previews.add(preview)
   return ok(previewResult(ctx, preview))

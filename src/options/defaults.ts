@@ -19,6 +19,8 @@ export const DEFAULTS = {
   buildOutput: false,
   /** `preview: 'auto'` deploys on this branch and makes a Preview on every other one. */
   productionBranch: 'main',
+  /** A fork's pull request makes no Preview unless allowed: its code would get the Preview's bindings and secrets. */
+  previewForks: false,
   assetsMaxFiles: 20_000,
   assetsConcurrency: NETWORK_DEFAULTS.assetsConcurrency,
   /** `network`: decided in core/network-defaults.ts, which the API client reads too. */

@@ -99,6 +99,7 @@ const OPTIONS = {
   preflight: v.optional(Bool),
   preview: v.optional(v.custom<boolean | string>((x) => typeof x === 'boolean' || nonEmptyString(x), (issue) => `expected true, false, 'auto' or a Preview name, got ${describe(issue.input)}`)),
   productionBranch: v.optional(Str),
+  previewForks: v.optional(Bool),
   createWorker: v.optional(Bool),
   gitAnnotations: v.optional(Bool),
   buildOutput: v.optional(

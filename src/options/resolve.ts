@@ -37,6 +37,8 @@ export type ResolvedOptions = Pick<
   /** A Preview deployment instead of a version: the name, the branch's (`true`), or `'auto'`. */
   preview?: true | 'auto' | { name: string }
   productionBranch: string
+  /** Whether a pull request from a fork may make a Preview (its own, `pr-<number>`). */
+  previewForks: boolean
   preflight: boolean
   /** `false` uploads none even when a config names a directory. */
   assets: ResolvedAssetsOptions | false
@@ -78,6 +80,7 @@ export function resolveOptions(input: WorkersVersionOptions = {}): ResolvedOptio
     promote,
     preview,
     productionBranch: input.productionBranch?.trim() ?? DEFAULTS.productionBranch,
+    previewForks: input.previewForks ?? DEFAULTS.previewForks,
     preflight: input.preflight ?? preflightByDefault(promote),
     createWorker: input.createWorker,
     gitAnnotations: input.gitAnnotations ?? DEFAULTS.gitAnnotations,

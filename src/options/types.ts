@@ -96,15 +96,27 @@ export interface WorkersVersionOptions {
   promote?: boolean | number
   /**
    * Deploy the build as a Worker Preview deployment instead of a version: `'name'` to the Preview of
-   * that name, `true` to the Preview named after the branch (`WORKERS_CI_BRANCH`, `GITHUB_HEAD_REF`
-   * or else `GITHUB_REF_NAME`, `CI_COMMIT_REF_NAME`, `BITBUCKET_BRANCH`, `CIRCLE_BRANCH`, then the local
-   * git branch), `'auto'` to deploy (as `promote: true`) on `productionBranch` and make a Preview on
-   * every other branch. A missing Preview is created. Cannot be combined with `promote` (except `'auto'`).
+   * that name; `true` to the Preview named after the branch (the first set of `WORKERS_CI_BRANCH`,
+   * `GITHUB_HEAD_REF`, `GITHUB_REF_NAME`, `CI_COMMIT_REF_NAME`, `BITBUCKET_BRANCH`, `CIRCLE_BRANCH`,
+   * `BUILDKITE_BRANCH`, then the local git branch); `'auto'` to deploy (as `promote: true`) on a push
+   * of `productionBranch` and make a Preview on every other branch. A pull request never deploys: with
+   * `true` or `'auto'` it gets its head branch's Preview, or `pr-<number>` when it comes from a fork;
+   * a fork's pull request is refused unless `previewForks` allows it. `true` and `'auto'` refuse the
+   * build of a tag or of a merge-queue ref, and `'auto'` another GitHub event on `productionBranch`.
+   * A missing Preview is created. Cannot be combined with `promote` (except `'auto'`).
    * @default false
    */
   preview?: boolean | string
-  /** The branch `preview: 'auto'` deploys from; every other branch gets a Preview. @default 'main' */
+  /** The branch `preview: 'auto'` deploys from, on a push of it; every other branch gets a Preview. @default 'main' */
   productionBranch?: string
+  /**
+   * Let the build of a pull request from a fork (or from a repository the CI does not name) make a
+   * Preview: with `preview: true` or `'auto'` its own, named `pr-<number>` (never a branch's), with
+   * `preview: 'name'` that one. Its code runs with the Worker's Preview bindings and secrets, so any
+   * `preview` refuses it unless this is set.
+   * @default false
+   */
+  previewForks?: boolean
   /** Start the version in workerd (through the optional peer `miniflare`) before anything is sent; a Worker that fails to start fails the build. @default `true` when `promote` is set */
   preflight?: boolean
   /** Create the Worker when it does not exist yet (first deploy). @default `true` when `worker` is a name, `false` for a 32-hex-digit id */

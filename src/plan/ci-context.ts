@@ -12,6 +12,19 @@ export interface PullRequest {
   url?: string
 }
 
+/**
+ * What the CI built, as its variables say. Only `branch` (a push of a branch of the repository
+ * itself) may reach production through `preview: 'auto'`.
+ */
+export type CiBuild =
+  | { kind: 'branch' }
+  /** `fork`: the head is in another repository; undefined when the CI does not say (treated as a fork). */
+  | { kind: 'pull-request'; fork: boolean | undefined }
+  | { kind: 'tag'; tag: string; variable: string }
+  | { kind: 'merge-queue'; ref: string }
+  /** A GitHub event other than a push or a pull request (`workflow_dispatch`, `schedule`, `workflow_run` …). */
+  | { kind: 'other'; event: string }
+
 export interface CiContext {
   /** The full commit SHA being built. */
   commitSha?: string
@@ -19,6 +32,10 @@ export interface CiContext {
   commitSubject?: string
   /** The branch: for a pull request, its head branch. */
   branch?: string
+  /** The variable `branch` was read from, for messages. */
+  branchVariable?: string
+  /** What was built; undefined outside CI (a local build of the checked-out branch). */
+  build?: CiBuild
   pullRequest?: PullRequest
   /** The repository's web URL (https, no credentials, no `.git`). */
   repositoryUrl?: string
@@ -27,13 +44,23 @@ export interface CiContext {
 type Env = Readonly<Record<string, string | undefined>>
 
 /** The first variable that is set and not blank. */
-function first(env: Env, ...names: string[]): string | undefined {
+function first(env: Env, ...names: readonly string[]): string | undefined {
+  return firstNamed(env, names)?.value
+}
+
+function firstNamed(env: Env, names: readonly string[]): { name: string; value: string } | undefined {
   for (const name of names) {
     const value = env[name]?.trim()
-    if (value) return value
+    if (value) return { name, value }
   }
   return undefined
 }
+
+/**
+ * Where the branch is read from, first set wins: Workers Builds, GitHub (a pull request's head
+ * branch, else the ref's name), GitLab, Bitbucket, CircleCI, Buildkite. Messages list these.
+ */
+export const BRANCH_VARIABLES = ['WORKERS_CI_BRANCH', 'GITHUB_HEAD_REF', 'GITHUB_REF_NAME', 'CI_COMMIT_REF_NAME', 'BITBUCKET_BRANCH', 'CIRCLE_BRANCH', 'BUILDKITE_BRANCH'] as const
 
 /**
  * A repository or pull-request URL as a browser opens it: `git@host:path` and `ssh://git@host/path`
@@ -97,13 +124,98 @@ export function readCiContext(env: Env = process.env, read: (path: string) => st
   const githubRepository = env.GITHUB_REPOSITORY ? webUrl(`${(env.GITHUB_SERVER_URL || 'https://github.com').replace(/\/$/, '')}/${env.GITHUB_REPOSITORY}`) : undefined
   const repositoryUrl = githubRepository ?? webUrl(first(env, 'CI_PROJECT_URL', 'BUILDKITE_REPO', 'CIRCLE_REPOSITORY_URL', 'BITBUCKET_GIT_HTTP_ORIGIN'))
   const headCommit = isRecord(event?.head_commit) ? asText(event.head_commit.message) : undefined
+  const branch = firstNamed(env, BRANCH_VARIABLES)
   return {
     commitSha,
     commitSubject: (headCommit ?? first(env, 'CI_COMMIT_TITLE', 'BUILDKITE_MESSAGE'))?.split('\n')[0],
-    branch: first(env, 'WORKERS_CI_BRANCH', 'GITHUB_HEAD_REF', 'GITHUB_REF_NAME', 'CI_COMMIT_REF_NAME', 'BITBUCKET_BRANCH', 'CIRCLE_BRANCH', 'BUILDKITE_BRANCH'),
+    branch: branch?.value,
+    branchVariable: branch?.name,
+    build: ciBuild(env, event, branch?.value),
     pullRequest: githubPullRequest(env, event, githubRepository) ?? otherPullRequest(env, repositoryUrl),
     repositoryUrl,
   }
+}
+
+/** GitHub events whose build is of a pull request's code (the head branch is `GITHUB_HEAD_REF`). */
+const PULL_REQUEST_EVENTS = new Set(['pull_request', 'pull_request_target', 'pull_request_review', 'pull_request_review_comment'])
+
+/** The branches GitHub's merge queue pushes: `gh-readonly-queue/<base>/pr-<n>-<sha>`. */
+const MERGE_QUEUE_BRANCH = /^(?:refs\/heads\/)?gh-readonly-queue\//
+
+/**
+ * Classifies the build: a tag, a merge queue, a pull request (from a fork or not), another GitHub
+ * event, or else the push of a branch. Checked in that order, so a tag or a merge-queue ref is
+ * never taken for the branch its name looks like.
+ */
+function ciBuild(env: Env, event: Record<string, unknown> | undefined, branch: string | undefined): CiBuild | undefined {
+  const tag = tagOf(env)
+  if (tag) return { kind: 'tag', ...tag }
+  const githubEvent = first(env, 'GITHUB_EVENT_NAME')
+  const queueRef = [env.GITHUB_REF, branch].find((ref) => ref !== undefined && MERGE_QUEUE_BRANCH.test(ref.trim()))
+  if (githubEvent === 'merge_group' || queueRef !== undefined) return { kind: 'merge-queue', ref: queueRef?.trim() ?? first(env, 'GITHUB_REF') ?? 'merge_group' }
+  if (first(env, 'CI_MERGE_REQUEST_EVENT_TYPE') === 'merge_train') return { kind: 'merge-queue', ref: first(env, 'CI_COMMIT_REF_NAME') ?? 'merge train' }
+  const pullRequest = pullRequestBuild(env, event, githubEvent)
+  if (pullRequest) return pullRequest
+  if (githubEvent !== undefined && githubEvent !== 'push') return { kind: 'other', event: githubEvent }
+  return branch === undefined ? undefined : { kind: 'branch' }
+}
+
+function tagOf(env: Env): { tag: string; variable: string } | undefined {
+  const ref = first(env, 'GITHUB_REF')
+  if (ref?.startsWith('refs/tags/')) return { tag: ref.slice('refs/tags/'.length), variable: 'GITHUB_REF' }
+  if (first(env, 'GITHUB_REF_TYPE') === 'tag') return { tag: first(env, 'GITHUB_REF_NAME') ?? '', variable: 'GITHUB_REF_TYPE' }
+  const other = firstNamed(env, ['CI_COMMIT_TAG', 'BITBUCKET_TAG', 'CIRCLE_TAG', 'BUILDKITE_TAG'])
+  return other && { tag: other.value, variable: other.name }
+}
+
+function pullRequestBuild(env: Env, event: Record<string, unknown> | undefined, githubEvent: string | undefined): CiBuild | undefined {
+  const pull = (fork: boolean | undefined): CiBuild => ({ kind: 'pull-request', fork })
+  if ((githubEvent !== undefined && PULL_REQUEST_EVENTS.has(githubEvent)) || first(env, 'GITHUB_HEAD_REF') || isRecord(event?.pull_request) || /^refs\/pull\//.test(env.GITHUB_REF ?? '')) {
+    return pull(githubFork(env, event))
+  }
+  if (first(env, 'CI_MERGE_REQUEST_IID') || first(env, 'CI_PIPELINE_SOURCE') === 'merge_request_event') {
+    return pull(differ(first(env, 'CI_MERGE_REQUEST_SOURCE_PROJECT_ID'), first(env, 'CI_MERGE_REQUEST_PROJECT_ID')) ?? differ(first(env, 'CI_MERGE_REQUEST_SOURCE_PROJECT_PATH'), first(env, 'CI_MERGE_REQUEST_PROJECT_PATH')))
+  }
+  if (first(env, 'CI_EXTERNAL_PULL_REQUEST_IID') || first(env, 'CI_PIPELINE_SOURCE') === 'external_pull_request_event') {
+    return pull(differ(first(env, 'CI_EXTERNAL_PULL_REQUEST_SOURCE_REPOSITORY'), first(env, 'CI_EXTERNAL_PULL_REQUEST_TARGET_REPOSITORY')))
+  }
+  if (first(env, 'CIRCLE_PULL_REQUEST', 'CIRCLE_PR_NUMBER')) {
+    // CircleCI sets CIRCLE_PR_NUMBER, CIRCLE_PR_USERNAME and CIRCLE_PR_REPONAME only for a pull request from a fork.
+    if (!first(env, 'CIRCLE_PR_NUMBER', 'CIRCLE_PR_USERNAME', 'CIRCLE_PR_REPONAME')) return pull(false)
+    const head = [first(env, 'CIRCLE_PR_USERNAME'), first(env, 'CIRCLE_PR_REPONAME')]
+    const project = [first(env, 'CIRCLE_PROJECT_USERNAME'), first(env, 'CIRCLE_PROJECT_REPONAME')]
+    const known = (parts: Array<string | undefined>) => (parts.every((part) => part !== undefined) ? parts.join('/') : undefined)
+    return pull(differ(known(head), known(project)) ?? true)
+  }
+  const buildkite = first(env, 'BUILDKITE_PULL_REQUEST')
+  if (buildkite && /^\d+$/.test(buildkite)) return pull(differ(webUrl(first(env, 'BUILDKITE_PULL_REQUEST_REPO')), webUrl(first(env, 'BUILDKITE_REPO'))))
+  // Bitbucket names no head repository.
+  if (first(env, 'BITBUCKET_PR_ID')) return pull(undefined)
+  return undefined
+}
+
+/** Whether two repository names differ (case-insensitively); undefined when either is unknown. */
+function differ(a: string | undefined, b: string | undefined): boolean | undefined {
+  return a === undefined || b === undefined ? undefined : a.toLowerCase() !== b.toLowerCase()
+}
+
+/**
+ * Whether the pull request's head is another repository, from the event file. The names (or ids)
+ * decide: `head.repo.fork` is true for every pull request inside a repository that is itself a fork,
+ * so it is read only when nothing names the two repositories. A deleted head repository is a fork.
+ */
+function githubFork(env: Env, event: Record<string, unknown> | undefined): boolean | undefined {
+  const pr = isRecord(event?.pull_request) ? event.pull_request : undefined
+  const head = isRecord(pr?.head) ? pr.head : undefined
+  if (!head || !('repo' in head)) return undefined
+  if (head.repo === null) return true
+  const headRepo = isRecord(head.repo) ? head.repo : undefined
+  const baseRepo = isRecord(pr?.base) && isRecord(pr.base.repo) ? pr.base.repo : undefined
+  const byId = differ(asText(headRepo?.id), asText(baseRepo?.id))
+  if (byId !== undefined) return byId
+  const byName = differ(asText(headRepo?.full_name), asText(baseRepo?.full_name) ?? first(env, 'GITHUB_REPOSITORY'))
+  if (byName !== undefined) return byName
+  return headRepo?.fork === true ? true : undefined
 }
 
 function otherPullRequest(env: Env, repositoryUrl: string | undefined): PullRequest | undefined {

@@ -30,7 +30,12 @@ describe('Previews', () => {
     }
     expect(errorOf(await call('GET', 'emu-previews/previews/nope'))).toEqual([[10025, undefined]])
     expect(errorOf(await call('GET', 'no-such-worker/previews/nope'))).toEqual([[10007, undefined]])
-    expect((await call('POST', 'emu-previews/previews', { name: 'feature-login' })).status).toBe(409)
+    // A taken name, or a name making a taken URL label: 409 with the Previews' own code.
+    for (const name of ['feature/Login', 'feature-login']) {
+      const taken = await call('POST', 'emu-previews/previews', { name })
+      expect({ status: taken.status, errors: errorOf(taken) }).toEqual({ status: 409, errors: [[100338, '/name']] })
+    }
+    expect(errorOf(await call('POST', 'emu-previews/previews', { name: 'pr\n::error::x' }))).toEqual([[10021, '/name']])
     expect(errorOf(await call('POST', 'emu-previews/previews', { name: '///' }))).toEqual([[10021, '/name']])
     expect(errorOf(await call('POST', 'emu-previews/previews', {}))).toEqual([[10021, '/name']])
   })

@@ -51,6 +51,9 @@ describe('readCiContext', () => {
       commitSha: HEAD,
       commitSubject: 'Title',
       branch: 'feat/x',
+      branchVariable: 'CI_COMMIT_REF_NAME',
+      // A merge request whose source project GitLab does not name here: maybe a fork.
+      build: { kind: 'pull-request', fork: undefined },
       pullRequest: { number: '7', url: 'https://gitlab.com/acme/app/-/merge_requests/7' },
       repositoryUrl: 'https://gitlab.com/acme/app',
     })
@@ -118,7 +121,7 @@ describe('the Preview name from the branch', () => {
 
   it('takes the CI branch first, then the local git branch, and decides auto per branch', async () => {
     await mkdir(join(dir, 'project'), { recursive: true })
-    expect((await planWith(true, { WORKERS_CI_BRANCH: 'wb/branch', GITHUB_HEAD_REF: 'gh' })).preview).toEqual({ name: 'wb/branch', slug: 'wb-branch', branch: 'wb/branch' })
+    expect((await planWith(true, { WORKERS_CI_BRANCH: 'wb/branch', GITHUB_REF_NAME: 'gh' })).preview).toEqual({ name: 'wb/branch', slug: 'wb-branch', branch: 'wb/branch' })
     expect((await planWith(true, { GITHUB_HEAD_REF: '', GITHUB_REF_NAME: 'Release/1.2' })).preview).toEqual({ name: 'Release/1.2', slug: 'release-1-2', branch: 'Release/1.2' })
     const git = await fakeGit()
     try {
@@ -133,6 +136,6 @@ describe('the Preview name from the branch', () => {
   it('is an error naming the option and the variables when no branch is known', async () => {
     await mkdir(join(dir, 'elsewhere'), { recursive: true })
     const plan = createPlan(resolveOptions({ worker: 'w', upload: false, wrangler: false, preview: true }), join(dir, 'elsewhere'), { bundler: 'rollup', root: join(dir, 'elsewhere'), watch: false }, {})
-    await expect(plan).rejects.toThrow(/`preview: true` needs the branch, and none was found: neither WORKERS_CI_BRANCH, GITHUB_HEAD_REF/)
+    await expect(plan).rejects.toThrow(/`preview: true` needs the branch, and none was found: none of WORKERS_CI_BRANCH, GITHUB_HEAD_REF, GITHUB_REF_NAME, CI_COMMIT_REF_NAME, BITBUCKET_BRANCH, CIRCLE_BRANCH, BUILDKITE_BRANCH is set/)
   })
 })

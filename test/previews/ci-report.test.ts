@@ -14,7 +14,10 @@ import { previewUrlOn, uploadOptions, useEmulator } from '../helpers/emulator.js
 import { tempDir } from '../helpers/fixture.js'
 
 const emulator = useEmulator()
-const CI_VARIABLES = ['WORKERS_CI_BRANCH', 'WORKERS_CI_COMMIT_SHA', 'GITHUB_HEAD_REF', 'GITHUB_REF_NAME', 'GITHUB_REF', 'GITHUB_SHA', 'GITHUB_EVENT_PATH', 'GITHUB_REPOSITORY', 'GITHUB_SERVER_URL', 'GITHUB_OUTPUT', 'GITHUB_STEP_SUMMARY', 'CI_COMMIT_REF_NAME', 'CI_COMMIT_SHA', 'CI_PROJECT_URL', 'CI_MERGE_REQUEST_IID']
+const CI_VARIABLES = [
+  ...['WORKERS_CI_BRANCH', 'WORKERS_CI_COMMIT_SHA', 'GITHUB_HEAD_REF', 'GITHUB_REF_NAME', 'GITHUB_REF', 'GITHUB_REF_TYPE', 'GITHUB_EVENT_NAME', 'GITHUB_SHA', 'GITHUB_EVENT_PATH', 'GITHUB_REPOSITORY'],
+  ...['GITHUB_SERVER_URL', 'GITHUB_OUTPUT', 'GITHUB_STEP_SUMMARY', 'CI_COMMIT_REF_NAME', 'CI_COMMIT_SHA', 'CI_PROJECT_URL', 'CI_MERGE_REQUEST_IID', 'CI_COMMIT_TAG'],
+]
 const HEAD = '0123456789abcdef0123456789abcdef01234567'
 
 let ci: string
@@ -22,7 +25,9 @@ beforeEach(async () => {
   for (const name of CI_VARIABLES) vi.stubEnv(name, '')
   ci = await tempDir('gh')
   const event = join(ci, 'event.json')
-  await writeFile(event, JSON.stringify({ pull_request: { number: 17, html_url: 'https://github.com/acme/app/pull/17', head: { sha: HEAD } } }))
+  // A pull request from a branch of the repository itself.
+  const repo = { full_name: 'acme/app' }
+  await writeFile(event, JSON.stringify({ pull_request: { number: 17, html_url: 'https://github.com/acme/app/pull/17', head: { sha: HEAD, repo }, base: { repo } } }))
   vi.stubEnv('GITHUB_EVENT_PATH', event)
   vi.stubEnv('GITHUB_HEAD_REF', 'feature/report')
   vi.stubEnv('GITHUB_SHA', 'f'.repeat(40))

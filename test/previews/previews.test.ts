@@ -15,7 +15,11 @@ import { deployViteApp } from '../helpers/vite-app.js'
 const emulator = useEmulator({ autoCreateWorkers: false })
 
 /** CI variables the machine running the tests may have: each test sets its own. */
-const CI_VARIABLES = ['WORKERS_CI_BRANCH', 'WORKERS_CI_COMMIT_SHA', 'GITHUB_HEAD_REF', 'GITHUB_REF_NAME', 'GITHUB_REF', 'GITHUB_SHA', 'GITHUB_EVENT_PATH', 'GITHUB_REPOSITORY', 'GITHUB_OUTPUT', 'GITHUB_STEP_SUMMARY', 'CI_COMMIT_REF_NAME', 'CI_COMMIT_SHA', 'BITBUCKET_BRANCH', 'CIRCLE_BRANCH', 'CIRCLE_SHA1', 'BUILDKITE_BRANCH', 'BUILDKITE_COMMIT']
+const CI_VARIABLES = [
+  ...['WORKERS_CI_BRANCH', 'WORKERS_CI_COMMIT_SHA', 'GITHUB_HEAD_REF', 'GITHUB_REF_NAME', 'GITHUB_REF', 'GITHUB_REF_TYPE', 'GITHUB_EVENT_NAME', 'GITHUB_SHA', 'GITHUB_EVENT_PATH', 'GITHUB_REPOSITORY'],
+  ...['GITHUB_OUTPUT', 'GITHUB_STEP_SUMMARY', 'CI_COMMIT_REF_NAME', 'CI_COMMIT_SHA', 'CI_COMMIT_TAG', 'CI_MERGE_REQUEST_IID', 'CI_PIPELINE_SOURCE', 'BITBUCKET_BRANCH', 'BITBUCKET_TAG', 'BITBUCKET_PR_ID'],
+  ...['CIRCLE_BRANCH', 'CIRCLE_SHA1', 'CIRCLE_TAG', 'CIRCLE_PULL_REQUEST', 'CIRCLE_PR_NUMBER', 'BUILDKITE_BRANCH', 'BUILDKITE_COMMIT', 'BUILDKITE_TAG', 'BUILDKITE_PULL_REQUEST'],
+]
 
 beforeEach(() => {
   for (const name of CI_VARIABLES) vi.stubEnv(name, '')
@@ -54,7 +58,7 @@ const requestsSince = (start: number) => emulator().requests.slice(start).map((r
 
 describe('preview: true on a branch', () => {
   it('two pushes to feature/login make one Preview with two deployments; each URL serves its build; env is the previews block', async () => {
-    vi.stubEnv('GITHUB_HEAD_REF', 'feature/login')
+    vi.stubEnv('GITHUB_REF_NAME', 'feature/login')
     const root = await build('prev-login', 'first', { preview: true })
     await build('prev-login', 'second', { preview: true }, root)
 
@@ -88,7 +92,7 @@ describe('preview: true on a branch', () => {
   })
 
   it('takes the Worker’s Preview defaults under the previews block', async () => {
-    vi.stubEnv('GITHUB_HEAD_REF', 'feature/defaults')
+    vi.stubEnv('GITHUB_REF_NAME', 'feature/defaults')
     await build('prev-defaults', 'one', { preview: 'defaults-first', createWorker: true })
     emulator().setPreviewDefaults('prev-defaults', { STAGE: { type: 'plain_text', text: 'default' }, ONLY_PRODUCTION: { type: 'plain_text', text: 'from defaults' } })
     const root = await build('prev-defaults', 'two', { preview: 'defaults-first' })
@@ -99,7 +103,7 @@ describe('preview: true on a branch', () => {
 
 describe('secrets of a Preview', () => {
   it('sets a fromEnv secret, and the next push keeps it from the previous deployment', async () => {
-    vi.stubEnv('GITHUB_HEAD_REF', 'feature/secret')
+    vi.stubEnv('GITHUB_REF_NAME', 'feature/secret')
     vi.stubEnv('PREVIEW_API_KEY', 'canary-preview-secret')
     const root = await build('prev-secret', 'one', { preview: true, secrets: { fromEnv: ['PREVIEW_API_KEY'], inherit: ['NEVER_SET'] } })
     const request = await readFile(join(root, '.workers-version/request.json'), 'utf8')
@@ -168,11 +172,152 @@ describe("preview: 'auto'", () => {
   })
 })
 
+/** A GitHub pull-request run: `pull_request_target` (the workflow holds the secrets) unless `event` says otherwise; the event file names the head's repository. */
+async function githubPullRequest(head: { branch: string; repo: string }, extra: { event?: string; base?: string } = {}): Promise<void> {
+  const dir = await tempDir('gh-event')
+  const event = join(dir, 'event.json')
+  const fork = head.repo !== 'acme/app'
+  await writeFile(
+    event,
+    JSON.stringify({
+      action: 'synchronize',
+      pull_request: { number: 17, html_url: 'https://github.com/acme/app/pull/17', head: { ref: head.branch, sha: 'c'.repeat(40), repo: { full_name: head.repo, fork } }, base: { ref: extra.base ?? 'main', repo: { full_name: 'acme/app' } } },
+    }),
+  )
+  vi.stubEnv('GITHUB_EVENT_NAME', extra.event ?? 'pull_request_target')
+  vi.stubEnv('GITHUB_EVENT_PATH', event)
+  vi.stubEnv('GITHUB_REPOSITORY', 'acme/app')
+  vi.stubEnv('GITHUB_HEAD_REF', head.branch)
+  // pull_request_target runs on the base branch's ref.
+  vi.stubEnv('GITHUB_REF', extra.event === 'pull_request' ? 'refs/pull/17/merge' : `refs/heads/${extra.base ?? 'main'}`)
+  vi.stubEnv('GITHUB_REF_NAME', extra.event === 'pull_request' ? '17/merge' : (extra.base ?? 'main'))
+}
+
+function githubPush(branch: string): void {
+  vi.stubEnv('GITHUB_EVENT_NAME', 'push')
+  vi.stubEnv('GITHUB_REF', `refs/heads/${branch}`)
+  vi.stubEnv('GITHUB_REF_NAME', branch)
+}
+
+describe('production only from a push of the production branch', () => {
+  it("refuses a fork's pull request opened from its own main under preview: 'auto', and sends nothing", async () => {
+    await githubPullRequest({ branch: 'main', repo: 'mallory/app' })
+    const start = emulator().requests.length
+    await expect(build('prev-fork-main', 'fork code', { preview: 'auto' })).rejects.toThrow(/pull request #17, which comes from a fork: its code would run with the Worker's Preview bindings and secrets/)
+    expect(requestsSince(start)).toEqual([])
+    expect(emulator().versions('prev-fork-main')).toEqual([])
+    expect(emulator().deployments('prev-fork-main')).toEqual([])
+  })
+
+  it('makes a Preview of a same-repository pull request from main into release, and deploys nothing', async () => {
+    await githubPullRequest({ branch: 'main', repo: 'acme/app' }, { event: 'pull_request', base: 'release' })
+    await build('prev-pr-main', 'pr code', { preview: 'auto' })
+    expect(emulator().previews('prev-pr-main').map((p) => p.name)).toEqual(['main'])
+    expect(emulator().versions('prev-pr-main')).toEqual([])
+    expect(emulator().deployments('prev-pr-main')).toEqual([])
+  })
+
+  it('refuses the push of a tag named main, and sends nothing', async () => {
+    vi.stubEnv('GITHUB_EVENT_NAME', 'push')
+    vi.stubEnv('GITHUB_REF', 'refs/tags/main')
+    vi.stubEnv('GITHUB_REF_TYPE', 'tag')
+    vi.stubEnv('GITHUB_REF_NAME', 'main')
+    const start = emulator().requests.length
+    await expect(build('prev-tag-main', 'tag code', { preview: 'auto' })).rejects.toThrow(/this build is of tag "main" \(GITHUB_REF\), which is no branch; nothing was sent/)
+    expect(requestsSince(start)).toEqual([])
+    expect(emulator().versions('prev-tag-main')).toEqual([])
+  })
+})
+
+describe("a fork's pull request", () => {
+  it("never deploys into the upstream branch's Preview: refused, or with previewForks its own pr-<number>", async () => {
+    githubPush('feature/x')
+    await build('prev-fork-takeover', 'upstream', { preview: true })
+    const [upstream] = emulator().previews('prev-fork-takeover')
+    expect(upstream!.name).toBe('feature/x')
+    const stableUrl = previewUrlOn(emulator(), 'preview', upstream!.slug, 'prev-fork-takeover')
+
+    vi.unstubAllEnvs()
+    for (const name of CI_VARIABLES) vi.stubEnv(name, '')
+    await githubPullRequest({ branch: 'feature/x', repo: 'mallory/app' })
+    const start = emulator().requests.length
+    await expect(build('prev-fork-takeover', 'fork', { preview: true })).rejects.toThrow(/comes from a fork.*not deployed unless `previewForks: true`/)
+    expect(requestsSince(start)).toEqual([])
+
+    await build('prev-fork-takeover', 'fork', { preview: true, previewForks: true })
+    expect(emulator().previews('prev-fork-takeover').map((p) => p.name)).toEqual(['feature/x', 'pr-17'])
+    expect(emulator().previewDeployments(upstream!.id)).toHaveLength(1)
+    expect(await (await fetch(stableUrl)).json()).toMatchObject({ build: 'upstream' })
+    const [fork] = emulator().previews('prev-fork-takeover').slice(1)
+    expect(await (await fetch(previewUrlOn(emulator(), 'preview', fork!.slug, 'prev-fork-takeover'))).json()).toMatchObject({ build: 'fork' })
+  })
+})
+
+describe('a Preview create whose name is taken', () => {
+  /** The lookup of `name` answers "not found", as it did just before another build created it. */
+  const lookupMisses = (name: string) =>
+    emulator().injectFaults({
+      match: { method: 'GET', path: new RegExp(`/previews/${name}$`) },
+      kind: 'status',
+      status: 404,
+      body: { success: false, errors: [{ code: 10025, message: `Preview '${name}' not found` }], messages: [], result: null },
+    })
+
+  it('runs the name check on the Preview it reads: feat-x never deploys into feat/x', async () => {
+    githubPush('feat/x')
+    await build('prev-race', 'feat/x build', { preview: true })
+    const [taken] = emulator().previews('prev-race')
+
+    githubPush('feat-x')
+    lookupMisses('feat-x')
+    const start = emulator().requests.length
+    await expect(build('prev-race', 'feat-x build', { preview: true })).rejects.toThrow(/branch "feat-x" and the existing Preview "feat\/x" share the URL label "feat-x"/)
+    const sent = requestsSince(start)
+    expect(sent).toContain(`POST ${api('prev-race/previews')}`)
+    expect(sent.filter((line) => line.includes('/deployments'))).toEqual([])
+    const create = emulator().requests.slice(start).find((r) => r.method === 'POST' && r.path === api('prev-race/previews'))
+    expect(create?.status).toBe(409)
+    expect(emulator().previewDeployments(taken!.id)).toHaveLength(1)
+    expect(emulator().previews('prev-race').map((p) => p.name)).toEqual(['feat/x'])
+  })
+
+  it('reads the Preview of that very name after code 100338, and deploys into it', async () => {
+    githubPush('feature/parallel')
+    await build('prev-parallel', 'first', { preview: true })
+    const [preview] = emulator().previews('prev-parallel')
+    lookupMisses('feature%2Fparallel')
+    // Whatever the status, the code says the name is taken.
+    emulator().injectFaults({
+      match: { method: 'POST', path: /\/previews$/ },
+      kind: 'status',
+      status: 400,
+      body: { success: false, errors: [{ code: 100338, message: 'A Preview with this name already exists' }], messages: [], result: null },
+    })
+    await build('prev-parallel', 'second', { preview: true })
+    expect(emulator().previews('prev-parallel')).toHaveLength(1)
+    const deployments = emulator().previewDeployments(preview!.id)
+    expect(deployments).toHaveLength(2)
+    // Read as an existing Preview: its latest deployment was asked for (secrets, migration tag).
+    expect(emulator().requests.some((r) => r.method === 'GET' && r.path === api(`prev-parallel/previews/${preview!.id}/deployments/latest`))).toBe(true)
+  })
+})
+
+describe('Preview names with control characters', () => {
+  it('refuses a line break in the option or in the CI branch, before anything is sent', async () => {
+    const start = emulator().requests.length
+    await expect(build('prev-newline', 'x', { preview: 'pr\n::error::x' })).rejects.toThrow(/`preview`: the name "pr\\n::error::x" holds a control character/)
+    githubPush('fix\n::error title=Injected::boom')
+    await expect(build('prev-newline', 'x', { preview: 'auto' })).rejects.toThrow(/the branch \(GITHUB_REF_NAME\) "fix\\n::error title=Injected::boom" holds a control character/)
+    expect(requestsSince(start)).toEqual([])
+    expect(emulator().previews('prev-newline')).toEqual([])
+  })
+})
+
 describe('names', () => {
   it('refuses a branch whose slug is another branch’s Preview, naming both, and sends no deployment', async () => {
-    vi.stubEnv('GITHUB_HEAD_REF', 'feature/clash')
+    vi.stubEnv('GITHUB_REF_NAME', 'feature/clash')
     await build('prev-clash', 'a', { preview: true })
-    vi.stubEnv('GITHUB_HEAD_REF', 'feature-clash')
+    vi.stubEnv('GITHUB_REF_NAME', 'feature-clash')
     const start = emulator().requests.length
     await expect(build('prev-clash', 'b', { preview: true })).rejects.toThrow(/branch "feature-clash" and the existing Preview "feature\/clash" share the URL label "feature-clash"/)
     expect(requestsSince(start).filter((line) => line.startsWith('POST'))).toEqual([])
@@ -187,7 +332,7 @@ describe('names', () => {
 
 describe('Durable Object migrations of a Preview', () => {
   it('follow the Preview’s own migration tag, not the Worker’s', async () => {
-    vi.stubEnv('GITHUB_HEAD_REF', 'feature/counter')
+    vi.stubEnv('GITHUB_REF_NAME', 'feature/counter')
     const root = await tempDir('previews-do')
     await mkdir(join(root, 'src'), { recursive: true })
     await writeFile(
@@ -228,7 +373,7 @@ describe('Durable Object migrations of a Preview', () => {
 
 describe('with @cloudflare/vite-plugin', () => {
   it("reads the previews block from the Cloudflare plugin's generated config", async () => {
-    vi.stubEnv('GITHUB_HEAD_REF', 'feature/vite')
+    vi.stubEnv('GITHUB_REF_NAME', 'feature/vite')
     const root = await tempDir('previews-vite')
     await mkdir(join(root, 'src'), { recursive: true })
     await writeFile(join(root, 'src/index.js'), 'export default { fetch: (request, env) => Response.json({ STAGE: env.STAGE ?? null }) }\n')

@@ -43,13 +43,14 @@ function shape(request: Record<string, unknown>): Record<string, unknown> {
 
 describe('wrangler preview and the plugin', () => {
   it('send the same Preview deployment body for the same config and branch', async () => {
-    const ci = { GITHUB_HEAD_REF: 'feature/same', GITHUB_SHA: HEAD, GITHUB_REPOSITORY: 'acme/app', GITHUB_SERVER_URL: 'https://github.com' }
+    // A push of the branch (wrangler reads GITHUB_HEAD_REF, else GITHUB_REF_NAME).
+    const ci = { GITHUB_REF_NAME: 'feature/same', GITHUB_SHA: HEAD, GITHUB_REPOSITORY: 'acme/app', GITHUB_SERVER_URL: 'https://github.com' }
     const wranglerRoot = await project('same-wrangler')
     await runWrangler(emulator(), ['preview'], wranglerRoot, ci)
 
     const pluginRoot = await project('same-plugin')
     for (const [name, value] of Object.entries(ci)) vi.stubEnv(name, value)
-    for (const name of ['GITHUB_EVENT_PATH', 'GITHUB_OUTPUT', 'GITHUB_STEP_SUMMARY', 'WORKERS_CI_BRANCH', 'WORKERS_CI_COMMIT_SHA']) vi.stubEnv(name, '')
+    for (const name of ['GITHUB_EVENT_PATH', 'GITHUB_EVENT_NAME', 'GITHUB_HEAD_REF', 'GITHUB_REF', 'GITHUB_REF_TYPE', 'GITHUB_OUTPUT', 'GITHUB_STEP_SUMMARY', 'WORKERS_CI_BRANCH', 'WORKERS_CI_COMMIT_SHA']) vi.stubEnv(name, '')
     try {
       const { version: _v, ...options } = uploadOptions(emulator(), 'same-plugin', { root: pluginRoot, preview: true, createWorker: true })
       const bundle = await rollup({ input: join(pluginRoot, 'src/index.js'), logLevel: 'silent', plugins: [rollupPlugin(options as never)] })
