@@ -22,6 +22,7 @@ import { proxyFromEnv, proxySecrets } from '../api/proxy.js'
 import type { VersionResult } from '../core/body.js'
 import { WorkersVersionError } from '../core/errors.js'
 import type { Redactor } from '../core/redact.js'
+import { quoteValue } from '../core/printable.js'
 import { bodyByteLength, bodyChunks, toRequestBody } from '../core/serialize.js'
 import type { ResolvedOptions } from '../options/resolve.js'
 import { withheldFrom, type UploadPlan } from '../plan/index.js'
@@ -162,7 +163,7 @@ export async function uploadVersion(
 
 /** Waits for the account looked up from the token, when none was configured (it sets `ctx.accountId`), and names it. */
 async function accountKnown(session: UploadSession): Promise<void> {
-  if (session.account) session.logger.info(`  account: ${await holdingProcessOpen(session.account)} (the only one the token can see)`)
+  if (session.account) session.logger.info(`  account: ${quoteValue(await holdingProcessOpen(session.account))} (the only one the token can see)`)
 }
 
 function hasPreview(session: UploadSession): session is UploadSession & { plan: UploadPlan & { preview: PlannedPreview } } {
@@ -279,7 +280,7 @@ async function createVersionThenTraffic(version: BuiltVersion, session: UploadSe
   const elapsed = performance.now() - started
   logger.info(`${pc.green('✓')} created version ${pc.bold(String(result.number))} of ${pc.bold(worker)}`)
   for (const line of formatVersionResult(result, elapsed, redactor)) logger.info(`  ${line}`)
-  if (kept.length > 0) logger.info(`  kept secrets: ${kept.join(', ')}`)
+  if (kept.length > 0) logger.info(`  kept secrets: ${kept.map((name) => quoteValue(name)).join(', ')}`)
 
   let traffic: TrafficShare[] | undefined
   let settled: DeployStepsOutcome | undefined
