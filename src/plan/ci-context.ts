@@ -99,7 +99,8 @@ export function readCiContext(env: Env = process.env, read: (path: string) => st
   const headCommit = isRecord(event?.head_commit) ? asText(event.head_commit.message) : undefined
   return {
     commitSha,
-    commitSubject: (headCommit ?? first(env, 'CI_COMMIT_TITLE', 'BUILDKITE_MESSAGE'))?.split('\n')[0],
+    // The first line, ended by any line break: a bare CR (old Mac endings, or a title set by a script) too.
+    commitSubject: (headCommit ?? first(env, 'CI_COMMIT_TITLE', 'BUILDKITE_MESSAGE'))?.split(/\r\n|\r|\n/)[0],
     branch: first(env, 'WORKERS_CI_BRANCH', 'GITHUB_HEAD_REF', 'GITHUB_REF_NAME', 'CI_COMMIT_REF_NAME', 'BITBUCKET_BRANCH', 'CIRCLE_BRANCH', 'BUILDKITE_BRANCH'),
     pullRequest: githubPullRequest(env, event, githubRepository) ?? otherPullRequest(env, repositoryUrl),
     repositoryUrl,
