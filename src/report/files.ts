@@ -68,8 +68,8 @@ export function writeResultJson(
 
 /**
  * Removes the `result.json` files an earlier build left (the entry Worker's, and each auxiliary
- * Worker's under `workers/`), so that an upload that fails later never leaves a success behind
- * that CI or a person could take for this build's. Only files and links are removed: anything else
+ * Worker's under `workers/`), so that neither an upload that fails later nor a dry run (which
+ * uploads nothing) leaves a success behind that CI or a person could take for this build's. Only files and links are removed: anything else
  * at that name was not written by a successful upload. Nothing has been sent yet when this runs,
  * so a file that cannot be removed fails the build.
  */
