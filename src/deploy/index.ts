@@ -7,6 +7,7 @@ import {
   createWorker,
   currentDeployment,
   currentMigrationTag,
+  deployRollout,
   describePointer,
   formatVersionResult,
   getWorker,
@@ -284,9 +285,13 @@ async function createVersionThenTraffic(version: BuiltVersion, session: UploadSe
 
   let traffic: TrafficShare[] | undefined
   let settled: DeployStepsOutcome | undefined
+  let changed: string | undefined
   if (plan.promote !== undefined) {
     traffic = planTraffic(state.current, result.id, plan.promote)
-    await createDeployment(ctx, worker, { versions: traffic, message: payload.config.annotations?.['workers/message'] })
+    const deployment = { versions: traffic, message: payload.config.annotations?.['workers/message'] }
+    // A split keeps traffic on the version read before: checked against the deployment read (api/deployments.ts).
+    if (traffic.length > 1 && state.current) changed = (await deployRollout(ctx, worker, state.current, deployment)).changed
+    else await createDeployment(ctx, worker, deployment)
     logger.info(`${pc.green('✓')} deployed: ${trafficLine(traffic, result.id)}`)
     settled = await applyStepsOf(session, result.id)
   } else {
@@ -297,6 +302,7 @@ async function createVersionThenTraffic(version: BuiltVersion, session: UploadSe
 
   const applied = appliedSummary(state.isNew, kept, settled)
   await reportThenFail(reportCreated(session, options, result, traffic, { sizeBytes: builtSize(version), applied }), settled)
+  if (changed) throw new WorkersVersionError('DEPLOYMENT_CHANGED', `\`promote\`: version ${result.id} was created and deployed, but ${changed} Check the traffic (\`wrangler deployments status --name ${worker}\`).`)
   return result
 }
 
