@@ -40,6 +40,7 @@ import type { Logger } from '../report/logger.js'
 import { versionBody } from '../version/body.js'
 import type { PlannedPreview } from '../plan/preview.js'
 import { uploadPreview, type PreviewUploadResult, type SharedSteps } from './preview.js'
+import { watchInterruption, type InterruptionWatch } from './interruption.js'
 
 /** What the Worker looks like before the version is created: read in parallel, in one round trip. */
 interface WorkerState {
@@ -147,17 +148,20 @@ export async function uploadVersion(
   build: { redactor: Redactor; session?: UploadSession },
 ): Promise<VersionResult | PreviewUploadResult> {
   const session = sessionServing(plan, build.session) ?? startUpload(plan, options, logger, { readEarly: false, redactor: build.redactor })
+  const interruption = watchInterruption({ outputDir: plan.outputDir, worker: plan.target.worker, accountId: () => session.ctx.accountId }, session.logger)
   try {
     // The one branch point: a Preview deployment instead of a version (decided by the plan).
     if (hasPreview(session)) {
       // Its first reads are account-scoped and start at once.
       await accountKnown(session)
+      interruption.during('the Preview deployment', 'the Worker, its Preview and a deployment of it may have been created')
       return await uploadPreview(version, session, previewSteps(session, version))
     }
-    return await createVersionThenTraffic(version, session, options)
+    return await createVersionThenTraffic(version, session, options, interruption)
   } catch (error) {
     throw session.redactor.redactDeep(error)
   } finally {
+    interruption.close()
     await session.close()
   }
 }
@@ -229,7 +233,7 @@ function refuseMissingWorker(session: UploadSession): void {
  * The upload's steps in order: preflight, the Worker, its assets, the version, then traffic when
  * `promote` asks for it; or, where `deployRoute` says so, the script upload in place of the last two.
  */
-async function createVersionThenTraffic(version: BuiltVersion, session: UploadSession, options: ResolvedOptions): Promise<VersionResult> {
+async function createVersionThenTraffic(version: BuiltVersion, session: UploadSession, options: ResolvedOptions, interruption: InterruptionWatch): Promise<VersionResult> {
   const { plan, logger, redactor, ctx } = session
   const { target } = plan
   const worker = target.worker
@@ -257,7 +261,9 @@ async function createVersionThenTraffic(version: BuiltVersion, session: UploadSe
   const [assetsJwt] = await Promise.all([version.assets && uploadAssetsOf(version.assets, session), creating])
   const remote = { migrationTag: state.migrationTag, secrets: state.secrets, assetsJwt }
   if (route.kind === 'script') {
+    interruption.during('the script upload', 'a version may have been created and deployed at 100%, with its migrations applied')
     const deployed = await deployScript({ plan, version, route, git, remote, isNew: state.isNew, ctx, logger, redactor, warn })
+    interruption.settled()
     // The script upload deploys at 100%, so the Worker settings and triggers follow it as they follow a promote.
     const settled = await applyStepsOf(session, deployed.result.id)
     const applied = appliedSummary(state.isNew, [], settled, deployed.migrations)
@@ -270,6 +276,7 @@ async function createVersionThenTraffic(version: BuiltVersion, session: UploadSe
   const outline = toRequestBody(payload, false)
   logger.info(`${pc.cyan('↑')} creating a version of ${pc.bold(worker)} …`)
   const started = performance.now()
+  interruption.during('Create Version', 'a version may have been created')
   const result = await createVersion({
     ...ctx,
     worker,
@@ -286,12 +293,15 @@ async function createVersionThenTraffic(version: BuiltVersion, session: UploadSe
   let traffic: TrafficShare[] | undefined
   let settled: DeployStepsOutcome | undefined
   let changed: string | undefined
+  interruption.settled()
   if (plan.promote !== undefined) {
+    interruption.during('the deployment', `version ${result.id} was created, and traffic may have moved to it`)
     traffic = planTraffic(state.current, result.id, plan.promote)
     const deployment = { versions: traffic, message: payload.config.annotations?.['workers/message'] }
     // A split keeps traffic on the version read before: checked against the deployment read (api/deployments.ts).
     if (traffic.length > 1 && state.current) changed = (await deployRollout(ctx, worker, state.current, deployment)).changed
     else await createDeployment(ctx, worker, deployment)
+    interruption.settled()
     logger.info(`${pc.green('✓')} deployed: ${trafficLine(traffic, result.id)}`)
     settled = await applyStepsOf(session, result.id)
   } else {
