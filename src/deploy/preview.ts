@@ -62,8 +62,6 @@ export async function uploadPreview(version: BuiltVersion, session: PreviewSessi
   const { plan, logger, ctx } = session
   const { worker } = plan.target
   const planned = plan.preview
-  // The name comes from the branch (a CI value): quoted escaped and clipped in every line.
-  const shownName = quoteValue(planned.name, (text) => session.redactor.redact(text))
   const git = await plan.gitAnnotations
   await steps.preflight()
 
@@ -78,7 +76,7 @@ export async function uploadPreview(version: BuiltVersion, session: PreviewSessi
     version.assets ? steps.uploadAssets(version.assets) : undefined,
     existing ? { preview: existing, created: false } : createPreview(ctx, worker, planned.name).then((made) => ({ preview: made, created: true })),
   ])
-  if (created) logger.info(`${pc.green('✓')} created Preview ${pc.bold(shownName)} of ${pc.bold(worker)}`)
+  if (created) logger.info(`${pc.green('✓')} created Preview ${pc.bold(planned.name)} of ${pc.bold(worker)}`)
   const latest = created ? undefined : await latestPreviewDeployment(ctx, worker, preview.id)
   const secrets = Object.entries(latest?.env ?? {}).flatMap(([name, binding]) => (binding.type === 'secret_text' ? [name] : []))
 
@@ -86,13 +84,13 @@ export async function uploadPreview(version: BuiltVersion, session: PreviewSessi
   const { payload, kept } = previewDeploymentBody(plan, version.modules, { git, ci: previewAnnotations(plan.ci), remote: { migrationTag: latest?.migration_tag, secrets, assetsJwt }, warn })
   writeRequestJson(plan.outputDir, payload)
   const outline = toRequestBody(payload, false)
-  logger.info(`${pc.cyan('↑')} deploying to Preview ${pc.bold(shownName)} of ${pc.bold(worker)} …`)
+  logger.info(`${pc.cyan('↑')} deploying to Preview ${pc.bold(planned.name)} of ${pc.bold(worker)} …`)
   const deployment = await createPreviewDeployment(ctx, worker, preview.id, {
     stream: () => bodyChunks(payload, BODY_LAYOUT_PRETTY),
     contentLength: bodyByteLength(payload, BODY_LAYOUT_PRETTY),
     describe: (pointer) => describePointer(outline, pointer),
   })
-  logger.info(`${pc.green('✓')} deployed to Preview ${pc.bold(shownName)} (deployment ${deployment.id})`)
+  logger.info(`${pc.green('✓')} deployed to Preview ${pc.bold(planned.name)} (deployment ${deployment.id})`)
   const more = (left: number) => `… and ${left.toLocaleString('en-US')} more, all in result.json`
   for (const url of firstFew(preview.urls, more)) logger.info(`  Preview URL: ${quoteValue(url)}`)
   for (const url of firstFew(deployment.urls, more)) logger.info(`  deployment URL: ${quoteValue(url)}`)
