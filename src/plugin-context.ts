@@ -51,8 +51,9 @@ export function createPluginContext(options: ResolvedOptions): AdapterContext {
       const plan = await createPlan(options, projectRoot(options.root, info.root), info)
       printed = new Set()
       for (const warning of plan.warnings) warnOnce(warning)
-      // Before anything is sent: a result left by an earlier build must not outlive a failed upload.
-      if (plan.upload) removeStaleResults(plan.outputDir)
+      // Before anything is sent: a result left by an earlier build must not outlive a failed upload,
+      // nor stand beside a dry run's request.json as if that build had been deployed.
+      for (const interrupted of removeStaleResults(plan.outputDir)) logger.warn(pc.yellow(`⚠ ${interrupted}`))
       // A rebuild (watch, an esbuild context) after a build that failed: its early session is done with.
       void build?.upload?.then((session) => session?.close())
       // The build's one redactor, seeded here: every secret value of the build is in the build plan (the

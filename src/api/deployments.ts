@@ -25,6 +25,11 @@ const MAX_DEPLOYMENT_MESSAGE = 100
 
 /** The deployment serving traffic now (`GET …/deployments`, first entry), or undefined when nothing is deployed or the Worker is new. */
 export async function currentDeployment(ctx: ApiCallContext, script: string): Promise<Deployment | undefined> {
+  return (await listDeployments(ctx, script))[0]
+}
+
+/** The Worker's deployments, newest (serving) first; none when nothing is deployed or the Worker is new. */
+async function listDeployments(ctx: ApiCallContext, script: string): Promise<Deployment[]> {
   const result = await callApi(ctx, {
     method: 'GET',
     path: accountPath(ctx.accountId, 'scripts', script, 'deployments'),
@@ -33,8 +38,55 @@ export async function currentDeployment(ctx: ApiCallContext, script: string): Pr
     idempotent: true,
     absentIsUndefined: true,
   })
-  const first = isRecord(result) ? asRecords(result.deployments)[0] : undefined
-  return first ? toDeployment(first, ctx) : undefined
+  return isRecord(result) ? asRecords(result.deployments).map((raw) => toDeployment(raw, ctx)) : []
+}
+
+/**
+ * A gradual rollout: its split keeps the rest of the traffic on the version the deployment `read`
+ * before served, so a deployment made meanwhile (another build's rollout, say) would be replaced
+ * without either build knowing. The API has no conditional write, so the rollout checks on both
+ * sides of its own: just before, the serving deployment must still be the one read (otherwise
+ * nothing is deployed: DEPLOYMENT_CHANGED); just after, the list must show its deployment serving,
+ * directly after the one read. Of two rollouts that overlap, at least one of them sees the other.
+ * Returns the deployment made, and what went wrong after it when something did (the split may
+ * not be this build's any more): the caller reports the deployment, then fails with that.
+ */
+export async function deployRollout(
+  ctx: ApiCallContext,
+  script: string,
+  read: Deployment,
+  deployment: { versions: TrafficShare[]; message?: string },
+): Promise<{ made: Deployment; changed?: string }> {
+  const newId = deployment.versions[0]!.version_id
+  const before = await currentDeployment(ctx, script)
+  if (read.id !== undefined && before?.id !== read.id) {
+    throw new WorkersVersionError(
+      'DEPLOYMENT_CHANGED',
+      `\`promote\`: the deployment of Worker ${JSON.stringify(script)} changed since this build read it (it was ${describeDeployment(read)}; it is now ${describeDeployment(before)}), perhaps another rollout: this build's split was computed from the old one, so nothing was deployed. Version ${newId} was created and serves only its preview URL; check the traffic (\`wrangler deployments status --name ${script}\`) and deploy again.`,
+    )
+  }
+  const made = await createDeployment(ctx, script, deployment)
+  if (read.id === undefined || made.id === undefined) return { made }
+  const after = await listDeployments(ctx, script)
+  const ours = `deployment ${made.id} (${describeSplit(made)})`
+  if (after[0]?.id !== made.id) {
+    return { made, changed: `${ours} was replaced right after by ${describeDeployment(after[0])}, perhaps another rollout: the traffic is not what this build set.` }
+  }
+  if (after[1] !== undefined && after[1].id !== read.id) {
+    return {
+      made,
+      changed: `${ours} replaced ${describeDeployment(after[1])}, made after this build read the traffic (${describeDeployment(read)}), perhaps by another rollout, whose split is gone.`,
+    }
+  }
+  return { made }
+}
+
+function describeSplit(deployment: Deployment): string {
+  return deployment.versions.map((v) => `${v.version_id} at ${v.percentage}%`).join(', ') || 'no version'
+}
+
+function describeDeployment(deployment: Deployment | undefined): string {
+  return deployment === undefined ? 'no deployment' : `deployment ${deployment.id ?? '(no id)'} (${describeSplit(deployment)})`
 }
 
 /**

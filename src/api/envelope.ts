@@ -1,4 +1,5 @@
 import { isRecord } from '../core/guards.js'
+import { printable } from '../core/printable.js'
 /** One entry of the envelope's `errors` or `messages`. */
 export interface ApiMessage {
   code: number
@@ -51,7 +52,7 @@ export function parseEnvelope<T = unknown>(text: string, redact: (text: string) 
 function excerpt(text: string): string {
   const flat = text.replace(/\s+/g, ' ').trim()
   if (flat === '') return '(empty body)'
-  return flat.length > EXCERPT_CHARS ? `${flat.slice(0, EXCERPT_CHARS)}…` : flat
+  return printable(flat.length > EXCERPT_CHARS ? `${flat.slice(0, EXCERPT_CHARS)}…` : flat)
 }
 
 // The server's shapes are trusted only as far as they are checked: a

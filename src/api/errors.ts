@@ -1,4 +1,5 @@
 import { WorkersVersionError } from '../core/errors.js'
+import { quoteValue } from '../core/printable.js'
 import type { ApiMessage } from './envelope.js'
 
 /**
@@ -26,19 +27,23 @@ export interface FormatContext {
   describe?: ((pointer: string) => string | undefined) | undefined
 }
 
+/** A server message is quoted whole up to this many characters (validation messages run long). */
+const MESSAGE_CHARS = 1000
+
 /**
  * One line per error (`message [code N]`, where it points, the docs link),
- * then one next-step hint per distinct problem.
+ * then one next-step hint per distinct problem. Every text from the server is
+ * escaped and clipped (the envelope reader redacted it already).
  */
 export function formatApiErrors(errors: ApiMessage[], context: FormatContext): string[] {
   const lines: string[] = []
   const hints = new Set<string>()
   for (const error of errors) {
-    let line = `- ${error.message} [code ${error.code}]`
+    let line = `- ${quoteValue(error.message, undefined, MESSAGE_CHARS)} [code ${error.code}]`
     const pointer = error.source?.pointer
-    if (pointer !== undefined) line += ` at ${safeDescribe(context.describe, pointer) ?? pointer}`
+    if (pointer !== undefined) line += ` at ${quoteValue(safeDescribe(context.describe, pointer) ?? pointer)}`
     lines.push(line)
-    if (error.documentation_url) lines.push(`  see ${error.documentation_url}`)
+    if (error.documentation_url) lines.push(`  see ${quoteValue(error.documentation_url)}`)
     const hint = hintFor(error, context.worker)
     if (hint) hints.add(hint)
   }

@@ -1,6 +1,7 @@
 import type { VersionResult } from '../core/body.js'
 import { isRecord } from '../core/guards.js'
 import type { Redactor } from '../core/redact.js'
+import { firstFew, quoteValue } from '../core/printable.js'
 import { seconds } from './policy.js'
 import { checkServerUrl, checkUuid } from './server-values.js'
 
@@ -46,7 +47,9 @@ export function hasVersionId(raw: unknown): raw is Record<string, unknown> & { i
 /** The summary lines shown after a version was created; `redactor` scrubs them once more. */
 export function formatVersionResult(r: VersionResult, elapsedMs: number, redactor?: Redactor): string[] {
   const lines = [`version id: ${r.id}`, `version number: ${r.number}`]
-  const urls = previewUrls(r)
+  const redact = (text: string) => (redactor ? redactor.redact(text) : text)
+  // URLs from the server: each quoted escaped and clipped, and a long list cut short (result.json keeps them all).
+  const urls = firstFew(previewUrls(r).map((url) => quoteValue(url, redact)), (left) => `… and ${left.toLocaleString('en-US')} more, all in result.json`)
   if (urls.length === 1) lines.push(`preview URL: ${urls[0]}`)
   else if (urls.length > 1) lines.push('preview URLs:', ...urls.map((url) => `  ${url}`))
   if (typeof r.startup_time_ms === 'number') lines.push(`startup time: ${r.startup_time_ms} ms`)

@@ -6,6 +6,7 @@
  */
 import { WorkersVersionError } from '../core/errors.js'
 import { clip } from '../core/guards.js'
+import { printable } from '../core/printable.js'
 import { isLoopbackHost } from './url.js'
 
 /** Version and deployment ids are UUIDs (the API's `id` of both, and every `version_id`). */
@@ -17,10 +18,13 @@ const QUOTE_CHARS = 80
 
 type Redact = (text: string) => string
 
-/** A server value as an error may show it: redacted first, then clipped, then JSON-escaped (no raw line break). */
+/**
+ * A server value as an error may show it: redacted first, then clipped, then JSON-escaped (no raw
+ * line break), with what JSON leaves raw (C1 controls, bidirectional marks, U+2028) escaped too.
+ */
 export function quoteServerValue(value: unknown, redact: Redact = (text) => text): string {
   const text = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value))
-  return JSON.stringify(clip(redact(text), QUOTE_CHARS))
+  return printable(JSON.stringify(clip(redact(text), QUOTE_CHARS)))
 }
 
 function invalid(what: string, value: unknown, expected: string, redact: Redact | undefined): WorkersVersionError {

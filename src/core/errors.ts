@@ -1,3 +1,5 @@
+import { printableLine } from './printable.js'
+
 /** Every code a `WorkersVersionError` carries; docs/errors.md says what each means and what to do. */
 export type ErrorCode =
   | 'AMBIGUOUS_ENVIRONMENT'
@@ -21,6 +23,7 @@ export type ErrorCode =
   | 'ASSETS_PRIVATE_FILES'
   | 'ASSETS_TOO_MANY_FILES'
   | 'ASSETS_UPLOAD_FAILED'
+  | 'DEPLOYMENT_CHANGED'
   | 'DEPLOY_STEPS_FAILED'
   | 'DUPLICATE_MODULE_NAME'
   | 'INSECURE_API_URL'
@@ -68,11 +71,12 @@ export type ErrorCode =
 export class WorkersVersionError extends Error {
   readonly code: ErrorCode
   constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options)
+    // Messages quote server and CI values: none may drive the terminal or the CI log it is printed to.
+    super(printableLine(message), options)
     this.name = 'WorkersVersionError'
     this.code = code
     // Vite and Rollup print an error's stack: for a problem the user fixes in their config the
     // plugin's call stack is noise that buries the message, so the stack is the message alone.
-    this.stack = `${this.name}: ${message}`
+    this.stack = `${this.name}: ${this.message}`
   }
 }

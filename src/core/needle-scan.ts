@@ -11,6 +11,11 @@ export interface Needle {
   text: string
   /** A match of this needle runs on for as long as the text goes on agreeing with `credential` from `at`. */
   extendsAlong?: { credential: string; at: number }
+  /**
+   * Matched only as a whole word: a letter or digit at the needle's edge may not continue into
+   * the text beside it (`abcd` is found in `x abcd-y`, not in `xabcdy`).
+   */
+  wholeWord?: boolean
 }
 
 /** The low bytes of two characters: a table index (other characters fold onto these, then fail the comparison). */
@@ -29,8 +34,11 @@ export class NeedleScanner {
     }
   }
 
-  /** `text` with every match replaced by `replacement`, left to right; at one position the longest match wins. */
-  replaceAll(text: string, replacement: string): string {
+  /**
+   * `text` with every match replaced by `replacement`, left to right; at one position the longest
+   * match wins. A match for which `keep(start, end)` says true is left as it is.
+   */
+  replaceAll(text: string, replacement: string, keep?: (start: number, end: number) => boolean): string {
     const byPair = this.#byPair
     let parts: string[] | undefined
     let copied = 0
@@ -40,7 +48,7 @@ export class NeedleScanner {
       const candidates = byPair[pairOf(first, second)]
       if (candidates !== undefined) {
         const end = longestMatchAt(text, i, candidates)
-        if (end > i) {
+        if (end > i && !keep?.(i, end)) {
           ;(parts ??= []).push(text.slice(copied, i), replacement)
           copied = i = end
           first = text.charCodeAt(i)
@@ -61,6 +69,7 @@ function longestMatchAt(text: string, at: number, candidates: readonly Needle[])
   let end = at
   for (const needle of candidates) {
     if (!text.startsWith(needle.text, at)) continue
+    if (needle.wholeWord && !atWordEdges(text, at, needle.text)) continue
     let stop = at + needle.text.length
     const along = needle.extendsAlong
     if (along) {
@@ -69,4 +78,13 @@ function longestMatchAt(text: string, at: number, candidates: readonly Needle[])
     if (stop > end) end = stop
   }
   return end
+}
+
+const WORD = /[\p{L}\p{N}]/u
+
+/** Whether `needle`, found at `at`, does not run on into a letter or digit of the text on either side. */
+function atWordEdges(text: string, at: number, needle: string): boolean {
+  const end = at + needle.length
+  const continues = (inNeedle: string, beside: string | undefined) => beside !== undefined && WORD.test(inNeedle) && WORD.test(beside)
+  return !continues(needle[0]!, text[at - 1]) && !continues(needle.at(-1)!, text[end])
 }

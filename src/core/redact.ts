@@ -18,6 +18,25 @@ export const REDACTION = '[redacted]'
 export const MIN_SECRET_LENGTH = 4
 
 /**
+ * Values shorter than this (4 to 7 characters) are redacted as whole words only: a short value
+ * is also part of ordinary words, ids and URLs (`dev` in `workers.dev`), which a replacement
+ * inside them would mangle, while an echo of the value on its own is still removed.
+ */
+export const SHORT_SECRET_LENGTH = 8
+
+/**
+ * Host names of the platform and of this machine, public by nature: a secret whose value is one of
+ * them (a `fromEnv` value `localhost`, say) is not replaced inside a URL's host, which would
+ * break every preview URL on that host (`http://…-w.[redacted]:8787/`) while hiding a name that
+ * every run prints anyway. Everywhere else, such a value is still redacted.
+ */
+const PUBLIC_HOSTS = ['localhost', 'workers.dev', 'cloudflare.com']
+/** IPv4 loopback and `[::1]`, as whole hosts. */
+const LOOPBACK_ADDRESS = /^(?:127(?:\.\d{1,3}){3}|\[::1\])$/
+/** A URL's scheme and authority: the host is what follows the last `@` and precedes a `:port`. */
+const URL_AUTHORITY = /[a-z][a-z0-9+.-]*:\/\/([^\s/?#"'<>\\]*)/gi
+
+/**
  * A credential is also redacted in part: any run of this many or more of its consecutive
  * characters (a token cut short by a server's echo or a log's column limit). Shorter runs are
  * left alone: they would match ordinary output by chance.
@@ -67,10 +86,15 @@ export class Redactor {
     return this.#secrets.size
   }
 
-  /** `text` with every known secret (raw, JSON-escaped, URL-encoded or HTML-escaped) replaced by {@link REDACTION}. */
+  /**
+   * `text` with every known secret (raw, JSON-escaped, URL-encoded or HTML-escaped) replaced by
+   * {@link REDACTION}; a short one ({@link SHORT_SECRET_LENGTH}) only as a whole word, and none
+   * where it would only be a public host name inside a URL ({@link PUBLIC_HOSTS}).
+   */
   redact(text: string): string {
     if (this.#scanner === undefined || text.length === 0) return text
-    return this.#scanner.replaceAll(text, REDACTION)
+    const spans = text.includes('://') ? publicHostSpans(text) : []
+    return this.#scanner.replaceAll(text, REDACTION, spans.length === 0 ? undefined : (start, end) => spans.some(([from, to]) => from <= start && end <= to))
   }
 
   /** Whether `text` contains a known secret in any of its forms. */
@@ -105,7 +129,8 @@ export class Redactor {
   #rebuild(): void {
     const needles = new Map<string, Needle>()
     for (const secret of this.#secrets) {
-      for (const form of formsOf(secret)) if (form.length >= MIN_SECRET_LENGTH) needles.set(form, { text: form })
+      const wholeWord = secret.length < SHORT_SECRET_LENGTH
+      for (const form of formsOf(secret)) if (form.length >= MIN_SECRET_LENGTH) needles.set(form, { text: form, ...(wholeWord && { wholeWord }) })
     }
     for (const credential of this.#credentials) {
       for (let at = 0; at + CREDENTIAL_FRAGMENT <= credential.length; at++) {
@@ -117,6 +142,24 @@ export class Redactor {
     this.#builtCredentials = this.#credentials.size
     this.#scanner = needles.size === 0 ? undefined : new NeedleScanner([...needles.values()])
   }
+}
+
+/**
+ * Where `text`'s URLs name a public host ({@link PUBLIC_HOSTS} as the host or its last labels, or a
+ * loopback address): the spans of those names, as [start, end) offsets.
+ */
+function publicHostSpans(text: string): Array<[number, number]> {
+  const spans: Array<[number, number]> = []
+  for (const match of text.matchAll(URL_AUTHORITY)) {
+    const authority = match[1]!
+    const hostStart = match.index + match[0].length - authority.length + authority.lastIndexOf('@') + 1
+    const raw = /^(?:\[[^\]]*\]|[^:]*)/.exec(text.slice(hostStart, match.index + match[0].length))![0]
+    const host = raw.toLowerCase()
+    const hostEnd = hostStart + raw.length
+    if (LOOPBACK_ADDRESS.test(host)) spans.push([hostStart, hostEnd])
+    for (const name of PUBLIC_HOSTS) if (host === name || host.endsWith(`.${name}`)) spans.push([hostEnd - name.length, hostEnd])
+  }
+  return spans
 }
 
 /**

@@ -7,6 +7,7 @@ import {
   createWorker,
   currentDeployment,
   currentMigrationTag,
+  deployRollout,
   describePointer,
   formatVersionResult,
   getWorker,
@@ -22,6 +23,7 @@ import { proxyFromEnv, proxySecrets } from '../api/proxy.js'
 import type { VersionResult } from '../core/body.js'
 import { WorkersVersionError } from '../core/errors.js'
 import type { Redactor } from '../core/redact.js'
+import { quoteValue } from '../core/printable.js'
 import { bodyByteLength, bodyChunks, toRequestBody } from '../core/serialize.js'
 import type { ResolvedOptions } from '../options/resolve.js'
 import { withheldFrom, type UploadPlan } from '../plan/index.js'
@@ -39,6 +41,7 @@ import type { Logger } from '../report/logger.js'
 import { versionBody } from '../version/body.js'
 import type { PlannedPreview } from '../plan/preview.js'
 import { uploadPreview, type PreviewUploadResult, type SharedSteps } from './preview.js'
+import { watchInterruption, type InterruptionWatch } from './interruption.js'
 
 /** What the Worker looks like before the version is created: read in parallel, in one round trip. */
 interface WorkerState {
@@ -146,24 +149,27 @@ export async function uploadVersion(
   build: { redactor: Redactor; session?: UploadSession },
 ): Promise<VersionResult | PreviewUploadResult> {
   const session = sessionServing(plan, build.session) ?? startUpload(plan, options, logger, { readEarly: false, redactor: build.redactor })
+  const interruption = watchInterruption({ outputDir: plan.outputDir, worker: plan.target.worker, accountId: () => session.ctx.accountId }, session.logger)
   try {
     // The one branch point: a Preview deployment instead of a version (decided by the plan).
     if (hasPreview(session)) {
       // Its first reads are account-scoped and start at once.
       await accountKnown(session)
+      interruption.during('the Preview deployment', 'the Worker, its Preview and a deployment of it may have been created')
       return await uploadPreview(version, session, previewSteps(session, version))
     }
-    return await createVersionThenTraffic(version, session, options)
+    return await createVersionThenTraffic(version, session, options, interruption)
   } catch (error) {
     throw session.redactor.redactDeep(error)
   } finally {
+    interruption.close()
     await session.close()
   }
 }
 
 /** Waits for the account looked up from the token, when none was configured (it sets `ctx.accountId`), and names it. */
 async function accountKnown(session: UploadSession): Promise<void> {
-  if (session.account) session.logger.info(`  account: ${await holdingProcessOpen(session.account)} (the only one the token can see)`)
+  if (session.account) session.logger.info(`  account: ${quoteValue(await holdingProcessOpen(session.account))} (the only one the token can see)`)
 }
 
 function hasPreview(session: UploadSession): session is UploadSession & { plan: UploadPlan & { preview: PlannedPreview } } {
@@ -225,7 +231,7 @@ function refuseMissingWorker(session: UploadSession): void {
  * The upload's steps in order: preflight, the Worker, its assets, the version, then traffic when
  * `promote` asks for it; or, where `deployRoute` says so, the script upload in place of the last two.
  */
-async function createVersionThenTraffic(version: BuiltVersion, session: UploadSession, options: ResolvedOptions): Promise<VersionResult> {
+async function createVersionThenTraffic(version: BuiltVersion, session: UploadSession, options: ResolvedOptions, interruption: InterruptionWatch): Promise<VersionResult> {
   const { plan, logger, redactor, ctx } = session
   const { target } = plan
   const worker = target.worker
@@ -253,7 +259,9 @@ async function createVersionThenTraffic(version: BuiltVersion, session: UploadSe
   const [assetsJwt] = await Promise.all([version.assets && uploadAssetsOf(version.assets, session), creating])
   const remote = { migrationTag: state.migrationTag, secrets: state.secrets, assetsJwt }
   if (route.kind === 'script') {
+    interruption.during('the script upload', 'a version may have been created and deployed at 100%, with its migrations applied')
     const deployed = await deployScript({ plan, version, route, git, remote, isNew: state.isNew, ctx, logger, redactor, warn })
+    interruption.settled()
     // The script upload deploys at 100%, so the Worker settings and triggers follow it as they follow a promote.
     const settled = await applyStepsOf(session, deployed.result.id)
     const applied = appliedSummary(state.isNew, [], settled, deployed.migrations)
@@ -266,6 +274,7 @@ async function createVersionThenTraffic(version: BuiltVersion, session: UploadSe
   const outline = toRequestBody(payload, false)
   logger.info(`${pc.cyan('↑')} creating a version of ${pc.bold(worker)} …`)
   const started = performance.now()
+  interruption.during('Create Version', 'a version may have been created')
   const result = await createVersion({
     ...ctx,
     worker,
@@ -277,13 +286,20 @@ async function createVersionThenTraffic(version: BuiltVersion, session: UploadSe
   const elapsed = performance.now() - started
   logger.info(`${pc.green('✓')} created version ${pc.bold(String(result.number))} of ${pc.bold(worker)}`)
   for (const line of formatVersionResult(result, elapsed, redactor)) logger.info(`  ${line}`)
-  if (kept.length > 0) logger.info(`  kept secrets: ${kept.join(', ')}`)
+  if (kept.length > 0) logger.info(`  kept secrets: ${kept.map((name) => quoteValue(name)).join(', ')}`)
 
   let traffic: TrafficShare[] | undefined
   let settled: DeployStepsOutcome | undefined
+  let changed: string | undefined
+  interruption.settled()
   if (plan.promote !== undefined) {
+    interruption.during('the deployment', `version ${result.id} was created, and traffic may have moved to it`)
     traffic = planTraffic(state.current, result.id, plan.promote)
-    await createDeployment(ctx, worker, { versions: traffic, message: payload.config.annotations?.['workers/message'] })
+    const deployment = { versions: traffic, message: payload.config.annotations?.['workers/message'] }
+    // A split keeps traffic on the version read before: checked against the deployment read (api/deployments.ts).
+    if (traffic.length > 1 && state.current) changed = (await deployRollout(ctx, worker, state.current, deployment)).changed
+    else await createDeployment(ctx, worker, deployment)
+    interruption.settled()
     logger.info(`${pc.green('✓')} deployed: ${trafficLine(traffic, result.id)}`)
     settled = await applyStepsOf(session, result.id)
   } else {
@@ -294,6 +310,7 @@ async function createVersionThenTraffic(version: BuiltVersion, session: UploadSe
 
   const applied = appliedSummary(state.isNew, kept, settled)
   await reportThenFail(reportCreated(session, options, result, traffic, { sizeBytes: builtSize(version), applied }), settled)
+  if (changed) throw new WorkersVersionError('DEPLOYMENT_CHANGED', `\`promote\`: version ${result.id} was created and deployed, but ${changed} Check the traffic (\`wrangler deployments status --name ${worker}\`).`)
   return result
 }
 

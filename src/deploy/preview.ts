@@ -27,6 +27,7 @@ import { writePreviewCiOutputs } from '../report/ci-outputs.js'
 import { BODY_LAYOUT_PRETTY, resultJsonPath, unwrittenWarning, writePreviewResultJson, writeRequestJson } from '../report/files.js'
 import { appendStepSummary } from '../report/step-summary.js'
 import type { Redactor } from '../core/redact.js'
+import { firstFew, quoteValue } from '../core/printable.js'
 import type { Logger } from '../report/logger.js'
 import { previewDeploymentBody } from '../version/body.js'
 
@@ -93,9 +94,10 @@ export async function uploadPreview(version: BuiltVersion, session: PreviewSessi
     describe: (pointer) => describePointer(outline, pointer),
   })
   logger.info(`${pc.green('✓')} deployed to Preview ${pc.bold(planned.name)} (deployment ${deployment.id})`)
-  for (const url of preview.urls) logger.info(`  Preview URL: ${url}`)
-  for (const url of deployment.urls) logger.info(`  deployment URL: ${url}`)
-  if (kept.length > 0) logger.info(`  kept secrets: ${kept.join(', ')}`)
+  const more = (left: number) => `… and ${left.toLocaleString('en-US')} more, all in result.json`
+  for (const url of firstFew(preview.urls, more)) logger.info(`  Preview URL: ${quoteValue(url)}`)
+  for (const url of firstFew(deployment.urls, more)) logger.info(`  deployment URL: ${quoteValue(url)}`)
+  if (kept.length > 0) logger.info(`  kept secrets: ${kept.map((name) => quoteValue(name)).join(', ')}`)
 
   const result = { preview, deployment, created }
   await reportPreview(session, result, {

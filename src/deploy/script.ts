@@ -8,6 +8,7 @@ import pc from 'picocolors'
 import { describePointer, formatVersionResult, identityOfPayload, uploadScript, type ApiCallContext, type TrafficShare } from '../api/index.js'
 import type { VersionResult } from '../core/body.js'
 import type { Redactor } from '../core/redact.js'
+import { quoteValue } from '../core/printable.js'
 import { scriptMetadata, toRequestBody } from '../core/serialize.js'
 import type { BuiltVersion } from '../version/build.js'
 import type { DeployRoute } from './path.js'
@@ -52,6 +53,6 @@ export async function deployScript(step: ScriptDeploy): Promise<{ result: Versio
   logger.info(`${pc.green('✓')} created and deployed version ${pc.bold(String(result.number))} of ${pc.bold(worker)}: 100% → ${result.id} (new)`)
   if (route.migrations !== undefined) logger.info(`  applied Durable Object migration ${describeMigrations(route.migrations)}`)
   for (const line of formatVersionResult(result, elapsed, step.redactor)) logger.info(`  ${line}`)
-  if (kept.length > 0) logger.info(`  kept secrets: ${kept.join(', ')} (keep_bindings)`)
+  if (kept.length > 0) logger.info(`  kept secrets: ${kept.map((name) => quoteValue(name)).join(', ')} (keep_bindings)`)
   return { result, traffic, migrations: route.migrations === undefined ? undefined : describeMigrations(route.migrations) }
 }

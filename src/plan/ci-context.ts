@@ -127,7 +127,8 @@ export function readCiContext(env: Env = process.env, read: (path: string) => st
   const branch = firstNamed(env, BRANCH_VARIABLES)
   return {
     commitSha,
-    commitSubject: (headCommit ?? first(env, 'CI_COMMIT_TITLE', 'BUILDKITE_MESSAGE'))?.split('\n')[0],
+    // The first line, ended by any line break: a bare CR (old Mac endings, or a title set by a script) too.
+    commitSubject: (headCommit ?? first(env, 'CI_COMMIT_TITLE', 'BUILDKITE_MESSAGE'))?.split(/\r\n|\r|\n/)[0],
     branch: branch?.value,
     branchVariable: branch?.name,
     build: ciBuild(env, event, branch?.value),

@@ -1,4 +1,4 @@
-import { lstatSync, readdirSync, rmSync } from 'node:fs'
+import { lstatSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import type { VersionResult } from '../core/body.js'
 import { WorkersVersionError } from '../core/errors.js'
@@ -7,6 +7,7 @@ import { bodyChunks, scriptMetadata, type VersionPayload } from '../core/seriali
 import pc from 'picocolors'
 import type { Logger } from './logger.js'
 import { writeFileAtomic } from './write-atomic.js'
+import { quoteValue } from '../core/printable.js'
 
 /**
  * The body's layout on the wire and in `request.json`: laid out for people (the modules' base64
@@ -66,16 +67,59 @@ export function writeResultJson(
   return file
 }
 
+/** What `result.json` records when an upload was stopped by a signal while a step was in flight. */
+export interface InterruptedRecord {
+  signal: string
+  /** The step in flight, e.g. `Create Version`. */
+  step: string
+  /** What may now exist on the server because of it. */
+  may_exist: string
+  started_at: string
+  interrupted_at: string
+}
+
+/**
+ * Writes `result.json` for an upload stopped by a signal: the account, the Worker and
+ * `interrupted`, so that the next run (and CI) can tell what may exist on the server.
+ */
+export function writeInterruptedResult(outputDir: string, target: { accountId: string; worker: string }, interrupted: InterruptedRecord): string {
+  const file = resultJsonPath(outputDir)
+  writeFileAtomic(file, `${JSON.stringify({ account_id: target.accountId, worker: target.worker, interrupted }, null, 2)}\n`)
+  return file
+}
+
+/** A `result.json` larger than this was not written for an interruption: it is not read. */
+const RECORD_MAX_BYTES = 64 * 1024
+
+/** The interruption an earlier run recorded in `file`, said in one line, or undefined. */
+function interruptionIn(file: string): string | undefined {
+  try {
+    const stat = lstatSync(file, { throwIfNoEntry: false })
+    if (!stat?.isFile() || stat.size > RECORD_MAX_BYTES) return undefined
+    const content = JSON.parse(readFileSync(file, 'utf8')) as { worker?: unknown; interrupted?: Partial<Record<keyof InterruptedRecord, unknown>> }
+    const record = content.interrupted
+    if (typeof record !== 'object' || record === null) return undefined
+    const text = (value: unknown) => quoteValue(typeof value === 'string' ? value : String(value))
+    return `an earlier run was interrupted (${text(record.signal)} at ${text(record.interrupted_at)}) during ${text(record.step)} for Worker ${text(content.worker)}: ${text(record.may_exist)}. Check before relying on it (\`wrangler versions list\`, \`wrangler deployments status\`); its record in ${file} is now removed.`
+  } catch {
+    return undefined
+  }
+}
+
 /**
  * Removes the `result.json` files an earlier build left (the entry Worker's, and each auxiliary
- * Worker's under `workers/`), so that an upload that fails later never leaves a success behind
- * that CI or a person could take for this build's. Only files and links are removed: anything else
- * at that name was not written by a successful upload. Nothing has been sent yet when this runs,
- * so a file that cannot be removed fails the build.
+ * Worker's under `workers/`), so that neither an upload that fails later nor a dry run (which
+ * uploads nothing) leaves a success behind that CI or a person could take for this build's. Only
+ * files and links are removed: anything else at that name was not written by a successful upload.
+ * Nothing has been sent yet when this runs, so a file that cannot be removed fails the build.
+ * Returns one line for each record of an interrupted upload among them, for the build to show.
  */
-export function removeStaleResults(outputDir: string): void {
+export function removeStaleResults(outputDir: string): string[] {
   const candidates = [outputDir, ...auxiliaryDirs(outputDir)].map(resultJsonPath)
+  const interruptions: string[] = []
   for (const file of candidates) {
+    const interrupted = interruptionIn(file)
+    if (interrupted) interruptions.push(interrupted)
     try {
       if (lstatSync(file, { throwIfNoEntry: false })?.isDirectory() !== false) continue
       rmSync(file, { force: true })
@@ -86,6 +130,7 @@ export function removeStaleResults(outputDir: string): void {
       })
     }
   }
+  return interruptions
 }
 
 function auxiliaryDirs(outputDir: string): string[] {

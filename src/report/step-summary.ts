@@ -1,9 +1,12 @@
 /**
  * The job summary GitHub shows on the run's page (`$GITHUB_STEP_SUMMARY`): per Worker a heading
- * and one two-column markdown table of what the build made. Values come partly from the server:
- * a cell can hold no line break and no unescaped `|`, so no value can end the table or add a row.
+ * and one two-column markdown table of what the build made. Values come partly from the server
+ * and from CI (a branch name): a cell can hold no line break and no unescaped `|`, so no value can
+ * end the table or add a row, and no markdown or HTML, so no value can add an image, a link or
+ * formatting of its own. Long values are clipped, long lists of URLs cut short.
  */
 import { appendFile } from 'node:fs/promises'
+import { clipValue, firstFew, printable } from '../core/printable.js'
 import type { Redactor } from '../core/redact.js'
 import { formatBytes } from './format.js'
 
@@ -21,9 +24,26 @@ export interface SummaryRow {
   ids: Array<[label: string, value: string]>
 }
 
-/** A table cell: line breaks become spaces, `|` and backslashes are escaped, code spans are not opened. */
+/** The longest value a cell shows whole (the rest is clipped, its length noted). */
+export const CELL_CHARS = 500
+
+/**
+ * The punctuation that starts markdown inside a cell (code spans, emphasis, strike-through, links
+ * and images, the table's own `|`, and the escape itself): each escaped with a backslash.
+ */
+const MARKDOWN = /[\\`*_[\]~|]/g
+const HTML: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' }
+
+/**
+ * A table cell: clipped; line breaks become spaces; other control and bidirectional characters
+ * escaped; markdown punctuation backslash-escaped and `&`, `<`, `>`, `"` written as HTML entities,
+ * so that the cell shows the value's text and nothing it could mean as markdown or HTML.
+ */
 export function cell(value: string): string {
-  return value.replace(/[\r\n\u2028\u2029]+/g, ' ').replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/`/g, "'")
+  const flat = clipValue(value, CELL_CHARS).replace(/[\r\n\u2028\u2029]+/g, ' ')
+  return printable(flat)
+    .replace(MARKDOWN, (char) => `\\${char}`)
+    .replace(/[&<>"]/g, (char) => HTML[char]!)
 }
 
 /** `redact` runs on each value before it is escaped, so an escaped secret cannot slip past it. */
@@ -32,7 +52,7 @@ export function summaryMarkdown(row: SummaryRow, redact: (text: string) => strin
   const rows: Array<[string, string]> = [
     ['Kind', row.kind],
     ...row.ids,
-    ...row.urls,
+    ...firstFew<[string, string]>(row.urls, (left) => ['…', `and ${left.toLocaleString('en-US')} more URLs, all in result.json`]),
     ['Traffic', row.traffic ?? (row.kind === 'Preview' ? 'its own URLs only' : 'none yet')],
     ['Size', formatBytes(row.sizeBytes)],
     ['Applied', row.applied.length > 0 ? row.applied.join('; ') : 'code only'],

@@ -181,3 +181,34 @@ describe('redactorFor', () => {
     expect(r.redact(text)).toBe(`${Array(6).fill(REDACTION).join(' ')} not-a-secret-value`)
   })
 })
+
+describe('secrets that are short or public host names', () => {
+  it('a value under 8 characters is redacted as a whole word, never inside another word or id', () => {
+    const r = new Redactor(['hunter2', 'work'])
+    expect(r.redact('password=hunter2&user=x')).toBe(`password=${REDACTION}&user=x`)
+    expect(r.redact('"hunter2"')).toBe(`"${REDACTION}"`)
+    expect(r.redact('xhunter2x hunter22')).toBe('xhunter2x hunter22')
+    expect(r.redact('https://my-app.workers.dev/ workflow: work')).toBe(`https://my-app.workers.dev/ workflow: ${REDACTION}`)
+  })
+
+  it('a value 8 characters or longer is redacted wherever it occurs, as before', () => {
+    const r = new Redactor(['hunter22'])
+    expect(r.redact('xhunter22x')).toBe(`x${REDACTION}x`)
+  })
+
+  it('localhost, workers.dev, cloudflare.com and loopback addresses are left in a URL host, and redacted anywhere else', () => {
+    const r = new Redactor(['localhost', 'workers.dev', '127.0.0.1', 'cloudflare.com'])
+    for (const url of ['http://abc-w.localhost:8787/', 'http://LOCALHOST/x', 'https://v1-app.sub.workers.dev/', 'http://127.0.0.1:9000/client/v4', 'https://api.cloudflare.com/client/v4', 'http://user@localhost:1/']) {
+      expect(r.redact(`see ${url} now`)).toBe(`see ${url} now`)
+    }
+    expect(r.redact('the host is localhost')).toBe(`the host is ${REDACTION}`)
+    // Only the host: the same value in a path or query, or a host that merely starts with it, is redacted.
+    expect(r.redact('https://x.example/localhost?h=127.0.0.1')).toBe(`https://x.example/${REDACTION}?h=${REDACTION}`)
+    expect(r.redact('https://localhost.evil.example/')).toBe(`https://${REDACTION}.evil.example/`)
+  })
+
+  it('a real secret in a URL host is still redacted, next to a public name too', () => {
+    const r = new Redactor([SECRET, 'localhost'])
+    expect(r.redact(`https://${SECRET}.workers.dev/ http://${SECRET}.localhost:1/`)).toBe(`https://${REDACTION}.workers.dev/ http://${REDACTION}.localhost:1/`)
+  })
+})

@@ -115,6 +115,26 @@ describe('the commit annotations in CI', () => {
   })
 })
 
+describe('the commit subject from CI', () => {
+  it('ends at any line break, a bare CR or CRLF as well as LF: workers/message never holds a CR', async () => {
+    for (const title of ['Fix login\rINJECTED', 'Fix login\r\nbody', 'Fix login\nbody']) {
+      const ci = readCiContext({ CI_COMMIT_SHA: HEAD, CI_COMMIT_TITLE: title })
+      expect(ci.commitSubject).toBe('Fix login')
+    }
+    const event = join(dir, 'event.json')
+    await writeFile(event, JSON.stringify({ head_commit: { message: 'Subject\rrest\r\n\r\nbody' } }))
+    expect(readCiContext({ GITHUB_SHA: HEAD, GITHUB_EVENT_PATH: event }).commitSubject).toBe('Subject')
+  })
+
+  it('reaches workers/message without a CR', async () => {
+    const planned = await createPlan(resolveOptions({ worker: 'w', upload: true, wrangler: false, apiToken: 't', accountId: 'a'.repeat(32) }), join(dir, 'project'), { bundler: 'rollup', root: join(dir, 'project'), watch: false }, {
+      CI_COMMIT_SHA: HEAD,
+      CI_COMMIT_TITLE: 'Title\rspoofed',
+    })
+    expect(planned.upload && (await planned.gitAnnotations)).toEqual({ 'workers/tag': HEAD.slice(0, 7), 'workers/message': 'Title' })
+  })
+})
+
 describe('the Preview name from the branch', () => {
   const planWith = (preview: unknown, env: NodeJS.ProcessEnv) =>
     createPlan(resolveOptions({ worker: 'w', upload: false, wrangler: false, preview } as never), join(dir, 'project'), { bundler: 'rollup', root: join(dir, 'project'), watch: false }, env)

@@ -55,12 +55,15 @@ async function previewBuild(worker: string): Promise<string> {
 
 /**
  * The job summary as a markdown renderer sees it: a `### ` heading starts a Worker, a table is a
- * header row, a `---` delimiter row and body rows, each split at unescaped `|`.
+ * header row, a `---` delimiter row and body rows, each split at unescaped `|`, with backslash
+ * escapes and HTML entities read back to the text they stand for.
  */
 function parseSummary(markdown: string): Array<{ heading: string; tables: Array<Record<string, string>> }> {
   const sections: Array<{ heading: string; tables: Array<Record<string, string>> }> = []
   const lines = markdown.split('\n')
-  const cells = (line: string) => line.slice(1, -1).split(/(?<!\\)\|/).map((c) => c.trim().replace(/\\\|/g, '|').replace(/\\\\/g, '\\'))
+  const entities: Record<string, string> = { '&amp;': '&', '&lt;': '<', '&gt;': '>', '&quot;': '"' }
+  const text = (c: string) => c.trim().replace(/\\([!-/:-@[-`{-~])|&(?:amp|lt|gt|quot);/g, (match, escaped?: string) => escaped ?? entities[match]!)
+  const cells = (line: string) => line.slice(1, -1).split(/(?<!\\)\|/).map(text)
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!
     if (line.startsWith('### ')) sections.push({ heading: line.slice(4), tables: [] })
@@ -158,6 +161,30 @@ describe('the summary table', () => {
     const sections = parseSummary(markdown)
     expect(sections).toHaveLength(1)
     expect(sections[0]!.tables[0]).toEqual({ Kind: 'Preview', Preview: 'a | b | x | y |', 'Preview URL': 'https://x.example/ next', Traffic: 'its own URLs only', Size: '10 B', Applied: 'code only' })
+  })
+
+  it('shows markdown and HTML in a value as text: no image, link, emphasis or element of its own', () => {
+    const branch = '<img src=x onerror=alert(1)> [link](javascript:alert(1)) **bold** _em_ ~~gone~~ <details><summary>x</summary> &amp; `code` \\'
+    const markdown = summaryMarkdown({ worker: 'w', kind: 'Preview', ids: [['Preview', branch]], urls: [], sizeBytes: 1, applied: [] })
+    const row = markdown.split('\n').find((line) => line.startsWith('| Preview |'))!
+    // No raw `<` (no element), no unescaped `[`, `*`, `_`, `~` or backtick (no link, emphasis, strike-through or code span).
+    expect(row).not.toMatch(/<|(?<!\\)[[\]*_~`]/)
+    expect(parseSummary(markdown)[0]!.tables[0]!.Preview).toBe(branch)
+  })
+
+  it('clips a 10 KB branch name, noting its length, and escapes its control and bidirectional characters', () => {
+    const branch = `feature/\u202e\u001b]0;title\u0007${'b'.repeat(10_000)}`
+    const markdown = summaryMarkdown({ worker: 'w', kind: 'Preview', ids: [['Preview', branch]], urls: [], sizeBytes: 1, applied: [] })
+    const value = parseSummary(markdown)[0]!.tables[0]!.Preview!
+    expect(value.length).toBeLessThan(600)
+    expect(value).toMatch(/^feature\/\\u202e\\x1b]0;title\\x07b+… \(10,019 characters\)$/)
+  })
+
+  it('lists the first URLs of a long list and says how many more there are', () => {
+    const urls = Array.from({ length: 5000 }, (_, i): [string, string] => ['Preview URL', `https://p${i}.example.dev/`])
+    const markdown = summaryMarkdown({ worker: 'w', kind: 'Preview', ids: [], urls, sizeBytes: 1, applied: [] })
+    expect(markdown.split('\n').filter((line) => line.startsWith('| Preview URL |'))).toHaveLength(5)
+    expect(parseSummary(markdown)[0]!.tables[0]!['…']).toBe('and 4,995 more URLs, all in result.json')
   })
 
   it('redacts a secret before escaping it', () => {

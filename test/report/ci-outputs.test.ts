@@ -121,3 +121,15 @@ describe('writePreviewCiOutputs', () => {
     }
   })
 })
+
+describe('a secret whose value is a public host name', () => {
+  it('leaves the preview URL whole: `localhost` in the host is not replaced, in other text it is', async () => {
+    const file = join(dir, 'output')
+    await writeFile(file, '')
+    const redactor = new Redactor(['localhost'])
+    const url = 'http://0e7ad3c5-w.localhost:8787/'
+    await writeCiOutputs(file, { id: '0e7ad3c5-93e8-4ad7-8a2b-6d4e2a1f9c10', number: 1, urls: [url] }, redactor)
+    expect(parseOutputs(await readFile(file, 'utf8'), LF)).toContainEqual(['preview-url', url])
+    expect(redactor.redact('DB_HOST is localhost')).toBe('DB_HOST is [redacted]')
+  })
+})

@@ -93,4 +93,18 @@ describe('a result from an earlier build', () => {
     // What was sent is still on disk.
     expect(JSON.parse(await readFile(join(outputDir, 'request.json'), 'utf8')).main_module).toBe('index.js')
   })
+
+  it('is removed by a dry run after a deploy: the dry run uploads nothing, so no result.json is its own', async () => {
+    const dir = await tempDir('stale-after-dry-run')
+    logged()
+    const outputDir = await rollupBuild(dir, 'stale-after-dry-run', { promote: true })
+    expect(JSON.parse(await readFile(join(outputDir, 'result.json'), 'utf8')).result.id).toBe(emulator().versions('stale-after-dry-run')[0]!.id)
+
+    await rollupBuild(dir, 'stale-after-dry-run', { upload: false })
+
+    await expect(stat(join(outputDir, 'result.json'))).rejects.toMatchObject({ code: 'ENOENT' })
+    // The dry run wrote its own request.json, and sent nothing.
+    expect(JSON.parse(await readFile(join(outputDir, 'request.json'), 'utf8')).main_module).toBe('index.js')
+    expect(emulator().versions('stale-after-dry-run')).toHaveLength(1)
+  })
 })
