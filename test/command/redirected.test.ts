@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import type { StoredVersion } from '../../src/emulator/index.js'
 import { readRequest } from '../helpers/fixture.js'
 import { previewUrlOn, useEmulator } from '../helpers/emulator.js'
 import { builtFullstack, builtModulesWorker, emulatorEnv, runCli } from '../helpers/deploy-command.js'
@@ -53,7 +54,7 @@ describe('deploy: the redirected config of a Vite build', () => {
     await runWrangler(emulator(), ['deploy'], root)
     const versions = emulator().versions('fullstack')
     expect(versions).toHaveLength(2)
-    const [ours, theirs] = versions as [typeof entry & object, typeof entry & object]
+    const [ours, theirs] = versions as [StoredVersion, StoredVersion]
     // As sent: the emulator keeps `_headers` and `_redirects` out of a stored version's `modules`.
     const oursBody = emulator().requests.find((r) => r.method === 'POST' && r.path.endsWith('/workers/workers/fullstack/versions'))!.body as { modules: Module[]; assets: { config: Record<string, unknown> } }
     const oursSent = oursBody.modules
@@ -85,7 +86,9 @@ describe('deploy: the redirected config of a Vite build', () => {
     await runWrangler(emulator(), ['deploy'], root)
     const promoted = await runCli(['deploy', '--promote'], root, emulatorEnv(emulator()))
     expect(promoted.code).toBe(0)
-    const [theirs, ours] = emulator().versions('cf-worker') as [{ modules: Module[]; bindings: unknown; main_module?: string; compatibility_date?: string; compatibility_flags?: string[] }, { modules: Module[]; bindings: unknown; main_module?: string; compatibility_date?: string; compatibility_flags?: string[] }]
+    const versions = emulator().versions('cf-worker')
+    expect(versions).toHaveLength(2)
+    const [theirs, ours] = versions as [StoredVersion, StoredVersion]
     expect(ours.modules.map((m) => m.content_type).sort()).toEqual(expect.arrayContaining(['application/wasm', 'text/plain', 'application/octet-stream', 'application/source-map']))
     expect(shape(ours.modules)).toEqual(shape(theirs.modules))
     expect(ours.bindings).toEqual(theirs.bindings)
