@@ -60,7 +60,8 @@ export function findSource(request: SourceRequest): DeploySource {
   if (request.config !== undefined) {
     const file = resolve(cwd, request.config)
     if (!existsSync(file)) fail('INVALID_ARGUMENTS', `--config ${request.config}: no such file (${file}).`)
-    return wranglerSource(file, request)
+    // The project is the directory the command runs for; a config elsewhere brings its own.
+    return wranglerSource(file, request, isInside(cwd, file) ? cwd : dirname(file))
   }
   if (findBuildOutput(cwd)) {
     refuseEnv(request, 'Build Output')
@@ -90,7 +91,7 @@ export function findSource(request: SourceRequest): DeploySource {
     refuseEnv(request, `the generated configs of ${redirect}`)
     return redirectedSource(redirect)
   }
-  if (userConfig) return wranglerSource(userConfig, request)
+  if (userConfig) return wranglerSource(userConfig, request, dirname(userConfig))
   return fail(
     'NOTHING_TO_DEPLOY',
     `Nothing to deploy in ${cwd}: no Build Output (.cloudflare/output/v0 or v1), no ${REDIRECTED_CONFIG} and no wrangler.jsonc, wrangler.json or wrangler.toml here or above. ` +
@@ -154,8 +155,7 @@ function redirectedSource(file: string): DeploySource {
   return { kind: 'redirected', root, description: `the redirected config ${file}`, workers }
 }
 
-function wranglerSource(file: string, request: SourceRequest): DeploySource {
-  const root = dirname(file)
+function wranglerSource(file: string, request: SourceRequest, root: string): DeploySource {
   return {
     kind: 'wrangler',
     root,
