@@ -117,6 +117,37 @@ describe('deploy: a wrangler config', () => {
     expect((await readRequest(join(root, '.workers-version'))).modules.map((m) => m.name)).toEqual(['index.js'])
   })
 
+  it('applies a pending Durable Object migration through the script upload with --promote, and refuses it without', async () => {
+    const root = await tempDir('deploy-do')
+    await mkdir(join(root, 'dist'))
+    await writeFile(
+      join(root, 'dist/index.js'),
+      [
+        "import { DurableObject } from 'cloudflare:workers'",
+        'export class Counter extends DurableObject {',
+        "  async fetch() { const n = ((await this.ctx.storage.get('n')) ?? 0) + 1; await this.ctx.storage.put('n', n); return Response.json({ n }) }",
+        '}',
+        "export default { fetch: (request, env) => env.COUNTER.get(env.COUNTER.idFromName('one')).fetch(request) }",
+        '',
+      ].join('\n'),
+    )
+    const config = { name: 'deploy-do', main: 'dist/index.js', no_bundle: true, compatibility_date: '2025-01-01', durable_objects: { bindings: [{ name: 'COUNTER', class_name: 'Counter' }] }, migrations: [{ tag: 'v1', new_sqlite_classes: ['Counter'] }] }
+    await writeFile(join(root, 'wrangler.jsonc'), JSON.stringify(config))
+
+    // Without traffic a version cannot carry a migration: refused before any write.
+    const refused = await runCli(['deploy'], root, emulatorEnv(emulator()))
+    expect(refused.code).toBe(1)
+    expect(refused.stderr).toMatch(/migration/i)
+    expect(emulator().requests.filter((r) => r.method !== 'GET' && r.path.includes('deploy-do'))).toEqual([])
+
+    const run = await runCli(['deploy', '--promote'], root, emulatorEnv(emulator()))
+    expect(run.code, run.stderr).toBe(0)
+    expect(emulator().requests.filter((r) => r.method === 'PUT' && r.path.endsWith('/workers/scripts/deploy-do'))).toHaveLength(1)
+    expect(emulator().worker('deploy-do')!.migration_tag).toBe('v1')
+    const [version] = emulator().versions('deploy-do')
+    expect(await (await fetch(version!.urls[0]!)).json()).toEqual({ n: 1 })
+  })
+
   it('reads the config --config names, for the project --cwd names, under the name --worker gives', async () => {
     const root = await prebuiltProject()
     await mkdir(join(root, 'config'))
