@@ -9,7 +9,8 @@ import { selectEnvironment } from '../wrangler/env.js'
 import { findWranglerConfig } from '../wrangler/find.js'
 import { parseWranglerFile } from '../wrangler/parse.js'
 import { bundleSourceWorker } from './bundle.js'
-import { isInside, readBuiltWorker } from './disk.js'
+import { compileRules } from '../modules/content-types.js'
+import { isInside, pluginRules, readBuiltWorker } from './disk.js'
 
 // Where the finished build is, in the command's order: Build Output, the redirected config that
 // @cloudflare/vite-plugin and the frameworks on it write, then the wrangler config.
@@ -181,8 +182,10 @@ async function loadFromConfig(configFile: string, root: string, env: string | un
     )
     return { files, outDir: moduleRoot }
   }
+  // Imports take the config's module rules, as wrangler applies them while bundling.
+  const rules = pluginRules({ configFile, rules: config.rules })
   return bundleSourceWorker(
-      { main, projectRoot: root, sourceMaps: config.upload_source_maps === true, minify: config.minify, keepNames: config.keep_names, define: config.define, alias: config.alias, jsxFactory: config.jsx_factory, jsxFragment: config.jsx_fragment },
-      options,
-    )
+    { main, projectRoot: root, sourceMaps: config.upload_source_maps === true, minify: config.minify, keepNames: config.keep_names, define: config.define, alias: config.alias, jsxFactory: config.jsx_factory, jsxFragment: config.jsx_fragment },
+    { ...options, rules, matchRule: compileRules(rules) },
+  )
 }

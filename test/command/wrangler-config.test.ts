@@ -78,9 +78,10 @@ describe('deploy: a wrangler config', () => {
     // Nothing about build settings "having no effect": the command applies them.
     expect(run.stderr).not.toContain('no effect')
     const [version] = emulator().versions('deploy-source-staging')
-    expect(await (await fetch(version!.urls[0]!)).json()).toEqual({ greeting: 'hello from staging', page: '<h1>a text module</h1>', sum: 3, lazy: 'loaded lazily' })
+    expect(await (await fetch(version!.urls[0]!)).json()).toEqual({ greeting: 'hello from staging', page: '<h1>a text module</h1>', notes: '# release notes', sum: 3, lazy: 'loaded lazily' })
+    // The `.md` import is a text module by the config's rule; `.html` and `.wasm` by wrangler's defaults.
     const types = version!.modules.map((m) => m.content_type).sort()
-    expect(types).toEqual(['application/javascript+module', 'application/wasm', 'text/plain'])
+    expect(types).toEqual(['application/javascript+module', 'application/wasm', 'text/plain', 'text/plain'])
 
     const dry = await runCli(['deploy', '--dry-run'], root, emulatorEnv(emulator(), { CLOUDFLARE_ENV: 'staging' }))
     expect(dry.code).toBe(0)
