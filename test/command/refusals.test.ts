@@ -94,7 +94,8 @@ describe('deploy: the command line', () => {
     const before = emulator().requests.length
     for (const [args, message] of [
       [['--promot'], 'unknown option --promot'],
-      [['--promote', '0'], '--promote takes a percentage from 1 to 100'],
+      [['--promote', '0'], '--promote takes a whole percentage from 1 to 100'],
+      [['--promote', '12.5'], '--promote takes a whole percentage from 1 to 100'],
       [['--promote', '--preview', 'feature'], '--promote cannot be combined with --preview NAME'],
       [['--dry-run', 'now'], 'unexpected argument "now"'],
       [['--cwd'], '--cwd needs a value'],
