@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { findBuildOutput, readBuildOutput, type BuildOutputWorker } from '../build-output/read.js'
 import { toWranglerConfig } from '../build-output/to-wrangler.js'
-import { WorkersVersionError } from '../core/errors.js'
+import { WorkersVersionError, type ErrorCode } from '../core/errors.js'
 import { isRecord } from '../core/guards.js'
 import type { AdapterOptions, GeneratedWorker, WorkerOutput } from '../core/pipeline.js'
 import { selectEnvironment } from '../wrangler/env.js'
@@ -50,7 +50,7 @@ export interface SourceRequest {
   explicitEnv: boolean
 }
 
-function fail(code: string, message: string): never {
+function fail(code: ErrorCode, message: string): never {
   throw new WorkersVersionError(code, message)
 }
 
