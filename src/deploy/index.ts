@@ -71,8 +71,16 @@ export interface UploadSession {
    * before the first account-scoped request (it sets `ctx.accountId`). Preflight runs meanwhile.
    */
   readonly account?: Promise<string>
-  /** Destroys the connections (not a graceful close: an idle socket must not hold the process open). Idempotent. */
+  /**
+   * Lets go of the pool: the last holder to close destroys the connections (not a graceful close:
+   * an idle socket must not hold the process open). Idempotent for each holder.
+   */
   close(): Promise<void>
+  /**
+   * Another holder of this session's pool (an upload of another plan that the session serves),
+   * with its own `close`; undefined once the pool is destroyed.
+   */
+  share(): (() => Promise<void>) | undefined
 }
 
 /**
@@ -122,12 +130,25 @@ export function startUpload(plan: UploadPlan, options: ResolvedOptions, logger: 
   // Handled here so that a build failing before the upload leaves no unhandled rejection behind.
   early?.catch(() => undefined)
   account?.catch(() => undefined)
-  const close = () => {
-    // A request that gave up mid-retry (a deadline) leaves its live line: the build's error starts on a clean one.
-    live?.clear()
-    return (closed ??= agent.destroy().catch(() => undefined))
+  // Uploads of several plans may share the pool at once: the first to end must not destroy it
+  // under the others (their requests then failed with UND_ERR_DESTROYED).
+  let holders = 0
+  const holder = () => {
+    holders++
+    let released = false
+    return () => {
+      // A request that gave up mid-retry (a deadline) leaves its live line: the build's error starts on a clean one.
+      live?.clear()
+      if (!released) {
+        released = true
+        holders--
+      }
+      return holders > 0 ? Promise.resolve() : (closed ??= agent.destroy().catch(() => undefined))
+    }
   }
-  return { plan, redactor, logger: redacted, ctx, early, account, close }
+  const close = holder()
+  const share = () => (closed === undefined ? holder() : undefined)
+  return { plan, redactor, logger: redacted, ctx, early, account, close, share }
 }
 
 /**
@@ -203,7 +224,8 @@ function sessionServing(plan: UploadPlan, session: UploadSession | undefined): U
   // readWorker reads the deployment only for `promote`, the migration tag only for migrations.
   const tagRead = (p: UploadPlan) => Boolean(p.migrationSteps) || p.version.migrations !== undefined
   const sameReads = (was.promote === undefined) === (now.promote === undefined) && tagRead(was) === tagRead(now) && Boolean(was.preview) === Boolean(now.preview)
-  return sameTarget && sameReads ? { ...session, plan } : undefined
+  const close = sameTarget && sameReads ? session.share() : undefined
+  return close ? { ...session, plan, close } : undefined
 }
 
 /** Starts the build in workerd before anything is sent, when the plan asks for it; an assets-only build has no code to start. */
