@@ -29,7 +29,7 @@ import { applyDeploySteps, type DeployStepsOutcome } from './triggers.js'
 import { preflight } from '../version/preflight.js'
 import { builtSize, type BuiltVersion } from '../version/build.js'
 import { deployRoute } from './path.js'
-import { deployScript } from './script.js'
+import { deployScript, type KnownVersion } from './script.js'
 import { writeCiOutputs } from '../report/ci-outputs.js'
 import { appendStepSummary, type SummaryRow } from '../report/step-summary.js'
 import { BODY_LAYOUT_PRETTY, resultJsonPath, unwrittenWarning, writeRequestJson, writeResultJson } from '../report/files.js'
@@ -281,8 +281,8 @@ async function createVersionThenTraffic(version: BuiltVersion, session: UploadSe
     // The script upload deploys at 100%, so the Worker settings and triggers follow it as they follow a promote.
     const settled = await applyStepsOf(session, deployed.result.id)
     const applied = appliedSummary(state.isNew, [], settled, deployed.migrations)
-    await reportThenFail(reportCreated(session, options, deployed.result, deployed.traffic, { sizeBytes: builtSize(version), applied }), settled)
-    return deployed.result
+    await reportThenFail(reportCreated(session, options, deployed.result, deployed.traffic, { sizeBytes: builtSize(version), applied }), settled, deployed.unread)
+    return deployed.result as VersionResult
   }
   const { payload, kept } = versionBody(plan, version.modules, { git, remote, warn })
   // Written before it is sent: what the API receives is on disk even when the request fails.
@@ -335,8 +335,9 @@ function appliedSummary(isNew: boolean, kept: readonly string[], settled: Deploy
  * A deploy step that failed fails the build after the report, so that result.json and onVersion
  * know the deployed version; its error wins over an onVersion error.
  */
-async function reportThenFail(report: Promise<void>, settled: DeployStepsOutcome | undefined): Promise<void> {
-  await report.finally(() => settled?.failure && Promise.reject(settled.failure))
+async function reportThenFail(report: Promise<void>, settled: DeployStepsOutcome | undefined, unread?: Error): Promise<void> {
+  const failure = settled?.failure ?? unread
+  await report.finally(() => failure && Promise.reject(failure))
 }
 
 /** The steps a promote applies after its deployment (deploy/triggers.ts), when the plan has any. */
@@ -356,7 +357,7 @@ async function applyStepsOf(session: UploadSession, versionId: string): Promise<
 async function reportCreated(
   session: UploadSession,
   options: ResolvedOptions,
-  result: VersionResult,
+  result: KnownVersion,
   traffic: TrafficShare[] | undefined,
   extra: { sizeBytes: number; applied: string[] },
 ): Promise<void> {
@@ -375,8 +376,10 @@ async function reportCreated(
   if (ciOutputs) await writeCiOutputs(ciOutputs, result, redactor, traffic).catch((error: unknown) => unwritten(`GITHUB_OUTPUT (${ciOutputs})`, error))
   const summary = process.env.GITHUB_STEP_SUMMARY
   if (summary) await appendStepSummary(summary, versionSummaryRow(target.worker, result, traffic, extra), redactor).catch((error: unknown) => unwritten(`GITHUB_STEP_SUMMARY (${summary})`, error))
+  // A version known by its id alone (deployed, not read back) is not the full result `onVersion` is promised.
+  if (typeof result.number !== 'number') return
   try {
-    await options.onVersion?.(redactor.redactDeep(result))
+    await options.onVersion?.(redactor.redactDeep(result as VersionResult))
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error)
     throw new WorkersVersionError('ON_VERSION_FAILED', `onVersion failed: ${reason}. The upload itself succeeded: ${created}.`, { cause: error })
@@ -438,12 +441,12 @@ async function readWorker(ctx: ApiCallContext, plan: UploadPlan): Promise<Worker
 }
 
 /** The version's row of the job summary; its id and URLs were checked by the client. */
-function versionSummaryRow(worker: string, result: VersionResult, traffic: TrafficShare[] | undefined, extra: { sizeBytes: number; applied: string[] }): SummaryRow {
+function versionSummaryRow(worker: string, result: KnownVersion, traffic: TrafficShare[] | undefined, extra: { sizeBytes: number; applied: string[] }): SummaryRow {
   const urls = (result.urls ?? []).filter((url): url is string => typeof url === 'string')
   return {
     worker,
     kind: traffic ? 'deployment' : 'version',
-    ids: [['Version', `${result.id} (number ${String(result.number)})`]],
+    ids: [['Version', `${result.id} (number ${typeof result.number === 'number' ? String(result.number) : 'unknown: not read back'})`]],
     urls: urls.map((url) => ['Version preview URL', url]),
     traffic: traffic && trafficLine(traffic, result.id),
     ...extra,
