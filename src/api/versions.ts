@@ -87,6 +87,8 @@ export interface LookupContext {
   baseline: VersionBaseline | undefined
 }
 
+/** Versions read before sending; the newest is first (as the lookup also expects), and a page of them tells the order. */
+const BASELINE_PAGE = 10
 /** Candidates fetched with their modules at most; past that the lookup gives up proving and a new version is created. */
 const MAX_PROOF_FETCHES = 10
 
@@ -100,19 +102,20 @@ export async function readBaseline(session: ApiSession, accountId: string, worke
   const listed = await lookupRead(session, worker, {
     path: versionsPath(accountId, worker),
     // Newest first: the first page holds the highest number.
-    query: { per_page: '10' },
+    query: { per_page: String(BASELINE_PAGE) },
     what: `List the versions of Worker ${JSON.stringify(worker)} (before sending, to tell this build's version from earlier ones if the answer is lost)`,
     absentIsUndefined: true,
   })
   const items = asList(listed.result)
-  if (items.length === 0) return { number: 0 }
   let newest: VersionBaseline = { number: 0 }
   for (const item of items) {
     const number = numberOf(item)
     if (number === undefined) return undefined
     if (number > newest.number) newest = { number, id: item.id }
   }
-  return newest
+  // A full page listed oldest first may leave the newest on a later page: nothing can be placed after it then.
+  const oldestFirst = items.length > 1 && numberOf(items[0]!)! < numberOf(items.at(-1)!)!
+  return oldestFirst && items.length >= BASELINE_PAGE ? undefined : newest
 }
 
 /**

@@ -307,7 +307,20 @@ async function createVersionThenTraffic(version: BuiltVersion, session: UploadSe
   let settled: DeployStepsOutcome | undefined
   if (plan.promote !== undefined) {
     traffic = planTraffic(state.current, result.id, plan.promote)
-    await createDeployment(ctx, worker, { versions: traffic, message: payload.config.annotations?.['workers/message'] })
+    const shares = traffic
+    try {
+      await createDeployment(ctx, worker, { versions: shares, message: payload.config.annotations?.['workers/message'] })
+    } catch (error) {
+      // The version exists whatever the deployment did: reported (result.json, CI outputs) before the build fails.
+      const reason = error instanceof Error ? error.message : String(error)
+      const failure = new WorkersVersionError(
+        'DEPLOYMENT_FAILED',
+        `Version ${result.id} (number ${String(result.number)}) of ${worker} WAS created; its deployment (${trafficLine(shares, result.id)}) failed: ${reason}\n` +
+          `To deploy this version without creating another: \`wrangler versions deploy ${shares.map((t) => `${t.version_id}@${t.percentage}%`).join(' ')} --name ${worker}\`.`,
+        { cause: error },
+      )
+      await reportThenFail(reportCreated(session, options, result, undefined, { sizeBytes: builtSize(version), applied: appliedSummary(state.isNew, kept, undefined) }), { applied: [], failure })
+    }
     logger.info(`${pc.green('✓')} deployed: ${trafficLine(traffic, result.id)}`)
     settled = await applyStepsOf(session, result.id)
   } else {
