@@ -1,5 +1,5 @@
-import { existsSync, lstatSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs'
-import { join, relative, sep } from 'node:path'
+import { existsSync, lstatSync, readdirSync, readFileSync, realpathSync } from 'node:fs'
+import { isAbsolute, join, relative, sep } from 'node:path'
 import { WorkersVersionError } from '../core/errors.js'
 import { isRecord } from '../core/guards.js'
 import { moduleNameProblem } from '../modules/index.js'
@@ -127,7 +127,7 @@ function insideProject(path: string, projectReal: string): void {
     return fail(`${path} cannot be resolved (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}).`)
   }
   const rel = relative(projectReal, real)
-  if (rel === '' || (!rel.startsWith('..') && !rel.startsWith(sep) && !/^[a-z]:/i.test(rel))) return
+  if (rel === '' || (rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel))) return
   fail(`${path} resolves to ${real}, outside the project ${projectReal}; Build Output must be self-contained.`)
 }
 
@@ -150,13 +150,10 @@ export function readBuildOutput(projectRoot: string): BuildOutputTree {
   checkRootConfig(found.dir, found.version)
   if (!existsSync(join(workersDir, DEFAULT_WORKER_DIRECTORY))) fail(`${workersDir} has no "${DEFAULT_WORKER_DIRECTORY}" Worker.`)
   insideProject(workersDir, projectReal)
-  const entries = readdirSync(workersDir, { withFileTypes: true })
-  for (const entry of entries) {
-    const path = join(workersDir, entry.name)
-    // A link is followed only to check where it leads: a Worker directory that is one is refused below.
-    insideProject(path, projectReal)
-    if (!statSync(path).isDirectory()) fail(`${path} is not a directory; \`workers/\` holds one directory per Worker.`)
-  }
+  // Directories, and links (to anything): a link is followed only to check where it leads, and a
+  // Worker directory that is one is refused below. Plain files (a `.DS_Store`) are no Worker.
+  const entries = readdirSync(workersDir, { withFileTypes: true }).filter((entry) => entry.isDirectory() || entry.isSymbolicLink())
+  for (const entry of entries) insideProject(join(workersDir, entry.name), projectReal)
   const others = entries
     .map((entry) => entry.name)
     .filter((name) => name !== DEFAULT_WORKER_DIRECTORY)

@@ -216,6 +216,12 @@ export function unknownParts(config: OutputWorkerConfig): string[] {
       const type = String(binding.type)
       return !OWN_TYPES.has(type) && !type.startsWith('unsafe:') && !Object.hasOwn(PLACES, type)
     })
-    .map(([name, binding]) => `env.${name} (type ${JSON.stringify(String(binding.type)).slice(0, 80)})`)
-  return [...fields.map((key) => JSON.stringify(key).slice(1, -1)), ...bindings]
+    .map(([name, binding]) => `env.${quoted(name)} (type "${quoted(String(binding.type))}")`)
+  return [...fields.map(quoted), ...bindings]
+}
+
+/** A key as it may be shown in one log line: control characters escaped, at most 80 characters. */
+function quoted(key: string): string {
+  const escaped = JSON.stringify(key).slice(1, -1)
+  return escaped.length > 80 ? `${escaped.slice(0, 79)}…` : escaped
 }

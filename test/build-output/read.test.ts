@@ -208,6 +208,9 @@ describe('all or nothing: what the reader does not fully understand is refused b
     // A name of Object.prototype is no binding type either.
     const proto = await tree(withConfig({ env: { X: { type: 'constructor' } } }))
     expect(() => readBuildOutput(proto)).toThrow(/env\.X \(type "constructor"\)/)
+    // A name with a line break or an escape sequence is shown escaped, on one line.
+    const odd = await tree(withConfig({ env: { 'A\nB\u001b[31m': { type: 'x' } } }))
+    expect(() => readBuildOutput(odd)).toThrow(/env\.A\\nB\\u001b\[31m \(type "x"\)/)
   })
 
   it('an unknown top-level field is an error naming it', async () => {
@@ -236,6 +239,10 @@ describe('all or nothing: what the reader does not fully understand is refused b
     await rename(join(linkedTree, '.cloudflare/output/v0/workers'), join(elsewhere, 'workers'))
     await symlink(join(elsewhere, 'workers'), join(linkedTree, '.cloudflare/output/v0/workers'), 'dir')
     expect(() => readBuildOutput(linkedTree)).toThrow(/v0\/workers resolves to .*, outside the project/)
+
+    // A plain file beside the Worker directories (a .DS_Store) is no Worker, as before.
+    const withFile = await tree({ ...minimal('v0'), 'v0/workers/.DS_Store': 'x' })
+    expect(readBuildOutput(withFile).workers.map((w) => w.directory)).toEqual(['default'])
 
     // Inside the project, a Worker directory that is a link is still refused: the tree must be self-contained.
     const inside = await tree({ ...minimal('v0'), 'v0/spare/worker.config.json': config({ name: 'spare' }), 'v0/spare/bundle/index.js': 'export default {}' })
