@@ -10,7 +10,7 @@ import type { BodyStream } from './transport.js'
 import { hasVersionId, pickVersionResult } from './result.js'
 import { quoteServerValue } from './server-values.js'
 import { parseBaseUrl } from './url.js'
-import { findCreatedVersion, identityOf, type VersionIdentity, versionsPath } from './versions.js'
+import { findCreatedVersion, identityOf, readBaseline, type VersionIdentity, versionsPath } from './versions.js'
 
 export interface CreateVersionOptions extends ApiClientOptions {
   accountId: string
@@ -33,8 +33,8 @@ export interface CreateVersionOptions extends ApiClientOptions {
 /**
  * `POST /accounts/{accountId}/workers/workers/{worker}/versions`. A lost response is never
  * answered by sending blindly again: the retry loop's `recover` hook looks for the version the
- * lost request made, and adopts it only with proof that it holds this build's modules
- * (`findCreatedVersion`). Without proof the POST is sent again: a second, harmless version is
+ * lost request made, and adopts it only with proof that it was stored after the newest version
+ * listed just before the first send and holds this build's modules (`findCreatedVersion`). Without proof the POST is sent again: a second, harmless version is
  * better than reporting another build's code as ours.
  *
  * Everything that leaves this function passes the redactor first: log lines, the thrown error
@@ -50,6 +50,8 @@ export async function createVersion(options: CreateVersionOptions): Promise<Vers
   const what = `Create Version for Worker ${JSON.stringify(worker)}`
   return withApi(options, async (session, redactor) => {
     if (typeof body !== 'function') redactor.add(...secretsInBindings(body.bindings))
+    // Only a body with module digests can ever be adopted: only then is the baseline needed.
+    const baseline = identity?.modules ? await readBaseline(session, accountId, worker) : undefined
     const answer = await sendWithRetries(session, {
       method: 'POST',
       path: versionsPath(accountId, worker),
@@ -64,8 +66,8 @@ export async function createVersion(options: CreateVersionOptions): Promise<Vers
       describe: options.describe ?? (typeof body === 'function' ? undefined : (pointer) => describePointer(body, pointer)),
       ifUnknown: `The version may have been created anyway: check the Worker's versions (dashboard or \`wrangler versions list --name ${worker}\`) before building again.`,
       hooks: {
-        recover: async ({ firstSentAt }) => {
-          const found = await findCreatedVersion({ session, accountId, worker, identity, firstSentAt })
+        recover: async () => {
+          const found = await findCreatedVersion({ session, accountId, worker, identity, baseline })
           if (!found) return undefined
           session.log(`Create Version: recovered the lost response: version ${found.id} (number ${String(found.number)}) had been created with this build's modules`)
           return { result: found }

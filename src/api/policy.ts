@@ -10,10 +10,15 @@ export interface RetryOptions {
   attempts?: number
   baseDelayMs?: number
   maxDelayMs?: number
+  /**
+   * The waits between lookups after a lost request that may still be running; default
+   * `POLICY.recoveryWaitsMs`. Not a user option: the plugin always uses the default (tests shorten it).
+   */
+  recoveryWaitsMs?: readonly number[]
 }
 
 /** The user's part of the policy (`network.retries`): how many sends and how long between them. */
-export type Backoff = Required<RetryOptions>
+export type Backoff = Required<Omit<RetryOptions, 'recoveryWaitsMs'>> & Pick<RetryOptions, 'recoveryWaitsMs'>
 
 export const POLICY = {
   /** Turned away before any work was done: sending again is safe for every request. */
@@ -70,6 +75,7 @@ export function resolveBackoff(options: RetryOptions | undefined): Backoff {
     attempts: Math.max(1, Math.floor(options?.attempts ?? NETWORK_DEFAULTS.retries.attempts)),
     baseDelayMs: Math.max(0, options?.baseDelayMs ?? NETWORK_DEFAULTS.retries.baseDelayMs),
     maxDelayMs: Math.max(0, options?.maxDelayMs ?? NETWORK_DEFAULTS.retries.maxDelayMs),
+    ...(options?.recoveryWaitsMs !== undefined && { recoveryWaitsMs: options.recoveryWaitsMs.map((ms) => Math.max(0, ms)) }),
   }
 }
 

@@ -201,7 +201,7 @@ async function recoverLost(
     for (let look = 0; ; look++) {
       const found = await recover({ firstSentAt: state.firstSentAt })
       if (found) return { result: found.result, headers: {} }
-      const waitMs = state.mayStillRun ? POLICY.recoveryWaitsMs[look] : undefined
+      const waitMs = state.mayStillRun ? (session.backoff.recoveryWaitsMs ?? POLICY.recoveryWaitsMs)[look] : undefined
       if (waitMs === undefined) return undefined
       session.log(`${request.what}: nothing found yet, but the lost request may still be in progress on the server; looking again in ${seconds(waitMs)}`)
       await delay(waitMs, undefined, { signal: session.transport.signal, ref: !session.background })

@@ -14,7 +14,8 @@ import { accountPath, requireAccount, withApi, type ApiCallContext } from './req
 import { pickVersionResult } from './result.js'
 import { sendWithRetries } from './retry.js'
 import { createFormData, type FormData } from './undici.js'
-import { findCreatedVersion, type VersionIdentity, versionsPath } from './versions.js'
+import { findCreatedVersion, readBaseline, type VersionIdentity, versionsPath } from './versions.js'
+import { currentMigrationTag } from './workers.js'
 
 export interface ScriptUpload {
   worker: string
@@ -33,8 +34,10 @@ export interface ScriptUpload {
  * It is still not sent again blindly after a lost response: each PUT creates a version, and one
  * that carried a migration has already moved the script's migration tag, so the same body sent
  * again fails the tag check (412). So the retry loop first looks for the version the lost request
- * created (the same proof Create Version uses: created since the first send, holding exactly this
- * build's modules) and adopts it; only when there is none is the PUT sent again, which is then safe.
+ * created (the same proof Create Version uses: stored after the newest version listed before the
+ * first send, holding exactly this build's modules, and, for an upload with a migration, the
+ * Worker's tag moved to its new tag) and adopts it; only when there is none is the PUT sent again,
+ * which is then safe.
  */
 export async function uploadScript(ctx: ApiCallContext, upload: ScriptUpload): Promise<VersionResult> {
   const { worker, metadata } = upload
@@ -42,6 +45,8 @@ export async function uploadScript(ctx: ApiCallContext, upload: ScriptUpload): P
   requireAccount(ctx, what)
   return withApi(ctx, async (session, redactor) => {
     redactor.add(...secretsInBindings(metadata.bindings))
+    const baseline = await readBaseline(session, ctx.accountId, worker)
+    const newTag = isRecord(metadata.migrations) && typeof metadata.migrations.new_tag === 'string' ? metadata.migrations.new_tag : undefined
     let recovered: VersionResult | undefined
     const answer = await sendWithRetries(session, {
       method: 'PUT',
@@ -56,9 +61,19 @@ export async function uploadScript(ctx: ApiCallContext, upload: ScriptUpload): P
       describe: upload.describe,
       ifUnknown: `The script may have been deployed anyway: check the Worker's deployments (dashboard or \`wrangler deployments status --name ${worker}\`) before building again.`,
       hooks: {
-        recover: async ({ firstSentAt }) => {
-          recovered = await findCreatedVersion({ session, accountId: ctx.accountId, worker, identity: upload.identity, firstSentAt })
+        recover: async () => {
+          recovered = await findCreatedVersion({ session, accountId: ctx.accountId, worker, identity: upload.identity, baseline })
           if (!recovered) return undefined
+          // This upload moves the migration tag with its version; a version of the same code that
+          // left the tag where it was came from elsewhere (a Create Version of another build).
+          const tag = newTag === undefined ? undefined : await currentMigrationTag({ ...ctx, log: session.log }, worker)
+          if (tag !== newTag) {
+            session.log(
+              `${what}: version ${recovered.id} holds this build's modules, but the Worker's migration tag is ${tag === undefined ? 'unset' : JSON.stringify(tag)}, not ${JSON.stringify(newTag)}: not this upload's; sending it again`,
+            )
+            recovered = undefined
+            return undefined
+          }
           session.log(`${what}: recovered the lost response: version ${recovered.id} had been created and deployed with this build's modules`)
           return { result: { deployment_id: recovered.id } }
         },
@@ -67,9 +82,9 @@ export async function uploadScript(ctx: ApiCallContext, upload: ScriptUpload): P
     const id = deployedVersionId(answer.result)
     if (id === undefined) throw new WorkersVersionError('API_ERROR', `${what}: the response names no deployed version (\`deployment_id\`).`)
     // The upload's answer is the script's metadata; the version's number and preview URLs are read from the version itself.
-    const raw =
-      recovered ??
-      (
+    let raw: unknown = recovered
+    try {
+      raw ??= (
         await sendWithRetries(session, {
           method: 'GET',
           path: `${versionsPath(ctx.accountId, worker)}/${encodeURIComponent(id)}`,
@@ -78,10 +93,34 @@ export async function uploadScript(ctx: ApiCallContext, upload: ScriptUpload): P
           idempotent: true,
         })
       ).result
+    } catch (error) {
+      throw new DeployedButUnread(worker, id, error instanceof Error ? error.message : String(error), error)
+    }
     const result = pickVersionResult(raw, redactor)
-    if (!result || result.id !== id) throw new WorkersVersionError('API_INVALID_RESPONSE', `${what}: version ${id}, which the upload deployed, could not be read back.`)
+    if (!result || result.id !== id) throw new DeployedButUnread(worker, id, 'the answer is not that version')
     return result
   })
+}
+
+/**
+ * The upload deployed version `versionId` (the Worker serves it, at 100%), and reading that
+ * version back failed afterwards: what is known is its id, and that it is deployed. Sending the
+ * upload again would deploy the same code a second time; nothing needs to be.
+ */
+export class DeployedButUnread extends WorkersVersionError {
+  constructor(
+    readonly worker: string,
+    readonly versionId: string,
+    reason: string,
+    cause?: unknown,
+  ) {
+    super(
+      'DEPLOYED_NOT_READ_BACK',
+      `The script of Worker ${JSON.stringify(worker)} IS deployed: version ${versionId} serves 100% of traffic. Reading that version back failed afterwards (${reason}), ` +
+        `so its number and preview URLs are unknown; nothing needs to be sent again (\`wrangler deployments status --name ${worker}\` shows it).`,
+      cause === undefined ? undefined : { cause },
+    )
+  }
 }
 
 /** A fresh form for every send: the metadata part, then one part per module (source maps included). */

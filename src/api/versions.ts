@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto'
 import type { VersionRequestBody, VersionResult } from '../core/body.js'
 import type { VersionPayload } from '../core/serialize.js'
 import { isRecord } from '../core/guards.js'
-import type { IncomingHttpHeaders } from 'node:http'
 import { POLICY } from './policy.js'
 import { type ApiRequest, type ApiSession, sendWithRetries } from './retry.js'
 
@@ -65,6 +64,18 @@ function metadataOf(body: VersionRequestBody): Omit<VersionIdentity, 'modules'> 
   return identity
 }
 
+/**
+ * The Worker's newest version just before this build's first send. Versions are numbered in the
+ * order the API stores them, so one numbered up to this one was stored before the request left:
+ * it is another build's, however alike its code, message and time.
+ */
+export interface VersionBaseline {
+  /** The highest `number` listed; 0 when the Worker has no version yet (or does not exist). */
+  number: number
+  /** That version's id, for messages. */
+  id?: string
+}
+
 export interface LookupContext {
   /** The session of the Create Version call: its transport, deadline and redaction. */
   session: ApiSession
@@ -72,36 +83,58 @@ export interface LookupContext {
   worker: string
   /** Identity from the body; undefined when the body was a stream given without one. */
   identity: VersionIdentity | undefined
-  /** Local clock (ms) just before the first POST was sent. */
-  firstSentAt: number
+  /** Read by `readBaseline` before the first send; undefined when it could not be placed (no version is then adopted). */
+  baseline: VersionBaseline | undefined
 }
 
-/**
- * Slack on the window start. Every error in the server-clock estimate already
- * widens the window (the `Date` header is truncated to the second and stamped
- * before the response travels back), so this only covers clock differences
- * between the API's own machines.
- */
-const WINDOW_SLACK_MS = 2_000
-/** Used only when the server sends no `Date` header and the local clock must be trusted. */
-const CLOCK_SKEW_MS = 60_000
+/** Versions read before sending; the newest is first (as the lookup also expects), and a page of them tells the order. */
+const BASELINE_PAGE = 10
 /** Candidates fetched with their modules at most; past that the lookup gives up proving and a new version is created. */
 const MAX_PROOF_FETCHES = 10
+
+/**
+ * Reads the Worker's newest version number; called just before the first send of a request that
+ * creates a version, so that a lookup after a lost response can tell this build's version from
+ * one stored before it (see `VersionBaseline`). A version without a number makes the baseline
+ * undefined: nothing can then be placed after it, and no version is adopted.
+ */
+export async function readBaseline(session: ApiSession, accountId: string, worker: string): Promise<VersionBaseline | undefined> {
+  const listed = await lookupRead(session, worker, {
+    path: versionsPath(accountId, worker),
+    // Newest first: the first page holds the highest number.
+    query: { per_page: String(BASELINE_PAGE) },
+    what: `List the versions of Worker ${JSON.stringify(worker)} (before sending, to tell this build's version from earlier ones if the answer is lost)`,
+    absentIsUndefined: true,
+  })
+  const items = asList(listed.result)
+  let newest: VersionBaseline = { number: 0 }
+  for (const item of items) {
+    const number = numberOf(item)
+    if (number === undefined) return undefined
+    if (number > newest.number) newest = { number, id: item.id }
+  }
+  // A full page listed oldest first may leave the newest on a later page: nothing can be placed after it then.
+  const oldestFirst = items.length > 1 && numberOf(items[0]!)! < numberOf(items.at(-1)!)!
+  return oldestFirst && items.length >= BASELINE_PAGE ? undefined : newest
+}
 
 /**
  * After a Create Version request whose outcome is unknown, finds the version
  * it created, if any, so the caller returns it instead of creating a second one.
  *
  * A version is ours only with proof:
- *  1. it was created after our first POST was sent: `created_on` ≥ that moment
- *     on the server's clock (server `Date` now − locally elapsed time − 2 s);
+ *  1. it was stored after our first send: its `number` is higher than the
+ *     newest one listed just before that send (`readBaseline`). Times are not
+ *     used: the server's `Date` has one-second precision, and another build's
+ *     version of the same code a second earlier fell inside any window it gave;
  *  2. its `main_module`, `workers/message`, `workers/tag` and
  *     `compatibility_date` equal what we sent (a message over 1000 bytes may
  *     come back truncated, so a prefix is accepted); and
  *  3. fetched with `?include=modules`, its modules are exactly ours: the same
  *     names, content types and SHA-256 of the contents.
- * Metadata and time alone are not proof: a build run just before, or one
- * racing this one, has the same message and tag. Without proof (no
+ * What this cannot tell apart: a version of exactly this build's code and
+ * metadata that another build stored between our baseline read and our send,
+ * or while our request was in flight. Without proof (no baseline, no
  * fingerprints, a server that does not return contents, other code) the
  * version is not claimed: a second, harmless version is better than reporting
  * another build's code as this one's. A line is logged saying so.
@@ -113,24 +146,24 @@ export async function findCreatedVersion(context: LookupContext): Promise<Versio
   const base = versionsPath(context.accountId, context.worker)
   // A Worker that does not exist (10007) has no versions: the lost request created none.
   const listed = await lookup(context, { path: base, query: { per_page: '20' }, what: `List the versions of Worker ${JSON.stringify(context.worker)}`, absentIsUndefined: true })
-  const windowStart = windowStartOf(listed.headers, context.firstSentAt)
+  const listedVersions = asList(listed.result)
+  const { baseline, identity } = context
+  const fingerprints = identity?.modules
+  if (identity === undefined || fingerprints === undefined || baseline === undefined) {
+    const why = baseline === undefined && fingerprints !== undefined ? 'the versions listed before sending had no numbers to place them by' : "without digests of this build's modules"
+    if (listedVersions.length > 0) context.session.log(`Create Version: the Worker has versions, but ${why}, so none can be proven to be ours; creating a new version instead of claiming one`)
+    return undefined
+  }
   // Newest first from the API; the oldest proven one is the earliest attempt's.
-  const candidates = asList(listed.result)
-    .filter((item) => createdAt(item) >= windowStart)
-    .reverse()
+  const candidates = listedVersions.filter((item) => (numberOf(item) ?? 0) > baseline.number).reverse()
   if (candidates.length === 0) return undefined
   const count = `${candidates.length} version${candidates.length === 1 ? ' was' : 's were'} created since the request was sent`
 
-  const fingerprints = context.identity?.modules
-  if (context.identity === undefined || fingerprints === undefined) {
-    context.session.log(`Create Version: ${count}, but without digests of this build's modules none can be proven to be ours; creating a new version instead of claiming one`)
-    return undefined
-  }
   const reasons = new Map<string, number>()
   const note = (reason: string) => reasons.set(reason, (reasons.get(reason) ?? 0) + 1)
   let fetched = 0
   for (const item of candidates) {
-    if (typeof item.main_module === 'string' && !sameMetadata(item, context.identity)) {
+    if (typeof item.main_module === 'string' && !sameMetadata(item, identity)) {
       note('other metadata')
       continue
     }
@@ -140,7 +173,7 @@ export async function findCreatedVersion(context: LookupContext): Promise<Versio
     }
     fetched++
     const detail = await fetchVersion(context, item.id)
-    if (!sameMetadata(detail, context.identity)) {
+    if (!sameMetadata(detail, identity)) {
       note('other metadata')
       continue
     }
@@ -212,13 +245,11 @@ async function fetchVersion(context: LookupContext, id: string): Promise<Version
 
 /** A read made to decide whether to send Create Version again: kept short, since the POST waits on it. */
 function lookup(context: LookupContext, read: Pick<ApiRequest, 'path' | 'query' | 'what' | 'absentIsUndefined' | 'maxResponseBytes'>) {
-  return sendWithRetries(context.session, { ...read, method: 'GET', worker: context.worker, idempotent: true, maxSends: 3 })
+  return lookupRead(context.session, context.worker, read)
 }
 
-function windowStartOf(headers: IncomingHttpHeaders, firstSentAt: number): number {
-  const serverNow = Date.parse(String(headers.date ?? ''))
-  if (Number.isNaN(serverNow)) return firstSentAt - CLOCK_SKEW_MS
-  return serverNow - (Date.now() - firstSentAt) - WINDOW_SLACK_MS
+function lookupRead(session: ApiSession, worker: string, read: Pick<ApiRequest, 'path' | 'query' | 'what' | 'absentIsUndefined' | 'maxResponseBytes'>) {
+  return sendWithRetries(session, { ...read, method: 'GET', worker, idempotent: true, maxSends: 3 })
 }
 
 function asList(result: unknown): VersionResult[] {
@@ -226,12 +257,10 @@ function asList(result: unknown): VersionResult[] {
   return list.filter(isVersion)
 }
 
-function createdAt(version: VersionResult): number {
-  // The list endpoint may nest it under `metadata` (as the scripts API does).
-  const raw = version.created_on ?? (isRecord(version.metadata) ? version.metadata.created_on : undefined)
-  const time = typeof raw === 'string' ? Date.parse(raw) : Number.NaN
-  // A version without a readable date cannot be placed in the window: never ours.
-  return Number.isNaN(time) ? Number.NEGATIVE_INFINITY : time
+/** A version's `number`, when it is a positive integer: the API numbers a Worker's versions 1, 2, 3, … as it stores them. */
+function numberOf(version: VersionResult): number | undefined {
+  const raw = version.number
+  return typeof raw === 'number' && Number.isSafeInteger(raw) && raw > 0 ? raw : undefined
 }
 
 function isVersion(value: unknown): value is VersionResult {

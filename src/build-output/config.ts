@@ -1,8 +1,8 @@
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync } from 'node:fs'
 import { dirname, join, relative } from 'node:path'
 import { findWranglerConfig, mapWranglerConfig, type WranglerConfig } from '../wrangler/index.js'
 import { toWranglerConfig } from './to-wrangler.js'
-import type { OutputWorkerConfig } from './types.js'
+import { readWorkerConfigFile } from './read.js'
 
 /** Where @cloudflare/vite-plugin records the generated `wrangler.json` files of its last non-Build-Output build. */
 const GENERATED_POINTER = '.wrangler/deploy/config.json'
@@ -13,7 +13,8 @@ const GENERATED_POINTER = '.wrangler/deploy/config.json'
  * a note says so, since a stale one is exactly what the user would otherwise think was shipped.
  */
 export function readBuildOutputConfig(configFile: string, projectRoot: string): WranglerConfig {
-  const config = JSON.parse(readFileSync(configFile, 'utf8')) as OutputWorkerConfig
+  // The same checks as the tree's reader: bounded, and refused when it holds anything unknown.
+  const config = readWorkerConfigFile(configFile)
   const hasAssets = existsSync(join(dirname(configFile), 'assets'))
   const { raw, warnings } = toWranglerConfig(config, hasAssets ? 'assets' : undefined)
   const mapped = mapWranglerConfig(raw, configFile, { generated: true })

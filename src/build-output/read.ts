@@ -1,8 +1,9 @@
-import { existsSync, lstatSync, readdirSync, readFileSync } from 'node:fs'
-import { join, relative, sep } from 'node:path'
+import { existsSync, lstatSync, readdirSync, readFileSync, realpathSync } from 'node:fs'
+import { isAbsolute, join, relative, sep } from 'node:path'
 import { WorkersVersionError } from '../core/errors.js'
 import { isRecord } from '../core/guards.js'
 import { moduleNameProblem } from '../modules/index.js'
+import { parseWranglerFile } from '../wrangler/parse.js'
 import type { OutputFile } from '../core/types.js'
 import {
   buildOutputRoot,
@@ -15,6 +16,7 @@ import {
   type BuildOutputVersion,
 } from './layout.js'
 import { contentTypeOfManifestType } from './module-types.js'
+import { unknownParts } from './to-wrangler.js'
 import type { BundleManifest, ManifestModuleType, OutputWorkerConfig } from './types.js'
 
 /** One Worker of a Build Output tree: its config, and its modules read from `bundle/` by the manifest. */
@@ -71,19 +73,67 @@ export function findBuildOutput(projectRoot: string): { version: BuildOutputVers
   return { version: versions[0] as BuildOutputVersion, dir: join(root, versions[0]!) }
 }
 
-function readJson(file: string): unknown {
+/**
+ * A JSON file of the tree, read with the wrangler config reader's bounds (size, nesting, keys per
+ * object), which also stop at the first problem: one line however large or deep the file is.
+ */
+function readJson(file: string): Record<string, unknown> {
   if (!existsSync(file)) fail(`${file} is missing.`)
   try {
-    return JSON.parse(readFileSync(file, 'utf8'))
+    return parseWranglerFile(file)
   } catch (error) {
-    return fail(`${file} is not valid JSON: ${(error as Error).message}`)
+    if (error instanceof WorkersVersionError && error.code === 'INVALID_WRANGLER_CONFIG') fail(error.message)
+    throw error
   }
+}
+
+/**
+ * A Worker's `worker.config.json`, checked whole: its required fields, its bindings' shape, and no
+ * field or binding type this plugin does not know. Whatever it cannot send is an error here,
+ * before anything is written or sent: a Worker deployed without a binding its code uses fails at
+ * run time, in production.
+ */
+export function readWorkerConfigFile(configFile: string): OutputWorkerConfig {
+  const config = readJson(configFile)
+  for (const key of ['name', 'compatibilityDate']) {
+    if (typeof config[key] !== 'string') fail(`${configFile}: \`${key}\` must be a string.`)
+  }
+  if (config.env !== undefined && (!isRecord(config.env) || !Object.values(config.env).every((b) => isRecord(b) && typeof b.type === 'string'))) {
+    fail(`${configFile}: \`env\` must map each binding name to an object with a \`type\`.`)
+  }
+  const unknown = unknownParts(config as OutputWorkerConfig)
+  if (unknown.length > 0) {
+    fail(
+      `${configFile}: ${clippedList(unknown)} ${unknown.length === 1 ? 'is' : 'are'} not part of the format this plugin reads, so nothing was sent. ` +
+        `A newer tool may have written ${unknown.length === 1 ? 'it' : 'them'}: update unplugin-workers-version, or remove ${unknown.length === 1 ? 'it' : 'them'} if the Worker does not need ${unknown.length === 1 ? 'it' : 'them'}.`,
+    )
+  }
+  return config as OutputWorkerConfig
+}
+
+/** At most a few names, each clipped: a config of 10,000 unknown keys is still one short line. */
+function clippedList(names: readonly string[], shown = 5): string {
+  const clip = (name: string) => (name.length > 80 ? `${name.slice(0, 77)}…` : name)
+  const head = names.slice(0, shown).map(clip).join(', ')
+  return names.length > shown ? `${head} and ${(names.length - shown).toLocaleString('en-US')} more` : head
+}
+
+/** A path of the tree must resolve inside the project: a link out of it would ship whatever it points at. */
+function insideProject(path: string, projectReal: string): void {
+  let real: string
+  try {
+    real = realpathSync(path)
+  } catch (error) {
+    return fail(`${path} cannot be resolved (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}).`)
+  }
+  const rel = relative(projectReal, real)
+  if (rel === '' || (rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel))) return
+  fail(`${path} resolves to ${real}, outside the project ${projectReal}; Build Output must be self-contained.`)
 }
 
 function checkRootConfig(dir: string, version: BuildOutputVersion): void {
   const file = join(dir, ROOT_CONFIG_FILE)
   const config = readJson(file)
-  if (!isRecord(config)) fail(`${file} must be an object.`)
   if ('version' in config && config.version !== version) fail(`${file} declares version ${JSON.stringify(config.version)}, which this plugin does not read in ${BUILD_OUTPUT_ROOT}/${version}.`)
   const unknown = Object.keys(config).filter((key) => key !== 'version' && !ROOT_KEYS[version].has(key))
   if (unknown.length > 0) fail(`${file} has fields this plugin does not know for ${version}: ${unknown.join(', ')}. It may have been written by a newer tool.`)
@@ -93,28 +143,42 @@ function checkRootConfig(dir: string, version: BuildOutputVersion): void {
 export function readBuildOutput(projectRoot: string): BuildOutputTree {
   const found = findBuildOutput(projectRoot)
   if (!found) fail(`no ${BUILD_OUTPUT_ROOT}/<version> directory in ${projectRoot}.`)
-  checkRootConfig(found.dir, found.version)
+  const projectReal = realpathSync(projectRoot)
   const workersDir = join(found.dir, 'workers')
+  // Every directory on the way, each Worker's included: any of them may be a link.
+  for (const dir of [buildOutputRoot(projectRoot), found.dir, join(found.dir, ROOT_CONFIG_FILE)]) if (existsSync(dir)) insideProject(dir, projectReal)
+  checkRootConfig(found.dir, found.version)
   if (!existsSync(join(workersDir, DEFAULT_WORKER_DIRECTORY))) fail(`${workersDir} has no "${DEFAULT_WORKER_DIRECTORY}" Worker.`)
-  const others = readdirSync(workersDir, { withFileTypes: true })
-    .filter((entry) => entry.isDirectory() && entry.name !== DEFAULT_WORKER_DIRECTORY)
+  insideProject(workersDir, projectReal)
+  // Directories, and links (to anything): a link is followed only to check where it leads, and a
+  // Worker directory that is one is refused below. Plain files (a `.DS_Store`) are no Worker.
+  const entries = readdirSync(workersDir, { withFileTypes: true }).filter((entry) => entry.isDirectory() || entry.isSymbolicLink())
+  for (const entry of entries) insideProject(join(workersDir, entry.name), projectReal)
+  const others = entries
     .map((entry) => entry.name)
+    .filter((name) => name !== DEFAULT_WORKER_DIRECTORY)
     .sort()
   const workers = [DEFAULT_WORKER_DIRECTORY, ...others].map((name) => readWorker(workerDirectory(found.dir, name), name))
+  refuseSharedNames(workers)
   return { version: found.version, dir: found.dir, workers }
 }
 
+/** Two directories that name one Worker would upload to it twice at once, the second replacing the first. */
+function refuseSharedNames(workers: readonly BuildOutputWorker[]): void {
+  const byName = new Map<string, string[]>()
+  for (const worker of workers) byName.set(worker.config.name, [...(byName.get(worker.config.name) ?? []), worker.directory])
+  const shared = [...byName].filter(([, directories]) => directories.length > 1)
+  if (shared.length === 0) return
+  const [name, directories] = shared[0]!
+  fail(`workers/${directories.join(' and workers/')} both name Worker ${JSON.stringify(name)}; each Worker directory must name its own Worker.`)
+}
+
 function readWorker(dir: string, directory: string): BuildOutputWorker {
+  // A Worker directory that is a link (even to a place inside the project) is refused with the links inside it.
+  if (lstatSync(dir).isSymbolicLink()) fail(`${dir} is a symlink; Build Output must be self-contained.`)
   rejectSymlinks(dir)
   const configFile = join(dir, WORKER_CONFIG_FILE)
-  const config = readJson(configFile)
-  if (!isRecord(config)) fail(`${configFile} must be an object.`)
-  for (const key of ['name', 'compatibilityDate']) {
-    if (typeof config[key] !== 'string') fail(`${configFile}: \`${key}\` must be a string.`)
-  }
-  if (config.env !== undefined && (!isRecord(config.env) || !Object.values(config.env).every((b) => isRecord(b) && typeof b.type === 'string'))) {
-    fail(`${configFile}: \`env\` must map each binding name to an object with a \`type\`.`)
-  }
+  const config = readWorkerConfigFile(configFile)
   const bundleDir = existsSync(join(dir, 'bundle')) ? join(dir, 'bundle') : undefined
   const assetsDir = existsSync(join(dir, 'assets')) ? join(dir, 'assets') : undefined
   if (!bundleDir && !assetsDir) fail(`${dir} has neither bundle/ nor assets/.`)

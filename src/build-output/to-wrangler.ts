@@ -1,3 +1,4 @@
+import { WorkersVersionError } from '../core/errors.js'
 import { isRecord } from '../core/guards.js'
 import type { OutputBinding, OutputWorkerConfig } from './types.js'
 
@@ -104,6 +105,7 @@ function convertDeploySettings(config: OutputWorkerConfig, raw: Raw, warnings: s
   const crons: unknown[] = []
   const routes: unknown[] = []
   const consumers: unknown[] = []
+  const skipped = new Map<string, number>()
   for (const trigger of Array.isArray(config.triggers) ? config.triggers : []) {
     if (!isRecord(trigger)) continue
     if (trigger.type === 'scheduled') crons.push(trigger.schedule)
@@ -113,7 +115,13 @@ function convertDeploySettings(config: OutputWorkerConfig, raw: Raw, warnings: s
     } else if (trigger.type === 'queue') {
       const { type: _type, name, ...settings } = trigger
       consumers.push(withoutUndefined({ queue: name, ...(snakeKeys(settings) as Raw) }))
-    } else warnings.push(`triggers: a trigger of type "${String(trigger.type)}" is not applied by this plugin; not sent`)
+    } else skipped.set(String(trigger.type), (skipped.get(String(trigger.type)) ?? 0) + 1)
+  }
+  // One line for all of them, however many there are.
+  if (skipped.size > 0) {
+    const kinds = [...skipped].slice(0, 5).map(([type, n]) => `${n > 1 ? `${n}× ` : ''}${JSON.stringify(type.slice(0, 40))}`)
+    const more = skipped.size > 5 ? ` and ${skipped.size - 5} other types` : ''
+    warnings.push(`triggers: ${skipped.size === 1 && [...skipped.values()][0] === 1 ? 'a trigger' : 'triggers'} of type ${kinds.join(', ')}${more} ${skipped.size === 1 && [...skipped.values()][0] === 1 ? 'is' : 'are'} not applied by this plugin; not sent`)
   }
   for (const domain of Array.isArray(config.domains) ? config.domains : []) {
     routes.push(isRecord(domain) ? withoutUndefined({ pattern: domain.hostname, custom_domain: true, enabled: domain.production, previews_enabled: domain.previews }) : { pattern: domain, custom_domain: true })
@@ -167,8 +175,9 @@ export function toWranglerConfig(config: OutputWorkerConfig, assetsDirectory: st
     else if (type === 'secret') secrets.push(name)
     else if (type === 'assets') assetsBinding = name
     else if (type.startsWith('unsafe:')) place(raw, UNSAFE, UNSAFE.item(name, binding, config.name))
-    else if (PLACES[type]) place(raw, PLACES[type], withoutUndefined(PLACES[type].item(name, binding, config.name)))
-    else warnings.push(`env.${name}: a "${type}" binding has no Create Version equivalent this plugin knows; not sent`)
+    else if (Object.hasOwn(PLACES, type)) place(raw, PLACES[type]!, withoutUndefined(PLACES[type]!.item(name, binding, config.name)))
+    // The reader refuses the config first (`unknownParts`); never dropped silently.
+    else throw new WorkersVersionError('INVALID_BUILD_OUTPUT', `Build Output: env.${name} has type ${JSON.stringify(type)}, which this plugin cannot send.`)
   }
   if (Object.keys(vars).length > 0) raw.vars = vars
   if (secrets.length > 0) raw.secrets = { required: secrets }
@@ -187,7 +196,32 @@ export function toWranglerConfig(config: OutputWorkerConfig, assetsDirectory: st
   convertDeploySettings(config, raw, warnings)
   for (const key of Object.keys(config)) {
     if (NOT_VERSION_SETTINGS.has(key)) warnings.push(`${key}: a Worker setting that a deploy applies, not part of a version; not sent`)
-    else if (!READ.has(key)) warnings.push(`${key}: not a field this plugin knows; not sent`)
   }
   return { raw, warnings }
+}
+
+/** Binding types of `env` that are sent as something else than a wrangler section. */
+const OWN_TYPES = new Set(['text', 'json', 'secret', 'assets'])
+
+/**
+ * What a Worker config holds that this conversion does not know, as paths (`experimental`,
+ * `env.DB (type "future_database")`): a field of a newer format, or a binding type with no
+ * mapping here. The reader refuses a config that has any, since dropping it would deploy a
+ * Worker without it.
+ */
+export function unknownParts(config: OutputWorkerConfig): string[] {
+  const fields = Object.keys(config).filter((key) => !READ.has(key) && !NOT_VERSION_SETTINGS.has(key))
+  const bindings = Object.entries(isRecord(config.env) ? config.env : {})
+    .filter(([, binding]) => {
+      const type = String(binding.type)
+      return !OWN_TYPES.has(type) && !type.startsWith('unsafe:') && !Object.hasOwn(PLACES, type)
+    })
+    .map(([name, binding]) => `env.${quoted(name)} (type "${quoted(String(binding.type))}")`)
+  return [...fields.map(quoted), ...bindings]
+}
+
+/** A key as it may be shown in one log line: control characters escaped, at most 80 characters. */
+function quoted(key: string): string {
+  const escaped = JSON.stringify(key).slice(1, -1)
+  return escaped.length > 80 ? `${escaped.slice(0, 79)}…` : escaped
 }

@@ -1,7 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
-import { findBuildOutput, readBuildOutput, type BuildOutputWorker } from '../build-output/read.js'
-import { toWranglerConfig } from '../build-output/to-wrangler.js'
+import { findBuildOutput, readBuildOutput } from '../build-output/read.js'
 import { WorkersVersionError, type ErrorCode } from '../core/errors.js'
 import { isRecord } from '../core/guards.js'
 import type { AdapterOptions, GeneratedWorker, WorkerOutput } from '../core/pipeline.js'
@@ -67,7 +66,6 @@ export function findSource(request: SourceRequest): DeploySource {
   if (findBuildOutput(cwd)) {
     refuseEnv(request, 'Build Output')
     const tree = readBuildOutput(cwd)
-    for (const worker of tree.workers) refuseUnsendableBindings(worker)
     return {
       kind: 'build-output',
       root: cwd,
@@ -112,24 +110,6 @@ function findUp(dir: string, find: (dir: string) => string | undefined): string 
 function refuseEnv(request: SourceRequest, what: string): void {
   if (!request.explicitEnv) return
   fail('INVALID_ARGUMENTS', `--env ${request.env} applies to a wrangler config, but the Worker comes from ${what}, which the build wrote for its environment already; build for that environment instead (e.g. CLOUDFLARE_ENV=${request.env} at build time), and deploy without --env.`)
-}
-
-/**
- * A Build Output binding of a type with no place in a version would be left out, and the Worker
- * deployed without it would fail when it reads it: refused, naming it. Each binding is converted
- * alone; one that adds nothing to the converted config is one the reader does not send.
- */
-function refuseUnsendableBindings(worker: BuildOutputWorker): void {
-  const { name, compatibilityDate } = worker.config
-  const unsendable = Object.entries(worker.config.env ?? {}).filter(
-    ([binding, value]) => Object.keys(toWranglerConfig({ name, compatibilityDate, env: { [binding]: value } }, undefined).raw).length <= Object.keys(toWranglerConfig({ name, compatibilityDate }, undefined).raw).length,
-  )
-  if (unsendable.length === 0) return
-  fail(
-    'UNKNOWN_BINDING_TYPE',
-    `${worker.configFile}: ${unsendable.map(([binding, value]) => `env.${binding} has the binding type ${JSON.stringify(value.type)}`).join('; ')}, which this version of unplugin-workers-version cannot send. ` +
-      'Deploying without it would break the Worker where it reads the binding: update unplugin-workers-version, or remove the binding.',
-  )
 }
 
 /** `.wrangler/deploy/config.json`: `configPath` and `auxiliaryWorkers[].configPath`, relative to itself. */

@@ -32,7 +32,7 @@ import { applyDeploySteps, type DeployStepsOutcome } from './triggers.js'
 import { preflight } from '../version/preflight.js'
 import { builtSize, type BuiltVersion } from '../version/build.js'
 import { deployRoute } from './path.js'
-import { deployScript } from './script.js'
+import { deployScript, type KnownVersion } from './script.js'
 import { writeCiOutputs } from '../report/ci-outputs.js'
 import { appendStepSummary, type SummaryRow } from '../report/step-summary.js'
 import { BODY_LAYOUT_PRETTY, resultJsonPath, unwrittenWarning, writeRequestJson, writeResultJson } from '../report/files.js'
@@ -75,8 +75,16 @@ export interface UploadSession {
    * before the first account-scoped request (it sets `ctx.accountId`). Preflight runs meanwhile.
    */
   readonly account?: Promise<string>
-  /** Destroys the connections (not a graceful close: an idle socket must not hold the process open). Idempotent. */
+  /**
+   * Lets go of the pool: the last holder to close destroys the connections (not a graceful close:
+   * an idle socket must not hold the process open). Idempotent for each holder.
+   */
   close(): Promise<void>
+  /**
+   * Another holder of this session's pool (an upload of another plan that the session serves),
+   * with its own `close`; undefined once the pool is destroyed.
+   */
+  share(): (() => Promise<void>) | undefined
 }
 
 /**
@@ -126,12 +134,25 @@ export function startUpload(plan: UploadPlan, options: ResolvedOptions, logger: 
   // Handled here so that a build failing before the upload leaves no unhandled rejection behind.
   early?.catch(() => undefined)
   account?.catch(() => undefined)
-  const close = () => {
-    // A request that gave up mid-retry (a deadline) leaves its live line: the build's error starts on a clean one.
-    live?.clear()
-    return (closed ??= agent.destroy().catch(() => undefined))
+  // Uploads of several plans may share the pool at once: the first to end must not destroy it
+  // under the others (their requests then failed with UND_ERR_DESTROYED).
+  let holders = 0
+  const holder = () => {
+    holders++
+    let released = false
+    return () => {
+      // A request that gave up mid-retry (a deadline) leaves its live line: the build's error starts on a clean one.
+      live?.clear()
+      if (!released) {
+        released = true
+        holders--
+      }
+      return holders > 0 ? Promise.resolve() : (closed ??= agent.destroy().catch(() => undefined))
+    }
   }
-  return { plan, redactor, logger: redacted, ctx, early, account, close }
+  const close = holder()
+  const share = () => (closed === undefined ? holder() : undefined)
+  return { plan, redactor, logger: redacted, ctx, early, account, close, share }
 }
 
 /**
@@ -207,7 +228,8 @@ function sessionServing(plan: UploadPlan, session: UploadSession | undefined): U
     was.target.credentials.apiToken === now.target.credentials.apiToken &&
     was.target.credentials.apiKey === now.target.credentials.apiKey &&
     was.target.credentials.email === now.target.credentials.email
-  return sameTarget && sameReads(was, now) ? { ...session, plan } : undefined
+  const close = sameTarget && sameReads(was, now) ? session.share() : undefined
+  return close ? { ...session, plan, close } : undefined
 }
 
 /** Starts the build in workerd before anything is sent, when the plan asks for it; an assets-only build has no code to start. */
@@ -265,8 +287,8 @@ async function createVersionThenTraffic(version: BuiltVersion, session: UploadSe
     // The script upload deploys at 100%, so the Worker settings and triggers follow it as they follow a promote.
     const settled = await applyStepsOf(session, deployed.result.id)
     const applied = appliedSummary(state.isNew, [], settled, deployed.migrations)
-    await reportThenFail(reportCreated(session, options, deployed.result, deployed.traffic, { sizeBytes: builtSize(version), applied }), settled)
-    return deployed.result
+    await reportThenFail(reportCreated(session, options, deployed.result, deployed.traffic, { sizeBytes: builtSize(version), applied }), settled, deployed.unread)
+    return deployed.result as VersionResult
   }
   const { payload, kept } = versionBody(plan, version.modules, { git, remote, warn })
   // Written before it is sent: what the API receives is on disk even when the request fails.
@@ -296,9 +318,26 @@ async function createVersionThenTraffic(version: BuiltVersion, session: UploadSe
     interruption.during('the deployment', `version ${result.id} was created, and traffic may have moved to it`)
     traffic = planTraffic(state.current, result.id, plan.promote)
     const deployment = { versions: traffic, message: payload.config.annotations?.['workers/message'] }
-    // A split keeps traffic on the version read before: checked against the deployment read (api/deployments.ts).
-    if (traffic.length > 1 && state.current) changed = (await deployRollout(ctx, worker, state.current, deployment)).changed
-    else await createDeployment(ctx, worker, deployment)
+    try {
+      // A split keeps traffic on the version read before: checked against the deployment read (api/deployments.ts).
+      if (traffic.length > 1 && state.current) changed = (await deployRollout(ctx, worker, state.current, deployment)).changed
+      else await createDeployment(ctx, worker, deployment)
+    } catch (error) {
+      // The version exists whatever the deployment did: reported (result.json, CI outputs) before the build fails.
+      const reason = error instanceof Error ? error.message : String(error)
+      // A rollout that found the deployment changed already names the version created, and deployed nothing.
+      const failure =
+        error instanceof WorkersVersionError && error.code === 'DEPLOYMENT_CHANGED'
+          ? error
+          : new WorkersVersionError(
+              'DEPLOYMENT_FAILED',
+              `Version ${result.id} (number ${String(result.number)}) of ${worker} WAS created; its deployment (${trafficLine(deployment.versions, result.id)}) failed: ${reason}\n` +
+                `To deploy this version without creating another: \`wrangler versions deploy ${deployment.versions.map((t) => `${t.version_id}@${t.percentage}%`).join(' ')} --name ${worker}\`.`,
+              { cause: error },
+            )
+      interruption.settled()
+      await reportThenFail(reportCreated(session, options, result, undefined, { sizeBytes: builtSize(version), applied: appliedSummary(state.isNew, kept, undefined) }), { applied: [], failure })
+    }
     interruption.settled()
     logger.info(`${pc.green('✓')} deployed: ${trafficLine(traffic, result.id)}`)
     settled = await applyStepsOf(session, result.id)
@@ -328,8 +367,9 @@ function appliedSummary(isNew: boolean, kept: readonly string[], settled: Deploy
  * A deploy step that failed fails the build after the report, so that result.json and onVersion
  * know the deployed version; its error wins over an onVersion error.
  */
-async function reportThenFail(report: Promise<void>, settled: DeployStepsOutcome | undefined): Promise<void> {
-  await report.finally(() => settled?.failure && Promise.reject(settled.failure))
+async function reportThenFail(report: Promise<void>, settled: DeployStepsOutcome | undefined, unread?: Error): Promise<void> {
+  const failure = settled?.failure ?? unread
+  await report.finally(() => failure && Promise.reject(failure))
 }
 
 /** The steps a promote applies after its deployment (deploy/triggers.ts), when the plan has any. */
@@ -349,7 +389,7 @@ async function applyStepsOf(session: UploadSession, versionId: string): Promise<
 async function reportCreated(
   session: UploadSession,
   options: ResolvedOptions,
-  result: VersionResult,
+  result: KnownVersion,
   traffic: TrafficShare[] | undefined,
   extra: { sizeBytes: number; applied: string[] },
 ): Promise<void> {
@@ -368,8 +408,10 @@ async function reportCreated(
   if (ciOutputs) await writeCiOutputs(ciOutputs, result, redactor, traffic).catch((error: unknown) => unwritten(`GITHUB_OUTPUT (${ciOutputs})`, error))
   const summary = process.env.GITHUB_STEP_SUMMARY
   if (summary) await appendStepSummary(summary, versionSummaryRow(target.worker, result, traffic, extra), redactor).catch((error: unknown) => unwritten(`GITHUB_STEP_SUMMARY (${summary})`, error))
+  // A version known by its id alone (deployed, not read back) is not the full result `onVersion` is promised.
+  if (typeof result.number !== 'number') return
   try {
-    await options.onVersion?.(redactor.redactDeep(result))
+    await options.onVersion?.(redactor.redactDeep(result as VersionResult))
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error)
     throw new WorkersVersionError('ON_VERSION_FAILED', `onVersion failed: ${reason}. The upload itself succeeded: ${created}.`, { cause: error })
@@ -431,12 +473,12 @@ async function readWorker(ctx: ApiCallContext, plan: UploadPlan): Promise<Worker
 }
 
 /** The version's row of the job summary; its id and URLs were checked by the client. */
-function versionSummaryRow(worker: string, result: VersionResult, traffic: TrafficShare[] | undefined, extra: { sizeBytes: number; applied: string[] }): SummaryRow {
+function versionSummaryRow(worker: string, result: KnownVersion, traffic: TrafficShare[] | undefined, extra: { sizeBytes: number; applied: string[] }): SummaryRow {
   const urls = (result.urls ?? []).filter((url): url is string => typeof url === 'string')
   return {
     worker,
     kind: traffic ? 'deployment' : 'version',
-    ids: [['Version', `${result.id} (number ${String(result.number)})`]],
+    ids: [['Version', `${result.id} (number ${typeof result.number === 'number' ? String(result.number) : 'unknown: not read back'})`]],
     urls: urls.map((url) => ['Version preview URL', url]),
     traffic: traffic && trafficLine(traffic, result.id),
     ...extra,

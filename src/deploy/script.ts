@@ -5,7 +5,7 @@
  * version to 100%. Called from deploy/index.ts in place of Create Version + deployment.
  */
 import pc from 'picocolors'
-import { describePointer, formatVersionResult, identityOfPayload, uploadScript, type ApiCallContext, type TrafficShare } from '../api/index.js'
+import { DeployedButUnread, describePointer, formatVersionResult, identityOfPayload, uploadScript, type ApiCallContext, type TrafficShare } from '../api/index.js'
 import type { VersionResult } from '../core/body.js'
 import type { Redactor } from '../core/redact.js'
 import { quoteValue } from '../core/printable.js'
@@ -31,7 +31,18 @@ export interface ScriptDeploy {
   warn: (message: string) => void
 }
 
-export async function deployScript(step: ScriptDeploy): Promise<{ result: VersionResult; traffic: TrafficShare[]; migrations?: string }> {
+/** A version known by its id only: deployed, and then not read back (`unread` says why). */
+export type KnownVersion = Pick<VersionResult, 'id'> & Partial<VersionResult>
+
+export interface ScriptDeployed {
+  result: KnownVersion
+  traffic: TrafficShare[]
+  migrations?: string
+  /** Set when the upload deployed the version and reading it back failed: the build fails with it, after reporting what is known. */
+  unread?: DeployedButUnread
+}
+
+export async function deployScript(step: ScriptDeploy): Promise<ScriptDeployed> {
   const { plan, logger, route } = step
   const worker = plan.target.worker
   const { payload, kept } = versionBody(plan, step.version.modules, { git: step.git, remote: step.remote, warn: step.warn, variant: 'script' })
@@ -40,19 +51,30 @@ export async function deployScript(step: ScriptDeploy): Promise<{ result: Versio
   const outline = toRequestBody(payload, false)
   logger.info(`${pc.cyan('↑')} deploying ${pc.bold(worker)} through the script upload (non-versioned, 100%), for its ${route.why} …`)
   const started = performance.now()
-  const result = await uploadScript(step.ctx, {
-    worker,
-    metadata: scriptMetadata(payload),
-    modules: payload.modules,
-    identity: identityOfPayload(payload),
-    describe: (pointer) => describePointer(outline, pointer),
-  })
+  let full: VersionResult | undefined
+  let unread: DeployedButUnread | undefined
+  try {
+    full = await uploadScript(step.ctx, {
+      worker,
+      metadata: scriptMetadata(payload),
+      modules: payload.modules,
+      identity: identityOfPayload(payload),
+      describe: (pointer) => describePointer(outline, pointer),
+    })
+  } catch (error) {
+    // Deployed, then not read back: the deploy happened, and the report says so.
+    if (!(error instanceof DeployedButUnread)) throw error
+    unread = error
+  }
+  const result: KnownVersion = full ?? { id: unread!.versionId }
   const elapsed = performance.now() - started
   const traffic = [{ version_id: result.id, percentage: 100 }]
   if (step.isNew) logger.info(`${pc.green('✓')} created Worker ${pc.bold(worker)} (first deploy, by the script upload)`)
-  logger.info(`${pc.green('✓')} created and deployed version ${pc.bold(String(result.number))} of ${pc.bold(worker)}: 100% → ${result.id} (new)`)
+  const number = typeof result.number === 'number' ? `${pc.bold(String(result.number))} ` : ''
+  logger.info(`${pc.green('✓')} created and deployed version ${number}of ${pc.bold(worker)}: 100% → ${result.id} (new)${unread ? ' (not read back)' : ''}`)
+  // A 2xx answer to this upload, or an adoption whose Worker tag was checked (uploadScript), means the migration was applied.
   if (route.migrations !== undefined) logger.info(`  applied Durable Object migration ${describeMigrations(route.migrations)}`)
-  for (const line of formatVersionResult(result, elapsed, step.redactor)) logger.info(`  ${line}`)
+  if (full) for (const line of formatVersionResult(full, elapsed, step.redactor)) logger.info(`  ${line}`)
   if (kept.length > 0) logger.info(`  kept secrets: ${kept.map((name) => quoteValue(name)).join(', ')} (keep_bindings)`)
-  return { result, traffic, migrations: route.migrations === undefined ? undefined : describeMigrations(route.migrations) }
+  return { result, traffic, migrations: route.migrations === undefined ? undefined : describeMigrations(route.migrations), ...(unread && { unread }) }
 }

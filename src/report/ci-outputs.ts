@@ -5,20 +5,18 @@ import type { Redactor } from '../core/redact.js'
 
 /**
  * Appends the step outputs for GitHub Actions (`$GITHUB_OUTPUT`) in one write: version id,
- * number, first preview URL and, after a deployment, the traffic split. Every value comes from
+ * number (when known), first preview URL and, after a deployment, the traffic split. Every value comes from
  * the server, so none may add an output of its own: see {@link outputEntry}. Values are redacted
  * first, so a secret split over lines is still found.
  */
 export async function writeCiOutputs(
   file: string,
-  result: VersionResult,
+  result: Pick<VersionResult, 'id'> & Partial<VersionResult>,
   redactor: Redactor,
   traffic?: ReadonlyArray<{ version_id: string; percentage: number }>,
 ): Promise<void> {
-  const entries: Array<[string, string]> = [
-    ['version-id', String(result.id)],
-    ['version-number', String(result.number)],
-  ]
+  // A version deployed and then not read back is known by its id: its number is left out, not guessed.
+  const entries: Array<[string, string]> = [['version-id', String(result.id)], ...(typeof result.number === 'number' ? [['version-number', String(result.number)] as [string, string]] : [])]
   const preview = Array.isArray(result.urls) ? result.urls.find((url): url is string => typeof url === 'string') : undefined
   if (preview !== undefined) entries.push(['preview-url', preview])
   if (traffic) entries.push(['traffic', traffic.map((t) => `${t.version_id}:${t.percentage}`).join(',')])

@@ -58,7 +58,7 @@ export function resultJsonPath(outputDir: string): string {
 export function writeResultJson(
   outputDir: string,
   target: { accountId: string; worker: string },
-  result: VersionResult,
+  result: Pick<VersionResult, 'id'> & Partial<VersionResult>,
   deployment?: { strategy: string; versions: ReadonlyArray<{ version_id: string; percentage: number }> },
 ): string {
   const file = resultJsonPath(outputDir)

@@ -62,6 +62,8 @@ function options(overrides: Partial<CreateVersionOptions> = {}): CreateVersionOp
 
 const posts = () => api.requests.filter((r) => r.method === 'POST')
 const gets = () => api.requests.filter((r) => r.method === 'GET')
+/** The reads after the first send: the one list before it is the baseline a lost response is placed by. */
+const lookups = () => api.requests.slice(api.requests.findIndex((r) => r.method === 'POST')).filter((r) => r.method === 'GET')
 
 describe('createVersion against a local API', () => {
   it('creates a version and sends the body and auth exactly once', async () => {
@@ -111,7 +113,7 @@ describe('createVersion against a local API', () => {
     )
     const result = await createVersion(options())
     expect(posts()).toHaveLength(3)
-    expect(gets()).toHaveLength(0) // 503 means "not processed": no need to check for a version
+    expect(lookups()).toHaveLength(0) // 503 means "not processed": no need to check for a version
     expect(api.versions(WORKER).map((v) => v.id)).toEqual([result.id])
     // One line for the request, not one per attempt.
     expect(logs).toEqual([expect.stringMatching(/succeeded after 3 attempts \(the last failure: HTTP 503/)])
@@ -160,7 +162,7 @@ describe('createVersion against a local API', () => {
     expect(apiError.message).toMatch(/failed after 3 attempts; last error: HTTP 500/)
     expect(posts()).toHaveLength(3)
     // A 500 leaves the outcome unknown: the versions are listed before every resend and at the end.
-    expect(gets().filter((r) => r.path.endsWith('/versions'))).toHaveLength(3)
+    expect(lookups().filter((r) => r.path.endsWith('/versions'))).toHaveLength(3)
     expect(api.versions(WORKER)).toHaveLength(0)
     expect(logs.filter((l) => /HTTP 500/.test(l))).toEqual([expect.stringMatching(/failed after 3 attempts: HTTP 500/)])
   })
@@ -197,7 +199,9 @@ describe('createVersion against a local API', () => {
     expect(apiError.errors.map((e) => e.code)).toContain(10000)
     expect(apiError.message).toMatch(/\[code 10000\]/)
     expect(apiError.message).toMatch(/hint: authentication failed: check CLOUDFLARE_API_TOKEN.*Workers Scripts Write/)
-    expect(posts()).toHaveLength(1)
+    // Refused at the read before sending: nothing was sent.
+    expect(apiError.message).toMatch(/rejected List the versions of Worker "my-worker" \(before sending/)
+    expect(posts()).toHaveLength(0)
   })
 
   it('shows status and the start of a non-JSON error body', async () => {
@@ -269,6 +273,8 @@ describe('createVersion against a local API', () => {
     // A server (or proxy) that echoes the credential back in its errors.
     const echo = { success: false, errors: [{ code: 10000, message: `bad token ${canary}` }], messages: [], result: null }
     api.injectFaults(
+      // The read before sending is answered as for a Worker without versions (the canary is no valid token).
+      { kind: 'status', status: 200, body: { success: true, errors: [], messages: [], result: [] }, match: { method: 'GET' } },
       { kind: 'status', status: 503, body: echo, match: { method: 'POST' } },
       { kind: 'status', status: 400, body: echo, match: { method: 'POST' } },
     )
@@ -295,7 +301,8 @@ describe('createVersion against a local API', () => {
     const closed = await closedPortUrl()
     const error = await rejection(createVersion(options({ baseUrl: closed, retries: { attempts: 3, baseDelayMs: 10, maxDelayMs: 20 } })))
     expect(error.code).toBe('API_NETWORK_ERROR')
-    expect(error.message).toMatch(/failed after 3 attempts; last error: could not connect: .*ECONNREFUSED/)
+    // The first request is the read before sending: nothing was sent.
+    expect(error.message).toMatch(/^List the versions of Worker "my-worker" \(before sending.* failed after 3 attempts; last error: could not connect: .*ECONNREFUSED/)
     expect(logs).toEqual([expect.stringMatching(/failed after 3 attempts: could not connect: .*ECONNREFUSED/)])
   })
 
@@ -303,8 +310,9 @@ describe('createVersion against a local API', () => {
     const closed = await closedPortUrl()
     const live: string[] = []
     await rejection(createVersion(options({ baseUrl: closed, retries: { attempts: 4, baseDelayMs: 10, maxDelayMs: 20 }, live: (line) => live.push(line) })))
-    expect(live).toEqual([1, 2, 3].map((n) => expect.stringMatching(new RegExp(`ECONNREFUSED 127\\.0\\.0\\.1:\\d+; attempt ${n}/4 failed, waiting`))))
-    expect(logs).toEqual([expect.stringMatching(/failed after 4 attempts: could not connect/)])
+    // The read before sending makes 3 sends at most (it is a check, not the request).
+    expect(live).toEqual([1, 2].map((n) => expect.stringMatching(new RegExp(`ECONNREFUSED 127\\.0\\.0\\.1:\\d+; attempt ${n}/3 failed, waiting`))))
+    expect(logs).toEqual([expect.stringMatching(/failed after 3 attempts: could not connect/)])
   })
 
   it('recovers a lost response for a streamed body given with its identity (module digests)', async () => {
@@ -374,8 +382,10 @@ describe('createVersion against a server that never answers', () => {
   beforeEach(async () => {
     sockets.clear()
     seenMethods.length = 0
-    server = createServer((req) => {
+    server = createServer((req, res) => {
       seenMethods.push(req.method ?? '')
+      // The list read before sending is answered (no versions yet); the POST never is.
+      if (req.method === 'GET') return void res.setHeader('content-type', 'application/json').end(JSON.stringify({ success: true, errors: [], messages: [], result: [] }))
       req.resume() // read the body, never answer
     })
     server.on('connection', (socket) => {

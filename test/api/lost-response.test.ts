@@ -4,8 +4,10 @@
 import { Readable } from 'node:stream'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createVersion, type CreateVersionOptions } from '../../src/api/create-version.js'
-import { identityOf } from '../../src/api/versions.js'
+import { uploadScript } from '../../src/api/script-upload.js'
+import { identityOf, identityOfPayload } from '../../src/api/versions.js'
 import type { VersionRequestBody } from '../../src/core/body.js'
+import { scriptMetadata } from '../../src/core/serialize.js'
 import { startApi, type TestApi } from './api-server.js'
 
 const TOKEN = 'local-dev-token'
@@ -43,7 +45,8 @@ function options(body: VersionRequestBody, overrides: Partial<CreateVersionOptio
     accountId: ACCOUNT,
     worker: WORKER,
     body,
-    retries: { baseDelayMs: 20, maxDelayMs: 100 },
+    // The waits between lookups after a lost request that may still run (7 s by default), shortened.
+    retries: { baseDelayMs: 20, maxDelayMs: 100, recoveryWaitsMs: [50, 50] },
     timeouts: { connectMs: 1000, headersMs: 5000, bodyMs: 5000, deadlineMs: 20_000 },
     log: (line) => logs.push(line),
     ...overrides,
@@ -74,15 +77,40 @@ describe('lost responses: never adopt another build’s version', () => {
     expect(codeOf(b.id)).toBe(CODE_B)
     expect(posts()).toHaveLength(3) // A, B's 502, B's resend
     expect(logs.some((l) => /recovered the lost response/.test(l))).toBe(false)
-    expect(logs.some((l) => /none holding this build's modules \(1× other module contents\); creating a new version/.test(l))).toBe(true)
+    // A's version was the newest before B sent: it is not even a candidate, so its modules are never fetched.
+    expect(api.requests.some((r) => r.query.include === 'modules')).toBe(false)
+  })
+
+  it('identical code a moment earlier: B’s request is dropped after A created the same code, and B does not report A’s version', async () => {
+    const a = await createVersion(options(build(CODE_A)))
+    // B builds exactly the same code, message and tag; its request is lost before the server stores it.
+    api.injectFaults({ kind: 'drop', match: { method: 'POST' } })
+    const b = await createVersion(options(build(CODE_A)))
+
+    expect(b.id).not.toBe(a.id)
+    expect(b.number).toBe(2)
+    expect(api.versions(WORKER).map((v) => v.id)).toEqual([b.id, a.id])
+    expect(logs.some((l) => /recovered the lost response/.test(l))).toBe(false)
+  })
+
+  it('identical code a moment earlier: B’s version is stored and its answer lost; B adopts its own, not A’s', async () => {
+    const a = await createVersion(options(build(CODE_A)))
+    api.injectFaults({ kind: 'lose-response', match: { method: 'POST' } })
+    const b = await createVersion(options(build(CODE_A)))
+
+    expect(api.versions(WORKER)).toHaveLength(2)
+    expect(b.id).not.toBe(a.id)
+    expect(b.number).toBe(2)
+    expect(posts()).toHaveLength(2) // B's one POST was recovered, not resent
   })
 
   it('racing: A’s request is lost while B creates its version; A does not take B’s', async () => {
     // A's connection drops before the server reads its body (nothing stored).
     // A's lookup is held back until B, with other code, has created a version.
-    api.injectFaults({ kind: 'drop', match: { method: 'POST' } }, { kind: 'slow', delayMs: 1500, match: { method: 'GET' } })
+    // (The first GET is A's read before sending; the second, held back, its lookup.)
+    api.injectFaults({ kind: 'slow', delayMs: 0, match: { method: 'GET' } }, { kind: 'drop', match: { method: 'POST' } }, { kind: 'slow', delayMs: 1500, match: { method: 'GET' } })
     const aPromise = createVersion(options(build(CODE_A)))
-    await expect.poll(() => api.requests.some((r) => r.method === 'GET'), { timeout: 10_000 }).toBe(true)
+    await expect.poll(() => api.requests.filter((r) => r.method === 'GET').length, { timeout: 10_000 }).toBe(2)
     const b = await createVersion(options(build(CODE_B)))
     const a = await aPromise
 
@@ -125,5 +153,42 @@ describe('lost responses: never adopt another build’s version', () => {
     expect(api.versions(WORKER).map((v) => v.id)).toEqual([a.id])
     expect(posts()).toHaveLength(1)
     expect(api.requests.some((r) => r.method === 'GET' && r.query.include === 'modules')).toBe(true)
+  })
+})
+
+describe('lost responses of the script upload: a migration is reported applied only when the Worker’s tag moved', () => {
+  const CODE = 'export class Tally {} export default { fetch() { return new Response("tally") } }'
+  const scriptPuts = () => api.requests.filter((r) => r.method === 'PUT' && r.path.endsWith(`/workers/scripts/${WORKER}`))
+
+  function upload(code: string, migrations: unknown) {
+    const modules = [{ name: 'index.js', content_type: 'application/javascript+module' as const, contents: Buffer.from(code) }]
+    const payload = { mainModule: 'index.js', modules, config: { compatibility_date: '2025-01-01', migrations } }
+    return uploadScript(
+      { ...options(build(code)), accountId: ACCOUNT },
+      { worker: WORKER, metadata: scriptMetadata(payload), modules, identity: identityOfPayload(payload) },
+    )
+  }
+
+  it('a version of this code that another build created while the upload was lost, the tag still v1, is not adopted', async () => {
+    await upload('export class Counter {} export default { fetch() { return new Response("counter") } }', { new_tag: 'v1', steps: [{ new_sqlite_classes: ['Counter'] }] })
+    expect(api.worker(WORKER)?.migration_tag).toBe('v1')
+
+    // The upload's PUT is dropped (nothing stored); its lookup is held back while another build
+    // creates a version of exactly this code through Create Version (no migration: the tag stays v1).
+    api.injectFaults(
+      { kind: 'slow', delayMs: 0, match: { method: 'GET', path: /\/versions$/ } },
+      { kind: 'drop', match: { method: 'PUT' } },
+      { kind: 'slow', delayMs: 1500, match: { method: 'GET', path: /\/versions$/ } },
+    )
+    const before = api.requests.length
+    const pending = upload(CODE, { old_tag: 'v1', new_tag: 'v2', steps: [{ renamed_classes: [{ from: 'Counter', to: 'Tally' }] }] })
+    await expect.poll(() => api.requests.slice(before).filter((r) => r.method === 'GET').length, { timeout: 10_000 }).toBe(2)
+    const rival = await createVersion(options({ main_module: 'index.js', compatibility_date: '2025-01-01', modules: build(CODE).modules }))
+    const result = await pending
+
+    expect(result.id).not.toBe(rival.id)
+    expect(api.worker(WORKER)?.migration_tag).toBe('v2')
+    expect(scriptPuts().slice(-2).map((r) => r.status)).toEqual([0, 200])
+    expect(logs.some((l) => l.includes(`version ${rival.id} holds this build's modules, but the Worker's migration tag is "v1", not "v2": not this upload's; sending it again`))).toBe(true)
   })
 })

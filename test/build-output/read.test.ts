@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises'
+import { mkdir, rename, symlink, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { readBuildOutputConfig } from '../../src/build-output/config.js'
@@ -115,7 +115,6 @@ describe('a worker.config.json as the version config', () => {
         workersDev: false,
         observability: { enabled: true, headSamplingRate: 0.25, logs: { invocationLogs: false } },
         tailConsumers: [{ worker: 'tail' }],
-        experimental: { something: true },
         env: {
           TEXT: { type: 'text', value: 'plain' },
           JSON: { type: 'json', value: { a: 1 } },
@@ -128,7 +127,6 @@ describe('a worker.config.json as the version config', () => {
           JOBS: { type: 'queue', name: 'jobs' },
           META: { type: 'version-metadata' },
           ASSETS: { type: 'assets' },
-          ODD: { type: 'made-up' },
         },
         manifest: { type: 'complete', mainModule: 'index.js', modules: { 'index.js': { type: 'esm' } } },
       },
@@ -161,13 +159,11 @@ describe('a worker.config.json as the version config', () => {
         { type: 'version_metadata', name: 'META' },
       ]),
     )
-    expect(config.version.bindings!.some((b) => b.name === 'GREETING' || b.name === 'ODD')).toBe(false)
+    expect(config.version.bindings!.some((b) => b.name === 'GREETING')).toBe(false)
     expect(config.warnings).toEqual(
       expect.arrayContaining([
         "this Worker's config comes from here; wrangler.jsonc is ignored",
-        expect.stringMatching(/env\.ODD: a "made-up" binding .*not sent/),
         'triggers: a trigger of type "email" is not applied by this plugin; not sent',
-        'experimental: not a field this plugin knows; not sent',
       ]),
     )
     // The settings a promote applies, in wrangler's keys, as wrangler 4.164 converts them.
@@ -198,6 +194,103 @@ describe('a worker.config.json as the version config', () => {
     expect(warnings.filter((line) => line.startsWith("this Worker's config comes from here"))).toEqual([
       "this Worker's config comes from here; wrangler.jsonc and .wrangler/deploy/config.json (generated configs of an earlier build) are ignored",
     ])
+  })
+})
+
+describe('all or nothing: what the reader does not fully understand is refused before anything is sent', () => {
+  const config = (extra: Record<string, unknown>) => ({ ...WORKER, ...extra, manifest: { type: 'complete', mainModule: 'index.js', modules: { 'index.js': { type: 'esm' } } } })
+  const withConfig = (extra: Record<string, unknown>) => ({ ...minimal('v0'), 'v0/workers/default/worker.config.json': config(extra) })
+
+  it('an unknown binding type is an error naming the binding and its type, in the tree and in the config reader', async () => {
+    const root = await tree(withConfig({ env: { KV: { type: 'kv', id: 'k' }, DB: { type: 'future_database', id: 'x' } } }))
+    expect(() => readBuildOutput(root)).toThrow(/worker\.config\.json: env\.DB \(type "future_database"\) is not part of the format this plugin reads, so nothing was sent/)
+    expect(() => readBuildOutputConfig(join(root, '.cloudflare/output/v0/workers/default/worker.config.json'), root)).toThrow(/env\.DB \(type "future_database"\)/)
+    // A name of Object.prototype is no binding type either.
+    const proto = await tree(withConfig({ env: { X: { type: 'constructor' } } }))
+    expect(() => readBuildOutput(proto)).toThrow(/env\.X \(type "constructor"\)/)
+    // A name with a line break or an escape sequence is shown escaped, on one line.
+    const odd = await tree(withConfig({ env: { 'A\nB\u001b[31m': { type: 'x' } } }))
+    expect(() => readBuildOutput(odd)).toThrow(/env\.A\\nB\\u001b\[31m \(type "x"\)/)
+  })
+
+  it('an unknown top-level field is an error naming it', async () => {
+    const root = await tree(withConfig({ experimental: { something: true }, observability: { enabled: true } }))
+    expect(() => readBuildOutput(root)).toThrow(/worker\.config\.json: experimental is not part of the format this plugin reads/)
+  })
+
+  it('two Worker directories that name one Worker are refused, naming both', async () => {
+    const root = await tree({
+      ...minimal('v0'),
+      'v0/workers/aux/worker.config.json': config({}),
+      'v0/workers/aux/bundle/index.js': 'export default {}',
+    })
+    expect(() => readBuildOutput(root)).toThrow(/workers\/default and workers\/aux both name Worker "w"/)
+  })
+
+  it('a Worker directory that is a link out of the project is refused, as is any directory of the tree', async () => {
+    const root = await tree(minimal('v0'))
+    const outside = await tempDir('build-output-outside')
+    await rename(join(root, '.cloudflare/output/v0/workers/default'), join(outside, 'default'))
+    await symlink(join(outside, 'default'), join(root, '.cloudflare/output/v0/workers/default'), 'dir')
+    expect(() => readBuildOutput(root)).toThrow(/workers\/default resolves to .*, outside the project/)
+
+    const linkedTree = await tree(minimal('v0'))
+    const elsewhere = await tempDir('build-output-elsewhere')
+    await rename(join(linkedTree, '.cloudflare/output/v0/workers'), join(elsewhere, 'workers'))
+    await symlink(join(elsewhere, 'workers'), join(linkedTree, '.cloudflare/output/v0/workers'), 'dir')
+    expect(() => readBuildOutput(linkedTree)).toThrow(/v0\/workers resolves to .*, outside the project/)
+
+    // A plain file beside the Worker directories (a .DS_Store) is no Worker, as before.
+    const withFile = await tree({ ...minimal('v0'), 'v0/workers/.DS_Store': 'x' })
+    expect(readBuildOutput(withFile).workers.map((w) => w.directory)).toEqual(['default'])
+
+    // Inside the project, a Worker directory that is a link is still refused: the tree must be self-contained.
+    const inside = await tree({ ...minimal('v0'), 'v0/spare/worker.config.json': config({ name: 'spare' }), 'v0/spare/bundle/index.js': 'export default {}' })
+    await symlink(join(inside, '.cloudflare/output/v0/spare'), join(inside, '.cloudflare/output/v0/workers/spare'), 'dir')
+    expect(() => readBuildOutput(inside)).toThrow(/workers\/spare is a symlink/)
+  })
+
+  /** The error, which must be there, as its lines. */
+  function errorLines(run: () => unknown): string[] {
+    try {
+      run()
+    } catch (error) {
+      return (error as Error).message.split('\n')
+    }
+    throw new Error('no error')
+  }
+
+  it('a huge or deeply nested worker.config.json stops at the first bound, with one line', async () => {
+    const file = '.cloudflare/output/v0/workers/default/worker.config.json'
+    // 300,000 entries in one object (3.6 MB): past the 10,000 keys an object may have.
+    const many = await tree(minimal('v0'))
+    const keys = Array.from({ length: 300_000 }, (_, i) => `"k${i}":0`).join(',')
+    await writeFile(join(many, file), `{"name":"w","compatibilityDate":"2025-01-01",${keys}}`)
+    const manyLines = errorLines(() => readBuildOutput(many))
+    expect(manyLines.filter((line) => line.startsWith('  - '))).toEqual([expect.stringMatching(/an object with more than 10,000 keys/)])
+    expect(manyLines.length).toBeLessThanOrEqual(2)
+    expect(errorLines(() => readBuildOutputConfig(join(many, file), many)).length).toBeLessThanOrEqual(2)
+
+    // A key nested 200,000 levels deep.
+    const deep = await tree(minimal('v0'))
+    await writeFile(join(deep, file), `{"name":"w","compatibilityDate":"2025-01-01","x":${'{"a":'.repeat(200_000)}1${'}'.repeat(200_000)}}`)
+    const deepLines = errorLines(() => readBuildOutput(deep))
+    expect(deepLines.filter((line) => line.startsWith('  - '))).toEqual([expect.stringMatching(/nested more than 100 levels deep/)])
+
+    // Over the size bound: refused before it is parsed.
+    const big = await tree(minimal('v0'))
+    await writeFile(join(big, file), `{"name":"w","compatibilityDate":"2025-01-01","pad":"${'x'.repeat(5 * 2 ** 20)}"}`)
+    expect(errorLines(() => readBuildOutput(big)).filter((line) => line.startsWith('  - '))).toEqual([expect.stringMatching(/characters, over the 4,194,304/)])
+
+    // Within the bounds, 9,000 unknown fields are one line naming five of them.
+    const unknown = await tree(withConfig(Object.fromEntries(Array.from({ length: 9_000 }, (_, i) => [`field${i}`, i]))))
+    expect(errorLines(() => readBuildOutput(unknown))).toEqual([expect.stringMatching(/field0, field1, field2, field3, field4 and 8,995 more are not part of the format/)])
+  })
+
+  it('many triggers it does not apply are one warning line', async () => {
+    const root = await tree(withConfig({ triggers: Array.from({ length: 5_000 }, (_, i) => ({ type: i % 2 ? 'email' : 'connect' })) }))
+    const { warnings } = readBuildOutputConfig(join(root, '.cloudflare/output/v0/workers/default/worker.config.json'), root)
+    expect(warnings.filter((line) => line.startsWith('triggers:'))).toEqual(['triggers: triggers of type 2500× "connect", 2500× "email" are not applied by this plugin; not sent'])
   })
 })
 

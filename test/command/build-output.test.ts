@@ -122,7 +122,8 @@ describe('deploy: Build Output', () => {
     expect(written).toContain(`version-id=${second!.id}\n`)
     expect(written).toMatch(/^traffic=.*:30/m)
 
-    const branch = await runCli(['deploy', '--preview'], root, emulatorEnv(emulator(), { GITHUB_HEAD_REF: 'feature/from-ci' }))
+    // A push of the branch: a pull request from a repository the CI does not name would be refused as a possible fork.
+    const branch = await runCli(['deploy', '--preview'], root, emulatorEnv(emulator(), { GITHUB_EVENT_NAME: 'push', GITHUB_REF: 'refs/heads/feature/from-ci', GITHUB_REF_NAME: 'feature/from-ci' }))
     expect(branch.code, branch.stderr).toBe(0)
     expect(emulator().previews('bo-rollout').map((p) => p.name)).toEqual(['feature/from-ci'])
   })

@@ -61,7 +61,8 @@ describe('deploy: refusals before anything is sent or written', () => {
     const root = await rollupBuildOutput()
     await withAuxWorker(root, { name: 'bo-out' })
     const run = await refused(root, ['--promote'])
-    expect(run.stderr).toContain('Two Workers of this deployment are named "bo-out"')
+    // The Build Output reader refuses it, before the command plans any Worker.
+    expect(run.stderr).toContain('workers/default and workers/aux both name Worker "bo-out"')
   })
 
   it('refuses a generated config outside the project, and a Worker whose module directory leaves it', async () => {

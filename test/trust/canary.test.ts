@@ -15,7 +15,7 @@ import { writeCiOutputs } from '../../src/report/ci-outputs.js'
 import type { VersionRequestBody } from '../../src/core/body.js'
 import { REDACTION, Redactor, redactorFor } from '../../src/core/redact.js'
 import { secretBindings } from '../../src/options/secrets.js'
-import { type EchoServer, html, json, startEchoServer, successEcho } from './echo-server.js'
+import { type EchoServer, emptyList, html, json, startEchoServer, successEcho } from './echo-server.js'
 
 const TOKEN = 'cnryTOKEN-7Q2mX9vL4pR8sT1wZ6'
 // A quote, a backslash and HTML characters: the echo carries it JSON-escaped and URL-encoded too.
@@ -144,7 +144,8 @@ describe('no canary leaves createVersion', () => {
 
   it('500 JSON echo, then a version list that fails with an echo: the "outcome unknown" error', async () => {
     server.reply('POST', json(500))
-    server.reply('GET', json(500), json(500), json(500))
+    // The first GET is the read before sending (answered: no versions yet); the lookups after the 500 fail.
+    server.reply('GET', emptyList, json(500), json(500), json(500))
     const error = await failure(createVersion(options({ retries: { attempts: 3, baseDelayMs: 5, maxDelayMs: 10 } })))
     expect((error as { code?: string }).code).toBe('API_OUTCOME_UNKNOWN')
     expectClean(everythingAbout(error) + logs.join('\n'))

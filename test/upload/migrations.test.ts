@@ -171,6 +171,38 @@ describe('the script upload when its response is lost', () => {
   })
 })
 
+describe('the script upload when reading its version back fails', () => {
+  it('says the script is deployed and which version, and writes result.json and GITHUB_OUTPUT with what is known', async () => {
+    const emu = emulator()
+    const worker = 'do-unread'
+    const dir = await tempDir('migrations-unread')
+    await project(dir, ['Counter'], [STEP_V1])
+    // Every read of the deployed version answers 500 (the build sends it 3 times).
+    const fault = { match: { method: 'GET', path: /\/workers\/workers\/do-unread\/versions\/[^/]+$/ }, kind: 'status', status: 500 } as const
+    emu.injectFaults(fault, fault, fault)
+    const ciOutputs = join(dir, 'github-output')
+    vi.stubEnv('GITHUB_OUTPUT', ciOutputs)
+    const failure = await build(dir, worker, { promote: true })
+      .then(() => undefined, (error: unknown) => error as Error)
+      .finally(() => vi.unstubAllEnvs())
+
+    const [version, ...others] = emu.versions(worker)
+    expect(others).toHaveLength(0)
+    expect(emu.worker(worker)?.migration_tag).toBe('v1')
+    expect(failure).toBeInstanceOf(Error)
+    expect(failure!.message).toContain(`The script of Worker "do-unread" IS deployed: version ${version!.id} serves 100% of traffic. Reading that version back failed afterwards`)
+    expect(failure!.message).toContain('nothing needs to be sent again')
+    const outputDir = join(dir, '.workers-version')
+    const result = JSON.parse(await readFile(join(outputDir, 'result.json'), 'utf8'))
+    expect(result).toMatchObject({ worker, result: { id: version!.id }, deployment: { versions: [{ version_id: version!.id, percentage: 100 }] } })
+    expect(result.result.number).toBeUndefined()
+    const outputs = await readFile(ciOutputs, 'utf8')
+    expect(outputs).toContain(`version-id=${version!.id}\n`)
+    expect(outputs).toContain(`traffic=${version!.id}:100\n`)
+    expect(outputs).not.toContain('version-number=')
+  })
+})
+
 describe('the API refuses', () => {
   it('new_classes on a new account (10099): the error is passed through with the hint to use new_sqlite_classes', async () => {
     const emu = newAccount()

@@ -57,6 +57,30 @@ describe('after a successful deploy, no local failure fails the build', () => {
     expect((await stat(join(dir, '.workers-version/result.json'))).isDirectory()).toBe(true)
   })
 
+  it('a deployment that fails after the version was created: the error says which version exists, and result.json and GITHUB_OUTPUT carry it', async () => {
+    const dir = await tempDir('deploy-refused')
+    const githubOutput = join(dir, 'github-output')
+    vi.stubEnv('GITHUB_OUTPUT', githubOutput)
+    emulator().injectFaults({ kind: 'status', status: 400, match: { method: 'POST', path: /\/scripts\/deploy-refused\/deployments$/ } })
+
+    const failure = await rollupBuild(dir, 'deploy-refused', { promote: true }).then(
+      () => undefined,
+      (error: unknown) => error as Error,
+    )
+
+    const [stored] = emulator().versions('deploy-refused')
+    expect(emulator().versions('deploy-refused')).toHaveLength(1)
+    expect(emulator().deployments('deploy-refused')).toHaveLength(0)
+    expect(failure?.message).toContain(`Version ${stored!.id} (number 1) of deploy-refused WAS created; its deployment (100% → ${stored!.id} (new)) failed: `)
+    expect(failure?.message).toContain(`wrangler versions deploy ${stored!.id}@100% --name deploy-refused`)
+    const result = JSON.parse(await readFile(join(dir, '.workers-version/result.json'), 'utf8'))
+    expect(result.result.id).toBe(stored!.id)
+    expect(result.deployment).toBeUndefined()
+    const outputs = await readFile(githubOutput, 'utf8')
+    expect(outputs).toContain(`version-id=${stored!.id}\n`)
+    expect(outputs).not.toContain('traffic=')
+  })
+
   it('an onVersion that throws fails the build with an error naming the version that exists', async () => {
     const dir = await tempDir('on-version-throws')
     logged()
