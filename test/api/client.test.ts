@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { ApiError, createVersion, type CreateVersionOptions } from '../../src/api/client.js'
 import { identityOf } from '../../src/api/versions.js'
 import type { VersionRequestBody } from '../../src/core/body.js'
-import { startEmulator } from '../../src/emulator/index.js'
+import { startEmulator } from '../helpers/emulator.js'
 import { startApi, type TestApi } from './api-server.js'
 import { rejection } from '../helpers/rejection.js'
 

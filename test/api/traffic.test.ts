@@ -16,7 +16,8 @@ import type { ApiCallContext } from '../../src/api/request.js'
 import { createWorker, currentMigrationTag, getWorker, listSecrets } from '../../src/api/workers.js'
 import type { VersionRequestBody } from '../../src/core/body.js'
 import { WorkersVersionError } from '../../src/core/errors.js'
-import { startEmulator, type Emulator } from '../../src/emulator/index.js'
+import { startEmulator } from '../helpers/emulator.js'
+import { type Emulator } from '../../src/emulator/index.js'
 import { api, helloBody } from '../emulator/helpers.js'
 
 let emu: Emulator

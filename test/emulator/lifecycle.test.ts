@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
 import { afterAll, describe, expect, it } from 'vitest'
-import { startEmulator } from '../../src/emulator/index.js'
+import { startEmulator } from '../helpers/emulator.js'
 import { api, helloBody, versionsPath } from './helpers.js'
 
 /** workerd processes that Miniflare spawned from this test process (`ps` itself is a child too). */

@@ -8,7 +8,8 @@ import { createVersion } from '../../src/api/client.js'
 import { loopbackLookup } from '../../src/api/loopback-lookup.js'
 import { createWorker } from '../../src/api/workers.js'
 import type { VersionRequestBody } from '../../src/core/body.js'
-import { type Emulator, startEmulator } from '../../src/emulator/index.js'
+import { startEmulator } from '../helpers/emulator.js'
+import { type Emulator } from '../../src/emulator/index.js'
 import { rejection } from '../helpers/rejection.js'
 
 const body: VersionRequestBody = {

@@ -3,7 +3,8 @@ import { mkdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { REDACTION } from '../../src/core/redact.js'
-import { startEmulator, type Emulator } from '../../src/emulator/index.js'
+import { startEmulator } from '../helpers/emulator.js'
+import { type Emulator } from '../../src/emulator/index.js'
 import { WORKER_FIXTURE, tempDir } from '../helpers/fixture.js'
 
 // Runs a real user build in its own process (the published dist entry), so that stdout,
