@@ -92,6 +92,7 @@ export async function startServer(options: EmulatorOptions = {}): Promise<Emulat
       query: Object.fromEntries(url.searchParams),
       headers: redactHeaders(req.headers),
       body: undefined,
+      remotePort: req.socket.remotePort ?? 0,
       status: 0,
     }
     requests.push(record)
@@ -105,8 +106,7 @@ export async function startServer(options: EmulatorOptions = {}): Promise<Emulat
     const previewTarget = previewLabel === undefined ? undefined : previewHostTarget(previewLabel)
     const refusal = refuseUnread(req, url, previewTarget !== undefined)
     if (refusal) {
-      // The body stays unread: the connection closes after the answer, so nothing of it is kept.
-      sendJson(res, refusal.status, refusal.body, { connection: 'close' })
+      refuse(req, res, refusal)
       return finish(refusal.status, ' [refused before the body]')
     }
     const fault = faults.take(method, url.pathname)
@@ -367,6 +367,28 @@ function parseWorkerPath(pathname: string): { script: string; path: string } | u
   const script = decodeURIComponent(slash < 0 ? rest : rest.slice(0, slash))
   if (script === '') return undefined
   return { script, path: slash < 0 ? '/' : rest.slice(slash) }
+}
+
+/** How much of a refused request's body is read and thrown away, so that its client gets to read the answer. */
+const DISCARD_LIMIT = 1024 * 1024
+
+/**
+ * Answers a request whose body is not wanted, keeping none of it. A small body is read and thrown
+ * away (a client that is still writing when the connection closes may report the broken pipe
+ * instead of the answer); a larger one, declared or streamed past the limit, closes the connection.
+ */
+function refuse(req: IncomingMessage, res: ServerResponse, reply: ApiReply): void {
+  const declared = Number(req.headers['content-length'] ?? 0)
+  if (declared > DISCARD_LIMIT) {
+    sendJson(res, reply.status, reply.body, { connection: 'close' })
+    return
+  }
+  let discarded = 0
+  req.on('data', (chunk: Buffer) => {
+    discarded += chunk.length
+    if (discarded > DISCARD_LIMIT) req.socket.destroy()
+  })
+  sendJson(res, reply.status, reply.body)
 }
 
 /** Faults answered without touching the API: an error status or a non-JSON gateway page. */

@@ -172,6 +172,8 @@ export interface RecordedRequest {
   headers: Record<string, string>
   /** Parsed JSON when it parses, raw text otherwise, `undefined` when never read (dropped) or too large. */
   body: unknown
+  /** The client's port on 127.0.0.1: which connection the request came on (a proxy's tunnel, say). */
+  remotePort: number
   /** HTTP status sent; 0 when the socket was destroyed without an answer. */
   status: number
 }
