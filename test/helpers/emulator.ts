@@ -30,12 +30,18 @@ export function caEnvironment(emulator: Emulator): Record<string, string> {
 
 /**
  * One emulator for a test file, with previews on (versions really run in workerd). Like the
- * platform it refuses versions for Workers that do not exist, unless `autoCreateWorkers`.
+ * platform it refuses versions for Workers that do not exist, unless `autoCreateWorkers`. Over
+ * HTTPS when `EMULATOR_TLS=1`, unless `tls` says.
  */
-export function useEmulator(options: { preview?: boolean; autoCreateWorkers?: boolean; newAccount?: boolean } = {}): () => Emulator {
+export function useEmulator(options: { preview?: boolean; autoCreateWorkers?: boolean; newAccount?: boolean; tls?: boolean } = {}): () => Emulator {
   let emulator: Emulator | undefined
   beforeAll(async () => {
-    emulator = await startEmulator({ preview: options.preview ?? true, autoCreateWorkers: options.autoCreateWorkers ?? false, newAccount: options.newAccount ?? false })
+    emulator = await startEmulator({
+      preview: options.preview ?? true,
+      autoCreateWorkers: options.autoCreateWorkers ?? false,
+      newAccount: options.newAccount ?? false,
+      ...(options.tls !== undefined && { tls: options.tls }),
+    })
   })
   afterAll(async () => {
     await emulator?.close()
