@@ -102,14 +102,20 @@ export async function startServer(options: EmulatorOptions = {}): Promise<Emulat
       log(`${method} ${url.pathname} ${status === 0 ? 'no answer' : status}${note} (${Math.round(performance.now() - started)} ms)`)
     }
 
+    if (!loopbackHost(req.headers.host)) {
+      refuse(req, res, failOne(421, Code.noRoute, 'Misdirected request: this emulator answers only requests addressed to 127.0.0.1, [::1], localhost or a *.localhost name'))
+      return finish(421, ' [refused: not a loopback Host]')
+    }
     const previewLabel = previewHostLabel(req.headers.host)
     const previewTarget = previewLabel === undefined ? undefined : previewHostTarget(previewLabel)
-    const refusal = refuseUnread(req, url, previewTarget !== undefined)
+    const fault = faults.take(method, url.pathname)
+    // A request a test injected a fault for goes on as before: the fault stands for what answers
+    // before the API does (a gateway), and the test may read its body. Only tests inject faults.
+    const refusal = fault ? undefined : refuseUnread(req, url, previewTarget !== undefined)
     if (refusal) {
       refuse(req, res, refusal)
       return finish(refusal.status, ' [refused before the body]')
     }
-    const fault = faults.take(method, url.pathname)
     if (fault?.kind === 'drop') {
       req.socket.destroy()
       return finish(0, ' [fault: drop]')
@@ -163,14 +169,10 @@ export async function startServer(options: EmulatorOptions = {}): Promise<Emulat
   }
 
   /**
-   * What is refused from the request line and headers alone: a `Host` that is not a loopback name
-   * (a page that rebinds its own name to 127.0.0.1 sends its name), an API call without the token
-   * or for another account, a declared body over the limit.
+   * What is refused from the request line and headers alone, before a byte of the body is read:
+   * an API call without the token or for another account, a declared body over the limit.
    */
   function refuseUnread(req: IncomingMessage, url: URL, preview: boolean): ApiReply | undefined {
-    if (!loopbackHost(req.headers.host)) {
-      return failOne(421, Code.noRoute, 'Misdirected request: this emulator answers only requests addressed to 127.0.0.1, [::1], localhost or a *.localhost name')
-    }
     const declared = Number(req.headers['content-length'] ?? 0)
     if (!preview && (url.pathname === API_PREFIX || url.pathname.startsWith(`${API_PREFIX}/`))) {
       const admitted = admit(ctx, { method: (req.method ?? 'GET').toUpperCase(), path: url.pathname.slice(API_PREFIX.length), headers: req.headers })
@@ -194,7 +196,7 @@ export async function startServer(options: EmulatorOptions = {}): Promise<Emulat
     if (!pool || !runnable) return { kind: 'json', reply: failOne(404, Code.noRoute, `No preview for version ${target.id}`) }
     try {
       const running = await pool.start(runnable.id, runnable.body, runnable.worker)
-      return { kind: 'stream', reply: await forwardToVersion(running, { method, path: target.path, search, headers: req.headers, body }) }
+      return { kind: 'stream', reply: await forwardToVersion(running, { method, path: target.path, search, headers: req.headers, body, protocol }) }
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error)
       // A Worker workerd refuses is the version's problem; anything else is the emulator's own.

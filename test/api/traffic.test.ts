@@ -265,7 +265,7 @@ describe('secrets', () => {
 describe('workerd instances', () => {
   it('keeps the deployed versions plus the most recently used others, and close() stops them all', async () => {
     let turn = 0
-    const own = await startEmulator({ maxRunning: 1, trafficRandom: () => (turn++ % 2 === 0 ? 0.25 : 0.75) })
+    const own = await startEmulator({ token: emu.token, maxRunning: 1, trafficRandom: () => (turn++ % 2 === 0 ? 0.25 : 0.75) })
     try {
       const call = { ...ctx(), baseUrl: own.url }
       await createWorker(call, 'busy')

@@ -176,7 +176,7 @@ describe('uploadAssets', () => {
 
   it('fails when every session hands out tokens that are already expired', async () => {
     const manifest = await readAssetsDirectory(await site(3, 'dead'))
-    const dead = startEmulator({ preview: false, assets: { uploadTokenTtlMs: 0 } })
+    const dead = startEmulator({ token: emu.token, preview: false, assets: { uploadTokenTtlMs: 0 } })
     const other = await dead
     try {
       const error = await uploadAssets({ ...options(manifest), baseUrl: other.url, accountId: other.accountId }).catch((e: unknown) => e)

@@ -32,7 +32,7 @@ describe('creating a version with preview', () => {
     // Secret values are write-only.
     expect(result.bindings).toEqual([{ type: 'plain_text', name: 'PLAIN', text: 'plain value' }, { type: 'secret_text', name: 'SECRET' }])
     expect(JSON.stringify(json)).not.toContain('hunter2')
-    expect(result.urls).toEqual([`http://${result.id.slice(0, 8)}-hello.localhost:${new URL(emu.origin).port}/`])
+    expect(result.urls).toEqual([`${new URL(emu.origin).protocol}//${result.id.slice(0, 8)}-hello.localhost:${new URL(emu.origin).port}/`])
 
     const stored = emu.versions('hello')
     expect(stored).toHaveLength(1)

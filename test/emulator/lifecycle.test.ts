@@ -24,7 +24,7 @@ describe('lifecycle', () => {
   it('listens on 127.0.0.1 only', async () => {
     const emu = await startEmulator({ preview: false })
     try {
-      expect(emu.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/client\/v4$/)
+      expect(emu.url).toMatch(/^https?:\/\/127\.0\.0\.1:\d+\/client\/v4$/)
       const port = new URL(emu.url).port
       const external = Object.values(networkInterfaces())
         .flat()

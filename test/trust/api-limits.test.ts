@@ -105,7 +105,7 @@ describe('*.localhost', () => {
     emulator = await startEmulator({ preview: false, autoCreateWorkers: true })
     const port = new URL(emulator.url).port
     const result = await createVersion({
-      baseUrl: `http://evil.localhost:${port}/client/v4`,
+      baseUrl: `${new URL(emulator.url).protocol}//evil.localhost:${port}/client/v4`,
       credentials: { apiToken: emulator.token },
       accountId: emulator.accountId,
       worker: 'via-localhost',
