@@ -126,7 +126,8 @@ function certificate(options: { subject: Name; issuer: Name; publicKey: KeyObjec
   const algorithm = new AlgorithmIdentifier({ algorithm: ECDSA_WITH_SHA256 })
   const now = Date.now()
   const serial = randomBytes(16)
-  serial[0]! &= 0x7f // a positive INTEGER
+  // A positive INTEGER in minimal DER: top bit clear, first byte not zero (OpenSSL refuses a padded one).
+  serial[0] = (serial[0]! & 0x7f) | 0x40
   const tbs = new TBSCertificate({
     version: Version.v3,
     serialNumber: toArrayBuffer(serial),
