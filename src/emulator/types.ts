@@ -170,7 +170,7 @@ export interface RecordedRequest {
   query: Record<string, string>
   /** Lower-cased header names; `authorization` and `x-auth-key` are `'[REDACTED]'`. */
   headers: Record<string, string>
-  /** Parsed JSON when it parses, raw text otherwise, `undefined` when never read (dropped) or too large. */
+  /** Parsed JSON when it parses, raw text otherwise, `undefined` when never read (dropped, refused before the body) or too large. */
   body: unknown
   /** The client's port on 127.0.0.1: which connection the request came on (a proxy's tunnel, say). */
   remotePort: number
