@@ -201,6 +201,21 @@ describe('HTTPS', () => {
     for (const leak of [PASSWORD, encodeURIComponent(PASSWORD), AUTHORIZATION.slice('Basic '.length)]) expect(everything).not.toContain(leak)
   })
 
+  it('through HTTPS_PROXY, a Worker Preview is made and deployed over tunnels too', async () => {
+    proxy = await startLoggingProxy()
+    vi.stubEnv('HTTPS_PROXY', proxy.url)
+    vi.stubEnv('NO_PROXY', '')
+    const from = emu.requests.length
+    await rollupUpload(emu, await tempDir('tunnel-preview'), 'tunnel-preview', { preview: 'through-a-tunnel', createWorker: true, gitAnnotations: false })
+    const [preview] = emu.previews('tunnel-preview')
+    expect(preview?.name).toBe('through-a-tunnel')
+    expect(emu.previewDeployments(preview!.id)).toHaveLength(1)
+    const requests = emu.requests.slice(from)
+    expect(requests.some((r) => r.method === 'POST' && r.path.endsWith('/previews'))).toBe(true)
+    const tunnelPorts = new Set(proxy.tunnelPorts)
+    expect(requests.filter((r) => !tunnelPorts.has(r.remotePort))).toEqual([])
+  })
+
   it('NO_PROXY=127.0.0.1 bypasses the proxy: the full deploy connects directly over TLS', async () => {
     proxy = await startLoggingProxy()
     vi.stubEnv('HTTPS_PROXY', proxy.url)
