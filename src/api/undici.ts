@@ -44,5 +44,21 @@ export function createEnvProxyAgent(options: UndiciEnvHttpProxyAgent.Options & U
   const Pool = require('undici/lib/dispatcher/pool') as typeof UndiciPool
   const { httpProxy, httpsProxy, ...pool } = options
   // '' rather than undefined: undici would read the variables again, and this module decides them.
-  return new EnvHttpProxyAgent({ ...pool, httpProxy: httpProxy ?? '', httpsProxy: httpsProxy ?? '', factory: (origin: string | URL, opts: object) => new Pool(origin, { ...pool, ...opts }) })
+  return new EnvHttpProxyAgent({
+    ...pool,
+    httpProxy: httpProxy ?? '',
+    httpsProxy: httpsProxy ?? '',
+    factory: (origin: string | URL, opts: object) => new Pool(origin, { ...pool, ...opts }),
+    clientFactory: (origin: URL, opts: object) => withConnect(new Pool(origin, { ...pool, ...opts })),
+  } as UndiciEnvHttpProxyAgent.Options)
+}
+
+/**
+ * The pool to the proxy opens each https tunnel with `pool.connect()` (a CONNECT request), a
+ * method undici's index adds to every dispatcher's prototype; the modules loaded here skip the
+ * index, so this pool gets it as its own property (undici's prototypes stay as they are).
+ */
+function withConnect(pool: UndiciPool): UndiciPool {
+  const connect = require('undici/lib/api/api-connect') as UndiciPool['connect']
+  return Object.defineProperty(pool, 'connect', { value: connect, enumerable: false })
 }

@@ -55,8 +55,11 @@ export interface Route {
   handler: Handler
   /** Takes `raw` (e.g. multipart) instead of a JSON body. */
   rawBody?: boolean
-  /** Checks its own authorisation (the assets upload takes an upload token, not the API token). */
-  ownAuth?: boolean
+  /**
+   * Checks its own credentials instead of the API token (the assets upload takes an upload token):
+   * a refusal, or undefined to go on. Made from the headers alone, before the body is read.
+   */
+  ownAuth?: (ctx: ApiContext, headers: IncomingHttpHeaders, params: string[]) => ApiReply | undefined
   /** Under `/zones`, not an account: the first parameter, if any, is a zone id, which the handler checks. */
   zoneScoped?: boolean
   /** Not under `/accounts/{id}/` (the account list itself): no account to check. */
@@ -83,22 +86,47 @@ const ROUTES: Route[] = [
   ...ZONE_AND_QUEUE_ROUTES,
 ]
 
-export async function handleApi(ctx: ApiContext, req: ApiRequest): Promise<ApiReply> {
+/** A request the API takes on (its body not read yet), or the answer that refuses it. */
+export type Admission = { refused: ApiReply } | { route: FoundRoute }
+
+/**
+ * The checks made from the request line and headers alone, in the API's order: a route, then the
+ * credentials, then the account. The server makes them before reading a body, so a request without
+ * the token gets its 401 without a byte of its body held (a page's unauthenticated 99 MB POSTs
+ * cost nothing).
+ */
+export function admit(ctx: ApiContext, req: Pick<ApiRequest, 'method' | 'path' | 'headers'>): Admission {
   const found = route(req.method, req.path)
-  if (!found) return failOne(404, Code.noRoute, 'No route for that URI')
-  if (!found.ownAuth && !authenticated(ctx.token, req.headers)) return failOne(401, Code.auth, 'Authentication error')
-  if (req.bodyProblem === 'invalid-json' && found.zoneScoped) return failOne(400, Code.validation, 'The request body is not valid JSON', '')
-  if (found.zoneScoped || found.unscoped) return found.handler(ctx, req, found.params)
-  const [account = '', ...rest] = found.params
-  if (account !== ctx.accountId) {
-    return failOne(404, Code.badAccount, `Could not route to ${API_PREFIX}${req.path}, perhaps your object identifier is invalid?`)
+  if (!found) return { refused: failOne(404, Code.noRoute, 'No route for that URI') }
+  const credentials = found.ownAuth ? found.ownAuth(ctx, req.headers, found.params) : authenticated(ctx.token, req.headers) ? undefined : failOne(401, Code.auth, 'Authentication error')
+  if (credentials) return { refused: credentials }
+  if (!found.zoneScoped && !found.unscoped && found.params[0] !== ctx.accountId) {
+    return { refused: failOne(404, Code.badAccount, `Could not route to ${API_PREFIX}${req.path}, perhaps your object identifier is invalid?`) }
   }
-  if (req.bodyProblem === 'too-large') return failOne(413, Code.tooLarge, 'Request body is too large')
-  if (req.bodyProblem === 'invalid-json' && !found.rawBody) return failOne(400, Code.validation, 'The request body is not valid JSON', '')
-  return found.handler(ctx, req, [account, ...rest])
+  return { route: found }
 }
 
-function route(method: string, path: string): { handler: Handler; params: string[]; rawBody?: boolean; ownAuth?: boolean; zoneScoped?: boolean; unscoped?: boolean } | undefined {
+export async function handleApi(ctx: ApiContext, req: ApiRequest): Promise<ApiReply> {
+  const admitted = admit(ctx, req)
+  if ('refused' in admitted) return admitted.refused
+  const found = admitted.route
+  if (req.bodyProblem === 'invalid-json' && found.zoneScoped) return failOne(400, Code.validation, 'The request body is not valid JSON', '')
+  if (found.zoneScoped || found.unscoped) return found.handler(ctx, req, found.params)
+  if (req.bodyProblem === 'too-large') return failOne(413, Code.tooLarge, 'Request body is too large')
+  if (req.bodyProblem === 'invalid-json' && !found.rawBody) return failOne(400, Code.validation, 'The request body is not valid JSON', '')
+  return found.handler(ctx, req, found.params)
+}
+
+interface FoundRoute {
+  handler: Handler
+  params: string[]
+  rawBody?: boolean | undefined
+  ownAuth?: Route['ownAuth']
+  zoneScoped?: boolean | undefined
+  unscoped?: boolean | undefined
+}
+
+function route(method: string, path: string): FoundRoute | undefined {
   for (const r of ROUTES) {
     const match = r.method === method ? r.pattern.exec(path) : null
     if (match) return { handler: r.handler, params: match.slice(1).map((p) => decodeURIComponent(p)), rawBody: r.rawBody, ownAuth: r.ownAuth, zoneScoped: r.zoneScoped, unscoped: r.unscoped }

@@ -14,6 +14,7 @@
  * Miniflare serves. Nothing here imports the plugin's code.
  */
 import { randomBytes } from 'node:crypto'
+import type { IncomingHttpHeaders } from 'node:http'
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, extname, join } from 'node:path'
@@ -134,10 +135,20 @@ export class AssetsService {
     return reply
   }
 
+  /** The upload token of a bucket upload, checked from its headers before the body is read. */
+  checkUploadToken(headers: IncomingHttpHeaders, account: string): ApiReply | undefined {
+    const session = this.#sessionOf(headers)
+    return !session || session.accountId !== account ? invalidUploadToken() : undefined
+  }
+
+  #sessionOf(headers: IncomingHttpHeaders): UploadSession | undefined {
+    const token = uploadToken(headers)
+    return token === undefined ? undefined : this.#tokens.get(token)
+  }
+
   async #upload(req: ApiRequest, account: string, record: RecordedAssetsUpload): Promise<ApiReply> {
-    const token = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '')?.[1]
-    const session = token === undefined ? undefined : this.#tokens.get(token)
-    if (!session || session.accountId !== account) return failOne(401, AUTH_FAILED, 'Authentication error: not a valid assets upload token')
+    const session = this.#sessionOf(req.headers)
+    if (!session || session.accountId !== account) return invalidUploadToken()
     const overUsed = session.failAfterUploads !== undefined && session.uploads >= session.failAfterUploads
     if (Date.now() >= session.expiresAt || overUsed) return failOne(401, AUTH_FAILED, 'Authentication error: the assets upload token has expired')
     if (req.query.get('base64') !== 'true') return failOne(400, ASSETS_INVALID, 'Only base64 uploads are supported: add ?base64=true')
@@ -179,7 +190,7 @@ export class AssetsService {
     }
     session.uploads++
     if (session.missing.size > 0) return ok({ jwt: null }, 202)
-    this.#tokens.delete(token as string)
+    this.#tokens.delete(uploadToken(req.headers)!)
     return ok({ jwt: this.#completionToken(session) }, 201)
   }
 
@@ -247,6 +258,9 @@ export class AssetsService {
   }
 }
 
+const uploadToken = (headers: IncomingHttpHeaders) => /^Bearer\s+(\S+)\s*$/i.exec(headers.authorization ?? '')?.[1]
+const invalidUploadToken = (): ApiReply => failOne(401, AUTH_FAILED, 'Authentication error: not a valid assets upload token')
+
 /** Routes for {@link ../api.ts}; the upload route checks its own (upload token) authorisation. */
 export function assetsRoutes(service: (ctx: ApiContext) => AssetsService | undefined): Route[] {
   const unavailable = (): ApiReply => failOne(404, Code.noRoute, 'No route for that URI')
@@ -261,7 +275,7 @@ export function assetsRoutes(service: (ctx: ApiContext) => AssetsService | undef
       pattern: new RegExp(`^/accounts/${SEGMENT}/workers/assets/upload/?$`),
       handler: (ctx, req, params) => service(ctx)?.upload(ctx, req, params) ?? unavailable(),
       rawBody: true,
-      ownAuth: true,
+      ownAuth: (ctx, headers, [account = '']) => service(ctx)?.checkUploadToken(headers, account) ?? (service(ctx) ? undefined : unavailable()),
     },
   ]
 }

@@ -8,9 +8,11 @@ import { startEmulator, type Emulator } from './index.js'
 import { findMiniflare } from '../workerd/miniflare.js'
 import { watchParent } from './parent-watch.js'
 
-const USAGE = `Usage: npx unplugin-workers-version emulator [--port N] [--token T] [--account ID] [--auto-create-workers] [--new-account] [--no-preview]
+const USAGE = `Usage: npx unplugin-workers-version emulator [--port N] [--token T] [--tls] [--account ID] [--auto-create-workers] [--new-account] [--no-preview]
 
 Runs a local Cloudflare Workers Versions API on 127.0.0.1, on a free port unless --port is given.
+Its API token is random for each run unless --token is given. With --tls it serves HTTPS with a
+certificate authority made for the run: trust it through NODE_EXTRA_CA_CERTS (the path is printed).
 It stops on Ctrl+C, SIGTERM or SIGHUP, and when the process that started it exits.`
 
 /** How often the processes above are checked (see parent-watch.ts). */
@@ -21,6 +23,7 @@ async function main(): Promise<void> {
     options: {
       port: { type: 'string' },
       token: { type: 'string' },
+      tls: { type: 'boolean', default: false },
       account: { type: 'string' },
       'auto-create-workers': { type: 'boolean', default: false },
       'new-account': { type: 'boolean', default: false },
@@ -66,6 +69,7 @@ async function main(): Promise<void> {
   emulator = await startEmulator({
     port,
     ...(values.token === undefined ? {} : { token: values.token }),
+    tls: values.tls,
     ...(values.account === undefined ? {} : { accountId: values.account }),
     preview: values.preview && !values['no-preview'],
     autoCreateWorkers: values['auto-create-workers'],
@@ -75,11 +79,15 @@ async function main(): Promise<void> {
   console.log(`Cloudflare API emulator listening on ${emulator.url}\n`)
   console.log('Use it with:')
   console.log(`  CLOUDFLARE_API_BASE_URL=${emulator.url}`)
-  // The token is printed on purpose: it is a local, user-chosen value the caller needs to copy.
+  // The token is printed on purpose: it only opens this local emulator (random for this run, or
+  // the user's own --token), and the caller needs to copy it.
   console.log(`  CLOUDFLARE_API_TOKEN=${emulator.token}`)
-  console.log(`  CLOUDFLARE_ACCOUNT_ID=${emulator.accountId}\n`)
+  console.log(`  CLOUDFLARE_ACCOUNT_ID=${emulator.accountId}`)
+  // NODE_EXTRA_CA_CERTS is read when a Node process starts: it goes on the command that uploads.
+  if (emulator.tls) console.log(`  NODE_EXTRA_CA_CERTS=${emulator.tls.caFile}  (the CA of this run; it may sign only localhost names and 127.0.0.1/::1)`)
+  console.log('')
   if (values.preview && !values['no-preview']) {
-    console.log(`Each version's preview opens at http://<first 8 characters of its id>-<worker>.localhost:${new URL(emulator.origin).port}/`)
+    console.log(`Each version's preview opens at ${new URL(emulator.origin).protocol}//<first 8 characters of its id>-<worker>.localhost:${new URL(emulator.origin).port}/`)
     // Looked up again for each version, so installing miniflare now needs no restart.
     const runner = await findMiniflare().then(
       (found) => `they run in workerd through miniflare ${found.version} (${found.from})`,

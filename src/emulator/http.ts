@@ -9,16 +9,23 @@ export interface ReadBody {
   aborted: boolean
 }
 
-/** Reads the whole body but keeps at most `limit` bytes, so an oversize upload still gets its 413. */
+/**
+ * Reads the body, up to `limit` bytes: past it, reading stops and `bytes` is undefined (the caller
+ * answers 413 and closes the connection), so a stream without end costs no more than the limit.
+ */
 export function readBody(req: IncomingMessage, limit: number): Promise<ReadBody> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = []
     let size = 0
-    req.on('data', (chunk: Buffer) => {
+    const onData = (chunk: Buffer) => {
       size += chunk.length
-      if (size <= limit) chunks.push(chunk)
-      else chunks.length = 0
-    })
+      if (size <= limit) return void chunks.push(chunk)
+      chunks.length = 0
+      req.off('data', onData)
+      req.pause()
+      resolve({ bytes: undefined, size, aborted: false })
+    }
+    req.on('data', onData)
     req.on('end', () => resolve({ bytes: size <= limit ? Buffer.concat(chunks) : undefined, size, aborted: false }))
     req.on('error', () => resolve({ bytes: undefined, size, aborted: true }))
     req.on('close', () => {

@@ -12,10 +12,10 @@ export type PreviewKind = 'version' | 'deployment' | 'preview'
 const ID_PREFIX_LENGTH = 8
 const SUFFIX = '.localhost'
 
-/** The origin (no trailing slash) that serves `id` of `worker` on the emulator listening on `port`. */
-export function previewOrigin(kind: PreviewKind, id: string, worker: string, port: number): string {
+/** The origin (no trailing slash) that serves `id` of `worker` on the emulator listening on `port` (https when it serves TLS). */
+export function previewOrigin(kind: PreviewKind, id: string, worker: string, port: number, protocol: 'http:' | 'https:' = 'http:'): string {
   const label = kind === 'preview' ? id : id.slice(0, ID_PREFIX_LENGTH)
-  return `http://${label}-${worker}.localhost:${port}`
+  return `${protocol}//${label}-${worker}.localhost:${port}`
 }
 
 /**

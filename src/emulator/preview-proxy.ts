@@ -11,6 +11,8 @@ export interface StreamReply {
 
 /** Connection-level headers belong to each hop, not to the forwarded request or response. */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'proxy-connection'])
+/** Miniflare's entry Worker takes the request's URL from this header (its own socket is plain http). */
+const ORIGINAL_URL = 'mf-original-url'
 
 /**
  * Sends the request to workerd's own socket over HTTP, headers as the client sent them. (Miniflare's
@@ -20,13 +22,15 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'up
  */
 export function forwardToVersion(
   running: RunningVersion,
-  request: { method: string; path: string; search: string; headers: IncomingHttpHeaders; body: Buffer | undefined },
+  request: { method: string; path: string; search: string; headers: IncomingHttpHeaders; body: Buffer | undefined; protocol: 'http:' | 'https:' },
 ): Promise<StreamReply> {
   const headers: [string, string][] = []
   for (const [name, value] of Object.entries(request.headers)) {
-    if (value === undefined || HOP_BY_HOP.has(name) || name === 'content-length') continue
+    if (value === undefined || HOP_BY_HOP.has(name) || name === 'content-length' || name === ORIGINAL_URL) continue
     for (const v of Array.isArray(value) ? value : [value]) headers.push([name, v])
   }
+  // The URL the client asked for, scheme included: over the emulator's TLS the Worker sees https.
+  if (request.headers.host !== undefined) headers.push([ORIGINAL_URL, `${request.protocol}//${request.headers.host}${request.path}${request.search}`])
   const hasBody = request.method !== 'GET' && request.method !== 'HEAD' && request.body !== undefined
   if (hasBody) headers.push(['content-length', String(request.body!.length)])
   return new Promise((resolve, reject) => {

@@ -1,11 +1,18 @@
 /**
- * The emulator's HTTP server: records every request, applies queued faults, then hands the
- * request to the API routes or to a version's preview. Listens on 127.0.0.1 only.
+ * The emulator's HTTP(S) server: refuses what no local client sends (another `Host`, a request
+ * without the token, an oversized body) before reading a body, records every request, applies
+ * queued faults, then hands the request to the API routes or to a version's preview. Listens on
+ * 127.0.0.1 only.
  */
-import { randomUUID } from 'node:crypto'
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import { randomBytes, randomUUID } from 'node:crypto'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { createServer as createTlsServer } from 'node:https'
 import type { AddressInfo, Socket } from 'node:net'
-import { API_PREFIX, handleApi, type ApiContext } from './api.js'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createSecureContext, type SecureContext } from 'node:tls'
+import { admit, API_PREFIX, handleApi, type ApiContext } from './api.js'
 import { pickVersion } from './deployments.js'
 import { Code, failOne, type ApiReply } from './envelope.js'
 import { FaultQueue, gatewayPage } from './faults.js'
@@ -18,7 +25,6 @@ import { AssetsService } from './assets.js'
 import type { Emulator, EmulatorOptions, Fault, RecordedRequest, RunnableVersionBody, StoredDeployment } from './types.js'
 
 const HOST = '127.0.0.1'
-const DEFAULT_TOKEN = 'local-dev-token'
 const DEFAULT_ACCOUNT = 'local-account'
 /** The Free/Pro plan's request body limit. */
 const DEFAULT_MAX_BODY = 100 * 1000 * 1000
@@ -28,7 +34,9 @@ const MAX_TIMER_MS = 2 ** 31 - 1
 type Reply = { kind: 'json'; reply: ApiReply } | { kind: 'stream'; reply: StreamReply }
 
 export async function startServer(options: EmulatorOptions = {}): Promise<Emulator> {
-  const token = options.token ?? DEFAULT_TOKEN
+  if (options.token !== undefined && !/^[\x21-\x7e]+$/.test(options.token)) throw new Error('the token must be printable ASCII without spaces (it travels in an Authorization header)')
+  // A fixed default would be known to every page a browser opens: each run has its own.
+  const token = options.token ?? randomBytes(24).toString('base64url')
   const accountId = options.accountId ?? DEFAULT_ACCOUNT
   const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY
   const log = options.log ?? (() => undefined)
@@ -41,6 +49,7 @@ export async function startServer(options: EmulatorOptions = {}): Promise<Emulat
   const trafficRandom = options.trafficRandom ?? Math.random
   let origin = ''
   let port = 0
+  const protocol = options.tls ? 'https:' : 'http:'
   let closing = false
 
   const ctx: ApiContext = {
@@ -53,7 +62,7 @@ export async function startServer(options: EmulatorOptions = {}): Promise<Emulat
     autoCreateWorkers: options.autoCreateWorkers ?? false,
     newAccount: options.newAccount ?? false,
     assets,
-    previewUrl: (id, worker, kind = 'version') => `${previewOrigin(kind, id, worker, port)}/`,
+    previewUrl: (id, worker, kind = 'version') => `${previewOrigin(kind, id, worker, port, protocol)}/`,
     workersDevSubdomain: options.workersDevSubdomain ?? 'emulator',
     zones: (options.zones ?? []).map((z) => ({ name: z.name, id: z.id ?? randomUUID().replaceAll('-', '') })),
     routes: [],
@@ -83,6 +92,7 @@ export async function startServer(options: EmulatorOptions = {}): Promise<Emulat
       query: Object.fromEntries(url.searchParams),
       headers: redactHeaders(req.headers),
       body: undefined,
+      remotePort: req.socket.remotePort ?? 0,
       status: 0,
     }
     requests.push(record)
@@ -92,12 +102,27 @@ export async function startServer(options: EmulatorOptions = {}): Promise<Emulat
       log(`${method} ${url.pathname} ${status === 0 ? 'no answer' : status}${note} (${Math.round(performance.now() - started)} ms)`)
     }
 
+    if (!loopbackHost(req.headers.host)) {
+      refuse(req, res, failOne(421, Code.noRoute, 'Misdirected request: this emulator answers only requests addressed to 127.0.0.1, [::1], localhost or a *.localhost name'))
+      return finish(421, ' [refused: not a loopback Host]')
+    }
+    const previewLabel = previewHostLabel(req.headers.host)
+    const previewTarget = previewLabel === undefined ? undefined : previewHostTarget(previewLabel)
     const fault = faults.take(method, url.pathname)
+    // A request a test injected a fault for goes on as before: the fault stands for what answers
+    // before the API does (a gateway), and the test may read its body. Only tests inject faults.
+    const refusal = fault ? undefined : refuseUnread(req, url, previewTarget !== undefined)
+    if (refusal) {
+      refuse(req, res, refusal)
+      return finish(refusal.status, ' [refused before the body]')
+    }
     if (fault?.kind === 'drop') {
       req.socket.destroy()
       return finish(0, ' [fault: drop]')
     }
     const raw = await readBody(req, maxBody)
+    // A body over the limit was left unread past it: this connection cannot carry another request.
+    if (raw.bytes === undefined) res.setHeader('connection', 'close')
     if (raw.aborted) return finish(0, ' [client went away]')
     const decoded = decodeBody(raw.bytes)
     record.body = decoded.invalid ? decoded.text : decoded.json
@@ -115,8 +140,7 @@ export async function startServer(options: EmulatorOptions = {}): Promise<Emulat
     }
 
     let reply: Reply
-    const previewLabel = previewHostLabel(req.headers.host)
-    const preview = previewLabel === undefined ? undefined : await previewHostReply(previewLabel, method, url, req, raw.bytes)
+    const preview = previewTarget && (await previewTarget(method, url, req, raw.bytes))
     const workerRoute = parseWorkerPath(url.pathname)
     if (preview) {
       reply = preview
@@ -144,6 +168,20 @@ export async function startServer(options: EmulatorOptions = {}): Promise<Emulat
     finish(reply.reply.status)
   }
 
+  /**
+   * What is refused from the request line and headers alone, before a byte of the body is read:
+   * an API call without the token or for another account, a declared body over the limit.
+   */
+  function refuseUnread(req: IncomingMessage, url: URL, preview: boolean): ApiReply | undefined {
+    const declared = Number(req.headers['content-length'] ?? 0)
+    if (!preview && (url.pathname === API_PREFIX || url.pathname.startsWith(`${API_PREFIX}/`))) {
+      const admitted = admit(ctx, { method: (req.method ?? 'GET').toUpperCase(), path: url.pathname.slice(API_PREFIX.length), headers: req.headers })
+      if ('refused' in admitted) return admitted.refused
+    }
+    if (declared > maxBody) return failOne(413, Code.tooLarge, 'Request body is too large')
+    return undefined
+  }
+
   async function previewReply(
     target: { id: string; path: string },
     method: string,
@@ -158,7 +196,7 @@ export async function startServer(options: EmulatorOptions = {}): Promise<Emulat
     if (!pool || !runnable) return { kind: 'json', reply: failOne(404, Code.noRoute, `No preview for version ${target.id}`) }
     try {
       const running = await pool.start(runnable.id, runnable.body, runnable.worker)
-      return { kind: 'stream', reply: await forwardToVersion(running, { method, path: target.path, search, headers: req.headers, body }) }
+      return { kind: 'stream', reply: await forwardToVersion(running, { method, path: target.path, search, headers: req.headers, body, protocol }) }
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error)
       // A Worker workerd refuses is the version's problem; anything else is the emulator's own.
@@ -168,21 +206,22 @@ export async function startServer(options: EmulatorOptions = {}): Promise<Emulat
   }
 
   /**
-   * A request to a preview's own origin (`<id>-<worker>.localhost`): a version, or the split of one
-   * deployment. The path is the Worker's as sent; nothing of the emulator's shows in it. Any other
-   * `*.localhost` name (an API base URL on one, say) is not a preview: undefined, routed as usual.
+   * A preview's own origin (`<id>-<worker>.localhost`): what serves a request to it, a version or
+   * the split of one deployment, found before the body is read. The path is the Worker's as sent;
+   * nothing of the emulator's shows in it. Any other `*.localhost` name (an API base URL on one,
+   * say) is not a preview: undefined, routed as usual.
    */
-  async function previewHostReply(label: string, method: string, url: URL, req: IncomingMessage, body: Buffer | undefined): Promise<Reply | undefined> {
+  function previewHostTarget(label: string): ((method: string, url: URL, req: IncomingMessage, body: Buffer | undefined) => Promise<Reply>) | undefined {
     for (const { id, worker } of splitPreviewLabel(label)) {
       const version = store.versions(accountId, worker).find((v) => v.worker === worker && idMatches('version', v.id, id))
-      if (version) return previewReply({ id: version.id, path: url.pathname }, method, url.search, req, body)
+      if (version) return (method, url, req, body) => previewReply({ id: version.id, path: url.pathname }, method, url.search, req, body)
       const deployment = store.deployments(accountId, worker).find((d) => idMatches('deployment', d.id, id))
-      if (deployment) return splitReply(deployment, worker, { method, path: url.pathname, search: url.search, req, body })
+      if (deployment) return (method, url, req, body) => splitReply(deployment, worker, { method, path: url.pathname, search: url.search, req, body })
       // A Worker Preview's stable URL (its slug: the latest deployment) or one Preview deployment's URL.
       const preview = store.previews.list(accountId, worker).find((p) => idMatches('preview', p.slug, id))
       const previewDeployment = preview ? undefined : store.previews.list(accountId, worker).flatMap((p) => store.previews.deployments(p.id)).find((d) => idMatches('deployment', d.id, id))
       const servedId = preview?.id ?? previewDeployment?.id
-      if (servedId) return previewReply({ id: servedId, path: url.pathname }, method, url.search, req, body)
+      if (servedId) return (method, url, req, body) => previewReply({ id: servedId, path: url.pathname }, method, url.search, req, body)
     }
     return undefined
   }
@@ -213,13 +252,15 @@ export async function startServer(options: EmulatorOptions = {}): Promise<Emulat
     return previewReply({ id: picked.versionId, path: request.path }, request.method, request.search, request.req, request.body)
   }
 
-  const server = createServer((req, res) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     handle(req, res).catch((error: unknown) => {
       log(`${req.method ?? '?'} ${req.url?.split('?')[0] ?? '?'} 500 internal error: ${error instanceof Error ? error.message : String(error)}`)
       if (!res.headersSent) sendJson(res, 500, failOne(500, 10013, 'An unknown error occurred').body)
       else res.destroy()
     })
-  })
+  }
+  const tls = options.tls ? await serverCertificates() : undefined
+  const server: Server = tls ? createTlsServer(tls.options, onRequest) : createServer(onRequest)
   const sockets = new Set<Socket>()
   server.on('connection', (socket) => {
     sockets.add(socket)
@@ -234,7 +275,7 @@ export async function startServer(options: EmulatorOptions = {}): Promise<Emulat
     })
   })
   port = (server.address() as AddressInfo).port
-  origin = `http://${HOST}:${port}`
+  origin = `${protocol}//${HOST}:${port}`
 
   let closed: Promise<void> | undefined
   const close = async () => {
@@ -244,12 +285,14 @@ export async function startServer(options: EmulatorOptions = {}): Promise<Emulat
     for (const socket of sockets) socket.destroy()
     await Promise.all([stopped, pool?.close()])
     await assets.close()
+    if (tls) await rm(tls.dir, { recursive: true, force: true })
   }
 
   return {
     url: `${origin}${API_PREFIX}`,
     origin,
     token,
+    ...(tls && { tls: { ca: tls.ca, caFile: tls.caFile } }),
     accountId,
     requests,
     versions: (worker, account = accountId) => store.versions(account, worker),
@@ -274,6 +317,46 @@ export async function startServer(options: EmulatorOptions = {}): Promise<Emulat
   }
 }
 
+/**
+ * Whether a `Host` header names this machine as only this machine can: the loopback addresses,
+ * `localhost`, or a name under `localhost` (browsers resolve those to loopback themselves, so no
+ * one's DNS can point them here). Anything else, a missing Host included, is refused.
+ */
+export function loopbackHost(host: string | undefined): boolean {
+  if (host === undefined) return false
+  const match = /^(\[[^\]]*\]|[^:]*)(?::\d{1,5})?$/.exec(host.trim().toLowerCase())
+  const name = match?.[1]?.replace(/\.$/, '')
+  if (name === undefined) return false
+  return name === '127.0.0.1' || name === '[::1]' || name === 'localhost' || /^[a-z0-9-]+(?:\.[a-z0-9-]+)*\.localhost$/.test(name)
+}
+
+/**
+ * A certificate authority and server certificates made for this run (certificates.ts, loaded only
+ * here), the CA's certificate written to a file of its own for `NODE_EXTRA_CA_CERTS`. A `*.localhost`
+ * name (a Preview origin) gets a certificate of its own through SNI: wildcards over a top-level
+ * name like `*.localhost` are refused by Node and browsers alike.
+ */
+async function serverCertificates() {
+  const { createCertificates } = await import('./certificates.js')
+  const certificates = createCertificates()
+  const contexts = new Map<string, SecureContext>()
+  const dir = await mkdtemp(join(tmpdir(), 'workers-version-emulator-ca-'))
+  const caFile = join(dir, 'ca.pem')
+  await writeFile(caFile, certificates.ca)
+  const SNICallback = (servername: string, done: (error: Error | null, context?: SecureContext) => void) => {
+    const name = servername.toLowerCase()
+    if (name === 'localhost' || !loopbackHost(name)) return done(null, undefined) // the default certificate
+    let context = contexts.get(name)
+    if (!context) {
+      if (contexts.size >= 1000) contexts.clear()
+      context = createSecureContext(certificates.forName(name))
+      contexts.set(name, context)
+    }
+    done(null, context)
+  }
+  return { ca: certificates.ca, caFile, dir, options: { ...certificates.server, SNICallback } }
+}
+
 /** The platform's header for sending a request to one version of a deployment: `<script>="<version-id>"`. */
 const VERSION_OVERRIDES = 'cloudflare-workers-version-overrides'
 export const WORKER_PREFIX = '/workers/'
@@ -286,6 +369,28 @@ function parseWorkerPath(pathname: string): { script: string; path: string } | u
   const script = decodeURIComponent(slash < 0 ? rest : rest.slice(0, slash))
   if (script === '') return undefined
   return { script, path: slash < 0 ? '/' : rest.slice(slash) }
+}
+
+/** How much of a refused request's body is read and thrown away, so that its client gets to read the answer. */
+const DISCARD_LIMIT = 1024 * 1024
+
+/**
+ * Answers a request whose body is not wanted, keeping none of it. A small body is read and thrown
+ * away (a client that is still writing when the connection closes may report the broken pipe
+ * instead of the answer); a larger one, declared or streamed past the limit, closes the connection.
+ */
+function refuse(req: IncomingMessage, res: ServerResponse, reply: ApiReply): void {
+  const declared = Number(req.headers['content-length'] ?? 0)
+  if (declared > DISCARD_LIMIT) {
+    sendJson(res, reply.status, reply.body, { connection: 'close' })
+    return
+  }
+  let discarded = 0
+  req.on('data', (chunk: Buffer) => {
+    discarded += chunk.length
+    if (discarded > DISCARD_LIMIT) req.socket.destroy()
+  })
+  sendJson(res, reply.status, reply.body)
 }
 
 /** Faults answered without touching the API: an error status or a non-JSON gateway page. */

@@ -48,8 +48,17 @@ export interface EmulatorAssets {
 export interface EmulatorOptions {
   /** Port on 127.0.0.1; 0 or undefined picks a free one. */
   port?: number
-  /** Accepted Bearer token (and accepted X-Auth-Key). Default `'local-dev-token'`. */
+  /**
+   * Accepted Bearer token (and accepted X-Auth-Key), printable ASCII. Default: a random one for
+   * each run (read it from `emulator.token`), so no page a browser opens can guess it.
+   */
   token?: string
+  /**
+   * Serve HTTPS instead of HTTP, with a certificate authority made for this run: its certificate is
+   * `emulator.tls.caFile`, to trust through `NODE_EXTRA_CA_CERTS`. The CA may sign only loopback
+   * names, and its key never leaves the emulator's memory. Default false.
+   */
+  tls?: boolean
   /** The only account id that routes. Default `'local-account'`. */
   accountId?: string
   /**
@@ -62,7 +71,7 @@ export interface EmulatorOptions {
    * instead, as wrangler expects of a token that may not read memberships. Default false.
    */
   membershipsHidden?: boolean
-  /** Run each version in workerd via Miniflare and serve it on an origin of its own, `http://<id8>-<worker>.localhost:<port>/`. Default true. */
+  /** Run each version in workerd via Miniflare and serve it on an origin of its own, `http://<id8>-<worker>.localhost:<port>/` (`https://` with `tls`). Default true. */
   preview?: boolean
   /**
    * Create a Worker on its first version upload. Off by default, like the real API: a version for a
@@ -161,8 +170,10 @@ export interface RecordedRequest {
   query: Record<string, string>
   /** Lower-cased header names; `authorization` and `x-auth-key` are `'[REDACTED]'`. */
   headers: Record<string, string>
-  /** Parsed JSON when it parses, raw text otherwise, `undefined` when never read (dropped) or too large. */
+  /** Parsed JSON when it parses, raw text otherwise, `undefined` when never read (dropped, refused before the body) or too large. */
   body: unknown
+  /** The client's port on 127.0.0.1: which connection the request came on (a proxy's tunnel, say). */
+  remotePort: number
   /** HTTP status sent; 0 when the socket was destroyed without an answer. */
   status: number
 }
@@ -235,11 +246,14 @@ export type Fault = { match?: FaultMatch } & (
 )
 
 export interface Emulator {
-  /** API base, e.g. `http://127.0.0.1:PORT/client/v4`. */
+  /** API base, e.g. `http://127.0.0.1:PORT/client/v4` (`https://` with `tls`). */
   url: string
   /** Origin of the server, e.g. `http://127.0.0.1:PORT`. */
   origin: string
+  /** The API token: the one given, or the random one of this run. */
   token: string
+  /** With `tls`: the CA certificate (PEM) that signed the server's, and the file holding it (removed on close). */
+  tls?: { ca: string; caFile: string }
   accountId: string
   requests: RecordedRequest[]
   versions(worker: string, accountId?: string): StoredVersion[]

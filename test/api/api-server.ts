@@ -1,6 +1,7 @@
 // The integration tests talk to the project's local API emulator, preview off:
 // these tests are about the HTTP exchange, not running the Worker.
-import { type Emulator, startEmulator } from '../../src/emulator/index.js'
+import { startEmulator } from '../helpers/emulator.js'
+import { type Emulator } from '../../src/emulator/index.js'
 
 export type TestApi = Emulator
 

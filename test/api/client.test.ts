@@ -7,7 +7,7 @@ import { createVersion, type CreateVersionOptions } from '../../src/api/create-v
 import { ApiError } from '../../src/api/errors.js'
 import { identityOf } from '../../src/api/versions.js'
 import type { VersionRequestBody } from '../../src/core/body.js'
-import { startEmulator } from '../../src/emulator/index.js'
+import { startEmulator } from '../helpers/emulator.js'
 import { startApi, type TestApi } from './api-server.js'
 import { rejection } from '../helpers/rejection.js'
 

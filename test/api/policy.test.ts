@@ -16,7 +16,8 @@ import { createAgent, resolveTimeouts } from '../../src/api/transport.js'
 import { createWorker, getWorker, listSecrets } from '../../src/api/workers.js'
 import { readAssetsDirectory } from '../../src/assets/manifest.js'
 import { WorkersVersionError } from '../../src/core/errors.js'
-import { startEmulator, type Emulator } from '../../src/emulator/index.js'
+import { startEmulator } from '../helpers/emulator.js'
+import { type Emulator } from '../../src/emulator/index.js'
 
 let emu: Emulator
 let root: string

@@ -16,7 +16,8 @@ import type { ApiCallContext } from '../../src/api/request.js'
 import { createWorker, currentMigrationTag, getWorker, listSecrets } from '../../src/api/workers.js'
 import type { VersionRequestBody } from '../../src/core/body.js'
 import { WorkersVersionError } from '../../src/core/errors.js'
-import { startEmulator, type Emulator } from '../../src/emulator/index.js'
+import { startEmulator } from '../helpers/emulator.js'
+import { type Emulator } from '../../src/emulator/index.js'
 import { api, helloBody } from '../emulator/helpers.js'
 
 let emu: Emulator
@@ -264,7 +265,7 @@ describe('secrets', () => {
 describe('workerd instances', () => {
   it('keeps the deployed versions plus the most recently used others, and close() stops them all', async () => {
     let turn = 0
-    const own = await startEmulator({ maxRunning: 1, trafficRandom: () => (turn++ % 2 === 0 ? 0.25 : 0.75) })
+    const own = await startEmulator({ token: emu.token, maxRunning: 1, trafficRandom: () => (turn++ % 2 === 0 ? 0.25 : 0.75) })
     try {
       const call = { ...ctx(), baseUrl: own.url }
       await createWorker(call, 'busy')

@@ -3,7 +3,8 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { startEmulator, type Emulator } from '../../src/emulator/index.js'
+import { startEmulator } from '../helpers/emulator.js'
+import { type Emulator } from '../../src/emulator/index.js'
 import { readAssetsDirectory, manifestBody } from '../../src/assets/manifest.js'
 import { expiresSoon, partContentType, uploadAssets, type UploadAssetsOptions } from '../../src/api/assets.js'
 
@@ -175,7 +176,7 @@ describe('uploadAssets', () => {
 
   it('fails when every session hands out tokens that are already expired', async () => {
     const manifest = await readAssetsDirectory(await site(3, 'dead'))
-    const dead = startEmulator({ preview: false, assets: { uploadTokenTtlMs: 0 } })
+    const dead = startEmulator({ token: emu.token, preview: false, assets: { uploadTokenTtlMs: 0 } })
     const other = await dead
     try {
       const error = await uploadAssets({ ...options(manifest), baseUrl: other.url, accountId: other.accountId }).catch((e: unknown) => e)

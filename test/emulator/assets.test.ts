@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { request } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startEmulator, type Emulator } from '../../src/emulator/index.js'
+import { startEmulator } from '../helpers/emulator.js'
+import { type Emulator } from '../../src/emulator/index.js'
 import { readAssetsDirectory, manifestBody } from '../../src/assets/manifest.js'
 import { uploadAssets } from '../../src/api/assets.js'
 import { api, b64, versionsPath } from './helpers.js'
@@ -116,7 +117,7 @@ describe('emulator assets', () => {
     const first = await api(emu, 'POST', versionsPath(emu, 'origin-spa'), versionBody(jwt, config))
     const second = await api(emu, 'POST', versionsPath(emu, 'origin-spa'), versionBody(jwt, config))
     const url = second.json.result.urls[0] as string
-    const origin = `http://${(second.json.result.id as string).slice(0, 8)}-origin-spa.localhost:${new URL(emu.origin).port}`
+    const origin = `${new URL(emu.origin).protocol}//${(second.json.result.id as string).slice(0, 8)}-origin-spa.localhost:${new URL(emu.origin).port}`
     expect(url).toBe(`${origin}/`)
     expect(first.json.result.urls[0]).not.toBe(url)
 
@@ -139,7 +140,7 @@ describe('emulator assets', () => {
     expect(await navigation.body.text()).toContain('Home page')
 
     // A host that names no version is no preview: its requests are routed as the API's are, never to another Worker.
-    const unknown = await request(new URL('/', url.replace(/^http:\/\/[0-9a-f]{8}/, 'http://00000000')))
+    const unknown = await request(new URL('/', url.replace(/^(https?:\/\/)[0-9a-f]{8}/, '$100000000')))
     expect(unknown.statusCode).toBe(404)
     expect(await unknown.body.json()).toMatchObject({ errors: [{ code: 7000 }] })
   })
@@ -149,8 +150,9 @@ describe('emulator assets', () => {
     const created = await api(emu, 'POST', `${versionsPath(emu, 'origin-deployed')}?deploy=true`, versionBody(jwt, {}))
     expect(created.status).toBe(200)
     const [deployment] = emu.deployments('origin-deployed')
-    const origin = previewOrigin('deployment', deployment!.id, 'origin-deployed', Number(new URL(emu.origin).port))
-    expect(origin).toBe(`http://${deployment!.id.slice(0, 8)}-origin-deployed.localhost:${new URL(emu.origin).port}`)
+    const { port, protocol } = new URL(emu.origin)
+    const origin = previewOrigin('deployment', deployment!.id, 'origin-deployed', Number(port), protocol as 'http:' | 'https:')
+    expect(origin).toBe(`${protocol}//${deployment!.id.slice(0, 8)}-origin-deployed.localhost:${port}`)
     const home = await request(`${origin}/api/x`)
     expect(await home.body.json()).toEqual({ api: '/api/x', url: `${origin}/api/x` })
   })

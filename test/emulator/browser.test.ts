@@ -18,7 +18,8 @@ const CANDIDATES = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/ch
 const CHROMIUM = CANDIDATES.find((path) => existsSync(path))
 const SKIPPED = `no Chromium found (looked at ${CANDIDATES.join(', ')}): install it with \`apt-get install -y chromium\` or set CHROMIUM_PATH`
 
-const emulator = useEmulator()
+// Plain http even in the TLS pass: Chromium keeps its own trust store, which this test leaves alone.
+const emulator = useEmulator({ tls: false })
 let browser: Browser | undefined
 afterAll(() => browser?.close())
 

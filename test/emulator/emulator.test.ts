@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startEmulator, type Emulator } from '../../src/emulator/index.js'
+import { startEmulator } from '../helpers/emulator.js'
+import { type Emulator } from '../../src/emulator/index.js'
 import { api, b64, helloBody, versionsPath } from './helpers.js'
 
 let emu: Emulator
@@ -31,7 +32,7 @@ describe('creating a version with preview', () => {
     // Secret values are write-only.
     expect(result.bindings).toEqual([{ type: 'plain_text', name: 'PLAIN', text: 'plain value' }, { type: 'secret_text', name: 'SECRET' }])
     expect(JSON.stringify(json)).not.toContain('hunter2')
-    expect(result.urls).toEqual([`http://${result.id.slice(0, 8)}-hello.localhost:${new URL(emu.origin).port}/`])
+    expect(result.urls).toEqual([`${new URL(emu.origin).protocol}//${result.id.slice(0, 8)}-hello.localhost:${new URL(emu.origin).port}/`])
 
     const stored = emu.versions('hello')
     expect(stored).toHaveLength(1)

@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
 import { afterAll, describe, expect, it } from 'vitest'
-import { startEmulator } from '../../src/emulator/index.js'
+import { startEmulator } from '../helpers/emulator.js'
 import { api, helloBody, versionsPath } from './helpers.js'
 
 /** workerd processes that Miniflare spawned from this test process (`ps` itself is a child too). */
@@ -24,7 +24,7 @@ describe('lifecycle', () => {
   it('listens on 127.0.0.1 only', async () => {
     const emu = await startEmulator({ preview: false })
     try {
-      expect(emu.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/client\/v4$/)
+      expect(emu.url).toMatch(/^https?:\/\/127\.0\.0\.1:\d+\/client\/v4$/)
       const port = new URL(emu.url).port
       const external = Object.values(networkInterfaces())
         .flat()

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startEmulator, type Emulator } from '../../src/emulator/index.js'
+import { startEmulator } from '../helpers/emulator.js'
+import { type Emulator } from '../../src/emulator/index.js'
 import { validateBody } from '../../src/emulator/validate.js'
 import { api, b64, versionsPath } from './helpers.js'
 

@@ -5,7 +5,8 @@
  * another Worker is not taken over. Each refusal names the field.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startEmulator, type Emulator } from '../../src/emulator/index.js'
+import { startEmulator } from '../helpers/emulator.js'
+import { type Emulator } from '../../src/emulator/index.js'
 import { api, b64 } from './helpers.js'
 
 let emu: Emulator

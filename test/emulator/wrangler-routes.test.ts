@@ -2,7 +2,8 @@ import { createWorkerOn, runWrangler } from '../helpers/wrangler.js'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startEmulator, type Emulator } from '../../src/emulator/index.js'
+import { startEmulator } from '../helpers/emulator.js'
+import { type Emulator } from '../../src/emulator/index.js'
 import { WORKER_FIXTURE, tempDir } from '../helpers/fixture.js'
 
 /** The script-API routes `wrangler versions upload` uses; previews on, so the uploaded version really runs. */

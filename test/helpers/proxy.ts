@@ -12,18 +12,21 @@ export interface LoggingProxy {
   url: string
   port: number
   calls: ProxiedCall[]
+  /** The proxy's own port of each tunnel it opened: the port the server saw that client on. */
+  tunnelPorts: number[]
   close(): Promise<void>
 }
 
 /**
  * A forward proxy on 127.0.0.1 that logs every call: plain-http requests with absolute URIs are
- * forwarded, CONNECT opens a tunnel. With `requireAuthorization`, a call without that exact
+ * forwarded, CONNECT opens a tunnel (to 127.0.0.1 only; https goes through it end to end). With `requireAuthorization`, a call without that exact
  * `Proxy-Authorization` gets 407. `answer` may reply in the proxy's place (a hostile proxy).
  */
 export async function startLoggingProxy(
   options: { requireAuthorization?: string; answer?: (req: IncomingMessage, res: ServerResponse) => boolean } = {},
 ): Promise<LoggingProxy> {
   const calls: ProxiedCall[] = []
+  const tunnelPorts: number[] = []
   const sockets = new Set<Socket>()
   const server: Server = createServer((req, res) => {
     calls.push({ line: `${req.method} ${req.url}`, authorization: req.headers['proxy-authorization'] })
@@ -42,15 +45,27 @@ export async function startLoggingProxy(
   })
   server.on('connect', (req: IncomingMessage, client: Socket, head: Buffer) => {
     calls.push({ line: `CONNECT ${req.url}`, authorization: req.headers['proxy-authorization'] })
-    const [host, port] = (req.url ?? '').split(':')
-    const target = connect(Number(port), host, () => {
+    if (options.requireAuthorization !== undefined && req.headers['proxy-authorization'] !== options.requireAuthorization) {
+      client.end('HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm="test"\r\nContent-Length: 0\r\n\r\n')
+      return
+    }
+    // Tunnels lead to this machine only: a test never sends traffic anywhere else.
+    const target = /^(127\.0\.0\.1|localhost):(\d{1,5})$/.exec(req.url ?? '')
+    if (!target) {
+      client.end('HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n')
+      return
+    }
+    const upstream = connect(Number(target[2]), '127.0.0.1', () => {
       client.write('HTTP/1.1 200 Connection Established\r\n\r\n')
-      target.write(head)
-      target.pipe(client)
-      client.pipe(target)
+      upstream.write(head)
+      upstream.pipe(client)
+      client.pipe(upstream)
+      tunnelPorts.push(upstream.localPort!)
     })
-    target.on('error', () => client.destroy())
-    client.on('error', () => target.destroy())
+    upstream.on('error', () => client.destroy())
+    client.on('error', () => upstream.destroy())
+    sockets.add(upstream)
+    upstream.on('close', () => sockets.delete(upstream))
   })
   server.on('connection', (socket: Socket) => {
     sockets.add(socket)
@@ -62,6 +77,7 @@ export async function startLoggingProxy(
     url: `http://127.0.0.1:${port}`,
     port,
     calls,
+    tunnelPorts,
     close: async () => {
       for (const socket of sockets) socket.destroy()
       await new Promise((resolve) => server.close(resolve))

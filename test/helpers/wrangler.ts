@@ -3,6 +3,7 @@ import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import type { Emulator } from '../../src/emulator/index.js'
+import { caEnvironment } from './emulator.js'
 
 /** wrangler 4.164.0, pinned as a dev dependency: what the plugin is cross-checked against. */
 export const WRANGLER = resolve(import.meta.dirname, '../../node_modules/wrangler/bin/wrangler.js')
@@ -24,6 +25,7 @@ export async function runWrangler(emulator: Emulator, args: string[], cwd: strin
     CLOUDFLARE_ACCOUNT_ID: emulator.accountId,
     WRANGLER_SEND_METRICS: 'false',
     WRANGLER_HIDE_BANNER: 'true',
+    ...caEnvironment(emulator),
     ...extraEnv,
   }
   return new Promise((resolvePromise, reject) => {

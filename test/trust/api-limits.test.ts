@@ -8,7 +8,8 @@ import { createVersion } from '../../src/api/create-version.js'
 import { loopbackLookup } from '../../src/api/loopback-lookup.js'
 import { createWorker } from '../../src/api/workers.js'
 import type { VersionRequestBody } from '../../src/core/body.js'
-import { type Emulator, startEmulator } from '../../src/emulator/index.js'
+import { startEmulator } from '../helpers/emulator.js'
+import { type Emulator } from '../../src/emulator/index.js'
 import { rejection } from '../helpers/rejection.js'
 
 const body: VersionRequestBody = {
@@ -106,7 +107,7 @@ describe('*.localhost', () => {
     emulator = await startEmulator({ preview: false, autoCreateWorkers: true })
     const port = new URL(emulator.url).port
     const result = await createVersion({
-      baseUrl: `http://evil.localhost:${port}/client/v4`,
+      baseUrl: `${new URL(emulator.url).protocol}//evil.localhost:${port}/client/v4`,
       credentials: { apiToken: emulator.token },
       accountId: emulator.accountId,
       worker: 'via-localhost',

@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
-import { startEmulator, type Emulator } from '../../src/emulator/index.js'
+import { startEmulator } from '../helpers/emulator.js'
+import { type Emulator } from '../../src/emulator/index.js'
 import { tempDir } from '../helpers/fixture.js'
 import { rollupUpload } from '../helpers/rollup-upload.js'
 import { createWorkerOn, runWrangler } from '../helpers/wrangler.js'

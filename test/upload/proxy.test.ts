@@ -11,8 +11,9 @@ import { rollupUpload } from '../helpers/rollup-upload.js'
 
 // Behind a mandatory proxy the plugin must go through it, as wrangler does: undici's
 // EnvHttpProxyAgent with HTTPS_PROXY / HTTP_PROXY / ALL_PROXY and NO_PROXY. The emulator's base
-// URL is http://127.0.0.1, so the proxy sees plain requests with absolute URIs.
-const emulator = useEmulator({ autoCreateWorkers: true, preview: false })
+// URL is http://127.0.0.1, so the proxy sees plain requests with absolute URIs (https-proxy.test.ts
+// covers tunnels).
+const emulator = useEmulator({ autoCreateWorkers: true, preview: false, tls: false })
 const PROXY_VARS = ['HTTP_PROXY', 'http_proxy', 'HTTPS_PROXY', 'https_proxy', 'ALL_PROXY', 'all_proxy', 'NO_PROXY', 'no_proxy']
 const PASSWORD = 'pr0xy-pa55word-c4n4ry'
 

@@ -14,7 +14,8 @@ import { deployViteApp } from '../helpers/vite-app.js'
 // request.json after an upload is the request: the bytes the API received, with the value of
 // each secret shown as the one placeholder. A recording proxy in front of the emulator keeps the
 // bytes as they arrived (the emulator itself keeps the parsed body).
-const emulator = useEmulator()
+// Plain http: the recording proxy in front of the emulator forwards with node:http.
+const emulator = useEmulator({ tls: false })
 const SECRET = 'kept-secret-value-3f9a"quoted"\\backslash'
 const COMMIT_SUBJECT = 'Ship the request body as written'
 

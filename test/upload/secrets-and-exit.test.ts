@@ -3,7 +3,8 @@ import { mkdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { REDACTION } from '../../src/core/redact.js'
-import { startEmulator, type Emulator } from '../../src/emulator/index.js'
+import { startEmulator, caEnvironment } from '../helpers/emulator.js'
+import { type Emulator } from '../../src/emulator/index.js'
 import { WORKER_FIXTURE, tempDir } from '../helpers/fixture.js'
 
 // Runs a real user build in its own process (the published dist entry), so that stdout,
@@ -65,6 +66,7 @@ async function runBuild(
     CLOUDFLARE_API_BASE_URL: emulator.url,
     API_SECRET: CANARY_ENV_SECRET,
     NO_COLOR: '1',
+    ...caEnvironment(emulator),
     ...setup.env?.(dir),
   }
   const started = Date.now()
