@@ -191,6 +191,12 @@ export function viteAdapter(context: AdapterContext): ViteAdapter {
           outputs = []
         },
       },
+      buildStart() {
+        imports.hooks.buildStart.call(this)
+        // A framework may build one environment twice (RedwoodSDK builds its Worker once to find its
+        // client components, then again): the last build is the environment's output, not the sum.
+        if (inAppBuild) outputs = outputs.filter((o) => o.name !== this.environment.name)
+      },
       async writeBundle(outputOptions, bundle) {
         const environment = this.environment
         if (environment.config.build.watch) return
