@@ -76,12 +76,12 @@ export function createPluginContext(options: ResolvedOptions): AdapterContext {
   }
 
   /**
-   * Not with preflight (nothing is sent before the version has started locally) nor with static
+   * Not with preflight (nothing is sent before the version has started locally), nor with static
    * assets (a bad assets directory, found once the bundler has written it, is refused before any
-   * request is made).
+   * request is made), nor before the Worker is named (its generated config names it).
    */
   function readsEarly(plan: UploadPlan): boolean {
-    return !plan.preflight && plan.assets === undefined
+    return !plan.preflight && plan.assets === undefined && plan.target.worker !== ''
   }
 
   /**
@@ -98,7 +98,12 @@ export function createPluginContext(options: ResolvedOptions): AdapterContext {
     // Each Worker the Cloudflare plugin built is planned from its generated config.
     const built: Array<{ plan: BuildPlan; version: BuiltVersion }> = []
     for (const worker of workers) {
-      const workerPlan = worker.generated ? await createPlan(options, plan.root, info, process.env, worker.generated, plan) : plan
+      const workerPlan = worker.generated
+        ? await createPlan(options, plan.root, info, process.env, worker.generated, plan)
+        : // A build expected to generate its Workers' configs that did not: planned as any other, the name required.
+          plan.upload && plan.target.worker === ''
+          ? await createPlan(options, plan.root, { ...info, generatesConfig: false }, process.env)
+          : plan
       if (worker.generated) for (const warning of workerPlan.warnings) warnOnce(warning)
       built.push({ plan: workerPlan, version: await buildVersion(worker, workerPlan, options, logger) })
     }

@@ -143,7 +143,7 @@ export function viteAdapter(context: AdapterContext): ViteAdapter {
   let standalone = true
 
   const prepare = (config: ResolvedConfig) => {
-    planned ??= context.prepare({ bundler: 'vite', root: config.root, mode: config.mode, watch: Boolean(config.build.watch), logLevel: config.logLevel })
+    planned ??= context.prepare({ bundler: 'vite', root: config.root, mode: config.mode, watch: Boolean(config.build.watch), logLevel: config.logLevel, generatesConfig: !standalone })
     return planned
   }
   const complete = async (workers: WorkerOutput[], plan: Promise<unknown> | undefined) => {

@@ -13,6 +13,11 @@ export interface BuildInfo {
   mode?: string
   /** Watch and serve builds never upload. */
   watch?: boolean
+  /**
+   * The build generates each Worker's config (`@cloudflare/vite-plugin`): the Worker's name and
+   * compatibility date are settled by the plan of each Worker, from its generated config.
+   */
+  generatesConfig?: boolean
 }
 
 /** What the bundler says about a build before it works: the plan's inputs and its log level. */
