@@ -49,6 +49,8 @@ export interface WorkerOutput {
   generated?: GeneratedWorker
   /** The output is a static site (a Vite client build of HTML pages), not Worker code: the version is assets-only. */
   assetsOnly?: boolean
+  /** The framework (by name, as `LATE_FRAMEWORKS` lists it) that finishes this output after the bundler's last hook. */
+  finishedBy?: string
 }
 
 /** The options an adapter reads (the resolved options have them all). */
