@@ -122,7 +122,7 @@ export function createPluginContext(options: ResolvedOptions): AdapterContext {
           plan.upload && plan.target.worker === ''
           ? await createPlan(options, plan.root, { ...info, generatesConfig: false }, process.env)
           : plan
-      if (worker.generated) for (const warning of workerPlan.warnings) warnOnce(warning)
+      if (workerPlan !== plan) for (const warning of workerPlan.warnings) warnOnce(warning)
       built.push({ plan: workerPlan, version: await buildVersion(worker, workerPlan, options, logger) })
     }
     // A Worker's plan uploads when the build's does: both come from the same options and build.
