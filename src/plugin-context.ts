@@ -12,6 +12,7 @@ import { createPlan, type BuildPlan, type UploadPlan } from './plan/index.js'
 import { workerReads } from './plan/reads.js'
 import { removeStaleResults } from './report/files.js'
 import { createLogger, logLevelOf, type LogLevel } from './report/logger.js'
+import { LATE_FRAMEWORKS, placeholderLeft, unfinishedMessage } from './modules/unfinished.js'
 import type { UploadSession } from './deploy/index.js'
 
 /** The config file a plan's warning names (plan/index.ts prefixes them so): the same warning of two files is one. */
@@ -87,12 +88,34 @@ export function createPluginContext(options: ResolvedOptions): AdapterContext {
     return started.catch(() => undefined)
   }
 
+  /**
+   * Output a framework finishes after the bundler (Astro) is never uploaded: the upload is refused
+   * before anything is sent; a dry run says, once, that its request.json is of the unfinished output.
+   */
+  function checkFinished(workers: WorkerOutput[], plan: BuildPlan): void {
+    for (const worker of workers) {
+      const left = placeholderLeft(worker.files)
+      const framework = left?.framework ?? LATE_FRAMEWORKS.find((f) => f.name === worker.finishedBy)
+      if (!framework) continue
+      const message = unfinishedMessage(framework, left?.file, plan.upload)
+      if (plan.upload) throw new WorkersVersionError('UNFINISHED_BUILD', message)
+      warnOnce(message)
+      return
+    }
+  }
+
   async function completeBuild(info: PrepareInfo, plan: BuildPlan, workers: WorkerOutput[], redactor: Redactor | undefined, session: UploadSession | undefined) {
     // Each Worker the Cloudflare plugin built is planned from its generated config.
     const built: Array<{ plan: BuildPlan; version: BuiltVersion }> = []
+    checkFinished(workers, plan)
     for (const worker of workers) {
-      const workerPlan = worker.generated ? await createPlan(options, plan.root, info, process.env, worker.generated, plan) : plan
-      if (worker.generated) for (const warning of workerPlan.warnings) warnOnce(warning)
+      const workerPlan = worker.generated
+        ? await createPlan(options, plan.root, info, process.env, worker.generated, plan)
+        : // A build expected to generate its Workers' configs that did not: planned as any other, the name required.
+          plan.upload && plan.target.worker === ''
+          ? await createPlan(options, plan.root, { ...info, generatesConfig: false }, process.env)
+          : plan
+      if (workerPlan !== plan) for (const warning of workerPlan.warnings) warnOnce(warning)
       built.push({ plan: workerPlan, version: await buildVersion(worker, workerPlan, options, logger) })
     }
     // A Worker's plan uploads when the build's does: both come from the same options and build.

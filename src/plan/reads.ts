@@ -15,7 +15,8 @@ export interface WorkerReads {
   /**
    * Whether the reads may start as soon as the build starts, while the bundler works. Not with
    * preflight (nothing is sent before the version has started locally) nor with static assets (a bad
-   * assets directory, found once the bundler has written it, is refused before any request is made).
+   * assets directory, found once the bundler has written it, is refused before any request is made),
+   * nor before the Worker is named (with `@cloudflare/vite-plugin`, its generated config names it).
    */
   early: boolean
 }
@@ -26,7 +27,7 @@ export function workerReads(plan: UploadPlan): WorkerReads {
     deployment: plan.promote !== undefined,
     migrationTag: hasMigrations && !plan.preview,
     secrets: !plan.preview,
-    early: !plan.preflight && plan.assets === undefined,
+    early: !plan.preflight && plan.assets === undefined && plan.target.worker !== '',
   }
 }
 
