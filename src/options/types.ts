@@ -62,7 +62,12 @@ export interface WorkersVersionOptions {
   types?: boolean | string
   /** Which entry chunk is the main module when the build has several: its output file name or entry name. @default the only entry */
   mainModule?: string
-  /** Attach each chunk's source map as `<module>.map` (only when the bundler produced maps). @default true */
+  /**
+   * Attach each chunk's source map as `<module>.map` (only when the bundler produced maps). Unset, the
+   * wrangler config's `upload_source_maps` decides, as it does for `wrangler deploy`; when that is unset
+   * too, only the maps a chunk links by a `//# sourceMappingURL=<file>` comment are sent (not hidden or
+   * inline ones), as wrangler does. @default the wrangler config's `upload_source_maps`, else the linked maps
+   */
   sourcemaps?: boolean
   /** Extra or overriding content-type rules, e.g. `{ test: '*.md', type: 'text/plain' }`; `type: false` leaves files out. Later rules win. */
   rules?: ModuleRule[]
