@@ -16,13 +16,12 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { installPluginCopy } from './install-copy.mjs'
+import { APP_BYTES, MODULES, generateApp } from './generated-app.mjs'
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..')
 const require = createRequire(import.meta.url)
 const VITE = join(dirname(require.resolve('vite/package.json')), 'bin/vite.js')
 const TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined
-const MODULES = 300
-const APP_BYTES = 5e6
 
 const { values } = parseArgs({ options: { rounds: { type: 'string' }, quick: { type: 'boolean', default: false } } })
 const rounds = Number(values.rounds ?? (values.quick ? 3 : 11))
@@ -64,27 +63,6 @@ try {
   }
 } finally {
   await rm(work, { recursive: true, force: true })
-}
-
-/** 300 modules of about 17 KB each, every one imported by the entry, so all of them are bundled. */
-async function generateApp(dir) {
-  await mkdir(dir, { recursive: true })
-  const per = Math.round(APP_BYTES / MODULES)
-  const imports = []
-  for (let i = 0; i < MODULES; i++) {
-    const lines = [`export function handler${i}(request) {`, `  const table = [`]
-    let size = 0
-    for (let j = 0; size < per - 200; j++) {
-      const line = `    { id: ${i * 1000 + j}, name: 'route-${i}-${j}', weight: ${(i * 31 + j * 17) % 997} },`
-      lines.push(line)
-      size += line.length + 1
-    }
-    lines.push('  ]', `  return table.find((row) => request.url.endsWith(row.name)) ?? table[0]`, '}')
-    await writeFile(join(dir, `m${i}.js`), `${lines.join('\n')}\n`)
-    imports.push(`import { handler${i} } from './m${i}.js'`)
-  }
-  const handlers = Array.from({ length: MODULES }, (_, i) => `handler${i}`).join(', ')
-  await writeFile(join(dir, 'index.js'), `${imports.join('\n')}\nconst handlers = [${handlers}]\nexport default {\n  fetch(request) {\n    const n = request.url.length % handlers.length\n    return Response.json(handlers[n](request))\n  },\n}\n`)
 }
 
 /**
