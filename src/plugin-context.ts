@@ -58,7 +58,8 @@ export function createPluginContext(options: ResolvedOptions): AdapterContext {
       // credentials, `fromEnv` values and inline secrets; the Workers a Cloudflare build adds bring none).
       const redactor = plan.upload ? redactorFor({ credentials: plan.target.credentials, bindings: plan.version.bindings }) : undefined
       build = { info, plan, redactor, upload: plan.upload && redactor && readsEarly(plan) ? startUploadEarly(plan, redactor) : undefined }
-      if (plan.upload && plan.preflight) void import('./version/preflight.js').then(({ warmUpPreflight }) => warmUpPreflight())
+      // Only a Preview is started in workerd before it is sent; a version is started there only to explain the API's refusal.
+      if (plan.upload && plan.preflight && plan.preview) void import('./version/preflight.js').then(({ warmUpPreflight }) => warmUpPreflight())
     },
     root(bundlerRoot: string) {
       return build?.plan.root ?? projectRoot(options.root, bundlerRoot)
@@ -76,12 +77,13 @@ export function createPluginContext(options: ResolvedOptions): AdapterContext {
   }
 
   /**
-   * Not with preflight (nothing is sent before the version has started locally) nor with static
-   * assets (a bad assets directory, found once the bundler has written it, is refused before any
-   * request is made).
+   * Not for a Preview with preflight (nothing is sent before it has started locally) nor with
+   * static assets (a bad assets directory, found once the bundler has written it, is refused
+   * before any request is made). A version's preflight no longer runs before the upload (it
+   * explains the API's refusal), and the reads create nothing.
    */
   function readsEarly(plan: UploadPlan): boolean {
-    return !plan.preflight && plan.assets === undefined
+    return !(plan.preflight && plan.preview) && plan.assets === undefined
   }
 
   /**

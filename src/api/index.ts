@@ -1,5 +1,5 @@
 // What src/deploy/ uses of the API client; everything else in src/api is internal.
-export { createVersion } from './client.js'
+export { ApiError, createVersion } from './client.js'
 export { createAgent, resolveTimeouts } from './transport.js'
 export { describePointer } from './pointers.js'
 export { formatVersionResult } from './result.js'

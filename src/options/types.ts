@@ -110,7 +110,12 @@ export interface WorkersVersionOptions {
   preview?: boolean | string
   /** The branch `preview: 'auto'` deploys from; every other branch gets a Preview. @default 'main' */
   productionBranch?: string
-  /** Start the version in workerd (through the optional peer `miniflare`) before anything is sent; a Worker that fails to start fails the build. @default `true` when `promote` is set */
+  /**
+   * Explain a Worker that fails at startup with workerd's stack trace (through the optional peer
+   * `miniflare`). The API starts every version it receives and refuses one that fails (10021) before
+   * it can get traffic; when it refuses one, preflight starts it in workerd and the build fails with
+   * workerd's message. A Preview is started in workerd before anything is sent. @default `true` when `promote` is set
+   */
   preflight?: boolean
   /** Create the Worker when it does not exist yet (first deploy). @default `true` when `worker` is a name, `false` for a 32-hex-digit id */
   createWorker?: boolean
