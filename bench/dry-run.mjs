@@ -32,17 +32,21 @@ try {
   await cp(join(REPO, 'playground/src'), join(work, 'src'), { recursive: true })
   await cp(join(REPO, 'playground/shared.js'), join(work, 'shared.js'))
   await generateApp(join(work, 'app'))
-  const config = (name, input, plugin) => `${plugin ? "import workersVersion from 'unplugin-workers-version/vite'\n" : ''}export default { logLevel: 'warn', build: { ssr: '${input}', outDir: 'dist/${name}', sourcemap: true, emptyOutDir: true${plugin ? '' : ', rollupOptions: { external: [/\\.wasm$/, /\\.txt$/] }'} }${plugin ? `, plugins: [workersVersion({ worker: 'dry-run', version: { compatibility_date: '2025-06-01' }, outputDir: '.workers-version/${name}' })]` : ''} }\n`
+  // `sourcemap: true` links each chunk's map, so the plugin sends the maps as wrangler would; the
+  // `nomaps` build is the same with `sourcemaps: false` (as with `upload_source_maps: false`).
+  const config = (name, input, plugin, extra = '') => `${plugin ? "import workersVersion from 'unplugin-workers-version/vite'\n" : ''}export default { logLevel: 'warn', build: { ssr: '${input}', outDir: 'dist/${name}', sourcemap: true, emptyOutDir: true${plugin ? '' : ', rollupOptions: { external: [/\\.wasm$/, /\\.txt$/] }'} }${plugin ? `, plugins: [workersVersion({ worker: 'dry-run', version: { compatibility_date: '2025-06-01' }, outputDir: '.workers-version/${name}'${extra} })]` : ''} }\n`
   for (const [file, text] of Object.entries({
     'playground.plugin.mjs': config('playground-plugin', 'src/index.js', true),
     'playground.bare.mjs': config('playground-bare', 'src/index.js', false),
     'app.plugin.mjs': config('app-plugin', 'app/index.js', true),
     'app.bare.mjs': config('app-bare', 'app/index.js', false),
+    'app-nomaps.plugin.mjs': config('app-nomaps-plugin', 'app/index.js', true, ', sourcemaps: false'),
+    'app-nomaps.bare.mjs': config('app-nomaps-bare', 'app/index.js', false),
   }))
     await writeFile(join(work, file), text)
 
   const rows = []
-  for (const app of ['playground', 'app']) {
+  for (const app of ['playground', 'app', 'app-nomaps']) {
     const pairs = []
     for (let round = 0; round < rounds; round++) {
       const order = round % 2 === 0 ? ['plugin', 'bare'] : ['bare', 'plugin']
@@ -58,7 +62,8 @@ try {
     const med = (side, key) => Math.round(median(pairs.map((p) => p[side][key])))
     const added = (key) => Math.round(median(pairs.map((p) => p.plugin[key] - p.bare[key])))
     const ratio = (key) => median(pairs.map((p) => p.plugin[key] / p.bare[key])).toFixed(3)
-    const title = app === 'playground' ? 'the playground Worker' : `generated: ${MODULES} modules, ${(APP_BYTES / 1e6).toFixed(0)} MB, source maps`
+    const generated = `generated: ${MODULES} modules, ${(APP_BYTES / 1e6).toFixed(0)} MB, source maps`
+    const title = app === 'playground' ? 'the playground Worker' : app === 'app' ? `${generated} sent (linked by the chunks)` : `${generated} not sent (\`sourcemaps: false\`)`
     console.log(`| ${title} | ${med('plugin', 'wall')} / ${med('plugin', 'cpu')} ms | ${med('bare', 'wall')} / ${med('bare', 'cpu')} ms | ${added('wall')} ms | ${ratio('wall')} | ${added('cpu')} ms | ${ratio('cpu')} |`)
   }
 } finally {
