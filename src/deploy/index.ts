@@ -201,9 +201,9 @@ function sessionServing(plan: UploadPlan, session: UploadSession | undefined): U
     was.target.credentials.apiToken === now.target.credentials.apiToken &&
     was.target.credentials.apiKey === now.target.credentials.apiKey &&
     was.target.credentials.email === now.target.credentials.email
-  // readWorker reads the deployment only for `promote`, the migration tag only for migrations.
+  // readWorker reads the deployment only for a gradual rollout, the migration tag only for migrations.
   const tagRead = (p: UploadPlan) => Boolean(p.migrationSteps) || p.version.migrations !== undefined
-  const sameReads = (was.promote === undefined) === (now.promote === undefined) && tagRead(was) === tagRead(now) && Boolean(was.preview) === Boolean(now.preview)
+  const sameReads = readsDeployment(was) === readsDeployment(now) && tagRead(was) === tagRead(now) && Boolean(was.preview) === Boolean(now.preview)
   return sameTarget && sameReads ? { ...session, plan } : undefined
 }
 
@@ -426,12 +426,20 @@ async function holdingProcessOpen<T>(promise: Promise<T>): Promise<T> {
   }
 }
 
+/**
+ * A gradual rollout splits traffic with the version deployed now, so it reads the current deployment;
+ * a promote to 100% gives the new version all traffic whatever is deployed, and reads nothing for it.
+ */
+function readsDeployment(plan: UploadPlan): boolean {
+  return plan.promote !== undefined && plan.promote < 100
+}
+
 /** The Worker's existence, current deployment, migration tag and secrets, each read only when needed. */
 async function readWorker(ctx: ApiCallContext, plan: UploadPlan): Promise<WorkerState> {
   const worker = plan.target.worker
   const [info, current, migrationTag, secrets] = await Promise.all([
     getWorker(ctx, worker),
-    plan.promote !== undefined ? currentDeployment(ctx, worker) : undefined,
+    readsDeployment(plan) ? currentDeployment(ctx, worker) : undefined,
     // A Preview keeps its own migration tag and secrets: the Worker's are a version's business.
     (plan.migrationSteps || plan.version.migrations !== undefined) && !plan.preview ? currentMigrationTag(ctx, worker) : undefined,
     plan.preview ? [] : listSecrets(ctx, worker),

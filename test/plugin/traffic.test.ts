@@ -64,10 +64,15 @@ describe('from version to traffic', () => {
 
   it('promotes to 100%, then a 10% rollout keeps the previous version at 90%', async () => {
     const root = await project({})
+    const deploymentReads = () => emulator().requests.filter((r) => r.method === 'GET' && r.path.endsWith('/workers/scripts/rollout/deployments')).length
     await deploy(root, 'rollout', { promote: true })
     const [first] = emulator().versions('rollout')
     expect(emulator().deployments('rollout')[0]!.versions).toEqual([{ version_id: first!.id, percentage: 100 }])
+    // 100% goes to the new version whatever is deployed: the current deployment is not read.
+    expect(deploymentReads()).toBe(0)
     await deploy(root, 'rollout', { promote: 10 })
+    // A gradual rollout keeps the deployed version for the rest: it reads it once.
+    expect(deploymentReads()).toBe(1)
     const [second] = emulator().versions('rollout')
     expect(second!.id).not.toBe(first!.id)
     expect(emulator().deployments('rollout')[0]!.versions).toEqual([
