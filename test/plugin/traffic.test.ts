@@ -201,6 +201,21 @@ describe('from version to traffic', () => {
     expect(emulator().requests.filter((r) => r.method === 'POST' && r.path.endsWith(`/workers/scripts/${worker}/deployments`))).toHaveLength(1)
   })
 
+  it('preflight: a first deploy through the script upload (a Durable Object migration) of a Worker that throws at startup creates nothing, and the message holds workerd\'s stack trace', async () => {
+    const worker = 'broken-migrating'
+    const broken = `import { DurableObject } from 'cloudflare:workers'\nexport class Counter extends DurableObject {}\nfunction boot() {\n  throw new Error('boot failed')\n}\nboot()\n${HELLO}`
+    const config = JSON.stringify({ name: worker, compatibility_date: '2025-01-01', durable_objects: { bindings: [{ name: 'COUNTER', class_name: 'Counter' }] }, migrations: [{ tag: 'v1', new_sqlite_classes: ['Counter'] }] })
+    const root = await project({ 'src/index.js': broken, 'wrangler.jsonc': config })
+    const error = await deploy(root, worker, { promote: true }).then(() => undefined, (e: unknown) => e as Error)
+    const [local, api] = (error?.message ?? '').split("The API's answer:")
+    expect(local).toMatch(/The version failed to start: the API refused it, so nothing was deployed, and it fails in workerd too:/)
+    expect(local).toMatch(/boot failed[\s\S]*at index\.js:\d+:\d+ in boot/)
+    expect(api).toMatch(/\[code 10021\]/)
+    expect(emulator().requests.filter((r) => r.method === 'PUT' && r.path.endsWith(`/workers/scripts/${worker}`))).toHaveLength(1)
+    expect(emulator().worker(worker)).toBeUndefined()
+    expect(emulator().versions(worker)).toEqual([])
+  })
+
   it('preflight: a good Worker is promoted without starting workerd first (the API starts it)', async () => {
     const log = vi.spyOn(console, 'log')
     await deploy(await project({}), 'good-worker', { promote: true })
