@@ -7,7 +7,7 @@
  * (bench/generated-app.mjs) with the plugin in dry-run mode, its source maps sent (linked by the
  * chunks) and not sent (`upload_source_maps: false`).
  *
- *   node bench/profile.mjs [--rounds 3] [--top 12]
+ *   node bench/profile.mjs [--rounds 3] [--quick] [--top 12]
  *
  * Self times are medians over the rounds. A profile samples every ~1 ms (V8's default interval
  * here is 1000 µs), so a function under a few ms is noise.
@@ -25,8 +25,9 @@ const REPO = join(dirname(fileURLToPath(import.meta.url)), '..')
 const require = createRequire(import.meta.url)
 const VITE = join(dirname(require.resolve('vite/package.json')), 'bin/vite.js')
 
-const { values } = parseArgs({ options: { rounds: { type: 'string', default: '3' }, top: { type: 'string', default: '12' } } })
-const rounds = Number(values.rounds)
+const { values } = parseArgs({ options: { rounds: { type: 'string' }, quick: { type: 'boolean', default: false }, top: { type: 'string', default: '12' } } })
+const rounds = Number(values.rounds ?? (values.quick ? 1 : 3))
+if (!Number.isInteger(rounds) || rounds < 1) throw new Error('--rounds must be a positive integer')
 const top = Number(values.top)
 
 const work = await mkdtemp(join(REPO, 'bench/.work-prof-'))
