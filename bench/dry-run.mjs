@@ -10,19 +10,18 @@
  */
 import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { installPluginCopy } from './install-copy.mjs'
+import { APP_BYTES, MODULES, generateApp } from './generated-app.mjs'
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..')
 const require = createRequire(import.meta.url)
 const VITE = join(dirname(require.resolve('vite/package.json')), 'bin/vite.js')
 const TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined
-const MODULES = 300
-const APP_BYTES = 5e6
 
 const { values } = parseArgs({ options: { rounds: { type: 'string' }, quick: { type: 'boolean', default: false } } })
 const rounds = Number(values.rounds ?? (values.quick ? 3 : 11))
@@ -33,17 +32,21 @@ try {
   await cp(join(REPO, 'playground/src'), join(work, 'src'), { recursive: true })
   await cp(join(REPO, 'playground/shared.js'), join(work, 'shared.js'))
   await generateApp(join(work, 'app'))
-  const config = (name, input, plugin) => `${plugin ? "import workersVersion from 'unplugin-workers-version/vite'\n" : ''}export default { logLevel: 'warn', build: { ssr: '${input}', outDir: 'dist/${name}', sourcemap: true, emptyOutDir: true${plugin ? '' : ', rollupOptions: { external: [/\\.wasm$/, /\\.txt$/] }'} }${plugin ? `, plugins: [workersVersion({ worker: 'dry-run', version: { compatibility_date: '2025-06-01' }, outputDir: '.workers-version/${name}' })]` : ''} }\n`
+  // `sourcemap: true` links each chunk's map, so the plugin sends the maps as wrangler would; the
+  // `nomaps` build is the same with `sourcemaps: false` (as with `upload_source_maps: false`).
+  const config = (name, input, plugin, extra = '') => `${plugin ? "import workersVersion from 'unplugin-workers-version/vite'\n" : ''}export default { logLevel: 'warn', build: { ssr: '${input}', outDir: 'dist/${name}', sourcemap: true, emptyOutDir: true${plugin ? '' : ', rollupOptions: { external: [/\\.wasm$/, /\\.txt$/] }'} }${plugin ? `, plugins: [workersVersion({ worker: 'dry-run', version: { compatibility_date: '2025-06-01' }, outputDir: '.workers-version/${name}'${extra} })]` : ''} }\n`
   for (const [file, text] of Object.entries({
     'playground.plugin.mjs': config('playground-plugin', 'src/index.js', true),
     'playground.bare.mjs': config('playground-bare', 'src/index.js', false),
     'app.plugin.mjs': config('app-plugin', 'app/index.js', true),
     'app.bare.mjs': config('app-bare', 'app/index.js', false),
+    'app-nomaps.plugin.mjs': config('app-nomaps-plugin', 'app/index.js', true, ', sourcemaps: false'),
+    'app-nomaps.bare.mjs': config('app-nomaps-bare', 'app/index.js', false),
   }))
     await writeFile(join(work, file), text)
 
   const rows = []
-  for (const app of ['playground', 'app']) {
+  for (const app of ['playground', 'app', 'app-nomaps']) {
     const pairs = []
     for (let round = 0; round < rounds; round++) {
       const order = round % 2 === 0 ? ['plugin', 'bare'] : ['bare', 'plugin']
@@ -59,32 +62,12 @@ try {
     const med = (side, key) => Math.round(median(pairs.map((p) => p[side][key])))
     const added = (key) => Math.round(median(pairs.map((p) => p.plugin[key] - p.bare[key])))
     const ratio = (key) => median(pairs.map((p) => p.plugin[key] / p.bare[key])).toFixed(3)
-    const title = app === 'playground' ? 'the playground Worker' : `generated: ${MODULES} modules, ${(APP_BYTES / 1e6).toFixed(0)} MB, source maps`
+    const generated = `generated: ${MODULES} modules, ${(APP_BYTES / 1e6).toFixed(0)} MB, source maps`
+    const title = app === 'playground' ? 'the playground Worker' : app === 'app' ? `${generated} sent (linked by the chunks)` : `${generated} not sent (\`sourcemaps: false\`)`
     console.log(`| ${title} | ${med('plugin', 'wall')} / ${med('plugin', 'cpu')} ms | ${med('bare', 'wall')} / ${med('bare', 'cpu')} ms | ${added('wall')} ms | ${ratio('wall')} | ${added('cpu')} ms | ${ratio('cpu')} |`)
   }
 } finally {
   await rm(work, { recursive: true, force: true })
-}
-
-/** 300 modules of about 17 KB each, every one imported by the entry, so all of them are bundled. */
-async function generateApp(dir) {
-  await mkdir(dir, { recursive: true })
-  const per = Math.round(APP_BYTES / MODULES)
-  const imports = []
-  for (let i = 0; i < MODULES; i++) {
-    const lines = [`export function handler${i}(request) {`, `  const table = [`]
-    let size = 0
-    for (let j = 0; size < per - 200; j++) {
-      const line = `    { id: ${i * 1000 + j}, name: 'route-${i}-${j}', weight: ${(i * 31 + j * 17) % 997} },`
-      lines.push(line)
-      size += line.length + 1
-    }
-    lines.push('  ]', `  return table.find((row) => request.url.endsWith(row.name)) ?? table[0]`, '}')
-    await writeFile(join(dir, `m${i}.js`), `${lines.join('\n')}\n`)
-    imports.push(`import { handler${i} } from './m${i}.js'`)
-  }
-  const handlers = Array.from({ length: MODULES }, (_, i) => `handler${i}`).join(', ')
-  await writeFile(join(dir, 'index.js'), `${imports.join('\n')}\nconst handlers = [${handlers}]\nexport default {\n  fetch(request) {\n    const n = request.url.length % handlers.length\n    return Response.json(handlers[n](request))\n  },\n}\n`)
 }
 
 /**

@@ -61,7 +61,8 @@ export function createPluginContext(options: ResolvedOptions): AdapterContext {
       // credentials, `fromEnv` values and inline secrets; the Workers a Cloudflare build adds bring none).
       const redactor = plan.upload ? redactorFor({ credentials: plan.target.credentials, bindings: plan.version.bindings }) : undefined
       build = { info, plan, redactor, upload: plan.upload && redactor && workerReads(plan).early ? startUploadEarly(plan, redactor) : undefined }
-      if (plan.upload && plan.preflight) void import('./version/preflight.js').then(({ warmUpPreflight }) => warmUpPreflight())
+      // Only a Preview is started in workerd before it is sent; a version is started there only to explain the API's refusal.
+      if (plan.upload && plan.preflight && plan.preview) void import('./version/preflight.js').then(({ warmUpPreflight }) => warmUpPreflight())
     },
     root(bundlerRoot: string) {
       return build?.plan.root ?? projectRoot(options.root, bundlerRoot)

@@ -1,5 +1,6 @@
 // What src/deploy/ uses of the API client; everything else in src/api is internal.
 export { createVersion } from './create-version.js'
+export { ApiError } from './errors.js'
 export { createAgent, resolveTimeouts } from './transport.js'
 export { describePointer } from './pointers.js'
 export { formatVersionResult } from './result.js'

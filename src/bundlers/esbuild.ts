@@ -4,7 +4,7 @@ import type { BuildOptions, BuildResult, Metafile, OnResolveArgs, PluginBuild } 
 import type { UnpluginOptions } from 'unplugin'
 import { IMPORTABLE_EXTENSIONS, importedModuleType } from '../modules/content-types.js'
 import { isPathSpecifier, mayImportModule, moduleImportPath, toPosix } from '../modules/module-imports.js'
-import { inlineSourceMap, parseSourceMap } from '../modules/source-maps.js'
+import { inlineSourceMap, parseSourceMap, setLazyMap } from '../modules/source-maps.js'
 import type { ModuleContentType, OutputFile } from '../core/types.js'
 import type { AdapterContext } from '../core/pipeline.js'
 
@@ -150,10 +150,10 @@ async function readOutputs(options: BuildOptions, result: BuildResult, cwd: stri
     if (chunk.kind !== 'chunk') continue
     const mapFile = byName.get(`${chunk.fileName}.map`)
     if (mapFile) {
-      chunk.map = parseSourceMap(Buffer.from(mapFile.contents).toString('utf8'))
+      setLazyMap(chunk, () => parseSourceMap(Buffer.from(mapFile.contents).toString('utf8')))
       chunk.mapFileName = mapFile.fileName
     } else {
-      chunk.map = inlineSourceMap(Buffer.from(chunk.contents).toString('utf8'))
+      setLazyMap(chunk, () => inlineSourceMap(Buffer.from(chunk.contents).toString('utf8')))
     }
   }
   return files

@@ -4,6 +4,7 @@ import { importedModuleType, type RuleMatcher } from '../modules/content-types.j
 import { findPlaceholders, isPathSpecifier, isRuntimeBuiltin, mayImportModule, placeholderFor, relativeSpecifier, moduleImportPath, toPosix } from '../modules/module-imports.js'
 import type { BundlerName, ModuleContentType, OutputFile } from '../core/types.js'
 import type { AdapterContext } from '../core/pipeline.js'
+import { setLazyMap } from '../modules/source-maps.js'
 
 /**
  * The parts of the plugin context these hooks use. Rollup's, Rolldown's and Vite's contexts
@@ -152,16 +153,17 @@ export async function readRollupBundle(outputOptions: BundleOutputOptions, bundl
         return { fileName: item.fileName, kind: 'asset', contents: typeof source === 'string' ? Buffer.from(source) : source }
       }
       const written = outDir ? await readFile(join(outDir, item.fileName)).catch(() => undefined) : undefined
-      return {
+      const chunk: OutputFile = {
         fileName: item.fileName,
         kind: 'chunk',
         contents: written ?? Buffer.from(item.code),
         format,
         isEntry: item.isEntry,
         entryName: item.isEntry ? item.name : undefined,
-        map: item.map as OutputFile['map'],
         mapFileName: item.sourcemapFileName ?? undefined,
       }
+      setLazyMap(chunk, () => item.map as OutputFile['map'])
+      return chunk
     }),
   )
 }

@@ -4,7 +4,7 @@ import type { Compiler as RspackCompiler } from '@rspack/core'
 import type { Compilation, ExternalItemFunctionData, Compiler as WebpackCompiler } from 'webpack'
 import { importedModuleType } from '../modules/content-types.js'
 import { findPlaceholders, isPathSpecifier, isRuntimeBuiltin, mayImportModule, placeholderFor, relativeSpecifier, moduleImportPath, toPosix } from '../modules/module-imports.js'
-import { inlineSourceMap, parseSourceMap } from '../modules/source-maps.js'
+import { inlineSourceMap, parseSourceMap, setLazyMap } from '../modules/source-maps.js'
 import type { ModuleContentType, OutputFile } from '../core/types.js'
 import type { AdapterContext } from '../core/pipeline.js'
 
@@ -183,16 +183,17 @@ function readCompilation(compilation: Compilation, importedTypes: ReadonlyMap<st
     const mapFileName = [related].flat().find((name) => name && contentsOf.has(name))
       ?? (auxiliary.has(`${asset.name}.map`) ? `${asset.name}.map` : undefined)
     const mapContents = mapFileName ? contentsOf.get(mapFileName) : undefined
-    return {
+    const chunk: OutputFile = {
       fileName: asset.name,
       kind: 'chunk',
       contents,
       format,
       isEntry: entryNames.has(asset.name),
       entryName: entryNames.get(asset.name),
-      // `hidden-source-map` emits the map without a comment; `inline-source-map` only inside the chunk.
-      map: mapContents ? parseSourceMap(mapContents.toString('utf8')) : inlineSourceMap(contents.toString('utf8')),
       mapFileName: mapContents ? mapFileName : undefined,
     }
+    // `hidden-source-map` emits the map without a comment; `inline-source-map` only inside the chunk.
+    setLazyMap(chunk, () => (mapContents ? parseSourceMap(mapContents.toString('utf8')) : inlineSourceMap(contents.toString('utf8'))))
+    return chunk
   })
 }

@@ -17,6 +17,13 @@ export interface RawSourceMap {
  * One file the bundler emitted, as an adapter reads it from the bundler's own
  * list of outputs. Nothing past the adapters knows which bundler ran.
  */
+/**
+ * Which chunks' source maps go with the version: all of them, none, or `'linked'`: those a chunk's
+ * code links by a trailing `//# sourceMappingURL=<file>` comment (hidden and inline maps are not
+ * linked to a file), which is what wrangler sends when `upload_source_maps` is unset.
+ */
+export type SourceMapChoice = boolean | 'linked'
+
 export interface OutputFile {
   /** POSIX path relative to the output directory, e.g. `assets/lazy-1a2b.js`. */
   fileName: string

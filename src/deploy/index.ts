@@ -1,6 +1,7 @@
 import { relative } from 'node:path'
 import pc from 'picocolors'
 import {
+  ApiError,
   createAgent,
   createDeployment,
   createVersion,
@@ -29,7 +30,7 @@ import type { ResolvedOptions } from '../options/resolve.js'
 import { withheldFrom, type UploadPlan } from '../plan/index.js'
 import { sameReads, workerReads } from '../plan/reads.js'
 import { applyDeploySteps, type DeployStepsOutcome } from './triggers.js'
-import { preflight } from '../version/preflight.js'
+import { preflight, startInWorkerd } from '../version/preflight.js'
 import { builtSize, type BuiltVersion } from '../version/build.js'
 import { deployRoute } from './path.js'
 import { deployScript, type KnownVersion } from './script.js'
@@ -240,6 +241,29 @@ async function preflightOf(session: UploadSession, version: BuiltVersion, git: R
   if (startup !== undefined) logger.info(`${pc.green('✓')} preflight: the ${what} starts in workerd (${Math.round(startup)} ms locally)`)
 }
 
+/**
+ * Preflight off the critical path: the API starts every version it receives and refuses one that
+ * fails at startup (10021, as the emulator does) before it can be deployed, so no workerd runs
+ * before the upload. When the API refuses the version as invalid and preflight is on, the version
+ * is started in workerd to show where it fails, with workerd's stack trace; a refusal workerd does
+ * not reproduce is the API's error as it came.
+ */
+async function explainRefusal(error: unknown, session: UploadSession, version: BuiltVersion, git: Record<string, string> | undefined): Promise<never> {
+  const { plan, logger } = session
+  if (!plan.preflight || version.modules.mainModule === undefined || !isValidationRefusal(error)) throw error
+  const start = await startInWorkerd(versionBody(plan, version.modules, { git }).payload, plan.target.worker, logger, withheldFrom(plan))
+  if (!start || !('failure' in start)) throw error
+  throw new WorkersVersionError(
+    'PREFLIGHT_FAILED',
+    `The version failed to start: the API refused it, so nothing was deployed, and it fails in workerd too:\n${start.failure}\n\nThe API's answer:\n${error.message}`,
+  )
+}
+
+/** The API's "validation failure" (10021): among others, a Worker that throws at startup or imports a missing module. */
+function isValidationRefusal(error: unknown): error is ApiError {
+  return error instanceof ApiError && error.errors.some((e) => e.code === 10021)
+}
+
 /** A Worker that does not exist, with `createWorker: false`: refused before anything is created. */
 function refuseMissingWorker(session: UploadSession): void {
   if (session.plan.createWorker) return
@@ -250,8 +274,10 @@ function refuseMissingWorker(session: UploadSession): void {
 }
 
 /**
- * The upload's steps in order: preflight, the Worker, its assets, the version, then traffic when
- * `promote` asks for it; or, where `deployRoute` says so, the script upload in place of the last two.
+ * The upload's steps in order: the Worker, its assets, the version, then traffic when `promote`
+ * asks for it; or, where `deployRoute` says so, the script upload in place of the last two. The
+ * API refuses a version that fails at startup before any traffic: preflight explains a refusal
+ * (`explainRefusal`) rather than delaying every upload.
  */
 async function createVersionThenTraffic(version: BuiltVersion, session: UploadSession, options: ResolvedOptions, interruption: InterruptionWatch): Promise<VersionResult> {
   const { plan, logger, redactor, ctx } = session
@@ -259,8 +285,6 @@ async function createVersionThenTraffic(version: BuiltVersion, session: UploadSe
   const worker = target.worker
   const git = await plan.gitAnnotations
   const warn = (message: string) => logger.warn(pc.yellow(`⚠ ${message}`))
-
-  await preflightOf(session, version, git, 'version')
 
   await accountKnown(session)
   const state = await workerStateOf(session)
@@ -282,7 +306,7 @@ async function createVersionThenTraffic(version: BuiltVersion, session: UploadSe
   const remote = { migrationTag: state.migrationTag, secrets: state.secrets, assetsJwt }
   if (route.kind === 'script') {
     interruption.during('the script upload', 'a version may have been created and deployed at 100%, with its migrations applied')
-    const deployed = await deployScript({ plan, version, route, git, remote, isNew: state.isNew, ctx, logger, redactor, warn })
+    const deployed = await deployScript({ plan, version, route, git, remote, isNew: state.isNew, ctx, logger, redactor, warn }).catch((error: unknown) => explainRefusal(error, session, version, git))
     interruption.settled()
     // The script upload deploys at 100%, so the Worker settings and triggers follow it as they follow a promote.
     const settled = await applyStepsOf(session, deployed.result.id)
@@ -304,7 +328,7 @@ async function createVersionThenTraffic(version: BuiltVersion, session: UploadSe
     contentLength: bodyByteLength(payload, BODY_LAYOUT_PRETTY),
     identity: identityOfPayload(payload),
     describe: (pointer) => describePointer(outline, pointer),
-  })
+  }).catch((error: unknown) => explainRefusal(error, session, version, git))
   const elapsed = performance.now() - started
   logger.info(`${pc.green('✓')} created version ${pc.bold(String(result.number))} of ${pc.bold(worker)}`)
   for (const line of formatVersionResult(result, elapsed, redactor)) logger.info(`  ${line}`)

@@ -24,9 +24,11 @@ export interface DeployStepsOutcome {
 }
 
 /**
- * Sends every step in order. A step that fails does not stop the later ones (they do not depend on
- * it, as in wrangler); the outcome's `failure` names each step that failed and why, says that the
- * version is deployed, and how to apply the rest without another version.
+ * Sends every step at once: they do not depend on each other (each sets one kind of setting of the
+ * Worker, as wrangler's own steps after a deploy do), so they cost one round trip of waiting, not
+ * one per step. A step that fails does not stop the others; they are reported in the plan's order.
+ * The outcome's `failure` names each step that failed and why, says that the version is deployed,
+ * and how to apply the rest without another version.
  */
 export async function applyDeploySteps(
   ctx: ApiCallContext,
@@ -37,15 +39,17 @@ export async function applyDeploySteps(
 ): Promise<DeployStepsOutcome> {
   const applied: DeployStep[] = []
   const failed: Array<{ step: DeployStep; reason: string }> = []
-  for (const step of steps) {
-    try {
-      await applyStep(ctx, script, step)
+  const outcomes = await Promise.allSettled(steps.map((step) => applyStep(ctx, script, step)))
+  outcomes.forEach((outcome, i) => {
+    const step = steps[i]!
+    if (outcome.status === 'fulfilled') {
       applied.push(step)
       onApplied(step)
-    } catch (error) {
+    } else {
+      const error: unknown = outcome.reason
       failed.push({ step, reason: error instanceof Error ? error.message : String(error) })
     }
-  }
+  })
   if (failed.length === 0) return { applied }
   const lines = failed.map(({ step, reason }) => `  - ${step.title} (${step.targets.join(', ')}): ${reason}`)
   const done = applied.length === 0 ? 'nothing else was applied' : `applied: ${applied.map((s) => s.title).join(', ')}`

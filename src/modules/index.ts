@@ -3,16 +3,16 @@ import { WorkersVersionError } from '../core/errors.js'
 import { SOURCE_MAP, contentTypeFor, isEsModuleType, type RuleMatcher } from './content-types.js'
 import { filesImportedByChunks } from './module-imports.js'
 import { plural } from '../core/plural.js'
-import { rewriteSourceMap } from './source-maps.js'
-import type { BundlerName, ExcludedFile, ModulesResult, OutputFile, WorkerModule } from '../core/types.js'
+import { linksSourceMap, rewriteSourceMap } from './source-maps.js'
+import type { BundlerName, ExcludedFile, ModulesResult, OutputFile, SourceMapChoice, WorkerModule } from '../core/types.js'
 
 export interface ModulesOptions {
   bundler: BundlerName
   matchRule: RuleMatcher
   /** Picks the main module among several entries: output file name, entry name, or file name without extension. */
   mainModule?: string
-  /** Attach each chunk's source map as `<module>.map`. */
-  sourcemaps: boolean
+  /** Which chunks' source maps to attach as `<module>.map`. */
+  sourcemaps: SourceMapChoice
 }
 
 /**
@@ -21,6 +21,13 @@ export interface ModulesOptions {
  * a server build's stylesheet (React Router 7 emits `assets/server-build-….css`) goes too.
  */
 export const UNIMPORTED_REASON = 'no Workers module type, and no chunk imports it'
+
+/** Why a chunk's map file is not a module. */
+function mapLeftOut(choice: SourceMapChoice): string {
+  return choice === false
+    ? 'source map, not sent: `sourcemaps` or `upload_source_maps` is false'
+    : 'source map its chunk does not link (hidden), not sent unless `sourcemaps` or `upload_source_maps` is true'
+}
 
 /** Build metadata and bundler artifacts that are never runtime modules. */
 function metadataReason(fileName: string): string | undefined {
@@ -105,10 +112,15 @@ export function toWorkerModules(files: readonly OutputFile[], options: ModulesOp
   const nameOf = (fileName: string) => (root === '.' ? fileName : fileName.startsWith(`${root}/`) ? fileName.slice(root.length + 1) : posix.relative(root, fileName))
 
   // Maps come from the chunks themselves; the same maps emitted as files are not modules twice.
-  const chunkMapFiles = new Set<string>()
+  // Which maps are sent is decided from the chunk's code: the map itself is read only when it is
+  // sent (a bundler's map object may be built on first access, and a plain build pays for none).
+  const chunkMapFiles = new Map<string, boolean>()
+  const sendsMap = new Set<OutputFile>()
   for (const file of files) {
     if (file.kind !== 'chunk') continue
-    chunkMapFiles.add(file.mapFileName ?? `${file.fileName}.map`)
+    const sent = options.sourcemaps === 'linked' ? linksSourceMap(file.contents) : options.sourcemaps
+    if (sent) sendsMap.add(file)
+    chunkMapFiles.set(file.mapFileName ?? `${file.fileName}.map`, sent)
   }
 
   // Read from every chunk's text, so only once some file has no module type (most builds have none).
@@ -128,7 +140,7 @@ export function toWorkerModules(files: readonly OutputFile[], options: ModulesOp
       continue
     }
     if (file.kind === 'asset' && chunkMapFiles.has(file.fileName)) {
-      if (!options.sourcemaps) excluded.push({ fileName: file.fileName, reason: 'source map (sourcemaps: false)' })
+      if (!chunkMapFiles.get(file.fileName)) excluded.push({ fileName: file.fileName, reason: mapLeftOut(options.sourcemaps) })
       continue
     }
     const type = contentTypeFor(file, options.matchRule)
@@ -157,7 +169,7 @@ export function toWorkerModules(files: readonly OutputFile[], options: ModulesOp
       continue
     }
     modules.push({ name, content_type: type, contents: file.contents })
-    if (options.sourcemaps && file.kind === 'chunk' && file.map) {
+    if (sendsMap.has(file) && file.map) {
       try {
         const map = rewriteSourceMap(file.map, name, { chunk: file.fileName, mapFile: file.mapFileName })
         modules.push({ name: `${name}.map`, content_type: SOURCE_MAP, contents: Buffer.from(map) })

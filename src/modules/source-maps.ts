@@ -1,6 +1,6 @@
 import { WorkersVersionError } from '../core/errors.js'
 import { clip, isRecord } from '../core/guards.js'
-import type { RawSourceMap } from '../core/types.js'
+import type { OutputFile, RawSourceMap } from '../core/types.js'
 
 /** Removes the leading `./` and `../` segments the platform cannot resolve (as wrangler does). */
 function stripRelativePrefix(path: string): string {
@@ -93,4 +93,45 @@ export function inlineSourceMap(code: string): RawSourceMap | string | undefined
   const match = INLINE_MAP.exec(code)
   if (!match) return undefined
   return parseSourceMap(Buffer.from(match[1]!, 'base64').toString('utf8'))
+}
+
+const LINK = Buffer.from('//# sourceMappingURL=')
+
+/**
+ * Whether a chunk's code links its map by a trailing `//# sourceMappingURL=<file>` comment, the
+ * way wrangler finds the maps it sends when `upload_source_maps` is unset: the last such comment,
+ * followed only by blank lines or other `//#`/`//@` comments, naming a file (not a `data:` URL).
+ * Reads the code's bytes only, never the bundler's map object.
+ */
+export function linksSourceMap(code: Uint8Array): boolean {
+  const bytes = Buffer.isBuffer(code) ? code : Buffer.from(code.buffer, code.byteOffset, code.byteLength)
+  const at = bytes.lastIndexOf(LINK)
+  if (at < 0 || (at > 0 && bytes[at - 1] !== 0x0a && bytes[at - 1] !== 0x0d)) return false
+  const [url = '', ...after] = bytes.subarray(at + LINK.length).toString('utf8').split('\n')
+  const target = url.trim()
+  if (target === '' || target.startsWith('data:')) return false
+  return after.every((line) => {
+    const trimmed = line.trim()
+    return trimmed === '' || trimmed.startsWith('//#') || trimmed.startsWith('//@')
+  })
+}
+
+/**
+ * Gives `file.map` a value read on first access: a bundler's map object may be built when it is
+ * read (and a map file must be parsed), and a map that is not sent is never read.
+ */
+export function setLazyMap(file: OutputFile, read: () => OutputFile['map']): void {
+  let value: OutputFile['map']
+  let done = false
+  Object.defineProperty(file, 'map', {
+    enumerable: true,
+    configurable: true,
+    get: () => {
+      if (!done) [value, done] = [read(), true]
+      return value
+    },
+    set: (next: OutputFile['map']) => {
+      ;[value, done] = [next, true]
+    },
+  })
 }

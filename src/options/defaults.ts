@@ -2,6 +2,7 @@ import { resolve } from 'node:path'
 import { WorkersVersionError } from '../core/errors.js'
 import { clip } from '../core/guards.js'
 import { NETWORK_DEFAULTS } from '../core/network-defaults.js'
+import type { SourceMapChoice } from '../core/types.js'
 
 // Every default value and every environment-variable fallback of the plugin's options, in one
 // place. `resolveOptions` applies the static defaults once; the build plan applies what depends on
@@ -13,7 +14,6 @@ export const DEFAULTS = {
   outputDir: '.workers-version',
   typesFile: 'worker-env.d.ts',
   uploadMode: 'deploy',
-  sourcemaps: true,
   /** `wrangler` unset: read `wrangler.jsonc`/`.json`/`.toml` from the root when there is one, as @cloudflare/vite-plugin does. */
   wrangler: 'when-present',
   apiBaseUrl: 'https://api.cloudflare.com/client/v4',
@@ -33,6 +33,15 @@ export const DEFAULTS = {
 /** A Worker id (32 hex digits) names a Worker that exists; only a name can be created. */
 export function createWorkerByDefault(worker: string | undefined): boolean {
   return worker !== undefined && !/^[0-9a-f]{32}$/i.test(worker)
+}
+
+/**
+ * Which source maps are sent: the `sourcemaps` option, else the wrangler config's
+ * `upload_source_maps`, else what wrangler (4.164) sends with neither: the maps the chunks link by
+ * a `sourceMappingURL` comment to a file.
+ */
+export function sourceMapsByDefault(option: boolean | undefined, uploadSourceMaps: boolean | undefined): SourceMapChoice {
+  return option ?? uploadSourceMaps ?? 'linked'
 }
 
 /** Preflight runs whenever the version is to get traffic. */

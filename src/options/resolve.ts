@@ -25,7 +25,8 @@ export type ResolvedOptions = Pick<
   wrangler: boolean | string
   /** `worker-env.d.ts` path relative to the root, when `types` is on. */
   types?: string
-  sourcemaps: boolean
+  /** Unset: the wrangler config's `upload_source_maps` decides (the plan settles it). */
+  sourcemaps?: boolean
   rules: readonly ModuleRule[]
   matchRule: RuleMatcher
   outputDir: string
@@ -64,7 +65,7 @@ export function resolveOptions(input: WorkersVersionOptions = {}): ResolvedOptio
     env: input.env,
     types: input.types ? (typeof input.types === 'string' ? input.types : DEFAULTS.typesFile) : undefined,
     mainModule: input.mainModule,
-    sourcemaps: input.sourcemaps ?? DEFAULTS.sourcemaps,
+    sourcemaps: input.sourcemaps,
     rules: input.rules ?? [],
     matchRule: compileRules(input.rules),
     outputDir: input.outputDir ?? DEFAULTS.outputDir,

@@ -62,7 +62,12 @@ export interface WorkersVersionOptions {
   types?: boolean | string
   /** Which entry chunk is the main module when the build has several: its output file name or entry name. @default the only entry */
   mainModule?: string
-  /** Attach each chunk's source map as `<module>.map` (only when the bundler produced maps). @default true */
+  /**
+   * Attach each chunk's source map as `<module>.map` (only when the bundler produced maps). Unset, the
+   * wrangler config's `upload_source_maps` decides, as it does for `wrangler deploy`; when that is unset
+   * too, only the maps a chunk links by a `//# sourceMappingURL=<file>` comment are sent (not hidden or
+   * inline ones), as wrangler does. @default the wrangler config's `upload_source_maps`, else the linked maps
+   */
   sourcemaps?: boolean
   /** Extra or overriding content-type rules, e.g. `{ test: '*.md', type: 'text/plain' }`; `type: false` leaves files out. Later rules win. */
   rules?: ModuleRule[]
@@ -117,7 +122,12 @@ export interface WorkersVersionOptions {
    * @default false
    */
   previewForks?: boolean
-  /** Start the version in workerd (through the optional peer `miniflare`) before anything is sent; a Worker that fails to start fails the build. @default `true` when `promote` is set */
+  /**
+   * Explain a Worker that fails at startup with workerd's stack trace (through the optional peer
+   * `miniflare`). The API starts every version it receives and refuses one that fails (10021) before
+   * it can get traffic; when it refuses one, preflight starts it in workerd and the build fails with
+   * workerd's message. A Preview is started in workerd before anything is sent. @default `true` when `promote` is set
+   */
   preflight?: boolean
   /** Create the Worker when it does not exist yet (first deploy). @default `true` when `worker` is a name, `false` for a 32-hex-digit id */
   createWorker?: boolean

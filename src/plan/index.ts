@@ -6,9 +6,10 @@ import type { Withheld } from '../core/child-env.js'
 import { WorkersVersionError } from '../core/errors.js'
 import { secretsInBindings } from '../core/redact.js'
 import type { BuildInfo, GeneratedWorker, TaggedMigrationStep } from '../core/pipeline.js'
+import type { SourceMapChoice } from '../core/types.js'
 import type { GitCommit } from './git.js'
 import { ciCommit, readCiContext, type CiContext } from './ci-context.js'
-import { createWorkerByDefault, DEFAULTS, ENV_FALLBACKS, uploadFromEnv, withEnvFallback } from '../options/defaults.js'
+import { createWorkerByDefault, DEFAULTS, sourceMapsByDefault, ENV_FALLBACKS, uploadFromEnv, withEnvFallback } from '../options/defaults.js'
 import type { ResolvedOptions } from '../options/resolve.js'
 import { secretBindings, type SecretsOption } from '../options/secrets.js'
 import { MESSAGE_LIMIT, truncateUtf8, validateVersionConfig } from '../options/validate.js'
@@ -61,6 +62,8 @@ interface PlanFields {
    * without `promote: true`. A dry run writes them as `deploy-steps.json`.
    */
   deploySteps?: DeployStep[]
+  /** Which chunks' source maps are sent: the `sourcemaps` option, else the wrangler config's `upload_source_maps`, else the linked ones. */
+  sourcemaps: SourceMapChoice
   /** Warnings found while planning (the wrangler config's). */
   warnings: string[]
   /** A Preview deployment instead of a version: the Preview, decided before anything is sent. */
@@ -185,6 +188,7 @@ export async function createPlan(
     migrationSteps: merged.migrationSteps,
     assets: merged.assets && options.assets ? { ...merged.assets, maxFiles: options.assets.maxFiles, concurrency: options.assets.concurrency, allowDotfiles: options.assets.allowDotfiles } : undefined,
     deploySteps,
+    sourcemaps: sourceMapsByDefault(options.sourcemaps, merged.uploadSourceMaps),
     warnings: merged.warnings,
     ci,
     preview,
@@ -293,6 +297,8 @@ interface MergedConfig {
   secrets?: SecretsOption
   /** The wrangler config read, if any (its warnings are named after it). */
   configFile?: string
+  /** The config's `upload_source_maps`, when it sets it. */
+  uploadSourceMaps?: boolean
   warnings: string[]
 }
 
@@ -334,6 +340,7 @@ async function mergeWranglerConfig(options: ResolvedOptions, root: string, env: 
     accountId: own.accountId ?? config.accountId,
     version: { ...config.version, ...own.version },
     configFile: file,
+    uploadSourceMaps: config.uploadSourceMaps,
     previews: config.previews,
     secrets,
     deploy: config.deploy,

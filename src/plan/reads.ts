@@ -6,17 +6,21 @@
 import type { UploadPlan } from './index.js'
 
 export interface WorkerReads {
-  /** The current deployment: a promote splits traffic with it, or replaces it. */
+  /**
+   * The current deployment: a gradual rollout splits traffic with it. A promote to 100% gives the new
+   * version all traffic whatever is deployed, and reads nothing for it.
+   */
   deployment: boolean
   /** The Durable Object migration tag: only when the build has migrations (a Preview keeps its own). */
   migrationTag: boolean
   /** The current version's secret names, to keep them: a Preview keeps its own secrets. */
   secrets: boolean
   /**
-   * Whether the reads may start as soon as the build starts, while the bundler works. Not with
-   * preflight (nothing is sent before the version has started locally) nor with static assets (a bad
-   * assets directory, found once the bundler has written it, is refused before any request is made),
-   * nor before the Worker is named (with `@cloudflare/vite-plugin`, its generated config names it).
+   * Whether the reads may start as soon as the build starts, while the bundler works. Not for a
+   * Preview with preflight (nothing is sent before it has started locally; a version's preflight only
+   * explains the API's refusal, and the reads create nothing), nor with static assets (a bad assets
+   * directory, found once the bundler has written it, is refused before any request is made), nor
+   * before the Worker is named (with `@cloudflare/vite-plugin`, its generated config names it).
    */
   early: boolean
 }
@@ -24,10 +28,10 @@ export interface WorkerReads {
 export function workerReads(plan: UploadPlan): WorkerReads {
   const hasMigrations = Boolean(plan.migrationSteps) || plan.version.migrations !== undefined
   return {
-    deployment: plan.promote !== undefined,
+    deployment: plan.promote !== undefined && plan.promote < 100,
     migrationTag: hasMigrations && !plan.preview,
     secrets: !plan.preview,
-    early: !plan.preflight && plan.assets === undefined && plan.target.worker !== '',
+    early: !(plan.preflight && plan.preview) && plan.assets === undefined && plan.target.worker !== '',
   }
 }
 

@@ -1,3 +1,5 @@
+import { groupDigits } from '../core/plural.js'
+
 /** Sizes as Vite prints them: decimal units, 1 kB = 1000 bytes. */
 export function formatBytes(bytes: number): string {
   if (bytes < 1000) return `${bytes} B`
@@ -21,7 +23,7 @@ export function formatBinaryBytes(bytes: number): string {
 
 /** `4,000`. */
 export function formatCount(n: number): string {
-  return n.toLocaleString('en-US')
+  return groupDigits(n)
 }
 
 /** `2.1 s`, `3 min 5 s`. */

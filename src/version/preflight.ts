@@ -18,14 +18,16 @@ export function warmUpPreflight(): void {
     .catch(() => undefined)
 }
 
+/** What starting a version in workerd found: its startup time, workerd's message, or nothing (no workerd to run it). */
+export type WorkerdStart = { startupMs: number } | { failure: string } | undefined
+
 /**
- * Starts the version in workerd, as the local emulator runs it (bindings stubbed locally),
- * before anything is sent: a Worker that throws at startup or imports a missing module fails
- * the build with workerd's own message. Returns the local startup time, or undefined when
- * Miniflare (an optional peer dependency) is not installed. `withheld`: what workerd's
- * environment must not hold (see {@link blanked}).
+ * Starts the version in workerd, as the local emulator runs it (bindings stubbed locally): a
+ * Worker that throws at startup or imports a missing module gives workerd's own message, with
+ * its stack trace. Undefined when Miniflare (an optional peer dependency) is not installed or
+ * workerd cannot run. `withheld`: what workerd's environment must not hold (see {@link blanked}).
  */
-export async function preflight(payload: VersionPayload, worker: string, logger: Logger, withheld: Withheld): Promise<number | undefined> {
+export async function startInWorkerd(payload: VersionPayload, worker: string, logger: Logger, withheld: Withheld): Promise<WorkerdStart> {
   const [{ findMiniflare, WorkerdUnavailableError }, runner] = await Promise.all([import('../workerd/miniflare.js'), import('../workerd/workerd.js')])
   try {
     const found = await findMiniflare()
@@ -57,11 +59,22 @@ export async function preflight(payload: VersionPayload, worker: string, logger:
       return undefined
     }
     if (!(error instanceof runner.VersionStartupError)) throw error
-    throw new WorkersVersionError('PREFLIGHT_FAILED', `The version failed to start in workerd, so nothing was sent:\n${error.message}`)
+    return { failure: error.message }
   }
-  const elapsed = performance.now() - started
+  const startupMs = performance.now() - started
   await running.dispose()
-  return elapsed
+  return { startupMs }
+}
+
+/**
+ * Starts the version in workerd before anything is sent: a version that fails to start fails the
+ * build with workerd's message. Returns the local startup time, or undefined when workerd could
+ * not run it.
+ */
+export async function preflight(payload: VersionPayload, worker: string, logger: Logger, withheld: Withheld): Promise<number | undefined> {
+  const start = await startInWorkerd(payload, worker, logger, withheld)
+  if (start && 'failure' in start) throw new WorkersVersionError('PREFLIGHT_FAILED', `The version failed to start in workerd, so nothing was sent:\n${start.failure}`)
+  return start?.startupMs
 }
 
 /**

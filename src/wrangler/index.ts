@@ -54,6 +54,8 @@ export interface WranglerConfig {
   deploy: DeploySettings
   /** The `previews` block: what a Preview deployment takes instead of the top-level settings. */
   previews?: WranglerPreviews
+  /** `upload_source_maps`: whether the chunks' source maps are sent (wrangler's default: not). */
+  uploadSourceMaps?: boolean
   /** Keys that were not mapped and other things worth telling the user. */
   warnings: string[]
 }
@@ -68,7 +70,7 @@ export interface WranglerPreviews {
   fields: Pick<VersionConfig, 'limits' | 'placement' | 'cache_options'>
 }
 
-const HANDLED = new Set(['compatibility_date', 'compatibility_flags', 'exports', 'migrations', 'placement', 'limits', 'assets', 'containers', 'cache', 'secrets', 'previews'])
+const HANDLED = new Set(['compatibility_date', 'compatibility_flags', 'exports', 'migrations', 'placement', 'limits', 'assets', 'containers', 'cache', 'secrets', 'previews', 'upload_source_maps'])
 
 /** Keys @cloudflare/vite-plugin adds to the `wrangler.json` it generates, about itself. */
 const GENERATED_ONLY = new Set(['configPath', 'userConfigPath', 'topLevelName', 'definedEnvironments', 'legacy_env'])
@@ -109,6 +111,10 @@ export function mapWranglerConfig(raw: Record<string, unknown>, file: string, op
     if (value === undefined || typeof value === 'string') return value
     problems.error(pathOf(key), `expected a string, got ${describe(value)}`)
     return undefined
+  }
+  if (c.upload_source_maps !== undefined) {
+    if (typeof c.upload_source_maps === 'boolean') result.uploadSourceMaps = c.upload_source_maps
+    else problems.error(pathOf('upload_source_maps'), `expected true or false, got ${describe(c.upload_source_maps)}`)
   }
   result.worker = str('name')
   result.accountId = str('account_id')

@@ -28,7 +28,7 @@ export const SILENT = new Set(['$schema', 'dev', 'send_metrics', 'main', 'name',
 /** Keys the plugin knowingly does not map, with the reason given in the warning. */
 export const NOT_MAPPED: ReadonlyMap<string, string> = new Map([
   ...['build', 'define', 'alias', 'minify', 'keep_names', 'no_bundle', 'rules', 'find_additional_modules',
-    'preserve_file_names', 'base_dir', 'tsconfig', 'jsx_factory', 'jsx_fragment', 'upload_source_maps',
+    'preserve_file_names', 'base_dir', 'tsconfig', 'jsx_factory', 'jsx_fragment',
     'python_modules'].map((k) => [k, BUILD] as const),
   ...NOT_APPLIED,
   ...['access', 'connect'].map((k) => [k, LOCAL_DEV] as const),

@@ -67,11 +67,12 @@ describe('esbuild', () => {
     await expectWorkerResponds(body)
   })
 
-  it('keeps external (hidden) and inline maps, which the chunk does not point to or carries itself', async () => {
+  it('sends external (hidden) and inline maps, which the chunk does not point to or carries itself, with sourcemaps: true, and not by default (as wrangler)', async () => {
     for (const sourcemap of ['external', 'inline'] as const) {
-      const { outputDir } = await build({ sourcemap })
-      const body = await readRequest(outputDir)
-      expect(assertMapsBelongToChunks(body), sourcemap).toBe(2)
+      const { outputDir } = await build({ sourcemap }, { sourcemaps: true })
+      expect(assertMapsBelongToChunks(await readRequest(outputDir)), sourcemap).toBe(2)
+      const byDefault = await build({ sourcemap })
+      expect((await readRequest(byDefault.outputDir)).modules.filter((m) => m.name.endsWith('.map')), sourcemap).toEqual([])
     }
   })
 

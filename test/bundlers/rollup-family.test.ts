@@ -53,11 +53,12 @@ describe.each(Object.keys(bundlers) as Array<keyof typeof bundlers>)('%s', (name
     await expectWorkerResponds(body)
   })
 
-  it('keeps hidden and inline maps, which exist only in the bundle', async () => {
+  it('sends hidden and inline maps, which exist only in the bundle, with sourcemaps: true, and not by default (no chunk links them to a file, so wrangler sends none)', async () => {
     for (const sourcemap of ['hidden', 'inline'] as const) {
-      const { outputDir } = await build(join(WORKER_FIXTURE, 'src/index.js'), { sourcemap })
-      const body = await readRequest(outputDir)
-      expect(assertMapsBelongToChunks(body), sourcemap).toBe(2)
+      const { outputDir } = await build(join(WORKER_FIXTURE, 'src/index.js'), { sourcemap }, { sourcemaps: true })
+      expect(assertMapsBelongToChunks(await readRequest(outputDir)), sourcemap).toBe(2)
+      const byDefault = await build(join(WORKER_FIXTURE, 'src/index.js'), { sourcemap })
+      expect((await readRequest(byDefault.outputDir)).modules.filter((m) => m.name.endsWith('.map')), sourcemap).toEqual([])
     }
   })
 

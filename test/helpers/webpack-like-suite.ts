@@ -131,10 +131,12 @@ export function webpackLikeSuite(bundler: WebpackLike) {
       await expectWorkerResponds(body)
     })
 
-    it('keeps hidden and inline maps', async () => {
+    it('sends hidden and inline maps with sourcemaps: true, and not by default (no chunk links them to a file, so wrangler sends none)', async () => {
       for (const devtool of ['hidden-source-map', 'inline-source-map']) {
-        const { outputDir } = await build((c) => ({ ...c, devtool }))
+        const { outputDir } = await build((c) => ({ ...c, devtool }), { sourcemaps: true })
         expect(assertMapsBelongToChunks(await readRequest(outputDir)), devtool).toBe(2)
+        const byDefault = await build((c) => ({ ...c, devtool }))
+        expect((await readRequest(byDefault.outputDir)).modules.filter((m) => m.name.endsWith('.map')), devtool).toEqual([])
       }
     })
 

@@ -64,10 +64,15 @@ describe('from version to traffic', () => {
 
   it('promotes to 100%, then a 10% rollout keeps the previous version at 90%', async () => {
     const root = await project({})
+    const deploymentReads = () => emulator().requests.filter((r) => r.method === 'GET' && r.path.endsWith('/workers/scripts/rollout/deployments')).length
     await deploy(root, 'rollout', { promote: true })
     const [first] = emulator().versions('rollout')
     expect(emulator().deployments('rollout')[0]!.versions).toEqual([{ version_id: first!.id, percentage: 100 }])
+    // 100% goes to the new version whatever is deployed: the current deployment is not read.
+    expect(deploymentReads()).toBe(0)
     await deploy(root, 'rollout', { promote: 10 })
+    // A gradual rollout keeps the deployed version for the rest: it reads it once.
+    expect(deploymentReads()).toBe(1)
     const [second] = emulator().versions('rollout')
     expect(second!.id).not.toBe(first!.id)
     expect(emulator().deployments('rollout')[0]!.versions).toEqual([
@@ -175,16 +180,46 @@ describe('from version to traffic', () => {
     expect(emulator().versions(worker)).toHaveLength(1)
   })
 
-  it('preflight: a Worker that throws at startup fails the build with the SyntaxError and sends nothing', async () => {
-    const broken = `const config = JSON.parse('{')\nexport default { fetch() { return new Response(String(config)) } }\n`
-    await expect(deploy(await project({ 'src/index.js': broken }), 'broken-worker', { promote: true })).rejects.toThrow(/SyntaxError/)
-    expect(emulator().requests.filter((r) => r.path.includes('broken-worker') || (r.body as { name?: string })?.name === 'broken-worker')).toEqual([])
+  it('preflight: a Worker that throws at startup is refused by the API, gets no version, deployment or traffic, and the build fails with workerd\'s stack trace', async () => {
+    const worker = 'broken-worker'
+    const root = await project({})
+    await deploy(root, worker, { promote: true })
+    const [good] = emulator().versions(worker)
+    const broken = `function readConfig() {\n  return JSON.parse('{')\n}\nconst config = readConfig()\nexport default { fetch() { return new Response(String(config)) } }\n`
+    await writeFile(join(root, 'src/index.js'), broken)
+    const error = await deploy(root, worker, { promote: true }).then(() => undefined, (e: unknown) => e as Error)
+    expect(error?.message).toMatch(/The version failed to start: the API refused it, so nothing was deployed, and it fails in workerd too:/)
+    // workerd's own words, with the stack trace of the local run: the function and the line.
+    const [local, api] = error!.message.split("The API's answer:")
+    expect(local).toMatch(/SyntaxError[\s\S]*at index\.js:\d+:\d+ in readConfig/)
+    expect(api).toMatch(/SyntaxError/)
+    expect(error?.message).toMatch(/\[code 10021\]/)
+    // The API refused the version: none was stored, and the good one keeps all traffic.
+    expect(emulator().versions(worker)).toHaveLength(1)
+    expect(emulator().deployments(worker)).toHaveLength(1)
+    expect(emulator().deployments(worker)[0]!.versions).toEqual([{ version_id: good!.id, percentage: 100 }])
+    expect(emulator().requests.filter((r) => r.method === 'POST' && r.path.endsWith(`/workers/scripts/${worker}/deployments`))).toHaveLength(1)
   })
 
-  it('preflight: a good Worker passes and is promoted', async () => {
+  it('preflight: a first deploy through the script upload (a Durable Object migration) of a Worker that throws at startup creates nothing, and the message holds workerd\'s stack trace', async () => {
+    const worker = 'broken-migrating'
+    const broken = `import { DurableObject } from 'cloudflare:workers'\nexport class Counter extends DurableObject {}\nfunction boot() {\n  throw new Error('boot failed')\n}\nboot()\n${HELLO}`
+    const config = JSON.stringify({ name: worker, compatibility_date: '2025-01-01', durable_objects: { bindings: [{ name: 'COUNTER', class_name: 'Counter' }] }, migrations: [{ tag: 'v1', new_sqlite_classes: ['Counter'] }] })
+    const root = await project({ 'src/index.js': broken, 'wrangler.jsonc': config })
+    const error = await deploy(root, worker, { promote: true }).then(() => undefined, (e: unknown) => e as Error)
+    const [local, api] = (error?.message ?? '').split("The API's answer:")
+    expect(local).toMatch(/The version failed to start: the API refused it, so nothing was deployed, and it fails in workerd too:/)
+    expect(local).toMatch(/boot failed[\s\S]*at index\.js:\d+:\d+ in boot/)
+    expect(api).toMatch(/\[code 10021\]/)
+    expect(emulator().requests.filter((r) => r.method === 'PUT' && r.path.endsWith(`/workers/scripts/${worker}`))).toHaveLength(1)
+    expect(emulator().worker(worker)).toBeUndefined()
+    expect(emulator().versions(worker)).toEqual([])
+  })
+
+  it('preflight: a good Worker is promoted without starting workerd first (the API starts it)', async () => {
     const log = vi.spyOn(console, 'log')
     await deploy(await project({}), 'good-worker', { promote: true })
-    expect(log.mock.calls.some(([line]) => String(line).includes('preflight: the version starts in workerd'))).toBe(true)
+    expect(log.mock.calls.some(([line]) => String(line).includes('preflight'))).toBe(false)
     const [version] = emulator().versions('good-worker')
     expect(emulator().deployments('good-worker')[0]!.versions).toEqual([{ version_id: version!.id, percentage: 100 }])
   })

@@ -167,3 +167,22 @@ it('with @cloudflare/vite-plugin the settings come from its generated wrangler.j
   // Applied on promote, so no longer reported as "not sent".
   expect(warn.mock.calls.join('\n')).not.toMatch(/routes|triggers|workers_dev/)
 })
+
+it('the steps after the deployment are sent together, not one after the other: the others arrive while the first is still unanswered', async () => {
+  const { dir, wrangler } = await project('steps-parallel', { logpush: true, triggers: { crons: ['0 * * * *'] }, workers_dev: true })
+  // The script settings' answer is held back: a step sent after it would arrive only once it is answered.
+  emu.injectFaults({ match: { method: 'PATCH', path: /\/script-settings$/ }, kind: 'slow', delayMs: 3000 })
+  const inFlightTogether = new Set<string>()
+  const watch = setInterval(() => {
+    const settings = emu.requests.find((r) => r.method === 'PATCH' && r.path.endsWith('/steps-parallel/script-settings'))
+    if (settings?.status !== 0) return
+    for (const r of emu.requests) if (r.path.includes('/scripts/steps-parallel/') && r !== settings && r.method !== 'GET' && !r.path.endsWith('/deployments')) inFlightTogether.add(`${r.method} ${r.path.split('/steps-parallel/')[1]}`)
+  }, 20)
+  try {
+    await rollupUpload(emu, dir, 'steps-parallel', { promote: true, wrangler })
+  } finally {
+    clearInterval(watch)
+  }
+  expect([...inFlightTogether].sort()).toEqual(['POST subdomain', 'PUT schedules'])
+  expect(emu.worker('steps-parallel')?.schedules?.map((s) => s.cron)).toEqual(['0 * * * *'])
+})
