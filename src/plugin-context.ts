@@ -111,7 +111,7 @@ export function createPluginContext(options: ResolvedOptions): AdapterContext {
     outcomes.forEach((o, i) => {
       const worker = uploads[i]?.plan.target.worker
       if (o.status === 'rejected') failed.push(`  - ${worker}: ${o.reason instanceof Error ? o.reason.message : String(o.reason)}`)
-      else created.push(`${worker} (${'deployment' in o.value ? `Preview deployment ${(o.value as PreviewUploadResult).deployment.id}` : `version ${String(o.value.id)}`})`)
+      else created.push(`${worker} (${'deployment' in o.value ? `Preview deployment ${(o.value as PreviewUploadResult).deployment.id}` : 'previewDeleted' in o.value ? `Preview ${o.value.previewDeleted ? 'deleted' : 'none to delete'}` : `version ${String(o.value.id)}`})`)
     })
     if (failed.length === 0) return
     throw new WorkersVersionError(

@@ -38,7 +38,7 @@ import { createLiveLine, isLiveTerminal } from '../report/live-line.js'
 import type { Logger } from '../report/logger.js'
 import { versionBody } from '../version/body.js'
 import type { PlannedPreview } from '../plan/preview.js'
-import { uploadPreview, type PreviewUploadResult, type SharedSteps } from './preview.js'
+import { uploadPreview, type PreviewDeletedResult, type PreviewUploadResult, type SharedSteps } from './preview.js'
 
 /** What the Worker looks like before the version is created: read in parallel, in one round trip. */
 interface WorkerState {
@@ -144,7 +144,7 @@ export async function uploadVersion(
   options: ResolvedOptions,
   logger: Logger,
   build: { redactor: Redactor; session?: UploadSession },
-): Promise<VersionResult | PreviewUploadResult> {
+): Promise<VersionResult | PreviewUploadResult | PreviewDeletedResult> {
   const session = sessionServing(plan, build.session) ?? startUpload(plan, options, logger, { readEarly: false, redactor: build.redactor })
   try {
     // The one branch point: a Preview deployment instead of a version (decided by the plan).
