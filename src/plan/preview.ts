@@ -85,8 +85,11 @@ export async function decidePreview(options: DecideOptions, ci: CiContext, local
   const option = typeof preview === 'object' ? `\`preview: ${quoted(preview.name)}\`` : `\`preview: ${JSON.stringify(preview)}\``
   const build = ci.build
   const fromFork = build?.kind === 'pull-request' && build.fork !== false
+  // The Preview this pull request's builds made, named as they named it, is deleted when it closes.
+  const closing = preview === 'auto' && build?.kind === 'pull-request' && build.closed === true ? ({ pullRequestClosed: true } as const) : {}
   // Whatever the Preview's name: the fork's code would get the Worker's Preview bindings and secrets.
-  if (fromFork && !options.previewForks) throw forkRefused(option, ci, build.fork)
+  // Closing deploys none of its code, and deletes `pr-<number>` (if `previewForks` ever made it).
+  if (fromFork && !options.previewForks && !('pullRequestClosed' in closing)) throw forkRefused(option, ci, build.fork)
   if (typeof preview === 'object') return { preview: planned(preview.name, undefined, 'the name') }
   if (build?.kind === 'tag') {
     throw refused(`${option} names the Preview after the branch, and this build is of tag ${quoted(build.tag)} (${build.variable}), which is no branch; nothing was sent. Name the Preview with \`preview: '<name>'\`, or deploy tags without \`preview\`.`)
@@ -94,8 +97,6 @@ export async function decidePreview(options: DecideOptions, ci: CiContext, local
   if (build?.kind === 'merge-queue') {
     throw refused(`${option}: this build is of a merge-queue ref (${quoted(build.ref)}), which is neither a branch to deploy nor one to preview; nothing was sent. Do not upload from merge-queue builds (\`upload: false\`), or name the Preview with \`preview: '<name>'\`.`)
   }
-  // The Preview this pull request's builds made: the same name, so that it is the one deleted.
-  const closing = preview === 'auto' && build?.kind === 'pull-request' && build.closed === true ? ({ pullRequestClosed: true } as const) : {}
   if (fromFork) return { preview: { ...forkPreview(option, ci), ...closing } }
   if (build?.kind === 'pull-request') {
     if (ci.branch === undefined) throw noBranch(option)
