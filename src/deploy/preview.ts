@@ -68,7 +68,7 @@ export async function uploadPreview(version: BuiltVersion, session: PreviewSessi
   const { plan, logger, ctx } = session
   const { worker } = plan.target
   const planned = plan.preview
-  if (planned.pullRequestClosed) return deleteClosedPreview(session)
+  if (planned.pullRequestClosed) return deleteClosedPreview(session, steps)
   const git = await plan.gitAnnotations
   await steps.preflight()
 
@@ -117,11 +117,12 @@ export async function uploadPreview(version: BuiltVersion, session: PreviewSessi
  * The pull request is closed: its Preview (exactly that name, never another branch's with the
  * same slug) is deleted, and nothing is uploaded. result.json says which, or that there was none.
  */
-async function deleteClosedPreview(session: PreviewSession): Promise<PreviewDeletedResult> {
+async function deleteClosedPreview(session: PreviewSession, steps: SharedSteps): Promise<PreviewDeletedResult> {
   const { plan, logger, ctx } = session
   const { worker } = plan.target
   const { name } = plan.preview
-  const deleted = await deletePreviewNamed(ctx, worker, name, { exactName: true })
+  // A Worker that does not exist has no Preview, and is not created to find that out.
+  const deleted = (await steps.workerIsNew()) ? undefined : await deletePreviewNamed(ctx, worker, name, { exactName: true })
   logger.info(
     deleted
       ? `${pc.green('✓')} pull request closed: deleted Preview ${pc.bold(name)} of ${pc.bold(worker)}; nothing was deployed`

@@ -9,6 +9,7 @@ import { join } from 'node:path'
 import { rollup } from 'rollup'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import rollupPlugin from '../../src/rollup.js'
+import { deletePreviewNamed, listPreviews } from '../../src/api/previews.js'
 import { emulatorEnv, runCli } from '../helpers/deploy-command.js'
 import { previewUrlOn, uploadOptions, useEmulator } from '../helpers/emulator.js'
 import { tempDir } from '../helpers/fixture.js'
@@ -198,6 +199,16 @@ describe("preview: 'auto' on a closed pull request", () => {
     const result = JSON.parse(await readFile(join(root, '.workers-version/result.json'), 'utf8'))
     expect(result).toMatchObject({ kind: 'preview-deleted', worker: 'pl-auto', previewDeleted: { id: preview!.id, name: 'feature/auto' } })
   })
+
+  it('creates no Worker to find it has no Preview, and says there was none', async () => {
+    for (const [name, value] of Object.entries(await pullRequestEvent('closed', 12, 'feature/never', false))) vi.stubEnv(name, value)
+    const start = emulator().requests.length
+    const root = await build('pl-auto-none', 'closing build', { preview: 'auto' })
+    expect(requestsSince(start).filter((r) => !r.startsWith('GET'))).toEqual([])
+    expect(emulator().worker('pl-auto-none')).toBeUndefined()
+    const result = JSON.parse(await readFile(join(root, '.workers-version/result.json'), 'utf8'))
+    expect(result).toMatchObject({ kind: 'preview-deleted', previewDeleted: null, preview: { name: 'feature/never' } })
+  })
 })
 
 describe('the emulator’s Preview list and delete', () => {
@@ -217,5 +228,28 @@ describe('the emulator’s Preview list and delete', () => {
     expect(missing.body.errors[0].code).toBe(10025)
     expect((await call('pl-api/previews/one', 'DELETE')).status).toBe(200)
     expect((await call('pl-api/previews/one', 'DELETE')).status).toBe(404)
+  })
+
+  it('lists every Preview page by page past the 100 of one page', async () => {
+    const post = (path: string, body: unknown) => fetch(api(path), { method: 'POST', headers: { authorization: `Bearer ${emulator().token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) })
+    expect((await post('', { name: 'pl-many' })).status).toBe(200)
+    for (let i = 1; i <= 103; i++) expect((await post('pl-many/previews', { name: `p-${i}` })).status).toBe(200)
+    const start = emulator().requests.length
+    const listed = await listPreviews({ baseUrl: emulator().url, credentials: { apiToken: emulator().token }, accountId: emulator().accountId }, 'pl-many')
+    expect(listed.map((p) => p.name)).toEqual(Array.from({ length: 103 }, (_, i) => `p-${i + 1}`))
+    expect(listed.every((p) => p.created_on !== undefined)).toBe(true)
+    expect(emulator().requests.slice(start).map((r) => [r.query.page, r.query.per_page])).toEqual([['1', '100'], ['2', '100']])
+  })
+
+  it('sends a delete whose answer was lost again, and takes the not-found of the resend as done', async () => {
+    await build('pl-lost', 'lost', { preview: 'lost-answer' })
+    const [preview] = emulator().previews('pl-lost')
+    emulator().injectFaults({ match: { method: 'DELETE', path: /\/previews\// }, kind: 'lose-response' })
+    const start = emulator().requests.length
+    const ctx = { baseUrl: emulator().url, credentials: { apiToken: emulator().token }, accountId: emulator().accountId, retries: { attempts: 3, baseDelayMs: 20, maxDelayMs: 50 }, timeouts: { headersMs: 2_000, deadlineMs: 20_000 } }
+    const deleted = await deletePreviewNamed(ctx, 'pl-lost', 'lost-answer', { exactName: true })
+    expect(deleted).toMatchObject({ id: preview!.id, name: 'lost-answer' })
+    expect(requestsSince(start).filter((r) => r.startsWith('DELETE'))).toHaveLength(2)
+    expect(previewNames('pl-lost')).toEqual([])
   })
 })
