@@ -5,7 +5,7 @@ import { WorkersVersionError } from '../core/errors.js'
 import { Redactor } from '../core/redact.js'
 import { nonEmpty } from '../options/defaults.js'
 import { resolveOptions, type ResolvedOptions } from '../options/resolve.js'
-import { readCiContext } from '../plan/ci-context.js'
+import { readCiContext, type CiContext } from '../plan/ci-context.js'
 import { createPlan, type UploadPlan } from '../plan/index.js'
 import { decidePreview } from '../plan/preview.js'
 import { createLogger, type Logger } from '../report/logger.js'
@@ -44,8 +44,10 @@ export async function runPreviews(argv: readonly string[], env: NodeJS.ProcessEn
     silent: () => false,
   }
   try {
+    // The event is checked before anything is read or sent.
+    const action: Action = args.action.kind === 'delete-from-event' ? { kind: 'delete-from-event', ci: closedPullRequest(env) } : args.action
     const target = await targetOf(args, env, logger, redactor)
-    await run(args.action, target, env, logger)
+    await run(action, target, logger)
     return EXIT.ok
   } catch (error) {
     const known = error instanceof WorkersVersionError || error instanceof PreviewsError
@@ -105,7 +107,10 @@ async function targetOf(args: PreviewsArgs, env: NodeJS.ProcessEnv, logger: Logg
   return { worker: target.worker, ctx, options }
 }
 
-async function run(action: PreviewsAction, target: Target, env: NodeJS.ProcessEnv, logger: Logger): Promise<void> {
+/** What to do, with the closed pull request's CI context for `--from-event`. */
+type Action = Exclude<PreviewsAction, { kind: 'delete-from-event' }> | { kind: 'delete-from-event'; ci: CiContext }
+
+async function run(action: Action, target: Target, logger: Logger): Promise<void> {
   const api = await import('../api/index.js')
   const { worker, ctx } = target
   if (action.kind === 'delete') {
@@ -116,24 +121,20 @@ async function run(action: PreviewsAction, target: Target, env: NodeJS.ProcessEn
     return
   }
   if (action.kind === 'delete-from-event') {
-    const name = closedPullRequestPreview(env, target.options)
-    const deleted = await api.deletePreviewNamed(ctx, worker, await name, { exactName: true })
+    const name = await closedPullRequestPreview(action.ci, target.options)
+    const deleted = await api.deletePreviewNamed(ctx, worker, name, { exactName: true })
     logger.info(
       deleted
         ? `${pc.green('✓')} pull request closed: deleted Preview ${pc.bold(deleted.name)} of ${pc.bold(worker)} (${deleted.id})`
-        : `${pc.green('✓')} pull request closed: Worker ${pc.bold(worker)} has no Preview ${pc.bold(await name)}; nothing to delete`,
+        : `${pc.green('✓')} pull request closed: Worker ${pc.bold(worker)} has no Preview ${pc.bold(name)}; nothing to delete`,
     )
     return
   }
   await prune(action, target, logger)
 }
 
-/**
- * The name `preview: 'auto'` gave the closed pull request's Preview, from the CI's context and the
- * same decision: the head branch, or `pr-<number>` for a fork. Forks are allowed here whatever
- * `previewForks` said when building: deleting runs none of the fork's code.
- */
-async function closedPullRequestPreview(env: NodeJS.ProcessEnv, options: ResolvedOptions): Promise<string> {
+/** The CI's context, when it is a GitHub event closing a pull request; otherwise a refusal naming the event. */
+function closedPullRequest(env: NodeJS.ProcessEnv): CiContext {
   const ci = readCiContext(env)
   const event = nonEmpty(env.GITHUB_EVENT_NAME)
   if (ci.build?.kind !== 'pull-request' || ci.build.closed !== true) {
@@ -141,6 +142,14 @@ async function closedPullRequestPreview(env: NodeJS.ProcessEnv, options: Resolve
       `--from-event deletes the Preview of a closed pull request, and this is ${event === undefined ? 'no GitHub event (GITHUB_EVENT_NAME is not set)' : `a ${JSON.stringify(event)} event that closes no pull request`} (it needs \`pull_request\` or \`pull_request_target\` with \`action: closed\` in GITHUB_EVENT_PATH); nothing was deleted.`,
     )
   }
+  return ci
+}
+
+/**
+ * The name `preview: 'auto'` gave the closed pull request's Preview, by the same decision: the head
+ * branch, or `pr-<number>` for a fork (whatever `previewForks` said: deleting runs none of its code).
+ */
+async function closedPullRequestPreview(ci: CiContext, options: ResolvedOptions): Promise<string> {
   const decision = await decidePreview({ preview: 'auto', previewForks: true, productionBranch: options.productionBranch, promote: undefined }, ci, async () => undefined)
   if (!('preview' in decision) || !decision.preview.pullRequestClosed) throw new WorkersVersionError('INTERNAL', 'A closed pull request decides a Preview to delete.')
   return decision.preview.name

@@ -129,10 +129,11 @@ describe('previews delete --from-event', () => {
     expect(again.stdout).toMatch(/has no Preview pr-7; nothing to delete/)
   })
 
-  it('refuses an event that closes no pull request, deleting nothing', async () => {
+  it('refuses an event that closes no pull request before any request (not even the account lookup), deleting nothing', async () => {
     const root = await build('pl-open', 'open', { preview: 'feature/open' })
     const start = emulator().requests.length
-    const run = await runCli(['previews', 'delete', '--from-event'], root, emulatorEnv(emulator(), await pullRequestEvent('synchronize', 9, 'feature/open', false)))
+    const { CLOUDFLARE_ACCOUNT_ID: _account, ...withoutAccount } = emulatorEnv(emulator(), await pullRequestEvent('synchronize', 9, 'feature/open', false))
+    const run = await runCli(['previews', 'delete', '--from-event'], root, withoutAccount)
     expect(run.code, run.stdout + run.stderr).toBe(1)
     expect(run.stderr).toMatch(/closes no pull request/)
     expect(requestsSince(start)).toEqual([])
