@@ -8,8 +8,8 @@ const USAGE = `Usage: npx unplugin-workers-version <command> [options]
 
 Commands:
   deploy     deploy a finished build (Build Output, a generated wrangler config, or a wrangler config)
-  previews   delete Worker Previews: one by name, a closed pull request's, or those older than a duration
   emulator   run the local Cloudflare Workers API emulator
+  previews   delete Worker Previews: one by name, a closed pull request's, or those older than a duration
 
 Run \`npx unplugin-workers-version <command> --help\` for a command's options.`
 
