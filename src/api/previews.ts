@@ -149,7 +149,7 @@ export async function createPreviewDeployment(
 
 /** The list's page size; a shorter page is the last. */
 const PREVIEWS_PER_PAGE = 100
-/** 10,000 Previews: a list longer than that is not read to the end (the caller is told it stopped). */
+/** 10,000 Previews: a longer list is an error rather than a read without end. */
 const MAX_PREVIEW_PAGES = 100
 
 /** `GET …/previews?page=&per_page=`, page by page: every Preview of the Worker. */
