@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
- * `unplugin-workers-version <command>`: `deploy` deploys a finished build, `emulator` runs the local
- * API emulator. Each command is loaded only when it runs.
+ * `unplugin-workers-version <command>`: `deploy` deploys a finished build, `previews` deletes
+ * Previews, `emulator` runs the local API emulator. Each command is loaded only when it runs.
  */
 
 const USAGE = `Usage: npx unplugin-workers-version <command> [options]
@@ -9,6 +9,7 @@ const USAGE = `Usage: npx unplugin-workers-version <command> [options]
 Commands:
   deploy     deploy a finished build (Build Output, a generated wrangler config, or a wrangler config)
   emulator   run the local Cloudflare Workers API emulator
+  previews   delete Worker Previews: one by name, a closed pull request's, or those older than a duration
 
 Run \`npx unplugin-workers-version <command> --help\` for a command's options.`
 
@@ -17,6 +18,10 @@ async function main(): Promise<number> {
   if (command === 'deploy') {
     const { runDeploy } = await import('./command/index.js')
     return runDeploy(rest)
+  }
+  if (command === 'previews') {
+    const { runPreviews } = await import('./command/previews.js')
+    return runPreviews(rest)
   }
   if (command === 'emulator') {
     // The emulator's own command line reads process.argv (with `emulator` as its command) and runs until stopped.

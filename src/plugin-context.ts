@@ -1,4 +1,3 @@
-import type { PreviewUploadResult } from './deploy/preview.js'
 import pLimit from 'p-limit'
 import pc from 'picocolors'
 import { buildVersion, type BuiltVersion } from './version/build.js'
@@ -14,6 +13,7 @@ import { removeStaleResults } from './report/files.js'
 import { createLogger, logLevelOf, type LogLevel } from './report/logger.js'
 import { LATE_FRAMEWORKS, placeholderLeft, unfinishedMessage } from './modules/unfinished.js'
 import type { UploadSession } from './deploy/index.js'
+import { describeOutcome } from './deploy/outcome.js'
 
 /** The config file a plan's warning names (plan/index.ts prefixes them so): the same warning of two files is one. */
 const WARNING_SOURCE = /^(?:wrangler config|Build Output) .+?: /
@@ -136,7 +136,7 @@ export function createPluginContext(options: ResolvedOptions): AdapterContext {
     outcomes.forEach((o, i) => {
       const worker = uploads[i]?.plan.target.worker
       if (o.status === 'rejected') failed.push(`  - ${worker}: ${o.reason instanceof Error ? o.reason.message : String(o.reason)}`)
-      else created.push(`${worker} (${'deployment' in o.value ? `Preview deployment ${(o.value as PreviewUploadResult).deployment.id}` : `version ${String(o.value.id)}`})`)
+      else created.push(describeOutcome(worker, o.value))
     })
     if (failed.length === 0) return
     throw new WorkersVersionError(

@@ -2,7 +2,8 @@
  * Worker Previews (`…/workers/workers/{w}/previews`): one Preview per branch with a stable URL,
  * and a deployment per build with a URL of its own. The calls `wrangler preview` makes, minus
  * its settings edits: read the Preview (by id, slug or name), create it when missing, read its
- * latest deployment (migration tag, secrets), create a deployment.
+ * latest deployment (migration tag, secrets), create a deployment; and, to clean up, list the
+ * Previews and delete one (`wrangler preview delete`'s call).
  */
 import { WorkersVersionError } from '../core/errors.js'
 import { isRecord } from '../core/guards.js'
@@ -19,6 +20,8 @@ export interface Preview {
   slug: string
   /** The stable Preview URLs: each serves the Preview's latest deployment. */
   urls: string[]
+  /** When the Preview was created (ISO 8601), when the answer says. */
+  created_on?: string
 }
 
 export interface PreviewDeployment {
@@ -29,6 +32,8 @@ export interface PreviewDeployment {
   migration_tag?: string
   /** Binding types by name (values are never kept): its `secret_text` names are kept by the next deployment. */
   env: Record<string, { type: string }>
+  /** When the deployment was created (ISO 8601), when the answer says. */
+  created_on?: string
 }
 
 const previewsPath = (ctx: ApiCallContext, worker: string, ...rest: string[]) => accountPath(ctx.accountId, 'workers', worker, 'previews', ...rest)
@@ -142,6 +147,65 @@ export async function createPreviewDeployment(
   return toDeployment(result, ctx, worker)
 }
 
+/** The list's page size; a shorter page is the last. */
+const PREVIEWS_PER_PAGE = 100
+/** 10,000 Previews: a longer list is an error rather than a read without end. */
+const MAX_PREVIEW_PAGES = 100
+
+/** `GET …/previews?page=&per_page=`, page by page: every Preview of the Worker. */
+export async function listPreviews(ctx: ApiCallContext, worker: string): Promise<Preview[]> {
+  const what = `List the Previews of Worker ${JSON.stringify(worker)}`
+  requireAccount(ctx, what)
+  return withApi(ctx, async (session) => {
+    const previews: Preview[] = []
+    for (let page = 1; ; page++) {
+      if (page > MAX_PREVIEW_PAGES) {
+        throw new WorkersVersionError('API_ERROR', `${what}: more than ${MAX_PREVIEW_PAGES * PREVIEWS_PER_PAGE} Previews; delete some by name first.`)
+      }
+      const { result } = await sendWithRetries(session, {
+        method: 'GET',
+        path: previewsPath(ctx, worker),
+        query: { page: String(page), per_page: String(PREVIEWS_PER_PAGE) },
+        what,
+        worker,
+        idempotent: true,
+      })
+      if (!Array.isArray(result)) throw new WorkersVersionError('API_ERROR', `Cloudflare API: the list of Previews of Worker ${JSON.stringify(worker)} is not a list.`)
+      previews.push(...result.map((entry) => toPreview(entry, ctx, worker)))
+      if (result.length < PREVIEWS_PER_PAGE) return previews
+    }
+  })
+}
+
+/**
+ * `DELETE …/previews/{id}`: the Preview and every deployment of it. Sent again after a lost answer:
+ * a Preview already gone then answers not found, which is the outcome asked for. The caller reads
+ * the Preview first (`getPreview`) to tell an unknown name from a deleted one.
+ */
+export async function deletePreview(ctx: ApiCallContext, worker: string, previewId: string): Promise<void> {
+  await callApi(ctx, {
+    method: 'DELETE',
+    path: previewsPath(ctx, worker, previewId),
+    what: `Delete Preview ${previewId} of Worker ${JSON.stringify(worker)}`,
+    worker,
+    idempotent: true,
+    absentIsUndefined: true,
+    absent: POLICY.absentPreview,
+  })
+}
+
+/**
+ * Reads the Preview by `identifier` and deletes it; undefined when there is none. The API finds a
+ * Preview by id, slug or name: with `exactName` only a Preview of exactly that name counts, so a
+ * branch never deletes another branch's Preview that shares its slug (`feat/x`, `feat-x`).
+ */
+export async function deletePreviewNamed(ctx: ApiCallContext, worker: string, identifier: string, { exactName }: { exactName: boolean }): Promise<Preview | undefined> {
+  const found = await getPreview(ctx, worker, identifier)
+  if (!found || (exactName && found.name !== identifier)) return undefined
+  await deletePreview(ctx, worker, found.id)
+  return found
+}
+
 const redactOf = (ctx: ApiCallContext) => (text: string) => ctx.redactor?.redact(text) ?? text
 
 /** Every value a report prints or writes is checked here: ids as safe tokens, URLs as https or loopback http. */
@@ -152,7 +216,15 @@ function toPreview(result: unknown, ctx: ApiCallContext, worker: string): Previe
   const urls = (Array.isArray(result.urls) ? result.urls : []).map((url) => checkServerUrl(url, `a URL of Preview ${id}`, redact))
   const name = typeof result.name === 'string' ? result.name : ''
   const slug = typeof result.slug === 'string' ? result.slug : ''
-  return { id, name, slug, urls }
+  const preview: Preview = { id, name, slug, urls }
+  const created = timestamp(result.created_on)
+  if (created !== undefined) preview.created_on = created
+  return preview
+}
+
+/** A timestamp the API answered, kept only when it parses (it decides what `prune` deletes). */
+function timestamp(value: unknown): string | undefined {
+  return typeof value === 'string' && !Number.isNaN(Date.parse(value)) ? value : undefined
 }
 
 function toDeployment(result: unknown, ctx: ApiCallContext, worker: string): PreviewDeployment {
@@ -164,5 +236,7 @@ function toDeployment(result: unknown, ctx: ApiCallContext, worker: string): Pre
   if (isRecord(result.env)) for (const [name, binding] of Object.entries(result.env)) if (isRecord(binding) && typeof binding.type === 'string') env[name] = { type: binding.type }
   const deployment: PreviewDeployment = { id, urls, env }
   if (typeof result.migration_tag === 'string' && result.migration_tag !== '') deployment.migration_tag = result.migration_tag
+  const created = timestamp(result.created_on)
+  if (created !== undefined) deployment.created_on = created
   return deployment
 }

@@ -1,8 +1,7 @@
 import { relative, resolve } from 'node:path'
 import pc from 'picocolors'
 import { checkWorkerName } from '../api/identifiers.js'
-import type { VersionResult } from '../core/body.js'
-import type { PreviewUploadResult } from '../deploy/preview.js'
+import { describeOutcome } from '../deploy/outcome.js'
 import { WorkersVersionError } from '../core/errors.js'
 import type { PrepareInfo, WorkerOutput } from '../core/pipeline.js'
 import { secretsInBindings, type Redactor } from '../core/redact.js'
@@ -137,7 +136,7 @@ async function uploadInOrder(built: Array<{ planned: Planned; version: BuiltVers
     if (!plan.upload) continue
     try {
       const result = await uploadVersion(version, plan, options, logger, { redactor })
-      done.push(`${plan.target.worker} (${'deployment' in result ? `Preview deployment ${(result as PreviewUploadResult).deployment.id}` : `version ${(result as VersionResult).id}`})`)
+      done.push(describeOutcome(plan.target.worker, result))
     } catch (error) {
       if (built.length === 1) throw error
       const message = error instanceof Error ? error.message : String(error)

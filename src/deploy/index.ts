@@ -41,7 +41,7 @@ import { createLiveLine, isLiveTerminal } from '../report/live-line.js'
 import type { Logger } from '../report/logger.js'
 import { versionBody } from '../version/body.js'
 import type { PlannedPreview } from '../plan/preview.js'
-import { uploadPreview, type PreviewUploadResult, type SharedSteps } from './preview.js'
+import { uploadPreview, type PreviewDeletedResult, type PreviewUploadResult, type SharedSteps } from './preview.js'
 import { watchInterruption, type InterruptionWatch } from './interruption.js'
 
 /** What the Worker looks like before the version is created: read in parallel, in one round trip. */
@@ -169,7 +169,7 @@ export async function uploadVersion(
   options: ResolvedOptions,
   logger: Logger,
   build: { redactor: Redactor; session?: UploadSession },
-): Promise<VersionResult | PreviewUploadResult> {
+): Promise<VersionResult | PreviewUploadResult | PreviewDeletedResult> {
   const session = sessionServing(plan, build.session) ?? startUpload(plan, options, logger, { readEarly: false, redactor: build.redactor })
   const interruption = watchInterruption({ outputDir: plan.outputDir, worker: plan.target.worker, accountId: () => session.ctx.accountId }, session.logger)
   try {

@@ -9,6 +9,7 @@ import pc from 'picocolors'
 import {
   createPreview,
   createPreviewDeployment,
+  deletePreviewNamed,
   describePointer,
   getPreview,
   latestPreviewDeployment,
@@ -26,6 +27,7 @@ import type { PlannedPreview } from '../plan/preview.js'
 import { writePreviewCiOutputs } from '../report/ci-outputs.js'
 import { BODY_LAYOUT_PRETTY, resultJsonPath, unwrittenWarning, writePreviewResultJson, writeRequestJson } from '../report/files.js'
 import { appendStepSummary } from '../report/step-summary.js'
+import { writeFileAtomic } from '../report/write-atomic.js'
 import type { Redactor } from '../core/redact.js'
 import { firstFew, quoteValue } from '../core/printable.js'
 import type { Logger } from '../report/logger.js'
@@ -36,6 +38,11 @@ export interface PreviewUploadResult {
   deployment: PreviewDeployment
   /** Whether this build created the Preview. */
   created: boolean
+}
+
+/** `preview: 'auto'` on a closed pull request: its Preview deleted (undefined when it had none). */
+export interface PreviewDeletedResult {
+  previewDeleted: Preview | undefined
 }
 
 /** What a Preview upload shares with a version upload (both live in `deploy/index.ts`). */
@@ -58,10 +65,11 @@ export interface PreviewSession {
   readonly ctx: ApiCallContext
 }
 
-export async function uploadPreview(version: BuiltVersion, session: PreviewSession, steps: SharedSteps): Promise<PreviewUploadResult> {
+export async function uploadPreview(version: BuiltVersion, session: PreviewSession, steps: SharedSteps): Promise<PreviewUploadResult | PreviewDeletedResult> {
   const { plan, logger, ctx } = session
   const { worker } = plan.target
   const planned = plan.preview
+  if (planned.pullRequestClosed) return deleteClosedPreview(session, steps)
   const git = await plan.gitAnnotations
   await steps.preflight()
 
@@ -105,6 +113,32 @@ export async function uploadPreview(version: BuiltVersion, session: PreviewSessi
     applied: [...(created ? [`Preview ${planned.name} created`] : []), ...(payload.config.migrations ? ['Durable Object migrations'] : []), ...(kept.length > 0 ? [`secrets kept: ${kept.join(', ')}`] : [])],
   })
   return result
+}
+
+/**
+ * The pull request is closed: its Preview (exactly that name, never another branch's with the
+ * same slug) is deleted, and nothing is uploaded. result.json says which, or that there was none.
+ */
+async function deleteClosedPreview(session: PreviewSession, steps: SharedSteps): Promise<PreviewDeletedResult> {
+  const { plan, logger, ctx } = session
+  const { worker } = plan.target
+  const { name } = plan.preview
+  // A Worker that does not exist has no Preview, and is not created to find that out.
+  const deleted = (await steps.workerIsNew()) ? undefined : await deletePreviewNamed(ctx, worker, name, { exactName: true })
+  logger.info(
+    deleted
+      ? `${pc.green('✓')} pull request closed: deleted Preview ${pc.bold(name)} of ${pc.bold(worker)}; nothing was deployed`
+      : `${pc.green('✓')} pull request closed: Worker ${pc.bold(worker)} has no Preview ${pc.bold(name)} to delete; nothing was deployed`,
+  )
+  const file = resultJsonPath(plan.outputDir)
+  const content = { account_id: ctx.accountId, worker, kind: 'preview-deleted', previewDeleted: deleted ? { id: deleted.id, name: deleted.name } : null, preview: { name } }
+  try {
+    writeFileAtomic(file, `${JSON.stringify(session.redactor.redactDeep(content), null, 2)}\n`)
+    logger.info(`  result: ${relative(plan.root, file) || file}`)
+  } catch (error) {
+    unwrittenWarning(logger, deleted ? `Preview ${name} was deleted` : 'nothing was deleted')(file, error)
+  }
+  return { previewDeleted: deleted }
 }
 
 function raise(error: unknown): never {

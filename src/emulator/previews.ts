@@ -92,6 +92,20 @@ export class PreviewStore {
     this.#previews.push(preview)
   }
 
+  /** Removes a Preview with every deployment of it (their ids, so their workerd instances can be stopped). */
+  remove(previewId: string): string[] {
+    const gone = this.#deployments.filter((d) => d.preview_id === previewId).map((d) => d.id)
+    this.#previews = this.#previews.filter((p) => p.id !== previewId)
+    this.#deployments = this.#deployments.filter((d) => d.preview_id !== previewId)
+    return gone
+  }
+
+  /** Sets when a Preview and each of its deployments were made, so a test can age them without waiting. */
+  setCreatedOn(previewId: string, createdOn: string): void {
+    for (const p of this.#previews) if (p.id === previewId) p.created_on = createdOn
+    for (const d of this.#deployments) if (d.preview_id === previewId) d.created_on = createdOn
+  }
+
   /** Newest first. */
   deployments(previewId: string): StoredPreviewDeployment[] {
     return this.#deployments.filter((d) => d.preview_id === previewId).reverse()
@@ -129,6 +143,7 @@ export const PREVIEW_ROUTES: Route[] = [
   { method: 'POST', pattern: new RegExp(`${PREVIEWS}/?$`), handler: createPreview },
   { method: 'GET', pattern: new RegExp(`${PREVIEWS}/?$`), handler: listPreviews },
   { method: 'GET', pattern: new RegExp(`${PREVIEWS}/${SEGMENT}/?$`), handler: getPreview },
+  { method: 'DELETE', pattern: new RegExp(`${PREVIEWS}/${SEGMENT}/?$`), handler: deletePreview },
   { method: 'POST', pattern: new RegExp(`${PREVIEWS}/${SEGMENT}/deployments/?$`), handler: createDeployment, rawBody: true },
   { method: 'GET', pattern: new RegExp(`${PREVIEWS}/${SEGMENT}/deployments/?$`), handler: listDeployments },
   { method: 'GET', pattern: new RegExp(`${PREVIEWS}/${SEGMENT}/deployments/${SEGMENT}/?$`), handler: getDeployment },
@@ -164,10 +179,38 @@ function createPreview(ctx: ApiContext, req: ApiRequest, [account = '', worker =
   return ok(previewResult(ctx, preview))
 }
 
-function listPreviews(ctx: ApiContext, _req: ApiRequest, [account = '', worker = '']: string[]): ApiReply {
+/** A page of the Worker's Previews (`page`, `per_page` 1–100, default 20), oldest first, with `result_info`. */
+function listPreviews(ctx: ApiContext, req: ApiRequest, [account = '', worker = '']: string[]): ApiReply {
   const found = ctx.store.worker(account, worker)
   if (!found) return workerNotFound()
-  return ok(ctx.store.previews.list(account, found.name).map((p) => previewResult(ctx, p)))
+  const page = wholeParam(req.query.get('page'), 1)
+  const perPage = wholeParam(req.query.get('per_page'), 20)
+  if (page === undefined || perPage === undefined || perPage > 100) return failOne(400, Code.validation, 'page must be a whole number from 1, per_page from 1 to 100')
+  const all = ctx.store.previews.list(account, found.name)
+  const slice = all.slice((page - 1) * perPage, page * perPage)
+  return ok(
+    slice.map((p) => previewResult(ctx, p)),
+    200,
+    { result_info: { page, per_page: perPage, count: slice.length, total_count: all.length, total_pages: Math.ceil(all.length / perPage) } },
+  )
+}
+
+/** A positive whole number from the query, the default when absent, undefined when malformed. */
+function wholeParam(value: string | null, fallback: number): number | undefined {
+  if (value === null) return fallback
+  return /^[1-9]\d{0,6}$/.test(value) ? Number(value) : undefined
+}
+
+/**
+ * `DELETE …/previews/{id|slug|name}`: the Preview and all its deployments; their URLs stop serving
+ * at once. An unknown Preview is a 404 with the not-found code, as for a read.
+ */
+async function deletePreview(ctx: ApiContext, _req: ApiRequest, [account = '', worker = '', identifier = '']: string[]): Promise<ApiReply> {
+  const preview = lookup(ctx, account, worker, identifier)
+  if ('status' in preview) return preview
+  const gone = ctx.store.previews.remove(preview.id)
+  if (ctx.preview) for (const id of gone) await ctx.preview.discard(id)
+  return ok(null)
 }
 
 function lookup(ctx: ApiContext, account: string, worker: string, identifier: string): StoredPreview | ApiReply {

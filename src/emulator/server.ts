@@ -301,6 +301,7 @@ export async function startServer(options: EmulatorOptions = {}): Promise<Emulat
     runningVersions: () => pool?.running() ?? [],
     previews: (worker, account = accountId) => store.previews.list(account, worker),
     previewDeployments: (previewId) => store.previews.deployments(previewId),
+    setPreviewCreatedOn: (previewId, createdOn) => store.previews.setCreatedOn(previewId, createdOn),
     setPreviewDefaults: (worker, env, account = accountId) => store.previews.setDefaults(account, worker, env),
     injectFaults: (...list: Fault[]) => faults.push(...list),
     clearFaults: () => faults.clear(),

@@ -265,6 +265,8 @@ export interface Emulator {
   previews(worker: string, accountId?: string): StoredPreview[]
   /** A Preview's deployments, newest first (secret values included: only API answers hide them). */
   previewDeployments(previewId: string): StoredPreviewDeployment[]
+  /** Sets when a Preview and its deployments were made (ISO 8601), so a test can age them without waiting. */
+  setPreviewCreatedOn(previewId: string, createdOn: string): void
   /** Sets the Worker's Preview defaults (its `previews_base_config.env`), which every deployment's `env` goes over. */
   setPreviewDefaults(worker: string, env: Record<string, Omit<VersionBinding, 'name'>>, accountId?: string): void
   /** Version ids whose workerd instance is running or starting right now. */

@@ -18,8 +18,11 @@ export interface PullRequest {
  */
 export type CiBuild =
   | { kind: 'branch' }
-  /** `fork`: the head is in another repository; undefined when the CI does not say (treated as a fork). */
-  | { kind: 'pull-request'; fork: boolean | undefined }
+  /**
+   * `fork`: the head is in another repository; undefined when the CI does not say (treated as a fork).
+   * `closed`: the GitHub event is the pull request's closing (`action: closed`, merged or not).
+   */
+  | { kind: 'pull-request'; fork: boolean | undefined; closed?: true }
   | { kind: 'tag'; tag: string; variable: string }
   | { kind: 'merge-queue'; ref: string }
   /** A GitHub event other than a push or a pull request (`workflow_dispatch`, `schedule`, `workflow_run` …). */
@@ -172,7 +175,8 @@ function tagOf(env: Env): { tag: string; variable: string } | undefined {
 function pullRequestBuild(env: Env, event: Record<string, unknown> | undefined, githubEvent: string | undefined): CiBuild | undefined {
   const pull = (fork: boolean | undefined): CiBuild => ({ kind: 'pull-request', fork })
   if ((githubEvent !== undefined && PULL_REQUEST_EVENTS.has(githubEvent)) || first(env, 'GITHUB_HEAD_REF') || isRecord(event?.pull_request) || /^refs\/pull\//.test(env.GITHUB_REF ?? '')) {
-    return pull(githubFork(env, event))
+    const closed = (githubEvent === 'pull_request' || githubEvent === 'pull_request_target') && event?.action === 'closed' && isRecord(event.pull_request)
+    return closed ? { kind: 'pull-request', fork: githubFork(env, event), closed: true } : pull(githubFork(env, event))
   }
   if (first(env, 'CI_MERGE_REQUEST_IID') || first(env, 'CI_PIPELINE_SOURCE') === 'merge_request_event') {
     return pull(differ(first(env, 'CI_MERGE_REQUEST_SOURCE_PROJECT_ID'), first(env, 'CI_MERGE_REQUEST_PROJECT_ID')) ?? differ(first(env, 'CI_MERGE_REQUEST_SOURCE_PROJECT_PATH'), first(env, 'CI_MERGE_REQUEST_PROJECT_PATH')))

@@ -15,6 +15,11 @@ export interface PlannedPreview {
   slug: string
   /** The branch the name came from, when it came from one. */
   branch?: string
+  /**
+   * `preview: 'auto'` on the event that closes the pull request: its Preview is deleted, and
+   * nothing is deployed or uploaded.
+   */
+  pullRequestClosed?: true
 }
 
 /** What `preview` decides: a Preview deployment, or a version (deployed to 100% for `'auto'` on the production branch). */
@@ -72,6 +77,7 @@ type DecideOptions = Pick<ResolvedOptions, 'preview' | 'promote' | 'productionBr
  * only when the option needs a branch and the CI names none). Production (`'auto'`) only from the
  * push of the production branch itself: a pull request's build is a Preview or nothing, a fork's
  * only when `previewForks` allows it, and a tag, a merge-queue ref or another event never deploys.
+ * `'auto'` on the event closing a pull request names that pull request's Preview, to delete it.
  */
 export async function decidePreview(options: DecideOptions, ci: CiContext, localBranch: () => Promise<string | undefined>): Promise<PreviewDecision> {
   const { preview } = options
@@ -79,8 +85,11 @@ export async function decidePreview(options: DecideOptions, ci: CiContext, local
   const option = typeof preview === 'object' ? `\`preview: ${quoted(preview.name)}\`` : `\`preview: ${JSON.stringify(preview)}\``
   const build = ci.build
   const fromFork = build?.kind === 'pull-request' && build.fork !== false
+  // The Preview this pull request's builds made, named as they named it, is deleted when it closes.
+  const closing = preview === 'auto' && build?.kind === 'pull-request' && build.closed === true ? ({ pullRequestClosed: true } as const) : {}
   // Whatever the Preview's name: the fork's code would get the Worker's Preview bindings and secrets.
-  if (fromFork && !options.previewForks) throw forkRefused(option, ci, build.fork)
+  // Closing deploys none of its code, and deletes `pr-<number>` (if `previewForks` ever made it).
+  if (fromFork && !options.previewForks && !('pullRequestClosed' in closing)) throw forkRefused(option, ci, build.fork)
   if (typeof preview === 'object') return { preview: planned(preview.name, undefined, 'the name') }
   if (build?.kind === 'tag') {
     throw refused(`${option} names the Preview after the branch, and this build is of tag ${quoted(build.tag)} (${build.variable}), which is no branch; nothing was sent. Name the Preview with \`preview: '<name>'\`, or deploy tags without \`preview\`.`)
@@ -88,10 +97,10 @@ export async function decidePreview(options: DecideOptions, ci: CiContext, local
   if (build?.kind === 'merge-queue') {
     throw refused(`${option}: this build is of a merge-queue ref (${quoted(build.ref)}), which is neither a branch to deploy nor one to preview; nothing was sent. Do not upload from merge-queue builds (\`upload: false\`), or name the Preview with \`preview: '<name>'\`.`)
   }
-  if (fromFork) return { preview: forkPreview(option, ci) }
+  if (fromFork) return { preview: { ...forkPreview(option, ci), ...closing } }
   if (build?.kind === 'pull-request') {
     if (ci.branch === undefined) throw noBranch(option)
-    return { preview: planned(ci.branch, ci.branch, `the pull request's head branch (${ci.branchVariable})`) }
+    return { preview: { ...planned(ci.branch, ci.branch, `the pull request's head branch (${ci.branchVariable})`), ...closing } }
   }
   const branch = ci.branch ?? (await localBranch())
   if (branch === undefined) throw noBranch(option)

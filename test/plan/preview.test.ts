@@ -214,3 +214,29 @@ describe('Preview names', () => {
     expect(resolveOptions({}).previewForks).toBe(false)
   })
 })
+
+describe("preview: 'auto' on the event closing a pull request", () => {
+  const closed = (head: string, event = 'pull_request', previewOption: unknown = 'auto', previewForks = false) =>
+    decide({
+      name: 'closed',
+      env: { ...GITHUB, GITHUB_EVENT_NAME: event, GITHUB_HEAD_REF: 'feature/x', GITHUB_REF: 'refs/pull/17/merge', GITHUB_REF_NAME: '17/merge' },
+      event: { action: 'closed', ...pullRequestEvent(head) },
+      options: { preview: previewOption, previewForks },
+      expected: '',
+    })
+
+  it("names the same-repository pull request's branch Preview to delete, for pull_request and pull_request_target", async () => {
+    for (const event of ['pull_request', 'pull_request_target']) {
+      expect(await closed('acme/app', event)).toEqual({ preview: { name: 'feature/x', slug: 'feature-x', branch: 'feature/x', pullRequestClosed: true } })
+    }
+  })
+
+  it("names a fork's pr-<number> to delete, whether or not previewForks allowed it to be made (nothing of the fork runs)", async () => {
+    for (const previewForks of [false, true]) expect(await closed('mallory/app', 'pull_request', 'auto', previewForks)).toEqual({ preview: { name: 'pr-17', slug: 'pr-17', pullRequestClosed: true } })
+  })
+
+  it('deletes nothing for preview: true or a named Preview, and for an event other than the closing', async () => {
+    expect(await closed('acme/app', 'pull_request', true)).toEqual({ preview: { name: 'feature/x', slug: 'feature-x', branch: 'feature/x' } })
+    expect(await closed('acme/app', 'pull_request_review')).toEqual({ preview: { name: 'feature/x', slug: 'feature-x', branch: 'feature/x' } })
+  })
+})

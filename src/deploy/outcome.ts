@@ -1,0 +1,16 @@
+import type { VersionResult } from '../core/body.js'
+import type { PreviewDeletedResult, PreviewUploadResult } from './preview.js'
+
+/** What one Worker's upload ended in. */
+export type UploadOutcome = VersionResult | PreviewUploadResult | PreviewDeletedResult
+
+/** `worker (what was made)`, for the lines that list what a multi-Worker upload created before one failed. */
+export function describeOutcome(worker: string | undefined, outcome: UploadOutcome): string {
+  const made =
+    'deployment' in outcome
+      ? `Preview deployment ${(outcome as PreviewUploadResult).deployment.id}`
+      : 'previewDeleted' in outcome
+        ? `Preview ${outcome.previewDeleted ? 'deleted' : 'none to delete'}`
+        : `version ${String(outcome.id)}`
+  return `${worker} (${made})`
+}
