@@ -76,6 +76,7 @@ export default defineConfig({
     'src/rspack.ts',
     'src/emulator/index.ts',
     'src/emulator/cli.ts',
+    'src/cli.ts',
   ],
   format: 'esm',
   platform: 'node',

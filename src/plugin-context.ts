@@ -11,6 +11,7 @@ import type { ResolvedOptions } from './options/resolve.js'
 import { createPlan, type BuildPlan, type UploadPlan } from './plan/index.js'
 import { removeStaleResults } from './report/files.js'
 import { createLogger, logLevelOf, type LogLevel } from './report/logger.js'
+import { LATE_FRAMEWORKS, placeholderLeft, unfinishedMessage } from './modules/unfinished.js'
 import type { UploadSession } from './deploy/index.js'
 
 /** The config file a plan's warning names (plan/index.ts prefixes them so): the same warning of two files is one. */
@@ -76,12 +77,12 @@ export function createPluginContext(options: ResolvedOptions): AdapterContext {
   }
 
   /**
-   * Not with preflight (nothing is sent before the version has started locally) nor with static
+   * Not with preflight (nothing is sent before the version has started locally), nor with static
    * assets (a bad assets directory, found once the bundler has written it, is refused before any
-   * request is made).
+   * request is made), nor before the Worker is named (its generated config names it).
    */
   function readsEarly(plan: UploadPlan): boolean {
-    return !plan.preflight && plan.assets === undefined
+    return !plan.preflight && plan.assets === undefined && plan.target.worker !== ''
   }
 
   /**
@@ -94,11 +95,30 @@ export function createPluginContext(options: ResolvedOptions): AdapterContext {
     return started.catch(() => undefined)
   }
 
+  /**
+   * Output a framework finishes after the bundler (Astro) is never uploaded: the upload is refused
+   * before anything is sent; a dry run says its request.json is of the unfinished output.
+   */
+  function checkFinished(worker: WorkerOutput, plan: BuildPlan): void {
+    const left = placeholderLeft(worker.files)
+    const framework = left?.framework ?? LATE_FRAMEWORKS.find((f) => f.name === worker.finishedBy)
+    if (!framework) return
+    const message = unfinishedMessage(framework, left?.file, plan.upload)
+    if (plan.upload) throw new WorkersVersionError('UNFINISHED_BUILD', message)
+    warnOnce(message)
+  }
+
   async function completeBuild(info: PrepareInfo, plan: BuildPlan, workers: WorkerOutput[], redactor: Redactor | undefined, session: UploadSession | undefined) {
     // Each Worker the Cloudflare plugin built is planned from its generated config.
     const built: Array<{ plan: BuildPlan; version: BuiltVersion }> = []
+    for (const worker of workers) checkFinished(worker, plan)
     for (const worker of workers) {
-      const workerPlan = worker.generated ? await createPlan(options, plan.root, info, process.env, worker.generated, plan) : plan
+      const workerPlan = worker.generated
+        ? await createPlan(options, plan.root, info, process.env, worker.generated, plan)
+        : // A build expected to generate its Workers' configs that did not: planned as any other, the name required.
+          plan.upload && plan.target.worker === ''
+          ? await createPlan(options, plan.root, { ...info, generatesConfig: false }, process.env)
+          : plan
       if (worker.generated) for (const warning of workerPlan.warnings) warnOnce(warning)
       built.push({ plan: workerPlan, version: await buildVersion(worker, workerPlan, options, logger) })
     }

@@ -77,12 +77,12 @@ const UNSAFE: WranglerPlace = {
 }
 
 /** Worker settings of the Build Output config that neither a version carries nor a promote applies. */
-const NOT_VERSION_SETTINGS = new Set(['access', 'firstPartyWorker', 'unsafe', 'exports'])
+const NOT_VERSION_SETTINGS = new Set(['access', 'firstPartyWorker', 'unsafe'])
 
 /** The fields this conversion reads; `manifest` is the reader's. */
 const READ = new Set([
   'name', 'compatibilityDate', 'compatibilityFlags', 'placement', 'limits', 'cache', 'env', 'assets', 'manifest',
-  'domains', 'triggers', 'tailConsumers', 'logpush', 'observability', 'workersDev', 'previewUrls',
+  'domains', 'triggers', 'tailConsumers', 'logpush', 'observability', 'workersDev', 'previewUrls', 'exports',
 ])
 
 const SNAKE = (key: string) => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)
@@ -156,6 +156,9 @@ export function toWranglerConfig(config: OutputWorkerConfig, assetsDirectory: st
   if (config.compatibilityFlags !== undefined) raw.compatibility_flags = config.compatibilityFlags
   if (config.placement !== undefined) raw.placement = config.placement
   if (config.limits !== undefined) raw.limits = withoutUndefined({ cpu_ms: config.limits.cpuMs, subrequests: config.limits.subrequests })
+  // Export names are class names, kept as written; their fields in wrangler's keys (`renamedTo` → `renamed_to`).
+  if (isRecord(config.exports)) raw.exports = Object.fromEntries(Object.entries(config.exports).map(([name, entry]) => [name, snakeKeys(entry)]))
+  else if (config.exports !== undefined) raw.exports = config.exports
   if (isRecord(config.cache)) raw.cache = withoutUndefined({ enabled: config.cache.enabled, cross_version_cache: config.cache.crossVersionCache })
 
   const vars: Raw = {}

@@ -3,7 +3,7 @@ import { dirname, relative, resolve } from 'node:path'
 import type { BuildOptions, BuildResult, Metafile, OnResolveArgs, PluginBuild } from 'esbuild'
 import type { UnpluginOptions } from 'unplugin'
 import { IMPORTABLE_EXTENSIONS, importedModuleType } from '../modules/content-types.js'
-import { isPathSpecifier, mayImportModule, stripQuery, toPosix } from '../modules/module-imports.js'
+import { isPathSpecifier, mayImportModule, moduleImportPath, toPosix } from '../modules/module-imports.js'
 import { inlineSourceMap, parseSourceMap } from '../modules/source-maps.js'
 import type { ModuleContentType, OutputFile } from '../core/types.js'
 import type { AdapterContext } from '../core/pipeline.js'
@@ -43,8 +43,8 @@ export function esbuildAdapter(context: AdapterContext): NonNullable<UnpluginOpt
       const filter = context.options.rules.length > 0 ? /.*/ : DEFAULT_IMPORTABLE
       build.onResolve({ filter }, async (args) => {
         if (args.kind === 'entry-point' || args.pluginData?.[NESTED_RESOLVE]) return undefined
-        const bare = stripQuery(args.path)
-        if (!mayImportModule(bare, context.options.matchRule)) return undefined
+        const bare = moduleImportPath(args.path)
+        if (bare === undefined || !mayImportModule(bare, context.options.matchRule)) return undefined
         const path = await resolveImport(build, args, bare)
         const type = path ? importedModuleType(toPosix(relative(root, path)), context.options.matchRule) : undefined
         if (!path || type === undefined) return undefined

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import { dirname, join, relative, resolve } from 'node:path'
 import { importedModuleType, type RuleMatcher } from '../modules/content-types.js'
-import { findPlaceholders, isPathSpecifier, isRuntimeBuiltin, mayImportModule, placeholderFor, relativeSpecifier, stripQuery, toPosix } from '../modules/module-imports.js'
+import { findPlaceholders, isPathSpecifier, isRuntimeBuiltin, mayImportModule, placeholderFor, relativeSpecifier, moduleImportPath, toPosix } from '../modules/module-imports.js'
 import type { BundlerName, ModuleContentType, OutputFile } from '../core/types.js'
 import type { AdapterContext } from '../core/pipeline.js'
 
@@ -67,8 +67,8 @@ export function moduleImportHooks(matchRule: RuleMatcher, rootOf: () => string) 
       // `node:module` require shim) is dropped instead of failing a Worker without nodejs_compat.
       if (isRuntimeBuiltin(source)) return { id: source, external: true, moduleSideEffects: false }
       if (!importer || source.startsWith('\0')) return null
-      const bare = stripQuery(source)
-      if (!mayImportModule(bare, matchRule)) return null
+      const bare = moduleImportPath(source)
+      if (bare === undefined || !mayImportModule(bare, matchRule)) return null
       const path = isPathSpecifier(bare)
         ? resolve(dirname(importer), bare)
         : (await this.resolve(bare, importer, { skipSelf: true }))?.id

@@ -3,6 +3,7 @@ import type { Plugin as VitePlugin, ResolvedConfig, ViteBuilder } from 'vite'
 import { WorkersVersionError } from '../core/errors.js'
 import type { OutputFile } from '../core/types.js'
 import type { AdapterContext, WorkerOutput } from '../core/pipeline.js'
+import { lateFrameworkOf, type LateFramework } from '../modules/unfinished.js'
 import { moduleImportHooks } from './rollup.js'
 
 interface EnvironmentOutput {
@@ -141,15 +142,20 @@ export function viteAdapter(context: AdapterContext): ViteAdapter {
   let planned: Promise<unknown> | undefined
   // Without the Cloudflare plugin nothing else configures the Worker's environment for workerd.
   let standalone = true
+  // A framework among the plugins that finishes the output after Vite's last hook (Astro).
+  let late: LateFramework | undefined
 
   const prepare = (config: ResolvedConfig) => {
-    planned ??= context.prepare({ bundler: 'vite', root: config.root, mode: config.mode, watch: Boolean(config.build.watch), logLevel: config.logLevel })
+    // A framework that routes Vite's output through its own logger (Astro) sets Vite's level for Vite's
+    // own messages (Astro: 'error'), not the user's wish: the plugin's summary is printed all the same.
+    const logLevel = config.customLogger ? undefined : config.logLevel
+    planned ??= context.prepare({ bundler: 'vite', root: config.root, mode: config.mode, watch: Boolean(config.build.watch), logLevel, generatesConfig: !standalone })
     return planned
   }
   const complete = async (workers: WorkerOutput[], plan: Promise<unknown> | undefined) => {
     planned = undefined
     await plan
-    await context.complete(workers)
+    await context.complete(late ? workers.map((worker) => ({ ...worker, finishedBy: late!.name })) : workers)
   }
 
   return {
@@ -182,6 +188,7 @@ export function viteAdapter(context: AdapterContext): ViteAdapter {
       },
       async configResolved(config) {
         await useProductionEnv(config, context.options.uploadMode)
+        late = lateFrameworkOf(config.plugins.map((plugin) => plugin.name))
         await prepare(config)
       },
       buildApp: {
@@ -190,6 +197,12 @@ export function viteAdapter(context: AdapterContext): ViteAdapter {
           inAppBuild = true
           outputs = []
         },
+      },
+      buildStart() {
+        imports.hooks.buildStart.call(this)
+        // A framework may build one environment twice (RedwoodSDK builds its Worker once to find its
+        // client components, then again): the last build is the environment's output, not the sum.
+        if (inAppBuild) outputs = outputs.filter((o) => o.name !== this.environment.name)
       },
       async writeBundle(outputOptions, bundle) {
         const environment = this.environment

@@ -3,7 +3,7 @@ import { posix, relative, resolve } from 'node:path'
 import type { Compiler as RspackCompiler } from '@rspack/core'
 import type { Compilation, ExternalItemFunctionData, Compiler as WebpackCompiler } from 'webpack'
 import { importedModuleType } from '../modules/content-types.js'
-import { findPlaceholders, isPathSpecifier, isRuntimeBuiltin, mayImportModule, placeholderFor, relativeSpecifier, stripQuery, toPosix } from '../modules/module-imports.js'
+import { findPlaceholders, isPathSpecifier, isRuntimeBuiltin, mayImportModule, placeholderFor, relativeSpecifier, moduleImportPath, toPosix } from '../modules/module-imports.js'
 import { inlineSourceMap, parseSourceMap } from '../modules/source-maps.js'
 import type { ModuleContentType, OutputFile } from '../core/types.js'
 import type { AdapterContext } from '../core/pipeline.js'
@@ -69,8 +69,8 @@ export function webpackAdapter(bundler: 'webpack' | 'rspack', context: AdapterCo
     new compiler.webpack.ExternalsPlugin('module', async ({ request, context: dir, getResolve }: ExternalItemFunctionData) => {
       if (!request) return undefined
       if (isRuntimeBuiltin(request)) return `${externalType()} ${request}`
-      const bare = stripQuery(request)
-      if (!mayImportModule(bare, context.options.matchRule)) return undefined
+      const bare = moduleImportPath(request)
+      if (bare === undefined || !mayImportModule(bare, context.options.matchRule)) return undefined
       const path = isPathSpecifier(bare) ? resolve(dir ?? root(), bare) : await resolveWith(getResolve, dir ?? root(), bare)
       if (path === undefined) return undefined
       const fromRoot = toPosix(relative(root(), path))

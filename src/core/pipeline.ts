@@ -13,6 +13,11 @@ export interface BuildInfo {
   mode?: string
   /** Watch and serve builds never upload. */
   watch?: boolean
+  /**
+   * The build generates each Worker's config (`@cloudflare/vite-plugin`): the Worker's name and
+   * compatibility date are settled by the plan of each Worker, from its generated config.
+   */
+  generatesConfig?: boolean
 }
 
 /** What the bundler says about a build before it works: the plan's inputs and its log level. */
@@ -44,6 +49,8 @@ export interface WorkerOutput {
   generated?: GeneratedWorker
   /** The output is a static site (a Vite client build of HTML pages), not Worker code: the version is assets-only. */
   assetsOnly?: boolean
+  /** The framework (by name, as `LATE_FRAMEWORKS` lists it) that finishes this output after the bundler's last hook. */
+  finishedBy?: string
 }
 
 /** The options an adapter reads (the resolved options have them all). */

@@ -55,9 +55,20 @@ export function mayImportModule(specifier: string, matchRule: RuleMatcher): bool
   return isPathSpecifier(specifier) || importedModuleType(specifier, matchRule) !== undefined
 }
 
-/** Strips a query or hash a bundler may have appended to an import (`./x.wasm?module`). */
+/** Strips a query or hash from an import specifier written in the output (`./x.css?inline` → `./x.css`). */
 export function stripQuery(specifier: string): string {
   return specifier.replace(/[?#].*$/, '')
+}
+
+/**
+ * The path module rules may take from an import, or undefined when the import is not theirs. A query
+ * or hash asks the bundler for something of its own (Vite's `?raw`, `?url`, `?inline`, `?worker`,
+ * webpack's resource queries): those stay the bundler's, whatever the file. The one exception is
+ * `.wasm?module`, the suffix wrangler's CompiledWasm rule itself matches.
+ */
+export function moduleImportPath(specifier: string): string | undefined {
+  if (!/[?#]/.test(specifier)) return specifier
+  return /\.wasm\?module$/.test(specifier) ? specifier.slice(0, -'?module'.length) : undefined
 }
 
 /** Static and dynamic imports, re-exports and `require` calls with a literal specifier. */

@@ -23,6 +23,10 @@ import { decidePreview, type PlannedPreview } from './preview.js'
 export interface UploadTarget {
   /** None configured: the upload looks it up from the token (`findAccountId`) before anything account-scoped. */
   accountId?: string
+  /**
+   * `''` only in the plan of a build whose Workers' configs are generated (`generatesConfig`) and
+   * name them: each Worker is then uploaded along its own plan, which has its name.
+   */
   worker: string
   baseUrl: string
   credentials: ApiCredentials
@@ -38,6 +42,8 @@ interface PlanFields {
   typesFile?: string
   /** The Worker's name, when known (for the summary). */
   worker?: string
+  /** The output file a generated config names as `main`: the Worker's main module unless `mainModule` is set. */
+  mainModule?: string
   /**
    * The body's fields, the wrangler config merged under the options and validated once, with the
    * secret bindings as they are sent: an upload's `fromEnv` values read, a dry run's placeholders.
@@ -132,10 +138,12 @@ export async function createPlan(
   base?: BuildPlan,
 ): Promise<BuildPlan> {
   const upload = !build.watch && (options.upload ?? (build.mode !== undefined && build.mode === options.uploadMode))
+  // The build's plan when each of its Workers brings a generated config: the name and the date are that config's.
+  const perWorker = build.generatesConfig === true && generated === undefined
   const ci = base?.ci ?? readCiContext(env)
   const merged = await mergeWranglerConfig(options, root, env, generated)
   const outputDir = isAbsolute(options.outputDir) ? options.outputDir : resolve(root, options.outputDir)
-  const target = upload ? uploadTarget(options, merged.worker, merged.accountId, env) : undefined
+  const target = upload ? uploadTarget(options, merged.worker, merged.accountId, env, perWorker) : undefined
   const decision = await decidePreview(options, ci, () => import('./git.js').then(({ currentBranch }) => currentBranch(root, { withheld: { names: merged.secrets?.fromEnv ?? [], values: target ? [target.credentials.apiToken, target.credentials.apiKey] : [] } })))
   const preview = 'preview' in decision ? decision.preview : undefined
   const bodyFields = preview ? previewFields(merged, options) : merged.version
@@ -146,7 +154,7 @@ export async function createPlan(
   const checked = validateVersionConfig(secrets.length === 0 ? bodyFields : { ...bodyFields, bindings: [...(bodyFields.bindings ?? []), ...secrets] })
   // Without a wrangler config these are the option's own warnings, printed when the options were resolved.
   if (merged.configFile) merged.warnings.push(...checked.warnings.map((w) => `wrangler config ${merged.configFile}: ${w}`))
-  if (merged.version.compatibility_date === undefined) {
+  if (merged.version.compatibility_date === undefined && !perWorker) {
     merged.warnings.push(
       `No compatibility_date is set, so the version runs with the oldest runtime behaviour; set \`version.compatibility_date\` (or \`compatibility_date\` in the wrangler config), e.g. to today, '${todayUtc()}'.`,
     )
@@ -161,6 +169,7 @@ export async function createPlan(
     outputDir: generated && !generated.entry && merged.worker ? join(outputDir, 'workers', merged.worker) : outputDir,
     typesFile: options.types === undefined ? undefined : resolve(root, options.types),
     worker: merged.worker,
+    mainModule: merged.mainModule,
     version: checked.config,
     secrets: merged.secrets,
     migrationSteps: merged.migrationSteps,
@@ -267,6 +276,7 @@ interface MergedConfig {
   assets?: { directory: string; source: string }
   migrationSteps?: TaggedMigrationStep[]
   worker?: string
+  mainModule?: string
   accountId?: string
   /** Merged, not yet validated: the plan validates it once, with the secret bindings. */
   version: VersionConfig
@@ -310,6 +320,7 @@ async function mergeWranglerConfig(options: ResolvedOptions, root: string, env: 
   const secrets = inherit.length > 0 || own.secrets ? { ...own.secrets, inherit } : undefined
   return {
     worker: own.worker ?? config.worker,
+    mainModule: config.main,
     accountId: own.accountId ?? config.accountId,
     version: { ...config.version, ...own.version },
     configFile: file,
@@ -328,8 +339,11 @@ async function mergeWranglerConfig(options: ResolvedOptions, root: string, env: 
   }
 }
 
-/** Reports every missing piece at once, with the option and the environment variable that would provide it. */
-function uploadTarget(options: ResolvedOptions, worker: string | undefined, account: string | undefined, env: NodeJS.ProcessEnv): UploadTarget {
+/**
+ * Reports every missing piece at once, with the option and the environment variable that would provide
+ * it. `perWorker`: the Workers' generated configs name them, so no name is needed yet.
+ */
+function uploadTarget(options: ResolvedOptions, worker: string | undefined, account: string | undefined, env: NodeJS.ProcessEnv, perWorker: boolean): UploadTarget {
   const accountId = withEnvFallback('accountId', account, env)
   const apiToken = withEnvFallback('apiToken', options.credentials.apiToken, env)
   const apiKey = withEnvFallback('apiKey', options.credentials.apiKey, env)
@@ -340,7 +354,7 @@ function uploadTarget(options: ResolvedOptions, worker: string | undefined, acco
   const name = worker?.trim() || undefined
 
   const missing: string[] = []
-  if (!name) missing.push('the Worker: set the `worker` option (its name or id) or `name` in the wrangler config')
+  if (!name && !perWorker) missing.push('the Worker: set the `worker` option (its name or id) or `name` in the wrangler config')
   if (!apiToken && !(apiKey && email)) {
     if (apiKey && !email) missing.push('the e-mail for the global API key: set the `email` option or CLOUDFLARE_EMAIL')
     else if (email && !apiKey) missing.push('the global API key for the e-mail: set the `apiKey` option or CLOUDFLARE_API_KEY')
@@ -349,9 +363,8 @@ function uploadTarget(options: ResolvedOptions, worker: string | undefined, acco
   if (missing.length > 0) {
     throw new WorkersVersionError('MISSING_UPLOAD_TARGET', `Cannot create the version; missing:\n${missing.map((m) => `  - ${m}`).join('\n')}`)
   }
-  if (!name) throw new WorkersVersionError('INTERNAL', 'The upload target was checked as complete.')
-  checkWorkerName(name, options.worker !== undefined ? '`worker`' : 'the wrangler config\'s `name`')
+  if (name) checkWorkerName(name, options.worker !== undefined ? '`worker`' : 'the wrangler config\'s `name`')
   if (accountId) checkAccountId(accountId, options.accountId !== undefined ? '`accountId`' : ENV_FALLBACKS.accountId)
   const credentials: ApiCredentials = apiToken ? { apiToken } : { apiKey, email }
-  return { accountId: accountId || undefined, worker: name, baseUrl, credentials }
+  return { accountId: accountId || undefined, worker: name ?? '', baseUrl, credentials }
 }

@@ -36,7 +36,7 @@ export async function buildVersion(worker: WorkerOutput, plan: BuildPlan, option
   const assetsOnly = isAssetsOnly(worker, plan)
   const { mainModule, modules, excluded }: { mainModule?: string; modules: WorkerModule[]; excluded: ExcludedFile[] } = assetsOnly
     ? { modules: [], excluded: [] }
-    : toWorkerModules(worker.files, { bundler: plan.bundler, matchRule: options.matchRule, mainModule: options.mainModule, sourcemaps: options.sourcemaps })
+    : toWorkerModules(worker.files, { bundler: plan.bundler, matchRule: options.matchRule, mainModule: options.mainModule ?? plan.mainModule, sourcemaps: options.sourcemaps })
   await assertNoBareImports(modules, plan.bundler)
   // An assets-only build's output is the site itself: the directory holding it is the point, not a leak.
   const assets = planned && (await readAssets(planned, plan, assetsOnly ? undefined : worker.outDir))

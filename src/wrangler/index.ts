@@ -37,6 +37,11 @@ export interface WranglerConfig {
   worker?: string
   /** `account_id`. */
   accountId?: string
+  /**
+   * A generated config's `main`: the built file that is the Worker's main module, relative to the
+   * config's directory (the Worker's output). A source config's `main` is the bundler's input, not read.
+   */
+  main?: string
   /** The Create Version fields the config declares (not yet validated: run `validateVersionConfig`). No `migrations`: see `migrationSteps`. */
   version: VersionConfig
   /** Secrets to keep from the current version (wrangler's `secrets.required`). */
@@ -63,7 +68,7 @@ export interface WranglerPreviews {
   fields: Pick<VersionConfig, 'limits' | 'placement' | 'cache_options'>
 }
 
-const HANDLED = new Set(['compatibility_date', 'compatibility_flags', 'migrations', 'placement', 'limits', 'assets', 'containers', 'cache', 'secrets', 'previews'])
+const HANDLED = new Set(['compatibility_date', 'compatibility_flags', 'exports', 'migrations', 'placement', 'limits', 'assets', 'containers', 'cache', 'secrets', 'previews'])
 
 /** Keys @cloudflare/vite-plugin adds to the `wrangler.json` it generates, about itself. */
 const GENERATED_ONLY = new Set(['configPath', 'userConfigPath', 'topLevelName', 'definedEnvironments', 'legacy_env'])
@@ -107,13 +112,15 @@ export function mapWranglerConfig(raw: Record<string, unknown>, file: string, op
   }
   result.worker = str('name')
   result.accountId = str('account_id')
-  str('main')
+  const main = str('main')
+  if (opts.generated && main !== undefined) result.main = main.replace(/^\.\//, '')
 
   if (c.compatibility_date !== undefined) version.compatibility_date = c.compatibility_date
   if (c.compatibility_flags !== undefined) version.compatibility_flags = c.compatibility_flags
   mapBindings(ctx, c)
   if (ctx.bindings.length > 0) version.bindings = ctx.bindings as Binding[]
   mapMigrations(ctx, c, result)
+  mapExports(ctx, c, version, result)
   mapPlacement(ctx, c, version)
   if (c.limits !== undefined) version.limits = c.limits
   mapAssets(ctx, c, version, result, dirname(resolve(file)))
@@ -171,6 +178,27 @@ function mapMigrations(ctx: MapContext, c: Record<string, unknown>, result: Wran
     steps.push({ ...step } as TaggedMigrationStep)
   })
   if (steps.length === value.length && steps.length > 0) result.migrationSteps = steps
+}
+
+/**
+ * `exports` goes into the version as written, as wrangler sends it: Durable Object and entrypoint
+ * entries. Durable Object exports replace `migrations` (wrangler refuses both in one config).
+ */
+function mapExports(ctx: MapContext, c: Record<string, unknown>, version: Record<string, unknown>, result: WranglerConfig): void {
+  const value = c.exports
+  if (value === undefined) return
+  const path = ctx.pathOf('exports')
+  if (!isRecord(value)) return ctx.problems.error(path, `expected an object of export names, got ${describe(value)}`)
+  const sent: Record<string, unknown> = {}
+  for (const [name, entry] of Object.entries(value)) {
+    const type = isRecord(entry) ? entry.type : undefined
+    if (type === 'durable-object' || type === 'worker') sent[name] = entry
+    else if (type === 'workflow') ctx.warnings.push(`${render([...path, name])}: a Workflow export is not sent by this plugin (wrangler sends it under a newer Script API date); declare the Workflow in \`workflows\``)
+    else ctx.problems.error([...path, name], `expected an object whose "type" is "durable-object", "worker" or "workflow", got ${describe(entry)}`)
+  }
+  const objects = Object.values(sent).some((entry) => isRecord(entry) && entry.type === 'durable-object')
+  if (objects && result.migrationSteps) ctx.problems.error(path, 'Durable Object exports and `migrations` cannot be set together (wrangler refuses both too); declare the classes in one of them')
+  if (Object.keys(sent).length > 0) version.exports = sent
 }
 
 function mapPlacement(ctx: MapContext, c: Record<string, unknown>, version: Record<string, unknown>): void {

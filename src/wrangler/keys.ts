@@ -32,7 +32,6 @@ export const NOT_MAPPED: ReadonlyMap<string, string> = new Map([
     'python_modules'].map((k) => [k, BUILD] as const),
   ...NOT_APPLIED,
   ...['access', 'connect'].map((k) => [k, LOCAL_DEV] as const),
-  ['exports', 'is not mapped from a wrangler config; set the `version.exports` option instead'],
   ['dependencies_instrumentation', 'configures the package_dependencies wrangler collects; the plugin collects none (the `version.package_dependencies` option sends them)'],
   ...['site', 'wasm_modules', 'text_blobs', 'data_blobs'].map((k) => [k, UNSUPPORTED] as const),
   ['pages_build_output_dir', 'is a Pages setting; this plugin creates Worker versions; ignored'],
