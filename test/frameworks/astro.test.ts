@@ -4,11 +4,11 @@
  * `unplugin-workers-version deploy`, opened through the version's preview, and checked against what
  * `wrangler deploy` 4.164 sends for the same build.
  */
-import { beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createWorkerOn } from '../helpers/wrangler.js'
 import { emulatorEnv, runCli } from '../helpers/deploy-command.js'
 import { useEmulator } from '../helpers/emulator.js'
-import { copyFrameworkFixture, expectSameAsWrangler, expectServed, fixtureInstall, runFrameworkBin, titled, wranglerDeploy } from './fixture.js'
+import { copyFrameworkFixture, expectSameAsWrangler, expectServed, fixtureInstall, removeCopy, runFrameworkBin, titled, wranglerDeploy } from './fixture.js'
 
 const WORKER = 'framework-astro'
 const install = fixtureInstall(WORKER)
@@ -21,6 +21,7 @@ describe.skipIf(!install.installed)(titled('Astro 7.4 (@astrojs/cloudflare 14.3)
     await runFrameworkBin(root, 'astro', ['build'])
     await createWorkerOn(emulator(), WORKER)
   }, 240_000)
+  afterAll(() => removeCopy(root))
 
   it('deploys the finished build: the SSR page reads its binding, the prerendered page, the public file, the API route and a 404 are served', async () => {
     const run = await runCli(['deploy'], root, emulatorEnv(emulator()))

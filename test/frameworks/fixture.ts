@@ -7,12 +7,13 @@
 import { execFile } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
-import { cp, mkdtemp, symlink } from 'node:fs/promises'
+import { cp, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { expect } from 'vitest'
 import type { Emulator, StoredVersion } from '../../src/emulator/index.js'
-import { TEST_ROOT, tempDir } from '../helpers/fixture.js'
+import { TEST_ROOT } from '../helpers/fixture.js'
 import { navigate } from '../helpers/preview.js'
 import { runWrangler } from '../helpers/wrangler.js'
 
@@ -38,14 +39,48 @@ function expectInstalledFromLockfile(name: string): void {
   if (stamp !== lockHash) throw new Error(`test/fixtures/${name}/node_modules was not installed from its package-lock.json: run \`${INSTALL_COMMAND}\``)
 }
 
-/** A copy of the fixture under test/.tmp with the fixture's node_modules linked in. */
-export async function copyFrameworkFixture(name: string): Promise<string> {
+/** This repository's build of the plugin's Vite entry, which the fixtures' vite configs import by a relative path. */
+const PLUGIN_VITE_ENTRY = resolve(TEST_ROOT, '../dist/vite.js')
+
+/**
+ * A copy of the fixture in the system's temporary directory, outside this repository (so no git
+ * commit annotates the version, as none does wrangler's), with the fixture's node_modules linked in
+ * and the vite config's relative import of the plugin pointed at this repository's build.
+ * `nodeModules: 'files'` gives the copy a node_modules of its own (hard links, or copies across file
+ * systems) for a framework that cannot build through a linked one: RedwoodSDK's directive scan joins
+ * the project's path with the packages' real paths.
+ */
+export async function copyFrameworkFixture(name: string, { nodeModules = 'link' }: { nodeModules?: 'link' | 'files' } = {}): Promise<string> {
   expectInstalledFromLockfile(name)
-  const dir = await tempDir(name)
+  const dir = await mkdtemp(join(tmpdir(), `${name}-`))
   const source = fixtureDir(name)
   await cp(source, dir, { recursive: true, filter: (path) => path !== join(source, 'node_modules') })
-  await symlink(join(source, 'node_modules'), join(dir, 'node_modules'), 'dir')
+  if (nodeModules === 'link') await symlink(join(source, 'node_modules'), join(dir, 'node_modules'), 'dir')
+  else await linkOrCopyTree(join(source, 'node_modules'), join(dir, 'node_modules'))
+  for (const config of ['vite.config.js', 'vite.config.mjs']) {
+    const file = join(dir, config)
+    if (!existsSync(file)) continue
+    const text = await readFile(file, 'utf8')
+    await writeFile(file, text.replace("'../../../dist/vite.js'", JSON.stringify(pathToFileURL(PLUGIN_VITE_ENTRY).href)))
+  }
   return dir
+}
+
+/** `cp -al` (hard links: fast, no space), or `cp -a` where hard links cannot cross file systems. */
+async function linkOrCopyTree(from: string, to: string): Promise<void> {
+  const cpTree = (flags: string) =>
+    new Promise<void>((resolvePromise, reject) => execFile('cp', [flags, from, to], (error, _stdout, stderr) => (error ? reject(new Error(`cp ${flags} failed: ${stderr}`)) : resolvePromise())))
+  try {
+    await cpTree('-al')
+  } catch {
+    await rm(to, { recursive: true, force: true })
+    await cpTree('-a')
+  }
+}
+
+/** Removes a copy made by `copyFrameworkFixture` (the link, not the fixture's node_modules). */
+export async function removeCopy(dir: string | undefined): Promise<void> {
+  if (dir) await rm(dir, { recursive: true, force: true })
 }
 
 /**
