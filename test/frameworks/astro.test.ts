@@ -8,12 +8,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createWorkerOn } from '../helpers/wrangler.js'
 import { emulatorEnv, runCli } from '../helpers/deploy-command.js'
 import { useEmulator } from '../helpers/emulator.js'
-import { copyFrameworkFixture, expectSameAsWrangler, expectServed, fixtureInstall, removeCopy, runFrameworkBin, titled, wranglerDeploy } from './fixture.js'
+import { copyFrameworkFixture, expectSameAsWrangler, expectServed, fixtureReady, removeCopy, runFrameworkBin, titled, wranglerDeploy } from './fixture.js'
 
 const WORKER = 'framework-astro'
-const install = fixtureInstall(WORKER)
+const ready = fixtureReady(WORKER, ['astro', '@astrojs/cloudflare'])
 
-describe.skipIf(!install.installed)(titled('Astro 7.4 (@astrojs/cloudflare 14.3) through the deploy command', install), () => {
+describe.skipIf(!ready.ready)(titled('Astro 7.4 (@astrojs/cloudflare 14.3) through the deploy command', ready), () => {
   const emulator = useEmulator()
   let root: string
   beforeAll(async () => {

@@ -24,12 +24,34 @@ const STAMP = 'node_modules/.installed-from-lockfile'
 const fixtureDir = (name: string) => join(TEST_ROOT, 'fixtures', name)
 
 /**
- * Whether the fixture's node_modules are there: a test file skips (naming the install command) only
- * when they are not. Installed from another lockfile is an error, not a skip.
+ * Whether the fixture can run here: its node_modules are installed, and this Node is one that each of
+ * `packages` (the framework's own, read from the fixture's node_modules) supports by its `engines.node`
+ * (Astro 7 and React Router 8 need a newer Node 22 than this package's floor). A test file skips, saying
+ * why, only in those cases; installed from another lockfile is an error, not a skip.
  */
-export function fixtureInstall(name: string): { installed: true } | { installed: false; reason: string } {
-  if (existsSync(join(fixtureDir(name), 'node_modules'))) return { installed: true }
-  return { installed: false, reason: `test/fixtures/${name}/node_modules is not installed: run \`${INSTALL_COMMAND}\`` }
+export function fixtureReady(name: string, packages: string[]): { ready: true } | { ready: false; reason: string } {
+  const modules = join(fixtureDir(name), 'node_modules')
+  if (!existsSync(modules)) return { ready: false, reason: `test/fixtures/${name}/node_modules is not installed: run \`${INSTALL_COMMAND}\`` }
+  for (const pkg of packages) {
+    const { version, engines } = JSON.parse(readFileSync(join(modules, pkg, 'package.json'), 'utf8')) as { version: string; engines?: { node?: string } }
+    if (engines?.node && !nodeSatisfies(engines.node, process.versions.node)) return { ready: false, reason: `${pkg} ${version} needs Node ${engines.node}; this is ${process.versions.node}` }
+  }
+  return { ready: true }
+}
+
+/** `version` against an `engines.node` range made of `>=x.y.z`, `^x.y.z` and `x.y.z` alternatives joined by `||`. */
+export function nodeSatisfies(range: string, version: string): boolean {
+  const parse = (v: string) => v.replace(/^v/, '').split('.').map((part) => Number.parseInt(part, 10) || 0)
+  const compare = (a: number[], b: number[]) => a[0]! - b[0]! || a[1]! - b[1]! || a[2]! - b[2]!
+  const have = parse(version)
+  return range.split('||').some((alternative) => {
+    const match = /^\s*(>=|\^)?\s*v?(\d+(?:\.\d+){0,2})\s*$/.exec(alternative)
+    if (!match) throw new Error(`engines.node range not understood: ${range}`)
+    const want = parse(match[2]!)
+    if (match[1] === '>=') return compare(have, want) >= 0
+    if (match[1] === '^') return have[0] === want[0] && compare(have, want) >= 0
+    return compare(have, want) === 0
+  })
 }
 
 function expectInstalledFromLockfile(name: string): void {
@@ -174,9 +196,9 @@ export function expectSameAsWrangler(emulator: Emulator, worker: string, ours: S
   expect(ours.assetsManifest).toEqual(sessions[0]!.manifest)
 }
 
-/** A title for a fixture's `describe`, naming why it skips when the fixture is not installed. */
-export function titled(title: string, install: ReturnType<typeof fixtureInstall>): string {
-  return install.installed ? title : `${title} (skipped: ${install.reason})`
+/** A title for a fixture's `describe`, naming why it skips when it does. */
+export function titled(title: string, install: ReturnType<typeof fixtureReady>): string {
+  return install.ready ? title : `${title} (skipped: ${install.reason})`
 }
 
 /**

@@ -9,10 +9,10 @@ import { emulatorEnv, runCli } from '../helpers/deploy-command.js'
 import { useEmulator } from '../helpers/emulator.js'
 import { expectPageAssetsServed } from '../helpers/preview.js'
 import { createWorkerOn } from '../helpers/wrangler.js'
-import { copyFrameworkFixture, expectSameAsWrangler, expectServed, fixtureInstall, removeCopy, runFrameworkBin, titled, wranglerDeploy } from './fixture.js'
+import { copyFrameworkFixture, expectSameAsWrangler, expectServed, fixtureReady, removeCopy, runFrameworkBin, titled, wranglerDeploy } from './fixture.js'
 
 const WORKER = 'framework-react-router'
-const install = fixtureInstall(WORKER)
+const ready = fixtureReady(WORKER, ['react-router', '@react-router/dev', 'vite'])
 
 /** The app as each version serves it through its preview. */
 async function expectAppServed(preview: string): Promise<void> {
@@ -26,7 +26,7 @@ async function expectAppServed(preview: string): Promise<void> {
   await expectServed(preview, 'no/such/page', { status: 404, type: 'text/html', contains: ['Page not found'] })
 }
 
-describe.skipIf(!install.installed)(titled('React Router 8.5 through the plugin and the deploy command', install), () => {
+describe.skipIf(!ready.ready)(titled('React Router 8.5 through the plugin and the deploy command', ready), () => {
   const emulator = useEmulator()
   let root: string
   beforeAll(async () => {

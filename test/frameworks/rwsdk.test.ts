@@ -9,10 +9,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { emulatorEnv, runCli } from '../helpers/deploy-command.js'
 import { useEmulator } from '../helpers/emulator.js'
 import { createWorkerOn } from '../helpers/wrangler.js'
-import { copyFrameworkFixture, expectSameAsWrangler, expectServed, fixtureInstall, removeCopy, runFrameworkBin, titled, wranglerDeploy } from './fixture.js'
+import { copyFrameworkFixture, expectSameAsWrangler, expectServed, fixtureReady, removeCopy, runFrameworkBin, titled, wranglerDeploy } from './fixture.js'
 
 const WORKER = 'framework-rwsdk'
-const install = fixtureInstall(WORKER)
+const ready = fixtureReady(WORKER, ['rwsdk', 'vite'])
 
 /** The app as each version serves it through its preview. */
 async function expectAppServed(preview: string): Promise<void> {
@@ -27,7 +27,7 @@ async function expectAppServed(preview: string): Promise<void> {
   await expectServed(preview, 'no/such/page', { status: 404, type: 'text/plain' })
 }
 
-describe.skipIf(!install.installed)(titled('RedwoodSDK 1.7.3 through the plugin and the deploy command', install), () => {
+describe.skipIf(!ready.ready)(titled('RedwoodSDK 1.7.3 through the plugin and the deploy command', ready), () => {
   const emulator = useEmulator()
   let root: string
   beforeAll(async () => {

@@ -8,12 +8,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { emulatorEnv, runCli } from '../helpers/deploy-command.js'
 import { useEmulator } from '../helpers/emulator.js'
 import { createWorkerOn } from '../helpers/wrangler.js'
-import { copyFrameworkFixture, expectSameAsWrangler, expectServed, fixtureInstall, removeCopy, runFrameworkBin, titled, wranglerDeploy } from './fixture.js'
+import { copyFrameworkFixture, expectSameAsWrangler, expectServed, fixtureReady, removeCopy, runFrameworkBin, titled, wranglerDeploy } from './fixture.js'
 
 const WORKER = 'framework-waku'
-const install = fixtureInstall(WORKER)
+const ready = fixtureReady(WORKER, ['waku', 'vite'])
 
-describe.skipIf(!install.installed)(titled('Waku 1.0.0-rc.1 through the deploy command', install), () => {
+describe.skipIf(!ready.ready)(titled('Waku 1.0.0-rc.1 through the deploy command', ready), () => {
   const emulator = useEmulator()
   let root: string
   beforeAll(async () => {
