@@ -14,7 +14,7 @@ Deploys a finished build with the plugin's engine. It reads, in this order, the 
 Without a flag it creates a version without traffic.
 
 Options:
-  --promote [PERCENT]    deploy the version: to 100% (no value) or a gradual rollout at PERCENT (1-100)
+  --promote [PERCENT]    deploy the version: to 100% (no value) or a gradual rollout at PERCENT (1-100, whole)
   --preview [NAME|auto]  a Preview deployment: to the Preview NAME, the branch's (no value), or
                          'auto' (deploy on the production branch, a Preview elsewhere)
   --dry-run              send nothing: write .workers-version/request.json only
@@ -107,6 +107,6 @@ export function parseDeployArgs(argv: readonly string[]): DeployArgs {
 
 function percent(value: string): number {
   const n = Number(value)
-  if (!/^\d+(?:\.\d+)?$/.test(value) || !(n >= 1 && n <= 100)) throw new UsageError(`--promote takes a percentage from 1 to 100, got ${JSON.stringify(value)}`)
+  if (!/^\d+$/.test(value) || !(n >= 1 && n <= 100)) throw new UsageError(`--promote takes a whole percentage from 1 to 100, got ${JSON.stringify(value)}`)
   return n
 }

@@ -93,7 +93,8 @@ async function planAll(source: DeploySource, options: ResolvedOptions, info: Pre
     }
     const name = plan.upload ? plan.target.worker : plan.worker
     // An upload's name was checked with its target; a dry run's is checked the same way here.
-    if (!plan.upload && name !== undefined) checkWorkerName(name, `the Worker's name in ${worker.configFile}`)
+    const fromFlag = options.worker !== undefined && (worker.generated?.entry ?? true)
+    if (!plan.upload && name !== undefined) checkWorkerName(name, fromFlag ? '--worker' : `the Worker's name in ${worker.configFile}`)
     planned.push({ source: worker, plan, name })
   }
   return planned

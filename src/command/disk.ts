@@ -3,7 +3,7 @@ import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path'
 import { WorkersVersionError } from '../core/errors.js'
 import { isRecord } from '../core/guards.js'
 import picomatch from '../core/picomatch.js'
-import type { ModuleContentType, OutputFile } from '../core/types.js'
+import type { ModuleContentType, ModuleRule, OutputFile } from '../core/types.js'
 import { parseSourceMap } from '../modules/source-maps.js'
 
 // The "disk adapter": a Worker that is already built (a `main` with `no_bundle`, as the configs
@@ -55,7 +55,7 @@ function fail(configFile: string, message: string): never {
  * The config's rules then wrangler's defaults, each type taken by its first rule unless that one
  * falls through (later rules of a completed type are dropped, as wrangler drops them).
  */
-function effectiveRules(config: DiskWorkerConfig): WranglerRule[] {
+function effectiveRules(config: Pick<DiskWorkerConfig, 'configFile' | 'rules'>): WranglerRule[] {
   const own = config.rules ?? []
   if (!Array.isArray(own)) fail(config.configFile, '`rules` must be an array')
   for (const [i, rule] of own.entries()) {
@@ -72,6 +72,17 @@ function effectiveRules(config: DiskWorkerConfig): WranglerRule[] {
     if (rule.fallthrough !== true) completed.add(rule.type)
   }
   return rules
+}
+
+/**
+ * The config's module rules as the plugin's `rules`, for a `main` that is bundled: a file imported
+ * while bundling gets the type of the first wrangler rule that matches it (the plugin's later rules
+ * win, so the list is reversed); JavaScript types stay bundled.
+ */
+export function pluginRules(config: Pick<DiskWorkerConfig, 'configFile' | 'rules'>): ModuleRule[] {
+  return effectiveRules(config)
+    .map((rule): ModuleRule => ({ test: rule.globs, type: RULE_TYPES[rule.type]! }))
+    .reverse()
 }
 
 /** Every file below `dir` as a POSIX path relative to it, but the config file and the project's `.wrangler/`. */

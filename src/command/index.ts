@@ -1,3 +1,4 @@
+import { WorkersVersionError } from '../core/errors.js'
 import { Redactor } from '../core/redact.js'
 import { createLogger, type Logger } from '../report/logger.js'
 import { DEPLOY_USAGE, parseDeployArgs, UsageError } from './args.js'
@@ -37,7 +38,8 @@ export async function runDeploy(argv: readonly string[], env: NodeJS.ProcessEnv 
     await deployCommand(args, env, logger, redactor)
     return EXIT.ok
   } catch (error) {
-    const message = error instanceof Error ? (error.name === 'WorkersVersionError' ? error.message : `${error.name}: ${error.message}`) : String(error)
+    // The plugin's own errors say what to do; anything else keeps its name (a TypeError is a bug to report).
+    const message = error instanceof Error ? (error instanceof WorkersVersionError ? error.message : `${error.name}: ${error.message}`) : String(error)
     console.error(redactor.redact(`✖ deploy failed: ${message}`))
     return EXIT.failed
   }

@@ -9,7 +9,8 @@ import { selectEnvironment } from '../wrangler/env.js'
 import { findWranglerConfig } from '../wrangler/find.js'
 import { parseWranglerFile } from '../wrangler/parse.js'
 import { bundleSourceWorker } from './bundle.js'
-import { isInside, readBuiltWorker } from './disk.js'
+import { compileRules } from '../modules/content-types.js'
+import { isInside, pluginRules, readBuiltWorker } from './disk.js'
 
 // Where the finished build is, in the command's order: Build Output, the redirected config that
 // @cloudflare/vite-plugin and the frameworks on it write, then the wrangler config.
@@ -60,7 +61,8 @@ export function findSource(request: SourceRequest): DeploySource {
   if (request.config !== undefined) {
     const file = resolve(cwd, request.config)
     if (!existsSync(file)) fail('INVALID_ARGUMENTS', `--config ${request.config}: no such file (${file}).`)
-    return wranglerSource(file, request)
+    // The project is the directory the command runs for; a config elsewhere brings its own.
+    return wranglerSource(file, request, isInside(cwd, file) ? cwd : dirname(file))
   }
   if (findBuildOutput(cwd)) {
     refuseEnv(request, 'Build Output')
@@ -90,7 +92,7 @@ export function findSource(request: SourceRequest): DeploySource {
     refuseEnv(request, `the generated configs of ${redirect}`)
     return redirectedSource(redirect)
   }
-  if (userConfig) return wranglerSource(userConfig, request)
+  if (userConfig) return wranglerSource(userConfig, request, dirname(userConfig))
   return fail(
     'NOTHING_TO_DEPLOY',
     `Nothing to deploy in ${cwd}: no Build Output (.cloudflare/output/v0 or v1), no ${REDIRECTED_CONFIG} and no wrangler.jsonc, wrangler.json or wrangler.toml here or above. ` +
@@ -154,8 +156,7 @@ function redirectedSource(file: string): DeploySource {
   return { kind: 'redirected', root, description: `the redirected config ${file}`, workers }
 }
 
-function wranglerSource(file: string, request: SourceRequest): DeploySource {
-  const root = dirname(file)
+function wranglerSource(file: string, request: SourceRequest, root: string): DeploySource {
   return {
     kind: 'wrangler',
     root,
@@ -181,8 +182,10 @@ async function loadFromConfig(configFile: string, root: string, env: string | un
     )
     return { files, outDir: moduleRoot }
   }
+  // Imports take the config's module rules, as wrangler applies them while bundling.
+  const rules = pluginRules({ configFile, rules: config.rules })
   return bundleSourceWorker(
-      { main, projectRoot: root, sourceMaps: config.upload_source_maps === true, minify: config.minify, keepNames: config.keep_names, define: config.define, alias: config.alias, jsxFactory: config.jsx_factory, jsxFragment: config.jsx_fragment },
-      options,
-    )
+    { main, projectRoot: root, sourceMaps: config.upload_source_maps === true, minify: config.minify, keepNames: config.keep_names, define: config.define, alias: config.alias, jsxFactory: config.jsx_factory, jsxFragment: config.jsx_fragment },
+    { ...options, rules, matchRule: compileRules(rules) },
+  )
 }

@@ -49,7 +49,7 @@ function binding<const T extends string, const E extends v.ObjectEntries>(type: 
       name: BindingName,
       ...entries,
     },
-    `unknown field for ${type}; sent as is`,
+    `unknown field for ${type}`,
     (issue) => (issue.input === undefined ? `required for ${type}` : `expected an object, got ${describe(issue.input)}`),
   )
 }

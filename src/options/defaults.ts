@@ -1,4 +1,6 @@
 import { resolve } from 'node:path'
+import { WorkersVersionError } from '../core/errors.js'
+import { clip } from '../core/guards.js'
 import { NETWORK_DEFAULTS } from '../core/network-defaults.js'
 
 // Every default value and every environment-variable fallback of the plugin's options, in one
@@ -49,6 +51,8 @@ export const ENV_FALLBACKS = {
   email: 'CLOUDFLARE_EMAIL',
   apiBaseUrl: 'CLOUDFLARE_API_BASE_URL',
   env: 'CLOUDFLARE_ENV',
+  /** For frameworks whose build command has no `--mode` (`waku build`): see `uploadFromEnv`. */
+  upload: 'WORKERS_VERSION_UPLOAD',
 } as const
 
 /** A trimmed, non-empty value or nothing: an empty variable counts as unset. */
@@ -59,4 +63,18 @@ export function nonEmpty(value: string | undefined): string | undefined {
 /** The option's value, else its environment variable's. */
 export function withEnvFallback(option: keyof typeof ENV_FALLBACKS, value: string | undefined, env: NodeJS.ProcessEnv): string | undefined {
   return nonEmpty(value) ?? nonEmpty(env[ENV_FALLBACKS[option]])
+}
+
+/**
+ * The `upload` option from WORKERS_VERSION_UPLOAD, for a build whose command has no `--mode`:
+ * `1`/`true` uploads (as `upload: true`), `0`/`false` does not; unset or empty, the mode decides.
+ * Any other value is an error, so a typo never silently skips or starts an upload.
+ */
+export function uploadFromEnv(env: NodeJS.ProcessEnv): boolean | undefined {
+  const name = ENV_FALLBACKS.upload
+  const raw = nonEmpty(env[name])
+  if (raw === undefined) return undefined
+  if (/^(?:1|true)$/i.test(raw)) return true
+  if (/^(?:0|false)$/i.test(raw)) return false
+  throw new WorkersVersionError('INVALID_OPTIONS', `${name} is ${JSON.stringify(clip(raw, 40))}: set it to 1 (or true) to upload, or 0 (or false) not to; unset, the \`upload\` option or the mode decides.`)
 }

@@ -1,5 +1,6 @@
 import * as v from 'valibot'
-import { MAX_NESTING, describeKeyPath, nestsWithinLimit, pathBeyondNesting } from '../core/guards.js'
+import { MAX_NESTING, describeKeyPath, isRecord, nestsWithinLimit, pathBeyondNesting } from '../core/guards.js'
+import { closestKey, pathItem, WARNING } from './issues.js'
 
 // Small building blocks shared by the binding and version schemas.
 
@@ -65,8 +66,7 @@ export const LooseArray = v.pipe(
   v.check((input: unknown[]) => isJsonValue(input), (issue) => notJsonMessage(issue.input)),
 )
 
-/** The requirement of every warning: it never holds, so valibot always reports it. */
-export const WARNING = (_input: unknown): boolean => false
+export { WARNING } from './issues.js'
 
 /** A check that always reports `message` as a warning. */
 export function warning<T = unknown>(message: v.ErrorMessage<v.CheckIssue<T>>): v.CheckAction<T, v.ErrorMessage<v.CheckIssue<T>>> {
@@ -74,17 +74,47 @@ export function warning<T = unknown>(message: v.ErrorMessage<v.CheckIssue<T>>): 
 }
 
 /**
- * An object schema whose unknown keys are kept and reported as warnings.
- * Typed as a plain object so that the option types stay exact (TypeScript flags
- * a misspelt field), while at run time an unknown field is passed through.
+ * An object schema whose unknown own keys are errors, each with its path and the known key it most
+ * likely meant. Own keys are read from the input itself, so `constructor` and `__proto__` (which
+ * valibot's object schemas skip) are refused like any other unknown key.
+ */
+export function strictObject<const E extends v.ObjectEntries>(
+  entries: E,
+  unknownKey: (key: string, closest: string | undefined, known: readonly string[]) => string,
+  message?: v.ErrorMessage<v.ObjectWithRestIssue>,
+): v.GenericSchema<Record<string, unknown>> {
+  const known = Object.keys(entries)
+  const schema = v.objectWithRest(entries, v.unknown(), message)
+  const strict = v.lazy((input) => {
+    if (!isRecord(input)) return schema
+    // A key set to undefined is a key not set, as for the known ones.
+    const unknown = Object.keys(input).filter((key) => !Object.hasOwn(entries, key) && input[key] !== undefined)
+    if (unknown.length === 0) return schema
+    return v.pipe(
+      schema,
+      v.rawCheck(({ addIssue }) => {
+        for (const key of unknown) addIssue({ message: unknownKey(key, closestKey(key, known), known), path: [pathItem(input, key)] })
+      }),
+    )
+  })
+  // Its entries stay visible, so a `variant` (the bindings, by `type`) still picks it by them.
+  return Object.assign(strict, { entries: schema.entries }) as unknown as v.GenericSchema<Record<string, unknown>>
+}
+
+/** `; did you mean \`name\`?` when a known key is close to the unknown one. */
+export function didYouMean(closest: string | undefined): string {
+  return closest === undefined ? '' : `; did you mean \`${closest}\`?`
+}
+
+/**
+ * An object schema whose unknown keys are errors naming the closest known key (`unknownKey` words
+ * the error). Typed as a plain object so that the option types stay exact.
  */
 export function record<const E extends v.ObjectEntries>(
   entries: E,
-  unknownKey = 'unknown field; sent as is',
+  unknownKey = 'unknown field',
   message?: v.ErrorMessage<v.ObjectIssue>,
 ): v.ObjectSchema<E, undefined> {
-  // Kept as is, so it must survive JSON.stringify like everything else in the body.
-  const rest = v.pipe(v.unknown(), warning(unknownKey), v.check(isJsonValue, (issue) => notJsonMessage(issue.input)))
-  const schema = v.objectWithRest(entries, rest, message as v.ErrorMessage<v.ObjectWithRestIssue>)
+  const schema = strictObject(entries, (_key, closest) => `${unknownKey}${didYouMean(closest)}`, message as v.ErrorMessage<v.ObjectWithRestIssue>)
   return schema as unknown as v.ObjectSchema<E, undefined>
 }

@@ -1,11 +1,13 @@
 import * as v from 'valibot'
 import { WorkersVersionError } from '../core/errors.js'
 import { clip, isRecord } from '../core/guards.js'
-import { WARNING } from './fields.js'
 
 // valibot runs the schemas; this file turns its issues into `path: message`
 // lines. Warnings travel as issues too (see `warning` in fields.ts): their issue
 // is listed as a warning instead of an error.
+
+/** The requirement of every warning: it never holds, so valibot always reports it. */
+export const WARNING = (_input: unknown): boolean => false
 
 /** A path into the options: property names and array indexes. */
 export type Path = ReadonlyArray<string | number>
@@ -23,6 +25,34 @@ export function formatPath(root: string, path: Path): string {
     else out += `[${JSON.stringify(clip(key, 60))}]`
   }
   return out
+}
+
+/** Edit distance between two keys (insertions, deletions, substitutions; a swap of neighbours counts one). */
+function distance(a: string, b: string): number {
+  const rows = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)])
+  for (let j = 1; j <= b.length; j++) rows[0]![j] = j
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const row = rows[i]!
+      row[j] = Math.min(rows[i - 1]![j]! + 1, row[j - 1]! + 1, rows[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1))
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) row[j] = Math.min(row[j]!, rows[i - 2]![j - 2]! + 1)
+    }
+  }
+  return rows[a.length]![b.length]!
+}
+
+/**
+ * The known key a misspelt one most likely meant (`promot` → `promote`, `compatability_date` →
+ * `compatibility_date`, `mainmodule` → `mainModule`), or none when no key is close.
+ */
+export function closestKey(key: string, known: readonly string[]): string | undefined {
+  if (key.length > 100) return undefined
+  let best: { name: string; d: number } | undefined
+  for (const name of known) {
+    const d = distance(key.toLowerCase(), name.toLowerCase())
+    if (d <= Math.max(1, Math.min(3, Math.floor(name.length / 3))) && (!best || d < best.d)) best = { name, d }
+  }
+  return best?.name
 }
 
 /** The kind of a value, never the value itself (for fields that may hold a secret). */

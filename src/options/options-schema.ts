@@ -1,11 +1,12 @@
 import * as v from 'valibot'
 import { WorkersVersionError } from '../core/errors.js'
 import { isRecord } from '../core/guards.js'
+import { didYouMean, strictObject } from './fields.js'
 import { describe, Problems } from './issues.js'
 
 // The shape of every top-level option of `workersVersion()`, checked before the
-// bundler does any work. A misspelt option (`sourcemap`) is an error that lists
-// the known ones. The `version` option is only checked to be an object here:
+// bundler does any work. A misspelt option (`sourcemap`) is an error naming the
+// option it most likely meant, else listing the known ones. The `version` option is only checked to be an object here:
 // `validateVersionConfig` checks its contents once the wrangler config is merged in.
 
 const nonEmptyString = (value: unknown) => typeof value === 'string' && value.trim() !== ''
@@ -13,7 +14,11 @@ const Str = v.custom<string>(nonEmptyString, (issue) => `expected a non-empty st
 const Bool = v.boolean((issue) => `expected true or false, got ${describe(issue.input)}`)
 const BoolOrStr = v.union([Bool, Str], (issue) => `expected true or false, got ${describe(issue.input)} or expected a non-empty string, got ${describe(issue.input)}`)
 const Obj = v.custom<Record<string, unknown>>(isRecord, (issue) => `expected an object, got ${describe(issue.input)}`)
-const notAnOption = (hint: string, what = 'is not an option') => v.optional(v.never(`${what} (${hint})`))
+/** An unknown key's message: the closest known key when one is near, else every known one. */
+const notAnOption =
+  (what = 'is not an option') =>
+  (_key: string, closest: string | undefined, known: readonly string[]) =>
+    closest === undefined ? `${what} (known: ${known.join(', ')})` : `${what}${didYouMean(closest)}`
 
 /** A whole number of at least `min`: `positive` (1) or `non-negative` (0). */
 const whole = (min: 0 | 1) =>
@@ -22,9 +27,9 @@ const whole = (min: 0 | 1) =>
     (issue) => `expected a ${min === 1 ? 'positive' : 'non-negative'} whole number, got ${describe(issue.input)}`,
   )
 
-/** An object with the given fields; any other key is an error naming the known ones. */
+/** An object with the given fields; any other key is an error naming the one it most likely meant. */
 function fields<const E extends v.ObjectEntries>(entries: E) {
-  return v.pipe(Obj, v.objectWithRest(entries, notAnOption(`known: ${Object.keys(entries).join(', ')}`)))
+  return v.pipe(Obj, strictObject(entries, notAnOption()))
 }
 
 const RULE_FIELDS = {
@@ -60,7 +65,7 @@ const OPTIONS = {
   worker: v.optional(Str),
   accountId: v.optional(Str),
   version: v.optional(Obj),
-  secrets: v.optional(v.pipe(Obj, v.objectWithRest({ inherit: v.optional(SecretNames), fromEnv: v.optional(SecretNames) }, notAnOption('use inherit or fromEnv')))),
+  secrets: v.optional(fields({ inherit: v.optional(SecretNames), fromEnv: v.optional(SecretNames) })),
   wrangler: v.optional(BoolOrStr),
   env: v.optional(Str),
   types: v.optional(BoolOrStr),
@@ -78,16 +83,10 @@ const OPTIONS = {
   apiBaseUrl: v.optional(Str),
   onVersion: v.optional(v.function((issue) => `expected a function, got ${describe(issue.input)}`)),
   network: v.optional(
-    v.pipe(
-      Obj,
-      v.objectWithRest(
-        {
-          timeouts: v.optional(fields({ connectMs: v.optional(whole(0)), headersMs: v.optional(whole(0)), bodyMs: v.optional(whole(0)), deadlineMs: v.optional(whole(0)) })),
-          retries: v.optional(fields({ attempts: v.optional(whole(1)), baseDelayMs: v.optional(whole(0)), maxDelayMs: v.optional(whole(0)) })),
-        },
-        notAnOption('use timeouts or retries'),
-      ),
-    ),
+    fields({
+      timeouts: v.optional(fields({ connectMs: v.optional(whole(0)), headersMs: v.optional(whole(0)), bodyMs: v.optional(whole(0)), deadlineMs: v.optional(whole(0)) })),
+      retries: v.optional(fields({ attempts: v.optional(whole(1)), baseDelayMs: v.optional(whole(0)), maxDelayMs: v.optional(whole(0)) })),
+    }),
   ),
   logLevel: v.optional(v.picklist(['info', 'warn', 'silent'], (issue) => `expected 'info', 'warn' or 'silent', got ${describe(issue.input)}`)),
   promote: v.optional(
@@ -110,7 +109,7 @@ const OPTIONS = {
 } satisfies v.ObjectEntries
 
 /** Every top-level option of `workersVersion()` and the shape of its value; any other key is an error. */
-export const OptionsSchema = v.objectWithRest(OPTIONS, notAnOption(`known: ${Object.keys(OPTIONS).join(', ')}`, 'is not an option of workersVersion()'))
+export const OptionsSchema = strictObject(OPTIONS, notAnOption('is not an option of workersVersion()'))
 
 /**
  * Checks the shape of the options passed to `workersVersion()`. Throws one

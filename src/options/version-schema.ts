@@ -211,7 +211,7 @@ export const VersionConfigSchema = record(
     /** Computed from the build: not an option. */ main_module: COMPUTED,
     /** Computed from the build: not an option. */ modules: COMPUTED,
   },
-  'not a Create Version field the plugin knows; sent as is',
+  'not a Create Version field the plugin knows',
 )
 
 /** Durable Object classes of this Worker: bound without `script_name`, or created by the migrations. */

@@ -8,7 +8,7 @@ import { secretsInBindings } from '../core/redact.js'
 import type { BuildInfo, GeneratedWorker, TaggedMigrationStep } from '../core/pipeline.js'
 import type { GitCommit } from './git.js'
 import { ciCommit, readCiContext, type CiContext } from './ci-context.js'
-import { createWorkerByDefault, DEFAULTS, ENV_FALLBACKS, withEnvFallback } from '../options/defaults.js'
+import { createWorkerByDefault, DEFAULTS, ENV_FALLBACKS, uploadFromEnv, withEnvFallback } from '../options/defaults.js'
 import type { ResolvedOptions } from '../options/resolve.js'
 import { secretBindings, type SecretsOption } from '../options/secrets.js'
 import { MESSAGE_LIMIT, truncateUtf8, validateVersionConfig } from '../options/validate.js'
@@ -137,7 +137,8 @@ export async function createPlan(
   /** The build's plan, when this one is for one of its Workers: what it read once is reused. */
   base?: BuildPlan,
 ): Promise<BuildPlan> {
-  const upload = !build.watch && (options.upload ?? (build.mode !== undefined && build.mode === options.uploadMode))
+  // The option, else WORKERS_VERSION_UPLOAD (for a build command without `--mode`), else the mode.
+  const upload = !build.watch && (options.upload ?? uploadFromEnv(env) ?? (build.mode !== undefined && build.mode === options.uploadMode))
   // The build's plan when each of its Workers brings a generated config: the name and the date are that config's.
   const perWorker = build.generatesConfig === true && generated === undefined
   const ci = base?.ci ?? readCiContext(env)
@@ -152,12 +153,21 @@ export async function createPlan(
   // does); an `inherit` named in the config would ask for one it may never have had.
   const secrets = secretBindings(preview && merged.secrets ? { ...merged.secrets, inherit: [] } : merged.secrets, env, { forUpload: upload })
   const checked = validateVersionConfig(secrets.length === 0 ? bodyFields : { ...bodyFields, bindings: [...(bodyFields.bindings ?? []), ...secrets] })
-  // Without a wrangler config these are the option's own warnings, printed when the options were resolved.
-  if (merged.configFile) merged.warnings.push(...checked.warnings.map((w) => `wrangler config ${merged.configFile}: ${w}`))
+  // The options' own warnings were printed when they were resolved: only the config's are its.
+  const fromConfig = checked.warnings.filter((w) => !options.warnings.includes(w))
+  if (merged.configFile) merged.warnings.push(...fromConfig.map((w) => `wrangler config ${merged.configFile}: ${w}`))
   if (merged.version.compatibility_date === undefined && !perWorker) {
     merged.warnings.push(
       `No compatibility_date is set, so the version runs with the oldest runtime behaviour; set \`version.compatibility_date\` (or \`compatibility_date\` in the wrangler config), e.g. to today, '${todayUtc()}'.`,
     )
+  }
+  // A dry run checks the name as an upload would, so a name the API refuses is known before the first upload.
+  if (!target && merged.worker !== undefined) {
+    try {
+      checkWorkerName(merged.worker.trim(), workerNameSource(options))
+    } catch (error) {
+      merged.warnings.push(`${(error as Error).message} An upload would refuse it.`)
+    }
   }
   const promote = 'promote' in decision ? decision.promote : undefined
   // A Preview changes no Worker setting; `preview: 'auto'` on the production branch is a promote.
@@ -339,6 +349,11 @@ async function mergeWranglerConfig(options: ResolvedOptions, root: string, env: 
   }
 }
 
+/** Where the Worker's name came from, for messages about it. */
+function workerNameSource(options: ResolvedOptions): string {
+  return options.worker !== undefined ? '`worker`' : "the wrangler config's `name`"
+}
+
 /**
  * Reports every missing piece at once, with the option and the environment variable that would provide
  * it. `perWorker`: the Workers' generated configs name them, so no name is needed yet.
@@ -363,7 +378,7 @@ function uploadTarget(options: ResolvedOptions, worker: string | undefined, acco
   if (missing.length > 0) {
     throw new WorkersVersionError('MISSING_UPLOAD_TARGET', `Cannot create the version; missing:\n${missing.map((m) => `  - ${m}`).join('\n')}`)
   }
-  if (name) checkWorkerName(name, options.worker !== undefined ? '`worker`' : 'the wrangler config\'s `name`')
+  if (name) checkWorkerName(name, workerNameSource(options))
   if (accountId) checkAccountId(accountId, options.accountId !== undefined ? '`accountId`' : ENV_FALLBACKS.accountId)
   const credentials: ApiCredentials = apiToken ? { apiToken } : { apiKey, email }
   return { accountId: accountId || undefined, worker: name ?? '', baseUrl, credentials }

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { readRequest } from '../helpers/fixture.js'
+import { readRequest, tempDir } from '../helpers/fixture.js'
 import { previewUrlOn, useEmulator } from '../helpers/emulator.js'
 import { emulatorEnv, rollupBuildOutput, runCli, viteBuildOutput, wranglerBuildOutput } from '../helpers/deploy-command.js'
 import { expectClientServed } from '../helpers/vite-app.js'
@@ -99,5 +99,31 @@ describe('deploy: Build Output', () => {
     expect(await (await fetch(new URL('api/info?who=deploy', entry!.urls[0]!))).json()).toEqual({ greeting: 'hello from a var', kv: 'deploy', lazy: 'loaded lazily' })
     expect(emulator().versions('bo-out').at(-1)!.request.bindings).toContainEqual({ type: 'service', name: 'AUX', service: 'bo-out-aux' })
     expect(JSON.parse(await readFile(join(root, '.workers-version/workers/bo-out-aux/result.json'), 'utf8'))).toMatchObject({ worker: 'bo-out-aux' })
+  })
+
+  it('rolls out gradually with --promote PERCENT, reports to GITHUB_OUTPUT, and names a Preview after the CI branch with --preview', async () => {
+    const root = await rollupBuildOutput()
+    // A Worker of its own for this test: bo-out is deployed by the others.
+    const file = join(root, '.cloudflare/output/v0/workers/default/worker.config.json')
+    await writeFile(file, JSON.stringify({ ...JSON.parse(await readFile(file, 'utf8')), name: 'bo-rollout' }))
+    expect((await runCli(['deploy', '--promote'], root, emulatorEnv(emulator()))).code).toBe(0)
+    const outputs = join(await tempDir('deploy-outputs'), 'github-output')
+    await writeFile(outputs, '')
+    const run = await runCli(['deploy', '--promote', '30'], root, emulatorEnv(emulator(), { GITHUB_OUTPUT: outputs }))
+    expect(run.code, run.stderr).toBe(0)
+    const [second, first] = emulator().versions('bo-rollout')
+    expect(emulator().deployments('bo-rollout')[0]!.versions).toEqual(
+      expect.arrayContaining([
+        { version_id: second!.id, percentage: 30 },
+        { version_id: first!.id, percentage: 70 },
+      ]),
+    )
+    const written = await readFile(outputs, 'utf8')
+    expect(written).toContain(`version-id=${second!.id}\n`)
+    expect(written).toMatch(/^traffic=.*:30/m)
+
+    const branch = await runCli(['deploy', '--preview'], root, emulatorEnv(emulator(), { GITHUB_HEAD_REF: 'feature/from-ci' }))
+    expect(branch.code, branch.stderr).toBe(0)
+    expect(emulator().previews('bo-rollout').map((p) => p.name)).toEqual(['feature/from-ci'])
   })
 })

@@ -54,16 +54,18 @@ describe('deploy: the redirected config of a Vite build', () => {
     await runWrangler(emulator(), ['deploy'], root)
     const versions = emulator().versions('fullstack')
     expect(versions).toHaveLength(2)
-    const [ours, theirs] = versions as [StoredVersion, StoredVersion]
-    // As sent: the emulator keeps `_headers` and `_redirects` out of a stored version's `modules`.
-    const oursBody = emulator().requests.find((r) => r.method === 'POST' && r.path.endsWith('/workers/workers/fullstack/versions'))!.body as { modules: Module[]; assets: { config: Record<string, unknown> } }
-    const oursSent = oursBody.modules
-    const theirsSent = theirs.request.modules as Module[]
-    expect(shape(oursSent)).toEqual(shape(theirsSent))
-    expect(oursSent.map((m) => m.name)).toEqual(expect.arrayContaining(['_headers', '_redirects', 'index.js.map']))
+    // Newest first: wrangler's came last.
+    const [theirs, ours] = versions as [StoredVersion, StoredVersion]
+    // wrangler 4.164 sends `_headers` and `_redirects` as strings in `assets.config`, the plugin as text
+    // modules of those names (the API takes both): every other module is the same, byte for byte.
+    const configModules = new Set(['_headers', '_redirects'])
+    expect(shape(ours.modules.filter((m) => !configModules.has(m.name)))).toEqual(shape(theirs.modules))
+    expect(theirs.modules.map((m) => m.name)).toContain('index.js.map')
+    const theirConfig = (theirs.request.assets as { config: Record<string, unknown> }).config
+    for (const name of configModules) expect(Buffer.from(ours.modules.find((m) => m.name === name)!.content_base64, 'base64').toString()).toBe(theirConfig[name])
+    const { _headers: _h, _redirects: _r, ...otherConfig } = theirConfig
+    expect((ours.request.assets as { config: unknown }).config).toEqual(otherConfig)
     expect(ours.bindings).toEqual(theirs.bindings)
-    const { _headers, _redirects, ...theirConfig } = (theirs.request.assets as { config: Record<string, unknown> }).config
-    expect(oursBody.assets.config).toEqual(theirConfig)
     const sessions = emulator().assets.sessions.filter((s) => s.scriptName === 'fullstack')
     expect(sessions).toHaveLength(2)
     expect(sessions[0]!.manifest).toEqual(sessions[1]!.manifest)
@@ -88,7 +90,8 @@ describe('deploy: the redirected config of a Vite build', () => {
     expect(promoted.code).toBe(0)
     const versions = emulator().versions('cf-worker')
     expect(versions).toHaveLength(2)
-    const [theirs, ours] = versions as [StoredVersion, StoredVersion]
+    // Newest first: ours came last.
+    const [ours, theirs] = versions as [StoredVersion, StoredVersion]
     expect(ours.modules.map((m) => m.content_type).sort()).toEqual(expect.arrayContaining(['application/wasm', 'text/plain', 'application/octet-stream', 'application/source-map']))
     expect(shape(ours.modules)).toEqual(shape(theirs.modules))
     expect(ours.bindings).toEqual(theirs.bindings)

@@ -4,7 +4,7 @@
  * stops when the process that started it goes away, even one killed with SIGKILL.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { chmod, mkdir, mkdtemp, rm, symlink } from 'node:fs/promises'
+import { chmod, mkdir, mkdtemp, readFile, rm, symlink } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -19,10 +19,11 @@ beforeAll(async () => {
   project = await mkdtemp(join(tmpdir(), 'wv-cli-'))
   await mkdir(join(project, 'node_modules/.bin'), { recursive: true })
   await symlink(REPO, join(project, 'node_modules/unplugin-workers-version'))
-  // npm makes each bin's target executable when it links it.
-  await chmod(join(REPO, 'dist/emulator/cli.js'), 0o755)
-  for (const bin of ['unplugin-workers-version', 'workers-version-emulator']) {
-    await symlink('../unplugin-workers-version/dist/emulator/cli.js', join(project, 'node_modules/.bin', bin))
+  // npm links each bin of package.json and makes its target executable.
+  const { bin } = JSON.parse(await readFile(join(REPO, 'package.json'), 'utf8')) as { bin: Record<string, string> }
+  for (const [name, target] of Object.entries(bin)) {
+    await chmod(join(REPO, target), 0o755)
+    await symlink(join('../unplugin-workers-version', target), join(project, 'node_modules/.bin', name))
   }
 })
 afterAll(async () => {
@@ -81,6 +82,15 @@ describe('the emulator command line', () => {
     parent.kill('SIGTERM')
     await expect.poll(() => answers(url), { timeout: 10_000, interval: 200 }).toBe(false)
     expect(output()).toMatch(/(SIGTERM|the process that started it \(\d+\) exited): stopping/)
+  })
+
+  it('shares its bin with the deploy command: `npx unplugin-workers-version deploy --help` answers', async () => {
+    const child = spawn('npx', ['--offline', 'unplugin-workers-version', 'deploy', '--help'], { cwd: project, env: childEnvironment(process.env), stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = ''
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
+    const code = await new Promise((resolveExit) => child.once('exit', resolveExit))
+    expect(code).toBe(0)
+    expect(stdout).toContain('Usage: npx unplugin-workers-version deploy')
   })
 
   it('refuses a command it does not have, naming the only one', async () => {

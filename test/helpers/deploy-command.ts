@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process'
-import { cp, mkdir, mkdtemp } from 'node:fs/promises'
+import { cp, mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { cloudflare } from '@cloudflare/vite-plugin'
@@ -20,10 +20,10 @@ export interface CliRun {
  * `unplugin-workers-version <args>` in `cwd`, with only the variables given (and PATH, and a fresh
  * HOME): no CI variable of the machine running the tests leaks in.
  */
-export async function runCli(args: string[], cwd: string, env: Record<string, string> = {}): Promise<CliRun> {
+export async function runCli(args: string[], cwd: string, env: Record<string, string> = {}, cli = CLI): Promise<CliRun> {
   const home = await mkdtemp(join(tmpdir(), 'deploy-command-home-'))
   return new Promise((resolvePromise) => {
-    execFile(process.execPath, [CLI, ...args], { cwd, env: { PATH: process.env.PATH ?? '', HOME: home, NO_COLOR: '1', ...env }, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
+    execFile(process.execPath, [cli, ...args], { cwd, env: { PATH: process.env.PATH ?? '', HOME: home, NO_COLOR: '1', ...env }, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
       const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0
       resolvePromise({ code, stdout, stderr })
     })
@@ -101,6 +101,8 @@ export async function rollupBuildOutput(): Promise<string> {
   } finally {
     await bundle.close()
   }
+  // The build's own dry run wrote its request.json: the tree is what the command deploys.
+  await rm(join(root, '.workers-version'), { recursive: true })
   return root
 }
 
@@ -126,7 +128,6 @@ export async function wranglerBuildOutput(): Promise<string> {
  * Worker "fullstack-bo". The stale wrangler.jsonc stays beside it.
  */
 export async function viteBuildOutput(): Promise<string> {
-  const { rm } = await import('node:fs/promises')
   const root = await copyFixture('vite-fullstack')
   await rm(join(root, 'aux'), { recursive: true })
   await rm(join(root, 'vite.config.js'))

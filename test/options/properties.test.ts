@@ -177,7 +177,10 @@ describe('properties', () => {
     )
     const error = outcome(input)
     expect(error?.message).toContain('version.bindings[0].namespace_id: required for kv_namespace')
-    expect(error?.message).toMatch(/\(2 problems\)/)
+    // Own `__proto__` keys are unknown fields like any other, never a prototype.
+    expect(error?.message).toContain('version.__proto__: not a Create Version field the plugin knows')
+    expect(error?.message).toContain('version.bindings[0].__proto__: unknown field for kv_namespace')
+    expect(error?.message).toMatch(/\(4 problems\)/)
     expect(error?.message).toContain('version.placement: needs mode "smart"')
     expect(({} as Record<string, unknown>).compatibility_date).toBeUndefined()
   })

@@ -273,14 +273,15 @@ describe('warnings and normalisations', () => {
     ])
   })
 
-  test('unknown fields are passed through with a warning', () => {
-    const input = { logpush: true, limits: { cpu_ms: 10, memory: 1 }, bindings: [{ type: 'kv_namespace', name: 'K', namespace_id: 'x', raw: true }] }
-    const { config, warnings } = validateVersionConfig(input, { now })
-    expect(config).toEqual(input)
-    expect(warnings).toEqual([
-      'version.logpush: not a Create Version field the plugin knows; sent as is',
-      'version.limits.memory: unknown field; sent as is',
-      'version.bindings[0].raw: unknown field for kv_namespace; sent as is',
+  test('unknown fields are errors with their path, naming the field meant when one is close', () => {
+    const input = { logpush: true, compatability_date: '2025-01-01', limits: { cpu_ms: 10, memory: 1 }, bindings: [{ type: 'kv_namespace', name: 'K', namespace_id: 'x', raw: true, namespaceid: 'y' }] }
+    const message = errorOf(input).message
+    expect(message.split('\n').slice(1)).toEqual([
+      '  - version.logpush: not a Create Version field the plugin knows',
+      '  - version.compatability_date: not a Create Version field the plugin knows; did you mean `compatibility_date`?',
+      '  - version.limits.memory: unknown field',
+      '  - version.bindings[0].raw: unknown field for kv_namespace',
+      '  - version.bindings[0].namespaceid: unknown field for kv_namespace; did you mean `namespace_id`?',
     ])
   })
 
