@@ -4,6 +4,8 @@
  * `unplugin-workers-version deploy`, opened through the version's preview, and checked against what
  * `wrangler deploy` 4.164 sends for the same build.
  */
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createWorkerOn } from '../helpers/wrangler.js'
 import { emulatorEnv, runCli } from '../helpers/deploy-command.js'
@@ -22,6 +24,16 @@ describe.skipIf(!ready.ready)(titled('Astro 7.4 (@astrojs/cloudflare 14.3) throu
     await createWorkerOn(emulator(), WORKER)
   }, 240_000)
   afterAll(() => removeCopy(root))
+
+  it('a dry run of the finished build prints its summary, writes request.json and sends nothing', async () => {
+    const run = await runCli(['deploy', '--dry-run'], root, emulatorEnv(emulator()))
+    expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0)
+    expect(`${run.stdout}${run.stderr}`).toContain('Workers version for framework-astro')
+    const request = JSON.parse(await readFile(join(root, '.workers-version/request.json'), 'utf8')) as { main_module: string; modules: Array<{ name: string }> }
+    expect(request.main_module).toBe('entry.mjs')
+    expect(request.modules.map((m) => m.name)).toContain('_headers')
+    expect(emulator().versions(WORKER)).toEqual([])
+  })
 
   it('deploys the finished build: the SSR page reads its binding, the prerendered page, the public file, the API route and a 404 are served', async () => {
     const run = await runCli(['deploy'], root, emulatorEnv(emulator()))
