@@ -25,6 +25,21 @@ describe.skipIf(!ready.ready)(titled('Astro 7.4 (@astrojs/cloudflare 14.3) throu
   }, 240_000)
   afterAll(() => removeCopy(root))
 
+  it('with the plugin in its config and an upload asked for, astro build is refused before anything is sent, naming the deploy command', async () => {
+    const copy = await copyFrameworkFixture(WORKER)
+    try {
+      const failure = await runFrameworkBin(copy, 'astro', ['build', '--config', 'astro.with-plugin.config.mjs'], { ...emulatorEnv(emulator()), WORKERS_VERSION_UPLOAD: '1' }).then(
+        () => new Error('astro build succeeded'),
+        (error: Error) => error,
+      )
+      expect(failure.message).toContain('@@ASTRO_MANIFEST_REPLACE@@')
+      expect(failure.message).toContain('run `astro build` without uploading (no `--mode deploy`, no `upload` option), then `npx unplugin-workers-version deploy`')
+      expect(emulator().requests.filter((r) => /\/versions$|assets-upload-session$/.test(r.path))).toEqual([])
+    } finally {
+      await removeCopy(copy)
+    }
+  }, 240_000)
+
   it('a dry run of the finished build prints its summary, writes request.json and sends nothing', async () => {
     const run = await runCli(['deploy', '--dry-run'], root, emulatorEnv(emulator()))
     expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0)

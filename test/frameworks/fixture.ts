@@ -7,7 +7,7 @@
 import { execFile } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
-import { cp, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises'
+import { cp, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
@@ -61,13 +61,13 @@ function expectInstalledFromLockfile(name: string): void {
   if (stamp !== lockHash) throw new Error(`test/fixtures/${name}/node_modules was not installed from its package-lock.json: run \`${INSTALL_COMMAND}\``)
 }
 
-/** This repository's build of the plugin's Vite entry, which the fixtures' vite configs import by a relative path. */
+/** This repository's build of the plugin's Vite entry, which the fixtures' configs import by a relative path. */
 const PLUGIN_VITE_ENTRY = resolve(TEST_ROOT, '../dist/vite.js')
 
 /**
  * A copy of the fixture in the system's temporary directory, outside this repository (so no git
  * commit annotates the version, as none does wrangler's), with the fixture's node_modules linked in
- * and the vite config's relative import of the plugin pointed at this repository's build.
+ * and the configs' relative import of the plugin pointed at this repository's build.
  * `nodeModules: 'files'` gives the copy a node_modules of its own (hard links, or copies across file
  * systems) for a framework that cannot build through a linked one: RedwoodSDK's directive scan joins
  * the project's path with the packages' real paths.
@@ -79,9 +79,9 @@ export async function copyFrameworkFixture(name: string, { nodeModules = 'link' 
   await cp(source, dir, { recursive: true, filter: (path) => path !== join(source, 'node_modules') })
   if (nodeModules === 'link') await symlink(join(source, 'node_modules'), join(dir, 'node_modules'), 'dir')
   else await linkOrCopyTree(join(source, 'node_modules'), join(dir, 'node_modules'))
-  for (const config of ['vite.config.js', 'vite.config.mjs']) {
+  for (const config of await readdir(dir)) {
+    if (!/\.config\.m?js$/.test(config)) continue
     const file = join(dir, config)
-    if (!existsSync(file)) continue
     const text = await readFile(file, 'utf8')
     await writeFile(file, text.replace("'../../../dist/vite.js'", JSON.stringify(pathToFileURL(PLUGIN_VITE_ENTRY).href)))
   }
