@@ -1,8 +1,9 @@
 /**
  * The framework fixtures (test/fixtures/framework-*): each has its own package.json and lockfile and is
  * installed by `node scripts/install-framework-fixtures.mjs`, not by the root `npm ci`. A test copies the
- * fixture to test/.tmp, links the fixture's node_modules into the copy (so a build's output never lands in
- * the fixture, where lint and typecheck would read it), and runs the framework's own CLI there.
+ * fixture to the system's temporary directory, links the fixture's node_modules into the copy (so a
+ * build's output never lands in the fixture, where lint and typecheck would read it), and runs the
+ * framework's own CLI there.
  */
 import { execFile } from 'node:child_process'
 import { createHash } from 'node:crypto'
