@@ -23,9 +23,13 @@ async function main(): Promise<number> {
     await import('./emulator/cli.js')
     return -1
   }
-  if (command === undefined || command === '--help' || command === '-h') {
+  if (command === '--help' || command === '-h') {
     console.log(USAGE)
-    return command === undefined ? 2 : 0
+    return 0
+  }
+  if (command === undefined) {
+    console.error(USAGE)
+    return 2
   }
   console.error(`unknown command: ${command}\n\n${USAGE}`)
   return 2

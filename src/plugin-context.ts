@@ -97,21 +97,24 @@ export function createPluginContext(options: ResolvedOptions): AdapterContext {
 
   /**
    * Output a framework finishes after the bundler (Astro) is never uploaded: the upload is refused
-   * before anything is sent; a dry run says its request.json is of the unfinished output.
+   * before anything is sent; a dry run says, once, that its request.json is of the unfinished output.
    */
-  function checkFinished(worker: WorkerOutput, plan: BuildPlan): void {
-    const left = placeholderLeft(worker.files)
-    const framework = left?.framework ?? LATE_FRAMEWORKS.find((f) => f.name === worker.finishedBy)
-    if (!framework) return
-    const message = unfinishedMessage(framework, left?.file, plan.upload)
-    if (plan.upload) throw new WorkersVersionError('UNFINISHED_BUILD', message)
-    warnOnce(message)
+  function checkFinished(workers: WorkerOutput[], plan: BuildPlan): void {
+    for (const worker of workers) {
+      const left = placeholderLeft(worker.files)
+      const framework = left?.framework ?? LATE_FRAMEWORKS.find((f) => f.name === worker.finishedBy)
+      if (!framework) continue
+      const message = unfinishedMessage(framework, left?.file, plan.upload)
+      if (plan.upload) throw new WorkersVersionError('UNFINISHED_BUILD', message)
+      warnOnce(message)
+      return
+    }
   }
 
   async function completeBuild(info: PrepareInfo, plan: BuildPlan, workers: WorkerOutput[], redactor: Redactor | undefined, session: UploadSession | undefined) {
     // Each Worker the Cloudflare plugin built is planned from its generated config.
     const built: Array<{ plan: BuildPlan; version: BuiltVersion }> = []
-    for (const worker of workers) checkFinished(worker, plan)
+    checkFinished(workers, plan)
     for (const worker of workers) {
       const workerPlan = worker.generated
         ? await createPlan(options, plan.root, info, process.env, worker.generated, plan)
@@ -119,7 +122,7 @@ export function createPluginContext(options: ResolvedOptions): AdapterContext {
           plan.upload && plan.target.worker === ''
           ? await createPlan(options, plan.root, { ...info, generatesConfig: false }, process.env)
           : plan
-      if (worker.generated) for (const warning of workerPlan.warnings) warnOnce(warning)
+      if (workerPlan !== plan) for (const warning of workerPlan.warnings) warnOnce(warning)
       built.push({ plan: workerPlan, version: await buildVersion(worker, workerPlan, options, logger) })
     }
     // A Worker's plan uploads when the build's does: both come from the same options and build.

@@ -1,8 +1,10 @@
+import { readFile, stat } from 'node:fs/promises'
 import { join, resolve, sep } from 'node:path'
 import type { Plugin as VitePlugin, ResolvedConfig, ViteBuilder } from 'vite'
 import { WorkersVersionError } from '../core/errors.js'
 import type { OutputFile } from '../core/types.js'
 import type { AdapterContext, WorkerOutput } from '../core/pipeline.js'
+import { filesImportedByChunks } from '../modules/module-imports.js'
 import { lateFrameworkOf, type LateFramework } from '../modules/unfinished.js'
 import { moduleImportHooks } from './rollup.js'
 
@@ -49,6 +51,32 @@ export function buildOutputProjectRoot(outputs: readonly EnvironmentOutput[]): s
     if (at >= 0) return output.outDir.slice(0, at) || sep
   }
   return undefined
+}
+
+/**
+ * The output with the files a framework wrote beside the bundle after Vite wrote it, when a chunk
+ * imports them: @vitejs/plugin-rsc (Waku's) writes `__vite_rsc_assets_manifest.js` in its `buildApp`
+ * hook, which runs before this plugin's last one. They are modules of the Worker, found on disk as
+ * wrangler finds them; a file no chunk imports, or one outside the output directory, is not taken.
+ */
+export async function withFilesWrittenBeside(worker: WorkerOutput): Promise<WorkerOutput> {
+  const outDir = worker.outDir
+  if (outDir === undefined || worker.assetsOnly) return worker
+  const files = [...worker.files]
+  const known = new Set(files.map((file) => file.fileName))
+  for (;;) {
+    const missing = [...filesImportedByChunks(files.filter((file) => file.kind === 'chunk'))].filter((name) => !known.has(name) && !name.startsWith('../'))
+    const found = (
+      await Promise.all(missing.map(async (name) => ((await stat(join(outDir, name)).catch(() => undefined))?.isFile() ? { name, contents: await readFile(join(outDir, name)) } : undefined)))
+    ).filter((file) => file !== undefined)
+    if (found.length === 0) break
+    for (const { name, contents } of found) {
+      known.add(name)
+      const script = /\.[cm]?js$/.test(name)
+      files.push(script ? { fileName: name, contents, kind: 'chunk', format: name.endsWith('.cjs') ? 'cjs' : 'esm', isEntry: false } : { fileName: name, contents, kind: 'asset' })
+    }
+  }
+  return files.length === worker.files.length ? worker : { ...worker, files }
 }
 
 export interface ViteAdapter {
@@ -237,7 +265,7 @@ export function viteAdapter(context: AdapterContext): ViteAdapter {
           const buildOutput = buildOutputProjectRoot(outputs)
           const workers =
             buildOutput === undefined
-              ? workersOf(outputs, { environment: context.options.environment, worker: context.options.worker })
+              ? await Promise.all(workersOf(outputs, { environment: context.options.environment, worker: context.options.worker }).map(withFilesWrittenBeside))
               : (await import('../build-output/workers.js')).buildOutputWorkers(buildOutput)
           outputs = []
           await complete(workers, planned)

@@ -8,7 +8,7 @@ export interface BundleInput {
   /** `main`, absolute. */
   main: string
   projectRoot: string
-  /** `upload_source_maps`: wrangler bundles with external maps, and uploads them only when it is `true`. */
+  /** Bundle with external source maps and upload them: wrangler 4.164 does unless `upload_source_maps` is `false`. */
   sourceMaps: boolean
   /** `minify`, `keep_names`, `define`, `alias` and the JSX factories, as the config writes them. */
   minify?: unknown

@@ -104,7 +104,8 @@ function listFiles(dir: string, skip: ReadonlySet<string>): string[] {
  * The Worker's files: `main` as the entry chunk and, unless `find_additional_modules` is `false`,
  * every file below the module root (`base_dir`, else `main`'s directory) that a rule matches, with
  * that rule's type; files no rule matches are not modules, as in wrangler. With
- * `upload_source_maps`, a module's `//# sourceMappingURL` file travels as its map.
+ * `upload_source_maps` unset or `true`, a module's `//# sourceMappingURL` file, when there is one,
+ * travels as its map (wrangler 4.164 uploads them unless it is `false`).
  */
 export function readBuiltWorker(config: DiskWorkerConfig, projectRoot: string): { files: OutputFile[]; moduleRoot: string } {
   if (!existsSync(config.main) || !statSync(config.main).isFile()) fail(config.configFile, `\`main\` is ${config.main}, which is not a file; build the project first`)
@@ -130,7 +131,7 @@ export function readBuiltWorker(config: DiskWorkerConfig, projectRoot: string): 
       files.push(format ? { fileName: name, contents, kind: 'chunk', format, isEntry: false, importedType: type } : { fileName: name, contents, kind: 'asset', importedType: type })
     }
   }
-  if (config.uploadSourceMaps === true) for (const file of files) if (file.kind === 'chunk') attachSourceMap(file, moduleRoot)
+  if (config.uploadSourceMaps !== false) for (const file of files) if (file.kind === 'chunk') attachSourceMap(file, moduleRoot)
   return { files, moduleRoot }
 }
 

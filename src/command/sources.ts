@@ -185,7 +185,7 @@ async function loadFromConfig(configFile: string, root: string, env: string | un
   // Imports take the config's module rules, as wrangler applies them while bundling.
   const rules = pluginRules({ configFile, rules: config.rules })
   return bundleSourceWorker(
-    { main, projectRoot: root, sourceMaps: config.upload_source_maps === true, minify: config.minify, keepNames: config.keep_names, define: config.define, alias: config.alias, jsxFactory: config.jsx_factory, jsxFragment: config.jsx_fragment },
+    { main, projectRoot: root, sourceMaps: config.upload_source_maps !== false, minify: config.minify, keepNames: config.keep_names, define: config.define, alias: config.alias, jsxFactory: config.jsx_factory, jsxFragment: config.jsx_fragment },
     { ...options, rules, matchRule: compileRules(rules) },
   )
 }

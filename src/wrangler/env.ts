@@ -12,7 +12,7 @@ export const INHERITABLE = new Set([
   'name', 'main', 'find_additional_modules', 'preserve_file_names', 'base_dir', 'route', 'routes', 'triggers',
   'assets', 'limits', 'placement', 'build', 'workers_dev', 'preview_urls', 'migrations', 'logfwdr', 'no_bundle',
   'minify', 'keep_names', 'first_party_worker', 'logpush', 'upload_source_maps', 'observability', 'cache',
-  'compliance_region', 'python_modules', 'previews', 'usage_model',
+  'compliance_region', 'python_modules', 'previews', 'usage_model', 'exports',
 ])
 
 /** Keys an environment must redeclare (wrangler warns when only the top level has them): every binding section but the inheritable ones, and a few more. */

@@ -35,8 +35,10 @@ async function prebuiltProject(extra: Record<string, unknown> = {}): Promise<str
       '    return Response.json({ notes: notes.trim(), page: page.trim(), bytes: data.byteLength, lazy: lazy() })',
       '  },',
       '}',
+      '//# sourceMappingURL=index.js.map',
       '',
     ].join('\n'),
+    'dist/index.js.map': JSON.stringify({ version: 3, file: 'index.js', sources: ['../src/index.ts'], sourcesContent: ['export {}'], names: [], mappings: 'AAAA' }),
     'dist/chunks/lazy.js': "export const lazy = () => 'from a chunk'\n",
     'dist/notes.md': '# notes\n',
     'dist/docs/page.html': '<p>page</p>\n',
@@ -81,7 +83,7 @@ describe('deploy: a wrangler config', () => {
     expect(await (await fetch(version!.urls[0]!)).json()).toEqual({ greeting: 'hello from staging', page: '<h1>a text module</h1>', notes: '# release notes', sum: 3, lazy: 'loaded lazily' })
     // The `.md` import is a text module by the config's rule; `.html` and `.wasm` by wrangler's defaults.
     const types = version!.modules.map((m) => m.content_type).sort()
-    expect(types).toEqual(['application/javascript+module', 'application/wasm', 'text/plain', 'text/plain'])
+    expect(types).toEqual(['application/javascript+module', 'application/source-map', 'application/wasm', 'text/plain', 'text/plain'])
 
     const dry = await runCli(['deploy', '--dry-run'], root, emulatorEnv(emulator(), { CLOUDFLARE_ENV: 'staging' }))
     expect(dry.code).toBe(0)
@@ -99,11 +101,13 @@ describe('deploy: a wrangler config', () => {
     // Newest first: wrangler's came last.
     const [theirs, ours] = versions as [StoredVersion, StoredVersion]
     expect(shape(ours.modules)).toEqual(shape(theirs.modules))
+    // wrangler 4.164 uploads the map a module's sourceMappingURL names unless `upload_source_maps` is false.
     expect(ours.modules.map((m) => [m.name, m.content_type]).sort()).toEqual([
       ['chunks/lazy.js', 'application/javascript+module'],
       ['data.bin', 'application/octet-stream'],
       ['docs/page.html', 'text/plain'],
       ['index.js', 'application/javascript+module'],
+      ['index.js.map', 'application/source-map'],
       ['notes.md', 'text/plain'],
     ])
     expect(ours.bindings).toEqual(theirs.bindings)
@@ -111,11 +115,14 @@ describe('deploy: a wrangler config', () => {
     expect(await (await fetch(ours.urls[0]!)).json()).toEqual({ notes: '# notes', page: '<p>page</p>', bytes: 3, lazy: 'from a chunk' })
   })
 
-  it('with find_additional_modules: false uploads the main module alone', async () => {
+  it('with find_additional_modules: false uploads the main module alone, and with upload_source_maps: false no map', async () => {
     const root = await prebuiltProject({ find_additional_modules: false })
     const run = await runCli(['deploy', '--dry-run'], root, emulatorEnv(emulator()))
     expect(run.code).toBe(0)
-    expect((await readRequest(join(root, '.workers-version'))).modules.map((m) => m.name)).toEqual(['index.js'])
+    expect((await readRequest(join(root, '.workers-version'))).modules.map((m) => m.name)).toEqual(['index.js', 'index.js.map'])
+    const withoutMaps = await prebuiltProject({ find_additional_modules: false, upload_source_maps: false })
+    expect((await runCli(['deploy', '--dry-run'], withoutMaps, emulatorEnv(emulator()))).code).toBe(0)
+    expect((await readRequest(join(withoutMaps, '.workers-version'))).modules.map((m) => m.name)).toEqual(['index.js'])
   })
 
   it('applies a pending Durable Object migration through the script upload with --promote, and refuses it without', async () => {
@@ -159,7 +166,7 @@ describe('deploy: a wrangler config', () => {
     expect(run.stdout).toContain('prebuilt-renamed')
     const body = await readRequest(join(root, '.workers-version'))
     expect(body.bindings).toEqual([{ type: 'plain_text', name: 'MODE', text: 'from --config' }])
-    expect(body.modules.map((m) => m.name).sort()).toEqual(['chunks/lazy.js', 'data.bin', 'docs/page.html', 'index.js', 'notes.md'])
+    expect(body.modules.map((m) => m.name).sort()).toEqual(['chunks/lazy.js', 'data.bin', 'docs/page.html', 'index.js', 'index.js.map', 'notes.md'])
   })
 
   it('says how to go on when esbuild, an optional peer, is not installed', async () => {

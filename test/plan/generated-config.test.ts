@@ -57,6 +57,11 @@ describe('a config whose `main` and `exports` decide', () => {
     expect(config.warnings).toEqual([])
   })
 
+  it('an environment inherits the top-level exports, as in wrangler', () => {
+    const exports = { Counter: { type: 'durable-object', storage: 'sqlite' } }
+    expect(mapWranglerConfig({ name: 'w', exports, env: { staging: {} } }, '/project/wrangler.jsonc', { env: 'staging' }).version.exports).toEqual(exports)
+  })
+
   it('refuses Durable Object exports together with migrations, as wrangler does, and an export of no known type', () => {
     const both = { exports: { Counter: { type: 'durable-object', storage: 'sqlite' } }, migrations: [{ tag: 'v1', new_sqlite_classes: ['Counter'] }] }
     expect(() => mapWranglerConfig(both, '/project/wrangler.jsonc')).toThrow(/exports: Durable Object exports and `migrations` cannot be set together/)

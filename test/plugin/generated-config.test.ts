@@ -1,7 +1,7 @@
 import { cp, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { cloudflare } from '@cloudflare/vite-plugin'
-import { createBuilder, type Plugin } from 'vite'
+import { build, createBuilder, type Plugin } from 'vite'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import vitePlugin from '../../src/vite.js'
 import { TEST_ROOT, readRequest, tempDir } from '../helpers/fixture.js'
@@ -94,5 +94,20 @@ describe('a Worker whose config the build generates', () => {
     const [version] = emulator().versions('fullstack-bo')
     expect(version!.request.compatibility_date).toBe('2025-01-01')
     expect(warned.filter((line) => line.includes('compatibility_date'))).toEqual([])
+  })
+
+  it('when the Cloudflare plugin generates no config after all, an upload without a name is still refused, before anything is sent', async () => {
+    const dir = await tempDir('generated-none')
+    const before = emulator().requests.length
+    const building = build({
+      root: join(TEST_ROOT, 'fixtures/vite-query-imports'),
+      configFile: false,
+      logLevel: 'silent',
+      build: { ssr: 'src/index.js', outDir: join(dir, 'dist') },
+      // Named as the Cloudflare plugin's are, but generating nothing.
+      plugins: [{ name: 'vite-plugin-cloudflare:stand-in' }, vitePlugin(projectUploadOptions(emulator(), { upload: true, outputDir: join(dir, 'out') }) as never)],
+    })
+    await expect(building).rejects.toThrow(/missing:\n {2}- the Worker: set the `worker` option/)
+    expect(emulator().requests.slice(before)).toEqual([])
   })
 })
