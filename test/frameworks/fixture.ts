@@ -125,12 +125,16 @@ export async function runFrameworkBin(root: string, bin: string, args: string[],
     CLOUDFLARE_CF_FETCH_ENABLED: 'false',
     ...env,
   }
-  return new Promise((resolvePromise, reject) => {
-    execFile(join(root, 'node_modules/.bin', bin), args, { cwd: root, env: childEnv, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
-      if (error) reject(new Error(`${bin} ${args.join(' ')} failed:\n${stdout}\n${stderr}`))
-      else resolvePromise(`${stdout}\n${stderr}`)
+  try {
+    return await new Promise((resolvePromise, reject) => {
+      execFile(join(root, 'node_modules/.bin', bin), args, { cwd: root, env: childEnv, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+        if (error) reject(new Error(`${bin} ${args.join(' ')} failed:\n${stdout}\n${stderr}`))
+        else resolvePromise(`${stdout}\n${stderr}`)
+      })
     })
-  })
+  } finally {
+    await rm(home, { recursive: true, force: true })
+  }
 }
 
 /**
