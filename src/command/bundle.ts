@@ -58,7 +58,8 @@ export async function bundleSourceWorker(input: BundleInput, options: AdapterOpt
     supported: { 'import-source': true, using: true },
     conditions: ['workerd', 'worker', 'browser'],
     external: ['__STATIC_CONTENT_MANIFEST'],
-    sourcemap: input.sourceMaps ? 'external' : false,
+    // Linked (a `//# sourceMappingURL` comment), as wrangler bundles it: the plan sends a map its chunk links unless `upload_source_maps` is false.
+    sourcemap: input.sourceMaps ? 'linked' : false,
     minify: input.minify === true,
     keepNames: input.keepNames !== false,
     define: { 'process.env.NODE_ENV': nodeEnv, 'global.process.env.NODE_ENV': nodeEnv, 'globalThis.process.env.NODE_ENV': nodeEnv, ...stringRecord(input.define) },
