@@ -12,7 +12,7 @@ import { ApiError } from './errors.js'
 import { withApi, type ApiClientOptions } from './request.js'
 import { type ApiSession, sendWithRetries } from './retry.js'
 
-export interface AccountInfo {
+interface AccountInfo {
   id: string
   name: string
 }
@@ -37,7 +37,7 @@ async function readPages(session: ApiSession, path: string, what: string): Promi
 }
 
 /** The accounts the credentials can use, as wrangler lists them. */
-export async function listAccounts(ctx: ApiClientOptions): Promise<AccountInfo[]> {
+async function listAccounts(ctx: ApiClientOptions): Promise<AccountInfo[]> {
   return withApi(ctx, async (session) => {
     const [accounts, memberships] = await Promise.allSettled([
       readPages(session, '/accounts', 'List the accounts of the token'),

@@ -9,7 +9,7 @@ export interface ApiMessage {
 }
 
 /** The envelope every Cloudflare v4 API response is wrapped in. */
-export interface Envelope<T = unknown> {
+interface Envelope<T = unknown> {
   success: boolean
   errors: ApiMessage[]
   messages: ApiMessage[]

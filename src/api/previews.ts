@@ -57,7 +57,7 @@ export async function getPreview(ctx: ApiCallContext, worker: string, identifier
 }
 
 /** Cloudflare's error code for a Preview create whose name is taken. */
-export const PREVIEW_NAME_TAKEN = 100338
+const PREVIEW_NAME_TAKEN = 100338
 
 /** A create refused because the name (or the URL label it makes) is taken: a 409, or the code in any answer. */
 function nameTaken(error: unknown): error is ApiError {

@@ -99,7 +99,7 @@ export function json(value: unknown): Buffer {
   return Buffer.from(JSON.stringify(value))
 }
 
-export type { ApiAnswer, ApiRequest }
+export type {  ApiRequest }
 
 /** `/accounts/{a}/workers/<rest…>`, each segment encoded. */
 export function accountPath(accountId: string, ...rest: string[]): string {

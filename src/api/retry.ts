@@ -39,7 +39,7 @@ export interface ApiRequest extends OutgoingRequest {
   hooks?: RetryHooks
 }
 
-export interface RetryHooks {
+interface RetryHooks {
   /** Runs before every send; what it throws ends the call as it is (an upload JWT about to expire). */
   beforeSend?: () => void
   /** Sees every HTTP status before it is judged; what it throws ends the call as it is. */

@@ -20,7 +20,7 @@ const USER_AGENT = 'unplugin-workers-version'
  * piece at a time as the socket drains.
  */
 export type BodyStream = Iterable<string | Uint8Array> | AsyncIterable<string | Uint8Array> | Readable
-export type RequestBody = Buffer | (() => BodyStream | FormData)
+type RequestBody = Buffer | (() => BodyStream | FormData)
 
 export interface Timeouts {
   connectMs?: number

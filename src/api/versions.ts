@@ -6,7 +6,7 @@ import { POLICY } from './policy.js'
 import { type ApiRequest, type ApiSession, sendWithRetries } from './retry.js'
 
 /** A module as sent, reduced to what proves a found version holds it. */
-export interface ModuleFingerprint {
+interface ModuleFingerprint {
   name: string
   content_type: string
   /** Hex SHA-256 of the module's bytes (not of its base64). */

@@ -10,7 +10,7 @@ import { createReadStream, readFileSync } from 'node:fs'
 import { extname } from 'node:path'
 import { createBLAKE3, type IHasher } from 'hash-wasm'
 
-export const HASH_LENGTH = 32
+const HASH_LENGTH = 32
 
 /**
  * Files up to this size are read in one go, synchronously: for small files each async read costs

@@ -17,7 +17,7 @@ import { isPrivateName } from './private-files.js'
 export { assertAssetsDirectoryPlacement } from './placement.js'
 
 /** The per-file limit of Workers static assets. */
-export const MAX_ASSET_FILE_BYTES = 25 * 1024 * 1024
+const MAX_ASSET_FILE_BYTES = 25 * 1024 * 1024
 /** Files hashed at once: enough to keep the disk and the hasher busy. */
 const DEFAULT_CONCURRENCY = 8
 

@@ -26,7 +26,7 @@ export interface BundleOutputOptions {
   file?: string
   format: string
 }
-export type BundleItem =
+type BundleItem =
   | { type: 'asset'; fileName: string; source: string | Uint8Array }
   | { type: 'chunk'; fileName: string; code: string; isEntry: boolean; name: string; map: unknown; sourcemapFileName?: string | null }
 export type Bundle = Record<string, BundleItem>
@@ -143,7 +143,7 @@ function formatOf(format: string): 'esm' | 'cjs' {
  * was written there (so the `sourceMappingURL` comment the bundler appends is kept);
  * maps come from the chunk objects, which include hidden and inline maps.
  */
-export async function readRollupBundle(outputOptions: BundleOutputOptions, bundle: Bundle): Promise<OutputFile[]> {
+async function readRollupBundle(outputOptions: BundleOutputOptions, bundle: Bundle): Promise<OutputFile[]> {
   const outDir = outputOptions.dir ?? (outputOptions.file ? dirname(outputOptions.file) : undefined)
   const format = formatOf(outputOptions.format)
   return Promise.all(

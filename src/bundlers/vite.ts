@@ -26,7 +26,7 @@ const GENERATED_CONFIG = 'wrangler.json'
  * version each, the entry Worker first, as the Cloudflare plugin orders its environments),
  * each with its generated config; otherwise the one environment that builds the Worker.
  */
-export function workersOf(outputs: readonly EnvironmentOutput[], options: { environment?: string; worker?: string }): WorkerOutput[] {
+function workersOf(outputs: readonly EnvironmentOutput[], options: { environment?: string; worker?: string }): WorkerOutput[] {
   const generated = outputs.filter((o) => o.consumer === 'server' && o.files.some((f) => f.fileName === GENERATED_CONFIG))
   const chosen = options.environment !== undefined ? generated.filter((o) => o.name === options.environment) : generated
   if (chosen.length === 0) {
@@ -45,7 +45,7 @@ export function workersOf(outputs: readonly EnvironmentOutput[], options: { envi
  * `<root>/.cloudflare/output/<version>/workers/default/bundle`. Judged by this build's own output,
  * so a tree left over from an earlier build is never taken for it.
  */
-export function buildOutputProjectRoot(outputs: readonly EnvironmentOutput[]): string | undefined {
+function buildOutputProjectRoot(outputs: readonly EnvironmentOutput[]): string | undefined {
   for (const output of outputs) {
     const at = output.consumer === 'server' ? output.outDir.split(sep).join('/').lastIndexOf('/.cloudflare/output/') : -1
     if (at >= 0) return output.outDir.slice(0, at) || sep
@@ -59,7 +59,7 @@ export function buildOutputProjectRoot(outputs: readonly EnvironmentOutput[]): s
  * hook, which runs before this plugin's last one. They are modules of the Worker, found on disk as
  * wrangler finds them; a file no chunk imports, or one outside the output directory, is not taken.
  */
-export async function withFilesWrittenBeside(worker: WorkerOutput): Promise<WorkerOutput> {
+async function withFilesWrittenBeside(worker: WorkerOutput): Promise<WorkerOutput> {
   const outDir = worker.outDir
   if (outDir === undefined || worker.assetsOnly) return worker
   const files = [...worker.files]
@@ -108,7 +108,7 @@ async function useProductionEnv(config: ResolvedConfig, uploadMode: string): Pro
  * output is a site to serve as static assets, and its entry chunks are browser code, never a
  * Worker's main module. A client build of a script input is still a Worker (`rollupOptions.input`).
  */
-export function buildsPages(consumer: string, build: { ssr?: unknown; lib?: unknown; rollupOptions?: { input?: unknown }; rolldownOptions?: { input?: unknown } }): boolean {
+function buildsPages(consumer: string, build: { ssr?: unknown; lib?: unknown; rollupOptions?: { input?: unknown }; rolldownOptions?: { input?: unknown } }): boolean {
   if (consumer !== 'client' || build.ssr || build.lib) return false
   const input = build.rolldownOptions?.input ?? build.rollupOptions?.input
   if (input === undefined) return true
@@ -135,7 +135,7 @@ function environmentNameOf(worker: string): string {
  * server environment (`ssr`, or the one Cloudflare's plugin names after the Worker),
  * else the only environment built at all (a plain `rollupOptions.input` build).
  */
-export function pickWorkerEnvironment(outputs: readonly EnvironmentOutput[], options: { environment?: string; worker?: string }): EnvironmentOutput {
+function pickWorkerEnvironment(outputs: readonly EnvironmentOutput[], options: { environment?: string; worker?: string }): EnvironmentOutput {
   const names = outputs.map((o) => `"${o.name}"`).join(', ') || '(none)'
   if (options.environment !== undefined) {
     const chosen = outputs.find((o) => o.name === options.environment)

@@ -4,7 +4,7 @@ import { createLogger, type Logger } from '../report/logger.js'
 import { DEPLOY_USAGE, parseDeployArgs, UsageError } from './args.js'
 import { deployCommand } from './deploy.js'
 
-export { DEPLOY_USAGE } from './args.js'
+
 
 /** Exit codes of the command line. */
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const

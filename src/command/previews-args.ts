@@ -42,7 +42,7 @@ export interface PreviewsArgs {
 const UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 } as const
 
 /** `7d`, `12h`, `30m`, `2w`: a whole, positive number of one unit. */
-export function parseDuration(text: string): number {
+function parseDuration(text: string): number {
   const match = /^([1-9]\d{0,5})([mhdw])$/.exec(text)
   if (!match) throw new UsageError(`--older-than takes a whole number and a unit m, h, d or w (e.g. 7d, 12h), got ${JSON.stringify(text)}`)
   return Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS]

@@ -15,9 +15,9 @@ import { isInside, pluginRules, readBuiltWorker } from './disk.js'
 // @cloudflare/vite-plugin and the frameworks on it write, then the wrangler config.
 
 /** Relative to a project root: the file a build tool writes to point wrangler at the configs it generated. */
-export const REDIRECTED_CONFIG = '.wrangler/deploy/config.json'
+const REDIRECTED_CONFIG = '.wrangler/deploy/config.json'
 
-export type SourceKind = 'build-output' | 'redirected' | 'wrangler'
+type SourceKind = 'build-output' | 'redirected' | 'wrangler'
 
 /** One Worker of the source: what the plan reads, and how its files are read once every plan is made. */
 export interface SourceWorker {

@@ -1,7 +1,7 @@
 import type { WorkerModuleBody } from './types.js'
 
 /** A binding as the pipeline reads it; `options/` validates every kind's full shape. */
-export interface BindingFields {
+interface BindingFields {
   type: string
   name: string
   [field: string]: unknown

@@ -26,7 +26,7 @@ export function printable(text: string): string {
 }
 
 /** The longest value quoted whole: a branch name, a URL, a server message. */
-export const QUOTED_CHARS = 200
+const QUOTED_CHARS = 200
 
 /**
  * `text` cut to `max` characters with an ellipsis and its full length noted (`…` then
@@ -49,7 +49,7 @@ export function quoteValue(value: string, redact: (text: string) => string = (te
 }
 
 /** How many entries of a list from the server a log or the job summary shows. */
-export const LISTED_VALUES = 5
+const LISTED_VALUES = 5
 
 /**
  * The first `max` of `items`, then, when more were left out, one `more(n)` entry saying how many

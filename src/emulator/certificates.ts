@@ -47,9 +47,9 @@ const DAY_MS = 24 * 60 * 60 * 1000
 const VALID_DAYS = 30
 
 /** The names the default server certificate covers; a `*.localhost` name gets its own (see `forName`). */
-export const LOOPBACK_NAMES = { dns: ['localhost'], ip: ['127.0.0.1', '::1'] }
+const LOOPBACK_NAMES = { dns: ['localhost'], ip: ['127.0.0.1', '::1'] }
 
-export interface PemPair {
+interface PemPair {
   cert: string
   key: string
 }

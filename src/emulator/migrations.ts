@@ -7,17 +7,17 @@
 import { apiError, Code, fail, failOne, type ApiReply } from './envelope.js'
 
 /** The API's code for a migration tag mismatch (seen in public wrangler bug reports, HTTP 412). */
-export const MIGRATION_TAG_MISMATCH = 10079
+const MIGRATION_TAG_MISMATCH = 10079
 /**
  * A version upload carrying a migration (cloudflare-docs #32982/#33058, workers-sdk #15387): the
  * message is the API's as wrangler users quote it, without wrangler's `[code: …]` suffix.
  */
-export const MIGRATION_NEEDS_DEPLOY = 10211
+const MIGRATION_NEEDS_DEPLOY = 10211
 /**
  * An account that may only create SQLite-backed Durable Objects refuses `new_classes` (seen in
  * public deploy reports as code 10099; the API's exact wording was not found in public material).
  */
-export const KV_CLASSES_REFUSED = 10099
+const KV_CLASSES_REFUSED = 10099
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
 
@@ -69,7 +69,7 @@ export function migrationProblem(migrations: unknown, currentTag: string | undef
 }
 
 /** The old tag must be exactly the script's current one (absent when the script has none). */
-export function tagMismatch(oldTag: string | undefined, currentTag: string | undefined): ApiReply | undefined {
+function tagMismatch(oldTag: string | undefined, currentTag: string | undefined): ApiReply | undefined {
   if ((oldTag ?? '') === (currentTag ?? '')) return undefined
   return failOne(
     412,

@@ -16,14 +16,14 @@ import { readMetadataForm } from './multipart.js'
 import type { RunnableVersionBody, VersionBinding } from './types.js'
 
 /** "Preview not found", and "Preview deployment not found" as wrangler's tests answer it (wrangler also accepts 10222). */
-export const PREVIEW_NOT_FOUND = 10025
-export const PREVIEW_DEPLOYMENT_NOT_FOUND = 10025
+const PREVIEW_NOT_FOUND = 10025
+const PREVIEW_DEPLOYMENT_NOT_FOUND = 10025
 /**
  * A create whose name, or the URL label it makes, another Preview of the Worker has: answered 409,
  * the Workers API's status for a taken Worker name, with code 100338, Cloudflare's "Preview name
  * exists" (wrangler 4.164 handles neither: it reads the Preview before creating it).
  */
-export const PREVIEW_NAME_TAKEN = 100338
+const PREVIEW_NAME_TAKEN = 100338
 
 export interface StoredPreview {
   id: string

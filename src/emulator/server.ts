@@ -323,7 +323,7 @@ export async function startServer(options: EmulatorOptions = {}): Promise<Emulat
  * `localhost`, or a name under `localhost` (browsers resolve those to loopback themselves, so no
  * one's DNS can point them here). Anything else, a missing Host included, is refused.
  */
-export function loopbackHost(host: string | undefined): boolean {
+function loopbackHost(host: string | undefined): boolean {
   if (host === undefined) return false
   const match = /^(\[[^\]]*\]|[^:]*)(?::\d{1,5})?$/.exec(host.trim().toLowerCase())
   const name = match?.[1]?.replace(/\.$/, '')
@@ -360,7 +360,7 @@ async function serverCertificates() {
 
 /** The platform's header for sending a request to one version of a deployment: `<script>="<version-id>"`. */
 const VERSION_OVERRIDES = 'cloudflare-workers-version-overrides'
-export const WORKER_PREFIX = '/workers/'
+const WORKER_PREFIX = '/workers/'
 
 /** Splits `/workers/<script>/rest` into the script and the path the Worker sees (`/rest`). */
 function parseWorkerPath(pathname: string): { script: string; path: string } | undefined {

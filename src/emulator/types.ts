@@ -29,7 +29,7 @@ export interface RecordedAssetsUpload {
 }
 
 /** The static assets side of the emulator: what it received and fault injection. */
-export interface EmulatorAssets {
+interface EmulatorAssets {
   sessions: RecordedAssetsSession[]
   uploads: RecordedAssetsUpload[]
   /** Hashes the account holds (uploaded in any session), sorted. */

@@ -112,7 +112,7 @@ function checkModules(body: Record<string, unknown>): ApiError[] {
 }
 
 /** Names form a virtual tree rooted at the main module's directory: relative, normalised POSIX paths. */
-export function moduleNameProblem(name: string): string | undefined {
+function moduleNameProblem(name: string): string | undefined {
   if (name === '') return 'must not be empty'
   if (name.startsWith('/')) return 'must be relative (no leading /)'
   if (name.includes('\\')) return 'must use / as separator'
@@ -124,7 +124,7 @@ export function moduleNameProblem(name: string): string | undefined {
 }
 
 /** Canonical: decoding and re-encoding gives the same text (Node's decoder silently skips junk). */
-export function isCanonicalBase64(text: string): boolean {
+function isCanonicalBase64(text: string): boolean {
   return Buffer.from(text, 'base64').toString('base64') === text
 }
 

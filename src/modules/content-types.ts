@@ -27,7 +27,7 @@ const NAME_TYPES: Record<string, ModuleContentType> = {
 }
 
 /** Content types that can be imported from JavaScript as a module of their own (not bundled). */
-export const IMPORTABLE_TYPES: ReadonlySet<string> = new Set([
+const IMPORTABLE_TYPES: ReadonlySet<string> = new Set([
   'application/wasm',
   'text/plain',
   'application/octet-stream',

@@ -69,7 +69,7 @@ export function hasEntryChunk(files: readonly OutputFile[]): boolean {
 }
 
 /** Chooses the entry chunk that becomes `main_module`. */
-export function pickMainChunk(files: readonly OutputFile[], options: Pick<ModulesOptions, 'mainModule' | 'bundler'>): OutputFile {
+function pickMainChunk(files: readonly OutputFile[], options: Pick<ModulesOptions, 'mainModule' | 'bundler'>): OutputFile {
   const entries = files.filter((file) => file.kind === 'chunk' && file.isEntry)
   const list = (chunks: readonly OutputFile[]) => chunks.map((c) => `  - ${c.fileName}${c.entryName ? ` (entry "${c.entryName}")` : ''}`).join('\n')
   if (options.mainModule !== undefined) {

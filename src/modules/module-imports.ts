@@ -56,7 +56,7 @@ export function mayImportModule(specifier: string, matchRule: RuleMatcher): bool
 }
 
 /** Strips a query or hash from an import specifier written in the output (`./x.css?inline` → `./x.css`). */
-export function stripQuery(specifier: string): string {
+function stripQuery(specifier: string): string {
   return specifier.replace(/[?#].*$/, '')
 }
 

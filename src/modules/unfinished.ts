@@ -45,7 +45,7 @@ export function placeholderLeft(files: readonly OutputFile[]): { framework: Late
 }
 
 /** The command that uploads a build's finished output. */
-export const DEPLOY_COMMAND = 'npx unplugin-workers-version deploy'
+const DEPLOY_COMMAND = 'npx unplugin-workers-version deploy'
 
 /** Why the output is not the Worker to ship, and what to run instead; `upload`: an upload was asked for (and refused). */
 export function unfinishedMessage(framework: LateFramework, file: string | undefined, upload: boolean): string {

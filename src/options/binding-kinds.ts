@@ -298,7 +298,7 @@ function dispatchOutbound(item: Record<string, unknown>): Record<string, unknown
 }
 
 /** A binding kind the plugin knows. */
-export type KnownBindingType = keyof typeof BINDING_KINDS
+type KnownBindingType = keyof typeof BINDING_KINDS
 
 /** What the plugin knows about `type`, or undefined (safe for `__proto__` and friends). */
 export function bindingKind(type: string): BindingKind | undefined {
@@ -306,13 +306,13 @@ export function bindingKind(type: string): BindingKind | undefined {
 }
 
 /** A binding of a kind the plugin knows, by `type`. */
-export type BindingOf<T extends KnownBindingType> = v.InferOutput<(typeof BINDING_KINDS)[T]['schema']>
+type BindingOf<T extends KnownBindingType> = v.InferOutput<(typeof BINDING_KINDS)[T]['schema']>
 
 /** A binding of a kind the plugin knows. */
-export type KnownBinding = { [T in KnownBindingType]: BindingOf<T> }[KnownBindingType]
+type KnownBinding = { [T in KnownBindingType]: BindingOf<T> }[KnownBindingType]
 
 /** A binding of a kind this plugin does not know yet: passed through unchanged, with a warning. */
-export interface UnknownBinding {
+interface UnknownBinding {
   /** The binding kind, as the API spells it. */
   type: string & {}
   /** The name the Worker reads the binding by. */

@@ -9,7 +9,7 @@ import { utf8Bytes } from './version-schema.js'
  * size is read as 5 KiB, so that nothing the API may accept is refused.
  */
 export const MAX_ENV_VARS = 128
-export const MAX_ENV_VAR_BYTES = 5 * 1024
+const MAX_ENV_VAR_BYTES = 5 * 1024
 
 /** The binding types that are environment variables: `vars` (text and JSON) and secrets. */
 const ENV_VAR_TYPES = new Set(['plain_text', 'json', 'secret_text'])

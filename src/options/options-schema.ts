@@ -110,7 +110,7 @@ const OPTIONS = {
 } satisfies v.ObjectEntries
 
 /** Every top-level option of `workersVersion()` and the shape of its value; any other key is an error. */
-export const OptionsSchema = strictObject(OPTIONS, notAnOption('is not an option of workersVersion()'))
+const OptionsSchema = strictObject(OPTIONS, notAnOption('is not an option of workersVersion()'))
 
 /**
  * Checks the shape of the options passed to `workersVersion()`. Throws one

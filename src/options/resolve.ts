@@ -48,7 +48,7 @@ export type ResolvedOptions = Pick<
   warnings: string[]
 }
 
-export type ResolvedAssetsOptions = AssetsOptions & Required<Pick<AssetsOptions, 'maxFiles' | 'concurrency'>>
+type ResolvedAssetsOptions = AssetsOptions & Required<Pick<AssetsOptions, 'maxFiles' | 'concurrency'>>
 
 export function resolveOptions(input: WorkersVersionOptions = {}): ResolvedOptions {
   parseOptions(input)

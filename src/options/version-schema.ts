@@ -11,7 +11,7 @@ import type { WorkerModuleBody } from '../core/types.js'
 // as the API spells them. `VersionConfig` is inferred from these schemas, and
 // `validateVersionConfig` (validate.ts) runs `versionConfigSchema` as a whole.
 
-export type { Binding, BindingOf, KnownBinding, KnownBindingType, UnknownBinding } from './binding-kinds.js'
+export type { Binding,     } from './binding-kinds.js'
 
 /** Size of a string in UTF-8 bytes. */
 export function utf8Bytes(text: string): number {
@@ -25,7 +25,7 @@ const PlainObject = v.custom<Record<string, unknown>>(
 )
 
 /** Metadata about the version, shown in the dashboard and `wrangler versions list`. */
-export const AnnotationsSchema = record({
+const AnnotationsSchema = record({
   /** Human-readable description of the version. Over 1000 UTF-8 bytes it is truncated (with a warning). */ 'workers/message': v.optional(v.string()),
   /** A tag for the version, e.g. a release or commit; at most 100 UTF-8 bytes. */
   'workers/tag': v.optional(v.pipe(v.string(), v.check((tag) => utf8Bytes(tag) <= 100, (issue) => `must be at most 100 bytes (UTF-8), got ${utf8Bytes(issue.input)}`))),
@@ -36,7 +36,7 @@ export const AnnotationsSchema = record({
 const Rule = v.config(v.pipe(v.string(), v.maxLength(100, 'must be at most 100 characters'), v.regex(/^!?\//, 'must start with "/" or "!/"')), FIRST_ISSUE)
 
 /** Rules (globs) for requests that run the Worker before assets are served. */
-export const RunWorkerFirstRules = v.config(
+const RunWorkerFirstRules = v.config(
   v.pipe(
     v.array(Rule),
     v.minLength(1, 'needs at least 1 rule (or use a boolean)'),
@@ -51,7 +51,7 @@ export const RunWorkerFirstRules = v.config(
 )
 
 /** How static assets are served. */
-export const AssetsConfigSchema = record({
+const AssetsConfigSchema = record({
   /** Redirects and rewrites for requests of HTML content. */
   html_handling: v.optional(v.picklist(['auto-trailing-slash', 'force-trailing-slash', 'drop-trailing-slash', 'none'])),
   /** Response when no asset matches and there is no Worker to run. */ not_found_handling: v.optional(v.picklist(['none', '404-page', 'single-page-application'])),
@@ -60,7 +60,7 @@ export const AssetsConfigSchema = record({
 })
 
 /** Static assets of the version. */
-export const AssetsSchema = record({
+const AssetsSchema = record({
   /** Completion token of the assets upload. Not set by hand: the plugin fills it in only when it uploads the assets directory itself. */ jwt: v.optional(NonEmpty),
   /** How the assets are served. */ config: v.optional(AssetsConfigSchema),
 })
@@ -85,11 +85,11 @@ const tagEntries = {
 const NotOnAStep = v.optional(v.never('tags belong on `migrations`, not on a step'))
 
 /** One migration step (no tags). */
-export const MigrationStepSchema = record({ ...stepEntries, old_tag: NotOnAStep, new_tag: NotOnAStep })
+const MigrationStepSchema = record({ ...stepEntries, old_tag: NotOnAStep, new_tag: NotOnAStep })
 /** A single set of migrations. */
-export const SingleStepMigrationSchema = record({ ...tagEntries, ...stepEntries })
+const SingleStepMigrationSchema = record({ ...tagEntries, ...stepEntries })
 /** Several migration steps applied in order. */
-export const MultiStepMigrationsSchema = record({
+const MultiStepMigrationsSchema = record({
   ...tagEntries,
   /** Steps, applied in order. */ steps: v.array(MigrationStepSchema),
 })
@@ -98,18 +98,18 @@ export const MultiStepMigrationsSchema = record({
  * `promote: true`; a version cannot carry them): one step, or several under `steps`. The presence of `steps` decides the form (a variant
  * cannot: it would need `steps` itself to be valid to pick the multi-step form).
  */
-export const MigrationsSchema = v.pipe(
+const MigrationsSchema = v.pipe(
   PlainObject,
   v.lazy((input) => (Object.hasOwn(input as object, 'steps') ? MultiStepMigrationsSchema : SingleStepMigrationSchema)),
 )
 
 /** Smart Placement. */
-export const SmartPlacementSchema = record({
+const SmartPlacementSchema = record({
   /** Enables Smart Placement. */ mode: v.literal('smart'),
   /** A region hint for Smart Placement (wrangler sends it as given). */ hint: v.optional(NonEmpty),
 })
 /** Placement near a target (one of region, hostname and host). */
-export const TargetedPlacementSchema = record({
+const TargetedPlacementSchema = record({
   /** Targeted placement. */ mode: v.literal('targeted'),
   /** Cloud region to run near, e.g. `aws:us-east-1`. */ region: v.optional(NonEmpty),
   /** Hostname to run near. */ hostname: v.optional(NonEmpty),
@@ -117,11 +117,11 @@ export const TargetedPlacementSchema = record({
 })
 const NoMode = v.optional(v.undefined())
 /** Run near a cloud region. */
-export const RegionPlacementSchema = record({ mode: NoMode, /** Cloud region, e.g. `aws:us-east-1`. */ region: NonEmpty })
+const RegionPlacementSchema = record({ mode: NoMode, /** Cloud region, e.g. `aws:us-east-1`. */ region: NonEmpty })
 /** Run near a hostname. */
-export const HostnamePlacementSchema = record({ mode: NoMode, /** Hostname to run near. */ hostname: NonEmpty })
+const HostnamePlacementSchema = record({ mode: NoMode, /** Hostname to run near. */ hostname: NonEmpty })
 /** Run near a `host:port`. */
-export const HostPlacementSchema = record({ mode: NoMode, /** `host:port` to run near. */ host: NonEmpty })
+const HostPlacementSchema = record({ mode: NoMode, /** `host:port` to run near. */ host: NonEmpty })
 
 const TARGETS = ['region', 'hostname', 'host'] as const
 const targetsOf = (p: Record<string, unknown>) => TARGETS.filter((key) => Object.hasOwn(p, key))
@@ -136,7 +136,7 @@ function placementTargetProblem(p: Record<string, unknown>): string | undefined 
 }
 
 /** Where the Worker runs: Smart Placement, or near a region/hostname/host. */
-export const PlacementSchema = v.pipe(
+const PlacementSchema = v.pipe(
   PlainObject,
   v.check((p) => placementTargetProblem(p) === undefined, (issue) => placementTargetProblem(issue.input)!),
   v.variant(
@@ -147,24 +147,24 @@ export const PlacementSchema = v.pipe(
 )
 
 /** Resource limits. */
-export const LimitsSchema = record({
+const LimitsSchema = record({
   /** CPU time limit per invocation, in milliseconds. */ cpu_ms: v.optional(PositiveInt),
   /** Subrequest limit per invocation. */ subrequests: v.optional(PositiveInt),
 })
 
 /** A container attached to a Durable Object class. */
-export const ContainerSchema = record({
+const ContainerSchema = record({
   /** Durable Object class of this Worker the container belongs to. */ class_name: NonEmpty,
 })
 
 /** Whether `YYYY-MM-DD` names a real day. */
-export function isCalendarDate(date: string): boolean {
+function isCalendarDate(date: string): boolean {
   const time = Date.parse(`${date}T00:00:00Z`)
   return Number.isFinite(time) && new Date(time).toISOString().slice(0, 10) === date
 }
 
 /** Compatibility date, `YYYY-MM-DD`; a real date (not after today: checked by `versionConfigSchema`). */
-export const CompatibilityDateSchema = v.config(
+const CompatibilityDateSchema = v.config(
   v.pipe(v.string(), v.regex(/^\d{4}-\d{2}-\d{2}$/, 'must be YYYY-MM-DD'), v.check(isCalendarDate, 'is not a real calendar date')),
   FIRST_ISSUE,
 )
@@ -191,7 +191,7 @@ const Bindings = v.pipe(
 const COMPUTED = v.optional(v.never('is computed from the build; remove it from the `version` option'))
 
 /** The schema of the `version` option (checks needing the whole config or the clock: `versionConfigSchema`). */
-export const VersionConfigSchema = record(
+const VersionConfigSchema = record(
   {
     /** Metadata about the version (`workers/message`, `workers/tag`). */ annotations: v.optional(AnnotationsSchema),
     /** Static assets: the upload token and how they are served. */ assets: v.optional(AssetsSchema),
@@ -273,6 +273,6 @@ export type VersionConfig = Omit<v.InferOutput<typeof VersionConfigSchema>, 'bin
 /** The JSON body of Create Version, with every field's type (the pipeline's own code reads `core/body.ts`'s). */
 export type VersionRequestBody = VersionConfig & { main_module: string; modules: WorkerModuleBody[] }
 /** Durable Object migrations as the API takes them. */
-export type Migrations = v.InferOutput<typeof MigrationsSchema>
+type Migrations = v.InferOutput<typeof MigrationsSchema>
 /** Where the Worker runs. */
-export type Placement = v.InferOutput<typeof PlacementSchema>
+type Placement = v.InferOutput<typeof PlacementSchema>

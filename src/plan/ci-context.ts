@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs'
 import { isRecord } from '../core/guards.js'
 import type { GitCommit } from './git.js'
 
-export interface PullRequest {
+interface PullRequest {
   number?: string
   url?: string
 }
@@ -16,7 +16,7 @@ export interface PullRequest {
  * What the CI built, as its variables say. Only `branch` (a push of a branch of the repository
  * itself) may reach production through `preview: 'auto'`.
  */
-export type CiBuild =
+type CiBuild =
   | { kind: 'branch' }
   /**
    * `fork`: the head is in another repository; undefined when the CI does not say (treated as a fork).

@@ -21,7 +21,7 @@ import type { WranglerPreviews } from '../wrangler/index.js'
 import { decidePreview, type PlannedPreview } from './preview.js'
 
 /** Where and as whom to upload: every value resolved, environment fallbacks applied. */
-export interface UploadTarget {
+interface UploadTarget {
   /** None configured: the upload looks it up from the token (`findAccountId`) before anything account-scoped. */
   accountId?: string
   /**
@@ -73,7 +73,7 @@ interface PlanFields {
 }
 
 /** A build that writes `request.json` and sends nothing. */
-export interface DryRunPlan extends PlanFields {
+interface DryRunPlan extends PlanFields {
   upload: false
 }
 

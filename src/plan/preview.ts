@@ -32,7 +32,7 @@ const MAX_LABEL = 63
  * wrangler's rule for making a branch name a URL label: anything but ASCII letters, digits and `-`
  * becomes `-`, runs of `-` become one, leading and trailing `-` go, and it is lower-cased.
  */
-export function previewSlug(name: string): string {
+function previewSlug(name: string): string {
   return name
     .replace(/[^a-zA-Z0-9-]/g, '-')
     .replace(/-+/g, '-')

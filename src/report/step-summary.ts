@@ -25,7 +25,7 @@ export interface SummaryRow {
 }
 
 /** The longest value a cell shows whole (the rest is clipped, its length noted). */
-export const CELL_CHARS = 500
+const CELL_CHARS = 500
 
 /**
  * The punctuation that starts markdown inside a cell (code spans, emphasis, strike-through, links
@@ -39,7 +39,7 @@ const HTML: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '
  * escaped; markdown punctuation backslash-escaped and `&`, `<`, `>`, `"` written as HTML entities,
  * so that the cell shows the value's text and nothing it could mean as markdown or HTML.
  */
-export function cell(value: string): string {
+function cell(value: string): string {
   const flat = clipValue(value, CELL_CHARS).replace(/[\r\n\u2028\u2029]+/g, ' ')
   return printable(flat)
     .replace(MARKDOWN, (char) => `\\${char}`)

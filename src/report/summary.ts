@@ -11,17 +11,17 @@ import { formatBytes } from './format.js'
 const gzipAsync = promisify(gzip)
 
 /** Platform limits the summary measures against. */
-export const WORKER_SIZE_LIMIT = 64 * 1024 * 1024
-export const SOURCE_MAP_GZIP_LIMIT = 15 * 1000 * 1000
+const WORKER_SIZE_LIMIT = 64 * 1024 * 1024
+const SOURCE_MAP_GZIP_LIMIT = 15 * 1000 * 1000
 /** The summary lists this many modules, the largest first; `request.json` lists them all. */
-export const LISTED_MODULES = 30
+const LISTED_MODULES = 30
 /**
  * Below this many bytes to compress, gzip runs on the main thread: for a small Worker the
  * thread-pool round trips cost more than the compression (about 2 ms against 7 ms, measured cold).
  */
 const SYNC_GZIP_BYTES = 256 * 1024
 
-export interface ModuleSize {
+interface ModuleSize {
   module: WorkerModule
   /** Measured only for listed modules (and source maps, when their limit could be reached). */
   gzipBytes?: number
@@ -96,7 +96,7 @@ export function assertWithinSizeLimit(measured: VersionSizes): void {
 }
 
 /** One line per reason, with the count and the names: `left out 2 files (reason): a.css, b.css`. */
-export function leftOutLines(excluded: readonly ExcludedFile[]): string[] {
+function leftOutLines(excluded: readonly ExcludedFile[]): string[] {
   const byReason = new Map<string, string[]>()
   for (const file of excluded) byReason.set(file.reason, [...(byReason.get(file.reason) ?? []), file.fileName])
   return [...byReason].map(([reason, names]) => `  left out ${plural(names.length, 'file')} (${reason}): ${names.join(', ')}`)

@@ -29,7 +29,7 @@ export interface RemoteState {
 export type BodyVariant = 'version' | 'script'
 
 /** The secret kinds a script upload keeps from the current version, as `wrangler deploy` sends them. */
-export const KEPT_SECRET_KINDS = ['secret_text', 'secret_key'] as const
+const KEPT_SECRET_KINDS = ['secret_text', 'secret_key'] as const
 
 export interface VersionBody {
   payload: VersionPayload

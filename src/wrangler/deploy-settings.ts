@@ -6,7 +6,7 @@ import { describe } from '../options/issues.js'
 import type { MapContext } from './bindings.js'
 
 /** One entry of `routes` (or `route`): a zone route, or a Custom Domain with `custom_domain: true`. */
-export interface RouteSetting {
+interface RouteSetting {
   pattern: string
   zone_id?: string
   zone_name?: string
@@ -17,7 +17,7 @@ export interface RouteSetting {
 }
 
 /** One `queues.consumers` entry, as written (`max_batch_timeout` in seconds). */
-export interface QueueConsumerSetting {
+interface QueueConsumerSetting {
   queue: string
   max_batch_size?: number
   max_batch_timeout?: number
@@ -28,7 +28,7 @@ export interface QueueConsumerSetting {
 }
 
 /** A Workflow this Worker defines (its `workflows` entry names no other script). */
-export interface WorkflowSetting {
+interface WorkflowSetting {
   name: string
   class_name: string
   limits?: Record<string, unknown>
@@ -38,7 +38,7 @@ export interface WorkflowSetting {
   jurisdiction?: string
 }
 
-export interface TailConsumerSetting {
+interface TailConsumerSetting {
   service: string
   environment?: string
 }

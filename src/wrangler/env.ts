@@ -7,7 +7,7 @@ import { BINDING_SECTIONS } from './bindings.js'
 import { isRecord } from '../core/guards.js'
 
 /** Keys an environment inherits from the top level when it does not set them. */
-export const INHERITABLE = new Set([
+const INHERITABLE = new Set([
   'account_id', 'compatibility_date', 'compatibility_flags', 'jsx_factory', 'jsx_fragment', 'tsconfig', 'rules',
   'name', 'main', 'find_additional_modules', 'preserve_file_names', 'base_dir', 'route', 'routes', 'triggers',
   'assets', 'limits', 'placement', 'build', 'workers_dev', 'preview_urls', 'migrations', 'logfwdr', 'no_bundle',
@@ -16,13 +16,13 @@ export const INHERITABLE = new Set([
 ])
 
 /** Keys an environment must redeclare (wrangler warns when only the top level has them): every binding section but the inheritable ones, and a few more. */
-export const NOT_INHERITABLE = new Set([
+const NOT_INHERITABLE = new Set([
   ...[...BINDING_SECTIONS].filter((section) => !INHERITABLE.has(section)),
   'secrets', 'define', 'cloudchamber', 'containers', 'tail_consumers', 'streaming_tail_consumers',
 ])
 
 /** Keys that only exist at the top level (not inside `env.<name>`). */
-export const TOP_LEVEL_ONLY = new Set([
+const TOP_LEVEL_ONLY = new Set([
   '$schema', 'legacy_env', 'send_metrics', 'keep_vars', 'pages_build_output_dir', 'dev', 'site', 'alias',
   'wasm_modules', 'text_blobs', 'data_blobs', 'env',
 ])

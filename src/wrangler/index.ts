@@ -13,12 +13,12 @@ import { parseWranglerFile } from './parse.js'
 // The wrangler config as a source of the plugin's options: the Worker, the
 // account and the Create Version fields, mapped the way wrangler 4 maps them.
 
-export { lineColumn } from './parse.js'
+
 
 export { findWranglerConfig } from './find.js'
 
 /** wrangler's `assets` section, for uploading the assets directory. */
-export interface WranglerAssets {
+interface WranglerAssets {
   /** `assets.directory`, resolved against the config file's directory. */
   directory?: string
   /** `assets.binding`: the name the Worker reads the assets by. */

@@ -12,10 +12,10 @@ import { MAX_NESTING, describeKeyPath, isRecord, pathBeyondNesting } from '../co
 // wrangler config is a few levels deep, and a hostile one must not overflow the stack.
 
 /** Deeper than any wrangler config needs; deep enough for any `vars` JSON value worth sending. */
-export const MAX_DEPTH = MAX_NESTING
+const MAX_DEPTH = MAX_NESTING
 
 /** `line:column` (1-based) of a character offset. */
-export function lineColumn(text: string, offset: number): string {
+function lineColumn(text: string, offset: number): string {
   let line = 1
   let lineStart = 0
   for (let i = 0; i < offset && i < text.length; i++) {
@@ -39,10 +39,10 @@ function fail(file: string, problems: string[]): never {
  * parsing, because inserting millions of keys into one object took seconds before any later
  * check could refuse them.
  */
-export const MAX_OBJECT_KEYS = 10_000
+const MAX_OBJECT_KEYS = 10_000
 
 /** Larger than any wrangler config needs: checked before parsing, whose cost grows with the file. */
-export const MAX_CONFIG_CHARS = 4 * 1024 * 1024
+const MAX_CONFIG_CHARS = 4 * 1024 * 1024
 
 /** Parsing stops at the first offset that passes a bound; `problem` says which. */
 class OverLimit extends Error {
