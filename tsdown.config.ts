@@ -20,13 +20,19 @@ const LAZY_PICOMATCH = fileURLToPath(new URL('src/core/picomatch.ts', import.met
  * wrapper the plugin's own rules use.
  */
 function unpluginPerBundler(): Plugin {
-  const families: Record<string, string> = { vite: 'rollup', rollup: 'rollup', rolldown: 'rollup', esbuild: 'esbuild' }
+  const families: Record<string, string> = {
+    vite: 'rollup',
+    rollup: 'rollup',
+    rolldown: 'rollup',
+    esbuild: 'esbuild',
+  }
   return {
     name: 'unplugin-per-bundler',
     resolveId: {
       order: 'pre',
       handler(source, importer) {
-        if (source === 'picomatch' && importer?.includes('/node_modules/unplugin/')) return LAZY_PICOMATCH
+        if (source === 'picomatch' && importer?.includes('/node_modules/unplugin/'))
+          return LAZY_PICOMATCH
         if (source !== 'unplugin' || !importer) return null
         const entry = /\/src\/(\w+)\.ts$/.exec(importer.replaceAll('\\', '/'))?.[1]
         const family = entry && families[entry]
@@ -55,10 +61,19 @@ function asciiOutput(): Plugin {
       order: 'post',
       handler(_options, bundle) {
         for (const chunk of Object.values(bundle)) {
-          if (chunk.type !== 'chunk' || chunk.fileName.endsWith('.d.ts') || !/[\u0080-\uffff]/.test(chunk.code)) continue
+          if (
+            chunk.type !== 'chunk' ||
+            chunk.fileName.endsWith('.d.ts') ||
+            !/[\u0080-\uffff]/.test(chunk.code)
+          )
+            continue
           // An escape would change what String.raw reads, and a backslash before the character would escape the escape.
-          if (chunk.code.includes('String.raw') || /\\[\u0080-\uffff]/.test(chunk.code)) throw new Error(`${chunk.fileName}: its non-ASCII characters cannot be escaped safely`)
-          chunk.code = chunk.code.replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+          if (chunk.code.includes('String.raw') || /\\[\u0080-\uffff]/.test(chunk.code))
+            throw new Error(`${chunk.fileName}: its non-ASCII characters cannot be escaped safely`)
+          chunk.code = chunk.code.replace(
+            /[\u0080-\uffff]/g,
+            (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+          )
         }
       },
     },
@@ -91,7 +106,12 @@ export default defineConfig({
   outputOptions: {
     codeSplitting: {
       groups: [
-        { name: 'plugin', priority: 2, test: (id: string) => /[\\/]src[\\/]factory\.ts$/.test(id) || id.includes('/node_modules/unplugin/') },
+        {
+          name: 'plugin',
+          priority: 2,
+          test: (id: string) =>
+            /[\\/]src[\\/]factory\.ts$/.test(id) || id.includes('/node_modules/unplugin/'),
+        },
         { name: 'upload', priority: 1, test: /[\\/]src[\\/]deploy[\\/]index\.ts$/ },
       ],
     },
@@ -103,6 +123,16 @@ export default defineConfig({
     // Bundled, tree-shaken: small, and needed by every build, so loading them is on every dry run's path.
     // magic-string and es-module-lexer load lazily, as chunks of their own: no package lookup then.
     // jsonc-parser is bundled into the wrangler-config chunk: tree-shaken to the visitor, one file to load.
-    alwaysBundle: ['valibot', 'p-limit', 'yocto-queue', 'picocolors', 'magic-string', 'es-module-lexer', 'jsonc-parser', /^@jridgewell\//, '@rolldown/pluginutils'],
+    alwaysBundle: [
+      'valibot',
+      'p-limit',
+      'yocto-queue',
+      'picocolors',
+      'magic-string',
+      'es-module-lexer',
+      'jsonc-parser',
+      /^@jridgewell\//,
+      '@rolldown/pluginutils',
+    ],
   },
 })

@@ -25,7 +25,10 @@ export default defineConfig({
     setupFiles: ['test/helpers/localhost-dns.ts'],
     projects: [
       { extends: true, test: { name: 'unit', include: UNIT } },
-      { extends: true, test: { name: 'integration', include: ['test/**/*.test.ts'], exclude: UNIT } },
+      {
+        extends: true,
+        test: { name: 'integration', include: ['test/**/*.test.ts'], exclude: UNIT },
+      },
     ],
   },
 })

@@ -13,7 +13,9 @@ import { fileURLToPath } from 'node:url'
 const here = dirname(fileURLToPath(import.meta.url))
 for (const script of ['run.mjs', 'network.mjs', 'dry-run.mjs', 'profile.mjs']) {
   const code = await new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(here, script), ...process.argv.slice(2)], { stdio: 'inherit' })
+    const child = spawn(process.execPath, [join(here, script), ...process.argv.slice(2)], {
+      stdio: 'inherit',
+    })
     child.on('error', reject)
     child.on('exit', resolve)
   })

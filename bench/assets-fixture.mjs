@@ -24,7 +24,9 @@ export async function makeSite(dir, count) {
   for (let i = 0; i < count; i++) {
     const path = join(dir, `section-${i % 100}`, `file-${i}.${KINDS[i % KINDS.length]}`)
     if (i < 100) await mkdir(dirname(path), { recursive: true })
-    const bytes = Buffer.from(`/* ${i} */ ${'lorem ipsum dolor sit amet '.repeat(10 + (i % 60))}${i}\n`)
+    const bytes = Buffer.from(
+      `/* ${i} */ ${'lorem ipsum dolor sit amet '.repeat(10 + (i % 60))}${i}\n`,
+    )
     await writeFile(path, bytes)
     if (i % 10 === 0) continue
     hasher.init()
@@ -49,5 +51,8 @@ export function assetsMark(emulator) {
 /** Upload sessions opened and files accepted by the emulator since `mark`. */
 export function assetsSince(emulator, mark) {
   const uploads = emulator.assets.uploads.slice(mark.uploads).filter((u) => u.status < 300)
-  return { sessions: emulator.assets.sessions.length - mark.sessions, files: uploads.flatMap((u) => u.hashes).length }
+  return {
+    sessions: emulator.assets.sessions.length - mark.sessions,
+    files: uploads.flatMap((u) => u.hashes).length,
+  }
 }

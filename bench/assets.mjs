@@ -17,7 +17,12 @@
  *
  * Usage: node bench/assets.mjs [--files 10000] [--rounds 3] [--scaling 2000,10000,20000]
  */
-import { assetsMark, assetsSince, makeSite as makeFiles, seed as seedEmulator } from './assets-fixture.mjs'
+import {
+  assetsMark,
+  assetsSince,
+  makeSite as makeFiles,
+  seed as seedEmulator,
+} from './assets-fixture.mjs'
 import { wranglerEnv as sharedWranglerEnv } from './wrangler-env.mjs'
 import { execFile } from 'node:child_process'
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
@@ -48,7 +53,16 @@ const SCALING = args.scaling.split(',').filter(Boolean).map(Number)
 // The runner's bundle holds only what a build would load for the upload, not the emulator.
 await mkdir(CACHE, { recursive: true })
 const bundle = (contents, outfile) =>
-  build({ stdin: { contents, resolveDir: REPO, loader: 'ts' }, bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', outfile, logLevel: 'warning' })
+  build({
+    stdin: { contents, resolveDir: REPO, loader: 'ts' },
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    outfile,
+    logLevel: 'warning',
+  })
 await bundle(
   `export { readAssetsDirectory } from './src/assets/manifest.ts'
 export { uploadAssets } from './src/api/assets.ts'
@@ -89,8 +103,19 @@ try {
   // Version directly (not the plugin's first-deploy step) and wrangler does not create them either.
   for (const worker of ['bench-ours', 'bench-wrangler', 'bench-scaling']) await createWorker(worker)
   const main = await makeSite(join(work, `site-${FILES}`), FILES)
-  const baseOurs = await timed(process.execPath, [RUNNER, main.dir, emulator.url, emulator.token, emulator.accountId, 'noop', 'noop'])
-  const baseWrangler = await timed(process.execPath, [WRANGLER, '--version'], { cwd: work, env: wranglerEnv() })
+  const baseOurs = await timed(process.execPath, [
+    RUNNER,
+    main.dir,
+    emulator.url,
+    emulator.token,
+    emulator.accountId,
+    'noop',
+    'noop',
+  ])
+  const baseWrangler = await timed(process.execPath, [WRANGLER, '--version'], {
+    cwd: work,
+    env: wranglerEnv(),
+  })
 
   const results = { ours: [], wrangler: [] }
   for (let round = 0; round < ROUNDS; round++) {
@@ -102,18 +127,41 @@ try {
       const mark = assetsMark(emulator)
       const run =
         side === 'ours'
-          ? await timed(process.execPath, [RUNNER, main.dir, emulator.url, emulator.token, emulator.accountId, worker])
+          ? await timed(process.execPath, [
+              RUNNER,
+              main.dir,
+              emulator.url,
+              emulator.token,
+              emulator.accountId,
+              worker,
+            ])
           : await timed(
               process.execPath,
-              [WRANGLER, 'versions', 'upload', '--no-bundle', 'index.js', '--name', worker, '--compatibility-date', '2025-01-01', '--assets', main.dir],
+              [
+                WRANGLER,
+                'versions',
+                'upload',
+                '--no-bundle',
+                'index.js',
+                '--name',
+                worker,
+                '--compatibility-date',
+                '2025-01-01',
+                '--assets',
+                main.dir,
+              ],
               { cwd: main.workerDir, env: wranglerEnv() },
             )
       const sent = assetsSince(emulator, mark).files
       if (sent !== main.toUpload || emulator.versions(worker).length !== versionsBefore + 1) {
-        throw new Error(`${side}: expected ${main.toUpload} files sent and one new version, got ${sent} files and ${emulator.versions(worker).length - versionsBefore} versions`)
+        throw new Error(
+          `${side}: expected ${main.toUpload} files sent and one new version, got ${sent} files and ${emulator.versions(worker).length - versionsBefore} versions`,
+        )
       }
       results[side].push(run)
-      process.stderr.write(`round ${round + 1} ${side}: ${run.wallMs} ms, peak ${mb(run.peakKb)} MB\n`)
+      process.stderr.write(
+        `round ${round + 1} ${side}: ${run.wallMs} ms, peak ${mb(run.peakKb)} MB\n`,
+      )
     }
   }
 
@@ -121,7 +169,14 @@ try {
   for (const count of SCALING) {
     const site = count === FILES ? main : await makeSite(join(work, `site-${count}`), count)
     seed(site)
-    const run = await timed(process.execPath, [RUNNER, site.dir, emulator.url, emulator.token, emulator.accountId, 'bench-scaling'])
+    const run = await timed(process.execPath, [
+      RUNNER,
+      site.dir,
+      emulator.url,
+      emulator.token,
+      emulator.accountId,
+      'bench-scaling',
+    ])
     scaling.push({ count, toUpload: site.toUpload, run })
   }
 
@@ -135,7 +190,10 @@ try {
     `ratio wall b/a (medians): ${(med(results.wrangler, 'wallMs') / med(results.ours, 'wallMs')).toFixed(2)}×`,
     '',
     'ours alone, 90% already held, by directory size:',
-    ...scaling.map((s) => `  ${s.count.toLocaleString('en-US').padStart(7)} files (${s.toUpload.toLocaleString('en-US')} sent): ${String(s.run.wallMs).padStart(5)} ms, peak ${mb(s.run.peakKb)} MB, above baseline ${mb(s.run.peakKb - baseOurs.peakKb)} MB`),
+    ...scaling.map(
+      (s) =>
+        `  ${s.count.toLocaleString('en-US').padStart(7)} files (${s.toUpload.toLocaleString('en-US')} sent): ${String(s.run.wallMs).padStart(5)} ms, peak ${mb(s.run.peakKb)} MB, above baseline ${mb(s.run.peakKb - baseOurs.peakKb)} MB`,
+    ),
   ]
   console.log(lines.join('\n'))
 } finally {
@@ -180,13 +238,21 @@ function wranglerEnv() {
 function timed(command, argv, options = {}) {
   return new Promise((resolvePromise, reject) => {
     const started = performance.now()
-    execFile('/usr/bin/time', ['-f', '@@peak %M', command, ...argv], { maxBuffer: 64 * 1024 * 1024, ...options }, (error, stdout, stderr) => {
-      const wallMs = Math.round(performance.now() - started)
-      if (error) return reject(new Error(`${argv.slice(0, 3).join(' ')} failed:\n${stdout}\n${stderr.slice(-4000)}`))
-      const peak = /@@peak (\d+)/.exec(stderr)
-      if (!peak) return reject(new Error(`no peak RSS in: ${stderr.slice(-2000)}`))
-      resolvePromise({ wallMs, peakKb: Number(peak[1]) })
-    })
+    execFile(
+      '/usr/bin/time',
+      ['-f', '@@peak %M', command, ...argv],
+      { maxBuffer: 64 * 1024 * 1024, ...options },
+      (error, stdout, stderr) => {
+        const wallMs = Math.round(performance.now() - started)
+        if (error)
+          return reject(
+            new Error(`${argv.slice(0, 3).join(' ')} failed:\n${stdout}\n${stderr.slice(-4000)}`),
+          )
+        const peak = /@@peak (\d+)/.exec(stderr)
+        if (!peak) return reject(new Error(`no peak RSS in: ${stderr.slice(-2000)}`))
+        resolvePromise({ wallMs, peakKb: Number(peak[1]) })
+      },
+    )
   })
 }
 

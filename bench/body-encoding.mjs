@@ -27,7 +27,13 @@ if (process.argv[2] === '--child') await child(JSON.parse(process.argv[3]))
 else await parent()
 
 async function parent() {
-  const { values } = parseArgs({ options: { rounds: { type: 'string', default: '5' }, mb: { type: 'string', default: '10,50' }, target: { type: 'string', default: 'emulator' } } })
+  const { values } = parseArgs({
+    options: {
+      rounds: { type: 'string', default: '5' },
+      mb: { type: 'string', default: '10,50' },
+      target: { type: 'string', default: 'emulator' },
+    },
+  })
   const { startEmulator } = await import('unplugin-workers-version/emulator')
   const emulator = await startEmulator({ preview: false, maxBodyBytes: 200 * 1000 * 1000 })
   const { createServer } = await import('node:http')
@@ -36,12 +42,23 @@ async function parent() {
     req.on('end', () => res.end('{"success":true}'))
   })
   await new Promise((resolve) => sink.listen(0, '127.0.0.1', resolve))
-  const target = values.target === 'sink' ? `http://127.0.0.1:${sink.address().port}/sink` : `${emulator.url}/accounts/${emulator.accountId}/workers/workers/bench-encoding/versions`
-  const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2 }
+  const target =
+    values.target === 'sink'
+      ? `http://127.0.0.1:${sink.address().port}/sink`
+      : `${emulator.url}/accounts/${emulator.accountId}/workers/workers/bench-encoding/versions`
+  const median = (xs) => {
+    const s = [...xs].sort((a, b) => a - b)
+    const m = s.length >> 1
+    return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2
+  }
   const rows = []
   try {
     for (const mb of values.mb.split(',').map(Number)) {
-      const results = { 'whole-string': [], 'sliced-latin1': [], 'sliced-latin1, generator as body': [] }
+      const results = {
+        'whole-string': [],
+        'sliced-latin1': [],
+        'sliced-latin1, generator as body': [],
+      }
       for (let round = 0; round < Number(values.rounds); round++) {
         const order = round % 2 ? Object.keys(results).reverse() : Object.keys(results)
         for (const variant of order) {
@@ -52,14 +69,18 @@ async function parent() {
       for (const [variant, list] of Object.entries(results)) {
         const rate = list.map((r) => r.moduleBytes / 1e6 / (r.uploadMs / 1000))
         const peak = list.map((r) => r.peak / 1e6)
-        rows.push(`| ${mb} MB | ${variant} | ${median(rate).toFixed(0)} MB/s (${Math.min(...rate).toFixed(0)}–${Math.max(...rate).toFixed(0)}) | ${median(peak).toFixed(1)} MB (${Math.min(...peak).toFixed(1)}–${Math.max(...peak).toFixed(1)}) | ${(median(peak) * 1e6 / list[0].bodyBytes).toFixed(2)}× |`)
+        rows.push(
+          `| ${mb} MB | ${variant} | ${median(rate).toFixed(0)} MB/s (${Math.min(...rate).toFixed(0)}–${Math.max(...rate).toFixed(0)}) | ${median(peak).toFixed(1)} MB (${Math.min(...peak).toFixed(1)}–${Math.max(...peak).toFixed(1)}) | ${((median(peak) * 1e6) / list[0].bodyBytes).toFixed(2)}× |`,
+        )
       }
     }
   } finally {
     await emulator.close()
     sink.close()
   }
-  console.log(`${values.rounds} alternating rounds, node ${process.version}, sent to the ${values.target}; medians (min–max)\n`)
+  console.log(
+    `${values.rounds} alternating rounds, node ${process.version}, sent to the ${values.target}; medians (min–max)\n`,
+  )
   console.log('| modules | variant | upload speed | peak heap+external above baseline | × body |')
   console.log('|---|---|---|---|---|')
   for (const row of rows) console.log(row)
@@ -67,10 +88,16 @@ async function parent() {
 
 function run(job) {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, ['--expose-gc', SELF, '--child', JSON.stringify(job)], { stdio: ['ignore', 'pipe', 'inherit'] })
+    const proc = spawn(process.execPath, ['--expose-gc', SELF, '--child', JSON.stringify(job)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    })
     let out = ''
     proc.stdout.on('data', (c) => (out += c))
-    proc.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`${job.variant} exited with ${code}`))))
+    proc.on('exit', (code) =>
+      code === 0
+        ? resolve(JSON.parse(out))
+        : reject(new Error(`${job.variant} exited with ${code}`)),
+    )
   })
 }
 
@@ -81,15 +108,37 @@ async function child({ variant, mb, url, token }) {
   // code, its map and a wasm-like blob, as in run.mjs row 4
   const total = mb * 1e6
   const modules = [
-    { name: 'index.js', content_type: 'application/javascript+module', contents: Buffer.from('export default {}') },
-    { name: 'big.js', content_type: 'application/javascript+module', contents: Buffer.from('worker version '.repeat(Math.round((total * 0.35) / 15))) },
-    { name: 'big.js.map', content_type: 'application/source-map', contents: Buffer.from('{"version":3,"sourcesContent":["' + 'worker version '.repeat(Math.round((total * 0.35) / 15)) + '"]}') },
-    { name: 'data.wasm', content_type: 'application/wasm', contents: randomBytes(Math.round(total * 0.3)) },
+    {
+      name: 'index.js',
+      content_type: 'application/javascript+module',
+      contents: Buffer.from('export default {}'),
+    },
+    {
+      name: 'big.js',
+      content_type: 'application/javascript+module',
+      contents: Buffer.from('worker version '.repeat(Math.round((total * 0.35) / 15))),
+    },
+    {
+      name: 'big.js.map',
+      content_type: 'application/source-map',
+      contents: Buffer.from(
+        '{"version":3,"sourcesContent":["' +
+          'worker version '.repeat(Math.round((total * 0.35) / 15)) +
+          '"]}',
+      ),
+    },
+    {
+      name: 'data.wasm',
+      content_type: 'application/wasm',
+      contents: randomBytes(Math.round(total * 0.3)),
+    },
   ]
-  const envelope = (m) => `{"name":${JSON.stringify(m.name)},"content_type":${JSON.stringify(m.content_type)},"content_base64":"`
+  const envelope = (m) =>
+    `{"name":${JSON.stringify(m.name)},"content_type":${JSON.stringify(m.content_type)},"content_base64":"`
   function* wholeString() {
     yield Buffer.from('{"main_module":"index.js","compatibility_date":"2025-06-01","modules":[')
-    for (const [i, m] of modules.entries()) yield Buffer.from(`${i ? ',' : ''}${envelope(m)}${m.contents.toString('base64')}"}`)
+    for (const [i, m] of modules.entries())
+      yield Buffer.from(`${i ? ',' : ''}${envelope(m)}${m.contents.toString('base64')}"}`)
     yield Buffer.from(']}')
   }
   const SLICE = 3 * 256 * 1024
@@ -97,7 +146,8 @@ async function child({ variant, mb, url, token }) {
     yield Buffer.from('{"main_module":"index.js","compatibility_date":"2025-06-01","modules":[')
     for (const [i, m] of modules.entries()) {
       yield Buffer.from(`${i ? ',' : ''}${envelope(m)}`)
-      for (let at = 0; at < m.contents.length; at += SLICE) yield Buffer.from(m.contents.subarray(at, at + SLICE).toString('base64'), 'latin1')
+      for (let at = 0; at < m.contents.length; at += SLICE)
+        yield Buffer.from(m.contents.subarray(at, at + SLICE).toString('base64'), 'latin1')
       yield Buffer.from('"}')
     }
     yield Buffer.from(']}')
@@ -126,9 +176,16 @@ async function child({ variant, mb, url, token }) {
   if (variant === 'whole-string') body = Readable.from(wholeString(), { objectMode: false })
   else if (variant === 'sliced-latin1') body = Readable.from(slicedLatin1(), { objectMode: false })
   else body = slicedLatin1()
-  const response = await request(url, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body })
+  const response = await request(url, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body,
+  })
   const text = await response.body.text()
-  if (response.statusCode !== 200) throw new Error(`HTTP ${response.statusCode}: ${text.slice(0, 300)}`)
+  if (response.statusCode !== 200)
+    throw new Error(`HTTP ${response.statusCode}: ${text.slice(0, 300)}`)
   const moduleBytes = modules.reduce((sum, m) => sum + m.contents.length, 0)
-  process.stdout.write(JSON.stringify({ uploadMs: phase.uploadMs, peak: phase.peak, moduleBytes, bodyBytes }))
+  process.stdout.write(
+    JSON.stringify({ uploadMs: phase.uploadMs, peak: phase.peak, moduleBytes, bodyBytes }),
+  )
 }

@@ -16,12 +16,16 @@ const SELF = fileURLToPath(import.meta.url)
 
 /** Starts the emulator in a child process; resolves once it listens on 127.0.0.1. */
 export async function startEmulatorProcess(options) {
-  const child = fork(SELF, ['--serve', JSON.stringify(options)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  const child = fork(SELF, ['--serve', JSON.stringify(options)], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  })
   const pending = new Map()
   let next = 0
   const ready = new Promise((resolve, reject) => {
     child.once('error', reject)
-    child.once('exit', (code) => reject(new Error(`the emulator process exited with ${code} before it was ready`)))
+    child.once('exit', (code) =>
+      reject(new Error(`the emulator process exited with ${code} before it was ready`)),
+    )
     child.on('message', (message) => {
       if (message.ready) return resolve(message.ready)
       const waiting = pending.get(message.id)
@@ -65,7 +69,8 @@ async function serve(options) {
   let site
   const ops = {
     versionCount: (worker) => emulator.versions(worker).length,
-    latestHasAssetsJwt: (worker) => typeof emulator.versions(worker).at(-1)?.request.assets?.jwt === 'string',
+    latestHasAssetsJwt: (worker) =>
+      typeof emulator.versions(worker).at(-1)?.request.assets?.jwt === 'string',
     makeSite: async (dir, count) => {
       site = await makeSite(dir, count)
       return { count: site.count, toUpload: site.toUpload }
@@ -82,5 +87,7 @@ async function serve(options) {
       process.send({ id, error: error instanceof Error ? error.message : String(error) })
     }
   })
-  process.send({ ready: { url: emulator.url, token: emulator.token, accountId: emulator.accountId } })
+  process.send({
+    ready: { url: emulator.url, token: emulator.token, accountId: emulator.accountId },
+  })
 }

@@ -47,20 +47,45 @@ const url = `http://127.0.0.1:${server.address().port}/accounts/a/workers/worker
 
 const variants = [
   { name: 'baseline: Agent, request, destroy', mode: 'baseline' },
-  { name: 'UNDICI_NO_WASM_SIMD=1 (plain llhttp build)', mode: 'baseline', env: { UNDICI_NO_WASM_SIMD: '1' } },
-  { name: 'v8.setFlagsFromString: tier-up off while connecting, restored at headers', mode: 'scoped' },
+  {
+    name: 'UNDICI_NO_WASM_SIMD=1 (plain llhttp build)',
+    mode: 'baseline',
+    env: { UNDICI_NO_WASM_SIMD: '1' },
+  },
+  {
+    name: 'v8.setFlagsFromString: tier-up off while connecting, restored at headers',
+    mode: 'scoped',
+  },
   { name: 'baseline, then 200 more requests', mode: 'baseline', extra: 200 },
   { name: 'scoped flags, then 200 more requests with flags restored', mode: 'scoped', extra: 200 },
-  { name: 'reference: node --no-wasm-tier-up --no-wasm-dynamic-tiering', mode: 'baseline', flags: ['--no-wasm-tier-up', '--no-wasm-dynamic-tiering'] },
+  {
+    name: 'reference: node --no-wasm-tier-up --no-wasm-dynamic-tiering',
+    mode: 'baseline',
+    flags: ['--no-wasm-tier-up', '--no-wasm-dynamic-tiering'],
+  },
   { name: 'reference: node -e "" (start-up only)', empty: true },
 ]
 for (const variant of variants) Object.assign(variant, { total: [], tail: [] })
 
 function runOnce(variant) {
-  const args = variant.empty ? ['-e', ''] : [...(variant.flags ?? []), '--input-type=module', '-e', child, variant.mode, url, String(variant.extra ?? 0)]
+  const args = variant.empty
+    ? ['-e', '']
+    : [
+        ...(variant.flags ?? []),
+        '--input-type=module',
+        '-e',
+        child,
+        variant.mode,
+        url,
+        String(variant.extra ?? 0),
+      ]
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint()
-    const proc = spawn(process.execPath, args, { cwd: root, env: { ...process.env, ...variant.env }, stdio: ['ignore', 'pipe', 'inherit'] })
+    const proc = spawn(process.execPath, args, {
+      cwd: root,
+      env: { ...process.env, ...variant.env },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    })
     let out = ''
     proc.stdout.on('data', (chunk) => (out += chunk))
     proc.on('error', reject)
@@ -84,9 +109,17 @@ for (let round = 0; round < rounds; round++) {
 }
 server.close()
 
-const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2 }
-const fmt = (xs) => `${median(xs).toFixed(0)} (${Math.min(...xs).toFixed(0)}–${Math.max(...xs).toFixed(0)})`
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b)
+  const m = s.length >> 1
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2
+}
+const fmt = (xs) =>
+  `${median(xs).toFixed(0)} (${Math.min(...xs).toFixed(0)}–${Math.max(...xs).toFixed(0)})`
 console.log(`${rounds} alternating rounds, node ${process.version}; ms, median (min–max)\n`)
 console.log('| variant | spawn → exit | response read → exit |')
 console.log('|---|---|---|')
-for (const variant of variants) console.log(`| ${variant.name} | ${fmt(variant.total)} | ${variant.empty ? '' : fmt(variant.tail)} |`)
+for (const variant of variants)
+  console.log(
+    `| ${variant.name} | ${fmt(variant.total)} | ${variant.empty ? '' : fmt(variant.tail)} |`,
+  )

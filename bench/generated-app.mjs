@@ -17,10 +17,17 @@ export async function generateApp(dir) {
       lines.push(line)
       size += line.length + 1
     }
-    lines.push('  ]', `  return table.find((row) => request.url.endsWith(row.name)) ?? table[0]`, '}')
+    lines.push(
+      '  ]',
+      `  return table.find((row) => request.url.endsWith(row.name)) ?? table[0]`,
+      '}',
+    )
     await writeFile(join(dir, `m${i}.js`), `${lines.join('\n')}\n`)
     imports.push(`import { handler${i} } from './m${i}.js'`)
   }
   const handlers = Array.from({ length: MODULES }, (_, i) => `handler${i}`).join(', ')
-  await writeFile(join(dir, 'index.js'), `${imports.join('\n')}\nconst handlers = [${handlers}]\nexport default {\n  fetch(request) {\n    const n = request.url.length % handlers.length\n    return Response.json(handlers[n](request))\n  },\n}\n`)
+  await writeFile(
+    join(dir, 'index.js'),
+    `${imports.join('\n')}\nconst handlers = [${handlers}]\nexport default {\n  fetch(request) {\n    const n = request.url.length % handlers.length\n    return Response.json(handlers[n](request))\n  },\n}\n`,
+  )
 }

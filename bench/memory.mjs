@@ -37,7 +37,8 @@ if (process.argv[2] === '--child') {
     const run = job.mode === 'plugin' ? pluginChild : naiveChild
     run(job).then(
       (result) => process.send({ ok: true, result }, () => process.exit(0)),
-      (error) => process.send({ ok: false, error: error?.stack ?? String(error) }, () => process.exit(1)),
+      (error) =>
+        process.send({ ok: false, error: error?.stack ?? String(error) }, () => process.exit(1)),
     )
   })
 } else {
@@ -52,7 +53,14 @@ function startSampling() {
   globalThis.gc()
   globalThis.gc()
   const base = process.memoryUsage()
-  const peak = { rss: 0, heapUsed: 0, external: 0, arrayBuffers: 0, heapExternal: 0, heapExternalArrayBuffers: 0 }
+  const peak = {
+    rss: 0,
+    heapUsed: 0,
+    external: 0,
+    arrayBuffers: 0,
+    heapExternal: 0,
+    heapExternalArrayBuffers: 0,
+  }
   let samples = 0
   const sample = () => {
     const m = process.memoryUsage()
@@ -79,7 +87,10 @@ function startSampling() {
 }
 
 async function pluginChild({ emulator, project, outputDir }) {
-  const [{ rollup }, { default: workersVersion }] = await Promise.all([import('rollup'), import('unplugin-workers-version/rollup')])
+  const [{ rollup }, { default: workersVersion }] = await Promise.all([
+    import('rollup'),
+    import('unplugin-workers-version/rollup'),
+  ])
   let sampling
   const onRequest = () => {
     sampling ??= startSampling()
@@ -117,28 +128,43 @@ async function naiveChild({ emulator, requestJson }) {
   // The same modules as the plugin uploaded, as bytes (what a client holds before it builds a body).
   const parsed = JSON.parse(await readFile(requestJson, 'utf8'))
   const { modules: encoded, ...config } = parsed
-  const modules = encoded.map((m) => ({ name: m.name, content_type: m.content_type, bytes: Buffer.from(m.content_base64, 'base64') }))
+  const modules = encoded.map((m) => ({
+    name: m.name,
+    content_type: m.content_type,
+    bytes: Buffer.from(m.content_base64, 'base64'),
+  }))
   encoded.length = 0
 
   const sampling = startSampling()
   const started = performance.now()
-  const body = { ...config, modules: modules.map((m) => ({ name: m.name, content_type: m.content_type, content_base64: m.bytes.toString('base64') })) }
+  const body = {
+    ...config,
+    modules: modules.map((m) => ({
+      name: m.name,
+      content_type: m.content_type,
+      content_base64: m.bytes.toString('base64'),
+    })),
+  }
   sampling.sample()
   const json = JSON.stringify(body)
   sampling.sample()
   const payload = Buffer.from(json)
   sampling.sample()
-  const response = await request(`${emulator.url}/accounts/${emulator.accountId}/workers/workers/${WORKERS.naive}/versions`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${emulator.token}`, 'content-type': 'application/json' },
-    body: payload,
-  })
+  const response = await request(
+    `${emulator.url}/accounts/${emulator.accountId}/workers/workers/${WORKERS.naive}/versions`,
+    {
+      method: 'POST',
+      headers: { authorization: `Bearer ${emulator.token}`, 'content-type': 'application/json' },
+      body: payload,
+    },
+  )
   const answer = await response.body.json()
   sampling.sample()
   const measured = sampling.stop()
   // Every intermediate stays alive to the end, as in a client that builds the body in one function.
   keepAlive(body, json, payload)
-  if (response.statusCode !== 200) throw new Error(`naive upload failed: ${response.statusCode} ${JSON.stringify(answer.errors)}`)
+  if (response.statusCode !== 200)
+    throw new Error(`naive upload failed: ${response.statusCode} ${JSON.stringify(answer.errors)}`)
   return { ...measured, uploadMs: performance.now() - started, bodyBytes: payload.length }
 }
 
@@ -149,15 +175,25 @@ function keepAlive(...values) {
 // ─── parent ─────────────────────────────────────────────────────────────────────────────────────
 
 async function parent() {
-  const { values: args } = parseArgs({ options: { 'size-mb': { type: 'string', default: '60' }, runs: { type: 'string', default: '1' } } })
+  const { values: args } = parseArgs({
+    options: {
+      'size-mb': { type: 'string', default: '60' },
+      runs: { type: 'string', default: '1' },
+    },
+  })
   const sizeMiB = Number(args['size-mb'])
   const runs = Number(args.runs)
-  if (!(sizeMiB > 0 && sizeMiB < 64)) throw new Error('--size-mb must be above 0 and below 64 (the Worker size limit, MiB)')
+  if (!(sizeMiB > 0 && sizeMiB < 64))
+    throw new Error('--size-mb must be above 0 and below 64 (the Worker size limit, MiB)')
   if (!Number.isInteger(runs) || runs < 1) throw new Error('--runs must be a positive integer')
 
   const { startEmulator } = await import('unplugin-workers-version/emulator')
   const work = await mkdtemp(join(tmpdir(), 'bench-memory-'))
-  const emulator = await startEmulator({ preview: false, maxBodyBytes: 200 * 1000 * 1000, autoCreateWorkers: true })
+  const emulator = await startEmulator({
+    preview: false,
+    maxBodyBytes: 200 * 1000 * 1000,
+    autoCreateWorkers: true,
+  })
   const shared = { url: emulator.url, token: emulator.token, accountId: emulator.accountId }
   try {
     const project = join(work, 'project')
@@ -173,14 +209,26 @@ async function parent() {
       if (!(plugin.bodyBytes > 0)) throw new Error('the plugin POST carried no content-length')
       rows.plugin.push(plugin)
 
-      const naive = await child({ mode: 'naive', emulator: shared, requestJson: join(outputDir, 'request.json') })
+      const naive = await child({
+        mode: 'naive',
+        emulator: shared,
+        requestJson: join(outputDir, 'request.json'),
+      })
       checkOneVersion(emulator, WORKERS.naive, i + 1)
       rows.naive.push(naive)
       const [p, n] = [emulator.versions(WORKERS.plugin)[0], emulator.versions(WORKERS.naive)[0]]
-      if (JSON.stringify(p.modules) !== JSON.stringify(n.modules)) throw new Error('the two uploads carried different modules')
-      const uploaded = p.modules.reduce((sum, m) => sum + Buffer.from(m.content_base64, 'base64').length, 0)
-      if (i === 0) console.log(`uploaded: ${p.modules.length} modules, ${(uploaded / MiB).toFixed(1)} MiB decoded`)
-      if (Math.abs(uploaded - moduleBytes) > 64 * 1024) throw new Error(`uploaded ${uploaded} bytes of modules, generated ${moduleBytes}`)
+      if (JSON.stringify(p.modules) !== JSON.stringify(n.modules))
+        throw new Error('the two uploads carried different modules')
+      const uploaded = p.modules.reduce(
+        (sum, m) => sum + Buffer.from(m.content_base64, 'base64').length,
+        0,
+      )
+      if (i === 0)
+        console.log(
+          `uploaded: ${p.modules.length} modules, ${(uploaded / MiB).toFixed(1)} MiB decoded`,
+        )
+      if (Math.abs(uploaded - moduleBytes) > 64 * 1024)
+        throw new Error(`uploaded ${uploaded} bytes of modules, generated ${moduleBytes}`)
     }
     report(rows, moduleBytes)
   } finally {
@@ -195,8 +243,14 @@ async function generateWorker(project, sizeMiB) {
   await mkdir(src, { recursive: true })
   const total = Math.round(sizeMiB * MiB)
   const parts = [
-    ...Array.from({ length: 4 }, (_, i) => ({ file: `text-${i}.txt`, bytes: Math.floor((total * 0.6) / 4) })),
-    ...Array.from({ length: 3 }, (_, i) => ({ file: `data-${i}.bin`, bytes: Math.floor((total * 0.4) / 3) })),
+    ...Array.from({ length: 4 }, (_, i) => ({
+      file: `text-${i}.txt`,
+      bytes: Math.floor((total * 0.6) / 4),
+    })),
+    ...Array.from({ length: 3 }, (_, i) => ({
+      file: `data-${i}.bin`,
+      bytes: Math.floor((total * 0.4) / 3),
+    })),
   ]
   let written = 0
   for (const [i, part] of parts.entries()) {
@@ -206,16 +260,29 @@ async function generateWorker(project, sizeMiB) {
     written += content.length
   }
   const imports = parts.map((p, i) => `import m${i} from './${p.file}'`).join('\n')
-  const sizes = parts.map((p, i) => (p.file.endsWith('.txt') ? `m${i}.length` : `m${i}.byteLength`)).join(', ')
+  const sizes = parts
+    .map((p, i) => (p.file.endsWith('.txt') ? `m${i}.length` : `m${i}.byteLength`))
+    .join(', ')
   const entry = `${imports}\nexport default {\n  fetch() {\n    return Response.json([${sizes}])\n  },\n}\n`
   await writeFile(join(src, 'index.js'), entry)
   return written + Buffer.byteLength(entry)
 }
 
 function text(bytes, seed) {
-  const words = ['worker', 'version', 'module', 'upload', 'binding', 'stream', 'memory', 'request', 'emulator', 'chunk']
+  const words = [
+    'worker',
+    'version',
+    'module',
+    'upload',
+    'binding',
+    'stream',
+    'memory',
+    'request',
+    'emulator',
+    'chunk',
+  ]
   const out = Buffer.alloc(bytes)
-  for (let at = 0; at < bytes; ) {
+  for (let at = 0; at < bytes;) {
     seed = (seed * 1103515245 + 12345) >>> 0
     const word = seed % 17 === 0 ? '\n' : `${words[seed % words.length]} `
     at += out.write(word, at, 'latin1')
@@ -225,7 +292,10 @@ function text(bytes, seed) {
 
 function child(job) {
   return new Promise((resolvePromise, reject) => {
-    const proc = fork(SELF, ['--child'], { execArgv: ['--expose-gc'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+    const proc = fork(SELF, ['--child'], {
+      execArgv: ['--expose-gc'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    })
     let answered = false
     proc.on('message', (message) => {
       answered = true
@@ -241,8 +311,11 @@ function child(job) {
 
 function checkOneVersion(emulator, worker, expected) {
   const count = emulator.versions(worker).length
-  if (count !== expected) throw new Error(`${worker}: ${count} versions in the emulator, expected ${expected}`)
-  const posts = emulator.requests.filter((r) => r.method === 'POST' && r.path.endsWith(`/workers/workers/${worker}/versions`))
+  if (count !== expected)
+    throw new Error(`${worker}: ${count} versions in the emulator, expected ${expected}`)
+  const posts = emulator.requests.filter(
+    (r) => r.method === 'POST' && r.path.endsWith(`/workers/workers/${worker}/versions`),
+  )
   return posts[posts.length - 1]
 }
 
@@ -267,22 +340,50 @@ function report(rows, moduleBytes) {
   const mb = (bytes) => `${(bytes / 1e6).toFixed(1)} MB`
   const x = (bytes, body) => `${(bytes / body).toFixed(2)}×`
   const line = (label, a, b, fmt, ratio = true) =>
-    console.log(`${label.padEnd(46)}${fmt(a).padStart(16)}${fmt(b).padStart(16)}${ratio ? `${(b / a).toFixed(2)}×`.padStart(13) : ''}`)
+    console.log(
+      `${label.padEnd(46)}${fmt(a).padStart(16)}${fmt(b).padStart(16)}${ratio ? `${(b / a).toFixed(2)}×`.padStart(13) : ''}`,
+    )
   console.log('')
-  console.log(`modules ${mb(moduleBytes)}; runs: ${rows.plugin.length}; node ${process.version}; values are medians over runs`)
-  console.log(`${'peak above the pre-upload baseline'.padEnd(46)}${'plugin'.padStart(16)}${'naive'.padStart(16)}${'naive/plugin'.padStart(13)}`)
-  console.log(`${'body size (bytes sent)'.padEnd(46)}${mb(p.body).padStart(16)}${mb(n.body).padStart(16)}`)
+  console.log(
+    `modules ${mb(moduleBytes)}; runs: ${rows.plugin.length}; node ${process.version}; values are medians over runs`,
+  )
+  console.log(
+    `${'peak above the pre-upload baseline'.padEnd(46)}${'plugin'.padStart(16)}${'naive'.padStart(16)}${'naive/plugin'.padStart(13)}`,
+  )
+  console.log(
+    `${'body size (bytes sent)'.padEnd(46)}${mb(p.body).padStart(16)}${mb(n.body).padStart(16)}`,
+  )
   line('heapUsed + external', p.heapExternal, n.heapExternal, mb)
-  line('  as a multiple of the body size', p.heapExternal / p.body, n.heapExternal / n.body, (v) => `${v.toFixed(2)}×`)
+  line(
+    '  as a multiple of the body size',
+    p.heapExternal / p.body,
+    n.heapExternal / n.body,
+    (v) => `${v.toFixed(2)}×`,
+  )
   line('heapUsed + external + arrayBuffers (literal)', p.literal, n.literal, mb)
-  line('  as a multiple of the body size', p.literal / p.body, n.literal / n.body, (v) => `${v.toFixed(2)}×`)
+  line(
+    '  as a multiple of the body size',
+    p.literal / p.body,
+    n.literal / n.body,
+    (v) => `${v.toFixed(2)}×`,
+  )
   line('  peak heapUsed alone', p.heapUsed, n.heapUsed, mb, false)
   line('  peak arrayBuffers alone', p.arrayBuffers, n.arrayBuffers, mb, false)
   line('rss', p.rss, n.rss, mb, false)
-  console.log(`samples taken: plugin ${p.samples}, naive ${n.samples}; baseline rss: plugin ${mb(p.baseRss)}, naive ${mb(n.baseRss)}`)
+  console.log(
+    `samples taken: plugin ${p.samples}, naive ${n.samples}; baseline rss: plugin ${mb(p.baseRss)}, naive ${mb(n.baseRss)}`,
+  )
   console.log('')
-  console.log('Node counts ArrayBuffers (Buffers) inside `external` already, so the literal sum counts them twice;')
-  console.log('`heapUsed + external` is the one to read. Peaks are per field, except the sums (taken at the same instant).')
-  console.log(`upload phase: plugin (build end incl. report) ${median(rows.plugin.map((r) => r.buildMs)).toFixed(0)} ms whole build; naive ${median(rows.naive.map((r) => r.uploadMs)).toFixed(0)} ms`)
-  console.log(`summary: plugin ${mb(p.heapExternal)} = ${x(p.heapExternal, p.body)} the body; naive ${mb(n.heapExternal)} = ${x(n.heapExternal, n.body)} the body`)
+  console.log(
+    'Node counts ArrayBuffers (Buffers) inside `external` already, so the literal sum counts them twice;',
+  )
+  console.log(
+    '`heapUsed + external` is the one to read. Peaks are per field, except the sums (taken at the same instant).',
+  )
+  console.log(
+    `upload phase: plugin (build end incl. report) ${median(rows.plugin.map((r) => r.buildMs)).toFixed(0)} ms whole build; naive ${median(rows.naive.map((r) => r.uploadMs)).toFixed(0)} ms`,
+  )
+  console.log(
+    `summary: plugin ${mb(p.heapExternal)} = ${x(p.heapExternal, p.body)} the body; naive ${mb(n.heapExternal)} = ${x(n.heapExternal, n.body)} the body`,
+  )
 }

@@ -59,7 +59,10 @@ export async function startNetProxy(upstream, network = DEFAULT_NETWORK) {
     const path = req.url
     const headers = { ...req.headers, host: target.host }
     const upstreamResponse = await new Promise((resolve, reject) => {
-      const forward = httpRequest({ host: target.hostname, port: target.port, method: req.method, path, headers, agent }, resolve)
+      const forward = httpRequest(
+        { host: target.hostname, port: target.port, method: req.method, path, headers, agent },
+        resolve,
+      )
       forward.on('error', reject)
       forward.end(body)
     }).catch((error) => ({ error }))
@@ -68,7 +71,10 @@ export async function startNetProxy(upstream, network = DEFAULT_NETWORK) {
       return
     }
     const responseBody = Buffer.concat(await upstreamResponse.toArray())
-    const responseHead = headBytes(`HTTP/1.1 ${upstreamResponse.statusCode} ${upstreamResponse.statusMessage}`, upstreamResponse.rawHeaders)
+    const responseHead = headBytes(
+      `HTTP/1.1 ${upstreamResponse.statusCode} ${upstreamResponse.statusMessage}`,
+      upstreamResponse.rawHeaders,
+    )
     await until(transmit('down', responseHead + responseBody.length) + half)
     const outHeaders = { ...upstreamResponse.headers }
     // Hop-by-hop: the emulator's keep-alive terms are for the proxy's connection to it, not the client's.
@@ -78,10 +84,20 @@ export async function startNetProxy(upstream, network = DEFAULT_NETWORK) {
     outHeaders['content-length'] = String(responseBody.length)
     res.writeHead(upstreamResponse.statusCode, outHeaders)
     res.end(responseBody)
-    const record = { start: started, end: performance.now(), fresh, port: socket.remotePort, method: req.method, path: req.url, up: upBytes, down: responseHead + responseBody.length }
+    const record = {
+      start: started,
+      end: performance.now(),
+      fresh,
+      port: socket.remotePort,
+      method: req.method,
+      path: req.url,
+      up: upBytes,
+      down: responseHead + responseBody.length,
+    }
     // What the version's body would weigh gzipped, had the API accepted it (measured after the
     // response, so the client never waits for it).
-    if (req.method === 'POST' && /\/versions(\?|$)/.test(req.url)) record.versionBody = { bytes: body.length, gzip: gzipSync(body).length }
+    if (req.method === 'POST' && /\/versions(\?|$)/.test(req.url))
+      record.versionBody = { bytes: body.length, gzip: gzipSync(body).length }
     run.requests.push(record)
     run.bytesUp += upBytes
     run.bytesDown += responseHead + responseBody.length
@@ -101,7 +117,14 @@ export async function startNetProxy(upstream, network = DEFAULT_NETWORK) {
       run = freshRun()
     },
     stats() {
-      return { connections: run.connections, requests: run.requests.length, bytesUp: run.bytesUp, bytesDown: run.bytesDown, ...criticalPath(run.requests, network.handshakeRtts), log: run.requests }
+      return {
+        connections: run.connections,
+        requests: run.requests.length,
+        bytesUp: run.bytesUp,
+        bytesDown: run.bytesDown,
+        ...criticalPath(run.requests, network.handshakeRtts),
+        log: run.requests,
+      }
     },
     close: () =>
       new Promise((resolve) => {
@@ -119,7 +142,8 @@ function freshRun() {
 /** An HTTP/1.1 head's size: the first line, each `name: value`, CRLFs. */
 function headBytes(firstLine, rawHeaders) {
   let bytes = firstLine.length + 4
-  for (let i = 0; i < rawHeaders.length; i += 2) bytes += Buffer.byteLength(rawHeaders[i]) + Buffer.byteLength(rawHeaders[i + 1]) + 4
+  for (let i = 0; i < rawHeaders.length; i += 2)
+    bytes += Buffer.byteLength(rawHeaders[i]) + Buffer.byteLength(rawHeaders[i + 1]) + 4
   return bytes
 }
 

@@ -47,7 +47,7 @@ const VITE = bin('vite', 'bin/vite.js')
 const WRANGLER = bin('wrangler', 'bin/wrangler.js')
 const ASSET_FILES = 2_000
 /** The ratio goals: ours against `vite build && wrangler deploy`. */
-const GOALS = { worker: 0.25, fullstack: 0.40 }
+const GOALS = { worker: 0.25, fullstack: 0.4 }
 /** Goals in ms added over the bare `vite build`, where there is one. */
 const ADDED_GOALS = { 'worker/deploy': 300, 'worker/upload': 150 }
 /**
@@ -56,12 +56,27 @@ const ADDED_GOALS = { 'worker/deploy': 300, 'worker/upload': 150 }
  * version and its deployment (2). With static assets: the upload session, then the buckets it asks
  * for, before the version (+2).
  */
-const FLOOR_RTTS = { 'worker/deploy': 2, 'worker/no-preflight': 2, 'worker/upload': 1, 'fullstack/deploy': 4, 'fullstack/no-preflight': 4, 'fullstack/upload': 3 }
+const FLOOR_RTTS = {
+  'worker/deploy': 2,
+  'worker/no-preflight': 2,
+  'worker/upload': 1,
+  'fullstack/deploy': 4,
+  'fullstack/no-preflight': 4,
+  'fullstack/upload': 3,
+}
 
-const { values } = parseArgs({ options: { rounds: { type: 'string' }, quick: { type: 'boolean', default: false }, apps: { type: 'string', default: 'worker,fullstack' }, out: { type: 'string', default: join(REPO, 'bench/network-results.md') } } })
+const { values } = parseArgs({
+  options: {
+    rounds: { type: 'string' },
+    quick: { type: 'boolean', default: false },
+    apps: { type: 'string', default: 'worker,fullstack' },
+    out: { type: 'string', default: join(REPO, 'bench/network-results.md') },
+  },
+})
 const rounds = Number(values.rounds ?? (values.quick ? 2 : 5))
 if (!Number.isInteger(rounds) || rounds < 1) throw new Error('--rounds must be a positive integer')
-if (!existsSync(join(REPO, 'dist/vite.js'))) throw new Error('build the package first: npm run build')
+if (!existsSync(join(REPO, 'dist/vite.js')))
+  throw new Error('build the package first: npm run build')
 
 const emulator = await startEmulatorProcess({ preview: false, maxBodyBytes: 200 * 1000 * 1000 })
 const proxy = await startNetProxy(emulator.url)
@@ -96,12 +111,17 @@ async function prepare(work) {
   await installPluginCopy(work)
   const home = join(work, 'home')
   await mkdir(home)
-  const api = { CLOUDFLARE_API_BASE_URL: proxy.url, CLOUDFLARE_API_TOKEN: emulator.token, CLOUDFLARE_ACCOUNT_ID: emulator.accountId }
+  const api = {
+    CLOUDFLARE_API_BASE_URL: proxy.url,
+    CLOUDFLARE_API_TOKEN: emulator.token,
+    CLOUDFLARE_ACCOUNT_ID: emulator.accountId,
+  }
   const wrangler = wranglerEnv({ ...emulator, url: proxy.url }, home)
   const wanted = values.apps.split(',')
   const apps = []
   if (wanted.includes('worker')) apps.push(await workerApp(join(work, 'worker'), api, wrangler))
-  if (wanted.includes('fullstack')) apps.push(await fullStackApp(join(work, 'fullstack'), api, wrangler))
+  if (wanted.includes('fullstack'))
+    apps.push(await fullStackApp(join(work, 'fullstack'), api, wrangler))
   return apps
 }
 
@@ -110,14 +130,22 @@ async function workerApp(dir, api, wrangler) {
   const playground = join(REPO, 'playground')
   await cp(join(playground, 'src'), join(dir, 'src'), { recursive: true })
   await cp(join(playground, 'shared.js'), join(dir, 'shared.js'))
-  const names = { deploy: 'net-worker-deploy', noPreflight: 'net-worker-no-preflight', upload: 'net-worker-upload', wrangler: 'net-worker-wrangler' }
+  const names = {
+    deploy: 'net-worker-deploy',
+    noPreflight: 'net-worker-no-preflight',
+    upload: 'net-worker-upload',
+    wrangler: 'net-worker-wrangler',
+  }
   for (const name of Object.values(names)) await createWorker(name)
   const plugin = (worker, extra) => `import workersVersion from 'unplugin-workers-version/vite'
 import { version } from './shared.js'
 export default { logLevel: 'warn', build: { ssr: 'src/index.js', outDir: 'dist/${worker}', sourcemap: true }, plugins: [workersVersion({ worker: '${worker}', version${extra}, outputDir: '.workers-version/${worker}' })] }
 `
   await writeFile(join(dir, 'vite.deploy.config.mjs'), plugin(names.deploy, ', promote: true'))
-  await writeFile(join(dir, 'vite.no-preflight.config.mjs'), plugin(names.noPreflight, ', promote: true, preflight: false'))
+  await writeFile(
+    join(dir, 'vite.no-preflight.config.mjs'),
+    plugin(names.noPreflight, ', promote: true, preflight: false'),
+  )
   await writeFile(join(dir, 'vite.upload.config.mjs'), plugin(names.upload, ''))
   await writeFile(
     join(dir, 'vite.bare.config.mjs'),
@@ -125,18 +153,40 @@ export default { logLevel: 'warn', build: { ssr: 'src/index.js', outDir: 'dist/$
   )
   // wrangler's default no-bundle rules attach .wasm and .txt; the lazy chunk needs an ESModule rule.
   await mkdir(join(dir, 'wrangler'))
-  await writeFile(join(dir, 'wrangler/wrangler.json'), JSON.stringify({ no_bundle: true, rules: [{ type: 'ESModule', globs: ['**/*.js'] }] }))
+  await writeFile(
+    join(dir, 'wrangler/wrangler.json'),
+    JSON.stringify({ no_bundle: true, rules: [{ type: 'ESModule', globs: ['**/*.js'] }] }),
+  )
   const bare = [VITE, 'build', '-c', 'vite.bare.config.mjs']
   const afterBare = async () => {
-    for (const file of ['add.wasm', 'banner.txt']) await cp(join(dir, 'src', file), join(dir, 'dist/bare', file))
+    for (const file of ['add.wasm', 'banner.txt'])
+      await cp(join(dir, 'src', file), join(dir, 'dist/bare', file))
   }
-  const upload = [WRANGLER, 'versions', 'upload', 'dist/bare/index.js', '--config', 'wrangler/wrangler.json', '--no-bundle', '--name', names.wrangler, '--compatibility-date', '2025-06-01']
+  const upload = [
+    WRANGLER,
+    'versions',
+    'upload',
+    'dist/bare/index.js',
+    '--config',
+    'wrangler/wrangler.json',
+    '--no-bundle',
+    '--name',
+    names.wrangler,
+    '--compatibility-date',
+    '2025-06-01',
+  ]
   return {
     id: 'worker',
     title: 'the playground Worker (Vite SSR build)',
     cases: [
       ours('deploy', dir, ['--mode', 'deploy', '-c', 'vite.deploy.config.mjs'], names.deploy, api),
-      ours('no-preflight', dir, ['--mode', 'deploy', '-c', 'vite.no-preflight.config.mjs'], names.noPreflight, api),
+      ours(
+        'no-preflight',
+        dir,
+        ['--mode', 'deploy', '-c', 'vite.no-preflight.config.mjs'],
+        names.noPreflight,
+        api,
+      ),
       ours('upload', dir, ['--mode', 'deploy', '-c', 'vite.upload.config.mjs'], names.upload, api),
       wranglerChain(dir, bare, afterBare, upload, names.wrangler, wrangler),
       wranglerDeploy(dir, bare, afterBare, asDeploy(upload), names.wrangler, wrangler),
@@ -150,10 +200,18 @@ export default { logLevel: 'warn', build: { ssr: 'src/index.js', outDir: 'dist/$
  */
 async function fullStackApp(dir, api, wrangler) {
   const playground = join(REPO, 'playground')
-  for (const entry of ['src', 'client', 'public', 'index.html', 'shared.js']) await cp(join(playground, entry), join(dir, entry), { recursive: true })
+  for (const entry of ['src', 'client', 'public', 'index.html', 'shared.js'])
+    await cp(join(playground, entry), join(dir, entry), { recursive: true })
   const site = await emulator.makeSite(join(dir, 'public/site'), ASSET_FILES)
-  const base = JSON.parse((await readFile(join(playground, 'wrangler.jsonc'), 'utf8')).replace(/^\s*\/\/.*$/gm, ''))
-  const names = { deploy: 'net-fullstack-deploy', noPreflight: 'net-fullstack-no-preflight', upload: 'net-fullstack-upload', wrangler: 'net-fullstack-wrangler' }
+  const base = JSON.parse(
+    (await readFile(join(playground, 'wrangler.jsonc'), 'utf8')).replace(/^\s*\/\/.*$/gm, ''),
+  )
+  const names = {
+    deploy: 'net-fullstack-deploy',
+    noPreflight: 'net-fullstack-no-preflight',
+    upload: 'net-fullstack-upload',
+    wrangler: 'net-fullstack-wrangler',
+  }
   for (const [kind, name] of Object.entries(names)) {
     await createWorker(name)
     await writeFile(join(dir, `wrangler.${kind}.json`), JSON.stringify({ ...base, name }))
@@ -166,7 +224,10 @@ ${plugin ? "import workersVersion from 'unplugin-workers-version/vite'\n" : ''}e
 }
 `
   await writeFile(join(dir, 'vite.deploy.config.mjs'), config('deploy', ', promote: true'))
-  await writeFile(join(dir, 'vite.noPreflight.config.mjs'), config('noPreflight', ', promote: true, preflight: false'))
+  await writeFile(
+    join(dir, 'vite.noPreflight.config.mjs'),
+    config('noPreflight', ', promote: true, preflight: false'),
+  )
   await writeFile(join(dir, 'vite.upload.config.mjs'), config('upload', ' '))
   await writeFile(join(dir, 'vite.wrangler.config.mjs'), config('wrangler', ''))
   const seeded = (c, toUpload) => ({
@@ -176,7 +237,10 @@ ${plugin ? "import workersVersion from 'unplugin-workers-version/vite'\n" : ''}e
       const mark = await emulator.assetsMark()
       const result = await c.run()
       const sent = await emulator.assetsSince(mark)
-      if (sent.sessions !== 1 || sent.files < toUpload) throw new Error(`${c.id}: ${sent.sessions} assets sessions and ${sent.files} files sent, expected 1 and at least ${toUpload}`)
+      if (sent.sessions !== 1 || sent.files < toUpload)
+        throw new Error(
+          `${c.id}: ${sent.sessions} assets sessions and ${sent.files} files sent, expected 1 and at least ${toUpload}`,
+        )
       return { ...result, assetsSent: sent.files }
     },
   })
@@ -186,11 +250,58 @@ ${plugin ? "import workersVersion from 'unplugin-workers-version/vite'\n" : ''}e
     id: 'fullstack',
     title: `the full-stack playground (@cloudflare/vite-plugin), ${ASSET_FILES.toLocaleString('en')} files in public/, 90% held`,
     cases: [
-      seeded(ours('deploy', dir, ['--mode', 'deploy', '-c', 'vite.deploy.config.mjs'], names.deploy, api), site.toUpload),
-      seeded(ours('no-preflight', dir, ['--mode', 'deploy', '-c', 'vite.noPreflight.config.mjs'], names.noPreflight, api), site.toUpload),
-      seeded(ours('upload', dir, ['--mode', 'deploy', '-c', 'vite.upload.config.mjs'], names.upload, api), site.toUpload),
-      seeded(wranglerChain(dir, [VITE, 'build', '-c', 'vite.wrangler.config.mjs'], async () => undefined, upload, names.wrangler, wrangler), site.toUpload),
-      seeded(wranglerDeploy(dir, [VITE, 'build', '-c', 'vite.wrangler.config.mjs'], async () => undefined, asDeploy(upload), names.wrangler, wrangler), site.toUpload),
+      seeded(
+        ours(
+          'deploy',
+          dir,
+          ['--mode', 'deploy', '-c', 'vite.deploy.config.mjs'],
+          names.deploy,
+          api,
+        ),
+        site.toUpload,
+      ),
+      seeded(
+        ours(
+          'no-preflight',
+          dir,
+          ['--mode', 'deploy', '-c', 'vite.noPreflight.config.mjs'],
+          names.noPreflight,
+          api,
+        ),
+        site.toUpload,
+      ),
+      seeded(
+        ours(
+          'upload',
+          dir,
+          ['--mode', 'deploy', '-c', 'vite.upload.config.mjs'],
+          names.upload,
+          api,
+        ),
+        site.toUpload,
+      ),
+      seeded(
+        wranglerChain(
+          dir,
+          [VITE, 'build', '-c', 'vite.wrangler.config.mjs'],
+          async () => undefined,
+          upload,
+          names.wrangler,
+          wrangler,
+        ),
+        site.toUpload,
+      ),
+      seeded(
+        wranglerDeploy(
+          dir,
+          [VITE, 'build', '-c', 'vite.wrangler.config.mjs'],
+          async () => undefined,
+          asDeploy(upload),
+          names.wrangler,
+          wrangler,
+        ),
+        site.toUpload,
+      ),
     ],
   }
 }
@@ -204,7 +315,8 @@ function ours(id, cwd, args, worker, env) {
       proxy.reset()
       const { ms, spawnedAt } = await timed([VITE, 'build', ...args], { cwd, env })
       const net = { ...proxy.stats(), spawnedAt }
-      if ((await emulator.versionCount(worker)) !== before + 1) throw new Error(`${id}: expected one new version of ${worker}`)
+      if ((await emulator.versionCount(worker)) !== before + 1)
+        throw new Error(`${id}: expected one new version of ${worker}`)
       return { ms, net }
     },
   }
@@ -227,10 +339,21 @@ function wranglerChain(cwd, buildArgs, afterBuild, uploadArgs, worker, env) {
       const id = /Worker Version ID: ([0-9a-f-]{36})/.exec(upload.output)?.[1]
       if (!id) throw new Error(`wrangler versions upload printed no version ID:\n${upload.output}`)
       proxy.reset()
-      const deploy = await timed([WRANGLER, 'versions', 'deploy', `${id}@100%`, '--name', worker, '-y'], { cwd, env, cleanEnv: true })
+      const deploy = await timed(
+        [WRANGLER, 'versions', 'deploy', `${id}@100%`, '--name', worker, '-y'],
+        { cwd, env, cleanEnv: true },
+      )
       const deployNet = proxy.stats()
-      if ((await emulator.versionCount(worker)) !== before + 1) throw new Error(`wrangler: expected one new version of ${worker}`)
-      return { ms: build.ms + upload.ms + deploy.ms, build: build.ms, upload: upload.ms, deploy: deploy.ms, uploadNet, net: sumNet(uploadNet, deployNet) }
+      if ((await emulator.versionCount(worker)) !== before + 1)
+        throw new Error(`wrangler: expected one new version of ${worker}`)
+      return {
+        ms: build.ms + upload.ms + deploy.ms,
+        build: build.ms,
+        upload: upload.ms,
+        deploy: deploy.ms,
+        uploadNet,
+        net: sumNet(uploadNet, deployNet),
+      }
     },
   }
 }
@@ -252,7 +375,8 @@ function wranglerDeploy(cwd, buildArgs, afterBuild, deployArgs, worker, env) {
       proxy.reset()
       const deploy = await timed(deployArgs, { cwd, env, cleanEnv: true })
       const net = proxy.stats()
-      if ((await emulator.versionCount(worker)) !== before + 1) throw new Error(`wrangler deploy: expected one new version of ${worker}`)
+      if ((await emulator.versionCount(worker)) !== before + 1)
+        throw new Error(`wrangler deploy: expected one new version of ${worker}`)
       return { ms: build.ms + deploy.ms, build: build.ms, net }
     },
   }
@@ -261,7 +385,8 @@ function wranglerDeploy(cwd, buildArgs, afterBuild, deployArgs, worker, env) {
 /** Two commands run one after the other: their counts add up, and so do their critical paths. */
 function sumNet(a, b) {
   const out = {}
-  for (const key of ['connections', 'requests', 'bytesUp', 'bytesDown', 'sequential', 'roundTrips']) out[key] = a[key] + b[key]
+  for (const key of ['connections', 'requests', 'bytesUp', 'bytesDown', 'sequential', 'roundTrips'])
+    out[key] = a[key] + b[key]
   return { ...out, log: [...a.log, ...b.log] }
 }
 
@@ -271,7 +396,8 @@ async function createWorker(name) {
     headers: { authorization: `Bearer ${emulator.token}`, 'content-type': 'application/json' },
     body: JSON.stringify({ name }),
   })
-  if (!response.ok && response.status !== 409) throw new Error(`creating Worker ${name}: HTTP ${response.status}`)
+  if (!response.ok && response.status !== 409)
+    throw new Error(`creating Worker ${name}: HTTP ${response.status}`)
 }
 
 /** Runs `node …argv`, timed from spawn until the process has exited. */
@@ -281,13 +407,18 @@ function timed(argv, { cwd, env = {}, cleanEnv = false }) {
     let output = ''
     const started = process.hrtime.bigint()
     const spawnedAt = performance.now()
-    const child = spawn(process.execPath, argv, { cwd, env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, argv, {
+      cwd,
+      env: { ...base, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
     child.stdout.on('data', (chunk) => (output += chunk))
     child.stderr.on('data', (chunk) => (output += chunk))
     child.on('error', reject)
     child.on('exit', (code) => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6
-      if (code !== 0) reject(new Error(`${argv.slice(0, 4).join(' ')} exited with ${code}:\n${output}`))
+      if (code !== 0)
+        reject(new Error(`${argv.slice(0, 4).join(' ')} exited with ${code}:\n${output}`))
       else resolve({ ms, output, spawnedAt })
     })
   })
@@ -365,16 +496,25 @@ function report(apps, samples) {
       '',
       ...last
         .sort((a, b) => a.start - b.start)
-        .map((r) => `- ${r.method} ${r.path.replace(/^\/client\/v4\/accounts\/[^/]+/, '…').replace(/\?.*$/, '')}: ${Math.round(r.start - t0)}–${Math.round(r.end - t0)} ms${r.fresh ? ', new connection' : ''}, ${kb(r.up)} up`),
+        .map(
+          (r) =>
+            `- ${r.method} ${r.path.replace(/^\/client\/v4\/accounts\/[^/]+/, '…').replace(/\?.*$/, '')}: ${Math.round(r.start - t0)}–${Math.round(r.end - t0)} ms${r.fresh ? ', new connection' : ''}, ${kb(r.up)} up`,
+        ),
       '',
     )
-    const versionBody = (runs) => median(runs.map((r) => r.net.log.find((q) => q.versionBody)?.versionBody.bytes ?? NaN))
-    const versionGzip = (runs) => median(runs.map((r) => r.net.log.find((q) => q.versionBody)?.versionBody.gzip ?? NaN))
+    const versionBody = (runs) =>
+      median(runs.map((r) => r.net.log.find((q) => q.versionBody)?.versionBody.bytes ?? NaN))
+    const versionGzip = (runs) =>
+      median(runs.map((r) => r.net.log.find((q) => q.versionBody)?.versionBody.gzip ?? NaN))
     notes.push(
       `The version's request body: ours ${kb(versionBody(deploy))} (JSON, modules in base64; ${kb(versionGzip(deploy))} gzipped), wrangler's ${kb(versionBody(chain))} (multipart, modules as they are; ${kb(versionGzip(chain))} gzipped).`,
       '',
     )
-    if (chain[0].assetsSent !== undefined) notes.push(`Assets files sent per run: ours ${median(deploy.map((r) => r.assetsSent))}, wrangler ${median(chain.map((r) => r.assetsSent))}.`, '')
+    if (chain[0].assetsSent !== undefined)
+      notes.push(
+        `Assets files sent per run: ours ${median(deploy.map((r) => r.assetsSent))}, wrangler ${median(chain.map((r) => r.assetsSent))}.`,
+        '',
+      )
   }
   return [...lines, '', ...notes].join('\n')
 }

@@ -25,7 +25,13 @@ const REPO = join(dirname(fileURLToPath(import.meta.url)), '..')
 const require = createRequire(import.meta.url)
 const VITE = join(dirname(require.resolve('vite/package.json')), 'bin/vite.js')
 
-const { values } = parseArgs({ options: { rounds: { type: 'string' }, quick: { type: 'boolean', default: false }, top: { type: 'string', default: '12' } } })
+const { values } = parseArgs({
+  options: {
+    rounds: { type: 'string' },
+    quick: { type: 'boolean', default: false },
+    top: { type: 'string', default: '12' },
+  },
+})
 const rounds = Number(values.rounds ?? (values.quick ? 1 : 3))
 if (!Number.isInteger(rounds) || rounds < 1) throw new Error('--rounds must be a positive integer')
 const top = Number(values.top)
@@ -39,13 +45,19 @@ try {
   const config = (name, input, plugin, maps = true) =>
     `${plugin ? "import workersVersion from 'unplugin-workers-version/vite'\n" : ''}export default { logLevel: 'warn', build: { ssr: '${input}', outDir: 'dist/${name}', sourcemap: true, emptyOutDir: true${plugin ? '' : ', rollupOptions: { external: [/\\.wasm$/, /\\.txt$/] }'} }${plugin ? `, plugins: [workersVersion({ worker: 'dry-run', version: { compatibility_date: '2025-06-01' }, outputDir: '.workers-version/${name}'${maps ? '' : ', sourcemaps: false'} })]` : ''} }\n`
   await writeFile(join(work, 'playground.plugin.mjs'), config('playground', 'src/index.js', true))
-  await writeFile(join(work, 'playground.bare.mjs'), config('playground-bare', 'src/index.js', false))
+  await writeFile(
+    join(work, 'playground.bare.mjs'),
+    config('playground-bare', 'src/index.js', false),
+  )
   await writeFile(join(work, 'app.maps.mjs'), config('app-maps', 'app/index.js', true))
   await writeFile(join(work, 'app.nomaps.mjs'), config('app-nomaps', 'app/index.js', true, false))
   await writeFile(join(work, 'app.bare.mjs'), config('app-bare', 'app/index.js', false))
 
   const cases = [
-    ['import unplugin-workers-version/vite', ['--input-type=module', '-e', "await import('unplugin-workers-version/vite')"]],
+    [
+      'import unplugin-workers-version/vite',
+      ['--input-type=module', '-e', "await import('unplugin-workers-version/vite')"],
+    ],
     ['vite build: playground, no plugin', [VITE, 'build', '-c', 'playground.bare.mjs']],
     ['vite build: playground, dry run', [VITE, 'build', '-c', 'playground.plugin.mjs']],
     ['vite build: 300-module app, no plugin', [VITE, 'build', '-c', 'app.bare.mjs']],
@@ -54,18 +66,27 @@ try {
   ]
   const results = new Map(cases.map(([name]) => [name, []]))
   for (let round = 0; round < rounds; round++) {
-    for (const [name, argv] of round % 2 ? [...cases].reverse() : cases) results.get(name).push(await profile(argv, work))
+    for (const [name, argv] of round % 2 ? [...cases].reverse() : cases)
+      results.get(name).push(await profile(argv, work))
   }
-  console.log(`| case (median of ${rounds}) | profiled total | the plugin (self) | Vite (JS) | Rolldown/Rollup (JS) | native (no script: Rolldown's core, compiling, builtins) | Node internals | GC | other JS |`)
+  console.log(
+    `| case (median of ${rounds}) | profiled total | the plugin (self) | Vite (JS) | Rolldown/Rollup (JS) | native (no script: Rolldown's core, compiling, builtins) | Node internals | GC | other JS |`,
+  )
   console.log('|---|---|---|---|---|---|---|---|---|')
   for (const [name, runs] of results) {
     const med = (key) => `${Math.round(median(runs.map((r) => r.owners[key] ?? 0)))}`
-    console.log(`| ${name} | ${Math.round(median(runs.map((r) => r.total)))} ms | ${med('plugin')} | ${med('vite')} | ${med('bundler')} | ${med('native')} | ${med('node')} | ${med('gc')} | ${med('other')} |`)
+    console.log(
+      `| ${name} | ${Math.round(median(runs.map((r) => r.total)))} ms | ${med('plugin')} | ${med('vite')} | ${med('bundler')} | ${med('native')} | ${med('node')} | ${med('gc')} | ${med('other')} |`,
+    )
   }
   for (const [name, runs] of results) {
     const fns = new Map()
-    for (const run of runs) for (const [fn, ms] of run.pluginFunctions) fns.set(fn, [...(fns.get(fn) ?? []), ms])
-    const ranked = [...fns].map(([fn, list]) => [fn, median([...list, ...Array(runs.length - list.length).fill(0)])]).sort((a, b) => b[1] - a[1]).slice(0, top)
+    for (const run of runs)
+      for (const [fn, ms] of run.pluginFunctions) fns.set(fn, [...(fns.get(fn) ?? []), ms])
+    const ranked = [...fns]
+      .map(([fn, list]) => [fn, median([...list, ...Array(runs.length - list.length).fill(0)])])
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top)
     if (ranked.length === 0 || ranked[0][1] < 0.5) continue
     console.log(`\n${name}: the plugin's functions by self time (ms, median)`)
     for (const [fn, ms] of ranked) console.log(`  ${ms.toFixed(1).padStart(6)}  ${fn}`)
@@ -78,11 +99,16 @@ try {
 async function profile(argv, cwd) {
   const dir = await mkdtemp(join(cwd, '.prof-'))
   await new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--cpu-prof', '--cpu-prof-dir', dir, ...argv], { cwd, stdio: ['ignore', 'ignore', 'pipe'] })
+    const child = spawn(process.execPath, ['--cpu-prof', '--cpu-prof-dir', dir, ...argv], {
+      cwd,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    })
     let err = ''
     child.stderr.on('data', (chunk) => (err += chunk))
     child.on('error', reject)
-    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${argv.join(' ')} exited with ${code}:\n${err}`))))
+    child.on('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`${argv.join(' ')} exited with ${code}:\n${err}`)),
+    )
   })
   const [file] = (await readdir(dir)).filter((name) => name.endsWith('.cpuprofile'))
   const { nodes, samples, timeDeltas } = JSON.parse(await readFile(join(dir, file), 'utf8'))
@@ -108,9 +134,14 @@ async function profile(argv, cwd) {
 }
 
 function ownerOf({ url, functionName }) {
-  if (functionName === '(idle)' || functionName === '(program)') return functionName === '(idle)' ? 'idle' : 'other'
+  if (functionName === '(idle)' || functionName === '(program)')
+    return functionName === '(idle)' ? 'idle' : 'other'
   if (functionName === '(garbage collector)') return 'gc'
-  if (url.includes('/node_modules/unplugin-workers-version/') || url.startsWith(`file://${REPO}/dist/`)) return 'plugin'
+  if (
+    url.includes('/node_modules/unplugin-workers-version/') ||
+    url.startsWith(`file://${REPO}/dist/`)
+  )
+    return 'plugin'
   if (url.includes('/node_modules/vite/')) return 'vite'
   if (/\/node_modules\/(@?rolldown|rollup|@rollup)\//.test(url)) return 'bundler'
   if (url.startsWith('node:')) return 'node'
@@ -122,5 +153,9 @@ function ownerOf({ url, functionName }) {
 function median(values) {
   const sorted = [...values].sort((a, b) => a - b)
   const mid = sorted.length >> 1
-  return sorted.length === 0 ? 0 : sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
+  return sorted.length === 0
+    ? 0
+    : sorted.length % 2
+      ? sorted[mid]
+      : (sorted[mid - 1] + sorted[mid]) / 2
 }

@@ -62,15 +62,25 @@ else await main()
 
 async function main() {
   const { values } = parseArgs({
-    options: { rounds: { type: 'string' }, quick: { type: 'boolean', default: false }, out: { type: 'string', default: join(REPO, 'bench/results.md') } },
+    options: {
+      rounds: { type: 'string' },
+      quick: { type: 'boolean', default: false },
+      out: { type: 'string', default: join(REPO, 'bench/results.md') },
+    },
   })
   const rounds = Number(values.rounds ?? (values.quick ? 3 : 7))
-  if (!Number.isInteger(rounds) || rounds < 1) throw new Error('--rounds must be a positive integer')
-  if (!existsSync(join(REPO, 'dist/vite.js'))) throw new Error('build the package first: npm run build')
+  if (!Number.isInteger(rounds) || rounds < 1)
+    throw new Error('--rounds must be a positive integer')
+  if (!existsSync(join(REPO, 'dist/vite.js')))
+    throw new Error('build the package first: npm run build')
 
   // autoCreateWorkers may not exist yet in this emulator; the Workers are also created through the API below.
   // In a process of its own (bench/emulator-process.mjs says why).
-  const emulator = await startEmulatorProcess({ preview: false, autoCreateWorkers: true, maxBodyBytes: 200 * 1000 * 1000 })
+  const emulator = await startEmulatorProcess({
+    preview: false,
+    autoCreateWorkers: true,
+    maxBodyBytes: 200 * 1000 * 1000,
+  })
   // Inside the repository, so that the configs resolve `vite`, `rollup` and the package itself; inside
   // its git work tree too, as users' projects are, so a deploy runs git for its annotations.
   const work = await mkdtemp(join(REPO, 'bench/.work-'))
@@ -87,9 +97,11 @@ async function main() {
     for (let round = 0; round < rounds; round++) {
       process.stderr.write(`round ${round + 1}/${rounds}\n`)
       for (let i = 0; i < LIGHT_PASSES; i++, pass++) {
-        for (const c of pass % 2 === 0 ? light : [...light].reverse()) results.get(c.id).push(await c.run())
+        for (const c of pass % 2 === 0 ? light : [...light].reverse())
+          results.get(c.id).push(await c.run())
       }
-      for (const c of round % 2 === 0 ? heavy : [...heavy].reverse()) results.get(c.id).push(await c.run())
+      for (const c of round % 2 === 0 ? heavy : [...heavy].reverse())
+        results.get(c.id).push(await c.run())
     }
     await checkVersions(emulator, rounds)
     const table = report(results, rounds, fixture)
@@ -109,7 +121,8 @@ async function createWorker(emulator, name) {
     body: JSON.stringify({ name }),
   })
   // 409: already there (the emulator created it on its own).
-  if (!response.ok && response.status !== 409) throw new Error(`creating Worker ${name}: HTTP ${response.status}`)
+  if (!response.ok && response.status !== 409)
+    throw new Error(`creating Worker ${name}: HTTP ${response.status}`)
 }
 
 async function checkVersions(emulator, rounds) {
@@ -125,7 +138,8 @@ async function checkVersions(emulator, rounds) {
   }
   for (const [worker, count] of Object.entries(expected)) {
     const found = await emulator.versionCount(worker)
-    if (found !== count) throw new Error(`${worker}: ${found} versions on the emulator, expected ${count}`)
+    if (found !== count)
+      throw new Error(`${worker}: ${found} versions on the emulator, expected ${count}`)
   }
 }
 
@@ -133,7 +147,8 @@ async function checkVersions(emulator, rounds) {
 async function prepare(work, emulator) {
   const playground = join(REPO, 'playground')
   await mkdir(join(work, 'src'))
-  for (const file of await readdir(join(playground, 'src'))) await copyFile(join(playground, 'src', file), join(work, 'src', file))
+  for (const file of await readdir(join(playground, 'src')))
+    await copyFile(join(playground, 'src', file), join(work, 'src', file))
   await copyFile(join(playground, 'shared.js'), join(work, 'shared.js'))
   await installPluginCopy(work)
   const home = join(work, 'home')
@@ -144,7 +159,11 @@ async function prepare(work, emulator) {
   const configs = {
     'vite.plugin.config.mjs': viteConfig(WORKERS.vite, 'vite-plugin', ''),
     // Row 2 again without the git annotations (the work directory is inside this repository's work tree).
-    'vite.no-git.config.mjs': viteConfig(WORKERS.viteNoGit, 'vite-no-git', ', gitAnnotations: false'),
+    'vite.no-git.config.mjs': viteConfig(
+      WORKERS.viteNoGit,
+      'vite-no-git',
+      ', gitAnnotations: false',
+    ),
     'vite.bare.config.mjs': `export default { logLevel: 'warn', build: { ssr: 'src/index.js', outDir: 'dist/vite-bare', sourcemap: true, rollupOptions: { external: ${external} } } }
 `,
     'rollup.plugin.config.mjs': `import workersVersion from 'unplugin-workers-version/rollup'
@@ -164,7 +183,10 @@ await build({ entryPoints: ['src/index.js'], outdir: 'dist/esbuild-bare', bundle
     // wrangler's default no-bundle rules attach .wasm and .txt; the lazy chunk needs an ESModule rule.
     // In a directory of its own: at the top of the work directory the plugin would find it too (it
     // reads a wrangler config when there is one) and rows 1 and 2 would time reading wrangler's settings.
-    'wrangler/wrangler.json': JSON.stringify({ no_bundle: true, rules: [{ type: 'ESModule', globs: ['**/*.js'] }] }),
+    'wrangler/wrangler.json': JSON.stringify({
+      no_bundle: true,
+      rules: [{ type: 'ESModule', globs: ['**/*.js'] }],
+    }),
     // Row 5: a one-file Worker with static assets, built by Rollup with the plugin uploading (credentials
     // from the CLOUDFLARE_* variables, as in vite-deploy), and the same without assets as the baseline.
     // The Worker has a directory of its own: with `no_bundle` and the `**/*.js` rule above, wrangler
@@ -172,7 +194,11 @@ await build({ entryPoints: ['src/index.js'], outdir: 'dist/esbuild-bare', bundle
     // directory it would also send the assets, node_modules and the other rows' projects.
     'assets-worker/index.js': `export default { fetch() { return new Response('static assets bench') } }
 `,
-    'assets.plugin.config.mjs': assetsConfig(WORKERS.assets, `{ directory: 'assets-site' }`, 'assets'),
+    'assets.plugin.config.mjs': assetsConfig(
+      WORKERS.assets,
+      `{ directory: 'assets-site' }`,
+      'assets',
+    ),
     'assets.base.config.mjs': assetsConfig(WORKERS.assetsBase, 'false', 'assets-base'),
   }
   for (const [file, text] of Object.entries(configs)) {
@@ -183,9 +209,16 @@ await build({ entryPoints: ['src/index.js'], outdir: 'dist/esbuild-bare', bundle
   const vite = bin('vite', 'bin/vite.js')
   const rollup = bin('rollup', 'dist/bin/rollup')
   const wrangler = bin('wrangler', 'bin/wrangler.js')
-  const api = { CLOUDFLARE_API_BASE_URL: emulator.url, CLOUDFLARE_API_TOKEN: emulator.token, CLOUDFLARE_ACCOUNT_ID: emulator.accountId }
+  const api = {
+    CLOUDFLARE_API_BASE_URL: emulator.url,
+    CLOUDFLARE_API_TOKEN: emulator.token,
+    CLOUDFLARE_ACCOUNT_ID: emulator.accountId,
+  }
   const wranglerEnv = sharedWranglerEnv(emulator, home)
-  const node = (id, args, options = {}) => ({ id, run: () => timed([process.execPath, ...args], { cwd: work, ...options }) })
+  const node = (id, args, options = {}) => ({
+    id,
+    run: () => timed([process.execPath, ...args], { cwd: work, ...options }),
+  })
   const short = (id, args) => ({ ...node(id, args), light: true })
 
   const cases = [
@@ -195,19 +228,56 @@ await build({ entryPoints: ['src/index.js'], outdir: 'dist/esbuild-bare', bundle
     short('rollup-plugin', [rollup, '-c', 'rollup.plugin.config.mjs', '--silent']),
     short('esbuild-bare', ['esbuild.bare.mjs']),
     short('esbuild-plugin', ['esbuild.plugin.mjs']),
-    node('vite-deploy', [vite, 'build', '--mode', 'deploy', '-c', 'vite.plugin.config.mjs'], { env: api }),
-    node('vite-deploy-no-git', [vite, 'build', '--mode', 'deploy', '-c', 'vite.no-git.config.mjs'], { env: api }),
+    node('vite-deploy', [vite, 'build', '--mode', 'deploy', '-c', 'vite.plugin.config.mjs'], {
+      env: api,
+    }),
+    node(
+      'vite-deploy-no-git',
+      [vite, 'build', '--mode', 'deploy', '-c', 'vite.no-git.config.mjs'],
+      { env: api },
+    ),
     {
       // `vite build` then `wrangler versions upload` of its output: the two timed separately.
       id: 'vite-wrangler',
       run: async () => {
-        const build = await timed([process.execPath, vite, 'build', '-c', 'vite.bare.config.mjs', '--outDir', 'dist/for-wrangler', '--emptyOutDir'], { cwd: work })
-        for (const file of ['add.wasm', 'banner.txt']) await copyFile(join(work, 'src', file), join(work, 'dist/for-wrangler', file))
+        const build = await timed(
+          [
+            process.execPath,
+            vite,
+            'build',
+            '-c',
+            'vite.bare.config.mjs',
+            '--outDir',
+            'dist/for-wrangler',
+            '--emptyOutDir',
+          ],
+          { cwd: work },
+        )
+        for (const file of ['add.wasm', 'banner.txt'])
+          await copyFile(join(work, 'src', file), join(work, 'dist/for-wrangler', file))
         const upload = await timed(
-          [process.execPath, wrangler, 'versions', 'upload', 'dist/for-wrangler/index.js', '--config', 'wrangler/wrangler.json', '--no-bundle', '--name', WORKERS.wrangler, '--compatibility-date', '2025-06-01'],
+          [
+            process.execPath,
+            wrangler,
+            'versions',
+            'upload',
+            'dist/for-wrangler/index.js',
+            '--config',
+            'wrangler/wrangler.json',
+            '--no-bundle',
+            '--name',
+            WORKERS.wrangler,
+            '--compatibility-date',
+            '2025-06-01',
+          ],
           { cwd: work, env: wranglerEnv, cleanEnv: true },
         )
-        return { ms: build.ms + upload.ms, build: build.ms, wrangler: upload.ms, rssKb: Math.max(build.rssKb ?? 0, upload.rssKb ?? 0) || undefined }
+        return {
+          ms: build.ms + upload.ms,
+          build: build.ms,
+          wrangler: upload.ms,
+          rssKb: Math.max(build.rssKb ?? 0, upload.rssKb ?? 0) || undefined,
+        }
       },
     },
   ]
@@ -219,13 +289,36 @@ await build({ entryPoints: ['src/index.js'], outdir: 'dist/esbuild-bare', bundle
     ['import-rollup', 'rollup'],
     ['import-esbuild', 'esbuild'],
   ]
-  for (const [id, specifier] of imports) cases.push({ id, light: true, run: () => timed([process.execPath, '--input-type=module', '-e', `await import(${JSON.stringify(specifier)})`], { cwd: REPO }) })
-  cases.push({ id: 'node-empty', light: true, run: () => timed([process.execPath, '-e', ''], { cwd: REPO }) })
+  for (const [id, specifier] of imports)
+    cases.push({
+      id,
+      light: true,
+      run: () =>
+        timed(
+          [
+            process.execPath,
+            '--input-type=module',
+            '-e',
+            `await import(${JSON.stringify(specifier)})`,
+          ],
+          { cwd: REPO },
+        ),
+    })
+  cases.push({
+    id: 'node-empty',
+    light: true,
+    run: () => timed([process.execPath, '-e', ''], { cwd: REPO }),
+  })
 
   for (const mb of BODY_SIZES_MB) {
     const project = join(work, `upload-${mb}mb`)
     await generateUploadProject(project, mb * 1e6)
-    const job = { project, mb, emulator: { url: emulator.url, token: emulator.token, accountId: emulator.accountId }, worker: WORKERS.upload }
+    const job = {
+      project,
+      mb,
+      emulator: { url: emulator.url, token: emulator.token, accountId: emulator.accountId },
+      worker: WORKERS.upload,
+    }
     cases.push({ id: `upload-${mb}`, run: () => uploadRun(job) })
   }
 
@@ -240,22 +333,69 @@ await build({ entryPoints: ['src/index.js'], outdir: 'dist/esbuild-bare', bundle
       const mark = await emulator.assetsMark()
       const result = await timed(argv, { cwd: work, ...options })
       const sent = await emulator.assetsSince(mark)
-      const expected = withAssets ? { sessions: 1, files: site.toUpload } : { sessions: 0, files: 0 }
+      const expected = withAssets
+        ? { sessions: 1, files: site.toUpload }
+        : { sessions: 0, files: 0 }
       const made = (await emulator.versionCount(worker)) - versions
       // The new version carries the upload's completion token exactly when the run had assets.
       const jwt = made === 1 && (await emulator.latestHasAssetsJwt(worker))
-      if (sent.sessions !== expected.sessions || sent.files !== expected.files || made !== 1 || jwt !== withAssets) {
-        throw new Error(`${id}: expected ${expected.sessions} assets session(s), ${expected.files} files sent and 1 version (assets.jwt: ${withAssets}); got ${sent.sessions}, ${sent.files}, ${made} (assets.jwt: ${jwt})`)
+      if (
+        sent.sessions !== expected.sessions ||
+        sent.files !== expected.files ||
+        made !== 1 ||
+        jwt !== withAssets
+      ) {
+        throw new Error(
+          `${id}: expected ${expected.sessions} assets session(s), ${expected.files} files sent and 1 version (assets.jwt: ${withAssets}); got ${sent.sessions}, ${sent.files}, ${made} (assets.jwt: ${jwt})`,
+        )
       }
       return result
     },
   })
-  const wranglerUpload = (worker, extra) => [process.execPath, wrangler, 'versions', 'upload', 'assets-worker/index.js', '--config', 'wrangler/wrangler.json', '--no-bundle', ...extra, '--name', worker, '--compatibility-date', '2025-06-01']
+  const wranglerUpload = (worker, extra) => [
+    process.execPath,
+    wrangler,
+    'versions',
+    'upload',
+    'assets-worker/index.js',
+    '--config',
+    'wrangler/wrangler.json',
+    '--no-bundle',
+    ...extra,
+    '--name',
+    worker,
+    '--compatibility-date',
+    '2025-06-01',
+  ]
   cases.push(
-    assetsCase('assets-plugin', WORKERS.assets, true, [process.execPath, rollup, '-c', 'assets.plugin.config.mjs', '--silent'], { env: api }),
-    assetsCase('assets-plugin-base', WORKERS.assetsBase, false, [process.execPath, rollup, '-c', 'assets.base.config.mjs', '--silent'], { env: api }),
-    assetsCase('assets-wrangler', WORKERS.assetsWrangler, true, wranglerUpload(WORKERS.assetsWrangler, ['--assets', 'assets-site']), { env: wranglerEnv, cleanEnv: true }),
-    assetsCase('assets-wrangler-base', WORKERS.assetsWranglerBase, false, wranglerUpload(WORKERS.assetsWranglerBase, []), { env: wranglerEnv, cleanEnv: true }),
+    assetsCase(
+      'assets-plugin',
+      WORKERS.assets,
+      true,
+      [process.execPath, rollup, '-c', 'assets.plugin.config.mjs', '--silent'],
+      { env: api },
+    ),
+    assetsCase(
+      'assets-plugin-base',
+      WORKERS.assetsBase,
+      false,
+      [process.execPath, rollup, '-c', 'assets.base.config.mjs', '--silent'],
+      { env: api },
+    ),
+    assetsCase(
+      'assets-wrangler',
+      WORKERS.assetsWrangler,
+      true,
+      wranglerUpload(WORKERS.assetsWrangler, ['--assets', 'assets-site']),
+      { env: wranglerEnv, cleanEnv: true },
+    ),
+    assetsCase(
+      'assets-wrangler-base',
+      WORKERS.assetsWranglerBase,
+      false,
+      wranglerUpload(WORKERS.assetsWranglerBase, []),
+      { env: wranglerEnv, cleanEnv: true },
+    ),
   )
   return { cases, assetFiles: site.count, assetsToUpload: site.toUpload }
 }
@@ -283,7 +423,11 @@ function timed(argv, { cwd, env = {}, cleanEnv = false }) {
     const base = cleanEnv ? { PATH: process.env.PATH ?? '' } : process.env
     let output = ''
     const started = process.hrtime.bigint()
-    const child = spawn(command[0], command.slice(1), { cwd, env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(command[0], command.slice(1), {
+      cwd,
+      env: { ...base, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
     child.stdout.on('data', (chunk) => (output += chunk))
     child.stderr.on('data', (chunk) => (output += chunk))
     child.on('error', reject)
@@ -291,10 +435,13 @@ function timed(argv, { cwd, env = {}, cleanEnv = false }) {
       const ms = Number(process.hrtime.bigint() - started) / 1e6
       let rssKb
       if (TIME) {
-        rssKb = Number((await readFile(rssFile, 'utf8').catch(() => '')).trim().split('\n').pop()) || undefined
+        rssKb =
+          Number((await readFile(rssFile, 'utf8').catch(() => '')).trim().split('\n').pop()) ||
+          undefined
         await rm(rssFile, { force: true })
       }
-      if (code !== 0) reject(new Error(`${argv.slice(1, 4).join(' ')} exited with ${code}:\n${output}`))
+      if (code !== 0)
+        reject(new Error(`${argv.slice(1, 4).join(' ')} exited with ${code}:\n${output}`))
       else resolve({ ms, rssKb, output })
     })
   })
@@ -312,11 +459,14 @@ async function generateUploadProject(project, bytes) {
   const codeBytes = Math.round(bytes * 0.35)
   const words = ['worker', 'version', 'module', 'upload', 'binding', 'stream', 'memory', 'request']
   let text = ''
-  for (let seed = 7; text.length < codeBytes; ) {
+  for (let seed = 7; text.length < codeBytes;) {
     seed = (seed * 1103515245 + 12345) >>> 0
     text += `${words[seed % words.length]} `
   }
-  await writeFile(join(project, 'src/big.js'), `export const text = ${JSON.stringify(text.slice(0, codeBytes))}\n`)
+  await writeFile(
+    join(project, 'src/big.js'),
+    `export const text = ${JSON.stringify(text.slice(0, codeBytes))}\n`,
+  )
   await writeFile(join(project, 'src/data.wasm'), customSectionWasm(Math.round(bytes * 0.3)))
   await writeFile(
     join(project, 'src/index.js'),
@@ -337,12 +487,19 @@ function customSectionWasm(payloadBytes) {
     return Buffer.from(out)
   }
   const content = Buffer.concat([leb(name.length), name, randomBytes(payloadBytes)])
-  return Buffer.concat([Buffer.from([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x00]), leb(content.length), content])
+  return Buffer.concat([
+    Buffer.from([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x00]),
+    leb(content.length),
+    content,
+  ])
 }
 
 /** One fresh `node --expose-gc` process: a Rollup build with the plugin uploading to the emulator. */
 async function uploadRun(job) {
-  const { ms, rssKb, output } = await timed([process.execPath, '--expose-gc', SELF, '--upload-child', JSON.stringify(job)], { cwd: job.project })
+  const { ms, rssKb, output } = await timed(
+    [process.execPath, '--expose-gc', SELF, '--upload-child', JSON.stringify(job)],
+    { cwd: job.project },
+  )
   const line = output.split('\n').find((l) => l.startsWith('RESULT '))
   if (!line) throw new Error(`upload child printed no result:\n${output}`)
   return { ms, rssKb, ...JSON.parse(line.slice('RESULT '.length)) }
@@ -354,7 +511,10 @@ async function uploadRun(job) {
  * `process.memoryUsage()` every 10 ms. Then `Buffer.toString('base64')` of the same module bytes is timed.
  */
 async function uploadChild({ project, emulator, worker }) {
-  const [{ rollup }, { default: workersVersion }] = await Promise.all([import('rollup'), import('unplugin-workers-version/rollup')])
+  const [{ rollup }, { default: workersVersion }] = await Promise.all([
+    import('rollup'),
+    import('unplugin-workers-version/rollup'),
+  ])
   let phase
   let versionRequest
   // Only the Create Version POST: the plugin reads the Worker's state (GETs) before it.
@@ -367,7 +527,10 @@ async function uploadChild({ project, emulator, worker }) {
     const peak = { heapExternal: 0, rss: 0 }
     const sample = () => {
       const now = process.memoryUsage()
-      peak.heapExternal = Math.max(peak.heapExternal, now.heapUsed + now.external - base.heapUsed - base.external)
+      peak.heapExternal = Math.max(
+        peak.heapExternal,
+        now.heapUsed + now.external - base.heapUsed - base.external,
+      )
       peak.rss = Math.max(peak.rss, now.rss - base.rss)
     }
     phase = { started: process.hrtime.bigint(), peak, sample, timer: setInterval(sample, 10) }
@@ -406,7 +569,7 @@ async function uploadChild({ project, emulator, worker }) {
   const { modules } = JSON.parse(await readFile(join(outputDir, 'request.json'), 'utf8'))
   const buffers = modules.map((m) => Buffer.from(m.content_base64, 'base64'))
   const moduleBytes = buffers.reduce((sum, b) => sum + b.length, 0)
-    // The reference: the median of 3 passes (after a warm-up), as this machine's load varies.
+  // The reference: the median of 3 passes (after a warm-up), as this machine's load varies.
   buffers[0].subarray(0, 3000).toString('base64')
   const passes = []
   for (let pass = 0; pass < 3; pass++) {
@@ -418,8 +581,18 @@ async function uploadChild({ project, emulator, worker }) {
   }
   const base64Ms = median(passes)
 
-  const body = await readFile(join(outputDir, 'request.json'), 'utf8').then((text) => Buffer.from(JSON.stringify(JSON.parse(text))))
-  const result = { uploadMs: phase.sentMs, base64Ms, moduleBytes, bodyBytes: body.length, peakHeapExternal: phase.peak.heapExternal, peakRss: phase.peak.rss, kinds: modules.map((m) => m.content_type) }
+  const body = await readFile(join(outputDir, 'request.json'), 'utf8').then((text) =>
+    Buffer.from(JSON.stringify(JSON.parse(text))),
+  )
+  const result = {
+    uploadMs: phase.sentMs,
+    base64Ms,
+    moduleBytes,
+    bodyBytes: body.length,
+    peakHeapExternal: phase.peak.heapExternal,
+    peakRss: phase.peak.rss,
+    kinds: modules.map((m) => m.content_type),
+  }
   console.log(`RESULT ${JSON.stringify(result)}`)
 }
 
@@ -433,14 +606,19 @@ function median(values) {
 
 function report(results, rounds, { assetFiles, assetsToUpload }) {
   const ms = (id, field = 'ms') => results.get(id).map((r) => r[field])
-  const spread = (values, unit = 'ms', digits = 0) => `${median(values).toFixed(digits)} ${unit} (${Math.min(...values).toFixed(digits)}–${Math.max(...values).toFixed(digits)})`
+  const spread = (values, unit = 'ms', digits = 0) =>
+    `${median(values).toFixed(digits)} ${unit} (${Math.min(...values).toFixed(digits)}–${Math.max(...values).toFixed(digits)})`
   const rss = (id) => {
-    const values = results.get(id).map((r) => r.rssKb).filter(Boolean)
+    const values = results
+      .get(id)
+      .map((r) => r.rssKb)
+      .filter(Boolean)
     return values.length ? `${(median(values) / 1024).toFixed(0)} MB` : 'n/a'
   }
   const verdict = (ok) => (ok ? '✅' : '❌')
   const rows = []
-  const row = (what, measured, peak, against, result) => rows.push(`| ${what} | ${measured} | ${peak} | ${against} | ${result} |`)
+  const row = (what, measured, peak, against, result) =>
+    rows.push(`| ${what} | ${measured} | ${peak} | ${against} | ${result} |`)
 
   for (const bundler of ['vite', 'rollup', 'esbuild']) {
     // The ratio is taken pass by pass (each with-plugin run against the run beside it), then the
@@ -448,21 +626,45 @@ function report(results, rounds, { assetFiles, assetsToUpload }) {
     const bare = ms(`${bundler}-bare`)
     const ratio = median(ms(`${bundler}-plugin`).map((plugin, i) => plugin / bare[i]))
     const added = ratio - 1
-    row(`1. \`${bundler}\` build of the playground, plugin dry run`, spread(ms(`${bundler}-plugin`)), rss(`${bundler}-plugin`), `without the plugin: ${spread(bare)}`, `${(added * 100).toFixed(1)}% added (median of ${bare.length} paired ratios: ${ratio.toFixed(3)}; goal ≤ 5%) ${verdict(added <= 0.05)}`)
+    row(
+      `1. \`${bundler}\` build of the playground, plugin dry run`,
+      spread(ms(`${bundler}-plugin`)),
+      rss(`${bundler}-plugin`),
+      `without the plugin: ${spread(bare)}`,
+      `${(added * 100).toFixed(1)}% added (median of ${bare.length} paired ratios: ${ratio.toFixed(3)}; goal ≤ 5%) ${verdict(added <= 0.05)}`,
+    )
   }
   const deploy = median(ms('vite-deploy'))
   const plainBuild = median(ms('vite-wrangler', 'build'))
   const wrangler = median(ms('vite-wrangler', 'wrangler'))
   const uploadAdds = deploy - plainBuild
-  row('2. `vite build --mode deploy` (build + upload)', spread(ms('vite-deploy')), rss('vite-deploy'), `\`vite build\` ${spread(ms('vite-wrangler', 'build'))} + \`wrangler versions upload\` ${spread(ms('vite-wrangler', 'wrangler'))}`, `upload adds ${uploadAdds.toFixed(0)} ms = ${(uploadAdds / wrangler).toFixed(2)} of wrangler's time (goal ≤ 0.10) ${verdict(uploadAdds <= wrangler / 10)}`)
+  row(
+    '2. `vite build --mode deploy` (build + upload)',
+    spread(ms('vite-deploy')),
+    rss('vite-deploy'),
+    `\`vite build\` ${spread(ms('vite-wrangler', 'build'))} + \`wrangler versions upload\` ${spread(ms('vite-wrangler', 'wrangler'))}`,
+    `upload adds ${uploadAdds.toFixed(0)} ms = ${(uploadAdds / wrangler).toFixed(2)} of wrangler's time (goal ≤ 0.10) ${verdict(uploadAdds <= wrangler / 10)}`,
+  )
   // Not a goal of its own: what the git annotations (one \`git log\` and one \`git status\`) cost of the above.
   const noGitAdds = median(ms('vite-deploy-no-git')) - plainBuild
-  row('2. the same with `gitAnnotations: false`', spread(ms('vite-deploy-no-git')), rss('vite-deploy-no-git'), 'the same', `upload adds ${noGitAdds.toFixed(0)} ms = ${(noGitAdds / wrangler).toFixed(2)} of wrangler's time; the git annotations ${(uploadAdds - noGitAdds).toFixed(0)} ms`)
+  row(
+    '2. the same with `gitAnnotations: false`',
+    spread(ms('vite-deploy-no-git')),
+    rss('vite-deploy-no-git'),
+    'the same',
+    `upload adds ${noGitAdds.toFixed(0)} ms = ${(noGitAdds / wrangler).toFixed(2)} of wrangler's time; the git annotations ${(uploadAdds - noGitAdds).toFixed(0)} ms`,
+  )
   const empty = median(ms('node-empty'))
   for (const bundler of ['vite', 'rollup', 'esbuild']) {
     const plugin = median(ms(`import-plugin-${bundler}`))
     const own = median(ms(`import-${bundler}`))
-    row(`3. cold \`import('unplugin-workers-version/${bundler}')\``, spread(ms(`import-plugin-${bundler}`)), rss(`import-plugin-${bundler}`), `\`import('${bundler}')\` ${spread(ms(`import-${bundler}`))}; \`node -e ''\` ${spread(ms('node-empty'))}`, `${(plugin - empty).toFixed(0)} ms above bare node, ${(own - empty).toFixed(0)} ms for ${bundler}`)
+    row(
+      `3. cold \`import('unplugin-workers-version/${bundler}')\``,
+      spread(ms(`import-plugin-${bundler}`)),
+      rss(`import-plugin-${bundler}`),
+      `\`import('${bundler}')\` ${spread(ms(`import-${bundler}`))}; \`node -e ''\` ${spread(ms('node-empty'))}`,
+      `${(plugin - empty).toFixed(0)} ms above bare node, ${(own - empty).toFixed(0)} ms for ${bundler}`,
+    )
   }
   for (const mb of BODY_SIZES_MB) {
     const list = results.get(`upload-${mb}`)
@@ -474,7 +676,11 @@ function report(results, rounds, { assetFiles, assetsToUpload }) {
     const memoryRatio = median(peaks) / bodyBytes
     row(
       `4. ${mb} MB of modules (code, map, wasm) uploaded by the plugin (Rollup), body ${(bodyBytes / 1e6).toFixed(1)} MB`,
-      `${spread(uploadRate, 'MB/s')}; peak heap+external above baseline ${spread(peaks.map((p) => p / 1e6), 'MB', 1)}`,
+      `${spread(uploadRate, 'MB/s')}; peak heap+external above baseline ${spread(
+        peaks.map((p) => p / 1e6),
+        'MB',
+        1,
+      )}`,
       `rss +${(median(list.map((r) => r.peakRss)) / 1e6).toFixed(0)} MB during the upload (whole process, build and references included: ${rss(`upload-${mb}`)})`,
       `\`Buffer.toString('base64')\` of the same bytes: ${spread(base64Rate, 'MB/s')}`,
       `speed ${speedRatio.toFixed(2)}× base64 (goal ≥ 0.5) ${verdict(speedRatio >= 0.5)}; memory ${memoryRatio.toFixed(2)}× the body (goal ≤ 1.5) ${verdict(memoryRatio <= 1.5)}`,
@@ -483,12 +689,20 @@ function report(results, rounds, { assetFiles, assetsToUpload }) {
 
   // Row 5: wall time against wrangler; memory as peak RSS above the same command without assets.
   const peakMb = (id) => {
-    const values = results.get(id).map((r) => r.rssKb).filter(Boolean)
+    const values = results
+      .get(id)
+      .map((r) => r.rssKb)
+      .filter(Boolean)
     return values.length ? median(values) / 1024 : undefined
   }
-  const above = (id) => (peakMb(id) === undefined || peakMb(`${id}-base`) === undefined ? undefined : peakMb(id) - peakMb(`${id}-base`))
+  const above = (id) =>
+    peakMb(id) === undefined || peakMb(`${id}-base`) === undefined
+      ? undefined
+      : peakMb(id) - peakMb(`${id}-base`)
   const memory = (id, baseline) =>
-    above(id) === undefined ? 'n/a (no /usr/bin/time)' : `${peakMb(id).toFixed(0)} MB, +${above(id).toFixed(0)} MB above ${baseline} (${peakMb(`${id}-base`).toFixed(0)} MB)`
+    above(id) === undefined
+      ? 'n/a (no /usr/bin/time)'
+      : `${peakMb(id).toFixed(0)} MB, +${above(id).toFixed(0)} MB above ${baseline} (${peakMb(`${id}-base`).toFixed(0)} MB)`
   const count = (n) => n.toLocaleString('en-US')
   const oursMs = median(ms('assets-plugin'))
   const wranglerMs = median(ms('assets-wrangler'))
@@ -499,7 +713,9 @@ function report(results, rounds, { assetFiles, assetsToUpload }) {
     `${memory('assets-plugin', '`assets: false`')}; without assets ${spread(ms('assets-plugin-base'))}`,
     `\`wrangler versions upload --no-bundle --assets\` ${spread(ms('assets-wrangler'))}, ${memory('assets-wrangler', 'the same without `--assets`')}; without assets ${spread(ms('assets-wrangler-base'))}`,
     `wrangler takes ${(wranglerMs / oursMs).toFixed(2)}× as long (goal: faster than wrangler) ${verdict(oursMs < wranglerMs)}; ` +
-      (oursAbove === undefined ? 'memory n/a' : `+${oursAbove.toFixed(0)} MB above the baseline (goal < ${ASSETS_MEMORY_GOAL_MB} MB) ${verdict(oursAbove < ASSETS_MEMORY_GOAL_MB)}`),
+      (oursAbove === undefined
+        ? 'memory n/a'
+        : `+${oursAbove.toFixed(0)} MB above the baseline (goal < ${ASSETS_MEMORY_GOAL_MB} MB) ${verdict(oursAbove < ASSETS_MEMORY_GOAL_MB)}`),
   )
 
   const versions = (pkg) => require(`${pkg}/package.json`).version

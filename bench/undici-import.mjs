@@ -21,8 +21,16 @@ process.stdout.write(String(performance.now() - started))
 `
 const variants = [
   { name: "`import('undici')` (the whole index)", code: child("await import('undici')") },
-  { name: 'agent + api-request (what src/api/undici.ts loads)', code: child("require('undici/lib/dispatcher/agent'); require('undici/lib/api/api-request')") },
-  { name: 'agent + api-request + web/fetch/formdata (an upload with assets)', code: child("require('undici/lib/dispatcher/agent'); require('undici/lib/api/api-request'); require('undici/lib/web/fetch/formdata')") },
+  {
+    name: 'agent + api-request (what src/api/undici.ts loads)',
+    code: child("require('undici/lib/dispatcher/agent'); require('undici/lib/api/api-request')"),
+  },
+  {
+    name: 'agent + api-request + web/fetch/formdata (an upload with assets)',
+    code: child(
+      "require('undici/lib/dispatcher/agent'); require('undici/lib/api/api-request'); require('undici/lib/web/fetch/formdata')",
+    ),
+  },
   { name: 'reference: nothing loaded', code: child('') },
 ]
 for (const variant of variants) Object.assign(variant, { total: [], load: [] })
@@ -30,7 +38,10 @@ for (const variant of variants) Object.assign(variant, { total: [], load: [] })
 function runOnce(variant) {
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint()
-    const proc = spawn(process.execPath, ['--input-type=module', '-e', variant.code], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] })
+    const proc = spawn(process.execPath, ['--input-type=module', '-e', variant.code], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    })
     let out = ''
     proc.stdout.on('data', (chunk) => (out += chunk))
     proc.on('error', reject)
@@ -49,9 +60,15 @@ for (let round = 0; round < rounds; round++) {
   }
 }
 
-const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2 }
-const fmt = (xs) => `${median(xs).toFixed(0)} (${Math.min(...xs).toFixed(0)}–${Math.max(...xs).toFixed(0)})`
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b)
+  const m = s.length >> 1
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2
+}
+const fmt = (xs) =>
+  `${median(xs).toFixed(0)} (${Math.min(...xs).toFixed(0)}–${Math.max(...xs).toFixed(0)})`
 console.log(`${rounds} alternating rounds, node ${process.version}; ms, median (min–max)\n`)
 console.log('| variant | import | spawn → exit |')
 console.log('|---|---|---|')
-for (const variant of variants) console.log(`| ${variant.name} | ${fmt(variant.load)} | ${fmt(variant.total)} |`)
+for (const variant of variants)
+  console.log(`| ${variant.name} | ${fmt(variant.load)} | ${fmt(variant.total)} |`)

@@ -37,7 +37,12 @@ const VITE = join(REPO, 'node_modules/vite/bin/vite.js')
 const PLUGIN_ENTRY = join(REPO, 'dist/vite.js')
 const COMPAT_DATE = '2025-01-01'
 const COMPAT_FLAGS = ['nodejs_compat']
-const WORKERS = { plugin: 'bench-plugin', wrangler: 'bench-wrangler', pluginCli: 'bench-plugin-cli', wranglerCli: 'bench-wrangler-cli' }
+const WORKERS = {
+  plugin: 'bench-plugin',
+  wrangler: 'bench-wrangler',
+  pluginCli: 'bench-plugin-cli',
+  wranglerCli: 'bench-wrangler-cli',
+}
 const EXTERNAL = [/\.(wasm|html|bin)$/, /^cloudflare:/]
 
 const { values: args } = parseArgs({
@@ -50,11 +55,13 @@ const { values: args } = parseArgs({
 })
 const RUNS = positive(args.runs, 'runs')
 const WARMUP = Number(args.warmup)
-if (!Number.isInteger(WARMUP) || WARMUP < 0) throw new Error('--warmup must be a non-negative integer')
+if (!Number.isInteger(WARMUP) || WARMUP < 0)
+  throw new Error('--warmup must be a non-negative integer')
 
 function positive(text, name) {
   const n = Number(text)
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got ${text}`)
+  if (!Number.isInteger(n) || n < 1)
+    throw new Error(`--${name} must be a positive integer, got ${text}`)
   return n
 }
 
@@ -130,12 +137,24 @@ async function wranglerUpload(dir, outDir, worker, started) {
   await Promise.all(NON_JS.map((file) => copyFile(join(FIXTURE, 'src', file), join(outDir, file))))
   // Default no-bundle rules attach wasm/html/bin; the lazy chunk needs an ESModule rule.
   const config = join(dir, 'wrangler.jsonc')
-  await writeFile(config, JSON.stringify({ no_bundle: true, rules: [{ type: 'ESModule', globs: ['**/*.js'] }] }))
+  await writeFile(
+    config,
+    JSON.stringify({ no_bundle: true, rules: [{ type: 'ESModule', globs: ['**/*.js'] }] }),
+  )
   const built = performance.now()
   const argv = [
-    WRANGLER, 'versions', 'upload', join(outDir, 'index.js'),
-    '--config', config, '--no-bundle', '--name', worker,
-    '--compatibility-date', COMPAT_DATE, ...COMPAT_FLAGS.flatMap((f) => ['--compatibility-flags', f]),
+    WRANGLER,
+    'versions',
+    'upload',
+    join(outDir, 'index.js'),
+    '--config',
+    config,
+    '--no-bundle',
+    '--name',
+    worker,
+    '--compatibility-date',
+    COMPAT_DATE,
+    ...COMPAT_FLAGS.flatMap((f) => ['--compatibility-flags', f]),
   ]
   const env = wranglerEnv(emulator, home)
   const output = await run(argv, dir, env)
@@ -144,12 +163,26 @@ async function wranglerUpload(dir, outDir, worker, started) {
   return { total: ended - started, build: built - started, wrangler: ended - built, output }
 }
 
-function run(argv, cwd, env = { PATH: process.env.PATH ?? '', HOME: home, XDG_CONFIG_HOME: home, CI: 'true' }) {
+function run(
+  argv,
+  cwd,
+  env = { PATH: process.env.PATH ?? '', HOME: home, XDG_CONFIG_HOME: home, CI: 'true' },
+) {
   return new Promise((resolvePromise, reject) => {
-    execFile(process.execPath, argv, { cwd, env, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
-      if (error) reject(new Error(`${argv.slice(0, 3).join(' ')} failed (${error.code}):\n${stdout}\n${stderr}`))
-      else resolvePromise(stdout)
-    })
+    execFile(
+      process.execPath,
+      argv,
+      { cwd, env, maxBuffer: 16 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        if (error)
+          reject(
+            new Error(
+              `${argv.slice(0, 3).join(' ')} failed (${error.code}):\n${stdout}\n${stderr}`,
+            ),
+          )
+        else resolvePromise(stdout)
+      },
+    )
   })
 }
 
@@ -171,7 +204,9 @@ async function viteConfigFile(dir, withPlugin) {
   await writeFile(
     file,
     [
-      withPlugin ? `import workersVersion from ${JSON.stringify(pathToFileURL(PLUGIN_ENTRY).href)}` : '',
+      withPlugin
+        ? `import workersVersion from ${JSON.stringify(pathToFileURL(PLUGIN_ENTRY).href)}`
+        : '',
       `export default { root: ${JSON.stringify(FIXTURE)}, logLevel: 'silent', cacheDir: ${JSON.stringify(join(dir, 'vite-cache'))},`,
       `  build: ${build}, plugins: [${withPlugin ? plugin : ''}] }`,
     ].join('\n'),
@@ -201,7 +236,12 @@ const SIDES = {
   pluginCli: { run: pluginCliRun, worker: WORKERS.pluginCli },
   wranglerCli: { run: wranglerCliRun, worker: WORKERS.wranglerCli },
 }
-const PAIRS = args['skip-cli'] ? [['plugin', 'wrangler']] : [['plugin', 'wrangler'], ['pluginCli', 'wranglerCli']]
+const PAIRS = args['skip-cli']
+  ? [['plugin', 'wrangler']]
+  : [
+      ['plugin', 'wrangler'],
+      ['pluginCli', 'wranglerCli'],
+    ]
 
 /** One measured run of a side: checks that exactly one new version exists, counts the requests it made. */
 async function measure(side, i) {
@@ -213,25 +253,43 @@ async function measure(side, i) {
   const created = emulator.versions(worker).length - versionsBefore
   if (created !== 1) {
     const log = made.map((r) => `${r.method} ${r.path} → ${r.status}`).join('\n  ')
-    throw new Error(`${side} run ${i} created ${created} versions of ${worker}, expected 1. Requests:\n  ${log}`)
+    throw new Error(
+      `${side} run ${i} created ${created} versions of ${worker}, expected 1. Requests:\n  ${log}`,
+    )
   }
   const newest = emulator.versions(worker)[0]
-  if (result.output !== undefined && !result.output.includes(newest.id)) throw new Error(`wrangler did not report version ${newest.id}`)
-  const calls = made.map((r) => `${r.method} ${r.path.replace(/^\/client\/v4\/accounts\/[^/]+/, '')}`)
-  return { ...result, requests: made.length, calls, modules: newest.modules.map((m) => `${m.name.replace(/-[\w-]{8}(?=\.\w+$)/, '-[hash]')} ${m.content_type}`).sort() }
+  if (result.output !== undefined && !result.output.includes(newest.id))
+    throw new Error(`wrangler did not report version ${newest.id}`)
+  const calls = made.map(
+    (r) => `${r.method} ${r.path.replace(/^\/client\/v4\/accounts\/[^/]+/, '')}`,
+  )
+  return {
+    ...result,
+    requests: made.length,
+    calls,
+    modules: newest.modules
+      .map((m) => `${m.name.replace(/-[\w-]{8}(?=\.\w+$)/, '-[hash]')} ${m.content_type}`)
+      .sort(),
+  }
 }
 
 const results = Object.fromEntries(Object.keys(SIDES).map((side) => [side, []]))
 let cliStartup
 try {
   for (const pair of PAIRS) {
-    for (let i = 0; i < WARMUP; i++) for (const side of pair) await measure(side, `${side}-warmup-${i}`)
+    for (let i = 0; i < WARMUP; i++)
+      for (const side of pair) await measure(side, `${side}-warmup-${i}`)
     for (let i = 0; i < RUNS; i++) {
       for (const side of i % 2 === 0 ? pair : [...pair].reverse()) {
         const r = await measure(side, i)
         results[side].push(r)
-        const extra = r.wrangler === undefined ? '' : ` (vite build ${r.build.toFixed(0)} ms + wrangler ${r.wrangler.toFixed(0)} ms)`
-        console.log(`run ${i + 1}/${RUNS} ${side.padEnd(11)} ${r.total.toFixed(0).padStart(6)} ms, ${r.requests} requests${extra}`)
+        const extra =
+          r.wrangler === undefined
+            ? ''
+            : ` (vite build ${r.build.toFixed(0)} ms + wrangler ${r.wrangler.toFixed(0)} ms)`
+        console.log(
+          `run ${i + 1}/${RUNS} ${side.padEnd(11)} ${r.total.toFixed(0).padStart(6)} ms, ${r.requests} requests${extra}`,
+        )
       }
     }
   }
@@ -266,33 +324,87 @@ function report() {
   const requests = (side) => [...new Set(results[side].map((r) => r.requests))].join('/')
   const ratio = (b, a) => (stats(totals(b)).median / stats(totals(a)).median).toFixed(2)
   console.log('')
-  console.log(`${RUNS} runs per side (+${WARMUP} warm-up), alternating order; node ${process.version}; emulator on 127.0.0.1, preview off`)
-  console.log(`${'ms'.padEnd(53)}${'median'.padStart(7)}${'min'.padStart(7)}${'max'.padStart(7)}   HTTP requests/run`)
-  console.log(row('(a) plugin, in-process vite build --mode deploy', totals('plugin'), requests('plugin')))
-  console.log(row('(b) in-process vite build + wrangler versions upload', totals('wrangler'), requests('wrangler')))
-  console.log(row('    of which vite build + copying 3 files', results.wrangler.map((r) => r.build)))
-  console.log(row('    of which wrangler versions upload (process)', results.wrangler.map((r) => r.wrangler)))
+  console.log(
+    `${RUNS} runs per side (+${WARMUP} warm-up), alternating order; node ${process.version}; emulator on 127.0.0.1, preview off`,
+  )
+  console.log(
+    `${'ms'.padEnd(53)}${'median'.padStart(7)}${'min'.padStart(7)}${'max'.padStart(7)}   HTTP requests/run`,
+  )
+  console.log(
+    row('(a) plugin, in-process vite build --mode deploy', totals('plugin'), requests('plugin')),
+  )
+  console.log(
+    row(
+      '(b) in-process vite build + wrangler versions upload',
+      totals('wrangler'),
+      requests('wrangler'),
+    ),
+  )
+  console.log(
+    row(
+      '    of which vite build + copying 3 files',
+      results.wrangler.map((r) => r.build),
+    ),
+  )
+  console.log(
+    row(
+      '    of which wrangler versions upload (process)',
+      results.wrangler.map((r) => r.wrangler),
+    ),
+  )
   console.log(`ratio b/a (medians): ${ratio('wrangler', 'plugin')}×`)
   if (results.pluginCli.length > 0) {
-    console.log(row("(a') plugin: `vite build --mode deploy` CLI", totals('pluginCli'), requests('pluginCli')))
-    console.log(row("(b') `vite build` CLI + `wrangler versions upload`", totals('wranglerCli'), requests('wranglerCli')))
-    console.log(row('    of which vite build CLI + copying 3 files', results.wranglerCli.map((r) => r.build)))
-    console.log(row('    of which wrangler versions upload (process)', results.wranglerCli.map((r) => r.wrangler)))
+    console.log(
+      row(
+        "(a') plugin: `vite build --mode deploy` CLI",
+        totals('pluginCli'),
+        requests('pluginCli'),
+      ),
+    )
+    console.log(
+      row(
+        "(b') `vite build` CLI + `wrangler versions upload`",
+        totals('wranglerCli'),
+        requests('wranglerCli'),
+      ),
+    )
+    console.log(
+      row(
+        '    of which vite build CLI + copying 3 files',
+        results.wranglerCli.map((r) => r.build),
+      ),
+    )
+    console.log(
+      row(
+        '    of which wrangler versions upload (process)',
+        results.wranglerCli.map((r) => r.wrangler),
+      ),
+    )
     console.log(`ratio b'/a' (medians): ${ratio('wranglerCli', 'pluginCli')}×`)
   }
-  console.log(`\`wrangler --version\` alone (CLI start-up, median of 3): ${cliStartup.toFixed(0)} ms`)
+  console.log(
+    `\`wrangler --version\` alone (CLI start-up, median of 3): ${cliStartup.toFixed(0)} ms`,
+  )
   console.log('')
   console.log(`(a) requests: ${[...new Set(results.plugin.flatMap((r) => r.calls))].join(', ')}`)
   console.log(`(b) requests: ${[...new Set(results.wrangler.flatMap((r) => r.calls))].join(', ')}`)
   console.log(`(a) modules: ${results.plugin[0].modules.join(', ')}`)
   console.log(`(b) modules: ${results.wrangler[0].modules.join(', ')}`)
   console.log('')
-  console.log('(a)  Vite config + SSR build, the plugin turning the output into modules, request.json, the POST and result.json,')
+  console.log(
+    '(a)  Vite config + SSR build, the plugin turning the output into modules, request.json, the POST and result.json,',
+  )
   console.log('     in this process with Vite and the plugin already imported and warm.')
-  console.log('(b)  the same in-process Vite build without the plugin (wasm/html/bin external), copying those 3 files next to')
-  console.log('     the output, then a fresh `node wrangler.js versions upload --no-bundle` process: CLI start-up, module')
+  console.log(
+    '(b)  the same in-process Vite build without the plugin (wasm/html/bin external), copying those 3 files next to',
+  )
+  console.log(
+    '     the output, then a fresh `node wrangler.js versions upload --no-bundle` process: CLI start-up, module',
+  )
   console.log('     collection, GET services, GET settings, multipart POST.')
-  console.log("(a') (b') the same as users type them: every command a fresh node process (Vite CLI start-up and config")
+  console.log(
+    "(a') (b') the same as users type them: every command a fresh node process (Vite CLI start-up and config",
+  )
   console.log('     loading included on both sides).')
   console.log('Every run created exactly one version in the emulator (checked after each run).')
 }

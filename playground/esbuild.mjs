@@ -10,5 +10,13 @@ await build({
   format: 'esm',
   sourcemap: true,
   logLevel: 'warning',
-  plugins: [workersVersion({ worker, version, wrangler: false, outputDir: '.workers-version/esbuild', upload: process.env.UPLOAD === '1' })],
+  plugins: [
+    workersVersion({
+      worker,
+      version,
+      wrangler: false,
+      outputDir: '.workers-version/esbuild',
+      upload: process.env.UPLOAD === '1',
+    }),
+  ],
 })

@@ -4,5 +4,13 @@ import { version, worker } from './shared.js'
 export default {
   input: 'src/index.js',
   output: { dir: 'dist/rollup', format: 'es', sourcemap: true },
-  plugins: [workersVersion({ worker, version, wrangler: false, outputDir: '.workers-version/rollup', upload: process.env.UPLOAD === '1' })],
+  plugins: [
+    workersVersion({
+      worker,
+      version,
+      wrangler: false,
+      outputDir: '.workers-version/rollup',
+      upload: process.env.UPLOAD === '1',
+    }),
+  ],
 }

@@ -21,7 +21,9 @@ setGlobalDispatcher(
     connect: {
       lookup: (hostname, options, callback) => {
         if (!hostname.endsWith('.localhost')) return dns.lookup(hostname, options, callback)
-        return options.all ? callback(null, [{ address: '127.0.0.1', family: 4 }]) : callback(null, '127.0.0.1', 4)
+        return options.all
+          ? callback(null, [{ address: '127.0.0.1', family: 4 }])
+          : callback(null, '127.0.0.1', 4)
       },
     },
   }),
@@ -32,21 +34,43 @@ const require = createRequire(import.meta.url)
 const bin = (pkg, path) => join(dirname(require.resolve(`${pkg}/package.json`)), path)
 
 const builds = [
-  { name: 'vite', args: [bin('vite', 'bin/vite.js'), 'build', '--mode', 'deploy'], paths: ['/', '/settings/deep-link', '/api/hello'] },
   {
-    name: 'vite-build-output',
-    args: [bin('vite', 'bin/vite.js'), 'build', '-c', 'vite.build-output.config.js', '--mode', 'deploy'],
+    name: 'vite',
+    args: [bin('vite', 'bin/vite.js'), 'build', '--mode', 'deploy'],
     paths: ['/', '/settings/deep-link', '/api/hello'],
   },
-  { name: 'rollup', args: [bin('rollup', 'dist/bin/rollup'), '-c', 'rollup.config.js'], env: { UPLOAD: '1' }, paths: ['/', '/lazy'] },
+  {
+    name: 'vite-build-output',
+    args: [
+      bin('vite', 'bin/vite.js'),
+      'build',
+      '-c',
+      'vite.build-output.config.js',
+      '--mode',
+      'deploy',
+    ],
+    paths: ['/', '/settings/deep-link', '/api/hello'],
+  },
+  {
+    name: 'rollup',
+    args: [bin('rollup', 'dist/bin/rollup'), '-c', 'rollup.config.js'],
+    env: { UPLOAD: '1' },
+    paths: ['/', '/lazy'],
+  },
   { name: 'esbuild', args: ['esbuild.mjs'], env: { UPLOAD: '1' }, paths: ['/', '/lazy'] },
 ]
 
 function run(args, env) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd: here, env: { ...process.env, ...env }, stdio: 'inherit' })
+    const child = spawn(process.execPath, args, {
+      cwd: here,
+      env: { ...process.env, ...env },
+      stdio: 'inherit',
+    })
     child.on('error', reject)
-    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${args.join(' ')} exited with ${code}`))))
+    child.on('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`${args.join(' ')} exited with ${code}`)),
+    )
   })
 }
 
@@ -63,15 +87,21 @@ try {
   for (const build of builds) {
     console.log(`\n━━ ${build.name} ━━`)
     await run(build.args, { ...env, ...build.env })
-    const { result } = JSON.parse(await readFile(join(here, '.workers-version', build.name, 'result.json'), 'utf8'))
+    const { result } = JSON.parse(
+      await readFile(join(here, '.workers-version', build.name, 'result.json'), 'utf8'),
+    )
     for (const path of build.paths) {
       const response = await fetch(new URL(path.slice(1), result.urls[0]))
       const text = (await response.text()).trimEnd()
-      console.log(`\nGET ${result.urls[0]}${path.slice(1)} → ${response.status}\n${text.replace(/^/gm, '  ')}`)
+      console.log(
+        `\nGET ${result.urls[0]}${path.slice(1)} → ${response.status}\n${text.replace(/^/gm, '  ')}`,
+      )
       if (!response.ok) failed = true
     }
   }
-  console.log(`\n${emulator.versions('playground').length} versions of "playground" and ${emulator.versions('playground-build-output').length} of "playground-build-output" on the emulator.`)
+  console.log(
+    `\n${emulator.versions('playground').length} versions of "playground" and ${emulator.versions('playground-build-output').length} of "playground-build-output" on the emulator.`,
+  )
 } catch (error) {
   failed = true
   console.error(`\n${error instanceof Error ? error.message : error}`)

@@ -8,7 +8,11 @@ import workersVersion from 'unplugin-workers-version/vite'
 export default defineConfig({
   build: { outDir: 'dist/vite-build-output', sourcemap: true },
   plugins: [
-    cloudflare({ experimental: { newConfig: { cfBuildOutput: true, types: { generate: false } } }, inspectorPort: false, persistState: false }),
+    cloudflare({
+      experimental: { newConfig: { cfBuildOutput: true, types: { generate: false } } },
+      inspectorPort: false,
+      persistState: false,
+    }),
     workersVersion({ outputDir: '.workers-version/vite-build-output', promote: true }),
   ],
 })

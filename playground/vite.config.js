@@ -7,5 +7,8 @@ import workersVersion from 'unplugin-workers-version/vite'
 // the assets, creates the version and promotes it to 100%.
 export default defineConfig({
   build: { outDir: 'dist/vite', sourcemap: true },
-  plugins: [cloudflare({ inspectorPort: false, persistState: false }), workersVersion({ outputDir: '.workers-version/vite', promote: true })],
+  plugins: [
+    cloudflare({ inspectorPort: false, persistState: false }),
+    workersVersion({ outputDir: '.workers-version/vite', promote: true }),
+  ],
 })

@@ -15,10 +15,16 @@ const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '../test/fixtures
 /** Where an install records the lockfile it came from; test/frameworks/fixture.ts reads the same file. */
 const STAMP = join('node_modules', '.installed-from-lockfile')
 
-const lockHash = (dir) => createHash('sha256').update(readFileSync(join(dir, 'package-lock.json'))).digest('hex')
+const lockHash = (dir) =>
+  createHash('sha256')
+    .update(readFileSync(join(dir, 'package-lock.json')))
+    .digest('hex')
 
 const fixtures = readdirSync(FIXTURES)
-  .filter((name) => name.startsWith('framework-') && existsSync(join(FIXTURES, name, 'package-lock.json')))
+  .filter(
+    (name) =>
+      name.startsWith('framework-') && existsSync(join(FIXTURES, name, 'package-lock.json')),
+  )
   .sort()
 const started = performance.now()
 for (const name of fixtures) {
@@ -31,7 +37,11 @@ for (const name of fixtures) {
   }
   const begin = performance.now()
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm'
-  const result = spawnSync(npm, ['ci', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], { cwd: dir, stdio: 'inherit' })
+  const result = spawnSync(
+    npm,
+    ['ci', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'],
+    { cwd: dir, stdio: 'inherit' },
+  )
   if (result.status !== 0) {
     console.error(`== ${name}: npm ci failed (${result.error?.message ?? `exit ${result.status}`})`)
     process.exit(1)
@@ -39,4 +49,6 @@ for (const name of fixtures) {
   writeFileSync(stamp, `${hash}\n`)
   console.log(`== ${name}: installed in ${((performance.now() - begin) / 1000).toFixed(1)} s`)
 }
-console.log(`== framework fixtures: ${fixtures.length} checked in ${((performance.now() - started) / 1000).toFixed(1)} s`)
+console.log(
+  `== framework fixtures: ${fixtures.length} checked in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+)

@@ -29,7 +29,11 @@ async function step(name, run) {
 /** Runs a command in `cwd`, echoing its output, and resolves with it; rejects on a non-zero exit. */
 function run(command, args, cwd, env = {}) {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(command, args, {
+      cwd,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
     let output = ''
     const echo = (chunk) => {
       output += chunk
@@ -38,7 +42,11 @@ function run(command, args, cwd, env = {}) {
     child.stdout.on('data', echo)
     child.stderr.on('data', echo)
     child.on('error', reject)
-    child.on('exit', (code) => (code === 0 ? resolve(output) : reject(new Error(`${command} ${args.join(' ')} exited with ${code}`))))
+    child.on('exit', (code) =>
+      code === 0
+        ? resolve(output)
+        : reject(new Error(`${command} ${args.join(' ')} exited with ${code}`)),
+    )
   })
 }
 
@@ -49,12 +57,24 @@ const { startEmulator } = await import(join(REPO, 'dist/emulator/index.js'))
 const emulator = await startEmulator()
 try {
   const tarball = await step('npm pack', async () => {
-    execFileSync('npm', ['pack', '--pack-destination', packDir, '--silent'], { cwd: REPO, stdio: 'ignore' })
-    return join(packDir, (await readdir(packDir)).find((name) => name.endsWith('.tgz')))
+    execFileSync('npm', ['pack', '--pack-destination', packDir, '--silent'], {
+      cwd: REPO,
+      stdio: 'ignore',
+    })
+    return join(
+      packDir,
+      (await readdir(packDir)).find((name) => name.endsWith('.tgz')),
+    )
   })
 
-  await writeFile(join(project, 'package.json'), JSON.stringify({ name: 'first-worker', private: true, type: 'module' }, null, 2))
-  await writeFile(join(project, 'wrangler.jsonc'), '{ "name": "first-worker", "main": "./src/index.js", "compatibility_date": "2025-06-01" }\n')
+  await writeFile(
+    join(project, 'package.json'),
+    JSON.stringify({ name: 'first-worker', private: true, type: 'module' }, null, 2),
+  )
+  await writeFile(
+    join(project, 'wrangler.jsonc'),
+    '{ "name": "first-worker", "main": "./src/index.js", "compatibility_date": "2025-06-01" }\n',
+  )
   await writeFile(
     join(project, 'vite.config.js'),
     `import { cloudflare } from '@cloudflare/vite-plugin'
@@ -65,11 +85,20 @@ export default defineConfig({ plugins: [cloudflare({ inspectorPort: false, persi
 `,
   )
   await run('mkdir', ['-p', 'src'], project)
-  await writeFile(join(project, 'src/index.js'), "export default { fetch: () => new Response('hello from the first version') }\n")
+  await writeFile(
+    join(project, 'src/index.js'),
+    "export default { fetch: () => new Response('hello from the first version') }\n",
+  )
 
-  for (const packages of INSTALLS) await step(`npm install -D ${packages.join(' ')}`, () => run('npm', ['install', '-D', '--no-audit', '--no-fund', ...packages], project))
-  const installOutput = await step('npm install -D <tarball>', () => run('npm', ['install', '-D', '--no-audit', '--no-fund', tarball], project))
-  if (/ERESOLVE|invalid|peer dep/i.test(installOutput)) throw new Error('npm complained about a peer dependency (above)')
+  for (const packages of INSTALLS)
+    await step(`npm install -D ${packages.join(' ')}`, () =>
+      run('npm', ['install', '-D', '--no-audit', '--no-fund', ...packages], project),
+    )
+  const installOutput = await step('npm install -D <tarball>', () =>
+    run('npm', ['install', '-D', '--no-audit', '--no-fund', tarball], project),
+  )
+  if (/ERESOLVE|invalid|peer dep/i.test(installOutput))
+    throw new Error('npm complained about a peer dependency (above)')
   console.log(execFileSync('npm', ['ls', 'miniflare', '--all'], { cwd: project, encoding: 'utf8' }))
 
   const build = await step('vite build --mode deploy', () =>
@@ -80,15 +109,28 @@ export default defineConfig({ plugins: [cloudflare({ inspectorPort: false, persi
     }),
   )
   const used = /preflight runs workerd through (miniflare \S+ \([^)]*\))/.exec(build)
-  if (!used || !/preflight: the version starts in workerd/.test(build)) throw new Error('preflight did not run')
+  if (!used || !/preflight: the version starts in workerd/.test(build))
+    throw new Error('preflight did not run')
   const [version] = emulator.versions('first-worker')
   if (!version) throw new Error('no version reached the emulator')
   // The preview is on its own *.localhost origin, which Node's resolver does not know: answer loopback.
-  const dispatcher = new Agent({ connect: { lookup: (host, options, callback) => (host.endsWith('.localhost') ? (options.all ? callback(null, [{ address: '127.0.0.1', family: 4 }]) : callback(null, '127.0.0.1', 4)) : dns.lookup(host, options, callback)) } })
+  const dispatcher = new Agent({
+    connect: {
+      lookup: (host, options, callback) =>
+        host.endsWith('.localhost')
+          ? options.all
+            ? callback(null, [{ address: '127.0.0.1', family: 4 }])
+            : callback(null, '127.0.0.1', 4)
+          : dns.lookup(host, options, callback),
+    },
+  })
   const answer = await request(version.urls[0], { dispatcher })
   const text = await answer.body.text()
-  if (answer.statusCode !== 200 || text !== 'hello from the first version') throw new Error(`the preview answered ${answer.statusCode}: ${text}`)
-  console.log(`\nOK: preflight ran through ${used[1]}; version ${version.id} answers at ${version.urls[0]}`)
+  if (answer.statusCode !== 200 || text !== 'hello from the first version')
+    throw new Error(`the preview answered ${answer.statusCode}: ${text}`)
+  console.log(
+    `\nOK: preflight ran through ${used[1]}; version ${version.id} answers at ${version.urls[0]}`,
+  )
   console.log(timings.map((line) => `  ${line}`).join('\n'))
 } finally {
   await emulator.close()

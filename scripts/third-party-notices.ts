@@ -12,7 +12,11 @@ export const NOTICES_FILE = 'THIRD_PARTY_NOTICES.md'
 /** The part of a Rolldown plugin this one uses; tsdown's `Plugin` type accepts it. */
 interface NoticesPlugin {
   name: string
-  generateBundle: (this: { emitFile(file: { type: 'asset'; fileName: string; source: string }): string }, options: unknown, bundle: Record<string, { type: string; moduleIds?: string[] }>) => void
+  generateBundle: (
+    this: { emitFile(file: { type: 'asset'; fileName: string; source: string }): string },
+    options: unknown,
+    bundle: Record<string, { type: string; moduleIds?: string[] }>,
+  ) => void
 }
 
 export interface BundledPackage {
@@ -29,22 +33,40 @@ const PACKAGE_IN_PATH = /^(.*[\\/]node_modules[\\/]((?:@[^\\/]+[\\/])?[^\\/]+))[
 
 export function packageOf(moduleId: string): { dir: string; name: string } | undefined {
   const match = PACKAGE_IN_PATH.exec(moduleId.replace(/^\0/, '').split('?')[0] ?? '')
-  return match ? { dir: match[1] as string, name: (match[2] as string).replaceAll('\\', '/') } : undefined
+  return match
+    ? { dir: match[1] as string, name: (match[2] as string).replaceAll('\\', '/') }
+    : undefined
 }
 
 /** The package's licence file: `LICENSE`, `LICENCE`, `license.md`, `COPYING`… in any case. */
 export function readPackageLicense(dir: string): BundledPackage {
-  const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name: string; version: string; license?: string }
+  const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {
+    name: string
+    version: string
+    license?: string
+  }
   const licenseFile = readdirSync(dir)
     .filter((name) => /^(?:licen[cs]e|copying)(?:\.(?:md|txt))?$/i.test(name))
     .sort()[0]
   // MIT, ISC and BSD require their copyright notice in copies; without the file there is nothing to ship.
-  if (!licenseFile) throw new Error(`${pkg.name} is bundled into dist but ships no licence file in ${dir}: add its notice by hand or stop bundling it`)
-  return { name: pkg.name, version: pkg.version, license: pkg.license ?? 'see the licence text', licenseFile, licenseText: readFileSync(join(dir, licenseFile), 'utf8').trim() }
+  if (!licenseFile)
+    throw new Error(
+      `${pkg.name} is bundled into dist but ships no licence file in ${dir}: add its notice by hand or stop bundling it`,
+    )
+  return {
+    name: pkg.name,
+    version: pkg.version,
+    license: pkg.license ?? 'see the licence text',
+    licenseFile,
+    licenseText: readFileSync(join(dir, licenseFile), 'utf8').trim(),
+  }
 }
 
 export function renderNotices(packages: BundledPackage[]): string {
-  const sections = packages.map((p) => `## ${p.name} ${p.version} (${p.license})\n\nFrom its \`${p.licenseFile}\`:\n\n\`\`\`\`text\n${p.licenseText}\n\`\`\`\``)
+  const sections = packages.map(
+    (p) =>
+      `## ${p.name} ${p.version} (${p.license})\n\nFrom its \`${p.licenseFile}\`:\n\n\`\`\`\`text\n${p.licenseText}\n\`\`\`\``,
+  )
   return (
     `# Third-party notices\n\n` +
     `\`dist\` contains code from the packages below, bundled at the versions shown. Each is used under its licence, reproduced here.\n\n` +
@@ -63,7 +85,9 @@ export function thirdPartyNotices(): NoticesPlugin {
           if (found) dirs.set(found.name, found.dir)
         }
       }
-      const packages = [...dirs.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, dir]) => readPackageLicense(dir))
+      const packages = [...dirs.entries()]
+        .sort(([a], [b]) => (a < b ? -1 : 1))
+        .map(([, dir]) => readPackageLicense(dir))
       this.emitFile({ type: 'asset', fileName: NOTICES_FILE, source: renderNotices(packages) })
     },
   }

@@ -9,7 +9,10 @@ import { resolveOptions, type WorkersVersionOptions } from './options/index.js'
 const PLUGIN_NAME = 'unplugin-workers-version'
 
 /** Wires one adapter per bundler to the plugin's context; the options are checked here, at creation. */
-export const unpluginFactory: UnpluginFactory<WorkersVersionOptions | undefined, true> = (rawOptions, meta) => {
+export const unpluginFactory: UnpluginFactory<WorkersVersionOptions | undefined, true> = (
+  rawOptions,
+  meta,
+) => {
   const context = createPluginContext(resolveOptions(rawOptions))
   const vite = viteAdapter(context)
   const main: UnpluginOptions = {

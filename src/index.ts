@@ -1,7 +1,14 @@
 import { createUnplugin } from 'unplugin'
 import { unpluginFactory } from './factory.js'
 
-export type { WorkersVersionOptions, ModuleRule, VersionConfig, VersionRequestBody, SecretsOption, NetworkOptions } from './options/index.js'
+export type {
+  WorkersVersionOptions,
+  ModuleRule,
+  VersionConfig,
+  VersionRequestBody,
+  SecretsOption,
+  NetworkOptions,
+} from './options/index.js'
 export type { VersionResult } from './core/body.js'
 export type { WorkerModule, WorkerModuleBody, OutputFile } from './core/types.js'
 export { WorkersVersionError } from './core/errors.js'

@@ -29,7 +29,14 @@ const PARALLEL_UPLOADS = 4
 export function createPluginContext(options: ResolvedOptions): AdapterContext {
   let bundlerLevel: LogLevel = 'info'
   const logger = createLogger(() => options.logLevel ?? bundlerLevel)
-  let build: { info: PrepareInfo; plan: BuildPlan; redactor?: Redactor; upload?: Promise<UploadSession | undefined> } | undefined
+  let build:
+    | {
+        info: PrepareInfo
+        plan: BuildPlan
+        redactor?: Redactor
+        upload?: Promise<UploadSession | undefined>
+      }
+    | undefined
   let warned = false
   // What this build has warned of: one build plans the project's config and then each Worker the
   // Cloudflare plugin generated from it, and their warnings repeat (the `observability` key twice).
@@ -54,21 +61,37 @@ export function createPluginContext(options: ResolvedOptions): AdapterContext {
       for (const warning of plan.warnings) warnOnce(warning)
       // Before anything is sent: a result left by an earlier build must not outlive a failed upload,
       // nor stand beside a dry run's request.json as if that build had been deployed.
-      for (const interrupted of removeStaleResults(plan.outputDir)) logger.warn(pc.yellow(`⚠ ${interrupted}`))
+      for (const interrupted of removeStaleResults(plan.outputDir))
+        logger.warn(pc.yellow(`⚠ ${interrupted}`))
       // A rebuild (watch, an esbuild context) after a build that failed: its early session is done with.
       void build?.upload?.then((session) => session?.close())
       // The build's one redactor, seeded here: every secret value of the build is in the build plan (the
       // credentials, `fromEnv` values and inline secrets; the Workers a Cloudflare build adds bring none).
-      const redactor = plan.upload ? redactorFor({ credentials: plan.target.credentials, bindings: plan.version.bindings }) : undefined
-      build = { info, plan, redactor, upload: plan.upload && redactor && workerReads(plan).early ? startUploadEarly(plan, redactor) : undefined }
+      const redactor = plan.upload
+        ? redactorFor({ credentials: plan.target.credentials, bindings: plan.version.bindings })
+        : undefined
+      build = {
+        info,
+        plan,
+        redactor,
+        upload:
+          plan.upload && redactor && workerReads(plan).early
+            ? startUploadEarly(plan, redactor)
+            : undefined,
+      }
       // Only a Preview is started in workerd before it is sent; a version is started there only to explain the API's refusal.
-      if (plan.upload && plan.preflight && plan.preview) void import('./version/preflight.js').then(({ warmUpPreflight }) => warmUpPreflight())
+      if (plan.upload && plan.preflight && plan.preview)
+        void import('./version/preflight.js').then(({ warmUpPreflight }) => warmUpPreflight())
     },
     root(bundlerRoot: string) {
       return build?.plan.root ?? projectRoot(options.root, bundlerRoot)
     },
     async complete(workers: WorkerOutput[]) {
-      if (!build) throw new WorkersVersionError('INTERNAL', 'The bundler finished a build the plugin was not told had started.')
+      if (!build)
+        throw new WorkersVersionError(
+          'INTERNAL',
+          'The bundler finished a build the plugin was not told had started.',
+        )
       const { info, plan, redactor, upload } = build
       const session = await upload
       try {
@@ -83,8 +106,13 @@ export function createPluginContext(options: ResolvedOptions): AdapterContext {
    * An upload's Worker state is read while the bundler works (deploy/index.ts says when and why).
    * Loading the HTTP client here costs what it costs after the build; the reads' waits are hidden.
    */
-  function startUploadEarly(plan: UploadPlan, redactor: Redactor): Promise<UploadSession | undefined> {
-    const started = import('./deploy/index.js').then(({ startUpload }) => startUpload(plan, options, logger, { readEarly: true, redactor }))
+  function startUploadEarly(
+    plan: UploadPlan,
+    redactor: Redactor,
+  ): Promise<UploadSession | undefined> {
+    const started = import('./deploy/index.js').then(({ startUpload }) =>
+      startUpload(plan, options, logger, { readEarly: true, redactor }),
+    )
     // Failing to start is not the build's failure: the upload then opens its own session and reports.
     return started.catch(() => undefined)
   }
@@ -105,7 +133,13 @@ export function createPluginContext(options: ResolvedOptions): AdapterContext {
     }
   }
 
-  async function completeBuild(info: PrepareInfo, plan: BuildPlan, workers: WorkerOutput[], redactor: Redactor | undefined, session: UploadSession | undefined) {
+  async function completeBuild(
+    info: PrepareInfo,
+    plan: BuildPlan,
+    workers: WorkerOutput[],
+    redactor: Redactor | undefined,
+    session: UploadSession | undefined,
+  ) {
     // Each Worker the Cloudflare plugin built is planned from its generated config.
     const built: Array<{ plan: BuildPlan; version: BuiltVersion }> = []
     checkFinished(workers, plan)
@@ -117,10 +151,15 @@ export function createPluginContext(options: ResolvedOptions): AdapterContext {
           ? await createPlan(options, plan.root, { ...info, generatesConfig: false }, process.env)
           : plan
       if (workerPlan !== plan) for (const warning of workerPlan.warnings) warnOnce(warning)
-      built.push({ plan: workerPlan, version: await buildVersion(worker, workerPlan, options, logger) })
+      built.push({
+        plan: workerPlan,
+        version: await buildVersion(worker, workerPlan, options, logger),
+      })
     }
     // A Worker's plan uploads when the build's does: both come from the same options and build.
-    const uploads = built.flatMap((b) => (b.plan.upload ? [{ plan: b.plan, version: b.version }] : []))
+    const uploads = built.flatMap((b) =>
+      b.plan.upload ? [{ plan: b.plan, version: b.version }] : [],
+    )
     if (!redactor || uploads.length === 0) return
     // Loaded only for an upload: the HTTP client costs start-up time that a dry run never needs.
     const { uploadVersion } = await import('./deploy/index.js')
@@ -130,12 +169,19 @@ export function createPluginContext(options: ResolvedOptions): AdapterContext {
       return
     }
     const limit = pLimit(PARALLEL_UPLOADS)
-    const outcomes = await Promise.allSettled(uploads.map((u) => limit(() => uploadVersion(u.version, u.plan, options, logger, { redactor, session }))))
+    const outcomes = await Promise.allSettled(
+      uploads.map((u) =>
+        limit(() => uploadVersion(u.version, u.plan, options, logger, { redactor, session })),
+      ),
+    )
     const failed: string[] = []
     const created: string[] = []
     outcomes.forEach((o, i) => {
       const worker = uploads[i]?.plan.target.worker
-      if (o.status === 'rejected') failed.push(`  - ${worker}: ${o.reason instanceof Error ? o.reason.message : String(o.reason)}`)
+      if (o.status === 'rejected')
+        failed.push(
+          `  - ${worker}: ${o.reason instanceof Error ? o.reason.message : String(o.reason)}`,
+        )
       else created.push(describeOutcome(worker, o.value))
     })
     if (failed.length === 0) return

@@ -19,8 +19,12 @@ function sourceFiles(dir: string): string[] {
 /** Every import of a source file, `import type` and `import()` included, as paths relative to src/ or package names. */
 function imports(file: string): string[] {
   const text = readFileSync(file, 'utf8')
-  const specifiers = [...text.matchAll(/^(?:import|export)\s[^'"]*?from\s+'([^']+)'|import\('([^']+)'\)/gm)].map((m) => m[1] ?? m[2]!)
-  return specifiers.map((s) => (s.startsWith('.') ? relative(SRC, resolve(dirname(file), s)).replace(/\.js$/, '.ts') : s))
+  const specifiers = [
+    ...text.matchAll(/^(?:import|export)\s[^'"]*?from\s+'([^']+)'|import\('([^']+)'\)/gm),
+  ].map((m) => m[1] ?? m[2]!)
+  return specifiers.map((s) =>
+    s.startsWith('.') ? relative(SRC, resolve(dirname(file), s)).replace(/\.js$/, '.ts') : s,
+  )
 }
 
 /**
@@ -42,22 +46,70 @@ const LAYERS: string[][] = [
   // The `deploy` command: a finished build on disk through the same plan, version and deploy stages.
   ['command/'],
   ['plugin-context.ts'],
-  ['factory.ts', 'index.ts', 'vite.ts', 'rollup.ts', 'rolldown.ts', 'esbuild.ts', 'webpack.ts', 'rspack.ts', 'cli.ts'],
+  [
+    'factory.ts',
+    'index.ts',
+    'vite.ts',
+    'rollup.ts',
+    'rolldown.ts',
+    'esbuild.ts',
+    'webpack.ts',
+    'rspack.ts',
+    'cli.ts',
+  ],
 ]
 
 function layerOf(path: string): number | undefined {
-  const index = LAYERS.findIndex((layer) => layer.some((prefix) => (prefix.endsWith('/') ? path.startsWith(prefix) : path === prefix)))
+  const index = LAYERS.findIndex((layer) =>
+    layer.some((prefix) => (prefix.endsWith('/') ? path.startsWith(prefix) : path === prefix)),
+  )
   return index === -1 ? undefined : index
 }
 
 /** What each part of src/ must never import (by path prefix under src/), beyond the layers. */
 const FORBIDDEN: Array<[area: string, forbidden: string[]]> = [
-  ['core/', ['options/', 'plan/', 'plugin-context.ts', 'version/', 'deploy/', 'api/', 'report/', 'bundlers/']],
-  ['api/', ['options/', 'plan/', 'plugin-context.ts', 'version/', 'deploy/', 'report/', 'bundlers/', 'modules/index.ts']],
-  ['report/', ['api/', 'options/', 'plan/', 'plugin-context.ts', 'version/', 'deploy/', 'bundlers/']],
-  ['options/', ['plan/', 'plugin-context.ts', 'version/', 'deploy/', 'api/', 'report/', 'bundlers/']],
-  ['bundlers/', ['plan/', 'plugin-context.ts', 'version/', 'deploy/', 'api/', 'report/', 'options/']],
-  ['plan/', ['plugin-context.ts', 'version/', 'deploy/', 'report/', 'bundlers/', 'modules/index.ts']],
+  [
+    'core/',
+    [
+      'options/',
+      'plan/',
+      'plugin-context.ts',
+      'version/',
+      'deploy/',
+      'api/',
+      'report/',
+      'bundlers/',
+    ],
+  ],
+  [
+    'api/',
+    [
+      'options/',
+      'plan/',
+      'plugin-context.ts',
+      'version/',
+      'deploy/',
+      'report/',
+      'bundlers/',
+      'modules/index.ts',
+    ],
+  ],
+  [
+    'report/',
+    ['api/', 'options/', 'plan/', 'plugin-context.ts', 'version/', 'deploy/', 'bundlers/'],
+  ],
+  [
+    'options/',
+    ['plan/', 'plugin-context.ts', 'version/', 'deploy/', 'api/', 'report/', 'bundlers/'],
+  ],
+  [
+    'bundlers/',
+    ['plan/', 'plugin-context.ts', 'version/', 'deploy/', 'api/', 'report/', 'options/'],
+  ],
+  [
+    'plan/',
+    ['plugin-context.ts', 'version/', 'deploy/', 'report/', 'bundlers/', 'modules/index.ts'],
+  ],
   ['workerd/', ['api/', 'options/', 'plan/', 'version/', 'deploy/', 'report/', 'bundlers/']],
 ]
 
@@ -93,7 +145,8 @@ describe('architecture', () => {
       for (const [area, forbidden] of FORBIDDEN) {
         if (!path.startsWith(area)) continue
         for (const target of imports(file)) {
-          if (forbidden.some((f) => target.startsWith(f))) violations.push(`${path} imports ${target}`)
+          if (forbidden.some((f) => target.startsWith(f)))
+            violations.push(`${path} imports ${target}`)
         }
       }
     }
@@ -101,12 +154,17 @@ describe('architecture', () => {
   })
 
   it('places every source file outside the emulator in a layer, and imports only from its own or a lower one', () => {
-    const plugin = files.map((file) => relative(SRC, file)).filter((path) => !path.startsWith('emulator/'))
+    const plugin = files
+      .map((file) => relative(SRC, file))
+      .filter((path) => !path.startsWith('emulator/'))
     expect(plugin.filter((path) => layerOf(path) === undefined)).toEqual([])
     const upward = plugin.flatMap((path) =>
       imports(join(SRC, path))
         .filter((target) => target.endsWith('.ts') && (layerOf(target) ?? -1) > layerOf(path)!)
-        .map((target) => `${path} (layer ${layerOf(path)}) imports ${target} (layer ${layerOf(target)})`),
+        .map(
+          (target) =>
+            `${path} (layer ${layerOf(path)}) imports ${target} (layer ${layerOf(target)})`,
+        ),
     )
     expect(upward).toEqual([])
   })
@@ -116,7 +174,10 @@ describe('architecture', () => {
       files
         .map((file) => relative(SRC, file))
         .filter((path) => !path.startsWith('emulator/'))
-        .map((path) => [path, imports(join(SRC, path)).filter((target) => target.endsWith('.ts'))] as const),
+        .map(
+          (path) =>
+            [path, imports(join(SRC, path)).filter((target) => target.endsWith('.ts'))] as const,
+        ),
     )
     expect(cycles(graph)).toEqual([])
   })
@@ -126,7 +187,13 @@ describe('architecture', () => {
       .filter((file) => relative(SRC, file).startsWith('emulator/'))
       .flatMap((file) =>
         imports(file)
-          .filter((t) => !t.startsWith('emulator/') && !t.startsWith('workerd/') && !t.startsWith('node:') && !/^[a-z@]/.test(t))
+          .filter(
+            (t) =>
+              !t.startsWith('emulator/') &&
+              !t.startsWith('workerd/') &&
+              !t.startsWith('node:') &&
+              !/^[a-z@]/.test(t),
+          )
           .map((t) => `${relative(SRC, file)} imports ${t}`),
       )
     expect(outside).toEqual([])
@@ -138,7 +205,11 @@ describe('architecture', () => {
     const allowed = new Set(['cli.ts imports emulator/cli.ts'])
     const inward = files
       .filter((file) => !relative(SRC, file).startsWith('emulator/'))
-      .flatMap((file) => imports(file).filter((t) => t.startsWith('emulator/')).map((t) => `${relative(SRC, file)} imports ${t}`))
+      .flatMap((file) =>
+        imports(file)
+          .filter((t) => t.startsWith('emulator/'))
+          .map((t) => `${relative(SRC, file)} imports ${t}`),
+      )
       .filter((line) => !allowed.has(line))
     expect(inward).toEqual([])
   })
@@ -151,9 +222,14 @@ describe('architecture', () => {
 
   it('ships ASCII JavaScript, which V8 decodes and compiles faster than two-byte text (dist/)', () => {
     const dist = join(ROOT, 'dist')
-    const js = [...readdirSync(dist).map((f) => join(dist, f)), ...readdirSync(join(dist, 'emulator')).map((f) => join(dist, 'emulator', f))].filter((f) => f.endsWith('.js'))
+    const js = [
+      ...readdirSync(dist).map((f) => join(dist, f)),
+      ...readdirSync(join(dist, 'emulator')).map((f) => join(dist, 'emulator', f)),
+    ].filter((f) => f.endsWith('.js'))
     expect(js.length).toBeGreaterThan(10)
-    const nonAscii = js.filter((file) => /[\u0080-\uffff]/.test(readFileSync(file, 'utf8'))).map((file) => relative(dist, file))
+    const nonAscii = js
+      .filter((file) => /[\u0080-\uffff]/.test(readFileSync(file, 'utf8')))
+      .map((file) => relative(dist, file))
     expect(nonAscii).toEqual([])
   })
 
@@ -167,7 +243,9 @@ describe('architecture', () => {
         seen.add(file)
         const text = readFileSync(file, 'utf8')
         // Static imports only: `import(…)` is what loads lazily.
-        for (const [, specifier] of text.matchAll(/^(?:import|export)\b[^'"]*?(?:from\s*)?["']([^"']+)["'];?$/gm)) {
+        for (const [, specifier] of text.matchAll(
+          /^(?:import|export)\b[^'"]*?(?:from\s*)?["']([^"']+)["'];?$/gm,
+        )) {
           if (specifier!.startsWith('.')) visit(resolve(dirname(file), specifier!))
           else packages.add(specifier!)
         }
@@ -176,10 +254,19 @@ describe('architecture', () => {
       expect(seen.size, `${entry}: its chunks`).toBeGreaterThan(2)
       // unplugin's adapter, valibot and the small helpers are bundled; undici, the config
       // parsers, the assets code, magic-string, es-module-lexer and picomatch load when needed.
-      expect([...packages].filter((p) => !p.startsWith('node:')), `${entry} loads packages at start-up`).toEqual([])
-      const lazy = readdirSync(dist).filter((f) => /^(upload|transport|wrangler|assets|manifest|magic-string|lexer)\b.*\.js$/.test(f))
+      expect(
+        [...packages].filter((p) => !p.startsWith('node:')),
+        `${entry} loads packages at start-up`,
+      ).toEqual([])
+      const lazy = readdirSync(dist).filter((f) =>
+        /^(upload|transport|wrangler|assets|manifest|magic-string|lexer)\b.*\.js$/.test(f),
+      )
       expect(lazy.length, 'the lazily loaded chunks exist').toBeGreaterThanOrEqual(6)
-      for (const chunk of lazy) expect([...seen].map((f) => basename(f)), `${entry} loads ${chunk} at start-up`).not.toContain(chunk)
+      for (const chunk of lazy)
+        expect(
+          [...seen].map((f) => basename(f)),
+          `${entry} loads ${chunk} at start-up`,
+        ).not.toContain(chunk)
     }
   })
 })

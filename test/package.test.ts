@@ -15,7 +15,17 @@ const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
 }
 
 /** The packages tsdown.config.ts bundles into dist (unplugin: its Rollup-family and esbuild parts). */
-const BUNDLED = ['valibot', 'magic-string', 'p-limit', 'yocto-queue', 'picocolors', 'jsonc-parser', 'es-module-lexer', 'unplugin', '@jridgewell/sourcemap-codec']
+const BUNDLED = [
+  'valibot',
+  'magic-string',
+  'p-limit',
+  'yocto-queue',
+  'picocolors',
+  'jsonc-parser',
+  'es-module-lexer',
+  'unplugin',
+  '@jridgewell/sourcemap-codec',
+]
 
 function licenseText(name: string): string {
   const dir = join(ROOT, 'node_modules', name)
@@ -27,7 +37,8 @@ function licenseText(name: string): string {
 /** `## name version (licence)` sections of the notices file. */
 function noticeSections(text: string): Map<string, string> {
   const sections = new Map<string, string>()
-  for (const part of text.split(/^## /m).slice(1)) sections.set(part.slice(0, part.indexOf(' ')), part)
+  for (const part of text.split(/^## /m).slice(1))
+    sections.set(part.slice(0, part.indexOf(' ')), part)
   return sections
 }
 
@@ -35,10 +46,25 @@ describe('the published package', () => {
   it('ships LICENSE (MIT) and the third-party notices', () => {
     const license = readFileSync(join(ROOT, 'LICENSE'), 'utf8')
     expect(pkg.license).toBe('MIT')
-    expect(license).toMatch(/^MIT License\n\nCopyright \(c\) \d{4} unplugin-workers-version contributors\n/)
-    const packed = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT, encoding: 'utf8' })) as Array<{ files: Array<{ path: string }> }>
+    expect(license).toMatch(
+      /^MIT License\n\nCopyright \(c\) \d{4} unplugin-workers-version contributors\n/,
+    )
+    const packed = JSON.parse(
+      execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], {
+        cwd: ROOT,
+        encoding: 'utf8',
+      }),
+    ) as Array<{ files: Array<{ path: string }> }>
     const files = packed[0]!.files.map((f) => f.path)
-    expect(files).toEqual(expect.arrayContaining(['LICENSE', 'README.md', 'package.json', 'dist/THIRD_PARTY_NOTICES.md', 'dist/index.js']))
+    expect(files).toEqual(
+      expect.arrayContaining([
+        'LICENSE',
+        'README.md',
+        'package.json',
+        'dist/THIRD_PARTY_NOTICES.md',
+        'dist/index.js',
+      ]),
+    )
   })
 
   it('lists every bundled package with its own licence text, and no package that is installed instead', () => {
@@ -46,15 +72,24 @@ describe('the published package', () => {
     for (const name of BUNDLED) {
       const section = sections.get(name)
       expect(section, `${name} in the notices`).toBeDefined()
-      const version = (JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version
-      expect(section!.startsWith(`${name} ${version} (`), `${name} at the installed version`).toBe(true)
+      const version = (
+        JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')) as {
+          version: string
+        }
+      ).version
+      expect(section!.startsWith(`${name} ${version} (`), `${name} at the installed version`).toBe(
+        true,
+      )
       expect(section).toContain(licenseText(name))
     }
     // Every section carries a non-empty licence text, and a runtime dependency is installed, not bundled
     // (unplugin is both: the webpack and rspack entries import the installed one).
     for (const [name, section] of sections) {
       expect(section, name).toMatch(/```text\n\S[\s\S]*\n````/)
-      if (name !== 'unplugin') expect(Object.keys(pkg.dependencies), `${name} is bundled, not installed`).not.toContain(name)
+      if (name !== 'unplugin')
+        expect(Object.keys(pkg.dependencies), `${name} is bundled, not installed`).not.toContain(
+          name,
+        )
     }
   })
 
@@ -65,8 +100,14 @@ describe('the published package', () => {
       expect(match, `${name}: "${range}" has an upper bound`).not.toBeNull()
       const [major, minor] = pkg.devDependencies[name]!.split('.').map(Number) as [number, number]
       const [bound, boundMinor = 0] = [Number(match![4]), Number(match![5] ?? 0)]
-      expect(major < bound || (major === bound && minor < boundMinor), `${name} ${pkg.devDependencies[name]} is inside "${range}"`).toBe(true)
-      expect(major >= Number(match![1]), `${name} ${pkg.devDependencies[name]} is inside "${range}"`).toBe(true)
+      expect(
+        major < bound || (major === bound && minor < boundMinor),
+        `${name} ${pkg.devDependencies[name]} is inside "${range}"`,
+      ).toBe(true)
+      expect(
+        major >= Number(match![1]),
+        `${name} ${pkg.devDependencies[name]} is inside "${range}"`,
+      ).toBe(true)
     }
   })
 })

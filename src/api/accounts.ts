@@ -25,10 +25,21 @@ const MAX_PAGES = 20
 const MEMBERSHIPS_INACCESSIBLE = new Set([9106, 10000])
 
 /** Every entry of a paged list. */
-async function readPages(session: ApiSession, path: string, what: string): Promise<Record<string, unknown>[]> {
+async function readPages(
+  session: ApiSession,
+  path: string,
+  what: string,
+): Promise<Record<string, unknown>[]> {
   const entries: Record<string, unknown>[] = []
   for (let page = 1; page <= MAX_PAGES; page++) {
-    const { result } = await sendWithRetries(session, { method: 'GET', path, query: { page: String(page), per_page: String(PER_PAGE) }, what, worker: '', idempotent: true })
+    const { result } = await sendWithRetries(session, {
+      method: 'GET',
+      path,
+      query: { page: String(page), per_page: String(PER_PAGE) },
+      what,
+      worker: '',
+      idempotent: true,
+    })
     const found = Array.isArray(result) ? result.filter(isRecord) : []
     entries.push(...found)
     if (found.length < PER_PAGE) break
@@ -44,14 +55,23 @@ async function listAccounts(ctx: ApiClientOptions): Promise<AccountInfo[]> {
       readPages(session, '/memberships', 'List the memberships of the token'),
     ])
     if (accounts.status === 'rejected') throw accounts.reason
-    const listed = accounts.value.flatMap((a) => (typeof a.id === 'string' ? [{ id: a.id, name: typeof a.name === 'string' ? a.name : '(no name)' }] : []))
+    const listed = accounts.value.flatMap((a) =>
+      typeof a.id === 'string'
+        ? [{ id: a.id, name: typeof a.name === 'string' ? a.name : '(no name)' }]
+        : [],
+    )
     if (memberships.status === 'rejected') {
       const error: unknown = memberships.reason
-      const inaccessible = error instanceof ApiError && error.errors.some((e) => MEMBERSHIPS_INACCESSIBLE.has(e.code))
+      const inaccessible =
+        error instanceof ApiError && error.errors.some((e) => MEMBERSHIPS_INACCESSIBLE.has(e.code))
       if (inaccessible && listed.length > 0) return listed
       throw error
     }
-    const member = new Set(memberships.value.flatMap((m) => (isRecord(m.account) && typeof m.account.id === 'string' ? [m.account.id] : [])))
+    const member = new Set(
+      memberships.value.flatMap((m) =>
+        isRecord(m.account) && typeof m.account.id === 'string' ? [m.account.id] : [],
+      ),
+    )
     return listed.filter((a) => member.has(a.id))
   })
 }
@@ -60,10 +80,17 @@ async function listAccounts(ctx: ApiClientOptions): Promise<AccountInfo[]> {
 export async function findAccountId(ctx: ApiClientOptions): Promise<string> {
   const accounts = await listAccounts(ctx)
   if (accounts.length === 1) return accounts[0]!.id
-  const set = 'set the `accountId` option, CLOUDFLARE_ACCOUNT_ID, or `account_id` in the wrangler config'
+  const set =
+    'set the `accountId` option, CLOUDFLARE_ACCOUNT_ID, or `account_id` in the wrangler config'
   if (accounts.length === 0) {
-    throw new WorkersVersionError('MISSING_ACCOUNT_ID', `No account id is configured, and the API token can see no account to take it from: ${set}, or use a token with access to the account.`)
+    throw new WorkersVersionError(
+      'MISSING_ACCOUNT_ID',
+      `No account id is configured, and the API token can see no account to take it from: ${set}, or use a token with access to the account.`,
+    )
   }
   const listed = accounts.map((a) => `  - ${a.id}  ${a.name}`).join('\n')
-  throw new WorkersVersionError('MISSING_ACCOUNT_ID', `No account id is configured, and the API token can see ${plural(accounts.length, 'account')}; ${set} to the one to upload to:\n${listed}`)
+  throw new WorkersVersionError(
+    'MISSING_ACCOUNT_ID',
+    `No account id is configured, and the API token can see ${plural(accounts.length, 'account')}; ${set} to the one to upload to:\n${listed}`,
+  )
 }

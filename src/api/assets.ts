@@ -47,7 +47,8 @@ class JwtExpired extends Error {}
 
 export async function uploadAssets(options: UploadAssetsOptions): Promise<AssetsUploadResult> {
   requireAccount(options, 'uploadAssets')
-  if (!options.scriptName) throw new WorkersVersionError('MISSING_OPTION', 'uploadAssets needs a non-empty `scriptName`.')
+  if (!options.scriptName)
+    throw new WorkersVersionError('MISSING_OPTION', 'uploadAssets needs a non-empty `scriptName`.')
   return withApi(options, (session, redactor) => new AssetsUpload(options, session, redactor).run())
 }
 
@@ -64,7 +65,10 @@ class AssetsUpload {
     private readonly api: ApiSession,
     private readonly redactor: Redactor,
   ) {
-    this.concurrency = Math.max(1, Math.floor(options.concurrency ?? NETWORK_DEFAULTS.assetsConcurrency))
+    this.concurrency = Math.max(
+      1,
+      Math.floor(options.concurrency ?? NETWORK_DEFAULTS.assetsConcurrency),
+    )
     for (const file of options.manifest.files) this.byHash.set(file.hash, file)
     // Serialised once: every session (the first and any renewal) sends the same manifest.
     this.sessionBody = manifestRequestJson(options.manifest)
@@ -83,7 +87,10 @@ class AssetsUpload {
     let session = await this.openSession()
     const missing = session.buckets.flat()
     this.progress.filesToUpload = missing.length
-    this.progress.bytesToUpload = missing.reduce((sum, hash) => sum + (this.byHash.get(hash)?.size ?? 0), 0)
+    this.progress.bytesToUpload = missing.reduce(
+      (sum, hash) => sum + (this.byHash.get(hash)?.size ?? 0),
+      0,
+    )
     this.progress.presentFiles = this.progress.totalFiles - missing.length
     this.report()
 
@@ -100,9 +107,13 @@ class AssetsUpload {
       // The upload JWT expired mid-round: a new session lists only what is still missing.
       idleSessions = this.accepted.size > before ? 0 : idleSessions + 1
       if (idleSessions >= MAX_SESSIONS_WITHOUT_PROGRESS) {
-        throw this.failure(`the upload token expired ${plural(idleSessions, 'time')} in a row before any file was accepted`)
+        throw this.failure(
+          `the upload token expired ${plural(idleSessions, 'time')} in a row before any file was accepted`,
+        )
       }
-      this.api.log(`The assets upload token expired; opening a new upload session to resume (${plural(this.progress.uploadedFiles, 'file')} already sent ${this.progress.uploadedFiles === 1 ? 'is' : 'are'} kept).`)
+      this.api.log(
+        `The assets upload token expired; opening a new upload session to resume (${plural(this.progress.uploadedFiles, 'file')} already sent ${this.progress.uploadedFiles === 1 ? 'is' : 'are'} kept).`,
+      )
       session = await this.openSession()
       this.countAcceptedUnseen(missing, session)
     }
@@ -137,7 +148,9 @@ class AssetsUpload {
    * first, so the next session sees everything that was accepted).
    */
   private async uploadRound(session: Session): Promise<string | undefined> {
-    const queue = session.buckets.filter((bucket) => bucket.length > 0).map((bucket) => bucket.filter((hash) => !this.accepted.has(hash)))
+    const queue = session.buckets
+      .filter((bucket) => bucket.length > 0)
+      .map((bucket) => bucket.filter((hash) => !this.accepted.has(hash)))
     let completion: string | undefined
     let expired = false
     let failed: unknown
@@ -160,7 +173,9 @@ class AssetsUpload {
     if (failed !== undefined) throw failed
     if (completion !== undefined) return completion
     if (expired) return undefined
-    throw this.failure('every requested file was accepted but no response carried the completion token')
+    throw this.failure(
+      'every requested file was accepted but no response carried the completion token',
+    )
   }
 
   /** One bucket. Resolves with the completion JWT if its response carried it. */
@@ -185,7 +200,9 @@ class AssetsUpload {
             if (status === 401) throw new JwtExpired()
             if (status === 524 && this.concurrency > 1) {
               this.concurrency = 1
-              this.api.log('The assets API answered HTTP 524 (a timeout); uploading one bucket at a time from now on.')
+              this.api.log(
+                'The assets API answered HTTP 524 (a timeout); uploading one bucket at a time from now on.',
+              )
             }
           },
         },
@@ -199,7 +216,10 @@ class AssetsUpload {
     }
     this.report()
     const result = answer.result
-    const completion = isRecord(result) && typeof result.jwt === 'string' && result.jwt !== '' ? result.jwt : undefined
+    const completion =
+      isRecord(result) && typeof result.jwt === 'string' && result.jwt !== ''
+        ? result.jwt
+        : undefined
     if (completion !== undefined) this.redactor.add(completion)
     return completion
   }
@@ -208,7 +228,8 @@ class AssetsUpload {
     const form = createFormData()
     for (const hash of hashes) {
       const file = this.byHash.get(hash)
-      if (!file) throw this.failure(`the API asked for a file that is not in the manifest (hash ${hash})`)
+      if (!file)
+        throw this.failure(`the API asked for a file that is not in the manifest (hash ${hash})`)
       // Sync: asset files are at most 25 MiB and mostly small, where async reads cost more than they save.
       const base64 = readFileSync(file.path).toString('base64')
       form.append(hash, new Blob([base64], { type: partContentType(file.key) }), hash)
@@ -221,7 +242,12 @@ class AssetsUpload {
     const answer = await this.step(() =>
       sendWithRetries(this.api, {
         method: 'POST',
-        path: accountPath(this.options.accountId, 'scripts', this.options.scriptName, 'assets-upload-session'),
+        path: accountPath(
+          this.options.accountId,
+          'scripts',
+          this.options.scriptName,
+          'assets-upload-session',
+        ),
         body: this.sessionBody,
         what: `Open an assets upload session for Worker ${JSON.stringify(this.options.scriptName)}`,
         worker: this.options.scriptName,
@@ -231,7 +257,11 @@ class AssetsUpload {
     )
     const result = answer.result as { jwt: string; buckets?: unknown }
     this.redactor.add(result.jwt)
-    const buckets = Array.isArray(result.buckets) ? result.buckets.filter(Array.isArray).map((b: unknown[]) => b.filter((h): h is string => typeof h === 'string')) : []
+    const buckets = Array.isArray(result.buckets)
+      ? result.buckets
+          .filter(Array.isArray)
+          .map((b: unknown[]) => b.filter((h): h is string => typeof h === 'string'))
+      : []
     return { jwt: result.jwt, buckets }
   }
 
@@ -240,7 +270,11 @@ class AssetsUpload {
     try {
       return await send()
     } catch (error) {
-      if (error instanceof JwtExpired || (error instanceof WorkersVersionError && error.code === 'ASSETS_UPLOAD_FAILED')) throw error
+      if (
+        error instanceof JwtExpired ||
+        (error instanceof WorkersVersionError && error.code === 'ASSETS_UPLOAD_FAILED')
+      )
+        throw error
       throw this.failure(error instanceof Error ? error.message : String(error))
     }
   }
@@ -282,7 +316,11 @@ export function expiresSoon(jwt: string, now = Date.now()): boolean {
   if (payload === undefined) return false
   try {
     const claims: unknown = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'))
-    return isRecord(claims) && typeof claims.exp === 'number' && claims.exp * 1000 - EXPIRY_MARGIN_MS <= now
+    return (
+      isRecord(claims) &&
+      typeof claims.exp === 'number' &&
+      claims.exp * 1000 - EXPIRY_MARGIN_MS <= now
+    )
   } catch {
     return false
   }

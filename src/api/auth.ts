@@ -14,7 +14,10 @@ export interface ApiCredentials {
  */
 export function authHeaders(credentials: ApiCredentials): Record<string, string> {
   const token = credentials.apiToken?.trim()
-  if (token) return { authorization: `Bearer ${headerSafe(token, 'the API token (`apiToken` / CLOUDFLARE_API_TOKEN)')}` }
+  if (token)
+    return {
+      authorization: `Bearer ${headerSafe(token, 'the API token (`apiToken` / CLOUDFLARE_API_TOKEN)')}`,
+    }
   const key = credentials.apiKey?.trim()
   const email = credentials.email?.trim()
   if (key && email) {
@@ -45,7 +48,12 @@ function headerSafe(value: string, what: string): string {
   // Visible ASCII, space and tab only (RFC 9110 field-value, minus obs-text).
   const bad = /[^\t\x20-\x7e]/.exec(value)
   if (bad) {
-    const char = bad[0] === '\n' ? 'a line feed' : bad[0] === '\r' ? 'a carriage return' : `the character U+${bad[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`
+    const char =
+      bad[0] === '\n'
+        ? 'a line feed'
+        : bad[0] === '\r'
+          ? 'a carriage return'
+          : `the character U+${bad[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`
     throw new WorkersVersionError(
       'INVALID_CREDENTIALS',
       `${what} contains ${char} (at position ${bad.index + 1} of ${value.length}), which cannot be sent in an HTTP header. ` +

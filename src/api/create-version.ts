@@ -10,7 +10,13 @@ import type { BodyStream } from './transport.js'
 import { hasVersionId, pickVersionResult } from './result.js'
 import { quoteServerValue } from './server-values.js'
 import { parseBaseUrl } from './url.js'
-import { findCreatedVersion, identityOf, readBaseline, type VersionIdentity, versionsPath } from './versions.js'
+import {
+  findCreatedVersion,
+  identityOf,
+  readBaseline,
+  type VersionIdentity,
+  versionsPath,
+} from './versions.js'
 
 export interface CreateVersionOptions extends ApiClientOptions {
   accountId: string
@@ -58,24 +64,31 @@ export async function createVersion(options: CreateVersionOptions): Promise<Vers
       // Serialised once: every send reuses this Buffer, so a 100 MB body exists as one string
       // (garbage right after) and one Buffer, never more.
       body: typeof body === 'function' ? body : Buffer.from(JSON.stringify(body)),
-      ...(typeof body === 'function' && options.contentLength !== undefined ? { contentLength: options.contentLength } : {}),
+      ...(typeof body === 'function' && options.contentLength !== undefined
+        ? { contentLength: options.contentLength }
+        : {}),
       what,
       worker,
       idempotent: false,
       accept: hasVersionId,
-      describe: options.describe ?? (typeof body === 'function' ? undefined : (pointer) => describePointer(body, pointer)),
+      describe:
+        options.describe ??
+        (typeof body === 'function' ? undefined : (pointer) => describePointer(body, pointer)),
       ifUnknown: `The version may have been created anyway: check the Worker's versions (dashboard or \`wrangler versions list --name ${worker}\`) before building again.`,
       hooks: {
         recover: async () => {
           const found = await findCreatedVersion({ session, accountId, worker, identity, baseline })
           if (!found) return undefined
-          session.log(`Create Version: recovered the lost response: version ${found.id} (number ${String(found.number)}) had been created with this build's modules`)
+          session.log(
+            `Create Version: recovered the lost response: version ${found.id} (number ${String(found.number)}) had been created with this build's modules`,
+          )
           return { result: found }
         },
       },
     })
     const result = pickVersionResult(answer.result, redactor)
-    if (!result) throw new WorkersVersionError('API_ERROR', `${what}: the response has no version id.`)
+    if (!result)
+      throw new WorkersVersionError('API_ERROR', `${what}: the response has no version id.`)
     const named = otherWorkerNamed(answer.result, worker)
     if (named !== undefined) {
       throw new WorkersVersionError(
@@ -96,7 +109,9 @@ function otherWorkerNamed(raw: unknown, worker: string): unknown {
   if (!isRecord(raw)) return undefined
   const metadata = isRecord(raw.metadata) ? raw.metadata : {}
   // `worker` may be given as the Worker's id: then only an id can be compared with it.
-  const fields = /^[0-9a-f]{32}$/.test(worker) ? ['worker_id', 'script_id'] : ['script_name', 'worker_name']
+  const fields = /^[0-9a-f]{32}$/.test(worker)
+    ? ['worker_id', 'script_id']
+    : ['script_name', 'worker_name']
   for (const value of fields.flatMap((field) => [raw[field], metadata[field]])) {
     if (value !== undefined && value !== null && value !== worker) return value
   }

@@ -24,7 +24,10 @@ export interface Deployment {
 const MAX_DEPLOYMENT_MESSAGE = 100
 
 /** The deployment serving traffic now (`GET …/deployments`, first entry), or undefined when nothing is deployed or the Worker is new. */
-export async function currentDeployment(ctx: ApiCallContext, script: string): Promise<Deployment | undefined> {
+export async function currentDeployment(
+  ctx: ApiCallContext,
+  script: string,
+): Promise<Deployment | undefined> {
   return (await listDeployments(ctx, script))[0]
 }
 
@@ -70,7 +73,10 @@ export async function deployRollout(
   const after = await listDeployments(ctx, script)
   const ours = `deployment ${made.id} (${describeSplit(made)})`
   if (after[0]?.id !== made.id) {
-    return { made, changed: `${ours} was replaced right after by ${describeDeployment(after[0])}, perhaps another rollout: the traffic is not what this build set.` }
+    return {
+      made,
+      changed: `${ours} was replaced right after by ${describeDeployment(after[0])}, perhaps another rollout: the traffic is not what this build set.`,
+    }
   }
   if (after[1] !== undefined && after[1].id !== read.id) {
     return {
@@ -82,11 +88,15 @@ export async function deployRollout(
 }
 
 function describeSplit(deployment: Deployment): string {
-  return deployment.versions.map((v) => `${v.version_id} at ${v.percentage}%`).join(', ') || 'no version'
+  return (
+    deployment.versions.map((v) => `${v.version_id} at ${v.percentage}%`).join(', ') || 'no version'
+  )
 }
 
 function describeDeployment(deployment: Deployment | undefined): string {
-  return deployment === undefined ? 'no deployment' : `deployment ${deployment.id ?? '(no id)'} (${describeSplit(deployment)})`
+  return deployment === undefined
+    ? 'no deployment'
+    : `deployment ${deployment.id ?? '(no id)'} (${describeSplit(deployment)})`
 }
 
 /**
@@ -99,7 +109,8 @@ export async function createDeployment(
   deployment: { versions: TrafficShare[]; message?: string },
 ): Promise<Deployment> {
   const body: Record<string, unknown> = { strategy: 'percentage', versions: deployment.versions }
-  if (deployment.message !== undefined && deployment.message !== '') body.annotations = { 'workers/message': truncate(deployment.message, MAX_DEPLOYMENT_MESSAGE) }
+  if (deployment.message !== undefined && deployment.message !== '')
+    body.annotations = { 'workers/message': truncate(deployment.message, MAX_DEPLOYMENT_MESSAGE) }
   const result = await callApi(ctx, {
     method: 'POST',
     path: accountPath(ctx.accountId, 'scripts', script, 'deployments'),
@@ -108,11 +119,21 @@ export async function createDeployment(
     worker: script,
     idempotent: true,
   })
-  if (!isRecord(result)) throw new WorkersVersionError('API_ERROR', `Cloudflare API: the deployment of Worker ${JSON.stringify(script)} returned no deployment.`)
+  if (!isRecord(result))
+    throw new WorkersVersionError(
+      'API_ERROR',
+      `Cloudflare API: the deployment of Worker ${JSON.stringify(script)} returned no deployment.`,
+    )
   const made = toDeployment(result, ctx)
-  const missing = deployment.versions.find((asked) => !made.versions.some((v) => v.version_id === asked.version_id && v.percentage === asked.percentage))
+  const missing = deployment.versions.find(
+    (asked) =>
+      !made.versions.some(
+        (v) => v.version_id === asked.version_id && v.percentage === asked.percentage,
+      ),
+  )
   if (missing || made.versions.length !== deployment.versions.length) {
-    const named = made.versions.map((v) => `${v.version_id} at ${v.percentage}%`).join(', ') || 'no version'
+    const named =
+      made.versions.map((v) => `${v.version_id} at ${v.percentage}%`).join(', ') || 'no version'
     const asked = deployment.versions.map((v) => `${v.version_id} at ${v.percentage}%`).join(', ')
     throw new WorkersVersionError(
       'API_INVALID_RESPONSE',
@@ -130,7 +151,11 @@ export async function createDeployment(
  * traffic between two versions (which one should keep the rest is the user's decision). Call it
  * before creating the version, so nothing is created in vain.
  */
-export function planTraffic(current: Pick<Deployment, 'versions'> | undefined, newVersionId: string, promote: true | number): TrafficShare[] {
+export function planTraffic(
+  current: Pick<Deployment, 'versions'> | undefined,
+  newVersionId: string,
+  promote: true | number,
+): TrafficShare[] {
   if (promote === true || promote === 100) return [{ version_id: newVersionId, percentage: 100 }]
   const shares = current?.versions ?? []
   if (shares.length === 0) {
@@ -161,16 +186,31 @@ function toDeployment(raw: Record<string, unknown>, ctx: ApiCallContext): Deploy
     .filter((v) => v.version_id !== undefined || v.percentage !== undefined)
     .map((v) => {
       const percentage = v.percentage
-      if (typeof percentage !== 'number' || !Number.isFinite(percentage) || percentage < 0 || percentage > 100) {
-        throw new WorkersVersionError('API_INVALID_RESPONSE', `Cloudflare API: a deployment's percentage is ${quoteServerValue(percentage, redact)}, not a number from 0 to 100.`)
+      if (
+        typeof percentage !== 'number' ||
+        !Number.isFinite(percentage) ||
+        percentage < 0 ||
+        percentage > 100
+      ) {
+        throw new WorkersVersionError(
+          'API_INVALID_RESPONSE',
+          `Cloudflare API: a deployment's percentage is ${quoteServerValue(percentage, redact)}, not a number from 0 to 100.`,
+        )
       }
-      return { version_id: checkUuid(v.version_id, "a deployment's version id", redact), percentage }
+      return {
+        version_id: checkUuid(v.version_id, "a deployment's version id", redact),
+        percentage,
+      }
     })
   const deployment: Deployment = { versions }
   if (raw.id !== undefined) deployment.id = checkUuid(raw.id, 'the deployment id', redact)
   if (typeof raw.created_on === 'string') deployment.created_on = raw.created_on
   if (isRecord(raw.annotations)) {
-    deployment.annotations = Object.fromEntries(Object.entries(raw.annotations).filter((e): e is [string, string] => typeof e[1] === 'string'))
+    deployment.annotations = Object.fromEntries(
+      Object.entries(raw.annotations).filter(
+        (e): e is [string, string] => typeof e[1] === 'string',
+      ),
+    )
   }
   return deployment
 }

@@ -17,7 +17,8 @@ interface Envelope<T = unknown> {
 }
 
 /** A response body read as an envelope, or a short excerpt when it is not one (an HTML error page from a proxy, say). */
-export type ParsedBody<T> = { kind: 'envelope'; envelope: Envelope<T> } | { kind: 'other'; excerpt: string }
+export type ParsedBody<T> =
+  { kind: 'envelope'; envelope: Envelope<T> } | { kind: 'other'; excerpt: string }
 
 const EXCERPT_CHARS = 200
 
@@ -27,7 +28,10 @@ const EXCERPT_CHARS = 200
  * always before the excerpt is cut, so a cut never keeps part of a secret.
  * `result` is left as sent: callers pick the fields they need and redact those.
  */
-export function parseEnvelope<T = unknown>(text: string, redact: (text: string) => string = (t) => t): ParsedBody<T> {
+export function parseEnvelope<T = unknown>(
+  text: string,
+  redact: (text: string) => string = (t) => t,
+): ParsedBody<T> {
   let data: unknown
   try {
     data = JSON.parse(text)
@@ -62,13 +66,22 @@ function excerpt(text: string): string {
 function messagesOf(value: unknown, redact: (text: string) => string): ApiMessage[] {
   if (!Array.isArray(value)) return []
   return value.filter(isRecord).map((entry) => {
-    const code = typeof entry.code === 'number' && Number.isFinite(entry.code) ? entry.code : Number(entry.code) || 0
+    const code =
+      typeof entry.code === 'number' && Number.isFinite(entry.code)
+        ? entry.code
+        : Number(entry.code) || 0
     const message: ApiMessage = {
       code: Number(redact(String(code))) === code ? code : 0,
-      message: redact(typeof entry.message === 'string' ? entry.message : (JSON.stringify(entry.message ?? '') ?? '')),
+      message: redact(
+        typeof entry.message === 'string'
+          ? entry.message
+          : (JSON.stringify(entry.message ?? '') ?? ''),
+      ),
     }
-    if (typeof entry.documentation_url === 'string' && entry.documentation_url !== '') message.documentation_url = redact(entry.documentation_url)
-    if (isRecord(entry.source) && typeof entry.source.pointer === 'string') message.source = { pointer: redact(entry.source.pointer) }
+    if (typeof entry.documentation_url === 'string' && entry.documentation_url !== '')
+      message.documentation_url = redact(entry.documentation_url)
+    if (isRecord(entry.source) && typeof entry.source.pointer === 'string')
+      message.source = { pointer: redact(entry.source.pointer) }
     return message
   })
 }

@@ -12,7 +12,10 @@ export class ApiError extends WorkersVersionError {
   readonly errors: ApiMessage[]
   /** How many times the request was sent before giving up. */
   readonly attempts: number
-  constructor(message: string, details: { status: number; errors: ApiMessage[]; attempts: number }) {
+  constructor(
+    message: string,
+    details: { status: number; errors: ApiMessage[]; attempts: number },
+  ) {
     super('API_ERROR', message)
     this.name = 'ApiError'
     this.status = details.status
@@ -41,7 +44,8 @@ export function formatApiErrors(errors: ApiMessage[], context: FormatContext): s
   for (const error of errors) {
     let line = `- ${quoteValue(error.message, undefined, MESSAGE_CHARS)} [code ${error.code}]`
     const pointer = error.source?.pointer
-    if (pointer !== undefined) line += ` at ${quoteValue(safeDescribe(context.describe, pointer) ?? pointer)}`
+    if (pointer !== undefined)
+      line += ` at ${quoteValue(safeDescribe(context.describe, pointer) ?? pointer)}`
     lines.push(line)
     if (error.documentation_url) lines.push(`  see ${quoteValue(error.documentation_url)}`)
     const hint = hintFor(error, context.worker)
@@ -77,7 +81,7 @@ function hintFor(error: ApiMessage, worker: string): string | undefined {
     case 10002:
       // The local emulator's own failure (see src/emulator/create-version.ts): nothing in the request to fix.
       return /local emulator/.test(error.message)
-        ? "the local emulator could not run the version, through no fault of the request: fix the cause named above where the emulator runs; it looks for miniflare and workerd again on the next upload, without a restart."
+        ? 'the local emulator could not run the version, through no fault of the request: fix the cause named above where the emulator runs; it looks for miniflare and workerd again on the next upload, without a restart.'
         : undefined
     case 10027:
       return 'the Worker is too large (limit: 64 MiB uncompressed): check for source maps or large assets bundled as modules.'

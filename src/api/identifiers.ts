@@ -24,10 +24,17 @@ const ACCOUNT_ID_MAX = 64
 /** Throws INVALID_WORKER_NAME unless `name` can be a Worker's name or id. `optionPath` names the option in the message. */
 export function checkWorkerName(name: unknown, optionPath = '`worker`'): string {
   const problem = identifierProblem(name, WORKER_NAME_MAX)
-  if (problem) throw new WorkersVersionError('INVALID_WORKER_NAME', `${optionPath} ${problem}. A Worker name uses lower-case letters, digits, "-" and "_" (at most ${WORKER_NAME_MAX} characters), or give the Worker's id.`)
+  if (problem)
+    throw new WorkersVersionError(
+      'INVALID_WORKER_NAME',
+      `${optionPath} ${problem}. A Worker name uses lower-case letters, digits, "-" and "_" (at most ${WORKER_NAME_MAX} characters), or give the Worker's id.`,
+    )
   const value = name as string
   if (!WORKER_NAME.test(value)) {
-    const hint = /[A-Z]/.test(value) && WORKER_NAME.test(value.toLowerCase()) ? ` Did you mean ${JSON.stringify(value.toLowerCase())}?` : ''
+    const hint =
+      /[A-Z]/.test(value) && WORKER_NAME.test(value.toLowerCase())
+        ? ` Did you mean ${JSON.stringify(value.toLowerCase())}?`
+        : ''
     throw new WorkersVersionError(
       'INVALID_WORKER_NAME',
       `${optionPath} is ${JSON.stringify(value)}, which is not a Worker name: use lower-case letters, digits, "-" and "_", not starting with "-".${hint}`,
@@ -37,7 +44,10 @@ export function checkWorkerName(name: unknown, optionPath = '`worker`'): string 
 }
 
 /** Throws INVALID_ACCOUNT_ID unless `id` can be an account id. */
-export function checkAccountId(id: unknown, optionPath = '`accountId` (or CLOUDFLARE_ACCOUNT_ID)'): string {
+export function checkAccountId(
+  id: unknown,
+  optionPath = '`accountId` (or CLOUDFLARE_ACCOUNT_ID)',
+): string {
   const problem = identifierProblem(id, ACCOUNT_ID_MAX)
   const value = id as string
   if (problem || !ACCOUNT_ID.test(value)) {
@@ -51,12 +61,14 @@ export function checkAccountId(id: unknown, optionPath = '`accountId` (or CLOUDF
 
 /** The problems both identifiers share, worded for the message; undefined when none. */
 function identifierProblem(value: unknown, max: number): string | undefined {
-  if (typeof value !== 'string') return `must be a string, got ${value === null ? 'null' : typeof value}`
+  if (typeof value !== 'string')
+    return `must be a string, got ${value === null ? 'null' : typeof value}`
   if (value === '') return 'is empty'
   if (value !== value.trim()) return `has leading or trailing spaces (${JSON.stringify(value)})`
-  if (value === '.' || value === '..') return `is ${JSON.stringify(value)}, a path segment, not a name`
-  if (value.includes('/') || value.includes('\\')) return `is ${JSON.stringify(clip(value, 80))}, which contains a slash`
+  if (value === '.' || value === '..')
+    return `is ${JSON.stringify(value)}, a path segment, not a name`
+  if (value.includes('/') || value.includes('\\'))
+    return `is ${JSON.stringify(clip(value, 80))}, which contains a slash`
   if (value.length > max) return `is ${value.length} characters long (at most ${max})`
   return undefined
 }
-

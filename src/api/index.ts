@@ -5,8 +5,31 @@ export { createAgent, resolveTimeouts } from './transport.js'
 export { describePointer } from './pointers.js'
 export { formatVersionResult } from './result.js'
 export { identityOfPayload } from './versions.js'
-export { getWorker, createWorker, currentMigrationTag, listSecrets, type ApiCallContext } from './workers.js'
-export { currentDeployment, createDeployment, deployRollout, planTraffic, type Deployment, type TrafficShare } from './deployments.js'
+export {
+  getWorker,
+  createWorker,
+  currentMigrationTag,
+  listSecrets,
+  type ApiCallContext,
+} from './workers.js'
+export {
+  currentDeployment,
+  createDeployment,
+  deployRollout,
+  planTraffic,
+  type Deployment,
+  type TrafficShare,
+} from './deployments.js'
 export { DeployedButUnread, uploadScript } from './script-upload.js'
-export { createPreview, createPreviewDeployment, deletePreview, deletePreviewNamed, getPreview, latestPreviewDeployment, listPreviews,   type Preview, type PreviewDeployment } from './previews.js'
+export {
+  createPreview,
+  createPreviewDeployment,
+  deletePreview,
+  deletePreviewNamed,
+  getPreview,
+  latestPreviewDeployment,
+  listPreviews,
+  type Preview,
+  type PreviewDeployment,
+} from './previews.js'
 export { quoteServerValue } from './server-values.js'

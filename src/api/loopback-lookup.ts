@@ -6,7 +6,11 @@
  */
 import dns, { type LookupAddress } from 'node:dns'
 
-type Callback = (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void
+type Callback = (
+  error: NodeJS.ErrnoException | null,
+  address: string | LookupAddress[],
+  family?: number,
+) => void
 
 const LOOPBACK: readonly LookupAddress[] = [
   { address: '127.0.0.1', family: 4 },
@@ -19,15 +23,30 @@ function isLocalhostName(hostname: string): boolean {
 }
 
 /** `net.connect`'s `lookup`: loopback for localhost names, the system's resolver for the rest. */
-export function loopbackLookup(hostname: string, options: { family?: number | string; all?: boolean }, callback: Callback): void {
+export function loopbackLookup(
+  hostname: string,
+  options: { family?: number | string; all?: boolean },
+  callback: Callback,
+): void {
   if (!isLocalhostName(hostname)) {
     // The same call net.connect makes without a `lookup` of its own, read from the module at call
     // time as net does (a named import would keep the function as it was when this file loaded).
-    ;(dns.lookup as (host: string, options: object, callback: Callback) => void)(hostname, options, callback)
+    ;(dns.lookup as (host: string, options: object, callback: Callback) => void)(
+      hostname,
+      options,
+      callback,
+    )
     return
   }
-  const family = options.family === 6 || options.family === 'IPv6' ? 6 : options.family === 4 || options.family === 'IPv4' ? 4 : 0
+  const family =
+    options.family === 6 || options.family === 'IPv6'
+      ? 6
+      : options.family === 4 || options.family === 'IPv4'
+        ? 4
+        : 0
   const addresses = LOOPBACK.filter((entry) => family === 0 || entry.family === family)
   const [first] = addresses
-  process.nextTick(() => (options.all ? callback(null, [...addresses]) : callback(null, first!.address, first!.family)))
+  process.nextTick(() =>
+    options.all ? callback(null, [...addresses]) : callback(null, first!.address, first!.family),
+  )
 }

@@ -34,7 +34,9 @@ function describeBinding(binding: Record<string, unknown>): string {
 
 function describeModule(module: Record<string, unknown>): string {
   const name = typeof module.name === 'string' ? JSON.stringify(module.name) : '(unnamed)'
-  return typeof module.content_type === 'string' ? `module ${name} (${module.content_type})` : `module ${name}`
+  return typeof module.content_type === 'string'
+    ? `module ${name} (${module.content_type})`
+    : `module ${name}`
 }
 
 /** RFC 6901: `/a~1b/c~0d` → ['a/b', 'c~d']. The empty pointer is the whole document. */

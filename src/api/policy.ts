@@ -18,7 +18,8 @@ export interface RetryOptions {
 }
 
 /** The user's part of the policy (`network.retries`): how many sends and how long between them. */
-export type Backoff = Required<Omit<RetryOptions, 'recoveryWaitsMs'>> & Pick<RetryOptions, 'recoveryWaitsMs'>
+export type Backoff = Required<Omit<RetryOptions, 'recoveryWaitsMs'>> &
+  Pick<RetryOptions, 'recoveryWaitsMs'>
 
 export const POLICY = {
   /** Turned away before any work was done: sending again is safe for every request. */
@@ -75,7 +76,9 @@ export function resolveBackoff(options: RetryOptions | undefined): Backoff {
     attempts: Math.max(1, Math.floor(options?.attempts ?? NETWORK_DEFAULTS.retries.attempts)),
     baseDelayMs: Math.max(0, options?.baseDelayMs ?? NETWORK_DEFAULTS.retries.baseDelayMs),
     maxDelayMs: Math.max(0, options?.maxDelayMs ?? NETWORK_DEFAULTS.retries.maxDelayMs),
-    ...(options?.recoveryWaitsMs !== undefined && { recoveryWaitsMs: options.recoveryWaitsMs.map((ms) => Math.max(0, ms)) }),
+    ...(options?.recoveryWaitsMs !== undefined && {
+      recoveryWaitsMs: options.recoveryWaitsMs.map((ms) => Math.max(0, ms)),
+    }),
   }
 }
 
@@ -89,11 +92,19 @@ export function classifyStatus(status: number): StatusClass {
 }
 
 /** What "not there" looks like: `POLICY.absent` unless a request names another (a Workflow's, a Preview's). */
-export type AbsentAnswer = { status: number; code: number } | { status: number; codes: readonly number[] }
+export type AbsentAnswer =
+  { status: number; code: number } | { status: number; codes: readonly number[] }
 
-export function isAbsent(status: number, errors: readonly ApiMessage[], absent: AbsentAnswer = POLICY.absent): boolean {
+export function isAbsent(
+  status: number,
+  errors: readonly ApiMessage[],
+  absent: AbsentAnswer = POLICY.absent,
+): boolean {
   const codes: readonly number[] = 'codes' in absent ? absent.codes : [absent.code]
-  return status === absent.status && errors.some((error) => error.code !== undefined && codes.includes(error.code))
+  return (
+    status === absent.status &&
+    errors.some((error) => error.code !== undefined && codes.includes(error.code))
+  )
 }
 
 /**
@@ -101,7 +112,11 @@ export function isAbsent(status: number, errors: readonly ApiMessage[], absent: 
  * half keeps a lower bound (so a struggling API gets real rest), the random half keeps many CI
  * jobs from coming back in lockstep. `sent` counts the sends so far, starting at 1.
  */
-export function backoffDelay(sent: number, backoff: Backoff, random: () => number = Math.random): number {
+export function backoffDelay(
+  sent: number,
+  backoff: Backoff,
+  random: () => number = Math.random,
+): number {
   const ceiling = Math.min(backoff.maxDelayMs, backoff.baseDelayMs * 2 ** (sent - 1))
   return Math.round(ceiling / 2 + random() * (ceiling / 2))
 }
@@ -110,7 +125,10 @@ export function backoffDelay(sent: number, backoff: Backoff, random: () => numbe
  * `Retry-After` as milliseconds from `now`: delta-seconds or an HTTP-date (RFC 9110 §10.2.3).
  * Undefined when absent or unparseable, so the backoff applies instead.
  */
-export function parseRetryAfter(value: string | string[] | undefined, now = Date.now()): number | undefined {
+export function parseRetryAfter(
+  value: string | string[] | undefined,
+  now = Date.now(),
+): number | undefined {
   const raw = (Array.isArray(value) ? value[0] : value)?.trim()
   if (!raw) return undefined
   if (/^\d+$/.test(raw)) return Number(raw) * 1000
@@ -137,9 +155,14 @@ export function waitBeforeResend(
     return waitMs >= remainingMs ? { pastDeadline: true } : { waitMs }
   }
   if (retryAfterMs > POLICY.maxRetryAfterMs) {
-    return { giveUp: `the API asks to wait ${seconds(retryAfterMs)} (Retry-After), longer than the ${seconds(POLICY.maxRetryAfterMs)} a build waits` }
+    return {
+      giveUp: `the API asks to wait ${seconds(retryAfterMs)} (Retry-After), longer than the ${seconds(POLICY.maxRetryAfterMs)} a build waits`,
+    }
   }
-  if (retryAfterMs >= remainingMs) return { giveUp: `the API asks to wait ${seconds(retryAfterMs)} (Retry-After), past the deadline` }
+  if (retryAfterMs >= remainingMs)
+    return {
+      giveUp: `the API asks to wait ${seconds(retryAfterMs)} (Retry-After), past the deadline`,
+    }
   return { waitMs: retryAfterMs }
 }
 

@@ -8,7 +8,15 @@
 import { WorkersVersionError } from '../core/errors.js'
 import { isRecord } from '../core/guards.js'
 import { ApiError } from './errors.js'
-import { accountPath, callApi, json, requireAccount, withApi, type ApiCallContext, type ApiRequest } from './request.js'
+import {
+  accountPath,
+  callApi,
+  json,
+  requireAccount,
+  withApi,
+  type ApiCallContext,
+  type ApiRequest,
+} from './request.js'
 import { sendWithRetries } from './retry.js'
 import { POLICY } from './policy.js'
 import { checkPreviewId, checkServerUrl } from './server-values.js'
@@ -36,7 +44,8 @@ export interface PreviewDeployment {
   created_on?: string
 }
 
-const previewsPath = (ctx: ApiCallContext, worker: string, ...rest: string[]) => accountPath(ctx.accountId, 'workers', worker, 'previews', ...rest)
+const previewsPath = (ctx: ApiCallContext, worker: string, ...rest: string[]) =>
+  accountPath(ctx.accountId, 'workers', worker, 'previews', ...rest)
 
 function previewLookup(ctx: ApiCallContext, worker: string, identifier: string): ApiRequest {
   return {
@@ -51,7 +60,11 @@ function previewLookup(ctx: ApiCallContext, worker: string, identifier: string):
 }
 
 /** `GET …/previews/{id|slug|name}`: the Preview, or undefined when there is none (10025). */
-export async function getPreview(ctx: ApiCallContext, worker: string, identifier: string): Promise<Preview | undefined> {
+export async function getPreview(
+  ctx: ApiCallContext,
+  worker: string,
+  identifier: string,
+): Promise<Preview | undefined> {
   const result = await callApi(ctx, previewLookup(ctx, worker, identifier))
   return result === undefined ? undefined : toPreview(result, ctx, worker)
 }
@@ -61,7 +74,10 @@ const PREVIEW_NAME_TAKEN = 100338
 
 /** A create refused because the name (or the URL label it makes) is taken: a 409, or the code in any answer. */
 function nameTaken(error: unknown): error is ApiError {
-  return error instanceof ApiError && (error.status === 409 || error.errors.some((e) => e.code === PREVIEW_NAME_TAKEN))
+  return (
+    error instanceof ApiError &&
+    (error.status === 409 || error.errors.some((e) => e.code === PREVIEW_NAME_TAKEN))
+  )
 }
 
 export interface CreatedPreview {
@@ -75,7 +91,11 @@ export interface CreatedPreview {
  * name is taken (a parallel build of the same branch created it first), the Preview is read by
  * name. That read also answers by slug, so the caller checks the name of what comes back.
  */
-export async function createPreview(ctx: ApiCallContext, worker: string, name: string): Promise<CreatedPreview> {
+export async function createPreview(
+  ctx: ApiCallContext,
+  worker: string,
+  name: string,
+): Promise<CreatedPreview> {
   const what = `Create Preview ${JSON.stringify(name)} of Worker ${JSON.stringify(worker)}`
   requireAccount(ctx, what)
   const lookup = { ...previewLookup(ctx, worker, name), maxSends: 3 }
@@ -109,7 +129,11 @@ export async function createPreview(ctx: ApiCallContext, worker: string, name: s
 }
 
 /** `GET …/previews/{p}/deployments/latest`, or undefined for a Preview without deployments. */
-export async function latestPreviewDeployment(ctx: ApiCallContext, worker: string, previewId: string): Promise<PreviewDeployment | undefined> {
+export async function latestPreviewDeployment(
+  ctx: ApiCallContext,
+  worker: string,
+  previewId: string,
+): Promise<PreviewDeployment | undefined> {
   const result = await callApi(ctx, {
     method: 'GET',
     path: previewsPath(ctx, worker, previewId, 'deployments', 'latest'),
@@ -131,7 +155,11 @@ export async function createPreviewDeployment(
   ctx: ApiCallContext,
   worker: string,
   previewId: string,
-  body: { stream: () => BodyStream; contentLength: number; describe?: (pointer: string) => string | undefined },
+  body: {
+    stream: () => BodyStream
+    contentLength: number
+    describe?: (pointer: string) => string | undefined
+  },
 ): Promise<PreviewDeployment> {
   const result = await callApi(ctx, {
     method: 'POST',
@@ -160,7 +188,10 @@ export async function listPreviews(ctx: ApiCallContext, worker: string): Promise
     const previews: Preview[] = []
     for (let page = 1; ; page++) {
       if (page > MAX_PREVIEW_PAGES) {
-        throw new WorkersVersionError('API_ERROR', `${what}: more than ${MAX_PREVIEW_PAGES * PREVIEWS_PER_PAGE} Previews; delete some by name first.`)
+        throw new WorkersVersionError(
+          'API_ERROR',
+          `${what}: more than ${MAX_PREVIEW_PAGES * PREVIEWS_PER_PAGE} Previews; delete some by name first.`,
+        )
       }
       const { result } = await sendWithRetries(session, {
         method: 'GET',
@@ -170,7 +201,11 @@ export async function listPreviews(ctx: ApiCallContext, worker: string): Promise
         worker,
         idempotent: true,
       })
-      if (!Array.isArray(result)) throw new WorkersVersionError('API_ERROR', `Cloudflare API: the list of Previews of Worker ${JSON.stringify(worker)} is not a list.`)
+      if (!Array.isArray(result))
+        throw new WorkersVersionError(
+          'API_ERROR',
+          `Cloudflare API: the list of Previews of Worker ${JSON.stringify(worker)} is not a list.`,
+        )
       previews.push(...result.map((entry) => toPreview(entry, ctx, worker)))
       if (result.length < PREVIEWS_PER_PAGE) return previews
     }
@@ -182,7 +217,11 @@ export async function listPreviews(ctx: ApiCallContext, worker: string): Promise
  * a Preview already gone then answers not found, which is the outcome asked for. The caller reads
  * the Preview first (`getPreview`) to tell an unknown name from a deleted one.
  */
-export async function deletePreview(ctx: ApiCallContext, worker: string, previewId: string): Promise<void> {
+export async function deletePreview(
+  ctx: ApiCallContext,
+  worker: string,
+  previewId: string,
+): Promise<void> {
   await callApi(ctx, {
     method: 'DELETE',
     path: previewsPath(ctx, worker, previewId),
@@ -199,7 +238,12 @@ export async function deletePreview(ctx: ApiCallContext, worker: string, preview
  * Preview by id, slug or name: with `exactName` only a Preview of exactly that name counts, so a
  * branch never deletes another branch's Preview that shares its slug (`feat/x`, `feat-x`).
  */
-export async function deletePreviewNamed(ctx: ApiCallContext, worker: string, identifier: string, { exactName }: { exactName: boolean }): Promise<Preview | undefined> {
+export async function deletePreviewNamed(
+  ctx: ApiCallContext,
+  worker: string,
+  identifier: string,
+  { exactName }: { exactName: boolean },
+): Promise<Preview | undefined> {
   const found = await getPreview(ctx, worker, identifier)
   if (!found || (exactName && found.name !== identifier)) return undefined
   await deletePreview(ctx, worker, found.id)
@@ -211,9 +255,15 @@ const redactOf = (ctx: ApiCallContext) => (text: string) => ctx.redactor?.redact
 /** Every value a report prints or writes is checked here: ids as safe tokens, URLs as https or loopback http. */
 function toPreview(result: unknown, ctx: ApiCallContext, worker: string): Preview {
   const redact = redactOf(ctx)
-  if (!isRecord(result)) throw new WorkersVersionError('API_ERROR', `Cloudflare API: the answer about a Preview of Worker ${JSON.stringify(worker)} is not a Preview.`)
+  if (!isRecord(result))
+    throw new WorkersVersionError(
+      'API_ERROR',
+      `Cloudflare API: the answer about a Preview of Worker ${JSON.stringify(worker)} is not a Preview.`,
+    )
   const id = checkPreviewId(result.id, 'the Preview id', redact)
-  const urls = (Array.isArray(result.urls) ? result.urls : []).map((url) => checkServerUrl(url, `a URL of Preview ${id}`, redact))
+  const urls = (Array.isArray(result.urls) ? result.urls : []).map((url) =>
+    checkServerUrl(url, `a URL of Preview ${id}`, redact),
+  )
   const name = typeof result.name === 'string' ? result.name : ''
   const slug = typeof result.slug === 'string' ? result.slug : ''
   const preview: Preview = { id, name, slug, urls }
@@ -229,13 +279,22 @@ function timestamp(value: unknown): string | undefined {
 
 function toDeployment(result: unknown, ctx: ApiCallContext, worker: string): PreviewDeployment {
   const redact = redactOf(ctx)
-  if (!isRecord(result)) throw new WorkersVersionError('API_ERROR', `Cloudflare API: the answer about a Preview deployment of Worker ${JSON.stringify(worker)} is not a deployment.`)
+  if (!isRecord(result))
+    throw new WorkersVersionError(
+      'API_ERROR',
+      `Cloudflare API: the answer about a Preview deployment of Worker ${JSON.stringify(worker)} is not a deployment.`,
+    )
   const id = checkPreviewId(result.id, 'the Preview deployment id', redact)
-  const urls = (Array.isArray(result.urls) ? result.urls : []).map((url) => checkServerUrl(url, `a URL of Preview deployment ${id}`, redact))
+  const urls = (Array.isArray(result.urls) ? result.urls : []).map((url) =>
+    checkServerUrl(url, `a URL of Preview deployment ${id}`, redact),
+  )
   const env: PreviewDeployment['env'] = {}
-  if (isRecord(result.env)) for (const [name, binding] of Object.entries(result.env)) if (isRecord(binding) && typeof binding.type === 'string') env[name] = { type: binding.type }
+  if (isRecord(result.env))
+    for (const [name, binding] of Object.entries(result.env))
+      if (isRecord(binding) && typeof binding.type === 'string') env[name] = { type: binding.type }
   const deployment: PreviewDeployment = { id, urls, env }
-  if (typeof result.migration_tag === 'string' && result.migration_tag !== '') deployment.migration_tag = result.migration_tag
+  if (typeof result.migration_tag === 'string' && result.migration_tag !== '')
+    deployment.migration_tag = result.migration_tag
   const created = timestamp(result.created_on)
   if (created !== undefined) deployment.created_on = created
   return deployment

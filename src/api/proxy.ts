@@ -25,7 +25,10 @@ export function proxyFromEnv(env: NodeJS.ProcessEnv = process.env): ProxySetting
     if (name === undefined) return undefined
     const value = env[name]!.trim()
     if (!URL.canParse(value)) {
-      throw new WorkersVersionError('INVALID_PROXY', `${name} is not a URL (it is not quoted here: it may hold a password); write it as http://host:port or http://user:password@host:port.`)
+      throw new WorkersVersionError(
+        'INVALID_PROXY',
+        `${name} is not a URL (it is not quoted here: it may hold a password); write it as http://host:port or http://user:password@host:port.`,
+      )
     }
     return value
   }
@@ -33,7 +36,10 @@ export function proxyFromEnv(env: NodeJS.ProcessEnv = process.env): ProxySetting
   const httpProxy = pick(HTTP_VARS) ?? all
   const httpsProxy = pick(HTTPS_VARS) ?? all
   if (httpProxy === undefined && httpsProxy === undefined) return undefined
-  return { ...(httpProxy !== undefined && { httpProxy }), ...(httpsProxy !== undefined && { httpsProxy }) }
+  return {
+    ...(httpProxy !== undefined && { httpProxy }),
+    ...(httpsProxy !== undefined && { httpsProxy }),
+  }
 }
 
 /**
@@ -51,7 +57,13 @@ export function proxySecrets(settings: ProxySettings | undefined): string[] {
     const pass = safeDecode(password)
     // A proxy that takes a token as the user name has no password.
     if (!password) secrets.push(username, user)
-    secrets.push(password, pass, `${username}:${password}`, `${user}:${pass}`, Buffer.from(`${user}:${pass}`).toString('base64'))
+    secrets.push(
+      password,
+      pass,
+      `${username}:${password}`,
+      `${user}:${pass}`,
+      Buffer.from(`${user}:${pass}`).toString('base64'),
+    )
   }
   return secrets.filter((secret) => secret.length > 0)
 }

@@ -7,7 +7,7 @@ import { isRecord } from '../core/guards.js'
 import { Redactor } from '../core/redact.js'
 import { type ApiCredentials, authHeaders } from './auth.js'
 import { resolveBackoff, type RetryOptions } from './policy.js'
-import { type ApiAnswer, type ApiRequest, type ApiSession, sendWithRetries } from './retry.js'
+import { type ApiRequest, type ApiSession, sendWithRetries } from './retry.js'
 import { resolveTimeouts, type SharedAgent, type Timeouts, Transport } from './transport.js'
 import { assertSafeBaseUrl } from './url.js'
 
@@ -52,8 +52,14 @@ export interface ApiCallContext extends ApiClientOptions {
  * Runs `use` with a session on a fresh transport. Every message and log line of the calls, and
  * any error they throw, passes the run's redactor first.
  */
-export async function withApi<T>(options: ApiClientOptions, use: (session: ApiSession, redactor: Redactor) => Promise<T>): Promise<T> {
-  const redactor = (options.redactor ?? new Redactor()).addCredential(options.credentials.apiToken, options.credentials.apiKey)
+export async function withApi<T>(
+  options: ApiClientOptions,
+  use: (session: ApiSession, redactor: Redactor) => Promise<T>,
+): Promise<T> {
+  const redactor = (options.redactor ?? new Redactor()).addCredential(
+    options.credentials.apiToken,
+    options.credentials.apiKey,
+  )
   try {
     assertSafeBaseUrl(options.baseUrl)
     const transport = new Transport({
@@ -91,7 +97,8 @@ export async function callApi(ctx: ApiCallContext, request: ApiRequest): Promise
 }
 
 export function requireAccount(ctx: ApiCallContext, what: string): void {
-  if (!ctx.accountId) throw new WorkersVersionError('MISSING_OPTION', `${what} needs a non-empty \`accountId\`.`)
+  if (!ctx.accountId)
+    throw new WorkersVersionError('MISSING_OPTION', `${what} needs a non-empty \`accountId\`.`)
 }
 
 /** A JSON body, serialised once: every send reuses these bytes. */
@@ -99,11 +106,13 @@ export function json(value: unknown): Buffer {
   return Buffer.from(JSON.stringify(value))
 }
 
-export type {  ApiRequest }
+export type { ApiRequest }
 
 /** `/accounts/{a}/workers/<rest…>`, each segment encoded. */
 export function accountPath(accountId: string, ...rest: string[]): string {
-  return ['', 'accounts', accountId, 'workers', ...rest].map((s, i) => (i === 0 ? s : encodeURIComponent(s))).join('/')
+  return ['', 'accounts', accountId, 'workers', ...rest]
+    .map((s, i) => (i === 0 ? s : encodeURIComponent(s)))
+    .join('/')
 }
 
 export function asRecords(value: unknown): Record<string, unknown>[] {
@@ -111,7 +120,10 @@ export function asRecords(value: unknown): Record<string, unknown>[] {
 }
 
 /** A log sink that sees only redacted text and cannot fail the call. */
-function redactedLine(sink: ((line: string) => void) | undefined, redact: (text: string) => string): (line: string) => void {
+function redactedLine(
+  sink: ((line: string) => void) | undefined,
+  redact: (text: string) => string,
+): (line: string) => void {
   return (line) => {
     try {
       sink?.(redact(line))

@@ -18,16 +18,27 @@ export function pickVersionResult(raw: unknown, redactor?: Redactor): VersionRes
   const redact = (value: string) => (redactor ? redactor.redact(value) : value)
   const text = (value: unknown) => (typeof value === 'string' ? redact(value) : undefined)
   const id = checkUuid(raw.id, 'the version id', redact)
-  const number = typeof raw.number === 'number' && Number.isFinite(raw.number) ? raw.number : Number.NaN
-  const result: VersionResult = { id, number: text(String(number)) === String(number) ? number : Number.NaN }
+  const number =
+    typeof raw.number === 'number' && Number.isFinite(raw.number) ? raw.number : Number.NaN
+  const result: VersionResult = {
+    id,
+    number: text(String(number)) === String(number) ? number : Number.NaN,
+  }
   const strings = ['created_on', 'main_module', 'compatibility_date', 'migration_tag'] as const
   for (const field of strings) {
     const value = text(raw[field])
     if (value !== undefined) result[field] = value
   }
-  if (Array.isArray(raw.urls)) result.urls = raw.urls.map((url: unknown) => checkServerUrl(url, 'a preview URL of the version', redact)).map(redact)
-  if (typeof raw.startup_time_ms === 'number' && Number.isFinite(raw.startup_time_ms)) result.startup_time_ms = raw.startup_time_ms
-  if (Array.isArray(raw.compatibility_flags)) result.compatibility_flags = raw.compatibility_flags.map(text).filter((flag) => flag !== undefined)
+  if (Array.isArray(raw.urls))
+    result.urls = raw.urls
+      .map((url: unknown) => checkServerUrl(url, 'a preview URL of the version', redact))
+      .map(redact)
+  if (typeof raw.startup_time_ms === 'number' && Number.isFinite(raw.startup_time_ms))
+    result.startup_time_ms = raw.startup_time_ms
+  if (Array.isArray(raw.compatibility_flags))
+    result.compatibility_flags = raw.compatibility_flags
+      .map(text)
+      .filter((flag) => flag !== undefined)
   if (isRecord(raw.annotations)) {
     const annotations: Record<string, string> = {}
     for (const [key, value] of Object.entries(raw.annotations)) {
@@ -45,11 +56,18 @@ export function hasVersionId(raw: unknown): raw is Record<string, unknown> & { i
 }
 
 /** The summary lines shown after a version was created; `redactor` scrubs them once more. */
-export function formatVersionResult(r: VersionResult, elapsedMs: number, redactor?: Redactor): string[] {
+export function formatVersionResult(
+  r: VersionResult,
+  elapsedMs: number,
+  redactor?: Redactor,
+): string[] {
   const lines = [`version id: ${r.id}`, `version number: ${r.number}`]
   const redact = (text: string) => (redactor ? redactor.redact(text) : text)
   // URLs from the server: each quoted escaped and clipped, and a long list cut short (result.json keeps them all).
-  const urls = firstFew(previewUrls(r).map((url) => quoteValue(url, redact)), (left) => `… and ${left.toLocaleString('en-US')} more, all in result.json`)
+  const urls = firstFew(
+    previewUrls(r).map((url) => quoteValue(url, redact)),
+    (left) => `… and ${left.toLocaleString('en-US')} more, all in result.json`,
+  )
   if (urls.length === 1) lines.push(`preview URL: ${urls[0]}`)
   else if (urls.length > 1) lines.push('preview URLs:', ...urls.map((url) => `  ${url}`))
   if (typeof r.startup_time_ms === 'number') lines.push(`startup time: ${r.startup_time_ms} ms`)

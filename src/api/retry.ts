@@ -10,8 +10,22 @@ import { WorkersVersionError } from '../core/errors.js'
 import { plural } from '../core/plural.js'
 import { type ApiMessage, parseEnvelope } from './envelope.js'
 import { ApiError, formatApiErrors } from './errors.js'
-import { type AbsentAnswer, type Backoff, classifyStatus, isAbsent, parseRetryAfter, POLICY, seconds, waitBeforeResend } from './policy.js'
-import { NetworkFailure, type OutgoingRequest, ResponseTooLarge, type Transport } from './transport.js'
+import {
+  type AbsentAnswer,
+  type Backoff,
+  classifyStatus,
+  isAbsent,
+  parseRetryAfter,
+  POLICY,
+  seconds,
+  waitBeforeResend,
+} from './policy.js'
+import {
+  NetworkFailure,
+  type OutgoingRequest,
+  ResponseTooLarge,
+  type Transport,
+} from './transport.js'
 
 /** One call, declared: what to send, what it is called in messages, and how it may be resent. */
 export interface ApiRequest extends OutgoingRequest {
@@ -87,11 +101,21 @@ interface Failure {
 
 type Sent = { kind: 'answer'; answer: ApiAnswer } | { kind: 'failed'; failure: Failure }
 
-export async function sendWithRetries(session: ApiSession, request: ApiRequest): Promise<ApiAnswer> {
+export async function sendWithRetries(
+  session: ApiSession,
+  request: ApiRequest,
+): Promise<ApiAnswer> {
   const { transport, backoff } = session
   const maxSends = Math.min(backoff.attempts, request.maxSends ?? backoff.attempts)
   const recover = request.idempotent ? undefined : request.hooks?.recover
-  const state = { sent: 0, unknown: false, mayStillRun: false, inFlight: false, firstSentAt: 0, last: undefined as Failure | undefined }
+  const state = {
+    sent: 0,
+    unknown: false,
+    mayStillRun: false,
+    inFlight: false,
+    firstSentAt: 0,
+    last: undefined as Failure | undefined,
+  }
   try {
     let giveUp: string | undefined
     while (state.sent < maxSends) {
@@ -106,7 +130,10 @@ export async function sendWithRetries(session: ApiSession, request: ApiRequest):
       const sent = await sendOnce(session, request, state.sent)
       state.inFlight = false
       if (sent.kind === 'answer') {
-        if (state.sent > 1) session.log(`${request.what} succeeded after ${plural(state.sent, 'attempt')} (the last failure: ${state.last?.summary ?? 'unknown'})`)
+        if (state.sent > 1)
+          session.log(
+            `${request.what} succeeded after ${plural(state.sent, 'attempt')} (the last failure: ${state.last?.summary ?? 'unknown'})`,
+          )
         return sent.answer
       }
       const failure = sent.failure
@@ -115,14 +142,25 @@ export async function sendWithRetries(session: ApiSession, request: ApiRequest):
       state.mayStillRun ||= failure.unknown && failure.mayStillRun === true
       if (failure.unknown && !request.idempotent && !recover) throw outcomeUnknown(request, failure)
       if (state.sent >= maxSends) break
-      const decision = waitBeforeResend(state.sent, failure.retryAfterMs, backoff, transport.deadline.remainingMs())
-      if ('pastDeadline' in decision) throw deadlineError(session, request, state, 'the next attempt would start after')
+      const decision = waitBeforeResend(
+        state.sent,
+        failure.retryAfterMs,
+        backoff,
+        transport.deadline.remainingMs(),
+      )
+      if ('pastDeadline' in decision)
+        throw deadlineError(session, request, state, 'the next attempt would start after')
       if ('giveUp' in decision) {
         giveUp = decision.giveUp
         break
       }
-      session.live?.(`${request.what}: ${failure.summary}; attempt ${state.sent}/${maxSends} failed, waiting ${seconds(decision.waitMs)}`)
-      await delay(decision.waitMs, undefined, { signal: transport.signal, ref: !session.background })
+      session.live?.(
+        `${request.what}: ${failure.summary}; attempt ${state.sent}/${maxSends} failed, waiting ${seconds(decision.waitMs)}`,
+      )
+      await delay(decision.waitMs, undefined, {
+        signal: transport.signal,
+        ref: !session.background,
+      })
     }
     if (state.unknown && recover) {
       const found = await recoverLost(session, request, recover, state)
@@ -132,7 +170,10 @@ export async function sendWithRetries(session: ApiSession, request: ApiRequest):
   } catch (error) {
     // One line for the whole request, where its attempts used to print one each.
     if (state.sent > 1) {
-      const last = error instanceof ApiError && error.status !== undefined ? `HTTP ${error.status}` : (state.last?.summary ?? 'unknown')
+      const last =
+        error instanceof ApiError && error.status !== undefined
+          ? `HTTP ${error.status}`
+          : (state.last?.summary ?? 'unknown')
       session.log(`${request.what} failed after ${plural(state.sent, 'attempt')}: ${last}`)
     }
     if (transport.deadlineExceeded) throw deadlineError(session, request, state)
@@ -144,40 +185,78 @@ async function sendOnce(session: ApiSession, request: ApiRequest, sent: number):
   const { redact } = session
   let response
   try {
-    response = await session.transport.send(request.idempotent ? request : { ...request, minHeadersMs: POLICY.nonIdempotentHeadersMs })
+    response = await session.transport.send(
+      request.idempotent ? request : { ...request, minHeadersMs: POLICY.nonIdempotentHeadersMs },
+    )
   } catch (error) {
     if (error instanceof ResponseTooLarge) {
-      const mayHaveActed = !request.idempotent && (error.status < 300 || classifyStatus(error.status) === 'outcome-unknown')
-      const next = mayHaveActed ? ` It may have taken effect: ${request.ifUnknown ?? 'check the Worker in the dashboard before building again.'}` : ''
-      throw new WorkersVersionError('API_RESPONSE_TOO_LARGE', `${request.what} failed: ${error.message}; not sending it again.${next}`)
+      const mayHaveActed =
+        !request.idempotent &&
+        (error.status < 300 || classifyStatus(error.status) === 'outcome-unknown')
+      const next = mayHaveActed
+        ? ` It may have taken effect: ${request.ifUnknown ?? 'check the Worker in the dashboard before building again.'}`
+        : ''
+      throw new WorkersVersionError(
+        'API_RESPONSE_TOO_LARGE',
+        `${request.what} failed: ${error.message}; not sending it again.${next}`,
+      )
     }
     if (!(error instanceof NetworkFailure)) throw error
     // Refused on this machine or at the TLS handshake: nothing reached the API, and sending
     // again would fail the same way.
-    if (error.fatal) throw new WorkersVersionError('API_NOT_SENT', `${request.what} was not sent: ${redact(error.message)}.`, { cause: error.cause })
+    if (error.fatal)
+      throw new WorkersVersionError(
+        'API_NOT_SENT',
+        `${request.what} was not sent: ${redact(error.message)}.`,
+        { cause: error.cause },
+      )
     const unknown = !error.notSent
-    return { kind: 'failed', failure: { unknown, mayStillRun: unknown, summary: `${unknown ? 'no complete response' : 'could not connect'}: ${redact(error.message)}`, cause: error.cause as Error } }
+    return {
+      kind: 'failed',
+      failure: {
+        unknown,
+        mayStillRun: unknown,
+        summary: `${unknown ? 'no complete response' : 'could not connect'}: ${redact(error.message)}`,
+        cause: error.cause as Error,
+      },
+    }
   }
   const { status } = response
   request.hooks?.onStatus?.(status)
   const parsed = parseEnvelope(response.text, redact)
   if (status >= 200 && status < 300) {
-    const result = parsed.kind === 'envelope' && parsed.envelope.success ? parsed.envelope.result : undefined
-    if (parsed.kind === 'envelope' && parsed.envelope.success && (request.accept?.(result) ?? true)) return { kind: 'answer', answer: { result, headers: response.headers } }
+    const result =
+      parsed.kind === 'envelope' && parsed.envelope.success ? parsed.envelope.result : undefined
+    if (parsed.kind === 'envelope' && parsed.envelope.success && (request.accept?.(result) ?? true))
+      return { kind: 'answer', answer: { result, headers: response.headers } }
     // A success the client cannot read may still mean the server acted.
     const detail = parsed.kind === 'other' ? parsed.excerpt : 'the response has no usable `result`'
-    return { kind: 'failed', failure: { unknown: true, summary: `HTTP ${status} but ${redact(detail)}`, http: { status, errors: [], detail: [] } } }
+    return {
+      kind: 'failed',
+      failure: {
+        unknown: true,
+        summary: `HTTP ${status} but ${redact(detail)}`,
+        http: { status, errors: [], detail: [] },
+      },
+    }
   }
   const errors = parsed.kind === 'envelope' ? parsed.envelope.errors : []
-  if (request.absentIsUndefined && isAbsent(status, errors, request.absent)) return { kind: 'answer', answer: { result: undefined, headers: response.headers } }
+  if (request.absentIsUndefined && isAbsent(status, errors, request.absent))
+    return { kind: 'answer', answer: { result: undefined, headers: response.headers } }
   const detail =
     parsed.kind === 'other'
       ? [`- the response is not JSON: ${redact(parsed.excerpt)}`]
       : errors.length > 0
-        ? formatApiErrors(errors, { worker: request.worker, describe: request.describe }).map(redact)
+        ? formatApiErrors(errors, { worker: request.worker, describe: request.describe }).map(
+            redact,
+          )
         : ['- no error details in the response']
   const verdict = classifyStatus(status)
-  if (verdict === 'refused') throw new ApiError([`Cloudflare API rejected ${request.what} (HTTP ${status}):`, ...detail].join('\n'), { status, errors, attempts: sent })
+  if (verdict === 'refused')
+    throw new ApiError(
+      [`Cloudflare API rejected ${request.what} (HTTP ${status}):`, ...detail].join('\n'),
+      { status, errors, attempts: sent },
+    )
   const first = detail[0]?.replace(/^- /, '') ?? ''
   return {
     kind: 'failed',
@@ -201,9 +280,13 @@ async function recoverLost(
     for (let look = 0; ; look++) {
       const found = await recover({ firstSentAt: state.firstSentAt })
       if (found) return { result: found.result, headers: {} }
-      const waitMs = state.mayStillRun ? (session.backoff.recoveryWaitsMs ?? POLICY.recoveryWaitsMs)[look] : undefined
+      const waitMs = state.mayStillRun
+        ? (session.backoff.recoveryWaitsMs ?? POLICY.recoveryWaitsMs)[look]
+        : undefined
       if (waitMs === undefined) return undefined
-      session.log(`${request.what}: nothing found yet, but the lost request may still be in progress on the server; looking again in ${seconds(waitMs)}`)
+      session.log(
+        `${request.what}: nothing found yet, but the lost request may still be in progress on the server; looking again in ${seconds(waitMs)}`,
+      )
       await delay(waitMs, undefined, { signal: session.transport.signal, ref: !session.background })
     }
   } catch (error) {
@@ -227,15 +310,27 @@ function outcomeUnknown(request: ApiRequest, failure: Failure): WorkersVersionEr
 }
 
 /** The final error once no send is left, or the server asked for a wait the policy refuses. */
-function exhausted(request: ApiRequest, last: Failure | undefined, sent: number, giveUp: string | undefined): WorkersVersionError {
+function exhausted(
+  request: ApiRequest,
+  last: Failure | undefined,
+  sent: number,
+  giveUp: string | undefined,
+): WorkersVersionError {
   const head = `${request.what} failed after ${plural(sent, 'attempt')}`
   if (last?.http) {
     const { status, errors, detail } = last.http
-    const lines = [`${head}; ${giveUp ? `${giveUp}; last error` : 'last error'}: HTTP ${status}${detail.length ? ':' : ''}`, ...detail]
+    const lines = [
+      `${head}; ${giveUp ? `${giveUp}; last error` : 'last error'}: HTTP ${status}${detail.length ? ':' : ''}`,
+      ...detail,
+    ]
     if (!giveUp && detail.length === 0) lines[0] += ` (${last.summary})`
     return new ApiError(lines.join('\n'), { status, errors, attempts: sent })
   }
-  return new WorkersVersionError('API_NETWORK_ERROR', `${head}; ${giveUp ? `${giveUp}; ` : ''}last error: ${last?.summary ?? 'unknown'}`, last?.cause ? { cause: last.cause } : undefined)
+  return new WorkersVersionError(
+    'API_NETWORK_ERROR',
+    `${head}; ${giveUp ? `${giveUp}; ` : ''}last error: ${last?.summary ?? 'unknown'}`,
+    last?.cause ? { cause: last.cause } : undefined,
+  )
 }
 
 function deadlineError(

@@ -39,14 +39,20 @@ export interface ScriptUpload {
  * Worker's tag moved to its new tag) and adopts it; only when there is none is the PUT sent again,
  * which is then safe.
  */
-export async function uploadScript(ctx: ApiCallContext, upload: ScriptUpload): Promise<VersionResult> {
+export async function uploadScript(
+  ctx: ApiCallContext,
+  upload: ScriptUpload,
+): Promise<VersionResult> {
   const { worker, metadata } = upload
   const what = `Upload and deploy the script of Worker ${JSON.stringify(worker)}`
   requireAccount(ctx, what)
   return withApi(ctx, async (session, redactor) => {
     redactor.add(...secretsInBindings(metadata.bindings))
     const baseline = await readBaseline(session, ctx.accountId, worker)
-    const newTag = isRecord(metadata.migrations) && typeof metadata.migrations.new_tag === 'string' ? metadata.migrations.new_tag : undefined
+    const newTag =
+      isRecord(metadata.migrations) && typeof metadata.migrations.new_tag === 'string'
+        ? metadata.migrations.new_tag
+        : undefined
     let recovered: VersionResult | undefined
     const answer = await sendWithRetries(session, {
       method: 'PUT',
@@ -62,11 +68,20 @@ export async function uploadScript(ctx: ApiCallContext, upload: ScriptUpload): P
       ifUnknown: `The script may have been deployed anyway: check the Worker's deployments (dashboard or \`wrangler deployments status --name ${worker}\`) before building again.`,
       hooks: {
         recover: async () => {
-          recovered = await findCreatedVersion({ session, accountId: ctx.accountId, worker, identity: upload.identity, baseline })
+          recovered = await findCreatedVersion({
+            session,
+            accountId: ctx.accountId,
+            worker,
+            identity: upload.identity,
+            baseline,
+          })
           if (!recovered) return undefined
           // This upload moves the migration tag with its version; a version of the same code that
           // left the tag where it was came from elsewhere (a Create Version of another build).
-          const tag = newTag === undefined ? undefined : await currentMigrationTag({ ...ctx, log: session.log }, worker)
+          const tag =
+            newTag === undefined
+              ? undefined
+              : await currentMigrationTag({ ...ctx, log: session.log }, worker)
           if (tag !== newTag) {
             session.log(
               `${what}: version ${recovered.id} holds this build's modules, but the Worker's migration tag is ${tag === undefined ? 'unset' : JSON.stringify(tag)}, not ${JSON.stringify(newTag)}: not this upload's; sending it again`,
@@ -74,13 +89,19 @@ export async function uploadScript(ctx: ApiCallContext, upload: ScriptUpload): P
             recovered = undefined
             return undefined
           }
-          session.log(`${what}: recovered the lost response: version ${recovered.id} had been created and deployed with this build's modules`)
+          session.log(
+            `${what}: recovered the lost response: version ${recovered.id} had been created and deployed with this build's modules`,
+          )
           return { result: { deployment_id: recovered.id } }
         },
       },
     })
     const id = deployedVersionId(answer.result)
-    if (id === undefined) throw new WorkersVersionError('API_ERROR', `${what}: the response names no deployed version (\`deployment_id\`).`)
+    if (id === undefined)
+      throw new WorkersVersionError(
+        'API_ERROR',
+        `${what}: the response names no deployed version (\`deployment_id\`).`,
+      )
     // The upload's answer is the script's metadata; the version's number and preview URLs are read from the version itself.
     let raw: unknown = recovered
     try {
@@ -94,10 +115,16 @@ export async function uploadScript(ctx: ApiCallContext, upload: ScriptUpload): P
         })
       ).result
     } catch (error) {
-      throw new DeployedButUnread(worker, id, error instanceof Error ? error.message : String(error), error)
+      throw new DeployedButUnread(
+        worker,
+        id,
+        error instanceof Error ? error.message : String(error),
+        error,
+      )
     }
     const result = pickVersionResult(raw, redactor)
-    if (!result || result.id !== id) throw new DeployedButUnread(worker, id, 'the answer is not that version')
+    if (!result || result.id !== id)
+      throw new DeployedButUnread(worker, id, 'the answer is not that version')
     return result
   })
 }
@@ -127,7 +154,12 @@ export class DeployedButUnread extends WorkersVersionError {
 function scriptForm(upload: ScriptUpload): FormData {
   const form = createFormData()
   form.append('metadata', JSON.stringify(upload.metadata))
-  for (const mod of upload.modules) form.append(mod.name, new Blob([mod.contents as Uint8Array<ArrayBuffer>], { type: mod.content_type }), mod.name)
+  for (const mod of upload.modules)
+    form.append(
+      mod.name,
+      new Blob([mod.contents as Uint8Array<ArrayBuffer>], { type: mod.content_type }),
+      mod.name,
+    )
   return form
 }
 
@@ -136,5 +168,9 @@ function deployedVersionId(result: unknown): string | undefined {
   const raw = isRecord(result) ? result.deployment_id : undefined
   if (typeof raw !== 'string') return undefined
   const hex = /^[0-9a-f]{32}$/i.test(raw) ? raw : undefined
-  return hex ? `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}` : /^[0-9a-f-]{36}$/i.test(raw) ? raw : undefined
+  return hex
+    ? `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`
+    : /^[0-9a-f-]{36}$/i.test(raw)
+      ? raw
+      : undefined
 }

@@ -27,7 +27,12 @@ export function quoteServerValue(value: unknown, redact: Redact = (text) => text
   return printable(JSON.stringify(clip(redact(text), QUOTE_CHARS)))
 }
 
-function invalid(what: string, value: unknown, expected: string, redact: Redact | undefined): WorkersVersionError {
+function invalid(
+  what: string,
+  value: unknown,
+  expected: string,
+  redact: Redact | undefined,
+): WorkersVersionError {
   return new WorkersVersionError(
     'API_INVALID_RESPONSE',
     `Cloudflare API: ${what} is ${quoteServerValue(value, redact)}, which is not ${expected}; the answer is not used (nothing from it was printed or written).`,
@@ -63,7 +68,11 @@ export function checkServerUrl(value: unknown, what: string, redact?: Redact): s
   } catch {
     url = undefined
   }
-  const safe = url !== undefined && !url.username && !url.password && (url.protocol === 'https:' || (url.protocol === 'http:' && isLoopbackHost(url.hostname)))
+  const safe =
+    url !== undefined &&
+    !url.username &&
+    !url.password &&
+    (url.protocol === 'https:' || (url.protocol === 'http:' && isLoopbackHost(url.hostname)))
   if (safe) return value as string
   throw invalid(what, value, 'an https URL (or http on loopback)', redact)
 }

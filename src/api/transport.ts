@@ -19,7 +19,8 @@ const USER_AGENT = 'unplugin-workers-version'
  * every send. Iterables go to undici as they are (strings are written as UTF-8), pulled one
  * piece at a time as the socket drains.
  */
-export type BodyStream = Iterable<string | Uint8Array> | AsyncIterable<string | Uint8Array> | Readable
+export type BodyStream =
+  Iterable<string | Uint8Array> | AsyncIterable<string | Uint8Array> | Readable
 type RequestBody = Buffer | (() => BodyStream | FormData)
 
 export interface Timeouts {
@@ -91,7 +92,12 @@ const NOT_SENT_CODES = new Set([
 
 // undici refused to build the request (a header with CR/LF, say): nothing was
 // sent, and nothing will be on a retry.
-const REFUSED_LOCALLY = new Set(['UND_ERR_INVALID_ARG', 'ERR_INVALID_CHAR', 'ERR_INVALID_HTTP_TOKEN', 'ERR_HTTP_INVALID_HEADER_VALUE'])
+const REFUSED_LOCALLY = new Set([
+  'UND_ERR_INVALID_ARG',
+  'ERR_INVALID_CHAR',
+  'ERR_INVALID_HTTP_TOKEN',
+  'ERR_HTTP_INVALID_HEADER_VALUE',
+])
 
 // A failed TLS handshake: the request is written only after it, so nothing was
 // sent. OpenSSL reports protocol mismatches as ERR_SSL_*; the rest are the
@@ -109,7 +115,8 @@ const TLS_CERTIFICATE = new Set([
   'ERR_TLS_CERT_ALTNAME_INVALID',
   'HOSTNAME_MISMATCH',
 ])
-const isTlsFailure = (code: string) => code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_') || TLS_CERTIFICATE.has(code)
+const isTlsFailure = (code: string) =>
+  code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_') || TLS_CERTIFICATE.has(code)
 
 /**
  * One clock for everything a deadline covers. It starts on first use, not when made: the
@@ -174,7 +181,12 @@ export class SharedAgent {
 }
 
 function poolOptions(timeouts: ResolvedTimeouts) {
-  return { connectTimeout: timeouts.connectMs, headersTimeout: timeouts.headersMs, bodyTimeout: timeouts.bodyMs, connect: { lookup: loopbackLookup } }
+  return {
+    connectTimeout: timeouts.connectMs,
+    headersTimeout: timeouts.headersMs,
+    bodyTimeout: timeouts.bodyMs,
+    connect: { lookup: loopbackLookup },
+  }
 }
 
 /**
@@ -182,15 +194,23 @@ function poolOptions(timeouts: ResolvedTimeouts) {
  * `ALL_PROXY`, with `NO_PROXY`); without any, a plain Agent, which is what undici's proxy agent
  * would use for every host anyway.
  */
-function createDispatcher(timeouts: ResolvedTimeouts, proxy: ProxySettings | undefined): Dispatcher {
-  return proxy ? createEnvProxyAgent({ ...poolOptions(timeouts), ...proxy }) : new Agent(poolOptions(timeouts))
+function createDispatcher(
+  timeouts: ResolvedTimeouts,
+  proxy: ProxySettings | undefined,
+): Dispatcher {
+  return proxy
+    ? createEnvProxyAgent({ ...poolOptions(timeouts), ...proxy })
+    : new Agent(poolOptions(timeouts))
 }
 
 /**
  * The pool for one upload; whoever creates it destroys it when the upload ends. `proxy`: what
  * `proxyFromEnv` read, passed in so that the redactor learns its credentials first.
  */
-export function createAgent(timeouts: ResolvedTimeouts, proxy: ProxySettings | undefined = proxyFromEnv()): SharedAgent {
+export function createAgent(
+  timeouts: ResolvedTimeouts,
+  proxy: ProxySettings | undefined = proxyFromEnv(),
+): SharedAgent {
   return new SharedAgent(timeouts, proxy)
 }
 
@@ -244,7 +264,10 @@ export class Transport {
     const { secrets, shared, timeouts } = options
     this.baseUrl = options.baseUrl
     this.headersMs = timeouts.headersMs
-    this.redactor = secrets instanceof Redactor ? secrets : new Redactor().addCredential(secrets.apiToken, secrets.apiKey)
+    this.redactor =
+      secrets instanceof Redactor
+        ? secrets
+        : new Redactor().addCredential(secrets.apiToken, secrets.apiKey)
     const proxy = shared ? undefined : proxyFromEnv()
     this.agent = shared?.dispatcher ?? createDispatcher(timeouts, proxy)
     this.proxied = shared?.proxied ?? proxy !== undefined
@@ -257,7 +280,11 @@ export class Transport {
       this.ownsDeadline = false
     }
     this.deadline.start()
-    this.baseHeaders = { accept: 'application/json', 'user-agent': options.userAgent ?? USER_AGENT, ...options.authHeaders }
+    this.baseHeaders = {
+      accept: 'application/json',
+      'user-agent': options.userAgent ?? USER_AGENT,
+      ...options.authHeaders,
+    }
   }
 
   get signal(): AbortSignal {
@@ -270,12 +297,16 @@ export class Transport {
 
   async send(outgoing: OutgoingRequest): Promise<HttpResponse> {
     if (this.signal.aborted) throw this.signal.reason
-    const headers = outgoing.bearer === undefined ? { ...this.baseHeaders } : withBearer(this.baseHeaders, outgoing.bearer)
+    const headers =
+      outgoing.bearer === undefined
+        ? { ...this.baseHeaders }
+        : withBearer(this.baseHeaders, outgoing.bearer)
     const source = typeof outgoing.body === 'function' ? outgoing.body() : outgoing.body
     // undici writes a form's multipart content type itself.
     if (source !== undefined && !isForm(source)) {
       headers['content-type'] = 'application/json'
-      if (outgoing.contentLength !== undefined) headers['content-length'] = String(outgoing.contentLength)
+      if (outgoing.contentLength !== undefined)
+        headers['content-length'] = String(outgoing.contentLength)
     }
     // Built outside the try: a refused path is a programming or input error, not a network failure.
     const url = apiUrl(this.baseUrl, outgoing.path, outgoing.query)
@@ -287,7 +318,9 @@ export class Transport {
         body: source as Buffer | Readable | undefined,
         dispatcher: this.agent,
         signal: this.signal,
-        ...(outgoing.minHeadersMs !== undefined && outgoing.minHeadersMs > this.headersMs ? { headersTimeout: outgoing.minHeadersMs } : {}),
+        ...(outgoing.minHeadersMs !== undefined && outgoing.minHeadersMs > this.headersMs
+          ? { headersTimeout: outgoing.minHeadersMs }
+          : {}),
       })
       const text = await readCapped(response, outgoing.maxResponseBytes ?? POLICY.maxResponseBytes)
       // undici gives the connection back to the pool a macrotask after the body's end: a request the
@@ -325,11 +358,16 @@ export class Transport {
       const why = tls.startsWith('ERR_SSL_')
         ? `the server at ${host} does not speak https there (a plain-http server, or another protocol): use http:// for a local emulator on loopback, or the https port`
         : `the certificate of ${host} was refused: check the host name, or the CA configuration (NODE_EXTRA_CA_CERTS) for a proxy that re-signs traffic`
-      return new NetworkFailure(`TLS handshake with ${host} failed (${tls}); nothing was sent: ${why}`, true, { cause, fatal: true })
+      return new NetworkFailure(
+        `TLS handshake with ${host} failed (${tls}); nothing was sent: ${why}`,
+        true,
+        { cause, fatal: true },
+      )
     }
     const notSent = codes.length > 0 && codes.every((code) => NOT_SENT_CODES.has(code))
     // Behind a mandatory proxy the only symptom is a name that does not resolve.
-    const unresolved = !this.proxied && codes.some((code) => code === 'ENOTFOUND' || code === 'EAI_AGAIN')
+    const unresolved =
+      !this.proxied && codes.some((code) => code === 'ENOTFOUND' || code === 'EAI_AGAIN')
     const hint = unresolved
       ? `; ${new URL(this.baseUrl).hostname} could not be resolved: if this machine reaches the internet only through a proxy, set HTTPS_PROXY (and NO_PROXY for hosts to reach directly)`
       : ''
@@ -364,12 +402,17 @@ export class ResponseTooLarge extends Error {
     readonly maxBytes: number,
     readonly declaredBytes: number | undefined,
   ) {
-    super(`the API answered HTTP ${status} with a body ${declaredBytes === undefined ? 'over' : `of ${declaredBytes} bytes, over`} the ${maxBytes / 2 ** 20} MiB a response may have; it was not read`)
+    super(
+      `the API answered HTTP ${status} with a body ${declaredBytes === undefined ? 'over' : `of ${declaredBytes} bytes, over`} the ${maxBytes / 2 ** 20} MiB a response may have; it was not read`,
+    )
     this.name = 'ResponseTooLarge'
   }
 }
 
-async function readCapped(response: Awaited<ReturnType<typeof request>>, maxBytes: number): Promise<string> {
+async function readCapped(
+  response: Awaited<ReturnType<typeof request>>,
+  maxBytes: number,
+): Promise<string> {
   const declared = Number(response.headers['content-length'])
   if (Number.isFinite(declared) && declared > maxBytes) {
     response.body.destroy()
@@ -393,11 +436,13 @@ function errorCodes(error: unknown, depth = 0): string[] {
   if (!(error instanceof Error) || depth > 3) return []
   const code: unknown = (error as Error & { code?: unknown }).code
   const own = typeof code === 'string' ? [code] : []
-  const members = error instanceof AggregateError ? error.errors.flatMap((member) => errorCodes(member, depth + 1)) : []
+  const members =
+    error instanceof AggregateError
+      ? error.errors.flatMap((member) => errorCodes(member, depth + 1))
+      : []
   const cause = own.length === 0 && members.length === 0 ? errorCodes(error.cause, depth + 1) : []
   return [...own, ...members, ...cause]
 }
-
 
 function withBearer(base: Record<string, string>, token: string): Record<string, string> {
   const { authorization: _token, 'x-auth-email': _email, 'x-auth-key': _key, ...rest } = base

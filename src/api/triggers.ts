@@ -13,11 +13,17 @@ import { accountPath, asRecords, callApi, json, type ApiCallContext } from './re
 
 /** `/accounts/{a}/<rest…>` outside `/workers` (queues, Workflows), each segment encoded. */
 function accountRoot(accountId: string, ...rest: string[]): string {
-  return ['', 'accounts', accountId, ...rest].map((s, i) => (i === 0 ? s : encodeURIComponent(s))).join('/')
+  return ['', 'accounts', accountId, ...rest]
+    .map((s, i) => (i === 0 ? s : encodeURIComponent(s)))
+    .join('/')
 }
 
 /** `PATCH …/scripts/{name}/script-settings`: the settings that belong to the Worker, not to a version. */
-export async function patchScriptSettings(ctx: ApiCallContext, script: string, body: Record<string, unknown>): Promise<void> {
+export async function patchScriptSettings(
+  ctx: ApiCallContext,
+  script: string,
+  body: Record<string, unknown>,
+): Promise<void> {
   await callApi(ctx, {
     method: 'PATCH',
     path: accountPath(ctx.accountId, 'scripts', script, 'script-settings'),
@@ -29,7 +35,11 @@ export async function patchScriptSettings(ctx: ApiCallContext, script: string, b
 }
 
 /** `POST …/scripts/{name}/subdomain` `{enabled, previews_enabled?}`: sets both switches, so a resend sets them again. */
-export async function setWorkersDev(ctx: ApiCallContext, script: string, body: { enabled: boolean; previews_enabled?: boolean }): Promise<void> {
+export async function setWorkersDev(
+  ctx: ApiCallContext,
+  script: string,
+  body: { enabled: boolean; previews_enabled?: boolean },
+): Promise<void> {
   await callApi(ctx, {
     method: 'POST',
     path: accountPath(ctx.accountId, 'scripts', script, 'subdomain'),
@@ -45,7 +55,11 @@ export async function setWorkersDev(ctx: ApiCallContext, script: string, body: {
  * replaced as a whole (routes it no longer lists are removed); the API finds each route's zone from
  * `zone_id`, `zone_name` or the pattern's host. A route of another Worker is refused by the API.
  */
-export async function putRoutes(ctx: ApiCallContext, script: string, routes: ReadonlyArray<Record<string, unknown>>): Promise<void> {
+export async function putRoutes(
+  ctx: ApiCallContext,
+  script: string,
+  routes: ReadonlyArray<Record<string, unknown>>,
+): Promise<void> {
   await callApi(ctx, {
     method: 'PUT',
     path: accountPath(ctx.accountId, 'scripts', script, 'routes'),
@@ -57,7 +71,11 @@ export async function putRoutes(ctx: ApiCallContext, script: string, routes: Rea
 }
 
 /** `PUT …/scripts/{name}/domains/records` `{override_scope, …, origins}`: the Worker's Custom Domains, replaced as a whole. */
-export async function putCustomDomains(ctx: ApiCallContext, script: string, body: Record<string, unknown>): Promise<void> {
+export async function putCustomDomains(
+  ctx: ApiCallContext,
+  script: string,
+  body: Record<string, unknown>,
+): Promise<void> {
   await callApi(ctx, {
     method: 'PUT',
     path: accountPath(ctx.accountId, 'scripts', script, 'domains', 'records'),
@@ -69,7 +87,11 @@ export async function putCustomDomains(ctx: ApiCallContext, script: string, body
 }
 
 /** `PUT …/scripts/{name}/schedules` `[{cron}]`: replaces every schedule (`[]` removes them). */
-export async function putSchedules(ctx: ApiCallContext, script: string, crons: readonly string[]): Promise<void> {
+export async function putSchedules(
+  ctx: ApiCallContext,
+  script: string,
+  crons: readonly string[],
+): Promise<void> {
   await callApi(ctx, {
     method: 'PUT',
     path: accountPath(ctx.accountId, 'scripts', script, 'schedules'),
@@ -88,7 +110,11 @@ export interface QueueInfo {
 }
 
 /** `GET /accounts/{a}/queues?name=…`: the queue and its consumers. Throws naming the queue when it does not exist. */
-export async function findQueue(ctx: ApiCallContext, name: string, script: string): Promise<QueueInfo> {
+export async function findQueue(
+  ctx: ApiCallContext,
+  name: string,
+  script: string,
+): Promise<QueueInfo> {
   const result = await callApi(ctx, {
     method: 'GET',
     path: accountRoot(ctx.accountId, 'queues'),
@@ -99,14 +125,22 @@ export async function findQueue(ctx: ApiCallContext, name: string, script: strin
   })
   const queue = asRecords(result).find((q) => q.queue_name === name)
   if (!queue || typeof queue.queue_id !== 'string') {
-    throw new WorkersVersionError('QUEUE_NOT_FOUND', `Queue ${JSON.stringify(name)} (queues.consumers) does not exist: create it with \`wrangler queues create ${name}\`.`)
+    throw new WorkersVersionError(
+      'QUEUE_NOT_FOUND',
+      `Queue ${JSON.stringify(name)} (queues.consumers) does not exist: create it with \`wrangler queues create ${name}\`.`,
+    )
   }
   const consumers = asRecords(queue.consumers)
   return {
     queue_id: queue.queue_id,
     queue_name: name,
     consumerOf: (worker) => {
-      const found = consumers.find((c) => c.type === 'worker' && (c.script === worker || c.service === worker) && typeof c.consumer_id === 'string')
+      const found = consumers.find(
+        (c) =>
+          c.type === 'worker' &&
+          (c.script === worker || c.service === worker) &&
+          typeof c.consumer_id === 'string',
+      )
       return found?.consumer_id as string | undefined
     },
   }
@@ -116,12 +150,24 @@ export async function findQueue(ctx: ApiCallContext, name: string, script: strin
  * Makes `script` a consumer of the queue with `body`: `PUT …/consumers/{id}` when it already is one,
  * else `POST …/consumers`, whose lost answer is looked up (a second consumer would be refused).
  */
-export async function upsertQueueConsumer(ctx: ApiCallContext, queue: QueueInfo, script: string, body: Record<string, unknown>): Promise<void> {
+export async function upsertQueueConsumer(
+  ctx: ApiCallContext,
+  queue: QueueInfo,
+  script: string,
+  body: Record<string, unknown>,
+): Promise<void> {
   const existing = queue.consumerOf(script)
   const base = accountRoot(ctx.accountId, 'queues', queue.queue_id, 'consumers')
   const what = `Make Worker ${JSON.stringify(script)} a consumer of queue ${JSON.stringify(queue.queue_name)}`
   if (existing !== undefined) {
-    await callApi(ctx, { method: 'PUT', path: `${base}/${encodeURIComponent(existing)}`, body: json(body), what, worker: script, idempotent: true })
+    await callApi(ctx, {
+      method: 'PUT',
+      path: `${base}/${encodeURIComponent(existing)}`,
+      body: json(body),
+      what,
+      worker: script,
+      idempotent: true,
+    })
     return
   }
   await callApi(ctx, {
@@ -141,7 +187,11 @@ export async function upsertQueueConsumer(ctx: ApiCallContext, queue: QueueInfo,
 }
 
 /** `GET /accounts/{a}/workflows/{name}`: its script and jurisdiction, or undefined when there is no such Workflow (10200). */
-export async function getWorkflow(ctx: ApiCallContext, name: string, script: string): Promise<{ script_name?: string; jurisdiction?: string } | undefined> {
+export async function getWorkflow(
+  ctx: ApiCallContext,
+  name: string,
+  script: string,
+): Promise<{ script_name?: string; jurisdiction?: string } | undefined> {
   const result = await callApi(ctx, {
     method: 'GET',
     path: accountRoot(ctx.accountId, 'workflows', name),
@@ -159,7 +209,12 @@ export async function getWorkflow(ctx: ApiCallContext, name: string, script: str
 }
 
 /** `PUT /accounts/{a}/workflows/{name}` `{script_name, class_name, …}`: creates or updates the Workflow. */
-export async function putWorkflow(ctx: ApiCallContext, name: string, script: string, body: Record<string, unknown>): Promise<void> {
+export async function putWorkflow(
+  ctx: ApiCallContext,
+  name: string,
+  script: string,
+  body: Record<string, unknown>,
+): Promise<void> {
   const result = await callApi(ctx, {
     method: 'PUT',
     path: accountRoot(ctx.accountId, 'workflows', name),
@@ -168,5 +223,9 @@ export async function putWorkflow(ctx: ApiCallContext, name: string, script: str
     worker: script,
     idempotent: true,
   })
-  if (result !== undefined && !isRecord(result)) throw new WorkersVersionError('API_INVALID_RESPONSE', `Cloudflare API: Workflow ${JSON.stringify(name)} was answered with no Workflow.`)
+  if (result !== undefined && !isRecord(result))
+    throw new WorkersVersionError(
+      'API_INVALID_RESPONSE',
+      `Cloudflare API: Workflow ${JSON.stringify(name)} was answered with no Workflow.`,
+    )
 }

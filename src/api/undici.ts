@@ -1,5 +1,11 @@
 import { createRequire } from 'node:module'
-import type { Agent as UndiciAgent, Dispatcher, EnvHttpProxyAgent as UndiciEnvHttpProxyAgent, FormData as UndiciFormData, Pool as UndiciPool } from 'undici'
+import type {
+  Agent as UndiciAgent,
+  Dispatcher,
+  EnvHttpProxyAgent as UndiciEnvHttpProxyAgent,
+  FormData as UndiciFormData,
+  Pool as UndiciPool,
+} from 'undici'
 
 // The parts of undici the API client uses: an Agent and its `request`. undici's index also loads
 // fetch, WebSocket, EventSource, the cache and the mocks: about 3 times the import time of these
@@ -10,7 +16,10 @@ const require = createRequire(import.meta.url)
 export const Agent = require('undici/lib/dispatcher/agent') as typeof UndiciAgent
 export type Agent = UndiciAgent
 
-const dispatchRequest = require('undici/lib/api/api-request') as (this: Dispatcher, options: Dispatcher.RequestOptions) => Promise<Dispatcher.ResponseData>
+const dispatchRequest = require('undici/lib/api/api-request') as (
+  this: Dispatcher,
+  options: Dispatcher.RequestOptions,
+) => Promise<Dispatcher.ResponseData>
 
 /** undici's `request(url, { dispatcher, … })`, on an Agent of ours. */
 export function request(
@@ -18,7 +27,11 @@ export function request(
   options: Omit<Dispatcher.RequestOptions, 'origin' | 'path'> & { dispatcher: Dispatcher },
 ): Promise<Dispatcher.ResponseData> {
   const { dispatcher, ...rest } = options
-  return dispatchRequest.call(dispatcher, { ...rest, origin: url.origin, path: `${url.pathname}${url.search}` })
+  return dispatchRequest.call(dispatcher, {
+    ...rest,
+    origin: url.origin,
+    path: `${url.pathname}${url.search}`,
+  })
 }
 
 export type FormData = UndiciFormData
@@ -29,7 +42,9 @@ export type { Dispatcher }
  * undici), and its module is loaded only here: by an upload with static assets.
  */
 export function createFormData(): FormData {
-  const { FormData: FormDataClass } = require('undici/lib/web/fetch/formdata') as { FormData: typeof UndiciFormData }
+  const { FormData: FormDataClass } = require('undici/lib/web/fetch/formdata') as {
+    FormData: typeof UndiciFormData
+  }
   return new FormDataClass()
 }
 
@@ -39,8 +54,11 @@ export function createFormData(): FormData {
  * set: it brings undici's proxy and SOCKS modules. The pool options apply to every pool, also the
  * one to the proxy itself that forwards plain-http requests (undici gives that one its defaults).
  */
-export function createEnvProxyAgent(options: UndiciEnvHttpProxyAgent.Options & UndiciPool.Options): Dispatcher {
-  const EnvHttpProxyAgent = require('undici/lib/dispatcher/env-http-proxy-agent') as typeof UndiciEnvHttpProxyAgent
+export function createEnvProxyAgent(
+  options: UndiciEnvHttpProxyAgent.Options & UndiciPool.Options,
+): Dispatcher {
+  const EnvHttpProxyAgent =
+    require('undici/lib/dispatcher/env-http-proxy-agent') as typeof UndiciEnvHttpProxyAgent
   const Pool = require('undici/lib/dispatcher/pool') as typeof UndiciPool
   const { httpProxy, httpsProxy, ...pool } = options
   // '' rather than undefined: undici would read the variables again, and this module decides them.
@@ -49,7 +67,8 @@ export function createEnvProxyAgent(options: UndiciEnvHttpProxyAgent.Options & U
     httpProxy: httpProxy ?? '',
     httpsProxy: httpsProxy ?? '',
     factory: (origin: string | URL, opts: object) => new Pool(origin, { ...pool, ...opts }),
-    clientFactory: (origin: URL, opts: object) => withConnect(new Pool(origin, { ...pool, ...opts })),
+    clientFactory: (origin: URL, opts: object) =>
+      withConnect(new Pool(origin, { ...pool, ...opts })),
   } as UndiciEnvHttpProxyAgent.Options)
 }
 

@@ -18,7 +18,10 @@ const BASE_URL_OPTION = '`apiBaseUrl` (or CLOUDFLARE_API_BASE_URL)'
 export function parseBaseUrl(url: string, optionPath: string = BASE_URL_OPTION): URL {
   const text = typeof url === 'string' ? url.trim() : ''
   if (text === '') {
-    throw new WorkersVersionError('INVALID_API_URL', `${optionPath} is empty: leave it unset for https://api.cloudflare.com/client/v4, or set a full URL.`)
+    throw new WorkersVersionError(
+      'INVALID_API_URL',
+      `${optionPath} is empty: leave it unset for https://api.cloudflare.com/client/v4, or set a full URL.`,
+    )
   }
   if (!/^[a-z][a-z\d+.-]*:\/\//i.test(text)) {
     throw new WorkersVersionError(
@@ -30,19 +33,31 @@ export function parseBaseUrl(url: string, optionPath: string = BASE_URL_OPTION):
   try {
     parsed = new URL(text)
   } catch {
-    throw new WorkersVersionError('INVALID_API_URL', `${optionPath} is not a valid URL: ${JSON.stringify(clip(text, 100))}.`)
+    throw new WorkersVersionError(
+      'INVALID_API_URL',
+      `${optionPath} is not a valid URL: ${JSON.stringify(clip(text, 100))}.`,
+    )
   }
   if (parsed.username || parsed.password) {
-    throw new WorkersVersionError('INSECURE_API_URL', `${optionPath} must not contain a user name or password.`)
+    throw new WorkersVersionError(
+      'INSECURE_API_URL',
+      `${optionPath} must not contain a user name or password.`,
+    )
   }
-  if (parsed.protocol !== 'https:' && !(parsed.protocol === 'http:' && isLoopbackHost(parsed.hostname))) {
+  if (
+    parsed.protocol !== 'https:' &&
+    !(parsed.protocol === 'http:' && isLoopbackHost(parsed.hostname))
+  ) {
     throw new WorkersVersionError(
       'INSECURE_API_URL',
       `Refusing to send Cloudflare credentials to ${parsed.protocol}//${parsed.host} (${optionPath}): use https (plain http is allowed only for 127.0.0.0/8, localhost and [::1]).`,
     )
   }
   if (parsed.search || parsed.hash) {
-    throw new WorkersVersionError('INVALID_API_URL', `${optionPath} must not have a query or fragment (${JSON.stringify(clip(text, 100))}): give only the API root, e.g. https://api.cloudflare.com/client/v4.`)
+    throw new WorkersVersionError(
+      'INVALID_API_URL',
+      `${optionPath} must not have a query or fragment (${JSON.stringify(clip(text, 100))}): give only the API root, e.g. https://api.cloudflare.com/client/v4.`,
+    )
   }
   return parsed
 }
@@ -52,9 +67,11 @@ export function assertSafeBaseUrl(url: string, optionPath?: string): void {
   parseBaseUrl(url, optionPath)
 }
 
-
 export function isLoopbackHost(hostname: string): boolean {
-  const host = hostname.toLowerCase().replace(/^\[|\]$/g, '').replace(/\.$/, '')
+  const host = hostname
+    .toLowerCase()
+    .replace(/^\[|\]$/g, '')
+    .replace(/\.$/, '')
   if (host === 'localhost' || host.endsWith('.localhost')) return true
   // The WHATWG URL parser has normalised the host: an IPv4 address is four decimal parts
   // (`127.1` is `127.0.0.1` by then), and only an IPv6 address contains a colon.
@@ -75,7 +92,10 @@ export function apiUrl(base: string, path: string, query?: Record<string, string
   const wanted = url.pathname.replace(/\/+$/, '') + path
   url.pathname = wanted
   if (url.pathname !== wanted) {
-    throw new WorkersVersionError('INVALID_IDENTIFIER', `Refusing to request ${JSON.stringify(wanted)}: a "." or ".." path segment would send it to another endpoint.`)
+    throw new WorkersVersionError(
+      'INVALID_IDENTIFIER',
+      `Refusing to request ${JSON.stringify(wanted)}: a "." or ".." path segment would send it to another endpoint.`,
+    )
   }
   url.search = ''
   for (const [key, value] of Object.entries(query ?? {})) url.searchParams.set(key, value)

@@ -34,14 +34,20 @@ export interface VersionIdentity {
 }
 
 function fingerprint(name: string, contentType: string, bytes: Uint8Array): ModuleFingerprint {
-  return { name, content_type: contentType, sha256: createHash('sha256').update(bytes).digest('hex') }
+  return {
+    name,
+    content_type: contentType,
+    sha256: createHash('sha256').update(bytes).digest('hex'),
+  }
 }
 
 /** The identity of an object body (module contents decoded from base64 one at a time). */
 export function identityOf(body: VersionRequestBody): VersionIdentity {
   return {
     ...metadataOf(body),
-    modules: (body.modules ?? []).map((m) => fingerprint(m.name, m.content_type, Buffer.from(m.content_base64, 'base64'))),
+    modules: (body.modules ?? []).map((m) =>
+      fingerprint(m.name, m.content_type, Buffer.from(m.content_base64, 'base64')),
+    ),
   }
 }
 
@@ -58,8 +64,10 @@ export function identityOfPayload(payload: VersionPayload): VersionIdentity {
 
 function metadataOf(body: VersionRequestBody): Omit<VersionIdentity, 'modules'> {
   const identity: VersionIdentity = { main_module: body.main_module }
-  if (body.annotations?.['workers/message'] !== undefined) identity.message = body.annotations['workers/message']
-  if (body.annotations?.['workers/tag'] !== undefined) identity.tag = body.annotations['workers/tag']
+  if (body.annotations?.['workers/message'] !== undefined)
+    identity.message = body.annotations['workers/message']
+  if (body.annotations?.['workers/tag'] !== undefined)
+    identity.tag = body.annotations['workers/tag']
   if (body.compatibility_date !== undefined) identity.compatibility_date = body.compatibility_date
   return identity
 }
@@ -98,7 +106,11 @@ const MAX_PROOF_FETCHES = 10
  * one stored before it (see `VersionBaseline`). A version without a number makes the baseline
  * undefined: nothing can then be placed after it, and no version is adopted.
  */
-export async function readBaseline(session: ApiSession, accountId: string, worker: string): Promise<VersionBaseline | undefined> {
+export async function readBaseline(
+  session: ApiSession,
+  accountId: string,
+  worker: string,
+): Promise<VersionBaseline | undefined> {
   const listed = await lookupRead(session, worker, {
     path: versionsPath(accountId, worker),
     // Newest first: the first page holds the highest number.
@@ -142,20 +154,35 @@ export async function readBaseline(session: ApiSession, accountId: string, worke
  * Returns undefined when no version is proven ours (safe to send again).
  * Throws when the versions cannot be listed or fetched: then resending is not safe.
  */
-export async function findCreatedVersion(context: LookupContext): Promise<VersionResult | undefined> {
+export async function findCreatedVersion(
+  context: LookupContext,
+): Promise<VersionResult | undefined> {
   const base = versionsPath(context.accountId, context.worker)
   // A Worker that does not exist (10007) has no versions: the lost request created none.
-  const listed = await lookup(context, { path: base, query: { per_page: '20' }, what: `List the versions of Worker ${JSON.stringify(context.worker)}`, absentIsUndefined: true })
+  const listed = await lookup(context, {
+    path: base,
+    query: { per_page: '20' },
+    what: `List the versions of Worker ${JSON.stringify(context.worker)}`,
+    absentIsUndefined: true,
+  })
   const listedVersions = asList(listed.result)
   const { baseline, identity } = context
   const fingerprints = identity?.modules
   if (identity === undefined || fingerprints === undefined || baseline === undefined) {
-    const why = baseline === undefined && fingerprints !== undefined ? 'the versions listed before sending had no numbers to place them by' : "without digests of this build's modules"
-    if (listedVersions.length > 0) context.session.log(`Create Version: the Worker has versions, but ${why}, so none can be proven to be ours; creating a new version instead of claiming one`)
+    const why =
+      baseline === undefined && fingerprints !== undefined
+        ? 'the versions listed before sending had no numbers to place them by'
+        : "without digests of this build's modules"
+    if (listedVersions.length > 0)
+      context.session.log(
+        `Create Version: the Worker has versions, but ${why}, so none can be proven to be ours; creating a new version instead of claiming one`,
+      )
     return undefined
   }
   // Newest first from the API; the oldest proven one is the earliest attempt's.
-  const candidates = listedVersions.filter((item) => (numberOf(item) ?? 0) > baseline.number).reverse()
+  const candidates = listedVersions
+    .filter((item) => (numberOf(item) ?? 0) > baseline.number)
+    .reverse()
   if (candidates.length === 0) return undefined
   const count = `${candidates.length} version${candidates.length === 1 ? ' was' : 's were'} created since the request was sent`
 
@@ -182,7 +209,9 @@ export async function findCreatedVersion(context: LookupContext): Promise<Versio
     note(problem)
   }
   const why = [...reasons].map(([reason, n]) => `${n}× ${reason}`).join(', ')
-  context.session.log(`Create Version: ${count}, none holding this build's modules (${why}); creating a new version rather than claiming another build's`)
+  context.session.log(
+    `Create Version: ${count}, none holding this build's modules (${why}); creating a new version rather than claiming another build's`,
+  )
   return undefined
 }
 
@@ -204,7 +233,8 @@ function sameMetadata(version: VersionResult, identity: VersionIdentity): boolea
     sameMessage &&
     annotations['workers/tag'] === identity.tag &&
     // Older list items may omit the date; only a present, different one rules a version out.
-    (version.compatibility_date === undefined || version.compatibility_date === identity.compatibility_date)
+    (version.compatibility_date === undefined ||
+      version.compatibility_date === identity.compatibility_date)
   )
 }
 
@@ -213,7 +243,8 @@ function moduleMismatch(theirs: unknown, ours: readonly ModuleFingerprint[]): st
   if (!Array.isArray(theirs)) return 'no module contents returned'
   const byName = new Map<string, Record<string, unknown>>()
   for (const m of theirs as unknown[]) {
-    if (!isRecord(m) || typeof m.name !== 'string' || typeof m.content_base64 !== 'string') return 'no module contents returned'
+    if (!isRecord(m) || typeof m.name !== 'string' || typeof m.content_base64 !== 'string')
+      return 'no module contents returned'
     byName.set(m.name, m)
   }
   if (byName.size !== ours.length || theirs.length !== ours.length) return 'other modules'
@@ -221,7 +252,9 @@ function moduleMismatch(theirs: unknown, ours: readonly ModuleFingerprint[]): st
     const other = byName.get(mine.name)
     if (other === undefined) return 'other modules'
     if (mediaType(other.content_type) !== mediaType(mine.content_type)) return 'other content types'
-    const digest = createHash('sha256').update(Buffer.from(other.content_base64 as string, 'base64')).digest('hex')
+    const digest = createHash('sha256')
+      .update(Buffer.from(other.content_base64 as string, 'base64'))
+      .digest('hex')
     if (digest !== mine.sha256) return 'other module contents'
   }
   return undefined
@@ -244,16 +277,27 @@ async function fetchVersion(context: LookupContext, id: string): Promise<Version
 }
 
 /** A read made to decide whether to send Create Version again: kept short, since the POST waits on it. */
-function lookup(context: LookupContext, read: Pick<ApiRequest, 'path' | 'query' | 'what' | 'absentIsUndefined' | 'maxResponseBytes'>) {
+function lookup(
+  context: LookupContext,
+  read: Pick<ApiRequest, 'path' | 'query' | 'what' | 'absentIsUndefined' | 'maxResponseBytes'>,
+) {
   return lookupRead(context.session, context.worker, read)
 }
 
-function lookupRead(session: ApiSession, worker: string, read: Pick<ApiRequest, 'path' | 'query' | 'what' | 'absentIsUndefined' | 'maxResponseBytes'>) {
+function lookupRead(
+  session: ApiSession,
+  worker: string,
+  read: Pick<ApiRequest, 'path' | 'query' | 'what' | 'absentIsUndefined' | 'maxResponseBytes'>,
+) {
   return sendWithRetries(session, { ...read, method: 'GET', worker, idempotent: true, maxSends: 3 })
 }
 
 function asList(result: unknown): VersionResult[] {
-  const list = Array.isArray(result) ? result : isRecord(result) && Array.isArray(result.items) ? result.items : []
+  const list = Array.isArray(result)
+    ? result
+    : isRecord(result) && Array.isArray(result.items)
+      ? result.items
+      : []
   return list.filter(isVersion)
 }
 
@@ -265,5 +309,11 @@ function numberOf(version: VersionResult): number | undefined {
 
 function isVersion(value: unknown): value is VersionResult {
   // The id goes into a URL of the next request: a hostile "." or ".." is no version.
-  return isRecord(value) && typeof value.id === 'string' && value.id !== '' && value.id !== '.' && value.id !== '..'
+  return (
+    isRecord(value) &&
+    typeof value.id === 'string' &&
+    value.id !== '' &&
+    value.id !== '.' &&
+    value.id !== '..'
+  )
 }

@@ -4,7 +4,16 @@
  */
 import { WorkersVersionError } from '../core/errors.js'
 import { isRecord } from '../core/guards.js'
-import { accountPath, asRecords, callApi, json, requireAccount, withApi, type ApiCallContext, type ApiRequest } from './request.js'
+import {
+  accountPath,
+  asRecords,
+  callApi,
+  json,
+  requireAccount,
+  withApi,
+  type ApiCallContext,
+  type ApiRequest,
+} from './request.js'
 import { ApiError } from './errors.js'
 import { sendWithRetries } from './retry.js'
 import { checkWorkerId } from './server-values.js'
@@ -25,7 +34,10 @@ export interface SecretInfo {
 }
 
 /** `GET …/workers/workers/{worker}`: the Worker, or undefined when it does not exist (10007). */
-export async function getWorker(ctx: ApiCallContext, worker: string): Promise<WorkerInfo | undefined> {
+export async function getWorker(
+  ctx: ApiCallContext,
+  worker: string,
+): Promise<WorkerInfo | undefined> {
   const result = await callApi(ctx, workerLookup(ctx, worker))
   return result === undefined ? undefined : toWorker(result, worker)
 }
@@ -64,7 +76,9 @@ export async function createWorker(ctx: ApiCallContext, name: string): Promise<W
       if (!(error instanceof ApiError && error.status === CONFLICT)) throw error
       const found = await sendWithRetries(session, { ...workerLookup(ctx, name), maxSends: 3 })
       if (found.result === undefined) throw error
-      session.log(`${what}: it already exists (created meanwhile, by another build?); going on with it`)
+      session.log(
+        `${what}: it already exists (created meanwhile, by another build?); going on with it`,
+      )
       return found
     })
     return answer.result
@@ -92,7 +106,10 @@ function createWorkerRequest(ctx: ApiCallContext, name: string, what: string): A
  * scripts (`GET …/workers/scripts`) and take `migration_tag` of the one whose `id` is the script.
  * Undefined for a script without a tag or that does not exist yet.
  */
-export async function currentMigrationTag(ctx: ApiCallContext, script: string): Promise<string | undefined> {
+export async function currentMigrationTag(
+  ctx: ApiCallContext,
+  script: string,
+): Promise<string | undefined> {
   const result = await callApi(ctx, {
     method: 'GET',
     path: accountPath(ctx.accountId, 'scripts'),
@@ -101,7 +118,9 @@ export async function currentMigrationTag(ctx: ApiCallContext, script: string): 
     idempotent: true,
   })
   const entry = asRecords(result).find((s) => s.id === script)
-  return typeof entry?.migration_tag === 'string' && entry.migration_tag !== '' ? entry.migration_tag : undefined
+  return typeof entry?.migration_tag === 'string' && entry.migration_tag !== ''
+    ? entry.migration_tag
+    : undefined
 }
 
 /** `GET …/workers/scripts/{script}/secrets`: the secret names (never values) the deployed Worker has; [] for a new Worker. */
@@ -121,9 +140,15 @@ export async function listSecrets(ctx: ApiCallContext, script: string): Promise<
 
 function toWorker(result: unknown, name: string): WorkerInfo {
   if (!isRecord(result) || typeof result.id !== 'string') {
-    throw new WorkersVersionError('API_ERROR', `Cloudflare API: the answer about Worker ${JSON.stringify(name)} has no \`id\`.`)
+    throw new WorkersVersionError(
+      'API_ERROR',
+      `Cloudflare API: the answer about Worker ${JSON.stringify(name)} has no \`id\`.`,
+    )
   }
-  const worker: WorkerInfo = { id: checkWorkerId(result.id, `the id of Worker ${JSON.stringify(name)}`), name: typeof result.name === 'string' ? result.name : name }
+  const worker: WorkerInfo = {
+    id: checkWorkerId(result.id, `the id of Worker ${JSON.stringify(name)}`),
+    name: typeof result.name === 'string' ? result.name : name,
+  }
   if (typeof result.created_on === 'string') worker.created_on = result.created_on
   if (typeof result.updated_on === 'string') worker.updated_on = result.updated_on
   return worker

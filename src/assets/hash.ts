@@ -33,7 +33,9 @@ export class AssetHasher {
   /** Hash of bytes already in memory, for a file named `fileName` (only its extension matters). */
   hashBytes(bytes: Uint8Array, fileName: string): string {
     this.hasher.init()
-    this.hasher.update(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64'))
+    this.hasher.update(
+      Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64'),
+    )
     this.hasher.update(extension(fileName))
     return this.hasher.digest('hex').slice(0, HASH_LENGTH)
   }
@@ -42,7 +44,9 @@ export class AssetHasher {
     if (size <= READ_WHOLE_LIMIT) return this.hashBytes(readFileSync(path), path)
     this.hasher.init()
     let carry = Buffer.alloc(0)
-    for await (const chunk of createReadStream(path, { highWaterMark: STREAM_CHUNK }) as AsyncIterable<Buffer>) {
+    for await (const chunk of createReadStream(path, {
+      highWaterMark: STREAM_CHUNK,
+    }) as AsyncIterable<Buffer>) {
       // Chunks are not guaranteed to be multiples of 3 bytes; keep the remainder for the next one.
       const joined = carry.length > 0 ? Buffer.concat([carry, chunk]) : chunk
       const usable = joined.length - (joined.length % 3)

@@ -18,12 +18,19 @@ export interface AssetsIgnore {
 }
 
 export async function createAssetsIgnore(root: string): Promise<AssetsIgnore> {
-  const own = await readFile(join(root, ASSETS_IGNORE_FILE), 'utf8').catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT') return undefined
-    throw error
-  })
+  const own = await readFile(join(root, ASSETS_IGNORE_FILE), 'utf8').catch(
+    (error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return undefined
+      throw error
+    },
+  )
   const lines = own === undefined ? [] : own.replace(/^\uFEFF/, '').split(/\r?\n/)
-  const matcher = indexedMatcher([`/${ASSETS_IGNORE_FILE}`, `/${HEADERS_FILE}`, `/${REDIRECTS_FILE}`, ...lines])
+  const matcher = indexedMatcher([
+    `/${ASSETS_IGNORE_FILE}`,
+    `/${HEADERS_FILE}`,
+    `/${REDIRECTS_FILE}`,
+    ...lines,
+  ])
   return {
     ignoresFile: (rel) => matcher(rel),
     // The trailing slash makes `dir/` patterns match; gitignore cannot re-include a file below an
@@ -65,7 +72,11 @@ function indexedMatcher(patterns: readonly string[]): (path: string) => boolean 
     for (const key of keysOf(path)) for (const index of byKey.get(key) ?? []) candidates.add(index)
     // The leading '' takes the first place, where `ignore` strips a byte-order mark: the file's own
     // was stripped above, and no other line may lose one.
-    const ignored = candidates.size > 0 && ignore().add(['', ...[...candidates].sort((a, b) => a - b).map((index) => patterns[index]!)]).ignores(path)
+    const ignored =
+      candidates.size > 0 &&
+      ignore()
+        .add(['', ...[...candidates].sort((a, b) => a - b).map((index) => patterns[index]!)])
+        .ignores(path)
     cache.set(path, ignored)
     return ignored
   }
@@ -85,11 +96,14 @@ function keyOf(pattern: string): string | undefined {
   const core = body.endsWith('/') ? body.slice(0, -1) : body
   const anchored = core.startsWith('/') || core.includes('/')
   const segments = (core.startsWith('/') ? core.slice(1) : core).split('/')
-  if (segments.some((segment) => segment === '' || segment === '.' || segment === '..')) return undefined
+  if (segments.some((segment) => segment === '' || segment === '.' || segment === '..'))
+    return undefined
   const last = segments.at(-1)!
   if (!GLOB.test(last)) return `name:${last}`
   // The literal end after the last wildcard, e.g. `.min.js` in `*.min.js`: the name's extension.
-  const tail = last.slice(Math.max(last.lastIndexOf('*'), last.lastIndexOf('?'), last.lastIndexOf(']')) + 1)
+  const tail = last.slice(
+    Math.max(last.lastIndexOf('*'), last.lastIndexOf('?'), last.lastIndexOf(']')) + 1,
+  )
   const dot = tail.lastIndexOf('.')
   if (dot !== -1 && dot < tail.length - 1) return `ext:${tail.slice(dot + 1)}`
   const first = segments[0]!
@@ -99,7 +113,10 @@ function keyOf(pattern: string): string | undefined {
 
 /** The keys of a path's levels: each level's name and extension, and the first segment. */
 function keysOf(path: string): string[] {
-  const segments = path.toLowerCase().split('/').filter((segment) => segment !== '')
+  const segments = path
+    .toLowerCase()
+    .split('/')
+    .filter((segment) => segment !== '')
   const keys = segments.length > 0 ? [`first:${segments[0]}`] : []
   for (const segment of segments) {
     keys.push(`name:${segment}`)
@@ -113,7 +130,9 @@ function keysOf(path: string): string[] {
  * `assets.allowDotfiles`: which private-looking entries the user has said are public, in the same
  * gitignore syntax. A pattern naming a directory allows everything below it.
  */
-export function createAllowList(patterns: readonly string[]): (rel: string, kind: 'file' | 'directory') => boolean {
+export function createAllowList(
+  patterns: readonly string[],
+): (rel: string, kind: 'file' | 'directory') => boolean {
   if (patterns.length === 0) return () => false
   const matcher = ignore().add([...patterns])
   return (rel, kind) => matcher.ignores(kind === 'directory' ? `${rel}/` : rel)

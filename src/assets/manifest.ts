@@ -10,7 +10,13 @@ import { join, resolve } from 'node:path'
 import { WorkersVersionError } from '../core/errors.js'
 import { plural } from '../core/plural.js'
 import { AssetHasher } from './hash.js'
-import { createAllowList, createAssetsIgnore, HEADERS_FILE, REDIRECTS_FILE, type AssetsIgnore } from './ignore.js'
+import {
+  createAllowList,
+  createAssetsIgnore,
+  HEADERS_FILE,
+  REDIRECTS_FILE,
+  type AssetsIgnore,
+} from './ignore.js'
 import { formatBinaryBytes as formatBytes } from '../report/format.js'
 import { isPrivateName } from './private-files.js'
 
@@ -62,7 +68,9 @@ export interface ReadAssetsOptions {
 }
 
 /** The JSON the API takes: `{ [key]: { hash, size } }`. Also what a dry run writes to `assets-manifest.json`. */
-export function manifestBody(manifest: AssetsManifest): Record<string, { hash: string; size: number }> {
+export function manifestBody(
+  manifest: AssetsManifest,
+): Record<string, { hash: string; size: number }> {
   const body: Record<string, { hash: string; size: number }> = {}
   for (const file of manifest.files) body[file.key] = { hash: file.hash, size: file.size }
   return body
@@ -74,11 +82,17 @@ export function manifestBody(manifest: AssetsManifest): Record<string, { hash: s
  */
 export function manifestRequestJson(manifest: AssetsManifest): Buffer {
   const parts: string[] = []
-  for (const file of manifest.files) parts.push(`${JSON.stringify(file.key)}:{"hash":${JSON.stringify(file.hash)},"size":${file.size}}`)
+  for (const file of manifest.files)
+    parts.push(
+      `${JSON.stringify(file.key)}:{"hash":${JSON.stringify(file.hash)},"size":${file.size}}`,
+    )
   return Buffer.from(`{"manifest":{${parts.join(',')}}}`)
 }
 
-export async function readAssetsDirectory(directory: string, options: ReadAssetsOptions = {}): Promise<AssetsManifest> {
+export async function readAssetsDirectory(
+  directory: string,
+  options: ReadAssetsOptions = {},
+): Promise<AssetsManifest> {
   const root = resolve(directory)
   const maxFiles = options.maxFiles ?? DEFAULTS.assetsMaxFiles
   const maxFileBytes = options.maxFileBytes ?? MAX_ASSET_FILE_BYTES
@@ -86,7 +100,12 @@ export async function readAssetsDirectory(directory: string, options: ReadAssets
 
   const ignore = await createAssetsIgnore(root)
   const allowed = createAllowList(options.allowDotfiles ?? [])
-  const { files, refused } = listFiles(root, ignore, { maxFiles, maxFileBytes, directory }, (rel, name, kind) => isPrivateName(name, kind) && !allowed(rel, kind))
+  const { files, refused } = listFiles(
+    root,
+    ignore,
+    { maxFiles, maxFileBytes, directory },
+    (rel, name, kind) => isPrivateName(name, kind) && !allowed(rel, kind),
+  )
   if (refused.length > 0) throw privateFilesError(directory, refused)
   await hashAll(files, Math.max(1, options.concurrency ?? DEFAULT_CONCURRENCY))
   files.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
@@ -110,7 +129,10 @@ async function assertDirectory(root: string, given: string): Promise<void> {
     )
   }
   if (!info.isDirectory()) {
-    throw new WorkersVersionError('ASSETS_NOT_A_DIRECTORY', `The assets directory ${given} is a file, not a directory. Point it at the folder that holds the built files.`)
+    throw new WorkersVersionError(
+      'ASSETS_NOT_A_DIRECTORY',
+      `The assets directory ${given} is a file, not a directory. Point it at the folder that holds the built files.`,
+    )
   }
 }
 
@@ -119,7 +141,8 @@ const LISTED_REFUSALS = 20
 
 function privateFilesError(directory: string, refused: string[]): WorkersVersionError {
   const listed = refused.slice(0, LISTED_REFUSALS).join(', ')
-  const more = refused.length > LISTED_REFUSALS ? ` and ${refused.length - LISTED_REFUSALS} more` : ''
+  const more =
+    refused.length > LISTED_REFUSALS ? ` and ${refused.length - LISTED_REFUSALS} more` : ''
   return new WorkersVersionError(
     'ASSETS_PRIVATE_FILES',
     `The assets directory ${directory} holds files that look like credentials or are not meant to be public, and every file there becomes a public URL: ${listed}${more}. ` +
@@ -144,7 +167,11 @@ function listFiles(
   const pending = [''] // posix paths relative to root; '' is root itself
   for (let dirRel = pending.pop(); dirRel !== undefined; dirRel = pending.pop()) {
     // Sync on purpose: one directory listing and one lstat per file, no thread-pool round trips.
-    for (const entry of withinPathLimits(() => readdirSync(dirRel === '' ? root : join(root, dirRel), { withFileTypes: true }), dirRel, limits.directory)) {
+    for (const entry of withinPathLimits(
+      () => readdirSync(dirRel === '' ? root : join(root, dirRel), { withFileTypes: true }),
+      dirRel,
+      limits.directory,
+    )) {
       const rel = dirRel === '' ? entry.name : `${dirRel}/${entry.name}`
       const path = join(root, rel)
       if (entry.isSymbolicLink()) continue
@@ -206,7 +233,9 @@ async function hashAll(files: AssetFile[], concurrency: number): Promise<void> {
       file.hash = await hasher.hashFile(file.path, file.size)
     }
   }
-  await Promise.all(Array.from({ length: Math.min(concurrency, Math.max(1, files.length)) }, worker))
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, Math.max(1, files.length)) }, worker),
+  )
 }
 
 async function readOptional(path: string): Promise<string | undefined> {

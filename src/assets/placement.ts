@@ -69,5 +69,11 @@ function realPath(path: string): string {
 /** Whether `path` is strictly below `parent`. */
 function isInside(path: string, parent: string): boolean {
   const rel = relative(parent, path)
-  return rel !== '' && rel !== '..' && !rel.startsWith(`..${sep}`) && !rel.startsWith(sep) && !/^[a-zA-Z]:/.test(rel)
+  return (
+    rel !== '' &&
+    rel !== '..' &&
+    !rel.startsWith(`..${sep}`) &&
+    !rel.startsWith(sep) &&
+    !/^[a-zA-Z]:/.test(rel)
+  )
 }

@@ -20,5 +20,10 @@ const SSH_PRIVATE_KEY = /^id_(?:rsa|dsa|ecdsa|ed25519|xmss)(?:_sk)?$/
 export function isPrivateName(name: string, kind: 'file' | 'directory'): boolean {
   const lower = name.toLowerCase()
   if (kind === 'directory') return DIRECTORIES.has(lower)
-  return FILES.has(lower) || FILE_PREFIXES.some((prefix) => lower.startsWith(prefix)) || lower.endsWith('.pem') || SSH_PRIVATE_KEY.test(lower)
+  return (
+    FILES.has(lower) ||
+    FILE_PREFIXES.some((prefix) => lower.startsWith(prefix)) ||
+    lower.endsWith('.pem') ||
+    SSH_PRIVATE_KEY.test(lower)
+  )
 }

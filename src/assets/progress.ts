@@ -84,7 +84,8 @@ export function createAssetsProgress(options: AssetsProgressOptions = {}): Asset
 /** e.g. `Uploading assets: 37 of 120 files, 1.20 MB of 3.40 MB (3,880 already present), 210 files/s` */
 export function progressLine(p: AssetsUploadProgress): string {
   const seconds = p.elapsedMs / 1000
-  const rate = seconds > 0 ? ` at ${formatCount(Math.round(p.uploadedFiles / seconds))} files/s` : ''
+  const rate =
+    seconds > 0 ? ` at ${formatCount(Math.round(p.uploadedFiles / seconds))} files/s` : ''
   const present = p.presentFiles > 0 ? ` (${formatCount(p.presentFiles)} already present)` : ''
   return `Uploading assets: ${formatCount(p.uploadedFiles)} of ${plural(p.filesToUpload, 'file')}, ${formatBytes(p.uploadedBytes)} of ${formatBytes(p.bytesToUpload)}${present}${rate}`
 }

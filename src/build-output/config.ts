@@ -18,9 +18,19 @@ export function readBuildOutputConfig(configFile: string, projectRoot: string): 
   const hasAssets = existsSync(join(dirname(configFile), 'assets'))
   const { raw, warnings } = toWranglerConfig(config, hasAssets ? 'assets' : undefined)
   const mapped = mapWranglerConfig(raw, configFile, { generated: true })
-  const ignored = [findWranglerConfig(projectRoot), join(projectRoot, GENERATED_POINTER)].filter((file): file is string => file !== undefined && existsSync(file))
-  const names = ignored.map((file) => `${relative(projectRoot, file)}${file.endsWith(GENERATED_POINTER) ? ' (generated configs of an earlier build)' : ''}`)
+  const ignored = [findWranglerConfig(projectRoot), join(projectRoot, GENERATED_POINTER)].filter(
+    (file): file is string => file !== undefined && existsSync(file),
+  )
+  const names = ignored.map(
+    (file) =>
+      `${relative(projectRoot, file)}${file.endsWith(GENERATED_POINTER) ? ' (generated configs of an earlier build)' : ''}`,
+  )
   // One line, however many configs sit beside the tree.
-  const notes = names.length === 0 ? [] : [`this Worker's config comes from here; ${names.join(' and ')} ${names.length === 1 ? 'is' : 'are'} ignored`]
+  const notes =
+    names.length === 0
+      ? []
+      : [
+          `this Worker's config comes from here; ${names.join(' and ')} ${names.length === 1 ? 'is' : 'are'} ignored`,
+        ]
   return { ...mapped, warnings: [...notes, ...warnings, ...mapped.warnings] }
 }

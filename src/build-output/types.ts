@@ -1,7 +1,8 @@
 // The parts of Build Output's JSON files this plugin reads or writes, camelCase as on disk.
 
 /** How a module of `bundle/` is loaded. */
-export type ManifestModuleType = 'esm' | 'cjs' | 'python' | 'python-requirement' | 'wasm' | 'text' | 'data' | 'json' | 'sourcemap'
+export type ManifestModuleType =
+  'esm' | 'cjs' | 'python' | 'python-requirement' | 'wasm' | 'text' | 'data' | 'json' | 'sourcemap'
 
 /**
  * The modules of `bundle/`. A complete manifest lists every module, the main one included; a
@@ -25,7 +26,12 @@ export interface OutputWorkerConfig {
   name: string
   compatibilityDate: string
   compatibilityFlags?: string[]
-  assets?: { htmlHandling?: string; notFoundHandling?: string; runWorkerFirst?: boolean | string[]; basePath?: string }
+  assets?: {
+    htmlHandling?: string
+    notFoundHandling?: string
+    runWorkerFirst?: boolean | string[]
+    basePath?: string
+  }
   placement?: Record<string, unknown>
   limits?: { cpuMs?: number; subrequests?: number }
   env?: Record<string, OutputBinding>

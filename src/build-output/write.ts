@@ -6,7 +6,14 @@ import { WorkersVersionError } from '../core/errors.js'
 import type { WorkerModule } from '../core/types.js'
 import type { VersionConfig } from '../options/version-schema.js'
 import { workerConfigOf } from './from-version.js'
-import { buildOutputRoot, DEFAULT_WORKER_DIRECTORY, ROOT_CONFIG_FILE, WORKER_CONFIG_FILE, workerDirectory, type BuildOutputVersion } from './layout.js'
+import {
+  buildOutputRoot,
+  DEFAULT_WORKER_DIRECTORY,
+  ROOT_CONFIG_FILE,
+  WORKER_CONFIG_FILE,
+  workerDirectory,
+  type BuildOutputVersion,
+} from './layout.js'
 import { manifestTypeOfContentType } from './module-types.js'
 import type { BundleManifest, RootConfigV0, RootConfigV1 } from './types.js'
 
@@ -31,7 +38,10 @@ export interface BuildOutputSource {
 /** What Cloudflare's tools accept as a directory name (Windows included), lower-cased like theirs. */
 function directoryNameOf(name: string): string {
   // Control characters are refused by Cloudflare's tools in names, as are these.
-  const safe = [...name.toLowerCase()].map((c) => (c.charCodeAt(0) < 0x20 ? '-' : c)).join('').replace(/[\s<>:"/\\|?*]+|\.+$/g, '-')
+  const safe = [...name.toLowerCase()]
+    .map((c) => (c.charCodeAt(0) < 0x20 ? '-' : c))
+    .join('')
+    .replace(/[\s<>:"/\\|?*]+|\.+$/g, '-')
   return /^(?:con|prn|aux|nul|com\d|lpt\d)(?:\.|$)/.test(safe) ? `_${safe}` : safe
 }
 
@@ -39,7 +49,11 @@ const PACKAGE_NAME = 'unplugin-workers-version'
 
 /** This package's version, for v1's `producer`: from its package.json, found above this file in src/ and in dist/ alike. */
 function ownVersion(): string {
-  for (let dir = dirname(fileURLToPath(import.meta.url)); dir !== dirname(dir); dir = dirname(dir)) {
+  for (
+    let dir = dirname(fileURLToPath(import.meta.url));
+    dir !== dirname(dir);
+    dir = dirname(dir)
+  ) {
     const file = join(dir, 'package.json')
     if (!existsSync(file)) continue
     const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version?: string }
@@ -50,7 +64,9 @@ function ownVersion(): string {
 
 function rootConfigOf(version: BuildOutputVersion): RootConfigV0 | RootConfigV1 {
   const buildContext = { isPreview: false }
-  return version === 'v0' ? { buildContext } : { producer: { name: PACKAGE_NAME, version: ownVersion() }, buildContext }
+  return version === 'v0'
+    ? { buildContext }
+    : { producer: { name: PACKAGE_NAME, version: ownVersion() }, buildContext }
 }
 
 function writeFile(file: string, contents: string | Uint8Array): void {
@@ -66,7 +82,10 @@ function writeFile(file: string, contents: string | Uint8Array): void {
  */
 export function writeBuildOutput(source: BuildOutputSource): string {
   if (!source.name) {
-    throw new WorkersVersionError('INVALID_BUILD_OUTPUT', 'buildOutput: Build Output names its Worker; set the `worker` option or `name` in the wrangler config.')
+    throw new WorkersVersionError(
+      'INVALID_BUILD_OUTPUT',
+      'buildOutput: Build Output names its Worker; set the `worker` option or `name` in the wrangler config.',
+    )
   }
   const name = source.name
   const root = buildOutputRoot(source.projectRoot)
@@ -76,8 +95,14 @@ export function writeBuildOutput(source: BuildOutputSource): string {
     rmSync(root, { recursive: true, force: true })
     writeFile(join(versionDir, ROOT_CONFIG_FILE), JSON.stringify(rootConfigOf(source.version)))
   }
-  const dir = workerDirectory(versionDir, source.entry ? DEFAULT_WORKER_DIRECTORY : directoryNameOf(name))
-  const fromAssets = new Set([source.assets?.headers !== undefined && '_headers', source.assets?.redirects !== undefined && '_redirects'])
+  const dir = workerDirectory(
+    versionDir,
+    source.entry ? DEFAULT_WORKER_DIRECTORY : directoryNameOf(name),
+  )
+  const fromAssets = new Set([
+    source.assets?.headers !== undefined && '_headers',
+    source.assets?.redirects !== undefined && '_redirects',
+  ])
   const manifest: BundleManifest = { type: 'complete', mainModule: source.mainModule, modules: {} }
   const untyped: string[] = []
   for (const module of source.modules) {
@@ -87,8 +112,15 @@ export function writeBuildOutput(source: BuildOutputSource): string {
     else manifest.modules[module.name] = { type }
     writeFile(join(dir, 'bundle', ...module.name.split('/')), module.contents)
   }
-  if (untyped.length > 0) throw new WorkersVersionError('INVALID_BUILD_OUTPUT', `buildOutput: these modules have no Build Output module type: ${untyped.join(', ')}.`)
-  writeFile(join(dir, WORKER_CONFIG_FILE), JSON.stringify({ ...workerConfigOf(name, source.config, source.inherit), manifest }))
+  if (untyped.length > 0)
+    throw new WorkersVersionError(
+      'INVALID_BUILD_OUTPUT',
+      `buildOutput: these modules have no Build Output module type: ${untyped.join(', ')}.`,
+    )
+  writeFile(
+    join(dir, WORKER_CONFIG_FILE),
+    JSON.stringify({ ...workerConfigOf(name, source.config, source.inherit), manifest }),
+  )
   if (source.assets) {
     const assets = join(dir, 'assets')
     mkdirSync(assets, { recursive: true })
@@ -97,8 +129,10 @@ export function writeBuildOutput(source: BuildOutputSource): string {
       mkdirSync(dirname(target), { recursive: true })
       copyFileSync(file.path, target)
     }
-    if (source.assets.headers !== undefined) writeFile(join(assets, '_headers'), source.assets.headers)
-    if (source.assets.redirects !== undefined) writeFile(join(assets, '_redirects'), source.assets.redirects)
+    if (source.assets.headers !== undefined)
+      writeFile(join(assets, '_headers'), source.assets.headers)
+    if (source.assets.redirects !== undefined)
+      writeFile(join(assets, '_redirects'), source.assets.redirects)
   }
   return dir
 }

@@ -1,7 +1,16 @@
 import { readFile } from 'node:fs/promises'
 import { dirname, join, relative, resolve } from 'node:path'
 import { importedModuleType, type RuleMatcher } from '../modules/content-types.js'
-import { findPlaceholders, isPathSpecifier, isRuntimeBuiltin, mayImportModule, placeholderFor, relativeSpecifier, moduleImportPath, toPosix } from '../modules/module-imports.js'
+import {
+  findPlaceholders,
+  isPathSpecifier,
+  isRuntimeBuiltin,
+  mayImportModule,
+  placeholderFor,
+  relativeSpecifier,
+  moduleImportPath,
+  toPosix,
+} from '../modules/module-imports.js'
 import type { BundlerName, ModuleContentType, OutputFile } from '../core/types.js'
 import type { AdapterContext } from '../core/pipeline.js'
 import { setLazyMap } from '../modules/source-maps.js'
@@ -15,9 +24,19 @@ export interface BundlePluginContext {
   environment?: object
   meta: { watchMode: boolean }
   addWatchFile(id: string): void
-  emitFile(file: { type: 'asset'; name?: string; fileName?: string; originalFileName?: string; source: Uint8Array }): string
+  emitFile(file: {
+    type: 'asset'
+    name?: string
+    fileName?: string
+    originalFileName?: string
+    source: Uint8Array
+  }): string
   getFileName(referenceId: string): string
-  resolve(source: string, importer?: string, options?: { skipSelf?: boolean }): Promise<{ id: string } | null>
+  resolve(
+    source: string,
+    importer?: string,
+    options?: { skipSelf?: boolean },
+  ): Promise<{ id: string } | null>
 }
 
 /** The parts of Rollup-style output options and bundles the plugin reads. */
@@ -28,7 +47,15 @@ export interface BundleOutputOptions {
 }
 type BundleItem =
   | { type: 'asset'; fileName: string; source: string | Uint8Array }
-  | { type: 'chunk'; fileName: string; code: string; isEntry: boolean; name: string; map: unknown; sourcemapFileName?: string | null }
+  | {
+      type: 'chunk'
+      fileName: string
+      code: string
+      isEntry: boolean
+      name: string
+      map: unknown
+      sourcemapFileName?: string | null
+    }
 export type Bundle = Record<string, BundleItem>
 
 /**
@@ -37,7 +64,13 @@ export type Bundle = Record<string, BundleItem>
  */
 export function moduleImportHooks(matchRule: RuleMatcher, rootOf: () => string) {
   // Per build (a Vite app build runs several): emitted file reference per placeholder index.
-  const builds = new WeakMap<object, { byPath: Map<string, number>; refs: Array<{ ref: string; source: Uint8Array; type: ModuleContentType }> }>()
+  const builds = new WeakMap<
+    object,
+    {
+      byPath: Map<string, number>
+      refs: Array<{ ref: string; source: Uint8Array; type: ModuleContentType }>
+    }
+  >()
   const standalone = {}
   // Files generateBundle put back, in any build of this instance: their names carry a content hash.
   const restored = new Set<string>()
@@ -50,7 +83,11 @@ export function moduleImportHooks(matchRule: RuleMatcher, rootOf: () => string) 
   }
 
   /** Reads the written bundle, marking the files emitted for imports with the type decided then. */
-  async function readBundle(ctx: BundlePluginContext, outputOptions: BundleOutputOptions, bundle: Bundle): Promise<OutputFile[]> {
+  async function readBundle(
+    ctx: BundlePluginContext,
+    outputOptions: BundleOutputOptions,
+    bundle: Bundle,
+  ): Promise<OutputFile[]> {
     const files = await readRollupBundle(outputOptions, bundle)
     const imported = new Map(stateOf(ctx).refs.map(({ ref, type }) => [ctx.getFileName(ref), type]))
     for (const file of files) file.importedType = imported.get(file.fileName)
@@ -81,19 +118,31 @@ export function moduleImportHooks(matchRule: RuleMatcher, rootOf: () => string) 
       if (index === undefined) {
         this.addWatchFile(path)
         const source = await readFile(path)
-        const ref = this.emitFile({ type: 'asset', name: path.split(/[\\/]/).pop(), originalFileName: path, source })
+        const ref = this.emitFile({
+          type: 'asset',
+          name: path.split(/[\\/]/).pop(),
+          originalFileName: path,
+          source,
+        })
         index = state.refs.push({ ref, source, type }) - 1
         state.byPath.set(path, index)
       }
       return { id: placeholderFor(index), external: true }
     },
-    async renderChunk(this: BundlePluginContext, code: string, chunk: { fileName: string }, outputOptions: { sourcemap?: unknown }) {
+    async renderChunk(
+      this: BundlePluginContext,
+      code: string,
+      chunk: { fileName: string },
+      outputOptions: { sourcemap?: unknown },
+    ) {
       const matches = findPlaceholders(code)
       if (matches.length === 0) return null
       const state = stateOf(this)
       const replacements = matches.flatMap((m) => {
         const emitted = state.refs[m.index]
-        return emitted === undefined ? [] : [{ ...m, specifier: relativeSpecifier(chunk.fileName, this.getFileName(emitted.ref)) }]
+        return emitted === undefined
+          ? []
+          : [{ ...m, specifier: relativeSpecifier(chunk.fileName, this.getFileName(emitted.ref)) }]
       })
       if (!outputOptions.sourcemap) {
         // No map to keep in step (Vite's and Rollup's default): the text alone, without loading magic-string.
@@ -127,7 +176,11 @@ export function moduleImportHooks(matchRule: RuleMatcher, rootOf: () => string) 
     onLog(_level: string, log: { code?: string; message: string }) {
       // Rolldown warns that a file put back above "overwrites" the one Vite deleted. It is the same
       // file with the same bytes: say nothing of it, and keep every other name conflict.
-      if (log.code === 'FILE_NAME_CONFLICT' && [...restored].some((fileName) => log.message.includes(fileName))) return false
+      if (
+        log.code === 'FILE_NAME_CONFLICT' &&
+        [...restored].some((fileName) => log.message.includes(fileName))
+      )
+        return false
       return undefined
     },
   }
@@ -143,16 +196,25 @@ function formatOf(format: string): 'esm' | 'cjs' {
  * was written there (so the `sourceMappingURL` comment the bundler appends is kept);
  * maps come from the chunk objects, which include hidden and inline maps.
  */
-async function readRollupBundle(outputOptions: BundleOutputOptions, bundle: Bundle): Promise<OutputFile[]> {
+async function readRollupBundle(
+  outputOptions: BundleOutputOptions,
+  bundle: Bundle,
+): Promise<OutputFile[]> {
   const outDir = outputOptions.dir ?? (outputOptions.file ? dirname(outputOptions.file) : undefined)
   const format = formatOf(outputOptions.format)
   return Promise.all(
     Object.values(bundle).map(async (item): Promise<OutputFile> => {
       if (item.type === 'asset') {
         const source = item.source
-        return { fileName: item.fileName, kind: 'asset', contents: typeof source === 'string' ? Buffer.from(source) : source }
+        return {
+          fileName: item.fileName,
+          kind: 'asset',
+          contents: typeof source === 'string' ? Buffer.from(source) : source,
+        }
       }
-      const written = outDir ? await readFile(join(outDir, item.fileName)).catch(() => undefined) : undefined
+      const written = outDir
+        ? await readFile(join(outDir, item.fileName)).catch(() => undefined)
+        : undefined
       const chunk: OutputFile = {
         fileName: item.fileName,
         kind: 'chunk',
@@ -168,25 +230,40 @@ async function readRollupBundle(outputOptions: BundleOutputOptions, bundle: Bund
   )
 }
 
-
 /**
  * Rollup and Rolldown adapter: the plan is made in `buildStart`, before any module is read;
  * the written bundle completes the build (never in watch mode).
  */
-export function rollupAdapter(context: AdapterContext, bundler: Extract<BundlerName, 'rollup' | 'rolldown'>) {
+export function rollupAdapter(
+  context: AdapterContext,
+  bundler: Extract<BundlerName, 'rollup' | 'rolldown'>,
+) {
   const imports = moduleImportHooks(context.options.matchRule, () => context.root(process.cwd()))
   return {
     ...imports.hooks,
     async buildStart(this: BundlePluginContext, inputOptions: object) {
       imports.hooks.buildStart.call(this)
       // Rollup normalises `logLevel`; Rolldown's normalised options may not carry it.
-      const logLevel = 'logLevel' in inputOptions && typeof inputOptions.logLevel === 'string' ? inputOptions.logLevel : undefined
+      const logLevel =
+        'logLevel' in inputOptions && typeof inputOptions.logLevel === 'string'
+          ? inputOptions.logLevel
+          : undefined
       await context.prepare({ bundler, root: process.cwd(), watch: this.meta.watchMode, logLevel })
     },
-    async writeBundle(this: BundlePluginContext, outputOptions: BundleOutputOptions, bundle: Bundle) {
+    async writeBundle(
+      this: BundlePluginContext,
+      outputOptions: BundleOutputOptions,
+      bundle: Bundle,
+    ) {
       if (this.meta.watchMode) return
-      const outDir = outputOptions.dir ?? (outputOptions.file ? dirname(outputOptions.file) : undefined)
-      await context.complete([{ files: await imports.readBundle(this, outputOptions, bundle), outDir: outDir && resolve(outDir) }])
+      const outDir =
+        outputOptions.dir ?? (outputOptions.file ? dirname(outputOptions.file) : undefined)
+      await context.complete([
+        {
+          files: await imports.readBundle(this, outputOptions, bundle),
+          outDir: outDir && resolve(outDir),
+        },
+      ])
     },
   }
 }

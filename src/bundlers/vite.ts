@@ -26,17 +26,42 @@ const GENERATED_CONFIG = 'wrangler.json'
  * version each, the entry Worker first, as the Cloudflare plugin orders its environments),
  * each with its generated config; otherwise the one environment that builds the Worker.
  */
-function workersOf(outputs: readonly EnvironmentOutput[], options: { environment?: string; worker?: string }): WorkerOutput[] {
-  const generated = outputs.filter((o) => o.consumer === 'server' && o.files.some((f) => f.fileName === GENERATED_CONFIG))
-  const chosen = options.environment !== undefined ? generated.filter((o) => o.name === options.environment) : generated
+function workersOf(
+  outputs: readonly EnvironmentOutput[],
+  options: { environment?: string; worker?: string },
+): WorkerOutput[] {
+  const generated = outputs.filter(
+    (o) => o.consumer === 'server' && o.files.some((f) => f.fileName === GENERATED_CONFIG),
+  )
+  const chosen =
+    options.environment !== undefined
+      ? generated.filter((o) => o.name === options.environment)
+      : generated
   if (chosen.length === 0) {
     // An assets-only app: the Cloudflare plugin builds the client alone and writes its config there.
-    const site = options.environment === undefined ? outputs.find((o) => o.pages && o.files.some((f) => f.fileName === GENERATED_CONFIG)) : undefined
-    if (site) return [{ files: site.files, outDir: site.outDir, generated: { configFile: join(site.outDir, GENERATED_CONFIG), entry: true }, assetsOnly: true }]
+    const site =
+      options.environment === undefined
+        ? outputs.find((o) => o.pages && o.files.some((f) => f.fileName === GENERATED_CONFIG))
+        : undefined
+    if (site)
+      return [
+        {
+          files: site.files,
+          outDir: site.outDir,
+          generated: { configFile: join(site.outDir, GENERATED_CONFIG), entry: true },
+          assetsOnly: true,
+        },
+      ]
     const picked = pickWorkerEnvironment(outputs, options)
-    return [{ files: picked.files, outDir: picked.outDir, ...(picked.pages && { assetsOnly: true }) }]
+    return [
+      { files: picked.files, outDir: picked.outDir, ...(picked.pages && { assetsOnly: true }) },
+    ]
   }
-  return chosen.map((o, i) => ({ files: o.files, outDir: o.outDir, generated: { configFile: join(o.outDir, GENERATED_CONFIG), entry: i === 0 } }))
+  return chosen.map((o, i) => ({
+    files: o.files,
+    outDir: o.outDir,
+    generated: { configFile: join(o.outDir, GENERATED_CONFIG), entry: i === 0 },
+  }))
 }
 
 /**
@@ -47,7 +72,10 @@ function workersOf(outputs: readonly EnvironmentOutput[], options: { environment
  */
 function buildOutputProjectRoot(outputs: readonly EnvironmentOutput[]): string | undefined {
   for (const output of outputs) {
-    const at = output.consumer === 'server' ? output.outDir.split(sep).join('/').lastIndexOf('/.cloudflare/output/') : -1
+    const at =
+      output.consumer === 'server'
+        ? output.outDir.split(sep).join('/').lastIndexOf('/.cloudflare/output/')
+        : -1
     if (at >= 0) return output.outDir.slice(0, at) || sep
   }
   return undefined
@@ -65,15 +93,33 @@ async function withFilesWrittenBeside(worker: WorkerOutput): Promise<WorkerOutpu
   const files = [...worker.files]
   const known = new Set(files.map((file) => file.fileName))
   for (;;) {
-    const missing = [...filesImportedByChunks(files.filter((file) => file.kind === 'chunk'))].filter((name) => !known.has(name) && !name.startsWith('../'))
+    const missing = [
+      ...filesImportedByChunks(files.filter((file) => file.kind === 'chunk')),
+    ].filter((name) => !known.has(name) && !name.startsWith('../'))
     const found = (
-      await Promise.all(missing.map(async (name) => ((await stat(join(outDir, name)).catch(() => undefined))?.isFile() ? { name, contents: await readFile(join(outDir, name)) } : undefined)))
+      await Promise.all(
+        missing.map(async (name) =>
+          (await stat(join(outDir, name)).catch(() => undefined))?.isFile()
+            ? { name, contents: await readFile(join(outDir, name)) }
+            : undefined,
+        ),
+      )
     ).filter((file) => file !== undefined)
     if (found.length === 0) break
     for (const { name, contents } of found) {
       known.add(name)
       const script = /\.[cm]?js$/.test(name)
-      files.push(script ? { fileName: name, contents, kind: 'chunk', format: name.endsWith('.cjs') ? 'cjs' : 'esm', isEntry: false } : { fileName: name, contents, kind: 'asset' })
+      files.push(
+        script
+          ? {
+              fileName: name,
+              contents,
+              kind: 'chunk',
+              format: name.endsWith('.cjs') ? 'cjs' : 'esm',
+              isEntry: false,
+            }
+          : { fileName: name, contents, kind: 'asset' },
+      )
     }
   }
   return files.length === worker.files.length ? worker : { ...worker, files }
@@ -94,9 +140,11 @@ export interface ViteAdapter {
  * NODE_ENV says. Only `import.meta.env` is affected; `config.mode` stays the upload mode.
  */
 async function useProductionEnv(config: ResolvedConfig, uploadMode: string): Promise<void> {
-  if (config.mode !== uploadMode || config.mode === 'production' || config.command !== 'build') return
+  if (config.mode !== uploadMode || config.mode === 'production' || config.command !== 'build')
+    return
   const { loadEnv } = await import('vite')
-  const loaded = config.envDir === false ? {} : loadEnv('production', config.envDir, config.envPrefix)
+  const loaded =
+    config.envDir === false ? {} : loadEnv('production', config.envDir, config.envPrefix)
   const { BASE_URL, DEV, PROD } = config.env
   const env = config.env as Record<string, unknown>
   for (const key of Object.keys(env)) delete env[key]
@@ -108,11 +156,26 @@ async function useProductionEnv(config: ResolvedConfig, uploadMode: string): Pro
  * output is a site to serve as static assets, and its entry chunks are browser code, never a
  * Worker's main module. A client build of a script input is still a Worker (`rollupOptions.input`).
  */
-function buildsPages(consumer: string, build: { ssr?: unknown; lib?: unknown; rollupOptions?: { input?: unknown }; rolldownOptions?: { input?: unknown } }): boolean {
+function buildsPages(
+  consumer: string,
+  build: {
+    ssr?: unknown
+    lib?: unknown
+    rollupOptions?: { input?: unknown }
+    rolldownOptions?: { input?: unknown }
+  },
+): boolean {
   if (consumer !== 'client' || build.ssr || build.lib) return false
   const input = build.rolldownOptions?.input ?? build.rollupOptions?.input
   if (input === undefined) return true
-  const inputs = typeof input === 'string' ? [input] : Array.isArray(input) ? input : typeof input === 'object' && input !== null ? Object.values(input) : []
+  const inputs =
+    typeof input === 'string'
+      ? [input]
+      : Array.isArray(input)
+        ? input
+        : typeof input === 'object' && input !== null
+          ? Object.values(input)
+          : []
   return inputs.some((entry) => String(entry).endsWith('.html'))
 }
 
@@ -122,7 +185,13 @@ const WORKERD_CONDITIONS = ['workerd', 'worker', 'module', 'browser']
 /** Whether `@cloudflare/vite-plugin` is among the configured plugins (nested arrays included). */
 function hasCloudflarePlugin(plugins: unknown): boolean {
   const list = Array.isArray(plugins) ? plugins.flat(Infinity) : []
-  return list.some((p) => typeof p === 'object' && p !== null && 'name' in p && String(p.name).startsWith('vite-plugin-cloudflare'))
+  return list.some(
+    (p) =>
+      typeof p === 'object' &&
+      p !== null &&
+      'name' in p &&
+      String(p.name).startsWith('vite-plugin-cloudflare'),
+  )
 }
 
 /** Environment names Cloudflare's Vite plugin derives from a Worker name. */
@@ -135,19 +204,27 @@ function environmentNameOf(worker: string): string {
  * server environment (`ssr`, or the one Cloudflare's plugin names after the Worker),
  * else the only environment built at all (a plain `rollupOptions.input` build).
  */
-function pickWorkerEnvironment(outputs: readonly EnvironmentOutput[], options: { environment?: string; worker?: string }): EnvironmentOutput {
+function pickWorkerEnvironment(
+  outputs: readonly EnvironmentOutput[],
+  options: { environment?: string; worker?: string },
+): EnvironmentOutput {
   const names = outputs.map((o) => `"${o.name}"`).join(', ') || '(none)'
   if (options.environment !== undefined) {
     const chosen = outputs.find((o) => o.name === options.environment)
     if (!chosen) {
-      throw new WorkersVersionError('UNKNOWN_ENVIRONMENT', `The \`environment\` option names "${options.environment}", but the environments built were ${names}.`)
+      throw new WorkersVersionError(
+        'UNKNOWN_ENVIRONMENT',
+        `The \`environment\` option names "${options.environment}", but the environments built were ${names}.`,
+      )
     }
     return chosen
   }
   const servers = outputs.filter((o) => o.consumer === 'server')
   if (servers.length === 1) return servers[0]!
   if (servers.length === 0 && outputs.length === 1) return outputs[0]!
-  const named = options.worker ? servers.find((o) => o.name === environmentNameOf(options.worker!)) : undefined
+  const named = options.worker
+    ? servers.find((o) => o.name === environmentNameOf(options.worker!))
+    : undefined
   if (named) return named
   throw new WorkersVersionError(
     'AMBIGUOUS_ENVIRONMENT',
@@ -177,13 +254,22 @@ export function viteAdapter(context: AdapterContext): ViteAdapter {
     // A framework that routes Vite's output through its own logger (Astro) sets Vite's level for Vite's
     // own messages (Astro: 'error'), not the user's wish: the plugin's summary is printed all the same.
     const logLevel = config.customLogger ? undefined : config.logLevel
-    planned ??= context.prepare({ bundler: 'vite', root: config.root, mode: config.mode, watch: Boolean(config.build.watch), logLevel, generatesConfig: !standalone })
+    planned ??= context.prepare({
+      bundler: 'vite',
+      root: config.root,
+      mode: config.mode,
+      watch: Boolean(config.build.watch),
+      logLevel,
+      generatesConfig: !standalone,
+    })
     return planned
   }
   const complete = async (workers: WorkerOutput[], plan: Promise<unknown> | undefined) => {
     planned = undefined
     await plan
-    await context.complete(late ? workers.map((worker) => ({ ...worker, finishedBy: late!.name })) : workers)
+    await context.complete(
+      late ? workers.map((worker) => ({ ...worker, finishedBy: late!.name })) : workers,
+    )
   }
 
   return {
@@ -194,8 +280,15 @@ export function viteAdapter(context: AdapterContext): ViteAdapter {
       options(inputOptions) {
         // Vite's client builds drop the entry's exports, but a Worker's main module must export
         // its handlers: keep them when the build's input is script, not an HTML page.
-        const inputs = typeof inputOptions.input === 'string' ? [inputOptions.input] : Object.values(inputOptions.input ?? {})
-        if (inputOptions.preserveEntrySignatures === false && inputs.length > 0 && !inputs.some((i) => i.endsWith('.html'))) {
+        const inputs =
+          typeof inputOptions.input === 'string'
+            ? [inputOptions.input]
+            : Object.values(inputOptions.input ?? {})
+        if (
+          inputOptions.preserveEntrySignatures === false &&
+          inputs.length > 0 &&
+          !inputs.some((i) => i.endsWith('.html'))
+        ) {
           return { ...inputOptions, preserveEntrySignatures: 'exports-only' }
         }
         return undefined
@@ -205,12 +298,17 @@ export function viteAdapter(context: AdapterContext): ViteAdapter {
       },
       configEnvironment(name, config) {
         const wanted = context.options.environment
-        const isWorker = wanted !== undefined ? name === wanted : name === 'ssr' || config.consumer === 'server'
+        const isWorker =
+          wanted !== undefined ? name === wanted : name === 'ssr' || config.consumer === 'server'
         if (!standalone || !isWorker) return undefined
         // As for workerd: npm dependencies bundled (the runtime cannot resolve packages),
         // packages' worker builds preferred, a modern target.
         return {
-          resolve: { noExternal: true, conditions: [...WORKERD_CONDITIONS, 'development|production'], externalConditions: WORKERD_CONDITIONS },
+          resolve: {
+            noExternal: true,
+            conditions: [...WORKERD_CONDITIONS, 'development|production'],
+            externalConditions: WORKERD_CONDITIONS,
+          },
           build: { target: 'es2024' },
         }
       },
@@ -236,12 +334,23 @@ export function viteAdapter(context: AdapterContext): ViteAdapter {
         const environment = this.environment
         if (environment.config.build.watch) return
         const files = await imports.readBundle(this, outputOptions, bundle)
-        const outDir = resolve(environment.config.root, outputOptions.dir ?? environment.config.build.outDir)
+        const outDir = resolve(
+          environment.config.root,
+          outputOptions.dir ?? environment.config.build.outDir,
+        )
         const pages = buildsPages(environment.config.consumer, environment.config.build)
-        if (!inAppBuild) return complete([{ files, outDir, ...(pages && { assetsOnly: true }) }], planned)
+        if (!inAppBuild)
+          return complete([{ files, outDir, ...(pages && { assetsOnly: true }) }], planned)
         const existing = outputs.find((o) => o.name === environment.name)
         if (existing) existing.files.push(...files)
-        else outputs.push({ name: environment.name, consumer: environment.config.consumer, files, outDir, pages })
+        else
+          outputs.push({
+            name: environment.name,
+            consumer: environment.config.consumer,
+            files,
+            outDir,
+            pages,
+          })
       },
     },
     app: {
@@ -265,7 +374,12 @@ export function viteAdapter(context: AdapterContext): ViteAdapter {
           const buildOutput = buildOutputProjectRoot(outputs)
           const workers =
             buildOutput === undefined
-              ? await Promise.all(workersOf(outputs, { environment: context.options.environment, worker: context.options.worker }).map(withFilesWrittenBeside))
+              ? await Promise.all(
+                  workersOf(outputs, {
+                    environment: context.options.environment,
+                    worker: context.options.worker,
+                  }).map(withFilesWrittenBeside),
+                )
               : (await import('../build-output/workers.js')).buildOutputWorkers(buildOutput)
           outputs = []
           await complete(workers, planned)

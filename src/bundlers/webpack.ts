@@ -3,7 +3,16 @@ import { posix, relative, resolve } from 'node:path'
 import type { Compiler as RspackCompiler } from '@rspack/core'
 import type { Compilation, ExternalItemFunctionData, Compiler as WebpackCompiler } from 'webpack'
 import { importedModuleType } from '../modules/content-types.js'
-import { findPlaceholders, isPathSpecifier, isRuntimeBuiltin, mayImportModule, placeholderFor, relativeSpecifier, moduleImportPath, toPosix } from '../modules/module-imports.js'
+import {
+  findPlaceholders,
+  isPathSpecifier,
+  isRuntimeBuiltin,
+  mayImportModule,
+  placeholderFor,
+  relativeSpecifier,
+  moduleImportPath,
+  toPosix,
+} from '../modules/module-imports.js'
 import { inlineSourceMap, parseSourceMap, setLazyMap } from '../modules/source-maps.js'
 import type { ModuleContentType, OutputFile } from '../core/types.js'
 import type { AdapterContext } from '../core/pipeline.js'
@@ -19,7 +28,9 @@ type ImportedFiles = Map<number, { path: string; fromRoot: string; type: ModuleC
  * identifiers from them (`__WEBPACK_EXTERNAL_MODULE___WORKERS_MODULE_1____`).
  */
 function quotedPlaceholders(code: string) {
-  return findPlaceholders(code).filter((m) => /["'`]/.test(code[m.start - 1] ?? '') && code[m.end] === code[m.start - 1])
+  return findPlaceholders(code).filter(
+    (m) => /["'`]/.test(code[m.start - 1] ?? '') && code[m.end] === code[m.start - 1],
+  )
 }
 
 /** node:crypto, loaded by webpack builds only: other bundlers' dry runs do without it. */
@@ -37,9 +48,14 @@ function stableIndex(fromRoot: string, taken: ImportedFiles): number {
 }
 
 /** Resolves a bare specifier (`pkg/file.wasm`) with the compilation's resolver; `undefined` when it cannot. */
-async function resolveWith(getResolve: ExternalItemFunctionData['getResolve'], dir: string, request: string): Promise<string | undefined> {
+async function resolveWith(
+  getResolve: ExternalItemFunctionData['getResolve'],
+  dir: string,
+  request: string,
+): Promise<string | undefined> {
   // Both bundlers' resolve functions return a promise when called without a callback.
-  const resolveRequest = getResolve?.() as ((context: string, request: string) => Promise<string | false | undefined>) | undefined
+  const resolveRequest = getResolve?.() as
+    ((context: string, request: string) => Promise<string | false | undefined>) | undefined
   const path = await resolveRequest?.(dir, request).catch(() => undefined)
   return typeof path === 'string' ? path : undefined
 }
@@ -57,7 +73,10 @@ function hashedName(path: string, contents: Uint8Array): string {
  * `import` statements; non-JS files get a placeholder specifier that becomes the path relative
  * to each importing chunk once the file is emitted beside the entry chunk.
  */
-export function webpackAdapter(bundler: 'webpack' | 'rspack', context: AdapterContext): (compiler: WebpackCompiler | RspackCompiler) => void {
+export function webpackAdapter(
+  bundler: 'webpack' | 'rspack',
+  context: AdapterContext,
+): (compiler: WebpackCompiler | RspackCompiler) => void {
   return (input) => {
     const compiler = input as WebpackCompiler
     const root = () => context.root(compiler.context)
@@ -66,24 +85,34 @@ export function webpackAdapter(bundler: 'webpack' | 'rspack', context: AdapterCo
 
     const externalType = () => (compiler.options.output.module ? 'module' : 'commonjs')
     // Each result names its type (`module x`), so the plugin's default type never applies.
-    new compiler.webpack.ExternalsPlugin('module', async ({ request, context: dir, getResolve }: ExternalItemFunctionData) => {
-      if (!request) return undefined
-      if (isRuntimeBuiltin(request)) return `${externalType()} ${request}`
-      const bare = moduleImportPath(request)
-      if (bare === undefined || !mayImportModule(bare, context.options.matchRule)) return undefined
-      const path = isPathSpecifier(bare) ? resolve(dir ?? root(), bare) : await resolveWith(getResolve, dir ?? root(), bare)
-      if (path === undefined) return undefined
-      const fromRoot = toPosix(relative(root(), path))
-      const type = importedModuleType(fromRoot, context.options.matchRule)
-      if (type === undefined) return undefined
-      const index = stableIndex(fromRoot, imported)
-      imported.set(index, { path, fromRoot, type })
-      return `${externalType()} ${placeholderFor(index)}`
-    }).apply(compiler)
+    new compiler.webpack.ExternalsPlugin(
+      'module',
+      async ({ request, context: dir, getResolve }: ExternalItemFunctionData) => {
+        if (!request) return undefined
+        if (isRuntimeBuiltin(request)) return `${externalType()} ${request}`
+        const bare = moduleImportPath(request)
+        if (bare === undefined || !mayImportModule(bare, context.options.matchRule))
+          return undefined
+        const path = isPathSpecifier(bare)
+          ? resolve(dir ?? root(), bare)
+          : await resolveWith(getResolve, dir ?? root(), bare)
+        if (path === undefined) return undefined
+        const fromRoot = toPosix(relative(root(), path))
+        const type = importedModuleType(fromRoot, context.options.matchRule)
+        if (type === undefined) return undefined
+        const index = stableIndex(fromRoot, imported)
+        imported.set(index, { path, fromRoot, type })
+        return `${externalType()} ${placeholderFor(index)}`
+      },
+    ).apply(compiler)
 
     // Not called in watch mode (webpack runs `watchRun` there), which never uploads.
     compiler.hooks.beforeRun.tapPromise(PLUGIN_NAME, async () => {
-      await context.prepare({ bundler, root: compiler.context, logLevel: compiler.options.infrastructureLogging?.level })
+      await context.prepare({
+        bundler,
+        root: compiler.context,
+        logLevel: compiler.options.infrastructureLogging?.level,
+      })
     })
 
     // After emitting, webpack swaps each asset's source for a size-only stub, so the output
@@ -98,7 +127,8 @@ export function webpackAdapter(bundler: 'webpack' | 'rspack', context: AdapterCo
         () => emitImportedFiles(compiler, compilation, imported, importedTypes),
       )
       compilation.hooks.afterProcessAssets.tap(PLUGIN_NAME, () => {
-        if (!compiler.watchMode && compilation.errors.length === 0) outputs.set(compilation, readCompilation(compilation, importedTypes))
+        if (!compiler.watchMode && compilation.errors.length === 0)
+          outputs.set(compilation, readCompilation(compilation, importedTypes))
       })
     })
 
@@ -120,7 +150,12 @@ export function webpackAdapter(bundler: 'webpack' | 'rspack', context: AdapterCo
  * Emits each non-JS file the chunks import, in the entry chunk's directory (every module must
  * be at or under the main module's directory), and points each chunk's import at it.
  */
-async function emitImportedFiles(compiler: WebpackCompiler, compilation: Compilation, imported: ImportedFiles, importedTypes: Map<string, ModuleContentType>) {
+async function emitImportedFiles(
+  compiler: WebpackCompiler,
+  compilation: Compilation,
+  imported: ImportedFiles,
+  importedTypes: Map<string, ModuleContentType>,
+) {
   const { ReplaceSource, RawSource } = compiler.webpack.sources
   const firstEntry = [...compilation.entrypoints.values()][0]?.getEntrypointChunk()
   const entryFile = [...(firstEntry?.files ?? [])].find((file) => JS_FILE.test(file))
@@ -142,13 +177,18 @@ async function emitImportedFiles(compiler: WebpackCompiler, compilation: Compila
           if (target === undefined) {
             // Only if the bundler reused a module without asking the externals function again.
             const message = `${file} imports ${placeholderFor(match.index)}, a file this compiler never resolved; rebuild without the cache.`
-            compilation.errors.push(new compiler.webpack.WebpackError(`[${PLUGIN_NAME}] ${message}`))
+            compilation.errors.push(
+              new compiler.webpack.WebpackError(`[${PLUGIN_NAME}] ${message}`),
+            )
             continue
           }
           const contents = await readFile(target.path)
           fileName = posix.join(dir, hashedName(target.fromRoot, contents))
           if (!compilation.getAsset(fileName)) {
-            compilation.emitAsset(fileName, new RawSource(contents), { immutable: true, sourceFilename: target.fromRoot })
+            compilation.emitAsset(fileName, new RawSource(contents), {
+              immutable: true,
+              sourceFilename: target.fromRoot,
+            })
           }
           compilation.fileDependencies.add(target.path)
           emitted.set(match.index, fileName)
@@ -162,15 +202,20 @@ async function emitImportedFiles(compiler: WebpackCompiler, compilation: Compila
 }
 
 /** The compilation's emitted assets as OutputFiles; chunks and entries from its chunk graph. */
-function readCompilation(compilation: Compilation, importedTypes: ReadonlyMap<string, ModuleContentType>): OutputFile[] {
+function readCompilation(
+  compilation: Compilation,
+  importedTypes: ReadonlyMap<string, ModuleContentType>,
+): OutputFile[] {
   const format = compilation.outputOptions.module ? 'esm' : 'cjs'
   const chunkFiles = new Map<string, ReadonlySet<string>>() // JS file → its chunk's auxiliary files
   for (const chunk of compilation.chunks) {
-    for (const file of chunk.files) if (JS_FILE.test(file)) chunkFiles.set(file, chunk.auxiliaryFiles)
+    for (const file of chunk.files)
+      if (JS_FILE.test(file)) chunkFiles.set(file, chunk.auxiliaryFiles)
   }
   const entryNames = new Map<string, string>()
   for (const [name, entrypoint] of compilation.entrypoints) {
-    for (const file of entrypoint.getEntrypointChunk().files) if (JS_FILE.test(file)) entryNames.set(file, name)
+    for (const file of entrypoint.getEntrypointChunk().files)
+      if (JS_FILE.test(file)) entryNames.set(file, name)
   }
 
   const assets = compilation.getAssets()
@@ -178,10 +223,17 @@ function readCompilation(compilation: Compilation, importedTypes: ReadonlyMap<st
   return assets.map((asset): OutputFile => {
     const contents = contentsOf.get(asset.name)!
     const auxiliary = chunkFiles.get(asset.name)
-    if (!auxiliary) return { fileName: asset.name, kind: 'asset', contents, importedType: importedTypes.get(asset.name) }
+    if (!auxiliary)
+      return {
+        fileName: asset.name,
+        kind: 'asset',
+        contents,
+        importedType: importedTypes.get(asset.name),
+      }
     const related = asset.info.related?.sourceMap
-    const mapFileName = [related].flat().find((name) => name && contentsOf.has(name))
-      ?? (auxiliary.has(`${asset.name}.map`) ? `${asset.name}.map` : undefined)
+    const mapFileName =
+      [related].flat().find((name) => name && contentsOf.has(name)) ??
+      (auxiliary.has(`${asset.name}.map`) ? `${asset.name}.map` : undefined)
     const mapContents = mapFileName ? contentsOf.get(mapFileName) : undefined
     const chunk: OutputFile = {
       fileName: asset.name,
@@ -193,7 +245,11 @@ function readCompilation(compilation: Compilation, importedTypes: ReadonlyMap<st
       mapFileName: mapContents ? mapFileName : undefined,
     }
     // `hidden-source-map` emits the map without a comment; `inline-source-map` only inside the chunk.
-    setLazyMap(chunk, () => (mapContents ? parseSourceMap(mapContents.toString('utf8')) : inlineSourceMap(contents.toString('utf8'))))
+    setLazyMap(chunk, () =>
+      mapContents
+        ? parseSourceMap(mapContents.toString('utf8'))
+        : inlineSourceMap(contents.toString('utf8')),
+    )
     return chunk
   })
 }

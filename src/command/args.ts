@@ -58,7 +58,8 @@ export function parseDeployArgs(argv: readonly string[]): DeployArgs {
     const eq = token.startsWith('--') ? token.indexOf('=') : -1
     const flag = eq === -1 ? token : token.slice(0, eq)
     const inline = eq === -1 ? undefined : token.slice(eq + 1)
-    if (flag !== '-h' && flag !== '--help' && seen.has(flag)) throw new UsageError(`${flag} is given twice`)
+    if (flag !== '-h' && flag !== '--help' && seen.has(flag))
+      throw new UsageError(`${flag} is given twice`)
     seen.add(flag)
     // The optional value of --promote and --preview: the next argument, unless it is a flag.
     const optional = (): string | undefined => {
@@ -84,29 +85,42 @@ export function parseDeployArgs(argv: readonly string[]): DeployArgs {
       }
       case '--preview': {
         const value = optional()
-        if (value !== undefined && value.trim() === '') throw new UsageError('--preview needs a Preview name, `auto`, or no value (the branch\'s Preview)')
+        if (value !== undefined && value.trim() === '')
+          throw new UsageError(
+            "--preview needs a Preview name, `auto`, or no value (the branch's Preview)",
+          )
         args.preview = value === undefined ? true : value
         break
       }
       default: {
         if (!VALUE_FLAGS.has(flag)) {
-          throw new UsageError(token.startsWith('-') ? `unknown option ${flag}` : `unexpected argument ${JSON.stringify(token)} (deploy takes no positional arguments)`)
+          throw new UsageError(
+            token.startsWith('-')
+              ? `unknown option ${flag}`
+              : `unexpected argument ${JSON.stringify(token)} (deploy takes no positional arguments)`,
+          )
         }
         const value = inline ?? argv[++i]
-        if (value === undefined || value === '' || (inline === undefined && value.startsWith('-'))) throw new UsageError(`${flag} needs a value`)
+        if (value === undefined || value === '' || (inline === undefined && value.startsWith('-')))
+          throw new UsageError(`${flag} needs a value`)
         const key = flag.slice(2) as 'cwd' | 'config' | 'env' | 'worker'
         args[key] = value
       }
     }
   }
   if (args.preview !== undefined && args.preview !== 'auto' && args.promote !== undefined) {
-    throw new UsageError('--promote cannot be combined with --preview NAME (a Preview takes no traffic); --preview auto promotes on the production branch')
+    throw new UsageError(
+      '--promote cannot be combined with --preview NAME (a Preview takes no traffic); --preview auto promotes on the production branch',
+    )
   }
   return args
 }
 
 function percent(value: string): number {
   const n = Number(value)
-  if (!/^\d+$/.test(value) || !(n >= 1 && n <= 100)) throw new UsageError(`--promote takes a whole percentage from 1 to 100, got ${JSON.stringify(value)}`)
+  if (!/^\d+$/.test(value) || !(n >= 1 && n <= 100))
+    throw new UsageError(
+      `--promote takes a whole percentage from 1 to 100, got ${JSON.stringify(value)}`,
+    )
   return n
 }

@@ -17,7 +17,19 @@ import { boundWorkers, deployOrder } from './order.js'
 import { findSource, type DeploySource, type SourceWorker } from './sources.js'
 
 /** wrangler's build settings that the command applies itself (the plan warns that a bundler build ignores them). */
-const APPLIED_BUILD_KEYS = new Set(['no_bundle', 'rules', 'find_additional_modules', 'base_dir', 'upload_source_maps', 'minify', 'keep_names', 'define', 'alias', 'jsx_factory', 'jsx_fragment'])
+const APPLIED_BUILD_KEYS = new Set([
+  'no_bundle',
+  'rules',
+  'find_additional_modules',
+  'base_dir',
+  'upload_source_maps',
+  'minify',
+  'keep_names',
+  'define',
+  'alias',
+  'jsx_factory',
+  'jsx_fragment',
+])
 
 interface Planned {
   source: SourceWorker
@@ -31,10 +43,20 @@ interface Planned {
  * (options, configs, names, credentials), then read and built locally (request.json), and only then
  * uploaded, one at a time, each Worker after the Workers it binds.
  */
-export async function deployCommand(args: DeployArgs, env: NodeJS.ProcessEnv, logger: Logger, redactor: Redactor): Promise<void> {
+export async function deployCommand(
+  args: DeployArgs,
+  env: NodeJS.ProcessEnv,
+  logger: Logger,
+  redactor: Redactor,
+): Promise<void> {
   const cwd = resolve(args.cwd ?? process.cwd())
   const envName = args.env ?? nonEmpty(env.CLOUDFLARE_ENV)
-  const source = findSource({ cwd, config: args.config, env: envName, explicitEnv: args.env !== undefined })
+  const source = findSource({
+    cwd,
+    config: args.config,
+    env: envName,
+    explicitEnv: args.env !== undefined,
+  })
   logger.info(`Deploying from ${source.description}`)
   const options = resolveOptions({
     root: source.root,
@@ -52,7 +74,8 @@ export async function deployCommand(args: DeployArgs, env: NodeJS.ProcessEnv, lo
   const planned = await planAll(source, options, info, env, logger)
   // The run's secrets, known before anything is written: every line and error goes through them.
   for (const { plan } of planned) {
-    if (plan.upload) redactor.addCredential(plan.target.credentials.apiToken, plan.target.credentials.apiKey)
+    if (plan.upload)
+      redactor.addCredential(plan.target.credentials.apiToken, plan.target.credentials.apiKey)
     redactor.add(...secretsInBindings(plan.version.bindings))
   }
   refuseDuplicateNames(planned)
@@ -63,9 +86,12 @@ export async function deployCommand(args: DeployArgs, env: NodeJS.ProcessEnv, lo
   const outputs: WorkerOutput[] = []
   for (const { source: worker } of ordered) outputs.push(await worker.load(options))
   const built: Array<{ planned: Planned; version: BuiltVersion }> = []
-  for (const [i, p] of ordered.entries()) built.push({ planned: p, version: await buildVersion(outputs[i]!, p.plan, options, logger) })
+  for (const [i, p] of ordered.entries())
+    built.push({ planned: p, version: await buildVersion(outputs[i]!, p.plan, options, logger) })
   if (args.dryRun) {
-    logger.info(`${pc.green('✓')} dry run: nothing was sent (${relative(cwd, planned[0]!.plan.outputDir) || '.'}/request.json)`)
+    logger.info(
+      `${pc.green('✓')} dry run: nothing was sent (${relative(cwd, planned[0]!.plan.outputDir) || '.'}/request.json)`,
+    )
     return
   }
   await uploadInOrder(built, options, logger, redactor)
@@ -76,7 +102,13 @@ function bundlerOf(source: DeploySource): BundlerName {
   return source.kind === 'wrangler' ? 'esbuild' : 'vite'
 }
 
-async function planAll(source: DeploySource, options: ResolvedOptions, info: PrepareInfo, env: NodeJS.ProcessEnv, logger: Logger): Promise<Planned[]> {
+async function planAll(
+  source: DeploySource,
+  options: ResolvedOptions,
+  info: PrepareInfo,
+  env: NodeJS.ProcessEnv,
+  logger: Logger,
+): Promise<Planned[]> {
   const printed = new Set<string>()
   const planned: Planned[] = []
   let base: BuildPlan | undefined
@@ -93,7 +125,8 @@ async function planAll(source: DeploySource, options: ResolvedOptions, info: Pre
     const name = plan.upload ? plan.target.worker : plan.worker
     // An upload's name was checked with its target; a dry run's is checked the same way here.
     const fromFlag = options.worker !== undefined && (worker.generated?.entry ?? true)
-    if (!plan.upload && name !== undefined) checkWorkerName(name, fromFlag ? '--worker' : `the Worker's name in ${worker.configFile}`)
+    if (!plan.upload && name !== undefined)
+      checkWorkerName(name, fromFlag ? '--worker' : `the Worker's name in ${worker.configFile}`)
     planned.push({ source: worker, plan, name })
   }
   return planned
@@ -112,23 +145,41 @@ function refuseDuplicateNames(planned: readonly Planned[]): void {
     if (name === undefined) continue
     const other = seen.get(name)
     if (other) {
-      throw new WorkersVersionError('DUPLICATE_WORKER_NAME', `Two Workers of this deployment are named "${name}": ${other} and ${source.configFile}. Each Worker needs its own name.`)
+      throw new WorkersVersionError(
+        'DUPLICATE_WORKER_NAME',
+        `Two Workers of this deployment are named "${name}": ${other} and ${source.configFile}. Each Worker needs its own name.`,
+      )
     }
     seen.set(name, source.configFile)
   }
 }
 
 function orderOf(planned: Planned[], logger: Logger): Planned[] {
-  const { order, cycle } = deployOrder(planned.map((p) => ({ ...p, name: p.name ?? '', needs: boundWorkers(p.plan.version.bindings) })))
+  const { order, cycle } = deployOrder(
+    planned.map((p) => ({
+      ...p,
+      name: p.name ?? '',
+      needs: boundWorkers(p.plan.version.bindings),
+    })),
+  )
   if (cycle.length > 0) {
-    logger.warn(pc.yellow(`⚠ ${cycle.map((p) => p.name).join(', ')} bind each other, so no order creates each before the Workers that bind it; they are deployed in the build's order.`))
+    logger.warn(
+      pc.yellow(
+        `⚠ ${cycle.map((p) => p.name).join(', ')} bind each other, so no order creates each before the Workers that bind it; they are deployed in the build's order.`,
+      ),
+    )
   }
   if (planned.length > 1) logger.info(`Deploy order: ${order.map((p) => p.name).join(' → ')}`)
   return order
 }
 
 /** One Worker at a time, in dependency order; a failure stops the rest and says what exists now. */
-async function uploadInOrder(built: Array<{ planned: Planned; version: BuiltVersion }>, options: ResolvedOptions, logger: Logger, redactor: Redactor): Promise<void> {
+async function uploadInOrder(
+  built: Array<{ planned: Planned; version: BuiltVersion }>,
+  options: ResolvedOptions,
+  logger: Logger,
+  redactor: Redactor,
+): Promise<void> {
   const { uploadVersion } = await import('../deploy/index.js')
   const done: string[] = []
   for (const [i, { planned, version }] of built.entries()) {

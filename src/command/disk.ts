@@ -60,9 +60,13 @@ function effectiveRules(config: Pick<DiskWorkerConfig, 'configFile' | 'rules'>):
   if (!Array.isArray(own)) fail(config.configFile, '`rules` must be an array')
   for (const [i, rule] of own.entries()) {
     if (!isRecord(rule) || typeof rule.type !== 'string' || !(rule.type in RULE_TYPES)) {
-      fail(config.configFile, `rules[${i}].type must be one of ${Object.keys(RULE_TYPES).join(', ')}`)
+      fail(
+        config.configFile,
+        `rules[${i}].type must be one of ${Object.keys(RULE_TYPES).join(', ')}`,
+      )
     }
-    if (!Array.isArray(rule.globs) || !rule.globs.every((g) => typeof g === 'string')) fail(config.configFile, `rules[${i}].globs must be an array of strings`)
+    if (!Array.isArray(rule.globs) || !rule.globs.every((g) => typeof g === 'string'))
+      fail(config.configFile, `rules[${i}].globs must be an array of strings`)
   }
   const completed = new Set<string>()
   const rules: WranglerRule[] = []
@@ -107,31 +111,63 @@ function listFiles(dir: string, skip: ReadonlySet<string>): string[] {
  * `upload_source_maps` unset or `true`, a module's `//# sourceMappingURL` file, when there is one,
  * travels as its map (wrangler 4.164 uploads them unless it is `false`).
  */
-export function readBuiltWorker(config: DiskWorkerConfig, projectRoot: string): { files: OutputFile[]; moduleRoot: string } {
-  if (!existsSync(config.main) || !statSync(config.main).isFile()) fail(config.configFile, `\`main\` is ${config.main}, which is not a file; build the project first`)
-  if (config.baseDir !== undefined && typeof config.baseDir !== 'string') fail(config.configFile, '`base_dir` must be a string')
-  const moduleRoot = typeof config.baseDir === 'string' ? resolve(dirname(config.configFile), config.baseDir) : dirname(config.main)
+export function readBuiltWorker(
+  config: DiskWorkerConfig,
+  projectRoot: string,
+): { files: OutputFile[]; moduleRoot: string } {
+  if (!existsSync(config.main) || !statSync(config.main).isFile())
+    fail(
+      config.configFile,
+      `\`main\` is ${config.main}, which is not a file; build the project first`,
+    )
+  if (config.baseDir !== undefined && typeof config.baseDir !== 'string')
+    fail(config.configFile, '`base_dir` must be a string')
+  const moduleRoot =
+    typeof config.baseDir === 'string'
+      ? resolve(dirname(config.configFile), config.baseDir)
+      : dirname(config.main)
   const mainName = relative(moduleRoot, config.main).split(sep).join('/')
-  if (mainName.startsWith('../')) fail(config.configFile, `\`main\` (${config.main}) is outside \`base_dir\` (${moduleRoot})`)
+  if (mainName.startsWith('../'))
+    fail(config.configFile, `\`main\` (${config.main}) is outside \`base_dir\` (${moduleRoot})`)
   // Every file below the module root that a rule matches is uploaded: never a directory beyond the project.
   if (!isInside(projectRoot, moduleRoot)) {
-    throw new WorkersVersionError('OUTSIDE_PROJECT', `${config.configFile}: the Worker's module directory ${moduleRoot} is outside the project ${projectRoot}; the files below it that a module rule matches would all be uploaded.`)
+    throw new WorkersVersionError(
+      'OUTSIDE_PROJECT',
+      `${config.configFile}: the Worker's module directory ${moduleRoot} is outside the project ${projectRoot}; the files below it that a module rule matches would all be uploaded.`,
+    )
   }
   const mainFormat = /\.cjs$/.test(mainName) ? 'cjs' : 'esm'
-  const files: OutputFile[] = [{ fileName: mainName, contents: readFileSync(config.main), kind: 'chunk', format: mainFormat, isEntry: true }]
+  const files: OutputFile[] = [
+    {
+      fileName: mainName,
+      contents: readFileSync(config.main),
+      kind: 'chunk',
+      format: mainFormat,
+      isEntry: true,
+    },
+  ]
   if (config.findAdditionalModules !== false) {
-    const rules = effectiveRules(config).map((rule) => ({ type: RULE_TYPES[rule.type]!, matches: picomatch(rule.globs, { dot: true }) }))
+    const rules = effectiveRules(config).map((rule) => ({
+      type: RULE_TYPES[rule.type]!,
+      matches: picomatch(rule.globs, { dot: true }),
+    }))
     const skip = new Set([resolve(config.configFile), join(projectRoot, '.wrangler')])
     for (const name of listFiles(moduleRoot, skip)) {
       if (name === mainName) continue
       const type = rules.find((rule) => rule.matches(name))?.type
       if (type === undefined) continue
       const contents = readFileSync(join(moduleRoot, ...name.split('/')))
-      const format = type === RULE_TYPES.ESModule ? 'esm' : type === RULE_TYPES.CommonJS ? 'cjs' : undefined
-      files.push(format ? { fileName: name, contents, kind: 'chunk', format, isEntry: false, importedType: type } : { fileName: name, contents, kind: 'asset', importedType: type })
+      const format =
+        type === RULE_TYPES.ESModule ? 'esm' : type === RULE_TYPES.CommonJS ? 'cjs' : undefined
+      files.push(
+        format
+          ? { fileName: name, contents, kind: 'chunk', format, isEntry: false, importedType: type }
+          : { fileName: name, contents, kind: 'asset', importedType: type },
+      )
     }
   }
-  if (config.uploadSourceMaps !== false) for (const file of files) if (file.kind === 'chunk') attachSourceMap(file, moduleRoot)
+  if (config.uploadSourceMaps !== false)
+    for (const file of files) if (file.kind === 'chunk') attachSourceMap(file, moduleRoot)
   return { files, moduleRoot }
 }
 

@@ -4,8 +4,6 @@ import { createLogger, type Logger } from '../report/logger.js'
 import { DEPLOY_USAGE, parseDeployArgs, UsageError } from './args.js'
 import { deployCommand } from './deploy.js'
 
-
-
 /** Exit codes of the command line. */
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const
 
@@ -14,7 +12,10 @@ export const EXIT = { ok: 0, failed: 1, usage: 2 } as const
  * error goes through a redactor that knows the credentials of the environment from the start, and
  * every secret of the deployment once it is planned.
  */
-export async function runDeploy(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+export async function runDeploy(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<number> {
   let args
   try {
     args = parseDeployArgs(argv)
@@ -39,7 +40,12 @@ export async function runDeploy(argv: readonly string[], env: NodeJS.ProcessEnv 
     return EXIT.ok
   } catch (error) {
     // The plugin's own errors say what to do; anything else keeps its name (a TypeError is a bug to report).
-    const message = error instanceof Error ? (error instanceof WorkersVersionError ? error.message : `${error.name}: ${error.message}`) : String(error)
+    const message =
+      error instanceof Error
+        ? error instanceof WorkersVersionError
+          ? error.message
+          : `${error.name}: ${error.message}`
+        : String(error)
     console.error(redactor.redact(`✖ deploy failed: ${message}`))
     return EXIT.failed
   }

@@ -11,7 +11,9 @@ export interface Dependent {
  * kept. A cycle cannot be ordered: its Workers keep their given order, and are returned as `cycle`
  * (the first of them is then deployed before a Worker it binds, which must already exist).
  */
-export function deployOrder<T extends Dependent>(workers: readonly T[]): { order: T[]; cycle: T[] } {
+export function deployOrder<T extends Dependent>(
+  workers: readonly T[],
+): { order: T[]; cycle: T[] } {
   const byName = new Map(workers.map((w) => [w.name, w]))
   const order: T[] = []
   const state = new Map<T, 'visiting' | 'done'>()
@@ -36,10 +38,17 @@ export function deployOrder<T extends Dependent>(workers: readonly T[]): { order
 }
 
 /** The Worker names a version's bindings call: services, Durable Objects of another script, and Workflows of another script. */
-export function boundWorkers(bindings: ReadonlyArray<{ type: string; [key: string]: unknown }> | undefined): string[] {
+export function boundWorkers(
+  bindings: ReadonlyArray<{ type: string; [key: string]: unknown }> | undefined,
+): string[] {
   const names = new Set<string>()
   for (const binding of bindings ?? []) {
-    const target = binding.type === 'service' ? binding.service : binding.type === 'durable_object_namespace' || binding.type === 'workflow' ? binding.script_name : undefined
+    const target =
+      binding.type === 'service'
+        ? binding.service
+        : binding.type === 'durable_object_namespace' || binding.type === 'workflow'
+          ? binding.script_name
+          : undefined
     if (typeof target === 'string' && target !== '') names.add(target)
   }
   return [...names]

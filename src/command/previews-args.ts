@@ -28,7 +28,10 @@ Environment: CLOUDFLARE_API_TOKEN (or CLOUDFLARE_API_KEY with CLOUDFLARE_EMAIL),
 CLOUDFLARE_API_BASE_URL, CLOUDFLARE_ENV; for --from-event GITHUB_EVENT_NAME, GITHUB_EVENT_PATH, GITHUB_HEAD_REF.
 Exit codes: 0 success, 1 failure (an unknown Preview NAME among them), 2 usage error.`
 
-export type PreviewsAction = { kind: 'delete'; name: string } | { kind: 'delete-from-event' } | { kind: 'prune'; olderThanMs: number; olderThan: string; dryRun: boolean }
+export type PreviewsAction =
+  | { kind: 'delete'; name: string }
+  | { kind: 'delete-from-event' }
+  | { kind: 'prune'; olderThanMs: number; olderThan: string; dryRun: boolean }
 
 export interface PreviewsArgs {
   action?: PreviewsAction
@@ -44,7 +47,10 @@ const UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 } as co
 /** `7d`, `12h`, `30m`, `2w`: a whole, positive number of one unit. */
 function parseDuration(text: string): number {
   const match = /^([1-9]\d{0,5})([mhdw])$/.exec(text)
-  if (!match) throw new UsageError(`--older-than takes a whole number and a unit m, h, d or w (e.g. 7d, 12h), got ${JSON.stringify(text)}`)
+  if (!match)
+    throw new UsageError(
+      `--older-than takes a whole number and a unit m, h, d or w (e.g. 7d, 12h), got ${JSON.stringify(text)}`,
+    )
   return Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS]
 }
 
@@ -76,7 +82,8 @@ export function parsePreviewsArgs(argv: readonly string[]): PreviewsArgs {
     }
     if (!VALUE_FLAGS.has(flag)) throw new UsageError(`unknown option ${flag}`)
     const value = eq === -1 ? argv[++i] : token.slice(eq + 1)
-    if (value === undefined || value === '' || (eq === -1 && value.startsWith('-'))) throw new UsageError(`${flag} needs a value`)
+    if (value === undefined || value === '' || (eq === -1 && value.startsWith('-')))
+      throw new UsageError(`${flag} needs a value`)
     values.set(flag, value)
   }
   if (args.help) return args
@@ -87,21 +94,43 @@ export function parsePreviewsArgs(argv: readonly string[]): PreviewsArgs {
   const [sub, ...rest] = positional
   const olderThan = values.get('--older-than')
   if (sub === 'delete') {
-    if (olderThan !== undefined || switches.has('--dry-run')) throw new UsageError(`${olderThan !== undefined ? '--older-than' : '--dry-run'} belongs to prune, not delete`)
+    if (olderThan !== undefined || switches.has('--dry-run'))
+      throw new UsageError(
+        `${olderThan !== undefined ? '--older-than' : '--dry-run'} belongs to prune, not delete`,
+      )
     if (switches.has('--from-event')) {
-      if (rest.length > 0) throw new UsageError(`delete --from-event takes no NAME (got ${JSON.stringify(rest[0])}): the event names the Preview`)
+      if (rest.length > 0)
+        throw new UsageError(
+          `delete --from-event takes no NAME (got ${JSON.stringify(rest[0])}): the event names the Preview`,
+        )
       args.action = { kind: 'delete-from-event' }
     } else {
-      if (rest.length !== 1 || rest[0]!.trim() === '') throw new UsageError(rest.length > 1 ? `delete takes one NAME, got ${rest.length}` : 'delete needs a Preview NAME, or --from-event')
+      if (rest.length !== 1 || rest[0]!.trim() === '')
+        throw new UsageError(
+          rest.length > 1
+            ? `delete takes one NAME, got ${rest.length}`
+            : 'delete needs a Preview NAME, or --from-event',
+        )
       args.action = { kind: 'delete', name: rest[0]! }
     }
   } else if (sub === 'prune') {
-    if (rest.length > 0) throw new UsageError(`prune takes no NAME (got ${JSON.stringify(rest[0])})`)
-    if (switches.has('--from-event')) throw new UsageError('--from-event belongs to delete, not prune')
+    if (rest.length > 0)
+      throw new UsageError(`prune takes no NAME (got ${JSON.stringify(rest[0])})`)
+    if (switches.has('--from-event'))
+      throw new UsageError('--from-event belongs to delete, not prune')
     if (olderThan === undefined) throw new UsageError('prune needs --older-than DURATION (e.g. 7d)')
-    args.action = { kind: 'prune', olderThanMs: parseDuration(olderThan), olderThan, dryRun: switches.has('--dry-run') }
+    args.action = {
+      kind: 'prune',
+      olderThanMs: parseDuration(olderThan),
+      olderThan,
+      dryRun: switches.has('--dry-run'),
+    }
   } else {
-    throw new UsageError(sub === undefined ? 'previews needs a subcommand: delete or prune' : `unknown subcommand ${JSON.stringify(sub)} (delete or prune)`)
+    throw new UsageError(
+      sub === undefined
+        ? 'previews needs a subcommand: delete or prune'
+        : `unknown subcommand ${JSON.stringify(sub)} (delete or prune)`,
+    )
   }
   return args
 }

@@ -11,7 +11,12 @@ import { decidePreview } from '../plan/preview.js'
 import { createLogger, type Logger } from '../report/logger.js'
 import { UsageError } from './args.js'
 import { EXIT } from './index.js'
-import { PREVIEWS_USAGE, parsePreviewsArgs, type PreviewsAction, type PreviewsArgs } from './previews-args.js'
+import {
+  PREVIEWS_USAGE,
+  parsePreviewsArgs,
+  type PreviewsAction,
+  type PreviewsArgs,
+} from './previews-args.js'
 import { findSource } from './sources.js'
 
 /** A failure of the command that the user can act on: printed as it is, exit code 1. */
@@ -23,7 +28,10 @@ class PreviewsError extends Error {
  * `unplugin-workers-version previews …`: deletes Previews, never the Worker. Every line and error
  * goes through a redactor that knows the environment's credentials.
  */
-export async function runPreviews(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+export async function runPreviews(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<number> {
   let args: PreviewsArgs
   try {
     args = parsePreviewsArgs(argv)
@@ -45,13 +53,21 @@ export async function runPreviews(argv: readonly string[], env: NodeJS.ProcessEn
   }
   try {
     // The event is checked before anything is read or sent.
-    const action: Action = args.action.kind === 'delete-from-event' ? { kind: 'delete-from-event', ci: closedPullRequest(env) } : args.action
+    const action: Action =
+      args.action.kind === 'delete-from-event'
+        ? { kind: 'delete-from-event', ci: closedPullRequest(env) }
+        : args.action
     const target = await targetOf(args, env, logger, redactor)
     await run(action, target, logger)
     return EXIT.ok
   } catch (error) {
     const known = error instanceof WorkersVersionError || error instanceof PreviewsError
-    const message = error instanceof Error ? (known ? error.message : `${error.name}: ${error.message}`) : String(error)
+    const message =
+      error instanceof Error
+        ? known
+          ? error.message
+          : `${error.name}: ${error.message}`
+        : String(error)
     console.error(redactor.redact(`✖ previews failed: ${message}`))
     return EXIT.failed
   }
@@ -67,12 +83,22 @@ interface Target {
  * The Worker, account and credentials, found as the deploy command finds them (the wrangler config
  * or Build Output, then `--worker` and the environment), through the plan that an upload makes.
  */
-async function targetOf(args: PreviewsArgs, env: NodeJS.ProcessEnv, logger: Logger, redactor: Redactor): Promise<Target> {
+async function targetOf(
+  args: PreviewsArgs,
+  env: NodeJS.ProcessEnv,
+  logger: Logger,
+  redactor: Redactor,
+): Promise<Target> {
   const cwd = resolve(args.cwd ?? process.cwd())
   const envName = args.env ?? nonEmpty(env.CLOUDFLARE_ENV)
   let source
   try {
-    source = findSource({ cwd, config: args.config, env: envName, explicitEnv: args.env !== undefined })
+    source = findSource({
+      cwd,
+      config: args.config,
+      env: envName,
+      explicitEnv: args.env !== undefined,
+    })
   } catch (error) {
     // `--worker` alone needs no project: the environment gives the rest.
     if (args.worker === undefined || args.config !== undefined) throw error
@@ -87,8 +113,15 @@ async function targetOf(args: PreviewsArgs, env: NodeJS.ProcessEnv, logger: Logg
     logLevel: 'info',
   })
   const entry = source?.workers[0]
-  const plan = (await createPlan(options, source?.root ?? cwd, { bundler: 'esbuild', root: source?.root ?? cwd }, env, entry?.generated)) as UploadPlan
-  if (!plan.upload) throw new WorkersVersionError('INTERNAL', 'The plan for a Preview command is an upload plan.')
+  const plan = (await createPlan(
+    options,
+    source?.root ?? cwd,
+    { bundler: 'esbuild', root: source?.root ?? cwd },
+    env,
+    entry?.generated,
+  )) as UploadPlan
+  if (!plan.upload)
+    throw new WorkersVersionError('INTERNAL', 'The plan for a Preview command is an upload plan.')
   const { target } = plan
   redactor.addCredential(target.credentials.apiToken, target.credentials.apiKey)
   const ctx: ApiCallContext = {
@@ -108,7 +141,9 @@ async function targetOf(args: PreviewsArgs, env: NodeJS.ProcessEnv, logger: Logg
 }
 
 /** What to do, with the closed pull request's CI context for `--from-event`. */
-type Action = Exclude<PreviewsAction, { kind: 'delete-from-event' }> | { kind: 'delete-from-event'; ci: CiContext }
+type Action =
+  | Exclude<PreviewsAction, { kind: 'delete-from-event' }>
+  | { kind: 'delete-from-event'; ci: CiContext }
 
 async function run(action: Action, target: Target, logger: Logger): Promise<void> {
   const api = await import('../api/index.js')
@@ -116,8 +151,13 @@ async function run(action: Action, target: Target, logger: Logger): Promise<void
   if (action.kind === 'delete') {
     // The user named it: its name, its URL label or its id, as the API finds it.
     const deleted = await api.deletePreviewNamed(ctx, worker, action.name, { exactName: false })
-    if (!deleted) throw new PreviewsError(`Worker ${JSON.stringify(worker)} has no Preview ${JSON.stringify(action.name)} (by name, URL label or id); nothing was deleted.`)
-    logger.info(`${pc.green('✓')} deleted Preview ${pc.bold(deleted.name)} of ${pc.bold(worker)} (${deleted.id}) with all its deployments`)
+    if (!deleted)
+      throw new PreviewsError(
+        `Worker ${JSON.stringify(worker)} has no Preview ${JSON.stringify(action.name)} (by name, URL label or id); nothing was deleted.`,
+      )
+    logger.info(
+      `${pc.green('✓')} deleted Preview ${pc.bold(deleted.name)} of ${pc.bold(worker)} (${deleted.id}) with all its deployments`,
+    )
     return
   }
   if (action.kind === 'delete-from-event') {
@@ -150,32 +190,57 @@ function closedPullRequest(env: NodeJS.ProcessEnv): CiContext {
  * branch, or `pr-<number>` for a fork (whatever `previewForks` said: deleting runs none of its code).
  */
 async function closedPullRequestPreview(ci: CiContext, options: ResolvedOptions): Promise<string> {
-  const decision = await decidePreview({ preview: 'auto', previewForks: true, productionBranch: options.productionBranch, promote: undefined }, ci, async () => undefined)
-  if (!('preview' in decision) || !decision.preview.pullRequestClosed) throw new WorkersVersionError('INTERNAL', 'A closed pull request decides a Preview to delete.')
+  const decision = await decidePreview(
+    {
+      preview: 'auto',
+      previewForks: true,
+      productionBranch: options.productionBranch,
+      promote: undefined,
+    },
+    ci,
+    async () => undefined,
+  )
+  if (!('preview' in decision) || !decision.preview.pullRequestClosed)
+    throw new WorkersVersionError('INTERNAL', 'A closed pull request decides a Preview to delete.')
   return decision.preview.name
 }
 
 /** When a Preview last changed: its latest deployment, else its creation; undefined when the API says neither. */
-async function lastActivity(ctx: ApiCallContext, worker: string, preview: Preview): Promise<number | undefined> {
+async function lastActivity(
+  ctx: ApiCallContext,
+  worker: string,
+  preview: Preview,
+): Promise<number | undefined> {
   const { latestPreviewDeployment } = await import('../api/index.js')
   const latest = await latestPreviewDeployment(ctx, worker, preview.id)
   const when = latest?.created_on ?? preview.created_on
   return when === undefined ? undefined : Date.parse(when)
 }
 
-async function prune(action: Extract<PreviewsAction, { kind: 'prune' }>, { worker, ctx }: Target, logger: Logger): Promise<void> {
+async function prune(
+  action: Extract<PreviewsAction, { kind: 'prune' }>,
+  { worker, ctx }: Target,
+  logger: Logger,
+): Promise<void> {
   const { deletePreview, listPreviews } = await import('../api/index.js')
   const cutoff = Date.now() - action.olderThanMs
   const previews = await listPreviews(ctx, worker)
   const old: Array<{ preview: Preview; at: number }> = []
   for (const preview of previews) {
     const at = await lastActivity(ctx, worker, preview)
-    if (at === undefined) logger.warn(pc.yellow(`⚠ Preview ${preview.name} (${preview.id}): the API gives no creation or deployment time, so it is kept`))
+    if (at === undefined)
+      logger.warn(
+        pc.yellow(
+          `⚠ Preview ${preview.name} (${preview.id}): the API gives no creation or deployment time, so it is kept`,
+        ),
+      )
     else if (at < cutoff) old.push({ preview, at })
   }
   const verb = action.dryRun ? 'would delete' : 'deleting'
   for (const { preview, at } of old) {
-    logger.info(`  ${verb} Preview ${pc.bold(preview.name)} (${preview.id}), last deployed ${new Date(at).toISOString()}`)
+    logger.info(
+      `  ${verb} Preview ${pc.bold(preview.name)} (${preview.id}), last deployed ${new Date(at).toISOString()}`,
+    )
     if (!action.dryRun) await deletePreview(ctx, worker, preview.id)
   }
   const kept = previews.length - old.length

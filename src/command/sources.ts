@@ -59,7 +59,8 @@ export function findSource(request: SourceRequest): DeploySource {
   if (!existsSync(cwd)) fail('INVALID_ARGUMENTS', `--cwd ${cwd} does not exist.`)
   if (request.config !== undefined) {
     const file = resolve(cwd, request.config)
-    if (!existsSync(file)) fail('INVALID_ARGUMENTS', `--config ${request.config}: no such file (${file}).`)
+    if (!existsSync(file))
+      fail('INVALID_ARGUMENTS', `--config ${request.config}: no such file (${file}).`)
     // The project is the directory the command runs for; a config elsewhere brings its own.
     return wranglerSource(file, request, isInside(cwd, file) ? cwd : dirname(file))
   }
@@ -72,12 +73,18 @@ export function findSource(request: SourceRequest): DeploySource {
       description: `Build Output in ${tree.dir}`,
       workers: tree.workers.map((worker, index) => {
         const generated = { configFile: worker.configFile, entry: index === 0, buildOutput: true }
-        return { configFile: worker.configFile, generated, load: async () => ({ files: worker.files, outDir: worker.bundleDir, generated }) }
+        return {
+          configFile: worker.configFile,
+          generated,
+          load: async () => ({ files: worker.files, outDir: worker.bundleDir, generated }),
+        }
       }),
     }
   }
   const userConfig = findUp(cwd, findWranglerConfig)
-  const redirect = findUp(cwd, (dir) => (existsSync(join(dir, REDIRECTED_CONFIG)) ? join(dir, REDIRECTED_CONFIG) : undefined))
+  const redirect = findUp(cwd, (dir) =>
+    existsSync(join(dir, REDIRECTED_CONFIG)) ? join(dir, REDIRECTED_CONFIG) : undefined,
+  )
   if (redirect) {
     // As wrangler: a redirect applies only beside the user's config, else it may be another project's.
     if (userConfig && join(dirname(userConfig), REDIRECTED_CONFIG) !== redirect) {
@@ -94,7 +101,7 @@ export function findSource(request: SourceRequest): DeploySource {
   return fail(
     'NOTHING_TO_DEPLOY',
     `Nothing to deploy in ${cwd}: no Build Output (.cloudflare/output/v0 or v1), no ${REDIRECTED_CONFIG} and no wrangler.jsonc, wrangler.json or wrangler.toml here or above. ` +
-      'Run the framework\'s or Vite\'s build first, or pass the config with --config.',
+      "Run the framework's or Vite's build first, or pass the config with --config.",
   )
 }
 
@@ -109,7 +116,10 @@ function findUp(dir: string, find: (dir: string) => string | undefined): string 
 
 function refuseEnv(request: SourceRequest, what: string): void {
   if (!request.explicitEnv) return
-  fail('INVALID_ARGUMENTS', `--env ${request.env} applies to a wrangler config, but the Worker comes from ${what}, which the build wrote for its environment already; build for that environment instead (e.g. CLOUDFLARE_ENV=${request.env} at build time), and deploy without --env.`)
+  fail(
+    'INVALID_ARGUMENTS',
+    `--env ${request.env} applies to a wrangler config, but the Worker comes from ${what}, which the build wrote for its environment already; build for that environment instead (e.g. CLOUDFLARE_ENV=${request.env} at build time), and deploy without --env.`,
+  )
 }
 
 /** `.wrangler/deploy/config.json`: `configPath` and `auxiliaryWorkers[].configPath`, relative to itself. */
@@ -121,17 +131,42 @@ function redirectedSource(file: string): DeploySource {
   } catch (error) {
     fail('INVALID_REDIRECTED_CONFIG', `${file} is not valid JSON: ${(error as Error).message}`)
   }
-  if (!isRecord(parsed) || typeof parsed.configPath !== 'string' || parsed.configPath === '') fail('INVALID_REDIRECTED_CONFIG', `${file} has no \`configPath\` (a string naming the generated wrangler config).`)
+  if (!isRecord(parsed) || typeof parsed.configPath !== 'string' || parsed.configPath === '')
+    fail(
+      'INVALID_REDIRECTED_CONFIG',
+      `${file} has no \`configPath\` (a string naming the generated wrangler config).`,
+    )
   const auxiliary = parsed.auxiliaryWorkers ?? []
-  if (!Array.isArray(auxiliary) || !auxiliary.every((a) => isRecord(a) && typeof a.configPath === 'string' && a.configPath !== '')) {
-    fail('INVALID_REDIRECTED_CONFIG', `${file}: \`auxiliaryWorkers\` must be a list of { configPath }.`)
+  if (
+    !Array.isArray(auxiliary) ||
+    !auxiliary.every((a) => isRecord(a) && typeof a.configPath === 'string' && a.configPath !== '')
+  ) {
+    fail(
+      'INVALID_REDIRECTED_CONFIG',
+      `${file}: \`auxiliaryWorkers\` must be a list of { configPath }.`,
+    )
   }
-  const paths = [parsed.configPath, ...auxiliary.map((a) => String((a as { configPath: string }).configPath))]
+  const paths = [
+    parsed.configPath,
+    ...auxiliary.map((a) => String((a as { configPath: string }).configPath)),
+  ]
   const workers = paths.map((path, index): SourceWorker => {
     const configFile = resolve(dirname(file), path)
-    if (!isInside(root, configFile)) fail('OUTSIDE_PROJECT', `${file} points at ${configFile}, which is outside the project ${root}; a generated config must be inside the project that built it.`)
-    if (!existsSync(configFile)) fail('INVALID_REDIRECTED_CONFIG', `${file} points at ${configFile}, which does not exist; run the build again.`)
-    return { configFile, generated: { configFile, entry: index === 0 }, load: (options) => loadFromConfig(configFile, root, undefined, options) }
+    if (!isInside(root, configFile))
+      fail(
+        'OUTSIDE_PROJECT',
+        `${file} points at ${configFile}, which is outside the project ${root}; a generated config must be inside the project that built it.`,
+      )
+    if (!existsSync(configFile))
+      fail(
+        'INVALID_REDIRECTED_CONFIG',
+        `${file} points at ${configFile}, which does not exist; run the build again.`,
+      )
+    return {
+      configFile,
+      generated: { configFile, entry: index === 0 },
+      load: (options) => loadFromConfig(configFile, root, undefined, options),
+    }
   })
   return { kind: 'redirected', root, description: `the redirected config ${file}`, workers }
 }
@@ -142,7 +177,9 @@ function wranglerSource(file: string, request: SourceRequest, root: string): Dep
     root,
     description: `the wrangler config ${file}${request.env ? ` (env ${request.env})` : ''}`,
     wranglerFile: file,
-    workers: [{ configFile: file, load: (options) => loadFromConfig(file, root, request.env, options) }],
+    workers: [
+      { configFile: file, load: (options) => loadFromConfig(file, root, request.env, options) },
+    ],
   }
 }
 
@@ -150,14 +187,27 @@ function wranglerSource(file: string, request: SourceRequest, root: string): Dep
  * The Worker's files as its config builds them: none for an assets-only Worker (no `main`), the
  * finished files for a `main` with `no_bundle`, else `main` bundled with esbuild.
  */
-async function loadFromConfig(configFile: string, root: string, env: string | undefined, options: AdapterOptions): Promise<WorkerOutput> {
+async function loadFromConfig(
+  configFile: string,
+  root: string,
+  env: string | undefined,
+  options: AdapterOptions,
+): Promise<WorkerOutput> {
   const { config } = selectEnvironment(parseWranglerFile(configFile), env, [])
   if (config.main === undefined) return { files: [], assetsOnly: true }
-  if (typeof config.main !== 'string' || config.main === '') fail('INVALID_WRANGLER_CONFIG', `${configFile}: \`main\` must be a path.`)
+  if (typeof config.main !== 'string' || config.main === '')
+    fail('INVALID_WRANGLER_CONFIG', `${configFile}: \`main\` must be a path.`)
   const main = resolve(dirname(configFile), config.main)
   if (config.no_bundle === true) {
     const { files, moduleRoot } = readBuiltWorker(
-      { configFile, main, rules: config.rules, findAdditionalModules: config.find_additional_modules, baseDir: config.base_dir, uploadSourceMaps: config.upload_source_maps },
+      {
+        configFile,
+        main,
+        rules: config.rules,
+        findAdditionalModules: config.find_additional_modules,
+        baseDir: config.base_dir,
+        uploadSourceMaps: config.upload_source_maps,
+      },
       root,
     )
     return { files, outDir: moduleRoot }
@@ -165,7 +215,17 @@ async function loadFromConfig(configFile: string, root: string, env: string | un
   // Imports take the config's module rules, as wrangler applies them while bundling.
   const rules = pluginRules({ configFile, rules: config.rules })
   return bundleSourceWorker(
-    { main, projectRoot: root, sourceMaps: config.upload_source_maps !== false, minify: config.minify, keepNames: config.keep_names, define: config.define, alias: config.alias, jsxFactory: config.jsx_factory, jsxFragment: config.jsx_fragment },
+    {
+      main,
+      projectRoot: root,
+      sourceMaps: config.upload_source_maps !== false,
+      minify: config.minify,
+      keepNames: config.keep_names,
+      define: config.define,
+      alias: config.alias,
+      jsxFactory: config.jsx_factory,
+      jsxFragment: config.jsx_fragment,
+    },
     { ...options, rules, matchRule: compileRules(rules) },
   )
 }

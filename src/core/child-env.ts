@@ -23,17 +23,29 @@ export interface Withheld {
 /** The names of `env`'s variables a child must not see. */
 export function withheldNames(env: NodeJS.ProcessEnv, withheld: Withheld = {}): string[] {
   const names = new Set((withheld.names ?? []).map((name) => name.toUpperCase()))
-  const values = new Set((withheld.values ?? []).filter((value): value is string => typeof value === 'string' && value.trim() !== '').map((value) => value.trim()))
+  const values = new Set(
+    (withheld.values ?? [])
+      .filter((value): value is string => typeof value === 'string' && value.trim() !== '')
+      .map((value) => value.trim()),
+  )
   return Object.entries(env)
     .filter(([name, value]) => {
       const upper = name.toUpperCase()
-      return upper.startsWith('CLOUDFLARE_') || LEGACY_CREDENTIALS.has(upper) || names.has(upper) || (value !== undefined && values.has(value.trim()))
+      return (
+        upper.startsWith('CLOUDFLARE_') ||
+        LEGACY_CREDENTIALS.has(upper) ||
+        names.has(upper) ||
+        (value !== undefined && values.has(value.trim()))
+      )
     })
     .map(([name]) => name)
 }
 
 /** `env` without the variables {@link withheldNames} lists. */
-export function childEnvironment(env: NodeJS.ProcessEnv, withheld: Withheld = {}): NodeJS.ProcessEnv {
+export function childEnvironment(
+  env: NodeJS.ProcessEnv,
+  withheld: Withheld = {},
+): NodeJS.ProcessEnv {
   const dropped = new Set(withheldNames(env, withheld))
   return Object.fromEntries(Object.entries(env).filter(([name]) => !dropped.has(name)))
 }

@@ -14,7 +14,8 @@ export const MAX_NESTING = 100
 export function nestsWithinLimit(value: unknown, depth = 0): boolean {
   if (typeof value !== 'object' || value === null) return true
   if (depth >= MAX_NESTING) return false
-  for (const item of Array.isArray(value) ? value : Object.values(value)) if (!nestsWithinLimit(item, depth + 1)) return false
+  for (const item of Array.isArray(value) ? value : Object.values(value))
+    if (!nestsWithinLimit(item, depth + 1)) return false
   return true
 }
 
@@ -23,7 +24,10 @@ export function nestsWithinLimit(value: unknown, depth = 0): boolean {
  * `MAX_NESTING + 1` keys), or undefined when the value stays within the limit. Messages show it
  * with {@link describeKeyPath}, so a user can find the key.
  */
-export function pathBeyondNesting(value: unknown, path: Array<string | number> = []): Array<string | number> | undefined {
+export function pathBeyondNesting(
+  value: unknown,
+  path: Array<string | number> = [],
+): Array<string | number> | undefined {
   if (typeof value !== 'object' || value === null) return undefined
   if (path.length >= MAX_NESTING) return path
   for (const [key, item] of Array.isArray(value) ? value.entries() : Object.entries(value)) {
@@ -38,7 +42,11 @@ export function pathBeyondNesting(value: unknown, path: Array<string | number> =
 /** `a.b.c…x.y.z` for a long key path: its first and last keys, each clipped, and how many were left out. */
 export function describeKeyPath(path: ReadonlyArray<string | number>, ends = 3): string {
   const render = (keys: ReadonlyArray<string | number>, leading: boolean) =>
-    keys.map((key, i) => (typeof key === 'number' ? `[${key}]` : `${i > 0 || leading ? '.' : ''}${clip(key, 30)}`)).join('')
+    keys
+      .map((key, i) =>
+        typeof key === 'number' ? `[${key}]` : `${i > 0 || leading ? '.' : ''}${clip(key, 30)}`,
+      )
+      .join('')
   if (path.length <= ends * 2) return render(path, false)
   return `${render(path.slice(0, ends), false)}.…${render(path.slice(-ends), true)} (${path.length} keys)`
 }

@@ -38,12 +38,16 @@ export class NeedleScanner {
    * `text` with every match replaced by `replacement`, left to right; at one position the longest
    * match wins. A match for which `keep(start, end)` says true is left as it is.
    */
-  replaceAll(text: string, replacement: string, keep?: (start: number, end: number) => boolean): string {
+  replaceAll(
+    text: string,
+    replacement: string,
+    keep?: (start: number, end: number) => boolean,
+  ): string {
     const byPair = this.#byPair
     let parts: string[] | undefined
     let copied = 0
     let first = text.charCodeAt(0)
-    for (let i = 0; i + 1 < text.length; ) {
+    for (let i = 0; i + 1 < text.length;) {
       const second = text.charCodeAt(i + 1)
       const candidates = byPair[pairOf(first, second)]
       if (candidates !== undefined) {
@@ -73,7 +77,14 @@ function longestMatchAt(text: string, at: number, candidates: readonly Needle[])
     let stop = at + needle.text.length
     const along = needle.extendsAlong
     if (along) {
-      for (let next = along.at + needle.text.length; stop < text.length && next < along.credential.length && text.charCodeAt(stop) === along.credential.charCodeAt(next); next++) stop++
+      for (
+        let next = along.at + needle.text.length;
+        stop < text.length &&
+        next < along.credential.length &&
+        text.charCodeAt(stop) === along.credential.charCodeAt(next);
+        next++
+      )
+        stop++
     }
     if (stop > end) end = stop
   }
@@ -85,6 +96,7 @@ const WORD = /[\p{L}\p{N}]/u
 /** Whether `needle`, found at `at`, does not run on into a letter or digit of the text on either side. */
 function atWordEdges(text: string, at: number, needle: string): boolean {
   const end = at + needle.length
-  const continues = (inNeedle: string, beside: string | undefined) => beside !== undefined && WORD.test(inNeedle) && WORD.test(beside)
+  const continues = (inNeedle: string, beside: string | undefined) =>
+    beside !== undefined && WORD.test(inNeedle) && WORD.test(beside)
   return !continues(needle[0]!, text[at - 1]) && !continues(needle.at(-1)!, text[end])
 }

@@ -8,7 +8,9 @@ let loaded: typeof picomatchType | undefined
  * start-up time on every dry run. It is CommonJS, so it loads synchronously, as rules compile.
  * The build points unplugin's own import of picomatch here too (tsdown.config.ts).
  */
-export default function picomatch(...args: Parameters<typeof picomatchType>): ReturnType<typeof picomatchType> {
+export default function picomatch(
+  ...args: Parameters<typeof picomatchType>
+): ReturnType<typeof picomatchType> {
   loaded ??= createRequire(import.meta.url)('picomatch') as typeof picomatchType
   return loaded(...args)
 }

@@ -11,13 +11,16 @@
  * tabs too: a quoted value stays on its line), DEL, C1 controls, the line and paragraph
  * separators, and the bidirectional marks, embeddings, overrides and isolates.
  */
-// eslint-disable-next-line no-control-regex -- finding control characters is the point
-const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g
+const UNSAFE =
+  // eslint-disable-next-line no-control-regex -- finding control characters is the point
+  /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g
 
 /** `\x1b`, `\u202e`: the character's code, readable and inert. */
 function escapeOne(char: string): string {
   const code = char.charCodeAt(0)
-  return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`
+  return code <= 0xff
+    ? `\\x${code.toString(16).padStart(2, '0')}`
+    : `\\u${code.toString(16).padStart(4, '0')}`
 }
 
 /** `text` with every control and bidirectional character written as its escape (`\x1b`, `\u202e`). */
@@ -44,7 +47,11 @@ export function clipValue(text: string, max = QUOTED_CHARS): string {
  * A server or CI value as a log line, a message or the job summary quotes it: redacted first (so a
  * cut never leaves part of a secret), then clipped, then escaped.
  */
-export function quoteValue(value: string, redact: (text: string) => string = (text) => text, max = QUOTED_CHARS): string {
+export function quoteValue(
+  value: string,
+  redact: (text: string) => string = (text) => text,
+  max = QUOTED_CHARS,
+): string {
   return printable(clipValue(redact(value), max))
 }
 
@@ -55,7 +62,11 @@ const LISTED_VALUES = 5
  * The first `max` of `items`, then, when more were left out, one `more(n)` entry saying how many
  * (and where all of them are, when the caller knows).
  */
-export function firstFew<T>(items: readonly T[], more: (left: number) => T, max = LISTED_VALUES): T[] {
+export function firstFew<T>(
+  items: readonly T[],
+  more: (left: number) => T,
+  max = LISTED_VALUES,
+): T[] {
   return items.length <= max ? [...items] : [...items.slice(0, max), more(items.length - max)]
 }
 

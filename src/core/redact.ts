@@ -76,7 +76,8 @@ export class Redactor {
     for (const raw of credentials) {
       if (typeof raw !== 'string') continue
       const value = raw.trim()
-      if (value.length > CREDENTIAL_FRAGMENT && !this.#credentials.has(value)) this.#credentials.add(value)
+      if (value.length > CREDENTIAL_FRAGMENT && !this.#credentials.has(value))
+        this.#credentials.add(value)
     }
     return this.add(...credentials).#rebuildIfNeeded()
   }
@@ -94,7 +95,13 @@ export class Redactor {
   redact(text: string): string {
     if (this.#scanner === undefined || text.length === 0) return text
     const spans = text.includes('://') ? publicHostSpans(text) : []
-    return this.#scanner.replaceAll(text, REDACTION, spans.length === 0 ? undefined : (start, end) => spans.some(([from, to]) => from <= start && end <= to))
+    return this.#scanner.replaceAll(
+      text,
+      REDACTION,
+      spans.length === 0
+        ? undefined
+        : (start, end) => spans.some(([from, to]) => from <= start && end <= to),
+    )
   }
 
   /** Whether `text` contains a known secret in any of its forms. */
@@ -130,7 +137,9 @@ export class Redactor {
     const needles = new Map<string, Needle>()
     for (const secret of this.#secrets) {
       const wholeWord = secret.length < SHORT_SECRET_LENGTH
-      for (const form of formsOf(secret)) if (form.length >= MIN_SECRET_LENGTH) needles.set(form, { text: form, ...(wholeWord && { wholeWord }) })
+      for (const form of formsOf(secret))
+        if (form.length >= MIN_SECRET_LENGTH)
+          needles.set(form, { text: form, ...(wholeWord && { wholeWord }) })
     }
     for (const credential of this.#credentials) {
       for (let at = 0; at + CREDENTIAL_FRAGMENT <= credential.length; at++) {
@@ -152,12 +161,16 @@ function publicHostSpans(text: string): Array<[number, number]> {
   const spans: Array<[number, number]> = []
   for (const match of text.matchAll(URL_AUTHORITY)) {
     const authority = match[1]!
-    const hostStart = match.index + match[0].length - authority.length + authority.lastIndexOf('@') + 1
-    const raw = /^(?:\[[^\]]*\]|[^:]*)/.exec(text.slice(hostStart, match.index + match[0].length))![0]
+    const hostStart =
+      match.index + match[0].length - authority.length + authority.lastIndexOf('@') + 1
+    const raw = /^(?:\[[^\]]*\]|[^:]*)/.exec(
+      text.slice(hostStart, match.index + match[0].length),
+    )![0]
     const host = raw.toLowerCase()
     const hostEnd = hostStart + raw.length
     if (LOOPBACK_ADDRESS.test(host)) spans.push([hostStart, hostEnd])
-    for (const name of PUBLIC_HOSTS) if (host === name || host.endsWith(`.${name}`)) spans.push([hostEnd - name.length, hostEnd])
+    for (const name of PUBLIC_HOSTS)
+      if (host === name || host.endsWith(`.${name}`)) spans.push([hostEnd - name.length, hostEnd])
   }
   return spans
 }
@@ -194,12 +207,23 @@ function formsOf(secret: string): string[] {
   const forms = new Set<string>(encodedForms(secret))
   for (const text of [secret, json, jsonTwice, secret.toUpperCase(), secret.toLowerCase()]) {
     forms.add(text)
-    for (const encoded of [encodeURIComponent(text), encodeURI(text), new URLSearchParams({ s: text }).toString().slice(2)]) {
+    for (const encoded of [
+      encodeURIComponent(text),
+      encodeURI(text),
+      new URLSearchParams({ s: text }).toString().slice(2),
+    ]) {
       forms.add(encoded)
       // Percent-escapes are case-insensitive (RFC 3986 §2.1): `%2f` as well as `%2F`.
       forms.add(encoded.replace(/%[0-9A-F]{2}/g, (escape) => escape.toLowerCase()))
     }
-    forms.add(text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;'))
+    forms.add(
+      text
+        .replace(/&/g, '&amp;')
+        .replace(/</g, '&lt;')
+        .replace(/>/g, '&gt;')
+        .replace(/"/g, '&quot;')
+        .replace(/'/g, '&#39;'),
+    )
   }
   return [...forms]
 }
@@ -216,7 +240,12 @@ function errorShell(original: Error): Error {
   return shell
 }
 
-type Slot = { target: object; key: PropertyKey; descriptor: PropertyDescriptor | undefined; value: unknown }
+type Slot = {
+  target: object
+  key: PropertyKey
+  descriptor: PropertyDescriptor | undefined
+  value: unknown
+}
 
 /**
  * Iterative deep copy. Each object gets its shell at first sight (recorded so
@@ -253,18 +282,33 @@ function deepCopy(root: unknown, redact: (text: string) => string): unknown {
       for (const v of value) set.add(copyOf(v))
       return set
     }
-    const shell = remember(value, Array.isArray(value) ? [] : value instanceof Error ? errorShell(value) : Object.create(Object.getPrototypeOf(value) as object | null))
+    const shell = remember(
+      value,
+      Array.isArray(value)
+        ? []
+        : value instanceof Error
+          ? errorShell(value)
+          : Object.create(Object.getPrototypeOf(value) as object | null),
+    )
     for (const key of Reflect.ownKeys(value)) {
       if (key === 'length' && Array.isArray(value)) continue // follows from the indexes
       let descriptor: PropertyDescriptor | undefined
       let item: unknown
       try {
         descriptor = Object.getOwnPropertyDescriptor(value, key)
-        item = descriptor && 'value' in descriptor ? descriptor.value : (value as Record<PropertyKey, unknown>)[key]
+        item =
+          descriptor && 'value' in descriptor
+            ? descriptor.value
+            : (value as Record<PropertyKey, unknown>)[key]
       } catch {
         item = '[unreadable]'
       }
-      queue.push({ target: shell, key: typeof key === 'string' ? redact(key) : key, descriptor, value: item })
+      queue.push({
+        target: shell,
+        key: typeof key === 'string' ? redact(key) : key,
+        descriptor,
+        value: item,
+      })
     }
     return shell
   }
@@ -313,14 +357,19 @@ export function secretsInBindings(bindings: unknown): string[] {
     for (const field of secretFieldsOf(b)) {
       const value = b[field]
       // A JWK's members are what a server would echo, so each is a secret of its own.
-      const jwk = field === 'key_jwk' ? (typeof value === 'string' ? safeJson(value) : value) : undefined
+      const jwk =
+        field === 'key_jwk' ? (typeof value === 'string' ? safeJson(value) : value) : undefined
       if (typeof jwk === 'object' && jwk !== null) {
         for (const member of JWK_PRIVATE) {
           const part = (jwk as Record<string, unknown>)[member]
           if (typeof part === 'string') out.push(part)
         }
       }
-      if (typeof value === 'string' && (field !== 'key_jwk' || (typeof jwk === 'object' && jwk !== null))) out.push(value)
+      if (
+        typeof value === 'string' &&
+        (field !== 'key_jwk' || (typeof jwk === 'object' && jwk !== null))
+      )
+        out.push(value)
     }
   }
   return out
@@ -336,27 +385,48 @@ export function withSecretsRedacted<T>(fields: T): T {
   if (typeof fields !== 'object' || fields === null) return fields
   let out = fields
   const assets = (fields as { assets?: unknown }).assets
-  if (typeof assets === 'object' && assets !== null && typeof (assets as { jwt?: unknown }).jwt === 'string') {
+  if (
+    typeof assets === 'object' &&
+    assets !== null &&
+    typeof (assets as { jwt?: unknown }).jwt === 'string'
+  ) {
     out = { ...out, assets: { ...assets, jwt: REDACTION } }
   }
   // A version's `bindings` array, or a Preview deployment's `env` record of the same bindings.
   const { bindings, env } = fields as { bindings?: unknown; env?: unknown }
-  if (Array.isArray(bindings) && bindings.some(hasSecret)) out = { ...out, bindings: bindings.map(redactBinding) }
-  if (typeof env === 'object' && env !== null && !Array.isArray(env) && Object.values(env).some(hasSecret)) {
-    out = { ...out, env: Object.fromEntries(Object.entries(env).map(([name, binding]) => [name, redactBinding(binding)])) }
+  if (Array.isArray(bindings) && bindings.some(hasSecret))
+    out = { ...out, bindings: bindings.map(redactBinding) }
+  if (
+    typeof env === 'object' &&
+    env !== null &&
+    !Array.isArray(env) &&
+    Object.values(env).some(hasSecret)
+  ) {
+    out = {
+      ...out,
+      env: Object.fromEntries(
+        Object.entries(env).map(([name, binding]) => [name, redactBinding(binding)]),
+      ),
+    }
   }
   return out
 }
 
 function hasSecret(binding: unknown): boolean {
-  return typeof binding === 'object' && binding !== null && secretFieldsOf(binding as Record<string, unknown>).length > 0
+  return (
+    typeof binding === 'object' &&
+    binding !== null &&
+    secretFieldsOf(binding as Record<string, unknown>).length > 0
+  )
 }
 
 function redactBinding(binding: unknown): unknown {
   if (typeof binding !== 'object' || binding === null) return binding
   const b = binding as Record<string, unknown>
   const present = secretFieldsOf(b).filter((field) => b[field] !== undefined)
-  return present.length === 0 ? binding : { ...b, ...Object.fromEntries(present.map((field) => [field, REDACTION])) }
+  return present.length === 0
+    ? binding
+    : { ...b, ...Object.fromEntries(present.map((field) => [field, REDACTION])) }
 }
 
 function safeJson(text: string): unknown {
@@ -381,5 +451,8 @@ export interface RunSecrets {
  * every API call; every line, file and callback value that leaves the build runs through it.
  */
 export function redactorFor(run: RunSecrets): Redactor {
-  return new Redactor([...secretsInBindings(run.bindings), ...(run.secrets ?? [])]).addCredential(run.credentials?.apiToken, run.credentials?.apiKey)
+  return new Redactor([...secretsInBindings(run.bindings), ...(run.secrets ?? [])]).addCredential(
+    run.credentials?.apiToken,
+    run.credentials?.apiKey,
+  )
 }

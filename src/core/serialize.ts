@@ -15,7 +15,10 @@ function base64(bytes: Uint8Array): string {
 
 /** A module's JSON around its base64 content: the one place the module envelope is spelled. */
 function moduleEnvelope(mod: WorkerModule): [open: string, close: string] {
-  return [`{"name":${JSON.stringify(mod.name)},"content_type":${JSON.stringify(mod.content_type)},"content_base64":"`, '"}']
+  return [
+    `{"name":${JSON.stringify(mod.name)},"content_type":${JSON.stringify(mod.content_type)},"content_base64":"`,
+    '"}',
+  ]
 }
 
 /** The text around the modules: the compact body, or the one laid out for people. */
@@ -34,7 +37,11 @@ function layoutOf(pretty: boolean) {
  */
 export function* bodyChunks(payload: VersionPayload, pretty = false): Generator<string> {
   // `main_module` first, then the configured fields in the user's order, the bulky modules last.
-  const head = JSON.stringify({ main_module: payload.mainModule, ...payload.config }, null, pretty ? 2 : 0)
+  const head = JSON.stringify(
+    { main_module: payload.mainModule, ...payload.config },
+    null,
+    pretty ? 2 : 0,
+  )
   if (isAssetsOnly(payload)) {
     // No code and no `_headers`/`_redirects`: no `modules` either, as wrangler sends it.
     yield pretty ? `${head}\n` : head
@@ -72,7 +79,10 @@ export function bodyByteLength(payload: VersionPayload, pretty = false): number 
   const { sep, indent, end } = layoutOf(pretty)
   let total = Buffer.byteLength(open!)
   payload.modules.forEach((mod, i) => {
-    total += Buffer.byteLength(moduleEnvelope(mod).join('')) + 4 * Math.ceil(mod.contents.byteLength / 3) + (i > 0 ? sep.length : indent.length)
+    total +=
+      Buffer.byteLength(moduleEnvelope(mod).join('')) +
+      4 * Math.ceil(mod.contents.byteLength / 3) +
+      (i > 0 ? sep.length : indent.length)
   })
   return total + end.length
 }
@@ -87,7 +97,11 @@ export function toRequestBody(payload: VersionPayload, withContents = true): Ver
   return {
     main_module: payload.mainModule,
     ...payload.config,
-    modules: payload.modules.map((mod) => ({ name: mod.name, content_type: mod.content_type, content_base64: withContents ? base64(mod.contents) : '' })),
+    modules: payload.modules.map((mod) => ({
+      name: mod.name,
+      content_type: mod.content_type,
+      content_base64: withContents ? base64(mod.contents) : '',
+    })),
   }
 }
 

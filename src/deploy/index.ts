@@ -36,12 +36,23 @@ import { deployRoute } from './path.js'
 import { deployScript, type KnownVersion } from './script.js'
 import { writeCiOutputs } from '../report/ci-outputs.js'
 import { appendStepSummary, type SummaryRow } from '../report/step-summary.js'
-import { BODY_LAYOUT_PRETTY, resultJsonPath, unwrittenWarning, writeRequestJson, writeResultJson } from '../report/files.js'
+import {
+  BODY_LAYOUT_PRETTY,
+  resultJsonPath,
+  unwrittenWarning,
+  writeRequestJson,
+  writeResultJson,
+} from '../report/files.js'
 import { createLiveLine, isLiveTerminal } from '../report/live-line.js'
 import type { Logger } from '../report/logger.js'
 import { versionBody } from '../version/body.js'
 import type { PlannedPreview } from '../plan/preview.js'
-import { uploadPreview, type PreviewDeletedResult, type PreviewUploadResult, type SharedSteps } from './preview.js'
+import {
+  uploadPreview,
+  type PreviewDeletedResult,
+  type PreviewUploadResult,
+  type SharedSteps,
+} from './preview.js'
 import { watchInterruption, type InterruptionWatch } from './interruption.js'
 
 /** What the Worker looks like before the version is created: read in parallel, in one round trip. */
@@ -94,9 +105,18 @@ export interface UploadSession {
  * API that hides the connection's handshakes and a round trip. Those reads do not hold the
  * process open if the build fails.
  */
-export function startUpload(plan: UploadPlan, options: ResolvedOptions, logger: Logger, { readEarly, redactor }: { readEarly: boolean; redactor: Redactor }): UploadSession {
+export function startUpload(
+  plan: UploadPlan,
+  options: ResolvedOptions,
+  logger: Logger,
+  { readEarly, redactor }: { readEarly: boolean; redactor: Redactor },
+): UploadSession {
   const { target } = plan
-  const redacted: Logger = { info: (line) => logger.info(redactor.redact(line)), warn: (line) => logger.warn(redactor.redact(line)), silent: logger.silent }
+  const redacted: Logger = {
+    info: (line) => logger.info(redactor.redact(line)),
+    warn: (line) => logger.warn(redactor.redact(line)),
+    silent: logger.silent,
+  }
   // Before any request: a proxy's credentials are secrets of the run like the token.
   const proxy = proxyFromEnv()
   redactor.add(...proxySecrets(proxy))
@@ -130,7 +150,9 @@ export function startUpload(plan: UploadPlan, options: ResolvedOptions, logger: 
           })
       : undefined
   const early = readEarly
-    ? (account ?? Promise.resolve()).then(() => readWorker({ ...ctx, background: true }, plan)).then((state) => ({ state, readAt: Date.now() }))
+    ? (account ?? Promise.resolve())
+        .then(() => readWorker({ ...ctx, background: true }, plan))
+        .then((state) => ({ state, readAt: Date.now() }))
     : undefined
   // Handled here so that a build failing before the upload leaves no unhandled rejection behind.
   early?.catch(() => undefined)
@@ -170,14 +192,26 @@ export async function uploadVersion(
   logger: Logger,
   build: { redactor: Redactor; session?: UploadSession },
 ): Promise<VersionResult | PreviewUploadResult | PreviewDeletedResult> {
-  const session = sessionServing(plan, build.session) ?? startUpload(plan, options, logger, { readEarly: false, redactor: build.redactor })
-  const interruption = watchInterruption({ outputDir: plan.outputDir, worker: plan.target.worker, accountId: () => session.ctx.accountId }, session.logger)
+  const session =
+    sessionServing(plan, build.session) ??
+    startUpload(plan, options, logger, { readEarly: false, redactor: build.redactor })
+  const interruption = watchInterruption(
+    {
+      outputDir: plan.outputDir,
+      worker: plan.target.worker,
+      accountId: () => session.ctx.accountId,
+    },
+    session.logger,
+  )
   try {
     // The one branch point: a Preview deployment instead of a version (decided by the plan).
     if (hasPreview(session)) {
       // Its first reads are account-scoped and start at once.
       await accountKnown(session)
-      interruption.during('the Preview deployment', 'the Worker, its Preview and a deployment of it may have been created')
+      interruption.during(
+        'the Preview deployment',
+        'the Worker, its Preview and a deployment of it may have been created',
+      )
       return await uploadPreview(version, session, previewSteps(session, version))
     }
     return await createVersionThenTraffic(version, session, options, interruption)
@@ -191,22 +225,30 @@ export async function uploadVersion(
 
 /** Waits for the account looked up from the token, when none was configured (it sets `ctx.accountId`), and names it. */
 async function accountKnown(session: UploadSession): Promise<void> {
-  if (session.account) session.logger.info(`  account: ${quoteValue(await holdingProcessOpen(session.account))} (the only one the token can see)`)
+  if (session.account)
+    session.logger.info(
+      `  account: ${quoteValue(await holdingProcessOpen(session.account))} (the only one the token can see)`,
+    )
 }
 
-function hasPreview(session: UploadSession): session is UploadSession & { plan: UploadPlan & { preview: PlannedPreview } } {
+function hasPreview(
+  session: UploadSession,
+): session is UploadSession & { plan: UploadPlan & { preview: PlannedPreview } } {
   return session.plan.preview !== undefined
 }
 
 /** What the Preview path shares with a version's: the Worker read and created, the assets uploaded. */
 function previewSteps(session: UploadSession, version: BuiltVersion): SharedSteps {
   return {
-    preflight: async () => preflightOf(session, version, await session.plan.gitAnnotations, 'deployment'),
+    preflight: async () =>
+      preflightOf(session, version, await session.plan.gitAnnotations, 'deployment'),
     workerIsNew: async () => (await workerStateOf(session)).isNew,
     createWorker: async () => {
       refuseMissingWorker(session)
       await createWorker(session.ctx, session.plan.target.worker)
-      session.logger.info(`${pc.green('✓')} created Worker ${pc.bold(session.plan.target.worker)} (first deploy)`)
+      session.logger.info(
+        `${pc.green('✓')} created Worker ${pc.bold(session.plan.target.worker)} (first deploy)`,
+      )
     },
     uploadAssets: (manifest) => uploadAssetsOf(manifest, session),
   }
@@ -219,7 +261,10 @@ function previewSteps(session: UploadSession, version: BuiltVersion): SharedStep
  * is then used, rather than read again after the build (measured through bench/network.mjs: four
  * round trips, handshakes included, off the full-stack playground's upload).
  */
-function sessionServing(plan: UploadPlan, session: UploadSession | undefined): UploadSession | undefined {
+function sessionServing(
+  plan: UploadPlan,
+  session: UploadSession | undefined,
+): UploadSession | undefined {
   if (!session || session.plan === plan) return session
   const [was, now] = [session.plan, plan]
   const sameTarget =
@@ -234,11 +279,24 @@ function sessionServing(plan: UploadPlan, session: UploadSession | undefined): U
 }
 
 /** Starts the build in workerd before anything is sent, when the plan asks for it; an assets-only build has no code to start. */
-async function preflightOf(session: UploadSession, version: BuiltVersion, git: Record<string, string> | undefined, what: 'version' | 'deployment'): Promise<void> {
+async function preflightOf(
+  session: UploadSession,
+  version: BuiltVersion,
+  git: Record<string, string> | undefined,
+  what: 'version' | 'deployment',
+): Promise<void> {
   const { plan, logger } = session
   if (!plan.preflight || version.modules.mainModule === undefined) return
-  const startup = await preflight(versionBody(plan, version.modules, { git }).payload, plan.target.worker, logger, withheldFrom(plan))
-  if (startup !== undefined) logger.info(`${pc.green('✓')} preflight: the ${what} starts in workerd (${Math.round(startup)} ms locally)`)
+  const startup = await preflight(
+    versionBody(plan, version.modules, { git }).payload,
+    plan.target.worker,
+    logger,
+    withheldFrom(plan),
+  )
+  if (startup !== undefined)
+    logger.info(
+      `${pc.green('✓')} preflight: the ${what} starts in workerd (${Math.round(startup)} ms locally)`,
+    )
 }
 
 /**
@@ -248,10 +306,21 @@ async function preflightOf(session: UploadSession, version: BuiltVersion, git: R
  * is started in workerd to show where it fails, with workerd's stack trace; a refusal workerd does
  * not reproduce is the API's error as it came.
  */
-async function explainRefusal(error: unknown, session: UploadSession, version: BuiltVersion, git: Record<string, string> | undefined): Promise<never> {
+async function explainRefusal(
+  error: unknown,
+  session: UploadSession,
+  version: BuiltVersion,
+  git: Record<string, string> | undefined,
+): Promise<never> {
   const { plan, logger } = session
-  if (!plan.preflight || version.modules.mainModule === undefined || !isValidationRefusal(error)) throw error
-  const start = await startInWorkerd(versionBody(plan, version.modules, { git }).payload, plan.target.worker, logger, withheldFrom(plan))
+  if (!plan.preflight || version.modules.mainModule === undefined || !isValidationRefusal(error))
+    throw error
+  const start = await startInWorkerd(
+    versionBody(plan, version.modules, { git }).payload,
+    plan.target.worker,
+    logger,
+    withheldFrom(plan),
+  )
   if (!start || !('failure' in start)) throw error
   throw new WorkersVersionError(
     'PREFLIGHT_FAILED',
@@ -279,7 +348,12 @@ function refuseMissingWorker(session: UploadSession): void {
  * API refuses a version that fails at startup before any traffic: preflight explains a refusal
  * (`explainRefusal`) rather than delaying every upload.
  */
-async function createVersionThenTraffic(version: BuiltVersion, session: UploadSession, options: ResolvedOptions, interruption: InterruptionWatch): Promise<VersionResult> {
+async function createVersionThenTraffic(
+  version: BuiltVersion,
+  session: UploadSession,
+  options: ResolvedOptions,
+  interruption: InterruptionWatch,
+): Promise<VersionResult> {
   const { plan, logger, redactor, ctx } = session
   const { target } = plan
   const worker = target.worker
@@ -292,26 +366,53 @@ async function createVersionThenTraffic(version: BuiltVersion, session: UploadSe
   // a gradual rollout or without promote is refused here, before anything is created or uploaded.
   const route = deployRoute(plan, state.migrationTag)
   // A gradual rollout needs a version to roll from: refused before anything is created.
-  if (plan.promote !== undefined && plan.promote < 100) planTraffic(state.current, 'the new version', plan.promote)
+  if (plan.promote !== undefined && plan.promote < 100)
+    planTraffic(state.current, 'the new version', plan.promote)
   if (state.isNew) refuseMissingWorker(session)
   // The script upload creates the Worker itself, as it does for `wrangler deploy`. Creating it and
   // uploading the assets do not depend on each other (an assets session needs no Worker, as
   // wrangler's first deploy shows), so they run together: one round trip less on a first deploy.
   const creating =
     state.isNew && route.kind === 'version'
-      ? createWorker(ctx, worker).then(() => logger.info(`${pc.green('✓')} created Worker ${pc.bold(worker)} (first deploy)`))
+      ? createWorker(ctx, worker).then(() =>
+          logger.info(`${pc.green('✓')} created Worker ${pc.bold(worker)} (first deploy)`),
+        )
       : undefined
   creating?.catch(() => undefined)
-  const [assetsJwt] = await Promise.all([version.assets && uploadAssetsOf(version.assets, session), creating])
+  const [assetsJwt] = await Promise.all([
+    version.assets && uploadAssetsOf(version.assets, session),
+    creating,
+  ])
   const remote = { migrationTag: state.migrationTag, secrets: state.secrets, assetsJwt }
   if (route.kind === 'script') {
-    interruption.during('the script upload', 'a version may have been created and deployed at 100%, with its migrations applied')
-    const deployed = await deployScript({ plan, version, route, git, remote, isNew: state.isNew, ctx, logger, redactor, warn }).catch((error: unknown) => explainRefusal(error, session, version, git))
+    interruption.during(
+      'the script upload',
+      'a version may have been created and deployed at 100%, with its migrations applied',
+    )
+    const deployed = await deployScript({
+      plan,
+      version,
+      route,
+      git,
+      remote,
+      isNew: state.isNew,
+      ctx,
+      logger,
+      redactor,
+      warn,
+    }).catch((error: unknown) => explainRefusal(error, session, version, git))
     interruption.settled()
     // The script upload deploys at 100%, so the Worker settings and triggers follow it as they follow a promote.
     const settled = await applyStepsOf(session, deployed.result.id)
     const applied = appliedSummary(state.isNew, [], settled, deployed.migrations)
-    await reportThenFail(reportCreated(session, options, deployed.result, deployed.traffic, { sizeBytes: builtSize(version), applied }), settled, deployed.unread)
+    await reportThenFail(
+      reportCreated(session, options, deployed.result, deployed.traffic, {
+        sizeBytes: builtSize(version),
+        applied,
+      }),
+      settled,
+      deployed.unread,
+    )
     return deployed.result as VersionResult
   }
   const { payload, kept } = versionBody(plan, version.modules, { git, remote, warn })
@@ -330,21 +431,31 @@ async function createVersionThenTraffic(version: BuiltVersion, session: UploadSe
     describe: (pointer) => describePointer(outline, pointer),
   }).catch((error: unknown) => explainRefusal(error, session, version, git))
   const elapsed = performance.now() - started
-  logger.info(`${pc.green('✓')} created version ${pc.bold(String(result.number))} of ${pc.bold(worker)}`)
+  logger.info(
+    `${pc.green('✓')} created version ${pc.bold(String(result.number))} of ${pc.bold(worker)}`,
+  )
   for (const line of formatVersionResult(result, elapsed, redactor)) logger.info(`  ${line}`)
-  if (kept.length > 0) logger.info(`  kept secrets: ${kept.map((name) => quoteValue(name)).join(', ')}`)
+  if (kept.length > 0)
+    logger.info(`  kept secrets: ${kept.map((name) => quoteValue(name)).join(', ')}`)
 
   let traffic: TrafficShare[] | undefined
   let settled: DeployStepsOutcome | undefined
   let changed: string | undefined
   interruption.settled()
   if (plan.promote !== undefined) {
-    interruption.during('the deployment', `version ${result.id} was created, and traffic may have moved to it`)
+    interruption.during(
+      'the deployment',
+      `version ${result.id} was created, and traffic may have moved to it`,
+    )
     traffic = planTraffic(state.current, result.id, plan.promote)
-    const deployment = { versions: traffic, message: payload.config.annotations?.['workers/message'] }
+    const deployment = {
+      versions: traffic,
+      message: payload.config.annotations?.['workers/message'],
+    }
     try {
       // A split keeps traffic on the version read before: checked against the deployment read (api/deployments.ts).
-      if (traffic.length > 1 && state.current) changed = (await deployRollout(ctx, worker, state.current, deployment)).changed
+      if (traffic.length > 1 && state.current)
+        changed = (await deployRollout(ctx, worker, state.current, deployment)).changed
       else await createDeployment(ctx, worker, deployment)
     } catch (error) {
       // The version exists whatever the deployment did: reported (result.json, CI outputs) before the build fails.
@@ -360,7 +471,13 @@ async function createVersionThenTraffic(version: BuiltVersion, session: UploadSe
               { cause: error },
             )
       interruption.settled()
-      await reportThenFail(reportCreated(session, options, result, undefined, { sizeBytes: builtSize(version), applied: appliedSummary(state.isNew, kept, undefined) }), { applied: [], failure })
+      await reportThenFail(
+        reportCreated(session, options, result, undefined, {
+          sizeBytes: builtSize(version),
+          applied: appliedSummary(state.isNew, kept, undefined),
+        }),
+        { applied: [], failure },
+      )
     }
     interruption.settled()
     logger.info(`${pc.green('✓')} deployed: ${trafficLine(traffic, result.id)}`)
@@ -372,13 +489,25 @@ async function createVersionThenTraffic(version: BuiltVersion, session: UploadSe
   }
 
   const applied = appliedSummary(state.isNew, kept, settled)
-  await reportThenFail(reportCreated(session, options, result, traffic, { sizeBytes: builtSize(version), applied }), settled)
-  if (changed) throw new WorkersVersionError('DEPLOYMENT_CHANGED', `\`promote\`: version ${result.id} was created and deployed, but ${changed} Check the traffic (\`wrangler deployments status --name ${worker}\`).`)
+  await reportThenFail(
+    reportCreated(session, options, result, traffic, { sizeBytes: builtSize(version), applied }),
+    settled,
+  )
+  if (changed)
+    throw new WorkersVersionError(
+      'DEPLOYMENT_CHANGED',
+      `\`promote\`: version ${result.id} was created and deployed, but ${changed} Check the traffic (\`wrangler deployments status --name ${worker}\`).`,
+    )
   return result
 }
 
 /** What the job summary's "Applied" cell lists: everything this upload changed besides the code. */
-function appliedSummary(isNew: boolean, kept: readonly string[], settled: DeployStepsOutcome | undefined, migrations?: string): string[] {
+function appliedSummary(
+  isNew: boolean,
+  kept: readonly string[],
+  settled: DeployStepsOutcome | undefined,
+  migrations?: string,
+): string[] {
   return [
     ...(isNew ? ['Worker created'] : []),
     ...(migrations ? [`Durable Object migration ${migrations}`] : []),
@@ -391,16 +520,25 @@ function appliedSummary(isNew: boolean, kept: readonly string[], settled: Deploy
  * A deploy step that failed fails the build after the report, so that result.json and onVersion
  * know the deployed version; its error wins over an onVersion error.
  */
-async function reportThenFail(report: Promise<void>, settled: DeployStepsOutcome | undefined, unread?: Error): Promise<void> {
+async function reportThenFail(
+  report: Promise<void>,
+  settled: DeployStepsOutcome | undefined,
+  unread?: Error,
+): Promise<void> {
   const failure = settled?.failure ?? unread
   await report.finally(() => failure && Promise.reject(failure))
 }
 
 /** The steps a promote applies after its deployment (deploy/triggers.ts), when the plan has any. */
-async function applyStepsOf(session: UploadSession, versionId: string): Promise<DeployStepsOutcome | undefined> {
+async function applyStepsOf(
+  session: UploadSession,
+  versionId: string,
+): Promise<DeployStepsOutcome | undefined> {
   const { plan, ctx, logger } = session
   if (!plan.deploySteps) return undefined
-  return applyDeploySteps(ctx, plan.target.worker, plan.deploySteps, versionId, (step) => logger.info(`${pc.green('✓')} ${step.title}: ${step.targets.join(', ')}`))
+  return applyDeploySteps(ctx, plan.target.worker, plan.deploySteps, versionId, (step) =>
+    logger.info(`${pc.green('✓')} ${step.title}: ${step.targets.join(', ')}`),
+  )
 }
 
 /**
@@ -423,22 +561,39 @@ async function reportCreated(
   const unwritten = unwrittenWarning(logger, created)
   const resultFile = resultJsonPath(plan.outputDir)
   try {
-    writeResultJson(plan.outputDir, { worker: target.worker, accountId: session.ctx.accountId }, redactor.redactDeep(result), traffic && { strategy: 'percentage', versions: traffic })
+    writeResultJson(
+      plan.outputDir,
+      { worker: target.worker, accountId: session.ctx.accountId },
+      redactor.redactDeep(result),
+      traffic && { strategy: 'percentage', versions: traffic },
+    )
     logger.info(`  result: ${relative(plan.root, resultFile) || resultFile}`)
   } catch (error) {
     unwritten(resultFile, error)
   }
   const ciOutputs = process.env.GITHUB_OUTPUT
-  if (ciOutputs) await writeCiOutputs(ciOutputs, result, redactor, traffic).catch((error: unknown) => unwritten(`GITHUB_OUTPUT (${ciOutputs})`, error))
+  if (ciOutputs)
+    await writeCiOutputs(ciOutputs, result, redactor, traffic).catch((error: unknown) =>
+      unwritten(`GITHUB_OUTPUT (${ciOutputs})`, error),
+    )
   const summary = process.env.GITHUB_STEP_SUMMARY
-  if (summary) await appendStepSummary(summary, versionSummaryRow(target.worker, result, traffic, extra), redactor).catch((error: unknown) => unwritten(`GITHUB_STEP_SUMMARY (${summary})`, error))
+  if (summary)
+    await appendStepSummary(
+      summary,
+      versionSummaryRow(target.worker, result, traffic, extra),
+      redactor,
+    ).catch((error: unknown) => unwritten(`GITHUB_STEP_SUMMARY (${summary})`, error))
   // A version known by its id alone (deployed, not read back) is not the full result `onVersion` is promised.
   if (typeof result.number !== 'number') return
   try {
     await options.onVersion?.(redactor.redactDeep(result as VersionResult))
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error)
-    throw new WorkersVersionError('ON_VERSION_FAILED', `onVersion failed: ${reason}. The upload itself succeeded: ${created}.`, { cause: error })
+    throw new WorkersVersionError(
+      'ON_VERSION_FAILED',
+      `onVersion failed: ${reason}. The upload itself succeeded: ${created}.`,
+      { cause: error },
+    )
   }
 }
 
@@ -447,12 +602,24 @@ async function reportCreated(
  * so a failed upload throws here, before the version exists. Loaded only for a Worker with
  * assets (it needs undici's FormData, a larger part of undici).
  */
-async function uploadAssetsOf(manifest: NonNullable<BuiltVersion['assets']>, session: UploadSession): Promise<string> {
+async function uploadAssetsOf(
+  manifest: NonNullable<BuiltVersion['assets']>,
+  session: UploadSession,
+): Promise<string> {
   const { plan, logger, ctx } = session
-  const [{ uploadAssets }, { createAssetsProgress }] = await Promise.all([import('../api/assets.js'), import('../assets/progress.js')])
+  const [{ uploadAssets }, { createAssetsProgress }] = await Promise.all([
+    import('../api/assets.js'),
+    import('../assets/progress.js'),
+  ])
   const progress = createAssetsProgress(logger.silent() ? { stream: { write: () => true } } : {})
   try {
-    const uploaded = await uploadAssets({ ...ctx, scriptName: plan.target.worker, manifest, concurrency: plan.assets?.concurrency, onProgress: progress.update })
+    const uploaded = await uploadAssets({
+      ...ctx,
+      scriptName: plan.target.worker,
+      manifest,
+      concurrency: plan.assets?.concurrency,
+      onProgress: progress.update,
+    })
     progress.done(uploaded)
     return uploaded.jwt
   } catch (error) {
@@ -497,12 +664,22 @@ async function readWorker(ctx: ApiCallContext, plan: UploadPlan): Promise<Worker
 }
 
 /** The version's row of the job summary; its id and URLs were checked by the client. */
-function versionSummaryRow(worker: string, result: KnownVersion, traffic: TrafficShare[] | undefined, extra: { sizeBytes: number; applied: string[] }): SummaryRow {
+function versionSummaryRow(
+  worker: string,
+  result: KnownVersion,
+  traffic: TrafficShare[] | undefined,
+  extra: { sizeBytes: number; applied: string[] },
+): SummaryRow {
   const urls = (result.urls ?? []).filter((url): url is string => typeof url === 'string')
   return {
     worker,
     kind: traffic ? 'deployment' : 'version',
-    ids: [['Version', `${result.id} (number ${typeof result.number === 'number' ? String(result.number) : 'unknown: not read back'})`]],
+    ids: [
+      [
+        'Version',
+        `${result.id} (number ${typeof result.number === 'number' ? String(result.number) : 'unknown: not read back'})`,
+      ],
+    ],
     urls: urls.map((url) => ['Version preview URL', url]),
     traffic: traffic && trafficLine(traffic, result.id),
     ...extra,
@@ -510,5 +687,10 @@ function versionSummaryRow(worker: string, result: KnownVersion, traffic: Traffi
 }
 
 function trafficLine(traffic: readonly TrafficShare[], newId: string): string {
-  return traffic.map((t) => `${t.percentage}% → ${t.version_id === newId ? `${t.version_id} (new)` : t.version_id}`).join(', ')
+  return traffic
+    .map(
+      (t) =>
+        `${t.percentage}% → ${t.version_id === newId ? `${t.version_id} (new)` : t.version_id}`,
+    )
+    .join(', ')
 }

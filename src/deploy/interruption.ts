@@ -42,12 +42,22 @@ export function watchInterruption(target: InterruptionTarget, logger: Logger): I
     close()
     if (inFlight) {
       const worker = quoteValue(target.worker)
-      logger.warn(pc.red(`✖ interrupted (${signal}) during ${inFlight.step} for Worker ${worker}: ${inFlight.mayExist}; recorded in result.json, and the next run reports it.`))
+      logger.warn(
+        pc.red(
+          `✖ interrupted (${signal}) during ${inFlight.step} for Worker ${worker}: ${inFlight.mayExist}; recorded in result.json, and the next run reports it.`,
+        ),
+      )
       try {
         writeInterruptedResult(
           target.outputDir,
           { accountId: target.accountId(), worker: target.worker },
-          { signal, step: inFlight.step, may_exist: inFlight.mayExist, started_at: inFlight.startedAt, interrupted_at: new Date().toISOString() },
+          {
+            signal,
+            step: inFlight.step,
+            may_exist: inFlight.mayExist,
+            started_at: inFlight.startedAt,
+            interrupted_at: new Date().toISOString(),
+          },
         )
       } catch {
         // The line above already says what may exist; a file that cannot be written must not keep the process from ending.
@@ -57,7 +67,8 @@ export function watchInterruption(target: InterruptionTarget, logger: Logger): I
   }
   for (const signal of SIGNALS) process.on(signal, onSignal)
   return {
-    during: (step, mayExist) => void (inFlight = { step, mayExist, startedAt: new Date().toISOString() }),
+    during: (step, mayExist) =>
+      void (inFlight = { step, mayExist, startedAt: new Date().toISOString() }),
     settled: () => void (inFlight = undefined),
     close,
   }

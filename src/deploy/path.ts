@@ -23,20 +23,27 @@ export type DeployRoute =
   | { kind: 'script'; why: string; migrations?: unknown }
 
 /** Cloudflare's guide to gradual deployments of Workers with Durable Objects. */
-const GRADUAL_DO_GUIDE = 'https://developers.cloudflare.com/workers/versions-and-deployments/gradual-deployments/with-durable-objects/'
+const GRADUAL_DO_GUIDE =
+  'https://developers.cloudflare.com/workers/versions-and-deployments/gradual-deployments/with-durable-objects/'
 
 export function deployRoute(plan: UploadPlan, migrationTag: string | undefined): DeployRoute {
   const toAll = plan.promote === 100
   const migrations = bodyMigrations(plan, migrationTag)
   if (migrations !== undefined) {
     if (!toAll) throw pendingMigrationRefused(plan, migrations, migrationTag)
-    return { kind: 'script', why: `Durable Object migration ${describeMigrations(migrations)}`, migrations }
+    return {
+      kind: 'script',
+      why: `Durable Object migration ${describeMigrations(migrations)}`,
+      migrations,
+    }
   }
   if (!toAll) return { kind: 'version' }
   const classes = durableObjectExports(plan.version.exports)
-  if (classes.length > 0) return { kind: 'script', why: `Durable Object exports (${classes.join(', ')})` }
+  if (classes.length > 0)
+    return { kind: 'script', why: `Durable Object exports (${classes.join(', ')})` }
   const containers = plan.version.containers ?? []
-  if (containers.length > 0) return { kind: 'script', why: `containers (${containers.map((c) => c.class_name).join(', ')})` }
+  if (containers.length > 0)
+    return { kind: 'script', why: `containers (${containers.map((c) => c.class_name).join(', ')})` }
   return { kind: 'version' }
 }
 
@@ -48,9 +55,16 @@ function durableObjectExports(exports: unknown): string[] {
     .map(([name]) => name)
 }
 
-function pendingMigrationRefused(plan: UploadPlan, migrations: unknown, migrationTag: string | undefined): WorkersVersionError {
+function pendingMigrationRefused(
+  plan: UploadPlan,
+  migrations: unknown,
+  migrationTag: string | undefined,
+): WorkersVersionError {
   const worker = JSON.stringify(plan.target.worker)
-  const asked = plan.promote === undefined ? 'Without `promote` the build would create a version' : `\`promote: ${String(plan.promote)}\` would start a gradual rollout`
+  const asked =
+    plan.promote === undefined
+      ? 'Without `promote` the build would create a version'
+      : `\`promote: ${String(plan.promote)}\` would start a gradual rollout`
   return new WorkersVersionError(
     'MIGRATION_NEEDS_FULL_DEPLOY',
     `Worker ${worker} has a pending Durable Object migration (${describeMigrations(migrations)}; its current tag is ${migrationTag === undefined ? 'none' : JSON.stringify(migrationTag)}). ` +

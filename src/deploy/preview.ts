@@ -25,7 +25,13 @@ import { bodyByteLength, bodyChunks, toRequestBody } from '../core/serialize.js'
 import type { UploadPlan } from '../plan/index.js'
 import type { PlannedPreview } from '../plan/preview.js'
 import { writePreviewCiOutputs } from '../report/ci-outputs.js'
-import { BODY_LAYOUT_PRETTY, resultJsonPath, unwrittenWarning, writePreviewResultJson, writeRequestJson } from '../report/files.js'
+import {
+  BODY_LAYOUT_PRETTY,
+  resultJsonPath,
+  unwrittenWarning,
+  writePreviewResultJson,
+  writeRequestJson,
+} from '../report/files.js'
 import { appendStepSummary } from '../report/step-summary.js'
 import { writeFileAtomic } from '../report/write-atomic.js'
 import type { Redactor } from '../core/redact.js'
@@ -65,7 +71,11 @@ export interface PreviewSession {
   readonly ctx: ApiCallContext
 }
 
-export async function uploadPreview(version: BuiltVersion, session: PreviewSession, steps: SharedSteps): Promise<PreviewUploadResult | PreviewDeletedResult> {
+export async function uploadPreview(
+  version: BuiltVersion,
+  session: PreviewSession,
+  steps: SharedSteps,
+): Promise<PreviewUploadResult | PreviewDeletedResult> {
   const { plan, logger, ctx } = session
   const { worker } = plan.target
   const planned = plan.preview
@@ -74,7 +84,10 @@ export async function uploadPreview(version: BuiltVersion, session: PreviewSessi
   await steps.preflight()
 
   // The Worker and the Preview are read at once; the Preview of a Worker that does not exist is not.
-  const [isNew, found] = await Promise.all([steps.workerIsNew(), getPreview(ctx, worker, planned.name).catch((error: unknown) => ({ error }))])
+  const [isNew, found] = await Promise.all([
+    steps.workerIsNew(),
+    getPreview(ctx, worker, planned.name).catch((error: unknown) => ({ error })),
+  ])
   if (isNew) await steps.createWorker()
   const existing = isNew ? undefined : found && 'error' in found ? raise(found.error) : found
   const redact = (text: string) => session.redactor.redact(text)
@@ -87,30 +100,48 @@ export async function uploadPreview(version: BuiltVersion, session: PreviewSessi
   ])
   // A create that found the name taken, or lost its answer, read the Preview by name, which the API also answers by slug.
   if (!existing) refuseCollision(preview, planned, redact)
-  if (created) logger.info(`${pc.green('✓')} created Preview ${pc.bold(planned.name)} of ${pc.bold(worker)}`)
+  if (created)
+    logger.info(`${pc.green('✓')} created Preview ${pc.bold(planned.name)} of ${pc.bold(worker)}`)
   const latest = created ? undefined : await latestPreviewDeployment(ctx, worker, preview.id)
-  const secrets = Object.entries(latest?.env ?? {}).flatMap(([name, binding]) => (binding.type === 'secret_text' ? [name] : []))
+  const secrets = Object.entries(latest?.env ?? {}).flatMap(([name, binding]) =>
+    binding.type === 'secret_text' ? [name] : [],
+  )
 
   const warn = (message: string) => logger.warn(pc.yellow(`⚠ ${message}`))
-  const { payload, kept } = previewDeploymentBody(plan, version.modules, { git, ci: previewAnnotations(plan.ci), remote: { migrationTag: latest?.migration_tag, secrets, assetsJwt }, warn })
+  const { payload, kept } = previewDeploymentBody(plan, version.modules, {
+    git,
+    ci: previewAnnotations(plan.ci),
+    remote: { migrationTag: latest?.migration_tag, secrets, assetsJwt },
+    warn,
+  })
   writeRequestJson(plan.outputDir, payload)
   const outline = toRequestBody(payload, false)
-  logger.info(`${pc.cyan('↑')} deploying to Preview ${pc.bold(planned.name)} of ${pc.bold(worker)} …`)
+  logger.info(
+    `${pc.cyan('↑')} deploying to Preview ${pc.bold(planned.name)} of ${pc.bold(worker)} …`,
+  )
   const deployment = await createPreviewDeployment(ctx, worker, preview.id, {
     stream: () => bodyChunks(payload, BODY_LAYOUT_PRETTY),
     contentLength: bodyByteLength(payload, BODY_LAYOUT_PRETTY),
     describe: (pointer) => describePointer(outline, pointer),
   })
-  logger.info(`${pc.green('✓')} deployed to Preview ${pc.bold(planned.name)} (deployment ${deployment.id})`)
+  logger.info(
+    `${pc.green('✓')} deployed to Preview ${pc.bold(planned.name)} (deployment ${deployment.id})`,
+  )
   const more = (left: number) => `… and ${left.toLocaleString('en-US')} more, all in result.json`
   for (const url of firstFew(preview.urls, more)) logger.info(`  Preview URL: ${quoteValue(url)}`)
-  for (const url of firstFew(deployment.urls, more)) logger.info(`  deployment URL: ${quoteValue(url)}`)
-  if (kept.length > 0) logger.info(`  kept secrets: ${kept.map((name) => quoteValue(name)).join(', ')}`)
+  for (const url of firstFew(deployment.urls, more))
+    logger.info(`  deployment URL: ${quoteValue(url)}`)
+  if (kept.length > 0)
+    logger.info(`  kept secrets: ${kept.map((name) => quoteValue(name)).join(', ')}`)
 
   const result = { preview, deployment, created }
   await reportPreview(session, result, {
     sizeBytes: builtSize(version),
-    applied: [...(created ? [`Preview ${planned.name} created`] : []), ...(payload.config.migrations ? ['Durable Object migrations'] : []), ...(kept.length > 0 ? [`secrets kept: ${kept.join(', ')}`] : [])],
+    applied: [
+      ...(created ? [`Preview ${planned.name} created`] : []),
+      ...(payload.config.migrations ? ['Durable Object migrations'] : []),
+      ...(kept.length > 0 ? [`secrets kept: ${kept.join(', ')}`] : []),
+    ],
   })
   return result
 }
@@ -119,24 +150,38 @@ export async function uploadPreview(version: BuiltVersion, session: PreviewSessi
  * The pull request is closed: its Preview (exactly that name, never another branch's with the
  * same slug) is deleted, and nothing is uploaded. result.json says which, or that there was none.
  */
-async function deleteClosedPreview(session: PreviewSession, steps: SharedSteps): Promise<PreviewDeletedResult> {
+async function deleteClosedPreview(
+  session: PreviewSession,
+  steps: SharedSteps,
+): Promise<PreviewDeletedResult> {
   const { plan, logger, ctx } = session
   const { worker } = plan.target
   const { name } = plan.preview
   // A Worker that does not exist has no Preview, and is not created to find that out.
-  const deleted = (await steps.workerIsNew()) ? undefined : await deletePreviewNamed(ctx, worker, name, { exactName: true })
+  const deleted = (await steps.workerIsNew())
+    ? undefined
+    : await deletePreviewNamed(ctx, worker, name, { exactName: true })
   logger.info(
     deleted
       ? `${pc.green('✓')} pull request closed: deleted Preview ${pc.bold(name)} of ${pc.bold(worker)}; nothing was deployed`
       : `${pc.green('✓')} pull request closed: Worker ${pc.bold(worker)} has no Preview ${pc.bold(name)} to delete; nothing was deployed`,
   )
   const file = resultJsonPath(plan.outputDir)
-  const content = { account_id: ctx.accountId, worker, kind: 'preview-deleted', previewDeleted: deleted ? { id: deleted.id, name: deleted.name } : null, preview: { name } }
+  const content = {
+    account_id: ctx.accountId,
+    worker,
+    kind: 'preview-deleted',
+    previewDeleted: deleted ? { id: deleted.id, name: deleted.name } : null,
+    preview: { name },
+  }
   try {
     writeFileAtomic(file, `${JSON.stringify(session.redactor.redactDeep(content), null, 2)}\n`)
     logger.info(`  result: ${relative(plan.root, file) || file}`)
   } catch (error) {
-    unwrittenWarning(logger, deleted ? `Preview ${name} was deleted` : 'nothing was deleted')(file, error)
+    unwrittenWarning(logger, deleted ? `Preview ${name} was deleted` : 'nothing was deleted')(
+      file,
+      error,
+    )
   }
   return { previewDeleted: deleted }
 }
@@ -150,7 +195,11 @@ function raise(error: unknown): never {
  * (`feature/login` and `feature-login`) finds that branch's Preview. Deploying into it would
  * replace the other branch's build: refused, naming both.
  */
-function refuseCollision(found: Preview, planned: PlannedPreview, redact: (text: string) => string): void {
+function refuseCollision(
+  found: Preview,
+  planned: PlannedPreview,
+  redact: (text: string) => string,
+): void {
   if (found.name === planned.name) return
   throw new WorkersVersionError(
     'PREVIEW_NAME_COLLISION',
@@ -159,7 +208,11 @@ function refuseCollision(found: Preview, planned: PlannedPreview, redact: (text:
 }
 
 /** result.json, GITHUB_OUTPUT and GITHUB_STEP_SUMMARY; the deployment exists, so a file that cannot be written is a warning. */
-async function reportPreview(session: PreviewSession, result: PreviewUploadResult, extra: { sizeBytes: number; applied: string[] }): Promise<void> {
+async function reportPreview(
+  session: PreviewSession,
+  result: PreviewUploadResult,
+  extra: { sizeBytes: number; applied: string[] },
+): Promise<void> {
   const { plan, logger, redactor } = session
   const { preview, deployment } = result
   const name = plan.preview?.name ?? preview.name
@@ -167,26 +220,47 @@ async function reportPreview(session: PreviewSession, result: PreviewUploadResul
   const unwritten = unwrittenWarning(logger, done)
   const resultFile = resultJsonPath(plan.outputDir)
   try {
-    writePreviewResultJson(plan.outputDir, { worker: plan.target.worker, accountId: session.ctx.accountId }, redactor.redactDeep({ ...preview, name }), redactor.redactDeep(deployment))
+    writePreviewResultJson(
+      plan.outputDir,
+      { worker: plan.target.worker, accountId: session.ctx.accountId },
+      redactor.redactDeep({ ...preview, name }),
+      redactor.redactDeep(deployment),
+    )
     logger.info(`  result: ${relative(plan.root, resultFile) || resultFile}`)
   } catch (error) {
     unwritten(resultFile, error)
   }
   const outputs = process.env.GITHUB_OUTPUT
   if (outputs) {
-    await writePreviewCiOutputs(outputs, { name, previewId: preview.id, deploymentId: deployment.id, previewUrl: preview.urls[0], deploymentUrl: deployment.urls[0] }, redactor).catch((error: unknown) =>
-      unwritten(`GITHUB_OUTPUT (${outputs})`, error),
-    )
+    await writePreviewCiOutputs(
+      outputs,
+      {
+        name,
+        previewId: preview.id,
+        deploymentId: deployment.id,
+        previewUrl: preview.urls[0],
+        deploymentUrl: deployment.urls[0],
+      },
+      redactor,
+    ).catch((error: unknown) => unwritten(`GITHUB_OUTPUT (${outputs})`, error))
   }
   const summary = process.env.GITHUB_STEP_SUMMARY
   if (summary) {
     const row = {
       worker: plan.target.worker,
       kind: 'Preview' as const,
-      ids: [['Preview', name] as [string, string], ['Deployment', deployment.id] as [string, string]],
-      urls: [...preview.urls.map((url): [string, string] => ['Preview URL', url]), ...deployment.urls.map((url): [string, string] => ['Deployment URL', url])],
+      ids: [
+        ['Preview', name] as [string, string],
+        ['Deployment', deployment.id] as [string, string],
+      ],
+      urls: [
+        ...preview.urls.map((url): [string, string] => ['Preview URL', url]),
+        ...deployment.urls.map((url): [string, string] => ['Deployment URL', url]),
+      ],
       ...extra,
     }
-    await appendStepSummary(summary, row, redactor).catch((error: unknown) => unwritten(`GITHUB_STEP_SUMMARY (${summary})`, error))
+    await appendStepSummary(summary, row, redactor).catch((error: unknown) =>
+      unwritten(`GITHUB_STEP_SUMMARY (${summary})`, error),
+    )
   }
 }

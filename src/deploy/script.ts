@@ -5,7 +5,15 @@
  * version to 100%. Called from deploy/index.ts in place of Create Version + deployment.
  */
 import pc from 'picocolors'
-import { DeployedButUnread, describePointer, formatVersionResult, identityOfPayload, uploadScript, type ApiCallContext, type TrafficShare } from '../api/index.js'
+import {
+  DeployedButUnread,
+  describePointer,
+  formatVersionResult,
+  identityOfPayload,
+  uploadScript,
+  type ApiCallContext,
+  type TrafficShare,
+} from '../api/index.js'
 import type { VersionResult } from '../core/body.js'
 import type { Redactor } from '../core/redact.js'
 import { quoteValue } from '../core/printable.js'
@@ -45,11 +53,18 @@ export interface ScriptDeployed {
 export async function deployScript(step: ScriptDeploy): Promise<ScriptDeployed> {
   const { plan, logger, route } = step
   const worker = plan.target.worker
-  const { payload, kept } = versionBody(plan, step.version.modules, { git: step.git, remote: step.remote, warn: step.warn, variant: 'script' })
+  const { payload, kept } = versionBody(plan, step.version.modules, {
+    git: step.git,
+    remote: step.remote,
+    warn: step.warn,
+    variant: 'script',
+  })
   // Written before it is sent: what the API receives is on disk even when the request fails.
   writeScriptRequestJson(plan.outputDir, payload)
   const outline = toRequestBody(payload, false)
-  logger.info(`${pc.cyan('↑')} deploying ${pc.bold(worker)} through the script upload (non-versioned, 100%), for its ${route.why} …`)
+  logger.info(
+    `${pc.cyan('↑')} deploying ${pc.bold(worker)} through the script upload (non-versioned, 100%), for its ${route.why} …`,
+  )
   const started = performance.now()
   let full: VersionResult | undefined
   let unread: DeployedButUnread | undefined
@@ -69,12 +84,27 @@ export async function deployScript(step: ScriptDeploy): Promise<ScriptDeployed> 
   const result: KnownVersion = full ?? { id: unread!.versionId }
   const elapsed = performance.now() - started
   const traffic = [{ version_id: result.id, percentage: 100 }]
-  if (step.isNew) logger.info(`${pc.green('✓')} created Worker ${pc.bold(worker)} (first deploy, by the script upload)`)
+  if (step.isNew)
+    logger.info(
+      `${pc.green('✓')} created Worker ${pc.bold(worker)} (first deploy, by the script upload)`,
+    )
   const number = typeof result.number === 'number' ? `${pc.bold(String(result.number))} ` : ''
-  logger.info(`${pc.green('✓')} created and deployed version ${number}of ${pc.bold(worker)}: 100% → ${result.id} (new)${unread ? ' (not read back)' : ''}`)
+  logger.info(
+    `${pc.green('✓')} created and deployed version ${number}of ${pc.bold(worker)}: 100% → ${result.id} (new)${unread ? ' (not read back)' : ''}`,
+  )
   // A 2xx answer to this upload, or an adoption whose Worker tag was checked (uploadScript), means the migration was applied.
-  if (route.migrations !== undefined) logger.info(`  applied Durable Object migration ${describeMigrations(route.migrations)}`)
-  if (full) for (const line of formatVersionResult(full, elapsed, step.redactor)) logger.info(`  ${line}`)
-  if (kept.length > 0) logger.info(`  kept secrets: ${kept.map((name) => quoteValue(name)).join(', ')} (keep_bindings)`)
-  return { result, traffic, migrations: route.migrations === undefined ? undefined : describeMigrations(route.migrations), ...(unread && { unread }) }
+  if (route.migrations !== undefined)
+    logger.info(`  applied Durable Object migration ${describeMigrations(route.migrations)}`)
+  if (full)
+    for (const line of formatVersionResult(full, elapsed, step.redactor)) logger.info(`  ${line}`)
+  if (kept.length > 0)
+    logger.info(
+      `  kept secrets: ${kept.map((name) => quoteValue(name)).join(', ')} (keep_bindings)`,
+    )
+  return {
+    result,
+    traffic,
+    migrations: route.migrations === undefined ? undefined : describeMigrations(route.migrations),
+    ...(unread && { unread }),
+  }
 }

@@ -51,8 +51,13 @@ export async function applyDeploySteps(
     }
   })
   if (failed.length === 0) return { applied }
-  const lines = failed.map(({ step, reason }) => `  - ${step.title} (${step.targets.join(', ')}): ${reason}`)
-  const done = applied.length === 0 ? 'nothing else was applied' : `applied: ${applied.map((s) => s.title).join(', ')}`
+  const lines = failed.map(
+    ({ step, reason }) => `  - ${step.title} (${step.targets.join(', ')}): ${reason}`,
+  )
+  const done =
+    applied.length === 0
+      ? 'nothing else was applied'
+      : `applied: ${applied.map((s) => s.title).join(', ')}`
   const failure = new WorkersVersionError(
     'DEPLOY_STEPS_FAILED',
     `Version ${versionId} of ${script} IS deployed (100% of traffic), but ${failed.length === 1 ? 'one step' : `${failed.length} steps`} after the deployment failed, so ${failed.length === 1 ? 'it was' : 'they were'} not applied:\n${lines.join('\n')}\n${done}. ` +
@@ -74,7 +79,8 @@ async function applyStep(ctx: ApiCallContext, script: string, step: DeployStep):
     case 'schedules':
       return putSchedules(ctx, script, step.crons)
     case 'queue-consumers':
-      for (const { queue, body } of step.consumers) await upsertQueueConsumer(ctx, await findQueue(ctx, queue, script), script, body)
+      for (const { queue, body } of step.consumers)
+        await upsertQueueConsumer(ctx, await findQueue(ctx, queue, script), script, body)
       return
     case 'workflows':
       for (const { name, body } of step.workflows) {
@@ -88,12 +94,23 @@ async function applyStep(ctx: ApiCallContext, script: string, step: DeployStep):
  * A Workflow of the same name that belongs to another Worker is not taken over (wrangler asks
  * first), and a jurisdiction cannot change once a Workflow exists: both are refused before the PUT.
  */
-async function refuseForeignWorkflow(ctx: ApiCallContext, name: string, script: string, jurisdiction: unknown): Promise<void> {
+async function refuseForeignWorkflow(
+  ctx: ApiCallContext,
+  name: string,
+  script: string,
+  jurisdiction: unknown,
+): Promise<void> {
   const existing = await getWorkflow(ctx, name, script)
   if (existing?.script_name !== undefined && existing.script_name !== script) {
-    throw new WorkersVersionError('WORKFLOW_TAKEN', `Workflow ${JSON.stringify(name)} belongs to Worker ${JSON.stringify(existing.script_name)}: rename it in \`workflows\`, or delete it there first.`)
+    throw new WorkersVersionError(
+      'WORKFLOW_TAKEN',
+      `Workflow ${JSON.stringify(name)} belongs to Worker ${JSON.stringify(existing.script_name)}: rename it in \`workflows\`, or delete it there first.`,
+    )
   }
   if (existing && jurisdiction !== undefined && existing.jurisdiction !== jurisdiction) {
-    throw new WorkersVersionError('WORKFLOW_JURISDICTION', `Workflow ${JSON.stringify(name)} exists with ${existing.jurisdiction ? `jurisdiction ${JSON.stringify(existing.jurisdiction)}` : 'no jurisdiction'}, and a jurisdiction cannot change: give the Workflow a new name in \`workflows\`.`)
+    throw new WorkersVersionError(
+      'WORKFLOW_JURISDICTION',
+      `Workflow ${JSON.stringify(name)} exists with ${existing.jurisdiction ? `jurisdiction ${JSON.stringify(existing.jurisdiction)}` : 'no jurisdiction'}, and a jurisdiction cannot change: give the Workflow a new name in \`workflows\`.`,
+    )
   }
 }

@@ -8,7 +8,14 @@ import { WRANGLER_ROUTES } from './wrangler-routes.js'
 import { DEPLOYMENT_ROUTES } from './deployments.js'
 import { assetsRoutes, checkAssetsJwt, type AssetsService } from './assets.js'
 import { SCRIPT_UPLOAD_ROUTES } from './script-upload.js'
-import type { EmulatorCustomDomain, EmulatorQueue, EmulatorRoute, EmulatorWorkflow, EmulatorZone, StoredWorker } from './types.js'
+import type {
+  EmulatorCustomDomain,
+  EmulatorQueue,
+  EmulatorRoute,
+  EmulatorWorkflow,
+  EmulatorZone,
+  StoredWorker,
+} from './types.js'
 import { scriptSettings, WORKER_SETTINGS_ROUTES } from './worker-settings.js'
 import { ZONE_AND_QUEUE_ROUTES } from './zones-queues.js'
 import { PREVIEW_ROUTES } from './previews.js'
@@ -59,7 +66,11 @@ export interface Route {
    * Checks its own credentials instead of the API token (the assets upload takes an upload token):
    * a refusal, or undefined to go on. Made from the headers alone, before the body is read.
    */
-  ownAuth?: (ctx: ApiContext, headers: IncomingHttpHeaders, params: string[]) => ApiReply | undefined
+  ownAuth?: (
+    ctx: ApiContext,
+    headers: IncomingHttpHeaders,
+    params: string[],
+  ) => ApiReply | undefined
   /** Under `/zones`, not an account: the first parameter, if any, is a zone id, which the handler checks. */
   zoneScoped?: boolean
   /** Not under `/accounts/{id}/` (the account list itself): no account to check. */
@@ -74,9 +85,21 @@ const ROUTES: Route[] = [
   { method: 'GET', pattern: new RegExp(`${WORKERS}/?$`), handler: listWorkers },
   { method: 'POST', pattern: new RegExp(`${WORKERS}/?$`), handler: createWorker },
   { method: 'GET', pattern: new RegExp(`${WORKERS}/${SEGMENT}/?$`), handler: getWorker },
-  { method: 'GET', pattern: new RegExp(`${WORKERS}/${SEGMENT}/versions/?$`), handler: listVersions },
-  { method: 'POST', pattern: new RegExp(`${WORKERS}/${SEGMENT}/versions/?$`), handler: postVersion },
-  { method: 'GET', pattern: new RegExp(`${WORKERS}/${SEGMENT}/versions/${SEGMENT}/?$`), handler: getVersion },
+  {
+    method: 'GET',
+    pattern: new RegExp(`${WORKERS}/${SEGMENT}/versions/?$`),
+    handler: listVersions,
+  },
+  {
+    method: 'POST',
+    pattern: new RegExp(`${WORKERS}/${SEGMENT}/versions/?$`),
+    handler: postVersion,
+  },
+  {
+    method: 'GET',
+    pattern: new RegExp(`${WORKERS}/${SEGMENT}/versions/${SEGMENT}/?$`),
+    handler: getVersion,
+  },
   ...WRANGLER_ROUTES,
   ...SCRIPT_UPLOAD_ROUTES,
   ...DEPLOYMENT_ROUTES,
@@ -95,13 +118,26 @@ export type Admission = { refused: ApiReply } | { route: FoundRoute }
  * the token gets its 401 without a byte of its body held (a page's unauthenticated 99 MB POSTs
  * cost nothing).
  */
-export function admit(ctx: ApiContext, req: Pick<ApiRequest, 'method' | 'path' | 'headers'>): Admission {
+export function admit(
+  ctx: ApiContext,
+  req: Pick<ApiRequest, 'method' | 'path' | 'headers'>,
+): Admission {
   const found = route(req.method, req.path)
   if (!found) return { refused: failOne(404, Code.noRoute, 'No route for that URI') }
-  const credentials = found.ownAuth ? found.ownAuth(ctx, req.headers, found.params) : authenticated(ctx.token, req.headers) ? undefined : failOne(401, Code.auth, 'Authentication error')
+  const credentials = found.ownAuth
+    ? found.ownAuth(ctx, req.headers, found.params)
+    : authenticated(ctx.token, req.headers)
+      ? undefined
+      : failOne(401, Code.auth, 'Authentication error')
   if (credentials) return { refused: credentials }
   if (!found.zoneScoped && !found.unscoped && found.params[0] !== ctx.accountId) {
-    return { refused: failOne(404, Code.badAccount, `Could not route to ${API_PREFIX}${req.path}, perhaps your object identifier is invalid?`) }
+    return {
+      refused: failOne(
+        404,
+        Code.badAccount,
+        `Could not route to ${API_PREFIX}${req.path}, perhaps your object identifier is invalid?`,
+      ),
+    }
   }
   return { route: found }
 }
@@ -110,10 +146,13 @@ export async function handleApi(ctx: ApiContext, req: ApiRequest): Promise<ApiRe
   const admitted = admit(ctx, req)
   if ('refused' in admitted) return admitted.refused
   const found = admitted.route
-  if (req.bodyProblem === 'invalid-json' && found.zoneScoped) return failOne(400, Code.validation, 'The request body is not valid JSON', '')
+  if (req.bodyProblem === 'invalid-json' && found.zoneScoped)
+    return failOne(400, Code.validation, 'The request body is not valid JSON', '')
   if (found.zoneScoped || found.unscoped) return found.handler(ctx, req, found.params)
-  if (req.bodyProblem === 'too-large') return failOne(413, Code.tooLarge, 'Request body is too large')
-  if (req.bodyProblem === 'invalid-json' && !found.rawBody) return failOne(400, Code.validation, 'The request body is not valid JSON', '')
+  if (req.bodyProblem === 'too-large')
+    return failOne(413, Code.tooLarge, 'Request body is too large')
+  if (req.bodyProblem === 'invalid-json' && !found.rawBody)
+    return failOne(400, Code.validation, 'The request body is not valid JSON', '')
   return found.handler(ctx, req, found.params)
 }
 
@@ -129,7 +168,15 @@ interface FoundRoute {
 function route(method: string, path: string): FoundRoute | undefined {
   for (const r of ROUTES) {
     const match = r.method === method ? r.pattern.exec(path) : null
-    if (match) return { handler: r.handler, params: match.slice(1).map((p) => decodeURIComponent(p)), rawBody: r.rawBody, ownAuth: r.ownAuth, zoneScoped: r.zoneScoped, unscoped: r.unscoped }
+    if (match)
+      return {
+        handler: r.handler,
+        params: match.slice(1).map((p) => decodeURIComponent(p)),
+        rawBody: r.rawBody,
+        ownAuth: r.ownAuth,
+        zoneScoped: r.zoneScoped,
+        unscoped: r.unscoped,
+      }
   }
   return undefined
 }
@@ -143,7 +190,9 @@ function authenticated(token: string, headers: IncomingHttpHeaders): boolean {
   }
   const email = headers['x-auth-email']
   const key = headers['x-auth-key']
-  return typeof email === 'string' && email !== '' && typeof key === 'string' && sameSecret(key, token)
+  return (
+    typeof email === 'string' && email !== '' && typeof key === 'string' && sameSecret(key, token)
+  )
 }
 
 function sameSecret(given: string, expected: string): boolean {
@@ -161,13 +210,23 @@ function listAccounts(ctx: ApiContext, req: ApiRequest): ApiReply {
 
 /** The user's membership of each account the token sees (wrangler keeps the accounts that have one). */
 function listMemberships(ctx: ApiContext, req: ApiRequest): ApiReply {
-  if (ctx.membershipsHidden) return failOne(403, Code.authz, 'Unauthorized to access requested resource')
-  return ok(pageOf(ctx.accounts, req).map((a) => ({ id: `membership-${a.id}`, status: 'accepted', account: { id: a.id, name: a.name } })))
+  if (ctx.membershipsHidden)
+    return failOne(403, Code.authz, 'Unauthorized to access requested resource')
+  return ok(
+    pageOf(ctx.accounts, req).map((a) => ({
+      id: `membership-${a.id}`,
+      status: 'accepted',
+      account: { id: a.id, name: a.name },
+    })),
+  )
 }
 
 function pageOf<T>(list: readonly T[], req: ApiRequest): T[] {
   const page = Math.max(1, Number.parseInt(req.query.get('page') ?? '1', 10) || 1)
-  const perPage = Math.min(50, Math.max(5, Number.parseInt(req.query.get('per_page') ?? '20', 10) || 20))
+  const perPage = Math.min(
+    50,
+    Math.max(5, Number.parseInt(req.query.get('per_page') ?? '20', 10) || 20),
+  )
   return list.slice((page - 1) * perPage, page * perPage)
 }
 
@@ -176,7 +235,11 @@ function listWorkers(ctx: ApiContext, _req: ApiRequest, [account = '']: string[]
 }
 
 /** A Worker as the Workers API shows it: its script settings are fields of the Worker; its schedules are not. */
-function workerResult({ settings, schedules: _schedules, ...worker }: StoredWorker): Record<string, unknown> {
+function workerResult({
+  settings,
+  schedules: _schedules,
+  ...worker
+}: StoredWorker): Record<string, unknown> {
   return { ...worker, ...scriptSettings({ settings }) }
 }
 
@@ -184,18 +247,32 @@ function createWorker(ctx: ApiContext, req: ApiRequest, [account = '']: string[]
   const body = req.body as { name?: unknown } | undefined
   const name = body?.name
   if (typeof name !== 'string' || !WORKER_NAME.test(name)) {
-    return failOne(400, Code.validation, 'name must be lower-case letters, digits and dashes (at most 63)', '/name')
+    return failOne(
+      400,
+      Code.validation,
+      'name must be lower-case letters, digits and dashes (at most 63)',
+      '/name',
+    )
   }
-  if (ctx.store.worker(account, name)) return failOne(409, Code.validation, `A Worker named '${name}' already exists`, '/name')
+  if (ctx.store.worker(account, name))
+    return failOne(409, Code.validation, `A Worker named '${name}' already exists`, '/name')
   return ok(workerResult(ctx.store.createWorker(account, name)))
 }
 
-function getWorker(ctx: ApiContext, _req: ApiRequest, [account = '', worker = '']: string[]): ApiReply {
+function getWorker(
+  ctx: ApiContext,
+  _req: ApiRequest,
+  [account = '', worker = '']: string[],
+): ApiReply {
   const found = ctx.store.worker(account, worker)
   return found ? ok(workerResult(found)) : workerNotFound()
 }
 
-function listVersions(ctx: ApiContext, req: ApiRequest, [account = '', worker = '']: string[]): ApiReply {
+function listVersions(
+  ctx: ApiContext,
+  req: ApiRequest,
+  [account = '', worker = '']: string[],
+): ApiReply {
   if (!ctx.store.worker(account, worker)) return workerNotFound()
   const all = ctx.store.versions(account, worker)
   const page = positiveInt(req.query.get('page'), 1)
@@ -204,22 +281,46 @@ function listVersions(ctx: ApiContext, req: ApiRequest, [account = '', worker = 
   return ok(
     slice.map((v) => versionResult(v, false)),
     200,
-    { result_info: { page, per_page: perPage, count: slice.length, total_count: all.length, total_pages: Math.ceil(all.length / perPage) } },
+    {
+      result_info: {
+        page,
+        per_page: perPage,
+        count: slice.length,
+        total_count: all.length,
+        total_pages: Math.ceil(all.length / perPage),
+      },
+    },
   )
 }
 
-function getVersion(ctx: ApiContext, _req: ApiRequest, [account = '', worker = '', id = '']: string[]): ApiReply {
+function getVersion(
+  ctx: ApiContext,
+  _req: ApiRequest,
+  [account = '', worker = '', id = '']: string[],
+): ApiReply {
   if (!ctx.store.worker(account, worker)) return workerNotFound()
   const version = ctx.store.version(account, worker, id)
-  return version ? ok(versionResult(version, true)) : failOne(404, Code.versionNotFound, 'Version not found')
+  return version
+    ? ok(versionResult(version, true))
+    : failOne(404, Code.versionNotFound, 'Version not found')
 }
 
-async function postVersion(ctx: ApiContext, req: ApiRequest, [account = '', worker = '']: string[]): Promise<ApiReply> {
+async function postVersion(
+  ctx: ApiContext,
+  req: ApiRequest,
+  [account = '', worker = '']: string[],
+): Promise<ApiReply> {
   const assets = checkAssetsJwt(ctx.assets, account, worker, req.body)
   if (typeof assets === 'string') return failOne(400, Code.validation, assets, '/assets/jwt')
-  const reply = await createVersion(ctx, { accountId: account, worker, deploy: req.query.get('deploy') === 'true', body: req.body })
+  const reply = await createVersion(ctx, {
+    accountId: account,
+    worker,
+    deploy: req.query.get('deploy') === 'true',
+    body: req.body,
+  })
   // The version keeps the asset set its completion token stands for.
-  const id = reply.status === 200 ? (reply.body as { result?: { id?: string } }).result?.id : undefined
+  const id =
+    reply.status === 200 ? (reply.body as { result?: { id?: string } }).result?.id : undefined
   const stored = assets && id !== undefined ? ctx.store.version(account, worker, id) : undefined
   if (stored && assets) stored.assetsManifest = assets
   return reply

@@ -22,7 +22,12 @@ import { createBLAKE3 } from 'hash-wasm'
 import type { ApiContext, ApiRequest, Route } from './api.js'
 import { Code, failOne, ok, type ApiReply } from './envelope.js'
 import { ASSETS_SOURCES } from '../workerd/assets.js'
-import type { AssetsEmulatorOptions, RecordedAssetsSession, RecordedAssetsUpload, VersionModule } from './types.js'
+import type {
+  AssetsEmulatorOptions,
+  RecordedAssetsSession,
+  RecordedAssetsUpload,
+  VersionModule,
+} from './types.js'
 
 type Manifest = Record<string, { hash: string; size: number }>
 
@@ -47,7 +52,6 @@ interface Completion {
 interface HeldFile {
   bytes: Buffer
 }
-
 
 const SEGMENT = '([^/]+)'
 const HASH = /^[0-9a-f]{32}$/
@@ -102,8 +106,16 @@ export class AssetsService {
     if (typeof manifest === 'string') return failOne(400, ASSETS_INVALID, manifest, '/manifest')
     this.sessions.push({ accountId: account, scriptName: script, manifest })
     const held = this.#heldFor(account)
-    const missing = new Set(Object.values(manifest).map((entry) => entry.hash).filter((hash) => !held.has(hash)))
-    if (missing.size === 0) return ok({ jwt: this.#completionToken({ accountId: account, script, manifest }), buckets: [] })
+    const missing = new Set(
+      Object.values(manifest)
+        .map((entry) => entry.hash)
+        .filter((hash) => !held.has(hash)),
+    )
+    if (missing.size === 0)
+      return ok({
+        jwt: this.#completionToken({ accountId: account, script, manifest }),
+        buckets: [],
+      })
 
     const fault = this.#nextExpiry
     this.#nextExpiry = undefined
@@ -113,11 +125,16 @@ export class AssetsService {
       script,
       manifest,
       missing,
-      expiresAt: Date.now() + (fault?.ttlMs ?? this.options.uploadTokenTtlMs ?? DEFAULT_UPLOAD_TOKEN_TTL_MS),
+      expiresAt:
+        Date.now() + (fault?.ttlMs ?? this.options.uploadTokenTtlMs ?? DEFAULT_UPLOAD_TOKEN_TTL_MS),
       uploads: 0,
       ...(fault?.afterUploads === undefined ? {} : { failAfterUploads: fault.afterUploads }),
     }
-    const jwt = fakeJwt({ sub: session.id, kind: 'upload', exp: Math.floor(session.expiresAt / 1000) })
+    const jwt = fakeJwt({
+      sub: session.id,
+      kind: 'upload',
+      exp: Math.floor(session.expiresAt / 1000),
+    })
     this.#tokens.set(jwt, session)
     const size = Math.max(1, this.options.bucketFiles ?? DEFAULT_BUCKET_FILES)
     const hashes = [...missing]
@@ -128,7 +145,12 @@ export class AssetsService {
   }
 
   async upload(_ctx: ApiContext, req: ApiRequest, [account = '']: string[]): Promise<ApiReply> {
-    const record: RecordedAssetsUpload = { accountId: account, hashes: [], contentTypes: [], status: 0 }
+    const record: RecordedAssetsUpload = {
+      accountId: account,
+      hashes: [],
+      contentTypes: [],
+      status: 0,
+    }
     this.uploads.push(record)
     const reply = await this.#upload(req, account, record)
     record.status = reply.status
@@ -149,36 +171,53 @@ export class AssetsService {
   async #upload(req: ApiRequest, account: string, record: RecordedAssetsUpload): Promise<ApiReply> {
     const session = this.#sessionOf(req.headers)
     if (!session || session.accountId !== account) return invalidUploadToken()
-    const overUsed = session.failAfterUploads !== undefined && session.uploads >= session.failAfterUploads
-    if (Date.now() >= session.expiresAt || overUsed) return failOne(401, AUTH_FAILED, 'Authentication error: the assets upload token has expired')
-    if (req.query.get('base64') !== 'true') return failOne(400, ASSETS_INVALID, 'Only base64 uploads are supported: add ?base64=true')
+    const overUsed =
+      session.failAfterUploads !== undefined && session.uploads >= session.failAfterUploads
+    if (Date.now() >= session.expiresAt || overUsed)
+      return failOne(401, AUTH_FAILED, 'Authentication error: the assets upload token has expired')
+    if (req.query.get('base64') !== 'true')
+      return failOne(400, ASSETS_INVALID, 'Only base64 uploads are supported: add ?base64=true')
 
     const contentType = req.headers['content-type'] ?? ''
-    if (!/^multipart\/form-data\b/i.test(contentType) || req.raw === undefined) return failOne(400, ASSETS_INVALID, 'Expected a multipart/form-data body')
+    if (!/^multipart\/form-data\b/i.test(contentType) || req.raw === undefined)
+      return failOne(400, ASSETS_INVALID, 'Expected a multipart/form-data body')
     let form: FormData
     try {
       form = await new Response(req.raw, { headers: { 'content-type': contentType } }).formData()
     } catch (error) {
-      return failOne(400, ASSETS_INVALID, `The multipart body could not be parsed: ${error instanceof Error ? error.message : String(error)}`)
+      return failOne(
+        400,
+        ASSETS_INVALID,
+        `The multipart body could not be parsed: ${error instanceof Error ? error.message : String(error)}`,
+      )
     }
     const byHash = new Map<string, { key: string; size: number }>()
-    for (const [key, entry] of Object.entries(session.manifest)) byHash.set(entry.hash, { key, size: entry.size })
+    for (const [key, entry] of Object.entries(session.manifest))
+      byHash.set(entry.hash, { key, size: entry.size })
 
     const accepted: { hash: string; bytes: Buffer }[] = []
     const hasher = await createBLAKE3()
     for (const [name, value] of form) {
       record.hashes.push(name)
       const expected = byHash.get(name)
-      if (!expected) return failOne(400, ASSETS_INVALID, `Part ${name} is not a file of this upload session`)
-      if (typeof value === 'string') return failOne(400, ASSETS_INVALID, `Part ${name} must be a file`)
+      if (!expected)
+        return failOne(400, ASSETS_INVALID, `Part ${name} is not a file of this upload session`)
+      if (typeof value === 'string')
+        return failOne(400, ASSETS_INVALID, `Part ${name} must be a file`)
       record.contentTypes.push(value.type)
       const base64 = await value.text()
       const bytes = Buffer.from(base64, 'base64')
-      if (bytes.length !== expected.size) return failOne(400, ASSETS_INVALID, `Part ${name} has ${bytes.length} byte${bytes.length === 1 ? '' : 's'}; the manifest says ${expected.size}`)
+      if (bytes.length !== expected.size)
+        return failOne(
+          400,
+          ASSETS_INVALID,
+          `Part ${name} has ${bytes.length} byte${bytes.length === 1 ? '' : 's'}; the manifest says ${expected.size}`,
+        )
       hasher.init()
       hasher.update(base64)
       hasher.update(extname(expected.key).slice(1))
-      if (hasher.digest('hex').slice(0, 32) !== name) return failOne(400, ASSETS_INVALID, `Part ${name} does not hash to its name`)
+      if (hasher.digest('hex').slice(0, 32) !== name)
+        return failOne(400, ASSETS_INVALID, `Part ${name} does not hash to its name`)
       accepted.push({ hash: name, bytes })
     }
     if (accepted.length === 0) return failOne(400, ASSETS_INVALID, 'The upload has no files')
@@ -195,11 +234,20 @@ export class AssetsService {
   }
 
   /** The asset set a completion token stands for, or why it is not valid for this Worker. */
-  completion(accountId: string, script: string, jwt: unknown): { manifest: Manifest } | { problem: string } {
-    if (typeof jwt !== 'string' || jwt === '') return { problem: 'assets.jwt must be the completion token of an assets upload' }
+  completion(
+    accountId: string,
+    script: string,
+    jwt: unknown,
+  ): { manifest: Manifest } | { problem: string } {
+    if (typeof jwt !== 'string' || jwt === '')
+      return { problem: 'assets.jwt must be the completion token of an assets upload' }
     const found = this.#completions.get(jwt)
-    if (!found) return { problem: 'assets.jwt is not a valid assets completion token (an upload token is not one)' }
-    if (found.accountId !== accountId || found.script !== script) return { problem: `assets.jwt was issued for another Worker (${found.script})` }
+    if (!found)
+      return {
+        problem: 'assets.jwt is not a valid assets completion token (an upload token is not one)',
+      }
+    if (found.accountId !== accountId || found.script !== script)
+      return { problem: `assets.jwt was issued for another Worker (${found.script})` }
     return { manifest: found.manifest }
   }
 
@@ -215,20 +263,34 @@ export class AssetsService {
   directoryFor(jwt: string, modules: VersionModule[]): Promise<string> | undefined {
     const completion = this.#completions.get(jwt)
     if (!completion) return undefined
-    const key = `${jwt}\n${modules.filter((m) => m.name === '_headers' || m.name === '_redirects').map((m) => m.content_base64).join('\n')}`
+    const key = `${jwt}\n${modules
+      .filter((m) => m.name === '_headers' || m.name === '_redirects')
+      .map((m) => m.content_base64)
+      .join('\n')}`
     let dir = this.#materialised.get(key)
-    if (!dir) this.#materialised.set(key, (dir = this.#materialise(completion.accountId, completion.manifest, modules)))
+    if (!dir)
+      this.#materialised.set(
+        key,
+        (dir = this.#materialise(completion.accountId, completion.manifest, modules)),
+      )
     return dir
   }
 
-  async #materialise(accountId: string, manifest: Manifest, modules: VersionModule[]): Promise<string> {
+  async #materialise(
+    accountId: string,
+    manifest: Manifest,
+    modules: VersionModule[],
+  ): Promise<string> {
     const dir = await mkdtemp(join(tmpdir(), 'emulator-assets-'))
     this.#tempDirs.push(dir)
     const held = this.#heldFor(accountId)
     for (const [key, entry] of Object.entries(manifest)) {
       const file = held.get(entry.hash)
       if (!file) continue
-      const path = join(dir, ...key.split('/').filter((part) => part !== '' && part !== '..' && part !== '.'))
+      const path = join(
+        dir,
+        ...key.split('/').filter((part) => part !== '' && part !== '..' && part !== '.'),
+      )
       await mkdir(dirname(path), { recursive: true })
       await writeFile(path, file.bytes)
     }
@@ -242,11 +304,17 @@ export class AssetsService {
   async close(): Promise<void> {
     ASSETS_SOURCES.delete(this)
     this.#materialised.clear()
-    await Promise.all(this.#tempDirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })))
+    await Promise.all(
+      this.#tempDirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })),
+    )
   }
 
   #completionToken(completion: Completion): string {
-    const jwt = fakeJwt({ kind: 'completion', sub: completion.script, exp: Math.floor(Date.now() / 1000) + 3600 })
+    const jwt = fakeJwt({
+      kind: 'completion',
+      sub: completion.script,
+      exp: Math.floor(Date.now() / 1000) + 3600,
+    })
     this.#completions.set(jwt, completion)
     return jwt
   }
@@ -258,8 +326,10 @@ export class AssetsService {
   }
 }
 
-const uploadToken = (headers: IncomingHttpHeaders) => /^Bearer\s+(\S+)\s*$/i.exec(headers.authorization ?? '')?.[1]
-const invalidUploadToken = (): ApiReply => failOne(401, AUTH_FAILED, 'Authentication error: not a valid assets upload token')
+const uploadToken = (headers: IncomingHttpHeaders) =>
+  /^Bearer\s+(\S+)\s*$/i.exec(headers.authorization ?? '')?.[1]
+const invalidUploadToken = (): ApiReply =>
+  failOne(401, AUTH_FAILED, 'Authentication error: not a valid assets upload token')
 
 /** Routes for {@link ../api.ts}; the upload route checks its own (upload token) authorisation. */
 export function assetsRoutes(service: (ctx: ApiContext) => AssetsService | undefined): Route[] {
@@ -267,7 +337,9 @@ export function assetsRoutes(service: (ctx: ApiContext) => AssetsService | undef
   return [
     {
       method: 'POST',
-      pattern: new RegExp(`^/accounts/${SEGMENT}/workers/scripts/${SEGMENT}/assets-upload-session/?$`),
+      pattern: new RegExp(
+        `^/accounts/${SEGMENT}/workers/scripts/${SEGMENT}/assets-upload-session/?$`,
+      ),
       handler: (ctx, req, params) => service(ctx)?.session(ctx, req, params) ?? unavailable(),
     },
     {
@@ -275,19 +347,24 @@ export function assetsRoutes(service: (ctx: ApiContext) => AssetsService | undef
       pattern: new RegExp(`^/accounts/${SEGMENT}/workers/assets/upload/?$`),
       handler: (ctx, req, params) => service(ctx)?.upload(ctx, req, params) ?? unavailable(),
       rawBody: true,
-      ownAuth: (ctx, headers, [account = '']) => service(ctx)?.checkUploadToken(headers, account) ?? (service(ctx) ? undefined : unavailable()),
+      ownAuth: (ctx, headers, [account = '']) =>
+        service(ctx)?.checkUploadToken(headers, account) ??
+        (service(ctx) ? undefined : unavailable()),
     },
   ]
 }
 
 function parseManifest(value: unknown): Manifest | string {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'manifest must be an object of {"/path": {hash, size}}'
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    return 'manifest must be an object of {"/path": {hash, size}}'
   const out: Manifest = {}
   for (const [key, entry] of Object.entries(value as Record<string, unknown>)) {
     if (!key.startsWith('/')) return `manifest key ${JSON.stringify(key)} must start with "/"`
     const { hash, size } = (entry ?? {}) as { hash?: unknown; size?: unknown }
-    if (typeof hash !== 'string' || !HASH.test(hash)) return `manifest entry ${key} needs a 32-character hex hash`
-    if (typeof size !== 'number' || !Number.isInteger(size) || size < 0) return `manifest entry ${key} needs a size in bytes`
+    if (typeof hash !== 'string' || !HASH.test(hash))
+      return `manifest entry ${key} needs a 32-character hex hash`
+    if (typeof size !== 'number' || !Number.isInteger(size) || size < 0)
+      return `manifest entry ${key} needs a size in bytes`
     out[key] = { hash, size }
   }
   return out

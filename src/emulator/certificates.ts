@@ -73,9 +73,21 @@ export function createCertificates(): EmulatorCertificates {
     publicKey: caKeys.publicKey,
     signingKey: caKeys.privateKey,
     extensions: [
-      extension(id_ce_basicConstraints, true, new BasicConstraints({ cA: true, pathLenConstraint: 0 })),
-      extension(id_ce_keyUsage, true, new KeyUsage(KeyUsageFlags.keyCertSign | KeyUsageFlags.cRLSign)),
-      extension(id_ce_nameConstraints, true, new NameConstraints({ permittedSubtrees: loopbackSubtrees() })),
+      extension(
+        id_ce_basicConstraints,
+        true,
+        new BasicConstraints({ cA: true, pathLenConstraint: 0 }),
+      ),
+      extension(
+        id_ce_keyUsage,
+        true,
+        new KeyUsage(KeyUsageFlags.keyCertSign | KeyUsageFlags.cRLSign),
+      ),
+      extension(
+        id_ce_nameConstraints,
+        true,
+        new NameConstraints({ permittedSubtrees: loopbackSubtrees() }),
+      ),
     ],
   })
   // One key for every server certificate: they all stand for this one local server.
@@ -92,11 +104,22 @@ export function createCertificates(): EmulatorCertificates {
         extension(id_ce_basicConstraints, true, new BasicConstraints({ cA: false })),
         extension(id_ce_keyUsage, true, new KeyUsage(KeyUsageFlags.digitalSignature)),
         extension(id_ce_extKeyUsage, false, new ExtendedKeyUsage([id_kp_serverAuth])),
-        extension(id_ce_subjectAltName, false, new SubjectAlternativeName([...dns.map((d) => new GeneralName({ dNSName: d })), ...ip.map((a) => new GeneralName({ iPAddress: a }))])),
+        extension(
+          id_ce_subjectAltName,
+          false,
+          new SubjectAlternativeName([
+            ...dns.map((d) => new GeneralName({ dNSName: d })),
+            ...ip.map((a) => new GeneralName({ iPAddress: a })),
+          ]),
+        ),
       ],
     }),
   })
-  return { ca, server: issue(LOOPBACK_NAMES.dns, LOOPBACK_NAMES.ip), forName: (hostname) => issue([hostname], []) }
+  return {
+    ca,
+    server: issue(LOOPBACK_NAMES.dns, LOOPBACK_NAMES.ip),
+    forName: (hostname) => issue([hostname], []),
+  }
 }
 
 /** `localhost` permits it and every name under it; the two addresses are whole (/32, /128). */
@@ -105,7 +128,11 @@ function loopbackSubtrees(): GeneralSubtrees {
   const ipv6 = Buffer.concat([Buffer.alloc(15), Buffer.from([1]), Buffer.alloc(16, 0xff)])
   // GeneralName's iPAddress takes the address alone; a subtree's is address and mask, DER as they are.
   const raw = (bytes: Buffer) => AsnConvert.parse(withTag(0x87, bytes), GeneralName)
-  return new GeneralSubtrees([new GeneralSubtree({ base: new GeneralName({ dNSName: 'localhost' }) }), new GeneralSubtree({ base: raw(ipv4) }), new GeneralSubtree({ base: raw(ipv6) })])
+  return new GeneralSubtrees([
+    new GeneralSubtree({ base: new GeneralName({ dNSName: 'localhost' }) }),
+    new GeneralSubtree({ base: raw(ipv4) }),
+    new GeneralSubtree({ base: raw(ipv6) }),
+  ])
 }
 
 /** A DER element of a short (under 128 bytes) value: `[tag][length][value]`. */
@@ -115,14 +142,31 @@ function withTag(tag: number, value: Buffer): ArrayBuffer {
 }
 
 function name(commonName: string): Name {
-  return new Name([new RelativeDistinguishedName([new AttributeTypeAndValue({ type: COMMON_NAME, value: new AttributeValue({ utf8String: commonName }) })])])
+  return new Name([
+    new RelativeDistinguishedName([
+      new AttributeTypeAndValue({
+        type: COMMON_NAME,
+        value: new AttributeValue({ utf8String: commonName }),
+      }),
+    ]),
+  ])
 }
 
 function extension(id: string, critical: boolean, value: object): Extension {
-  return new Extension({ extnID: id, critical, extnValue: new OctetString(AsnConvert.serialize(value)) })
+  return new Extension({
+    extnID: id,
+    critical,
+    extnValue: new OctetString(AsnConvert.serialize(value)),
+  })
 }
 
-function certificate(options: { subject: Name; issuer: Name; publicKey: KeyObject; signingKey: KeyObject; extensions: Extension[] }): string {
+function certificate(options: {
+  subject: Name
+  issuer: Name
+  publicKey: KeyObject
+  signingKey: KeyObject
+  extensions: Extension[]
+}): string {
   const algorithm = new AlgorithmIdentifier({ algorithm: ECDSA_WITH_SHA256 })
   const now = Date.now()
   const serial = randomBytes(16)
@@ -134,15 +178,29 @@ function certificate(options: { subject: Name; issuer: Name; publicKey: KeyObjec
     signature: algorithm,
     issuer: options.issuer,
     // An hour back: a client whose clock is a little behind still accepts it.
-    validity: new Validity({ notBefore: new Date(now - 60 * 60 * 1000), notAfter: new Date(now + VALID_DAYS * DAY_MS) }),
+    validity: new Validity({
+      notBefore: new Date(now - 60 * 60 * 1000),
+      notAfter: new Date(now + VALID_DAYS * DAY_MS),
+    }),
     subject: options.subject,
-    subjectPublicKeyInfo: AsnConvert.parse(options.publicKey.export({ type: 'spki', format: 'der' }), SubjectPublicKeyInfo),
+    subjectPublicKeyInfo: AsnConvert.parse(
+      options.publicKey.export({ type: 'spki', format: 'der' }),
+      SubjectPublicKeyInfo,
+    ),
     extensions: new Extensions(options.extensions),
   })
   const tbsDer = Buffer.from(AsnConvert.serialize(tbs))
   // node:crypto's ECDSA signatures are DER (r, s): the form X.509 carries in its BIT STRING.
   const signature = sign('sha256', tbsDer, options.signingKey)
-  const der = Buffer.from(AsnConvert.serialize(new Certificate({ tbsCertificate: tbs, signatureAlgorithm: algorithm, signatureValue: toArrayBuffer(signature) })))
+  const der = Buffer.from(
+    AsnConvert.serialize(
+      new Certificate({
+        tbsCertificate: tbs,
+        signatureAlgorithm: algorithm,
+        signatureValue: toArrayBuffer(signature),
+      }),
+    ),
+  )
   return `-----BEGIN CERTIFICATE-----\n${der.toString('base64').replace(/.{64}/g, '$&\n').replace(/\n?$/, '\n')}-----END CERTIFICATE-----\n`
 }
 

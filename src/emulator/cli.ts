@@ -43,7 +43,8 @@ async function main(): Promise<void> {
     throw new Error(`unknown command: ${positionals.join(' ')} (the only command is \`emulator\`)`)
   }
   const port = values.port === undefined ? 0 : Number(values.port)
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be 0–65535, got ${values.port}`)
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`--port must be 0–65535, got ${values.port}`)
 
   // Watched from the start, before the URL is printed: whoever reads it may stop the launcher at once.
   let emulator: Emulator | undefined = undefined
@@ -62,7 +63,8 @@ async function main(): Promise<void> {
       },
     )
   }
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => stop(signal))
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const)
+    process.on(signal, () => stop(signal))
   // Killing `npx` (even with SIGKILL, which it cannot pass on) must not leave the emulator running.
   watchParent((pid) => stop(`the process that started it (${pid}) exited`), PARENT_CHECK_MS)
 
@@ -84,14 +86,20 @@ async function main(): Promise<void> {
   console.log(`  CLOUDFLARE_API_TOKEN=${emulator.token}`)
   console.log(`  CLOUDFLARE_ACCOUNT_ID=${emulator.accountId}`)
   // NODE_EXTRA_CA_CERTS is read when a Node process starts: it goes on the command that uploads.
-  if (emulator.tls) console.log(`  NODE_EXTRA_CA_CERTS=${emulator.tls.caFile}  (the CA of this run; it may sign only localhost names and 127.0.0.1/::1)`)
+  if (emulator.tls)
+    console.log(
+      `  NODE_EXTRA_CA_CERTS=${emulator.tls.caFile}  (the CA of this run; it may sign only localhost names and 127.0.0.1/::1)`,
+    )
   console.log('')
   if (values.preview && !values['no-preview']) {
-    console.log(`Each version's preview opens at ${new URL(emulator.origin).protocol}//<first 8 characters of its id>-<worker>.localhost:${new URL(emulator.origin).port}/`)
+    console.log(
+      `Each version's preview opens at ${new URL(emulator.origin).protocol}//<first 8 characters of its id>-<worker>.localhost:${new URL(emulator.origin).port}/`,
+    )
     // Looked up again for each version, so installing miniflare now needs no restart.
     const runner = await findMiniflare().then(
       (found) => `they run in workerd through miniflare ${found.version} (${found.from})`,
-      (error: unknown) => `they cannot run yet: ${error instanceof Error ? error.message : String(error)}`,
+      (error: unknown) =>
+        `they cannot run yet: ${error instanceof Error ? error.message : String(error)}`,
     )
     console.log(`  ${runner}\n`)
   }

@@ -28,7 +28,10 @@ export interface CreateVersionRequest {
 
 const MAX_MESSAGE_BYTES = 1000
 
-export async function createVersion(ctx: CreateVersionContext, req: CreateVersionRequest): Promise<ApiReply> {
+export async function createVersion(
+  ctx: CreateVersionContext,
+  req: CreateVersionRequest,
+): Promise<ApiReply> {
   const existing = ctx.store.worker(req.accountId, req.worker)
   if (!existing && !ctx.autoCreateWorkers) return workerNotFound()
   const { errors, body } = validateBody(req.body)
@@ -66,11 +69,22 @@ export async function addVersion(
     startupMs = Math.round(performance.now() - started)
   }
 
-  if (!ctx.store.worker(req.accountId, workerName)) ctx.store.createWorker(req.accountId, workerName)
-  const stored = ctx.store.addVersion(req.accountId, workerName, toVersion(ctx, req, body, { id, workerName, bindings, startupMs }))
+  if (!ctx.store.worker(req.accountId, workerName))
+    ctx.store.createWorker(req.accountId, workerName)
+  const stored = ctx.store.addVersion(
+    req.accountId,
+    workerName,
+    toVersion(ctx, req, body, { id, workerName, bindings, startupMs }),
+  )
   if (req.deploy) {
     // `?deploy=true` (and the script upload) sends the new version all traffic in the same call.
-    const deployed = deploy(ctx, req.accountId, workerName, [{ version_id: stored.id, percentage: 100 }], {})
+    const deployed = deploy(
+      ctx,
+      req.accountId,
+      workerName,
+      [{ version_id: stored.id, percentage: 100 }],
+      {},
+    )
     if (deployed.status !== 200) return { reply: deployed }
   }
   // The instance started above stays only while it is among the few most recently used.
@@ -84,9 +98,13 @@ function toVersion(
   body: ValidBody,
   run: { id: string; workerName: string; bindings: VersionBinding[]; startupMs: number },
 ): Omit<StoredVersion, 'number'> {
-  const annotations: Record<string, string> = { ...body.annotations, 'workers/triggered_by': 'upload' }
+  const annotations: Record<string, string> = {
+    ...body.annotations,
+    'workers/triggered_by': 'upload',
+  }
   const message = annotations['workers/message']
-  if (message !== undefined) annotations['workers/message'] = truncateUtf8(message, MAX_MESSAGE_BYTES)
+  if (message !== undefined)
+    annotations['workers/message'] = truncateUtf8(message, MAX_MESSAGE_BYTES)
   return {
     id: run.id,
     created_on: new Date().toISOString(),
@@ -96,8 +114,12 @@ function toVersion(
     annotations,
     main_module: body.main_module,
     bindings: run.bindings,
-    ...(body.compatibility_date === undefined ? {} : { compatibility_date: body.compatibility_date }),
-    ...(body.compatibility_flags === undefined ? {} : { compatibility_flags: body.compatibility_flags }),
+    ...(body.compatibility_date === undefined
+      ? {}
+      : { compatibility_date: body.compatibility_date }),
+    ...(body.compatibility_flags === undefined
+      ? {}
+      : { compatibility_flags: body.compatibility_flags }),
     modules: body.modules ?? [],
     urls: ctx.preview ? [ctx.previewUrl(run.id, run.workerName)] : [],
     startup_time_ms: run.startupMs,
@@ -121,13 +143,26 @@ function resolveInherited(
   const errors: ReturnType<typeof apiError>[] = []
   const resolved = bindings.map((binding, i) => {
     if (binding.type !== 'inherit') return binding
-    const wanted = typeof binding.version_id === 'string' && binding.version_id !== 'latest' ? binding.version_id : undefined
+    const wanted =
+      typeof binding.version_id === 'string' && binding.version_id !== 'latest'
+        ? binding.version_id
+        : undefined
     const from = wanted === undefined ? history[0] : history.find((v) => v.id === wanted)
     const oldName = typeof binding.old_name === 'string' ? binding.old_name : binding.name
     const inherited = from?.bindings.find((b) => b.name === oldName)
     if (inherited) return { ...inherited, name: binding.name }
-    const source = from ? `version ${from.id}` : wanted === undefined ? `the latest version of '${worker}' (it has none)` : `version ${wanted} (not found)`
-    errors.push(apiError(Code.validation, `Binding '${binding.name}' cannot inherit '${oldName}' from ${source}: no such binding`, pointer('bindings', i)))
+    const source = from
+      ? `version ${from.id}`
+      : wanted === undefined
+        ? `the latest version of '${worker}' (it has none)`
+        : `version ${wanted} (not found)`
+    errors.push(
+      apiError(
+        Code.validation,
+        `Binding '${binding.name}' cannot inherit '${oldName}' from ${source}: no such binding`,
+        pointer('bindings', i),
+      ),
+    )
     return binding
   })
   return errors.length > 0 ? { errors } : { bindings: resolved }
@@ -137,7 +172,10 @@ function truncateUtf8(text: string, maxBytes: number): string {
   const bytes = Buffer.from(text, 'utf8')
   if (bytes.length <= maxBytes) return text
   // Cutting inside a multi-byte character leaves a replacement character; drop it.
-  return bytes.subarray(0, maxBytes).toString('utf8').replace(/\uFFFD+$/, '')
+  return bytes
+    .subarray(0, maxBytes)
+    .toString('utf8')
+    .replace(/\uFFFD+$/, '')
 }
 
 /**
@@ -148,8 +186,13 @@ function truncateUtf8(text: string, maxBytes: number): string {
  */
 export function previewFailure(error: unknown): ApiReply {
   const message = error instanceof Error ? error.message : String(error)
-  if (error instanceof Error && error.name === 'VersionStartupError') return failOne(400, Code.validation, message)
-  return failOne(500, Code.emulatorFailure, `The local emulator could not run this version in workerd (its own problem, not the request's): ${message}`)
+  if (error instanceof Error && error.name === 'VersionStartupError')
+    return failOne(400, Code.validation, message)
+  return failOne(
+    500,
+    Code.emulatorFailure,
+    `The local emulator could not run this version in workerd (its own problem, not the request's): ${message}`,
+  )
 }
 
 export function workerNotFound(): ApiReply {

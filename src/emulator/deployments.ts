@@ -23,8 +23,16 @@ const SCRIPTS = `^/accounts/${SEGMENT}/workers/scripts`
 
 export const DEPLOYMENT_ROUTES: Route[] = [
   { method: 'GET', pattern: new RegExp(`${SCRIPTS}/?$`), handler: listScripts },
-  { method: 'GET', pattern: new RegExp(`${SCRIPTS}/${SEGMENT}/deployments/?$`), handler: listDeployments },
-  { method: 'POST', pattern: new RegExp(`${SCRIPTS}/${SEGMENT}/deployments/?$`), handler: postDeployment },
+  {
+    method: 'GET',
+    pattern: new RegExp(`${SCRIPTS}/${SEGMENT}/deployments/?$`),
+    handler: listDeployments,
+  },
+  {
+    method: 'POST',
+    pattern: new RegExp(`${SCRIPTS}/${SEGMENT}/deployments/?$`),
+    handler: postDeployment,
+  },
   { method: 'GET', pattern: new RegExp(`${SCRIPTS}/${SEGMENT}/secrets/?$`), handler: listSecrets },
 ]
 
@@ -32,7 +40,8 @@ export const DEPLOYMENT_ROUTES: Route[] = [
 const MAX_DEPLOYMENT_MESSAGE = 100
 const SECRET_TYPES = new Set(['secret_text', 'secret_key'])
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v)
 
 function listScripts(ctx: ApiContext, _req: ApiRequest, [account = '']: string[]): ApiReply {
   return ok(
@@ -48,12 +57,20 @@ function listScripts(ctx: ApiContext, _req: ApiRequest, [account = '']: string[]
   )
 }
 
-function listDeployments(ctx: ApiContext, _req: ApiRequest, [account = '', script = '']: string[]): ApiReply {
+function listDeployments(
+  ctx: ApiContext,
+  _req: ApiRequest,
+  [account = '', script = '']: string[],
+): ApiReply {
   if (!ctx.store.worker(account, script)) return workerNotFound()
   return ok({ deployments: ctx.store.deployments(account, script) })
 }
 
-function postDeployment(ctx: ApiContext, req: ApiRequest, [account = '', script = '']: string[]): ApiReply {
+function postDeployment(
+  ctx: ApiContext,
+  req: ApiRequest,
+  [account = '', script = '']: string[],
+): ApiReply {
   const worker = ctx.store.worker(account, script)
   if (!worker) return workerNotFound()
   const checked = checkDeploymentBody(req.body, (id) => ctx.store.version(account, worker.name, id))
@@ -93,23 +110,48 @@ function checkDeploymentBody(
   const err = (message: string, at: string) => apiError(Code.validation, message, at)
   if (!isObject(body)) return { errors: [err('The request body must be a JSON object', '')] }
   const errors: ApiError[] = []
-  if (body.strategy !== 'percentage') errors.push(err(`strategy must be "percentage", got ${JSON.stringify(body.strategy ?? null)}`, '/strategy'))
+  if (body.strategy !== 'percentage')
+    errors.push(
+      err(
+        `strategy must be "percentage", got ${JSON.stringify(body.strategy ?? null)}`,
+        '/strategy',
+      ),
+    )
   const versions: DeploymentVersion[] = []
   if (!Array.isArray(body.versions) || body.versions.length < 1 || body.versions.length > 2) {
     errors.push(err('versions must list one or two versions', '/versions'))
   } else {
     const seen = new Set<string>()
     body.versions.forEach((entry: unknown, i) => {
-      if (!isObject(entry)) return errors.push(err('Each version must be an object {version_id, percentage}', pointer('versions', i)))
+      if (!isObject(entry))
+        return errors.push(
+          err('Each version must be an object {version_id, percentage}', pointer('versions', i)),
+        )
       const { version_id: id, percentage } = entry
-      if (typeof id !== 'string' || id === '') errors.push(err('version_id must be a string', pointer('versions', i, 'version_id')))
-      else if (seen.has(id)) errors.push(err(`Version ${id} is listed twice`, pointer('versions', i, 'version_id')))
-      else if (!findVersion(id)) errors.push(err(`Version ${id} does not belong to this Worker`, pointer('versions', i, 'version_id')))
+      if (typeof id !== 'string' || id === '')
+        errors.push(err('version_id must be a string', pointer('versions', i, 'version_id')))
+      else if (seen.has(id))
+        errors.push(err(`Version ${id} is listed twice`, pointer('versions', i, 'version_id')))
+      else if (!findVersion(id))
+        errors.push(
+          err(`Version ${id} does not belong to this Worker`, pointer('versions', i, 'version_id')),
+        )
       if (typeof id === 'string') seen.add(id)
-      if (typeof percentage !== 'number' || !Number.isFinite(percentage) || percentage <= 0 || percentage > 100) {
-        errors.push(err('percentage must be a number greater than 0 and at most 100', pointer('versions', i, 'percentage')))
+      if (
+        typeof percentage !== 'number' ||
+        !Number.isFinite(percentage) ||
+        percentage <= 0 ||
+        percentage > 100
+      ) {
+        errors.push(
+          err(
+            'percentage must be a number greater than 0 and at most 100',
+            pointer('versions', i, 'percentage'),
+          ),
+        )
       }
-      if (typeof id === 'string' && typeof percentage === 'number') versions.push({ version_id: id, percentage })
+      if (typeof id === 'string' && typeof percentage === 'number')
+        versions.push({ version_id: id, percentage })
     })
     const total = versions.reduce((sum, v) => sum + v.percentage, 0)
     // Only a sum of valid shares says something; sums like 33.3 + 66.7 are not exact in binary floating point.
@@ -119,13 +161,21 @@ function checkDeploymentBody(
   }
   const annotations: Record<string, string> = {}
   if (body.annotations !== undefined) {
-    if (!isObject(body.annotations)) errors.push(err('annotations must be an object', '/annotations'))
+    if (!isObject(body.annotations))
+      errors.push(err('annotations must be an object', '/annotations'))
     else {
       for (const [key, value] of Object.entries(body.annotations)) {
-        if (key !== 'workers/message') errors.push(err(`Unknown deployment annotation '${key}'`, pointer('annotations', key)))
-        else if (typeof value !== 'string') errors.push(err("'workers/message' must be a string", pointer('annotations', key)))
+        if (key !== 'workers/message')
+          errors.push(err(`Unknown deployment annotation '${key}'`, pointer('annotations', key)))
+        else if (typeof value !== 'string')
+          errors.push(err("'workers/message' must be a string", pointer('annotations', key)))
         else if ([...value].length > MAX_DEPLOYMENT_MESSAGE) {
-          errors.push(err(`'workers/message' must be at most ${MAX_DEPLOYMENT_MESSAGE} characters`, pointer('annotations', key)))
+          errors.push(
+            err(
+              `'workers/message' must be at most ${MAX_DEPLOYMENT_MESSAGE} characters`,
+              pointer('annotations', key),
+            ),
+          )
         } else annotations[key] = value
       }
     }
@@ -134,17 +184,30 @@ function checkDeploymentBody(
 }
 
 /** Secret names and types of the version with the most traffic, or of the latest version when nothing is deployed. */
-function listSecrets(ctx: ApiContext, _req: ApiRequest, [account = '', script = '']: string[]): ApiReply {
+function listSecrets(
+  ctx: ApiContext,
+  _req: ApiRequest,
+  [account = '', script = '']: string[],
+): ApiReply {
   if (!ctx.store.worker(account, script)) return workerNotFound()
   const version = servingVersion(ctx, account, script)
   const secrets = (version?.bindings ?? []).filter((b: VersionBinding) => SECRET_TYPES.has(b.type))
   return ok(secrets.map((b) => ({ name: b.name, type: b.type })))
 }
 
-function servingVersion(ctx: ApiContext, account: string, script: string): StoredVersion | undefined {
+function servingVersion(
+  ctx: ApiContext,
+  account: string,
+  script: string,
+): StoredVersion | undefined {
   const current = ctx.store.currentDeployment(account, script)
-  const main = current ? [...current.versions].sort((a, b) => b.percentage - a.percentage)[0] : undefined
-  return (main && ctx.store.version(account, script, main.version_id)) ?? ctx.store.versions(account, script)[0]
+  const main = current
+    ? [...current.versions].sort((a, b) => b.percentage - a.percentage)[0]
+    : undefined
+  return (
+    (main && ctx.store.version(account, script, main.version_id)) ??
+    ctx.store.versions(account, script)[0]
+  )
 }
 
 /**
@@ -177,7 +240,10 @@ function overrideFor(header: string, script: string): string | undefined {
   for (const member of header.split(',')) {
     const [name, ...rest] = member.split('=')
     if (name?.trim() !== script) continue
-    return rest.join('=').trim().replace(/^"(.*)"$/, '$1')
+    return rest
+      .join('=')
+      .trim()
+      .replace(/^"(.*)"$/, '$1')
   }
   return undefined
 }

@@ -22,7 +22,8 @@ export class FaultQueue {
 
 function matches(fault: Fault, method: string, path: string): boolean {
   const match = fault.match
-  if (match?.method !== undefined && match.method.toUpperCase() !== method.toUpperCase()) return false
+  if (match?.method !== undefined && match.method.toUpperCase() !== method.toUpperCase())
+    return false
   if (match?.path !== undefined) {
     match.path.lastIndex = 0 // a /g or /y pattern would otherwise remember its last position
     if (!match.path.test(path)) return false

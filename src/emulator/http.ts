@@ -26,7 +26,9 @@ export function readBody(req: IncomingMessage, limit: number): Promise<ReadBody>
       resolve({ bytes: undefined, size, aborted: false })
     }
     req.on('data', onData)
-    req.on('end', () => resolve({ bytes: size <= limit ? Buffer.concat(chunks) : undefined, size, aborted: false }))
+    req.on('end', () =>
+      resolve({ bytes: size <= limit ? Buffer.concat(chunks) : undefined, size, aborted: false }),
+    )
     req.on('error', () => resolve({ bytes: undefined, size, aborted: true }))
     req.on('close', () => {
       if (!req.complete) resolve({ bytes: undefined, size, aborted: true })
@@ -41,24 +43,46 @@ export function redactHeaders(headers: IncomingHttpHeaders): Record<string, stri
   const out: Record<string, string> = {}
   for (const [name, value] of Object.entries(headers)) {
     if (value === undefined) continue
-    out[name] = SECRET_HEADERS.has(name) ? '[REDACTED]' : Array.isArray(value) ? value.join(', ') : value
+    out[name] = SECRET_HEADERS.has(name)
+      ? '[REDACTED]'
+      : Array.isArray(value)
+        ? value.join(', ')
+        : value
   }
   return out
 }
 
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   const text = JSON.stringify(body)
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...headers })
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    ...headers,
+  })
   res.end(text)
 }
 
-export function sendText(res: ServerResponse, status: number, contentType: string, text: string): void {
+export function sendText(
+  res: ServerResponse,
+  status: number,
+  contentType: string,
+  text: string,
+): void {
   res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(text) })
   res.end(text)
 }
 
 /** Parses JSON if it can; recorded requests keep the raw text otherwise. */
-export function decodeBody(bytes: Buffer | undefined): { json?: unknown; text?: string; invalid: boolean } {
+export function decodeBody(bytes: Buffer | undefined): {
+  json?: unknown
+  text?: string
+  invalid: boolean
+} {
   if (bytes === undefined || bytes.length === 0) return { invalid: false }
   const text = bytes.toString('utf8')
   try {

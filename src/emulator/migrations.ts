@@ -19,7 +19,8 @@ const MIGRATION_NEEDS_DEPLOY = 10211
  */
 const KV_CLASSES_REFUSED = 10099
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v)
 
 export interface MigrationTags {
   old_tag?: string
@@ -52,24 +53,39 @@ export function migrationNeedsDeploy(): ApiReply {
 }
 
 /** A 400/412 reply when `migrations` is malformed or does not start from the script's current tag. */
-export function migrationProblem(migrations: unknown, currentTag: string | undefined): ApiReply | undefined {
+export function migrationProblem(
+  migrations: unknown,
+  currentTag: string | undefined,
+): ApiReply | undefined {
   if (migrations === undefined) return undefined
-  if (!isObject(migrations)) return failOne(400, Code.validation, 'migrations must be an object', '/migrations')
+  if (!isObject(migrations))
+    return failOne(400, Code.validation, 'migrations must be an object', '/migrations')
   const errors = []
   for (const field of ['old_tag', 'new_tag'] as const) {
     if (migrations[field] !== undefined && typeof migrations[field] !== 'string') {
-      errors.push(apiError(Code.validation, `migrations.${field} must be a string`, `/migrations/${field}`))
+      errors.push(
+        apiError(Code.validation, `migrations.${field} must be a string`, `/migrations/${field}`),
+      )
     }
   }
   if (migrations.steps !== undefined && !Array.isArray(migrations.steps)) {
-    errors.push(apiError(Code.validation, 'migrations.steps must be an array of migration steps', '/migrations/steps'))
+    errors.push(
+      apiError(
+        Code.validation,
+        'migrations.steps must be an array of migration steps',
+        '/migrations/steps',
+      ),
+    )
   }
   if (errors.length > 0) return fail(400, errors)
   return tagMismatch(migrationTags(migrations)?.old_tag, currentTag)
 }
 
 /** The old tag must be exactly the script's current one (absent when the script has none). */
-function tagMismatch(oldTag: string | undefined, currentTag: string | undefined): ApiReply | undefined {
+function tagMismatch(
+  oldTag: string | undefined,
+  currentTag: string | undefined,
+): ApiReply | undefined {
   if ((oldTag ?? '') === (currentTag ?? '')) return undefined
   return failOne(
     412,
@@ -86,12 +102,16 @@ function tagMismatch(oldTag: string | undefined, currentTag: string | undefined)
 export function kvClassesProblem(migrations: unknown): ApiReply | undefined {
   if (!isObject(migrations)) return undefined
   const steps = Array.isArray(migrations.steps) ? migrations.steps : [migrations]
-  const index = steps.findIndex((step) => isObject(step) && Array.isArray(step.new_classes) && step.new_classes.length > 0)
+  const index = steps.findIndex(
+    (step) => isObject(step) && Array.isArray(step.new_classes) && step.new_classes.length > 0,
+  )
   if (index === -1) return undefined
   return failOne(
     400,
     KV_CLASSES_REFUSED,
     'This account can only create SQLite-backed Durable Object namespaces: declare new classes with a `new_sqlite_classes` migration, not `new_classes`.',
-    Array.isArray(migrations.steps) ? `/migrations/steps/${index}/new_classes` : '/migrations/new_classes',
+    Array.isArray(migrations.steps)
+      ? `/migrations/steps/${index}/new_classes`
+      : '/migrations/new_classes',
   )
 }

@@ -1,10 +1,13 @@
 /** wrangler's multipart uploads: a `metadata` part holding JSON, and file parts. */
 import type { ApiRequest } from './api.js'
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v)
 
 /** The form and its `metadata` object, or the problem to answer with a 10021. */
-export async function readMetadataForm(req: ApiRequest): Promise<{ form: FormData; metadata: Record<string, unknown> } | { problem: string }> {
+export async function readMetadataForm(
+  req: ApiRequest,
+): Promise<{ form: FormData; metadata: Record<string, unknown> } | { problem: string }> {
   const contentType = req.headers['content-type'] ?? ''
   if (!/^multipart\/form-data\b/i.test(contentType) || req.raw === undefined) {
     return { problem: 'Expected a multipart/form-data body with a metadata part' }
@@ -13,12 +16,20 @@ export async function readMetadataForm(req: ApiRequest): Promise<{ form: FormDat
   try {
     form = await new Response(req.raw, { headers: { 'content-type': contentType } }).formData()
   } catch (error) {
-    return { problem: `The multipart body could not be parsed: ${error instanceof Error ? error.message : String(error)}` }
+    return {
+      problem: `The multipart body could not be parsed: ${error instanceof Error ? error.message : String(error)}`,
+    }
   }
   const metadataPart = form.get('metadata')
   let metadata: unknown
   try {
-    metadata = JSON.parse(typeof metadataPart === 'string' ? metadataPart : metadataPart ? await metadataPart.text() : '')
+    metadata = JSON.parse(
+      typeof metadataPart === 'string'
+        ? metadataPart
+        : metadataPart
+          ? await metadataPart.text()
+          : '',
+    )
   } catch {
     return { problem: 'The metadata part must be JSON' }
   }

@@ -44,10 +44,17 @@ function describe(pid: number): { ppid: number; name: string } | undefined {
     // `pid (name) state ppid …`; the name may itself hold spaces and parentheses.
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
     const close = stat.lastIndexOf(')')
-    return { name: stat.slice(stat.indexOf('(') + 1, close), ppid: Number(stat.slice(close + 2).split(' ')[1]) }
+    return {
+      name: stat.slice(stat.indexOf('(') + 1, close),
+      ppid: Number(stat.slice(close + 2).split(' ')[1]),
+    }
   } catch {
     try {
-      const [ppid, ...command] = execFileSync('ps', ['-o', 'ppid=,comm=', '-p', String(pid)], { encoding: 'utf8' }).trim().split(/\s+/)
+      const [ppid, ...command] = execFileSync('ps', ['-o', 'ppid=,comm=', '-p', String(pid)], {
+        encoding: 'utf8',
+      })
+        .trim()
+        .split(/\s+/)
       return { ppid: Number(ppid), name: basename(command.join(' ')) }
     } catch {
       return undefined

@@ -13,7 +13,13 @@ const ID_PREFIX_LENGTH = 8
 const SUFFIX = '.localhost'
 
 /** The origin (no trailing slash) that serves `id` of `worker` on the emulator listening on `port` (https when it serves TLS). */
-export function previewOrigin(kind: PreviewKind, id: string, worker: string, port: number, protocol: 'http:' | 'https:' = 'http:'): string {
+export function previewOrigin(
+  kind: PreviewKind,
+  id: string,
+  worker: string,
+  port: number,
+  protocol: 'http:' | 'https:' = 'http:',
+): string {
   const label = kind === 'preview' ? id : id.slice(0, ID_PREFIX_LENGTH)
   return `${protocol}//${label}-${worker}.localhost:${port}`
 }
@@ -41,5 +47,7 @@ export function splitPreviewLabel(label: string): Array<{ id: string; worker: st
 
 /** Whether `fullId` is the one a host's id part names (its first characters, for versions and deployments). */
 export function idMatches(kind: PreviewKind, fullId: string, named: string): boolean {
-  return kind === 'preview' ? fullId === named : named.length === ID_PREFIX_LENGTH && fullId.toLowerCase().startsWith(named)
+  return kind === 'preview'
+    ? fullId === named
+    : named.length === ID_PREFIX_LENGTH && fullId.toLowerCase().startsWith(named)
 }

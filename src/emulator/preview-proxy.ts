@@ -10,7 +10,15 @@ export interface StreamReply {
 }
 
 /** Connection-level headers belong to each hop, not to the forwarded request or response. */
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'proxy-connection'])
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'transfer-encoding',
+  'upgrade',
+  'te',
+  'trailer',
+  'proxy-connection',
+])
 /** Miniflare's entry Worker takes the request's URL from this header (its own socket is plain http). */
 const ORIGINAL_URL = 'mf-original-url'
 
@@ -22,24 +30,50 @@ const ORIGINAL_URL = 'mf-original-url'
  */
 export function forwardToVersion(
   running: RunningVersion,
-  request: { method: string; path: string; search: string; headers: IncomingHttpHeaders; body: Buffer | undefined; protocol: 'http:' | 'https:' },
+  request: {
+    method: string
+    path: string
+    search: string
+    headers: IncomingHttpHeaders
+    body: Buffer | undefined
+    protocol: 'http:' | 'https:'
+  },
 ): Promise<StreamReply> {
   const headers: [string, string][] = []
   for (const [name, value] of Object.entries(request.headers)) {
-    if (value === undefined || HOP_BY_HOP.has(name) || name === 'content-length' || name === ORIGINAL_URL) continue
+    if (
+      value === undefined ||
+      HOP_BY_HOP.has(name) ||
+      name === 'content-length' ||
+      name === ORIGINAL_URL
+    )
+      continue
     for (const v of Array.isArray(value) ? value : [value]) headers.push([name, v])
   }
   // The URL the client asked for, scheme included: over the emulator's TLS the Worker sees https.
-  if (request.headers.host !== undefined) headers.push([ORIGINAL_URL, `${request.protocol}//${request.headers.host}${request.path}${request.search}`])
-  const hasBody = request.method !== 'GET' && request.method !== 'HEAD' && request.body !== undefined
+  if (request.headers.host !== undefined)
+    headers.push([
+      ORIGINAL_URL,
+      `${request.protocol}//${request.headers.host}${request.path}${request.search}`,
+    ])
+  const hasBody =
+    request.method !== 'GET' && request.method !== 'HEAD' && request.body !== undefined
   if (hasBody) headers.push(['content-length', String(request.body!.length)])
   return new Promise((resolve, reject) => {
     const outgoing = httpRequest(
-      { host: running.url.hostname, port: running.url.port, method: request.method, path: request.path + request.search, headers: headers.flat(), agent: false },
+      {
+        host: running.url.hostname,
+        port: running.url.port,
+        method: request.method,
+        path: request.path + request.search,
+        headers: headers.flat(),
+        agent: false,
+      },
       (response) => {
         const out: [string, string][] = []
         const raw = response.rawHeaders
-        for (let i = 0; i < raw.length; i += 2) if (!HOP_BY_HOP.has(raw[i]!.toLowerCase())) out.push([raw[i]!, raw[i + 1]!])
+        for (let i = 0; i < raw.length; i += 2)
+          if (!HOP_BY_HOP.has(raw[i]!.toLowerCase())) out.push([raw[i]!, raw[i + 1]!])
         resolve({ status: response.statusCode ?? 502, headers: out, body: response })
       },
     )

@@ -53,14 +53,62 @@ export interface StoredPreviewDeployment {
 
 /** The binding types a Preview's `env` takes (the kinds `wrangler preview` sends, plus `inherit`). */
 const ENV_TYPES = new Set([
-  'plain_text', 'secret_text', 'json', 'inherit', 'assets', 'kv_namespace', 'd1', 'r2_bucket', 'service', 'durable_object_namespace', 'workflow', 'queue',
-  'vectorize', 'hyperdrive', 'analytics_engine', 'dispatch_namespace', 'mtls_certificate', 'pipelines', 'secrets_store_secret', 'ratelimit', 'worker_loader',
-  'vpc_service', 'vpc_network', 'browser', 'ai', 'images', 'media', 'stream', 'version_metadata', 'send_email', 'logfwdr', 'ai_search', 'ai_search_namespace',
-  'agent_memory', 'artifacts', 'flagship', 'k2', 'analytics',
+  'plain_text',
+  'secret_text',
+  'json',
+  'inherit',
+  'assets',
+  'kv_namespace',
+  'd1',
+  'r2_bucket',
+  'service',
+  'durable_object_namespace',
+  'workflow',
+  'queue',
+  'vectorize',
+  'hyperdrive',
+  'analytics_engine',
+  'dispatch_namespace',
+  'mtls_certificate',
+  'pipelines',
+  'secrets_store_secret',
+  'ratelimit',
+  'worker_loader',
+  'vpc_service',
+  'vpc_network',
+  'browser',
+  'ai',
+  'images',
+  'media',
+  'stream',
+  'version_metadata',
+  'send_email',
+  'logfwdr',
+  'ai_search',
+  'ai_search_namespace',
+  'agent_memory',
+  'artifacts',
+  'flagship',
+  'k2',
+  'analytics',
 ])
 
 /** Fields a Preview deployment takes; anything else (a version's `bindings`) is refused. */
-const DEPLOYMENT_FIELDS = new Set(['main_module', 'modules', 'assets', 'compatibility_date', 'compatibility_flags', 'annotations', 'migrations', 'limits', 'placement', 'cache', 'env', 'exports', 'containers'])
+const DEPLOYMENT_FIELDS = new Set([
+  'main_module',
+  'modules',
+  'assets',
+  'compatibility_date',
+  'compatibility_flags',
+  'annotations',
+  'migrations',
+  'limits',
+  'placement',
+  'cache',
+  'env',
+  'exports',
+  'containers',
+])
 
 /** The server's slug of a Preview name: a DNS label of letters, digits and `-`. */
 function slugOf(name: string): string {
@@ -71,7 +119,8 @@ function slugOf(name: string): string {
     .toLowerCase()
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v)
 
 /** Every Preview and deployment of the emulator, plus the Workers' Preview defaults. */
 export class PreviewStore {
@@ -81,7 +130,11 @@ export class PreviewStore {
 
   find(accountId: string, worker: string, identifier: string): StoredPreview | undefined {
     const own = this.#previews.filter((p) => p.accountId === accountId && p.worker === worker)
-    return own.find((p) => p.id === identifier) ?? own.find((p) => p.name === identifier) ?? own.find((p) => p.slug === identifier)
+    return (
+      own.find((p) => p.id === identifier) ??
+      own.find((p) => p.name === identifier) ??
+      own.find((p) => p.slug === identifier)
+    )
   }
 
   list(accountId: string, worker: string): StoredPreview[] {
@@ -115,7 +168,11 @@ export class PreviewStore {
     this.#deployments.push(deployment)
   }
 
-  setDefaults(accountId: string, worker: string, env: Record<string, Omit<VersionBinding, 'name'>>): void {
+  setDefaults(
+    accountId: string,
+    worker: string,
+    env: Record<string, Omit<VersionBinding, 'name'>>,
+  ): void {
     this.#defaults.set(`${accountId}\n${worker}`, env)
   }
 
@@ -132,7 +189,9 @@ export class PreviewStore {
   runnable(id: string): { id: string; worker: string; body: RunnableVersionBody } | undefined {
     const deployment = this.#deployments.find((d) => d.id === id) ?? this.deployments(id)[0]
     const preview = deployment && this.#previews.find((p) => p.id === deployment.preview_id)
-    return deployment && preview ? { id: deployment.id, worker: preview.worker, body: deployment.runnable } : undefined
+    return deployment && preview
+      ? { id: deployment.id, worker: preview.worker, body: deployment.runnable }
+      : undefined
   }
 }
 
@@ -144,9 +203,22 @@ export const PREVIEW_ROUTES: Route[] = [
   { method: 'GET', pattern: new RegExp(`${PREVIEWS}/?$`), handler: listPreviews },
   { method: 'GET', pattern: new RegExp(`${PREVIEWS}/${SEGMENT}/?$`), handler: getPreview },
   { method: 'DELETE', pattern: new RegExp(`${PREVIEWS}/${SEGMENT}/?$`), handler: deletePreview },
-  { method: 'POST', pattern: new RegExp(`${PREVIEWS}/${SEGMENT}/deployments/?$`), handler: createDeployment, rawBody: true },
-  { method: 'GET', pattern: new RegExp(`${PREVIEWS}/${SEGMENT}/deployments/?$`), handler: listDeployments },
-  { method: 'GET', pattern: new RegExp(`${PREVIEWS}/${SEGMENT}/deployments/${SEGMENT}/?$`), handler: getDeployment },
+  {
+    method: 'POST',
+    pattern: new RegExp(`${PREVIEWS}/${SEGMENT}/deployments/?$`),
+    handler: createDeployment,
+    rawBody: true,
+  },
+  {
+    method: 'GET',
+    pattern: new RegExp(`${PREVIEWS}/${SEGMENT}/deployments/?$`),
+    handler: listDeployments,
+  },
+  {
+    method: 'GET',
+    pattern: new RegExp(`${PREVIEWS}/${SEGMENT}/deployments/${SEGMENT}/?$`),
+    handler: getDeployment,
+  },
 ]
 
 function previewNotFound(identifier: string): ApiReply {
@@ -154,44 +226,114 @@ function previewNotFound(identifier: string): ApiReply {
 }
 
 function previewResult(ctx: ApiContext, preview: StoredPreview): Record<string, unknown> {
-  return { id: preview.id, name: preview.name, slug: preview.slug, worker_name: preview.worker, created_on: preview.created_on, urls: [ctx.previewUrl(preview.slug, preview.worker, 'preview')] }
+  return {
+    id: preview.id,
+    name: preview.name,
+    slug: preview.slug,
+    worker_name: preview.worker,
+    created_on: preview.created_on,
+    urls: [ctx.previewUrl(preview.slug, preview.worker, 'preview')],
+  }
 }
 
 /** Secret values never leave the API: a `secret_text` answers with its type only. */
 function deploymentResult(ctx: ApiContext, d: StoredPreviewDeployment): Record<string, unknown> {
-  const env = Object.fromEntries(Object.entries(d.env).map(([name, b]) => [name, b.type === 'secret_text' ? { type: b.type } : b]))
-  return { id: d.id, preview_id: d.preview_id, number: d.number, created_on: d.created_on, annotations: d.annotations, env, migration_tag: d.migration_tag, urls: [ctx.previewUrl(d.id, ctx.store.previews.workerOf(d.preview_id) ?? '', 'deployment')] }
+  const env = Object.fromEntries(
+    Object.entries(d.env).map(([name, b]) => [
+      name,
+      b.type === 'secret_text' ? { type: b.type } : b,
+    ]),
+  )
+  return {
+    id: d.id,
+    preview_id: d.preview_id,
+    number: d.number,
+    created_on: d.created_on,
+    annotations: d.annotations,
+    env,
+    migration_tag: d.migration_tag,
+    urls: [ctx.previewUrl(d.id, ctx.store.previews.workerOf(d.preview_id) ?? '', 'deployment')],
+  }
 }
 
-function createPreview(ctx: ApiContext, req: ApiRequest, [account = '', worker = '']: string[]): ApiReply {
+function createPreview(
+  ctx: ApiContext,
+  req: ApiRequest,
+  [account = '', worker = '']: string[],
+): ApiReply {
   const found = ctx.store.worker(account, worker)
   if (!found) return workerNotFound()
   const name = isObject(req.body) ? req.body.name : undefined
-  if (typeof name !== 'string' || name.trim() === '' || name.length > 255) return failOne(400, Code.validation, 'name must be a non-empty string of at most 255 characters', '/name')
+  if (typeof name !== 'string' || name.trim() === '' || name.length > 255)
+    return failOne(
+      400,
+      Code.validation,
+      'name must be a non-empty string of at most 255 characters',
+      '/name',
+    )
   // Stricter than documented: a name is printed in logs, where a control character could start a forged line.
-  if (/\p{Cc}/u.test(name)) return failOne(400, Code.validation, 'name must not contain control characters', '/name')
+  if (/\p{Cc}/u.test(name))
+    return failOne(400, Code.validation, 'name must not contain control characters', '/name')
   const slug = slugOf(name)
-  if (slug === '' || slug.length > 63) return failOne(400, Code.validation, `name '${name}' makes no valid URL label (letters, digits and '-', at most 63)`, '/name')
-  const clash = ctx.store.previews.list(account, found.name).find((p) => p.name === name || p.slug === slug)
-  if (clash) return failOne(409, PREVIEW_NAME_TAKEN, `A Preview named '${clash.name}' (slug '${clash.slug}') already exists`, '/name')
-  const preview: StoredPreview = { id: randomUUID(), name, slug, worker: found.name, accountId: account, created_on: new Date().toISOString() }
+  if (slug === '' || slug.length > 63)
+    return failOne(
+      400,
+      Code.validation,
+      `name '${name}' makes no valid URL label (letters, digits and '-', at most 63)`,
+      '/name',
+    )
+  const clash = ctx.store.previews
+    .list(account, found.name)
+    .find((p) => p.name === name || p.slug === slug)
+  if (clash)
+    return failOne(
+      409,
+      PREVIEW_NAME_TAKEN,
+      `A Preview named '${clash.name}' (slug '${clash.slug}') already exists`,
+      '/name',
+    )
+  const preview: StoredPreview = {
+    id: randomUUID(),
+    name,
+    slug,
+    worker: found.name,
+    accountId: account,
+    created_on: new Date().toISOString(),
+  }
   ctx.store.previews.add(preview)
   return ok(previewResult(ctx, preview))
 }
 
 /** A page of the Worker's Previews (`page`, `per_page` 1–100, default 20), oldest first, with `result_info`. */
-function listPreviews(ctx: ApiContext, req: ApiRequest, [account = '', worker = '']: string[]): ApiReply {
+function listPreviews(
+  ctx: ApiContext,
+  req: ApiRequest,
+  [account = '', worker = '']: string[],
+): ApiReply {
   const found = ctx.store.worker(account, worker)
   if (!found) return workerNotFound()
   const page = wholeParam(req.query.get('page'), 1)
   const perPage = wholeParam(req.query.get('per_page'), 20)
-  if (page === undefined || perPage === undefined || perPage > 100) return failOne(400, Code.validation, 'page must be a whole number from 1, per_page from 1 to 100')
+  if (page === undefined || perPage === undefined || perPage > 100)
+    return failOne(
+      400,
+      Code.validation,
+      'page must be a whole number from 1, per_page from 1 to 100',
+    )
   const all = ctx.store.previews.list(account, found.name)
   const slice = all.slice((page - 1) * perPage, page * perPage)
   return ok(
     slice.map((p) => previewResult(ctx, p)),
     200,
-    { result_info: { page, per_page: perPage, count: slice.length, total_count: all.length, total_pages: Math.ceil(all.length / perPage) } },
+    {
+      result_info: {
+        page,
+        per_page: perPage,
+        count: slice.length,
+        total_count: all.length,
+        total_pages: Math.ceil(all.length / perPage),
+      },
+    },
   )
 }
 
@@ -205,7 +347,11 @@ function wholeParam(value: string | null, fallback: number): number | undefined 
  * `DELETE …/previews/{id|slug|name}`: the Preview and all its deployments; their URLs stop serving
  * at once. An unknown Preview is a 404 with the not-found code, as for a read.
  */
-async function deletePreview(ctx: ApiContext, _req: ApiRequest, [account = '', worker = '', identifier = '']: string[]): Promise<ApiReply> {
+async function deletePreview(
+  ctx: ApiContext,
+  _req: ApiRequest,
+  [account = '', worker = '', identifier = '']: string[],
+): Promise<ApiReply> {
   const preview = lookup(ctx, account, worker, identifier)
   if ('status' in preview) return preview
   const gone = ctx.store.previews.remove(preview.id)
@@ -213,59 +359,114 @@ async function deletePreview(ctx: ApiContext, _req: ApiRequest, [account = '', w
   return ok(null)
 }
 
-function lookup(ctx: ApiContext, account: string, worker: string, identifier: string): StoredPreview | ApiReply {
+function lookup(
+  ctx: ApiContext,
+  account: string,
+  worker: string,
+  identifier: string,
+): StoredPreview | ApiReply {
   const found = ctx.store.worker(account, worker)
   if (!found) return workerNotFound()
   return ctx.store.previews.find(account, found.name, identifier) ?? previewNotFound(identifier)
 }
 
-function getPreview(ctx: ApiContext, _req: ApiRequest, [account = '', worker = '', identifier = '']: string[]): ApiReply {
+function getPreview(
+  ctx: ApiContext,
+  _req: ApiRequest,
+  [account = '', worker = '', identifier = '']: string[],
+): ApiReply {
   const preview = lookup(ctx, account, worker, identifier)
   return 'status' in preview ? preview : ok(previewResult(ctx, preview))
 }
 
-function listDeployments(ctx: ApiContext, _req: ApiRequest, [account = '', worker = '', identifier = '']: string[]): ApiReply {
+function listDeployments(
+  ctx: ApiContext,
+  _req: ApiRequest,
+  [account = '', worker = '', identifier = '']: string[],
+): ApiReply {
   const preview = lookup(ctx, account, worker, identifier)
-  return 'status' in preview ? preview : ok(ctx.store.previews.deployments(preview.id).map((d) => deploymentResult(ctx, d)))
+  return 'status' in preview
+    ? preview
+    : ok(ctx.store.previews.deployments(preview.id).map((d) => deploymentResult(ctx, d)))
 }
 
-function getDeployment(ctx: ApiContext, _req: ApiRequest, [account = '', worker = '', identifier = '', which = '']: string[]): ApiReply {
+function getDeployment(
+  ctx: ApiContext,
+  _req: ApiRequest,
+  [account = '', worker = '', identifier = '', which = '']: string[],
+): ApiReply {
   const preview = lookup(ctx, account, worker, identifier)
   if ('status' in preview) return preview
   const all = ctx.store.previews.deployments(preview.id)
   const found = which === 'latest' ? all[0] : all.find((d) => d.id === which)
-  return found ? ok(deploymentResult(ctx, found)) : failOne(404, PREVIEW_DEPLOYMENT_NOT_FOUND, `Preview deployment '${which}' not found`)
+  return found
+    ? ok(deploymentResult(ctx, found))
+    : failOne(404, PREVIEW_DEPLOYMENT_NOT_FOUND, `Preview deployment '${which}' not found`)
 }
 
-async function createDeployment(ctx: ApiContext, req: ApiRequest, [account = '', worker = '', identifier = '']: string[]): Promise<ApiReply> {
+async function createDeployment(
+  ctx: ApiContext,
+  req: ApiRequest,
+  [account = '', worker = '', identifier = '']: string[],
+): Promise<ApiReply> {
   const preview = lookup(ctx, account, worker, identifier)
   if ('status' in preview) return preview
   const parsed = await deploymentBody(req)
   if ('problem' in parsed) return failOne(400, Code.validation, parsed.problem)
   const body = parsed.body
   const unknown = Object.keys(body).filter((key) => !DEPLOYMENT_FIELDS.has(key))
-  if (unknown.length > 0) return fail(400, unknown.map((key) => apiError(Code.validation, `Unknown field '${key}' for a Preview deployment`, `/${key}`)))
+  if (unknown.length > 0)
+    return fail(
+      400,
+      unknown.map((key) =>
+        apiError(Code.validation, `Unknown field '${key}' for a Preview deployment`, `/${key}`),
+      ),
+    )
 
   const envErrors = checkEnv(body.env)
   if (envErrors.length > 0) return fail(400, envErrors)
   const previous = ctx.store.previews.deployments(preview.id)[0]
   const requested = (body.env ?? {}) as Record<string, Omit<VersionBinding, 'name'>>
   // The Worker's Preview defaults under the request's bindings; `inherit` takes the previous deployment's.
-  const env: Record<string, Omit<VersionBinding, 'name'>> = { ...ctx.store.previews.defaults(account, preview.worker) }
+  const env: Record<string, Omit<VersionBinding, 'name'>> = {
+    ...ctx.store.previews.defaults(account, preview.worker),
+  }
   for (const [name, binding] of Object.entries(requested)) {
     if (binding.type !== 'inherit') env[name] = binding
     else if (previous?.env[name]) env[name] = previous.env[name]
-    else return failOne(400, Code.validation, `env.${name} inherits from the previous deployment of Preview '${preview.name}', which has no binding '${name}'`, `/env/${name}`)
+    else
+      return failOne(
+        400,
+        Code.validation,
+        `env.${name} inherits from the previous deployment of Preview '${preview.name}', which has no binding '${name}'`,
+        `/env/${name}`,
+      )
   }
-  const bindings = Object.entries(env).map(([name, binding]) => ({ ...binding, name }) as VersionBinding)
+  const bindings = Object.entries(env).map(
+    ([name, binding]) => ({ ...binding, name }) as VersionBinding,
+  )
   const { env: _env, cache: _cache, ...versionFields } = body
   const { errors, body: valid } = validateBody({ ...versionFields, bindings })
-  if (!valid) return fail(400, errors.map((e) => ({ ...e, source: e.source?.pointer?.startsWith('/bindings/') ? { pointer: `/env/${bindings[Number(e.source.pointer.split('/')[2])]?.name ?? ''}` } : e.source })))
+  if (!valid)
+    return fail(
+      400,
+      errors.map((e) => ({
+        ...e,
+        source: e.source?.pointer?.startsWith('/bindings/')
+          ? { pointer: `/env/${bindings[Number(e.source.pointer.split('/')[2])]?.name ?? ''}` }
+          : e.source,
+      })),
+    )
   const migrations = migrationProblem(body.migrations, preview.migration_tag)
   if (migrations) return migrations
 
   const id = randomUUID()
-  const runnable: RunnableVersionBody = { ...valid, modules: valid.modules ?? [], bindings, assets: valid.assets as RunnableVersionBody['assets'] }
+  const runnable: RunnableVersionBody = {
+    ...valid,
+    modules: valid.modules ?? [],
+    bindings,
+    assets: valid.assets as RunnableVersionBody['assets'],
+  }
   if (ctx.preview) {
     try {
       await ctx.preview.start(id, runnable, preview.worker)
@@ -293,22 +494,42 @@ async function createDeployment(ctx: ApiContext, req: ApiRequest, [account = '',
 
 function checkEnv(env: unknown): ApiError[] {
   if (env === undefined) return []
-  if (!isObject(env)) return [apiError(Code.validation, 'env must be an object of name → binding', '/env')]
+  if (!isObject(env))
+    return [apiError(Code.validation, 'env must be an object of name → binding', '/env')]
   const errors: ApiError[] = []
   for (const [name, binding] of Object.entries(env)) {
-    if (!isObject(binding)) errors.push(apiError(Code.validation, `env.${name} must be a binding object`, `/env/${name}`))
-    else if ('name' in binding) errors.push(apiError(Code.validation, `env.${name} must not repeat its name: the key is the name`, `/env/${name}/name`))
-    else if (typeof binding.type !== 'string' || !ENV_TYPES.has(binding.type)) errors.push(apiError(Code.validation, `env.${name} has unknown binding type ${JSON.stringify(binding.type)}`, `/env/${name}/type`))
+    if (!isObject(binding))
+      errors.push(apiError(Code.validation, `env.${name} must be a binding object`, `/env/${name}`))
+    else if ('name' in binding)
+      errors.push(
+        apiError(
+          Code.validation,
+          `env.${name} must not repeat its name: the key is the name`,
+          `/env/${name}/name`,
+        ),
+      )
+    else if (typeof binding.type !== 'string' || !ENV_TYPES.has(binding.type))
+      errors.push(
+        apiError(
+          Code.validation,
+          `env.${name} has unknown binding type ${JSON.stringify(binding.type)}`,
+          `/env/${name}/type`,
+        ),
+      )
   }
   return errors
 }
 
 /** The JSON body, or wrangler's multipart form (`metadata` plus one `files` part per module) as JSON. */
-async function deploymentBody(req: ApiRequest): Promise<{ body: Record<string, unknown> } | { problem: string }> {
+async function deploymentBody(
+  req: ApiRequest,
+): Promise<{ body: Record<string, unknown> } | { problem: string }> {
   const contentType = req.headers['content-type'] ?? ''
   if (!/^multipart\/form-data\b/i.test(contentType)) {
     if (req.bodyProblem === 'invalid-json') return { problem: 'The request body is not valid JSON' }
-    return isObject(req.body) ? { body: req.body } : { problem: 'The request body must be a JSON object' }
+    return isObject(req.body)
+      ? { body: req.body }
+      : { problem: 'The request body must be a JSON object' }
   }
   const read = await readMetadataForm(req)
   if ('problem' in read) return read
@@ -316,8 +537,15 @@ async function deploymentBody(req: ApiRequest): Promise<{ body: Record<string, u
   const modules = []
   for (const [part, value] of form) {
     if (part === 'metadata') continue
-    if (part !== 'files' || typeof value === 'string') return { problem: `Part '${part}' is not a module: modules are 'files' parts with a file name and a content type` }
-    modules.push({ name: value.name, content_type: value.type.split(';')[0]?.trim() ?? '', content_base64: Buffer.from(await value.arrayBuffer()).toString('base64') })
+    if (part !== 'files' || typeof value === 'string')
+      return {
+        problem: `Part '${part}' is not a module: modules are 'files' parts with a file name and a content type`,
+      }
+    modules.push({
+      name: value.name,
+      content_type: value.type.split(';')[0]?.trim() ?? '',
+      content_base64: Buffer.from(await value.arrayBuffer()).toString('base64'),
+    })
   }
   return { body: { ...metadata, modules } }
 }

@@ -22,14 +22,30 @@ import { validateBody } from './validate.js'
 import { formToBody } from './wrangler-routes.js'
 import type { StoredVersion, StoredWorker } from './types.js'
 
-export const SCRIPT_UPLOAD_ROUTES: Route[] = [{ method: 'PUT', pattern: /^\/accounts\/([^/]+)\/workers\/scripts\/([^/]+)\/?$/, handler: putScript, rawBody: true }]
+export const SCRIPT_UPLOAD_ROUTES: Route[] = [
+  {
+    method: 'PUT',
+    pattern: /^\/accounts\/([^/]+)\/workers\/scripts\/([^/]+)\/?$/,
+    handler: putScript,
+    rawBody: true,
+  },
+]
 
 const WORKER_NAME = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/
 
-async function putScript(ctx: ApiContext, req: ApiRequest, [account = '', name = '']: string[]): Promise<ApiReply> {
+async function putScript(
+  ctx: ApiContext,
+  req: ApiRequest,
+  [account = '', name = '']: string[],
+): Promise<ApiReply> {
   const existing = ctx.store.worker(account, name)
   // Only a name creates a Worker (an id names one that exists).
-  if (!existing && !WORKER_NAME.test(name)) return failOne(400, Code.validation, 'The script name must be lower-case letters, digits and dashes (at most 63)')
+  if (!existing && !WORKER_NAME.test(name))
+    return failOne(
+      400,
+      Code.validation,
+      'The script name must be lower-case letters, digits and dashes (at most 63)',
+    )
   const parsed = await formToBody(ctx, req, account, name)
   if ('problem' in parsed) return failOne(400, Code.validation, parsed.problem)
   const { errors, body } = validateBody(parsed.body)
@@ -41,14 +57,20 @@ async function putScript(ctx: ApiContext, req: ApiRequest, [account = '', name =
   const assets = checkAssetsJwt(ctx.assets, account, existing?.name ?? name, body)
   if (typeof assets === 'string') return failOne(400, Code.validation, assets, '/assets/jwt')
 
-  const added = await addVersion(ctx, { accountId: account, worker: existing?.name ?? name, deploy: true, body }, body)
+  const added = await addVersion(
+    ctx,
+    { accountId: account, worker: existing?.name ?? name, deploy: true, body },
+    body,
+  )
   if ('reply' in added) return added.reply
   const { stored } = added
   if (assets) stored.assetsManifest = assets
   const newTag = migrationTags(body.migrations)?.new_tag
   if (newTag !== undefined) ctx.store.setMigrationTag(account, stored.worker, newTag)
   const worker = ctx.store.worker(account, stored.worker)
-  return worker ? ok(scriptResult(worker, stored)) : failOne(500, Code.emulatorFailure, 'The Worker vanished while it was uploaded')
+  return worker
+    ? ok(scriptResult(worker, stored))
+    : failOne(500, Code.emulatorFailure, 'The Worker vanished while it was uploaded')
 }
 
 /**

@@ -22,7 +22,14 @@ import { forwardToVersion, type StreamReply } from './preview-proxy.js'
 import { idMatches, previewHostLabel, previewOrigin, splitPreviewLabel } from './preview-origin.js'
 import { Store } from './store.js'
 import { AssetsService } from './assets.js'
-import type { Emulator, EmulatorOptions, Fault, RecordedRequest, RunnableVersionBody, StoredDeployment } from './types.js'
+import type {
+  Emulator,
+  EmulatorOptions,
+  Fault,
+  RecordedRequest,
+  RunnableVersionBody,
+  StoredDeployment,
+} from './types.js'
 
 const HOST = '127.0.0.1'
 const DEFAULT_ACCOUNT = 'local-account'
@@ -34,7 +41,10 @@ const MAX_TIMER_MS = 2 ** 31 - 1
 type Reply = { kind: 'json'; reply: ApiReply } | { kind: 'stream'; reply: StreamReply }
 
 export async function startServer(options: EmulatorOptions = {}): Promise<Emulator> {
-  if (options.token !== undefined && !/^[\x21-\x7e]+$/.test(options.token)) throw new Error('the token must be printable ASCII without spaces (it travels in an Authorization header)')
+  if (options.token !== undefined && !/^[\x21-\x7e]+$/.test(options.token))
+    throw new Error(
+      'the token must be printable ASCII without spaces (it travels in an Authorization header)',
+    )
   // A fixed default would be known to every page a browser opens: each run has its own.
   const token = options.token ?? randomBytes(24).toString('base64url')
   const accountId = options.accountId ?? DEFAULT_ACCOUNT
@@ -62,12 +72,21 @@ export async function startServer(options: EmulatorOptions = {}): Promise<Emulat
     autoCreateWorkers: options.autoCreateWorkers ?? false,
     newAccount: options.newAccount ?? false,
     assets,
-    previewUrl: (id, worker, kind = 'version') => `${previewOrigin(kind, id, worker, port, protocol)}/`,
+    previewUrl: (id, worker, kind = 'version') =>
+      `${previewOrigin(kind, id, worker, port, protocol)}/`,
     workersDevSubdomain: options.workersDevSubdomain ?? 'emulator',
-    zones: (options.zones ?? []).map((z) => ({ name: z.name, id: z.id ?? randomUUID().replaceAll('-', '') })),
+    zones: (options.zones ?? []).map((z) => ({
+      name: z.name,
+      id: z.id ?? randomUUID().replaceAll('-', ''),
+    })),
     routes: [],
     customDomains: [],
-    queues: (options.queues ?? []).map((q) => ({ accountId, queue_name: q.name, queue_id: q.id ?? randomUUID().replaceAll('-', ''), consumers: [] })),
+    queues: (options.queues ?? []).map((q) => ({
+      accountId,
+      queue_name: q.name,
+      queue_id: q.id ?? randomUUID().replaceAll('-', ''),
+      consumers: [],
+    })),
     workflows: new Map(),
   }
 
@@ -99,11 +118,21 @@ export async function startServer(options: EmulatorOptions = {}): Promise<Emulat
     const started = performance.now()
     const finish = (status: number, note = '') => {
       record.status = status
-      log(`${method} ${url.pathname} ${status === 0 ? 'no answer' : status}${note} (${Math.round(performance.now() - started)} ms)`)
+      log(
+        `${method} ${url.pathname} ${status === 0 ? 'no answer' : status}${note} (${Math.round(performance.now() - started)} ms)`,
+      )
     }
 
     if (!loopbackHost(req.headers.host)) {
-      refuse(req, res, failOne(421, Code.noRoute, 'Misdirected request: this emulator answers only requests addressed to 127.0.0.1, [::1], localhost or a *.localhost name'))
+      refuse(
+        req,
+        res,
+        failOne(
+          421,
+          Code.noRoute,
+          'Misdirected request: this emulator answers only requests addressed to 127.0.0.1, [::1], localhost or a *.localhost name',
+        ),
+      )
       return finish(421, ' [refused: not a loopback Host]')
     }
     const previewLabel = previewHostLabel(req.headers.host)
@@ -145,9 +174,20 @@ export async function startServer(options: EmulatorOptions = {}): Promise<Emulat
     if (preview) {
       reply = preview
     } else if (url.pathname === API_PREFIX || url.pathname.startsWith(`${API_PREFIX}/`)) {
-      const bodyProblem = raw.bytes === undefined ? 'too-large' : decoded.invalid ? 'invalid-json' : undefined
-      const apiReq = { method, path: url.pathname.slice(API_PREFIX.length), query: url.searchParams, headers: req.headers, body: decoded.json, raw: raw.bytes }
-      reply = { kind: 'json', reply: await handleApi(ctx, bodyProblem ? { ...apiReq, bodyProblem } : apiReq) }
+      const bodyProblem =
+        raw.bytes === undefined ? 'too-large' : decoded.invalid ? 'invalid-json' : undefined
+      const apiReq = {
+        method,
+        path: url.pathname.slice(API_PREFIX.length),
+        query: url.searchParams,
+        headers: req.headers,
+        body: decoded.json,
+        raw: raw.bytes,
+      }
+      reply = {
+        kind: 'json',
+        reply: await handleApi(ctx, bodyProblem ? { ...apiReq, bodyProblem } : apiReq),
+      }
     } else if (workerRoute) {
       reply = await workerReply(workerRoute, method, url.search, req, raw.bytes)
     } else {
@@ -175,7 +215,11 @@ export async function startServer(options: EmulatorOptions = {}): Promise<Emulat
   function refuseUnread(req: IncomingMessage, url: URL, preview: boolean): ApiReply | undefined {
     const declared = Number(req.headers['content-length'] ?? 0)
     if (!preview && (url.pathname === API_PREFIX || url.pathname.startsWith(`${API_PREFIX}/`))) {
-      const admitted = admit(ctx, { method: (req.method ?? 'GET').toUpperCase(), path: url.pathname.slice(API_PREFIX.length), headers: req.headers })
+      const admitted = admit(ctx, {
+        method: (req.method ?? 'GET').toUpperCase(),
+        path: url.pathname.slice(API_PREFIX.length),
+        headers: req.headers,
+      })
       if ('refused' in admitted) return admitted.refused
     }
     if (declared > maxBody) return failOne(413, Code.tooLarge, 'Request body is too large')
@@ -192,15 +236,38 @@ export async function startServer(options: EmulatorOptions = {}): Promise<Emulat
     const version = store.findVersion(target.id)
     // The stored version keeps the request's `assets` (jwt, config) only inside `request`. An id that is
     // no version's is a Preview deployment's (its own URL) or a Preview's (its latest deployment).
-    const runnable = version ? { id: version.id, worker: version.worker, body: { ...version, assets: version.request.assets as RunnableVersionBody['assets'] } } : store.previews.runnable(target.id)
-    if (!pool || !runnable) return { kind: 'json', reply: failOne(404, Code.noRoute, `No preview for version ${target.id}`) }
+    const runnable = version
+      ? {
+          id: version.id,
+          worker: version.worker,
+          body: { ...version, assets: version.request.assets as RunnableVersionBody['assets'] },
+        }
+      : store.previews.runnable(target.id)
+    if (!pool || !runnable)
+      return {
+        kind: 'json',
+        reply: failOne(404, Code.noRoute, `No preview for version ${target.id}`),
+      }
     try {
       const running = await pool.start(runnable.id, runnable.body, runnable.worker)
-      return { kind: 'stream', reply: await forwardToVersion(running, { method, path: target.path, search, headers: req.headers, body, protocol }) }
+      return {
+        kind: 'stream',
+        reply: await forwardToVersion(running, {
+          method,
+          path: target.path,
+          search,
+          headers: req.headers,
+          body,
+          protocol,
+        }),
+      }
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error)
       // A Worker workerd refuses is the version's problem; anything else is the emulator's own.
-      const code = error instanceof Error && error.name === 'VersionStartupError' ? Code.validation : Code.emulatorFailure
+      const code =
+        error instanceof Error && error.name === 'VersionStartupError'
+          ? Code.validation
+          : Code.emulatorFailure
       return { kind: 'json', reply: failOne(502, code, `Preview failed: ${message}`) }
     }
   }
@@ -211,17 +278,44 @@ export async function startServer(options: EmulatorOptions = {}): Promise<Emulat
    * nothing of the emulator's shows in it. Any other `*.localhost` name (an API base URL on one,
    * say) is not a preview: undefined, routed as usual.
    */
-  function previewHostTarget(label: string): ((method: string, url: URL, req: IncomingMessage, body: Buffer | undefined) => Promise<Reply>) | undefined {
+  function previewHostTarget(
+    label: string,
+  ):
+    | ((method: string, url: URL, req: IncomingMessage, body: Buffer | undefined) => Promise<Reply>)
+    | undefined {
     for (const { id, worker } of splitPreviewLabel(label)) {
-      const version = store.versions(accountId, worker).find((v) => v.worker === worker && idMatches('version', v.id, id))
-      if (version) return (method, url, req, body) => previewReply({ id: version.id, path: url.pathname }, method, url.search, req, body)
-      const deployment = store.deployments(accountId, worker).find((d) => idMatches('deployment', d.id, id))
-      if (deployment) return (method, url, req, body) => splitReply(deployment, worker, { method, path: url.pathname, search: url.search, req, body })
+      const version = store
+        .versions(accountId, worker)
+        .find((v) => v.worker === worker && idMatches('version', v.id, id))
+      if (version)
+        return (method, url, req, body) =>
+          previewReply({ id: version.id, path: url.pathname }, method, url.search, req, body)
+      const deployment = store
+        .deployments(accountId, worker)
+        .find((d) => idMatches('deployment', d.id, id))
+      if (deployment)
+        return (method, url, req, body) =>
+          splitReply(deployment, worker, {
+            method,
+            path: url.pathname,
+            search: url.search,
+            req,
+            body,
+          })
       // A Worker Preview's stable URL (its slug: the latest deployment) or one Preview deployment's URL.
-      const preview = store.previews.list(accountId, worker).find((p) => idMatches('preview', p.slug, id))
-      const previewDeployment = preview ? undefined : store.previews.list(accountId, worker).flatMap((p) => store.previews.deployments(p.id)).find((d) => idMatches('deployment', d.id, id))
+      const preview = store.previews
+        .list(accountId, worker)
+        .find((p) => idMatches('preview', p.slug, id))
+      const previewDeployment = preview
+        ? undefined
+        : store.previews
+            .list(accountId, worker)
+            .flatMap((p) => store.previews.deployments(p.id))
+            .find((d) => idMatches('deployment', d.id, id))
       const servedId = preview?.id ?? previewDeployment?.id
-      if (servedId) return (method, url, req, body) => previewReply({ id: servedId, path: url.pathname }, method, url.search, req, body)
+      if (servedId)
+        return (method, url, req, body) =>
+          previewReply({ id: servedId, path: url.pathname }, method, url.search, req, body)
     }
     return undefined
   }
@@ -234,9 +328,21 @@ export async function startServer(options: EmulatorOptions = {}): Promise<Emulat
     req: IncomingMessage,
     body: Buffer | undefined,
   ): Promise<Reply> {
-    if (!store.worker(accountId, target.script)) return { kind: 'json', reply: failOne(404, Code.workerNotFound, `No Worker named '${target.script}'`) }
+    if (!store.worker(accountId, target.script))
+      return {
+        kind: 'json',
+        reply: failOne(404, Code.workerNotFound, `No Worker named '${target.script}'`),
+      }
     const current = store.currentDeployment(accountId, target.script)
-    if (!current) return { kind: 'json', reply: failOne(404, Code.noRoute, `Worker '${target.script}' has no deployment yet: no version gets traffic`) }
+    if (!current)
+      return {
+        kind: 'json',
+        reply: failOne(
+          404,
+          Code.noRoute,
+          `Worker '${target.script}' has no deployment yet: no version gets traffic`,
+        ),
+      }
     return splitReply(current, target.script, { method, path: target.path, search, req, body })
   }
 
@@ -244,18 +350,39 @@ export async function startServer(options: EmulatorOptions = {}): Promise<Emulat
   async function splitReply(
     deployment: StoredDeployment,
     script: string,
-    request: { method: string; path: string; search: string; req: IncomingMessage; body: Buffer | undefined },
+    request: {
+      method: string
+      path: string
+      search: string
+      req: IncomingMessage
+      body: Buffer | undefined
+    },
   ): Promise<Reply> {
     const overrides = request.req.headers[VERSION_OVERRIDES]
-    const picked = pickVersion(deployment, script, typeof overrides === 'string' ? overrides : undefined, trafficRandom)!
-    if ('problem' in picked) return { kind: 'json', reply: failOne(400, Code.validation, picked.problem) }
-    return previewReply({ id: picked.versionId, path: request.path }, request.method, request.search, request.req, request.body)
+    const picked = pickVersion(
+      deployment,
+      script,
+      typeof overrides === 'string' ? overrides : undefined,
+      trafficRandom,
+    )!
+    if ('problem' in picked)
+      return { kind: 'json', reply: failOne(400, Code.validation, picked.problem) }
+    return previewReply(
+      { id: picked.versionId, path: request.path },
+      request.method,
+      request.search,
+      request.req,
+      request.body,
+    )
   }
 
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     handle(req, res).catch((error: unknown) => {
-      log(`${req.method ?? '?'} ${req.url?.split('?')[0] ?? '?'} 500 internal error: ${error instanceof Error ? error.message : String(error)}`)
-      if (!res.headersSent) sendJson(res, 500, failOne(500, 10013, 'An unknown error occurred').body)
+      log(
+        `${req.method ?? '?'} ${req.url?.split('?')[0] ?? '?'} 500 internal error: ${error instanceof Error ? error.message : String(error)}`,
+      )
+      if (!res.headersSent)
+        sendJson(res, 500, failOne(500, 10013, 'An unknown error occurred').body)
       else res.destroy()
     })
   }
@@ -301,8 +428,10 @@ export async function startServer(options: EmulatorOptions = {}): Promise<Emulat
     runningVersions: () => pool?.running() ?? [],
     previews: (worker, account = accountId) => store.previews.list(account, worker),
     previewDeployments: (previewId) => store.previews.deployments(previewId),
-    setPreviewCreatedOn: (previewId, createdOn) => store.previews.setCreatedOn(previewId, createdOn),
-    setPreviewDefaults: (worker, env, account = accountId) => store.previews.setDefaults(account, worker, env),
+    setPreviewCreatedOn: (previewId, createdOn) =>
+      store.previews.setCreatedOn(previewId, createdOn),
+    setPreviewDefaults: (worker, env, account = accountId) =>
+      store.previews.setDefaults(account, worker, env),
     injectFaults: (...list: Fault[]) => faults.push(...list),
     clearFaults: () => faults.clear(),
     assets: {
@@ -313,7 +442,13 @@ export async function startServer(options: EmulatorOptions = {}): Promise<Emulat
       forget: (account = accountId) => assets.forget(account),
       expireNextUploadToken: (fault) => assets.expireNextUploadToken(fault),
     },
-    attachments: { zones: ctx.zones, routes: ctx.routes, customDomains: ctx.customDomains, queues: ctx.queues, workflows: ctx.workflows },
+    attachments: {
+      zones: ctx.zones,
+      routes: ctx.routes,
+      customDomains: ctx.customDomains,
+      queues: ctx.queues,
+      workflows: ctx.workflows,
+    },
     close: () => (closed ??= close()),
   }
 }
@@ -328,7 +463,12 @@ function loopbackHost(host: string | undefined): boolean {
   const match = /^(\[[^\]]*\]|[^:]*)(?::\d{1,5})?$/.exec(host.trim().toLowerCase())
   const name = match?.[1]?.replace(/\.$/, '')
   if (name === undefined) return false
-  return name === '127.0.0.1' || name === '[::1]' || name === 'localhost' || /^[a-z0-9-]+(?:\.[a-z0-9-]+)*\.localhost$/.test(name)
+  return (
+    name === '127.0.0.1' ||
+    name === '[::1]' ||
+    name === 'localhost' ||
+    /^[a-z0-9-]+(?:\.[a-z0-9-]+)*\.localhost$/.test(name)
+  )
 }
 
 /**
@@ -344,7 +484,10 @@ async function serverCertificates() {
   const dir = await mkdtemp(join(tmpdir(), 'workers-version-emulator-ca-'))
   const caFile = join(dir, 'ca.pem')
   await writeFile(caFile, certificates.ca)
-  const SNICallback = (servername: string, done: (error: Error | null, context?: SecureContext) => void) => {
+  const SNICallback = (
+    servername: string,
+    done: (error: Error | null, context?: SecureContext) => void,
+  ) => {
     const name = servername.toLowerCase()
     if (name === 'localhost' || !loopbackHost(name)) return done(null, undefined) // the default certificate
     let context = contexts.get(name)
@@ -395,10 +538,15 @@ function refuse(req: IncomingMessage, res: ServerResponse, reply: ApiReply): voi
 }
 
 /** Faults answered without touching the API: an error status or a non-JSON gateway page. */
-function faultReply(fault: Fault | undefined): { status: number; json?: unknown; html?: string; headers: Record<string, string> } | undefined {
+function faultReply(
+  fault: Fault | undefined,
+): { status: number; json?: unknown; html?: string; headers: Record<string, string> } | undefined {
   if (fault?.kind === 'status') {
-    const headers: Record<string, string> = fault.retryAfter === undefined ? {} : { 'retry-after': String(fault.retryAfter) }
-    const body = fault.body ?? failOne(fault.status, fault.status === 429 ? 971 : 10013, statusMessage(fault.status)).body
+    const headers: Record<string, string> =
+      fault.retryAfter === undefined ? {} : { 'retry-after': String(fault.retryAfter) }
+    const body =
+      fault.body ??
+      failOne(fault.status, fault.status === 429 ? 971 : 10013, statusMessage(fault.status)).body
     return { status: fault.status, json: body, headers }
   }
   if (fault?.kind === 'non-json') {
@@ -425,10 +573,11 @@ async function sendStream(res: ServerResponse, reply: StreamReply): Promise<void
   if (reply.body) {
     for await (const chunk of reply.body) {
       if (res.destroyed) break // the client went away; stop pulling from the Worker
-      if (!res.write(chunk)) await new Promise((resolve) => {
-        res.once('drain', resolve)
-        res.once('close', resolve)
-      })
+      if (!res.write(chunk))
+        await new Promise((resolve) => {
+          res.once('drain', resolve)
+          res.once('close', resolve)
+        })
     }
   }
   res.end()

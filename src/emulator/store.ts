@@ -21,12 +21,20 @@ export class Store {
 
   workers(accountId: string): StoredWorker[] {
     const prefix = `${accountId}\n`
-    return [...this.#workers].filter(([key]) => key.startsWith(prefix)).map(([, entry]) => entry.worker)
+    return [...this.#workers]
+      .filter(([key]) => key.startsWith(prefix))
+      .map(([, entry]) => entry.worker)
   }
 
   createWorker(accountId: string, name: string): StoredWorker {
     const now = new Date().toISOString()
-    const worker: StoredWorker = { id: randomUUID().replaceAll('-', ''), name, created_on: now, updated_on: now, subdomain: { enabled: false, previews_enabled: false } }
+    const worker: StoredWorker = {
+      id: randomUUID().replaceAll('-', ''),
+      name,
+      created_on: now,
+      updated_on: now,
+      subdomain: { enabled: false, previews_enabled: false },
+    }
     this.#workers.set(`${accountId}\n${name}`, { worker, versions: [], deployments: [] })
     return worker
   }
@@ -41,7 +49,11 @@ export class Store {
   }
 
   /** Stores a version, numbering it after the Worker's previous ones (1, 2, 3, …). */
-  addVersion(accountId: string, workerName: string, version: Omit<StoredVersion, 'number'>): StoredVersion {
+  addVersion(
+    accountId: string,
+    workerName: string,
+    version: Omit<StoredVersion, 'number'>,
+  ): StoredVersion {
     const entry = this.#entry(accountId, workerName)
     if (!entry) throw new Error(`no Worker ${workerName}`)
     const stored: StoredVersion = { ...version, number: entry.versions.length + 1 }
@@ -59,7 +71,11 @@ export class Store {
     return this.#entry(accountId, nameOrId)?.deployments.at(-1)
   }
 
-  addDeployment(accountId: string, workerName: string, deployment: StoredDeployment): StoredDeployment {
+  addDeployment(
+    accountId: string,
+    workerName: string,
+    deployment: StoredDeployment,
+  ): StoredDeployment {
     const entry = this.#entry(accountId, workerName)
     if (!entry) throw new Error(`no Worker ${workerName}`)
     entry.deployments.push(deployment)
@@ -75,7 +91,8 @@ export class Store {
   /** Every Worker's current deployment, for keeping their versions running. */
   deployedVersionIds(): Set<string> {
     const ids = new Set<string>()
-    for (const entry of this.#workers.values()) for (const v of entry.deployments.at(-1)?.versions ?? []) ids.add(v.version_id)
+    for (const entry of this.#workers.values())
+      for (const v of entry.deployments.at(-1)?.versions ?? []) ids.add(v.version_id)
     return ids
   }
 
@@ -92,7 +109,8 @@ export class Store {
     const byName = this.#workers.get(`${accountId}\n${nameOrId}`)
     if (byName) return byName
     const prefix = `${accountId}\n`
-    for (const [key, entry] of this.#workers) if (key.startsWith(prefix) && entry.worker.id === nameOrId) return entry
+    for (const [key, entry] of this.#workers)
+      if (key.startsWith(prefix) && entry.worker.id === nameOrId) return entry
     return undefined
   }
 }

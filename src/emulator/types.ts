@@ -268,7 +268,11 @@ export interface Emulator {
   /** Sets when a Preview and its deployments were made (ISO 8601), so a test can age them without waiting. */
   setPreviewCreatedOn(previewId: string, createdOn: string): void
   /** Sets the Worker's Preview defaults (its `previews_base_config.env`), which every deployment's `env` goes over. */
-  setPreviewDefaults(worker: string, env: Record<string, Omit<VersionBinding, 'name'>>, accountId?: string): void
+  setPreviewDefaults(
+    worker: string,
+    env: Record<string, Omit<VersionBinding, 'name'>>,
+    accountId?: string,
+  ): void
   /** Version ids whose workerd instance is running or starting right now. */
   runningVersions(): string[]
   /** Queue faults; each one is consumed by the first later request it matches. */

@@ -32,18 +32,32 @@ const REQUIRED_BINDING_FIELDS: Readonly<Record<string, readonly string[]>> = {
 }
 
 /** Fields that must be strings when present (`json` may be any JSON value). */
-const STRING_FIELDS = new Set(['text', 'namespace_id', 'bucket_name', 'database_id', 'id', 'service', 'queue_name', 'class_name'])
+const STRING_FIELDS = new Set([
+  'text',
+  'namespace_id',
+  'bucket_name',
+  'database_id',
+  'id',
+  'service',
+  'queue_name',
+  'class_name',
+])
 
 const MAX_TAG_BYTES = 100
 /** The platform's limit on a Worker's modules, uncompressed; whatever the request body limit allows. */
 const MAX_WORKER_BYTES = 64 * 1024 * 1024
 const JS_IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v)
 
-export function validateBody(body: unknown, today = new Date()): { errors: ApiError[]; body?: ValidBody } {
+export function validateBody(
+  body: unknown,
+  today = new Date(),
+): { errors: ApiError[]; body?: ValidBody } {
   if (!isObject(body)) return { errors: [err('The request body must be a JSON object', '')] }
-  const assetsOnly = body.main_module === undefined && isObject(body.assets) && typeof body.assets.jwt === 'string'
+  const assetsOnly =
+    body.main_module === undefined && isObject(body.assets) && typeof body.assets.jwt === 'string'
   const errors = [
     ...(assetsOnly ? checkAssetsOnly(body) : [...checkModules(body), ...checkMainModule(body)]),
     ...checkCompatibility(body, today),
@@ -64,14 +78,20 @@ const ASSETS_CONFIG_MODULES = new Set(['_headers', '_redirects'])
  */
 function checkAssetsOnly(body: Record<string, unknown>): ApiError[] {
   const errors: ApiError[] = []
-  if (Array.isArray(body.bindings) && body.bindings.length > 0) errors.push(err('An assets-only version (no main_module) cannot have bindings', '/bindings'))
+  if (Array.isArray(body.bindings) && body.bindings.length > 0)
+    errors.push(err('An assets-only version (no main_module) cannot have bindings', '/bindings'))
   if (body.modules === undefined) return errors
   errors.push(...checkModules(body))
   if (!Array.isArray(body.modules)) return errors
   body.modules.forEach((module: unknown, i) => {
     if (!isObject(module)) return
     if (!ASSETS_CONFIG_MODULES.has(String(module.name)) || module.content_type !== 'text/plain') {
-      errors.push(err(`An assets-only version (no main_module) has no code: only _headers and _redirects (text/plain) may be modules, not '${String(module.name)}'`, pointer('modules', i)))
+      errors.push(
+        err(
+          `An assets-only version (no main_module) has no code: only _headers and _redirects (text/plain) may be modules, not '${String(module.name)}'`,
+          pointer('modules', i),
+        ),
+      )
     }
   })
   return errors
@@ -83,7 +103,8 @@ function err(message: string, at: string): ApiError {
 
 function checkModules(body: Record<string, unknown>): ApiError[] {
   const modules = body.modules
-  if (!Array.isArray(modules)) return [err('modules must be an array of {name, content_type, content_base64}', '/modules')]
+  if (!Array.isArray(modules))
+    return [err('modules must be an array of {name, content_type, content_base64}', '/modules')]
   const errors: ApiError[] = []
   const seen = new Set<string>()
   let bytes = 0
@@ -93,21 +114,38 @@ function checkModules(body: Record<string, unknown>): ApiError[] {
       return
     }
     const { name, content_type: type, content_base64: content } = module
-    if (typeof name !== 'string') errors.push(err('Module name must be a string', pointer('modules', i, 'name')))
+    if (typeof name !== 'string')
+      errors.push(err('Module name must be a string', pointer('modules', i, 'name')))
     else {
       const problem = moduleNameProblem(name)
-      if (problem) errors.push(err(`Invalid module name '${name}': ${problem}`, pointer('modules', i, 'name')))
-      else if (seen.has(name)) errors.push(err(`Duplicate module name '${name}'`, pointer('modules', i, 'name')))
+      if (problem)
+        errors.push(err(`Invalid module name '${name}': ${problem}`, pointer('modules', i, 'name')))
+      else if (seen.has(name))
+        errors.push(err(`Duplicate module name '${name}'`, pointer('modules', i, 'name')))
       seen.add(name)
     }
     if (typeof type !== 'string' || !isKnownContentType(type)) {
-      errors.push(err(`Unsupported content_type ${JSON.stringify(type)}`, pointer('modules', i, 'content_type')))
+      errors.push(
+        err(
+          `Unsupported content_type ${JSON.stringify(type)}`,
+          pointer('modules', i, 'content_type'),
+        ),
+      )
     }
     if (typeof content !== 'string' || !isCanonicalBase64(content)) {
-      errors.push(err('content_base64 must be canonical base64', pointer('modules', i, 'content_base64')))
+      errors.push(
+        err('content_base64 must be canonical base64', pointer('modules', i, 'content_base64')),
+      )
     } else bytes += Buffer.byteLength(content, 'base64')
   })
-  if (bytes > MAX_WORKER_BYTES) errors.push(apiError(Code.tooLarge, `Script too large: the modules are ${bytes} bytes, over the ${MAX_WORKER_BYTES}-byte (64 MiB) limit`, '/modules'))
+  if (bytes > MAX_WORKER_BYTES)
+    errors.push(
+      apiError(
+        Code.tooLarge,
+        `Script too large: the modules are ${bytes} bytes, over the ${MAX_WORKER_BYTES}-byte (64 MiB) limit`,
+        '/modules',
+      ),
+    )
   return errors
 }
 
@@ -131,13 +169,24 @@ function isCanonicalBase64(text: string): boolean {
 function checkMainModule(body: Record<string, unknown>): ApiError[] {
   const main = body.main_module
   if (typeof main !== 'string' || main === '') {
-    return [err('main_module is required and must be a string (an assets-only version, with assets.jwt, has none)', '/main_module')]
+    return [
+      err(
+        'main_module is required and must be a string (an assets-only version, with assets.jwt, has none)',
+        '/main_module',
+      ),
+    ]
   }
   if (!Array.isArray(body.modules)) return []
   const module = (body.modules as unknown[]).find((m) => isObject(m) && m.name === main)
-  if (!isObject(module)) return [err(`main_module '${main}' does not name a module in modules`, '/main_module')]
+  if (!isObject(module))
+    return [err(`main_module '${main}' does not name a module in modules`, '/main_module')]
   if (typeof module.content_type !== 'string' || !isEsModuleType(module.content_type)) {
-    return [err(`main_module '${main}' must be an ES module (application/javascript+module)`, '/main_module')]
+    return [
+      err(
+        `main_module '${main}' must be an ES module (application/javascript+module)`,
+        '/main_module',
+      ),
+    ]
   }
   return []
 }
@@ -147,17 +196,24 @@ function checkCompatibility(body: Record<string, unknown>, today: Date): ApiErro
   const date = body.compatibility_date
   if (date !== undefined) {
     if (typeof date !== 'string' || !isCalendarDate(date)) {
-      errors.push(err('compatibility_date must be a date in the form YYYY-MM-DD', '/compatibility_date'))
+      errors.push(
+        err('compatibility_date must be a date in the form YYYY-MM-DD', '/compatibility_date'),
+      )
     } else if (date > today.toISOString().slice(0, 10)) {
       errors.push(err(`compatibility_date ${date} is in the future (UTC)`, '/compatibility_date'))
     }
   }
   const flags = body.compatibility_flags
   if (flags !== undefined) {
-    if (!Array.isArray(flags)) errors.push(err('compatibility_flags must be an array of strings', '/compatibility_flags'))
-    else flags.forEach((flag: unknown, i) => {
-      if (typeof flag !== 'string') errors.push(err('Each compatibility flag must be a string', pointer('compatibility_flags', i)))
-    })
+    if (!Array.isArray(flags))
+      errors.push(err('compatibility_flags must be an array of strings', '/compatibility_flags'))
+    else
+      flags.forEach((flag: unknown, i) => {
+        if (typeof flag !== 'string')
+          errors.push(
+            err('Each compatibility flag must be a string', pointer('compatibility_flags', i)),
+          )
+      })
   }
   return errors
 }
@@ -180,7 +236,9 @@ function checkBindings(bindings: unknown): ApiError[] {
     }
     const { name, type } = binding
     if (typeof name !== 'string' || !JS_IDENTIFIER.test(name)) {
-      errors.push(err('Binding name must be a valid JavaScript identifier', pointer('bindings', i, 'name')))
+      errors.push(
+        err('Binding name must be a valid JavaScript identifier', pointer('bindings', i, 'name')),
+      )
     } else if (seen.has(name)) {
       errors.push(err(`Duplicate binding name '${name}'`, pointer('bindings', i, 'name')))
     }
@@ -199,8 +257,16 @@ function checkBindingFields(binding: Record<string, unknown>, type: string, i: n
   const required = REQUIRED_BINDING_FIELDS[type] ?? []
   const present = required.filter((field) => binding[field] !== undefined)
   if (required.length > 0 && present.length === 0) {
-    const which = required.length === 1 ? `'${required[0]}'` : `one of ${required.map((f) => `'${f}'`).join(', ')}`
-    errors.push(err(`Binding '${String(binding.name)}' of type ${type} requires ${which}`, pointer('bindings', i, required[0] ?? '')))
+    const which =
+      required.length === 1
+        ? `'${required[0]}'`
+        : `one of ${required.map((f) => `'${f}'`).join(', ')}`
+    errors.push(
+      err(
+        `Binding '${String(binding.name)}' of type ${type} requires ${which}`,
+        pointer('bindings', i, required[0] ?? ''),
+      ),
+    )
   }
   for (const field of present) {
     if (STRING_FIELDS.has(field) && typeof binding[field] !== 'string') {
@@ -215,14 +281,25 @@ function checkAnnotations(annotations: unknown): ApiError[] {
   if (!isObject(annotations)) return [err('annotations must be an object', '/annotations')]
   const errors: ApiError[] = []
   for (const [key, value] of Object.entries(annotations)) {
-    if (typeof value !== 'string') errors.push(err(`Annotation '${key}' must be a string`, pointer('annotations', key)))
+    if (typeof value !== 'string')
+      errors.push(err(`Annotation '${key}' must be a string`, pointer('annotations', key)))
   }
   if (annotations['workers/triggered_by'] !== undefined) {
-    errors.push(err("'workers/triggered_by' is set by the server and cannot be provided", pointer('annotations', 'workers/triggered_by')))
+    errors.push(
+      err(
+        "'workers/triggered_by' is set by the server and cannot be provided",
+        pointer('annotations', 'workers/triggered_by'),
+      ),
+    )
   }
   const tag = annotations['workers/tag']
   if (typeof tag === 'string' && Buffer.byteLength(tag) > MAX_TAG_BYTES) {
-    errors.push(err(`'workers/tag' must be at most ${MAX_TAG_BYTES} bytes`, pointer('annotations', 'workers/tag')))
+    errors.push(
+      err(
+        `'workers/tag' must be at most ${MAX_TAG_BYTES} bytes`,
+        pointer('annotations', 'workers/tag'),
+      ),
+    )
   }
   return errors
 }

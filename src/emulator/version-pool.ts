@@ -37,7 +37,9 @@ export class VersionPool {
       this.#touch(id, existing)
       return existing
     }
-    const starting = import('../workerd/workerd.js').then(({ runVersion }) => runVersion(body, { workerName }))
+    const starting = import('../workerd/workerd.js').then(({ runVersion }) =>
+      runVersion(body, { workerName }),
+    )
     this.#running.set(id, starting)
     starting.catch(() => {
       if (this.#running.get(id) === starting) this.#running.delete(id)

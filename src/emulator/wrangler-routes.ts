@@ -28,12 +28,29 @@ const ACCOUNT = `^/accounts/${SEGMENT}/workers`
 
 export const WRANGLER_ROUTES: Route[] = [
   { method: 'GET', pattern: new RegExp(`${ACCOUNT}/services/${SEGMENT}/?$`), handler: getService },
-  { method: 'GET', pattern: new RegExp(`${ACCOUNT}/scripts/${SEGMENT}/settings/?$`), handler: getSettings },
-  { method: 'POST', pattern: new RegExp(`${ACCOUNT}/scripts/${SEGMENT}/versions/?$`), handler: postScriptVersion, rawBody: true },
-  { method: 'GET', pattern: new RegExp(`${ACCOUNT}/scripts/${SEGMENT}/versions/${SEGMENT}/?$`), handler: getScriptVersion },
+  {
+    method: 'GET',
+    pattern: new RegExp(`${ACCOUNT}/scripts/${SEGMENT}/settings/?$`),
+    handler: getSettings,
+  },
+  {
+    method: 'POST',
+    pattern: new RegExp(`${ACCOUNT}/scripts/${SEGMENT}/versions/?$`),
+    handler: postScriptVersion,
+    rawBody: true,
+  },
+  {
+    method: 'GET',
+    pattern: new RegExp(`${ACCOUNT}/scripts/${SEGMENT}/versions/${SEGMENT}/?$`),
+    handler: getScriptVersion,
+  },
 ]
 
-function getService(ctx: ApiContext, _req: ApiRequest, [account = '', name = '']: string[]): ApiReply {
+function getService(
+  ctx: ApiContext,
+  _req: ApiRequest,
+  [account = '', name = '']: string[],
+): ApiReply {
   const worker = ctx.store.worker(account, name)
   if (!worker) return failOne(404, SERVICE_NOT_FOUND, 'This Worker does not exist on your account.')
   const latest = ctx.store.versions(account, name)[0]
@@ -50,7 +67,11 @@ function getService(ctx: ApiContext, _req: ApiRequest, [account = '', name = '']
   })
 }
 
-function getSettings(ctx: ApiContext, _req: ApiRequest, [account = '', name = '']: string[]): ApiReply {
+function getSettings(
+  ctx: ApiContext,
+  _req: ApiRequest,
+  [account = '', name = '']: string[],
+): ApiReply {
   if (!ctx.store.worker(account, name)) return workerNotFound()
   const latest = ctx.store.versions(account, name)[0]
   const request = latest?.request ?? {}
@@ -68,16 +89,31 @@ function getSettings(ctx: ApiContext, _req: ApiRequest, [account = '', name = ''
 }
 
 /** `wrangler versions deploy` reads each version it is given before it deploys it. */
-function getScriptVersion(ctx: ApiContext, _req: ApiRequest, [account = '', name = '', id = '']: string[]): ApiReply {
+function getScriptVersion(
+  ctx: ApiContext,
+  _req: ApiRequest,
+  [account = '', name = '', id = '']: string[],
+): ApiReply {
   if (!ctx.store.worker(account, name)) return workerNotFound()
   const stored = ctx.store.version(account, name, id)
-  return stored ? ok(scriptVersionResult(stored)) : failOne(404, Code.versionNotFound, 'Version not found')
+  return stored
+    ? ok(scriptVersionResult(stored))
+    : failOne(404, Code.versionNotFound, 'Version not found')
 }
 
-async function postScriptVersion(ctx: ApiContext, req: ApiRequest, [account = '', name = '']: string[]): Promise<ApiReply> {
+async function postScriptVersion(
+  ctx: ApiContext,
+  req: ApiRequest,
+  [account = '', name = '']: string[],
+): Promise<ApiReply> {
   const parsed = await formToBody(ctx, req, account, name)
   if ('problem' in parsed) return failOne(400, Code.validation, parsed.problem)
-  const reply = await createVersion(ctx, { accountId: account, worker: name, deploy: false, body: parsed.body })
+  const reply = await createVersion(ctx, {
+    accountId: account,
+    worker: name,
+    deploy: false,
+    body: parsed.body,
+  })
   if (reply.status !== 200) return reply
   const id = (reply.body as { result: { id: string } }).result.id
   const stored = ctx.store.version(account, name, id)
@@ -94,34 +130,57 @@ export async function formToBody(
   const read = await readMetadataForm(req)
   if ('problem' in read) return read
   const { form, metadata } = read
-  if (metadata.body_part !== undefined) return { problem: 'The emulator models ES-module Workers only (main_module), not body_part' }
+  if (metadata.body_part !== undefined)
+    return { problem: 'The emulator models ES-module Workers only (main_module), not body_part' }
 
   const { keep_bindings: keep, ...fields } = metadata
-  const bindings: VersionBinding[] = Array.isArray(fields.bindings) ? (fields.bindings as VersionBinding[]) : []
+  const bindings: VersionBinding[] = Array.isArray(fields.bindings)
+    ? (fields.bindings as VersionBinding[])
+    : []
   // Parts that a binding refers to (`part`) are binding contents, not modules.
-  const boundParts = new Set(bindings.map((b) => b.part).filter((p): p is string => typeof p === 'string'))
+  const boundParts = new Set(
+    bindings.map((b) => b.part).filter((p): p is string => typeof p === 'string'),
+  )
   const modules: VersionModule[] = []
   for (const [partName, value] of form) {
     if (partName === 'metadata' || boundParts.has(partName)) continue
-    if (typeof value === 'string') return { problem: `Part '${partName}' must be a file with a content type` }
+    if (typeof value === 'string')
+      return { problem: `Part '${partName}' must be a file with a content type` }
     modules.push({
       name: partName,
       content_type: value.type.split(';')[0]?.trim() ?? '',
       content_base64: Buffer.from(await value.arrayBuffer()).toString('base64'),
     })
   }
-  return { body: { ...fields, bindings: [...bindings, ...keptBindings(ctx, account, name, keep, bindings)], modules } }
+  return {
+    body: {
+      ...fields,
+      bindings: [...bindings, ...keptBindings(ctx, account, name, keep, bindings)],
+      modules,
+    },
+  }
 }
 
 /** `keep_bindings: ["secret_text", …]`: bindings of those kinds carry over from the latest version unless redefined. */
-function keptBindings(ctx: ApiContext, account: string, name: string, keep: unknown, given: VersionBinding[]): VersionBinding[] {
+function keptBindings(
+  ctx: ApiContext,
+  account: string,
+  name: string,
+  keep: unknown,
+  given: VersionBinding[],
+): VersionBinding[] {
   if (!Array.isArray(keep) || keep.length === 0) return []
   const latest = ctx.store.versions(account, name)[0]
   const taken = new Set(given.map((b) => b.name))
-  return (latest?.bindings ?? []).filter((b) => keep.includes(b.type) && !taken.has(b.name)).map((b) => ({ type: 'inherit', name: b.name }))
+  return (latest?.bindings ?? [])
+    .filter((b) => keep.includes(b.type) && !taken.has(b.name))
+    .map((b) => ({ type: 'inherit', name: b.name }))
 }
 
-function scriptInfo(worker: StoredWorker, latest: StoredVersion | undefined): Record<string, unknown> {
+function scriptInfo(
+  worker: StoredWorker,
+  latest: StoredVersion | undefined,
+): Record<string, unknown> {
   return {
     id: worker.name,
     tag: worker.id,

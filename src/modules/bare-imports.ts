@@ -17,12 +17,17 @@ function isRuntimeProvided(specifier: string): boolean {
 }
 
 function isBare(specifier: string): boolean {
-  return !/^(?:\.{1,2}\/|\/|[a-z][a-z0-9+.-]*:)/i.test(specifier) && specifier !== '.' && specifier !== '..'
+  return (
+    !/^(?:\.{1,2}\/|\/|[a-z][a-z0-9+.-]*:)/i.test(specifier) &&
+    specifier !== '.' &&
+    specifier !== '..'
+  )
 }
 
 const BUNDLE_HINTS: Record<BundlerName, string> = {
   vite: 'bundle it with `ssr.noExternal: true` (or `resolve.noExternal` of the Worker environment), or add @cloudflare/vite-plugin',
-  rollup: 'bundle it with @rollup/plugin-node-resolve (and @rollup/plugin-commonjs), or remove it from `external`',
+  rollup:
+    'bundle it with @rollup/plugin-node-resolve (and @rollup/plugin-commonjs), or remove it from `external`',
   rolldown: 'remove it from `external` so Rolldown bundles it',
   esbuild: 'set `bundle: true` and remove it from `external`/`packages: "external"`',
   webpack: 'remove it from `externals` so webpack bundles it',
@@ -47,7 +52,10 @@ function mayImportPackage(code: string): boolean {
  * Refuses ES modules that import a package by name: the version would be rejected at upload
  * (or fail at startup). Every such import is named with the module that makes it.
  */
-export async function assertNoBareImports(modules: readonly WorkerModule[], bundler: BundlerName): Promise<void> {
+export async function assertNoBareImports(
+  modules: readonly WorkerModule[],
+  bundler: BundlerName,
+): Promise<void> {
   const problems: string[] = []
   let lexer: typeof import('es-module-lexer') | undefined
   for (const module of modules) {

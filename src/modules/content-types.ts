@@ -87,7 +87,10 @@ export function contentTypeFor(
  * Content type for a non-JavaScript import (`import wasm from './add.wasm'`) in source code,
  * or `undefined` when the bundler should handle the import itself.
  */
-export function importedModuleType(path: string, matchRule: RuleMatcher): ModuleContentType | undefined {
+export function importedModuleType(
+  path: string,
+  matchRule: RuleMatcher,
+): ModuleContentType | undefined {
   const ruled = matchRule(path)
   if (ruled !== undefined) return ruled !== false && IMPORTABLE_TYPES.has(ruled) ? ruled : undefined
   const type = EXTENSION_TYPES[posix.extname(path)]

@@ -4,7 +4,14 @@ import { SOURCE_MAP, contentTypeFor, isEsModuleType, type RuleMatcher } from './
 import { filesImportedByChunks } from './module-imports.js'
 import { plural } from '../core/plural.js'
 import { linksSourceMap, rewriteSourceMap } from './source-maps.js'
-import type { BundlerName, ExcludedFile, ModulesResult, OutputFile, SourceMapChoice, WorkerModule } from '../core/types.js'
+import type {
+  BundlerName,
+  ExcludedFile,
+  ModulesResult,
+  OutputFile,
+  SourceMapChoice,
+  WorkerModule,
+} from '../core/types.js'
 
 export interface ModulesOptions {
   bundler: BundlerName
@@ -34,7 +41,8 @@ function metadataReason(fileName: string): string | undefined {
   if (fileName.startsWith('.vite/')) return 'Vite build metadata'
   if (fileName === '.assetsignore') return 'static assets ignore list'
   // @cloudflare/vite-plugin writes the deploy config and local vars beside the worker.
-  if (fileName === 'wrangler.json' || fileName === '.dev.vars') return 'Cloudflare Vite plugin deploy config'
+  if (fileName === 'wrangler.json' || fileName === '.dev.vars')
+    return 'Cloudflare Vite plugin deploy config'
   return undefined
 }
 
@@ -58,8 +66,10 @@ export function moduleNameProblem(name: string): string | undefined {
   if (name.includes('\\')) return 'contains a backslash; module names are separated by "/"'
   if (name.startsWith('/')) return 'starts with "/"; module names are relative to the main module'
   const segments = name.split('/')
-  if (segments.some((segment) => segment === '.' || segment === '..')) return 'has a "." or ".." segment'
-  if (segments.some((segment) => segment === '')) return 'has an empty segment ("//" or a trailing "/")'
+  if (segments.some((segment) => segment === '.' || segment === '..'))
+    return 'has a "." or ".." segment'
+  if (segments.some((segment) => segment === ''))
+    return 'has an empty segment ("//" or a trailing "/")'
   return undefined
 }
 
@@ -69,13 +79,22 @@ export function hasEntryChunk(files: readonly OutputFile[]): boolean {
 }
 
 /** Chooses the entry chunk that becomes `main_module`. */
-function pickMainChunk(files: readonly OutputFile[], options: Pick<ModulesOptions, 'mainModule' | 'bundler'>): OutputFile {
+function pickMainChunk(
+  files: readonly OutputFile[],
+  options: Pick<ModulesOptions, 'mainModule' | 'bundler'>,
+): OutputFile {
   const entries = files.filter((file) => file.kind === 'chunk' && file.isEntry)
-  const list = (chunks: readonly OutputFile[]) => chunks.map((c) => `  - ${c.fileName}${c.entryName ? ` (entry "${c.entryName}")` : ''}`).join('\n')
+  const list = (chunks: readonly OutputFile[]) =>
+    chunks
+      .map((c) => `  - ${c.fileName}${c.entryName ? ` (entry "${c.entryName}")` : ''}`)
+      .join('\n')
   if (options.mainModule !== undefined) {
     const wanted = options.mainModule.replace(/^\.\//, '')
     const match = entries.find(
-      (c) => c.fileName === wanted || c.entryName === wanted || c.fileName.replace(/\.[cm]?js$/, '') === wanted,
+      (c) =>
+        c.fileName === wanted ||
+        c.entryName === wanted ||
+        c.fileName.replace(/\.[cm]?js$/, '') === wanted,
     )
     if (!match) {
       throw new WorkersVersionError(
@@ -104,12 +123,20 @@ function pickMainChunk(files: readonly OutputFile[], options: Pick<ModulesOption
  * module's directory, source maps attached to their chunks, non-modules left out.
  * Pure: the same files and options always give the same result.
  */
-export function toWorkerModules(files: readonly OutputFile[], options: ModulesOptions): ModulesResult {
+export function toWorkerModules(
+  files: readonly OutputFile[],
+  options: ModulesOptions,
+): ModulesResult {
   const main = pickMainChunk(files, options)
   const root = posix.dirname(main.fileName)
   // Names are the file names below the main module's directory, as the bundler
   // wrote them (not normalised: a name the checks below refuse must be seen).
-  const nameOf = (fileName: string) => (root === '.' ? fileName : fileName.startsWith(`${root}/`) ? fileName.slice(root.length + 1) : posix.relative(root, fileName))
+  const nameOf = (fileName: string) =>
+    root === '.'
+      ? fileName
+      : fileName.startsWith(`${root}/`)
+        ? fileName.slice(root.length + 1)
+        : posix.relative(root, fileName)
 
   // Maps come from the chunks themselves; the same maps emitted as files are not modules twice.
   // Which maps are sent is decided from the chunk's code: the map itself is read only when it is
@@ -118,14 +145,18 @@ export function toWorkerModules(files: readonly OutputFile[], options: ModulesOp
   const sendsMap = new Set<OutputFile>()
   for (const file of files) {
     if (file.kind !== 'chunk') continue
-    const sent = options.sourcemaps === 'linked' ? linksSourceMap(file.contents) : options.sourcemaps
+    const sent =
+      options.sourcemaps === 'linked' ? linksSourceMap(file.contents) : options.sourcemaps
     if (sent) sendsMap.add(file)
     chunkMapFiles.set(file.mapFileName ?? `${file.fileName}.map`, sent)
   }
 
   // Read from every chunk's text, so only once some file has no module type (most builds have none).
   let imported: Set<string> | undefined
-  const isImported = (fileName: string) => (imported ??= filesImportedByChunks(files.filter((file) => file.kind === 'chunk'))).has(fileName)
+  const isImported = (fileName: string) =>
+    (imported ??= filesImportedByChunks(files.filter((file) => file.kind === 'chunk'))).has(
+      fileName,
+    )
   const modules: WorkerModule[] = []
   const excluded: ExcludedFile[] = []
   const unknown: string[] = []
@@ -140,7 +171,8 @@ export function toWorkerModules(files: readonly OutputFile[], options: ModulesOp
       continue
     }
     if (file.kind === 'asset' && chunkMapFiles.has(file.fileName)) {
-      if (!chunkMapFiles.get(file.fileName)) excluded.push({ fileName: file.fileName, reason: mapLeftOut(options.sourcemaps) })
+      if (!chunkMapFiles.get(file.fileName))
+        excluded.push({ fileName: file.fileName, reason: mapLeftOut(options.sourcemaps) })
       continue
     }
     const type = contentTypeFor(file, options.matchRule)
@@ -165,13 +197,18 @@ export function toWorkerModules(files: readonly OutputFile[], options: ModulesOp
     }
     const nameProblem = moduleNameProblem(name)
     if (nameProblem) {
-      badNames.push(`  - ${JSON.stringify(name)}${name === file.fileName ? '' : ` (${file.fileName})`}: ${nameProblem}`)
+      badNames.push(
+        `  - ${JSON.stringify(name)}${name === file.fileName ? '' : ` (${file.fileName})`}: ${nameProblem}`,
+      )
       continue
     }
     modules.push({ name, content_type: type, contents: file.contents })
     if (sendsMap.has(file) && file.map) {
       try {
-        const map = rewriteSourceMap(file.map, name, { chunk: file.fileName, mapFile: file.mapFileName })
+        const map = rewriteSourceMap(file.map, name, {
+          chunk: file.fileName,
+          mapFile: file.mapFileName,
+        })
         modules.push({ name: `${name}.map`, content_type: SOURCE_MAP, contents: Buffer.from(map) })
       } catch (error) {
         if (!(error instanceof WorkersVersionError)) throw error
@@ -192,7 +229,7 @@ export function toWorkerModules(files: readonly OutputFile[], options: ModulesOp
   if (outside.length > 0) {
     problems.push(
       `These files are outside the main module's directory "${root}" and cannot be resolved from it:\n${outside.map((f) => `  - ${f}`).join('\n')}\n` +
-        'Emit them at or below the main module\'s directory (for example by changing the chunk or asset file names).',
+        "Emit them at or below the main module's directory (for example by changing the chunk or asset file names).",
     )
   }
   if (badNames.length > 0) {
@@ -206,11 +243,16 @@ export function toWorkerModules(files: readonly OutputFile[], options: ModulesOp
   for (const mod of modules) seen.set(mod.name, (seen.get(mod.name) ?? 0) + 1)
   const duplicates = [...seen].filter(([, count]) => count > 1).map(([name]) => name)
   if (duplicates.length > 0) {
-    problems.push(`Several files map to the same module name: ${duplicates.map((d) => `"${d}"`).join(', ')}. Module names must be unique.`)
+    problems.push(
+      `Several files map to the same module name: ${duplicates.map((d) => `"${d}"`).join(', ')}. Module names must be unique.`,
+    )
   }
   if (problems.length > 0) {
     const onlyMaps = problems.length === badMaps.length
-    throw new WorkersVersionError(onlyMaps ? 'INVALID_SOURCE_MAP' : 'INVALID_MODULES', problems.join('\n\n'))
+    throw new WorkersVersionError(
+      onlyMaps ? 'INVALID_SOURCE_MAP' : 'INVALID_MODULES',
+      problems.join('\n\n'),
+    )
   }
 
   const mainName = nameOf(main.fileName)

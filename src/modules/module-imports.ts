@@ -32,7 +32,11 @@ export interface PlaceholderMatch {
 
 export function findPlaceholders(code: string): PlaceholderMatch[] {
   if (!code.includes('__WORKERS_MODULE_')) return []
-  return [...code.matchAll(PLACEHOLDER)].map((m) => ({ start: m.index, end: m.index + m[0].length, index: Number(m[1]) }))
+  return [...code.matchAll(PLACEHOLDER)].map((m) => ({
+    start: m.index,
+    end: m.index + m[0].length,
+    index: Number(m[1]),
+  }))
 }
 
 /** A platform path with `/` separators, as module names and rule globs use them. */
@@ -72,20 +76,24 @@ export function moduleImportPath(specifier: string): string | undefined {
 }
 
 /** Static and dynamic imports, re-exports and `require` calls with a literal specifier. */
-const IMPORT_SPECIFIER = /\b(?:from|import)\s*\(?\s*(["'`])([^"'`\n]+)\1|\brequire\s*\(\s*(["'`])([^"'`\n]+)\3/g
+const IMPORT_SPECIFIER =
+  /\b(?:from|import)\s*\(?\s*(["'`])([^"'`\n]+)\1|\brequire\s*\(\s*(["'`])([^"'`\n]+)\3/g
 
 /**
  * Output files some chunk imports by a relative specifier (`import css from './assets/x.css'`).
  * Read from the chunks' text, so it holds for every bundler: a file no chunk names is one the
  * Worker can never load, and can be left out like wrangler leaves out files no rule matches.
  */
-export function filesImportedByChunks(chunks: ReadonlyArray<{ fileName: string; contents: Uint8Array }>): Set<string> {
+export function filesImportedByChunks(
+  chunks: ReadonlyArray<{ fileName: string; contents: Uint8Array }>,
+): Set<string> {
   const imported = new Set<string>()
   for (const chunk of chunks) {
     const code = Buffer.from(chunk.contents).toString('utf8')
     for (const match of code.matchAll(IMPORT_SPECIFIER)) {
       const specifier = stripQuery(match[2] ?? match[4] ?? '')
-      if (specifier.startsWith('./') || specifier.startsWith('../')) imported.add(posix.join(posix.dirname(chunk.fileName), specifier))
+      if (specifier.startsWith('./') || specifier.startsWith('../'))
+        imported.add(posix.join(posix.dirname(chunk.fileName), specifier))
     }
   }
   return imported

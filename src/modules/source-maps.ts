@@ -37,14 +37,19 @@ export interface SourceMapOrigin {
  * A map that is not valid JSON, or has no `sources` array, is an INVALID_SOURCE_MAP
  * error naming the chunk and the map file.
  */
-export function rewriteSourceMap(map: RawSourceMap | string, moduleName: string, origin: SourceMapOrigin = { chunk: moduleName }): string {
+export function rewriteSourceMap(
+  map: RawSourceMap | string,
+  moduleName: string,
+  origin: SourceMapOrigin = { chunk: moduleName },
+): string {
   const parsed = readMap(map, origin)
   const rewritten: RawSourceMap = {
     ...parsed,
     file: moduleName,
     sources: parsed.sources.map((source) => (source === null ? null : stripRelativePrefix(source))),
   }
-  if (typeof parsed.sourceRoot === 'string') rewritten.sourceRoot = stripRelativePrefix(parsed.sourceRoot)
+  if (typeof parsed.sourceRoot === 'string')
+    rewritten.sourceRoot = stripRelativePrefix(parsed.sourceRoot)
   return JSON.stringify(rewritten)
 }
 
@@ -65,23 +70,27 @@ function readMap(map: RawSourceMap | string, origin: SourceMapOrigin): RawSource
 
 /** What makes a parsed value unusable as a map; undefined when it is usable. */
 function mapProblem(value: unknown): string | undefined {
-  if (!isRecord(value)) return `is ${value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`}, not a source map object`
-  if (!Array.isArray(value.sources)) return value.sources === undefined ? 'has no `sources` array' : '`sources` is not an array'
+  if (!isRecord(value))
+    return `is ${value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`}, not a source map object`
+  if (!Array.isArray(value.sources))
+    return value.sources === undefined ? 'has no `sources` array' : '`sources` is not an array'
   const bad = value.sources.findIndex((source) => source !== null && typeof source !== 'string')
   if (bad >= 0) return `\`sources[${bad}]\` is ${typeof value.sources[bad]}, not a string`
   return undefined
 }
 
 function invalidMap(origin: SourceMapOrigin, problem: string): WorkersVersionError {
-  const which = origin.mapFile ? `The source map "${origin.mapFile}" of chunk "${origin.chunk}"` : `The source map of chunk "${origin.chunk}"`
+  const which = origin.mapFile
+    ? `The source map "${origin.mapFile}" of chunk "${origin.chunk}"`
+    : `The source map of chunk "${origin.chunk}"`
   return new WorkersVersionError(
     'INVALID_SOURCE_MAP',
     `${which} ${problem}. Fix the plugin or step that writes it, or set \`sourcemaps: false\` to create the version without source maps.`,
   )
 }
 
-
-const INLINE_MAP = /\/\/[#@] sourceMappingURL=data:application\/json(?:;charset=[\w-]+)?;base64,([A-Za-z0-9+/=]+)\s*$/
+const INLINE_MAP =
+  /\/\/[#@] sourceMappingURL=data:application\/json(?:;charset=[\w-]+)?;base64,([A-Za-z0-9+/=]+)\s*$/
 
 /**
  * Decodes a map the bundler inlined into its own output (`sourcemap: 'inline'`), for
@@ -104,10 +113,15 @@ const LINK = Buffer.from('//# sourceMappingURL=')
  * Reads the code's bytes only, never the bundler's map object.
  */
 export function linksSourceMap(code: Uint8Array): boolean {
-  const bytes = Buffer.isBuffer(code) ? code : Buffer.from(code.buffer, code.byteOffset, code.byteLength)
+  const bytes = Buffer.isBuffer(code)
+    ? code
+    : Buffer.from(code.buffer, code.byteOffset, code.byteLength)
   const at = bytes.lastIndexOf(LINK)
   if (at < 0 || (at > 0 && bytes[at - 1] !== 0x0a && bytes[at - 1] !== 0x0d)) return false
-  const [url = '', ...after] = bytes.subarray(at + LINK.length).toString('utf8').split('\n')
+  const [url = '', ...after] = bytes
+    .subarray(at + LINK.length)
+    .toString('utf8')
+    .split('\n')
   const target = url.trim()
   if (target === '' || target.startsWith('data:')) return false
   return after.every((line) => {

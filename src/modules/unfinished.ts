@@ -30,14 +30,22 @@ export const LATE_FRAMEWORKS: readonly LateFramework[] = [
 
 /** The framework among the build's plugins that finishes the output after the bundler, if any. */
 export function lateFrameworkOf(pluginNames: readonly string[]): LateFramework | undefined {
-  return LATE_FRAMEWORKS.find((framework) => pluginNames.some((name) => framework.plugin.test(name)))
+  return LATE_FRAMEWORKS.find((framework) =>
+    pluginNames.some((name) => framework.plugin.test(name)),
+  )
 }
 
 /** A chunk that still holds a late framework's placeholder: the output is unfinished, whatever the bundler. */
-export function placeholderLeft(files: readonly OutputFile[]): { framework: LateFramework; file: string } | undefined {
+export function placeholderLeft(
+  files: readonly OutputFile[],
+): { framework: LateFramework; file: string } | undefined {
   for (const file of files) {
     if (file.kind !== 'chunk') continue
-    const contents = Buffer.from(file.contents.buffer, file.contents.byteOffset, file.contents.byteLength)
+    const contents = Buffer.from(
+      file.contents.buffer,
+      file.contents.byteOffset,
+      file.contents.byteLength,
+    )
     const framework = LATE_FRAMEWORKS.find((f) => contents.includes(f.placeholder))
     if (framework) return { framework, file: file.fileName }
   }
@@ -48,7 +56,11 @@ export function placeholderLeft(files: readonly OutputFile[]): { framework: Late
 const DEPLOY_COMMAND = 'npx unplugin-workers-version deploy'
 
 /** Why the output is not the Worker to ship, and what to run instead; `upload`: an upload was asked for (and refused). */
-export function unfinishedMessage(framework: LateFramework, file: string | undefined, upload: boolean): string {
+export function unfinishedMessage(
+  framework: LateFramework,
+  file: string | undefined,
+  upload: boolean,
+): string {
   const why = `${framework.name} finishes the Worker after the bundler is done (${framework.finishes}), so the output this plugin is handed is unfinished${file ? ` (${file} still holds ${framework.placeholder})` : ''}`
   return upload
     ? `${why}; nothing was uploaded. Upload the finished output instead: run \`${framework.build}\` without uploading (no \`--mode deploy\`, no \`upload\` option), then \`${DEPLOY_COMMAND}\`.`

@@ -1,5 +1,14 @@
 import * as v from 'valibot'
-import { BindingName, JsonValue, LooseObject, NonEmpty, PositiveInt, StringList, isJsonValue, notJsonMessage } from './fields.js'
+import {
+  BindingName,
+  JsonValue,
+  LooseObject,
+  NonEmpty,
+  PositiveInt,
+  StringList,
+  isJsonValue,
+  notJsonMessage,
+} from './fields.js'
 import { FIRST_ISSUE, WARNING, record } from './fields.js'
 import { describe, typeName } from './issues.js'
 
@@ -50,7 +59,10 @@ function binding<const T extends string, const E extends v.ObjectEntries>(type: 
       ...entries,
     },
     `unknown field for ${type}`,
-    (issue) => (issue.input === undefined ? `required for ${type}` : `expected an object, got ${describe(issue.input)}`),
+    (issue) =>
+      issue.input === undefined
+        ? `required for ${type}`
+        : `expected an object, got ${describe(issue.input)}`,
   )
 }
 
@@ -64,141 +76,318 @@ function kind<const S extends v.GenericSchema>(
   miniflare?: string,
   wrangler?: Omit<WranglerSource, 'fields'> & { fields?: Record<string, string> | string[] },
 ): BindingKind<S> {
-  const fields = Array.isArray(wrangler?.fields) ? Object.fromEntries(wrangler.fields.map((key) => [key, key])) : wrangler?.fields
+  const fields = Array.isArray(wrangler?.fields)
+    ? Object.fromEntries(wrangler.fields.map((key) => [key, key]))
+    : wrangler?.fields
   return { schema, env, miniflare, wrangler: wrangler && { ...wrangler, fields } }
 }
 
 /** Every binding kind the plugin knows, by `type`, in the order wrangler sends them. */
 export const BINDING_KINDS = {
   /** A plain-text variable. */
-  plain_text: kind(binding('plain_text', { /** The value. */ text: v.string() }), 'string', 'bindings', { section: 'vars' }),
+  plain_text: kind(
+    binding('plain_text', { /** The value. */ text: v.string() }),
+    'string',
+    'bindings',
+    { section: 'vars' },
+  ),
   /** A JSON value. */
-  json: kind(binding('json', { /** The value, any JSON. */ json: JsonValue }), 'unknown', 'bindings', { section: 'vars' }),
+  json: kind(
+    binding('json', { /** The value, any JSON. */ json: JsonValue }),
+    'unknown',
+    'bindings',
+    { section: 'vars' },
+  ),
   /** A Workers KV namespace. */
-  kv_namespace: kind(binding('kv_namespace', { /** Id of the KV namespace. */ namespace_id: NonEmpty }), 'KVNamespace', 'kvNamespaces', {
-    section: 'kv_namespaces', fields: { namespace_id: 'id' }, inheritWithout: 'id',
-  }),
+  kv_namespace: kind(
+    binding('kv_namespace', { /** Id of the KV namespace. */ namespace_id: NonEmpty }),
+    'KVNamespace',
+    'kvNamespaces',
+    {
+      section: 'kv_namespaces',
+      fields: { namespace_id: 'id' },
+      inheritWithout: 'id',
+    },
+  ),
   /** Sending email. */
   send_email: kind(
     v.pipe(
       binding('send_email', {
         /** The only address the Worker may send to. */ destination_address: v.optional(NonEmpty),
-        /** Addresses the Worker may send to. */ allowed_destination_addresses: v.optional(StringList),
+        /** Addresses the Worker may send to. */ allowed_destination_addresses:
+          v.optional(StringList),
         /** Addresses the Worker may send from. */ allowed_sender_addresses: v.optional(StringList),
       }),
-      v.forward(v.partialCheck([['destination_address'], ['allowed_destination_addresses']], (b) => b.destination_address === undefined || b.allowed_destination_addresses === undefined,
-        'cannot be combined with allowed_destination_addresses'), ['destination_address']),
+      v.forward(
+        v.partialCheck(
+          [['destination_address'], ['allowed_destination_addresses']],
+          (b) =>
+            b.destination_address === undefined || b.allowed_destination_addresses === undefined,
+          'cannot be combined with allowed_destination_addresses',
+        ),
+        ['destination_address'],
+      ),
     ),
-    'SendEmail', 'email', { section: 'send_email', nameKey: 'name', fields: ['destination_address', 'allowed_destination_addresses', 'allowed_sender_addresses'] },
+    'SendEmail',
+    'email',
+    {
+      section: 'send_email',
+      nameKey: 'name',
+      fields: ['destination_address', 'allowed_destination_addresses', 'allowed_sender_addresses'],
+    },
   ),
   /** A Durable Object namespace. */
   durable_object_namespace: kind(
     v.pipe(
       binding('durable_object_namespace', {
         /** Exported class implementing the Durable Object. */ class_name: v.optional(NonEmpty),
-        /** Worker that exports the class, when it is not this Worker. */ script_name: v.optional(NonEmpty),
-        /** Environment of `script_name` (service environments). */ environment: v.optional(NonEmpty),
-        /** Id of an existing namespace, instead of `class_name`. */ namespace_id: v.optional(NonEmpty),
-        /** Dispatch namespace holding `script_name` (Workers for Platforms). */ dispatch_namespace: v.optional(NonEmpty),
+        /** Worker that exports the class, when it is not this Worker. */ script_name:
+          v.optional(NonEmpty),
+        /** Environment of `script_name` (service environments). */ environment:
+          v.optional(NonEmpty),
+        /** Id of an existing namespace, instead of `class_name`. */ namespace_id:
+          v.optional(NonEmpty),
+        /** Dispatch namespace holding `script_name` (Workers for Platforms). */ dispatch_namespace:
+          v.optional(NonEmpty),
       }),
-      v.forward(v.partialCheck([['class_name'], ['namespace_id']], (b) => b.class_name !== undefined || b.namespace_id !== undefined, 'required for durable_object_namespace (or namespace_id)'), ['class_name']),
+      v.forward(
+        v.partialCheck(
+          [['class_name'], ['namespace_id']],
+          (b) => b.class_name !== undefined || b.namespace_id !== undefined,
+          'required for durable_object_namespace (or namespace_id)',
+        ),
+        ['class_name'],
+      ),
     ),
-    'DurableObjectNamespace', 'durableObjects', { section: 'durable_objects', list: 'bindings', nameKey: 'name', fields: ['class_name', 'script_name', 'environment'] },
+    'DurableObjectNamespace',
+    'durableObjects',
+    {
+      section: 'durable_objects',
+      list: 'bindings',
+      nameKey: 'name',
+      fields: ['class_name', 'script_name', 'environment'],
+    },
   ),
   /** A Workflow. */
   workflow: kind(
     binding('workflow', {
       /** Name of the Workflow. */ workflow_name: NonEmpty,
       /** Exported `WorkflowEntrypoint` class. */ class_name: v.optional(NonEmpty),
-      /** Worker that exports the class, when it is not this Worker. */ script_name: v.optional(NonEmpty),
+      /** Worker that exports the class, when it is not this Worker. */ script_name:
+        v.optional(NonEmpty),
     }),
-    'Workflow', 'workflows', { section: 'workflows', fields: { workflow_name: 'name', class_name: 'class_name', script_name: 'script_name' } },
+    'Workflow',
+    'workflows',
+    {
+      section: 'workflows',
+      fields: { workflow_name: 'name', class_name: 'class_name', script_name: 'script_name' },
+    },
   ),
   /** A Queue producer. */
   queue: kind(
     binding('queue', {
       /** Name of the queue. */ queue_name: NonEmpty,
       /** Default delay in seconds before messages are delivered (0–43200). */
-      delivery_delay: v.optional(v.config(v.pipe(v.number(), v.integer('must be an integer'), v.minValue(0, 'must be 0 or more'), v.maxValue(43200, 'must be at most 43200 seconds (12 hours)')), FIRST_ISSUE)),
+      delivery_delay: v.optional(
+        v.config(
+          v.pipe(
+            v.number(),
+            v.integer('must be an integer'),
+            v.minValue(0, 'must be 0 or more'),
+            v.maxValue(43200, 'must be at most 43200 seconds (12 hours)'),
+          ),
+          FIRST_ISSUE,
+        ),
+      ),
     }),
-    'Queue', 'queueProducers', { section: 'queues', list: 'producers', fields: { queue_name: 'queue', delivery_delay: 'delivery_delay' } },
+    'Queue',
+    'queueProducers',
+    {
+      section: 'queues',
+      list: 'producers',
+      fields: { queue_name: 'queue', delivery_delay: 'delivery_delay' },
+    },
   ),
   /** An R2 bucket. */
   r2_bucket: kind(
     binding('r2_bucket', {
       /** Name of the bucket. */ bucket_name: NonEmpty,
-      /** Jurisdiction of the bucket. */ jurisdiction: v.optional(v.picklist(['eu', 'fedramp', 'fedramp-high'])),
+      /** Jurisdiction of the bucket. */ jurisdiction: v.optional(
+        v.picklist(['eu', 'fedramp', 'fedramp-high']),
+      ),
     }),
-    'R2Bucket', 'r2Buckets', { section: 'r2_buckets', fields: ['bucket_name', 'jurisdiction'], inheritWithout: 'bucket_name' },
+    'R2Bucket',
+    'r2Buckets',
+    {
+      section: 'r2_buckets',
+      fields: ['bucket_name', 'jurisdiction'],
+      inheritWithout: 'bucket_name',
+    },
   ),
   /** A D1 database. */
   d1: kind(
     v.pipe(
-      binding('d1', { /** Id of the D1 database. */ database_id: v.optional(NonEmpty), /** Older name of `database_id`. */ id: v.optional(NonEmpty) }),
-      v.forward(v.partialCheck([['database_id'], ['id']], (b) => b.database_id !== undefined || b.id !== undefined, 'required for d1'), ['database_id']),
+      binding('d1', {
+        /** Id of the D1 database. */ database_id: v.optional(NonEmpty),
+        /** Older name of `database_id`. */ id: v.optional(NonEmpty),
+      }),
+      v.forward(
+        v.partialCheck(
+          [['database_id'], ['id']],
+          (b) => b.database_id !== undefined || b.id !== undefined,
+          'required for d1',
+        ),
+        ['database_id'],
+      ),
     ),
-    'D1Database', 'd1Databases', { section: 'd1_databases', fields: ['database_id'], inheritWithout: 'database_id' },
+    'D1Database',
+    'd1Databases',
+    { section: 'd1_databases', fields: ['database_id'], inheritWithout: 'database_id' },
   ),
   /** A Vectorize index. */
-  vectorize: kind(binding('vectorize', { /** Name of the index. */ index_name: NonEmpty }), 'VectorizeIndex', 'vectorize', { section: 'vectorize', fields: ['index_name'] }),
+  vectorize: kind(
+    binding('vectorize', { /** Name of the index. */ index_name: NonEmpty }),
+    'VectorizeIndex',
+    'vectorize',
+    { section: 'vectorize', fields: ['index_name'] },
+  ),
   /** An AI Search namespace. */
-  ai_search_namespace: kind(binding('ai_search_namespace', { /** Name of the AI Search namespace. */ namespace: NonEmpty }), 'AiSearchNamespace', 'aiSearchNamespaces', {
-    section: 'ai_search_namespaces', fields: ['namespace'],
-  }),
+  ai_search_namespace: kind(
+    binding('ai_search_namespace', { /** Name of the AI Search namespace. */ namespace: NonEmpty }),
+    'AiSearchNamespace',
+    'aiSearchNamespaces',
+    {
+      section: 'ai_search_namespaces',
+      fields: ['namespace'],
+    },
+  ),
   /** An AI Search instance. */
   ai_search: kind(
-    binding('ai_search', { /** Name of the AI Search instance. */ instance_name: NonEmpty, /** AI Search namespace holding the instance. */ namespace: v.optional(NonEmpty) }),
-    'AiSearchInstance', 'aiSearchInstances', { section: 'ai_search', fields: ['instance_name', 'namespace'] },
+    binding('ai_search', {
+      /** Name of the AI Search instance. */ instance_name: NonEmpty,
+      /** AI Search namespace holding the instance. */ namespace: v.optional(NonEmpty),
+    }),
+    'AiSearchInstance',
+    'aiSearchInstances',
+    { section: 'ai_search', fields: ['instance_name', 'namespace'] },
   ),
   /** A Hyperdrive configuration. */
-  hyperdrive: kind(binding('hyperdrive', { /** Id of the Hyperdrive configuration. */ id: NonEmpty }), 'Hyperdrive', 'hyperdrives', { section: 'hyperdrive', fields: ['id'] }),
+  hyperdrive: kind(
+    binding('hyperdrive', { /** Id of the Hyperdrive configuration. */ id: NonEmpty }),
+    'Hyperdrive',
+    'hyperdrives',
+    { section: 'hyperdrive', fields: ['id'] },
+  ),
   /** A secret from a Secrets Store. */
   secrets_store_secret: kind(
-    binding('secrets_store_secret', { /** Id of the store. */ store_id: NonEmpty, /** Name of the secret in the store. */ secret_name: NonEmpty }),
-    'SecretsStoreSecret', 'secretsStoreSecrets', { section: 'secrets_store_secrets', fields: ['store_id', 'secret_name'] },
+    binding('secrets_store_secret', {
+      /** Id of the store. */ store_id: NonEmpty,
+      /** Name of the secret in the store. */ secret_name: NonEmpty,
+    }),
+    'SecretsStoreSecret',
+    'secretsStoreSecrets',
+    { section: 'secrets_store_secrets', fields: ['store_id', 'secret_name'] },
   ),
   /** An Artifacts namespace. */
-  artifacts: kind(binding('artifacts', { /** Name of the Artifacts namespace. */ namespace: NonEmpty }), 'Artifacts', 'artifacts', { section: 'artifacts', fields: ['namespace'] }),
+  artifacts: kind(
+    binding('artifacts', { /** Name of the Artifacts namespace. */ namespace: NonEmpty }),
+    'Artifacts',
+    'artifacts',
+    { section: 'artifacts', fields: ['namespace'] },
+  ),
   /** wrangler's example binding (`unsafe_hello_world`); not for production use. */
-  unsafe_hello_world: kind(binding('unsafe_hello_world', { /** Whether the example runs a timer. */ enable_timer: v.optional(v.boolean()) }), 'HelloWorldBinding', 'helloWorld', {
-    section: 'unsafe_hello_world', fields: ['enable_timer'],
-  }),
+  unsafe_hello_world: kind(
+    binding('unsafe_hello_world', {
+      /** Whether the example runs a timer. */ enable_timer: v.optional(v.boolean()),
+    }),
+    'HelloWorldBinding',
+    'helloWorld',
+    {
+      section: 'unsafe_hello_world',
+      fields: ['enable_timer'],
+    },
+  ),
   /** A Flagship app (feature flags). */
-  flagship: kind(binding('flagship', { /** Id of the Flagship app. */ app_id: NonEmpty }), 'Flagship', 'flagship', { section: 'flagship', fields: ['app_id'] }),
+  flagship: kind(
+    binding('flagship', { /** Id of the Flagship app. */ app_id: NonEmpty }),
+    'Flagship',
+    'flagship',
+    { section: 'flagship', fields: ['app_id'] },
+  ),
   /** A rate limiter. */
   ratelimit: kind(
     binding('ratelimit', {
-      /** Identifier of the rate limit namespace (shared by Workers that use the same id). */ namespace_id: NonEmpty,
-      /** The limit: requests allowed per period of 10 or 60 seconds. */ simple: record({ limit: PositiveInt, period: v.picklist([10, 60]) }),
+      /** Identifier of the rate limit namespace (shared by Workers that use the same id). */ namespace_id:
+        NonEmpty,
+      /** The limit: requests allowed per period of 10 or 60 seconds. */ simple: record({
+        limit: PositiveInt,
+        period: v.picklist([10, 60]),
+      }),
     }),
-    'RateLimit', 'ratelimits', { section: 'ratelimits', nameKey: 'name', fields: ['namespace_id', 'simple'] },
+    'RateLimit',
+    'ratelimits',
+    { section: 'ratelimits', nameKey: 'name', fields: ['namespace_id', 'simple'] },
   ),
   /** A Workers VPC service. */
-  vpc_service: kind(binding('vpc_service', { /** Id of the VPC service. */ service_id: NonEmpty }), 'Fetcher', 'vpcServices', { section: 'vpc_services', fields: ['service_id'] }),
+  vpc_service: kind(
+    binding('vpc_service', { /** Id of the VPC service. */ service_id: NonEmpty }),
+    'Fetcher',
+    'vpcServices',
+    { section: 'vpc_services', fields: ['service_id'] },
+  ),
   /** A Workers VPC network. */
   vpc_network: kind(
     v.pipe(
-      binding('vpc_network', { /** Id of a Cloudflare Tunnel. */ tunnel_id: v.optional(NonEmpty), /** Id of a network. */ network_id: v.optional(NonEmpty) }),
-      v.forward(v.partialCheck([['tunnel_id'], ['network_id']], (b) => (b.tunnel_id === undefined) !== (b.network_id === undefined), 'exactly one of tunnel_id and network_id is required for vpc_network'), ['tunnel_id']),
+      binding('vpc_network', {
+        /** Id of a Cloudflare Tunnel. */ tunnel_id: v.optional(NonEmpty),
+        /** Id of a network. */ network_id: v.optional(NonEmpty),
+      }),
+      v.forward(
+        v.partialCheck(
+          [['tunnel_id'], ['network_id']],
+          (b) => (b.tunnel_id === undefined) !== (b.network_id === undefined),
+          'exactly one of tunnel_id and network_id is required for vpc_network',
+        ),
+        ['tunnel_id'],
+      ),
     ),
     // wrangler sends the tunnel when both are set.
-    'Fetcher', 'vpcNetworks', { section: 'vpc_networks', map: (item) => (item.tunnel_id !== undefined ? { tunnel_id: item.tunnel_id } : { network_id: item.network_id }) },
+    'Fetcher',
+    'vpcNetworks',
+    {
+      section: 'vpc_networks',
+      map: (item) =>
+        item.tunnel_id !== undefined
+          ? { tunnel_id: item.tunnel_id }
+          : { network_id: item.network_id },
+    },
   ),
   /** Another Worker (service binding). */
   service: kind(
     binding('service', {
       /** Name of the Worker. */ service: NonEmpty,
       /** Environment of the Worker (service environments). */ environment: v.optional(NonEmpty),
-      /** Named entrypoint (exported `WorkerEntrypoint` class) to bind to. */ entrypoint: v.optional(NonEmpty),
+      /** Named entrypoint (exported `WorkerEntrypoint` class) to bind to. */ entrypoint:
+        v.optional(NonEmpty),
       /** Props passed to the entrypoint as `ctx.props`. */ props: v.optional(LooseObject),
     }),
-    'Fetcher', 'serviceBindings', { section: 'services', fields: ['service', 'environment', 'entrypoint', 'props'] },
+    'Fetcher',
+    'serviceBindings',
+    { section: 'services', fields: ['service', 'environment', 'entrypoint', 'props'] },
   ),
   /** A Workers Analytics Engine dataset. */
-  analytics_engine: kind(binding('analytics_engine', { /** Dataset the Worker writes data points to. */ dataset: NonEmpty }), 'AnalyticsEngineDataset', 'analyticsEngineDatasets', {
-    // wrangler documents the dataset as defaulting to the binding name.
-    section: 'analytics_engine_datasets', map: (item, name) => ({ dataset: item.dataset ?? name }),
-  }),
+  analytics_engine: kind(
+    binding('analytics_engine', {
+      /** Dataset the Worker writes data points to. */ dataset: NonEmpty,
+    }),
+    'AnalyticsEngineDataset',
+    'analyticsEngineDatasets',
+    {
+      // wrangler documents the dataset as defaulting to the binding name.
+      section: 'analytics_engine_datasets',
+      map: (item, name) => ({ dataset: item.dataset ?? name }),
+    },
+  ),
   /** A Workers for Platforms dispatch namespace. */
   dispatch_namespace: kind(
     binding('dispatch_namespace', {
@@ -206,58 +395,128 @@ export const BINDING_KINDS = {
       /** Outbound Worker that receives subrequests of dispatched Workers, and the parameters passed to it. */
       outbound: v.optional(
         record({
-          worker: record({ /** Name of the outbound Worker. */ service: NonEmpty, /** Its environment. */ environment: v.optional(NonEmpty) }),
+          worker: record({
+            /** Name of the outbound Worker. */ service: NonEmpty,
+            /** Its environment. */ environment: v.optional(NonEmpty),
+          }),
           params: v.optional(v.array(record({ /** Parameter name. */ name: NonEmpty }))),
         }),
       ),
     }),
-    'DispatchNamespace', 'dispatchNamespaces', { section: 'dispatch_namespaces', map: dispatchOutbound },
+    'DispatchNamespace',
+    'dispatchNamespaces',
+    { section: 'dispatch_namespaces', map: dispatchOutbound },
   ),
   /** An mTLS client certificate for subrequests. */
-  mtls_certificate: kind(binding('mtls_certificate', { /** Id of the uploaded certificate. */ certificate_id: NonEmpty }), 'Fetcher', 'mtlsCertificates', {
-    section: 'mtls_certificates', fields: ['certificate_id'],
-  }),
+  mtls_certificate: kind(
+    binding('mtls_certificate', {
+      /** Id of the uploaded certificate. */ certificate_id: NonEmpty,
+    }),
+    'Fetcher',
+    'mtlsCertificates',
+    {
+      section: 'mtls_certificates',
+      fields: ['certificate_id'],
+    },
+  ),
   /** A Pipeline. */
   pipelines: kind(
     binding('pipelines', { /** Name or id of the pipeline. */ pipeline: NonEmpty }),
-    'import("cloudflare:pipelines").Pipeline<import("cloudflare:pipelines").PipelineRecord>', 'pipelines', { section: 'pipelines', fields: ['pipeline'] },
+    'import("cloudflare:pipelines").Pipeline<import("cloudflare:pipelines").PipelineRecord>',
+    'pipelines',
+    { section: 'pipelines', fields: ['pipeline'] },
   ),
   /** A Worker Loader, for Workers created at run time. */
-  worker_loader: kind(binding('worker_loader', {}), 'WorkerLoader', 'workerLoaders', { section: 'worker_loaders' }),
-  /** Log forwarding (wrangler's `logfwdr`). */
-  logfwdr: kind(binding('logfwdr', { /** Where the logs go. */ destination: NonEmpty }), 'unknown', undefined, {
-    section: 'logfwdr', list: 'bindings', nameKey: 'name', fields: ['destination'],
+  worker_loader: kind(binding('worker_loader', {}), 'WorkerLoader', 'workerLoaders', {
+    section: 'worker_loaders',
   }),
+  /** Log forwarding (wrangler's `logfwdr`). */
+  logfwdr: kind(
+    binding('logfwdr', { /** Where the logs go. */ destination: NonEmpty }),
+    'unknown',
+    undefined,
+    {
+      section: 'logfwdr',
+      list: 'bindings',
+      nameKey: 'name',
+      fields: ['destination'],
+    },
+  ),
   /** Browser Rendering. */
-  browser: kind(binding('browser', {}), 'Fetcher', 'browserRendering', { section: 'browser', single: true }),
+  browser: kind(binding('browser', {}), 'Fetcher', 'browserRendering', {
+    section: 'browser',
+    single: true,
+  }),
   /** Workers AI. */
-  ai: kind(binding('ai', { /** Use the staging Workers AI environment. */ staging: v.optional(v.boolean()) }), 'Ai', 'ai', { section: 'ai', single: true, fields: ['staging'] }),
+  ai: kind(
+    binding('ai', {
+      /** Use the staging Workers AI environment. */ staging: v.optional(v.boolean()),
+    }),
+    'Ai',
+    'ai',
+    { section: 'ai', single: true, fields: ['staging'] },
+  ),
   /** Cloudflare Images. */
-  images: kind(binding('images', {}), 'ImagesBinding', 'images', { section: 'images', single: true }),
+  images: kind(binding('images', {}), 'ImagesBinding', 'images', {
+    section: 'images',
+    single: true,
+  }),
   /** Cloudflare Stream. */
-  stream: kind(binding('stream', {}), 'StreamBinding', 'stream', { section: 'stream', single: true }),
+  stream: kind(binding('stream', {}), 'StreamBinding', 'stream', {
+    section: 'stream',
+    single: true,
+  }),
   /** Media Transformations. */
   media: kind(binding('media', {}), 'MediaBinding', 'media', { section: 'media', single: true }),
   /** The version's own metadata (id, tag, timestamp). */
-  version_metadata: kind(binding('version_metadata', {}), 'WorkerVersionMetadata', 'versionMetadata', { section: 'version_metadata', single: true }),
+  version_metadata: kind(
+    binding('version_metadata', {}),
+    'WorkerVersionMetadata',
+    'versionMetadata',
+    { section: 'version_metadata', single: true },
+  ),
   /** The Worker's static assets (a `Fetcher`). */
-  assets: kind(binding('assets', {}), 'Fetcher', 'assets', { section: 'assets', single: 'optional' }),
+  assets: kind(binding('assets', {}), 'Fetcher', 'assets', {
+    section: 'assets',
+    single: 'optional',
+  }),
   /** A secret string. */
-  secret_text: kind(binding('secret_text', { /** The secret value. */ text: Secret }), 'string', 'bindings'),
+  secret_text: kind(
+    binding('secret_text', { /** The secret value. */ text: Secret }),
+    'string',
+    'bindings',
+  ),
   /** A Web Crypto key available as a `CryptoKey`. */
   secret_key: kind(
     v.pipe(
       binding('secret_key', {
-        /** Algorithm-specific key parameters (as for `crypto.subtle.importKey`). */ algorithm: LooseObject,
+        /** Algorithm-specific key parameters (as for `crypto.subtle.importKey`). */ algorithm:
+          LooseObject,
         /** Data format of the key. */ format: v.picklist(['raw', 'pkcs8', 'spki', 'jwk']),
         /** Operations the key may be used for. */
-        usages: v.array(v.picklist(['encrypt', 'decrypt', 'sign', 'verify', 'deriveKey', 'deriveBits', 'wrapKey', 'unwrapKey'])),
-        /** Base64 key data; required for the `raw`, `pkcs8` and `spki` formats. */ key_base64: v.optional(Secret),
-        /** The key as a JSON Web Key; required for the `jwk` format. */ key_jwk: v.optional(LooseObject),
+        usages: v.array(
+          v.picklist([
+            'encrypt',
+            'decrypt',
+            'sign',
+            'verify',
+            'deriveKey',
+            'deriveBits',
+            'wrapKey',
+            'unwrapKey',
+          ]),
+        ),
+        /** Base64 key data; required for the `raw`, `pkcs8` and `spki` formats. */ key_base64:
+          v.optional(Secret),
+        /** The key as a JSON Web Key; required for the `jwk` format. */ key_jwk:
+          v.optional(LooseObject),
       }),
       v.forward(
-        v.partialCheck([['format'], ['key_base64'], ['key_jwk']], (b) => (b.format === 'jwk' ? b.key_jwk !== undefined : b.key_base64 !== undefined),
-          'required for secret_key (key_base64 for raw/pkcs8/spki, key_jwk for jwk)'),
+        v.partialCheck(
+          [['format'], ['key_base64'], ['key_jwk']],
+          (b) => (b.format === 'jwk' ? b.key_jwk !== undefined : b.key_base64 !== undefined),
+          'required for secret_key (key_base64 for raw/pkcs8/spki, key_jwk for jwk)',
+        ),
         ['format'],
       ),
     ),
@@ -266,27 +525,56 @@ export const BINDING_KINDS = {
   /** Keeps a binding of the previous (or given) version, e.g. a secret. */
   inherit: kind(
     binding('inherit', {
-      /** Name of the binding in the source version, when it is renamed. */ old_name: v.optional(NonEmpty),
-      /** Version to inherit from: a version id or `"latest"` (the default). */ version_id: v.optional(NonEmpty),
+      /** Name of the binding in the source version, when it is renamed. */ old_name:
+        v.optional(NonEmpty),
+      /** Version to inherit from: a version id or `"latest"` (the default). */ version_id:
+        v.optional(NonEmpty),
     }),
     'unknown',
   ),
   /** A K2 stream. */
-  k2: kind(binding('k2', { /** Name of the stream. */ stream: NonEmpty }), 'unknown', undefined, { section: 'k2', fields: ['stream'] }),
-  /** An Agent Memory namespace. */
-  agent_memory: kind(binding('agent_memory', { /** Name of the Agent Memory namespace. */ namespace: NonEmpty }), 'AgentMemoryNamespace', undefined, {
-    section: 'agent_memory', fields: ['namespace'],
+  k2: kind(binding('k2', { /** Name of the stream. */ stream: NonEmpty }), 'unknown', undefined, {
+    section: 'k2',
+    fields: ['stream'],
   }),
+  /** An Agent Memory namespace. */
+  agent_memory: kind(
+    binding('agent_memory', { /** Name of the Agent Memory namespace. */ namespace: NonEmpty }),
+    'AgentMemoryNamespace',
+    undefined,
+    {
+      section: 'agent_memory',
+      fields: ['namespace'],
+    },
+  ),
   /** Analytics SQL (querying the account's analytics). */
-  analytics: kind(binding('analytics', {}), 'AnalyticsSQLBinding', undefined, { section: 'analytics', single: true }),
+  analytics: kind(binding('analytics', {}), 'AnalyticsSQLBinding', undefined, {
+    section: 'analytics',
+    single: true,
+  }),
   /** A messaging namespace. */
-  messaging: kind(binding('messaging', { /** Name of the messaging namespace. */ namespace: NonEmpty }), 'unknown'),
+  messaging: kind(
+    binding('messaging', { /** Name of the messaging namespace. */ namespace: NonEmpty }),
+    'unknown',
+  ),
   /** A WebAssembly module from a multipart part (service-worker syntax). */
-  wasm_module: kind(binding('wasm_module', { /** Name of the part holding the Wasm. */ part: NonEmpty }), 'WebAssembly.Module', 'wasmBindings'),
+  wasm_module: kind(
+    binding('wasm_module', { /** Name of the part holding the Wasm. */ part: NonEmpty }),
+    'WebAssembly.Module',
+    'wasmBindings',
+  ),
   /** A text module from a multipart part (`string`, service-worker syntax). */
-  text_blob: kind(binding('text_blob', { /** Name of the part holding the text. */ part: NonEmpty }), 'string', 'textBlobBindings'),
+  text_blob: kind(
+    binding('text_blob', { /** Name of the part holding the text. */ part: NonEmpty }),
+    'string',
+    'textBlobBindings',
+  ),
   /** A data module from a multipart part (`ArrayBuffer`, service-worker syntax). */
-  data_blob: kind(binding('data_blob', { /** Name of the part holding the data. */ part: NonEmpty }), 'ArrayBuffer', 'dataBlobBindings'),
+  data_blob: kind(
+    binding('data_blob', { /** Name of the part holding the data. */ part: NonEmpty }),
+    'ArrayBuffer',
+    'dataBlobBindings',
+  ),
 } as const
 
 function dispatchOutbound(item: Record<string, unknown>): Record<string, unknown> {
@@ -294,7 +582,13 @@ function dispatchOutbound(item: Record<string, unknown>): Record<string, unknown
   if (typeof out !== 'object' || out === null) return { namespace: item.namespace }
   const { service, environment, parameters } = out as Record<string, unknown>
   const worker = { service, ...(environment !== undefined && { environment }) }
-  return { namespace: item.namespace, outbound: { worker, ...(Array.isArray(parameters) && { params: parameters.map((p) => ({ name: p })) }) } }
+  return {
+    namespace: item.namespace,
+    outbound: {
+      worker,
+      ...(Array.isArray(parameters) && { params: parameters.map((p) => ({ name: p })) }),
+    },
+  }
 }
 
 /** A binding kind the plugin knows. */
@@ -326,19 +620,35 @@ export type Binding = KnownBinding | UnknownBinding
 
 const UnknownBindingSchema = v.pipe(
   v.looseObject({
-    type: v.pipe(v.string(), v.check((type) => bindingKind(type) === undefined)),
+    type: v.pipe(
+      v.string(),
+      v.check((type) => bindingKind(type) === undefined),
+    ),
     name: BindingName,
   }),
-  v.check((b) => isJsonValue(b), (issue) => notJsonMessage(issue.input)),
+  v.check(
+    (b) => isJsonValue(b),
+    (issue) => notJsonMessage(issue.input),
+  ),
   v.forward(
-    v.partialCheck([['type']], WARNING, (issue) => `unknown binding type ${describe((issue.input as { type: unknown }).type)}; passed through unchanged`),
+    v.partialCheck(
+      [['type']],
+      WARNING,
+      (issue) =>
+        `unknown binding type ${describe((issue.input as { type: unknown }).type)}; passed through unchanged`,
+    ),
     ['type'],
   ),
 )
 
 /** Any binding: the kind's own schema, chosen by `type`; an unknown kind passes through with a warning. */
-export const BindingSchema = v.variant('type', [...Object.values(BINDING_KINDS).map((k) => k.schema), UnknownBindingSchema], (issue) => {
-  if (!issue.path) return `expected a binding object, got ${describe(issue.input)}`
-  return issue.input === undefined ? 'required' : `expected a string, got ${describe(issue.input)}`
-})
-
+export const BindingSchema = v.variant(
+  'type',
+  [...Object.values(BINDING_KINDS).map((k) => k.schema), UnknownBindingSchema],
+  (issue) => {
+    if (!issue.path) return `expected a binding object, got ${describe(issue.input)}`
+    return issue.input === undefined
+      ? 'required'
+      : `expected a string, got ${describe(issue.input)}`
+  },
+)

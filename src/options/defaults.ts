@@ -40,7 +40,10 @@ export function createWorkerByDefault(worker: string | undefined): boolean {
  * `upload_source_maps`, else what wrangler (4.164) sends with neither: the maps the chunks link by
  * a `sourceMappingURL` comment to a file.
  */
-export function sourceMapsByDefault(option: boolean | undefined, uploadSourceMaps: boolean | undefined): SourceMapChoice {
+export function sourceMapsByDefault(
+  option: boolean | undefined,
+  uploadSourceMaps: boolean | undefined,
+): SourceMapChoice {
   return option ?? uploadSourceMaps ?? 'linked'
 }
 
@@ -72,7 +75,11 @@ export function nonEmpty(value: string | undefined): string | undefined {
 }
 
 /** The option's value, else its environment variable's. */
-export function withEnvFallback(option: keyof typeof ENV_FALLBACKS, value: string | undefined, env: NodeJS.ProcessEnv): string | undefined {
+export function withEnvFallback(
+  option: keyof typeof ENV_FALLBACKS,
+  value: string | undefined,
+  env: NodeJS.ProcessEnv,
+): string | undefined {
   return nonEmpty(value) ?? nonEmpty(env[ENV_FALLBACKS[option]])
 }
 
@@ -87,5 +94,8 @@ export function uploadFromEnv(env: NodeJS.ProcessEnv): boolean | undefined {
   if (raw === undefined) return undefined
   if (/^(?:1|true)$/i.test(raw)) return true
   if (/^(?:0|false)$/i.test(raw)) return false
-  throw new WorkersVersionError('INVALID_OPTIONS', `${name} is ${JSON.stringify(clip(raw, 40))}: set it to 1 (or true) to upload, or 0 (or false) not to; unset, the \`upload\` option or the mode decides.`)
+  throw new WorkersVersionError(
+    'INVALID_OPTIONS',
+    `${name} is ${JSON.stringify(clip(raw, 40))}: set it to 1 (or true) to upload, or 0 (or false) not to; unset, the \`upload\` option or the mode decides.`,
+  )
 }

@@ -34,7 +34,10 @@ export function checkEnvVarLimits(bindings: unknown, problems: Problems): void {
     const bytes = valueBytes(binding as Record<string, unknown>)
     if (bytes === undefined || bytes <= MAX_ENV_VAR_BYTES) continue
     oversizedCount++
-    if (oversized.length < LISTED) oversized.push(`${typeof name === 'string' ? JSON.stringify(name.slice(0, 60)) : '(no name)'} (${bytes} bytes)`)
+    if (oversized.length < LISTED)
+      oversized.push(
+        `${typeof name === 'string' ? JSON.stringify(name.slice(0, 60)) : '(no name)'} (${bytes} bytes)`,
+      )
   }
   if (count > MAX_ENV_VARS) {
     problems.error(
@@ -58,7 +61,8 @@ export function checkEnvVarLimits(bindings: unknown, problems: Problems): void {
  * the answer does not depend on the runtime: Node 26 serialises nesting that Node 24 cannot.
  */
 function valueBytes(binding: Record<string, unknown>): number | undefined {
-  if (binding.type !== 'json') return typeof binding.text === 'string' ? utf8Bytes(binding.text) : undefined
+  if (binding.type !== 'json')
+    return typeof binding.text === 'string' ? utf8Bytes(binding.text) : undefined
   if (!nestsWithinLimit(binding.json)) return undefined
   try {
     const text = JSON.stringify(binding.json)

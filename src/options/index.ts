@@ -2,5 +2,5 @@
 export type { ModuleRule } from '../modules/content-types.js'
 export type { VersionConfig, VersionRequestBody } from './version-schema.js'
 export type { SecretsOption } from './secrets.js'
-export type {  NetworkOptions, WorkersVersionOptions } from './types.js'
-export { resolveOptions,  } from './resolve.js'
+export type { NetworkOptions, WorkersVersionOptions } from './types.js'
+export { resolveOptions } from './resolve.js'

@@ -15,7 +15,6 @@ export type Path = ReadonlyArray<string | number>
 const MAX_LISTED = 100
 const SIMPLE_KEY = /^[A-Za-z_$][\w$]*$/
 
-
 /** `version.bindings[2].namespace_id`, `version.annotations["workers/tag"]`. */
 export function formatPath(root: string, path: Path): string {
   let out = root
@@ -29,13 +28,21 @@ export function formatPath(root: string, path: Path): string {
 
 /** Edit distance between two keys (insertions, deletions, substitutions; a swap of neighbours counts one). */
 function distance(a: string, b: string): number {
-  const rows = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)])
+  const rows = Array.from({ length: a.length + 1 }, (_, i) => [
+    i,
+    ...Array<number>(b.length).fill(0),
+  ])
   for (let j = 1; j <= b.length; j++) rows[0]![j] = j
   for (let i = 1; i <= a.length; i++) {
     for (let j = 1; j <= b.length; j++) {
       const row = rows[i]!
-      row[j] = Math.min(rows[i - 1]![j]! + 1, row[j - 1]! + 1, rows[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1))
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) row[j] = Math.min(row[j]!, rows[i - 2]![j - 2]! + 1)
+      row[j] = Math.min(
+        rows[i - 1]![j]! + 1,
+        row[j - 1]! + 1,
+        rows[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
+      )
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        row[j] = Math.min(row[j]!, rows[i - 2]![j - 2]! + 1)
     }
   }
   return rows[a.length]![b.length]!
@@ -50,7 +57,8 @@ export function closestKey(key: string, known: readonly string[]): string | unde
   let best: { name: string; d: number } | undefined
   for (const name of known) {
     const d = distance(key.toLowerCase(), name.toLowerCase())
-    if (d <= Math.max(1, Math.min(3, Math.floor(name.length / 3))) && (!best || d < best.d)) best = { name, d }
+    if (d <= Math.max(1, Math.min(3, Math.floor(name.length / 3))) && (!best || d < best.d))
+      best = { name, d }
   }
   return best?.name
 }
@@ -71,11 +79,16 @@ export function describe(value: unknown): string {
 
 /** An issue message for everything a schema does not word itself: `required`, `expected X, got Y`. */
 const defaultMessage = (issue: v.BaseIssue<unknown>): string =>
-  issue.input === undefined ? 'required' : `expected ${issue.expected ?? 'another value'}, got ${describe(issue.input)}`
+  issue.input === undefined
+    ? 'required'
+    : `expected ${issue.expected ?? 'another value'}, got ${describe(issue.input)}`
 
 /** A path item for an issue added by a raw check (`key` inside `input`). */
 export function pathItem(input: unknown, key: string | number): v.IssuePathItem {
-  const value = isRecord(input) || Array.isArray(input) ? (input as Record<string | number, unknown>)[key] : undefined
+  const value =
+    isRecord(input) || Array.isArray(input)
+      ? (input as Record<string | number, unknown>)[key]
+      : undefined
   return { type: 'unknown', origin: 'value', input, key, value }
 }
 
@@ -114,14 +127,19 @@ export class Problems {
   /** Parses `input` with `schema` (the input is never changed) and records every issue, in the order the fields appear in the input. */
   parse(schema: v.GenericSchema, input: unknown): void {
     try {
-      for (const issue of [...(v.safeParse(schema, input, { message: defaultMessage }).issues ?? [])].sort(documentOrder)) {
+      for (const issue of [
+        ...(v.safeParse(schema, input, { message: defaultMessage }).issues ?? []),
+      ].sort(documentOrder)) {
         const path = (issue.path ?? []).map((item) => item.key as string | number)
         if (issue.requirement === WARNING) this.warn(path, issue.message)
         else this.error(path, issue.message)
       }
     } catch (error) {
       // A getter that throws, a revoked proxy, a stack overflow: report, never crash.
-      this.error([], `could not be read (${error instanceof Error ? error.message : String(error)})`)
+      this.error(
+        [],
+        `could not be read (${error instanceof Error ? error.message : String(error)})`,
+      )
     }
   }
 

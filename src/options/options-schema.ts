@@ -10,10 +10,20 @@ import { describe, Problems } from './issues.js'
 // `validateVersionConfig` checks its contents once the wrangler config is merged in.
 
 const nonEmptyString = (value: unknown) => typeof value === 'string' && value.trim() !== ''
-const Str = v.custom<string>(nonEmptyString, (issue) => `expected a non-empty string, got ${describe(issue.input)}`)
+const Str = v.custom<string>(
+  nonEmptyString,
+  (issue) => `expected a non-empty string, got ${describe(issue.input)}`,
+)
 const Bool = v.boolean((issue) => `expected true or false, got ${describe(issue.input)}`)
-const BoolOrStr = v.union([Bool, Str], (issue) => `expected true or false, got ${describe(issue.input)} or expected a non-empty string, got ${describe(issue.input)}`)
-const Obj = v.custom<Record<string, unknown>>(isRecord, (issue) => `expected an object, got ${describe(issue.input)}`)
+const BoolOrStr = v.union(
+  [Bool, Str],
+  (issue) =>
+    `expected true or false, got ${describe(issue.input)} or expected a non-empty string, got ${describe(issue.input)}`,
+)
+const Obj = v.custom<Record<string, unknown>>(
+  isRecord,
+  (issue) => `expected an object, got ${describe(issue.input)}`,
+)
 /** An unknown key's message: the closest known key when one is near, else every known one. */
 const notAnOption =
   (what = 'is not an option') =>
@@ -24,7 +34,8 @@ const notAnOption =
 const whole = (min: 0 | 1) =>
   v.custom<number>(
     (n) => typeof n === 'number' && Number.isInteger(n) && n >= min,
-    (issue) => `expected a ${min === 1 ? 'positive' : 'non-negative'} whole number, got ${describe(issue.input)}`,
+    (issue) =>
+      `expected a ${min === 1 ? 'positive' : 'non-negative'} whole number, got ${describe(issue.input)}`,
   )
 
 /** An object with the given fields; any other key is an error naming the one it most likely meant. */
@@ -44,28 +55,41 @@ const Rule = v.pipe(
         const tests = Array.isArray(test) ? test : [test]
         return tests.length > 0 && tests.every((t) => typeof t === 'string' || t instanceof RegExp)
       }, RULE_FIELDS.test),
-      type: v.custom<string | false>((type) => type === false || nonEmptyString(type), RULE_FIELDS.type),
+      type: v.custom<string | false>(
+        (type) => type === false || nonEmptyString(type),
+        RULE_FIELDS.type,
+      ),
     },
     // A missing field gets the message of a wrong one.
     (issue) => RULE_FIELDS[issue.path?.[0]?.key as keyof typeof RULE_FIELDS],
   ),
 )
 
-const SecretNames = v.custom<string[]>((names) => Array.isArray(names) && names.every((n) => typeof n === 'string'), 'expected an array of secret names')
+const SecretNames = v.custom<string[]>(
+  (names) => Array.isArray(names) && names.every((n) => typeof n === 'string'),
+  'expected an array of secret names',
+)
 
 const AssetsOptions = fields({
   directory: v.optional(Str),
   binding: v.optional(Str),
   maxFiles: v.optional(whole(1)),
   concurrency: v.optional(whole(1)),
-  allowDotfiles: v.optional(v.custom<string[]>((names) => Array.isArray(names) && names.every((n) => typeof n === 'string' && n !== ''), 'expected an array of file names or patterns')),
+  allowDotfiles: v.optional(
+    v.custom<string[]>(
+      (names) => Array.isArray(names) && names.every((n) => typeof n === 'string' && n !== ''),
+      'expected an array of file names or patterns',
+    ),
+  ),
 })
 
 const OPTIONS = {
   worker: v.optional(Str),
   accountId: v.optional(Str),
   version: v.optional(Obj),
-  secrets: v.optional(fields({ inherit: v.optional(SecretNames), fromEnv: v.optional(SecretNames) })),
+  secrets: v.optional(
+    fields({ inherit: v.optional(SecretNames), fromEnv: v.optional(SecretNames) }),
+  ),
   wrangler: v.optional(BoolOrStr),
   env: v.optional(Str),
   types: v.optional(BoolOrStr),
@@ -84,28 +108,67 @@ const OPTIONS = {
   onVersion: v.optional(v.function((issue) => `expected a function, got ${describe(issue.input)}`)),
   network: v.optional(
     fields({
-      timeouts: v.optional(fields({ connectMs: v.optional(whole(0)), headersMs: v.optional(whole(0)), bodyMs: v.optional(whole(0)), deadlineMs: v.optional(whole(0)) })),
-      retries: v.optional(fields({ attempts: v.optional(whole(1)), baseDelayMs: v.optional(whole(0)), maxDelayMs: v.optional(whole(0)) })),
+      timeouts: v.optional(
+        fields({
+          connectMs: v.optional(whole(0)),
+          headersMs: v.optional(whole(0)),
+          bodyMs: v.optional(whole(0)),
+          deadlineMs: v.optional(whole(0)),
+        }),
+      ),
+      retries: v.optional(
+        fields({
+          attempts: v.optional(whole(1)),
+          baseDelayMs: v.optional(whole(0)),
+          maxDelayMs: v.optional(whole(0)),
+        }),
+      ),
     }),
   ),
-  logLevel: v.optional(v.picklist(['info', 'warn', 'silent'], (issue) => `expected 'info', 'warn' or 'silent', got ${describe(issue.input)}`)),
+  logLevel: v.optional(
+    v.picklist(
+      ['info', 'warn', 'silent'],
+      (issue) => `expected 'info', 'warn' or 'silent', got ${describe(issue.input)}`,
+    ),
+  ),
   promote: v.optional(
     v.custom<boolean | number>(
-      (p) => typeof p === 'boolean' || (typeof p === 'number' && Number.isInteger(p) && p >= 1 && p <= 100),
-      (issue) => `expected true, false or a whole percentage from 1 to 100, got ${describe(issue.input)}`,
+      (p) =>
+        typeof p === 'boolean' ||
+        (typeof p === 'number' && Number.isInteger(p) && p >= 1 && p <= 100),
+      (issue) =>
+        `expected true, false or a whole percentage from 1 to 100, got ${describe(issue.input)}`,
     ),
   ),
   preflight: v.optional(Bool),
-  preview: v.optional(v.custom<boolean | string>((x) => typeof x === 'boolean' || nonEmptyString(x), (issue) => `expected true, false, 'auto' or a Preview name, got ${describe(issue.input)}`)),
+  preview: v.optional(
+    v.custom<boolean | string>(
+      (x) => typeof x === 'boolean' || nonEmptyString(x),
+      (issue) => `expected true, false, 'auto' or a Preview name, got ${describe(issue.input)}`,
+    ),
+  ),
   productionBranch: v.optional(Str),
   previewForks: v.optional(Bool),
   createWorker: v.optional(Bool),
   gitAnnotations: v.optional(Bool),
   buildOutput: v.optional(
-    v.custom<boolean | 'v0' | 'v1'>((x) => typeof x === 'boolean' || x === 'v0' || x === 'v1', (issue) => `expected true, false, 'v0' or 'v1', got ${describe(issue.input)}`),
+    v.custom<boolean | 'v0' | 'v1'>(
+      (x) => typeof x === 'boolean' || x === 'v0' || x === 'v1',
+      (issue) => `expected true, false, 'v0' or 'v1', got ${describe(issue.input)}`,
+    ),
   ),
   assets: v.optional(
-    v.lazy((input) => (input === false ? v.literal(false) : v.pipe(v.custom((x) => isRecord(x), (issue) => `expected an object or false, got ${describe(issue.input)}`), AssetsOptions))),
+    v.lazy((input) =>
+      input === false
+        ? v.literal(false)
+        : v.pipe(
+            v.custom(
+              (x) => isRecord(x),
+              (issue) => `expected an object or false, got ${describe(issue.input)}`,
+            ),
+            AssetsOptions,
+          ),
+    ),
   ),
 } satisfies v.ObjectEntries
 
@@ -118,7 +181,10 @@ const OptionsSchema = strictObject(OPTIONS, notAnOption('is not an option of wor
  */
 export function parseOptions(input: unknown): void {
   if (!isRecord(input)) {
-    throw new WorkersVersionError('INVALID_OPTIONS', `workersVersion() takes an options object, got ${describe(input)}.`)
+    throw new WorkersVersionError(
+      'INVALID_OPTIONS',
+      `workersVersion() takes an options object, got ${describe(input)}.`,
+    )
   }
   const problems = new Problems('')
   problems.parse(OptionsSchema, input)

@@ -14,7 +14,18 @@ import { WorkersVersionError } from '../core/errors.js'
  */
 export type ResolvedOptions = Pick<
   WorkersVersionOptions,
-  'worker' | 'accountId' | 'secrets' | 'env' | 'mainModule' | 'upload' | 'environment' | 'root' | 'apiBaseUrl' | 'logLevel' | 'onVersion' | 'createWorker'
+  | 'worker'
+  | 'accountId'
+  | 'secrets'
+  | 'env'
+  | 'mainModule'
+  | 'upload'
+  | 'environment'
+  | 'root'
+  | 'apiBaseUrl'
+  | 'logLevel'
+  | 'onVersion'
+  | 'createWorker'
 > & {
   /** The Cloudflare Build Output version to write as well, if any. */
   buildOutput: false | 'v0' | 'v1'
@@ -48,7 +59,8 @@ export type ResolvedOptions = Pick<
   warnings: string[]
 }
 
-type ResolvedAssetsOptions = AssetsOptions & Required<Pick<AssetsOptions, 'maxFiles' | 'concurrency'>>
+type ResolvedAssetsOptions = AssetsOptions &
+  Required<Pick<AssetsOptions, 'maxFiles' | 'concurrency'>>
 
 export function resolveOptions(input: WorkersVersionOptions = {}): ResolvedOptions {
   parseOptions(input)
@@ -63,7 +75,11 @@ export function resolveOptions(input: WorkersVersionOptions = {}): ResolvedOptio
     secrets: input.secrets,
     wrangler: input.wrangler ?? DEFAULTS.wrangler,
     env: input.env,
-    types: input.types ? (typeof input.types === 'string' ? input.types : DEFAULTS.typesFile) : undefined,
+    types: input.types
+      ? typeof input.types === 'string'
+        ? input.types
+        : DEFAULTS.typesFile
+      : undefined,
     mainModule: input.mainModule,
     sourcemaps: input.sourcemaps,
     rules: input.rules ?? [],
@@ -85,15 +101,28 @@ export function resolveOptions(input: WorkersVersionOptions = {}): ResolvedOptio
     preflight: input.preflight ?? preflightByDefault(promote),
     createWorker: input.createWorker,
     gitAnnotations: input.gitAnnotations ?? DEFAULTS.gitAnnotations,
-    buildOutput: input.buildOutput === true ? DEFAULT_WRITTEN_VERSION : (input.buildOutput ?? DEFAULTS.buildOutput),
+    buildOutput:
+      input.buildOutput === true
+        ? DEFAULT_WRITTEN_VERSION
+        : (input.buildOutput ?? DEFAULTS.buildOutput),
     // Its limits apply to a directory the wrangler config names as well.
-    assets: input.assets === false ? false : { ...input.assets, maxFiles: input.assets?.maxFiles ?? DEFAULTS.assetsMaxFiles, concurrency: input.assets?.concurrency ?? DEFAULTS.assetsConcurrency },
+    assets:
+      input.assets === false
+        ? false
+        : {
+            ...input.assets,
+            maxFiles: input.assets?.maxFiles ?? DEFAULTS.assetsMaxFiles,
+            concurrency: input.assets?.concurrency ?? DEFAULTS.assetsConcurrency,
+          },
     warnings,
   }
 }
 
 /** `preview: 'auto'` decides per branch; any other Preview has no traffic to give, so `promote` with it is a contradiction. */
-function resolvePreview(preview: boolean | string | undefined, promote: number | undefined): ResolvedOptions['preview'] {
+function resolvePreview(
+  preview: boolean | string | undefined,
+  promote: number | undefined,
+): ResolvedOptions['preview'] {
   if (preview === undefined || preview === false) return undefined
   if (preview !== 'auto' && promote !== undefined) {
     throw new WorkersVersionError(

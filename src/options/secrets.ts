@@ -14,7 +14,8 @@ export interface SecretsOption {
 }
 
 /** A secret binding as the Create Version API takes it. */
-export type SecretBinding = { type: 'inherit'; name: string } | { type: 'secret_text'; name: string; text: string }
+export type SecretBinding =
+  { type: 'inherit'; name: string } | { type: 'secret_text'; name: string; text: string }
 
 /**
  * The bindings for `secrets`. With `forUpload`, `fromEnv` values are read from

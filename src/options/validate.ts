@@ -20,7 +20,10 @@ export const MESSAGE_LIMIT = 1000
  * over-long `workers/message` is truncated, in a copy. Throws one `WorkersVersionError`
  * (`INVALID_OPTIONS`) listing every problem with its path.
  */
-export function validateVersionConfig(input: unknown, opts: ValidateOptions = {}): { config: VersionConfig; warnings: string[] } {
+export function validateVersionConfig(
+  input: unknown,
+  opts: ValidateOptions = {},
+): { config: VersionConfig; warnings: string[] } {
   const root = opts.path ?? 'version'
   const problems = new Problems(root)
   // Before the schema, which takes seconds over millions of bindings: refused at once.
@@ -32,7 +35,10 @@ export function validateVersionConfig(input: unknown, opts: ValidateOptions = {}
   problems.throwIfAny(`Invalid \`${root}\` options`)
   problems.parse(versionConfigSchema(opts.now ?? new Date()), input)
   problems.throwIfAny(`Invalid \`${root}\` options`)
-  return { config: normalise(input as Record<string, unknown>, problems) as VersionConfig, warnings: problems.warnings }
+  return {
+    config: normalise(input as Record<string, unknown>, problems) as VersionConfig,
+    warnings: problems.warnings,
+  }
 }
 
 /** Truncates `text` to at most `limit` UTF-8 bytes without splitting a character. */
@@ -59,6 +65,9 @@ function normalise(input: Record<string, unknown>, problems: Problems): Record<s
   const message = annotations['workers/message']
   if (typeof message !== 'string' || utf8Bytes(message) <= MESSAGE_LIMIT) return input
   const truncated = truncateUtf8(message, MESSAGE_LIMIT)
-  problems.warn(['annotations', 'workers/message'], `is ${utf8Bytes(message)} bytes; truncated to ${utf8Bytes(truncated)} (limit ${MESSAGE_LIMIT})`)
+  problems.warn(
+    ['annotations', 'workers/message'],
+    `is ${utf8Bytes(message)} bytes; truncated to ${utf8Bytes(truncated)} (limit ${MESSAGE_LIMIT})`,
+  )
   return copyOf(input, { annotations: copyOf(annotations, { 'workers/message': truncated }) })
 }

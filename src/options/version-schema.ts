@@ -11,7 +11,7 @@ import type { WorkerModuleBody } from '../core/types.js'
 // as the API spells them. `VersionConfig` is inferred from these schemas, and
 // `validateVersionConfig` (validate.ts) runs `versionConfigSchema` as a whole.
 
-export type { Binding,     } from './binding-kinds.js'
+export type { Binding } from './binding-kinds.js'
 
 /** Size of a string in UTF-8 bytes. */
 export function utf8Bytes(text: string): number {
@@ -26,14 +26,32 @@ const PlainObject = v.custom<Record<string, unknown>>(
 
 /** Metadata about the version, shown in the dashboard and `wrangler versions list`. */
 const AnnotationsSchema = record({
-  /** Human-readable description of the version. Over 1000 UTF-8 bytes it is truncated (with a warning). */ 'workers/message': v.optional(v.string()),
+  /** Human-readable description of the version. Over 1000 UTF-8 bytes it is truncated (with a warning). */ 'workers/message':
+    v.optional(v.string()),
   /** A tag for the version, e.g. a release or commit; at most 100 UTF-8 bytes. */
-  'workers/tag': v.optional(v.pipe(v.string(), v.check((tag) => utf8Bytes(tag) <= 100, (issue) => `must be at most 100 bytes (UTF-8), got ${utf8Bytes(issue.input)}`))),
+  'workers/tag': v.optional(
+    v.pipe(
+      v.string(),
+      v.check(
+        (tag) => utf8Bytes(tag) <= 100,
+        (issue) => `must be at most 100 bytes (UTF-8), got ${utf8Bytes(issue.input)}`,
+      ),
+    ),
+  ),
   /** Set by the server (`upload`, `deploy`, …); setting it is an error. */
-  'workers/triggered_by': v.optional(v.never('is set by the server and cannot be set in a request')),
+  'workers/triggered_by': v.optional(
+    v.never('is set by the server and cannot be set in a request'),
+  ),
 })
 
-const Rule = v.config(v.pipe(v.string(), v.maxLength(100, 'must be at most 100 characters'), v.regex(/^!?\//, 'must start with "/" or "!/"')), FIRST_ISSUE)
+const Rule = v.config(
+  v.pipe(
+    v.string(),
+    v.maxLength(100, 'must be at most 100 characters'),
+    v.regex(/^!?\//, 'must start with "/" or "!/"'),
+  ),
+  FIRST_ISSUE,
+)
 
 /** Rules (globs) for requests that run the Worker before assets are served. */
 const RunWorkerFirstRules = v.config(
@@ -41,10 +59,14 @@ const RunWorkerFirstRules = v.config(
     v.array(Rule),
     v.minLength(1, 'needs at least 1 rule (or use a boolean)'),
     v.maxLength(100, 'must have at most 100 rules'),
-    v.check((rules) => rules.some((rule) => !rule.startsWith('!')), 'needs at least one positive rule (not starting with "!")'),
+    v.check(
+      (rules) => rules.some((rule) => !rule.startsWith('!')),
+      'needs at least one positive rule (not starting with "!")',
+    ),
     v.check(
       (rules) => new Set(rules).size === rules.length,
-      (issue) => `has duplicate rules: ${JSON.stringify([...new Set(issue.input.filter((r, i) => issue.input.indexOf(r) !== i))].slice(0, 5))}`,
+      (issue) =>
+        `has duplicate rules: ${JSON.stringify([...new Set(issue.input.filter((r, i) => issue.input.indexOf(r) !== i))].slice(0, 5))}`,
     ),
   ),
   FIRST_ISSUE,
@@ -53,33 +75,49 @@ const RunWorkerFirstRules = v.config(
 /** How static assets are served. */
 const AssetsConfigSchema = record({
   /** Redirects and rewrites for requests of HTML content. */
-  html_handling: v.optional(v.picklist(['auto-trailing-slash', 'force-trailing-slash', 'drop-trailing-slash', 'none'])),
-  /** Response when no asset matches and there is no Worker to run. */ not_found_handling: v.optional(v.picklist(['none', '404-page', 'single-page-application'])),
+  html_handling: v.optional(
+    v.picklist(['auto-trailing-slash', 'force-trailing-slash', 'drop-trailing-slash', 'none']),
+  ),
+  /** Response when no asset matches and there is no Worker to run. */ not_found_handling:
+    v.optional(v.picklist(['none', '404-page', 'single-page-application'])),
   /** `true` runs the Worker before every asset; rules (`/api/*`, `!/api/docs`) choose the paths that do. */
-  run_worker_first: v.optional(v.union([v.boolean(), RunWorkerFirstRules], 'expected a boolean or an array of rules')),
+  run_worker_first: v.optional(
+    v.union([v.boolean(), RunWorkerFirstRules], 'expected a boolean or an array of rules'),
+  ),
 })
 
 /** Static assets of the version. */
 const AssetsSchema = record({
-  /** Completion token of the assets upload. Not set by hand: the plugin fills it in only when it uploads the assets directory itself. */ jwt: v.optional(NonEmpty),
+  /** Completion token of the assets upload. Not set by hand: the plugin fills it in only when it uploads the assets directory itself. */ jwt: v.optional(
+    NonEmpty,
+  ),
   /** How the assets are served. */ config: v.optional(AssetsConfigSchema),
 })
 
-const RenamedClass = record({ /** Current class name. */ from: NonEmpty, /** New class name. */ to: NonEmpty })
+const RenamedClass = record({
+  /** Current class name. */ from: NonEmpty,
+  /** New class name. */ to: NonEmpty,
+})
 const TransferredClass = record({
   /** Class name in the other Worker. */ from: NonEmpty,
   /** The Worker the namespace is transferred from. */ from_script: NonEmpty,
   /** Class name in this Worker. */ to: NonEmpty,
 })
 const stepEntries = {
-  /** Classes to create Durable Object namespaces (key-value storage) for. */ new_classes: v.optional(StringList),
-  /** Classes to create SQLite-backed Durable Object namespaces for. */ new_sqlite_classes: v.optional(StringList),
-  /** Classes whose Durable Object namespaces (and data) are deleted. */ deleted_classes: v.optional(StringList),
+  /** Classes to create Durable Object namespaces (key-value storage) for. */ new_classes:
+    v.optional(StringList),
+  /** Classes to create SQLite-backed Durable Object namespaces for. */ new_sqlite_classes:
+    v.optional(StringList),
+  /** Classes whose Durable Object namespaces (and data) are deleted. */ deleted_classes:
+    v.optional(StringList),
   /** Classes renamed, keeping their data. */ renamed_classes: v.optional(v.array(RenamedClass)),
-  /** Namespaces transferred from another Worker. */ transferred_classes: v.optional(v.array(TransferredClass)),
+  /** Namespaces transferred from another Worker. */ transferred_classes: v.optional(
+    v.array(TransferredClass),
+  ),
 }
 const tagEntries = {
-  /** Tag the Worker's current migration tag must equal, or the request is rejected. */ old_tag: v.optional(NonEmpty),
+  /** Tag the Worker's current migration tag must equal, or the request is rejected. */ old_tag:
+    v.optional(NonEmpty),
   /** Tag the Worker gets once the migration is applied. */ new_tag: v.optional(NonEmpty),
 }
 const NotOnAStep = v.optional(v.never('tags belong on `migrations`, not on a step'))
@@ -100,7 +138,9 @@ const MultiStepMigrationsSchema = record({
  */
 const MigrationsSchema = v.pipe(
   PlainObject,
-  v.lazy((input) => (Object.hasOwn(input as object, 'steps') ? MultiStepMigrationsSchema : SingleStepMigrationSchema)),
+  v.lazy((input) =>
+    Object.hasOwn(input as object, 'steps') ? MultiStepMigrationsSchema : SingleStepMigrationSchema,
+  ),
 )
 
 /** Smart Placement. */
@@ -117,9 +157,15 @@ const TargetedPlacementSchema = record({
 })
 const NoMode = v.optional(v.undefined())
 /** Run near a cloud region. */
-const RegionPlacementSchema = record({ mode: NoMode, /** Cloud region, e.g. `aws:us-east-1`. */ region: NonEmpty })
+const RegionPlacementSchema = record({
+  mode: NoMode,
+  /** Cloud region, e.g. `aws:us-east-1`. */ region: NonEmpty,
+})
 /** Run near a hostname. */
-const HostnamePlacementSchema = record({ mode: NoMode, /** Hostname to run near. */ hostname: NonEmpty })
+const HostnamePlacementSchema = record({
+  mode: NoMode,
+  /** Hostname to run near. */ hostname: NonEmpty,
+})
 /** Run near a `host:port`. */
 const HostPlacementSchema = record({ mode: NoMode, /** `host:port` to run near. */ host: NonEmpty })
 
@@ -129,19 +175,32 @@ const targetsOf = (p: Record<string, unknown>) => TARGETS.filter((key) => Object
 /** What is wrong with the targets of a placement, if anything: they decide which form it has. */
 function placementTargetProblem(p: Record<string, unknown>): string | undefined {
   const targets = targetsOf(p)
-  if (Object.hasOwn(p, 'mode')) return p.mode === 'targeted' && targets.length === 0 ? 'needs region, hostname or host' : undefined
+  if (Object.hasOwn(p, 'mode'))
+    return p.mode === 'targeted' && targets.length === 0
+      ? 'needs region, hostname or host'
+      : undefined
   if (targets.length === 0) return 'needs mode "smart", or one of region, hostname and host'
-  if (targets.length > 1) return `set only one of region, hostname and host (got ${targets.join(', ')}), or use mode "targeted"`
+  if (targets.length > 1)
+    return `set only one of region, hostname and host (got ${targets.join(', ')}), or use mode "targeted"`
   return undefined
 }
 
 /** Where the Worker runs: Smart Placement, or near a region/hostname/host. */
 const PlacementSchema = v.pipe(
   PlainObject,
-  v.check((p) => placementTargetProblem(p) === undefined, (issue) => placementTargetProblem(issue.input)!),
+  v.check(
+    (p) => placementTargetProblem(p) === undefined,
+    (issue) => placementTargetProblem(issue.input)!,
+  ),
   v.variant(
     'mode',
-    [SmartPlacementSchema, TargetedPlacementSchema, RegionPlacementSchema, HostnamePlacementSchema, HostPlacementSchema],
+    [
+      SmartPlacementSchema,
+      TargetedPlacementSchema,
+      RegionPlacementSchema,
+      HostnamePlacementSchema,
+      HostPlacementSchema,
+    ],
     (issue) => `expected "smart" or "targeted", got ${describe(issue.input)}`,
   ),
 )
@@ -165,7 +224,11 @@ function isCalendarDate(date: string): boolean {
 
 /** Compatibility date, `YYYY-MM-DD`; a real date (not after today: checked by `versionConfigSchema`). */
 const CompatibilityDateSchema = v.config(
-  v.pipe(v.string(), v.regex(/^\d{4}-\d{2}-\d{2}$/, 'must be YYYY-MM-DD'), v.check(isCalendarDate, 'is not a real calendar date')),
+  v.pipe(
+    v.string(),
+    v.regex(/^\d{4}-\d{2}-\d{2}$/, 'must be YYYY-MM-DD'),
+    v.check(isCalendarDate, 'is not a real calendar date'),
+  ),
   FIRST_ISSUE,
 )
 
@@ -182,32 +245,58 @@ const Bindings = v.pipe(
       if (first === undefined) seen.set(name, index)
       else {
         const item = pathItem(dataset.value, index)
-        addIssue({ message: `duplicate binding name ${describe(name)} (also bindings[${first}])`, path: [item, pathItem(item.value, 'name')] })
+        addIssue({
+          message: `duplicate binding name ${describe(name)} (also bindings[${first}])`,
+          path: [item, pathItem(item.value, 'name')],
+        })
       }
     })
   }),
 )
 
-const COMPUTED = v.optional(v.never('is computed from the build; remove it from the `version` option'))
+const COMPUTED = v.optional(
+  v.never('is computed from the build; remove it from the `version` option'),
+)
 
 /** The schema of the `version` option (checks needing the whole config or the clock: `versionConfigSchema`). */
 const VersionConfigSchema = record(
   {
-    /** Metadata about the version (`workers/message`, `workers/tag`). */ annotations: v.optional(AnnotationsSchema),
-    /** Static assets: the upload token and how they are served. */ assets: v.optional(AssetsSchema),
-    /** Bindings available on `env`. Names must be unique JavaScript identifiers; unknown kinds pass through with a warning. */ bindings: v.optional(Bindings),
-    /** Date of the runtime behaviour the Worker targets (`YYYY-MM-DD`, not after today in UTC). */ compatibility_date: v.optional(CompatibilityDateSchema),
+    /** Metadata about the version (`workers/message`, `workers/tag`). */ annotations:
+      v.optional(AnnotationsSchema),
+    /** Static assets: the upload token and how they are served. */ assets:
+      v.optional(AssetsSchema),
+    /** Bindings available on `env`. Names must be unique JavaScript identifiers; unknown kinds pass through with a warning. */ bindings:
+      v.optional(Bindings),
+    /** Date of the runtime behaviour the Worker targets (`YYYY-MM-DD`, not after today in UTC). */ compatibility_date:
+      v.optional(CompatibilityDateSchema),
     /** Runtime feature flags, e.g. `nodejs_compat`; no duplicates. */
-    compatibility_flags: v.optional(v.pipe(StringList, v.check((flags) => new Set(flags).size === flags.length, 'must not contain duplicates'))),
-    /** Containers attached to Durable Object classes of this Worker. */ containers: v.optional(v.array(ContainerSchema)),
+    compatibility_flags: v.optional(
+      v.pipe(
+        StringList,
+        v.check((flags) => new Set(flags).size === flags.length, 'must not contain duplicates'),
+      ),
+    ),
+    /** Containers attached to Durable Object classes of this Worker. */ containers: v.optional(
+      v.array(ContainerSchema),
+    ),
     /** Resource limits. */ limits: v.optional(LimitsSchema),
-    /** Durable Object migrations, single-step or `{ steps }`; not together with `exports`. */ migrations: v.optional(MigrationsSchema),
-    /** Where the Worker runs: Smart Placement or near a region/hostname/host. */ placement: v.optional(PlacementSchema),
+    /** Durable Object migrations, single-step or `{ steps }`; not together with `exports`. */ migrations:
+      v.optional(MigrationsSchema),
+    /** Where the Worker runs: Smart Placement or near a region/hostname/host. */ placement:
+      v.optional(PlacementSchema),
     /** @deprecated Usage models were retired; the field is accepted with a warning. */
-    usage_model: v.optional(v.pipe(v.picklist(['standard', 'bundled', 'unbound']), warning('is deprecated and has no effect; remove it'))),
-    /** Declared exports of the Worker (newer API field, passed through); not together with `migrations`. */ exports: v.optional(LooseObject),
-    /** Cache settings (wrangler's `cache`), passed through. */ cache_options: v.optional(LooseObject),
-    /** Package dependencies (newer API field, passed through). */ package_dependencies: v.optional(LooseArray),
+    usage_model: v.optional(
+      v.pipe(
+        v.picklist(['standard', 'bundled', 'unbound']),
+        warning('is deprecated and has no effect; remove it'),
+      ),
+    ),
+    /** Declared exports of the Worker (newer API field, passed through); not together with `migrations`. */ exports:
+      v.optional(LooseObject),
+    /** Cache settings (wrangler's `cache`), passed through. */ cache_options:
+      v.optional(LooseObject),
+    /** Package dependencies (newer API field, passed through). */ package_dependencies:
+      v.optional(LooseArray),
     /** Computed from the build: not an option. */ main_module: COMPUTED,
     /** Computed from the build: not an option. */ modules: COMPUTED,
   },
@@ -219,13 +308,16 @@ function localClasses(config: Record<string, unknown>): Set<string> {
   const classes = new Set<string>()
   const add = (value: unknown) => typeof value === 'string' && classes.add(value)
   for (const b of Array.isArray(config.bindings) ? config.bindings : []) {
-    if (isRecord(b) && b.type === 'durable_object_namespace' && b.script_name === undefined) add(b.class_name)
+    if (isRecord(b) && b.type === 'durable_object_namespace' && b.script_name === undefined)
+      add(b.class_name)
   }
   const m = config.migrations
   for (const step of isRecord(m) ? (Array.isArray(m.steps) ? m.steps : [m]) : []) {
     if (!isRecord(step)) continue
-    for (const list of [step.new_classes, step.new_sqlite_classes]) if (Array.isArray(list)) list.forEach(add)
-    for (const list of [step.renamed_classes, step.transferred_classes]) if (Array.isArray(list)) list.forEach((item) => isRecord(item) && add(item.to))
+    for (const list of [step.new_classes, step.new_sqlite_classes])
+      if (Array.isArray(list)) list.forEach(add)
+    for (const list of [step.renamed_classes, step.transferred_classes])
+      if (Array.isArray(list)) list.forEach((item) => isRecord(item) && add(item.to))
   }
   return classes
 }
@@ -248,19 +340,27 @@ export function versionConfigSchema(now: Date) {
     v.rawCheck(({ dataset, addIssue }) => {
       const config = dataset.value as Record<string, unknown>
       const at = (...keys: [string, ...Array<string | number>]) =>
-        keys.reduce<v.IssuePathItem[]>((path, key) => [...path, pathItem(path.at(-1)?.value ?? config, key)], []) as [v.IssuePathItem, ...v.IssuePathItem[]]
+        keys.reduce<v.IssuePathItem[]>(
+          (path, key) => [...path, pathItem(path.at(-1)?.value ?? config, key)],
+          [],
+        ) as [v.IssuePathItem, ...v.IssuePathItem[]]
       const date = config.compatibility_date
       if (typeof date === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(date) && date > today) {
         addIssue({ message: `is after today (${today} in UTC)`, path: at('compatibility_date') })
       }
-      if (config.exports !== undefined && config.migrations !== undefined) addIssue({ message: 'cannot be set together with `migrations`', path: at('exports') })
+      if (config.exports !== undefined && config.migrations !== undefined)
+        addIssue({ message: 'cannot be set together with `migrations`', path: at('exports') })
       if (!Array.isArray(config.containers)) return
       const classes = localClasses(config)
       config.containers.forEach((container, index) => {
         const name = isRecord(container) ? container.class_name : undefined
         if (typeof name === 'string' && name !== '' && !classes.has(name)) {
-          const why = 'is not a Durable Object class of this Worker (bind it with a durable_object_namespace binding without script_name, or create it in migrations)'
-          addIssue({ message: `${describe(name)} ${why}`, path: at('containers', index, 'class_name') })
+          const why =
+            'is not a Durable Object class of this Worker (bind it with a durable_object_namespace binding without script_name, or create it in migrations)'
+          addIssue({
+            message: `${describe(name)} ${why}`,
+            path: at('containers', index, 'class_name'),
+          })
         }
       })
     }),
@@ -268,11 +368,13 @@ export function versionConfigSchema(now: Date) {
 }
 
 /** The plugin's `version` option: the Create Version body without `main_module` and `modules`. */
-export type VersionConfig = Omit<v.InferOutput<typeof VersionConfigSchema>, 'bindings' | 'main_module' | 'modules'> & { bindings?: Binding[] }
+export type VersionConfig = Omit<
+  v.InferOutput<typeof VersionConfigSchema>,
+  'bindings' | 'main_module' | 'modules'
+> & { bindings?: Binding[] }
 
 /** The JSON body of Create Version, with every field's type (the pipeline's own code reads `core/body.ts`'s). */
-export type VersionRequestBody = VersionConfig & { main_module: string; modules: WorkerModuleBody[] }
-/** Durable Object migrations as the API takes them. */
-type Migrations = v.InferOutput<typeof MigrationsSchema>
-/** Where the Worker runs. */
-type Placement = v.InferOutput<typeof PlacementSchema>
+export type VersionRequestBody = VersionConfig & {
+  main_module: string
+  modules: WorkerModuleBody[]
+}

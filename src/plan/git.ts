@@ -42,14 +42,22 @@ export interface CurrentCommitOptions {
  * The checked-out commit of the git work tree at `root`, or undefined outside one (or without
  * git). Tracked changes make it dirty; untracked files do not, as `git describe --dirty` decides.
  */
-export async function currentCommit(root: string, options: CurrentCommitOptions = {}): Promise<GitCommit | undefined> {
+export async function currentCommit(
+  root: string,
+  options: CurrentCommitOptions = {},
+): Promise<GitCommit | undefined> {
   if (!mayBeInWorkTree(root)) return undefined
   const run = await gitRunner(options)
   try {
     // The log's two lines (SHA, subject), then the status lines.
     const output =
       process.platform === 'win32'
-        ? (await Promise.all([run('git', ['-C', root, ...LOG]), run('git', ['-C', root, ...STATUS])])).join('')
+        ? (
+            await Promise.all([
+              run('git', ['-C', root, ...LOG]),
+              run('git', ['-C', root, ...STATUS]),
+            ])
+          ).join('')
         : await run('sh', ['-c', BOTH_COMMANDS, 'sh', root])
     const [sha = '', subject = '', ...changes] = output.split('\n')
     if (sha === '') return undefined
@@ -60,18 +68,32 @@ export async function currentCommit(root: string, options: CurrentCommitOptions 
 }
 
 /** Runs a program with the clean environment git gets, resolving its standard output. */
-async function gitRunner(options: CurrentCommitOptions): Promise<(file: string, args: string[]) => Promise<string>> {
+async function gitRunner(
+  options: CurrentCommitOptions,
+): Promise<(file: string, args: string[]) => Promise<string>> {
   const { execFile } = await import('node:child_process')
   // `git status` refreshes the index, writing it under a lock, when file times have changed. A build
   // only reads: with optional locks off it never holds the lock a concurrent `git commit` needs.
   return (file, args) =>
     new Promise<string>((resolve, reject) =>
-      execFile(file, args, { timeout: 10_000, windowsHide: true, env: { ...childEnvironment(process.env, options.withheld), GIT_OPTIONAL_LOCKS: '0' } }, (error, stdout) => (error ? reject(error) : resolve(stdout))),
+      execFile(
+        file,
+        args,
+        {
+          timeout: 10_000,
+          windowsHide: true,
+          env: { ...childEnvironment(process.env, options.withheld), GIT_OPTIONAL_LOCKS: '0' },
+        },
+        (error, stdout) => (error ? reject(error) : resolve(stdout)),
+      ),
     )
 }
 
 /** The checked-out branch of the work tree at `root`; undefined outside one, without git, or on a detached HEAD. */
-export async function currentBranch(root: string, options: CurrentCommitOptions = {}): Promise<string | undefined> {
+export async function currentBranch(
+  root: string,
+  options: CurrentCommitOptions = {},
+): Promise<string | undefined> {
   if (!mayBeInWorkTree(root)) return undefined
   const run = await gitRunner(options)
   try {

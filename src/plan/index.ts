@@ -9,7 +9,14 @@ import type { BuildInfo, GeneratedWorker, TaggedMigrationStep } from '../core/pi
 import type { SourceMapChoice } from '../core/types.js'
 import type { GitCommit } from './git.js'
 import { ciCommit, readCiContext, type CiContext } from './ci-context.js'
-import { createWorkerByDefault, DEFAULTS, sourceMapsByDefault, ENV_FALLBACKS, uploadFromEnv, withEnvFallback } from '../options/defaults.js'
+import {
+  createWorkerByDefault,
+  DEFAULTS,
+  sourceMapsByDefault,
+  ENV_FALLBACKS,
+  uploadFromEnv,
+  withEnvFallback,
+} from '../options/defaults.js'
 import type { ResolvedOptions } from '../options/resolve.js'
 import { secretBindings, type SecretsOption } from '../options/secrets.js'
 import { MESSAGE_LIMIT, truncateUtf8, validateVersionConfig } from '../options/validate.js'
@@ -114,15 +121,22 @@ export interface PlannedAssets {
 function withAssetsBinding(options: ResolvedOptions): VersionConfig {
   const name = options.assets ? options.assets.binding : undefined
   if (!name || options.version.bindings?.some((b) => b.name === name)) return options.version
-  return { ...options.version, bindings: [...(options.version.bindings ?? []), { type: 'assets', name }] }
+  return {
+    ...options.version,
+    bindings: [...(options.version.bindings ?? []), { type: 'assets', name }],
+  }
 }
 
-async function gitAnnotationsOf(read: Promise<GitCommit | undefined>, configured: VersionConfig['annotations']): Promise<Record<string, string>> {
+async function gitAnnotationsOf(
+  read: Promise<GitCommit | undefined>,
+  configured: VersionConfig['annotations'],
+): Promise<Record<string, string>> {
   const commit = await read
   if (!commit) return {}
   const out: Record<string, string> = {}
   if (configured?.['workers/tag'] === undefined) out['workers/tag'] = commit.tag
-  if (configured?.['workers/message'] === undefined && commit.subject !== '') out['workers/message'] = truncateUtf8(commit.subject, MESSAGE_LIMIT)
+  if (configured?.['workers/message'] === undefined && commit.subject !== '')
+    out['workers/message'] = truncateUtf8(commit.subject, MESSAGE_LIMIT)
   return out
 }
 
@@ -141,24 +155,50 @@ export async function createPlan(
   base?: BuildPlan,
 ): Promise<BuildPlan> {
   // The option, else WORKERS_VERSION_UPLOAD (for a build command without `--mode`), else the mode.
-  const upload = !build.watch && (options.upload ?? uploadFromEnv(env) ?? (build.mode !== undefined && build.mode === options.uploadMode))
+  const upload =
+    !build.watch &&
+    (options.upload ??
+      uploadFromEnv(env) ??
+      (build.mode !== undefined && build.mode === options.uploadMode))
   // The build's plan when each of its Workers brings a generated config: the name and the date are that config's.
   const perWorker = build.generatesConfig === true && generated === undefined
   const ci = base?.ci ?? readCiContext(env)
   const merged = await mergeWranglerConfig(options, root, env, generated)
-  const outputDir = isAbsolute(options.outputDir) ? options.outputDir : resolve(root, options.outputDir)
-  const target = upload ? uploadTarget(options, merged.worker, merged.accountId, env, perWorker) : undefined
-  const decision = await decidePreview(options, ci, () => import('./git.js').then(({ currentBranch }) => currentBranch(root, { withheld: { names: merged.secrets?.fromEnv ?? [], values: target ? [target.credentials.apiToken, target.credentials.apiKey] : [] } })))
+  const outputDir = isAbsolute(options.outputDir)
+    ? options.outputDir
+    : resolve(root, options.outputDir)
+  const target = upload
+    ? uploadTarget(options, merged.worker, merged.accountId, env, perWorker)
+    : undefined
+  const decision = await decidePreview(options, ci, () =>
+    import('./git.js').then(({ currentBranch }) =>
+      currentBranch(root, {
+        withheld: {
+          names: merged.secrets?.fromEnv ?? [],
+          values: target ? [target.credentials.apiToken, target.credentials.apiKey] : [],
+        },
+      }),
+    ),
+  )
   const preview = 'preview' in decision ? decision.preview : undefined
   const bodyFields = preview ? previewFields(merged, options) : merged.version
   // The one check of the merged fields, secret names against every other binding included, on the bindings as they are sent.
   // A Preview keeps the secrets of its own previous deployment (added with the remote state, as wrangler
   // does); an `inherit` named in the config would ask for one it may never have had.
-  const secrets = secretBindings(preview && merged.secrets ? { ...merged.secrets, inherit: [] } : merged.secrets, env, { forUpload: upload })
-  const checked = validateVersionConfig(secrets.length === 0 ? bodyFields : { ...bodyFields, bindings: [...(bodyFields.bindings ?? []), ...secrets] })
+  const secrets = secretBindings(
+    preview && merged.secrets ? { ...merged.secrets, inherit: [] } : merged.secrets,
+    env,
+    { forUpload: upload },
+  )
+  const checked = validateVersionConfig(
+    secrets.length === 0
+      ? bodyFields
+      : { ...bodyFields, bindings: [...(bodyFields.bindings ?? []), ...secrets] },
+  )
   // The options' own warnings were printed when they were resolved: only the config's are its.
   const fromConfig = checked.warnings.filter((w) => !options.warnings.includes(w))
-  if (merged.configFile) merged.warnings.push(...fromConfig.map((w) => `wrangler config ${merged.configFile}: ${w}`))
+  if (merged.configFile)
+    merged.warnings.push(...fromConfig.map((w) => `wrangler config ${merged.configFile}: ${w}`))
   if (merged.version.compatibility_date === undefined && !perWorker) {
     merged.warnings.push(
       `No compatibility_date is set, so the version runs with the oldest runtime behaviour; set \`version.compatibility_date\` (or \`compatibility_date\` in the wrangler config), e.g. to today, '${todayUtc()}'.`,
@@ -179,14 +219,25 @@ export async function createPlan(
     bundler: build.bundler,
     root,
     // Auxiliary Workers write their request.json and result.json beside the entry Worker's.
-    outputDir: generated && !generated.entry && merged.worker ? join(outputDir, 'workers', merged.worker) : outputDir,
+    outputDir:
+      generated && !generated.entry && merged.worker
+        ? join(outputDir, 'workers', merged.worker)
+        : outputDir,
     typesFile: options.types === undefined ? undefined : resolve(root, options.types),
     worker: merged.worker,
     mainModule: merged.mainModule,
     version: checked.config,
     secrets: merged.secrets,
     migrationSteps: merged.migrationSteps,
-    assets: merged.assets && options.assets ? { ...merged.assets, maxFiles: options.assets.maxFiles, concurrency: options.assets.concurrency, allowDotfiles: options.assets.allowDotfiles } : undefined,
+    assets:
+      merged.assets && options.assets
+        ? {
+            ...merged.assets,
+            maxFiles: options.assets.maxFiles,
+            concurrency: options.assets.concurrency,
+            allowDotfiles: options.assets.allowDotfiles,
+          }
+        : undefined,
     deploySteps,
     sourcemaps: sourceMapsByDefault(options.sourcemaps, merged.uploadSourceMaps),
     warnings: merged.warnings,
@@ -201,19 +252,26 @@ export async function createPlan(
     target,
     promote,
     // `preview: 'auto'` on the production branch gives traffic: started in workerd first, as for `promote`.
-    preflight: options.preflight || ('promote' in decision && decision.promote !== undefined && options.preview === 'auto'),
+    preflight:
+      options.preflight ||
+      ('promote' in decision && decision.promote !== undefined && options.preview === 'auto'),
     createWorker: options.createWorker ?? createWorkerByDefault(merged.worker),
   }
   const annotations = merged.version.annotations
   // Read for uploads only: the annotations matter to the version created, and a dry run stays free of git processes.
-  if (options.gitAnnotations && (annotations?.['workers/tag'] === undefined || annotations['workers/message'] === undefined)) {
+  if (
+    options.gitAnnotations &&
+    (annotations?.['workers/tag'] === undefined || annotations['workers/message'] === undefined)
+  ) {
     // In CI the environment names the commit: no git process runs at all.
     const fromCi = ciCommit(ci)
     plan.commit = fromCi
       ? Promise.resolve(fromCi)
       : base?.upload && base.root === root && base.commit
         ? base.commit
-        : import('./git.js').then(({ currentCommit }) => currentCommit(root, { withheld: withheldFrom(plan) }))
+        : import('./git.js').then(({ currentCommit }) =>
+            currentCommit(root, { withheld: withheldFrom(plan) }),
+          )
     plan.gitAnnotations = gitAnnotationsOf(plan.commit, annotations)
   }
   return plan
@@ -225,14 +283,22 @@ export async function createPlan(
  * so they would act for all traffic while most of it still runs the previous version). Configured
  * settings that will not be applied are a warning.
  */
-function deployStepsFor(merged: MergedConfig, promote: number | undefined): DeployStep[] | undefined {
+function deployStepsFor(
+  merged: MergedConfig,
+  promote: number | undefined,
+): DeployStep[] | undefined {
   const settings = merged.deploy
   if (!settings) return undefined
   if (promote === 100) return planDeploySteps(settings, merged.worker ?? '{worker}')
   const configured = configuredSettings(settings)
   if (configured.length > 0) {
-    const why = promote === undefined ? 'without `promote`' : `with a gradual rollout (\`promote: ${promote}\`)`
-    merged.warnings.push(`${configured.join(', ')} ${configured.length === 1 ? 'is' : 'are'} applied only by \`promote: true\` (100%); ${why} ${configured.length === 1 ? 'it is' : 'they are'} not applied`)
+    const why =
+      promote === undefined
+        ? 'without `promote`'
+        : `with a gradual rollout (\`promote: ${promote}\`)`
+    merged.warnings.push(
+      `${configured.join(', ')} ${configured.length === 1 ? 'is' : 'are'} applied only by \`promote: true\` (100%); ${why} ${configured.length === 1 ? 'it is' : 'they are'} not applied`,
+    )
   }
   return undefined
 }
@@ -267,11 +333,20 @@ function previewFields(merged: MergedConfig, options: ResolvedOptions): VersionC
     )
   }
   if (!merged.previews && merged.configFile) {
-    merged.warnings.push(`wrangler config ${merged.configFile}: no \`previews\` block, so the Preview gets none of its bindings, only the Worker's Preview defaults.`)
+    merged.warnings.push(
+      `wrangler config ${merged.configFile}: no \`previews\` block, so the Preview gets none of its bindings, only the Worker's Preview defaults.`,
+    )
   }
   const { bindings: _production, ...rest } = merged.version
-  const bindings = [...(merged.previews?.bindings ?? []), ...assetsBindings] as VersionConfig['bindings']
-  return { ...rest, ...merged.previews?.fields, ...(bindings && bindings.length > 0 ? { bindings } : {}) }
+  const bindings = [
+    ...(merged.previews?.bindings ?? []),
+    ...assetsBindings,
+  ] as VersionConfig['bindings']
+  return {
+    ...rest,
+    ...merged.previews?.fields,
+    ...(bindings && bindings.length > 0 ? { bindings } : {}),
+  }
 }
 
 /**
@@ -280,7 +355,10 @@ function previewFields(merged: MergedConfig, options: ResolvedOptions): VersionC
  */
 export function withheldFrom(plan: UploadPlan): Withheld {
   const { apiToken, apiKey } = plan.target.credentials
-  return { names: plan.secrets?.fromEnv ?? [], values: [apiToken, apiKey, ...secretsInBindings(plan.version.bindings)] }
+  return {
+    names: plan.secrets?.fromEnv ?? [],
+    values: [apiToken, apiKey, ...secretsInBindings(plan.version.bindings)],
+  }
 }
 
 interface MergedConfig {
@@ -306,16 +384,35 @@ interface MergedConfig {
  * The wrangler config (the Cloudflare plugin's generated one for its Workers), under the plugin's
  * options, which win field by field; an auxiliary Worker takes only its own config.
  */
-async function mergeWranglerConfig(options: ResolvedOptions, root: string, env: NodeJS.ProcessEnv, generated?: GeneratedWorker): Promise<MergedConfig> {
+async function mergeWranglerConfig(
+  options: ResolvedOptions,
+  root: string,
+  env: NodeJS.ProcessEnv,
+  generated?: GeneratedWorker,
+): Promise<MergedConfig> {
   const ownOptions = !generated || generated.entry
   const own: MergedConfig = ownOptions
-    ? { worker: options.worker, accountId: options.accountId, version: withAssetsBinding(options), secrets: options.secrets, warnings: [] }
+    ? {
+        worker: options.worker,
+        accountId: options.accountId,
+        version: withAssetsBinding(options),
+        secrets: options.secrets,
+        warnings: [],
+      }
     : { accountId: options.accountId, version: {}, warnings: [] }
   const assetsOption = ownOptions && options.assets ? options.assets : undefined
-  if (assetsOption?.directory) own.assets = { directory: resolve(root, assetsOption.directory), source: 'the `assets.directory` option' }
+  if (assetsOption?.directory)
+    own.assets = {
+      directory: resolve(root, assetsOption.directory),
+      source: 'the `assets.directory` option',
+    }
   const wanted = options.wrangler
   if (wanted === false && !generated) return own
-  const file = generated?.configFile ?? (typeof wanted === 'string' && wanted !== DEFAULTS.wrangler ? resolve(root, wanted) : findWranglerConfig(root))
+  const file =
+    generated?.configFile ??
+    (typeof wanted === 'string' && wanted !== DEFAULTS.wrangler
+      ? resolve(root, wanted)
+      : findWranglerConfig(root))
   if (!file && wanted === DEFAULTS.wrangler) return own
   if (!file) {
     throw new WorkersVersionError(
@@ -328,11 +425,16 @@ async function mergeWranglerConfig(options: ResolvedOptions, root: string, env: 
   // The Cloudflare plugin has already applied the wrangler environment to what it generated.
   const config = generated?.buildOutput
     ? (await import('../build-output/config.js')).readBuildOutputConfig(file, root)
-    : readWranglerConfig(file, generated ? { generated: true } : { env: withEnvFallback('env', options.env, env) })
+    : readWranglerConfig(
+        file,
+        generated ? { generated: true } : { env: withEnvFallback('env', options.env, env) },
+      )
   const source = generated?.buildOutput ? 'Build Output' : 'wrangler config'
   // A secret the build sets from its environment is not also inherited.
   const fromEnv = new Set(own.secrets?.fromEnv ?? [])
-  const inherit = [...new Set([...config.secrets.inherit, ...(own.secrets?.inherit ?? [])])].filter((name) => !fromEnv.has(name))
+  const inherit = [...new Set([...config.secrets.inherit, ...(own.secrets?.inherit ?? [])])].filter(
+    (name) => !fromEnv.has(name),
+  )
   const secrets = inherit.length > 0 || own.secrets ? { ...own.secrets, inherit } : undefined
   return {
     worker: own.worker ?? config.worker,
@@ -350,7 +452,14 @@ async function mergeWranglerConfig(options: ResolvedOptions, root: string, env: 
         ? undefined
         : (own.assets ??
           (config.assets?.directory
-            ? { directory: config.assets.directory, source: generated ? (generated.buildOutput ? 'Build Output' : 'the client build of @cloudflare/vite-plugin') : `assets.directory in ${file}` }
+            ? {
+                directory: config.assets.directory,
+                source: generated
+                  ? generated.buildOutput
+                    ? 'Build Output'
+                    : 'the client build of @cloudflare/vite-plugin'
+                  : `assets.directory in ${file}`,
+              }
             : undefined)),
     warnings: config.warnings.map((w) => `${source} ${file}: ${w}`),
   }
@@ -365,28 +474,56 @@ function workerNameSource(options: ResolvedOptions): string {
  * Reports every missing piece at once, with the option and the environment variable that would provide
  * it. `perWorker`: the Workers' generated configs name them, so no name is needed yet.
  */
-function uploadTarget(options: ResolvedOptions, worker: string | undefined, account: string | undefined, env: NodeJS.ProcessEnv, perWorker: boolean): UploadTarget {
+function uploadTarget(
+  options: ResolvedOptions,
+  worker: string | undefined,
+  account: string | undefined,
+  env: NodeJS.ProcessEnv,
+  perWorker: boolean,
+): UploadTarget {
   const accountId = withEnvFallback('accountId', account, env)
   const apiToken = withEnvFallback('apiToken', options.credentials.apiToken, env)
   const apiKey = withEnvFallback('apiKey', options.credentials.apiKey, env)
   const email = withEnvFallback('email', options.credentials.email, env)
   // A base URL that is set must be a usable one: an empty variable is an error, not the default.
-  const [baseOption, baseValue] = options.apiBaseUrl !== undefined ? ['`apiBaseUrl`', options.apiBaseUrl] : [ENV_FALLBACKS.apiBaseUrl, env[ENV_FALLBACKS.apiBaseUrl]]
-  const baseUrl = (baseValue === undefined ? DEFAULTS.apiBaseUrl : parseBaseUrl(baseValue, baseOption).href).replace(/\/+$/, '')
+  const [baseOption, baseValue] =
+    options.apiBaseUrl !== undefined
+      ? ['`apiBaseUrl`', options.apiBaseUrl]
+      : [ENV_FALLBACKS.apiBaseUrl, env[ENV_FALLBACKS.apiBaseUrl]]
+  const baseUrl = (
+    baseValue === undefined ? DEFAULTS.apiBaseUrl : parseBaseUrl(baseValue, baseOption).href
+  ).replace(/\/+$/, '')
   const name = worker?.trim() || undefined
 
   const missing: string[] = []
-  if (!name && !perWorker) missing.push('the Worker: set the `worker` option (its name or id) or `name` in the wrangler config')
+  if (!name && !perWorker)
+    missing.push(
+      'the Worker: set the `worker` option (its name or id) or `name` in the wrangler config',
+    )
   if (!apiToken && !(apiKey && email)) {
-    if (apiKey && !email) missing.push('the e-mail for the global API key: set the `email` option or CLOUDFLARE_EMAIL')
-    else if (email && !apiKey) missing.push('the global API key for the e-mail: set the `apiKey` option or CLOUDFLARE_API_KEY')
-    else missing.push('a credential: set the `apiToken` option or CLOUDFLARE_API_TOKEN (or `apiKey` + `email`, CLOUDFLARE_API_KEY + CLOUDFLARE_EMAIL)')
+    if (apiKey && !email)
+      missing.push('the e-mail for the global API key: set the `email` option or CLOUDFLARE_EMAIL')
+    else if (email && !apiKey)
+      missing.push(
+        'the global API key for the e-mail: set the `apiKey` option or CLOUDFLARE_API_KEY',
+      )
+    else
+      missing.push(
+        'a credential: set the `apiToken` option or CLOUDFLARE_API_TOKEN (or `apiKey` + `email`, CLOUDFLARE_API_KEY + CLOUDFLARE_EMAIL)',
+      )
   }
   if (missing.length > 0) {
-    throw new WorkersVersionError('MISSING_UPLOAD_TARGET', `Cannot create the version; missing:\n${missing.map((m) => `  - ${m}`).join('\n')}`)
+    throw new WorkersVersionError(
+      'MISSING_UPLOAD_TARGET',
+      `Cannot create the version; missing:\n${missing.map((m) => `  - ${m}`).join('\n')}`,
+    )
   }
   if (name) checkWorkerName(name, workerNameSource(options))
-  if (accountId) checkAccountId(accountId, options.accountId !== undefined ? '`accountId`' : ENV_FALLBACKS.accountId)
+  if (accountId)
+    checkAccountId(
+      accountId,
+      options.accountId !== undefined ? '`accountId`' : ENV_FALLBACKS.accountId,
+    )
   const credentials: ApiCredentials = apiToken ? { apiToken } : { apiKey, email }
   return { accountId: accountId || undefined, worker: name ?? '', baseUrl, credentials }
 }

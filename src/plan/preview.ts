@@ -49,7 +49,10 @@ const FORBIDDEN_IN_NAME = /[\p{Cc}\p{Zl}\p{Zp}\p{Bidi_Control}]/u
 
 /** A value quoted for a message: JSON-escaped, with every forbidden character as `\uXXXX`, clipped. */
 function quoted(value: string): string {
-  return JSON.stringify(clip(value, 80)).replace(new RegExp(FORBIDDEN_IN_NAME.source, 'gu'), (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+  return JSON.stringify(clip(value, 80)).replace(
+    new RegExp(FORBIDDEN_IN_NAME.source, 'gu'),
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  )
 }
 
 /** `from` names where the name came from: the option, or the CI variable. */
@@ -70,7 +73,10 @@ function planned(name: string, branch: string | undefined, from: string): Planne
   return { name, slug, branch }
 }
 
-type DecideOptions = Pick<ResolvedOptions, 'preview' | 'promote' | 'productionBranch' | 'previewForks'>
+type DecideOptions = Pick<
+  ResolvedOptions,
+  'preview' | 'promote' | 'productionBranch' | 'previewForks'
+>
 
 /**
  * Settles `preview` with `promote`. The branch comes from the CI's environment, else from git (read
@@ -79,28 +85,48 @@ type DecideOptions = Pick<ResolvedOptions, 'preview' | 'promote' | 'productionBr
  * only when `previewForks` allows it, and a tag, a merge-queue ref or another event never deploys.
  * `'auto'` on the event closing a pull request names that pull request's Preview, to delete it.
  */
-export async function decidePreview(options: DecideOptions, ci: CiContext, localBranch: () => Promise<string | undefined>): Promise<PreviewDecision> {
+export async function decidePreview(
+  options: DecideOptions,
+  ci: CiContext,
+  localBranch: () => Promise<string | undefined>,
+): Promise<PreviewDecision> {
   const { preview } = options
   if (preview === undefined) return { promote: options.promote }
-  const option = typeof preview === 'object' ? `\`preview: ${quoted(preview.name)}\`` : `\`preview: ${JSON.stringify(preview)}\``
+  const option =
+    typeof preview === 'object'
+      ? `\`preview: ${quoted(preview.name)}\``
+      : `\`preview: ${JSON.stringify(preview)}\``
   const build = ci.build
   const fromFork = build?.kind === 'pull-request' && build.fork !== false
   // The Preview this pull request's builds made, named as they named it, is deleted when it closes.
-  const closing = preview === 'auto' && build?.kind === 'pull-request' && build.closed === true ? ({ pullRequestClosed: true } as const) : {}
+  const closing =
+    preview === 'auto' && build?.kind === 'pull-request' && build.closed === true
+      ? ({ pullRequestClosed: true } as const)
+      : {}
   // Whatever the Preview's name: the fork's code would get the Worker's Preview bindings and secrets.
   // Closing deploys none of its code, and deletes `pr-<number>` (if `previewForks` ever made it).
-  if (fromFork && !options.previewForks && !('pullRequestClosed' in closing)) throw forkRefused(option, ci, build.fork)
+  if (fromFork && !options.previewForks && !('pullRequestClosed' in closing))
+    throw forkRefused(option, ci, build.fork)
   if (typeof preview === 'object') return { preview: planned(preview.name, undefined, 'the name') }
   if (build?.kind === 'tag') {
-    throw refused(`${option} names the Preview after the branch, and this build is of tag ${quoted(build.tag)} (${build.variable}), which is no branch; nothing was sent. Name the Preview with \`preview: '<name>'\`, or deploy tags without \`preview\`.`)
+    throw refused(
+      `${option} names the Preview after the branch, and this build is of tag ${quoted(build.tag)} (${build.variable}), which is no branch; nothing was sent. Name the Preview with \`preview: '<name>'\`, or deploy tags without \`preview\`.`,
+    )
   }
   if (build?.kind === 'merge-queue') {
-    throw refused(`${option}: this build is of a merge-queue ref (${quoted(build.ref)}), which is neither a branch to deploy nor one to preview; nothing was sent. Do not upload from merge-queue builds (\`upload: false\`), or name the Preview with \`preview: '<name>'\`.`)
+    throw refused(
+      `${option}: this build is of a merge-queue ref (${quoted(build.ref)}), which is neither a branch to deploy nor one to preview; nothing was sent. Do not upload from merge-queue builds (\`upload: false\`), or name the Preview with \`preview: '<name>'\`.`,
+    )
   }
   if (fromFork) return { preview: { ...forkPreview(option, ci), ...closing } }
   if (build?.kind === 'pull-request') {
     if (ci.branch === undefined) throw noBranch(option)
-    return { preview: { ...planned(ci.branch, ci.branch, `the pull request's head branch (${ci.branchVariable})`), ...closing } }
+    return {
+      preview: {
+        ...planned(ci.branch, ci.branch, `the pull request's head branch (${ci.branchVariable})`),
+        ...closing,
+      },
+    }
   }
   const branch = ci.branch ?? (await localBranch())
   if (branch === undefined) throw noBranch(option)
@@ -119,7 +145,11 @@ export async function decidePreview(options: DecideOptions, ci: CiContext, local
 const pullRequestOf = (ci: CiContext, fork: boolean | undefined) =>
   `pull request${ci.pullRequest?.number ? ` #${ci.pullRequest.number}` : ''}, ${fork ? 'which comes from a fork' : 'from a repository the CI does not name (it may be a fork)'}`
 
-function forkRefused(option: string, ci: CiContext, fork: boolean | undefined): WorkersVersionError {
+function forkRefused(
+  option: string,
+  ci: CiContext,
+  fork: boolean | undefined,
+): WorkersVersionError {
   return new WorkersVersionError(
     'PREVIEW_FORK_REFUSED',
     `${option}: this build is of ${pullRequestOf(ci, fork)}: its code would run with the Worker's Preview bindings and secrets, so it is not deployed unless \`previewForks: true\` allows it (with \`true\` or \`'auto'\`, to its own Preview \`pr-<number>\`); nothing was sent.`,
@@ -133,7 +163,9 @@ function forkRefused(option: string, ci: CiContext, fork: boolean | undefined): 
 function forkPreview(option: string, ci: CiContext): PlannedPreview {
   const number = ci.pullRequest?.number
   if (!number || !/^\d+$/.test(number)) {
-    throw refused(`${option}: this build is of a pull request from a fork, whose Preview is named \`pr-<number>\`, and the CI names no pull-request number; nothing was sent. Name the Preview with \`preview: '<name>'\`.`)
+    throw refused(
+      `${option}: this build is of a pull request from a fork, whose Preview is named \`pr-<number>\`, and the CI names no pull-request number; nothing was sent. Name the Preview with \`preview: '<name>'\`.`,
+    )
   }
   return planned(`pr-${number}`, undefined, 'the pull request number')
 }

@@ -31,12 +31,15 @@ export function workerReads(plan: UploadPlan): WorkerReads {
     deployment: plan.promote !== undefined && plan.promote < 100,
     migrationTag: hasMigrations && !plan.preview,
     secrets: !plan.preview,
-    early: !(plan.preflight && plan.preview) && plan.assets === undefined && plan.target.worker !== '',
+    early:
+      !(plan.preflight && plan.preview) && plan.assets === undefined && plan.target.worker !== '',
   }
 }
 
 /** Whether two plans read the same parts of the Worker's state, so one read serves both. */
 export function sameReads(a: UploadPlan, b: UploadPlan): boolean {
   const [x, y] = [workerReads(a), workerReads(b)]
-  return x.deployment === y.deployment && x.migrationTag === y.migrationTag && x.secrets === y.secrets
+  return (
+    x.deployment === y.deployment && x.migrationTag === y.migrationTag && x.secrets === y.secrets
+  )
 }

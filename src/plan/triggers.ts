@@ -34,7 +34,10 @@ export type DeployStep = StepBase &
     | { kind: 'routes'; routes: Array<{ pattern: string; zone_id?: string; zone_name?: string }> }
     | { kind: 'custom-domains'; body: Record<string, unknown> }
     | { kind: 'schedules'; crons: string[] }
-    | { kind: 'queue-consumers'; consumers: Array<{ queue: string; body: Record<string, unknown> }> }
+    | {
+        kind: 'queue-consumers'
+        consumers: Array<{ queue: string; body: Record<string, unknown> }>
+      }
     | { kind: 'workflows'; workflows: Array<{ name: string; body: Record<string, unknown> }> }
   )
 
@@ -45,31 +48,79 @@ export type DeployStep = StepBase &
  */
 export function planDeploySteps(settings: DeploySettings, script: string): DeployStep[] {
   const steps: DeployStep[] = []
-  const scriptSettings: Record<string, unknown> = { observability: settings.observability ?? { enabled: false } }
+  const scriptSettings: Record<string, unknown> = {
+    observability: settings.observability ?? { enabled: false },
+  }
   if (settings.tailConsumers !== undefined) scriptSettings.tail_consumers = settings.tailConsumers
   if (settings.logpush !== undefined) scriptSettings.logpush = settings.logpush
-  steps.push({ kind: 'script-settings', title: 'script settings', body: scriptSettings, targets: Object.keys(scriptSettings).sort() })
+  steps.push({
+    kind: 'script-settings',
+    title: 'script settings',
+    body: scriptSettings,
+    targets: Object.keys(scriptSettings).sort(),
+  })
 
   const domains = settings.routes.filter((r) => r.custom_domain === true)
   const routes = settings.routes.filter((r) => r.custom_domain !== true)
   // wrangler's default: workers.dev is on unless the Worker has routes or Custom Domains.
   const enabled = settings.workersDev ?? settings.routes.length === 0
-  const subdomain = { enabled, ...(settings.previewUrls !== undefined && { previews_enabled: settings.previewUrls }) }
-  const switches = [`workers.dev ${enabled ? 'on' : 'off'}`, ...(settings.previewUrls === undefined ? [] : [`Preview URLs ${settings.previewUrls ? 'on' : 'off'}`])]
-  steps.push({ kind: 'workers-dev', title: 'workers.dev and Preview URLs', body: subdomain, targets: switches })
+  const subdomain = {
+    enabled,
+    ...(settings.previewUrls !== undefined && { previews_enabled: settings.previewUrls }),
+  }
+  const switches = [
+    `workers.dev ${enabled ? 'on' : 'off'}`,
+    ...(settings.previewUrls === undefined
+      ? []
+      : [`Preview URLs ${settings.previewUrls ? 'on' : 'off'}`]),
+  ]
+  steps.push({
+    kind: 'workers-dev',
+    title: 'workers.dev and Preview URLs',
+    body: subdomain,
+    targets: switches,
+  })
 
   if (routes.length > 0) {
-    const list = routes.map((r) => withoutUndefined({ pattern: r.pattern, zone_id: r.zone_id, zone_name: r.zone_name }))
-    steps.push({ kind: 'routes', title: 'routes', routes: list, targets: routes.map((r) => r.pattern) })
+    const list = routes.map((r) =>
+      withoutUndefined({ pattern: r.pattern, zone_id: r.zone_id, zone_name: r.zone_name }),
+    )
+    steps.push({
+      kind: 'routes',
+      title: 'routes',
+      routes: list,
+      targets: routes.map((r) => r.pattern),
+    })
   }
   if (domains.length > 0) {
-    const origins = domains.map((d) => withoutUndefined({ hostname: d.pattern, zone_id: d.zone_id, zone_name: d.zone_name, enabled: d.enabled, previews_enabled: d.previews_enabled }))
+    const origins = domains.map((d) =>
+      withoutUndefined({
+        hostname: d.pattern,
+        zone_id: d.zone_id,
+        zone_name: d.zone_name,
+        enabled: d.enabled,
+        previews_enabled: d.previews_enabled,
+      }),
+    )
     // An origin or DNS record that already points elsewhere is not taken over: that is a decision for a person.
-    const body = { override_scope: true, override_existing_origin: false, override_existing_dns_record: false, origins }
-    steps.push({ kind: 'custom-domains', title: 'Custom Domains', body, targets: domains.map((d) => d.pattern) })
+    const body = {
+      override_scope: true,
+      override_existing_origin: false,
+      override_existing_dns_record: false,
+      origins,
+    }
+    steps.push({
+      kind: 'custom-domains',
+      title: 'Custom Domains',
+      body,
+      targets: domains.map((d) => d.pattern),
+    })
   }
   if (settings.crons !== undefined) {
-    const targets = settings.crons.length === 0 ? ['no schedules (removed)'] : settings.crons.map((cron) => `schedule: ${cron}`)
+    const targets =
+      settings.crons.length === 0
+        ? ['no schedules (removed)']
+        : settings.crons.map((cron) => `schedule: ${cron}`)
     steps.push({ kind: 'schedules', title: 'cron schedules', crons: settings.crons, targets })
   }
   if (settings.queueConsumers.length > 0) {
@@ -82,13 +133,19 @@ export function planDeploySteps(settings: DeploySettings, script: string): Deplo
         settings: withoutUndefined({
           batch_size: c.max_batch_size,
           max_retries: c.max_retries,
-          max_wait_time_ms: c.max_batch_timeout === undefined ? undefined : c.max_batch_timeout * 1000,
+          max_wait_time_ms:
+            c.max_batch_timeout === undefined ? undefined : c.max_batch_timeout * 1000,
           max_concurrency: c.max_concurrency,
           retry_delay: c.retry_delay,
         }),
       },
     }))
-    steps.push({ kind: 'queue-consumers', title: 'queue consumers', consumers, targets: consumers.map((c) => `consumer of ${c.queue}`) })
+    steps.push({
+      kind: 'queue-consumers',
+      title: 'queue consumers',
+      consumers,
+      targets: consumers.map((c) => `consumer of ${c.queue}`),
+    })
   }
   if (settings.workflows.length > 0) {
     const workflows = settings.workflows.map((w) => ({
@@ -98,12 +155,20 @@ export function planDeploySteps(settings: DeploySettings, script: string): Deplo
         class_name: w.class_name,
         limits: w.limits,
         concurrency: w.concurrency,
-        schedules: w.schedules === undefined ? undefined : (Array.isArray(w.schedules) ? w.schedules : [w.schedules]).map((cron) => ({ cron })),
+        schedules:
+          w.schedules === undefined
+            ? undefined
+            : (Array.isArray(w.schedules) ? w.schedules : [w.schedules]).map((cron) => ({ cron })),
         default_retention: w.default_retention,
         jurisdiction: w.jurisdiction,
       }),
     }))
-    steps.push({ kind: 'workflows', title: 'Workflows', workflows, targets: workflows.map((w) => `workflow: ${w.name}`) })
+    steps.push({
+      kind: 'workflows',
+      title: 'Workflows',
+      workflows,
+      targets: workflows.map((w) => `workflow: ${w.name}`),
+    })
   }
   return steps
 }
@@ -121,12 +186,18 @@ export function plannedCalls(step: DeployStep, script: string, accountId: string
     case 'custom-domains':
       return [{ method: 'PUT', path: `${scripts}/domains/records`, body: step.body }]
     case 'schedules':
-      return [{ method: 'PUT', path: `${scripts}/schedules`, body: step.crons.map((cron) => ({ cron })) }]
+      return [
+        { method: 'PUT', path: `${scripts}/schedules`, body: step.crons.map((cron) => ({ cron })) },
+      ]
     case 'queue-consumers':
       return step.consumers.flatMap(({ queue, body }) => [
         { method: 'GET', path: `/accounts/${accountId}/queues`, query: { page: '1', name: queue } },
         // POST when the Worker does not consume the queue yet, PUT …/consumers/{its consumer id} when it does.
-        { method: 'POST', path: `/accounts/${accountId}/queues/{queue id of ${queue}}/consumers`, body },
+        {
+          method: 'POST',
+          path: `/accounts/${accountId}/queues/{queue id of ${queue}}/consumers`,
+          body,
+        },
       ])
     case 'workflows':
       return step.workflows.flatMap(({ name, body }): PlannedCall[] => [

@@ -16,11 +16,22 @@ export async function writeCiOutputs(
   traffic?: ReadonlyArray<{ version_id: string; percentage: number }>,
 ): Promise<void> {
   // A version deployed and then not read back is known by its id: its number is left out, not guessed.
-  const entries: Array<[string, string]> = [['version-id', String(result.id)], ...(typeof result.number === 'number' ? [['version-number', String(result.number)] as [string, string]] : [])]
-  const preview = Array.isArray(result.urls) ? result.urls.find((url): url is string => typeof url === 'string') : undefined
+  const entries: Array<[string, string]> = [
+    ['version-id', String(result.id)],
+    ...(typeof result.number === 'number'
+      ? [['version-number', String(result.number)] as [string, string]]
+      : []),
+  ]
+  const preview = Array.isArray(result.urls)
+    ? result.urls.find((url): url is string => typeof url === 'string')
+    : undefined
   if (preview !== undefined) entries.push(['preview-url', preview])
-  if (traffic) entries.push(['traffic', traffic.map((t) => `${t.version_id}:${t.percentage}`).join(',')])
-  await appendFile(file, entries.map(([name, value]) => outputEntry(name, redactor.redact(value))).join(''))
+  if (traffic)
+    entries.push(['traffic', traffic.map((t) => `${t.version_id}:${t.percentage}`).join(',')])
+  await appendFile(
+    file,
+    entries.map(([name, value]) => outputEntry(name, redactor.redact(value))).join(''),
+  )
 }
 
 const LINE_BREAK = /[\r\n]/
@@ -56,7 +67,11 @@ export interface PreviewOutputs {
  * `preview-url`, `preview-deployment-url` and `deployment-url` (the URL serving exactly this build),
  * each through {@link outputEntry}, redacted first.
  */
-export async function writePreviewCiOutputs(file: string, preview: PreviewOutputs, redactor: Redactor): Promise<void> {
+export async function writePreviewCiOutputs(
+  file: string,
+  preview: PreviewOutputs,
+  redactor: Redactor,
+): Promise<void> {
   const entries: Array<[string, string | undefined]> = [
     ['preview-name', preview.name],
     ['preview-id', preview.previewId],
@@ -65,5 +80,12 @@ export async function writePreviewCiOutputs(file: string, preview: PreviewOutput
     ['preview-deployment-url', preview.deploymentUrl],
     ['deployment-url', preview.deploymentUrl],
   ]
-  await appendFile(file, entries.flatMap(([name, value]) => (value === undefined ? [] : [outputEntry(name, redactor.redact(value))])).join(''))
+  await appendFile(
+    file,
+    entries
+      .flatMap(([name, value]) =>
+        value === undefined ? [] : [outputEntry(name, redactor.redact(value))],
+      )
+      .join(''),
+  )
 }

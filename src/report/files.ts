@@ -18,7 +18,10 @@ export const BODY_LAYOUT_PRETTY = true
 /** Writes `request.json`: the bytes the upload sends, each secret value replaced by the one placeholder. */
 export function writeRequestJson(outputDir: string, payload: VersionPayload): string {
   const file = join(outputDir, 'request.json')
-  writeFileAtomic(file, bodyChunks({ ...payload, config: withSecretsRedacted(payload.config) }, BODY_LAYOUT_PRETTY))
+  writeFileAtomic(
+    file,
+    bodyChunks({ ...payload, config: withSecretsRedacted(payload.config) }, BODY_LAYOUT_PRETTY),
+  )
   return file
 }
 
@@ -32,7 +35,11 @@ export function writeScriptRequestJson(outputDir: string, payload: VersionPayloa
   const file = join(outputDir, 'request.json')
   const content = {
     metadata: scriptMetadata({ ...payload, config: withSecretsRedacted(payload.config) }),
-    parts: payload.modules.map((mod) => ({ name: mod.name, content_type: mod.content_type, bytes: mod.contents.byteLength })),
+    parts: payload.modules.map((mod) => ({
+      name: mod.name,
+      content_type: mod.content_type,
+      bytes: mod.contents.byteLength,
+    })),
   }
   writeFileAtomic(file, `${JSON.stringify(content, null, 2)}\n`)
   return file
@@ -43,7 +50,10 @@ export function writeScriptRequestJson(outputDir: string, payload: VersionPayloa
  * looked up at run time appear as `{…}`); none removes the file an earlier build wrote, so that it
  * never describes another build. The bodies hold names and settings, never a credential.
  */
-export function writeDeployStepsJson(outputDir: string, steps: ReadonlyArray<{ step: string; calls: unknown[] }> | undefined): string {
+export function writeDeployStepsJson(
+  outputDir: string,
+  steps: ReadonlyArray<{ step: string; calls: unknown[] }> | undefined,
+): string {
   const file = join(outputDir, 'deploy-steps.json')
   if (steps === undefined) rmSync(file, { force: true })
   else writeFileAtomic(file, `${JSON.stringify(steps, null, 2)}\n`)
@@ -59,10 +69,18 @@ export function writeResultJson(
   outputDir: string,
   target: { accountId: string; worker: string },
   result: Pick<VersionResult, 'id'> & Partial<VersionResult>,
-  deployment?: { strategy: string; versions: ReadonlyArray<{ version_id: string; percentage: number }> },
+  deployment?: {
+    strategy: string
+    versions: ReadonlyArray<{ version_id: string; percentage: number }>
+  },
 ): string {
   const file = resultJsonPath(outputDir)
-  const content = { account_id: target.accountId, worker: target.worker, result, ...(deployment && { deployment }) }
+  const content = {
+    account_id: target.accountId,
+    worker: target.worker,
+    result,
+    ...(deployment && { deployment }),
+  }
   writeFileAtomic(file, `${JSON.stringify(content, null, 2)}\n`)
   return file
 }
@@ -82,9 +100,16 @@ export interface InterruptedRecord {
  * Writes `result.json` for an upload stopped by a signal: the account, the Worker and
  * `interrupted`, so that the next run (and CI) can tell what may exist on the server.
  */
-export function writeInterruptedResult(outputDir: string, target: { accountId: string; worker: string }, interrupted: InterruptedRecord): string {
+export function writeInterruptedResult(
+  outputDir: string,
+  target: { accountId: string; worker: string },
+  interrupted: InterruptedRecord,
+): string {
   const file = resultJsonPath(outputDir)
-  writeFileAtomic(file, `${JSON.stringify({ account_id: target.accountId, worker: target.worker, interrupted }, null, 2)}\n`)
+  writeFileAtomic(
+    file,
+    `${JSON.stringify({ account_id: target.accountId, worker: target.worker, interrupted }, null, 2)}\n`,
+  )
   return file
 }
 
@@ -96,7 +121,10 @@ function interruptionIn(file: string): string | undefined {
   try {
     const stat = lstatSync(file, { throwIfNoEntry: false })
     if (!stat?.isFile() || stat.size > RECORD_MAX_BYTES) return undefined
-    const content = JSON.parse(readFileSync(file, 'utf8')) as { worker?: unknown; interrupted?: Partial<Record<keyof InterruptedRecord, unknown>> }
+    const content = JSON.parse(readFileSync(file, 'utf8')) as {
+      worker?: unknown
+      interrupted?: Partial<Record<keyof InterruptedRecord, unknown>>
+    }
     const record = content.interrupted
     if (typeof record !== 'object' || record === null) return undefined
     const text = (value: unknown) => quoteValue(typeof value === 'string' ? value : String(value))
@@ -125,9 +153,13 @@ export function removeStaleResults(outputDir: string): string[] {
       rmSync(file, { force: true })
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error)
-      throw new WorkersVersionError('STALE_RESULT', `Could not remove ${file} from an earlier build (${reason}): delete it, so that it cannot be taken for this build's result.`, {
-        cause: error,
-      })
+      throw new WorkersVersionError(
+        'STALE_RESULT',
+        `Could not remove ${file} from an earlier build (${reason}): delete it, so that it cannot be taken for this build's result.`,
+        {
+          cause: error,
+        },
+      )
     }
   }
   return interruptions
@@ -136,7 +168,9 @@ export function removeStaleResults(outputDir: string): string[] {
 function auxiliaryDirs(outputDir: string): string[] {
   const workers = join(outputDir, 'workers')
   try {
-    return readdirSync(workers, { withFileTypes: true }).flatMap((entry) => (entry.isDirectory() ? [join(workers, entry.name)] : []))
+    return readdirSync(workers, { withFileTypes: true }).flatMap((entry) =>
+      entry.isDirectory() ? [join(workers, entry.name)] : [],
+    )
   } catch {
     return []
   }
@@ -153,7 +187,13 @@ export function writePreviewResultJson(
   deployment: { id: string; urls: readonly string[] },
 ): string {
   const file = resultJsonPath(outputDir)
-  const content = { account_id: target.accountId, worker: target.worker, kind: 'preview', preview, deployment: { id: deployment.id, urls: deployment.urls } }
+  const content = {
+    account_id: target.accountId,
+    worker: target.worker,
+    kind: 'preview',
+    preview,
+    deployment: { id: deployment.id, urls: deployment.urls },
+  }
   writeFileAtomic(file, `${JSON.stringify(content, null, 2)}\n`)
   return file
 }
@@ -162,9 +202,14 @@ export function writePreviewResultJson(
  * After the upload succeeded nothing local may fail the build (a CI re-run would deploy again): a
  * report file that cannot be written is a warning naming it and saying what was `done`.
  */
-export function unwrittenWarning(logger: Logger, done: string): (file: string, error: unknown) => void {
+export function unwrittenWarning(
+  logger: Logger,
+  done: string,
+): (file: string, error: unknown) => void {
   return (file, error) => {
     const reason = error instanceof Error ? error.message : String(error)
-    logger.warn(pc.yellow(`⚠ could not write ${file} (${reason}); ${done}, so the build goes on without it.`))
+    logger.warn(
+      pc.yellow(`⚠ could not write ${file} (${reason}); ${done}, so the build goes on without it.`),
+    )
   }
 }

@@ -7,7 +7,6 @@ export function formatBytes(bytes: number): string {
   return `${(bytes / 1000 / 1000).toFixed(2)} MB`
 }
 
-
 /** Sizes measured against binary limits (25 MiB per asset): `26.0 MiB`. */
 export function formatBinaryBytes(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`
@@ -28,5 +27,7 @@ export function formatCount(n: number): string {
 
 /** `2.1 s`, `3 min 5 s`. */
 export function formatDuration(ms: number): string {
-  return ms < 60_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`
+  return ms < 60_000
+    ? `${(ms / 1000).toFixed(1)} s`
+    : `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`
 }

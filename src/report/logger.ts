@@ -12,7 +12,9 @@ export type LogLevel = 'info' | 'warn' | 'silent'
 
 /** The plugin's log level from the bundler's: only its silence is followed (esbuild's API defaults to 'warning'). */
 export function logLevelOf(bundlerLevel: string | undefined): LogLevel {
-  return bundlerLevel === 'silent' || bundlerLevel === 'error' || bundlerLevel === 'none' ? 'silent' : 'info'
+  return bundlerLevel === 'silent' || bundlerLevel === 'error' || bundlerLevel === 'none'
+    ? 'silent'
+    : 'info'
 }
 
 /**

@@ -47,20 +47,41 @@ function cell(value: string): string {
 }
 
 /** `redact` runs on each value before it is escaped, so an escaped secret cannot slip past it. */
-export function summaryMarkdown(row: SummaryRow, redact: (text: string) => string = (text) => text): string {
+export function summaryMarkdown(
+  row: SummaryRow,
+  redact: (text: string) => string = (text) => text,
+): string {
   const out = (text: string) => cell(redact(text))
   const rows: Array<[string, string]> = [
     ['Kind', row.kind],
     ...row.ids,
-    ...firstFew<[string, string]>(row.urls, (left) => ['…', `and ${left.toLocaleString('en-US')} more URLs, all in result.json`]),
+    ...firstFew<[string, string]>(row.urls, (left) => [
+      '…',
+      `and ${left.toLocaleString('en-US')} more URLs, all in result.json`,
+    ]),
     ['Traffic', row.traffic ?? (row.kind === 'Preview' ? 'its own URLs only' : 'none yet')],
     ['Size', formatBytes(row.sizeBytes)],
     ['Applied', row.applied.length > 0 ? row.applied.join('; ') : 'code only'],
   ]
-  return [`### ${out(row.worker)}`, '', '| Field | Value |', '| --- | --- |', ...rows.map(([label, value]) => `| ${out(label)} | ${out(value)} |`), '', ''].join('\n')
+  return [
+    `### ${out(row.worker)}`,
+    '',
+    '| Field | Value |',
+    '| --- | --- |',
+    ...rows.map(([label, value]) => `| ${out(label)} | ${out(value)} |`),
+    '',
+    '',
+  ].join('\n')
 }
 
 /** Appends the Worker's table, redacted; one write, so parallel Workers' tables do not interleave. */
-export async function appendStepSummary(file: string, row: SummaryRow, redactor: Redactor): Promise<void> {
-  await appendFile(file, summaryMarkdown(row, (text) => redactor.redact(text)))
+export async function appendStepSummary(
+  file: string,
+  row: SummaryRow,
+  redactor: Redactor,
+): Promise<void> {
+  await appendFile(
+    file,
+    summaryMarkdown(row, (text) => redactor.redact(text)),
+  )
 }

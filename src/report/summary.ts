@@ -41,43 +41,68 @@ export interface VersionSizes {
  * in memory together. Source maps are gzipped only when their raw size could exceed the limit.
  */
 export async function measureModules(modules: readonly WorkerModule[]): Promise<VersionSizes> {
-  const sizes: ModuleSize[] = [...modules].sort((a, b) => b.contents.byteLength - a.contents.byteLength).map((module) => ({ module }))
+  const sizes: ModuleSize[] = [...modules]
+    .sort((a, b) => b.contents.byteLength - a.contents.byteLength)
+    .map((module) => ({ module }))
   const totalBytes = sizes.reduce((sum, s) => sum + s.module.contents.byteLength, 0)
   const maps = sizes.filter((s) => s.module.content_type === SOURCE_MAP)
   const mapsRaw = maps.reduce((sum, s) => sum + s.module.contents.byteLength, 0)
-  const measured = new Set([...sizes.slice(0, LISTED_MODULES), ...(mapsRaw > SOURCE_MAP_GZIP_LIMIT ? maps : [])])
+  const measured = new Set([
+    ...sizes.slice(0, LISTED_MODULES),
+    ...(mapsRaw > SOURCE_MAP_GZIP_LIMIT ? maps : []),
+  ])
   const toCompress = [...measured].reduce((sum, s) => sum + s.module.contents.byteLength, 0)
   if (toCompress <= SYNC_GZIP_BYTES) {
     for (const s of measured) s.gzipBytes = gzipSync(s.module.contents).byteLength
   } else {
     const limit = pLimit(Math.max(1, process.getBuiltinModule('node:os').availableParallelism()))
-    await Promise.all([...measured].map((s) => limit(async () => (s.gzipBytes = (await gzipAsync(s.module.contents)).byteLength))))
+    await Promise.all(
+      [...measured].map((s) =>
+        limit(async () => (s.gzipBytes = (await gzipAsync(s.module.contents)).byteLength)),
+      ),
+    )
   }
-  const mapsGzipBytes = mapsRaw > SOURCE_MAP_GZIP_LIMIT ? maps.reduce((sum, s) => sum + s.gzipBytes!, 0) : undefined
+  const mapsGzipBytes =
+    mapsRaw > SOURCE_MAP_GZIP_LIMIT ? maps.reduce((sum, s) => sum + s.gzipBytes!, 0) : undefined
   return { sizes, totalBytes, mapsGzipBytes }
 }
 
 /** A Vite-like table of the version: the largest modules with type, size and gzip size, then the totals against the limits. */
-export function summaryLines(mainModule: string, measured: VersionSizes, excluded: readonly ExcludedFile[]): string[] {
+export function summaryLines(
+  mainModule: string,
+  measured: VersionSizes,
+  excluded: readonly ExcludedFile[],
+): string[] {
   const listed = measured.sizes.slice(0, LISTED_MODULES)
   const width = Math.max(...listed.map((s) => s.module.name.length), 10)
   const typeWidth = Math.max(...listed.map((s) => s.module.content_type.length), 10)
   const lines = listed.map(({ module, gzipBytes }) => {
-    const name = module.name === mainModule ? pc.cyan(module.name.padEnd(width)) : module.name.padEnd(width)
+    const name =
+      module.name === mainModule ? pc.cyan(module.name.padEnd(width)) : module.name.padEnd(width)
     const size = formatBytes(module.contents.byteLength).padStart(10)
     const gzip = gzipBytes === undefined ? '' : pc.dim(` │ gzip: ${formatBytes(gzipBytes)}`)
     return `  ${name}  ${pc.dim(module.content_type.padEnd(typeWidth))} ${pc.bold(size)}${gzip}`
   })
   const rest = measured.sizes.length - listed.length
   if (rest > 0) {
-    const restBytes = measured.sizes.slice(LISTED_MODULES).reduce((sum, s) => sum + s.module.contents.byteLength, 0)
-    lines.push(pc.dim(`  … and ${plural(rest, 'more module')} (${formatBytes(restBytes)}), all listed in request.json`))
+    const restBytes = measured.sizes
+      .slice(LISTED_MODULES)
+      .reduce((sum, s) => sum + s.module.contents.byteLength, 0)
+    lines.push(
+      pc.dim(
+        `  … and ${plural(rest, 'more module')} (${formatBytes(restBytes)}), all listed in request.json`,
+      ),
+    )
   }
   const share = ((measured.totalBytes / WORKER_SIZE_LIMIT) * 100).toFixed(1)
   const allGzipped = measured.sizes.every((s) => s.gzipBytes !== undefined)
-  const totalGzip = allGzipped ? ` (gzip ${formatBytes(measured.sizes.reduce((sum, s) => sum + s.gzipBytes!, 0))})` : ''
+  const totalGzip = allGzipped
+    ? ` (gzip ${formatBytes(measured.sizes.reduce((sum, s) => sum + s.gzipBytes!, 0))})`
+    : ''
   lines.push(`  main module: ${pc.cyan(mainModule)}`)
-  lines.push(`  ${plural(measured.sizes.length, 'module')}, ${formatBytes(measured.totalBytes)}${totalGzip}, ${share}% of the 64 MiB Worker limit`)
+  lines.push(
+    `  ${plural(measured.sizes.length, 'module')}, ${formatBytes(measured.totalBytes)}${totalGzip}, ${share}% of the 64 MiB Worker limit`,
+  )
   lines.push(...leftOutLines(excluded).map((line) => pc.dim(line)))
   return lines
 }
@@ -98,15 +123,21 @@ export function assertWithinSizeLimit(measured: VersionSizes): void {
 /** One line per reason, with the count and the names: `left out 2 files (reason): a.css, b.css`. */
 function leftOutLines(excluded: readonly ExcludedFile[]): string[] {
   const byReason = new Map<string, string[]>()
-  for (const file of excluded) byReason.set(file.reason, [...(byReason.get(file.reason) ?? []), file.fileName])
-  return [...byReason].map(([reason, names]) => `  left out ${plural(names.length, 'file')} (${reason}): ${names.join(', ')}`)
+  for (const file of excluded)
+    byReason.set(file.reason, [...(byReason.get(file.reason) ?? []), file.fileName])
+  return [...byReason].map(
+    ([reason, names]) =>
+      `  left out ${plural(names.length, 'file')} (${reason}): ${names.join(', ')}`,
+  )
 }
 
 /** Warnings about the platform's size limits, or none. */
 export function limitWarnings(measured: VersionSizes): string[] {
   const warnings: string[] = []
   if (measured.totalBytes > WORKER_SIZE_LIMIT) {
-    warnings.push(`The Worker is ${formatBytes(measured.totalBytes)}, over the 64 MiB limit: an upload build refuses it before sending the version (the API would reject it with code 10027).`)
+    warnings.push(
+      `The Worker is ${formatBytes(measured.totalBytes)}, over the 64 MiB limit: an upload build refuses it before sending the version (the API would reject it with code 10027).`,
+    )
   }
   if (measured.mapsGzipBytes !== undefined && measured.mapsGzipBytes > SOURCE_MAP_GZIP_LIMIT) {
     warnings.push(

@@ -18,16 +18,25 @@ const BATCH_BUFFERS = 512
  * about 4 ms of a build on a busy 2-core machine). Content still arrives in batches, so a
  * large body is never held whole.
  */
-export function writeFileAtomic(file: string, content: string | Uint8Array | Iterable<string | Uint8Array>): void {
+export function writeFileAtomic(
+  file: string,
+  content: string | Uint8Array | Iterable<string | Uint8Array>,
+): void {
   const dir = dirname(file)
   mkdirSync(dir, { recursive: true })
   // Unique enough that concurrent writers never meet; safety comes from `wx`, not from the name
   // (a file planted at it fails the write, never redirects it), so no crypto module is loaded for it.
-  const partial = join(dir, `.${basename(file)}.${process.pid.toString(36)}-${Math.random().toString(36).slice(2, 10)}.partial`)
+  const partial = join(
+    dir,
+    `.${basename(file)}.${process.pid.toString(36)}-${Math.random().toString(36).slice(2, 10)}.partial`,
+  )
   try {
     const fd = openSync(partial, 'wx')
     try {
-      writeBatched(fd, typeof content === 'string' || content instanceof Uint8Array ? [content] : content)
+      writeBatched(
+        fd,
+        typeof content === 'string' || content instanceof Uint8Array ? [content] : content,
+      )
     } finally {
       closeSync(fd)
     }
@@ -60,5 +69,5 @@ function writeAll(fd: number, batch: Uint8Array[], bytes: number): void {
   const written = writevSync(fd, batch)
   if (written === bytes) return
   const rest = Buffer.concat(batch).subarray(written)
-  for (let offset = 0; offset < rest.byteLength; ) offset += writeSync(fd, rest, offset)
+  for (let offset = 0; offset < rest.byteLength;) offset += writeSync(fd, rest, offset)
 }

@@ -38,7 +38,17 @@ export interface VersionBody {
 }
 
 /** The fields a Preview deployment takes besides `env`, `main_module` and `modules` (workers-sdk `preview/api.ts`); `cache_options` is sent as `cache`. */
-const PREVIEW_FIELDS = ['annotations', 'assets', 'compatibility_date', 'compatibility_flags', 'migrations', 'limits', 'placement', 'containers', 'exports'] as const
+const PREVIEW_FIELDS = [
+  'annotations',
+  'assets',
+  'compatibility_date',
+  'compatibility_flags',
+  'migrations',
+  'limits',
+  'placement',
+  'containers',
+  'exports',
+] as const
 
 /**
  * The Preview deployment body (`POST …/previews/{p}/deployments`): the version body built above
@@ -49,16 +59,26 @@ const PREVIEW_FIELDS = ['annotations', 'assets', 'compatibility_date', 'compatib
 export function previewDeploymentBody(
   plan: BuildPlan,
   built: BuiltModules,
-  inputs: { git?: Record<string, string>; ci?: Record<string, string>; remote?: RemoteState; warn?: (message: string) => void } = {},
+  inputs: {
+    git?: Record<string, string>
+    ci?: Record<string, string>
+    remote?: RemoteState
+    warn?: (message: string) => void
+  } = {},
 ): VersionBody {
   const { payload, kept } = versionBody(plan, built, inputs)
   const config = payload.config as VersionConfig
   const fields: Record<string, unknown> = {}
   for (const key of PREVIEW_FIELDS) if (config[key] !== undefined) fields[key] = config[key]
   if (config.cache_options !== undefined) fields.cache = config.cache_options
-  if (inputs.ci && Object.keys(inputs.ci).length > 0) fields.annotations = { ...inputs.ci, ...config.annotations }
-  if (config.bindings && config.bindings.length > 0) fields.env = Object.fromEntries(config.bindings.map(({ name, ...binding }) => [name, binding]))
-  return { payload: { mainModule: payload.mainModule, modules: payload.modules, config: fields }, kept }
+  if (inputs.ci && Object.keys(inputs.ci).length > 0)
+    fields.annotations = { ...inputs.ci, ...config.annotations }
+  if (config.bindings && config.bindings.length > 0)
+    fields.env = Object.fromEntries(config.bindings.map(({ name, ...binding }) => [name, binding]))
+  return {
+    payload: { mainModule: payload.mainModule, modules: payload.modules, config: fields },
+    kept,
+  }
 }
 
 /**
@@ -75,28 +95,54 @@ export function previewDeploymentBody(
 export function versionBody(
   plan: BuildPlan,
   built: BuiltModules,
-  inputs: { git?: Record<string, string>; remote?: RemoteState; warn?: (message: string) => void; variant?: BodyVariant } = {},
+  inputs: {
+    git?: Record<string, string>
+    remote?: RemoteState
+    warn?: (message: string) => void
+    variant?: BodyVariant
+  } = {},
 ): VersionBody {
   const { git, remote, warn, variant = 'version' } = inputs
-  let fields: VersionConfig = built.mainModule === undefined ? assetsOnlyFields(plan.version) : plan.version
-  if (git && Object.keys(git).length > 0) fields = { ...fields, annotations: { ...git, ...fields.annotations } }
+  let fields: VersionConfig =
+    built.mainModule === undefined ? assetsOnlyFields(plan.version) : plan.version
+  if (git && Object.keys(git).length > 0)
+    fields = { ...fields, annotations: { ...git, ...fields.annotations } }
   // An assets-only version has no Durable Object to migrate.
-  const migrations = built.mainModule === undefined ? undefined : bodyMigrations(plan, remote?.migrationTag, warn)
+  const migrations =
+    built.mainModule === undefined ? undefined : bodyMigrations(plan, remote?.migrationTag, warn)
   if (migrations !== fields.migrations) {
     const { migrations: _configured, ...rest } = fields
     fields = migrations ? { ...rest, migrations: migrations as VersionConfig['migrations'] } : rest
   }
-  if (remote?.assetsJwt !== undefined) fields = { ...fields, assets: { ...fields.assets, jwt: remote.assetsJwt } }
+  if (remote?.assetsJwt !== undefined)
+    fields = { ...fields, assets: { ...fields.assets, jwt: remote.assetsJwt } }
   // Without code there is nothing to read a secret: an assets-only version keeps none.
-  const kept = (built.mainModule === undefined ? [] : (remote?.secrets ?? [])).filter((name) => !fields.bindings?.some((binding) => binding.name === name))
-  if (variant === 'script') fields = { ...fields, keep_bindings: [...KEPT_SECRET_KINDS] } as VersionConfig
-  else if (kept.length > 0) fields = { ...fields, bindings: [...(fields.bindings ?? []), ...kept.map((name) => ({ type: 'inherit' as const, name }))] }
+  const kept = (built.mainModule === undefined ? [] : (remote?.secrets ?? [])).filter(
+    (name) => !fields.bindings?.some((binding) => binding.name === name),
+  )
+  if (variant === 'script')
+    fields = { ...fields, keep_bindings: [...KEPT_SECRET_KINDS] } as VersionConfig
+  else if (kept.length > 0)
+    fields = {
+      ...fields,
+      bindings: [
+        ...(fields.bindings ?? []),
+        ...kept.map((name) => ({ type: 'inherit' as const, name })),
+      ],
+    }
   return { payload: { mainModule: built.mainModule, modules: built.modules, config: fields }, kept }
 }
 
 /** What wrangler sends for an assets-only Worker (no `main`): the assets, annotations and the runtime's date and flags. */
-const ASSETS_ONLY_FIELDS = ['assets', 'annotations', 'compatibility_date', 'compatibility_flags'] as const
+const ASSETS_ONLY_FIELDS = [
+  'assets',
+  'annotations',
+  'compatibility_date',
+  'compatibility_flags',
+] as const
 
 function assetsOnlyFields(version: VersionConfig): VersionConfig {
-  return Object.fromEntries(ASSETS_ONLY_FIELDS.flatMap((key) => (version[key] === undefined ? [] : [[key, version[key]]]))) as VersionConfig
+  return Object.fromEntries(
+    ASSETS_ONLY_FIELDS.flatMap((key) => (version[key] === undefined ? [] : [[key, version[key]]])),
+  ) as VersionConfig
 }

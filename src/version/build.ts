@@ -18,7 +18,12 @@ import { plannedCalls } from '../plan/triggers.js'
 import { writeDeployStepsJson, writeRequestJson } from '../report/files.js'
 import { plural } from '../core/plural.js'
 import type { Logger } from '../report/logger.js'
-import { assertWithinSizeLimit, limitWarnings, measureModules, summaryLines } from '../report/summary.js'
+import {
+  assertWithinSizeLimit,
+  limitWarnings,
+  measureModules,
+  summaryLines,
+} from '../report/summary.js'
 import { writeFileAtomic } from '../report/write-atomic.js'
 
 /** One Worker's version as built locally: its modules and, when the plan has a directory, the static assets to upload first. */
@@ -31,41 +36,87 @@ export interface BuiltVersion {
  * Everything after the bundler is done and before any request: modules, the body without
  * remote state written to `request.json`, `worker-env.d.ts` and the summary.
  */
-export async function buildVersion(worker: WorkerOutput, plan: BuildPlan, options: ResolvedOptions, logger: Logger): Promise<BuiltVersion> {
+export async function buildVersion(
+  worker: WorkerOutput,
+  plan: BuildPlan,
+  options: ResolvedOptions,
+  logger: Logger,
+): Promise<BuiltVersion> {
   const planned = plan.assets
   const assetsOnly = isAssetsOnly(worker, plan)
-  const { mainModule, modules, excluded }: { mainModule?: string; modules: WorkerModule[]; excluded: ExcludedFile[] } = assetsOnly
+  const {
+    mainModule,
+    modules,
+    excluded,
+  }: { mainModule?: string; modules: WorkerModule[]; excluded: ExcludedFile[] } = assetsOnly
     ? { modules: [], excluded: [] }
-    : toWorkerModules(worker.files, { bundler: plan.bundler, matchRule: options.matchRule, mainModule: options.mainModule ?? plan.mainModule, sourcemaps: plan.sourcemaps })
+    : toWorkerModules(worker.files, {
+        bundler: plan.bundler,
+        matchRule: options.matchRule,
+        mainModule: options.mainModule ?? plan.mainModule,
+        sourcemaps: plan.sourcemaps,
+      })
   await assertNoBareImports(modules, plan.bundler)
   // An assets-only build's output is the site itself: the directory holding it is the point, not a leak.
-  const assets = planned && (await readAssets(planned, plan, assetsOnly ? undefined : worker.outDir))
+  const assets =
+    planned && (await readAssets(planned, plan, assetsOnly ? undefined : worker.outDir))
   if (assets) addAssetsConfigModules(modules, assets, plan)
   const built: BuiltModules = { mainModule, modules }
   const git = plan.upload ? await plan.gitAnnotations : undefined
   const { payload } = versionBody(plan, built, { git })
   // A Preview's request.json is its deployment's body; Build Output stays the version it describes.
-  const requestFile = writeRequestJson(plan.outputDir, plan.preview ? previewDeploymentBody(plan, built, { git, ci: previewAnnotations(plan.ci) }).payload : payload)
+  const requestFile = writeRequestJson(
+    plan.outputDir,
+    plan.preview
+      ? previewDeploymentBody(plan, built, { git, ci: previewAnnotations(plan.ci) }).payload
+      : payload,
+  )
   const account = (plan.upload ? plan.target.accountId : undefined) ?? '{account_id}'
   const name = plan.upload ? plan.target.worker : (plan.worker ?? '{worker}')
-  writeDeployStepsJson(plan.outputDir, plan.deploySteps?.map((step) => ({ step: step.title, calls: plannedCalls(step, name, account) })))
+  writeDeployStepsJson(
+    plan.outputDir,
+    plan.deploySteps?.map((step) => ({
+      step: step.title,
+      calls: plannedCalls(step, name, account),
+    })),
+  )
   // Not over a tree the Cloudflare plugin wrote itself: that one is already this Worker's Build Output.
-  const buildOutputDir = options.buildOutput && !worker.generated?.buildOutput && mainModule !== undefined ? await writeBuildOutputOf(worker, plan, options, payload, mainModule, assets?.manifest) : undefined
+  const buildOutputDir =
+    options.buildOutput && !worker.generated?.buildOutput && mainModule !== undefined
+      ? await writeBuildOutputOf(worker, plan, options, payload, mainModule, assets?.manifest)
+      : undefined
   if (plan.typesFile) writeEnvTypes(plan.typesFile, plan)
-  if (assets) writeFileAtomic(join(plan.outputDir, 'assets-manifest.json'), `${JSON.stringify(assets.body, null, 2)}\n`)
+  if (assets)
+    writeFileAtomic(
+      join(plan.outputDir, 'assets-manifest.json'),
+      `${JSON.stringify(assets.body, null, 2)}\n`,
+    )
   const sizes = await measureModules(modules)
-  logger.info(`${pc.green('✓')} Workers version${plan.worker ? ` for ${pc.bold(plan.worker)}` : ''}:`)
-  if (mainModule === undefined) logger.info('  assets-only: no Worker code; the static assets are served as they are')
+  logger.info(
+    `${pc.green('✓')} Workers version${plan.worker ? ` for ${pc.bold(plan.worker)}` : ''}:`,
+  )
+  if (mainModule === undefined)
+    logger.info('  assets-only: no Worker code; the static assets are served as they are')
   else for (const line of summaryLines(mainModule, sizes, excluded)) logger.info(line)
   if (planned && assets) {
     const { files, directory } = assets.manifest
     const bytes = files.reduce((sum, file) => sum + file.size, 0)
-    logger.info(`  assets: ${relative(plan.root, directory) || '.'} (${planned.source}): ${plural(files.length, 'file')}, ${formatBytes(bytes)}`)
+    logger.info(
+      `  assets: ${relative(plan.root, directory) || '.'} (${planned.source}): ${plural(files.length, 'file')}, ${formatBytes(bytes)}`,
+    )
   }
   logger.info(`  request body: ${relative(plan.root, requestFile) || requestFile}`)
-  if (plan.deploySteps) logger.info(`  after the deployment: ${plan.deploySteps.map((step) => step.title).join(', ')} (deploy-steps.json)`)
+  if (plan.deploySteps)
+    logger.info(
+      `  after the deployment: ${plan.deploySteps.map((step) => step.title).join(', ')} (deploy-steps.json)`,
+    )
   if (buildOutputDir) logger.info(`  Build Output: ${relative(plan.root, buildOutputDir)}`)
-  if (options.buildOutput && mainModule === undefined) logger.warn(pc.yellow('⚠ buildOutput: an assets-only Worker is not written as Build Output; its request.json is written as usual.'))
+  if (options.buildOutput && mainModule === undefined)
+    logger.warn(
+      pc.yellow(
+        '⚠ buildOutput: an assets-only Worker is not written as Build Output; its request.json is written as usual.',
+      ),
+    )
   for (const warning of limitWarnings(sizes)) logger.warn(pc.yellow(`⚠ ${warning}`))
   // A dry run still writes request.json to inspect (with the warning above); an upload stops here, before the version is sent.
   if (plan.upload) assertWithinSizeLimit(sizes)
@@ -77,7 +128,11 @@ export async function buildVersion(worker: WorkerOutput, plan: BuildPlan, option
  * names. A bundle that emits a file of the same name would make two modules of one name, which
  * the API refuses (10021) only once everything has been sent: refused here, naming both sources.
  */
-function addAssetsConfigModules(modules: WorkerModule[], assets: { manifest: AssetsManifest; names: { headers: string; redirects: string } }, plan: BuildPlan): void {
+function addAssetsConfigModules(
+  modules: WorkerModule[],
+  assets: { manifest: AssetsManifest; names: { headers: string; redirects: string } },
+  plan: BuildPlan,
+): void {
   const configs = [
     [assets.names.headers, assets.manifest.headers],
     [assets.names.redirects, assets.manifest.redirects],
@@ -131,18 +186,39 @@ function isAssetsOnly(worker: WorkerOutput, plan: BuildPlan): boolean {
  * Reads and hashes the assets directory, after refusing one that would publish the sources or
  * the Worker itself. Loaded only for a build with assets: the hashing code costs start-up time.
  */
-async function readAssets(planned: PlannedAssets, plan: BuildPlan, workerOutDir: string | undefined) {
-  const [{ assertAssetsDirectoryPlacement, manifestBody, readAssetsDirectory }, { HEADERS_FILE, REDIRECTS_FILE }] = await Promise.all([
-    import('../assets/manifest.js'),
-    import('../assets/ignore.js'),
-  ])
-  assertAssetsDirectoryPlacement(planned.directory, { projectRoot: plan.root, workerOutputDir: workerOutDir })
-  const manifest = await readAssetsDirectory(planned.directory, { maxFiles: planned.maxFiles, allowDotfiles: planned.allowDotfiles })
-  return { manifest, body: manifestBody(manifest), names: { headers: HEADERS_FILE, redirects: REDIRECTS_FILE } }
+async function readAssets(
+  planned: PlannedAssets,
+  plan: BuildPlan,
+  workerOutDir: string | undefined,
+) {
+  const [
+    { assertAssetsDirectoryPlacement, manifestBody, readAssetsDirectory },
+    { HEADERS_FILE, REDIRECTS_FILE },
+  ] = await Promise.all([import('../assets/manifest.js'), import('../assets/ignore.js')])
+  assertAssetsDirectoryPlacement(planned.directory, {
+    projectRoot: plan.root,
+    workerOutputDir: workerOutDir,
+  })
+  const manifest = await readAssetsDirectory(planned.directory, {
+    maxFiles: planned.maxFiles,
+    allowDotfiles: planned.allowDotfiles,
+  })
+  return {
+    manifest,
+    body: manifestBody(manifest),
+    names: { headers: HEADERS_FILE, redirects: REDIRECTS_FILE },
+  }
 }
 
 /** Loaded only with `buildOutput`; the entry Worker of a build (the first) starts the tree afresh. */
-async function writeBuildOutputOf(worker: WorkerOutput, plan: BuildPlan, options: ResolvedOptions, payload: VersionPayload, mainModule: string, assets: AssetsManifest | undefined): Promise<string> {
+async function writeBuildOutputOf(
+  worker: WorkerOutput,
+  plan: BuildPlan,
+  options: ResolvedOptions,
+  payload: VersionPayload,
+  mainModule: string,
+  assets: AssetsManifest | undefined,
+): Promise<string> {
   const { writeBuildOutput } = await import('../build-output/write.js')
   return writeBuildOutput({
     projectRoot: plan.root,

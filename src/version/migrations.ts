@@ -41,7 +41,11 @@ export function pendingMigrations(
  * the Worker's tag already is its `new_tag` (applied by an earlier deploy). Undefined: nothing is
  * pending. The one place that decides it, for the body and for the choice of deploy path.
  */
-export function bodyMigrations(plan: Pick<BuildPlan, 'migrationSteps' | 'version'>, currentTag: string | undefined, warn?: (message: string) => void): unknown {
+export function bodyMigrations(
+  plan: Pick<BuildPlan, 'migrationSteps' | 'version'>,
+  currentTag: string | undefined,
+  warn?: (message: string) => void,
+): unknown {
   if (plan.migrationSteps) return pendingMigrations(plan.migrationSteps, currentTag, warn)
   const configured = plan.version.migrations
   if (configured === undefined) return undefined
@@ -52,19 +56,31 @@ export function bodyMigrations(plan: Pick<BuildPlan, 'migrationSteps' | 'version
 /** `old_tag → new_tag: step, step` of a body's migrations, for messages and the summary. */
 export function describeMigrations(migrations: unknown): string {
   const m = (migrations ?? {}) as { old_tag?: unknown; new_tag?: unknown; steps?: unknown }
-  const steps = Array.isArray(m.steps) ? (m.steps as Record<string, unknown>[]) : [m as Record<string, unknown>]
+  const steps = Array.isArray(m.steps)
+    ? (m.steps as Record<string, unknown>[])
+    : [m as Record<string, unknown>]
   const tags = `${typeof m.old_tag === 'string' ? `${m.old_tag} → ` : ''}${typeof m.new_tag === 'string' ? m.new_tag : '(no new_tag)'}`
   return `${tags}: ${steps.map(describeStep).join('; ') || 'no steps'}`
 }
 
 function describeStep(step: Record<string, unknown>): string {
   return Object.entries(step)
-    .filter(([key, value]) => key !== 'old_tag' && key !== 'new_tag' && Array.isArray(value) && value.length > 0)
-    .map(([key, value]) => `${key} ${(value as unknown[]).map((item) => (typeof item === 'string' ? item : describeRename(item))).join(', ')}`)
+    .filter(
+      ([key, value]) =>
+        key !== 'old_tag' && key !== 'new_tag' && Array.isArray(value) && value.length > 0,
+    )
+    .map(
+      ([key, value]) =>
+        `${key} ${(value as unknown[]).map((item) => (typeof item === 'string' ? item : describeRename(item))).join(', ')}`,
+    )
     .join(', ')
 }
 
 function describeRename(item: unknown): string {
-  const { from, to, from_script: script } = (item ?? {}) as { from?: unknown; to?: unknown; from_script?: unknown }
+  const {
+    from,
+    to,
+    from_script: script,
+  } = (item ?? {}) as { from?: unknown; to?: unknown; from_script?: unknown }
   return `${typeof script === 'string' ? `${script}:` : ''}${String(from)} → ${String(to)}`
 }

@@ -27,18 +27,32 @@ export type WorkerdStart = { startupMs: number } | { failure: string } | undefin
  * its stack trace. Undefined when Miniflare (an optional peer dependency) is not installed or
  * workerd cannot run. `withheld`: what workerd's environment must not hold (see {@link blanked}).
  */
-export async function startInWorkerd(payload: VersionPayload, worker: string, logger: Logger, withheld: Withheld): Promise<WorkerdStart> {
-  const [{ findMiniflare, WorkerdUnavailableError }, runner] = await Promise.all([import('../workerd/miniflare.js'), import('../workerd/workerd.js')])
+export async function startInWorkerd(
+  payload: VersionPayload,
+  worker: string,
+  logger: Logger,
+  withheld: Withheld,
+): Promise<WorkerdStart> {
+  const [{ findMiniflare, WorkerdUnavailableError }, runner] = await Promise.all([
+    import('../workerd/miniflare.js'),
+    import('../workerd/workerd.js'),
+  ])
   try {
     const found = await findMiniflare()
     if (!announced) {
       announced = true
-      logger.info(pc.dim(`  preflight runs workerd through miniflare ${found.version} (${found.from})`))
+      logger.info(
+        pc.dim(`  preflight runs workerd through miniflare ${found.version} (${found.from})`),
+      )
     }
   } catch (error) {
     if (!announced) {
       announced = true
-      logger.warn(pc.yellow(`⚠ preflight skipped: it runs the version in workerd, and ${error instanceof Error ? error.message : String(error)}.`))
+      logger.warn(
+        pc.yellow(
+          `⚠ preflight skipped: it runs the version in workerd, and ${error instanceof Error ? error.message : String(error)}.`,
+        ),
+      )
     }
     return undefined
   }
@@ -51,7 +65,10 @@ export async function startInWorkerd(payload: VersionPayload, worker: string, lo
   const started = performance.now()
   let running: Awaited<ReturnType<typeof runner.runVersion>>
   try {
-    running = await runner.runVersion({ ...body, main_module: main, modules: body.modules ?? [], bindings }, { workerName: worker, miniflare: { unsafeRuntimeEnv: blanked(withheld) } })
+    running = await runner.runVersion(
+      { ...body, main_module: main, modules: body.modules ?? [], bindings },
+      { workerName: worker, miniflare: { unsafeRuntimeEnv: blanked(withheld) } },
+    )
   } catch (error) {
     if (error instanceof WorkerdUnavailableError) {
       // Not the version's fault: say so, and send it as if miniflare were not installed.
@@ -71,9 +88,18 @@ export async function startInWorkerd(payload: VersionPayload, worker: string, lo
  * build with workerd's message. Returns the local startup time, or undefined when workerd could
  * not run it.
  */
-export async function preflight(payload: VersionPayload, worker: string, logger: Logger, withheld: Withheld): Promise<number | undefined> {
+export async function preflight(
+  payload: VersionPayload,
+  worker: string,
+  logger: Logger,
+  withheld: Withheld,
+): Promise<number | undefined> {
   const start = await startInWorkerd(payload, worker, logger, withheld)
-  if (start && 'failure' in start) throw new WorkersVersionError('PREFLIGHT_FAILED', `The version failed to start in workerd, so nothing was sent:\n${start.failure}`)
+  if (start && 'failure' in start)
+    throw new WorkersVersionError(
+      'PREFLIGHT_FAILED',
+      `The version failed to start in workerd, so nothing was sent:\n${start.failure}`,
+    )
   return start?.startupMs
 }
 

@@ -35,12 +35,19 @@ export async function miniflareAssetsFor(body: {
   const binding = body.bindings?.find((b) => b.type === 'assets')?.name
   const runFirst = config.run_worker_first
   const assetConfig: NonNullable<MiniflareAssets['assetConfig']> = {}
-  if (typeof config.html_handling === 'string') assetConfig.html_handling = config.html_handling as NonNullable<typeof assetConfig.html_handling>
+  if (typeof config.html_handling === 'string')
+    assetConfig.html_handling = config.html_handling as NonNullable<
+      typeof assetConfig.html_handling
+    >
   if (typeof config.not_found_handling === 'string') {
-    assetConfig.not_found_handling = config.not_found_handling as NonNullable<typeof assetConfig.not_found_handling>
+    assetConfig.not_found_handling = config.not_found_handling as NonNullable<
+      typeof assetConfig.not_found_handling
+    >
   }
   // An assets-only Worker has no code: every request is the assets' (a miss is their 404).
-  const routerConfig: NonNullable<MiniflareAssets['routerConfig']> = { has_user_worker: body.main_module !== undefined }
+  const routerConfig: NonNullable<MiniflareAssets['routerConfig']> = {
+    has_user_worker: body.main_module !== undefined,
+  }
   if (runFirst === true) routerConfig.invoke_user_worker_ahead_of_assets = true
   if (Array.isArray(runFirst)) {
     const rules = runFirst.filter((r): r is string => typeof r === 'string')
@@ -49,7 +56,12 @@ export async function miniflareAssetsFor(body: {
       asset_worker: rules.filter((r) => r.startsWith('!')).map((r) => r.slice(1)),
     }
   }
-  return { directory: await directory, ...(binding === undefined ? {} : { binding }), assetConfig, routerConfig }
+  return {
+    directory: await directory,
+    ...(binding === undefined ? {} : { binding }),
+    assetConfig,
+    routerConfig,
+  }
 }
 
 /**

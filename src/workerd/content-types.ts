@@ -1,13 +1,7 @@
 /** Module content types the Versions API accepts, and what Miniflare calls the module kind. */
 
 export type MiniflareModuleType =
-  | 'ESModule'
-  | 'CommonJS'
-  | 'Text'
-  | 'Data'
-  | 'CompiledWasm'
-  | 'PythonModule'
-  | 'PythonRequirement'
+  'ESModule' | 'CommonJS' | 'Text' | 'Data' | 'CompiledWasm' | 'PythonModule' | 'PythonRequirement'
 
 /** `null`: accepted by the API but not a runtime module (source maps). */
 export const MODULE_KINDS: Readonly<Record<string, MiniflareModuleType | null>> = {

@@ -47,7 +47,9 @@ export class WorkerdUnavailableError extends Error {
 /** No miniflare anywhere: the message lists every place that was looked in. */
 export class MiniflareMissingError extends Error {
   constructor(readonly lookedIn: string[]) {
-    super(`no usable miniflare was found (looked in: ${lookedIn.join('; ')}); install it with \`npm install -D miniflare\``)
+    super(
+      `no usable miniflare was found (looked in: ${lookedIn.join('; ')}); install it with \`npm install -D miniflare\``,
+    )
     this.name = 'MiniflareMissingError'
   }
 }
@@ -79,17 +81,24 @@ export function findMiniflare(root = process.cwd()): Promise<FoundMiniflare> {
 }
 
 /** The first candidate directory that holds a miniflare this emulator can drive. */
-export async function pickMiniflare(root: string, candidates: Array<[label: string, dir: string | undefined]>): Promise<FoundMiniflare> {
+export async function pickMiniflare(
+  root: string,
+  candidates: Array<[label: string, dir: string | undefined]>,
+): Promise<FoundMiniflare> {
   const lookedIn: string[] = []
   for (const [label, dir] of candidates) {
     if (!dir) {
       lookedIn.push(label)
       continue
     }
-    const { version } = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version: string }
+    const { version } = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {
+      version: string
+    }
     const major = Number.parseInt(version, 10)
     if (!SUPPORTED_MAJORS.includes(major)) {
-      lookedIn.push(`${label} (miniflare ${version}: only ${SUPPORTED_MAJORS.map((m) => `${m}.x`).join(' and ')} are supported)`)
+      lookedIn.push(
+        `${label} (miniflare ${version}: only ${SUPPORTED_MAJORS.map((m) => `${m}.x`).join(' and ')} are supported)`,
+      )
       continue
     }
     let module = loaded.get(dir)
@@ -100,7 +109,8 @@ export async function pickMiniflare(root: string, candidates: Array<[label: stri
     }
     const inside = relative(root, dir)
     const from = inside.startsWith('..') || isAbsolute(inside) ? dir : inside
-    const found = major === 4 ? asV4(await module, version, from) : asV5(await module, version, from, dir)
+    const found =
+      major === 4 ? asV4(await module, version, from) : asV5(await module, version, from, dir)
     return { ...found, workerdBinary: () => workerdBinary(dir, version) }
   }
   throw new MiniflareMissingError(lookedIn)
@@ -132,7 +142,9 @@ interface V5Additions {
 
 function asV5(module: MiniflareModule, version: string, from: string, dir: string): Drive {
   // 5.x no longer exports the date; its workerd (resolved as miniflare resolves it) does.
-  const workerd = createRequire(join(dir, 'package.json'))('workerd') as { compatibilityDate: string }
+  const workerd = createRequire(join(dir, 'package.json'))('workerd') as {
+    compatibilityDate: string
+  }
   const convert = (module as unknown as V5Additions).convertV4MiniflareOptions
   return {
     module,
@@ -156,7 +168,8 @@ function workerdBinary(miniflareDir: string, version: string): string {
   let binary = override
   if (binary === undefined) {
     try {
-      binary = (createRequire(join(miniflareDir, 'package.json'))('workerd') as { default: string }).default
+      binary = (createRequire(join(miniflareDir, 'package.json'))('workerd') as { default: string })
+        .default
     } catch (error) {
       throw new WorkerdUnavailableError(
         `miniflare ${version} (${miniflareDir}) cannot load its workerd package (${error instanceof Error ? error.message : String(error)}); reinstall it with \`npm install\``,
@@ -167,9 +180,18 @@ function workerdBinary(miniflareDir: string, version: string): string {
   try {
     accessSync(binary, constants.X_OK)
   } catch (error) {
-    const where = override === undefined ? `the workerd binary of miniflare ${version}` : 'MINIFLARE_WORKERD_PATH'
-    const fix = override === undefined ? 'reinstall it with `npm install` (npm must be allowed to install optional dependencies)' : 'point MINIFLARE_WORKERD_PATH at a workerd binary, or unset it'
-    throw new WorkerdUnavailableError(`${where} (${binary}) cannot be started: ${(error as NodeJS.ErrnoException).code ?? String(error)}; ${fix}`, { cause: error })
+    const where =
+      override === undefined
+        ? `the workerd binary of miniflare ${version}`
+        : 'MINIFLARE_WORKERD_PATH'
+    const fix =
+      override === undefined
+        ? 'reinstall it with `npm install` (npm must be allowed to install optional dependencies)'
+        : 'point MINIFLARE_WORKERD_PATH at a workerd binary, or unset it'
+    throw new WorkerdUnavailableError(
+      `${where} (${binary}) cannot be started: ${(error as NodeJS.ErrnoException).code ?? String(error)}; ${fix}`,
+      { cause: error },
+    )
   }
   return binary
 }

@@ -6,7 +6,12 @@ import { posix } from 'node:path'
 import type { Miniflare, MiniflareOptions, RequestInit, Response } from 'miniflare'
 import { MODULE_KINDS } from './content-types.js'
 import { miniflareAssetsFor } from './assets.js'
-import { findMiniflare, WorkerdUnavailableError, type FoundMiniflare, type MiniflareModule } from './miniflare.js'
+import {
+  findMiniflare,
+  WorkerdUnavailableError,
+  type FoundMiniflare,
+  type MiniflareModule,
+} from './miniflare.js'
 import type { RunnableVersionBody, VersionBinding } from './types.js'
 
 export type { RunnableVersionBody } from './types.js'
@@ -53,11 +58,18 @@ const DEFAULT_ROOT = '/worker'
 const MAX_OUTPUT_CHARS = 64 * 1024
 
 /** Turns a Create Version body into Miniflare options (async: it needs miniflare's supported date). */
-export async function miniflareOptionsFor(body: RunnableVersionBody, opts: MiniflareOptionsForOptions = {}): Promise<MiniflareOptions> {
+export async function miniflareOptionsFor(
+  body: RunnableVersionBody,
+  opts: MiniflareOptionsForOptions = {},
+): Promise<MiniflareOptions> {
   return optionsWith(await findMiniflare(opts.projectRoot), body, opts)
 }
 
-async function optionsWith(found: FoundMiniflare, body: RunnableVersionBody, opts: MiniflareOptionsForOptions): Promise<MiniflareOptions> {
+async function optionsWith(
+  found: FoundMiniflare,
+  body: RunnableVersionBody,
+  opts: MiniflareOptionsForOptions,
+): Promise<MiniflareOptions> {
   const root = opts.modulesRoot ?? DEFAULT_ROOT
   const options: MiniflareOptions = {
     modulesRoot: root,
@@ -86,17 +98,29 @@ type ModuleEntry = { type: string; path: string; contents: string | Uint8Array }
  * What an assets-only version runs in Miniflare, which needs a script: the assets router never
  * calls it (it is told there is no user Worker), as wrangler's own stand-in for such a Worker.
  */
-const ASSETS_ONLY_STAND_IN = 'export default { fetch: () => new Response("Not found", { status: 404 }) }\n'
+const ASSETS_ONLY_STAND_IN =
+  'export default { fetch: () => new Response("Not found", { status: 404 }) }\n'
 
 function modulesFor(body: RunnableVersionBody, root: string): ModuleEntry[] {
-  if (body.main_module === undefined) return [{ type: 'ESModule', path: posix.join(root, '__assets-only.js'), contents: ASSETS_ONLY_STAND_IN }]
+  if (body.main_module === undefined)
+    return [
+      {
+        type: 'ESModule',
+        path: posix.join(root, '__assets-only.js'),
+        contents: ASSETS_ONLY_STAND_IN,
+      },
+    ]
   const modules: ModuleEntry[] = []
   for (const module of body.modules) {
     const type = MODULE_KINDS[module.content_type]
     if (!type) continue // source maps and unknown kinds are not runtime modules
     const bytes = Buffer.from(module.content_base64, 'base64')
     const binary = type === 'Data' || type === 'CompiledWasm'
-    const entry = { type, path: posix.join(root, module.name), contents: binary ? new Uint8Array(bytes) : bytes.toString('utf8') }
+    const entry = {
+      type,
+      path: posix.join(root, module.name),
+      contents: binary ? new Uint8Array(bytes) : bytes.toString('utf8'),
+    }
     // Miniflare treats modules[0] as the entry point.
     if (module.name === body.main_module) modules.unshift(entry)
     else modules.push(entry)
@@ -104,9 +128,12 @@ function modulesFor(body: RunnableVersionBody, root: string): ModuleEntry[] {
   return modules
 }
 
-
 /** Maps the binding kinds workerd can emulate offline; the rest are left out (a Worker using them fails on use, not at startup). */
-function bindingOptionsFor(bindings: VersionBinding[], workerName: string | undefined, mf: MiniflareModule): Partial<MiniflareOptions> {
+function bindingOptionsFor(
+  bindings: VersionBinding[],
+  workerName: string | undefined,
+  mf: MiniflareModule,
+): Partial<MiniflareOptions> {
   const vars: Record<string, unknown> = {}
   const kv: Record<string, string> = {}
   const r2: Record<string, string> = {}
@@ -116,7 +143,8 @@ function bindingOptionsFor(bindings: VersionBinding[], workerName: string | unde
   const queues: Record<string, { queueName: string; deliveryDelay?: number }> = {}
   let versionMetadata: string | undefined
   for (const b of bindings) {
-    const str = (field: string): string | undefined => (typeof b[field] === 'string' ? (b[field] as string) : undefined)
+    const str = (field: string): string | undefined =>
+      typeof b[field] === 'string' ? (b[field] as string) : undefined
     switch (b.type) {
       case 'plain_text':
       case 'secret_text':
@@ -138,7 +166,8 @@ function bindingOptionsFor(bindings: VersionBinding[], workerName: string | unde
         // Classes of other scripts do not exist here; only this Worker's own classes can run.
         const className = str('class_name')
         const script = str('script_name')
-        if (className && (script === undefined || script === workerName)) durableObjects[b.name] = { className }
+        if (className && (script === undefined || script === workerName))
+          durableObjects[b.name] = { className }
         break
       }
       case 'service': {
@@ -146,11 +175,16 @@ function bindingOptionsFor(bindings: VersionBinding[], workerName: string | unde
         services[b.name] =
           target !== undefined && target === workerName
             ? mf.kCurrentWorker
-            : () => new mf.Response(`Service binding ${b.name} (-> ${target ?? '?'}) is not available in the local emulator`, { status: 503 })
+            : () =>
+                new mf.Response(
+                  `Service binding ${b.name} (-> ${target ?? '?'}) is not available in the local emulator`,
+                  { status: 503 },
+                )
         break
       }
       case 'queue': {
-        const delay = typeof b.delivery_delay === 'number' ? { deliveryDelay: b.delivery_delay } : {}
+        const delay =
+          typeof b.delivery_delay === 'number' ? { deliveryDelay: b.delivery_delay } : {}
         queues[b.name] = { queueName: str('queue_name') ?? b.name, ...delay }
         break
       }
@@ -162,7 +196,8 @@ function bindingOptionsFor(bindings: VersionBinding[], workerName: string | unde
     }
   }
   const out: Partial<MiniflareOptions> = {}
-  if (Object.keys(vars).length > 0) out.bindings = vars as Record<string, NonNullable<MiniflareOptions['bindings']>[string]>
+  if (Object.keys(vars).length > 0)
+    out.bindings = vars as Record<string, NonNullable<MiniflareOptions['bindings']>[string]>
   if (Object.keys(kv).length > 0) out.kvNamespaces = kv
   if (Object.keys(r2).length > 0) out.r2Buckets = r2
   if (Object.keys(d1).length > 0) out.d1Databases = d1
@@ -177,7 +212,10 @@ function bindingOptionsFor(bindings: VersionBinding[], workerName: string | unde
  * Starts the version in workerd and waits until it is ready. A Worker that throws at startup
  * rejects with a {@link VersionStartupError} whose message is workerd's own error text.
  */
-export async function runVersion(body: RunnableVersionBody, opts: RunVersionOptions = {}): Promise<RunningVersion> {
+export async function runVersion(
+  body: RunnableVersionBody,
+  opts: RunVersionOptions = {},
+): Promise<RunningVersion> {
   const found = await findMiniflare(opts.projectRoot)
   let output = ''
   let errors = ''
@@ -187,7 +225,10 @@ export async function runVersion(body: RunnableVersionBody, opts: RunVersionOpti
     if (isError) errors = (errors + text).slice(-MAX_OUTPUT_CHARS)
   }
   found.workerdBinary()
-  const options = found.constructorOptions({ ...(await optionsWith(found, body, opts)), ...opts.miniflare }, collect)
+  const options = found.constructorOptions(
+    { ...(await optionsWith(found, body, opts)), ...opts.miniflare },
+    collect,
+  )
   const mf = new found.module.Miniflare(options)
   let url: URL
   try {
@@ -202,7 +243,10 @@ export async function runVersion(body: RunnableVersionBody, opts: RunVersionOpti
     if (!/service core:user:/.test(errors)) {
       const reason = error instanceof Error ? error.message : String(error)
       // Newer miniflares quote workerd's stderr in their error already; older ones leave it to the output.
-      const said = output.trim() === '' || reason.includes(output.trim()) ? '' : `\nworkerd printed: ${output.trim()}`
+      const said =
+        output.trim() === '' || reason.includes(output.trim())
+          ? ''
+          : `\nworkerd printed: ${output.trim()}`
       throw new WorkerdUnavailableError(`workerd did not start: ${reason}${said}`, { cause: error })
     }
     throw new VersionStartupError(startupMessage(errors, error), output, { cause: error })

@@ -17,10 +17,18 @@ export interface MapContext {
 }
 
 /** Every section the registry maps, plus `unsafe` (bindings written as the API takes them). */
-export const BINDING_SECTIONS = new Set([...Object.values(BINDING_KINDS).flatMap((k) => (k.wrangler ? [k.wrangler.section] : [])), 'unsafe'])
+export const BINDING_SECTIONS = new Set([
+  ...Object.values(BINDING_KINDS).flatMap((k) => (k.wrangler ? [k.wrangler.section] : [])),
+  'unsafe',
+])
 
 /** The items of an array section, each checked to be an object with a string name. */
-function* entries(ctx: MapContext, path: Path, value: unknown, nameKey: string): Generator<[Raw, string]> {
+function* entries(
+  ctx: MapContext,
+  path: Path,
+  value: unknown,
+  nameKey: string,
+): Generator<[Raw, string]> {
   if (value === undefined) return
   if (!Array.isArray(value)) {
     ctx.problems.error(path, `expected an array, got ${describe(value)}`)
@@ -33,7 +41,10 @@ function* entries(ctx: MapContext, path: Path, value: unknown, nameKey: string):
     }
     const name = item[nameKey]
     if (typeof name !== 'string') {
-      ctx.problems.error([...path, index, nameKey], name === undefined ? 'required' : `expected a string, got ${describe(name)}`)
+      ctx.problems.error(
+        [...path, index, nameKey],
+        name === undefined ? 'required' : `expected a string, got ${describe(name)}`,
+      )
       continue
     }
     yield [item, name]
@@ -41,7 +52,12 @@ function* entries(ctx: MapContext, path: Path, value: unknown, nameKey: string):
 }
 
 /** `config[section][key]`, reporting a section that is not an object. */
-function nested(ctx: MapContext, config: Raw, section: string, key: string): { path: Path; value: unknown } {
+function nested(
+  ctx: MapContext,
+  config: Raw,
+  section: string,
+  key: string,
+): { path: Path; value: unknown } {
   const outer = config[section]
   const path = [...ctx.pathOf(section), key]
   if (outer === undefined) return { path, value: undefined }
@@ -63,10 +79,12 @@ function* itemsOf(ctx: MapContext, config: Raw, source: WranglerSource): Generat
     yield* entries(ctx, ctx.pathOf(source.section), value, nameKey)
   } else if (value !== undefined) {
     const path = ctx.pathOf(source.section)
-    if (!isRecord(value)) return ctx.problems.error(path, `expected an object, got ${describe(value)}`)
+    if (!isRecord(value))
+      return ctx.problems.error(path, `expected an object, got ${describe(value)}`)
     const name = value[nameKey]
     if (typeof name === 'string') yield [value, name]
-    else if (name !== undefined || source.single !== 'optional') ctx.problems.error([...path, nameKey], name === undefined ? 'required' : 'expected a string')
+    else if (name !== undefined || source.single !== 'optional')
+      ctx.problems.error([...path, nameKey], name === undefined ? 'required' : 'expected a string')
   }
 }
 
@@ -79,18 +97,24 @@ function vars(ctx: MapContext, config: Raw, type: string): void {
   const value = config.vars
   if (value === undefined) return
   if (!isRecord(value)) {
-    if (type === 'plain_text') ctx.problems.error(ctx.pathOf('vars'), `expected an object, got ${describe(value)}`)
+    if (type === 'plain_text')
+      ctx.problems.error(ctx.pathOf('vars'), `expected an object, got ${describe(value)}`)
     return
   }
   // Counted before any binding is made: mapping two million vars took most of a 13-18 s build.
   const names = Object.keys(value)
   if (names.length > MAX_ENV_VARS) {
-    if (type === 'plain_text') ctx.problems.error(ctx.pathOf('vars'), `${names.length} variables, over Cloudflare's limit of ${MAX_ENV_VARS} environment variables per Worker (vars and secrets together; 64 on the Workers Free plan). Group related values into one JSON var, or keep data in KV or R2.`)
+    if (type === 'plain_text')
+      ctx.problems.error(
+        ctx.pathOf('vars'),
+        `${names.length} variables, over Cloudflare's limit of ${MAX_ENV_VARS} environment variables per Worker (vars and secrets together; 64 on the Workers Free plan). Group related values into one JSON var, or keep data in KV or R2.`,
+      )
     return
   }
   for (const name of names) {
     const v = value[name]
-    if ((typeof v === 'string') === (type === 'plain_text')) push(ctx, type, name, type === 'plain_text' ? { text: v } : { json: v })
+    if ((typeof v === 'string') === (type === 'plain_text'))
+      push(ctx, type, name, type === 'plain_text' ? { text: v } : { json: v })
   }
 }
 

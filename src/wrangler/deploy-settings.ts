@@ -60,14 +60,37 @@ export interface DeploySettings {
 }
 
 /** The config keys read here: they are applied by a promote, so they are not reported as "not sent". */
-export const DEPLOY_SETTING_KEYS = new Set(['routes', 'route', 'triggers', 'workers_dev', 'preview_urls', 'observability', 'logpush', 'tail_consumers'])
+export const DEPLOY_SETTING_KEYS = new Set([
+  'routes',
+  'route',
+  'triggers',
+  'workers_dev',
+  'preview_urls',
+  'observability',
+  'logpush',
+  'tail_consumers',
+])
 
-const CONSUMER_NUMBERS = ['max_batch_size', 'max_batch_timeout', 'max_retries', 'max_concurrency', 'retry_delay'] as const
+const CONSUMER_NUMBERS = [
+  'max_batch_size',
+  'max_batch_timeout',
+  'max_retries',
+  'max_concurrency',
+  'retry_delay',
+] as const
 
 /** Reads and checks every deploy setting of the effective config `c`; problems name the key. `self`: the Worker's name. */
-export function readDeploySettings(ctx: MapContext, c: Record<string, unknown>, self: string | undefined): DeploySettings {
+export function readDeploySettings(
+  ctx: MapContext,
+  c: Record<string, unknown>,
+  self: string | undefined,
+): DeploySettings {
   const { problems, pathOf } = ctx
-  const settings: DeploySettings = { routes: readRoutes(ctx, c), queueConsumers: readConsumers(ctx, c), workflows: readWorkflows(ctx, c, self) }
+  const settings: DeploySettings = {
+    routes: readRoutes(ctx, c),
+    queueConsumers: readConsumers(ctx, c),
+    workflows: readWorkflows(ctx, c, self),
+  }
   const bool = (key: string): boolean | undefined => {
     const value = c[key]
     if (value === undefined || typeof value === 'boolean') return value
@@ -79,21 +102,52 @@ export function readDeploySettings(ctx: MapContext, c: Record<string, unknown>, 
   settings.logpush = bool('logpush')
   if (c.observability !== undefined) {
     if (isRecord(c.observability)) settings.observability = { ...c.observability }
-    else problems.error(pathOf('observability'), `expected an object such as { "enabled": true }, got ${describe(c.observability)}`)
+    else
+      problems.error(
+        pathOf('observability'),
+        `expected an object such as { "enabled": true }, got ${describe(c.observability)}`,
+      )
   }
   if (c.triggers !== undefined) {
     const crons = isRecord(c.triggers) ? c.triggers.crons : undefined
-    if (!isRecord(c.triggers)) problems.error(pathOf('triggers'), `expected an object such as { "crons": ["0 * * * *"] }, got ${describe(c.triggers)}`)
+    if (!isRecord(c.triggers))
+      problems.error(
+        pathOf('triggers'),
+        `expected an object such as { "crons": ["0 * * * *"] }, got ${describe(c.triggers)}`,
+      )
     else if (crons !== undefined) {
-      if (Array.isArray(crons) && crons.every((cron) => typeof cron === 'string' && cron.trim() !== '')) settings.crons = [...crons]
-      else problems.error([...pathOf('triggers'), 'crons'], 'expected an array of cron expressions (strings); [] removes every schedule')
+      if (
+        Array.isArray(crons) &&
+        crons.every((cron) => typeof cron === 'string' && cron.trim() !== '')
+      )
+        settings.crons = [...crons]
+      else
+        problems.error(
+          [...pathOf('triggers'), 'crons'],
+          'expected an array of cron expressions (strings); [] removes every schedule',
+        )
     }
   }
   if (c.tail_consumers !== undefined) {
     const list = c.tail_consumers
-    if (Array.isArray(list) && list.every((t) => isRecord(t) && typeof t.service === 'string' && (t.environment === undefined || typeof t.environment === 'string'))) {
-      settings.tailConsumers = list.map((t) => ({ service: t.service as string, ...(t.environment !== undefined && { environment: t.environment as string }) }))
-    } else problems.error(pathOf('tail_consumers'), 'expected an array of { "service": "<Worker name>" }')
+    if (
+      Array.isArray(list) &&
+      list.every(
+        (t) =>
+          isRecord(t) &&
+          typeof t.service === 'string' &&
+          (t.environment === undefined || typeof t.environment === 'string'),
+      )
+    ) {
+      settings.tailConsumers = list.map((t) => ({
+        service: t.service as string,
+        ...(t.environment !== undefined && { environment: t.environment as string }),
+      }))
+    } else
+      problems.error(
+        pathOf('tail_consumers'),
+        'expected an array of { "service": "<Worker name>" }',
+      )
   }
   return settings
 }
@@ -101,7 +155,10 @@ export function readDeploySettings(ctx: MapContext, c: Record<string, unknown>, 
 function readRoutes(ctx: MapContext, c: Record<string, unknown>): RouteSetting[] {
   const { problems, pathOf } = ctx
   if (c.route !== undefined && c.routes !== undefined) {
-    problems.error(pathOf('route'), 'set either `route` or `routes`, not both (wrangler refuses both too)')
+    problems.error(
+      pathOf('route'),
+      'set either `route` or `routes`, not both (wrangler refuses both too)',
+    )
     return []
   }
   const key = c.routes !== undefined ? 'routes' : 'route'
@@ -109,7 +166,10 @@ function readRoutes(ctx: MapContext, c: Record<string, unknown>): RouteSetting[]
   if (raw === undefined) return []
   const list = key === 'route' ? [raw] : raw
   if (!Array.isArray(list)) {
-    problems.error(pathOf(key), `expected an array of route patterns or { "pattern", "zone_name" | "zone_id" | "custom_domain" } objects, got ${describe(list)}`)
+    problems.error(
+      pathOf(key),
+      `expected an array of route patterns or { "pattern", "zone_name" | "zone_id" | "custom_domain" } objects, got ${describe(list)}`,
+    )
     return []
   }
   const routes: RouteSetting[] = []
@@ -117,7 +177,10 @@ function readRoutes(ctx: MapContext, c: Record<string, unknown>): RouteSetting[]
     const at = key === 'route' ? pathOf(key) : [...pathOf(key), index]
     if (typeof item === 'string' && item !== '') return routes.push({ pattern: item })
     if (!isRecord(item) || typeof item.pattern !== 'string' || item.pattern === '') {
-      return problems.error(at, `expected a route pattern or an object with a "pattern", got ${describe(item)}`)
+      return problems.error(
+        at,
+        `expected a route pattern or an object with a "pattern", got ${describe(item)}`,
+      )
     }
     const route: RouteSetting = { pattern: item.pattern }
     for (const field of ['zone_id', 'zone_name'] as const) {
@@ -131,9 +194,19 @@ function readRoutes(ctx: MapContext, c: Record<string, unknown>): RouteSetting[]
       else problems.error([...at, field], `expected true or false, got ${describe(item[field])}`)
     }
     if (route.custom_domain === true && /[*/]/.test(route.pattern)) {
-      problems.error([...at, 'pattern'], 'a Custom Domain is a hostname: no wildcard (*) and no path')
-    } else if (route.zone_id === undefined && route.zone_name === undefined && /^(?:https?:\/\/)?\*\//.test(route.pattern)) {
-      problems.error([...at, 'pattern'], 'a pattern without a host needs the zone: add "zone_name" or "zone_id"')
+      problems.error(
+        [...at, 'pattern'],
+        'a Custom Domain is a hostname: no wildcard (*) and no path',
+      )
+    } else if (
+      route.zone_id === undefined &&
+      route.zone_name === undefined &&
+      /^(?:https?:\/\/)?\*\//.test(route.pattern)
+    ) {
+      problems.error(
+        [...at, 'pattern'],
+        'a pattern without a host needs the zone: add "zone_name" or "zone_id"',
+      )
     }
     routes.push(route)
   })
@@ -151,7 +224,11 @@ function readConsumers(ctx: MapContext, c: Record<string, unknown>): QueueConsum
   }
   const consumers: QueueConsumerSetting[] = []
   list.forEach((item: unknown, index) => {
-    if (!isRecord(item) || typeof item.queue !== 'string' || item.queue === '') return ctx.problems.error([...path, index, 'queue'], 'required: the name of the queue to consume')
+    if (!isRecord(item) || typeof item.queue !== 'string' || item.queue === '')
+      return ctx.problems.error(
+        [...path, index, 'queue'],
+        'required: the name of the queue to consume',
+      )
     const consumer: QueueConsumerSetting = { queue: item.queue }
     for (const field of CONSUMER_NUMBERS) {
       const value = item[field]
@@ -160,8 +237,13 @@ function readConsumers(ctx: MapContext, c: Record<string, unknown>): QueueConsum
       else ctx.problems.error([...path, index, field], `expected a number, got ${describe(value)}`)
     }
     if (item.dead_letter_queue !== undefined) {
-      if (typeof item.dead_letter_queue === 'string') consumer.dead_letter_queue = item.dead_letter_queue
-      else ctx.problems.error([...path, index, 'dead_letter_queue'], `expected a queue name, got ${describe(item.dead_letter_queue)}`)
+      if (typeof item.dead_letter_queue === 'string')
+        consumer.dead_letter_queue = item.dead_letter_queue
+      else
+        ctx.problems.error(
+          [...path, index, 'dead_letter_queue'],
+          `expected a queue name, got ${describe(item.dead_letter_queue)}`,
+        )
     }
     consumers.push(consumer)
   })
@@ -169,7 +251,11 @@ function readConsumers(ctx: MapContext, c: Record<string, unknown>): QueueConsum
 }
 
 /** The Workflows this Worker defines: a `workflows` entry without `script_name`, or naming this Worker (as wrangler decides). */
-function readWorkflows(ctx: MapContext, c: Record<string, unknown>, self: string | undefined): WorkflowSetting[] {
+function readWorkflows(
+  ctx: MapContext,
+  c: Record<string, unknown>,
+  self: string | undefined,
+): WorkflowSetting[] {
   const list = c.workflows
   if (!Array.isArray(list)) return [] // the binding mapper reports a wrong shape
   const workflows: WorkflowSetting[] = []
@@ -182,7 +268,8 @@ function readWorkflows(ctx: MapContext, c: Record<string, unknown>, self: string
     const workflow: WorkflowSetting = { name: item.name, class_name: item.class_name }
     if (isRecord(item.limits)) workflow.limits = item.limits
     if (item.concurrency !== undefined) workflow.concurrency = item.concurrency
-    if (typeof item.schedules === 'string' || Array.isArray(item.schedules)) workflow.schedules = item.schedules as string | string[]
+    if (typeof item.schedules === 'string' || Array.isArray(item.schedules))
+      workflow.schedules = item.schedules as string | string[]
     if (item.default_retention !== undefined) workflow.default_retention = item.default_retention
     if (typeof item.jurisdiction === 'string') workflow.jurisdiction = item.jurisdiction
     workflows.push(workflow)

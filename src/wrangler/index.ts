@@ -13,8 +13,6 @@ import { parseWranglerFile } from './parse.js'
 // The wrangler config as a source of the plugin's options: the Worker, the
 // account and the Create Version fields, mapped the way wrangler 4 maps them.
 
-
-
 export { findWranglerConfig } from './find.js'
 
 /** wrangler's `assets` section, for uploading the assets directory. */
@@ -70,13 +68,35 @@ export interface WranglerPreviews {
   fields: Pick<VersionConfig, 'limits' | 'placement' | 'cache_options'>
 }
 
-const HANDLED = new Set(['compatibility_date', 'compatibility_flags', 'exports', 'migrations', 'placement', 'limits', 'assets', 'containers', 'cache', 'secrets', 'previews', 'upload_source_maps'])
+const HANDLED = new Set([
+  'compatibility_date',
+  'compatibility_flags',
+  'exports',
+  'migrations',
+  'placement',
+  'limits',
+  'assets',
+  'containers',
+  'cache',
+  'secrets',
+  'previews',
+  'upload_source_maps',
+])
 
 /** Keys @cloudflare/vite-plugin adds to the `wrangler.json` it generates, about itself. */
-const GENERATED_ONLY = new Set(['configPath', 'userConfigPath', 'topLevelName', 'definedEnvironments', 'legacy_env'])
+const GENERATED_ONLY = new Set([
+  'configPath',
+  'userConfigPath',
+  'topLevelName',
+  'definedEnvironments',
+  'legacy_env',
+])
 
 function isEmpty(value: unknown): boolean {
-  return (Array.isArray(value) && value.length === 0) || (isRecord(value) && Object.values(value).every(isEmpty))
+  return (
+    (Array.isArray(value) && value.length === 0) ||
+    (isRecord(value) && Object.values(value).every(isEmpty))
+  )
 }
 
 /**
@@ -84,7 +104,10 @@ function isEmpty(value: unknown): boolean {
  * the version body the way wrangler would. Throws `INVALID_WRANGLER_CONFIG`
  * for syntax errors and sections of the wrong shape.
  */
-export function readWranglerConfig(file: string, opts: { env?: string; generated?: boolean } = {}): WranglerConfig {
+export function readWranglerConfig(
+  file: string,
+  opts: { env?: string; generated?: boolean } = {},
+): WranglerConfig {
   return mapWranglerConfig(parseWranglerFile(file), file, opts)
 }
 
@@ -92,19 +115,31 @@ export function readWranglerConfig(file: string, opts: { env?: string; generated
  * Maps an already parsed wrangler config; `file` names it in messages and resolves `assets.directory`
  * (a Build Output `worker.config.json` is mapped this way, after conversion to wrangler's keys).
  */
-export function mapWranglerConfig(raw: Record<string, unknown>, file: string, opts: { env?: string; generated?: boolean } = {}): WranglerConfig {
+export function mapWranglerConfig(
+  raw: Record<string, unknown>,
+  file: string,
+  opts: { env?: string; generated?: boolean } = {},
+): WranglerConfig {
   const problems = new Problems('')
   const warnings: string[] = []
   let effective: ReturnType<typeof selectEnvironment>
   try {
     effective = selectEnvironment(raw, opts.env, warnings)
   } catch (error) {
-    throw new WorkersVersionError('INVALID_WRANGLER_CONFIG', `${basename(file)}: ${(error as Error).message}`)
+    throw new WorkersVersionError(
+      'INVALID_WRANGLER_CONFIG',
+      `${basename(file)}: ${(error as Error).message}`,
+    )
   }
   const { config: c, pathOf } = effective
   const ctx: MapContext = { problems, warnings, pathOf, bindings: [] }
   const version: Record<string, unknown> = {}
-  const result: WranglerConfig = { version: version as VersionConfig, secrets: { inherit: [] }, deploy: { routes: [], queueConsumers: [], workflows: [] }, warnings }
+  const result: WranglerConfig = {
+    version: version as VersionConfig,
+    secrets: { inherit: [] },
+    deploy: { routes: [], queueConsumers: [], workflows: [] },
+    warnings,
+  }
 
   const str = (key: string): string | undefined => {
     const value = c[key]
@@ -114,7 +149,11 @@ export function mapWranglerConfig(raw: Record<string, unknown>, file: string, op
   }
   if (c.upload_source_maps !== undefined) {
     if (typeof c.upload_source_maps === 'boolean') result.uploadSourceMaps = c.upload_source_maps
-    else problems.error(pathOf('upload_source_maps'), `expected true or false, got ${describe(c.upload_source_maps)}`)
+    else
+      problems.error(
+        pathOf('upload_source_maps'),
+        `expected true or false, got ${describe(c.upload_source_maps)}`,
+      )
   }
   result.worker = str('name')
   result.accountId = str('account_id')
@@ -137,15 +176,28 @@ export function mapWranglerConfig(raw: Record<string, unknown>, file: string, op
   if (c.previews !== undefined) result.previews = mapPreviews(ctx, c.previews)
 
   for (const key of Object.keys(c)) {
-    if (SILENT.has(key) || HANDLED.has(key) || DEPLOY_SETTING_KEYS.has(key) || BINDING_SECTIONS.has(key)) continue
+    if (
+      SILENT.has(key) ||
+      HANDLED.has(key) ||
+      DEPLOY_SETTING_KEYS.has(key) ||
+      BINDING_SECTIONS.has(key)
+    )
+      continue
     if (key === 'legacy_env' && c[key] !== false) continue
     const reason = NOT_MAPPED.get(key)
     // The Cloudflare Vite plugin's generated config spells out every default and its own bookkeeping;
     // only settings with content are the user's, and build settings were the Vite build's business.
-    if (opts.generated && (GENERATED_ONLY.has(key) || isEmpty(c[key]) || reason === NOT_MAPPED.get('no_bundle'))) continue
+    if (
+      opts.generated &&
+      (GENERATED_ONLY.has(key) || isEmpty(c[key]) || reason === NOT_MAPPED.get('no_bundle'))
+    )
+      continue
     warnings.push(`${render(pathOf(key))}: ${reason ?? 'unknown wrangler config key; ignored'}`)
   }
-  problems.throwIfAny(`Cannot use ${basename(file)}${opts.env ? ` (env ${opts.env})` : ''}`, 'INVALID_WRANGLER_CONFIG')
+  problems.throwIfAny(
+    `Cannot use ${basename(file)}${opts.env ? ` (env ${opts.env})` : ''}`,
+    'INVALID_WRANGLER_CONFIG',
+  )
   return result
 }
 
@@ -155,15 +207,25 @@ function mapPreviews(ctx: MapContext, block: unknown): WranglerPreviews | undefi
     ctx.problems.error(ctx.pathOf('previews'), `expected an object, got ${describe(block)}`)
     return undefined
   }
-  const inner: MapContext = { ...ctx, pathOf: (key) => [...ctx.pathOf('previews'), key], bindings: [] }
+  const inner: MapContext = {
+    ...ctx,
+    pathOf: (key) => [...ctx.pathOf('previews'), key],
+    bindings: [],
+  }
   mapBindings(inner, block)
   const fields: Record<string, unknown> = {}
   mapPlacement(inner, block, fields)
   if (block.limits !== undefined) fields.limits = block.limits
   if (block.cache !== undefined) fields.cache_options = block.cache
   for (const key of Object.keys(block)) {
-    if (BINDING_SECTIONS.has(key) || ['placement', 'limits', 'cache', 'observability', 'logpush', 'tail_consumers'].includes(key)) continue
-    ctx.warnings.push(`${render(inner.pathOf(key))}: not used for a Preview deployment by the plugin; ignored`)
+    if (
+      BINDING_SECTIONS.has(key) ||
+      ['placement', 'limits', 'cache', 'observability', 'logpush', 'tail_consumers'].includes(key)
+    )
+      continue
+    ctx.warnings.push(
+      `${render(inner.pathOf(key))}: not used for a Preview deployment by the plugin; ignored`,
+    )
   }
   return { bindings: inner.bindings, fields: fields as WranglerPreviews['fields'] }
 }
@@ -176,10 +238,12 @@ function mapMigrations(ctx: MapContext, c: Record<string, unknown>, result: Wran
   const value = c.migrations
   if (value === undefined) return
   const path = ctx.pathOf('migrations')
-  if (!Array.isArray(value)) return ctx.problems.error(path, `expected an array of migration steps, got ${describe(value)}`)
+  if (!Array.isArray(value))
+    return ctx.problems.error(path, `expected an array of migration steps, got ${describe(value)}`)
   const steps: TaggedMigrationStep[] = []
   value.forEach((step, index) => {
-    if (!isRecord(step)) return ctx.problems.error([...path, index], `expected an object, got ${describe(step)}`)
+    if (!isRecord(step))
+      return ctx.problems.error([...path, index], `expected an object, got ${describe(step)}`)
     if (typeof step.tag !== 'string') return ctx.problems.error([...path, index, 'tag'], 'required')
     steps.push({ ...step } as TaggedMigrationStep)
   })
@@ -190,27 +254,51 @@ function mapMigrations(ctx: MapContext, c: Record<string, unknown>, result: Wran
  * `exports` goes into the version as written, as wrangler sends it: Durable Object and entrypoint
  * entries. Durable Object exports replace `migrations` (wrangler refuses both in one config).
  */
-function mapExports(ctx: MapContext, c: Record<string, unknown>, version: Record<string, unknown>, result: WranglerConfig): void {
+function mapExports(
+  ctx: MapContext,
+  c: Record<string, unknown>,
+  version: Record<string, unknown>,
+  result: WranglerConfig,
+): void {
   const value = c.exports
   if (value === undefined) return
   const path = ctx.pathOf('exports')
-  if (!isRecord(value)) return ctx.problems.error(path, `expected an object of export names, got ${describe(value)}`)
+  if (!isRecord(value))
+    return ctx.problems.error(path, `expected an object of export names, got ${describe(value)}`)
   const sent: Record<string, unknown> = {}
   for (const [name, entry] of Object.entries(value)) {
     const type = isRecord(entry) ? entry.type : undefined
     if (type === 'durable-object' || type === 'worker') sent[name] = entry
-    else if (type === 'workflow') ctx.warnings.push(`${render([...path, name])}: a Workflow export is not sent by this plugin (wrangler sends it under a newer Script API date); declare the Workflow in \`workflows\``)
-    else ctx.problems.error([...path, name], `expected an object whose "type" is "durable-object", "worker" or "workflow", got ${describe(entry)}`)
+    else if (type === 'workflow')
+      ctx.warnings.push(
+        `${render([...path, name])}: a Workflow export is not sent by this plugin (wrangler sends it under a newer Script API date); declare the Workflow in \`workflows\``,
+      )
+    else
+      ctx.problems.error(
+        [...path, name],
+        `expected an object whose "type" is "durable-object", "worker" or "workflow", got ${describe(entry)}`,
+      )
   }
-  const objects = Object.values(sent).some((entry) => isRecord(entry) && entry.type === 'durable-object')
-  if (objects && result.migrationSteps) ctx.problems.error(path, 'Durable Object exports and `migrations` cannot be set together (wrangler refuses both too); declare the classes in one of them')
+  const objects = Object.values(sent).some(
+    (entry) => isRecord(entry) && entry.type === 'durable-object',
+  )
+  if (objects && result.migrationSteps)
+    ctx.problems.error(
+      path,
+      'Durable Object exports and `migrations` cannot be set together (wrangler refuses both too); declare the classes in one of them',
+    )
   if (Object.keys(sent).length > 0) version.exports = sent
 }
 
-function mapPlacement(ctx: MapContext, c: Record<string, unknown>, version: Record<string, unknown>): void {
+function mapPlacement(
+  ctx: MapContext,
+  c: Record<string, unknown>,
+  version: Record<string, unknown>,
+): void {
   const p = c.placement
   if (p === undefined) return
-  if (!isRecord(p)) return ctx.problems.error(ctx.pathOf('placement'), `expected an object, got ${describe(p)}`)
+  if (!isRecord(p))
+    return ctx.problems.error(ctx.pathOf('placement'), `expected an object, got ${describe(p)}`)
   // wrangler's parseConfigPlacement: `mode = "off"` sends nothing; a hint means smart.
   if (p.hint === undefined && p.mode === 'off') return
   if (p.hint !== undefined || p.mode === 'smart') {
@@ -223,12 +311,20 @@ function mapPlacement(ctx: MapContext, c: Record<string, unknown>, version: Reco
       return
     }
   }
-  ctx.warnings.push(`${render(ctx.pathOf('placement'))}: no mode, region, host or hostname; not sent`)
+  ctx.warnings.push(
+    `${render(ctx.pathOf('placement'))}: no mode, region, host or hostname; not sent`,
+  )
 }
 
 const ASSET_CONFIG = ['html_handling', 'not_found_handling', 'run_worker_first'] as const
 
-function mapAssets(ctx: MapContext, c: Record<string, unknown>, version: Record<string, unknown>, result: WranglerConfig, root: string): void {
+function mapAssets(
+  ctx: MapContext,
+  c: Record<string, unknown>,
+  version: Record<string, unknown>,
+  result: WranglerConfig,
+  root: string,
+): void {
   const a = c.assets
   if (a === undefined) return
   const path = ctx.pathOf('assets')
@@ -236,32 +332,46 @@ function mapAssets(ctx: MapContext, c: Record<string, unknown>, version: Record<
   const assets: WranglerAssets = {}
   const config: Record<string, unknown> = {}
   for (const key of Object.keys(a)) {
-    if ((ASSET_CONFIG as readonly string[]).includes(key)) config[key] = assets[key as (typeof ASSET_CONFIG)[number]] = a[key]
+    if ((ASSET_CONFIG as readonly string[]).includes(key))
+      config[key] = assets[key as (typeof ASSET_CONFIG)[number]] = a[key]
     else if (key === 'directory') {
       if (typeof a.directory === 'string') assets.directory = resolve(root, a.directory)
-      else ctx.problems.error([...path, 'directory'], `expected a string, got ${describe(a.directory)}`)
+      else
+        ctx.problems.error(
+          [...path, 'directory'],
+          `expected a string, got ${describe(a.directory)}`,
+        )
     } else if (key === 'binding') {
       if (typeof a.binding === 'string') assets.binding = a.binding
-    } else ctx.warnings.push(`${render([...path, key])}: not part of a version's assets config; ignored`)
+    } else
+      ctx.warnings.push(`${render([...path, key])}: not part of a version's assets config; ignored`)
   }
   result.assets = assets
   if (Object.keys(config).length > 0) version.assets = { config }
 }
 
-function mapContainers(ctx: MapContext, c: Record<string, unknown>, version: Record<string, unknown>): void {
+function mapContainers(
+  ctx: MapContext,
+  c: Record<string, unknown>,
+  version: Record<string, unknown>,
+): void {
   const value = c.containers
   if (value === undefined) return
   const path = ctx.pathOf('containers')
-  if (!Array.isArray(value)) return ctx.problems.error(path, `expected an array, got ${describe(value)}`)
+  if (!Array.isArray(value))
+    return ctx.problems.error(path, `expected an array, got ${describe(value)}`)
   const containers: Array<{ class_name: unknown }> = []
   let extra = false
   value.forEach((item, index) => {
-    if (!isRecord(item)) return ctx.problems.error([...path, index], `expected an object, got ${describe(item)}`)
+    if (!isRecord(item))
+      return ctx.problems.error([...path, index], `expected an object, got ${describe(item)}`)
     containers.push({ class_name: item.class_name })
     extra ||= Object.keys(item).some((key) => key !== 'class_name')
   })
   if (extra) {
-    ctx.warnings.push(`${render(path)}: only class_name goes into a version; images and instance settings are applied by wrangler deploy`)
+    ctx.warnings.push(
+      `${render(path)}: only class_name goes into a version; images and instance settings are applied by wrangler deploy`,
+    )
   }
   version.containers = containers
 }

@@ -71,7 +71,11 @@ function parseJsonc(text: string, file: string): unknown {
     else parent[key] = value
   }
   const open = (container: Container, offset: number) => {
-    if (stack.length >= MAX_DEPTH) throw new OverLimit(offset, `nested more than ${MAX_DEPTH} levels deep; a wrangler config never needs that`)
+    if (stack.length >= MAX_DEPTH)
+      throw new OverLimit(
+        offset,
+        `nested more than ${MAX_DEPTH} levels deep; a wrangler config never needs that`,
+      )
     add(container)
     stack.push(container)
     keyCounts.push(0)
@@ -84,7 +88,11 @@ function parseJsonc(text: string, file: string): unknown {
     key = name
     const count = (keyCounts[keyCounts.length - 1] ?? 0) + 1
     keyCounts[keyCounts.length - 1] = count
-    if (count > MAX_OBJECT_KEYS) throw new OverLimit(offset, `an object with more than ${MAX_OBJECT_KEYS.toLocaleString('en-US')} keys; a wrangler config never needs that (\`vars\` allows 128)`)
+    if (count > MAX_OBJECT_KEYS)
+      throw new OverLimit(
+        offset,
+        `an object with more than ${MAX_OBJECT_KEYS.toLocaleString('en-US')} keys; a wrangler config never needs that (\`vars\` allows 128)`,
+      )
   }
   try {
     visit(
@@ -96,7 +104,8 @@ function parseJsonc(text: string, file: string): unknown {
         onObjectEnd: close,
         onArrayEnd: close,
         onLiteralValue: add,
-        onError: (code, offset) => void errors.push(`${lineColumn(text, offset)}: ${printParseErrorCode(code)}`),
+        onError: (code, offset) =>
+          void errors.push(`${lineColumn(text, offset)}: ${printParseErrorCode(code)}`),
       },
       { allowTrailingComma: true, disallowComments: false },
     )
@@ -118,16 +127,22 @@ export function parseWranglerFile(file: string): Record<string, unknown> {
     fail(file, [(error as Error).message])
   }
   // Before parsing: smol-toml took 18 s and 2.5 GB over a 25 MB file of two million vars.
-  if (text.length > MAX_CONFIG_CHARS) fail(file, [`${text.length.toLocaleString('en-US')} characters, over the ${MAX_CONFIG_CHARS.toLocaleString('en-US')} a wrangler config may have here (its 128 vars of 5 KB each are 640 KB); keep data in KV, R2 or modules`])
+  if (text.length > MAX_CONFIG_CHARS)
+    fail(file, [
+      `${text.length.toLocaleString('en-US')} characters, over the ${MAX_CONFIG_CHARS.toLocaleString('en-US')} a wrangler config may have here (its 128 vars of 5 KB each are 640 KB); keep data in KV, R2 or modules`,
+    ])
   let value: unknown
   if (file.endsWith('.toml')) {
     // Loaded for TOML configs only (JSON ones are the common case, and loading it took 15 ms).
     // It is CommonJS too, so it loads synchronously, as the config is read.
-    const { parse: parseToml, TomlError } = createRequire(import.meta.url)('smol-toml') as typeof import('smol-toml')
+    const { parse: parseToml, TomlError } = createRequire(import.meta.url)(
+      'smol-toml',
+    ) as typeof import('smol-toml')
     try {
       value = parseToml(text, { maxDepth: MAX_DEPTH })
     } catch (error) {
-      if (error instanceof TomlError) fail(file, [`${error.line}:${error.column}: ${error.message.split('\n')[0]}`])
+      if (error instanceof TomlError)
+        fail(file, [`${error.line}:${error.column}: ${error.message.split('\n')[0]}`])
       fail(file, [String(error)])
     }
   } else {
@@ -136,6 +151,9 @@ export function parseWranglerFile(file: string): Record<string, unknown> {
   if (!isRecord(value)) fail(file, ['the configuration must be an object'])
   // smol-toml bounds tables and arrays but not dotted keys: `a.b.c… = 1` nests one level per dot.
   const deep = pathBeyondNesting(value)
-  if (deep) fail(file, [`the key ${describeKeyPath(deep)} nests more than ${MAX_DEPTH} levels deep; a wrangler config never needs that`])
+  if (deep)
+    fail(file, [
+      `the key ${describeKeyPath(deep)} nests more than ${MAX_DEPTH} levels deep; a wrangler config never needs that`,
+    ])
   return value
 }

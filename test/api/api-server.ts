@@ -6,5 +6,10 @@ import { type Emulator } from '../../src/emulator/index.js'
 export type TestApi = Emulator
 
 export function startApi(opts: { token: string; accountId: string }): Promise<TestApi> {
-  return startEmulator({ token: opts.token, accountId: opts.accountId, preview: false, autoCreateWorkers: true })
+  return startEmulator({
+    token: opts.token,
+    accountId: opts.accountId,
+    preview: false,
+    autoCreateWorkers: true,
+  })
 }

@@ -28,7 +28,9 @@ function versionBody(overrides: Partial<VersionRequestBody> = {}): VersionReques
       {
         name: 'index.js',
         content_type: 'application/javascript+module',
-        content_base64: Buffer.from('export default { fetch() { return new Response("ok") } }').toString('base64'),
+        content_base64: Buffer.from(
+          'export default { fetch() { return new Response("ok") } }',
+        ).toString('base64'),
       },
     ],
     ...overrides,
@@ -63,7 +65,10 @@ function options(overrides: Partial<CreateVersionOptions> = {}): CreateVersionOp
 const posts = () => api.requests.filter((r) => r.method === 'POST')
 const gets = () => api.requests.filter((r) => r.method === 'GET')
 /** The reads after the first send: the one list before it is the baseline a lost response is placed by. */
-const lookups = () => api.requests.slice(api.requests.findIndex((r) => r.method === 'POST')).filter((r) => r.method === 'GET')
+const lookups = () =>
+  api.requests
+    .slice(api.requests.findIndex((r) => r.method === 'POST'))
+    .filter((r) => r.method === 'GET')
 
 describe('createVersion against a local API', () => {
   it('creates a version and sends the body and auth exactly once', async () => {
@@ -86,7 +91,9 @@ describe('createVersion against a local API', () => {
 
   it('sends X-Auth-Email + X-Auth-Key for a global key', async () => {
     // The emulator accepts its token as a global key.
-    const result = await createVersion(options({ credentials: { apiKey: TOKEN, email: 'me@example.com' } }))
+    const result = await createVersion(
+      options({ credentials: { apiKey: TOKEN, email: 'me@example.com' } }),
+    )
     expect(api.versions(WORKER).map((v) => v.id)).toEqual([result.id])
     const [post] = posts()
     expect(post!.headers['x-auth-email']).toBe('me@example.com')
@@ -103,7 +110,11 @@ describe('createVersion against a local API', () => {
     expect(elapsed).toBeLessThan(5000)
     expect(posts()).toHaveLength(2)
     expect(api.versions(WORKER).map((v) => v.id)).toEqual([result.id])
-    expect(logs).toEqual([expect.stringMatching(/^Create Version for Worker "my-worker" succeeded after 2 attempts \(the last failure: HTTP 429/)])
+    expect(logs).toEqual([
+      expect.stringMatching(
+        /^Create Version for Worker "my-worker" succeeded after 2 attempts \(the last failure: HTTP 429/,
+      ),
+    ])
   })
 
   it('retries 503 twice with backoff, then succeeds without a lookup', async () => {
@@ -116,7 +127,9 @@ describe('createVersion against a local API', () => {
     expect(lookups()).toHaveLength(0) // 503 means "not processed": no need to check for a version
     expect(api.versions(WORKER).map((v) => v.id)).toEqual([result.id])
     // One line for the request, not one per attempt.
-    expect(logs).toEqual([expect.stringMatching(/succeeded after 3 attempts \(the last failure: HTTP 503/)])
+    expect(logs).toEqual([
+      expect.stringMatching(/succeeded after 3 attempts \(the last failure: HTTP 503/),
+    ])
   })
 
   it('recovers a lost response instead of creating a second version', async () => {
@@ -128,11 +141,15 @@ describe('createVersion against a local API', () => {
     expect(result.urls).toEqual(stored[0]!.urls)
     expect(posts()).toHaveLength(1)
     expect(gets().length).toBeGreaterThanOrEqual(1)
-    expect(logs.some((line) => /recovered the lost response: version .* had been created/.test(line))).toBe(true)
+    expect(
+      logs.some((line) => /recovered the lost response: version .* had been created/.test(line)),
+    ).toBe(true)
   })
 
   it('does not take a just-created version of another build for the lost one', async () => {
-    const earlier = await createVersion(options({ body: versionBody({ annotations: { 'workers/message': 'build 41' } }) }))
+    const earlier = await createVersion(
+      options({ body: versionBody({ annotations: { 'workers/message': 'build 41' } }) }),
+    )
     api.injectFaults({ kind: 'drop', match: { method: 'POST' } })
     const result = await createVersion(options())
     // The earlier version is inside the time window but its message differs:
@@ -153,7 +170,9 @@ describe('createVersion against a local API', () => {
   it('gives up on a persistent 500 after the configured attempts, checking for a version between them', async () => {
     const fault = { kind: 'status', status: 500, match: { method: 'POST' } } as const
     api.injectFaults(fault, fault, fault, fault, fault)
-    const error = await rejection(createVersion(options({ retries: { attempts: 3, baseDelayMs: 10, maxDelayMs: 50 } })))
+    const error = await rejection(
+      createVersion(options({ retries: { attempts: 3, baseDelayMs: 10, maxDelayMs: 50 } })),
+    )
     expect(error).toBeInstanceOf(ApiError)
     const apiError = error as ApiError
     expect(apiError.code).toBe('API_ERROR')
@@ -164,7 +183,9 @@ describe('createVersion against a local API', () => {
     // A 500 leaves the outcome unknown: the versions are listed before every resend and at the end.
     expect(lookups().filter((r) => r.path.endsWith('/versions'))).toHaveLength(3)
     expect(api.versions(WORKER)).toHaveLength(0)
-    expect(logs.filter((l) => /HTTP 500/.test(l))).toEqual([expect.stringMatching(/failed after 3 attempts: HTTP 500/)])
+    expect(logs.filter((l) => /HTTP 500/.test(l))).toEqual([
+      expect.stringMatching(/failed after 3 attempts: HTTP 500/),
+    ])
   })
 
   it('names the binding a 400 points at and does not retry', async () => {
@@ -187,20 +208,33 @@ describe('createVersion against a local API', () => {
 
   it('uses the caller’s describe for pointers', async () => {
     const body = versionBody({ bindings: [{ type: 'kv_namespace', name: 'KV' }] })
-    const error = await rejection(createVersion(options({ body, describe: (p) => (p.startsWith('/bindings/0') ? 'the binding named "KV"' : undefined) })))
+    const error = await rejection(
+      createVersion(
+        options({
+          body,
+          describe: (p) => (p.startsWith('/bindings/0') ? 'the binding named "KV"' : undefined),
+        }),
+      ),
+    )
     expect(error.message).toContain('at the binding named "KV"')
   })
 
   it('reports an invalid token as code 10000 with the authentication hint', async () => {
-    const error = await rejection(createVersion(options({ credentials: { apiToken: 'wrong-token-000' } })))
+    const error = await rejection(
+      createVersion(options({ credentials: { apiToken: 'wrong-token-000' } })),
+    )
     expect(error).toBeInstanceOf(ApiError)
     const apiError = error as ApiError
     expect([401, 403]).toContain(apiError.status)
     expect(apiError.errors.map((e) => e.code)).toContain(10000)
     expect(apiError.message).toMatch(/\[code 10000\]/)
-    expect(apiError.message).toMatch(/hint: authentication failed: check CLOUDFLARE_API_TOKEN.*Workers Scripts Write/)
+    expect(apiError.message).toMatch(
+      /hint: authentication failed: check CLOUDFLARE_API_TOKEN.*Workers Scripts Write/,
+    )
     // Refused at the read before sending: nothing was sent.
-    expect(apiError.message).toMatch(/rejected List the versions of Worker "my-worker" \(before sending/)
+    expect(apiError.message).toMatch(
+      /rejected List the versions of Worker "my-worker" \(before sending/,
+    )
     expect(posts()).toHaveLength(0)
   })
 
@@ -217,7 +251,9 @@ describe('createVersion against a local API', () => {
   it('retries a non-JSON 502 and reports its body when it persists', async () => {
     const fault = { kind: 'non-json', status: 502, match: { method: 'POST' } } as const
     api.injectFaults(fault, fault)
-    const error = await rejection(createVersion(options({ retries: { attempts: 2, baseDelayMs: 10, maxDelayMs: 20 } })))
+    const error = await rejection(
+      createVersion(options({ retries: { attempts: 2, baseDelayMs: 10, maxDelayMs: 20 } })),
+    )
     expect(error.message).toMatch(/failed after 2 attempts; last error: HTTP 502/)
     expect(error.message).toMatch(/not JSON: .{5,}/)
     expect(posts()).toHaveLength(2)
@@ -229,7 +265,9 @@ describe('createVersion against a local API', () => {
     const error = await rejection(createVersion(options()))
     expect(Date.now() - started).toBeLessThan(2000)
     expect(error).toBeInstanceOf(ApiError)
-    expect(error.message).toMatch(/failed after 1 attempt; the API asks to wait 3600s \(Retry-After\), longer than the 60s a build waits; last error: HTTP 429/)
+    expect(error.message).toMatch(
+      /failed after 1 attempt; the API asks to wait 3600s \(Retry-After\), longer than the 60s a build waits; last error: HTTP 429/,
+    )
     expect(posts()).toHaveLength(1)
   })
 
@@ -243,7 +281,11 @@ describe('createVersion against a local API', () => {
 
   it('sends the same bytes on every attempt of a large body', async () => {
     const big = Buffer.alloc(8 * 1024 * 1024, 7).toString('base64') // ~11 MB of base64
-    const body = versionBody({ modules: [{ name: 'index.js', content_type: 'application/javascript+module', content_base64: big }] })
+    const body = versionBody({
+      modules: [
+        { name: 'index.js', content_type: 'application/javascript+module', content_base64: big },
+      ],
+    })
     api.injectFaults({ kind: 'status', status: 503, match: { method: 'POST' } })
     await createVersion(options({ body }))
     const sizes = posts().map((r) => Number(r.headers['content-length']))
@@ -271,15 +313,31 @@ describe('createVersion against a local API', () => {
   it('never shows the token in logs, errors or their properties', async () => {
     const canary = 'canary-token-XYZ'
     // A server (or proxy) that echoes the credential back in its errors.
-    const echo = { success: false, errors: [{ code: 10000, message: `bad token ${canary}` }], messages: [], result: null }
+    const echo = {
+      success: false,
+      errors: [{ code: 10000, message: `bad token ${canary}` }],
+      messages: [],
+      result: null,
+    }
     api.injectFaults(
       // The read before sending is answered as for a Worker without versions (the canary is no valid token).
-      { kind: 'status', status: 200, body: { success: true, errors: [], messages: [], result: [] }, match: { method: 'GET' } },
+      {
+        kind: 'status',
+        status: 200,
+        body: { success: true, errors: [], messages: [], result: [] },
+        match: { method: 'GET' },
+      },
       { kind: 'status', status: 503, body: echo, match: { method: 'POST' } },
       { kind: 'status', status: 400, body: echo, match: { method: 'POST' } },
     )
     const error = await rejection(createVersion(options({ credentials: { apiToken: canary } })))
-    const seen = [...logs, error.message, String(error.stack), inspect(error, { depth: 10, showHidden: true }), JSON.stringify(error)].join('\n')
+    const seen = [
+      ...logs,
+      error.message,
+      String(error.stack),
+      inspect(error, { depth: 10, showHidden: true }),
+      JSON.stringify(error),
+    ].join('\n')
     expect(logs.length).toBeGreaterThan(0)
     expect(seen).toContain('[redacted]')
     expect(seen).not.toContain(canary)
@@ -291,34 +349,72 @@ describe('createVersion against a local API', () => {
     const canary = 'canary-key-XYZ-123'
     const closed = await closedPortUrl()
     const error = await rejection(
-      createVersion(options({ baseUrl: closed, credentials: { apiKey: canary, email: 'a@b.c' }, retries: { attempts: 2, baseDelayMs: 10 } })),
+      createVersion(
+        options({
+          baseUrl: closed,
+          credentials: { apiKey: canary, email: 'a@b.c' },
+          retries: { attempts: 2, baseDelayMs: 10 },
+        }),
+      ),
     )
-    const seen = [...logs, error.message, String(error.stack), inspect(error, { depth: 10, showHidden: true })].join('\n')
+    const seen = [
+      ...logs,
+      error.message,
+      String(error.stack),
+      inspect(error, { depth: 10, showHidden: true }),
+    ].join('\n')
     expect(seen).not.toContain(canary)
   })
 
   it('retries a refused connection (nothing was sent) and reports the attempts', async () => {
     const closed = await closedPortUrl()
-    const error = await rejection(createVersion(options({ baseUrl: closed, retries: { attempts: 3, baseDelayMs: 10, maxDelayMs: 20 } })))
+    const error = await rejection(
+      createVersion(
+        options({ baseUrl: closed, retries: { attempts: 3, baseDelayMs: 10, maxDelayMs: 20 } }),
+      ),
+    )
     expect(error.code).toBe('API_NETWORK_ERROR')
     // The first request is the read before sending: nothing was sent.
-    expect(error.message).toMatch(/^List the versions of Worker "my-worker" \(before sending.* failed after 3 attempts; last error: could not connect: .*ECONNREFUSED/)
-    expect(logs).toEqual([expect.stringMatching(/failed after 3 attempts: could not connect: .*ECONNREFUSED/)])
+    expect(error.message).toMatch(
+      /^List the versions of Worker "my-worker" \(before sending.* failed after 3 attempts; last error: could not connect: .*ECONNREFUSED/,
+    )
+    expect(logs).toEqual([
+      expect.stringMatching(/failed after 3 attempts: could not connect: .*ECONNREFUSED/),
+    ])
   })
 
   it('shows each failed attempt on the live line only, and logs one line for the request', async () => {
     const closed = await closedPortUrl()
     const live: string[] = []
-    await rejection(createVersion(options({ baseUrl: closed, retries: { attempts: 4, baseDelayMs: 10, maxDelayMs: 20 }, live: (line) => live.push(line) })))
+    await rejection(
+      createVersion(
+        options({
+          baseUrl: closed,
+          retries: { attempts: 4, baseDelayMs: 10, maxDelayMs: 20 },
+          live: (line) => live.push(line),
+        }),
+      ),
+    )
     // The read before sending makes 3 sends at most (it is a check, not the request).
-    expect(live).toEqual([1, 2].map((n) => expect.stringMatching(new RegExp(`ECONNREFUSED 127\\.0\\.0\\.1:\\d+; attempt ${n}/3 failed, waiting`))))
+    expect(live).toEqual(
+      [1, 2].map((n) =>
+        expect.stringMatching(
+          new RegExp(`ECONNREFUSED 127\\.0\\.0\\.1:\\d+; attempt ${n}/3 failed, waiting`),
+        ),
+      ),
+    )
     expect(logs).toEqual([expect.stringMatching(/failed after 3 attempts: could not connect/)])
   })
 
   it('recovers a lost response for a streamed body given with its identity (module digests)', async () => {
     api.injectFaults({ kind: 'lose-response', match: { method: 'POST' } })
     const json = JSON.stringify(versionBody())
-    const result = await createVersion(options({ body: () => Readable.from([Buffer.from(json)]), identity: identityOf(versionBody()) }))
+    const result = await createVersion(
+      options({
+        body: () => Readable.from([Buffer.from(json)]),
+        identity: identityOf(versionBody()),
+      }),
+    )
     expect(posts()).toHaveLength(1)
     expect(api.versions(WORKER).map((v) => v.id)).toEqual([result.id])
     // The proof came from the version's contents.
@@ -331,13 +427,17 @@ describe('createVersion against a local API', () => {
     const result = await createVersion(options({ body: () => Readable.from([Buffer.from(json)]) }))
     expect(posts()).toHaveLength(2)
     expect(api.versions(WORKER).map((v) => v.id)).toEqual([result.id, expect.any(String)])
-    expect(logs.some((line) => /none can be proven to be ours; creating a new version/.test(line))).toBe(true)
+    expect(
+      logs.some((line) => /none can be proven to be ours; creating a new version/.test(line)),
+    ).toBe(true)
   })
 
   it('stops at the deadline when the API is slow, and names what may have happened', async () => {
     api.injectFaults({ kind: 'slow', delayMs: 30_000, match: { method: 'POST' } })
     const started = Date.now()
-    const error = await rejection(createVersion(options({ timeouts: { headersMs: 60_000, deadlineMs: 500 } })))
+    const error = await rejection(
+      createVersion(options({ timeouts: { headersMs: 60_000, deadlineMs: 500 } })),
+    )
     expect(Date.now() - started).toBeLessThan(1500)
     expect(error.code).toBe('API_TIMEOUT')
     expect(error.message).toMatch(/may have been created anyway/)
@@ -346,7 +446,9 @@ describe('createVersion against a local API', () => {
   it('explains a missing Worker (10007)', async () => {
     const strict = await startEmulator({ token: TOKEN, accountId: ACCOUNT, preview: false })
     try {
-      const error = await rejection(createVersion(options({ baseUrl: strict.url, worker: 'no-such-worker' })))
+      const error = await rejection(
+        createVersion(options({ baseUrl: strict.url, worker: 'no-such-worker' })),
+      )
       expect((error as ApiError).status).toBe(404)
       expect(error.message).toMatch(/\[code 10007\]/)
       expect(error.message).toMatch(/hint: the Worker "no-such-worker" does not exist: create it/)
@@ -362,7 +464,9 @@ describe('createVersion against a local API', () => {
   })
 
   it('refuses an insecure base URL before sending anything', async () => {
-    const error = await rejection(createVersion(options({ baseUrl: 'http://api.cloudflare.com/client/v4' })))
+    const error = await rejection(
+      createVersion(options({ baseUrl: 'http://api.cloudflare.com/client/v4' })),
+    )
     expect(error.code).toBe('INSECURE_API_URL')
   })
 
@@ -385,7 +489,10 @@ describe('createVersion against a server that never answers', () => {
     server = createServer((req, res) => {
       seenMethods.push(req.method ?? '')
       // The list read before sending is answered (no versions yet); the POST never is.
-      if (req.method === 'GET') return void res.setHeader('content-type', 'application/json').end(JSON.stringify({ success: true, errors: [], messages: [], result: [] }))
+      if (req.method === 'GET')
+        return void res
+          .setHeader('content-type', 'application/json')
+          .end(JSON.stringify({ success: true, errors: [], messages: [], result: [] }))
       req.resume() // read the body, never answer
     })
     server.on('connection', (socket) => {
@@ -412,7 +519,9 @@ describe('createVersion against a server that never answers', () => {
   it('stops at the deadline and leaves no open sockets or timers', async () => {
     const timersBefore = process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length
     const started = Date.now()
-    const error = await rejection(createVersion({ ...base(), timeouts: { headersMs: 10_000, deadlineMs: 400 } }))
+    const error = await rejection(
+      createVersion({ ...base(), timeouts: { headersMs: 10_000, deadlineMs: 400 } }),
+    )
     const elapsed = Date.now() - started
     expect(error.code).toBe('API_TIMEOUT')
     expect(error.message).toMatch(/no result within the 0\.4s deadline/)
@@ -421,12 +530,18 @@ describe('createVersion against a server that never answers', () => {
     expect(elapsed).toBeLessThan(1500)
     // The client destroyed its connection: the server sees it close.
     await expect.poll(() => sockets.size, { timeout: 1000 }).toBe(0)
-    expect(process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length).toBeLessThanOrEqual(timersBefore)
+    expect(
+      process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length,
+    ).toBeLessThanOrEqual(timersBefore)
   })
 
   it('waits for a POST past headersMs (the server may still store it), and never resends it', async () => {
     const error = await rejection(
-      createVersion({ ...base(), timeouts: { headersMs: 150, deadlineMs: 2_000 }, retries: { attempts: 5, baseDelayMs: 10, maxDelayMs: 20 } }),
+      createVersion({
+        ...base(),
+        timeouts: { headersMs: 150, deadlineMs: 2_000 },
+        retries: { attempts: 5, baseDelayMs: 10, maxDelayMs: 20 },
+      }),
     )
     expect(error.code).toBe('API_TIMEOUT')
     expect(error.message).toMatch(/may have been created anyway/)

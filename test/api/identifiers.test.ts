@@ -17,9 +17,12 @@ function thrown(fn: () => unknown): WorkersVersionError {
 }
 
 describe('checkWorkerName', () => {
-  it.each(['my-worker', 'a', 'worker_2', '0123456789abcdef0123456789abcdef', 'x'.repeat(63)])('accepts %s', (name) => {
-    expect(checkWorkerName(name)).toBe(name)
-  })
+  it.each(['my-worker', 'a', 'worker_2', '0123456789abcdef0123456789abcdef', 'x'.repeat(63)])(
+    'accepts %s',
+    (name) => {
+      expect(checkWorkerName(name)).toBe(name)
+    },
+  )
 
   it.each([
     ['', /is empty/],
@@ -50,12 +53,15 @@ describe('checkAccountId', () => {
     expect(checkAccountId(id)).toBe(id)
   })
 
-  it.each(['', '..', '.', 'a/b', 'acc id', 'x'.repeat(65)])('refuses %j with what an account id looks like', (id) => {
-    const error = thrown(() => checkAccountId(id))
-    expect(error.code).toBe('INVALID_ACCOUNT_ID')
-    expect(error.message).toMatch(/32 hex characters/)
-    expect(error.message).toContain('CLOUDFLARE_ACCOUNT_ID')
-  })
+  it.each(['', '..', '.', 'a/b', 'acc id', 'x'.repeat(65)])(
+    'refuses %j with what an account id looks like',
+    (id) => {
+      const error = thrown(() => checkAccountId(id))
+      expect(error.code).toBe('INVALID_ACCOUNT_ID')
+      expect(error.message).toMatch(/32 hex characters/)
+      expect(error.message).toContain('CLOUDFLARE_ACCOUNT_ID')
+    },
+  )
 })
 
 describe('parseBaseUrl', () => {
@@ -70,7 +76,9 @@ describe('parseBaseUrl', () => {
     expect(error.message).toMatch(/`apiBaseUrl` "localhost:8787" has no scheme/)
     expect(error.message).toContain('http://localhost:8787')
     expect(error.message).not.toContain('localhost://')
-    expect(thrown(() => parseBaseUrl('api.cloudflare.com/client/v4')).message).toMatch(/has no scheme/)
+    expect(thrown(() => parseBaseUrl('api.cloudflare.com/client/v4')).message).toMatch(
+      /has no scheme/,
+    )
   })
 
   it('refuses an empty base URL rather than falling back to the default', () => {
@@ -82,18 +90,28 @@ describe('parseBaseUrl', () => {
   })
 
   it('refuses a query or fragment, which would be dropped silently', () => {
-    expect(thrown(() => parseBaseUrl('https://api.cloudflare.com/client/v4?x=1')).message).toMatch(/query or fragment/)
+    expect(thrown(() => parseBaseUrl('https://api.cloudflare.com/client/v4?x=1')).message).toMatch(
+      /query or fragment/,
+    )
   })
 
   it('refuses clear-text http to anything but loopback', () => {
-    expect(thrown(() => parseBaseUrl('http://api.cloudflare.com/client/v4')).code).toBe('INSECURE_API_URL')
+    expect(thrown(() => parseBaseUrl('http://api.cloudflare.com/client/v4')).code).toBe(
+      'INSECURE_API_URL',
+    )
   })
 })
 
 describe('apiUrl', () => {
   it('refuses a path that URL parsing would change ("..")', () => {
-    expect(apiUrl('https://api.example/client/v4', '/accounts/a/workers/workers/w/versions').pathname).toBe('/client/v4/accounts/a/workers/workers/w/versions')
-    expect(thrown(() => apiUrl('https://api.example/client/v4', '/accounts/a/workers/workers/../versions')).code).toBe('INVALID_IDENTIFIER')
+    expect(
+      apiUrl('https://api.example/client/v4', '/accounts/a/workers/workers/w/versions').pathname,
+    ).toBe('/client/v4/accounts/a/workers/workers/w/versions')
+    expect(
+      thrown(() =>
+        apiUrl('https://api.example/client/v4', '/accounts/a/workers/workers/../versions'),
+      ).code,
+    ).toBe('INVALID_IDENTIFIER')
   })
 })
 
@@ -115,7 +133,12 @@ describe('createVersion checks identifiers before any request', () => {
     await new Promise((resolve) => server.close(resolve))
   })
 
-  const body = { main_module: 'index.js', modules: [{ name: 'index.js', content_type: 'application/javascript+module', content_base64: '' }] }
+  const body = {
+    main_module: 'index.js',
+    modules: [
+      { name: 'index.js', content_type: 'application/javascript+module', content_base64: '' },
+    ],
+  }
 
   it.each([
     ['worker', '..', 'INVALID_WORKER_NAME'],
@@ -123,7 +146,14 @@ describe('createVersion checks identifiers before any request', () => {
     ['worker', 'a/b', 'INVALID_WORKER_NAME'],
     ['accountId', '..', 'INVALID_ACCOUNT_ID'],
   ] as const)('%s %j is refused with %s and nothing is sent', async (field, value, code) => {
-    const options = { baseUrl: url, credentials: { apiToken: 'token-1234' }, accountId: 'acc', worker: 'w', body, [field]: value }
+    const options = {
+      baseUrl: url,
+      credentials: { apiToken: 'token-1234' },
+      accountId: 'acc',
+      worker: 'w',
+      body,
+      [field]: value,
+    }
     await expect(createVersion(options)).rejects.toMatchObject({ code })
     expect(paths).toEqual([])
   })

@@ -20,7 +20,13 @@ function build(code: string): VersionRequestBody {
     main_module: 'index.js',
     compatibility_date: '2025-01-01',
     annotations: { 'workers/message': 'deploy main', 'workers/tag': 'ci' },
-    modules: [{ name: 'index.js', content_type: 'application/javascript+module', content_base64: Buffer.from(code).toString('base64') }],
+    modules: [
+      {
+        name: 'index.js',
+        content_type: 'application/javascript+module',
+        content_base64: Buffer.from(code).toString('base64'),
+      },
+    ],
   }
 }
 
@@ -38,7 +44,10 @@ afterEach(async () => {
   await api.close()
 })
 
-function options(body: VersionRequestBody, overrides: Partial<CreateVersionOptions> = {}): CreateVersionOptions {
+function options(
+  body: VersionRequestBody,
+  overrides: Partial<CreateVersionOptions> = {},
+): CreateVersionOptions {
   return {
     baseUrl: api.url,
     credentials: { apiToken: TOKEN },
@@ -108,9 +117,15 @@ describe('lost responses: never adopt another build’s version', () => {
     // A's connection drops before the server reads its body (nothing stored).
     // A's lookup is held back until B, with other code, has created a version.
     // (The first GET is A's read before sending; the second, held back, its lookup.)
-    api.injectFaults({ kind: 'slow', delayMs: 0, match: { method: 'GET' } }, { kind: 'drop', match: { method: 'POST' } }, { kind: 'slow', delayMs: 1500, match: { method: 'GET' } })
+    api.injectFaults(
+      { kind: 'slow', delayMs: 0, match: { method: 'GET' } },
+      { kind: 'drop', match: { method: 'POST' } },
+      { kind: 'slow', delayMs: 1500, match: { method: 'GET' } },
+    )
     const aPromise = createVersion(options(build(CODE_A)))
-    await expect.poll(() => api.requests.filter((r) => r.method === 'GET').length, { timeout: 10_000 }).toBe(2)
+    await expect
+      .poll(() => api.requests.filter((r) => r.method === 'GET').length, { timeout: 10_000 })
+      .toBe(2)
     const b = await createVersion(options(build(CODE_B)))
     const a = await aPromise
 
@@ -132,7 +147,12 @@ describe('lost responses: never adopt another build’s version', () => {
       yield json.subarray(40)
     }
     api.injectFaults({ kind: 'lose-response', match: { method: 'POST' } })
-    const aPromise = createVersion(options(build(CODE_A), { body: () => Readable.from(slowBody()), identity: identityOf(build(CODE_A)) }))
+    const aPromise = createVersion(
+      options(build(CODE_A), {
+        body: () => Readable.from(slowBody()),
+        identity: identityOf(build(CODE_A)),
+      }),
+    )
     await expect.poll(() => posts().length, { timeout: 10_000 }).toBe(1)
 
     const b = await createVersion(options(build(CODE_B)))
@@ -144,7 +164,9 @@ describe('lost responses: never adopt another build’s version', () => {
     expect(a.number).toBe(2)
     expect(codeOf(a.id)).toBe(CODE_A)
     expect(posts()).toHaveLength(2) // A's one POST was recovered, not resent
-    expect(logs.some((l) => /recovered the lost response: version .* with this build's modules/.test(l))).toBe(true)
+    expect(
+      logs.some((l) => /recovered the lost response: version .* with this build's modules/.test(l)),
+    ).toBe(true)
   })
 
   it('the same code is proof enough: a lost response of identical modules is recovered, not resent', async () => {
@@ -158,19 +180,38 @@ describe('lost responses: never adopt another build’s version', () => {
 
 describe('lost responses of the script upload: a migration is reported applied only when the Worker’s tag moved', () => {
   const CODE = 'export class Tally {} export default { fetch() { return new Response("tally") } }'
-  const scriptPuts = () => api.requests.filter((r) => r.method === 'PUT' && r.path.endsWith(`/workers/scripts/${WORKER}`))
+  const scriptPuts = () =>
+    api.requests.filter((r) => r.method === 'PUT' && r.path.endsWith(`/workers/scripts/${WORKER}`))
 
   function upload(code: string, migrations: unknown) {
-    const modules = [{ name: 'index.js', content_type: 'application/javascript+module' as const, contents: Buffer.from(code) }]
-    const payload = { mainModule: 'index.js', modules, config: { compatibility_date: '2025-01-01', migrations } }
+    const modules = [
+      {
+        name: 'index.js',
+        content_type: 'application/javascript+module' as const,
+        contents: Buffer.from(code),
+      },
+    ]
+    const payload = {
+      mainModule: 'index.js',
+      modules,
+      config: { compatibility_date: '2025-01-01', migrations },
+    }
     return uploadScript(
       { ...options(build(code)), accountId: ACCOUNT },
-      { worker: WORKER, metadata: scriptMetadata(payload), modules, identity: identityOfPayload(payload) },
+      {
+        worker: WORKER,
+        metadata: scriptMetadata(payload),
+        modules,
+        identity: identityOfPayload(payload),
+      },
     )
   }
 
   it('a version of this code that another build created while the upload was lost, the tag still v1, is not adopted', async () => {
-    await upload('export class Counter {} export default { fetch() { return new Response("counter") } }', { new_tag: 'v1', steps: [{ new_sqlite_classes: ['Counter'] }] })
+    await upload(
+      'export class Counter {} export default { fetch() { return new Response("counter") } }',
+      { new_tag: 'v1', steps: [{ new_sqlite_classes: ['Counter'] }] },
+    )
     expect(api.worker(WORKER)?.migration_tag).toBe('v1')
 
     // The upload's PUT is dropped (nothing stored); its lookup is held back while another build
@@ -181,14 +222,38 @@ describe('lost responses of the script upload: a migration is reported applied o
       { kind: 'slow', delayMs: 1500, match: { method: 'GET', path: /\/versions$/ } },
     )
     const before = api.requests.length
-    const pending = upload(CODE, { old_tag: 'v1', new_tag: 'v2', steps: [{ renamed_classes: [{ from: 'Counter', to: 'Tally' }] }] })
-    await expect.poll(() => api.requests.slice(before).filter((r) => r.method === 'GET').length, { timeout: 10_000 }).toBe(2)
-    const rival = await createVersion(options({ main_module: 'index.js', compatibility_date: '2025-01-01', modules: build(CODE).modules }))
+    const pending = upload(CODE, {
+      old_tag: 'v1',
+      new_tag: 'v2',
+      steps: [{ renamed_classes: [{ from: 'Counter', to: 'Tally' }] }],
+    })
+    await expect
+      .poll(() => api.requests.slice(before).filter((r) => r.method === 'GET').length, {
+        timeout: 10_000,
+      })
+      .toBe(2)
+    const rival = await createVersion(
+      options({
+        main_module: 'index.js',
+        compatibility_date: '2025-01-01',
+        modules: build(CODE).modules,
+      }),
+    )
     const result = await pending
 
     expect(result.id).not.toBe(rival.id)
     expect(api.worker(WORKER)?.migration_tag).toBe('v2')
-    expect(scriptPuts().slice(-2).map((r) => r.status)).toEqual([0, 200])
-    expect(logs.some((l) => l.includes(`version ${rival.id} holds this build's modules, but the Worker's migration tag is "v1", not "v2": not this upload's; sending it again`))).toBe(true)
+    expect(
+      scriptPuts()
+        .slice(-2)
+        .map((r) => r.status),
+    ).toEqual([0, 200])
+    expect(
+      logs.some((l) =>
+        l.includes(
+          `version ${rival.id} holds this build's modules, but the Worker's migration tag is "v1", not "v2": not this upload's; sending it again`,
+        ),
+      ),
+    ).toBe(true)
   })
 })

@@ -18,13 +18,19 @@ const body = {
 describe('describePointer', () => {
   it('names bindings and modules by name, with the field', () => {
     expect(describePointer(body, '/bindings/1')).toBe('binding "KV" (kv_namespace)')
-    expect(describePointer(body, '/bindings/1/namespace_id')).toBe('binding "KV" (kv_namespace), field namespace_id')
+    expect(describePointer(body, '/bindings/1/namespace_id')).toBe(
+      'binding "KV" (kv_namespace), field namespace_id',
+    )
     expect(describePointer(body, '/modules/1')).toBe('module "a/b~c.wasm" (application/wasm)')
-    expect(describePointer(body, '/modules/0/content_type')).toBe('module "index.js" (application/javascript+module), field content_type')
+    expect(describePointer(body, '/modules/0/content_type')).toBe(
+      'module "index.js" (application/javascript+module), field content_type',
+    )
   })
 
   it('names other fields by their path and unescapes ~0 / ~1', () => {
-    expect(describePointer(body, '/assets/config/html_handling')).toBe('field assets.config.html_handling')
+    expect(describePointer(body, '/assets/config/html_handling')).toBe(
+      'field assets.config.html_handling',
+    )
     expect(describePointer({ 'a/b': { 'c~d': 1 } }, '/a~1b/c~0d')).toBe('field a/b.c~d')
   })
 
@@ -42,7 +48,12 @@ describe('formatApiErrors', () => {
   it('prints one line per error with code, location, docs link and one hint per problem', () => {
     const lines = formatApiErrors(
       [
-        { code: 10021, message: 'Invalid namespace id', documentation_url: 'https://docs.example/kv', source: { pointer: '/bindings/1/namespace_id' } },
+        {
+          code: 10021,
+          message: 'Invalid namespace id',
+          documentation_url: 'https://docs.example/kv',
+          source: { pointer: '/bindings/1/namespace_id' },
+        },
         { code: 10021, message: 'Also bad', source: { pointer: '/bindings/9' } },
       ],
       { worker, describe: (p) => describePointer(body, p) },

@@ -10,7 +10,13 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { uploadAssets } from '../../src/api/assets.js'
 import { createVersion } from '../../src/api/create-version.js'
 import { createDeployment, currentDeployment } from '../../src/api/deployments.js'
-import { classifyStatus, isAbsent, POLICY, resolveBackoff, waitBeforeResend } from '../../src/api/policy.js'
+import {
+  classifyStatus,
+  isAbsent,
+  POLICY,
+  resolveBackoff,
+  waitBeforeResend,
+} from '../../src/api/policy.js'
 import type { ApiCallContext } from '../../src/api/request.js'
 import { createAgent, resolveTimeouts } from '../../src/api/transport.js'
 import { createWorker, getWorker, listSecrets } from '../../src/api/workers.js'
@@ -27,7 +33,8 @@ beforeAll(async () => {
   emu = await startEmulator({ preview: false, autoCreateWorkers: true, assets: { bucketFiles: 2 } })
   root = await mkdtemp(join(tmpdir(), 'policy-'))
   await mkdir(join(root, 'assets'))
-  for (let i = 0; i < 5; i++) await writeFile(join(root, 'assets', `f${i}.txt`), `file ${i} ${Date.now()}`)
+  for (let i = 0; i < 5; i++)
+    await writeFile(join(root, 'assets', `f${i}.txt`), `file ${i} ${Date.now()}`)
 })
 afterAll(async () => {
   await emu.close()
@@ -51,7 +58,15 @@ const ctx = (extra: Partial<ApiCallContext> = {}): ApiCallContext => ({
 const body = () => ({
   main_module: 'index.js',
   compatibility_date: '2025-01-01',
-  modules: [{ name: 'index.js', content_type: 'application/javascript+module', content_base64: Buffer.from('export default { fetch() { return new Response("ok") } }').toString('base64') }],
+  modules: [
+    {
+      name: 'index.js',
+      content_type: 'application/javascript+module',
+      content_base64: Buffer.from(
+        'export default { fetch() { return new Response("ok") } }',
+      ).toString('base64'),
+    },
+  ],
 })
 
 async function failure(promise: Promise<unknown>): Promise<WorkersVersionError> {
@@ -69,11 +84,37 @@ describe('a Retry-After past the cap', () => {
   const calls: [string, RegExp, () => Promise<unknown>][] = [
     ['a read (Look up Worker)', /\/workers\/workers\/capped$/, () => getWorker(ctx(), 'capped')],
     ['a read (secrets)', /\/scripts\/capped\/secrets$/, () => listSecrets(ctx(), 'capped')],
-    ['Create Version', /\/versions$/, () => createVersion({ ...ctx(), worker: 'capped', body: body() })],
+    [
+      'Create Version',
+      /\/versions$/,
+      () => createVersion({ ...ctx(), worker: 'capped', body: body() }),
+    ],
     ['Create Worker', /\/workers\/workers$/, () => createWorker(ctx(), 'capped-new')],
-    ['a deployment', /\/deployments$/, () => createDeployment(ctx(), 'capped', { versions: [{ version_id: '00000000-0000-4000-8000-000000000000', percentage: 100 }] })],
-    ['the assets upload session', /\/assets-upload-session$/, async () => uploadAssets({ ...ctx(), scriptName: 'capped', manifest: await readAssetsDirectory(root) })],
-    ['an assets bucket', /\/workers\/assets\/upload$/, async () => uploadAssets({ ...ctx(), scriptName: 'capped', manifest: await readAssetsDirectory(root), concurrency: 1 })],
+    [
+      'a deployment',
+      /\/deployments$/,
+      () =>
+        createDeployment(ctx(), 'capped', {
+          versions: [{ version_id: '00000000-0000-4000-8000-000000000000', percentage: 100 }],
+        }),
+    ],
+    [
+      'the assets upload session',
+      /\/assets-upload-session$/,
+      async () =>
+        uploadAssets({ ...ctx(), scriptName: 'capped', manifest: await readAssetsDirectory(root) }),
+    ],
+    [
+      'an assets bucket',
+      /\/workers\/assets\/upload$/,
+      async () =>
+        uploadAssets({
+          ...ctx(),
+          scriptName: 'capped',
+          manifest: await readAssetsDirectory(root),
+          concurrency: 1,
+        }),
+    ],
   ]
   it.each(calls)('ends %s at once, naming the wait, after one send', async (_name, path, call) => {
     emu.injectFaults({ kind: 'status', status: 429, retryAfter: 3600, match: { path } })
@@ -87,12 +128,24 @@ describe('a Retry-After past the cap', () => {
   })
 
   it('a Retry-After within the cap is waited for by an assets bucket like by any call', async () => {
-    emu.injectFaults({ kind: 'status', status: 429, retryAfter: 1, match: { path: /\/workers\/assets\/upload$/ } })
+    emu.injectFaults({
+      kind: 'status',
+      status: 429,
+      retryAfter: 1,
+      match: { path: /\/workers\/assets\/upload$/ },
+    })
     const started = Date.now()
-    const result = await uploadAssets({ ...ctx(), scriptName: 'waits', manifest: await readAssetsDirectory(root), concurrency: 1 })
+    const result = await uploadAssets({
+      ...ctx(),
+      scriptName: 'waits',
+      manifest: await readAssetsDirectory(root),
+      concurrency: 1,
+    })
     expect(Date.now() - started).toBeGreaterThanOrEqual(950)
     expect(result.uploadedFiles).toBe(5)
-    expect(logs).toEqual([expect.stringMatching(/succeeded after 2 attempts \(the last failure: HTTP 429/)])
+    expect(logs).toEqual([
+      expect.stringMatching(/succeeded after 2 attempts \(the last failure: HTTP 429/),
+    ])
   })
 })
 
@@ -104,9 +157,20 @@ describe('one deadline for the whole upload', () => {
       const started = Date.now()
       await getWorker(shared, 'deadline')
       await new Promise((resolve) => setTimeout(resolve, 800))
-      emu.injectFaults({ kind: 'slow', delayMs: 30_000, match: { path: /\/workers\/assets\/upload$/ } })
+      emu.injectFaults({
+        kind: 'slow',
+        delayMs: 30_000,
+        match: { path: /\/workers\/assets\/upload$/ },
+      })
       const assetsStarted = Date.now()
-      const error = await failure(uploadAssets({ ...shared, scriptName: 'deadline', manifest: await readAssetsDirectory(root), concurrency: 1 }))
+      const error = await failure(
+        uploadAssets({
+          ...shared,
+          scriptName: 'deadline',
+          manifest: await readAssetsDirectory(root),
+          concurrency: 1,
+        }),
+      )
       const total = Date.now() - started
       expect(error.code).toBe('ASSETS_UPLOAD_FAILED')
       expect(error.message).toMatch(/no result within the 2\.0s deadline/)
@@ -124,17 +188,26 @@ describe('one deadline for the whole upload', () => {
 
 describe('an unknown outcome', () => {
   it('a lost Create Worker response is not sent again: the lookup finds the Worker', async () => {
-    emu.injectFaults({ kind: 'lose-response', match: { method: 'POST', path: /\/workers\/workers$/ } })
+    emu.injectFaults({
+      kind: 'lose-response',
+      match: { method: 'POST', path: /\/workers\/workers$/ },
+    })
     const before = emu.requests.length
     const worker = await createWorker(ctx(), 'lost-create')
     const sent = emu.requests.slice(before)
     expect(sent.filter((r) => r.method === 'POST')).toHaveLength(1)
-    expect(sent.filter((r) => r.method === 'GET' && r.path.endsWith('/workers/workers/lost-create'))).toHaveLength(1)
+    expect(
+      sent.filter((r) => r.method === 'GET' && r.path.endsWith('/workers/workers/lost-create')),
+    ).toHaveLength(1)
     expect(worker.id).toBe(emu.worker('lost-create')?.id)
   })
 
   it('a Create Worker that failed with a 500 is sent again once the lookup shows it did nothing', async () => {
-    emu.injectFaults({ kind: 'status', status: 500, match: { method: 'POST', path: /\/workers\/workers$/ } })
+    emu.injectFaults({
+      kind: 'status',
+      status: 500,
+      match: { method: 'POST', path: /\/workers\/workers$/ },
+    })
     const before = emu.requests.length
     const worker = await createWorker(ctx(), 'failed-create')
     const sent = emu.requests.slice(before)
@@ -144,8 +217,14 @@ describe('an unknown outcome', () => {
 
   it('an idempotent request (a deployment) is simply sent again after a 500', async () => {
     const version = await createVersion({ ...ctx(), worker: 'redeploy', body: body() })
-    emu.injectFaults({ kind: 'status', status: 500, match: { method: 'POST', path: /\/deployments$/ } })
-    const deployed = await createDeployment(ctx(), 'redeploy', { versions: [{ version_id: version.id, percentage: 100 }] })
+    emu.injectFaults({
+      kind: 'status',
+      status: 500,
+      match: { method: 'POST', path: /\/deployments$/ },
+    })
+    const deployed = await createDeployment(ctx(), 'redeploy', {
+      versions: [{ version_id: version.id, percentage: 100 }],
+    })
     expect(deployed.versions).toEqual([{ version_id: version.id, percentage: 100 }])
     expect(emu.deployments('redeploy')).toHaveLength(1)
   })
@@ -171,9 +250,15 @@ describe('the policy object', () => {
 
   it('waits for a Retry-After up to the cap, refuses one past the cap or the deadline, else backs off', () => {
     const backoff = resolveBackoff({ baseDelayMs: 100, maxDelayMs: 1000 })
-    expect(waitBeforeResend(1, POLICY.maxRetryAfterMs, backoff, 120_000)).toEqual({ waitMs: 60_000 })
-    expect(waitBeforeResend(1, POLICY.maxRetryAfterMs + 1000, backoff, 120_000)).toEqual({ giveUp: expect.stringMatching(/61s \(Retry-After\), longer than the 60s/) })
-    expect(waitBeforeResend(1, 5000, backoff, 4000)).toEqual({ giveUp: expect.stringMatching(/past the deadline/) })
+    expect(waitBeforeResend(1, POLICY.maxRetryAfterMs, backoff, 120_000)).toEqual({
+      waitMs: 60_000,
+    })
+    expect(waitBeforeResend(1, POLICY.maxRetryAfterMs + 1000, backoff, 120_000)).toEqual({
+      giveUp: expect.stringMatching(/61s \(Retry-After\), longer than the 60s/),
+    })
+    expect(waitBeforeResend(1, 5000, backoff, 4000)).toEqual({
+      giveUp: expect.stringMatching(/past the deadline/),
+    })
     const backedOff = waitBeforeResend(1, undefined, backoff, 120_000)
     expect('waitMs' in backedOff && backedOff.waitMs >= 50 && backedOff.waitMs <= 100).toBe(true)
     expect(waitBeforeResend(1, undefined, backoff, 10)).toEqual({ pastDeadline: true })

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest'
-import { backoffDelay, parseRetryAfter, resolveBackoff as resolveRetryPolicy } from '../../src/api/policy.js'
+import {
+  backoffDelay,
+  parseRetryAfter,
+  resolveBackoff as resolveRetryPolicy,
+} from '../../src/api/policy.js'
 
 describe('parseRetryAfter', () => {
   const now = Date.parse('2026-01-01T00:00:00Z')
@@ -28,6 +32,10 @@ describe('backoffDelay', () => {
     expect(backoffDelay(10, policy, () => 0)).toBe(5000)
   })
   it('defaults to 5 attempts, 500 ms base, 10 s max', () => {
-    expect(resolveRetryPolicy(undefined)).toEqual({ attempts: 5, baseDelayMs: 500, maxDelayMs: 10_000 })
+    expect(resolveRetryPolicy(undefined)).toEqual({
+      attempts: 5,
+      baseDelayMs: 500,
+      maxDelayMs: 10_000,
+    })
   })
 })

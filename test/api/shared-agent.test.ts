@@ -17,7 +17,14 @@ beforeEach(async () => {
   closed = 0
   server = createServer((_request, response) => {
     response.setHeader('content-type', 'application/json')
-    response.end(JSON.stringify({ success: true, errors: [], messages: [], result: { id: 'w-id', created_on: '2026-01-01T00:00:00Z' } }))
+    response.end(
+      JSON.stringify({
+        success: true,
+        errors: [],
+        messages: [],
+        result: { id: 'w-id', created_on: '2026-01-01T00:00:00Z' },
+      }),
+    )
   })
   server.on('connection', (socket) => {
     connections++
@@ -31,7 +38,12 @@ afterEach(async () => {
   await new Promise((resolve) => server.close(resolve))
 })
 
-const context = (agent?: ReturnType<typeof createAgent>) => ({ baseUrl, credentials: { apiToken: 'token' }, accountId: 'acc', agent })
+const context = (agent?: ReturnType<typeof createAgent>) => ({
+  baseUrl,
+  credentials: { apiToken: 'token' },
+  accountId: 'acc',
+  agent,
+})
 
 describe('a shared Agent', () => {
   it('carries consecutive calls over one connection, and destroying it closes that connection', async () => {

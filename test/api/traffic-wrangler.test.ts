@@ -49,7 +49,17 @@ afterAll(async () => {
 async function config(name: string, migrations: unknown[]): Promise<string> {
   const file = join(dir, `${name}.jsonc`)
   const bindings = [{ name: 'TALLY', class_name: 'Tally' }]
-  await writeFile(file, JSON.stringify({ name, main: 'index.js', compatibility_date: '2025-01-01', workers_dev: false, durable_objects: { bindings }, migrations }))
+  await writeFile(
+    file,
+    JSON.stringify({
+      name,
+      main: 'index.js',
+      compatibility_date: '2025-01-01',
+      workers_dev: false,
+      durable_objects: { bindings },
+      migrations,
+    }),
+  )
   return file
 }
 
@@ -59,15 +69,31 @@ async function wranglerDeploy(name: string, migrations: unknown[]): Promise<void
   const before = puts(name).length
   const outcome = await runWrangler(emu, ['deploy', '--config', file], dir)
   expect(outcome).toContain(`Uploaded ${name}`)
-  expect(puts(name).slice(before).map((r) => r.status)).toEqual([200])
+  expect(
+    puts(name)
+      .slice(before)
+      .map((r) => r.status),
+  ).toEqual([200])
 }
 
 async function pluginDeploy(name: string, migrations: unknown[]): Promise<void> {
   const file = await config(name, migrations)
-  await rollupUpload(emu, dir, name, { wrangler: file, gitAnnotations: false, promote: true, version: { compatibility_date: '2025-01-01' } }, { input: join(dir, 'index.js') })
+  await rollupUpload(
+    emu,
+    dir,
+    name,
+    {
+      wrangler: file,
+      gitAnnotations: false,
+      promote: true,
+      version: { compatibility_date: '2025-01-01' },
+    },
+    { input: join(dir, 'index.js') },
+  )
 }
 
-const puts = (name: string) => emu.requests.filter((r) => r.method === 'PUT' && r.path.endsWith(`/workers/scripts/${name}`))
+const puts = (name: string) =>
+  emu.requests.filter((r) => r.method === 'PUT' && r.path.endsWith(`/workers/scripts/${name}`))
 
 /** wrangler's metadata without the documented differences. */
 function withoutDocumentedDifferences(metadata: Record<string, unknown>): Record<string, unknown> {
@@ -90,14 +116,20 @@ it('wrangler deploy 4.164 and the plugin send the same script upload for a first
   // v2 is pending for both: `wrangler versions upload` refuses to put it in a version, and sends nothing.
   const file = await config('by-wrangler', STEPS)
   const versions = emu.versions('by-wrangler').length
-  await expect(runWrangler(emu, ['versions', 'upload', '--config', file], dir)).rejects.toThrow(/pending Durable Object migration/)
+  await expect(runWrangler(emu, ['versions', 'upload', '--config', file], dir)).rejects.toThrow(
+    /pending Durable Object migration/,
+  )
   expect(emu.versions('by-wrangler')).toHaveLength(versions)
 
   await wranglerDeploy('by-wrangler', STEPS)
   await pluginDeploy('by-plugin', STEPS)
   const second = await metadataOf(puts('by-plugin')[1]!)
   expect(second).toEqual(withoutDocumentedDifferences(await metadataOf(puts('by-wrangler')[1]!)))
-  expect(second.migrations).toEqual({ old_tag: 'v1', new_tag: 'v2', steps: [{ renamed_classes: [{ from: 'Counter', to: 'Tally' }] }] })
+  expect(second.migrations).toEqual({
+    old_tag: 'v1',
+    new_tag: 'v2',
+    steps: [{ renamed_classes: [{ from: 'Counter', to: 'Tally' }] }],
+  })
   expect(emu.worker('by-wrangler')?.migration_tag).toBe('v2')
   expect(emu.worker('by-plugin')?.migration_tag).toBe('v2')
 }, 90_000)

@@ -42,7 +42,8 @@ async function upload(worker: string, body: Record<string, unknown>) {
   return createVersion({ ...ctx(), worker, body: body as unknown as VersionRequestBody })
 }
 
-const scriptsPath = (worker: string, rest: string) => `${emu.url}/accounts/${emu.accountId}/workers/scripts/${worker}/${rest}`
+const scriptsPath = (worker: string, rest: string) =>
+  `${emu.url}/accounts/${emu.accountId}/workers/scripts/${worker}/${rest}`
 const workerUrl = (worker: string, path = '/') => `${emu.origin}/workers/${worker}${path}`
 
 describe('first deploys', () => {
@@ -68,7 +69,11 @@ describe('first deploys', () => {
     const first = await createWorker(ctx(), 'twice')
     const second = await createWorker(ctx(), 'twice')
     expect(second.id).toBe(first.id)
-    expect(emu.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/workers/workers') && r.status === 409)).toHaveLength(1)
+    expect(
+      emu.requests.filter(
+        (r) => r.method === 'POST' && r.path.endsWith('/workers/workers') && r.status === 409,
+      ),
+    ).toHaveLength(1)
   })
 })
 
@@ -87,13 +92,63 @@ describe('deployments', () => {
     const cases: [unknown, string[]][] = [
       [{ strategy: 'all-at-once', versions: [{ version_id: v1, percentage: 100 }] }, ['/strategy']],
       [{ strategy: 'percentage', versions: [] }, ['/versions']],
-      [{ strategy: 'percentage', versions: [{ version_id: v1, percentage: 50 }, { version_id: v2, percentage: 25 }, { version_id: foreign, percentage: 25 }] }, ['/versions']],
-      [{ strategy: 'percentage', versions: [{ version_id: foreign, percentage: 100 }] }, ['/versions/0/version_id']],
-      [{ strategy: 'percentage', versions: [{ version_id: v1, percentage: 0 }, { version_id: v2, percentage: 100 }] }, ['/versions/0/percentage']],
-      [{ strategy: 'percentage', versions: [{ version_id: v1, percentage: 101 }] }, ['/versions/0/percentage']],
-      [{ strategy: 'percentage', versions: [{ version_id: v1, percentage: 60 }, { version_id: v2, percentage: 30 }] }, ['/versions']],
-      [{ strategy: 'percentage', versions: [{ version_id: v1, percentage: 50 }, { version_id: v1, percentage: 50 }] }, ['/versions/1/version_id']],
-      [{ strategy: 'percentage', versions: [{ version_id: v1, percentage: 100 }], annotations: { 'workers/tag': 'x' } }, ['/annotations/workers~1tag']],
+      [
+        {
+          strategy: 'percentage',
+          versions: [
+            { version_id: v1, percentage: 50 },
+            { version_id: v2, percentage: 25 },
+            { version_id: foreign, percentage: 25 },
+          ],
+        },
+        ['/versions'],
+      ],
+      [
+        { strategy: 'percentage', versions: [{ version_id: foreign, percentage: 100 }] },
+        ['/versions/0/version_id'],
+      ],
+      [
+        {
+          strategy: 'percentage',
+          versions: [
+            { version_id: v1, percentage: 0 },
+            { version_id: v2, percentage: 100 },
+          ],
+        },
+        ['/versions/0/percentage'],
+      ],
+      [
+        { strategy: 'percentage', versions: [{ version_id: v1, percentage: 101 }] },
+        ['/versions/0/percentage'],
+      ],
+      [
+        {
+          strategy: 'percentage',
+          versions: [
+            { version_id: v1, percentage: 60 },
+            { version_id: v2, percentage: 30 },
+          ],
+        },
+        ['/versions'],
+      ],
+      [
+        {
+          strategy: 'percentage',
+          versions: [
+            { version_id: v1, percentage: 50 },
+            { version_id: v1, percentage: 50 },
+          ],
+        },
+        ['/versions/1/version_id'],
+      ],
+      [
+        {
+          strategy: 'percentage',
+          versions: [{ version_id: v1, percentage: 100 }],
+          annotations: { 'workers/tag': 'x' },
+        },
+        ['/annotations/workers~1tag'],
+      ],
     ]
     for (const [body, pointers] of cases) {
       const { status, json } = await api(emu, 'POST', scriptsPath('rollout', 'deployments'), body)
@@ -102,7 +157,10 @@ describe('deployments', () => {
       expect(json.errors.every((e) => e.code === 10021)).toBe(true)
     }
     expect(emu.deployments('rollout')).toEqual([])
-    const missing = await api(emu, 'POST', scriptsPath('no-such-worker', 'deployments'), { strategy: 'percentage', versions: [{ version_id: v1, percentage: 100 }] })
+    const missing = await api(emu, 'POST', scriptsPath('no-such-worker', 'deployments'), {
+      strategy: 'percentage',
+      versions: [{ version_id: v1, percentage: 100 }],
+    })
     expect([missing.status, missing.json.errors[0]?.code]).toEqual([404, 10007])
   })
 
@@ -119,8 +177,14 @@ describe('deployments', () => {
   it('promotes to 100%, then a 10% rollout keeps the previous version at 90% and the route splits traffic so', async () => {
     const first = planTraffic(await currentDeployment(ctx(), 'rollout'), v1, true)
     expect(first).toEqual([{ version_id: v1, percentage: 100 }])
-    const deployed = await createDeployment(ctx(), 'rollout', { versions: first, message: 'first release' })
-    expect(deployed.annotations).toEqual({ 'workers/message': 'first release', 'workers/triggered_by': 'deployment' })
+    const deployed = await createDeployment(ctx(), 'rollout', {
+      versions: first,
+      message: 'first release',
+    })
+    expect(deployed.annotations).toEqual({
+      'workers/message': 'first release',
+      'workers/triggered_by': 'deployment',
+    })
 
     const split = planTraffic(await currentDeployment(ctx(), 'rollout'), v2, 10)
     expect(split).toEqual([
@@ -130,24 +194,42 @@ describe('deployments', () => {
     await createDeployment(ctx(), 'rollout', { versions: split, message: 'x'.repeat(300) })
 
     const { json } = await api(emu, 'GET', scriptsPath('rollout', 'deployments'))
-    const listed = json.result.deployments as { id: string; created_on: string; source: string; strategy: string; versions: unknown[]; annotations: Record<string, string> }[]
+    const listed = json.result.deployments as {
+      id: string
+      created_on: string
+      source: string
+      strategy: string
+      versions: unknown[]
+      annotations: Record<string, string>
+    }[]
     expect(listed).toHaveLength(2)
     expect(listed[0]).toMatchObject({ strategy: 'percentage', source: 'api', versions: split })
     expect(listed[0]?.annotations['workers/message']).toHaveLength(100)
-    expect(listed[1]).toMatchObject({ versions: first, annotations: { 'workers/message': 'first release' } })
+    expect(listed[1]).toMatchObject({
+      versions: first,
+      annotations: { 'workers/message': 'first release' },
+    })
     expect((await currentDeployment(ctx(), 'rollout'))?.versions).toEqual(split)
 
     bucket = 0
     const greetings: string[] = []
-    for (let i = 0; i < 100; i++) greetings.push(((await (await fetch(workerUrl('rollout', '/hi'))).json()) as { greeting: string }).greeting)
+    for (let i = 0; i < 100; i++)
+      greetings.push(
+        ((await (await fetch(workerUrl('rollout', '/hi'))).json()) as { greeting: string })
+          .greeting,
+      )
     expect(greetings.filter((g) => g === 'two')).toHaveLength(10)
     expect(greetings.filter((g) => g === 'one')).toHaveLength(90)
 
     // The platform's override header pins one version of the deployment.
-    const pinned = await fetch(workerUrl('rollout', '/pinned'), { headers: { 'cloudflare-workers-version-overrides': `rollout="${v2}"` } })
+    const pinned = await fetch(workerUrl('rollout', '/pinned'), {
+      headers: { 'cloudflare-workers-version-overrides': `rollout="${v2}"` },
+    })
     expect(await pinned.json()).toMatchObject({ greeting: 'two', path: '/pinned' })
     // Version preview URLs keep working.
-    expect(await (await fetch(emu.versions('rollout').find((v) => v.id === v1)!.urls[0]!)).json()).toMatchObject({ greeting: 'one' })
+    expect(
+      await (await fetch(emu.versions('rollout').find((v) => v.id === v1)!.urls[0]!)).json(),
+    ).toMatchObject({ greeting: 'one' })
   })
 
   it('a rollout on top of a split deployment is refused', async () => {
@@ -159,9 +241,16 @@ describe('deployments', () => {
 
   it('?deploy=true on Create Version deploys the new version to 100% in the same call', async () => {
     await createWorker(ctx(), 'direct')
-    const { status, json } = await api(emu, 'POST', `${emu.url}/accounts/${emu.accountId}/workers/workers/direct/versions?deploy=true`, helloBody('direct'))
+    const { status, json } = await api(
+      emu,
+      'POST',
+      `${emu.url}/accounts/${emu.accountId}/workers/workers/direct/versions?deploy=true`,
+      helloBody('direct'),
+    )
     expect(status).toBe(200)
-    expect((await currentDeployment(ctx(), 'direct'))?.versions).toEqual([{ version_id: json.result.id, percentage: 100 }])
+    expect((await currentDeployment(ctx(), 'direct'))?.versions).toEqual([
+      { version_id: json.result.id, percentage: 100 },
+    ])
     expect(await (await fetch(workerUrl('direct'))).json()).toMatchObject({ greeting: 'direct' })
   })
 
@@ -173,17 +262,29 @@ describe('deployments', () => {
 
 describe('migration tags', () => {
   const v1Step: TaggedMigrationStep = { tag: 'v1', new_sqlite_classes: ['Counter'] }
-  const v2Step: TaggedMigrationStep = { tag: 'v2', renamed_classes: [{ from: 'Counter', to: 'Tally' }] }
+  const v2Step: TaggedMigrationStep = {
+    tag: 'v2',
+    renamed_classes: [{ from: 'Counter', to: 'Tally' }],
+  }
 
   it('pendingMigrations follows wrangler: all steps when new, the later ones after a known tag, all with a warning for an unknown one', () => {
-    expect(pendingMigrations([v1Step, v2Step], undefined)).toEqual({ new_tag: 'v2', steps: [{ new_sqlite_classes: ['Counter'] }, { renamed_classes: [{ from: 'Counter', to: 'Tally' }] }] })
+    expect(pendingMigrations([v1Step, v2Step], undefined)).toEqual({
+      new_tag: 'v2',
+      steps: [
+        { new_sqlite_classes: ['Counter'] },
+        { renamed_classes: [{ from: 'Counter', to: 'Tally' }] },
+      ],
+    })
     expect(pendingMigrations([v1Step, v2Step], 'v2')).toBeUndefined()
     expect(pendingMigrations([], undefined)).toBeUndefined()
     const warnings: string[] = []
     expect(pendingMigrations([v1Step, v2Step], 'v0', (w) => warnings.push(w))).toEqual({
       old_tag: 'v0',
       new_tag: 'v2',
-      steps: [{ new_sqlite_classes: ['Counter'] }, { renamed_classes: [{ from: 'Counter', to: 'Tally' }] }],
+      steps: [
+        { new_sqlite_classes: ['Counter'] },
+        { renamed_classes: [{ from: 'Counter', to: 'Tally' }] },
+      ],
     })
     expect(warnings).toHaveLength(1)
     expect(warnings[0]).toContain('"v0"')
@@ -192,13 +293,28 @@ describe('migration tags', () => {
   /** The script upload (a non-versioned deploy) of the hello Worker with `migrations`. */
   async function deployScript(worker: string, greeting: string, migrations: unknown) {
     const body = helloBody(greeting)
-    const modules = (body.modules as Array<{ name: string; content_type: ModuleContentType; content_base64: string }>).map((m) => ({
+    const modules = (
+      body.modules as Array<{
+        name: string
+        content_type: ModuleContentType
+        content_base64: string
+      }>
+    ).map((m) => ({
       name: m.name,
       content_type: m.content_type,
       contents: Buffer.from(m.content_base64, 'base64'),
     }))
-    const payload = { mainModule: body.main_module as string, modules, config: { compatibility_date: '2025-01-01', migrations } }
-    return uploadScript(ctx(), { worker, metadata: scriptMetadata(payload), modules, identity: identityOfPayload(payload) })
+    const payload = {
+      mainModule: body.main_module as string,
+      modules,
+      config: { compatibility_date: '2025-01-01', migrations },
+    }
+    return uploadScript(ctx(), {
+      worker,
+      metadata: scriptMetadata(payload),
+      modules,
+      identity: identityOfPayload(payload),
+    })
   }
 
   it('a version never carries a migration (10211); the script upload applies only the pending step from the current tag; a wrong old_tag is refused', async () => {
@@ -206,34 +322,59 @@ describe('migration tags', () => {
     const first = pendingMigrations([v1Step], await currentMigrationTag(ctx(), 'durable'))
     expect(first).toEqual({ new_tag: 'v1', steps: [{ new_sqlite_classes: ['Counter'] }] })
     // Create Version refuses it, as the platform does, and stores nothing.
-    const refused = await upload('durable', { ...helloBody('a'), migrations: first }).catch((e: unknown) => e)
+    const refused = await upload('durable', { ...helloBody('a'), migrations: first }).catch(
+      (e: unknown) => e,
+    )
     expect(refused).toBeInstanceOf(ApiError)
     expect((refused as ApiError).status).toBe(400)
-    expect((refused as ApiError).errors[0]).toMatchObject({ code: 10211, message: expect.stringContaining('migrations must be fully applied via a non-versioned deployment') })
+    expect((refused as ApiError).errors[0]).toMatchObject({
+      code: 10211,
+      message: expect.stringContaining(
+        'migrations must be fully applied via a non-versioned deployment',
+      ),
+    })
     expect((refused as ApiError).message).toContain('deploy it with `promote: true`')
     expect(emu.versions('durable')).toHaveLength(0)
 
     // The script upload applies it and deploys its version to 100% in the same call.
     const a = await deployScript('durable', 'a', first)
     expect(await currentMigrationTag(ctx(), 'durable')).toBe('v1')
-    expect((await currentDeployment(ctx(), 'durable'))?.versions).toEqual([{ version_id: a.id, percentage: 100 }])
+    expect((await currentDeployment(ctx(), 'durable'))?.versions).toEqual([
+      { version_id: a.id, percentage: 100 },
+    ])
     expect(await (await fetch(workerUrl('durable'))).json()).toMatchObject({ greeting: 'a' })
 
     const second = pendingMigrations([v1Step, v2Step], await currentMigrationTag(ctx(), 'durable'))
-    expect(second).toEqual({ old_tag: 'v1', new_tag: 'v2', steps: [{ renamed_classes: [{ from: 'Counter', to: 'Tally' }] }] })
+    expect(second).toEqual({
+      old_tag: 'v1',
+      new_tag: 'v2',
+      steps: [{ renamed_classes: [{ from: 'Counter', to: 'Tally' }] }],
+    })
     const b = await deployScript('durable', 'b', second)
     expect(await currentMigrationTag(ctx(), 'durable')).toBe('v2')
     expect(emu.versions('durable').map((v) => v.id)).toEqual([b.id, a.id])
 
-    const { json: scripts } = await api(emu, 'GET', `${emu.url}/accounts/${emu.accountId}/workers/scripts`)
-    expect(scripts.result).toContainEqual(expect.objectContaining({ id: 'durable', migration_tag: 'v2' }))
+    const { json: scripts } = await api(
+      emu,
+      'GET',
+      `${emu.url}/accounts/${emu.accountId}/workers/scripts`,
+    )
+    expect(scripts.result).toContainEqual(
+      expect.objectContaining({ id: 'durable', migration_tag: 'v2' }),
+    )
 
-    const wrong = await deployScript('durable', 'c', { old_tag: 'v1', new_tag: 'v3', steps: [{ deleted_classes: ['Tally'] }] }).catch((e: unknown) => e)
+    const wrong = await deployScript('durable', 'c', {
+      old_tag: 'v1',
+      new_tag: 'v3',
+      steps: [{ deleted_classes: ['Tally'] }],
+    }).catch((e: unknown) => e)
     expect(wrong).toBeInstanceOf(ApiError)
     expect((wrong as ApiError).status).toBe(412)
     expect((wrong as ApiError).errors[0]).toMatchObject({ code: 10079 })
     expect((wrong as ApiError).errors[0]?.message).toContain("expected tag is 'v2'")
-    const missingOld = await deployScript('durable', 'd', { new_tag: 'v3', steps: [] }).catch((e: unknown) => e)
+    const missingOld = await deployScript('durable', 'd', { new_tag: 'v3', steps: [] }).catch(
+      (e: unknown) => e,
+    )
     expect((missingOld as ApiError).errors[0]?.code).toBe(10079)
     expect(emu.versions('durable')).toHaveLength(2)
     expect(await currentMigrationTag(ctx(), 'durable')).toBe('v2')
@@ -243,21 +384,42 @@ describe('migration tags', () => {
 describe('secrets', () => {
   it('lists the deployed secrets and serves inherited values in the next version; inheriting a missing name is refused', async () => {
     await createWorker(ctx(), 'secretive')
-    const first = await upload('secretive', { ...helloBody('first'), bindings: [{ type: 'secret_text', name: 'SECRET', text: 'kept-value' }] })
-    await createDeployment(ctx(), 'secretive', { versions: [{ version_id: first.id, percentage: 100 }] })
+    const first = await upload('secretive', {
+      ...helloBody('first'),
+      bindings: [{ type: 'secret_text', name: 'SECRET', text: 'kept-value' }],
+    })
+    await createDeployment(ctx(), 'secretive', {
+      versions: [{ version_id: first.id, percentage: 100 }],
+    })
     expect(await listSecrets(ctx(), 'secretive')).toEqual([{ name: 'SECRET', type: 'secret_text' }])
 
-    const second = await upload('secretive', { ...helloBody('second'), bindings: [{ type: 'inherit', name: 'SECRET' }] })
-    const served = (await (await fetch(second.urls![0]!)).json()) as { greeting: string; secret: string }
+    const second = await upload('secretive', {
+      ...helloBody('second'),
+      bindings: [{ type: 'inherit', name: 'SECRET' }],
+    })
+    const served = (await (await fetch(second.urls![0]!)).json()) as {
+      greeting: string
+      secret: string
+    }
     expect(served).toMatchObject({ greeting: 'second', secret: 'kept-value' })
     // Values stay write-only in API answers.
-    const { json } = await api(emu, 'GET', `${emu.url}/accounts/${emu.accountId}/workers/workers/secretive/versions/${second.id}`)
+    const { json } = await api(
+      emu,
+      'GET',
+      `${emu.url}/accounts/${emu.accountId}/workers/workers/secretive/versions/${second.id}`,
+    )
     expect(json.result.bindings).toEqual([{ type: 'secret_text', name: 'SECRET' }])
     expect(JSON.stringify(json)).not.toContain('kept-value')
 
-    const missing = await upload('secretive', { ...helloBody('third'), bindings: [{ type: 'inherit', name: 'NOPE' }] }).catch((e: unknown) => e)
+    const missing = await upload('secretive', {
+      ...helloBody('third'),
+      bindings: [{ type: 'inherit', name: 'NOPE' }],
+    }).catch((e: unknown) => e)
     expect(missing).toBeInstanceOf(ApiError)
-    expect((missing as ApiError).errors[0]).toMatchObject({ code: 10021, source: { pointer: '/bindings/0' } })
+    expect((missing as ApiError).errors[0]).toMatchObject({
+      code: 10021,
+      source: { pointer: '/bindings/0' },
+    })
     expect(emu.versions('secretive')).toHaveLength(2)
   })
 })
@@ -265,20 +427,43 @@ describe('secrets', () => {
 describe('workerd instances', () => {
   it('keeps the deployed versions plus the most recently used others, and close() stops them all', async () => {
     let turn = 0
-    const own = await startEmulator({ token: emu.token, maxRunning: 1, trafficRandom: () => (turn++ % 2 === 0 ? 0.25 : 0.75) })
+    const own = await startEmulator({
+      token: emu.token,
+      maxRunning: 1,
+      trafficRandom: () => (turn++ % 2 === 0 ? 0.25 : 0.75),
+    })
     try {
       const call = { ...ctx(), baseUrl: own.url }
       await createWorker(call, 'busy')
       const ids: string[] = []
-      for (const greeting of ['a', 'b', 'c', 'd']) ids.push((await createVersion({ ...call, worker: 'busy', body: helloBody(greeting) as unknown as VersionRequestBody })).id)
+      for (const greeting of ['a', 'b', 'c', 'd'])
+        ids.push(
+          (
+            await createVersion({
+              ...call,
+              worker: 'busy',
+              body: helloBody(greeting) as unknown as VersionRequestBody,
+            })
+          ).id,
+        )
       // Nothing deployed: only the newest version stays up.
       await expect.poll(() => own.runningVersions()).toEqual([ids[3]])
 
-      await createDeployment(call, 'busy', { versions: [{ version_id: ids[0]!, percentage: 50 }, { version_id: ids[1]!, percentage: 50 }] })
+      await createDeployment(call, 'busy', {
+        versions: [
+          { version_id: ids[0]!, percentage: 50 },
+          { version_id: ids[1]!, percentage: 50 },
+        ],
+      })
       // Requests to the Worker start the deployed versions; they then stay pinned.
-      for (let i = 0; i < 4; i++) expect((await fetch(`${own.origin}/workers/busy/`)).status).toBe(200)
-      expect(await (await fetch(own.versions('busy').find((v) => v.id === ids[2])!.urls[0]!)).json()).toMatchObject({ greeting: 'c' })
-      await expect.poll(() => [...own.runningVersions()].sort()).toEqual([ids[0], ids[1], ids[2]].sort())
+      for (let i = 0; i < 4; i++)
+        expect((await fetch(`${own.origin}/workers/busy/`)).status).toBe(200)
+      expect(
+        await (await fetch(own.versions('busy').find((v) => v.id === ids[2])!.urls[0]!)).json(),
+      ).toMatchObject({ greeting: 'c' })
+      await expect
+        .poll(() => [...own.runningVersions()].sort())
+        .toEqual([ids[0], ids[1], ids[2]].sort())
 
       await createDeployment(call, 'busy', { versions: [{ version_id: ids[3]!, percentage: 100 }] })
       // a and b are no longer deployed: only the one most recently used of them (or c) stays.

@@ -24,7 +24,23 @@ function random(seed: number): (n: number) => number {
   }
 }
 
-const NAMES = ['app', 'App', 'index', 'main', 'cache', 'build', 'private', 'keep', 'Data', 'img', 'x', '.env', 'node_modules', 'a b', 'café']
+const NAMES = [
+  'app',
+  'App',
+  'index',
+  'main',
+  'cache',
+  'build',
+  'private',
+  'keep',
+  'Data',
+  'img',
+  'x',
+  '.env',
+  'node_modules',
+  'a b',
+  'café',
+]
 const EXTS = ['js', 'map', 'MAP', 'html', 'txt', 'min.js', 'tar.gz', 'png']
 
 /** One pattern of any kind gitignore has: literal, anchored, directory-only, wildcards, `**`, ranges, negations, escapes, comments. */
@@ -61,7 +77,10 @@ function paths(pick: (n: number) => number, count: number): string[] {
   return Array.from({ length: count }, () => {
     const depth = 1 + pick(4)
     const segments = Array.from({ length: depth - 1 }, () => NAMES[pick(NAMES.length)]!)
-    const last = pick(3) === 0 ? NAMES[pick(NAMES.length)]! : `${NAMES[pick(NAMES.length)]}.${EXTS[pick(EXTS.length)]}`
+    const last =
+      pick(3) === 0
+        ? NAMES[pick(NAMES.length)]!
+        : `${NAMES[pick(NAMES.length)]}.${EXTS[pick(EXTS.length)]}`
     return [...segments, last].join('/')
   })
 }
@@ -70,16 +89,36 @@ describe('.assetsignore matching', () => {
   it('answers as the ignore package over the whole list, for files and directories, across every kind of pattern', async () => {
     const pick = random(29)
     // Rare kinds are drowned in literal names, as in a generated list.
-    const patterns = Array.from({ length: 3000 }, (_, i) => (i % 3 === 0 ? pattern(pick) : `generated-${i}.${EXTS[i % EXTS.length]}`))
+    const patterns = Array.from({ length: 3000 }, (_, i) =>
+      i % 3 === 0 ? pattern(pick) : `generated-${i}.${EXTS[i % EXTS.length]}`,
+    )
     await writeFile(join(dir, '.assetsignore'), `\uFEFF${patterns.join('\n')}\n`)
     const reference = ignore().add(['/.assetsignore', '/_headers', '/_redirects']).add(patterns)
     const matcher = await createAssetsIgnore(dir)
 
-    const files = [...paths(pick, 400), 'generated-3.txt', 'deep/generated-6.min.js', '.assetsignore', '_headers', 'sub/_headers']
-    const directories = [...new Set(files.flatMap((file) => file.split('/').slice(0, -1).map((_, i, segments) => segments.slice(0, i + 1).join('/'))))]
+    const files = [
+      ...paths(pick, 400),
+      'generated-3.txt',
+      'deep/generated-6.min.js',
+      '.assetsignore',
+      '_headers',
+      'sub/_headers',
+    ]
+    const directories = [
+      ...new Set(
+        files.flatMap((file) =>
+          file
+            .split('/')
+            .slice(0, -1)
+            .map((_, i, segments) => segments.slice(0, i + 1).join('/')),
+        ),
+      ),
+    ]
     const ignoredFiles = files.filter((file) => matcher.ignoresFile(file))
     expect(ignoredFiles).toEqual(files.filter((file) => reference.ignores(file)))
-    expect(directories.filter((d) => matcher.ignoresDirectory(d))).toEqual(directories.filter((d) => reference.ignores(`${d}/`)))
+    expect(directories.filter((d) => matcher.ignoresDirectory(d))).toEqual(
+      directories.filter((d) => reference.ignores(`${d}/`)),
+    )
     // Both answers occur, so the comparison says something.
     expect(ignoredFiles.length).toBeGreaterThan(20)
     expect(files.length - ignoredFiles.length).toBeGreaterThan(20)
@@ -114,11 +153,13 @@ describe('.assetsignore matching', () => {
       'keep.log': false,
       'pages/a/b/c.map': true,
       'c.map': false,
-      '_headers': true,
+      _headers: true,
       'sub/_headers': false,
       'index.html': false,
     }
-    expect(Object.fromEntries(Object.keys(expected).map((file) => [file, matcher.ignoresFile(file)]))).toEqual(expected)
+    expect(
+      Object.fromEntries(Object.keys(expected).map((file) => [file, matcher.ignoresFile(file)])),
+    ).toEqual(expected)
     expect(matcher.ignoresDirectory('cache-2')).toBe(true)
     expect(matcher.ignoresDirectory('a/cache-99998')).toBe(true)
     expect(matcher.ignoresDirectory('cache-3')).toBe(false)

@@ -3,7 +3,12 @@ import { mkdir, mkdtemp, rm, symlink, truncate, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { afterEach, describe, expect, it, onTestFinished } from 'vitest'
-import { assertAssetsDirectoryPlacement, manifestBody, manifestRequestJson, readAssetsDirectory } from '../../src/assets/manifest.js'
+import {
+  assertAssetsDirectoryPlacement,
+  manifestBody,
+  manifestRequestJson,
+  readAssetsDirectory,
+} from '../../src/assets/manifest.js'
 import { AssetHasher } from '../../src/assets/hash.js'
 
 const dirs: string[] = []
@@ -47,8 +52,16 @@ describe('readAssetsDirectory', () => {
       '/deep/er/LICENSE': { hash: KNOWN.bodyNoExt, size: 6 },
       '/odd "name" é.txt': { hash: expect.stringMatching(/^[0-9a-f]{32}$/), size: 1 },
     })
-    expect(JSON.parse(manifestRequestJson(manifest).toString('utf8')).manifest['/odd "name" é.txt'].size).toBe(1)
-    expect(manifest.files.map((f) => f.key)).toEqual(['/assets/empty.css', '/deep/er/LICENSE', '/hello.txt', '/index.html', '/odd "name" é.txt'])
+    expect(
+      JSON.parse(manifestRequestJson(manifest).toString('utf8')).manifest['/odd "name" é.txt'].size,
+    ).toBe(1)
+    expect(manifest.files.map((f) => f.key)).toEqual([
+      '/assets/empty.css',
+      '/deep/er/LICENSE',
+      '/hello.txt',
+      '/index.html',
+      '/odd "name" é.txt',
+    ])
     expect(manifest.files[0]?.path).toBe(join(root, 'assets/empty.css'))
     expect(manifest.directory).toBe(root)
     expect(manifest.headers).toBeUndefined()
@@ -76,7 +89,11 @@ describe('readAssetsDirectory', () => {
       'nested/_headers': 'only the top-level one is special',
     })
     const manifest = await readAssetsDirectory(root)
-    expect(manifest.files.map((f) => f.key)).toEqual(['/index.html', '/keep.map', '/nested/_headers'])
+    expect(manifest.files.map((f) => f.key)).toEqual([
+      '/index.html',
+      '/keep.map',
+      '/nested/_headers',
+    ])
     expect(manifest.headers).toBe('/*\n  X-Test: 1\n')
     expect(manifest.redirects).toBe('/old /new 301\n')
   })
@@ -91,8 +108,13 @@ describe('readAssetsDirectory', () => {
 
   it('refuses a missing directory and a file given as the directory', async () => {
     const root = await tree({ 'file.txt': 'x' })
-    await expect(readAssetsDirectory(join(root, 'nope'))).rejects.toMatchObject({ code: 'ASSETS_DIRECTORY_MISSING', message: expect.stringContaining('nope') })
-    await expect(readAssetsDirectory(join(root, 'file.txt'))).rejects.toMatchObject({ code: 'ASSETS_NOT_A_DIRECTORY' })
+    await expect(readAssetsDirectory(join(root, 'nope'))).rejects.toMatchObject({
+      code: 'ASSETS_DIRECTORY_MISSING',
+      message: expect.stringContaining('nope'),
+    })
+    await expect(readAssetsDirectory(join(root, 'file.txt'))).rejects.toMatchObject({
+      code: 'ASSETS_NOT_A_DIRECTORY',
+    })
   })
 
   it('refuses a 26 MiB file, naming it and its size', async () => {
@@ -110,20 +132,35 @@ describe('readAssetsDirectory', () => {
   it('a tree 2,100 levels deep (4,200 characters, past the 4,096 Linux allows): an error naming the assets directory and the depth, not a bare ENAMETOOLONG', async () => {
     const root = await tree({ 'index.html': '<h1>hi</h1>' })
     // Made by a child that descends as it creates: no single path it uses is too long.
-    execFileSync(process.execPath, ['-e', "const fs = require('fs'); for (let i = 0; i < 2100; i++) { fs.mkdirSync('d'); process.chdir('d') } fs.writeFileSync('deep.txt', 'x')"], { cwd: root })
+    execFileSync(
+      process.execPath,
+      [
+        '-e',
+        "const fs = require('fs'); for (let i = 0; i < 2100; i++) { fs.mkdirSync('d'); process.chdir('d') } fs.writeFileSync('deep.txt', 'x')",
+      ],
+      { cwd: root },
+    )
     // GNU rm walks a deep tree relative to each directory; Node's rm would hit the same limit.
     dirs.splice(dirs.indexOf(root), 1)
     onTestFinished(() => void execFileSync('rm', ['-rf', root]))
     const error = await readAssetsDirectory(root).catch((e: unknown) => e)
     expect(error).toMatchObject({ code: 'ASSETS_PATH_TOO_LONG' })
-    expect((error as Error).message).toMatch(new RegExp(`^The assets directory ${root.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} holds a path too long for the file system to open: 2,0\\d\\d directories deep`))
+    expect((error as Error).message).toMatch(
+      new RegExp(
+        `^The assets directory ${root.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} holds a path too long for the file system to open: 2,0\\d\\d directories deep`,
+      ),
+    )
     expect((error as Error).message).toContain('(it starts "d/d/d/d/')
     expect((error as Error).message).toContain('.assetsignore')
   })
 
   it('refuses more files than the maxFiles limit', async () => {
-    const root = await tree(Object.fromEntries(Array.from({ length: 6 }, (_, i) => [`f${i}.txt`, String(i)])))
-    await expect(readAssetsDirectory(root, { maxFiles: 6 })).resolves.toMatchObject({ files: expect.any(Array) })
+    const root = await tree(
+      Object.fromEntries(Array.from({ length: 6 }, (_, i) => [`f${i}.txt`, String(i)])),
+    )
+    await expect(readAssetsDirectory(root, { maxFiles: 6 })).resolves.toMatchObject({
+      files: expect.any(Array),
+    })
     const error = await readAssetsDirectory(root, { maxFiles: 5 }).catch((e: unknown) => e)
     expect(error).toMatchObject({ code: 'ASSETS_TOO_MANY_FILES' })
     expect((error as Error).message).toContain('more than 5 files')
@@ -131,26 +168,47 @@ describe('readAssetsDirectory', () => {
   })
 
   it('hashes many files with any concurrency to the same manifest', async () => {
-    const root = await tree(Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`d${i % 7}/file-${i}.js`, `export default ${i}`])))
+    const root = await tree(
+      Object.fromEntries(
+        Array.from({ length: 200 }, (_, i) => [`d${i % 7}/file-${i}.js`, `export default ${i}`]),
+      ),
+    )
     const one = await readAssetsDirectory(root, { concurrency: 1 })
     const many = await readAssetsDirectory(root, { concurrency: 16 })
     expect(one.files).toHaveLength(200)
     expect(manifestBody(many)).toEqual(manifestBody(one))
     // The session request body is written piece by piece; it must be exactly the JSON of the manifest.
-    expect(JSON.parse(manifestRequestJson(one).toString('utf8'))).toEqual({ manifest: manifestBody(one) })
+    expect(JSON.parse(manifestRequestJson(one).toString('utf8'))).toEqual({
+      manifest: manifestBody(one),
+    })
   })
 })
 
 describe('assertAssetsDirectoryPlacement', () => {
   it('refuses the project root and a directory holding the Worker output, accepts a sibling', () => {
-    expect(() => assertAssetsDirectoryPlacement('/p', { projectRoot: '/p' })).toThrow(expect.objectContaining({ code: 'ASSETS_DIRECTORY_IS_ROOT' }))
-    expect(() => assertAssetsDirectoryPlacement('/p/dist', { projectRoot: '/p', workerOutputDir: '/p/dist/worker' })).toThrow(
-      expect.objectContaining({ code: 'ASSETS_CONTAIN_WORKER_OUTPUT' }),
+    expect(() => assertAssetsDirectoryPlacement('/p', { projectRoot: '/p' })).toThrow(
+      expect.objectContaining({ code: 'ASSETS_DIRECTORY_IS_ROOT' }),
     )
-    expect(() => assertAssetsDirectoryPlacement('/p/dist', { projectRoot: '/p', workerOutputDir: '/p/dist' })).toThrow(
-      expect.objectContaining({ code: 'ASSETS_CONTAIN_WORKER_OUTPUT' }),
-    )
-    expect(() => assertAssetsDirectoryPlacement('/p/dist/client', { projectRoot: '/p', workerOutputDir: '/p/dist/worker' })).not.toThrow()
-    expect(() => assertAssetsDirectoryPlacement('/p/dist/client', { projectRoot: '/p', workerOutputDir: '/p/dist/client-worker' })).not.toThrow()
+    expect(() =>
+      assertAssetsDirectoryPlacement('/p/dist', {
+        projectRoot: '/p',
+        workerOutputDir: '/p/dist/worker',
+      }),
+    ).toThrow(expect.objectContaining({ code: 'ASSETS_CONTAIN_WORKER_OUTPUT' }))
+    expect(() =>
+      assertAssetsDirectoryPlacement('/p/dist', { projectRoot: '/p', workerOutputDir: '/p/dist' }),
+    ).toThrow(expect.objectContaining({ code: 'ASSETS_CONTAIN_WORKER_OUTPUT' }))
+    expect(() =>
+      assertAssetsDirectoryPlacement('/p/dist/client', {
+        projectRoot: '/p',
+        workerOutputDir: '/p/dist/worker',
+      }),
+    ).not.toThrow()
+    expect(() =>
+      assertAssetsDirectoryPlacement('/p/dist/client', {
+        projectRoot: '/p',
+        workerOutputDir: '/p/dist/client-worker',
+      }),
+    ).not.toThrow()
   })
 })

@@ -17,13 +17,24 @@ const step = (uploadedFiles: number, elapsedMs: number): AssetsUploadProgress =>
   elapsedMs,
 })
 
-const result = { jwt: 'x', uploadedFiles: 120, uploadedBytes: 0, presentFiles: 3880, totalFiles: 4000, elapsedMs: 2100 }
+const result = {
+  jwt: 'x',
+  uploadedFiles: 120,
+  uploadedBytes: 0,
+  presentFiles: 3880,
+  totalFiles: 4000,
+  elapsedMs: 2100,
+}
 
 describe('assets progress', () => {
   it('formats the live line and the total', () => {
-    expect(progressLine(step(37, 2000))).toBe('Uploading assets: 37 of 120 files, 75.78 kB of 245.76 kB (3,880 already present) at 19 files/s')
+    expect(progressLine(step(37, 2000))).toBe(
+      'Uploading assets: 37 of 120 files, 75.78 kB of 245.76 kB (3,880 already present) at 19 files/s',
+    )
     expect(totalLine(result)).toBe('Uploaded 120 of 4,000 files (3,880 already present) in 2.1 s')
-    expect(totalLine({ ...result, presentFiles: 0, totalFiles: 120, elapsedMs: 75_000 })).toBe('Uploaded 120 of 120 files in 1 min 15 s')
+    expect(totalLine({ ...result, presentFiles: 0, totalFiles: 120, elapsedMs: 75_000 })).toBe(
+      'Uploaded 120 of 120 files in 1 min 15 s',
+    )
   })
 
   it('rewrites one line in place in a terminal, then replaces it with the total', () => {
@@ -39,7 +50,9 @@ describe('assets progress', () => {
     reporter.update(step(120, 160)) // the last one always shows
     expect(reporter.done(result)).toBe(totalLine(result))
     expect(writes).toHaveLength(5)
-    expect(writes.slice(0, 3).every((w) => w.startsWith('\r\x1b[2K') && !w.includes('\n'))).toBe(true)
+    expect(writes.slice(0, 3).every((w) => w.startsWith('\r\x1b[2K') && !w.includes('\n'))).toBe(
+      true,
+    )
     expect(writes[3]).toBe('\r\x1b[2K')
     expect(writes[4]).toBe(`${totalLine(result)}\n`)
   })

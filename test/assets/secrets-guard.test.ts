@@ -31,7 +31,10 @@ const HOME_FILES = {
   'notes.txt': 'hello',
 }
 
-function placementError(directory: string, places: Parameters<typeof assertAssetsDirectoryPlacement>[1]): Error & { code?: string } {
+function placementError(
+  directory: string,
+  places: Parameters<typeof assertAssetsDirectoryPlacement>[1],
+): Error & { code?: string } {
   try {
     assertAssetsDirectoryPlacement(directory, places)
   } catch (error) {
@@ -58,7 +61,10 @@ describe('where the assets directory may be', () => {
 
     // `..` from the Worker's output folder: the project's `.env` and its sources.
     await plant(project, { '.env': 'TOKEN=canary', 'dist/worker/index.js': '' })
-    expect(placementError(join(project, 'dist/worker/..', '..', '..'), { projectRoot: project, homes }).code).toBe('ASSETS_DIRECTORY_OUTSIDE_ROOT')
+    expect(
+      placementError(join(project, 'dist/worker/..', '..', '..'), { projectRoot: project, homes })
+        .code,
+    ).toBe('ASSETS_DIRECTORY_OUTSIDE_ROOT')
   })
 
   it('refuses a directory that holds the home directory even inside the project root (a project at /)', async () => {
@@ -71,10 +77,17 @@ describe('where the assets directory may be', () => {
     }
     // A symlink to home inside the project is judged by where it leads.
     await symlink(home, join(world, 'public'), 'dir')
-    expect(placementError(join(world, 'public'), { projectRoot: world, homes: [home] }).code).toBe('ASSETS_DIRECTORY_HOLDS_HOME')
+    expect(placementError(join(world, 'public'), { projectRoot: world, homes: [home] }).code).toBe(
+      'ASSETS_DIRECTORY_HOLDS_HOME',
+    )
     // Beside home, not above it: fine.
     await mkdir(join(world, 'site/home-page'))
-    expect(() => assertAssetsDirectoryPlacement(join(world, 'site/home-page'), { projectRoot: world, homes: [home] })).not.toThrow()
+    expect(() =>
+      assertAssetsDirectoryPlacement(join(world, 'site/home-page'), {
+        projectRoot: world,
+        homes: [home],
+      }),
+    ).not.toThrow()
   })
 
   it('takes the home directories from os.homedir() and HOME by default', async () => {
@@ -82,14 +95,26 @@ describe('where the assets directory may be', () => {
     if (!home) return
     // The parent of the real home holds it: refused without being told where home is.
     const error = placementError(dirname(home), { projectRoot: '/' })
-    expect(error.code).toBe(dirname(home) === '/' ? 'ASSETS_DIRECTORY_IS_ROOT' : 'ASSETS_DIRECTORY_HOLDS_HOME')
+    expect(error.code).toBe(
+      dirname(home) === '/' ? 'ASSETS_DIRECTORY_IS_ROOT' : 'ASSETS_DIRECTORY_HOLDS_HOME',
+    )
   })
 
   it('accepts a build folder inside the project, also through a symlink that stays inside', async () => {
     const project = await plant(join(world, 'project'), { 'dist/client/index.html': '<h1>hi</h1>' })
-    expect(() => assertAssetsDirectoryPlacement(join(project, 'dist/client'), { projectRoot: project, homes: [join(world, 'home')] })).not.toThrow()
+    expect(() =>
+      assertAssetsDirectoryPlacement(join(project, 'dist/client'), {
+        projectRoot: project,
+        homes: [join(world, 'home')],
+      }),
+    ).not.toThrow()
     await symlink(join(project, 'dist/client'), join(project, 'public'), 'dir')
-    expect(() => assertAssetsDirectoryPlacement(join(project, 'public'), { projectRoot: project, homes: [join(world, 'home')] })).not.toThrow()
+    expect(() =>
+      assertAssetsDirectoryPlacement(join(project, 'public'), {
+        projectRoot: project,
+        homes: [join(world, 'home')],
+      }),
+    ).not.toThrow()
   })
 })
 
@@ -118,10 +143,26 @@ describe('private files inside the assets directory', () => {
 
   it('refuses them before hashing anything, listing every path and naming what to do', async () => {
     const root = await plant(join(world, 'client'), { ...PRIVATE, ...PUBLIC })
-    const error = await readAssetsDirectory(root).catch((e: unknown) => e as Error & { code?: string })
+    const error = await readAssetsDirectory(root).catch(
+      (e: unknown) => e as Error & { code?: string },
+    )
     expect(error).toMatchObject({ code: 'ASSETS_PRIVATE_FILES' })
-    const listed = /becomes a public URL: (.*)\. Remove/.exec((error as Error).message)?.[1]?.split(', ')
-    expect(listed).toEqual(['.aws/', '.dev.vars', '.env', '.env.production', '.git/', '.npmrc', '.ssh/', 'certs/server.pem', 'keys/id_rsa', 'nested/deeper/.env.local', 'node_modules/'])
+    const listed = /becomes a public URL: (.*)\. Remove/
+      .exec((error as Error).message)?.[1]
+      ?.split(', ')
+    expect(listed).toEqual([
+      '.aws/',
+      '.dev.vars',
+      '.env',
+      '.env.production',
+      '.git/',
+      '.npmrc',
+      '.ssh/',
+      'certs/server.pem',
+      'keys/id_rsa',
+      'nested/deeper/.env.local',
+      'node_modules/',
+    ])
     expect((error as Error).message).toContain('.assetsignore')
     expect((error as Error).message).toContain('`assets.allowDotfiles`')
     expect((error as Error).message).not.toContain('canary')
@@ -131,19 +172,51 @@ describe('private files inside the assets directory', () => {
     const root = await plant(join(world, 'client'), {
       ...PRIVATE,
       ...PUBLIC,
-      '.assetsignore': ['.env*', '.dev.vars', '.npmrc', '.git/', '.ssh/', '.aws/', 'node_modules', 'nested/'].join('\n'),
+      '.assetsignore': [
+        '.env*',
+        '.dev.vars',
+        '.npmrc',
+        '.git/',
+        '.ssh/',
+        '.aws/',
+        'node_modules',
+        'nested/',
+      ].join('\n'),
     })
     // What is left: a certificate and a key, refused until they are named.
-    await expect(readAssetsDirectory(root)).rejects.toMatchObject({ code: 'ASSETS_PRIVATE_FILES', message: expect.stringContaining('certs/server.pem, keys/id_rsa.') })
-    await expect(readAssetsDirectory(root, { allowDotfiles: ['certs/server.pem'] })).rejects.toMatchObject({ message: expect.stringContaining(': keys/id_rsa.') })
+    await expect(readAssetsDirectory(root)).rejects.toMatchObject({
+      code: 'ASSETS_PRIVATE_FILES',
+      message: expect.stringContaining('certs/server.pem, keys/id_rsa.'),
+    })
+    await expect(
+      readAssetsDirectory(root, { allowDotfiles: ['certs/server.pem'] }),
+    ).rejects.toMatchObject({ message: expect.stringContaining(': keys/id_rsa.') })
     const manifest = await readAssetsDirectory(root, { allowDotfiles: ['certs/*.pem', 'keys/'] })
-    expect(manifest.files.map((f) => f.key)).toEqual(['/.well-known/security.txt', '/certs/server.pem', '/environment.json', '/id_card.png', '/index.html', '/keys/id_rsa', '/keys/id_rsa.pub'])
+    expect(manifest.files.map((f) => f.key)).toEqual([
+      '/.well-known/security.txt',
+      '/certs/server.pem',
+      '/environment.json',
+      '/id_card.png',
+      '/index.html',
+      '/keys/id_rsa',
+      '/keys/id_rsa.pub',
+    ])
   })
 
   it('a directory named in assets.allowDotfiles is published whole', async () => {
-    const root = await plant(join(world, 'client'), { 'index.html': 'x', 'node_modules/pkg/index.js': '1', 'node_modules/pkg/.env': 'x' })
-    await expect(readAssetsDirectory(root, { allowDotfiles: ['node_modules'] })).resolves.toMatchObject({
-      files: [{ key: '/index.html' }, { key: '/node_modules/pkg/.env' }, { key: '/node_modules/pkg/index.js' }],
+    const root = await plant(join(world, 'client'), {
+      'index.html': 'x',
+      'node_modules/pkg/index.js': '1',
+      'node_modules/pkg/.env': 'x',
+    })
+    await expect(
+      readAssetsDirectory(root, { allowDotfiles: ['node_modules'] }),
+    ).resolves.toMatchObject({
+      files: [
+        { key: '/index.html' },
+        { key: '/node_modules/pkg/.env' },
+        { key: '/node_modules/pkg/index.js' },
+      ],
     })
   })
 
@@ -157,11 +230,45 @@ describe('private files inside the assets directory', () => {
   })
 
   it('knows private names by their shape, case-insensitively', () => {
-    for (const name of ['.env', '.ENV', '.envrc', '.env.local', '.dev.vars', '.npmrc', '.netrc', '.git-credentials', '.pypirc', '.git', 'key.pem', 'ID_RSA', 'id_ecdsa_sk', 'id_ed25519']) {
+    for (const name of [
+      '.env',
+      '.ENV',
+      '.envrc',
+      '.env.local',
+      '.dev.vars',
+      '.npmrc',
+      '.netrc',
+      '.git-credentials',
+      '.pypirc',
+      '.git',
+      'key.pem',
+      'ID_RSA',
+      'id_ecdsa_sk',
+      'id_ed25519',
+    ]) {
       expect(isPrivateName(name, 'file'), name).toBe(true)
     }
-    for (const name of ['index.html', 'id_rsa.pub', 'id_card', 'pem.txt', 'env.js', '.well-known', '.htaccess']) expect(isPrivateName(name, 'file'), name).toBe(false)
-    for (const name of ['.git', '.ssh', '.aws', '.gnupg', '.wrangler', 'node_modules', 'Node_Modules']) expect(isPrivateName(name, 'directory'), name).toBe(true)
-    for (const name of ['.well-known', 'assets', 'modules', '.github']) expect(isPrivateName(name, 'directory'), name).toBe(false)
+    for (const name of [
+      'index.html',
+      'id_rsa.pub',
+      'id_card',
+      'pem.txt',
+      'env.js',
+      '.well-known',
+      '.htaccess',
+    ])
+      expect(isPrivateName(name, 'file'), name).toBe(false)
+    for (const name of [
+      '.git',
+      '.ssh',
+      '.aws',
+      '.gnupg',
+      '.wrangler',
+      'node_modules',
+      'Node_Modules',
+    ])
+      expect(isPrivateName(name, 'directory'), name).toBe(true)
+    for (const name of ['.well-known', 'assets', 'modules', '.github'])
+      expect(isPrivateName(name, 'directory'), name).toBe(false)
   })
 })

@@ -6,7 +6,12 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { startEmulator } from '../helpers/emulator.js'
 import { type Emulator } from '../../src/emulator/index.js'
 import { readAssetsDirectory, manifestBody } from '../../src/assets/manifest.js'
-import { expiresSoon, partContentType, uploadAssets, type UploadAssetsOptions } from '../../src/api/assets.js'
+import {
+  expiresSoon,
+  partContentType,
+  uploadAssets,
+  type UploadAssetsOptions,
+} from '../../src/api/assets.js'
 
 const JWT_LIKE = /[\w-]{8,}\.[\w-]{8,}\.[\w-]{8,}/
 
@@ -27,8 +32,12 @@ afterEach(() => {
 async function site(count: number, salt = ''): Promise<string> {
   const root = await mkdtemp(join(tmpdir(), 'assets-upload-'))
   dirs.push(root)
-  const files: Record<string, string> = { 'index.html': `<h1>home${salt}</h1>`, 'assets/app.css': `body{color:red}${salt}` }
-  for (let i = 0; i < count - 2; i++) files[`assets/chunk-${i}.js`] = `export const n = ${i}${salt ? ` // ${salt}` : ''}`
+  const files: Record<string, string> = {
+    'index.html': `<h1>home${salt}</h1>`,
+    'assets/app.css': `body{color:red}${salt}`,
+  }
+  for (let i = 0; i < count - 2; i++)
+    files[`assets/chunk-${i}.js`] = `export const n = ${i}${salt ? ` // ${salt}` : ''}`
   for (const [name, text] of Object.entries(files)) {
     await mkdir(dirname(join(root, name)), { recursive: true })
     await writeFile(join(root, name), text)
@@ -36,7 +45,10 @@ async function site(count: number, salt = ''): Promise<string> {
   return root
 }
 
-function options(manifest: UploadAssetsOptions['manifest'], extra: Partial<UploadAssetsOptions> = {}): UploadAssetsOptions & { lines: string[] } {
+function options(
+  manifest: UploadAssetsOptions['manifest'],
+  extra: Partial<UploadAssetsOptions> = {},
+): UploadAssetsOptions & { lines: string[] } {
   const lines: string[] = []
   return {
     baseUrl: emu.url,
@@ -51,7 +63,11 @@ function options(manifest: UploadAssetsOptions['manifest'], extra: Partial<Uploa
   }
 }
 
-const uploadedHashes = (from: number) => emu.assets.uploads.slice(from).filter((u) => u.status < 300).flatMap((u) => u.hashes)
+const uploadedHashes = (from: number) =>
+  emu.assets.uploads
+    .slice(from)
+    .filter((u) => u.status < 300)
+    .flatMap((u) => u.hashes)
 
 describe('uploadAssets', () => {
   it('sends every file first, nothing when unchanged, and only the changed file after an edit', async () => {
@@ -59,8 +75,15 @@ describe('uploadAssets', () => {
     const manifest = await readAssetsDirectory(root)
     let mark = emu.assets.uploads.length
     const progress: number[] = []
-    const first = await uploadAssets(options(manifest, { onProgress: (p) => progress.push(p.uploadedFiles) }))
-    expect(first).toMatchObject({ uploadedFiles: 10, presentFiles: 0, totalFiles: 10, uploadedBytes: manifest.files.reduce((s, f) => s + f.size, 0) })
+    const first = await uploadAssets(
+      options(manifest, { onProgress: (p) => progress.push(p.uploadedFiles) }),
+    )
+    expect(first).toMatchObject({
+      uploadedFiles: 10,
+      presentFiles: 0,
+      totalFiles: 10,
+      uploadedBytes: manifest.files.reduce((s, f) => s + f.size, 0),
+    })
     expect(first.jwt).toMatch(JWT_LIKE)
     expect(uploadedHashes(mark).sort()).toEqual(manifest.files.map((f) => f.hash).sort())
     expect(progress.at(-1)).toBe(10)
@@ -94,34 +117,57 @@ describe('uploadAssets', () => {
     const mark = emu.assets.uploads.length
     await uploadAssets(options(await readAssetsDirectory(root), { concurrency: 1 }))
     const types = emu.assets.uploads.slice(mark).flatMap((u) => u.contentTypes)
-    expect(types.sort()).toEqual(['text/css; charset=utf-8', 'text/html; charset=utf-8', 'text/javascript; charset=utf-8'])
+    expect(types.sort()).toEqual([
+      'text/css; charset=utf-8',
+      'text/html; charset=utf-8',
+      'text/javascript; charset=utf-8',
+    ])
   })
 
   it('retries a 524 and then goes on one bucket at a time', async () => {
     const manifest = await readAssetsDirectory(await site(12))
-    emu.injectFaults({ match: { path: /\/workers\/assets\/upload$/ }, kind: 'non-json', status: 524 })
+    emu.injectFaults({
+      match: { path: /\/workers\/assets\/upload$/ },
+      kind: 'non-json',
+      status: 524,
+    })
     const o = options(manifest)
     const result = await uploadAssets(o)
     expect(result.uploadedFiles).toBe(12)
     expect(emu.assets.uploads.at(-1)?.status).toBe(201)
-    expect(emu.requests.some((r) => r.path.endsWith('/workers/assets/upload') && r.status === 524)).toBe(true)
+    expect(
+      emu.requests.some((r) => r.path.endsWith('/workers/assets/upload') && r.status === 524),
+    ).toBe(true)
     expect(o.lines.join('\n')).toContain('one bucket at a time')
     expect(o.lines.join('\n')).not.toMatch(JWT_LIKE)
   })
 
   it('honours Retry-After on a 429', async () => {
     const manifest = await readAssetsDirectory(await site(3, 'rate'))
-    emu.injectFaults({ match: { path: /\/workers\/assets\/upload$/ }, kind: 'status', status: 429, retryAfter: 1 })
+    emu.injectFaults({
+      match: { path: /\/workers\/assets\/upload$/ },
+      kind: 'status',
+      status: 429,
+      retryAfter: 1,
+    })
     const o = options(manifest)
     const result = await uploadAssets(o)
     expect(result.uploadedFiles).toBe(3)
-    expect(o.lines.filter((l) => /HTTP 429/.test(l))).toEqual([expect.stringMatching(/succeeded after 2 attempts/)])
+    expect(o.lines.filter((l) => /HTTP 429/.test(l))).toEqual([
+      expect.stringMatching(/succeeded after 2 attempts/),
+    ])
   })
 
   it('rejects with how far it got when bucket uploads always fail, and returns no JWT', async () => {
     const manifest = await readAssetsDirectory(await site(9, 'fail'))
     // Every bucket upload fails; default retry policy and concurrency, as a build would run it.
-    emu.injectFaults(...Array.from({ length: 60 }, () => ({ match: { path: /\/workers\/assets\/upload$/ }, kind: 'status' as const, status: 500 })))
+    emu.injectFaults(
+      ...Array.from({ length: 60 }, () => ({
+        match: { path: /\/workers\/assets\/upload$/ },
+        kind: 'status' as const,
+        status: 500,
+      })),
+    )
     const o = options(manifest)
     delete o.retries
     const error = await uploadAssets(o).catch((e: unknown) => e)
@@ -136,12 +182,22 @@ describe('uploadAssets', () => {
 
   it('says how many files made it when a later bucket is refused', async () => {
     const manifest = await readAssetsDirectory(await site(9, 'partial'))
-    const o = options(manifest, { concurrency: 1, retries: { attempts: 2, baseDelayMs: 10, maxDelayMs: 20 } })
+    const o = options(manifest, {
+      concurrency: 1,
+      retries: { attempts: 2, baseDelayMs: 10, maxDelayMs: 20 },
+    })
     // Two buckets of 4 go through, then the third fails for good.
     let seen = 0
     o.onProgress = (p) => {
       seen = p.uploadedFiles
-      if (p.uploadedFiles === 8) emu.injectFaults(...Array.from({ length: 5 }, () => ({ match: { path: /\/workers\/assets\/upload$/ }, kind: 'status' as const, status: 503 })))
+      if (p.uploadedFiles === 8)
+        emu.injectFaults(
+          ...Array.from({ length: 5 }, () => ({
+            match: { path: /\/workers\/assets\/upload$/ },
+            kind: 'status' as const,
+            status: 503,
+          })),
+        )
     }
     const error = await uploadAssets(o).catch((e: unknown) => e)
     expect(seen).toBe(8)
@@ -176,11 +232,22 @@ describe('uploadAssets', () => {
 
   it('fails when every session hands out tokens that are already expired', async () => {
     const manifest = await readAssetsDirectory(await site(3, 'dead'))
-    const dead = startEmulator({ token: emu.token, preview: false, assets: { uploadTokenTtlMs: 0 } })
+    const dead = startEmulator({
+      token: emu.token,
+      preview: false,
+      assets: { uploadTokenTtlMs: 0 },
+    })
     const other = await dead
     try {
-      const error = await uploadAssets({ ...options(manifest), baseUrl: other.url, accountId: other.accountId }).catch((e: unknown) => e)
-      expect(error).toMatchObject({ code: 'ASSETS_UPLOAD_FAILED', message: expect.stringContaining('expired 3 times') })
+      const error = await uploadAssets({
+        ...options(manifest),
+        baseUrl: other.url,
+        accountId: other.accountId,
+      }).catch((e: unknown) => e)
+      expect(error).toMatchObject({
+        code: 'ASSETS_UPLOAD_FAILED',
+        message: expect.stringContaining('expired 3 times'),
+      })
     } finally {
       await other.close()
     }
@@ -200,7 +267,8 @@ describe('uploadAssets', () => {
   })
 
   it('reads exp claims', () => {
-    const token = (exp: number) => `x.${Buffer.from(JSON.stringify({ exp })).toString('base64url')}.y`
+    const token = (exp: number) =>
+      `x.${Buffer.from(JSON.stringify({ exp })).toString('base64url')}.y`
     expect(expiresSoon(token(Math.floor(Date.now() / 1000) + 3600))).toBe(false)
     expect(expiresSoon(token(Math.floor(Date.now() / 1000) - 1))).toBe(true)
     expect(expiresSoon('opaque-token')).toBe(false)
@@ -208,7 +276,13 @@ describe('uploadAssets', () => {
 
   it('refuses a wrong API token before uploading anything', async () => {
     const manifest = await readAssetsDirectory(await site(2, 'auth'))
-    const error = await uploadAssets({ ...options(manifest), credentials: { apiToken: 'wrong-token-value' } }).catch((e: unknown) => e)
-    expect(error).toMatchObject({ code: 'ASSETS_UPLOAD_FAILED', message: expect.stringContaining('HTTP 401') })
+    const error = await uploadAssets({
+      ...options(manifest),
+      credentials: { apiToken: 'wrong-token-value' },
+    }).catch((e: unknown) => e)
+    expect(error).toMatchObject({
+      code: 'ASSETS_UPLOAD_FAILED',
+      message: expect.stringContaining('HTTP 401'),
+    })
   })
 })

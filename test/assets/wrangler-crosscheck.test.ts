@@ -13,7 +13,6 @@ import { type Emulator } from '../../src/emulator/index.js'
 import { manifestBody, readAssetsDirectory } from '../../src/assets/manifest.js'
 import { partContentType } from '../../src/api/assets.js'
 
-
 let emu: Emulator
 let work: string
 beforeAll(async () => {
@@ -37,7 +36,7 @@ it('sends the same manifest and part types as `wrangler versions upload --assets
     'img/logo.png': PNG_BYTES,
     'fonts/font.woff2': Buffer.from([0, 1, 2, 3, 250, 251]),
     'empty.txt': '',
-    'LICENSE': 'no extension',
+    LICENSE: 'no extension',
     '.well-known/security.txt': 'Contact: mailto:x@example.com',
     'with space.html': '<p>space</p>',
     'café.txt': 'unicode name',
@@ -56,9 +55,27 @@ it('sends the same manifest and part types as `wrangler versions upload --assets
   }
   const worker = join(work, 'worker')
   await mkdir(worker)
-  await writeFile(join(worker, 'index.js'), 'export default { fetch() { return new Response("from the worker") } }\n')
+  await writeFile(
+    join(worker, 'index.js'),
+    'export default { fetch() { return new Response("from the worker") } }\n',
+  )
   await createWorkerOn(emu, 'wr-assets')
-  await runWrangler(emu, ['versions', 'upload', '--no-bundle', 'index.js', '--name', 'wr-assets', '--compatibility-date', '2025-01-01', '--assets', assets], worker)
+  await runWrangler(
+    emu,
+    [
+      'versions',
+      'upload',
+      '--no-bundle',
+      'index.js',
+      '--name',
+      'wr-assets',
+      '--compatibility-date',
+      '2025-01-01',
+      '--assets',
+      assets,
+    ],
+    worker,
+  )
 
   const ours = await readAssetsDirectory(assets)
   const received = emu.assets.sessions.filter((s) => s.scriptName === 'wr-assets')
@@ -72,9 +89,15 @@ it('sends the same manifest and part types as `wrangler versions upload --assets
 
   // Every file went up once, typed as our partContentType types it.
   const uploads = emu.assets.uploads.filter((u) => u.status < 300)
-  const typeByHash = new Map(uploads.flatMap((u) => u.hashes.map((hash, i) => [hash, u.contentTypes[i]] as const)))
+  const typeByHash = new Map(
+    uploads.flatMap((u) => u.hashes.map((hash, i) => [hash, u.contentTypes[i]] as const)),
+  )
   expect([...typeByHash.keys()].sort()).toEqual([...new Set(ours.files.map((f) => f.hash))].sort())
-  for (const file of ours.files) expect({ key: file.key, type: typeByHash.get(file.hash) }).toEqual({ key: file.key, type: partContentType(file.key) })
+  for (const file of ours.files)
+    expect({ key: file.key, type: typeByHash.get(file.hash) }).toEqual({
+      key: file.key,
+      type: partContentType(file.key),
+    })
 
   // wrangler's version carries the completion token; its preview serves the files.
   const [version] = emu.versions('wr-assets')

@@ -23,10 +23,19 @@ async function buildOutputApp(): Promise<string> {
 }
 
 function deploy(root: string) {
-  return deployViteApp(root, { experimental: { newConfig: { cfBuildOutput: true, types: { generate: false } } } }, {
-    ...uploadOptions(emulator(), 'unused', { upload: undefined, worker: undefined, version: undefined, gitAnnotations: false }),
-    promote: true,
-  })
+  return deployViteApp(
+    root,
+    { experimental: { newConfig: { cfBuildOutput: true, types: { generate: false } } } },
+    {
+      ...uploadOptions(emulator(), 'unused', {
+        upload: undefined,
+        worker: undefined,
+        version: undefined,
+        gitAnnotations: false,
+      }),
+      promote: true,
+    },
+  )
 }
 
 afterEach(() => {
@@ -48,22 +57,38 @@ describe('a full-stack app whose Cloudflare plugin writes Build Output', () => {
       { type: 'plain_text', name: 'SOURCE', text: 'build-output' },
       { type: 'assets', name: 'ASSETS' },
     ])
-    expect(version!.request.assets).toMatchObject({ jwt: expect.any(String), config: { not_found_handling: 'single-page-application', run_worker_first: ['/api/*'] } })
-    const modules = (version!.request.modules as Array<{ name: string; content_type: string }>).map((m) => [m.name, m.content_type])
+    expect(version!.request.assets).toMatchObject({
+      jwt: expect.any(String),
+      config: { not_found_handling: 'single-page-application', run_worker_first: ['/api/*'] },
+    })
+    const modules = (version!.request.modules as Array<{ name: string; content_type: string }>).map(
+      (m) => [m.name, m.content_type],
+    )
     expect(modules).toEqual(
-      expect.arrayContaining([['index.js', 'application/javascript+module'], ['index.js.map', 'application/source-map'], ['_headers', 'text/plain'], ['_redirects', 'text/plain']]),
+      expect.arrayContaining([
+        ['index.js', 'application/javascript+module'],
+        ['index.js.map', 'application/source-map'],
+        ['_headers', 'text/plain'],
+        ['_redirects', 'text/plain'],
+      ]),
     )
     expect(modules.some(([name]) => name!.startsWith('.vite/'))).toBe(false)
     expect(warned.filter((line) => line.includes('wrangler.jsonc is ignored'))).toHaveLength(1)
-    expect(warned.find((line) => line.includes('wrangler.jsonc is ignored'))).toContain('.cloudflare/output/v0/workers/default/worker.config.json')
+    expect(warned.find((line) => line.includes('wrangler.jsonc is ignored'))).toContain(
+      '.cloudflare/output/v0/workers/default/worker.config.json',
+    )
 
-    const manifest = emulator().assets.sessions.find((s) => s.scriptName === 'fullstack-bo')!.manifest
+    const manifest = emulator().assets.sessions.find(
+      (s) => s.scriptName === 'fullstack-bo',
+    )!.manifest
     expect(Object.keys(manifest)).toEqual(expect.arrayContaining(['/index.html', '/robots.txt']))
     expect(Object.keys(manifest).some((key) => key.endsWith('.css'))).toBe(true)
 
     const preview = version!.urls[0]!
     await expectClientServed(preview)
     // No greeting: GREETING exists only in the stale wrangler.jsonc.
-    expect(await (await fetch(new URL('api/hello', preview))).json()).toEqual({ hello: 'from the api' })
+    expect(await (await fetch(new URL('api/hello', preview))).json()).toEqual({
+      hello: 'from the api',
+    })
   })
 })

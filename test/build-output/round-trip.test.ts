@@ -28,7 +28,10 @@ const bindings = [
   { type: 'assets', name: 'ASSETS' },
 ] as Binding[]
 
-async function source(root: string, extra: Partial<BuildOutputSource> = {}): Promise<BuildOutputSource> {
+async function source(
+  root: string,
+  extra: Partial<BuildOutputSource> = {},
+): Promise<BuildOutputSource> {
   const publicDir = join(root, 'public')
   await mkdir(join(publicDir, 'img'), { recursive: true })
   await writeFile(join(publicDir, 'index.html'), '<p>home</p>')
@@ -43,12 +46,32 @@ async function source(root: string, extra: Partial<BuildOutputSource> = {}): Pro
     name: 'round-trip',
     mainModule: 'index.js',
     modules: [
-      { name: 'index.js', content_type: 'application/javascript+module', contents: text('export default {}') },
-      { name: 'index.js.map', content_type: 'application/source-map', contents: text('{"version":3,"sources":[],"mappings":""}') },
-      { name: 'chunks/old.cjs', content_type: 'application/javascript', contents: text('module.exports = 1') },
-      { name: 'add.wasm', content_type: 'application/wasm', contents: new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0]) },
+      {
+        name: 'index.js',
+        content_type: 'application/javascript+module',
+        contents: text('export default {}'),
+      },
+      {
+        name: 'index.js.map',
+        content_type: 'application/source-map',
+        contents: text('{"version":3,"sources":[],"mappings":""}'),
+      },
+      {
+        name: 'chunks/old.cjs',
+        content_type: 'application/javascript',
+        contents: text('module.exports = 1'),
+      },
+      {
+        name: 'add.wasm',
+        content_type: 'application/wasm',
+        contents: new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0]),
+      },
       { name: 'page.html', content_type: 'text/plain', contents: text('<h1>hi</h1>') },
-      { name: 'blob.bin', content_type: 'application/octet-stream', contents: new Uint8Array([1, 2, 3]) },
+      {
+        name: 'blob.bin',
+        content_type: 'application/octet-stream',
+        contents: new Uint8Array([1, 2, 3]),
+      },
       { name: '_headers', content_type: 'text/plain', contents: text(assets.headers!) },
     ],
     config: {
@@ -57,7 +80,9 @@ async function source(root: string, extra: Partial<BuildOutputSource> = {}): Pro
       bindings,
       placement: { mode: 'smart' },
       limits: { cpu_ms: 100 },
-      assets: { config: { not_found_handling: 'single-page-application', run_worker_first: ['/api/*'] } },
+      assets: {
+        config: { not_found_handling: 'single-page-application', run_worker_first: ['/api/*'] },
+      },
       migrations: { new_tag: 'v1', new_sqlite_classes: ['Counter'] },
     },
     inherit: ['OLD_SECRET'],
@@ -101,7 +126,9 @@ describe('Build Output written, then read back', () => {
       compatibility_flags: ['nodejs_compat'],
       placement: { mode: 'smart' },
       limits: { cpu_ms: 100 },
-      assets: { config: { not_found_handling: 'single-page-application', run_worker_first: ['/api/*'] } },
+      assets: {
+        config: { not_found_handling: 'single-page-application', run_worker_first: ['/api/*'] },
+      },
     })
   })
 
@@ -109,7 +136,9 @@ describe('Build Output written, then read back', () => {
     const root = await tempDir('build-output-v1')
     const dir = writeBuildOutput({ ...(await source(root)), version: 'v1' })
     const pkg = JSON.parse(await readFile(join(TEST_ROOT, '../package.json'), 'utf8'))
-    expect(JSON.parse(await readFile(join(root, '.cloudflare/output/v1/config.json'), 'utf8'))).toEqual({
+    expect(
+      JSON.parse(await readFile(join(root, '.cloudflare/output/v1/config.json'), 'utf8')),
+    ).toEqual({
       producer: { name: 'unplugin-workers-version', version: pkg.version },
       buildContext: { isPreview: false },
     })
@@ -124,10 +153,30 @@ describe('Build Output written, then read back', () => {
   it('refuses what Build Output cannot say instead of leaving it out', async () => {
     const root = await tempDir('build-output-refusals')
     const base = await source(root)
-    expect(() => writeBuildOutput({ ...base, name: undefined })).toThrow(/set the `worker` option or `name` in the wrangler config/)
-    expect(() => writeBuildOutput({ ...base, config: { ...base.config, compatibility_date: undefined } })).toThrow(/compatibility date/)
-    expect(() => writeBuildOutput({ ...base, config: { bindings: [{ type: 'wasm_module', name: 'W', part: 'w.wasm' }] as Binding[], compatibility_date: '2025-01-01' } })).toThrow(/W \(wasm_module\)/)
-    expect(() => writeBuildOutput({ ...base, modules: [...base.modules, { name: 'x.md', content_type: 'text/markdown', contents: new Uint8Array() }] })).toThrow(/x\.md \(text\/markdown\)/)
+    expect(() => writeBuildOutput({ ...base, name: undefined })).toThrow(
+      /set the `worker` option or `name` in the wrangler config/,
+    )
+    expect(() =>
+      writeBuildOutput({ ...base, config: { ...base.config, compatibility_date: undefined } }),
+    ).toThrow(/compatibility date/)
+    expect(() =>
+      writeBuildOutput({
+        ...base,
+        config: {
+          bindings: [{ type: 'wasm_module', name: 'W', part: 'w.wasm' }] as Binding[],
+          compatibility_date: '2025-01-01',
+        },
+      }),
+    ).toThrow(/W \(wasm_module\)/)
+    expect(() =>
+      writeBuildOutput({
+        ...base,
+        modules: [
+          ...base.modules,
+          { name: 'x.md', content_type: 'text/markdown', contents: new Uint8Array() },
+        ],
+      }),
+    ).toThrow(/x\.md \(text\/markdown\)/)
   })
 
   it('starts the tree afresh for the entry Worker, and puts another Worker beside it', async () => {
@@ -142,6 +191,8 @@ describe('Build Output written, then read back', () => {
       ['default', 'round-trip'],
       ['side-worker', 'Side-Worker'],
     ])
-    expect(existsSync(join(root, '.cloudflare/output/v0/workers/default/bundle/stale.js'))).toBe(false)
+    expect(existsSync(join(root, '.cloudflare/output/v0/workers/default/bundle/stale.js'))).toBe(
+      false,
+    )
   })
 })

@@ -29,18 +29,36 @@ async function project(): Promise<string> {
 /** `wrangler build` into Build Output, offline: no credentials, and an API address nothing listens on. */
 async function wranglerBuild(cwd: string): Promise<void> {
   const home = await mkdtemp(join(tmpdir(), 'wrangler-home-'))
-  const env = { PATH: process.env.PATH ?? '', HOME: home, XDG_CONFIG_HOME: home, CI: 'true', WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_API_BASE_URL: 'http://127.0.0.1:9/client/v4' }
+  const env = {
+    PATH: process.env.PATH ?? '',
+    HOME: home,
+    XDG_CONFIG_HOME: home,
+    CI: 'true',
+    WRANGLER_SEND_METRICS: 'false',
+    CLOUDFLARE_API_BASE_URL: 'http://127.0.0.1:9/client/v4',
+  }
   await new Promise<void>((resolve, reject) => {
-    execFile(process.execPath, [WRANGLER, 'build', '--experimental-new-config', '--experimental-cf-build-output'], { cwd, env }, (error, stdout, stderr) =>
-      error ? reject(new Error(`wrangler build failed:\n${stdout}\n${stderr}`)) : resolve(),
+    execFile(
+      process.execPath,
+      [WRANGLER, 'build', '--experimental-new-config', '--experimental-cf-build-output'],
+      { cwd, env },
+      (error, stdout, stderr) =>
+        error ? reject(new Error(`wrangler build failed:\n${stdout}\n${stderr}`)) : resolve(),
     )
   })
 }
 
 async function runs(root: string, worker: BuildOutputWorker): Promise<void> {
-  const { mainModule, modules } = toWorkerModules(worker.files, { bundler: 'vite', matchRule: compileRules(undefined), sourcemaps: true })
+  const { mainModule, modules } = toWorkerModules(worker.files, {
+    bundler: 'vite',
+    matchRule: compileRules(undefined),
+    sourcemaps: true,
+  })
   const config = readBuildOutputConfig(worker.configFile, root)
-  await expectWorkerResponds(toRequestBody({ mainModule, modules, config: config.version }), EXPECTED)
+  await expectWorkerResponds(
+    toRequestBody({ mainModule, modules, config: config.version }),
+    EXPECTED,
+  )
 }
 
 const keysOf = (value: object) => Object.keys(value).sort()
@@ -67,7 +85,11 @@ describe('Build Output v1, as wrangler 4.164 writes it', () => {
             compatibility_date: '2025-01-01',
             bindings: [
               { type: 'plain_text', name: 'GREETING', text: 'hello from v1' },
-              { type: 'kv_namespace', name: 'KV', namespace_id: '0123456789abcdef0123456789abcdef' },
+              {
+                type: 'kv_namespace',
+                name: 'KV',
+                namespace_id: '0123456789abcdef0123456789abcdef',
+              },
             ],
           },
         }),
@@ -78,17 +100,30 @@ describe('Build Output v1, as wrangler 4.164 writes it', () => {
     const ours = readBuildOutput(byPlugin)
     await runs(byPlugin, ours.workers[0]!)
 
-    const rootConfig = async (root: string) => JSON.parse(await readFile(join(root, '.cloudflare/output/v1/config.json'), 'utf8'))
+    const rootConfig = async (root: string) =>
+      JSON.parse(await readFile(join(root, '.cloudflare/output/v1/config.json'), 'utf8'))
     const [theirRoot, ourRoot] = [await rootConfig(byWrangler), await rootConfig(byPlugin)]
     expect(keysOf(ourRoot)).toEqual(keysOf(theirRoot))
     expect(keysOf(ourRoot.producer)).toEqual(keysOf(theirRoot.producer))
     expect(ourRoot.buildContext).toEqual({ isPreview: false })
-    const workerConfig = async (root: string) => JSON.parse(await readFile(join(root, '.cloudflare/output/v1/workers/default/worker.config.json'), 'utf8'))
+    const workerConfig = async (root: string) =>
+      JSON.parse(
+        await readFile(
+          join(root, '.cloudflare/output/v1/workers/default/worker.config.json'),
+          'utf8',
+        ),
+      )
     const [theirWorker, ourWorker] = [await workerConfig(byWrangler), await workerConfig(byPlugin)]
     expect(keysOf(ourWorker)).toEqual(keysOf(theirWorker))
     expect(ourWorker.env).toEqual(theirWorker.env)
-    expect(ourWorker.manifest).toMatchObject({ type: 'complete', mainModule: theirWorker.manifest.mainModule })
-    const types = (manifest: { modules: Record<string, { type: string }> }) => Object.values(manifest.modules).map((m) => m.type).sort()
+    expect(ourWorker.manifest).toMatchObject({
+      type: 'complete',
+      mainModule: theirWorker.manifest.mainModule,
+    })
+    const types = (manifest: { modules: Record<string, { type: string }> }) =>
+      Object.values(manifest.modules)
+        .map((m) => m.type)
+        .sort()
     expect(types(ourWorker.manifest)).toEqual(types(theirWorker.manifest))
   })
 })

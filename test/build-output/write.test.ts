@@ -28,7 +28,17 @@ async function buildWithBuildOutput(options: Record<string, unknown> = {}): Prom
   const bundle = await rollup({
     input: join(FIXTURE, 'src/index.js'),
     logLevel: 'silent',
-    plugins: [rollupPlugin({ root, worker: 'bo-out', version, assets: { directory: 'public', binding: 'ASSETS' }, buildOutput: true, logLevel: 'silent', ...options } as never)],
+    plugins: [
+      rollupPlugin({
+        root,
+        worker: 'bo-out',
+        version,
+        assets: { directory: 'public', binding: 'ASSETS' },
+        buildOutput: true,
+        logLevel: 'silent',
+        ...options,
+      } as never),
+    ],
   })
   try {
     await bundle.write({ dir: join(root, 'dist'), format: 'es', sourcemap: true })
@@ -39,7 +49,10 @@ async function buildWithBuildOutput(options: Record<string, unknown> = {}): Prom
 }
 
 async function listFiles(dir: string): Promise<string[]> {
-  return (await readdir(dir, { recursive: true, withFileTypes: true })).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name).slice(dir.length + 1)).sort()
+  return (await readdir(dir, { recursive: true, withFileTypes: true }))
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath, e.name).slice(dir.length + 1))
+    .sort()
 }
 
 /** `vite preview` with the installed Cloudflare plugin in Build Output mode, on a free loopback port. */
@@ -48,13 +61,23 @@ async function expectPreviewServes(root: string): Promise<void> {
     root,
     configFile: false,
     logLevel: 'silent',
-    plugins: [cloudflare({ experimental: { newConfig: { cfBuildOutput: true } }, inspectorPort: false, persistState: false })],
+    plugins: [
+      cloudflare({
+        experimental: { newConfig: { cfBuildOutput: true } },
+        inspectorPort: false,
+        persistState: false,
+      }),
+    ],
     preview: { host: '127.0.0.1', port: 0, strictPort: true, open: false },
   })
   try {
     const { port } = server.httpServer.address() as AddressInfo
     const base = `http://127.0.0.1:${port}`
-    expect(await (await fetch(`${base}/api/info?who=vite-preview`)).json()).toEqual({ greeting: 'hello from a var', kv: 'vite-preview', lazy: 'loaded lazily' })
+    expect(await (await fetch(`${base}/api/info?who=vite-preview`)).json()).toEqual({
+      greeting: 'hello from a var',
+      kv: 'vite-preview',
+      lazy: 'loaded lazily',
+    })
     expect(await (await fetch(`${base}/api/add?a=20&b=22`)).json()).toEqual({ sum: 42 })
     const asset = await fetch(`${base}/docs/readme.txt`)
     expect(asset.status).toBe(200)
@@ -81,15 +104,27 @@ describe('buildOutput: true', () => {
       'workers/default/bundle/lazy-[hash].js.map',
       'workers/default/worker.config.json',
     ])
-    const config = JSON.parse(await readFile(join(out, 'workers/default/worker.config.json'), 'utf8'))
+    const config = JSON.parse(
+      await readFile(join(out, 'workers/default/worker.config.json'), 'utf8'),
+    )
     expect(config).toMatchObject({
       name: 'bo-out',
       compatibilityDate: '2025-01-01',
-      env: { GREETING: { type: 'text', value: 'hello from a var' }, KV: { type: 'kv', id: '0123456789abcdef0123456789abcdef' }, ASSETS: { type: 'assets' } },
+      env: {
+        GREETING: { type: 'text', value: 'hello from a var' },
+        KV: { type: 'kv', id: '0123456789abcdef0123456789abcdef' },
+        ASSETS: { type: 'assets' },
+      },
       manifest: { type: 'complete', mainModule: 'index.js' },
     })
-    expect(Object.values(config.manifest.modules).map((m) => (m as { type: string }).type).sort()).toEqual(['esm', 'esm', 'sourcemap', 'sourcemap', 'wasm'])
-    expect(JSON.parse(await readFile(join(out, 'config.json'), 'utf8'))).toEqual({ buildContext: { isPreview: false } })
+    expect(
+      Object.values(config.manifest.modules)
+        .map((m) => (m as { type: string }).type)
+        .sort(),
+    ).toEqual(['esm', 'esm', 'sourcemap', 'sourcemap', 'wasm'])
+    expect(JSON.parse(await readFile(join(out, 'config.json'), 'utf8'))).toEqual({
+      buildContext: { isPreview: false },
+    })
 
     await expectPreviewServes(root)
   })
@@ -105,9 +140,22 @@ describe('buildOutput: true', () => {
       sourcemap: true,
       outdir: join(root, 'dist'),
       logLevel: 'silent',
-      plugins: [esbuildPlugin({ root, worker: 'bo-out', version, assets: { directory: 'public', binding: 'ASSETS' }, buildOutput: true, logLevel: 'silent' } as never)],
+      plugins: [
+        esbuildPlugin({
+          root,
+          worker: 'bo-out',
+          version,
+          assets: { directory: 'public', binding: 'ASSETS' },
+          buildOutput: true,
+          logLevel: 'silent',
+        } as never),
+      ],
     })
-    expect(readBuildOutput(root).workers[0]!.files.map((f) => f.importedType).sort()).toEqual([
+    expect(
+      readBuildOutput(root)
+        .workers[0]!.files.map((f) => f.importedType)
+        .sort(),
+    ).toEqual([
       'application/javascript+module',
       'application/javascript+module',
       'application/wasm',

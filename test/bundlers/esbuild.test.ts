@@ -4,7 +4,14 @@ import * as esbuild from 'esbuild'
 import { describe, expect, it } from 'vitest'
 import workersVersion from '../../src/esbuild.js'
 import type { WorkersVersionOptions } from '../../src/index.js'
-import { WORKER_FIXTURE, assertMapsBelongToChunks, moduleShape, moduleText, readRequest, tempDir } from '../helpers/fixture.js'
+import {
+  WORKER_FIXTURE,
+  assertMapsBelongToChunks,
+  moduleShape,
+  moduleText,
+  readRequest,
+  tempDir,
+} from '../helpers/fixture.js'
 import { expectWorkerResponds } from '../helpers/workerd.js'
 
 const version = { compatibility_date: '2025-01-01', compatibility_flags: ['nodejs_compat'] }
@@ -44,7 +51,9 @@ describe('esbuild', () => {
     expect(body.main_module).toBe('index.js')
     expect(body.modules[0]!.name).toBe('index.js')
     expect(moduleShape(body)).toEqual(expectedShape)
-    expect(body.modules.map((m) => m.name)).toContainEqual(expect.stringMatching(/^add-[A-Z0-9]{8}\.wasm$/))
+    expect(body.modules.map((m) => m.name)).toContainEqual(
+      expect.stringMatching(/^add-[A-Z0-9]{8}\.wasm$/),
+    )
     expect(assertMapsBelongToChunks(body)).toBe(2)
     const main = moduleText(body, 'index.js')
     // Runtime built-ins and non-JS modules stay imports, with real relative paths.
@@ -53,8 +62,12 @@ describe('esbuild', () => {
     expect(main).toContain('//# sourceMappingURL=index.js.map')
     // The module is the emitted file, byte for byte.
     const wasm = body.modules.find((m) => m.name.endsWith('.wasm'))!
-    expect(Buffer.from(wasm.content_base64, 'base64')).toEqual(await readFile(join(WORKER_FIXTURE, 'src/add.wasm')))
-    expect(await readFile(join(dir, 'dist', wasm.name))).toEqual(await readFile(join(WORKER_FIXTURE, 'src/add.wasm')))
+    expect(Buffer.from(wasm.content_base64, 'base64')).toEqual(
+      await readFile(join(WORKER_FIXTURE, 'src/add.wasm')),
+    )
+    expect(await readFile(join(dir, 'dist', wasm.name))).toEqual(
+      await readFile(join(WORKER_FIXTURE, 'src/add.wasm')),
+    )
     await expectWorkerResponds(body)
   })
 
@@ -63,7 +76,9 @@ describe('esbuild', () => {
     await expect(readFile(join(dir, 'dist/index.js'))).rejects.toThrow(/ENOENT/)
     const body = await readRequest(outputDir)
     expect(moduleShape(body)).toEqual(expectedShape)
-    expect(result.outputFiles?.map((f) => f.path.slice(f.path.lastIndexOf('/') + 1))).toContainEqual(expect.stringMatching(/^add-\w+\.wasm$/))
+    expect(
+      result.outputFiles?.map((f) => f.path.slice(f.path.lastIndexOf('/') + 1)),
+    ).toContainEqual(expect.stringMatching(/^add-\w+\.wasm$/))
     await expectWorkerResponds(body)
   })
 
@@ -72,12 +87,19 @@ describe('esbuild', () => {
       const { outputDir } = await build({ sourcemap }, { sourcemaps: true })
       expect(assertMapsBelongToChunks(await readRequest(outputDir)), sourcemap).toBe(2)
       const byDefault = await build({ sourcemap })
-      expect((await readRequest(byDefault.outputDir)).modules.filter((m) => m.name.endsWith('.map')), sourcemap).toEqual([])
+      expect(
+        (await readRequest(byDefault.outputDir)).modules.filter((m) => m.name.endsWith('.map')),
+        sourcemap,
+      ).toEqual([])
     }
   })
 
   it('tells entries from dynamic-import chunks under entry names and nested chunk directories', async () => {
-    const { outputDir } = await build({ entryPoints: { worker: entry }, chunkNames: 'chunks/[name]-[hash]', assetNames: 'modules/[name]-[hash]' })
+    const { outputDir } = await build({
+      entryPoints: { worker: entry },
+      chunkNames: 'chunks/[name]-[hash]',
+      assetNames: 'modules/[name]-[hash]',
+    })
     const body = await readRequest(outputDir)
     expect(body.main_module).toBe('worker.js')
     expect(moduleShape(body).map(([name]) => name)).toEqual([
@@ -105,15 +127,23 @@ describe('esbuild', () => {
     ])
     const chunk = body.modules.find((m) => m.name.startsWith('chunks/') && m.name.endsWith('.js'))!
     expect(moduleText(body, chunk.name)).toMatch(/from "\.\.\/greeting-\w{8}\.txt"/)
-    expect(moduleText(body, 'index.js')).toContain('import { DurableObject } from "cloudflare:workers"')
-    await expectWorkerResponds(body, { greeting: 'hello from a nested chunk', durableObject: 'function' })
+    expect(moduleText(body, 'index.js')).toContain(
+      'import { DurableObject } from "cloudflare:workers"',
+    )
+    await expectWorkerResponds(body, {
+      greeting: 'hello from a nested chunk',
+      durableObject: 'function',
+    })
   })
 
   it('imports files that `rules` make modules', async () => {
     const dir = await tempDir('esbuild-rules')
     await mkdir(join(dir, 'src'))
     await writeFile(join(dir, 'src/notes.md'), '# notes\n')
-    await writeFile(join(dir, 'src/index.js'), "import notes from './notes.md'\nexport default { fetch: () => Response.json(notes) }\n")
+    await writeFile(
+      join(dir, 'src/index.js'),
+      "import notes from './notes.md'\nexport default { fetch: () => Response.json(notes) }\n",
+    )
     const outputDir = join(dir, '.workers-version')
     await esbuild.build({
       entryPoints: [join(dir, 'src/index.js')],
@@ -122,7 +152,13 @@ describe('esbuild', () => {
       format: 'esm',
       outdir: join(dir, 'dist'),
       logLevel: 'silent',
-      plugins: [workersVersion({ outputDir, version, rules: [{ test: 'src/**/*.md', type: 'text/plain' }] })],
+      plugins: [
+        workersVersion({
+          outputDir,
+          version,
+          rules: [{ test: 'src/**/*.md', type: 'text/plain' }],
+        }),
+      ],
     })
     const body = await readRequest(outputDir)
     expect(moduleShape(body)).toEqual([
@@ -134,7 +170,9 @@ describe('esbuild', () => {
 
   it('lists the candidates when several entries and no mainModule', async () => {
     const entryPoints = { index: entry, other: join(WORKER_FIXTURE, 'src/shout.js') }
-    await expect(build({ entryPoints })).rejects.toThrow(/2 entry chunks; set the `mainModule` option[\s\S]*index\.js \(entry "index"\)[\s\S]*other\.js \(entry "other"\)/)
+    await expect(build({ entryPoints })).rejects.toThrow(
+      /2 entry chunks; set the `mainModule` option[\s\S]*index\.js \(entry "index"\)[\s\S]*other\.js \(entry "other"\)/,
+    )
     const { outputDir } = await build({ entryPoints }, { mainModule: 'index' })
     const body = await readRequest(outputDir)
     expect(body.main_module).toBe('index.js')
@@ -142,15 +180,26 @@ describe('esbuild', () => {
   })
 
   it('refuses a CommonJS main module and says which option to change', async () => {
-    await expect(build({ format: 'cjs', splitting: false, entryPoints: [join(WORKER_FIXTURE, 'src/shout.js')] })).rejects.toThrow(
-      "a Worker's main module must be an ES module: set `format: 'esm'`",
-    )
+    await expect(
+      build({
+        format: 'cjs',
+        splitting: false,
+        entryPoints: [join(WORKER_FIXTURE, 'src/shout.js')],
+      }),
+    ).rejects.toThrow("a Worker's main module must be an ES module: set `format: 'esm'`")
   })
 
   it('checks upload options before building', async () => {
     const dir = await tempDir('esbuild-upload')
     await expect(
-      esbuild.build({ entryPoints: [entry], bundle: true, format: 'esm', outdir: join(dir, 'dist'), logLevel: 'silent', plugins: [workersVersion({ upload: true })] }),
+      esbuild.build({
+        entryPoints: [entry],
+        bundle: true,
+        format: 'esm',
+        outdir: join(dir, 'dist'),
+        logLevel: 'silent',
+        plugins: [workersVersion({ upload: true })],
+      }),
     ).rejects.toThrow(/set the `worker` option \(its name or id\) or `name` in the wrangler config/)
     await expect(readFile(join(dir, 'dist/index.js'))).rejects.toThrow(/ENOENT/)
   })
@@ -178,7 +227,9 @@ describe('esbuild', () => {
       await ctx.dispose()
     }
     const failed = await tempDir('esbuild-failed')
-    await expect(build({ entryPoints: [join(failed, 'missing.js')] }, { outputDir: join(failed, 'out') })).rejects.toThrow(/Could not resolve/)
+    await expect(
+      build({ entryPoints: [join(failed, 'missing.js')] }, { outputDir: join(failed, 'out') }),
+    ).rejects.toThrow(/Could not resolve/)
     await expect(readFile(join(failed, 'out/request.json'))).rejects.toThrow(/ENOENT/)
   })
 })

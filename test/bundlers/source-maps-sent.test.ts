@@ -23,7 +23,10 @@ type SourceMapOutput = true | 'hidden' | 'inline'
 async function project(name: string, uploadSourceMaps: boolean | undefined): Promise<string> {
   const root = await tempDir(`maps-${name}`)
   await mkdir(join(root, 'src'))
-  await writeFile(join(root, 'src/index.js'), "export default { async fetch() { const { lazy } = await import('./lazy.js'); return new Response(lazy()) } }\n")
+  await writeFile(
+    join(root, 'src/index.js'),
+    "export default { async fetch() { const { lazy } = await import('./lazy.js'); return new Response(lazy()) } }\n",
+  )
   await writeFile(join(root, 'src/lazy.js'), "export const lazy = () => 'loaded lazily'\n")
   const config = {
     name,
@@ -60,26 +63,50 @@ function recordMapReads(reads: string[]): Plugin {
   }
 }
 
-async function buildWithRollup(root: string, sourcemap: SourceMapOutput, options: Record<string, unknown> = {}): Promise<{ maps: string[]; reads: string[]; warnings: string[] }> {
+async function buildWithRollup(
+  root: string,
+  sourcemap: SourceMapOutput,
+  options: Record<string, unknown> = {},
+): Promise<{ maps: string[]; reads: string[]; warnings: string[] }> {
   const reads: string[] = []
   const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined)
   try {
     const bundle = await rollup({
       input: join(root, 'src/index.js'),
       logLevel: 'silent',
-      plugins: [recordMapReads(reads), rollupPlugin({ root, outputDir: join(root, '.workers-version'), logLevel: 'warn', ...options })],
+      plugins: [
+        recordMapReads(reads),
+        rollupPlugin({
+          root,
+          outputDir: join(root, '.workers-version'),
+          logLevel: 'warn',
+          ...options,
+        }),
+      ],
     })
-    await bundle.write({ dir: join(root, 'dist'), format: 'es', sourcemap, chunkFileNames: '[name].js' })
+    await bundle.write({
+      dir: join(root, 'dist'),
+      format: 'es',
+      sourcemap,
+      chunkFileNames: '[name].js',
+    })
     await bundle.close()
     const body = await readRequest(join(root, '.workers-version'))
-    return { maps: mapNames(body.modules), reads, warnings: warn.mock.calls.map((call) => String(call[0])) }
+    return {
+      maps: mapNames(body.modules),
+      reads,
+      warnings: warn.mock.calls.map((call) => String(call[0])),
+    }
   } finally {
     warn.mockRestore()
   }
 }
 
 const mapNames = (modules: Array<{ name: string; content_type: string }>) =>
-  modules.filter((m) => m.content_type === 'application/source-map').map((m) => m.name).sort()
+  modules
+    .filter((m) => m.content_type === 'application/source-map')
+    .map((m) => m.name)
+    .sort()
 
 describe('source maps are sent as wrangler sends them', () => {
   it.each([
@@ -87,19 +114,22 @@ describe('source maps are sent as wrangler sends them', () => {
     ['unset', 'hidden', undefined, []],
     ['false', true, false, []],
     ['true', true, true, ['index.js.map', 'lazy.js.map']],
-  ] as const)('upload_source_maps %s, output sourcemap %s: the same maps as wrangler deploy', async (label, sourcemap, uploadSourceMaps, expected) => {
-    const name = `maps-${label}-${sourcemap === true ? 'linked' : sourcemap}`
-    const root = await project(name, uploadSourceMaps)
-    const ours = await buildWithRollup(root, sourcemap)
-    expect(ours.maps).toEqual(expected)
-    // A map that is not sent is never read from the bundle.
-    if (expected.length === 0) expect(ours.reads).toEqual([])
-    expect(ours.warnings.join('\n')).not.toMatch(/upload_source_maps/)
+  ] as const)(
+    'upload_source_maps %s, output sourcemap %s: the same maps as wrangler deploy',
+    async (label, sourcemap, uploadSourceMaps, expected) => {
+      const name = `maps-${label}-${sourcemap === true ? 'linked' : sourcemap}`
+      const root = await project(name, uploadSourceMaps)
+      const ours = await buildWithRollup(root, sourcemap)
+      expect(ours.maps).toEqual(expected)
+      // A map that is not sent is never read from the bundle.
+      if (expected.length === 0) expect(ours.reads).toEqual([])
+      expect(ours.warnings.join('\n')).not.toMatch(/upload_source_maps/)
 
-    await runWrangler(emulator(), ['deploy'], root)
-    const [theirs] = emulator().versions(name)
-    expect(mapNames(theirs!.modules)).toEqual(expected)
-  })
+      await runWrangler(emulator(), ['deploy'], root)
+      const [theirs] = emulator().versions(name)
+      expect(mapNames(theirs!.modules)).toEqual(expected)
+    },
+  )
 
   it('upload_source_maps: true sends the maps no chunk links (hidden), which the bundle holds; the sourcemaps option wins over the config', async () => {
     const root = await project('maps-true-hidden', true)
@@ -117,7 +147,10 @@ describe('source maps are sent as wrangler sends them', () => {
       configFile: false,
       logLevel: 'silent',
       build: { ssr: 'src/index.js', outDir: join(root, 'dist'), sourcemap: 'hidden' },
-      plugins: [recordMapReads(reads) as never, vitePlugin({ outputDir: join(root, '.workers-version') })],
+      plugins: [
+        recordMapReads(reads) as never,
+        vitePlugin({ outputDir: join(root, '.workers-version') }),
+      ],
     })
     const body = await readRequest(join(root, '.workers-version'))
     expect(body.modules.map((m) => m.name)).toContain('index.js')

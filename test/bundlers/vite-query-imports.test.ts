@@ -27,10 +27,21 @@ async function buildWorker(pluginsFor: (dir: string) => Plugin[]): Promise<strin
 describe("Vite's query imports", () => {
   it('?raw and ?url imports of files a module rule matches (.html) are built as Vite builds them without the plugin', async () => {
     const without = await buildWorker(() => [])
-    const withPlugin = await buildWorker((dir) => [workersVersion({ outputDir: join(dir, '.workers-version'), worker: 'query-imports', version: { compatibility_date: '2025-01-01' } })].flat() as Plugin[])
+    const withPlugin = await buildWorker(
+      (dir) =>
+        [
+          workersVersion({
+            outputDir: join(dir, '.workers-version'),
+            worker: 'query-imports',
+            version: { compatibility_date: '2025-01-01' },
+          }),
+        ].flat() as Plugin[],
+    )
 
     // Same files, same chunk text: `.html?raw` inlined as Vite inlines it, not a Text module of its own.
-    expect(await readdir(join(withPlugin, 'dist'), { recursive: true })).toEqual(await readdir(join(without, 'dist'), { recursive: true }))
+    expect(await readdir(join(withPlugin, 'dist'), { recursive: true })).toEqual(
+      await readdir(join(without, 'dist'), { recursive: true }),
+    )
     const chunk = await readFile(join(withPlugin, 'dist/index.js'), 'utf8')
     expect(chunk).toBe(await readFile(join(without, 'dist/index.js'), 'utf8'))
     expect(chunk).toContain('A page read as text')

@@ -16,7 +16,9 @@ function stampBuilds(): Plugin {
       builds += 1
     },
     transform(code, id) {
-      return id.endsWith('/src/index.js') ? code.replace('Response.json({', `Response.json({ build: ${builds},`) : undefined
+      return id.endsWith('/src/index.js')
+        ? code.replace('Response.json({', `Response.json({ build: ${builds},`)
+        : undefined
     },
   }
 }
@@ -31,7 +33,10 @@ describe('an environment built twice in one app build', () => {
       configFile: false,
       logLevel: 'silent',
       environments: {
-        worker: { consumer: 'server', build: { outDir: join(dir, 'worker'), rollupOptions: { input: 'src/index.js' } } },
+        worker: {
+          consumer: 'server',
+          build: { outDir: join(dir, 'worker'), rollupOptions: { input: 'src/index.js' } },
+        },
       },
       builder: {
         async buildApp(builder) {
@@ -39,11 +44,21 @@ describe('an environment built twice in one app build', () => {
           await builder.build(builder.environments.worker!)
         },
       },
-      plugins: [stampBuilds(), workersVersion({ outputDir, worker: 'rebuilt', version: { compatibility_date: '2025-01-01' }, logLevel: 'info' })],
+      plugins: [
+        stampBuilds(),
+        workersVersion({
+          outputDir,
+          worker: 'rebuilt',
+          version: { compatibility_date: '2025-01-01' },
+          logLevel: 'info',
+        }),
+      ],
     })
     await builder.buildApp()
 
-    expect(summaries.mock.calls.filter(([line]) => String(line).includes('Workers version'))).toHaveLength(1)
+    expect(
+      summaries.mock.calls.filter(([line]) => String(line).includes('Workers version')),
+    ).toHaveLength(1)
     const body = await readRequest(outputDir)
     expect(body.main_module).toBe('index.js')
     expect(body.modules.map((m) => m.name)).toEqual(['index.js'])

@@ -3,7 +3,14 @@ import { build, createBuilder, createLogger, type InlineConfig } from 'vite'
 import { cloudflare } from '@cloudflare/vite-plugin'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import workersVersion from '../../src/vite.js'
-import { TEST_ROOT, WORKER_FIXTURE, assertMapsBelongToChunks, moduleShape, readRequest, tempDir } from '../helpers/fixture.js'
+import {
+  TEST_ROOT,
+  WORKER_FIXTURE,
+  assertMapsBelongToChunks,
+  moduleShape,
+  readRequest,
+  tempDir,
+} from '../helpers/fixture.js'
 import { expectWorkerResponds } from '../helpers/workerd.js'
 
 const version = { compatibility_date: '2025-01-01', compatibility_flags: ['nodejs_compat'] }
@@ -42,8 +49,13 @@ describe('vite', () => {
     const body = await readRequest(outputDir)
     expect(body.main_module).toBe('index.js')
     const shape = moduleShape(body)
-    expect(shape.filter(([name]) => !name.startsWith('lazy') && !name.startsWith('assets/lazy'))).toEqual(expectedModules)
-    expect(shape.filter(([name]) => name.includes('lazy')).map(([, type]) => type)).toEqual(['application/javascript+module', 'application/source-map'])
+    expect(
+      shape.filter(([name]) => !name.startsWith('lazy') && !name.startsWith('assets/lazy')),
+    ).toEqual(expectedModules)
+    expect(shape.filter(([name]) => name.includes('lazy')).map(([, type]) => type)).toEqual([
+      'application/javascript+module',
+      'application/source-map',
+    ])
     expect(assertMapsBelongToChunks(body)).toBe(2)
     await expectWorkerResponds(body)
   })
@@ -87,13 +99,20 @@ describe('vite', () => {
     const dir = await tempDir('vite-input')
     const outputDir = join(dir, '.workers-version')
     const summaries = countSummaries()
-    const builder = await createBuilder({
-      root: WORKER_FIXTURE,
-      configFile: false,
-      logLevel: 'silent',
-      build: { outDir: join(dir, 'dist'), sourcemap: true, rollupOptions: { input: 'src/index.js', output: { entryFileNames: '[name].js' } } },
-      plugins: [workersVersion({ outputDir, worker: 'test', version, logLevel: 'info' })],
-    }, null)
+    const builder = await createBuilder(
+      {
+        root: WORKER_FIXTURE,
+        configFile: false,
+        logLevel: 'silent',
+        build: {
+          outDir: join(dir, 'dist'),
+          sourcemap: true,
+          rollupOptions: { input: 'src/index.js', output: { entryFileNames: '[name].js' } },
+        },
+        plugins: [workersVersion({ outputDir, worker: 'test', version, logLevel: 'info' })],
+      },
+      null,
+    )
     await builder.buildApp()
     expect(summaries()).toBe(1)
     const body = await readRequest(outputDir)
@@ -111,8 +130,19 @@ describe('vite', () => {
       logLevel: 'silent',
       builder: {},
       environments: {
-        client: { build: { outDir: join(dir, 'client'), rollupOptions: { input: join(TEST_ROOT, 'fixtures/vite-app/client.js') } } },
-        ssr: { build: { outDir: join(dir, 'worker'), sourcemap: true, rollupOptions: { input: 'src/index.js' } } },
+        client: {
+          build: {
+            outDir: join(dir, 'client'),
+            rollupOptions: { input: join(TEST_ROOT, 'fixtures/vite-app/client.js') },
+          },
+        },
+        ssr: {
+          build: {
+            outDir: join(dir, 'worker'),
+            sourcemap: true,
+            rollupOptions: { input: 'src/index.js' },
+          },
+        },
       },
       plugins: [workersVersion({ outputDir, worker: 'test', version, logLevel: 'info' })],
     }
@@ -135,7 +165,11 @@ describe('vite', () => {
       logLevel: 'silent',
       build: { outDir: join(dir, 'dist'), sourcemap: true },
       plugins: [
-        cloudflare({ configPath: join(TEST_ROOT, 'fixtures/vite-cloudflare/wrangler.jsonc'), inspectorPort: false, persistState: false }),
+        cloudflare({
+          configPath: join(TEST_ROOT, 'fixtures/vite-cloudflare/wrangler.jsonc'),
+          inspectorPort: false,
+          persistState: false,
+        }),
         workersVersion({ outputDir, worker: 'cf-worker', version, logLevel: 'info' }),
       ],
     })

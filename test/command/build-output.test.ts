@@ -9,14 +9,22 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { readRequest, tempDir } from '../helpers/fixture.js'
 import { previewUrlOn, useEmulator } from '../helpers/emulator.js'
-import { emulatorEnv, rollupBuildOutput, runCli, viteBuildOutput, wranglerBuildOutput } from '../helpers/deploy-command.js'
+import {
+  emulatorEnv,
+  rollupBuildOutput,
+  runCli,
+  viteBuildOutput,
+  wranglerBuildOutput,
+} from '../helpers/deploy-command.js'
 import { expectClientServed } from '../helpers/vite-app.js'
 
 const emulator = useEmulator()
 
 function versionPosts(): string[] {
   return emulator()
-    .requests.filter((r) => r.method === 'POST' && /\/workers\/workers\/[^/]+\/versions$/.test(r.path))
+    .requests.filter(
+      (r) => r.method === 'POST' && /\/workers\/workers\/[^/]+\/versions$/.test(r.path),
+    )
     .map((r) => r.path.split('/').at(-2)!)
 }
 
@@ -31,26 +39,38 @@ describe('deploy: Build Output', () => {
     const [deployment] = emulator().previewDeployments(preview!.id)
     const url = previewUrlOn(emulator(), 'deployment', deployment!.id, 'bo-out')
     expect(await (await fetch(new URL('api/add?a=20&b=22', url))).json()).toEqual({ sum: 42 })
-    expect(await (await fetch(new URL('docs/readme.txt', url))).text()).toBe('A nested static file.\n')
+    expect(await (await fetch(new URL('docs/readme.txt', url))).text()).toBe(
+      'A nested static file.\n',
+    )
     // A Preview takes the `previews` bindings only (none here) and the assets binding, and creates no version.
     expect(Object.keys(deployment!.env)).toEqual(['ASSETS'])
     expect(emulator().versions('bo-out')).toEqual([])
-    expect(JSON.parse(await readFile(join(root, '.workers-version/result.json'), 'utf8'))).toMatchObject({ kind: 'preview', worker: 'bo-out', deployment: { id: deployment!.id } })
+    expect(
+      JSON.parse(await readFile(join(root, '.workers-version/result.json'), 'utf8')),
+    ).toMatchObject({ kind: 'preview', worker: 'bo-out', deployment: { id: deployment!.id } })
   })
 
-  it('deploys wrangler build\'s v1 tree with --promote: a var, a KV namespace and a wasm module answer on the preview', async () => {
+  it("deploys wrangler build's v1 tree with --promote: a var, a KV namespace and a wasm module answer on the preview", async () => {
     const root = await wranglerBuildOutput()
     expect(existsSync(join(root, '.cloudflare/output/v1'))).toBe(true)
     const run = await runCli(['deploy', '--promote'], root, emulatorEnv(emulator()))
     expect(run.stderr).not.toContain('deploy failed')
     expect(run.code).toBe(0)
     const [version] = emulator().versions('bo-wrangler')
-    expect(emulator().deployments('bo-wrangler')[0]!.versions).toEqual([{ version_id: version!.id, percentage: 100 }])
-    expect(await (await fetch(version!.urls[0]!)).json()).toEqual({ greeting: 'hello from v1', kv: 'stored', sum: 5 })
-    expect(JSON.parse(await readFile(join(root, '.workers-version/result.json'), 'utf8'))).toMatchObject({ worker: 'bo-wrangler', result: { id: version!.id } })
+    expect(emulator().deployments('bo-wrangler')[0]!.versions).toEqual([
+      { version_id: version!.id, percentage: 100 },
+    ])
+    expect(await (await fetch(version!.urls[0]!)).json()).toEqual({
+      greeting: 'hello from v1',
+      kv: 'stored',
+      sum: 5,
+    })
+    expect(
+      JSON.parse(await readFile(join(root, '.workers-version/result.json'), 'utf8')),
+    ).toMatchObject({ worker: 'bo-wrangler', result: { id: version!.id } })
   })
 
-  it('--dry-run on the Cloudflare Vite plugin\'s tree sends nothing, then --promote deploys it and its client answers', async () => {
+  it("--dry-run on the Cloudflare Vite plugin's tree sends nothing, then --promote deploys it and its client answers", async () => {
     const root = await viteBuildOutput()
     const before = emulator().requests.length
     const dry = await runCli(['deploy', '--dry-run'], root, emulatorEnv(emulator()))
@@ -68,7 +88,9 @@ describe('deploy: Build Output', () => {
     expect(run.code).toBe(0)
     const [version] = emulator().versions('fullstack-bo')
     await expectClientServed(version!.urls[0]!)
-    expect(await (await fetch(new URL('api/hello', version!.urls[0]!))).json()).toEqual({ hello: 'from the api' })
+    expect(await (await fetch(new URL('api/hello', version!.urls[0]!))).json()).toEqual({
+      hello: 'from the api',
+    })
   })
 
   it('deploys every Worker of a tree, the Worker a service binding names before the Worker that binds it', async () => {
@@ -76,10 +98,17 @@ describe('deploy: Build Output', () => {
     const tree = join(root, '.cloudflare/output/v0/workers')
     // A second Worker directory: the entry Worker (`default`) comes first in the tree, the binding puts it last.
     await mkdir(join(tree, 'aux/bundle'), { recursive: true })
-    await writeFile(join(tree, 'aux/bundle/index.js'), 'export default { fetch: () => Response.json({ aux: true }) }\n')
+    await writeFile(
+      join(tree, 'aux/bundle/index.js'),
+      'export default { fetch: () => Response.json({ aux: true }) }\n',
+    )
     await writeFile(
       join(tree, 'aux/worker.config.json'),
-      JSON.stringify({ name: 'bo-out-aux', compatibilityDate: '2025-01-01', manifest: { type: 'partial', mainModule: 'index.js', modules: {} } }),
+      JSON.stringify({
+        name: 'bo-out-aux',
+        compatibilityDate: '2025-01-01',
+        manifest: { type: 'partial', mainModule: 'index.js', modules: {} },
+      }),
     )
     const configFile = join(tree, 'default/worker.config.json')
     const config = JSON.parse(await readFile(configFile, 'utf8'))
@@ -95,21 +124,42 @@ describe('deploy: Build Output', () => {
     const [aux] = emulator().versions('bo-out-aux')
     expect(await (await fetch(aux!.urls[0]!)).json()).toEqual({ aux: true })
     const [entry] = emulator().versions('bo-out')
-    expect(emulator().deployments('bo-out')[0]!.versions).toEqual([{ version_id: entry!.id, percentage: 100 }])
-    expect(await (await fetch(new URL('api/info?who=deploy', entry!.urls[0]!))).json()).toEqual({ greeting: 'hello from a var', kv: 'deploy', lazy: 'loaded lazily' })
-    expect(emulator().versions('bo-out').at(-1)!.request.bindings).toContainEqual({ type: 'service', name: 'AUX', service: 'bo-out-aux' })
-    expect(JSON.parse(await readFile(join(root, '.workers-version/workers/bo-out-aux/result.json'), 'utf8'))).toMatchObject({ worker: 'bo-out-aux' })
+    expect(emulator().deployments('bo-out')[0]!.versions).toEqual([
+      { version_id: entry!.id, percentage: 100 },
+    ])
+    expect(await (await fetch(new URL('api/info?who=deploy', entry!.urls[0]!))).json()).toEqual({
+      greeting: 'hello from a var',
+      kv: 'deploy',
+      lazy: 'loaded lazily',
+    })
+    expect(emulator().versions('bo-out').at(-1)!.request.bindings).toContainEqual({
+      type: 'service',
+      name: 'AUX',
+      service: 'bo-out-aux',
+    })
+    expect(
+      JSON.parse(
+        await readFile(join(root, '.workers-version/workers/bo-out-aux/result.json'), 'utf8'),
+      ),
+    ).toMatchObject({ worker: 'bo-out-aux' })
   })
 
   it('rolls out gradually with --promote PERCENT, reports to GITHUB_OUTPUT, and names a Preview after the CI branch with --preview', async () => {
     const root = await rollupBuildOutput()
     // A Worker of its own for this test: bo-out is deployed by the others.
     const file = join(root, '.cloudflare/output/v0/workers/default/worker.config.json')
-    await writeFile(file, JSON.stringify({ ...JSON.parse(await readFile(file, 'utf8')), name: 'bo-rollout' }))
+    await writeFile(
+      file,
+      JSON.stringify({ ...JSON.parse(await readFile(file, 'utf8')), name: 'bo-rollout' }),
+    )
     expect((await runCli(['deploy', '--promote'], root, emulatorEnv(emulator()))).code).toBe(0)
     const outputs = join(await tempDir('deploy-outputs'), 'github-output')
     await writeFile(outputs, '')
-    const run = await runCli(['deploy', '--promote', '30'], root, emulatorEnv(emulator(), { GITHUB_OUTPUT: outputs }))
+    const run = await runCli(
+      ['deploy', '--promote', '30'],
+      root,
+      emulatorEnv(emulator(), { GITHUB_OUTPUT: outputs }),
+    )
     expect(run.code, run.stderr).toBe(0)
     const [second, first] = emulator().versions('bo-rollout')
     expect(emulator().deployments('bo-rollout')[0]!.versions).toEqual(
@@ -123,8 +173,20 @@ describe('deploy: Build Output', () => {
     expect(written).toMatch(/^traffic=.*:30/m)
 
     // A push of the branch: a pull request from a repository the CI does not name would be refused as a possible fork.
-    const branch = await runCli(['deploy', '--preview'], root, emulatorEnv(emulator(), { GITHUB_EVENT_NAME: 'push', GITHUB_REF: 'refs/heads/feature/from-ci', GITHUB_REF_NAME: 'feature/from-ci' }))
+    const branch = await runCli(
+      ['deploy', '--preview'],
+      root,
+      emulatorEnv(emulator(), {
+        GITHUB_EVENT_NAME: 'push',
+        GITHUB_REF: 'refs/heads/feature/from-ci',
+        GITHUB_REF_NAME: 'feature/from-ci',
+      }),
+    )
     expect(branch.code, branch.stderr).toBe(0)
-    expect(emulator().previews('bo-rollout').map((p) => p.name)).toEqual(['feature/from-ci'])
+    expect(
+      emulator()
+        .previews('bo-rollout')
+        .map((p) => p.name),
+    ).toEqual(['feature/from-ci'])
   })
 })

@@ -31,9 +31,20 @@ describe('the deploy order of several Workers', () => {
     expect(
       boundWorkers([
         { type: 'service', name: 'API', service: 'api' },
-        { type: 'durable_object_namespace', name: 'ROOMS', class_name: 'Room', script_name: 'rooms' },
+        {
+          type: 'durable_object_namespace',
+          name: 'ROOMS',
+          class_name: 'Room',
+          script_name: 'rooms',
+        },
         { type: 'durable_object_namespace', name: 'OWN', class_name: 'Own' },
-        { type: 'workflow', name: 'FLOW', workflow_name: 'flow', class_name: 'Flow', script_name: 'flows' },
+        {
+          type: 'workflow',
+          name: 'FLOW',
+          workflow_name: 'flow',
+          class_name: 'Flow',
+          script_name: 'flows',
+        },
         { type: 'plain_text', name: 'X', text: 'api' },
         { type: 'service', name: 'API_AGAIN', service: 'api', entrypoint: 'Admin' },
       ]),

@@ -17,7 +17,23 @@ import { tempDir } from '../helpers/fixture.js'
 const emulator = useEmulator()
 
 /** The CI variables the plugin reads in-process: each test sets its own. */
-const CI_VARIABLES = ['WORKERS_CI_BRANCH', 'GITHUB_HEAD_REF', 'GITHUB_REF_NAME', 'GITHUB_REF', 'GITHUB_REF_TYPE', 'GITHUB_EVENT_NAME', 'GITHUB_SHA', 'GITHUB_EVENT_PATH', 'GITHUB_REPOSITORY', 'GITHUB_OUTPUT', 'GITHUB_STEP_SUMMARY', 'CI_COMMIT_REF_NAME', 'CIRCLE_BRANCH', 'BUILDKITE_BRANCH', 'BITBUCKET_BRANCH']
+const CI_VARIABLES = [
+  'WORKERS_CI_BRANCH',
+  'GITHUB_HEAD_REF',
+  'GITHUB_REF_NAME',
+  'GITHUB_REF',
+  'GITHUB_REF_TYPE',
+  'GITHUB_EVENT_NAME',
+  'GITHUB_SHA',
+  'GITHUB_EVENT_PATH',
+  'GITHUB_REPOSITORY',
+  'GITHUB_OUTPUT',
+  'GITHUB_STEP_SUMMARY',
+  'CI_COMMIT_REF_NAME',
+  'CIRCLE_BRANCH',
+  'BUILDKITE_BRANCH',
+  'BITBUCKET_BRANCH',
+]
 
 beforeEach(() => {
   for (const name of CI_VARIABLES) vi.stubEnv(name, '')
@@ -27,13 +43,37 @@ afterEach(() => {
 })
 
 /** A project whose Worker answers its marker, built by Rollup with the plugin under `extra` (a Preview, a promote …). */
-async function build(worker: string, marker: string, extra: Record<string, unknown>, dir?: string): Promise<string> {
+async function build(
+  worker: string,
+  marker: string,
+  extra: Record<string, unknown>,
+  dir?: string,
+): Promise<string> {
   const root = dir ?? (await tempDir('previews-cmd'))
   await mkdir(join(root, 'src'), { recursive: true })
-  await writeFile(join(root, 'src/index.js'), `export default { fetch: () => Response.json({ build: ${JSON.stringify(marker)} }) }\n`)
-  await writeFile(join(root, 'wrangler.json'), JSON.stringify({ name: worker, compatibility_date: '2025-01-01', previews: { vars: { STAGE: 'preview' } } }))
-  const { version: _version, ...options } = uploadOptions(emulator(), worker, { root, createWorker: true, gitAnnotations: false, ...extra })
-  const bundle = await rollup({ input: join(root, 'src/index.js'), logLevel: 'silent', plugins: [rollupPlugin(options as never)] })
+  await writeFile(
+    join(root, 'src/index.js'),
+    `export default { fetch: () => Response.json({ build: ${JSON.stringify(marker)} }) }\n`,
+  )
+  await writeFile(
+    join(root, 'wrangler.json'),
+    JSON.stringify({
+      name: worker,
+      compatibility_date: '2025-01-01',
+      previews: { vars: { STAGE: 'preview' } },
+    }),
+  )
+  const { version: _version, ...options } = uploadOptions(emulator(), worker, {
+    root,
+    createWorker: true,
+    gitAnnotations: false,
+    ...extra,
+  })
+  const bundle = await rollup({
+    input: join(root, 'src/index.js'),
+    logLevel: 'silent',
+    plugins: [rollupPlugin(options as never)],
+  })
   try {
     await bundle.write({ dir: join(root, 'dist'), format: 'es' })
   } finally {
@@ -42,12 +82,24 @@ async function build(worker: string, marker: string, extra: Record<string, unkno
   return root
 }
 
-const previewNames = (worker: string) => emulator().previews(worker).map((p) => p.name)
-const stableUrl = (worker: string, slug: string) => previewUrlOn(emulator(), 'preview', slug, worker)
-const requestsSince = (start: number) => emulator().requests.slice(start).map((r) => `${r.method} ${r.path}`)
+const previewNames = (worker: string) =>
+  emulator()
+    .previews(worker)
+    .map((p) => p.name)
+const stableUrl = (worker: string, slug: string) =>
+  previewUrlOn(emulator(), 'preview', slug, worker)
+const requestsSince = (start: number) =>
+  emulator()
+    .requests.slice(start)
+    .map((r) => `${r.method} ${r.path}`)
 
 /** A GitHub `pull_request` event file for pull request #`number`, from `headRepo` (another id than the base's is a fork). */
-async function pullRequestEvent(action: string, number: number, branch: string, fork: boolean): Promise<Record<string, string>> {
+async function pullRequestEvent(
+  action: string,
+  number: number,
+  branch: string,
+  fork: boolean,
+): Promise<Record<string, string>> {
   const dir = await tempDir('gh-closed')
   const path = join(dir, 'event.json')
   const repo = (id: number, fullName: string) => ({ id, full_name: fullName })
@@ -56,10 +108,26 @@ async function pullRequestEvent(action: string, number: number, branch: string, 
     JSON.stringify({
       action,
       number,
-      pull_request: { number, merged: action === 'closed', head: { ref: branch, sha: 'd'.repeat(40), repo: fork ? repo(2, 'mallory/app') : repo(1, 'acme/app') }, base: { ref: 'main', repo: repo(1, 'acme/app') } },
+      pull_request: {
+        number,
+        merged: action === 'closed',
+        head: {
+          ref: branch,
+          sha: 'd'.repeat(40),
+          repo: fork ? repo(2, 'mallory/app') : repo(1, 'acme/app'),
+        },
+        base: { ref: 'main', repo: repo(1, 'acme/app') },
+      },
     }),
   )
-  return { GITHUB_EVENT_NAME: 'pull_request', GITHUB_EVENT_PATH: path, GITHUB_REPOSITORY: 'acme/app', GITHUB_HEAD_REF: branch, GITHUB_REF: `refs/pull/${number}/merge`, GITHUB_REF_NAME: `${number}/merge` }
+  return {
+    GITHUB_EVENT_NAME: 'pull_request',
+    GITHUB_EVENT_PATH: path,
+    GITHUB_REPOSITORY: 'acme/app',
+    GITHUB_HEAD_REF: branch,
+    GITHUB_REF: `refs/pull/${number}/merge`,
+    GITHUB_REF_NAME: `${number}/merge`,
+  }
 }
 
 describe('previews delete NAME', () => {
@@ -67,7 +135,12 @@ describe('previews delete NAME', () => {
     const root = await build('pl-delete', 'a', { preview: 'feature/a' })
     await build('pl-delete', 'b', { preview: 'feature/b' }, root)
     const [a, b] = emulator().previews('pl-delete')
-    const deploymentUrlOfA = previewUrlOn(emulator(), 'deployment', emulator().previewDeployments(a!.id)[0]!.id, 'pl-delete')
+    const deploymentUrlOfA = previewUrlOn(
+      emulator(),
+      'deployment',
+      emulator().previewDeployments(a!.id)[0]!.id,
+      'pl-delete',
+    )
     expect(await (await fetch(stableUrl('pl-delete', a!.slug))).json()).toEqual({ build: 'a' })
     expect((await fetch(deploymentUrlOfA)).status).toBe(200)
 
@@ -87,7 +160,11 @@ describe('previews delete NAME', () => {
     await build('pl-unknown', 'x', { preview: 'keep-me' })
     const elsewhere = await tempDir('previews-nowhere')
     const start = emulator().requests.length
-    const run = await runCli(['previews', 'delete', 'no-such-preview', '--worker', 'pl-unknown'], elsewhere, emulatorEnv(emulator()))
+    const run = await runCli(
+      ['previews', 'delete', 'no-such-preview', '--worker', 'pl-unknown'],
+      elsewhere,
+      emulatorEnv(emulator()),
+    )
     expect(run.code, run.stdout + run.stderr).toBe(1)
     expect(run.stderr).toContain('Worker "pl-unknown" has no Preview "no-such-preview"')
     expect(requestsSince(start).filter((r) => r.startsWith('DELETE'))).toEqual([])
@@ -97,7 +174,13 @@ describe('previews delete NAME', () => {
 
   it('answers usage errors with exit 2 and the usage', async () => {
     const dir = await tempDir('previews-usage')
-    for (const args of [['previews'], ['previews', 'delete'], ['previews', 'prune'], ['previews', 'prune', '--older-than', '7 days'], ['previews', 'delete', 'x', '--dry-run']]) {
+    for (const args of [
+      ['previews'],
+      ['previews', 'delete'],
+      ['previews', 'prune'],
+      ['previews', 'prune', '--older-than', '7 days'],
+      ['previews', 'delete', 'x', '--dry-run'],
+    ]) {
       const run = await runCli(args, dir, emulatorEnv(emulator()))
       expect(run.code, args.join(' ') + run.stderr).toBe(2)
       expect(run.stderr).toContain('Usage: npx unplugin-workers-version previews')
@@ -114,17 +197,29 @@ describe('previews delete --from-event', () => {
     await build('pl-event', 'fork', { preview: 'pr-7' }, root)
     await build('pl-event', 'other', { preview: 'feature-other' }, root)
 
-    const sameRepo = await runCli(['previews', 'delete', '--from-event'], root, emulatorEnv(emulator(), await pullRequestEvent('closed', 5, 'feature/login', false)))
+    const sameRepo = await runCli(
+      ['previews', 'delete', '--from-event'],
+      root,
+      emulatorEnv(emulator(), await pullRequestEvent('closed', 5, 'feature/login', false)),
+    )
     expect(sameRepo.code, sameRepo.stdout + sameRepo.stderr).toBe(0)
     expect(previewNames('pl-event')).toEqual(['pr-7', 'feature-other'])
 
-    const fork = await runCli(['previews', 'delete', '--from-event'], root, emulatorEnv(emulator(), await pullRequestEvent('closed', 7, 'feature-other', true)))
+    const fork = await runCli(
+      ['previews', 'delete', '--from-event'],
+      root,
+      emulatorEnv(emulator(), await pullRequestEvent('closed', 7, 'feature-other', true)),
+    )
     expect(fork.code, fork.stdout + fork.stderr).toBe(0)
     expect(fork.stdout).toMatch(/deleted Preview pr-7/)
     expect(previewNames('pl-event')).toEqual(['feature-other'])
 
     // Closing again: nothing to delete is no failure.
-    const again = await runCli(['previews', 'delete', '--from-event'], root, emulatorEnv(emulator(), await pullRequestEvent('closed', 7, 'feature-other', true)))
+    const again = await runCli(
+      ['previews', 'delete', '--from-event'],
+      root,
+      emulatorEnv(emulator(), await pullRequestEvent('closed', 7, 'feature-other', true)),
+    )
     expect(again.code, again.stdout + again.stderr).toBe(0)
     expect(again.stdout).toMatch(/has no Preview pr-7; nothing to delete/)
   })
@@ -132,7 +227,10 @@ describe('previews delete --from-event', () => {
   it('refuses an event that closes no pull request before any request (not even the account lookup), deleting nothing', async () => {
     const root = await build('pl-open', 'open', { preview: 'feature/open' })
     const start = emulator().requests.length
-    const { CLOUDFLARE_ACCOUNT_ID: _account, ...withoutAccount } = emulatorEnv(emulator(), await pullRequestEvent('synchronize', 9, 'feature/open', false))
+    const { CLOUDFLARE_ACCOUNT_ID: _account, ...withoutAccount } = emulatorEnv(
+      emulator(),
+      await pullRequestEvent('synchronize', 9, 'feature/open', false),
+    )
     const run = await runCli(['previews', 'delete', '--from-event'], root, withoutAccount)
     expect(run.code, run.stdout + run.stderr).toBe(1)
     expect(run.stderr).toMatch(/closes no pull request/)
@@ -142,7 +240,11 @@ describe('previews delete --from-event', () => {
 
   it('never deletes another branch’s Preview that only shares the URL label', async () => {
     const root = await build('pl-slug', 'slash', { preview: 'feat/x' })
-    const run = await runCli(['previews', 'delete', '--from-event'], root, emulatorEnv(emulator(), await pullRequestEvent('closed', 3, 'feat-x', false)))
+    const run = await runCli(
+      ['previews', 'delete', '--from-event'],
+      root,
+      emulatorEnv(emulator(), await pullRequestEvent('closed', 3, 'feat-x', false)),
+    )
     expect(run.code, run.stdout + run.stderr).toBe(0)
     expect(run.stdout).toMatch(/has no Preview feat-x/)
     expect(previewNames('pl-slug')).toEqual(['feat/x'])
@@ -152,17 +254,26 @@ describe('previews delete --from-event', () => {
 describe('previews prune --older-than', () => {
   it('deletes only the Previews without a deployment in the period, never the Worker or its production deployment', async () => {
     const root = await build('pl-prune', 'production', { promote: true })
-    for (const name of ['old-1', 'old-2', 'recent', 'old-redeployed']) await build('pl-prune', name, { preview: name }, root)
-    const byName = (name: string) => emulator().previews('pl-prune').find((p) => p.name === name)!
+    for (const name of ['old-1', 'old-2', 'recent', 'old-redeployed'])
+      await build('pl-prune', name, { preview: name }, root)
+    const byName = (name: string) =>
+      emulator()
+        .previews('pl-prune')
+        .find((p) => p.name === name)!
     const tenDaysAgo = new Date(Date.now() - 10 * 86_400_000).toISOString()
-    for (const name of ['old-1', 'old-2', 'old-redeployed']) emulator().setPreviewCreatedOn(byName(name).id, tenDaysAgo)
+    for (const name of ['old-1', 'old-2', 'old-redeployed'])
+      emulator().setPreviewCreatedOn(byName(name).id, tenDaysAgo)
     // Created long ago, deployed again now: its latest deployment is what counts.
     await build('pl-prune', 'old-redeployed again', { preview: 'old-redeployed' }, root)
     const production = emulator().deployments('pl-prune')
     expect(production).toHaveLength(1)
 
     const start = emulator().requests.length
-    const dry = await runCli(['previews', 'prune', '--older-than', '7d', '--dry-run'], root, emulatorEnv(emulator()))
+    const dry = await runCli(
+      ['previews', 'prune', '--older-than', '7d', '--dry-run'],
+      root,
+      emulatorEnv(emulator()),
+    )
     expect(dry.code, dry.stdout + dry.stderr).toBe(0)
     expect(dry.stdout).toMatch(/would delete Preview old-1/)
     expect(dry.stdout).toMatch(/would delete Preview old-2/)
@@ -170,13 +281,18 @@ describe('previews prune --older-than', () => {
     expect(requestsSince(start).filter((r) => !r.startsWith('GET'))).toEqual([])
     expect(previewNames('pl-prune')).toHaveLength(4)
 
-    const run = await runCli(['previews', 'prune', '--older-than', '7d'], root, emulatorEnv(emulator()))
+    const run = await runCli(
+      ['previews', 'prune', '--older-than', '7d'],
+      root,
+      emulatorEnv(emulator()),
+    )
     expect(run.code, run.stdout + run.stderr).toBe(0)
     expect(previewNames('pl-prune')).toEqual(['recent', 'old-redeployed'])
     // Only Preview deletes were sent; the Worker, its versions and its production deployment stay.
     const deletes = requestsSince(start).filter((r) => r.startsWith('DELETE'))
     expect(deletes).toHaveLength(2)
-    for (const line of deletes) expect(line).toMatch(/\/workers\/workers\/pl-prune\/previews\/[0-9a-f-]{36}$/)
+    for (const line of deletes)
+      expect(line).toMatch(/\/workers\/workers\/pl-prune\/previews\/[0-9a-f-]{36}$/)
     expect(emulator().worker('pl-prune')).toBeDefined()
     expect(emulator().deployments('pl-prune')).toEqual(production)
     expect((await fetch(`${emulator().origin}/workers/pl-prune/`)).status).toBe(200)
@@ -187,42 +303,71 @@ describe("preview: 'auto' on a closed pull request", () => {
   it("deletes the pull request's Preview instead of deploying: no version, no deployment request, result.json says so", async () => {
     const root = await build('pl-auto', 'pr build', { preview: 'feature/auto' })
     const [preview] = emulator().previews('pl-auto')
-    for (const [name, value] of Object.entries(await pullRequestEvent('closed', 11, 'feature/auto', false))) vi.stubEnv(name, value)
+    for (const [name, value] of Object.entries(
+      await pullRequestEvent('closed', 11, 'feature/auto', false),
+    ))
+      vi.stubEnv(name, value)
     const start = emulator().requests.length
     await build('pl-auto', 'closing build', { preview: 'auto' }, root)
 
     expect(previewNames('pl-auto')).toEqual([])
     expect((await fetch(stableUrl('pl-auto', preview!.slug))).status).toBe(404)
     const sent = requestsSince(start)
-    expect(sent.filter((r) => !r.startsWith('GET'))).toEqual([`DELETE /client/v4/accounts/${emulator().accountId}/workers/workers/pl-auto/previews/${preview!.id}`])
+    expect(sent.filter((r) => !r.startsWith('GET'))).toEqual([
+      `DELETE /client/v4/accounts/${emulator().accountId}/workers/workers/pl-auto/previews/${preview!.id}`,
+    ])
     expect(emulator().versions('pl-auto')).toEqual([])
     expect(emulator().deployments('pl-auto')).toEqual([])
     const result = JSON.parse(await readFile(join(root, '.workers-version/result.json'), 'utf8'))
-    expect(result).toMatchObject({ kind: 'preview-deleted', worker: 'pl-auto', previewDeleted: { id: preview!.id, name: 'feature/auto' } })
+    expect(result).toMatchObject({
+      kind: 'preview-deleted',
+      worker: 'pl-auto',
+      previewDeleted: { id: preview!.id, name: 'feature/auto' },
+    })
   })
 
   it('creates no Worker to find it has no Preview, and says there was none', async () => {
-    for (const [name, value] of Object.entries(await pullRequestEvent('closed', 12, 'feature/never', false))) vi.stubEnv(name, value)
+    for (const [name, value] of Object.entries(
+      await pullRequestEvent('closed', 12, 'feature/never', false),
+    ))
+      vi.stubEnv(name, value)
     const start = emulator().requests.length
     const root = await build('pl-auto-none', 'closing build', { preview: 'auto' })
     expect(requestsSince(start).filter((r) => !r.startsWith('GET'))).toEqual([])
     expect(emulator().worker('pl-auto-none')).toBeUndefined()
     const result = JSON.parse(await readFile(join(root, '.workers-version/result.json'), 'utf8'))
-    expect(result).toMatchObject({ kind: 'preview-deleted', previewDeleted: null, preview: { name: 'feature/never' } })
+    expect(result).toMatchObject({
+      kind: 'preview-deleted',
+      previewDeleted: null,
+      preview: { name: 'feature/never' },
+    })
   })
 })
 
 describe('the emulator’s Preview list and delete', () => {
-  const api = (path: string) => `${emulator().url}/accounts/${emulator().accountId}/workers/workers/${path}`
-  const call = (path: string, method = 'GET') => fetch(api(path), { method, headers: { authorization: `Bearer ${emulator().token}` } }).then(async (r) => ({ status: r.status, body: (await r.json()) as Record<string, any> }))
+  const api = (path: string) =>
+    `${emulator().url}/accounts/${emulator().accountId}/workers/workers/${path}`
+  const call = (path: string, method = 'GET') =>
+    fetch(api(path), { method, headers: { authorization: `Bearer ${emulator().token}` } }).then(
+      async (r) => ({ status: r.status, body: (await r.json()) as Record<string, any> }),
+    )
 
   it('pages the list, and answers an unknown Preview with 404 and code 10025', async () => {
     const root = await build('pl-api', 'one', { preview: 'one' })
     await build('pl-api', 'two', { preview: 'two' }, root)
     const first = await call('pl-api/previews?page=1&per_page=1')
     expect(first.body.result.map((p: { name: string }) => p.name)).toEqual(['one'])
-    expect(first.body.result_info).toMatchObject({ page: 1, per_page: 1, total_count: 2, total_pages: 2 })
-    expect((await call('pl-api/previews?page=2&per_page=1')).body.result.map((p: { name: string }) => p.name)).toEqual(['two'])
+    expect(first.body.result_info).toMatchObject({
+      page: 1,
+      per_page: 1,
+      total_count: 2,
+      total_pages: 2,
+    })
+    expect(
+      (await call('pl-api/previews?page=2&per_page=1')).body.result.map(
+        (p: { name: string }) => p.name,
+      ),
+    ).toEqual(['two'])
     expect((await call('pl-api/previews?per_page=101')).status).toBe(400)
     const missing = await call('pl-api/previews/nope', 'DELETE')
     expect(missing.status).toBe(404)
@@ -232,22 +377,54 @@ describe('the emulator’s Preview list and delete', () => {
   })
 
   it('lists every Preview page by page past the 100 of one page', async () => {
-    const post = (path: string, body: unknown) => fetch(api(path), { method: 'POST', headers: { authorization: `Bearer ${emulator().token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) })
+    const post = (path: string, body: unknown) =>
+      fetch(api(path), {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${emulator().token}`,
+          'content-type': 'application/json',
+        },
+        body: JSON.stringify(body),
+      })
     expect((await post('', { name: 'pl-many' })).status).toBe(200)
-    for (let i = 1; i <= 103; i++) expect((await post('pl-many/previews', { name: `p-${i}` })).status).toBe(200)
+    for (let i = 1; i <= 103; i++)
+      expect((await post('pl-many/previews', { name: `p-${i}` })).status).toBe(200)
     const start = emulator().requests.length
-    const listed = await listPreviews({ baseUrl: emulator().url, credentials: { apiToken: emulator().token }, accountId: emulator().accountId }, 'pl-many')
+    const listed = await listPreviews(
+      {
+        baseUrl: emulator().url,
+        credentials: { apiToken: emulator().token },
+        accountId: emulator().accountId,
+      },
+      'pl-many',
+    )
     expect(listed.map((p) => p.name)).toEqual(Array.from({ length: 103 }, (_, i) => `p-${i + 1}`))
     expect(listed.every((p) => p.created_on !== undefined)).toBe(true)
-    expect(emulator().requests.slice(start).map((r) => [r.query.page, r.query.per_page])).toEqual([['1', '100'], ['2', '100']])
+    expect(
+      emulator()
+        .requests.slice(start)
+        .map((r) => [r.query.page, r.query.per_page]),
+    ).toEqual([
+      ['1', '100'],
+      ['2', '100'],
+    ])
   })
 
   it('sends a delete whose answer was lost again, and takes the not-found of the resend as done', async () => {
     await build('pl-lost', 'lost', { preview: 'lost-answer' })
     const [preview] = emulator().previews('pl-lost')
-    emulator().injectFaults({ match: { method: 'DELETE', path: /\/previews\// }, kind: 'lose-response' })
+    emulator().injectFaults({
+      match: { method: 'DELETE', path: /\/previews\// },
+      kind: 'lose-response',
+    })
     const start = emulator().requests.length
-    const ctx = { baseUrl: emulator().url, credentials: { apiToken: emulator().token }, accountId: emulator().accountId, retries: { attempts: 3, baseDelayMs: 20, maxDelayMs: 50 }, timeouts: { headersMs: 2_000, deadlineMs: 20_000 } }
+    const ctx = {
+      baseUrl: emulator().url,
+      credentials: { apiToken: emulator().token },
+      accountId: emulator().accountId,
+      retries: { attempts: 3, baseDelayMs: 20, maxDelayMs: 50 },
+      timeouts: { headersMs: 2_000, deadlineMs: 20_000 },
+    }
     const deleted = await deletePreviewNamed(ctx, 'pl-lost', 'lost-answer', { exactName: true })
     expect(deleted).toMatchObject({ id: preview!.id, name: 'lost-answer' })
     expect(requestsSince(start).filter((r) => r.startsWith('DELETE'))).toHaveLength(2)

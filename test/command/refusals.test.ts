@@ -8,12 +8,22 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { tempDir } from '../helpers/fixture.js'
 import { useEmulator } from '../helpers/emulator.js'
-import { builtFullstack, emulatorEnv, rollupBuildOutput, runCli, type CliRun } from '../helpers/deploy-command.js'
+import {
+  builtFullstack,
+  emulatorEnv,
+  rollupBuildOutput,
+  runCli,
+  type CliRun,
+} from '../helpers/deploy-command.js'
 
 const emulator = useEmulator()
 
 /** Runs `deploy …` on `root` and checks it failed with exit code 1 before any request or file. */
-async function refused(root: string, args: string[], env: Record<string, string> = emulatorEnv(emulator())): Promise<CliRun> {
+async function refused(
+  root: string,
+  args: string[],
+  env: Record<string, string> = emulatorEnv(emulator()),
+): Promise<CliRun> {
   const before = emulator().requests.length
   const run = await runCli(['deploy', ...args], root, env)
   expect(run.code, run.stdout + run.stderr).toBe(1)
@@ -26,20 +36,35 @@ async function refused(root: string, args: string[], env: Record<string, string>
 async function withAuxWorker(root: string, config: Record<string, unknown>): Promise<void> {
   const dir = join(root, '.cloudflare/output/v0/workers/aux')
   await mkdir(join(dir, 'bundle'), { recursive: true })
-  await writeFile(join(dir, 'bundle/index.js'), 'export default { fetch: () => new Response("aux") }\n')
-  await writeFile(join(dir, 'worker.config.json'), JSON.stringify({ compatibilityDate: '2025-01-01', manifest: { type: 'partial', mainModule: 'index.js', modules: {} }, ...config }))
+  await writeFile(
+    join(dir, 'bundle/index.js'),
+    'export default { fetch: () => new Response("aux") }\n',
+  )
+  await writeFile(
+    join(dir, 'worker.config.json'),
+    JSON.stringify({
+      compatibilityDate: '2025-01-01',
+      manifest: { type: 'partial', mainModule: 'index.js', modules: {} },
+      ...config,
+    }),
+  )
 }
 
 async function filesBelow(dir: string): Promise<string[]> {
   if (!existsSync(dir)) return []
   const entries = await readdir(dir, { recursive: true, withFileTypes: true })
-  return Promise.all(entries.filter((e) => e.isFile()).map((e) => readFile(join(e.parentPath, e.name), 'utf8')))
+  return Promise.all(
+    entries.filter((e) => e.isFile()).map((e) => readFile(join(e.parentPath, e.name), 'utf8')),
+  )
 }
 
 describe('deploy: refusals before anything is sent or written', () => {
   it('refuses a Worker name the API would refuse, in a deploy and in a dry run', async () => {
     const root = await rollupBuildOutput()
-    for (const args of [['--promote', '--worker', 'My Worker'], ['--dry-run', '--worker', 'My Worker']]) {
+    for (const args of [
+      ['--promote', '--worker', 'My Worker'],
+      ['--dry-run', '--worker', 'My Worker'],
+    ]) {
       const run = await refused(root, args)
       expect(run.stderr).toContain('"My Worker"')
       expect(run.stderr).toMatch(/not a Worker name/)
@@ -69,21 +94,48 @@ describe('deploy: refusals before anything is sent or written', () => {
     const root = await builtFullstack()
     const pointer = join(root, '.wrangler/deploy/config.json')
     const outside = await tempDir('deploy-outside')
-    await writeFile(join(outside, 'wrangler.json'), JSON.stringify({ name: 'elsewhere', main: 'index.js', no_bundle: true, compatibility_date: '2025-01-01' }))
-    await writeFile(join(outside, 'index.js'), 'export default { fetch: () => new Response("x") }\n')
-    await writeFile(pointer, JSON.stringify({ configPath: join('../..', '..', outside.split('/').at(-1)!, 'wrangler.json') }))
+    await writeFile(
+      join(outside, 'wrangler.json'),
+      JSON.stringify({
+        name: 'elsewhere',
+        main: 'index.js',
+        no_bundle: true,
+        compatibility_date: '2025-01-01',
+      }),
+    )
+    await writeFile(
+      join(outside, 'index.js'),
+      'export default { fetch: () => new Response("x") }\n',
+    )
+    await writeFile(
+      pointer,
+      JSON.stringify({
+        configPath: join('../..', '..', outside.split('/').at(-1)!, 'wrangler.json'),
+      }),
+    )
     expect((await refused(root, ['--promote'])).stderr).toMatch(/outside the project/)
 
     // The generated config itself inside, but its `base_dir` (every module below it is uploaded) above the project.
     await writeFile(pointer, JSON.stringify({ configPath: '../../dist/fullstack/wrangler.json' }))
     const generated = join(root, 'dist/fullstack/wrangler.json')
-    await writeFile(generated, JSON.stringify({ ...JSON.parse(await readFile(generated, 'utf8')), base_dir: '../../..', main: 'index.js' }))
-    expect((await refused(root, ['--promote'])).stderr).toMatch(/module directory .* is outside the project/)
+    await writeFile(
+      generated,
+      JSON.stringify({
+        ...JSON.parse(await readFile(generated, 'utf8')),
+        base_dir: '../../..',
+        main: 'index.js',
+      }),
+    )
+    expect((await refused(root, ['--promote'])).stderr).toMatch(
+      /module directory .* is outside the project/,
+    )
   })
 
   it('refuses --env for Build Output, whose environment the build chose, and a directory with nothing to deploy', async () => {
     const root = await rollupBuildOutput()
-    expect((await refused(root, ['--env', 'staging'])).stderr).toContain('--env staging applies to a wrangler config')
+    expect((await refused(root, ['--env', 'staging'])).stderr).toContain(
+      '--env staging applies to a wrangler config',
+    )
     const empty = await tempDir('deploy-empty')
     expect((await refused(empty, ['--dry-run'])).stderr).toContain('Nothing to deploy')
   })
@@ -109,13 +161,25 @@ describe('deploy: the command line', () => {
     expect(emulator().requests.length).toBe(before)
     expect(existsSync(join(root, '.workers-version'))).toBe(false)
     const unknown = await runCli(['depoly'], root)
-    expect([unknown.code, unknown.stderr]).toEqual([2, expect.stringContaining('unknown command: depoly')])
+    expect([unknown.code, unknown.stderr]).toEqual([
+      2,
+      expect.stringContaining('unknown command: depoly'),
+    ])
   })
 
   it('prints its help with exit code 0', async () => {
     const help = await runCli(['deploy', '--help'], process.cwd())
     expect(help.code).toBe(0)
-    for (const flag of ['--promote [PERCENT]', '--preview [NAME|auto]', '--dry-run', '--cwd DIR', '--config PATH', '--env NAME', '--worker NAME']) expect(help.stdout).toContain(flag)
+    for (const flag of [
+      '--promote [PERCENT]',
+      '--preview [NAME|auto]',
+      '--dry-run',
+      '--cwd DIR',
+      '--config PATH',
+      '--env NAME',
+      '--worker NAME',
+    ])
+      expect(help.stdout).toContain(flag)
     const top = await runCli(['--help'], process.cwd())
     expect([top.code, top.stdout]).toEqual([0, expect.stringMatching(/deploy .*\n.*emulator/)])
   })
@@ -125,11 +189,30 @@ describe('deploy: the command line', () => {
     const root = await rollupBuildOutput()
     const runs: CliRun[] = []
     // The token pasted where a Worker name goes: the refusal quotes the name.
-    runs.push(await refused(root, ['--dry-run', '--worker', token], emulatorEnv(emulator(), { CLOUDFLARE_API_TOKEN: token })))
+    runs.push(
+      await refused(
+        root,
+        ['--dry-run', '--worker', token],
+        emulatorEnv(emulator(), { CLOUDFLARE_API_TOKEN: token }),
+      ),
+    )
     // The token in the API address.
-    runs.push(await refused(root, ['--promote'], emulatorEnv(emulator(), { CLOUDFLARE_API_TOKEN: token, CLOUDFLARE_API_BASE_URL: `${emulator().url}?key=${token}&x=%ZZ` })))
+    runs.push(
+      await refused(
+        root,
+        ['--promote'],
+        emulatorEnv(emulator(), {
+          CLOUDFLARE_API_TOKEN: token,
+          CLOUDFLARE_API_BASE_URL: `${emulator().url}?key=${token}&x=%ZZ`,
+        }),
+      ),
+    )
     // An API that refuses it (the emulator knows another token): the upload fails after the local work.
-    const rejected = await runCli(['deploy', '--promote'], root, emulatorEnv(emulator(), { CLOUDFLARE_API_TOKEN: token }))
+    const rejected = await runCli(
+      ['deploy', '--promote'],
+      root,
+      emulatorEnv(emulator(), { CLOUDFLARE_API_TOKEN: token }),
+    )
     expect(rejected.code).toBe(1)
     runs.push(rejected)
     for (const run of runs) {

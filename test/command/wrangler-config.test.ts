@@ -38,7 +38,14 @@ async function prebuiltProject(extra: Record<string, unknown> = {}): Promise<str
       '//# sourceMappingURL=index.js.map',
       '',
     ].join('\n'),
-    'dist/index.js.map': JSON.stringify({ version: 3, file: 'index.js', sources: ['../src/index.ts'], sourcesContent: ['export {}'], names: [], mappings: 'AAAA' }),
+    'dist/index.js.map': JSON.stringify({
+      version: 3,
+      file: 'index.js',
+      sources: ['../src/index.ts'],
+      sourcesContent: ['export {}'],
+      names: [],
+      mappings: 'AAAA',
+    }),
     'dist/chunks/lazy.js': "export const lazy = () => 'from a chunk'\n",
     'dist/notes.md': '# notes\n',
     'dist/docs/page.html': '<p>page</p>\n',
@@ -69,25 +76,50 @@ async function prebuiltProject(extra: Record<string, unknown> = {}): Promise<str
 }
 
 type Module = { name: string; content_type: string; content_base64: string }
-const shape = (modules: readonly Module[]) => modules.map(({ name, content_type, content_base64 }) => ({ name, content_type, content_base64 })).sort((a, b) => a.name.localeCompare(b.name))
+const shape = (modules: readonly Module[]) =>
+  modules
+    .map(({ name, content_type, content_base64 }) => ({ name, content_type, content_base64 }))
+    .sort((a, b) => a.name.localeCompare(b.name))
 
 describe('deploy: a wrangler config', () => {
   it('bundles a source main with esbuild, in the environment --env or CLOUDFLARE_ENV names, and the version answers', async () => {
     const root = await sourceProject()
-    const run = await runCli(['deploy', '--promote', '--env', 'staging'], root, emulatorEnv(emulator()))
+    const run = await runCli(
+      ['deploy', '--promote', '--env', 'staging'],
+      root,
+      emulatorEnv(emulator()),
+    )
     expect(run.stderr).not.toContain('deploy failed')
     expect(run.code).toBe(0)
     // Nothing about build settings "having no effect": the command applies them.
     expect(run.stderr).not.toContain('no effect')
     const [version] = emulator().versions('deploy-source-staging')
-    expect(await (await fetch(version!.urls[0]!)).json()).toEqual({ greeting: 'hello from staging', page: '<h1>a text module</h1>', notes: '# release notes', sum: 3, lazy: 'loaded lazily' })
+    expect(await (await fetch(version!.urls[0]!)).json()).toEqual({
+      greeting: 'hello from staging',
+      page: '<h1>a text module</h1>',
+      notes: '# release notes',
+      sum: 3,
+      lazy: 'loaded lazily',
+    })
     // The `.md` import is a text module by the config's rule; `.html` and `.wasm` by wrangler's defaults.
     const types = version!.modules.map((m) => m.content_type).sort()
-    expect(types).toEqual(['application/javascript+module', 'application/source-map', 'application/wasm', 'text/plain', 'text/plain'])
+    expect(types).toEqual([
+      'application/javascript+module',
+      'application/source-map',
+      'application/wasm',
+      'text/plain',
+      'text/plain',
+    ])
 
-    const dry = await runCli(['deploy', '--dry-run'], root, emulatorEnv(emulator(), { CLOUDFLARE_ENV: 'staging' }))
+    const dry = await runCli(
+      ['deploy', '--dry-run'],
+      root,
+      emulatorEnv(emulator(), { CLOUDFLARE_ENV: 'staging' }),
+    )
     expect(dry.code).toBe(0)
-    expect((await readRequest(join(root, '.workers-version'))).bindings).toEqual([{ type: 'plain_text', name: 'GREETING', text: 'hello from staging' }])
+    expect((await readRequest(join(root, '.workers-version'))).bindings).toEqual([
+      { type: 'plain_text', name: 'GREETING', text: 'hello from staging' },
+    ])
   })
 
   it('uploads a no_bundle main as it is, with the files its rules match, as wrangler deploy does', async () => {
@@ -112,17 +144,32 @@ describe('deploy: a wrangler config', () => {
     ])
     expect(ours.bindings).toEqual(theirs.bindings)
     expect(ours.main_module).toBe(theirs.main_module)
-    expect(await (await fetch(ours.urls[0]!)).json()).toEqual({ notes: '# notes', page: '<p>page</p>', bytes: 3, lazy: 'from a chunk' })
+    expect(await (await fetch(ours.urls[0]!)).json()).toEqual({
+      notes: '# notes',
+      page: '<p>page</p>',
+      bytes: 3,
+      lazy: 'from a chunk',
+    })
   })
 
   it('with find_additional_modules: false uploads the main module alone, and with upload_source_maps: false no map', async () => {
     const root = await prebuiltProject({ find_additional_modules: false })
     const run = await runCli(['deploy', '--dry-run'], root, emulatorEnv(emulator()))
     expect(run.code).toBe(0)
-    expect((await readRequest(join(root, '.workers-version'))).modules.map((m) => m.name)).toEqual(['index.js', 'index.js.map'])
-    const withoutMaps = await prebuiltProject({ find_additional_modules: false, upload_source_maps: false })
-    expect((await runCli(['deploy', '--dry-run'], withoutMaps, emulatorEnv(emulator()))).code).toBe(0)
-    expect((await readRequest(join(withoutMaps, '.workers-version'))).modules.map((m) => m.name)).toEqual(['index.js'])
+    expect((await readRequest(join(root, '.workers-version'))).modules.map((m) => m.name)).toEqual([
+      'index.js',
+      'index.js.map',
+    ])
+    const withoutMaps = await prebuiltProject({
+      find_additional_modules: false,
+      upload_source_maps: false,
+    })
+    expect((await runCli(['deploy', '--dry-run'], withoutMaps, emulatorEnv(emulator()))).code).toBe(
+      0,
+    )
+    expect(
+      (await readRequest(join(withoutMaps, '.workers-version'))).modules.map((m) => m.name),
+    ).toEqual(['index.js'])
   })
 
   it('applies a pending Durable Object migration through the script upload with --promote, and refuses it without', async () => {
@@ -139,18 +186,31 @@ describe('deploy: a wrangler config', () => {
         '',
       ].join('\n'),
     )
-    const config = { name: 'deploy-do', main: 'dist/index.js', no_bundle: true, compatibility_date: '2025-01-01', durable_objects: { bindings: [{ name: 'COUNTER', class_name: 'Counter' }] }, migrations: [{ tag: 'v1', new_sqlite_classes: ['Counter'] }] }
+    const config = {
+      name: 'deploy-do',
+      main: 'dist/index.js',
+      no_bundle: true,
+      compatibility_date: '2025-01-01',
+      durable_objects: { bindings: [{ name: 'COUNTER', class_name: 'Counter' }] },
+      migrations: [{ tag: 'v1', new_sqlite_classes: ['Counter'] }],
+    }
     await writeFile(join(root, 'wrangler.jsonc'), JSON.stringify(config))
 
     // Without traffic a version cannot carry a migration: refused before any write.
     const refused = await runCli(['deploy'], root, emulatorEnv(emulator()))
     expect(refused.code).toBe(1)
     expect(refused.stderr).toMatch(/migration/i)
-    expect(emulator().requests.filter((r) => r.method !== 'GET' && r.path.includes('deploy-do'))).toEqual([])
+    expect(
+      emulator().requests.filter((r) => r.method !== 'GET' && r.path.includes('deploy-do')),
+    ).toEqual([])
 
     const run = await runCli(['deploy', '--promote'], root, emulatorEnv(emulator()))
     expect(run.code, run.stderr).toBe(0)
-    expect(emulator().requests.filter((r) => r.method === 'PUT' && r.path.endsWith('/workers/scripts/deploy-do'))).toHaveLength(1)
+    expect(
+      emulator().requests.filter(
+        (r) => r.method === 'PUT' && r.path.endsWith('/workers/scripts/deploy-do'),
+      ),
+    ).toHaveLength(1)
     expect(emulator().worker('deploy-do')!.migration_tag).toBe('v1')
     const [version] = emulator().versions('deploy-do')
     expect(await (await fetch(version!.urls[0]!)).json()).toEqual({ n: 1 })
@@ -160,13 +220,36 @@ describe('deploy: a wrangler config', () => {
     const root = await prebuiltProject()
     await mkdir(join(root, 'config'))
     const config = JSON.parse(await readFile(join(root, 'wrangler.jsonc'), 'utf8'))
-    await writeFile(join(root, 'config/prebuilt.jsonc'), JSON.stringify({ ...config, main: '../dist/index.js', vars: { MODE: 'from --config' } }))
-    const run = await runCli(['deploy', '--dry-run', '--cwd', root, '--config', 'config/prebuilt.jsonc', '--worker', 'prebuilt-renamed'], tmpdir(), emulatorEnv(emulator()))
+    await writeFile(
+      join(root, 'config/prebuilt.jsonc'),
+      JSON.stringify({ ...config, main: '../dist/index.js', vars: { MODE: 'from --config' } }),
+    )
+    const run = await runCli(
+      [
+        'deploy',
+        '--dry-run',
+        '--cwd',
+        root,
+        '--config',
+        'config/prebuilt.jsonc',
+        '--worker',
+        'prebuilt-renamed',
+      ],
+      tmpdir(),
+      emulatorEnv(emulator()),
+    )
     expect(run.code, run.stderr).toBe(0)
     expect(run.stdout).toContain('prebuilt-renamed')
     const body = await readRequest(join(root, '.workers-version'))
     expect(body.bindings).toEqual([{ type: 'plain_text', name: 'MODE', text: 'from --config' }])
-    expect(body.modules.map((m) => m.name).sort()).toEqual(['chunks/lazy.js', 'data.bin', 'docs/page.html', 'index.js', 'index.js.map', 'notes.md'])
+    expect(body.modules.map((m) => m.name).sort()).toEqual([
+      'chunks/lazy.js',
+      'data.bin',
+      'docs/page.html',
+      'index.js',
+      'index.js.map',
+      'notes.md',
+    ])
   })
 
   it('says how to go on when esbuild, an optional peer, is not installed', async () => {
@@ -183,9 +266,16 @@ describe('deploy: a wrangler config', () => {
     }
     const root = await sourceProject()
     const before = emulator().requests.length
-    const run = await runCli(['deploy', '--promote'], root, emulatorEnv(emulator()), join(pkg, 'dist/cli.js'))
+    const run = await runCli(
+      ['deploy', '--promote'],
+      root,
+      emulatorEnv(emulator()),
+      join(pkg, 'dist/cli.js'),
+    )
     expect(run.code).toBe(1)
-    expect(run.stderr).toContain('bundling needs esbuild, an optional peer dependency that is not installed')
+    expect(run.stderr).toContain(
+      'bundling needs esbuild, an optional peer dependency that is not installed',
+    )
     expect(run.stderr).toContain('no_bundle')
     expect(emulator().requests.length).toBe(before)
   })

@@ -16,9 +16,16 @@ function sourceFiles(dir: string): string[] {
 
 describe('error codes', () => {
   const errors = readFileSync(join(ROOT, 'src/core/errors.ts'), 'utf8')
-  const union = errors.slice(errors.indexOf('export type ErrorCode'), errors.indexOf('export class WorkersVersionError'))
+  const union = errors.slice(
+    errors.indexOf('export type ErrorCode'),
+    errors.indexOf('export class WorkersVersionError'),
+  )
   const typed = [...union.matchAll(/\| '([A-Z_]+)'/g)].map((m) => m[1]!).sort()
-  const documented = [...readFileSync(join(ROOT, 'docs/errors.md'), 'utf8').matchAll(/^\| `([A-Z_]+)` \|/gm)].map((m) => m[1]!).sort()
+  const documented = [
+    ...readFileSync(join(ROOT, 'docs/errors.md'), 'utf8').matchAll(/^\| `([A-Z_]+)` \|/gm),
+  ]
+    .map((m) => m[1]!)
+    .sort()
 
   it('documents every code of the ErrorCode type, once, and no other', () => {
     expect(typed.length).toBeGreaterThan(40)
@@ -30,7 +37,9 @@ describe('error codes', () => {
     const thrown = new Set<string>()
     for (const file of sourceFiles(join(ROOT, 'src'))) {
       const text = readFileSync(file, 'utf8')
-      for (const m of text.matchAll(/WorkersVersionError\(\s*(?:[^'(),]*\?\s*)?'([A-Z_]+)'(?:\s*:\s*'([A-Z_]+)')?/g)) {
+      for (const m of text.matchAll(
+        /WorkersVersionError\(\s*(?:[^'(),]*\?\s*)?'([A-Z_]+)'(?:\s*:\s*'([A-Z_]+)')?/g,
+      )) {
         thrown.add(m[1]!)
         if (m[2]) thrown.add(m[2])
       }

@@ -47,8 +47,16 @@ function versionBody(jwt: string, config: Record<string, unknown>): Record<strin
   return {
     main_module: 'index.js',
     modules: [
-      { name: 'index.js', content_type: 'application/javascript+module', content_base64: b64(WORKER) },
-      { name: '_headers', content_type: 'text/plain', content_base64: b64('/assets/*\n  X-From-Headers: yes\n') },
+      {
+        name: 'index.js',
+        content_type: 'application/javascript+module',
+        content_base64: b64(WORKER),
+      },
+      {
+        name: '_headers',
+        content_type: 'text/plain',
+        content_base64: b64('/assets/*\n  X-From-Headers: yes\n'),
+      },
     ],
     compatibility_date: '2025-01-01',
     bindings: [{ type: 'assets', name: 'ASSETS' }],
@@ -58,7 +66,13 @@ function versionBody(jwt: string, config: Record<string, unknown>): Record<strin
 
 async function upload(scriptName: string): Promise<string> {
   const manifest = await readAssetsDirectory(root)
-  const result = await uploadAssets({ baseUrl: emu.url, credentials: { apiToken: emu.token }, accountId: emu.accountId, scriptName, manifest })
+  const result = await uploadAssets({
+    baseUrl: emu.url,
+    credentials: { apiToken: emu.token },
+    accountId: emu.accountId,
+    scriptName,
+    manifest,
+  })
   return result.jwt
 }
 
@@ -68,14 +82,24 @@ describe('emulator assets', () => {
     const body = versionBody(jwt, { not_found_handling: 'single-page-application' })
     // A Worker that answers everything it sees with its own 404; compatibility date past 2025-04-01,
     // when navigations prefer the assets (assets_navigation_prefers_asset_serving).
-    body.modules = [{ name: 'index.js', content_type: 'application/javascript+module', content_base64: b64('export default { fetch() { return new Response("from the worker", { status: 404 }) } }') }]
+    body.modules = [
+      {
+        name: 'index.js',
+        content_type: 'application/javascript+module',
+        content_base64: b64(
+          'export default { fetch() { return new Response("from the worker", { status: 404 }) } }',
+        ),
+      },
+    ]
     body.compatibility_date = '2025-06-01'
     const created = await api(emu, 'POST', versionsPath(emu, 'spa-navigation'), body)
     expect(created.status).toBe(200)
     const deepLink = new URL('settings/profile', created.json.result.urls[0] as string)
 
     // undici's request, not fetch: fetch itself sets Sec-Fetch-Mode to `cors`, as a browser's fetch() would.
-    const navigation = await request(deepLink, { headers: { 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document', accept: 'text/html' } })
+    const navigation = await request(deepLink, {
+      headers: { 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document', accept: 'text/html' },
+    })
     expect(navigation.statusCode).toBe(200)
     expect(await navigation.body.text()).toContain('Home page')
     const script = await request(deepLink, { headers: { 'sec-fetch-mode': 'cors' } })
@@ -83,9 +107,17 @@ describe('emulator assets', () => {
     expect(await script.body.text()).toBe('from the worker')
   })
 
-  it('serves a version\'s assets: /, an SPA deep link, a CSS file with _headers, and the Worker first for /api/*', async () => {
+  it("serves a version's assets: /, an SPA deep link, a CSS file with _headers, and the Worker first for /api/*", async () => {
     const jwt = await upload('spa')
-    const created = await api(emu, 'POST', versionsPath(emu, 'spa'), versionBody(jwt, { not_found_handling: 'single-page-application', run_worker_first: ['/api/*'] }))
+    const created = await api(
+      emu,
+      'POST',
+      versionsPath(emu, 'spa'),
+      versionBody(jwt, {
+        not_found_handling: 'single-page-application',
+        run_worker_first: ['/api/*'],
+      }),
+    )
     expect(created.status).toBe(200)
     const url = created.json.result.urls[0] as string
 
@@ -107,13 +139,20 @@ describe('emulator assets', () => {
     expect(await apiReply.json()).toMatchObject({ api: '/api/users' })
 
     // The stored version keeps the request's assets (jwt, config).
-    expect(emu.versions('spa')[0]?.request.assets).toMatchObject({ config: { not_found_handling: 'single-page-application' } })
-    expect(emu.versions('spa')[0]?.assetsManifest).toEqual(manifestBody(await readAssetsDirectory(root)))
+    expect(emu.versions('spa')[0]?.request.assets).toMatchObject({
+      config: { not_found_handling: 'single-page-application' },
+    })
+    expect(emu.versions('spa')[0]?.assetsManifest).toEqual(
+      manifestBody(await readAssetsDirectory(root)),
+    )
   })
 
-  it('serves each version on an origin of its own: the page\'s absolute asset URLs, a redirect, a navigation deep link, the Worker first for /api/*', async () => {
+  it("serves each version on an origin of its own: the page's absolute asset URLs, a redirect, a navigation deep link, the Worker first for /api/*", async () => {
     const jwt = await upload('origin-spa')
-    const config = { not_found_handling: 'single-page-application', run_worker_first: ['/api/*', '/old'] }
+    const config = {
+      not_found_handling: 'single-page-application',
+      run_worker_first: ['/api/*', '/old'],
+    }
     const first = await api(emu, 'POST', versionsPath(emu, 'origin-spa'), versionBody(jwt, config))
     const second = await api(emu, 'POST', versionsPath(emu, 'origin-spa'), versionBody(jwt, config))
     const url = second.json.result.urls[0] as string
@@ -135,31 +174,53 @@ describe('emulator assets', () => {
     const followed = await request(redirect.headers.location as string)
     expect(followed.statusCode).toBe(200)
     expect(await followed.body.text()).toContain('About')
-    const navigation = await request(new URL('/settings/profile', url), { headers: { 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document', accept: 'text/html' } })
+    const navigation = await request(new URL('/settings/profile', url), {
+      headers: { 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document', accept: 'text/html' },
+    })
     expect(navigation.statusCode).toBe(200)
     expect(await navigation.body.text()).toContain('Home page')
 
     // A host that names no version is no preview: its requests are routed as the API's are, never to another Worker.
-    const unknown = await request(new URL('/', url.replace(/^(https?:\/\/)[0-9a-f]{8}/, '$100000000')))
+    const unknown = await request(
+      new URL('/', url.replace(/^(https?:\/\/)[0-9a-f]{8}/, '$100000000')),
+    )
     expect(unknown.statusCode).toBe(404)
     expect(await unknown.body.json()).toMatchObject({ errors: [{ code: 7000 }] })
   })
 
   it('serves a deployment on its own origin, split as its traffic is', async () => {
     const jwt = await upload('origin-deployed')
-    const created = await api(emu, 'POST', `${versionsPath(emu, 'origin-deployed')}?deploy=true`, versionBody(jwt, {}))
+    const created = await api(
+      emu,
+      'POST',
+      `${versionsPath(emu, 'origin-deployed')}?deploy=true`,
+      versionBody(jwt, {}),
+    )
     expect(created.status).toBe(200)
     const [deployment] = emu.deployments('origin-deployed')
     const { port, protocol } = new URL(emu.origin)
-    const origin = previewOrigin('deployment', deployment!.id, 'origin-deployed', Number(port), protocol as 'http:' | 'https:')
-    expect(origin).toBe(`${protocol}//${deployment!.id.slice(0, 8)}-origin-deployed.localhost:${port}`)
+    const origin = previewOrigin(
+      'deployment',
+      deployment!.id,
+      'origin-deployed',
+      Number(port),
+      protocol as 'http:' | 'https:',
+    )
+    expect(origin).toBe(
+      `${protocol}//${deployment!.id.slice(0, 8)}-origin-deployed.localhost:${port}`,
+    )
     const home = await request(`${origin}/api/x`)
     expect(await home.body.json()).toEqual({ api: '/api/x', url: `${origin}/api/x` })
   })
 
   it('answers 404 for unknown paths without the SPA fallback, and serves html_handling', async () => {
     const jwt = await upload('site')
-    const created = await api(emu, 'POST', versionsPath(emu, 'site'), versionBody(jwt, { html_handling: 'drop-trailing-slash', not_found_handling: 'none' }))
+    const created = await api(
+      emu,
+      'POST',
+      versionsPath(emu, 'site'),
+      versionBody(jwt, { html_handling: 'drop-trailing-slash', not_found_handling: 'none' }),
+    )
     expect(created.status).toBe(200)
     const url = created.json.result.urls[0] as string
     expect((await fetch(new URL('nope/deeper', url))).status).toBe(404)
@@ -168,7 +229,7 @@ describe('emulator assets', () => {
     expect(await about.text()).toContain('About')
   })
 
-  it('refuses an upload token, an unknown token and another Worker\'s completion token as assets.jwt', async () => {
+  it("refuses an upload token, an unknown token and another Worker's completion token as assets.jwt", async () => {
     const jwt = await upload('owner')
     const other = await api(emu, 'POST', versionsPath(emu, 'not-owner'), versionBody(jwt, {}))
     expect(other.status).toBe(400)
@@ -177,20 +238,37 @@ describe('emulator assets', () => {
     expect(bogus.status).toBe(400)
 
     emu.assets.forget()
-    const session = await api(emu, 'POST', `${emu.url}/accounts/${emu.accountId}/workers/scripts/owner/assets-upload-session`, {
-      manifest: manifestBody(await readAssetsDirectory(root)),
-    })
+    const session = await api(
+      emu,
+      'POST',
+      `${emu.url}/accounts/${emu.accountId}/workers/scripts/owner/assets-upload-session`,
+      {
+        manifest: manifestBody(await readAssetsDirectory(root)),
+      },
+    )
     expect(session.json.result.buckets.flat()).toHaveLength(4)
-    const withUploadToken = await api(emu, 'POST', versionsPath(emu, 'owner'), versionBody(session.json.result.jwt, {}))
+    const withUploadToken = await api(
+      emu,
+      'POST',
+      versionsPath(emu, 'owner'),
+      versionBody(session.json.result.jwt, {}),
+    )
     expect(withUploadToken.status).toBe(400)
   })
 
   it('checks the bucket upload: upload token required, parts must be files of the session with the right hash', async () => {
     emu.assets.forget()
     const manifest = await readAssetsDirectory(root)
-    const session = await api(emu, 'POST', `${emu.url}/accounts/${emu.accountId}/workers/scripts/checks/assets-upload-session`, { manifest: manifestBody(manifest) })
+    const session = await api(
+      emu,
+      'POST',
+      `${emu.url}/accounts/${emu.accountId}/workers/scripts/checks/assets-upload-session`,
+      { manifest: manifestBody(manifest) },
+    )
     const uploadToken = session.json.result.jwt as string
-    const claims = JSON.parse(Buffer.from(uploadToken.split('.')[1] ?? '', 'base64url').toString()) as { exp: number }
+    const claims = JSON.parse(
+      Buffer.from(uploadToken.split('.')[1] ?? '', 'base64url').toString(),
+    ) as { exp: number }
     expect(claims.exp * 1000).toBeGreaterThan(Date.now() + 30 * 60_000)
 
     const uploadUrl = `${emu.url}/accounts/${emu.accountId}/workers/assets/upload?base64=true`
@@ -201,13 +279,25 @@ describe('emulator assets', () => {
       f.append(file.hash, new Blob([b64(contents)], { type: 'text/html' }), file.hash)
       return f
     }
-    const withApiToken = await fetch(uploadUrl, { method: 'POST', headers: { authorization: `Bearer ${emu.token}` }, body: form('x') })
+    const withApiToken = await fetch(uploadUrl, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${emu.token}` },
+      body: form('x'),
+    })
     expect(withApiToken.status).toBe(401)
-    const wrongBytes = await fetch(uploadUrl, { method: 'POST', headers: { authorization: `Bearer ${uploadToken}` }, body: form('not the file') })
+    const wrongBytes = await fetch(uploadUrl, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${uploadToken}` },
+      body: form('not the file'),
+    })
     expect(wrongBytes.status).toBe(400)
     const f = new FormData()
     f.append('0'.repeat(32), new Blob([b64('x')]), '0'.repeat(32))
-    const stranger = await fetch(uploadUrl, { method: 'POST', headers: { authorization: `Bearer ${uploadToken}` }, body: f })
+    const stranger = await fetch(uploadUrl, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${uploadToken}` },
+      body: f,
+    })
     expect(stranger.status).toBe(400)
     expect(emu.assets.heldHashes()).toEqual([])
   })

@@ -30,7 +30,16 @@ describe('faults', () => {
 
   it('status: uses a custom body, and queued faults are consumed in order', async () => {
     emu.injectFaults(
-      { kind: 'status', status: 500, body: { success: false, errors: [{ code: 10013, message: 'custom' }], messages: [], result: null } },
+      {
+        kind: 'status',
+        status: 500,
+        body: {
+          success: false,
+          errors: [{ code: 10013, message: 'custom' }],
+          messages: [],
+          result: null,
+        },
+      },
       { kind: 'status', status: 503 },
     )
     const first = await post('ordered')
@@ -41,8 +50,16 @@ describe('faults', () => {
   })
 
   it('match: a fault waits for a request with its method and path', async () => {
-    emu.injectFaults({ kind: 'status', status: 502, match: { method: 'post', path: /\/versions$/ } })
-    const get = await api(emu, 'GET', `${emu.url}/accounts/${emu.accountId}/workers/workers/nothing-here`)
+    emu.injectFaults({
+      kind: 'status',
+      status: 502,
+      match: { method: 'post', path: /\/versions$/ },
+    })
+    const get = await api(
+      emu,
+      'GET',
+      `${emu.url}/accounts/${emu.accountId}/workers/workers/nothing-here`,
+    )
     expect(get.status).toBe(404) // not the fault: the GET did not match
     expect((await post('matched')).status).toBe(502)
     expect((await post('matched')).status).toBe(200)

@@ -31,7 +31,11 @@ export default {
         ),
       },
       { name: 'assets/greeting.txt', content_type: 'text/plain', content_base64: b64(greeting) },
-      { name: 'index.js.map', content_type: 'application/source-map', content_base64: b64('{"version":3,"sources":[],"mappings":""}') },
+      {
+        name: 'index.js.map',
+        content_type: 'application/source-map',
+        content_base64: b64('{"version":3,"sources":[],"mappings":""}'),
+      },
     ],
     compatibility_date: '2025-01-01',
   }
@@ -49,8 +53,15 @@ export async function api<T = any>(
   body?: unknown,
   headers: Record<string, string> = { authorization: `Bearer ${emu.token}` },
 ): Promise<{ status: number; headers: Headers; json: Envelope<T> }> {
-  const init: RequestInit = { method, headers: { ...headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) } }
+  const init: RequestInit = {
+    method,
+    headers: { ...headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+  }
   if (body !== undefined) init.body = typeof body === 'string' ? body : JSON.stringify(body)
   const response = await fetch(url, init)
-  return { status: response.status, headers: response.headers, json: (await response.json()) as Envelope<T> }
+  return {
+    status: response.status,
+    headers: response.headers,
+    json: (await response.json()) as Envelope<T>,
+  }
 }

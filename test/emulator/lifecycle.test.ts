@@ -10,7 +10,9 @@ import { api, helloBody, versionsPath } from './helpers.js'
 
 /** workerd processes that Miniflare spawned from this test process (`ps` itself is a child too). */
 function childPids(): number[] {
-  const out = execFileSync('ps', ['-o', 'pid=,comm=', '--ppid', String(process.pid)], { encoding: 'utf8' })
+  const out = execFileSync('ps', ['-o', 'pid=,comm=', '--ppid', String(process.pid)], {
+    encoding: 'utf8',
+  })
   return out
     .split('\n')
     .map((line) => line.trim().split(/\s+/))
@@ -18,7 +20,8 @@ function childPids(): number[] {
     .map(([pid]) => Number(pid))
 }
 
-const isOurs = (r: string) => r === 'TCPServerWrap' || r === 'TCPSocketWrap' || r === 'ProcessWrap' || r === 'Timeout'
+const isOurs = (r: string) =>
+  r === 'TCPServerWrap' || r === 'TCPSocketWrap' || r === 'ProcessWrap' || r === 'Timeout'
 
 describe('lifecycle', () => {
   it('listens on 127.0.0.1 only', async () => {
@@ -30,7 +33,8 @@ describe('lifecycle', () => {
         .flat()
         .find((i) => i?.family === 'IPv4' && !i.internal)
       // Same port on a non-loopback address: nothing must answer there.
-      if (external) await expect(fetch(`http://${external.address}:${port}/client/v4`)).rejects.toThrow()
+      if (external)
+        await expect(fetch(`http://${external.address}:${port}/client/v4`)).rejects.toThrow()
     } finally {
       await emu.close()
     }
@@ -61,7 +65,9 @@ describe('lifecycle', () => {
     expect((await fetch(json.result.urls[0])).status).toBe(200)
     expect(childPids().length).toBeGreaterThan(0)
     emu.injectFaults({ kind: 'slow', delayMs: 10 ** 9 })
-    const stuck = fetch(versionsPath(emu, 'closing'), { headers: { authorization: `Bearer ${emu.token}` } }).catch(() => 'socket error')
+    const stuck = fetch(versionsPath(emu, 'closing'), {
+      headers: { authorization: `Bearer ${emu.token}` },
+    }).catch(() => 'socket error')
     await expect.poll(() => emu.requests.length).toBe(3)
 
     await emu.close()
@@ -69,7 +75,9 @@ describe('lifecycle', () => {
     await expect(fetch(emu.url)).rejects.toThrow()
     await expect.poll(() => childPids()).toEqual([])
     // undici's idle keep-alive sockets close on their own; wait for them rather than failing on them.
-    await expect.poll(() => process.getActiveResourcesInfo().filter(isOurs).length, { timeout: 10_000 }).toBeLessThanOrEqual(baseline)
+    await expect
+      .poll(() => process.getActiveResourcesInfo().filter(isOurs).length, { timeout: 10_000 })
+      .toBeLessThanOrEqual(baseline)
   })
 })
 
@@ -88,11 +96,25 @@ describe('CLI', () => {
       external: ['miniflare'],
       logLevel: 'silent',
     })
-    const child = spawn(process.execPath, [outfile, '--port', '0', '--token', 'cli-secret-token', '--no-preview', '--auto-create-workers'], { stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(
+      process.execPath,
+      [
+        outfile,
+        '--port',
+        '0',
+        '--token',
+        'cli-secret-token',
+        '--no-preview',
+        '--auto-create-workers',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    )
     let output = ''
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()))
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()))
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
+    const exited = new Promise<number | null>((resolve) =>
+      child.on('exit', (code) => resolve(code)),
+    )
     try {
       await expect.poll(() => /CLOUDFLARE_ACCOUNT_ID=/.test(output), { timeout: 10_000 }).toBe(true)
       const base = /CLOUDFLARE_API_BASE_URL=(\S+)/.exec(output)?.[1] ?? ''
@@ -100,13 +122,22 @@ describe('CLI', () => {
       expect(output).toContain('CLOUDFLARE_API_TOKEN=cli-secret-token')
       expect(output).toContain('CLOUDFLARE_ACCOUNT_ID=local-account')
 
-      const response = await fetch(`${base}/accounts/local-account/workers/workers/cli-worker/versions`, {
-        method: 'POST',
-        headers: { authorization: 'Bearer cli-secret-token', 'content-type': 'application/json' },
-        body: JSON.stringify(helloBody()),
-      })
+      const response = await fetch(
+        `${base}/accounts/local-account/workers/workers/cli-worker/versions`,
+        {
+          method: 'POST',
+          headers: { authorization: 'Bearer cli-secret-token', 'content-type': 'application/json' },
+          body: JSON.stringify(helloBody()),
+        },
+      )
       expect(response.status).toBe(200)
-      await expect.poll(() => /POST \/client\/v4\/accounts\/local-account\/workers\/workers\/cli-worker\/versions 200/.test(output)).toBe(true)
+      await expect
+        .poll(() =>
+          /POST \/client\/v4\/accounts\/local-account\/workers\/workers\/cli-worker\/versions 200/.test(
+            output,
+          ),
+        )
+        .toBe(true)
       const logged = output.slice(output.indexOf('CLOUDFLARE_ACCOUNT_ID'))
       expect(logged).not.toContain('cli-secret-token')
     } finally {

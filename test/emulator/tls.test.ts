@@ -30,7 +30,12 @@ const trusting = () => new Agent({ connect: { ca: emu.tls!.ca, lookup: loopbackL
 /** `node -e script` with `env`; resolves with its stdout, or its error output. */
 function node(script: string, env: Record<string, string>): Promise<string> {
   return new Promise((resolveOutput) => {
-    execFile(process.execPath, ['-e', script], { env: { PATH: process.env.PATH ?? '', ...env } }, (error, stdout, stderr) => resolveOutput(error ? `failed: ${stderr}` : stdout.trim()))
+    execFile(
+      process.execPath,
+      ['-e', script],
+      { env: { PATH: process.env.PATH ?? '', ...env } },
+      (error, stdout, stderr) => resolveOutput(error ? `failed: ${stderr}` : stdout.trim()),
+    )
   })
 }
 
@@ -48,19 +53,26 @@ describe('the emulator over HTTPS', () => {
       () => undefined,
       (e: unknown) => e as Error & { code?: string },
     )
-    expect(error?.code).toMatch(/SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT_LOCALLY/)
+    expect(error?.code).toMatch(
+      /SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT_LOCALLY/,
+    )
   })
 
   it('a Node process started with NODE_EXTRA_CA_CERTS set to the CA file trusts it; one without does not', async () => {
     const env = { URL: emu.url, TOKEN: emu.token }
     expect(await node(LIST_ACCOUNTS, { ...env, NODE_EXTRA_CA_CERTS: emu.tls!.caFile })).toBe('200')
-    expect(await node(LIST_ACCOUNTS, env)).toMatch(/^failed: .*(SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT_LOCALLY)/)
+    expect(await node(LIST_ACCOUNTS, env)).toMatch(
+      /^failed: .*(SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT_LOCALLY)/,
+    )
   })
 
   it('answers on localhost too, and serves a version on its https *.localhost preview origin', async () => {
     const dispatcher = trusting()
     const port = new URL(emu.origin).port
-    const listed = await request(`https://localhost:${port}/client/v4/accounts`, { dispatcher, headers: { authorization: `Bearer ${emu.token}` } })
+    const listed = await request(`https://localhost:${port}/client/v4/accounts`, {
+      dispatcher,
+      headers: { authorization: `Bearer ${emu.token}` },
+    })
     await listed.body.dump()
     expect(listed.statusCode).toBe(200)
 
@@ -71,7 +83,9 @@ describe('the emulator over HTTPS', () => {
       body: JSON.stringify(helloBody('hello over tls')),
     })
     const { result } = (await created.body.json()) as { result: { urls: string[] } }
-    expect(result.urls[0]).toMatch(new RegExp(`^https://[0-9a-f]{8}-tls-hello\\.localhost:${port}/$`))
+    expect(result.urls[0]).toMatch(
+      new RegExp(`^https://[0-9a-f]{8}-tls-hello\\.localhost:${port}/$`),
+    )
     const preview = await request(result.urls[0]!, { dispatcher })
     expect(preview.statusCode).toBe(200)
     expect(await preview.body.text()).toContain('hello over tls')
@@ -79,11 +93,18 @@ describe('the emulator over HTTPS', () => {
 
   it('the CA signs for loopback names only: a certificate it made for another name is refused by its name constraints', async () => {
     const certificates = createCertificates()
-    const impostor = createServer(certificates.forName('evil.example'), (_req, res) => res.end('impostor'))
+    const impostor = createServer(certificates.forName('evil.example'), (_req, res) =>
+      res.end('impostor'),
+    )
     await new Promise<void>((resolveListen) => impostor.listen(0, '127.0.0.1', resolveListen))
     try {
-      const dispatcher = new Agent({ connect: { ca: certificates.ca, servername: 'evil.example', lookup: loopbackLookup } })
-      const error = await request(`https://evil.example:${(impostor.address() as AddressInfo).port}/`, { dispatcher }).then(
+      const dispatcher = new Agent({
+        connect: { ca: certificates.ca, servername: 'evil.example', lookup: loopbackLookup },
+      })
+      const error = await request(
+        `https://evil.example:${(impostor.address() as AddressInfo).port}/`,
+        { dispatcher },
+      ).then(
         () => undefined,
         (e: unknown) => e as Error,
       )
@@ -122,21 +143,32 @@ describe('the emulator over HTTPS', () => {
 
 describe('the command line with --tls', () => {
   it('prints the https URL, a random token and the CA file to pass as NODE_EXTRA_CA_CERTS, which a client then trusts', async () => {
-    const child = spawn(process.execPath, [join(REPO, 'dist/emulator/cli.js'), '--tls', '--no-preview'], { stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(
+      process.execPath,
+      [join(REPO, 'dist/emulator/cli.js'), '--tls', '--no-preview'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    )
     try {
       let output = ''
       child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()))
       child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()))
       const printed = await new Promise<RegExpExecArray>((resolvePrinted, reject) => {
         child.stdout.on('data', () => {
-          const match = /CLOUDFLARE_API_BASE_URL=(https:\/\/127\.0\.0\.1:\d+\/client\/v4)\n\s+CLOUDFLARE_API_TOKEN=(\S+)\n[^]*NODE_EXTRA_CA_CERTS=(\S+)/.exec(output)
+          const match =
+            /CLOUDFLARE_API_BASE_URL=(https:\/\/127\.0\.0\.1:\d+\/client\/v4)\n\s+CLOUDFLARE_API_TOKEN=(\S+)\n[^]*NODE_EXTRA_CA_CERTS=(\S+)/.exec(
+              output,
+            )
           if (match) resolvePrinted(match)
         })
-        child.on('exit', (code) => reject(new Error(`exited (${code}) before printing:\n${output}`)))
+        child.on('exit', (code) =>
+          reject(new Error(`exited (${code}) before printing:\n${output}`)),
+        )
       })
       const [, url, token, caFile] = printed
       expect(token).toMatch(/^[A-Za-z0-9_-]{32,}$/)
-      expect(await node(LIST_ACCOUNTS, { URL: url!, TOKEN: token!, NODE_EXTRA_CA_CERTS: caFile! })).toBe('200')
+      expect(
+        await node(LIST_ACCOUNTS, { URL: url!, TOKEN: token!, NODE_EXTRA_CA_CERTS: caFile! }),
+      ).toBe('200')
     } finally {
       child.kill('SIGTERM')
     }

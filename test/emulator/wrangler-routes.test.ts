@@ -21,7 +21,10 @@ const scripts = (worker: string) => `${emu.url}/accounts/${emu.accountId}/worker
 const auth = () => ({ authorization: `Bearer ${emu.token}` })
 
 /** A form laid out as wrangler's createWorkerUploadForm does: `metadata`, then one file part per module. */
-function wranglerForm(metadata: Record<string, unknown>, modules: Array<[name: string, type: string, content: string | Uint8Array]>): FormData {
+function wranglerForm(
+  metadata: Record<string, unknown>,
+  modules: Array<[name: string, type: string, content: string | Uint8Array]>,
+): FormData {
   const form = new FormData()
   form.set('metadata', JSON.stringify(metadata))
   for (const [name, type, content] of modules) form.set(name, new File([content], name, { type }))
@@ -29,7 +32,11 @@ function wranglerForm(metadata: Record<string, unknown>, modules: Array<[name: s
 }
 
 async function postForm(worker: string, form: FormData, headers: Record<string, string> = auth()) {
-  const response = await fetch(`${scripts(worker)}/versions?bindings_inherit=strict`, { method: 'POST', body: form, headers })
+  const response = await fetch(`${scripts(worker)}/versions?bindings_inherit=strict`, {
+    method: 'POST',
+    body: form,
+    headers,
+  })
   return { status: response.status, json: (await response.json()) as any }
 }
 
@@ -84,7 +91,10 @@ describe('wrangler versions upload routes', () => {
     expect(status).toBe(200)
     expect(json.success).toBe(true)
     const result = json.result
-    expect(result).toMatchObject({ number: 1, metadata: { has_preview: false, source: 'wrangler' } })
+    expect(result).toMatchObject({
+      number: 1,
+      metadata: { has_preview: false, source: 'wrangler' },
+    })
     expect(result.id).toMatch(/^[0-9a-f-]{36}$/)
     expect(typeof result.startup_time_ms).toBe('number')
     expect(result.resources.bindings).toEqual([
@@ -95,22 +105,49 @@ describe('wrangler versions upload routes', () => {
 
     const [stored, ...older] = emu.versions('wr-app')
     expect(older).toHaveLength(0)
-    expect(stored).toMatchObject({ id: result.id, main_module: 'index.js', compatibility_date: '2025-01-01', deploy: false })
-    expect(stored!.annotations).toEqual({ 'workers/message': 'from wrangler', 'workers/triggered_by': 'upload' })
-    const modules = Object.fromEntries(stored!.modules.map((m) => [m.name, { type: m.content_type, bytes: Buffer.from(m.content_base64, 'base64') }]))
+    expect(stored).toMatchObject({
+      id: result.id,
+      main_module: 'index.js',
+      compatibility_date: '2025-01-01',
+      deploy: false,
+    })
+    expect(stored!.annotations).toEqual({
+      'workers/message': 'from wrangler',
+      'workers/triggered_by': 'upload',
+    })
+    const modules = Object.fromEntries(
+      stored!.modules.map((m) => [
+        m.name,
+        { type: m.content_type, bytes: Buffer.from(m.content_base64, 'base64') },
+      ]),
+    )
     expect(Object.keys(modules).sort()).toEqual(['add.wasm', 'all.bin', 'index.js', 'page.html'])
-    expect(modules['all.bin']).toEqual({ type: 'application/octet-stream', bytes: Buffer.from(ALL_BYTES) })
+    expect(modules['all.bin']).toEqual({
+      type: 'application/octet-stream',
+      bytes: Buffer.from(ALL_BYTES),
+    })
     expect(modules['add.wasm']).toEqual({ type: 'application/wasm', bytes: wasm })
     expect(modules['index.js']!.type).toBe(ESM)
     expect(stored!.request).not.toHaveProperty('keep_bindings')
 
     const preview = await fetch(result.urls[0])
-    expect(await preview.json()).toEqual({ sum: 5, page: '<h1>page</h1>', bytes: 256, greeting: 'hi', secret: 'hunter2' })
+    expect(await preview.json()).toEqual({
+      sum: 5,
+      page: '<h1>page</h1>',
+      bytes: 256,
+      greeting: 'hi',
+      secret: 'hunter2',
+    })
   })
 
   it('keeps secrets of the previous version through keep_bindings, and reports the Worker to wrangler', async () => {
     const form = wranglerForm(
-      { main_module: 'index.js', bindings: [{ name: 'GREETING', type: 'plain_text', text: 'again' }], compatibility_date: '2025-01-01', keep_bindings: ['secret_text'] },
+      {
+        main_module: 'index.js',
+        bindings: [{ name: 'GREETING', type: 'plain_text', text: 'again' }],
+        compatibility_date: '2025-01-01',
+        keep_bindings: ['secret_text'],
+      },
       [['index.js', ESM, 'export default { fetch: (r, env) => new Response(env.SECRET) }']],
     )
     const { status, json } = await postForm('wr-app', form)
@@ -124,21 +161,37 @@ describe('wrangler versions upload routes', () => {
 
     const service = await get('/workers/services/wr-app')
     expect(service.status).toBe(200)
-    expect(service.json.result.default_environment.script).toMatchObject({ id: 'wr-app', tags: [], last_deployed_from: 'wrangler' })
+    expect(service.json.result.default_environment.script).toMatchObject({
+      id: 'wr-app',
+      tags: [],
+      last_deployed_from: 'wrangler',
+    })
     const settings = await get('/workers/scripts/wr-app/settings')
     expect(settings.status).toBe(200)
-    expect(settings.json.result).toMatchObject({ compatibility_date: '2025-01-01', bindings: [{ name: 'GREETING' }, { name: 'SECRET', type: 'secret_text' }] })
+    expect(settings.json.result).toMatchObject({
+      compatibility_date: '2025-01-01',
+      bindings: [{ name: 'GREETING' }, { name: 'SECRET', type: 'secret_text' }],
+    })
     expect(JSON.stringify(settings.json)).not.toContain('hunter2')
   })
 
   it('refuses what it cannot model, and checks auth and the body like the JSON endpoint', async () => {
-    const plain = wranglerForm({ main_module: 'index.js', compatibility_date: '2025-01-01' }, [['index.js', ESM, 'export default {}']])
+    const plain = wranglerForm({ main_module: 'index.js', compatibility_date: '2025-01-01' }, [
+      ['index.js', ESM, 'export default {}'],
+    ])
     expect((await postForm('wr-bad', plain, {})).status).toBe(401)
 
-    const json = await fetch(`${scripts('wr-bad')}/versions`, { method: 'POST', headers: { ...auth(), 'content-type': 'application/json' }, body: '{}' })
+    const json = await fetch(`${scripts('wr-bad')}/versions`, {
+      method: 'POST',
+      headers: { ...auth(), 'content-type': 'application/json' },
+      body: '{}',
+    })
     expect(json.status).toBe(400)
 
-    const serviceWorker = wranglerForm({ body_part: 'index.js', compatibility_date: '2025-01-01' }, [['index.js', 'application/javascript', 'addEventListener("fetch", () => {})']])
+    const serviceWorker = wranglerForm(
+      { body_part: 'index.js', compatibility_date: '2025-01-01' },
+      [['index.js', 'application/javascript', 'addEventListener("fetch", () => {})']],
+    )
     const refused = await postForm('wr-bad', serviceWorker)
     expect(refused.status).toBe(400)
     expect(refused.json.errors[0].message).toMatch(/body_part/)
@@ -153,7 +206,10 @@ describe('wrangler versions upload routes', () => {
     ])
     const invalid = await postForm('wr-bad', badType)
     expect(invalid.status).toBe(400)
-    expect(invalid.json.errors[0]).toMatchObject({ code: 10021, message: expect.stringMatching(/content_type/) })
+    expect(invalid.json.errors[0]).toMatchObject({
+      code: 10021,
+      message: expect.stringMatching(/content_type/),
+    })
     expect(emu.versions('wr-bad')).toHaveLength(0)
   })
 
@@ -166,7 +222,22 @@ describe('wrangler versions upload routes', () => {
     await writeFile(join(worker, 'page.html'), '<h1>page</h1>\n')
     await writeFile(join(worker, 'all.bin'), ALL_BYTES)
     await createWorkerOn(emu, 'wr-cli')
-    const stdout = await runWrangler(emu, ['versions', 'upload', '--no-bundle', 'index.js', '--name', 'wr-cli', '--compatibility-date', '2025-01-01', '--var', 'GREETING:cli'], worker)
+    const stdout = await runWrangler(
+      emu,
+      [
+        'versions',
+        'upload',
+        '--no-bundle',
+        'index.js',
+        '--name',
+        'wr-cli',
+        '--compatibility-date',
+        '2025-01-01',
+        '--var',
+        'GREETING:cli',
+      ],
+      worker,
+    )
     const [stored] = emu.versions('wr-cli')
     expect(stored).toBeDefined()
     expect(stdout).toContain(`Worker Version ID: ${stored!.id}`)
@@ -177,26 +248,56 @@ describe('wrangler versions upload routes', () => {
       ['page.html', 'text/plain'],
     ])
     const preview = await fetch(stored!.urls[0]!)
-    expect(await preview.json()).toEqual({ sum: 5, page: '<h1>page</h1>', bytes: 256, greeting: 'cli', secret: null })
+    expect(await preview.json()).toEqual({
+      sum: 5,
+      page: '<h1>page</h1>',
+      bytes: 256,
+      greeting: 'cli',
+      secret: null,
+    })
 
     // `wrangler versions deploy` reads the version it is given (scripts API shape), then deploys it.
     const read = await get(`/workers/scripts/wr-cli/versions/${stored!.id}`)
     expect(read.status).toBe(200)
-    expect(read.json.result).toMatchObject({ id: stored!.id, number: stored!.number, resources: { bindings: [{ name: 'GREETING', type: 'plain_text' }] } })
-    const unknown = await get('/workers/scripts/wr-cli/versions/00000000-0000-4000-8000-000000000000')
+    expect(read.json.result).toMatchObject({
+      id: stored!.id,
+      number: stored!.number,
+      resources: { bindings: [{ name: 'GREETING', type: 'plain_text' }] },
+    })
+    const unknown = await get(
+      '/workers/scripts/wr-cli/versions/00000000-0000-4000-8000-000000000000',
+    )
     expect(unknown.status).toBe(404)
     expect((await get(`/workers/scripts/wr-nope/versions/${stored!.id}`)).status).toBe(404)
-    await runWrangler(emu, ['versions', 'deploy', `${stored!.id}@100%`, '--name', 'wr-cli', '-y'], worker)
+    await runWrangler(
+      emu,
+      ['versions', 'deploy', `${stored!.id}@100%`, '--name', 'wr-cli', '-y'],
+      worker,
+    )
     const response = await get('/workers/scripts/wr-cli/deployments')
-    expect(response.json.result.deployments[0].versions).toEqual([{ version_id: stored!.id, percentage: 100 }])
+    expect(response.json.result.deployments[0].versions).toEqual([
+      { version_id: stored!.id, percentage: 100 },
+    ])
   })
 
   it('refuses a multipart version that carries a migration (10211), as the platform does, and stores nothing', async () => {
-    const metadata = { main_module: 'index.js', migrations: { new_tag: 'v1', steps: [{ new_sqlite_classes: ['Counter'] }] } }
-    const source = "import { DurableObject } from 'cloudflare:workers'\nexport class Counter extends DurableObject {}\nexport default { fetch() { return new Response('ok') } }\n"
-    const { status, json } = await postForm('wr-migrating', wranglerForm(metadata, [['index.js', ESM, source]]))
+    const metadata = {
+      main_module: 'index.js',
+      migrations: { new_tag: 'v1', steps: [{ new_sqlite_classes: ['Counter'] }] },
+    }
+    const source =
+      "import { DurableObject } from 'cloudflare:workers'\nexport class Counter extends DurableObject {}\nexport default { fetch() { return new Response('ok') } }\n"
+    const { status, json } = await postForm(
+      'wr-migrating',
+      wranglerForm(metadata, [['index.js', ESM, source]]),
+    )
     expect(status).toBe(400)
-    expect(json.errors).toEqual([expect.objectContaining({ code: 10211, message: expect.stringContaining('must be fully applied via a non-versioned deployment') })])
+    expect(json.errors).toEqual([
+      expect.objectContaining({
+        code: 10211,
+        message: expect.stringContaining('must be fully applied via a non-versioned deployment'),
+      }),
+    ])
     expect(emu.versions('wr-migrating')).toEqual([])
   })
 })

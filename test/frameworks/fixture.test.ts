@@ -12,10 +12,16 @@ describe('framework fixtures: when a test file skips', () => {
     expect(nodeSatisfies('^26.0.0 || ^24.0.0 || ^22.15.0', '25.1.0')).toBe(false)
     expect(nodeSatisfies('^20.19.0 || >=22.12.0', '26.12.1')).toBe(true)
     expect(nodeSatisfies('^20.19.0 || >=22.12.0', '21.0.0')).toBe(false)
-    expect(() => nodeSatisfies('22.x', '22.19.0')).toThrow('engines.node range not understood: 22.x')
+    expect(() => nodeSatisfies('22.x', '22.19.0')).toThrow(
+      'engines.node range not understood: 22.x',
+    )
   })
 
   it('a fixture without node_modules skips, naming the install command', () => {
-    expect(fixtureReady('framework-none', [])).toEqual({ ready: false, reason: 'test/fixtures/framework-none/node_modules is not installed: run `node scripts/install-framework-fixtures.mjs`' })
+    expect(fixtureReady('framework-none', [])).toEqual({
+      ready: false,
+      reason:
+        'test/fixtures/framework-none/node_modules is not installed: run `node scripts/install-framework-fixtures.mjs`',
+    })
   })
 })

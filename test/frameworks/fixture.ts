@@ -30,19 +30,36 @@ const fixtureDir = (name: string) => join(TEST_ROOT, 'fixtures', name)
  * (Astro 7 and React Router 8 need a newer Node 22 than this package's floor). A test file skips, saying
  * why, only in those cases; installed from another lockfile is an error, not a skip.
  */
-export function fixtureReady(name: string, packages: string[]): { ready: true } | { ready: false; reason: string } {
+export function fixtureReady(
+  name: string,
+  packages: string[],
+): { ready: true } | { ready: false; reason: string } {
   const modules = join(fixtureDir(name), 'node_modules')
-  if (!existsSync(modules)) return { ready: false, reason: `test/fixtures/${name}/node_modules is not installed: run \`${INSTALL_COMMAND}\`` }
+  if (!existsSync(modules))
+    return {
+      ready: false,
+      reason: `test/fixtures/${name}/node_modules is not installed: run \`${INSTALL_COMMAND}\``,
+    }
   for (const pkg of packages) {
-    const { version, engines } = JSON.parse(readFileSync(join(modules, pkg, 'package.json'), 'utf8')) as { version: string; engines?: { node?: string } }
-    if (engines?.node && !nodeSatisfies(engines.node, process.versions.node)) return { ready: false, reason: `${pkg} ${version} needs Node ${engines.node}; this is ${process.versions.node}` }
+    const { version, engines } = JSON.parse(
+      readFileSync(join(modules, pkg, 'package.json'), 'utf8'),
+    ) as { version: string; engines?: { node?: string } }
+    if (engines?.node && !nodeSatisfies(engines.node, process.versions.node))
+      return {
+        ready: false,
+        reason: `${pkg} ${version} needs Node ${engines.node}; this is ${process.versions.node}`,
+      }
   }
   return { ready: true }
 }
 
 /** `version` against an `engines.node` range made of `>=x.y.z`, `^x.y.z` and `x.y.z` alternatives joined by `||`. */
 export function nodeSatisfies(range: string, version: string): boolean {
-  const parse = (v: string) => v.replace(/^v/, '').split('.').map((part) => Number.parseInt(part, 10) || 0)
+  const parse = (v: string) =>
+    v
+      .replace(/^v/, '')
+      .split('.')
+      .map((part) => Number.parseInt(part, 10) || 0)
   const compare = (a: number[], b: number[]) => a[0]! - b[0]! || a[1]! - b[1]! || a[2]! - b[2]!
   const have = parse(version)
   return range.split('||').some((alternative) => {
@@ -57,9 +74,16 @@ export function nodeSatisfies(range: string, version: string): boolean {
 
 function expectInstalledFromLockfile(name: string): void {
   const dir = fixtureDir(name)
-  const lockHash = createHash('sha256').update(readFileSync(join(dir, 'package-lock.json'))).digest('hex')
-  const stamp = existsSync(join(dir, STAMP)) ? readFileSync(join(dir, STAMP), 'utf8').trim() : 'none'
-  if (stamp !== lockHash) throw new Error(`test/fixtures/${name}/node_modules was not installed from its package-lock.json: run \`${INSTALL_COMMAND}\``)
+  const lockHash = createHash('sha256')
+    .update(readFileSync(join(dir, 'package-lock.json')))
+    .digest('hex')
+  const stamp = existsSync(join(dir, STAMP))
+    ? readFileSync(join(dir, STAMP), 'utf8').trim()
+    : 'none'
+  if (stamp !== lockHash)
+    throw new Error(
+      `test/fixtures/${name}/node_modules was not installed from its package-lock.json: run \`${INSTALL_COMMAND}\``,
+    )
 }
 
 /** This repository's build of the plugin's Vite entry, which the fixtures' configs import by a relative path. */
@@ -73,18 +97,31 @@ const PLUGIN_VITE_ENTRY = resolve(TEST_ROOT, '../dist/vite.js')
  * systems) for a framework that cannot build through a linked one: RedwoodSDK's directive scan joins
  * the project's path with the packages' real paths.
  */
-export async function copyFrameworkFixture(name: string, { nodeModules = 'link' }: { nodeModules?: 'link' | 'files' } = {}): Promise<string> {
+export async function copyFrameworkFixture(
+  name: string,
+  { nodeModules = 'link' }: { nodeModules?: 'link' | 'files' } = {},
+): Promise<string> {
   expectInstalledFromLockfile(name)
   const dir = await mkdtemp(join(tmpdir(), `${name}-`))
   const source = fixtureDir(name)
-  await cp(source, dir, { recursive: true, filter: (path) => path !== join(source, 'node_modules') })
-  if (nodeModules === 'link') await symlink(join(source, 'node_modules'), join(dir, 'node_modules'), 'dir')
+  await cp(source, dir, {
+    recursive: true,
+    filter: (path) => path !== join(source, 'node_modules'),
+  })
+  if (nodeModules === 'link')
+    await symlink(join(source, 'node_modules'), join(dir, 'node_modules'), 'dir')
   else await linkOrCopyTree(join(source, 'node_modules'), join(dir, 'node_modules'))
   for (const config of await readdir(dir)) {
     if (!/\.config\.m?js$/.test(config)) continue
     const file = join(dir, config)
     const text = await readFile(file, 'utf8')
-    await writeFile(file, text.replace("'../../../dist/vite.js'", JSON.stringify(pathToFileURL(PLUGIN_VITE_ENTRY).href)))
+    await writeFile(
+      file,
+      text.replace(
+        "'../../../dist/vite.js'",
+        JSON.stringify(pathToFileURL(PLUGIN_VITE_ENTRY).href),
+      ),
+    )
   }
   return dir
 }
@@ -92,7 +129,11 @@ export async function copyFrameworkFixture(name: string, { nodeModules = 'link' 
 /** `cp -al` (hard links: fast, no space), or `cp -a` where hard links cannot cross file systems. */
 async function linkOrCopyTree(from: string, to: string): Promise<void> {
   const cpTree = (flags: string) =>
-    new Promise<void>((resolvePromise, reject) => execFile('cp', [flags, from, to], (error, _stdout, stderr) => (error ? reject(new Error(`cp ${flags} failed: ${stderr}`)) : resolvePromise())))
+    new Promise<void>((resolvePromise, reject) =>
+      execFile('cp', [flags, from, to], (error, _stdout, stderr) =>
+        error ? reject(new Error(`cp ${flags} failed: ${stderr}`)) : resolvePromise(),
+      ),
+    )
   try {
     await cpTree('-al')
   } catch {
@@ -111,7 +152,12 @@ export async function removeCopy(dir: string | undefined): Promise<void> {
  * no telemetry, and Miniflare's `Request.cf` download (which a prerender would start) off. `env` adds
  * variables (the API's, for a build that uploads). Rejects with both output streams when it fails.
  */
-export async function runFrameworkBin(root: string, bin: string, args: string[], env: Record<string, string> = {}): Promise<string> {
+export async function runFrameworkBin(
+  root: string,
+  bin: string,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<string> {
   const home = await mkdtemp(join(tmpdir(), 'framework-home-'))
   const childEnv = {
     PATH: process.env.PATH ?? '',
@@ -127,10 +173,15 @@ export async function runFrameworkBin(root: string, bin: string, args: string[],
   }
   try {
     return await new Promise((resolvePromise, reject) => {
-      execFile(join(root, 'node_modules/.bin', bin), args, { cwd: root, env: childEnv, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
-        if (error) reject(new Error(`${bin} ${args.join(' ')} failed:\n${stdout}\n${stderr}`))
-        else resolvePromise(`${stdout}\n${stderr}`)
-      })
+      execFile(
+        join(root, 'node_modules/.bin', bin),
+        args,
+        { cwd: root, env: childEnv, maxBuffer: 64 * 1024 * 1024 },
+        (error, stdout, stderr) => {
+          if (error) reject(new Error(`${bin} ${args.join(' ')} failed:\n${stdout}\n${stderr}`))
+          else resolvePromise(`${stdout}\n${stderr}`)
+        },
+      )
     })
   } finally {
     await rm(home, { recursive: true, force: true })
@@ -141,9 +192,17 @@ export async function runFrameworkBin(root: string, bin: string, args: string[],
  * `wrangler deploy` of the same build, with the annotations our version got from git (the commit's
  * hash and subject) passed as wrangler's `--tag` and `--message`, so that they compare too.
  */
-export async function wranglerDeploy(emulator: Emulator, root: string, ours: StoredVersion): Promise<StoredVersion> {
+export async function wranglerDeploy(
+  emulator: Emulator,
+  root: string,
+  ours: StoredVersion,
+): Promise<StoredVersion> {
   const { 'workers/tag': tag, 'workers/message': message } = ours.annotations
-  await runWrangler(emulator, ['deploy', ...(tag ? ['--tag', tag] : []), ...(message ? ['--message', message] : [])], root)
+  await runWrangler(
+    emulator,
+    ['deploy', ...(tag ? ['--tag', tag] : []), ...(message ? ['--message', message] : [])],
+    root,
+  )
   return wranglersVersion(emulator, ours.worker)
 }
 
@@ -155,7 +214,10 @@ export function wranglersVersion(emulator: Emulator, worker: string): StoredVers
 }
 
 type Module = { name: string; content_type: string; content_base64: string }
-type Body = Record<string, unknown> & { modules?: Module[]; assets?: { jwt?: string; config?: Record<string, unknown> } }
+type Body = Record<string, unknown> & {
+  modules?: Module[]
+  assets?: { jwt?: string; config?: Record<string, unknown> }
+}
 
 /**
  * A version's body in the form both sides can be compared in, with the documented differences
@@ -173,7 +235,11 @@ export function comparable(body: Body, from: 'plugin' | 'wrangler') {
   if (from === 'wrangler' && config) {
     for (const file of ['_headers', '_redirects']) {
       if (typeof config[file] !== 'string') continue
-      modules.push({ name: file, content_type: 'text/plain', content_base64: Buffer.from(config[file] as string).toString('base64') })
+      modules.push({
+        name: file,
+        content_type: 'text/plain',
+        content_base64: Buffer.from(config[file] as string).toString('base64'),
+      })
       delete config[file]
     }
     if (Object.keys(config).length === 0) config = undefined
@@ -183,15 +249,26 @@ export function comparable(body: Body, from: 'plugin' | 'wrangler') {
     ...rest,
     ...(assets && { assets: { ...assets, jwt: undefined, config } }),
     modules: modules
-      .map((m) => ({ name: m.name, content_type: m.content_type, content_base64: m.content_base64 }))
+      .map((m) => ({
+        name: m.name,
+        content_type: m.content_type,
+        content_base64: m.content_base64,
+      }))
       .sort((a, b) => a.name.localeCompare(b.name)),
   }
 }
 
 /** Expects the two versions to be the same apart from the documented differences, and the assets manifests equal. */
-export function expectSameAsWrangler(emulator: Emulator, worker: string, ours: StoredVersion, theirs: StoredVersion): void {
+export function expectSameAsWrangler(
+  emulator: Emulator,
+  worker: string,
+  ours: StoredVersion,
+  theirs: StoredVersion,
+): void {
   expect('package_dependencies' in ours.request).toBe(false)
-  expect(comparable(ours.request as Body, 'plugin')).toEqual(comparable(theirs.request as Body, 'wrangler'))
+  expect(comparable(ours.request as Body, 'plugin')).toEqual(
+    comparable(theirs.request as Body, 'wrangler'),
+  )
   // Every upload session's manifest (wrangler's too: its version is multipart, so the emulator keeps
   // no asset set for it), and the asset set our version's upload token stands for.
   const sessions = emulator.assets.sessions.filter((s) => s.scriptName === worker)
@@ -210,9 +287,17 @@ export function titled(title: string, install: ReturnType<typeof fixtureReady>):
  * Fetches `path` from a preview as a browser's navigation would and expects the status, the content
  * type and each of `contains` (strings or patterns) in the body. Resolves with the body.
  */
-export async function expectServed(preview: string, path: string, expected: { status: number; type: string; contains?: Array<string | RegExp> }): Promise<string> {
+export async function expectServed(
+  preview: string,
+  path: string,
+  expected: { status: number; type: string; contains?: Array<string | RegExp> },
+): Promise<string> {
   const response = await navigate(new URL(path, preview))
-  expect({ path, status: response.status, type: response.contentType }).toEqual({ path, status: expected.status, type: expect.stringContaining(expected.type) })
+  expect({ path, status: response.status, type: response.contentType }).toEqual({
+    path,
+    status: expected.status,
+    type: expect.stringContaining(expected.type),
+  })
   for (const part of expected.contains ?? []) expect(response.text).toMatch(part)
   return response.text
 }

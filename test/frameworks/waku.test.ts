@@ -8,7 +8,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { emulatorEnv, runCli } from '../helpers/deploy-command.js'
 import { useEmulator } from '../helpers/emulator.js'
 import { createWorkerOn } from '../helpers/wrangler.js'
-import { copyFrameworkFixture, expectSameAsWrangler, expectServed, fixtureReady, removeCopy, runFrameworkBin, titled, wranglerDeploy } from './fixture.js'
+import {
+  copyFrameworkFixture,
+  expectSameAsWrangler,
+  expectServed,
+  fixtureReady,
+  removeCopy,
+  runFrameworkBin,
+  titled,
+  wranglerDeploy,
+} from './fixture.js'
 
 const WORKER = 'framework-waku'
 const ready = fixtureReady(WORKER, ['waku', 'vite'])
@@ -28,20 +37,54 @@ describe.skipIf(!ready.ready)(titled('Waku 1.0.0-rc.1 through the deploy command
     expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0)
     const [ours] = emulator().versions(WORKER)
     // The files Waku writes beside the bundle after Vite are modules of the version.
-    expect(ours!.modules.map((m) => m.name)).toEqual(expect.arrayContaining(['index.js', '__vite_rsc_assets_manifest.js', 'ssr/index.js']))
+    expect(ours!.modules.map((m) => m.name)).toEqual(
+      expect.arrayContaining(['index.js', '__vite_rsc_assets_manifest.js', 'ssr/index.js']),
+    )
     const preview = ours!.urls[0]!
 
     // Rendered by the Worker on each request.
-    await expectServed(preview, 'hello/workers', { status: 200, type: 'text/html', contains: ['Hello, <!-- -->workers'] })
+    await expectServed(preview, 'hello/workers', {
+      status: 200,
+      type: 'text/html',
+      contains: ['Hello, <!-- -->workers'],
+    })
     // Prerendered by `waku build`, with the client component's code and the layout's stylesheet.
-    const home = await expectServed(preview, '', { status: 200, type: 'text/html', contains: ['Welcome to Waku', 'Count: '] })
-    const files = [...new Set([...home.matchAll(/(?:src|href)="\/(assets\/[^"]+\.(?:js|css))"/g)].map((m) => m[1]!))]
+    const home = await expectServed(preview, '', {
+      status: 200,
+      type: 'text/html',
+      contains: ['Welcome to Waku', 'Count: '],
+    })
+    const files = [
+      ...new Set(
+        [...home.matchAll(/(?:src|href)="\/(assets\/[^"]+\.(?:js|css))"/g)].map((m) => m[1]!),
+      ),
+    ]
     expect(files.filter((f) => f.endsWith('.js')).length).toBeGreaterThan(0)
-    for (const file of files) await expectServed(preview, file, { status: 200, type: file.endsWith('.css') ? 'text/css' : 'javascript' })
-    await expectServed(preview, 'about', { status: 200, type: 'text/html', contains: ['About this prerendered page'] })
-    await expectServed(preview, 'robots.txt', { status: 200, type: 'text/plain', contains: ['User-agent: *'] })
-    expect(JSON.parse(await expectServed(preview, 'api/hello', { status: 200, type: 'application/json' }))).toEqual({ hello: 'from waku' })
-    await expectServed(preview, 'no/such/page', { status: 404, type: 'text/html', contains: ['Page not found'] })
+    for (const file of files)
+      await expectServed(preview, file, {
+        status: 200,
+        type: file.endsWith('.css') ? 'text/css' : 'javascript',
+      })
+    await expectServed(preview, 'about', {
+      status: 200,
+      type: 'text/html',
+      contains: ['About this prerendered page'],
+    })
+    await expectServed(preview, 'robots.txt', {
+      status: 200,
+      type: 'text/plain',
+      contains: ['User-agent: *'],
+    })
+    expect(
+      JSON.parse(
+        await expectServed(preview, 'api/hello', { status: 200, type: 'application/json' }),
+      ),
+    ).toEqual({ hello: 'from waku' })
+    await expectServed(preview, 'no/such/page', {
+      status: 404,
+      type: 'text/html',
+      contains: ['Page not found'],
+    })
   })
 
   it('sends what wrangler deploy 4.164 sends for the same build, apart from the documented differences', async () => {

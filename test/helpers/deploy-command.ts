@@ -20,19 +20,41 @@ export interface CliRun {
  * `unplugin-workers-version <args>` in `cwd`, with only the variables given (and PATH, and a fresh
  * HOME): no CI variable of the machine running the tests leaks in.
  */
-export async function runCli(args: string[], cwd: string, env: Record<string, string> = {}, cli = CLI): Promise<CliRun> {
+export async function runCli(
+  args: string[],
+  cwd: string,
+  env: Record<string, string> = {},
+  cli = CLI,
+): Promise<CliRun> {
   const home = await mkdtemp(join(tmpdir(), 'deploy-command-home-'))
   return new Promise((resolvePromise) => {
-    execFile(process.execPath, [cli, ...args], { cwd, env: { PATH: process.env.PATH ?? '', HOME: home, NO_COLOR: '1', ...env }, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0
-      resolvePromise({ code, stdout, stderr })
-    })
+    execFile(
+      process.execPath,
+      [cli, ...args],
+      {
+        cwd,
+        env: { PATH: process.env.PATH ?? '', HOME: home, NO_COLOR: '1', ...env },
+        maxBuffer: 16 * 1024 * 1024,
+      },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0
+        resolvePromise({ code, stdout, stderr })
+      },
+    )
   })
 }
 
 /** The variables that point the command at the emulator. */
-export function emulatorEnv(emulator: Emulator, extra: Record<string, string> = {}): Record<string, string> {
-  return { CLOUDFLARE_API_BASE_URL: emulator.url, CLOUDFLARE_API_TOKEN: emulator.token, CLOUDFLARE_ACCOUNT_ID: emulator.accountId, ...extra }
+export function emulatorEnv(
+  emulator: Emulator,
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  return {
+    CLOUDFLARE_API_BASE_URL: emulator.url,
+    CLOUDFLARE_API_TOKEN: emulator.token,
+    CLOUDFLARE_ACCOUNT_ID: emulator.accountId,
+    ...extra,
+  }
 }
 
 /** `vite build` of a project as its own vite.config sets it up (no plugin of ours). */
@@ -94,7 +116,17 @@ export async function rollupBuildOutput(): Promise<string> {
   const bundle = await rollup({
     input: join(fixture, 'src/index.js'),
     logLevel: 'silent',
-    plugins: [rollupPlugin({ root, worker: 'bo-out', version, assets: { directory: 'public', binding: 'ASSETS' }, buildOutput: true, logLevel: 'silent', gitAnnotations: false } as never)],
+    plugins: [
+      rollupPlugin({
+        root,
+        worker: 'bo-out',
+        version,
+        assets: { directory: 'public', binding: 'ASSETS' },
+        buildOutput: true,
+        logLevel: 'silent',
+        gitAnnotations: false,
+      } as never),
+    ],
   })
   try {
     await bundle.write({ dir: join(root, 'dist'), format: 'es', sourcemap: true })
@@ -112,11 +144,24 @@ export async function wranglerBuildOutput(): Promise<string> {
   await cp(join(TEST_ROOT, 'fixtures/build-output-wrangler'), root, { recursive: true })
   await cp(join(WORKER_FIXTURE, 'src/add.wasm'), join(root, 'src/add.wasm'))
   const home = await mkdtemp(join(tmpdir(), 'wrangler-home-'))
-  const env = { PATH: process.env.PATH ?? '', HOME: home, XDG_CONFIG_HOME: home, CI: 'true', WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_API_BASE_URL: 'http://127.0.0.1:9/client/v4' }
+  const env = {
+    PATH: process.env.PATH ?? '',
+    HOME: home,
+    XDG_CONFIG_HOME: home,
+    CI: 'true',
+    WRANGLER_SEND_METRICS: 'false',
+    CLOUDFLARE_API_BASE_URL: 'http://127.0.0.1:9/client/v4',
+  }
   const wrangler = resolve(import.meta.dirname, '../../node_modules/wrangler/bin/wrangler.js')
   await new Promise<void>((resolvePromise, reject) => {
-    execFile(process.execPath, [wrangler, 'build', '--experimental-new-config', '--experimental-cf-build-output'], { cwd: root, env }, (error, stdout, stderr) =>
-      error ? reject(new Error(`wrangler build failed:\n${stdout}\n${stderr}`)) : resolvePromise(),
+    execFile(
+      process.execPath,
+      [wrangler, 'build', '--experimental-new-config', '--experimental-cf-build-output'],
+      { cwd: root, env },
+      (error, stdout, stderr) =>
+        error
+          ? reject(new Error(`wrangler build failed:\n${stdout}\n${stderr}`))
+          : resolvePromise(),
     )
   })
   return root
@@ -131,12 +176,21 @@ export async function viteBuildOutput(): Promise<string> {
   const root = await copyFixture('vite-fullstack')
   await rm(join(root, 'aux'), { recursive: true })
   await rm(join(root, 'vite.config.js'))
-  await cp(join(TEST_ROOT, 'fixtures/vite-build-output/cloudflare.config.ts'), join(root, 'cloudflare.config.ts'))
+  await cp(
+    join(TEST_ROOT, 'fixtures/vite-build-output/cloudflare.config.ts'),
+    join(root, 'cloudflare.config.ts'),
+  )
   const builder = await createBuilder({
     root,
     configFile: false,
     logLevel: 'silent',
-    plugins: [cloudflare({ inspectorPort: false, persistState: false, experimental: { newConfig: { cfBuildOutput: true, types: { generate: false } } } })],
+    plugins: [
+      cloudflare({
+        inspectorPort: false,
+        persistState: false,
+        experimental: { newConfig: { cfBuildOutput: true, types: { generate: false } } },
+      }),
+    ],
   })
   await builder.buildApp()
   return root

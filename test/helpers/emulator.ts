@@ -1,6 +1,11 @@
 import { getCACertificates, setDefaultCACertificates } from 'node:tls'
 import { afterAll, beforeAll } from 'vitest'
-import { startEmulator as startServer, type Emulator, type EmulatorOptions, type RecordedRequest } from '../../src/emulator/index.js'
+import {
+  startEmulator as startServer,
+  type Emulator,
+  type EmulatorOptions,
+  type RecordedRequest,
+} from '../../src/emulator/index.js'
 import { previewOrigin, type PreviewKind } from '../../src/emulator/preview-origin.js'
 
 /** `EMULATOR_TLS=1`: every emulator a test starts serves HTTPS (CI runs the emulator-facing tests once so). */
@@ -33,7 +38,14 @@ export function caEnvironment(emulator: Emulator): Record<string, string> {
  * platform it refuses versions for Workers that do not exist, unless `autoCreateWorkers`. Over
  * HTTPS when `EMULATOR_TLS=1`, unless `tls` says.
  */
-export function useEmulator(options: { preview?: boolean; autoCreateWorkers?: boolean; newAccount?: boolean; tls?: boolean } = {}): () => Emulator {
+export function useEmulator(
+  options: {
+    preview?: boolean
+    autoCreateWorkers?: boolean
+    newAccount?: boolean
+    tls?: boolean
+  } = {},
+): () => Emulator {
   let emulator: Emulator | undefined
   beforeAll(async () => {
     emulator = await startEmulator({
@@ -53,7 +65,11 @@ export function useEmulator(options: { preview?: boolean; autoCreateWorkers?: bo
 }
 
 /** Plugin options that upload to the emulator, with tight network limits so failures are quick. */
-export function uploadOptions(emulator: Emulator, worker: string, extra: Record<string, unknown> = {}) {
+export function uploadOptions(
+  emulator: Emulator,
+  worker: string,
+  extra: Record<string, unknown> = {},
+) {
   return {
     worker,
     upload: true,
@@ -62,14 +78,19 @@ export function uploadOptions(emulator: Emulator, worker: string, extra: Record<
     apiToken: emulator.token,
     accountId: emulator.accountId,
     apiBaseUrl: emulator.url,
-    network: { retries: { attempts: 3, baseDelayMs: 50, maxDelayMs: 200 }, timeouts: { headersMs: 5_000, deadlineMs: 20_000 } },
+    network: {
+      retries: { attempts: 3, baseDelayMs: 50, maxDelayMs: 200 },
+      timeouts: { headersMs: 5_000, deadlineMs: 20_000 },
+    },
     version: { compatibility_date: '2025-01-01', compatibility_flags: ['nodejs_compat'] },
     ...extra,
   }
 }
 
 export function posts(emulator: Emulator, worker: string) {
-  return emulator.requests.filter((r) => r.method === 'POST' && r.path.endsWith(`/workers/workers/${worker}/versions`))
+  return emulator.requests.filter(
+    (r) => r.method === 'POST' && r.path.endsWith(`/workers/workers/${worker}/versions`),
+  )
 }
 
 /**
@@ -77,19 +98,32 @@ export function posts(emulator: Emulator, worker: string) {
  * and version settings come from its wrangler config, and Vite uploads in `--mode deploy`.
  */
 export function projectUploadOptions(emulator: Emulator, extra: Record<string, unknown> = {}) {
-  return uploadOptions(emulator, 'unused', { worker: undefined, version: undefined, upload: undefined, gitAnnotations: false, ...extra })
+  return uploadOptions(emulator, 'unused', {
+    worker: undefined,
+    version: undefined,
+    upload: undefined,
+    gitAnnotations: false,
+    ...extra,
+  })
 }
 
 /** The `metadata` part of a recorded multipart request (a script upload), parsed. */
 export async function metadataOf(request: RecordedRequest): Promise<Record<string, unknown>> {
   const raw = request.body as string
   const boundary = /^--([^\r\n]+)/.exec(raw)?.[1]
-  const form = await new Response(raw, { headers: { 'content-type': `multipart/form-data; boundary=${boundary}` } }).formData()
+  const form = await new Response(raw, {
+    headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
+  }).formData()
   return JSON.parse(String(form.get('metadata'))) as Record<string, unknown>
 }
 
 /** The URL the emulator serves a Worker Preview (`'preview'`, by slug) or a Preview deployment (`'deployment'`, by id) on. */
-export function previewUrlOn(emulator: Emulator, kind: PreviewKind, id: string, worker: string): string {
+export function previewUrlOn(
+  emulator: Emulator,
+  kind: PreviewKind,
+  id: string,
+  worker: string,
+): string {
   const origin = new URL(emulator.origin)
   return `${previewOrigin(kind, id, worker, Number(origin.port), origin.protocol as 'http:' | 'https:')}/`
 }

@@ -22,7 +22,8 @@ export async function tempDir(prefix: string): Promise<string> {
 }
 
 /** The body of a Worker with code: a main module and its modules (an assets-only Worker has neither). */
-export type CodeRequestBody = VersionRequestBody & Required<Pick<VersionRequestBody, 'main_module' | 'modules'>>
+export type CodeRequestBody = VersionRequestBody &
+  Required<Pick<VersionRequestBody, 'main_module' | 'modules'>>
 
 export async function readRequest(outputDir: string): Promise<CodeRequestBody> {
   return JSON.parse(await readFile(join(outputDir, 'request.json'), 'utf8')) as CodeRequestBody
@@ -31,7 +32,10 @@ export async function readRequest(outputDir: string): Promise<CodeRequestBody> {
 /** `[name, content_type]` pairs, sorted, with content hashes in names replaced by `[hash]`. */
 export function moduleShape(body: CodeRequestBody): Array<[string, string]> {
   return body.modules
-    .map((m): [string, string] => [m.name.replace(/-[A-Za-z0-9_-]{8,}(?=\.)/g, '-[hash]'), m.content_type])
+    .map((m): [string, string] => [
+      m.name.replace(/-[A-Za-z0-9_-]{8,}(?=\.)/g, '-[hash]'),
+      m.content_type,
+    ])
     .sort(([a], [b]) => a.localeCompare(b))
 }
 
@@ -48,9 +52,13 @@ export function assertMapsBelongToChunks(body: CodeRequestBody): number {
     const chunkName = map.name.slice(0, -'.map'.length)
     const chunk = body.modules.find((m) => m.name === chunkName)
     if (!chunk) throw new Error(`map ${map.name} has no chunk`)
-    const parsed = JSON.parse(Buffer.from(map.content_base64, 'base64').toString('utf8')) as { file: string; sources: string[] }
+    const parsed = JSON.parse(Buffer.from(map.content_base64, 'base64').toString('utf8')) as {
+      file: string
+      sources: string[]
+    }
     if (parsed.file !== chunkName) throw new Error(`map ${map.name} says file ${parsed.file}`)
-    for (const source of parsed.sources) if (/^\.\.?\//.test(source)) throw new Error(`map ${map.name} has source ${source}`)
+    for (const source of parsed.sources)
+      if (/^\.\.?\//.test(source)) throw new Error(`map ${map.name} has source ${source}`)
   }
   return maps.length
 }

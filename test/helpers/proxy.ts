@@ -1,4 +1,10 @@
-import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import {
+  createServer,
+  request,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http'
 import { connect, type AddressInfo, type Socket } from 'node:net'
 
 /** What a proxy saw: a forwarded request (`GET http://host/path`) or a tunnel (`CONNECT host:port`). */
@@ -23,14 +29,23 @@ export interface LoggingProxy {
  * `Proxy-Authorization` gets 407. `answer` may reply in the proxy's place (a hostile proxy).
  */
 export async function startLoggingProxy(
-  options: { requireAuthorization?: string; answer?: (req: IncomingMessage, res: ServerResponse) => boolean } = {},
+  options: {
+    requireAuthorization?: string
+    answer?: (req: IncomingMessage, res: ServerResponse) => boolean
+  } = {},
 ): Promise<LoggingProxy> {
   const calls: ProxiedCall[] = []
   const tunnelPorts: number[] = []
   const sockets = new Set<Socket>()
   const server: Server = createServer((req, res) => {
-    calls.push({ line: `${req.method} ${req.url}`, authorization: req.headers['proxy-authorization'] })
-    if (options.requireAuthorization !== undefined && req.headers['proxy-authorization'] !== options.requireAuthorization) {
+    calls.push({
+      line: `${req.method} ${req.url}`,
+      authorization: req.headers['proxy-authorization'],
+    })
+    if (
+      options.requireAuthorization !== undefined &&
+      req.headers['proxy-authorization'] !== options.requireAuthorization
+    ) {
       res.writeHead(407, { 'proxy-authenticate': 'Basic realm="test"' }).end()
       return
     }
@@ -45,8 +60,13 @@ export async function startLoggingProxy(
   })
   server.on('connect', (req: IncomingMessage, client: Socket, head: Buffer) => {
     calls.push({ line: `CONNECT ${req.url}`, authorization: req.headers['proxy-authorization'] })
-    if (options.requireAuthorization !== undefined && req.headers['proxy-authorization'] !== options.requireAuthorization) {
-      client.end('HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm="test"\r\nContent-Length: 0\r\n\r\n')
+    if (
+      options.requireAuthorization !== undefined &&
+      req.headers['proxy-authorization'] !== options.requireAuthorization
+    ) {
+      client.end(
+        'HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm="test"\r\nContent-Length: 0\r\n\r\n',
+      )
       return
     }
     // Tunnels lead to this machine only: a test never sends traffic anywhere else.

@@ -15,7 +15,10 @@ export async function rollupUpload(
   dir: string,
   worker: string,
   extra: Record<string, unknown> = {},
-  { input = join(WORKER_FIXTURE, 'src/index.js'), ...output }: { sourcemap?: boolean; input?: string } = {},
+  {
+    input = join(WORKER_FIXTURE, 'src/index.js'),
+    ...output
+  }: { sourcemap?: boolean; input?: string } = {},
 ): Promise<string> {
   const outputDir = join(dir, '.workers-version')
   const bundle = await rollup({

@@ -10,13 +10,20 @@ type CloudflareOptions = NonNullable<Parameters<typeof cloudflare>[0]>
  * build): the Cloudflare plugin with `cloudflareOptions` (no inspector, no persisted state), then
  * this plugin with `options`.
  */
-export async function deployViteApp(root: string, cloudflareOptions: CloudflareOptions, options: Record<string, unknown>): Promise<void> {
+export async function deployViteApp(
+  root: string,
+  cloudflareOptions: CloudflareOptions,
+  options: Record<string, unknown>,
+): Promise<void> {
   const builder = await createBuilder({
     root,
     mode: 'deploy',
     configFile: false,
     logLevel: 'silent',
-    plugins: [cloudflare({ inspectorPort: false, persistState: false, ...cloudflareOptions }), vitePlugin(options as never)],
+    plugins: [
+      cloudflare({ inspectorPort: false, persistState: false, ...cloudflareOptions }),
+      vitePlugin(options as never),
+    ],
   })
   await builder.buildApp()
 }
@@ -35,7 +42,15 @@ export async function expectClientServed(preview: string): Promise<void> {
  * `vite build --mode deploy` of a project as its own `vite.config` sets it up (a stock template with
  * `cloudflare()` among its plugins), with this plugin appended as a user would add it.
  */
-export async function deployViteProject(root: string, options: Record<string, unknown>): Promise<void> {
-  const builder = await createBuilder({ root, mode: 'deploy', logLevel: 'silent', plugins: [vitePlugin(options as never)] })
+export async function deployViteProject(
+  root: string,
+  options: Record<string, unknown>,
+): Promise<void> {
+  const builder = await createBuilder({
+    root,
+    mode: 'deploy',
+    logLevel: 'silent',
+    plugins: [vitePlugin(options as never)],
+  })
   await builder.buildApp()
 }

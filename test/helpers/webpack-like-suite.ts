@@ -2,7 +2,16 @@ import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import type { WorkersVersionOptions } from '../../src/index.js'
-import { TEST_ROOT, WORKER_FIXTURE, assertMapsBelongToChunks, moduleShape, moduleText, readRequest, tempDir, type CodeRequestBody } from './fixture.js'
+import {
+  TEST_ROOT,
+  WORKER_FIXTURE,
+  assertMapsBelongToChunks,
+  moduleShape,
+  moduleText,
+  readRequest,
+  tempDir,
+  type CodeRequestBody,
+} from './fixture.js'
 import { expectWorkerResponds } from './workerd.js'
 
 /**
@@ -23,7 +32,10 @@ interface Stats {
 }
 interface Compiler {
   run(callback: (error: Error | null, stats?: Stats) => void): void
-  watch(options: object, callback: (error: Error | null, stats?: Stats) => void): { close(callback: () => void): void }
+  watch(
+    options: object,
+    callback: (error: Error | null, stats?: Stats) => void,
+  ): { close(callback: () => void): void }
   close(callback: (error?: Error | null) => void): void
 }
 
@@ -39,7 +51,14 @@ function workerConfig(dir: string, context: string, output: Record<string, unkno
     target: 'webworker',
     devtool: 'source-map',
     experiments: { outputModule: true },
-    output: { path: join(dir, 'dist'), module: true, library: { type: 'module' }, chunkFormat: 'module', chunkLoading: 'import', ...output },
+    output: {
+      path: join(dir, 'dist'),
+      module: true,
+      library: { type: 'module' },
+      chunkFormat: 'module',
+      chunkLoading: 'import',
+      ...output,
+    },
   }
 }
 
@@ -57,7 +76,10 @@ function errorsOf(stats: Stats): string {
 
 /** Chunk ids differ between webpack and rspack: `899.mjs` → `[id].mjs`. */
 function shapeOf(body: CodeRequestBody) {
-  return moduleShape(body).map(([name, type]) => [name.replace(/(^|\/)\d+\.mjs/, '$1[id].mjs'), type])
+  return moduleShape(body).map(([name, type]) => [
+    name.replace(/(^|\/)\d+\.mjs/, '$1[id].mjs'),
+    type,
+  ])
 }
 
 export function webpackLikeSuite(bundler: WebpackLike) {
@@ -106,7 +128,11 @@ export function webpackLikeSuite(bundler: WebpackLike) {
     })
 
     it('points a chunk in another directory at the module it imports, and keeps class exports', async () => {
-      const { outputDir, stats } = await build((c) => ({ ...c, output: { ...c.output, chunkFilename: 'chunks/[id].mjs' } }), {}, NESTED_FIXTURE)
+      const { outputDir, stats } = await build(
+        (c) => ({ ...c, output: { ...c.output, chunkFilename: 'chunks/[id].mjs' } }),
+        {},
+        NESTED_FIXTURE,
+      )
       expect(errorsOf(stats)).toBe('')
       const body = await readRequest(outputDir)
       expect(shapeOf(body)).toEqual([
@@ -118,12 +144,20 @@ export function webpackLikeSuite(bundler: WebpackLike) {
       ])
       const chunk = body.modules.find((m) => /^chunks\/\d+\.mjs$/.test(m.name))!
       expect(moduleText(body, chunk.name)).toMatch(/from\s*"\.\.\/greeting-[0-9a-f]{8}\.txt"/)
-      expect(moduleText(body, 'index.mjs')).toMatch(/import\s*\{\s*DurableObject\b[^}]*\}\s*from\s*"cloudflare:workers"/)
-      await expectWorkerResponds(body, { greeting: 'hello from a nested chunk', durableObject: 'function' })
+      expect(moduleText(body, 'index.mjs')).toMatch(
+        /import\s*\{\s*DurableObject\b[^}]*\}\s*from\s*"cloudflare:workers"/,
+      )
+      await expectWorkerResponds(body, {
+        greeting: 'hello from a nested chunk',
+        durableObject: 'function',
+      })
     })
 
     it('keeps a split runtime chunk as a module of its own', async () => {
-      const { outputDir, stats } = await build((c) => ({ ...c, optimization: { runtimeChunk: 'single' } }))
+      const { outputDir, stats } = await build((c) => ({
+        ...c,
+        optimization: { runtimeChunk: 'single' },
+      }))
       expect(errorsOf(stats)).toBe('')
       const body = await readRequest(outputDir)
       expect(body.main_module).toBe('index.mjs')
@@ -136,7 +170,10 @@ export function webpackLikeSuite(bundler: WebpackLike) {
         const { outputDir } = await build((c) => ({ ...c, devtool }), { sourcemaps: true })
         expect(assertMapsBelongToChunks(await readRequest(outputDir)), devtool).toBe(2)
         const byDefault = await build((c) => ({ ...c, devtool }))
-        expect((await readRequest(byDefault.outputDir)).modules.filter((m) => m.name.endsWith('.map')), devtool).toEqual([])
+        expect(
+          (await readRequest(byDefault.outputDir)).modules.filter((m) => m.name.endsWith('.map')),
+          devtool,
+        ).toEqual([])
       }
     })
 
@@ -144,7 +181,9 @@ export function webpackLikeSuite(bundler: WebpackLike) {
       const entry = { index: './src/index.js', other: './src/shout.js' }
       const ambiguous = await build((c) => ({ ...c, entry }))
       expect(ambiguous.stats.hasErrors()).toBe(true)
-      expect(errorsOf(ambiguous.stats)).toMatch(/2 entry chunks; set the `mainModule` option[\s\S]*index\.mjs \(entry "index"\)[\s\S]*other\.mjs \(entry "other"\)/)
+      expect(errorsOf(ambiguous.stats)).toMatch(
+        /2 entry chunks; set the `mainModule` option[\s\S]*index\.mjs \(entry "index"\)[\s\S]*other\.mjs \(entry "other"\)/,
+      )
       await expect(readFile(join(ambiguous.outputDir, 'request.json'))).rejects.toThrow(/ENOENT/)
 
       const { outputDir } = await build((c) => ({ ...c, entry }), { mainModule: 'index' })
@@ -160,15 +199,24 @@ export function webpackLikeSuite(bundler: WebpackLike) {
         experiments: {},
         output: { path: c.output.path, library: { type: 'commonjs2' } },
       }))
-      expect(errorsOf(stats)).toContain("a Worker's main module must be an ES module: set `experiments.outputModule: true` and `output.module: true`")
+      expect(errorsOf(stats)).toContain(
+        "a Worker's main module must be an ES module: set `experiments.outputModule: true` and `output.module: true`",
+      )
     })
 
     it('imports files that `rules` make modules', async () => {
       const dir = await tempDir(`${bundler.name}-rules`)
       await mkdir(join(dir, 'src'))
       await writeFile(join(dir, 'src/notes.md'), '# notes\n')
-      await writeFile(join(dir, 'src/index.js'), "import notes from './notes.md'\nexport default { fetch: () => Response.json(notes) }\n")
-      const { outputDir } = await build((c) => c, { rules: [{ test: 'src/**/*.md', type: 'text/plain' }] }, dir)
+      await writeFile(
+        join(dir, 'src/index.js'),
+        "import notes from './notes.md'\nexport default { fetch: () => Response.json(notes) }\n",
+      )
+      const { outputDir } = await build(
+        (c) => c,
+        { rules: [{ test: 'src/**/*.md', type: 'text/plain' }] },
+        dir,
+      )
       const body = await readRequest(outputDir)
       expect(shapeOf(body)).toEqual([
         ['index.mjs', 'application/javascript+module'],
@@ -180,8 +228,13 @@ export function webpackLikeSuite(bundler: WebpackLike) {
 
     it('checks upload options before building', async () => {
       const dir = await tempDir(`${bundler.name}-upload`)
-      const compiler = bundler.create({ ...workerConfig(dir, WORKER_FIXTURE), plugins: [bundler.plugin({ upload: true, outputDir: join(dir, 'out') })] })
-      await expect(run(compiler)).rejects.toThrow(/set the `worker` option \(its name or id\) or `name` in the wrangler config/)
+      const compiler = bundler.create({
+        ...workerConfig(dir, WORKER_FIXTURE),
+        plugins: [bundler.plugin({ upload: true, outputDir: join(dir, 'out') })],
+      })
+      await expect(run(compiler)).rejects.toThrow(
+        /set the `worker` option \(its name or id\) or `name` in the wrangler config/,
+      )
       await expect(readFile(join(dir, 'dist/index.mjs'))).rejects.toThrow(/ENOENT/)
     })
 
@@ -192,13 +245,20 @@ export function webpackLikeSuite(bundler: WebpackLike) {
 
       const dir = await tempDir(`${bundler.name}-watch`)
       const outputDir = join(dir, '.workers-version')
-      const compiler = bundler.create({ ...workerConfig(dir, WORKER_FIXTURE), plugins: [bundler.plugin({ outputDir, version })] })
+      const compiler = bundler.create({
+        ...workerConfig(dir, WORKER_FIXTURE),
+        plugins: [bundler.plugin({ outputDir, version })],
+      })
       const stats = await new Promise<Stats>((resolve, reject) => {
-        const watching = compiler.watch({}, (error, result) => watching.close(() => (error ? reject(error) : resolve(result!))))
+        const watching = compiler.watch({}, (error, result) =>
+          watching.close(() => (error ? reject(error) : resolve(result!))),
+        )
       })
       expect(errorsOf(stats)).toBe('')
       // The build itself works in watch mode (the wasm is emitted), but no version is made.
-      expect(await readdir(join(dir, 'dist'))).toContainEqual(expect.stringMatching(/^add-[0-9a-f]{8}\.wasm$/))
+      expect(await readdir(join(dir, 'dist'))).toContainEqual(
+        expect.stringMatching(/^add-[0-9a-f]{8}\.wasm$/),
+      )
       await expect(readFile(join(outputDir, 'request.json'))).rejects.toThrow(/ENOENT/)
       await rm(dir, { recursive: true })
     })

@@ -13,7 +13,12 @@ export const WRANGLER = resolve(import.meta.dirname, '../../node_modules/wrangle
  * point at the emulator, metrics are off, and HOME is a fresh directory; `extraEnv` adds CI variables. Resolves with stdout;
  * rejects with both output streams when wrangler fails.
  */
-export async function runWrangler(emulator: Emulator, args: string[], cwd: string, extraEnv: Record<string, string> = {}): Promise<string> {
+export async function runWrangler(
+  emulator: Emulator,
+  args: string[],
+  cwd: string,
+  extraEnv: Record<string, string> = {},
+): Promise<string> {
   const home = await mkdtemp(join(tmpdir(), 'wrangler-home-'))
   const env = {
     PATH: process.env.PATH ?? '',
@@ -29,10 +34,15 @@ export async function runWrangler(emulator: Emulator, args: string[], cwd: strin
     ...extraEnv,
   }
   return new Promise((resolvePromise, reject) => {
-    execFile(process.execPath, [WRANGLER, ...args], { cwd, env, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
-      if (error) reject(new Error(`wrangler ${args.join(' ')} failed:\n${stdout}\n${stderr}`))
-      else resolvePromise(stdout)
-    })
+    execFile(
+      process.execPath,
+      [WRANGLER, ...args],
+      { cwd, env, maxBuffer: 16 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        if (error) reject(new Error(`wrangler ${args.join(' ')} failed:\n${stdout}\n${stderr}`))
+        else resolvePromise(stdout)
+      },
+    )
   })
 }
 
@@ -46,5 +56,8 @@ export async function createWorkerOn(emulator: Emulator, name: string): Promise<
     headers: { authorization: `Bearer ${emulator.token}`, 'content-type': 'application/json' },
     body: JSON.stringify({ name }),
   })
-  if (!response.ok) throw new Error(`creating Worker ${name} failed: HTTP ${response.status} ${await response.text()}`)
+  if (!response.ok)
+    throw new Error(
+      `creating Worker ${name} failed: HTTP ${response.status} ${await response.text()}`,
+    )
 }

@@ -3,7 +3,11 @@ import { assertNoBareImports } from '../../src/modules/bare-imports.js'
 import { WorkersVersionError } from '../../src/core/errors.js'
 import type { WorkerModule } from '../../src/core/types.js'
 
-const esm = (name: string, code: string): WorkerModule => ({ name, content_type: 'application/javascript+module', contents: Buffer.from(code) })
+const esm = (name: string, code: string): WorkerModule => ({
+  name,
+  content_type: 'application/javascript+module',
+  contents: Buffer.from(code),
+})
 
 async function refused(modules: WorkerModule[]): Promise<string> {
   try {
@@ -24,7 +28,10 @@ describe('assertNoBareImports', () => {
     ['a re-export', 'export * from "left-pad"'],
     ['a dynamic import', 'export default { fetch: () => import( "left-pad" ) }'],
     ['single quotes', "import a from 'left-pad';export default a"],
-    ['a scoped package on the next line', 'import x from\n  "@scope/left-pad/sub"\nexport default x'],
+    [
+      'a scoped package on the next line',
+      'import x from\n  "@scope/left-pad/sub"\nexport default x',
+    ],
   ])('refuses %s, naming the module and the package', async (_what, code) => {
     const message = await refused([esm('index.js', code)])
     expect(message).toMatch(/index\.js imports "(@scope\/)?left-pad(\/sub)?"/)
@@ -47,7 +54,11 @@ describe('assertNoBareImports', () => {
   })
 
   it('checks ES modules only', async () => {
-    const cjs: WorkerModule = { name: 'legacy.cjs', content_type: 'application/javascript', contents: Buffer.from('const x = require("left-pad")') }
+    const cjs: WorkerModule = {
+      name: 'legacy.cjs',
+      content_type: 'application/javascript',
+      contents: Buffer.from('const x = require("left-pad")'),
+    }
     await expect(assertNoBareImports([cjs], 'rollup')).resolves.toBeUndefined()
   })
 })

@@ -8,7 +8,16 @@ describe('moduleImportPath: which imports module rules may take', () => {
   })
 
   it("leaves an import with any query or hash to the bundler (Vite's ?raw, ?url, ?inline, ?worker)", () => {
-    for (const query of ['?raw', '?url', '?inline', '?worker', '?worker&url', '?init', '?v=3', '#x']) {
+    for (const query of [
+      '?raw',
+      '?url',
+      '?inline',
+      '?worker',
+      '?worker&url',
+      '?init',
+      '?v=3',
+      '#x',
+    ]) {
       expect(moduleImportPath(`./page.html${query}`)).toBeUndefined()
     }
     expect(moduleImportPath('./add.wasm?init')).toBeUndefined()

@@ -33,24 +33,42 @@ describe('broken source maps give an error naming the file, never a SyntaxError 
     // What a plugin returning `{ mappings: '' }` as its map leaves on the chunk.
     const error = modulesError([entry({ map: { version: 3, mappings: '' } as never })])
     expect(error.code).toBe('INVALID_SOURCE_MAP')
-    expect(error.message).toMatch(/The source map of chunk "worker\/index\.js" has no `sources` array/)
+    expect(error.message).toMatch(
+      /The source map of chunk "worker\/index\.js" has no `sources` array/,
+    )
     expect(error.message).toMatch(/`sourcemaps: false`/)
   })
 
   it('an esbuild inline map that is not valid JSON', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'inline-map-'))
     try {
-      await writeFile(join(dir, 'index.js'), 'export default { fetch() { return new Response("ok") } }\n')
-      const out = await build({ entryPoints: [join(dir, 'index.js')], bundle: true, format: 'esm', sourcemap: 'inline', write: false, outdir: dir })
+      await writeFile(
+        join(dir, 'index.js'),
+        'export default { fetch() { return new Response("ok") } }\n',
+      )
+      const out = await build({
+        entryPoints: [join(dir, 'index.js')],
+        bundle: true,
+        format: 'esm',
+        sourcemap: 'inline',
+        write: false,
+        outdir: dir,
+      })
       const code = out.outputFiles[0]!.text
       expect(inlineSourceMap(code)).toMatchObject({ version: 3 }) // the real one decodes
       // The same comment with its JSON cut short (a truncated or hand-edited file).
-      const broken = code.replace(/base64,([A-Za-z0-9+/=]+)/, (_m, b64: string) => `base64,${Buffer.from(Buffer.from(b64, 'base64').toString().slice(0, 30)).toString('base64')}`)
+      const broken = code.replace(
+        /base64,([A-Za-z0-9+/=]+)/,
+        (_m, b64: string) =>
+          `base64,${Buffer.from(Buffer.from(b64, 'base64').toString().slice(0, 30)).toString('base64')}`,
+      )
       const map = inlineSourceMap(broken)
       expect(typeof map).toBe('string')
       const error = modulesError([entry({ contents: Buffer.from(broken), map })])
       expect(error.code).toBe('INVALID_SOURCE_MAP')
-      expect(error.message).toMatch(/The source map of chunk "worker\/index\.js" is not valid JSON \(/)
+      expect(error.message).toMatch(
+        /The source map of chunk "worker\/index\.js" is not valid JSON \(/,
+      )
     } finally {
       await rm(dir, { recursive: true, force: true })
     }
@@ -60,7 +78,9 @@ describe('broken source maps give an error naming the file, never a SyntaxError 
     const map = parseSourceMap('{"version":3,"sources":["a.js"],"mappings":"AAAA"') // cut off
     expect(typeof map).toBe('string')
     const error = modulesError([entry({ map, mapFileName: 'worker/index.js.map' })])
-    expect(error.message).toMatch(/The source map "worker\/index\.js\.map" of chunk "worker\/index\.js" is not valid JSON/)
+    expect(error.message).toMatch(
+      /The source map "worker\/index\.js\.map" of chunk "worker\/index\.js" is not valid JSON/,
+    )
   })
 
   it.each([
@@ -73,12 +93,22 @@ describe('broken source maps give an error naming the file, never a SyntaxError 
   })
 
   it('still rewrites a good map (BOM tolerated): file named, relative prefixes stripped', () => {
-    const text = '\uFEFF{"version":3,"sources":["../src/a.js",null],"sourceRoot":"./","mappings":"AAAA"}'
-    expect(JSON.parse(rewriteSourceMap(text, 'index.js'))).toEqual({ version: 3, file: 'index.js', sources: ['src/a.js', null], sourceRoot: '', mappings: 'AAAA' })
+    const text =
+      '\uFEFF{"version":3,"sources":["../src/a.js",null],"sourceRoot":"./","mappings":"AAAA"}'
+    expect(JSON.parse(rewriteSourceMap(text, 'index.js'))).toEqual({
+      version: 3,
+      file: 'index.js',
+      sources: ['src/a.js', null],
+      sourceRoot: '',
+      mappings: 'AAAA',
+    })
   })
 
   it('reports broken maps together with other module problems', () => {
-    const error = modulesError([entry({ map: '{oops', contents: Buffer.from('export { default } from "./data.xyz"') }), { fileName: 'worker/data.xyz', kind: 'asset', contents: Buffer.from('x') }])
+    const error = modulesError([
+      entry({ map: '{oops', contents: Buffer.from('export { default } from "./data.xyz"') }),
+      { fileName: 'worker/data.xyz', kind: 'asset', contents: Buffer.from('x') },
+    ])
     expect(error.code).toBe('INVALID_MODULES')
     expect(error.message).toMatch(/no known Workers module type/)
     expect(error.message).toMatch(/source map of chunk "worker\/index\.js" is not valid JSON/)

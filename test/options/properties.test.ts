@@ -7,25 +7,89 @@ const now = new Date('2026-01-01T00:00:00Z')
 
 const identifier = fc.stringMatching(/^[A-Z_][A-Z0-9_]{0,12}$/)
 const id = fc.string({ minLength: 1, maxLength: 24 })
-const classNames = fc.uniqueArray(fc.stringMatching(/^[A-Z][A-Za-z0-9]{0,10}$/), { minLength: 1, maxLength: 3 })
+const classNames = fc.uniqueArray(fc.stringMatching(/^[A-Z][A-Za-z0-9]{0,10}$/), {
+  minLength: 1,
+  maxLength: 3,
+})
 
 function bindingFor(name: string): fc.Arbitrary<Record<string, unknown>> {
-  const opt = <T extends Record<string, fc.Arbitrary<unknown>>>(model: T, requiredKeys: (keyof T)[]) =>
-    fc.record(model, { requiredKeys: requiredKeys as never })
+  const opt = <T extends Record<string, fc.Arbitrary<unknown>>>(
+    model: T,
+    requiredKeys: (keyof T)[],
+  ) => fc.record(model, { requiredKeys: requiredKeys as never })
   return fc.oneof(
     fc.record({ type: fc.constant('plain_text'), name: fc.constant(name), text: fc.string() }),
     fc.record({ type: fc.constant('secret_text'), name: fc.constant(name), text: fc.string() }),
-    fc.record({ type: fc.constant('json'), name: fc.constant(name), json: fc.jsonValue({ maxDepth: 3 }) }),
+    fc.record({
+      type: fc.constant('json'),
+      name: fc.constant(name),
+      json: fc.jsonValue({ maxDepth: 3 }),
+    }),
     fc.record({ type: fc.constant('kv_namespace'), name: fc.constant(name), namespace_id: id }),
     fc.record({ type: fc.constant('d1'), name: fc.constant(name), database_id: id }),
-    opt({ type: fc.constant('r2_bucket'), name: fc.constant(name), bucket_name: id, jurisdiction: fc.constantFrom('eu', 'fedramp', 'fedramp-high') }, ['type', 'name', 'bucket_name']),
-    opt({ type: fc.constant('queue'), name: fc.constant(name), queue_name: id, delivery_delay: fc.integer({ min: 0, max: 43200 }) }, ['type', 'name', 'queue_name']),
-    opt({ type: fc.constant('service'), name: fc.constant(name), service: id, environment: id, entrypoint: id }, ['type', 'name', 'service']),
-    opt({ type: fc.constant('durable_object_namespace'), name: fc.constant(name), class_name: id, script_name: id }, ['type', 'name', 'class_name']),
-    fc.record({ type: fc.constant('ratelimit'), name: fc.constant(name), namespace_id: id, simple: fc.record({ limit: fc.integer({ min: 1, max: 1e6 }), period: fc.constantFrom(10, 60) }) }),
-    opt({ type: fc.constant('inherit'), name: fc.constant(name), old_name: id, version_id: fc.constantFrom('latest', '5b1c8d9e') }, ['type', 'name']),
-    opt({ type: fc.constant('ai'), name: fc.constant(name), staging: fc.boolean() }, ['type', 'name']),
-    fc.record({ type: fc.constantFrom('version_metadata', 'browser', 'images', 'assets', 'media'), name: fc.constant(name) }),
+    opt(
+      {
+        type: fc.constant('r2_bucket'),
+        name: fc.constant(name),
+        bucket_name: id,
+        jurisdiction: fc.constantFrom('eu', 'fedramp', 'fedramp-high'),
+      },
+      ['type', 'name', 'bucket_name'],
+    ),
+    opt(
+      {
+        type: fc.constant('queue'),
+        name: fc.constant(name),
+        queue_name: id,
+        delivery_delay: fc.integer({ min: 0, max: 43200 }),
+      },
+      ['type', 'name', 'queue_name'],
+    ),
+    opt(
+      {
+        type: fc.constant('service'),
+        name: fc.constant(name),
+        service: id,
+        environment: id,
+        entrypoint: id,
+      },
+      ['type', 'name', 'service'],
+    ),
+    opt(
+      {
+        type: fc.constant('durable_object_namespace'),
+        name: fc.constant(name),
+        class_name: id,
+        script_name: id,
+      },
+      ['type', 'name', 'class_name'],
+    ),
+    fc.record({
+      type: fc.constant('ratelimit'),
+      name: fc.constant(name),
+      namespace_id: id,
+      simple: fc.record({
+        limit: fc.integer({ min: 1, max: 1e6 }),
+        period: fc.constantFrom(10, 60),
+      }),
+    }),
+    opt(
+      {
+        type: fc.constant('inherit'),
+        name: fc.constant(name),
+        old_name: id,
+        version_id: fc.constantFrom('latest', '5b1c8d9e'),
+      },
+      ['type', 'name'],
+    ),
+    opt({ type: fc.constant('ai'), name: fc.constant(name), staging: fc.boolean() }, [
+      'type',
+      'name',
+    ]),
+    fc.record({
+      type: fc.constantFrom('version_metadata', 'browser', 'images', 'assets', 'media'),
+      name: fc.constant(name),
+    }),
     fc.record({ type: fc.constant('workflow'), name: fc.constant(name), workflow_name: id }),
     fc.record({ type: fc.constant('vpc_network'), name: fc.constant(name), tunnel_id: id }),
   )
@@ -41,23 +105,45 @@ const date = fc
 
 const rule = fc.stringMatching(/^\/[a-z0-9*/]{0,30}$/)
 const rules = fc
-  .tuple(rule, fc.uniqueArray(fc.tuple(fc.boolean(), rule).map(([neg, r]) => (neg ? `!${r}` : r)), { maxLength: 10 }))
+  .tuple(
+    rule,
+    fc.uniqueArray(
+      fc.tuple(fc.boolean(), rule).map(([neg, r]) => (neg ? `!${r}` : r)),
+      { maxLength: 10 },
+    ),
+  )
   .map(([first, rest]) => [...new Set([first, ...rest])])
 
 const steps = fc.record(
-  { new_classes: classNames, new_sqlite_classes: classNames, deleted_classes: classNames, renamed_classes: fc.array(fc.record({ from: id, to: id }), { maxLength: 2 }) },
+  {
+    new_classes: classNames,
+    new_sqlite_classes: classNames,
+    deleted_classes: classNames,
+    renamed_classes: fc.array(fc.record({ from: id, to: id }), { maxLength: 2 }),
+  },
   { requiredKeys: [] },
 )
 
 const validConfig = fc.record(
   {
-    annotations: fc.record({ 'workers/message': fc.string({ maxLength: 200 }), 'workers/tag': fc.string({ maxLength: 25 }) }, { requiredKeys: [] }),
+    annotations: fc.record(
+      {
+        'workers/message': fc.string({ maxLength: 200 }),
+        'workers/tag': fc.string({ maxLength: 25 }),
+      },
+      { requiredKeys: [] },
+    ),
     assets: fc.record(
       {
         jwt: id,
         config: fc.record(
           {
-            html_handling: fc.constantFrom('auto-trailing-slash', 'force-trailing-slash', 'drop-trailing-slash', 'none'),
+            html_handling: fc.constantFrom(
+              'auto-trailing-slash',
+              'force-trailing-slash',
+              'drop-trailing-slash',
+              'none',
+            ),
             not_found_handling: fc.constantFrom('none', '404-page', 'single-page-application'),
             run_worker_first: fc.oneof(fc.boolean(), rules),
           },
@@ -68,10 +154,20 @@ const validConfig = fc.record(
     ),
     bindings,
     compatibility_date: date,
-    compatibility_flags: fc.uniqueArray(fc.string({ minLength: 1, maxLength: 30 }), { maxLength: 5 }),
-    limits: fc.record({ cpu_ms: fc.integer({ min: 1, max: 300000 }), subrequests: fc.integer({ min: 1, max: 10000 }) }, { requiredKeys: [] }),
+    compatibility_flags: fc.uniqueArray(fc.string({ minLength: 1, maxLength: 30 }), {
+      maxLength: 5,
+    }),
+    limits: fc.record(
+      {
+        cpu_ms: fc.integer({ min: 1, max: 300000 }),
+        subrequests: fc.integer({ min: 1, max: 10000 }),
+      },
+      { requiredKeys: [] },
+    ),
     migrations: fc.oneof(
-      fc.tuple(fc.record({ old_tag: id, new_tag: id }, { requiredKeys: [] }), steps).map(([tags, step]) => ({ ...tags, ...step })),
+      fc
+        .tuple(fc.record({ old_tag: id, new_tag: id }, { requiredKeys: [] }), steps)
+        .map(([tags, step]) => ({ ...tags, ...step })),
       fc.record({ new_tag: id, steps: fc.array(steps, { maxLength: 3 }) }),
     ),
     placement: fc.oneof(
@@ -92,8 +188,20 @@ const corruptions: fc.Arbitrary<Corruption> = fc.constantFrom<Corruption>(
   (c) => ({ ...c, compatibility_date: '2099-01-01' }),
   (c) => ({ ...c, compatibility_date: 20250101 }),
   (c) => ({ ...c, compatibility_flags: ['a', 'a'] }),
-  (c) => ({ ...c, bindings: [...((c.bindings as unknown[]) ?? []), { type: 'kv_namespace', name: 'KV_MISSING_ID' }] }),
-  (c) => ({ ...c, bindings: [{ type: 'plain_text', name: 'DUP', text: '' }, { type: 'json', name: 'DUP', json: 1 }] }),
+  (c) => ({
+    ...c,
+    bindings: [
+      ...((c.bindings as unknown[]) ?? []),
+      { type: 'kv_namespace', name: 'KV_MISSING_ID' },
+    ],
+  }),
+  (c) => ({
+    ...c,
+    bindings: [
+      { type: 'plain_text', name: 'DUP', text: '' },
+      { type: 'json', name: 'DUP', json: 1 },
+    ],
+  }),
   (c) => ({ ...c, bindings: [{ type: 'plain_text', name: 'not-an-identifier', text: '' }] }),
   (c) => ({ ...c, bindings: 'KV' }),
   (c) => ({ ...c, limits: { cpu_ms: 0 } }),
@@ -150,9 +258,32 @@ describe('properties', () => {
   test('anything() never throws anything but WorkersVersionError', () => {
     const hostileKey = fc.oneof(
       fc.string(),
-      fc.constantFrom('__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', 'type', 'name', 'bindings', 'steps', 'mode', 'json'),
+      fc.constantFrom(
+        '__proto__',
+        'constructor',
+        'prototype',
+        'toString',
+        'hasOwnProperty',
+        'type',
+        'name',
+        'bindings',
+        'steps',
+        'mode',
+        'json',
+      ),
     )
-    const anything = fc.anything({ key: hostileKey, withNullPrototype: true, withBigInt: true, withMap: true, withSet: true, withDate: true, withTypedArray: true, withSparseArray: true, withBoxedValues: true, maxDepth: 4 })
+    const anything = fc.anything({
+      key: hostileKey,
+      withNullPrototype: true,
+      withBigInt: true,
+      withMap: true,
+      withSet: true,
+      withDate: true,
+      withTypedArray: true,
+      withSparseArray: true,
+      withBoxedValues: true,
+      maxDepth: 4,
+    })
     fc.assert(
       fc.property(anything, (input) => {
         outcome(input)
@@ -162,13 +293,71 @@ describe('properties', () => {
   })
 
   test('junk in every known field never crashes', () => {
-    const junk = fc.anything({ key: fc.constantFrom('__proto__', 'constructor', 'type', 'name', 'class_name', 'steps', 'mode', 'region'), withNullPrototype: true, withBigInt: true, maxDepth: 3 })
-    const fields = ['annotations', 'assets', 'bindings', 'compatibility_date', 'compatibility_flags', 'containers', 'limits', 'migrations', 'placement', 'usage_model', 'exports', 'cache_options', 'package_dependencies']
-    const junkConfig = fc.record(Object.fromEntries(fields.map((f) => [f, junk])), { requiredKeys: [] })
+    const junk = fc.anything({
+      key: fc.constantFrom(
+        '__proto__',
+        'constructor',
+        'type',
+        'name',
+        'class_name',
+        'steps',
+        'mode',
+        'region',
+      ),
+      withNullPrototype: true,
+      withBigInt: true,
+      maxDepth: 3,
+    })
+    const fields = [
+      'annotations',
+      'assets',
+      'bindings',
+      'compatibility_date',
+      'compatibility_flags',
+      'containers',
+      'limits',
+      'migrations',
+      'placement',
+      'usage_model',
+      'exports',
+      'cache_options',
+      'package_dependencies',
+    ]
+    const junkConfig = fc.record(Object.fromEntries(fields.map((f) => [f, junk])), {
+      requiredKeys: [],
+    })
     const junkBindings = fc.array(
-      fc.record({ type: fc.oneof(fc.constantFrom('kv_namespace', 'd1', 'secret_key', 'send_email', '__proto__', 'constructor', 'toString'), junk), name: junk, namespace_id: junk, simple: junk, outbound: junk, json: junk }, { requiredKeys: [] }),
+      fc.record(
+        {
+          type: fc.oneof(
+            fc.constantFrom(
+              'kv_namespace',
+              'd1',
+              'secret_key',
+              'send_email',
+              '__proto__',
+              'constructor',
+              'toString',
+            ),
+            junk,
+          ),
+          name: junk,
+          namespace_id: junk,
+          simple: junk,
+          outbound: junk,
+          json: junk,
+        },
+        { requiredKeys: [] },
+      ),
     )
-    fc.assert(fc.property(junkConfig, junkBindings, (config, list) => void outcome({ ...config, bindings: list })), { numRuns: 1000 })
+    fc.assert(
+      fc.property(
+        junkConfig,
+        junkBindings,
+        (config, list) => void outcome({ ...config, bindings: list }),
+      ),
+      { numRuns: 1000 },
+    )
   })
 
   test('__proto__ keys from JSON.parse are plain data', () => {
@@ -178,8 +367,12 @@ describe('properties', () => {
     const error = outcome(input)
     expect(error?.message).toContain('version.bindings[0].namespace_id: required for kv_namespace')
     // Own `__proto__` keys are unknown fields like any other, never a prototype.
-    expect(error?.message).toContain('version.__proto__: not a Create Version field the plugin knows')
-    expect(error?.message).toContain('version.bindings[0].__proto__: unknown field for kv_namespace')
+    expect(error?.message).toContain(
+      'version.__proto__: not a Create Version field the plugin knows',
+    )
+    expect(error?.message).toContain(
+      'version.bindings[0].__proto__: unknown field for kv_namespace',
+    )
     expect(error?.message).toMatch(/\(4 problems\)/)
     expect(error?.message).toContain('version.placement: needs mode "smart"')
     expect(({} as Record<string, unknown>).compatibility_date).toBeUndefined()
@@ -190,17 +383,27 @@ describe('properties', () => {
     for (let i = 0; i < 100_000; i++) deep = [deep]
     const huge = 'x'.repeat(5_000_000)
     const error = outcome({
-      bindings: [{ type: 'json', name: 'DEEP', json: deep }, { type: huge, name: huge }],
+      bindings: [
+        { type: 'json', name: 'DEEP', json: deep },
+        { type: huge, name: huge },
+      ],
       exports: { deep },
       annotations: { 'workers/message': huge, 'workers/tag': huge },
       [huge]: deep,
     })
-    expect(error?.message).toContain('version.bindings[0].json: nests more than 100 levels deep (at [0][0][0].…[0][0][0] (100 keys))')
+    expect(error?.message).toContain(
+      'version.bindings[0].json: nests more than 100 levels deep (at [0][0][0].…[0][0][0] (100 keys))',
+    )
     expect(error!.message.length).toBeLessThan(5000)
   })
 
   test('throwing getters are reported, not propagated', () => {
-    const input = Object.defineProperty({}, 'bindings', { enumerable: true, get: () => { throw new Error('boom') } })
+    const input = Object.defineProperty({}, 'bindings', {
+      enumerable: true,
+      get: () => {
+        throw new Error('boom')
+      },
+    })
     expect(outcome(input)?.message).toContain('version: could not be read (boom)')
   })
 })

@@ -6,7 +6,11 @@ import { secretBindings } from '../../src/options/secrets.js'
 describe('secretBindings', () => {
   test('inherit and fromEnv', () => {
     const env = { STRIPE_KEY: 'sk_live_123', OTHER: 'x' }
-    expect(secretBindings({ inherit: ['SESSION_SECRET'], fromEnv: ['STRIPE_KEY'] }, env, { forUpload: true })).toEqual([
+    expect(
+      secretBindings({ inherit: ['SESSION_SECRET'], fromEnv: ['STRIPE_KEY'] }, env, {
+        forUpload: true,
+      }),
+    ).toEqual([
       { type: 'inherit', name: 'SESSION_SECRET' },
       { type: 'secret_text', name: 'STRIPE_KEY', text: 'sk_live_123' },
     ])
@@ -38,7 +42,9 @@ describe('secretBindings', () => {
   })
 
   test('inherited prototype properties of env are not values', () => {
-    expect(() => secretBindings({ fromEnv: ['toString'] }, {}, { forUpload: true })).toThrow(/toString/)
+    expect(() => secretBindings({ fromEnv: ['toString'] }, {}, { forUpload: true })).toThrow(
+      /toString/,
+    )
   })
 })
 
@@ -48,8 +54,22 @@ describe('redactSecrets', () => {
     bindings: [
       { type: 'secret_text', name: 'A', text: 'hunter2' },
       { type: 'secret_text', name: 'B', text: REDACTION },
-      { type: 'secret_key', name: 'K', algorithm: { name: 'HMAC' }, format: 'raw', usages: ['sign'], key_base64: 'c2VjcmV0' },
-      { type: 'secret_key', name: 'J', algorithm: { name: 'HMAC' }, format: 'jwk', usages: ['sign'], key_jwk: { k: 'secret' } },
+      {
+        type: 'secret_key',
+        name: 'K',
+        algorithm: { name: 'HMAC' },
+        format: 'raw',
+        usages: ['sign'],
+        key_base64: 'c2VjcmV0',
+      },
+      {
+        type: 'secret_key',
+        name: 'J',
+        algorithm: { name: 'HMAC' },
+        format: 'jwk',
+        usages: ['sign'],
+        key_jwk: { k: 'secret' },
+      },
       { type: 'plain_text', name: 'P', text: 'visible' },
     ],
   }
@@ -61,8 +81,22 @@ describe('redactSecrets', () => {
       bindings: [
         { type: 'secret_text', name: 'A', text: REDACTION },
         { type: 'secret_text', name: 'B', text: REDACTION },
-        { type: 'secret_key', name: 'K', algorithm: { name: 'HMAC' }, format: 'raw', usages: ['sign'], key_base64: REDACTION },
-        { type: 'secret_key', name: 'J', algorithm: { name: 'HMAC' }, format: 'jwk', usages: ['sign'], key_jwk: REDACTION },
+        {
+          type: 'secret_key',
+          name: 'K',
+          algorithm: { name: 'HMAC' },
+          format: 'raw',
+          usages: ['sign'],
+          key_base64: REDACTION,
+        },
+        {
+          type: 'secret_key',
+          name: 'J',
+          algorithm: { name: 'HMAC' },
+          format: 'jwk',
+          usages: ['sign'],
+          key_jwk: REDACTION,
+        },
         { type: 'plain_text', name: 'P', text: 'visible' },
       ],
     })

@@ -26,7 +26,12 @@ function read(file: string, env?: string) {
   const result = readWranglerConfig(join(fixtures, file), { env })
   return {
     ...result,
-    ...(result.assets && { assets: { ...result.assets, ...(result.assets.directory && { directory: relative(fixtures, result.assets.directory) }) } }),
+    ...(result.assets && {
+      assets: {
+        ...result.assets,
+        ...(result.assets.directory && { directory: relative(fixtures, result.assets.directory) }),
+      },
+    }),
   }
 }
 
@@ -49,7 +54,9 @@ function errorOf(fn: () => unknown): WorkersVersionError {
 
 describe('fixtures', () => {
   test.each(CASES)('%s (env %s) matches its expected JSON', (file, env) => {
-    const expected = JSON.parse(readFileSync(join(fixtures, 'expected', `${file}${env ? `.${env}` : ''}.json`), 'utf8'))
+    const expected = JSON.parse(
+      readFileSync(join(fixtures, 'expected', `${file}${env ? `.${env}` : ''}.json`), 'utf8'),
+    )
     expect(read(file, env)).toEqual(expected)
   })
 
@@ -61,9 +68,12 @@ describe('fixtures', () => {
 
   // wrangler itself reads the same files: the environment's name, account,
   // compatibility settings, migrations and the kind of every binding must agree.
-  test.each(CASES)('%s (env %s) agrees with wrangler\'s own reading', (file, env) => {
+  test.each(CASES)("%s (env %s) agrees with wrangler's own reading", (file, env) => {
     const ours = read(file, env)
-    const theirs = unstable_readConfig({ config: join(fixtures, file), env }, { hideWarnings: true })
+    const theirs = unstable_readConfig(
+      { config: join(fixtures, file), env },
+      { hideWarnings: true },
+    )
     expect(ours.worker).toBe(theirs.name)
     expect(ours.accountId).toBe(theirs.account_id)
     expect(ours.version.compatibility_date).toBe(theirs.compatibility_date)
@@ -72,14 +82,23 @@ describe('fixtures', () => {
     expect(ours.secrets.inherit).toEqual(theirs.secrets?.required ?? [])
     expect(ours.migrationSteps ?? []).toEqual(theirs.migrations)
     const kinds = Object.fromEntries(
-      Object.entries(unstable_convertConfigBindingsToStartWorkerBindings(theirs) ?? {}).map(([name, b]: [string, any]) => {
-        // wrangler's internal name for the API's `pipelines`; ids it lacks become `inherit` here.
-        const type = b.type === 'pipeline' ? 'pipelines' : b.type
-        const missingId = (type === 'd1' && !b.database_id) || (type === 'kv_namespace' && !b.id) || (type === 'r2_bucket' && !b.bucket_name)
-        return [name, missingId ? 'inherit' : type]
-      }),
+      Object.entries(unstable_convertConfigBindingsToStartWorkerBindings(theirs) ?? {}).map(
+        ([name, b]: [string, any]) => {
+          // wrangler's internal name for the API's `pipelines`; ids it lacks become `inherit` here.
+          const type = b.type === 'pipeline' ? 'pipelines' : b.type
+          const missingId =
+            (type === 'd1' && !b.database_id) ||
+            (type === 'kv_namespace' && !b.id) ||
+            (type === 'r2_bucket' && !b.bucket_name)
+          return [name, missingId ? 'inherit' : type]
+        },
+      ),
     )
-    expect(Object.fromEntries((ours.version.bindings ?? []).map((b: { name: string; type: string }) => [b.name, b.type]))).toEqual(kinds)
+    expect(
+      Object.fromEntries(
+        (ours.version.bindings ?? []).map((b: { name: string; type: string }) => [b.name, b.type]),
+      ),
+    ).toEqual(kinds)
     expect(ours.version.assets?.config?.run_worker_first).toEqual(theirs.assets?.run_worker_first)
   })
 })
@@ -99,7 +118,10 @@ describe('findWranglerConfig', () => {
 
 describe('readWranglerConfig', () => {
   test('JSONC syntax errors carry line:column', () => {
-    const file = tempConfig('wrangler.jsonc', '{\n  // comment\n  "name": "x",\n  "vars": { "A": }\n}\n')
+    const file = tempConfig(
+      'wrangler.jsonc',
+      '{\n  // comment\n  "name": "x",\n  "vars": { "A": }\n}\n',
+    )
     const error = errorOf(() => readWranglerConfig(file))
     expect(error.code).toBe('INVALID_WRANGLER_CONFIG')
     expect(error.message).toContain('4:18: ValueExpected')
@@ -113,16 +135,22 @@ describe('readWranglerConfig', () => {
   })
 
   test('a config that is not an object is rejected', () => {
-    expect(errorOf(() => readWranglerConfig(tempConfig('wrangler.json', '[1]'))).message).toContain('must be an object')
+    expect(errorOf(() => readWranglerConfig(tempConfig('wrangler.json', '[1]'))).message).toContain(
+      'must be an object',
+    )
   })
 
   test('a missing file is reported', () => {
-    expect(errorOf(() => readWranglerConfig('/nonexistent/wrangler.toml')).code).toBe('INVALID_WRANGLER_CONFIG')
+    expect(errorOf(() => readWranglerConfig('/nonexistent/wrangler.toml')).code).toBe(
+      'INVALID_WRANGLER_CONFIG',
+    )
   })
 
   test('an unknown environment is an error when others exist', () => {
     const error = errorOf(() => readWranglerConfig(join(fixtures, 'full.jsonc'), { env: 'qa' }))
-    expect(error.message).toContain('no environment "qa"; the configured environments are "staging", "production"')
+    expect(error.message).toContain(
+      'no environment "qa"; the configured environments are "staging", "production"',
+    )
   })
 
   test('without env sections an environment uses the top level, named <name>-<env>', () => {
@@ -157,7 +185,12 @@ describe('readWranglerConfig', () => {
       'wrangler.json',
       JSON.stringify({
         name: 'w',
-        unsafe: { bindings: [{ name: 'RL', type: 'ratelimit', namespace_id: '7', simple: { limit: 1, period: 10 } }], metadata: { x: 1 } },
+        unsafe: {
+          bindings: [
+            { name: 'RL', type: 'ratelimit', namespace_id: '7', simple: { limit: 1, period: 10 } },
+          ],
+          metadata: { x: 1 },
+        },
         worker_loaders: [{ binding: 'LOADER' }],
         __proto__: 1,
       }),
@@ -167,20 +200,30 @@ describe('readWranglerConfig', () => {
       { name: 'LOADER', type: 'worker_loader' },
       { name: 'RL', type: 'ratelimit', namespace_id: '7', simple: { limit: 1, period: 10 } },
     ])
-    expect(result.warnings).toContain('unsafe.metadata: raw metadata overrides are not applied to the version body')
+    expect(result.warnings).toContain(
+      'unsafe.metadata: raw metadata overrides are not applied to the version body',
+    )
   })
 
   test('placement follows wrangler: hint means smart, region/host/hostname are targeted, off sends nothing', () => {
-    const placement = (p: unknown) => readWranglerConfig(tempConfig('wrangler.json', JSON.stringify({ placement: p }))).version.placement
+    const placement = (p: unknown) =>
+      readWranglerConfig(tempConfig('wrangler.json', JSON.stringify({ placement: p }))).version
+        .placement
     expect(placement({ mode: 'smart', hint: 'wnam' })).toEqual({ mode: 'smart', hint: 'wnam' })
     expect(placement({ host: 'db:5432' })).toEqual({ mode: 'targeted', host: 'db:5432' })
-    expect(placement({ hostname: 'db.example.com' })).toEqual({ mode: 'targeted', hostname: 'db.example.com' })
+    expect(placement({ hostname: 'db.example.com' })).toEqual({
+      mode: 'targeted',
+      hostname: 'db.example.com',
+    })
     expect(placement({ mode: 'off' })).toBeUndefined()
   })
 })
 
 describe('deploy settings (applied by a promote to 100%)', () => {
-  const settings = (config: Record<string, unknown>, env?: string) => readWranglerConfig(tempConfig('wrangler.json', JSON.stringify({ name: 'w', ...config })), { env }).deploy
+  const settings = (config: Record<string, unknown>, env?: string) =>
+    readWranglerConfig(tempConfig('wrangler.json', JSON.stringify({ name: 'w', ...config })), {
+      env,
+    }).deploy
 
   test('reads routes, crons, workers.dev, Preview URLs, script settings, consumers and the Workflows this Worker defines', () => {
     const read = settings({
@@ -191,8 +234,14 @@ describe('deploy settings (applied by a promote to 100%)', () => {
       observability: { enabled: true },
       logpush: false,
       tail_consumers: [{ service: 'tail', environment: 'production' }],
-      queues: { producers: [{ binding: 'Q', queue: 'jobs' }], consumers: [{ queue: 'jobs', retry_delay: 30 }] },
-      workflows: [{ binding: 'MINE', name: 'mine', class_name: 'Mine' }, { binding: 'THEIRS', name: 'theirs', class_name: 'Theirs', script_name: 'other' }],
+      queues: {
+        producers: [{ binding: 'Q', queue: 'jobs' }],
+        consumers: [{ queue: 'jobs', retry_delay: 30 }],
+      },
+      workflows: [
+        { binding: 'MINE', name: 'mine', class_name: 'Mine' },
+        { binding: 'THEIRS', name: 'theirs', class_name: 'Theirs', script_name: 'other' },
+      ],
     })
     expect(read).toEqual({
       routes: [{ pattern: 'example.com/*' }],
@@ -207,11 +256,29 @@ describe('deploy settings (applied by a promote to 100%)', () => {
       workflows: [{ name: 'mine', class_name: 'Mine' }],
     })
     // None of them is reported as "not sent" any more.
-    expect(readWranglerConfig(tempConfig('wrangler.json', JSON.stringify({ name: 'w', routes: ['a.example.com/*'], triggers: { crons: ['0 * * * *'] } }))).warnings).toEqual([])
+    expect(
+      readWranglerConfig(
+        tempConfig(
+          'wrangler.json',
+          JSON.stringify({
+            name: 'w',
+            routes: ['a.example.com/*'],
+            triggers: { crons: ['0 * * * *'] },
+          }),
+        ),
+      ).warnings,
+    ).toEqual([])
   })
 
   test('an environment inherits routes and triggers but not tail_consumers, as in wrangler', () => {
-    const read = settings({ routes: ['example.com/*'], tail_consumers: [{ service: 'tail' }], env: { staging: { workers_dev: true } } }, 'staging')
+    const read = settings(
+      {
+        routes: ['example.com/*'],
+        tail_consumers: [{ service: 'tail' }],
+        env: { staging: { workers_dev: true } },
+      },
+      'staging',
+    )
     expect(read).toMatchObject({ routes: [{ pattern: 'example.com/*' }], workersDev: true })
     expect(read.tailConsumers).toBeUndefined()
   })
@@ -242,6 +309,8 @@ describe('deploy settings (applied by a promote to 100%)', () => {
     ]) {
       expect(message).toContain(part)
     }
-    expect(errorOf(() => settings({ route: 'a.example.com/*', routes: [] })).message).toContain('route: set either `route` or `routes`, not both')
+    expect(errorOf(() => settings({ route: 'a.example.com/*', routes: [] })).message).toContain(
+      'route: set either `route` or `routes`, not both',
+    )
   })
 })

@@ -31,7 +31,10 @@ describe('defaults a newcomer relies on', () => {
     const read = await viteSsrBuild(WRANGLER_WORKER, {})
     expect(read.bindings).toContainEqual({ type: 'plain_text', name: 'GREETING', text: 'hello' })
     expect(read.compatibility_date).toBe('2025-01-01')
-    const off = await viteSsrBuild(WRANGLER_WORKER, { wrangler: false, version: { compatibility_date: '2025-02-02' } })
+    const off = await viteSsrBuild(WRANGLER_WORKER, {
+      wrangler: false,
+      version: { compatibility_date: '2025-02-02' },
+    })
     expect(off.bindings).toBeUndefined()
     expect(off.compatibility_date).toBe('2025-02-02')
   })
@@ -42,10 +45,12 @@ describe('defaults a newcomer relies on', () => {
     expect(body.compatibility_date).toBeUndefined()
     const today = new Date().toISOString().slice(0, 10)
     const lines = warn.mock.calls.map(([line]) => String(line))
-    expect(lines.some((line) => line.includes('No compatibility_date') && line.includes(today))).toBe(true)
+    expect(
+      lines.some((line) => line.includes('No compatibility_date') && line.includes(today)),
+    ).toBe(true)
   })
 
-  it('fails with the message alone, without the plugin\'s stack trace', async () => {
+  it("fails with the message alone, without the plugin's stack trace", async () => {
     vi.stubEnv('CLOUDFLARE_API_TOKEN', '')
     vi.stubEnv('CLOUDFLARE_ACCOUNT_ID', '')
     const error = await rollup({

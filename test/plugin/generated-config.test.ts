@@ -31,7 +31,11 @@ function extraEntry(): Plugin {
     name: 'extra-entry',
     applyToEnvironment: (environment) => environment.name === 'generated_worker',
     buildStart() {
-      this.emitFile({ type: 'chunk', id: join(this.environment.config.root, 'worker/extra.js'), fileName: 'extra.js' })
+      this.emitFile({
+        type: 'chunk',
+        id: join(this.environment.config.root, 'worker/extra.js'),
+        fileName: 'extra.js',
+      })
     },
   }
 }
@@ -45,7 +49,11 @@ async function deploy(root: string, options: Record<string, unknown>): Promise<s
     mode: 'deploy',
     configFile: false,
     logLevel: 'silent',
-    plugins: [cloudflare({ config: GENERATED, inspectorPort: false, persistState: false }), extraEntry(), vitePlugin(options as never)],
+    plugins: [
+      cloudflare({ config: GENERATED, inspectorPort: false, persistState: false }),
+      extraEntry(),
+      vitePlugin(options as never),
+    ],
   })
   await builder.buildApp()
   return warned
@@ -56,10 +64,16 @@ describe('a Worker whose config the build generates', () => {
     const root = await tempDir('generated-config')
     await cp(FIXTURE, root, { recursive: true })
 
-    const dryRun = await deploy(root, projectUploadOptions(emulator(), { upload: false, outputDir: join(root, 'dry-run') }))
+    const dryRun = await deploy(
+      root,
+      projectUploadOptions(emulator(), { upload: false, outputDir: join(root, 'dry-run') }),
+    )
     const planned = await readRequest(join(root, 'dry-run'))
 
-    const warned = await deploy(root, projectUploadOptions(emulator(), { outputDir: join(root, 'deploy') }))
+    const warned = await deploy(
+      root,
+      projectUploadOptions(emulator(), { outputDir: join(root, 'deploy') }),
+    )
     const [version] = emulator().versions('generated-worker')
     expect(version).toBeDefined()
     const sent = await readRequest(join(root, 'deploy'))
@@ -78,18 +92,34 @@ describe('a Worker whose config the build generates', () => {
 
   it('with Build Output from cloudflare.config.ts and no wrangler config: the name and date are found in a deploy as in a dry run', async () => {
     const root = await tempDir('generated-build-output')
-    await cp(join(TEST_ROOT, 'fixtures/vite-fullstack'), root, { recursive: true, filter: (source) => !source.includes('/dist') })
+    await cp(join(TEST_ROOT, 'fixtures/vite-fullstack'), root, {
+      recursive: true,
+      filter: (source) => !source.includes('/dist'),
+    })
     await rm(join(root, 'aux'), { recursive: true })
     await rm(join(root, 'vite.config.js'))
     await rm(join(root, 'wrangler.jsonc'))
-    await cp(join(TEST_ROOT, 'fixtures/vite-build-output/cloudflare.config.ts'), join(root, 'cloudflare.config.ts'))
+    await cp(
+      join(TEST_ROOT, 'fixtures/vite-build-output/cloudflare.config.ts'),
+      join(root, 'cloudflare.config.ts'),
+    )
     const warned: string[] = []
     vi.spyOn(console, 'warn').mockImplementation((line: unknown) => void warned.push(String(line)))
-    const cloudflareOptions = { experimental: { newConfig: { cfBuildOutput: true, types: { generate: false } } } }
+    const cloudflareOptions = {
+      experimental: { newConfig: { cfBuildOutput: true, types: { generate: false } } },
+    }
 
-    await deployViteApp(root, cloudflareOptions, projectUploadOptions(emulator(), { upload: false, outputDir: join(root, 'dry-run') }))
+    await deployViteApp(
+      root,
+      cloudflareOptions,
+      projectUploadOptions(emulator(), { upload: false, outputDir: join(root, 'dry-run') }),
+    )
     expect((await readRequest(join(root, 'dry-run'))).compatibility_date).toBe('2025-01-01')
-    await deployViteApp(root, cloudflareOptions, projectUploadOptions(emulator(), { outputDir: join(root, 'deploy') }))
+    await deployViteApp(
+      root,
+      cloudflareOptions,
+      projectUploadOptions(emulator(), { outputDir: join(root, 'deploy') }),
+    )
 
     const [version] = emulator().versions('fullstack-bo')
     expect(version!.request.compatibility_date).toBe('2025-01-01')
@@ -105,7 +135,12 @@ describe('a Worker whose config the build generates', () => {
       logLevel: 'silent',
       build: { ssr: 'src/index.js', outDir: join(dir, 'dist') },
       // Named as the Cloudflare plugin's are, but generating nothing.
-      plugins: [{ name: 'vite-plugin-cloudflare:stand-in' }, vitePlugin(projectUploadOptions(emulator(), { upload: true, outputDir: join(dir, 'out') }) as never)],
+      plugins: [
+        { name: 'vite-plugin-cloudflare:stand-in' },
+        vitePlugin(
+          projectUploadOptions(emulator(), { upload: true, outputDir: join(dir, 'out') }) as never,
+        ),
+      ],
     })
     await expect(building).rejects.toThrow(/missing:\n {2}- the Worker: set the `worker` option/)
     expect(emulator().requests.slice(before)).toEqual([])

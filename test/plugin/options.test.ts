@@ -7,7 +7,13 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 import esbuildPlugin from '../../src/esbuild.js'
 import rollupPlugin from '../../src/rollup.js'
 import vitePlugin from '../../src/vite.js'
-import { EXPECTED_RESPONSE, TEST_ROOT, WORKER_FIXTURE, readRequest, tempDir } from '../helpers/fixture.js'
+import {
+  EXPECTED_RESPONSE,
+  TEST_ROOT,
+  WORKER_FIXTURE,
+  readRequest,
+  tempDir,
+} from '../helpers/fixture.js'
 import { posts, uploadOptions, useEmulator } from '../helpers/emulator.js'
 
 const WRANGLER_WORKER = join(TEST_ROOT, 'fixtures/wrangler-worker')
@@ -42,15 +48,27 @@ describe('options at the plugin', () => {
           rollupPlugin({
             sourcemap: false,
             outputDir: 3,
-            version: { compatibility_date: '2025-13-01', bindings: [{ type: 'kv_namespace', name: 'KV' }] },
+            version: {
+              compatibility_date: '2025-13-01',
+              bindings: [{ type: 'kv_namespace', name: 'KV' }],
+            },
           } as never),
           { name: 'spy', transform },
         ],
       })
     // Thrown when the plugin is created: before the bundler reads a single file.
-    expect(build).toThrow(/sourcemap: is not an option[\s\S]*outputDir: expected a non-empty string/)
+    expect(build).toThrow(
+      /sourcemap: is not an option[\s\S]*outputDir: expected a non-empty string/,
+    )
     expect(transform).not.toHaveBeenCalled()
-    expect(() => rollupPlugin({ version: { compatibility_date: '2025-13-01', bindings: [{ type: 'kv_namespace', name: 'KV' }] } })).toThrow(
+    expect(() =>
+      rollupPlugin({
+        version: {
+          compatibility_date: '2025-13-01',
+          bindings: [{ type: 'kv_namespace', name: 'KV' }],
+        },
+      }),
+    ).toThrow(
       /version\.compatibility_date[\s\S]*version\.bindings\[0\]\.namespace_id: required for kv_namespace/,
     )
   })
@@ -69,16 +87,31 @@ describe('options at the plugin', () => {
 
   it('selects env.staging with CLOUDFLARE_ENV and lets plugin options override the file', async () => {
     vi.stubEnv('CLOUDFLARE_ENV', 'staging')
-    const { outputDir } = await buildWranglerWorker({ wrangler: true, version: { compatibility_flags: ['nodejs_compat'] } })
+    const { outputDir } = await buildWranglerWorker({
+      wrangler: true,
+      version: { compatibility_flags: ['nodejs_compat'] },
+    })
     const body = await readRequest(outputDir)
     expect(body.compatibility_flags).toEqual(['nodejs_compat'])
-    expect(body.bindings).toContainEqual({ type: 'plain_text', name: 'GREETING', text: 'hello from staging' })
-    expect(body.bindings).toContainEqual({ type: 'kv_namespace', name: 'CACHE', namespace_id: 'fedcba9876543210fedcba9876543210' })
+    expect(body.bindings).toContainEqual({
+      type: 'plain_text',
+      name: 'GREETING',
+      text: 'hello from staging',
+    })
+    expect(body.bindings).toContainEqual({
+      type: 'kv_namespace',
+      name: 'CACHE',
+      namespace_id: 'fedcba9876543210fedcba9876543210',
+    })
   })
 
   it('uploads as the wrangler name with -env, sends fromEnv secrets, then keeps them with inherit', async () => {
     vi.stubEnv('CLOUDFLARE_ENV', 'staging')
-    const target = { ...uploadOptions(emulator(), 'ignored'), worker: undefined, version: undefined }
+    const target = {
+      ...uploadOptions(emulator(), 'ignored'),
+      worker: undefined,
+      version: undefined,
+    }
     vi.stubEnv('API_KEY', 'first-secret-value')
     await buildWranglerWorker({ wrangler: true, ...target, secrets: { fromEnv: ['API_KEY'] } })
     vi.stubEnv('API_KEY', '')
@@ -87,16 +120,30 @@ describe('options at the plugin', () => {
     await buildWranglerWorker({ wrangler: true, ...target })
     const versions = emulator().versions('greeter-staging')
     expect(versions).toHaveLength(2)
-    expect(versions[1]!.bindings).toContainEqual({ type: 'secret_text', name: 'API_KEY', text: 'first-secret-value' })
+    expect(versions[1]!.bindings).toContainEqual({
+      type: 'secret_text',
+      name: 'API_KEY',
+      text: 'first-secret-value',
+    })
     expect(versions[0]!.request.bindings).toContainEqual({ type: 'inherit', name: 'API_KEY' })
     const response = await fetch(versions[0]!.urls[0]!)
-    expect(await response.json()).toEqual({ greeting: 'hello from staging', max: 1, apiKey: 'first-secret-value', cached: 'yes' })
+    expect(await response.json()).toEqual({
+      greeting: 'hello from staging',
+      max: 1,
+      apiKey: 'first-secret-value',
+      cached: 'yes',
+    })
   })
 
   it('writes worker-env.d.ts for the bindings', async () => {
-    await buildWranglerWorker({ wrangler: true, types: join('..', '..', '.tmp', 'types-out', 'worker-env.d.ts') })
+    await buildWranglerWorker({
+      wrangler: true,
+      types: join('..', '..', '.tmp', 'types-out', 'worker-env.d.ts'),
+    })
     const types = await readFile(join(TEST_ROOT, '.tmp/types-out/worker-env.d.ts'), 'utf8')
-    expect(types).toMatch(/interface Env \{[\s\S]*GREETING: string[\s\S]*LIMITS: \{ max: 3 \}[\s\S]*CACHE: KVNamespace[\s\S]*API_KEY: string/)
+    expect(types).toMatch(
+      /interface Env \{[\s\S]*GREETING: string[\s\S]*LIMITS: \{ max: 3 \}[\s\S]*CACHE: KVNamespace[\s\S]*API_KEY: string/,
+    )
   })
 
   it('uploads from esbuild with upload: true', async () => {
@@ -110,11 +157,15 @@ describe('options at the plugin', () => {
       sourcemap: true,
       outdir: join(dir, 'dist'),
       logLevel: 'silent',
-      plugins: [esbuildPlugin({ outputDir, ...uploadOptions(emulator(), 'esbuild-upload') } as never)],
+      plugins: [
+        esbuildPlugin({ outputDir, ...uploadOptions(emulator(), 'esbuild-upload') } as never),
+      ],
     })
     expect(posts(emulator(), 'esbuild-upload')).toHaveLength(1)
     const [version] = emulator().versions('esbuild-upload')
-    expect(JSON.parse(await readFile(join(outputDir, 'result.json'), 'utf8')).result.id).toBe(version!.id)
+    expect(JSON.parse(await readFile(join(outputDir, 'result.json'), 'utf8')).result.id).toBe(
+      version!.id,
+    )
     expect(await (await fetch(version!.urls[0]!)).json()).toEqual(EXPECTED_RESPONSE)
   })
 })

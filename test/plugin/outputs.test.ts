@@ -12,14 +12,34 @@ afterEach(() => {
 /** A Worker whose entry imports `count` lazy chunks: a build with many modules. */
 async function manyChunks(dir: string, count: number): Promise<string> {
   await mkdir(join(dir, 'src'), { recursive: true })
-  const imports = Array.from({ length: count }, (_, i) => `  '/${i}': () => import('./chunk-${i}.js'),`).join('\n')
-  await writeFile(join(dir, 'src/index.js'), `const routes = {\n${imports}\n}\nexport default { async fetch(request) { const load = routes[new URL(request.url).pathname]; return new Response(load ? (await load()).text : 'index') } }\n`)
-  for (let i = 0; i < count; i++) await writeFile(join(dir, `src/chunk-${i}.js`), `export const text = ${JSON.stringify(`chunk ${i} `.repeat(i + 1))}\n`)
+  const imports = Array.from(
+    { length: count },
+    (_, i) => `  '/${i}': () => import('./chunk-${i}.js'),`,
+  ).join('\n')
+  await writeFile(
+    join(dir, 'src/index.js'),
+    `const routes = {\n${imports}\n}\nexport default { async fetch(request) { const load = routes[new URL(request.url).pathname]; return new Response(load ? (await load()).text : 'index') } }\n`,
+  )
+  for (let i = 0; i < count; i++)
+    await writeFile(
+      join(dir, `src/chunk-${i}.js`),
+      `export const text = ${JSON.stringify(`chunk ${i} `.repeat(i + 1))}\n`,
+    )
   return join(dir, 'src/index.js')
 }
 
 async function build(input: string, dir: string) {
-  const bundle = await rollup({ input, plugins: [rollupPlugin({ worker: 'outputs', outputDir: join(dir, '.workers-version'), logLevel: 'info', version: { compatibility_date: '2025-01-01' } })] })
+  const bundle = await rollup({
+    input,
+    plugins: [
+      rollupPlugin({
+        worker: 'outputs',
+        outputDir: join(dir, '.workers-version'),
+        logLevel: 'info',
+        version: { compatibility_date: '2025-01-01' },
+      }),
+    ],
+  })
   await bundle.write({ dir: join(dir, 'dist'), format: 'es' })
 }
 
@@ -52,6 +72,13 @@ describe('what a build prints and writes', () => {
     expect(await readFile(victim, 'utf8')).toBe('untouched')
     expect((await readRequest(outputDir)).modules.length).toBeGreaterThan(0)
     // No temporary file is left behind.
-    expect((await readdir(outputDir)).filter((name) => name.endsWith('.partial') && !name.startsWith('request.json') && !name.startsWith('.request.json.partial'))).toEqual([])
+    expect(
+      (await readdir(outputDir)).filter(
+        (name) =>
+          name.endsWith('.partial') &&
+          !name.startsWith('request.json') &&
+          !name.startsWith('.request.json.partial'),
+      ),
+    ).toEqual([])
   })
 })

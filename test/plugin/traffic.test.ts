@@ -27,18 +27,32 @@ async function project(files: Record<string, string>): Promise<string> {
 }
 
 /** `vite build --mode deploy` of a project against the emulator. */
-async function deploy(root: string, worker: string, options: Record<string, unknown> = {}, plugins: Plugin[] = []) {
+async function deploy(
+  root: string,
+  worker: string,
+  options: Record<string, unknown> = {},
+  plugins: Plugin[] = [],
+) {
   await build({
     root,
     mode: 'deploy',
     configFile: false,
     logLevel: 'silent',
     build: { ssr: 'src/index.js', outDir: join(root, 'dist') },
-    plugins: [vitePlugin({ ...uploadOptions(emulator(), worker, { upload: undefined, gitAnnotations: false }), ...options } as never), ...plugins],
+    plugins: [
+      vitePlugin({
+        ...uploadOptions(emulator(), worker, { upload: undefined, gitAnnotations: false }),
+        ...options,
+      } as never),
+      ...plugins,
+    ],
   })
 }
 
-const workerReads = (worker: string) => emulator().requests.filter((r) => r.method === 'GET' && r.path.endsWith(`/workers/workers/${worker}`))
+const workerReads = (worker: string) =>
+  emulator().requests.filter(
+    (r) => r.method === 'GET' && r.path.endsWith(`/workers/workers/${worker}`),
+  )
 
 /** Waits (at most 10 s) until the emulator has seen the Worker read; whether it has. */
 async function untilRead(worker: string): Promise<boolean> {
@@ -50,7 +64,12 @@ async function untilRead(worker: string): Promise<boolean> {
 }
 
 const workerPosts = (worker: string) =>
-  emulator().requests.filter((r) => r.method === 'POST' && r.path.endsWith('/workers/workers') && (r.body as { name?: string })?.name === worker)
+  emulator().requests.filter(
+    (r) =>
+      r.method === 'POST' &&
+      r.path.endsWith('/workers/workers') &&
+      (r.body as { name?: string })?.name === worker,
+  )
 
 describe('from version to traffic', () => {
   it('creates a brand-new Worker, then exactly one version of it', async () => {
@@ -64,10 +83,15 @@ describe('from version to traffic', () => {
 
   it('promotes to 100%, then a 10% rollout keeps the previous version at 90%', async () => {
     const root = await project({})
-    const deploymentReads = () => emulator().requests.filter((r) => r.method === 'GET' && r.path.endsWith('/workers/scripts/rollout/deployments')).length
+    const deploymentReads = () =>
+      emulator().requests.filter(
+        (r) => r.method === 'GET' && r.path.endsWith('/workers/scripts/rollout/deployments'),
+      ).length
     await deploy(root, 'rollout', { promote: true })
     const [first] = emulator().versions('rollout')
-    expect(emulator().deployments('rollout')[0]!.versions).toEqual([{ version_id: first!.id, percentage: 100 }])
+    expect(emulator().deployments('rollout')[0]!.versions).toEqual([
+      { version_id: first!.id, percentage: 100 },
+    ])
     // 100% goes to the new version whatever is deployed: the current deployment is not read.
     expect(deploymentReads()).toBe(0)
     await deploy(root, 'rollout', { promote: 10 })
@@ -80,19 +104,27 @@ describe('from version to traffic', () => {
       { version_id: second!.id, percentage: 10 },
       { version_id: first!.id, percentage: 90 },
     ])
-    const result = JSON.parse(await (await import('node:fs/promises')).readFile(join(root, '.workers-version/result.json'), 'utf8'))
+    const result = JSON.parse(
+      await (
+        await import('node:fs/promises')
+      ).readFile(join(root, '.workers-version/result.json'), 'utf8'),
+    )
     expect(result.deployment.versions).toEqual(emulator().deployments('rollout')[0]!.versions)
   })
 
   it('refuses a gradual rollout with nothing deployed before any version is created', async () => {
-    await expect(deploy(await project({}), 'nothing-deployed', { promote: 25 })).rejects.toThrow(/nothing is deployed yet/)
+    await expect(deploy(await project({}), 'nothing-deployed', { promote: 25 })).rejects.toThrow(
+      /nothing is deployed yet/,
+    )
     expect(posts(emulator(), 'nothing-deployed')).toHaveLength(0)
     expect(workerPosts('nothing-deployed')).toHaveLength(0)
   })
 
   it('refuses promote values outside 1–100 when the plugin is created', () => {
     for (const promote of [0, 101, -5]) {
-      expect(() => vitePlugin({ promote } as never)).toThrow(/promote: expected true, false or a whole percentage from 1 to 100/)
+      expect(() => vitePlugin({ promote } as never)).toThrow(
+        /promote: expected true, false or a whole percentage from 1 to 100/,
+      )
     }
   })
 
@@ -104,7 +136,10 @@ describe('from version to traffic', () => {
     await deploy(root, 'kept-secrets')
     const [latest] = emulator().versions('kept-secrets')
     expect(latest!.request.bindings).toContainEqual({ type: 'inherit', name: 'API_KEY' })
-    expect(await (await fetch(latest!.urls[0]!)).json()).toEqual({ hello: 'world', secret: 'kept-secret-value' })
+    expect(await (await fetch(latest!.urls[0]!)).json()).toEqual({
+      hello: 'world',
+      secret: 'kept-secret-value',
+    })
   })
 
   it('sends only the migration steps the Worker has not applied, with old_tag, through the script upload (never in a version)', async () => {
@@ -113,7 +148,12 @@ describe('from version to traffic', () => {
       JSON.stringify({
         name: 'migrating',
         compatibility_date: '2025-01-01',
-        durable_objects: { bindings: [{ name: 'COUNTER', class_name: 'Counter' }, { name: 'LEDGER', class_name: 'Ledger' }] },
+        durable_objects: {
+          bindings: [
+            { name: 'COUNTER', class_name: 'Counter' },
+            { name: 'LEDGER', class_name: 'Ledger' },
+          ],
+        },
         migrations,
       })
     const v1 = { tag: 'v1', new_sqlite_classes: ['Counter'] }
@@ -124,23 +164,46 @@ describe('from version to traffic', () => {
     await writeFile(join(root, 'wrangler.jsonc'), config([v1, v2]))
     await deploy(root, 'migrating', { promote: true })
     const [latest] = emulator().versions('migrating')
-    expect(latest!.request.migrations).toEqual({ old_tag: 'v1', new_tag: 'v2', steps: [{ new_sqlite_classes: ['Ledger'] }] })
+    expect(latest!.request.migrations).toEqual({
+      old_tag: 'v1',
+      new_tag: 'v2',
+      steps: [{ new_sqlite_classes: ['Ledger'] }],
+    })
     expect(emulator().worker('migrating')?.migration_tag).toBe('v2')
-    expect(emulator().requests.filter((r) => r.method === 'PUT' && r.path.endsWith('/workers/scripts/migrating'))).toHaveLength(2)
+    expect(
+      emulator().requests.filter(
+        (r) => r.method === 'PUT' && r.path.endsWith('/workers/scripts/migrating'),
+      ),
+    ).toHaveLength(2)
     expect(posts(emulator(), 'migrating')).toHaveLength(0)
   })
 
   it('takes workers/tag and workers/message from the git commit', async () => {
     const root = await project({ '.gitignore': 'dist\n.workers-version\n' })
-    const git = (...args: string[]) => execFileSync('git', ['-C', root, '-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args])
+    const git = (...args: string[]) =>
+      execFileSync('git', [
+        '-C',
+        root,
+        '-c',
+        'user.name=t',
+        '-c',
+        'user.email=t@example.com',
+        ...args,
+      ])
     git('init', '-q')
     git('add', '.')
     git('commit', '-q', '-m', 'Say hello from the edge')
     const sha = git('rev-parse', '--short', 'HEAD').toString().trim()
     await deploy(root, 'git-annotated', { gitAnnotations: true })
     const [version] = emulator().versions('git-annotated')
-    expect(version!.request.annotations).toEqual({ 'workers/tag': sha, 'workers/message': 'Say hello from the edge' })
-    expect((await readRequest(join(root, '.workers-version'))).annotations).toEqual({ 'workers/tag': sha, 'workers/message': 'Say hello from the edge' })
+    expect(version!.request.annotations).toEqual({
+      'workers/tag': sha,
+      'workers/message': 'Say hello from the edge',
+    })
+    expect((await readRequest(join(root, '.workers-version'))).annotations).toEqual({
+      'workers/tag': sha,
+      'workers/message': 'Say hello from the edge',
+    })
   })
 
   it('without preflight the Worker is read while the bundler works, once, and the upload uses that read', async () => {
@@ -181,15 +244,20 @@ describe('from version to traffic', () => {
     expect(emulator().versions(worker)).toHaveLength(1)
   })
 
-  it('preflight: a Worker that throws at startup is refused by the API, gets no version, deployment or traffic, and the build fails with workerd\'s stack trace', async () => {
+  it("preflight: a Worker that throws at startup is refused by the API, gets no version, deployment or traffic, and the build fails with workerd's stack trace", async () => {
     const worker = 'broken-worker'
     const root = await project({})
     await deploy(root, worker, { promote: true })
     const [good] = emulator().versions(worker)
     const broken = `function readConfig() {\n  return JSON.parse('{')\n}\nconst config = readConfig()\nexport default { fetch() { return new Response(String(config)) } }\n`
     await writeFile(join(root, 'src/index.js'), broken)
-    const error = await deploy(root, worker, { promote: true }).then(() => undefined, (e: unknown) => e as Error)
-    expect(error?.message).toMatch(/The version failed to start: the API refused it, so nothing was deployed, and it fails in workerd too:/)
+    const error = await deploy(root, worker, { promote: true }).then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    )
+    expect(error?.message).toMatch(
+      /The version failed to start: the API refused it, so nothing was deployed, and it fails in workerd too:/,
+    )
     // workerd's own words, with the stack trace of the local run: the function and the line.
     const [local, api] = error!.message.split("The API's answer:")
     expect(local).toMatch(/SyntaxError[\s\S]*at index\.js:\d+:\d+ in readConfig/)
@@ -198,21 +266,41 @@ describe('from version to traffic', () => {
     // The API refused the version: none was stored, and the good one keeps all traffic.
     expect(emulator().versions(worker)).toHaveLength(1)
     expect(emulator().deployments(worker)).toHaveLength(1)
-    expect(emulator().deployments(worker)[0]!.versions).toEqual([{ version_id: good!.id, percentage: 100 }])
-    expect(emulator().requests.filter((r) => r.method === 'POST' && r.path.endsWith(`/workers/scripts/${worker}/deployments`))).toHaveLength(1)
+    expect(emulator().deployments(worker)[0]!.versions).toEqual([
+      { version_id: good!.id, percentage: 100 },
+    ])
+    expect(
+      emulator().requests.filter(
+        (r) => r.method === 'POST' && r.path.endsWith(`/workers/scripts/${worker}/deployments`),
+      ),
+    ).toHaveLength(1)
   })
 
-  it('preflight: a first deploy through the script upload (a Durable Object migration) of a Worker that throws at startup creates nothing, and the message holds workerd\'s stack trace', async () => {
+  it("preflight: a first deploy through the script upload (a Durable Object migration) of a Worker that throws at startup creates nothing, and the message holds workerd's stack trace", async () => {
     const worker = 'broken-migrating'
     const broken = `import { DurableObject } from 'cloudflare:workers'\nexport class Counter extends DurableObject {}\nfunction boot() {\n  throw new Error('boot failed')\n}\nboot()\n${HELLO}`
-    const config = JSON.stringify({ name: worker, compatibility_date: '2025-01-01', durable_objects: { bindings: [{ name: 'COUNTER', class_name: 'Counter' }] }, migrations: [{ tag: 'v1', new_sqlite_classes: ['Counter'] }] })
+    const config = JSON.stringify({
+      name: worker,
+      compatibility_date: '2025-01-01',
+      durable_objects: { bindings: [{ name: 'COUNTER', class_name: 'Counter' }] },
+      migrations: [{ tag: 'v1', new_sqlite_classes: ['Counter'] }],
+    })
     const root = await project({ 'src/index.js': broken, 'wrangler.jsonc': config })
-    const error = await deploy(root, worker, { promote: true }).then(() => undefined, (e: unknown) => e as Error)
+    const error = await deploy(root, worker, { promote: true }).then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    )
     const [local, api] = (error?.message ?? '').split("The API's answer:")
-    expect(local).toMatch(/The version failed to start: the API refused it, so nothing was deployed, and it fails in workerd too:/)
+    expect(local).toMatch(
+      /The version failed to start: the API refused it, so nothing was deployed, and it fails in workerd too:/,
+    )
     expect(local).toMatch(/boot failed[\s\S]*at index\.js:\d+:\d+ in boot/)
     expect(api).toMatch(/\[code 10021\]/)
-    expect(emulator().requests.filter((r) => r.method === 'PUT' && r.path.endsWith(`/workers/scripts/${worker}`))).toHaveLength(1)
+    expect(
+      emulator().requests.filter(
+        (r) => r.method === 'PUT' && r.path.endsWith(`/workers/scripts/${worker}`),
+      ),
+    ).toHaveLength(1)
     expect(emulator().worker(worker)).toBeUndefined()
     expect(emulator().versions(worker)).toEqual([])
   })
@@ -222,6 +310,8 @@ describe('from version to traffic', () => {
     await deploy(await project({}), 'good-worker', { promote: true })
     expect(log.mock.calls.some(([line]) => String(line).includes('preflight'))).toBe(false)
     const [version] = emulator().versions('good-worker')
-    expect(emulator().deployments('good-worker')[0]!.versions).toEqual([{ version_id: version!.id, percentage: 100 }])
+    expect(emulator().deployments('good-worker')[0]!.versions).toEqual([
+      { version_id: version!.id, percentage: 100 },
+    ])
   })
 })

@@ -22,7 +22,10 @@ afterEach(() => {
 /** A Worker whose entry still holds Astro's manifest placeholder, as Vite hands it over inside `astro build`. */
 async function unfinishedWorker(): Promise<string> {
   const dir = await tempDir('unfinished')
-  await writeFile(join(dir, 'index.js'), "const manifest = '@@ASTRO_MANIFEST_REPLACE@@'\nexport default { fetch: () => new Response(manifest) }\n")
+  await writeFile(
+    join(dir, 'index.js'),
+    "const manifest = '@@ASTRO_MANIFEST_REPLACE@@'\nexport default { fetch: () => new Response(manifest) }\n",
+  )
   return dir
 }
 
@@ -32,9 +35,18 @@ const astroPlugin: Plugin = { name: 'astro:build-generate' }
 describe('output a framework finishes after the bundler', () => {
   it('is refused before any upload when a chunk still holds a known placeholder, naming the file and the deploy command', async () => {
     const dir = await unfinishedWorker()
-    const bundle = await rollup({ input: join(dir, 'index.js'), plugins: [rollupPlugin(uploadOptions(emulator(), 'unfinished-rollup', { outputDir: join(dir, 'out') }))] })
+    const bundle = await rollup({
+      input: join(dir, 'index.js'),
+      plugins: [
+        rollupPlugin(
+          uploadOptions(emulator(), 'unfinished-rollup', { outputDir: join(dir, 'out') }),
+        ),
+      ],
+    })
     const written = bundle.write({ dir: join(dir, 'dist'), format: 'es' })
-    await expect(written).rejects.toThrow(/Astro finishes the Worker after the bundler is done[\s\S]*index\.js still holds @@ASTRO_MANIFEST_REPLACE@@[\s\S]*nothing was uploaded/)
+    await expect(written).rejects.toThrow(
+      /Astro finishes the Worker after the bundler is done[\s\S]*index\.js still holds @@ASTRO_MANIFEST_REPLACE@@[\s\S]*nothing was uploaded/,
+    )
     await expect(written).rejects.toThrow(DEPLOY)
     expect(posts(emulator(), 'unfinished-rollup')).toHaveLength(0)
     await expect(readRequest(join(dir, 'out'))).rejects.toThrow(/ENOENT/)
@@ -47,9 +59,14 @@ describe('output a framework finishes after the bundler', () => {
       configFile: false,
       logLevel: 'silent',
       build: { ssr: 'src/index.js', outDir: join(dir, 'dist') },
-      plugins: [astroPlugin, vitePlugin(uploadOptions(emulator(), 'unfinished-vite', { outputDir: join(dir, 'out') }))],
+      plugins: [
+        astroPlugin,
+        vitePlugin(uploadOptions(emulator(), 'unfinished-vite', { outputDir: join(dir, 'out') })),
+      ],
     })
-    await expect(building).rejects.toThrow(/Astro finishes the Worker[\s\S]*run `astro build` without uploading[\s\S]*then `npx unplugin-workers-version deploy`/)
+    await expect(building).rejects.toThrow(
+      /Astro finishes the Worker[\s\S]*run `astro build` without uploading[\s\S]*then `npx unplugin-workers-version deploy`/,
+    )
     expect(posts(emulator(), 'unfinished-vite')).toHaveLength(0)
   })
 
@@ -57,12 +74,25 @@ describe('output a framework finishes after the bundler', () => {
     const dir = await unfinishedWorker()
     const log = vi.spyOn(console, 'log')
     const warn = vi.spyOn(console, 'warn')
-    const bundle = await rollup({ input: join(dir, 'index.js'), plugins: [rollupPlugin({ worker: 'unfinished', outputDir: join(dir, 'out'), version: { compatibility_date: '2025-01-01' } })] })
+    const bundle = await rollup({
+      input: join(dir, 'index.js'),
+      plugins: [
+        rollupPlugin({
+          worker: 'unfinished',
+          outputDir: join(dir, 'out'),
+          version: { compatibility_date: '2025-01-01' },
+        }),
+      ],
+    })
     await bundle.write({ dir: join(dir, 'dist'), format: 'es' })
-    const warned = warn.mock.calls.map(([line]) => String(line)).filter((line) => line.includes('Astro'))
+    const warned = warn.mock.calls
+      .map(([line]) => String(line))
+      .filter((line) => line.includes('Astro'))
     expect(warned).toHaveLength(1)
     expect(warned[0]).toContain(`run \`${DEPLOY}\` after \`astro build\``)
-    expect(log.mock.calls.some(([line]) => String(line).includes('Workers version for unfinished'))).toBe(true)
+    expect(
+      log.mock.calls.some(([line]) => String(line).includes('Workers version for unfinished')),
+    ).toBe(true)
     expect((await readRequest(join(dir, 'out'))).main_module).toBe('index.js')
   })
 })
@@ -77,9 +107,19 @@ describe('a dry run inside a framework that routes Vite’s output through its o
       logLevel: 'error',
       customLogger: createLogger('error'),
       build: { ssr: 'src/index.js', outDir: join(dir, 'dist') },
-      plugins: [vitePlugin({ worker: 'framework-logger', outputDir: join(dir, 'out'), version: { compatibility_date: '2025-01-01' } })],
+      plugins: [
+        vitePlugin({
+          worker: 'framework-logger',
+          outputDir: join(dir, 'out'),
+          version: { compatibility_date: '2025-01-01' },
+        }),
+      ],
     })
-    expect(log.mock.calls.some(([line]) => String(line).includes('Workers version for framework-logger'))).toBe(true)
+    expect(
+      log.mock.calls.some(([line]) =>
+        String(line).includes('Workers version for framework-logger'),
+      ),
+    ).toBe(true)
   })
 })
 
@@ -87,10 +127,26 @@ describe('which output is unfinished', () => {
   it("knows Astro by its plugins' names and its manifest placeholder", () => {
     expect(lateFrameworkOf(['vite:build', 'astro:build-generate'])?.name).toBe('Astro')
     expect(lateFrameworkOf(['vite:build', 'vite-plugin-cloudflare'])).toBeUndefined()
-    const chunk = (text: string) => ({ fileName: 'entry.mjs', kind: 'chunk' as const, format: 'esm' as const, contents: Buffer.from(text) })
-    expect(placeholderLeft([chunk('const m = "@@ASTRO_MANIFEST_REPLACE@@"')])).toMatchObject({ framework: { name: 'Astro' }, file: 'entry.mjs' })
+    const chunk = (text: string) => ({
+      fileName: 'entry.mjs',
+      kind: 'chunk' as const,
+      format: 'esm' as const,
+      contents: Buffer.from(text),
+    })
+    expect(placeholderLeft([chunk('const m = "@@ASTRO_MANIFEST_REPLACE@@"')])).toMatchObject({
+      framework: { name: 'Astro' },
+      file: 'entry.mjs',
+    })
     expect(placeholderLeft([chunk('const m = {"routes":[]}')])).toBeUndefined()
     // Only chunks: an asset that mentions the marker (a page documenting Astro) is no sign.
-    expect(placeholderLeft([{ fileName: 'doc.html', kind: 'asset', contents: Buffer.from('@@ASTRO_MANIFEST_REPLACE@@') }])).toBeUndefined()
+    expect(
+      placeholderLeft([
+        {
+          fileName: 'doc.html',
+          kind: 'asset',
+          contents: Buffer.from('@@ASTRO_MANIFEST_REPLACE@@'),
+        },
+      ]),
+    ).toBeUndefined()
   })
 })

@@ -16,7 +16,10 @@ afterEach(() => {
 async function workerWithStylesheet(dir: string): Promise<string> {
   await mkdir(join(dir, 'src'), { recursive: true })
   await writeFile(join(dir, 'src/style.css'), 'body { color: rebeccapurple }\n')
-  await writeFile(join(dir, 'src/index.js'), `import './style.css'\nexport default { fetch: () => Response.json({ ok: true }) }\n`)
+  await writeFile(
+    join(dir, 'src/index.js'),
+    `import './style.css'\nexport default { fetch: () => Response.json({ ok: true }) }\n`,
+  )
   return dir
 }
 
@@ -33,16 +36,22 @@ describe('files of no Workers module type', () => {
       configFile: false,
       logLevel: 'silent',
       build: { ssr: 'src/index.js', ssrEmitAssets: true, outDir: join(root, 'dist') },
-      plugins: [vitePlugin({ worker: 'css-worker', outputDir, logLevel: 'info', version } as never)],
+      plugins: [
+        vitePlugin({ worker: 'css-worker', outputDir, logLevel: 'info', version } as never),
+      ],
     })
-    const emitted = (await readdir(join(root, 'dist/assets'))).filter((name) => name.endsWith('.css'))
+    const emitted = (await readdir(join(root, 'dist/assets'))).filter((name) =>
+      name.endsWith('.css'),
+    )
     expect(emitted).toHaveLength(1)
     const body = await readRequest(outputDir)
     expect(body.modules.map((m) => m.name)).toEqual(['index.js'])
     const lines = log.mock.calls.map(([line]) => String(line))
     const leftOut = lines.filter((line) => line.includes('left out'))
     expect(leftOut).toHaveLength(1)
-    expect(leftOut[0]).toContain(`left out 1 file (no Workers module type, and no chunk imports it): assets/${emitted[0]}`)
+    expect(leftOut[0]).toContain(
+      `left out 1 file (no Workers module type, and no chunk imports it): assets/${emitted[0]}`,
+    )
     await expectWorkerResponds(body, { ok: true })
   })
 
@@ -51,7 +60,8 @@ describe('files of no Workers module type', () => {
     // A bundler setup that keeps the import and emits the file beside the chunk.
     const keepCssImport = {
       name: 'keep-css-import',
-      resolveId: (source: string) => (source === './style.css' ? { id: './assets/style.css', external: true } : null),
+      resolveId: (source: string) =>
+        source === './style.css' ? { id: './assets/style.css', external: true } : null,
       buildStart(this: { emitFile(file: object): string }) {
         this.emitFile({ type: 'asset', fileName: 'assets/style.css', source: 'body {}' })
       },
@@ -60,7 +70,16 @@ describe('files of no Workers module type', () => {
       const bundle = await rollup({
         input: join(root, 'src/index.js'),
         logLevel: 'silent',
-        plugins: [keepCssImport, rollupPlugin({ worker: 'css-worker', outputDir: join(root, '.workers-version'), logLevel: 'silent', version, rules } as never)],
+        plugins: [
+          keepCssImport,
+          rollupPlugin({
+            worker: 'css-worker',
+            outputDir: join(root, '.workers-version'),
+            logLevel: 'silent',
+            version,
+            rules,
+          } as never),
+        ],
       })
       try {
         await bundle.write({ dir: join(root, 'dist'), format: 'es' })
@@ -72,6 +91,8 @@ describe('files of no Workers module type', () => {
       /A chunk imports this file, which has no known Workers module type:\n {2}- assets\/style\.css\n[^\n]*leave it out with a `rules` entry \{ test: '\*\.css', type: false \}/,
     )
     await run([{ test: '*.css', type: false }])
-    expect((await readRequest(join(root, '.workers-version'))).modules.map((m) => m.name)).toEqual(['index.js'])
+    expect((await readRequest(join(root, '.workers-version'))).modules.map((m) => m.name)).toEqual([
+      'index.js',
+    ])
   })
 })

@@ -20,7 +20,11 @@ async function buildWithoutMode(worker: string): Promise<void> {
     configFile: false,
     logLevel: 'silent',
     build: { ssr: 'src/index.js', outDir: join(dir, 'dist') },
-    plugins: [vitePlugin(uploadOptions(emulator(), worker, { upload: undefined, outputDir: join(dir, 'out') }))],
+    plugins: [
+      vitePlugin(
+        uploadOptions(emulator(), worker, { upload: undefined, outputDir: join(dir, 'out') }),
+      ),
+    ],
   })
 }
 
@@ -36,7 +40,9 @@ describe('WORKERS_VERSION_UPLOAD', () => {
 
   it('with a value it does not know, fails the build before it starts', async () => {
     vi.stubEnv('WORKERS_VERSION_UPLOAD', 'deploy-please')
-    await expect(buildWithoutMode('env-bad')).rejects.toThrow('WORKERS_VERSION_UPLOAD is "deploy-please"')
+    await expect(buildWithoutMode('env-bad')).rejects.toThrow(
+      'WORKERS_VERSION_UPLOAD is "deploy-please"',
+    )
     expect(posts(emulator(), 'env-bad')).toHaveLength(0)
   })
 })

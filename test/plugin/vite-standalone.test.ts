@@ -17,7 +17,11 @@ afterEach(() => {
 })
 
 /** The README's standalone recipe: `build.ssr` and the plugin, nothing else. */
-async function buildStandalone(root: string, mode: string | undefined, options: Record<string, unknown>) {
+async function buildStandalone(
+  root: string,
+  mode: string | undefined,
+  options: Record<string, unknown>,
+) {
   const dir = await tempDir('vite-standalone')
   const outputDir = join(dir, '.workers-version')
   await build({
@@ -35,13 +39,25 @@ describe('a standalone Vite Worker', () => {
   it('builds the same code with --mode deploy as with vite build: production env files, MODE, PROD, DEV', async () => {
     // As the Vite CLI runs a build (vitest runs with NODE_ENV=test).
     vi.stubEnv('NODE_ENV', 'production')
-    const plain = await buildStandalone(ENV_WORKER, undefined, { worker: 'env-worker', version: { compatibility_date: '2025-01-01' } })
-    const deploy = await buildStandalone(ENV_WORKER, 'deploy', uploadOptions(emulator(), 'env-worker', { upload: undefined }))
+    const plain = await buildStandalone(ENV_WORKER, undefined, {
+      worker: 'env-worker',
+      version: { compatibility_date: '2025-01-01' },
+    })
+    const deploy = await buildStandalone(
+      ENV_WORKER,
+      'deploy',
+      uploadOptions(emulator(), 'env-worker', { upload: undefined }),
+    )
     const plainCode = await readFile(join(plain.dir, 'dist/index.js'))
     const deployCode = await readFile(join(deploy.dir, 'dist/index.js'))
     expect(deployCode.equals(plainCode)).toBe(true)
     const [version] = emulator().versions('env-worker')
-    expect(await (await fetch(version!.urls[0]!)).json()).toEqual({ MODE: 'production', PROD: true, DEV: false, origin: 'https://production.example' })
+    expect(await (await fetch(version!.urls[0]!)).json()).toEqual({
+      MODE: 'production',
+      PROD: true,
+      DEV: false,
+      origin: 'https://production.example',
+    })
   })
 
   it('bundles npm dependencies for workerd, uploads, and the version answers', async () => {

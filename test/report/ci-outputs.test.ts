@@ -22,7 +22,8 @@ function parseOutputs(text: string, lines: RegExp): Array<[string, string]> {
       const delimiter = row.slice(heredoc + 2)
       const value: string[] = []
       for (i++; i < rows.length && rows[i] !== delimiter; i++) value.push(rows[i]!)
-      if (i >= rows.length) throw new Error(`output ${row.slice(0, heredoc)} has no closing delimiter`)
+      if (i >= rows.length)
+        throw new Error(`output ${row.slice(0, heredoc)} has no closing delimiter`)
       outputs.push([row.slice(0, heredoc), value.join('\n')])
     } else {
       if (equals <= 0) throw new Error(`not an output line: ${JSON.stringify(row)}`)
@@ -44,7 +45,7 @@ afterEach(async () => {
 })
 
 describe('CI outputs: no server value can add an output', () => {
-  it('a line break in the version id, the preview URL and the current deployment\'s version id: exactly the four outputs, each value whole', async () => {
+  it("a line break in the version id, the preview URL and the current deployment's version id: exactly the four outputs, each value whole", async () => {
     const file = join(dir, 'github-output')
     await writeFile(file, 'earlier=1\n')
     const id = 'abc\nINJECTED_OUTPUT=pwned\nversion-id=evil'
@@ -56,7 +57,13 @@ describe('CI outputs: no server value can add an output', () => {
     ])
     const text = await readFile(file, 'utf8')
     for (const lines of [LF, ANY_BREAK]) {
-      expect(parseOutputs(text, lines).map(([name]) => name)).toEqual(['earlier', 'version-id', 'version-number', 'preview-url', 'traffic'])
+      expect(parseOutputs(text, lines).map(([name]) => name)).toEqual([
+        'earlier',
+        'version-id',
+        'version-number',
+        'preview-url',
+        'traffic',
+      ])
     }
     expect(parseOutputs(text, LF)).toEqual([
       ['earlier', '1'],
@@ -69,9 +76,12 @@ describe('CI outputs: no server value can add an output', () => {
 
   it('single-line values stay name=value lines', async () => {
     const file = join(dir, 'github-output')
-    await writeCiOutputs(file, { id: '182bd5e5-6e1a-4fe4-a799-aa6d9a6ab26e', number: 7, urls: ['https://a.example'] }, new Redactor(), [
-      { version_id: '182bd5e5-6e1a-4fe4-a799-aa6d9a6ab26e', percentage: 100 },
-    ])
+    await writeCiOutputs(
+      file,
+      { id: '182bd5e5-6e1a-4fe4-a799-aa6d9a6ab26e', number: 7, urls: ['https://a.example'] },
+      new Redactor(),
+      [{ version_id: '182bd5e5-6e1a-4fe4-a799-aa6d9a6ab26e', percentage: 100 }],
+    )
     expect(await readFile(file, 'utf8')).toBe(
       'version-id=182bd5e5-6e1a-4fe4-a799-aa6d9a6ab26e\nversion-number=7\npreview-url=https://a.example\ntraffic=182bd5e5-6e1a-4fe4-a799-aa6d9a6ab26e:100\n',
     )
@@ -106,7 +116,17 @@ describe('writePreviewCiOutputs', () => {
     const dir = await mkdtemp(join(tmpdir(), 'preview-outputs-'))
     try {
       const file = join(dir, 'output')
-      await writePreviewCiOutputs(file, { name: 'feature/x\nversion-id=evil', previewId: 'p', deploymentId: 'd', previewUrl: 'https://p.example', deploymentUrl: 'https://d.example' }, new Redactor())
+      await writePreviewCiOutputs(
+        file,
+        {
+          name: 'feature/x\nversion-id=evil',
+          previewId: 'p',
+          deploymentId: 'd',
+          previewUrl: 'https://p.example',
+          deploymentUrl: 'https://d.example',
+        },
+        new Redactor(),
+      )
       const outputs = parseOutputs(await readFile(file, 'utf8'), /\n/)
       expect(outputs).toEqual([
         ['preview-name', 'feature/x\nversion-id=evil'],
@@ -128,7 +148,11 @@ describe('a secret whose value is a public host name', () => {
     await writeFile(file, '')
     const redactor = new Redactor(['localhost'])
     const url = 'http://0e7ad3c5-w.localhost:8787/'
-    await writeCiOutputs(file, { id: '0e7ad3c5-93e8-4ad7-8a2b-6d4e2a1f9c10', number: 1, urls: [url] }, redactor)
+    await writeCiOutputs(
+      file,
+      { id: '0e7ad3c5-93e8-4ad7-8a2b-6d4e2a1f9c10', number: 1, urls: [url] },
+      redactor,
+    )
     expect(parseOutputs(await readFile(file, 'utf8'), LF)).toContainEqual(['preview-url', url])
     expect(redactor.redact('DB_HOST is localhost')).toBe('DB_HOST is [redacted]')
   })

@@ -15,7 +15,6 @@ import { runWrangler } from '../helpers/wrangler.js'
 const emulator = useEmulator()
 const WORKER = 'template-react-router'
 
-
 describe('React Router 7 (SSR) from the stock template', () => {
   it('builds, deploys, serves SSR pages, client assets and the API route, and sends what wrangler sends', async () => {
     const root = await copyFixture(WORKER)
@@ -23,8 +22,15 @@ describe('React Router 7 (SSR) from the stock template', () => {
 
     // The server build really emitted the stylesheet that the rule leaves out.
     const request = await readRequest(join(root, '.workers-version'))
-    expect(await readdir(join(root, 'build/server/assets'))).toContainEqual(expect.stringMatching(/^server-build-.+\.css$/))
-    expect(request.modules.map((m) => m.name).filter((name) => !name.endsWith('.map')).sort()).toEqual([
+    expect(await readdir(join(root, 'build/server/assets'))).toContainEqual(
+      expect.stringMatching(/^server-build-.+\.css$/),
+    )
+    expect(
+      request.modules
+        .map((m) => m.name)
+        .filter((name) => !name.endsWith('.map'))
+        .sort(),
+    ).toEqual([
       expect.stringMatching(/^assets\/chunk-.+\.js$/),
       expect.stringMatching(/^assets\/server-build-.+\.js$/),
       'index.js',
@@ -53,21 +59,37 @@ describe('React Router 7 (SSR) from the stock template', () => {
     const versions = emulator().versions(WORKER)
     expect(versions).toHaveLength(2)
     const theirs = versions[1]!
-    const withoutAssetsToken = ({ modules: _modules, assets, ...rest }: Record<string, unknown>) => ({ ...rest, assets: { ...(assets as object), jwt: undefined } })
+    const withoutAssetsToken = ({
+      modules: _modules,
+      assets,
+      ...rest
+    }: Record<string, unknown>) => ({ ...rest, assets: { ...(assets as object), jwt: undefined } })
     // Every field but the modules and the assets token (a fresh one per upload; ours is redacted in
     // request.json): main module, compatibility date and flags, bindings, assets config.
     expect(withoutAssetsToken(request as never)).toEqual(withoutAssetsToken(theirs.request))
     // The same modules, byte for byte and with the same content types, source maps included (the
     // generated config sets `upload_source_maps`), and neither sends the stylesheet.
-    const shape = (modules: Array<{ name: string; content_type: string; content_base64: string }>) =>
-      modules.map((m) => ({ name: m.name, content_type: m.content_type, content_base64: m.content_base64 })).sort((a, b) => a.name.localeCompare(b.name))
+    const shape = (
+      modules: Array<{ name: string; content_type: string; content_base64: string }>,
+    ) =>
+      modules
+        .map((m) => ({
+          name: m.name,
+          content_type: m.content_type,
+          content_base64: m.content_base64,
+        }))
+        .sort((a, b) => a.name.localeCompare(b.name))
     expect(shape(request.modules)).toEqual(shape(theirs.modules))
     expect(theirs.modules.map((m) => m.name)).toContainEqual(expect.stringMatching(/\.js\.map$/))
     // The same assets manifest: the client build, as both upload sessions sent it and as ours wrote it.
     const sessions = emulator().assets.sessions.filter((s) => s.scriptName === WORKER)
     expect(sessions).toHaveLength(2)
     expect(sessions[0]!.manifest).toEqual(sessions[1]!.manifest)
-    expect(JSON.parse(await readFile(join(root, '.workers-version/assets-manifest.json'), 'utf8'))).toEqual(sessions[1]!.manifest)
-    expect(Object.keys(sessions[0]!.manifest)).toContainEqual(expect.stringMatching(/^\/assets\/root-.+\.css$/))
+    expect(
+      JSON.parse(await readFile(join(root, '.workers-version/assets-manifest.json'), 'utf8')),
+    ).toEqual(sessions[1]!.manifest)
+    expect(Object.keys(sessions[0]!.manifest)).toContainEqual(
+      expect.stringMatching(/^\/assets\/root-.+\.css$/),
+    )
   })
 })

@@ -28,7 +28,10 @@ async function deployTemplate(name: string) {
  * files, a navigation to a client-side route answered with the index, while a request for the same
  * path that is not a navigation reaches the Worker, which answers 404; and the Worker's `/api/`.
  */
-async function expectSpaServed(preview: string, { title, deepLink }: { title: string; deepLink: string }) {
+async function expectSpaServed(
+  preview: string,
+  { title, deepLink }: { title: string; deepLink: string },
+) {
   const index = await navigate(preview)
   expect(index.status).toBe(200)
   expect(index.text).toContain(`<title>${title}</title>`)
@@ -46,9 +49,14 @@ describe('stock templates deploy on the first try and their previews serve the a
     const version = await deployTemplate('template-react')
     expect(version.compatibility_date).toBe('2026-11-01')
     expect(version.compatibility_flags).toEqual(['nodejs_compat'])
-    expect(version.request.assets).toMatchObject({ config: { not_found_handling: 'single-page-application' } })
+    expect(version.request.assets).toMatchObject({
+      config: { not_found_handling: 'single-page-application' },
+    })
     expect(version.modules.map((m) => m.name).sort()).toEqual(['index.js', 'index.js.map'])
-    const files = await expectSpaServed(version.urls[0]!, { title: 'Vite + React + Cloudflare', deepLink: 'dashboard/settings' })
+    const files = await expectSpaServed(version.urls[0]!, {
+      title: 'Vite + React + Cloudflare',
+      deepLink: 'dashboard/settings',
+    })
     const texts = [...files.values()].join('\n')
     expect(texts).toContain('React on Cloudflare: ')
     expect(texts).toContain('#3b5c7d')
@@ -56,12 +64,19 @@ describe('stock templates deploy on the first try and their previews serve the a
 
   it('Vue with vue-router in history mode (Vite + @vitejs/plugin-vue)', async () => {
     const version = await deployTemplate('template-vue')
-    expect(version.request.assets).toMatchObject({ config: { not_found_handling: 'single-page-application' } })
+    expect(version.request.assets).toMatchObject({
+      config: { not_found_handling: 'single-page-application' },
+    })
     const preview = version.urls[0]!
-    const files = await expectSpaServed(preview, { title: 'Vite + Vue + Cloudflare', deepLink: 'about' })
+    const files = await expectSpaServed(preview, {
+      title: 'Vite + Vue + Cloudflare',
+      deepLink: 'about',
+    })
     expect([...files.values()].join('\n')).toContain('#4c6d8e')
     // The /about route's lazy chunk, which the router loads after the deep link, is served as well.
-    const manifest = emulator().assets.sessions.find((s) => s.scriptName === 'template-vue')!.manifest
+    const manifest = emulator().assets.sessions.find(
+      (s) => s.scriptName === 'template-vue',
+    )!.manifest
     const chunks = Object.keys(manifest).filter((key) => /^\/assets\/AboutView-.+\.js$/.test(key))
     expect(chunks).toHaveLength(1)
     const about = await fetch(new URL(chunks[0]!.slice(1), preview))
@@ -69,7 +84,7 @@ describe('stock templates deploy on the first try and their previews serve the a
     expect(await about.text()).toContain('This is an about page')
   })
 
-  it('Hono through esbuild, with the template\'s static assets', async () => {
+  it("Hono through esbuild, with the template's static assets", async () => {
     const root = await copyFixture('template-hono')
     await esbuild.build({
       entryPoints: [join(root, 'src/index.js')],
@@ -96,7 +111,9 @@ describe('stock templates deploy on the first try and their previews serve the a
     expect(css.headers.get('content-type')).toContain('text/css')
     expect(await css.text()).toContain('#6e8fa0')
     expect(await (await fetch(new URL('message', preview))).text()).toBe('Hello Hono!')
-    expect(await (await fetch(new URL('api/greet/workers', preview))).json()).toEqual({ greeting: 'Hello, workers!' })
+    expect(await (await fetch(new URL('api/greet/workers', preview))).json()).toEqual({
+      greeting: 'Hello, workers!',
+    })
     expect((await fetch(new URL('api/nothing', preview))).status).toBe(404)
   })
 
@@ -106,7 +123,10 @@ describe('stock templates deploy on the first try and their previews serve the a
 /** The assets-only site: no Worker code at all, the client build is the version's assets. */
 async function expectAssetsOnlySiteServed() {
   const version = await deployTemplate('template-assets-only')
-  expect(version.request.assets).toMatchObject({ jwt: expect.any(String), config: { not_found_handling: '404-page' } })
+  expect(version.request.assets).toMatchObject({
+    jwt: expect.any(String),
+    config: { not_found_handling: '404-page' },
+  })
   const preview = version.urls[0]!
   const index = await navigate(preview)
   expect(index.status).toBe(200)

@@ -15,7 +15,14 @@ import { writeCiOutputs } from '../../src/report/ci-outputs.js'
 import type { VersionRequestBody } from '../../src/core/body.js'
 import { REDACTION, Redactor, redactorFor } from '../../src/core/redact.js'
 import { secretBindings } from '../../src/options/secrets.js'
-import { type EchoServer, emptyList, html, json, startEchoServer, successEcho } from './echo-server.js'
+import {
+  type EchoServer,
+  emptyList,
+  html,
+  json,
+  startEchoServer,
+  successEcho,
+} from './echo-server.js'
 
 const TOKEN = 'cnryTOKEN-7Q2mX9vL4pR8sT1wZ6'
 // A quote, a backslash and HTML characters: the echo carries it JSON-escaped and URL-encoded too.
@@ -30,7 +37,13 @@ const FORMS = CANARIES.flatMap((c) => {
 })
 
 /** The 10-character windows of every form: a truncated echo must not keep a piece either. */
-const FRAGMENTS = [...new Set(FORMS.flatMap((form) => Array.from({ length: Math.max(1, form.length - 9) }, (_, i) => form.slice(i, i + 10))))]
+const FRAGMENTS = [
+  ...new Set(
+    FORMS.flatMap((form) =>
+      Array.from({ length: Math.max(1, form.length - 9) }, (_, i) => form.slice(i, i + 10)),
+    ),
+  ),
+]
 
 function leaks(text: string): string[] {
   return FRAGMENTS.filter((fragment) => text.includes(fragment))
@@ -45,9 +58,19 @@ function body(): VersionRequestBody {
       { type: 'plain_text', name: 'GREETING', text: 'hello' },
       { type: 'secret_text', name: 'API_SECRET', text: SECRET_TEXT },
       // `fromEnv` read from the environment, as the upload does.
-      ...secretBindings({ fromEnv: ['CANARY_FROM_ENV'] }, { CANARY_FROM_ENV: FROM_ENV }, { forUpload: true }),
+      ...secretBindings(
+        { fromEnv: ['CANARY_FROM_ENV'] },
+        { CANARY_FROM_ENV: FROM_ENV },
+        { forUpload: true },
+      ),
     ],
-    modules: [{ name: 'index.js', content_type: 'application/javascript+module', content_base64: Buffer.from('export default {}').toString('base64') }],
+    modules: [
+      {
+        name: 'index.js',
+        content_type: 'application/javascript+module',
+        content_base64: Buffer.from('export default {}').toString('base64'),
+      },
+    ],
   }
 }
 
@@ -117,15 +140,35 @@ describe('no canary leaves createVersion', () => {
     const error = await failure(createVersion(options()))
     expectCanariesSent()
     expect((error as { code?: string }).code).toBe('API_ERROR')
-    const errors = (error as unknown as { errors: { documentation_url?: string; source?: { pointer?: string } }[] }).errors
+    const errors = (
+      error as unknown as {
+        errors: { documentation_url?: string; source?: { pointer?: string } }[]
+      }
+    ).errors
     expect(errors[0]!.documentation_url).toContain(REDACTION)
     expect(errors[0]!.source?.pointer).toContain(REDACTION)
     expectClean(everythingAbout(error) + logs.join('\n'))
   })
 
   it('an error that quotes the token transformed (base64, hex, upper-cased, its first 13 characters): none of it survives', async () => {
-    const transformed = [Buffer.from(`Bearer ${TOKEN}`).toString('base64'), Buffer.from(TOKEN).toString('base64url'), Buffer.from(TOKEN).toString('hex').toUpperCase(), TOKEN.toUpperCase(), TOKEN.slice(0, 13), TOKEN.slice(-12)]
-    server.reply('POST', () => ({ status: 400, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ success: false, errors: [{ code: 10000, message: `bad auth: ${transformed.join(' | ')}` }], messages: [], result: null }) }))
+    const transformed = [
+      Buffer.from(`Bearer ${TOKEN}`).toString('base64'),
+      Buffer.from(TOKEN).toString('base64url'),
+      Buffer.from(TOKEN).toString('hex').toUpperCase(),
+      TOKEN.toUpperCase(),
+      TOKEN.slice(0, 13),
+      TOKEN.slice(-12),
+    ]
+    server.reply('POST', () => ({
+      status: 400,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        success: false,
+        errors: [{ code: 10000, message: `bad auth: ${transformed.join(' | ')}` }],
+        messages: [],
+        result: null,
+      }),
+    }))
     // No redactor passed: the client's own one knows the token as a credential, fragments included.
     const error = await failure(createVersion(options()))
     const seen = everythingAbout(error) + logs.join('\n')
@@ -146,7 +189,9 @@ describe('no canary leaves createVersion', () => {
     server.reply('POST', json(500))
     // The first GET is the read before sending (answered: no versions yet); the lookups after the 500 fail.
     server.reply('GET', emptyList, json(500), json(500), json(500))
-    const error = await failure(createVersion(options({ retries: { attempts: 3, baseDelayMs: 5, maxDelayMs: 10 } })))
+    const error = await failure(
+      createVersion(options({ retries: { attempts: 3, baseDelayMs: 5, maxDelayMs: 10 } })),
+    )
     expect((error as { code?: string }).code).toBe('API_OUTCOME_UNKNOWN')
     expectClean(everythingAbout(error) + logs.join('\n'))
   })
@@ -158,7 +203,15 @@ describe('no canary leaves createVersion', () => {
     expect(logs.some((line) => line.includes('HTTP 429'))).toBe(true)
     expect(result.id).toBe('0e7ad3c5-93e8-4ad7-8a2b-6d4e2a1f9c10')
     // Only the fields the plugin uses are kept: no echoed bindings, no assets JWT.
-    expect(Object.keys(result).sort()).toEqual(['annotations', 'created_on', 'id', 'main_module', 'number', 'startup_time_ms', 'urls'])
+    expect(Object.keys(result).sort()).toEqual([
+      'annotations',
+      'created_on',
+      'id',
+      'main_module',
+      'number',
+      'startup_time_ms',
+      'urls',
+    ])
 
     const dir = await mkdtemp(join(tmpdir(), 'canary-'))
     try {
@@ -167,7 +220,15 @@ describe('no canary leaves createVersion', () => {
       const written = await readFile(outputFile, 'utf8')
       const summary = formatVersionResult(result, 1234).join('\n')
       expect(summary).toContain('preview URLs:')
-      expectClean([logs.join('\n'), JSON.stringify(result), inspect(result, { depth: Infinity }), summary, written].join('\n'))
+      expectClean(
+        [
+          logs.join('\n'),
+          JSON.stringify(result),
+          inspect(result, { depth: Infinity }),
+          summary,
+          written,
+        ].join('\n'),
+      )
     } finally {
       await rm(dir, { recursive: true, force: true })
     }
@@ -192,7 +253,14 @@ describe('no canary leaves createVersion', () => {
     server.reply('POST', successEcho)
     const result = await createVersion(options({ body: stream, redactor }))
     expectCanariesSent()
-    expectClean([everythingAbout(error), JSON.stringify(result), inspect(result, { depth: Infinity }), logs.join('\n')].join('\n'))
+    expectClean(
+      [
+        everythingAbout(error),
+        JSON.stringify(result),
+        inspect(result, { depth: Infinity }),
+        logs.join('\n'),
+      ].join('\n'),
+    )
   })
 
   it('a network failure after the request was sent: the error and its cause', async () => {

@@ -44,12 +44,21 @@ function expectNoCanary(environment: string): void {
 describe('childEnvironment', () => {
   it('drops credential variables, the withheld names (any case) and every variable holding a withheld value, trimmed or not', () => {
     const env = { PATH: '/bin', HOME: '/home/u', ...CANARIES }
-    expect(withheldNames(env, WITHHELD).sort()).toEqual(['CLOUDFLARE_API_TOKEN', 'MY_CF_TOKEN', 'MY_SECRET', 'SECRET_ELSEWHERE', 'TOKEN_COPY'])
+    expect(withheldNames(env, WITHHELD).sort()).toEqual([
+      'CLOUDFLARE_API_TOKEN',
+      'MY_CF_TOKEN',
+      'MY_SECRET',
+      'SECRET_ELSEWHERE',
+      'TOKEN_COPY',
+    ])
     expect(childEnvironment(env, WITHHELD)).toEqual({ PATH: '/bin', HOME: '/home/u' })
   })
 
   it('an empty value withholds nothing else', () => {
-    expect(childEnvironment({ A: '', B: 'x' }, { values: ['', ' ', undefined] })).toEqual({ A: '', B: 'x' })
+    expect(childEnvironment({ A: '', B: 'x' }, { values: ['', ' ', undefined] })).toEqual({
+      A: '',
+      B: 'x',
+    })
   })
 })
 
@@ -57,8 +66,20 @@ describe.skipIf(process.platform !== 'linux')('what the children really get', ()
   it('git, found on PATH, runs with none of them', async () => {
     const root = await mkdtemp(join(tmpdir(), 'child-env-git-'))
     onTestFinished(() => rm(root, { recursive: true, force: true }))
-    const real = childProcess.execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim()
-    const git = (...args: string[]) => childProcess.execFileSync(real, args, { cwd: root, env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@example.com', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@example.com' } })
+    const real = childProcess
+      .execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' })
+      .trim()
+    const git = (...args: string[]) =>
+      childProcess.execFileSync(real, args, {
+        cwd: root,
+        env: {
+          ...process.env,
+          GIT_AUTHOR_NAME: 't',
+          GIT_AUTHOR_EMAIL: 't@example.com',
+          GIT_COMMITTER_NAME: 't',
+          GIT_COMMITTER_EMAIL: 't@example.com',
+        },
+      })
     git('init', '-q')
     await writeFile(join(root, 'index.js'), 'export default {}\n')
     git('add', '.')
@@ -89,8 +110,19 @@ describe.skipIf(process.platform !== 'linux')('what the children really get', ()
       return child
     }) as typeof spawn)
     const logger = { info: () => undefined, warn: () => undefined, silent: () => false }
-    const modules = [{ name: 'index.js', content_type: 'application/javascript+module' as const, contents: Buffer.from("export default { fetch: () => new Response('ok') }\n") }]
-    const startup = await preflight({ mainModule: 'index.js', modules, config: { compatibility_date: '2025-01-01' } }, 'child-env', logger, WITHHELD)
+    const modules = [
+      {
+        name: 'index.js',
+        content_type: 'application/javascript+module' as const,
+        contents: Buffer.from("export default { fetch: () => new Response('ok') }\n"),
+      },
+    ]
+    const startup = await preflight(
+      { mainModule: 'index.js', modules, config: { compatibility_date: '2025-01-01' } },
+      'child-env',
+      logger,
+      WITHHELD,
+    )
     expect(startup, 'workerd started the Worker').toBeGreaterThan(0)
     expect(spawned.map((child) => child.spawnfile).join(' ')).toMatch(/workerd/)
     expect(environments.join('\n'), 'workerd was seen running').toMatch(/(^|\n)PATH=/)

@@ -13,7 +13,10 @@ export interface EchoRequest {
 }
 
 /** How to answer one request; it gets the request and the echo text to weave in. */
-export type EchoReply = (req: EchoRequest, echo: string) => { status: number; headers?: Record<string, string>; body: string }
+export type EchoReply = (
+  req: EchoRequest,
+  echo: string,
+) => { status: number; headers?: Record<string, string>; body: string }
 
 export interface EchoServer {
   url: string
@@ -36,7 +39,9 @@ function envelopeError(code: number, echo: string, req: EchoRequest): string {
         code,
         message: `request was: ${echo}`,
         documentation_url: `https://developers.cloudflare.com/errors?auth=${encodeURIComponent(req.headers.authorization ?? '')}&body=${encodeURIComponent(req.body)}`,
-        source: { pointer: `/bindings/0/text/${req.headers.authorization ?? ''}/${req.body.slice(0, 2000)}` },
+        source: {
+          pointer: `/bindings/0/text/${req.headers.authorization ?? ''}/${req.body.slice(0, 2000)}`,
+        },
         extra: { headers: req.headers, body: req.body },
       },
     ],
@@ -49,7 +54,10 @@ export const json =
   (status: number, options: { retryAfter?: number } = {}): EchoReply =>
   (req, echo) => ({
     status,
-    headers: { 'content-type': 'application/json', ...(options.retryAfter !== undefined ? { 'retry-after': String(options.retryAfter) } : {}) },
+    headers: {
+      'content-type': 'application/json',
+      ...(options.retryAfter !== undefined ? { 'retry-after': String(options.retryAfter) } : {}),
+    },
     body: envelopeError(status === 429 ? 971 : 10021, echo, req),
   })
 
@@ -90,10 +98,16 @@ export const successEcho: EchoReply = (req, echo) => {
         id: '0e7ad3c5-93e8-4ad7-8a2b-6d4e2a1f9c10',
         number: 1,
         created_on: new Date().toISOString(),
-        urls: [`https://0e7ad3c5-w.example.workers.dev/?auth=${encodeURIComponent(auth)}`, `https://${auth.replace(/\s+/g, '-')}.example.workers.dev`],
+        urls: [
+          `https://0e7ad3c5-w.example.workers.dev/?auth=${encodeURIComponent(auth)}`,
+          `https://${auth.replace(/\s+/g, '-')}.example.workers.dev`,
+        ],
         startup_time_ms: 3,
         main_module: 'index.js',
-        annotations: { 'workers/message': `deployed with ${auth}`, 'workers/tag': JSON.stringify(bindings) },
+        annotations: {
+          'workers/message': `deployed with ${auth}`,
+          'workers/tag': JSON.stringify(bindings),
+        },
         bindings,
         assets: { jwt: auth },
         echo,
@@ -111,8 +125,19 @@ export async function startEchoServer(): Promise<EchoServer> {
     req.on('data', (chunk: Buffer) => chunks.push(chunk))
     req.on('end', () => {
       const url = new URL(req.url ?? '/', 'http://127.0.0.1')
-      const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : String(v)]))
-      const record: EchoRequest = { method: req.method ?? '', path: url.pathname, query: Object.fromEntries(url.searchParams), headers, body: Buffer.concat(chunks).toString() }
+      const headers = Object.fromEntries(
+        Object.entries(req.headers).map(([k, v]) => [
+          k,
+          Array.isArray(v) ? v.join(', ') : String(v),
+        ]),
+      )
+      const record: EchoRequest = {
+        method: req.method ?? '',
+        path: url.pathname,
+        query: Object.fromEntries(url.searchParams),
+        headers,
+        body: Buffer.concat(chunks).toString(),
+      }
       requests.push(record)
       const method = record.method === 'POST' ? 'POST' : 'GET'
       const reply = queues[method].shift() ?? (method === 'POST' ? json(500) : emptyList)
@@ -146,5 +171,10 @@ export async function startEchoServer(): Promise<EchoServer> {
 export const emptyList: EchoReply = (_req, echo) => ({
   status: 200,
   headers: { 'content-type': 'application/json' },
-  body: JSON.stringify({ success: true, errors: [], messages: [{ code: 0, message: echo }], result: [] }),
+  body: JSON.stringify({
+    success: true,
+    errors: [],
+    messages: [{ code: 0, message: echo }],
+    result: [],
+  }),
 })

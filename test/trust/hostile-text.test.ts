@@ -19,7 +19,11 @@ afterEach(async () => {
   await server.close()
 })
 
-const ok = (result: unknown): ReturnType<EchoReply> => ({ status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ success: true, errors: [], messages: [], result }) })
+const ok = (result: unknown): ReturnType<EchoReply> => ({
+  status: 200,
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify({ success: true, errors: [], messages: [], result }),
+})
 const VERSION_ID = '0e7ad3c5-93e8-4ad7-8a2b-6d4e2a1f9c10'
 
 /** The Worker exists, with no secrets and nothing deployed. */
@@ -30,8 +34,9 @@ const lookups: EchoReply = (req) => {
 }
 
 /** Anything that drives a terminal or reorders text: ESC, other C0 and C1 controls, bidirectional controls. */
-// eslint-disable-next-line no-control-regex -- finding control characters is the point
-const RAW_CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/
+const RAW_CONTROL =
+  // eslint-disable-next-line no-control-regex -- finding control characters is the point
+  /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/
 
 async function build(dir: string) {
   vi.stubEnv('GITHUB_OUTPUT', join(dir, 'github-output'))
@@ -71,7 +76,9 @@ describe('server text in the log, the error and the job summary', () => {
     urls[0] = 'https://a.example.workers.dev/\u202Egnp.exe'
     urls[1] = `https://b.example.workers.dev/${'x'.repeat(10_000)}`
     for (let i = 0; i < 8; i++) server.reply('GET', lookups)
-    server.reply('POST', () => ok({ id: VERSION_ID, number: 1, created_on: new Date().toISOString(), urls }))
+    server.reply('POST', () =>
+      ok({ id: VERSION_ID, number: 1, created_on: new Date().toISOString(), urls }),
+    )
     const lines = await build(dir)
 
     for (const line of lines) expect(line).not.toMatch(RAW_CONTROL)
@@ -84,22 +91,34 @@ describe('server text in the log, the error and the job summary', () => {
 
     const summary = await readFile(join(dir, 'summary.md'), 'utf8')
     expect(summary).not.toMatch(RAW_CONTROL)
-    expect(summary.split('\n').filter((line) => line.startsWith('| Version preview URL |'))).toHaveLength(5)
+    expect(
+      summary.split('\n').filter((line) => line.startsWith('| Version preview URL |')),
+    ).toHaveLength(5)
     expect(summary).toContain('| … | and 4,995 more URLs, all in result.json |')
     expect(summary.length).toBeLessThan(3000)
 
-    const result = JSON.parse(await readFile(join(dir, '.workers-version/result.json'), 'utf8')) as { result: { urls: string[] } }
+    const result = JSON.parse(
+      await readFile(join(dir, '.workers-version/result.json'), 'utf8'),
+    ) as { result: { urls: string[] } }
     expect(result.result.urls).toEqual(urls)
   })
 
   it("an error's message with OSC and CSI sequences, a bidirectional override and a line break is quoted escaped on one line", async () => {
     const dir = await tempDir('hostile-text-error')
     for (let i = 0; i < 8; i++) server.reply('GET', lookups)
-    const message = 'bad\u001b]8;;https://evil.example/\u0007click\u001b]8;;\u0007 \u001b[2J\u001b[1;1H\u202Eevil\n::error title=Injected::x\r\u009b31m'
+    const message =
+      'bad\u001b]8;;https://evil.example/\u0007click\u001b]8;;\u0007 \u001b[2J\u001b[1;1H\u202Eevil\n::error title=Injected::x\r\u009b31m'
     server.reply('POST', () => ({
       status: 400,
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ success: false, errors: [{ code: 10021, message, documentation_url: 'https://d.example/\u001b]0;title\u0007' }], messages: [], result: null }),
+      body: JSON.stringify({
+        success: false,
+        errors: [
+          { code: 10021, message, documentation_url: 'https://d.example/\u001b]0;title\u0007' },
+        ],
+        messages: [],
+        result: null,
+      }),
     }))
     const failure = await build(dir).then(
       () => undefined,
@@ -108,7 +127,9 @@ describe('server text in the log, the error and the job summary', () => {
     expect(failure).toBeInstanceOf(Error)
     expect(failure!.message).not.toMatch(RAW_CONTROL)
     expect(failure!.message.split('\n').some((line) => line.startsWith('::error'))).toBe(false)
-    expect(failure!.message).toContain('bad\\x1b]8;;https://evil.example/\\x07click\\x1b]8;;\\x07 \\x1b[2J\\x1b[1;1H\\u202eevil\\x0a::error title=Injected::x\\x0d\\x9b31m [code 10021]')
+    expect(failure!.message).toContain(
+      'bad\\x1b]8;;https://evil.example/\\x07click\\x1b]8;;\\x07 \\x1b[2J\\x1b[1;1H\\u202eevil\\x0a::error title=Injected::x\\x0d\\x9b31m [code 10021]',
+    )
     expect(failure!.message).toContain('see https://d.example/\\x1b]0;title\\x07')
   })
 })

@@ -24,7 +24,10 @@ const MIB = 1024 * 1024
 async function project(files: Record<string, string> = {}): Promise<string> {
   const dir = await tempDir('limits')
   dirs.push(dir)
-  for (const [name, text] of Object.entries({ 'src/index.js': "export default { fetch: () => new Response('ok') }\n", ...files })) {
+  for (const [name, text] of Object.entries({
+    'src/index.js': "export default { fetch: () => new Response('ok') }\n",
+    ...files,
+  })) {
     await mkdir(join(dir, name, '..'), { recursive: true })
     await writeFile(join(dir, name), text)
   }
@@ -33,11 +36,27 @@ async function project(files: Record<string, string> = {}): Promise<string> {
 
 /** A bundler plugin that adds one file to the output, as a copy plugin would. */
 function emits(fileName: string, source: string | Uint8Array): Plugin {
-  return { name: 'emit', generateBundle() { this.emitFile({ type: 'asset', fileName, source }) } }
+  return {
+    name: 'emit',
+    generateBundle() {
+      this.emitFile({ type: 'asset', fileName, source })
+    },
+  }
 }
 
-async function build(dir: string, options: Record<string, unknown>, extra: Plugin[]): Promise<void> {
-  const bundle = await rollup({ input: join(dir, 'src/index.js'), logLevel: 'silent', plugins: [...extra, rollupPlugin({ root: dir, outputDir: join(dir, '.workers-version'), ...options } as never)] })
+async function build(
+  dir: string,
+  options: Record<string, unknown>,
+  extra: Plugin[],
+): Promise<void> {
+  const bundle = await rollup({
+    input: join(dir, 'src/index.js'),
+    logLevel: 'silent',
+    plugins: [
+      ...extra,
+      rollupPlugin({ root: dir, outputDir: join(dir, '.workers-version'), ...options } as never),
+    ],
+  })
   try {
     await bundle.write({ dir: join(dir, 'dist/worker'), format: 'es' })
   } finally {
@@ -59,26 +78,49 @@ const DRY_RUN = { version: { compatibility_date: '2025-01-01' } }
 
 describe('a module named like an assets configuration file', () => {
   it('a bundle `_headers` and an assets `_headers`: the dry run fails naming both sources', async () => {
-    const dir = await project({ 'public/_headers': '/*\n  X-From: assets\n', 'public/index.html': '<h1>hi</h1>' })
-    const error = await failureOf(build(dir, { ...DRY_RUN, assets: { directory: 'public' } }, [emits('_headers', '/*\n  X-From: bundle\n')]))
-    expect(error.message).toMatch(/Two modules would be named "_headers": one from the bundle's output and one from the assets directory's public\/_headers/)
+    const dir = await project({
+      'public/_headers': '/*\n  X-From: assets\n',
+      'public/index.html': '<h1>hi</h1>',
+    })
+    const error = await failureOf(
+      build(dir, { ...DRY_RUN, assets: { directory: 'public' } }, [
+        emits('_headers', '/*\n  X-From: bundle\n'),
+      ]),
+    )
+    expect(error.message).toMatch(
+      /Two modules would be named "_headers": one from the bundle's output and one from the assets directory's public\/_headers/,
+    )
     expect(error.message).toMatch(/rename or stop emitting the bundle's "_headers"/)
   })
 
   it('the same for `_redirects`, and an upload sends nothing', async () => {
     const emu = emulator()
-    const dir = await project({ 'public/_redirects': '/old /new 301\n', 'public/index.html': '<h1>hi</h1>' })
-    const error = await failureOf(build(dir, { ...uploadOptions(emu, 'dup-redirects'), assets: { directory: 'public' } }, [emits('_redirects', '/a /b\n')]))
+    const dir = await project({
+      'public/_redirects': '/old /new 301\n',
+      'public/index.html': '<h1>hi</h1>',
+    })
+    const error = await failureOf(
+      build(dir, { ...uploadOptions(emu, 'dup-redirects'), assets: { directory: 'public' } }, [
+        emits('_redirects', '/a /b\n'),
+      ]),
+    )
     expect(error.message).toMatch(/Two modules would be named "_redirects"/)
     expect(posts(emu, 'dup-redirects')).toEqual([])
     expect(emu.requests.filter((r) => r.path.includes('assets-upload-session'))).toEqual([])
   })
 
   it('without a bundle file of that name the assets `_headers` travels as its module', async () => {
-    const dir = await project({ 'public/_headers': '/*\n  X-From: assets\n', 'public/index.html': '<h1>hi</h1>' })
+    const dir = await project({
+      'public/_headers': '/*\n  X-From: assets\n',
+      'public/index.html': '<h1>hi</h1>',
+    })
     await build(dir, { ...DRY_RUN, assets: { directory: 'public' } }, [])
     const body = await readRequest(join(dir, '.workers-version'))
-    expect(body.modules.filter((m) => m.name === '_headers').map((m) => Buffer.from(m.content_base64, 'base64').toString())).toEqual(['/*\n  X-From: assets\n'])
+    expect(
+      body.modules
+        .filter((m) => m.name === '_headers')
+        .map((m) => Buffer.from(m.content_base64, 'base64').toString()),
+    ).toEqual(['/*\n  X-From: assets\n'])
   })
 })
 
@@ -92,7 +134,9 @@ describe('the 64 MiB Worker limit', () => {
     vi.spyOn(console, 'log').mockImplementation(() => undefined)
     const dir = await project()
     const error = await failureOf(build(dir, { ...uploadOptions(emu, 'too-large'), rules }, [big]))
-    expect(error.message).toMatch(/The Worker is 67,108,9\d\d bytes \(67\.11 MB\), over the platform's 64 MiB \(67,108,864-byte\) limit, so the version was not sent/)
+    expect(error.message).toMatch(
+      /The Worker is 67,108,9\d\d bytes \(67\.11 MB\), over the platform's 64 MiB \(67,108,864-byte\) limit, so the version was not sent/,
+    )
     expect(error.message).toMatch(/move large data to KV, R2 or static assets/)
     expect(posts(emu, 'too-large')).toEqual([])
   })
@@ -103,18 +147,36 @@ describe('the 64 MiB Worker limit', () => {
     vi.spyOn(console, 'log').mockImplementation(() => undefined)
     const dir = await project()
     await build(dir, { ...DRY_RUN, logLevel: 'info', rules }, [big])
-    expect((await readRequest(join(dir, '.workers-version'))).modules.map((m) => m.name)).toContain('data.bin')
-    expect(warnings.join('\n')).toMatch(/over the 64 MiB limit: an upload build refuses it before sending the version/)
+    expect((await readRequest(join(dir, '.workers-version'))).modules.map((m) => m.name)).toContain(
+      'data.bin',
+    )
+    expect(warnings.join('\n')).toMatch(
+      /over the 64 MiB limit: an upload build refuses it before sending the version/,
+    )
   })
 
   it('the emulator refuses modules over 64 MiB with 10027, as the API does, however large its body limit', () => {
-    const module = (name: string, bytes: number) => ({ name, content_type: 'application/octet-stream', content_base64: Buffer.alloc(bytes).toString('base64') })
+    const module = (name: string, bytes: number) => ({
+      name,
+      content_type: 'application/octet-stream',
+      content_base64: Buffer.alloc(bytes).toString('base64'),
+    })
     const body = (extra: number) => ({
       main_module: 'index.js',
       compatibility_date: '2025-01-01',
-      modules: [{ name: 'index.js', content_type: 'application/javascript+module', content_base64: Buffer.from('export default {}').toString('base64') }, module('a.bin', 32 * MIB), module('b.bin', 32 * MIB - 17 + extra)],
+      modules: [
+        {
+          name: 'index.js',
+          content_type: 'application/javascript+module',
+          content_base64: Buffer.from('export default {}').toString('base64'),
+        },
+        module('a.bin', 32 * MIB),
+        module('b.bin', 32 * MIB - 17 + extra),
+      ],
     })
     expect(validateBody(body(0)).errors).toEqual([])
-    expect(validateBody(body(1)).errors).toEqual([expect.objectContaining({ code: 10027, message: expect.stringMatching(/Script too large/) })])
+    expect(validateBody(body(1)).errors).toEqual([
+      expect.objectContaining({ code: 10027, message: expect.stringMatching(/Script too large/) }),
+    ])
   })
 })

@@ -19,7 +19,9 @@ beforeEach(async () => {
   logs = []
   server = createServer((req, res) => {
     requests.push(`${req.method} ${req.url}`)
-    res.writeHead(500, { 'content-type': 'application/json' }).end('{"success":false,"errors":[],"messages":[],"result":null}')
+    res
+      .writeHead(500, { 'content-type': 'application/json' })
+      .end('{"success":false,"errors":[],"messages":[],"result":null}')
   })
   server.on('connection', () => connections++)
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
@@ -36,7 +38,12 @@ function options(overrides: Partial<CreateVersionOptions>): CreateVersionOptions
     credentials: { apiToken: 'token-abcdef-123456' },
     accountId: 'local-account',
     worker: 'my-worker',
-    body: { main_module: 'index.js', modules: [{ name: 'index.js', content_type: 'application/javascript+module', content_base64: '' }] },
+    body: {
+      main_module: 'index.js',
+      modules: [
+        { name: 'index.js', content_type: 'application/javascript+module', content_base64: '' },
+      ],
+    },
     retries: { attempts: 5, baseDelayMs: 10, maxDelayMs: 20 },
     log: (line) => logs.push(line),
     ...overrides,
@@ -58,7 +65,9 @@ describe('failures that never reached the server', () => {
     const token = 'token-abcdef\r\nX-Injected: 1'
     const error = await failure(createVersion(options({ credentials: { apiToken: token } })))
     expect(error.code).toBe('INVALID_CREDENTIALS')
-    expect(error.message).toMatch(/API token \(`apiToken` \/ CLOUDFLARE_API_TOKEN\) contains a carriage return/)
+    expect(error.message).toMatch(
+      /API token \(`apiToken` \/ CLOUDFLARE_API_TOKEN\) contains a carriage return/,
+    )
     expect(error.message).not.toContain('token-abcdef')
     expect(connections).toBe(0)
     expect(logs).toEqual([])
@@ -74,9 +83,15 @@ describe('failures that never reached the server', () => {
   })
 
   it('https to a plain-http port: the TLS handshake fails, and the error says so at once', async () => {
-    const error = await failure(createVersion(options({ baseUrl: `https://127.0.0.1:${port}/client/v4` })))
+    const error = await failure(
+      createVersion(options({ baseUrl: `https://127.0.0.1:${port}/client/v4` })),
+    )
     expect(error.code).toBe('API_NOT_SENT')
-    expect(error.message).toMatch(new RegExp(`TLS handshake with 127\\.0\\.0\\.1:${port} failed \\(ERR_SSL_[A-Z_]+\\); nothing was sent`))
+    expect(error.message).toMatch(
+      new RegExp(
+        `TLS handshake with 127\\.0\\.0\\.1:${port} failed \\(ERR_SSL_[A-Z_]+\\); nothing was sent`,
+      ),
+    )
     expect(error.message).toMatch(/use http:\/\/ for a local emulator/)
     // One handshake, no resend, no version lookup: the server never parsed an HTTP request.
     expect(requests).toEqual([])

@@ -20,14 +20,26 @@ afterEach(async () => {
   await server.close()
 })
 
-const ok = (result: unknown): ReturnType<EchoReply> => ({ status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ success: true, errors: [], messages: [], result }) })
+const ok = (result: unknown): ReturnType<EchoReply> => ({
+  status: 200,
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify({ success: true, errors: [], messages: [], result }),
+})
 
 /** The Worker exists; its current deployment serves `deployed` (a version id as the server sends it). */
 const lookups =
   (deployed: string): EchoReply =>
   (req) => {
     if (req.path.endsWith('/secrets')) return ok([])
-    if (req.path.endsWith('/deployments')) return ok({ deployments: [{ id: '5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d', versions: [{ version_id: deployed, percentage: 100 }] }] })
+    if (req.path.endsWith('/deployments'))
+      return ok({
+        deployments: [
+          {
+            id: '5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d',
+            versions: [{ version_id: deployed, percentage: 100 }],
+          },
+        ],
+      })
     return ok({ id: 'inject-worker', name: 'inject-worker' })
   }
 
@@ -67,11 +79,17 @@ describe('server ids with a line break never reach the CI outputs', () => {
   it('a Create Version id: the build fails, GITHUB_OUTPUT and result.json hold nothing of it, onVersion never runs', async () => {
     const dir = await tempDir('plugin-inject-id')
     for (let i = 0; i < 8; i++) server.reply('GET', lookups('0e7ad3c5-93e8-4ad7-8a2b-6d4e2a1f9c10'))
-    server.reply('POST', () => ok({ id: INJECTED, number: 1, created_on: new Date().toISOString(), urls: [] }))
+    server.reply('POST', () =>
+      ok({ id: INJECTED, number: 1, created_on: new Date().toISOString(), urls: [] }),
+    )
     const onVersion = vi.fn()
-    await expect(build(dir, true, onVersion)).rejects.toThrow(/the version id is "abc\\nINJECTED_OUTPUT=pwned\\nversion-id=evil", which is not a UUID/)
+    await expect(build(dir, true, onVersion)).rejects.toThrow(
+      /the version id is "abc\\nINJECTED_OUTPUT=pwned\\nversion-id=evil", which is not a UUID/,
+    )
     expect(await written(join(dir, 'github-output'))).not.toContain('INJECTED_OUTPUT')
-    expect(await written(join(dir, '.workers-version/result.json'))).not.toContain('INJECTED_OUTPUT')
+    expect(await written(join(dir, '.workers-version/result.json'))).not.toContain(
+      'INJECTED_OUTPUT',
+    )
     expect(onVersion).not.toHaveBeenCalled()
     // Not deployed, and not sent again.
     expect(server.requests.filter((r) => r.method === 'POST')).toHaveLength(1)
@@ -81,7 +99,9 @@ describe('server ids with a line break never reach the CI outputs', () => {
     const dir = await tempDir('plugin-inject-gradual')
     for (let i = 0; i < 8; i++) server.reply('GET', lookups(INJECTED))
     const onVersion = vi.fn()
-    await expect(build(dir, 10, onVersion)).rejects.toThrow(/a deployment's version id is "abc\\nINJECTED_OUTPUT=pwned/)
+    await expect(build(dir, 10, onVersion)).rejects.toThrow(
+      /a deployment's version id is "abc\\nINJECTED_OUTPUT=pwned/,
+    )
     expect(await written(join(dir, 'github-output'))).not.toContain('INJECTED_OUTPUT')
     expect(server.requests.filter((r) => r.method === 'POST')).toHaveLength(0)
     expect(onVersion).not.toHaveBeenCalled()

@@ -22,14 +22,25 @@ afterEach(async () => {
 
 const body: VersionRequestBody = {
   main_module: 'index.js',
-  modules: [{ name: 'index.js', content_type: 'application/javascript+module', content_base64: Buffer.from('export default {}').toString('base64') }],
+  modules: [
+    {
+      name: 'index.js',
+      content_type: 'application/javascript+module',
+      content_base64: Buffer.from('export default {}').toString('base64'),
+    },
+  ],
 }
 
 function versionReply(result: Record<string, unknown>): EchoReply {
   return () => ({
     status: 200,
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ success: true, errors: [], messages: [], result: { id: OURS, number: 1, created_on: new Date().toISOString(), ...result } }),
+    body: JSON.stringify({
+      success: true,
+      errors: [],
+      messages: [],
+      result: { id: OURS, number: 1, created_on: new Date().toISOString(), ...result },
+    }),
   })
 }
 
@@ -67,7 +78,9 @@ describe('Create Version answers', () => {
     server.reply('POST', versionReply({ urls: ['javascript:alert(document.cookie)'] }))
     const first = await rejection(createVersion({ ...client(), worker: 'w', body }))
     expect(first.code).toBe('API_INVALID_RESPONSE')
-    expect(first.message).toContain('a preview URL of the version is "javascript:alert(document.cookie)"')
+    expect(first.message).toContain(
+      'a preview URL of the version is "javascript:alert(document.cookie)"',
+    )
 
     server.reply('POST', versionReply({ urls: ['http://w.example.workers.dev/'] }))
     const second = await rejection(createVersion({ ...client(), worker: 'w', body }))
@@ -81,7 +94,7 @@ describe('Create Version answers', () => {
     expect(JSON.stringify({ message: error.message, stack: error.stack })).not.toContain(TOKEN)
   })
 
-  it("a version of another Worker is not taken for ours", async () => {
+  it('a version of another Worker is not taken for ours', async () => {
     server.reply('POST', versionReply({ script_name: 'someone-else' }))
     const error = await rejection(createVersion({ ...client(), worker: 'w', body }))
     expect(error.code).toBe('API_INVALID_RESPONSE')
@@ -89,10 +102,19 @@ describe('Create Version answers', () => {
   })
 
   it('https and loopback http preview URLs and a UUID id are accepted', async () => {
-    server.reply('POST', versionReply({ urls: ['https://0e7ad3c5-w.example.workers.dev', 'http://127.0.0.1:8787/preview/x/'], script_name: 'w' }))
+    server.reply(
+      'POST',
+      versionReply({
+        urls: ['https://0e7ad3c5-w.example.workers.dev', 'http://127.0.0.1:8787/preview/x/'],
+        script_name: 'w',
+      }),
+    )
     const result = await createVersion({ ...client(), worker: 'w', body })
     expect(result.id).toBe(OURS)
-    expect(result.urls).toEqual(['https://0e7ad3c5-w.example.workers.dev', 'http://127.0.0.1:8787/preview/x/'])
+    expect(result.urls).toEqual([
+      'https://0e7ad3c5-w.example.workers.dev',
+      'http://127.0.0.1:8787/preview/x/',
+    ])
   })
 })
 
@@ -102,29 +124,42 @@ describe('deployment answers', () => {
     () => ({
       status: 200,
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ success: true, errors: [], messages: [], result: { id, versions, strategy: 'percentage' } }),
+      body: JSON.stringify({
+        success: true,
+        errors: [],
+        messages: [],
+        result: { id, versions, strategy: 'percentage' },
+      }),
     })
 
   it('a deployment that names another version fails, saying so', async () => {
     server.reply('POST', deploymentReply([{ version_id: OTHER, percentage: 100 }]))
-    const error = await rejection(createDeployment(client(), 'w', { versions: [{ version_id: OURS, percentage: 100 }] }))
+    const error = await rejection(
+      createDeployment(client(), 'w', { versions: [{ version_id: OURS, percentage: 100 }] }),
+    )
     expect(error.code).toBe('API_INVALID_RESPONSE')
     expect(error.message).toContain(`names ${OTHER} at 100%, not ${OURS} at 100% as asked`)
   })
 
   it('a deployment id or version id with a line break is refused', async () => {
     server.reply('POST', deploymentReply([{ version_id: OURS, percentage: 100 }], 'd\nINJECTED=1'))
-    const error = await rejection(createDeployment(client(), 'w', { versions: [{ version_id: OURS, percentage: 100 }] }))
+    const error = await rejection(
+      createDeployment(client(), 'w', { versions: [{ version_id: OURS, percentage: 100 }] }),
+    )
     expect(error.message).toContain('the deployment id is "d\\nINJECTED=1", which is not a UUID')
 
     server.reply('POST', deploymentReply([{ version_id: `${OURS}\nx=1`, percentage: 100 }]))
-    const second = await rejection(createDeployment(client(), 'w', { versions: [{ version_id: OURS, percentage: 100 }] }))
+    const second = await rejection(
+      createDeployment(client(), 'w', { versions: [{ version_id: OURS, percentage: 100 }] }),
+    )
     expect(second.code).toBe('API_INVALID_RESPONSE')
   })
 
   it('the deployment asked for is accepted', async () => {
     server.reply('POST', deploymentReply([{ version_id: OURS, percentage: 100 }]))
-    const made = await createDeployment(client(), 'w', { versions: [{ version_id: OURS, percentage: 100 }] })
+    const made = await createDeployment(client(), 'w', {
+      versions: [{ version_id: OURS, percentage: 100 }],
+    })
     expect(made.versions).toEqual([{ version_id: OURS, percentage: 100 }])
   })
 })

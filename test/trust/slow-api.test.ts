@@ -25,11 +25,18 @@ describe('a slow API', () => {
   it('holds the first Create Version past headersMs and stores it late: exactly one version, and the build reports it', async () => {
     // 4 s on the server against a 1.5 s headersMs: on a headers timeout the lookup would find
     // nothing yet, and a resend would store a second version.
-    emulator().injectFaults({ kind: 'slow', delayMs: 4_000, match: { method: 'POST', path: VERSIONS } })
+    emulator().injectFaults({
+      kind: 'slow',
+      delayMs: 4_000,
+      match: { method: 'POST', path: VERSIONS },
+    })
     const onVersion = vi.fn()
     const { outputDir } = await rollupBuild('slow-create', {
       onVersion,
-      network: { retries: { attempts: 3, baseDelayMs: 50, maxDelayMs: 200 }, timeouts: { headersMs: 1_500, deadlineMs: 30_000 } },
+      network: {
+        retries: { attempts: 3, baseDelayMs: 50, maxDelayMs: 200 },
+        timeouts: { headersMs: 1_500, deadlineMs: 30_000 },
+      },
     })
     const stored = emulator().versions('slow-create')
     expect(stored).toHaveLength(1)
@@ -40,7 +47,11 @@ describe('a slow API', () => {
   }, 40_000)
 
   it('a lost answer whose version is stored 2.5 s later: the lookup looks again and adopts it instead of sending again', async () => {
-    emulator().injectFaults({ kind: 'lose-response', storeAfterMs: 2_500, match: { method: 'POST', path: VERSIONS } })
+    emulator().injectFaults({
+      kind: 'lose-response',
+      storeAfterMs: 2_500,
+      match: { method: 'POST', path: VERSIONS },
+    })
     const logs: string[] = []
     const code = 'export default { fetch() { return new Response("late") } }'
     const result = await createVersion({
@@ -51,7 +62,13 @@ describe('a slow API', () => {
       body: {
         main_module: 'index.js',
         compatibility_date: '2025-01-01',
-        modules: [{ name: 'index.js', content_type: 'application/javascript+module', content_base64: Buffer.from(code).toString('base64') }],
+        modules: [
+          {
+            name: 'index.js',
+            content_type: 'application/javascript+module',
+            content_base64: Buffer.from(code).toString('base64'),
+          },
+        ],
       },
       retries: { attempts: 3, baseDelayMs: 20, maxDelayMs: 100 },
       timeouts: { headersMs: 5_000, deadlineMs: 30_000 },

@@ -10,9 +10,20 @@ import type { WorkersVersionOptions } from '../../src/options/types.js'
 const ROOT = mkdtempSync(join(tmpdir(), 'unit-plan-'))
 const ACCOUNT = 'a'.repeat(32)
 
-export async function uploadPlan(options: WorkersVersionOptions = {}, env: NodeJS.ProcessEnv = {}): Promise<UploadPlan> {
+export async function uploadPlan(
+  options: WorkersVersionOptions = {},
+  env: NodeJS.ProcessEnv = {},
+): Promise<UploadPlan> {
   const plan = await createPlan(
-    resolveOptions({ worker: 'w', upload: true, wrangler: false, gitAnnotations: false, apiToken: 'unit-token', accountId: ACCOUNT, ...options }),
+    resolveOptions({
+      worker: 'w',
+      upload: true,
+      wrangler: false,
+      gitAnnotations: false,
+      apiToken: 'unit-token',
+      accountId: ACCOUNT,
+      ...options,
+    }),
     ROOT,
     { bundler: 'rollup', root: ROOT, watch: false },
     env,
@@ -22,5 +33,10 @@ export async function uploadPlan(options: WorkersVersionOptions = {}, env: NodeJ
 }
 
 export async function dryRunPlan(options: WorkersVersionOptions = {}): Promise<BuildPlan> {
-  return createPlan(resolveOptions({ worker: 'w', upload: false, wrangler: false, ...options }), ROOT, { bundler: 'rollup', root: ROOT, watch: false }, {})
+  return createPlan(
+    resolveOptions({ worker: 'w', upload: false, wrangler: false, ...options }),
+    ROOT,
+    { bundler: 'rollup', root: ROOT, watch: false },
+    {},
+  )
 }

@@ -6,17 +6,37 @@ import { uploadPlan } from './plans.js'
 
 describe('the reads decision', () => {
   it('reads the deployment only for a gradual rollout, the migration tag only with migrations, and the secrets always', async () => {
-    expect(workerReads(await uploadPlan())).toEqual({ deployment: false, migrationTag: false, secrets: true, early: true })
-    expect(workerReads(await uploadPlan({ promote: 30 }))).toMatchObject({ deployment: true, migrationTag: false })
+    expect(workerReads(await uploadPlan())).toEqual({
+      deployment: false,
+      migrationTag: false,
+      secrets: true,
+      early: true,
+    })
+    expect(workerReads(await uploadPlan({ promote: 30 }))).toMatchObject({
+      deployment: true,
+      migrationTag: false,
+    })
     // A promote to 100% replaces whatever is deployed: nothing to read for it.
-    expect(workerReads(await uploadPlan({ promote: true, version: { migrations: { new_tag: 'v1', new_classes: ['A'] } } }))).toMatchObject({
+    expect(
+      workerReads(
+        await uploadPlan({
+          promote: true,
+          version: { migrations: { new_tag: 'v1', new_classes: ['A'] } },
+        }),
+      ),
+    ).toMatchObject({
       deployment: false,
       migrationTag: true,
     })
   })
 
   it('reads neither the tag nor the secrets for a Preview, which keeps its own', async () => {
-    const reads = workerReads(await uploadPlan({ preview: 'feature', version: { migrations: { new_tag: 'v1', new_classes: ['A'] } } }))
+    const reads = workerReads(
+      await uploadPlan({
+        preview: 'feature',
+        version: { migrations: { new_tag: 'v1', new_classes: ['A'] } },
+      }),
+    )
     expect(reads).toMatchObject({ deployment: false, migrationTag: false, secrets: false })
   })
 
@@ -29,10 +49,23 @@ describe('the reads decision', () => {
   })
 
   it('lets one read serve two plans only when they read the same parts', async () => {
-    expect(sameReads(await uploadPlan(), await uploadPlan({ version: { compatibility_date: '2025-01-01' } }))).toBe(true)
+    expect(
+      sameReads(
+        await uploadPlan(),
+        await uploadPlan({ version: { compatibility_date: '2025-01-01' } }),
+      ),
+    ).toBe(true)
     expect(sameReads(await uploadPlan(), await uploadPlan({ promote: 30 }))).toBe(false)
     expect(sameReads(await uploadPlan(), await uploadPlan({ promote: true }))).toBe(true)
     expect(sameReads(await uploadPlan(), await uploadPlan({ preview: 'feature' }))).toBe(false)
-    expect(sameReads(await uploadPlan({ promote: true }), await uploadPlan({ promote: true, version: { migrations: { new_tag: 'v1', new_classes: ['A'] } } }))).toBe(false)
+    expect(
+      sameReads(
+        await uploadPlan({ promote: true }),
+        await uploadPlan({
+          promote: true,
+          version: { migrations: { new_tag: 'v1', new_classes: ['A'] } },
+        }),
+      ),
+    ).toBe(false)
   })
 })

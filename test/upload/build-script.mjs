@@ -5,9 +5,17 @@ import workersVersion from '../../dist/rollup.js'
 
 const { input, outDir, options, failBuild } = JSON.parse(process.env.BUILD_SPEC)
 // failBuild: the bundler fails after the plugin has planned the build (and may have started reading the Worker).
-const breaker = { name: 'breaker', renderChunk() { throw new Error('the build broke on purpose') } }
+const breaker = {
+  name: 'breaker',
+  renderChunk() {
+    throw new Error('the build broke on purpose')
+  },
+}
 try {
-  const bundle = await rollup({ input, plugins: [workersVersion(options), ...(failBuild ? [breaker] : [])] })
+  const bundle = await rollup({
+    input,
+    plugins: [workersVersion(options), ...(failBuild ? [breaker] : [])],
+  })
   try {
     await bundle.write({ dir: outDir, format: 'es', sourcemap: true })
   } finally {

@@ -18,7 +18,16 @@ import { tempDir } from '../helpers/fixture.js'
 import { startLoggingProxy, type LoggingProxy } from '../helpers/proxy.js'
 import { rollupUpload } from '../helpers/rollup-upload.js'
 
-const PROXY_VARS = ['HTTP_PROXY', 'http_proxy', 'HTTPS_PROXY', 'https_proxy', 'ALL_PROXY', 'all_proxy', 'NO_PROXY', 'no_proxy']
+const PROXY_VARS = [
+  'HTTP_PROXY',
+  'http_proxy',
+  'HTTPS_PROXY',
+  'https_proxy',
+  'ALL_PROXY',
+  'all_proxy',
+  'NO_PROXY',
+  'no_proxy',
+]
 const PASSWORD = 'tunn3l-pa55word-c4n4ry'
 const AUTHORIZATION = `Basic ${Buffer.from(`alice:${PASSWORD}`).toString('base64')}`
 
@@ -54,17 +63,35 @@ async function project(prefix: string): Promise<string> {
   await writeFile(join(dir, 'index.js'), SOURCE(1))
   await writeFile(
     join(dir, 'wrangler.jsonc'),
-    JSON.stringify({ name: 'ignored', compatibility_date: '2025-01-01', durable_objects: { bindings: [{ name: 'COUNTER', class_name: 'Counter' }] }, migrations: [{ tag: 'v1', new_sqlite_classes: ['Counter'] }] }),
+    JSON.stringify({
+      name: 'ignored',
+      compatibility_date: '2025-01-01',
+      durable_objects: { bindings: [{ name: 'COUNTER', class_name: 'Counter' }] },
+      migrations: [{ tag: 'v1', new_sqlite_classes: ['Counter'] }],
+    }),
   )
   return dir
 }
 
 function deploy(dir: string, worker: string): Promise<string> {
-  return rollupUpload(emu, dir, worker, { wrangler: join(dir, 'wrangler.jsonc'), gitAnnotations: false, promote: true, assets: { directory: join(dir, 'public') } }, { input: join(dir, 'index.js') })
+  return rollupUpload(
+    emu,
+    dir,
+    worker,
+    {
+      wrangler: join(dir, 'wrangler.jsonc'),
+      gitAnnotations: false,
+      promote: true,
+      assets: { directory: join(dir, 'public') },
+    },
+    { input: join(dir, 'index.js') },
+  )
 }
 
 /** Two deploys: the first applies the migration through the script upload, the second (new code) goes through Create Version and a deployment. */
-async function fullDeploy(worker: string): Promise<{ requests: RecordedRequest[]; outputDir: string }> {
+async function fullDeploy(
+  worker: string,
+): Promise<{ requests: RecordedRequest[]; outputDir: string }> {
   const from = emu.requests.length
   const dir = await project(worker)
   await deploy(dir, worker)
@@ -76,7 +103,13 @@ async function fullDeploy(worker: string): Promise<{ requests: RecordedRequest[]
 
 /** What a full deploy sends, as `METHOD path` without the account prefix, each kind once. */
 function kinds(requests: RecordedRequest[]): string[] {
-  return [...new Set(requests.map((r) => `${r.method} ${r.path.replace(`/client/v4/accounts/${emu.accountId}`, '')}`))]
+  return [
+    ...new Set(
+      requests.map(
+        (r) => `${r.method} ${r.path.replace(`/client/v4/accounts/${emu.accountId}`, '')}`,
+      ),
+    ),
+  ]
 }
 
 function expectFullDeploy(requests: RecordedRequest[], worker: string): void {
@@ -92,11 +125,17 @@ function expectFullDeploy(requests: RecordedRequest[], worker: string): void {
     expect(sent).toContain(call)
   }
   // Reads of what does not exist yet (the Worker, its settings) answer 404; nothing else fails.
-  expect(requests.filter((r) => r.status >= 300 && !(r.method === 'GET' && r.status === 404)).map((r) => `${r.status} ${r.method} ${r.path}`)).toEqual([])
+  expect(
+    requests
+      .filter((r) => r.status >= 300 && !(r.method === 'GET' && r.status === 404))
+      .map((r) => `${r.status} ${r.method} ${r.path}`),
+  ).toEqual([])
   expect(emu.worker(worker)?.migration_tag).toBe('v1')
   const [latest, first] = emu.versions(worker)
   expect(first).toBeDefined()
-  expect(emu.deployments(worker)[0]!.versions).toEqual([{ version_id: latest!.id, percentage: 100 }])
+  expect(emu.deployments(worker)[0]!.versions).toEqual([
+    { version_id: latest!.id, percentage: 100 },
+  ])
   expect(Object.keys(latest!.assetsManifest ?? {}).sort()).toEqual(['/app.css', '/index.html'])
 }
 
@@ -104,7 +143,10 @@ function logged() {
   const log = vi.spyOn(console, 'log')
   const warn = vi.spyOn(console, 'warn')
   const error = vi.spyOn(console, 'error')
-  return () => [...log.mock.calls, ...warn.mock.calls, ...error.mock.calls].map((args) => args.join(' ')).join('\n')
+  return () =>
+    [...log.mock.calls, ...warn.mock.calls, ...error.mock.calls]
+      .map((args) => args.join(' '))
+      .join('\n')
 }
 
 /**
@@ -112,7 +154,11 @@ function logged() {
  * CA through NODE_EXTRA_CA_CERTS as a user would. Nothing else loads undici there: in this test
  * process the test set-up loads undici's index, which hides what the plugin's own modules lack.
  */
-async function deployInChild(dir: string, worker: string, env: Record<string, string>): Promise<string> {
+async function deployInChild(
+  dir: string,
+  worker: string,
+  env: Record<string, string>,
+): Promise<string> {
   const script = join(dir, 'deploy.mjs')
   const plugin = pathToFileURL(resolve(import.meta.dirname, '../../dist/rollup.js')).href
   await writeFile(
@@ -124,13 +170,31 @@ const bundle = await rollup({ input: ${JSON.stringify(join(dir, 'index.js'))}, e
 try { await bundle.write({ dir: ${JSON.stringify(join(dir, 'dist'))}, format: 'es' }) } finally { await bundle.close() }
 `,
   )
-  const options = { ...uploadOptions(emu, worker), outputDir: join(dir, '.workers-version'), version: undefined, wrangler: join(dir, 'wrangler.jsonc'), gitAnnotations: false, promote: true, assets: { directory: join(dir, 'public') } }
+  const options = {
+    ...uploadOptions(emu, worker),
+    outputDir: join(dir, '.workers-version'),
+    version: undefined,
+    wrangler: join(dir, 'wrangler.jsonc'),
+    gitAnnotations: false,
+    promote: true,
+    assets: { directory: join(dir, 'public') },
+  }
   return new Promise((resolveOutput, reject) => {
-    const childEnv = { PATH: process.env.PATH ?? '', HOME: dir, NODE_EXTRA_CA_CERTS: emu.tls!.caFile, ...env }
-    execFile(process.execPath, [script, JSON.stringify(options)], { cwd: dir, env: childEnv }, (error, stdout, stderr) => {
-      if (error) reject(new Error(`${stdout}\n${stderr}`))
-      else resolveOutput(`${stdout}\n${stderr}`)
-    })
+    const childEnv = {
+      PATH: process.env.PATH ?? '',
+      HOME: dir,
+      NODE_EXTRA_CA_CERTS: emu.tls!.caFile,
+      ...env,
+    }
+    execFile(
+      process.execPath,
+      [script, JSON.stringify(options)],
+      { cwd: dir, env: childEnv },
+      (error, stdout, stderr) => {
+        if (error) reject(new Error(`${stdout}\n${stderr}`))
+        else resolveOutput(`${stdout}\n${stderr}`)
+      },
+    )
   })
 }
 
@@ -167,7 +231,8 @@ describe('HTTPS', () => {
     expect(proxy.calls.every((c) => c.authorization === AUTHORIZATION)).toBe(true)
     const tunnelPorts = new Set(proxy.tunnelPorts)
     expect(requests.filter((r) => !tunnelPorts.has(r.remotePort))).toEqual([])
-    for (const leak of [PASSWORD, AUTHORIZATION.slice('Basic '.length)]) expect(first + second).not.toContain(leak)
+    for (const leak of [PASSWORD, AUTHORIZATION.slice('Basic '.length)])
+      expect(first + second).not.toContain(leak)
   })
 
   it('with proxy credentials, every tunnel carries them, the deploy succeeds, and no output or file shows them', async () => {
@@ -179,8 +244,15 @@ describe('HTTPS', () => {
     expectFullDeploy(requests, 'tunnelled-auth')
     expect(proxy.calls.length).toBeGreaterThan(0)
     expect(proxy.calls.every((c) => c.authorization === AUTHORIZATION)).toBe(true)
-    const files = (await readFile(join(outputDir, 'request.json'), 'utf8')) + (await readFile(join(outputDir, 'result.json'), 'utf8'))
-    for (const leak of [PASSWORD, encodeURIComponent(PASSWORD), AUTHORIZATION.slice('Basic '.length)]) expect(output() + files).not.toContain(leak)
+    const files =
+      (await readFile(join(outputDir, 'request.json'), 'utf8')) +
+      (await readFile(join(outputDir, 'result.json'), 'utf8'))
+    for (const leak of [
+      PASSWORD,
+      encodeURIComponent(PASSWORD),
+      AUTHORIZATION.slice('Basic '.length),
+    ])
+      expect(output() + files).not.toContain(leak)
   })
 
   it('a proxy that refuses the credentials (407) fails the build with an error that does not show them', async () => {
@@ -198,7 +270,12 @@ describe('HTTPS', () => {
     expect(proxy.calls.length).toBeGreaterThan(0)
     expect(emu.requests.some((r) => r.path.includes('refused-tunnel'))).toBe(false)
     const everything = [output(), String(error), inspect(error, { depth: Infinity })].join('\n')
-    for (const leak of [PASSWORD, encodeURIComponent(PASSWORD), AUTHORIZATION.slice('Basic '.length)]) expect(everything).not.toContain(leak)
+    for (const leak of [
+      PASSWORD,
+      encodeURIComponent(PASSWORD),
+      AUTHORIZATION.slice('Basic '.length),
+    ])
+      expect(everything).not.toContain(leak)
   })
 
   it('through HTTPS_PROXY, a Worker Preview is made and deployed over tunnels too', async () => {
@@ -206,7 +283,11 @@ describe('HTTPS', () => {
     vi.stubEnv('HTTPS_PROXY', proxy.url)
     vi.stubEnv('NO_PROXY', '')
     const from = emu.requests.length
-    await rollupUpload(emu, await tempDir('tunnel-preview'), 'tunnel-preview', { preview: 'through-a-tunnel', createWorker: true, gitAnnotations: false })
+    await rollupUpload(emu, await tempDir('tunnel-preview'), 'tunnel-preview', {
+      preview: 'through-a-tunnel',
+      createWorker: true,
+      gitAnnotations: false,
+    })
     const [preview] = emu.previews('tunnel-preview')
     expect(preview?.name).toBe('through-a-tunnel')
     expect(emu.previewDeployments(preview!.id)).toHaveLength(1)

@@ -41,8 +41,18 @@ function startBuild(dir: string, worker: string, extra: Record<string, unknown> 
     },
   }
   const { FORCE_COLOR: _forceColor, ...inherited } = process.env
-  const env = { ...inherited, BUILD_SPEC: JSON.stringify(spec), CLOUDFLARE_API_TOKEN: emulator.token, CLOUDFLARE_ACCOUNT_ID: emulator.accountId, CLOUDFLARE_API_BASE_URL: emulator.url, NO_COLOR: '1' }
-  const child = spawn(process.execPath, [join(import.meta.dirname, 'build-script.mjs')], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+  const env = {
+    ...inherited,
+    BUILD_SPEC: JSON.stringify(spec),
+    CLOUDFLARE_API_TOKEN: emulator.token,
+    CLOUDFLARE_ACCOUNT_ID: emulator.accountId,
+    CLOUDFLARE_API_BASE_URL: emulator.url,
+    NO_COLOR: '1',
+  }
+  const child = spawn(process.execPath, [join(import.meta.dirname, 'build-script.mjs')], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   let output = ''
   const waiting: Array<{ text: string; resolve: () => void }> = []
   const take = (chunk: Buffer) => {
@@ -53,7 +63,10 @@ function startBuild(dir: string, worker: string, extra: Record<string, unknown> 
   child.stderr.on('data', take)
   return {
     output: () => output,
-    printed: (text) => (output.includes(text) ? Promise.resolve() : new Promise((resolve) => waiting.push({ text, resolve }))),
+    printed: (text) =>
+      output.includes(text)
+        ? Promise.resolve()
+        : new Promise((resolve) => waiting.push({ text, resolve })),
     exit: new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal }))),
     kill: (signal) => child.kill(signal),
   }
@@ -68,26 +81,54 @@ describe('an upload interrupted by a signal', () => {
     const dir = await tempDir('interrupted')
     const worker = 'sigint-upload'
     // The server takes its time, and creates the version after the client has gone.
-    emulator.injectFaults({ kind: 'slow', delayMs: 1500, match: { method: 'POST', path: /\/versions$/ } })
+    emulator.injectFaults({
+      kind: 'slow',
+      delayMs: 1500,
+      match: { method: 'POST', path: /\/versions$/ },
+    })
     const build = startBuild(dir, worker)
     await build.printed(`creating a version of ${worker}`)
     // The server has the whole request: it goes on to create the version whatever the client does.
-    await until(() => emulator.requests.some((r) => r.method === 'POST' && r.path.endsWith(`/workers/${worker}/versions`) && r.body !== undefined))
+    await until(() =>
+      emulator.requests.some(
+        (r) =>
+          r.method === 'POST' &&
+          r.path.endsWith(`/workers/${worker}/versions`) &&
+          r.body !== undefined,
+      ),
+    )
     build.kill('SIGINT')
     const exit = await build.exit
 
     expect(exit.signal).toBe('SIGINT')
-    const lines = build.output().split('\n').filter((line) => line.includes('interrupted ('))
-    expect(lines).toEqual([`✖ interrupted (SIGINT) during Create Version for Worker ${worker}: a version may have been created; recorded in result.json, and the next run reports it.`])
+    const lines = build
+      .output()
+      .split('\n')
+      .filter((line) => line.includes('interrupted ('))
+    expect(lines).toEqual([
+      `✖ interrupted (SIGINT) during Create Version for Worker ${worker}: a version may have been created; recorded in result.json, and the next run reports it.`,
+    ])
     const record = JSON.parse(await readFile(join(dir, '.workers-version/result.json'), 'utf8'))
-    expect(record).toMatchObject({ account_id: emulator.accountId, worker, interrupted: { signal: 'SIGINT', step: 'Create Version', may_exist: 'a version may have been created' } })
-    expect(Date.parse(record.interrupted.interrupted_at)).toBeGreaterThanOrEqual(Date.parse(record.interrupted.started_at))
+    expect(record).toMatchObject({
+      account_id: emulator.accountId,
+      worker,
+      interrupted: {
+        signal: 'SIGINT',
+        step: 'Create Version',
+        may_exist: 'a version may have been created',
+      },
+    })
+    expect(Date.parse(record.interrupted.interrupted_at)).toBeGreaterThanOrEqual(
+      Date.parse(record.interrupted.started_at),
+    )
     // It was: the server finished the request on its own.
     await until(() => emulator.versions(worker).length === 1)
 
     const next = startBuild(dir, worker)
     expect((await next.exit).code).toBe(0)
-    expect(next.output()).toContain(`⚠ an earlier run was interrupted (SIGINT at ${record.interrupted.interrupted_at}) during Create Version for Worker ${worker}: a version may have been created.`)
+    expect(next.output()).toContain(
+      `⚠ an earlier run was interrupted (SIGINT at ${record.interrupted.interrupted_at}) during Create Version for Worker ${worker}: a version may have been created.`,
+    )
     // The record was read once: result.json is now this run's.
     const result = JSON.parse(await readFile(join(dir, '.workers-version/result.json'), 'utf8'))
     expect(result.interrupted).toBeUndefined()
@@ -97,12 +138,20 @@ describe('an upload interrupted by a signal', () => {
   it('a signal while nothing is in flight ends the build as before: no line, no record', async () => {
     const dir = await tempDir('interrupted-idle')
     const worker = 'sigterm-idle'
-    emulator.injectFaults({ kind: 'slow', delayMs: 1500, match: { method: 'GET', path: new RegExp(`/workers/${worker}$`) } })
+    emulator.injectFaults({
+      kind: 'slow',
+      delayMs: 1500,
+      match: { method: 'GET', path: new RegExp(`/workers/${worker}$`) },
+    })
     const build = startBuild(dir, worker)
-    await until(() => emulator.requests.some((r) => r.method === 'GET' && r.path.endsWith(`/workers/${worker}`)))
+    await until(() =>
+      emulator.requests.some((r) => r.method === 'GET' && r.path.endsWith(`/workers/${worker}`)),
+    )
     build.kill('SIGTERM')
     expect((await build.exit).signal).toBe('SIGTERM')
     expect(build.output()).not.toContain('interrupted (')
-    await expect(readFile(join(dir, '.workers-version/result.json'), 'utf8')).rejects.toMatchObject({ code: 'ENOENT' })
+    await expect(readFile(join(dir, '.workers-version/result.json'), 'utf8')).rejects.toMatchObject(
+      { code: 'ENOENT' },
+    )
   })
 })

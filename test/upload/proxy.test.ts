@@ -14,7 +14,16 @@ import { rollupUpload } from '../helpers/rollup-upload.js'
 // URL is http://127.0.0.1, so the proxy sees plain requests with absolute URIs (https-proxy.test.ts
 // covers tunnels).
 const emulator = useEmulator({ autoCreateWorkers: true, preview: false, tls: false })
-const PROXY_VARS = ['HTTP_PROXY', 'http_proxy', 'HTTPS_PROXY', 'https_proxy', 'ALL_PROXY', 'all_proxy', 'NO_PROXY', 'no_proxy']
+const PROXY_VARS = [
+  'HTTP_PROXY',
+  'http_proxy',
+  'HTTPS_PROXY',
+  'https_proxy',
+  'ALL_PROXY',
+  'all_proxy',
+  'NO_PROXY',
+  'no_proxy',
+]
 const PASSWORD = 'pr0xy-pa55word-c4n4ry'
 
 let proxy: LoggingProxy | undefined
@@ -38,7 +47,8 @@ async function rollupBuild(worker: string, extra: Record<string, unknown> = {}) 
   return rollupUpload(emulator(), await tempDir('proxy'), worker, extra)
 }
 
-const versionsPath = (worker: string) => `${emulator().url}/accounts/${emulator().accountId}/workers/workers/${worker}/versions`
+const versionsPath = (worker: string) =>
+  `${emulator().url}/accounts/${emulator().accountId}/workers/workers/${worker}/versions`
 
 describe('proxies from the environment', () => {
   it('HTTP_PROXY: every call of an upload goes through the proxy, and the upload succeeds', async () => {
@@ -49,7 +59,13 @@ describe('proxies from the environment', () => {
     expect(emulator().versions('via-proxy')).toHaveLength(1)
     const lines = proxy.calls.map((c) => c.line)
     expect(lines).toContain(`POST ${versionsPath('via-proxy')}`)
-    expect(lines.some((line) => line.startsWith(`POST ${emulator().url}/accounts/${emulator().accountId}/workers/scripts/via-proxy/deployments`))).toBe(true)
+    expect(
+      lines.some((line) =>
+        line.startsWith(
+          `POST ${emulator().url}/accounts/${emulator().accountId}/workers/scripts/via-proxy/deployments`,
+        ),
+      ),
+    ).toBe(true)
     // Every request the emulator answered came through the proxy: none went around it.
     const sent = emulator().requests.filter((r) => r.path.includes('/via-proxy'))
     expect(sent.length).toBeGreaterThan(2)
@@ -82,7 +98,14 @@ describe('proxies from the environment', () => {
         if (req.method !== 'POST' || !req.url?.endsWith('/versions')) return false
         const echo = `${req.headers['proxy-authorization']} alice:${PASSWORD} ${encodeURIComponent(PASSWORD)} http://alice:${PASSWORD}@127.0.0.1`
         res.writeHead(400, { 'content-type': 'application/json' })
-        res.end(JSON.stringify({ success: false, errors: [{ code: 10021, message: echo }], messages: [], result: null }))
+        res.end(
+          JSON.stringify({
+            success: false,
+            errors: [{ code: 10021, message: echo }],
+            messages: [],
+            result: null,
+          }),
+        )
         return true
       },
     })
@@ -100,7 +123,12 @@ describe('proxies from the environment', () => {
     const everything = [output(), String(error), inspect(error, { depth: Infinity })].join('\n')
     expect(everything).toContain('[code 10021]')
     expect(everything).toContain('[redacted]')
-    for (const leak of [PASSWORD, encodeURIComponent(PASSWORD), authorization.slice('Basic '.length)]) expect(everything).not.toContain(leak)
+    for (const leak of [
+      PASSWORD,
+      encodeURIComponent(PASSWORD),
+      authorization.slice('Basic '.length),
+    ])
+      expect(everything).not.toContain(leak)
   })
 
   it('with credentials, a successful upload writes none of them', async () => {
@@ -112,8 +140,11 @@ describe('proxies from the environment', () => {
     const outputDir = await rollupBuild('proxy-auth-ok')
     expect(emulator().versions('proxy-auth-ok')).toHaveLength(1)
     expect(proxy.calls.map((c) => c.line)).toContain(`POST ${versionsPath('proxy-auth-ok')}`)
-    const files = (await readFile(join(outputDir, 'request.json'), 'utf8')) + (await readFile(join(outputDir, 'result.json'), 'utf8'))
-    for (const leak of [PASSWORD, authorization.slice('Basic '.length)]) expect(output() + files).not.toContain(leak)
+    const files =
+      (await readFile(join(outputDir, 'request.json'), 'utf8')) +
+      (await readFile(join(outputDir, 'result.json'), 'utf8'))
+    for (const leak of [PASSWORD, authorization.slice('Basic '.length)])
+      expect(output() + files).not.toContain(leak)
   })
 })
 
@@ -121,9 +152,20 @@ describe('a host name that does not resolve', () => {
   it('with no proxy set, the error says a proxy may be needed (HTTPS_PROXY)', async () => {
     // The resolver is this process's: the name fails as it would on a machine whose only way out
     // is a proxy, and no DNS query leaves the machine.
-    vi.spyOn(dns, 'lookup').mockImplementation(((hostname: string, _options: unknown, callback: (error: Error) => void) => {
+    vi.spyOn(dns, 'lookup').mockImplementation(((
+      hostname: string,
+      _options: unknown,
+      callback: (error: Error) => void,
+    ) => {
       const done = typeof _options === 'function' ? (_options as typeof callback) : callback
-      process.nextTick(() => done(Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND', hostname })))
+      process.nextTick(() =>
+        done(
+          Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), {
+            code: 'ENOTFOUND',
+            hostname,
+          }),
+        ),
+      )
     }) as never)
     const context = {
       baseUrl: 'https://api.behind-a-proxy.example/client/v4',
@@ -136,7 +178,9 @@ describe('a host name that does not resolve', () => {
       (e: unknown) => e as Error,
     )
     expect(error?.message).toContain('ENOTFOUND')
-    expect(error?.message).toMatch(/api\.behind-a-proxy\.example could not be resolved: if this machine reaches the internet only through a proxy, set HTTPS_PROXY/)
+    expect(error?.message).toMatch(
+      /api\.behind-a-proxy\.example could not be resolved: if this machine reaches the internet only through a proxy, set HTTPS_PROXY/,
+    )
     expect(dns.lookup).toHaveBeenCalled()
   })
 })

@@ -42,7 +42,9 @@ describe('after a successful deploy, no local failure fails the build', () => {
 
     const [stored] = emulator().versions('unwritable')
     expect(emulator().versions('unwritable')).toHaveLength(1)
-    expect(emulator().deployments('unwritable').at(-1)?.versions).toEqual([{ version_id: stored!.id, percentage: 100 }])
+    expect(emulator().deployments('unwritable').at(-1)?.versions).toEqual([
+      { version_id: stored!.id, percentage: 100 },
+    ])
     expect(onVersion).toHaveBeenCalledTimes(1)
     expect(onVersion).toHaveBeenCalledWith(expect.objectContaining({ id: stored!.id, number: 1 }))
     expect(output.out()).toContain(`version id: ${stored!.id}`)
@@ -52,7 +54,9 @@ describe('after a successful deploy, no local failure fails the build', () => {
     expect(warnings).toContain(`could not write GITHUB_OUTPUT (${githubOutput}) (`)
     expect(warnings).toMatch(/EISDIR|illegal operation on a directory|ERR_FS_EISDIR/)
     // Each warning says what exists, so nobody re-runs the deploy to find out.
-    expect(warnings).toContain(`version ${stored!.id} of unwritable was created and deployed (100% → ${stored!.id} (new))`)
+    expect(warnings).toContain(
+      `version ${stored!.id} of unwritable was created and deployed (100% → ${stored!.id} (new))`,
+    )
     // The directories are left as they were.
     expect((await stat(join(dir, '.workers-version/result.json'))).isDirectory()).toBe(true)
   })
@@ -61,7 +65,11 @@ describe('after a successful deploy, no local failure fails the build', () => {
     const dir = await tempDir('deploy-refused')
     const githubOutput = join(dir, 'github-output')
     vi.stubEnv('GITHUB_OUTPUT', githubOutput)
-    emulator().injectFaults({ kind: 'status', status: 400, match: { method: 'POST', path: /\/scripts\/deploy-refused\/deployments$/ } })
+    emulator().injectFaults({
+      kind: 'status',
+      status: 400,
+      match: { method: 'POST', path: /\/scripts\/deploy-refused\/deployments$/ },
+    })
 
     const failure = await rollupBuild(dir, 'deploy-refused', { promote: true }).then(
       () => undefined,
@@ -71,8 +79,12 @@ describe('after a successful deploy, no local failure fails the build', () => {
     const [stored] = emulator().versions('deploy-refused')
     expect(emulator().versions('deploy-refused')).toHaveLength(1)
     expect(emulator().deployments('deploy-refused')).toHaveLength(0)
-    expect(failure?.message).toContain(`Version ${stored!.id} (number 1) of deploy-refused WAS created; its deployment (100% → ${stored!.id} (new)) failed: `)
-    expect(failure?.message).toContain(`wrangler versions deploy ${stored!.id}@100% --name deploy-refused`)
+    expect(failure?.message).toContain(
+      `Version ${stored!.id} (number 1) of deploy-refused WAS created; its deployment (100% → ${stored!.id} (new)) failed: `,
+    )
+    expect(failure?.message).toContain(
+      `wrangler versions deploy ${stored!.id}@100% --name deploy-refused`,
+    )
     const result = JSON.parse(await readFile(join(dir, '.workers-version/result.json'), 'utf8'))
     expect(result.result.id).toBe(stored!.id)
     expect(result.deployment).toBeUndefined()
@@ -89,7 +101,9 @@ describe('after a successful deploy, no local failure fails the build', () => {
         throw new Error('the hook broke')
       },
     })
-    await expect(build).rejects.toThrow(/onVersion failed: the hook broke\. The upload itself succeeded: version [\w-]+ of on-version-throws was created\./)
+    await expect(build).rejects.toThrow(
+      /onVersion failed: the hook broke\. The upload itself succeeded: version [\w-]+ of on-version-throws was created\./,
+    )
     expect(emulator().versions('on-version-throws')).toHaveLength(1)
     // result.json was written before the hook ran.
     const result = JSON.parse(await readFile(join(dir, '.workers-version/result.json'), 'utf8'))
@@ -105,7 +119,11 @@ describe('a result from an earlier build', () => {
     const stale = JSON.stringify({ worker: 'stale-result', result: { id: 'an-earlier-version' } })
     await writeFile(join(outputDir, 'result.json'), stale)
     await writeFile(join(outputDir, 'workers/aux/result.json'), stale)
-    const fault = { kind: 'status', status: 500, match: { method: 'POST', path: /\/versions$/ } } as const
+    const fault = {
+      kind: 'status',
+      status: 500,
+      match: { method: 'POST', path: /\/versions$/ },
+    } as const
     emulator().injectFaults(fault, fault, fault)
     logged()
 
@@ -113,22 +131,30 @@ describe('a result from an earlier build', () => {
 
     expect(posts(emulator(), 'stale-result')).toHaveLength(3)
     await expect(stat(join(outputDir, 'result.json'))).rejects.toMatchObject({ code: 'ENOENT' })
-    await expect(stat(join(outputDir, 'workers/aux/result.json'))).rejects.toMatchObject({ code: 'ENOENT' })
+    await expect(stat(join(outputDir, 'workers/aux/result.json'))).rejects.toMatchObject({
+      code: 'ENOENT',
+    })
     // What was sent is still on disk.
-    expect(JSON.parse(await readFile(join(outputDir, 'request.json'), 'utf8')).main_module).toBe('index.js')
+    expect(JSON.parse(await readFile(join(outputDir, 'request.json'), 'utf8')).main_module).toBe(
+      'index.js',
+    )
   })
 
   it('is removed by a dry run after a deploy: the dry run uploads nothing, so no result.json is its own', async () => {
     const dir = await tempDir('stale-after-dry-run')
     logged()
     const outputDir = await rollupBuild(dir, 'stale-after-dry-run', { promote: true })
-    expect(JSON.parse(await readFile(join(outputDir, 'result.json'), 'utf8')).result.id).toBe(emulator().versions('stale-after-dry-run')[0]!.id)
+    expect(JSON.parse(await readFile(join(outputDir, 'result.json'), 'utf8')).result.id).toBe(
+      emulator().versions('stale-after-dry-run')[0]!.id,
+    )
 
     await rollupBuild(dir, 'stale-after-dry-run', { upload: false })
 
     await expect(stat(join(outputDir, 'result.json'))).rejects.toMatchObject({ code: 'ENOENT' })
     // The dry run wrote its own request.json, and sent nothing.
-    expect(JSON.parse(await readFile(join(outputDir, 'request.json'), 'utf8')).main_module).toBe('index.js')
+    expect(JSON.parse(await readFile(join(outputDir, 'request.json'), 'utf8')).main_module).toBe(
+      'index.js',
+    )
     expect(emulator().versions('stale-after-dry-run')).toHaveLength(1)
   })
 })

@@ -33,7 +33,11 @@ describe('retries in the build output', () => {
     )
     await rollupUpload(emulator(), await tempDir('retry-lines'), 'retry-lines')
     const retried = lines().filter((line) => /attempt/.test(line))
-    expect(retried).toEqual([expect.stringMatching(/Create Version for Worker "retry-lines" succeeded after 3 attempts \(the last failure: HTTP 503/)])
+    expect(retried).toEqual([
+      expect.stringMatching(
+        /Create Version for Worker "retry-lines" succeeded after 3 attempts \(the last failure: HTTP 503/,
+      ),
+    ])
   })
 
   it('show each failed attempt on one line rewritten in place on a terminal, then one line for the request', async () => {
@@ -61,23 +65,39 @@ describe('retries in the build output', () => {
       process.stdout.isTTY = saved.out
     }
     const redraws = live.filter((text) => text.startsWith('\r\x1b[2K') && text.includes('attempt'))
-    expect(redraws).toEqual([1, 2].map((n) => expect.stringMatching(new RegExp(`HTTP 503.*attempt ${n}/3 failed, waiting`))))
+    expect(redraws).toEqual(
+      [1, 2].map((n) =>
+        expect.stringMatching(new RegExp(`HTTP 503.*attempt ${n}/3 failed, waiting`)),
+      ),
+    )
     expect(redraws.every((text) => !text.includes('\n'))).toBe(true)
     // Cleared before the request's own line.
     expect(live).toContain('\r\x1b[2K')
-    expect(lines().filter((line) => /attempt/.test(line))).toEqual([expect.stringMatching(/succeeded after 3 attempts/)])
+    expect(lines().filter((line) => /attempt/.test(line))).toEqual([
+      expect.stringMatching(/succeeded after 3 attempts/),
+    ])
   })
 
   it('print one line per request when the API is down, not one per attempt', async () => {
     const lines = warnings()
     const port = await closedPort()
-    const build = rollupUpload(emulator(), await tempDir('retry-down'), 'retry-down', { apiBaseUrl: `http://127.0.0.1:${port}/client/v4` })
-    await expect(build).rejects.toThrow(/failed after 3 attempts; last error: could not connect: .*ECONNREFUSED/)
+    const build = rollupUpload(emulator(), await tempDir('retry-down'), 'retry-down', {
+      apiBaseUrl: `http://127.0.0.1:${port}/client/v4`,
+    })
+    await expect(build).rejects.toThrow(
+      /failed after 3 attempts; last error: could not connect: .*ECONNREFUSED/,
+    )
     const retried = lines().filter((line) => /attempt/.test(line))
     // The Worker's state is read with one request per fact (existence, secrets): one line for each, never one
     // per attempt. (A read still retrying when the first one failed the build ends early, with its own line.)
-    expect(retried.some((line) => /failed after 3 attempts: could not connect: .*ECONNREFUSED/.test(line))).toBe(true)
-    expect(retried.every((line) => /^\S* {2}\S.* failed after \d attempts?: /.test(line))).toBe(true)
+    expect(
+      retried.some((line) =>
+        /failed after 3 attempts: could not connect: .*ECONNREFUSED/.test(line),
+      ),
+    ).toBe(true)
+    expect(retried.every((line) => /^\S* {2}\S.* failed after \d attempts?: /.test(line))).toBe(
+      true,
+    )
     expect(retried.filter((line) => /attempt \d+\/\d+/.test(line))).toEqual([])
     expect(retried.length).toBeLessThanOrEqual(2)
   })

@@ -13,11 +13,30 @@ import { type EchoReply, type EchoServer, startEchoServer } from '../trust/echo-
 const OLD = '0e7ad3c5-93e8-4ad7-8a2b-6d4e2a1f9c10'
 const NEW = '1f8be4d6-a4f9-4be8-9b3c-7e5f3b2a0d21'
 const OTHER = '2a9cf5e7-b5fa-4cf9-8c4d-8f6a4c3b1e32'
-const READ = { id: 'd0000000-0000-4000-8000-000000000000', versions: [{ version_id: OLD, percentage: 100 }] }
-const THEIRS = { id: 'd1111111-1111-4111-8111-111111111111', versions: [{ version_id: OTHER, percentage: 30 }, { version_id: OLD, percentage: 70 }] }
-const OURS = { id: 'd2222222-2222-4222-8222-222222222222', versions: [{ version_id: NEW, percentage: 30 }, { version_id: OLD, percentage: 70 }] }
+const READ = {
+  id: 'd0000000-0000-4000-8000-000000000000',
+  versions: [{ version_id: OLD, percentage: 100 }],
+}
+const THEIRS = {
+  id: 'd1111111-1111-4111-8111-111111111111',
+  versions: [
+    { version_id: OTHER, percentage: 30 },
+    { version_id: OLD, percentage: 70 },
+  ],
+}
+const OURS = {
+  id: 'd2222222-2222-4222-8222-222222222222',
+  versions: [
+    { version_id: NEW, percentage: 30 },
+    { version_id: OLD, percentage: 70 },
+  ],
+}
 
-const ok = (result: unknown): ReturnType<EchoReply> => ({ status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ success: true, errors: [], messages: [], result }) })
+const ok = (result: unknown): ReturnType<EchoReply> => ({
+  status: 200,
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify({ success: true, errors: [], messages: [], result }),
+})
 
 describe('a gradual rollout against a scripted API', () => {
   let server: EchoServer
@@ -43,7 +62,9 @@ describe('a gradual rollout against a scripted API', () => {
       return ok({ id: 'race', name: 'race' })
     }
     for (let i = 0; i < 10; i++) server.reply('GET', get)
-    server.reply('POST', () => ok({ id: NEW, number: 2, created_on: new Date().toISOString(), urls: [] }))
+    server.reply('POST', () =>
+      ok({ id: NEW, number: 2, created_on: new Date().toISOString(), urls: [] }),
+    )
     server.reply('POST', () => ok(OURS))
   }
 
@@ -73,7 +94,8 @@ describe('a gradual rollout against a scripted API', () => {
       await bundle.close()
     }
   }
-  const deploymentPosts = () => server.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/deployments'))
+  const deploymentPosts = () =>
+    server.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/deployments'))
 
   it('a deployment made between the read and the rollout: nothing is deployed, and the error says why and what exists', async () => {
     const dir = await tempDir('race-before')
@@ -98,7 +120,9 @@ describe('a gradual rollout against a scripted API', () => {
   it('ours replaced a deployment this build never read: the build says whose split is gone', async () => {
     const dir = await tempDir('race-unseen')
     script([[READ], [READ], [OURS, THEIRS, READ]])
-    await expect(build(dir)).rejects.toThrow(`replaced deployment ${THEIRS.id} (${OTHER} at 30%, ${OLD} at 70%), made after this build read the traffic (deployment ${READ.id}`)
+    await expect(build(dir)).rejects.toThrow(
+      `replaced deployment ${THEIRS.id} (${OTHER} at 30%, ${OLD} at 70%), made after this build read the traffic (deployment ${READ.id}`,
+    )
   })
 
   it('nothing changed: the rollout succeeds', async () => {
@@ -118,14 +142,28 @@ describe('two gradual rollouts at once against the emulator', () => {
   it('do not both report success: at least one says the deployment changed', async () => {
     vi.spyOn(console, 'log').mockImplementation(() => undefined)
     vi.spyOn(console, 'warn').mockImplementation(() => undefined)
-    await rollupUpload(emulator(), await tempDir('race-base'), 'race-two', { promote: true, preflight: false })
+    await rollupUpload(emulator(), await tempDir('race-base'), 'race-two', {
+      promote: true,
+      preflight: false,
+    })
     const outcomes = await Promise.allSettled([
-      rollupUpload(emulator(), await tempDir('race-a'), 'race-two', { promote: 30, preflight: false }),
-      rollupUpload(emulator(), await tempDir('race-b'), 'race-two', { promote: 30, preflight: false }),
+      rollupUpload(emulator(), await tempDir('race-a'), 'race-two', {
+        promote: 30,
+        preflight: false,
+      }),
+      rollupUpload(emulator(), await tempDir('race-b'), 'race-two', {
+        promote: 30,
+        preflight: false,
+      }),
     ])
-    const failures = outcomes.flatMap((o) => (o.status === 'rejected' ? [String((o.reason as Error).message)] : []))
+    const failures = outcomes.flatMap((o) =>
+      o.status === 'rejected' ? [String((o.reason as Error).message)] : [],
+    )
     expect(failures.length).toBeGreaterThanOrEqual(1)
-    for (const message of failures) expect(message).toMatch(/changed since this build read it|was replaced right after by deployment|made after this build read the traffic/)
+    for (const message of failures)
+      expect(message).toMatch(
+        /changed since this build read it|was replaced right after by deployment|made after this build read the traffic/,
+      )
     // The split left serves the first version and one of the two new ones.
     const final = emulator().deployments('race-two')[0]!
     expect(final.versions).toHaveLength(2)

@@ -34,7 +34,10 @@ async function runBuild(
   worker: string,
   extra: Record<string, unknown> = {},
   failBuild = false,
-  setup: { before?: (dir: string) => Promise<void>; env?: (dir: string) => Record<string, string> } = {},
+  setup: {
+    before?: (dir: string) => Promise<void>
+    env?: (dir: string) => Record<string, string>
+  } = {},
 ): Promise<Run> {
   const dir = await tempDir('proc')
   const outputDir = join(dir, '.workers-version')
@@ -71,10 +74,15 @@ async function runBuild(
   }
   const started = Date.now()
   return new Promise((resolve) => {
-    execFile(process.execPath, [join(import.meta.dirname, 'build-script.mjs')], { env, timeout: 60_000 }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0
-      resolve({ code, stdout, stderr, outputDir, elapsedMs: Date.now() - started })
-    })
+    execFile(
+      process.execPath,
+      [join(import.meta.dirname, 'build-script.mjs')],
+      { env, timeout: 60_000 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0
+        resolve({ code, stdout, stderr, outputDir, elapsedMs: Date.now() - started })
+      },
+    )
   })
 }
 
@@ -109,13 +117,20 @@ describe('secrets and tokens never leak; failures end the process', () => {
       kind: 'status',
       status: 400,
       match: { method: 'POST' },
-      body: { success: false, errors: [{ code: 10021, message: `rejected for token ${CANARY_TOKEN}` }], messages: [], result: null },
+      body: {
+        success: false,
+        errors: [{ code: 10021, message: `rejected for token ${CANARY_TOKEN}` }],
+        messages: [],
+        result: null,
+      },
     })
     const run = await runBuild('canary-400')
     expect(run.code).not.toBe(0)
     expect(run.stderr).toContain('[code 10021]')
     expectNoCanary(run.stdout + run.stderr + (await filesOf(run)))
-    expect(JSON.parse(await readFile(join(run.outputDir, 'request.json'), 'utf8')).main_module).toBe('index.js')
+    expect(
+      JSON.parse(await readFile(join(run.outputDir, 'request.json'), 'utf8')).main_module,
+    ).toBe('index.js')
   })
 
   it('a missing fromEnv secret stops the build before any request', async () => {
@@ -140,17 +155,31 @@ describe('secrets and tokens never leak; failures end the process', () => {
     expect(run.stdout).toContain(`deployed: 100% → ${stored!.id} (new)`)
     expect(run.stderr).toContain(`could not write ${join(run.outputDir, 'result.json')} (`)
     expect(run.stderr).toContain(`could not write GITHUB_OUTPUT (${githubOutput}) (`)
-    expect(run.stderr).toContain(`version ${stored!.id} of canary-unwritable was created and deployed`)
+    expect(run.stderr).toContain(
+      `version ${stored!.id} of canary-unwritable was created and deployed`,
+    )
     expectNoCanary(run.stdout + run.stderr)
   })
 
   it('a build that fails while the Worker is being read (the API asking to wait 50 s) exits at once and creates nothing', async () => {
-    emulator.injectFaults({ kind: 'status', status: 503, retryAfter: 50, match: { method: 'GET', path: /\/workers\/workers\/canary-broken$/ } })
+    emulator.injectFaults({
+      kind: 'status',
+      status: 503,
+      retryAfter: 50,
+      match: { method: 'GET', path: /\/workers\/workers\/canary-broken$/ },
+    })
     const run = await runBuild('canary-broken', {}, true)
     expect(run.code).toBe(1)
     expect(run.stderr).toContain('the build broke on purpose')
     // The read began while the bundler worked: the fault was consumed by it.
-    expect(emulator.requests.some((r) => r.method === 'GET' && r.path.endsWith('/workers/workers/canary-broken') && r.status === 503)).toBe(true)
+    expect(
+      emulator.requests.some(
+        (r) =>
+          r.method === 'GET' &&
+          r.path.endsWith('/workers/workers/canary-broken') &&
+          r.status === 503,
+      ),
+    ).toBe(true)
     // Its 50 s wait did not hold the process open.
     expect(run.elapsedMs).toBeLessThan(20_000)
     expect(emulator.versions('canary-broken')).toEqual([])
@@ -160,7 +189,12 @@ describe('secrets and tokens never leak; failures end the process', () => {
   it('a server that never answers: the build fails on the deadline and the process exits', async () => {
     const hang = { kind: 'slow', delayMs: 1e9, match: { method: 'POST' } } as const
     emulator.injectFaults(hang, hang, hang)
-    const run = await runBuild('canary-hang', { network: { timeouts: { headersMs: 1000, deadlineMs: 2500 }, retries: { attempts: 2, baseDelayMs: 10 } } })
+    const run = await runBuild('canary-hang', {
+      network: {
+        timeouts: { headersMs: 1000, deadlineMs: 2500 },
+        retries: { attempts: 2, baseDelayMs: 10 },
+      },
+    })
     expect(run.code).not.toBe(0)
     expect(run.stderr).toMatch(/deadline|timed out|timeout/i)
     // It ended by itself, well before the test's own 60 s kill.

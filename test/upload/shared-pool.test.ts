@@ -18,25 +18,59 @@ describe('one session, two uploads', () => {
   it('the first upload to end leaves the pool to the other, and the last one closes it', async () => {
     const root = await tempDir('shared-pool')
     await mkdir(join(root, 'dist'), { recursive: true })
-    const options = resolveOptions(uploadOptions(emulator(), 'pool-shared', { wrangler: false, preflight: false, gitAnnotations: false, outputDir: 'dist' }) as never)
+    const options = resolveOptions(
+      uploadOptions(emulator(), 'pool-shared', {
+        wrangler: false,
+        preflight: false,
+        gitAnnotations: false,
+        outputDir: 'dist',
+      }) as never,
+    )
     const info = { bundler: 'rollup' as const, root, watch: false }
     const logger = createLogger(() => 'silent')
-    const [planA, planB] = [await createPlan(options, root, info, {}), await createPlan(options, root, info, {})]
+    const [planA, planB] = [
+      await createPlan(options, root, info, {}),
+      await createPlan(options, root, info, {}),
+    ]
     if (!planA.upload || !planB.upload) throw new Error('plans that do not upload')
     const built = (text: string, plan: typeof planA) =>
-      buildVersion({ files: [{ fileName: 'index.js', contents: Buffer.from(`export default { fetch() { return new Response(${JSON.stringify(text)}) } }`), kind: 'chunk', format: 'esm', isEntry: true }] } as never, plan, options, logger)
+      buildVersion(
+        {
+          files: [
+            {
+              fileName: 'index.js',
+              contents: Buffer.from(
+                `export default { fetch() { return new Response(${JSON.stringify(text)}) } }`,
+              ),
+              kind: 'chunk',
+              format: 'esm',
+              isEntry: true,
+            },
+          ],
+        } as never,
+        plan,
+        options,
+        logger,
+      )
     const [versionA, versionB] = [await built('A', planA), await built('B', planB)]
     const redactor = redactorFor({ credentials: { apiToken: emulator().token } })
     const session = startUpload(planA, options, logger, { readEarly: false, redactor })
 
     // The first Create Version is held back: the other upload ends while it is still in flight.
-    emulator().injectFaults({ kind: 'slow', delayMs: 1_500, match: { method: 'POST', path: /\/pool-shared\/versions$/ } })
+    emulator().injectFaults({
+      kind: 'slow',
+      delayMs: 1_500,
+      match: { method: 'POST', path: /\/pool-shared\/versions$/ },
+    })
     const outcomes = await Promise.allSettled([
       uploadVersion(versionA, planA, options, logger, { redactor, session }),
       uploadVersion(versionB, planB, options, logger, { redactor, session }),
     ])
 
-    expect(outcomes.map((o) => (o.status === 'rejected' ? String(o.reason) : 'ok'))).toEqual(['ok', 'ok'])
+    expect(outcomes.map((o) => (o.status === 'rejected' ? String(o.reason) : 'ok'))).toEqual([
+      'ok',
+      'ok',
+    ])
     expect(emulator().versions('pool-shared')).toHaveLength(2)
     // The owner's close (the build's own, at its end) was the last: the pool is gone now, and a late upload gets its own.
     await session.close()

@@ -41,13 +41,19 @@ describe('creating the version', () => {
     const [stored] = emulator().versions('rollup-ok')
     expect(emulator().versions('rollup-ok')).toHaveLength(1)
     const result = JSON.parse(await readFile(join(outputDir, 'result.json'), 'utf8'))
-    expect(result).toMatchObject({ account_id: emulator().accountId, worker: 'rollup-ok', result: { id: stored!.id, number: 1 } })
+    expect(result).toMatchObject({
+      account_id: emulator().accountId,
+      worker: 'rollup-ok',
+      result: { id: stored!.id, number: 1 },
+    })
     expect(onVersion).toHaveBeenCalledWith(expect.objectContaining({ id: stored!.id }))
     const text = output()
     expect(text).toContain(`version id: ${stored!.id}`)
     expect(text).toContain(`preview URL: ${stored!.urls[0]}`)
     expect(text).toMatch(/startup time: \d+ ms/)
-    expect(await readFile(githubOutput, 'utf8')).toBe(`version-id=${stored!.id}\nversion-number=1\npreview-url=${stored!.urls[0]}\n`)
+    expect(await readFile(githubOutput, 'utf8')).toBe(
+      `version-id=${stored!.id}\nversion-number=1\npreview-url=${stored!.urls[0]}\n`,
+    )
     // The upload is exactly request.json, plus nothing: same modules, same fields.
     const request = JSON.parse(await readFile(join(outputDir, 'request.json'), 'utf8'))
     expect(stored!.request).toEqual(request)
@@ -58,14 +64,23 @@ describe('creating the version', () => {
   it('uploads from `vite build --mode deploy`, and not in another mode', async () => {
     for (const mode of ['production', 'deploy']) {
       const dir = await tempDir('vite-deploy')
-      const builder = await createBuilder({
-        root: WORKER_FIXTURE,
-        configFile: false,
-        logLevel: 'silent',
-        mode,
-        build: { ssr: 'src/index.js', outDir: join(dir, 'dist') },
-        plugins: [vitePlugin({ outputDir: join(dir, 'out'), ...uploadOptions(emulator(), 'vite-mode'), upload: undefined })],
-      }, null)
+      const builder = await createBuilder(
+        {
+          root: WORKER_FIXTURE,
+          configFile: false,
+          logLevel: 'silent',
+          mode,
+          build: { ssr: 'src/index.js', outDir: join(dir, 'dist') },
+          plugins: [
+            vitePlugin({
+              outputDir: join(dir, 'out'),
+              ...uploadOptions(emulator(), 'vite-mode'),
+              upload: undefined,
+            }),
+          ],
+        },
+        null,
+      )
       await builder.buildApp()
     }
     expect(posts(emulator(), 'vite-mode')).toHaveLength(1)
@@ -80,10 +95,21 @@ describe('creating the version', () => {
       mode: 'deploy',
       builder: {},
       environments: {
-        client: { build: { outDir: join(dir, 'client'), rollupOptions: { input: join(TEST_ROOT, 'fixtures/vite-app/client.js') } } },
+        client: {
+          build: {
+            outDir: join(dir, 'client'),
+            rollupOptions: { input: join(TEST_ROOT, 'fixtures/vite-app/client.js') },
+          },
+        },
         ssr: { build: { outDir: join(dir, 'worker'), rollupOptions: { input: 'src/index.js' } } },
       },
-      plugins: [vitePlugin({ outputDir: join(dir, 'out'), ...uploadOptions(emulator(), 'vite-multi'), upload: undefined })],
+      plugins: [
+        vitePlugin({
+          outputDir: join(dir, 'out'),
+          ...uploadOptions(emulator(), 'vite-multi'),
+          upload: undefined,
+        }),
+      ],
     })
     await builder.buildApp()
     expect(posts(emulator(), 'vite-multi')).toHaveLength(1)
@@ -93,7 +119,12 @@ describe('creating the version', () => {
 
 describe('network faults', () => {
   it('honours Retry-After on 429, then succeeds', async () => {
-    emulator().injectFaults({ kind: 'status', status: 429, retryAfter: 1, match: { method: 'POST', path: VERSIONS } })
+    emulator().injectFaults({
+      kind: 'status',
+      status: 429,
+      retryAfter: 1,
+      match: { method: 'POST', path: VERSIONS },
+    })
     const output = logged()
     const started = Date.now()
     await rollupBuild('f-429')
@@ -125,12 +156,20 @@ describe('network faults', () => {
   })
 
   it('gives up on a persistent 500 after the configured attempts and fails the build, keeping request.json', async () => {
-    const fault = { kind: 'status', status: 500, match: { method: 'POST', path: VERSIONS } } as const
+    const fault = {
+      kind: 'status',
+      status: 500,
+      match: { method: 'POST', path: VERSIONS },
+    } as const
     emulator().injectFaults(fault, fault, fault, fault)
     let outputDir = ''
     const failing = tempDir('f-500').then(async (dir) => {
       outputDir = join(dir, 'out')
-      const bundle = await rollup({ input: join(WORKER_FIXTURE, 'src/index.js'), logLevel: 'silent', plugins: [rollupPlugin({ outputDir, ...uploadOptions(emulator(), 'f-500') } as never)] })
+      const bundle = await rollup({
+        input: join(WORKER_FIXTURE, 'src/index.js'),
+        logLevel: 'silent',
+        plugins: [rollupPlugin({ outputDir, ...uploadOptions(emulator(), 'f-500') } as never)],
+      })
       try {
         await bundle.write({ dir: join(dir, 'dist'), format: 'es' })
       } finally {
@@ -140,7 +179,9 @@ describe('network faults', () => {
     await expect(failing).rejects.toThrow(/after 3 attempts/)
     expect(posts(emulator(), 'f-500')).toHaveLength(3)
     expect(emulator().versions('f-500')).toHaveLength(0)
-    expect(JSON.parse(await readFile(join(outputDir, 'request.json'), 'utf8')).main_module).toBe('index.js')
+    expect(JSON.parse(await readFile(join(outputDir, 'request.json'), 'utf8')).main_module).toBe(
+      'index.js',
+    )
   })
 
   it('names the binding a 400 points at', async () => {
@@ -148,26 +189,57 @@ describe('network faults', () => {
       kind: 'status',
       status: 400,
       match: { method: 'POST', path: VERSIONS },
-      body: { success: false, errors: [{ code: 10021, message: 'KV namespace not found', source: { pointer: '/bindings/1/namespace_id' } }], messages: [], result: null },
+      body: {
+        success: false,
+        errors: [
+          {
+            code: 10021,
+            message: 'KV namespace not found',
+            source: { pointer: '/bindings/1/namespace_id' },
+          },
+        ],
+        messages: [],
+        result: null,
+      },
     })
     const bindings = [
       { type: 'plain_text', name: 'GREETING', text: 'hi' },
       { type: 'kv_namespace', name: 'CACHE', namespace_id: 'abc' },
     ]
-    await expect(rollupBuild('f-400', { version: { compatibility_date: '2025-01-01', compatibility_flags: ['nodejs_compat'], bindings } })).rejects.toThrow(
+    await expect(
+      rollupBuild('f-400', {
+        version: {
+          compatibility_date: '2025-01-01',
+          compatibility_flags: ['nodejs_compat'],
+          bindings,
+        },
+      }),
+    ).rejects.toThrow(
       /KV namespace not found \[code 10021\][\s\S]*binding "CACHE" \(kv_namespace\), field namespace_id/,
     )
     expect(posts(emulator(), 'f-400')).toHaveLength(1)
   })
 
   it('explains an invalid token', async () => {
-    await expect(rollupBuild('f-auth', { apiToken: 'not-the-token' })).rejects.toThrow(/\[code 10000\][\s\S]*CLOUDFLARE_API_TOKEN/)
+    await expect(rollupBuild('f-auth', { apiToken: 'not-the-token' })).rejects.toThrow(
+      /\[code 10000\][\s\S]*CLOUDFLARE_API_TOKEN/,
+    )
   })
 
   it('times out on a server that never answers and fails the build', async () => {
-    emulator().injectFaults({ kind: 'slow', delayMs: 1e9, match: { method: 'POST', path: VERSIONS } }, { kind: 'slow', delayMs: 1e9, match: { method: 'POST', path: VERSIONS } })
+    emulator().injectFaults(
+      { kind: 'slow', delayMs: 1e9, match: { method: 'POST', path: VERSIONS } },
+      { kind: 'slow', delayMs: 1e9, match: { method: 'POST', path: VERSIONS } },
+    )
     const started = Date.now()
-    await expect(rollupBuild('f-hang', { network: { timeouts: { headersMs: 1000, deadlineMs: 3000 }, retries: { attempts: 2, baseDelayMs: 10 } } })).rejects.toThrow(/time|deadline/i)
+    await expect(
+      rollupBuild('f-hang', {
+        network: {
+          timeouts: { headersMs: 1000, deadlineMs: 3000 },
+          retries: { attempts: 2, baseDelayMs: 10 },
+        },
+      }),
+    ).rejects.toThrow(/time|deadline/i)
     expect(Date.now() - started).toBeLessThan(10_000)
   })
 })
@@ -178,7 +250,12 @@ describe('checked before the build does any work', () => {
     vi.stubEnv('CLOUDFLARE_ACCOUNT_ID', '')
     const plugin = rollupPlugin({ worker: 'w', upload: true })
     const transform = vi.fn()
-    await expect(rollup({ input: join(WORKER_FIXTURE, 'src/index.js'), plugins: [plugin, { name: 'spy', transform }] })).rejects.toThrow(
+    await expect(
+      rollup({
+        input: join(WORKER_FIXTURE, 'src/index.js'),
+        plugins: [plugin, { name: 'spy', transform }],
+      }),
+    ).rejects.toThrow(
       /missing:\n {2}- a credential: set the `apiToken` option or CLOUDFLARE_API_TOKEN/,
     )
     expect(transform).not.toHaveBeenCalled()
@@ -186,7 +263,15 @@ describe('checked before the build does any work', () => {
   })
 
   it('refuses a plain-http API URL that is not loopback', async () => {
-    const plugin = rollupPlugin({ worker: 'w', upload: true, apiToken: 't', accountId: 'a', apiBaseUrl: 'http://api.example.com/client/v4' })
-    await expect(rollup({ input: join(WORKER_FIXTURE, 'src/index.js'), plugins: [plugin] })).rejects.toThrow(/https/)
+    const plugin = rollupPlugin({
+      worker: 'w',
+      upload: true,
+      apiToken: 't',
+      accountId: 'a',
+      apiBaseUrl: 'http://api.example.com/client/v4',
+    })
+    await expect(
+      rollup({ input: join(WORKER_FIXTURE, 'src/index.js'), plugins: [plugin] }),
+    ).rejects.toThrow(/https/)
   })
 })

@@ -23,7 +23,11 @@ describe('renderEnvTypes', () => {
       { type: 'send_email', name: 'MAIL' },
       { type: 'plain_text', name: 'MODE', text: 'prod' },
       { type: 'secret_text', name: 'TOKEN', text: 's' },
-      { type: 'json', name: 'CONFIG', json: { retries: 3, hosts: ['a', 'b'], 'x-y': null, ok: true } },
+      {
+        type: 'json',
+        name: 'CONFIG',
+        json: { retries: 3, hosts: ['a', 'b'], 'x-y': null, ok: true },
+      },
       { type: 'inherit', name: 'API_KEY' },
       { type: 'inherit', name: 'OLD_KV' },
       { type: 'ratelimit', name: 'RL', namespace_id: '1', simple: { limit: 1, period: 10 } },

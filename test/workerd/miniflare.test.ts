@@ -5,7 +5,12 @@ import { realpathSync } from 'node:fs'
 import { join, relative, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { previewFailure } from '../../src/emulator/create-version.js'
-import { findMiniflare, MiniflareMissingError, pickMiniflare, WorkerdUnavailableError } from '../../src/workerd/miniflare.js'
+import {
+  findMiniflare,
+  MiniflareMissingError,
+  pickMiniflare,
+  WorkerdUnavailableError,
+} from '../../src/workerd/miniflare.js'
 import { startEmulator } from '../helpers/emulator.js'
 import { request as undiciRequest } from 'undici'
 import { runVersion, VersionStartupError } from '../../src/workerd/workerd.js'
@@ -15,7 +20,8 @@ import { rejection } from '../helpers/rejection.js'
 import { tempDir } from '../helpers/fixture.js'
 
 const REPO = resolve(import.meta.dirname, '../..')
-const versionOf = async (dir: string) => (JSON.parse(await readFile(join(dir, 'package.json'), 'utf8')) as { version: string }).version
+const versionOf = async (dir: string) =>
+  (JSON.parse(await readFile(join(dir, 'package.json'), 'utf8')) as { version: string }).version
 
 let project: string
 beforeAll(async () => {
@@ -23,7 +29,10 @@ beforeAll(async () => {
   // (a 5.x prerelease) under it, as it did for users of 1.64.
   project = await mkdtemp(join(tmpdir(), 'wv-miniflare-'))
   await mkdir(join(project, 'node_modules/@cloudflare'), { recursive: true })
-  await symlink(join(REPO, 'node_modules/@cloudflare/vite-plugin'), join(project, 'node_modules/@cloudflare/vite-plugin'))
+  await symlink(
+    join(REPO, 'node_modules/@cloudflare/vite-plugin'),
+    join(project, 'node_modules/@cloudflare/vite-plugin'),
+  )
 })
 afterAll(() => rm(project, { recursive: true, force: true }))
 
@@ -46,7 +55,13 @@ const WORKER = `export default {
 }`
 const workerBody = (source: string) => ({
   main_module: 'index.js',
-  modules: [{ name: 'index.js', content_type: 'application/javascript+module', content_base64: b64(source) }],
+  modules: [
+    {
+      name: 'index.js',
+      content_type: 'application/javascript+module',
+      content_base64: b64(source),
+    },
+  ],
   // Past every workerd's own date: each miniflare clamps it to what its workerd knows.
   compatibility_date: '2999-01-01',
   bindings: [
@@ -61,14 +76,21 @@ describe('findMiniflare', () => {
     const found = await findMiniflare(project)
     expect(found.version).toMatch(/^5\..*-beta$/)
     expect(found.version).toBe(await versionOf(NESTED_5))
-    expect(found.from).toBe(realpathSync(NESTED_5).startsWith(`${project}/`) ? relative(project, NESTED_5) : realpathSync(NESTED_5))
+    expect(found.from).toBe(
+      realpathSync(NESTED_5).startsWith(`${project}/`)
+        ? relative(project, NESTED_5)
+        : realpathSync(NESTED_5),
+    )
   })
 
   it('looks again on every call: a miniflare installed into the project later is the one used, with no restart', async () => {
     const root = await mkdtemp(join(tmpdir(), 'wv-later-'))
     try {
       await mkdir(join(root, 'node_modules/@cloudflare'), { recursive: true })
-      await symlink(join(REPO, 'node_modules/@cloudflare/vite-plugin'), join(root, 'node_modules/@cloudflare/vite-plugin'))
+      await symlink(
+        join(REPO, 'node_modules/@cloudflare/vite-plugin'),
+        join(root, 'node_modules/@cloudflare/vite-plugin'),
+      )
       expect((await findMiniflare(root)).version).toBe(await versionOf(NESTED_5))
       await symlink(TOP_4, join(root, 'node_modules/miniflare'))
       const found = await findMiniflare(root)
@@ -79,7 +101,10 @@ describe('findMiniflare', () => {
     }
   })
 
-  for (const [major, dir] of [[4, TOP_4], [5, NESTED_5]] as const) {
+  for (const [major, dir] of [
+    [4, TOP_4],
+    [5, NESTED_5],
+  ] as const) {
     it(`runs a version in workerd through miniflare ${major}.x: bindings, headers as sent, workerd's words for a Worker that throws`, async () => {
       const root = await projectWith(dir)
       try {
@@ -88,14 +113,25 @@ describe('findMiniflare', () => {
         expect(found.version).toBe(await versionOf(dir))
         const running = await runVersion(workerBody(WORKER), { projectRoot: root })
         try {
-          const response = await undiciRequest(running.url, { headers: { 'sec-fetch-mode': 'navigate' } })
-          expect(await response.body.json()).toEqual({ text: 'plain', kv: 'stored', version: 'string', mode: 'navigate' })
+          const response = await undiciRequest(running.url, {
+            headers: { 'sec-fetch-mode': 'navigate' },
+          })
+          expect(await response.body.json()).toEqual({
+            text: 'plain',
+            kv: 'stored',
+            version: 'string',
+            mode: 'navigate',
+          })
         } finally {
           await running.dispose()
         }
-        const refused = await runVersion(workerBody('throw new Error("boom at startup")'), { projectRoot: root }).catch((e: unknown) => e)
+        const refused = await runVersion(workerBody('throw new Error("boom at startup")'), {
+          projectRoot: root,
+        }).catch((e: unknown) => e)
         expect(refused).toBeInstanceOf(VersionStartupError)
-        expect((refused as Error).message).toMatch(/^Uncaught Error: boom at startup\n[^]*at worker startup$/)
+        expect((refused as Error).message).toMatch(
+          /^Uncaught Error: boom at startup\n[^]*at worker startup$/,
+        )
       } finally {
         await rm(root, { recursive: true, force: true })
       }
@@ -106,7 +142,10 @@ describe('findMiniflare', () => {
     const future = join(project, 'future-miniflare')
     await mkdir(future, { recursive: true })
     await writeFile(join(future, 'package.json'), '{"name":"miniflare","version":"6.0.0"}')
-    const error = await pickMiniflare(project, [['the project', undefined], ['under wrangler', future]]).catch((e: unknown) => e)
+    const error = await pickMiniflare(project, [
+      ['the project', undefined],
+      ['under wrangler', future],
+    ]).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(MiniflareMissingError)
     expect((error as Error).message).toBe(
       'no usable miniflare was found (looked in: the project; under wrangler (miniflare 6.0.0: only 4.x and 5.x are supported)); install it with `npm install -D miniflare`',
@@ -131,8 +170,14 @@ describe('findMiniflare', () => {
     const carrier = await mkdtemp(join(tmpdir(), 'wv-carrier-'))
     try {
       await mkdir(join(carrier, 'node_modules/wrangler/node_modules'), { recursive: true })
-      await writeFile(join(carrier, 'node_modules/wrangler/package.json'), '{"name":"wrangler","version":"4.0.0"}')
-      await symlink(join(REPO, 'node_modules/miniflare'), join(carrier, 'node_modules/wrangler/node_modules/miniflare'))
+      await writeFile(
+        join(carrier, 'node_modules/wrangler/package.json'),
+        '{"name":"wrangler","version":"4.0.0"}',
+      )
+      await symlink(
+        join(REPO, 'node_modules/miniflare'),
+        join(carrier, 'node_modules/wrangler/node_modules/miniflare'),
+      )
       const found = await findMiniflare(carrier)
       expect(found.from).toBe(realpathSync(join(REPO, 'node_modules/miniflare')))
       expect(found.version).toBe(await versionOf(join(REPO, 'node_modules/miniflare')))
@@ -143,18 +188,29 @@ describe('findMiniflare', () => {
 })
 
 describe('a version that cannot run', () => {
-  it('is the request\'s fault when workerd refuses the Worker: 400, 10021, workerd\'s words', () => {
-    const reply = previewFailure(new VersionStartupError('Uncaught Error: boom\n  at worker startup', ''))
+  it("is the request's fault when workerd refuses the Worker: 400, 10021, workerd's words", () => {
+    const reply = previewFailure(
+      new VersionStartupError('Uncaught Error: boom\n  at worker startup', ''),
+    )
     expect(reply.status).toBe(400)
-    expect(reply.body).toMatchObject({ success: false, errors: [{ code: 10021, message: expect.stringContaining('boom') }] })
+    expect(reply.body).toMatchObject({
+      success: false,
+      errors: [{ code: 10021, message: expect.stringContaining('boom') }],
+    })
   })
 
-  it('is the emulator\'s own failure when miniflare or workerd is missing: a 500 naming the cause, no field', () => {
-    const reply = previewFailure(new MiniflareMissingError(['the project', 'under @cloudflare/vite-plugin']))
+  it("is the emulator's own failure when miniflare or workerd is missing: a 500 naming the cause, no field", () => {
+    const reply = previewFailure(
+      new MiniflareMissingError(['the project', 'under @cloudflare/vite-plugin']),
+    )
     expect(reply.status).toBe(500)
-    const [error] = (reply.body as { errors: { code: number; message: string; source?: unknown }[] }).errors
+    const [error] = (
+      reply.body as { errors: { code: number; message: string; source?: unknown }[] }
+    ).errors
     expect(error?.code).toBe(10002)
-    expect(error?.message).toMatch(/local emulator could not run this version in workerd \(its own problem, not the request's\): no usable miniflare was found \(looked in: the project; under @cloudflare\/vite-plugin\)/)
+    expect(error?.message).toMatch(
+      /local emulator could not run this version in workerd \(its own problem, not the request's\): no usable miniflare was found \(looked in: the project; under @cloudflare\/vite-plugin\)/,
+    )
     expect(error?.source).toBeUndefined()
   })
 })
@@ -170,11 +226,13 @@ describe('workerd that cannot start', () => {
     }
   }
 
-  it('is the emulator\'s failure, a 500 naming the cause; once fixed, the same emulator runs the version', async () => {
+  it("is the emulator's failure, a 500 naming the cause; once fixed, the same emulator runs the version", async () => {
     const emu = await startEmulator({ autoCreateWorkers: true })
     try {
       const missing = join(project, 'no-such-workerd')
-      const failed = await withWorkerd(missing, () => api(emu, 'POST', versionsPath(emu, 'first'), helloBody()))
+      const failed = await withWorkerd(missing, () =>
+        api(emu, 'POST', versionsPath(emu, 'first'), helloBody()),
+      )
       expect(failed.status).toBe(500)
       expect(failed.json.errors).toEqual([
         {
@@ -197,9 +255,15 @@ describe('workerd that cannot start', () => {
     const dir = await tempDir('workerd-missing')
     try {
       const missing = join(project, 'no-such-workerd')
-      const error = await rejection(withWorkerd(missing, () => rollupUpload(emu, dir, 'no-workerd')))
-      expect(error.message).toContain(`The local emulator could not run this version in workerd (its own problem, not the request's): MINIFLARE_WORKERD_PATH (${missing}) cannot be started: ENOENT`)
-      expect(error.message).toContain('hint: the local emulator could not run the version, through no fault of the request')
+      const error = await rejection(
+        withWorkerd(missing, () => rollupUpload(emu, dir, 'no-workerd')),
+      )
+      expect(error.message).toContain(
+        `The local emulator could not run this version in workerd (its own problem, not the request's): MINIFLARE_WORKERD_PATH (${missing}) cannot be started: ENOENT`,
+      )
+      expect(error.message).toContain(
+        'hint: the local emulator could not run the version, through no fault of the request',
+      )
       expect(error.message).not.toContain('failed validation')
       expect(emu.versions('no-workerd')).toEqual([])
     } finally {
@@ -210,8 +274,14 @@ describe('workerd that cannot start', () => {
   it('a workerd binary that exits with its own complaint is not blamed on the Worker', async () => {
     // It reads its config from stdin, as workerd does, then fails.
     const crashing = join(project, 'crashing-workerd')
-    await writeFile(crashing, '#!/bin/sh\ncat >/dev/null\necho "simulated workerd crash" >&2\nexit 1\n', { mode: 0o755 })
-    const error = await withWorkerd(crashing, () => runVersion(workerBody(WORKER), { projectRoot: REPO })).catch((e: unknown) => e)
+    await writeFile(
+      crashing,
+      '#!/bin/sh\ncat >/dev/null\necho "simulated workerd crash" >&2\nexit 1\n',
+      { mode: 0o755 },
+    )
+    const error = await withWorkerd(crashing, () =>
+      runVersion(workerBody(WORKER), { projectRoot: REPO }),
+    ).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(WorkerdUnavailableError)
     const message = (error as Error).message
     expect(message.startsWith('workerd did not start: ')).toBe(true)
