@@ -2,21 +2,20 @@ import { resolve } from 'node:path'
 import pc from 'picocolors'
 import type { ApiCallContext, Preview } from '../api/index.js'
 import { WorkersVersionError } from '../core/errors.js'
-import { Redactor } from '../core/redact.js'
+import type { Redactor } from '../core/redact.js'
 import { nonEmpty } from '../options/defaults.js'
 import { resolveOptions, type ResolvedOptions } from '../options/resolve.js'
 import { readCiContext, type CiContext } from '../plan/ci-context.js'
 import { createPlan, type UploadPlan } from '../plan/index.js'
 import { decidePreview } from '../plan/preview.js'
-import { createLogger, type Logger } from '../report/logger.js'
-import { UsageError } from './args.js'
-import { EXIT } from './index.js'
+import type { Logger } from '../report/logger.js'
 import {
   PREVIEWS_USAGE,
   parsePreviewsArgs,
   type PreviewsAction,
   type PreviewsArgs,
 } from './previews-args.js'
+import { runCommand } from './run.js'
 import { findSource } from './sources.js'
 
 /** A failure of the command that the user can act on: printed as it is, exit code 1. */
@@ -32,45 +31,28 @@ export async function runPreviews(
   argv: readonly string[],
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<number> {
-  let args: PreviewsArgs
-  try {
-    args = parsePreviewsArgs(argv)
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error
-    console.error(`previews: ${error.message}\n\n${PREVIEWS_USAGE}`)
-    return EXIT.usage
-  }
-  if (args.help || !args.action) {
-    console.log(PREVIEWS_USAGE)
-    return EXIT.ok
-  }
-  const redactor = new Redactor().addCredential(env.CLOUDFLARE_API_TOKEN, env.CLOUDFLARE_API_KEY)
-  const console_ = createLogger(() => 'info')
-  const logger: Logger = {
-    info: (line) => console_.info(redactor.redact(line)),
-    warn: (line) => console_.warn(redactor.redact(line)),
-    silent: () => false,
-  }
-  try {
-    // The event is checked before anything is read or sent.
-    const action: Action =
-      args.action.kind === 'delete-from-event'
-        ? { kind: 'delete-from-event', ci: closedPullRequest(env) }
-        : args.action
-    const target = await targetOf(args, env, logger, redactor)
-    await run(action, target, logger)
-    return EXIT.ok
-  } catch (error) {
-    const known = error instanceof WorkersVersionError || error instanceof PreviewsError
-    const message =
-      error instanceof Error
-        ? known
-          ? error.message
-          : `${error.name}: ${error.message}`
-        : String(error)
-    console.error(redactor.redact(`✖ previews failed: ${message}`))
-    return EXIT.failed
-  }
+  return runCommand(
+    {
+      name: 'previews',
+      usage: PREVIEWS_USAGE,
+      parse: parsePreviewsArgs,
+      wantsHelp: (args) => args.help || !args.action,
+      isOwnError: (error) => error instanceof PreviewsError,
+      run: async (args, logger, redactor) => {
+        const requested = args.action
+        if (!requested) return // `wantsHelp` printed the usage
+        // The event is checked before anything is read or sent.
+        const action: Action =
+          requested.kind === 'delete-from-event'
+            ? { kind: 'delete-from-event', ci: closedPullRequest(env) }
+            : requested
+        const target = await targetOf(args, env, logger, redactor)
+        await run(action, target, logger)
+      },
+    },
+    argv,
+    env,
+  )
 }
 
 interface Target {
