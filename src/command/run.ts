@@ -4,7 +4,7 @@ import { createLogger, type Logger } from '../report/logger.js'
 import { UsageError } from './args.js'
 
 /** Exit codes of the command line. */
-export const EXIT = { ok: 0, failed: 1, usage: 2 } as const
+const EXIT = { ok: 0, failed: 1, usage: 2 } as const
 
 interface CommandSpec<Args> {
   /** The command's name, as typed after `unplugin-workers-version`. */
