@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * Deploys as users wait for them against Cloudflare (issue 23): every command talks to the local
+ * Deploys as users wait for them against Cloudflare: every command talks to the local
  * emulator through bench/net-proxy.mjs (100 ms round trip, 20 Mbit/s up, 100 Mbit/s down, three
  * round trips of TCP and TLS handshakes per new connection). Prints one markdown table and writes
  * it to bench/network-results.md.
