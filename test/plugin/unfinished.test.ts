@@ -1,3 +1,4 @@
+import { stripVTControlCharacters } from 'node:util'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { rollup } from 'rollup'
@@ -91,7 +92,9 @@ describe('output a framework finishes after the bundler', () => {
     expect(warned).toHaveLength(1)
     expect(warned[0]).toContain(`run \`${DEPLOY}\` after \`astro build\``)
     expect(
-      log.mock.calls.some(([line]) => String(line).includes('Workers version for unfinished')),
+      log.mock.calls.some(([line]) =>
+        stripVTControlCharacters(String(line)).includes('Workers version for unfinished'),
+      ),
     ).toBe(true)
     expect((await readRequest(join(dir, 'out'))).main_module).toBe('index.js')
   })
@@ -117,7 +120,7 @@ describe('a dry run inside a framework that routes Vite’s output through its o
     })
     expect(
       log.mock.calls.some(([line]) =>
-        String(line).includes('Workers version for framework-logger'),
+        stripVTControlCharacters(String(line)).includes('Workers version for framework-logger'),
       ),
     ).toBe(true)
   })
