@@ -181,8 +181,10 @@ export function startUpload(
 /**
  * Creates the version from a built one, gives it traffic when `promote` says so, and reports.
  * Loaded only when a build uploads, so a dry run never loads the HTTP client. Every check that
- * can fail (preflight, a gradual rollout without a deployed version) runs before the version is
- * created; a failure throws and leaves the bundle as it is. `build`: the build's redactor, and its
+ * can fail on what the build knows (a gradual rollout without a deployed version, a pending
+ * migration without a promote) runs before the version is created; a Worker that fails at startup
+ * is refused by the API, and preflight then explains why. A failure throws and leaves the bundle
+ * as it is. `build`: the build's redactor, and its
  * session from `startUpload`, used when it was opened for this plan.
  */
 export async function uploadVersion(
