@@ -134,7 +134,7 @@ async function createVersionThenTraffic(
   options: ResolvedOptions,
   interruption: InterruptionWatch,
 ): Promise<VersionResult> {
-  const { plan, logger, redactor, ctx } = session
+  const { plan, logger } = session
   const worker = plan.target.worker
   const { state, route, git } = await beforeWrites(session)
   // The script upload creates the Worker itself, as it does for `wrangler deploy`. Creating it and
@@ -157,27 +157,7 @@ async function createVersionThenTraffic(
     return deployThroughScript(version, session, options, interruption, { state, route, body })
 
   const { payload, kept } = body
-  // Written before it is sent: what the API receives is on disk even when the request fails.
-  writeRequestJson(plan.outputDir, payload)
-  const outline = toRequestBody(payload, false)
-  logger.info(`${pc.cyan('↑')} creating a version of ${pc.bold(worker)} …`)
-  const started = performance.now()
-  interruption.during('Create Version', 'a version may have been created')
-  const result = await createVersion({
-    ...ctx,
-    worker,
-    body: () => bodyChunks(payload, BODY_LAYOUT_PRETTY),
-    contentLength: bodyByteLength(payload, BODY_LAYOUT_PRETTY),
-    identity: identityOfPayload(payload),
-    describe: (pointer) => describePointer(outline, pointer),
-  }).catch((error: unknown) => explainRefusal(error, session, payload))
-  const elapsed = performance.now() - started
-  logger.info(
-    `${pc.green('✓')} created version ${pc.bold(String(result.number))} of ${pc.bold(worker)}`,
-  )
-  for (const line of formatVersionResult(result, elapsed, redactor)) logger.info(`  ${line}`)
-  if (kept.length > 0)
-    logger.info(`  kept secrets: ${kept.map((name) => quoteValue(name)).join(', ')}`)
+  const result = await createVersionStep(session, body, interruption)
   interruption.settled()
 
   const report = (traffic: TrafficShare[] | undefined, settled?: DeployStepsOutcome) =>
@@ -205,6 +185,40 @@ async function createVersionThenTraffic(
       'DEPLOYMENT_CHANGED',
       `\`promote\`: version ${result.id} was created and deployed, but ${deployed.changed} Check the traffic (\`wrangler deployments status --name ${worker}\`).`,
     )
+  return result
+}
+
+/**
+ * Create Version with the upload's body, written to request.json before it is sent (what the API
+ * receives is on disk even when the request fails); a refusal is explained by preflight.
+ */
+async function createVersionStep(
+  session: UploadSession,
+  { payload, kept }: VersionBody,
+  interruption: InterruptionWatch,
+): Promise<VersionResult> {
+  const { plan, logger, redactor, ctx } = session
+  const worker = plan.target.worker
+  writeRequestJson(plan.outputDir, payload)
+  const outline = toRequestBody(payload, false)
+  logger.info(`${pc.cyan('↑')} creating a version of ${pc.bold(worker)} …`)
+  const started = performance.now()
+  interruption.during('Create Version', 'a version may have been created')
+  const result = await createVersion({
+    ...ctx,
+    worker,
+    body: () => bodyChunks(payload, BODY_LAYOUT_PRETTY),
+    contentLength: bodyByteLength(payload, BODY_LAYOUT_PRETTY),
+    identity: identityOfPayload(payload),
+    describe: (pointer) => describePointer(outline, pointer),
+  }).catch((error: unknown) => explainRefusal(error, session, payload))
+  const elapsed = performance.now() - started
+  logger.info(
+    `${pc.green('✓')} created version ${pc.bold(String(result.number))} of ${pc.bold(worker)}`,
+  )
+  for (const line of formatVersionResult(result, elapsed, redactor)) logger.info(`  ${line}`)
+  if (kept.length > 0)
+    logger.info(`  kept secrets: ${kept.map((name) => quoteValue(name)).join(', ')}`)
   return result
 }
 

@@ -120,7 +120,7 @@ export function appliedSummary(
 }
 
 /** The version's row of the job summary; its id and URLs were checked by the client. */
-export function versionSummaryRow(
+function versionSummaryRow(
   worker: string,
   result: KnownVersion,
   traffic: TrafficShare[] | undefined,

@@ -74,7 +74,7 @@ export async function explainRefusal(
 }
 
 /** The API's "validation failure" (10021): among others, a Worker that throws at startup or imports a missing module. */
-export function isValidationRefusal(error: unknown): error is ApiError {
+function isValidationRefusal(error: unknown): error is ApiError {
   return error instanceof ApiError && error.errors.some((e) => e.code === 10021)
 }
 

@@ -42,9 +42,10 @@ describe('the pending migrations, decided once by the deploy path', () => {
 
   it('says nothing besides its refusal when the build cannot go on', async () => {
     const warnings: string[] = []
-    expect(() =>
-      deployRoute(await migratingPlan({}), 'gone', (message) => warnings.push(message)),
-    ).toThrow(expect.objectContaining({ code: 'MIGRATION_NEEDS_FULL_DEPLOY' }))
+    const plan = await migratingPlan({})
+    expect(() => deployRoute(plan, 'gone', (message) => warnings.push(message))).toThrow(
+      expect.objectContaining({ code: 'MIGRATION_NEEDS_FULL_DEPLOY' }),
+    )
     expect(warnings).toEqual([])
   })
 
