@@ -34,13 +34,14 @@ import { deployScript } from './script.js'
 import { sessionServing, startUpload, type UploadSession } from './session.js'
 import {
   accountKnown,
+  applyStepsOf,
   createWorkerStep,
   explainRefusal,
   refuseMissingWorker,
   uploadAssetsOf,
   workerStateOf,
 } from './steps.js'
-import { applyDeploySteps, type DeployStepsOutcome } from './triggers.js'
+import type { DeployStepsOutcome } from './triggers.js'
 import type { WorkerState } from './worker-state.js'
 
 export { startUpload, type UploadSession } from './session.js'
@@ -323,16 +324,4 @@ async function deployThroughScript(
     deployed.unread,
   )
   return deployed.result as VersionResult
-}
-
-/** The steps a promote applies after its deployment (deploy/triggers.ts), when the plan has any. */
-async function applyStepsOf(
-  session: UploadSession,
-  versionId: string,
-): Promise<DeployStepsOutcome | undefined> {
-  const { plan, ctx, logger } = session
-  if (!plan.deploySteps) return undefined
-  return applyDeploySteps(ctx, plan.target.worker, plan.deploySteps, versionId, (step) =>
-    logger.info(`${pc.green('✓')} ${step.title}: ${step.targets.join(', ')}`),
-  )
 }

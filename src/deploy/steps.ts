@@ -1,7 +1,7 @@
 /**
  * The steps the version, script-upload and Preview paths share, as plain functions of the upload's
  * session: the account and the Worker's state awaited, preflight and the refusal it explains, the
- * missing Worker refused or created, and the static assets uploaded.
+ * missing Worker refused or created, the static assets uploaded, and the steps after a deploy at 100%.
  */
 import pc from 'picocolors'
 import { ApiError, createWorker } from '../api/index.js'
@@ -13,6 +13,7 @@ import type { Logger } from '../report/logger.js'
 import type { BuiltVersion } from '../version/build.js'
 import { preflight, startInWorkerd } from '../version/preflight.js'
 import type { UploadSession } from './session.js'
+import { applyDeploySteps, type DeployStepsOutcome } from './triggers.js'
 import { holdingProcessOpen, isFresh, readWorker, type WorkerState } from './worker-state.js'
 
 /** Waits for the account looked up from the token, when none was configured (it sets `ctx.accountId`), and names it. */
@@ -129,4 +130,16 @@ export async function uploadAssetsOf(
     progress.stop()
     throw error
   }
+}
+
+/** The steps a promote applies after its deployment (deploy/triggers.ts), when the plan has any. */
+export async function applyStepsOf(
+  session: UploadSession,
+  versionId: string,
+): Promise<DeployStepsOutcome | undefined> {
+  const { plan, ctx, logger } = session
+  if (!plan.deploySteps) return undefined
+  return applyDeploySteps(ctx, plan.target.worker, plan.deploySteps, versionId, (step) =>
+    logger.info(`${pc.green('✓')} ${step.title}: ${step.targets.join(', ')}`),
+  )
 }
