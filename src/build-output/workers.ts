@@ -1,4 +1,4 @@
-import type { WorkerOutput } from '../core/pipeline.js'
+import type { WorkerOutput } from '../core/stage-types.js'
 import { readBuildOutput } from './read.js'
 
 /** One version per Worker directory of the project's Build Output, each planned from its `worker.config.json`. */

@@ -11,7 +11,7 @@ import {
 } from '../modules/module-imports.js'
 import { inlineSourceMap, parseSourceMap, setLazyMap } from '../modules/source-maps.js'
 import type { ModuleContentType, OutputFile } from '../core/types.js'
-import type { AdapterContext } from '../core/pipeline.js'
+import type { AdapterContext } from '../core/stage-types.js'
 
 /**
  * Only a pre-filter: every JS-side onResolve is a round trip out of esbuild, so without

@@ -12,7 +12,7 @@ import {
   toPosix,
 } from '../modules/module-imports.js'
 import type { BundlerName, ModuleContentType, OutputFile } from '../core/types.js'
-import type { AdapterContext } from '../core/pipeline.js'
+import type { AdapterContext } from '../core/stage-types.js'
 import { setLazyMap } from '../modules/source-maps.js'
 
 /**

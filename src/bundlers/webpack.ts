@@ -15,7 +15,7 @@ import {
 } from '../modules/module-imports.js'
 import { inlineSourceMap, parseSourceMap, setLazyMap } from '../modules/source-maps.js'
 import type { ModuleContentType, OutputFile } from '../core/types.js'
-import type { AdapterContext } from '../core/pipeline.js'
+import type { AdapterContext } from '../core/stage-types.js'
 
 const PLUGIN_NAME = 'unplugin-workers-version'
 const JS_FILE = /\.[cm]?js$/

@@ -1,7 +1,7 @@
 import { dirname, join } from 'node:path'
 import { esbuildAdapter } from '../bundlers/esbuild.js'
 import { WorkersVersionError } from '../core/errors.js'
-import type { AdapterContext, AdapterOptions, WorkerOutput } from '../core/pipeline.js'
+import type { AdapterContext, AdapterOptions, WorkerOutput } from '../core/stage-types.js'
 
 /** What the bundle takes from the Worker's wrangler config. */
 export interface BundleInput {

@@ -26,11 +26,21 @@ export type DeployRoute =
 const GRADUAL_DO_GUIDE =
   'https://developers.cloudflare.com/workers/versions-and-deployments/gradual-deployments/with-durable-objects/'
 
-export function deployRoute(plan: UploadPlan, migrationTag: string | undefined): DeployRoute {
+/**
+ * `warn`: what computing the pending migrations has to say (a tag not among the configured
+ * steps), said only when the build goes on; the body then takes the route's `migrations`.
+ */
+export function deployRoute(
+  plan: UploadPlan,
+  migrationTag: string | undefined,
+  warn?: (message: string) => void,
+): DeployRoute {
   const toAll = plan.promote === 100
-  const migrations = bodyMigrations(plan, migrationTag)
+  const warnings: string[] = []
+  const migrations = bodyMigrations(plan, migrationTag, (message) => warnings.push(message))
   if (migrations !== undefined) {
     if (!toAll) throw pendingMigrationRefused(plan, migrations, migrationTag)
+    for (const message of warnings) warn?.(message)
     return {
       kind: 'script',
       why: `Durable Object migration ${describeMigrations(migrations)}`,

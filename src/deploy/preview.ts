@@ -4,7 +4,6 @@
  * deployment (migration tag, secrets to keep), then `POST …/previews/{p}/deployments` with the
  * body from `previewDeploymentBody`, and the reports. No version is created and no traffic moves.
  */
-import { relative } from 'node:path'
 import pc from 'picocolors'
 import {
   createPreview,
@@ -14,7 +13,6 @@ import {
   getPreview,
   latestPreviewDeployment,
   quoteServerValue,
-  type ApiCallContext,
   type Preview,
   type PreviewDeployment,
 } from '../api/index.js'
@@ -22,22 +20,26 @@ import { builtSize, type BuiltVersion } from '../version/build.js'
 import { previewAnnotations } from '../plan/ci-context.js'
 import { WorkersVersionError } from '../core/errors.js'
 import { bodyByteLength, bodyChunks, toRequestBody } from '../core/serialize.js'
-import type { UploadPlan } from '../plan/index.js'
 import type { PlannedPreview } from '../plan/preview.js'
 import { writePreviewCiOutputs } from '../report/ci-outputs.js'
 import {
   BODY_LAYOUT_PRETTY,
   resultJsonPath,
-  unwrittenWarning,
   writePreviewResultJson,
   writeRequestJson,
 } from '../report/files.js'
-import { appendStepSummary } from '../report/step-summary.js'
 import { writeFileAtomic } from '../report/write-atomic.js'
-import type { Redactor } from '../core/redact.js'
 import { firstFew, quoteValue } from '../core/printable.js'
-import type { Logger } from '../report/logger.js'
-import { previewDeploymentBody } from '../version/body.js'
+import { previewDeploymentBody, versionBody } from '../version/body.js'
+import { reportOutcome } from './report.js'
+import type { UploadSession } from './session.js'
+import {
+  createWorkerStep,
+  preflightOf,
+  refuseMissingWorker,
+  uploadAssetsOf,
+  workerStateOf,
+} from './steps.js'
 
 export interface PreviewUploadResult {
   preview: Preview
@@ -51,51 +53,36 @@ export interface PreviewDeletedResult {
   previewDeleted: Preview | undefined
 }
 
-/** What a Preview upload shares with a version upload (both live in `deploy/index.ts`). */
-export interface SharedSteps {
-  /** Starts the build in workerd when the plan asks for it (before anything is sent). */
-  preflight: () => Promise<void>
-  /** Whether the Worker is new (read while the bundler worked, when it was). */
-  workerIsNew: () => Promise<boolean>
-  /** Creates the Worker, or refuses when the plan may not (`createWorker: false`). */
-  createWorker: () => Promise<void>
-  /** Uploads the static assets and returns their completion token. */
-  uploadAssets: (manifest: NonNullable<BuiltVersion['assets']>) => Promise<string>
-}
-
-/** The part of `deploy/index.ts`'s session the Preview path uses. */
-export interface PreviewSession {
-  readonly plan: UploadPlan & { preview: PlannedPreview }
-  readonly redactor: Redactor
-  readonly logger: Logger
-  readonly ctx: ApiCallContext
-}
-
+/** `planned`: the plan's Preview. */
 export async function uploadPreview(
   version: BuiltVersion,
-  session: PreviewSession,
-  steps: SharedSteps,
+  session: UploadSession,
+  planned: PlannedPreview,
 ): Promise<PreviewUploadResult | PreviewDeletedResult> {
   const { plan, logger, ctx } = session
   const { worker } = plan.target
-  const planned = plan.preview
-  if (planned.pullRequestClosed) return deleteClosedPreview(session, steps)
+  if (planned.pullRequestClosed) return deleteClosedPreview(session, planned)
   const git = await plan.gitAnnotations
-  await steps.preflight()
+  // Before anything is sent, so without the Preview's state: the body as a new Worker would get it.
+  if (plan.preflight)
+    await preflightOf(session, versionBody(plan, version.modules, { git }).payload, 'deployment')
 
   // The Worker and the Preview are read at once; the Preview of a Worker that does not exist is not.
-  const [isNew, found] = await Promise.all([
-    steps.workerIsNew(),
+  const [{ isNew }, found] = await Promise.all([
+    workerStateOf(session),
     getPreview(ctx, worker, planned.name).catch((error: unknown) => ({ error })),
   ])
-  if (isNew) await steps.createWorker()
+  if (isNew) {
+    refuseMissingWorker(session)
+    await createWorkerStep(session)
+  }
   const existing = isNew ? undefined : found && 'error' in found ? raise(found.error) : found
   const redact = (text: string) => session.redactor.redact(text)
   if (existing) refuseCollision(existing, planned, redact)
 
   // Independent once the Worker exists: the assets, the Preview (created when missing) and its latest deployment.
   const [assetsJwt, { preview, created }] = await Promise.all([
-    version.assets ? steps.uploadAssets(version.assets) : undefined,
+    version.assets ? uploadAssetsOf(version.assets, session) : undefined,
     existing ? { preview: existing, created: false } : createPreview(ctx, worker, planned.name),
   ])
   // A create that found the name taken, or lost its answer, read the Preview by name, which the API also answers by slug.
@@ -135,7 +122,7 @@ export async function uploadPreview(
     logger.info(`  kept secrets: ${kept.map((name) => quoteValue(name)).join(', ')}`)
 
   const result = { preview, deployment, created }
-  await reportPreview(session, result, {
+  await reportPreview(session, planned, result, {
     sizeBytes: builtSize(version),
     applied: [
       ...(created ? [`Preview ${planned.name} created`] : []),
@@ -151,14 +138,13 @@ export async function uploadPreview(
  * same slug) is deleted, and nothing is uploaded. result.json says which, or that there was none.
  */
 async function deleteClosedPreview(
-  session: PreviewSession,
-  steps: SharedSteps,
+  session: UploadSession,
+  { name }: PlannedPreview,
 ): Promise<PreviewDeletedResult> {
   const { plan, logger, ctx } = session
   const { worker } = plan.target
-  const { name } = plan.preview
   // A Worker that does not exist has no Preview, and is not created to find that out.
-  const deleted = (await steps.workerIsNew())
+  const deleted = (await workerStateOf(session)).isNew
     ? undefined
     : await deletePreviewNamed(ctx, worker, name, { exactName: true })
   logger.info(
@@ -166,7 +152,6 @@ async function deleteClosedPreview(
       ? `${pc.green('✓')} pull request closed: deleted Preview ${pc.bold(name)} of ${pc.bold(worker)}; nothing was deployed`
       : `${pc.green('✓')} pull request closed: Worker ${pc.bold(worker)} has no Preview ${pc.bold(name)} to delete; nothing was deployed`,
   )
-  const file = resultJsonPath(plan.outputDir)
   const content = {
     account_id: ctx.accountId,
     worker,
@@ -174,15 +159,14 @@ async function deleteClosedPreview(
     previewDeleted: deleted ? { id: deleted.id, name: deleted.name } : null,
     preview: { name },
   }
-  try {
-    writeFileAtomic(file, `${JSON.stringify(session.redactor.redactDeep(content), null, 2)}\n`)
-    logger.info(`  result: ${relative(plan.root, file) || file}`)
-  } catch (error) {
-    unwrittenWarning(logger, deleted ? `Preview ${name} was deleted` : 'nothing was deleted')(
-      file,
-      error,
-    )
-  }
+  await reportOutcome(session, {
+    done: deleted ? `Preview ${name} was deleted` : 'nothing was deleted',
+    writeResult: () =>
+      writeFileAtomic(
+        resultJsonPath(plan.outputDir),
+        `${JSON.stringify(session.redactor.redactDeep(content), null, 2)}\n`,
+      ),
+  })
   return { previewDeleted: deleted }
 }
 
@@ -207,60 +191,50 @@ function refuseCollision(
   )
 }
 
-/** result.json, GITHUB_OUTPUT and GITHUB_STEP_SUMMARY; the deployment exists, so a file that cannot be written is a warning. */
-async function reportPreview(
-  session: PreviewSession,
+/** The Preview deployment's reports: result.json, GITHUB_OUTPUT and GITHUB_STEP_SUMMARY. */
+function reportPreview(
+  session: UploadSession,
+  planned: PlannedPreview,
   result: PreviewUploadResult,
   extra: { sizeBytes: number; applied: string[] },
 ): Promise<void> {
-  const { plan, logger, redactor } = session
+  const { plan, redactor } = session
+  const { worker } = plan.target
   const { preview, deployment } = result
-  const name = plan.preview?.name ?? preview.name
-  const done = `deployment ${deployment.id} of Preview ${name} was created`
-  const unwritten = unwrittenWarning(logger, done)
-  const resultFile = resultJsonPath(plan.outputDir)
-  try {
-    writePreviewResultJson(
-      plan.outputDir,
-      { worker: plan.target.worker, accountId: session.ctx.accountId },
-      redactor.redactDeep({ ...preview, name }),
-      redactor.redactDeep(deployment),
-    )
-    logger.info(`  result: ${relative(plan.root, resultFile) || resultFile}`)
-  } catch (error) {
-    unwritten(resultFile, error)
-  }
-  const outputs = process.env.GITHUB_OUTPUT
-  if (outputs) {
-    await writePreviewCiOutputs(
-      outputs,
-      {
-        name,
-        previewId: preview.id,
-        deploymentId: deployment.id,
-        previewUrl: preview.urls[0],
-        deploymentUrl: deployment.urls[0],
-      },
-      redactor,
-    ).catch((error: unknown) => unwritten(`GITHUB_OUTPUT (${outputs})`, error))
-  }
-  const summary = process.env.GITHUB_STEP_SUMMARY
-  if (summary) {
-    const row = {
-      worker: plan.target.worker,
-      kind: 'Preview' as const,
+  const { name } = planned
+  return reportOutcome(session, {
+    done: `deployment ${deployment.id} of Preview ${name} was created`,
+    writeResult: () =>
+      writePreviewResultJson(
+        plan.outputDir,
+        { worker, accountId: session.ctx.accountId },
+        redactor.redactDeep({ ...preview, name }),
+        redactor.redactDeep(deployment),
+      ),
+    ciOutputs: (file) =>
+      writePreviewCiOutputs(
+        file,
+        {
+          name,
+          previewId: preview.id,
+          deploymentId: deployment.id,
+          previewUrl: preview.urls[0],
+          deploymentUrl: deployment.urls[0],
+        },
+        redactor,
+      ),
+    summaryRow: {
+      worker,
+      kind: 'Preview',
       ids: [
-        ['Preview', name] as [string, string],
-        ['Deployment', deployment.id] as [string, string],
+        ['Preview', name],
+        ['Deployment', deployment.id],
       ],
       urls: [
         ...preview.urls.map((url): [string, string] => ['Preview URL', url]),
         ...deployment.urls.map((url): [string, string] => ['Deployment URL', url]),
       ],
       ...extra,
-    }
-    await appendStepSummary(summary, row, redactor).catch((error: unknown) =>
-      unwritten(`GITHUB_STEP_SUMMARY (${summary})`, error),
-    )
-  }
+    },
+  })
 }

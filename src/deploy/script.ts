@@ -1,6 +1,6 @@
 /**
- * The deploy through the script upload (see deploy/path.ts for when): the body built by
- * `versionBody` in its script variant, written to `request.json`, sent as one multipart PUT that
+ * The deploy through the script upload (see deploy/path.ts for when): the body the caller built
+ * with `versionBody` in its script variant, written to `request.json`, sent as one multipart PUT that
  * creates the Worker if needed, applies the pending Durable Object migration and deploys the new
  * version to 100%. Called from deploy/index.ts in place of Create Version + deployment.
  */
@@ -18,25 +18,23 @@ import type { VersionResult } from '../core/body.js'
 import type { Redactor } from '../core/redact.js'
 import { quoteValue } from '../core/printable.js'
 import { scriptMetadata, toRequestBody } from '../core/serialize.js'
-import type { BuiltVersion } from '../version/build.js'
 import type { DeployRoute } from './path.js'
 import { describeMigrations } from '../version/migrations.js'
 import type { UploadPlan } from '../plan/index.js'
 import { writeScriptRequestJson } from '../report/files.js'
 import type { Logger } from '../report/logger.js'
-import { versionBody, type RemoteState } from '../version/body.js'
+import type { VersionBody } from '../version/body.js'
+import { logWorkerCreated } from './steps.js'
 
 export interface ScriptDeploy {
   plan: UploadPlan
-  version: BuiltVersion
+  /** The body in its script variant, built once for this upload; the refusal's explanation starts the same one. */
+  body: VersionBody
   route: Extract<DeployRoute, { kind: 'script' }>
-  git: Record<string, string> | undefined
-  remote: RemoteState
   isNew: boolean
   ctx: ApiCallContext
   logger: Logger
   redactor: Redactor
-  warn: (message: string) => void
 }
 
 /** A version known by its id only: deployed, and then not read back (`unread` says why). */
@@ -53,12 +51,7 @@ export interface ScriptDeployed {
 export async function deployScript(step: ScriptDeploy): Promise<ScriptDeployed> {
   const { plan, logger, route } = step
   const worker = plan.target.worker
-  const { payload, kept } = versionBody(plan, step.version.modules, {
-    git: step.git,
-    remote: step.remote,
-    warn: step.warn,
-    variant: 'script',
-  })
+  const { payload, kept } = step.body
   // Written before it is sent: what the API receives is on disk even when the request fails.
   writeScriptRequestJson(plan.outputDir, payload)
   const outline = toRequestBody(payload, false)
@@ -84,10 +77,7 @@ export async function deployScript(step: ScriptDeploy): Promise<ScriptDeployed> 
   const result: KnownVersion = full ?? { id: unread!.versionId }
   const elapsed = performance.now() - started
   const traffic = [{ version_id: result.id, percentage: 100 }]
-  if (step.isNew)
-    logger.info(
-      `${pc.green('✓')} created Worker ${pc.bold(worker)} (first deploy, by the script upload)`,
-    )
+  if (step.isNew) logWorkerCreated(logger, worker, 'by the script upload')
   const number = typeof result.number === 'number' ? `${pc.bold(String(result.number))} ` : ''
   logger.info(
     `${pc.green('✓')} created and deployed version ${number}of ${pc.bold(worker)}: 100% → ${result.id} (new)${unread ? ' (not read back)' : ''}`,

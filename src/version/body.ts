@@ -100,6 +100,12 @@ export function versionBody(
     remote?: RemoteState
     warn?: (message: string) => void
     variant?: BodyVariant
+    /**
+     * The pending migrations as the deploy path decision computed them from the same tag
+     * (`deployRoute`), so they are not computed, nor warned about, twice; without it, computed
+     * here from `remote.migrationTag`.
+     */
+    migrations?: { pending: unknown }
   } = {},
 ): VersionBody {
   const { git, remote, warn, variant = 'version' } = inputs
@@ -109,7 +115,11 @@ export function versionBody(
     fields = { ...fields, annotations: { ...git, ...fields.annotations } }
   // An assets-only version has no Durable Object to migrate.
   const migrations =
-    built.mainModule === undefined ? undefined : bodyMigrations(plan, remote?.migrationTag, warn)
+    built.mainModule === undefined
+      ? undefined
+      : inputs.migrations
+        ? inputs.migrations.pending
+        : bodyMigrations(plan, remote?.migrationTag, warn)
   if (migrations !== fields.migrations) {
     const { migrations: _configured, ...rest } = fields
     fields = migrations ? { ...rest, migrations: migrations as VersionConfig['migrations'] } : rest

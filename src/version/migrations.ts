@@ -1,7 +1,7 @@
-import type { PendingMigrations, TaggedMigrationStep } from '../core/pipeline.js'
+import type { PendingMigrations, TaggedMigrationStep } from '../core/stage-types.js'
 import type { BuildPlan } from '../plan/index.js'
 
-export type { PendingMigrations, TaggedMigrationStep } from '../core/pipeline.js'
+export type { PendingMigrations, TaggedMigrationStep } from '../core/stage-types.js'
 
 /**
  * Which Durable Object migration steps a version still has to carry, computed like

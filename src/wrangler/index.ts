@@ -1,7 +1,7 @@
 import { basename, dirname, resolve } from 'node:path'
 import { WorkersVersionError } from '../core/errors.js'
 import { isRecord } from '../core/guards.js'
-import type { TaggedMigrationStep } from '../core/pipeline.js'
+import type { TaggedMigrationStep } from '../core/stage-types.js'
 import { describe, formatPath, Problems, type Path } from '../options/issues.js'
 import type { Binding, VersionConfig } from '../options/version-schema.js'
 import { BINDING_SECTIONS, mapBindings, type MapContext } from './bindings.js'
