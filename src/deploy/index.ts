@@ -33,6 +33,7 @@ import { applyDeploySteps, type DeployStepsOutcome } from './triggers.js'
 import { preflight, startInWorkerd } from '../version/preflight.js'
 import { builtSize, type BuiltVersion } from '../version/build.js'
 import { deployRoute } from './path.js'
+import { diffBeforeWrites, startDiffReads } from './diff.js'
 import { deployScript, type KnownVersion } from './script.js'
 import { writeCiOutputs } from '../report/ci-outputs.js'
 import { appendStepSummary, type SummaryRow } from '../report/step-summary.js'
@@ -175,7 +176,10 @@ export function startUpload(
   }
   const close = holder()
   const share = () => (closed === undefined ? holder() : undefined)
-  return { plan, redactor, logger: redacted, ctx, early, account, close, share }
+  const session = { plan, redactor, logger: redacted, ctx, early, account, close, share }
+  // What will change (deploy/diff.ts): its reads start with the session, while the bundler works when `readEarly`.
+  startDiffReads(session, readEarly)
+  return session
 }
 
 /**
@@ -371,6 +375,8 @@ async function createVersionThenTraffic(
   if (plan.promote !== undefined && plan.promote < 100)
     planTraffic(state.current, 'the new version', plan.promote)
   if (state.isNew) refuseMissingWorker(session)
+  // What will change, printed and reported; strict mode refuses unacknowledged changes here, before any write.
+  await diffBeforeWrites(session, version, options, state, route)
   // The script upload creates the Worker itself, as it does for `wrangler deploy`. Creating it and
   // uploading the assets do not depend on each other (an assets session needs no Worker, as
   // wrangler's first deploy shows), so they run together: one round trip less on a first deploy.
