@@ -15,7 +15,7 @@ import { plural } from '../core/plural.js'
 import type { DeployedVersion, ModuleDigest } from '../api/deployed-state.js'
 import type { DeployStep } from './triggers.js'
 
-export type ChangeKind =
+type ChangeKind =
   | 'binding'
   | 'compatibility-date'
   | 'compatibility-flag'
@@ -28,7 +28,7 @@ export type ChangeKind =
   | 'workers-dev'
   | 'script-settings'
 
-export interface Change {
+interface Change {
   kind: ChangeKind
   op: 'add' | 'remove' | 'change'
   /** What changes: a binding's name, a route's pattern, a flag… */

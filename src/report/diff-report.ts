@@ -28,7 +28,7 @@ export interface DiffReport {
   strict?: { refused: readonly string[]; acknowledged: readonly string[] }
 }
 
-export function diffJsonPath(outputDir: string): string {
+function diffJsonPath(outputDir: string): string {
   return join(outputDir, 'diff.json')
 }
 
@@ -78,7 +78,7 @@ export async function appendDiffSummary(
 }
 
 /** What a dry run cannot compare, in the one line it prints and in its `diff.json`. */
-export const DRY_RUN_GAP =
+const DRY_RUN_GAP =
   'a dry run sends no request, so bindings, compatibility, modules, assets, migrations and triggers are not compared with the deployed Worker'
 
 /**
