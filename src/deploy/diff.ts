@@ -24,6 +24,7 @@ import type { Redactor } from '../core/redact.js'
 import type { ResolvedOptions } from '../options/resolve.js'
 import { diffVersion, formatDiff, type DeployedSide, type VersionDiff } from '../plan/diff.js'
 import type { UploadPlan } from '../plan/index.js'
+import { workerReads } from '../plan/reads.js'
 import { appendDiffSummary, writeDiffJson, type DiffReport } from '../report/diff-report.js'
 import { unwrittenWarning } from '../report/files.js'
 import type { Logger } from '../report/logger.js'
@@ -39,6 +40,8 @@ export interface DiffSession {
   readonly redactor: Redactor
   /** The account looked up from the token, when none was configured. */
   readonly account?: Promise<string>
+  /** The Worker's state read early; it holds the current deployment when the plan reads it (a gradual rollout). */
+  readonly early?: Promise<{ state: { current?: Deployment } }>
 }
 
 /** The reads started for a session; a session served to another plan reads again (its triggers may differ). */
@@ -50,8 +53,14 @@ const started = new WeakMap<DiffSession, Promise<Omit<DeployedSide, 'isNew'>>>()
  */
 export function startDiffReads(session: DiffSession, background: boolean): void {
   if (session.plan.preview || started.has(session)) return
+  const { plan, early } = session
+  // A gradual rollout reads the deployment with the Worker's state: that one read serves both.
+  const deployment =
+    workerReads(plan).deployment && early
+      ? () => early.then(({ state }) => state.current)
+      : undefined
   const reading = (session.account ?? Promise.resolve()).then(() =>
-    readDeployed({ ...session.ctx, background }, session.plan),
+    readDeployed({ ...session.ctx, background }, plan, deployment),
   )
   reading.catch(() => undefined)
   started.set(session, reading)
@@ -175,6 +184,7 @@ const UNCHECKED = /^(?:deployed version|routes|Custom Domains):/
 async function readDeployed(
   ctx: ApiCallContext,
   plan: UploadPlan,
+  deploymentRead: (() => Promise<Deployment | undefined>) | undefined,
 ): Promise<Omit<DeployedSide, 'isNew'>> {
   const worker = plan.target.worker
   const steps = new Set((plan.deploySteps ?? []).map((s) => s.kind))
@@ -188,7 +198,7 @@ async function readDeployed(
     }
   }
   const [deployment, routes, domains, crons, workersDev, settings] = await Promise.all([
-    attempt('deployed version', () => currentDeployment(ctx, worker)),
+    attempt('deployed version', deploymentRead ?? (() => currentDeployment(ctx, worker))),
     steps.has('routes') ? attempt('routes', () => listScriptRoutes(ctx, worker)) : undefined,
     steps.has('custom-domains')
       ? attempt('Custom Domains', () => listCustomDomains(ctx, worker))
