@@ -2,6 +2,7 @@
 // optional value, which node:util's parseArgs cannot express.
 
 export const DEPLOY_USAGE = `Usage: npx unplugin-workers-version deploy [--promote [PERCENT]] [--preview [NAME|auto]] [--dry-run]
+                                         [--strict [--allow KEY]...]
                                          [--cwd DIR] [--config PATH] [--env NAME] [--worker NAME]
 
 Deploys a finished build with the plugin's engine. It reads, in this order, the first that exists:
@@ -18,6 +19,11 @@ Options:
   --preview [NAME|auto]  a Preview deployment: to the Preview NAME, the branch's (no value), or
                          'auto' (deploy on the production branch, a Preview elsewhere)
   --dry-run              send nothing: write .workers-version/request.json only
+  --strict               before anything is written, refuse a deploy that removes a binding, a route
+                         or a Custom Domain, changes a binding's target or lowers the compatibility
+                         date; the refusal names each change and its KEY
+  --allow KEY            with --strict: deploy anyway with the change KEY names (repeatable), e.g.
+                         --allow remove-binding:CACHE
   --cwd DIR              the project directory (default: the current directory)
   --config PATH          the wrangler config to deploy (no Build Output or redirected config is read)
   --env NAME             the wrangler environment (default: CLOUDFLARE_ENV); a wrangler config only
@@ -35,6 +41,8 @@ export interface DeployArgs {
   /** `true`: the branch's Preview; `'auto'`; or a Preview's name. */
   preview?: true | string
   dryRun: boolean
+  /** `--strict`, with the changes `--allow` acknowledges. */
+  strict?: { allow: string[] }
   cwd?: string
   config?: string
   env?: string
@@ -53,12 +61,13 @@ const VALUE_FLAGS = new Set(['--cwd', '--config', '--env', '--worker'])
 export function parseDeployArgs(argv: readonly string[]): DeployArgs {
   const args: DeployArgs = { dryRun: false, help: false }
   const seen = new Set<string>()
+  const allowed: string[] = []
   for (let i = 0; i < argv.length; i++) {
     const token = argv[i]!
     const eq = token.startsWith('--') ? token.indexOf('=') : -1
     const flag = eq === -1 ? token : token.slice(0, eq)
     const inline = eq === -1 ? undefined : token.slice(eq + 1)
-    if (flag !== '-h' && flag !== '--help' && seen.has(flag))
+    if (flag !== '-h' && flag !== '--help' && flag !== '--allow' && seen.has(flag))
       throw new UsageError(`${flag} is given twice`)
     seen.add(flag)
     // The optional value of --promote and --preview: the next argument, unless it is a flag.
@@ -78,6 +87,21 @@ export function parseDeployArgs(argv: readonly string[]): DeployArgs {
         if (inline !== undefined) throw new UsageError('--dry-run takes no value')
         args.dryRun = true
         break
+      case '--strict':
+        if (inline !== undefined) throw new UsageError('--strict takes no value')
+        args.strict = { allow: args.strict?.allow ?? [] }
+        break
+      case '--allow': {
+        const value = inline ?? argv[++i]
+        if (
+          value === undefined ||
+          value.trim() === '' ||
+          (inline === undefined && value.startsWith('--'))
+        )
+          throw new UsageError('--allow needs a change key, e.g. --allow remove-binding:CACHE')
+        allowed.push(value)
+        break
+      }
       case '--promote': {
         const value = optional()
         args.promote = value === undefined ? true : percent(value)
@@ -107,6 +131,10 @@ export function parseDeployArgs(argv: readonly string[]): DeployArgs {
         args[key] = value
       }
     }
+  }
+  if (allowed.length > 0) {
+    if (!args.strict) throw new UsageError('--allow acknowledges a change only with --strict')
+    args.strict.allow.push(...allowed)
   }
   if (args.preview !== undefined && args.preview !== 'auto' && args.promote !== undefined) {
     throw new UsageError(

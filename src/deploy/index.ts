@@ -27,6 +27,7 @@ import type { Logger } from '../report/logger.js'
 import { versionBody, type VersionBody } from '../version/body.js'
 import { builtSize, type BuiltVersion } from '../version/build.js'
 import { watchInterruption, type InterruptionWatch } from './interruption.js'
+import { diffBeforeWrites } from './diff.js'
 import { deployRoute, type DeployRoute } from './path.js'
 import { uploadPreview, type PreviewDeletedResult, type PreviewUploadResult } from './preview.js'
 import { appliedSummary, reportCreated, reportThenFail, trafficLine } from './report.js'
@@ -138,6 +139,12 @@ async function createVersionThenTraffic(
   const { plan, logger } = session
   const worker = plan.target.worker
   const { state, route, git } = await beforeWrites(session)
+  // What will change (deploy/diff.ts). Strict mode refuses before any write, and the script upload
+  // deploys at once, so both wait for it; otherwise the reads it needs overlap the Worker, the
+  // assets and Create Version, which move no traffic, and it is shown before the deployment.
+  const diffing = diffBeforeWrites(session, version, options, state, route)
+  diffing.catch(() => undefined)
+  if (options.strict || route.kind === 'script') await diffing
   // The script upload creates the Worker itself, as it does for `wrangler deploy`. Creating it and
   // uploading the assets do not depend on each other (an assets session needs no Worker, as
   // wrangler's first deploy shows), so they run together: one round trip less on a first deploy.
@@ -160,6 +167,7 @@ async function createVersionThenTraffic(
   const { payload, kept } = body
   const result = await createVersionStep(session, body, interruption)
   interruption.settled()
+  await diffing
 
   const report = (traffic: TrafficShare[] | undefined, settled?: DeployStepsOutcome) =>
     reportCreated(session, options, result, traffic, {

@@ -7,6 +7,7 @@ import { createAgent, resolveTimeouts, type ApiCallContext } from '../api/index.
 import { proxyFromEnv, proxySecrets } from '../api/proxy.js'
 import type { Redactor } from '../core/redact.js'
 import type { ResolvedOptions } from '../options/resolve.js'
+import { startDiffReads } from './diff.js'
 import type { UploadPlan } from '../plan/index.js'
 import { sameReads } from '../plan/reads.js'
 import { createLiveLine, isLiveTerminal } from '../report/live-line.js'
@@ -119,7 +120,10 @@ export function startUpload(
   }
   const close = holder()
   const share = () => (closed === undefined ? holder() : undefined)
-  return { plan, redactor, logger: redacted, ctx, early, account, close, share }
+  const session = { plan, redactor, logger: redacted, ctx, early, account, close, share }
+  // What will change (deploy/diff.ts): its reads start with the session, while the bundler works when `readEarly`.
+  startDiffReads(session, readEarly)
+  return session
 }
 
 /**

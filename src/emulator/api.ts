@@ -4,6 +4,7 @@ import { timingSafeEqual } from 'node:crypto'
 import { Code, failOne, ok, type ApiReply } from './envelope.js'
 import { createVersion, workerNotFound, type CreateVersionContext } from './create-version.js'
 import { versionResult } from './results.js'
+import { ATTACHED_READ_ROUTES } from './attached-reads.js'
 import { WRANGLER_ROUTES } from './wrangler-routes.js'
 import { DEPLOYMENT_ROUTES } from './deployments.js'
 import { assetsRoutes, checkAssetsJwt, type AssetsService } from './assets.js'
@@ -107,6 +108,7 @@ const ROUTES: Route[] = [
   ...assetsRoutes((ctx) => ctx.assets),
   ...WORKER_SETTINGS_ROUTES,
   ...ZONE_AND_QUEUE_ROUTES,
+  ...ATTACHED_READ_ROUTES,
 ]
 
 /** A request the API takes on (its body not read yet), or the answer that refuses it. */

@@ -3,6 +3,7 @@ import { WorkersVersionError } from '../core/errors.js'
 import { isRecord } from '../core/guards.js'
 import { didYouMean, strictObject } from './fields.js'
 import { describe, Problems } from './issues.js'
+import { isStrictKey, STRICT_KEY_FORMS } from './strict.js'
 
 // The shape of every top-level option of `workersVersion()`, checked before the
 // bundler does any work. A misspelt option (`sourcemap`) is an error naming the
@@ -150,6 +151,23 @@ const OPTIONS = {
   productionBranch: v.optional(Str),
   previewForks: v.optional(Bool),
   createWorker: v.optional(Bool),
+  strict: v.optional(
+    v.union(
+      [
+        Bool,
+        fields({
+          allow: v.optional(
+            v.custom<string[]>(
+              (keys) => Array.isArray(keys) && keys.every(isStrictKey),
+              (issue) =>
+                `expected an array of acknowledged changes, each ${STRICT_KEY_FORMS}, got ${describe(issue.input)}`,
+            ),
+          ),
+        }),
+      ],
+      (issue) => `expected true, false or { allow: [...] }, got ${describe(issue.input)}`,
+    ),
+  ),
   gitAnnotations: v.optional(Bool),
   buildOutput: v.optional(
     v.custom<boolean | 'v0' | 'v1'>(

@@ -1,6 +1,7 @@
 import { compileRules, type ModuleRule, type RuleMatcher } from '../modules/content-types.js'
 import { DEFAULT_WRITTEN_VERSION } from '../build-output/layout.js'
 import { DEFAULTS, preflightByDefault } from './defaults.js'
+import { resolveStrict, type ResolvedStrict } from './strict.js'
 import type { AssetsOptions, NetworkOptions, WorkersVersionOptions } from './types.js'
 import type { VersionConfig } from './version-schema.js'
 import { parseOptions } from './options-schema.js'
@@ -52,6 +53,8 @@ export type ResolvedOptions = Pick<
   /** Whether a pull request from a fork may make a Preview (its own, `pr-<number>`). */
   previewForks: boolean
   preflight: boolean
+  /** Strict mode and the changes it acknowledges; undefined when off. */
+  strict?: ResolvedStrict
   /** `false` uploads none even when a config names a directory. */
   assets: ResolvedAssetsOptions | false
   gitAnnotations: boolean
@@ -100,6 +103,7 @@ export function resolveOptions(input: WorkersVersionOptions = {}): ResolvedOptio
     previewForks: input.previewForks ?? DEFAULTS.previewForks,
     preflight: input.preflight ?? preflightByDefault(promote),
     createWorker: input.createWorker,
+    strict: resolveStrict(input.strict),
     gitAnnotations: input.gitAnnotations ?? DEFAULTS.gitAnnotations,
     buildOutput:
       input.buildOutput === true

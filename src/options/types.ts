@@ -2,6 +2,7 @@ import type { VersionResult } from '../core/body.js'
 import type { ModuleRule } from '../modules/content-types.js'
 import type { VersionConfig } from './version-schema.js'
 import type { SecretsOption } from './secrets.js'
+import type { StrictOption } from './strict.js'
 
 /** Network limits of every request the plugin sends. */
 export interface NetworkOptions {
@@ -131,6 +132,13 @@ export interface WorkersVersionOptions {
   preflight?: boolean
   /** Create the Worker when it does not exist yet (first deploy). @default `true` when `worker` is a name, `false` for a 32-hex-digit id */
   createWorker?: boolean
+  /**
+   * Before anything is written, refuse a deploy that removes a binding, a route or a Custom Domain,
+   * changes a binding's target or lowers the compatibility date, unless `allow` acknowledges the
+   * change by the key the refusal prints (`remove-binding:CACHE`, `remove-route:example.com/*`…).
+   * `true` acknowledges none. The `deploy` command's `--strict` turns it on. @default false
+   */
+  strict?: boolean | StrictOption
   /** Without a configured `workers/tag` or `workers/message`, take them from git: the short commit SHA (`-dirty` when the tree has changes) and the commit subject. @default true */
   gitAnnotations?: boolean
   /**

@@ -15,6 +15,7 @@ import { previewDeploymentBody, versionBody, type BuiltModules } from './body.js
 import { previewAnnotations } from '../plan/ci-context.js'
 import { formatBytes } from '../report/format.js'
 import { plannedCalls } from '../plan/triggers.js'
+import { reportDryRunDiff } from '../report/diff-report.js'
 import { writeDeployStepsJson, writeRequestJson } from '../report/files.js'
 import { plural } from '../core/plural.js'
 import type { Logger } from '../report/logger.js'
@@ -110,6 +111,8 @@ export async function buildVersion(
     logger.info(
       `  after the deployment: ${plan.deploySteps.map((step) => step.title).join(', ')} (deploy-steps.json)`,
     )
+  // A dry run compares nothing with the deployed Worker: it says so (an upload compares in deploy/diff.ts).
+  if (!plan.upload) reportDryRunDiff(plan.outputDir, name, logger)
   if (buildOutputDir) logger.info(`  Build Output: ${relative(plan.root, buildOutputDir)}`)
   if (options.buildOutput && mainModule === undefined)
     logger.warn(

@@ -1,0 +1,241 @@
+/**
+ * What a deploy will change, shown before anything is written: the deployed version and the
+ * Worker's triggers are read while the bundler works (started with the upload's session, in one
+ * parallel round trip, then the deployed version's content in a second), compared with the build
+ * (plan/diff.ts), printed, written to `diff.json` and the job summary; strict mode then refuses
+ * the changes it guards unless acknowledged. A read that fails is a "not compared" line (and, in
+ * strict mode, a refusal: what cannot be checked is not let through).
+ */
+import { createHash } from 'node:crypto'
+import { relative } from 'node:path'
+import pc from 'picocolors'
+import { currentDeployment, type ApiCallContext, type Deployment } from '../api/index.js'
+import {
+  getDeployedVersion,
+  getScriptSettings,
+  getWorkersDev,
+  listCustomDomains,
+  listSchedules,
+  listScriptRoutes,
+} from '../api/deployed-state.js'
+import { WorkersVersionError } from '../core/errors.js'
+import { printable } from '../core/printable.js'
+import type { Redactor } from '../core/redact.js'
+import type { ResolvedOptions } from '../options/resolve.js'
+import { diffVersion, formatDiff, type DeployedSide, type VersionDiff } from '../plan/diff.js'
+import type { UploadPlan } from '../plan/index.js'
+import { workerReads } from '../plan/reads.js'
+import { appendDiffSummary, writeDiffJson, type DiffReport } from '../report/diff-report.js'
+import { unwrittenWarning } from '../report/files.js'
+import type { Logger } from '../report/logger.js'
+import { describeMigrations } from '../version/migrations.js'
+import type { BuiltVersion } from '../version/build.js'
+import type { DeployRoute } from './path.js'
+import { holdingProcessOpen } from './worker-state.js'
+
+/** What the diff needs of an upload's session (deploy/index.ts). */
+export interface DiffSession {
+  readonly plan: UploadPlan
+  readonly ctx: ApiCallContext
+  readonly logger: Logger
+  readonly redactor: Redactor
+  /** The account looked up from the token, when none was configured. */
+  readonly account?: Promise<string>
+  /** The Worker's state read early; it holds the current deployment when the plan reads it (a gradual rollout). */
+  readonly early?: Promise<{ state: { current?: Deployment } }>
+}
+
+/** The reads started for a session; a session served to another plan reads again (its triggers may differ). */
+const started = new WeakMap<DiffSession, Promise<Omit<DeployedSide, 'isNew'>>>()
+
+/**
+ * Starts the reads for `session` at once (`background`: while the bundler works, without holding the
+ * process open). A Preview has no diff: it replaces no deployed version.
+ */
+export function startDiffReads(session: DiffSession, background: boolean): void {
+  if (session.plan.preview || started.has(session)) return
+  const { plan, early } = session
+  // A gradual rollout reads the deployment with the Worker's state: that one read serves both.
+  const deployment =
+    workerReads(plan).deployment && early
+      ? () => early.then(({ state }) => state.current)
+      : undefined
+  const reading = (session.account ?? Promise.resolve()).then(() =>
+    readDeployed({ ...session.ctx, background }, plan, deployment),
+  )
+  reading.catch(() => undefined)
+  started.set(session, reading)
+}
+
+/**
+ * The hook: after the Worker's state is read and the route decided, before anything is created or
+ * uploaded. Prints the diff, writes `diff.json` and the job summary section, and in strict mode
+ * throws UNACKNOWLEDGED_CHANGES for each guarded change `strict.allow` does not name.
+ */
+export async function diffBeforeWrites(
+  session: DiffSession,
+  version: BuiltVersion,
+  options: Pick<ResolvedOptions, 'strict'>,
+  state: { isNew: boolean },
+  route: DeployRoute,
+): Promise<VersionDiff | undefined> {
+  const { plan, logger } = session
+  if (plan.preview) return undefined
+  if (!started.has(session)) startDiffReads(session, false)
+  const deployed = await holdingProcessOpen(started.get(session)!)
+  const diff = diffVersion(
+    {
+      bindings: (plan.version.bindings ?? []) as unknown as Record<string, unknown>[],
+      compatibilityDate: plan.version.compatibility_date,
+      compatibilityFlags: plan.version.compatibility_flags ?? [],
+      mainModule: version.modules.mainModule,
+      modules: version.modules.modules.map((m) => ({
+        name: m.name,
+        size: m.contents.byteLength,
+        sha256: createHash('sha256').update(m.contents).digest('hex'),
+      })),
+      assetFiles: version.assets?.files.length,
+      pendingMigrations:
+        route.kind === 'script' && route.migrations !== undefined
+          ? describeMigrations(route.migrations)
+          : undefined,
+      deploySteps: plan.deploySteps,
+      keepsSecrets: version.modules.mainModule !== undefined,
+    },
+    { ...deployed, isNew: state.isNew },
+  )
+  const strict = options.strict
+  const guarded = diff.changes.filter((c) => c.guard !== undefined)
+  const refused = strict ? guarded.filter((c) => !strict.allow.includes(c.guard!)) : []
+  const report: DiffReport = {
+    worker: plan.target.worker,
+    compared: true,
+    against: diff.against,
+    changes: diff.changes,
+    notCompared: diff.notCompared,
+    ...(strict && {
+      strict: {
+        refused: refused.map((c) => c.guard!),
+        acknowledged: guarded.filter((c) => strict.allow.includes(c.guard!)).map((c) => c.guard!),
+      },
+    }),
+  }
+  for (const [i, line] of formatDiff(diff).entries())
+    logger.info(i === 0 ? `${pc.cyan('±')} ${printable(line)}` : colour(printable(line)))
+  await writeReport(session, report)
+  if (strict) refuseUnacknowledged(plan.target.worker, refused, diff.notCompared)
+  return diff
+}
+
+function colour(line: string): string {
+  const sign = line.trimStart()[0]
+  return sign === '+'
+    ? pc.green(line)
+    : sign === '-'
+      ? pc.red(line)
+      : sign === '~'
+        ? pc.yellow(line)
+        : pc.dim(line)
+}
+
+/** diff.json and the job summary; neither may fail the deploy (the refusal, if any, comes after). */
+async function writeReport(session: DiffSession, report: DiffReport): Promise<void> {
+  const { plan, logger, redactor } = session
+  const unwritten = unwrittenWarning(logger, 'the diff was printed above')
+  try {
+    const file = writeDiffJson(plan.outputDir, report, redactor)
+    logger.info(pc.dim(`  diff: ${relative(plan.root, file) || file}`))
+  } catch (error) {
+    unwritten('diff.json', error)
+  }
+  const summary = process.env.GITHUB_STEP_SUMMARY
+  if (summary)
+    await appendDiffSummary(summary, report, redactor).catch((error: unknown) =>
+      unwritten(`GITHUB_STEP_SUMMARY (${summary})`, error),
+    )
+}
+
+function refuseUnacknowledged(
+  worker: string,
+  refused: ReadonlyArray<{ line: string; guard?: string }>,
+  notCompared: readonly string[],
+): void {
+  // What could not be read cannot be checked: strict mode does not let it through unseen.
+  const unchecked = notCompared.filter((gap) => UNCHECKED.test(gap))
+  if (refused.length === 0 && unchecked.length === 0) return
+  const lines = refused.map((c) => `  ${c.line}   acknowledge with '${c.guard}'`)
+  const gaps = unchecked.map((gap) => `  could not check ${gap}`)
+  throw new WorkersVersionError(
+    'UNACKNOWLEDGED_CHANGES',
+    `strict: nothing was written to Worker ${JSON.stringify(worker)}: ` +
+      (refused.length > 0
+        ? `this deploy makes ${refused.length === 1 ? 'a change' : `${refused.length} changes`} strict mode guards:\n${lines.join('\n')}\n` +
+          `To deploy anyway, list ${refused.length === 1 ? 'its key' : 'their keys'} in \`strict: { allow: [${refused.map((c) => `'${c.guard}'`).join(', ')}] }\`.`
+        : '') +
+      (gaps.length > 0
+        ? `${refused.length > 0 ? '\n' : ''}what strict mode checks could not be read:\n${gaps.join('\n')}`
+        : ''),
+  )
+}
+
+/** The reads whose failure leaves a guarded change unchecked (bindings and compatibility, routes, Custom Domains). */
+const UNCHECKED = /^(?:deployed version|routes|Custom Domains):/
+
+/** The deployment and the triggers in one parallel round trip, then the deployed version's content. */
+async function readDeployed(
+  ctx: ApiCallContext,
+  plan: UploadPlan,
+  deploymentRead: (() => Promise<Deployment | undefined>) | undefined,
+): Promise<Omit<DeployedSide, 'isNew'>> {
+  const worker = plan.target.worker
+  const steps = new Set((plan.deploySteps ?? []).map((s) => s.kind))
+  const unread: string[] = []
+  const attempt = async <T>(what: string, read: () => Promise<T>): Promise<T | undefined> => {
+    try {
+      return await read()
+    } catch (error) {
+      unread.push(`${what}: ${error instanceof Error ? error.message : String(error)}`)
+      return undefined
+    }
+  }
+  const [deployment, routes, domains, crons, workersDev, settings] = await Promise.all([
+    attempt('deployed version', deploymentRead ?? (() => currentDeployment(ctx, worker))),
+    steps.has('routes') ? attempt('routes', () => listScriptRoutes(ctx, worker)) : undefined,
+    steps.has('custom-domains')
+      ? attempt('Custom Domains', () => listCustomDomains(ctx, worker))
+      : undefined,
+    steps.has('schedules')
+      ? attempt('cron schedules', () => listSchedules(ctx, worker))
+      : undefined,
+    steps.has('workers-dev') ? attempt('workers.dev', () => getWorkersDev(ctx, worker)) : undefined,
+    steps.has('script-settings')
+      ? attempt('script settings', () => getScriptSettings(ctx, worker))
+      : undefined,
+  ])
+  const main = mainVersion(deployment)
+  const version =
+    main &&
+    (await attempt('deployed version', () => getDeployedVersion(ctx, worker, main.version_id)))
+  return {
+    ...(version && { version }),
+    ...(deployment && deployment.versions.length > 1 && { split: describeSplit(deployment) }),
+    ...(routes && { routes }),
+    ...(domains && { domains }),
+    ...(crons && { crons }),
+    ...(workersDev && { workersDev }),
+    ...(settings && { settings }),
+    unread,
+  }
+}
+
+/** During a gradual rollout the new version is compared with the one serving most of the traffic. */
+function mainVersion(deployment: Deployment | undefined) {
+  return deployment?.versions.reduce<(typeof deployment.versions)[number] | undefined>(
+    (best, v) => (best === undefined || v.percentage > best.percentage ? v : best),
+    undefined,
+  )
+}
+
+function describeSplit(deployment: Deployment): string {
+  return deployment.versions.map((v) => `${v.version_id} at ${v.percentage}%`).join(', ')
+}
