@@ -15,6 +15,7 @@ import {
   identityOfPayload,
   listSecrets,
   planTraffic,
+  readBaselineEarly,
   resolveTimeouts,
   type ApiCallContext,
   type Deployment,
@@ -133,6 +134,8 @@ export function startUpload(
     retries: options.network.retries,
     redactor,
     agent,
+    // The versions baseline is read with the Worker's reads (readWorker), off the send's path.
+    baselines: new Map(),
     log: (line) => {
       live?.clear()
       redacted.warn(pc.yellow(`  ${line}`))
@@ -656,6 +659,8 @@ async function holdingProcessOpen<T>(promise: Promise<T>): Promise<T> {
 async function readWorker(ctx: ApiCallContext, plan: UploadPlan): Promise<WorkerState> {
   const worker = plan.target.worker
   const reads = workerReads(plan)
+  // Started with the reads, taken by the send (api/baseline.ts); a Preview sends no version body.
+  if (!plan.preview) readBaselineEarly(ctx, worker)
   const [info, current, migrationTag, secrets] = await Promise.all([
     getWorker(ctx, worker),
     reads.deployment ? currentDeployment(ctx, worker) : undefined,
