@@ -5,9 +5,11 @@
  * fresh process whose config adds a tracing plugin around ours. Prints per run, in ms from the
  * spawn: the config loaded, buildStart, the bundle written, closeBundle's end (the upload awaited
  * inside ours), the process's exit; and each request the proxy saw (start–end, new connection).
- * A bare `vite build` of the same app runs in turn with it, for the added time.
+ * A bare `vite build` of the same app runs in turn with it, for the added time; with `--base DIR`
+ * (another build's dist/, e.g. the branch point's) that build's plugin runs in the same rounds too,
+ * and the paired differences against it are printed.
  *
- *   node bench/deploy-timeline.mjs [--rounds 5] [--upload] [--cpu-prof DIR] [--keep-alive-ms N]
+ *   node bench/deploy-timeline.mjs [--rounds 5] [--upload] [--cpu-prof DIR] [--base DIR] [--handshake-rtts 3]
  */
 import { spawn } from 'node:child_process'
 import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises'
@@ -17,7 +19,7 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { performance } from 'node:perf_hooks'
 import { startEmulatorProcess } from './emulator-process.mjs'
-import { startNetProxy } from './net-proxy.mjs'
+import { DEFAULT_NETWORK, startNetProxy } from './net-proxy.mjs'
 import { installPluginCopy } from './install-copy.mjs'
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..')
@@ -28,15 +30,23 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '5' },
     upload: { type: 'boolean', default: false },
     'cpu-prof': { type: 'string' },
+    base: { type: 'string' },
+    'handshake-rtts': { type: 'string', default: String(DEFAULT_NETWORK.handshakeRtts) },
   },
 })
 const rounds = Number(values.rounds)
 
 const emulator = await startEmulatorProcess({ preview: false })
-const proxy = await startNetProxy(emulator.url)
+const proxy = await startNetProxy(emulator.url, {
+  ...DEFAULT_NETWORK,
+  handshakeRtts: Number(values['handshake-rtts']),
+})
 const work = await mkdtemp(join(REPO, 'bench/.work-timeline-'))
 try {
   await installPluginCopy(work)
+  // A package.json of its own: inside the repository's package scope, the plugin's name would
+  // resolve to the repository's dist/ (a package's reference to itself) before any node_modules.
+  await writeFile(join(work, 'package.json'), '{ "private": true }\n')
   const dir = join(work, 'worker')
   await cp(join(REPO, 'playground/src'), join(dir, 'src'), { recursive: true })
   await cp(join(REPO, 'playground/shared.js'), join(dir, 'shared.js'))
@@ -60,6 +70,7 @@ process.on('exit', () => mark('exit'))
     `import workersVersion from 'unplugin-workers-version/vite'
 import { version } from './shared.js'
 ${tracer}
+process.stderr.write('@plugin ' + import.meta.resolve('unplugin-workers-version/vite') + '\\n')
 export default { logLevel: 'warn', build: { ssr: 'src/index.js', outDir: 'dist/deploy', sourcemap: true }, plugins: [tracer('pre'), workersVersion({ worker: '${worker}', version${values.upload ? '' : ', promote: true'}, outputDir: '.workers-version/deploy' }), tracer('post')] }
 `,
   )
@@ -74,54 +85,68 @@ export default { logLevel: 'warn', build: { ssr: 'src/index.js', outDir: 'dist/b
     CLOUDFLARE_API_TOKEN: emulator.token,
     CLOUDFLARE_ACCOUNT_ID: emulator.accountId,
   }
-  const bare = []
-  const ours = []
+  // With --base: the same app beside another copy of the plugin (its own node_modules).
+  const baseDir = values.base && join(work, 'base', 'worker')
+  if (baseDir) {
+    const installed = join(work, 'base', 'node_modules', 'unplugin-workers-version')
+    await cp(join(REPO, 'package.json'), join(installed, 'package.json'))
+    await cp(values.base, join(installed, 'dist'), { recursive: true })
+    await cp(dir, baseDir, { recursive: true })
+    await writeFile(join(work, 'base', 'package.json'), '{ "private": true }\n')
+  }
+  const cases = ['bare', 'ours', ...(baseDir ? ['base'] : [])]
+  const runs = Object.fromEntries(cases.map((c) => [c, []]))
   for (let round = 0; round < rounds; round++) {
-    const order = round % 2 ? ['ours', 'bare'] : ['bare', 'ours']
+    const order = round % 2 ? [...cases].reverse() : cases
     for (const which of order) {
       proxy.reset()
       const prof =
         values['cpu-prof'] && which === 'ours' && round === rounds - 1
           ? ['--cpu-prof', '--cpu-prof-dir', values['cpu-prof']]
           : []
-      const config = which === 'ours' ? 'vite.deploy.config.mjs' : 'vite.bare.config.mjs'
+      const deploying = which !== 'bare'
       const args = [
         ...prof,
         VITE,
         'build',
         '-c',
-        config,
-        ...(which === 'ours' ? ['--mode', 'deploy'] : []),
+        deploying ? 'vite.deploy.config.mjs' : 'vite.bare.config.mjs',
+        ...(deploying ? ['--mode', 'deploy'] : []),
       ]
-      const run = await timed(args, dir, which === 'ours' ? env : {})
+      const run = await timed(args, which === 'base' ? baseDir : dir, deploying ? env : {})
       run.requests = proxy.stats().log
-      ;(which === 'ours' ? ours : bare).push(run)
+      runs[which].push(run)
+      if (round === 0 && deploying) console.log(`${which} loads ${/^@plugin (.*)$/m.exec(run.out)?.[1]}`)
     }
   }
   const med = (xs) => {
     const s = [...xs].sort((a, b) => a - b)
     return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2
   }
-  console.log(
-    `bare vite build: median ${med(bare.map((r) => r.ms)).toFixed(0)} ms; ours: ${med(ours.map((r) => r.ms)).toFixed(0)} ms; added (median of paired differences): ${med(ours.map((r, i) => r.ms - bare[i].ms)).toFixed(0)} ms`,
-  )
-  for (const [i, run] of ours.entries()) {
-    const marks = Object.entries(run.marks)
-      .map(([k, v]) => `${k} ${v.toFixed(0)}`)
-      .join(', ')
+  const { bare } = runs
+  for (const which of cases.slice(1)) {
+    const own = runs[which]
     console.log(
-      `\nours, round ${i + 1}: ${run.ms.toFixed(0)} ms (bare ${bare[i].ms.toFixed(0)}): ${marks}`,
+      `${which}: median ${med(own.map((r) => r.ms)).toFixed(0)} ms, bare vite build ${med(bare.map((r) => r.ms)).toFixed(0)} ms; added over the bare build (median of paired differences): ${med(own.map((r, i) => r.ms - bare[i].ms)).toFixed(0)} ms; first request from the spawn: ${med(own.map((r) => Math.min(...r.requests.map((q) => q.start)) - r.spawnedAt)).toFixed(0)} ms; last response to exit: ${med(own.map((r) => r.ms - (Math.max(...r.requests.map((q) => q.end)) - r.spawnedAt))).toFixed(0)} ms`,
     )
-    console.log(
-      `  bare marks: ${Object.entries(bare[i].marks)
-        .map(([k, v]) => `${k} ${v.toFixed(0)}`)
-        .join(', ')}`,
-    )
-    for (const r of run.requests.sort((a, b) => a.start - b.start))
-      console.log(
-        `  ${r.method} ${r.path.replace(/^\/client\/v4\/accounts\/[^/]+/, '…').replace(/\?.*$/, '')}: ${(r.start - run.spawnedAt).toFixed(0)}–${(r.end - run.spawnedAt).toFixed(0)}${r.fresh ? ' (new connection)' : ''}`,
-      )
   }
+  if (baseDir)
+    console.log(
+      `ours − base, median of paired differences: ${med(runs.ours.map((r, i) => r.ms - runs.base[i].ms)).toFixed(0)} ms; ratio ours ÷ base: ${med(runs.ours.map((r, i) => r.ms / runs.base[i].ms)).toFixed(3)}`,
+    )
+  for (const which of cases.slice(1))
+    for (const [i, run] of runs[which].entries()) {
+      const marks = Object.entries(run.marks)
+        .map(([k, v]) => `${k} ${v.toFixed(0)}`)
+        .join(', ')
+      console.log(
+        `\n${which}, round ${i + 1}: ${run.ms.toFixed(0)} ms (bare ${bare[i].ms.toFixed(0)}): ${marks}`,
+      )
+      for (const r of run.requests.sort((a, b) => a.start - b.start))
+        console.log(
+          `  ${r.method} ${r.path.replace(/^\/client\/v4\/accounts\/[^/]+/, '…').replace(/\?.*$/, '')}: ${(r.start - run.spawnedAt).toFixed(0)}–${(r.end - run.spawnedAt).toFixed(0)}${r.fresh ? ' (new connection)' : ''}`,
+        )
+    }
 } finally {
   await proxy.close()
   await emulator.close()
