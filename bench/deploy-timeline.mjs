@@ -44,9 +44,6 @@ const proxy = await startNetProxy(emulator.url, {
 const work = await mkdtemp(join(REPO, 'bench/.work-timeline-'))
 try {
   await installPluginCopy(work)
-  // A package.json of its own: inside the repository's package scope, the plugin's name would
-  // resolve to the repository's dist/ (a package's reference to itself) before any node_modules.
-  await writeFile(join(work, 'package.json'), '{ "private": true }\n')
   const dir = join(work, 'worker')
   await cp(join(REPO, 'playground/src'), join(dir, 'src'), { recursive: true })
   await cp(join(REPO, 'playground/shared.js'), join(dir, 'shared.js'))
@@ -116,7 +113,8 @@ export default { logLevel: 'warn', build: { ssr: 'src/index.js', outDir: 'dist/b
       const run = await timed(args, which === 'base' ? baseDir : dir, deploying ? env : {})
       run.requests = proxy.stats().log
       runs[which].push(run)
-      if (round === 0 && deploying) console.log(`${which} loads ${/^@plugin (.*)$/m.exec(run.out)?.[1]}`)
+      if (round === 0 && deploying)
+        console.log(`${which} loads ${/^@plugin (.*)$/m.exec(run.out)?.[1]}`)
     }
   }
   const med = (xs) => {
