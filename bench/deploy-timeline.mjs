@@ -9,7 +9,7 @@
  * (another build's dist/, e.g. the branch point's) that build's plugin runs in the same rounds too,
  * and the paired differences against it are printed.
  *
- *   node bench/deploy-timeline.mjs [--rounds 5] [--upload] [--cpu-prof DIR] [--base DIR] [--handshake-rtts 3]
+ *   node bench/deploy-timeline.mjs [--rounds 5] [--upload] [--cpu-prof DIR] [--base DIR] [--handshake-rtts 3] [--node-args '--flag …']
  */
 import { spawn } from 'node:child_process'
 import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises'
@@ -31,6 +31,7 @@ const { values } = parseArgs({
     upload: { type: 'boolean', default: false },
     'cpu-prof': { type: 'string' },
     base: { type: 'string' },
+    'node-args': { type: 'string', default: '' },
     'handshake-rtts': { type: 'string', default: String(DEFAULT_NETWORK.handshakeRtts) },
   },
 })
@@ -104,6 +105,7 @@ export default { logLevel: 'warn', build: { ssr: 'src/index.js', outDir: 'dist/b
       const deploying = which !== 'bare'
       const args = [
         ...prof,
+        ...(deploying ? values['node-args'].split(' ').filter(Boolean) : []),
         VITE,
         'build',
         '-c',
@@ -122,15 +124,18 @@ export default { logLevel: 'warn', build: { ssr: 'src/index.js', outDir: 'dist/b
     return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2
   }
   const { bare } = runs
+  // The network's share, which the machine's load moves least: the first request's start to the last response's end.
+  const span = (r) =>
+    Math.max(...r.requests.map((q) => q.end)) - Math.min(...r.requests.map((q) => q.start))
   for (const which of cases.slice(1)) {
     const own = runs[which]
     console.log(
-      `${which}: median ${med(own.map((r) => r.ms)).toFixed(0)} ms, bare vite build ${med(bare.map((r) => r.ms)).toFixed(0)} ms; added over the bare build (median of paired differences): ${med(own.map((r, i) => r.ms - bare[i].ms)).toFixed(0)} ms; first request from the spawn: ${med(own.map((r) => Math.min(...r.requests.map((q) => q.start)) - r.spawnedAt)).toFixed(0)} ms; last response to exit: ${med(own.map((r) => r.ms - (Math.max(...r.requests.map((q) => q.end)) - r.spawnedAt))).toFixed(0)} ms`,
+      `${which}: median ${med(own.map((r) => r.ms)).toFixed(0)} ms, bare vite build ${med(bare.map((r) => r.ms)).toFixed(0)} ms; added over the bare build (median of paired differences): ${med(own.map((r, i) => r.ms - bare[i].ms)).toFixed(0)} ms; first request from the spawn: ${med(own.map((r) => Math.min(...r.requests.map((q) => q.start)) - r.spawnedAt)).toFixed(0)} ms; first request to last response: ${med(own.map(span)).toFixed(0)} ms; last response to exit: ${med(own.map((r) => r.ms - (Math.max(...r.requests.map((q) => q.end)) - r.spawnedAt))).toFixed(0)} ms`,
     )
   }
   if (baseDir)
     console.log(
-      `ours − base, median of paired differences: ${med(runs.ours.map((r, i) => r.ms - runs.base[i].ms)).toFixed(0)} ms; ratio ours ÷ base: ${med(runs.ours.map((r, i) => r.ms / runs.base[i].ms)).toFixed(3)}`,
+      `ours − base, median of paired differences: ${med(runs.ours.map((r, i) => r.ms - runs.base[i].ms)).toFixed(0)} ms; ratio ours ÷ base: ${med(runs.ours.map((r, i) => r.ms / runs.base[i].ms)).toFixed(3)}; first request to last response, paired: ${med(runs.ours.map((r, i) => span(r) - span(runs.base[i]))).toFixed(0)} ms`,
     )
   for (const which of cases.slice(1))
     for (const [i, run] of runs[which].entries()) {
