@@ -15,9 +15,6 @@ import { type ApiCallContext, withApi } from './request.js'
 import type { ApiSession } from './retry.js'
 import { readBaseline, type VersionBaseline } from './versions.js'
 
-/** Baselines read ahead, by Worker name; each serves the next send to that Worker once. */
-export type EarlyBaselines = Map<string, Promise<VersionBaseline | undefined>>
-
 /**
  * Starts reading the baseline of `worker` into `ctx.baselines`, when the context has that store.
  * Not awaited by the caller: a failure is left for the send, which then reads it itself.
