@@ -11,12 +11,7 @@ import type { BodyStream } from './transport.js'
 import { hasVersionId, pickVersionResult } from './result.js'
 import { quoteServerValue } from './server-values.js'
 import { parseBaseUrl } from './url.js'
-import {
-  findCreatedVersion,
-  identityOf,
-  type VersionIdentity,
-  versionsPath,
-} from './versions.js'
+import { findCreatedVersion, identityOf, type VersionIdentity, versionsPath } from './versions.js'
 
 export interface CreateVersionOptions extends ApiClientOptions {
   accountId: string
