@@ -45,6 +45,11 @@ const proxy = await startNetProxy(emulator.url, {
 const work = await mkdtemp(join(REPO, 'bench/.work-timeline-'))
 try {
   await installPluginCopy(work)
+  // A package.json of its own: inside the repository's package scope Node resolves the package's own
+  // name to the repository's dist/ (a package referring to itself) before any node_modules, and a
+  // --base comparison would load the same build twice. (Not in install-copy.mjs: with it, the
+  // `wrangler versions upload dist/bare/index.js` of network.mjs no longer found its entry.)
+  await writeFile(join(work, 'package.json'), '{ "private": true }\n')
   const dir = join(work, 'worker')
   await cp(join(REPO, 'playground/src'), join(dir, 'src'), { recursive: true })
   await cp(join(REPO, 'playground/shared.js'), join(dir, 'shared.js'))

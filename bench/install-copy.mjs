@@ -1,4 +1,4 @@
-import { cp, mkdir, writeFile } from 'node:fs/promises'
+import { cp, mkdir } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -7,13 +7,9 @@ const REPO = join(dirname(fileURLToPath(import.meta.url)), '..')
 /**
  * The plugin as users have it: a copy of the built package in `<work>/node_modules`. Imported by its
  * own name from inside the repository it would resolve to dist/ outside node_modules, and Vite would
- * then bundle it into the config file, dynamic imports (the upload code) and all. `<work>` gets a
- * package.json of its own too: inside the repository's package scope Node resolves the package's
- * own name to the repository's dist/ (a package referring to itself) before any node_modules.
+ * then bundle it into the config file, dynamic imports (the upload code) and all.
  */
 export async function installPluginCopy(work) {
-  await mkdir(work, { recursive: true })
-  await writeFile(join(work, 'package.json'), '{ "private": true }\n')
   const installed = join(work, 'node_modules', 'unplugin-workers-version')
   await mkdir(installed, { recursive: true })
   await cp(join(REPO, 'package.json'), join(installed, 'package.json'))
