@@ -2,6 +2,7 @@ import type { VersionRequestBody, VersionResult } from '../core/body.js'
 import { WorkersVersionError } from '../core/errors.js'
 import { isRecord } from '../core/guards.js'
 import { secretsInBindings } from '../core/redact.js'
+import { baselineForSend } from './baseline.js'
 import { checkAccountId, checkWorkerName } from './identifiers.js'
 import { describePointer } from './pointers.js'
 import { type ApiClientOptions, withApi } from './request.js'
@@ -10,13 +11,7 @@ import type { BodyStream } from './transport.js'
 import { hasVersionId, pickVersionResult } from './result.js'
 import { quoteServerValue } from './server-values.js'
 import { parseBaseUrl } from './url.js'
-import {
-  findCreatedVersion,
-  identityOf,
-  readBaseline,
-  type VersionIdentity,
-  versionsPath,
-} from './versions.js'
+import { findCreatedVersion, identityOf, type VersionIdentity, versionsPath } from './versions.js'
 
 export interface CreateVersionOptions extends ApiClientOptions {
   accountId: string
@@ -57,7 +52,9 @@ export async function createVersion(options: CreateVersionOptions): Promise<Vers
   return withApi(options, async (session, redactor) => {
     if (typeof body !== 'function') redactor.add(...secretsInBindings(body.bindings))
     // Only a body with module digests can ever be adopted: only then is the baseline needed.
-    const baseline = identity?.modules ? await readBaseline(session, accountId, worker) : undefined
+    const baseline = identity?.modules
+      ? await baselineForSend(options, session, accountId, worker)
+      : undefined
     const answer = await sendWithRetries(session, {
       method: 'POST',
       path: versionsPath(accountId, worker),

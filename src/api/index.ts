@@ -1,4 +1,5 @@
 // What src/deploy/ uses of the API client; everything else in src/api is internal.
+export { readBaselineEarly } from './baseline.js'
 export { createVersion } from './create-version.js'
 export { ApiError } from './errors.js'
 export { createAgent, resolveTimeouts } from './transport.js'

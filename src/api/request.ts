@@ -6,6 +6,7 @@ import { WorkersVersionError } from '../core/errors.js'
 import { isRecord } from '../core/guards.js'
 import { Redactor } from '../core/redact.js'
 import { type ApiCredentials, authHeaders } from './auth.js'
+import type { EarlyBaselines } from './versions.js'
 import { resolveBackoff, type RetryOptions } from './policy.js'
 import { type ApiRequest, type ApiSession, sendWithRetries } from './retry.js'
 import { resolveTimeouts, type SharedAgent, type Timeouts, Transport } from './transport.js'
@@ -41,6 +42,11 @@ export interface ApiClientOptions {
    * the process alive itself (`holdingProcessOpen`).
    */
   background?: boolean
+  /**
+   * Versions baselines read with the Worker's other reads, taken by the next Create Version or
+   * script upload of that Worker (api/baseline.ts); without it each send reads its own first.
+   */
+  baselines?: EarlyBaselines
 }
 
 /** What every call about a Worker needs: the client options and the account. */

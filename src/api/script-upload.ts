@@ -14,7 +14,8 @@ import { accountPath, requireAccount, withApi, type ApiCallContext } from './req
 import { pickVersionResult } from './result.js'
 import { sendWithRetries } from './retry.js'
 import { createFormData, type FormData } from './undici.js'
-import { findCreatedVersion, readBaseline, type VersionIdentity, versionsPath } from './versions.js'
+import { baselineForSend } from './baseline.js'
+import { findCreatedVersion, type VersionIdentity, versionsPath } from './versions.js'
 import { currentMigrationTag } from './workers.js'
 
 export interface ScriptUpload {
@@ -48,7 +49,7 @@ export async function uploadScript(
   requireAccount(ctx, what)
   return withApi(ctx, async (session, redactor) => {
     redactor.add(...secretsInBindings(metadata.bindings))
-    const baseline = await readBaseline(session, ctx.accountId, worker)
+    const baseline = await baselineForSend(ctx, session, ctx.accountId, worker)
     const newTag =
       isRecord(metadata.migrations) && typeof metadata.migrations.new_tag === 'string'
         ? metadata.migrations.new_tag

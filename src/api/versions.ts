@@ -84,6 +84,9 @@ export interface VersionBaseline {
   id?: string
 }
 
+/** Baselines read ahead of the send (api/baseline.ts), by Worker name; each serves the next send to that Worker once. */
+export type EarlyBaselines = Map<string, Promise<VersionBaseline | undefined>>
+
 export interface LookupContext {
   /** The session of the Create Version call: its transport, deadline and redaction. */
   session: ApiSession

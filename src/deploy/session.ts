@@ -78,6 +78,8 @@ export function startUpload(
     retries: options.network.retries,
     redactor,
     agent,
+    // The versions baseline is read with the Worker's reads (readWorker), off the send's path.
+    baselines: new Map(),
     log: (line) => {
       live?.clear()
       redacted.warn(pc.yellow(`  ${line}`))

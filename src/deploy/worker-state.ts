@@ -7,6 +7,7 @@ import {
   currentMigrationTag,
   getWorker,
   listSecrets,
+  readBaselineEarly,
   type ApiCallContext,
   type Deployment,
 } from '../api/index.js'
@@ -36,6 +37,8 @@ export function isFresh(readAt: number, now: number): boolean {
 export async function readWorker(ctx: ApiCallContext, plan: UploadPlan): Promise<WorkerState> {
   const worker = plan.target.worker
   const reads = workerReads(plan)
+  // Started with the reads, taken by the send (api/baseline.ts); a Preview sends no version body.
+  if (!plan.preview) readBaselineEarly(ctx, worker)
   const [info, current, migrationTag, secrets] = await Promise.all([
     getWorker(ctx, worker),
     reads.deployment ? currentDeployment(ctx, worker) : undefined,
