@@ -54,6 +54,7 @@ import {
   type SharedSteps,
 } from './preview.js'
 import { watchInterruption, type InterruptionWatch } from './interruption.js'
+import { describeSteps, refuseRolloutFrom, runRollout, type RolloutStepRecord } from './rollout.js'
 
 /** What the Worker looks like before the version is created: read in parallel, in one round trip. */
 interface WorkerState {
@@ -371,6 +372,8 @@ async function createVersionThenTraffic(
   if (plan.promote !== undefined && plan.promote < 100)
     planTraffic(state.current, 'the new version', plan.promote)
   if (state.isNew) refuseMissingWorker(session)
+  // Gated rollout hook (1/2): refused here, before anything is created, without a version to roll from.
+  const rolloutFrom = await rolloutStart(session, options, state, route.kind)
   // The script upload creates the Worker itself, as it does for `wrangler deploy`. Creating it and
   // uploading the assets do not depend on each other (an assets session needs no Worker, as
   // wrangler's first deploy shows), so they run together: one round trip less on a first deploy.
@@ -449,6 +452,31 @@ async function createVersionThenTraffic(
       'the deployment',
       `version ${result.id} was created, and traffic may have moved to it`,
     )
+    // Gated rollout hook (2/2): the steps, checks and rollback replace the one deployment below.
+    if (rolloutFrom && options.rollout) {
+      const outcome = await runRollout({
+        ctx,
+        worker,
+        newId: result.id,
+        previous: rolloutFrom,
+        rollout: options.rollout,
+        message: payload.config.annotations?.['workers/message'],
+        logger,
+        interruption,
+      })
+      interruption.settled()
+      const rolledOut = outcome.failure === undefined
+      settled = rolledOut ? await applyStepsOf(session, result.id) : undefined
+      await reportThenFail(
+        reportCreated(session, options, result, outcome.traffic, {
+          sizeBytes: builtSize(version),
+          applied: appliedSummary(state.isNew, kept, settled),
+          rollout: outcome.steps,
+        }),
+        outcome.failure ? { applied: [], failure: outcome.failure } : settled,
+      )
+      return result
+    }
     traffic = planTraffic(state.current, result.id, plan.promote)
     const deployment = {
       versions: traffic,
@@ -503,6 +531,27 @@ async function createVersionThenTraffic(
   return result
 }
 
+/**
+ * A gated rollout (`promote` as an object) starts from the deployment serving now, read here when the
+ * plan did not (a promote to 100% reads none): one version at 100%, or nothing is created.
+ */
+async function rolloutStart(
+  session: UploadSession,
+  options: ResolvedOptions,
+  state: WorkerState,
+  route: 'version' | 'script',
+): Promise<Deployment | undefined> {
+  if (!options.rollout || session.plan.promote === undefined) return undefined
+  const worker = session.plan.target.worker
+  if (route === 'script')
+    throw new WorkersVersionError(
+      'PROMOTE_NOT_POSSIBLE',
+      `\`promote\`: Worker ${quoteValue(worker)} has a pending Durable Object migration, which only a full deploy applies; a gated rollout cannot. Deploy the migration with \`promote: true\` first.`,
+    )
+  const current = state.isNew ? undefined : (state.current ?? (await currentDeployment(session.ctx, worker)))
+  return refuseRolloutFrom(current, worker)
+}
+
 /** What the job summary's "Applied" cell lists: everything this upload changed besides the code. */
 function appliedSummary(
   isNew: boolean,
@@ -555,7 +604,7 @@ async function reportCreated(
   options: ResolvedOptions,
   result: KnownVersion,
   traffic: TrafficShare[] | undefined,
-  extra: { sizeBytes: number; applied: string[] },
+  extra: { sizeBytes: number; applied: string[]; rollout?: RolloutStepRecord[] },
 ): Promise<void> {
   const { plan, logger, redactor } = session
   const { target } = plan
@@ -567,7 +616,11 @@ async function reportCreated(
       plan.outputDir,
       { worker: target.worker, accountId: session.ctx.accountId },
       redactor.redactDeep(result),
-      traffic && { strategy: 'percentage', versions: traffic },
+      traffic && {
+        strategy: 'percentage',
+        versions: traffic,
+        ...(extra.rollout && { rollout: extra.rollout }),
+      },
     )
     logger.info(`  result: ${relative(plan.root, resultFile) || resultFile}`)
   } catch (error) {
@@ -575,14 +628,26 @@ async function reportCreated(
   }
   const ciOutputs = process.env.GITHUB_OUTPUT
   if (ciOutputs)
-    await writeCiOutputs(ciOutputs, result, redactor, traffic).catch((error: unknown) =>
+    await writeCiOutputs(
+      ciOutputs,
+      result,
+      redactor,
+      traffic,
+      extra.rollout && describeSteps(extra.rollout).join('; '),
+    ).catch((error: unknown) =>
       unwritten(`GITHUB_OUTPUT (${ciOutputs})`, error),
     )
   const summary = process.env.GITHUB_STEP_SUMMARY
   if (summary)
     await appendStepSummary(
       summary,
-      versionSummaryRow(target.worker, result, traffic, extra),
+      versionSummaryRow(target.worker, result, traffic, {
+        sizeBytes: extra.sizeBytes,
+        applied: [
+          ...extra.applied,
+          ...(extra.rollout ?? []).length > 0 ? describeSteps(extra.rollout!).map((s) => `rollout ${s}`) : [],
+        ],
+      }),
       redactor,
     ).catch((error: unknown) => unwritten(`GITHUB_STEP_SUMMARY (${summary})`, error))
   // A version known by its id alone (deployed, not read back) is not the full result `onVersion` is promised.
