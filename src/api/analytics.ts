@@ -13,7 +13,7 @@ import { NetworkFailure } from './transport.js'
  * The query sent; the emulator answers exactly this text (whitespace aside) and refuses any other.
  * Variables: `accountTag`, `scriptName`, `datetimeStart`, `datetimeEnd` (RFC 3339).
  */
-export const INVOCATIONS_QUERY = `query WorkerVersionInvocations($accountTag: string!, $scriptName: string!, $datetimeStart: Time!, $datetimeEnd: Time!) {
+const INVOCATIONS_QUERY = `query WorkerVersionInvocations($accountTag: string!, $scriptName: string!, $datetimeStart: Time!, $datetimeEnd: Time!) {
   viewer {
     accounts(filter: { accountTag: $accountTag }) {
       workersInvocationsAdaptive(limit: 100, filter: { scriptName: $scriptName, datetime_geq: $datetimeStart, datetime_leq: $datetimeEnd }) {
@@ -99,9 +99,10 @@ function parseAnswer(
       `${what} refused the query (HTTP ${status}): ${redact(messages.join('; ') || 'no message')}. The token needs the Account Analytics Read permission.`,
     )
   }
-  const accounts = isRecord(answer) && isRecord(answer.data) && isRecord(answer.data.viewer)
-    ? answer.data.viewer.accounts
-    : undefined
+  const accounts =
+    isRecord(answer) && isRecord(answer.data) && isRecord(answer.data.viewer)
+      ? answer.data.viewer.accounts
+      : undefined
   const account = Array.isArray(accounts) ? (accounts[0] as unknown) : undefined
   const rows = isRecord(account) ? account.workersInvocationsAdaptive : undefined
   if (!Array.isArray(rows))
@@ -111,7 +112,8 @@ function parseAnswer(
     )
   const byVersion = new Map<string, VersionInvocations>()
   for (const row of rows) {
-    const version = isRecord(row) && isRecord(row.dimensions) ? row.dimensions.scriptVersion : undefined
+    const version =
+      isRecord(row) && isRecord(row.dimensions) ? row.dimensions.scriptVersion : undefined
     const sum = isRecord(row) && isRecord(row.sum) ? row.sum : undefined
     if (typeof version !== 'string' || !sum || !counts(sum))
       throw new WorkersVersionError(
@@ -130,5 +132,9 @@ function parseAnswer(
 
 function counts(sum: Record<string, unknown>): boolean {
   const whole = (n: unknown) => typeof n === 'number' && Number.isInteger(n) && n >= 0
-  return whole(sum.requests) && whole(sum.errors) && (sum.subrequests === undefined || whole(sum.subrequests))
+  return (
+    whole(sum.requests) &&
+    whole(sum.errors) &&
+    (sum.subrequests === undefined || whole(sum.subrequests))
+  )
 }

@@ -16,7 +16,7 @@ const PROBE_TIMEOUT_MS = 30_000
 const MAX_PROBE_TEXT = 64 * 1024
 
 /** The header value: the Worker's name as a dictionary key must be a token, the version id a quoted string. */
-export function versionOverride(worker: string, versionId: string): string {
+function versionOverride(worker: string, versionId: string): string {
   return `${worker}="${versionId}"`
 }
 

@@ -548,7 +548,9 @@ async function rolloutStart(
       'PROMOTE_NOT_POSSIBLE',
       `\`promote\`: Worker ${quoteValue(worker)} has a pending Durable Object migration, which only a full deploy applies; a gated rollout cannot. Deploy the migration with \`promote: true\` first.`,
     )
-  const current = state.isNew ? undefined : (state.current ?? (await currentDeployment(session.ctx, worker)))
+  const current = state.isNew
+    ? undefined
+    : (state.current ?? (await currentDeployment(session.ctx, worker)))
   return refuseRolloutFrom(current, worker)
 }
 
@@ -634,9 +636,7 @@ async function reportCreated(
       redactor,
       traffic,
       extra.rollout && describeSteps(extra.rollout).join('; '),
-    ).catch((error: unknown) =>
-      unwritten(`GITHUB_OUTPUT (${ciOutputs})`, error),
-    )
+    ).catch((error: unknown) => unwritten(`GITHUB_OUTPUT (${ciOutputs})`, error))
   const summary = process.env.GITHUB_STEP_SUMMARY
   if (summary)
     await appendStepSummary(
@@ -645,7 +645,7 @@ async function reportCreated(
         sizeBytes: extra.sizeBytes,
         applied: [
           ...extra.applied,
-          ...(extra.rollout ?? []).length > 0 ? describeSteps(extra.rollout!).map((s) => `rollout ${s}`) : [],
+          ...describeSteps(extra.rollout ?? []).map((step) => `rollout ${step}`),
         ],
       }),
       redactor,

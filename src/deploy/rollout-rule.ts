@@ -25,7 +25,7 @@ export type StepVerdict =
   | { verdict: 'wait' }
 
 /** An error rate, 0 without requests (nothing failed). */
-export function errorRate(counts: Invocations): number {
+function errorRate(counts: Invocations): number {
   return counts.requests > 0 ? counts.errors / counts.requests : 0
 }
 

@@ -8,7 +8,12 @@
  */
 import pc from 'picocolors'
 import { readInvocations, type VersionInvocations } from '../api/analytics.js'
-import { createDeployment, deployRollout, type Deployment, type TrafficShare } from '../api/deployments.js'
+import {
+  createDeployment,
+  deployRollout,
+  type Deployment,
+  type TrafficShare,
+} from '../api/deployments.js'
 import { probeVersion } from '../api/probe.js'
 import type { ApiCallContext } from '../api/request.js'
 import { WorkersVersionError } from '../core/errors.js'
@@ -119,9 +124,15 @@ export async function runRollout(run: RolloutRun): Promise<RolloutOutcome> {
             { version_id: previousId, percentage: 100 - percentage },
           ]
     const split = versions.map((v) => `${v.percentage}% → ${v.version_id}`).join(', ')
-    interruption.during(`the gated rollout (${label})`, `the deployment may be ${split}, and it is left so`)
+    interruption.during(
+      `the gated rollout (${label})`,
+      `the deployment may be ${split}, and it is left so`,
+    )
     const started = new Date()
-    const { made, changed } = await deployRollout(ctx, worker, read, { versions, message: run.message })
+    const { made, changed } = await deployRollout(ctx, worker, read, {
+      versions,
+      message: run.message,
+    })
     if (changed)
       throw new WorkersVersionError(
         'DEPLOYMENT_CHANGED',
@@ -133,7 +144,11 @@ export async function runRollout(run: RolloutRun): Promise<RolloutOutcome> {
       `the gated rollout (${label})`,
       `the deployment is left as it is (${split}); continue with \`wrangler versions deploy\` or run the build again`,
     )
-    const step: RolloutStepRecord = { percentage, outcome: 'deployed', started_at: started.toISOString() }
+    const step: RolloutStepRecord = {
+      percentage,
+      outcome: 'deployed',
+      started_at: started.toISOString(),
+    }
 
     if (rollout.checks.length > 0 && rollout.url !== undefined) {
       progress(`${label}: checking version ${newId} through version overrides …`)
@@ -156,7 +171,9 @@ export async function runRollout(run: RolloutRun): Promise<RolloutOutcome> {
     }
     if (percentage === 0) {
       steps.push(step)
-      done(`${pc.green('✓')} ${label}: ${step.checks ? `${step.checks} check(s) passed` : 'deployed without traffic'}`)
+      done(
+        `${pc.green('✓')} ${label}: ${step.checks ? `${step.checks} check(s) passed` : 'deployed without traffic'}`,
+      )
       continue
     }
 
@@ -187,7 +204,9 @@ export async function runRollout(run: RolloutRun): Promise<RolloutOutcome> {
           `the new version served ${newer.requests} request(s) in ${round + 1} interval(s), fewer than promote.minRequests (${rollout.minRequests}), so its health is unknown; ${figures}`,
           'ROLLOUT_NO_TRAFFIC',
         )
-      progress(`${label}: ${newer.requests}/${rollout.minRequests} requests so far; waiting another interval`)
+      progress(
+        `${label}: ${newer.requests}/${rollout.minRequests} requests so far; waiting another interval`,
+      )
     }
   }
   interruption.settled()
@@ -224,7 +243,10 @@ function formatMs(ms: number): string {
 /** One line per step for the job summary and the CI output `rollout`. */
 export function describeSteps(steps: readonly RolloutStepRecord[]): string[] {
   return steps.map((s) => {
-    const figures = s.new && s.previous ? ` (new: ${describeInvocations(s.new)}; previous: ${describeInvocations(s.previous)})` : ''
+    const figures =
+      s.new && s.previous
+        ? ` (new: ${describeInvocations(s.new)}; previous: ${describeInvocations(s.previous)})`
+        : ''
     return `${s.percentage}% ${s.outcome}${figures}`
   })
 }

@@ -145,10 +145,7 @@ function checkDeploymentBody(
       ) {
         // 0% is allowed: a version deployed at 0% takes no traffic but answers version overrides.
         errors.push(
-          err(
-            'percentage must be a number from 0 to 100',
-            pointer('versions', i, 'percentage'),
-          ),
+          err('percentage must be a number from 0 to 100', pointer('versions', i, 'percentage')),
         )
       }
       if (typeof id === 'string' && typeof percentage === 'number')

@@ -36,10 +36,17 @@ function graphql(ctx: ApiContext, req: ApiRequest): ApiReply {
     return refused(
       'the emulator answers only the Workers invocations query a gated rollout sends (workersInvocationsAdaptive by scriptVersion)',
     )
-  if (typeof variables !== 'object' || variables === null)
-    return refused('variables are missing')
-  const { accountTag, scriptName, datetimeStart, datetimeEnd } = variables as Record<string, unknown>
-  for (const [name, value] of Object.entries({ accountTag, scriptName, datetimeStart, datetimeEnd }))
+  if (typeof variables !== 'object' || variables === null) return refused('variables are missing')
+  const { accountTag, scriptName, datetimeStart, datetimeEnd } = variables as Record<
+    string,
+    unknown
+  >
+  for (const [name, value] of Object.entries({
+    accountTag,
+    scriptName,
+    datetimeStart,
+    datetimeEnd,
+  }))
     if (typeof value !== 'string' || value === '')
       return refused(`variable $${name} must be a non-empty string`)
   if (!RFC3339.test(datetimeStart as string) || !RFC3339.test(datetimeEnd as string))

@@ -377,7 +377,13 @@ export async function startServer(options: EmulatorOptions = {}): Promise<Emulat
       request.body,
     )
     // What the GraphQL Analytics API reports (graphql.ts): which version answered, and how.
-    ctx.invocations?.record({ account: accountId, script, versionId: picked.versionId, at: Date.now(), status: reply.reply.status })
+    ctx.invocations?.record({
+      account: accountId,
+      script,
+      versionId: picked.versionId,
+      at: Date.now(),
+      status: reply.reply.status,
+    })
     return reply
   }
 

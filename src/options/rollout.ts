@@ -7,7 +7,7 @@ import { isRecord } from '../core/guards.js'
 import { describe } from './issues.js'
 
 /** One check of the new version, sent through the version overrides header. */
-export interface RolloutCheck {
+interface RolloutCheck {
   /** The path below `url`, starting with `/`. */
   path: string
   /** The status the answer must have. @default 200 */
@@ -17,7 +17,7 @@ export interface RolloutCheck {
 }
 
 /** What a step waits on: `ms` to let pass, before the step named is measured. */
-export type RolloutWait = (ms: number, step: { percentage: number; index: number }) => Promise<void>
+type RolloutWait = (ms: number, step: { percentage: number; index: number }) => Promise<void>
 
 export interface RolloutOptions {
   /** The new version's share at each step, rising, ending at 100; 0 first probes it without traffic. @default [0, 10, 50, 100] */
@@ -52,7 +52,7 @@ export interface ResolvedRollout {
   wait?: RolloutWait
 }
 
-export const ROLLOUT_DEFAULTS = {
+const ROLLOUT_DEFAULTS = {
   steps: [0, 10, 50, 100],
   interval: '5m',
   maxErrorRate: 0.01,
@@ -132,7 +132,8 @@ export function resolveRollout(input: Record<string, unknown>): ResolvedRollout 
 
   const checks: ResolvedRollout['checks'] = []
   if (input.checks !== undefined) {
-    if (!Array.isArray(input.checks)) bad('checks', 'an array of { path, status?, text? }', input.checks)
+    if (!Array.isArray(input.checks))
+      bad('checks', 'an array of { path, status?, text? }', input.checks)
     else
       input.checks.forEach((check: unknown, i) => {
         const at = `checks[${i}]`
@@ -169,7 +170,11 @@ export function resolveRollout(input: Record<string, unknown>): ResolvedRollout 
   }
   const maxErrorRate = number('maxErrorRate', (n) => n >= 0 && n <= 1, 'a rate from 0 to 1')
   const errorRateFactor = number('errorRateFactor', (n) => n >= 1, 'a number of at least 1')
-  const minRequests = number('minRequests', (n) => Number.isInteger(n) && n >= 1, 'a whole number of at least 1')
+  const minRequests = number(
+    'minRequests',
+    (n) => Number.isInteger(n) && n >= 1,
+    'a whole number of at least 1',
+  )
   const maxExtraIntervals = number(
     'maxExtraIntervals',
     (n) => Number.isInteger(n) && n >= 0 && n <= 100,

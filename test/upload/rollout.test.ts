@@ -53,7 +53,9 @@ const deploymentBodies = (worker: string) =>
     .map((r) => (r.body as { versions: unknown }).versions)
 
 async function deployOld(worker: string): Promise<string> {
-  await (await deploy(worker, OLD, { promote: true })).build
+  await (
+    await deploy(worker, OLD, { promote: true })
+  ).build
   return emu.versions(worker)[0]!.id
 }
 
@@ -204,10 +206,12 @@ describe("the emulator's GraphQL Analytics API", () => {
 
   it('refuses a request without the token, and any query but the rollout one with GraphQL errors', async () => {
     expect((await query({ query: '{ viewer { zones { id } } }' }, 'wrong')).status).toBe(401)
-    const answer = await (
-      await query({ query: '{ viewer { accounts { workersInvocationsAdaptive { sum { requests } } } } }' })
-    ).json()
+    const answer = (await (
+      await query({
+        query: '{ viewer { accounts { workersInvocationsAdaptive { sum { requests } } } } }',
+      })
+    ).json()) as { data: unknown; errors: Array<{ message: string }> }
     expect(answer.data).toBeNull()
-    expect(answer.errors[0].message).toContain('answers only the Workers invocations query')
+    expect(answer.errors[0]?.message).toContain('answers only the Workers invocations query')
   })
 })
