@@ -1,6 +1,7 @@
 // A health-gated rollout on the emulator, with traffic sent to the Worker between steps: a healthy
 // version reaches 100% step by step; one that throws on every third request is rolled back with
 // the error rates measured; one that fails its check at 0% never gets traffic.
+import { spawn } from 'node:child_process'
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
@@ -193,6 +194,67 @@ describe('a gated rollout on the emulator', () => {
     ])
     expect(waits).toBe(0)
     expect(emu.deployments(worker)[0]!.versions).toEqual([{ version_id: old, percentage: 100 }])
+  })
+})
+
+describe('a gated rollout interrupted while a step waits', () => {
+  it('SIGINT leaves the split as it is and says so; the process ends as a SIGINT ends it', async () => {
+    const worker = 'gate-sigint'
+    const old = await deployOld(worker)
+    const dir = await tempDir(`rollout-${worker}`)
+    const input = join(dir, 'worker.js')
+    await writeFile(input, HEALTHY)
+    // A user's build in a process of its own (the published dist entry), the step an hour long.
+    const spec = {
+      input,
+      outDir: join(dir, 'dist'),
+      options: {
+        worker,
+        upload: true,
+        outputDir: join(dir, '.workers-version'),
+        preflight: false,
+        gitAnnotations: false,
+        version: { compatibility_date: '2025-01-01' },
+        promote: { steps: [10, 100], interval: '1h' },
+      },
+    }
+    const { FORCE_COLOR: _forceColor, ...inherited } = process.env
+    const child = spawn(process.execPath, [join(import.meta.dirname, 'build-script.mjs')], {
+      env: {
+        ...inherited,
+        BUILD_SPEC: JSON.stringify(spec),
+        CLOUDFLARE_API_TOKEN: emu.token,
+        CLOUDFLARE_ACCOUNT_ID: emu.accountId,
+        CLOUDFLARE_API_BASE_URL: emu.url,
+        ...(emu.tls && { NODE_EXTRA_CA_CERTS: emu.tls.caFile }),
+        NO_COLOR: '1',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let output = ''
+    const waiting = new Promise<void>((resolve) => {
+      const take = (chunk: Buffer) => {
+        output += chunk.toString()
+        if (output.includes('step 1/2: 10%: waiting 60 min')) resolve()
+      }
+      child.stdout.on('data', take)
+      child.stderr.on('data', take)
+    })
+    const exit = new Promise<NodeJS.Signals | null>((resolve) =>
+      child.on('exit', (_code, signal) => resolve(signal)),
+    )
+    await waiting
+    child.kill('SIGINT')
+    expect(await exit).toBe('SIGINT')
+    const created = emu.versions(worker).find((v) => v.id !== old)!.id
+    const split = [
+      { version_id: created, percentage: 10 },
+      { version_id: old, percentage: 90 },
+    ]
+    expect(emu.deployments(worker)[0]!.versions).toEqual(split)
+    expect(output).toContain(
+      `✖ interrupted (SIGINT) during the gated rollout (step 1/2: 10%) for Worker ${worker}: the deployment is left as it is (10% → ${created}, 90% → ${old})`,
+    )
   })
 })
 
