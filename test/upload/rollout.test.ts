@@ -65,6 +65,9 @@ describe('a gated rollout on the emulator', () => {
     const worker = 'gate-healthy'
     const old = await deployOld(worker)
     const waited: number[] = []
+    const ci = await tempDir('rollout-ci')
+    vi.stubEnv('GITHUB_OUTPUT', join(ci, 'output'))
+    vi.stubEnv('GITHUB_STEP_SUMMARY', join(ci, 'summary.md'))
     const { dir, build } = await deploy(worker, HEALTHY, {
       promote: {
         steps: [0, 50, 100],
@@ -79,7 +82,7 @@ describe('a gated rollout on the emulator', () => {
         },
       },
     })
-    const outputDir = await build
+    const outputDir = await build.finally(() => vi.unstubAllEnvs())
     const created = emu.versions(worker).find((v) => v.id !== old)!.id
     expect(deploymentBodies(worker).slice(1)).toEqual([
       [
@@ -115,6 +118,14 @@ describe('a gated rollout on the emulator', () => {
       subrequests: 0,
     })
     expect(result.deployment.rollout[2].checks).toBe(1)
+    const figures =
+      '(new: 0 errors / 51 requests (0.00%); previous: 0 errors / 50 requests (0.00%))'
+    expect(await readFile(join(ci, 'output'), 'utf8')).toContain(
+      `rollout=0% checked; 50% passed ${figures}; 100% deployed\n`,
+    )
+    expect(await readFile(join(ci, 'summary.md'), 'utf8')).toContain(
+      `rollout 50% passed ${figures}`,
+    )
     expect(dir).toBeTruthy()
   })
 
