@@ -114,103 +114,130 @@ export async function runRollout(run: RolloutRun): Promise<RolloutOutcome> {
     }
   }
 
-  for (const [index, percentage] of rollout.steps.entries()) {
-    const label = `step ${index + 1}/${total}: ${percentage}%`
-    const versions: TrafficShare[] =
-      percentage === 100
-        ? [{ version_id: newId, percentage: 100 }]
-        : [
-            { version_id: newId, percentage },
-            { version_id: previousId, percentage: 100 - percentage },
-          ]
-    const split = versions.map((v) => `${v.percentage}% → ${v.version_id}`).join(', ')
-    interruption.during(
-      `the gated rollout (${label})`,
-      `the deployment may be ${split}, and it is left so`,
-    )
-    const started = new Date()
-    const { made, changed } = await deployRollout(ctx, worker, read, {
-      versions,
-      message: run.message,
-    })
-    if (changed)
-      throw new WorkersVersionError(
-        'DEPLOYMENT_CHANGED',
-        `\`promote\`: the gated rollout of version ${newId} stopped at ${percentage}%: ${changed} Nothing was rolled back, since the traffic is no longer this build's.`,
-      )
-    read = made
-    // While the step waits, a signal leaves the split as it is and says so.
-    interruption.during(
-      `the gated rollout (${label})`,
-      `the deployment is left as it is (${split}); continue with \`wrangler versions deploy\` or run the build again`,
-    )
-    const step: RolloutStepRecord = {
-      percentage,
-      outcome: 'deployed',
-      started_at: started.toISOString(),
-    }
-
-    if (rollout.checks.length > 0 && rollout.url !== undefined) {
-      progress(`${label}: checking version ${newId} through version overrides …`)
-      for (const check of rollout.checks) {
-        const problem = await runCheck(rollout.url, worker, newId, check)
-        if (problem)
-          return rollBack(
-            { ...step, outcome: 'check failed', checks: rollout.checks.length },
-            `the check GET ${check.path} ${problem}`,
-            'ROLLOUT_CHECK_FAILED',
-          )
-      }
-      step.checks = rollout.checks.length
-      step.outcome = 'checked'
-    }
-    if (percentage === 100) {
-      steps.push({ ...step, outcome: 'deployed' })
-      done(`${pc.green('✓')} ${label}: deployed`)
-      break
-    }
-    if (percentage === 0) {
-      steps.push(step)
-      done(
-        `${pc.green('✓')} ${label}: ${step.checks ? `${step.checks} check(s) passed` : 'deployed without traffic'}`,
-      )
-      continue
-    }
-
-    for (let round = 0; ; round++) {
-      progress(`${label}: waiting ${formatMs(rollout.intervalMs)} before reading the analytics …`)
-      await (rollout.wait ?? sleep)(rollout.intervalMs, { percentage, index })
-      const byVersion = await readInvocations(ctx, worker, { start: started, end: new Date() })
-      const none = { requests: 0, errors: 0, subrequests: 0 }
-      const newer = byVersion.get(newId) ?? none
-      const older = byVersion.get(previousId) ?? none
-      const figures = `new: ${describeInvocations(newer)}, previous: ${describeInvocations(older)}`
-      const verdict = judgeStep(newer, older, rollout)
-      const measured = { ...step, new: newer, previous: older }
-      if (verdict.verdict === 'pass') {
-        steps.push({ ...measured, outcome: 'passed' })
-        done(`${pc.green('✓')} ${label}: healthy (${figures})`)
-        break
-      }
-      if (verdict.verdict === 'fail')
-        return rollBack(
-          { ...measured, outcome: 'failed' },
-          `the new version's error rate ${percent(verdict.newRate)} is above the bound ${percent(verdict.bound)} (the larger of promote.maxErrorRate ${percent(rollout.maxErrorRate)} and the previous version's ${percent(verdict.oldRate)} × promote.errorRateFactor ${rollout.errorRateFactor}); ${figures}`,
-          'ROLLOUT_ROLLED_BACK',
-        )
-      if (round >= rollout.maxExtraIntervals)
-        return rollBack(
-          { ...measured, outcome: 'not enough traffic' },
-          `the new version served ${newer.requests} request(s) in ${round + 1} interval(s), fewer than promote.minRequests (${rollout.minRequests}), so its health is unknown; ${figures}`,
-          'ROLLOUT_NO_TRAFFIC',
-        )
-      progress(
-        `${label}: ${newer.requests}/${rollout.minRequests} requests so far; waiting another interval`,
-      )
+  /** What is deployed now, for a failure in the middle: the split stays, and the error says which. */
+  let deployed: TrafficShare[] | undefined
+  try {
+    return await steppedRollout()
+  } catch (error) {
+    // A failed rollback and a deployment someone else changed explain themselves.
+    const explained =
+      error instanceof WorkersVersionError &&
+      (error.code.startsWith('ROLLOUT_') || error.code === 'DEPLOYMENT_CHANGED')
+    if (deployed === undefined || explained) throw error
+    live?.clear()
+    const reason = (error instanceof Error ? error.message : String(error)).replace(/\.?$/, '.')
+    const split = deployed.map((v) => `${v.percentage}% → ${v.version_id}`).join(', ')
+    return {
+      traffic: deployed,
+      steps,
+      failure: new WorkersVersionError(
+        error instanceof WorkersVersionError ? error.code : 'DEPLOYMENT_FAILED',
+        `\`promote\`: the gated rollout of version ${newId} of ${worker} stopped: ${reason} The deployment is left as it is (${split}); nothing was rolled back. Continue or roll back with \`wrangler versions deploy\`.`,
+        { cause: error },
+      ),
     }
   }
-  interruption.settled()
-  return { traffic: [{ version_id: newId, percentage: 100 }], steps }
+
+  async function steppedRollout(): Promise<RolloutOutcome> {
+    for (const [index, percentage] of rollout.steps.entries()) {
+      const label = `step ${index + 1}/${total}: ${percentage}%`
+      const versions: TrafficShare[] =
+        percentage === 100
+          ? [{ version_id: newId, percentage: 100 }]
+          : [
+              { version_id: newId, percentage },
+              { version_id: previousId, percentage: 100 - percentage },
+            ]
+      const split = versions.map((v) => `${v.percentage}% → ${v.version_id}`).join(', ')
+      interruption.during(
+        `the gated rollout (${label})`,
+        `the deployment may be ${split}, and it is left so`,
+      )
+      const started = new Date()
+      const { made, changed } = await deployRollout(ctx, worker, read, {
+        versions,
+        message: run.message,
+      })
+      if (changed)
+        throw new WorkersVersionError(
+          'DEPLOYMENT_CHANGED',
+          `\`promote\`: the gated rollout of version ${newId} stopped at ${percentage}%: ${changed} Nothing was rolled back, since the traffic is no longer this build's.`,
+        )
+      read = made
+      deployed = versions
+      // While the step waits, a signal leaves the split as it is and says so.
+      interruption.during(
+        `the gated rollout (${label})`,
+        `the deployment is left as it is (${split}); continue with \`wrangler versions deploy\` or run the build again`,
+      )
+      const step: RolloutStepRecord = {
+        percentage,
+        outcome: 'deployed',
+        started_at: started.toISOString(),
+      }
+
+      if (rollout.checks.length > 0 && rollout.url !== undefined) {
+        progress(`${label}: checking version ${newId} through version overrides …`)
+        for (const check of rollout.checks) {
+          const problem = await runCheck(rollout.url, worker, newId, check)
+          if (problem)
+            return rollBack(
+              { ...step, outcome: 'check failed', checks: rollout.checks.length },
+              `the check GET ${check.path} ${problem}`,
+              'ROLLOUT_CHECK_FAILED',
+            )
+        }
+        step.checks = rollout.checks.length
+        step.outcome = 'checked'
+      }
+      if (percentage === 100) {
+        steps.push({ ...step, outcome: 'deployed' })
+        done(`${pc.green('✓')} ${label}: deployed`)
+        break
+      }
+      if (percentage === 0) {
+        steps.push(step)
+        done(
+          `${pc.green('✓')} ${label}: ${step.checks ? `${step.checks} check(s) passed` : 'deployed without traffic'}`,
+        )
+        continue
+      }
+
+      for (let round = 0; ; round++) {
+        progress(`${label}: waiting ${formatMs(rollout.intervalMs)} before reading the analytics …`)
+        await (rollout.wait ?? sleep)(rollout.intervalMs, { percentage, index })
+        const byVersion = await readInvocations(ctx, worker, { start: started, end: new Date() })
+        const none = { requests: 0, errors: 0, subrequests: 0 }
+        const newer = byVersion.get(newId) ?? none
+        const older = byVersion.get(previousId) ?? none
+        const figures = `new: ${describeInvocations(newer)}, previous: ${describeInvocations(older)}`
+        const verdict = judgeStep(newer, older, rollout)
+        const measured = { ...step, new: newer, previous: older }
+        if (verdict.verdict === 'pass') {
+          steps.push({ ...measured, outcome: 'passed' })
+          done(`${pc.green('✓')} ${label}: healthy (${figures})`)
+          break
+        }
+        if (verdict.verdict === 'fail')
+          return rollBack(
+            { ...measured, outcome: 'failed' },
+            `the new version's error rate ${percent(verdict.newRate)} is above the bound ${percent(verdict.bound)} (the larger of promote.maxErrorRate ${percent(rollout.maxErrorRate)} and the previous version's ${percent(verdict.oldRate)} × promote.errorRateFactor ${rollout.errorRateFactor}); ${figures}`,
+            'ROLLOUT_ROLLED_BACK',
+          )
+        if (round >= rollout.maxExtraIntervals)
+          return rollBack(
+            { ...measured, outcome: 'not enough traffic' },
+            `the new version served ${newer.requests} request(s) in ${round + 1} interval(s), fewer than promote.minRequests (${rollout.minRequests}), so its health is unknown; ${figures}`,
+            'ROLLOUT_NO_TRAFFIC',
+          )
+        progress(
+          `${label}: ${newer.requests}/${rollout.minRequests} requests so far; waiting another interval`,
+        )
+      }
+    }
+    interruption.settled()
+    return { traffic: [{ version_id: newId, percentage: 100 }], steps }
+  }
 }
 
 /** Undefined when the answer is the one expected; otherwise what was wrong. */

@@ -208,6 +208,44 @@ describe('a gated rollout on the emulator', () => {
   })
 })
 
+describe('a gated rollout whose analytics cannot be read', () => {
+  it('fails after three reads, leaving the split as it is and saying so, with result.json written', async () => {
+    const worker = 'gate-unread'
+    const old = await deployOld(worker)
+    const graphql = { method: 'POST', path: /\/graphql$/ }
+    const { dir, build } = await deploy(worker, HEALTHY, {
+      promote: {
+        steps: [50, 100],
+        interval: '10ms',
+        minRequests: 1,
+        wait: () => {
+          emu.injectFaults(
+            ...[1, 2, 3].map(() => ({ kind: 'status' as const, status: 502, match: graphql })),
+          )
+          return Promise.resolve()
+        },
+      },
+    })
+    const failure = await build.then(
+      () => undefined,
+      (error: unknown) => error as Error & { pluginCode?: string },
+    )
+    expect(failure?.pluginCode).toBe('API_ERROR')
+    const created = emu.versions(worker).find((v) => v.id !== old)!.id
+    expect(failure?.message).toContain('failed 3 times; the last: HTTP 502.')
+    expect(failure?.message).toContain(
+      `The deployment is left as it is (50% → ${created}, 50% → ${old}); nothing was rolled back.`,
+    )
+    const split = [
+      { version_id: created, percentage: 50 },
+      { version_id: old, percentage: 50 },
+    ]
+    expect(emu.deployments(worker)[0]!.versions).toEqual(split)
+    const result = JSON.parse(await readFile(join(dir, '.workers-version/result.json'), 'utf8'))
+    expect(result.deployment.versions).toEqual(split)
+  })
+})
+
 describe('a gated rollout interrupted while a step waits', () => {
   it('SIGINT leaves the split as it is and says so; the process ends as a SIGINT ends it', async () => {
     const worker = 'gate-sigint'
