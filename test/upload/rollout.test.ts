@@ -9,6 +9,7 @@ import type { Emulator } from '../../src/emulator/index.js'
 import { startEmulator } from '../helpers/emulator.js'
 import { tempDir } from '../helpers/fixture.js'
 import { rollupUpload } from '../helpers/rollup-upload.js'
+import { INVOCATIONS_QUERY_FOR_TESTS } from './rollout-query.js'
 
 let emu: Emulator
 /** Walks 0.00 … 0.99 and around: 100 Worker-level requests give each version exactly its share. */
@@ -324,5 +325,28 @@ describe("the emulator's GraphQL Analytics API", () => {
     ).json()) as { data: unknown; errors: Array<{ message: string }> }
     expect(answer.data).toBeNull()
     expect(answer.errors[0]?.message).toContain('answers only the Workers invocations query')
+  })
+
+  it("refuses the rollout's query for another account or with a time that is not RFC 3339", async () => {
+    const variables = {
+      accountTag: emu.accountId,
+      scriptName: 'gate-healthy',
+      datetimeStart: '2026-01-01T00:00:00Z',
+      datetimeEnd: new Date().toISOString(),
+    }
+    const answer = async (vars: Record<string, string>) =>
+      (await (await query({ query: INVOCATIONS_QUERY_FOR_TESTS, variables: vars })).json()) as {
+        data: { viewer: { accounts: Array<{ workersInvocationsAdaptive: unknown[] }> } } | null
+        errors: Array<{ message: string }> | null
+      }
+    // The healthy rollout above sent traffic to both of its versions.
+    const served = await answer(variables)
+    expect(served.errors).toBeNull()
+    expect(served.data?.viewer.accounts[0]?.workersInvocationsAdaptive.length).toBe(2)
+    const foreign = await answer({ ...variables, accountTag: 'someone-else' })
+    expect(foreign.data).toBeNull()
+    expect(foreign.errors?.[0]?.message).toBe('not authorized for that account')
+    const sloppy = await answer({ ...variables, datetimeStart: 'yesterday' })
+    expect(sloppy.errors?.[0]?.message).toContain('RFC 3339')
   })
 })
