@@ -209,6 +209,21 @@ describe('a gated rollout on the emulator', () => {
   })
 })
 
+describe('a gated rollout with nothing to roll from', () => {
+  it('is refused before a version is created', async () => {
+    const worker = 'gate-first'
+    const { build } = await deploy(worker, HEALTHY, { promote: {}, createWorker: true })
+    const failure = await build.then(
+      () => undefined,
+      (error: unknown) => error as Error & { pluginCode?: string },
+    )
+    expect(failure?.pluginCode).toBe('PROMOTE_NOT_POSSIBLE')
+    expect(failure?.message).toContain('nothing is deployed yet')
+    expect(emu.versions(worker)).toEqual([])
+    expect(emu.worker(worker)).toBeUndefined()
+  })
+})
+
 describe('a gated rollout whose analytics cannot be read', () => {
   it('fails after three reads, leaving the split as it is and saying so, with result.json written', async () => {
     const worker = 'gate-unread'
