@@ -8,11 +8,13 @@ import pc from 'picocolors'
 import {
   createDeployment,
   createVersion,
+  currentDeployment,
   deployRollout,
   describePointer,
   formatVersionResult,
   identityOfPayload,
   planTraffic,
+  type Deployment,
   type TrafficShare,
 } from '../api/index.js'
 import type { VersionResult } from '../core/body.js'
@@ -28,6 +30,7 @@ import { versionBody, type VersionBody } from '../version/body.js'
 import { builtSize, type BuiltVersion } from '../version/build.js'
 import { watchInterruption, type InterruptionWatch } from './interruption.js'
 import { diffBeforeWrites } from './diff.js'
+import { refuseRolloutFrom, runRollout } from './rollout.js'
 import { deployRoute, type DeployRoute } from './path.js'
 import { uploadPreview, type PreviewDeletedResult, type PreviewUploadResult } from './preview.js'
 import { appliedSummary, reportCreated, reportThenFail, trafficLine } from './report.js'
@@ -139,6 +142,8 @@ async function createVersionThenTraffic(
   const { plan, logger } = session
   const worker = plan.target.worker
   const { state, route, git } = await beforeWrites(session)
+  // A gated rollout (`promote` as an object) is refused here, before anything is created, without one version to roll from.
+  const rolloutFrom = await rolloutStart(session, options, state, route.kind)
   // What will change (deploy/diff.ts). Strict mode refuses before any write, and the script upload
   // deploys at once, so both wait for it; otherwise the reads it needs overlap the Worker, the
   // assets and Create Version, which move no traffic, and it is shown before the deployment.
@@ -174,6 +179,30 @@ async function createVersionThenTraffic(
       sizeBytes: builtSize(version),
       applied: appliedSummary(state.isNew, kept, settled),
     })
+  if (rolloutFrom && options.rollout) {
+    // The steps, checks and rollback (deploy/rollout.ts) in place of the one deployment.
+    const outcome = await runRollout({
+      ctx: session.ctx,
+      worker,
+      newId: result.id,
+      previous: rolloutFrom,
+      rollout: options.rollout,
+      message: payload.config.annotations?.['workers/message'],
+      logger,
+      interruption,
+    })
+    interruption.settled()
+    const settled = outcome.failure ? undefined : await applyStepsOf(session, result.id)
+    await reportThenFail(
+      reportCreated(session, options, result, outcome.traffic, {
+        sizeBytes: builtSize(version),
+        applied: appliedSummary(state.isNew, kept, settled),
+        rollout: outcome.steps,
+      }),
+      outcome.failure ? { applied: [], failure: outcome.failure } : settled,
+    )
+    return result
+  }
   const deployed =
     plan.promote === undefined
       ? undefined
@@ -195,6 +224,29 @@ async function createVersionThenTraffic(
       `\`promote\`: version ${result.id} was created and deployed, but ${deployed.changed} Check the traffic (\`wrangler deployments status --name ${worker}\`).`,
     )
   return result
+}
+
+/**
+ * A gated rollout starts from the deployment serving now, read here when the plan did not (a
+ * promote to 100% reads none): one version at 100%, or nothing is created.
+ */
+async function rolloutStart(
+  session: UploadSession,
+  options: ResolvedOptions,
+  state: WorkerState,
+  route: DeployRoute['kind'],
+): Promise<Deployment | undefined> {
+  if (!options.rollout || session.plan.promote === undefined) return undefined
+  const worker = session.plan.target.worker
+  if (route === 'script')
+    throw new WorkersVersionError(
+      'PROMOTE_NOT_POSSIBLE',
+      `\`promote\`: Worker ${quoteValue(worker)} has a pending Durable Object migration, which only a full deploy applies; a gated rollout cannot. Deploy the migration with \`promote: true\` first.`,
+    )
+  const current = state.isNew
+    ? undefined
+    : (state.current ?? (await currentDeployment(session.ctx, worker)))
+  return refuseRolloutFrom(current, worker)
 }
 
 /**

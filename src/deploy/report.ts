@@ -12,6 +12,7 @@ import type { ResolvedOptions } from '../options/resolve.js'
 import { writeCiOutputs } from '../report/ci-outputs.js'
 import { resultJsonPath, unwrittenWarning, writeResultJson } from '../report/files.js'
 import { appendStepSummary, type SummaryRow } from '../report/step-summary.js'
+import { describeSteps, type RolloutStepRecord } from './rollout.js'
 import type { KnownVersion } from './script.js'
 import type { UploadSession } from './session.js'
 import type { DeployStepsOutcome } from './triggers.js'
@@ -60,7 +61,7 @@ export async function reportCreated(
   options: ResolvedOptions,
   result: KnownVersion,
   traffic: TrafficShare[] | undefined,
-  extra: { sizeBytes: number; applied: string[] },
+  extra: { sizeBytes: number; applied: string[]; rollout?: RolloutStepRecord[] },
 ): Promise<void> {
   const { plan, redactor } = session
   const { worker } = plan.target
@@ -72,10 +73,27 @@ export async function reportCreated(
         plan.outputDir,
         { worker, accountId: session.ctx.accountId },
         redactor.redactDeep(result),
-        traffic && { strategy: 'percentage', versions: traffic },
+        traffic && {
+          strategy: 'percentage',
+          versions: traffic,
+          ...(extra.rollout && { rollout: extra.rollout }),
+        },
       ),
-    ciOutputs: (file) => writeCiOutputs(file, result, redactor, traffic),
-    summaryRow: versionSummaryRow(worker, result, traffic, extra),
+    ciOutputs: (file) =>
+      writeCiOutputs(
+        file,
+        result,
+        redactor,
+        traffic,
+        extra.rollout && describeSteps(extra.rollout).join('; '),
+      ),
+    summaryRow: versionSummaryRow(worker, result, traffic, {
+      sizeBytes: extra.sizeBytes,
+      applied: [
+        ...extra.applied,
+        ...describeSteps(extra.rollout ?? []).map((step) => `rollout ${step}`),
+      ],
+    }),
   })
   // A version known by its id alone (deployed, not read back) is not the full result `onVersion` is promised.
   if (typeof result.number !== 'number') return

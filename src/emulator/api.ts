@@ -20,6 +20,8 @@ import type {
 import { scriptSettings, WORKER_SETTINGS_ROUTES } from './worker-settings.js'
 import { ZONE_AND_QUEUE_ROUTES } from './zones-queues.js'
 import { PREVIEW_ROUTES } from './previews.js'
+import { GRAPHQL_ROUTES } from './graphql.js'
+import type { InvocationLog } from './invocations.js'
 
 export const API_PREFIX = '/client/v4'
 
@@ -40,6 +42,8 @@ export interface ApiContext extends CreateVersionContext {
   queues: EmulatorQueue[]
   /** Keyed by `${accountId}\n${name}`. */
   workflows: Map<string, EmulatorWorkflow>
+  /** What was served through deployments' splits, for the GraphQL Analytics API (graphql.ts). */
+  invocations?: InvocationLog
 }
 
 export interface ApiRequest {
@@ -109,6 +113,7 @@ const ROUTES: Route[] = [
   ...WORKER_SETTINGS_ROUTES,
   ...ZONE_AND_QUEUE_ROUTES,
   ...ATTACHED_READ_ROUTES,
+  ...GRAPHQL_ROUTES,
 ]
 
 /** A request the API takes on (its body not read yet), or the answer that refuses it. */

@@ -140,14 +140,12 @@ function checkDeploymentBody(
       if (
         typeof percentage !== 'number' ||
         !Number.isFinite(percentage) ||
-        percentage <= 0 ||
+        percentage < 0 ||
         percentage > 100
       ) {
+        // 0% is allowed: a version deployed at 0% takes no traffic but answers version overrides.
         errors.push(
-          err(
-            'percentage must be a number greater than 0 and at most 100',
-            pointer('versions', i, 'percentage'),
-          ),
+          err('percentage must be a number from 0 to 100', pointer('versions', i, 'percentage')),
         )
       }
       if (typeof id === 'string' && typeof percentage === 'number')

@@ -14,6 +14,7 @@ import { join } from 'node:path'
 import { createSecureContext, type SecureContext } from 'node:tls'
 import { admit, API_PREFIX, handleApi, type ApiContext } from './api.js'
 import { pickVersion } from './deployments.js'
+import { InvocationLog } from './invocations.js'
 import { Code, failOne, type ApiReply } from './envelope.js'
 import { FaultQueue, gatewayPage } from './faults.js'
 import { decodeBody, readBody, redactHeaders, sendJson, sendText } from './http.js'
@@ -88,6 +89,7 @@ export async function startServer(options: EmulatorOptions = {}): Promise<Emulat
       consumers: [],
     })),
     workflows: new Map(),
+    invocations: new InvocationLog(),
   }
 
   /** A delay that close() cuts short, so a "slow forever" fault cannot keep the process alive. */
@@ -367,13 +369,22 @@ export async function startServer(options: EmulatorOptions = {}): Promise<Emulat
     )!
     if ('problem' in picked)
       return { kind: 'json', reply: failOne(400, Code.validation, picked.problem) }
-    return previewReply(
+    const reply = await previewReply(
       { id: picked.versionId, path: request.path },
       request.method,
       request.search,
       request.req,
       request.body,
     )
+    // What the GraphQL Analytics API reports (graphql.ts): which version answered, and how.
+    ctx.invocations?.record({
+      account: accountId,
+      script,
+      versionId: picked.versionId,
+      at: Date.now(),
+      status: reply.reply.status,
+    })
+    return reply
   }
 
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {

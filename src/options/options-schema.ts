@@ -133,12 +133,14 @@ const OPTIONS = {
     ),
   ),
   promote: v.optional(
-    v.custom<boolean | number>(
+    v.custom<boolean | number | Record<string, unknown>>(
       (p) =>
         typeof p === 'boolean' ||
-        (typeof p === 'number' && Number.isInteger(p) && p >= 1 && p <= 100),
+        (typeof p === 'number' && Number.isInteger(p) && p >= 1 && p <= 100) ||
+        // A gated rollout: its fields are checked one by one (options/rollout.ts).
+        isRecord(p),
       (issue) =>
-        `expected true, false or a whole percentage from 1 to 100, got ${describe(issue.input)}`,
+        `expected true, false, a whole percentage from 1 to 100 or a gated rollout { steps, interval, … }, got ${describe(issue.input)}`,
     ),
   ),
   preflight: v.optional(Bool),

@@ -7,6 +7,8 @@ import type { VersionConfig } from './version-schema.js'
 import { parseOptions } from './options-schema.js'
 import { validateVersionConfig } from './validate.js'
 import { WorkersVersionError } from '../core/errors.js'
+import { isRecord } from '../core/guards.js'
+import { resolveRollout, type ResolvedRollout } from './rollout.js'
 
 /**
  * The options as the user wrote them, checked and with their static defaults: decided once,
@@ -47,6 +49,8 @@ export type ResolvedOptions = Pick<
   network: NetworkOptions
   /** Traffic after the upload, in percent; none leaves the version without traffic. */
   promote?: number
+  /** A health-gated rollout (`promote` as an object): it ends at 100%, so `promote` is 100 with it. */
+  rollout?: ResolvedRollout
   /** A Preview deployment instead of a version: the name, the branch's (`true`), or `'auto'`. */
   preview?: true | 'auto' | { name: string }
   productionBranch: string
@@ -69,7 +73,14 @@ export function resolveOptions(input: WorkersVersionOptions = {}): ResolvedOptio
   parseOptions(input)
   // Secret names are checked with the other bindings once the plan has merged the wrangler config.
   const { config: version, warnings } = validateVersionConfig(input.version ?? {})
-  const promote = input.promote === true ? 100 : input.promote === false ? undefined : input.promote
+  // A gated rollout ends at 100%: everything that follows a promote to 100% (triggers, settings) follows it.
+  const rollout = isRecord(input.promote) ? resolveRollout(input.promote) : undefined
+  const promote =
+    input.promote === true || rollout
+      ? 100
+      : input.promote === false
+        ? undefined
+        : (input.promote as number | undefined)
   const preview = resolvePreview(input.preview, promote)
   return {
     worker: input.worker,
@@ -98,6 +109,7 @@ export function resolveOptions(input: WorkersVersionOptions = {}): ResolvedOptio
     network: input.network ?? {},
     onVersion: input.onVersion,
     promote,
+    ...(rollout && { rollout }),
     preview,
     productionBranch: input.productionBranch?.trim() ?? DEFAULTS.productionBranch,
     previewForks: input.previewForks ?? DEFAULTS.previewForks,

@@ -3,6 +3,7 @@ import type { ModuleRule } from '../modules/content-types.js'
 import type { VersionConfig } from './version-schema.js'
 import type { SecretsOption } from './secrets.js'
 import type { StrictOption } from './strict.js'
+import type { RolloutOptions } from './rollout.js'
 
 /** Network limits of every request the plugin sends. */
 export interface NetworkOptions {
@@ -97,9 +98,13 @@ export interface WorkersVersionOptions {
    * starts a gradual rollout at that percentage, the rest staying on the version deployed now.
    * With a pending Durable Object migration, `true` (or 100) deploys through the script upload (a
    * non-versioned deploy that applies the pending steps); anything else is refused before any upload.
+   * An object starts a health-gated rollout (`{ steps: [0, 10, 50, 100], interval: '5m', url, checks,
+   * maxErrorRate, errorRateFactor, minRequests }`): the new version is probed through version
+   * overrides, then given each step's share while its error rate, read from the GraphQL Analytics
+   * API, stays within bounds; otherwise the previous version gets 100% again and the build fails.
    * @default none: the version is created without traffic
    */
-  promote?: boolean | number
+  promote?: boolean | number | RolloutOptions
   /**
    * Deploy the build as a Worker Preview deployment instead of a version: `'name'` to the Preview of
    * that name; `true` to the Preview named after the branch (the first set of `WORKERS_CI_BRANCH`,

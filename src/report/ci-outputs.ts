@@ -14,6 +14,8 @@ export async function writeCiOutputs(
   result: Pick<VersionResult, 'id'> & Partial<VersionResult>,
   redactor: Redactor,
   traffic?: ReadonlyArray<{ version_id: string; percentage: number }>,
+  /** A gated rollout's steps on one line, e.g. `0% checked; 10% passed (…); 100% deployed`. */
+  rollout?: string,
 ): Promise<void> {
   // A version deployed and then not read back is known by its id: its number is left out, not guessed.
   const entries: Array<[string, string]> = [
@@ -28,6 +30,7 @@ export async function writeCiOutputs(
   if (preview !== undefined) entries.push(['preview-url', preview])
   if (traffic)
     entries.push(['traffic', traffic.map((t) => `${t.version_id}:${t.percentage}`).join(',')])
+  if (rollout !== undefined) entries.push(['rollout', rollout])
   await appendFile(
     file,
     entries.map(([name, value]) => outputEntry(name, redactor.redact(value))).join(''),

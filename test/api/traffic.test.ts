@@ -111,7 +111,7 @@ describe('deployments', () => {
         {
           strategy: 'percentage',
           versions: [
-            { version_id: v1, percentage: 0 },
+            { version_id: v1, percentage: -1 },
             { version_id: v2, percentage: 100 },
           ],
         },

@@ -124,7 +124,7 @@ describe('parseOptions', () => {
     'promote: %j names promote and the allowed values',
     (promote) => {
       expect(messageOf(() => parseOptions({ promote }))).toContain(
-        `promote: expected true, false or a whole percentage from 1 to 100, got ${typeof promote === 'string' ? `"${promote}"` : promote}`,
+        `promote: expected true, false, a whole percentage from 1 to 100 or a gated rollout { steps, interval, … }, got ${typeof promote === 'string' ? `"${promote}"` : promote}`,
       )
     },
   )

@@ -125,7 +125,7 @@ describe('from version to traffic', () => {
   it('refuses promote values outside 1–100 when the plugin is created', () => {
     for (const promote of [0, 101, -5]) {
       expect(() => vitePlugin({ promote } as never)).toThrow(
-        /promote: expected true, false or a whole percentage from 1 to 100/,
+        /promote: expected true, false, a whole percentage from 1 to 100 or a gated rollout/,
       )
     }
   })
