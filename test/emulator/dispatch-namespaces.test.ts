@@ -167,9 +167,9 @@ describe('dispatch namespaces', () => {
       expect(onPut.status, JSON.stringify(tags)).toBe(400)
     }
     // Nothing was stored by the refused uploads, and the tags are unchanged.
-    expect((await api(emu, 'GET', userScript('customers', 'customer-b'))).json.errors[0]?.code).toBe(
-      10092,
-    )
+    expect(
+      (await api(emu, 'GET', userScript('customers', 'customer-b'))).json.errors[0]?.code,
+    ).toBe(10092)
     expect(
       (await api(emu, 'GET', userScript('customers', 'customer-a', '/tags'))).json.result,
     ).toEqual(['b', 'c'])
@@ -201,5 +201,81 @@ describe('dispatch namespaces', () => {
       expect(reply.status, `${method} ${rest}`).toBe(404)
       expect(reply.json.errors[0]?.code, `${method} ${rest}`).toBe(7000)
     }
+  })
+})
+
+const OUTBOUND_WORKER = `export default {
+  fetch(request, env) {
+    return new Response('outbound saw ' + new URL(request.url).host + ' for ' + JSON.stringify(env.customer ?? null))
+  }
+}
+`
+
+const DISPATCHER_WORKER = `export default {
+  async fetch(request, env) {
+    const name = new URL(request.url).pathname.split('/')[1]
+    try {
+      return await env.DISPATCHER.get(name, {}, { outbound: { customer: name, ignored: 'not a param' } }).fetch(request)
+    } catch (error) {
+      return new Response('dispatch failed: ' + error.message, { status: 404 })
+    }
+  }
+}
+`
+
+/** A Worker of the account, uploaded with the script upload (deployed at once). */
+async function deployWorker(name: string, source: string, bindings: unknown[] = []) {
+  const response = await fetch(`${account()}/workers/scripts/${name}`, {
+    method: 'PUT',
+    headers: auth(),
+    body: uploadForm({ bindings }, source),
+  })
+  return { status: response.status, json: (await response.json()) as any }
+}
+
+describe('a dispatcher Worker', () => {
+  const binding = {
+    type: 'dispatch_namespace',
+    name: 'DISPATCHER',
+    namespace: 'customers',
+    outbound: { worker: { service: 'outbound-proxy' }, params: [{ name: 'customer' }] },
+  }
+
+  it('refuses a dispatch_namespace binding without its namespace or with a bad outbound', async () => {
+    for (const bad of [
+      { type: 'dispatch_namespace', name: 'DISPATCHER' },
+      { ...binding, outbound: { worker: {} } },
+      {
+        ...binding,
+        outbound: { worker: { service: 'outbound-proxy' }, params: [{ name: 'not valid' }] },
+      },
+    ]) {
+      const refused = await deployWorker('bad-dispatcher', DISPATCHER_WORKER, [bad])
+      expect(refused.status, JSON.stringify(bad)).toBe(400)
+      expect(refused.json.errors[0]?.code).toBe(10021)
+      expect(refused.json.errors[0]?.source?.pointer).toMatch(
+        /^\/bindings\/0\/(namespace|outbound)/,
+      )
+    }
+  })
+
+  it("serves a user Worker's answer through its binding, the outbound Worker in the path", async () => {
+    expect((await deployWorker('outbound-proxy', OUTBOUND_WORKER)).status).toBe(200)
+    const dispatcher = await deployWorker('dispatcher', DISPATCHER_WORKER, [binding])
+    expect(dispatcher.status, JSON.stringify(dispatcher.json)).toBe(200)
+
+    const served = await fetch(`${emu.origin}/workers/dispatcher/customer-a/hello`)
+    expect(served.status).toBe(200)
+    expect(await served.json()).toEqual({
+      user: 'customer-a',
+      path: '/customer-a/hello',
+      // Only the values the binding names as params reach the outbound Worker.
+      outbound: 'outbound saw upstream.example for "customer-a"',
+      secret: 'first',
+    })
+
+    const missing = await fetch(`${emu.origin}/workers/dispatcher/nobody/`)
+    expect(missing.status).toBe(404)
+    expect(await missing.text()).toBe('dispatch failed: Worker not found: nobody')
   })
 })
