@@ -212,7 +212,7 @@ describe('dispatch namespaces', () => {
 
 const OUTBOUND_WORKER = `export default {
   fetch(request, env) {
-    return new Response('outbound saw ' + new URL(request.url).host + ' for ' + JSON.stringify(env.customer ?? null))
+    return new Response('outbound saw ' + new URL(request.url).host + ' for ' + JSON.stringify(env.customer ?? null) + ', ignored: ' + typeof env.ignored)
   }
 }
 `
@@ -276,7 +276,7 @@ describe('a dispatcher Worker', () => {
       user: 'customer-a',
       path: '/customer-a/hello',
       // Only the values the binding names as params reach the outbound Worker.
-      outbound: 'outbound saw upstream.example for "customer-a"',
+      outbound: 'outbound saw upstream.example for "customer-a", ignored: undefined',
       secret: 'first',
     })
 
