@@ -4,12 +4,13 @@
  * unknown namespace, a bad tag, a versions call inside a namespace), and a dispatcher Worker
  * reaches them through its `dispatch_namespace` binding, its outbound Worker in the path.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { readAssetsDirectory, manifestBody } from '../../src/assets/manifest.js'
 import { startEmulator } from '../helpers/emulator.js'
+import { runWrangler } from '../helpers/wrangler.js'
 import { type Emulator } from '../../src/emulator/index.js'
 import { api, b64 } from './helpers.js'
 
@@ -379,4 +380,67 @@ describe('a user Worker with assets and secrets', () => {
     const asset = await fetch(`${emu.origin}/workers/dispatcher/customer-c/hello.txt`)
     expect(await asset.text()).toBe('hello from an asset')
   })
+})
+
+describe('wrangler 4.164 against the namespaces', () => {
+  it('deploys a user Worker with --dispatch-namespace and a dispatcher with dispatch_namespaces that serves it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'wfp-wrangler-'))
+    try {
+      await mkdir(join(dir, 'user', 'public'), { recursive: true })
+      await mkdir(join(dir, 'dispatcher'))
+      await writeFile(
+        join(dir, 'user', 'index.js'),
+        'export default { fetch(request, env) { return new Response("user says " + env.GREETING) } }\n',
+      )
+      await writeFile(join(dir, 'user', 'public', 'a.txt'), 'an asset')
+      await writeFile(
+        join(dir, 'user', 'wrangler.json'),
+        JSON.stringify({
+          name: 'wrangler-user',
+          main: 'index.js',
+          compatibility_date: '2025-01-01',
+          vars: { GREETING: 'hello' },
+          assets: { directory: 'public' },
+        }),
+      )
+      await writeFile(
+        join(dir, 'dispatcher', 'index.js'),
+        'export default { fetch(request, env) { return env.DISPATCHER.get("wrangler-user").fetch(request) } }\n',
+      )
+      await writeFile(
+        join(dir, 'dispatcher', 'wrangler.json'),
+        JSON.stringify({
+          name: 'wrangler-dispatcher',
+          main: 'index.js',
+          compatibility_date: '2025-01-01',
+          dispatch_namespaces: [{ binding: 'DISPATCHER', namespace: 'customers' }],
+        }),
+      )
+      const before = emu.requests.length
+      await runWrangler(emu, ['deploy', '--dispatch-namespace', 'customers'], join(dir, 'user'))
+      const sent = emu.requests
+        .slice(before)
+        .filter((r) => r.path.includes('/dispatch/namespaces/'))
+        .map((r) => `${r.method} ${r.path.replace(/^.*\/namespaces\//, '')} ${r.status}`)
+      // It reads the user Worker first (10092: not uploaded yet), then the assets, then the upload.
+      expect(sent).toEqual([
+        'GET customers/scripts/wrangler-user 404',
+        'POST customers/scripts/wrangler-user/assets-upload-session 200',
+        'PUT customers/scripts/wrangler-user 200',
+      ])
+      expect(
+        emu.requests.find(
+          (r) => r.method === 'PUT' && r.path.endsWith('/customers/scripts/wrangler-user'),
+        )?.query,
+      ).toEqual({ excludeScript: 'true', bindings_inherit: 'strict' })
+
+      await runWrangler(emu, ['deploy'], join(dir, 'dispatcher'))
+      const answer = await fetch(`${emu.origin}/workers/wrangler-dispatcher/`)
+      expect(await answer.text()).toBe('user says hello')
+      const asset = await fetch(`${emu.origin}/workers/wrangler-dispatcher/a.txt`)
+      expect(await asset.text()).toBe('an asset')
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  }, 120_000)
 })
