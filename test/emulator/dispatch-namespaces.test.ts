@@ -444,3 +444,23 @@ describe('wrangler 4.164 against the namespaces', () => {
     }
   }, 120_000)
 })
+
+describe('user Workers in workerd', () => {
+  it('run on demand among the few most recently used, not pinned like deployed Workers', async () => {
+    const key = `${emu.accountId}/dispatch/customers`
+    const userVersions = new Set(
+      ['customer-a', 'customer-c', 'wrangler-user'].flatMap((name) =>
+        emu.versions(name, key).map((v) => v.id),
+      ),
+    )
+    // Three user Workers are deployed (each started on upload and through the dispatcher)...
+    expect(
+      ['customer-a', 'customer-c', 'wrangler-user'].every(
+        (name) => emu.versions(name, key).length > 0,
+      ),
+    ).toBe(true)
+    // ...but no more of them keep running than the pool's two unpinned places.
+    const running = emu.runningVersions().filter((id) => userVersions.has(id.split('#')[0]!))
+    expect(running.length).toBeLessThanOrEqual(2)
+  })
+})
