@@ -22,6 +22,7 @@ import { ZONE_AND_QUEUE_ROUTES } from './zones-queues.js'
 import { PREVIEW_ROUTES } from './previews.js'
 import { GRAPHQL_ROUTES } from './graphql.js'
 import type { InvocationLog } from './invocations.js'
+import { DISPATCH_NAMESPACE_ROUTES } from './dispatch-namespaces.js'
 
 export const API_PREFIX = '/client/v4'
 
@@ -114,6 +115,7 @@ const ROUTES: Route[] = [
   ...ZONE_AND_QUEUE_ROUTES,
   ...ATTACHED_READ_ROUTES,
   ...GRAPHQL_ROUTES,
+  ...DISPATCH_NAMESPACE_ROUTES,
 ]
 
 /** A request the API takes on (its body not read yet), or the answer that refuses it. */

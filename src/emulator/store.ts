@@ -1,6 +1,7 @@
 /** In-memory accounts → Workers → versions. Nothing is persisted: each emulator starts empty. */
 import { randomUUID } from 'node:crypto'
 import { PreviewStore } from './previews.js'
+import { DispatchStore, isDispatchAccount } from './dispatch-namespaces.js'
 import type { StoredDeployment, StoredVersion, StoredWorker } from './types.js'
 
 interface WorkerEntry {
@@ -12,6 +13,8 @@ interface WorkerEntry {
 export class Store {
   /** Worker Previews and their deployments. */
   readonly previews = new PreviewStore()
+  /** Workers for Platforms dispatch namespaces (their user Workers are Workers of their own account key). */
+  readonly dispatch = new DispatchStore()
   #workers = new Map<string, WorkerEntry>() // key: `${account}\n${name}`
 
   /** A Worker by name or id. */
@@ -37,6 +40,11 @@ export class Store {
     }
     this.#workers.set(`${accountId}\n${name}`, { worker, versions: [], deployments: [] })
     return worker
+  }
+
+  /** Forgets a Worker with its versions and deployments. */
+  deleteWorker(accountId: string, name: string): boolean {
+    return this.#workers.delete(`${accountId}\n${name}`)
   }
 
   /** Newest first, like the real list endpoint. */
@@ -88,11 +96,16 @@ export class Store {
     if (entry) entry.worker.migration_tag = tag
   }
 
-  /** Every Worker's current deployment, for keeping their versions running. */
+  /**
+   * Every Worker's current deployment, for keeping their versions running. A namespace's user
+   * Workers are left out: only a dispatcher reaches them, so they run on demand among the few most
+   * recently used, and a platform's many user Workers do not each keep a workerd running.
+   */
   deployedVersionIds(): Set<string> {
     const ids = new Set<string>()
-    for (const entry of this.#workers.values())
-      for (const v of entry.deployments.at(-1)?.versions ?? []) ids.add(v.version_id)
+    for (const [key, entry] of this.#workers)
+      if (!isDispatchAccount(key.slice(0, key.indexOf('\n'))))
+        for (const v of entry.deployments.at(-1)?.versions ?? []) ids.add(v.version_id)
     return ids
   }
 
