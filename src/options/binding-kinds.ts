@@ -95,6 +95,9 @@ function requiring<const S extends v.ObjectSchema<v.ObjectEntries, undefined>>(
 type WranglerSpec =
   string | (Omit<WranglerSource, 'fields'> & { fields?: Record<string, string> | string[] })
 
+/** The fields every binding has, which a wrangler item names its own way. */
+const BASE = new Set(['type', 'name'])
+
 /** A record of the registry. */
 function kind<const S extends v.GenericSchema & { entries: v.ObjectEntries }>(
   schema: S,
@@ -116,9 +119,6 @@ function kind<const S extends v.GenericSchema & { entries: v.ObjectEntries }>(
     },
   }
 }
-
-/** The fields every binding has, which a wrangler item names its own way. */
-const BASE = new Set(['type', 'name'])
 
 /** A kind with no fields of its own that a wrangler config declares as one object under its type. */
 function single<const T extends string>(type: T, env: string, miniflare?: string) {
