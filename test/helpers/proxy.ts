@@ -132,10 +132,10 @@ export function proxyCredentials(password: string): ProxyCredentials {
 }
 
 /**
- * The set-up of a test file about proxies: each test starts with no proxy variable set and with
- * the console spied on, and the proxy it started is closed after it. The returned function starts
- * a logging proxy and, with `variable`, names it there (with the credentials when given) and sets
- * NO_PROXY to `noProxy` (default: empty).
+ * The set-up of a test file about proxies: each test starts with no proxy variable set; after it,
+ * the variables and spies are restored and the proxy it started is closed. The returned function
+ * starts a logging proxy and, with `variable`, names it there (with the credentials when given)
+ * and sets NO_PROXY to `noProxy` (default: empty).
  */
 export function useProxies(): (
   options?: Parameters<typeof startLoggingProxy>[0] & {
