@@ -18,11 +18,6 @@ import {
 import { runCommand } from './run.js'
 import { findSource } from './sources.js'
 
-/** A failure of the command that the user can act on: printed as it is, exit code 1. */
-class PreviewsError extends Error {
-  override name = 'PreviewsError'
-}
-
 /**
  * `unplugin-workers-version previews …`: deletes Previews, never the Worker. Every line and error
  * goes through a redactor that knows the environment's credentials.
@@ -37,7 +32,6 @@ export async function runPreviews(
       usage: PREVIEWS_USAGE,
       parse: parsePreviewsArgs,
       wantsHelp: (args) => args.help || !args.action,
-      isOwnError: (error) => error instanceof PreviewsError,
       run: async (args, logger, redactor) => {
         const requested = args.action
         if (!requested) return // `wantsHelp` printed the usage
@@ -134,7 +128,8 @@ async function run(action: Action, target: Target, logger: Logger): Promise<void
     // The user named it: its name, its URL label or its id, as the API finds it.
     const deleted = await api.deletePreviewNamed(ctx, worker, action.name, { exactName: false })
     if (!deleted)
-      throw new PreviewsError(
+      throw new WorkersVersionError(
+        'PREVIEW_NOT_FOUND',
         `Worker ${JSON.stringify(worker)} has no Preview ${JSON.stringify(action.name)} (by name, URL label or id); nothing was deleted.`,
       )
     logger.info(
@@ -160,7 +155,8 @@ function closedPullRequest(env: NodeJS.ProcessEnv): CiContext {
   const ci = readCiContext(env)
   const event = nonEmpty(env.GITHUB_EVENT_NAME)
   if (ci.build?.kind !== 'pull-request' || ci.build.closed !== true) {
-    throw new PreviewsError(
+    throw new WorkersVersionError(
+      'NOT_A_CLOSED_PULL_REQUEST',
       `--from-event deletes the Preview of a closed pull request, and this is ${event === undefined ? 'no GitHub event (GITHUB_EVENT_NAME is not set)' : `a ${JSON.stringify(event)} event that closes no pull request`} (it needs \`pull_request\` or \`pull_request_target\` with \`action: closed\` in GITHUB_EVENT_PATH); nothing was deleted.`,
     )
   }

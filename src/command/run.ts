@@ -14,8 +14,6 @@ interface CommandSpec<Args> {
   /** Whether the arguments ask only for the usage. */
   wantsHelp: (args: Args) => boolean
   run: (args: Args, logger: Logger, redactor: Redactor) => Promise<void>
-  /** Errors of the command's own that say what to do, printed as they are (the plugin's always are). */
-  isOwnError?: (error: unknown) => boolean
 }
 
 /**
@@ -52,7 +50,7 @@ export async function runCommand<Args>(
     return EXIT.ok
   } catch (error) {
     // The plugin's own errors say what to do; anything else keeps its name (a TypeError is a bug to report).
-    const known = error instanceof WorkersVersionError || spec.isOwnError?.(error) === true
+    const known = error instanceof WorkersVersionError
     const message =
       error instanceof Error
         ? known

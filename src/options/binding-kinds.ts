@@ -69,17 +69,60 @@ function binding<const T extends string, const E extends v.ObjectEntries>(type: 
 /** A string that may be a secret: messages name its type, never its value. */
 const Secret = v.string((issue) => `expected string, got ${typeName(issue.input)}`)
 
-/** A record of the registry; `wrangler.fields` may list the keys that keep their name. */
-function kind<const S extends v.GenericSchema>(
+/**
+ * `schema` with a rule across its fields (one of two ids, say): checked once the fields named are
+ * valid, and reported at the first of them.
+ */
+function requiring<const S extends v.ObjectSchema<v.ObjectEntries, undefined>>(
+  schema: S,
+  fields: readonly [keyof S['entries'] & string, ...Array<keyof S['entries'] & string>],
+  holds: (binding: v.InferOutput<S>) => boolean,
+  message: string,
+) {
+  const check = v.partialCheck(
+    fields.map((field) => [field]) as never,
+    holds as never,
+    message,
+  ) as unknown as v.BaseValidation<v.InferOutput<S>, v.InferOutput<S>, v.BaseIssue<unknown>>
+  return v.pipe(schema, v.forward(check, [fields[0]] as never))
+}
+
+/**
+ * Where a wrangler config declares a kind: its section's name alone when the items carry the API's
+ * own field names. `fields` may list the keys that keep their name; without `fields` or `map`, every
+ * field of the kind keeps its name.
+ */
+type WranglerSpec =
+  string | (Omit<WranglerSource, 'fields'> & { fields?: Record<string, string> | string[] })
+
+/** The fields every binding has, which a wrangler item names its own way. */
+const BASE = new Set(['type', 'name'])
+
+/** A record of the registry. */
+function kind<const S extends v.GenericSchema & { entries: v.ObjectEntries }>(
   schema: S,
   env: string,
   miniflare?: string,
-  wrangler?: Omit<WranglerSource, 'fields'> & { fields?: Record<string, string> | string[] },
+  spec?: WranglerSpec,
 ): BindingKind<S> {
-  const fields = Array.isArray(wrangler?.fields)
-    ? Object.fromEntries(wrangler.fields.map((key) => [key, key]))
-    : wrangler?.fields
-  return { schema, env, miniflare, wrangler: wrangler && { ...wrangler, fields } }
+  const wrangler = typeof spec === 'string' ? { section: spec } : spec
+  if (!wrangler) return { schema, env, miniflare }
+  const own = wrangler.map ? [] : Object.keys(schema.entries).filter((key) => !BASE.has(key))
+  const fields = wrangler.fields ?? own
+  return {
+    schema,
+    env,
+    miniflare,
+    wrangler: {
+      ...wrangler,
+      fields: Array.isArray(fields) ? Object.fromEntries(fields.map((key) => [key, key])) : fields,
+    },
+  }
+}
+
+/** A kind with no fields of its own that a wrangler config declares as one object under its type. */
+function single<const T extends string>(type: T, env: string, miniflare?: string) {
+  return kind(binding(type, {}), env, miniflare, { section: type, single: true })
 }
 
 /** Every binding kind the plugin knows, by `type`, in the order wrangler sends them. */
@@ -89,56 +132,42 @@ export const BINDING_KINDS = {
     binding('plain_text', { /** The value. */ text: v.string() }),
     'string',
     'bindings',
-    { section: 'vars' },
+    'vars',
   ),
   /** A JSON value. */
   json: kind(
     binding('json', { /** The value, any JSON. */ json: JsonValue }),
     'unknown',
     'bindings',
-    { section: 'vars' },
+    'vars',
   ),
   /** A Workers KV namespace. */
   kv_namespace: kind(
     binding('kv_namespace', { /** Id of the KV namespace. */ namespace_id: NonEmpty }),
     'KVNamespace',
     'kvNamespaces',
-    {
-      section: 'kv_namespaces',
-      fields: { namespace_id: 'id' },
-      inheritWithout: 'id',
-    },
+    { section: 'kv_namespaces', fields: { namespace_id: 'id' }, inheritWithout: 'id' },
   ),
   /** Sending email. */
   send_email: kind(
-    v.pipe(
+    requiring(
       binding('send_email', {
         /** The only address the Worker may send to. */ destination_address: v.optional(NonEmpty),
         /** Addresses the Worker may send to. */ allowed_destination_addresses:
           v.optional(StringList),
         /** Addresses the Worker may send from. */ allowed_sender_addresses: v.optional(StringList),
       }),
-      v.forward(
-        v.partialCheck(
-          [['destination_address'], ['allowed_destination_addresses']],
-          (b) =>
-            b.destination_address === undefined || b.allowed_destination_addresses === undefined,
-          'cannot be combined with allowed_destination_addresses',
-        ),
-        ['destination_address'],
-      ),
+      ['destination_address', 'allowed_destination_addresses'],
+      (b) => b.destination_address === undefined || b.allowed_destination_addresses === undefined,
+      'cannot be combined with allowed_destination_addresses',
     ),
     'SendEmail',
     'email',
-    {
-      section: 'send_email',
-      nameKey: 'name',
-      fields: ['destination_address', 'allowed_destination_addresses', 'allowed_sender_addresses'],
-    },
+    { section: 'send_email', nameKey: 'name' },
   ),
   /** A Durable Object namespace. */
   durable_object_namespace: kind(
-    v.pipe(
+    requiring(
       binding('durable_object_namespace', {
         /** Exported class implementing the Durable Object. */ class_name: v.optional(NonEmpty),
         /** Worker that exports the class, when it is not this Worker. */ script_name:
@@ -150,14 +179,9 @@ export const BINDING_KINDS = {
         /** Dispatch namespace holding `script_name` (Workers for Platforms). */ dispatch_namespace:
           v.optional(NonEmpty),
       }),
-      v.forward(
-        v.partialCheck(
-          [['class_name'], ['namespace_id']],
-          (b) => b.class_name !== undefined || b.namespace_id !== undefined,
-          'required for durable_object_namespace (or namespace_id)',
-        ),
-        ['class_name'],
-      ),
+      ['class_name', 'namespace_id'],
+      (b) => b.class_name !== undefined || b.namespace_id !== undefined,
+      'required for durable_object_namespace (or namespace_id)',
     ),
     'DurableObjectNamespace',
     'durableObjects',
@@ -218,27 +242,18 @@ export const BINDING_KINDS = {
     }),
     'R2Bucket',
     'r2Buckets',
-    {
-      section: 'r2_buckets',
-      fields: ['bucket_name', 'jurisdiction'],
-      inheritWithout: 'bucket_name',
-    },
+    { section: 'r2_buckets', inheritWithout: 'bucket_name' },
   ),
   /** A D1 database. */
   d1: kind(
-    v.pipe(
+    requiring(
       binding('d1', {
         /** Id of the D1 database. */ database_id: v.optional(NonEmpty),
         /** Older name of `database_id`. */ id: v.optional(NonEmpty),
       }),
-      v.forward(
-        v.partialCheck(
-          [['database_id'], ['id']],
-          (b) => b.database_id !== undefined || b.id !== undefined,
-          'required for d1',
-        ),
-        ['database_id'],
-      ),
+      ['database_id', 'id'],
+      (b) => b.database_id !== undefined || b.id !== undefined,
+      'required for d1',
     ),
     'D1Database',
     'd1Databases',
@@ -249,17 +264,14 @@ export const BINDING_KINDS = {
     binding('vectorize', { /** Name of the index. */ index_name: NonEmpty }),
     'VectorizeIndex',
     'vectorize',
-    { section: 'vectorize', fields: ['index_name'] },
+    'vectorize',
   ),
   /** An AI Search namespace. */
   ai_search_namespace: kind(
     binding('ai_search_namespace', { /** Name of the AI Search namespace. */ namespace: NonEmpty }),
     'AiSearchNamespace',
     'aiSearchNamespaces',
-    {
-      section: 'ai_search_namespaces',
-      fields: ['namespace'],
-    },
+    'ai_search_namespaces',
   ),
   /** An AI Search instance. */
   ai_search: kind(
@@ -269,14 +281,14 @@ export const BINDING_KINDS = {
     }),
     'AiSearchInstance',
     'aiSearchInstances',
-    { section: 'ai_search', fields: ['instance_name', 'namespace'] },
+    'ai_search',
   ),
   /** A Hyperdrive configuration. */
   hyperdrive: kind(
     binding('hyperdrive', { /** Id of the Hyperdrive configuration. */ id: NonEmpty }),
     'Hyperdrive',
     'hyperdrives',
-    { section: 'hyperdrive', fields: ['id'] },
+    'hyperdrive',
   ),
   /** A secret from a Secrets Store. */
   secrets_store_secret: kind(
@@ -286,14 +298,14 @@ export const BINDING_KINDS = {
     }),
     'SecretsStoreSecret',
     'secretsStoreSecrets',
-    { section: 'secrets_store_secrets', fields: ['store_id', 'secret_name'] },
+    'secrets_store_secrets',
   ),
   /** An Artifacts namespace. */
   artifacts: kind(
     binding('artifacts', { /** Name of the Artifacts namespace. */ namespace: NonEmpty }),
     'Artifacts',
     'artifacts',
-    { section: 'artifacts', fields: ['namespace'] },
+    'artifacts',
   ),
   /** wrangler's example binding (`unsafe_hello_world`); not for production use. */
   unsafe_hello_world: kind(
@@ -302,17 +314,14 @@ export const BINDING_KINDS = {
     }),
     'HelloWorldBinding',
     'helloWorld',
-    {
-      section: 'unsafe_hello_world',
-      fields: ['enable_timer'],
-    },
+    'unsafe_hello_world',
   ),
   /** A Flagship app (feature flags). */
   flagship: kind(
     binding('flagship', { /** Id of the Flagship app. */ app_id: NonEmpty }),
     'Flagship',
     'flagship',
-    { section: 'flagship', fields: ['app_id'] },
+    'flagship',
   ),
   /** A rate limiter. */
   ratelimit: kind(
@@ -326,36 +335,31 @@ export const BINDING_KINDS = {
     }),
     'RateLimit',
     'ratelimits',
-    { section: 'ratelimits', nameKey: 'name', fields: ['namespace_id', 'simple'] },
+    { section: 'ratelimits', nameKey: 'name' },
   ),
   /** A Workers VPC service. */
   vpc_service: kind(
     binding('vpc_service', { /** Id of the VPC service. */ service_id: NonEmpty }),
     'Fetcher',
     'vpcServices',
-    { section: 'vpc_services', fields: ['service_id'] },
+    'vpc_services',
   ),
   /** A Workers VPC network. */
   vpc_network: kind(
-    v.pipe(
+    requiring(
       binding('vpc_network', {
         /** Id of a Cloudflare Tunnel. */ tunnel_id: v.optional(NonEmpty),
         /** Id of a network. */ network_id: v.optional(NonEmpty),
       }),
-      v.forward(
-        v.partialCheck(
-          [['tunnel_id'], ['network_id']],
-          (b) => (b.tunnel_id === undefined) !== (b.network_id === undefined),
-          'exactly one of tunnel_id and network_id is required for vpc_network',
-        ),
-        ['tunnel_id'],
-      ),
+      ['tunnel_id', 'network_id'],
+      (b) => (b.tunnel_id === undefined) !== (b.network_id === undefined),
+      'exactly one of tunnel_id and network_id is required for vpc_network',
     ),
-    // wrangler sends the tunnel when both are set.
     'Fetcher',
     'vpcNetworks',
     {
       section: 'vpc_networks',
+      // wrangler sends the tunnel when both are set.
       map: (item) =>
         item.tunnel_id !== undefined
           ? { tunnel_id: item.tunnel_id }
@@ -373,7 +377,7 @@ export const BINDING_KINDS = {
     }),
     'Fetcher',
     'serviceBindings',
-    { section: 'services', fields: ['service', 'environment', 'entrypoint', 'props'] },
+    'services',
   ),
   /** A Workers Analytics Engine dataset. */
   analytics_engine: kind(
@@ -414,39 +418,31 @@ export const BINDING_KINDS = {
     }),
     'Fetcher',
     'mtlsCertificates',
-    {
-      section: 'mtls_certificates',
-      fields: ['certificate_id'],
-    },
+    'mtls_certificates',
   ),
   /** A Pipeline. */
   pipelines: kind(
     binding('pipelines', { /** Name or id of the pipeline. */ pipeline: NonEmpty }),
     'import("cloudflare:pipelines").Pipeline<import("cloudflare:pipelines").PipelineRecord>',
     'pipelines',
-    { section: 'pipelines', fields: ['pipeline'] },
+    'pipelines',
   ),
   /** A Worker Loader, for Workers created at run time. */
-  worker_loader: kind(binding('worker_loader', {}), 'WorkerLoader', 'workerLoaders', {
-    section: 'worker_loaders',
-  }),
+  worker_loader: kind(
+    binding('worker_loader', {}),
+    'WorkerLoader',
+    'workerLoaders',
+    'worker_loaders',
+  ),
   /** Log forwarding (wrangler's `logfwdr`). */
   logfwdr: kind(
     binding('logfwdr', { /** Where the logs go. */ destination: NonEmpty }),
     'unknown',
     undefined,
-    {
-      section: 'logfwdr',
-      list: 'bindings',
-      nameKey: 'name',
-      fields: ['destination'],
-    },
+    { section: 'logfwdr', list: 'bindings', nameKey: 'name' },
   ),
   /** Browser Rendering. */
-  browser: kind(binding('browser', {}), 'Fetcher', 'browserRendering', {
-    section: 'browser',
-    single: true,
-  }),
+  browser: single('browser', 'Fetcher', 'browserRendering'),
   /** Workers AI. */
   ai: kind(
     binding('ai', {
@@ -454,27 +450,16 @@ export const BINDING_KINDS = {
     }),
     'Ai',
     'ai',
-    { section: 'ai', single: true, fields: ['staging'] },
+    { section: 'ai', single: true },
   ),
   /** Cloudflare Images. */
-  images: kind(binding('images', {}), 'ImagesBinding', 'images', {
-    section: 'images',
-    single: true,
-  }),
+  images: single('images', 'ImagesBinding', 'images'),
   /** Cloudflare Stream. */
-  stream: kind(binding('stream', {}), 'StreamBinding', 'stream', {
-    section: 'stream',
-    single: true,
-  }),
+  stream: single('stream', 'StreamBinding', 'stream'),
   /** Media Transformations. */
-  media: kind(binding('media', {}), 'MediaBinding', 'media', { section: 'media', single: true }),
+  media: single('media', 'MediaBinding', 'media'),
   /** The version's own metadata (id, tag, timestamp). */
-  version_metadata: kind(
-    binding('version_metadata', {}),
-    'WorkerVersionMetadata',
-    'versionMetadata',
-    { section: 'version_metadata', single: true },
-  ),
+  version_metadata: single('version_metadata', 'WorkerVersionMetadata', 'versionMetadata'),
   /** The Worker's static assets (a `Fetcher`). */
   assets: kind(binding('assets', {}), 'Fetcher', 'assets', {
     section: 'assets',
@@ -488,7 +473,7 @@ export const BINDING_KINDS = {
   ),
   /** A Web Crypto key available as a `CryptoKey`. */
   secret_key: kind(
-    v.pipe(
+    requiring(
       binding('secret_key', {
         /** Algorithm-specific key parameters (as for `crypto.subtle.importKey`). */ algorithm:
           LooseObject,
@@ -511,14 +496,9 @@ export const BINDING_KINDS = {
         /** The key as a JSON Web Key; required for the `jwk` format. */ key_jwk:
           v.optional(LooseObject),
       }),
-      v.forward(
-        v.partialCheck(
-          [['format'], ['key_base64'], ['key_jwk']],
-          (b) => (b.format === 'jwk' ? b.key_jwk !== undefined : b.key_base64 !== undefined),
-          'required for secret_key (key_base64 for raw/pkcs8/spki, key_jwk for jwk)',
-        ),
-        ['format'],
-      ),
+      ['format', 'key_base64', 'key_jwk'],
+      (b) => (b.format === 'jwk' ? b.key_jwk !== undefined : b.key_base64 !== undefined),
+      'required for secret_key (key_base64 for raw/pkcs8/spki, key_jwk for jwk)',
     ),
     'CryptoKey',
   ),
@@ -533,25 +513,21 @@ export const BINDING_KINDS = {
     'unknown',
   ),
   /** A K2 stream. */
-  k2: kind(binding('k2', { /** Name of the stream. */ stream: NonEmpty }), 'unknown', undefined, {
-    section: 'k2',
-    fields: ['stream'],
-  }),
+  k2: kind(
+    binding('k2', { /** Name of the stream. */ stream: NonEmpty }),
+    'unknown',
+    undefined,
+    'k2',
+  ),
   /** An Agent Memory namespace. */
   agent_memory: kind(
     binding('agent_memory', { /** Name of the Agent Memory namespace. */ namespace: NonEmpty }),
     'AgentMemoryNamespace',
     undefined,
-    {
-      section: 'agent_memory',
-      fields: ['namespace'],
-    },
+    'agent_memory',
   ),
   /** Analytics SQL (querying the account's analytics). */
-  analytics: kind(binding('analytics', {}), 'AnalyticsSQLBinding', undefined, {
-    section: 'analytics',
-    single: true,
-  }),
+  analytics: single('analytics', 'AnalyticsSQLBinding'),
   /** A messaging namespace. */
   messaging: kind(
     binding('messaging', { /** Name of the messaging namespace. */ namespace: NonEmpty }),

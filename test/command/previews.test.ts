@@ -4,83 +4,31 @@
  * plugin's `preview: 'auto'` on a closed pull request, which deletes instead of deploying. Previews
  * are made by real Rollup builds run in workerd; the command runs as the built CLI in a child process.
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { rollup } from 'rollup'
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import rollupPlugin from '../../src/rollup.js'
+import { describe, expect, it, vi } from 'vitest'
 import { deletePreviewNamed, listPreviews } from '../../src/api/previews.js'
 import { emulatorEnv, runCli } from '../helpers/deploy-command.js'
-import { previewUrlOn, uploadOptions, useEmulator } from '../helpers/emulator.js'
+import { previewUrlOn, useEmulator } from '../helpers/emulator.js'
 import { tempDir } from '../helpers/fixture.js'
+import { buildWorkerProject, useNoCiEnvironment } from '../helpers/preview.js'
 
 const emulator = useEmulator()
 
-/** The CI variables the plugin reads in-process: each test sets its own. */
-const CI_VARIABLES = [
-  'WORKERS_CI_BRANCH',
-  'GITHUB_HEAD_REF',
-  'GITHUB_REF_NAME',
-  'GITHUB_REF',
-  'GITHUB_REF_TYPE',
-  'GITHUB_EVENT_NAME',
-  'GITHUB_SHA',
-  'GITHUB_EVENT_PATH',
-  'GITHUB_REPOSITORY',
-  'GITHUB_OUTPUT',
-  'GITHUB_STEP_SUMMARY',
-  'CI_COMMIT_REF_NAME',
-  'CIRCLE_BRANCH',
-  'BUILDKITE_BRANCH',
-  'BITBUCKET_BRANCH',
-]
-
-beforeEach(() => {
-  for (const name of CI_VARIABLES) vi.stubEnv(name, '')
-})
-afterEach(() => {
-  vi.unstubAllEnvs()
-})
+useNoCiEnvironment()
 
 /** A project whose Worker answers its marker, built by Rollup with the plugin under `extra` (a Preview, a promote …). */
-async function build(
-  worker: string,
-  marker: string,
-  extra: Record<string, unknown>,
-  dir?: string,
-): Promise<string> {
-  const root = dir ?? (await tempDir('previews-cmd'))
-  await mkdir(join(root, 'src'), { recursive: true })
-  await writeFile(
-    join(root, 'src/index.js'),
-    `export default { fetch: () => Response.json({ build: ${JSON.stringify(marker)} }) }\n`,
+const build = (worker: string, marker: string, extra: Record<string, unknown>, dir?: string) =>
+  buildWorkerProject(
+    emulator(),
+    {
+      worker,
+      dir,
+      source: `export default { fetch: () => Response.json({ build: ${JSON.stringify(marker)} }) }\n`,
+      wrangler: { compatibility_date: '2025-01-01', previews: { vars: { STAGE: 'preview' } } },
+    },
+    { gitAnnotations: false, ...extra },
   )
-  await writeFile(
-    join(root, 'wrangler.json'),
-    JSON.stringify({
-      name: worker,
-      compatibility_date: '2025-01-01',
-      previews: { vars: { STAGE: 'preview' } },
-    }),
-  )
-  const { version: _version, ...options } = uploadOptions(emulator(), worker, {
-    root,
-    createWorker: true,
-    gitAnnotations: false,
-    ...extra,
-  })
-  const bundle = await rollup({
-    input: join(root, 'src/index.js'),
-    logLevel: 'silent',
-    plugins: [rollupPlugin(options as never)],
-  })
-  try {
-    await bundle.write({ dir: join(root, 'dist'), format: 'es' })
-  } finally {
-    await bundle.close()
-  }
-  return root
-}
 
 const previewNames = (worker: string) =>
   emulator()

@@ -47,4 +47,11 @@ describe('error codes', () => {
     expect(thrown.size).toBeGreaterThan(40)
     expect([...thrown].filter((code) => !typed.includes(code))).toEqual([])
   })
+
+  it('the commands fail with WorkersVersionError, whose codes are listed: no error class of their own but the usage error', () => {
+    const classes = sourceFiles(join(ROOT, 'src/command')).flatMap((file) =>
+      [...readFileSync(file, 'utf8').matchAll(/class (\w+) extends Error\b/g)].map((m) => m[1]),
+    )
+    expect(classes).toEqual(['UsageError'])
+  })
 })

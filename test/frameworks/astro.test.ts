@@ -12,6 +12,7 @@ import { emulatorEnv, runCli } from '../helpers/deploy-command.js'
 import { useEmulator } from '../helpers/emulator.js'
 import {
   copyFrameworkFixture,
+  expectCommonRoutes,
   expectSameAsWrangler,
   expectServed,
   fixtureReady,
@@ -97,17 +98,10 @@ describe.skipIf(!ready.ready)(
         type: 'text/html',
         contains: ['About this prerendered page'],
       })
-      await expectServed(preview, 'robots.txt', {
-        status: 200,
-        type: 'text/plain',
-        contains: ['User-agent: *'],
+      await expectCommonRoutes(preview, {
+        api: { hello: 'from astro', path: '/api/hello' },
+        notFound: { type: 'text/html' },
       })
-      expect(
-        JSON.parse(
-          await expectServed(preview, 'api/hello', { status: 200, type: 'application/json' }),
-        ),
-      ).toEqual({ hello: 'from astro', path: '/api/hello' })
-      await expectServed(preview, 'no/such/page', { status: 404, type: 'text/html' })
       // The `_headers` Astro writes after Vite travels with the version.
       expect(ours!.modules.map((m) => m.name)).toContain('_headers')
     })

@@ -8,10 +8,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { StoredVersion } from '../../src/emulator/index.js'
 import { emulatorEnv, runCli } from '../helpers/deploy-command.js'
 import { useEmulator } from '../helpers/emulator.js'
+import { expectPageAssetsServed } from '../helpers/preview.js'
 import { createWorkerOn } from '../helpers/wrangler.js'
 import {
   copyFrameworkFixture,
+  expectCommonRoutes,
   expectSameAsWrangler,
+  expectServed,
   type fixtureReady,
   removeCopy,
   runFrameworkBin,
@@ -82,4 +85,31 @@ export function describeBothPaths(spec: BothPaths): void {
       })
     },
   )
+}
+
+/**
+ * The app of the React Router and TanStack Start fixtures (the same pages, each framework's way), as
+ * a version serves it through its preview: the SSR home page reading the var binding, its client
+ * assets, the about page, then the public file, the API route answering `api` and the 404 page.
+ */
+export function expectSsrAppServed(api: unknown): (preview: string) => Promise<void> {
+  return async (preview) => {
+    // Rendered by the Worker: the route's loader read the var binding.
+    const home = await expectServed(preview, '', {
+      status: 200,
+      type: 'text/html',
+      contains: ['Welcome: <!-- -->Hello from a binding'],
+    })
+    const files = await expectPageAssetsServed(preview, home, { css: true })
+    expect([...files.entries()].find(([path]) => path.endsWith('.css'))?.[1]).toContain('#2a4b6c')
+    await expectServed(preview, 'about', {
+      status: 200,
+      type: 'text/html',
+      contains: ['About this app'],
+    })
+    await expectCommonRoutes(preview, {
+      api,
+      notFound: { type: 'text/html', contains: ['Page not found'] },
+    })
+  }
 }

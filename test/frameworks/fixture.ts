@@ -301,3 +301,26 @@ export async function expectServed(
   for (const part of expected.contains ?? []) expect(response.text).toMatch(part)
   return response.text
 }
+
+/**
+ * The routes every fixture app has besides its pages, as a version serves them: the public file
+ * (`public/robots.txt`), the API route (`/api/hello`) answering `api` as JSON, and a path no route
+ * matches, answered 404 with `notFound`.
+ */
+export async function expectCommonRoutes(
+  preview: string,
+  {
+    api,
+    notFound,
+  }: { api: unknown; notFound: { type: string; contains?: Array<string | RegExp> } },
+): Promise<void> {
+  await expectServed(preview, 'robots.txt', {
+    status: 200,
+    type: 'text/plain',
+    contains: ['User-agent: *'],
+  })
+  expect(
+    JSON.parse(await expectServed(preview, 'api/hello', { status: 200, type: 'application/json' })),
+  ).toEqual(api)
+  await expectServed(preview, 'no/such/page', { status: 404, ...notFound })
+}

@@ -5,42 +5,11 @@
  * previews and checked against what `wrangler deploy` 4.164 sends for the same build.
  */
 import { expect } from 'vitest'
-import { expectPageAssetsServed } from '../helpers/preview.js'
-import { describeBothPaths } from './both-paths.js'
-import { expectServed, fixtureReady } from './fixture.js'
+import { describeBothPaths, expectSsrAppServed } from './both-paths.js'
+import { fixtureReady } from './fixture.js'
 
 const WORKER = 'framework-react-router'
 const ready = fixtureReady(WORKER, ['react-router', '@react-router/dev', 'vite'])
-
-/** The app as each version serves it through its preview. */
-async function expectAppServed(preview: string): Promise<void> {
-  // Rendered by the Worker: the loader read the var binding.
-  const home = await expectServed(preview, '', {
-    status: 200,
-    type: 'text/html',
-    contains: ['Welcome: <!-- -->Hello from a binding'],
-  })
-  const files = await expectPageAssetsServed(preview, home, { css: true })
-  expect([...files.entries()].find(([path]) => path.endsWith('.css'))?.[1]).toContain('#2a4b6c')
-  await expectServed(preview, 'about', {
-    status: 200,
-    type: 'text/html',
-    contains: ['About this app'],
-  })
-  await expectServed(preview, 'robots.txt', {
-    status: 200,
-    type: 'text/plain',
-    contains: ['User-agent: *'],
-  })
-  expect(
-    JSON.parse(await expectServed(preview, 'api/hello', { status: 200, type: 'application/json' })),
-  ).toEqual({ hello: 'from react router' })
-  await expectServed(preview, 'no/such/page', {
-    status: 404,
-    type: 'text/html',
-    contains: ['Page not found'],
-  })
-}
 
 describeBothPaths({
   worker: WORKER,
@@ -49,7 +18,7 @@ describeBothPaths({
   build: { bin: 'react-router', args: ['build', '--mode', 'deploy'] },
   served:
     'the SSR page reads its binding, the client assets, the public file, the resource route and a 404 are served',
-  expectAppServed,
+  expectAppServed: expectSsrAppServed({ hello: 'from react router' }),
   checkVersion: (version) => expect(version.main_module).toBe('index.js'),
   checkBindings: (bindings) =>
     expect(bindings).toEqual([

@@ -7,7 +7,7 @@
  */
 import { expect } from 'vitest'
 import { describeBothPaths } from './both-paths.js'
-import { expectServed, fixtureReady } from './fixture.js'
+import { expectCommonRoutes, expectServed, fixtureReady } from './fixture.js'
 
 const WORKER = 'framework-rwsdk'
 const ready = fixtureReady(WORKER, ['rwsdk', 'vite'])
@@ -31,15 +31,10 @@ async function expectAppServed(preview: string): Promise<void> {
     type: 'text/html',
     contains: ['About this app'],
   })
-  await expectServed(preview, 'robots.txt', {
-    status: 200,
-    type: 'text/plain',
-    contains: ['User-agent: *'],
+  await expectCommonRoutes(preview, {
+    api: { hello: 'from rwsdk', greeting: 'Hello from a binding' },
+    notFound: { type: 'text/plain' },
   })
-  expect(
-    JSON.parse(await expectServed(preview, 'api/hello', { status: 200, type: 'application/json' })),
-  ).toEqual({ hello: 'from rwsdk', greeting: 'Hello from a binding' })
-  await expectServed(preview, 'no/such/page', { status: 404, type: 'text/plain' })
 }
 
 describeBothPaths({

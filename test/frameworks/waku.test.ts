@@ -10,6 +10,7 @@ import { useEmulator } from '../helpers/emulator.js'
 import { createWorkerOn } from '../helpers/wrangler.js'
 import {
   copyFrameworkFixture,
+  expectCommonRoutes,
   expectSameAsWrangler,
   expectServed,
   fixtureReady,
@@ -70,20 +71,9 @@ describe.skipIf(!ready.ready)(titled('Waku 1.0.0-rc.1 through the deploy command
       type: 'text/html',
       contains: ['About this prerendered page'],
     })
-    await expectServed(preview, 'robots.txt', {
-      status: 200,
-      type: 'text/plain',
-      contains: ['User-agent: *'],
-    })
-    expect(
-      JSON.parse(
-        await expectServed(preview, 'api/hello', { status: 200, type: 'application/json' }),
-      ),
-    ).toEqual({ hello: 'from waku' })
-    await expectServed(preview, 'no/such/page', {
-      status: 404,
-      type: 'text/html',
-      contains: ['Page not found'],
+    await expectCommonRoutes(preview, {
+      api: { hello: 'from waku' },
+      notFound: { type: 'text/html', contains: ['Page not found'] },
     })
   })
 

@@ -6,6 +6,7 @@ import {
   type ServerResponse,
 } from 'node:http'
 import { connect, type AddressInfo, type Socket } from 'node:net'
+import { afterEach, beforeEach, expect, vi } from 'vitest'
 
 /** What a proxy saw: a forwarded request (`GET http://host/path`) or a tunnel (`CONNECT host:port`). */
 export interface ProxiedCall {
@@ -103,4 +104,77 @@ export async function startLoggingProxy(
       await new Promise((resolve) => server.close(resolve))
     },
   }
+}
+
+/** The variables undici's `EnvHttpProxyAgent` reads, as the plugin uses it. */
+const PROXY_VARIABLES = ['HTTP_PROXY', 'HTTPS_PROXY', 'ALL_PROXY', 'NO_PROXY'].flatMap((name) => [
+  name,
+  name.toLowerCase(),
+])
+
+/** Proxy credentials (user `alice`), as a proxy URL carries them and as the proxy receives them. */
+export interface ProxyCredentials {
+  /** The `Proxy-Authorization` header they make. */
+  authorization: string
+  /** The URL of `proxy` with them in it, for HTTP_PROXY or HTTPS_PROXY. */
+  url(proxy: LoggingProxy): string
+  /** Every form of them that must show nowhere: the password, URL-encoded, and the header's value. */
+  forms: string[]
+}
+
+export function proxyCredentials(password: string): ProxyCredentials {
+  const token = Buffer.from(`alice:${password}`).toString('base64')
+  return {
+    authorization: `Basic ${token}`,
+    url: (proxy) => `http://alice:${password}@127.0.0.1:${proxy.port}`,
+    forms: [password, encodeURIComponent(password), token],
+  }
+}
+
+/**
+ * The set-up of a test file about proxies: each test starts with no proxy variable set; after it,
+ * the variables and spies are restored and the proxy it started is closed. The returned function
+ * starts a logging proxy and, with `variable`, names it there (with the credentials when given)
+ * and sets NO_PROXY to `noProxy` (default: empty).
+ */
+export function useProxies(): (
+  options?: Parameters<typeof startLoggingProxy>[0] & {
+    variable?: 'HTTP_PROXY' | 'HTTPS_PROXY' | 'ALL_PROXY'
+    credentials?: ProxyCredentials
+    noProxy?: string
+  },
+) => Promise<LoggingProxy> {
+  let proxy: LoggingProxy | undefined
+  beforeEach(() => {
+    for (const name of PROXY_VARIABLES) vi.stubEnv(name, undefined)
+  })
+  afterEach(async () => {
+    vi.unstubAllEnvs()
+    vi.restoreAllMocks()
+    await proxy?.close()
+    proxy = undefined
+  })
+  return async ({ variable, credentials, noProxy = '', ...options } = {}) => {
+    proxy = await startLoggingProxy(options)
+    if (variable) {
+      vi.stubEnv(variable, credentials ? credentials.url(proxy) : proxy.url)
+      vi.stubEnv('NO_PROXY', noProxy)
+    }
+    return proxy
+  }
+}
+
+/** What the test has printed to the console since the call (log, warn and error), one line per call. */
+export function consoleOutput(): () => string {
+  const spies = [vi.spyOn(console, 'log'), vi.spyOn(console, 'warn'), vi.spyOn(console, 'error')]
+  return () =>
+    spies
+      .flatMap((spy) => spy.mock.calls)
+      .map((args) => args.join(' '))
+      .join('\n')
+}
+
+/** Expects none of the credentials' forms in `text`. */
+export function expectNoCredentials(text: string, credentials: ProxyCredentials): void {
+  for (const form of credentials.forms) expect(text).not.toContain(form)
 }

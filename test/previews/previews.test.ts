@@ -5,60 +5,16 @@
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { rollup } from 'rollup'
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import rollupPlugin from '../../src/rollup.js'
+import { describe, expect, it, vi } from 'vitest'
 import { previewUrlOn, uploadOptions, useEmulator } from '../helpers/emulator.js'
 import { tempDir } from '../helpers/fixture.js'
+import { buildWorkerProject, clearCiEnvironment, useNoCiEnvironment } from '../helpers/preview.js'
+import { rollupUpload } from '../helpers/rollup-upload.js'
 import { deployViteApp } from '../helpers/vite-app.js'
 
 const emulator = useEmulator({ autoCreateWorkers: false })
 
-/** CI variables the machine running the tests may have: each test sets its own. */
-const CI_VARIABLES = [
-  ...[
-    'WORKERS_CI_BRANCH',
-    'WORKERS_CI_COMMIT_SHA',
-    'GITHUB_HEAD_REF',
-    'GITHUB_REF_NAME',
-    'GITHUB_REF',
-    'GITHUB_REF_TYPE',
-    'GITHUB_EVENT_NAME',
-    'GITHUB_SHA',
-    'GITHUB_EVENT_PATH',
-    'GITHUB_REPOSITORY',
-  ],
-  ...[
-    'GITHUB_OUTPUT',
-    'GITHUB_STEP_SUMMARY',
-    'CI_COMMIT_REF_NAME',
-    'CI_COMMIT_SHA',
-    'CI_COMMIT_TAG',
-    'CI_MERGE_REQUEST_IID',
-    'CI_PIPELINE_SOURCE',
-    'BITBUCKET_BRANCH',
-    'BITBUCKET_TAG',
-    'BITBUCKET_PR_ID',
-  ],
-  ...[
-    'CIRCLE_BRANCH',
-    'CIRCLE_SHA1',
-    'CIRCLE_TAG',
-    'CIRCLE_PULL_REQUEST',
-    'CIRCLE_PR_NUMBER',
-    'BUILDKITE_BRANCH',
-    'BUILDKITE_COMMIT',
-    'BUILDKITE_TAG',
-    'BUILDKITE_PULL_REQUEST',
-  ],
-]
-
-beforeEach(() => {
-  for (const name of CI_VARIABLES) vi.stubEnv(name, '')
-})
-afterEach(() => {
-  vi.unstubAllEnvs()
-})
+useNoCiEnvironment()
 
 const WRANGLER = {
   compatibility_date: '2025-01-01',
@@ -67,36 +23,17 @@ const WRANGLER = {
 }
 
 /** A project whose Worker answers its build marker and its env's variables, built by Rollup with the plugin. */
-async function build(
-  worker: string,
-  marker: string,
-  extra: Record<string, unknown>,
-  dir?: string,
-): Promise<string> {
-  const root = dir ?? (await tempDir('previews'))
-  await mkdir(join(root, 'src'), { recursive: true })
-  await writeFile(
-    join(root, 'src/index.js'),
-    `export default { fetch: (request, env) => Response.json({ build: ${JSON.stringify(marker)}, STAGE: env.STAGE ?? null, ONLY_PRODUCTION: env.ONLY_PRODUCTION ?? null, PREVIEW_ONLY: env.PREVIEW_ONLY ?? null }) }\n`,
+const build = (worker: string, marker: string, extra: Record<string, unknown>, dir?: string) =>
+  buildWorkerProject(
+    emulator(),
+    {
+      worker,
+      dir,
+      source: `export default { fetch: (request, env) => Response.json({ build: ${JSON.stringify(marker)}, STAGE: env.STAGE ?? null, ONLY_PRODUCTION: env.ONLY_PRODUCTION ?? null, PREVIEW_ONLY: env.PREVIEW_ONLY ?? null }) }\n`,
+      wrangler: WRANGLER,
+    },
+    extra,
   )
-  await writeFile(join(root, 'wrangler.json'), JSON.stringify({ name: worker, ...WRANGLER }))
-  const { version: _version, ...options } = uploadOptions(emulator(), worker, {
-    root,
-    createWorker: true,
-    ...extra,
-  })
-  const bundle = await rollup({
-    input: join(root, 'src/index.js'),
-    logLevel: 'silent',
-    plugins: [rollupPlugin(options as never)],
-  })
-  try {
-    await bundle.write({ dir: join(root, 'dist'), format: 'es' })
-  } finally {
-    await bundle.close()
-  }
-  return root
-}
 
 const api = (path: string) => `/client/v4/accounts/${emulator().accountId}/workers/workers/${path}`
 const requestsSince = (start: number) =>
@@ -238,29 +175,18 @@ describe("preview: 'auto'", () => {
 
   it('runs preflight before a Preview when asked, and sends nothing when the Worker fails to start', async () => {
     vi.stubEnv('GITHUB_REF_NAME', 'broken')
-    const root = await tempDir('previews-preflight')
-    await mkdir(join(root, 'src'), { recursive: true })
-    await writeFile(
-      join(root, 'src/index.js'),
-      'throw new Error("boom at startup")\nexport default {}\n',
-    )
     const start = emulator().requests.length
-    const { version: _version, ...options } = uploadOptions(emulator(), 'prev-preflight', {
-      root,
-      wrangler: false,
-      createWorker: true,
-      preview: 'auto',
-      preflight: true,
-    })
-    const bundle = await rollup({
-      input: join(root, 'src/index.js'),
-      logLevel: 'silent',
-      plugins: [rollupPlugin(options as never)],
-    })
-    await expect(bundle.write({ dir: join(root, 'dist'), format: 'es' })).rejects.toThrow(
-      /failed to start in workerd[\s\S]*boom at startup/,
-    )
-    await bundle.close()
+    await expect(
+      buildWorkerProject(
+        emulator(),
+        {
+          worker: 'prev-preflight',
+          source: 'throw new Error("boom at startup")\nexport default {}\n',
+          wrangler: { compatibility_date: '2025-01-01' },
+        },
+        { preview: 'auto', preflight: true },
+      ),
+    ).rejects.toThrow(/failed to start in workerd[\s\S]*boom at startup/)
     expect(requestsSince(start).filter((line) => line.startsWith('POST'))).toEqual([])
   })
 
@@ -367,7 +293,7 @@ describe("a fork's pull request", () => {
     const stableUrl = previewUrlOn(emulator(), 'preview', upstream!.slug, 'prev-fork-takeover')
 
     vi.unstubAllEnvs()
-    for (const name of CI_VARIABLES) vi.stubEnv(name, '')
+    clearCiEnvironment()
     await githubPullRequest({ branch: 'feature/x', repo: 'mallory/app' })
     const start = emulator().requests.length
     await expect(build('prev-fork-takeover', 'fork', { preview: true })).rejects.toThrow(
@@ -527,18 +453,13 @@ describe('Durable Object migrations of a Preview', () => {
         }),
       )
     const push = async () => {
-      const { version: _version, ...options } = uploadOptions(emulator(), 'prev-do', {
+      await rollupUpload(
+        emulator(),
         root,
-        createWorker: true,
-        preview: true,
-      })
-      const bundle = await rollup({
-        input: join(root, 'src/index.js'),
-        logLevel: 'silent',
-        plugins: [rollupPlugin(options as never)],
-      })
-      await bundle.write({ dir: join(root, 'dist'), format: 'es' })
-      await bundle.close()
+        'prev-do',
+        { root, createWorker: true, preview: true, version: undefined },
+        { input: join(root, 'src/index.js') },
+      )
       const [preview] = emulator().previews('prev-do')
       return emulator().previewDeployments(preview!.id)[0]!
     }

@@ -11,41 +11,21 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { inspect } from 'node:util'
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
-import type { Emulator, RecordedRequest } from '../../src/emulator/index.js'
-import { startEmulator, uploadOptions } from '../helpers/emulator.js'
+import { describe, expect, it } from 'vitest'
+import type { RecordedRequest } from '../../src/emulator/index.js'
+import { uploadOptions, useEmulator } from '../helpers/emulator.js'
 import { tempDir } from '../helpers/fixture.js'
-import { startLoggingProxy, type LoggingProxy } from '../helpers/proxy.js'
+import {
+  consoleOutput,
+  expectNoCredentials,
+  proxyCredentials,
+  useProxies,
+} from '../helpers/proxy.js'
 import { rollupUpload } from '../helpers/rollup-upload.js'
 
-const PROXY_VARS = [
-  'HTTP_PROXY',
-  'http_proxy',
-  'HTTPS_PROXY',
-  'https_proxy',
-  'ALL_PROXY',
-  'all_proxy',
-  'NO_PROXY',
-  'no_proxy',
-]
-const PASSWORD = 'tunn3l-pa55word-c4n4ry'
-const AUTHORIZATION = `Basic ${Buffer.from(`alice:${PASSWORD}`).toString('base64')}`
-
-let emu: Emulator
-let proxy: LoggingProxy | undefined
-beforeAll(async () => {
-  emu = await startEmulator({ tls: true, preview: false, autoCreateWorkers: true })
-})
-afterAll(() => emu?.close())
-beforeEach(() => {
-  for (const name of PROXY_VARS) vi.stubEnv(name, undefined)
-})
-afterEach(async () => {
-  vi.unstubAllEnvs()
-  vi.restoreAllMocks()
-  await proxy?.close()
-  proxy = undefined
-})
+const credentials = proxyCredentials('tunn3l-pa55word-c4n4ry')
+const emulator = useEmulator({ tls: true, preview: false, autoCreateWorkers: true })
+const startProxy = useProxies()
 
 const SOURCE = (build: number) => `import { DurableObject } from 'cloudflare:workers'
 export class Counter extends DurableObject {
@@ -75,7 +55,7 @@ async function project(prefix: string): Promise<string> {
 
 function deploy(dir: string, worker: string): Promise<string> {
   return rollupUpload(
-    emu,
+    emulator(),
     dir,
     worker,
     {
@@ -92,13 +72,13 @@ function deploy(dir: string, worker: string): Promise<string> {
 async function fullDeploy(
   worker: string,
 ): Promise<{ requests: RecordedRequest[]; outputDir: string }> {
-  const from = emu.requests.length
+  const from = emulator().requests.length
   const dir = await project(worker)
   await deploy(dir, worker)
   await writeFile(join(dir, 'index.js'), SOURCE(2))
   await writeFile(join(dir, 'public/app.css'), 'body { content: "2" }')
   const outputDir = await deploy(dir, worker)
-  return { requests: emu.requests.slice(from), outputDir }
+  return { requests: emulator().requests.slice(from), outputDir }
 }
 
 /** What a full deploy sends, as `METHOD path` without the account prefix, each kind once. */
@@ -106,7 +86,7 @@ function kinds(requests: RecordedRequest[]): string[] {
   return [
     ...new Set(
       requests.map(
-        (r) => `${r.method} ${r.path.replace(`/client/v4/accounts/${emu.accountId}`, '')}`,
+        (r) => `${r.method} ${r.path.replace(`/client/v4/accounts/${emulator().accountId}`, '')}`,
       ),
     ),
   ]
@@ -130,23 +110,13 @@ function expectFullDeploy(requests: RecordedRequest[], worker: string): void {
       .filter((r) => r.status >= 300 && !(r.method === 'GET' && r.status === 404))
       .map((r) => `${r.status} ${r.method} ${r.path}`),
   ).toEqual([])
-  expect(emu.worker(worker)?.migration_tag).toBe('v1')
-  const [latest, first] = emu.versions(worker)
+  expect(emulator().worker(worker)?.migration_tag).toBe('v1')
+  const [latest, first] = emulator().versions(worker)
   expect(first).toBeDefined()
-  expect(emu.deployments(worker)[0]!.versions).toEqual([
+  expect(emulator().deployments(worker)[0]!.versions).toEqual([
     { version_id: latest!.id, percentage: 100 },
   ])
   expect(Object.keys(latest!.assetsManifest ?? {}).sort()).toEqual(['/app.css', '/index.html'])
-}
-
-function logged() {
-  const log = vi.spyOn(console, 'log')
-  const warn = vi.spyOn(console, 'warn')
-  const error = vi.spyOn(console, 'error')
-  return () =>
-    [...log.mock.calls, ...warn.mock.calls, ...error.mock.calls]
-      .map((args) => args.join(' '))
-      .join('\n')
 }
 
 /**
@@ -171,7 +141,7 @@ try { await bundle.write({ dir: ${JSON.stringify(join(dir, 'dist'))}, format: 'e
 `,
   )
   const options = {
-    ...uploadOptions(emu, worker),
+    ...uploadOptions(emulator(), worker),
     outputDir: join(dir, '.workers-version'),
     version: undefined,
     wrangler: join(dir, 'wrangler.jsonc'),
@@ -183,7 +153,7 @@ try { await bundle.write({ dir: ${JSON.stringify(join(dir, 'dist'))}, format: 'e
     const childEnv = {
       PATH: process.env.PATH ?? '',
       HOME: dir,
-      NODE_EXTRA_CA_CERTS: emu.tls!.caFile,
+      NODE_EXTRA_CA_CERTS: emulator().tls!.caFile,
       ...env,
     }
     execFile(
@@ -200,16 +170,14 @@ try { await bundle.write({ dir: ${JSON.stringify(join(dir, 'dist'))}, format: 'e
 
 describe('HTTPS', () => {
   it('the emulator serves TLS and the plugin verifies it', () => {
-    expect(emu.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+\/client\/v4$/)
+    expect(emulator().url).toMatch(/^https:\/\/127\.0\.0\.1:\d+\/client\/v4$/)
   })
 
   it('through a CONNECT proxy (HTTPS_PROXY): every call of a full deploy goes through a tunnel to the emulator', async () => {
-    proxy = await startLoggingProxy()
-    vi.stubEnv('HTTPS_PROXY', proxy.url)
-    vi.stubEnv('NO_PROXY', '')
+    const proxy = await startProxy({ variable: 'HTTPS_PROXY' })
     const { requests } = await fullDeploy('tunnelled')
     expectFullDeploy(requests, 'tunnelled')
-    const { port } = new URL(emu.origin)
+    const { port } = new URL(emulator().origin)
     expect(proxy.calls.length).toBeGreaterThan(0)
     expect(proxy.calls.every((c) => c.line === `CONNECT 127.0.0.1:${port}`)).toBe(true)
     // Each request reached the emulator on a connection the proxy opened: none went around it.
@@ -218,48 +186,46 @@ describe('HTTPS', () => {
   })
 
   it('through a CONNECT proxy with credentials, in a process of its own that trusts the CA through NODE_EXTRA_CA_CERTS: the script upload, assets, version and deployment all go through tunnels', async () => {
-    proxy = await startLoggingProxy({ requireAuthorization: AUTHORIZATION })
-    const from = emu.requests.length
+    const proxy = await startProxy({ requireAuthorization: credentials.authorization })
+    const from = emulator().requests.length
     const dir = await project('child-tunnel')
-    const env = { HTTPS_PROXY: `http://alice:${PASSWORD}@127.0.0.1:${proxy.port}`, NO_PROXY: '' }
+    const env = { HTTPS_PROXY: credentials.url(proxy), NO_PROXY: '' }
     const first = await deployInChild(dir, 'child-tunnel', env)
     await writeFile(join(dir, 'index.js'), SOURCE(2))
     await writeFile(join(dir, 'public/app.css'), 'body { content: "2" }')
     const second = await deployInChild(dir, 'child-tunnel', env)
-    const requests = emu.requests.slice(from)
+    const requests = emulator().requests.slice(from)
     expectFullDeploy(requests, 'child-tunnel')
-    expect(proxy.calls.every((c) => c.authorization === AUTHORIZATION)).toBe(true)
+    expect(proxy.calls.every((c) => c.authorization === credentials.authorization)).toBe(true)
     const tunnelPorts = new Set(proxy.tunnelPorts)
     expect(requests.filter((r) => !tunnelPorts.has(r.remotePort))).toEqual([])
-    for (const leak of [PASSWORD, AUTHORIZATION.slice('Basic '.length)])
-      expect(first + second).not.toContain(leak)
+    expectNoCredentials(first + second, credentials)
   })
 
   it('with proxy credentials, every tunnel carries them, the deploy succeeds, and no output or file shows them', async () => {
-    proxy = await startLoggingProxy({ requireAuthorization: AUTHORIZATION })
-    vi.stubEnv('HTTPS_PROXY', `http://alice:${PASSWORD}@127.0.0.1:${proxy.port}`)
-    vi.stubEnv('NO_PROXY', '')
-    const output = logged()
+    const proxy = await startProxy({
+      variable: 'HTTPS_PROXY',
+      credentials,
+      requireAuthorization: credentials.authorization,
+    })
+    const output = consoleOutput()
     const { requests, outputDir } = await fullDeploy('tunnelled-auth')
     expectFullDeploy(requests, 'tunnelled-auth')
     expect(proxy.calls.length).toBeGreaterThan(0)
-    expect(proxy.calls.every((c) => c.authorization === AUTHORIZATION)).toBe(true)
+    expect(proxy.calls.every((c) => c.authorization === credentials.authorization)).toBe(true)
     const files =
       (await readFile(join(outputDir, 'request.json'), 'utf8')) +
       (await readFile(join(outputDir, 'result.json'), 'utf8'))
-    for (const leak of [
-      PASSWORD,
-      encodeURIComponent(PASSWORD),
-      AUTHORIZATION.slice('Basic '.length),
-    ])
-      expect(output() + files).not.toContain(leak)
+    expectNoCredentials(output() + files, credentials)
   })
 
   it('a proxy that refuses the credentials (407) fails the build with an error that does not show them', async () => {
-    proxy = await startLoggingProxy({ requireAuthorization: 'Basic something-else' })
-    vi.stubEnv('HTTPS_PROXY', `http://alice:${PASSWORD}@127.0.0.1:${proxy.port}`)
-    vi.stubEnv('NO_PROXY', '')
-    const output = logged()
+    const proxy = await startProxy({
+      variable: 'HTTPS_PROXY',
+      credentials,
+      requireAuthorization: 'Basic something-else',
+    })
+    const output = consoleOutput()
     const dir = await project('refused-tunnel')
     const error = await deploy(dir, 'refused-tunnel').then(
       () => undefined,
@@ -268,39 +234,30 @@ describe('HTTPS', () => {
     expect(error).toBeInstanceOf(Error)
     expect(String(error)).toMatch(/407/)
     expect(proxy.calls.length).toBeGreaterThan(0)
-    expect(emu.requests.some((r) => r.path.includes('refused-tunnel'))).toBe(false)
+    expect(emulator().requests.some((r) => r.path.includes('refused-tunnel'))).toBe(false)
     const everything = [output(), String(error), inspect(error, { depth: Infinity })].join('\n')
-    for (const leak of [
-      PASSWORD,
-      encodeURIComponent(PASSWORD),
-      AUTHORIZATION.slice('Basic '.length),
-    ])
-      expect(everything).not.toContain(leak)
+    expectNoCredentials(everything, credentials)
   })
 
   it('through HTTPS_PROXY, a Worker Preview is made and deployed over tunnels too', async () => {
-    proxy = await startLoggingProxy()
-    vi.stubEnv('HTTPS_PROXY', proxy.url)
-    vi.stubEnv('NO_PROXY', '')
-    const from = emu.requests.length
-    await rollupUpload(emu, await tempDir('tunnel-preview'), 'tunnel-preview', {
+    const proxy = await startProxy({ variable: 'HTTPS_PROXY' })
+    const from = emulator().requests.length
+    await rollupUpload(emulator(), await tempDir('tunnel-preview'), 'tunnel-preview', {
       preview: 'through-a-tunnel',
       createWorker: true,
       gitAnnotations: false,
     })
-    const [preview] = emu.previews('tunnel-preview')
+    const [preview] = emulator().previews('tunnel-preview')
     expect(preview?.name).toBe('through-a-tunnel')
-    expect(emu.previewDeployments(preview!.id)).toHaveLength(1)
-    const requests = emu.requests.slice(from)
+    expect(emulator().previewDeployments(preview!.id)).toHaveLength(1)
+    const requests = emulator().requests.slice(from)
     expect(requests.some((r) => r.method === 'POST' && r.path.endsWith('/previews'))).toBe(true)
     const tunnelPorts = new Set(proxy.tunnelPorts)
     expect(requests.filter((r) => !tunnelPorts.has(r.remotePort))).toEqual([])
   })
 
   it('NO_PROXY=127.0.0.1 bypasses the proxy: the full deploy connects directly over TLS', async () => {
-    proxy = await startLoggingProxy()
-    vi.stubEnv('HTTPS_PROXY', proxy.url)
-    vi.stubEnv('NO_PROXY', '127.0.0.1')
+    const proxy = await startProxy({ variable: 'HTTPS_PROXY', noProxy: '127.0.0.1' })
     const { requests } = await fullDeploy('bypassing')
     expectFullDeploy(requests, 'bypassing')
     expect(proxy.calls).toEqual([])

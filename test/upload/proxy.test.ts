@@ -2,11 +2,16 @@ import dns from 'node:dns'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { inspect } from 'node:util'
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { getWorker } from '../../src/api/workers.js'
 import { tempDir } from '../helpers/fixture.js'
 import { posts, useEmulator } from '../helpers/emulator.js'
-import { startLoggingProxy, type LoggingProxy } from '../helpers/proxy.js'
+import {
+  consoleOutput,
+  expectNoCredentials,
+  proxyCredentials,
+  useProxies,
+} from '../helpers/proxy.js'
 import { rollupUpload } from '../helpers/rollup-upload.js'
 
 // Behind a mandatory proxy the plugin must go through it, as wrangler does: undici's
@@ -14,34 +19,9 @@ import { rollupUpload } from '../helpers/rollup-upload.js'
 // URL is http://127.0.0.1, so the proxy sees plain requests with absolute URIs (https-proxy.test.ts
 // covers tunnels).
 const emulator = useEmulator({ autoCreateWorkers: true, preview: false, tls: false })
-const PROXY_VARS = [
-  'HTTP_PROXY',
-  'http_proxy',
-  'HTTPS_PROXY',
-  'https_proxy',
-  'ALL_PROXY',
-  'all_proxy',
-  'NO_PROXY',
-  'no_proxy',
-]
 const PASSWORD = 'pr0xy-pa55word-c4n4ry'
-
-let proxy: LoggingProxy | undefined
-beforeEach(() => {
-  for (const name of PROXY_VARS) vi.stubEnv(name, undefined)
-})
-afterEach(async () => {
-  vi.unstubAllEnvs()
-  vi.restoreAllMocks()
-  await proxy?.close()
-  proxy = undefined
-})
-
-function logged() {
-  const log = vi.spyOn(console, 'log')
-  const warn = vi.spyOn(console, 'warn')
-  return () => [...log.mock.calls, ...warn.mock.calls].map((args) => args.join(' ')).join('\n')
-}
+const credentials = proxyCredentials(PASSWORD)
+const startProxy = useProxies()
 
 async function rollupBuild(worker: string, extra: Record<string, unknown> = {}) {
   return rollupUpload(emulator(), await tempDir('proxy'), worker, extra)
@@ -52,9 +32,7 @@ const versionsPath = (worker: string) =>
 
 describe('proxies from the environment', () => {
   it('HTTP_PROXY: every call of an upload goes through the proxy, and the upload succeeds', async () => {
-    proxy = await startLoggingProxy()
-    vi.stubEnv('HTTP_PROXY', proxy.url)
-    vi.stubEnv('NO_PROXY', '')
+    const proxy = await startProxy({ variable: 'HTTP_PROXY' })
     await rollupBuild('via-proxy', { promote: true })
     expect(emulator().versions('via-proxy')).toHaveLength(1)
     const lines = proxy.calls.map((c) => c.line)
@@ -73,25 +51,23 @@ describe('proxies from the environment', () => {
   })
 
   it('ALL_PROXY stands in when HTTP_PROXY is unset', async () => {
-    proxy = await startLoggingProxy()
-    vi.stubEnv('ALL_PROXY', proxy.url)
-    vi.stubEnv('NO_PROXY', '')
+    const proxy = await startProxy({ variable: 'ALL_PROXY' })
     await rollupBuild('via-all-proxy')
     expect(proxy.calls.map((c) => c.line)).toContain(`POST ${versionsPath('via-all-proxy')}`)
   })
 
   it('NO_PROXY=127.0.0.1 bypasses it', async () => {
-    proxy = await startLoggingProxy()
-    vi.stubEnv('HTTP_PROXY', proxy.url)
-    vi.stubEnv('NO_PROXY', '127.0.0.1')
+    const proxy = await startProxy({ variable: 'HTTP_PROXY', noProxy: '127.0.0.1' })
     await rollupBuild('bypassed')
     expect(emulator().versions('bypassed')).toHaveLength(1)
     expect(proxy.calls).toEqual([])
   })
 
   it('proxy credentials are sent to the proxy and never appear in output, files or errors, even when the proxy echoes them', async () => {
-    const authorization = `Basic ${Buffer.from(`alice:${PASSWORD}`).toString('base64')}`
-    proxy = await startLoggingProxy({
+    const { authorization } = credentials
+    const proxy = await startProxy({
+      variable: 'HTTP_PROXY',
+      credentials,
       requireAuthorization: authorization,
       // A hostile proxy fails the Create Version call, echoing the credentials in every form it knows.
       answer: (req, res) => {
@@ -109,9 +85,7 @@ describe('proxies from the environment', () => {
         return true
       },
     })
-    vi.stubEnv('HTTP_PROXY', `http://alice:${PASSWORD}@127.0.0.1:${proxy.port}`)
-    vi.stubEnv('NO_PROXY', '')
-    const output = logged()
+    const output = consoleOutput()
     const error = await rollupBuild('proxy-auth').then(
       () => undefined,
       (e: unknown) => e,
@@ -123,28 +97,23 @@ describe('proxies from the environment', () => {
     const everything = [output(), String(error), inspect(error, { depth: Infinity })].join('\n')
     expect(everything).toContain('[code 10021]')
     expect(everything).toContain('[redacted]')
-    for (const leak of [
-      PASSWORD,
-      encodeURIComponent(PASSWORD),
-      authorization.slice('Basic '.length),
-    ])
-      expect(everything).not.toContain(leak)
+    expectNoCredentials(everything, credentials)
   })
 
   it('with credentials, a successful upload writes none of them', async () => {
-    const authorization = `Basic ${Buffer.from(`alice:${PASSWORD}`).toString('base64')}`
-    proxy = await startLoggingProxy({ requireAuthorization: authorization })
-    vi.stubEnv('HTTP_PROXY', `http://alice:${PASSWORD}@127.0.0.1:${proxy.port}`)
-    vi.stubEnv('NO_PROXY', '')
-    const output = logged()
+    const proxy = await startProxy({
+      variable: 'HTTP_PROXY',
+      credentials,
+      requireAuthorization: credentials.authorization,
+    })
+    const output = consoleOutput()
     const outputDir = await rollupBuild('proxy-auth-ok')
     expect(emulator().versions('proxy-auth-ok')).toHaveLength(1)
     expect(proxy.calls.map((c) => c.line)).toContain(`POST ${versionsPath('proxy-auth-ok')}`)
     const files =
       (await readFile(join(outputDir, 'request.json'), 'utf8')) +
       (await readFile(join(outputDir, 'result.json'), 'utf8'))
-    for (const leak of [PASSWORD, authorization.slice('Basic '.length)])
-      expect(output() + files).not.toContain(leak)
+    expectNoCredentials(output() + files, credentials)
   })
 })
 
