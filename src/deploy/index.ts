@@ -45,6 +45,7 @@ import {
 } from '../report/files.js'
 import { createLiveLine, isLiveTerminal } from '../report/live-line.js'
 import type { Logger } from '../report/logger.js'
+import { linePrefix, started, workerLogger } from '../report/in-flight.js'
 import { versionBody } from '../version/body.js'
 import type { PlannedPreview } from '../plan/preview.js'
 import {
@@ -112,11 +113,15 @@ export function startUpload(
   { readEarly, redactor }: { readEarly: boolean; redactor: Redactor },
 ): UploadSession {
   const { target } = plan
-  const redacted: Logger = {
-    info: (line) => logger.info(redactor.redact(line)),
-    warn: (line) => logger.warn(redactor.redact(line)),
-    silent: logger.silent,
-  }
+  // Many builds in one process: while uploads overlap, each line names its Worker (report/in-flight.ts).
+  const redacted = workerLogger(
+    {
+      info: (line) => logger.info(redactor.redact(line)),
+      warn: (line) => logger.warn(redactor.redact(line)),
+      silent: logger.silent,
+    },
+    target.worker,
+  )
   // Before any request: a proxy's credentials are secrets of the run like the token.
   const proxy = proxyFromEnv()
   redactor.add(...proxySecrets(proxy))
@@ -205,6 +210,8 @@ export async function uploadVersion(
     },
     session.logger,
   )
+  // Counted before its first line: while it overlaps another, its lines name its Worker (report/in-flight.ts).
+  const ended = started('upload')
   try {
     // The one branch point: a Preview deployment instead of a version (decided by the plan).
     if (hasPreview(session)) {
@@ -220,6 +227,7 @@ export async function uploadVersion(
   } catch (error) {
     throw session.redactor.redactDeep(error)
   } finally {
+    ended()
     interruption.close()
     await session.close()
   }
@@ -294,6 +302,7 @@ async function preflightOf(
     plan.target.worker,
     logger,
     withheldFrom(plan),
+    plan.root,
   )
   if (startup !== undefined)
     logger.info(
@@ -322,6 +331,7 @@ async function explainRefusal(
     plan.target.worker,
     logger,
     withheldFrom(plan),
+    plan.root,
   )
   if (!start || !('failure' in start)) throw error
   throw new WorkersVersionError(
@@ -613,7 +623,11 @@ async function uploadAssetsOf(
     import('../api/assets.js'),
     import('../assets/progress.js'),
   ])
-  const progress = createAssetsProgress(logger.silent() ? { stream: { write: () => true } } : {})
+  const progress = createAssetsProgress(
+    logger.silent()
+      ? { stream: { write: () => true } }
+      : { prefix: () => linePrefix(plan.target.worker) },
+  )
   try {
     const uploaded = await uploadAssets({
       ...ctx,
