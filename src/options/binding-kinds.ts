@@ -459,7 +459,8 @@ export const BINDING_KINDS = {
   /** Cloudflare Images. */
   images: kind(binding('images', {}), 'ImagesBinding', 'images', {
     section: 'images',
-    single: true,
+    // `images` may hold only `url_transformations` (a deploy setting, wrangler/deploy-settings.ts).
+    single: 'optional',
   }),
   /** Cloudflare Stream. */
   stream: kind(binding('stream', {}), 'StreamBinding', 'stream', {

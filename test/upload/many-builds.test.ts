@@ -44,7 +44,6 @@ afterEach(() => {
   process.off('warning', onWarning)
 })
 
-
 it('20 esbuild builds in one process upload 20 Workers once each, each serving its own code, with lines that say whose they are', async () => {
   const root = await tempDir('many-builds')
   const dirs = await Promise.all(
@@ -174,7 +173,9 @@ it('every upload that starts workerd says, on its own output, which miniflare ru
         silent: () => false,
       }
       await startInWorkerd(payload, worker, logger, { names: [], values: [] }, process.cwd())
-      return own.map(stripVTControlCharacters).filter((line) => line.includes('preflight runs workerd through'))
+      return own
+        .map(stripVTControlCharacters)
+        .filter((line) => line.includes('preflight runs workerd through'))
     }),
   )
   expect(said.map((lines) => lines.length)).toEqual([1, 1])
