@@ -12,7 +12,7 @@ export interface UrlTransformationsBody {
 }
 
 /** The path, each segment encoded (it is outside `/workers`, so `accountPath` does not build it). */
-export function urlTransformationsPath(accountId: string, script: string): string {
+function urlTransformationsPath(accountId: string, script: string): string {
   return ['accounts', accountId, 'settings', 'transformations', 'workers', script]
     .map((segment) => `/${encodeURIComponent(segment)}`)
     .join('')
