@@ -1,3 +1,4 @@
+import { basename } from 'node:path'
 import pLimit from 'p-limit'
 import pc from 'picocolors'
 import { buildVersion, type BuiltVersion } from './version/build.js'
@@ -11,6 +12,7 @@ import { createPlan, type BuildPlan, type UploadPlan } from './plan/index.js'
 import { workerReads } from './plan/reads.js'
 import { removeStaleResults } from './report/files.js'
 import { createLogger, logLevelOf, type LogLevel } from './report/logger.js'
+import { started, workerLogger } from './report/in-flight.js'
 import { LATE_FRAMEWORKS, placeholderLeft, unfinishedMessage } from './modules/unfinished.js'
 import type { UploadSession } from './deploy/index.js'
 import { describeOutcome } from './deploy/outcome.js'
@@ -81,7 +83,9 @@ export function createPluginContext(options: ResolvedOptions): AdapterContext {
       }
       // Only a Preview is started in workerd before it is sent; a version is started there only to explain the API's refusal.
       if (plan.upload && plan.preflight && plan.preview)
-        void import('./version/preflight.js').then(({ warmUpPreflight }) => warmUpPreflight())
+        void import('./version/preflight.js').then(({ warmUpPreflight }) =>
+          warmUpPreflight(plan.root),
+        )
     },
     root(bundlerRoot: string) {
       return build?.plan.root ?? projectRoot(options.root, bundlerRoot)
@@ -93,11 +97,17 @@ export function createPluginContext(options: ResolvedOptions): AdapterContext {
           'The bundler finished a build the plugin was not told had started.',
         )
       const { info, plan, redactor, upload } = build
-      const session = await upload
+      // While other builds of this process complete too, this one's lines name its Worker (report/in-flight.ts).
+      const ended = started('build')
       try {
-        await completeBuild(info, plan, workers, redactor, session)
+        const session = await upload
+        try {
+          await completeBuild(info, plan, workers, redactor, session)
+        } finally {
+          await session?.close()
+        }
       } finally {
-        await session?.close()
+        ended()
       }
     },
   }
@@ -153,7 +163,12 @@ export function createPluginContext(options: ResolvedOptions): AdapterContext {
       if (workerPlan !== plan) for (const warning of workerPlan.warnings) warnOnce(warning)
       built.push({
         plan: workerPlan,
-        version: await buildVersion(worker, workerPlan, options, logger),
+        version: await buildVersion(
+          worker,
+          workerPlan,
+          options,
+          workerLogger(logger, workerPlan.worker ?? basename(workerPlan.root)),
+        ),
       })
     }
     // A Worker's plan uploads when the build's does: both come from the same options and build.

@@ -42,6 +42,8 @@ export interface AssetsProgressOptions {
   /** Minimum gap between live redraws. Default 100 ms. */
   liveIntervalMs?: number
   now?: () => number
+  /** Put before the total line (the Worker's name while uploads overlap, see report/in-flight.ts). */
+  prefix?: () => string
 }
 
 export interface AssetsProgressReporter {
@@ -72,7 +74,7 @@ export function createAssetsProgress(options: AssetsProgressOptions = {}): Asset
     done(result) {
       live.clear()
       const line = totalLine(result)
-      stream.write(`${line}\n`)
+      stream.write(`${options.prefix?.() ?? ''}${line}\n`)
       return line
     },
     stop() {

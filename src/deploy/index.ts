@@ -25,6 +25,7 @@ import { bodyByteLength, bodyChunks, toRequestBody } from '../core/serialize.js'
 import type { ResolvedOptions } from '../options/resolve.js'
 import type { UploadPlan } from '../plan/index.js'
 import { BODY_LAYOUT_PRETTY, writeRequestJson } from '../report/files.js'
+import { started } from '../report/in-flight.js'
 import type { Logger } from '../report/logger.js'
 import { versionBody, type VersionBody } from '../version/body.js'
 import { builtSize, type BuiltVersion } from '../version/build.js'
@@ -77,6 +78,8 @@ export async function uploadVersion(
     },
     session.logger,
   )
+  // Counted before its first line: while it overlaps another, its lines name its Worker (report/in-flight.ts).
+  const ended = started('upload')
   try {
     // The one branch point: a Preview deployment instead of a version (decided by the plan).
     if (plan.preview) {
@@ -92,6 +95,7 @@ export async function uploadVersion(
   } catch (error) {
     throw session.redactor.redactDeep(error)
   } finally {
+    ended()
     interruption.close()
     await session.close()
   }

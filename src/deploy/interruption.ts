@@ -29,43 +29,62 @@ export interface InterruptionTarget {
 }
 
 /**
- * Listens for SIGINT and SIGTERM until closed. A listener of its own changes what a signal does
- * (Node no longer ends the process), so after reporting it stops listening and, when nothing
- * else listens, sends the signal again: the process ends as it would have (exit 130 or 143 in a shell).
+ * The watches open in this process. A service running many builds at once has one watch per upload
+ * in flight: they share one listener per signal (not one each, which past ten makes Node warn of a
+ * leak, `MaxListenersExceededWarning`), and a signal reaches every watch open when it comes.
  */
+const open = new Set<(signal: NodeJS.Signals) => void>()
+
+function listen(report: (signal: NodeJS.Signals) => void): () => void {
+  if (open.size === 0) for (const signal of SIGNALS) process.on(signal, onSignal)
+  open.add(report)
+  return () => {
+    if (open.delete(report) && open.size === 0)
+      for (const signal of SIGNALS) process.off(signal, onSignal)
+  }
+}
+
+/**
+ * Every open watch reports, and they all stop listening. A listener of our own changes what a
+ * signal does (Node no longer ends the process), so when nothing else listens the signal is sent
+ * again: the process ends as it would have (exit 130 or 143 in a shell).
+ */
+function onSignal(signal: NodeJS.Signals): void {
+  const reports = [...open]
+  open.clear()
+  for (const s of SIGNALS) process.off(s, onSignal)
+  for (const report of reports) report(signal)
+  if (process.listenerCount(signal) === 0) process.kill(process.pid, signal)
+}
+
+/** Watches for SIGINT and SIGTERM until closed; on one, reports what was in flight. */
 export function watchInterruption(target: InterruptionTarget, logger: Logger): InterruptionWatch {
   let inFlight: { step: string; mayExist: string; startedAt: string } | undefined
-  const close = () => {
-    for (const signal of SIGNALS) process.off(signal, onSignal)
-  }
-  function onSignal(signal: NodeJS.Signals): void {
-    close()
-    if (inFlight) {
-      const worker = quoteValue(target.worker)
-      logger.warn(
-        pc.red(
-          `✖ interrupted (${signal}) during ${inFlight.step} for Worker ${worker}: ${inFlight.mayExist}; recorded in result.json, and the next run reports it.`,
-        ),
+  function report(signal: NodeJS.Signals): void {
+    if (!inFlight) return
+    const worker = quoteValue(target.worker)
+    logger.warn(
+      pc.red(
+        `✖ interrupted (${signal}) during ${inFlight.step} for Worker ${worker}: ${inFlight.mayExist}; recorded in result.json, and the next run reports it.`,
+      ),
+    )
+    try {
+      writeInterruptedResult(
+        target.outputDir,
+        { accountId: target.accountId(), worker: target.worker },
+        {
+          signal,
+          step: inFlight.step,
+          may_exist: inFlight.mayExist,
+          started_at: inFlight.startedAt,
+          interrupted_at: new Date().toISOString(),
+        },
       )
-      try {
-        writeInterruptedResult(
-          target.outputDir,
-          { accountId: target.accountId(), worker: target.worker },
-          {
-            signal,
-            step: inFlight.step,
-            may_exist: inFlight.mayExist,
-            started_at: inFlight.startedAt,
-            interrupted_at: new Date().toISOString(),
-          },
-        )
-      } catch {
-        // The line above already says what may exist; a file that cannot be written must not keep the process from ending.
-      }
+    } catch {
+      // The line above already says what may exist; a file that cannot be written must not keep the process from ending.
     }
-    if (process.listenerCount(signal) === 0) process.kill(process.pid, signal)
   }
-  for (const signal of SIGNALS) process.on(signal, onSignal)
+  const close = listen(report)
   return {
     during: (step, mayExist) =>
       void (inFlight = { step, mayExist, startedAt: new Date().toISOString() }),

@@ -11,6 +11,7 @@ import { startDiffReads } from './diff.js'
 import type { UploadPlan } from '../plan/index.js'
 import { sameReads } from '../plan/reads.js'
 import { createLiveLine, isLiveTerminal } from '../report/live-line.js'
+import { workerLogger } from '../report/in-flight.js'
 import type { Logger } from '../report/logger.js'
 import { readWorker, type WorkerState } from './worker-state.js'
 
@@ -57,11 +58,15 @@ export function startUpload(
   { readEarly, redactor }: { readEarly: boolean; redactor: Redactor },
 ): UploadSession {
   const { target } = plan
-  const redacted: Logger = {
-    info: (line) => logger.info(redactor.redact(line)),
-    warn: (line) => logger.warn(redactor.redact(line)),
-    silent: logger.silent,
-  }
+  // Many builds in one process: while uploads overlap, each line names its Worker (report/in-flight.ts).
+  const redacted = workerLogger(
+    {
+      info: (line) => logger.info(redactor.redact(line)),
+      warn: (line) => logger.warn(redactor.redact(line)),
+      silent: logger.silent,
+    },
+    target.worker,
+  )
   // Before any request: a proxy's credentials are secrets of the run like the token.
   const proxy = proxyFromEnv()
   redactor.add(...proxySecrets(proxy))

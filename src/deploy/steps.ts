@@ -9,6 +9,7 @@ import { WorkersVersionError } from '../core/errors.js'
 import { quoteValue } from '../core/printable.js'
 import type { VersionPayload } from '../core/serialize.js'
 import { withheldFrom } from '../plan/index.js'
+import { linePrefix } from '../report/in-flight.js'
 import type { Logger } from '../report/logger.js'
 import type { BuiltVersion } from '../version/build.js'
 import { preflight, startInWorkerd } from '../version/preflight.js'
@@ -44,7 +45,13 @@ export async function preflightOf(
 ): Promise<void> {
   const { plan, logger } = session
   if (!plan.preflight || payload.mainModule === undefined) return
-  const startup = await preflight(payload, plan.target.worker, logger, withheldFrom(plan))
+  const startup = await preflight(
+    payload,
+    plan.target.worker,
+    logger,
+    withheldFrom(plan),
+    plan.root,
+  )
   if (startup !== undefined)
     logger.info(
       `${pc.green('✓')} preflight: the ${what} starts in workerd (${Math.round(startup)} ms locally)`,
@@ -66,7 +73,13 @@ export async function explainRefusal(
   const { plan, logger } = session
   if (!plan.preflight || payload.mainModule === undefined || !isValidationRefusal(error))
     throw error
-  const start = await startInWorkerd(payload, plan.target.worker, logger, withheldFrom(plan))
+  const start = await startInWorkerd(
+    payload,
+    plan.target.worker,
+    logger,
+    withheldFrom(plan),
+    plan.root,
+  )
   if (!start || !('failure' in start)) throw error
   throw new WorkersVersionError(
     'PREFLIGHT_FAILED',
@@ -115,7 +128,11 @@ export async function uploadAssetsOf(
     import('../api/assets.js'),
     import('../assets/progress.js'),
   ])
-  const progress = createAssetsProgress(logger.silent() ? { stream: { write: () => true } } : {})
+  const progress = createAssetsProgress(
+    logger.silent()
+      ? { stream: { write: () => true } }
+      : { prefix: () => linePrefix(plan.target.worker) },
+  )
   try {
     const uploaded = await uploadAssets({
       ...ctx,

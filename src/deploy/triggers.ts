@@ -14,6 +14,7 @@ import {
   setWorkersDev,
   upsertQueueConsumer,
 } from '../api/triggers.js'
+import { putUrlTransformations } from '../api/image-transformations.js'
 import { WorkersVersionError } from '../core/errors.js'
 import type { DeployStep } from '../plan/triggers.js'
 
@@ -39,17 +40,28 @@ export async function applyDeploySteps(
 ): Promise<DeployStepsOutcome> {
   const applied: DeployStep[] = []
   const failed: Array<{ step: DeployStep; reason: string }> = []
-  const outcomes = await Promise.allSettled(steps.map((step) => applyStep(ctx, script, step)))
-  outcomes.forEach((outcome, i) => {
-    const step = steps[i]!
-    if (outcome.status === 'fulfilled') {
-      applied.push(step)
-      onApplied(step)
-    } else {
-      const error: unknown = outcome.reason
-      failed.push({ step, reason: error instanceof Error ? error.message : String(error) })
+  // The image URL transformations come last, once the rest is applied, as wrangler 4.168 sets them
+  // after the Worker's triggers; after a failed step they are not sent.
+  const last = steps.filter((step) => step.kind === 'url-transformations')
+  const first = steps.filter((step) => step.kind !== 'url-transformations')
+  for (const batch of [first, last]) {
+    if (failed.length > 0) {
+      for (const step of batch)
+        failed.push({ step, reason: 'not sent, as a step before it failed' })
+      continue
     }
-  })
+    const outcomes = await Promise.allSettled(batch.map((step) => applyStep(ctx, script, step)))
+    outcomes.forEach((outcome, i) => {
+      const step = batch[i]!
+      if (outcome.status === 'fulfilled') {
+        applied.push(step)
+        onApplied(step)
+      } else {
+        const error: unknown = outcome.reason
+        failed.push({ step, reason: error instanceof Error ? error.message : String(error) })
+      }
+    })
+  }
   if (failed.length === 0) return { applied }
   const lines = failed.map(
     ({ step, reason }) => `  - ${step.title} (${step.targets.join(', ')}): ${reason}`,
@@ -60,7 +72,7 @@ export async function applyDeploySteps(
       : `applied: ${applied.map((s) => s.title).join(', ')}`
   const failure = new WorkersVersionError(
     'DEPLOY_STEPS_FAILED',
-    `Version ${versionId} of ${script} IS deployed (100% of traffic), but ${failed.length === 1 ? 'one step' : `${failed.length} steps`} after the deployment failed, so ${failed.length === 1 ? 'it was' : 'they were'} not applied:\n${lines.join('\n')}\n${done}. ` +
+    `Version ${versionId} of ${script} IS deployed${first.length === 0 ? '' : ' (100% of traffic)'}, but ${failed.length === 1 ? 'one step' : `${failed.length} steps`} after the deployment failed, so ${failed.length === 1 ? 'it was' : 'they were'} not applied:\n${lines.join('\n')}\n${done}. ` +
       'Fix the cause, then apply the settings without creating another version: `wrangler triggers deploy`, or re-run the build (a new version, and every step again: each one creates or updates).',
   )
   return { applied, failure }
@@ -82,6 +94,8 @@ async function applyStep(ctx: ApiCallContext, script: string, step: DeployStep):
       for (const { queue, body } of step.consumers)
         await upsertQueueConsumer(ctx, await findQueue(ctx, queue, script), script, body)
       return
+    case 'url-transformations':
+      return putUrlTransformations(ctx, script, step.body)
     case 'workflows':
       for (const { name, body } of step.workflows) {
         await refuseForeignWorkflow(ctx, name, script, body.jurisdiction)

@@ -23,6 +23,7 @@ import { PREVIEW_ROUTES } from './previews.js'
 import { GRAPHQL_ROUTES } from './graphql.js'
 import type { InvocationLog } from './invocations.js'
 import { DISPATCH_NAMESPACE_ROUTES } from './dispatch-namespaces.js'
+import { IMAGE_TRANSFORMATION_ROUTES } from './image-transformations.js'
 
 export const API_PREFIX = '/client/v4'
 
@@ -116,6 +117,7 @@ const ROUTES: Route[] = [
   ...ATTACHED_READ_ROUTES,
   ...GRAPHQL_ROUTES,
   ...DISPATCH_NAMESPACE_ROUTES,
+  ...IMAGE_TRANSFORMATION_ROUTES,
 ]
 
 /** A request the API takes on (its body not read yet), or the answer that refuses it. */

@@ -453,7 +453,11 @@ export const BINDING_KINDS = {
     { section: 'ai', single: true },
   ),
   /** Cloudflare Images. */
-  images: single('images', 'ImagesBinding', 'images'),
+  images: kind(binding('images', {}), 'ImagesBinding', 'images', {
+    section: 'images',
+    // `images` may hold only `url_transformations` (a deploy setting, wrangler/deploy-settings.ts).
+    single: 'optional',
+  }),
   /** Cloudflare Stream. */
   stream: single('stream', 'StreamBinding', 'stream'),
   /** Media Transformations. */

@@ -190,6 +190,19 @@ const OPTIONS = {
           ),
     ),
   ),
+  images: v.optional(
+    fields({
+      urlTransformations: fields({
+        enabled: Bool,
+        allowedOrigins: v.optional(
+          v.custom<string[]>(
+            (x) => Array.isArray(x) && x.every(nonEmptyString),
+            'expected an array of origins (host names, or "*" for any)',
+          ),
+        ),
+      }),
+    }),
+  ),
 } satisfies v.ObjectEntries
 
 /** Every top-level option of `workersVersion()` and the shape of its value; any other key is an error. */

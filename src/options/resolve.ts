@@ -2,7 +2,12 @@ import { compileRules, type ModuleRule, type RuleMatcher } from '../modules/cont
 import { DEFAULT_WRITTEN_VERSION } from '../build-output/layout.js'
 import { DEFAULTS, preflightByDefault } from './defaults.js'
 import { resolveStrict, type ResolvedStrict } from './strict.js'
-import type { AssetsOptions, NetworkOptions, WorkersVersionOptions } from './types.js'
+import type {
+  AssetsOptions,
+  NetworkOptions,
+  UrlTransformations,
+  WorkersVersionOptions,
+} from './types.js'
 import type { VersionConfig } from './version-schema.js'
 import { parseOptions } from './options-schema.js'
 import { validateVersionConfig } from './validate.js'
@@ -62,6 +67,8 @@ export type ResolvedOptions = Pick<
   /** `false` uploads none even when a config names a directory. */
   assets: ResolvedAssetsOptions | false
   gitAnnotations: boolean
+  /** The `images.urlTransformations` option, as the API takes it (`deploy/image-transformations` sends it). */
+  urlTransformations?: UrlTransformations
   /** Warnings found while checking (printed once by the plugin). */
   warnings: string[]
 }
@@ -130,8 +137,28 @@ export function resolveOptions(input: WorkersVersionOptions = {}): ResolvedOptio
             maxFiles: input.assets?.maxFiles ?? DEFAULTS.assetsMaxFiles,
             concurrency: input.assets?.concurrency ?? DEFAULTS.assetsConcurrency,
           },
+    urlTransformations: resolveUrlTransformations(input.images, preview),
     warnings,
   }
+}
+
+/**
+ * The option in the API's terms. A Preview changes no Worker setting, and wrangler refuses the
+ * setting in Previews: with `preview: true` or a name it is refused; with `'auto'` it is applied on
+ * the production branch's promote only (the plan says so on a Preview).
+ */
+function resolveUrlTransformations(
+  images: WorkersVersionOptions['images'],
+  preview: ResolvedOptions['preview'],
+): UrlTransformations | undefined {
+  if (images === undefined) return undefined
+  if (preview !== undefined && preview !== 'auto')
+    throw new WorkersVersionError(
+      'INVALID_OPTIONS',
+      `\`images.urlTransformations\` is a setting of the deployed Worker, and a Preview (\`preview: ${JSON.stringify(preview === true ? true : preview.name)}\`) changes no Worker setting, as wrangler refuses it in Previews: remove \`images.urlTransformations\`, or use \`preview: 'auto'\` to apply it on the production branch's deploy.`,
+    )
+  const { enabled, allowedOrigins } = images.urlTransformations
+  return { enabled, ...(allowedOrigins !== undefined && { allowed_origins: [...allowedOrigins] }) }
 }
 
 /** `preview: 'auto'` decides per branch; any other Preview has no traffic to give, so `promote` with it is a contradiction. */

@@ -159,4 +159,17 @@ export interface WorkersVersionOptions {
   onVersion?: (version: VersionResult) => void | Promise<void>
   /** Network limits of the upload. */
   network?: NetworkOptions
+  /**
+   * Images' URL interface on the requests the Worker serves (`/cdn-cgi/image/…`), set by a promote to
+   * 100% after its deployment as `wrangler deploy` (4.168) sets the config's `images.url_transformations`;
+   * this option wins over the config's. `allowedOrigins`: where source images may come from (`['*']`
+   * for anywhere). Removing it leaves the Worker's setting as it is. Refused with a Preview.
+   */
+  images?: { urlTransformations: { enabled: boolean; allowedOrigins?: string[] } }
+}
+
+/** Images' URL interface of a Worker as the API takes it (`PUT …/settings/transformations/workers/{script}`). */
+export interface UrlTransformations {
+  enabled: boolean
+  allowed_origins?: string[]
 }

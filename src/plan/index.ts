@@ -21,7 +21,7 @@ import type { ResolvedOptions } from '../options/resolve.js'
 import { secretBindings, type SecretsOption } from '../options/secrets.js'
 import { MESSAGE_LIMIT, truncateUtf8, validateVersionConfig } from '../options/validate.js'
 import { todayUtc, type VersionConfig } from '../options/version-schema.js'
-import { planDeploySteps, type DeployStep } from './triggers.js'
+import { planDeploySteps, urlTransformationsStep, type DeployStep } from './triggers.js'
 import type { DeploySettings } from '../wrangler/deploy-settings.js'
 import { findWranglerConfig } from '../wrangler/find.js'
 import type { WranglerPreviews } from '../wrangler/index.js'
@@ -214,7 +214,9 @@ export async function createPlan(
   }
   const promote = 'promote' in decision ? decision.promote : undefined
   // A Preview changes no Worker setting; `preview: 'auto'` on the production branch is a promote.
-  const deploySteps = preview ? undefined : deployStepsFor(merged, promote)
+  const deploySteps = preview
+    ? previewSkipsUrlTransformations(merged, options)
+    : deployStepsFor(merged, promote, options)
   const fields: PlanFields = {
     bundler: build.bundler,
     root,
@@ -279,18 +281,50 @@ export async function createPlan(
 
 /**
  * The steps a promote applies, when it deploys at 100% (as `wrangler deploy`; a gradual rollout,
- * like `wrangler versions deploy`, applies none: routes, schedules and consumers are not versioned,
- * so they would act for all traffic while most of it still runs the previous version). Configured
- * settings that will not be applied are a warning.
+ * like `wrangler versions deploy`, applies none but the image URL transformations: routes, schedules
+ * and consumers are not versioned, so they would act for all traffic while most of it still runs
+ * the previous version). Configured settings that will not be applied are a warning.
  */
 function deployStepsFor(
   merged: MergedConfig,
   promote: number | undefined,
+  options: ResolvedOptions,
 ): DeployStep[] | undefined {
-  const settings = merged.deploy
-  if (!settings) return undefined
-  if (promote === 100) return planDeploySteps(settings, merged.worker ?? '{worker}')
-  const configured = configuredSettings(settings)
+  // The `images.urlTransformations` option wins over the config's, and needs no config.
+  const urlTransformations = options.urlTransformations ?? merged.deploy?.urlTransformations
+  const settings = merged.deploy && { ...merged.deploy, urlTransformations }
+  if (promote === 100)
+    return settings
+      ? planDeploySteps(settings, merged.worker ?? '{worker}')
+      : urlTransformations && [urlTransformationsStep(urlTransformations)]
+  const configured = settings ? configuredSettings(settings) : []
+  // A gradual rollout sets it as `wrangler versions deploy` (4.168) does; the other settings wait for 100%.
+  if (promote !== undefined && urlTransformations) {
+    warnNotApplied(
+      merged,
+      configured.filter((key) => key !== 'images.url_transformations'),
+      promote,
+    )
+    return [urlTransformationsStep(urlTransformations)]
+  }
+  if (!settings && urlTransformations) configured.push('images.url_transformations')
+  return warnNotApplied(merged, configured, promote)
+}
+
+/** A Preview (`preview: 'auto'` off the production branch) changes no Worker setting: a configured URL transformations setting is said to be left as it is. */
+function previewSkipsUrlTransformations(merged: MergedConfig, options: ResolvedOptions): undefined {
+  if (options.urlTransformations ?? merged.deploy?.urlTransformations)
+    merged.warnings.push(
+      'images.url_transformations is a setting of the deployed Worker, which a Preview does not change (as wrangler does not in Previews): not applied; the production branch applies it',
+    )
+  return undefined
+}
+
+function warnNotApplied(
+  merged: MergedConfig,
+  configured: string[],
+  promote: number | undefined,
+): undefined {
   if (configured.length > 0) {
     const why =
       promote === undefined
@@ -316,6 +350,7 @@ function configuredSettings(s: DeploySettings): string[] {
     s.tailConsumers !== undefined && 'tail_consumers',
     s.queueConsumers.length > 0 && 'queues.consumers',
     s.workflows.length > 0 && 'workflows (create or update)',
+    s.urlTransformations !== undefined && 'images.url_transformations',
   ].filter((key): key is string => typeof key === 'string')
 }
 

@@ -9,6 +9,7 @@
  * the gradual path, applies none): routes, schedules and consumers are not versioned, so they would
  * act for the whole Worker while most traffic still runs the previous version.
  */
+import type { UrlTransformations } from '../options/types.js'
 import type { DeploySettings } from '../wrangler/deploy-settings.js'
 
 /** One call as a dry run lists it; `{…}` in a path stands for an id looked up first. */
@@ -39,6 +40,7 @@ export type DeployStep = StepBase &
         consumers: Array<{ queue: string; body: Record<string, unknown> }>
       }
     | { kind: 'workflows'; workflows: Array<{ name: string; body: Record<string, unknown> }> }
+    | { kind: 'url-transformations'; body: UrlTransformations }
   )
 
 /**
@@ -170,7 +172,24 @@ export function planDeploySteps(settings: DeploySettings, script: string): Deplo
       targets: workflows.map((w) => `workflow: ${w.name}`),
     })
   }
+  if (settings.urlTransformations) steps.push(urlTransformationsStep(settings.urlTransformations))
   return steps
+}
+
+/**
+ * `images.url_transformations` (or the `images.urlTransformations` option): the last step, sent once
+ * the others are applied, as wrangler 4.168 sets it after the Worker's triggers (deploy/triggers.ts).
+ */
+export function urlTransformationsStep(body: UrlTransformations): DeployStep {
+  const origins = body.allowed_origins
+  return {
+    kind: 'url-transformations',
+    title: 'image URL transformations',
+    body,
+    targets: [
+      `${body.enabled ? 'on' : 'off'}${origins === undefined ? '' : `, origins: ${origins.length === 0 ? 'none' : origins.join(', ')}`}`,
+    ],
+  }
 }
 
 /** The calls a step makes, for `deploy-steps.json`; ids looked up at run time appear as `{…}`. */
@@ -199,6 +218,14 @@ export function plannedCalls(step: DeployStep, script: string, accountId: string
           body,
         },
       ])
+    case 'url-transformations':
+      return [
+        {
+          method: 'PUT',
+          path: `/accounts/${accountId}/settings/transformations/workers/${script}`,
+          body: step.body,
+        },
+      ]
     case 'workflows':
       return step.workflows.flatMap(({ name, body }): PlannedCall[] => [
         { method: 'GET', path: `/accounts/${accountId}/workflows/${name}` },

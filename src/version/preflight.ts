@@ -4,17 +4,14 @@ import { WorkersVersionError } from '../core/errors.js'
 import { toRequestBody, type VersionPayload } from '../core/serialize.js'
 import type { Logger } from '../report/logger.js'
 
-/** Which miniflare runs preflight (or that none was found) is said once per process. */
-let announced = false
-
 /**
  * Loads Miniflare while the bundler works, for a build that will run preflight: the import is
  * most of preflight's cost on a cold Node, and it needs nothing from the build. Nothing is sent.
  * A failure is left for `preflight` to report (a failed load is tried again there).
  */
-export function warmUpPreflight(): void {
+export function warmUpPreflight(root: string): void {
   void Promise.all([import('../workerd/miniflare.js'), import('../workerd/workerd.js')])
-    .then(([{ findMiniflare }]) => findMiniflare())
+    .then(([{ findMiniflare }]) => findMiniflare(root))
     .catch(() => undefined)
 }
 
@@ -26,34 +23,35 @@ export type WorkerdStart = { startupMs: number } | { failure: string } | undefin
  * Worker that throws at startup or imports a missing module gives workerd's own message, with
  * its stack trace. Undefined when Miniflare (an optional peer dependency) is not installed or
  * workerd cannot run. `withheld`: what workerd's environment must not hold (see {@link blanked}).
+ * `root`: the build's project root, where its miniflare is looked for (never the process's working
+ * directory: a service running many builds has one, and each build its own root).
+ *
+ * Which miniflare runs it (or that none was found) is said by every upload that starts workerd, on
+ * that upload's logger: an upload runs it at most once, and with many builds in one process each
+ * build's output is complete on its own.
  */
 export async function startInWorkerd(
   payload: VersionPayload,
   worker: string,
   logger: Logger,
   withheld: Withheld,
+  root: string,
 ): Promise<WorkerdStart> {
   const [{ findMiniflare, WorkerdUnavailableError }, runner] = await Promise.all([
     import('../workerd/miniflare.js'),
     import('../workerd/workerd.js'),
   ])
   try {
-    const found = await findMiniflare()
-    if (!announced) {
-      announced = true
-      logger.info(
-        pc.dim(`  preflight runs workerd through miniflare ${found.version} (${found.from})`),
-      )
-    }
+    const found = await findMiniflare(root)
+    logger.info(
+      pc.dim(`  preflight runs workerd through miniflare ${found.version} (${found.from})`),
+    )
   } catch (error) {
-    if (!announced) {
-      announced = true
-      logger.warn(
-        pc.yellow(
-          `⚠ preflight skipped: it runs the version in workerd, and ${error instanceof Error ? error.message : String(error)}.`,
-        ),
-      )
-    }
+    logger.warn(
+      pc.yellow(
+        `⚠ preflight skipped: it runs the version in workerd, and ${error instanceof Error ? error.message : String(error)}.`,
+      ),
+    )
     return undefined
   }
   const body = toRequestBody(payload)
@@ -67,7 +65,11 @@ export async function startInWorkerd(
   try {
     running = await runner.runVersion(
       { ...body, main_module: main, modules: body.modules ?? [], bindings },
-      { workerName: worker, miniflare: { unsafeRuntimeEnv: blanked(withheld) } },
+      {
+        workerName: worker,
+        projectRoot: root,
+        miniflare: { unsafeRuntimeEnv: blanked(withheld) },
+      },
     )
   } catch (error) {
     if (error instanceof WorkerdUnavailableError) {
@@ -93,8 +95,9 @@ export async function preflight(
   worker: string,
   logger: Logger,
   withheld: Withheld,
+  root: string,
 ): Promise<number | undefined> {
-  const start = await startInWorkerd(payload, worker, logger, withheld)
+  const start = await startInWorkerd(payload, worker, logger, withheld, root)
   if (start && 'failure' in start)
     throw new WorkersVersionError(
       'PREFLIGHT_FAILED',

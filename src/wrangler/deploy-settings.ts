@@ -3,6 +3,7 @@
 // converted to these keys first (src/build-output/to-wrangler.ts), so both go through here.
 import { isRecord } from '../core/guards.js'
 import { describe } from '../options/issues.js'
+import type { UrlTransformations } from '../options/types.js'
 import type { MapContext } from './bindings.js'
 
 /** One entry of `routes` (or `route`): a zone route, or a Custom Domain with `custom_domain: true`. */
@@ -57,6 +58,8 @@ export interface DeploySettings {
   tailConsumers?: TailConsumerSetting[]
   queueConsumers: QueueConsumerSetting[]
   workflows: WorkflowSetting[]
+  /** `images.url_transformations`: set after the other steps, as wrangler 4.168 sets it; absent leaves the Worker's as it is. */
+  urlTransformations?: UrlTransformations
 }
 
 /** The config keys read here: they are applied by a promote, so they are not reported as "not sent". */
@@ -97,6 +100,7 @@ export function readDeploySettings(
     problems.error(pathOf(key), `expected true or false, got ${describe(value)}`)
     return undefined
   }
+  settings.urlTransformations = readUrlTransformations(ctx, c)
   settings.workersDev = bool('workers_dev')
   settings.previewUrls = bool('preview_urls')
   settings.logpush = bool('logpush')
@@ -275,4 +279,54 @@ function readWorkflows(
     workflows.push(workflow)
   })
   return workflows
+}
+
+/**
+ * `images.url_transformations` (wrangler 4.166+): `enabled` required, `allowed_origins` an optional
+ * list of origins; the API takes nothing else. `images` itself is the Images binding's section, so
+ * a config without the setting (or without `images`) gives none.
+ */
+function readUrlTransformations(
+  ctx: MapContext,
+  c: Record<string, unknown>,
+): UrlTransformations | undefined {
+  const value = isRecord(c.images) ? c.images.url_transformations : undefined
+  if (value === undefined) return undefined
+  const path = [...ctx.pathOf('images'), 'url_transformations']
+  if (!isRecord(value)) {
+    ctx.problems.error(
+      path,
+      `expected an object such as { "enabled": true }, got ${describe(value)}`,
+    )
+    return undefined
+  }
+  let ok = true
+  for (const key of Object.keys(value))
+    if (key !== 'enabled' && key !== 'allowed_origins') {
+      ctx.problems.error([...path, key], 'not a field (known: enabled, allowed_origins)')
+      ok = false
+    }
+  const { enabled, allowed_origins: origins } = value
+  if (typeof enabled !== 'boolean') {
+    ctx.problems.error(
+      [...path, 'enabled'],
+      enabled === undefined ? 'required' : `expected true or false, got ${describe(enabled)}`,
+    )
+    ok = false
+  }
+  if (
+    origins !== undefined &&
+    !(Array.isArray(origins) && origins.every((o) => typeof o === 'string' && o.trim() !== ''))
+  ) {
+    ctx.problems.error(
+      [...path, 'allowed_origins'],
+      'expected an array of origins (host names, or "*" for any)',
+    )
+    ok = false
+  }
+  if (!ok) return undefined
+  return {
+    enabled: enabled as boolean,
+    ...(origins !== undefined && { allowed_origins: [...(origins as string[])] }),
+  }
 }

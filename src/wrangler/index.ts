@@ -213,6 +213,12 @@ function mapPreviews(ctx: MapContext, block: unknown): WranglerPreviews | undefi
     bindings: [],
   }
   mapBindings(inner, block)
+  // A Worker setting, which a Preview never changes: refused there, as wrangler refuses it.
+  if (isRecord(block.images) && block.images.url_transformations !== undefined)
+    ctx.problems.error(
+      [...inner.pathOf('images'), 'url_transformations'],
+      'not supported in Previews (a setting of the deployed Worker, applied by a promote); set it at the top level',
+    )
   const fields: Record<string, unknown> = {}
   mapPlacement(inner, block, fields)
   if (block.limits !== undefined) fields.limits = block.limits

@@ -122,6 +122,7 @@ describe.skipIf(process.platform !== 'linux')('what the children really get', ()
       'child-env',
       logger,
       WITHHELD,
+      process.cwd(),
     )
     expect(startup, 'workerd started the Worker').toBeGreaterThan(0)
     expect(spawned.map((child) => child.spawnfile).join(' ')).toMatch(/workerd/)
