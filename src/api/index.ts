@@ -21,6 +21,7 @@ export {
   type TrafficShare,
 } from './deployments.js'
 export { DeployedButUnread, uploadScript } from './script-upload.js'
+export { readUserWorker, uploadUserWorker } from './dispatch.js'
 export {
   createPreview,
   createPreviewDeployment,

@@ -64,6 +64,7 @@ export async function deployCommand(
     ...(args.promote !== undefined && { promote: args.promote }),
     ...(args.preview !== undefined && { preview: args.preview }),
     ...(args.worker !== undefined && { worker: args.worker }),
+    ...(args.dispatchNamespace !== undefined && { dispatchNamespace: args.dispatchNamespace }),
     ...(source.kind === 'wrangler' && envName !== undefined && { env: envName }),
     wrangler: source.kind === 'wrangler' ? source.wranglerFile! : false,
     logLevel: 'info',

@@ -54,6 +54,7 @@ import {
   type SharedSteps,
 } from './preview.js'
 import { watchInterruption, type InterruptionWatch } from './interruption.js'
+import { deployToNamespace, inNamespace, type UserWorkerResult } from './namespace.js'
 
 /** What the Worker looks like before the version is created: read in parallel, in one round trip. */
 interface WorkerState {
@@ -193,7 +194,7 @@ export async function uploadVersion(
   options: ResolvedOptions,
   logger: Logger,
   build: { redactor: Redactor; session?: UploadSession },
-): Promise<VersionResult | PreviewUploadResult | PreviewDeletedResult> {
+): Promise<VersionResult | PreviewUploadResult | PreviewDeletedResult | UserWorkerResult> {
   const session =
     sessionServing(plan, build.session) ??
     startUpload(plan, options, logger, { readEarly: false, redactor: build.redactor })
@@ -206,6 +207,9 @@ export async function uploadVersion(
     session.logger,
   )
   try {
+    // Workers for Platforms: a user Worker in a dispatch namespace (decided by the plan) has its own
+    // upload, never the versions API (deploy/namespace.ts).
+    if (inNamespace(session)) return await deployToNamespace(version, session, interruption)
     // The one branch point: a Preview deployment instead of a version (decided by the plan).
     if (hasPreview(session)) {
       // Its first reads are account-scoped and start at once.

@@ -6,6 +6,7 @@ import type { VersionConfig } from './version-schema.js'
 import { parseOptions } from './options-schema.js'
 import { validateVersionConfig } from './validate.js'
 import { WorkersVersionError } from '../core/errors.js'
+import { resolveDispatch, type DispatchTarget } from './dispatch.js'
 
 /**
  * The options as the user wrote them, checked and with their static defaults: decided once,
@@ -55,6 +56,8 @@ export type ResolvedOptions = Pick<
   /** `false` uploads none even when a config names a directory. */
   assets: ResolvedAssetsOptions | false
   gitAnnotations: boolean
+  /** Workers for Platforms: the dispatch namespace the build uploads into, and the user Worker's tags. */
+  dispatch?: DispatchTarget
   /** Warnings found while checking (printed once by the plugin). */
   warnings: string[]
 }
@@ -66,6 +69,8 @@ export function resolveOptions(input: WorkersVersionOptions = {}): ResolvedOptio
   parseOptions(input)
   // Secret names are checked with the other bindings once the plan has merged the wrangler config.
   const { config: version, warnings } = validateVersionConfig(input.version ?? {})
+  // Before `promote` and `preview` are read: with a namespace they are refused, saying why.
+  const dispatch = resolveDispatch(input)
   const promote = input.promote === true ? 100 : input.promote === false ? undefined : input.promote
   const preview = resolvePreview(input.preview, promote)
   return {
@@ -114,6 +119,7 @@ export function resolveOptions(input: WorkersVersionOptions = {}): ResolvedOptio
             maxFiles: input.assets?.maxFiles ?? DEFAULTS.assetsMaxFiles,
             concurrency: input.assets?.concurrency ?? DEFAULTS.assetsConcurrency,
           },
+    dispatch,
     warnings,
   }
 }
