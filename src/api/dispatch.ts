@@ -16,7 +16,7 @@ import { deployedVersionId, scriptForm } from './script-upload.js'
 /** "This Worker does not exist in the namespace", the answer wrangler takes for a first upload. */
 const ABSENT_USER_WORKER = { status: 404, code: 10092 } as const
 
-export function namespacePath(accountId: string, namespace: string, ...rest: string[]): string {
+function namespacePath(accountId: string, namespace: string, ...rest: string[]): string {
   return accountPath(accountId, 'dispatch', 'namespaces', namespace, ...rest)
 }
 

@@ -8,7 +8,7 @@ import { WorkersVersionError } from '../core/errors.js'
 import { clip } from '../core/guards.js'
 
 /** Cloudflare's limit on a user Worker's tags (Workers for Platforms limits). */
-export const MAX_TAGS = 8
+const MAX_TAGS = 8
 
 export interface DispatchTarget {
   namespace: string
