@@ -19,6 +19,7 @@ import type {
 import { scriptSettings, WORKER_SETTINGS_ROUTES } from './worker-settings.js'
 import { ZONE_AND_QUEUE_ROUTES } from './zones-queues.js'
 import { PREVIEW_ROUTES } from './previews.js'
+import { DISPATCH_NAMESPACE_ROUTES } from './dispatch-namespaces.js'
 
 export const API_PREFIX = '/client/v4'
 
@@ -107,6 +108,7 @@ const ROUTES: Route[] = [
   ...assetsRoutes((ctx) => ctx.assets),
   ...WORKER_SETTINGS_ROUTES,
   ...ZONE_AND_QUEUE_ROUTES,
+  ...DISPATCH_NAMESPACE_ROUTES,
 ]
 
 /** A request the API takes on (its body not read yet), or the answer that refuses it. */

@@ -78,7 +78,10 @@ async function putScript(
  * the version just deployed, 32 hex digits without dashes, which it turns back into a UUID),
  * `startup_time_ms`, `etag` and `id`.
  */
-function scriptResult(worker: StoredWorker, version: StoredVersion): Record<string, unknown> {
+export function scriptResult(
+  worker: StoredWorker,
+  version: StoredVersion,
+): Record<string, unknown> {
   return {
     id: worker.name,
     tag: worker.id,

@@ -1,6 +1,7 @@
 /** In-memory accounts → Workers → versions. Nothing is persisted: each emulator starts empty. */
 import { randomUUID } from 'node:crypto'
 import { PreviewStore } from './previews.js'
+import { DispatchStore } from './dispatch-namespaces.js'
 import type { StoredDeployment, StoredVersion, StoredWorker } from './types.js'
 
 interface WorkerEntry {
@@ -12,6 +13,8 @@ interface WorkerEntry {
 export class Store {
   /** Worker Previews and their deployments. */
   readonly previews = new PreviewStore()
+  /** Workers for Platforms dispatch namespaces (their user Workers are Workers of their own account key). */
+  readonly dispatch = new DispatchStore()
   #workers = new Map<string, WorkerEntry>() // key: `${account}\n${name}`
 
   /** A Worker by name or id. */
@@ -37,6 +40,11 @@ export class Store {
     }
     this.#workers.set(`${accountId}\n${name}`, { worker, versions: [], deployments: [] })
     return worker
+  }
+
+  /** Forgets a Worker with its versions and deployments. */
+  deleteWorker(accountId: string, name: string): boolean {
+    return this.#workers.delete(`${accountId}\n${name}`)
   }
 
   /** Newest first, like the real list endpoint. */

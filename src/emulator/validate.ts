@@ -5,6 +5,7 @@
 import { apiError, Code, pointer, type ApiError } from './envelope.js'
 import { isEsModuleType, isKnownContentType } from '../workerd/content-types.js'
 import type { VersionBinding, VersionModule } from './types.js'
+import { dispatchBindingProblems } from './dispatch-binding.js'
 
 /** A body that passed validation. */
 export interface ValidBody extends Record<string, unknown> {
@@ -253,6 +254,7 @@ function checkBindings(bindings: unknown): ApiError[] {
 }
 
 function checkBindingFields(binding: Record<string, unknown>, type: string, i: number): ApiError[] {
+  if (type === 'dispatch_namespace') return dispatchBindingProblems(binding, i)
   const errors: ApiError[] = []
   const required = REQUIRED_BINDING_FIELDS[type] ?? []
   const present = required.filter((field) => binding[field] !== undefined)
