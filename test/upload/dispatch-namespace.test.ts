@@ -266,6 +266,35 @@ describe('a user Worker in a dispatch namespace', () => {
   })
 })
 
+it('a dry run writes the namespace upload as it would be sent, and sends nothing', async () => {
+  const before = emulator().requests.length
+  const outputDir = await build(
+    'user',
+    {
+      ...uploadOptions(emulator(), 'dry'),
+      upload: false,
+      version: { compatibility_date: DATE },
+      gitAnnotations: false,
+      dispatchNamespace: NAMESPACE,
+      tags: ['plan-pro'],
+    },
+    'dry',
+  )
+  const request = JSON.parse(await readFile(join(outputDir, 'request.json'), 'utf8'))
+  expect(request).toEqual({
+    metadata: {
+      main_module: 'dry.js',
+      compatibility_date: DATE,
+      keep_bindings: ['secret_text', 'secret_key'],
+      tags: ['plan-pro'],
+    },
+    parts: [
+      { name: 'dry.js', content_type: 'application/javascript+module', bytes: expect.any(Number) },
+    ],
+  })
+  expect(emulator().requests.length).toBe(before)
+})
+
 describe('what a dispatch namespace refuses, before any request', () => {
   async function refused(options: WorkersVersionOptions, message: RegExp) {
     const before = emulator().requests.length
