@@ -15,9 +15,10 @@
  * - wrangler sends `compatibility_flags: []` and `bindings: []` when there are none; the plugin
  *   leaves the fields out;
  * - wrangler 4.164 adds `code_update_strategy: { mode: "deferred", max_delay: 300 }`, its default for
- *   how running Durable Objects pick up new code; the plugin sends none (as for its script upload).
+ *   how running Durable Objects pick up new code; the plugin sends none (as for its script upload);
+ * - wrangler sends `assets.config: {}` when the assets have no settings; the plugin leaves it out.
  */
-import { readFile, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import * as esbuild from 'esbuild'
 import { beforeAll, describe, expect, it } from 'vitest'
@@ -50,6 +51,8 @@ beforeAll(async () => {
   dir = await tempDir('dispatch-namespace')
   await writeFile(join(dir, 'user.js'), USER)
   await writeFile(join(dir, 'dispatcher.js'), DISPATCHER)
+  await mkdir(join(dir, 'public'))
+  await writeFile(join(dir, 'public/hello.txt'), 'a static asset of the user Worker')
   const created = await api('POST', '/workers/dispatch/namespaces', { name: NAMESPACE })
   expect(created.status).toBe(200)
 })
@@ -109,6 +112,8 @@ describe('a user Worker in a dispatch namespace', () => {
         gitAnnotations: false,
         dispatchNamespace: NAMESPACE,
         tags,
+        root: dir,
+        assets: { directory: 'public' },
       },
       'user',
     )
@@ -121,6 +126,7 @@ describe('a user Worker in a dispatch namespace', () => {
         main: 'dist/user.js',
         no_bundle: true,
         compatibility_date: DATE,
+        assets: { directory: 'public' },
       }),
     )
     const out = await runWrangler(
@@ -145,6 +151,17 @@ describe('a user Worker in a dispatch namespace', () => {
     expect(
       e.requests.some((r) => r.path.includes('/versions') || r.path.includes('/deployments')),
     ).toBe(false)
+    // The static assets open their session in the namespace, with the same manifest.
+    const sessions = ['by-plugin', 'by-wrangler'].map((name) =>
+      e.requests.filter((r) =>
+        r.path.endsWith(`/dispatch/namespaces/${NAMESPACE}/scripts/${name}/assets-upload-session`),
+      ),
+    )
+    expect(sessions.map((list) => list.map((r) => [r.method, r.status]))).toEqual([
+      [['POST', 200]],
+      [['POST', 200]],
+    ])
+    expect(sessions[0]![0]!.body).toEqual(sessions[1]![0]!.body)
     const [pluginPut, wranglerPut] = [byPlugin![1]!, byWrangler![1]!]
     expect(pluginPut.query).toEqual({ excludeScript: 'true', bindings_inherit: 'strict' })
     expect(pluginPut.query).toEqual(wranglerPut.query)
@@ -158,7 +175,19 @@ describe('a user Worker in a dispatch namespace', () => {
     expect([flags, bindings, strategy]).toEqual([[], [], { mode: 'deferred', max_delay: 300 }])
     const { tags: sentTags, ...rest } = pluginMetadata
     expect(sentTags).toEqual(tags)
-    expect(rest).toEqual(wranglerMetadata)
+    // Each upload carries its own session's completion token; wrangler adds an empty `config`.
+    const {
+      jwt,
+      config: assetsConfig,
+      ...wranglerAssets
+    } = wranglerMetadata.assets as Record<string, unknown>
+    expect([typeof jwt, assetsConfig]).toEqual(['string', {}])
+    const { jwt: pluginJwt, ...pluginAssets } = rest.assets as Record<string, unknown>
+    expect(typeof pluginJwt).toBe('string')
+    expect({ ...rest, assets: pluginAssets }).toEqual({
+      ...wranglerMetadata,
+      assets: wranglerAssets,
+    })
     expect(pluginMetadata.keep_bindings).toEqual(['secret_text', 'secret_key'])
     expect(await partsOf(pluginPut)).toEqual(await partsOf(wranglerPut))
     // The plugin's only other read: the namespace, so that a missing one is named before any upload.
@@ -169,7 +198,12 @@ describe('a user Worker in a dispatch namespace', () => {
 
     // request.json holds the metadata as sent (written before the PUT), and result.json the version.
     const request = JSON.parse(await readFile(join(pluginDir, 'request.json'), 'utf8'))
-    expect(request.metadata).toEqual(pluginMetadata)
+    // The assets' completion token is a credential of the upload: not written to disk.
+    expect(request.metadata.assets.jwt).not.toBe(pluginJwt)
+    expect(request.metadata).toEqual({
+      ...pluginMetadata,
+      assets: { ...pluginAssets, jwt: request.metadata.assets.jwt },
+    })
     expect(request.parts.map((p: { name: string }) => p.name)).toEqual(['user.js'])
     const result = JSON.parse(await readFile(join(pluginDir, 'result.json'), 'utf8'))
     expect(result.result).toMatchObject({
