@@ -32,7 +32,7 @@ import { validateBody } from './validate.js'
 import { formToBody } from './wrangler-routes.js'
 import type { StoredWorker, VersionBinding } from './types.js'
 
-export const DispatchCode = {
+const DispatchCode = {
   /** `NamespaceNotFound` in Cloudflare's published error map for the Workers API. */
   namespaceNotFound: 100119,
   /** `workers.api.error.environment_not_found`: wrangler reads it as "no such user Worker yet". */
@@ -40,7 +40,7 @@ export const DispatchCode = {
 } as const
 
 /** At most eight tags per user Worker, without `,` or `&` (Workers for Platforms limits page). */
-export const MAX_TAGS = 8
+const MAX_TAGS = 8
 const TAG_FORBIDDEN = /[,&]/
 const WORKER_NAME = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/
 const NAMESPACE_NAME = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/
@@ -183,7 +183,7 @@ function inNamespace(handler: ScopedHandler) {
       : namespaceNotFound(namespace)
 }
 
-export function namespaceNotFound(namespace: string): ApiReply {
+function namespaceNotFound(namespace: string): ApiReply {
   return failOne(
     404,
     DispatchCode.namespaceNotFound,
@@ -274,7 +274,7 @@ function setTags(worker: StoredWorker, tags: string[]): void {
 }
 
 /** The problem with a list of tags, or undefined: at most eight, each a non-empty string without `,` or `&`. */
-export function tagsProblem(tags: unknown, at: string): ApiReply | undefined {
+function tagsProblem(tags: unknown, at: string): ApiReply | undefined {
   if (!Array.isArray(tags))
     return failOne(400, Code.validation, 'tags must be an array of strings', at)
   if (tags.length > MAX_TAGS)

@@ -18,6 +18,7 @@ import { Code, failOne, type ApiReply } from './envelope.js'
 import { FaultQueue, gatewayPage } from './faults.js'
 import { decodeBody, readBody, redactHeaders, sendJson, sendText } from './http.js'
 import { VersionPool } from './version-pool.js'
+import { Dispatcher } from './dispatcher.js'
 import { forwardToVersion, type StreamReply } from './preview-proxy.js'
 import { idMatches, previewHostLabel, previewOrigin, splitPreviewLabel } from './preview-origin.js'
 import { Store } from './store.js'
@@ -53,7 +54,12 @@ export async function startServer(options: EmulatorOptions = {}): Promise<Emulat
   const store = new Store()
   const assets = new AssetsService(options.assets)
   const faults = new FaultQueue()
-  const pool = options.preview === false ? undefined : new VersionPool(options.maxRunning ?? 2)
+  // A dispatcher's `dispatch_namespace` bindings reach the user Workers through the same pool.
+  const dispatcher: Dispatcher = new Dispatcher(store, accountId, () => pool)
+  const pool: VersionPool | undefined =
+    options.preview === false
+      ? undefined
+      : new VersionPool(options.maxRunning ?? 2, dispatcher.extend)
   const requests: RecordedRequest[] = []
   const waits = new Set<() => void>()
   const trafficRandom = options.trafficRandom ?? Math.random

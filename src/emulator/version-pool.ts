@@ -3,8 +3,21 @@
  * process, so only the versions of current deployments (pinned) plus the few most recently used
  * others run at a time; an evicted version restarts on its next request.
  */
+import type { MiniflareOptions } from 'miniflare'
 import type { RunningVersion } from '../workerd/workerd.js'
 import type { RunnableVersionBody } from './types.js'
+
+/** Adds to a version's Miniflare options what the emulator models beyond the version itself. */
+export type ExtendOptions = (
+  options: MiniflareOptions,
+  body: RunnableVersionBody,
+) => MiniflareOptions | Promise<MiniflareOptions>
+
+/**
+ * An instance id is a version id, or a version id, `#` and what else that instance runs with (a
+ * user Worker behind an outbound Worker, say): it is pinned while its version is.
+ */
+const versionOf = (id: string): string => id.split('#', 1)[0] ?? id
 
 export class VersionPool {
   /** Insertion order doubles as recency: a used entry is re-inserted at the end. */
@@ -15,8 +28,11 @@ export class VersionPool {
   /** Versions that serve a deployment: never evicted while pinned. */
   #pinned = new Set<string>()
 
-  /** `maxRunning`: how many versions that are not pinned stay running. */
-  constructor(readonly maxRunning: number) {}
+  /** `maxRunning`: how many versions that are not pinned stay running; `extend` applies to every start. */
+  constructor(
+    readonly maxRunning: number,
+    private readonly extend?: ExtendOptions,
+  ) {}
 
   /** Replaces the pinned set (after a deployment) and stops what is no longer needed. */
   pin(ids: Set<string>): void {
@@ -29,16 +45,28 @@ export class VersionPool {
     return [...this.#running.keys()]
   }
 
-  /** Starts a version (or returns its running instance); rejects with workerd's startup error. */
-  async start(id: string, body: RunnableVersionBody, workerName: string): Promise<RunningVersion> {
+  /**
+   * Starts a version (or returns its running instance); rejects with workerd's startup error.
+   * `extra` extends this instance's options after the pool's own extension.
+   */
+  async start(
+    id: string,
+    body: RunnableVersionBody,
+    workerName: string,
+    extra?: ExtendOptions,
+  ): Promise<RunningVersion> {
     if (this.#closed) throw new Error('The emulator is closing')
     const existing = this.#running.get(id)
     if (existing) {
       this.#touch(id, existing)
       return existing
     }
+    const extend = async (options: MiniflareOptions) => {
+      const own = this.extend ? await this.extend(options, body) : options
+      return extra ? extra(own, body) : own
+    }
     const starting = import('../workerd/workerd.js').then(({ runVersion }) =>
-      runVersion(body, { workerName }),
+      runVersion(body, { workerName, extend }),
     )
     this.#running.set(id, starting)
     starting.catch(() => {
@@ -74,7 +102,7 @@ export class VersionPool {
   }
 
   #evict(): void {
-    const unpinned = [...this.#running.keys()].filter((id) => !this.#pinned.has(id)) // least recently used first
+    const unpinned = [...this.#running.keys()].filter((id) => !this.#pinned.has(versionOf(id))) // least recently used first
     for (const id of unpinned.slice(0, Math.max(0, unpinned.length - this.maxRunning))) {
       const entry = this.#running.get(id)
       this.#running.delete(id)

@@ -28,6 +28,11 @@ export interface MiniflareOptionsForOptions {
 export interface RunVersionOptions extends MiniflareOptionsForOptions {
   /** Extra Miniflare options merged over the computed ones (e.g. `port`). */
   miniflare?: Partial<MiniflareOptions>
+  /**
+   * Rewrites the final options, for what a caller models that this module does not (the local
+   * emulator's dispatch namespace bindings, which need Workers of its own beside the version's).
+   */
+  extend?: (options: MiniflareOptions) => MiniflareOptions | Promise<MiniflareOptions>
 }
 
 export interface RunningVersion {
@@ -225,8 +230,12 @@ export async function runVersion(
     if (isError) errors = (errors + text).slice(-MAX_OUTPUT_CHARS)
   }
   found.workerdBinary()
+  const computed: MiniflareOptions = {
+    ...(await optionsWith(found, body, opts)),
+    ...opts.miniflare,
+  }
   const options = found.constructorOptions(
-    { ...(await optionsWith(found, body, opts)), ...opts.miniflare },
+    opts.extend ? await opts.extend(computed) : computed,
     collect,
   )
   const mf = new found.module.Miniflare(options)

@@ -4,10 +4,14 @@
  * unknown namespace, a bad tag, a versions call inside a namespace), and a dispatcher Worker
  * reaches them through its `dispatch_namespace` binding, its outbound Worker in the path.
  */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { readAssetsDirectory, manifestBody } from '../../src/assets/manifest.js'
 import { startEmulator } from '../helpers/emulator.js'
 import { type Emulator } from '../../src/emulator/index.js'
-import { api } from './helpers.js'
+import { api, b64 } from './helpers.js'
 
 let emu: Emulator
 const account = () => `${emu.url}/accounts/${emu.accountId}`
@@ -167,9 +171,9 @@ describe('dispatch namespaces', () => {
       expect(onPut.status, JSON.stringify(tags)).toBe(400)
     }
     // Nothing was stored by the refused uploads, and the tags are unchanged.
-    expect((await api(emu, 'GET', userScript('customers', 'customer-b'))).json.errors[0]?.code).toBe(
-      10092,
-    )
+    expect(
+      (await api(emu, 'GET', userScript('customers', 'customer-b'))).json.errors[0]?.code,
+    ).toBe(10092)
     expect(
       (await api(emu, 'GET', userScript('customers', 'customer-a', '/tags'))).json.result,
     ).toEqual(['b', 'c'])
@@ -186,6 +190,8 @@ describe('dispatch namespaces', () => {
   })
 
   it('has no versions API inside a namespace', async () => {
+    // The user Worker exists: only the versions and deployments routes are missing.
+    expect((await api(emu, 'GET', userScript('customers', 'customer-a'))).status).toBe(200)
     for (const [method, rest] of [
       ['GET', '/versions'],
       ['POST', '/versions'],
@@ -201,5 +207,176 @@ describe('dispatch namespaces', () => {
       expect(reply.status, `${method} ${rest}`).toBe(404)
       expect(reply.json.errors[0]?.code, `${method} ${rest}`).toBe(7000)
     }
+  })
+})
+
+const OUTBOUND_WORKER = `export default {
+  fetch(request, env) {
+    return new Response('outbound saw ' + new URL(request.url).host + ' for ' + JSON.stringify(env.customer ?? null))
+  }
+}
+`
+
+const DISPATCHER_WORKER = `export default {
+  async fetch(request, env) {
+    const name = new URL(request.url).pathname.split('/')[1]
+    try {
+      return await env.DISPATCHER.get(name, {}, { outbound: { customer: name, ignored: 'not a param' } }).fetch(request)
+    } catch (error) {
+      return new Response('dispatch failed: ' + error.message, { status: 404 })
+    }
+  }
+}
+`
+
+/** A Worker of the account, uploaded with the script upload (deployed at once). */
+async function deployWorker(name: string, source: string, bindings: unknown[] = []) {
+  const response = await fetch(`${account()}/workers/scripts/${name}`, {
+    method: 'PUT',
+    headers: auth(),
+    body: uploadForm({ bindings }, source),
+  })
+  return { status: response.status, json: (await response.json()) as any }
+}
+
+describe('a dispatcher Worker', () => {
+  const binding = {
+    type: 'dispatch_namespace',
+    name: 'DISPATCHER',
+    namespace: 'customers',
+    outbound: { worker: { service: 'outbound-proxy' }, params: [{ name: 'customer' }] },
+  }
+
+  it('refuses a dispatch_namespace binding without its namespace or with a bad outbound', async () => {
+    for (const bad of [
+      { type: 'dispatch_namespace', name: 'DISPATCHER' },
+      { ...binding, outbound: { worker: {} } },
+      {
+        ...binding,
+        outbound: { worker: { service: 'outbound-proxy' }, params: [{ name: 'not valid' }] },
+      },
+    ]) {
+      const refused = await deployWorker('bad-dispatcher', DISPATCHER_WORKER, [bad])
+      expect(refused.status, JSON.stringify(bad)).toBe(400)
+      expect(refused.json.errors[0]?.code).toBe(10021)
+      expect(refused.json.errors[0]?.source?.pointer).toMatch(
+        /^\/bindings\/0\/(namespace|outbound)/,
+      )
+    }
+  })
+
+  it("serves a user Worker's answer through its binding, the outbound Worker in the path", async () => {
+    expect((await deployWorker('outbound-proxy', OUTBOUND_WORKER)).status).toBe(200)
+    const dispatcher = await deployWorker('dispatcher', DISPATCHER_WORKER, [binding])
+    expect(dispatcher.status, JSON.stringify(dispatcher.json)).toBe(200)
+
+    const served = await fetch(`${emu.origin}/workers/dispatcher/customer-a/hello`)
+    expect(served.status).toBe(200)
+    expect(await served.json()).toEqual({
+      user: 'customer-a',
+      path: '/customer-a/hello',
+      // Only the values the binding names as params reach the outbound Worker.
+      outbound: 'outbound saw upstream.example for "customer-a"',
+      secret: 'first',
+    })
+
+    const missing = await fetch(`${emu.origin}/workers/dispatcher/nobody/`)
+    expect(missing.status).toBe(404)
+    expect(await missing.text()).toBe('dispatch failed: Worker not found: nobody')
+  })
+})
+
+describe('a user Worker with assets and secrets', () => {
+  const ASSETS_WORKER = `export default {
+  fetch(request, env) {
+    // The dispatcher forwards its own request: the first segment names this user Worker.
+    const url = new URL(request.url)
+    url.pathname = url.pathname.replace(/^\\/[^/]+/, '')
+    if (url.pathname === '/secret') return new Response(env.API_KEY ?? 'none')
+    return env.ASSETS.fetch(new Request(url, request))
+  }
+}
+`
+  /** The namespace's upload session, then the account's bucket upload: the completion token. */
+  async function uploadAssets(sessionUrl: string): Promise<string> {
+    const dir = await mkdtemp(join(tmpdir(), 'wfp-assets-'))
+    try {
+      await writeFile(join(dir, 'hello.txt'), 'hello from an asset')
+      const manifest = await readAssetsDirectory(dir)
+      const session = await api(emu, 'POST', sessionUrl, { manifest: manifestBody(manifest) })
+      expect(session.status, JSON.stringify(session.json)).toBe(200)
+      // The account holds the file already (an earlier session uploaded it): completion at once.
+      if (session.json.result.buckets.length === 0) return session.json.result.jwt
+      const file = manifest.files[0]!
+      const form = new FormData()
+      form.append(
+        file.hash,
+        new Blob([b64('hello from an asset')], { type: 'text/plain' }),
+        file.hash,
+      )
+      const uploaded = await fetch(`${account()}/workers/assets/upload?base64=true`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${session.json.result.jwt}` },
+        body: form,
+      })
+      const json = (await uploaded.json()) as any
+      expect(uploaded.status, JSON.stringify(json)).toBe(201)
+      return json.result.jwt
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  }
+
+  it("takes assets through the namespace's upload session, refusing another script's token", async () => {
+    const elsewhere = await uploadAssets(
+      `${account()}/workers/scripts/customer-c/assets-upload-session`,
+    )
+    const metadata = (jwt: string) => ({
+      bindings: [{ type: 'assets', name: 'ASSETS' }],
+      assets: { jwt, config: {} },
+    })
+    const refused = await upload('customers', 'customer-c', metadata(elsewhere), ASSETS_WORKER)
+    expect(refused.status).toBe(400)
+    expect(refused.json.errors[0]?.source?.pointer).toBe('/assets/jwt')
+
+    const jwt = await uploadAssets(userScript('customers', 'customer-c', '/assets-upload-session'))
+    const uploaded = await upload('customers', 'customer-c', metadata(jwt), ASSETS_WORKER)
+    expect(uploaded.status, JSON.stringify(uploaded.json)).toBe(200)
+    expect(uploaded.json.result.has_assets).toBe(true)
+  })
+
+  it('puts a secret (a new deployment), lists it without its value, and reads and patches settings', async () => {
+    const put = await api(emu, 'PUT', userScript('customers', 'customer-c', '/secrets'), {
+      name: 'API_KEY',
+      text: 'sk-local',
+      type: 'secret_text',
+    })
+    expect(put.status, JSON.stringify(put.json)).toBe(200)
+    const listed = await api(emu, 'GET', userScript('customers', 'customer-c', '/secrets'))
+    expect(listed.json.result).toEqual([{ name: 'API_KEY', type: 'secret_text' }])
+    const settings = await api(emu, 'GET', userScript('customers', 'customer-c', '/settings'))
+    expect(settings.json.result.bindings).toContainEqual({ type: 'secret_text', name: 'API_KEY' })
+    expect(JSON.stringify(settings.json.result)).not.toContain('sk-local')
+
+    const patch = (value: Record<string, unknown>) => {
+      const form = new FormData()
+      form.set('settings', new Blob([JSON.stringify(value)], { type: 'application/json' }))
+      return fetch(userScript('customers', 'customer-c', '/settings'), {
+        method: 'PATCH',
+        headers: auth(),
+        body: form,
+      })
+    }
+    const patched = await patch({ logpush: true, tags: ['paid'] })
+    expect(patched.status).toBe(200)
+    expect(((await patched.json()) as any).result).toMatchObject({ logpush: true, tags: ['paid'] })
+    expect((await patch({ tags: ['a,b'] })).status).toBe(400)
+    expect((await patch({ compatibility_date: '2025-02-01' })).status).toBe(400)
+
+    // The dispatcher serves the new deployment: the secret and the asset.
+    const secret = await fetch(`${emu.origin}/workers/dispatcher/customer-c/secret`)
+    expect(await secret.text()).toBe('sk-local')
+    const asset = await fetch(`${emu.origin}/workers/dispatcher/customer-c/hello.txt`)
+    expect(await asset.text()).toBe('hello from an asset')
   })
 })
