@@ -300,6 +300,63 @@ describe('a user Worker in a dispatch namespace', () => {
   })
 })
 
+it('sends the Durable Object migrations the user Worker has not applied, from its tag', async () => {
+  const e = emulator()
+  await writeFile(
+    join(dir, 'counter.js'),
+    `import { DurableObject } from 'cloudflare:workers'
+export class Counter extends DurableObject {}
+export class Tally extends DurableObject {}
+export default { fetch() { return new Response('counted') } }
+`,
+  )
+  const steps = [
+    { tag: 'v1', new_sqlite_classes: ['Counter'] },
+    { tag: 'v2', new_sqlite_classes: ['Tally'] },
+  ]
+  const config = join(dir, 'wrangler-counter.json')
+  const upload = async (migrations: unknown[]) => {
+    await writeFile(
+      config,
+      JSON.stringify({
+        name: 'counter',
+        compatibility_date: DATE,
+        durable_objects: { bindings: [{ name: 'COUNTER', class_name: 'Counter' }] },
+        migrations,
+      }),
+    )
+    await esbuild.build({
+      entryPoints: [join(dir, 'counter.js')],
+      bundle: true,
+      format: 'esm',
+      external: ['cloudflare:*'],
+      outdir: join(dir, 'dist-counter'),
+      logLevel: 'silent',
+      plugins: [
+        workersVersion({
+          ...uploadOptions(e, 'counter'),
+          outputDir: join(dir, '.workers-version-counter'),
+          wrangler: config,
+          version: { compatibility_date: DATE },
+          gitAnnotations: false,
+          dispatchNamespace: NAMESPACE,
+        }),
+      ],
+    })
+  }
+  await upload(steps.slice(0, 1))
+  await upload(steps)
+  const puts = e.requests.filter((r) => r.method === 'PUT' && ofWorker('counter')(r))
+  expect(puts.map((r) => r.status)).toEqual([200, 200])
+  const [first, second] = await Promise.all(puts.map((r) => metadataOf(r)))
+  expect(first!.migrations).toEqual({ new_tag: 'v1', steps: [{ new_sqlite_classes: ['Counter'] }] })
+  expect(second!.migrations).toEqual({
+    old_tag: 'v1',
+    new_tag: 'v2',
+    steps: [{ new_sqlite_classes: ['Tally'] }],
+  })
+})
+
 it('a dry run writes the namespace upload as it would be sent, and sends nothing', async () => {
   const before = emulator().requests.length
   const outputDir = await build(
