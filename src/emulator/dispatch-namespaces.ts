@@ -89,6 +89,10 @@ export function dispatchAccount(account: string, namespace: string): string {
   return `${account}/dispatch/${namespace}`
 }
 
+export function isDispatchAccount(key: string): boolean {
+  return key.includes('/dispatch/')
+}
+
 /** The script name a namespace's assets session and completion token are bound to. */
 function assetsScript(namespace: string, name: string): string {
   return `dispatch/${namespace}/${name}`

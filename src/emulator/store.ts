@@ -1,7 +1,7 @@
 /** In-memory accounts → Workers → versions. Nothing is persisted: each emulator starts empty. */
 import { randomUUID } from 'node:crypto'
 import { PreviewStore } from './previews.js'
-import { DispatchStore } from './dispatch-namespaces.js'
+import { DispatchStore, isDispatchAccount } from './dispatch-namespaces.js'
 import type { StoredDeployment, StoredVersion, StoredWorker } from './types.js'
 
 interface WorkerEntry {
@@ -96,11 +96,16 @@ export class Store {
     if (entry) entry.worker.migration_tag = tag
   }
 
-  /** Every Worker's current deployment, for keeping their versions running. */
+  /**
+   * Every Worker's current deployment, for keeping their versions running. A namespace's user
+   * Workers are left out: only a dispatcher reaches them, so they run on demand among the few most
+   * recently used, and a platform's many user Workers do not each keep a workerd running.
+   */
   deployedVersionIds(): Set<string> {
     const ids = new Set<string>()
-    for (const entry of this.#workers.values())
-      for (const v of entry.deployments.at(-1)?.versions ?? []) ids.add(v.version_id)
+    for (const [key, entry] of this.#workers)
+      if (!isDispatchAccount(key.slice(0, key.indexOf('\n'))))
+        for (const v of entry.deployments.at(-1)?.versions ?? []) ids.add(v.version_id)
     return ids
   }
 

@@ -4,12 +4,13 @@
  * unknown namespace, a bad tag, a versions call inside a namespace), and a dispatcher Worker
  * reaches them through its `dispatch_namespace` binding, its outbound Worker in the path.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { readAssetsDirectory, manifestBody } from '../../src/assets/manifest.js'
 import { startEmulator } from '../helpers/emulator.js'
+import { runWrangler } from '../helpers/wrangler.js'
 import { type Emulator } from '../../src/emulator/index.js'
 import { api, b64 } from './helpers.js'
 
@@ -212,7 +213,7 @@ describe('dispatch namespaces', () => {
 
 const OUTBOUND_WORKER = `export default {
   fetch(request, env) {
-    return new Response('outbound saw ' + new URL(request.url).host + ' for ' + JSON.stringify(env.customer ?? null))
+    return new Response('outbound saw ' + new URL(request.url).host + ' for ' + JSON.stringify(env.customer ?? null) + ', ignored: ' + typeof env.ignored)
   }
 }
 `
@@ -276,7 +277,7 @@ describe('a dispatcher Worker', () => {
       user: 'customer-a',
       path: '/customer-a/hello',
       // Only the values the binding names as params reach the outbound Worker.
-      outbound: 'outbound saw upstream.example for "customer-a"',
+      outbound: 'outbound saw upstream.example for "customer-a", ignored: undefined',
       secret: 'first',
     })
 
@@ -378,5 +379,88 @@ describe('a user Worker with assets and secrets', () => {
     expect(await secret.text()).toBe('sk-local')
     const asset = await fetch(`${emu.origin}/workers/dispatcher/customer-c/hello.txt`)
     expect(await asset.text()).toBe('hello from an asset')
+  })
+})
+
+describe('wrangler 4.164 against the namespaces', () => {
+  it('deploys a user Worker with --dispatch-namespace and a dispatcher with dispatch_namespaces that serves it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'wfp-wrangler-'))
+    try {
+      await mkdir(join(dir, 'user', 'public'), { recursive: true })
+      await mkdir(join(dir, 'dispatcher'))
+      await writeFile(
+        join(dir, 'user', 'index.js'),
+        'export default { fetch(request, env) { return new Response("user says " + env.GREETING) } }\n',
+      )
+      await writeFile(join(dir, 'user', 'public', 'a.txt'), 'an asset')
+      await writeFile(
+        join(dir, 'user', 'wrangler.json'),
+        JSON.stringify({
+          name: 'wrangler-user',
+          main: 'index.js',
+          compatibility_date: '2025-01-01',
+          vars: { GREETING: 'hello' },
+          assets: { directory: 'public' },
+        }),
+      )
+      await writeFile(
+        join(dir, 'dispatcher', 'index.js'),
+        'export default { fetch(request, env) { return env.DISPATCHER.get("wrangler-user").fetch(request) } }\n',
+      )
+      await writeFile(
+        join(dir, 'dispatcher', 'wrangler.json'),
+        JSON.stringify({
+          name: 'wrangler-dispatcher',
+          main: 'index.js',
+          compatibility_date: '2025-01-01',
+          dispatch_namespaces: [{ binding: 'DISPATCHER', namespace: 'customers' }],
+        }),
+      )
+      const before = emu.requests.length
+      await runWrangler(emu, ['deploy', '--dispatch-namespace', 'customers'], join(dir, 'user'))
+      const sent = emu.requests
+        .slice(before)
+        .filter((r) => r.path.includes('/dispatch/namespaces/'))
+        .map((r) => `${r.method} ${r.path.replace(/^.*\/namespaces\//, '')} ${r.status}`)
+      // It reads the user Worker first (10092: not uploaded yet), then the assets, then the upload.
+      expect(sent).toEqual([
+        'GET customers/scripts/wrangler-user 404',
+        'POST customers/scripts/wrangler-user/assets-upload-session 200',
+        'PUT customers/scripts/wrangler-user 200',
+      ])
+      expect(
+        emu.requests.find(
+          (r) => r.method === 'PUT' && r.path.endsWith('/customers/scripts/wrangler-user'),
+        )?.query,
+      ).toEqual({ excludeScript: 'true', bindings_inherit: 'strict' })
+
+      await runWrangler(emu, ['deploy'], join(dir, 'dispatcher'))
+      const answer = await fetch(`${emu.origin}/workers/wrangler-dispatcher/`)
+      expect(await answer.text()).toBe('user says hello')
+      const asset = await fetch(`${emu.origin}/workers/wrangler-dispatcher/a.txt`)
+      expect(await asset.text()).toBe('an asset')
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  }, 120_000)
+})
+
+describe('user Workers in workerd', () => {
+  it('run on demand among the few most recently used, not pinned like deployed Workers', async () => {
+    const key = `${emu.accountId}/dispatch/customers`
+    const userVersions = new Set(
+      ['customer-a', 'customer-c', 'wrangler-user'].flatMap((name) =>
+        emu.versions(name, key).map((v) => v.id),
+      ),
+    )
+    // Three user Workers are deployed (each started on upload and through the dispatcher)...
+    expect(
+      ['customer-a', 'customer-c', 'wrangler-user'].every(
+        (name) => emu.versions(name, key).length > 0,
+      ),
+    ).toBe(true)
+    // ...but no more of them keep running than the pool's two unpinned places.
+    const running = emu.runningVersions().filter((id) => userVersions.has(id.split('#')[0]!))
+    expect(running.length).toBeLessThanOrEqual(2)
   })
 })
