@@ -319,8 +319,8 @@ async function putScript(ctx: ApiContext, req: ApiRequest, scope: Scope): Promis
   }
   const { errors, body } = validateBody(fields)
   if (!body) return fail(400, errors)
-  const tagProblem = migrationProblem(body.migrations, existing?.migration_tag)
-  if (tagProblem) return tagProblem
+  const migrationRefusal = migrationProblem(body.migrations, existing?.migration_tag)
+  if (migrationRefusal) return migrationRefusal
   const kvProblem = ctx.newAccount ? kvClassesProblem(body.migrations) : undefined
   if (kvProblem) return kvProblem
   const assets = checkAssetsJwt(
