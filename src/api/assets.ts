@@ -25,6 +25,8 @@ import { createFormData, type FormData } from './undici.js'
 
 export interface UploadAssetsOptions extends ApiCallContext {
   scriptName: string
+  /** A user Worker's assets open their session in its dispatch namespace (as wrangler's `syncAssets`). */
+  dispatchNamespace?: string
   manifest: AssetsManifest
   /** Buckets uploaded at once. Default 3 (what wrangler uses). */
   concurrency?: number
@@ -244,6 +246,9 @@ class AssetsUpload {
         method: 'POST',
         path: accountPath(
           this.options.accountId,
+          ...(this.options.dispatchNamespace === undefined
+            ? []
+            : ['dispatch', 'namespaces', this.options.dispatchNamespace]),
           'scripts',
           this.options.scriptName,
           'assets-upload-session',

@@ -22,6 +22,7 @@ export {
   type TrafficShare,
 } from './deployments.js'
 export { DeployedButUnread, uploadScript } from './script-upload.js'
+export { readUserWorker, uploadUserWorker } from './dispatch.js'
 export {
   createPreview,
   createPreviewDeployment,

@@ -152,7 +152,7 @@ export class DeployedButUnread extends WorkersVersionError {
 }
 
 /** A fresh form for every send: the metadata part, then one part per module (source maps included). */
-function scriptForm(upload: ScriptUpload): FormData {
+export function scriptForm(upload: Pick<ScriptUpload, 'metadata' | 'modules'>): FormData {
   const form = createFormData()
   form.append('metadata', JSON.stringify(upload.metadata))
   for (const mod of upload.modules)
@@ -165,7 +165,7 @@ function scriptForm(upload: ScriptUpload): FormData {
 }
 
 /** `deployment_id`, the id of the version the upload deployed, as a UUID (the API may send it without dashes). */
-function deployedVersionId(result: unknown): string | undefined {
+export function deployedVersionId(result: unknown): string | undefined {
   const raw = isRecord(result) ? result.deployment_id : undefined
   if (typeof raw !== 'string') return undefined
   const hex = /^[0-9a-f]{32}$/i.test(raw) ? raw : undefined

@@ -4,6 +4,7 @@
 export const DEPLOY_USAGE = `Usage: npx unplugin-workers-version deploy [--promote [PERCENT]] [--preview [NAME|auto]] [--dry-run]
                                          [--strict [--allow KEY]...]
                                          [--cwd DIR] [--config PATH] [--env NAME] [--worker NAME]
+                                         [--dispatch-namespace NAME]
 
 Deploys a finished build with the plugin's engine. It reads, in this order, the first that exists:
   1. Build Output: .cloudflare/output/v0 or v1 in the project directory (every Worker in it)
@@ -28,6 +29,9 @@ Options:
   --config PATH          the wrangler config to deploy (no Build Output or redirected config is read)
   --env NAME             the wrangler environment (default: CLOUDFLARE_ENV); a wrangler config only
   --worker NAME          the Worker's name, over the config's (the entry Worker's)
+  --dispatch-namespace NAME
+                         Workers for Platforms: upload the Worker as a user Worker into this dispatch
+                         namespace, deployed at once (not with --promote or --preview)
   -h, --help             this text
 
 Environment: CLOUDFLARE_API_TOKEN (or CLOUDFLARE_API_KEY with CLOUDFLARE_EMAIL), CLOUDFLARE_ACCOUNT_ID,
@@ -47,6 +51,8 @@ export interface DeployArgs {
   config?: string
   env?: string
   worker?: string
+  /** Workers for Platforms: the dispatch namespace the Worker is uploaded into. */
+  dispatchNamespace?: string
   help: boolean
 }
 
@@ -55,7 +61,7 @@ export class UsageError extends Error {
   override name = 'UsageError'
 }
 
-const VALUE_FLAGS = new Set(['--cwd', '--config', '--env', '--worker'])
+const VALUE_FLAGS = new Set(['--cwd', '--config', '--env', '--worker', '--dispatch-namespace'])
 
 /** Parses the arguments after `deploy`. Throws a UsageError naming the flag that is wrong. */
 export function parseDeployArgs(argv: readonly string[]): DeployArgs {
@@ -127,8 +133,8 @@ export function parseDeployArgs(argv: readonly string[]): DeployArgs {
         const value = inline ?? argv[++i]
         if (value === undefined || value === '' || (inline === undefined && value.startsWith('-')))
           throw new UsageError(`${flag} needs a value`)
-        const key = flag.slice(2) as 'cwd' | 'config' | 'env' | 'worker'
-        args[key] = value
+        if (flag === '--dispatch-namespace') args.dispatchNamespace = value
+        else args[flag.slice(2) as 'cwd' | 'config' | 'env' | 'worker'] = value
       }
     }
   }
@@ -141,6 +147,14 @@ export function parseDeployArgs(argv: readonly string[]): DeployArgs {
       '--promote cannot be combined with --preview NAME (a Preview takes no traffic); --preview auto promotes on the production branch',
     )
   }
+  // A user Worker has no versions, deployments or Previews: its upload deploys it at once.
+  if (
+    args.dispatchNamespace !== undefined &&
+    (args.promote !== undefined || args.preview !== undefined)
+  )
+    throw new UsageError(
+      `--dispatch-namespace cannot be combined with ${args.promote !== undefined ? '--promote' : '--preview'}: a user Worker in a dispatch namespace has no versions, deployments or Previews, and its upload deploys it at once`,
+    )
   return args
 }
 

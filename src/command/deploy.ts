@@ -65,6 +65,7 @@ export async function deployCommand(
     ...(args.preview !== undefined && { preview: args.preview }),
     ...(args.worker !== undefined && { worker: args.worker }),
     ...(args.strict !== undefined && { strict: args.strict }),
+    ...(args.dispatchNamespace !== undefined && { dispatchNamespace: args.dispatchNamespace }),
     ...(source.kind === 'wrangler' && envName !== undefined && { env: envName }),
     wrangler: source.kind === 'wrangler' ? source.wranglerFile! : false,
     logLevel: 'info',

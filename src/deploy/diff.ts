@@ -53,7 +53,7 @@ const started = new WeakMap<DiffSession, Promise<Omit<DeployedSide, 'isNew'>>>()
  * process open). A Preview has no diff: it replaces no deployed version.
  */
 export function startDiffReads(session: DiffSession, background: boolean): void {
-  if (session.plan.preview || started.has(session)) return
+  if (session.plan.preview || session.plan.dispatch || started.has(session)) return
   const { plan, early } = session
   // A gradual rollout reads the deployment with the Worker's state: that one read serves both.
   const deployment =
@@ -80,7 +80,7 @@ export async function diffBeforeWrites(
   route: DeployRoute,
 ): Promise<VersionDiff | undefined> {
   const { plan, logger } = session
-  if (plan.preview) return undefined
+  if (plan.preview || plan.dispatch) return undefined
   if (!started.has(session)) startDiffReads(session, false)
   const deployed = await holdingProcessOpen(started.get(session)!)
   const diff = diffVersion(

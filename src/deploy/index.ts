@@ -31,6 +31,7 @@ import { versionBody, type VersionBody } from '../version/body.js'
 import { builtSize, type BuiltVersion } from '../version/build.js'
 import { watchInterruption, type InterruptionWatch } from './interruption.js'
 import { diffBeforeWrites } from './diff.js'
+import { deployToNamespace, inNamespace, type UserWorkerResult } from './namespace.js'
 import { refuseRolloutFrom, runRollout } from './rollout.js'
 import { deployRoute, type DeployRoute } from './path.js'
 import { uploadPreview, type PreviewDeletedResult, type PreviewUploadResult } from './preview.js'
@@ -66,7 +67,7 @@ export async function uploadVersion(
   options: ResolvedOptions,
   logger: Logger,
   build: { redactor: Redactor; session?: UploadSession },
-): Promise<VersionResult | PreviewUploadResult | PreviewDeletedResult> {
+): Promise<VersionResult | PreviewUploadResult | PreviewDeletedResult | UserWorkerResult> {
   const session =
     sessionServing(plan, build.session) ??
     startUpload(plan, options, logger, { readEarly: false, redactor: build.redactor })
@@ -81,6 +82,9 @@ export async function uploadVersion(
   // Counted before its first line: while it overlaps another, its lines name its Worker (report/in-flight.ts).
   const ended = started('upload')
   try {
+    // Workers for Platforms: a user Worker in a dispatch namespace (decided by the plan) has its own
+    // upload, never the versions API (deploy/namespace.ts).
+    if (inNamespace(session)) return await deployToNamespace(version, session, interruption)
     // The one branch point: a Preview deployment instead of a version (decided by the plan).
     if (plan.preview) {
       // Its first reads are account-scoped and start at once.

@@ -137,6 +137,8 @@ export async function uploadAssetsOf(
     const uploaded = await uploadAssets({
       ...ctx,
       scriptName: plan.target.worker,
+      // A user Worker's assets go through its namespace's upload session.
+      dispatchNamespace: plan.dispatch?.namespace,
       manifest,
       concurrency: plan.assets?.concurrency,
       onProgress: progress.update,

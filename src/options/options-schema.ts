@@ -177,6 +177,13 @@ const OPTIONS = {
       (issue) => `expected true, false, 'v0' or 'v1', got ${describe(issue.input)}`,
     ),
   ),
+  dispatchNamespace: v.optional(Str),
+  tags: v.optional(
+    v.custom<string[]>(
+      (tags) => Array.isArray(tags) && tags.every((t) => typeof t === 'string'),
+      (issue) => `expected an array of tag strings, got ${describe(issue.input)}`,
+    ),
+  ),
   assets: v.optional(
     v.lazy((input) =>
       input === false

@@ -14,6 +14,7 @@ import { validateVersionConfig } from './validate.js'
 import { WorkersVersionError } from '../core/errors.js'
 import { isRecord } from '../core/guards.js'
 import { resolveRollout, type ResolvedRollout } from './rollout.js'
+import { resolveDispatch, type DispatchTarget } from './dispatch.js'
 
 /**
  * The options as the user wrote them, checked and with their static defaults: decided once,
@@ -69,6 +70,8 @@ export type ResolvedOptions = Pick<
   gitAnnotations: boolean
   /** The `images.urlTransformations` option, as the API takes it (`deploy/image-transformations` sends it). */
   urlTransformations?: UrlTransformations
+  /** Workers for Platforms: the dispatch namespace the build uploads into, and the user Worker's tags. */
+  dispatch?: DispatchTarget
   /** Warnings found while checking (printed once by the plugin). */
   warnings: string[]
 }
@@ -80,6 +83,8 @@ export function resolveOptions(input: WorkersVersionOptions = {}): ResolvedOptio
   parseOptions(input)
   // Secret names are checked with the other bindings once the plan has merged the wrangler config.
   const { config: version, warnings } = validateVersionConfig(input.version ?? {})
+  // Before `promote` and `preview` are read: with a namespace they are refused, saying why.
+  const dispatch = resolveDispatch(input)
   // A gated rollout ends at 100%: everything that follows a promote to 100% (triggers, settings) follows it.
   const rollout = isRecord(input.promote) ? resolveRollout(input.promote) : undefined
   const promote =
@@ -138,6 +143,7 @@ export function resolveOptions(input: WorkersVersionOptions = {}): ResolvedOptio
             concurrency: input.assets?.concurrency ?? DEFAULTS.assetsConcurrency,
           },
     urlTransformations: resolveUrlTransformations(input.images, preview),
+    dispatch,
     warnings,
   }
 }

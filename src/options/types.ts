@@ -153,6 +153,19 @@ export interface WorkersVersionOptions {
    * Secrets are written as declarations only, never their values. @default false
    */
   buildOutput?: boolean | 'v0' | 'v1'
+  /**
+   * Workers for Platforms: upload the build as a user Worker into this dispatch namespace (`PUT
+   * …/workers/dispatch/namespaces/{namespace}/scripts/{worker}`, as `wrangler deploy --dispatch-namespace`)
+   * instead of creating a version. A user Worker has no versions, deployments or Previews: the upload
+   * deploys it at once, so `promote` and `preview` are refused with it. The namespace must exist.
+   * @default none
+   */
+  dispatchNamespace?: string
+  /**
+   * The user Worker's tags (with `dispatchNamespace` only), sent in the upload's metadata: at most 8,
+   * each non-empty, without `,` or `&`. They replace the Worker's tags. @default none (the metadata has no `tags`)
+   */
+  tags?: string[]
   /** Static assets; `false` uploads none even when a config names a directory. */
   assets?: AssetsOptions | false
   /** Called with the created version after a successful upload. */

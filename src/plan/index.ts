@@ -17,6 +17,7 @@ import {
   uploadFromEnv,
   withEnvFallback,
 } from '../options/defaults.js'
+import type { DispatchTarget } from '../options/dispatch.js'
 import type { ResolvedOptions } from '../options/resolve.js'
 import { secretBindings, type SecretsOption } from '../options/secrets.js'
 import { MESSAGE_LIMIT, truncateUtf8, validateVersionConfig } from '../options/validate.js'
@@ -77,6 +78,8 @@ interface PlanFields {
   preview?: PlannedPreview
   /** What the CI's environment says about the commit, branch and pull request (read once, no process). */
   ci: CiContext
+  /** Workers for Platforms: the build is a user Worker uploaded into this dispatch namespace, with these tags. */
+  dispatch?: DispatchTarget
 }
 
 /** A build that writes `request.json` and sends nothing. */
@@ -216,7 +219,9 @@ export async function createPlan(
   // A Preview changes no Worker setting; `preview: 'auto'` on the production branch is a promote.
   const deploySteps = preview
     ? previewSkipsUrlTransformations(merged, options)
-    : deployStepsFor(merged, promote, options)
+    : options.dispatch
+      ? namespaceSteps(merged, options.dispatch.namespace, options)
+      : deployStepsFor(merged, promote, options)
   const fields: PlanFields = {
     bundler: build.bundler,
     root,
@@ -245,6 +250,7 @@ export async function createPlan(
     warnings: merged.warnings,
     ci,
     preview,
+    ...(options.dispatch && { dispatch: options.dispatch }),
   }
   if (!target) return { ...fields, upload: false }
 
@@ -334,6 +340,29 @@ function warnNotApplied(
       `${configured.join(', ')} ${configured.length === 1 ? 'is' : 'are'} applied only by \`promote: true\` (100%); ${why} ${configured.length === 1 ? 'it is' : 'they are'} not applied`,
     )
   }
+  return undefined
+}
+
+/**
+ * A user Worker in a dispatch namespace has no routes, schedules or settings of its own to apply
+ * after its upload (its dispatcher routes to it, as with `wrangler deploy --dispatch-namespace`):
+ * configured ones are a warning, and nothing is applied.
+ */
+function namespaceSteps(
+  merged: MergedConfig,
+  namespace: string,
+  options: ResolvedOptions,
+): undefined {
+  const configured = [
+    ...(merged.deploy ? configuredSettings(merged.deploy) : []),
+    ...(options.urlTransformations && !merged.deploy?.urlTransformations
+      ? ['images.urlTransformations']
+      : []),
+  ]
+  if (configured.length > 0)
+    merged.warnings.push(
+      `${configured.join(', ')} ${configured.length === 1 ? 'is' : 'are'} not applied to a user Worker in dispatch namespace ${JSON.stringify(namespace)}: its dispatcher Worker routes requests to it`,
+    )
   return undefined
 }
 

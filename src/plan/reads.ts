@@ -31,8 +31,12 @@ export function workerReads(plan: UploadPlan): WorkerReads {
     deployment: plan.promote !== undefined && plan.promote < 100,
     migrationTag: hasMigrations && !plan.preview,
     secrets: !plan.preview,
+    // A user Worker in a dispatch namespace is read through the namespace (deploy/namespace.ts), not here.
     early:
-      !(plan.preflight && plan.preview) && plan.assets === undefined && plan.target.worker !== '',
+      !(plan.preflight && plan.preview) &&
+      plan.assets === undefined &&
+      plan.target.worker !== '' &&
+      plan.dispatch === undefined,
   }
 }
 

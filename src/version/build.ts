@@ -16,7 +16,8 @@ import { previewAnnotations } from '../plan/ci-context.js'
 import { formatBytes } from '../report/format.js'
 import { plannedCalls } from '../plan/triggers.js'
 import { reportDryRunDiff } from '../report/diff-report.js'
-import { writeDeployStepsJson, writeRequestJson } from '../report/files.js'
+import { writeDeployStepsJson, writeRequestJson, writeScriptRequestJson } from '../report/files.js'
+import { namespaceBody } from './namespace-body.js'
 import { plural } from '../core/plural.js'
 import type { Logger } from '../report/logger.js'
 import {
@@ -65,13 +66,16 @@ export async function buildVersion(
   const built: BuiltModules = { mainModule, modules }
   const git = plan.upload ? await plan.gitAnnotations : undefined
   const { payload } = versionBody(plan, built, { git })
-  // A Preview's request.json is its deployment's body; Build Output stays the version it describes.
-  const requestFile = writeRequestJson(
-    plan.outputDir,
-    plan.preview
-      ? previewDeploymentBody(plan, built, { git, ci: previewAnnotations(plan.ci) }).payload
-      : payload,
-  )
+  // A Preview's request.json is its deployment's body, a user Worker's its namespace upload's
+  // multipart outline; Build Output stays the version it describes.
+  const requestFile = plan.dispatch
+    ? writeScriptRequestJson(plan.outputDir, namespaceBody(plan, built, { git }).payload)
+    : writeRequestJson(
+        plan.outputDir,
+        plan.preview
+          ? previewDeploymentBody(plan, built, { git, ci: previewAnnotations(plan.ci) }).payload
+          : payload,
+      )
   const account = (plan.upload ? plan.target.accountId : undefined) ?? '{account_id}'
   const name = plan.upload ? plan.target.worker : (plan.worker ?? '{worker}')
   writeDeployStepsJson(
