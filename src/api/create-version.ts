@@ -29,13 +29,6 @@ export interface CreateVersionOptions extends ApiClientOptions {
   contentLength?: number
   /** Names what an error's `source.pointer` refers to; defaults to `describePointer(body, …)` for object bodies. */
   describe?: (pointer: string) => string | undefined
-  /**
-   * `?deploy=true`: the same request also deploys the version to 100% of traffic. A version
-   * adopted after a lost response (`onRecovered` is then called) may or may not have been
-   * deployed: the caller deploys it again, which is harmless.
-   */
-  deploy?: boolean
-  onRecovered?: () => void
 }
 
 /**
@@ -65,7 +58,6 @@ export async function createVersion(options: CreateVersionOptions): Promise<Vers
     const answer = await sendWithRetries(session, {
       method: 'POST',
       path: versionsPath(accountId, worker),
-      ...(options.deploy && { query: { deploy: 'true' } }),
       // Serialised once: every send reuses this Buffer, so a 100 MB body exists as one string
       // (garbage right after) and one Buffer, never more.
       body: typeof body === 'function' ? body : Buffer.from(JSON.stringify(body)),
@@ -84,7 +76,6 @@ export async function createVersion(options: CreateVersionOptions): Promise<Vers
         recover: async () => {
           const found = await findCreatedVersion({ session, accountId, worker, identity, baseline })
           if (!found) return undefined
-          options.onRecovered?.()
           session.log(
             `Create Version: recovered the lost response: version ${found.id} (number ${String(found.number)}) had been created with this build's modules`,
           )

@@ -155,12 +155,9 @@ async function createVersionThenTraffic(
   // What will change (deploy/diff.ts). Strict mode refuses before any write, and the script upload
   // deploys at once, so both wait for it; otherwise the reads it needs overlap the Worker, the
   // assets and Create Version, which move no traffic, and it is shown before the deployment.
-  // A promote to all traffic (not a gated rollout) rides on Create Version (`?deploy=true`): one
-  // round trip less than Create Version then a deployment.
-  const deployOnCreate = plan.promote === 100 && !options.rollout
   const diffing = diffBeforeWrites(session, version, options, state, route)
   diffing.catch(() => undefined)
-  if (options.strict || route.kind === 'script' || deployOnCreate) await diffing
+  if (options.strict || route.kind === 'script') await diffing
   // The script upload creates the Worker itself, as it does for `wrangler deploy`. Creating it and
   // uploading the assets do not depend on each other (an assets session needs no Worker, as
   // wrangler's first deploy shows), so they run together: one round trip less on a first deploy.
@@ -181,7 +178,7 @@ async function createVersionThenTraffic(
     return deployThroughScript(version, session, options, interruption, { state, route, body })
 
   const { payload, kept } = body
-  const { result, recovered } = await createVersionStep(session, body, interruption, deployOnCreate)
+  const result = await createVersionStep(session, body, interruption)
   interruption.settled()
   await diffing
 
@@ -221,8 +218,6 @@ async function createVersionThenTraffic(
           result,
           current: state.current,
           promote: plan.promote,
-          // A version adopted after a lost response may not have been deployed: deployed again.
-          deployedOnCreate: deployOnCreate && !recovered,
           message: payload.config.annotations?.['workers/message'],
           reportCreated: () => report(undefined),
         })
@@ -270,24 +265,15 @@ async function createVersionStep(
   session: UploadSession,
   { payload, kept }: VersionBody,
   interruption: InterruptionWatch,
-  deploy: boolean,
-): Promise<{ result: VersionResult; recovered: boolean }> {
+): Promise<VersionResult> {
   const { plan, logger, redactor, ctx } = session
   const worker = plan.target.worker
   writeRequestJson(plan.outputDir, payload)
   const outline = toRequestBody(payload, false)
   logger.info(`${pc.cyan('↑')} creating a version of ${pc.bold(worker)} …`)
   const started = performance.now()
-  interruption.during(
-    'Create Version',
-    deploy
-      ? 'a version may have been created and deployed to all traffic'
-      : 'a version may have been created',
-  )
-  let recovered = false
+  interruption.during('Create Version', 'a version may have been created')
   const result = await createVersion({
-    deploy,
-    onRecovered: () => (recovered = true),
     ...ctx,
     worker,
     body: () => bodyChunks(payload, BODY_LAYOUT_PRETTY),
@@ -302,7 +288,7 @@ async function createVersionStep(
   for (const line of formatVersionResult(result, elapsed, redactor)) logger.info(`  ${line}`)
   if (kept.length > 0)
     logger.info(`  kept secrets: ${kept.map((name) => quoteValue(name)).join(', ')}`)
-  return { result, recovered }
+  return result
 }
 
 /** What the deployment step left: the traffic, the deploy steps applied, and a rollout's note that the deployment changed meanwhile. */
@@ -324,8 +310,6 @@ async function promoteVersion(
     result: VersionResult
     current: WorkerState['current']
     promote: number
-    /** Create Version deployed it already (`?deploy=true`): no deployment request is sent. */
-    deployedOnCreate: boolean
     message: string | undefined
     reportCreated: () => Promise<void>
   },
@@ -344,7 +328,7 @@ async function promoteVersion(
     // A split keeps traffic on the version read before: checked against the deployment read (api/deployments.ts).
     if (traffic.length > 1 && step.current)
       changed = (await deployRollout(ctx, worker, step.current, deployment)).changed
-    else if (!step.deployedOnCreate) await createDeployment(ctx, worker, deployment)
+    else await createDeployment(ctx, worker, deployment)
   } catch (error) {
     // The version exists whatever the deployment did: reported (result.json, CI outputs) before the build fails.
     const reason = error instanceof Error ? error.message : String(error)

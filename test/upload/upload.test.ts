@@ -155,21 +155,6 @@ describe('network faults', () => {
     expect(output()).toMatch(/recovered/i)
   })
 
-  it('a promote to 100% whose Create Version (?deploy=true) lost its response deploys the version it recovered', async () => {
-    emulator().injectFaults({ kind: 'lose-response', match: { method: 'POST', path: VERSIONS } })
-    await rollupBuild('f-lost-deploy', { promote: true })
-    const [version] = emulator().versions('f-lost-deploy')
-    expect(emulator().versions('f-lost-deploy')).toHaveLength(1)
-    // Whether the lost request deployed it cannot be known: the deployment is sent (again, harmlessly).
-    const deployments = emulator().requests.filter(
-      (r) => r.method === 'POST' && r.path.endsWith('/workers/scripts/f-lost-deploy/deployments'),
-    )
-    expect(deployments).toHaveLength(1)
-    expect(emulator().deployments('f-lost-deploy')[0]!.versions).toEqual([
-      { version_id: version!.id, percentage: 100 },
-    ])
-  })
-
   it('gives up on a persistent 500 after the configured attempts and fails the build, keeping request.json', async () => {
     const fault = {
       kind: 'status',
