@@ -14,10 +14,30 @@ export interface BuildProcess {
 }
 
 /**
- * Runs `test/upload/build-script.mjs` (the published dist entry) on `spec` against the emulator,
- * without colours; the token reaches the child by its environment, as a user's CI passes it.
+ * Runs `test/upload/build-script.mjs` (the published dist entry): a build of `input` in `dir` that
+ * uploads as `worker` to the emulator (no preflight, no git annotations) with the plugin options
+ * `extra`, without colours; the token reaches the child by its environment, as a user's CI passes it.
  */
-export function spawnBuild(emulator: Emulator, spec: Record<string, unknown>): BuildProcess {
+export function spawnBuild(
+  emulator: Emulator,
+  dir: string,
+  worker: string,
+  input: string,
+  extra: Record<string, unknown> = {},
+): BuildProcess {
+  const spec = {
+    input,
+    outDir: join(dir, 'dist'),
+    options: {
+      worker,
+      upload: true,
+      outputDir: join(dir, '.workers-version'),
+      preflight: false,
+      gitAnnotations: false,
+      version: { compatibility_date: '2025-01-01' },
+      ...extra,
+    },
+  }
   const { FORCE_COLOR: _forceColor, ...inherited } = process.env
   const child = spawn(process.execPath, [join(import.meta.dirname, '../upload/build-script.mjs')], {
     env: {

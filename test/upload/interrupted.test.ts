@@ -22,19 +22,9 @@ function startBuild(
   worker: string,
   extra: Record<string, unknown> = {},
 ): BuildProcess {
-  return spawnBuild(emulator, {
-    input: join(WORKER_FIXTURE, 'src/index.js'),
-    outDir: join(dir, 'dist'),
-    options: {
-      worker,
-      upload: true,
-      outputDir: join(dir, '.workers-version'),
-      preflight: false,
-      gitAnnotations: false,
-      version: { compatibility_date: '2025-01-01' },
-      network: { retries: { attempts: 1, baseDelayMs: 10 } },
-      ...extra,
-    },
+  return spawnBuild(emulator, dir, worker, join(WORKER_FIXTURE, 'src/index.js'), {
+    network: { retries: { attempts: 1, baseDelayMs: 10 } },
+    ...extra,
   })
 }
 

@@ -258,20 +258,9 @@ describe('a gated rollout interrupted while a step waits', () => {
     const input = join(dir, 'worker.js')
     await writeFile(input, HEALTHY)
     // A user's build in a process of its own (the published dist entry), the step an hour long.
-    const spec = {
-      input,
-      outDir: join(dir, 'dist'),
-      options: {
-        worker,
-        upload: true,
-        outputDir: join(dir, '.workers-version'),
-        preflight: false,
-        gitAnnotations: false,
-        version: { compatibility_date: '2025-01-01' },
-        promote: { steps: [10, 100], interval: '1h' },
-      },
-    }
-    const build = spawnBuild(emu, spec)
+    const build = spawnBuild(emu, dir, worker, input, {
+      promote: { steps: [10, 100], interval: '1h' },
+    })
     await build.printed('step 1/2: 10%: waiting 60 min')
     build.kill('SIGINT')
     expect((await build.exit).signal).toBe('SIGINT')
