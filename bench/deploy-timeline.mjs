@@ -13,18 +13,14 @@
  */
 import { spawn } from 'node:child_process'
 import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { createRequire } from 'node:module'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { performance } from 'node:perf_hooks'
 import { startEmulatorProcess } from './emulator-process.mjs'
 import { DEFAULT_NETWORK, startNetProxy } from './net-proxy.mjs'
 import { installPluginCopy } from './install-copy.mjs'
+import { copyPlayground, REPO, VITE } from './repo.mjs'
 
-const REPO = join(dirname(fileURLToPath(import.meta.url)), '..')
-const require = createRequire(import.meta.url)
-const VITE = join(dirname(require.resolve('vite/package.json')), 'bin/vite.js')
 const { values } = parseArgs({
   options: {
     rounds: { type: 'string', default: '5' },
@@ -51,8 +47,7 @@ try {
   // `wrangler versions upload dist/bare/index.js` of network.mjs no longer found its entry.)
   await writeFile(join(work, 'package.json'), '{ "private": true }\n')
   const dir = join(work, 'worker')
-  await cp(join(REPO, 'playground/src'), join(dir, 'src'), { recursive: true })
-  await cp(join(REPO, 'playground/shared.js'), join(dir, 'shared.js'))
+  await copyPlayground(dir)
   const worker = 'timeline-worker'
   const response = await fetch(`${emulator.url}/accounts/${emulator.accountId}/workers/workers`, {
     method: 'POST',

@@ -10,17 +10,13 @@
  */
 import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
-import { createRequire } from 'node:module'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { installPluginCopy } from './install-copy.mjs'
+import { copyPlayground, REPO, VITE } from './repo.mjs'
 import { APP_BYTES, MODULES, generateApp } from './generated-app.mjs'
 
-const REPO = join(dirname(fileURLToPath(import.meta.url)), '..')
-const require = createRequire(import.meta.url)
-const VITE = join(dirname(require.resolve('vite/package.json')), 'bin/vite.js')
 const TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined
 
 const { values } = parseArgs({
@@ -31,8 +27,7 @@ if (!Number.isInteger(rounds) || rounds < 1) throw new Error('--rounds must be a
 const work = await mkdtemp(join(REPO, 'bench/.work-dry-'))
 try {
   await installPluginCopy(work)
-  await cp(join(REPO, 'playground/src'), join(work, 'src'), { recursive: true })
-  await cp(join(REPO, 'playground/shared.js'), join(work, 'shared.js'))
+  await copyPlayground(work)
   await generateApp(join(work, 'app'))
   // `sourcemap: true` links each chunk's map, so the plugin sends the maps as wrangler would; the
   // `nomaps` build is the same with `sourcemaps: false` (as with `upload_source_maps: false`).

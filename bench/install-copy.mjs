@@ -1,8 +1,6 @@
 import { cp, mkdir } from 'node:fs/promises'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
-
-const REPO = join(dirname(fileURLToPath(import.meta.url)), '..')
+import { join } from 'node:path'
+import { REPO } from './repo.mjs'
 
 /**
  * The plugin as users have it: a copy of the built package in `<work>/node_modules`. Imported by its

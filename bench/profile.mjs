@@ -13,17 +13,12 @@
  * here is 1000 µs), so a function under a few ms is noise.
  */
 import { spawn } from 'node:child_process'
-import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
-import { createRequire } from 'node:module'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { installPluginCopy } from './install-copy.mjs'
+import { copyPlayground, REPO, VITE } from './repo.mjs'
 import { generateApp } from './generated-app.mjs'
-
-const REPO = join(dirname(fileURLToPath(import.meta.url)), '..')
-const require = createRequire(import.meta.url)
-const VITE = join(dirname(require.resolve('vite/package.json')), 'bin/vite.js')
 
 const { values } = parseArgs({
   options: {
@@ -39,8 +34,7 @@ const top = Number(values.top)
 const work = await mkdtemp(join(REPO, 'bench/.work-prof-'))
 try {
   await installPluginCopy(work)
-  await cp(join(REPO, 'playground/src'), join(work, 'src'), { recursive: true })
-  await cp(join(REPO, 'playground/shared.js'), join(work, 'shared.js'))
+  await copyPlayground(work)
   await generateApp(join(work, 'app'))
   const config = (name, input, plugin, maps = true) =>
     `${plugin ? "import workersVersion from 'unplugin-workers-version/vite'\n" : ''}export default { logLevel: 'warn', build: { ssr: '${input}', outDir: 'dist/${name}', sourcemap: true, emptyOutDir: true${plugin ? '' : ', rollupOptions: { external: [/\\.wasm$/, /\\.txt$/] }'} }${plugin ? `, plugins: [workersVersion({ worker: 'dry-run', version: { compatibility_date: '2025-06-01' }, outputDir: '.workers-version/${name}'${maps ? '' : ', sourcemaps: false'} })]` : ''} }\n`

@@ -8,6 +8,7 @@ import { resolveOptions, type ResolvedOptions } from '../options/resolve.js'
 import { readCiContext, type CiContext } from '../plan/ci-context.js'
 import { createPlan, type UploadPlan } from '../plan/index.js'
 import { decidePreview } from '../plan/preview.js'
+import { targetContext } from '../deploy/target-context.js'
 import type { Logger } from '../report/logger.js'
 import {
   PREVIEWS_USAGE,
@@ -100,15 +101,7 @@ async function targetOf(
     throw new WorkersVersionError('INTERNAL', 'The plan for a Preview command is an upload plan.')
   const { target } = plan
   redactor.addCredential(target.credentials.apiToken, target.credentials.apiKey)
-  const ctx: ApiCallContext = {
-    baseUrl: target.baseUrl,
-    credentials: target.credentials,
-    accountId: target.accountId ?? '',
-    timeouts: options.network.timeouts,
-    retries: options.network.retries,
-    redactor,
-    log: (line) => logger.warn(pc.yellow(`  ${line}`)),
-  }
+  const ctx = targetContext(plan, options, redactor, (line) => logger.warn(pc.yellow(`  ${line}`)))
   if (target.accountId === undefined) {
     const { findAccountId } = await import('../api/accounts.js')
     ctx.accountId = await findAccountId(ctx)

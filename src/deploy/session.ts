@@ -8,6 +8,7 @@ import { proxyFromEnv, proxySecrets } from '../api/proxy.js'
 import type { Redactor } from '../core/redact.js'
 import type { ResolvedOptions } from '../options/resolve.js'
 import { startDiffReads } from './diff.js'
+import { targetContext } from './target-context.js'
 import type { UploadPlan } from '../plan/index.js'
 import { sameReads } from '../plan/reads.js'
 import { createLiveLine, isLiveTerminal } from '../report/live-line.js'
@@ -75,20 +76,13 @@ export function startUpload(
   // request ends with one line of its own (the retry loop's `log`).
   const live = !logger.silent() && isLiveTerminal() ? createLiveLine() : undefined
   const ctx: ApiCallContext = {
-    baseUrl: target.baseUrl,
-    credentials: target.credentials,
-    // Filled in by the lookup below when none is configured; `requireAccount` refuses an empty one.
-    accountId: target.accountId ?? '',
-    timeouts: options.network.timeouts,
-    retries: options.network.retries,
-    redactor,
+    ...targetContext(plan, options, redactor, (line) => {
+      live?.clear()
+      redacted.warn(pc.yellow(`  ${line}`))
+    }),
     agent,
     // The versions baseline is read with the Worker's reads (readWorker), off the send's path.
     baselines: new Map(),
-    log: (line) => {
-      live?.clear()
-      redacted.warn(pc.yellow(`  ${line}`))
-    },
     live: live && ((line) => live.show(`  ${line}`)),
   }
   let closed: Promise<void> | undefined

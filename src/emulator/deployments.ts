@@ -15,8 +15,24 @@ import { randomUUID } from 'node:crypto'
 import type { ApiContext, ApiRequest, Route } from './api.js'
 import type { CreateVersionContext } from './create-version.js'
 import { workerNotFound } from './create-version.js'
-import { apiError, Code, fail, ok, pointer, type ApiError, type ApiReply } from './envelope.js'
-import type { DeploymentVersion, StoredDeployment, StoredVersion, VersionBinding } from './types.js'
+import {
+  apiError,
+  Code,
+  fail,
+  isObject,
+  ok,
+  pointer,
+  type ApiError,
+  type ApiReply,
+} from './envelope.js'
+import type {
+  DeploymentVersion,
+  StoredDeployment,
+  StoredVersion,
+  StoredWorker,
+  VersionBinding,
+} from './types.js'
+import { onWorker } from './worker-route.js'
 
 const SEGMENT = '([^/]+)'
 const SCRIPTS = `^/accounts/${SEGMENT}/workers/scripts`
@@ -31,7 +47,7 @@ export const DEPLOYMENT_ROUTES: Route[] = [
   {
     method: 'POST',
     pattern: new RegExp(`${SCRIPTS}/${SEGMENT}/deployments/?$`),
-    handler: postDeployment,
+    handler: onWorker(postDeployment),
   },
   { method: 'GET', pattern: new RegExp(`${SCRIPTS}/${SEGMENT}/secrets/?$`), handler: listSecrets },
 ]
@@ -39,9 +55,6 @@ export const DEPLOYMENT_ROUTES: Route[] = [
 /** The API's limit on a deployment's `workers/message`, in characters (the OpenAPI schema's maxLength). */
 const MAX_DEPLOYMENT_MESSAGE = 100
 const SECRET_TYPES = new Set(['secret_text', 'secret_key'])
-
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v)
 
 function listScripts(ctx: ApiContext, _req: ApiRequest, [account = '']: string[]): ApiReply {
   return ok(
@@ -69,10 +82,9 @@ function listDeployments(
 function postDeployment(
   ctx: ApiContext,
   req: ApiRequest,
-  [account = '', script = '']: string[],
+  worker: StoredWorker,
+  account: string,
 ): ApiReply {
-  const worker = ctx.store.worker(account, script)
-  if (!worker) return workerNotFound()
   const checked = checkDeploymentBody(req.body, (id) => ctx.store.version(account, worker.name, id))
   if ('errors' in checked) return fail(400, checked.errors)
   return deploy(ctx, account, worker.name, checked.versions, checked.annotations)

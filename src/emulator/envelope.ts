@@ -48,3 +48,12 @@ export function apiError(code: number, message: string, pointer?: string): ApiEr
 export function pointer(...segments: (string | number)[]): string {
   return segments.map((s) => '/' + String(s).replaceAll('~', '~0').replaceAll('/', '~1')).join('')
 }
+
+/** A 400 the API gives a body it refuses, pointing at the field at fault (`''`: the whole body). */
+export function invalid(message: string, at: string): ApiReply {
+  return failOne(400, Code.validation, message, at)
+}
+
+/** A JSON object body (not an array, not null), as the handlers that take fields check first. */
+export const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v)

@@ -11,9 +11,9 @@
  * Kept beside the stored Worker, not in it: the Workers API's own answers never show it.
  */
 import type { ApiContext, ApiRequest, Route } from './api.js'
-import { workerNotFound } from './create-version.js'
-import { Code, failOne, ok, pointer, type ApiReply } from './envelope.js'
+import { invalid, isObject, ok, pointer, type ApiReply } from './envelope.js'
 import type { StoredWorker } from './types.js'
+import { onWorker } from './worker-route.js'
 
 interface UrlTransformations {
   enabled: boolean
@@ -30,23 +30,18 @@ const ORIGIN =
   /^(?:\*|(?:\*\.)?[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*)$/i
 
 export const IMAGE_TRANSFORMATION_ROUTES: Route[] = [
-  { method: 'PUT', pattern: PATH, handler: putSetting },
-  { method: 'GET', pattern: PATH, handler: getSetting },
+  { method: 'PUT', pattern: PATH, handler: onWorker(putSetting) },
+  {
+    method: 'GET',
+    pattern: PATH,
+    handler: onWorker((_ctx, _req, worker) => ok(settings.get(worker) ?? { enabled: false })),
+  },
 ]
 
-const invalid = (message: string, at: string) => failOne(400, Code.validation, message, at)
-
-function putSetting(
-  ctx: ApiContext,
-  req: ApiRequest,
-  [account = '', script = '']: string[],
-): ApiReply {
-  const worker = ctx.store.worker(account, script)
-  if (!worker) return workerNotFound()
-  const body = req.body
-  if (typeof body !== 'object' || body === null || Array.isArray(body))
+function putSetting(_ctx: ApiContext, req: ApiRequest, worker: StoredWorker): ApiReply {
+  const fields = req.body
+  if (!isObject(fields))
     return invalid('The request body must be an object {enabled, allowed_origins?}', '')
-  const fields = body as Record<string, unknown>
   for (const key of Object.keys(fields))
     if (key !== 'enabled' && key !== 'allowed_origins')
       return invalid(`Unknown field ${JSON.stringify(key)}`, pointer(key))
@@ -69,14 +64,4 @@ function putSetting(
   }
   settings.set(worker, setting)
   return ok(setting)
-}
-
-function getSetting(
-  ctx: ApiContext,
-  _req: ApiRequest,
-  [account = '', script = '']: string[],
-): ApiReply {
-  const worker = ctx.store.worker(account, script)
-  if (!worker) return workerNotFound()
-  return ok(settings.get(worker) ?? { enabled: false })
 }

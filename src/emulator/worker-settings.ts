@@ -14,9 +14,9 @@
  */
 import { randomUUID } from 'node:crypto'
 import type { ApiContext, ApiRequest, Route } from './api.js'
-import { workerNotFound } from './create-version.js'
-import { Code, failOne, ok, pointer, type ApiReply } from './envelope.js'
+import { Code, failOne, invalid, isObject, ok, pointer, type ApiReply } from './envelope.js'
 import type { StoredWorker } from './types.js'
+import { onWorker } from './worker-route.js'
 
 const SEGMENT = '([^/]+)'
 const SCRIPT = `^/accounts/${SEGMENT}/workers/scripts/${SEGMENT}`
@@ -25,21 +25,25 @@ export const WORKER_SETTINGS_ROUTES: Route[] = [
   {
     method: 'PATCH',
     pattern: new RegExp(`${SCRIPT}/script-settings/?$`),
-    handler: patchScriptSettings,
+    handler: onWorker(patchScriptSettings),
   },
   {
     method: 'GET',
     pattern: new RegExp(`${SCRIPT}/script-settings/?$`),
-    handler: getScriptSettings,
+    handler: onWorker(getScriptSettings),
   },
-  { method: 'POST', pattern: new RegExp(`${SCRIPT}/subdomain/?$`), handler: postSubdomain },
+  {
+    method: 'POST',
+    pattern: new RegExp(`${SCRIPT}/subdomain/?$`),
+    handler: onWorker(postSubdomain),
+  },
   {
     method: 'GET',
     pattern: new RegExp(`^/accounts/${SEGMENT}/workers/subdomain/?$`),
     handler: accountSubdomain,
   },
-  { method: 'PUT', pattern: new RegExp(`${SCRIPT}/schedules/?$`), handler: putSchedules },
-  { method: 'GET', pattern: new RegExp(`${SCRIPT}/schedules/?$`), handler: getSchedules },
+  { method: 'PUT', pattern: new RegExp(`${SCRIPT}/schedules/?$`), handler: onWorker(putSchedules) },
+  { method: 'GET', pattern: new RegExp(`${SCRIPT}/schedules/?$`), handler: onWorker(getSchedules) },
   {
     method: 'PUT',
     pattern: new RegExp(`^/accounts/${SEGMENT}/workflows/${SEGMENT}/?$`),
@@ -52,20 +56,15 @@ export const WORKER_SETTINGS_ROUTES: Route[] = [
   },
 ]
 
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v)
-const invalid = (message: string, at: string) => failOne(400, Code.validation, message, at)
-
 /** Script settings a PATCH may set; anything else is refused, as an unknown field would be lost. */
 const SETTING_KEYS = new Set(['logpush', 'observability', 'tail_consumers', 'tags'])
 
 function patchScriptSettings(
   ctx: ApiContext,
   req: ApiRequest,
-  [account = '', script = '']: string[],
+  worker: StoredWorker,
+  account: string,
 ): ApiReply {
-  const worker = ctx.store.worker(account, script)
-  if (!worker) return workerNotFound()
   const body = req.body
   if (!isObject(body)) return invalid('The request body must be a JSON object', '')
   for (const [key, value] of Object.entries(body)) {
@@ -120,13 +119,8 @@ function observabilityProblem(value: unknown): { message: string; at: string } |
   return undefined
 }
 
-function getScriptSettings(
-  ctx: ApiContext,
-  _req: ApiRequest,
-  [account = '', script = '']: string[],
-): ApiReply {
-  const worker = ctx.store.worker(account, script)
-  return worker ? ok(scriptSettings(worker)) : workerNotFound()
+function getScriptSettings(_ctx: ApiContext, _req: ApiRequest, worker: StoredWorker): ApiReply {
+  return ok(scriptSettings(worker))
 }
 
 /** The settings with the API's defaults for what was never set. */
@@ -140,13 +134,7 @@ export function scriptSettings(worker: Pick<StoredWorker, 'settings'>): Record<s
   }
 }
 
-function postSubdomain(
-  ctx: ApiContext,
-  req: ApiRequest,
-  [account = '', script = '']: string[],
-): ApiReply {
-  const worker = ctx.store.worker(account, script)
-  if (!worker) return workerNotFound()
+function postSubdomain(_ctx: ApiContext, req: ApiRequest, worker: StoredWorker): ApiReply {
   const body = req.body
   if (!isObject(body)) return invalid('The request body must be a JSON object', '')
   if (typeof body.enabled !== 'boolean') return invalid('enabled must be a boolean', '/enabled')
@@ -169,13 +157,7 @@ function accountSubdomain(ctx: ApiContext): ApiReply {
 /** Five fields (minute hour day-of-month month day-of-week) of digits, names and `* , - / L W #`, as Cron Triggers take them. */
 const CRON = /^\s*(?:[\w*,\-/#?]+\s+){4}[\w*,\-/#?]+\s*$/
 
-function putSchedules(
-  ctx: ApiContext,
-  req: ApiRequest,
-  [account = '', script = '']: string[],
-): ApiReply {
-  const worker = ctx.store.worker(account, script)
-  if (!worker) return workerNotFound()
+function putSchedules(_ctx: ApiContext, req: ApiRequest, worker: StoredWorker): ApiReply {
   const body = req.body
   if (!Array.isArray(body)) return invalid('The request body must be an array of {cron}', '')
   const crons: string[] = []
@@ -193,13 +175,8 @@ function putSchedules(
   return ok({ schedules: worker.schedules })
 }
 
-function getSchedules(
-  ctx: ApiContext,
-  _req: ApiRequest,
-  [account = '', script = '']: string[],
-): ApiReply {
-  const worker = ctx.store.worker(account, script)
-  return worker ? ok({ schedules: worker.schedules ?? [] }) : workerNotFound()
+function getSchedules(_ctx: ApiContext, _req: ApiRequest, worker: StoredWorker): ApiReply {
+  return ok({ schedules: worker.schedules ?? [] })
 }
 
 /** The Workflows API's code for a script or class it cannot use. */

@@ -117,6 +117,31 @@ describe('script settings, workers.dev, schedules', () => {
   })
 })
 
+describe('a Worker that does not exist', () => {
+  it('is a 404 (10007) on every per-Worker setting, before a bad body is looked at', async () => {
+    const ghost = (rest: string) => script('ghost', rest)
+    const calls: Array<[string, string]> = [
+      ['PATCH', ghost('script-settings')],
+      ['GET', ghost('script-settings')],
+      ['POST', ghost('subdomain')],
+      ['PUT', ghost('schedules')],
+      ['GET', ghost('schedules')],
+      ['POST', ghost('deployments')],
+      ['PUT', `${account()}/settings/transformations/workers/ghost`],
+      ['GET', `${account()}/settings/transformations/workers/ghost`],
+    ]
+    for (const [method, path] of calls) {
+      const reply = await api(emu, method, path, method === 'GET' ? undefined : { bad: 1 })
+      expect([method, path, reply.status, reply.json.errors]).toEqual([
+        method,
+        path,
+        404,
+        [{ code: 10007, message: 'This Worker does not exist on your account.' }],
+      ])
+    }
+  })
+})
+
 describe('Workflows', () => {
   const put = (name: string, body: unknown) =>
     api(emu, 'PUT', `${account()}/workflows/${name}`, body)

@@ -9,7 +9,7 @@ import { redactorFor } from '../../src/core/redact.js'
 import { resolveOptions } from '../../src/options/resolve.js'
 import { createPlan } from '../../src/plan/index.js'
 import { createLogger } from '../../src/report/logger.js'
-import { buildVersion } from '../../src/version/build.js'
+import { versionAnswering } from '../helpers/built-version.js'
 import { tempDir } from '../helpers/fixture.js'
 import { uploadOptions, useEmulator } from '../helpers/emulator.js'
 
@@ -33,22 +33,7 @@ async function prepared(worker: string, promote: boolean) {
   const logger = createLogger(() => 'silent')
   const plan = await createPlan(options, root, { bundler: 'rollup', root, watch: false }, {})
   if (!plan.upload) throw new Error('a plan that does not upload')
-  const version = await buildVersion(
-    {
-      files: [
-        {
-          fileName: 'index.js',
-          contents: Buffer.from(`export default { fetch() { return new Response('${worker}') } }`),
-          kind: 'chunk',
-          format: 'esm',
-          isEntry: true,
-        },
-      ],
-    } as never,
-    plan,
-    options,
-    logger,
-  )
+  const version = await versionAnswering(worker, plan, options, logger)
   const redactor = redactorFor({ credentials: { apiToken: emulator().token } })
   return { plan, options, logger, version, redactor }
 }

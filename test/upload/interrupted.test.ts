@@ -2,11 +2,11 @@
 // says so in one line, records it in result.json, ends as a SIGINT ends a process, and the next
 // run reports the record. Runs the build in a process of its own (the published dist entry), so
 // that the signal, the output and the exit are a user's.
-import { spawn } from 'node:child_process'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startEmulator, type Emulator } from '../../src/emulator/index.js'
+import { spawnBuild, type BuildProcess } from '../helpers/build-process.js'
 import { WORKER_FIXTURE, tempDir } from '../helpers/fixture.js'
 
 let emulator: Emulator
@@ -17,59 +17,15 @@ afterAll(async () => {
   await emulator.close()
 })
 
-interface Child {
-  output: () => string
-  /** Resolves once `text` has been printed. */
-  printed: (text: string) => Promise<void>
-  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
-  kill: (signal: NodeJS.Signals) => void
-}
-
-function startBuild(dir: string, worker: string, extra: Record<string, unknown> = {}): Child {
-  const spec = {
-    input: join(WORKER_FIXTURE, 'src/index.js'),
-    outDir: join(dir, 'dist'),
-    options: {
-      worker,
-      upload: true,
-      outputDir: join(dir, '.workers-version'),
-      preflight: false,
-      gitAnnotations: false,
-      version: { compatibility_date: '2025-01-01' },
-      network: { retries: { attempts: 1, baseDelayMs: 10 } },
-      ...extra,
-    },
-  }
-  const { FORCE_COLOR: _forceColor, ...inherited } = process.env
-  const env = {
-    ...inherited,
-    BUILD_SPEC: JSON.stringify(spec),
-    CLOUDFLARE_API_TOKEN: emulator.token,
-    CLOUDFLARE_ACCOUNT_ID: emulator.accountId,
-    CLOUDFLARE_API_BASE_URL: emulator.url,
-    NO_COLOR: '1',
-  }
-  const child = spawn(process.execPath, [join(import.meta.dirname, 'build-script.mjs')], {
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
+function startBuild(
+  dir: string,
+  worker: string,
+  extra: Record<string, unknown> = {},
+): BuildProcess {
+  return spawnBuild(emulator, dir, worker, join(WORKER_FIXTURE, 'src/index.js'), {
+    network: { retries: { attempts: 1, baseDelayMs: 10 } },
+    ...extra,
   })
-  let output = ''
-  const waiting: Array<{ text: string; resolve: () => void }> = []
-  const take = (chunk: Buffer) => {
-    output += chunk.toString()
-    for (const wait of waiting.filter((w) => output.includes(w.text))) wait.resolve()
-  }
-  child.stdout.on('data', take)
-  child.stderr.on('data', take)
-  return {
-    output: () => output,
-    printed: (text) =>
-      output.includes(text)
-        ? Promise.resolve()
-        : new Promise((resolve) => waiting.push({ text, resolve })),
-    exit: new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal }))),
-    kill: (signal) => child.kill(signal),
-  }
 }
 
 async function until(condition: () => boolean): Promise<void> {

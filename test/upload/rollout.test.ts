@@ -1,11 +1,11 @@
 // A health-gated rollout on the emulator, with traffic sent to the Worker between steps: a healthy
 // version reaches 100% step by step; one that throws on every third request is rolled back with
 // the error rates measured; one that fails its check at 0% never gets traffic.
-import { spawn } from 'node:child_process'
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import type { Emulator } from '../../src/emulator/index.js'
+import { spawnBuild } from '../helpers/build-process.js'
 import { startEmulator } from '../helpers/emulator.js'
 import { tempDir } from '../helpers/fixture.js'
 import { rollupUpload } from '../helpers/rollup-upload.js'
@@ -54,6 +54,12 @@ const deploymentBodies = (worker: string) =>
     .filter((r) => r.method === 'POST' && r.path.endsWith(`/scripts/${worker}/deployments`))
     .map((r) => (r.body as { versions: unknown }).versions)
 
+/** A deployment's versions: `created` at `percentage`, `old` at the rest. */
+const split = (created: string, percentage: number, old: string) => [
+  { version_id: created, percentage },
+  { version_id: old, percentage: 100 - percentage },
+]
+
 async function deployOld(worker: string): Promise<string> {
   await (
     await deploy(worker, OLD, { promote: true })
@@ -86,14 +92,8 @@ describe('a gated rollout on the emulator', () => {
     const outputDir = await build.finally(() => vi.unstubAllEnvs())
     const created = emu.versions(worker).find((v) => v.id !== old)!.id
     expect(deploymentBodies(worker).slice(1)).toEqual([
-      [
-        { version_id: created, percentage: 0 },
-        { version_id: old, percentage: 100 },
-      ],
-      [
-        { version_id: created, percentage: 50 },
-        { version_id: old, percentage: 50 },
-      ],
+      split(created, 0, old),
+      split(created, 50, old),
       [{ version_id: created, percentage: 100 }],
     ])
     // Only the step with traffic waited; 0% is probed, 100% ends the rollout.
@@ -156,14 +156,8 @@ describe('a gated rollout on the emulator', () => {
     const created = emu.versions(worker).find((v) => v.id !== old)!.id
     // Traffic went 0%, 50%, then back: the previous version alone, as before the build.
     expect(deploymentBodies(worker).slice(1)).toEqual([
-      [
-        { version_id: created, percentage: 0 },
-        { version_id: old, percentage: 100 },
-      ],
-      [
-        { version_id: created, percentage: 50 },
-        { version_id: old, percentage: 50 },
-      ],
+      split(created, 0, old),
+      split(created, 50, old),
       [{ version_id: old, percentage: 100 }],
     ])
     expect(emu.deployments(worker)[0]!.versions).toEqual([{ version_id: old, percentage: 100 }])
@@ -198,10 +192,7 @@ describe('a gated rollout on the emulator', () => {
     expect(failure?.message).toContain('stopped at 0%')
     const created = emu.versions(worker).find((v) => v.id !== old)!.id
     expect(deploymentBodies(worker).slice(1)).toEqual([
-      [
-        { version_id: created, percentage: 0 },
-        { version_id: old, percentage: 100 },
-      ],
+      split(created, 0, old),
       [{ version_id: old, percentage: 100 }],
     ])
     expect(waits).toBe(0)
@@ -252,13 +243,10 @@ describe('a gated rollout whose analytics cannot be read', () => {
     expect(failure?.message).toContain(
       `The deployment is left as it is (50% → ${created}, 50% → ${old}); nothing was rolled back.`,
     )
-    const split = [
-      { version_id: created, percentage: 50 },
-      { version_id: old, percentage: 50 },
-    ]
-    expect(emu.deployments(worker)[0]!.versions).toEqual(split)
+    const left = split(created, 50, old)
+    expect(emu.deployments(worker)[0]!.versions).toEqual(left)
     const result = JSON.parse(await readFile(join(dir, '.workers-version/result.json'), 'utf8'))
-    expect(result.deployment.versions).toEqual(split)
+    expect(result.deployment.versions).toEqual(left)
   })
 })
 
@@ -270,54 +258,15 @@ describe('a gated rollout interrupted while a step waits', () => {
     const input = join(dir, 'worker.js')
     await writeFile(input, HEALTHY)
     // A user's build in a process of its own (the published dist entry), the step an hour long.
-    const spec = {
-      input,
-      outDir: join(dir, 'dist'),
-      options: {
-        worker,
-        upload: true,
-        outputDir: join(dir, '.workers-version'),
-        preflight: false,
-        gitAnnotations: false,
-        version: { compatibility_date: '2025-01-01' },
-        promote: { steps: [10, 100], interval: '1h' },
-      },
-    }
-    const { FORCE_COLOR: _forceColor, ...inherited } = process.env
-    const child = spawn(process.execPath, [join(import.meta.dirname, 'build-script.mjs')], {
-      env: {
-        ...inherited,
-        BUILD_SPEC: JSON.stringify(spec),
-        CLOUDFLARE_API_TOKEN: emu.token,
-        CLOUDFLARE_ACCOUNT_ID: emu.accountId,
-        CLOUDFLARE_API_BASE_URL: emu.url,
-        ...(emu.tls && { NODE_EXTRA_CA_CERTS: emu.tls.caFile }),
-        NO_COLOR: '1',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const build = spawnBuild(emu, dir, worker, input, {
+      promote: { steps: [10, 100], interval: '1h' },
     })
-    let output = ''
-    const waiting = new Promise<void>((resolve) => {
-      const take = (chunk: Buffer) => {
-        output += chunk.toString()
-        if (output.includes('step 1/2: 10%: waiting 60 min')) resolve()
-      }
-      child.stdout.on('data', take)
-      child.stderr.on('data', take)
-    })
-    const exit = new Promise<NodeJS.Signals | null>((resolve) =>
-      child.on('exit', (_code, signal) => resolve(signal)),
-    )
-    await waiting
-    child.kill('SIGINT')
-    expect(await exit).toBe('SIGINT')
+    await build.printed('step 1/2: 10%: waiting 60 min')
+    build.kill('SIGINT')
+    expect((await build.exit).signal).toBe('SIGINT')
     const created = emu.versions(worker).find((v) => v.id !== old)!.id
-    const split = [
-      { version_id: created, percentage: 10 },
-      { version_id: old, percentage: 90 },
-    ]
-    expect(emu.deployments(worker)[0]!.versions).toEqual(split)
-    expect(output).toContain(
+    expect(emu.deployments(worker)[0]!.versions).toEqual(split(created, 10, old))
+    expect(build.output()).toContain(
       `✖ interrupted (SIGINT) during the gated rollout (step 1/2: 10%) for Worker ${worker}: the deployment is left as it is (10% → ${created}, 90% → ${old})`,
     )
   })

@@ -8,7 +8,7 @@ import { redactorFor } from '../../src/core/redact.js'
 import { resolveOptions } from '../../src/options/resolve.js'
 import { createPlan } from '../../src/plan/index.js'
 import { createLogger } from '../../src/report/logger.js'
-import { buildVersion } from '../../src/version/build.js'
+import { versionAnswering } from '../helpers/built-version.js'
 import { tempDir } from '../helpers/fixture.js'
 import { uploadOptions, useEmulator } from '../helpers/emulator.js'
 
@@ -33,26 +33,10 @@ describe('one session, two uploads', () => {
       await createPlan(options, root, info, {}),
     ]
     if (!planA.upload || !planB.upload) throw new Error('plans that do not upload')
-    const built = (text: string, plan: typeof planA) =>
-      buildVersion(
-        {
-          files: [
-            {
-              fileName: 'index.js',
-              contents: Buffer.from(
-                `export default { fetch() { return new Response(${JSON.stringify(text)}) } }`,
-              ),
-              kind: 'chunk',
-              format: 'esm',
-              isEntry: true,
-            },
-          ],
-        } as never,
-        plan,
-        options,
-        logger,
-      )
-    const [versionA, versionB] = [await built('A', planA), await built('B', planB)]
+    const [versionA, versionB] = [
+      await versionAnswering('A', planA, options, logger),
+      await versionAnswering('B', planB, options, logger),
+    ]
     const redactor = redactorFor({ credentials: { apiToken: emulator().token } })
     const session = startUpload(planA, options, logger, { readEarly: false, redactor })
 
