@@ -194,7 +194,7 @@ function formatOf(format: string): 'esm' | 'cjs' {
 /**
  * Reads Rollup-style output into OutputFiles. Chunk bytes come from disk when the bundle
  * was written there (so the `sourceMappingURL` comment the bundler appends is kept);
- * maps come from the chunk objects, which include hidden and inline maps.
+ * a chunk's map is the map file it emitted, else (an inline map) the chunk object's.
  */
 async function readRollupBundle(
   outputOptions: BundleOutputOptions,
@@ -202,15 +202,14 @@ async function readRollupBundle(
 ): Promise<OutputFile[]> {
   const outDir = outputOptions.dir ?? (outputOptions.file ? dirname(outputOptions.file) : undefined)
   const format = formatOf(outputOptions.format)
+  const assets = new Map<string, OutputFile['contents']>()
   return Promise.all(
     Object.values(bundle).map(async (item): Promise<OutputFile> => {
       if (item.type === 'asset') {
         const source = item.source
-        return {
-          fileName: item.fileName,
-          kind: 'asset',
-          contents: typeof source === 'string' ? Buffer.from(source) : source,
-        }
+        const contents = typeof source === 'string' ? Buffer.from(source) : source
+        assets.set(item.fileName, contents)
+        return { fileName: item.fileName, kind: 'asset', contents }
       }
       const written = outDir
         ? await readFile(join(outDir, item.fileName)).catch(() => undefined)
@@ -224,7 +223,17 @@ async function readRollupBundle(
         entryName: item.isEntry ? item.name : undefined,
         mapFileName: item.sourcemapFileName ?? undefined,
       }
-      setLazyMap(chunk, () => item.map as OutputFile['map'])
+      // The map file the bundler emitted is the map as written (what wrangler reads), and its bytes
+      // are already in memory: reading `item.map` instead would have the bundler build the map as
+      // an object again (Rolldown converts it from native code). Its text goes on as text, for the
+      // module stage to change only `file` and `sources` in it. Hidden maps have their file too;
+      // inline ones have none and come from the chunk.
+      setLazyMap(chunk, () => {
+        const emitted = item.sourcemapFileName ? assets.get(item.sourcemapFileName) : undefined
+        return emitted
+          ? Buffer.from(emitted.buffer, emitted.byteOffset, emitted.byteLength).toString('utf8')
+          : (item.map as OutputFile['map'])
+      })
       return chunk
     }),
   )
