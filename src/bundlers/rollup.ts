@@ -202,13 +202,14 @@ async function readRollupBundle(
 ): Promise<OutputFile[]> {
   const outDir = outputOptions.dir ?? (outputOptions.file ? dirname(outputOptions.file) : undefined)
   const format = formatOf(outputOptions.format)
-  const assets = new Map<string, OutputFile['contents']>()
+  const assets = new Map<string, string | Uint8Array>()
   return Promise.all(
     Object.values(bundle).map(async (item): Promise<OutputFile> => {
       if (item.type === 'asset') {
         const source = item.source
         const contents = typeof source === 'string' ? Buffer.from(source) : source
-        assets.set(item.fileName, contents)
+        // A map file's text as the bundler gave it, for its chunk's map (decoding the bytes again costs as much).
+        if (item.fileName.endsWith('.map')) assets.set(item.fileName, source)
         return { fileName: item.fileName, kind: 'asset', contents }
       }
       const written = outDir
@@ -230,9 +231,10 @@ async function readRollupBundle(
       // inline ones have none and come from the chunk.
       setLazyMap(chunk, () => {
         const emitted = item.sourcemapFileName ? assets.get(item.sourcemapFileName) : undefined
-        return emitted
-          ? Buffer.from(emitted.buffer, emitted.byteOffset, emitted.byteLength).toString('utf8')
-          : (item.map as OutputFile['map'])
+        if (emitted === undefined) return item.map as OutputFile['map']
+        return typeof emitted === 'string'
+          ? emitted
+          : Buffer.from(emitted.buffer, emitted.byteOffset, emitted.byteLength).toString('utf8')
       })
       return chunk
     }),
