@@ -202,15 +202,33 @@ async function readRollupBundle(
 ): Promise<OutputFile[]> {
   const outDir = outputOptions.dir ?? (outputOptions.file ? dirname(outputOptions.file) : undefined)
   const format = formatOf(outputOptions.format)
-  const assets = new Map<string, string | Uint8Array>()
+  const mapFiles = new Map<string, () => string | Uint8Array>()
   return Promise.all(
     Object.values(bundle).map(async (item): Promise<OutputFile> => {
       if (item.type === 'asset') {
-        const source = item.source
-        const contents = typeof source === 'string' ? Buffer.from(source) : source
-        // A map file's text as the bundler gave it, for its chunk's map (decoding the bytes again costs as much).
-        if (item.fileName.endsWith('.map')) assets.set(item.fileName, source)
-        return { fileName: item.fileName, kind: 'asset', contents }
+        // Rolldown converts `source` from native code on every read: read it once, when needed.
+        let source: string | Uint8Array | undefined
+        const sourceOf = () => (source ??= item.source)
+        const bytes = () => {
+          const read = sourceOf()
+          return typeof read === 'string' ? Buffer.from(read) : read
+        }
+        if (!item.fileName.endsWith('.map'))
+          return { fileName: item.fileName, kind: 'asset', contents: bytes() }
+        // A map file: its text as the bundler gave it goes to its chunk's map; its bytes, which
+        // nothing but a rule sending it as a module reads, are encoded only when read.
+        mapFiles.set(item.fileName, sourceOf)
+        const file = { fileName: item.fileName, kind: 'asset' } as OutputFile
+        let contents: OutputFile['contents'] | undefined
+        Object.defineProperty(file, 'contents', {
+          enumerable: true,
+          configurable: true,
+          get: () => (contents ??= bytes()),
+          set: (next: OutputFile['contents']) => {
+            contents = next
+          },
+        })
+        return file
       }
       const written = outDir
         ? await readFile(join(outDir, item.fileName)).catch(() => undefined)
@@ -224,13 +242,15 @@ async function readRollupBundle(
         entryName: item.isEntry ? item.name : undefined,
         mapFileName: item.sourcemapFileName ?? undefined,
       }
-      // The map file the bundler emitted is the map as written (what wrangler reads), and its bytes
-      // are already in memory: reading `item.map` instead would have the bundler build the map as
-      // an object again (Rolldown converts it from native code). Its text goes on as text, for the
-      // module stage to change only `file` and `sources` in it. Hidden maps have their file too;
-      // inline ones have none and come from the chunk.
+      // The map file the bundler emitted is the map as written (what wrangler reads), and its text
+      // is one string: `item.map` would have the bundler build the map as an object (Rolldown
+      // converts it from native code) only for it to be serialised again. The text goes on as
+      // text, for the module stage to change only `file` and `sources` in it. Hidden maps have
+      // their file too; inline ones have none and come from the chunk.
       setLazyMap(chunk, () => {
-        const emitted = item.sourcemapFileName ? assets.get(item.sourcemapFileName) : undefined
+        const emitted = item.sourcemapFileName
+          ? mapFiles.get(item.sourcemapFileName)?.()
+          : undefined
         if (emitted === undefined) return item.map as OutputFile['map']
         return typeof emitted === 'string'
           ? emitted
