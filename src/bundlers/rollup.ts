@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises'
+import { readFileSync } from 'node:fs'
 import { dirname, join, relative, resolve } from 'node:path'
 import { importedModuleType, type RuleMatcher } from '../modules/content-types.js'
 import {
@@ -194,7 +195,7 @@ function formatOf(format: string): 'esm' | 'cjs' {
 /**
  * Reads Rollup-style output into OutputFiles. Chunk bytes come from disk when the bundle
  * was written there (so the `sourceMappingURL` comment the bundler appends is kept);
- * maps come from the chunk objects, which include hidden and inline maps.
+ * a chunk's map is the map file it emitted, else (an inline map) the chunk object's.
  */
 async function readRollupBundle(
   outputOptions: BundleOutputOptions,
@@ -202,15 +203,33 @@ async function readRollupBundle(
 ): Promise<OutputFile[]> {
   const outDir = outputOptions.dir ?? (outputOptions.file ? dirname(outputOptions.file) : undefined)
   const format = formatOf(outputOptions.format)
+  const mapFiles = new Map<string, () => string | Uint8Array>()
   return Promise.all(
     Object.values(bundle).map(async (item): Promise<OutputFile> => {
       if (item.type === 'asset') {
-        const source = item.source
-        return {
-          fileName: item.fileName,
-          kind: 'asset',
-          contents: typeof source === 'string' ? Buffer.from(source) : source,
+        // Rolldown converts `source` from native code on every read: read it once, when needed.
+        let source: string | Uint8Array | undefined
+        const sourceOf = () => (source ??= item.source)
+        const bytes = () => {
+          const read = sourceOf()
+          return typeof read === 'string' ? Buffer.from(read) : read
         }
+        if (!item.fileName.endsWith('.map'))
+          return { fileName: item.fileName, kind: 'asset', contents: bytes() }
+        // A map file: its text as the bundler gave it goes to its chunk's map; its bytes, which
+        // nothing but a rule sending it as a module reads, are encoded only when read.
+        mapFiles.set(item.fileName, sourceOf)
+        const file = { fileName: item.fileName, kind: 'asset' } as OutputFile
+        let contents: OutputFile['contents'] | undefined
+        Object.defineProperty(file, 'contents', {
+          enumerable: true,
+          configurable: true,
+          get: () => (contents ??= bytes()),
+          set: (next: OutputFile['contents']) => {
+            contents = next
+          },
+        })
+        return file
       }
       const written = outDir
         ? await readFile(join(outDir, item.fileName)).catch(() => undefined)
@@ -224,10 +243,32 @@ async function readRollupBundle(
         entryName: item.isEntry ? item.name : undefined,
         mapFileName: item.sourcemapFileName ?? undefined,
       }
-      setLazyMap(chunk, () => item.map as OutputFile['map'])
+      // The map file the bundler emitted is the map as written (what wrangler reads), and its text
+      // is one string: `item.map` would have the bundler build the map as an object (Rolldown
+      // converts it from native code) only for it to be serialised again. The text goes on as
+      // text, for the module stage to change only `file` and `sources` in it. Hidden maps have
+      // their file too; inline ones have none and come from the chunk.
+      setLazyMap(chunk, () => {
+        const mapFile = item.sourcemapFileName
+        if (!mapFile || !mapFiles.has(mapFile)) return item.map as OutputFile['map']
+        // From disk when written there (Rolldown's `source` getter costs three times the read).
+        const emitted =
+          (outDir && readTextIfPresent(join(outDir, mapFile))) ?? mapFiles.get(mapFile)!()
+        return typeof emitted === 'string'
+          ? emitted
+          : Buffer.from(emitted.buffer, emitted.byteOffset, emitted.byteLength).toString('utf8')
+      })
       return chunk
     }),
   )
+}
+
+function readTextIfPresent(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8')
+  } catch {
+    return undefined
+  }
 }
 
 /**

@@ -43,14 +43,117 @@ export function rewriteSourceMap(
   origin: SourceMapOrigin = { chunk: moduleName },
 ): string {
   const parsed = readMap(map, origin)
-  const rewritten: RawSourceMap = {
-    ...parsed,
-    file: moduleName,
-    sources: parsed.sources.map((source) => (source === null ? null : stripRelativePrefix(source))),
+  const sources = parsed.sources.map((source) =>
+    source === null ? null : stripRelativePrefix(source),
+  )
+  const sourceRoot =
+    typeof parsed.sourceRoot === 'string' ? stripRelativePrefix(parsed.sourceRoot) : undefined
+  if (typeof map === 'string') {
+    const spliced = spliceMembers(map, { file: moduleName, sources, sourceRoot })
+    if (spliced !== undefined) return spliced
   }
-  if (typeof parsed.sourceRoot === 'string')
-    rewritten.sourceRoot = stripRelativePrefix(parsed.sourceRoot)
+  const rewritten: RawSourceMap = { ...parsed, file: moduleName, sources }
+  if (sourceRoot !== undefined) rewritten.sourceRoot = sourceRoot
   return JSON.stringify(rewritten)
+}
+
+/**
+ * The map's text with only the given top-level members' values replaced (a missing `file` is
+ * added), the rest passed on as written: re-serialising a map of megabytes (its sourcesContent
+ * and mappings) costs more than the build's own work on it. Called only with text that parsed as
+ * JSON, so the scan need not validate; undefined (the caller serialises the parsed map) when a
+ * replaced member appears twice, where JSON.parse keeps the last and the text both.
+ */
+function spliceMembers(
+  text: string,
+  members: { file: string; sources: (string | null)[]; sourceRoot: string | undefined },
+): string | undefined {
+  const start = text.charCodeAt(0) === 0xfeff ? 1 : 0
+  const spans = topLevelSpans(text, start)
+  if (spans === undefined) return undefined
+  const replaced: Array<[from: number, to: number, json: string]> = []
+  const file = spans.get('file')
+  const fileJson = JSON.stringify(members.file)
+  if (file) replaced.push([file[0], file[1], fileJson])
+  const sources = spans.get('sources')
+  if (!sources) return undefined
+  replaced.push([sources[0], sources[1], JSON.stringify(members.sources)])
+  const root = spans.get('sourceRoot')
+  if (root && members.sourceRoot !== undefined)
+    replaced.push([root[0], root[1], JSON.stringify(members.sourceRoot)])
+  replaced.sort((a, b) => a[0] - b[0])
+  const open = text.indexOf('{', start) + 1
+  let out = file ? text.slice(start, open) : `${text.slice(start, open)}"file":${fileJson},`
+  let at = open
+  for (const [from, to, json] of replaced) {
+    out += text.slice(at, from) + json
+    at = to
+  }
+  return out + text.slice(at)
+}
+
+/** Where each top-level member's value starts and ends in JSON text known to be valid; undefined on a repeated key. */
+function topLevelSpans(text: string, start: number): Map<string, [number, number]> | undefined {
+  const spans = new Map<string, [number, number]>()
+  let i = skipSpace(text, start)
+  if (text[i] !== '{') return undefined
+  i = skipSpace(text, i + 1)
+  while (text[i] === '"') {
+    const keyEnd = stringEnd(text, i)
+    const key = JSON.parse(text.slice(i, keyEnd)) as string
+    const valueStart = skipSpace(text, skipSpace(text, keyEnd) + 1)
+    const valueEnd = valueEndAt(text, valueStart)
+    if (spans.has(key)) return undefined
+    spans.set(key, [valueStart, valueEnd])
+    i = skipSpace(text, valueEnd)
+    if (text[i] === ',') i = skipSpace(text, i + 1)
+  }
+  return spans
+}
+
+function skipSpace(text: string, i: number): number {
+  while (
+    i < text.length &&
+    (text[i] === ' ' || text[i] === '\n' || text[i] === '\r' || text[i] === '\t')
+  )
+    i++
+  return i
+}
+
+/** The index after the closing quote of the string that opens at `i`. */
+function stringEnd(text: string, i: number): number {
+  for (let quote = text.indexOf('"', i + 1); ; quote = text.indexOf('"', quote + 1)) {
+    if (quote < 0) return text.length
+    let backslashes = 0
+    while (text[quote - 1 - backslashes] === '\\') backslashes++
+    if (backslashes % 2 === 0) return quote + 1
+  }
+}
+
+/** The index after the value that starts at `i`. */
+function valueEndAt(text: string, i: number): number {
+  const first = text[i]
+  if (first === '"') return stringEnd(text, i)
+  if (first !== '{' && first !== '[') {
+    let end = i
+    while (end < text.length && !',}] \n\r\t'.includes(text[end]!)) end++
+    return end
+  }
+  let depth = 0
+  for (let at = i; at < text.length;) {
+    const c = text[at]
+    if (c === '"') {
+      at = stringEnd(text, at)
+      continue
+    }
+    if (c === '{' || c === '[') depth++
+    else if (c === '}' || c === ']') {
+      depth--
+      if (depth === 0) return at + 1
+    }
+    at++
+  }
+  return text.length
 }
 
 function readMap(map: RawSourceMap | string, origin: SourceMapOrigin): RawSourceMap {

@@ -64,6 +64,9 @@ export async function buildVersion(
     planned && (await readAssets(planned, plan, assetsOnly ? undefined : worker.outDir))
   if (assets) addAssetsConfigModules(modules, assets, plan)
   const built: BuiltModules = { mainModule, modules }
+  // The summary's gzip runs in the thread pool while this thread encodes and writes the files below.
+  const measuring = measureModules(modules)
+  measuring.catch(() => undefined) // awaited below; a failure there is the one reported
   const git = plan.upload ? await plan.gitAnnotations : undefined
   const { payload } = versionBody(plan, built, { git })
   // A Preview's request.json is its deployment's body, a user Worker's its namespace upload's
@@ -96,7 +99,7 @@ export async function buildVersion(
       join(plan.outputDir, 'assets-manifest.json'),
       `${JSON.stringify(assets.body, null, 2)}\n`,
     )
-  const sizes = await measureModules(modules)
+  const sizes = await measuring
   logger.info(
     `${pc.green('✓')} Workers version${plan.worker ? ` for ${pc.bold(plan.worker)}` : ''}:`,
   )

@@ -4,7 +4,7 @@
  * sends them, unset sends the maps each chunk links by a `sourceMappingURL` comment. The same build
  * output is deployed by `wrangler deploy` (no_bundle) and the map modules compared.
  */
-import { mkdir, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { rollup, type Plugin } from 'rollup'
 import { build as viteBuild } from 'vite'
@@ -156,5 +156,45 @@ describe('source maps are sent as wrangler sends them', () => {
     expect(body.modules.map((m) => m.name)).toContain('index.js')
     expect(mapNames(body.modules)).toEqual([])
     expect(reads).toEqual([])
+  })
+
+  it('a Vite build that sends its maps sends the map files as emitted, with only file and sources rewritten', async () => {
+    const root = await project('maps-vite-sent', undefined)
+    await viteBuild({
+      root,
+      configFile: false,
+      logLevel: 'silent',
+      build: {
+        ssr: 'src/index.js',
+        outDir: join(root, 'dist'),
+        sourcemap: true,
+        rollupOptions: { output: { chunkFileNames: '[name].js' } },
+      },
+      plugins: [
+        {
+          // Marks the emitted map files only (a step that post-processes them, as wrangler reads them).
+          name: 'mark-map-files',
+          generateBundle(_options, bundle) {
+            for (const item of Object.values(bundle)) {
+              if (item.type === 'asset' && item.fileName.endsWith('.map'))
+                item.source = JSON.stringify({ ...JSON.parse(String(item.source)), x_emitted: 1 })
+            }
+          },
+        },
+        vitePlugin({ outputDir: join(root, '.workers-version') }),
+      ],
+    })
+    const body = await readRequest(join(root, '.workers-version'))
+    expect(mapNames(body.modules)).toEqual(['index.js.map', 'lazy.js.map'])
+    for (const chunk of ['index.js', 'lazy.js']) {
+      const sent = body.modules.find((m) => m.name === `${chunk}.map`)!
+      const emitted = JSON.parse(await readFile(join(root, 'dist', `${chunk}.map`), 'utf8'))
+      expect(emitted.x_emitted).toBe(1)
+      expect(JSON.parse(Buffer.from(sent.content_base64, 'base64').toString('utf8'))).toEqual({
+        ...emitted,
+        file: chunk,
+        sources: emitted.sources.map((source: string) => source.replace(/^(?:\.\.?\/)+/, '')),
+      })
+    }
   })
 })

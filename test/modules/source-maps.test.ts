@@ -104,6 +104,54 @@ describe('broken source maps give an error naming the file, never a SyntaxError 
     })
   })
 
+  it('changes only `file`, `sources` and `sourceRoot` in the text: the other members go on as written', () => {
+    // Pretty-printed, with quotes, backslashes and a `"sources"` look-alike inside strings.
+    const text = [
+      '{',
+      '  "version": 3.0,',
+      '  "x_note": "a \\"quoted\\" \\\\ \\"sources\\": [] }",',
+      '  "sources": [ "../src/a.js", "./b.js" ],',
+      '  "sourcesContent": ["const s = \\"}\\"; // ]\\n", null],',
+      '  "sourceRoot": "../",',
+      '  "nested": { "file": "not this one", "sources": [[1], {"a": "]"}] },',
+      '  "mappings": "AAAA;AACA"',
+      '}',
+    ].join('\n')
+    const out = rewriteSourceMap(text, 'worker/index.js')
+    expect(out).toBe(
+      [
+        '{"file":"worker/index.js",',
+        '  "version": 3.0,',
+        '  "x_note": "a \\"quoted\\" \\\\ \\"sources\\": [] }",',
+        '  "sources": ["src/a.js","b.js"],',
+        '  "sourcesContent": ["const s = \\"}\\"; // ]\\n", null],',
+        '  "sourceRoot": "",',
+        '  "nested": { "file": "not this one", "sources": [[1], {"a": "]"}] },',
+        '  "mappings": "AAAA;AACA"',
+        '}',
+      ].join('\n'),
+    )
+    // The same map as serialising the parsed one would give.
+    const parsed = JSON.parse(text) as Record<string, unknown>
+    expect(JSON.parse(out)).toEqual({
+      ...parsed,
+      file: 'worker/index.js',
+      sources: ['src/a.js', 'b.js'],
+      sourceRoot: '',
+    })
+  })
+
+  it('a member named twice is read as JSON.parse reads it (the last one wins)', () => {
+    const text =
+      '{"version":3,"sources":["../x.js"],"file":"a","sources":["../y.js"],"mappings":""}'
+    expect(JSON.parse(rewriteSourceMap(text, 'index.js'))).toEqual({
+      version: 3,
+      file: 'index.js',
+      sources: ['y.js'],
+      mappings: '',
+    })
+  })
+
   it('reports broken maps together with other module problems', () => {
     const error = modulesError([
       entry({ map: '{oops', contents: Buffer.from('export { default } from "./data.xyz"') }),
