@@ -151,7 +151,7 @@ describe('source maps are sent as wrangler sends them', () => {
     // on the stack is the plugin reading it.
     const reads: string[] = []
     const parse = JSON.parse.bind(JSON)
-    const spy = vi.spyOn(JSON, 'parse').mockImplementation((text: string, reviver?: never) => {
+    const spy = vi.spyOn(JSON, 'parse').mockImplementation((text: string, reviver?: Parameters<typeof JSON.parse>[1]) => {
       if (typeof text === 'string' && text.startsWith('{"version":3')) {
         const limit = Error.stackTraceLimit
         Error.stackTraceLimit = 100
