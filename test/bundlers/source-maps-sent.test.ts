@@ -151,16 +151,18 @@ describe('source maps are sent as wrangler sends them', () => {
     // on the stack is the plugin reading it.
     const reads: string[] = []
     const parse = JSON.parse.bind(JSON)
-    const spy = vi.spyOn(JSON, 'parse').mockImplementation((text: string, reviver?: Parameters<typeof JSON.parse>[1]) => {
-      if (typeof text === 'string' && text.startsWith('{"version":3')) {
-        const limit = Error.stackTraceLimit
-        Error.stackTraceLimit = 100
-        const stack = new Error().stack ?? ''
-        Error.stackTraceLimit = limit
-        if (stack.includes(PLUGIN_SOURCE)) reads.push(text.slice(0, 40))
-      }
-      return parse(text, reviver)
-    })
+    const spy = vi
+      .spyOn(JSON, 'parse')
+      .mockImplementation((text: string, reviver?: Parameters<typeof JSON.parse>[1]) => {
+        if (typeof text === 'string' && text.startsWith('{"version":3')) {
+          const limit = Error.stackTraceLimit
+          Error.stackTraceLimit = 100
+          const stack = new Error().stack ?? ''
+          Error.stackTraceLimit = limit
+          if (stack.includes(PLUGIN_SOURCE)) reads.push(text.slice(0, 40))
+        }
+        return parse(text, reviver)
+      })
     try {
       await viteBuild({
         root,
