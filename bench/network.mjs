@@ -29,6 +29,7 @@
  *
  *   node bench/network.mjs [--rounds 5] [--quick] [--apps worker,fullstack] [--handshake-rtts 3] [--out bench/network-results.md]
  */
+import { parse as parseJsonc } from 'jsonc-parser'
 import { spawn } from 'node:child_process'
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { existsSync } from 'node:fs'
@@ -210,9 +211,8 @@ async function fullStackApp(dir, api, wrangler) {
   for (const entry of ['src', 'client', 'public', 'index.html', 'shared.js'])
     await cp(join(playground, entry), join(dir, entry), { recursive: true })
   const site = await emulator.makeSite(join(dir, 'public/site'), ASSET_FILES)
-  const base = JSON.parse(
-    (await readFile(join(playground, 'wrangler.jsonc'), 'utf8')).replace(/^\s*\/\/.*$/gm, ''),
-  )
+  // The playground's config is JSONC (comments, trailing commas): parsed as such.
+  const base = parseJsonc(await readFile(join(playground, 'wrangler.jsonc'), 'utf8'))
   const names = {
     deploy: 'net-fullstack-deploy',
     noPreflight: 'net-fullstack-no-preflight',
