@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path'
 import { cloudflare } from '@cloudflare/vite-plugin'
 import { createBuilder } from 'vite'
 import type { Emulator } from '../../src/emulator/index.js'
+import { caEnvironment } from './emulator.js'
 import { TEST_ROOT, WORKER_FIXTURE, copyFixture, tempDir } from './fixture.js'
 
 /** The package's command line as built (`npm run build`), run as `npx unplugin-workers-version` runs it. */
@@ -50,6 +51,8 @@ export function emulatorEnv(
   extra: Record<string, string> = {},
 ): Record<string, string> {
   return {
+    // An emulator serving HTTPS: the command trusts its CA as the tests do (nothing for plain HTTP).
+    ...caEnvironment(emulator),
     CLOUDFLARE_API_BASE_URL: emulator.url,
     CLOUDFLARE_API_TOKEN: emulator.token,
     CLOUDFLARE_ACCOUNT_ID: emulator.accountId,
