@@ -45,15 +45,30 @@ export interface DiffSession {
   readonly early?: Promise<{ state: { current?: Deployment } }>
 }
 
-/** The reads started for a session; a session served to another plan reads again (its triggers may differ). */
-const started = new WeakMap<DiffSession, Promise<Omit<DeployedSide, 'isNew'>>>()
+type DeployedReads = Promise<Omit<DeployedSide, 'isNew'>>
+
+/**
+ * The reads started, by the session's API context (shared by a session and the sessions it serves
+ * to other plans of the same Worker: `sessionServing`), then by the deploy steps whose current state
+ * they read. A served plan with the same steps takes the reads already made, rather than reading the
+ * deployment and the deployed version again; one with other steps reads again.
+ */
+const started = new WeakMap<ApiCallContext, Map<string, DeployedReads>>()
+
+function readsKey(plan: UploadPlan): string {
+  return [...new Set((plan.deploySteps ?? []).map((s) => s.kind))].sort().join(',')
+}
+
+function startedFor(session: DiffSession): DeployedReads | undefined {
+  return started.get(session.ctx)?.get(readsKey(session.plan))
+}
 
 /**
  * Starts the reads for `session` at once (`background`: while the bundler works, without holding the
  * process open). A Preview has no diff: it replaces no deployed version.
  */
 export function startDiffReads(session: DiffSession, background: boolean): void {
-  if (session.plan.preview || session.plan.dispatch || started.has(session)) return
+  if (session.plan.preview || session.plan.dispatch || startedFor(session)) return
   const { plan, early } = session
   // A gradual rollout reads the deployment with the Worker's state: that one read serves both.
   const deployment =
@@ -64,7 +79,9 @@ export function startDiffReads(session: DiffSession, background: boolean): void 
     readDeployed({ ...session.ctx, background }, plan, deployment),
   )
   reading.catch(() => undefined)
-  started.set(session, reading)
+  const byKey = started.get(session.ctx) ?? new Map<string, DeployedReads>()
+  byKey.set(readsKey(plan), reading)
+  started.set(session.ctx, byKey)
 }
 
 /**
@@ -81,8 +98,8 @@ export async function diffBeforeWrites(
 ): Promise<VersionDiff | undefined> {
   const { plan, logger } = session
   if (plan.preview || plan.dispatch) return undefined
-  if (!started.has(session)) startDiffReads(session, false)
-  const deployed = await holdingProcessOpen(started.get(session)!)
+  if (!startedFor(session)) startDiffReads(session, false)
+  const deployed = await holdingProcessOpen(startedFor(session)!)
   const diff = diffVersion(
     {
       bindings: (plan.version.bindings ?? []) as unknown as Record<string, unknown>[],

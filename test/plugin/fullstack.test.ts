@@ -118,6 +118,12 @@ describe('a full-stack app with @cloudflare/vite-plugin', () => {
       (r) => r.method === 'GET' && r.path.endsWith(`/workers/workers/${worker}`),
     )
     expect(reads).toHaveLength(1)
+    // The diff's deployment read, started with that session, serves the generated config's upload too.
+    expect(
+      sent.filter(
+        (r) => r.method === 'GET' && r.path.endsWith(`/workers/scripts/${worker}/deployments`),
+      ),
+    ).toHaveLength(1)
     // Read before the assets session opened, and acted on: the Worker was new, so it was created first.
     const session = sent.findIndex(
       (r) => r.method === 'POST' && r.path.endsWith(`/scripts/${worker}/assets-upload-session`),
