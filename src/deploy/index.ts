@@ -8,7 +8,6 @@ import pc from 'picocolors'
 import {
   createDeployment,
   createVersion,
-  currentDeployment,
   deployRollout,
   describePointer,
   formatVersionResult,
@@ -151,7 +150,7 @@ async function createVersionThenTraffic(
   const worker = plan.target.worker
   const { state, route, git } = await beforeWrites(session)
   // A gated rollout (`promote` as an object) is refused here, before anything is created, without one version to roll from.
-  const rolloutFrom = await rolloutStart(session, options, state, route.kind)
+  const rolloutFrom = rolloutStart(session, options, state, route.kind)
   // What will change (deploy/diff.ts). Strict mode refuses before any write, and the script upload
   // deploys at once, so both wait for it; otherwise the reads it needs overlap the Worker, the
   // assets and Create Version, which move no traffic, and it is shown before the deployment.
@@ -235,15 +234,15 @@ async function createVersionThenTraffic(
 }
 
 /**
- * A gated rollout starts from the deployment serving now, read here when the plan did not (a
- * promote to 100% reads none): one version at 100%, or nothing is created.
+ * A gated rollout starts from the deployment serving now (read with the Worker's state: the plan
+ * reads it for a gated rollout, plan/reads.ts): one version at 100%, or nothing is created.
  */
-async function rolloutStart(
+function rolloutStart(
   session: UploadSession,
   options: ResolvedOptions,
   state: WorkerState,
   route: DeployRoute['kind'],
-): Promise<Deployment | undefined> {
+): Deployment | undefined {
   if (!options.rollout || session.plan.promote === undefined) return undefined
   const worker = session.plan.target.worker
   if (route === 'script')
@@ -251,10 +250,7 @@ async function rolloutStart(
       'PROMOTE_NOT_POSSIBLE',
       `\`promote\`: Worker ${quoteValue(worker)} has a pending Durable Object migration, which only a full deploy applies; a gated rollout cannot. Deploy the migration with \`promote: true\` first.`,
     )
-  const current = state.isNew
-    ? undefined
-    : (state.current ?? (await currentDeployment(session.ctx, worker)))
-  return refuseRolloutFrom(current, worker)
+  return refuseRolloutFrom(state.isNew ? undefined : state.current, worker)
 }
 
 /**

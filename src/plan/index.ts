@@ -93,6 +93,8 @@ export interface UploadPlan extends PlanFields {
   target: UploadTarget
   /** Traffic for the version after the upload, in percent; none leaves it without traffic. */
   promote?: number
+  /** `promote` given as an object: the version reaches `promote` through checked steps (deploy/rollout.ts). */
+  gatedRollout?: boolean
   /** Start the version in workerd before anything is sent. */
   preflight: boolean
   /** Create the Worker if it does not exist. */
@@ -259,6 +261,7 @@ export async function createPlan(
     upload: true,
     target,
     promote,
+    ...(options.rollout !== undefined && promote !== undefined && { gatedRollout: true }),
     // `preview: 'auto'` on the production branch gives traffic: started in workerd first, as for `promote`.
     preflight:
       options.preflight ||

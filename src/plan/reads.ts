@@ -7,8 +7,9 @@ import type { UploadPlan } from './index.js'
 
 export interface WorkerReads {
   /**
-   * The current deployment: a gradual rollout splits traffic with it. A promote to 100% gives the new
-   * version all traffic whatever is deployed, and reads nothing for it.
+   * The current deployment: a gradual rollout splits traffic with it, and a gated rollout steps from
+   * it. A plain promote to 100% gives the new version all traffic whatever is deployed, and reads
+   * nothing for it.
    */
   deployment: boolean
   /** The Durable Object migration tag: only when the build has migrations (a Preview keeps its own). */
@@ -28,7 +29,7 @@ export interface WorkerReads {
 export function workerReads(plan: UploadPlan): WorkerReads {
   const hasMigrations = Boolean(plan.migrationSteps) || plan.version.migrations !== undefined
   return {
-    deployment: plan.promote !== undefined && plan.promote < 100,
+    deployment: plan.promote !== undefined && (plan.promote < 100 || plan.gatedRollout === true),
     migrationTag: hasMigrations && !plan.preview,
     secrets: !plan.preview,
     // A user Worker in a dispatch namespace is read through the namespace (deploy/namespace.ts), not here.

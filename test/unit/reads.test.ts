@@ -30,6 +30,12 @@ describe('the reads decision', () => {
     })
   })
 
+  it('reads the deployment for a gated rollout, which steps from it, with the Worker state', async () => {
+    const plan = await uploadPlan({ promote: { steps: [0, 50, 100], interval: '1m' } })
+    expect(plan.promote).toBe(100)
+    expect(workerReads(plan).deployment).toBe(true)
+  })
+
   it('reads neither the tag nor the secrets for a Preview, which keeps its own', async () => {
     const reads = workerReads(
       await uploadPlan({
