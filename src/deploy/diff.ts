@@ -76,7 +76,7 @@ export function startDiffReads(session: DiffSession, background: boolean): void 
       ? () => early.then(({ state }) => state.current)
       : undefined
   const reading = (session.account ?? Promise.resolve()).then(() =>
-    readDeployed({ ...session.ctx, background }, plan, deployment),
+    readDeployed({ ...session.ctx, background }, plan, deployment, once(session.ctx)),
   )
   reading.catch(() => undefined)
   const byKey = started.get(session.ctx) ?? new Map<string, DeployedReads>()
@@ -198,25 +198,53 @@ function refuseUnacknowledged(
 /** The reads whose failure leaves a guarded change unchecked (bindings and compatibility, routes, Custom Domains). */
 const UNCHECKED = /^(?:deployed version|routes|Custom Domains):/
 
+/**
+ * Each read made once per session context, whatever plans ask for it: a plan served by the session
+ * with more deploy steps (the Cloudflare plugin's generated config, beside the user's) reads only
+ * the triggers the first did not, and takes the deployment and the deployed version already read.
+ */
+const readOnce = new WeakMap<ApiCallContext, Map<string, Promise<unknown>>>()
+
+type Once = <T>(key: string, read: () => Promise<T>) => Promise<T>
+
+function once(shared: ApiCallContext): Once {
+  return <T>(key: string, read: () => Promise<T>) => {
+    const reads = readOnce.get(shared) ?? new Map<string, Promise<unknown>>()
+    readOnce.set(shared, reads)
+    if (!reads.has(key)) reads.set(key, read())
+    return reads.get(key) as Promise<T>
+  }
+}
+
 /** The deployment and the triggers in one parallel round trip, then the deployed version's content. */
 async function readDeployed(
   ctx: ApiCallContext,
   plan: UploadPlan,
   deploymentRead: (() => Promise<Deployment | undefined>) | undefined,
+  shared: Once,
 ): Promise<Omit<DeployedSide, 'isNew'>> {
   const worker = plan.target.worker
   const steps = new Set((plan.deploySteps ?? []).map((s) => s.kind))
   const unread: string[] = []
-  const attempt = async <T>(what: string, read: () => Promise<T>): Promise<T | undefined> => {
+  // `key` names the read for `shared`; `what` names it in a "not compared" line.
+  const attempt = async <T>(
+    what: string,
+    read: () => Promise<T>,
+    key = what,
+  ): Promise<T | undefined> => {
     try {
-      return await read()
+      return await shared(key, read)
     } catch (error) {
       unread.push(`${what}: ${error instanceof Error ? error.message : String(error)}`)
       return undefined
     }
   }
   const [deployment, routes, domains, crons, workersDev, settings] = await Promise.all([
-    attempt('deployed version', deploymentRead ?? (() => currentDeployment(ctx, worker))),
+    attempt(
+      'deployed version',
+      deploymentRead ?? (() => currentDeployment(ctx, worker)),
+      'deployment',
+    ),
     steps.has('routes') ? attempt('routes', () => listScriptRoutes(ctx, worker)) : undefined,
     steps.has('custom-domains')
       ? attempt('Custom Domains', () => listCustomDomains(ctx, worker))
@@ -232,7 +260,11 @@ async function readDeployed(
   const main = mainVersion(deployment)
   const version =
     main &&
-    (await attempt('deployed version', () => getDeployedVersion(ctx, worker, main.version_id)))
+    (await attempt(
+      'deployed version',
+      () => getDeployedVersion(ctx, worker, main.version_id),
+      `version ${main.version_id}`,
+    ))
   return {
     ...(version && { version }),
     ...(deployment && deployment.versions.length > 1 && { split: describeSplit(deployment) }),

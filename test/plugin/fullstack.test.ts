@@ -1,4 +1,4 @@
-import { cp, readFile, writeFile } from 'node:fs/promises'
+import { cp, readFile, rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { rollup } from 'rollup'
 import { describe, expect, it } from 'vitest'
@@ -135,6 +135,32 @@ describe('a full-stack app with @cloudflare/vite-plugin', () => {
       ),
     ).toHaveLength(1)
     expect(emulator().versions(worker)).toHaveLength(1)
+
+    // The Cloudflare plugin's config file is not one the plugin finds in the root, so the user's
+    // config knows no deploy steps and the generated config's upload has more (workers.dev, script
+    // settings): it reads only those, and takes the deployment and the deployed version the diff
+    // read while the bundler worked.
+    await rename(join(root, 'wrangler.jsonc'), join(root, 'wrangler.deploy.jsonc'))
+    const promote = () =>
+      deployViteApp(
+        root,
+        { configPath: join(root, 'wrangler.deploy.jsonc') },
+        {
+          ...uploadOptions(emulator(), worker, { upload: undefined, version: undefined }),
+          gitAnnotations: false,
+          promote: true,
+        },
+      )
+    await promote()
+    const before = emulator().requests.length
+    await promote()
+    const again = emulator().requests.slice(before)
+    const [deployed] = emulator().versions(worker).slice(1)
+    const gets = (suffix: string) =>
+      again.filter((r) => r.method === 'GET' && r.path.endsWith(suffix)).length
+    expect(gets(`/workers/scripts/${worker}/deployments`)).toBe(1)
+    expect(gets(`/workers/workers/${worker}/versions/${deployed!.id}`)).toBe(1)
+    expect(gets(`/workers/scripts/${worker}/subdomain`)).toBe(1)
   })
 
   it('fails within the retry budget and creates no version when every bucket upload fails', async () => {
