@@ -7,9 +7,11 @@ import {
   isPathSpecifier,
   isRuntimeBuiltin,
   mayImportModule,
+  MODULE_IMPORT_SPECIFIER,
+  moduleImportPath,
+  PLACEHOLDER_PREFIX,
   placeholderFor,
   relativeSpecifier,
-  moduleImportPath,
   toPosix,
 } from '../modules/module-imports.js'
 import type { BundlerName, ModuleContentType, OutputFile } from '../core/types.js'
@@ -63,7 +65,10 @@ export type Bundle = Record<string, BundleItem>
  * Hooks shared by Rollup, Rolldown and Vite (whose plugin API is Rollup's):
  * runtime built-ins stay external, non-JS imports become modules of their own.
  */
-export function moduleImportHooks(matchRule: RuleMatcher, rootOf: () => string) {
+export function moduleImportHooks(
+  { matchRule, rules }: { matchRule: RuleMatcher; rules: readonly unknown[] },
+  rootOf: () => string,
+) {
   // Per build (a Vite app build runs several): emitted file reference per placeholder index.
   const builds = new WeakMap<
     object,
@@ -95,71 +100,89 @@ export function moduleImportHooks(matchRule: RuleMatcher, rootOf: () => string) 
     return files
   }
 
+  async function resolveModuleImport(
+    this: BundlePluginContext,
+    source: string,
+    importer: string | undefined,
+  ) {
+    // Side-effect free, as bundlers treat Node's built-ins: an import left unused (Vite's
+    // `node:module` require shim) is dropped instead of failing a Worker without nodejs_compat.
+    if (isRuntimeBuiltin(source)) return { id: source, external: true, moduleSideEffects: false }
+    if (!importer || source.startsWith('\0')) return null
+    const bare = moduleImportPath(source)
+    if (bare === undefined || !mayImportModule(bare, matchRule)) return null
+    const path = isPathSpecifier(bare)
+      ? resolve(dirname(importer), bare)
+      : (await this.resolve(bare, importer, { skipSelf: true }))?.id
+    if (!path) return null
+    const type = importedModuleType(toPosix(relative(rootOf(), path)), matchRule)
+    if (type === undefined) return null
+    const state = stateOf(this)
+    let index = state.byPath.get(path)
+    if (index === undefined) {
+      this.addWatchFile(path)
+      const source = await readFile(path)
+      const ref = this.emitFile({
+        type: 'asset',
+        name: path.split(/[\\/]/).pop(),
+        originalFileName: path,
+        source,
+      })
+      index = state.refs.push({ ref, source, type }) - 1
+      state.byPath.set(path, index)
+    }
+    return { id: placeholderFor(index), external: true }
+  }
+
+  async function replacePlaceholders(
+    this: BundlePluginContext,
+    code: string,
+    chunk: { fileName: string },
+    outputOptions: { sourcemap?: unknown },
+  ) {
+    const matches = findPlaceholders(code)
+    if (matches.length === 0) return null
+    const state = stateOf(this)
+    const replacements = matches.flatMap((m) => {
+      const emitted = state.refs[m.index]
+      return emitted === undefined
+        ? []
+        : [{ ...m, specifier: relativeSpecifier(chunk.fileName, this.getFileName(emitted.ref)) }]
+    })
+    if (!outputOptions.sourcemap) {
+      // No map to keep in step (Vite's and Rollup's default): the text alone, without loading magic-string.
+      let out = ''
+      let from = 0
+      for (const r of replacements) {
+        out += code.slice(from, r.start) + r.specifier
+        from = r.end
+      }
+      return { code: out + code.slice(from), map: null }
+    }
+    // Loaded only for chunks that import a module file (wasm, text, data) and have a source map.
+    const { default: MagicString } = await import('magic-string')
+    const s = new MagicString(code)
+    for (const r of replacements) s.overwrite(r.start, r.end, r.specifier)
+    return { code: s.toString(), map: s.generateMap({ hires: 'boundary' }) }
+  }
+
   const hooks = {
     buildStart(this: BundlePluginContext) {
       const state = stateOf(this)
       state.byPath.clear()
       state.refs.length = 0
     },
-    async resolveId(this: BundlePluginContext, source: string, importer: string | undefined) {
-      // Side-effect free, as bundlers treat Node's built-ins: an import left unused (Vite's
-      // `node:module` require shim) is dropped instead of failing a Worker without nodejs_compat.
-      if (isRuntimeBuiltin(source)) return { id: source, external: true, moduleSideEffects: false }
-      if (!importer || source.startsWith('\0')) return null
-      const bare = moduleImportPath(source)
-      if (bare === undefined || !mayImportModule(bare, matchRule)) return null
-      const path = isPathSpecifier(bare)
-        ? resolve(dirname(importer), bare)
-        : (await this.resolve(bare, importer, { skipSelf: true }))?.id
-      if (!path) return null
-      const type = importedModuleType(toPosix(relative(rootOf(), path)), matchRule)
-      if (type === undefined) return null
-      const state = stateOf(this)
-      let index = state.byPath.get(path)
-      if (index === undefined) {
-        this.addWatchFile(path)
-        const source = await readFile(path)
-        const ref = this.emitFile({
-          type: 'asset',
-          name: path.split(/[\\/]/).pop(),
-          originalFileName: path,
-          source,
-        })
-        index = state.refs.push({ ref, source, type }) - 1
-        state.byPath.set(path, index)
-      }
-      return { id: placeholderFor(index), external: true }
+    resolveId: {
+      // Rolldown (Vite's bundler) and Rollup 4.38+ call the handler only for the imports it can
+      // act on, instead of crossing into JavaScript for every import of the app; older Rollup
+      // ignores the filter and the handler decides alone.
+      ...(rules.length === 0 && { filter: { id: MODULE_IMPORT_SPECIFIER } }),
+      handler: resolveModuleImport,
     },
-    async renderChunk(
-      this: BundlePluginContext,
-      code: string,
-      chunk: { fileName: string },
-      outputOptions: { sourcemap?: unknown },
-    ) {
-      const matches = findPlaceholders(code)
-      if (matches.length === 0) return null
-      const state = stateOf(this)
-      const replacements = matches.flatMap((m) => {
-        const emitted = state.refs[m.index]
-        return emitted === undefined
-          ? []
-          : [{ ...m, specifier: relativeSpecifier(chunk.fileName, this.getFileName(emitted.ref)) }]
-      })
-      if (!outputOptions.sourcemap) {
-        // No map to keep in step (Vite's and Rollup's default): the text alone, without loading magic-string.
-        let out = ''
-        let from = 0
-        for (const r of replacements) {
-          out += code.slice(from, r.start) + r.specifier
-          from = r.end
-        }
-        return { code: out + code.slice(from), map: null }
-      }
-      // Loaded only for chunks that import a module file (wasm, text, data) and have a source map.
-      const { default: MagicString } = await import('magic-string')
-      const s = new MagicString(code)
-      for (const r of replacements) s.overwrite(r.start, r.end, r.specifier)
-      return { code: s.toString(), map: s.generateMap({ hires: 'boundary' }) }
+    renderChunk: {
+      // Rolldown then hands over only the chunks that import a module file, not every chunk's text.
+      filter: { code: PLACEHOLDER_PREFIX },
+      handler: replacePlaceholders,
     },
     generateBundle: {
       order: 'post' as const,
@@ -279,7 +302,7 @@ export function rollupAdapter(
   context: AdapterContext,
   bundler: Extract<BundlerName, 'rollup' | 'rolldown'>,
 ) {
-  const imports = moduleImportHooks(context.options.matchRule, () => context.root(process.cwd()))
+  const imports = moduleImportHooks(context.options, () => context.root(process.cwd()))
   return {
     ...imports.hooks,
     async buildStart(this: BundlePluginContext, inputOptions: object) {

@@ -240,7 +240,7 @@ function pickWorkerEnvironment(
  * Both plugins are `sharedDuringBuild`, so one instance (and this state) serves every environment.
  */
 export function viteAdapter(context: AdapterContext): ViteAdapter {
-  const imports = moduleImportHooks(context.options.matchRule, () => context.root(process.cwd()))
+  const imports = moduleImportHooks(context.options, () => context.root(process.cwd()))
   let inAppBuild = false
   let outputs: EnvironmentOutput[] = []
   // One plan per build: in builder mode every environment resolves its own config.

@@ -1,5 +1,5 @@
 import { isAbsolute, posix, sep } from 'node:path'
-import { importedModuleType, type RuleMatcher } from './content-types.js'
+import { IMPORTABLE_EXTENSIONS, importedModuleType, type RuleMatcher } from './content-types.js'
 
 /**
  * Non-JavaScript imports (`import wasm from './add.wasm'`) stay imports in the output:
@@ -8,10 +8,21 @@ import { importedModuleType, type RuleMatcher } from './content-types.js'
  * path from the importing chunk. This keeps each such file its own Workers module.
  */
 const PLACEHOLDER = /__WORKERS_MODULE_(\d+)__/g
+/** What every placeholder starts with: a chunk without it has nothing to replace. */
+export const PLACEHOLDER_PREFIX = '__WORKERS_MODULE_'
 
 export function placeholderFor(index: number): string {
   return `__WORKERS_MODULE_${index}__`
 }
+
+/**
+ * Every import specifier the module-import hook acts on when no `rules` are set: a runtime
+ * built-in, or a name ending in an importable extension (`.wasm?module` too). With `rules`, any
+ * path may match one, so there is no such pattern.
+ */
+export const MODULE_IMPORT_SPECIFIER = new RegExp(
+  `^(?:cloudflare|node):|\\.(?:${IMPORTABLE_EXTENSIONS.join('|')})(?:\\?module)?$`,
+)
 
 /** `cloudflare:*` and `node:*` are provided by the Workers runtime, never bundled. */
 export function isRuntimeBuiltin(specifier: string): boolean {
@@ -31,7 +42,7 @@ export interface PlaceholderMatch {
 }
 
 export function findPlaceholders(code: string): PlaceholderMatch[] {
-  if (!code.includes('__WORKERS_MODULE_')) return []
+  if (!code.includes(PLACEHOLDER_PREFIX)) return []
   return [...code.matchAll(PLACEHOLDER)].map((m) => ({
     start: m.index,
     end: m.index + m[0].length,
