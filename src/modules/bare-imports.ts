@@ -1,5 +1,6 @@
 import { builtinModules } from 'node:module'
 import { isEsModuleType } from './content-types.js'
+import { literalImports } from './module-imports.js'
 import { WorkersVersionError } from '../core/errors.js'
 import type { BundlerName, WorkerModule } from '../core/types.js'
 
@@ -35,17 +36,14 @@ const BUNDLE_HINTS: Record<BundlerName, string> = {
 }
 
 /**
- * A quoted specifier after `from`, `import` or `import(`, that could name a package: it does
- * not start with `.` or `/`. Every real import of a package matches (and so do some strings
- * and comments); the lexer, loaded only for a module that matches, then decides.
+ * Whether a module may import a package: a quoted specifier after `from`, `import` or `import(`
+ * that is not a path. Every real import of a package is among them (and so are some strings and
+ * comments); the lexer, loaded only for a module that has one, then decides.
  */
-const MAYBE_BARE_IMPORT = /(?:\bfrom|\bimport)\s*\(?\s*(["'`])([^"'`./][^"'`]*)\1/g
-
-function mayImportPackage(code: string): boolean {
-  for (const [, , specifier] of code.matchAll(MAYBE_BARE_IMPORT)) {
-    if (isBare(specifier!) && !isRuntimeProvided(specifier!)) return true
-  }
-  return false
+function mayImportPackage(contents: Uint8Array): boolean {
+  return literalImports(contents).some(
+    ({ specifier, require }) => !require && isBare(specifier) && !isRuntimeProvided(specifier),
+  )
 }
 
 /**
@@ -60,9 +58,9 @@ export async function assertNoBareImports(
   let lexer: typeof import('es-module-lexer') | undefined
   for (const module of modules) {
     if (!isEsModuleType(module.content_type)) continue
-    const code = Buffer.from(module.contents).toString('utf8')
     // Most Workers import no package at all: the lexer (and its WebAssembly) is not even loaded.
-    if (!mayImportPackage(code)) continue
+    if (!mayImportPackage(module.contents)) continue
+    const code = Buffer.from(module.contents).toString('utf8')
     if (!lexer) {
       lexer = await import('es-module-lexer')
       await lexer.init

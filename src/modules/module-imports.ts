@@ -90,6 +90,34 @@ export function moduleImportPath(specifier: string): string | undefined {
 const IMPORT_SPECIFIER =
   /\b(?:from|import)\s*\(?\s*(["'`])([^"'`\n]+)\1|\brequire\s*\(\s*(["'`])([^"'`\n]+)\3/g
 
+export interface LiteralImport {
+  specifier: string
+  /** A `require` call rather than an `import` or `from`. */
+  require: boolean
+}
+
+const scanned = new WeakMap<Uint8Array, LiteralImport[]>()
+
+/**
+ * The literal specifiers a chunk's text imports (and some strings and comments that look like
+ * imports), read once per chunk: both the files written beside the bundle and the packages left
+ * unbundled are found from them, and a large Worker's text is decoded and scanned only once.
+ */
+export function literalImports(contents: Uint8Array): readonly LiteralImport[] {
+  let found = scanned.get(contents)
+  if (!found) {
+    const code = Buffer.from(contents.buffer, contents.byteOffset, contents.byteLength).toString(
+      'utf8',
+    )
+    found = [...code.matchAll(IMPORT_SPECIFIER)].map((match) => ({
+      specifier: match[2] ?? match[4] ?? '',
+      require: match[4] !== undefined,
+    }))
+    scanned.set(contents, found)
+  }
+  return found
+}
+
 /**
  * Output files some chunk imports by a relative specifier (`import css from './assets/x.css'`).
  * Read from the chunks' text, so it holds for every bundler: a file no chunk names is one the
@@ -100,9 +128,8 @@ export function filesImportedByChunks(
 ): Set<string> {
   const imported = new Set<string>()
   for (const chunk of chunks) {
-    const code = Buffer.from(chunk.contents).toString('utf8')
-    for (const match of code.matchAll(IMPORT_SPECIFIER)) {
-      const specifier = stripQuery(match[2] ?? match[4] ?? '')
+    for (const { specifier: raw } of literalImports(chunk.contents)) {
+      const specifier = stripQuery(raw)
       if (specifier.startsWith('./') || specifier.startsWith('../'))
         imported.add(posix.join(posix.dirname(chunk.fileName), specifier))
     }
