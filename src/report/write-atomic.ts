@@ -1,4 +1,13 @@
-import { closeSync, mkdirSync, openSync, renameSync, rmSync, writeSync, writevSync } from 'node:fs'
+import {
+  close,
+  closeSync,
+  mkdirSync,
+  openSync,
+  renameSync,
+  rmSync,
+  writeSync,
+  writevSync,
+} from 'node:fs'
 import { basename, dirname, join } from 'node:path'
 
 /** Bytes gathered before one `writev`: few system calls, and a bounded amount held at once. */
@@ -40,10 +49,29 @@ export function writeFileAtomic(
     } finally {
       closeSync(fd)
     }
-    renameSync(partial, file)
+    replaceHeld(partial, file)
   } catch (error) {
     rmSync(partial, { force: true })
     throw error
+  }
+}
+
+/**
+ * Renames `partial` over `file` while holding the old file open, and lets go of it in the thread
+ * pool: the rename that drops the last link to a large old file (a previous build's 20 MB
+ * request.json) would otherwise free its blocks on this thread, 5–13 ms measured here.
+ */
+function replaceHeld(partial: string, file: string): void {
+  let old: number | undefined
+  try {
+    old = openSync(file, 'r')
+  } catch {
+    // Nothing there yet (or nothing readable): a plain rename.
+  }
+  try {
+    renameSync(partial, file)
+  } finally {
+    if (old !== undefined) close(old, () => undefined)
   }
 }
 
