@@ -173,9 +173,9 @@ export function moduleImportHooks(
       state.refs.length = 0
     },
     resolveId: {
-      // Rolldown (Vite's bundler) and Rollup 4.38+ call the handler only for the imports it can
-      // act on, instead of crossing into JavaScript for every import of the app; older Rollup
-      // ignores the filter and the handler decides alone.
+      // Rolldown (Vite's bundler) and a Rollup that knows hook filters call the handler only for
+      // the imports it can act on, instead of crossing into JavaScript for every import of the app;
+      // an older Rollup ignores the filter and the handler decides alone.
       ...(rules.length === 0 && { filter: { id: MODULE_IMPORT_SPECIFIER } }),
       handler: resolveModuleImport,
     },
