@@ -7,7 +7,7 @@
 import { describe } from './issues.js'
 
 /** A step of a cohort deployment: the new version gets `percentage` of the cohort's requests. */
-export interface CohortStep {
+interface CohortStep {
   cohort: string
   percentage: number
 }
@@ -19,8 +19,8 @@ export type RolloutStep = number | CohortStep
  * 5 cohorts a deployment); the stricter of each is taken, so a name accepted here is accepted under
  * either.
  */
-export const COHORT_NAME = /^[A-Za-z0-9_-]{1,10}$/
-export const MAX_COHORTS = 5
+const COHORT_NAME = /^[A-Za-z0-9_-]{1,10}$/
+const MAX_COHORTS = 5
 
 const COHORT_FIELDS = new Set(['cohort', 'percentage'])
 

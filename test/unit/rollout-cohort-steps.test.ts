@@ -2,6 +2,7 @@
 // the deployment each step makes (the body itself is sent in test/upload/rollout-cohorts.test.ts).
 import { describe, expect, it } from 'vitest'
 import { deploymentBody } from '../../src/api/cohort-deployment.js'
+import { refuseRolloutFrom } from '../../src/deploy/rollout.js'
 import { planSteps } from '../../src/deploy/rollout-split.js'
 import { resolveRollout } from '../../src/options/rollout.js'
 
@@ -126,5 +127,18 @@ describe('the deployment of each step', () => {
       },
       { name: '100%', strategy: 'percentage', versions: split(100) },
     ])
+  })
+})
+
+describe('a gated rollout from a cohort deployment', () => {
+  it('is refused before anything is created: the cohorts would have no version to fall back on', () => {
+    const current = {
+      id: 'd',
+      versions: [{ version_id: 'old', percentage: 100 }],
+      cohorts: [{ name: 'employee', versions: [{ version_id: 'other', percentage: 100 }] }],
+    }
+    expect(() => refuseRolloutFrom(current, 'shop')).toThrow(
+      'the current deployment has cohorts (cohort employee: 100% → other; others: 100% → old)',
+    )
   })
 })
