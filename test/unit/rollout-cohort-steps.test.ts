@@ -131,7 +131,7 @@ describe('the deployment of each step', () => {
 })
 
 describe('a gated rollout from a cohort deployment', () => {
-  it('is refused before anything is created: the cohorts would have no version to fall back on', () => {
+  it('is refused before anything is created: a gated rollout starts from one version serving all traffic', () => {
     const current = {
       id: 'd',
       versions: [{ version_id: 'old', percentage: 100 }],
