@@ -43,6 +43,8 @@ export interface RolloutStepRecord {
 export interface RolloutOutcome {
   /** The traffic the rollout left: the new version at 100%, or the previous one after a rollback. */
   traffic: TrafficShare[]
+  /** The cohorts of the deployment left, when a failure left a cohort step's deployment as it was. */
+  cohorts?: Deployment['cohorts']
   steps: RolloutStepRecord[]
   /** Why the build fails (a rollback, a failed check); the traffic above is still what is deployed. */
   failure?: WorkersVersionError
@@ -139,6 +141,7 @@ export async function runRollout(run: RolloutRun): Promise<RolloutOutcome> {
     const split = describeCohortSplit(deployed.versions, deployed.cohorts)
     return {
       traffic: deployed.versions,
+      ...(deployed.cohorts && { cohorts: deployed.cohorts }),
       steps,
       failure: new WorkersVersionError(
         error instanceof WorkersVersionError ? error.code : 'DEPLOYMENT_FAILED',

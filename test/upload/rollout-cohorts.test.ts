@@ -210,6 +210,58 @@ describe('a gated rollout with cohort steps', () => {
   })
 })
 
+describe('a gated rollout stopped in a cohort step', () => {
+  it('leaves the cohort deployment as it is, saying so, and result.json records its cohorts', async () => {
+    const worker = 'cohort-unread'
+    const old = await deployOld(worker)
+    const dir = await tempDir(`cohorts-${worker}`)
+    const input = join(dir, 'worker.js')
+    await writeFile(input, HEALTHY)
+    const graphql = { method: 'POST', path: /\/graphql$/ }
+    const failure = await rollupUpload(
+      emu,
+      dir,
+      worker,
+      {
+        promote: {
+          steps: [{ cohort: 'beta', percentage: 50 }, 100],
+          interval: '10ms',
+          minRequests: 1,
+          wait: () => {
+            emu.injectFaults(
+              ...[1, 2, 3].map(() => ({ kind: 'status' as const, status: 502, match: graphql })),
+            )
+            return Promise.resolve()
+          },
+        },
+      },
+      { input },
+    ).then(
+      () => undefined,
+      (error: unknown) => error as Error & { pluginCode?: string },
+    )
+    expect(failure?.pluginCode).toBe('API_ERROR')
+    const created = emu.versions(worker).find((v) => v.id !== old)!.id
+    const beta = {
+      name: 'beta',
+      versions: [
+        { version_id: created, percentage: 50 },
+        { version_id: old, percentage: 50 },
+      ],
+    }
+    expect(failure?.message).toContain(
+      `The deployment is left as it is (cohort beta: 50% → ${created}, 50% → ${old}; others: 100% → ${old}); nothing was rolled back.`,
+    )
+    expect(emu.deployments(worker)[0]).toMatchObject({ strategy: 'cohorts', cohorts: [beta] })
+    const result = JSON.parse(await readFile(join(dir, '.workers-version/result.json'), 'utf8'))
+    expect(result.deployment).toMatchObject({
+      strategy: 'cohorts',
+      versions: [{ version_id: old, percentage: 100 }],
+      cohorts: [beta],
+    })
+  })
+})
+
 describe("the emulator's cohort deployments", () => {
   it('refuses malformed cohort deployment bodies, each problem with its pointer', async () => {
     const worker = 'cohort-flaky'
