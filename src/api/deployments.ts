@@ -5,6 +5,14 @@
  */
 import { WorkersVersionError } from '../core/errors.js'
 import { isRecord } from '../core/guards.js'
+import {
+  deploymentBody,
+  describeCohortSplit,
+  readCohorts,
+  sameCohorts,
+  sameShares,
+  type CohortSplit,
+} from './cohort-deployment.js'
 import { accountPath, asRecords, callApi, json, type ApiCallContext } from './request.js'
 import { checkUuid, quoteServerValue } from './server-values.js'
 
@@ -17,7 +25,16 @@ export interface Deployment {
   id?: string
   created_on?: string
   versions: TrafficShare[]
+  /** A cohort deployment's cohorts (`strategy: "cohorts"`), each with its own split; `versions` is then the split of the other requests. */
+  cohorts?: CohortSplit[]
   annotations?: Record<string, string>
+}
+
+/** What a deployment is asked to be: a split, with cohorts for a cohort deployment. */
+export interface DeploymentRequest {
+  versions: TrafficShare[]
+  cohorts?: CohortSplit[]
+  message?: string
 }
 
 /** The API's limit on a deployment's `workers/message`, in characters; longer messages are cut. */
@@ -58,7 +75,7 @@ export async function deployRollout(
   ctx: ApiCallContext,
   script: string,
   read: Deployment,
-  deployment: { versions: TrafficShare[]; message?: string },
+  deployment: DeploymentRequest,
 ): Promise<{ made: Deployment; changed?: string }> {
   const newId = deployment.versions[0]!.version_id
   const before = await currentDeployment(ctx, script)
@@ -88,6 +105,8 @@ export async function deployRollout(
 }
 
 function describeSplit(deployment: Deployment): string {
+  if (deployment.cohorts?.length)
+    return describeCohortSplit(deployment.versions, deployment.cohorts)
   return (
     deployment.versions.map((v) => `${v.version_id} at ${v.percentage}%`).join(', ') || 'no version'
   )
@@ -100,22 +119,26 @@ function describeDeployment(deployment: Deployment | undefined): string {
 }
 
 /**
- * `POST …/deployments` with `strategy: "percentage"`. Sending the same split twice leaves traffic as
- * it is, so a lost response may be retried.
+ * `POST …/deployments`: `strategy: "percentage"`, or `"cohorts"` with cohorts (its body shaped in
+ * cohort-deployment.ts). Sending the same split twice leaves traffic as it is, so a lost response
+ * may be retried.
  */
 export async function createDeployment(
   ctx: ApiCallContext,
   script: string,
-  deployment: { versions: TrafficShare[]; message?: string },
+  deployment: DeploymentRequest,
 ): Promise<Deployment> {
-  const body: Record<string, unknown> = { strategy: 'percentage', versions: deployment.versions }
+  const body = deploymentBody(deployment.versions, deployment.cohorts)
   if (deployment.message !== undefined && deployment.message !== '')
     body.annotations = { 'workers/message': truncate(deployment.message, MAX_DEPLOYMENT_MESSAGE) }
+  const asked = deployment.cohorts?.length
+    ? describeCohortSplit(deployment.versions, deployment.cohorts)
+    : deployment.versions.map((v) => `${v.version_id} at ${v.percentage}%`).join(', ')
   const result = await callApi(ctx, {
     method: 'POST',
     path: accountPath(ctx.accountId, 'scripts', script, 'deployments'),
     body: json(body),
-    what: `Deploy ${deployment.versions.map((v) => `${v.version_id} at ${v.percentage}%`).join(', ')} to Worker ${JSON.stringify(script)}`,
+    what: `Deploy ${asked} to Worker ${JSON.stringify(script)}`,
     worker: script,
     idempotent: true,
   })
@@ -125,16 +148,11 @@ export async function createDeployment(
       `Cloudflare API: the deployment of Worker ${JSON.stringify(script)} returned no deployment.`,
     )
   const made = toDeployment(result, ctx)
-  const missing = deployment.versions.find(
-    (asked) =>
-      !made.versions.some(
-        (v) => v.version_id === asked.version_id && v.percentage === asked.percentage,
-      ),
-  )
-  if (missing || made.versions.length !== deployment.versions.length) {
-    const named =
-      made.versions.map((v) => `${v.version_id} at ${v.percentage}%`).join(', ') || 'no version'
-    const asked = deployment.versions.map((v) => `${v.version_id} at ${v.percentage}%`).join(', ')
+  if (
+    !sameShares(deployment.versions, made.versions) ||
+    !sameCohorts(deployment.cohorts, made.cohorts)
+  ) {
+    const named = describeSplit(made)
     throw new WorkersVersionError(
       'API_INVALID_RESPONSE',
       `Cloudflare API: the deployment of Worker ${JSON.stringify(script)} names ${named}, not ${asked} as asked; traffic may not be what this build meant. Check it with \`wrangler deployments status --name ${script}\`.`,
@@ -182,27 +200,30 @@ export function planTraffic(
 /** A deployment as the API sent it, its ids and percentages checked: they are printed, written and sent back. */
 function toDeployment(raw: Record<string, unknown>, ctx: ApiCallContext): Deployment {
   const redact = (text: string) => (ctx.redactor ? ctx.redactor.redact(text) : text)
-  const versions = asRecords(raw.versions)
-    .filter((v) => v.version_id !== undefined || v.percentage !== undefined)
-    .map((v) => {
-      const percentage = v.percentage
-      if (
-        typeof percentage !== 'number' ||
-        !Number.isFinite(percentage) ||
-        percentage < 0 ||
-        percentage > 100
-      ) {
-        throw new WorkersVersionError(
-          'API_INVALID_RESPONSE',
-          `Cloudflare API: a deployment's percentage is ${quoteServerValue(percentage, redact)}, not a number from 0 to 100.`,
-        )
-      }
-      return {
-        version_id: checkUuid(v.version_id, "a deployment's version id", redact),
-        percentage,
-      }
-    })
-  const deployment: Deployment = { versions }
+  const readShares = (list: unknown): TrafficShare[] =>
+    asRecords(list)
+      .filter((v) => v.version_id !== undefined || v.percentage !== undefined)
+      .map((v) => {
+        const percentage = v.percentage
+        if (
+          typeof percentage !== 'number' ||
+          !Number.isFinite(percentage) ||
+          percentage < 0 ||
+          percentage > 100
+        ) {
+          throw new WorkersVersionError(
+            'API_INVALID_RESPONSE',
+            `Cloudflare API: a deployment's percentage is ${quoteServerValue(percentage, redact)}, not a number from 0 to 100.`,
+          )
+        }
+        return {
+          version_id: checkUuid(v.version_id, "a deployment's version id", redact),
+          percentage,
+        }
+      })
+  const deployment: Deployment = { versions: readShares(raw.versions) }
+  const cohorts = readCohorts(raw.cohorts, readShares)
+  if (cohorts?.length) deployment.cohorts = cohorts
   if (raw.id !== undefined) deployment.id = checkUuid(raw.id, 'the deployment id', redact)
   if (typeof raw.created_on === 'string') deployment.created_on = raw.created_on
   if (isRecord(raw.annotations)) {

@@ -205,6 +205,7 @@ async function createVersionThenTraffic(
         sizeBytes: builtSize(version),
         applied: appliedSummary(state.isNew, kept, settled),
         rollout: outcome.steps,
+        ...(outcome.cohorts && { cohorts: outcome.cohorts }),
       }),
       outcome.failure ? { applied: [], failure: outcome.failure } : settled,
     )

@@ -13,6 +13,7 @@ import { writeCiOutputs } from '../report/ci-outputs.js'
 import { resultJsonPath, unwrittenWarning, writeResultJson } from '../report/files.js'
 import { appendStepSummary, type SummaryRow } from '../report/step-summary.js'
 import { describeSteps, type RolloutStepRecord } from './rollout.js'
+import type { CohortSplit } from '../api/cohort-deployment.js'
 import type { KnownVersion } from './script.js'
 import type { UploadSession } from './session.js'
 import type { DeployStepsOutcome } from './triggers.js'
@@ -61,7 +62,13 @@ export async function reportCreated(
   options: ResolvedOptions,
   result: KnownVersion,
   traffic: TrafficShare[] | undefined,
-  extra: { sizeBytes: number; applied: string[]; rollout?: RolloutStepRecord[] },
+  extra: {
+    sizeBytes: number
+    applied: string[]
+    rollout?: RolloutStepRecord[]
+    /** The cohorts of a cohort deployment a stopped rollout left (`traffic` is then the split of the other requests). */
+    cohorts?: CohortSplit[]
+  },
 ): Promise<void> {
   const { plan, redactor } = session
   const { worker } = plan.target
@@ -74,8 +81,9 @@ export async function reportCreated(
         { worker, accountId: session.ctx.accountId },
         redactor.redactDeep(result),
         traffic && {
-          strategy: 'percentage',
+          strategy: extra.cohorts ? 'cohorts' : 'percentage',
           versions: traffic,
+          ...(extra.cohorts && { cohorts: extra.cohorts }),
           ...(extra.rollout && { rollout: extra.rollout }),
         },
       ),

@@ -14,6 +14,7 @@ import {
   type Deployment,
   type TrafficShare,
 } from '../api/deployments.js'
+import { describeCohortSplit } from '../api/cohort-deployment.js'
 import { probeVersion } from '../api/probe.js'
 import type { ApiCallContext } from '../api/request.js'
 import { WorkersVersionError } from '../core/errors.js'
@@ -23,10 +24,14 @@ import { createLiveLine, isLiveTerminal } from '../report/live-line.js'
 import type { Logger } from '../report/logger.js'
 import type { InterruptionWatch } from './interruption.js'
 import { describeInvocations, judgeStep, percent } from './rollout-rule.js'
+import { planSteps } from './rollout-split.js'
 
 /** One step as result.json, the CI outputs and the job summary record it. */
 export interface RolloutStepRecord {
+  /** The new version's share: of the cohort's requests for a cohort step, of all traffic otherwise. */
   percentage: number
+  /** The cohort a cohort step gave the new version to (its requests carry `Cloudflare-Workers-Cohort`). */
+  cohort?: string
   outcome: 'checked' | 'passed' | 'failed' | 'deployed' | 'not enough traffic' | 'check failed'
   started_at: string
   /** The new and the previous version's invocations in the step's window (steps below 100% after 0). */
@@ -38,6 +43,8 @@ export interface RolloutStepRecord {
 export interface RolloutOutcome {
   /** The traffic the rollout left: the new version at 100%, or the previous one after a rollback. */
   traffic: TrafficShare[]
+  /** The cohorts of the deployment left, when a failure left a cohort step's deployment as it was. */
+  cohorts?: Deployment['cohorts']
   steps: RolloutStepRecord[]
   /** Why the build fails (a rollback, a failed check); the traffic above is still what is deployed. */
   failure?: WorkersVersionError
@@ -57,6 +64,11 @@ export interface RolloutRun {
 
 /** Before anything is created: a gated rollout needs one version serving everything to roll from and back to. */
 export function refuseRolloutFrom(current: Deployment | undefined, worker: string): Deployment {
+  if (current?.cohorts?.length)
+    throw new WorkersVersionError(
+      'PROMOTE_NOT_POSSIBLE',
+      `\`promote\`: a gated rollout of Worker ${quoteValue(worker)} starts from one version serving all traffic, and the current deployment has cohorts (${describeCohortSplit(current.versions, current.cohorts)}). Finish that rollout first (deploy one version at 100%).`,
+    )
   const shares = current?.versions.filter((v) => v.percentage > 0) ?? []
   if (!current || shares.length !== 1)
     throw new WorkersVersionError(
@@ -89,7 +101,7 @@ export async function runRollout(run: RolloutRun): Promise<RolloutOutcome> {
     code: 'ROLLOUT_CHECK_FAILED' | 'ROLLOUT_ROLLED_BACK' | 'ROLLOUT_NO_TRAFFIC',
   ): Promise<RolloutOutcome> => {
     steps.push(step)
-    done(`${pc.red('✖')} rollout stopped at ${step.percentage}%: ${why}`)
+    done(`${pc.red('✖')} rollout stopped at ${stepName(step)}: ${why}`)
     interruption.during('the rollback', `version ${previousId} may already serve 100% again`)
     const traffic = [{ version_id: previousId, percentage: 100 }]
     try {
@@ -98,7 +110,7 @@ export async function runRollout(run: RolloutRun): Promise<RolloutOutcome> {
       const reason = error instanceof Error ? error.message : String(error)
       throw new WorkersVersionError(
         code,
-        `\`promote\`: ${why}. Rolling back to version ${previousId} at 100% FAILED (${reason}): the deployment may still give version ${newId} ${step.percentage}%. Roll back by hand: \`wrangler versions deploy ${previousId}@100% --name ${worker}\`.`,
+        `\`promote\`: ${why}. Rolling back to version ${previousId} at 100% FAILED (${reason}): the deployment may still give version ${newId} ${stepName(step)}. Roll back by hand: \`wrangler versions deploy ${previousId}@100% --name ${worker}\`.`,
         { cause: error },
       )
     }
@@ -109,13 +121,13 @@ export async function runRollout(run: RolloutRun): Promise<RolloutOutcome> {
       steps,
       failure: new WorkersVersionError(
         code,
-        `\`promote\`: the gated rollout of version ${newId} of ${worker} stopped at ${step.percentage}%: ${why}. Version ${previousId} serves 100% again; version ${newId} exists without traffic.`,
+        `\`promote\`: the gated rollout of version ${newId} of ${worker} stopped at ${stepName(step)}: ${why}. Version ${previousId} serves 100% again; version ${newId} exists without traffic.`,
       ),
     }
   }
 
   /** What is deployed now, for a failure in the middle: the split stays, and the error says which. */
-  let deployed: TrafficShare[] | undefined
+  let deployed: { versions: TrafficShare[]; cohorts?: Deployment['cohorts'] } | undefined
   try {
     return await steppedRollout()
   } catch (error) {
@@ -126,9 +138,10 @@ export async function runRollout(run: RolloutRun): Promise<RolloutOutcome> {
     if (deployed === undefined || explained) throw error
     live?.clear()
     const reason = (error instanceof Error ? error.message : String(error)).replace(/\.?$/, '.')
-    const split = deployed.map((v) => `${v.percentage}% → ${v.version_id}`).join(', ')
+    const split = describeCohortSplit(deployed.versions, deployed.cohorts)
     return {
-      traffic: deployed,
+      traffic: deployed.versions,
+      ...(deployed.cohorts && { cohorts: deployed.cohorts }),
       steps,
       failure: new WorkersVersionError(
         error instanceof WorkersVersionError ? error.code : 'DEPLOYMENT_FAILED',
@@ -139,16 +152,10 @@ export async function runRollout(run: RolloutRun): Promise<RolloutOutcome> {
   }
 
   async function steppedRollout(): Promise<RolloutOutcome> {
-    for (const [index, percentage] of rollout.steps.entries()) {
-      const label = `step ${index + 1}/${total}: ${percentage}%`
-      const versions: TrafficShare[] =
-        percentage === 100
-          ? [{ version_id: newId, percentage: 100 }]
-          : [
-              { version_id: newId, percentage },
-              { version_id: previousId, percentage: 100 - percentage },
-            ]
-      const split = versions.map((v) => `${v.percentage}% → ${v.version_id}`).join(', ')
+    for (const [index, plan] of planSteps(rollout.steps, newId, previousId).entries()) {
+      const { percentage, versions, cohorts } = plan
+      const label = `step ${index + 1}/${total}: ${plan.name}`
+      const split = describeCohortSplit(versions, cohorts)
       interruption.during(
         `the gated rollout (${label})`,
         `the deployment may be ${split}, and it is left so`,
@@ -156,15 +163,16 @@ export async function runRollout(run: RolloutRun): Promise<RolloutOutcome> {
       const started = new Date()
       const { made, changed } = await deployRollout(ctx, worker, read, {
         versions,
+        ...(cohorts && { cohorts }),
         message: run.message,
       })
       if (changed)
         throw new WorkersVersionError(
           'DEPLOYMENT_CHANGED',
-          `\`promote\`: the gated rollout of version ${newId} stopped at ${percentage}%: ${changed} Nothing was rolled back, since the traffic is no longer this build's.`,
+          `\`promote\`: the gated rollout of version ${newId} stopped at ${plan.name}: ${changed} Nothing was rolled back, since the traffic is no longer this build's.`,
         )
       read = made
-      deployed = versions
+      deployed = { versions, ...(cohorts && { cohorts }) }
       // While the step waits, a signal leaves the split as it is and says so.
       interruption.during(
         `the gated rollout (${label})`,
@@ -172,6 +180,7 @@ export async function runRollout(run: RolloutRun): Promise<RolloutOutcome> {
       )
       const step: RolloutStepRecord = {
         percentage,
+        ...(plan.cohort !== undefined && { cohort: plan.cohort }),
         outcome: 'deployed',
         started_at: started.toISOString(),
       }
@@ -190,12 +199,12 @@ export async function runRollout(run: RolloutRun): Promise<RolloutOutcome> {
         step.checks = rollout.checks.length
         step.outcome = 'checked'
       }
-      if (percentage === 100) {
+      if (percentage === 100 && plan.cohort === undefined) {
         steps.push({ ...step, outcome: 'deployed' })
         done(`${pc.green('✓')} ${label}: deployed`)
         break
       }
-      if (percentage === 0) {
+      if (percentage === 0 && plan.cohort === undefined) {
         steps.push(step)
         done(
           `${pc.green('✓')} ${label}: ${step.checks ? `${step.checks} check(s) passed` : 'deployed without traffic'}`,
@@ -205,7 +214,11 @@ export async function runRollout(run: RolloutRun): Promise<RolloutOutcome> {
 
       for (let round = 0; ; round++) {
         progress(`${label}: waiting ${formatMs(rollout.intervalMs)} before reading the analytics …`)
-        await (rollout.wait ?? sleep)(rollout.intervalMs, { percentage, index })
+        await (rollout.wait ?? sleep)(rollout.intervalMs, {
+          percentage,
+          index,
+          ...(plan.cohort !== undefined && { cohort: plan.cohort }),
+        })
         const byVersion = await readInvocations(ctx, worker, { start: started, end: new Date() })
         const none = { requests: 0, errors: 0, subrequests: 0 }
         const newer = byVersion.get(newId) ?? none
@@ -274,6 +287,13 @@ export function describeSteps(steps: readonly RolloutStepRecord[]): string[] {
       s.new && s.previous
         ? ` (new: ${describeInvocations(s.new)}; previous: ${describeInvocations(s.previous)})`
         : ''
-    return `${s.percentage}% ${s.outcome}${figures}`
+    return `${stepName(s)} ${s.outcome}${figures}`
   })
+}
+
+/** `cohort employee 100%` for a cohort step, `10%` otherwise. */
+function stepName(step: Pick<RolloutStepRecord, 'percentage' | 'cohort'>): string {
+  return step.cohort === undefined
+    ? `${step.percentage}%`
+    : `cohort ${step.cohort} ${step.percentage}%`
 }

@@ -3,7 +3,8 @@
  * list with each script's `migration_tag` (what wrangler reads before sending migrations), and the
  * secret names of the deployed version.
  *
- * - `POST /accounts/:a/workers/scripts/:script/deployments`: `{ strategy: "percentage", versions: [{ version_id, percentage }], annotations? }`
+ * - `POST /accounts/:a/workers/scripts/:script/deployments`: `{ strategy: "percentage", versions: [{ version_id, percentage }], annotations? }`,
+ *   or `{ strategy: "cohorts", versions, cohorts: [{ name, versions }], annotations? }` (cohort-deployments.ts)
  * - `GET  /accounts/:a/workers/scripts/:script/deployments`: `{ deployments: [...] }`, newest (serving) first
  * - `GET  /accounts/:a/workers/scripts`: `[{ id, tag, migration_tag?, … }]`
  * - `GET  /accounts/:a/workers/scripts/:script/secrets`: `[{ name, type }]`
@@ -25,7 +26,9 @@ import {
   type ApiError,
   type ApiReply,
 } from './envelope.js'
+import { checkCohorts, cohortFor } from './cohort-deployments.js'
 import type {
+  DeploymentCohort,
   DeploymentVersion,
   StoredDeployment,
   StoredVersion,
@@ -87,7 +90,7 @@ function postDeployment(
 ): ApiReply {
   const checked = checkDeploymentBody(req.body, (id) => ctx.store.version(account, worker.name, id))
   if ('errors' in checked) return fail(400, checked.errors)
-  return deploy(ctx, account, worker.name, checked.versions, checked.annotations)
+  return deploy(ctx, account, worker.name, checked.versions, checked.annotations, checked.cohorts)
 }
 
 /** Stores a deployment; callers validated `versions`. Versions carry no migrations (10211), so a deployment never moves the tag. */
@@ -97,6 +100,7 @@ export function deploy(
   script: string,
   versions: DeploymentVersion[],
   annotations: Record<string, string>,
+  cohorts?: DeploymentCohort[],
 ): ApiReply {
   const worker = ctx.store.worker(account, script)
   if (!worker) return workerNotFound()
@@ -104,9 +108,10 @@ export function deploy(
     id: randomUUID(),
     created_on: new Date().toISOString(),
     source: 'api',
-    strategy: 'percentage',
+    strategy: cohorts ? 'cohorts' : 'percentage',
     author_email: 'emulator@localhost',
     versions: versions.map(({ version_id, percentage }) => ({ version_id, percentage })),
+    ...(cohorts && { cohorts }),
     annotations: { ...annotations, 'workers/triggered_by': 'deployment' },
   }
   ctx.store.addDeployment(account, script, deployment)
@@ -118,57 +123,29 @@ export function deploy(
 function checkDeploymentBody(
   body: unknown,
   findVersion: (id: string) => StoredVersion | undefined,
-): { versions: DeploymentVersion[]; annotations: Record<string, string> } | { errors: ApiError[] } {
+):
+  | {
+      versions: DeploymentVersion[]
+      cohorts: DeploymentCohort[] | undefined
+      annotations: Record<string, string>
+    }
+  | { errors: ApiError[] } {
   const err = (message: string, at: string) => apiError(Code.validation, message, at)
   if (!isObject(body)) return { errors: [err('The request body must be a JSON object', '')] }
   const errors: ApiError[] = []
-  if (body.strategy !== 'percentage')
+  const strategy = body.strategy
+  if (strategy !== 'percentage' && strategy !== 'cohorts')
     errors.push(
       err(
-        `strategy must be "percentage", got ${JSON.stringify(body.strategy ?? null)}`,
+        `strategy must be "percentage" or "cohorts", got ${JSON.stringify(strategy ?? null)}`,
         '/strategy',
       ),
     )
-  const versions: DeploymentVersion[] = []
-  if (!Array.isArray(body.versions) || body.versions.length < 1 || body.versions.length > 2) {
-    errors.push(err('versions must list one or two versions', '/versions'))
-  } else {
-    const seen = new Set<string>()
-    body.versions.forEach((entry: unknown, i) => {
-      if (!isObject(entry))
-        return errors.push(
-          err('Each version must be an object {version_id, percentage}', pointer('versions', i)),
-        )
-      const { version_id: id, percentage } = entry
-      if (typeof id !== 'string' || id === '')
-        errors.push(err('version_id must be a string', pointer('versions', i, 'version_id')))
-      else if (seen.has(id))
-        errors.push(err(`Version ${id} is listed twice`, pointer('versions', i, 'version_id')))
-      else if (!findVersion(id))
-        errors.push(
-          err(`Version ${id} does not belong to this Worker`, pointer('versions', i, 'version_id')),
-        )
-      if (typeof id === 'string') seen.add(id)
-      if (
-        typeof percentage !== 'number' ||
-        !Number.isFinite(percentage) ||
-        percentage < 0 ||
-        percentage > 100
-      ) {
-        // 0% is allowed: a version deployed at 0% takes no traffic but answers version overrides.
-        errors.push(
-          err('percentage must be a number from 0 to 100', pointer('versions', i, 'percentage')),
-        )
-      }
-      if (typeof id === 'string' && typeof percentage === 'number')
-        versions.push({ version_id: id, percentage })
-    })
-    const total = versions.reduce((sum, v) => sum + v.percentage, 0)
-    // Only a sum of valid shares says something; sums like 33.3 + 66.7 are not exact in binary floating point.
-    if (errors.length === 0 && Math.abs(total - 100) > 1e-9) {
-      errors.push(err(`The percentages must add up to 100, got ${total}`, '/versions'))
-    }
-  }
+  const shares = (list: unknown, at: (string | number)[]) =>
+    checkShares(list, at, findVersion, errors)
+  const versions = shares(body.versions, ['versions'])
+  // A cohort deployment's cohorts (cohort-deployments.ts); a percentage deployment has none.
+  const cohorts = checkCohorts(body, strategy, versions, shares, errors)
   const annotations: Record<string, string> = {}
   if (body.annotations !== undefined) {
     if (!isObject(body.annotations))
@@ -190,7 +167,56 @@ function checkDeploymentBody(
       }
     }
   }
-  return errors.length > 0 ? { errors } : { versions, annotations }
+  return errors.length > 0 ? { errors } : { versions, cohorts, annotations }
+}
+
+/** One split (`versions`, or a cohort's): one or two versions of this Worker whose percentages add up to 100. */
+function checkShares(
+  list: unknown,
+  at: (string | number)[],
+  findVersion: (id: string) => StoredVersion | undefined,
+  errors: ApiError[],
+): DeploymentVersion[] {
+  const err = (message: string, where: string) => apiError(Code.validation, message, where)
+  const versions: DeploymentVersion[] = []
+  if (!Array.isArray(list) || list.length < 1 || list.length > 2) {
+    errors.push(err(`${at.join('.')} must list one or two versions`, pointer(...at)))
+    return versions
+  }
+  const before = errors.length
+  const seen = new Set<string>()
+  list.forEach((entry: unknown, i) => {
+    if (!isObject(entry))
+      return errors.push(
+        err('Each version must be an object {version_id, percentage}', pointer(...at, i)),
+      )
+    const { version_id: id, percentage } = entry
+    if (typeof id !== 'string' || id === '')
+      errors.push(err('version_id must be a string', pointer(...at, i, 'version_id')))
+    else if (seen.has(id))
+      errors.push(err(`Version ${id} is listed twice`, pointer(...at, i, 'version_id')))
+    else if (!findVersion(id))
+      errors.push(
+        err(`Version ${id} does not belong to this Worker`, pointer(...at, i, 'version_id')),
+      )
+    if (typeof id === 'string') seen.add(id)
+    if (
+      typeof percentage !== 'number' ||
+      !Number.isFinite(percentage) ||
+      percentage < 0 ||
+      percentage > 100
+    ) {
+      // 0% is allowed: a version deployed at 0% takes no traffic but answers version overrides.
+      errors.push(err('percentage must be a number from 0 to 100', pointer(...at, i, 'percentage')))
+    }
+    if (typeof id === 'string' && typeof percentage === 'number')
+      versions.push({ version_id: id, percentage })
+  })
+  const total = versions.reduce((sum, v) => sum + v.percentage, 0)
+  // Only a sum of valid shares says something; sums like 33.3 + 66.7 are not exact in binary floating point.
+  if (errors.length === before && Math.abs(total - 100) > 1e-9)
+    errors.push(err(`The percentages must add up to 100, got ${total}`, pointer(...at)))
+  return versions
 }
 
 /** Secret names and types of the version with the most traffic, or of the latest version when nothing is deployed. */
@@ -222,27 +248,33 @@ function servingVersion(
 
 /**
  * The version a Worker-level request goes to: `Cloudflare-Workers-Version-Overrides: <script>="<id>"`
- * (the platform's own override header) when it names a deployed version, else a pick weighted by
- * the current deployment's percentages. Undefined when nothing is deployed.
+ * (the platform's own override header) when it names a version anywhere in the deployment (its
+ * default split or a cohort's), else a pick weighted by the split of the request's cohort
+ * (`Cloudflare-Workers-Cohort`, cohort-deployments.ts) or the default one. Undefined when nothing
+ * is deployed.
  */
 export function pickVersion(
   deployment: StoredDeployment | undefined,
   script: string,
-  overrides: string | undefined,
+  headers: { overrides?: string; cohort?: string },
   random: () => number,
 ): { versionId: string } | { problem: string } | undefined {
   if (!deployment) return undefined
-  const wanted = overrides === undefined ? undefined : overrideFor(overrides, script)
+  const wanted =
+    headers.overrides === undefined ? undefined : overrideFor(headers.overrides, script)
   if (wanted !== undefined) {
-    if (deployment.versions.some((v) => v.version_id === wanted)) return { versionId: wanted }
+    const anywhere = [deployment.versions, ...(deployment.cohorts ?? []).map((c) => c.versions)]
+    if (anywhere.some((split) => split.some((v) => v.version_id === wanted)))
+      return { versionId: wanted }
     return { problem: `Version ${wanted} is not part of the current deployment of '${script}'` }
   }
+  const split = cohortFor(deployment.cohorts, headers.cohort)?.versions ?? deployment.versions
   let bucket = random() * 100
-  for (const share of deployment.versions) {
+  for (const share of split) {
     if (bucket < share.percentage) return { versionId: share.version_id }
     bucket -= share.percentage
   }
-  return { versionId: deployment.versions.at(-1)?.version_id ?? '' }
+  return { versionId: split.at(-1)?.version_id ?? '' }
 }
 
 /** One member of a structured-header dictionary: `name="value"` (or a bare token). */

@@ -367,10 +367,14 @@ export async function startServer(options: EmulatorOptions = {}): Promise<Emulat
     },
   ): Promise<Reply> {
     const overrides = request.req.headers[VERSION_OVERRIDES]
+    const cohort = request.req.headers[COHORT]
     const picked = pickVersion(
       deployment,
       script,
-      typeof overrides === 'string' ? overrides : undefined,
+      {
+        ...(typeof overrides === 'string' && { overrides }),
+        ...(typeof cohort === 'string' && { cohort }),
+      },
       trafficRandom,
     )!
     if ('problem' in picked)
@@ -520,6 +524,8 @@ async function serverCertificates() {
 
 /** The platform's header for sending a request to one version of a deployment: `<script>="<version-id>"`. */
 const VERSION_OVERRIDES = 'cloudflare-workers-version-overrides'
+/** The platform's header naming a cohort of a cohort deployment, whose split the request follows. */
+const COHORT = 'cloudflare-workers-cohort'
 const WORKER_PREFIX = '/workers/'
 
 /** Splits `/workers/<script>/rest` into the script and the path the Worker sees (`/rest`). */

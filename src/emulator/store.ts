@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto'
 import { PreviewStore } from './previews.js'
 import { DispatchStore, isDispatchAccount } from './dispatch-namespaces.js'
-import type { StoredDeployment, StoredVersion, StoredWorker } from './types.js'
+import type { DeploymentVersion, StoredDeployment, StoredVersion, StoredWorker } from './types.js'
 
 interface WorkerEntry {
   worker: StoredWorker
@@ -105,7 +105,8 @@ export class Store {
     const ids = new Set<string>()
     for (const [key, entry] of this.#workers)
       if (!isDispatchAccount(key.slice(0, key.indexOf('\n'))))
-        for (const v of entry.deployments.at(-1)?.versions ?? []) ids.add(v.version_id)
+        for (const split of splitsOf(entry.deployments.at(-1)))
+          for (const v of split) ids.add(v.version_id)
     return ids
   }
 
@@ -126,4 +127,10 @@ export class Store {
       if (key.startsWith(prefix) && entry.worker.id === nameOrId) return entry
     return undefined
   }
+}
+
+/** A deployment's splits: the default one and each cohort's (a version a cohort reaches is served too). */
+function splitsOf(deployment: StoredDeployment | undefined): DeploymentVersion[][] {
+  if (!deployment) return []
+  return [deployment.versions, ...(deployment.cohorts ?? []).map((c) => c.versions)]
 }

@@ -224,13 +224,21 @@ export interface DeploymentVersion {
   percentage: number
 }
 
+/** One cohort of a `strategy: "cohorts"` deployment: the split of the requests that name it. */
+export interface DeploymentCohort {
+  name: string
+  versions: DeploymentVersion[]
+}
+
 export interface StoredDeployment {
   id: string
   created_on: string
   source: string
-  strategy: 'percentage'
+  strategy: 'percentage' | 'cohorts'
   author_email: string
+  /** The split of the requests of no cohort (all of them in a percentage deployment). */
   versions: DeploymentVersion[]
+  cohorts?: DeploymentCohort[]
   annotations: Record<string, string>
 }
 

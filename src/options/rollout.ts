@@ -5,6 +5,7 @@
 import { WorkersVersionError } from '../core/errors.js'
 import { isRecord } from '../core/guards.js'
 import { describe } from './issues.js'
+import { resolveSteps, type RolloutStep } from './rollout-steps.js'
 
 /** One check of the new version, sent through the version overrides header. */
 interface RolloutCheck {
@@ -17,11 +18,18 @@ interface RolloutCheck {
 }
 
 /** What a step waits on: `ms` to let pass, before the step named is measured. */
-type RolloutWait = (ms: number, step: { percentage: number; index: number }) => Promise<void>
+type RolloutWait = (
+  ms: number,
+  step: { percentage: number; index: number; cohort?: string },
+) => Promise<void>
 
 export interface RolloutOptions {
-  /** The new version's share at each step, rising, ending at 100; 0 first probes it without traffic. @default [0, 10, 50, 100] */
-  steps?: number[]
+  /**
+   * The new version's share at each step, rising, ending at 100; 0 first probes it without traffic.
+   * A step `{ cohort, percentage }` (before the steps above 0) gives it that share of one cohort's
+   * requests only, those with `Cloudflare-Workers-Cohort: <cohort>`. @default [0, 10, 50, 100]
+   */
+  steps?: RolloutStep[]
   /** How long each step below 100% runs before it is measured: `'30s'`, `'5m'`, `'1h'`. @default '5m' */
   interval?: string
   /** The Worker's public URL the checks are sent to (its workers.dev URL or a route's). Needed with `checks`. */
@@ -41,7 +49,7 @@ export interface RolloutOptions {
 }
 
 export interface ResolvedRollout {
-  steps: number[]
+  steps: RolloutStep[]
   intervalMs: number
   url?: string
   checks: { path: string; status: number; text?: string }[]
@@ -93,26 +101,12 @@ export function resolveRollout(input: Record<string, unknown>): ResolvedRollout 
   for (const key of Object.keys(input))
     if (!KNOWN.has(key)) problems.push(`promote.${key}: is not a field of a gated rollout`)
 
-  let steps: number[] = [...ROLLOUT_DEFAULTS.steps]
+  let steps: RolloutStep[] = [...ROLLOUT_DEFAULTS.steps]
   if (input.steps !== undefined) {
     if (!Array.isArray(input.steps) || input.steps.length === 0)
       bad('steps', 'a non-empty array of percentages', input.steps)
-    else {
-      steps = []
-      input.steps.forEach((step: unknown, i) => {
-        if (typeof step !== 'number' || !Number.isInteger(step) || step < 0 || step > 100)
-          bad(`steps[${i}]`, 'a whole percentage from 0 to 100', step)
-        else if (steps.length > 0 && step <= steps.at(-1)!)
-          problems.push(
-            `promote.steps[${i}]: ${step} does not rise above the step before it (${steps.at(-1)}); steps must rise`,
-          )
-        else steps.push(step)
-      })
-      if (steps.length === input.steps.length && steps.at(-1) !== 100)
-        problems.push(
-          `promote.steps: the last step must be 100 (the rollout ends with the new version serving everything), got ${steps.at(-1)}`,
-        )
-    }
+    // Percentages and cohort steps (rollout-steps.ts).
+    else steps = resolveSteps(input.steps, problems)
   }
 
   let intervalMs = parseDuration(ROLLOUT_DEFAULTS.interval)!

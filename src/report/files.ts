@@ -72,6 +72,8 @@ export function writeResultJson(
   deployment?: {
     strategy: string
     versions: ReadonlyArray<{ version_id: string; percentage: number }>
+    /** A cohort deployment's cohorts, each with its own split. */
+    cohorts?: readonly object[]
     /** A gated rollout's steps, in order (deploy/rollout.ts). */
     rollout?: readonly object[]
   },
