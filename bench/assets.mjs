@@ -66,7 +66,7 @@ const bundle = (contents, outfile) =>
 await bundle(
   `export { readAssetsDirectory } from './src/assets/manifest.ts'
 export { uploadAssets } from './src/api/assets.ts'
-export { createVersion } from './src/api/client.ts'`,
+export { createVersion } from './src/api/create-version.ts'`,
   join(CACHE, 'lib.mjs'),
 )
 await bundle(`export { startEmulator } from './src/emulator/index.ts'`, join(CACHE, 'emulator.mjs'))
