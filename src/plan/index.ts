@@ -591,7 +591,7 @@ function uploadTarget(
   return target
 }
 
-/** What the dry run's diff cannot read without (a credential, the Worker's name, the account): each piece named. */
+/** What a dry run's diff that reads nothing leaves uncompared: the start of each reason it gives. */
 const NOT_READ = 'the deployed Worker (bindings, compatibility, modules, migrations, triggers)'
 
 /**

@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
+import { parseDeployArgs } from '../../src/command/args.js'
 import type { Emulator } from '../../src/emulator/index.js'
 import { emulatorEnv, runCli } from '../helpers/deploy-command.js'
 import { startEmulator } from '../helpers/emulator.js'
@@ -296,5 +297,7 @@ describe('the command: deploy --dry-run --diff', () => {
     const run = await runCli(['deploy', '--diff'], root, emulatorEnv(emu))
     expect(run.code).toBe(2)
     expect(run.stderr).toContain('--diff compares a dry run')
+    expect(parseDeployArgs(['--diff', '--dry-run'])).toMatchObject({ dryRun: true, diff: true })
+    expect(() => parseDeployArgs(['--dry-run', '--diff=yes'])).toThrow('--diff takes no value')
   })
 })
