@@ -8,7 +8,7 @@ import { redactorFor, type Redactor } from './core/redact.js'
 import type { AdapterContext, PrepareInfo, WorkerOutput } from './core/stage-types.js'
 import { projectRoot } from './options/defaults.js'
 import type { ResolvedOptions } from './options/resolve.js'
-import { createPlan, type BuildPlan, type UploadPlan } from './plan/index.js'
+import { createPlan, dryRunReads, type BuildPlan, type UploadPlan } from './plan/index.js'
 import { workerReads } from './plan/reads.js'
 import { removeStaleResults } from './report/files.js'
 import { createLogger, logLevelOf, type LogLevel } from './report/logger.js'
@@ -175,6 +175,12 @@ export function createPluginContext(options: ResolvedOptions): AdapterContext {
     const uploads = built.flatMap((b) =>
       b.plan.upload ? [{ plan: b.plan, version: b.version }] : [],
     )
+    // A dry run asked to compare (`diff: true`) reads each Worker's deployed state (GET requests only):
+    // loaded only then, so a plain dry run never loads the HTTP client.
+    if (built.some((b) => dryRunReads(b.plan)))
+      await import('./deploy/dry-run-diff.js').then(({ diffDryRuns }) =>
+        diffDryRuns(built, options, logger),
+      )
     if (!redactor || uploads.length === 0) return
     // Loaded only for an upload: the HTTP client costs start-up time that a dry run never needs.
     const { uploadVersion } = await import('./deploy/index.js')

@@ -1,7 +1,7 @@
 // The `deploy` command's command line: parsed by hand, because `--promote` and `--preview` take an
 // optional value, which node:util's parseArgs cannot express.
 
-export const DEPLOY_USAGE = `Usage: npx unplugin-workers-version deploy [--promote [PERCENT]] [--preview [NAME|auto]] [--dry-run]
+export const DEPLOY_USAGE = `Usage: npx unplugin-workers-version deploy [--promote [PERCENT]] [--preview [NAME|auto]] [--dry-run [--diff]]
                                          [--strict [--allow KEY]...]
                                          [--cwd DIR] [--config PATH] [--env NAME] [--worker NAME]
                                          [--dispatch-namespace NAME]
@@ -20,6 +20,8 @@ Options:
   --preview [NAME|auto]  a Preview deployment: to the Preview NAME, the branch's (no value), or
                          'auto' (deploy on the production branch, a Preview elsewhere)
   --dry-run              send nothing: write .workers-version/request.json only
+  --diff                 with --dry-run: compare with the deployed Worker as a deploy does (GET
+                         requests only; needs the credentials); writes .workers-version/diff.json
   --strict               before anything is written, refuse a deploy that removes a binding, a route
                          or a Custom Domain, changes a binding's target or lowers the compatibility
                          date; the refusal names each change and its KEY
@@ -45,6 +47,8 @@ export interface DeployArgs {
   /** `true`: the branch's Preview; `'auto'`; or a Preview's name. */
   preview?: true | string
   dryRun: boolean
+  /** `--diff`: the dry run compares with the deployed Worker (reads only). */
+  diff?: boolean
   /** `--strict`, with the changes `--allow` acknowledges. */
   strict?: { allow: string[] }
   cwd?: string
@@ -93,6 +97,10 @@ export function parseDeployArgs(argv: readonly string[]): DeployArgs {
         if (inline !== undefined) throw new UsageError('--dry-run takes no value')
         args.dryRun = true
         break
+      case '--diff':
+        if (inline !== undefined) throw new UsageError('--diff takes no value')
+        args.diff = true
+        break
       case '--strict':
         if (inline !== undefined) throw new UsageError('--strict takes no value')
         args.strict = { allow: args.strict?.allow ?? [] }
@@ -138,6 +146,10 @@ export function parseDeployArgs(argv: readonly string[]): DeployArgs {
       }
     }
   }
+  if (args.diff && !args.dryRun)
+    throw new UsageError(
+      '--diff compares a dry run with the deployed Worker; use it with --dry-run (a deploy always compares)',
+    )
   if (allowed.length > 0) {
     if (!args.strict) throw new UsageError('--allow acknowledges a change only with --strict')
     args.strict.allow.push(...allowed)

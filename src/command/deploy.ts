@@ -8,7 +8,7 @@ import { secretsInBindings, type Redactor } from '../core/redact.js'
 import type { BundlerName } from '../core/types.js'
 import { nonEmpty } from '../options/defaults.js'
 import { resolveOptions, type ResolvedOptions } from '../options/resolve.js'
-import { createPlan, type BuildPlan } from '../plan/index.js'
+import { createPlan, dryRunReads, type BuildPlan } from '../plan/index.js'
 import { removeStaleResults } from '../report/files.js'
 import type { Logger } from '../report/logger.js'
 import { buildVersion, type BuiltVersion } from '../version/build.js'
@@ -65,6 +65,7 @@ export async function deployCommand(
     ...(args.preview !== undefined && { preview: args.preview }),
     ...(args.worker !== undefined && { worker: args.worker }),
     ...(args.strict !== undefined && { strict: args.strict }),
+    ...(args.diff && { diff: true }),
     ...(args.dispatchNamespace !== undefined && { dispatchNamespace: args.dispatchNamespace }),
     ...(source.kind === 'wrangler' && envName !== undefined && { env: envName }),
     wrangler: source.kind === 'wrangler' ? source.wranglerFile! : false,
@@ -76,8 +77,9 @@ export async function deployCommand(
   const planned = await planAll(source, options, info, env, logger)
   // The run's secrets, known before anything is written: every line and error goes through them.
   for (const { plan } of planned) {
-    if (plan.upload)
-      redactor.addCredential(plan.target.credentials.apiToken, plan.target.credentials.apiKey)
+    // A dry run's diff reads with the upload's credentials.
+    const target = plan.upload ? plan.target : dryRunReads(plan)?.target
+    if (target) redactor.addCredential(target.credentials.apiToken, target.credentials.apiKey)
     redactor.add(...secretsInBindings(plan.version.bindings))
   }
   refuseDuplicateNames(planned)
@@ -91,8 +93,18 @@ export async function deployCommand(
   for (const [i, p] of ordered.entries())
     built.push({ planned: p, version: await buildVersion(outputs[i]!, p.plan, options, logger) })
   if (args.dryRun) {
+    // `--diff`: each Worker compared with its deployed one, through reads only.
+    const reads = built.some((b) => dryRunReads(b.planned.plan))
+    if (reads) {
+      const { diffDryRuns } = await import('../deploy/dry-run-diff.js')
+      await diffDryRuns(
+        built.map((b) => ({ plan: b.planned.plan, version: b.version })),
+        options,
+        logger,
+      )
+    }
     logger.info(
-      `${pc.green('✓')} dry run: nothing was sent (${relative(cwd, planned[0]!.plan.outputDir) || '.'}/request.json)`,
+      `${pc.green('✓')} dry run: ${reads ? 'the deployed Worker was read, nothing was written' : 'nothing was sent'} (${relative(cwd, planned[0]!.plan.outputDir) || '.'}/request.json)`,
     )
     return
   }

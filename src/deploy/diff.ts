@@ -95,6 +95,11 @@ export async function diffBeforeWrites(
   options: Pick<ResolvedOptions, 'strict'>,
   state: { isNew: boolean },
   route: DeployRoute,
+  /**
+   * A dry run's diff (deploy/dry-run-diff.ts): strict mode fails it on the guarded changes it sees,
+   * saying a deploy would be refused; what could not be read stays a "not compared" line.
+   */
+  dryRun = false,
 ): Promise<VersionDiff | undefined> {
   const { plan, logger } = session
   if (plan.preview || plan.dispatch) return undefined
@@ -140,7 +145,8 @@ export async function diffBeforeWrites(
   for (const [i, line] of formatDiff(diff).entries())
     logger.info(i === 0 ? `${pc.cyan('±')} ${printable(line)}` : colour(printable(line)))
   await writeReport(session, report)
-  if (strict) refuseUnacknowledged(plan.target.worker, refused, diff.notCompared)
+  if (strict)
+    refuseUnacknowledged(plan.target.worker, refused, dryRun ? [] : diff.notCompared, dryRun)
   return diff
 }
 
@@ -176,6 +182,7 @@ function refuseUnacknowledged(
   worker: string,
   refused: ReadonlyArray<{ line: string; guard?: string }>,
   notCompared: readonly string[],
+  dryRun: boolean,
 ): void {
   // What could not be read cannot be checked: strict mode does not let it through unseen.
   const unchecked = notCompared.filter((gap) => UNCHECKED.test(gap))
@@ -184,7 +191,9 @@ function refuseUnacknowledged(
   const gaps = unchecked.map((gap) => `  could not check ${gap}`)
   throw new WorkersVersionError(
     'UNACKNOWLEDGED_CHANGES',
-    `strict: nothing was written to Worker ${JSON.stringify(worker)}: ` +
+    (dryRun
+      ? `strict: a deploy of this build to Worker ${JSON.stringify(worker)} would be refused (dry run: nothing was written): `
+      : `strict: nothing was written to Worker ${JSON.stringify(worker)}: `) +
       (refused.length > 0
         ? `this deploy makes ${refused.length === 1 ? 'a change' : `${refused.length} changes`} strict mode guards:\n${lines.join('\n')}\n` +
           `To deploy anyway, list ${refused.length === 1 ? 'its key' : 'their keys'} in \`strict: { allow: [${refused.map((c) => `'${c.guard}'`).join(', ')}] }\`.`

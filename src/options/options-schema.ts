@@ -170,6 +170,7 @@ const OPTIONS = {
       (issue) => `expected true, false or { allow: [...] }, got ${describe(issue.input)}`,
     ),
   ),
+  diff: v.optional(Bool),
   gitAnnotations: v.optional(Bool),
   buildOutput: v.optional(
     v.custom<boolean | 'v0' | 'v1'>(

@@ -65,6 +65,8 @@ export type ResolvedOptions = Pick<
   preflight: boolean
   /** Strict mode and the changes it acknowledges; undefined when off. */
   strict?: ResolvedStrict
+  /** A dry run compares with the deployed Worker (reads only); uploads always do. */
+  diff: boolean
   /** `false` uploads none even when a config names a directory. */
   assets: ResolvedAssetsOptions | false
   gitAnnotations: boolean
@@ -128,6 +130,7 @@ export function resolveOptions(input: WorkersVersionOptions = {}): ResolvedOptio
     preflight: input.preflight ?? preflightByDefault(promote),
     createWorker: input.createWorker,
     strict: resolveStrict(input.strict),
+    diff: input.diff ?? false,
     gitAnnotations: input.gitAnnotations ?? DEFAULTS.gitAnnotations,
     buildOutput:
       input.buildOutput === true

@@ -144,6 +144,15 @@ export interface WorkersVersionOptions {
    * `true` acknowledges none. The `deploy` command's `--strict` turns it on. @default false
    */
   strict?: boolean | StrictOption
+  /**
+   * Compare a dry run (`upload: false`) with the deployed Worker too, as every upload does: with the
+   * upload's credentials, worker name and account, it sends GET requests only and writes nothing to
+   * Cloudflare; without credentials it says what it could not compare and why. A read that fails is
+   * reported, and the dry run still succeeds; with `strict`, a change strict mode would refuse fails it.
+   * Off by default: a plain build stays offline. The `deploy` command's `--dry-run --diff` turns it on.
+   * Uploads always compare, whatever it says. @default false
+   */
+  diff?: boolean
   /** Without a configured `workers/tag` or `workers/message`, take them from git: the short commit SHA (`-dirty` when the tree has changes) and the commit subject. @default true */
   gitAnnotations?: boolean
   /**

@@ -4,7 +4,7 @@ import { checkAccountId, checkWorkerName } from '../api/identifiers.js'
 import { parseBaseUrl } from '../api/url.js'
 import type { Withheld } from '../core/child-env.js'
 import { WorkersVersionError } from '../core/errors.js'
-import { secretsInBindings } from '../core/redact.js'
+import { Redactor, secretsInBindings } from '../core/redact.js'
 import type { BuildInfo, GeneratedWorker, TaggedMigrationStep } from '../core/stage-types.js'
 import type { SourceMapChoice } from '../core/types.js'
 import type { GitCommit } from './git.js'
@@ -82,9 +82,15 @@ interface PlanFields {
   dispatch?: DispatchTarget
 }
 
-/** A build that writes `request.json` and sends nothing. */
+/** A build that writes `request.json` and sends nothing (with `diff: true`, reads only). */
 interface DryRunPlan extends PlanFields {
   upload: false
+  /**
+   * `diff: true`: the upload this dry run stands for, whose target the diff reads the deployed Worker
+   * from (GET requests only, deploy/dry-run-diff.ts); or, when it cannot, what is not compared and why.
+   * Unset when the diff is not asked for.
+   */
+  diff?: { reads: UploadPlan } | { notCompared: string }
 }
 
 /** A build that creates a version: everything the requests need is settled and checked. */
@@ -110,6 +116,11 @@ export interface UploadPlan extends PlanFields {
  * (adapters, modules, body, client, report) only read it.
  */
 export type BuildPlan = DryRunPlan | UploadPlan
+
+/** The upload a dry run's diff reads the deployed Worker as (`diff: true` with a target), if any. */
+export function dryRunReads(plan: BuildPlan): UploadPlan | undefined {
+  return !plan.upload && plan.diff && 'reads' in plan.diff ? plan.diff.reads : undefined
+}
 
 export interface PlannedAssets {
   /** Absolute path. */
@@ -254,12 +265,10 @@ export async function createPlan(
     preview,
     ...(options.dispatch && { dispatch: options.dispatch }),
   }
-  if (!target) return { ...fields, upload: false }
-
-  const plan: UploadPlan = {
+  const uploadPlanOf = (to: UploadTarget): UploadPlan => ({
     ...fields,
     upload: true,
-    target,
+    target: to,
     promote,
     ...(options.rollout !== undefined && promote !== undefined && { gatedRollout: true }),
     // `preview: 'auto'` on the production branch gives traffic: started in workerd first, as for `promote`.
@@ -267,7 +276,31 @@ export async function createPlan(
       options.preflight ||
       ('promote' in decision && decision.promote !== undefined && options.preview === 'auto'),
     createWorker: options.createWorker ?? createWorkerByDefault(merged.worker),
-  }
+  })
+  if (!target)
+    return {
+      ...fields,
+      upload: false,
+      ...(options.diff && {
+        diff: dryRunDiff(
+          fields,
+          build,
+          () => {
+            const to = resolveTarget(options, merged.worker, merged.accountId, env, false)
+            return 'missing' in to ? to : uploadPlanOf(to)
+          },
+          (text) =>
+            new Redactor()
+              .addCredential(
+                withEnvFallback('apiToken', options.credentials.apiToken, env),
+                withEnvFallback('apiKey', options.credentials.apiKey, env),
+              )
+              .redact(text),
+        ),
+      }),
+    }
+
+  const plan = uploadPlanOf(target)
   const annotations = merged.version.annotations
   // Read for uploads only: the annotations matter to the version created, and a dry run stays free of git processes.
   if (
@@ -548,6 +581,59 @@ function uploadTarget(
   env: NodeJS.ProcessEnv,
   perWorker: boolean,
 ): UploadTarget {
+  const target = resolveTarget(options, worker, account, env, perWorker)
+  if ('missing' in target) {
+    throw new WorkersVersionError(
+      'MISSING_UPLOAD_TARGET',
+      `Cannot create the version; missing:\n${target.missing.map((m) => `  - ${m}`).join('\n')}`,
+    )
+  }
+  return target
+}
+
+/** What a dry run's diff that reads nothing leaves uncompared: the start of each reason it gives. */
+const NOT_READ = 'the deployed Worker (bindings, compatibility, modules, migrations, triggers)'
+
+/**
+ * A dry run with `diff: true` reads the deployed Worker as its upload would (the same target, resolved
+ * by `resolveTarget`), unless nothing can be read: a watch build (each rebuild would read again), a
+ * Preview or a user Worker in a dispatch namespace (neither replaces a deployed version, so neither
+ * has a diff, as with an upload), or a target that is missing a piece or is malformed.
+ */
+function dryRunDiff(
+  fields: PlanFields,
+  build: BuildInfo,
+  reads: () => UploadPlan | { missing: string[] },
+  redact: (text: string) => string,
+): NonNullable<DryRunPlan['diff']> {
+  if (build.watch) return { notCompared: `${NOT_READ}: not read: a watch build sends no request` }
+  if (fields.preview)
+    return { notCompared: 'a Preview replaces no deployed version: it has no diff' }
+  if (fields.dispatch)
+    return {
+      notCompared: 'a user Worker in a dispatch namespace replaces no version: it has no diff',
+    }
+  try {
+    const plan = reads()
+    return 'missing' in plan
+      ? { notCompared: `${NOT_READ}: not read, missing ${plan.missing.join('; and ')}` }
+      : { reads: plan }
+  } catch (error) {
+    // A malformed account id or name: the dry run reports it as an upload would refuse it, and goes
+    // on. The message quotes the value, which may be a credential pasted in the wrong place.
+    if (!(error instanceof WorkersVersionError)) throw error
+    return { notCompared: `${NOT_READ}: not read: ${redact(error.message)}` }
+  }
+}
+
+/** The upload's target, or every piece missing for it; a piece that is set but malformed throws. */
+function resolveTarget(
+  options: ResolvedOptions,
+  worker: string | undefined,
+  account: string | undefined,
+  env: NodeJS.ProcessEnv,
+  perWorker: boolean,
+): UploadTarget | { missing: string[] } {
   const accountId = withEnvFallback('accountId', account, env)
   const apiToken = withEnvFallback('apiToken', options.credentials.apiToken, env)
   const apiKey = withEnvFallback('apiKey', options.credentials.apiKey, env)
@@ -579,12 +665,7 @@ function uploadTarget(
         'a credential: set the `apiToken` option or CLOUDFLARE_API_TOKEN (or `apiKey` + `email`, CLOUDFLARE_API_KEY + CLOUDFLARE_EMAIL)',
       )
   }
-  if (missing.length > 0) {
-    throw new WorkersVersionError(
-      'MISSING_UPLOAD_TARGET',
-      `Cannot create the version; missing:\n${missing.map((m) => `  - ${m}`).join('\n')}`,
-    )
-  }
+  if (missing.length > 0) return { missing }
   if (name) checkWorkerName(name, workerNameSource(options))
   if (accountId)
     checkAccountId(

@@ -7,6 +7,7 @@ import { appendFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { printable } from '../core/printable.js'
 import type { Redactor } from '../core/redact.js'
+import { unwrittenWarning } from './files.js'
 import type { Logger } from './logger.js'
 import { writeFileAtomic } from './write-atomic.js'
 
@@ -77,21 +78,38 @@ export async function appendDiffSummary(
   )
 }
 
-/** What a dry run cannot compare, in the one line it prints and in its `diff.json`. */
+/** What a dry run compares when the diff is not asked for, in the one line it prints and in its `diff.json`. */
 const DRY_RUN_GAP =
-  'a dry run sends no request, so bindings, compatibility, modules, assets, migrations and triggers are not compared with the deployed Worker'
+  'a dry run sends no request unless asked to compare (`diff: true`, `deploy --dry-run --diff`), so bindings, compatibility, modules, assets, migrations and triggers are not compared with the deployed Worker'
 
 /**
- * A dry run compares nothing: one line says so, and `diff.json` records it (an upload's earlier
- * file must not stand beside this build's request.json as if it described it).
+ * A dry run that compares nothing: one line says so and why, and `diff.json` records it (an upload's
+ * earlier file must not stand beside this build's request.json as if it described it). `asked`: the
+ * diff was asked for (`diff: true`) and cannot be made, for the plan's reason; the job summary says
+ * so too, as it would show the diff.
  */
-export function reportDryRunDiff(outputDir: string, worker: string, logger: Logger): void {
-  logger.info(`  diff: not compared: ${DRY_RUN_GAP}`)
-  writeDiffJson(outputDir, {
+export async function reportDryRunDiff(
+  outputDir: string,
+  worker: string,
+  logger: Logger,
+  asked?: { gap: string; redactor: Redactor },
+): Promise<void> {
+  const gap = asked?.gap ?? DRY_RUN_GAP
+  logger.info(`  diff: not compared: ${printable(gap)}`)
+  const report: DiffReport = {
     worker,
     compared: false,
     against: 'nothing (dry run)',
     changes: [],
-    notCompared: [DRY_RUN_GAP],
-  })
+    notCompared: [gap],
+  }
+  writeDiffJson(outputDir, report, asked?.redactor)
+  const file = process.env.GITHUB_STEP_SUMMARY
+  if (asked && file)
+    await appendDiffSummary(file, report, asked.redactor).catch((error: unknown) =>
+      unwrittenWarning(logger, 'the diff was printed above')(
+        `GITHUB_STEP_SUMMARY (${file})`,
+        error,
+      ),
+    )
 }

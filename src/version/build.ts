@@ -8,7 +8,7 @@ import type { ExcludedFile, WorkerModule } from '../core/types.js'
 import type { WorkerOutput } from '../core/stage-types.js'
 import { renderEnvTypes } from './env-types.js'
 import type { ResolvedOptions } from '../options/resolve.js'
-import type { BuildPlan, PlannedAssets } from '../plan/index.js'
+import { dryRunReads, type BuildPlan, type PlannedAssets } from '../plan/index.js'
 import type { AssetsManifest } from '../assets/manifest.js'
 import type { VersionPayload } from '../core/serialize.js'
 import { previewDeploymentBody, versionBody, type BuiltModules } from './body.js'
@@ -16,6 +16,7 @@ import { previewAnnotations } from '../plan/ci-context.js'
 import { formatBytes } from '../report/format.js'
 import { plannedCalls } from '../plan/triggers.js'
 import { reportDryRunDiff } from '../report/diff-report.js'
+import { redactorFor } from '../core/redact.js'
 import { writeDeployStepsJson, writeRequestJson, writeScriptRequestJson } from '../report/files.js'
 import { namespaceBody } from './namespace-body.js'
 import { plural } from '../core/plural.js'
@@ -118,8 +119,20 @@ export async function buildVersion(
     logger.info(
       `  after the deployment: ${plan.deploySteps.map((step) => step.title).join(', ')} (deploy-steps.json)`,
     )
-  // A dry run compares nothing with the deployed Worker: it says so (an upload compares in deploy/diff.ts).
-  if (!plan.upload) reportDryRunDiff(plan.outputDir, name, logger)
+  // A dry run that does not read the deployed Worker says why (an upload compares in deploy/diff.ts, a
+  // dry run with `diff: true` and a target to read in deploy/dry-run-diff.ts, once its Workers are built).
+  if (!plan.upload && !dryRunReads(plan))
+    await reportDryRunDiff(
+      plan.outputDir,
+      name,
+      logger,
+      plan.diff && 'notCompared' in plan.diff
+        ? {
+            gap: plan.diff.notCompared,
+            redactor: redactorFor({ bindings: plan.version.bindings }),
+          }
+        : undefined,
+    )
   if (buildOutputDir) logger.info(`  Build Output: ${relative(plan.root, buildOutputDir)}`)
   if (options.buildOutput && mainModule === undefined)
     logger.warn(
