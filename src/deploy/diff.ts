@@ -18,6 +18,7 @@ import {
   listSchedules,
   listScriptRoutes,
 } from '../api/deployed-state.js'
+import { listQueueStates, listWorkflowStates } from '../api/deployed-attachments.js'
 import { WorkersVersionError } from '../core/errors.js'
 import { printable } from '../core/printable.js'
 import type { Redactor } from '../core/redact.js'
@@ -30,6 +31,8 @@ import { unwrittenWarning } from '../report/files.js'
 import type { Logger } from '../report/logger.js'
 import { describeMigrations } from '../version/migrations.js'
 import type { BuiltVersion } from '../version/build.js'
+import type { AssetsSide } from '../plan/diff-assets.js'
+import { assetsAnswerOf } from './assets-answer.js'
 import type { DeployRoute } from './path.js'
 import { holdingProcessOpen } from './worker-state.js'
 
@@ -100,6 +103,7 @@ export async function diffBeforeWrites(
   if (plan.preview || plan.dispatch) return undefined
   if (!startedFor(session)) startDiffReads(session, false)
   const deployed = await holdingProcessOpen(startedFor(session)!)
+  const assets = version.assets && (await assetsSide(version.assets))
   const diff = diffVersion(
     {
       bindings: (plan.version.bindings ?? []) as unknown as Record<string, unknown>[],
@@ -112,6 +116,7 @@ export async function diffBeforeWrites(
         sha256: createHash('sha256').update(m.contents).digest('hex'),
       })),
       assetFiles: version.assets?.files.length,
+      ...(assets && { assets }),
       pendingMigrations:
         route.kind === 'script' && route.migrations !== undefined
           ? describeMigrations(route.migrations)
@@ -130,6 +135,7 @@ export async function diffBeforeWrites(
     against: diff.against,
     changes: diff.changes,
     notCompared: diff.notCompared,
+    ...(diff.kept.length > 0 && { kept: diff.kept }),
     ...(strict && {
       strict: {
         refused: refused.map((c) => c.guard!),
@@ -142,6 +148,28 @@ export async function diffBeforeWrites(
   await writeReport(session, report)
   if (strict) refuseUnacknowledged(plan.target.worker, refused, diff.notCompared)
   return diff
+}
+
+/**
+ * The assets upload session's answer, when an upload was started before the reads were done (it
+ * starts right after this hook, unless the diff must come before any write: strict mode, the
+ * script upload). The diff then waits for it: it is shown before the deployment either way.
+ */
+async function assetsSide(manifest: NonNullable<BuiltVersion['assets']>): Promise<AssetsSide> {
+  const answer = assetsAnswerOf(manifest)
+  if (!answer)
+    return {
+      known: false,
+      why: 'which files Cloudflare lacks is known only from the assets upload session, and this diff comes before it (it is shown before any write)',
+    }
+  try {
+    return { known: true, toUpload: await answer }
+  } catch (error) {
+    return {
+      known: false,
+      why: `the assets upload session failed (${error instanceof Error ? error.message : String(error)})`,
+    }
+  }
 }
 
 function colour(line: string): string {
@@ -215,20 +243,30 @@ async function readDeployed(
       return undefined
     }
   }
-  const [deployment, routes, domains, crons, workersDev, settings] = await Promise.all([
-    attempt('deployed version', deploymentRead ?? (() => currentDeployment(ctx, worker))),
-    steps.has('routes') ? attempt('routes', () => listScriptRoutes(ctx, worker)) : undefined,
-    steps.has('custom-domains')
-      ? attempt('Custom Domains', () => listCustomDomains(ctx, worker))
-      : undefined,
-    steps.has('schedules')
-      ? attempt('cron schedules', () => listSchedules(ctx, worker))
-      : undefined,
-    steps.has('workers-dev') ? attempt('workers.dev', () => getWorkersDev(ctx, worker)) : undefined,
-    steps.has('script-settings')
-      ? attempt('script settings', () => getScriptSettings(ctx, worker))
-      : undefined,
-  ])
+  const [deployment, routes, domains, crons, workersDev, settings, queues, workflows] =
+    await Promise.all([
+      attempt('deployed version', deploymentRead ?? (() => currentDeployment(ctx, worker))),
+      steps.has('routes') ? attempt('routes', () => listScriptRoutes(ctx, worker)) : undefined,
+      steps.has('custom-domains')
+        ? attempt('Custom Domains', () => listCustomDomains(ctx, worker))
+        : undefined,
+      steps.has('schedules')
+        ? attempt('cron schedules', () => listSchedules(ctx, worker))
+        : undefined,
+      steps.has('workers-dev')
+        ? attempt('workers.dev', () => getWorkersDev(ctx, worker))
+        : undefined,
+      steps.has('script-settings')
+        ? attempt('script settings', () => getScriptSettings(ctx, worker))
+        : undefined,
+      // Queue consumers and Workflows: read only when the promote applies them, as the others.
+      steps.has('queue-consumers')
+        ? attempt('queue consumers', () => listQueueStates(ctx, worker))
+        : undefined,
+      steps.has('workflows')
+        ? attempt('Workflows', () => listWorkflowStates(ctx, worker))
+        : undefined,
+    ])
   const main = mainVersion(deployment)
   const version =
     main &&
@@ -241,6 +279,8 @@ async function readDeployed(
     ...(crons && { crons }),
     ...(workersDev && { workersDev }),
     ...(settings && { settings }),
+    ...(queues && { queues }),
+    ...(workflows && { workflows }),
     unread,
   }
 }
