@@ -6,7 +6,7 @@
  * file whose contents Cloudflare holds may still be new at its path, so "none" proves nothing.
  */
 import { plural } from '../core/plural.js'
-import type { Change } from './diff.js'
+import type { Change } from './diff-change.js'
 
 /** What the diff knows of the assets upload. */
 export type AssetsSide =

@@ -7,7 +7,7 @@
  * stays as it is. Those are not changes; they are listed as `kept`, with how to remove them.
  */
 import type { QueueState, WorkflowState } from '../api/deployed-attachments.js'
-import type { Change } from './diff.js'
+import type { Change } from './diff-change.js'
 import type { DeployStep } from './triggers.js'
 
 type ConsumersStep = Extract<DeployStep, { kind: 'queue-consumers' }>

@@ -16,34 +16,8 @@ import type { DeployedVersion, ModuleDigest } from '../api/deployed-state.js'
 import type { QueueState, WorkflowState } from '../api/deployed-attachments.js'
 import { assetsComparison, type AssetsSide } from './diff-assets.js'
 import { consumerChanges, workflowChanges } from './diff-attachments.js'
+import type { Change } from './diff-change.js'
 import type { DeployStep } from './triggers.js'
-
-type ChangeKind =
-  | 'binding'
-  | 'compatibility-date'
-  | 'compatibility-flag'
-  | 'main-module'
-  | 'modules'
-  | 'migrations'
-  | 'route'
-  | 'custom-domain'
-  | 'cron'
-  | 'workers-dev'
-  | 'script-settings'
-  | 'queue-consumer'
-  | 'workflow'
-  | 'assets'
-
-export interface Change {
-  kind: ChangeKind
-  op: 'add' | 'remove' | 'change'
-  /** What changes: a binding's name, a route's pattern, a flag… */
-  subject: string
-  /** The change as the log prints it, e.g. `- binding CACHE (kv_namespace)`. */
-  line: string
-  /** Set on the changes strict mode refuses: the `strict.allow` entry that acknowledges it. */
-  guard?: string
-}
 
 /** The build's side. */
 export interface NextVersion {
