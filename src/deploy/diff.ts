@@ -4,7 +4,10 @@
  * parallel round trip, then the deployed version's content in a second), compared with the build
  * (plan/diff.ts), printed, written to `diff.json` and the job summary; strict mode then refuses
  * the changes it guards unless acknowledged. A read that fails is a "not compared" line (and, in
- * strict mode, a refusal: what cannot be checked is not let through).
+ * strict mode, a refusal: what cannot be checked is not let through). With static assets, when the
+ * assets upload has started by the time the reads are done (not in strict mode nor on the script
+ * upload, where the diff comes first), it also waits for the upload session's answer
+ * (deploy/assets-answer.ts): how many files have contents Cloudflare lacks.
  */
 import { createHash } from 'node:crypto'
 import { relative } from 'node:path'
@@ -160,7 +163,7 @@ async function assetsSide(manifest: NonNullable<BuiltVersion['assets']>): Promis
   if (!answer)
     return {
       known: false,
-      why: 'which files Cloudflare lacks is known only from the assets upload session, and this diff comes before it (it is shown before any write)',
+      why: 'which files Cloudflare lacks is known only from the assets upload session, and none had started when this diff was made (it is shown before any write)',
     }
   try {
     return { known: true, toUpload: await answer }
@@ -226,7 +229,11 @@ function refuseUnacknowledged(
 /** The reads whose failure leaves a guarded change unchecked (bindings and compatibility, routes, Custom Domains). */
 const UNCHECKED = /^(?:deployed version|routes|Custom Domains):/
 
-/** The deployment and the triggers in one parallel round trip, then the deployed version's content. */
+/**
+ * The deployment and the triggers (the account's queues and Workflows among them, when the
+ * promote applies consumers or Workflows) in one parallel round trip, then the deployed version's
+ * content.
+ */
 async function readDeployed(
   ctx: ApiCallContext,
   plan: UploadPlan,

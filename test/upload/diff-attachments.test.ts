@@ -174,6 +174,6 @@ it('changed asset files are counted from the upload session; in strict mode the 
   const strict = await deploy(dir, worker, {}, { ...assets, strict: true })
   expect(strict.changes.filter((c) => c.kind === 'assets')).toEqual([])
   expect(strict.notCompared).toContain(
-    'assets (3 files): which files Cloudflare lacks is known only from the assets upload session, and this diff comes before it (it is shown before any write); the API gives no asset manifest of a deployed version, so files removed are not listed, nor which files are added or changed',
+    'assets (3 files): which files Cloudflare lacks is known only from the assets upload session, and none had started when this diff was made (it is shown before any write); the API gives no asset manifest of a deployed version, so files removed are not listed, nor which files are added or changed',
   )
 })
