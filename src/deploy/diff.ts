@@ -4,7 +4,10 @@
  * parallel round trip, then the deployed version's content in a second), compared with the build
  * (plan/diff.ts), printed, written to `diff.json` and the job summary; strict mode then refuses
  * the changes it guards unless acknowledged. A read that fails is a "not compared" line (and, in
- * strict mode, a refusal: what cannot be checked is not let through).
+ * strict mode, a refusal: what cannot be checked is not let through). With static assets, when the
+ * assets upload has started by the time the reads are done (not in strict mode nor on the script
+ * upload, where the diff comes first), it also waits for the upload session's answer
+ * (deploy/assets-answer.ts): how many files have contents Cloudflare lacks.
  */
 import { createHash } from 'node:crypto'
 import { relative } from 'node:path'
@@ -18,6 +21,7 @@ import {
   listSchedules,
   listScriptRoutes,
 } from '../api/deployed-state.js'
+import { listQueueStates, listWorkflowStates } from '../api/deployed-attachments.js'
 import { WorkersVersionError } from '../core/errors.js'
 import { printable } from '../core/printable.js'
 import type { Redactor } from '../core/redact.js'
@@ -30,6 +34,8 @@ import { unwrittenWarning } from '../report/files.js'
 import type { Logger } from '../report/logger.js'
 import { describeMigrations } from '../version/migrations.js'
 import type { BuiltVersion } from '../version/build.js'
+import type { AssetsSide } from '../plan/diff-assets.js'
+import { assetsAnswerOf } from './assets-answer.js'
 import type { DeployRoute } from './path.js'
 import { holdingProcessOpen } from './worker-state.js'
 
@@ -105,6 +111,7 @@ export async function diffBeforeWrites(
   if (plan.preview || plan.dispatch) return undefined
   if (!startedFor(session)) startDiffReads(session, false)
   const deployed = await holdingProcessOpen(startedFor(session)!)
+  const assets = version.assets && (await assetsSide(version.assets))
   const diff = diffVersion(
     {
       bindings: (plan.version.bindings ?? []) as unknown as Record<string, unknown>[],
@@ -117,6 +124,7 @@ export async function diffBeforeWrites(
         sha256: createHash('sha256').update(m.contents).digest('hex'),
       })),
       assetFiles: version.assets?.files.length,
+      ...(assets && { assets }),
       pendingMigrations:
         route.kind === 'script' && route.migrations !== undefined
           ? describeMigrations(route.migrations)
@@ -135,6 +143,7 @@ export async function diffBeforeWrites(
     against: diff.against,
     changes: diff.changes,
     notCompared: diff.notCompared,
+    ...(diff.kept.length > 0 && { kept: diff.kept }),
     ...(strict && {
       strict: {
         refused: refused.map((c) => c.guard!),
@@ -148,6 +157,28 @@ export async function diffBeforeWrites(
   if (strict)
     refuseUnacknowledged(plan.target.worker, refused, dryRun ? [] : diff.notCompared, dryRun)
   return diff
+}
+
+/**
+ * The assets upload session's answer, when an upload was started before the reads were done (it
+ * starts right after this hook, unless the diff must come before any write: strict mode, the
+ * script upload). The diff then waits for it: it is shown before the deployment either way.
+ */
+async function assetsSide(manifest: NonNullable<BuiltVersion['assets']>): Promise<AssetsSide> {
+  const answer = assetsAnswerOf(manifest)
+  if (!answer)
+    return {
+      known: false,
+      why: 'which files Cloudflare lacks is known only from the assets upload session, and none had started when this diff was made (it is shown before any write)',
+    }
+  try {
+    return { known: true, toUpload: await answer }
+  } catch (error) {
+    return {
+      known: false,
+      why: `the assets upload session failed (${error instanceof Error ? error.message : String(error)})`,
+    }
+  }
 }
 
 function colour(line: string): string {
@@ -225,7 +256,11 @@ function once(shared: ApiCallContext): Once {
   }
 }
 
-/** The deployment and the triggers in one parallel round trip, then the deployed version's content. */
+/**
+ * The deployment and the triggers (the account's queues and Workflows among them, when the
+ * promote applies consumers or Workflows) in one parallel round trip, then the deployed version's
+ * content.
+ */
 async function readDeployed(
   ctx: ApiCallContext,
   plan: UploadPlan,
@@ -248,24 +283,34 @@ async function readDeployed(
       return undefined
     }
   }
-  const [deployment, routes, domains, crons, workersDev, settings] = await Promise.all([
-    attempt(
-      'deployed version',
-      deploymentRead ?? (() => currentDeployment(ctx, worker)),
-      'deployment',
-    ),
-    steps.has('routes') ? attempt('routes', () => listScriptRoutes(ctx, worker)) : undefined,
-    steps.has('custom-domains')
-      ? attempt('Custom Domains', () => listCustomDomains(ctx, worker))
-      : undefined,
-    steps.has('schedules')
-      ? attempt('cron schedules', () => listSchedules(ctx, worker))
-      : undefined,
-    steps.has('workers-dev') ? attempt('workers.dev', () => getWorkersDev(ctx, worker)) : undefined,
-    steps.has('script-settings')
-      ? attempt('script settings', () => getScriptSettings(ctx, worker))
-      : undefined,
-  ])
+  const [deployment, routes, domains, crons, workersDev, settings, queues, workflows] =
+    await Promise.all([
+      attempt(
+        'deployed version',
+        deploymentRead ?? (() => currentDeployment(ctx, worker)),
+        'deployment',
+      ),
+      steps.has('routes') ? attempt('routes', () => listScriptRoutes(ctx, worker)) : undefined,
+      steps.has('custom-domains')
+        ? attempt('Custom Domains', () => listCustomDomains(ctx, worker))
+        : undefined,
+      steps.has('schedules')
+        ? attempt('cron schedules', () => listSchedules(ctx, worker))
+        : undefined,
+      steps.has('workers-dev')
+        ? attempt('workers.dev', () => getWorkersDev(ctx, worker))
+        : undefined,
+      steps.has('script-settings')
+        ? attempt('script settings', () => getScriptSettings(ctx, worker))
+        : undefined,
+      // Queue consumers and Workflows: read only when the promote applies them, as the others.
+      steps.has('queue-consumers')
+        ? attempt('queue consumers', () => listQueueStates(ctx, worker))
+        : undefined,
+      steps.has('workflows')
+        ? attempt('Workflows', () => listWorkflowStates(ctx, worker))
+        : undefined,
+    ])
   const main = mainVersion(deployment)
   const version =
     main &&
@@ -282,6 +327,8 @@ async function readDeployed(
     ...(crons && { crons }),
     ...(workersDev && { workersDev }),
     ...(settings && { settings }),
+    ...(queues && { queues }),
+    ...(workflows && { workflows }),
     unread,
   }
 }

@@ -14,6 +14,7 @@ import type { Logger } from '../report/logger.js'
 import type { BuiltVersion } from '../version/build.js'
 import { preflight, startInWorkerd } from '../version/preflight.js'
 import type { UploadSession } from './session.js'
+import { assetsUploadStarted } from './assets-answer.js'
 import { applyDeploySteps, type DeployStepsOutcome } from './triggers.js'
 import { holdingProcessOpen, isFresh, readWorker, type WorkerState } from './worker-state.js'
 
@@ -124,10 +125,15 @@ export async function uploadAssetsOf(
   session: UploadSession,
 ): Promise<string> {
   const { plan, logger, ctx } = session
+  // The diff (deploy/diff.ts) takes the upload session's answer from here, when it waits for it.
+  const forDiff = assetsUploadStarted(manifest)
   const [{ uploadAssets }, { createAssetsProgress }] = await Promise.all([
     import('../api/assets.js'),
     import('../assets/progress.js'),
-  ])
+  ]).catch((error: unknown) => {
+    forDiff.failed(error)
+    throw error
+  })
   const progress = createAssetsProgress(
     logger.silent()
       ? { stream: { write: () => true } }
@@ -141,11 +147,15 @@ export async function uploadAssetsOf(
       dispatchNamespace: plan.dispatch?.namespace,
       manifest,
       concurrency: plan.assets?.concurrency,
-      onProgress: progress.update,
+      onProgress: (p) => {
+        forDiff.progress(p)
+        progress.update(p)
+      },
     })
     progress.done(uploaded)
     return uploaded.jwt
   } catch (error) {
+    forDiff.failed(error)
     progress.stop()
     throw error
   }

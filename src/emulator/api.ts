@@ -24,6 +24,7 @@ import { GRAPHQL_ROUTES } from './graphql.js'
 import type { InvocationLog } from './invocations.js'
 import { DISPATCH_NAMESPACE_ROUTES } from './dispatch-namespaces.js'
 import { IMAGE_TRANSFORMATION_ROUTES } from './image-transformations.js'
+import { WORKFLOW_LIST_ROUTES } from './workflows-list.js'
 
 export const API_PREFIX = '/client/v4'
 
@@ -118,6 +119,7 @@ const ROUTES: Route[] = [
   ...GRAPHQL_ROUTES,
   ...DISPATCH_NAMESPACE_ROUTES,
   ...IMAGE_TRANSFORMATION_ROUTES,
+  ...WORKFLOW_LIST_ROUTES,
 ]
 
 /** A request the API takes on (its body not read yet), or the answer that refuses it. */

@@ -13,31 +13,11 @@ import {
 } from '../core/binding-target.js'
 import { plural } from '../core/plural.js'
 import type { DeployedVersion, ModuleDigest } from '../api/deployed-state.js'
+import type { QueueState, WorkflowState } from '../api/deployed-attachments.js'
+import { assetsComparison, type AssetsSide } from './diff-assets.js'
+import { consumerChanges, workflowChanges } from './diff-attachments.js'
+import type { Change } from './diff-change.js'
 import type { DeployStep } from './triggers.js'
-
-type ChangeKind =
-  | 'binding'
-  | 'compatibility-date'
-  | 'compatibility-flag'
-  | 'main-module'
-  | 'modules'
-  | 'migrations'
-  | 'route'
-  | 'custom-domain'
-  | 'cron'
-  | 'workers-dev'
-  | 'script-settings'
-
-interface Change {
-  kind: ChangeKind
-  op: 'add' | 'remove' | 'change'
-  /** What changes: a binding's name, a route's pattern, a flag… */
-  subject: string
-  /** The change as the log prints it, e.g. `- binding CACHE (kv_namespace)`. */
-  line: string
-  /** Set on the changes strict mode refuses: the `strict.allow` entry that acknowledges it. */
-  guard?: string
-}
 
 /** The build's side. */
 export interface NextVersion {
@@ -48,6 +28,8 @@ export interface NextVersion {
   modules: readonly ModuleDigest[]
   /** Files in the assets manifest, when the build has assets. */
   assetFiles?: number
+  /** What the assets upload session said of them, when it was known in time (plan/diff-assets.ts). */
+  assets?: AssetsSide
   /** The pending Durable Object migrations, described; none when nothing is pending. */
   pendingMigrations?: string
   /** What a promote to 100% applies; undefined when the deploy applies none. */
@@ -68,6 +50,10 @@ export interface DeployedSide {
   crons?: string[]
   workersDev?: { enabled: boolean; previews_enabled?: boolean }
   settings?: Record<string, unknown>
+  /** The account's queues, with this Worker's consumers (read when the promote applies consumers). */
+  queues?: QueueState[]
+  /** The account's Workflows (read when the promote applies Workflows). */
+  workflows?: WorkflowState[]
   /** What could not be read, and why: each becomes a "not compared" line. */
   unread: string[]
 }
@@ -78,6 +64,8 @@ export interface VersionDiff {
   changes: Change[]
   /** What was not compared, and why. */
   notCompared: string[]
+  /** What the deploy leaves as it is though the config no longer names it (a queue consumer, a Workflow). */
+  kept: string[]
 }
 
 export function diffVersion(next: NextVersion, deployed: DeployedSide): VersionDiff {
@@ -100,11 +88,13 @@ export function diffVersion(next: NextVersion, deployed: DeployedSide): VersionD
       subject: next.pendingMigrations,
       line: `+ Durable Object migration ${next.pendingMigrations}`,
     })
-  if (next.assetFiles !== undefined)
-    notCompared.push(
-      `assets (${plural(next.assetFiles, 'file')}): the API gives no asset manifest of a deployed version, so files added, removed or changed are not listed`,
-    )
-  if (next.deploySteps) changes.push(...triggerChanges(next.deploySteps, deployed, notCompared))
+  if (next.assetFiles !== undefined) {
+    const assets = assetsComparison(next.assetFiles, next.assets)
+    changes.push(...assets.changes)
+    notCompared.push(assets.notCompared)
+  }
+  const kept: string[] = []
+  if (next.deploySteps) changes.push(...triggerChanges(next.deploySteps, deployed, kept))
   return {
     against: deployed.isNew
       ? 'a Worker that does not exist yet'
@@ -113,6 +103,7 @@ export function diffVersion(next: NextVersion, deployed: DeployedSide): VersionD
         : 'the Worker (no deployed version)',
     changes,
     notCompared,
+    kept,
   }
 }
 
@@ -262,7 +253,7 @@ function moduleChanges(
 function triggerChanges(
   steps: readonly DeployStep[],
   deployed: DeployedSide,
-  notCompared: string[],
+  kept: string[],
 ): Change[] {
   const changes: Change[] = []
   for (const step of steps) {
@@ -299,11 +290,15 @@ function triggerChanges(
         changes.push(...settingsChanges(step.body, deployed))
         break
       case 'queue-consumers':
-      case 'workflows':
-        notCompared.push(
-          `${step.title} (${step.targets.join(', ')}): applied by the promote; the current ones are not read`,
-        )
+      case 'workflows': {
+        const found =
+          step.kind === 'queue-consumers'
+            ? consumerChanges(step, deployed.queues)
+            : workflowChanges(step, deployed.workflows)
+        changes.push(...found.changes)
+        kept.push(...found.kept)
         break
+      }
     }
   }
   return changes
@@ -402,6 +397,7 @@ export function formatDiff(diff: VersionDiff): string[] {
       : `diff against ${diff.against}: ${plural(diff.changes.length, 'change')}`,
     ...diff.changes.map((c) => `  ${c.line}`),
   ]
+  for (const item of diff.kept) lines.push(`  kept: ${item}`)
   for (const gap of diff.notCompared) lines.push(`  not compared: ${gap}`)
   return lines
 }

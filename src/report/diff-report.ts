@@ -25,6 +25,8 @@ export interface DiffReport {
     guard?: string
   }>
   notCompared: readonly string[]
+  /** What the deploy leaves as it is though the config no longer names it; absent when nothing is. */
+  kept?: readonly string[]
   /** Strict mode: the guarded changes and whether each is acknowledged; absent when strict mode is off. */
   strict?: { refused: readonly string[]; acknowledged: readonly string[] }
 }
@@ -47,6 +49,7 @@ export function writeDiffJson(outputDir: string, report: DiffReport, redactor?: 
 export function diffMarkdown(report: DiffReport, redact: (text: string) => string): string {
   const lines = [
     ...report.changes.map((c) => c.line),
+    ...(report.kept ?? []).map((item) => `# kept: ${item}`),
     ...report.notCompared.map((gap) => `# not compared: ${gap}`),
   ].map((line) => printable(redact(line)))
   if (report.changes.length === 0) lines.unshift('# no changes')

@@ -195,9 +195,8 @@ describe('the diff of a build against the deployed Worker', () => {
     ])
     // Observability as the API fills it in is the same as the build's `{ enabled: false }`.
     expect(diff.changes.some((c) => c.kind === 'script-settings')).toBe(false)
-    expect(diff.notCompared).toEqual([
-      'queue consumers (consumer of jobs): applied by the promote; the current ones are not read',
-    ])
+    // The queues were not read here (`queues` unset, and no reason in `unread`): no consumer line.
+    expect(diff.notCompared).toEqual([])
   })
 
   it('says what it could not compare: a failed read, the assets, a Worker with nothing deployed', () => {
@@ -207,7 +206,7 @@ describe('the diff of a build against the deployed Worker', () => {
     )
     expect(failed.notCompared).toEqual([
       'deployed version: 403 forbidden',
-      'assets (3 files): the API gives no asset manifest of a deployed version, so files added, removed or changed are not listed',
+      'assets (3 files): the API gives no asset manifest of a deployed version, so files removed are not listed, nor which files are added or changed',
     ])
     expect(diffVersion(next(), side({ version: undefined })).notCompared).toEqual([
       'bindings, compatibility and modules: the Worker has no deployed version to compare with',
