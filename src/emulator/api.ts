@@ -1,7 +1,7 @@
 /** Routing, auth and account checks for `/client/v4/…`, in the order the real API applies them. */
 import type { IncomingHttpHeaders } from 'node:http'
 import { timingSafeEqual } from 'node:crypto'
-import { Code, failOne, ok, type ApiReply } from './envelope.js'
+import { Code, failOne, ok, okPage, type ApiReply } from './envelope.js'
 import { createVersion, workerNotFound, type CreateVersionContext } from './create-version.js'
 import { versionResult } from './results.js'
 import { ATTACHED_READ_ROUTES } from './attached-reads.js'
@@ -290,20 +290,7 @@ function listVersions(
   const all = ctx.store.versions(account, worker)
   const page = positiveInt(req.query.get('page'), 1)
   const perPage = Math.min(positiveInt(req.query.get('per_page'), 20), 100)
-  const slice = all.slice((page - 1) * perPage, page * perPage)
-  return ok(
-    slice.map((v) => versionResult(v, false)),
-    200,
-    {
-      result_info: {
-        page,
-        per_page: perPage,
-        count: slice.length,
-        total_count: all.length,
-        total_pages: Math.ceil(all.length / perPage),
-      },
-    },
-  )
+  return okPage(all, page, perPage, (v) => versionResult(v, false))
 }
 
 function getVersion(

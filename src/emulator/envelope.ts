@@ -32,6 +32,29 @@ export function ok(result: unknown, status = 200, extra: Record<string, unknown>
   return { status, body: { success: true, errors: [], messages: [], result, ...extra } }
 }
 
+/**
+ * One page of a list as the API answers it: that page's items, and a `result_info` counting them
+ * (with `total_pages` where that list gives it).
+ */
+export function okPage<T>(
+  all: readonly T[],
+  page: number,
+  perPage: number,
+  render: (item: T) => unknown,
+  { totalPages = true }: { totalPages?: boolean } = {},
+): ApiReply {
+  const slice = all.slice((page - 1) * perPage, page * perPage)
+  return ok(slice.map(render), 200, {
+    result_info: {
+      page,
+      per_page: perPage,
+      count: slice.length,
+      total_count: all.length,
+      ...(totalPages && { total_pages: Math.ceil(all.length / perPage) }),
+    },
+  })
+}
+
 export function fail(status: number, errors: ApiError[]): ApiReply {
   return { status, body: { success: false, errors, messages: [], result: null } }
 }

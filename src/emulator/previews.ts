@@ -9,7 +9,16 @@
 import { randomUUID } from 'node:crypto'
 import type { ApiContext, ApiRequest, Route } from './api.js'
 import { previewFailure, workerNotFound } from './create-version.js'
-import { apiError, Code, fail, failOne, ok, type ApiError, type ApiReply } from './envelope.js'
+import {
+  apiError,
+  Code,
+  fail,
+  failOne,
+  ok,
+  okPage,
+  type ApiError,
+  type ApiReply,
+} from './envelope.js'
 import { migrationProblem, migrationTags } from './migrations.js'
 import { validateBody } from './validate.js'
 import { readMetadataForm } from './multipart.js'
@@ -321,20 +330,7 @@ function listPreviews(
       'page must be a whole number from 1, per_page from 1 to 100',
     )
   const all = ctx.store.previews.list(account, found.name)
-  const slice = all.slice((page - 1) * perPage, page * perPage)
-  return ok(
-    slice.map((p) => previewResult(ctx, p)),
-    200,
-    {
-      result_info: {
-        page,
-        per_page: perPage,
-        count: slice.length,
-        total_count: all.length,
-        total_pages: Math.ceil(all.length / perPage),
-      },
-    },
-  )
+  return okPage(all, page, perPage, (p) => previewResult(ctx, p))
 }
 
 /** A positive whole number from the query, the default when absent, undefined when malformed. */

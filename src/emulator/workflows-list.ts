@@ -5,7 +5,7 @@
  * A page or size out of range is refused, as the API's schema refuses it.
  */
 import type { ApiContext, ApiRequest, Route } from './api.js'
-import { invalid, ok, type ApiReply } from './envelope.js'
+import { invalid, okPage, type ApiReply } from './envelope.js'
 
 const MAX_PER_PAGE = 100
 /** The size of a page when `per_page` is not given. */
@@ -30,24 +30,18 @@ function listWorkflows(ctx: ApiContext, req: ApiRequest, [account = '']: string[
     .filter(([key]) => key.startsWith(`${account}\n`))
     .map(([, w]) => w)
     .sort((a, b) => a.name.localeCompare(b.name))
-  const slice = all.slice((page - 1) * perPage, page * perPage)
-  return ok(
-    slice.map(({ id, name, script_name, class_name, created_on, modified_on }) => ({
+  return okPage(
+    all,
+    page,
+    perPage,
+    ({ id, name, script_name, class_name, created_on, modified_on }) => ({
       id,
       name,
       script_name,
       class_name,
       created_on,
       modified_on,
-    })),
-    200,
-    {
-      result_info: {
-        page,
-        per_page: perPage,
-        count: slice.length,
-        total_count: all.length,
-      },
-    },
+    }),
+    { totalPages: false },
   )
 }
