@@ -4,76 +4,41 @@
 // back to the previous version at 100%. The emulator refuses malformed cohort deployments.
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import type { Emulator } from '../../src/emulator/index.js'
-import { startEmulator } from '../helpers/emulator.js'
+import { describe, expect, it, vi } from 'vitest'
 import { tempDir } from '../helpers/fixture.js'
+import { flaky, useRolloutEmulator } from '../helpers/rollout.js'
 import { rollupUpload } from '../helpers/rollup-upload.js'
 
-let emu: Emulator
-/** Walks 0.00 … 0.99 and around: 100 requests of one split give each version exactly its share. */
-let bucket = 0
-beforeAll(async () => {
-  emu = await startEmulator({ trafficRandom: () => (bucket++ % 100) / 100 })
-  vi.spyOn(console, 'log').mockImplementation(() => undefined)
-  vi.spyOn(console, 'warn').mockImplementation(() => undefined)
-})
-afterAll(async () => {
-  vi.restoreAllMocks()
-  await emu?.close()
-})
+const emu = useRolloutEmulator()
+const { deployOld } = emu
 
-const OLD = `export default { fetch() { return new Response('old') } }\n`
 const HEALTHY = `export default { fetch() { return new Response('new') } }\n`
-// Every third request this isolate serves throws: a third of its traffic fails.
-const FLAKY = `let served = 0
-export default { fetch() { if (++served % 3 === 0) throw new Error('boom'); return new Response('new') } }\n`
+const FLAKY = flaky('new')
 
-const workerUrl = (worker: string) => `${emu.origin}/workers/${worker}`
+const workerUrl = (worker: string) => `${emu().origin}/workers/${worker}`
 
 /** `count` requests to the Worker as its users reach it, with `cohort` as their cohort header; the answers counted by text. */
-async function sendTraffic(
-  worker: string,
-  count: number,
-  cohort?: string,
-): Promise<Record<string, number>> {
-  bucket = 0
-  const answers: Record<string, number> = {}
-  for (let i = 0; i < count; i++) {
-    const response = await fetch(`${workerUrl(worker)}/`, {
-      headers: cohort === undefined ? {} : { 'cloudflare-workers-cohort': cohort },
-    })
-    const text = response.status >= 500 ? 'error' : await response.text()
-    answers[text] = (answers[text] ?? 0) + 1
-  }
-  return answers
-}
+const sendTraffic = (worker: string, count: number, cohort?: string) =>
+  emu.sendTraffic(
+    worker,
+    count,
+    cohort === undefined ? {} : { 'cloudflare-workers-cohort': cohort },
+  )
 
-async function deploy(worker: string, source: string, options: Record<string, unknown>) {
-  const dir = await tempDir(`cohorts-${worker}`)
-  const input = join(dir, 'worker.js')
-  await writeFile(input, source)
-  return rollupUpload(emu, dir, worker, options, { input })
-}
+/** Builds and uploads `source`; resolves with the build's outcome. */
+const deploy = async (worker: string, source: string, options: Record<string, unknown>) =>
+  (await emu.deploy(worker, source, options)).build
 
 const deploymentBodies = (worker: string) =>
-  emu.requests
-    .filter((r) => r.method === 'POST' && r.path.endsWith(`/scripts/${worker}/deployments`))
+  emu
+    .deploymentBodies(worker)
     // The message (from the last commit) aside: the split is what is compared.
-    .map((r) => {
-      const { annotations: _message, ...split } = r.body as Record<string, unknown>
-      return split
-    })
-
-async function deployOld(worker: string): Promise<string> {
-  await deploy(worker, OLD, { promote: true })
-  return emu.versions(worker)[0]!.id
-}
+    .map(({ annotations: _message, ...split }) => split)
 
 const api = (path: string, init: { method?: string; body?: unknown } = {}) =>
-  fetch(`${emu.url}/accounts/${emu.accountId}/workers/scripts/${path}`, {
+  fetch(`${emu().url}/accounts/${emu().accountId}/workers/scripts/${path}`, {
     method: init.method ?? 'GET',
-    headers: { authorization: `Bearer ${emu.token}`, 'content-type': 'application/json' },
+    headers: { authorization: `Bearer ${emu().token}`, 'content-type': 'application/json' },
     ...(init.body !== undefined && { body: JSON.stringify(init.body) }),
   })
 
@@ -110,7 +75,9 @@ describe('a gated rollout with cohort steps', () => {
         },
       },
     }).finally(() => vi.unstubAllEnvs())
-    const created = emu.versions(worker).find((v) => v.id !== old)!.id
+    const created = emu()
+      .versions(worker)
+      .find((v) => v.id !== old)!.id
 
     expect(seen.employee).toEqual({
       employee: { new: 20 },
@@ -148,8 +115,11 @@ describe('a gated rollout with cohort steps', () => {
     ])
     // The list endpoint gives the cohort deployment back as it was made.
     expect(listed).toMatchObject({ strategy: 'cohorts', versions: oldOnly, cohorts: [employee] })
-    expect(emu.deployments(worker)[0]).toMatchObject({ strategy: 'percentage', versions: newOnly })
-    expect(emu.deployments(worker)[0]!.cohorts).toBeUndefined()
+    expect(emu().deployments(worker)[0]).toMatchObject({
+      strategy: 'percentage',
+      versions: newOnly,
+    })
+    expect(emu().deployments(worker)[0]!.cohorts).toBeUndefined()
     expect(await sendTraffic(worker, 10)).toEqual({ new: 10 })
 
     const result = JSON.parse(await readFile(join(outputDir, 'result.json'), 'utf8'))
@@ -196,7 +166,9 @@ describe('a gated rollout with cohort steps', () => {
       'new: 20 errors / 60 requests (33.33%), previous: 0 errors / 30 requests (0.00%)',
     )
     expect(failure?.message).toContain(`Version ${old} serves 100% again`)
-    const created = emu.versions(worker).find((v) => v.id !== old)!.id
+    const created = emu()
+      .versions(worker)
+      .find((v) => v.id !== old)!.id
     expect(deploymentBodies(worker).slice(1)).toEqual([
       {
         strategy: 'cohorts',
@@ -206,7 +178,7 @@ describe('a gated rollout with cohort steps', () => {
       { strategy: 'percentage', versions: [{ version_id: old, percentage: 100 }] },
     ])
     expect(await sendTraffic(worker, 10, 'employee')).toEqual({ old: 10 })
-    expect(emu.deployments(worker)[0]!.cohorts).toBeUndefined()
+    expect(emu().deployments(worker)[0]!.cohorts).toBeUndefined()
   })
 })
 
@@ -219,7 +191,7 @@ describe('a gated rollout stopped in a cohort step', () => {
     await writeFile(input, HEALTHY)
     const graphql = { method: 'POST', path: /\/graphql$/ }
     const failure = await rollupUpload(
-      emu,
+      emu(),
       dir,
       worker,
       {
@@ -228,7 +200,7 @@ describe('a gated rollout stopped in a cohort step', () => {
           interval: '10ms',
           minRequests: 1,
           wait: () => {
-            emu.injectFaults(
+            emu().injectFaults(
               ...[1, 2, 3].map(() => ({ kind: 'status' as const, status: 502, match: graphql })),
             )
             return Promise.resolve()
@@ -241,7 +213,9 @@ describe('a gated rollout stopped in a cohort step', () => {
       (error: unknown) => error as Error & { pluginCode?: string },
     )
     expect(failure?.pluginCode).toBe('API_ERROR')
-    const created = emu.versions(worker).find((v) => v.id !== old)!.id
+    const created = emu()
+      .versions(worker)
+      .find((v) => v.id !== old)!.id
     const beta = {
       name: 'beta',
       versions: [
@@ -252,7 +226,7 @@ describe('a gated rollout stopped in a cohort step', () => {
     expect(failure?.message).toContain(
       `The deployment is left as it is (cohort beta: 50% → ${created}, 50% → ${old}; others: 100% → ${old}); nothing was rolled back.`,
     )
-    expect(emu.deployments(worker)[0]).toMatchObject({ strategy: 'cohorts', cohorts: [beta] })
+    expect(emu().deployments(worker)[0]).toMatchObject({ strategy: 'cohorts', cohorts: [beta] })
     const result = JSON.parse(await readFile(join(dir, '.workers-version/result.json'), 'utf8'))
     expect(result.deployment).toMatchObject({
       strategy: 'cohorts',
@@ -267,7 +241,9 @@ describe("the emulator's cohort deployments", () => {
     const worker = 'cohort-flaky'
     // A third version, deployed nowhere: a deployment may use two distinct versions at most.
     await deploy(worker, HEALTHY, {})
-    const [third, second, first] = emu.versions(worker).map((v) => v.id)
+    const [third, second, first] = emu()
+      .versions(worker)
+      .map((v) => v.id)
     const share = (id: string | undefined, percentage = 100) => ({ version_id: id, percentage })
     const refused = async (body: unknown) => {
       const response = await api(`${worker}/deployments`, { method: 'POST', body })
@@ -279,7 +255,7 @@ describe("the emulator's cohort deployments", () => {
       expect(answer.success).toBe(false)
       return answer.errors.map((e) => `${e.source?.pointer ?? ''} ${e.message}`)
     }
-    const before = emu.deployments(worker).length
+    const before = emu().deployments(worker).length
 
     expect(await refused({ strategy: 'cohorts', versions: [share(first)] })).toEqual([
       '/cohorts cohorts must list at least one cohort with strategy "cohorts"',
@@ -323,6 +299,6 @@ describe("the emulator's cohort deployments", () => {
       '/cohorts A deployment can have at most 5 cohorts',
     ])
     // Nothing refused was stored.
-    expect(emu.deployments(worker).length).toBe(before)
+    expect(emu().deployments(worker).length).toBe(before)
   })
 })

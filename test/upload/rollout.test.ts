@@ -3,69 +3,33 @@
 // the error rates measured; one that fails its check at 0% never gets traffic.
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import type { Emulator } from '../../src/emulator/index.js'
+import { describe, expect, it, vi } from 'vitest'
 import { spawnBuild } from '../helpers/build-process.js'
-import { startEmulator } from '../helpers/emulator.js'
 import { tempDir } from '../helpers/fixture.js'
-import { rollupUpload } from '../helpers/rollup-upload.js'
+import { flaky, useRolloutEmulator } from '../helpers/rollout.js'
 import { INVOCATIONS_QUERY_FOR_TESTS } from './rollout-query.js'
 
-let emu: Emulator
-/** Walks 0.00 … 0.99 and around: 100 Worker-level requests give each version exactly its share. */
-let bucket = 0
-beforeAll(async () => {
-  emu = await startEmulator({ trafficRandom: () => (bucket++ % 100) / 100 })
-  vi.spyOn(console, 'log').mockImplementation(() => undefined)
-  vi.spyOn(console, 'warn').mockImplementation(() => undefined)
-})
-afterAll(async () => {
-  vi.restoreAllMocks()
-  await emu?.close()
-})
+const emu = useRolloutEmulator()
+const { deploy, deployOld } = emu
 
-const OLD = `export default { fetch() { return new Response('old') } }\n`
 const HEALTHY = `export default { fetch() { return new Response('new ok') } }\n`
-// Every third request this isolate serves throws: a third of its traffic fails.
-const FLAKY = `let served = 0
-export default { fetch() { if (++served % 3 === 0) throw new Error('boom'); return new Response('new flaky') } }\n`
+const FLAKY = flaky('new flaky')
 const BROKEN_HEALTH = `export default { fetch(request) {
   return new URL(request.url).pathname === '/health' ? new Response('down', { status: 503 }) : new Response('new')
 } }\n`
 
-const workerUrl = (worker: string) => `${emu.origin}/workers/${worker}`
+const workerUrl = (worker: string) => `${emu().origin}/workers/${worker}`
 
 /** 100 requests to the Worker as its users reach it (through the current deployment's split). */
-async function sendTraffic(worker: string): Promise<void> {
-  bucket = 0
-  for (let i = 0; i < 100; i++) await (await fetch(`${workerUrl(worker)}/`)).text()
-}
+const sendTraffic = (worker: string) => emu.sendTraffic(worker, 100)
 
-/** Builds `source` in a directory of its own and uploads it as `worker` with `options`. */
-async function deploy(worker: string, source: string, options: Record<string, unknown>) {
-  const dir = await tempDir(`rollout-${worker}`)
-  const input = join(dir, 'worker.js')
-  await writeFile(input, source)
-  return { dir, build: rollupUpload(emu, dir, worker, options, { input }) }
-}
-
-const deploymentBodies = (worker: string) =>
-  emu.requests
-    .filter((r) => r.method === 'POST' && r.path.endsWith(`/scripts/${worker}/deployments`))
-    .map((r) => (r.body as { versions: unknown }).versions)
+const deploymentBodies = (worker: string) => emu.deploymentBodies(worker).map((b) => b.versions)
 
 /** A deployment's versions: `created` at `percentage`, `old` at the rest. */
 const split = (created: string, percentage: number, old: string) => [
   { version_id: created, percentage },
   { version_id: old, percentage: 100 - percentage },
 ]
-
-async function deployOld(worker: string): Promise<string> {
-  await (
-    await deploy(worker, OLD, { promote: true })
-  ).build
-  return emu.versions(worker)[0]!.id
-}
 
 describe('a gated rollout on the emulator', () => {
   it('a healthy version goes through its steps to 100% while traffic flows, each step recorded', async () => {
@@ -90,7 +54,9 @@ describe('a gated rollout on the emulator', () => {
       },
     })
     const outputDir = await build.finally(() => vi.unstubAllEnvs())
-    const created = emu.versions(worker).find((v) => v.id !== old)!.id
+    const created = emu()
+      .versions(worker)
+      .find((v) => v.id !== old)!.id
     expect(deploymentBodies(worker).slice(1)).toEqual([
       split(created, 0, old),
       split(created, 50, old),
@@ -98,7 +64,9 @@ describe('a gated rollout on the emulator', () => {
     ])
     // Only the step with traffic waited; 0% is probed, 100% ends the rollout.
     expect(waited).toEqual([50])
-    expect(emu.deployments(worker)[0]!.versions).toEqual([{ version_id: created, percentage: 100 }])
+    expect(emu().deployments(worker)[0]!.versions).toEqual([
+      { version_id: created, percentage: 100 },
+    ])
     const result = JSON.parse(await readFile(join(outputDir, 'result.json'), 'utf8'))
     expect(result.deployment.versions).toEqual([{ version_id: created, percentage: 100 }])
     expect(
@@ -153,14 +121,16 @@ describe('a gated rollout on the emulator', () => {
       'new: 16 errors / 50 requests (32.00%), previous: 0 errors / 50 requests (0.00%)',
     )
     expect(failure?.message).toContain(`Version ${old} serves 100% again`)
-    const created = emu.versions(worker).find((v) => v.id !== old)!.id
+    const created = emu()
+      .versions(worker)
+      .find((v) => v.id !== old)!.id
     // Traffic went 0%, 50%, then back: the previous version alone, as before the build.
     expect(deploymentBodies(worker).slice(1)).toEqual([
       split(created, 0, old),
       split(created, 50, old),
       [{ version_id: old, percentage: 100 }],
     ])
-    expect(emu.deployments(worker)[0]!.versions).toEqual([{ version_id: old, percentage: 100 }])
+    expect(emu().deployments(worker)[0]!.versions).toEqual([{ version_id: old, percentage: 100 }])
     const answers = await Promise.all(
       [1, 2, 3].map(async () => (await fetch(`${workerUrl(worker)}/`)).text()),
     )
@@ -190,13 +160,15 @@ describe('a gated rollout on the emulator', () => {
     expect(failure?.pluginCode).toBe('ROLLOUT_CHECK_FAILED')
     expect(failure?.message).toContain('the check GET /health answered 503, expected 200')
     expect(failure?.message).toContain('stopped at 0%')
-    const created = emu.versions(worker).find((v) => v.id !== old)!.id
+    const created = emu()
+      .versions(worker)
+      .find((v) => v.id !== old)!.id
     expect(deploymentBodies(worker).slice(1)).toEqual([
       split(created, 0, old),
       [{ version_id: old, percentage: 100 }],
     ])
     expect(waits).toBe(0)
-    expect(emu.deployments(worker)[0]!.versions).toEqual([{ version_id: old, percentage: 100 }])
+    expect(emu().deployments(worker)[0]!.versions).toEqual([{ version_id: old, percentage: 100 }])
   })
 })
 
@@ -210,8 +182,8 @@ describe('a gated rollout with nothing to roll from', () => {
     )
     expect(failure?.pluginCode).toBe('PROMOTE_NOT_POSSIBLE')
     expect(failure?.message).toContain('nothing is deployed yet')
-    expect(emu.versions(worker)).toEqual([])
-    expect(emu.worker(worker)).toBeUndefined()
+    expect(emu().versions(worker)).toEqual([])
+    expect(emu().worker(worker)).toBeUndefined()
   })
 })
 
@@ -226,7 +198,7 @@ describe('a gated rollout whose analytics cannot be read', () => {
         interval: '10ms',
         minRequests: 1,
         wait: () => {
-          emu.injectFaults(
+          emu().injectFaults(
             ...[1, 2, 3].map(() => ({ kind: 'status' as const, status: 502, match: graphql })),
           )
           return Promise.resolve()
@@ -238,13 +210,15 @@ describe('a gated rollout whose analytics cannot be read', () => {
       (error: unknown) => error as Error & { pluginCode?: string },
     )
     expect(failure?.pluginCode).toBe('API_ERROR')
-    const created = emu.versions(worker).find((v) => v.id !== old)!.id
+    const created = emu()
+      .versions(worker)
+      .find((v) => v.id !== old)!.id
     expect(failure?.message).toContain('failed 3 times; the last: HTTP 502.')
     expect(failure?.message).toContain(
       `The deployment is left as it is (50% → ${created}, 50% → ${old}); nothing was rolled back.`,
     )
     const left = split(created, 50, old)
-    expect(emu.deployments(worker)[0]!.versions).toEqual(left)
+    expect(emu().deployments(worker)[0]!.versions).toEqual(left)
     const result = JSON.parse(await readFile(join(dir, '.workers-version/result.json'), 'utf8'))
     expect(result.deployment.versions).toEqual(left)
   })
@@ -258,14 +232,16 @@ describe('a gated rollout interrupted while a step waits', () => {
     const input = join(dir, 'worker.js')
     await writeFile(input, HEALTHY)
     // A user's build in a process of its own (the published dist entry), the step an hour long.
-    const build = spawnBuild(emu, dir, worker, input, {
+    const build = spawnBuild(emu(), dir, worker, input, {
       promote: { steps: [10, 100], interval: '1h' },
     })
     await build.printed('step 1/2: 10%: waiting 60 min')
     build.kill('SIGINT')
     expect((await build.exit).signal).toBe('SIGINT')
-    const created = emu.versions(worker).find((v) => v.id !== old)!.id
-    expect(emu.deployments(worker)[0]!.versions).toEqual(split(created, 10, old))
+    const created = emu()
+      .versions(worker)
+      .find((v) => v.id !== old)!.id
+    expect(emu().deployments(worker)[0]!.versions).toEqual(split(created, 10, old))
     expect(build.output()).toContain(
       `✖ interrupted (SIGINT) during the gated rollout (step 1/2: 10%) for Worker ${worker}: the deployment is left as it is (10% → ${created}, 90% → ${old})`,
     )
@@ -273,8 +249,8 @@ describe('a gated rollout interrupted while a step waits', () => {
 })
 
 describe("the emulator's GraphQL Analytics API", () => {
-  const query = (body: unknown, token = emu.token) =>
-    fetch(`${emu.url}/graphql`, {
+  const query = (body: unknown, token = emu().token) =>
+    fetch(`${emu().url}/graphql`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
       body: JSON.stringify(body),
@@ -293,7 +269,7 @@ describe("the emulator's GraphQL Analytics API", () => {
 
   it("refuses the rollout's query for another account or with a time that is not RFC 3339", async () => {
     const variables = {
-      accountTag: emu.accountId,
+      accountTag: emu().accountId,
       scriptName: 'gate-healthy',
       datetimeStart: '2026-01-01T00:00:00Z',
       datetimeEnd: new Date().toISOString(),
