@@ -261,6 +261,7 @@ export function viteAdapter(context: AdapterContext): ViteAdapter {
       watch: Boolean(config.build.watch),
       logLevel,
       generatesConfig: !standalone,
+      compressedSizes: config.build.reportCompressedSize,
     })
     return planned
   }

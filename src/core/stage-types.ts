@@ -18,6 +18,11 @@ export interface BuildInfo {
    * compatibility date are settled by the plan of each Worker, from its generated config.
    */
   generatesConfig?: boolean
+  /**
+   * Vite's `build.reportCompressedSize`: `false` asks for no gzip sizes in the build's report,
+   * since compressing a large output is slow. Other bundlers have no such setting.
+   */
+  compressedSizes?: boolean
 }
 
 /** What the bundler says about a build before it works: the plan's inputs and its log level. */

@@ -44,6 +44,8 @@ interface UploadTarget {
 /** What every plan settles, uploading or not. */
 interface PlanFields {
   bundler: BuildInfo['bundler']
+  /** Whether the summary gzips the code to show its compressed size (Vite's `build.reportCompressedSize`). */
+  compressedSizes: boolean
   root: string
   /** Absolute directory of `request.json` and `result.json`. */
   outputDir: string
@@ -237,6 +239,7 @@ export async function createPlan(
       : deployStepsFor(merged, promote, options)
   const fields: PlanFields = {
     bundler: build.bundler,
+    compressedSizes: build.compressedSizes !== false,
     root,
     // Auxiliary Workers write their request.json and result.json beside the entry Worker's.
     outputDir:

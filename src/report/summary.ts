@@ -40,7 +40,10 @@ export interface VersionSizes {
  * maps only, at most one per core at a time: compressing thousands of chunks at once held every
  * compressed copy in memory together. Source maps are gzipped only when their raw size could exceed the limit.
  */
-export async function measureModules(modules: readonly WorkerModule[]): Promise<VersionSizes> {
+export async function measureModules(
+  modules: readonly WorkerModule[],
+  { gzip = true }: { gzip?: boolean } = {},
+): Promise<VersionSizes> {
   const sizes: ModuleSize[] = [...modules]
     .sort((a, b) => b.contents.byteLength - a.contents.byteLength)
     .map((module) => ({ module }))
@@ -50,8 +53,11 @@ export async function measureModules(modules: readonly WorkerModule[]): Promise<
   // A map's gzipped size matters only against the maps' own limit: listed, it costs as much
   // compressing as the code (often more bytes) and says nothing about the Worker's size.
   const mapsNearLimit = mapsRaw > SOURCE_MAP_GZIP_LIMIT
+  // Without `gzip` (Vite's `build.reportCompressedSize: false`) only the maps' limit is measured.
   const measured = new Set([
-    ...sizes.slice(0, LISTED_MODULES).filter((s) => s.module.content_type !== SOURCE_MAP),
+    ...(gzip
+      ? sizes.slice(0, LISTED_MODULES).filter((s) => s.module.content_type !== SOURCE_MAP)
+      : []),
     ...(mapsNearLimit ? maps : []),
   ])
   const toCompress = [...measured].reduce((sum, s) => sum + s.module.contents.byteLength, 0)

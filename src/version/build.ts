@@ -66,7 +66,7 @@ export async function buildVersion(
   if (assets) addAssetsConfigModules(modules, assets, plan)
   const built: BuiltModules = { mainModule, modules }
   // The summary's gzip runs in the thread pool while this thread encodes and writes the files below.
-  const measuring = measureModules(modules)
+  const measuring = measureModules(modules, { gzip: plan.compressedSizes })
   measuring.catch(() => undefined) // awaited below; a failure there is the one reported
   const git = plan.upload ? await plan.gitAnnotations : undefined
   const { payload } = versionBody(plan, built, { git })

@@ -1,4 +1,5 @@
 import { join } from 'node:path'
+import { stripVTControlCharacters } from 'node:util'
 import { build, createBuilder, createLogger, type InlineConfig } from 'vite'
 import { cloudflare } from '@cloudflare/vite-plugin'
 import { afterEach, describe, expect, it, vi } from 'vitest'
@@ -34,6 +35,35 @@ const expectedModules = [
 ]
 
 describe('vite', () => {
+  it('follows build.reportCompressedSize: false, gzipping nothing for the summary', async () => {
+    const lines = async (reportCompressedSize: boolean) => {
+      const dir = await tempDir('vite-gzip')
+      const log = vi.spyOn(console, 'log').mockImplementation(() => undefined)
+      await build({
+        root: WORKER_FIXTURE,
+        configFile: false,
+        logLevel: 'silent',
+        build: { ssr: 'src/index.js', outDir: join(dir, 'dist'), reportCompressedSize },
+        plugins: [
+          workersVersion({
+            outputDir: join(dir, '.workers-version'),
+            worker: 'test',
+            version,
+            logLevel: 'info',
+          }),
+        ],
+      })
+      const printed = log.mock.calls.map(([line]) => stripVTControlCharacters(String(line)))
+      log.mockRestore()
+      return printed.filter((line) => line.includes('index.js') || line.includes(' modules, '))
+    }
+    const reported = await lines(true)
+    expect(reported.some((line) => line.includes('gzip'))).toBe(true)
+    const unreported = await lines(false)
+    expect(unreported.some((line) => line.includes(' modules, '))).toBe(true)
+    expect(unreported.filter((line) => line.includes('gzip'))).toEqual([])
+  })
+
   it('builds a standalone Worker with build.ssr (programmatic build, no buildApp)', async () => {
     const dir = await tempDir('vite-ssr')
     const outputDir = join(dir, '.workers-version')
