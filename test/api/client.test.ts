@@ -55,7 +55,9 @@ function options(overrides: Partial<CreateVersionOptions> = {}): CreateVersionOp
     accountId: ACCOUNT,
     worker: WORKER,
     body: versionBody(),
-    retries: { baseDelayMs: 20, maxDelayMs: 100 },
+    // Short waits before each second look for a version a lost answer may have created: the
+    // looking again is what these tests check; the default waits are in test/trust/slow-api.test.ts.
+    retries: { baseDelayMs: 20, maxDelayMs: 100, recoveryWaitsMs: [10, 20, 40] },
     timeouts: { connectMs: 1000, headersMs: 2000, bodyMs: 2000, deadlineMs: 15_000 },
     log: (line) => logs.push(line),
     ...overrides,
