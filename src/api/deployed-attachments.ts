@@ -5,7 +5,7 @@
  * Workflow the config no longer names is seen too.
  */
 import { isRecord } from '../core/guards.js'
-import { asRecords, callApi, type ApiCallContext } from './request.js'
+import { accountRoot, asRecords, callApi, type ApiCallContext } from './request.js'
 
 /** A queue of the account, with the Worker's consumer of it when it has one. */
 export interface QueueState {
@@ -21,12 +21,6 @@ export interface WorkflowState {
   name: string
   script_name?: string
   class_name?: string
-}
-
-function accountRoot(accountId: string, ...rest: string[]): string {
-  return ['', 'accounts', accountId, ...rest]
-    .map((s, i) => (i === 0 ? s : encodeURIComponent(s)))
-    .join('/')
 }
 
 /** Who a consumer record names: wrangler reads `script` (or `service`); the API's schema also gives `script_name`. */

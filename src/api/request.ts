@@ -116,7 +116,12 @@ export type { ApiRequest }
 
 /** `/accounts/{a}/workers/<rest…>`, each segment encoded. */
 export function accountPath(accountId: string, ...rest: string[]): string {
-  return ['', 'accounts', accountId, 'workers', ...rest]
+  return accountRoot(accountId, 'workers', ...rest)
+}
+
+/** `/accounts/{a}/<rest…>`, outside `/workers` too (queues, Workflows), each segment encoded. */
+export function accountRoot(accountId: string, ...rest: string[]): string {
+  return ['', 'accounts', accountId, ...rest]
     .map((s, i) => (i === 0 ? s : encodeURIComponent(s)))
     .join('/')
 }

@@ -9,14 +9,14 @@
 import { WorkersVersionError } from '../core/errors.js'
 import { isRecord } from '../core/guards.js'
 import { POLICY } from './policy.js'
-import { accountPath, asRecords, callApi, json, type ApiCallContext } from './request.js'
-
-/** `/accounts/{a}/<rest…>` outside `/workers` (queues, Workflows), each segment encoded. */
-function accountRoot(accountId: string, ...rest: string[]): string {
-  return ['', 'accounts', accountId, ...rest]
-    .map((s, i) => (i === 0 ? s : encodeURIComponent(s)))
-    .join('/')
-}
+import {
+  accountPath,
+  accountRoot,
+  asRecords,
+  callApi,
+  json,
+  type ApiCallContext,
+} from './request.js'
 
 /** `PATCH …/scripts/{name}/script-settings`: the settings that belong to the Worker, not to a version. */
 export async function patchScriptSettings(
