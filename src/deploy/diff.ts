@@ -51,30 +51,21 @@ export interface DiffSession {
   readonly early?: Promise<{ state: { current?: Deployment } }>
 }
 
-type DeployedReads = Promise<Omit<DeployedSide, 'isNew'>>
-
-/**
- * The reads started, by the session's API context (shared by a session and the sessions it serves
- * to other plans of the same Worker: `sessionServing`), then by the deploy steps whose current state
- * they read. A served plan with the same steps takes the reads already made, rather than reading the
- * deployment and the deployed version again; one with other steps reads again.
- */
-const started = new WeakMap<ApiCallContext, Map<string, DeployedReads>>()
-
-function readsKey(plan: UploadPlan): string {
-  return [...new Set((plan.deploySteps ?? []).map((s) => s.kind))].sort().join(',')
-}
-
-function startedFor(session: DiffSession): DeployedReads | undefined {
-  return started.get(session.ctx)?.get(readsKey(session.plan))
-}
-
 /**
  * Starts the reads for `session` at once (`background`: while the bundler works, without holding the
  * process open). A Preview has no diff: it replaces no deployed version.
  */
 export function startDiffReads(session: DiffSession, background: boolean): void {
-  if (session.plan.preview || session.plan.dispatch || startedFor(session)) return
+  if (session.plan.preview || session.plan.dispatch) return
+  void readsOf(session, background)
+}
+
+/**
+ * What the diff compares with, for `session`'s plan. Each read is made once per session context
+ * (`once`): a read already started, while the bundler worked or for another plan the session serves,
+ * is taken as it is, and only the reads this plan adds go out.
+ */
+function readsOf(session: DiffSession, background: boolean): Promise<Omit<DeployedSide, 'isNew'>> {
   const { plan, early } = session
   // A gradual rollout reads the deployment with the Worker's state: that one read serves both.
   const deployment =
@@ -85,9 +76,7 @@ export function startDiffReads(session: DiffSession, background: boolean): void 
     readDeployed({ ...session.ctx, background }, plan, deployment, once(session.ctx)),
   )
   reading.catch(() => undefined)
-  const byKey = started.get(session.ctx) ?? new Map<string, DeployedReads>()
-  byKey.set(readsKey(plan), reading)
-  started.set(session.ctx, byKey)
+  return reading
 }
 
 /**
@@ -109,8 +98,7 @@ export async function diffBeforeWrites(
 ): Promise<VersionDiff | undefined> {
   const { plan, logger } = session
   if (plan.preview || plan.dispatch) return undefined
-  if (!startedFor(session)) startDiffReads(session, false)
-  const deployed = await holdingProcessOpen(startedFor(session)!)
+  const deployed = await holdingProcessOpen(readsOf(session, false))
   const assets = version.assets && (await assetsSide(version.assets))
   const diff = diffVersion(
     {
