@@ -48,9 +48,11 @@ export function planSteps(
         percentage: step.percentage,
       })
     }
-    const percentage = typeof step === 'number' ? step : step.percentage
-    const name = typeof step === 'number' ? `${step}%` : `cohort ${step.cohort} ${step.percentage}%`
-    const base = { percentage, name, ...(typeof step !== 'number' && { cohort: step.cohort }) }
+    const named =
+      typeof step === 'number'
+        ? { percentage: step }
+        : { percentage: step.percentage, cohort: step.cohort }
+    const base = { ...named, name: stepName(named) }
     if (cohorts.size === 0 || everyone === 100) return { ...base, versions: split(everyone) }
     return {
       ...base,
@@ -63,4 +65,11 @@ export function planSteps(
       })),
     }
   })
+}
+
+/** `cohort employee 100%` for a cohort step, `10%` otherwise. */
+export function stepName(step: { percentage: number; cohort?: string }): string {
+  return step.cohort === undefined
+    ? `${step.percentage}%`
+    : `cohort ${step.cohort} ${step.percentage}%`
 }

@@ -24,7 +24,7 @@ import { createLiveLine, isLiveTerminal } from '../report/live-line.js'
 import type { Logger } from '../report/logger.js'
 import type { InterruptionWatch } from './interruption.js'
 import { describeInvocations, judgeStep, percent } from './rollout-rule.js'
-import { planSteps } from './rollout-split.js'
+import { planSteps, stepName } from './rollout-split.js'
 
 /** One step as result.json, the CI outputs and the job summary record it. */
 export interface RolloutStepRecord {
@@ -289,11 +289,4 @@ export function describeSteps(steps: readonly RolloutStepRecord[]): string[] {
         : ''
     return `${stepName(s)} ${s.outcome}${figures}`
   })
-}
-
-/** `cohort employee 100%` for a cohort step, `10%` otherwise. */
-function stepName(step: Pick<RolloutStepRecord, 'percentage' | 'cohort'>): string {
-  return step.cohort === undefined
-    ? `${step.percentage}%`
-    : `cohort ${step.cohort} ${step.percentage}%`
 }
