@@ -131,9 +131,7 @@ export async function createDeployment(
   const body = deploymentBody(deployment.versions, deployment.cohorts)
   if (deployment.message !== undefined && deployment.message !== '')
     body.annotations = { 'workers/message': truncate(deployment.message, MAX_DEPLOYMENT_MESSAGE) }
-  const asked = deployment.cohorts?.length
-    ? describeCohortSplit(deployment.versions, deployment.cohorts)
-    : deployment.versions.map((v) => `${v.version_id} at ${v.percentage}%`).join(', ')
+  const asked = describeSplit(deployment)
   const result = await callApi(ctx, {
     method: 'POST',
     path: accountPath(ctx.accountId, 'scripts', script, 'deployments'),
