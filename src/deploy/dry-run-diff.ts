@@ -15,9 +15,9 @@ import { workerReads } from '../plan/reads.js'
 import { reportDryRunDiff } from '../report/diff-report.js'
 import type { Logger } from '../report/logger.js'
 import type { BuiltVersion } from '../version/build.js'
-import { bodyMigrations, describeMigrations } from '../version/migrations.js'
+import { bodyMigrations } from '../version/migrations.js'
 import { diffBeforeWrites } from './diff.js'
-import type { DeployRoute } from './path.js'
+import { migrationRoute, type DeployRoute } from './path.js'
 import { startUpload, type UploadSession } from './session.js'
 import { accountKnown } from './steps.js'
 
@@ -86,13 +86,6 @@ async function readState(session: UploadSession): Promise<{ isNew: boolean; rout
   const pending = bodyMigrations(plan, tag, (message) => logger.warn(pc.yellow(`⚠ ${message}`)))
   return {
     isNew: info === undefined,
-    route:
-      pending === undefined
-        ? { kind: 'version' }
-        : {
-            kind: 'script',
-            why: `Durable Object migration ${describeMigrations(pending)}`,
-            migrations: pending,
-          },
+    route: pending === undefined ? { kind: 'version' } : migrationRoute(pending),
   }
 }

@@ -41,11 +41,7 @@ export function deployRoute(
   if (migrations !== undefined) {
     if (!toAll) throw pendingMigrationRefused(plan, migrations, migrationTag)
     for (const message of warnings) warn?.(message)
-    return {
-      kind: 'script',
-      why: `Durable Object migration ${describeMigrations(migrations)}`,
-      migrations,
-    }
+    return migrationRoute(migrations)
   }
   if (!toAll) return { kind: 'version' }
   const classes = durableObjectExports(plan.version.exports)
@@ -55,6 +51,15 @@ export function deployRoute(
   if (containers.length > 0)
     return { kind: 'script', why: `containers (${containers.map((c) => c.class_name).join(', ')})` }
   return { kind: 'version' }
+}
+
+/** The script upload, for pending Durable Object migrations (the platform refuses them in a version, 10211). */
+export function migrationRoute(migrations: unknown): DeployRoute {
+  return {
+    kind: 'script',
+    why: `Durable Object migration ${describeMigrations(migrations)}`,
+    migrations,
+  }
 }
 
 /** Names of the `exports` entries of type `durable-object`. */
