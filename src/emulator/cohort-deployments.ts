@@ -66,7 +66,9 @@ export function checkCohorts(
     if (typeof name === 'string') cohorts.push({ name, versions: split })
   })
   const distinct = new Set(
-    [versions, ...cohorts.map((c) => c.versions)].flat().map((v) => v.version_id),
+    splitsOf({ versions, cohorts })
+      .flat()
+      .map((v) => v.version_id),
   )
   if (distinct.size > MAX_DISTINCT_VERSIONS)
     errors.push(
@@ -89,4 +91,13 @@ export function cohortFor(
   const wanted = header?.trim().toLowerCase()
   if (!cohorts || wanted === undefined || wanted === '') return undefined
   return cohorts.find((c) => c.name.toLowerCase() === wanted)
+}
+
+/** A deployment's splits: the default one and each cohort's (a version a cohort reaches is served too). */
+export function splitsOf(
+  deployment:
+    { versions: readonly DeploymentVersion[]; cohorts?: readonly DeploymentCohort[] } | undefined,
+): (readonly DeploymentVersion[])[] {
+  if (!deployment) return []
+  return [deployment.versions, ...(deployment.cohorts ?? []).map((c) => c.versions)]
 }

@@ -26,7 +26,7 @@ import {
   type ApiError,
   type ApiReply,
 } from './envelope.js'
-import { checkCohorts, cohortFor } from './cohort-deployments.js'
+import { checkCohorts, cohortFor, splitsOf } from './cohort-deployments.js'
 import type {
   DeploymentCohort,
   DeploymentVersion,
@@ -263,8 +263,7 @@ export function pickVersion(
   const wanted =
     headers.overrides === undefined ? undefined : overrideFor(headers.overrides, script)
   if (wanted !== undefined) {
-    const anywhere = [deployment.versions, ...(deployment.cohorts ?? []).map((c) => c.versions)]
-    if (anywhere.some((split) => split.some((v) => v.version_id === wanted)))
+    if (splitsOf(deployment).some((split) => split.some((v) => v.version_id === wanted)))
       return { versionId: wanted }
     return { problem: `Version ${wanted} is not part of the current deployment of '${script}'` }
   }

@@ -2,7 +2,8 @@
 import { randomUUID } from 'node:crypto'
 import { PreviewStore } from './previews.js'
 import { DispatchStore, isDispatchAccount } from './dispatch-namespaces.js'
-import type { DeploymentVersion, StoredDeployment, StoredVersion, StoredWorker } from './types.js'
+import { splitsOf } from './cohort-deployments.js'
+import type { StoredDeployment, StoredVersion, StoredWorker } from './types.js'
 
 interface WorkerEntry {
   worker: StoredWorker
@@ -127,10 +128,4 @@ export class Store {
       if (key.startsWith(prefix) && entry.worker.id === nameOrId) return entry
     return undefined
   }
-}
-
-/** A deployment's splits: the default one and each cohort's (a version a cohort reaches is served too). */
-function splitsOf(deployment: StoredDeployment | undefined): DeploymentVersion[][] {
-  if (!deployment) return []
-  return [deployment.versions, ...(deployment.cohorts ?? []).map((c) => c.versions)]
 }
